@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON text <-> storm_value. The parser is an arena-backed scanner written for
+ * the event hot path; it is tested differentially against cJSON (tests/unit
+ * and tests/fuzz) and benchmarked against it (bench/). */
+#ifndef STORM_JSON_H
+#define STORM_JSON_H
+
+#include <stddef.h>
+#include <storm/buf.h>
+#include <storm/err.h>
+#include <storm/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STORM_JSON_MAX_DEPTH 512
+
+typedef enum storm_json_flags {
+    STORM_JSON_DEFAULT = 0,
+    STORM_JSON_ALLOW_TRAILING = 1 << 0, /* stop after the first value; *consumed says where */
+} storm_json_flags;
+
+/* Parse text[0..len) into a tree allocated from arena. On error returns
+ * STORM_ERR_SYNTAX (or NOMEM/LIMIT) with err->offset/line/col at the problem.
+ * Strings must be valid UTF-8; numbers are INT when integral and in range.
+ * *out is borrowed from the arena. consumed may be NULL. */
+storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags,
+                          storm_value **out, size_t *consumed, storm_err *err);
+
+typedef enum storm_json_write_flags {
+    STORM_JSONW_COMPACT = 0,
+    STORM_JSONW_PRETTY = 1 << 0,    /* two-space indentation */
+    STORM_JSONW_SORT_KEYS = 1 << 1, /* canonical order (RFC 8785 for the keys we produce) */
+} storm_json_write_flags;
+
+/* Append the JSON text of v to out. */
+storm_rc storm_json_write(storm_buf *out, const storm_value *v, int flags);
+/* Append s[0..len) as a JSON string literal with quotes. */
+storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

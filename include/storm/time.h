@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Timestamps as signed nanoseconds since the Unix epoch, UTC. */
+#ifndef STORM_TIME_H
+#define STORM_TIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int64_t storm_time_ns;
+
+typedef enum storm_time_flags {
+    STORM_TIME_LENIENT = 0,      /* accept 't'/'z', a space for 'T', offsets like +02:00 */
+    STORM_TIME_STIX_STRICT = 1,  /* YYYY-MM-DDTHH:MM:SS[.s+]Z exactly (STIX timestamp) */
+} storm_time_flags;
+
+/* Parse an RFC 3339 timestamp. Returns false when malformed. */
+bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out);
+/* Write YYYY-MM-DDTHH:MM:SS.fffZ with `digits` fractional digits (0..9;
+ * 3 = milliseconds). buf needs 40 bytes. Returns the length. */
+size_t storm_time_format(storm_time_ns t, int digits, char *buf);
+/* Like storm_time_format, with as many digits as needed to keep t exactly
+ * (at least 3, at most 9). */
+size_t storm_time_format_exact(storm_time_ns t, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

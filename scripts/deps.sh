@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs Storm's build and test dependencies from Debian 12 packages.
+# Usage: scripts/deps.sh [--test]   (--test adds what only the tests need)
+set -euo pipefail
+pkgs=(meson ninja-build pkg-config gcc
+      libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
+      libmicrohttpd-dev libcurl4-openssl-dev sqlite3)
+if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
+if [ "${1:-}" = --test ]; then pkgs+=(clang libclang-rt-14-dev curl python3); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The storm command line: one cmd_<name>.c per subcommand, built only on the
+ * public API in include/storm/. */
+#ifndef STORM_CLI_H
+#define STORM_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes shared by every subcommand. */
+enum {
+    CLI_OK = 0,      /* everything worked */
+    CLI_FAIL = 1,    /* the command ran, but something in the input was bad */
+    CLI_USAGE = 2,   /* the command line itself is wrong */
+};
+
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+int cmd_pattern(int argc, char **argv);  /* storm pattern check */
+int cmd_match(int argc, char **argv);    /* storm match */
+int cmd_convert(int argc, char **argv);  /* storm convert */
+int cmd_run(int argc, char **argv);      /* storm run */
+int cmd_models(int argc, char **argv);   /* storm models lint|tree */
+int cmd_baseline(int argc, char **argv); /* storm baseline learn|show|allow|deny|export|import */
+int cmd_serve(int argc, char **argv);    /* storm serve */
+int cmd_users(int argc, char **argv);    /* storm users */
+int cmd_publish(int argc, char **argv);  /* storm publish */
+int cmd_pull(int argc, char **argv);     /* storm pull */
+
+/* Print "storm <cmd>: message" to stderr and return CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

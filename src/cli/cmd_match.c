@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_match(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "storm match: not implemented yet\n");
+    return CLI_FAIL;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_models(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "storm models: not implemented yet\n");
+    return CLI_FAIL;
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Arena-backed JSON parser (RFC 8259). Written for the event hot path: one
+ * pass, no per-node malloc, strings copied once. Differentially tested against
+ * cJSON in tests/unit/test_json.c and tests/fuzz/fuzz_json.c. */
+#include <storm/json.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+typedef struct parser {
+    storm_arena *arena;
+    const char *s;
+    const char *end;
+    const char *p;
+    storm_err *err;
+    int depth;
+} parser;
+
+static storm_value *fail(parser *ps, const char *at, const char *msg)
+{
+    storm_err_set(ps->err, STORM_ERR_SYNTAX, (size_t)(at - ps->s), "%s", msg);
+    return NULL;
+}
+
+static storm_value *oom(parser *ps)
+{
+    storm_err_set(ps->err, STORM_ERR_NOMEM, (size_t)(ps->p - ps->s), "out of memory (arena cap reached)");
+    return NULL;
+}
+
+static inline void skip_ws(parser *ps)
+{
+    const char *p = ps->p;
+    while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    ps->p = p;
+}
+
+static storm_value *new_value(parser *ps, storm_vtype t, const char *at)
+{
+    storm_value *v = storm_arena_alloc(ps->arena, sizeof *v);
+    if (!v)
+        return oom(ps);
+    memset(v, 0, sizeof *v);
+    v->type = t;
+    v->pos = (uint32_t)((size_t)(at - ps->s) < STORM_POS_NONE ? (size_t)(at - ps->s) : STORM_POS_NONE);
+    return v;
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Parses the string starting at ps->p (on the opening quote). */
+static int parse_string(parser *ps, const char **out, size_t *out_len)
+{
+    const char *start = ++ps->p;
+    const char *p = start;
+    /* fast scan: most strings have no escapes and are ASCII */
+    while (p < ps->end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+        p++;
+    }
+    if (p < ps->end && *p == '"') {
+        char *copy = storm_arena_strndup(ps->arena, start, (size_t)(p - start));
+        if (!copy) {
+            oom(ps);
+            return -1;
+        }
+        *out = copy;
+        *out_len = (size_t)(p - start);
+        ps->p = p + 1;
+        return 0;
+    }
+    /* slow path: find the end, then decode escapes and check UTF-8 */
+    const char *q = p;
+    while (q < ps->end && *q != '"') {
+        if (*q == '\\')
+            q++;
+        q++;
+    }
+    if (q >= ps->end) {
+        fail(ps, start - 1, "unterminated string");
+        return -1;
+    }
+    size_t max = (size_t)(q - start);
+    char *buf = storm_arena_alloc(ps->arena, max + 1);
+    if (!buf) {
+        oom(ps);
+        return -1;
+    }
+    size_t n = (size_t)(p - start);
+    memcpy(buf, start, n);
+    while (p < q) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20) {
+            fail(ps, p, "control character in string (must be escaped)");
+            return -1;
+        }
+        if (c >= 0x80) {
+            size_t l = storm_utf8_valid_prefix((const unsigned char *)p, (size_t)(q - p));
+            if (l == 0) {
+                fail(ps, p, "invalid UTF-8 in string");
+                return -1;
+            }
+            memcpy(buf + n, p, l);
+            n += l;
+            p += l;
+            continue;
+        }
+        if (c != '\\') {
+            buf[n++] = (char)c;
+            p++;
+            continue;
+        }
+        p++;
+        switch (*p) {
+        case '"': buf[n++] = '"'; p++; break;
+        case '\\': buf[n++] = '\\'; p++; break;
+        case '/': buf[n++] = '/'; p++; break;
+        case 'b': buf[n++] = '\b'; p++; break;
+        case 'f': buf[n++] = '\f'; p++; break;
+        case 'n': buf[n++] = '\n'; p++; break;
+        case 'r': buf[n++] = '\r'; p++; break;
+        case 't': buf[n++] = '\t'; p++; break;
+        case 'u': {
+            unsigned cp;
+            if (q - p < 5 || hex4(p + 1, &cp) != 0) {
+                fail(ps, p - 1, "invalid \\u escape (needs four hex digits)");
+                return -1;
+            }
+            p += 5;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                unsigned lo;
+                if (q - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) != 0 || lo < 0xDC00 ||
+                    lo > 0xDFFF) {
+                    fail(ps, p - 6, "unpaired UTF-16 surrogate in \\u escape");
+                    return -1;
+                }
+                p += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                fail(ps, p - 6, "unpaired UTF-16 surrogate in \\u escape");
+                return -1;
+            }
+            n += storm_utf8_encode(cp, buf + n);
+            break;
+        }
+        default:
+            fail(ps, p - 1, "invalid escape in string");
+            return -1;
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *out_len = n;
+    ps->p = q + 1;
+    return 0;
+}
+
+static storm_value *parse_number(parser *ps)
+{
+    const char *start = ps->p, *p = ps->p;
+    bool integral = true;
+    if (p < ps->end && *p == '-')
+        p++;
+    if (p >= ps->end || !(*p >= '0' && *p <= '9'))
+        return fail(ps, start, "invalid number");
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < ps->end && *p == '.') {
+        integral = false;
+        p++;
+        if (p >= ps->end || !(*p >= '0' && *p <= '9'))
+            return fail(ps, p, "invalid number: digits expected after '.'");
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < ps->end && (*p == 'e' || *p == 'E')) {
+        integral = false;
+        p++;
+        if (p < ps->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= ps->end || !(*p >= '0' && *p <= '9'))
+            return fail(ps, p, "invalid number: digits expected in exponent");
+        while (p < ps->end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    ps->p = p;
+    size_t n = (size_t)(p - start);
+    if (integral && n <= 18) { /* fits int64 without overflow checks */
+        int64_t v = 0;
+        const char *d = start + (*start == '-');
+        for (; d < p; d++)
+            v = v * 10 + (*d - '0');
+        storm_value *r = new_value(ps, STORM_V_INT, start);
+        if (r)
+            r->u.i = *start == '-' ? -v : v;
+        return r;
+    }
+    char tmp[64];
+    char *heap = NULL;
+    char *txt = tmp;
+    if (n >= sizeof tmp) {
+        heap = malloc(n + 1);
+        if (!heap)
+            return oom(ps);
+        txt = heap;
+    }
+    memcpy(txt, start, n);
+    txt[n] = '\0';
+    storm_value *r = NULL;
+    if (integral) {
+        errno = 0;
+        long long v = strtoll(txt, NULL, 10);
+        if (errno == 0) {
+            r = new_value(ps, STORM_V_INT, start);
+            if (r)
+                r->u.i = v;
+            free(heap);
+            return r;
+        }
+    }
+    double f = strtod(txt, NULL);
+    free(heap);
+    if (!isfinite(f))
+        return fail(ps, start, "number out of range");
+    r = new_value(ps, STORM_V_FLOAT, start);
+    if (r)
+        r->u.f = f;
+    return r;
+}
+
+static storm_value *parse_value(parser *ps);
+
+static storm_value *parse_array(parser *ps)
+{
+    const char *start = ps->p++;
+    storm_value *arr = new_value(ps, STORM_V_ARRAY, start);
+    if (!arr)
+        return NULL;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        return arr;
+    }
+    for (;;) {
+        storm_value *item = parse_value(ps);
+        if (!item)
+            return NULL;
+        if (storm_v_push(ps->arena, arr, item) != 0)
+            return oom(ps);
+        skip_ws(ps);
+        if (ps->p >= ps->end)
+            return fail(ps, ps->p, "unexpected end of input in array (expected ',' or ']')");
+        if (*ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (*ps->p == ']') {
+            ps->p++;
+            return arr;
+        }
+        return fail(ps, ps->p, "expected ',' or ']' in array");
+    }
+}
+
+static storm_value *parse_object(parser *ps)
+{
+    const char *start = ps->p++;
+    storm_value *obj = new_value(ps, STORM_V_OBJECT, start);
+    if (!obj)
+        return NULL;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        return obj;
+    }
+    for (;;) {
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != '"')
+            return fail(ps, ps->p, ps->p >= ps->end ? "unexpected end of input in object"
+                                                    : "expected a string key in object");
+        const char *key;
+        size_t key_len;
+        if (parse_string(ps, &key, &key_len) != 0)
+            return NULL;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':')
+            return fail(ps, ps->p, "expected ':' after object key");
+        ps->p++;
+        storm_value *val = parse_value(ps);
+        if (!val)
+            return NULL;
+        /* append without the duplicate check of storm_v_setn: lookups take the last */
+        if (obj->u.o.len == obj->u.o.alloc) {
+            size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
+            storm_member *ms = storm_arena_alloc(ps->arena, na * sizeof *ms);
+            if (!ms)
+                return oom(ps);
+            if (obj->u.o.len)
+                memcpy(ms, obj->u.o.members, obj->u.o.len * sizeof *ms);
+            obj->u.o.members = ms;
+            obj->u.o.alloc = na;
+        }
+        obj->u.o.members[obj->u.o.len++] = (storm_member){key, key_len, val};
+        skip_ws(ps);
+        if (ps->p >= ps->end)
+            return fail(ps, ps->p, "unexpected end of input in object (expected ',' or '}')");
+        if (*ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (*ps->p == '}') {
+            ps->p++;
+            return obj;
+        }
+        return fail(ps, ps->p, "expected ',' or '}' in object");
+    }
+}
+
+static storm_value *parse_literal(parser *ps, const char *word, storm_vtype t, bool b)
+{
+    size_t n = strlen(word);
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+        return fail(ps, ps->p, "invalid literal (expected a JSON value)");
+    storm_value *v = new_value(ps, t, ps->p);
+    if (v)
+        v->u.b = b;
+    ps->p += n;
+    return v;
+}
+
+static storm_value *parse_value(parser *ps)
+{
+    skip_ws(ps);
+    if (ps->p >= ps->end)
+        return fail(ps, ps->p, "unexpected end of input (expected a JSON value)");
+    if (++ps->depth > STORM_JSON_MAX_DEPTH) {
+        storm_err_set(ps->err, STORM_ERR_LIMIT, (size_t)(ps->p - ps->s), "nesting deeper than %d levels",
+                      STORM_JSON_MAX_DEPTH);
+        return NULL;
+    }
+    storm_value *v;
+    switch (*ps->p) {
+    case '{': v = parse_object(ps); break;
+    case '[': v = parse_array(ps); break;
+    case '"': {
+        const char *at = ps->p;
+        const char *s;
+        size_t len;
+        if (parse_string(ps, &s, &len) != 0)
+            return NULL;
+        v = new_value(ps, STORM_V_STRING, at);
+        if (v) {
+            v->u.s.ptr = s;
+            v->u.s.len = len;
+        }
+        break;
+    }
+    case 't': v = parse_literal(ps, "true", STORM_V_BOOL, true); break;
+    case 'f': v = parse_literal(ps, "false", STORM_V_BOOL, false); break;
+    case 'n': v = parse_literal(ps, "null", STORM_V_NULL, false); break;
+    default:
+        if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9'))
+            v = parse_number(ps);
+        else
+            v = fail(ps, ps->p, "unexpected character (expected a JSON value)");
+    }
+    ps->depth--;
+    return v;
+}
+
+storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags, storm_value **out,
+                          size_t *consumed, storm_err *err)
+{
+    storm_err local;
+    storm_err_clear(&local);
+    parser ps = {arena, text, text + len, text, &local, 0};
+    *out = NULL;
+    /* a UTF-8 byte order mark is not JSON, but shippers write one: skip it */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        ps.p += 3;
+    storm_value *v = parse_value(&ps);
+    if (v) {
+        skip_ws(&ps);
+        if (!(flags & STORM_JSON_ALLOW_TRAILING) && ps.p < ps.end) {
+            fail(&ps, ps.p, "unexpected data after the JSON value");
+            v = NULL;
+        }
+    }
+    if (consumed)
+        *consumed = (size_t)(ps.p - text);
+    if (!v) {
+        storm_err_locate(&local, text, len);
+        if (err && err->rc == STORM_OK)
+            *err = local;
+        return local.rc ? local.rc : STORM_ERR_SYNTAX;
+    }
+    *out = v;
+    return STORM_OK;
+}

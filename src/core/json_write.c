@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <storm/json.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    storm_rc rc = storm_buf_putc(out, '"');
+    size_t run = 0; /* bytes of s not yet copied */
+    for (size_t i = 0; i < len && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        rc = storm_buf_append(out, s + run, i - run);
+        run = i + 1;
+        if (rc)
+            break;
+        switch (c) {
+        case '"': rc = storm_buf_append(out, "\\\"", 2); break;
+        case '\\': rc = storm_buf_append(out, "\\\\", 2); break;
+        case '\n': rc = storm_buf_append(out, "\\n", 2); break;
+        case '\r': rc = storm_buf_append(out, "\\r", 2); break;
+        case '\t': rc = storm_buf_append(out, "\\t", 2); break;
+        case '\b': rc = storm_buf_append(out, "\\b", 2); break;
+        case '\f': rc = storm_buf_append(out, "\\f", 2); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            rc = storm_buf_append(out, e, 6);
+        }
+        }
+    }
+    if (!rc)
+        rc = storm_buf_append(out, s + run, len - run);
+    if (!rc)
+        rc = storm_buf_putc(out, '"');
+    return rc;
+}
+
+/* Shortest text that reads back as the same double. */
+static storm_rc write_float(storm_buf *out, double f)
+{
+    if (!isfinite(f))
+        return storm_buf_puts(out, "null"); /* JSON has no NaN/Inf */
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, f);
+        if (strtod(tmp, NULL) == f)
+            break;
+    }
+    /* keep it a float on re-read: 12.0 stays 12.0, not 12 */
+    if (!strpbrk(tmp, ".eEn"))
+        strcat(tmp, ".0");
+    return storm_buf_puts(out, tmp);
+}
+
+static int member_cmp(const void *a, const void *b)
+{
+    const storm_member *x = *(const storm_member *const *)a, *y = *(const storm_member *const *)b;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+}
+
+static storm_rc indent(storm_buf *out, int flags, int depth)
+{
+    if (!(flags & STORM_JSONW_PRETTY))
+        return STORM_OK;
+    storm_rc rc = storm_buf_putc(out, '\n');
+    for (int i = 0; i < depth && !rc; i++)
+        rc = storm_buf_append(out, "  ", 2);
+    return rc;
+}
+
+static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int depth)
+{
+    char tmp[32];
+    storm_rc rc = STORM_OK;
+    if (!v)
+        return storm_buf_puts(out, "null");
+    if (depth > STORM_JSON_MAX_DEPTH)
+        return STORM_ERR_LIMIT;
+    switch (v->type) {
+    case STORM_V_NULL: return storm_buf_append(out, "null", 4);
+    case STORM_V_BOOL: return v->u.b ? storm_buf_append(out, "true", 4) : storm_buf_append(out, "false", 5);
+    case STORM_V_INT: {
+        int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
+        return storm_buf_append(out, tmp, (size_t)n);
+    }
+    case STORM_V_FLOAT: return write_float(out, v->u.f);
+    case STORM_V_STRING: return storm_json_write_string(out, v->u.s.ptr, v->u.s.len);
+    case STORM_V_ARRAY:
+        rc = storm_buf_putc(out, '[');
+        for (size_t i = 0; i < v->u.a.len && !rc; i++) {
+            if (i)
+                rc = storm_buf_putc(out, ',');
+            if (!rc)
+                rc = indent(out, flags, depth + 1);
+            if (!rc)
+                rc = write_value(out, v->u.a.items[i], flags, depth + 1);
+        }
+        if (!rc && v->u.a.len)
+            rc = indent(out, flags, depth);
+        return rc ? rc : storm_buf_putc(out, ']');
+    case STORM_V_OBJECT: {
+        size_t n = v->u.o.len;
+        const storm_member **order = NULL;
+        const storm_member *stack_order[32];
+        if (n) {
+            order = n <= 32 ? stack_order : malloc(n * sizeof *order);
+            if (!order)
+                return STORM_ERR_NOMEM;
+            for (size_t i = 0; i < n; i++)
+                order[i] = &v->u.o.members[i];
+            if (flags & STORM_JSONW_SORT_KEYS)
+                qsort(order, n, sizeof *order, member_cmp);
+        }
+        rc = storm_buf_putc(out, '{');
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (i)
+                rc = storm_buf_putc(out, ',');
+            if (!rc)
+                rc = indent(out, flags, depth + 1);
+            if (!rc)
+                rc = storm_json_write_string(out, order[i]->key, order[i]->key_len);
+            if (!rc)
+                rc = storm_buf_puts(out, (flags & STORM_JSONW_PRETTY) ? ": " : ":");
+            if (!rc)
+                rc = write_value(out, order[i]->value, flags, depth + 1);
+        }
+        if (!rc && n)
+            rc = indent(out, flags, depth);
+        if (order && order != stack_order)
+            free(order);
+        return rc ? rc : storm_buf_putc(out, '}');
+    }
+    }
+    return STORM_ERR_VALUE;
+}
+
+storm_rc storm_json_write(storm_buf *out, const storm_value *v, int flags)
+{
+    return write_value(out, v, flags, 0);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* JSON parser/writer: unit cases, plus a differential check against cJSON on
+ * every line of the bundled corpus (tests/data). */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <storm/io.h>
+#include <storm/json.h>
+
+#include "test.h"
+
+static storm_value *parse(storm_arena *a, const char *s, storm_err *err)
+{
+    storm_value *v = NULL;
+    storm_err_clear(err);
+    storm_json_parse(a, s, strlen(s), 0, &v, NULL, err);
+    return v;
+}
+
+static char *roundtrip(storm_arena *a, const char *s, int flags)
+{
+    storm_err err;
+    storm_value *v = parse(a, s, &err);
+    if (!v)
+        return NULL;
+    storm_buf b;
+    storm_buf_init(&b, 0);
+    storm_json_write(&b, v, flags);
+    char *r = storm_arena_strdup(a, b.data);
+    storm_buf_free(&b);
+    return r;
+}
+
+static void test_basic(void)
+{
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    storm_value *v = parse(a, " {\"a\": [1, -2, 3.5, true, false, null, \"x\\u00e9\\n\"], \"b\": {}} ", &err);
+    CHECK(v && v->type == STORM_V_OBJECT);
+    storm_value *arr = storm_v_get(v, "a");
+    CHECK(arr && arr->type == STORM_V_ARRAY && arr->u.a.len == 7);
+    CHECK(arr->u.a.items[0]->type == STORM_V_INT && arr->u.a.items[0]->u.i == 1);
+    CHECK(arr->u.a.items[1]->u.i == -2);
+    CHECK(arr->u.a.items[2]->type == STORM_V_FLOAT && arr->u.a.items[2]->u.f == 3.5);
+    CHECK(arr->u.a.items[6]->type == STORM_V_STRING && strcmp(arr->u.a.items[6]->u.s.ptr, "x\xc3\xa9\n") == 0);
+    CHECK_STR(roundtrip(a, "{\"b\":1,\"a\":[1.0,2e3,\"\\\"\"]}", STORM_JSONW_SORT_KEYS),
+              "{\"a\":[1.0,2000.0,\"\\\"\"],\"b\":1}");
+    CHECK_STR(roundtrip(a, "9223372036854775807", 0), "9223372036854775807");
+    CHECK_STR(roundtrip(a, "\"\\ud83d\\ude00\"", 0), "\"\xf0\x9f\x98\x80\"");
+    storm_arena_free(a);
+}
+
+static void test_errors(void)
+{
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    CHECK(parse(a, "{\"a\": }", &err) == NULL);
+    CHECK(err.rc == STORM_ERR_SYNTAX && err.offset == 6 && err.line == 1 && err.col == 7);
+    CHECK(parse(a, "[1,\n 2,\n x]", &err) == NULL);
+    CHECK(err.line == 3 && err.col == 2);
+    CHECK(parse(a, "\"\xff\"", &err) == NULL);
+    CHECK(strstr(err.msg, "UTF-8") != NULL);
+    CHECK(parse(a, "\"\\ud800\"", &err) == NULL);
+    CHECK(parse(a, "{\"a\":1} x", &err) == NULL);
+    CHECK(parse(a, "01", &err) == NULL);
+    CHECK(parse(a, "", &err) == NULL);
+    CHECK(parse(a, "\"abc", &err) == NULL);
+    char deep[2000];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    CHECK(parse(a, deep, &err) == NULL && err.rc == STORM_ERR_LIMIT);
+    storm_arena_free(a);
+}
+
+static void test_arena_cap(void)
+{
+    storm_arena *a = storm_arena_new(1024, 4096);
+    storm_err err;
+    CHECK(parse(a, "[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",1,2,3]", &err));
+    char big[8192];
+    memset(big, 'a', sizeof big);
+    big[0] = '"';
+    big[sizeof big - 2] = '"';
+    big[sizeof big - 1] = '\0';
+    CHECK(parse(a, big, &err) == NULL && err.rc == STORM_ERR_NOMEM);
+    storm_arena_free(a);
+}
+
+/* Same tree as cJSON? (cJSON keeps all numbers as doubles) */
+static int same_as_cjson(const storm_value *v, const cJSON *c)
+{
+    switch (v->type) {
+    case STORM_V_NULL: return cJSON_IsNull(c);
+    case STORM_V_BOOL: return v->u.b ? cJSON_IsTrue(c) : cJSON_IsFalse(c);
+    case STORM_V_INT: return cJSON_IsNumber(c) && (double)v->u.i == c->valuedouble;
+    case STORM_V_FLOAT: return cJSON_IsNumber(c) && (v->u.f == c->valuedouble || fabs(v->u.f - c->valuedouble) < 1e-9 * fabs(v->u.f));
+    case STORM_V_STRING: return cJSON_IsString(c) && strcmp(v->u.s.ptr, c->valuestring) == 0;
+    case STORM_V_ARRAY: {
+        if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != v->u.a.len)
+            return 0;
+        size_t i = 0;
+        for (const cJSON *e = c->child; e; e = e->next, i++)
+            if (!same_as_cjson(v->u.a.items[i], e))
+                return 0;
+        return 1;
+    }
+    case STORM_V_OBJECT: {
+        if (!cJSON_IsObject(c) || (size_t)cJSON_GetArraySize(c) != v->u.o.len)
+            return 0;
+        size_t i = 0;
+        for (const cJSON *e = c->child; e; e = e->next, i++)
+            if (strcmp(e->string, v->u.o.members[i].key) != 0 || !same_as_cjson(v->u.o.members[i].value, e))
+                return 0;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static void diff_file(const char *path, int *lines)
+{
+    char *data;
+    size_t len;
+    if (storm_read_file(path, 64u << 20, &data, &len, NULL) != STORM_OK)
+        return;
+    storm_arena *a = storm_arena_new(0, 0);
+    char *line = data;
+    while (line < data + len) {
+        char *nl = memchr(line, '\n', (size_t)(data + len - line));
+        size_t n = nl ? (size_t)(nl - line) : (size_t)(data + len - line);
+        if (n > 0) {
+            storm_value *v = NULL;
+            int ours = storm_json_parse(a, line, n, 0, &v, NULL, NULL) == STORM_OK;
+            cJSON *c = cJSON_ParseWithLength(line, n);
+            /* cJSON accepts some invalid UTF-8; where both accept, trees must agree */
+            if (ours && c) {
+                if (!same_as_cjson(v, c))
+                    fprintf(stderr, "differs from cJSON: %s:%zu\n", path, (size_t)(line - data));
+                CHECK(same_as_cjson(v, c));
+            } else {
+                CHECK(!ours == !c || (c && !ours));
+            }
+            cJSON_Delete(c);
+            (*lines)++;
+        }
+        storm_arena_reset(a);
+        line += n + 1;
+    }
+    storm_arena_free(a);
+    free(data);
+}
+
+static void walk(const char *dir, int *lines)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t n = strlen(e->d_name);
+        if (n > 6 && strcmp(e->d_name + n - 6, ".jsonl") == 0)
+            diff_file(path, lines);
+        else if (!strchr(e->d_name, '.'))
+            walk(path, lines);
+    }
+    if (d)
+        closedir(d);
+}
+
+static void test_differential_corpus(void)
+{
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/data/corpus", root ? root : ".");
+    int lines = 0;
+    walk(dir, &lines);
+    CHECK(lines > 100); /* the corpus copy is there and was read */
+}
+
+int main(void)
+{
+    RUN(test_basic);
+    RUN(test_errors);
+    RUN(test_arena_cap);
+    RUN(test_differential_corpus);
+    return test_report("test_json");
+}

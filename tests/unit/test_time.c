@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <storm/time.h>
+
+#include "test.h"
+
+static storm_time_ns parse(const char *s, int flags, int *ok)
+{
+    storm_time_ns t = 0;
+    *ok = storm_time_parse(s, strlen(s), flags, &t);
+    return t;
+}
+
+static void test_parse_format(void)
+{
+    int ok;
+    char buf[40];
+    storm_time_ns t = parse("2024-05-30T15:39:47.311531918Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(ok);
+    storm_time_format(t, 3, buf);
+    CHECK_STR(buf, "2024-05-30T15:39:47.311Z");
+    storm_time_format_exact(t, buf);
+    CHECK_STR(buf, "2024-05-30T15:39:47.311531918Z");
+    t = parse("1970-01-01T00:00:00Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(ok && t == 0);
+    t = parse("1969-12-31T23:59:59.5Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(ok && t == -500000000);
+    storm_time_format(t, 1, buf);
+    CHECK_STR(buf, "1969-12-31T23:59:59.5Z");
+    t = parse("2020-02-29T10:00:00+02:00", STORM_TIME_LENIENT, &ok);
+    CHECK(ok);
+    storm_time_format(t, 0, buf);
+    CHECK_STR(buf, "2020-02-29T08:00:00Z");
+    parse("2020-02-29T10:00:00+02:00", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(!ok);
+    parse("2021-02-29T10:00:00Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(!ok);
+    parse("2021-01-01t10:00:00z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(!ok);
+    parse("2021-01-01T10:00:00.Z", STORM_TIME_LENIENT, &ok);
+    CHECK(!ok);
+    parse("2021-13-01T10:00:00Z", STORM_TIME_LENIENT, &ok);
+    CHECK(!ok);
+}
+
+int main(void)
+{
+    RUN(test_parse_format);
+    return test_report("test_time");
+}
