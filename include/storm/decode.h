@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sensor decoders: parsed JSON record -> typed events. One file per sensor
+ * (src/ingest/decode_<sensor>.c); adding a sensor touches only its own file
+ * and the table in src/ingest/decode.c. */
+#ifndef STORM_DECODE_H
+#define STORM_DECODE_H
+
+#include <stdbool.h>
+#include <storm/arena.h>
+#include <storm/err.h>
+#include <storm/event.h>
+#include <storm/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct storm_decoder {
+    const char *name;           /* "tetragon", "k8s-audit", "falco", "kubescape", "hubble" */
+    storm_sensor sensor;
+    /* Cheap check of the top-level keys: is root this sensor's record? */
+    bool (*detect)(const storm_value *root);
+    /* Append the record's events to out (allocated from a). Returns:
+     *  STORM_OK: zero or more events appended;
+     *  STORM_ERR_UNSUPPORTED: a known record that is not an event to convert
+     *    (unknown Tetragon type, agent log line, metrics): *skip_type names it
+     *    for the statistics ("process_throttle", "log", ...);
+     *  STORM_ERR_VALUE / SYNTAX: malformed (err says where and why). */
+    storm_rc (*decode)(storm_arena *a, const storm_value *root, storm_event_list *out, const char **skip_type,
+                       storm_err *err);
+} storm_decoder;
+
+/* The table of decoders, in detection order. */
+const storm_decoder *storm_decoders(size_t *n);
+/* By name ("tetragon", ...); NULL when unknown. */
+const storm_decoder *storm_decoder_find(const char *name);
+/* The first decoder whose detect() accepts root; NULL when none. */
+const storm_decoder *storm_decoder_detect(const storm_value *root);
+
+/* Log-shipper envelopes: when root is an object whose "payload", "message",
+ * "log" or "msg" field is a string holding a JSON object (Vector, Fluent Bit,
+ * ...), parse it into a and return it; otherwise return root. Envelope fields
+ * "time"/"node_name" fill in what the inner record lacks where a decoder asks. */
+const storm_value *storm_decode_unwrap(storm_arena *a, const storm_value *root);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The decoder table and format detection. */
+#include <storm/decode.h>
+
+#include <string.h>
+
+#include "ingest/decoders.h"
+
+static const storm_decoder *const table[] = {
+    &storm_decoder_tetragon,
+    &storm_decoder_k8s_audit,
+    &storm_decoder_kubescape,
+    &storm_decoder_falco,
+    &storm_decoder_hubble,
+};
+
+const storm_decoder *storm_decoders(size_t *n)
+{
+    /* the table holds pointers so each decoder stays in its own file; expose a contiguous copy */
+    static storm_decoder flat[sizeof table / sizeof table[0]];
+    static int ready;
+    if (!ready) {
+        for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+            flat[i] = *table[i];
+        ready = 1;
+    }
+    *n = sizeof table / sizeof table[0];
+    return flat;
+}
+
+const storm_decoder *storm_decoder_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i]->name, name) == 0)
+            return table[i];
+    return NULL;
+}
+
+const storm_decoder *storm_decoder_detect(const storm_value *root)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i]->detect(root))
+            return table[i];
+    return NULL;
+}
