@@ -43,6 +43,18 @@ const storm_decoder *storm_decoder_detect(const storm_value *root);
  * "time"/"node_name" fill in what the inner record lacks where a decoder asks. */
 const storm_value *storm_decode_unwrap(storm_arena *a, const storm_value *root);
 
+/* storm_decode_unwrap with the envelope exposed and errors reported:
+ * *inner receives the innermost record (root when there is no envelope),
+ * *envelope (may be NULL) the object that held it (NULL when none). When a
+ * candidate field holds text that starts like a JSON object but does not
+ * parse, returns STORM_ERR_SYNTAX with err at the field's position and
+ * *inner = root. Tetragon and Hubble records get the envelope's time
+ * ("time"/"timestamp") and node ("node_name", kubernetes.host,
+ * kubernetes.pod_node_name) as top-level "time"/"node_name" when they lack
+ * them. Positions inside the inner record are offsets in the embedded text. */
+storm_rc storm_decode_unwrap_ex(storm_arena *a, const storm_value *root, const storm_value **inner,
+                                const storm_value **envelope, storm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

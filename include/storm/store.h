@@ -45,6 +45,114 @@ storm_rc storm_store_put(storm_store *s, const char *collection, const storm_val
  * file (baseline profiles, detection state). Borrowed. */
 struct sqlite3 *storm_store_db(storm_store *s);
 
+/* ---- Collections and queries (TAXII server, publish/pull) ---------------
+ * Added by the store owner for storm serve and the TAXII client; additive
+ * to the contract above. */
+
+#define STORM_STORE_ID_MAX 40        /* a UUID and its NUL */
+#define STORM_STORE_ALIAS_MAX 64
+#define STORM_STORE_TITLE_MAX 256
+#define STORM_STORE_DESCRIPTION_MAX 1024
+#define STORM_STORE_MEDIA_TYPES_MAX 256
+
+/* One collection (copied out of the store; no pointers to free). */
+typedef struct storm_store_collection {
+    char id[STORM_STORE_ID_MAX];            /* UUID: the TAXII collection id */
+    char alias[STORM_STORE_ALIAS_MAX];      /* e.g. "indicators"; "" when none */
+    char title[STORM_STORE_TITLE_MAX];
+    char description[STORM_STORE_DESCRIPTION_MAX];
+    char media_types[STORM_STORE_MEDIA_TYPES_MAX]; /* comma-separated */
+    bool can_read;  /* default rights for anonymous readers/writers; */
+    bool can_write; /* the server narrows them per user */
+} storm_store_collection;
+
+/* Every collection, in creation order. Fills out[0..cap), *n is how many
+ * exist (may exceed cap). */
+storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n,
+                                 storm_err *err);
+/* Look one up by alias or UUID; STORM_ERR_NOTFOUND when absent. */
+storm_rc storm_store_collection_find(storm_store *s, const char *id_or_alias, storm_store_collection *out,
+                                     storm_err *err);
+/* Create a collection; an empty id gets a random UUID (written back to c). */
+storm_rc storm_store_collection_create(storm_store *s, storm_store_collection *c, storm_err *err);
+
+/* Version selectors of a query (TAXII match[version]); OR-ed together.
+ * No flag and no timestamps means "last". */
+enum {
+    STORM_STORE_VERSION_LAST = 1 << 0,
+    STORM_STORE_VERSION_FIRST = 1 << 1,
+    STORM_STORE_VERSION_ALL = 1 << 2,
+};
+
+#define STORM_STORE_QUERY_LIST_MAX 64 /* most values per filter list */
+#define STORM_STORE_QUERY_LIMIT_MAX 10000
+
+/* A page query over one collection, ordered by date_added. Every string is
+ * borrowed for the duration of the call. Lists are OR-ed within, AND-ed
+ * across; empty lists do not filter. */
+typedef struct storm_store_query {
+    const char *collection;          /* alias or UUID */
+    int64_t added_after_us;          /* date_added > this (µs since epoch); 0 = none */
+    int64_t after_key;               /* the `next` cursor of the previous page; 0 = start */
+    const char *const *ids;
+    size_t n_ids;
+    const char *const *types;
+    size_t n_types;
+    const char *const *spec_versions;
+    size_t n_spec_versions;
+    unsigned version_flags;          /* STORM_STORE_VERSION_* */
+    const int64_t *versions;         /* exact versions (ns since epoch) */
+    size_t n_versions;
+    size_t limit;                    /* rows per page, 1..STORM_STORE_QUERY_LIMIT_MAX */
+    bool with_json;                  /* fill row.json (manifests do not need it) */
+} storm_store_query;
+
+/* One stored object version. Every pointer is valid only during the callback. */
+typedef struct storm_store_row {
+    const char *id;
+    const char *type;
+    const char *spec_version;
+    int64_t version;       /* ns since epoch: modified, else created, else date_added */
+    int64_t date_added_us; /* µs since epoch; strictly increasing within a collection */
+    const char *json;      /* compact JSON text (NULL unless with_json) */
+    size_t json_len;
+} storm_store_row;
+
+/* Return non-zero to stop early (the query then returns STORM_ERR_STATE). */
+typedef int (*storm_store_row_fn)(void *ctx, const storm_store_row *row);
+
+/* Run a page query: calls fn for up to q->limit rows. *more (may be NULL)
+ * tells whether rows remain; *next_key (may be NULL) is the cursor for the next page
+ * (pass it back as after_key). Uses the (collection, date_added) index:
+ * never a table scan. STORM_ERR_NOTFOUND for an unknown collection. */
+storm_rc storm_store_query_objects(storm_store *s, const storm_store_query *q, storm_store_row_fn fn, void *ctx,
+                                   bool *more, int64_t *next_key, storm_err *err);
+
+/* Delete the versions of q->ids[0] in q->collection selected by the version
+ * and spec_version filters (no version selector = all versions). *deleted
+ * (may be NULL) counts rows removed. */
+storm_rc storm_store_delete(storm_store *s, const storm_store_query *q, size_t *deleted, storm_err *err);
+
+/* Status resources of TAXII POSTs: JSON text stored under a UUID. */
+storm_rc storm_store_status_put(storm_store *s, const char *id, const char *json, size_t len, storm_err *err);
+/* *json is owned by the caller (free()). STORM_ERR_NOTFOUND when absent. */
+storm_rc storm_store_status_get(storm_store *s, const char *id, char **json, size_t *len, storm_err *err);
+
+/* storm_store_put that also tells the stored version (ns since the epoch:
+ * modified, else created, else the date_added of the first copy stored).
+ * version may be NULL. */
+storm_rc storm_store_put_versioned(storm_store *s, const char *collection, const storm_value *obj, bool *added,
+                                   int64_t *version, storm_err *err);
+
+/* A number that changes whenever the stored data may have changed, by this
+ * handle or any other connection or process (PRAGMA data_version plus this
+ * connection's own changes). For caches of query results. */
+storm_rc storm_store_data_version(storm_store *s, uint64_t *out, storm_err *err);
+
+/* Store one object given as JSON text (parsed with a private arena). */
+storm_rc storm_store_put_json(storm_store *s, const char *collection, const char *json, size_t len, bool *added,
+                              storm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

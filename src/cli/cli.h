@@ -4,6 +4,7 @@
 #ifndef STORM_CLI_H
 #define STORM_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes shared by every subcommand. */
@@ -25,6 +26,11 @@ int cmd_serve(int argc, char **argv);    /* storm serve */
 int cmd_users(int argc, char **argv);    /* storm users */
 int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
+
+/* The TAXII password: from password_file, else $STORM_TAXII_PASSWORD, else
+ * one line of standard input when stdin_free. Owned by the caller (free);
+ * NULL after printing why. */
+char *cli_read_password(const char *cmd, const char *password_file, bool stdin_free);
 
 /* Print "storm <cmd>: message" to stderr and return CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

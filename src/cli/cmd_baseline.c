@@ -1,12 +1,524 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* storm baseline learn|check|show|allow|deny|forget|export|import:
+ * offline learning from recordings, the representativeness report, hand
+ * edits and profile exchange (docs/baseline.md). */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <storm/baseline.h>
+#include <storm/decode.h>
+#include <storm/io.h>
+#include <storm/json.h>
+#include <storm/store.h>
 
 #include "cli.h"
 
+#define LINE_MAX_BYTES (16u << 20)    /* one sensor record */
+#define ARENA_CAP (256u << 20)        /* one record's parse tree and events */
+#define IMPORT_MAX_BYTES (256u << 20) /* one profile file */
+#define EXPORT_MAX_BYTES (1u << 30)
+#define REPORT_BAD_LINES 10           /* bad lines printed per input; all are counted */
+
+static const char *const usage_text =
+    "usage: storm baseline <action> --db FILE [options]\n"
+    "\n"
+    "  learn  --db FILE [--from SENSOR] [INPUT...]   learn profiles from JSON-lines recordings ('-' = stdin)\n"
+    "  check  --db FILE [--from SENSOR] [--anomalies] [INPUT...]\n"
+    "                                                classify events: explained / unexplained / unprofiled\n"
+    "  show   --db FILE [--workload W] [--features]  per profile: events, features, last new feature, verdict\n"
+    "  allow  --db FILE --workload W FEATURE         add a feature by hand, e.g. 'exec /usr/bin/curl *'\n"
+    "  deny   --db FILE --workload W FEATURE         remove a feature and keep it out of learning\n"
+    "  forget --db FILE --workload W                 delete a whole profile\n"
+    "  export --db FILE [--workload W] [OUT]         write profiles as JSON (default: stdout)\n"
+    "  import --db FILE [--kubescape] [--namespace NS] [--workload NAME] FILE...\n"
+    "                                                read a JSON export or a Kubescape ApplicationProfile\n"
+    "\n"
+    "options: --max-profiles N, --max-features N (memory caps), --settle-events N (the settled rule)\n"
+    "FEATURE is '<kind> <value>', kind one of exec, file, net, hook, api, syscall, cap, alert, event.\n";
+
+typedef struct opts {
+    const char *action, *db, *from, *workload, *namespace_;
+    bool features, anomalies, kubescape;
+    storm_baseline_opts bopts;
+    char **args;
+    int nargs;
+} opts;
+
+static int usage_fail(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "storm baseline: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see 'storm baseline --help')\n");
+    return CLI_USAGE;
+}
+
+static bool parse_count(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || v == 0 || s[0] == '-')
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+static int parse_opts(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->args = calloc((size_t)argc + 1, sizeof *o->args);
+    if (!o->args)
+        return CLI_FAIL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        size_t *count = NULL;
+        if (strcmp(a, "--db") == 0)
+            slot = &o->db;
+        else if (strcmp(a, "--from") == 0)
+            slot = &o->from;
+        else if (strcmp(a, "--workload") == 0)
+            slot = &o->workload;
+        else if (strcmp(a, "--namespace") == 0)
+            slot = &o->namespace_;
+        else if (strcmp(a, "--max-profiles") == 0)
+            count = &o->bopts.max_profiles;
+        else if (strcmp(a, "--max-features") == 0)
+            count = &o->bopts.max_features;
+        else if (strcmp(a, "--features") == 0)
+            o->features = true;
+        else if (strcmp(a, "--anomalies") == 0)
+            o->anomalies = true;
+        else if (strcmp(a, "--kubescape") == 0)
+            o->kubescape = true;
+        else if (strcmp(a, "--settle-events") == 0) {
+            size_t n;
+            if (i + 1 >= argc || !parse_count(argv[i + 1], &n))
+                return usage_fail("--settle-events needs a positive number%s", "");
+            o->bopts.settle_events = n;
+            i++;
+            continue;
+        } else if (a[0] == '-' && a[1] == '-')
+            return usage_fail("unknown option '%s'", a);
+        else if (!o->action)
+            o->action = a;
+        else
+            o->args[o->nargs++] = argv[i];
+        if (slot || count) {
+            if (i + 1 >= argc)
+                return usage_fail("%s needs a value", a);
+            if (slot)
+                *slot = argv[++i];
+            else if (!parse_count(argv[++i], count))
+                return usage_fail("%s needs a positive number", a);
+        }
+    }
+    return CLI_OK;
+}
+
+static void print_err(const char *what, const storm_err *err)
+{
+    fprintf(stderr, "storm baseline: %s: %s\n", what, err->msg[0] ? err->msg : storm_strerror(err->rc));
+}
+
+/* ---- reading recordings ---- */
+
+typedef struct feed_stats {
+    uint64_t lines, events, skipped, bad, learned_new;
+    uint64_t explained, unexplained, unprofiled;
+} feed_stats;
+
+typedef struct feeder {
+    storm_baseline *b;
+    const storm_decoder *forced;
+    bool learn, anomalies;
+    feed_stats st;
+} feeder;
+
+static void bad_line(feeder *f, const char *name, uint64_t line, size_t *reported, const storm_err *e,
+                     const char *what)
+{
+    f->st.bad++;
+    if ((*reported)++ < REPORT_BAD_LINES)
+        fprintf(stderr, "%s:%" PRIu64 ":%u: %s: %s\n", name, line, e ? e->col : 0, what,
+                e && e->msg[0] ? e->msg : "not a record of a known sensor");
+}
+
+static void handle_event(feeder *f, storm_event *ev, storm_err *err)
+{
+    f->st.events++;
+    if (f->learn) {
+        size_t added = 0;
+        if (storm_baseline_learn(f->b, ev, &added, err) == STORM_OK)
+            f->st.learned_new += added;
+        return;
+    }
+    storm_baseline_result res;
+    switch (storm_baseline_check(f->b, ev, &res)) {
+    case STORM_BASELINE_EXPLAINED:
+        f->st.explained++;
+        break;
+    case STORM_BASELINE_UNEXPLAINED:
+        f->st.unexplained++;
+        if (f->anomalies)
+            printf("anomaly %s:%" PRIu64 ": %s\n", ev->source_name ? ev->source_name : "-", ev->source_line,
+                   res.reason);
+        break;
+    default:
+        f->st.unprofiled++;
+        if (f->anomalies)
+            printf("unprofiled %s:%" PRIu64 ": %s\n", ev->source_name ? ev->source_name : "-", ev->source_line,
+                   res.workload[0] ? res.workload : "(no workload identity)");
+        break;
+    }
+}
+
+static int feed_file(feeder *f, const char *name, storm_arena *a)
+{
+    FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
+    if (!in) {
+        fprintf(stderr, "storm baseline: %s: %s\n", name, strerror(errno));
+        return CLI_FAIL;
+    }
+    char *line = NULL;
+    size_t cap = 0, reported = 0;
+    ssize_t n;
+    uint64_t lineno = 0;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        f->st.lines++;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        size_t lead = strspn(line, " \t");
+        if ((size_t)n == lead)
+            continue;
+        storm_err e;
+        storm_err_clear(&e);
+        if ((size_t)n > LINE_MAX_BYTES) {
+            storm_err_set(&e, STORM_ERR_LIMIT, 0, "line longer than %u bytes", LINE_MAX_BYTES);
+            bad_line(f, name, lineno, &reported, &e, "skipped");
+            continue;
+        }
+        storm_arena_reset(a);
+        storm_value *root;
+        if (storm_json_parse(a, line, (size_t)n, STORM_JSON_DEFAULT, &root, NULL, &e) != STORM_OK) {
+            storm_err_locate(&e, line, (size_t)n);
+            bad_line(f, name, lineno, &reported, &e, "not JSON");
+            continue;
+        }
+        const storm_value *rec = storm_decode_unwrap(a, root);
+        const storm_decoder *d = f->forced ? f->forced : storm_decoder_detect(rec);
+        if (!d) {
+            bad_line(f, name, lineno, &reported, NULL, "unknown record");
+            continue;
+        }
+        storm_event_list list = {0};
+        const char *skip = NULL;
+        storm_rc rc = d->decode(a, rec, &list, &skip, &e);
+        if (rc == STORM_ERR_UNSUPPORTED) {
+            f->st.skipped++;
+            continue;
+        }
+        if (rc != STORM_OK) {
+            storm_err_locate(&e, line, (size_t)n);
+            bad_line(f, name, lineno, &reported, &e, d->name);
+            continue;
+        }
+        for (size_t i = 0; i < list.n; i++) {
+            list.items[i].source_name = name;
+            list.items[i].source_line = lineno;
+            storm_err le;
+            storm_err_clear(&le);
+            handle_event(f, &list.items[i], &le);
+            if (le.rc != STORM_OK) {
+                print_err(name, &le);
+                free(line);
+                if (in != stdin)
+                    fclose(in);
+                return CLI_FAIL;
+            }
+        }
+    }
+    free(line);
+    bool read_error = ferror(in);
+    if (in != stdin)
+        fclose(in);
+    if (read_error) {
+        fprintf(stderr, "storm baseline: %s: read error\n", name);
+        return CLI_FAIL;
+    }
+    if (reported > REPORT_BAD_LINES)
+        fprintf(stderr, "%s: %zu more bad lines not shown\n", name, reported - REPORT_BAD_LINES);
+    return CLI_OK;
+}
+
+static int open_db(const opts *o, bool read_only, storm_store **store, storm_baseline **b)
+{
+    storm_err err;
+    storm_err_clear(&err);
+    if (!o->db)
+        return usage_fail("%s needs --db FILE", o->action);
+    if (storm_store_open(o->db, read_only ? STORM_STORE_READONLY : STORM_STORE_READWRITE, store, &err) !=
+        STORM_OK) {
+        print_err(o->db, &err);
+        return CLI_FAIL;
+    }
+    storm_baseline_opts bo = o->bopts;
+    bo.read_only = read_only;
+    if (storm_baseline_open(*store, &bo, b, &err) != STORM_OK) {
+        print_err(o->db, &err);
+        storm_store_close(*store);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int save_close(storm_store *store, storm_baseline *b, int rc)
+{
+    storm_err err;
+    storm_err_clear(&err);
+    if (rc == CLI_OK && storm_baseline_save(b, &err) != STORM_OK) {
+        print_err("saving", &err);
+        rc = CLI_FAIL;
+    }
+    storm_baseline_close(b);
+    storm_store_close(store);
+    return rc;
+}
+
+static int do_feed(const opts *o, bool learn)
+{
+    const storm_decoder *forced = NULL;
+    if (o->from && !(forced = storm_decoder_find(o->from)))
+        return usage_fail("--from: unknown sensor '%s' (tetragon, k8s-audit, falco, kubescape, hubble)", o->from);
+    storm_store *store;
+    feeder f = {.forced = forced, .learn = learn, .anomalies = o->anomalies};
+    int rc = open_db(o, false, &store, &f.b);
+    if (rc != CLI_OK)
+        return rc;
+    storm_arena *a = storm_arena_new(0, ARENA_CAP);
+    if (!a) {
+        fprintf(stderr, "storm baseline: out of memory\n");
+        return save_close(store, f.b, CLI_FAIL);
+    }
+    if (o->nargs == 0)
+        rc = feed_file(&f, "-", a);
+    for (int i = 0; i < o->nargs && rc == CLI_OK; i++)
+        rc = feed_file(&f, o->args[i], a);
+    storm_arena_free(a);
+    storm_baseline_stats s;
+    storm_baseline_get_stats(f.b, &s);
+    FILE *out = o->anomalies ? stderr : stdout;
+    if (learn)
+        fprintf(out,
+                "learned %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
+                " bad): %" PRIu64 " new features, %zu profiles; %" PRIu64 " events without identity, %" PRIu64
+                " over the profile cap, %" PRIu64 " features over the per-profile cap\n",
+                f.st.events, f.st.lines, f.st.skipped, f.st.bad, f.st.learned_new, s.profiles,
+                s.learned_unattributed, s.profile_overflow, s.feature_overflow);
+    else
+        fprintf(out,
+                "checked %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
+                " bad): %" PRIu64 " explained (removed), %" PRIu64 " unexplained (anomalies), %" PRIu64
+                " unprofiled\n",
+                f.st.events, f.st.lines, f.st.skipped, f.st.bad, f.st.explained, f.st.unexplained,
+                f.st.unprofiled);
+    rc = save_close(store, f.b, rc);
+    return rc == CLI_OK && f.st.bad ? CLI_FAIL : rc;
+}
+
+/* ---- show ---- */
+
+static void fmt_time(storm_time_ns t, char *buf)
+{
+    if (!t)
+        strcpy(buf, "-");
+    else
+        storm_time_format(t, 3, buf);
+}
+
+static void print_feature(void *ctx, const storm_baseline_feature_info *fi)
+{
+    (void)ctx;
+    printf("    %s %s", fi->denied ? "deny " : "allow", fi->text);
+    if (fi->hits)
+        printf("  (%" PRIu64 " hits)", fi->hits);
+    printf("\n");
+}
+
+static void show_profile(const storm_baseline *b, const storm_baseline_profile_info *p, bool features)
+{
+    char first[40], last[40], newest[40];
+    fmt_time(p->first_seen, first);
+    fmt_time(p->last_seen, last);
+    fmt_time(p->last_new_feature, newest);
+    printf("%s\n", p->workload);
+    printf("  %s: %" PRIu64 " events learned, %zu features (%zu denied), last new feature at event %" PRIu64
+           " (%s), %" PRIu64 " events since\n",
+           p->settled ? "settled" : "learning", p->events_learned, p->n_features, p->n_denied,
+           p->events_at_last_new, newest, p->events_learned - p->events_at_last_new);
+    printf("  origin %s, seen %s .. %s, overflow %" PRIu64 ", checked: %" PRIu64 " explained, %" PRIu64
+           " unexplained\n",
+           p->origin, first, last, p->overflow, p->explained, p->unexplained);
+    if (features)
+        storm_baseline_features(b, p->workload, print_feature, NULL);
+}
+
+static int do_show(const opts *o)
+{
+    storm_store *store;
+    storm_baseline *b;
+    int rc = open_db(o, true, &store, &b);
+    if (rc != CLI_OK)
+        return rc;
+    storm_baseline_profile_info p;
+    if (o->workload) {
+        if (!storm_baseline_profile_get(b, o->workload, &p)) {
+            fprintf(stderr, "storm baseline: no profile for workload '%s'\n", o->workload);
+            rc = CLI_FAIL;
+        } else {
+            show_profile(b, &p, true);
+        }
+    } else {
+        size_t n = storm_baseline_profile_count(b), settled = 0;
+        for (size_t i = 0; i < n; i++) {
+            storm_baseline_profile_at(b, i, &p);
+            show_profile(b, &p, o->features);
+            settled += p.settled;
+        }
+        printf("%zu profiles, %zu settled, %zu still learning\n", n, settled, n - settled);
+    }
+    storm_baseline_close(b);
+    storm_store_close(store);
+    return rc;
+}
+
+/* ---- hand edits, export, import ---- */
+
+static int do_edit(const opts *o)
+{
+    bool forget = strcmp(o->action, "forget") == 0;
+    if (!o->workload)
+        return usage_fail("%s needs --workload W (see 'storm baseline show')", o->action);
+    if (!forget && o->nargs != 1)
+        return usage_fail("%s needs exactly one FEATURE, e.g. 'exec /usr/bin/curl *'", o->action);
+    storm_store *store;
+    storm_baseline *b;
+    int rc = open_db(o, false, &store, &b);
+    if (rc != CLI_OK)
+        return rc;
+    storm_err err;
+    storm_err_clear(&err);
+    storm_rc r = forget ? storm_baseline_forget(b, o->workload, &err)
+                 : strcmp(o->action, "allow") == 0 ? storm_baseline_allow(b, o->workload, o->args[0], &err)
+                                                   : storm_baseline_deny(b, o->workload, o->args[0], &err);
+    if (r != STORM_OK) {
+        print_err(o->action, &err);
+        rc = CLI_FAIL;
+    }
+    return save_close(store, b, rc);
+}
+
+static int do_export(const opts *o)
+{
+    if (o->nargs > 1)
+        return usage_fail("export writes one file (got %s more)", "several");
+    storm_store *store;
+    storm_baseline *b;
+    int rc = open_db(o, true, &store, &b);
+    if (rc != CLI_OK)
+        return rc;
+    storm_buf out;
+    storm_buf_init(&out, EXPORT_MAX_BYTES);
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_baseline_export(b, o->workload, &out, &err) != STORM_OK) {
+        print_err("export", &err);
+        rc = CLI_FAIL;
+    } else {
+        FILE *f = o->nargs ? fopen(o->args[0], "w") : stdout;
+        if (!f || fwrite(out.data, 1, out.len, f) != out.len || (f != stdout && fclose(f) != 0)) {
+            fprintf(stderr, "storm baseline: %s: %s\n", o->nargs ? o->args[0] : "stdout", strerror(errno));
+            rc = CLI_FAIL;
+        }
+    }
+    storm_buf_free(&out);
+    storm_baseline_close(b);
+    storm_store_close(store);
+    return rc;
+}
+
+static int do_import(const opts *o)
+{
+    if (o->nargs == 0)
+        return usage_fail("import needs at least one FILE%s", "");
+    storm_store *store;
+    storm_baseline *b;
+    int rc = open_db(o, false, &store, &b);
+    if (rc != CLI_OK)
+        return rc;
+    for (int i = 0; i < o->nargs && rc == CLI_OK; i++) {
+        char *data;
+        size_t len;
+        storm_err err;
+        storm_err_clear(&err);
+        if (storm_read_file(o->args[i], IMPORT_MAX_BYTES, &data, &len, &err) != STORM_OK) {
+            print_err(o->args[i], &err);
+            rc = CLI_FAIL;
+            break;
+        }
+        size_t lead = strspn(data, " \t\r\n");
+        bool kubescape = o->kubescape || !(data[lead] == '{' && strstr(data, "\"storm-baseline\""));
+        storm_baseline_import_stats st;
+        storm_rc r = kubescape ? storm_baseline_import_kubescape(b, data, len, o->namespace_, o->workload, &st, &err)
+                               : storm_baseline_import_json(b, data, len, &st, &err);
+        if (r != STORM_OK) {
+            char report[1024];
+            storm_err_locate(&err, data, len);
+            storm_err_format(&err, "import", o->args[i], data, len, report, sizeof report);
+            fprintf(stderr, "%s\n", report);
+            rc = CLI_FAIL;
+        } else {
+            printf("%s: %s, %zu profiles, %zu new features, %zu entries rejected\n", o->args[i],
+                   kubescape ? "Kubescape ApplicationProfile" : "Storm baseline export", st.profiles, st.features,
+                   st.rejected);
+            if (st.rejected) {
+                fprintf(stderr, "%s: first rejected entry: %s\n", o->args[i], err.msg);
+                rc = CLI_FAIL;
+            }
+        }
+        free(data);
+    }
+    return save_close(store, b, rc);
+}
+
 int cmd_baseline(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "storm baseline: not implemented yet\n");
-    return CLI_FAIL;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(usage_text, stdout);
+        return CLI_OK;
+    }
+    opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc == CLI_OK && !o.action)
+        rc = usage_fail("which action? learn, check, show, allow, deny, forget, export or import%s", "");
+    if (rc == CLI_OK) {
+        const char *a = o.action;
+        if (strcmp(a, "learn") == 0 || strcmp(a, "check") == 0)
+            rc = do_feed(&o, strcmp(a, "learn") == 0);
+        else if (strcmp(a, "show") == 0)
+            rc = do_show(&o);
+        else if (strcmp(a, "allow") == 0 || strcmp(a, "deny") == 0 || strcmp(a, "forget") == 0)
+            rc = do_edit(&o);
+        else if (strcmp(a, "export") == 0)
+            rc = do_export(&o);
+        else if (strcmp(a, "import") == 0)
+            rc = do_import(&o);
+        else
+            rc = usage_fail("unknown action '%s'", a);
+    }
+    free(o.args);
+    return rc;
 }

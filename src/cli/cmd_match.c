@@ -1,12 +1,334 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* storm match: match STIX patterns against STIX observations from files.
+ * One line per pattern: match<TAB>pattern, nomatch<TAB>pattern or
+ * error<TAB>pattern<TAB>message; --json prints one object per pattern with
+ * the observed-data that satisfied it. Exit 0 when every pattern was
+ * evaluated, 1 when any had an error (or the input was malformed), 2 on a
+ * usage error. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/arena.h>
+#include <storm/buf.h>
+#include <storm/io.h>
+#include <storm/json.h>
+#include <storm/observation.h>
+#include <storm/pattern.h>
 
 #include "cli.h"
 
+#define MATCH_MAX_INPUT (1024u << 20)   /* bytes per observations file */
+#define MATCH_MAX_PATTERN_FILE (64u << 20)
+#define MATCH_MAX_PATTERNS 100000
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: storm match [-s 2.0|2.1] [--json] (-p PATTERN [-p PATTERN]... | -P FILE) OBSERVATIONS...\n"
+            "\n"
+            "Match STIX patterns against STIX observations and say, for each pattern, whether\n"
+            "the observations satisfy it.\n"
+            "\n"
+            "  -p, --pattern PATTERN  a pattern (repeat for more)\n"
+            "  -P, --patterns FILE    patterns, one per line (blank lines and lines starting\n"
+            "                         with '#' are skipped)\n"
+            "  -s, --spec VERSION     STIX version of patterns and observations: 2.1 (default)\n"
+            "                         or 2.0 (observed-data with an inline \"objects\" map)\n"
+            "      --json             one JSON object per pattern: {\"pattern\", \"result\",\n"
+            "                         \"observed_data\": ids (or input positions when an\n"
+            "                         observed-data has no id), \"error\" for errors}\n"
+            "  -h, --help             this text\n"
+            "\n"
+            "OBSERVATIONS are files ('-' for standard input) holding a JSON array (of\n"
+            "observed-data, objects or bundles), a bundle, or JSON Lines of those.\n"
+            "\n"
+            "Output, one line per pattern: match<TAB>pattern, nomatch<TAB>pattern or\n"
+            "error<TAB>pattern<TAB>message.\n"
+            "Exit status: 0 when every pattern was evaluated, 1 when any had an error or the\n"
+            "input was malformed, 2 on a usage error.\n"
+            "\n"
+            "Example:\n"
+            "  storm match -p \"[process:name = 'nsenter']\" observations.json\n");
+}
+
+typedef struct pattern_list {
+    char **items;
+    size_t n, cap;
+} pattern_list;
+
+static int list_push(pattern_list *l, char *s)
+{
+    if (l->n >= MATCH_MAX_PATTERNS)
+        return -1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **items = realloc(l->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        l->items = items;
+        l->cap = cap;
+    }
+    l->items[l->n++] = s;
+    return 0;
+}
+
+/* Patterns from a file: one per line, '#' comments and blank lines skipped. */
+static int read_pattern_file(const char *path, pattern_list *l, char **keep)
+{
+    size_t len;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_read_file(path, MATCH_MAX_PATTERN_FILE, keep, &len, &err) != STORM_OK) {
+        fprintf(stderr, "storm match: %s: %s\n", path, err.msg);
+        return -1;
+    }
+    char *s = *keep;
+    while (s < *keep + len) {
+        char *end = memchr(s, '\n', (size_t)(*keep + len - s));
+        char *line_end = end ? end : *keep + len;
+        *line_end = '\0';
+        if (line_end > s && line_end[-1] == '\r')
+            line_end[-1] = '\0';
+        char *t = s;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        if (*t && *t != '#' && list_push(l, t) != 0) {
+            fprintf(stderr, "storm match: %s: more than %d patterns\n", path, MATCH_MAX_PATTERNS);
+            return -1;
+        }
+        s = line_end + 1;
+    }
+    return 0;
+}
+
+typedef struct input {
+    char *text;
+    size_t len;
+} input;
+
+/* Load every JSON value of one file (a document or JSON Lines). */
+static int load_file(const char *path, storm_arena *arena, storm_spec spec, storm_observation **obs, size_t *n,
+                     input *in)
+{
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_read_file(path, MATCH_MAX_INPUT, &in->text, &in->len, &err) != STORM_OK) {
+        fprintf(stderr, "storm match: %s: %s\n", path, err.msg);
+        return -1;
+    }
+    size_t off = 0, docs = 0, before = *n;
+    const char *where = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    for (;;) {
+        while (off < in->len && (in->text[off] == ' ' || in->text[off] == '\t' || in->text[off] == '\n' ||
+                                 in->text[off] == '\r'))
+            off++;
+        if (off >= in->len)
+            break;
+        storm_value *root = NULL;
+        size_t used = 0;
+        storm_rc rc = storm_json_parse(arena, in->text + off, in->len - off, STORM_JSON_ALLOW_TRAILING, &root, &used,
+                                       &err);
+        if (rc == STORM_OK)
+            rc = storm_observations_load(arena, root, spec, obs, n, &err);
+        if (rc != STORM_OK) {
+            err.offset += off;
+            err.line = err.col = 0;
+            storm_err_locate(&err, in->text, in->len);
+            fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
+            return -1;
+        }
+        docs++;
+        off += used ? used : in->len - off;
+    }
+    if (docs == 0) {
+        fprintf(stderr, "storm match: %s:1:1: no JSON observations in the input\n", where);
+        return -1;
+    }
+    if (*n == before) /* not an error (the file may hold only SCOs), but say so */
+        fprintf(stderr, "storm match: %s: warning: no observed-data in this input, so nothing in it can match\n",
+                where);
+    return 0;
+}
+
+static void print_json_result(const char *pattern, const char *result, const storm_match *m,
+                              const storm_observation *obs, const storm_err *err)
+{
+    storm_buf b;
+    storm_buf_init(&b, 64u << 20);
+    storm_buf_puts(&b, "{\"pattern\":");
+    storm_json_write_string(&b, pattern, strlen(pattern));
+    storm_buf_printf(&b, ",\"result\":\"%s\"", result);
+    if (err) {
+        storm_buf_puts(&b, ",\"error\":");
+        storm_json_write_string(&b, err->msg, strlen(err->msg));
+        storm_buf_printf(&b, ",\"offset\":%zu,\"line\":%u,\"column\":%u", err->offset, err->line, err->col);
+    } else {
+        storm_buf_puts(&b, ",\"observed_data\":[");
+        for (size_t i = 0; m && i < m->n_bound; i++) {
+            const storm_observation *o = &obs[m->bound[i]];
+            if (i)
+                storm_buf_putc(&b, ',');
+            if (o->id)
+                storm_json_write_string(&b, o->id, strlen(o->id));
+            else
+                storm_buf_printf(&b, "%zu", o->index);
+        }
+        storm_buf_putc(&b, ']');
+    }
+    storm_buf_puts(&b, "}\n");
+    fwrite(b.data, 1, b.len, stdout);
+    storm_buf_free(&b);
+}
+
+/* One line for an error: keep it on one line for the tab-separated output. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\t' || *s == '\r')
+            *s = ' ';
+}
+
 int cmd_match(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "storm match: not implemented yet\n");
-    return CLI_FAIL;
+    pattern_list pats = {0};
+    char **pattern_files = calloc((size_t)argc + 1, sizeof *pattern_files);
+    const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    size_t n_inputs = 0, n_pattern_files = 0;
+    storm_spec spec = STORM_SPEC_21;
+    bool json = false, used_p = false, used_P = false;
+    int status = CLI_OK;
+    storm_arena *arena = NULL;
+    input *texts = NULL;
+    if (!pattern_files || !inputs) {
+        fprintf(stderr, "storm match: out of memory\n");
+        status = CLI_FAIL;
+        goto out;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            goto out;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--spec") == 0) {
+            if (++i >= argc) {
+                status = cli_usage_error("match", "%s needs a version (2.0 or 2.1)", a);
+                goto out;
+            }
+            if (strcmp(argv[i], "2.0") == 0)
+                spec = STORM_SPEC_20;
+            else if (strcmp(argv[i], "2.1") == 0)
+                spec = STORM_SPEC_21;
+            else {
+                status = cli_usage_error("match", "unknown STIX version '%s' (use 2.0 or 2.1)", argv[i]);
+                goto out;
+            }
+        } else if (strcmp(a, "-p") == 0 || strcmp(a, "--pattern") == 0) {
+            if (++i >= argc) {
+                status = cli_usage_error("match", "%s needs a pattern", a);
+                goto out;
+            }
+            used_p = true;
+            if (list_push(&pats, argv[i]) != 0) {
+                fprintf(stderr, "storm match: too many patterns\n");
+                status = CLI_FAIL;
+                goto out;
+            }
+        } else if (strcmp(a, "-P") == 0 || strcmp(a, "--patterns") == 0) {
+            if (++i >= argc) {
+                status = cli_usage_error("match", "%s needs a file of patterns", a);
+                goto out;
+            }
+            used_P = true;
+            pattern_files[n_pattern_files] = NULL;
+            if (read_pattern_file(argv[i], &pats, &pattern_files[n_pattern_files]) != 0) {
+                n_pattern_files++;
+                status = CLI_FAIL;
+                goto out;
+            }
+            n_pattern_files++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            status = cli_usage_error("match", "unknown option '%s'", a);
+            goto out;
+        } else {
+            inputs[n_inputs++] = a;
+        }
+    }
+    if (used_p && used_P) {
+        status = cli_usage_error("match", "give patterns with -p or with -P, not both");
+        goto out;
+    }
+    if (!used_p && !used_P) {
+        status = cli_usage_error("match", "no pattern: give -p PATTERN or -P FILE");
+        goto out;
+    }
+    if (n_inputs == 0) {
+        status = cli_usage_error("match", "no observations: give one or more files ('-' for standard input)");
+        goto out;
+    }
+
+    arena = storm_arena_new(0, 0);
+    texts = calloc(n_inputs, sizeof *texts);
+    if (!arena || !texts) {
+        fprintf(stderr, "storm match: out of memory\n");
+        status = CLI_FAIL;
+        goto out;
+    }
+    storm_observation *obs = NULL;
+    size_t n_obs = 0;
+    for (size_t i = 0; i < n_inputs; i++)
+        if (load_file(inputs[i], arena, spec, &obs, &n_obs, &texts[i]) != 0) {
+            status = CLI_FAIL;
+            goto out;
+        }
+
+    for (size_t i = 0; i < pats.n; i++) {
+        const char *text = pats.items[i];
+        storm_err err;
+        storm_err_clear(&err);
+        storm_pattern *p = NULL;
+        storm_match m = {0};
+        storm_rc rc = storm_pattern_compile(text, strlen(text), spec, &p, &err);
+        if (rc == STORM_OK) {
+            storm_err_clear(&err);
+            rc = storm_pattern_match(p, obs, n_obs, &m, &err);
+        }
+        if (rc != STORM_OK) {
+            status = CLI_FAIL;
+            if (err.line == 0)
+                storm_err_locate(&err, text, strlen(text));
+            if (json) {
+                print_json_result(text, "error", NULL, obs, &err);
+            } else {
+                one_line(err.msg);
+                printf("error\t%s\tline %u, column %u: %s\n", text, err.line ? err.line : 1, err.col ? err.col : 1,
+                       err.msg);
+            }
+        } else if (json) {
+            print_json_result(text, m.matched ? "match" : "nomatch", &m, obs, NULL);
+        } else {
+            printf("%s\t%s\n", m.matched ? "match" : "nomatch", text);
+        }
+        storm_match_clear(&m);
+        storm_pattern_free(p);
+    }
+    if (fflush(stdout) != 0) {
+        perror("storm match: writing the results");
+        status = CLI_FAIL;
+    }
+out:
+    if (texts)
+        for (size_t i = 0; i < n_inputs; i++)
+            free(texts[i].text);
+    free(texts);
+    storm_arena_free(arena);
+    if (pattern_files)
+        for (size_t i = 0; i < n_pattern_files; i++)
+            free(pattern_files[i]);
+    free(pattern_files);
+    free(inputs);
+    free(pats.items);
+    return status;
 }

@@ -1,12 +1,147 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* storm serve: the TAXII 2.1 server over the store. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <storm/taxii.h>
 
 #include "cli.h"
 
+static void serve_help(FILE *out)
+{
+    fprintf(out,
+            "usage: storm serve --db FILE [options]\n\n"
+            "Serve the store's collections (indicators, sightings, observations) over TAXII 2.1\n"
+            "until interrupted (SIGINT/SIGTERM). Discovery is at /taxii2/, the API root at /storm/.\n\n"
+            "options:\n"
+            "  --db FILE                 the SQLite store storm run writes (created if missing)\n"
+            "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; [::1]:PORT for IPv6; port 0 = any)\n"
+            "  --users FILE              Basic authentication and per-collection rights (see storm users);\n"
+            "                            without it the server is anonymous and read-only\n"
+            "  --tls-cert FILE           PEM certificate: serve HTTPS (with --tls-key)\n"
+            "  --tls-key FILE            PEM private key\n"
+            "  --api-root NAME           the API root's path segment (default storm)\n"
+            "  --title TEXT              title shown in discovery and the API root\n"
+            "  --contact TEXT            contact shown in discovery\n"
+            "  --max-content-length N    largest request body in bytes (default 10485760)\n"
+            "  --max-objects N           most objects per POSTed envelope (default 10000)\n"
+            "  --page-default N          objects per page without limit= (default 100)\n"
+            "  --page-max N              largest page; bigger limits are clamped (default 1000)\n"
+            "  --max-connections N       concurrent connections (default 256)\n"
+            "  --timeout SECONDS         idle connection timeout (default 30)\n"
+            "  --threads N               worker threads (default: one per CPU)\n"
+            "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n");
+}
+
+static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
+{
+    char *end;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (!*v || *end || n < min || n > ((size_t)1 << 40))
+        return cli_usage_error("serve", "%s needs a number >= %zu, not '%s'", opt, min, v);
+    *out = (size_t)n;
+    return CLI_OK;
+}
+
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "storm serve: not implemented yet\n");
-    return CLI_FAIL;
+    storm_taxii_config cfg;
+    storm_taxii_config_default(&cfg);
+    enum { O_DB = 256, O_LISTEN, O_USERS, O_CERT, O_KEY, O_ROOT, O_TITLE, O_CONTACT, O_MAXLEN, O_MAXOBJ,
+           O_PDEF, O_PMAX, O_MAXCONN, O_TIMEOUT, O_THREADS, O_NOCACHE, O_HELP };
+    static const struct option opts[] = {
+        {"db", required_argument, NULL, O_DB},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"users", required_argument, NULL, O_USERS},
+        {"tls-cert", required_argument, NULL, O_CERT},
+        {"tls-key", required_argument, NULL, O_KEY},
+        {"api-root", required_argument, NULL, O_ROOT},
+        {"title", required_argument, NULL, O_TITLE},
+        {"contact", required_argument, NULL, O_CONTACT},
+        {"max-content-length", required_argument, NULL, O_MAXLEN},
+        {"max-objects", required_argument, NULL, O_MAXOBJ},
+        {"page-default", required_argument, NULL, O_PDEF},
+        {"page-max", required_argument, NULL, O_PMAX},
+        {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"no-page-cache", no_argument, NULL, O_NOCACHE},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    size_t n;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int rc = CLI_OK;
+        switch (c) {
+        case O_DB: cfg.db_path = optarg; break;
+        case O_LISTEN: cfg.listen = optarg; break;
+        case O_USERS: cfg.users_path = optarg; break;
+        case O_CERT: cfg.tls_cert_path = optarg; break;
+        case O_KEY: cfg.tls_key_path = optarg; break;
+        case O_ROOT: cfg.api_root = optarg; break;
+        case O_TITLE: cfg.title = optarg; break;
+        case O_CONTACT: cfg.contact = optarg; break;
+        case O_MAXLEN: rc = parse_size("--max-content-length", optarg, 1024, &cfg.max_content_length); break;
+        case O_MAXOBJ: rc = parse_size("--max-objects", optarg, 1, &cfg.max_envelope_objects); break;
+        case O_PDEF: rc = parse_size("--page-default", optarg, 1, &cfg.page_default); break;
+        case O_PMAX: rc = parse_size("--page-max", optarg, 1, &cfg.page_max); break;
+        case O_MAXCONN:
+            rc = parse_size("--max-connections", optarg, 1, &n);
+            cfg.max_connections = n > 100000 ? 100000 : (unsigned)n;
+            break;
+        case O_TIMEOUT:
+            rc = parse_size("--timeout", optarg, 1, &n);
+            cfg.connection_timeout = n > 86400 ? 86400 : (unsigned)n;
+            break;
+        case O_THREADS:
+            rc = parse_size("--threads", optarg, 1, &n);
+            cfg.threads = n > 256 ? 256 : (unsigned)n;
+            break;
+        case O_NOCACHE: cfg.no_page_cache = true; break;
+        case 'h':
+        case O_HELP: serve_help(stdout); return CLI_OK;
+        default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+    if (!cfg.db_path)
+        return cli_usage_error("serve", "--db FILE is required (the store storm run writes)");
+
+    /* Block the stop signals before the worker threads exist, so that they
+     * inherit the mask and only sigwait below receives them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    storm_err err = {0};
+    storm_taxii_server *srv = NULL;
+    if (storm_taxii_start(&cfg, &srv, &err)) {
+        fprintf(stderr, "storm serve: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    /* The resolved port matters with --listen ADDR:0 (tests read it here). */
+    char host[128];
+    const char *colon = strrchr(cfg.listen, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - cfg.listen), cfg.listen);
+    fprintf(stderr, "storm serve: listening on %s://%s:%u/taxii2/ (%s, %s)\n", cfg.tls_cert_path ? "https" : "http",
+            host, (unsigned)storm_taxii_port(srv), cfg.db_path,
+            cfg.users_path ? "Basic authentication" : "anonymous, read-only");
+    fflush(stderr);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "storm serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+    storm_taxii_stop(srv);
+    return CLI_OK;
 }

@@ -112,6 +112,13 @@ typedef struct pat_obs {
     int64_t repeats;            /* PAT_OBS_REPEATS */
     storm_time_ns start, stop;  /* PAT_OBS_STARTSTOP */
     pat_span qual_span;         /* the qualifier's own text, for errors */
+    /* PAT_OBS_STARTSTOP, added by the parser: the two literals as written
+     * (TIMESTAMP, or STRING in STIX 2.0, which writes START '...' STOP '...').
+     * A 2.0 string that is not a valid timestamp still parses, as in the
+     * reference implementation; times_invalid is then true, start/stop are 0,
+     * and the matcher must report a value error pointing at the literal. */
+    pat_literal start_lit, stop_lit;
+    bool times_invalid;
 } pat_obs;
 
 #endif

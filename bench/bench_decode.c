@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Decode benchmark (run on demand, never as a test):
+ *
+ *   bench_decode [EVENTS [RUNS [STREAM_FILE]]]
+ *
+ * Builds a realistic Tetragon stream of EVENTS lines (default 100000) by
+ * varying the real corpus events (times, pids, exec ids, pods, namespaces,
+ * binaries, file paths), writes it to STREAM_FILE (default: a temporary file,
+ * removed at the end), then measures in the same run, best of RUNS (default
+ * 3) passes each, single-threaded:
+ *
+ *   lines          getline() alone: the line-reading floor
+ *   cjson          cJSON parse + extraction of the fields the decoder reads:
+ *                  the library-parse floor (the issue's peer)
+ *   storm-parse    storm_json_parse into an arena
+ *   storm-decode   parse + unwrap + detect + decode (typed storm_event)
+ *   storm-observe  + STIX observation (storm_stix_observe), when built with
+ *                  the stix module
+ *   storm-convert  + the observation written as a STIX bundle line, what
+ *                  `storm convert` does per event
+ *
+ * STORM_BENCH_ONLY=<stage> measures only that stage (and the cJSON floor),
+ * for a profiler: valgrind --tool=callgrind, perf record.
+ *
+ * and prints events/s, MB/s and the ratio of events/s to the cJSON floor.
+ * The target of the issue is storm-convert >= 2x cjson. */
+#include <cjson/cJSON.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <storm/decode.h>
+#include <storm/io.h>
+#include <storm/json.h>
+#ifdef STORM_BENCH_STIX
+#include <storm/stix.h>
+#endif
+
+static const char *const corpus_files[] = {
+    "honeycluster-kubehound-calibration.jsonl", "tetragon-book-security-observability.jsonl",
+    "tetragon-docs-examples.jsonl", "tetragon-testdata-events.jsonl", "threatintel-pattern-matcher-example.jsonl",
+};
+
+/* ---- stream generation -------------------------------------------------- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static const char *const pods[] = {"web-7d9c5f6b8-x2k4p", "api-5c8f9d7b6-qw8rt", "worker-0", "worker-1",
+                                   "redis-master-0", "ingress-nginx-controller-6b7f9c-zz9q2", "ssh-proxy",
+                                   "clickhouse-shard0-0", "kh-calibration-ce-2", "payments-6f5d8c-abcde"};
+static const char *const namespaces[] = {"default", "prod", "payments", "ingress-nginx", "ssh", "data",
+                                         "kube-system", "tenant-jobs"};
+static const char *const binaries[] = {"/usr/bin/curl", "/bin/bash", "/usr/bin/python3", "/usr/sbin/nginx",
+                                       "/usr/bin/cat", "/bin/sh", "/usr/local/bin/node", "/usr/bin/wget",
+                                       "/usr/bin/nc", "/usr/bin/mount", "/usr/bin/nsenter", "/usr/bin/id"};
+static const char *const dirs[] = {"/etc/", "/var/log/", "/run/secrets/kubernetes.io/serviceaccount/",
+                                   "/tmp/", "/home/app/", "/proc/1/", "/host/etc/cron.d/"};
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static char *base64(storm_arena *a, const char *s)
+{
+    size_t n = strlen(s), o = 0;
+    char *out = storm_arena_alloc(a, 4 * ((n + 2) / 3) + 1);
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char)s[i + 2];
+        out[o++] = b64[(v >> 18) & 63];
+        out[o++] = b64[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static storm_value *body_of(const storm_value *root)
+{
+    for (size_t i = 0; i < root->u.o.len; i++)
+        if (strncmp(root->u.o.members[i].key, "process_", 8) == 0)
+            return root->u.o.members[i].value;
+    return NULL;
+}
+
+static void set_if_present(storm_arena *a, storm_value *obj, const char *key, storm_value *v)
+{
+    if (obj && obj->type == STORM_V_OBJECT && storm_v_get(obj, key))
+        storm_v_set(a, obj, key, v);
+}
+
+static void vary_process(storm_arena *a, storm_value *p, const char *node, storm_time_ns t, int pod, int ns,
+                         const char *binary)
+{
+    if (!p || p->type != STORM_V_OBJECT)
+        return;
+    int64_t pid = 1000 + (int64_t)(rng() % 4000000);
+    char id[160], tbuf[40];
+    snprintf(id, sizeof id, "%s:%lld:%lld", node, (long long)(t / 1000), (long long)pid);
+    set_if_present(a, p, "exec_id", storm_v_str(a, base64(a, id)));
+    set_if_present(a, p, "pid", storm_v_int(a, pid));
+    set_if_present(a, p, "tid", storm_v_int(a, pid));
+    if (binary)
+        set_if_present(a, p, "binary", storm_v_str(a, binary));
+    storm_time_format(t - (int64_t)(rng() % 5000000000ull), 9, tbuf);
+    set_if_present(a, p, "start_time", storm_v_str(a, tbuf));
+    storm_value *podv = storm_v_get(p, "pod");
+    if (podv && podv->type == STORM_V_OBJECT) {
+        set_if_present(a, podv, "name", storm_v_str(a, pods[pod]));
+        set_if_present(a, podv, "namespace", storm_v_str(a, namespaces[ns]));
+    }
+}
+
+/* Writes n varied events to path; returns the number of bytes written. */
+static size_t generate(const char *root, const char *path, size_t n)
+{
+    storm_arena *tmpl = storm_arena_new(0, 0);
+    const char **lines = NULL;
+    size_t nl = 0, alloc = 0;
+    for (size_t f = 0; f < sizeof corpus_files / sizeof corpus_files[0]; f++) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/tests/data/corpus/tetragon/%s", root, corpus_files[f]);
+        char *data;
+        size_t len;
+        if (storm_read_file(p, 64u << 20, &data, &len, NULL) != STORM_OK) {
+            fprintf(stderr, "bench_decode: cannot read %s (set STORM_SOURCE_ROOT)\n", p);
+            exit(1);
+        }
+        char *save = NULL;
+        for (char *l = strtok_r(data, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+            if (strstr(l, "\"process_throttle\""))
+                continue; /* not an event */
+            if (nl == alloc) {
+                alloc = alloc ? alloc * 2 : 128;
+                lines = realloc(lines, alloc * sizeof *lines);
+            }
+            lines[nl++] = storm_arena_strdup(tmpl, l);
+        }
+        free(data);
+    }
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        perror(path);
+        exit(1);
+    }
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_buf b;
+    storm_buf_init(&b, 0);
+    storm_time_ns base = 0;
+    storm_time_parse("2025-01-19T15:00:00Z", 20, 0, &base);
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        storm_arena_reset(a);
+        const char *l = lines[rng() % nl];
+        storm_value *v = NULL;
+        storm_json_parse(a, l, strlen(l), 0, &v, NULL, NULL);
+        /* ~7k events/s arriving slightly out of order, as from several nodes */
+        storm_time_ns t = base + (storm_time_ns)i * 137000 + (storm_time_ns)(rng() % 5000000);
+        char tbuf[40];
+        storm_time_format(t, 9, tbuf);
+        set_if_present(a, v, "time", storm_v_str(a, tbuf));
+        const char *node = storm_v_get_str(v, "node_name");
+        storm_value *body = body_of(v);
+        int pod = (int)(rng() % (sizeof pods / sizeof pods[0]));
+        int ns = (int)(rng() % (sizeof namespaces / sizeof namespaces[0]));
+        const char *bin = rng() % 4 ? NULL : binaries[rng() % (sizeof binaries / sizeof binaries[0])];
+        if (body) {
+            vary_process(a, storm_v_get(body, "process"), node ? node : "node", t, pod, ns, bin);
+            vary_process(a, storm_v_get(body, "parent"), node ? node : "node", t, pod, ns, NULL);
+            storm_value *args = storm_v_get(body, "args");
+            for (size_t k = 0; args && args->type == STORM_V_ARRAY && k < args->u.a.len; k++) {
+                storm_value *fa = storm_v_get(args->u.a.items[k], "file_arg");
+                if (fa && storm_v_get(fa, "path")) {
+                    char path_buf[256];
+                    snprintf(path_buf, sizeof path_buf, "%sfile-%u", dirs[rng() % (sizeof dirs / sizeof dirs[0])],
+                             (unsigned)(rng() % 1000));
+                    storm_v_set(a, fa, "path", storm_v_str(a, path_buf));
+                }
+            }
+        }
+        storm_buf_reset(&b);
+        storm_json_write(&b, v, 0);
+        storm_buf_putc(&b, '\n');
+        fwrite(b.data, 1, b.len, out);
+        bytes += b.len;
+    }
+    fclose(out);
+    storm_buf_free(&b);
+    storm_arena_free(a);
+    storm_arena_free(tmpl);
+    free(lines);
+    return bytes;
+}
+
+/* ---- measurements --------------------------------------------------------- */
+
+typedef enum column { COL_LINES, COL_CJSON, COL_PARSE, COL_DECODE, COL_OBSERVE, COL_CONVERT, COL__COUNT } column;
+
+static const char *const column_names[] = {"lines", "cjson", "storm-parse", "storm-decode", "storm-observe",
+                                           "storm-convert"};
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static const char *cj_str(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double cj_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static volatile size_t sink; /* keeps extractions from being optimised away */
+
+/* What a decoder on cJSON would read: the type key, envelope, process and pod
+ * fields, the hook name and every argument's type and value. */
+static void cjson_extract(const cJSON *root)
+{
+    size_t acc = 0;
+    const cJSON *body = NULL;
+    for (const cJSON *c = root->child; c; c = c->next)
+        if (c->string && strncmp(c->string, "process_", 8) == 0)
+            body = c;
+    const char *s = cj_str(root, "time");
+    acc += s ? strlen(s) : 0;
+    s = cj_str(root, "node_name");
+    acc += s ? strlen(s) : 0;
+    if (!body)
+        return;
+    static const char *const pkeys[] = {"process", "parent"};
+    for (size_t k = 0; k < 2; k++) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, pkeys[k]);
+        if (!p)
+            continue;
+        static const char *const fields[] = {"exec_id", "parent_exec_id", "binary", "arguments", "cwd",
+                                             "start_time", "flags", "docker"};
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            acc += (size_t)(cj_str(p, fields[f]) != NULL);
+        acc += (size_t)cj_num(p, "pid") + (size_t)cj_num(p, "uid") + (size_t)cj_num(p, "auid");
+        const cJSON *pod = cJSON_GetObjectItemCaseSensitive(p, "pod");
+        if (pod) {
+            acc += (size_t)(cj_str(pod, "namespace") != NULL) + (size_t)(cj_str(pod, "name") != NULL);
+            const cJSON *c = cJSON_GetObjectItemCaseSensitive(pod, "container");
+            acc += (size_t)(cj_str(c, "id") != NULL) + (size_t)(cj_str(c, "name") != NULL);
+            acc += (size_t)(cj_str(cJSON_GetObjectItemCaseSensitive(c, "image"), "name") != NULL);
+            acc += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pod, "pod_labels"));
+        }
+    }
+    acc += (size_t)(cj_str(body, "function_name") != NULL) + (size_t)(cj_str(body, "policy_name") != NULL);
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(body, "args");
+    for (const cJSON *arg = args ? args->child : NULL; arg; arg = arg->next)
+        for (const cJSON *c = arg->child; c; c = c->next)
+            acc += strlen(c->string) + (cJSON_IsObject(c) ? (size_t)cJSON_GetArraySize(c) : 1);
+    sink += acc;
+}
+
+typedef struct result {
+    double events_per_s, mb_per_s;
+    size_t events, failures;
+} result;
+
+static result run(column col, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    char *line = NULL;
+    size_t cap = 0, events = 0, bytes = 0, failures = 0;
+    ssize_t n;
+    storm_arena *a = storm_arena_new(0, 64u << 20);
+    storm_buf out;
+    storm_buf_init(&out, 64u << 20);
+    double t0 = now();
+    while ((n = getline(&line, &cap, f)) > 0) {
+        events++;
+        bytes += (size_t)n;
+        if (col == COL_LINES) {
+            sink += (size_t)line[0];
+            continue;
+        }
+        if (col == COL_CJSON) {
+            cJSON *root = cJSON_ParseWithLength(line, (size_t)n);
+            if (!root) {
+                failures++;
+                continue;
+            }
+            cjson_extract(root);
+            cJSON_Delete(root);
+            continue;
+        }
+        storm_arena_reset(a);
+        storm_value *root = NULL;
+        if (storm_json_parse(a, line, (size_t)n, 0, &root, NULL, NULL) != STORM_OK) {
+            failures++;
+            continue;
+        }
+        if (col == COL_PARSE)
+            continue;
+        const storm_value *rec = storm_decode_unwrap(a, root);
+        const storm_decoder *d = storm_decoder_detect(rec);
+        storm_event_list list = {0};
+        const char *skip = NULL;
+        if (!d || d->decode(a, rec, &list, &skip, NULL) != STORM_OK) {
+            failures++;
+            continue;
+        }
+        if (col == COL_DECODE)
+            continue;
+#ifdef STORM_BENCH_STIX
+        for (size_t i = 0; i < list.n; i++) {
+            storm_stix_opts opts = {.record = line, .record_len = (size_t)n, .record_index = i};
+            storm_observation obs;
+            if (storm_stix_observe(a, &list.items[i], &opts, &obs, NULL) != STORM_OK) {
+                failures++;
+                continue;
+            }
+            if (col == COL_CONVERT) {
+                storm_buf_reset(&out);
+                if (storm_stix_write_observation_bundle(&out, &obs) != STORM_OK)
+                    failures++;
+                sink += out.len;
+            }
+        }
+#endif
+    }
+    double dt = now() - t0;
+    storm_buf_free(&out);
+    storm_arena_free(a);
+    free(line);
+    fclose(f);
+    return (result){(double)events / dt, (double)bytes / dt / 1e6, events, failures};
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    char tmp[] = "/tmp/storm-bench-decode-XXXXXX";
+    const char *path = argc > 3 ? argv[3] : NULL;
+    if (!path) {
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            perror("mkstemp");
+            return 1;
+        }
+        close(fd);
+        path = tmp;
+    }
+    if (n == 0 || runs <= 0) {
+        fprintf(stderr, "usage: bench_decode [EVENTS [RUNS [STREAM_FILE]]]\n");
+        return 2;
+    }
+    size_t bytes = generate(root ? root : ".", path, n);
+    printf("stream: %zu Tetragon events, %.1f MB, %.0f bytes/event (%s)\n", n, (double)bytes / 1e6,
+           (double)bytes / (double)n, path);
+
+    int cols = COL__COUNT;
+#ifndef STORM_BENCH_STIX
+    cols = COL_OBSERVE; /* built without the stix module */
+#endif
+    /* STORM_BENCH_ONLY=<stage>: measure one stage (for a profiler) */
+    const char *only = getenv("STORM_BENCH_ONLY");
+    result best[COL__COUNT] = {0};
+    for (int r = 0; r < runs; r++)
+        for (int c = 0; c < cols; c++) {
+            if (only && strcmp(only, column_names[c]) != 0 && c != COL_CJSON)
+                continue;
+            result x = run((column)c, path);
+            if (x.events_per_s > best[c].events_per_s)
+                best[c] = x;
+        }
+    printf("%-14s %12s %10s %9s %9s\n", "stage", "events/s", "MB/s", "x cjson", "failures");
+    for (int c = 0; c < cols; c++)
+        if (best[c].events)
+            printf("%-14s %12.0f %10.1f %9.2f %9zu\n", column_names[c], best[c].events_per_s, best[c].mb_per_s,
+               best[c].events_per_s / best[COL_CJSON].events_per_s, best[c].failures);
+    printf("(single thread, best of %d passes; target: storm-convert >= 2.00 x cjson)\n", runs);
+    if (path == tmp)
+        unlink(tmp);
+    return 0;
+}

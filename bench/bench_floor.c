@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The floors for bench_run.sh, measured on the same stream as storm run:
+ *   bench_floor FILE   ->  "lines EVENTS SECONDS" and "cjson EVENTS SECONDS"
+ * lines: getline() over the file (the line-reading floor);
+ * cjson: cJSON_ParseWithLength of every line (the JSON-library parse floor). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench_floor FILE\n");
+        return 2;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        FILE *f = fopen(argv[1], "r");
+        if (!f) {
+            perror(argv[1]);
+            return 1;
+        }
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        unsigned long long events = 0, bad = 0, bytes = 0;
+        double t0 = now();
+        while ((n = getline(&line, &cap, f)) > 0) {
+            events++;
+            bytes += (unsigned long long)n;
+            if (pass == 1) {
+                cJSON *j = cJSON_ParseWithLength(line, (size_t)n);
+                if (!j)
+                    bad++;
+                cJSON_Delete(j);
+            }
+        }
+        double secs = now() - t0;
+        printf("%s %llu %.6f %llu %llu\n", pass ? "cjson" : "lines", events, secs, bytes, bad);
+        free(line);
+        fclose(f);
+    }
+    return 0;
+}

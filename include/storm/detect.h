@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The streaming detection engine: feed observations (one per event, in
+ * stream order), get STIX sightings of the loaded indicators.
+ *
+ * - Single-observation patterns decide on the observation itself.
+ * - Patterns over several observations (AND, OR, FOLLOWEDBY, WITHIN,
+ *   REPEATS, START/STOP) keep partial matches per correlation scope, bounded
+ *   by a time horizon (event time) and by caps; what is dropped is counted
+ *   (states_evicted), so memory stays bounded on an endless stream.
+ * - An index keeps the cost per observation nearly independent of the number
+ *   of indicators: equality literals by hash, MATCHES/LIKE through Hyperscan
+ *   (when built with it), full evaluation only for candidates.
+ * - Repeated matches of one indicator in one scope within the sighting window
+ *   update one sighting (count, last_seen, observed_data_refs up to a cap).
+ * Ids are deterministic (UUIDv5 of indicator, scope and first observation),
+ * so re-processing the same events yields the same objects.
+ * Not thread-safe: one detector per thread. */
+#ifndef STORM_DETECT_H
+#define STORM_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <storm/err.h>
+#include <storm/model.h>
+#include <storm/observation.h>
+#include <storm/time.h>
+#include <storm/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct storm_detector storm_detector;
+
+/* Which observations may combine in one match (and share one sighting). */
+typedef enum storm_correlate {
+    STORM_CORRELATE_POD = 0, /* same namespace/pod (host processes: same node) - the default */
+    STORM_CORRELATE_GLOBAL,  /* everything together */
+    STORM_CORRELATE_NODE,    /* same node */
+    STORM_CORRELATE_LINEAGE, /* same process tree (by exec ids), else same pod */
+} storm_correlate;
+
+/* Parse "global", "node", "pod", "lineage"; false when unknown. */
+bool storm_correlate_parse(const char *s, storm_correlate *out);
+const char *storm_correlate_name(storm_correlate c);
+
+/* Limits and windows; a zero field takes the default shown. */
+typedef struct storm_detect_opts {
+    storm_correlate correlate;
+    storm_time_ns horizon;          /* partial matches older than this (event time) are dropped: 1 h */
+    size_t state_cap;               /* partial matches held per pattern node and scope: 64 */
+    size_t states_cap;              /* partial matches held in all (the least recently used scope
+                                       state goes first): 16384 */
+    size_t scopes_cap;              /* (indicator, scope) states held in all: 4096 */
+    storm_time_ns sighting_window;  /* a match within this of the last one updates the sighting: 1 h */
+    size_t sighting_refs_cap;       /* observed_data_refs kept per sighting: 32 */
+    size_t open_sightings_cap;      /* sightings kept open for updates: 65536 */
+    size_t lineage_cap;             /* exec ids remembered for lineage correlation: 262144 */
+    const char *identity;           /* name of this cluster (where_sighted_refs): "storm" */
+} storm_detect_opts;
+
+/* Where an observation happened, from its event (all may be NULL). */
+typedef struct storm_detect_context {
+    const char *node;
+    const char *namespace_;
+    const char *pod;
+    const char *exec_id;
+    const char *parent_exec_id;
+} storm_detect_context;
+
+/* One emitted version of a sighting. Everything is borrowed and valid only
+ * during the callback. */
+typedef struct storm_detect_sighting {
+    const storm_value *sighting;          /* the STIX sighting object */
+    size_t n_objects;
+    const storm_value *const *objects;    /* observed-data and SCOs not emitted before (new evidence) */
+    const storm_model_indicator *indicator;
+    const storm_model_step *step;         /* the first attack step it indicates, or NULL */
+    const char *scope;                    /* e.g. "pod default/web-1", "node n1", "global" */
+    storm_time_ns first_seen, last_seen;
+    uint64_t count;
+    bool is_update;                       /* a later version of a sighting emitted before */
+    const char *evidence;                 /* one line for people: what the last match saw */
+} storm_detect_sighting;
+
+typedef void (*storm_detect_sighting_fn)(void *ctx, const storm_detect_sighting *s);
+
+/* Build a detector over models (borrowed: must outlive it; finished with
+ * storm_models_finish). on_sighting is called for every new sighting and
+ * every update; ctx is passed through. *out is owned (storm_detector_free).
+ * Fails only on OOM or a bad option. */
+storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts *opts,
+                            storm_detect_sighting_fn on_sighting, void *ctx, storm_detector **out,
+                            storm_err *err);
+void storm_detector_free(storm_detector *d);
+
+/* The identity object (where_sighted_refs) the sightings name; borrowed. */
+const storm_value *storm_detector_identity(const storm_detector *d);
+
+/* Match one observation. obs (and what it borrows) only needs to live during
+ * the call: what partial matches keep is copied. ctx may be NULL. Returns
+ * STORM_OK (whether or not anything matched), or NOMEM. A pattern that cannot
+ * compare a value is counted in stats.match_errors, not returned. */
+storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                             storm_err *err);
+
+/* Emit the pending updates of every open sighting (count grew since it was
+ * last emitted) and close them. Call at the end of the stream; also useful
+ * before a checkpoint. */
+void storm_detector_flush(storm_detector *d);
+
+typedef struct storm_detect_stats {
+    uint64_t observations;          /* fed */
+    uint64_t observations_matched;  /* satisfied at least one indicator's comparison */
+    uint64_t candidates;            /* leaf evaluations the index let through */
+    uint64_t matches;               /* complete pattern matches */
+    uint64_t sightings;             /* distinct sightings created */
+    uint64_t sighting_updates;      /* versions emitted after the first */
+    uint64_t states_held;           /* partial matches held now */
+    uint64_t states_evicted;        /* partial matches dropped by horizon or caps */
+    uint64_t scopes_held;           /* (indicator, scope) states now */
+    uint64_t match_errors;          /* values a pattern could not compare */
+    size_t indicators;              /* indicators in use */
+    size_t leaves;                  /* distinct comparison expressions */
+    size_t regex_prefiltered;       /* MATCHES/LIKE leaves in the multi-regex database */
+    size_t regex_unindexed;         /* rejected by it, evaluated with PCRE2 when their object type is present */
+} storm_detect_stats;
+
+void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

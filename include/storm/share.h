@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Preparing intelligence to leave the cluster: redaction (masked CIDRs,
+ * keyed pseudonyms, scrubbed secrets) and TLP 2.0 markings. */
+#ifndef STORM_SHARE_H
+#define STORM_SHARE_H
+
+#include <stdbool.h>
+#include <storm/arena.h>
+#include <storm/err.h>
+#include <storm/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum storm_tlp {
+    STORM_TLP_CLEAR,
+    STORM_TLP_GREEN,
+    STORM_TLP_AMBER,
+    STORM_TLP_AMBER_STRICT,
+    STORM_TLP_RED,
+} storm_tlp;
+
+/* "clear" (or "white"), "green", "amber", "amber+strict", "red"; an optional
+ * "TLP:" prefix; any case. */
+bool storm_tlp_parse(const char *text, storm_tlp *out);
+const char *storm_tlp_name(storm_tlp tlp);       /* "TLP:AMBER+STRICT" */
+const char *storm_tlp_marking_id(storm_tlp tlp); /* the official marking-definition id */
+/* The official TLP 2.0 marking-definition object (OASIS TLP 2.0 extension). */
+storm_value *storm_tlp_marking_definition(storm_arena *a, storm_tlp tlp);
+/* True when id is one of the five official TLP 2.0 marking-definition ids. */
+bool storm_tlp_is_marking_id(const char *id);
+
+typedef struct storm_redactor storm_redactor;
+
+/* Load redaction rules (JSON, see docs/redaction.md). *out is owned
+ * (storm_redactor_free). Errors carry the file position. */
+storm_rc storm_redactor_load(const char *path, storm_redactor **out, storm_err *err);
+/* From parsed rules; base_dir resolves a relative "secret_file". */
+storm_rc storm_redactor_from_value(const storm_value *rules, const char *base_dir, storm_redactor **out,
+                                   storm_err *err);
+/* Built-in defaults (private ranges masked, standard secret scrubbers) with
+ * the given HMAC key. */
+storm_rc storm_redactor_default(const unsigned char *key, size_t key_len, storm_redactor **out, storm_err *err);
+void storm_redactor_free(storm_redactor *r);
+
+/* Counters of what a redactor changed, for reports and tests. */
+typedef struct storm_redact_stats {
+    size_t addresses_masked;
+    size_t names_pseudonymised;
+    size_t secrets_scrubbed;
+    size_t ids_rewritten;
+} storm_redact_stats;
+
+/* Redact every object of the array `objects` in place (values are replaced
+ * by new arena values), then recompute the deterministic ids of the SCOs
+ * whose ID-contributing properties changed and rewrite every reference to
+ * them, so that no id leaks an original value. */
+storm_rc storm_redact_objects(storm_redactor *r, storm_arena *a, storm_value *objects, storm_redact_stats *stats,
+                              storm_err *err);
+
+/* Mark every object of the array with the TLP marking (object_marking_refs)
+ * and, when identity_id is given, created_by_ref on SDOs/SROs lacking one;
+ * appends the marking-definition object itself when not already present. */
+storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp, const char *identity_id,
+                            storm_err *err);
+
+/* Keyed pseudonym of a name: "<category>-<16 hex digits of HMAC-SHA256>". */
+const char *storm_redactor_pseudonym(storm_redactor *r, storm_arena *a, const char *category, const char *name,
+                                     size_t name_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

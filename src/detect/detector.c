@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The detector: index -> exact leaf evaluation -> per-indicator decision
+ * (stateless at once, stateful through the per-scope temporal state) ->
+ * sightings. */
+#include <storm/detect.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/ids.h"
+#include "detect/leaf_index.h"
+#include "detect/lineage.h"
+#include "detect/sightings.h"
+#include "detect/strmap.h"
+#include "detect/temporal.h"
+#include "pattern/pattern_int.h"
+
+#define HOUR_NS ((storm_time_ns)3600 * 1000000000)
+
+typedef struct ind_rt {
+    const storm_model_indicator *ind;
+    tplan *plan;
+    uint32_t *leaf_ids; /* global leaf id per pattern leaf */
+    unsigned n_leaves;
+    bool stateless;
+} ind_rt;
+
+/* The temporal state of one indicator in one scope, on an LRU list. */
+typedef struct scope_state {
+    struct scope_state *prev, *next;
+    char *key; /* owned: "<indicator>\x1f<scope>" */
+    size_t key_len;
+    tstate *state;
+    storm_time_ns last_time;    /* newest event time seen in this scope: its own clock */
+    storm_time_ns touched_at;   /* the stream's clock (watermark) when last used */
+} scope_state;
+
+struct storm_detector {
+    const storm_models *models;
+    storm_detect_opts opts;
+    leaf_index *index;
+    ind_rt *inds;
+    size_t n_inds;
+    /* leaf -> indicators using it (CSR) */
+    uint32_t *users;
+    size_t *users_start;
+    /* per-feed scratch */
+    uint32_t *cand;
+    uint32_t *leaf_gen; /* per leaf: feed generation in which it held */
+    uint32_t *ind_gen;  /* per indicator: feed generation in which it was touched */
+    uint32_t *touched;
+    uint32_t gen;
+    bool *leaf_true;
+    unsigned max_leaves;
+    /* state */
+    strmap states;
+    scope_state *lru_head, *lru_tail; /* head = most recent */
+    storm_time_ns watermark;
+    bool have_watermark;
+    detect_lineage lineage;
+    detect_sightings *sightings;
+    storm_detect_stats stats;
+};
+
+bool storm_correlate_parse(const char *s, storm_correlate *out)
+{
+    static const char *const names[] = {"pod", "global", "node", "lineage"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (storm_correlate)i;
+            return true;
+        }
+    return false;
+}
+
+const char *storm_correlate_name(storm_correlate c)
+{
+    switch (c) {
+    case STORM_CORRELATE_GLOBAL:
+        return "global";
+    case STORM_CORRELATE_NODE:
+        return "node";
+    case STORM_CORRELATE_LINEAGE:
+        return "lineage";
+    default:
+        return "pod";
+    }
+}
+
+static void apply_defaults(storm_detect_opts *o)
+{
+    if (o->horizon <= 0)
+        o->horizon = HOUR_NS;
+    if (!o->state_cap)
+        o->state_cap = 64;
+    if (!o->states_cap)
+        o->states_cap = 16384;
+    if (!o->scopes_cap)
+        o->scopes_cap = 4096;
+    if (o->sighting_window <= 0)
+        o->sighting_window = HOUR_NS;
+    if (!o->sighting_refs_cap)
+        o->sighting_refs_cap = 32;
+    if (!o->open_sightings_cap)
+        o->open_sightings_cap = 65536;
+    if (!o->lineage_cap)
+        o->lineage_cap = 262144;
+    if (!o->identity || !o->identity[0])
+        o->identity = "storm";
+}
+
+/* The text of leaf i of p: "[...]" at its span. */
+static bool leaf_text(const storm_pattern *p, unsigned i, const char **text, size_t *len)
+{
+    const pat_obs *leaf = p->leaves[i];
+    size_t s = leaf->span.start, e = leaf->span.end;
+    if (e > p->len || s >= e)
+        return false;
+    /* the span may or may not include the brackets: widen to them */
+    while (s > 0 && p->text[s] != '[')
+        s--;
+    if (p->text[s] != '[')
+        return false;
+    int depth = 0;
+    size_t k = s;
+    bool in_str = false;
+    for (; k < p->len; k++) {
+        char c = p->text[k];
+        if (in_str) {
+            if (c == '\\')
+                k++;
+            else if (c == '\'')
+                in_str = false;
+            continue;
+        }
+        if (c == '\'')
+            in_str = true;
+        else if (c == '[')
+            depth++;
+        else if (c == ']' && --depth == 0)
+            break;
+    }
+    if (k >= p->len)
+        return false;
+    *text = p->text + s;
+    *len = k + 1 - s;
+    return true;
+}
+
+storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts *opts,
+                            storm_detect_sighting_fn on_sighting, void *ctx, storm_detector **out, storm_err *err)
+{
+    *out = NULL;
+    storm_detector *d = calloc(1, sizeof *d);
+    if (!d)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    d->models = models;
+    if (opts)
+        d->opts = *opts;
+    apply_defaults(&d->opts);
+    storm_rc rc = leaf_index_new(&d->index);
+    size_t n = storm_models_n_indicators(models);
+    d->inds = calloc(n + 1, sizeof *d->inds);
+    if (rc != STORM_OK || !d->inds) {
+        storm_detector_free(d);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const storm_model_indicator *ind = storm_models_indicator(models, i);
+        const storm_pattern *p = ind->pattern;
+        ind_rt *r = &d->inds[d->n_inds];
+        r->ind = ind;
+        r->plan = tplan_new(p, d->opts.horizon);
+        r->n_leaves = p->n_leaves;
+        r->leaf_ids = calloc(p->n_leaves + 1, sizeof *r->leaf_ids);
+        if (!r->plan || !r->leaf_ids) {
+            tplan_free(r->plan);
+            free(r->leaf_ids);
+            storm_detector_free(d);
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        }
+        bool ok = true;
+        for (unsigned k = 0; k < p->n_leaves && ok; k++) {
+            const char *t;
+            size_t len;
+            storm_err lerr;
+            storm_err_clear(&lerr);
+            ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, t, len, p->spec, &r->leaf_ids[k], &lerr) == STORM_OK;
+        }
+        if (!ok) {
+            /* cannot happen for a pattern that compiled; skip it rather than fail the run */
+            tplan_free(r->plan);
+            free(r->leaf_ids);
+            memset(r, 0, sizeof *r);
+            continue;
+        }
+        r->stateless = tplan_stateless(r->plan);
+        if (p->n_leaves > d->max_leaves)
+            d->max_leaves = p->n_leaves;
+        d->n_inds++;
+    }
+    rc = leaf_index_build(d->index, err);
+    if (rc != STORM_OK) {
+        storm_detector_free(d);
+        return rc;
+    }
+    size_t nl = leaf_index_count(d->index);
+    d->users_start = calloc(nl + 2, sizeof *d->users_start);
+    size_t total = 0;
+    for (size_t i = 0; i < d->n_inds; i++)
+        total += d->inds[i].n_leaves;
+    d->users = calloc(total + 1, sizeof *d->users);
+    d->cand = calloc(nl + 1, sizeof *d->cand);
+    d->leaf_gen = calloc(nl + 1, sizeof *d->leaf_gen);
+    d->ind_gen = calloc(d->n_inds + 1, sizeof *d->ind_gen);
+    d->touched = calloc(d->n_inds + 1, sizeof *d->touched);
+    d->leaf_true = calloc(d->max_leaves + 1, sizeof *d->leaf_true);
+    if (!d->users_start || !d->users || !d->cand || !d->leaf_gen || !d->ind_gen || !d->touched || !d->leaf_true) {
+        storm_detector_free(d);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    /* CSR of leaf -> indicators; an indicator listing a leaf twice appears once */
+    for (size_t i = 0; i < d->n_inds; i++)
+        for (unsigned k = 0; k < d->inds[i].n_leaves; k++)
+            d->users_start[d->inds[i].leaf_ids[k] + 1]++;
+    for (size_t l = 0; l < nl; l++)
+        d->users_start[l + 1] += d->users_start[l];
+    size_t *fill = calloc(nl + 1, sizeof *fill);
+    if (!fill) {
+        storm_detector_free(d);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    for (size_t i = 0; i < d->n_inds; i++)
+        for (unsigned k = 0; k < d->inds[i].n_leaves; k++) {
+            uint32_t l = d->inds[i].leaf_ids[k];
+            d->users[d->users_start[l] + fill[l]++] = (uint32_t)i;
+        }
+    free(fill);
+    d->sightings = detect_sightings_new(models, &d->opts, on_sighting, ctx);
+    if (!d->sightings || detect_lineage_init(&d->lineage, d->opts.lineage_cap) != 0) {
+        storm_detector_free(d);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    d->stats.indicators = d->n_inds;
+    d->stats.leaves = nl;
+    d->stats.regex_prefiltered = leaf_index_regex_prefiltered(d->index);
+    d->stats.regex_unindexed = leaf_index_regex_unindexed(d->index);
+    *out = d;
+    return STORM_OK;
+}
+
+static void state_unlink(storm_detector *d, scope_state *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        d->lru_head = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    else
+        d->lru_tail = s->prev;
+    s->prev = s->next = NULL;
+}
+
+static void state_push_front(storm_detector *d, scope_state *s)
+{
+    s->prev = NULL;
+    s->next = d->lru_head;
+    if (d->lru_head)
+        d->lru_head->prev = s;
+    d->lru_head = s;
+    if (!d->lru_tail)
+        d->lru_tail = s;
+}
+
+static void state_drop(storm_detector *d, scope_state *s)
+{
+    state_unlink(d, s);
+    strmap_remove(&d->states, s->key, s->key_len);
+    uint64_t dropped = 0;
+    size_t held = tstate_held(s->state);
+    tstate_free(s->state, &dropped);
+    d->stats.states_evicted += dropped;
+    d->stats.states_held -= held;
+    d->stats.scopes_held--;
+    free(s->key);
+    free(s);
+}
+
+void storm_detector_free(storm_detector *d)
+{
+    if (!d)
+        return;
+    while (d->lru_head) {
+        scope_state *s = d->lru_head;
+        state_unlink(d, s);
+        tstate_free(s->state, NULL);
+        free(s->key);
+        free(s);
+    }
+    strmap_clear(&d->states);
+    for (size_t i = 0; i < d->n_inds; i++) {
+        tplan_free(d->inds[i].plan);
+        free(d->inds[i].leaf_ids);
+    }
+    detect_sightings_free(d->sightings);
+    detect_lineage_free(&d->lineage);
+    leaf_index_free(d->index);
+    free(d->inds);
+    free(d->users);
+    free(d->users_start);
+    free(d->cand);
+    free(d->leaf_gen);
+    free(d->ind_gen);
+    free(d->touched);
+    free(d->leaf_true);
+    free(d);
+}
+
+const storm_value *storm_detector_identity(const storm_detector *d)
+{
+    return detect_sightings_identity(d->sightings);
+}
+
+/* The correlation scope of an observation, written into buf. */
+static void scope_of(storm_detector *d, const storm_detect_context *c, char *buf, size_t cap)
+{
+    const char *node = c && c->node ? c->node : "";
+    switch (d->opts.correlate) {
+    case STORM_CORRELATE_GLOBAL:
+        snprintf(buf, cap, "global");
+        return;
+    case STORM_CORRELATE_NODE:
+        snprintf(buf, cap, node[0] ? "node %s" : "cluster", node);
+        return;
+    case STORM_CORRELATE_LINEAGE:
+        if (c && c->exec_id) {
+            const char *root = detect_lineage_root(&d->lineage, c->exec_id, c->parent_exec_id);
+            snprintf(buf, cap, "lineage %s", root);
+            return;
+        }
+        /* no process key: the pod is the next best scope */
+        __attribute__((fallthrough));
+    case STORM_CORRELATE_POD:
+    default:
+        if (c && c->pod)
+            snprintf(buf, cap, "pod %s/%s", c->namespace_ ? c->namespace_ : "", c->pod);
+        else if (node[0])
+            snprintf(buf, cap, "node %s", node);
+        else /* API requests and alerts without a place: the cluster as a whole */
+            snprintf(buf, cap, "cluster");
+        return;
+    }
+}
+
+static scope_state *state_get(storm_detector *d, size_t ind, const char *scope)
+{
+    char key[600];
+    int n = snprintf(key, sizeof key, "%zu\x1f%s", ind, scope);
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof key ? sizeof key - 1 : (size_t)n;
+    scope_state *s = strmap_get(&d->states, key, len);
+    if (s) {
+        state_unlink(d, s);
+        state_push_front(d, s);
+        return s;
+    }
+    while (d->stats.scopes_held >= d->opts.scopes_cap && d->lru_tail)
+        state_drop(d, d->lru_tail);
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->last_time = INT64_MIN;
+    s->key = strndup(key, len);
+    s->key_len = len;
+    s->state = tstate_new(d->inds[ind].plan);
+    if (!s->key || !s->state || strmap_put(&d->states, s->key, len, s) != 0) {
+        tstate_free(s->state, NULL);
+        free(s->key);
+        free(s);
+        return NULL;
+    }
+    state_push_front(d, s);
+    d->stats.scopes_held++;
+    return s;
+}
+
+/* Drop scope states idle beyond the horizon, and the least recently used
+ * ones while more partial matches are held than allowed. */
+static void sweep(storm_detector *d)
+{
+    /* by the stream's clock, not the state's own: inputs mix old and new
+     * files, and a scope must not die just because another scope is newer */
+    while (d->lru_tail && d->watermark - d->lru_tail->touched_at > d->opts.horizon)
+        state_drop(d, d->lru_tail);
+    while (d->lru_tail && d->stats.states_held > d->opts.states_cap)
+        state_drop(d, d->lru_tail);
+}
+
+storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                             storm_err *err)
+{
+    (void)err;
+    d->stats.observations++;
+    storm_time_ns t = obs->first_observed;
+    if (!d->have_watermark || t > d->watermark) {
+        d->watermark = t;
+        d->have_watermark = true;
+    }
+    detect_sightings_expire(d->sightings, d->watermark, &d->stats);
+    if (d->opts.correlate == STORM_CORRELATE_LINEAGE && ctx && ctx->exec_id)
+        detect_lineage_root(&d->lineage, ctx->exec_id, ctx->parent_exec_id);
+    if (++d->gen == 0) {
+        memset(d->leaf_gen, 0, leaf_index_count(d->index) * sizeof *d->leaf_gen);
+        memset(d->ind_gen, 0, d->n_inds * sizeof *d->ind_gen);
+        d->gen = 1;
+    }
+    size_t nc = leaf_index_candidates(d->index, obs, d->cand);
+    d->stats.candidates += nc;
+    size_t n_touched = 0;
+    for (size_t i = 0; i < nc; i++) {
+        uint32_t l = d->cand[i];
+        int r = leaf_index_eval(d->index, l, obs);
+        if (r < 0)
+            d->stats.match_errors++;
+        if (r != 1)
+            continue;
+        d->leaf_gen[l] = d->gen;
+        for (size_t k = d->users_start[l]; k < d->users_start[l + 1]; k++) {
+            uint32_t ind = d->users[k];
+            if (d->ind_gen[ind] != d->gen) {
+                d->ind_gen[ind] = d->gen;
+                d->touched[n_touched++] = ind;
+            }
+        }
+    }
+    if (!n_touched) {
+        if (d->lru_tail)
+            sweep(d);
+        return STORM_OK;
+    }
+    d->stats.observations_matched++;
+    char scope[512];
+    scope_of(d, ctx, scope, sizeof scope);
+    kept_obs *cur = NULL;
+    for (size_t i = 0; i < n_touched; i++) {
+        ind_rt *r = &d->inds[d->touched[i]];
+        for (unsigned k = 0; k < r->n_leaves; k++)
+            d->leaf_true[k] = d->leaf_gen[r->leaf_ids[k]] == d->gen;
+        if (r->stateless) {
+            if (tplan_eval_single(r->plan, d->leaf_true, t)) {
+                d->stats.matches++;
+                const storm_observation *one[1] = {obs};
+                detect_sightings_record(d->sightings, r->ind, scope, one, 1, t, t, &d->stats);
+            }
+            continue;
+        }
+        if (!cur) {
+            cur = kept_obs_new(obs);
+            if (!cur)
+                return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory keeping an observation");
+        }
+        scope_state *s = state_get(d, d->touched[i], scope);
+        if (!s)
+            continue;
+        s->last_time = t > s->last_time ? t : s->last_time;
+        s->touched_at = d->watermark;
+        tcounters c = {0, 0};
+        tmatch *m[TEMPORAL_NEW_MAX];
+        size_t nm = tstate_feed(s->state, r->plan, cur, d->leaf_true, s->last_time, d->opts.state_cap, &c, m);
+        d->stats.states_evicted += c.evicted;
+        d->stats.states_held += c.held;
+        for (size_t k = 0; k < nm; k++) {
+            d->stats.matches++;
+            const storm_observation *list[TMATCH_MAX_OBS];
+            for (uint32_t j = 0; j < m[k]->n; j++)
+                list[j] = &m[k]->obs[j]->obs;
+            detect_sightings_record(d->sightings, r->ind, scope, list, m[k]->n, m[k]->tmin, m[k]->tmax,
+                                    &d->stats);
+            tmatch_release(m[k]);
+        }
+    }
+    kept_obs_unref(cur);
+    sweep(d);
+    return STORM_OK;
+}
+
+void storm_detector_flush(storm_detector *d)
+{
+    detect_sightings_flush(d->sightings, &d->stats);
+}
+
+void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out)
+{
+    *out = d->stats;
+}

@@ -1,0 +1,742 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "detect/leaf_index.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include <storm/buf.h>
+#include <storm/time.h>
+
+#include "detect/obs_path.h"
+#include "pattern/pattern_int.h"
+#include "storm_config.h"
+
+#if STORM_HAVE_HYPERSCAN
+#include <hs/hs.h>
+#endif
+
+#define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
+
+typedef enum key_kind { KEY_EQ = 1, KEY_RE = 2, KEY_TYPE = 3 } key_kind;
+
+typedef struct leaf_key {
+    key_kind kind;
+    const pat_path *path;     /* EQ, RE */
+    const pat_literal *lit;   /* EQ */
+    char *re;                 /* RE: owned */
+} leaf_key;
+
+typedef struct keyset {
+    leaf_key *k;
+    size_t n, alloc;
+    int rank; /* the worst kind in the set */
+} keyset;
+
+typedef struct leaf_entry {
+    storm_pattern *pat; /* owned: the single [...] */
+    const pat_cmp *cmp;
+    char *text;         /* owned, for dedupe */
+    uint64_t hash;
+} leaf_entry;
+
+typedef struct path_regex {
+    char *re;      /* owned */
+    uint32_t leaf;
+    bool rejected; /* Hyperscan could not compile it: its leaf got a type key */
+} path_regex;
+
+typedef struct index_path {
+    const pat_path *path; /* borrowed from a leaf's pattern */
+    char *canon;          /* owned: "type:step.step[0]" */
+    uint64_t hash;
+    bool has_eq;
+    path_regex *regex;
+    size_t n_regex, alloc_regex;
+#if STORM_HAVE_HYPERSCAN
+    hs_database_t *db;
+    unsigned *db_ids; /* hyperscan id -> index into regex */
+#endif
+} index_path;
+
+typedef struct eq_slot {
+    char *key; /* owned; NULL = empty. First 4 bytes: the path id */
+    size_t key_len;
+    uint64_t hash;
+    uint32_t *leaves;
+    size_t n, alloc;
+} eq_slot;
+
+typedef struct type_entry {
+    char *type;
+    size_t type_len;
+    uint32_t *leaves;
+    size_t n, alloc;
+} type_entry;
+
+struct leaf_index {
+    leaf_entry *leaves;
+    size_t n_leaves, alloc_leaves;
+    index_path *paths;
+    size_t n_paths, alloc_paths;
+    eq_slot *eq;
+    size_t eq_cap, eq_n;
+    type_entry *types;
+    size_t n_types, alloc_types;
+    uint32_t *stamp; /* per leaf: generation of the last mark */
+    uint32_t gen;
+    size_t n_prefiltered, n_unindexed;
+    bool built;
+#if STORM_HAVE_HYPERSCAN
+    hs_scratch_t *scratch;
+#endif
+    /* scan state of the current observation */
+    uint32_t *out;
+    size_t n_out;
+    uint32_t cur_path;
+    storm_buf keybuf;
+};
+
+static int grow(void **arr, size_t *alloc, size_t n, size_t size)
+{
+    if (n < *alloc)
+        return 0;
+    size_t na = *alloc ? *alloc * 2 : 8;
+    void *p = realloc(*arr, na * size);
+    if (!p)
+        return -1;
+    *arr = p;
+    *alloc = na;
+    return 0;
+}
+#define GROW(arr, n, alloc) grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+storm_rc leaf_index_new(leaf_index **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return STORM_ERR_NOMEM;
+    storm_buf_init(&(*out)->keybuf, EQ_KEY_MAX + 16);
+    return STORM_OK;
+}
+
+void leaf_index_free(leaf_index *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->n_leaves; i++) {
+        storm_pattern_free(x->leaves[i].pat);
+        free(x->leaves[i].text);
+    }
+    for (size_t i = 0; i < x->n_paths; i++) {
+        index_path *p = &x->paths[i];
+        free(p->canon);
+        for (size_t k = 0; k < p->n_regex; k++)
+            free(p->regex[k].re);
+        free(p->regex);
+#if STORM_HAVE_HYPERSCAN
+        if (p->db)
+            hs_free_database(p->db);
+        free(p->db_ids);
+#endif
+    }
+    for (size_t i = 0; i < x->eq_cap; i++) {
+        free(x->eq[i].key);
+        free(x->eq[i].leaves);
+    }
+    for (size_t i = 0; i < x->n_types; i++) {
+        free(x->types[i].type);
+        free(x->types[i].leaves);
+    }
+#if STORM_HAVE_HYPERSCAN
+    if (x->scratch)
+        hs_free_scratch(x->scratch);
+#endif
+    storm_buf_free(&x->keybuf);
+    free(x->eq);
+    free(x->types);
+    free(x->paths);
+    free(x->leaves);
+    free(x->stamp);
+    free(x);
+}
+
+size_t leaf_index_count(const leaf_index *x) { return x->n_leaves; }
+size_t leaf_index_regex_prefiltered(const leaf_index *x) { return x->n_prefiltered; }
+size_t leaf_index_regex_unindexed(const leaf_index *x) { return x->n_unindexed; }
+
+storm_rc leaf_index_add(leaf_index *x, const char *text, size_t len, storm_spec spec, uint32_t *id, storm_err *err)
+{
+    uint64_t h = hash_bytes(text, len);
+    /* indicators are few thousand at most: a linear probe by hash is enough at load */
+    for (size_t i = 0; i < x->n_leaves; i++)
+        if (x->leaves[i].hash == h && strlen(x->leaves[i].text) == len && memcmp(x->leaves[i].text, text, len) == 0) {
+            *id = (uint32_t)i;
+            return STORM_OK;
+        }
+    storm_pattern *p = NULL;
+    storm_rc rc = storm_pattern_compile(text, len, spec, &p, err);
+    if (rc != STORM_OK)
+        return rc;
+    if (!p->root || p->root->kind != PAT_OBS_LEAF || !p->root->cmp) {
+        storm_pattern_free(p);
+        return storm_err_set(err, STORM_ERR_STATE, 0, "'%.*s' is not a single comparison expression", (int)len, text);
+    }
+    if (GROW(x->leaves, x->n_leaves, x->alloc_leaves) != 0) {
+        storm_pattern_free(p);
+        return STORM_ERR_NOMEM;
+    }
+    leaf_entry *l = &x->leaves[x->n_leaves];
+    l->pat = p;
+    l->cmp = p->root->cmp;
+    l->text = strndup(text, len);
+    l->hash = h;
+    if (!l->text) {
+        storm_pattern_free(p);
+        return STORM_ERR_NOMEM;
+    }
+    *id = (uint32_t)x->n_leaves++;
+    return STORM_OK;
+}
+
+/* ---- key selection ---- */
+
+static bool is_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return false;
+    return true;
+}
+
+/* Can this literal be compared by hash with exact equality? Strings that read
+ * as timestamps are left to the engine (a timestamp property compares by time). */
+static bool lit_hashable(const pat_literal *l)
+{
+    switch (l->type) {
+    case PAT_LIT_STRING: {
+        if (l->u.str.len > EQ_KEY_MAX || !is_ascii(l->u.str.ptr, l->u.str.len))
+            return false;
+        storm_time_ns t;
+        return !storm_time_parse(l->u.str.ptr, l->u.str.len, STORM_TIME_LENIENT, &t);
+    }
+    case PAT_LIT_INT:
+    case PAT_LIT_BOOL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void keyset_free(keyset *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->k[i].re);
+    free(s->k);
+    memset(s, 0, sizeof *s);
+}
+
+static int keyset_add(keyset *s, leaf_key k)
+{
+    if (GROW(s->k, s->n, s->alloc) != 0) {
+        free(k.re);
+        return -1;
+    }
+    s->k[s->n++] = k;
+    if ((int)k.kind > s->rank)
+        s->rank = (int)k.kind;
+    return 0;
+}
+
+/* A LIKE pattern as an anchored regex: % any run, _ one character. */
+static char *like_to_regex(const char *s, size_t n)
+{
+    char *re = malloc(n * 2 + 8), *o = re;
+    if (!re)
+        return NULL;
+    *o++ = '^';
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            *o++ = '.';
+            *o++ = '*';
+        } else if (c == '_') {
+            *o++ = '.';
+        } else {
+            if (strchr("\\^$.|?*+()[]{}", c))
+                *o++ = '\\';
+            *o++ = c;
+        }
+    }
+    *o++ = '$';
+    *o = '\0';
+    return re;
+}
+
+static int select_keys(const pat_cmp *c, keyset *out)
+{
+    if (c->kind == PAT_CMP_AND) {
+        keyset l = {0}, r = {0};
+        if (select_keys(c->left, &l) != 0 || select_keys(c->right, &r) != 0) {
+            keyset_free(&l);
+            keyset_free(&r);
+            return -1;
+        }
+        bool take_left = l.rank < r.rank || (l.rank == r.rank && l.n <= r.n);
+        *out = take_left ? l : r;
+        keyset_free(take_left ? &r : &l);
+        return 0;
+    }
+    if (c->kind == PAT_CMP_OR) {
+        if (select_keys(c->left, out) != 0)
+            return -1;
+        keyset r = {0};
+        if (select_keys(c->right, &r) != 0) {
+            keyset_free(&r);
+            return -1;
+        }
+        for (size_t i = 0; i < r.n; i++) {
+            if (keyset_add(out, r.k[i]) != 0) {
+                r.k[i].re = NULL;
+                keyset_free(&r);
+                return -1;
+            }
+            r.k[i].re = NULL; /* moved */
+        }
+        keyset_free(&r);
+        return 0;
+    }
+    leaf_key type_key = {KEY_TYPE, &c->path, NULL, NULL};
+    if (c->negated)
+        return keyset_add(out, type_key);
+    switch (c->op) {
+    case PAT_OP_EQ:
+        if (c->n_values == 1 && lit_hashable(&c->values[0]))
+            return keyset_add(out, (leaf_key){KEY_EQ, &c->path, &c->values[0], NULL});
+        break;
+    case PAT_OP_IN: {
+        if (c->n_values == 0)
+            break;
+        bool all = true;
+        for (size_t i = 0; i < c->n_values; i++)
+            all = all && lit_hashable(&c->values[i]);
+        if (!all)
+            break;
+        for (size_t i = 0; i < c->n_values; i++)
+            if (keyset_add(out, (leaf_key){KEY_EQ, &c->path, &c->values[i], NULL}) != 0)
+                return -1;
+        return 0;
+    }
+    case PAT_OP_MATCHES:
+    case PAT_OP_LIKE:
+        if (c->n_values == 1 && c->values[0].type == PAT_LIT_STRING) {
+            const pat_literal *l = &c->values[0];
+            char *re = c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len)
+                                            : strndup(l->u.str.ptr, l->u.str.len);
+            if (!re)
+                return -1;
+            return keyset_add(out, (leaf_key){KEY_RE, &c->path, NULL, re});
+        }
+        break;
+    default:
+        break;
+    }
+    return keyset_add(out, type_key);
+}
+
+/* ---- tables ---- */
+
+static void path_canon(const pat_path *p, storm_buf *b)
+{
+    storm_buf_reset(b);
+    storm_buf_append(b, p->object_type, p->object_type_len);
+    storm_buf_putc(b, ':');
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const pat_step *s = &p->steps[i];
+        if (s->kind == PAT_STEP_KEY) {
+            if (i)
+                storm_buf_putc(b, '.');
+            storm_buf_putc(b, '\'');
+            storm_buf_append(b, s->key, s->key_len);
+            storm_buf_putc(b, '\'');
+        } else if (s->kind == PAT_STEP_INDEX) {
+            storm_buf_printf(b, "[%lld]", (long long)s->index);
+        } else {
+            storm_buf_puts(b, "[*]");
+        }
+    }
+}
+
+static int path_id(leaf_index *x, const pat_path *p, uint32_t *id)
+{
+    storm_buf b;
+    storm_buf_init(&b, 1 << 16);
+    path_canon(p, &b);
+    if (!b.data) {
+        storm_buf_free(&b);
+        return -1;
+    }
+    uint64_t h = hash_bytes(b.data, b.len);
+    for (size_t i = 0; i < x->n_paths; i++)
+        if (x->paths[i].hash == h && strcmp(x->paths[i].canon, b.data) == 0) {
+            storm_buf_free(&b);
+            *id = (uint32_t)i;
+            return 0;
+        }
+    if (GROW(x->paths, x->n_paths, x->alloc_paths) != 0) {
+        storm_buf_free(&b);
+        return -1;
+    }
+    index_path *ip = &x->paths[x->n_paths];
+    memset(ip, 0, sizeof *ip);
+    ip->path = p;
+    ip->canon = storm_buf_take(&b, NULL);
+    ip->hash = h;
+    storm_buf_free(&b);
+    *id = (uint32_t)x->n_paths++;
+    return 0;
+}
+
+static int add_leaf_to(uint32_t **leaves, size_t *n, size_t *alloc, uint32_t leaf)
+{
+    if (*n && (*leaves)[*n - 1] == leaf)
+        return 0; /* same leaf, second literal of one IN */
+    if (grow((void **)leaves, alloc, *n, sizeof **leaves) != 0)
+        return -1;
+    (*leaves)[(*n)++] = leaf;
+    return 0;
+}
+
+static int type_add(leaf_index *x, const char *type, size_t len, uint32_t leaf)
+{
+    for (size_t i = 0; i < x->n_types; i++)
+        if (x->types[i].type_len == len && memcmp(x->types[i].type, type, len) == 0)
+            return add_leaf_to(&x->types[i].leaves, &x->types[i].n, &x->types[i].alloc, leaf);
+    if (GROW(x->types, x->n_types, x->alloc_types) != 0)
+        return -1;
+    type_entry *t = &x->types[x->n_types];
+    memset(t, 0, sizeof *t);
+    t->type = strndup(type, len);
+    t->type_len = len;
+    if (!t->type)
+        return -1;
+    x->n_types++;
+    return add_leaf_to(&t->leaves, &t->n, &t->alloc, leaf);
+}
+
+/* key bytes: 4 bytes path id, then a type letter and the value */
+static void eq_key_lit(storm_buf *b, uint32_t path, const pat_literal *l)
+{
+    storm_buf_reset(b);
+    storm_buf_append(b, &path, sizeof path);
+    if (l->type == PAT_LIT_STRING) {
+        storm_buf_putc(b, 's');
+        storm_buf_append(b, l->u.str.ptr, l->u.str.len);
+    } else if (l->type == PAT_LIT_INT) {
+        storm_buf_printf(b, "i%lld", (long long)l->u.i);
+    } else {
+        storm_buf_printf(b, "b%d", l->u.b ? 1 : 0);
+    }
+}
+
+static eq_slot *eq_find(leaf_index *x, const char *key, size_t len, uint64_t h)
+{
+    if (!x->eq_cap)
+        return NULL;
+    size_t j = h & (x->eq_cap - 1);
+    while (x->eq[j].key) {
+        if (x->eq[j].hash == h && x->eq[j].key_len == len && memcmp(x->eq[j].key, key, len) == 0)
+            return &x->eq[j];
+        j = (j + 1) & (x->eq_cap - 1);
+    }
+    return NULL;
+}
+
+static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t leaf)
+{
+    uint64_t h = hash_bytes(key, len);
+    eq_slot *s = eq_find(x, key, len, h);
+    if (s)
+        return add_leaf_to(&s->leaves, &s->n, &s->alloc, leaf);
+    if ((x->eq_n + 1) * 2 > x->eq_cap) {
+        size_t ncap = x->eq_cap ? x->eq_cap * 2 : 256;
+        eq_slot *ns = calloc(ncap, sizeof *ns);
+        if (!ns)
+            return -1;
+        for (size_t i = 0; i < x->eq_cap; i++) {
+            if (!x->eq[i].key)
+                continue;
+            size_t j = x->eq[i].hash & (ncap - 1);
+            while (ns[j].key)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = x->eq[i];
+        }
+        free(x->eq);
+        x->eq = ns;
+        x->eq_cap = ncap;
+    }
+    size_t j = h & (x->eq_cap - 1);
+    while (x->eq[j].key)
+        j = (j + 1) & (x->eq_cap - 1);
+    s = &x->eq[j];
+    s->key = malloc(len);
+    if (!s->key)
+        return -1;
+    memcpy(s->key, key, len);
+    s->key_len = len;
+    s->hash = h;
+    x->eq_n++;
+    return add_leaf_to(&s->leaves, &s->n, &s->alloc, leaf);
+}
+
+#if STORM_HAVE_HYPERSCAN
+/* Compile the path's regexes into one prefilter database. An expression
+ * Hyperscan rejects is taken out (its leaf falls back to a type key) and the
+ * rest compiled again. */
+static int path_build_db(leaf_index *x, index_path *p)
+{
+    const char **exprs = calloc(p->n_regex, sizeof *exprs);
+    unsigned *flags = calloc(p->n_regex, sizeof *flags);
+    unsigned *ids = calloc(p->n_regex, sizeof *ids);
+    if (!exprs || !flags || !ids) {
+        free(exprs);
+        free(flags);
+        free(ids);
+        return -1;
+    }
+    for (;;) {
+        unsigned n = 0;
+        for (size_t i = 0; i < p->n_regex; i++) {
+            if (p->regex[i].rejected)
+                continue;
+            exprs[n] = p->regex[i].re;
+            /* prefilter: a superset of PCRE's matches; DOTALL widens it further */
+            flags[n] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
+            ids[n] = (unsigned)i;
+            n++;
+        }
+        if (n == 0)
+            break;
+        hs_compile_error_t *cerr = NULL;
+        hs_database_t *db = NULL;
+        if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
+            p->db = db;
+            break;
+        }
+        int bad = cerr ? cerr->expression : -1;
+        if (cerr)
+            hs_free_compile_error(cerr);
+        if (bad < 0 || (unsigned)bad >= n) {
+            for (size_t i = 0; i < p->n_regex; i++)
+                p->regex[i].rejected = true;
+            break;
+        }
+        p->regex[ids[bad]].rejected = true;
+    }
+    free(exprs);
+    free(flags);
+    free(ids);
+    if (p->db && hs_alloc_scratch(p->db, &x->scratch) != HS_SUCCESS)
+        return -1;
+    return 0;
+}
+#endif
+
+storm_rc leaf_index_build(leaf_index *x, storm_err *err)
+{
+    if (x->built)
+        return STORM_OK;
+    x->built = true;
+    x->stamp = calloc(x->n_leaves + 1, sizeof *x->stamp);
+    if (!x->stamp)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the indicator index");
+    storm_buf kb;
+    storm_buf_init(&kb, EQ_KEY_MAX + 16);
+    storm_rc rc = STORM_OK;
+    for (size_t li = 0; li < x->n_leaves && rc == STORM_OK; li++) {
+        keyset ks = {0};
+        if (select_keys(x->leaves[li].cmp, &ks) != 0) {
+            keyset_free(&ks);
+            rc = STORM_ERR_NOMEM;
+            break;
+        }
+        for (size_t i = 0; i < ks.n && rc == STORM_OK; i++) {
+            leaf_key *k = &ks.k[i];
+            uint32_t pid = 0;
+            int r = 0;
+            if (k->kind == KEY_TYPE) {
+                r = type_add(x, k->path->object_type, k->path->object_type_len, (uint32_t)li);
+            } else if (k->kind == KEY_EQ) {
+                r = path_id(x, k->path, &pid);
+                if (r == 0) {
+                    x->paths[pid].has_eq = true;
+                    eq_key_lit(&kb, pid, k->lit);
+                    r = kb.data ? eq_add(x, kb.data, kb.len, (uint32_t)li) : -1;
+                }
+            } else {
+#if STORM_HAVE_HYPERSCAN
+                r = path_id(x, k->path, &pid);
+                index_path *p = r == 0 ? &x->paths[pid] : NULL;
+                if (p && GROW(p->regex, p->n_regex, p->alloc_regex) == 0) {
+                    p->regex[p->n_regex++] = (path_regex){k->re, (uint32_t)li, false};
+                    k->re = NULL; /* moved */
+                } else {
+                    r = -1;
+                }
+#else
+                x->n_unindexed++;
+                r = type_add(x, k->path->object_type, k->path->object_type_len, (uint32_t)li);
+#endif
+            }
+            if (r != 0)
+                rc = STORM_ERR_NOMEM;
+        }
+        keyset_free(&ks);
+    }
+#if STORM_HAVE_HYPERSCAN
+    for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
+        index_path *p = &x->paths[i];
+        if (!p->n_regex)
+            continue;
+        if (path_build_db(x, p) != 0) {
+            rc = STORM_ERR_NOMEM;
+            break;
+        }
+        for (size_t k = 0; k < p->n_regex; k++) {
+            if (p->regex[k].rejected) {
+                x->n_unindexed++;
+                if (type_add(x, p->path->object_type, p->path->object_type_len, p->regex[k].leaf) != 0)
+                    rc = STORM_ERR_NOMEM;
+            } else {
+                x->n_prefiltered++;
+            }
+        }
+    }
+#endif
+    storm_buf_free(&kb);
+    if (rc != STORM_OK)
+        return storm_err_set(err, rc, 0, "out of memory building the indicator index");
+    return STORM_OK;
+}
+
+/* ---- per observation ---- */
+
+static void mark(leaf_index *x, uint32_t leaf)
+{
+    if (x->stamp[leaf] == x->gen)
+        return;
+    x->stamp[leaf] = x->gen;
+    x->out[x->n_out++] = leaf;
+}
+
+#if STORM_HAVE_HYPERSCAN
+static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+                        void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    leaf_index *x = ctx;
+    mark(x, x->paths[x->cur_path].regex[id].leaf);
+    return 0;
+}
+#endif
+
+static void on_value(void *ctx, const storm_value *v)
+{
+    leaf_index *x = ctx;
+    index_path *p = &x->paths[x->cur_path];
+    if (p->has_eq) {
+        storm_buf *b = &x->keybuf;
+        storm_buf_reset(b);
+        storm_buf_append(b, &x->cur_path, sizeof x->cur_path);
+        bool ok = true;
+        switch (v->type) {
+        case STORM_V_STRING:
+            if (v->u.s.len > EQ_KEY_MAX) {
+                ok = false;
+            } else if (is_ascii(v->u.s.ptr, v->u.s.len)) {
+                storm_buf_putc(b, 's');
+                storm_buf_append(b, v->u.s.ptr, v->u.s.len);
+            } else {
+                /* the engine compares NFC forms; literals in the hash are ASCII */
+                utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)v->u.s.ptr);
+                if (nfc && is_ascii((const char *)nfc, strlen((const char *)nfc))) {
+                    storm_buf_putc(b, 's');
+                    storm_buf_puts(b, (const char *)nfc);
+                } else {
+                    ok = false;
+                }
+                free(nfc);
+            }
+            break;
+        case STORM_V_INT:
+            storm_buf_printf(b, "i%lld", (long long)v->u.i);
+            break;
+        case STORM_V_FLOAT:
+            if (v->u.f == (double)(long long)v->u.f && v->u.f > -9e18 && v->u.f < 9e18)
+                storm_buf_printf(b, "i%lld", (long long)v->u.f);
+            else
+                ok = false;
+            break;
+        case STORM_V_BOOL:
+            storm_buf_printf(b, "b%d", v->u.b ? 1 : 0);
+            break;
+        default:
+            ok = false;
+        }
+        if (ok && b->data) {
+            eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));
+            if (s)
+                for (size_t i = 0; i < s->n; i++)
+                    mark(x, s->leaves[i]);
+        }
+    }
+#if STORM_HAVE_HYPERSCAN
+    if (p->db && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu)
+        hs_scan(p->db, v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
+#endif
+}
+
+size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out)
+{
+    if (!x->built || !x->n_leaves)
+        return 0;
+    if (++x->gen == 0) { /* wrapped: clear the stamps once every 4 billion observations */
+        memset(x->stamp, 0, x->n_leaves * sizeof *x->stamp);
+        x->gen = 1;
+    }
+    x->out = out;
+    x->n_out = 0;
+    for (size_t i = 0; i < x->n_types; i++)
+        if (obs_has_type(obs, x->types[i].type, x->types[i].type_len))
+            for (size_t k = 0; k < x->types[i].n; k++)
+                mark(x, x->types[i].leaves[k]);
+    for (size_t i = 0; i < x->n_paths; i++) {
+        x->cur_path = (uint32_t)i;
+        obs_path_values(obs, x->paths[i].path, on_value, x);
+    }
+    return x->n_out;
+}
+
+int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *obs)
+{
+    storm_match m = {0};
+    storm_err err;
+    storm_err_clear(&err);
+    storm_rc rc = storm_pattern_match(x->leaves[id].pat, obs, 1, &m, &err);
+    bool matched = m.matched;
+    storm_match_clear(&m);
+    if (rc != STORM_OK)
+        return -1;
+    return matched ? 1 : 0;
+}

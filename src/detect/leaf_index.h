@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The indicator index. Every comparison expression (the inside of one [...],
+ * a "leaf") of every indicator is compiled once as a pattern of its own;
+ * identical leaves are shared. For each leaf the index keeps a set of keys,
+ * at least one of which must hit for the leaf to be true:
+ *   eq    (path, literal)  - '=' and IN literals, looked up by hash;
+ *   regex (path, regex)    - MATCHES and LIKE, one Hyperscan database per
+ *                            object path in prefilter mode (a superset);
+ *   type  (object type)    - everything else (!=, <, EXISTS, NOT, regexes
+ *                            Hyperscan rejects): the leaf is a candidate
+ *                            whenever the observation has such an object.
+ * AND picks its more selective side, OR takes the union of both, so the
+ * candidates are always a superset of the true leaves; the pattern engine
+ * then decides each candidate exactly. */
+#ifndef STORM_DETECT_LEAF_INDEX_H
+#define STORM_DETECT_LEAF_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <storm/err.h>
+#include <storm/observation.h>
+#include <storm/pattern.h>
+
+typedef struct leaf_index leaf_index;
+
+/* Empty index; *out owned (leaf_index_free). */
+storm_rc leaf_index_new(leaf_index **out);
+void leaf_index_free(leaf_index *x);
+
+/* Add the comparison text "[...]" (a leaf of some indicator); identical text
+ * returns the same id. STORM_ERR_SYNTAX etc. when it does not compile. */
+storm_rc leaf_index_add(leaf_index *x, const char *text, size_t len, storm_spec spec, uint32_t *id, storm_err *err);
+/* Build the hash tables and regex databases; call once after the last add. */
+storm_rc leaf_index_build(leaf_index *x, storm_err *err);
+
+size_t leaf_index_count(const leaf_index *x);
+size_t leaf_index_regex_prefiltered(const leaf_index *x);
+size_t leaf_index_regex_unindexed(const leaf_index *x);
+
+/* The candidate leaves of one observation: ids written to out (each once),
+ * returns how many (at most leaf_index_count). out needs leaf_index_count
+ * entries. */
+size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out);
+
+/* Decide leaf id on one observation exactly. Returns 1 (true), 0 (false), -1
+ * when a value could not be compared. */
+int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *obs);
+
+#endif

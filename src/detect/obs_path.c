@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "detect/obs_path.h"
+
+#include <string.h>
+
+typedef struct walk {
+    const storm_observation *obs;
+    const pat_path *path;
+    void (*fn)(void *ctx, const storm_value *v);
+    void *ctx;
+    size_t emitted;
+    int derefs; /* guards against reference cycles */
+} walk;
+
+static bool ends_with(const char *s, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+}
+
+static void step_from(walk *w, const storm_value *v, size_t i);
+
+static void deref_then(walk *w, const storm_value *ref, size_t next)
+{
+    if (!ref || ref->type != STORM_V_STRING || w->derefs > 16)
+        return;
+    const storm_value *target = storm_observation_resolve(w->obs, ref->u.s.ptr, ref->u.s.len);
+    if (!target)
+        return;
+    w->derefs++;
+    step_from(w, target, next);
+    w->derefs--;
+}
+
+static void step_from(walk *w, const storm_value *v, size_t i)
+{
+    if (!v || w->emitted >= OBS_PATH_MAX_VALUES)
+        return;
+    if (i == w->path->n_steps) {
+        if (v->type != STORM_V_ARRAY && v->type != STORM_V_OBJECT && v->type != STORM_V_NULL) {
+            w->emitted++;
+            w->fn(w->ctx, v);
+        }
+        return;
+    }
+    const pat_step *s = &w->path->steps[i];
+    switch (s->kind) {
+    case PAT_STEP_KEY: {
+        const storm_value *c = storm_v_getn(v, s->key, s->key_len);
+        if (!c)
+            return;
+        if (ends_with(s->key, s->key_len, "_ref")) {
+            deref_then(w, c, i + 1);
+        } else if (ends_with(s->key, s->key_len, "_refs") && c->type == STORM_V_ARRAY) {
+            /* the next step is usually [*] or [n]: apply it to the refs, then resolve */
+            if (i + 1 < w->path->n_steps && w->path->steps[i + 1].kind != PAT_STEP_KEY) {
+                const pat_step *ix = &w->path->steps[i + 1];
+                for (size_t k = 0; k < c->u.a.len; k++)
+                    if (ix->kind == PAT_STEP_ANY || (int64_t)k == ix->index)
+                        deref_then(w, c->u.a.items[k], i + 2);
+            } else {
+                for (size_t k = 0; k < c->u.a.len; k++)
+                    deref_then(w, c->u.a.items[k], i + 1);
+            }
+        } else {
+            step_from(w, c, i + 1);
+        }
+        return;
+    }
+    case PAT_STEP_INDEX:
+        if (v->type == STORM_V_ARRAY && s->index >= 0 && (size_t)s->index < v->u.a.len)
+            step_from(w, v->u.a.items[s->index], i + 1);
+        return;
+    case PAT_STEP_ANY:
+        if (v->type == STORM_V_ARRAY)
+            for (size_t k = 0; k < v->u.a.len; k++)
+                step_from(w, v->u.a.items[k], i + 1);
+        return;
+    }
+}
+
+static bool is_type(const storm_value *obj, const char *type, size_t len)
+{
+    const storm_value *t = storm_v_get(obj, "type");
+    return t && t->type == STORM_V_STRING && t->u.s.len == len && memcmp(t->u.s.ptr, type, len) == 0;
+}
+
+void obs_path_values(const storm_observation *obs, const pat_path *path,
+                     void (*fn)(void *ctx, const storm_value *v), void *ctx)
+{
+    walk w = {obs, path, fn, ctx, 0, 0};
+    for (size_t i = 0; i < obs->n_objects; i++)
+        if (is_type(obs->objects[i].value, path->object_type, path->object_type_len))
+            step_from(&w, obs->objects[i].value, 0);
+}
+
+bool obs_has_type(const storm_observation *obs, const char *type, size_t len)
+{
+    for (size_t i = 0; i < obs->n_objects; i++)
+        if (is_type(obs->objects[i].value, type, len))
+            return true;
+    return false;
+}

@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "detect/sightings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/buf.h>
+
+#include "detect/ids.h"
+#include "detect/strmap.h"
+
+#define EVIDENCE_MAX 400
+#define STIX_COUNT_MAX 999999999
+
+typedef struct open_sighting {
+    struct open_sighting *prev, *next; /* LRU: head = most recently updated */
+    char *key;
+    size_t key_len;
+    const storm_model_indicator *ind;
+    char id[DETECT_ID_MAX];
+    char *scope;
+    storm_time_ns first_seen, last_seen, last_modified;
+    storm_time_ns touched_at; /* the stream's clock when last updated */
+    uint64_t count;
+    char **refs;
+    size_t n_refs;
+    bool pending; /* changed since last emitted */
+    char *evidence;
+} open_sighting;
+
+struct detect_sightings {
+    const storm_models *models;
+    storm_detect_opts opts;
+    storm_detect_sighting_fn fn;
+    void *ctx;
+    storm_arena *arena;      /* per emission */
+    storm_arena *id_arena;   /* the identity */
+    storm_value *identity;
+    char identity_id[DETECT_ID_MAX];
+    strmap open;
+    size_t n_open;
+    open_sighting *head, *tail;
+    storm_time_ns watermark; /* the stream's clock: newest event time fed */
+};
+
+static const char *const FIXED_CREATED = "2020-01-01T00:00:00.000Z";
+
+detect_sightings *detect_sightings_new(const storm_models *models, const storm_detect_opts *opts,
+                                       storm_detect_sighting_fn fn, void *ctx)
+{
+    detect_sightings *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->models = models;
+    s->opts = *opts;
+    s->fn = fn;
+    s->ctx = ctx;
+    s->arena = storm_arena_new(0, 0);
+    s->id_arena = storm_arena_new(4096, 0);
+    if (!s->arena || !s->id_arena) {
+        detect_sightings_free(s);
+        return NULL;
+    }
+    /* the cluster's identity: same name, same id, same object everywhere */
+    char name[600];
+    int n = snprintf(name, sizeof name, "storm-cluster:%s", opts->identity);
+    detect_uuid5_id("identity", name, n < 0 ? 0 : (size_t)n >= sizeof name ? sizeof name - 1 : (size_t)n, false,
+                    s->identity_id, sizeof s->identity_id);
+    storm_arena *a = s->id_arena;
+    storm_value *id = storm_v_object(a);
+    if (!id) {
+        detect_sightings_free(s);
+        return NULL;
+    }
+    storm_v_set_str(a, id, "type", "identity");
+    storm_v_set_str(a, id, "spec_version", "2.1");
+    storm_v_set_str(a, id, "id", s->identity_id);
+    storm_v_set_str(a, id, "created", FIXED_CREATED);
+    storm_v_set_str(a, id, "modified", FIXED_CREATED);
+    storm_v_set_str(a, id, "name", opts->identity);
+    storm_v_set_str(a, id, "description", "Kubernetes cluster watched by Storm");
+    storm_v_set_str(a, id, "identity_class", "system");
+    s->identity = id;
+    s->opts.identity = storm_v_get_str(id, "name");
+    return s;
+}
+
+static void sighting_free(open_sighting *o)
+{
+    for (size_t i = 0; i < o->n_refs; i++)
+        free(o->refs[i]);
+    free(o->refs);
+    free(o->scope);
+    free(o->key);
+    free(o->evidence);
+    free(o);
+}
+
+void detect_sightings_free(detect_sightings *s)
+{
+    if (!s)
+        return;
+    while (s->head) {
+        open_sighting *o = s->head;
+        s->head = o->next;
+        sighting_free(o);
+    }
+    strmap_clear(&s->open);
+    storm_arena_free(s->arena);
+    storm_arena_free(s->id_arena);
+    free(s);
+}
+
+const storm_value *detect_sightings_identity(const detect_sightings *s) { return s->identity; }
+
+static void unlink_o(detect_sightings *s, open_sighting *o)
+{
+    if (o->prev)
+        o->prev->next = o->next;
+    else
+        s->head = o->next;
+    if (o->next)
+        o->next->prev = o->prev;
+    else
+        s->tail = o->prev;
+    o->prev = o->next = NULL;
+}
+
+static void push_front(detect_sightings *s, open_sighting *o)
+{
+    o->prev = NULL;
+    o->next = s->head;
+    if (s->head)
+        s->head->prev = o;
+    s->head = o;
+    if (!s->tail)
+        s->tail = o;
+}
+
+/* ---- evidence: one line about an observation ---- */
+
+/* Append s[0..n) with control characters (newlines in command lines) as
+ * spaces: the evidence is one line. */
+static void put_line(storm_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        storm_buf_putc(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+}
+
+static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const char *label)
+{
+    const storm_value *v = storm_v_get(obj, key);
+    if (!v)
+        return;
+    if (b->len)
+        storm_buf_putc(b, ' ');
+    if (label)
+        storm_buf_printf(b, "%s=", label);
+    if (v->type == STORM_V_STRING)
+        put_line(b, v->u.s.ptr, v->u.s.len > 160 ? 160 : v->u.s.len);
+    else if (v->type == STORM_V_INT)
+        storm_buf_printf(b, "%lld", (long long)v->u.i);
+}
+
+static void evidence_of(const storm_observation *o, storm_buf *b)
+{
+    storm_buf_reset(b);
+    for (size_t i = 0; i < o->n_objects && b->len < EVIDENCE_MAX; i++) {
+        const storm_value *obj = o->objects[i].value;
+        const char *type = storm_v_get_str(obj, "type");
+        if (!type)
+            continue;
+        if (strcmp(type, "process") == 0 && i == 0) {
+            ev_str(b, obj, "command_line", NULL);
+            if (!storm_v_get(obj, "command_line"))
+                ev_str(b, obj, "x_proc_binary", NULL);
+            ev_str(b, obj, "x_hook_name", "hook");
+            const storm_value *args = storm_v_get(obj, "x_hook_args");
+            if (args && args->type == STORM_V_ARRAY)
+                for (size_t k = 0; k < args->u.a.len && k < 4; k++) {
+                    const storm_value *a = args->u.a.items[k];
+                    const storm_value *p = storm_v_get(a, "path");
+                    const storm_value *v = p ? p : storm_v_get(a, "value");
+                    if (!v)
+                        v = storm_v_get(a, "name");
+                    if (v && v->type == STORM_V_STRING) {
+                        storm_buf_printf(b, " arg%zu=", k);
+                        put_line(b, v->u.s.ptr, v->u.s.len > 120 ? 120 : v->u.s.len);
+                    }
+                    else if (v && v->type == STORM_V_INT)
+                        storm_buf_printf(b, " arg%zu=%lld", k, (long long)v->u.i);
+                }
+            ev_str(b, obj, "x_alert_rule", "rule");
+        } else if (strcmp(type, "network-traffic") == 0) {
+            if (storm_v_get(obj, "x_audit_verb")) {
+                ev_str(b, obj, "x_audit_user", "user");
+                ev_str(b, obj, "x_audit_verb", NULL);
+                ev_str(b, obj, "x_audit_resource", NULL);
+                ev_str(b, obj, "x_audit_subresource", NULL);
+                ev_str(b, obj, "x_audit_namespace", "ns");
+                ev_str(b, obj, "x_audit_name", "name");
+                ev_str(b, obj, "x_audit_code", "code");
+            } else {
+                ev_str(b, obj, "dst_port", "dport");
+                ev_str(b, obj, "x_net_state", NULL);
+            }
+            ev_str(b, obj, "x_alert_rule", "rule");
+        } else if (strcmp(type, "file") == 0) {
+            ev_str(b, obj, "x_file_path", "file");
+        }
+    }
+}
+
+/* ---- emission ---- */
+
+static void fmt_time(storm_time_ns t, char *buf) { storm_time_format_exact(t, buf); }
+
+static void emit(detect_sightings *s, open_sighting *o, const storm_observation *const *obs, size_t n_obs,
+                 bool is_update, storm_detect_stats *stats)
+{
+    storm_arena *a = s->arena;
+    storm_arena_reset(a);
+    storm_time_ns modified = o->last_seen;
+    if (modified < o->first_seen)
+        modified = o->first_seen;
+    if (is_update && modified <= o->last_modified)
+        modified = o->last_modified + 1000000; /* a new version needs a later modified: +1 ms */
+    o->last_modified = modified;
+    char created[40], mod[40], first[40], last[40];
+    fmt_time(o->first_seen, created);
+    fmt_time(modified, mod);
+    fmt_time(o->first_seen, first);
+    fmt_time(o->last_seen, last);
+    storm_value *sg = storm_v_object(a);
+    if (!sg)
+        return;
+    storm_v_set_str(a, sg, "type", "sighting");
+    storm_v_set_str(a, sg, "spec_version", "2.1");
+    storm_v_set_str(a, sg, "id", o->id);
+    storm_v_set_str(a, sg, "created_by_ref", s->identity_id);
+    storm_v_set_str(a, sg, "created", created);
+    storm_v_set_str(a, sg, "modified", mod);
+    storm_v_set_str(a, sg, "first_seen", first);
+    storm_v_set_str(a, sg, "last_seen", last);
+    storm_v_set_int(a, sg, "count", o->count > STIX_COUNT_MAX ? STIX_COUNT_MAX : (int64_t)o->count);
+    storm_v_set_str(a, sg, "sighting_of_ref", o->ind->id);
+    if (o->n_refs) {
+        storm_value *refs = storm_v_array(a);
+        for (size_t i = 0; refs && i < o->n_refs; i++)
+            storm_v_push(a, refs, storm_v_str(a, o->refs[i]));
+        if (refs)
+            storm_v_set(a, sg, "observed_data_refs", refs);
+    }
+    storm_value *where = storm_v_array(a);
+    if (where) {
+        storm_v_push(a, where, storm_v_str(a, s->identity_id));
+        storm_v_set(a, sg, "where_sighted_refs", where);
+    }
+    const storm_model_step *step = NULL;
+    if (o->ind->n_steps)
+        step = storm_models_step(s->models, o->ind->steps[0]);
+    char *desc = storm_arena_printf(a, "%s in %s: %s", step ? step->name : o->ind->name, o->scope,
+                                    o->evidence ? o->evidence : "");
+    storm_v_set_str(a, sg, "description", desc);
+
+    size_t cap = 2;
+    for (size_t i = 0; i < n_obs; i++)
+        cap += 1 + obs[i]->n_objects;
+    const storm_value **objs = storm_arena_calloc(a, cap, sizeof *objs);
+    size_t n = 0;
+    if (objs) {
+        objs[n++] = s->identity;
+        for (size_t i = 0; i < n_obs; i++) {
+            if (obs[i]->sdo)
+                objs[n++] = obs[i]->sdo;
+            for (size_t k = 0; k < obs[i]->n_objects; k++) {
+                /* an SCO shared by two observations is written once */
+                bool dup = false;
+                for (size_t j = 1; j < n && !dup; j++)
+                    dup = objs[j] == obs[i]->objects[k].value;
+                if (!dup)
+                    objs[n++] = obs[i]->objects[k].value;
+            }
+        }
+    }
+    storm_detect_sighting out = {
+        .sighting = sg,
+        .n_objects = n,
+        .objects = objs,
+        .indicator = o->ind,
+        .step = step,
+        .scope = o->scope,
+        .first_seen = o->first_seen,
+        .last_seen = o->last_seen,
+        .count = o->count,
+        .is_update = is_update,
+        .evidence = o->evidence ? o->evidence : "",
+    };
+    if (is_update)
+        stats->sighting_updates++;
+    o->pending = false;
+    if (s->fn)
+        s->fn(s->ctx, &out);
+}
+
+static void close_o(detect_sightings *s, open_sighting *o, storm_detect_stats *stats)
+{
+    if (o->pending)
+        emit(s, o, NULL, 0, true, stats);
+    unlink_o(s, o);
+    strmap_remove(&s->open, o->key, o->key_len);
+    s->n_open--;
+    sighting_free(o);
+}
+
+static bool has_ref(const open_sighting *o, const char *id)
+{
+    for (size_t i = 0; i < o->n_refs; i++)
+        if (strcmp(o->refs[i], id) == 0)
+            return true;
+    return false;
+}
+
+void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
+                             const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
+                             storm_detect_stats *stats)
+{
+    char key[700];
+    int kn = snprintf(key, sizeof key, "%s\x1f%s", ind->id, scope);
+    size_t klen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
+    open_sighting *o = strmap_get(&s->open, key, klen);
+    if (o && tmax > o->last_seen + s->opts.sighting_window) {
+        close_o(s, o, stats); /* the window passed: a new sighting starts */
+        o = NULL;
+    }
+    storm_buf ev;
+    storm_buf_init(&ev, EVIDENCE_MAX + 200);
+    if (n)
+        evidence_of(obs[n - 1], &ev);
+    bool is_new = o == NULL;
+    if (!o) {
+        while (s->n_open >= s->opts.open_sightings_cap && s->tail)
+            close_o(s, s->tail, stats);
+        o = calloc(1, sizeof *o);
+        if (!o) {
+            storm_buf_free(&ev);
+            return;
+        }
+        o->key = strndup(key, klen);
+        o->key_len = klen;
+        o->scope = strdup(scope);
+        o->ind = ind;
+        o->refs = calloc(s->opts.sighting_refs_cap, sizeof *o->refs);
+        if (!o->key || !o->scope || !o->refs || strmap_put(&s->open, o->key, klen, o) != 0) {
+            sighting_free(o);
+            storm_buf_free(&ev);
+            return;
+        }
+        s->n_open++;
+        /* deterministic: the indicator, the scope and the first evidence */
+        storm_buf idn;
+        storm_buf_init(&idn, 4096);
+        storm_buf_printf(&idn, "%s\n%s\n", ind->id, scope);
+        if (n && obs[0]->id)
+            storm_buf_puts(&idn, obs[0]->id);
+        else
+            storm_buf_printf(&idn, "%lld", (long long)tmin);
+        detect_uuid5_id("sighting", idn.data ? idn.data : "", idn.len, false, o->id, sizeof o->id);
+        storm_buf_free(&idn);
+        o->first_seen = tmin;
+        o->last_seen = tmax;
+        stats->sightings++;
+    } else {
+        unlink_o(s, o);
+        if (tmin < o->first_seen)
+            o->first_seen = tmin;
+        if (tmax > o->last_seen)
+            o->last_seen = tmax;
+    }
+    push_front(s, o);
+    o->touched_at = s->watermark > tmax ? s->watermark : tmax;
+    o->count++;
+    free(o->evidence);
+    o->evidence = ev.data ? strdup(ev.data) : NULL;
+    storm_buf_free(&ev);
+    /* new evidence: observations not listed yet, while there is room */
+    const storm_observation *fresh[64];
+    size_t n_fresh = 0;
+    for (size_t i = 0; i < n && n_fresh < 64; i++) {
+        const char *id = obs[i]->id;
+        if (!id || has_ref(o, id) || o->n_refs >= s->opts.sighting_refs_cap)
+            continue;
+        char *c = strdup(id);
+        if (!c)
+            continue;
+        o->refs[o->n_refs++] = c;
+        fresh[n_fresh++] = obs[i];
+    }
+    if (is_new || n_fresh) {
+        emit(s, o, fresh, n_fresh, !is_new, stats);
+    } else {
+        o->pending = true;
+    }
+}
+
+void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats)
+{
+    s->watermark = watermark;
+    while (s->tail && watermark - s->tail->touched_at > s->opts.sighting_window)
+        close_o(s, s->tail, stats);
+}
+
+void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats)
+{
+    while (s->tail)
+        close_o(s, s->tail, stats);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sightings: matches of one indicator in one scope within the sighting
+ * window accumulate in one sighting (count, first_seen/last_seen,
+ * observed_data_refs up to a cap). A sighting is emitted when created and
+ * whenever a match brings new evidence (observations not listed yet, while
+ * under the cap); matches without new evidence only update it, and the last
+ * version is emitted when it closes (window passed, eviction, flush). */
+#ifndef STORM_DETECT_SIGHTINGS_H
+#define STORM_DETECT_SIGHTINGS_H
+
+#include <storm/detect.h>
+
+#include "detect/lineage.h"
+
+typedef struct detect_sightings detect_sightings;
+
+detect_sightings *detect_sightings_new(const storm_models *models, const storm_detect_opts *opts,
+                                       storm_detect_sighting_fn fn, void *ctx);
+void detect_sightings_free(detect_sightings *s);
+const storm_value *detect_sightings_identity(const detect_sightings *s);
+
+/* One complete match of ind in scope: obs[0..n) (borrowed for the call). */
+void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
+                             const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
+                             storm_detect_stats *stats);
+/* Close sightings whose window has passed at event time watermark. */
+void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats);
+/* Close every open sighting. */
+void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats);
+
+#endif

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The line source's state, shared by source_lines.c (splitting lines) and
+ * source_follow.c (waiting at end of file, rotation, truncation). */
+#ifndef STORM_INGEST_SOURCE_INT_H
+#define STORM_INGEST_SOURCE_INT_H
+
+#include <storm/source.h>
+#include <sys/types.h>
+
+struct storm_source {
+    storm_source_opts opts;
+    char *path;          /* owned copy */
+    int fd;
+    bool is_stdin, is_regular;
+    dev_t dev;
+    ino_t ino;
+    off_t offset;        /* bytes consumed from fd so far */
+    char *buf;           /* owned; holds buf[start..end) unread bytes, +1 for a NUL */
+    size_t cap, start, end;
+    uint64_t line_no;
+    uint64_t rotations, truncations;
+    bool eof;            /* non-follow: the fd reported end of file */
+};
+
+/* Follow mode at end of file: wait for growth, reopen after rotation, rewind
+ * after truncation. Returns STORM_OK when there may be more to read,
+ * STORM_ERR_NOTFOUND when following stops, STORM_ERR_IO on failure. *reset is
+ * set when the stream restarted (rotation/truncation): a pending partial line
+ * belongs to the old stream. */
+storm_rc storm_source_follow_wait(storm_source *s, bool *reset, storm_err *err);
+
+#endif

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tetragon hook arguments: normalisation and lifting; see tetragon_args.h. */
+#include "ingest/tetragon_args.h"
+
+#include <stdio.h>
+
+/* ---- argument types ---------------------------------------------------- */
+
+typedef enum arg_kind {
+    ARG_UNKNOWN = 0, /* kept generically */
+    ARG_STRING,      /* payload must be a string */
+    ARG_I32,
+    ARG_U32,
+    ARG_I64,         /* int64/uint64: protojson writes a string of digits */
+    ARG_OBJECT,      /* payload must be an object */
+} arg_kind;
+
+typedef enum arg_role {
+    ROLE_NONE = 0,
+    ROLE_FILE,   /* file_arg, path_arg: {path, permission, mount, flags} */
+    ROLE_BINPRM, /* linux_binprm_arg: the file being executed */
+    ROLE_SOCK,   /* sock_arg */
+    ROLE_SKB,    /* skb_arg */
+    ROLE_SOCKADDR,
+    ROLE_STRING, /* string_arg: may be a path for path-taking syscalls */
+    ROLE_INT,    /* int_arg: may be a permission mask */
+} arg_role;
+
+typedef struct arg_type {
+    const char *name;
+    arg_kind kind;
+    arg_role role;
+} arg_type;
+
+/* Every KprobeArgument field of Tetragon's API (tetragon.proto), in rough
+ * order of frequency. */
+static const arg_type arg_types[] = {
+    {"int_arg", ARG_I32, ROLE_INT},
+    {"string_arg", ARG_STRING, ROLE_STRING},
+    {"file_arg", ARG_OBJECT, ROLE_FILE},
+    {"sock_arg", ARG_OBJECT, ROLE_SOCK},
+    {"size_arg", ARG_I64, ROLE_NONE},
+    {"bytes_arg", ARG_STRING, ROLE_NONE}, /* base64, kept encoded */
+    {"path_arg", ARG_OBJECT, ROLE_FILE},
+    {"uint_arg", ARG_U32, ROLE_NONE},
+    {"long_arg", ARG_I64, ROLE_NONE},
+    {"skb_arg", ARG_OBJECT, ROLE_SKB},
+    {"truncated_bytes_arg", ARG_OBJECT, ROLE_NONE},
+    {"module_arg", ARG_OBJECT, ROLE_NONE},
+    {"linux_binprm_arg", ARG_OBJECT, ROLE_BINPRM},
+    {"sockaddr_arg", ARG_OBJECT, ROLE_SOCKADDR},
+    {"cred_arg", ARG_OBJECT, ROLE_NONE},
+    {"process_credentials_arg", ARG_OBJECT, ROLE_NONE},
+    {"user_ns_arg", ARG_OBJECT, ROLE_NONE},
+    {"user_namespace_arg", ARG_OBJECT, ROLE_NONE},
+    {"capability_arg", ARG_OBJECT, ROLE_NONE},
+    {"net_dev_arg", ARG_OBJECT, ROLE_NONE},
+    {"bpf_attr_arg", ARG_OBJECT, ROLE_NONE},
+    {"perf_event_arg", ARG_OBJECT, ROLE_NONE},
+    {"bpf_map_arg", ARG_OBJECT, ROLE_NONE},
+    {"syscall_id", ARG_OBJECT, ROLE_NONE},
+    {"kernel_cap_t_arg", ARG_STRING, ROLE_NONE},
+    {"cap_inheritable_arg", ARG_STRING, ROLE_NONE},
+    {"cap_permitted_arg", ARG_STRING, ROLE_NONE},
+    {"cap_effective_arg", ARG_STRING, ROLE_NONE},
+    {"bpf_cmd_arg", ARG_UNKNOWN, ROLE_NONE}, /* enum: a name, or a number when unknown to the exporter */
+};
+
+static const arg_type *arg_type_find(const char *key, size_t len)
+{
+    for (size_t i = 0; i < sizeof arg_types / sizeof arg_types[0]; i++)
+        if (strlen(arg_types[i].name) == len && memcmp(arg_types[i].name, key, len) == 0)
+            return &arg_types[i];
+    return NULL;
+}
+
+/* Fields of object arguments that are uint64 in the API (written as strings).
+ * sock_arg.cookie is deliberately absent: it is an opaque kernel address that
+ * often exceeds INT64_MAX, so it stays a string for every value alike. */
+static bool is_64bit_field(const char *type, const storm_member *m)
+{
+    if (strcmp(type, "truncated_bytes_arg") == 0)
+        return TG_KEY_IS(m, "orig_size");
+    if (strcmp(type, "perf_event_arg") == 0)
+        return TG_KEY_IS(m, "Config") || TG_KEY_IS(m, "ProbeOffset");
+    return false;
+}
+
+static bool is_nil_string(const storm_value *v)
+{
+    return v->type == STORM_V_STRING && v->u.s.len == 5 && memcmp(v->u.s.ptr, "<nil>", 5) == 0;
+}
+
+/* A decoded argument: its type and payload, for lifting. */
+typedef struct arg_view {
+    const arg_type *type; /* NULL when unknown */
+    const storm_value *payload;
+    tg_path path;         /* path of the payload (args[i].<type>) */
+} arg_view;
+
+static storm_rc oom(storm_err *err)
+{
+    return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory while decoding hook arguments");
+}
+
+static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path *path, storm_value **out,
+                          arg_view *view, storm_err *err)
+{
+    if (!elem || elem->type != STORM_V_OBJECT)
+        return tg_fail(err, elem, path, "expected an argument object like {\"int_arg\": 1}, got %s",
+                       tg_type_name(elem));
+    const storm_member *type_m = NULL;
+    const storm_value *label = NULL;
+    for (size_t i = 0; i < elem->u.o.len; i++) {
+        const storm_member *m = &elem->u.o.members[i];
+        if (TG_KEY_IS(m, "label")) {
+            label = m->value;
+            continue;
+        }
+        if (type_m && !(type_m->key_len == m->key_len && memcmp(type_m->key, m->key, m->key_len) == 0))
+            return tg_fail(err, m->value, path, "an argument names one type, this one has \"%s\" and \"%s\"",
+                           type_m->key, m->key);
+        type_m = m; /* a repeated key: the last wins, as for any JSON object */
+    }
+    if (!type_m)
+        return tg_fail(err, elem, path, "argument without a type key (like \"int_arg\")");
+    const char *tname = type_m->key;
+    const storm_value *p = type_m->value;
+    const arg_type *t = arg_type_find(tname, type_m->key_len);
+    view->type = t;
+    view->payload = p;
+    view->path = TG_KEY(path, tname);
+    const tg_path *pp = &view->path;
+    if (label && label->type != STORM_V_STRING)
+        return tg_fail(err, label, path, "\"label\" must be a string, got %s", tg_type_name(label));
+
+    storm_value *o = tg_obj_new(a, 2 + (p && p->type == STORM_V_OBJECT ? p->u.o.len : 1));
+    storm_value *tv = o ? storm_v_str_borrow(a, tname, type_m->key_len) : NULL;
+    if (!tv || TG_OBJ_ADD_LIT(a, o, "type", tv) != 0)
+        return oom(err);
+    if (label && TG_OBJ_ADD_LIT(a, o, "label", (storm_value *)label) != 0)
+        return oom(err);
+
+    storm_value *value = (storm_value *)p;
+    int64_t n = 0;
+    storm_rc rc = STORM_OK;
+    switch (t ? t->kind : ARG_UNKNOWN) {
+    case ARG_STRING:
+        if (p->type != STORM_V_STRING)
+            return tg_fail(err, p, pp, "expected a string, got %s", tg_type_name(p));
+        break;
+    case ARG_I32:
+        rc = tg_i32(err, p, pp, &n, NULL);
+        if (rc == STORM_OK && p->type == STORM_V_NULL)
+            rc = tg_fail(err, p, pp, "expected an integer, got null");
+        break;
+    case ARG_U32:
+        rc = tg_u32(err, p, pp, &n, NULL);
+        if (rc == STORM_OK && p->type == STORM_V_NULL)
+            rc = tg_fail(err, p, pp, "expected an integer, got null");
+        break;
+    case ARG_I64:
+        if (p->type == STORM_V_STRING) {
+            /* protojson writes 64-bit values as strings: keep the number when it fits */
+            if (tg_parse_i64(p->u.s.ptr, p->u.s.len, &n)) {
+                if (!(value = storm_v_int(a, n)))
+                    return oom(err);
+                value->pos = p->pos;
+            } else if (p->u.s.len == 0 || strspn(p->u.s.ptr, "0123456789") != p->u.s.len) {
+                return tg_fail(err, p, pp, "expected a 64-bit integer (digits in a string), got \"%.40s\"",
+                               p->u.s.ptr);
+            } /* else: an unsigned value above INT64_MAX stays a string */
+        } else if (p->type != STORM_V_INT) {
+            return tg_fail(err, p, pp, "expected a 64-bit integer (a string of digits or a number), got %s",
+                           tg_type_name(p));
+        }
+        break;
+    case ARG_OBJECT:
+        if (p->type != STORM_V_OBJECT)
+            return tg_fail(err, p, pp, "expected an object, got %s", tg_type_name(p));
+        break;
+    case ARG_UNKNOWN:
+        break;
+    }
+    if (rc != STORM_OK)
+        return rc;
+
+    if (p->type == STORM_V_OBJECT) {
+        for (size_t i = 0; i < p->u.o.len; i++) {
+            const storm_member *m = &p->u.o.members[i];
+            storm_value *fv = m->value;
+            if (is_nil_string(fv))
+                continue; /* Go printed a nil pointer: the field is absent */
+            if (fv->type == STORM_V_STRING && t && is_64bit_field(tname, m)) {
+                tg_path fp = TG_KEY(pp, m->key);
+                int64_t x;
+                bool has = false;
+                if ((rc = tg_i64(err, fv, &fp, &x, &has)) != STORM_OK)
+                    return rc;
+                if (!(fv = storm_v_int(a, x)))
+                    return oom(err);
+                fv->pos = m->value->pos;
+            }
+            const char *key = m->key;
+            size_t key_len = m->key_len;
+            if (TG_KEY_IS(m, "type") || TG_KEY_IS(m, "label")) {
+                /* our "type"/"label" name the argument: sock_arg.type becomes "sock_type" */
+                size_t base = type_m->key_len > 4 && memcmp(tname + type_m->key_len - 4, "_arg", 4) == 0
+                                  ? type_m->key_len - 4 : type_m->key_len;
+                if (!(key = storm_arena_printf(a, "%.*s_%s", (int)base, tname, m->key)))
+                    return oom(err);
+                key_len = strlen(key);
+            }
+            if (tg_obj_copy_member(a, o, key, key_len, fv) != 0)
+                return oom(err);
+        }
+    } else if (TG_OBJ_ADD_LIT(a, o, "value", value) != 0) {
+        return oom(err);
+    }
+    *out = o;
+    return STORM_OK;
+}
+
+storm_rc tetragon_arg_normalize(storm_arena *a, const storm_value *elem, const tg_path *path, storm_value **out,
+                                storm_err *err)
+{
+    arg_view view;
+    return normalize(a, elem, path, out, &view, err);
+}
+
+/* ---- hook names --------------------------------------------------------- */
+
+const char *tetragon_hook_base_name(const char *hook_name, size_t *len)
+{
+    /* syscall wrappers and LSM/BPF-LSM prefixes, longest first */
+    static const char *const prefixes[] = {
+        "__ia32_compat_sys_", "__x64_sys_", "__arm64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_",
+        "__sys_", "ksys_", "sys_", "security_", "bpf_lsm_",
+    };
+    const char *s = hook_name ? hook_name : "";
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncmp(s, prefixes[i], n) == 0) {
+            s += n;
+            break;
+        }
+    }
+    while (s[0] == '_' && s[1] == '_')
+        s += 2;
+    if (len)
+        *len = strlen(s);
+    return s;
+}
+
+typedef enum path_mode {
+    PATHS_NONE = 0,  /* only file_arg/path_arg/linux_binprm_arg name files */
+    PATHS_ONE,       /* the first string_arg is the path */
+    PATHS_LINK,      /* strings (target, linkpath): path = linkpath, link_target = target */
+    PATHS_TWO,       /* strings (old, new): both are files of the operation */
+    PATHS_MOUNT,     /* strings (source, target): path = target */
+} path_mode;
+
+typedef enum net_dir { DIR_NONE = 0, DIR_EGRESS, DIR_INGRESS, DIR_BIND } net_dir;
+
+typedef struct hook_class {
+    const char *base;
+    const char *op;   /* file operation, NULL for network-only hooks */
+    path_mode paths;
+    net_dir dir;
+} hook_class;
+
+/* Base names (after tetragon_hook_base_name) of the hooks whose meaning we
+ * know: syscalls, LSM hooks and kernel functions used by TracingPolicies. */
+static const hook_class hook_classes[] = {
+    {"openat", "open", PATHS_ONE, DIR_NONE},
+    {"open", "open", PATHS_ONE, DIR_NONE},
+    {"openat2", "open", PATHS_ONE, DIR_NONE},
+    {"creat", "create", PATHS_ONE, DIR_NONE},
+    {"file_open", "open", PATHS_NONE, DIR_NONE},
+    {"fd_install", "open", PATHS_NONE, DIR_NONE},
+    {"filp_close", "close", PATHS_NONE, DIR_NONE},
+    {"file_permission", NULL, PATHS_NONE, DIR_NONE}, /* operation from the MAY_* mask */
+    {"read", "read", PATHS_NONE, DIR_NONE},
+    {"pread64", "read", PATHS_NONE, DIR_NONE},
+    {"readv", "read", PATHS_NONE, DIR_NONE},
+    {"preadv", "read", PATHS_NONE, DIR_NONE},
+    {"vfs_read", "read", PATHS_NONE, DIR_NONE},
+    {"write", "write", PATHS_NONE, DIR_NONE},
+    {"pwrite64", "write", PATHS_NONE, DIR_NONE},
+    {"writev", "write", PATHS_NONE, DIR_NONE},
+    {"pwritev", "write", PATHS_NONE, DIR_NONE},
+    {"vfs_write", "write", PATHS_NONE, DIR_NONE},
+    {"tty_write", "write", PATHS_NONE, DIR_NONE},
+    {"kernel_read_file", "read", PATHS_NONE, DIR_NONE},
+    {"execve", "exec", PATHS_ONE, DIR_NONE},
+    {"execveat", "exec", PATHS_ONE, DIR_NONE},
+    {"bprm_check", "exec", PATHS_NONE, DIR_NONE},
+    {"bprm_check_security", "exec", PATHS_NONE, DIR_NONE},
+    {"bprm_creds_from_file", "exec", PATHS_NONE, DIR_NONE},
+    {"bprm_creds_for_exec", "exec", PATHS_NONE, DIR_NONE},
+    {"bprm_committing_creds", "exec", PATHS_NONE, DIR_NONE},
+    {"bprm_committed_creds", "exec", PATHS_NONE, DIR_NONE},
+    {"mmap_file", "mmap", PATHS_NONE, DIR_NONE},
+    {"symlink", "symlink", PATHS_LINK, DIR_NONE},
+    {"symlinkat", "symlink", PATHS_LINK, DIR_NONE},
+    {"path_symlink", "symlink", PATHS_NONE, DIR_NONE},
+    {"inode_symlink", "symlink", PATHS_NONE, DIR_NONE},
+    {"link", "link", PATHS_LINK, DIR_NONE},
+    {"linkat", "link", PATHS_LINK, DIR_NONE},
+    {"path_link", "link", PATHS_NONE, DIR_NONE},
+    {"inode_link", "link", PATHS_NONE, DIR_NONE},
+    {"inode_follow_link", "readlink", PATHS_NONE, DIR_NONE},
+    {"readlink", "readlink", PATHS_ONE, DIR_NONE},
+    {"readlinkat", "readlink", PATHS_ONE, DIR_NONE},
+    {"rename", "rename", PATHS_TWO, DIR_NONE},
+    {"renameat", "rename", PATHS_TWO, DIR_NONE},
+    {"renameat2", "rename", PATHS_TWO, DIR_NONE},
+    {"path_rename", "rename", PATHS_NONE, DIR_NONE},
+    {"inode_rename", "rename", PATHS_NONE, DIR_NONE},
+    {"unlink", "unlink", PATHS_ONE, DIR_NONE},
+    {"unlinkat", "unlink", PATHS_ONE, DIR_NONE},
+    {"path_unlink", "unlink", PATHS_NONE, DIR_NONE},
+    {"inode_unlink", "unlink", PATHS_NONE, DIR_NONE},
+    {"rmdir", "rmdir", PATHS_ONE, DIR_NONE},
+    {"path_rmdir", "rmdir", PATHS_NONE, DIR_NONE},
+    {"inode_rmdir", "rmdir", PATHS_NONE, DIR_NONE},
+    {"mkdir", "mkdir", PATHS_ONE, DIR_NONE},
+    {"mkdirat", "mkdir", PATHS_ONE, DIR_NONE},
+    {"path_mkdir", "mkdir", PATHS_NONE, DIR_NONE},
+    {"inode_mkdir", "mkdir", PATHS_NONE, DIR_NONE},
+    {"chmod", "chmod", PATHS_ONE, DIR_NONE},
+    {"fchmodat", "chmod", PATHS_ONE, DIR_NONE},
+    {"fchmodat2", "chmod", PATHS_ONE, DIR_NONE},
+    {"path_chmod", "chmod", PATHS_NONE, DIR_NONE},
+    {"chown", "chown", PATHS_ONE, DIR_NONE},
+    {"lchown", "chown", PATHS_ONE, DIR_NONE},
+    {"fchownat", "chown", PATHS_ONE, DIR_NONE},
+    {"path_chown", "chown", PATHS_NONE, DIR_NONE},
+    {"truncate", "truncate", PATHS_ONE, DIR_NONE},
+    {"path_truncate", "truncate", PATHS_NONE, DIR_NONE},
+    {"mount", "mount", PATHS_MOUNT, DIR_NONE},
+    {"sb_mount", "mount", PATHS_NONE, DIR_NONE},
+    {"umount", "unmount", PATHS_ONE, DIR_NONE},
+    {"umount2", "unmount", PATHS_ONE, DIR_NONE},
+    {"pivot_root", "pivot_root", PATHS_TWO, DIR_NONE},
+    {"chroot", "chroot", PATHS_ONE, DIR_NONE},
+    {"chdir", "chdir", PATHS_ONE, DIR_NONE},
+    {"file_ioctl", "ioctl", PATHS_NONE, DIR_NONE},
+    {"connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"socket_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"tcp_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"tcp_v4_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"tcp_v6_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"inet_stream_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"ip4_datagram_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"ip6_datagram_connect", NULL, PATHS_NONE, DIR_EGRESS},
+    {"accept", NULL, PATHS_NONE, DIR_INGRESS},
+    {"accept4", NULL, PATHS_NONE, DIR_INGRESS},
+    {"socket_accept", NULL, PATHS_NONE, DIR_INGRESS},
+    {"inet_csk_accept", NULL, PATHS_NONE, DIR_INGRESS},
+    {"tcp_create_openreq_child", NULL, PATHS_NONE, DIR_INGRESS},
+    {"bind", NULL, PATHS_NONE, DIR_BIND},
+    {"socket_bind", NULL, PATHS_NONE, DIR_BIND},
+    {"sendto", NULL, PATHS_NONE, DIR_EGRESS},
+};
+
+static const hook_class *hook_class_find(const char *hook_name)
+{
+    size_t len;
+    const char *base = tetragon_hook_base_name(hook_name, &len);
+    for (size_t i = 0; i < sizeof hook_classes / sizeof hook_classes[0]; i++)
+        if (hook_classes[i].base[0] == base[0] && strcmp(hook_classes[i].base, base) == 0)
+            return &hook_classes[i];
+    return NULL;
+}
+
+/* Linux MAY_* bits of security_file_permission / inode_permission. */
+enum { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4, MAY_APPEND = 8 };
+
+static const char *op_from_mask(int64_t mask)
+{
+    if (mask & (MAY_WRITE | MAY_APPEND))
+        return "write";
+    if (mask & MAY_READ)
+        return "read";
+    if (mask & MAY_EXEC)
+        return "exec";
+    return "access";
+}
+
+const char *tetragon_hook_file_operation(const char *hook_name)
+{
+    const hook_class *c = hook_class_find(hook_name);
+    return c && c->op ? c->op : "access";
+}
+
+/* ---- lifting ------------------------------------------------------------ */
+
+static storm_file_info *add_file(storm_event *ev)
+{
+    if (ev->n_files >= STORM_EVENT_MAX_FILES)
+        return NULL;
+    storm_file_info *f = &ev->files[ev->n_files++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
+
+static storm_rc lift_file(const arg_view *v, const char *op, storm_event *ev, storm_err *err)
+{
+    const storm_value *o = v->payload;
+    const char *path = NULL, *perm = NULL;
+    for (size_t i = 0; i < o->u.o.len; i++) {
+        const storm_member *m = &o->u.o.members[i];
+        tg_path fp = TG_KEY(&v->path, m->key);
+        storm_rc rc = STORM_OK;
+        if (TG_KEY_IS(m, "path"))
+            rc = tg_str(err, m->value, &fp, &path);
+        else if (TG_KEY_IS(m, "permission"))
+            rc = tg_str(err, m->value, &fp, &perm);
+        if (rc != STORM_OK)
+            return rc;
+    }
+    if (!path || !path[0])
+        return STORM_OK;
+    storm_file_info *f = add_file(ev);
+    if (f) {
+        f->path = path;
+        f->permission = perm;
+        f->operation = op;
+    }
+    return STORM_OK;
+}
+
+static const char *family_name(const char *f)
+{
+    if (!f)
+        return NULL;
+    if (strcmp(f, "AF_INET") == 0)
+        return "ipv4";
+    if (strcmp(f, "AF_INET6") == 0)
+        return "ipv6";
+    if (strcmp(f, "AF_UNIX") == 0 || strcmp(f, "AF_LOCAL") == 0)
+        return "unix";
+    return NULL; /* a numeric string: the kernel object was not a socket of a known family */
+}
+
+static const char *protocol_name(const char *p)
+{
+    if (!p)
+        return NULL;
+    if (strncmp(p, "IPPROTO_", 8) == 0)
+        p += 8;
+    static const char *const names[][2] = {
+        {"TCP", "tcp"}, {"UDP", "udp"}, {"ICMP", "icmp"}, {"ICMPV6", "icmpv6"}, {"SCTP", "sctp"},
+        {"UDPLITE", "udplite"}, {"RAW", "raw"}, {"MPTCP", "mptcp"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(p, names[i][0]) == 0)
+            return names[i][1];
+    return NULL;
+}
+
+static const char *protocol_from_number(int64_t n)
+{
+    switch (n) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "icmpv6";
+    case 132: return "sctp";
+    default: return NULL;
+    }
+}
+
+static const char *addr_or_null(const char *s)
+{
+    return s && s[0] && strcmp(s, "<nil>") != 0 ? s : NULL;
+}
+
+static const char *family_of_address(const char *ip)
+{
+    if (!ip)
+        return NULL;
+    return strchr(ip, ':') ? "ipv6" : "ipv4";
+}
+
+/* sock_arg / skb_arg / sockaddr_arg -> ev->net (the first one only). */
+static storm_rc lift_net(const arg_view *v, net_dir dir, storm_event *ev, storm_err *err)
+{
+    const storm_value *o = v->payload;
+    const char *family = NULL, *protocol = NULL, *saddr = NULL, *daddr = NULL, *addr = NULL, *state = NULL;
+    int64_t sport = 0, dport = 0, port = 0, proto = 0;
+    bool has_sport = false, has_dport = false, has_port = false, has_proto = false;
+    for (size_t i = 0; i < o->u.o.len; i++) {
+        const storm_member *m = &o->u.o.members[i];
+        tg_path fp = TG_KEY(&v->path, m->key);
+        storm_rc rc = STORM_OK;
+        if (TG_KEY_IS(m, "family"))
+            rc = tg_str(err, m->value, &fp, &family);
+        else if (TG_KEY_IS(m, "protocol"))
+            rc = tg_str(err, m->value, &fp, &protocol);
+        else if (TG_KEY_IS(m, "saddr"))
+            rc = tg_str(err, m->value, &fp, &saddr);
+        else if (TG_KEY_IS(m, "daddr"))
+            rc = tg_str(err, m->value, &fp, &daddr);
+        else if (TG_KEY_IS(m, "addr"))
+            rc = tg_str(err, m->value, &fp, &addr);
+        else if (TG_KEY_IS(m, "state"))
+            rc = tg_str(err, m->value, &fp, &state);
+        else if (TG_KEY_IS(m, "sport"))
+            rc = tg_port(err, m->value, &fp, &sport, &has_sport);
+        else if (TG_KEY_IS(m, "dport"))
+            rc = tg_port(err, m->value, &fp, &dport, &has_dport);
+        else if (TG_KEY_IS(m, "port"))
+            rc = tg_port(err, m->value, &fp, &port, &has_port);
+        else if (TG_KEY_IS(m, "proto"))
+            rc = tg_u32(err, m->value, &fp, &proto, &has_proto);
+        if (rc != STORM_OK)
+            return rc;
+    }
+    if (ev->net.present)
+        return STORM_OK; /* types were checked; the first socket argument describes the event */
+    storm_net_info *n = &ev->net;
+    if (v->type->role == ROLE_SOCKADDR) {
+        const char *fam = family_name(family);
+        if (!fam)
+            return STORM_OK;
+        n->present = true;
+        n->family = fam;
+        if (dir == DIR_BIND) {
+            n->src_ip = addr_or_null(addr);
+            n->has_src_port = has_port;
+            n->src_port = port;
+        } else {
+            n->dst_ip = addr_or_null(addr);
+            n->has_dst_port = has_port;
+            n->dst_port = port;
+        }
+    } else {
+        const char *fam = family_name(family);
+        if (v->type->role == ROLE_SKB && !fam)
+            fam = family_of_address(addr_or_null(saddr) ? saddr : addr_or_null(daddr));
+        if (!fam)
+            return STORM_OK; /* not a socket of a known family: ports would be noise */
+        n->present = true;
+        n->family = fam;
+        n->src_ip = addr_or_null(saddr);
+        n->dst_ip = addr_or_null(daddr);
+        n->has_src_port = has_sport;
+        n->src_port = sport;
+        n->has_dst_port = has_dport;
+        n->dst_port = dport;
+        n->protocol = protocol_name(protocol);
+        if (!n->protocol && has_proto)
+            n->protocol = protocol_from_number(proto);
+        if (state && state[0] && !(state[0] >= '0' && state[0] <= '9'))
+            n->state = state;
+    }
+    n->direction = dir == DIR_EGRESS ? "egress" : dir == DIR_INGRESS ? "ingress" : NULL;
+    return STORM_OK;
+}
+
+static void lift_string_paths(const hook_class *c, const arg_view *views, size_t n, storm_event *ev)
+{
+    const char *strs[2] = {NULL, NULL};
+    size_t ns = 0;
+    for (size_t i = 0; i < n && ns < 2; i++)
+        if (views[i].type && views[i].type->role == ROLE_STRING && views[i].payload->u.s.len)
+            strs[ns++] = views[i].payload->u.s.ptr;
+    if (ns == 0)
+        return;
+    storm_file_info *f;
+    switch (c->paths) {
+    case PATHS_ONE:
+        if ((f = add_file(ev))) {
+            f->path = strs[0];
+            f->operation = c->op;
+        }
+        break;
+    case PATHS_LINK:
+        if ((f = add_file(ev))) {
+            f->path = ns == 2 ? strs[1] : strs[0];
+            f->link_target = ns == 2 ? strs[0] : NULL;
+            f->operation = c->op;
+        }
+        break;
+    case PATHS_TWO:
+        for (size_t i = 0; i < ns; i++)
+            if ((f = add_file(ev))) {
+                f->path = strs[i];
+                f->operation = c->op;
+            }
+        break;
+    case PATHS_MOUNT:
+        if ((f = add_file(ev))) {
+            f->path = ns == 2 ? strs[1] : strs[0];
+            f->operation = c->op;
+        }
+        break;
+    case PATHS_NONE:
+        break;
+    }
+}
+
+#define MAX_LIFT_ARGS 64
+
+storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_path *path, const char *hook_name,
+                              storm_event *ev, storm_err *err)
+{
+    if (!args)
+        return STORM_OK;
+    storm_value *out = storm_v_array(a);
+    if (!out)
+        return oom(err);
+    size_t n = args->u.a.len;
+    out->u.a.items = n ? storm_arena_alloc(a, n * sizeof *out->u.a.items) : NULL;
+    if (n && !out->u.a.items)
+        return oom(err);
+    out->u.a.alloc = n;
+    out->pos = args->pos;
+    /* views of the first MAX_LIFT_ARGS arguments, for lifting (hooks have at most 6 in practice) */
+    arg_view views[MAX_LIFT_ARGS];
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++) {
+        tg_path ep = TG_INDEX(path, i);
+        arg_view view;
+        storm_value *norm;
+        storm_rc rc = normalize(a, args->u.a.items[i], &ep, &norm, &view, err);
+        if (rc != STORM_OK)
+            return rc;
+        out->u.a.items[out->u.a.len++] = norm;
+        if (nv < MAX_LIFT_ARGS)
+            views[nv++] = view; /* view.path.up is re-pointed below: ep dies with this iteration */
+    }
+    ev->hook.args = out;
+
+    const hook_class *c = hook_class_find(hook_name);
+    const char *op = c && c->op ? c->op : "access";
+    for (size_t i = 0; i < nv; i++) {
+        tg_path ep = TG_INDEX(path, i);
+        views[i].path.up = &ep;
+        const arg_view *v = &views[i];
+        if (!v->type)
+            continue;
+        storm_rc rc = STORM_OK;
+        switch (v->type->role) {
+        case ROLE_FILE: {
+            const char *fop = op;
+            if (c && !c->op) { /* security_file_permission: the next int_arg is the MAY_* mask */
+                fop = "access";
+                for (size_t j = i + 1; j < nv; j++)
+                    if (views[j].type && views[j].type->role == ROLE_INT) {
+                        fop = op_from_mask(views[j].payload->u.i);
+                        break;
+                    }
+            }
+            rc = lift_file(v, fop, ev, err);
+            break;
+        }
+        case ROLE_BINPRM:
+            rc = lift_file(v, "exec", ev, err);
+            break;
+        case ROLE_SOCK:
+        case ROLE_SKB:
+        case ROLE_SOCKADDR:
+            rc = lift_net(v, c ? c->dir : DIR_NONE, ev, err);
+            break;
+        default:
+            break;
+        }
+        if (rc != STORM_OK)
+            return rc;
+    }
+    if (c && c->paths != PATHS_NONE)
+        lift_string_paths(c, views, nv, ev);
+    return STORM_OK;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* After redaction, ids derived from original values would still leak them
+ * (a UUIDv5 of an address can be found by trying every address). So: SCOs
+ * with deterministic ids get them recomputed from their redacted properties
+ * (the specification's rule, so equal redacted objects still share ids);
+ * process SCOs, observed-data and sightings (ids derived from sensor keys
+ * and input bytes) get a keyed UUID of their old id. References are then
+ * rewritten everywhere. */
+#include <storm/share.h>
+#include <storm/stix.h>
+
+#include <string.h>
+
+#include "share/redact_int.h"
+
+typedef struct id_map {
+    const char **old_ids, **new_ids;
+    storm_value **objs; /* the object that had old_ids[i] */
+    size_t n;
+} id_map;
+
+static const char *map_find(const id_map *m, const char *id)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->old_ids[i], id) == 0)
+            return m->new_ids[i];
+    return NULL;
+}
+
+static bool ends_with(const char *key, size_t len, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return len >= n && memcmp(key + len - n, suffix, n) == 0;
+}
+
+/* Rewrite every reference (values of *_ref and *_refs keys) through the map. */
+static size_t rewrite_refs(storm_arena *a, storm_value *v, const id_map *m, bool in_ref, int depth)
+{
+    size_t changed = 0;
+    if (!v || depth > 64)
+        return 0;
+    switch (v->type) {
+    case STORM_V_OBJECT:
+        for (size_t i = 0; i < v->u.o.len; i++) {
+            storm_member *mb = &v->u.o.members[i];
+            bool ref = ends_with(mb->key, mb->key_len, "_ref") || ends_with(mb->key, mb->key_len, "_refs");
+            changed += rewrite_refs(a, mb->value, m, ref, depth + 1);
+        }
+        break;
+    case STORM_V_ARRAY:
+        for (size_t i = 0; i < v->u.a.len; i++)
+            changed += rewrite_refs(a, v->u.a.items[i], m, in_ref, depth + 1);
+        break;
+    case STORM_V_STRING:
+        if (in_ref) {
+            const char *n = map_find(m, v->u.s.ptr);
+            if (n && strcmp(n, v->u.s.ptr) != 0) {
+                v->u.s.ptr = n;
+                v->u.s.len = strlen(n);
+                changed++;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    return changed;
+}
+
+static bool is_sco_type(const char *type)
+{
+    static const char *const non_sco[] = {
+        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
+        "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note", "observed-data",
+        "opinion", "report", "threat-actor", "tool", "vulnerability", "relationship", "sighting",
+        "extension-definition", "language-content", "marking-definition", "bundle",
+    };
+    for (size_t i = 0; i < sizeof non_sco / sizeof *non_sco; i++)
+        if (strcmp(type, non_sco[i]) == 0)
+            return false;
+    return true;
+}
+
+/* Objects whose ids come from cluster data: SCOs, observed-data, sightings. */
+static bool needs_new_id(const char *type)
+{
+    return is_sco_type(type) || strcmp(type, "observed-data") == 0 || strcmp(type, "sighting") == 0;
+}
+
+storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *objects, storm_redact_stats *stats,
+                            storm_err *err)
+{
+    size_t n = objects->u.a.len;
+    id_map m = {storm_arena_calloc(a, n ? n : 1, sizeof(char *)), storm_arena_calloc(a, n ? n : 1, sizeof(char *)),
+                storm_arena_calloc(a, n ? n : 1, sizeof(storm_value *)), 0};
+    if (!m.old_ids || !m.new_ids || !m.objs)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+    /* keyed ids first: they do not depend on other objects */
+    for (size_t i = 0; i < n; i++) {
+        storm_value *o = objects->u.a.items[i];
+        const char *type = storm_v_get_str(o, "type"), *id = storm_v_get_str(o, "id");
+        if (!type || !id || !needs_new_id(type))
+            continue;
+        char uuid[37];
+        redactor_keyed_uuid(r, id, uuid);
+        m.old_ids[m.n] = id;
+        m.objs[m.n] = o;
+        m.new_ids[m.n] = storm_arena_printf(a, "%s--%s", type, uuid);
+        if (!m.new_ids[m.n])
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+        m.n++;
+    }
+    /* deterministic SCO ids depend on referenced ids (file -> directory,
+     * network-traffic -> addresses): recompute until nothing changes */
+    for (int round = 0; round < 8; round++) {
+        bool changed = false;
+        for (size_t i = 0; i < m.n; i++) {
+            storm_value *o = m.objs[i];
+            if (!is_sco_type(storm_v_get_str(o, "type")))
+                continue;
+            /* compute on a copy whose references already point at new ids */
+            storm_value *copy = storm_v_copy(a, o);
+            if (!copy)
+                return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+            rewrite_refs(a, copy, &m, false, 0);
+            char nid[STORM_STIX_ID_MAX];
+            if (storm_stix_sco_id(copy, nid) != STORM_OK)
+                continue; /* process and friends keep their keyed id */
+            if (strcmp(nid, m.new_ids[i]) != 0) {
+                m.new_ids[i] = storm_arena_strdup(a, nid);
+                if (!m.new_ids[i])
+                    return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+                changed = true;
+            }
+        }
+        if (!changed)
+            break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        storm_value *o = objects->u.a.items[i];
+        stats->ids_rewritten += rewrite_refs(a, o, &m, false, 0);
+        const char *id = storm_v_get_str(o, "id");
+        const char *nid = id ? map_find(&m, id) : NULL;
+        if (nid && strcmp(nid, id) != 0) {
+            if (storm_v_set_str(a, o, "id", nid))
+                return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+            stats->ids_rewritten++;
+        }
+    }
+    return STORM_OK;
+}

@@ -1,0 +1,824 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Typed sensor event -> STIX 2.1 observation (observed-data + SCOs) as value
+ * trees in an arena. This is on the event hot path: nothing here mallocs,
+ * parses or serialises JSON; strings are borrowed from the event, objects are
+ * built with pre-sized member arrays, ids hash canonical JSON straight into
+ * SHA-1. The model is documented in docs/mapping.md. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stix_int.h"
+
+/* Bounds that keep one observation small whatever the input says. */
+#define OBS_MAX_ANCESTORS 32
+
+typedef struct obs_ctx {
+    stix_b b;
+    const storm_event *ev;
+    const storm_stix_opts *opts;
+    const char *sensor;
+    const char *time_str;          /* event time, exact, arena */
+    unsigned char digest[20];      /* of the input record: per-observation ids */
+    storm_obs_object *objs;
+    size_t n, cap;
+    storm_value *ext_markers[STORM_STIX_EXT__COUNT]; /* shared {"extension_type": ...} */
+    bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
+} obs_ctx;
+
+static const char *sensor_text(storm_sensor s)
+{
+    switch (s) {
+    case STORM_SENSOR_TETRAGON: return "tetragon";
+    case STORM_SENSOR_K8S_AUDIT: return "k8s-audit";
+    case STORM_SENSOR_FALCO: return "falco";
+    case STORM_SENSOR_KUBESCAPE: return "kubescape";
+    case STORM_SENSOR_HUBBLE: return "hubble";
+    default: return "unknown";
+    }
+}
+
+/* STIX timestamps have four-digit years; nanoseconds in an int64 span
+ * 1677..2262, so every storm_time_ns qualifies. Kept as the one place that
+ * says which times are usable. */
+static bool time_ok(storm_time_ns t)
+{
+    (void)t;
+    return true;
+}
+
+static const char *time_text(obs_ctx *c, storm_time_ns t)
+{
+    char buf[48];
+    size_t n = storm_time_format_exact(t, buf);
+    char *s = storm_arena_strndup(c->b.a, buf, n);
+    if (!s)
+        c->b.oom = true;
+    return s;
+}
+
+static bool nonempty(const char *s)
+{
+    return s && *s;
+}
+
+/* ---- objects ---- */
+
+/* New SCO with type, spec_version and an id placeholder (filled by add_sco). */
+static storm_value *sco_new(obs_ctx *c, const char *type, size_t cap)
+{
+    storm_value *o = sb_obj(&c->b, cap + 4);
+    sb_put_str(&c->b, o, "type", type);
+    sb_put_str(&c->b, o, "spec_version", "2.1");
+    sb_put(&c->b, o, "id", sb_strn(&c->b, "?", 1));
+    return o;
+}
+
+static storm_value *ext_marker(obs_ctx *c, int e)
+{
+    if (!c->ext_markers[e]) {
+        storm_value *m = sb_obj(&c->b, 1);
+        sb_put_str(&c->b, m, "extension_type", "toplevel-property-extension");
+        c->ext_markers[e] = m;
+    }
+    return c->ext_markers[e];
+}
+
+/* Attach the extensions dictionary (markers for mask, plus any predefined
+ * extensions already in ext), set the id (given, or the spec's UUIDv5) and
+ * add the object unless one with that id is already there. Returns the id. */
+static const char *add_sco(obs_ctx *c, storm_value *o, unsigned mask, storm_value *ext, const char *given_id)
+{
+    if (!o || c->b.oom)
+        return NULL;
+    if (mask) {
+        if (!ext)
+            ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT);
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            if (mask & (1u << e))
+                sb_put(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, ext_marker(c, e));
+    }
+    if (ext && ext->u.o.len)
+        sb_put(&c->b, o, "extensions", ext);
+    if (c->b.oom)
+        return NULL;
+    const char *id = given_id;
+    if (!id) {
+        char buf[STORM_STIX_ID_MAX];
+        if (storm_stix_sco_id(o, buf) != STORM_OK)
+            return NULL; /* no contributing property: the caller built nothing useful */
+        id = storm_arena_strdup(c->b.a, buf);
+        if (!id) {
+            c->b.oom = true;
+            return NULL;
+        }
+    }
+    sb_set_first_str(o, "id", id);
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->objs[i].key, id) == 0)
+            return c->objs[i].key;
+    if (c->n == c->cap) {
+        size_t nc = c->cap * 2;
+        storm_obs_object *no = storm_arena_alloc(c->b.a, nc * sizeof *no);
+        if (!no) {
+            c->b.oom = true;
+            return NULL;
+        }
+        memcpy(no, c->objs, c->n * sizeof *no);
+        c->objs = no;
+        c->cap = nc;
+    }
+    c->objs[c->n++] = (storm_obs_object){id, o};
+    return id;
+}
+
+static storm_value *ref_list(obs_ctx *c, const char *id)
+{
+    if (!id)
+        return NULL;
+    storm_value *a = sb_arr(&c->b, 1);
+    sb_push(&c->b, a, sb_str(&c->b, id));
+    return a;
+}
+
+/* ---- directory, file ---- */
+
+static const char *directory_sco(obs_ctx *c, const char *path, size_t len)
+{
+    char *p = storm_arena_strndup(c->b.a, path, len);
+    if (!p) {
+        c->b.oom = true;
+        return NULL;
+    }
+    storm_value *o = sco_new(c, "directory", 1);
+    sb_put_str(&c->b, o, "path", p);
+    return add_sco(c, o, 0, NULL, NULL);
+}
+
+static const char *file_sco(obs_ctx *c, const char *path)
+{
+    if (!nonempty(path))
+        return NULL;
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    const char *slash = NULL;
+    for (size_t i = len; i-- > 0;)
+        if (path[i] == '/') {
+            slash = path + i;
+            break;
+        }
+    const char *name = path;
+    size_t name_len = len;
+    const char *dir_id = NULL;
+    if (slash && (size_t)(slash - path) + 1 < len) {
+        name = slash + 1;
+        name_len = len - (size_t)(slash - path) - 1;
+        size_t dlen = slash == path ? 1 : (size_t)(slash - path);
+        dir_id = directory_sco(c, path, dlen);
+    }
+    if (name + name_len != path + strlen(path)) { /* trailing slashes cut: copy */
+        name = storm_arena_strndup(c->b.a, name, name_len);
+        if (!name) {
+            c->b.oom = true;
+            return NULL;
+        }
+    }
+    storm_value *o = sco_new(c, "file", 4);
+    sb_put(&c->b, o, "name", sb_strn(&c->b, name, name_len));
+    sb_put_str(&c->b, o, "parent_directory_ref", dir_id);
+    sb_put_str(&c->b, o, "x_file_path", path);
+    return add_sco(c, o, 1u << STORM_STIX_EXT_FILE, NULL, NULL);
+}
+
+/* ---- addresses ---- */
+
+/* "ipv4-addr", "ipv6-addr" or NULL when s is not an address (CIDR allowed). */
+static const char *addr_type(const char *s)
+{
+    if (!nonempty(s))
+        return NULL;
+    char tmp[INET6_ADDRSTRLEN + 8];
+    size_t n = strcspn(s, "/");
+    if (n >= sizeof tmp)
+        return NULL;
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+    unsigned char bin[16];
+    if (inet_pton(AF_INET, tmp, bin) == 1)
+        return "ipv4-addr";
+    if (inet_pton(AF_INET6, tmp, bin) == 1)
+        return "ipv6-addr";
+    return NULL;
+}
+
+static const char *addr_sco(obs_ctx *c, const char *ip)
+{
+    const char *t = addr_type(ip);
+    if (!t)
+        return NULL;
+    storm_value *o = sco_new(c, t, 1);
+    sb_put_str(&c->b, o, "value", ip);
+    return add_sco(c, o, 0, NULL, NULL);
+}
+
+static bool protocol_name_ok(const char *p)
+{
+    size_t n = 0;
+    for (; p[n]; n++)
+        if (!((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= '0' && p[n] <= '9') || p[n] == '-'))
+            return false;
+    return n >= 1 && n <= 15;
+}
+
+static const char *lower_copy(obs_ctx *c, const char *s)
+{
+    size_t n = strlen(s);
+    char *d = storm_arena_strndup(c->b.a, s, n);
+    if (!d) {
+        c->b.oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (d[i] >= 'A' && d[i] <= 'Z')
+            d[i] = (char)(d[i] - 'A' + 'a');
+    return d;
+}
+
+/* ---- subject properties (x_k8s, x_hook, x_alert, ...) ---- */
+
+static void put_k8s(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_k8s_ctx *k = &c->ev->k8s;
+    size_t before = o->u.o.len;
+    const char *cluster = nonempty(k->cluster) ? k->cluster : c->opts ? c->opts->cluster : NULL;
+    sb_put_str(&c->b, o, "x_k8s_cluster", cluster);
+    sb_put_str(&c->b, o, "x_k8s_node", k->node);
+    sb_put_str(&c->b, o, "x_k8s_namespace", k->namespace_);
+    sb_put_str(&c->b, o, "x_k8s_pod", k->pod);
+    sb_put_str(&c->b, o, "x_k8s_container", k->container);
+    sb_put_str(&c->b, o, "x_k8s_container_id", k->container_id);
+    sb_put_str(&c->b, o, "x_k8s_image", k->image);
+    sb_put_str(&c->b, o, "x_k8s_image_id", k->image_id);
+    sb_put_str(&c->b, o, "x_k8s_workload", k->workload);
+    sb_put_str(&c->b, o, "x_k8s_workload_kind", k->workload_kind);
+    sb_put(&c->b, o, "x_k8s_labels", sb_sanitized(&c->b, k->labels));
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_K8S;
+}
+
+static void put_hook(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_hook_info *h = &c->ev->hook;
+    if (!h->present)
+        return;
+    size_t before = o->u.o.len;
+    sb_put_str(&c->b, o, "x_hook_kind", h->kind);
+    sb_put_str(&c->b, o, "x_hook_name", h->name);
+    sb_put_str(&c->b, o, "x_hook_policy", h->policy);
+    sb_put_str(&c->b, o, "x_hook_action", h->action);
+    sb_put_str(&c->b, o, "x_hook_return_action", h->return_action);
+    sb_put(&c->b, o, "x_hook_args", sb_sanitized(&c->b, h->args));
+    sb_put(&c->b, o, "x_hook_return", sb_sanitized(&c->b, h->ret));
+    sb_put_str(&c->b, o, "x_hook_message", h->message);
+    sb_put(&c->b, o, "x_hook_tags", sb_sanitized(&c->b, h->tags));
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_HOOK;
+}
+
+static void put_alert(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_alert_info *al = &c->ev->alert;
+    if (!al->present)
+        return;
+    size_t before = o->u.o.len;
+    sb_put_str(&c->b, o, "x_alert_rule", al->rule);
+    sb_put_str(&c->b, o, "x_alert_rule_id", al->rule_id);
+    sb_put_str(&c->b, o, "x_alert_severity", al->severity);
+    sb_put_str(&c->b, o, "x_alert_message", al->message);
+    sb_put_str(&c->b, o, "x_alert_source", al->source);
+    sb_put(&c->b, o, "x_alert_tags", sb_sanitized(&c->b, al->tags));
+    sb_put(&c->b, o, "x_alert_fields", sb_sanitized(&c->b, al->fields));
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_ALERT;
+}
+
+static void put_net(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_net_info *n = &c->ev->net;
+    size_t before = o->u.o.len;
+    sb_put_str(&c->b, o, "x_net_direction", n->direction);
+    sb_put_str(&c->b, o, "x_net_verdict", n->verdict);
+    sb_put_str(&c->b, o, "x_net_state", n->state);
+    sb_put_str(&c->b, o, "x_net_family", n->family);
+    sb_put_str(&c->b, o, "x_net_dns_name", n->dns_name);
+    sb_put(&c->b, o, "x_net_extra", sb_sanitized(&c->b, n->extra));
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_NET;
+}
+
+static void put_audit(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_audit_info *au = &c->ev->audit;
+    if (!au->present)
+        return;
+    size_t before = o->u.o.len;
+    sb_put_str(&c->b, o, "x_audit_verb", au->verb);
+    sb_put_str(&c->b, o, "x_audit_resource", au->resource);
+    sb_put_str(&c->b, o, "x_audit_subresource", au->subresource);
+    sb_put_str(&c->b, o, "x_audit_api_group", au->api_group);
+    sb_put_str(&c->b, o, "x_audit_api_version", au->api_version);
+    sb_put_str(&c->b, o, "x_audit_namespace", au->object_namespace);
+    sb_put_str(&c->b, o, "x_audit_name", au->object_name);
+    sb_put_str(&c->b, o, "x_audit_user", au->user);
+    sb_put(&c->b, o, "x_audit_user_groups", sb_sanitized(&c->b, au->groups));
+    if (au->has_code)
+        sb_put_int(&c->b, o, "x_audit_code", au->code);
+    sb_put_str(&c->b, o, "x_audit_decision", au->decision);
+    sb_put_str(&c->b, o, "x_audit_reason", au->reason);
+    sb_put_str(&c->b, o, "x_audit_uri", au->request_uri);
+    sb_put_str(&c->b, o, "x_audit_user_agent", au->user_agent);
+    sb_put_str(&c->b, o, "x_audit_stage", au->stage);
+    sb_put_str(&c->b, o, "x_audit_level", au->level);
+    sb_put_str(&c->b, o, "x_audit_id", au->audit_id);
+    sb_put(&c->b, o, "x_audit_request_object", sb_sanitized(&c->b, au->request_object));
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_AUDIT;
+}
+
+/* ---- network-traffic ---- */
+
+static void put_port(obs_ctx *c, storm_value *o, const char *key, bool has, int64_t port)
+{
+    /* strict validation wants both ports; 0 stands for "none" (docs/mapping.md) */
+    sb_put_int(&c->b, o, key, has && port >= 0 && port <= 65535 ? port : 0);
+}
+
+/* The flow of ev->net; NULL when it names no address. The subject's
+ * properties go on it when it is the subject. */
+static const char *net_sco(obs_ctx *c, bool subject)
+{
+    const storm_net_info *n = &c->ev->net;
+    const char *src = addr_sco(c, n->src_ip);
+    const char *dst = addr_sco(c, n->dst_ip);
+    const char *dom = NULL;
+    if (nonempty(n->dns_name)) {
+        storm_value *d = sco_new(c, "domain-name", 2);
+        sb_put_str(&c->b, d, "value", n->dns_name);
+        sb_put(&c->b, d, "resolves_to_refs", ref_list(c, dst));
+        dom = add_sco(c, d, 0, NULL, NULL);
+    }
+    if (!dst)
+        dst = dom;
+    if (!src && !dst)
+        return NULL;
+    storm_value *protos = sb_arr(&c->b, 2);
+    const char *fam = NULL;
+    const char *t = addr_type(n->src_ip) ? addr_type(n->src_ip) : addr_type(n->dst_ip);
+    if (t)
+        fam = t[3] == '4' ? "ipv4" : "ipv6";
+    else if (n->family && (strcmp(n->family, "ipv4") == 0 || strcmp(n->family, "ipv6") == 0))
+        fam = n->family;
+    sb_push(&c->b, protos, sb_str(&c->b, fam));
+    if (nonempty(n->protocol)) {
+        const char *p = lower_copy(c, n->protocol);
+        if (p && protocol_name_ok(p) && strncmp(p, "icmp", 4) != 0)
+            sb_push(&c->b, protos, sb_str(&c->b, p));
+    }
+    if (protos && !protos->u.a.len)
+        sb_push(&c->b, protos, sb_str(&c->b, dom ? "dns" : "ipv4"));
+    storm_value *o = sco_new(c, "network-traffic", 30);
+    sb_put_str(&c->b, o, "start", c->time_str);
+    sb_put_str(&c->b, o, "src_ref", src);
+    sb_put_str(&c->b, o, "dst_ref", dst);
+    put_port(c, o, "src_port", n->has_src_port, n->src_port);
+    put_port(c, o, "dst_port", n->has_dst_port, n->dst_port);
+    sb_put(&c->b, o, "protocols", protos);
+    unsigned mask = 0;
+    put_net(c, o, &mask);
+    if (subject) {
+        put_k8s(c, o, &mask);
+        put_hook(c, o, &mask);
+        put_alert(c, o, &mask);
+    }
+    return add_sco(c, o, mask, NULL, NULL);
+}
+
+static const char *http_method(const char *verb)
+{
+    static const struct {
+        const char *verb, *method;
+    } map[] = {{"get", "GET"},       {"list", "GET"},    {"watch", "GET"},       {"create", "POST"},
+               {"update", "PUT"},    {"patch", "PATCH"}, {"delete", "DELETE"}, {"deletecollection", "DELETE"},
+               {"proxy", "GET"}};
+    if (!verb)
+        return NULL;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].verb, verb) == 0)
+            return map[i].method;
+    return NULL;
+}
+
+/* The Kubernetes API request of ev->audit; NULL without a client address. */
+static const char *audit_sco(obs_ctx *c, bool subject)
+{
+    const storm_audit_info *au = &c->ev->audit;
+    const char *src = addr_sco(c, au->source_ip);
+    if (!src)
+        return NULL;
+    storm_value *protos = sb_arr(&c->b, 3);
+    sb_push(&c->b, protos, sb_str(&c->b, strcmp(addr_type(au->source_ip), "ipv4-addr") == 0 ? "ipv4" : "ipv6"));
+    sb_push(&c->b, protos, sb_str(&c->b, "tcp"));
+    sb_push(&c->b, protos, sb_str(&c->b, "https"));
+    storm_value *o = sco_new(c, "network-traffic", 40);
+    sb_put_str(&c->b, o, "start", c->time_str);
+    sb_put_str(&c->b, o, "src_ref", src);
+    put_port(c, o, "src_port", false, 0);
+    put_port(c, o, "dst_port", false, 0);
+    sb_put(&c->b, o, "protocols", protos);
+    storm_value *ext = NULL;
+    const char *method = http_method(au->verb);
+    if (method && nonempty(au->request_uri)) {
+        storm_value *http = sb_obj(&c->b, 3);
+        sb_put_str(&c->b, http, "request_method", method);
+        sb_put_str(&c->b, http, "request_value", au->request_uri);
+        if (nonempty(au->user_agent)) {
+            storm_value *hdr = sb_obj(&c->b, 1);
+            sb_put_str(&c->b, hdr, "User-Agent", au->user_agent);
+            sb_put(&c->b, http, "request_header", hdr);
+        }
+        ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT + 1);
+        sb_put(&c->b, ext, "http-request-ext", http);
+    }
+    unsigned mask = 0;
+    put_audit(c, o, &mask);
+    if (subject) {
+        put_k8s(c, o, &mask);
+        put_hook(c, o, &mask);
+        put_alert(c, o, &mask);
+    }
+    return add_sco(c, o, mask, ext, NULL);
+}
+
+static const char *user_sco(obs_ctx *c, const char *user_id, const char *account_type)
+{
+    if (!nonempty(user_id))
+        return NULL;
+    storm_value *o = sco_new(c, "user-account", 2);
+    sb_put_str(&c->b, o, "user_id", user_id);
+    sb_put_str(&c->b, o, "account_type", account_type);
+    return add_sco(c, o, 0, NULL, NULL);
+}
+
+/* ---- process ---- */
+
+static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned char md[20], bool *ok)
+{
+    stix_sha1 s;
+    stix_sha1_init(&s);
+    stix_sha1_update(&s, "storm-process", 14);
+    stix_sha1_update(&s, c->sensor, strlen(c->sensor) + 1);
+    const char *node = c->ev->k8s.node ? c->ev->k8s.node : "";
+    stix_sha1_update(&s, node, strlen(node) + 1);
+    *ok = true;
+    if (nonempty(p->exec_id)) {
+        stix_sha1_update(&s, "e", 1);
+        stix_sha1_update(&s, p->exec_id, strlen(p->exec_id));
+    } else if (p->has_pid) {
+        char buf[96];
+        int n = snprintf(buf, sizeof buf, "p%lld/%lld", (long long)p->pid,
+                         (long long)(p->has_start_time ? p->start_time : 0));
+        stix_sha1_update(&s, buf, (size_t)n);
+        const char *cid = c->ev->k8s.container_id ? c->ev->k8s.container_id : "";
+        stix_sha1_update(&s, cid, strlen(cid));
+    } else {
+        *ok = false; /* nothing names this process: it is only this observation's */
+    }
+    stix_sha1_final(&s, md);
+}
+
+static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_event)
+{
+    unsigned char md[20];
+    bool keyed;
+    process_key_digest(c, p, md, &keyed);
+    if (per_event || !keyed) {
+        stix_sha1 s;
+        stix_sha1_init(&s);
+        stix_sha1_update(&s, md, 20);
+        stix_sha1_update(&s, c->digest, 20);
+        stix_sha1_final(&s, md);
+    }
+    char *id = storm_arena_alloc(c->b.a, 9 + 37);
+    if (!id) {
+        c->b.oom = true;
+        return NULL;
+    }
+    memcpy(id, "process--", 9);
+    stix_uuid4_from_digest(md, id + 9);
+    return id;
+}
+
+static bool env_key_ok(const char *k, size_t n)
+{
+    if (!n || n > 250)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' && k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+              k[i] == '_' || k[i] == '-'))
+            return false;
+    return true;
+}
+
+static void env_put(storm_value *env, const char *k, size_t klen, storm_value *v)
+{
+    if (!env || !v || !env_key_ok(k, klen))
+        return;
+    for (size_t i = 0; i < env->u.o.len; i++)
+        if (env->u.o.members[i].key_len == klen && memcmp(env->u.o.members[i].key, k, klen) == 0) {
+            env->u.o.members[i].value = v;
+            return;
+        }
+    if (env->u.o.len < env->u.o.alloc)
+        env->u.o.members[env->u.o.len++] = (storm_member){k, klen, v};
+}
+
+static storm_value *environment(obs_ctx *c, const storm_value *e)
+{
+    if (!e)
+        return NULL;
+    storm_value *env = NULL;
+    if (e->type == STORM_V_OBJECT) {
+        env = sb_obj(&c->b, e->u.o.len);
+        for (size_t i = 0; i < e->u.o.len; i++) {
+            const storm_member *m = &e->u.o.members[i];
+            if (m->value->type == STORM_V_STRING)
+                env_put(env, m->key, m->key_len, m->value);
+        }
+    } else if (e->type == STORM_V_ARRAY) {
+        env = sb_obj(&c->b, e->u.a.len);
+        for (size_t i = 0; i < e->u.a.len; i++) {
+            const storm_value *s = e->u.a.items[i];
+            if (s->type != STORM_V_STRING)
+                continue;
+            const char *eq = memchr(s->u.s.ptr, '=', s->u.s.len);
+            if (!eq)
+                continue;
+            size_t klen = (size_t)(eq - s->u.s.ptr);
+            char *k = storm_arena_strndup(c->b.a, s->u.s.ptr, klen);
+            if (!k) {
+                c->b.oom = true;
+                return NULL;
+            }
+            /* an empty value is still an environment variable: keep it as "" is
+             * not allowed in STIX strings, so it is left out */
+            env_put(env, k, klen, sb_strn(&c->b, eq + 1, s->u.s.len - klen - 1));
+        }
+    }
+    return env && env->u.o.len ? env : NULL;
+}
+
+static const char *command_line(obs_ctx *c, const storm_process_info *p)
+{
+    if (nonempty(p->command_line))
+        return p->command_line;
+    if (nonempty(p->binary) && nonempty(p->arguments)) {
+        char *s = storm_arena_printf(c->b.a, "%s %s", p->binary, p->arguments);
+        if (!s)
+            c->b.oom = true;
+        return s;
+    }
+    return nonempty(p->binary) ? p->binary : NULL;
+}
+
+typedef enum proc_role {
+    PROC_RELATIVE, /* parent / ancestor: process facts only */
+    PROC_SUBJECT,  /* the actor: carries the event's context */
+} proc_role;
+
+static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_role role, const char *parent_id,
+                               const char *conn_id, bool fallback)
+{
+    const storm_event *ev = c->ev;
+    bool per_event = role == PROC_SUBJECT && (ev->hook.present || ev->alert.present || fallback);
+    storm_value *o = sco_new(c, "process", 64);
+    unsigned mask = 0;
+    if (p) {
+        if (p->has_pid && p->pid >= 0)
+            sb_put_int(&c->b, o, "pid", p->pid);
+        sb_put_str(&c->b, o, "cwd", p->cwd);
+        sb_put_str(&c->b, o, "command_line", command_line(c, p));
+        if (p->has_start_time && p->start_time > 0 && time_ok(p->start_time))
+            sb_put_str(&c->b, o, "created_time", time_text(c, p->start_time));
+        sb_put_str(&c->b, o, "image_ref", file_sco(c, p->binary));
+        sb_put_str(&c->b, o, "parent_ref", parent_id);
+        if (p->has_uid) {
+            char *uid = storm_arena_printf(c->b.a, "%lld", (long long)p->uid);
+            if (!uid)
+                c->b.oom = true;
+            sb_put_str(&c->b, o, "creator_user_ref", user_sco(c, uid, "unix"));
+        }
+        sb_put(&c->b, o, "environment_variables", environment(c, p->environment));
+        sb_put(&c->b, o, "opened_connection_refs", ref_list(c, conn_id));
+        size_t before = o->u.o.len;
+        if (p->has_uid)
+            sb_put_int(&c->b, o, "x_proc_uid", p->uid);
+        if (p->has_gid)
+            sb_put_int(&c->b, o, "x_proc_gid", p->gid);
+        if (p->has_auid)
+            sb_put_int(&c->b, o, "x_proc_auid", p->auid);
+        if (p->has_tid)
+            sb_put_int(&c->b, o, "x_proc_tid", p->tid);
+        sb_put_str(&c->b, o, "x_proc_name", p->name);
+        sb_put_str(&c->b, o, "x_proc_binary", p->binary);
+        sb_put_str(&c->b, o, "x_proc_arguments", p->arguments);
+        sb_put_str(&c->b, o, "x_proc_exec_id", p->exec_id);
+        sb_put_str(&c->b, o, "x_proc_parent_exec_id", p->parent_exec_id);
+        sb_put(&c->b, o, "x_proc_extra", sb_sanitized(&c->b, p->extra));
+        if (o->u.o.len > before)
+            mask |= 1u << STORM_STIX_EXT_PROC;
+    }
+    if (role == PROC_SUBJECT) {
+        put_k8s(c, o, &mask);
+        put_hook(c, o, &mask);
+        put_alert(c, o, &mask);
+        if (fallback && c->orphan_net)
+            put_net(c, o, &mask);
+        if (fallback && c->orphan_audit)
+            put_audit(c, o, &mask);
+    }
+    if (o && o->u.o.len <= 3)
+        return NULL; /* type, spec_version, id: nothing observed */
+    const char *id = p ? process_id(c, p, per_event) : NULL;
+    if (!p) {
+        storm_process_info none = {0};
+        id = process_id(c, &none, true);
+    }
+    return add_sco(c, o, mask, NULL, id);
+}
+
+static bool process_known(const storm_process_info *p)
+{
+    return p->present || p->has_pid || nonempty(p->binary) || nonempty(p->command_line) ||
+           nonempty(p->exec_id) || nonempty(p->name);
+}
+
+/* ---- observation digest ---- */
+
+static void observation_digest(obs_ctx *c)
+{
+    const storm_event *ev = c->ev;
+    const storm_stix_opts *o = c->opts;
+    stix_sha1 s;
+    stix_sha1_init(&s);
+    stix_sha1_update(&s, "storm-observation", 18);
+    uint64_t idx = o ? (uint64_t)o->record_index : 0;
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(idx >> (8 * i));
+    stix_sha1_update(&s, le, 8);
+    if (o && o->record) {
+        stix_sha1_update(&s, o->record, o->record_len);
+    } else if (ev->raw) {
+        stix_sha1_canonical(&s, ev->raw);
+    } else {
+        /* hand-built events: what distinguishes one from another */
+        const char *parts[] = {c->sensor, ev->type, ev->process.exec_id, ev->hook.name, ev->alert.rule,
+                               ev->audit.audit_id, ev->net.src_ip, ev->net.dst_ip, ev->process.command_line,
+                               ev->n_files ? ev->files[0].path : NULL};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+            stix_sha1_update(&s, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) + 1 : 1);
+        char buf[64];
+        int n = snprintf(buf, sizeof buf, "%lld/%lld", (long long)ev->time, (long long)ev->process.pid);
+        stix_sha1_update(&s, buf, (size_t)n);
+    }
+    stix_sha1_final(&s, c->digest);
+}
+
+/* ---- the observation ---- */
+
+storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                            storm_observation *out, storm_err *err)
+{
+    if (!a || !ev || !out)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "storm_stix_observe: NULL argument");
+    memset(out, 0, sizeof *out);
+    obs_ctx c = {.b = {a, false}, .ev = ev, .opts = opts, .sensor = sensor_text(ev->sensor)};
+    size_t n_anc = ev->n_ancestors < OBS_MAX_ANCESTORS ? ev->n_ancestors : OBS_MAX_ANCESTORS;
+    c.cap = 16 + 4 * (n_anc + 2) + 2 * STORM_EVENT_MAX_FILES;
+    c.objs = storm_arena_alloc(a, c.cap * sizeof *c.objs);
+    if (!c.objs)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
+
+    storm_time_ns t;
+    if (ev->has_time && time_ok(ev->time))
+        t = ev->time;
+    else if (ev->process.has_start_time && ev->process.start_time > 0 && time_ok(ev->process.start_time))
+        t = ev->process.start_time;
+    else
+        t = opts && time_ok(opts->default_time) ? opts->default_time : 0;
+    c.time_str = time_text(&c, t);
+    observation_digest(&c);
+
+    /* The subject: the acting process, else the flow, else the API request,
+     * else a process that carries only context (docs/mapping.md). */
+    bool has_proc = process_known(&ev->process);
+    bool net_subject = !has_proc && ev->net.present &&
+                       (addr_type(ev->net.src_ip) || addr_type(ev->net.dst_ip) || nonempty(ev->net.dns_name));
+    bool audit_subject = !has_proc && !net_subject && ev->audit.present && addr_type(ev->audit.source_ip);
+
+    const char *subject = NULL, *conn = NULL;
+    if (ev->net.present)
+        conn = net_sco(&c, net_subject);
+    if (net_subject)
+        subject = conn;
+    const char *req = ev->audit.present ? audit_sco(&c, audit_subject) : NULL;
+    if (audit_subject)
+        subject = req;
+    if (ev->audit.present)
+        user_sco(&c, ev->audit.user, NULL);
+    for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
+        file_sco(&c, ev->files[i].path);
+    if (nonempty(ev->k8s.image)) {
+        storm_value *sw = sco_new(&c, "software", 1);
+        sb_put_str(&c.b, sw, "name", ev->k8s.image);
+        add_sco(&c, sw, 0, NULL, NULL);
+    }
+    if (has_proc) {
+        /* ancestors far to near, so each knows its parent's id; ancestors[0]
+         * may repeat the parent itself */
+        const char *up = NULL;
+        for (size_t i = n_anc; i-- > 0;) {
+            const storm_process_info *p = &ev->ancestors[i];
+            if (i == 0 && nonempty(p->exec_id) && nonempty(ev->parent.exec_id) &&
+                strcmp(p->exec_id, ev->parent.exec_id) == 0)
+                continue;
+            if (process_known(p)) {
+                const char *id = process_sco(&c, p, PROC_RELATIVE, up, NULL, false);
+                up = id ? id : up;
+            }
+        }
+        if (process_known(&ev->parent)) {
+            const char *id = process_sco(&c, &ev->parent, PROC_RELATIVE, up, NULL, false);
+            up = id ? id : up;
+        }
+        subject = process_sco(&c, &ev->process, PROC_SUBJECT, up, conn, false);
+    }
+    if (!subject) {
+        /* Context, hook or alert with no actor STIX can name: a process that
+         * carries only them; flow or request fields that found no object of
+         * their own go there too. */
+        c.orphan_net = ev->net.present && !conn;
+        c.orphan_audit = ev->audit.present && !req;
+        subject = process_sco(&c, NULL, PROC_SUBJECT, NULL, NULL, true);
+    }
+    if (c.b.oom)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
+    if (!c.n)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "the event names nothing STIX can observe");
+    /* subject first */
+    for (size_t i = 0; subject && i < c.n; i++)
+        if (c.objs[i].key == subject || strcmp(c.objs[i].key, subject) == 0) {
+            storm_obs_object s = c.objs[i];
+            memmove(c.objs + 1, c.objs, i * sizeof *c.objs);
+            c.objs[0] = s;
+            break;
+        }
+
+    /* observed-data */
+    char *od_id = storm_arena_alloc(a, 15 + 37);
+    if (!od_id)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
+    memcpy(od_id, "observed-data--", 15);
+    stix_uuid4_from_digest(c.digest, od_id + 15);
+    storm_value *od = sb_obj(&c.b, 14);
+    sb_put_str(&c.b, od, "type", "observed-data");
+    sb_put_str(&c.b, od, "spec_version", "2.1");
+    sb_put_str(&c.b, od, "id", od_id);
+    sb_put_str(&c.b, od, "created_by_ref", STORM_STIX_IDENTITY_ID);
+    sb_put_str(&c.b, od, "created", c.time_str);
+    sb_put_str(&c.b, od, "modified", c.time_str);
+    sb_put_str(&c.b, od, "first_observed", c.time_str);
+    sb_put_str(&c.b, od, "last_observed", c.time_str);
+    sb_put_int(&c.b, od, "number_observed", 1);
+    storm_value *refs = sb_arr(&c.b, c.n);
+    for (size_t i = 0; i < c.n; i++)
+        sb_push(&c.b, refs, sb_str(&c.b, c.objs[i].key));
+    sb_put(&c.b, od, "object_refs", refs);
+    sb_put_str(&c.b, od, "x_storm_sensor", c.sensor);
+    sb_put_str(&c.b, od, "x_storm_event_type", ev->type);
+    storm_value *ext = sb_obj(&c.b, 1);
+    sb_put(&c.b, ext, storm_stix_ext_get(STORM_STIX_EXT_STORM)->id, ext_marker(&c, STORM_STIX_EXT_STORM));
+    sb_put(&c.b, od, "extensions", ext);
+    if (c.b.oom)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
+
+    out->id = od_id;
+    out->index = opts ? opts->record_index : 0;
+    out->first_observed = out->last_observed = t;
+    out->number_observed = 1;
+    out->sdo = od;
+    out->n_objects = c.n;
+    out->objects = c.objs;
+    return STORM_OK;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal helpers of the STIX module: building value trees without
+ * per-member copies (keys are literals, strings are borrowed from the event),
+ * and the id primitives shared by observe.c and bundle.c. */
+#ifndef STORM_STIX_INT_H
+#define STORM_STIX_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <storm/stix.h>
+
+/* A builder: one arena and a sticky out-of-memory flag, so that building code
+ * reads straight and checks once at the end. */
+typedef struct stix_b {
+    storm_arena *a;
+    bool oom;
+} stix_b;
+
+storm_value *sb_obj(stix_b *b, size_t cap);
+storm_value *sb_arr(stix_b *b, size_t cap);
+/* Append key (a literal or arena string, not copied) -> v; v NULL is ignored. */
+void sb_put(stix_b *b, storm_value *obj, const char *key, storm_value *v);
+void sb_push(stix_b *b, storm_value *arr, storm_value *v);
+/* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
+storm_value *sb_str(stix_b *b, const char *s);
+storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
+storm_value *sb_int(stix_b *b, int64_t i);
+void sb_put_str(stix_b *b, storm_value *obj, const char *key, const char *s);
+void sb_put_int(stix_b *b, storm_value *obj, const char *key, int64_t i);
+/* A copy of a sensor value fit for an SCO: object keys in ASCII lower case,
+ * null members and empty strings/arrays/objects dropped, strings borrowed.
+ * NULL when nothing is left. depth-limited. */
+storm_value *sb_sanitized(stix_b *b, const storm_value *v);
+/* Set the "id" member's value (the id is computed after the object is built). */
+void sb_set_first_str(storm_value *obj, const char *key, const char *s);
+
+/* Canonical JSON (RFC 8785) into a SHA-1 state; see id.c. */
+typedef struct stix_sha1 {
+    unsigned char opaque[128]; /* SHA_CTX */
+} stix_sha1;
+void stix_sha1_init(stix_sha1 *s);
+void stix_sha1_update(stix_sha1 *s, const void *p, size_t n);
+void stix_sha1_final(stix_sha1 *s, unsigned char md[20]);
+void stix_sha1_canonical(stix_sha1 *s, const storm_value *v);
+/* UUIDv4-shaped text from a 20-byte digest. */
+void stix_uuid4_from_digest(const unsigned char md[20], char out[37]);
+
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Collections: lookup by alias or UUID, listing, creation. */
+#include "store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define COLLECTION_COLUMNS "key, id, coalesce(alias, ''), title, description, media_types, can_read, can_write"
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? t : "");
+}
+
+static int64_t read_collection(sqlite3_stmt *st, storm_store_collection *c)
+{
+    copy_text(c->id, sizeof c->id, st, 1);
+    copy_text(c->alias, sizeof c->alias, st, 2);
+    copy_text(c->title, sizeof c->title, st, 3);
+    copy_text(c->description, sizeof c->description, st, 4);
+    copy_text(c->media_types, sizeof c->media_types, st, 5);
+    c->can_read = sqlite3_column_int(st, 6) != 0;
+    c->can_write = sqlite3_column_int(st, 7) != 0;
+    return sqlite3_column_int64(st, 0);
+}
+
+/* Find by alias or id; *rowid and (when out is non-NULL) the collection. */
+static storm_rc lookup(storm_store *s, const char *key, int64_t *rowid, storm_store_collection *out, storm_err *err)
+{
+    storm_rc prc = store_prepare(s, &s->st_collection_find,
+                                 "SELECT " COLLECTION_COLUMNS " FROM collections WHERE id = ?1 OR alias = ?1", err);
+    if (prc)
+        return prc;
+    sqlite3_stmt *st = s->st_collection_find;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    storm_rc rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        storm_store_collection tmp;
+        *rowid = read_collection(st, out ? out : &tmp);
+        rc = STORM_OK;
+    } else if (r == SQLITE_DONE) {
+        rc = storm_err_set(err, STORM_ERR_NOTFOUND, 0, "store: no collection '%s'", key);
+    } else {
+        rc = store_sqlite_err(s, err, "find collection");
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+storm_rc store_collection_resolve(storm_store *s, const char *id_or_alias, int64_t *rowid, storm_err *err)
+{
+    if (!id_or_alias || !*id_or_alias)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "store: no collection given");
+    for (size_t i = 0; i < s->n_collections; i++) {
+        store_collection_key *k = &s->collections[i];
+        if (strcmp(k->id, id_or_alias) == 0 || (k->alias[0] && strcmp(k->alias, id_or_alias) == 0)) {
+            *rowid = k->rowid;
+            return STORM_OK;
+        }
+    }
+    storm_store_collection c;
+    storm_rc rc = lookup(s, id_or_alias, rowid, &c, err);
+    if (rc)
+        return rc;
+    if (s->n_collections < STORE_COLLECTION_CACHE) {
+        store_collection_key *k = &s->collections[s->n_collections++];
+        k->rowid = *rowid;
+        snprintf(k->id, sizeof k->id, "%s", c.id);
+        snprintf(k->alias, sizeof k->alias, "%s", c.alias);
+    }
+    return STORM_OK;
+}
+
+storm_rc storm_store_collection_find(storm_store *s, const char *id_or_alias, storm_store_collection *out,
+                                     storm_err *err)
+{
+    int64_t rowid;
+    if (!id_or_alias || !*id_or_alias)
+        return storm_err_set(err, STORM_ERR_NOTFOUND, 0, "store: no collection given");
+    return lookup(s, id_or_alias, &rowid, out, err);
+}
+
+storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n,
+                                 storm_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY key", -1, &st,
+                           NULL) != SQLITE_OK)
+        return store_sqlite_err(s, err, "list collections");
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n < cap)
+            read_collection(st, &out[*n]);
+        (*n)++;
+    }
+    storm_rc rc = r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "list collections");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void random_uuid(char out[STORM_STORE_ID_MAX])
+{
+    unsigned char b[16] = {0};
+    size_t got = 0;
+    while (got < sizeof b) {
+        ssize_t r = getrandom(b + got, sizeof b - got, 0);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    snprintf(out, STORM_STORE_ID_MAX, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+storm_rc storm_store_collection_create(storm_store *s, storm_store_collection *c, storm_err *err)
+{
+    if (!c->title[0])
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "store: a collection needs a title");
+    if (!c->id[0])
+        random_uuid(c->id);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO collections(id, alias, title, description, media_types, can_read, can_write)"
+                           " VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return store_sqlite_err(s, err, "create collection");
+    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, c->alias, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, c->media_types[0] ? c->media_types : "application/stix+json;version=2.1", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, c->can_read);
+    sqlite3_bind_int(st, 7, c->can_write);
+    storm_rc rc = sqlite3_step(st) == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "create collection");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Schema and migrations, versioned by PRAGMA user_version. Each migration
+ * runs in one transaction with the version bump, so a crash leaves either
+ * the old or the new schema. Never edit a shipped migration: add one. */
+#include "store_int.h"
+
+#include <stdio.h>
+
+/* Migration 1: collections, objects (versioned by `modified`), status.
+ *
+ * objects.version is the object's version in ns since the epoch: its
+ * `modified`, else `created`, else its first date_added (SCOs). date_added is
+ * in µs and strictly increasing per collection, so (collection, date_added)
+ * is unique and a TAXII page is one range scan of objects_by_added starting
+ * after the cursor; objects_by_id serves one-object, versions and
+ * first/last lookups. objects.latest is 1 on the newest version of each id
+ * (kept by put and delete), so that match[version]=last, the default of
+ * every page, is a column test rather than a lookup per row. */
+static const char migration_1[] =
+    "CREATE TABLE collections("
+    " key INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " alias TEXT UNIQUE,"
+    " title TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " media_types TEXT NOT NULL DEFAULT 'application/stix+json;version=2.1',"
+    " can_read INTEGER NOT NULL DEFAULT 1,"
+    " can_write INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE objects("
+    " key INTEGER PRIMARY KEY,"
+    " collection INTEGER NOT NULL REFERENCES collections(key) ON DELETE CASCADE,"
+    " id TEXT NOT NULL,"
+    " type TEXT NOT NULL,"
+    " spec_version TEXT NOT NULL,"
+    " version INTEGER NOT NULL,"
+    " date_added INTEGER NOT NULL,"
+    " latest INTEGER NOT NULL DEFAULT 0,"
+    " json TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX objects_by_added ON objects(collection, date_added);"
+    "CREATE UNIQUE INDEX objects_by_id ON objects(collection, id, version);"
+    "CREATE TABLE status("
+    " key INTEGER PRIMARY KEY,"
+    " id TEXT NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL,"
+    " json TEXT NOT NULL);"
+    /* The embedded default: one collection per kind of finding. The UUIDs
+     * are fixed so that every Storm serves them under the same ids. */
+    "INSERT INTO collections(id, alias, title, description) VALUES"
+    " ('90fb65bf-31d7-481d-8fd6-4664d3d9f77a', 'indicators', 'Indicators',"
+    "  'STIX indicators (with STIX patterns) known to this Storm'),"
+    " ('1d6ac09b-5f50-48c5-943d-badd11c15b77', 'sightings', 'Sightings',"
+    "  'Sightings of indicators in this honeycluster'),"
+    " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
+    "  'Observed data and cyber-observable objects behind the sightings');";
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1};
+
+static int user_version(storm_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+storm_rc store_migrate(storm_store *s, storm_err *err)
+{
+    int v = user_version(s);
+    if (v < 0)
+        return store_sqlite_err(s, err, "read schema version");
+    if (v > STORE_SCHEMA_VERSION)
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0,
+                             "store: schema version %d is newer than this storm (%d); upgrade storm", v,
+                             STORE_SCHEMA_VERSION);
+    if (v == STORE_SCHEMA_VERSION)
+        return STORM_OK;
+    if (s->readonly)
+        return storm_err_set(err, STORM_ERR_STATE, 0,
+                             "store: schema version %d needs migrating to %d; open it once read-write", v,
+                             STORE_SCHEMA_VERSION);
+    storm_rc rc = storm_store_begin(s, err);
+    if (rc)
+        return rc;
+    /* Re-read under the write lock: another process may have migrated. */
+    for (v = user_version(s); v >= 0 && v < STORE_SCHEMA_VERSION; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
+        if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
+            rc = store_sqlite_err(s, err, "schema migration");
+            storm_store_rollback(s);
+            return rc;
+        }
+    }
+    return storm_store_commit(s, err);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "taxii/client_http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <storm/json.h>
+#include <storm/taxii.h>
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    client_response *r = ud;
+    /* returning less than given makes curl fail the transfer: the cap holds */
+    return storm_buf_append(&r->body, p, size * n) == STORM_OK ? size * n : 0;
+}
+
+static void copy_header_value(const char *p, size_t len, char *out, size_t cap)
+{
+    while (len && (*p == ' ' || *p == '\t')) {
+        p++;
+        len--;
+    }
+    while (len && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+        len--;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    client_response *r = ud;
+    size_t len = size * n;
+    static const struct {
+        const char *name;
+        size_t off, cap;
+    } wanted[] = {
+        {"X-TAXII-Date-Added-First:", offsetof(client_response, date_added_first), 40},
+        {"X-TAXII-Date-Added-Last:", offsetof(client_response, date_added_last), 40},
+        {"Content-Type:", offsetof(client_response, content_type), 128},
+    };
+    for (size_t i = 0; i < sizeof wanted / sizeof *wanted; i++) {
+        size_t nl = strlen(wanted[i].name);
+        if (len > nl && strncasecmp(p, wanted[i].name, nl) == 0)
+            copy_header_value(p + nl, len - nl, (char *)r + wanted[i].off, wanted[i].cap);
+    }
+    return len;
+}
+
+storm_rc client_http(const storm_taxii_client_opts *opts, const char *method, const char *url, const char *body,
+                     size_t body_len, client_response *resp, storm_err *err)
+{
+    pthread_once(&curl_once, curl_init_once);
+    storm_buf_reset(&resp->body);
+    resp->status = 0;
+    resp->date_added_first[0] = resp->date_added_last[0] = resp->content_type[0] = '\0';
+    CURL *h = curl_easy_init();
+    if (!h)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "cannot create an HTTP handle");
+    struct curl_slist *hdr = NULL;
+    hdr = curl_slist_append(hdr, "Accept: " STORM_TAXII_MEDIA_TYPE);
+    if (body)
+        hdr = curl_slist_append(hdr, "Content-Type: " STORM_TAXII_MEDIA_TYPE);
+    hdr = curl_slist_append(hdr, "Expect:"); /* no 100-continue round trip */
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, opts && opts->timeout_seconds ? opts->timeout_seconds : 60L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "storm-taxii-client/1");
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)STORM_TAXII_CLIENT_MAX_RESPONSE);
+    if (opts && opts->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+    if (opts && opts->user) {
+        curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(h, CURLOPT_USERNAME, opts->user);
+        curl_easy_setopt(h, CURLOPT_PASSWORD, opts->password ? opts->password : "");
+    }
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    } else if (strcmp(method, "GET") != 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    }
+    CURLcode cc = curl_easy_perform(h);
+    storm_rc rc = STORM_OK;
+    if (cc != CURLE_OK)
+        rc = storm_err_set(err, cc == CURLE_WRITE_ERROR ? STORM_ERR_LIMIT : STORM_ERR_IO, 0, "%s %s: %s%s",
+                           method, url, curl_easy_strerror(cc),
+                           cc == CURLE_WRITE_ERROR ? " (response larger than the client's cap)" : "");
+    else
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    return rc;
+}
+
+const char *client_error_text(const client_response *resp, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!resp->body.data || !resp->body.len)
+        return buf;
+    storm_arena *a = storm_arena_new(0, 8u << 20);
+    storm_value *v = NULL;
+    if (a && storm_json_parse(a, resp->body.data, resp->body.len, 0, &v, NULL, NULL) == STORM_OK) {
+        const char *t = storm_v_get_str(v, "title"), *d = storm_v_get_str(v, "description");
+        snprintf(buf, cap, "%s%s%s", t ? t : "", t && d ? ": " : "", d ? d : "");
+    } else {
+        snprintf(buf, cap, "%.200s", resp->body.data);
+    }
+    storm_arena_free(a);
+    return buf;
+}

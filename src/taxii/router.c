@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The request router: path -> endpoint, then the checks every endpoint
+ * shares, in the order a client can act on them: 404 (no such endpoint),
+ * 405 (method), 406 (Accept), 401 (credentials), 404 (no such collection),
+ * 403 (rights), 415 (Content-Type), 413 (body size). Nothing is read from or
+ * written to the store before all of them pass. */
+#include "taxii_int.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+typedef enum route_kind {
+    ROUTE_NONE = 0,
+    ROUTE_DISCOVERY,
+    ROUTE_API_ROOT,
+    ROUTE_COLLECTIONS,
+    ROUTE_COLLECTION,
+    ROUTE_OBJECTS,
+    ROUTE_OBJECT,
+    ROUTE_VERSIONS,
+    ROUTE_MANIFEST,
+    ROUTE_STATUS,
+} route_kind;
+
+typedef struct route {
+    route_kind kind;
+    char segs[TAXII_PATH_SEGMENTS_MAX][256];
+    size_t n;
+    const char *collection, *object, *status;
+} route;
+
+static size_t split_path(const char *path, route *r)
+{
+    r->n = 0;
+    if (!path || path[0] != '/')
+        return 0;
+    const char *p = path + 1;
+    while (*p) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (len == 0 || len >= sizeof r->segs[0] || r->n >= TAXII_PATH_SEGMENTS_MAX)
+            return r->n = 0, 0; /* empty segment (//), too long or too deep */
+        memcpy(r->segs[r->n], p, len);
+        r->segs[r->n][len] = '\0';
+        r->n++;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return r->n;
+}
+
+static void match_route(const taxii_ctx *ctx, const char *path, route *r)
+{
+    r->kind = ROUTE_NONE;
+    r->collection = r->object = r->status = NULL;
+    size_t n = split_path(path, r);
+    if (n == 1 && strcmp(r->segs[0], "taxii2") == 0) {
+        r->kind = ROUTE_DISCOVERY;
+        return;
+    }
+    if (n == 0 || strcmp(r->segs[0], ctx->cfg.api_root) != 0)
+        return;
+    if (n == 1) {
+        r->kind = ROUTE_API_ROOT;
+        return;
+    }
+    if (n == 3 && strcmp(r->segs[1], "status") == 0) {
+        r->kind = ROUTE_STATUS;
+        r->status = r->segs[2];
+        return;
+    }
+    if (strcmp(r->segs[1], "collections") != 0)
+        return;
+    if (n == 2) {
+        r->kind = ROUTE_COLLECTIONS;
+        return;
+    }
+    r->collection = r->segs[2];
+    if (n == 3)
+        r->kind = ROUTE_COLLECTION;
+    else if (n == 4 && strcmp(r->segs[3], "objects") == 0)
+        r->kind = ROUTE_OBJECTS;
+    else if (n == 4 && strcmp(r->segs[3], "manifest") == 0)
+        r->kind = ROUTE_MANIFEST;
+    else if (n >= 5 && n <= 6 && strcmp(r->segs[3], "objects") == 0) {
+        r->object = r->segs[4];
+        if (n == 5)
+            r->kind = ROUTE_OBJECT;
+        else if (strcmp(r->segs[5], "versions") == 0)
+            r->kind = ROUTE_VERSIONS;
+    }
+}
+
+static const char *allowed_methods(route_kind k)
+{
+    switch (k) {
+    case ROUTE_OBJECTS:
+        return "GET, POST";
+    case ROUTE_OBJECT:
+        return "GET, DELETE";
+    default:
+        return "GET";
+    }
+}
+
+/* Is this media type (type/subtype plus parameters) one we can produce? */
+static bool acceptable_range(const char *s, size_t len)
+{
+    while (len && isspace((unsigned char)*s))
+        s++, len--;
+    size_t tl = 0;
+    while (tl < len && s[tl] != ';')
+        tl++;
+    size_t te = tl;
+    while (te && isspace((unsigned char)s[te - 1]))
+        te--;
+    if ((te == 3 && memcmp(s, "*/*", 3) == 0) || (te == 13 && strncasecmp(s, "application/*", 13) == 0))
+        return true;
+    if (!(te == 22 && strncasecmp(s, "application/taxii+json", 22) == 0))
+        return false;
+    /* parameters: version must be 2.1 when present; q=0 refuses */
+    size_t i = tl;
+    while (i < len) {
+        i++; /* ';' */
+        while (i < len && isspace((unsigned char)s[i]))
+            i++;
+        size_t j = i;
+        while (j < len && s[j] != ';')
+            j++;
+        size_t e = j;
+        while (e > i && isspace((unsigned char)s[e - 1]))
+            e--;
+        if (e - i >= 8 && strncasecmp(s + i, "version=", 8) == 0) {
+            if (!(e - i == 11 && memcmp(s + i + 8, "2.1", 3) == 0))
+                return false;
+        } else if (e - i >= 2 && strncasecmp(s + i, "q=", 2) == 0) {
+            const char *q = s + i + 2;
+            size_t ql = e - i - 2;
+            bool zero = ql > 0;
+            for (size_t k = 0; k < ql; k++)
+                if (q[k] != '0' && q[k] != '.')
+                    zero = false;
+            if (zero)
+                return false;
+        }
+        i = j;
+    }
+    return true;
+}
+
+static bool acceptable(const char *accept)
+{
+    if (!accept || !*accept)
+        return true; /* no preference stated */
+    const char *p = accept;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (acceptable_range(p, len))
+            return true;
+        if (!comma)
+            return false;
+        p = comma + 1;
+    }
+}
+
+static bool taxii_content_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (isspace((unsigned char)*ct))
+        ct++;
+    if (strncasecmp(ct, "application/taxii+json", 22) != 0)
+        return false;
+    const char *p = ct + 22;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        if (*p != ';')
+            return false;
+        p++;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len >= 8 && strncasecmp(p, "version=", 8) == 0 && !(len == 11 && memcmp(p + 8, "2.1", 3) == 0))
+            return false;
+        p += len;
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+    return true;
+}
+
+/* The shared checks. On success c is ready for the endpoint. */
+static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, route *r, taxii_call *c,
+                  char user[STORM_USERS_NAME_MAX + 1], bool need_body)
+{
+    match_route(ctx, rq->path, r);
+    if (r->kind == ROUTE_NONE)
+        return taxii_error(rs, 404, "Not found", "no TAXII endpoint at this path");
+    const char *m = rq->method ? rq->method : "";
+    bool is_get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+    bool is_post = strcmp(m, "POST") == 0 && r->kind == ROUTE_OBJECTS;
+    bool is_delete = strcmp(m, "DELETE") == 0 && r->kind == ROUTE_OBJECT;
+    if (!is_get && !is_post && !is_delete) {
+        rs->allow = allowed_methods(r->kind);
+        return taxii_error(rs, 405, "Method not allowed", "%s is not allowed here; use %s", m, rs->allow);
+    }
+    if (!acceptable(rq->accept))
+        return taxii_error(rs, 406, "Not acceptable",
+                           "this server answers " STORM_TAXII_MEDIA_TYPE "; the Accept header does not allow it");
+    if (!taxii_authenticate(ctx, rq->authorization, user)) {
+        rs->www_authenticate = true;
+        return taxii_error(rs, 401, "Unauthorized",
+                           rq->authorization ? "the credentials are not valid" : "this server needs Basic authentication");
+    }
+    c->ctx = ctx;
+    c->rq = rq;
+    c->rs = rs;
+    c->user = user;
+    c->collection_id = r->collection;
+    c->object_id = r->object;
+    c->status_id = r->status;
+    if (r->collection || r->kind == ROUTE_COLLECTIONS || r->kind == ROUTE_STATUS) {
+        storm_err err = {0};
+        c->store = ctx->store_for_thread(ctx, &err);
+        if (!c->store)
+            return taxii_error(rs, 503, "Store unavailable", "%s", err.msg);
+    }
+    if (r->collection) {
+        storm_err err = {0};
+        storm_rc rc = storm_store_collection_find(c->store, r->collection, &c->collection, &err);
+        bool visible = rc == STORM_OK && (taxii_can(ctx, user, STORM_USERS_READ, &c->collection) ||
+                                          taxii_can(ctx, user, STORM_USERS_WRITE, &c->collection));
+        if (rc == STORM_ERR_NOTFOUND || (rc == STORM_OK && !visible && ctx->users))
+            return taxii_error(rs, 404, "Collection not found", "no collection '%s' for this user", r->collection);
+        if (rc)
+            return taxii_error(rs, 500, "Store error", "%s", err.msg);
+        storm_users_right need = (is_post || is_delete) ? STORM_USERS_WRITE : STORM_USERS_READ;
+        if (!taxii_can(ctx, user, need, &c->collection)) {
+            if (!ctx->users)
+                return taxii_error(rs, 403, "Forbidden",
+                                   "this server runs without users (storm serve --users): it is read-only");
+            return taxii_error(rs, 403, "Forbidden", "user '%s' may not %s collection '%s'", user,
+                               need == STORM_USERS_WRITE ? "write to" : "read", c->collection.id);
+        }
+    }
+    if (is_post) {
+        if (!taxii_content_type(rq->content_type))
+            return taxii_error(rs, 415, "Unsupported media type",
+                               "POST bodies must be " STORM_TAXII_MEDIA_TYPE " envelopes");
+        if (rq->body_too_large)
+            return taxii_error(rs, 413, "Request too large", "the body is larger than max_content_length (%zu bytes)",
+                               ctx->cfg.max_content_length);
+        if (need_body && rq->body_len == 0)
+            return taxii_error(rs, 400, "Empty body", "POST needs a TAXII envelope as its body");
+    }
+    return true;
+}
+
+bool taxii_precheck(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
+{
+    route r;
+    taxii_call c = {0};
+    char user[STORM_USERS_NAME_MAX + 1];
+    return check(ctx, rq, rs, &r, &c, user, false);
+}
+
+void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
+{
+    route r;
+    taxii_call c = {0};
+    char user[STORM_USERS_NAME_MAX + 1];
+    if (!check(ctx, rq, rs, &r, &c, user, true))
+        return;
+    /* Per request: query values, the parsed POST body. Capped so one
+     * request cannot take the process's memory. */
+    size_t cap = ctx->cfg.max_content_length * 16 + ((size_t)16 << 20);
+    c.arena = storm_arena_new(16384, cap);
+    if (!c.arena) {
+        taxii_error(rs, 500, "Out of memory", "cannot allocate the request's memory");
+        return;
+    }
+    bool is_delete = strcmp(rq->method, "DELETE") == 0;
+    bool is_post = strcmp(rq->method, "POST") == 0;
+    bool pageable = !is_delete && !is_post &&
+                    (r.kind == ROUTE_OBJECTS || r.kind == ROUTE_OBJECT || r.kind == ROUTE_VERSIONS ||
+                     r.kind == ROUTE_MANIFEST);
+    taxii_page_cache *cache = pageable && ctx->cache_for_thread ? ctx->cache_for_thread(ctx) : NULL;
+    storm_buf key;
+    uint64_t version = 0;
+    storm_buf_init(&key, 16384);
+    if (cache) {
+        /* The page depends on the path and the parameters, nothing else:
+         * rights were checked above. */
+        storm_err err = {0};
+        storm_buf_puts(&key, rq->path);
+        for (size_t i = 0; i < rq->n_params; i++)
+            storm_buf_printf(&key, "%c%s=%s", '\0', rq->params[i].key,
+                             rq->params[i].value ? rq->params[i].value : "");
+        if (!key.data || storm_store_data_version(c.store, &version, &err))
+            cache = NULL;
+        else if (taxii_page_cache_get(cache, key.data, key.len, version, rs)) {
+            storm_buf_free(&key);
+            storm_arena_free(c.arena);
+            return;
+        }
+    }
+    switch (r.kind) {
+    case ROUTE_DISCOVERY:
+        taxii_get_discovery(&c);
+        break;
+    case ROUTE_API_ROOT:
+        taxii_get_api_root(&c);
+        break;
+    case ROUTE_COLLECTIONS:
+        taxii_get_collections(&c);
+        break;
+    case ROUTE_COLLECTION:
+        taxii_get_collection(&c);
+        break;
+    case ROUTE_OBJECTS:
+        is_post ? taxii_post_objects(&c) : taxii_get_objects(&c);
+        break;
+    case ROUTE_OBJECT:
+        is_delete ? taxii_delete_object(&c) : taxii_get_object(&c);
+        break;
+    case ROUTE_VERSIONS:
+        taxii_get_versions(&c);
+        break;
+    case ROUTE_MANIFEST:
+        taxii_get_manifest(&c);
+        break;
+    case ROUTE_STATUS:
+        taxii_get_status(&c);
+        break;
+    case ROUTE_NONE:
+        break;
+    }
+    if (cache)
+        taxii_page_cache_put(cache, key.data, key.len, version, rs);
+    storm_buf_free(&key);
+    storm_arena_free(c.arena);
+}

@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* libmicrohttpd glue: binding, TLS, caps (connections, timeouts, body
+ * size), one store connection per worker thread, and turning MHD's calls
+ * into taxii_request/taxii_response for the router. */
+#include "taxii_int.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <storm/io.h>
+
+#define TLS_PEM_MAX ((size_t)1 << 20)
+
+struct storm_taxii_server {
+    taxii_ctx ctx;
+    struct MHD_Daemon *daemon;
+    storm_users *users;
+    pthread_key_t store_key;
+    bool store_key_made;
+    bool lock_made;
+    uint16_t port;
+    char *tls_cert, *tls_key; /* PEM text, owned */
+    char *db_path, *api_root, *title, *description, *contact; /* owned copies */
+};
+
+/* What one HTTP request accumulates between MHD's calls. */
+typedef struct conn_state {
+    storm_buf body;
+    bool too_large;
+    bool answered; /* a response was queued before the body was read */
+} conn_state;
+
+/* The state of every request without a body (no allocation for GETs). */
+static conn_state no_body;
+
+void storm_taxii_config_default(storm_taxii_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->listen = "127.0.0.1:9000";
+    c->title = "Storm TAXII 2.1 server";
+    c->description = "Threat intelligence from a Kubernetes honeycluster";
+    c->api_root = "storm";
+    c->max_content_length = (size_t)10 << 20;
+    c->max_envelope_objects = 10000;
+    c->page_default = 100;
+    c->page_max = 1000;
+    c->max_connections = 256;
+    c->connection_timeout = 30;
+    c->threads = 0;
+}
+
+/* What each worker thread keeps: its store connection and page cache. */
+typedef struct worker_state {
+    storm_store *store;
+    taxii_page_cache *cache;
+} worker_state;
+
+static void close_worker(void *p)
+{
+    worker_state *w = p;
+    storm_store_close(w->store);
+    taxii_page_cache_free(w->cache);
+    free(w);
+}
+
+static worker_state *worker(storm_taxii_server *s)
+{
+    worker_state *w = pthread_getspecific(s->store_key);
+    if (!w && (w = calloc(1, sizeof *w)) != NULL)
+        pthread_setspecific(s->store_key, w);
+    return w;
+}
+
+static storm_store *store_for_thread(taxii_ctx *ctx, storm_err *err)
+{
+    worker_state *w = worker(ctx->store_arg);
+    if (!w) {
+        storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+        return NULL;
+    }
+    if (!w->store && storm_store_open(((storm_taxii_server *)ctx->store_arg)->db_path, STORM_STORE_READWRITE,
+                                      &w->store, err))
+        return NULL;
+    return w->store;
+}
+
+static taxii_page_cache *cache_for_thread(taxii_ctx *ctx)
+{
+    worker_state *w = worker(ctx->store_arg);
+    if (w && !w->cache)
+        w->cache = taxii_page_cache_new();
+    return w ? w->cache : NULL;
+}
+
+typedef struct param_list {
+    taxii_param items[TAXII_PARAMS_MAX];
+    size_t n;
+    bool overflow;
+} param_list;
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    param_list *l = cls;
+    if (l->n >= TAXII_PARAMS_MAX) {
+        l->overflow = true;
+        return MHD_NO;
+    }
+    l->items[l->n].key = key;
+    l->items[l->n].value = value;
+    l->n++;
+    return MHD_YES;
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, taxii_response *rs)
+{
+    struct MHD_Response *r;
+    size_t len = 0;
+    char *body = rs->body.len ? storm_buf_take(&rs->body, &len) : NULL;
+    if (body)
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    else
+        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    if (body)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, STORM_TAXII_MEDIA_TYPE);
+    if (rs->added_first[0]) {
+        MHD_add_response_header(r, "X-TAXII-Date-Added-First", rs->added_first);
+        MHD_add_response_header(r, "X-TAXII-Date-Added-Last", rs->added_last);
+    }
+    if (rs->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+    if (rs->www_authenticate)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"storm\", charset=\"UTF-8\"");
+    enum MHD_Result ret = MHD_queue_response(conn, rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void fill_request(struct MHD_Connection *conn, const char *url, const char *method, param_list *params,
+                         taxii_request *rq)
+{
+    memset(rq, 0, sizeof *rq);
+    params->n = 0;
+    params->overflow = false;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, params);
+    rq->method = method;
+    rq->path = url;
+    rq->params = params->items;
+    rq->n_params = params->n;
+    rq->host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    rq->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    rq->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+}
+
+static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn, taxii_request *rq,
+                              const param_list *params, bool precheck_only, bool *go_on)
+{
+    taxii_response rs;
+    taxii_response_init(&rs);
+    if (params->overflow)
+        taxii_error(&rs, 400, "Too many parameters", "at most %d query parameters are accepted", TAXII_PARAMS_MAX);
+    else if (precheck_only) {
+        if (taxii_precheck(&s->ctx, rq, &rs)) {
+            *go_on = true;
+            taxii_response_free(&rs);
+            return MHD_YES;
+        }
+    } else
+        taxii_handle(&s->ctx, rq, &rs);
+    enum MHD_Result r = send_response(conn, &rs);
+    taxii_response_free(&rs);
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    storm_taxii_server *s = cls;
+    conn_state *cs = *con_cls;
+    param_list params;
+    taxii_request rq;
+    if (cs == &no_body) {
+        fill_request(conn, url, method, &params, &rq);
+        return answer(s, conn, &rq, &params, false, NULL);
+    }
+    if (!cs) {
+        bool has_body = strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+        if (!has_body) {
+            /* Answer on the next call: a response queued on the first call
+             * makes libmicrohttpd close the connection (no keep-alive). */
+            *con_cls = &no_body;
+            return MHD_YES;
+        }
+        fill_request(conn, url, method, &params, &rq);
+        cs = calloc(1, sizeof *cs);
+        if (!cs)
+            return MHD_NO;
+        storm_buf_init(&cs->body, s->ctx.cfg.max_content_length);
+        *con_cls = cs;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->ctx.cfg.max_content_length)
+            cs->too_large = true;
+        rq.body_too_large = cs->too_large;
+        /* Refuse before reading: a request without rights touches nothing. */
+        bool go_on = false;
+        enum MHD_Result r = answer(s, conn, &rq, &params, true, &go_on);
+        if (!go_on)
+            cs->answered = true;
+        return r;
+    }
+    if (*upload_data_size) {
+        if (!cs->answered && !cs->too_large && storm_buf_append(&cs->body, upload_data, *upload_data_size))
+            cs->too_large = true; /* keep draining; the answer is a 413 */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (cs->answered)
+        return MHD_YES;
+    fill_request(conn, url, method, &params, &rq);
+    rq.body = cs->body.data ? cs->body.data : "";
+    rq.body_len = cs->body.len;
+    rq.body_too_large = cs->too_large;
+    cs->answered = true;
+    return answer(s, conn, &rq, &params, false, NULL);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    conn_state *cs = *con_cls;
+    if (cs && cs != &no_body) {
+        storm_buf_free(&cs->body);
+        free(cs);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_error(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    fputs("storm serve: ", stderr);
+    vfprintf(stderr, fmt, ap);
+}
+
+static storm_rc parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sl, bool *v6,
+                             storm_err *err)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s' is not ADDR:PORT", listen);
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    char *end;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || port > 65535)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "listen port in '%s' is not 0..65535", listen);
+    memset(ss, 0, sizeof *ss);
+    size_t hl = strlen(host);
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "'%s' is not an IPv6 address", host + 1);
+        *sl = sizeof *a;
+        *v6 = true;
+        return STORM_OK;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "'%s' is not an IPv4 address (use [v6] for IPv6)", host);
+    *sl = sizeof *a;
+    *v6 = false;
+    return STORM_OK;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+static bool valid_segment(const char *s)
+{
+    if (!*s || strlen(s) > 64)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+              *s == '_' || *s == '.'))
+            return false;
+    return strcmp(s, "taxii2") != 0;
+}
+
+storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **out, storm_err *err)
+{
+    *out = NULL;
+    storm_taxii_config d;
+    storm_taxii_config_default(&d);
+    if (!cfg->db_path)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "taxii: no database path");
+    storm_taxii_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+    storm_rc rc = STORM_OK;
+    taxii_ctx *ctx = &s->ctx;
+    ctx->cfg = *cfg;
+#define DEFAULT(f)                                                                                                \
+    if (!ctx->cfg.f)                                                                                              \
+    ctx->cfg.f = d.f
+    DEFAULT(listen);
+    DEFAULT(title);
+    DEFAULT(description);
+    DEFAULT(api_root);
+    DEFAULT(max_content_length);
+    DEFAULT(max_envelope_objects);
+    DEFAULT(page_default);
+    DEFAULT(page_max);
+    DEFAULT(max_connections);
+    DEFAULT(connection_timeout);
+#undef DEFAULT
+    if (ctx->cfg.page_max > STORM_STORE_QUERY_LIMIT_MAX)
+        ctx->cfg.page_max = STORM_STORE_QUERY_LIMIT_MAX;
+    if (ctx->cfg.page_default > ctx->cfg.page_max)
+        ctx->cfg.page_default = ctx->cfg.page_max;
+    if (!ctx->cfg.threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        ctx->cfg.threads = n > 0 && n < 64 ? (unsigned)n : 2;
+    }
+    if (!valid_segment(ctx->cfg.api_root)) {
+        rc = storm_err_set(err, STORM_ERR_VALUE, 0, "taxii: API root name '%s' must be 1-64 of A-Z a-z 0-9 - _ .",
+                           ctx->cfg.api_root);
+        goto fail;
+    }
+    s->db_path = strdup(cfg->db_path);
+    s->api_root = dup_or_empty(ctx->cfg.api_root);
+    s->title = dup_or_empty(ctx->cfg.title);
+    s->description = dup_or_empty(ctx->cfg.description);
+    s->contact = dup_or_empty(ctx->cfg.contact);
+    if (!s->db_path || !s->api_root || !s->title || !s->description || !s->contact) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+        goto fail;
+    }
+    ctx->cfg.db_path = s->db_path;
+    ctx->cfg.api_root = s->api_root;
+    ctx->cfg.title = s->title;
+    ctx->cfg.description = s->description;
+    ctx->cfg.contact = s->contact;
+    ctx->cfg.users_path = NULL; /* only needed here */
+    ctx->cfg.tls_key_path = NULL;
+    ctx->store_for_thread = store_for_thread;
+    ctx->store_arg = s;
+    if (!cfg->no_page_cache)
+        ctx->cache_for_thread = cache_for_thread;
+    if (RAND_bytes(ctx->auth_secret, sizeof ctx->auth_secret) != 1) {
+        rc = storm_err_set(err, STORM_ERR_IO, 0, "taxii: no random bytes");
+        goto fail;
+    }
+    pthread_mutex_init(&ctx->auth_lock, NULL);
+    s->lock_made = true;
+
+    /* Create or migrate the store now, so that a bad path fails at start. */
+    storm_store *probe = NULL;
+    if ((rc = storm_store_open(s->db_path, STORM_STORE_READWRITE, &probe, err)))
+        goto fail;
+    storm_store_close(probe);
+    if (pthread_key_create(&s->store_key, close_worker) != 0) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: no thread key");
+        goto fail;
+    }
+    s->store_key_made = true;
+    if (cfg->users_path) {
+        if ((rc = storm_users_load(cfg->users_path, false, &s->users, err)))
+            goto fail;
+        ctx->users = s->users;
+    }
+
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    bool v6 = false;
+    if ((rc = parse_listen(ctx->cfg.listen, &ss, &sl, &v6, err)))
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    bool tls = cfg->tls_cert_path || cfg->tls_key_path;
+    if (tls) {
+        if (!cfg->tls_cert_path || !cfg->tls_key_path) {
+            rc = storm_err_set(err, STORM_ERR_STATE, 0, "taxii: TLS needs both --tls-cert and --tls-key");
+            goto fail;
+        }
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            rc = storm_err_set(err, STORM_ERR_UNSUPPORTED, 0, "taxii: this libmicrohttpd has no TLS support");
+            goto fail;
+        }
+        size_t len;
+        if ((rc = storm_read_file(cfg->tls_cert_path, TLS_PEM_MAX, &s->tls_cert, &len, err)) ||
+            (rc = storm_read_file(cfg->tls_key_path, TLS_PEM_MAX, &s->tls_key, &len, err)))
+            goto fail;
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem opts[16];
+    size_t no = 0;
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL}; /* first */
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, ctx->cfg.max_connections, NULL};
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, ctx->cfg.connection_timeout, NULL};
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
+    if (ctx->cfg.threads > 1)
+        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, ctx->cfg.threads, NULL};
+    if (tls) {
+        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert};
+        opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
+    }
+    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (!s->daemon) {
+        rc = storm_err_set(err, STORM_ERR_IO, 0, "taxii: cannot listen on %s (address in use or not available?)",
+                           ctx->cfg.listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof bound;
+    if (info && getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0)
+        s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                    : ((struct sockaddr_in *)&bound)->sin_port);
+    *out = s;
+    return STORM_OK;
+fail:
+    storm_taxii_stop(s);
+    return rc;
+}
+
+uint16_t storm_taxii_port(const storm_taxii_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void storm_taxii_stop(storm_taxii_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon); /* joins the workers: their stores close */
+    if (s->store_key_made)
+        pthread_key_delete(s->store_key);
+    if (s->lock_made)
+        pthread_mutex_destroy(&s->ctx.auth_lock);
+    storm_users_free(s->users);
+    free(s->tls_cert);
+    if (s->tls_key) {
+        memset(s->tls_key, 0, strlen(s->tls_key));
+        free(s->tls_key);
+    }
+    free(s->db_path);
+    free(s->api_root);
+    free(s->title);
+    free(s->description);
+    free(s->contact);
+    free(s);
+}

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The streaming matcher: sequences, WITHIN, REPEATS, AND, the horizon, the
+ * state caps and their evictions, correlation scopes, sighting aggregation
+ * and the index (equality, IN, MATCHES, LIKE). Observations are built in
+ * memory as the observation model describes them (docs/mapping.md). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/detect.h>
+#include <storm/json.h>
+#include <storm/model.h>
+
+#include "../unit/test.h"
+
+#define SEC 1000000000LL
+
+typedef struct got {
+    int n;               /* emissions */
+    int n_new;           /* of them new sightings */
+    char last_ind[128];
+    char last_scope[128];
+    uint64_t last_count;
+    size_t last_refs;
+    size_t last_objects;
+} got;
+
+static void on_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    got *g = ctx;
+    g->n++;
+    if (!s->is_update)
+        g->n_new++;
+    snprintf(g->last_ind, sizeof g->last_ind, "%s", s->indicator->name);
+    snprintf(g->last_scope, sizeof g->last_scope, "%s", s->scope);
+    g->last_count = s->count;
+    const storm_value *refs = storm_v_get(s->sighting, "observed_data_refs");
+    g->last_refs = refs ? refs->u.a.len : 0;
+    g->last_objects = s->n_objects;
+}
+
+/* A model with one indicator per pattern, named "i0", "i1", ... */
+static storm_models *models_of(const char *const *patterns, size_t n)
+{
+    storm_buf b;
+    storm_buf_init(&b, 1 << 20);
+    storm_buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[");
+    for (size_t i = 0; i < n; i++) {
+        storm_buf_printf(&b,
+                         "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
+                         "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"i%zu\","
+                         "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern\":",
+                         i ? "," : "", i, i);
+        storm_json_write_string(&b, patterns[i], strlen(patterns[i]));
+        storm_buf_puts(&b, "}");
+    }
+    storm_buf_puts(&b, "]}");
+    storm_models *m = NULL;
+    storm_models_new(&m);
+    storm_err err;
+    storm_err_clear(&err);
+    storm_models_load_text(m, "test", b.data, b.len, &err);
+    storm_models_finish(m);
+    storm_buf_free(&b);
+    return m;
+}
+
+typedef struct world {
+    storm_arena *a;
+    storm_models *m;
+    storm_detector *d;
+    got g;
+    int next_id;
+} world;
+
+static void world_init(world *w, const char *const *patterns, size_t n, const storm_detect_opts *opts)
+{
+    memset(w, 0, sizeof *w);
+    w->a = storm_arena_new(0, 0);
+    w->m = models_of(patterns, n);
+    CHECK(storm_models_n_indicators(w->m) == n);
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_detector_new(w->m, opts, on_sighting, &w->g, &w->d, &err) == STORM_OK);
+}
+
+static void world_free(world *w)
+{
+    storm_detector_free(w->d);
+    storm_models_free(w->m);
+    storm_arena_free(w->a);
+}
+
+/* Feed one observation: a process named name (command line cmd) in pod at t seconds. */
+static void feed_ex(world *w, long t, const char *name, const char *cmd, const char *pod, const char *exec_id,
+                    const char *parent)
+{
+    storm_arena *a = w->a;
+    int n = ++w->next_id;
+    char pid[80], oid[80];
+    snprintf(pid, sizeof pid, "process--00000000-0000-4000-8000-%012d", n);
+    snprintf(oid, sizeof oid, "observed-data--00000000-0000-4000-8000-%012d", n);
+    storm_value *p = storm_v_object(a);
+    storm_v_set_str(a, p, "type", "process");
+    storm_v_set_str(a, p, "id", pid);
+    storm_v_set_str(a, p, "name", name);
+    if (cmd)
+        storm_v_set_str(a, p, "command_line", cmd);
+    if (pod) {
+        storm_v_set_str(a, p, "x_k8s_namespace", "default");
+        storm_v_set_str(a, p, "x_k8s_pod", pod);
+    }
+    storm_value *sdo = storm_v_object(a);
+    storm_v_set_str(a, sdo, "type", "observed-data");
+    storm_v_set_str(a, sdo, "id", oid);
+    storm_obs_object *objs = storm_arena_calloc(a, 1, sizeof *objs);
+    objs[0].key = storm_arena_strdup(a, pid);
+    objs[0].value = p;
+    storm_observation o = {0};
+    o.id = storm_arena_strdup(a, oid);
+    o.first_observed = o.last_observed = (storm_time_ns)t * SEC + 1700000000LL * SEC;
+    o.number_observed = 1;
+    o.sdo = sdo;
+    o.n_objects = 1;
+    o.objects = objs;
+    storm_detect_context ctx = {"node-1", pod ? "default" : NULL, pod, exec_id, parent};
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_detector_feed(w->d, &o, &ctx, &err) == STORM_OK);
+}
+
+static void feed(world *w, long t, const char *name, const char *pod)
+{
+    feed_ex(w, t, name, NULL, pod, NULL, NULL);
+}
+
+static void test_followedby_within(void)
+{
+    const char *p[] = {"([process:name = 'a'] FOLLOWEDBY [process:name = 'b']) WITHIN 10 SECONDS"};
+    world w;
+    world_init(&w, p, 1, NULL);
+    feed(&w, 0, "a", "p1");
+    CHECK(w.g.n == 0);
+    feed(&w, 5, "b", "p1");
+    CHECK(w.g.n_new == 1);
+    CHECK(w.g.last_refs == 2);
+    CHECK_STR(w.g.last_scope, "pod default/p1");
+    /* too late: 20 s after the a */
+    feed(&w, 30, "a", "p2");
+    feed(&w, 50, "b", "p2");
+    CHECK(w.g.n_new == 1);
+    /* wrong order */
+    feed(&w, 100, "b", "p3");
+    feed(&w, 101, "a", "p3");
+    CHECK(w.g.n_new == 1);
+    /* out of order arrival, right order in time */
+    feed(&w, 205, "b", "p4");
+    feed(&w, 200, "a", "p4");
+    CHECK(w.g.n_new == 2);
+    world_free(&w);
+}
+
+static void test_correlation_scopes(void)
+{
+    const char *p[] = {"[process:name = 'a'] FOLLOWEDBY [process:name = 'b']"};
+    world w;
+    world_init(&w, p, 1, NULL);
+    feed(&w, 0, "a", "p1");
+    feed(&w, 1, "b", "p2");
+    CHECK(w.g.n == 0); /* two pods are not a sequence */
+    world_free(&w);
+
+    storm_detect_opts o = {.correlate = STORM_CORRELATE_GLOBAL};
+    world_init(&w, p, 1, &o);
+    feed(&w, 0, "a", "p1");
+    feed(&w, 1, "b", "p2");
+    CHECK(w.g.n_new == 1);
+    CHECK_STR(w.g.last_scope, "global");
+    world_free(&w);
+
+    o.correlate = STORM_CORRELATE_NODE;
+    world_init(&w, p, 1, &o);
+    feed(&w, 0, "a", "p1");
+    feed(&w, 1, "b", NULL);
+    CHECK(w.g.n_new == 1);
+    CHECK_STR(w.g.last_scope, "node node-1");
+    world_free(&w);
+
+    /* lineage: the same process tree in one pod combines, another tree does not */
+    o.correlate = STORM_CORRELATE_LINEAGE;
+    world_init(&w, p, 1, &o);
+    feed_ex(&w, 0, "a", NULL, "p1", "e1", "root1");
+    feed_ex(&w, 1, "b", NULL, "p1", "e9", "root2");
+    CHECK(w.g.n == 0);
+    feed_ex(&w, 2, "b", NULL, "p1", "e2", "e1");
+    CHECK(w.g.n_new == 1);
+    CHECK_STR(w.g.last_scope, "lineage root1");
+    world_free(&w);
+}
+
+static void test_repeats_and_cap(void)
+{
+    const char *p[] = {"[process:name = 'c'] REPEATS 3 TIMES"};
+    world w;
+    world_init(&w, p, 1, NULL);
+    feed(&w, 0, "c", "p1");
+    feed(&w, 1, "c", "p1");
+    CHECK(w.g.n == 0);
+    feed(&w, 2, "c", "p1");
+    CHECK(w.g.n_new == 1);
+    CHECK(w.g.last_refs == 3);
+    world_free(&w);
+
+    /* a state cap of 1 keeps one earlier match: three never meet */
+    storm_detect_opts o = {.state_cap = 1};
+    world_init(&w, p, 1, &o);
+    for (int i = 0; i < 5; i++)
+        feed(&w, i, "c", "p1");
+    CHECK(w.g.n == 0);
+    storm_detect_stats st;
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.states_evicted == 4);
+    CHECK(st.states_held == 1);
+    world_free(&w);
+}
+
+static void test_and_horizon(void)
+{
+    const char *p[] = {"[process:name = 'd'] AND [process:name = 'e']"};
+    world w;
+    world_init(&w, p, 1, NULL);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 100, "d", "p1");
+    CHECK(w.g.n_new == 1);
+    world_free(&w);
+
+    storm_detect_opts o = {.horizon = 10 * SEC};
+    world_init(&w, p, 1, &o);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 20, "d", "p1");
+    CHECK(w.g.n == 0);
+    storm_detect_stats st;
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.states_evicted >= 1);
+    world_free(&w);
+
+    /* endless stream: memory stays bounded by the caps */
+    storm_detect_opts o2 = {.state_cap = 4, .scopes_cap = 8, .states_cap = 16};
+    world_init(&w, p, 1, &o2);
+    char pod[32];
+    for (int i = 0; i < 2000; i++) {
+        snprintf(pod, sizeof pod, "pod-%d", i % 50);
+        feed(&w, i, "e", pod);
+        storm_arena_reset(w.a);
+    }
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.scopes_held <= 8);
+    CHECK(st.states_held <= 16);
+    CHECK(st.states_evicted >= 2000 - 16);
+    world_free(&w);
+
+    /* the least recently used scope goes first when scopes run out */
+    storm_detect_opts o3 = {.scopes_cap = 1};
+    world_init(&w, p, 1, &o3);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 1, "e", "p2");
+    feed(&w, 2, "d", "p1");
+    CHECK(w.g.n == 0);
+    world_free(&w);
+}
+
+static void test_sightings(void)
+{
+    const char *p[] = {"[process:name = 'x' OR process:name = 'y']"};
+    storm_detect_opts o = {.sighting_window = 3600 * SEC, .sighting_refs_cap = 2};
+    world w;
+    world_init(&w, p, 1, &o);
+    feed(&w, 0, "x", "p1");
+    CHECK(w.g.n_new == 1 && w.g.last_count == 1);
+    CHECK(w.g.last_objects == 3); /* cluster identity, observed-data, process */
+    feed(&w, 10, "y", "p1");
+    CHECK(w.g.n == 2 && w.g.n_new == 1 && w.g.last_count == 2 && w.g.last_refs == 2);
+    feed(&w, 20, "x", "p1"); /* past the refs cap: counted, emitted when closed */
+    CHECK(w.g.n == 2);
+    feed(&w, 30, "x", "p2"); /* another scope, another sighting */
+    CHECK(w.g.n_new == 2);
+    feed(&w, 2 * 3600 + 40, "x", "p1"); /* after the window: a new sighting */
+    CHECK(w.g.n_new == 3);
+    storm_detector_flush(w.d);
+    storm_detect_stats st;
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.sightings == 3);
+    CHECK(st.matches == 5);
+    world_free(&w);
+}
+
+static void test_index(void)
+{
+    const char *p[] = {
+        "[process:command_line MATCHES '^/usr/bin/nsenter -t 1']",
+        "[process:command_line LIKE '%/var/log/%']",
+        "[process:name IN ('gdb', 'strace')]",
+        "[process:name != 'bash']",
+        "[process:command_line MATCHES '(?<=x)y']", /* a lookbehind: may need PCRE2 */
+    };
+    world w;
+    world_init(&w, p, 5, NULL);
+    feed_ex(&w, 0, "nsenter", "/usr/bin/nsenter -t 1 -m sh", "p1", NULL, NULL);
+    CHECK(w.g.n_new == 2); /* MATCHES and != */
+    feed_ex(&w, 1, "bash", "ln -s / /host/var/log/x", "p1", NULL, NULL);
+    CHECK(w.g.n_new == 3);
+    CHECK_STR(w.g.last_ind, "i1");
+    feed_ex(&w, 2, "bash", "xy", "p1", NULL, NULL);
+    CHECK(w.g.n_new == 4);
+    CHECK_STR(w.g.last_ind, "i4");
+    feed_ex(&w, 3, "strace", "strace ls", "p1", NULL, NULL);
+    storm_detect_stats st;
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.matches == 6); /* IN and != on the strace */
+    CHECK(st.leaves == 5);
+    /* an unrelated process is a candidate only for the != leaf */
+    uint64_t before = st.candidates;
+    feed_ex(&w, 4, "bash", "sleep 1", "p1", NULL, NULL);
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.candidates - before <= 2);
+    world_free(&w);
+}
+
+int main(void)
+{
+    RUN(test_followedby_within);
+    RUN(test_correlation_scopes);
+    RUN(test_repeats_and_cap);
+    RUN(test_and_horizon);
+    RUN(test_sightings);
+    RUN(test_index);
+    return test_report("test_matcher");
+}

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The attack-model loader on every real model of the corpus: how many
+ * indicators load, how many defects are reported (and where), and that one
+ * bad object never refuses the rest; the shipped library loads clean. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/model.h>
+
+#include "../unit/test.h"
+
+static char path_buf[4096];
+
+static const char *corpus(const char *name)
+{
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    snprintf(path_buf, sizeof path_buf, "%s/tests/data/corpus/attack-models/%s", root ? root : ".", name);
+    return path_buf;
+}
+
+static storm_models *load(const char *path)
+{
+    storm_models *m = NULL;
+    CHECK(storm_models_new(&m) == STORM_OK);
+    storm_err err;
+    storm_err_clear(&err);
+    storm_models_load_path(m, path, &err);
+    storm_models_finish(m);
+    return m;
+}
+
+static size_t fatal_count(const storm_models *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < storm_models_n_defects(m); i++)
+        n += storm_models_defect(m, i)->fatal;
+    return n;
+}
+
+typedef struct expect {
+    const char *file;
+    size_t indicators, steps, defects, fatal;
+} expect;
+
+/* Counts checked by hand against the files (see each file's defects with
+ * `storm models lint`): testpost bodies carry non-UUID ids, bundle ids "1".."15",
+ * non-STIX bundle properties (name, version, spec_version) and objects without
+ * spec_version/created/modified. */
+static const expect expected[] = {
+    {"honeycluster-demobundle.json", 3, 3, 33, 5},
+    {"honeycluster-kubehound-stix.json", 7, 7, 63, 0},
+    {"honeycluster-testpost-01-CE_NSENTER.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-02-CE_SYS_PTRACE.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-03-CE_PRIV_MOUNT.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-04-CE_MODULE_LOAD.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-05-CE_NET_MITM.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-06-CE_VAR_LOG_SYMLINK.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-07-CE_VAR_LOG_ROUTE.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-08-CE_VAR_LOG_TOKEN.json", 0, 1, 10, 2},
+    {"honeycluster-testpost-09-CE_VAR_LOG_RM_SYMLINK.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-10-CE_UMH_CORE_PATTERN.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-11-EXPLOIT_CONTAINERD_SOCK.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-12-EXPLOIT_HOST_READ.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-13-EXPLOIT_HOST_WRITE.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-14-TREE.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-15-ESCAPEMOUNT.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-16-kubescapetest.json", 1, 1, 9, 0},
+    {"honeycluster-testpost-17-NAME.json", 1, 1, 9, 0},
+    {"threatintel-stix-attack-model.json", 3, 5, 30, 4},
+};
+
+static void test_each_corpus_model(void)
+{
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
+        const expect *e = &expected[i];
+        storm_models *m = load(corpus(e->file));
+        size_t ni = storm_models_n_indicators(m), ns = storm_models_n_steps(m), nd = storm_models_n_defects(m),
+               nf = fatal_count(m);
+        if (ni != e->indicators || ns != e->steps || nd != e->defects || nf != e->fatal)
+            fprintf(stderr, "%s: %zu indicators, %zu steps, %zu defects, %zu fatal\n", e->file, ni, ns, nd, nf);
+        CHECK(ni == e->indicators);
+        CHECK(ns == e->steps);
+        CHECK(nd == e->defects);
+        CHECK(nf == e->fatal);
+        for (size_t k = 0; k < nd; k++) {
+            const storm_model_defect *d = storm_models_defect(m, k);
+            CHECK(d->line > 0 && d->col > 0); /* every defect has a position */
+            CHECK(strstr(d->file, e->file) != NULL);
+        }
+        storm_models_free(m);
+    }
+}
+
+static void test_whole_directory(void)
+{
+    storm_models *m = load(corpus(""));
+    CHECK(storm_models_n_files(m) == 20);
+    CHECK(storm_models_n_indicators(m) == 20);     /* duplicates across files load once */
+    CHECK(storm_models_n_intrusion_sets(m) == 1);
+    CHECK(storm_models_n_defects(m) == 279);
+    storm_models_free(m);
+}
+
+static const storm_model_defect *find_defect(const storm_models *m, const char *needle)
+{
+    for (size_t k = 0; k < storm_models_n_defects(m); k++)
+        if (strstr(storm_models_defect(m, k)->message, needle))
+            return storm_models_defect(m, k);
+    return NULL;
+}
+
+static void test_positions(void)
+{
+    /* the unparsable pattern: "[process.extensions..." - the '.' at line 1, column 420 */
+    storm_models *m = load(corpus("honeycluster-testpost-08-CE_VAR_LOG_TOKEN.json"));
+    const storm_model_defect *d = find_defect(m, "pattern does not compile");
+    CHECK(d != NULL);
+    if (d) {
+        CHECK(d->line == 1 && d->col == 420);
+        CHECK(d->fatal);
+        CHECK(d->object_id && strncmp(d->object_id, "indicator--", 11) == 0);
+    }
+    storm_models_free(m);
+    /* EXISTS written after the path: not STIX; the other indicators still load */
+    m = load(corpus("threatintel-stix-attack-model.json"));
+    d = find_defect(m, "found 'EXISTS'");
+    CHECK(d != NULL);
+    if (d)
+        CHECK(d->line == 59 && d->col == 68);
+    storm_models_free(m);
+}
+
+static void test_fixed_ids(void)
+{
+    storm_models *a = load(corpus("honeycluster-testpost-01-CE_NSENTER.json"));
+    storm_models *b = load(corpus("honeycluster-testpost-01-CE_NSENTER.json"));
+    CHECK(storm_models_n_indicators(a) == 1 && storm_models_n_indicators(b) == 1);
+    if (storm_models_n_indicators(a) && storm_models_n_indicators(b)) {
+        const storm_model_indicator *x = storm_models_indicator(a, 0), *y = storm_models_indicator(b, 0);
+        CHECK(strncmp(x->id, "indicator--", 11) == 0 && strlen(x->id) == 11 + 36);
+        CHECK_STR(x->id, y->id); /* deterministic */
+        CHECK(x->n_steps == 1);  /* the relationship followed the fixed ids */
+        CHECK_STR(storm_v_get_str(x->object, "modified"), "2024-01-01T00:00:00Z");
+    }
+    storm_models_free(a);
+    storm_models_free(b);
+}
+
+static void test_bad_inputs(void)
+{
+    storm_models *m = NULL;
+    storm_models_new(&m);
+    storm_err err;
+    storm_err_clear(&err);
+    const char *notjson = "{\"type\": \"bundle\", \"objects\": [\n  {\"type\": \"indicator\",,}]}";
+    storm_models_load_text(m, "broken.json", notjson, strlen(notjson), &err);
+    const char *mixed = "[{\"type\":\"indicator\",\"id\":\"indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+                        "\"spec_version\":\"2.1\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+                        "\"pattern\":\"[file:name = 'x']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"},"
+                        "{\"type\":\"indicator\",\"id\":\"indicator--1c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+                        "\"pattern\":\"[file:name = \",\"pattern_type\":\"stix\"}, 42, {\"id\": \"x\"},"
+                        "{\"type\":\"indicator\",\"id\":\"indicator--2c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+                        "\"pattern\":\"x\",\"pattern_type\":\"sigma\"}]";
+    storm_models_load_text(m, "mixed.json", mixed, strlen(mixed), &err);
+    storm_models_load_path(m, "/nonexistent/storm-models", &err);
+    storm_models_finish(m);
+    CHECK(storm_models_n_indicators(m) == 1);
+    CHECK(find_defect(m, "not valid JSON") != NULL);
+    CHECK(find_defect(m, "pattern does not compile") != NULL);
+    CHECK(find_defect(m, "expected a STIX object") != NULL);
+    CHECK(find_defect(m, "has no 'type'") != NULL);
+    CHECK(find_defect(m, "'sigma' is not supported") != NULL);
+    CHECK(find_defect(m, "cannot read") != NULL);
+    storm_models_free(m);
+}
+
+static void test_shipped_models(void)
+{
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    snprintf(path_buf, sizeof path_buf, "%s/models", root ? root : ".");
+    storm_models *m = load(path_buf);
+    CHECK(storm_models_n_defects(m) == 0);
+    CHECK(storm_models_n_indicators(m) >= 20);
+    CHECK(storm_models_n_steps(m) >= 12);
+    CHECK(storm_models_n_intrusion_sets(m) == 1);
+    for (size_t i = 0; i < storm_models_n_indicators(m); i++)
+        CHECK(storm_models_indicator(m, i)->n_steps == 1);
+    for (size_t i = 0; i < storm_models_n_steps(m); i++) {
+        CHECK(storm_models_step(m, i)->tactic != NULL);
+        CHECK(storm_models_step(m, i)->technique != NULL);
+    }
+    storm_buf out;
+    storm_buf_init(&out, 1 << 20);
+    CHECK(storm_models_render_tree(m, &out) == STORM_OK);
+    CHECK(out.data && strstr(out.data, "intrusion-set: Kubernetes container escape") != NULL);
+    CHECK(out.data && strstr(out.data, "2. Service-account token theft") != NULL);
+    storm_buf_free(&out);
+    storm_models_free(m);
+}
+
+int main(void)
+{
+    RUN(test_each_corpus_model);
+    RUN(test_whole_directory);
+    RUN(test_positions);
+    RUN(test_fixed_ids);
+    RUN(test_bad_inputs);
+    RUN(test_shipped_models);
+    return test_report("test_models");
+}

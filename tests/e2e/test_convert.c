@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* End-to-end `storm convert`: every corpus event file converts, every output
+ * bundle passes the strict-mode checker (tests/stix/stix_check.c), output is
+ * byte-identical when run again (stable ids), --bundle gives one valid bundle,
+ * bad lines are reported as FILE:LINE, counted and copied to --rejects, and
+ * usage errors exit 2. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <storm/arena.h>
+#include <storm/json.h>
+#include <storm/stix.h>
+
+#include "../stix/stix_check.h"
+#include "../unit/test.h"
+
+static const char *bin, *root;
+static char tmp[256];
+
+static int run(const char *args, const char *out, const char *err)
+{
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' convert %s > '%s' 2> '%s'", bin, args, out, err);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 20, n = 0;
+    char *d = malloc(cap + 1);
+    size_t r;
+    while (d && (r = fread(d + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nd = realloc(d, cap * 2 + 1);
+            if (!nd) {
+                free(d);
+                d = NULL;
+                break;
+            }
+            d = nd;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (d)
+        d[n] = '\0';
+    if (len)
+        *len = n;
+    return d;
+}
+
+/* Check every line of out as a bundle; returns the number of lines. */
+static size_t check_output(const char *path, const char *what)
+{
+    size_t len, lines = 0;
+    char *d = slurp(path, &len);
+    CHECK(d != NULL);
+    if (!d)
+        return 0;
+    storm_arena *a = storm_arena_new(0, 0);
+    char *p = d;
+    while (*p) {
+        char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        storm_arena_reset(a);
+        storm_value *v = NULL;
+        storm_err err;
+        lines++;
+        if (storm_json_parse(a, p, n, 0, &v, NULL, &err) != STORM_OK) {
+            fprintf(stderr, "%s: output line %zu is not JSON: %s\n", what, lines, err.msg);
+            CHECK(0);
+        } else {
+            char msg[4096];
+            int problems = stix_check_bundle(v, msg, sizeof msg);
+            if (problems)
+                fprintf(stderr, "%s: output line %zu: %d problems:\n%s", what, lines, problems, msg);
+            CHECK(problems == 0);
+            /* every property is one the documented model has (storm_stix_known_properties) */
+            const storm_value *objs = storm_v_get(v, "objects");
+            for (size_t i = 0; objs && i < objs->u.a.len; i++) {
+                const storm_value *o = objs->u.a.items[i];
+                const char *type = storm_v_get_str(o, "type");
+                if (!type || strcmp(type, "observed-data") == 0 || strcmp(type, "identity") == 0 ||
+                    strcmp(type, "extension-definition") == 0)
+                    continue;
+                const char *const *known = storm_stix_known_properties(type);
+                CHECK(known != NULL);
+                for (size_t m = 0; known && m < o->u.o.len; m++) {
+                    bool found = false;
+                    for (const char *const *k = known; *k; k++)
+                        found |= strcmp(*k, o->u.o.members[m].key) == 0;
+                    if (!found)
+                        fprintf(stderr, "%s: %s.%s is not in the documented model\n", what, type,
+                                o->u.o.members[m].key);
+                    CHECK(found);
+                }
+            }
+        }
+        p = nl ? nl + 1 : p + n;
+    }
+    storm_arena_free(a);
+    free(d);
+    return lines;
+}
+
+/* the statistics line: "storm convert: L lines, E events read, C converted, S skipped ..., R rejected" */
+static bool stats(const char *err_path, unsigned long long *converted, unsigned long long *rejected)
+{
+    char *d = slurp(err_path, NULL);
+    if (!d)
+        return false;
+    char *last = strstr(d, "storm convert: ");
+    char *next;
+    while (last && (next = strstr(last + 1, "storm convert: ")))
+        last = next;
+    bool ok = false;
+    if (last) {
+        unsigned long long l, e;
+        ok = sscanf(last, "storm convert: %llu lines, %llu events read, %llu converted", &l, &e, converted) == 3;
+        char *r = strstr(last, " rejected");
+        char *s = r;
+        while (s > last && s[-1] >= '0' && s[-1] <= '9')
+            s--;
+        ok = ok && r && sscanf(s, "%llu", rejected) == 1;
+    }
+    free(d);
+    return ok;
+}
+
+static bool files_equal(const char *x, const char *y)
+{
+    size_t lx, ly;
+    char *a = slurp(x, &lx), *b = slurp(y, &ly);
+    bool eq = a && b && lx == ly && memcmp(a, b, lx) == 0;
+    free(a);
+    free(b);
+    return eq;
+}
+
+static void test_corpus(void)
+{
+    static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
+    char all[4096] = "";
+    unsigned long long total = 0;
+    for (size_t i = 0; i < sizeof sensors / sizeof sensors[0]; i++) {
+        char d[512];
+        snprintf(d, sizeof d, "%s/tests/data/corpus/%s", root, sensors[i]);
+        DIR *dir = opendir(d);
+        CHECK(dir != NULL);
+        struct dirent *e;
+        while (dir && (e = readdir(dir))) {
+            size_t n = strlen(e->d_name);
+            if (n < 7 || strcmp(e->d_name + n - 6, ".jsonl") != 0)
+                continue;
+            char in[1024], out[600], out2[600], err[600], args[1200];
+            snprintf(in, sizeof in, "%s/%s", d, e->d_name);
+            snprintf(out, sizeof out, "%s/out.jsonl", tmp);
+            snprintf(out2, sizeof out2, "%s/out2.jsonl", tmp);
+            snprintf(err, sizeof err, "%s/err.txt", tmp);
+            snprintf(args, sizeof args, "'%s'", in);
+            CHECK(run(args, out, err) == 0);
+            size_t lines = check_output(out, e->d_name);
+            unsigned long long conv = 0, rej = 0;
+            CHECK(stats(err, &conv, &rej));
+            CHECK(conv == lines);
+            total += conv;
+            printf("%-45s %4zu bundles, %llu rejected\n", e->d_name, lines, rej);
+            /* stable ids: the same input gives the same bytes */
+            CHECK(run(args, out2, err) == 0);
+            CHECK(files_equal(out, out2));
+            if (strlen(all) + strlen(in) + 4 < sizeof all) {
+                strcat(all, " '");
+                strcat(all, in);
+                strcat(all, "'");
+            }
+        }
+        if (dir)
+            closedir(dir);
+    }
+    /* one bundle for everything */
+    char out[600], err[600], args[4200];
+    snprintf(out, sizeof out, "%s/bundle.json", tmp);
+    snprintf(err, sizeof err, "%s/err.txt", tmp);
+    snprintf(args, sizeof args, "--bundle%s", all);
+    CHECK(run(args, out, err) == 0);
+    CHECK(check_output(out, "--bundle") == 1);
+    unsigned long long conv = 0, rej = 0;
+    CHECK(stats(err, &conv, &rej) && conv == total);
+}
+
+static void test_bad_input(void)
+{
+    char in[600], out[600], err[600], rejects[600], args[2000];
+    snprintf(in, sizeof in, "%s/bad.jsonl", tmp);
+    snprintf(out, sizeof out, "%s/bad.out", tmp);
+    snprintf(err, sizeof err, "%s/bad.err", tmp);
+    snprintf(rejects, sizeof rejects, "%s/rejects.jsonl", tmp);
+    FILE *f = fopen(in, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("{\"process_exec\":{\"process\":{\"pid\":1,\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
+    fputs("{\"truncated\":\n", f);           /* 2: malformed */
+    fputs("{\"a\":\"\xff\"}\n", f);            /* 3: invalid UTF-8 */
+    fputs("\n", f);                            /* 4: blank, ignored */
+    for (int i = 0; i < 300000; i++)           /* 5: over --max-line */
+        fputs("xxxxxxx", f);
+    fputs("\n", f);
+    fputs("{\"kind\": 0}\n", f);               /* 6: not a record of a known sensor (or a bad audit event) */
+    fputs("[1,2,3]\n", f);                     /* 7 */
+    fclose(f);
+    snprintf(args, sizeof args, "--max-line 100000 --rejects '%s' '%s'", rejects, in);
+    CHECK(run(args, out, err) == 0);
+    char *e = slurp(err, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        char want[700];
+        for (int line = 2; line <= 7; line++) {
+            if (line == 4)
+                continue;
+            snprintf(want, sizeof want, "%s:%d: ", in, line);
+            if (!strstr(e, want))
+                fprintf(stderr, "missing '%s' in:\n%s\n", want, e);
+            CHECK(strstr(e, want) != NULL);
+        }
+        snprintf(want, sizeof want, "%s:4: ", in);
+        CHECK(strstr(e, want) == NULL);
+        CHECK(strstr(e, "line too long (2100000 bytes") != NULL);
+        CHECK(strstr(e, "invalid UTF-8") != NULL);
+    }
+    free(e);
+    unsigned long long conv = 0, rej = 0;
+    CHECK(stats(err, &conv, &rej));
+    CHECK(rej == 5);
+    check_output(out, "bad.jsonl");
+    size_t rlen;
+    char *r = slurp(rejects, &rlen);
+    CHECK(r && strstr(r, "{\"truncated\":\n") && strstr(r, "{\"kind\": 0}\n") && strstr(r, "[1,2,3]\n"));
+    CHECK(r && rlen > 2100000); /* the over-long line went to the rejects too */
+    free(r);
+}
+
+static void test_usage(void)
+{
+    char out[600], err[600];
+    snprintf(out, sizeof out, "%s/u.out", tmp);
+    snprintf(err, sizeof err, "%s/u.err", tmp);
+    CHECK(run("--from nosuchsensor", out, err) == 2);
+    CHECK(run("--no-such-option", out, err) == 2);
+    CHECK(run("--follow-timeout 10 x", out, err) == 2);
+    CHECK(run("--follow -", out, err) == 2);
+    CHECK(run("--help", out, err) == 0);
+    char *h = slurp(out, NULL);
+    CHECK(h && strstr(h, "usage: storm convert"));
+    free(h);
+    CHECK(run("/nonexistent/file.jsonl", out, err) == 1);
+    /* --follow on a file that does not grow: converts what is there, stops after the idle time */
+    char in[600];
+    snprintf(in, sizeof in, "%s/follow.jsonl", tmp);
+    FILE *f = fopen(in, "wb");
+    if (f) {
+        fputs("{\"process_exec\":{\"process\":{\"exec_id\":\"eA==\",\"pid\":7,\"binary\":\"/bin/true\"}},"
+              "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
+        fclose(f);
+    }
+    char args[800];
+    snprintf(args, sizeof args, "--follow --follow-timeout 300 '%s'", in);
+    CHECK(run(args, out, err) == 0);
+    CHECK(check_output(out, "follow") == 1);
+    /* empty input: a valid empty run */
+    CHECK(run("< /dev/null", out, err) == 0);
+}
+
+int main(void)
+{
+    bin = getenv("STORM_BIN");
+    root = getenv("STORM_SOURCE_ROOT");
+    if (!bin || !root) {
+        fprintf(stderr, "STORM_BIN and STORM_SOURCE_ROOT must be set (meson test sets them)\n");
+        return 1;
+    }
+    snprintf(tmp, sizeof tmp, "/tmp/storm-test-convert-XXXXXX");
+    if (!mkdtemp(tmp))
+        return 1;
+    RUN(test_corpus);
+    RUN(test_bad_input);
+    RUN(test_usage);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp);
+    return test_report("test_convert");
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end tests of `storm run` and `storm models` on the real corpus:
+expected sightings per shipped model (what must match and nothing else),
+idempotent re-runs into the same --db, bad lines, --stats-json, stdin, and the
+HTTP intake (--listen) driven with curl: a good body, a bad one (400) and an
+oversized one (413)."""
+import glob
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
+STORM = os.environ.get("STORM_BIN", "storm")
+CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
+MODELS = os.path.join(ROOT, "models")
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, file=sys.stderr)
+
+
+def run(args, stdin=None, env=None):
+    return subprocess.run([STORM] + args, input=stdin, capture_output=True, env=env, timeout=120)
+
+
+def corpus_files():
+    return sorted(glob.glob(os.path.join(CORPUS, "**", "*.jsonl"), recursive=True))
+
+
+def model_names():
+    names, steps, ind2step = {}, {}, {}
+    objs = []
+    for f in glob.glob(os.path.join(MODELS, "*.json")):
+        objs += json.load(open(f))["objects"]
+    for o in objs:
+        if o["type"] == "indicator":
+            names[o["id"]] = o["name"]
+        elif o["type"] == "attack-pattern":
+            steps[o["id"]] = o["name"]
+    for o in objs:
+        if o["type"] == "relationship" and o["relationship_type"] == "indicates":
+            ind2step[o["source_ref"]] = steps[o["target_ref"]]
+    return names, ind2step
+
+
+def sightings_of(stdout):
+    """(step, indicator, scope) -> highest count, from STIX JSON Lines."""
+    names, ind2step = model_names()
+    res = {}
+    for line in stdout.decode().splitlines():
+        b = json.loads(line)
+        check(b.get("type") == "bundle" and b.get("id", "").startswith("bundle--"), "each line is a bundle")
+        ids = {o["id"] for o in b["objects"]}
+        for o in b["objects"]:
+            if o["type"] != "sighting":
+                continue
+            for k in ("id", "created", "modified", "first_seen", "last_seen", "count", "sighting_of_ref",
+                      "where_sighted_refs", "spec_version"):
+                check(k in o, "sighting has " + k)
+            for r in o.get("observed_data_refs", []):
+                check(r.startswith("observed-data--"), "observed_data_refs name observed-data")
+            check(o["where_sighted_refs"][0] in ids, "the cluster identity travels with the sighting")
+            scope = o["description"].split(" in ", 1)[1].split(":", 1)[0]
+            key = (ind2step[o["sighting_of_ref"]], names[o["sighting_of_ref"]], scope)
+            res[key] = max(res.get(key, 0), o["count"])
+    return res
+
+
+# What the shipped models must find in the corpus, and nothing else: a new
+# false positive or a lost detection both fail this test.
+EXPECTED = {
+    ("Container escape via nsenter", "nsenter into PID 1's namespaces", "pod default/privileged-pod"): 1,
+    ("Container escape via nsenter", "nsenter into PID 1's namespaces", "pod default/xwing"): 1,
+    ("Container escape via nsenter", "setns from a pod", "pod default/xwing"): 1,
+    ("Container runtime socket used from a pod", "Runtime client connects", "pod default/kh-exploit-containerd-sock"): 4,
+    ("Container runtime socket used from a pod", "Runtime socket on a command line", "pod default/kh-exploit-containerd-sock"): 4,
+    ("Exec into a pod", "Falco: exec or attach into a pod", "pod default/kubecon"): 1,
+    ("Exec into a pod", "Falco: exec or attach into a pod", "pod hello-app/nginx-676b6c5bbc-4xc6t"): 1,
+    ("Exec into a pod", "Falco: terminal shell in a container", "pod default/alpine"): 1,
+    ("Exec into a pod", "Kubernetes API exec or attach into a pod", "pod default/nginx-deployment-7998647bdf-phvq7"): 2,
+    ("Host file read from a pod", "Read through /proc of another process", "pod default/kh-exploit-host-path-read"): 1,
+    ("Host file read from a pod", "Read through /proc of another process", "pod default/shared-process-namespace-pod"): 1,
+    ("Host file read through a /var/log symlink", "ln -s into /var/log", "pod default/priv-mount-pod"): 1,
+    ("Host file read through a /var/log symlink", "symlink created under /var/log", "pod default/priv-mount-pod"): 1,
+    ("Host file written from a pod", "Write under a hostPath mount", "pod default/host-write-exploit-pod"): 2,
+    ("Kernel module load", "Kernel reads a module file", "cluster"): 1,
+    ("Kernel module load", "Kernel reads a module file", "node kind-control-plane"): 1,
+    ("Kernel module load", "Module initialised or requested", "cluster"): 1,
+    ("Kernel module load", "Module initialised or requested", "node kind-control-plane"): 1,
+    ("Kernel module load", "Module initialised or requested", "pod demo-app/test-pod"): 1,
+    ("Kernel module load", "insmod or modprobe started", "cluster"): 2,
+    ("Kernel module load", "insmod or modprobe started", "node kind-control-plane"): 3,
+    ("Privileged mount from a container", "mount of proc, sysfs or cgroup", "pod default/kh-calibration-ce-2"): 1,
+    ("Privileged mount from a container", "mount system call from a pod", "pod default/kh-calibration-ce-2"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-544b59f8b8-ffkxm"): 2,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-5cdcc99dbf-rgw6z"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-5dc5447c47-fp5m4"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-6c6f946f-9c727"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-754c877bcd-zh5qx"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-755c58cb7c-vrx4n"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-7d5b5dd9cf-t8ngb"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-84ffbbb976-5tnlg"): 1,
+    ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-f7f486546-hzhsw"): 1,
+    ("Process injection with ptrace", "Debugger started", "pod default/kh-calibration-ce-1"): 1,
+    ("Process injection with ptrace", "Debugger started", "pod default/kh-calibration-ptrace"): 1,
+    ("Process injection with ptrace", "ptrace system call", "pod default/priv-mount-pod"): 1,
+    ("RBAC escalation", "Role binding created or changed", "cluster"): 1,
+    ("RBAC escalation", "Role with wildcard verbs created", "cluster"): 1,
+    ("Service-account token theft", "Service-account token read", "pod default/kh-identity-assume"): 1,
+    ("Service-account token theft", "Service-account token read by a shell tool", "pod default/kh-identity-assume"): 1,
+    ("Service-account token theft", "Token read, then an API call with a bearer token", "pod default/kh-identity-assume"): 1,
+}
+
+
+def test_corpus_sightings():
+    r = run(["run", "-q"] + corpus_files())
+    check(r.returncode == 1, "exit 1: the corpus has malformed lines (%d)" % r.returncode)
+    got = sightings_of(r.stdout)
+    for k, v in EXPECTED.items():
+        check(got.get(k) == v, "expected %s x%d, got %s" % (k, v, got.get(k)))
+    for k in got:
+        check(k in EXPECTED, "unexpected sighting %s" % (k,))
+    steps = {k[0] for k in EXPECTED}
+    check(len(steps) == 12, "every shipped attack step is sighted on real events")
+
+
+def test_text_format_and_stdin():
+    f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    r = run(["run", "--format", "text", "-q", "-"], stdin=open(f, "rb").read())
+    check(r.returncode == 0, "stdin run exits 0")
+    lines = r.stdout.decode().splitlines()
+    check(any(re.match(r"^2025-01-13T23:08:40\.327Z  pod default/kh-identity-assume  Service-account token theft  "
+                       r"Token read, then an API call", l) for l in lines), "text line of the sequence sighting")
+    check(all(re.match(r"^\d{4}-\d\d-\d\dT", l) for l in lines), "every text line starts with the time")
+
+
+def test_db_idempotent():
+    with tempfile.TemporaryDirectory() as d:
+        db = os.path.join(d, "storm.db")
+        files = [os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl"),
+                 os.path.join(CORPUS, "k8s-audit", "falco-trace-files-k8s-audit.jsonl")]
+        r1 = run(["run", "-q", "--db", db] + files)
+        check(r1.returncode == 0, "first run into --db")
+        con = sqlite3.connect(db)
+        n1 = con.execute("select count(*) from objects").fetchone()[0]
+        s1 = con.execute("select count(*) from objects where type = 'sighting'").fetchone()[0]
+        i1 = con.execute("select count(*) from objects where type = 'indicator'").fetchone()[0]
+        o1 = con.execute("select count(*) from objects where type = 'observed-data'").fetchone()[0]
+        con.close()
+        check(s1 > 0 and i1 == 26 and o1 > 0, "sightings, indicators and observations stored (%d %d %d)" % (s1, i1, o1))
+        r2 = run(["run", "-q", "--db", db] + files)
+        check(r2.returncode == 0, "second run into the same --db")
+        check(r1.stdout == r2.stdout, "re-processing gives byte-identical output")
+        con = sqlite3.connect(db)
+        n2 = con.execute("select count(*) from objects").fetchone()[0]
+        dup = con.execute("select count(*) from (select collection, id, version from objects "
+                          "group by collection, id, version having count(*) > 1)").fetchone()[0]
+        con.close()
+        check(n1 == n2, "no duplicates after a re-run (%d then %d objects)" % (n1, n2))
+        check(dup == 0, "no (id, version) stored twice")
+
+
+def test_bad_lines_and_stats():
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+        good = open(src).read().splitlines()
+        bad = os.path.join(d, "mixed.jsonl")
+        with open(bad, "w") as f:
+            f.write(good[0] + "\n")
+            f.write('{"process_kprobe": {"process": \n')
+            f.write('{"hello": "world"}\n')
+            f.write(good[1] + "\n")
+        rejects = os.path.join(d, "rejects.jsonl")
+        stats = os.path.join(d, "stats.json")
+        r = run(["run", "-q", "--rejects", rejects, "--stats-json", stats, bad])
+        check(r.returncode == 1, "bad lines make exit status 1")
+        err = r.stderr.decode()
+        check(bad + ":2: " in err and "not JSON" in err, "FILE:2: reason on stderr")
+        check(bad + ":3: " in err and "known sensor" in err, "FILE:3: reason on stderr")
+        check(open(rejects).read().count("\n") == 2, "both bad lines set aside")
+        st = json.load(open(stats))
+        for k in ("events_read", "events_rejected", "events_skipped", "baseline_dropped", "observations_matched",
+                  "sightings", "states_evicted", "seconds"):
+            check(k in st, "stats-json has " + k)
+        check(st["events_read"] == 4 and st["events_rejected"] == 2, "counted: 4 read, 2 rejected")
+        check(st["sightings"] >= 1, "the good lines were still matched")
+
+
+def test_models_commands():
+    r = run(["models", "lint", os.path.join(CORPUS, "attack-models")])
+    check(r.returncode == 1, "lint of the corpus models exits 1")
+    out = r.stdout.decode()
+    check(re.search(r"honeycluster-testpost-08-CE_VAR_LOG_TOKEN\.json:1:420: pattern does not compile", out) is not None,
+          "the unparsable pattern is reported at its line:column")
+    check("20 indicators" in out.splitlines()[-1], "summary counts the loaded indicators")
+    r = run(["models", "lint", MODELS])
+    check(r.returncode == 0, "the shipped models lint clean")
+    r = run(["models", "tree", MODELS])
+    check(r.returncode == 0 and b"1. Exec into a pod" in r.stdout and b"indicator: setns from a pod" in r.stdout,
+          "tree shows steps in related-to order with their indicators")
+    r = run(["models"])
+    check(r.returncode == 2, "usage error exits 2")
+
+
+def curl(port, data, extra=()):
+    r = subprocess.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", "POST", "--data-binary", "@-",
+                        "-H", "Content-Type: application/json"] + list(extra) +
+                       ["http://127.0.0.1:%d/events" % port], input=data, capture_output=True, timeout=30)
+    body, _, code = r.stdout.decode().rpartition("\n")
+    return int(code or 0), body
+
+
+def test_listen():
+    if subprocess.run(["which", "curl"], capture_output=True).returncode != 0:
+        check(False, "curl is needed for the --listen test (scripts/deps.sh --test installs it)")
+        return
+    p = subprocess.Popen([STORM, "run", "--listen", "127.0.0.1:0", "--max-body", "100000", "--format", "text"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    port = None
+    deadline = time.time() + 20
+    buf = b""
+    while time.time() < deadline and port is None:
+        line = p.stderr.readline()
+        buf += line
+        m = re.search(rb"\(port (\d+)\)", line)
+        if m:
+            port = int(m.group(1))
+        if not line and p.poll() is not None:
+            break
+    check(port is not None, "storm run --listen reports its port (%r)" % buf)
+    if port is None:
+        p.kill()
+        return
+    src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    lines = open(src, "rb").read().splitlines()
+    code, body = curl(port, lines[0] + b"\n" + lines[8] + b"\n")
+    check(code == 202 and '"accepted":2' in body, "JSON Lines body accepted (%d %s)" % (code, body))
+    code, body = curl(port, b"[" + lines[3] + b"]")
+    check(code == 202, "JSON array body accepted (%d)" % code)
+    audit = open(os.path.join(CORPUS, "k8s-audit", "falco-trace-files-k8s-audit.jsonl"), "rb").read().splitlines()
+    eventlist = b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[' + b",".join(audit[8:10]) + b"]}"
+    code, body = curl(port, eventlist)
+    check(code == 202, "audit webhook EventList accepted (%d %s)" % (code, body))
+    code, body = curl(port, b'{"process_kprobe": ')
+    check(code == 400 and "not JSON" in body, "bad body: 400 with the reason (%d %s)" % (code, body))
+    code, body = curl(port, b'{"hello": 1}')
+    check(code == 400 and "known sensor" in body, "unknown record: 400 (%d %s)" % (code, body))
+    code, body = curl(port, b"[" + b",".join([lines[0]] * 80) + b"]")
+    check(code == 413, "oversized body: 413 (%d %s)" % (code, body))
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:%d/" % port],
+                       capture_output=True, timeout=30)
+    check(r.stdout == b"405", "GET: 405")
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    text = out.decode()
+    check(p.returncode == 0, "stops cleanly on SIGTERM (%s)" % p.returncode)
+    check("Privileged mount from a container" in text, "sighting from an HTTP body")
+    check("Host file read through a /var/log symlink" in text, "sighting from the second line of the body")
+    check("Exec into a pod" in text, "sighting from the audit EventList")
+
+
+def test_listen_loopback_only():
+    r = run(["run", "--listen", "localhost:1"])
+    check(r.returncode != 0 and b"IPv4" in r.stderr, "--listen wants an address, not a name")
+
+
+if __name__ == "__main__":
+    test_corpus_sightings()
+    test_text_format_and_stdin()
+    test_db_idempotent()
+    test_bad_lines_and_stats()
+    test_models_commands()
+    test_listen()
+    test_listen_loopback_only()
+    print("test_run: %d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The line reader: line splitting and numbering, CRLF, a last line without
+ * newline, over-long lines streamed past (never held), invalid UTF-8, and
+ * --follow across growth, rotation and truncation. The follow test steps the
+ * writer only after the reader has seen the previous step's lines, so it
+ * asserts content, never timing. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <storm/source.h>
+
+#include "../unit/test.h"
+
+static char dir[256];
+
+static void write_file(const char *path, const char *mode, const char *data, size_t len)
+{
+    FILE *f = fopen(path, mode);
+    if (!f)
+        return;
+    fwrite(data, 1, len, f);
+    fclose(f);
+}
+
+static void test_lines(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/lines.jsonl", dir);
+    const char data[] = "a\nbb\r\n\n{\"x\":1}";
+    write_file(path, "wb", data, sizeof data - 1);
+    storm_source *s;
+    storm_err err;
+    CHECK(storm_source_open(path, NULL, &s, &err) == STORM_OK);
+    storm_line ln;
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.number == 1 && ln.len == 1 && strcmp(ln.text, "a") == 0 && ln.status == STORM_LINE_OK);
+    CHECK_STR(ln.source, path);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.number == 2 && strcmp(ln.text, "bb") == 0);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.number == 3 && ln.len == 0);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.number == 4 && strcmp(ln.text, "{\"x\":1}") == 0 && ln.no_newline);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_ERR_NOTFOUND);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_ERR_NOTFOUND);
+    storm_source_close(s);
+
+    CHECK(storm_source_open("/nonexistent/x.jsonl", NULL, &s, &err) == STORM_ERR_IO);
+    CHECK(strstr(err.msg, "/nonexistent/x.jsonl") != NULL);
+}
+
+typedef struct spill_count {
+    size_t bytes, ends;
+} spill_count;
+
+static void count_spill(void *ctx, const char *p, size_t n, bool end)
+{
+    spill_count *c = ctx;
+    (void)p;
+    c->bytes += n;
+    c->ends += end;
+}
+
+static void test_long_lines(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/long.jsonl", dir);
+    /* line 2: 100 bytes over a cap of 10 (complete in the buffer);
+     * line 3: 5 MiB over a cap of 1 MiB (streamed past) */
+    size_t big = (size_t)5 << 20;
+    char *data = malloc(big + 256);
+    size_t n = 0;
+    n += (size_t)sprintf(data + n, "short\n");
+    memset(data + n, 'x', 100);
+    n += 100;
+    data[n++] = '\n';
+    memset(data + n, 'y', big);
+    n += big;
+    data[n++] = '\n';
+    n += (size_t)sprintf(data + n, "after\n");
+    write_file(path, "wb", data, n);
+    free(data);
+
+    spill_count sc = {0};
+    storm_source_opts o = {.max_line = 10, .spill = count_spill, .spill_ctx = &sc};
+    storm_source *s;
+    storm_err err;
+    storm_line ln;
+    CHECK(storm_source_open(path, &o, &s, &err) == STORM_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && strcmp(ln.text, "short") == 0);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.status == STORM_LINE_TOO_LONG && ln.total_len == 100 && ln.number == 2);
+    CHECK(sc.bytes == 100 && sc.ends == 1);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.status == STORM_LINE_TOO_LONG && ln.total_len == big && ln.number == 3);
+    CHECK(sc.bytes == 100 + big && sc.ends == 2);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && strcmp(ln.text, "after") == 0 && ln.number == 4);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_ERR_NOTFOUND);
+    storm_source_close(s);
+
+    /* the same with a 1 MiB cap: the 5 MiB line is never held whole */
+    o.max_line = (size_t)1 << 20;
+    sc = (spill_count){0};
+    CHECK(storm_source_open(path, &o, &s, &err) == STORM_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_OK && ln.len == 100);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK);
+    CHECK(ln.status == STORM_LINE_TOO_LONG && ln.total_len == big);
+    CHECK(sc.bytes == big);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && strcmp(ln.text, "after") == 0);
+    storm_source_close(s);
+
+    /* exactly at the cap is fine, with or without \r */
+    write_file(path, "wb", "0123456789\n0123456789\r\n01234567890\n", 36);
+    o.max_line = 10;
+    CHECK(storm_source_open(path, &o, &s, &err) == STORM_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_OK && ln.len == 10);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_OK && ln.len == 10);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_TOO_LONG && ln.total_len == 11);
+    storm_source_close(s);
+}
+
+static void test_utf8(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/utf8.jsonl", dir);
+    const char data[] = "{\"a\":\"\xc3\xa9\"}\n{\"a\":\"\xc3\x28\"}\n\xed\xa0\x80\nok\n";
+    write_file(path, "wb", data, sizeof data - 1);
+    storm_source *s;
+    storm_err err;
+    storm_line ln;
+    CHECK(storm_source_open(path, NULL, &s, &err) == STORM_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_OK);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_BAD_UTF8 && ln.bad_offset == 6);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_BAD_UTF8 && ln.bad_offset == 0);
+    CHECK(storm_source_next(s, &ln, &err) == STORM_OK && ln.status == STORM_LINE_OK && ln.number == 4);
+    storm_source_close(s);
+}
+
+/* ---- follow ---- */
+
+typedef struct follower {
+    const char *path;
+    char seen[64][16];
+    atomic_int n;
+    uint64_t numbers[64];
+    uint64_t rotations, truncations;
+} follower;
+
+static void *follow_thread(void *arg)
+{
+    follower *f = arg;
+    storm_source_opts o = {.follow = true, .poll_ms = 5, .idle_exit_ms = 3000};
+    storm_source *s;
+    storm_err err;
+    if (storm_source_open(f->path, &o, &s, &err) != STORM_OK)
+        return NULL;
+    storm_line ln;
+    while (storm_source_next(s, &ln, &err) == STORM_OK) {
+        int i = atomic_load(&f->n);
+        if (i >= 64)
+            break;
+        snprintf(f->seen[i], sizeof f->seen[i], "%s", ln.text);
+        f->numbers[i] = ln.number;
+        atomic_store(&f->n, i + 1);
+    }
+    f->rotations = storm_source_rotations(s);
+    f->truncations = storm_source_truncations(s);
+    storm_source_close(s);
+    return NULL;
+}
+
+/* wait (bounded) until the reader has seen n lines */
+static bool wait_seen(follower *f, int n)
+{
+    for (int i = 0; i < 2000 && atomic_load(&f->n) < n; i++) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return atomic_load(&f->n) >= n;
+}
+
+static void test_follow(void)
+{
+    char path[512], old[600];
+    snprintf(path, sizeof path, "%s/follow.jsonl", dir);
+    snprintf(old, sizeof old, "%s.1", path);
+    write_file(path, "wb", "1\n2\n", 4);
+    follower f = {.path = path};
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, follow_thread, &f) == 0);
+    CHECK(wait_seen(&f, 2));
+    write_file(path, "ab", "3\n", 2); /* growth */
+    CHECK(wait_seen(&f, 3));
+    rename(path, old); /* rotation: the old file gets a last line, a new file appears */
+    write_file(old, "ab", "4\n", 2);
+    write_file(path, "wb", "5\n", 2);
+    CHECK(wait_seen(&f, 5));
+    write_file(path, "ab", "6\n7\n", 4);
+    CHECK(wait_seen(&f, 7));
+    write_file(path, "wb", "8\n", 2); /* truncation (copytruncate) */
+    CHECK(wait_seen(&f, 8));
+    pthread_join(th, NULL);
+    const char *want[] = {"1", "2", "3", "4", "5", "6", "7", "8"};
+    CHECK(atomic_load(&f.n) == 8);
+    for (int i = 0; i < 8 && i < atomic_load(&f.n); i++)
+        CHECK_STR(f.seen[i], want[i]);
+    CHECK(f.numbers[3] == 4); /* line 4 of the old file */
+    CHECK(f.numbers[4] == 1); /* the new file starts at line 1 */
+    CHECK(f.numbers[7] == 1); /* and again after truncation */
+    CHECK(f.rotations == 1 && f.truncations == 1);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/storm-test-source-XXXXXX");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    RUN(test_lines);
+    RUN(test_long_lines);
+    RUN(test_utf8);
+    RUN(test_follow);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return test_report("test_source");
+}

@@ -1,0 +1,478 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The observation model: UUIDv5 ids against values computed independently
+ * (Python's uuid.uuid5 over json.dumps(sort_keys=True)), RFC 8785 canonical
+ * JSON, each SCO type Storm writes, the observed-data shape, the bundle, and
+ * the strict-mode checker itself (it must reject what the validator rejects). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/json.h>
+#include <storm/stix.h>
+
+#include "../unit/test.h"
+#include "stix_check.h"
+
+static storm_arena *A;
+
+static storm_value *parse(const char *text)
+{
+    storm_value *v = NULL;
+    storm_err err;
+    if (storm_json_parse(A, text, strlen(text), 0, &v, NULL, &err) != STORM_OK)
+        return NULL;
+    return v;
+}
+
+static void test_uuid5(void)
+{
+    char out[37];
+    const char *name = "{\"value\":\"198.51.100.3\"}";
+    CHECK(storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), out));
+    CHECK_STR(out, "28bb3599-77cd-5a82-a950-b5bc3caf07c4");
+    /* RFC 4122 appendix B: the DNS namespace and "www.example.com" (v5 as in Python's docs) */
+    CHECK(storm_stix_uuid5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "python.org", 10, out));
+    CHECK_STR(out, "886313e1-3b8a-5372-9b90-0c9aee199e5d");
+    CHECK(!storm_stix_uuid5("not-a-uuid", "x", 1, out));
+    storm_stix_uuid4_stable("abc", 3, out);
+    CHECK(out[14] == '4' && strchr("89ab", out[19]));
+    char again[37];
+    storm_stix_uuid4_stable("abc", 3, again);
+    CHECK_STR(out, again);
+}
+
+static void test_sco_ids(void)
+{
+    static const struct {
+        const char *json, *id;
+    } cases[] = {
+        {"{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.3\"}", "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4"},
+        {"{\"type\":\"ipv6-addr\",\"value\":\"2001:db8::1\"}", "ipv6-addr--6469e3a9-b053-5e34-a025-9396ae051d26"},
+        {"{\"type\":\"domain-name\",\"value\":\"example.com\"}",
+         "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
+        {"{\"type\":\"directory\",\"path\":\"/usr/bin\"}", "directory--f4f0869b-430a-594d-b01d-307cd4d341a8"},
+        /* member order and non-contributing properties do not matter */
+        {"{\"parent_directory_ref\":\"directory--x\",\"type\":\"file\",\"size\":3,\"name\":\"bash\"}",
+         "file--a2f65a95-0d8c-526c-a4d8-a5e5bbc0427a"},
+        {"{\"type\":\"user-account\",\"user_id\":\"0\",\"account_type\":\"unix\",\"display_name\":\"root\"}",
+         "user-account--acfe997e-0089-55e8-93ca-5cfbdec46740"},
+        {"{\"type\":\"software\",\"name\":\"nginx:1.25\"}", "software--895110cd-1368-5937-a69a-f069c0b0ee20"},
+        /* escapes and non-ASCII, as RFC 8785 writes them */
+        {"{\"type\":\"domain-name\",\"value\":\"\\u00fcn\\u00ef\\\"\\\\\\n\"}",
+         "domain-name--52d6d317-0bb4-54a4-9c9f-1d0e9320f0b1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char id[STORM_STIX_ID_MAX];
+        storm_value *v = parse(cases[i].json);
+        CHECK(v != NULL);
+        CHECK(storm_stix_sco_id(v, id) == STORM_OK);
+        CHECK_STR(id, cases[i].id);
+    }
+    char id[STORM_STIX_ID_MAX];
+    CHECK(storm_stix_sco_id(parse("{\"type\":\"process\",\"pid\":1}"), id) == STORM_ERR_VALUE);
+    CHECK(storm_stix_sco_id(parse("{\"type\":\"file\",\"size\":1}"), id) == STORM_ERR_VALUE);
+}
+
+static void test_canonical(void)
+{
+    storm_buf b;
+    storm_buf_init(&b, 1 << 20);
+    /* RFC 8785 3.2.3: keys sorted by UTF-16 code units: U+10000 (surrogates
+     * D800..) sorts before U+FB33 although its UTF-8 bytes sort after */
+    storm_value *v = parse("{\"\\ufb33\":1,\"\\ud800\\udc00\":2,\"b\":[true,null,\"\\u0001\"],\"a\":{\"z\":1,\"y\":-2}}");
+    CHECK(v && storm_stix_canonical_json(&b, v) == STORM_OK);
+    CHECK_STR(b.data, "{\"a\":{\"y\":-2,\"z\":1},\"b\":[true,null,\"\\u0001\"],\"\xf0\x90\x80\x80\":2,\"\xef\xac\xb3\":1}");
+    storm_buf_reset(&b);
+    CHECK(storm_stix_canonical_json(&b, parse("[1.5,100,1e2,\"\\t\\/\"]")) == STORM_OK);
+    CHECK_STR(b.data, "[1.5,100,100,\"\\t/\"]");
+    storm_buf_free(&b);
+}
+
+static int check_obs_bundle(const storm_observation *obs, storm_value **out)
+{
+    storm_buf b;
+    storm_buf_init(&b, 1 << 24);
+    int problems = -1;
+    if (storm_stix_write_observation_bundle(&b, obs) == STORM_OK) {
+        storm_value *v = NULL;
+        storm_err err;
+        char *copy = storm_arena_strndup(A, b.data, b.len);
+        if (storm_json_parse(A, copy, b.len, 0, &v, NULL, &err) == STORM_OK) {
+            char msg[2048];
+            problems = stix_check_bundle(v, msg, sizeof msg);
+            if (problems)
+                fprintf(stderr, "%s\n%s\n", b.data, msg);
+            if (out)
+                *out = v;
+        }
+    }
+    storm_buf_free(&b);
+    return problems;
+}
+
+static const storm_value *obj_of_type(const storm_observation *obs, const char *type, size_t nth)
+{
+    for (size_t i = 0; i < obs->n_objects; i++)
+        if (storm_v_is_str(storm_v_get(obs->objects[i].value, "type"), type) && nth-- == 0)
+            return obs->objects[i].value;
+    return NULL;
+}
+
+static const char *s_of(const storm_value *o, const char *k)
+{
+    return storm_v_get_str(o, k);
+}
+
+static storm_event tetragon_kprobe(void)
+{
+    storm_event ev = {0};
+    ev.sensor = STORM_SENSOR_TETRAGON;
+    ev.kind = STORM_EV_KERNEL_HOOK;
+    ev.type = "process_kprobe";
+    ev.has_time = true;
+    ev.time = 1736942400123456789LL; /* 2025-01-15T12:00:00.123456789Z */
+    ev.k8s.node = "kind-control-plane";
+    ev.k8s.namespace_ = "default";
+    ev.k8s.pod = "attacker";
+    ev.k8s.container = "shell";
+    ev.k8s.image = "docker.io/library/ubuntu:22.04";
+    ev.k8s.labels = parse("{\"app.kubernetes.io/name\":\"attacker\",\"Team\":\"Red\"}");
+    ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 4242, .has_uid = true, .uid = 0,
+                                      .binary = "/usr/bin/nsenter", .arguments = "-t 1 -m -u -i -n sh",
+                                      .cwd = "/", .exec_id = "a2luZDo0MjQyOjQyNDI=", .has_start_time = true,
+                                      .start_time = 1736942399000000000LL,
+                                      .parent_exec_id = "a2luZDoxOjE="};
+    ev.parent = (storm_process_info){.present = true, .has_pid = true, .pid = 1, .binary = "/bin/bash",
+                                     .exec_id = "a2luZDoxOjE="};
+    ev.hook = (storm_hook_info){.present = true, .kind = "kprobe", .name = "__x64_sys_setns",
+                                .policy = "ce-nsenter", .action = "KPROBE_ACTION_POST",
+                                .args = parse("[{\"type\":\"int\",\"value\":3},{\"type\":\"int\",\"value\":1073741824}]"),
+                                .ret = parse("{\"type\":\"int\",\"value\":0}")};
+    return ev;
+}
+
+static void test_process_event(void)
+{
+    storm_event ev = tetragon_kprobe();
+    storm_observation obs;
+    storm_err err;
+    storm_stix_opts o = {.record = "line one", .record_len = 8};
+    CHECK(storm_stix_observe(A, &ev, &o, &obs, &err) == STORM_OK);
+    CHECK(obs.number_observed == 1 && obs.first_observed == ev.time && obs.last_observed == ev.time);
+    CHECK(strncmp(obs.id, "observed-data--", 15) == 0);
+    /* subject first */
+    const storm_value *p = obs.objects[0].value;
+    CHECK(storm_v_is_str(storm_v_get(p, "type"), "process"));
+    CHECK(storm_v_get(p, "pid") && storm_v_get(p, "pid")->u.i == 4242);
+    CHECK_STR(s_of(p, "command_line"), "/usr/bin/nsenter -t 1 -m -u -i -n sh");
+    CHECK_STR(s_of(p, "created_time"), "2025-01-15T11:59:59.000Z");
+    CHECK_STR(s_of(p, "x_hook_name"), "__x64_sys_setns");
+    CHECK_STR(s_of(p, "x_k8s_pod"), "attacker");
+    CHECK_STR(s_of(p, "x_proc_exec_id"), "a2luZDo0MjQyOjQyNDI=");
+    const storm_value *labels = storm_v_get(p, "x_k8s_labels");
+    CHECK(labels && storm_v_get(labels, "team") && !storm_v_get(labels, "Team"));
+    const char *args1[] = {"x_hook_args", NULL};
+    const storm_value *args = storm_v_path(p, args1);
+    CHECK(args && args->type == STORM_V_ARRAY && args->u.a.len == 2 &&
+          storm_v_get(args->u.a.items[1], "value")->u.i == 1073741824);
+    /* refs resolve inside the observation */
+    const char *img = s_of(p, "image_ref");
+    const storm_value *f = img ? storm_observation_resolve(&obs, img, strlen(img)) : NULL;
+    CHECK(f && storm_v_is_str(storm_v_get(f, "name"), "nsenter"));
+    CHECK(f && storm_v_is_str(storm_v_get(f, "x_file_path"), "/usr/bin/nsenter"));
+    const char *dref = f ? s_of(f, "parent_directory_ref") : NULL;
+    const storm_value *d = dref ? storm_observation_resolve(&obs, dref, strlen(dref)) : NULL;
+    CHECK(d && storm_v_is_str(storm_v_get(d, "path"), "/usr/bin"));
+    const char *pref = s_of(p, "parent_ref");
+    const storm_value *parent = pref ? storm_observation_resolve(&obs, pref, strlen(pref)) : NULL;
+    CHECK(parent && storm_v_get(parent, "pid")->u.i == 1 && !storm_v_get(parent, "x_hook_name"));
+    const char *uref = s_of(p, "creator_user_ref");
+    const storm_value *u = uref ? storm_observation_resolve(&obs, uref, strlen(uref)) : NULL;
+    CHECK(u && storm_v_is_str(storm_v_get(u, "user_id"), "0") && storm_v_is_str(storm_v_get(u, "account_type"), "unix"));
+    CHECK(obj_of_type(&obs, "software", 0) != NULL);
+    /* observed-data shape */
+    const storm_value *od = obs.sdo;
+    CHECK_STR(s_of(od, "first_observed"), "2025-01-15T12:00:00.123456789Z");
+    CHECK_STR(s_of(od, "created"), "2025-01-15T12:00:00.123456789Z");
+    CHECK_STR(s_of(od, "created_by_ref"), STORM_STIX_IDENTITY_ID);
+    CHECK_STR(s_of(od, "x_storm_sensor"), "tetragon");
+    CHECK(storm_v_get(od, "object_refs")->u.a.len == obs.n_objects);
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+    for (size_t i = 0; i < obs.n_objects; i++) {
+        const storm_value *so = obs.objects[i].value;
+        const char *const *known = storm_stix_known_properties(s_of(so, "type"));
+        CHECK(known != NULL);
+        for (size_t m = 0; known && m < so->u.o.len; m++) {
+            bool found = false;
+            for (const char *const *k = known; *k; k++)
+                found |= strcmp(*k, so->u.o.members[m].key) == 0;
+            if (!found)
+                fprintf(stderr, "not in storm_stix_known_properties: %s\n", so->u.o.members[m].key);
+            CHECK(found);
+        }
+    }
+
+    /* idempotent: same record -> same ids; other record -> other observed-data id */
+    storm_observation again;
+    CHECK(storm_stix_observe(A, &ev, &o, &again, &err) == STORM_OK);
+    CHECK_STR(again.id, obs.id);
+    CHECK_STR(again.objects[0].key, obs.objects[0].key);
+    CHECK_STR(again.objects[1].key, obs.objects[1].key);
+    storm_stix_opts o2 = {.record = "line two", .record_len = 8};
+    CHECK(storm_stix_observe(A, &ev, &o2, &again, &err) == STORM_OK);
+    CHECK(strcmp(again.id, obs.id) != 0);
+    /* the parent keeps its process-key id across events; the subject of a hook hit is per event */
+    const char *pref2 = s_of(again.objects[0].value, "parent_ref");
+    CHECK(pref && pref2 && strcmp(pref, pref2) == 0);
+    CHECK(strcmp(again.objects[0].key, obs.objects[0].key) != 0);
+
+    /* an exec event's subject has the process-key id: the same as the parent_ref of its children */
+    storm_event exec = {0};
+    exec.sensor = STORM_SENSOR_TETRAGON;
+    exec.type = "process_exec";
+    exec.k8s.node = "kind-control-plane";
+    exec.process = ev.parent;
+    exec.has_time = true;
+    exec.time = ev.time - 5;
+    storm_observation eo;
+    CHECK(storm_stix_observe(A, &exec, &o, &eo, &err) == STORM_OK);
+    CHECK_STR(eo.objects[0].key, pref);
+    CHECK(check_obs_bundle(&eo, NULL) == 0);
+}
+
+static void test_network_event(void)
+{
+    storm_event ev = {0};
+    ev.sensor = STORM_SENSOR_HUBBLE;
+    ev.kind = STORM_EV_NETWORK;
+    ev.type = "flow";
+    ev.has_time = true;
+    ev.time = 1700000000000000000LL;
+    ev.k8s.namespace_ = "web";
+    ev.k8s.pod = "frontend-1";
+    ev.net = (storm_net_info){.present = true, .src_ip = "10.0.0.5", .dst_ip = "fd00::1", .has_src_port = true,
+                              .src_port = 43210, .has_dst_port = true, .dst_port = 6443, .protocol = "TCP",
+                              .verdict = "DROPPED", .direction = "egress", .dns_name = "kubernetes.default"};
+    storm_observation obs;
+    storm_err err;
+    CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+    const storm_value *nt = obs.objects[0].value;
+    CHECK(storm_v_is_str(storm_v_get(nt, "type"), "network-traffic"));
+    CHECK(storm_v_get(nt, "dst_port")->u.i == 6443);
+    CHECK_STR(s_of(nt, "x_net_verdict"), "DROPPED");
+    CHECK_STR(s_of(nt, "x_k8s_pod"), "frontend-1");
+    const storm_value *protos = storm_v_get(nt, "protocols");
+    CHECK(protos && protos->u.a.len == 2 && storm_v_is_str(protos->u.a.items[1], "tcp"));
+    CHECK(obj_of_type(&obs, "ipv4-addr", 0) && obj_of_type(&obs, "ipv6-addr", 0));
+    const storm_value *dn = obj_of_type(&obs, "domain-name", 0);
+    CHECK(dn && storm_v_get(dn, "resolves_to_refs"));
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+    /* no ports (ICMP): both become 0, which strict validation wants present */
+    ev.net.has_src_port = ev.net.has_dst_port = false;
+    ev.net.protocol = "ICMPv6";
+    CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+    CHECK(storm_v_get(obs.objects[0].value, "src_port")->u.i == 0);
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+    /* bad addresses are not written as addresses */
+    ev.net.src_ip = "<nil>";
+    ev.net.dst_ip = "not-an-ip";
+    ev.net.dns_name = NULL;
+    CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+    CHECK(!obj_of_type(&obs, "ipv4-addr", 0) && !obj_of_type(&obs, "network-traffic", 0));
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+}
+
+static void test_audit_event(void)
+{
+    storm_event ev = {0};
+    ev.sensor = STORM_SENSOR_K8S_AUDIT;
+    ev.kind = STORM_EV_API_REQUEST;
+    ev.type = "Event";
+    ev.has_time = true;
+    ev.time = 1600000000123000000LL;
+    ev.audit = (storm_audit_info){.present = true, .audit_id = "1234", .stage = "ResponseComplete",
+                                  .verb = "create", .resource = "pods", .subresource = "exec",
+                                  .object_namespace = "default", .object_name = "web-0", .user = "system:anonymous",
+                                  .groups = parse("[\"system:unauthenticated\"]"), .source_ip = "192.0.2.7",
+                                  .user_agent = "kubectl/v1.29", .has_code = true, .code = 101,
+                                  .decision = "allow", .request_uri = "/api/v1/namespaces/default/pods/web-0/exec",
+                                  .request_object = parse("{\"apiVersion\":\"v1\",\"spec\":{\"hostPID\":true}}")};
+    storm_observation obs;
+    storm_err err;
+    CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+    const storm_value *nt = obs.objects[0].value;
+    CHECK(storm_v_is_str(storm_v_get(nt, "type"), "network-traffic"));
+    CHECK_STR(s_of(nt, "x_audit_verb"), "create");
+    CHECK_STR(s_of(nt, "x_audit_subresource"), "exec");
+    CHECK(storm_v_get(nt, "x_audit_code")->u.i == 101);
+    const char *path[] = {"x_audit_request_object", "spec", "hostpid", NULL};
+    CHECK(storm_v_path(nt, path) && storm_v_path(nt, path)->type == STORM_V_BOOL);
+    const char *mpath[] = {"extensions", "http-request-ext", "request_method", NULL};
+    CHECK(storm_v_is_str(storm_v_path(nt, mpath), "POST"));
+    const storm_value *ua = obj_of_type(&obs, "user-account", 0);
+    CHECK(ua && storm_v_is_str(storm_v_get(ua, "user_id"), "system:anonymous"));
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+}
+
+static void test_alert_event(void)
+{
+    storm_event ev = {0};
+    ev.sensor = STORM_SENSOR_KUBESCAPE;
+    ev.kind = STORM_EV_ALERT;
+    ev.type = "R0002";
+    ev.has_time = true;
+    ev.time = 1746000000000000000LL;
+    ev.k8s.namespace_ = "honey";
+    ev.k8s.pod = "ssh-proxy";
+    ev.alert = (storm_alert_info){.present = true, .rule = "Unexpected file access", .rule_id = "R0002",
+                                  .severity = "1", .fields = parse("{\"flags\":[\"O_RDONLY\"],\"Path\":\"/etc/shadow\",\"empty\":\"\"}")};
+    ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 77, .name = "cat",
+                                      .command_line = "cat /etc/shadow", .binary = "/bin/cat"};
+    ev.n_files = 1;
+    ev.files[0].path = "/etc/shadow";
+    storm_observation obs;
+    storm_err err;
+    CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+    const storm_value *p = obs.objects[0].value;
+    CHECK_STR(s_of(p, "x_alert_rule_id"), "R0002");
+    const storm_value *fields = storm_v_get(p, "x_alert_fields");
+    CHECK(fields && storm_v_get(fields, "path") && !storm_v_get(fields, "empty"));
+    int files = 0;
+    for (size_t i = 0; i < obs.n_objects; i++)
+        if (storm_v_is_str(storm_v_get(obs.objects[i].value, "type"), "file"))
+            files++;
+    CHECK(files == 2); /* the binary and the accessed file */
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+
+    /* an alert with context only: a process carrying x_k8s/x_alert */
+    storm_event bare = {0};
+    bare.sensor = STORM_SENSOR_FALCO;
+    bare.type = "alert";
+    bare.k8s.pod = "p";
+    bare.alert = (storm_alert_info){.present = true, .rule = "Disallowed K8s User", .source = "k8s_audit"};
+    CHECK(storm_stix_observe(A, &bare, NULL, &obs, &err) == STORM_OK);
+    CHECK(obs.n_objects == 1 && storm_v_is_str(storm_v_get(obs.objects[0].value, "type"), "process"));
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+
+    /* nothing to observe */
+    storm_event none = {0};
+    none.sensor = STORM_SENSOR_FALCO;
+    CHECK(storm_stix_observe(A, &none, NULL, &obs, &err) == STORM_ERR_VALUE);
+}
+
+static void test_bundle_collector(void)
+{
+    storm_stix_bundle *b = storm_stix_bundle_new();
+    storm_event ev = tetragon_kprobe();
+    storm_observation o1, o2;
+    storm_err err;
+    storm_stix_opts a1 = {.record = "1", .record_len = 1}, a2 = {.record = "2", .record_len = 1};
+    CHECK(storm_stix_observe(A, &ev, &a1, &o1, &err) == STORM_OK);
+    CHECK(storm_stix_observe(A, &ev, &a2, &o2, &err) == STORM_OK);
+    CHECK(storm_stix_bundle_add(b, &o1) == STORM_OK);
+    size_t after1 = storm_stix_bundle_count(b);
+    CHECK(storm_stix_bundle_add(b, &o2) == STORM_OK);
+    /* the second shares parent, files, user, software: only observed-data and subject are new */
+    CHECK(storm_stix_bundle_count(b) == after1 + 2);
+    storm_buf out;
+    storm_buf_init(&out, 1 << 24);
+    CHECK(storm_stix_bundle_write(b, &out) == STORM_OK);
+    storm_value *v = NULL;
+    char *copy = storm_arena_strndup(A, out.data, out.len);
+    CHECK(storm_json_parse(A, copy, out.len, 0, &v, NULL, &err) == STORM_OK);
+    char msg[2048];
+    CHECK(stix_check_bundle(v, msg, sizeof msg) == 0);
+    storm_buf_free(&out);
+    storm_stix_bundle_free(b);
+}
+
+static void test_extension_definitions(void)
+{
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+        const storm_stix_ext_info *x = storm_stix_ext_get((storm_stix_ext)e);
+        CHECK(x && x->properties[0]);
+        for (const char *const *p = x->properties; *p; p++)
+            CHECK(storm_stix_ext_of_property(*p, strlen(*p)) == e);
+        storm_value *d = storm_stix_extension_definition(A, (storm_stix_ext)e);
+        CHECK(d && storm_v_is_str(storm_v_get(d, "type"), "extension-definition"));
+    }
+    CHECK(storm_stix_ext_of_property("x_k8s_pod", 9) == STORM_STIX_EXT_K8S);
+    /* every x_ property of the known-property lists is declared by an extension */
+    const char *types[] = {"process", "network-traffic", "file", "directory", "ipv4-addr", "ipv6-addr",
+                           "domain-name", "user-account", "software"};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const char *const *props = storm_stix_known_properties(types[t]);
+        CHECK(props != NULL);
+        for (; props && *props; props++)
+            if (strncmp(*props, "x_", 2) == 0)
+                CHECK(storm_stix_ext_of_property(*props, strlen(*props)) >= 0);
+    }
+    CHECK(storm_stix_known_properties("malware") == NULL);
+    CHECK(storm_stix_ext_of_property("pod", 3) == -1);
+}
+
+/* The checker must fail on what strict validation fails on. */
+static void test_checker_rejects(void)
+{
+    static const char *bad[] = {
+        /* custom property without x_<source>_ prefix */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"ipv4-addr\",\"id\":\"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\","
+        "\"pod\":\"x\"}]}",
+        /* SCO with a UUIDv4 */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"ipv4-addr\",\"id\":\"ipv4-addr--28bb3599-77cd-4a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\"}]}",
+        /* network-traffic without ports, and a dangling ref */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"network-traffic\",\"id\":\"network-traffic--28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"src_ref\":"
+        "\"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"protocols\":[\"tcp\"]}]}",
+        /* observed-data with created at second precision, empty object_refs */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--5f2d4e5b-3d4e-4e7c-834d-437eab41a5d3\","
+        "\"created\":\"2024-03-30T18:14:23Z\",\"modified\":\"2024-03-30T18:14:23.000Z\",\"first_observed\":"
+        "\"2024-03-30T18:14:23Z\",\"last_observed\":\"2024-03-30T18:14:23Z\",\"number_observed\":1,"
+        "\"object_refs\":[]}]}",
+        /* upper-case dictionary key in an SCO, empty string */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"software\",\"id\":\"software--895110cd-1368-5937-a69a-f069c0b0ee20\",\"name\":\"\"}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        storm_value *v = parse(bad[i]);
+        CHECK(v != NULL);
+        CHECK(stix_check_bundle(v, NULL, 0) > 0);
+    }
+    /* the upstream threatintel observable bundle uses bare custom keys: rejected */
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    if (root) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/tests/data/corpus/stix-observed/threatintel-stix-tetragon-observable.json",
+                 root);
+        FILE *f = fopen(path, "rb");
+        CHECK(f != NULL);
+        if (f) {
+            static char text[1 << 16];
+            size_t n = fread(text, 1, sizeof text - 1, f);
+            fclose(f);
+            storm_value *v = NULL;
+            storm_err err;
+            CHECK(storm_json_parse(A, text, n, 0, &v, NULL, &err) == STORM_OK);
+            CHECK(stix_check_bundle(v, NULL, 0) > 0);
+        }
+    }
+}
+
+int main(void)
+{
+    A = storm_arena_new(0, 0);
+    RUN(test_uuid5);
+    RUN(test_sco_ids);
+    RUN(test_canonical);
+    RUN(test_process_event);
+    RUN(test_network_event);
+    RUN(test_audit_event);
+    RUN(test_alert_event);
+    RUN(test_bundle_collector);
+    RUN(test_extension_definitions);
+    RUN(test_checker_rejects);
+    storm_arena_free(A);
+    return test_report("test_stix");
+}

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The SQLite store: migrations, idempotent puts, versions, page order and
+ * cursors, filters, deletes, status resources, and that a page query is an
+ * index range scan (EXPLAIN QUERY PLAN). */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <storm/store.h>
+#include <storm/time.h>
+
+#include "../unit/test.h"
+#include "store/store_int.h"
+
+static char db_path[256];
+
+static storm_store *open_fresh(void)
+{
+    snprintf(db_path, sizeof db_path, "/tmp/storm-test-store-%d.db", (int)getpid());
+    unlink(db_path);
+    char side[300];
+    snprintf(side, sizeof side, "%s-wal", db_path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db_path);
+    unlink(side);
+    storm_store *s = NULL;
+    storm_err err = {0};
+    storm_rc rc = storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err);
+    if (rc)
+        fprintf(stderr, "open: %s\n", err.msg);
+    return s;
+}
+
+static storm_rc put(storm_store *s, const char *coll, const char *json, bool *added)
+{
+    storm_err err = {0};
+    storm_rc rc = storm_store_put_json(s, coll, json, strlen(json), added, &err);
+    if (rc && rc != STORM_ERR_VALUE)
+        fprintf(stderr, "put: %s\n", err.msg);
+    return rc;
+}
+
+static char *indicator(char *buf, size_t cap, int n, const char *modified)
+{
+    snprintf(buf, cap,
+             "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012d\","
+             "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"%s\",\"pattern\":\"[file:name = 'x%d']\","
+             "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"}",
+             n, modified, n);
+    return buf;
+}
+
+typedef struct collect {
+    char ids[64][80];
+    int64_t added[64];
+    int64_t versions[64];
+    size_t n;
+} collect;
+
+static int collect_row(void *ctx, const storm_store_row *r)
+{
+    collect *c = ctx;
+    if (c->n < 64) {
+        snprintf(c->ids[c->n], sizeof c->ids[0], "%s", r->id);
+        c->added[c->n] = r->date_added_us;
+        c->versions[c->n] = r->version;
+    }
+    c->n++;
+    return 0;
+}
+
+static void test_defaults_and_migration(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    storm_store_collection cs[8];
+    size_t n = 0;
+    storm_err err = {0};
+    CHECK(storm_store_collections(s, cs, 8, &n, &err) == STORM_OK);
+    CHECK(n == 3);
+    CHECK_STR(cs[0].alias, "indicators");
+    CHECK_STR(cs[1].alias, "sightings");
+    CHECK_STR(cs[2].alias, "observations");
+    storm_store_collection c;
+    CHECK(storm_store_collection_find(s, "sightings", &c, &err) == STORM_OK);
+    CHECK_STR(c.id, "1d6ac09b-5f50-48c5-943d-badd11c15b77");
+    CHECK(storm_store_collection_find(s, c.id, &c, &err) == STORM_OK);
+    CHECK(storm_store_collection_find(s, "nope", &c, &err) == STORM_ERR_NOTFOUND);
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA user_version", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 1);
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
+    sqlite3_finalize(st);
+    storm_store_collection nc = {0};
+    snprintf(nc.title, sizeof nc.title, "Extra");
+    snprintf(nc.alias, sizeof nc.alias, "extra");
+    CHECK(storm_store_collection_create(s, &nc, &err) == STORM_OK);
+    CHECK(strlen(nc.id) == 36 && nc.id[14] == '4');
+    storm_store_close(s);
+    /* reopen: migration is not re-run, the extra collection is still there */
+    CHECK(storm_store_open(db_path, STORM_STORE_READONLY, &s, &err) == STORM_OK);
+    CHECK(storm_store_collections(s, cs, 8, &n, &err) == STORM_OK && n == 4);
+    bool added = true;
+    CHECK(put(s, "indicators", "{\"type\":\"x\",\"id\":\"x--1\"}", &added) == STORM_ERR_STATE);
+    CHECK(!added);
+    storm_store_close(s);
+}
+
+static void test_put_idempotent_and_versions(void)
+{
+    storm_store *s = open_fresh();
+    if (!s)
+        return;
+    char b[1024];
+    bool added = false;
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && !added);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-02-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-15T00:00:00.000Z"), &added) == STORM_OK && added);
+    /* SCO without modified/created: one version per id */
+    const char *sco = "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--11111111-1111-5111-8111-111111111111\",\"value\":\"10.0.0.1\"}";
+    CHECK(put(s, "observations", sco, &added) == STORM_OK && added);
+    CHECK(put(s, "observations", sco, &added) == STORM_OK && !added);
+    /* errors carry a reason */
+    storm_err err = {0};
+    const char *bad = "{\"type\":\"indicator\",\"id\":\"malware--1\",\"modified\":\"2026-01-01T00:00:00Z\"}";
+    CHECK(storm_store_put_json(s, "indicators", bad, strlen(bad), &added, &err) == STORM_ERR_VALUE);
+    CHECK(strstr(err.msg, "'id'") != NULL);
+    storm_err_clear(&err);
+    const char *badts = "{\"type\":\"indicator\",\"id\":\"indicator--1\",\"modified\":\"yesterday\"}";
+    CHECK(storm_store_put_json(s, "indicators", badts, strlen(badts), &added, &err) == STORM_ERR_VALUE);
+    storm_err_clear(&err);
+    CHECK(storm_store_put_json(s, "nope", sco, strlen(sco), &added, &err) == STORM_ERR_NOTFOUND);
+
+    const char *id1 = "indicator--00000000-0000-4000-8000-000000000001";
+    storm_store_query q = {.collection = "indicators", .limit = 100, .ids = &id1, .n_ids = 1};
+    collect c = {0};
+    bool more;
+    err = (storm_err){0};
+    /* default: last */
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK);
+    CHECK(c.n == 1 && !more);
+    char ts[40];
+    storm_time_ns feb;
+    CHECK(storm_time_parse("2026-02-01T00:00:00Z", 20, 1, &feb));
+    CHECK(c.n == 1 && c.versions[0] == feb);
+    (void)ts;
+    c.n = 0;
+    q.version_flags = STORM_STORE_VERSION_ALL;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 3);
+    /* date_added order = insertion order */
+    CHECK(c.added[0] < c.added[1] && c.added[1] < c.added[2]);
+    c.n = 0;
+    q.version_flags = STORM_STORE_VERSION_FIRST;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 1);
+    storm_time_ns jan;
+    storm_time_parse("2026-01-01T00:00:00Z", 20, 1, &jan);
+    CHECK(c.versions[0] == jan);
+    c.n = 0;
+    q.version_flags = STORM_STORE_VERSION_FIRST | STORM_STORE_VERSION_LAST;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 2);
+    c.n = 0;
+    storm_time_ns mid;
+    storm_time_parse("2026-01-15T00:00:00Z", 20, 1, &mid);
+    q.version_flags = 0;
+    q.versions = &mid;
+    q.n_versions = 1;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 1);
+    CHECK(c.versions[0] == mid);
+    /* delete one version, then all */
+    size_t del = 0;
+    CHECK(storm_store_delete(s, &q, &del, &err) == STORM_OK && del == 1);
+    /* deleting the latest makes the newest remaining one the latest */
+    q.n_versions = 0;
+    q.version_flags = STORM_STORE_VERSION_LAST;
+    CHECK(storm_store_delete(s, &q, &del, &err) == STORM_OK && del == 1);
+    c.n = 0;
+    q.version_flags = 0;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 1);
+    CHECK(c.versions[0] == jan);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-15T00:00:00.000Z"), &added) == STORM_OK && added);
+    c.n = 0;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 1);
+    CHECK(c.versions[0] == mid);
+    q.n_versions = 0;
+    q.version_flags = 0; /* delete: no selector = every version */
+    CHECK(storm_store_delete(s, &q, &del, &err) == STORM_OK && del == 2);
+    c.n = 0;
+    q.version_flags = STORM_STORE_VERSION_ALL;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK && c.n == 0);
+    storm_store_close(s);
+}
+
+static void test_pagination(void)
+{
+    storm_store *s = open_fresh();
+    if (!s)
+        return;
+    char b[1024];
+    storm_err err = {0};
+    CHECK(storm_store_begin(s, &err) == STORM_OK);
+    for (int i = 0; i < 250; i++)
+        put(s, "indicators", indicator(b, sizeof b, i, "2026-01-01T00:00:00.000Z"), NULL);
+    const char *note = "{\"type\":\"note\",\"spec_version\":\"2.1\",\"id\":\"note--00000000-0000-4000-8000-000000000001\","
+                       "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"content\":\"n\","
+                       "\"object_refs\":[\"indicator--00000000-0000-4000-8000-000000000001\"]}";
+    put(s, "indicators", note, NULL);
+    CHECK(storm_store_commit(s, &err) == STORM_OK);
+    storm_store_query q = {.collection = "indicators", .limit = 64};
+    int64_t key = 0, last_added = 0;
+    size_t total = 0, pages = 0;
+    bool more = true, ordered = true;
+    while (more && pages < 100) {
+        collect c = {0};
+        q.after_key = key;
+        CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, &key, &err) == STORM_OK);
+        for (size_t i = 0; i < c.n && i < 64; i++) {
+            ordered = ordered && c.added[i] > last_added;
+            last_added = c.added[i];
+        }
+        total += c.n;
+        pages++;
+        CHECK(more == (key != 0));
+    }
+    CHECK(ordered);
+    CHECK(total == 251);
+    /* more and next may be NULL */
+    collect c0 = {0};
+    q.after_key = 0;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c0, NULL, NULL, &err) == STORM_OK && c0.n == 64);
+    CHECK(pages == 4);
+    /* type filter */
+    const char *types[] = {"note"};
+    collect c = {0};
+    q = (storm_store_query){.collection = "indicators", .limit = 10, .types = types, .n_types = 1};
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK);
+    CHECK(c.n == 1 && !more);
+    /* added_after: everything after the 200th */
+    q = (storm_store_query){.collection = "indicators", .limit = 1000};
+    c.n = 0;
+    int64_t k200 = 0;
+    q.limit = 200;
+    CHECK(storm_store_query_objects(s, &q, NULL, NULL, &more, &k200, &err) == STORM_OK && more);
+    q.limit = 1000;
+    q.added_after_us = k200;
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, &more, NULL, &err) == STORM_OK);
+    CHECK(c.n == 51);
+    /* limits are enforced */
+    q.limit = 0;
+    CHECK(storm_store_query_objects(s, &q, NULL, NULL, &more, NULL, &err) == STORM_ERR_LIMIT);
+    storm_store_close(s);
+}
+
+/* The page query must be a range scan of objects_by_added, without a sort
+ * step and without scanning the table: explain the exact SQL the store
+ * builds for the common shapes of TAXII requests. */
+static void explain(storm_store *s, const char *sql, char *plan, size_t cap)
+{
+    char full[8192];
+    snprintf(full, sizeof full, "EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(storm_store_db(s), full, -1, &st, NULL) == SQLITE_OK);
+    plan[0] = '\0';
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        strncat(plan, (const char *)sqlite3_column_text(st, 3), cap - strlen(plan) - 2);
+        strcat(plan, ";");
+    }
+    sqlite3_finalize(st);
+}
+
+static void test_query_plan(void)
+{
+    storm_store *s = open_fresh();
+    if (!s)
+        return;
+    const char *types[] = {"indicator", "malware"};
+    const char *specs[] = {"2.1"};
+    const char *ids[] = {"indicator--1"};
+    int64_t versions[] = {1, 2};
+    storm_store_query shapes[] = {
+        {.collection = "indicators", .limit = 100, .with_json = true},
+        {.collection = "indicators", .limit = 100, .with_json = false, .version_flags = STORM_STORE_VERSION_ALL},
+        {.collection = "indicators", .limit = 100, .types = types, .n_types = 2, .spec_versions = specs,
+         .n_spec_versions = 1, .version_flags = STORM_STORE_VERSION_FIRST, .versions = versions, .n_versions = 2},
+        {.collection = "indicators", .limit = 100, .ids = ids, .n_ids = 1, .with_json = true},
+    };
+    /* (shape 2 asks for first: the only per-row subquery left) */
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        storm_buf sql;
+        CHECK(store_query_sql(&shapes[i], &sql) == STORM_OK);
+        char plan[4096];
+        explain(s, sql.data, plan, sizeof plan);
+        storm_buf_free(&sql);
+        CHECK(strstr(plan, "SCAN") == NULL);
+        CHECK(strstr(plan, "TEMP B-TREE") == NULL);
+        if (i < 3)
+            CHECK(strstr(plan, "SEARCH o USING INDEX objects_by_added (collection=? AND date_added>?)") != NULL);
+        else /* an id list: either index bounds the work */
+            CHECK(strstr(plan, "SEARCH o USING INDEX objects_by_") != NULL);
+        if (i == 2) /* match[version]=first: one probe of objects_by_id per row */
+            CHECK(strstr(plan, "SEARCH i USING COVERING INDEX objects_by_id") != NULL);
+        if (strstr(plan, "SCAN") || strstr(plan, "TEMP"))
+            fprintf(stderr, "plan %zu: %s\n", i, plan);
+    }
+    char plan[1024];
+    explain(s, "SELECT max(date_added) FROM objects WHERE collection = 1", plan, sizeof plan);
+    CHECK(strstr(plan, "SCAN") == NULL);
+    storm_store_close(s);
+}
+
+static void test_status(void)
+{
+    storm_store *s = open_fresh();
+    if (!s)
+        return;
+    storm_err err = {0};
+    const char *j = "{\"id\":\"abc\",\"status\":\"complete\"}";
+    CHECK(storm_store_status_put(s, "abc", j, strlen(j), &err) == STORM_OK);
+    char *got = NULL;
+    size_t len = 0;
+    CHECK(storm_store_status_get(s, "abc", &got, &len, &err) == STORM_OK);
+    CHECK_STR(got, j);
+    free(got);
+    CHECK(storm_store_status_get(s, "zzz", &got, &len, &err) == STORM_ERR_NOTFOUND);
+    CHECK(got == NULL);
+    storm_store_close(s);
+    unlink(db_path);
+}
+
+int main(void)
+{
+    RUN(test_defaults_and_migration);
+    RUN(test_put_idempotent_and_versions);
+    RUN(test_pagination);
+    RUN(test_query_plan);
+    RUN(test_status);
+    return test_report("test_store");
+}
