@@ -9,9 +9,9 @@
  *     consumer of STIX input pays before matching anything).
  * Observations: N observed-data, each with a process (name, pid,
  * command_line, cwd, image_ref) and its file (name, parent directory),
- * built from the command lines of the real Tetragon corpus
- * (tests/data/corpus/stix-observed) varied with synthetic names, paths and
- * pods. Patterns: a realistic indicator mix (=, IN, LIKE, MATCHES, AND/OR,
+ * half of them real processes (binary, arguments, cwd) from the Tetragon
+ * corpus (tests/data/corpus/tetragon), half synthetic ones with varied
+ * names, paths and pods. Patterns: a realistic indicator mix (=, IN, LIKE, MATCHES, AND/OR,
  * references).
  * Usage: bench_pattern [N_OBSERVATIONS] (default 20000). */
 #include <stdio.h>
@@ -46,28 +46,42 @@ static const char *ARGS[] = {"-c 'id'", "-sk https://10.96.0.1:443/api/v1/namesp
                              "+x /tmp/x.sh", "-lvnp 4444", "exec -it web-0 -- sh", "3600", "/etc/shadow",
                              "-o /tmp/kubectl https://dl.k8s.io/release/v1.29.0/bin/linux/amd64/kubectl"};
 
-/* Command lines from the real corpus (falls back to synthetic ones). */
-static size_t corpus_lines(const char *root, const char **out, size_t cap, storm_arena *a)
+/* Command lines (binary + arguments) and working directories of the
+ * processes in the real Tetragon corpus; the process is the "process" of
+ * any event kind (process_exec, process_kprobe, ...). */
+static size_t corpus_lines(const char *root, const char **out, const char **cwds, size_t cap, storm_arena *a)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/data/corpus/stix-observed/threatintel-stix-tetragon-observable.json",
-             root ? root : ".");
-    char *text;
-    size_t len, n = 0;
-    storm_err err;
-    storm_err_clear(&err);
-    if (storm_read_file(path, 64u << 20, &text, &len, &err) != STORM_OK)
-        return 0;
-    storm_value *v = NULL;
-    if (storm_json_parse(a, text, len, 0, &v, NULL, &err) == STORM_OK) {
-        const storm_value *objs = storm_v_get(v, "objects");
-        for (size_t i = 0; objs && objs->type == STORM_V_ARRAY && i < objs->u.a.len && n < cap; i++) {
-            const char *cl = storm_v_get_str(objs->u.a.items[i], "command_line");
-            if (cl)
-                out[n++] = cl;
+    static const char *files[] = {"honeycluster-kubehound-calibration.jsonl", "tetragon-book-security-observability.jsonl",
+                                  "tetragon-docs-examples.jsonl", "tetragon-testdata-events.jsonl"};
+    size_t n = 0;
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/tests/data/corpus/tetragon/%s", root ? root : ".", files[f]);
+        char *text;
+        size_t len;
+        storm_err err;
+        storm_err_clear(&err);
+        if (storm_read_file(path, 64u << 20, &text, &len, &err) != STORM_OK)
+            continue;
+        for (char *line = text; line < text + len && n < cap;) {
+            char *end = memchr(line, '\n', (size_t)(text + len - line));
+            size_t ll = end ? (size_t)(end - line) : (size_t)(text + len - line);
+            storm_value *v = NULL;
+            if (ll && storm_json_parse(a, line, ll, 0, &v, NULL, NULL) == STORM_OK && v->type == STORM_V_OBJECT &&
+                v->u.o.len > 0) {
+                const storm_value *proc = storm_v_get(v->u.o.members[0].value, "process");
+                const char *bin = storm_v_get_str(proc, "binary");
+                const char *args = storm_v_get_str(proc, "arguments");
+                if (bin) {
+                    out[n] = storm_arena_printf(a, "%s%s%s", bin, args ? " " : "", args ? args : "");
+                    cwds[n] = storm_v_get_str(proc, "cwd");
+                    n++;
+                }
+            }
+            line = end ? end + 1 : text + len;
         }
+        free(text);
     }
-    free(text);
     return n;
 }
 
@@ -79,8 +93,8 @@ int main(int argc, char **argv)
     if (n == 0)
         n = 1;
     storm_arena *a = storm_arena_new(0, 0);
-    const char *real[512];
-    size_t n_real = corpus_lines(getenv("STORM_SOURCE_ROOT"), real, 512, a);
+    const char *real[2048], *real_cwd[2048];
+    size_t n_real = corpus_lines(getenv("STORM_SOURCE_ROOT"), real, real_cwd, 2048, a);
     srand(42);
 
     /* --- observations, built as value trees, and their JSON text ------------ */
@@ -93,11 +107,24 @@ int main(int argc, char **argv)
         const char *name = NAMES[rand() % (int)(sizeof NAMES / sizeof *NAMES)];
         const char *dir = DIRS[rand() % (int)(sizeof DIRS / sizeof *DIRS)];
         char cl[1024], cwd[256], pid_id[64], file_id[64], dir_id[64];
-        if (n_real && rand() % 2)
-            snprintf(cl, sizeof cl, "%s", real[rand() % (int)n_real]);
+        /* half the processes are real ones from the corpus */
+        size_t r = n_real ? (size_t)rand() % n_real : 0;
+        bool use_real = n_real && rand() % 2;
+        if (use_real)
+            snprintf(cl, sizeof cl, "%s", real[r]);
         else
             snprintf(cl, sizeof cl, "%s/%s %s", dir, name, ARGS[rand() % (int)(sizeof ARGS / sizeof *ARGS)]);
-        snprintf(cwd, sizeof cwd, "/var/lib/kubelet/pods/%08x-pod-%zu/volumes", (unsigned)rand(), k % 97);
+        if (use_real && real_cwd[r])
+            snprintf(cwd, sizeof cwd, "%s", real_cwd[r]);
+        else
+            snprintf(cwd, sizeof cwd, "/var/lib/kubelet/pods/%08x-pod-%zu/volumes", (unsigned)rand(), k % 97);
+        if (use_real) { /* name the process after its real binary */
+            const char *slash = strrchr(real[r], '/'), *sp = strchr(real[r], ' ');
+            if (slash && (!sp || slash < sp)) {
+                size_t l = (size_t)((sp ? sp : real[r] + strlen(real[r])) - slash - 1);
+                name = storm_arena_strndup(a, slash + 1, l);
+            }
+        }
         snprintf(pid_id, sizeof pid_id, "process--%08zx-0000-4000-8000-000000000000", k);
         snprintf(file_id, sizeof file_id, "file--%08zx-0000-4000-8000-000000000000", k);
         snprintf(dir_id, sizeof dir_id, "directory--%08zx-0000-4000-8000-000000000000", k);
@@ -282,7 +309,7 @@ int main(int argc, char **argv)
     double parse_rate = (double)parsed / (t1 - t0);
     storm_arena_free(pa);
 
-    printf("bench_pattern: %zu observations (%zu real command lines), %zu patterns, %.0f bytes of JSON per observation\n",
+    printf("bench_pattern: %zu observations (%zu real Tetragon processes mixed in), %zu patterns, %.0f bytes of JSON per observation\n",
            n, n_real, np, (double)js.len / (double)n);
     printf("compile:            %10.0f patterns/s\n", compile_rate);
     printf("match (leaf API):   %10.0f pattern x observation evaluations/s  (%zu hits)\n", match_rate,

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The README's first command: install the dependencies (Debian packages),
 # build Storm into build/, then run the main job on real sensor events from
 # tests/data/corpus with the shipped attack models (models/), into an embedded
 # SQLite file, and show the sightings as text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=${STORM_BUILD_DIR:-build}
 scripts/deps.sh
-if [ ! -f build/build.ninja ]; then
-  meson setup build --buildtype=debugoptimized
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" --buildtype=debugoptimized
 fi
-ninja -C build
+ninja -C "$build"
+storm=$build/src/cli/storm
 
-out=${STORM_DEMO_DIR:-build/demo}
+out=${STORM_DEMO_DIR:-$build/demo}
 mkdir -p "$out"
 db="$out/storm.db"
 rm -f "$db" "$db-wal" "$db-shm"
@@ -27,11 +30,11 @@ inputs=(
 )
 
 echo "== the attack model (storm models tree models/)"
-build/src/cli/storm models tree models/
+"$storm" models tree models/
 echo
 echo "== storm run --models models/ --db $db --format text (real events from $corpus)"
 status=0
-build/src/cli/storm run --models models/ --db "$db" --identity demo-cluster --format text \
+"$storm" run --models models/ --db "$db" --identity demo-cluster --format text \
   --stats-json "$out/stats.json" "${inputs[@]}" || status=$?
 echo
 echo "== what the store holds ($db)"

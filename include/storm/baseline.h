@@ -19,7 +19,9 @@
  * runs) are replaced by placeholders (<n>, <hex>, <id>, <uuid>, <ts>, <pod>)
  * so that a profile survives restarts. Hand-written or imported entries may
  * use wildcards: "*" (any text), "⋯" (one path segment, as Kubescape), and
- * a CIDR as network peer. docs/baseline.md documents all of it.
+ * a CIDR as network peer; learning itself folds many files of one directory
+ * into "file <op> <dir>/⋯" (opts.collapse_threshold). docs/baseline.md
+ * documents all of it.
  *
  * Online use in `storm run` (one storm_baseline per run, single-threaded):
  *   storm_baseline_open(store, &opts, &b, &err)     or storm_baseline_open_file
@@ -63,6 +65,10 @@ typedef struct storm_baseline_opts {
                                  were learned since its last new feature AND they are at least half
                                  of all events it learned; otherwise it is "learning" */
     bool read_only;           /* never write the store (storm baseline show, export) */
+    size_t collapse_threshold; /* default 50 (Kubescape's OpenDynamicThreshold): when more than this many
+                                  distinct files of one directory were learned for one operation, they
+                                  become one entry "file <op> <dir>/⋯" (outside protected directories,
+                                  docs/baseline.md); SIZE_MAX never collapses */
 } storm_baseline_opts;
 
 /* Open the profiles kept in store's SQLite file (tables baseline_*; created

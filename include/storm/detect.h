@@ -51,11 +51,12 @@ typedef struct storm_detect_opts {
     storm_time_ns horizon;          /* partial matches older than this (event time) are dropped: 1 h */
     size_t state_cap;               /* partial matches held per pattern node and scope: 64 */
     size_t states_cap;              /* partial matches held in all (the least recently used scope
-                                       state goes first): 16384 */
+                                       state goes first): 4096 */
     size_t scopes_cap;              /* (indicator, scope) states held in all: 4096 */
     storm_time_ns sighting_window;  /* a match within this of the last one updates the sighting: 1 h */
     size_t sighting_refs_cap;       /* observed_data_refs kept per sighting: 32 */
-    size_t open_sightings_cap;      /* sightings kept open for updates: 65536 */
+    size_t open_sightings_cap;      /* sightings kept open for updates (the least recently updated
+                                       is closed first): 8192 */
     size_t lineage_cap;             /* exec ids remembered for lineage correlation: 262144 */
     const char *identity;           /* name of this cluster (where_sighted_refs): "storm" */
 } storm_detect_opts;
@@ -78,6 +79,8 @@ typedef struct storm_detect_sighting {
     const storm_model_indicator *indicator;
     const storm_model_step *step;         /* the first attack step it indicates, or NULL */
     const char *scope;                    /* e.g. "pod default/web-1", "node n1", "global" */
+    const char *place;                    /* where the last match happened: "pod ns/name", "node n1" or
+                                             "cluster", whatever the correlation scope */
     storm_time_ns first_seen, last_seen;
     uint64_t count;
     bool is_update;                       /* a later version of a sighting emitted before */

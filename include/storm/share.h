@@ -59,9 +59,14 @@ typedef struct storm_redact_stats {
 storm_rc storm_redact_objects(storm_redactor *r, storm_arena *a, storm_value *objects, storm_redact_stats *stats,
                               storm_err *err);
 
-/* Mark every object of the array with the TLP marking (object_marking_refs)
- * and, when identity_id is given, created_by_ref on SDOs/SROs lacking one;
- * appends the marking-definition object itself when not already present. */
+/* Mark the objects of the array with the TLP marking (object_marking_refs)
+ * and append the marking-definition object when not already present.
+ * Objects derived from this cluster's data (SCOs, observed-data, sightings,
+ * whose ids redaction derives) get the marking, and on SDOs/SROs
+ * created_by_ref = identity_id (when given). Other objects (indicators,
+ * attack patterns of a model, identities, definitions) are left unchanged
+ * when they already carry a TLP marking; otherwise they get the marking in a
+ * new version (modified + 1 ms, deterministic) and keep their creator. */
 storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp, const char *identity_id,
                             storm_err *err);
 

@@ -110,9 +110,11 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
 /* ---- output ---- */
 
 /* Collects objects for one bundle: the observed-data and SCOs of any number
- * of observations; SCOs with the same id are written once (their content is
- * the same by construction). The identity and the extension-definitions used
- * are added on write. Owns its memory (free with storm_stix_bundle_free). */
+ * of observations; an id is written once (the first object added with it
+ * wins: deterministic SCO ids name the same thing, and what varies per event
+ * lives on per-event objects, see docs/mapping.md "Identifiers"). The
+ * identity and the extension-definitions used are added on write. Owns its
+ * memory (free with storm_stix_bundle_free). */
 typedef struct storm_stix_bundle storm_stix_bundle;
 
 storm_stix_bundle *storm_stix_bundle_new(void);

@@ -35,6 +35,11 @@ typedef struct storm_taxii_config {
     unsigned connection_timeout;  /* seconds of idleness before a connection is closed, default 30 */
     unsigned threads;             /* worker threads, default the number of CPUs */
     bool no_page_cache;           /* do not keep rendered pages (each GET queries the store) */
+    /* Added for the exposure checks (issue 6, QA): */
+    const char *collections;      /* comma-separated aliases/UUIDs to expose; NULL or "" = every collection */
+    bool allow_unredacted;        /* allow raw collections (observations, sightings) on a non-loopback address */
+    unsigned auth_max_failures;   /* failed logins per client address per window before 429; default 10 */
+    unsigned auth_window;         /* seconds of that window (and of the lock-out), default 60 */
 } storm_taxii_config;
 
 /* Fill c with the defaults above (db_path NULL). */
@@ -45,6 +50,12 @@ typedef struct storm_taxii_server storm_taxii_server;
 /* Open the store (creating/migrating it), load the users, bind and start
  * serving on background threads. *out is owned (storm_taxii_stop). */
 storm_rc storm_taxii_start(const storm_taxii_config *c, storm_taxii_server **out, storm_err *err);
+/* Read the users file again (storm serve does it on SIGHUP). On an error
+ * the users in force are kept. Requests in flight finish with the old set;
+ * remembered logins are forgotten. STORM_ERR_STATE without --users. */
+storm_rc storm_taxii_reload_users(storm_taxii_server *s, storm_err *err);
+/* Is this "ADDR:PORT" a loopback address (127.0.0.0/8, ::1)? false when malformed. */
+bool storm_taxii_listen_is_loopback(const char *listen);
 /* The bound port (useful with port 0). */
 uint16_t storm_taxii_port(const storm_taxii_server *s);
 /* Stop accepting, finish in-flight requests, free everything. NULL-safe. */

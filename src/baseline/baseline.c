@@ -34,6 +34,8 @@ storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts
         b->opts.max_features = BL_DEFAULT_MAX_FEATURES;
     if (!b->opts.settle_events)
         b->opts.settle_events = BL_DEFAULT_SETTLE_EVENTS;
+    if (!b->opts.collapse_threshold)
+        b->opts.collapse_threshold = BL_DEFAULT_COLLAPSE_THRESHOLD;
     b->store = store;
     if (store) {
         storm_rc rc = b->opts.read_only ? STORM_OK : bl_db_init(b, err);
@@ -187,6 +189,7 @@ bl_profile *bl_get_profile(storm_baseline *b, const char *key, const char *origi
     memmove(b->profiles + at + 1, b->profiles + at, (b->n_profiles - at) * sizeof *b->profiles);
     b->profiles[at] = p;
     b->n_profiles++;
+    b->generation++;
     if (b->index && b->n_profiles * 2 <= b->index_cap)
         index_put(b->index, b->index_cap, p);
     else
@@ -202,7 +205,8 @@ storm_rc bl_add_entry(storm_baseline *b, bl_profile *p, const char *text, bool d
         *created = false;
     /* a deny may always be recorded: it only makes the profile stricter */
     if (p->live >= b->opts.max_features && !deny) {
-        if (bl_profile_find(p, text, strlen(text), bl_hash(text, strlen(text))))
+        const bl_feature *there = bl_profile_find(p, text, strlen(text), bl_hash(text, strlen(text)));
+        if (there && !there->removed)
             return STORM_OK;
         p->overflow++;
         b->stats.feature_overflow++;
@@ -266,14 +270,23 @@ storm_rc storm_baseline_learn(storm_baseline *b, const storm_event *ev, size_t *
     for (size_t i = 0; i < fs.n; i++) {
         uint64_t h = bl_hash(fs.text[i], fs.len[i]);
         bl_feature *f = bl_profile_find(p, fs.text[i], fs.len[i], h);
-        if (f) {
+        if (f && !f->removed) {
             /* a denied feature stays denied: learning does not bring it back */
+            f->hits++;
+            f->dirty = true;
+            continue;
+        }
+        bool is_file = fs.len[i] > 5 && memcmp(fs.text[i], "file ", 5) == 0;
+        if (is_file && p->n_patterns && (f = bl_collapsed_by(p, fs.text[i]))) {
+            /* a file of a collapsed directory: already covered */
             f->hits++;
             f->dirty = true;
             continue;
         }
         bool made = false;
         storm_rc rc = bl_add_entry(b, p, fs.text[i], false, 1, t, &made);
+        if (rc == STORM_OK && made && is_file)
+            rc = bl_collapse_after_add(b, p, fs.text[i], fs.len[i]);
         if (rc == STORM_ERR_NOMEM)
             return storm_err_set(err, rc, 0, "out of memory learning a feature of %s", key);
         if (made)
@@ -307,10 +320,25 @@ storm_baseline_verdict storm_baseline_check(storm_baseline *b, const storm_event
     }
     b->stats.checked++;
     bl_profile *p = NULL;
-    bl_out ko;
-    bl_out_init(&ko, key, STORM_BASELINE_KEY_MAX);
-    if (bl_workload_key(ev, &ko))
-        p = bl_find_profile_n(b, key, ko.len);
+    bl_last_key *last = &b->last;
+    if (bl_last_key_match(last, ev)) {
+        /* the same pod and container as the last event: same key */
+        if (res)
+            memcpy(key, last->key, last->key_len + 1);
+        if (last->generation != b->generation) {
+            last->profile = bl_find_profile_n(b, last->key, last->key_len);
+            last->generation = b->generation;
+        }
+        p = last->profile;
+    } else {
+        bl_out ko;
+        bl_out_init(&ko, key, STORM_BASELINE_KEY_MAX);
+        if (bl_workload_key(ev, &ko))
+            p = bl_find_profile_n(b, key, ko.len);
+        bl_last_key_store(last, ev, key, ko.len);
+        last->profile = p;
+        last->generation = b->generation;
+    }
     if (!p) {
         b->stats.unprofiled++;
         if (res)
@@ -458,6 +486,7 @@ storm_rc storm_baseline_forget(storm_baseline *b, const char *workload, storm_er
         b->gone = g;
     }
     index_remove(b, p);
+    b->generation++;
     bl_profile_free(p);
     memmove(b->profiles + at, b->profiles + at + 1, (b->n_profiles - at - 1) * sizeof *b->profiles);
     b->n_profiles--;

@@ -13,6 +13,7 @@
 #define BL_DEFAULT_MAX_PROFILES 10000
 #define BL_DEFAULT_MAX_FEATURES 4096
 #define BL_DEFAULT_SETTLE_EVENTS 100
+#define BL_DEFAULT_COLLAPSE_THRESHOLD 50
 /* Most features one event yields (exec + hook + files + net + alert ...). */
 #define BL_EVENT_MAX_FEATURES 8
 
@@ -60,6 +61,24 @@ typedef struct bl_gone {
     struct bl_gone *next;
 } bl_gone;
 
+/* The identity of the last container event checked: its six inputs
+ * (namespace, pod, workload, kind, container, image; copied, each
+ * NUL-terminated), the key built from them and the profile found for it.
+ * Events of one pod come in runs, and building a key is about a fifth of
+ * check(); a hit compares every input, so it is exact. The profile is
+ * trusted only while the baseline's generation (bumped whenever a profile
+ * is created or dropped) is the one it was found in. */
+#define BL_LAST_KEY_FIELDS 6
+typedef struct bl_last_key {
+    bool valid;
+    uint16_t off[BL_LAST_KEY_FIELDS];
+    char raw[1024];
+    char key[STORM_BASELINE_KEY_MAX];
+    size_t key_len;
+    bl_profile *profile;
+    uint64_t generation;
+} bl_last_key;
+
 struct storm_baseline {
     storm_baseline_opts opts;
     storm_store *store;         /* borrowed, or owned when owns_store */
@@ -74,6 +93,8 @@ struct storm_baseline {
     size_t index_cap;           /* power of two */
     bl_gone *gone;
     storm_baseline_stats stats;
+    uint64_t generation;        /* bumped when a profile is created or dropped */
+    bl_last_key last;           /* check()'s identity cache */
 };
 
 /* ---- hashing, matching (match.c) ---- */
@@ -113,6 +134,12 @@ storm_rc bl_add_entry(storm_baseline *b, bl_profile *p, const char *text, bool d
 /* storm_baseline_workload_key into a cursor (o->len is the key's length);
  * false and o emptied when the event carries no identity. */
 bool bl_workload_key(const storm_event *ev, bl_out *o);
+/* Does ev carry the same identity inputs as the cached ones (container
+ * events only)? */
+bool bl_last_key_match(const bl_last_key *c, const storm_event *ev);
+/* Remember ev's identity inputs and its key (len bytes); c->valid stays
+ * false when ev is not a container event or its inputs do not fit. */
+void bl_last_key_store(bl_last_key *c, const storm_event *ev, const char *key, size_t len);
 /* Features of ev as NUL-separated lines in buf; returns how many (0..max). */
 typedef struct bl_features {
     size_t n;
@@ -122,6 +149,15 @@ typedef struct bl_features {
     size_t used;
 } bl_features;
 void bl_event_features(const storm_event *ev, bl_features *out);
+
+/* ---- directory collapse (collapse.c) ---- */
+/* The learned or hand "file <op> <dir>/⋯" entry (allowed) that covers text,
+ * or NULL: learning counts a hit there instead of adding the file again. */
+bl_feature *bl_collapsed_by(const bl_profile *p, const char *text);
+/* text (len bytes) is a file feature just learned: when its directory now
+ * holds more than opts.collapse_threshold files of that operation, they are
+ * replaced by "file <op> <dir>/⋯" (not in protected directories). OK or NOMEM. */
+storm_rc bl_collapse_after_add(storm_baseline *b, bl_profile *p, const char *text, size_t len);
 
 /* ---- persistence (persist.c) ---- */
 storm_rc bl_db_init(storm_baseline *b, storm_err *err);

@@ -5,6 +5,7 @@
  * nothing allocated, because check() runs on every event. */
 #include "baseline/baseline_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define HOOK_ARG_MAX 8
@@ -26,8 +27,47 @@ static bool begin(bl_features *fs, bl_out *o)
     return true;
 }
 
-static void commit(bl_features *fs, bl_out *o)
+/* '*' and "⋯" in event data are literal text: written as "∗" (U+2217) and
+ * "…" so that a learned entry never turns into a wildcard (a learned shell
+ * command ending in a star would otherwise allow any text there), and '/' in a network
+ * peer as '_' so that it never reads as a CIDR. keep: the offset of the one
+ * '*' placed on purpose (the ingress peer), SIZE_MAX for none. Rare: the
+ * common text is only scanned. */
+/* The rewrite itself (rare, so kept out of line with its buffer). */
+static __attribute__((noinline)) void rewrite_wildcards(bl_out *o, size_t keep, size_t peer_from, size_t peer_to)
 {
+    char tmp[600];
+    bl_out t;
+    bl_out_init(&t, tmp, o->cap < sizeof tmp ? o->cap : sizeof tmp);
+    for (size_t i = 0; i < o->len; i++) {
+        if (o->buf[i] == '*' && i != keep) {
+            bl_out_putn(&t, "\xe2\x88\x97", 3);
+        } else if (i + 2 < o->len && memcmp(o->buf + i, "\xe2\x8b\xaf", 3) == 0) {
+            bl_out_putn(&t, "\xe2\x80\xa6", 3);
+            i += 2;
+        } else if (o->buf[i] == '/' && i >= peer_from && i < peer_to) {
+            bl_out_putc(&t, '_');
+        } else {
+            bl_out_putc(&t, o->buf[i]);
+        }
+    }
+    memcpy(o->buf, tmp, t.len + 1);
+    o->len = t.len;
+    o->truncated |= t.truncated;
+}
+
+static void escape_wildcards(bl_out *o, size_t keep, size_t peer_from, size_t peer_to)
+{
+    const char *b = o->buf;
+    size_t n = o->len;
+    bool star = keep < n ? memchr(b, '*', keep) || memchr(b + keep + 1, '*', n - keep - 1) : memchr(b, '*', n) != NULL;
+    if (star || memchr(b, '\xe2', n) || (peer_from < peer_to && memchr(b + peer_from, '/', peer_to - peer_from)))
+        rewrite_wildcards(o, keep, peer_from, peer_to);
+}
+
+static void commit_escaped(bl_features *fs, bl_out *o, size_t keep, size_t peer_from, size_t peer_to)
+{
+    escape_wildcards(o, keep, peer_from, peer_to);
     /* drop a trailing space, then dedupe within the event */
     while (o->len && o->buf[o->len - 1] == ' ')
         o->buf[--o->len] = '\0';
@@ -38,6 +78,11 @@ static void commit(bl_features *fs, bl_out *o)
     fs->len[fs->n] = o->len;
     fs->n++;
     fs->used += o->len + 1;
+}
+
+static void commit(bl_features *fs, bl_out *o)
+{
+    commit_escaped(fs, o, SIZE_MAX, 0, 0);
 }
 
 static void put_norm(bl_out *o, const char *s)
@@ -136,8 +181,10 @@ static void add_net(bl_features *fs, const storm_event *ev)
     bl_out_puts(&o, ingress ? "ingress " : "egress ");
     put_lower_word(&o, nonempty(n->protocol) ? n->protocol : "-");
     bl_out_putc(&o, ' ');
+    size_t keep = SIZE_MAX, peer_from = o.len;
     if (ingress) {
-        /* clients come and go: an ingress feature is the port served */
+        /* clients come and go: an ingress feature is the port served, any peer */
+        keep = o.len;
         bl_out_puts(&o, "* ");
         if (n->has_dst_port)
             put_port(&o, true, n->dst_port);
@@ -150,10 +197,13 @@ static void add_net(bl_features *fs, const storm_event *ev)
             bl_out_puts(&o, n->dst_ip);
         else
             bl_out_putc(&o, '-');
+        size_t peer_to = o.len;
         bl_out_putc(&o, ' ');
         put_port(&o, n->has_dst_port, n->dst_port);
+        commit_escaped(fs, &o, keep, peer_from, peer_to);
+        return;
     }
-    commit(fs, &o);
+    commit_escaped(fs, &o, keep, 0, 0);
 }
 
 /* Integer arguments: flags, modes and small numbers say what a call does

@@ -100,3 +100,50 @@ bool storm_baseline_workload_key(const storm_event *ev, char *buf, size_t cap)
     bl_out_init(&o, buf, cap);
     return bl_workload_key(ev, &o);
 }
+
+/* The inputs of a container event's key (bl_workload_key's second branch),
+ * or false when the key takes another branch (API user, host process). */
+static bool container_fields(const storm_event *ev, const char *f[BL_LAST_KEY_FIELDS])
+{
+    const storm_k8s_ctx *k = &ev->k8s;
+    if ((ev->audit.present && nonempty(ev->audit.user)) || (!nonempty(k->pod) && !nonempty(k->workload)))
+        return false;
+    /* NULL and "" build the same key (nonempty() above), so both compare as "" */
+    const char *in[BL_LAST_KEY_FIELDS] = {k->namespace_, k->pod, k->workload, k->workload_kind, k->container,
+                                          k->image};
+    for (size_t i = 0; i < BL_LAST_KEY_FIELDS; i++)
+        f[i] = in[i] ? in[i] : "";
+    return true;
+}
+
+bool bl_last_key_match(const bl_last_key *c, const storm_event *ev)
+{
+    const char *f[BL_LAST_KEY_FIELDS];
+    if (!c->valid || !container_fields(ev, f))
+        return false;
+    for (size_t i = 0; i < BL_LAST_KEY_FIELDS; i++)
+        if (strcmp(f[i], c->raw + c->off[i]) != 0)
+            return false;
+    return true;
+}
+
+void bl_last_key_store(bl_last_key *c, const storm_event *ev, const char *key, size_t len)
+{
+    const char *f[BL_LAST_KEY_FIELDS];
+    c->valid = false;
+    if (!container_fields(ev, f) || len >= sizeof c->key)
+        return;
+    size_t at = 0;
+    for (size_t i = 0; i < BL_LAST_KEY_FIELDS; i++) {
+        size_t n = strlen(f[i]);
+        if (at + n + 1 > sizeof c->raw)
+            return; /* too long to keep: not cached */
+        memcpy(c->raw + at, f[i], n + 1);
+        c->off[i] = (uint16_t)at;
+        at += n + 1;
+    }
+    memcpy(c->key, key, len);
+    c->key[len] = '\0';
+    c->key_len = len;
+    c->valid = true;
+}

@@ -82,6 +82,17 @@ bl_feature *bl_profile_add(bl_profile *p, const char *text, size_t len, bool *cr
     *created = false;
     if (!pattern) {
         bl_feature *f = bl_profile_find(p, text, len, h);
+        if (f && f->removed) {
+            /* removed (collapsed) and not yet compacted away: it is back */
+            f->removed = false;
+            f->dirty = true;
+            f->denied = false;
+            f->hits = 0;
+            f->first_seen = 0;
+            p->live++;
+            p->dirty = true;
+            *created = true;
+        }
         if (f)
             return f;
     } else {
@@ -146,13 +157,26 @@ bl_feature *bl_profile_add(bl_profile *p, const char *text, size_t len, bool *cr
     return f;
 }
 
+/* A deny pattern that matches text, if any. */
+static const bl_feature *deny_pattern(const bl_profile *p, const char *text)
+{
+    for (size_t k = 0; k < p->n_patterns; k++) {
+        const bl_feature *pf = p->items[p->patterns[k]];
+        if (pf->denied && !pf->removed && bl_pattern_match(pf->text, text))
+            return pf;
+    }
+    return NULL;
+}
+
 bool bl_profile_explains(const bl_profile *p, const char *text, size_t len, bool *denied)
 {
     *denied = false;
     bl_feature *f = bl_profile_find(p, text, len, bl_hash(text, len));
     if (f && !f->removed) {
-        *denied = f->denied;
-        return !f->denied;
+        /* a deny wins, also a deny pattern over a learned exact entry (only
+         * looked for when the profile has a deny at all) */
+        *denied = f->denied || (p->denied && p->n_patterns && deny_pattern(p, text));
+        return !*denied;
     }
     /* a deny pattern wins over an allow pattern */
     bool allowed = false;

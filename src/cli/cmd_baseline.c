@@ -4,6 +4,7 @@
  * edits and profile exchange (docs/baseline.md). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ static const char *const usage_text =
     "  import --db FILE [--kubescape] [--namespace NS] [--workload NAME] FILE...\n"
     "                                                read a JSON export or a Kubescape ApplicationProfile\n"
     "\n"
-    "options: --max-profiles N, --max-features N (memory caps), --settle-events N (the settled rule)\n"
+    "options: --max-profiles N, --max-features N (memory caps), --settle-events N (the settled rule),\n"
+    "         --collapse-threshold N|off (learn: more than N files of one directory become <dir>/\xe2\x8b\xaf;\n"
+    "         default 50)\n"
     "FEATURE is '<kind> <value>', kind one of exec, file, net, hook, api, syscall, cap, alert, event.\n";
 
 typedef struct opts {
@@ -93,7 +96,16 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->anomalies = true;
         else if (strcmp(a, "--kubescape") == 0)
             o->kubescape = true;
-        else if (strcmp(a, "--settle-events") == 0) {
+        else if (strcmp(a, "--collapse-threshold") == 0) {
+            size_t n;
+            if (i + 1 < argc && strcmp(argv[i + 1], "off") == 0)
+                n = SIZE_MAX;
+            else if (i + 1 >= argc || !parse_count(argv[i + 1], &n))
+                return usage_fail("--collapse-threshold needs a positive number or 'off'%s", "");
+            o->bopts.collapse_threshold = n;
+            i++;
+            continue;
+        } else if (strcmp(a, "--settle-events") == 0) {
             size_t n;
             if (i + 1 >= argc || !parse_count(argv[i + 1], &n))
                 return usage_fail("--settle-events needs a positive number%s", "");

@@ -187,6 +187,8 @@ static void convert_line(convert *cv, const storm_line *ln)
         return;
     }
     const storm_value *rec = storm_decode_unwrap(cv->arena, root);
+    if (!rec)
+        rec = root;
     const storm_decoder *dec = cv->forced ? cv->forced : storm_decoder_detect(rec);
     if (!dec) {
         message(cv, ln->source, ln->number, "not a record of any known sensor (%s)",

@@ -28,6 +28,8 @@ static void usage(FILE *out)
             "Push STIX objects to a TAXII 2.1 collection, redacted and TLP-marked.\n"
             "Without FILE, publishes the sightings in --db and everything they reference.\n\n"
             "  --to URL              API root (or discovery endpoint) of the TAXII server\n"
+            "  --to-db FILE          instead, store them in a collection of a local store\n"
+            "                        (for storm serve --collections to expose)\n"
             "  --collection ID       collection id, alias or title\n"
             "  --db FILE             Storm store (source of sightings; remembers what was published)\n"
             "  --user NAME           Basic authentication user; the password comes from\n"
@@ -124,20 +126,116 @@ static storm_redactor *default_redactor(const char *key_path)
 typedef struct accepted_ctx {
     storm_store *store;
     const char *target;
+    const storm_value *objects; /* what was sent: the log keeps our version, not the server's */
     size_t logged;
 } accepted_ctx;
+
+static const char *our_version(const storm_value *o)
+{
+    const char *v = storm_v_get_str(o, "modified");
+    return v ? v : storm_v_get_str(o, "created");
+}
 
 static void on_accepted(void *ud, const char *id, const char *version)
 {
     accepted_ctx *c = ud;
-    if (c->store && storm_publish_log(c->store, c->target, id, version, NULL) == STORM_OK)
-        c->logged++;
+    (void)version; /* the server's version of an SCO is its date_added: not comparable */
+    for (size_t i = 0; c->store && i < c->objects->u.a.len; i++) {
+        const storm_value *o = c->objects->u.a.items[i];
+        if (storm_v_is_str(storm_v_get(o, "id"), id)) {
+            if (storm_publish_log(c->store, c->target, id, our_version(o), NULL) == STORM_OK)
+                c->logged++;
+            return;
+        }
+    }
+}
+
+/* Storm's extension-definitions (and Storm's identity, their creator) for
+ * every definition the objects use, so that what is sent is self-contained. */
+static void add_definitions(storm_arena *a, storm_value *objects)
+{
+    bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
+    for (size_t i = 0; i < objects->u.a.len; i++) {
+        const storm_value *exts = storm_v_get(objects->u.a.items[i], "extensions");
+        for (size_t k = 0; exts && exts->type == STORM_V_OBJECT && k < exts->u.o.len; k++)
+            for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+                if (strcmp(exts->u.o.members[k].key, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
+                    used[e] = any = true;
+    }
+    bool have_identity = false;
+    for (size_t i = 0; i < objects->u.a.len; i++) {
+        const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+        for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
+            if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
+                used[e] = false; /* already there */
+        have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
+    }
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (used[e])
+            storm_v_push(a, objects, storm_stix_extension_definition(a, (storm_stix_ext)e));
+    if (any && !have_identity)
+        storm_v_push(a, objects, storm_stix_identity(a));
+}
+
+/* --to-db: store the prepared objects in a collection of a local store
+ * (created when absent), for storm serve --collections to expose. */
+static int publish_to_store(const char *path, const char *collection, const storm_value *objects)
+{
+    storm_store *dst = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_store_open(path, STORM_STORE_READWRITE, &dst, &err) != STORM_OK) {
+        fprintf(stderr, "storm publish: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    storm_store_collection col;
+    if (storm_store_collection_find(dst, collection, &col, &err) == STORM_ERR_NOTFOUND) {
+        memset(&col, 0, sizeof col);
+        snprintf(col.alias, sizeof col.alias, "%s", collection);
+        snprintf(col.title, sizeof col.title, "Storm shared intelligence (%s)", collection);
+        snprintf(col.description, sizeof col.description,
+                 "Redacted, TLP-marked sightings and their evidence, written by storm publish --to-db");
+        snprintf(col.media_types, sizeof col.media_types, "application/stix+json;version=2.1");
+        col.can_read = true;
+        storm_err_clear(&err);
+        if (storm_store_collection_create(dst, &col, &err) != STORM_OK) {
+            fprintf(stderr, "storm publish: %s\n", err.msg);
+            storm_store_close(dst);
+            return CLI_FAIL;
+        }
+    }
+    size_t added = 0, failed = 0;
+    storm_err_clear(&err);
+    if (storm_store_begin(dst, &err) != STORM_OK) {
+        fprintf(stderr, "storm publish: %s\n", err.msg);
+        storm_store_close(dst);
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < objects->u.a.len; i++) {
+        bool was_new = false;
+        storm_err_clear(&err);
+        if (storm_store_put(dst, collection, objects->u.a.items[i], &was_new, &err) != STORM_OK) {
+            const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+            fprintf(stderr, "storm publish: %s set aside: %s\n", id ? id : "(no id)", err.msg);
+            failed++;
+        }
+        added += was_new;
+    }
+    storm_err_clear(&err);
+    int rc = storm_store_commit(dst, &err) == STORM_OK ? (failed ? CLI_FAIL : CLI_OK) : CLI_FAIL;
+    if (err.rc)
+        fprintf(stderr, "storm publish: %s\n", err.msg);
+    printf("stored %zu objects in collection %s of %s: %zu new, %zu set aside\n", objects->u.a.len, collection,
+           path, added, failed);
+    storm_store_close(dst);
+    return rc;
 }
 
 int cmd_publish(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"to", required_argument, 0, 't'},         {"collection", required_argument, 0, 'c'},
+        {"to-db", required_argument, 0, 'T'},
         {"db", required_argument, 0, 'd'},         {"user", required_argument, 0, 'u'},
         {"password-file", required_argument, 0, 'P'}, {"redact", required_argument, 0, 'r'},
         {"redact-key", required_argument, 0, 'k'}, {"no-redact", no_argument, 0, 'N'},
@@ -145,7 +243,7 @@ int cmd_publish(int argc, char **argv)
         {"ca-file", required_argument, 0, 'C'},    {"dry-run", no_argument, 0, 'n'},
         {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
     };
-    const char *to = NULL, *collection = NULL, *db = NULL, *user = NULL, *pwfile = NULL, *rules = NULL,
+    const char *to = NULL, *to_db = NULL, *collection = NULL, *db = NULL, *user = NULL, *pwfile = NULL, *rules = NULL,
                *key_path = NULL, *tlp_text = "green", *identity_name = "storm", *ca_file = NULL;
     bool no_redact = false, dry_run = false;
     optind = 1;
@@ -153,6 +251,7 @@ int cmd_publish(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 't': to = optarg; break;
+        case 'T': to_db = optarg; break;
         case 'c': collection = optarg; break;
         case 'd': db = optarg; break;
         case 'u': user = optarg; break;
@@ -168,8 +267,10 @@ int cmd_publish(int argc, char **argv)
         default: return cli_usage_error("publish", "unknown option");
         }
     }
-    if (!dry_run && (!to || !collection))
-        return cli_usage_error("publish", "--to URL and --collection ID are required");
+    if (!dry_run && ((!to && !to_db) || !collection))
+        return cli_usage_error("publish", "--to URL (or --to-db FILE) and --collection ID are required");
+    if (to && to_db)
+        return cli_usage_error("publish", "--to and --to-db contradict each other");
     if (optind >= argc && !db)
         return cli_usage_error("publish", "give STIX files to publish, or --db FILE to publish its sightings");
     storm_tlp tlp;
@@ -245,6 +346,7 @@ int cmd_publish(int argc, char **argv)
         have_ident = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);
     if (!have_ident)
         storm_v_push(a, objects, ident);
+    add_definitions(a, objects);
     if (storm_mark_objects(a, objects, tlp, identity_id, &err) != STORM_OK) {
         fprintf(stderr, "storm publish: %s\n", err.msg);
         goto out;
@@ -261,6 +363,10 @@ int cmd_publish(int argc, char **argv)
         fprintf(stderr, "storm publish: dry run: %zu objects (%zu found, plus identity and marking)\n",
                 objects->u.a.len, found);
         status = CLI_OK;
+        goto out;
+    }
+    if (to_db) {
+        status = publish_to_store(to_db, collection, objects);
         goto out;
     }
     char target[8192];
@@ -286,7 +392,7 @@ int cmd_publish(int argc, char **argv)
     if (!can_write)
         fprintf(stderr, "storm publish: note: the server says collection %s is not writable%s\n", cid,
                 user ? " for this user" : " anonymously (give --user)");
-    accepted_ctx actx = {store, target, 0};
+    accepted_ctx actx = {store, target, objects, 0};
     storm_taxii_publish_result res = {0};
     if (objects->u.a.len &&
         storm_taxii_client_publish(client, cid, objects, on_accepted, &actx, &res, &err) != STORM_OK) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,7 +80,10 @@ typedef struct run_ctx {
     storm_time_ns last_time;   /* for events without a time */
     run_stats st;
     struct timespec t0;
+    double ready_wall, ready_cpu; /* when the models were loaded and the detector built */
     bool ext_written;          /* store: extension definitions and Storm identity put */
+    bool out_storm_identity;   /* output: Storm's identity written once */
+    bool out_ext[STORM_STIX_EXT__COUNT]; /* output: extension-definitions written once */
 } run_ctx;
 
 static void usage(FILE *out)
@@ -138,6 +142,14 @@ static bool parse_duration(const char *s, storm_time_ns *out)
     return true;
 }
 
+static double cpu_now(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static double elapsed(const run_ctx *c)
 {
     struct timespec t;
@@ -190,12 +202,11 @@ static void out_flush(run_ctx *c, bool force)
 }
 
 /* The extension-definitions used by obj (its "extensions" keys). */
-static void add_used_extensions(storm_arena *a, const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+static void add_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
 {
     const storm_value *ext = storm_v_get(obj, "extensions");
     if (!ext || ext->type != STORM_V_OBJECT)
         return;
-    (void)a;
     for (size_t i = 0; i < ext->u.o.len; i++)
         for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
             const storm_stix_ext_info *info = storm_stix_ext_get((storm_stix_ext)e);
@@ -213,7 +224,7 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
         return;
     bool used[STORM_STIX_EXT__COUNT] = {false};
     for (size_t i = 0; i < s->n_objects; i++)
-        add_used_extensions(a, s->objects[i], used);
+        add_used_extensions(s->objects[i], used);
     storm_value *storm_id = storm_stix_identity(a);
     storm_value *defs[STORM_STIX_EXT__COUNT] = {0};
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
@@ -235,11 +246,17 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
             storm_v_push(a, objs, (storm_value *)s->sighting);
             for (size_t i = 0; i < s->n_objects; i++)
                 storm_v_push(a, objs, (storm_value *)s->objects[i]);
-            if (storm_id)
+            /* the objects every sighting shares travel once, in the first
+             * bundle that needs them (the stream is read as a whole) */
+            if (storm_id && !c->out_storm_identity) {
                 storm_v_push(a, objs, storm_id);
+                c->out_storm_identity = true;
+            }
             for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-                if (defs[e])
+                if (defs[e] && !c->out_ext[e]) {
                     storm_v_push(a, objs, defs[e]);
+                    c->out_ext[e] = true;
+                }
             storm_v_set(a, bundle, "objects", objs);
             storm_json_write(&c->line, bundle, STORM_JSONW_COMPACT);
             storm_buf_putc(&c->line, '\n');
@@ -247,7 +264,7 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
     } else {
         char when[40];
         storm_time_format(s->last_seen, 3, when);
-        storm_buf_printf(&c->line, "%s  %s  %s  %s  %s", when, s->scope, s->step ? s->step->name : "-",
+        storm_buf_printf(&c->line, "%s  %s  %s  %s  %s", when, s->place, s->step ? s->step->name : "-",
                          s->indicator->name, s->evidence);
         if (s->count > 1)
             storm_buf_printf(&c->line, "  (x%llu since %s)", (unsigned long long)s->count,
@@ -580,7 +597,8 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
             "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
             "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
             "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
-            "\"seconds\":%.6f,\"events_per_second\":%.1f}\n",
+            "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
+            "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
             (unsigned long long)c->st.events_read, (unsigned long long)c->st.events_rejected,
             (unsigned long long)c->st.events_skipped, (unsigned long long)c->st.events_decoded,
             (unsigned long long)c->st.baseline_learned, (unsigned long long)c->st.baseline_dropped,
@@ -591,7 +609,9 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
             (unsigned long long)ds->states_evicted, (unsigned long long)ds->scopes_held,
             (unsigned long long)ds->match_errors, ds->indicators, ds->leaves, ds->regex_prefiltered,
             ds->regex_unindexed, (unsigned long long)c->st.db_errors, (unsigned long long)c->st.bytes_read, secs,
-            secs > 0 ? (double)c->st.events_read / secs : 0.0);
+            secs > 0 ? (double)c->st.events_read / secs : 0.0, c->ready_wall, secs - c->ready_wall,
+            cpu_now() - c->ready_cpu,
+            cpu_now() - c->ready_cpu > 0 ? (double)c->st.events_read / (cpu_now() - c->ready_cpu) : 0.0);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -791,6 +811,8 @@ int cmd_run(int argc, char **argv)
             db_put(&c, STORM_COLLECTION_INDICATORS, storm_models_object(m, i));
         db_commit(&c);
     }
+    c.ready_wall = elapsed(&c);
+    c.ready_cpu = cpu_now();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;

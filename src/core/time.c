@@ -96,6 +96,10 @@ bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out)
         return false;
     int64_t days = days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset;
+    /* nanoseconds in int64 span 1677-09-21 to 2262-04-11; outside, refuse
+     * rather than overflow (sensors write 0001-01-01 for "unknown") */
+    if (secs <= INT64_MIN / 1000000000LL || secs >= INT64_MAX / 1000000000LL)
+        return false;
     *out = secs * 1000000000LL + frac;
     return true;
 }

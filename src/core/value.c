@@ -205,15 +205,24 @@ bool storm_v_equal(const storm_value *x, const storm_value *y)
             if (!storm_v_equal(x->u.a.items[i], y->u.a.items[i]))
                 return false;
         return true;
-    case STORM_V_OBJECT:
+    case STORM_V_OBJECT: {
         if (x->u.o.len != y->u.o.len)
             return false;
+        /* same keys in the same order (always so after a write and re-parse):
+         * compare member by member, which also handles repeated keys */
+        bool same_order = true;
+        for (size_t i = 0; i < x->u.o.len && same_order; i++) {
+            const storm_member *a = &x->u.o.members[i], *b = &y->u.o.members[i];
+            same_order = a->key_len == b->key_len && memcmp(a->key, b->key, a->key_len) == 0;
+        }
         for (size_t i = 0; i < x->u.o.len; i++) {
             const storm_member *m = &x->u.o.members[i];
-            if (!storm_v_equal(m->value, storm_v_getn(y, m->key, m->key_len)))
+            const storm_value *other = same_order ? y->u.o.members[i].value : storm_v_getn(y, m->key, m->key_len);
+            if (!storm_v_equal(m->value, other))
                 return false;
         }
         return true;
+    }
     }
     return false;
 }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "detect/ids.h"
 #include "detect/leaf_index.h"
@@ -95,7 +98,7 @@ static void apply_defaults(storm_detect_opts *o)
     if (!o->state_cap)
         o->state_cap = 64;
     if (!o->states_cap)
-        o->states_cap = 16384;
+        o->states_cap = 4096;
     if (!o->scopes_cap)
         o->scopes_cap = 4096;
     if (o->sighting_window <= 0)
@@ -103,7 +106,7 @@ static void apply_defaults(storm_detect_opts *o)
     if (!o->sighting_refs_cap)
         o->sighting_refs_cap = 32;
     if (!o->open_sightings_cap)
-        o->open_sightings_cap = 65536;
+        o->open_sightings_cap = 8192;
     if (!o->lineage_cap)
         o->lineage_cap = 262144;
     if (!o->identity || !o->identity[0])
@@ -186,7 +189,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             size_t len;
             storm_err lerr;
             storm_err_clear(&lerr);
-            ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, t, len, p->spec, &r->leaf_ids[k], &lerr) == STORM_OK;
+            ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
         }
         if (!ok) {
             /* cannot happen for a pattern that compiled; skip it rather than fail the run */
@@ -242,6 +245,11 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
         storm_detector_free(d);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     }
+#ifdef __GLIBC__
+    /* compiling thousands of patterns and the regex databases leaves the
+     * heap full of freed temporaries: give them back before streaming */
+    malloc_trim(0);
+#endif
     d->stats.indicators = d->n_inds;
     d->stats.leaves = nl;
     d->stats.regex_prefiltered = leaf_index_regex_prefiltered(d->index);
@@ -321,6 +329,17 @@ void storm_detector_free(storm_detector *d)
 const storm_value *storm_detector_identity(const storm_detector *d)
 {
     return detect_sightings_identity(d->sightings);
+}
+
+/* Where an observation happened, for people: the pod, else the node. */
+static void place_of(const storm_detect_context *c, char *buf, size_t cap)
+{
+    if (c && c->pod)
+        snprintf(buf, cap, "pod %s/%s", c->namespace_ ? c->namespace_ : "", c->pod);
+    else if (c && c->node && c->node[0])
+        snprintf(buf, cap, "node %s", c->node);
+    else
+        snprintf(buf, cap, "cluster");
 }
 
 /* The correlation scope of an observation, written into buf. */
@@ -440,8 +459,9 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
         return STORM_OK;
     }
     d->stats.observations_matched++;
-    char scope[512];
+    char scope[512], place[512];
     scope_of(d, ctx, scope, sizeof scope);
+    place_of(ctx, place, sizeof place);
     kept_obs *cur = NULL;
     for (size_t i = 0; i < n_touched; i++) {
         ind_rt *r = &d->inds[d->touched[i]];
@@ -451,7 +471,7 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
             if (tplan_eval_single(r->plan, d->leaf_true, t)) {
                 d->stats.matches++;
                 const storm_observation *one[1] = {obs};
-                detect_sightings_record(d->sightings, r->ind, scope, one, 1, t, t, &d->stats);
+                detect_sightings_record(d->sightings, r->ind, scope, place, one, 1, t, t, &d->stats);
             }
             continue;
         }
@@ -475,7 +495,7 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
             const storm_observation *list[TMATCH_MAX_OBS];
             for (uint32_t j = 0; j < m[k]->n; j++)
                 list[j] = &m[k]->obs[j]->obs;
-            detect_sightings_record(d->sightings, r->ind, scope, list, m[k]->n, m[k]->tmin, m[k]->tmax,
+            detect_sightings_record(d->sightings, r->ind, scope, place, list, m[k]->n, m[k]->tmin, m[k]->tmax,
                                     &d->stats);
             tmatch_release(m[k]);
         }

@@ -9,6 +9,7 @@
 #include <storm/time.h>
 
 #include "detect/obs_path.h"
+#include "pattern/leaf.h"
 #include "pattern/pattern_int.h"
 #include "storm_config.h"
 
@@ -34,9 +35,10 @@ typedef struct keyset {
 } keyset;
 
 typedef struct leaf_entry {
-    storm_pattern *pat; /* owned: the single [...] */
+    const storm_pattern *pat; /* borrowed: the first indicator pattern with this leaf */
+    unsigned leaf;            /* its index there */
     const pat_cmp *cmp;
-    char *text;         /* owned, for dedupe */
+    char *text;               /* owned, for dedupe */
     uint64_t hash;
 } leaf_entry;
 
@@ -83,6 +85,8 @@ struct leaf_index {
     size_t eq_cap, eq_n;
     type_entry *types;
     size_t n_types, alloc_types;
+    uint32_t *dedupe; /* leaf text hash -> leaf id (UINT32_MAX empty) */
+    size_t dedupe_cap;
     uint32_t *stamp; /* per leaf: generation of the last mark */
     uint32_t gen;
     size_t n_prefiltered, n_unindexed;
@@ -133,10 +137,8 @@ void leaf_index_free(leaf_index *x)
 {
     if (!x)
         return;
-    for (size_t i = 0; i < x->n_leaves; i++) {
-        storm_pattern_free(x->leaves[i].pat);
+    for (size_t i = 0; i < x->n_leaves; i++)
         free(x->leaves[i].text);
-    }
     for (size_t i = 0; i < x->n_paths; i++) {
         index_path *p = &x->paths[i];
         free(p->canon);
@@ -167,6 +169,7 @@ void leaf_index_free(leaf_index *x)
     free(x->paths);
     free(x->leaves);
     free(x->stamp);
+    free(x->dedupe);
     free(x);
 }
 
@@ -174,36 +177,47 @@ size_t leaf_index_count(const leaf_index *x) { return x->n_leaves; }
 size_t leaf_index_regex_prefiltered(const leaf_index *x) { return x->n_prefiltered; }
 size_t leaf_index_regex_unindexed(const leaf_index *x) { return x->n_unindexed; }
 
-storm_rc leaf_index_add(leaf_index *x, const char *text, size_t len, storm_spec spec, uint32_t *id, storm_err *err)
+storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, const char *text, size_t len,
+                        uint32_t *id, storm_err *err)
 {
     uint64_t h = hash_bytes(text, len);
-    /* indicators are few thousand at most: a linear probe by hash is enough at load */
-    for (size_t i = 0; i < x->n_leaves; i++)
-        if (x->leaves[i].hash == h && strlen(x->leaves[i].text) == len && memcmp(x->leaves[i].text, text, len) == 0) {
-            *id = (uint32_t)i;
+    if (!x->dedupe_cap || (x->n_leaves + 1) * 2 > x->dedupe_cap) {
+        size_t ncap = x->dedupe_cap ? x->dedupe_cap * 2 : 256;
+        uint32_t *nd = malloc(ncap * sizeof *nd);
+        if (!nd)
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        memset(nd, 0xff, ncap * sizeof *nd);
+        for (size_t i = 0; i < x->n_leaves; i++) {
+            size_t j = x->leaves[i].hash & (ncap - 1);
+            while (nd[j] != UINT32_MAX)
+                j = (j + 1) & (ncap - 1);
+            nd[j] = (uint32_t)i;
+        }
+        free(x->dedupe);
+        x->dedupe = nd;
+        x->dedupe_cap = ncap;
+    }
+    size_t j = h & (x->dedupe_cap - 1);
+    for (; x->dedupe[j] != UINT32_MAX; j = (j + 1) & (x->dedupe_cap - 1)) {
+        const leaf_entry *e = &x->leaves[x->dedupe[j]];
+        if (e->hash == h && strlen(e->text) == len && memcmp(e->text, text, len) == 0) {
+            *id = x->dedupe[j];
             return STORM_OK;
         }
-    storm_pattern *p = NULL;
-    storm_rc rc = storm_pattern_compile(text, len, spec, &p, err);
-    if (rc != STORM_OK)
-        return rc;
-    if (!p->root || p->root->kind != PAT_OBS_LEAF || !p->root->cmp) {
-        storm_pattern_free(p);
-        return storm_err_set(err, STORM_ERR_STATE, 0, "'%.*s' is not a single comparison expression", (int)len, text);
     }
-    if (GROW(x->leaves, x->n_leaves, x->alloc_leaves) != 0) {
-        storm_pattern_free(p);
-        return STORM_ERR_NOMEM;
-    }
+    if (leaf >= p->n_leaves || !p->leaves[leaf]->cmp)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "leaf %u of '%s' is not a comparison expression", leaf, p->text);
+    if (GROW(x->leaves, x->n_leaves, x->alloc_leaves) != 0)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     leaf_entry *l = &x->leaves[x->n_leaves];
     l->pat = p;
-    l->cmp = p->root->cmp;
+    l->leaf = leaf;
+    l->cmp = p->leaves[leaf]->cmp;
     l->text = strndup(text, len);
     l->hash = h;
-    if (!l->text) {
-        storm_pattern_free(p);
-        return STORM_ERR_NOMEM;
-    }
+    if (!l->text)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    x->dedupe[j] = (uint32_t)x->n_leaves;
     *id = (uint32_t)x->n_leaves++;
     return STORM_OK;
 }
@@ -730,13 +744,10 @@ size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32
 
 int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *obs)
 {
-    storm_match m = {0};
     storm_err err;
-    storm_err_clear(&err);
-    storm_rc rc = storm_pattern_match(x->leaves[id].pat, obs, 1, &m, &err);
-    bool matched = m.matched;
-    storm_match_clear(&m);
-    if (rc != STORM_OK)
+    err.rc = STORM_OK; /* pattern_leaf_match only sets it; a full clear costs 512 bytes a call */
+    bool hit = pattern_leaf_match(x->leaves[id].pat, x->leaves[id].leaf, obs, &err);
+    if (err.rc != STORM_OK)
         return -1;
-    return matched ? 1 : 0;
+    return hit ? 1 : 0;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The indicator index. Every comparison expression (the inside of one [...],
- * a "leaf") of every indicator is compiled once as a pattern of its own;
- * identical leaves are shared. For each leaf the index keeps a set of keys,
+ * a "leaf") of every indicator is evaluated through the indicator's own
+ * compiled pattern (src/pattern/leaf.h); identical leaves are shared. For each leaf the index keeps a set of keys,
  * at least one of which must hit for the leaf to be true:
  *   eq    (path, literal)  - '=' and IN literals, looked up by hash;
  *   regex (path, regex)    - MATCHES and LIKE, one Hyperscan database per
@@ -28,9 +28,11 @@ typedef struct leaf_index leaf_index;
 storm_rc leaf_index_new(leaf_index **out);
 void leaf_index_free(leaf_index *x);
 
-/* Add the comparison text "[...]" (a leaf of some indicator); identical text
- * returns the same id. STORM_ERR_SYNTAX etc. when it does not compile. */
-storm_rc leaf_index_add(leaf_index *x, const char *text, size_t len, storm_spec spec, uint32_t *id, storm_err *err);
+/* Add leaf `leaf` of the compiled pattern p (borrowed: must outlive the
+ * index), whose source text is text[0..len); identical text returns the id
+ * of the first one, which is then evaluated for all (pattern_leaf_match). */
+storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, const char *text, size_t len,
+                        uint32_t *id, storm_err *err);
 /* Build the hash tables and regex databases; call once after the last add. */
 storm_rc leaf_index_build(leaf_index *x, storm_err *err);
 

@@ -21,6 +21,9 @@
 
 #include "detect/ids.h"
 #include "detect/models_int.h"
+#include "pattern/leaf.h"
+#include "pattern/pattern_int.h"
+#include <storm/stix.h>
 
 #define MODEL_FILE_MAX ((size_t)64 << 20) /* bytes of one model file */
 #define MODEL_DIR_DEPTH 16
@@ -155,9 +158,20 @@ static void locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *c
         else
             hi = mid;
     }
-    uint32_t ccount = 1; /* characters, not UTF-8 continuation bytes, as storm_err_locate */
-    for (size_t i = f->lines[lo]; i < offset; i++)
+    /* characters, not UTF-8 continuation bytes, as storm_err_locate; offsets
+     * mostly grow while loading, so go on from the last one on this line
+     * (a minified file is one line of megabytes) */
+    size_t from = f->lines[lo];
+    uint32_t ccount = 1;
+    if (f->last_line == lo + 1 && f->last_off <= offset && f->last_off >= from) {
+        from = f->last_off;
+        ccount = f->last_col;
+    }
+    for (size_t i = from; i < offset; i++)
         ccount += ((unsigned char)c->text[i] & 0xC0) != 0x80;
+    f->last_line = lo + 1;
+    f->last_off = offset;
+    f->last_col = ccount;
     *line = (uint32_t)(lo + 1);
     *col = ccount;
 }
@@ -326,14 +340,15 @@ static bool check_timestamp(load_ctx *c, const storm_value *obj, const char *key
     return true;
 }
 
-/* Returns the object copy with fixed ids and the required common properties
- * filled in (so the store accepts it), reporting what was missing. */
+/* Returns the object with fixed ids and the required common properties
+ * filled in (so the store accepts it), reporting what was missing. Its
+ * original values are read first: the checks run before the fix-ups. */
 static storm_value *normalised_copy(load_ctx *c, const storm_value *obj, const char *id, const char *type)
 {
     storm_models *m = c->m;
-    storm_value *copy = storm_v_copy(m->arena, obj);
-    if (!copy)
-        return NULL;
+    /* in place: the parsed document lives in the models' arena anyway, and a
+     * copy would double the memory of a 10,000-indicator file */
+    storm_value *copy = (storm_value *)obj;
     storm_v_set_str(m->arena, copy, "id", id);
     char missing[128] = "";
     const char *fill = "1970-01-01T00:00:00.000Z";
@@ -430,6 +445,63 @@ static void load_attack_pattern(load_ctx *c, const storm_value *obj, const char 
     add_object(m, copy);
 }
 
+/* ---- pattern paths against the observation model ---- */
+
+static bool known_key(const char *const *props, const char *key, size_t len)
+{
+    for (; props && *props; props++)
+        if (strlen(*props) == len && memcmp(*props, key, len) == 0)
+            return true;
+    return false;
+}
+
+/* A comparison on a path Storm never writes can never hold on Storm's
+ * observations (the upstream models' process:extensions.function_name is
+ * the common case): loaded, but reported. */
+static void check_path(load_ctx *c, const storm_value *pv, const char *id, const pat_path *path, const char *text)
+{
+    char type[64];
+    if (path->object_type_len >= sizeof type || path->n_steps == 0)
+        return;
+    memcpy(type, path->object_type, path->object_type_len);
+    type[path->object_type_len] = '\0';
+    const char *const *props = storm_stix_known_properties(type);
+    const pat_step *s0 = &path->steps[0];
+    size_t off = string_offset(c, pv, path->span.start);
+    if (!props) {
+        defect(c, off, id, false,
+               "Storm's observations hold no '%s' objects (docs/mapping.md): this comparison never holds", type);
+        return;
+    }
+    if (s0->kind != PAT_STEP_KEY)
+        return;
+    bool ok = known_key(props, s0->key, s0->key_len);
+    if (ok && s0->key_len == 10 && memcmp(s0->key, "extensions", 10) == 0 && path->n_steps > 1 &&
+        path->steps[1].kind == PAT_STEP_KEY) {
+        const pat_step *s1 = &path->steps[1];
+        ok = (s1->key_len > 4 && memcmp(s1->key + s1->key_len - 4, "-ext", 4) == 0) ||
+             (s1->key_len > 22 && memcmp(s1->key, "extension-definition--", 22) == 0);
+    }
+    if (!ok)
+        defect(c, off, id, false,
+               "'%.*s' is not a path of Storm's observation model (docs/mapping.md lists every path, e.g. "
+               "process:x_hook_name, process:x_hook_args[0].value): this comparison never holds",
+               (int)(path->span.end - path->span.start), text + path->span.start);
+}
+
+static void check_paths_cmp(load_ctx *c, const storm_value *pv, const char *id, const pat_cmp *cmp,
+                            const char *text, int depth)
+{
+    if (!cmp || depth > STORM_PATTERN_MAX_DEPTH)
+        return;
+    if (cmp->kind == PAT_CMP_TEST) {
+        check_path(c, pv, id, &cmp->path, text);
+        return;
+    }
+    check_paths_cmp(c, pv, id, cmp->left, text, depth + 1);
+    check_paths_cmp(c, pv, id, cmp->right, text, depth + 1);
+}
+
 static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
 {
     storm_models *m = c->m;
@@ -462,11 +534,20 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
                perr.msg[0] ? perr.msg : storm_strerror(rc), (unsigned)perr.offset + 1);
         return;
     }
+    storm_err_clear(&perr);
+    if (pattern_check_late(pat, &perr) != STORM_OK) { /* WITHIN 0 SECONDS, mixed IN sets, ... */
+        defect(c, string_offset(c, pv, perr.offset), id, true, "pattern can never be matched: %s; not loaded",
+               perr.msg);
+        storm_pattern_free(pat);
+        return;
+    }
     size_t origin = claim_id(c, id, obj);
     if (origin == SIZE_MAX) {
         storm_pattern_free(pat);
         return;
     }
+    for (unsigned k = 0; k < pat->n_leaves; k++)
+        check_paths_cmp(c, pv, id, pat->leaves[k]->cmp, pat->text, 0);
     storm_value *copy = normalised_copy(c, obj, id, "indicator");
     if (!copy || GROW(m->indicators, m->n_indicators, m->alloc_indicators) != 0 ||
         GROW(m->patterns, m->n_patterns, m->alloc_patterns) != 0) {

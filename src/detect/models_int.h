@@ -23,6 +23,8 @@ typedef struct model_file {
     size_t len;
     size_t *lines;    /* owned: offsets of line starts (built on first use) */
     size_t n_lines;
+    size_t last_line, last_off; /* the last position located, to go on from */
+    uint32_t last_col;
 } model_file;
 
 typedef enum model_kind { MODEL_NONE, MODEL_STEP, MODEL_INDICATOR, MODEL_SET, MODEL_REL } model_kind;

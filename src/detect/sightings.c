@@ -20,6 +20,7 @@ typedef struct open_sighting {
     const storm_model_indicator *ind;
     char id[DETECT_ID_MAX];
     char *scope;
+    char *place;
     storm_time_ns first_seen, last_seen, last_modified;
     storm_time_ns touched_at; /* the stream's clock when last updated */
     uint64_t count;
@@ -92,6 +93,7 @@ static void sighting_free(open_sighting *o)
         free(o->refs[i]);
     free(o->refs);
     free(o->scope);
+    free(o->place);
     free(o->key);
     free(o->evidence);
     free(o);
@@ -260,7 +262,7 @@ static void emit(detect_sightings *s, open_sighting *o, const storm_observation 
     const storm_model_step *step = NULL;
     if (o->ind->n_steps)
         step = storm_models_step(s->models, o->ind->steps[0]);
-    char *desc = storm_arena_printf(a, "%s in %s: %s", step ? step->name : o->ind->name, o->scope,
+    char *desc = storm_arena_printf(a, "%s in %s: %s", step ? step->name : o->ind->name, o->place ? o->place : o->scope,
                                     o->evidence ? o->evidence : "");
     storm_v_set_str(a, sg, "description", desc);
 
@@ -291,6 +293,7 @@ static void emit(detect_sightings *s, open_sighting *o, const storm_observation 
         .indicator = o->ind,
         .step = step,
         .scope = o->scope,
+        .place = o->place ? o->place : o->scope,
         .first_seen = o->first_seen,
         .last_seen = o->last_seen,
         .count = o->count,
@@ -322,7 +325,7 @@ static bool has_ref(const open_sighting *o, const char *id)
     return false;
 }
 
-void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
+void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope, const char *place,
                              const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
                              storm_detect_stats *stats)
 {
@@ -379,6 +382,10 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
             o->last_seen = tmax;
     }
     push_front(s, o);
+    if (!o->place || strcmp(o->place, place) != 0) {
+        free(o->place);
+        o->place = strdup(place);
+    }
     o->touched_at = s->watermark > tmax ? s->watermark : tmax;
     o->count++;
     free(o->evidence);

@@ -36,7 +36,7 @@ storm_rc storm_source_open(const char *path, const storm_source_opts *opts, stor
         free(s);
         return storm_err_set(err, STORM_ERR_IO, 0, "%s: cannot open: %s", path, strerror(e));
     }
-    struct stat st;
+    struct stat st = {0};
     if (fstat(s->fd, &st) == 0) {
         s->is_regular = S_ISREG(st.st_mode);
         s->dev = st.st_dev;

@@ -77,7 +77,7 @@ static pcre2_match_data *thread_match_data(void)
     return md;
 }
 
-static int regex_search(const pcre2_code *re, const char *s, size_t len, bool utf, storm_err *err)
+static int regex_search(const pcre2_code *re, const char *s, size_t len, bool utf, size_t where, storm_err *err)
 {
     pcre2_match_data *md = thread_match_data();
     if (!md) {
@@ -90,11 +90,13 @@ static int regex_search(const pcre2_code *re, const char *s, size_t len, bool ut
         return 1;
     if (rc == PCRE2_ERROR_NOMATCH)
         return 0;
-    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT) {
-        storm_err_set(err, STORM_ERR_LIMIT, 0, "MATCHES gave up: the regex needs too much backtracking on a value");
+    if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
+        rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+        storm_err_set(err, STORM_ERR_LIMIT, where,
+                      "MATCHES gave up: this regex needs too much backtracking on a value (rewrite it without nested repeats)");
         return -1;
     }
-    storm_err_set(err, STORM_ERR_VALUE, 0, "MATCHES failed on a value (PCRE2 error %d)", rc);
+    storm_err_set(err, STORM_ERR_VALUE, where, "MATCHES failed on a value (PCRE2 error %d)", rc);
     return -1;
 }
 
@@ -396,13 +398,13 @@ int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)
             bool owned;
             if (!text_nfc(val.s, val.len, &nfc, &nlen, &owned))
                 return 0;
-            int r = regex_search(tc->re, nfc, nlen, true, err);
+            int r = regex_search(tc->re, nfc, nlen, true, t->values[0].span.start, err);
             if (owned)
                 free((void *)nfc);
             return r;
         }
         if (val.k == VK_BIN)
-            return tc->re_bin ? regex_search(tc->re_bin, val.s, val.len, false, err) : 0;
+            return tc->re_bin ? regex_search(tc->re_bin, val.s, val.len, false, t->values[0].span.start, err) : 0;
         return 0;
     case PAT_OP_ISSUBSET:
     case PAT_OP_ISSUPERSET:

@@ -224,13 +224,22 @@ static int eval_test(const pat_cmp *t, const storm_observation *obs, const storm
     return walk_steps(&w, root, 0, false);
 }
 
+/* exhaustive: evaluate both sides of AND/OR even when one decides, so that
+ * a value that cannot be compared is reported wherever it is, as the
+ * reference matcher does (used by storm_pattern_match; streaming stops early). */
 static int eval_cmp(const pat_cmp *c, const storm_observation *obs, const storm_value *root, const char *type,
-                    size_t type_len, storm_err *err)
+                    size_t type_len, bool exhaustive, storm_err *err)
 {
     while (c->kind != PAT_CMP_TEST) {
-        int l = eval_cmp(c->left, obs, root, type, type_len, err);
+        int l = eval_cmp(c->left, obs, root, type, type_len, exhaustive, err);
         if (l < 0)
             return -1;
+        if (exhaustive) {
+            int r = eval_cmp(c->right, obs, root, type, type_len, exhaustive, err);
+            if (r < 0)
+                return -1;
+            return c->kind == PAT_CMP_AND ? (l && r) : (l || r);
+        }
         if (c->kind == PAT_CMP_AND ? !l : l)
             return l;
         c = c->right;
@@ -238,9 +247,12 @@ static int eval_cmp(const pat_cmp *c, const storm_observation *obs, const storm_
     return eval_test(c, obs, root, type, type_len, err);
 }
 
-/* 1: the leaf holds on obs, 0: it does not, -1: error (err set). */
-static int eval_leaf(const storm_pattern *p, unsigned leaf, const storm_observation *obs, storm_err *err)
+/* 1: the leaf holds on obs, 0: it does not, -1: error (err set).
+ * exhaustive: go on through every object after a hit (see eval_cmp). */
+static int eval_leaf(const storm_pattern *p, unsigned leaf, const storm_observation *obs, bool exhaustive,
+                     storm_err *err)
 {
+    int hit = 0;
     const pat_cmp *cmp = p->leaves[leaf]->cmp;
     const pattern_compiled *pc = p->compiled;
     const char *want = pc->leaf_type[leaf];
@@ -255,14 +267,19 @@ static int eval_leaf(const storm_pattern *p, unsigned leaf, const storm_observat
         /* most leaves name one object type: skip other objects at once */
         if (want && (type->u.s.len != want_len || memcmp(type->u.s.ptr, want, want_len) != 0))
             continue;
-        int r = eval_cmp(cmp, obs, root, type->u.s.ptr, type->u.s.len, err);
-        if (r != 0) {
-            if (r < 0 && err)
+        int r = eval_cmp(cmp, obs, root, type->u.s.ptr, type->u.s.len, exhaustive, err);
+        if (r < 0) {
+            if (err)
                 storm_err_locate(err, p->text, p->len);
-            return r;
+            return -1;
+        }
+        if (r > 0) {
+            if (!exhaustive)
+                return 1;
+            hit = 1;
         }
     }
-    return 0;
+    return hit;
 }
 
 /* --- streaming API (leaf.h) --------------------------------------------- */
@@ -277,7 +294,7 @@ bool pattern_leaf_match(const storm_pattern *p, unsigned leaf, const storm_obser
         storm_err_set(err, STORM_ERR_STATE, 0, "pattern_leaf_match: no such leaf or pattern not compiled");
         return false;
     }
-    return eval_leaf(p, leaf, obs, err) > 0;
+    return eval_leaf(p, leaf, obs, false, err) > 0;
 }
 
 storm_rc pattern_check_late(const storm_pattern *p, storm_err *err)
@@ -360,7 +377,7 @@ storm_rc storm_pattern_match(const storm_pattern *p, const storm_observation *ob
     for (unsigned l = 0; l < nl && rc == STORM_OK; l++) {
         hits[l] = cells + (size_t)l * n;
         for (size_t k = 0; k < n; k++) {
-            int r = eval_leaf(p, l, &obs[k], err);
+            int r = eval_leaf(p, l, &obs[k], true, err);
             if (r < 0) {
                 rc = err && err->rc != STORM_OK ? err->rc : STORM_ERR_VALUE;
                 break;

@@ -29,6 +29,7 @@
  * search also stops early when the pattern needs more instances than exist,
  * and it gives up with STORM_ERR_LIMIT after PATTERN_MAX_STEPS candidate
  * tries instead of running for hours on an adversarial input. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,8 @@ typedef struct srch {
     int64_t *maxdur;       /* per leaf: longest last - first among candidates */
     span *spans;           /* per node: what its current activation has bound */
     uint8_t *dead;         /* per node: needs more instances than its leaves can ever hit */
+    int64_t *right_last;   /* per FOLLOWEDBY node: latest last_observed its right side can bind */
+    double *est;           /* per node: rough count of its bindings, to bind AND's tighter side first */
     trail_ent *trail;
     size_t trail_len, trail_cap;
     bind_ent *bind;
@@ -165,6 +168,9 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
             lo_last = st > lo_last ? st : lo_last;
         } else if (P->kind == PAT_OBS_FOLLOWEDBY && pc->nodes[c] == P->right && s->spans[a + 1].any) {
             lo_last = s->spans[a + 1].maxf > lo_last ? s->spans[a + 1].maxf : lo_last;
+        } else if (P->kind == PAT_OBS_FOLLOWEDBY && c == a + 1 && s->right_last) {
+            /* the left side must begin before the right side can end */
+            hi_first = s->right_last[a] < hi_first ? s->right_last[a] : hi_first;
         }
     }
     const size_t *cand = s->cand[leaf];
@@ -226,10 +232,11 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
 
 static bool k_pair_right(srch *s, const kont *k) { return k->next->fn(s, k->next); }
 
+/* k->rep holds the id of the child to bind second */
 static bool k_pair_left(srch *s, const kont *k)
 {
     kont k2 = {.fn = k_pair_right, .next = k->next, .node = k->node};
-    return enumerate(s, s->pc->right[k->node], &k2);
+    return enumerate(s, (unsigned)k->rep, &k2);
 }
 
 static int bind_cmp(const bind_ent *a, size_t an, const bind_ent *b, size_t bn)
@@ -286,8 +293,16 @@ static bool enumerate(srch *s, unsigned id, const kont *k)
     }
     case PAT_OBS_AND:
     case PAT_OBS_FOLLOWEDBY: {
-        kont k1 = {.fn = k_pair_left, .next = k, .node = id};
-        r = enumerate(s, id + 1, &k1);
+        /* FOLLOWEDBY binds its left side first (its right side's checks
+         * read the left side's span); AND, being symmetric, binds first the
+         * side with fewer bindings, which fails fast when nothing fits */
+        unsigned first = id + 1, second = pc->right[id];
+        if (o->kind == PAT_OBS_AND && s->est && s->est[second] < s->est[first]) {
+            first = second;
+            second = id + 1;
+        }
+        kont k1 = {.fn = k_pair_left, .next = k, .node = id, .rep = second};
+        r = enumerate(s, first, &k1);
         break;
     }
     case PAT_OBS_WITHIN:
@@ -339,20 +354,35 @@ static void mark_dead(srch *s)
     unsigned *size = calloc(nn, sizeof *size);
     unsigned *stamp = calloc(s->n, sizeof *stamp);
     s->dead = calloc(nn, 1);
-    if (!size || !stamp || !s->dead) {
+    s->right_last = malloc(nn * sizeof *s->right_last);
+    s->est = malloc(nn * sizeof *s->est);
+    if (!size || !stamp || !s->dead || !s->right_last || !s->est) {
         free(size);
         free(stamp);
         free(s->dead);
+        free(s->right_last);
+        free(s->est);
         s->dead = NULL;
+        s->right_last = NULL;
+        s->est = NULL;
         return;
     }
     for (unsigned id = nn; id-- > 0;) {
         const pat_obs *o = pc->nodes[id];
+        unsigned r = pc->right[id];
         size[id] = 1;
         if (o->kind != PAT_OBS_LEAF)
             size[id] += size[id + 1];
-        if (pc->right[id] != UINT32_MAX)
-            size[id] += size[pc->right[id]];
+        if (r != UINT32_MAX)
+            size[id] += size[r];
+        switch (o->kind) {
+        case PAT_OBS_LEAF: s->est[id] = (double)s->n_cand[o->leaf_index]; break;
+        case PAT_OBS_AND:
+        case PAT_OBS_FOLLOWEDBY: s->est[id] = s->est[id + 1] * s->est[r]; break;
+        case PAT_OBS_OR: s->est[id] = s->est[id + 1] + s->est[r]; break;
+        case PAT_OBS_REPEATS: s->est[id] = pow(s->est[id + 1], (double)(o->repeats > 64 ? 64 : o->repeats)); break;
+        default: s->est[id] = s->est[id + 1]; break;
+        }
     }
     for (unsigned id = 0; id < nn; id++) {
         uint64_t have = 0;
@@ -369,6 +399,22 @@ static void mark_dead(srch *s)
             }
         }
         s->dead[id] = pc->min_bound[id] > have;
+        s->right_last[id] = INT64_MAX;
+    }
+    for (unsigned id = 0; id < nn; id++) {
+        if (pc->nodes[id]->kind != PAT_OBS_FOLLOWEDBY)
+            continue;
+        int64_t latest = INT64_MIN;
+        unsigned r = pc->right[id];
+        for (unsigned j = r; j < r + size[r]; j++) {
+            if (pc->nodes[j]->kind != PAT_OBS_LEAF)
+                continue;
+            unsigned leaf = pc->nodes[j]->leaf_index;
+            for (size_t c = 0; c < s->n_cand[leaf]; c++)
+                if (s->last[s->cand[leaf][c]] > latest)
+                    latest = s->last[s->cand[leaf][c]];
+        }
+        s->right_last[id] = latest;
     }
     free(size);
     free(stamp);
@@ -535,6 +581,8 @@ done:
     free(s.maxdur);
     free(s.spans);
     free(s.dead);
+    free(s.right_last);
+    free(s.est);
     free(s.trail);
     free(s.bind);
     return rc;

@@ -3,6 +3,7 @@
  * extension-definition and its five fixed marking-definition objects), and
  * marking of outgoing objects. */
 #include <storm/share.h>
+#include <storm/time.h>
 
 #include <string.h>
 #include <strings.h>
@@ -86,6 +87,39 @@ static bool is_sdo_or_sro(const char *type)
     return false;
 }
 
+/* Objects whose ids redaction derives anew (SCOs, observed-data, sightings)
+ * are this cluster's own: they may be marked and attributed freely. */
+static bool is_derived(const char *type)
+{
+    return !is_sdo_or_sro(type) || strcmp(type, "observed-data") == 0 || strcmp(type, "sighting") == 0;
+}
+
+static bool has_tlp(const storm_value *refs)
+{
+    for (size_t k = 0; refs && refs->type == STORM_V_ARRAY && k < refs->u.a.len; k++)
+        if (refs->u.a.items[k]->type == STORM_V_STRING && storm_tlp_is_marking_id(refs->u.a.items[k]->u.s.ptr))
+            return true;
+    return false;
+}
+
+/* A new version of an object we mark but did not derive: `modified` one
+ * millisecond later, so that the same input always gives the same version
+ * (re-publishing stays idempotent) and no content changes under an old one. */
+static storm_rc bump_modified(storm_arena *a, storm_value *o, storm_err *err)
+{
+    const char *m = storm_v_get_str(o, "modified");
+    if (!m)
+        return STORM_OK; /* unversioned (e.g. marking-definition style); nothing to bump */
+    storm_time_ns t;
+    if (!storm_time_parse(m, strlen(m), STORM_TIME_STIX_STRICT, &t))
+        return storm_err_set(err, STORM_ERR_VALUE, o->pos == STORM_POS_NONE ? 0 : o->pos,
+                             "object %s has an invalid modified timestamp '%s'", storm_v_get_str(o, "id"), m);
+    char buf[40];
+    storm_time_format(t + 1000000, 3, buf);
+    return storm_v_set_str(a, o, "modified", buf) ? storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory")
+                                                  : STORM_OK;
+}
+
 storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp, const char *identity_id,
                             storm_err *err)
 {
@@ -106,6 +140,14 @@ storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp,
             continue; /* markings are not themselves marked */
         }
         storm_value *refs = storm_v_get(o, "object_marking_refs");
+        bool derived = is_derived(type);
+        if (!derived && has_tlp(refs))
+            continue; /* its creator chose a TLP level: it travels unchanged */
+        if (!derived) {
+            storm_rc rc = bump_modified(a, o, err);
+            if (rc)
+                return rc;
+        }
         if (!refs || refs->type != STORM_V_ARRAY) {
             refs = storm_v_array(a);
             if (!refs || storm_v_set(a, o, "object_marking_refs", refs))
@@ -126,7 +168,8 @@ storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp,
         refs->u.a.len = w;
         if (!present && storm_v_push(a, refs, storm_v_str(a, mid)))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory marking objects");
-        if (identity_id && is_sdo_or_sro(type) && !storm_v_get(o, "created_by_ref") && strcmp(id, identity_id) != 0)
+        /* attribution only for what this cluster derived: never claim someone else's model */
+        if (identity_id && derived && is_sdo_or_sro(type) && strcmp(id, identity_id) != 0)
             if (storm_v_set_str(a, o, "created_by_ref", identity_id))
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory marking objects");
     }

@@ -36,7 +36,7 @@ storm_value *sb_arr(stix_b *b, size_t cap)
     return v;
 }
 
-void sb_put(stix_b *b, storm_value *obj, const char *key, storm_value *v)
+void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
 {
     if (!obj || !v)
         return;
@@ -52,7 +52,7 @@ void sb_put(stix_b *b, storm_value *obj, const char *key, storm_value *v)
         obj->u.o.members = ms;
         obj->u.o.alloc = na;
     }
-    obj->u.o.members[obj->u.o.len++] = (storm_member){key, strlen(key), v};
+    obj->u.o.members[obj->u.o.len++] = (storm_member){key, klen, v};
 }
 
 void sb_push(stix_b *b, storm_value *arr, storm_value *v)
@@ -108,27 +108,6 @@ storm_value *sb_int(stix_b *b, int64_t i)
     return v;
 }
 
-void sb_put_str(stix_b *b, storm_value *obj, const char *key, const char *s)
-{
-    sb_put(b, obj, key, sb_str(b, s));
-}
-
-void sb_put_int(stix_b *b, storm_value *obj, const char *key, int64_t i)
-{
-    sb_put(b, obj, key, sb_int(b, i));
-}
-
-void sb_set_first_str(storm_value *obj, const char *key, const char *s)
-{
-    for (size_t i = 0; i < obj->u.o.len; i++) {
-        storm_member *m = &obj->u.o.members[i];
-        if (strcmp(m->key, key) == 0 && m->value->type == STORM_V_STRING) {
-            m->value->u.s.ptr = s;
-            m->value->u.s.len = strlen(s);
-            return;
-        }
-    }
-}
 
 static bool has_upper(const char *k, size_t n)
 {
@@ -197,7 +176,111 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
     return NULL;
 }
 
+/* Already fit for an SCO (no null, no empty value, no upper-case key)? Then
+ * it is borrowed as is: the common case, and no copy on the hot path. */
+static bool clean(const storm_value *v, int depth)
+{
+    if (depth > SANITIZE_MAX_DEPTH)
+        return false;
+    switch (v->type) {
+    case STORM_V_NULL: return false;
+    case STORM_V_STRING: return v->u.s.len > 0;
+    case STORM_V_ARRAY:
+        if (!v->u.a.len)
+            return false;
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (!clean(v->u.a.items[i], depth + 1))
+                return false;
+        return true;
+    case STORM_V_OBJECT:
+        if (!v->u.o.len)
+            return false;
+        for (size_t i = 0; i < v->u.o.len; i++) {
+            const storm_member *m = &v->u.o.members[i];
+            if (!m->key_len || has_upper(m->key, m->key_len) || !clean(m->value, depth + 1))
+                return false;
+            for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
+                if (v->u.o.members[j].key_len == m->key_len && memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)
+                    return false;
+        }
+        return true;
+    default: return true;
+    }
+}
+
 storm_value *sb_sanitized(stix_b *b, const storm_value *v)
 {
+    if (!v)
+        return NULL;
+    if (clean(v, 0))
+        return (storm_value *)v;
     return sanitized(b, v, 0);
+}
+
+/* Days since 1970-01-01 -> civil date (proleptic Gregorian; H. Hinnant's
+ * days_from_civil inverse). */
+static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *two(char *o, unsigned v)
+{
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
+}
+
+size_t stix_time_text(storm_time_ns t, char out[40])
+{
+    int64_t secs = t / 1000000000LL, ns = t % 1000000000LL;
+    if (ns < 0) {
+        ns += 1000000000LL;
+        secs--;
+    }
+    int64_t days = secs / 86400, rem = secs % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil(days, &y, &m, &d);
+    char *o = out;
+    o = two(o, (unsigned)(y / 100 % 100));
+    o = two(o, (unsigned)(y % 100));
+    *o++ = '-';
+    o = two(o, m);
+    *o++ = '-';
+    o = two(o, d);
+    *o++ = 'T';
+    o = two(o, (unsigned)(rem / 3600));
+    *o++ = ':';
+    o = two(o, (unsigned)(rem / 60 % 60));
+    *o++ = ':';
+    o = two(o, (unsigned)(rem % 60));
+    /* as many fractional digits as needed to keep t exactly, at least 3 */
+    int nd = 9;
+    int64_t f = ns;
+    while (nd > 3 && f % 10 == 0) {
+        f /= 10;
+        nd--;
+    }
+    *o++ = '.';
+    for (int i = nd - 1; i >= 0; i--) {
+        o[i] = (char)('0' + f % 10);
+        f /= 10;
+    }
+    o += nd;
+    *o++ = 'Z';
+    *o = '\0';
+    return (size_t)(o - out);
 }

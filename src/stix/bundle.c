@@ -62,10 +62,19 @@ static unsigned ext_mask_of(const storm_value *o)
     const storm_value *ext = storm_v_get(o, "extensions");
     if (!ext || ext->type != STORM_V_OBJECT)
         return 0;
-    for (size_t i = 0; i < ext->u.o.len; i++)
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            if (strcmp(ext->u.o.members[i].key, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
+    for (size_t i = 0; i < ext->u.o.len; i++) {
+        const storm_member *m = &ext->u.o.members[i];
+        if (m->key_len != STIX_EXT_ID_LEN)
+            continue;
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+            const char *id = storm_stix_ext_get((storm_stix_ext)e)->id;
+            /* observe.c uses the table's own pointers: compare those first */
+            if (m->key == id || memcmp(m->key, id, STIX_EXT_ID_LEN) == 0) {
                 mask |= 1u << e;
+                break;
+            }
+        }
+    }
     return mask;
 }
 
@@ -106,11 +115,11 @@ storm_rc storm_stix_write_observation_bundle(storm_buf *out, const storm_observa
     if (!rc)
         rc = storm_buf_putc(out, ',');
     if (!rc)
-        rc = storm_json_write(out, obs->sdo, STORM_JSONW_COMPACT);
+        rc = stix_json_write(out, obs->sdo);
     for (size_t i = 0; i < obs->n_objects && !rc; i++) {
         rc = storm_buf_putc(out, ',');
         if (!rc)
-            rc = storm_json_write(out, obs->objects[i].value, STORM_JSONW_COMPACT);
+            rc = stix_json_write(out, obs->objects[i].value);
     }
     if (!rc)
         rc = storm_buf_puts(out, "]}");
@@ -240,7 +249,7 @@ static storm_rc add_object(storm_stix_bundle *b, const char *id, const storm_val
     if (b->count)
         rc = storm_buf_putc(&b->objs, ',');
     if (!rc)
-        rc = storm_json_write(&b->objs, v, STORM_JSONW_COMPACT);
+        rc = stix_json_write(&b->objs, v);
     if (rc) {
         b->objs.len = mark;
         return rc;

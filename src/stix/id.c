@@ -372,13 +372,24 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
             ip = &ID_PROPS[i];
     if (!ip || t->u.s.len + 2 + 37 > STORM_STIX_ID_MAX)
         return STORM_ERR_VALUE;
-    /* The contributing properties present, as a small object on the stack. */
+    /* The contributing properties present, as a small object on the stack:
+     * one pass over the members (the last of duplicate keys wins, as in
+     * storm_v_get). */
     storm_member ms[8];
     size_t n = 0;
-    for (size_t i = 0; i < 8 && ip->props[i]; i++) {
-        storm_value *pv = storm_v_get(sco, ip->props[i]);
-        if (pv)
-            ms[n++] = (storm_member){ip->props[i], strlen(ip->props[i]), pv};
+    for (size_t m = 0; m < sco->u.o.len; m++) {
+        const storm_member *mb = &sco->u.o.members[m];
+        for (size_t i = 0; i < 8 && ip->props[i]; i++) {
+            if (mb->key[0] != ip->props[i][0] || strcmp(mb->key, ip->props[i]) != 0)
+                continue;
+            size_t j = 0;
+            while (j < n && ms[j].key != ip->props[i])
+                j++;
+            ms[j] = (storm_member){ip->props[i], mb->key_len, mb->value};
+            if (j == n)
+                n++;
+            break;
+        }
     }
     if (!n)
         return STORM_ERR_VALUE;

@@ -49,12 +49,32 @@ static bool time_ok(storm_time_ns t)
 
 static const char *time_text(obs_ctx *c, storm_time_ns t)
 {
-    char buf[48];
-    size_t n = storm_time_format_exact(t, buf);
-    char *s = storm_arena_strndup(c->b.a, buf, n);
+    char *s = storm_arena_alloc(c->b.a, 40);
     if (!s)
         c->b.oom = true;
+    else
+        stix_time_text(t, s);
     return s;
+}
+
+/* Decimal text of v into out (needs 21 bytes); returns the length. No
+ * printf on the hot path. */
+static size_t decimal(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t o = 0;
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+    return o;
 }
 
 static bool nonempty(const char *s)
@@ -96,7 +116,7 @@ static const char *add_sco(obs_ctx *c, storm_value *o, unsigned mask, storm_valu
             ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT);
         for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
             if (mask & (1u << e))
-                sb_put(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, ext_marker(c, e));
+                sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
     }
     if (ext && ext->u.o.len)
         sb_put(&c->b, o, "extensions", ext);
@@ -113,7 +133,9 @@ static const char *add_sco(obs_ctx *c, storm_value *o, unsigned mask, storm_valu
             return NULL;
         }
     }
-    sb_set_first_str(o, "id", id);
+    storm_value *idv = o->u.o.members[2].value; /* sco_new put type, spec_version, id */
+    idv->u.s.ptr = id;
+    idv->u.s.len = strlen(id);
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(c->objs[i].key, id) == 0)
             return c->objs[i].key;
@@ -348,10 +370,10 @@ static void put_audit(obs_ctx *c, storm_value *o, unsigned *mask)
 
 /* ---- network-traffic ---- */
 
-static void put_port(obs_ctx *c, storm_value *o, const char *key, bool has, int64_t port)
+/* strict validation wants both ports; 0 stands for "none" (docs/mapping.md) */
+static int64_t port_or_0(bool has, int64_t port)
 {
-    /* strict validation wants both ports; 0 stands for "none" (docs/mapping.md) */
-    sb_put_int(&c->b, o, key, has && port >= 0 && port <= 65535 ? port : 0);
+    return has && port >= 0 && port <= 65535 ? port : 0;
 }
 
 /* The flow of ev->net; NULL when it names no address. The subject's
@@ -391,8 +413,8 @@ static const char *net_sco(obs_ctx *c, bool subject)
     sb_put_str(&c->b, o, "start", c->time_str);
     sb_put_str(&c->b, o, "src_ref", src);
     sb_put_str(&c->b, o, "dst_ref", dst);
-    put_port(c, o, "src_port", n->has_src_port, n->src_port);
-    put_port(c, o, "dst_port", n->has_dst_port, n->dst_port);
+    sb_put_int(&c->b, o, "src_port", port_or_0(n->has_src_port, n->src_port));
+    sb_put_int(&c->b, o, "dst_port", port_or_0(n->has_dst_port, n->dst_port));
     sb_put(&c->b, o, "protocols", protos);
     unsigned mask = 0;
     put_net(c, o, &mask);
@@ -433,8 +455,8 @@ static const char *audit_sco(obs_ctx *c, bool subject)
     storm_value *o = sco_new(c, "network-traffic", 40);
     sb_put_str(&c->b, o, "start", c->time_str);
     sb_put_str(&c->b, o, "src_ref", src);
-    put_port(c, o, "src_port", false, 0);
-    put_port(c, o, "dst_port", false, 0);
+    sb_put_int(&c->b, o, "src_port", 0);
+    sb_put_int(&c->b, o, "dst_port", 0);
     sb_put(&c->b, o, "protocols", protos);
     storm_value *ext = NULL;
     const char *method = http_method(au->verb);
@@ -485,10 +507,13 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
         stix_sha1_update(&s, "e", 1);
         stix_sha1_update(&s, p->exec_id, strlen(p->exec_id));
     } else if (p->has_pid) {
-        char buf[96];
-        int n = snprintf(buf, sizeof buf, "p%lld/%lld", (long long)p->pid,
-                         (long long)(p->has_start_time ? p->start_time : 0));
-        stix_sha1_update(&s, buf, (size_t)n);
+        char buf[64];
+        size_t n = 0;
+        buf[n++] = 'p';
+        n += decimal(p->pid, buf + n);
+        buf[n++] = '/';
+        n += decimal(p->has_start_time ? p->start_time : 0, buf + n);
+        stix_sha1_update(&s, buf, n);
         const char *cid = c->ev->k8s.container_id ? c->ev->k8s.container_id : "";
         stix_sha1_update(&s, cid, strlen(cid));
     } else {
@@ -583,9 +608,15 @@ static const char *command_line(obs_ctx *c, const storm_process_info *p)
     if (nonempty(p->command_line))
         return p->command_line;
     if (nonempty(p->binary) && nonempty(p->arguments)) {
-        char *s = storm_arena_printf(c->b.a, "%s %s", p->binary, p->arguments);
-        if (!s)
+        size_t bl = strlen(p->binary), al = strlen(p->arguments);
+        char *s = storm_arena_alloc(c->b.a, bl + al + 2);
+        if (!s) {
             c->b.oom = true;
+            return NULL;
+        }
+        memcpy(s, p->binary, bl);
+        s[bl] = ' ';
+        memcpy(s + bl + 1, p->arguments, al + 1);
         return s;
     }
     return nonempty(p->binary) ? p->binary : NULL;
@@ -613,7 +644,9 @@ static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_rol
         sb_put_str(&c->b, o, "image_ref", file_sco(c, p->binary));
         sb_put_str(&c->b, o, "parent_ref", parent_id);
         if (p->has_uid) {
-            char *uid = storm_arena_printf(c->b.a, "%lld", (long long)p->uid);
+            char tmp[24];
+            size_t n = decimal(p->uid, tmp);
+            char *uid = storm_arena_strndup(c->b.a, tmp, n);
             if (!uid)
                 c->b.oom = true;
             sb_put_str(&c->b, o, "creator_user_ref", user_sco(c, uid, "unix"));
@@ -808,7 +841,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     sb_put_str(&c.b, od, "x_storm_sensor", c.sensor);
     sb_put_str(&c.b, od, "x_storm_event_type", ev->type);
     storm_value *ext = sb_obj(&c.b, 1);
-    sb_put(&c.b, ext, storm_stix_ext_get(STORM_STIX_EXT_STORM)->id, ext_marker(&c, STORM_STIX_EXT_STORM));
+    sb_putn(&c.b, ext, storm_stix_ext_get(STORM_STIX_EXT_STORM)->id, STIX_EXT_ID_LEN,
+            ext_marker(&c, STORM_STIX_EXT_STORM));
     sb_put(&c.b, od, "extensions", ext);
     if (c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");

@@ -18,21 +18,34 @@ typedef struct stix_b {
 
 storm_value *sb_obj(stix_b *b, size_t cap);
 storm_value *sb_arr(stix_b *b, size_t cap);
-/* Append key (a literal or arena string, not copied) -> v; v NULL is ignored. */
-void sb_put(stix_b *b, storm_value *obj, const char *key, storm_value *v);
+/* Append key[0..klen) (a literal or arena string, not copied) -> v; v NULL
+ * is ignored. The sb_put* macros take string-literal keys and spare a strlen
+ * per member: this is the event hot path. */
+void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v);
+#define sb_put(b, obj, key, v) sb_putn((b), (obj), (key), sizeof(key "") - 1, (v))
+#define sb_put_str(b, obj, key, s) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_str((b), (s)))
+#define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
 void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
 storm_value *sb_str(stix_b *b, const char *s);
 storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
 storm_value *sb_int(stix_b *b, int64_t i);
-void sb_put_str(stix_b *b, storm_value *obj, const char *key, const char *s);
-void sb_put_int(stix_b *b, storm_value *obj, const char *key, int64_t i);
 /* A copy of a sensor value fit for an SCO: object keys in ASCII lower case,
  * null members and empty strings/arrays/objects dropped, strings borrowed.
  * NULL when nothing is left. depth-limited. */
 storm_value *sb_sanitized(stix_b *b, const storm_value *v);
-/* Set the "id" member's value (the id is computed after the object is built). */
-void sb_set_first_str(storm_value *obj, const char *key, const char *s);
+
+/* RFC 3339 UTC text of t with 3..9 fractional digits, as
+ * storm_time_format_exact writes it (years 1677..2262 fit int64 ns), without
+ * printf: it runs several times per event. Returns the length. */
+size_t stix_time_text(storm_time_ns t, char out[40]);
+
+/* Compact JSON of v appended to out: the bytes of
+ * storm_json_write(STORM_JSONW_COMPACT), faster (json_out.c). */
+storm_rc stix_json_write(storm_buf *out, const storm_value *v);
+
+/* strlen("extension-definition--") + 36 */
+#define STIX_EXT_ID_LEN 58
 
 /* Canonical JSON (RFC 8785) into a SHA-1 state; see id.c. */
 typedef struct stix_sha1 {

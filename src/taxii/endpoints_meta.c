@@ -141,7 +141,9 @@ void taxii_get_status(taxii_call *c)
     char *json = NULL;
     size_t len = 0;
     storm_err err = {0};
-    storm_rc rc = storm_store_status_get(c->store, c->status_id, &json, &len, &err);
+    char key[STORM_USERS_NAME_MAX + 300];
+    snprintf(key, sizeof key, "%s/%s", c->user, c->status_id);
+    storm_rc rc = storm_store_status_get(c->store, key, &json, &len, &err);
     if (rc == STORM_ERR_NOTFOUND) {
         taxii_error(c->rs, 404, "Status not found", "no status resource '%s'", c->status_id);
         return;

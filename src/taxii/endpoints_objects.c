@@ -284,7 +284,11 @@ void taxii_post_objects(taxii_call *c)
         storm_buf_putc(b, ']');
     }
     storm_buf_puts(b, ",\"pending_count\":0}");
-    if (!b->data || storm_store_status_put(c->store, status_id, b->data, b->len, &err) ||
+    /* Stored under "user/id": a status is shown to the user who posted
+     * only (it names objects, maybe of collections others cannot read). */
+    char key[STORM_USERS_NAME_MAX + 64];
+    snprintf(key, sizeof key, "%s/%s", c->user, status_id);
+    if (!b->data || storm_store_status_put(c->store, key, b->data, b->len, &err) ||
         storm_store_commit(c->store, &err)) {
         storm_store_rollback(c->store);
         taxii_error(c->rs, 500, "Store error", "the envelope was not stored: %s", err.msg[0] ? err.msg : "out of memory");

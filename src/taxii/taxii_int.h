@@ -20,6 +20,11 @@
 #define TAXII_PAGE_CACHE_SLOTS 256  /* rendered pages kept per worker thread */
 #define TAXII_PAGE_CACHE_BODY_MAX ((size_t)256 << 10) /* larger pages are not cached */
 #define TAXII_PAGE_CACHE_BYTES ((size_t)16 << 20)     /* all cached pages of one thread */
+#define TAXII_AUTH_CACHE_TTL 300    /* seconds a verified login is remembered */
+#define TAXII_LIMITER_SLOTS 4096    /* client addresses tracked for failed logins (fixed table) */
+#define TAXII_LIMITER_WAYS 8        /* slots probed per address; the stalest one is reused */
+#define TAXII_EXPOSED_MAX 64        /* collections named by --collections */
+#define TAXII_CLIENT_MAX 64         /* a client address as text */
 
 typedef struct taxii_page_cache taxii_page_cache;
 
@@ -38,6 +43,7 @@ typedef struct taxii_request {
     const char *accept;        /* NULL when absent */
     const char *content_type;
     const char *authorization;
+    const char *client;        /* the peer's address as text (failed-login limiter); NULL when unknown */
     const char *body;
     size_t body_len;
     bool body_too_large;       /* the transport stopped reading past max_content_length */
@@ -50,13 +56,23 @@ typedef struct taxii_response {
     char added_last[40];
     const char *allow;          /* Allow header of a 405 (static) */
     bool www_authenticate;      /* add WWW-Authenticate: Basic */
+    unsigned retry_after;       /* Retry-After seconds (429), 0 = none */
 } taxii_response;
 
 typedef struct taxii_auth_entry {
     unsigned char digest[32];
     char user[STORM_USERS_NAME_MAX + 1];
+    int64_t expires; /* monotonic seconds */
     bool used;
 } taxii_auth_entry;
+
+/* Failed logins of one client address (IPv4 address, IPv6 /64). */
+typedef struct taxii_limiter_entry {
+    uint64_t key;          /* keyed hash of the address; 0 = free */
+    int64_t window_start;  /* monotonic seconds */
+    int64_t blocked_until; /* monotonic seconds; 0 = not blocked */
+    unsigned failures;     /* in the current window */
+} taxii_limiter_entry;
 
 /* Shared, read-only after start except the auth cache (under its lock). */
 typedef struct taxii_ctx {
@@ -67,9 +83,15 @@ typedef struct taxii_ctx {
     void *store_arg;
     /* The page cache of the calling thread; NULL (or a NULL function) = none. */
     taxii_page_cache *(*cache_for_thread)(struct taxii_ctx *ctx);
-    pthread_mutex_t auth_lock;
+    pthread_mutex_t auth_lock; /* the auth cache and the limiter */
     unsigned char auth_secret[32];
     taxii_auth_entry auth_cache[TAXII_AUTH_CACHE];
+    taxii_limiter_entry limiter[TAXII_LIMITER_SLOTS];
+    /* Monotonic seconds (a test may replace it); NULL = CLOCK_MONOTONIC. */
+    int64_t (*now_s)(void);
+    /* Collections exposed by --collections (UUIDs); none listed = all. */
+    char exposed[TAXII_EXPOSED_MAX][STORM_STORE_ID_MAX];
+    size_t n_exposed;
 } taxii_ctx;
 
 void taxii_response_init(taxii_response *rs);
@@ -106,13 +128,28 @@ void taxii_page_cache_put(taxii_page_cache *c, const char *key, size_t key_len, 
                           const taxii_response *rs);
 
 /* ---- auth.c ------------------------------------------------------------- */
+typedef enum taxii_auth_result {
+    TAXII_AUTH_OK = 0,
+    TAXII_AUTH_FAILED,    /* missing or wrong credentials: 401 */
+    TAXII_AUTH_THROTTLED, /* too many failures from this address: 429, nothing verified */
+} taxii_auth_result;
 /* Check the Authorization header against the users. *user gets the name
- * (empty when anonymous). Returns false when credentials are missing or
- * wrong in users mode (the caller answers 401). */
-bool taxii_authenticate(taxii_ctx *ctx, const char *authorization, char user[STORM_USERS_NAME_MAX + 1]);
+ * (empty when anonymous). client (may be NULL) keys the failed-login
+ * limiter; *retry_after gets the seconds of a lock-out. */
+taxii_auth_result taxii_authenticate(taxii_ctx *ctx, const char *client, const char *authorization,
+                                     char user[STORM_USERS_NAME_MAX + 1], unsigned *retry_after);
+/* Forget every remembered login (after the users changed). */
+void taxii_auth_forget(taxii_ctx *ctx);
+/* Is the collection exposed by --collections? */
+bool taxii_exposed(const taxii_ctx *ctx, const storm_store_collection *c);
 /* Rights of the user on a collection: anonymous mode gives the collection's
  * defaults for reading and never writing. */
 bool taxii_can(const taxii_ctx *ctx, const char *user, storm_users_right right, const storm_store_collection *c);
+
+/* ---- stix_check.c ------------------------------------------------------- */
+/* Is obj an acceptable STIX 2.1 object for a POST? On false, why[cap]
+ * holds the reason (for the status resource). */
+bool taxii_stix_check(const storm_value *obj, char *why, size_t cap);
 
 /* ---- params.c ----------------------------------------------------------- */
 enum {

@@ -37,29 +37,47 @@ static bool is_podc(char c)
     return c && strchr("bcdfghjklmnpqrstvwxz2456789", c) != NULL;
 }
 
-/* What a restart changes, applied to one JSON line:
+/* Does in[i..] start with the member key "key": as plain JSON ("key":) or
+ * as JSON kept inside a JSON string (\"key\":, as hive-sentinel exports
+ * its columns)? Returns the length of what matched, 0 when neither. */
+static size_t key_at(const char *in, size_t i, const char *key)
+{
+    size_t kl = strlen(key);
+    if (in[i] == '"' && strncmp(in + i + 1, key, kl) == 0 && strncmp(in + i + 1 + kl, "\":", 2) == 0)
+        return kl + 3;
+    if (strncmp(in + i, "\\\"", 2) == 0 && strncmp(in + i + 2, key, kl) == 0 &&
+        strncmp(in + i + 2 + kl, "\\\":", 3) == 0)
+        return kl + 5;
+    return 0;
+}
+
+/* What a restart changes, applied to one JSON line (also inside JSON kept
+ * in strings):
  *  - hex runs of 12+ (container ids, image ids stay as they are only when in
  *    "sha256:" digests) get other hex digits;
  *  - "-<hash>-<suffix>" pod names and "-<suffix>" random suffixes with a
  *    digit get other pod characters;
- *  - numbers after "pid", "ppid", "tid", "infectedPID", "timestamp",
- *    "exec_id"-like keys are shifted; years 2019..2025 become 2026;
- *  - base64 exec ids are reversed. */
+ *  - numbers after "pid", "ppid", "tid", "infectedPID", "timestamp" keys
+ *    are shifted; years 2019..2025 become 2026;
+ *  - exec ids are reversed. */
 static void restart_rewrite(const char *in, char *out, size_t cap)
 {
     size_t n = strlen(in), o = 0;
-    static const char *const num_keys[] = {"\"pid\":", "\"ppid\":", "\"tid\":", "\"infectedPID\":", "\"timestamp\":",
-                                           "\"pid\": ", NULL};
+    static const char *const num_keys[] = {"pid", "ppid", "tid", "infectedPID", "timestamp", NULL};
     for (size_t i = 0; i < n && o + 16 < cap;) {
         bool done = false;
         for (int k = 0; num_keys[k] && !done; k++) {
-            size_t kl = strlen(num_keys[k]);
-            if (strncmp(in + i, num_keys[k], kl) == 0 && i + kl < n && in[i + kl] >= '0' && in[i + kl] <= '9') {
-                memcpy(out + o, in + i, kl);
-                o += kl;
-                i += kl;
+            size_t kl = key_at(in, i, num_keys[k]);
+            if (!kl)
+                continue;
+            size_t sp = i + kl;
+            while (in[sp] == ' ')
+                sp++;
+            if (in[sp] >= '0' && in[sp] <= '9') {
+                memcpy(out + o, in + i, sp - i);
+                o += sp - i;
                 char *end;
-                unsigned long long v = strtoull(in + i, &end, 10);
+                unsigned long long v = strtoull(in + sp, &end, 10);
                 o += (size_t)snprintf(out + o, cap - o, "%llu", v + 7919);
                 i = (size_t)(end - in);
                 done = true;
@@ -67,13 +85,18 @@ static void restart_rewrite(const char *in, char *out, size_t cap)
         }
         if (done)
             continue;
-        if (strncmp(in + i, "\"exec_id\":\"", 11) == 0 || strncmp(in + i, "\"parent_exec_id\":\"", 18) == 0) {
-            size_t kl = in[i + 1] == 'e' ? 11 : 18;
+        size_t kl = key_at(in, i, "exec_id");
+        if (!kl)
+            kl = key_at(in, i, "parent_exec_id");
+        bool escaped = kl && in[i] == '\\';
+        if (kl && in[i + kl] == (escaped ? '\\' : '"')) {
+            /* the value's opening quote (\" inside a string) */
+            kl += escaped ? 2 : 1;
             memcpy(out + o, in + i, kl);
             o += kl;
             i += kl;
             size_t s = i;
-            while (i < n && in[i] != '"')
+            while (i < n && in[i] != '"' && in[i] != '\\')
                 i++;
             for (size_t k = i; k > s && o + 1 < cap; k--)
                 out[o++] = in[k - 1];

@@ -170,6 +170,35 @@ static void learn_half(const char *rel, const size_t *attack)
     corpus_free(&restarted);
 }
 
+/* hive-sentinel keeps its columns as JSON inside JSON strings: the restart
+ * must reach into them (new pids, container ids, pod suffix), or the restart
+ * test above would prove nothing for that file. */
+static void restart_reaches_stringified_json(void)
+{
+    corpus_file orig, restarted;
+    CHECK(corpus_load("kubescape/hive-sentinel-stringified-columns.jsonl", false, &orig));
+    CHECK(corpus_load("kubescape/hive-sentinel-stringified-columns.jsonl", true, &restarted));
+    CHECK(orig.n == 31 && restarted.n == 31);
+    size_t changed = 0;
+    for (size_t i = 0; i < orig.n && i < restarted.n; i++) {
+        const storm_event *a = &orig.recs[i].evs.items[0], *b = &restarted.recs[i].evs.items[0];
+        bool pid = a->process.has_pid && b->process.has_pid && a->process.pid != b->process.pid;
+        bool cid = a->k8s.container_id && b->k8s.container_id && strcmp(a->k8s.container_id, b->k8s.container_id) != 0;
+        bool pod = a->k8s.pod && b->k8s.pod && strcmp(a->k8s.pod, b->k8s.pod) != 0;
+        if (pid && cid && pod)
+            changed++;
+        if (i == 0) {
+            char ka[STORM_BASELINE_KEY_MAX], kb[STORM_BASELINE_KEY_MAX];
+            CHECK(storm_baseline_workload_key(a, ka, sizeof ka) && storm_baseline_workload_key(b, kb, sizeof kb));
+            CHECK_STR(kb, ka);
+            CHECK_STR(ka, "webapp/Deployment/webapp-mywebapp/mywebapp-app");
+        }
+    }
+    CHECK(changed == orig.n);
+    corpus_free(&orig);
+    corpus_free(&restarted);
+}
+
 /* Kubescape: the webapp's own ApplicationProfile (the one Kubescape learned)
  * imported as a Storm profile; the command-injection execs (",ls" appended to
  * the ping target) of that workload stay anomalies. */
@@ -218,6 +247,73 @@ static void kubescape_profile_vs_injection(void)
     corpus_free(&f);
 }
 
+/* check() remembers the identity of the last container event; on real
+ * events in their recorded order (runs of one pod) and with profiles
+ * created and dropped in between, it must give the same key and verdict as
+ * building the key afresh for every event. */
+static void identity_cache_is_exact(void)
+{
+    static const char *const files[] = {"kubescape/honeycluster-ssh-proxy.jsonl",
+                                        "kubescape/honeycluster-clickhouse-and-agent-log.jsonl",
+                                        "tetragon/tetragon-book-security-observability.jsonl",
+                                        "k8s-audit/falco-trace-files-k8s-audit.jsonl"};
+    corpus_file f[4];
+    storm_baseline *cached, *fresh;
+    CHECK(storm_baseline_open(NULL, NULL, &cached, NULL) == STORM_OK);
+    CHECK(storm_baseline_open(NULL, NULL, &fresh, NULL) == STORM_OK);
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(corpus_load(files[i], false, &f[i]));
+        /* learn the first half of each file into both */
+        learn_all(cached, &f[i], NULL, 0, f[i].n / 2);
+        learn_all(fresh, &f[i], NULL, 0, f[i].n / 2);
+    }
+    /* a host event between two checks empties the cache of `fresh` */
+    storm_event host = {0};
+    host.kind = STORM_EV_PROCESS_EXEC;
+    host.process.present = true;
+    host.process.binary = "/usr/bin/true";
+    size_t events = 0, same = 0, hits_possible = 0;
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < 4; i++) {
+            for (size_t r = 0; r < f[i].n; r++) {
+                for (size_t k = 0; k < f[i].recs[r].evs.n; k++) {
+                    const storm_event *ev = &f[i].recs[r].evs.items[k];
+                    storm_baseline_result a, b;
+                    storm_baseline_check(fresh, &host, NULL);
+                    storm_baseline_verdict va = storm_baseline_check(cached, ev, &a);
+                    storm_baseline_verdict vb = storm_baseline_check(fresh, ev, &b);
+                    char key[STORM_BASELINE_KEY_MAX];
+                    storm_baseline_workload_key(ev, key, sizeof key);
+                    events++;
+                    same += va == vb && strcmp(a.workload, b.workload) == 0 && strcmp(a.workload, key) == 0 &&
+                            strcmp(a.feature, b.feature) == 0;
+                    hits_possible += r > 0 && ev->k8s.pod && f[i].recs[r - 1].evs.n &&
+                                     f[i].recs[r - 1].evs.items[0].k8s.pod &&
+                                     strcmp(ev->k8s.pod, f[i].recs[r - 1].evs.items[0].k8s.pod) == 0;
+                }
+                /* profiles come and go under the cache */
+                if (r % 17 == 5 && f[i].recs[r].evs.n) {
+                    char key[STORM_BASELINE_KEY_MAX];
+                    if (storm_baseline_workload_key(&f[i].recs[r].evs.items[0], key, sizeof key)) {
+                        storm_baseline_forget(cached, key, NULL);
+                        storm_baseline_forget(fresh, key, NULL);
+                    }
+                }
+                if (r % 23 == 7 && f[i].recs[r].evs.n) {
+                    storm_baseline_learn(cached, &f[i].recs[r].evs.items[0], NULL, NULL);
+                    storm_baseline_learn(fresh, &f[i].recs[r].evs.items[0], NULL, NULL);
+                }
+            }
+        }
+    }
+    CHECK(events > 700 && same == events);
+    CHECK(hits_possible > 300); /* the recordings do hold runs of one pod */
+    storm_baseline_close(cached);
+    storm_baseline_close(fresh);
+    for (size_t i = 0; i < 4; i++)
+        corpus_free(&f[i]);
+}
+
 int main(void)
 {
     RUN(tetragon_book);
@@ -225,12 +321,15 @@ int main(void)
     test_current = "learn_half";
     learn_half("kubescape/honeycluster-ssh-proxy.jsonl", NULL);
     learn_half("kubescape/honeycluster-clickhouse-and-agent-log.jsonl", NULL);
-    /* hive-sentinel keeps JSON inside strings: the test rewriter does not reach into those */
+    learn_half("kubescape/hive-sentinel-stringified-columns.jsonl", NULL);
+    RUN(restart_reaches_stringified_json);
+    test_current = "learn_half";
     learn_half("kubescape/honeycluster-bobexample-infer.jsonl", NULL);
     learn_half("k8s-audit/falco-trace-files-k8s-audit.jsonl", NULL);
     learn_half("k8s-audit/falco-trace-files-psp.jsonl", NULL);
     learn_half("tetragon/tetragon-docs-examples.jsonl", docs_attack);
     RUN(kubescape_profile_vs_injection);
+    RUN(identity_cache_is_exact);
     printf("TOTAL benign after restart: %zu/%zu removed (%.1f%%); benign held out: %zu/%zu removed (%.1f%%); "
            "attack events: %zu, suppressed %zu\n",
            total_benign_restart.explained, total_benign_restart.events,

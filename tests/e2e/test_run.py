@@ -199,6 +199,23 @@ def test_bad_lines_and_stats():
         check(st["sightings"] >= 1, "the good lines were still matched")
 
 
+def test_baseline_learning():
+    f = os.path.join(CORPUS, "kubescape", "honeycluster-ssh-proxy.jsonl")
+    with tempfile.TemporaryDirectory() as d:
+        stats = os.path.join(d, "stats.json")
+        r = run(["run", "-q", "--learn-for", "1h", "--anomalies", "--format", "text", "--stats-json", stats, f])
+        check(r.returncode == 0, "--learn-for run exits 0")
+        st = json.load(open(stats))
+        check(st["baseline_learned"] == 172, "the first hour of event time is learned (%d)" % st["baseline_learned"])
+        check(st["anomalies"] == st["events_read"] - st["baseline_learned"] - st["baseline_dropped"],
+              "every later event is either explained or an anomaly")
+        lines = r.stdout.decode().splitlines()
+        check(len(lines) == st["anomalies"] and all("  anomaly  ssh/Pod/ssh-proxy/ssh-proxy  " in l for l in lines),
+              "anomalies are written with their workload")
+    r = run(["run", "--anomalies", f])
+    check(r.returncode == 2, "--anomalies without a baseline is a usage error")
+
+
 def test_models_commands():
     r = run(["models", "lint", os.path.join(CORPUS, "attack-models")])
     check(r.returncode == 1, "lint of the corpus models exits 1")
@@ -283,6 +300,7 @@ if __name__ == "__main__":
     test_text_format_and_stdin()
     test_db_idempotent()
     test_bad_lines_and_stats()
+    test_baseline_learning()
     test_models_commands()
     test_listen()
     test_listen_loopback_only()

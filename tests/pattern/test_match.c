@@ -13,6 +13,7 @@
 #include <storm/pattern.h>
 
 #include "pattern/leaf.h"
+#include "pattern/pattern_int.h"
 
 #include "../unit/test.h"
 
@@ -129,6 +130,13 @@ static void test_timestamps(void)
     CHECK(one("[process:created IN (t'2020-01-01T00:00:00.123456Z')]") == 1);
     CHECK(one("[process:name = t'2020-01-01T00:00:00Z']") == -2);           /* not a timestamp: error */
     CHECK(one("[process:pid = t'2020-01-01T00:00:00Z']") == 0);
+    /* like the reference, matching reports a bad value even after a hit on
+     * another object (or the other side of OR) */
+    const char *two = "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
+                      "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{"
+                      "\"0\":{\"type\":\"x\",\"t\":\"2020-01-01T00:00:00Z\"},\"1\":{\"type\":\"x\",\"t\":\"soon\"}}}]";
+    CHECK(run("[x:t = t'2020-01-01T00:00:00Z']", STORM_SPEC_20, two, NULL, NULL) == -2);
+    CHECK(run("[x:t = t'2020-01-01T00:00:00Z' OR x:u = 1]", STORM_SPEC_20, two, NULL, NULL) == -2);
 }
 
 static void test_in(void)
@@ -183,6 +191,12 @@ static void test_matches(void)
     char buf[4096];
     CHECK(run("[process:name MATCHES 'a(b']", STORM_SPEC_21, od20(buf, sizeof buf, 0, 1, OBJ), NULL, &err) == -1);
     CHECK(err.rc == STORM_ERR_SYNTAX && err.offset == 22 && err.col == 23);
+    /* catastrophic backtracking is cut off with an error, not a hang */
+    char obj[200];
+    snprintf(obj, sizeof obj, "{\"type\":\"p\",\"n\":\"%s!\"}", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    od20(buf, sizeof buf, 0, 1, obj);
+    CHECK(run("[p:n MATCHES '^(a+)+$']", STORM_SPEC_20, buf, NULL, &err) == -2);
+    CHECK(err.rc == STORM_ERR_LIMIT && err.offset == 13);
 }
 
 static void test_ip(void)
@@ -349,8 +363,267 @@ static void test_search_bounds(void)
     int r = run("([person:age >= 0] AND [person:age >= 0] AND [person:age >= 0] AND [person:age >= 0] AND "
                 "[person:name = 'p0'] AND [person:name = 'p0'])",
                 STORM_SPEC_20, doc, NULL, NULL);
-    CHECK(r == 0 || r == -2);
+    CHECK(r == 0);
+    /* the left side of FOLLOWEDBY cannot start after the right side ends */
+    CHECK(run("([person:age >= 1] AND [person:age >= 1] AND [person:age >= 1] AND [person:age >= 1]) "
+              "FOLLOWEDBY [person:age = 0]",
+              STORM_SPEC_20, doc, NULL, NULL) == 0);
+    /* a leaf nothing hits decides at once, however many others there are */
+    CHECK(run("([person:age >= 1] AND [person:age >= 2] AND [person:age >= 3] AND [person:age >= 4]) "
+              "AND [person:age > 100000]",
+              STORM_SPEC_20, doc, NULL, NULL) == 0);
     free(doc);
+}
+
+
+/* --- differential test of the binding search against brute force ---------
+ * Small random observation sets and random patterns; the brute force lists
+ * every binding of every node (as instance counts per observation) straight
+ * from the semantics in temporal.c's header, with none of its pruning. */
+
+#define BF_OBS 4
+#define BF_MAX 4000
+
+typedef struct bf_bind {
+    uint8_t c[BF_OBS];
+} bf_bind;
+
+typedef struct bf_list {
+    bf_bind *b;
+    size_t n;
+    bool overflow;
+} bf_list;
+
+static int64_t bf_first[BF_OBS], bf_last[BF_OBS], bf_count[BF_OBS];
+static size_t bf_n;
+
+static void bf_add(bf_list *l, const bf_bind *x)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (memcmp(l->b[i].c, x->c, BF_OBS) == 0)
+            return;
+    if (l->n >= BF_MAX) {
+        l->overflow = true;
+        return;
+    }
+    l->b[l->n++] = *x;
+}
+
+static bool bf_union(const bf_bind *a, const bf_bind *b, bf_bind *out)
+{
+    for (size_t k = 0; k < BF_OBS; k++) {
+        out->c[k] = (uint8_t)(a->c[k] + b->c[k]);
+        if (k < bf_n && out->c[k] > bf_count[k])
+            return false;
+    }
+    return true;
+}
+
+static void bf_span(const bf_bind *a, int64_t *maxf, int64_t *minl)
+{
+    *maxf = INT64_MIN;
+    *minl = INT64_MAX;
+    for (size_t k = 0; k < bf_n; k++)
+        if (a->c[k]) {
+            if (bf_first[k] > *maxf)
+                *maxf = bf_first[k];
+            if (bf_last[k] < *minl)
+                *minl = bf_last[k];
+        }
+}
+
+static bf_list bf_eval(const pat_obs *o, const uint8_t *const *hits)
+{
+    bf_list out = {calloc(BF_MAX, sizeof(bf_bind)), 0, false};
+    switch (o->kind) {
+    case PAT_OBS_LEAF:
+        for (size_t k = 0; k < bf_n; k++)
+            if (hits[o->leaf_index][k]) {
+                bf_bind x = {{0}};
+                x.c[k] = 1;
+                bf_add(&out, &x);
+            }
+        break;
+    case PAT_OBS_OR:
+    case PAT_OBS_AND:
+    case PAT_OBS_FOLLOWEDBY: {
+        bf_list l = bf_eval(o->left, hits), r = bf_eval(o->right, hits);
+        out.overflow = l.overflow || r.overflow;
+        if (o->kind == PAT_OBS_OR) {
+            for (size_t i = 0; i < l.n; i++)
+                bf_add(&out, &l.b[i]);
+            for (size_t i = 0; i < r.n; i++)
+                bf_add(&out, &r.b[i]);
+        } else {
+            for (size_t i = 0; i < l.n; i++)
+                for (size_t j = 0; j < r.n; j++) {
+                    bf_bind u;
+                    if (!bf_union(&l.b[i], &r.b[j], &u))
+                        continue;
+                    if (o->kind == PAT_OBS_FOLLOWEDBY) {
+                        int64_t lf, ll, rf, rl;
+                        bf_span(&l.b[i], &lf, &ll);
+                        bf_span(&r.b[j], &rf, &rl);
+                        if (lf > rl)
+                            continue;
+                    }
+                    bf_add(&out, &u);
+                }
+        }
+        free(l.b);
+        free(r.b);
+        break;
+    }
+    case PAT_OBS_WITHIN:
+    case PAT_OBS_STARTSTOP: {
+        bf_list c = bf_eval(o->left, hits);
+        out.overflow = c.overflow;
+        for (size_t i = 0; i < c.n; i++) {
+            int64_t f, l;
+            bf_span(&c.b[i], &f, &l);
+            bool ok;
+            if (o->kind == PAT_OBS_WITHIN)
+                ok = f - l <= (int64_t)o->within.u.i * 1000000;
+            else {
+                ok = o->start < o->stop;
+                for (size_t k = 0; k < bf_n; k++)
+                    if (c.b[i].c[k] && !(bf_first[k] < o->stop / 1000 && bf_last[k] >= o->start / 1000))
+                        ok = false;
+            }
+            if (ok)
+                bf_add(&out, &c.b[i]);
+        }
+        free(c.b);
+        break;
+    }
+    case PAT_OBS_REPEATS: {
+        bf_list c = bf_eval(o->left, hits);
+        out.overflow = c.overflow;
+        /* acc: unions of r bindings, r = 1..repeats */
+        bf_list acc = {calloc(BF_MAX, sizeof(bf_bind)), 0, false};
+        for (size_t i = 0; i < c.n; i++)
+            bf_add(&acc, &c.b[i]);
+        for (int64_t r = 1; r < o->repeats; r++) {
+            bf_list next = {calloc(BF_MAX, sizeof(bf_bind)), 0, false};
+            for (size_t i = 0; i < acc.n; i++)
+                for (size_t j = 0; j < c.n; j++) {
+                    bf_bind u;
+                    if (bf_union(&acc.b[i], &c.b[j], &u))
+                        bf_add(&next, &u);
+                }
+            out.overflow |= next.overflow;
+            free(acc.b);
+            acc = next;
+        }
+        for (size_t i = 0; i < acc.n; i++)
+            bf_add(&out, &acc.b[i]);
+        free(acc.b);
+        free(c.b);
+        break;
+    }
+    }
+    return out;
+}
+
+static unsigned rnd_state = 12345;
+static unsigned rnd(unsigned n)
+{
+    rnd_state = rnd_state * 1103515245u + 12345u;
+    return (rnd_state >> 16) % n;
+}
+
+static size_t gen_obs_expr(char *out, size_t cap, int depth)
+{
+    static const char *leaves[] = {"[person:age < 2]", "[person:age >= 1]", "[person:age = 3]", "[person:age > 0]",
+                                   "[person:age != 2]"};
+    unsigned k = depth > 2 ? 0 : rnd(8);
+    char a[512], b[512];
+    switch (k) {
+    case 0: case 1: case 2:
+        return (size_t)snprintf(out, cap, "%s", leaves[rnd(5)]);
+    case 3: case 4: case 5: {
+        static const char *ops[] = {"AND", "OR", "FOLLOWEDBY"};
+        gen_obs_expr(a, sizeof a, depth + 1);
+        gen_obs_expr(b, sizeof b, depth + 1);
+        return (size_t)snprintf(out, cap, "(%s %s %s)", a, ops[k - 3], b);
+    }
+    case 6:
+        gen_obs_expr(a, sizeof a, depth + 1);
+        return (size_t)snprintf(out, cap, "(%s WITHIN %u SECONDS)", a, 1 + rnd(4));
+    default:
+        gen_obs_expr(a, sizeof a, depth + 1);
+        if (rnd(2))
+            return (size_t)snprintf(out, cap, "(%s REPEATS %u TIMES)", a, 1 + rnd(3));
+        return (size_t)snprintf(out, cap, "(%s START t'2020-01-01T00:00:%02uZ' STOP t'2020-01-01T00:00:%02uZ')", a,
+                                rnd(6), rnd(8));
+    }
+}
+
+static void test_search_against_brute_force(void)
+{
+    int compared = 0, disagreements = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        char text[2048];
+        gen_obs_expr(text, sizeof text, 0);
+        storm_err err;
+        storm_err_clear(&err);
+        storm_pattern *p = NULL;
+        if (storm_pattern_compile(text, strlen(text), STORM_SPEC_21, &p, &err) != STORM_OK)
+            continue;
+        /* observations: ages 0..3, intervals inside the first 8 seconds */
+        bf_n = 1 + rnd(BF_OBS);
+        char doc[4096];
+        size_t off = 0;
+        doc[off++] = '[';
+        for (size_t k = 0; k < bf_n; k++) {
+            unsigned f = rnd(7), len = rnd(3) ? 0 : rnd(3), c = 1 + rnd(2);
+            bf_first[k] = 1577836800000000LL + f * 1000000LL;
+            bf_last[k] = bf_first[k] + len * 1000000LL;
+            bf_count[k] = c;
+            off += (size_t)snprintf(doc + off, sizeof doc - off,
+                                    "%s{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:%02uZ\","
+                                    "\"last_observed\":\"2020-01-01T00:00:%02uZ\",\"number_observed\":%u,"
+                                    "\"objects\":{\"0\":{\"type\":\"person\",\"age\":%u}}}",
+                                    k ? "," : "", f, f + len, c, rnd(4));
+        }
+        snprintf(doc + off, sizeof doc - off, "]");
+        storm_arena *a = storm_arena_new(0, 0);
+        storm_value *root = NULL;
+        storm_observation *obs = NULL;
+        size_t n = 0;
+        if (storm_json_parse(a, doc, strlen(doc), 0, &root, NULL, &err) == STORM_OK &&
+            storm_observations_load(a, root, STORM_SPEC_21, &obs, &n, &err) == STORM_OK && n == bf_n) {
+            uint8_t cells[64][BF_OBS];
+            const uint8_t *hits[64];
+            unsigned nl = pattern_leaf_count(p);
+            for (unsigned l = 0; l < nl && l < 64; l++) {
+                for (size_t k = 0; k < n; k++)
+                    cells[l][k] = pattern_leaf_match(p, l, &obs[k], &err);
+                hits[l] = cells[l];
+            }
+            storm_match m;
+            if (nl <= 64 && pattern_match_hits(p, obs, n, hits, &m, &err) == STORM_OK) {
+                bf_list want = bf_eval(p->root, hits);
+                if (!want.overflow) {
+                    compared++;
+                    if (m.matched != (want.n > 0)) {
+                        disagreements++;
+                        if (disagreements < 5)
+                            fprintf(stderr, "search %s, brute force %s: %s on %s\n", m.matched ? "matched" : "did not",
+                                    want.n ? "matched" : "did not", text, doc);
+                    }
+                }
+                free(want.b);
+                storm_match_clear(&m);
+            }
+        }
+        storm_arena_free(a);
+        storm_pattern_free(p);
+    }
+    if (getenv("STORM_VERBOSE"))
+        printf("brute force: %d patterns compared\n", compared);
+    CHECK(compared > 1000);
+    CHECK(disagreements == 0);
 }
 
 static void test_leaf_api(void)
@@ -462,6 +735,7 @@ int main(void)
     RUN(test_observation_operators);
     RUN(test_qualifier_errors);
     RUN(test_search_bounds);
+    RUN(test_search_against_brute_force);
     RUN(test_leaf_api);
     RUN(test_cli);
     return test_report("test_match");

@@ -28,7 +28,8 @@ od = {"type": "observed-data", "spec_version": "2.1", "id": uid("observed-data",
       "first_observed": ts, "last_observed": ts, "number_observed": 1, "object_refs": [proc, ip]}
 objs = [od,
         {"type": "process", "spec_version": "2.1", "id": proc, "command_line": "curl http://10.96.0.1/ -H 'Authorization: Bearer abcdefghijklmnopq'",
-         "x_k8s_pod": "payments-api-7d9f8b6c5-x2k4q", "x_k8s_namespace": "payments"},
+         "x_k8s_pod": "payments-api-7d9f8b6c5-x2k4q", "x_k8s_namespace": "payments",
+         "extensions": {"extension-definition--792bd6e5-c4b4-40ca-ad6b-d2bd57312470": {"extension_type": "toplevel-property-extension"}}},
         {"type": "ipv4-addr", "spec_version": "2.1", "id": ip, "value": "10.244.1.17"},
         {"type": "sighting", "spec_version": "2.1", "id": uid("sighting", 1), "created": ts, "modified": ts,
          "sighting_of_ref": ind[0]["id"], "observed_data_refs": [od["id"]], "count": 1}]
@@ -85,6 +86,21 @@ done
 ok grep -q '10.0.0.0/8' <<<"$body"
 ok grep -q 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421' <<<"$body"
 ok grep -q '"sighting"' <<<"$body"
+# self-contained: the extension-definition the process uses, and Storm's identity, went too
+ok grep -q '"id":"extension-definition--792bd6e5-c4b4-40ca-ad6b-d2bd57312470"' <<<"$body"
+ok grep -q '"id":"identity--016f8401-f37e-4a6b-851d-8e204aaa8f91"' <<<"$body"
+# re-publishing the sighting (SCOs included) sends nothing new
+out=$("$STORM" publish --to "$URL" --collection sightings --user alice --db "$T/src.db" --tlp amber \
+  "$T/sighting.json" 2>/dev/null)
+ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
+
+# --to-db: the same preparation into a local collection, for storm serve --collections
+out=$("$STORM" publish --to-db "$T/share.db" --collection shared --db "$T/src.db" "$T/sighting.json" 2>/dev/null)
+ok [ $? -eq 0 ]
+ok grep -q "in collection shared" <<<"$out"
+n=$(sqlite3 "$T/share.db" "select count(*) from objects o join collections c on o.collection = c.key where c.alias = 'shared'" 2>/dev/null || echo 0)
+ok [ "${n:-0}" -ge 6 ]
+ok [ "$(sqlite3 "$T/share.db" "select count(*) from objects where json like '%10.244.1.17%'")" -eq 0 ]
 
 # pull the indicators into another store, then again: nothing new
 out=$(env -u STORM_TAXII_PASSWORD "$STORM" pull --from "${URL%storm/}taxii2/" --collection indicators --user reader --db "$T/pull.db" \

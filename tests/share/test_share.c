@@ -75,6 +75,23 @@ static void test_mark(void)
     CHECK(storm_v_is_str(storm_v_get(s, "created_by_ref"), "identity--016f8401-f37e-4a6b-851d-8e204aaa8f91"));
     CHECK(storm_v_get(find(objs, "ipv4-addr"), "created_by_ref") == NULL); /* SCOs have no created_by_ref */
     CHECK(storm_v_get(find(objs, "ipv4-addr"), "object_marking_refs") != NULL);
+    /* someone else's indicator: unchanged when it has a TLP level, else a new version */
+    storm_value *more = parse(a, "[{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+                                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+                                 "\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]},"
+                                 "{\"type\":\"attack-pattern\",\"id\":\"attack-pattern--7e33a43e-e34b-40ec-89da-36c9bb2cacd5\","
+                                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\"}]");
+    CHECK(storm_mark_objects(a, more, STORM_TLP_AMBER, "identity--016f8401-f37e-4a6b-851d-8e204aaa8f91", &err) ==
+          STORM_OK);
+    storm_value *ind = find(more, "indicator");
+    CHECK(storm_v_is_str(storm_v_get(ind, "modified"), "2026-01-01T00:00:00.000Z"));
+    CHECK(storm_v_get(ind, "object_marking_refs")->u.a.len == 1 &&
+          storm_v_is_str(storm_v_get(ind, "object_marking_refs")->u.a.items[0],
+                         "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"));
+    storm_value *ap = find(more, "attack-pattern");
+    CHECK(storm_v_is_str(storm_v_get(ap, "modified"), "2026-01-01T00:00:00.001Z"));
+    CHECK(storm_v_get(ap, "object_marking_refs") != NULL);
+    CHECK(storm_v_get(ap, "created_by_ref") == NULL); /* never claim someone else's model */
     /* marking twice adds no second definition */
     CHECK(storm_mark_objects(a, objs, STORM_TLP_AMBER, NULL, &err) == STORM_OK && objs->u.a.len == 3);
     storm_arena_free(a);

@@ -10,6 +10,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
+#include "stix/stix_int.h"
 #include "stix_check.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -93,6 +94,20 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     storm_observation obs;
     storm_rc rc = storm_stix_observe(a, &ev, NULL, &obs, &err);
     if (rc == STORM_OK) {
+        /* the fast writer must give the core writer's bytes */
+        storm_buf x, y;
+        storm_buf_init(&x, (size_t)64 << 20);
+        storm_buf_init(&y, (size_t)64 << 20);
+        for (size_t k = 0; k <= obs.n_objects; k++) {
+            const storm_value *o = k ? obs.objects[k - 1].value : obs.sdo;
+            storm_buf_reset(&x);
+            storm_buf_reset(&y);
+            storm_rc r1 = stix_json_write(&x, o), r2 = storm_json_write(&y, o, STORM_JSONW_COMPACT);
+            if (r1 != r2 || x.len != y.len || (x.len && memcmp(x.data, y.data, x.len) != 0))
+                abort();
+        }
+        storm_buf_free(&x);
+        storm_buf_free(&y);
         storm_buf b;
         storm_buf_init(&b, (size_t)64 << 20);
         if (storm_stix_write_observation_bundle(&b, &obs) == STORM_OK) {

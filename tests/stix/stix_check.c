@@ -7,11 +7,15 @@
  * timestamp formats and comparisons, reference resolution). */
 #include "stix_check.h"
 
+#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <storm/buf.h>
+#include <storm/json.h>
 
 typedef struct ck {
     char *msg;
@@ -275,6 +279,66 @@ static void check_int_range(ck *c, const char *id, const storm_value *o, const c
         fail(c, id, "'%s' is not an integer in %lld..%lld", prop, (long long)lo, (long long)hi);
 }
 
+/* The specification's deterministic id, computed independently of
+ * src/stix/id.c: canonical JSON by the core writer (sorted keys; our keys are
+ * ASCII, where byte order is RFC 8785's UTF-16 order) and SHA-1 by EVP. */
+static void check_uuid5(ck *c, const storm_value *o, const char *type, const char *id)
+{
+    static const struct {
+        const char *type;
+        const char *props[8];
+    } contributing[] = {
+        {"directory", {"path"}},
+        {"domain-name", {"value"}},
+        {"file", {"hashes", "name", "extensions", "parent_directory_ref"}},
+        {"ipv4-addr", {"value"}},
+        {"ipv6-addr", {"value"}},
+        {"network-traffic", {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"}},
+        {"software", {"name", "cpe", "swid", "vendor", "version"}},
+        {"user-account", {"account_type", "user_id", "account_login"}},
+    };
+    const char *const *props = NULL;
+    for (size_t i = 0; i < sizeof contributing / sizeof contributing[0]; i++)
+        if (strcmp(contributing[i].type, type) == 0)
+            props = contributing[i].props;
+    if (!props)
+        return;
+    storm_member ms[8];
+    storm_value sub = {.type = STORM_V_OBJECT, .pos = STORM_POS_NONE};
+    size_t n = 0;
+    for (size_t i = 0; i < 8 && props[i]; i++) {
+        storm_value *v = storm_v_get(o, props[i]);
+        if (v)
+            ms[n++] = (storm_member){props[i], strlen(props[i]), v};
+    }
+    sub.u.o.members = ms;
+    sub.u.o.len = sub.u.o.alloc = n;
+    storm_buf b;
+    storm_buf_init(&b, 1 << 24);
+    static const unsigned char ns[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
+                                         0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7};
+    storm_buf_append(&b, ns, 16);
+    if (storm_json_write(&b, &sub, STORM_JSONW_SORT_KEYS) != STORM_OK) {
+        storm_buf_free(&b);
+        return;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha1(), NULL);
+    storm_buf_free(&b);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    char want[128];
+    int k = snprintf(want, sizeof want, "%s--", type);
+    for (int i = 0; i < 16 && k < 120; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            want[k++] = '-';
+        k += snprintf(want + k, sizeof want - (size_t)k, "%02x", md[i]);
+    }
+    if (strcmp(want, id) != 0)
+        fail(c, id, "id is not the deterministic UUIDv5 of its ID-contributing properties (%s)", want);
+}
+
 static void check_sco(ck *c, const storm_value *o, const char *type, const char *id)
 {
     const sco_spec *spec = NULL;
@@ -411,6 +475,7 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             fail(c, id, "software needs name");
     }
     check_values(c, id, "(object)", o, true, 0);
+    check_uuid5(c, o, type, id);
 }
 
 /* ---- SDOs and meta objects ---- */

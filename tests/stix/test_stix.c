@@ -6,8 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
+#include <storm/decode.h>
+#include <storm/io.h>
 #include <storm/json.h>
 #include <storm/stix.h>
+
+#include "stix/stix_int.h"
 
 #include "../unit/test.h"
 #include "stix_check.h"
@@ -70,6 +76,34 @@ static void test_sco_ids(void)
     char id[STORM_STIX_ID_MAX];
     CHECK(storm_stix_sco_id(parse("{\"type\":\"process\",\"pid\":1}"), id) == STORM_ERR_VALUE);
     CHECK(storm_stix_sco_id(parse("{\"type\":\"file\",\"size\":1}"), id) == STORM_ERR_VALUE);
+}
+
+static void test_time_text(void)
+{
+    /* the hot-path formatter agrees with the core one */
+    int64_t samples[] = {0, 1, -1, 999, 1000000, 1736942400123456789LL, -62135596800LL / 1000 * 1000000000LL,
+                         951782400000000000LL /* 2000-02-29 */, 4102444799999999999LL, INT64_MAX / 2,
+                         -9223372036854775807LL + 1000000000LL};
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 20000; i++) {
+        int64_t t;
+        if (i < (int)(sizeof samples / sizeof samples[0])) {
+            t = samples[i];
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t = (int64_t)(x % 9000000000000000000ULL) - 4500000000000000000LL;
+        }
+        char a[48], b[48];
+        storm_time_format_exact(t, a);
+        stix_time_text(t, b);
+        if (strcmp(a, b) != 0) {
+            CHECK_STR(b, a);
+            break;
+        }
+    }
+    CHECK(1);
 }
 
 static void test_canonical(void)
@@ -418,6 +452,9 @@ static void test_checker_rejects(void)
         "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
         "\"ipv4-addr\",\"id\":\"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\","
         "\"pod\":\"x\"}]}",
+        /* SCO with a UUIDv5 that is not the one of its value */
+        "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
+        "\"ipv4-addr\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\",\"value\":\"198.51.100.3\"}]}",
         /* SCO with a UUIDv4 */
         "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
         "\"ipv4-addr\",\"id\":\"ipv4-addr--28bb3599-77cd-4a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\"}]}",
@@ -435,6 +472,10 @@ static void test_checker_rejects(void)
         "{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\",\"objects\":[{\"type\":"
         "\"software\",\"id\":\"software--895110cd-1368-5937-a69a-f069c0b0ee20\",\"name\":\"\"}]}",
     };
+    CHECK(stix_check_bundle(parse("{\"type\":\"bundle\",\"id\":\"bundle--3b3d4e1b-4e4d-4e7c-834d-437eab41a5d3\","
+                                  "\"objects\":[{\"type\":\"ipv4-addr\",\"id\":"
+                                  "\"ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4\",\"value\":\"198.51.100.3\"}]}"),
+                            NULL, 0) == 0);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         storm_value *v = parse(bad[i]);
         CHECK(v != NULL);
@@ -460,12 +501,87 @@ static void test_checker_rejects(void)
     }
 }
 
+/* Every corpus event: the fast writer gives the bytes of the core writer,
+ * and the bundle passes the checker (in-process, without the CLI). */
+static void test_corpus_writer(void)
+{
+    const char *root = getenv("STORM_SOURCE_ROOT");
+    if (!root)
+        return;
+    static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_buf fast, core;
+    storm_buf_init(&fast, 1 << 26);
+    storm_buf_init(&core, 1 << 26);
+    int events = 0, same = 0;
+    for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (!strstr(e->d_name, ".jsonl"))
+                continue;
+            char path[2048];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            char *text;
+            size_t len;
+            storm_err err;
+            if (storm_read_file(path, 1 << 26, &text, &len, &err) != STORM_OK)
+                continue;
+            for (char *p = text; *p;) {
+                char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                storm_arena_reset(a);
+                storm_value *rootv;
+                if (storm_json_parse(a, p, n, 0, &rootv, NULL, &err) == STORM_OK) {
+                    const storm_value *rec = storm_decode_unwrap(a, rootv);
+                    const storm_decoder *dec = storm_decoder_detect(rec);
+                    storm_event_list list = {0};
+                    const char *skip;
+                    if (dec && dec->decode(a, rec, &list, &skip, &err) == STORM_OK) {
+                        for (size_t i = 0; i < list.n; i++) {
+                            storm_observation obs;
+                            storm_stix_opts o = {.record = p, .record_len = n, .record_index = i};
+                            if (storm_stix_observe(a, &list.items[i], &o, &obs, &err) != STORM_OK)
+                                continue;
+                            events++;
+                            bool eq = true;
+                            for (size_t k = 0; k <= obs.n_objects; k++) {
+                                const storm_value *v = k ? obs.objects[k - 1].value : obs.sdo;
+                                storm_buf_reset(&fast);
+                                storm_buf_reset(&core);
+                                stix_json_write(&fast, v);
+                                storm_json_write(&core, v, STORM_JSONW_COMPACT);
+                                eq = eq && fast.len == core.len && memcmp(fast.data, core.data, fast.len) == 0;
+                            }
+                            same += eq;
+                            storm_value *bundle = NULL;
+                            CHECK(check_obs_bundle(&obs, &bundle) == 0);
+                        }
+                    }
+                }
+                p = nl ? nl + 1 : p + n;
+            }
+            free(text);
+        }
+        if (d)
+            closedir(d);
+    }
+    CHECK(events > 500);
+    CHECK(same == events);
+    storm_buf_free(&fast);
+    storm_buf_free(&core);
+    storm_arena_free(a);
+}
+
 int main(void)
 {
     A = storm_arena_new(0, 0);
     RUN(test_uuid5);
     RUN(test_sco_ids);
     RUN(test_canonical);
+    RUN(test_time_text);
     RUN(test_process_event);
     RUN(test_network_event);
     RUN(test_audit_event);
@@ -473,6 +589,7 @@ int main(void)
     RUN(test_bundle_collector);
     RUN(test_extension_definitions);
     RUN(test_checker_rejects);
+    RUN(test_corpus_writer);
     storm_arena_free(A);
     return test_report("test_stix");
 }

@@ -7,6 +7,7 @@
 set -u
 STORM=${STORM_BIN:?STORM_BIN must name the storm binary}
 CURL=${CURL:-curl}
+command -v "$CURL" >/dev/null || { echo "test_taxii_server: curl is needed (apt-get install curl)"; echo "test_taxii_server: 0 passed, 1 failed"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/storm-taxii-test.XXXXXX")
 PASSED=0
 FAILED=0
@@ -50,7 +51,9 @@ CTYPE='Content-Type: application/taxii+json;version=2.1'
 # req METHOD URL [curl args...] -> CODE, BODY, HEAD (headers)
 req() {
     local method=$1 url=$2; shift 2
-    CODE=$("$CURL" -s -S -X "$method" -o "$WORK/body" -D "$WORK/head" -w '%{http_code}' "$@" "$url")
+    local how=(-X "$method")
+    [[ $method == HEAD ]] && how=(--head) # curl -X HEAD would wait for the body
+    CODE=$("$CURL" -s -S "${how[@]}" -o "$WORK/body" -D "$WORK/head" -w '%{http_code}' "$@" "$url")
     BODY=$(cat "$WORK/body")
     HEAD=$(tr -d '\r' <"$WORK/head")
 }
@@ -203,6 +206,8 @@ check "status GET 200" test "$CODE" = 200
 check "status GET same body" test "$BODY" = "$STATUS_BODY"
 get /storm/status/00000000-0000-4000-8000-000000000000/ "${A[@]}"
 check "unknown status 404" is_error 404
+get "/storm/status/$STATUS_ID/" "${B[@]}"
+check "another user's status 404" is_error 404
 post "$IND/objects/" "$WORK/e1" "${A[@]}"
 check "re-POST idempotent" has "$BODY" '"version":"2026-01-01T00:00:00.000Z","message":"already present"'
 
@@ -234,7 +239,7 @@ check "403 before the body is read" is_error 403
 req POST "$BASE$IND/objects/" -H "$ACCEPT" -H "$CTYPE" -H 'Transfer-Encoding: chunked' --data-binary "@$WORK/big" "${A[@]}"
 check "chunked body over the cap 413" is_error 413
 req HEAD "$BASE/storm/" -H "$ACCEPT" "${B[@]}"
-check "HEAD 200 without a body" bash -c "[[ '$CODE' == 200 && -z '$BODY' ]]"
+check "HEAD 200 without a body" bash -c "[[ '$CODE' == 200 && '$BODY' != *'{'* ]]" # (curl --head writes the headers to -o)
 
 # versions
 envelope "$WORK/e2" "$(indicator 1 2026-02-01T00:00:00.000Z)" "$(indicator 1 2026-03-01T00:00:00.000Z)"

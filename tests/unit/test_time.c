@@ -40,6 +40,13 @@ static void test_parse_format(void)
     CHECK(!ok);
     parse("2021-13-01T10:00:00Z", STORM_TIME_LENIENT, &ok);
     CHECK(!ok);
+    /* outside int64 nanoseconds: refused, not overflowed (UBSan checks this) */
+    parse("0001-01-01T00:00:00Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(!ok);
+    parse("9999-12-31T23:59:59Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(!ok);
+    t = parse("2262-01-01T00:00:00Z", STORM_TIME_STIX_STRICT, &ok);
+    CHECK(ok && t > 0);
 }
 
 int main(void)

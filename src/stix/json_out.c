@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Compact JSON text of observation value trees, for output. Writes the same
+ * bytes as storm_json_write(STORM_JSONW_COMPACT) (test_stix checks this on
+ * every corpus observation) but reserves room once per string and copies
+ * unescaped runs whole: writing bundles is most of `storm convert`'s time. */
+#include <string.h>
+
+#include <storm/json.h>
+
+#include "stix_int.h"
+
+/* 1 for bytes a JSON string must escape */
+static const unsigned char ESCAPE[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
+};
+
+/* Make room for n more bytes (and the NUL) without writing them. */
+static storm_rc reserve(storm_buf *b, size_t n)
+{
+    if (b->data && b->alloc - b->len > n)
+        return STORM_OK;
+    static const char zeros[4096];
+    size_t len = b->len;
+    while (!b->data || b->alloc - b->len <= n) {
+        size_t k = n + 1 - (b->data ? b->alloc - b->len : 0);
+        storm_rc rc = storm_buf_append(b, zeros, k < sizeof zeros ? k : sizeof zeros);
+        if (rc) {
+            b->len = len;
+            if (b->data)
+                b->data[len] = '\0';
+            return rc;
+        }
+    }
+    b->len = len;
+    return STORM_OK;
+}
+
+static storm_rc put_string(storm_buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (len > (b->cap - b->len) / 6 + 2 && len * 6 + 2 > b->cap - b->len) {
+        /* worst case does not fit the cap: let the exact writer decide */
+        return storm_json_write_string(b, s, len);
+    }
+    storm_rc rc = reserve(b, len * 6 + 2);
+    if (rc)
+        return rc;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && !ESCAPE[(unsigned char)s[run]])
+            run++;
+        memcpy(o, s + i, run - i);
+        o += run - i;
+        if (run == len)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        *o++ = '\\';
+        switch (c) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+        i = run + 1;
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return STORM_OK;
+}
+
+static storm_rc put_raw(storm_buf *b, const char *s, size_t n)
+{
+    storm_rc rc = reserve(b, n);
+    if (rc)
+        return rc;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return STORM_OK;
+}
+
+static storm_rc put_int(storm_buf *b, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    return put_raw(b, tmp + sizeof tmp - n, n);
+}
+
+static storm_rc put_value(storm_buf *b, const storm_value *v, int depth)
+{
+    storm_rc rc = STORM_OK;
+    if (!v)
+        return put_raw(b, "null", 4);
+    if (depth > STORM_JSON_MAX_DEPTH)
+        return STORM_ERR_LIMIT;
+    switch (v->type) {
+    case STORM_V_NULL: return put_raw(b, "null", 4);
+    case STORM_V_BOOL: return v->u.b ? put_raw(b, "true", 4) : put_raw(b, "false", 5);
+    case STORM_V_INT: return put_int(b, v->u.i);
+    case STORM_V_FLOAT: return storm_json_write(b, v, STORM_JSONW_COMPACT); /* rare: one formatter */
+    case STORM_V_STRING: return put_string(b, v->u.s.ptr, v->u.s.len);
+    case STORM_V_ARRAY:
+        rc = put_raw(b, "[", 1);
+        for (size_t i = 0; i < v->u.a.len && !rc; i++) {
+            if (i)
+                rc = put_raw(b, ",", 1);
+            if (!rc)
+                rc = put_value(b, v->u.a.items[i], depth + 1);
+        }
+        return rc ? rc : put_raw(b, "]", 1);
+    case STORM_V_OBJECT:
+        rc = put_raw(b, "{", 1);
+        for (size_t i = 0; i < v->u.o.len && !rc; i++) {
+            const storm_member *m = &v->u.o.members[i];
+            if (i)
+                rc = put_raw(b, ",", 1);
+            if (!rc)
+                rc = put_string(b, m->key, m->key_len);
+            if (!rc)
+                rc = put_raw(b, ":", 1);
+            if (!rc)
+                rc = put_value(b, m->value, depth + 1);
+        }
+        return rc ? rc : put_raw(b, "}", 1);
+    }
+    return STORM_ERR_VALUE;
+}
+
+storm_rc stix_json_write(storm_buf *out, const storm_value *v)
+{
+    return put_value(out, v, 0);
+}
