@@ -61,8 +61,13 @@ bool storm_users_exists(const storm_users *u, const char *name);
 storm_rc storm_users_describe(const storm_users *u, size_t i, storm_buf *out);
 
 /* Check a password (constant-time comparison of the derived key). Costs one
- * PBKDF2 derivation: callers that verify often should cache successes. */
+ * PBKDF2 derivation, also for an unknown name (a dummy one as costly as the
+ * dearest user's): callers that verify often should cache successes. */
 bool storm_users_verify(const storm_users *u, const char *name, const char *password, size_t password_len);
+/* PBKDF2 derivations storm_users_verify has run in this process (an
+ * unknown user costs one too, so that timing does not reveal names). For
+ * tests and statistics. */
+unsigned long storm_users_derivations(void);
 /* Does the user hold the right on the collection with this id and alias? */
 bool storm_users_can(const storm_users *u, const char *name, storm_users_right right, const char *collection_id,
                      const char *collection_alias);

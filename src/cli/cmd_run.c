@@ -430,11 +430,13 @@ static void after_record(run_ctx *c)
         storm_detector_get_stats(c->det, &ds);
         fprintf(stderr,
                 "storm run: %llu events read, %llu rejected, %llu skipped, %llu dropped by the baseline, "
-                "%llu observations matched, %llu sightings, %llu partial matches held, %llu evicted, %.1f s\n",
+                "%llu observations matched, %llu sightings, %llu partial matches held, %llu evicted, %.1f s, "
+                "%.0f events/s\n",
                 (unsigned long long)c->st.events_read, (unsigned long long)c->st.events_rejected,
                 (unsigned long long)c->st.events_skipped, (unsigned long long)c->st.baseline_dropped,
                 (unsigned long long)ds.observations_matched, (unsigned long long)ds.sightings,
-                (unsigned long long)ds.states_held, (unsigned long long)ds.states_evicted, elapsed(c));
+                (unsigned long long)ds.states_held, (unsigned long long)ds.states_evicted, elapsed(c),
+                elapsed(c) > 0 ? (double)c->st.events_read / elapsed(c) : 0.0);
     }
 }
 

@@ -15,10 +15,16 @@ static void serve_help(FILE *out)
     fprintf(out,
             "usage: storm serve --db FILE [options]\n\n"
             "Serve the store's collections (indicators, sightings, observations) over TAXII 2.1\n"
-            "until interrupted (SIGINT/SIGTERM). Discovery is at /taxii2/, the API root at /storm/.\n\n"
+            "until interrupted (SIGINT/SIGTERM); SIGHUP reads the --users file again.\n"
+            "Discovery is at /taxii2/, the API root at /storm/.\n\n"
             "options:\n"
             "  --db FILE                 the SQLite store storm run writes (created if missing)\n"
             "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; [::1]:PORT for IPv6; port 0 = any)\n"
+            "  --collections A[,B...]    serve only these collections (aliases or UUIDs; default: all)\n"
+            "  --allow-unredacted        serve the raw sightings/observations on a non-loopback address\n"
+            "                            (refused by default: publish redacted copies with\n"
+            "                            storm publish --to-db FILE --collection shared, then\n"
+            "                            serve --collections shared,indicators)\n"
             "  --users FILE              Basic authentication and per-collection rights (see storm users);\n"
             "                            without it the server is anonymous and read-only\n"
             "  --tls-cert FILE           PEM certificate: serve HTTPS (with --tls-key)\n"
@@ -33,7 +39,9 @@ static void serve_help(FILE *out)
             "  --max-connections N       concurrent connections (default 256)\n"
             "  --timeout SECONDS         idle connection timeout (default 30)\n"
             "  --threads N               worker threads (default: one per CPU)\n"
-            "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n");
+            "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n"
+            "  --auth-failures N         failed logins per client address before 429 (default 10)\n"
+            "  --auth-window SECONDS     window of those failures and length of the lock-out (default 60)\n");
 }
 
 static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
@@ -51,7 +59,7 @@ int cmd_serve(int argc, char **argv)
     storm_taxii_config cfg;
     storm_taxii_config_default(&cfg);
     enum { O_DB = 256, O_LISTEN, O_USERS, O_CERT, O_KEY, O_ROOT, O_TITLE, O_CONTACT, O_MAXLEN, O_MAXOBJ,
-           O_PDEF, O_PMAX, O_MAXCONN, O_TIMEOUT, O_THREADS, O_NOCACHE, O_HELP };
+           O_PDEF, O_PMAX, O_MAXCONN, O_TIMEOUT, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
     static const struct option opts[] = {
         {"db", required_argument, NULL, O_DB},
         {"listen", required_argument, NULL, O_LISTEN},
@@ -69,6 +77,10 @@ int cmd_serve(int argc, char **argv)
         {"timeout", required_argument, NULL, O_TIMEOUT},
         {"threads", required_argument, NULL, O_THREADS},
         {"no-page-cache", no_argument, NULL, O_NOCACHE},
+        {"collections", required_argument, NULL, O_COLLECTIONS},
+        {"allow-unredacted", no_argument, NULL, O_UNREDACTED},
+        {"auth-failures", required_argument, NULL, O_AUTHFAIL},
+        {"auth-window", required_argument, NULL, O_AUTHWIN},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -104,6 +116,16 @@ int cmd_serve(int argc, char **argv)
             cfg.threads = n > 256 ? 256 : (unsigned)n;
             break;
         case O_NOCACHE: cfg.no_page_cache = true; break;
+        case O_COLLECTIONS: cfg.collections = optarg; break;
+        case O_UNREDACTED: cfg.allow_unredacted = true; break;
+        case O_AUTHFAIL:
+            rc = parse_size("--auth-failures", optarg, 1, &n);
+            cfg.auth_max_failures = n > 1000000 ? 1000000 : (unsigned)n;
+            break;
+        case O_AUTHWIN:
+            rc = parse_size("--auth-window", optarg, 1, &n);
+            cfg.auth_window = n > 86400 ? 86400 : (unsigned)n;
+            break;
         case 'h':
         case O_HELP: serve_help(stdout); return CLI_OK;
         default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
@@ -122,6 +144,7 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -139,8 +162,22 @@ int cmd_serve(int argc, char **argv)
             host, (unsigned)storm_taxii_port(srv), cfg.db_path,
             cfg.users_path ? "Basic authentication" : "anonymous, read-only");
     fflush(stderr);
+    if (!storm_taxii_listen_is_loopback(cfg.listen))
+        fprintf(stderr, "storm serve: warning: %s is not a loopback address%s\n", cfg.listen,
+                cfg.tls_cert_path ? "" : "; without --tls-cert, Basic credentials travel in clear");
+    fflush(stderr);
     int sig = 0;
-    sigwait(&stop, &sig);
+    for (;;) {
+        sigwait(&stop, &sig);
+        if (sig != SIGHUP)
+            break;
+        storm_err rerr = {0};
+        if (storm_taxii_reload_users(srv, &rerr))
+            fprintf(stderr, "storm serve: SIGHUP: users not reloaded, the previous ones stay: %s\n", rerr.msg);
+        else
+            fprintf(stderr, "storm serve: SIGHUP: reloaded the users from %s\n", cfg.users_path);
+        fflush(stderr);
+    }
     fprintf(stderr, "storm serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
     storm_taxii_stop(srv);
     return CLI_OK;

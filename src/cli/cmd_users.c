@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <storm/buf.h>
+#include <storm/store.h>
 #include <storm/users.h>
 
 #include "cli.h"
@@ -18,7 +19,7 @@
 static void users_help(FILE *out)
 {
     fprintf(out,
-            "usage: storm users [--file FILE] [--iterations N] COMMAND\n\n"
+            "usage: storm users [--file FILE] [--iterations N] [--db FILE] COMMAND\n\n"
             "Manage the users of storm serve --users FILE (default file: " USERS_DEFAULT_FILE ").\n\n"
             "commands:\n"
             "  add NAME                        add a user; the password is read from standard input\n"
@@ -29,7 +30,9 @@ static void users_help(FILE *out)
             "  revoke NAME RIGHT COLLECTION... take them back\n\n"
             "options:\n"
             "  --file FILE       the users file (written atomically, mode 0600)\n"
-            "  --iterations N    PBKDF2-HMAC-SHA256 iterations for new passwords (default %d)\n\n"
+            "  --iterations N    PBKDF2-HMAC-SHA256 iterations for new passwords (default %d)\n"
+            "  --db FILE         with grant: every COLLECTION must exist in this store (else exit 1);\n"
+            "                    without it, names other than '*', a UUID or a default alias get a warning\n\n"
             "example:\n"
             "  printf '%%s\\n' \"$PASSWORD\" | storm users --file users add alice\n"
             "  storm users --file users grant alice rw indicators\n",
@@ -89,6 +92,60 @@ static int get_new_password(char *pw, size_t cap)
     return CLI_OK;
 }
 
+static bool is_uuid(const char *s)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    for (size_t g = 0; g < 5; g++) {
+        for (int i = 0; i < groups[g]; i++, s++)
+            if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+                return false;
+        if (g < 4 && *s++ != '-')
+            return false;
+    }
+    return *s == '\0';
+}
+
+/* A grant on a collection that does not exist is most likely a typo, which
+ * would leave the user without the right they were meant to have. With
+ * --db the collections are checked (unknown: exit 1, nothing written);
+ * without it only '*', UUIDs and the default aliases pass silently: other
+ * names may be collections created later (storm publish --to-db ... 
+ * --collection NAME), so they are kept with a warning. */
+static int check_collections(const char *db, char **names, int n)
+{
+    storm_store *st = NULL;
+    storm_err err = {0};
+    if (db && storm_store_open(db, STORM_STORE_READONLY, &st, &err)) {
+        fprintf(stderr, "storm users: --db %s: %s\n", db, err.msg);
+        return CLI_FAIL;
+    }
+    int rc = CLI_OK;
+    for (int k = 0; k < n; k++) {
+        const char *c = names[k];
+        if (strcmp(c, "*") == 0)
+            continue;
+        if (st) {
+            storm_store_collection col;
+            storm_rc r = storm_store_collection_find(st, c, &col, &err);
+            if (r == STORM_ERR_NOTFOUND) {
+                fprintf(stderr, "storm users: no collection '%s' in %s (nothing changed)\n", c, db);
+                rc = CLI_FAIL;
+            } else if (r) {
+                fprintf(stderr, "storm users: --db %s: %s\n", db, err.msg);
+                rc = CLI_FAIL;
+            }
+        } else if (!is_uuid(c) && strcmp(c, STORM_COLLECTION_INDICATORS) != 0 &&
+                   strcmp(c, STORM_COLLECTION_SIGHTINGS) != 0 && strcmp(c, STORM_COLLECTION_OBSERVATIONS) != 0) {
+            fprintf(stderr,
+                    "storm users: warning: '%s' is not '*', a UUID or a default collection (indicators, sightings, "
+                    "observations); granted anyway for a collection of that alias (check with --db FILE)\n",
+                    c);
+        }
+    }
+    storm_store_close(st);
+    return rc;
+}
+
 static bool parse_rights(const char *s, bool *r, bool *w)
 {
     *r = strcmp(s, "read") == 0 || strcmp(s, "rw") == 0 || strcmp(s, "read,write") == 0;
@@ -100,6 +157,7 @@ int cmd_users(int argc, char **argv)
 {
     const char *file = USERS_DEFAULT_FILE;
     unsigned long iterations = 0;
+    const char *db = NULL;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -107,6 +165,8 @@ int cmd_users(int argc, char **argv)
             return CLI_OK;
         } else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
             file = argv[++i];
+        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            db = argv[++i];
         } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
             char *end;
             iterations = strtoul(argv[++i], &end, 10);
@@ -176,6 +236,10 @@ int cmd_users(int argc, char **argv)
             return cli_usage_error("users", "RIGHT is read, write or rw, not '%s'", args[1]);
         }
         bool grant = strcmp(cmd, "grant") == 0;
+        if (grant && check_collections(db, args + 2, nargs - 2) != CLI_OK) {
+            storm_users_free(u);
+            return CLI_FAIL;
+        }
         for (int k = 2; k < nargs && !src; k++) {
             if (r)
                 src = grant ? storm_users_grant(u, args[0], STORM_USERS_READ, args[k], &err)

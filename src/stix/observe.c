@@ -522,7 +522,12 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
     stix_sha1_final(&s, md);
 }
 
-static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_event)
+/* slot: where the process stands in the event (0 the actor, 1 the parent,
+ * 2 + i ancestors[i]). A process without a key (no exec id, no pid) is only
+ * this observation's: its id is the observation digest plus its slot, so that
+ * an unkeyed actor and an unkeyed parent of one event never share an id (and
+ * one would be deduplicated away). */
+static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_event, size_t slot)
 {
     unsigned char md[20];
     bool keyed;
@@ -532,6 +537,13 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
         stix_sha1_init(&s);
         stix_sha1_update(&s, md, 20);
         stix_sha1_update(&s, c->digest, 20);
+        if (!keyed) {
+            unsigned char le[8];
+            for (int i = 0; i < 8; i++)
+                le[i] = (unsigned char)((uint64_t)slot >> (8 * i));
+            stix_sha1_update(&s, "slot", 4);
+            stix_sha1_update(&s, le, 8);
+        }
         stix_sha1_final(&s, md);
     }
     char *id = storm_arena_alloc(c->b.a, 9 + 37);
@@ -627,8 +639,8 @@ typedef enum proc_role {
     PROC_SUBJECT,  /* the actor: carries the event's context */
 } proc_role;
 
-static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_role role, const char *parent_id,
-                               const char *conn_id, bool fallback)
+static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_role role, size_t slot,
+                               const char *parent_id, const char *conn_id, bool fallback)
 {
     const storm_event *ev = c->ev;
     bool per_event = role == PROC_SUBJECT && (ev->hook.present || ev->alert.present || fallback);
@@ -682,10 +694,10 @@ static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_rol
     }
     if (o && o->u.o.len <= 3)
         return NULL; /* type, spec_version, id: nothing observed */
-    const char *id = p ? process_id(c, p, per_event) : NULL;
+    const char *id = p ? process_id(c, p, per_event, slot) : NULL;
     if (!p) {
         storm_process_info none = {0};
-        id = process_id(c, &none, true);
+        id = process_id(c, &none, true, slot);
     }
     return add_sco(c, o, mask, NULL, id);
 }
@@ -787,15 +799,15 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
                 strcmp(p->exec_id, ev->parent.exec_id) == 0)
                 continue;
             if (process_known(p)) {
-                const char *id = process_sco(&c, p, PROC_RELATIVE, up, NULL, false);
+                const char *id = process_sco(&c, p, PROC_RELATIVE, 2 + i, up, NULL, false);
                 up = id ? id : up;
             }
         }
         if (process_known(&ev->parent)) {
-            const char *id = process_sco(&c, &ev->parent, PROC_RELATIVE, up, NULL, false);
+            const char *id = process_sco(&c, &ev->parent, PROC_RELATIVE, 1, up, NULL, false);
             up = id ? id : up;
         }
-        subject = process_sco(&c, &ev->process, PROC_SUBJECT, up, conn, false);
+        subject = process_sco(&c, &ev->process, PROC_SUBJECT, 0, up, conn, false);
     }
     if (!subject) {
         /* Context, hook or alert with no actor STIX can name: a process that
@@ -803,7 +815,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
          * their own go there too. */
         c.orphan_net = ev->net.present && !conn;
         c.orphan_audit = ev->audit.present && !req;
-        subject = process_sco(&c, NULL, PROC_SUBJECT, NULL, NULL, true);
+        subject = process_sco(&c, NULL, PROC_SUBJECT, 0, NULL, NULL, true);
     }
     if (c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");

@@ -178,12 +178,18 @@ storm_rc storm_store_put_versioned(storm_store *s, const char *collection, const
     if (sv && sv->type != STORM_V_STRING)
         return storm_err_set(err, STORM_ERR_VALUE, sv->pos, "store: 'spec_version' must be a string");
     j.spec_version = sv ? sv->u.s.ptr : "2.1"; /* SCOs may leave it out: 2.1 is implied */
-    bool present;
-    storm_rc rc = version_of(obj, "modified", &j.version, &present, err);
-    if (!rc && !present)
-        rc = version_of(obj, "created", &j.version, &present, err);
+    bool present, has_created;
+    int64_t created = 0;
+    /* Both are checked (a bad created must not hide behind a good modified). */
+    storm_rc rc = version_of(obj, "created", &created, &has_created, err);
+    if (!rc)
+        rc = version_of(obj, "modified", &j.version, &present, err);
     if (rc)
         return rc;
+    if (!present)
+        j.version = created;
+    else if (has_created && j.version < created)
+        return storm_err_set(err, STORM_ERR_VALUE, obj->pos, "store: object %s has 'modified' before 'created'", j.id);
     if ((rc = store_collection_resolve(s, collection, &j.collection, err)))
         return rc;
     storm_buf text;

@@ -121,8 +121,8 @@ void taxii_get_collections(taxii_call *c)
     for (size_t i = 0; i < n; i++) {
         bool r = taxii_can(c->ctx, c->user, STORM_USERS_READ, &cols[i]);
         bool w = taxii_can(c->ctx, c->user, STORM_USERS_WRITE, &cols[i]);
-        if (!r && !w)
-            continue; /* not this user's business */
+        if ((!r && !w) || !taxii_exposed(c->ctx, &cols[i]))
+            continue; /* not this user's business, or not served (--collections) */
         storm_buf_puts(b, shown ? "," : "\"collections\":[");
         put_collection(c, &cols[i], r, w);
         shown++;

@@ -203,11 +203,9 @@ static void post_one(taxii_call *c, const storm_value *obj, size_t index, const 
         id = fallback;
     }
     const char *version = obj->type == STORM_V_OBJECT ? detail_version(obj, request_ts) : request_ts;
-    const char *spec = obj->type == STORM_V_OBJECT ? storm_v_get_str(obj, "spec_version") : NULL;
-    if (spec && strcmp(spec, "2.1") != 0) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "spec_version %.40s: this collection accepts " STORM_STIX_MEDIA_TYPE, spec);
-        add_detail(&st->failures, st->n_failed++, id, version, msg);
+    char why[256];
+    if (!taxii_stix_check(obj, why, sizeof why)) {
+        add_detail(&st->failures, st->n_failed++, id, version, why);
         return;
     }
     storm_err err = {0};
@@ -232,7 +230,13 @@ void taxii_post_objects(taxii_call *c)
     storm_value *env = NULL;
     storm_err err = {0};
     storm_rc rc = storm_json_parse(c->arena, rq->body, rq->body_len, STORM_JSON_DEFAULT, &env, NULL, &err);
-    if (rc == STORM_ERR_NOMEM || rc == STORM_ERR_LIMIT) {
+    if (rc == STORM_ERR_LIMIT) { /* nesting depth: the body is bad, not big */
+        storm_err_locate(&err, rq->body, rq->body_len);
+        taxii_error(c->rs, 400, "Malformed JSON", "line %u, column %u (byte %zu): %s", err.line, err.col, err.offset,
+                    err.msg);
+        return;
+    }
+    if (rc == STORM_ERR_NOMEM) {
         taxii_error(c->rs, 413, "Request too large", "the envelope is too large to process: %s", err.msg);
         return;
     }

@@ -18,6 +18,7 @@ void taxii_response_init(taxii_response *rs)
     rs->added_first[0] = rs->added_last[0] = '\0';
     rs->allow = NULL;
     rs->www_authenticate = false;
+    rs->retry_after = 0;
 }
 
 void taxii_response_free(taxii_response *rs)

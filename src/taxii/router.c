@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The request router: path -> endpoint, then the checks every endpoint
  * shares, in the order a client can act on them: 404 (no such endpoint),
- * 405 (method), 406 (Accept), 401 (credentials), 404 (no such collection),
+ * 405 (method), 406 (Accept), 429 (too many failed logins from this
+ * address), 401 (credentials), 404 (no such collection, or one not served),
  * 403 (rights), 415 (Content-Type), 413 (body size). Nothing is read from or
  * written to the store before all of them pass. */
 #include "taxii_int.h"
@@ -105,97 +106,171 @@ static const char *allowed_methods(route_kind k)
     }
 }
 
-/* Is this media type (type/subtype plus parameters) one we can produce? */
-static bool acceptable_range(const char *s, size_t len)
+/* ---- media types (RFC 9110 §8.3.1, §12.5.1) ---------------------------------
+ * media-type = type "/" subtype parameters
+ * parameters = *( OWS ";" OWS [ name "=" ( token / quoted-string ) ] )
+ * Names and types are case-insensitive; values are compared after the
+ * quoted-string is unescaped, so version=2.1 and version="2.1" are the same. */
+
+static bool is_ows(char c)
 {
-    while (len && isspace((unsigned char)*s))
-        s++, len--;
-    size_t tl = 0;
-    while (tl < len && s[tl] != ';')
-        tl++;
-    size_t te = tl;
-    while (te && isspace((unsigned char)s[te - 1]))
-        te--;
-    if ((te == 3 && memcmp(s, "*/*", 3) == 0) || (te == 13 && strncasecmp(s, "application/*", 13) == 0))
-        return true;
-    if (!(te == 22 && strncasecmp(s, "application/taxii+json", 22) == 0))
+    return c == ' ' || c == '\t';
+}
+
+static bool is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+typedef struct media_type {
+    const char *type; /* type/subtype, not NUL-terminated */
+    size_t type_len;
+    bool version_bad; /* a version parameter other than 2.1 */
+    bool q_zero;      /* q=0: "not acceptable" */
+} media_type;
+
+/* Parse s[0..len) into m; false on a syntax error. */
+static bool media_parse(const char *s, size_t len, media_type *m)
+{
+    size_t i = 0;
+    memset(m, 0, sizeof *m);
+    while (i < len && is_ows(s[i]))
+        i++;
+    size_t ts = i;
+    while (i < len && is_tchar(s[i]))
+        i++;
+    if (i == ts || i >= len || s[i] != '/')
         return false;
-    /* parameters: version must be 2.1 when present; q=0 refuses */
-    size_t i = tl;
+    i++;
+    size_t ss = i;
+    while (i < len && is_tchar(s[i]))
+        i++;
+    if (i == ss)
+        return false;
+    m->type = s + ts;
+    m->type_len = i - ts;
     while (i < len) {
-        i++; /* ';' */
-        while (i < len && isspace((unsigned char)s[i]))
+        while (i < len && is_ows(s[i]))
             i++;
-        size_t j = i;
-        while (j < len && s[j] != ';')
-            j++;
-        size_t e = j;
-        while (e > i && isspace((unsigned char)s[e - 1]))
-            e--;
-        if (e - i >= 8 && strncasecmp(s + i, "version=", 8) == 0) {
-            if (!(e - i == 11 && memcmp(s + i + 8, "2.1", 3) == 0))
+        if (i == len)
+            break;
+        if (s[i] != ';')
+            return false;
+        i++;
+        while (i < len && is_ows(s[i]))
+            i++;
+        if (i == len || s[i] == ';')
+            continue; /* an empty parameter is allowed */
+        size_t ns = i;
+        while (i < len && is_tchar(s[i]))
+            i++;
+        size_t nl = i - ns;
+        while (i < len && is_ows(s[i])) /* not in the grammar; harmless to allow */
+            i++;
+        if (nl == 0 || i >= len || s[i] != '=')
+            return false;
+        i++;
+        while (i < len && is_ows(s[i]))
+            i++;
+        char val[32];
+        size_t vl = 0;
+        bool overflow = false;
+        if (i < len && s[i] == '"') {
+            bool closed = false;
+            for (i++; i < len;) {
+                char ch = s[i++];
+                if (ch == '"') {
+                    closed = true;
+                    break;
+                }
+                if (ch == '\\') {
+                    if (i >= len)
+                        return false;
+                    ch = s[i++];
+                }
+                if (vl < sizeof val - 1)
+                    val[vl++] = ch;
+                else
+                    overflow = true;
+            }
+            if (!closed)
                 return false;
-        } else if (e - i >= 2 && strncasecmp(s + i, "q=", 2) == 0) {
-            const char *q = s + i + 2;
-            size_t ql = e - i - 2;
-            bool zero = ql > 0;
-            for (size_t k = 0; k < ql; k++)
-                if (q[k] != '0' && q[k] != '.')
-                    zero = false;
-            if (zero)
+        } else {
+            for (; i < len && is_tchar(s[i]); i++) {
+                if (vl < sizeof val - 1)
+                    val[vl++] = s[i];
+                else
+                    overflow = true;
+            }
+            if (vl == 0)
                 return false;
         }
-        i = j;
+        val[vl] = '\0';
+        if (nl == 7 && strncasecmp(s + ns, "version", 7) == 0) {
+            if (overflow || strcmp(val, "2.1") != 0)
+                m->version_bad = true;
+        } else if (nl == 1 && (s[ns] == 'q' || s[ns] == 'Q')) {
+            bool zero = vl > 0 && !overflow;
+            for (size_t k = 0; k < vl; k++)
+                if (val[k] != '0' && val[k] != '.')
+                    zero = false;
+            m->q_zero = zero;
+        }
     }
     return true;
 }
 
+static bool type_is(const media_type *m, const char *t)
+{
+    size_t tl = strlen(t);
+    return m->type_len == tl && strncasecmp(m->type, t, tl) == 0;
+}
+
+/* Is this media range (type/subtype plus parameters) one we can produce? */
+static bool acceptable_range(const char *s, size_t len)
+{
+    media_type m;
+    if (!media_parse(s, len, &m) || m.q_zero)
+        return false;
+    if (type_is(&m, "*/*") || type_is(&m, "application/*"))
+        return true;
+    return type_is(&m, "application/taxii+json") && !m.version_bad;
+}
+
+/* Accept: a comma-separated list of ranges (commas inside quoted strings
+ * do not separate). */
 static bool acceptable(const char *accept)
 {
     if (!accept || !*accept)
         return true; /* no preference stated */
-    const char *p = accept;
-    for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (acceptable_range(p, len))
-            return true;
-        if (!comma)
-            return false;
-        p = comma + 1;
+    const char *p = accept, *start = accept;
+    bool quoted = false;
+    for (;; p++) {
+        if (*p == '\\' && quoted && p[1]) {
+            p++;
+            continue;
+        }
+        if (*p == '"')
+            quoted = !quoted;
+        if (*p == '\0' || (*p == ',' && !quoted)) {
+            size_t len = (size_t)(p - start);
+            size_t k = 0;
+            while (k < len && is_ows(start[k]))
+                k++;
+            if (k < len && acceptable_range(start, len))
+                return true;
+            if (!*p)
+                return false;
+            start = p + 1;
+        }
     }
 }
 
 static bool taxii_content_type(const char *ct)
 {
-    if (!ct)
-        return false;
-    while (isspace((unsigned char)*ct))
-        ct++;
-    if (strncasecmp(ct, "application/taxii+json", 22) != 0)
-        return false;
-    const char *p = ct + 22;
-    while (*p) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (!*p)
-            break;
-        if (*p != ';')
-            return false;
-        p++;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-            len--;
-        if (len >= 8 && strncasecmp(p, "version=", 8) == 0 && !(len == 11 && memcmp(p + 8, "2.1", 3) == 0))
-            return false;
-        p += len;
-        while (*p == ' ' || *p == '\t')
-            p++;
-    }
-    return true;
+    media_type m;
+    return ct && media_parse(ct, strlen(ct), &m) && type_is(&m, "application/taxii+json") && !m.version_bad;
 }
 
 /* The shared checks. On success c is ready for the endpoint. */
@@ -216,7 +291,14 @@ static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, r
     if (!acceptable(rq->accept))
         return taxii_error(rs, 406, "Not acceptable",
                            "this server answers " STORM_TAXII_MEDIA_TYPE "; the Accept header does not allow it");
-    if (!taxii_authenticate(ctx, rq->authorization, user)) {
+    unsigned retry = 0;
+    taxii_auth_result ar = taxii_authenticate(ctx, rq->client, rq->authorization, user, &retry);
+    if (ar == TAXII_AUTH_THROTTLED) {
+        rs->retry_after = retry;
+        return taxii_error(rs, 429, "Too many failed logins",
+                           "too many failed logins from this address; try again in %u seconds", retry);
+    }
+    if (ar != TAXII_AUTH_OK) {
         rs->www_authenticate = true;
         return taxii_error(rs, 401, "Unauthorized",
                            rq->authorization ? "the credentials are not valid" : "this server needs Basic authentication");
@@ -237,9 +319,11 @@ static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, r
     if (r->collection) {
         storm_err err = {0};
         storm_rc rc = storm_store_collection_find(c->store, r->collection, &c->collection, &err);
-        bool visible = rc == STORM_OK && (taxii_can(ctx, user, STORM_USERS_READ, &c->collection) ||
+        bool visible = rc == STORM_OK && taxii_exposed(ctx, &c->collection) &&
+                       (taxii_can(ctx, user, STORM_USERS_READ, &c->collection) ||
                                           taxii_can(ctx, user, STORM_USERS_WRITE, &c->collection));
-        if (rc == STORM_ERR_NOTFOUND || (rc == STORM_OK && !visible && ctx->users))
+        if (rc == STORM_ERR_NOTFOUND || (rc == STORM_OK && !taxii_exposed(ctx, &c->collection)) ||
+            (rc == STORM_OK && !visible && ctx->users))
             return taxii_error(rs, 404, "Collection not found", "no collection '%s' for this user", r->collection);
         if (rc)
             return taxii_error(rs, 500, "Store error", "%s", err.msg);

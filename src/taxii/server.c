@@ -21,6 +21,11 @@ struct storm_taxii_server {
     taxii_ctx ctx;
     struct MHD_Daemon *daemon;
     storm_users *users;
+    char *users_path;          /* owned copy, for storm_taxii_reload_users */
+    /* Requests hold it for reading while they use ctx.users; a reload
+     * swaps the users under it for writing. */
+    pthread_rwlock_t users_lock;
+    bool users_lock_made;
     pthread_key_t store_key;
     bool store_key_made;
     bool lock_made;
@@ -53,6 +58,8 @@ void storm_taxii_config_default(storm_taxii_config *c)
     c->max_connections = 256;
     c->connection_timeout = 30;
     c->threads = 0;
+    c->auth_max_failures = 10;
+    c->auth_window = 60;
 }
 
 /* What each worker thread keeps: its store connection and page cache. */
@@ -139,6 +146,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, taxii_response
     }
     if (rs->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+    if (rs->retry_after) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%u", rs->retry_after);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (rs->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"storm\", charset=\"UTF-8\"");
     enum MHD_Result ret = MHD_queue_response(conn, rs->status, r);
@@ -147,9 +159,19 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, taxii_response
 }
 
 static void fill_request(struct MHD_Connection *conn, const char *url, const char *method, param_list *params,
-                         taxii_request *rq)
+                         char client[TAXII_CLIENT_MAX], taxii_request *rq)
 {
     memset(rq, 0, sizeof *rq);
+    client[0] = '\0';
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, TAXII_CLIENT_MAX);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, TAXII_CLIENT_MAX);
+    }
+    rq->client = client;
     params->n = 0;
     params->overflow = false;
     MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, params);
@@ -168,16 +190,19 @@ static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn
 {
     taxii_response rs;
     taxii_response_init(&rs);
+    pthread_rwlock_rdlock(&s->users_lock);
     if (params->overflow)
         taxii_error(&rs, 400, "Too many parameters", "at most %d query parameters are accepted", TAXII_PARAMS_MAX);
     else if (precheck_only) {
         if (taxii_precheck(&s->ctx, rq, &rs)) {
+            pthread_rwlock_unlock(&s->users_lock);
             *go_on = true;
             taxii_response_free(&rs);
             return MHD_YES;
         }
     } else
         taxii_handle(&s->ctx, rq, &rs);
+    pthread_rwlock_unlock(&s->users_lock);
     enum MHD_Result r = send_response(conn, &rs);
     taxii_response_free(&rs);
     return r;
@@ -191,9 +216,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     storm_taxii_server *s = cls;
     conn_state *cs = *con_cls;
     param_list params;
+    char client[TAXII_CLIENT_MAX];
     taxii_request rq;
     if (cs == &no_body) {
-        fill_request(conn, url, method, &params, &rq);
+        fill_request(conn, url, method, &params, client, &rq);
         return answer(s, conn, &rq, &params, false, NULL);
     }
     if (!cs) {
@@ -204,7 +230,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *con_cls = &no_body;
             return MHD_YES;
         }
-        fill_request(conn, url, method, &params, &rq);
+        fill_request(conn, url, method, &params, client, &rq);
         cs = calloc(1, sizeof *cs);
         if (!cs)
             return MHD_NO;
@@ -229,7 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (cs->answered)
         return MHD_YES;
-    fill_request(conn, url, method, &params, &rq);
+    fill_request(conn, url, method, &params, client, &rq);
     rq.body = cs->body.data ? cs->body.data : "";
     rq.body_len = cs->body.len;
     rq.body_too_large = cs->too_large;
@@ -291,6 +317,97 @@ static storm_rc parse_listen(const char *listen, struct sockaddr_storage *ss, so
     *sl = sizeof *a;
     *v6 = false;
     return STORM_OK;
+}
+
+static bool addr_is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+bool storm_taxii_listen_is_loopback(const char *listen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    bool v6;
+    storm_err err = {0};
+    return listen && parse_listen(listen, &ss, &sl, &v6, &err) == STORM_OK && addr_is_loopback(&ss);
+}
+
+static bool is_raw_collection(const storm_store_collection *c)
+{
+    return strcmp(c->alias, STORM_COLLECTION_OBSERVATIONS) == 0 || strcmp(c->alias, STORM_COLLECTION_SIGHTINGS) == 0;
+}
+
+/* Resolve --collections into ctx->exposed, and refuse to put raw
+ * collections (sightings and observations: pod names, private addresses,
+ * command lines with their secrets, no TLP marking) on a non-loopback
+ * address unless allowed. */
+static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
+{
+    const char *list = ctx->cfg.collections;
+    ctx->n_exposed = 0;
+    storm_store_collection raw = {0};
+    bool any_raw = false;
+    if (list && *list) {
+        const char *p = list;
+        for (;;) {
+            const char *comma = strchr(p, ',');
+            size_t len = comma ? (size_t)(comma - p) : strlen(p);
+            char name[STORM_STORE_ALIAS_MAX];
+            if (len == 0 || len >= sizeof name)
+                return storm_err_set(err, STORM_ERR_VALUE, (size_t)(p - list),
+                                     "taxii: --collections '%s' has an empty or too long name at byte %zu", list,
+                                     (size_t)(p - list));
+            memcpy(name, p, len);
+            name[len] = '\0';
+            storm_store_collection c;
+            storm_rc rc = storm_store_collection_find(st, name, &c, err);
+            if (rc == STORM_ERR_NOTFOUND)
+                return storm_err_set(err, STORM_ERR_NOTFOUND, (size_t)(p - list),
+                                     "taxii: --collections names '%s', which is not a collection of %s (redacted "
+                                     "copies are created by storm publish --to-db %s --collection %s)",
+                                     name, ctx->cfg.db_path, ctx->cfg.db_path, name);
+            if (rc)
+                return rc;
+            bool dup = false;
+            for (size_t i = 0; i < ctx->n_exposed; i++)
+                dup = dup || strcmp(ctx->exposed[i], c.id) == 0;
+            if (!dup) {
+                if (ctx->n_exposed >= TAXII_EXPOSED_MAX)
+                    return storm_err_set(err, STORM_ERR_LIMIT, 0, "taxii: --collections names more than %d collections",
+                                         TAXII_EXPOSED_MAX);
+                snprintf(ctx->exposed[ctx->n_exposed++], STORM_STORE_ID_MAX, "%s", c.id);
+            }
+            if (is_raw_collection(&c) && !any_raw) {
+                raw = c;
+                any_raw = true;
+            }
+            if (!comma)
+                break;
+            p = comma + 1;
+        }
+    } else {
+        /* Every collection, present and future: the default ones are raw. */
+        any_raw = true;
+        snprintf(raw.alias, sizeof raw.alias, "%s", STORM_COLLECTION_OBSERVATIONS);
+    }
+    if (!any_raw || ctx->cfg.allow_unredacted || storm_taxii_listen_is_loopback(ctx->cfg.listen))
+        return STORM_OK;
+    return storm_err_set(err, STORM_ERR_STATE, 0,
+                         "taxii: refusing to serve the raw collection '%s' on %s, which is not a loopback address: "
+                         "sightings and observations hold pod names, private addresses and command lines (with "
+                         "the tokens in them) and carry no TLP marking. Publish redacted copies with "
+                         "`storm publish --to-db %s --collection shared` and serve "
+                         "`--collections shared,indicators`, or pass --allow-unredacted to serve them anyway",
+                         raw.alias, ctx->cfg.listen, ctx->cfg.db_path);
 }
 
 static char *dup_or_empty(const char *s)
@@ -376,27 +493,47 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
     pthread_mutex_init(&ctx->auth_lock, NULL);
     s->lock_made = true;
 
-    /* Create or migrate the store now, so that a bad path fails at start. */
-    storm_store *probe = NULL;
-    if ((rc = storm_store_open(s->db_path, STORM_STORE_READWRITE, &probe, err)))
-        goto fail;
-    storm_store_close(probe);
-    if (pthread_key_create(&s->store_key, close_worker) != 0) {
-        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: no thread key");
-        goto fail;
-    }
-    s->store_key_made = true;
-    if (cfg->users_path) {
-        if ((rc = storm_users_load(cfg->users_path, false, &s->users, err)))
-            goto fail;
-        ctx->users = s->users;
-    }
-
     struct sockaddr_storage ss;
     socklen_t sl = 0;
     bool v6 = false;
     if ((rc = parse_listen(ctx->cfg.listen, &ss, &sl, &v6, err)))
         goto fail;
+    /* Create or migrate the store now, so that a bad path fails at start. */
+    storm_store *probe = NULL;
+    if ((rc = storm_store_open(s->db_path, STORM_STORE_READWRITE, &probe, err)))
+        goto fail;
+    rc = check_exposure(ctx, probe, err);
+    storm_store_close(probe);
+    if (rc)
+        goto fail;
+    if (pthread_key_create(&s->store_key, close_worker) != 0) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: no thread key");
+        goto fail;
+    }
+    s->store_key_made = true;
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+#ifdef PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+    /* A reload must not wait for a quiet moment that a busy server never has. */
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
+    int lr = pthread_rwlock_init(&s->users_lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if (lr != 0) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: no lock");
+        goto fail;
+    }
+    s->users_lock_made = true;
+    if (cfg->users_path) {
+        if (!(s->users_path = strdup(cfg->users_path))) {
+            rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+            goto fail;
+        }
+        if ((rc = storm_users_load(cfg->users_path, false, &s->users, err)))
+            goto fail;
+        ctx->users = s->users;
+    }
+
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
     if (v6)
         flags |= MHD_USE_IPv6;
@@ -449,6 +586,25 @@ fail:
     return rc;
 }
 
+storm_rc storm_taxii_reload_users(storm_taxii_server *s, storm_err *err)
+{
+    if (!s || !s->users_path)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "taxii: no users file to reload (started without --users)");
+    storm_users *fresh = NULL;
+    storm_rc rc = storm_users_load(s->users_path, false, &fresh, err);
+    if (rc)
+        return rc; /* the users in force stay */
+    pthread_rwlock_wrlock(&s->users_lock);
+    storm_users *old = s->users;
+    s->users = fresh;
+    s->ctx.users = fresh;
+    /* Removed users and changed passwords must not live on in the cache. */
+    taxii_auth_forget(&s->ctx);
+    pthread_rwlock_unlock(&s->users_lock);
+    storm_users_free(old);
+    return STORM_OK;
+}
+
 uint16_t storm_taxii_port(const storm_taxii_server *s)
 {
     return s ? s->port : 0;
@@ -464,7 +620,10 @@ void storm_taxii_stop(storm_taxii_server *s)
         pthread_key_delete(s->store_key);
     if (s->lock_made)
         pthread_mutex_destroy(&s->ctx.auth_lock);
+    if (s->users_lock_made)
+        pthread_rwlock_destroy(&s->users_lock);
     storm_users_free(s->users);
+    free(s->users_path);
     free(s->tls_cert);
     if (s->tls_key) {
         memset(s->tls_key, 0, strlen(s->tls_key));

@@ -270,12 +270,40 @@ storm_rc storm_users_describe(const storm_users *u, size_t i, storm_buf *out)
     return storm_buf_printf(out, "  (%s, %u iterations)", USERS_SCHEME, usr->iterations);
 }
 
+static _Atomic unsigned long derivations; /* verify's PBKDF2 runs, for tests */
+
+unsigned long storm_users_derivations(void)
+{
+    return derivations;
+}
+
+/* The cost of an unknown user's dummy derivation: the largest of the known
+ * users', so that no answer is faster for a name that does not exist. */
+static unsigned dummy_iterations(const storm_users *u)
+{
+    unsigned it = 0;
+    for (size_t i = 0; u && i < u->n; i++)
+        if (u->items[i].iterations > it)
+            it = u->items[i].iterations;
+    return it ? it : STORM_USERS_ITERATIONS_DEFAULT;
+}
+
 bool storm_users_verify(const storm_users *u, const char *name, const char *password, size_t password_len)
 {
     const user *usr = u && name ? find(u, name) : NULL;
     unsigned char key[USERS_KEY_LEN];
-    if (!usr || password_len == 0 || password_len > STORM_USERS_PASSWORD_MAX)
+    if (password_len == 0 || password_len > STORM_USERS_PASSWORD_MAX)
+        return false; /* the same for every name */
+    if (!usr) {
+        /* Same work as for a known user, then no: timing must not tell
+         * which user names exist. */
+        static const unsigned char dummy_salt[USERS_SALT_LEN] = {0};
+        derivations++;
+        derive(password, password_len, dummy_salt, sizeof dummy_salt, dummy_iterations(u), key);
+        OPENSSL_cleanse(key, sizeof key);
         return false;
+    }
+    derivations++;
     if (!derive(password, password_len, usr->salt, usr->salt_len, usr->iterations, key))
         return false;
     bool ok = CRYPTO_memcmp(key, usr->key, USERS_KEY_LEN) == 0;

@@ -501,6 +501,38 @@ static void test_checker_rejects(void)
     }
 }
 
+static bool proc_known(const storm_process_info *p)
+{
+    return p->present || p->has_pid || (p->binary && *p->binary) || (p->command_line && *p->command_line) ||
+           (p->exec_id && *p->exec_id) || (p->name && *p->name);
+}
+
+/* Process SCOs an event must give: the actor, its parent, each ancestor
+ * (ancestors[0] may repeat the parent: then it is the parent). A process
+ * without exec id or pid must not be merged with another one (defect: the
+ * actor and its parent once shared an id and the actor was dropped). */
+static size_t expected_processes(const storm_event *ev)
+{
+    if (!proc_known(&ev->process))
+        return (size_t)-1; /* no actor: 0 or 1 context-only process */
+    size_t n = 1 + proc_known(&ev->parent);
+    for (size_t i = 0; i < ev->n_ancestors; i++) {
+        const storm_process_info *p = &ev->ancestors[i];
+        if (i == 0 && p->exec_id && ev->parent.exec_id && *p->exec_id && strcmp(p->exec_id, ev->parent.exec_id) == 0)
+            continue;
+        n += proc_known(p);
+    }
+    return n;
+}
+
+static size_t count_type(const storm_observation *obs, const char *type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < obs->n_objects; i++)
+        n += storm_v_is_str(storm_v_get(obs->objects[i].value, "type"), type);
+    return n;
+}
+
 /* Every corpus event: the fast writer gives the bytes of the core writer,
  * and the bundle passes the checker (in-process, without the CLI). */
 static void test_corpus_writer(void)
@@ -546,6 +578,13 @@ static void test_corpus_writer(void)
                             if (storm_stix_observe(a, &list.items[i], &o, &obs, &err) != STORM_OK)
                                 continue;
                             events++;
+                            size_t want = expected_processes(&list.items[i]);
+                            size_t got = count_type(&obs, "process");
+                            if (want == (size_t)-1 ? got > 1 : got != want) {
+                                fprintf(stderr, "%s: %.80s...: %zu process SCOs, want %zu\n", e->d_name, p, got,
+                                        want);
+                                CHECK(0);
+                            }
                             bool eq = true;
                             for (size_t k = 0; k <= obs.n_objects; k++) {
                                 const storm_value *v = k ? obs.objects[k - 1].value : obs.sdo;
