@@ -6,6 +6,20 @@ namespace, so regenerating gives the same files. Usage: python3 models/generate_
 import json, uuid, os
 NS = uuid.UUID('6b1f3a52-9d0e-5c41-8a77-2e63c4901d5f')
 TS = "2026-01-01T00:00:00.000Z"
+# Storm's identity (STORM_STIX_IDENTITY_ID, include/storm/stix.h) creates every
+# shipped object; all of them are TLP:CLEAR (include/storm/share.h). Both
+# objects travel in every bundle so that each file resolves its references.
+STORM_ID = "identity--016f8401-f37e-4a6b-851d-8e204aaa8f91"
+TLP_CLEAR = "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"
+IDENTITY = {"type": "identity", "spec_version": "2.1", "id": STORM_ID, "created": TS, "modified": TS, "name": "Storm",
+            "description": "Storm honeycluster threat-intelligence engine: the producer of these observations and the publisher of their extension-definitions.",
+            "identity_class": "system"}
+MARKING = {"type": "marking-definition", "spec_version": "2.1", "id": TLP_CLEAR, "created": "2022-10-01T00:00:00.000Z", "name": "clear",
+           "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension", "tlp_2_0": "clear"}}}
+def owned(o):
+    o["created_by_ref"] = STORM_ID
+    o["object_marking_refs"] = [TLP_CLEAR]
+    return o
 def ident(kind, name): return f"{kind}--{uuid.uuid5(NS, 'storm-models/' + kind + '/' + name)}"
 def kc(*phases): return [{"kill_chain_name": "mitre-attack", "phase_name": p} for p in phases]
 def ext(tid, name):
@@ -146,7 +160,7 @@ models.append(("kubernetes-escape-tree", objs))
 
 out = os.path.dirname(os.path.abspath(__file__))
 for slug, objs in models:
-    b = {"type": "bundle", "id": ident("bundle", slug), "objects": objs}
+    b = {"type": "bundle", "id": ident("bundle", slug), "objects": [owned(o) for o in objs] + [IDENTITY, MARKING]}
     with open(os.path.join(out, slug + ".json"), "w") as f:
         json.dump(b, f, indent=2)
         f.write("\n")

@@ -53,7 +53,8 @@ typedef struct storm_detect_opts {
     size_t states_cap;              /* partial matches held in all (the least recently used scope
                                        state goes first): 4096 */
     size_t scopes_cap;              /* (indicator, scope) states held in all: 4096 */
-    storm_time_ns sighting_window;  /* a match within this of the last one updates the sighting: 1 h */
+    storm_time_ns sighting_window;  /* matches in the same aligned window of this length (by the
+                                       first observation's time) update one sighting: 1 h */
     size_t sighting_refs_cap;       /* observed_data_refs kept per sighting: 32 */
     size_t open_sightings_cap;      /* sightings kept open for updates (the least recently updated
                                        is closed first): 8192 */

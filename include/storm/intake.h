@@ -30,6 +30,9 @@ typedef struct storm_intake_stats {
     uint64_t requests, accepted, rejected_bad, rejected_too_large, rejected_busy, bytes;
 } storm_intake_stats;
 
+/* Check a --listen value without binding: STORM_ERR_VALUE with the reason
+ * when it is not ADDRESS:PORT with a numeric address (a usage error). */
+storm_rc storm_intake_check_listen(const char *listen, storm_err *err);
 /* Start serving (a thread of libmicrohttpd). *out owned: storm_intake_stop. */
 storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, storm_err *err);
 /* Wait at most timeout_ms for the next accepted body. STORM_OK: *body (owned,

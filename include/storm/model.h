@@ -54,6 +54,9 @@ typedef struct storm_model_indicator {
     const char *file;              /* where it came from */
     uint32_t line, col;
     const storm_value *object;     /* the (id-fixed) STIX object, borrowed */
+    int64_t valid_until;           /* ns since the epoch; 0 = no end. The detector ignores the
+                                      indicator for events at or after it (event time, not the
+                                      clock: a replayed recording is judged as of its own time) */
 } storm_model_indicator;
 
 /* New empty set; *out owned (storm_models_free). */
@@ -88,6 +91,10 @@ size_t storm_models_n_files(const storm_models *m);
  * intrusion-sets), ids fixed, for storing. Borrowed. */
 size_t storm_models_n_objects(const storm_models *m);
 const storm_value *storm_models_object(const storm_models *m, size_t i);
+
+/* True when an object with this id (as fixed) is loaded: for merging sets
+ * from several sources without duplicate-id defects. */
+bool storm_models_has_id(const storm_models *m, const char *id);
 
 /* Print one defect as "FILE:LINE:COL: message [id]". */
 void storm_model_defect_format(const storm_model_defect *d, storm_buf *out);

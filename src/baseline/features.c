@@ -29,11 +29,11 @@ static bool begin(bl_features *fs, bl_out *o)
 
 /* '*' and "⋯" in event data are literal text: written as "∗" (U+2217) and
  * "…" so that a learned entry never turns into a wildcard (a learned shell
- * command ending in a star would otherwise allow any text there), and '/' in a network
- * peer as '_' so that it never reads as a CIDR. keep: the offset of the one
- * '*' placed on purpose (the ingress peer), SIZE_MAX for none. Rare: the
- * common text is only scanned. */
-/* The rewrite itself (rare, so kept out of line with its buffer). */
+ * command ending in a star would otherwise allow any text there), and '/' in
+ * a network peer as '_' so that it never reads as a CIDR. keep: the offset of
+ * the one '*' placed on purpose (the ingress peer), SIZE_MAX for none;
+ * [peer_from, peer_to): the peer. The rewrite is rare, so it is kept out of
+ * line with its buffer; the common text is only scanned. */
 static __attribute__((noinline)) void rewrite_wildcards(bl_out *o, size_t keep, size_t peer_from, size_t peer_to)
 {
     char tmp[600];
@@ -60,7 +60,8 @@ static void escape_wildcards(bl_out *o, size_t keep, size_t peer_from, size_t pe
 {
     const char *b = o->buf;
     size_t n = o->len;
-    bool star = keep < n ? memchr(b, '*', keep) || memchr(b + keep + 1, '*', n - keep - 1) : memchr(b, '*', n) != NULL;
+    bool star = keep < n ? memchr(b, '*', keep) || memchr(b + keep + 1, '*', n - keep - 1)
+                         : memchr(b, '*', n) != NULL;
     if (star || memchr(b, '\xe2', n) || (peer_from < peer_to && memchr(b + peer_from, '/', peer_to - peer_from)))
         rewrite_wildcards(o, keep, peer_from, peer_to);
 }

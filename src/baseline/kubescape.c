@@ -288,6 +288,11 @@ static void import_container(storm_baseline *b, const char *ns, const char *kind
     import_endpoints(b, p, storm_v_get(c, "endpoints"), st, err);
 }
 
+static bool is_template(const char *s)
+{
+    return strstr(s, "$values.") || strstr(s, "{{");
+}
+
 static storm_rc import_doc(storm_baseline *b, const storm_value *doc, const char *ns_override,
                            const char *wl_override, storm_baseline_import_stats *st, storm_err *err)
 {
@@ -304,6 +309,16 @@ static storm_rc import_doc(storm_baseline *b, const storm_value *doc, const char
     if (!name)
         return storm_err_set(err, STORM_ERR_VALUE, doc->pos == STORM_POS_NONE ? 0 : doc->pos,
                              "ApplicationProfile without the label kubescape.io/workload-name (give --workload)");
+    /* an unrendered Helm template ("$values.name") names no workload: a
+     * profile under it would never match an event */
+    const char *templ = is_template(name) ? name : is_template(ns) ? ns : NULL;
+    if (templ)
+        return storm_err_set(err, STORM_ERR_VALUE, doc->pos == STORM_POS_NONE ? 0 : doc->pos,
+                             "the ApplicationProfile's workload labels are a template ('%s'), not a workload: "
+                             "render it first, or give --namespace NS and --workload NAME",
+                             templ);
+    if (kind && is_template(kind))
+        kind = NULL; /* unknown kind, as when the label is absent */
     const char *const spec[] = {"spec", NULL};
     const storm_value *sp = storm_v_path(doc, spec);
     static const char *const groups[] = {"containers", "initContainers", "ephemeralContainers"};

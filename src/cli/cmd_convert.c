@@ -51,6 +51,7 @@ typedef struct convert {
     storm_arena *arena;
     storm_time_ns now;
     storm_time_ns default_time; /* for records without a time (see convert_source) */
+    const char *cluster;        /* --cluster: x_k8s_cluster when the event has none */
     /* statistics */
     uint64_t lines, events, converted, rejected, skipped, messages;
     skip_count skips[CONVERT_MAX_SKIP_TYPES];
@@ -64,6 +65,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: storm convert [--from auto|tetragon|k8s-audit|falco|kubescape|hubble] [--bundle]\n"
             "                     [--rejects FILE] [--follow [--follow-timeout MS]] [--max-line BYTES]\n"
+            "                     [--cluster NAME]\n"
             "                     [FILE... | -]\n\n"
             "Turn sensor events (one JSON record per line) into STIX 2.1: one bundle per event as\n"
             "JSON Lines on standard output, or with --bundle one bundle for everything.\n"
@@ -76,10 +78,11 @@ static void usage(FILE *f)
             "                       (stops on SIGINT/SIGTERM)\n"
             "  --follow-timeout MS  with --follow: stop after MS milliseconds without new data\n"
             "  --max-line BYTES     longest accepted line (default %zu)\n"
+            "  --cluster NAME       cluster name for x_k8s_cluster when the sensor gives none\n"
             "  -h, --help           this text\n\n"
             "A record without any time is dated by its file's modification time (standard\n"
             "input: the time of the run).\n"
-            "Bad lines are reported on standard error as FILE:LINE: reason and counted; the\n"
+            "Bad lines are reported on standard error as FILE:LINE[:COLUMN]: reason and counted; the\n"
             "last line of standard error gives the statistics. Exit status: 0, 1 on an I/O\n"
             "failure, 2 on a usage error.\n",
             STORM_SOURCE_DEFAULT_MAX_LINE);
@@ -102,6 +105,39 @@ static void message(convert *cv, const char *source, uint64_t line, const char *
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+/* FILE:LINE:COLUMN: reason (column 1-based, in bytes of the line) */
+static void message_at(convert *cv, const char *source, uint64_t line, size_t col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void message_at(convert *cv, const char *source, uint64_t line, size_t col, const char *fmt, ...)
+{
+    if (++cv->messages > CONVERT_MAX_MESSAGES) {
+        if (cv->messages == CONVERT_MAX_MESSAGES + 1)
+            fprintf(stderr, "storm convert: more than %d problems; not reporting each one any more\n",
+                    CONVERT_MAX_MESSAGES);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s:%llu:%zu: ", source, (unsigned long long)line, col);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+/* Where an envelope's embedded record starts in the line: the position of
+ * the outermost "payload"/"message"/"log"/"msg" string (0 when unknown). */
+static size_t embedded_pos(const storm_value *root)
+{
+    static const char *const keys[] = {"payload", "message", "log", "msg"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const storm_value *v = storm_v_get(root, keys[k]);
+        if (v && v->type == STORM_V_STRING && v->pos != STORM_POS_NONE)
+            return v->pos;
+    }
+    return 0;
 }
 
 static void write_reject(convert *cv, const char *text, size_t len)
@@ -177,16 +213,25 @@ static void convert_line(convert *cv, const storm_line *ln)
     storm_value *root = NULL;
     storm_rc rc = storm_json_parse(cv->arena, ln->text, ln->len, STORM_JSON_DEFAULT, &root, NULL, &err);
     if (rc) {
-        storm_err_locate(&err, ln->text, ln->len);
         if (rc == STORM_ERR_NOMEM)
             message(cv, ln->source, ln->number, "record too large to decode (%zu bytes)", ln->len);
         else
-            message(cv, ln->source, ln->number, "invalid JSON at column %u: %s", (unsigned)err.col, err.msg);
+            message_at(cv, ln->source, ln->number, err.offset + 1, "invalid JSON: %s", err.msg);
         cv->rejected++;
         write_reject(cv, ln->text, ln->len);
         return;
     }
-    const storm_value *rec = storm_decode_unwrap(cv->arena, root);
+    /* a log-shipper envelope whose embedded record is cut short or malformed
+     * is reported with the exact reason and position, not guessed at */
+    const storm_value *rec = root;
+    storm_err_clear(&err);
+    rc = storm_decode_unwrap_ex(cv->arena, root, &rec, NULL, &err);
+    if (rc) {
+        message_at(cv, ln->source, ln->number, err.offset + 1, "%s", err.msg[0] ? err.msg : storm_strerror(rc));
+        cv->rejected++;
+        write_reject(cv, ln->text, ln->len);
+        return;
+    }
     if (!rec)
         rec = root;
     const storm_decoder *dec = cv->forced ? cv->forced : storm_decoder_detect(rec);
@@ -207,8 +252,14 @@ static void convert_line(convert *cv, const storm_line *ln)
         return;
     }
     if (rc) {
-        message(cv, ln->source, ln->number, "%s: %s", dec->name,
-                err.msg[0] ? err.msg : storm_strerror(rc));
+        /* err.offset is a byte offset in the text the record was parsed
+         * from: the line, or the envelope's embedded text */
+        if (rec == root)
+            message_at(cv, ln->source, ln->number, err.offset + 1, "%s: %s", dec->name,
+                       err.msg[0] ? err.msg : storm_strerror(rc));
+        else
+            message_at(cv, ln->source, ln->number, embedded_pos(root) + 1, "%s: %s (at byte %zu of the embedded record)",
+                       dec->name, err.msg[0] ? err.msg : storm_strerror(rc), err.offset);
         cv->rejected++;
         write_reject(cv, ln->text, ln->len);
         return;
@@ -219,7 +270,8 @@ static void convert_line(convert *cv, const storm_line *ln)
         cv->events++;
         ev->source_name = ln->source;
         ev->source_line = ln->number;
-        storm_stix_opts o = {.record = ln->text, .record_len = ln->len, .record_index = i, .default_time = cv->default_time};
+        storm_stix_opts o = {.record = ln->text, .record_len = ln->len, .record_index = i, .default_time = cv->default_time,
+                             .cluster = cv->cluster};
         storm_observation obs;
         storm_err_clear(&err);
         rc = storm_stix_observe(cv->arena, ev, &o, &obs, &err);
@@ -320,7 +372,8 @@ int cmd_convert(int argc, char **argv)
         {"from", required_argument, NULL, 'f'},   {"bundle", no_argument, NULL, 'b'},
         {"rejects", required_argument, NULL, 'r'}, {"follow", no_argument, NULL, 'F'},
         {"follow-timeout", required_argument, NULL, 'T'}, {"max-line", required_argument, NULL, 'm'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"cluster", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     convert cv = {0};
     size_t max_line = STORM_SOURCE_DEFAULT_MAX_LINE;
@@ -356,6 +409,11 @@ int cmd_convert(int argc, char **argv)
             max_line = (size_t)v;
             break;
         }
+        case 'c':
+            if (!*optarg || strlen(optarg) > 253)
+                return cli_usage_error("convert", "--cluster wants a name of 1..253 characters");
+            cv.cluster = optarg;
+            break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_usage_error("convert", "unknown option");
         }

@@ -21,6 +21,7 @@
 #include <storm/intake.h>
 #include <storm/json.h>
 #include <storm/model.h>
+#include <storm/share.h>
 #include <storm/source.h>
 #include <storm/stix.h>
 #include <storm/store.h>
@@ -51,8 +52,12 @@ static void on_usr1(int sig)
 typedef enum out_format { OUT_STIX, OUT_TEXT } out_format;
 
 typedef struct run_stats {
-    uint64_t events_read;      /* records read (lines, array items, bodies' records) */
-    uint64_t events_rejected;  /* malformed or of no known sensor */
+    uint64_t records_read;     /* input records: non-blank lines (an array on one line is one),
+                                  and HTTP bodies' lines or whole-JSON bodies */
+    uint64_t events_read;      /* events those records hold: each decoded event (an audit EventList
+                                  of 5 is 5, as in storm convert), each skipped record, and each
+                                  rejected record or array element (its events cannot be known) */
+    uint64_t events_rejected;  /* malformed or of no known sensor (per record or array element) */
     uint64_t events_skipped;   /* known records that are not events (unknown types, logs, metrics) */
     uint64_t events_decoded;   /* typed events */
     uint64_t baseline_learned;
@@ -67,6 +72,7 @@ typedef struct run_ctx {
     FILE *out;
     storm_buf line;            /* output line */
     FILE *rejects;
+    bool line_set_aside;       /* the current line is already in --rejects */
     storm_store *store;
     uint64_t records_in_tx;
     bool in_tx;
@@ -82,8 +88,6 @@ typedef struct run_ctx {
     struct timespec t0;
     double ready_wall, ready_cpu; /* when the models were loaded and the detector built */
     bool ext_written;          /* store: extension definitions and Storm identity put */
-    bool out_storm_identity;   /* output: Storm's identity written once */
-    bool out_ext[STORM_STIX_EXT__COUNT]; /* output: extension-definitions written once */
 } run_ctx;
 
 static void usage(FILE *out)
@@ -189,6 +193,115 @@ static void db_commit(run_ctx *c)
     c->records_in_tx = 0;
 }
 
+/* The last stored version of a sighting, as JSON text (malloc'ed, caller
+ * frees), or NULL. */
+typedef struct stored_json {
+    char *json;
+    size_t len;
+} stored_json;
+
+static int take_json(void *ctx, const storm_store_row *row)
+{
+    stored_json *sj = ctx;
+    free(sj->json);
+    sj->json = row->json ? strndup(row->json, row->json_len) : NULL;
+    sj->len = sj->json ? row->json_len : 0;
+    return 0;
+}
+
+static bool time_prop(const storm_value *o, const char *key, storm_time_ns *t)
+{
+    const char *s = storm_v_get_str(o, key);
+    return s && storm_time_parse(s, strlen(s), STORM_TIME_STIX_STRICT, t);
+}
+
+static bool has_str(const storm_value *arr, const storm_value *s)
+{
+    for (size_t i = 0; arr && arr->type == STORM_V_ARRAY && i < arr->u.a.len; i++)
+        if (storm_v_equal(arr->u.a.items[i], s))
+            return true;
+    return false;
+}
+
+#define MERGED_REFS_CAP 32
+
+/* A sighting version merged with the version already in the store (another
+ * run over the same or overlapping input, in any order): first_seen the
+ * earliest, last_seen the latest, count the larger (the same events counted
+ * twice must not double it), observed_data_refs the union up to the cap,
+ * created kept. Returns NULL when the store already says all this (nothing
+ * to add: re-processing is idempotent), else the object to put (in a). */
+static const storm_value *merge_stored_sighting(run_ctx *c, storm_arena *a, const storm_value *sg)
+{
+    const char *id = storm_v_get_str(sg, "id");
+    if (!id)
+        return sg;
+    const char *ids[1] = {id};
+    storm_store_query q = {0};
+    q.collection = STORM_COLLECTION_SIGHTINGS;
+    q.ids = ids;
+    q.n_ids = 1;
+    q.version_flags = STORM_STORE_VERSION_LAST;
+    q.limit = 1;
+    q.with_json = true;
+    stored_json sj = {NULL, 0};
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_store_query_objects(c->store, &q, take_json, &sj, NULL, NULL, &err) != STORM_OK || !sj.json) {
+        free(sj.json);
+        return sg;
+    }
+    storm_value *old = NULL;
+    storm_rc rc = storm_json_parse(a, sj.json, sj.len, STORM_JSON_DEFAULT, &old, NULL, &err);
+    if (rc != STORM_OK || !old || old->type != STORM_V_OBJECT) {
+        free(sj.json);
+        return sg;
+    }
+    storm_time_ns of, ol, om, nf, nl, nm;
+    if (!time_prop(old, "first_seen", &of) || !time_prop(old, "last_seen", &ol) || !time_prop(old, "modified", &om) ||
+        !time_prop(sg, "first_seen", &nf) || !time_prop(sg, "last_seen", &nl) || !time_prop(sg, "modified", &nm)) {
+        free(sj.json);
+        return sg;
+    }
+    const storm_value *oc = storm_v_get(old, "count"), *nc = storm_v_get(sg, "count");
+    int64_t ocount = oc && oc->type == STORM_V_INT ? oc->u.i : 0, ncount = nc && nc->type == STORM_V_INT ? nc->u.i : 0;
+    const storm_value *orefs = storm_v_get(old, "observed_data_refs"), *nrefs = storm_v_get(sg, "observed_data_refs");
+    storm_value *refs = storm_v_array(a);
+    size_t n_old_refs = 0;
+    for (size_t i = 0; refs && orefs && orefs->type == STORM_V_ARRAY && i < orefs->u.a.len; i++, n_old_refs++)
+        storm_v_push(a, refs, orefs->u.a.items[i]);
+    for (size_t i = 0; refs && nrefs && nrefs->type == STORM_V_ARRAY && i < nrefs->u.a.len; i++)
+        if (refs->u.a.len < MERGED_REFS_CAP && !has_str(refs, nrefs->u.a.items[i]))
+            storm_v_push(a, refs, nrefs->u.a.items[i]);
+    storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
+    int64_t mcount = ncount > ocount ? ncount : ocount;
+    bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
+    if (!changed) {
+        free(sj.json);
+        return NULL;
+    }
+    storm_value *m = storm_v_copy(a, sg);
+    if (!m || !refs) {
+        free(sj.json);
+        return sg;
+    }
+    char t[40];
+    const char *created = storm_v_get_str(old, "created");
+    if (created)
+        storm_v_set_str(a, m, "created", created);
+    storm_time_format_exact(mf, t);
+    storm_v_set_str(a, m, "first_seen", t);
+    storm_time_format_exact(ml, t);
+    storm_v_set_str(a, m, "last_seen", t);
+    storm_time_format_exact(nm > om ? nm : om + 1000000, t); /* a new version needs a later modified */
+    storm_v_set_str(a, m, "modified", t);
+    storm_v_set_int(a, m, "count", mcount);
+    if (refs->u.a.len)
+        storm_v_set(a, m, "observed_data_refs", refs);
+    free(sj.json);
+    return m;
+}
+
 /* ---- output ---- */
 
 static void out_flush(run_ctx *c, bool force)
@@ -246,17 +359,28 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
             storm_v_push(a, objs, (storm_value *)s->sighting);
             for (size_t i = 0; i < s->n_objects; i++)
                 storm_v_push(a, objs, (storm_value *)s->objects[i]);
-            /* the objects every sighting shares travel once, in the first
-             * bundle that needs them (the stream is read as a whole) */
-            if (storm_id && !c->out_storm_identity) {
+            /* every line stands alone (a consumer may read any one of
+             * them): Storm's identity, the extension-definitions its SCOs
+             * use, the indicator sighted and the TLP markings it carries */
+            if (storm_id)
                 storm_v_push(a, objs, storm_id);
-                c->out_storm_identity = true;
-            }
             for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-                if (defs[e] && !c->out_ext[e]) {
+                if (defs[e])
                     storm_v_push(a, objs, defs[e]);
-                    c->out_ext[e] = true;
+            const storm_value *ind = s->indicator->object;
+            if (ind) {
+                storm_v_push(a, objs, (storm_value *)ind);
+                const storm_value *marks = storm_v_get(ind, "object_marking_refs");
+                for (size_t i = 0; marks && marks->type == STORM_V_ARRAY && i < marks->u.a.len; i++) {
+                    const storm_value *mk = marks->u.a.items[i];
+                    for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
+                        if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0) {
+                            storm_value *md = storm_tlp_marking_definition(a, (storm_tlp)t);
+                            if (md)
+                                storm_v_push(a, objs, md);
+                        }
                 }
+            }
             storm_v_set(a, bundle, "objects", objs);
             storm_json_write(&c->line, bundle, STORM_JSONW_COMPACT);
             storm_buf_putc(&c->line, '\n');
@@ -272,7 +396,9 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
         storm_buf_putc(&c->line, '\n');
     }
     if (c->store) {
-        db_put(c, STORM_COLLECTION_SIGHTINGS, s->sighting);
+        const storm_value *merged = merge_stored_sighting(c, a, s->sighting);
+        if (merged)
+            db_put(c, STORM_COLLECTION_SIGHTINGS, merged);
         for (size_t i = 0; i < s->n_objects; i++) {
             const char *type = storm_v_get_str(s->objects[i], "type");
             db_put(c, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
@@ -312,7 +438,8 @@ static void reject(run_ctx *c, const char *source, uint64_t line, const char *te
             fprintf(stderr, "storm run: further rejected lines are counted, not shown%s\n",
                     c->rejects ? " (all are in --rejects)" : "");
     }
-    if (c->rejects && text) {
+    if (c->rejects && text && !c->line_set_aside) { /* a line with several bad elements goes once */
+        c->line_set_aside = true;
         fwrite(text, 1, len, c->rejects);
         fputc('\n', c->rejects);
     }
@@ -391,10 +518,10 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
 static void process_record(run_ctx *c, const storm_value *root, const char *source, uint64_t line, const char *text,
                            size_t len)
 {
-    c->st.events_read++;
     const storm_value *rec = storm_decode_unwrap(c->arena, root);
     const storm_decoder *dec = rec && rec->type == STORM_V_OBJECT ? storm_decoder_detect(rec) : NULL;
     if (!dec) {
+        c->st.events_read++;
         reject(c, source, line, text, len, "not a record of a known sensor (tetragon, k8s-audit, falco, kubescape, hubble)");
         return;
     }
@@ -404,13 +531,16 @@ static void process_record(run_ctx *c, const storm_value *root, const char *sour
     storm_err_clear(&err);
     storm_rc rc = dec->decode(c->arena, rec, &list, &skip, &err);
     if (rc == STORM_ERR_UNSUPPORTED) {
+        c->st.events_read++;
         c->st.events_skipped++;
         return;
     }
     if (rc != STORM_OK) {
+        c->st.events_read++;
         reject(c, source, line, text, len, "%s record: %s", dec->name, err.msg[0] ? err.msg : storm_strerror(rc));
         return;
     }
+    c->st.events_read += list.n;
     for (size_t i = 0; i < list.n; i++) {
         storm_event *ev = &list.items[i];
         ev->source_name = source;
@@ -444,6 +574,8 @@ static void after_record(run_ctx *c)
 static void process_text(run_ctx *c, const char *source, uint64_t line, const char *text, size_t len)
 {
     c->st.bytes_read += len + 1;
+    c->st.records_read++;
+    c->line_set_aside = false;
     storm_value *root = NULL;
     storm_err err;
     storm_err_clear(&err);
@@ -488,13 +620,16 @@ static int run_source(run_ctx *c, const char *path, bool follow)
             break;
         }
         if (ln.status == STORM_LINE_TOO_LONG) {
+            c->st.records_read++;
             c->st.events_read++;
             c->st.bytes_read += ln.total_len;
             reject(c, ln.source, ln.number, NULL, 0, "line of %zu bytes is longer than the limit", ln.total_len);
             continue;
         }
         if (ln.status == STORM_LINE_BAD_UTF8) {
+            c->st.records_read++;
             c->st.events_read++;
+            c->line_set_aside = false;
             reject(c, ln.source, ln.number, ln.text, ln.len, "column %zu: invalid UTF-8", ln.bad_offset + 1);
             continue;
         }
@@ -523,6 +658,8 @@ static void run_body(run_ctx *c, const char *body, size_t len, uint64_t request)
     storm_err_clear(&err);
     if (storm_json_parse(c->arena, body, len, STORM_JSON_DEFAULT, &root, NULL, &err) == STORM_OK) {
         c->st.bytes_read += len;
+        c->st.records_read++;
+        c->line_set_aside = false;
         if (root->type == STORM_V_ARRAY)
             for (size_t i = 0; i < root->u.a.len; i++)
                 process_record(c, root->u.a.items[i], source, i + 1, NULL, 0);
@@ -558,7 +695,8 @@ static bool is_dir(const char *p)
 }
 
 /* The shipped library: $STORM_MODELS, the installed data dir, the source
- * tree next to the binary (build/src/cli/storm -> models/), ./models. */
+ * tree next to the binary (build/src/cli/storm -> models/), the source tree
+ * known at configure time (a build directory anywhere), ./models. */
 static const char *default_models(char *buf, size_t cap)
 {
     const char *env = getenv("STORM_MODELS");
@@ -580,6 +718,10 @@ static const char *default_models(char *buf, size_t cap)
             slash = strrchr(exe, '/');
         }
     }
+#ifdef STORM_SOURCE_MODELS
+    if (is_dir(STORM_SOURCE_MODELS))
+        return STORM_SOURCE_MODELS;
+#endif
     if (is_dir("models"))
         return "models";
     return NULL;
@@ -593,7 +735,7 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
         return -1;
     }
     fprintf(f,
-            "{\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_decoded\":%llu,"
+            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_decoded\":%llu,"
             "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
             "\"observations\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,\"matches\":%llu,"
             "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
@@ -601,8 +743,9 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
             "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
             "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
             "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
-            (unsigned long long)c->st.events_read, (unsigned long long)c->st.events_rejected,
-            (unsigned long long)c->st.events_skipped, (unsigned long long)c->st.events_decoded,
+            (unsigned long long)c->st.records_read, (unsigned long long)c->st.events_read,
+            (unsigned long long)c->st.events_rejected, (unsigned long long)c->st.events_skipped,
+            (unsigned long long)c->st.events_decoded,
             (unsigned long long)c->st.baseline_learned, (unsigned long long)c->st.baseline_dropped,
             (unsigned long long)c->st.anomalies, (unsigned long long)ds->observations,
             (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
@@ -727,6 +870,12 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--follow takes exactly one input file");
     if (c.anomalies && !baseline && !c.learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
+    if (listen) {
+        storm_err lerr;
+        storm_err_clear(&lerr);
+        if (storm_intake_check_listen(listen, &lerr) != STORM_OK)
+            return cli_usage_error("run", "%s", lerr.msg);
+    }
 
     clock_gettime(CLOCK_MONOTONIC, &c.t0);
     char defbuf[PATH_MAX + 16];
@@ -869,10 +1018,11 @@ done:;
         storm_detector_get_stats(c.det, &ds);
     if (!quiet && c.det) {
         fprintf(stderr,
-                "storm run: %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the baseline; "
+                "storm run: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the baseline; "
                 "%zu indicators; %llu observations matched, %llu sightings (%llu updates), %llu partial matches "
                 "evicted; %.3f s, %.0f events/s\n",
-                (unsigned long long)c.st.events_read, (double)c.st.bytes_read / 1e6,
+                (unsigned long long)c.st.records_read, (unsigned long long)c.st.events_read,
+                (double)c.st.bytes_read / 1e6,
                 (unsigned long long)c.st.events_rejected, (unsigned long long)c.st.events_skipped,
                 (unsigned long long)c.st.baseline_dropped, ds.indicators, (unsigned long long)ds.observations_matched,
                 (unsigned long long)ds.sightings, (unsigned long long)ds.sighting_updates,

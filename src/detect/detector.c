@@ -462,9 +462,20 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
     char scope[512], place[512];
     scope_of(d, ctx, scope, sizeof scope);
     place_of(ctx, place, sizeof place);
+    if (strncmp(scope, "lineage ", 8) == 0) {
+        /* the scope is an exec id: say which process tree, readably */
+        char tree[300];
+        size_t pl = strlen(place);
+        if (detect_lineage_describe(scope + 8, tree, sizeof tree))
+            snprintf(place + pl, sizeof place - pl, ", process tree of %s", tree);
+    }
     kept_obs *cur = NULL;
     for (size_t i = 0; i < n_touched; i++) {
         ind_rt *r = &d->inds[d->touched[i]];
+        /* expired as of the event's own time (STIX: not to be used after
+         * valid_until), so that a replayed recording is judged as it was */
+        if (r->ind->valid_until && t >= r->ind->valid_until)
+            continue;
         for (unsigned k = 0; k < r->n_leaves; k++)
             d->leaf_true[k] = d->leaf_gen[r->leaf_ids[k]] == d->gen;
         if (r->stateless) {

@@ -91,7 +91,17 @@ static void json_escape(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static bool check_record(storm_arena *a, const storm_value *v, size_t n, char *why, size_t cap)
+/* The events a record holds, as storm run and storm convert count them: an
+ * audit EventList its items, any other record one. */
+static size_t events_in(const storm_value *rec)
+{
+    const storm_value *items = storm_v_get(rec, "items");
+    if (storm_v_is_str(storm_v_get(rec, "kind"), "EventList") && items && items->type == STORM_V_ARRAY)
+        return items->u.a.len;
+    return 1;
+}
+
+static bool check_record(storm_arena *a, const storm_value *v, size_t n, char *why, size_t cap, size_t *events)
 {
     const storm_value *rec = storm_decode_unwrap(a, v);
     if (rec->type != STORM_V_OBJECT) {
@@ -103,11 +113,13 @@ static bool check_record(storm_arena *a, const storm_value *v, size_t n, char *w
                  n);
         return false;
     }
+    *events += events_in(rec);
     return true;
 }
 
-/* Is body acceptable? Counts its records. */
-static bool check_body(const storm_intake *in, const char *body, size_t len, size_t *records, char *why, size_t cap)
+/* Is body acceptable? Counts its records and the events they hold. */
+static bool check_body(const storm_intake *in, const char *body, size_t len, size_t *records, size_t *events,
+                       char *why, size_t cap)
 {
     storm_arena *a = storm_arena_new(0, len * 16 + ((size_t)1 << 20));
     if (!a) {
@@ -119,13 +131,14 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
     storm_err_clear(&err);
     bool ok = true;
     *records = 0;
+    *events = 0;
     if (storm_json_parse(a, body, len, STORM_JSON_DEFAULT, &root, NULL, &err) == STORM_OK) {
         if (root->type == STORM_V_ARRAY) {
             for (size_t i = 0; ok && i < root->u.a.len; i++)
-                ok = check_record(a, root->u.a.items[i], i + 1, why, cap);
+                ok = check_record(a, root->u.a.items[i], i + 1, why, cap, events);
             *records = root->u.a.len;
         } else {
-            ok = check_record(a, root, 1, why, cap);
+            ok = check_record(a, root, 1, why, cap, events);
             *records = 1;
         }
     } else {
@@ -157,7 +170,7 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
                     ok = false;
                 } else {
                     ++*records;
-                    ok = check_record(a, v, *records, why, cap);
+                    ok = check_record(a, v, *records, why, cap, events);
                 }
             }
             start = end + 1;
@@ -234,8 +247,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return respond(c, 413, "{\"error\":\"the body is larger than the limit of %zu bytes\"}", in->opts.max_body);
     }
     char why[600], esc[1400];
-    size_t records = 0;
-    if (!r->body || !check_body(in, r->body, r->len, &records, why, sizeof why)) {
+    size_t records = 0, events = 0;
+    if (!r->body || !check_body(in, r->body, r->len, &records, &events, why, sizeof why)) {
         if (!r->body)
             snprintf(why, sizeof why, "empty body");
         json_escape(why, esc, sizeof esc);
@@ -270,7 +283,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     in->stats.bytes += q->len;
     pthread_cond_signal(&in->ready);
     pthread_mutex_unlock(&in->lock);
-    return respond(c, 202, "{\"accepted\":%zu}", records);
+    return respond(c, 202, "{\"accepted\":%zu,\"records\":%zu}", events, records);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -284,6 +297,64 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         free(r);
         *con_cls = NULL;
     }
+}
+
+/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (= 127.0.0.1): numeric addresses only,
+ * so that what is bound is exactly what was asked. */
+static storm_rc parse_listen(const char *spec, struct sockaddr_storage *ss, unsigned long *port, bool *v6,
+                             storm_err *err)
+{
+    char host[128] = "127.0.0.1";
+    const char *colon = strrchr(spec, ':');
+    if (!colon) {
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': expected ADDRESS:PORT", spec);
+    }
+    size_t hl = (size_t)(colon - spec);
+    if (hl >= sizeof host) {
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': address too long", spec);
+    }
+    if (hl > 0) {
+        memcpy(host, spec, hl);
+        host[hl] = '\0';
+    }
+    char *end = NULL;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || p > 65535) {
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': the port must be 0..65535", spec);
+    }
+    memset(ss, 0, sizeof *ss);
+    *v6 = false;
+    if (host[0] == '[') {
+        size_t n = strlen(host);
+        if (n < 3 || host[n - 1] != ']') {
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
+        }
+        host[n - 1] = '\0';
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
+        }
+        *v6 = true;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)p);
+        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': '%s' is not an IPv4 address", spec, host);
+        }
+    }
+    *port = p;
+    return STORM_OK;
+}
+
+storm_rc storm_intake_check_listen(const char *listen, storm_err *err)
+{
+    struct sockaddr_storage ss;
+    unsigned long port;
+    bool v6;
+    return parse_listen(listen, &ss, &port, &v6, err);
 }
 
 storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, storm_err *err)
@@ -300,54 +371,15 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
     if (!in->opts.max_records)
         in->opts.max_records = DEFAULT_MAX_RECORDS;
     const char *spec = opts->listen ? opts->listen : "127.0.0.1:8080";
-    char host[128] = "127.0.0.1";
-    const char *colon = strrchr(spec, ':');
-    if (!colon) {
-        free(in);
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': expected ADDRESS:PORT", spec);
-    }
-    size_t hl = (size_t)(colon - spec);
-    if (hl >= sizeof host) {
-        free(in);
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': address too long", spec);
-    }
-    if (hl > 0) {
-        memcpy(host, spec, hl);
-        host[hl] = '\0';
-    }
-    char *end = NULL;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || port > 65535) {
-        free(in);
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': the port must be 0..65535", spec);
-    }
     struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
-    if (host[0] == '[') {
-        size_t n = strlen(host);
-        if (n < 3 || host[n - 1] != ']') {
-            free(in);
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
-        }
-        host[n - 1] = '\0';
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
-            free(in);
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
-        }
-        flags |= MHD_USE_IPv6;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-            free(in);
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': '%s' is not an IPv4 address", spec, host);
-        }
+    unsigned long port = 0;
+    bool v6 = false;
+    storm_rc prc = parse_listen(spec, &ss, &port, &v6, err);
+    if (prc != STORM_OK) {
+        free(in);
+        return prc;
     }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->ready, NULL);
     in->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, in, MHD_OPTION_SOCK_ADDR,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "detect/lineage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,4 +62,61 @@ const char *detect_lineage_root(detect_lineage *l, const char *exec_id, const ch
             free(pc);
     }
     return copy;
+}
+
+static int b64_value(char ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+' || ch == '-')
+        return 62;
+    if (ch == '/' || ch == '_')
+        return 63;
+    return -1;
+}
+
+bool detect_lineage_describe(const char *exec_id, char *buf, size_t cap)
+{
+    /* Tetragon's exec id is base64("NODE:KTIME:PID"): people want the
+     * node and the pid, not the encoding */
+    char raw[256];
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *p = exec_id; *p && *p != '='; p++) {
+        int v = b64_value(*p);
+        if (v < 0)
+            return false;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n + 1 >= sizeof raw)
+                return false;
+            raw[n++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    raw[n] = '\0';
+    char *last = strrchr(raw, ':');
+    if (!last || last == raw)
+        return false;
+    *last = '\0';
+    char *mid = strrchr(raw, ':');
+    if (!mid)
+        return false;
+    *mid = '\0';
+    for (const char *p = last + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    for (const char *p = raw; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+            return false;
+    if (!last[1] || !raw[0])
+        return false;
+    snprintf(buf, cap, "pid %s on %s", last + 1, raw);
+    return true;
 }

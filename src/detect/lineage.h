@@ -6,6 +6,7 @@
 #ifndef STORM_DETECT_LINEAGE_H
 #define STORM_DETECT_LINEAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "detect/strmap.h"
@@ -20,5 +21,9 @@ void detect_lineage_free(detect_lineage *l);
 /* Record exec_id (child of parent_exec_id, may be NULL) and return its root
  * (borrowed until the next call). */
 const char *detect_lineage_root(detect_lineage *l, const char *exec_id, const char *parent_exec_id);
+
+/* A readable name of a process tree's root for people: "pid P on NODE" from a
+ * Tetragon exec id (base64 of NODE:KTIME:PID). False when it is not one. */
+bool detect_lineage_describe(const char *exec_id, char *buf, size_t cap);
 
 #endif

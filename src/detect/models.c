@@ -340,6 +340,20 @@ static bool check_timestamp(load_ctx *c, const storm_value *obj, const char *key
     return true;
 }
 
+static bool time_of(const storm_value *obj, const char *key, storm_time_ns *t)
+{
+    const storm_value *v = storm_v_get(obj, key);
+    return v && v->type == STORM_V_STRING && storm_time_parse(v->u.s.ptr, v->u.s.len, STORM_TIME_STIX_STRICT, t);
+}
+
+/* STIX 2.1 3.2: modified must be later than or equal to created. */
+static void check_created_modified(load_ctx *c, const storm_value *obj, const char *id)
+{
+    storm_time_ns created, modified;
+    if (time_of(obj, "created", &created) && time_of(obj, "modified", &modified) && modified < created)
+        defect(c, storm_v_get(obj, "modified")->pos, id, false, "'modified' is earlier than 'created'");
+}
+
 /* Returns the object with fixed ids and the required common properties
  * filled in (so the store accepts it), reporting what was missing. Its
  * original values are read first: the checks run before the fix-ups. */
@@ -523,6 +537,20 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
         defect(c, obj->pos, id, false, "indicator lacks its required 'valid_from'");
     else
         check_timestamp(c, obj, "valid_from", id);
+    storm_time_ns valid_from = 0, valid_until = 0;
+    bool has_until = storm_v_get(obj, "valid_until") != NULL;
+    if (has_until && !check_timestamp(c, obj, "valid_until", id))
+        has_until = false; /* reported; read as no end */
+    if (has_until) {
+        time_of(obj, "valid_until", &valid_until);
+        if (valid_until <= 0)
+            valid_until = 1; /* 0 means "no end" */
+        if (time_of(obj, "valid_from", &valid_from) && valid_until <= valid_from) {
+            defect(c, storm_v_get(obj, "valid_until")->pos, id, true,
+                   "'valid_until' is not later than 'valid_from': the indicator is never valid; not loaded");
+            return;
+        }
+    }
     storm_spec spec = storm_v_is_str(storm_v_get(obj, "spec_version"), "2.0") ? STORM_SPEC_20 : STORM_SPEC_21;
     storm_pattern *pat = NULL;
     storm_err perr;
@@ -566,6 +594,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     ind->file = m->files[c->file].path;
     locate(c, obj->pos, &ind->line, &ind->col);
     ind->object = copy;
+    ind->valid_until = has_until ? valid_until : 0;
     add_object(m, copy);
 }
 
@@ -652,6 +681,14 @@ static void load_object(load_ctx *c, const storm_value *obj)
     const char *id = fixed_id(c, idv, type, type);
     if (!id)
         return;
+    /* STIX 2.1 3.6: a revoked object must no longer be used; a stale copy
+     * (pulled from a TAXII server, say) must not keep producing sightings */
+    const storm_value *rv = storm_v_get(obj, "revoked");
+    if (rv && rv->type == STORM_V_BOOL && rv->u.b) {
+        defect(c, rv->pos, id, true, "%s is revoked (\"revoked\": true); not loaded", type);
+        return;
+    }
+    check_created_modified(c, obj, id);
     if (strncmp(id, type, strlen(type)) != 0 || strncmp(id + strlen(type), "--", 2) != 0)
         defect(c, idv->pos, id, false, "id '%s' does not start with its type '%s--'", id, type);
     if (strcmp(type, "attack-pattern") == 0)
@@ -1000,4 +1037,10 @@ void storm_model_defect_format(const storm_model_defect *d, storm_buf *out)
         storm_buf_printf(out, "%s:%u:%u: %s", d->file, d->line, d->col, d->message);
     else
         storm_buf_printf(out, "%s: %s", d->file, d->message);
+}
+
+bool storm_models_has_id(const storm_models *m, const char *id)
+{
+    size_t v;
+    return id && (model_idmap_get(&m->defined, model_ref(m, id), &v) || model_idmap_get(&m->defined, id, &v));
 }

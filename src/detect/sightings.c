@@ -21,6 +21,7 @@ typedef struct open_sighting {
     char id[DETECT_ID_MAX];
     char *scope;
     char *place;
+    storm_time_ns bucket_start; /* the aligned window the sighting covers: its created time */
     storm_time_ns first_seen, last_seen, last_modified;
     storm_time_ns touched_at; /* the stream's clock when last updated */
     uint64_t count;
@@ -230,7 +231,7 @@ static void emit(detect_sightings *s, open_sighting *o, const storm_observation 
         modified = o->last_modified + 1000000; /* a new version needs a later modified: +1 ms */
     o->last_modified = modified;
     char created[40], mod[40], first[40], last[40];
-    fmt_time(o->first_seen, created);
+    fmt_time(o->bucket_start, created);
     fmt_time(modified, mod);
     fmt_time(o->first_seen, first);
     fmt_time(o->last_seen, last);
@@ -329,14 +330,16 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
                              const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
                              storm_detect_stats *stats)
 {
+    /* One sighting per indicator, scope and aligned window of match time
+     * (floor(first_seen / window)): the window a match falls into depends on
+     * its own time only, never on which event the stream happened to bring
+     * first, so the same events in any order give the same sighting ids. */
+    storm_time_ns w = s->opts.sighting_window;
+    storm_time_ns bucket = tmin / w - (tmin % w < 0 ? 1 : 0);
     char key[700];
-    int kn = snprintf(key, sizeof key, "%s\x1f%s", ind->id, scope);
+    int kn = snprintf(key, sizeof key, "%s\x1f%s\x1f%lld", ind->id, scope, (long long)bucket);
     size_t klen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
     open_sighting *o = strmap_get(&s->open, key, klen);
-    if (o && tmax > o->last_seen + s->opts.sighting_window) {
-        close_o(s, o, stats); /* the window passed: a new sighting starts */
-        o = NULL;
-    }
     storm_buf ev;
     storm_buf_init(&ev, EVIDENCE_MAX + 200);
     if (n)
@@ -361,14 +364,12 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
             return;
         }
         s->n_open++;
-        /* deterministic: the indicator, the scope and the first evidence */
+        /* deterministic and order-independent: the indicator, the scope and
+         * the window (see above) */
         storm_buf idn;
         storm_buf_init(&idn, 4096);
-        storm_buf_printf(&idn, "%s\n%s\n", ind->id, scope);
-        if (n && obs[0]->id)
-            storm_buf_puts(&idn, obs[0]->id);
-        else
-            storm_buf_printf(&idn, "%lld", (long long)tmin);
+        storm_buf_printf(&idn, "%s\n%s\nwindow %lld/%lld", ind->id, scope, (long long)bucket, (long long)w);
+        o->bucket_start = bucket * w;
         detect_uuid5_id("sighting", idn.data ? idn.data : "", idn.len, false, o->id, sizeof o->id);
         storm_buf_free(&idn);
         o->first_seen = tmin;

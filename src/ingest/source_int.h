@@ -7,6 +7,9 @@
 #include <storm/source.h>
 #include <sys/types.h>
 
+#define STORM_SOURCE_HEAD_BYTES 4096
+#define STORM_SOURCE_TAIL_BYTES 256
+
 struct storm_source {
     storm_source_opts opts;
     char *path;          /* owned copy */
@@ -20,7 +23,17 @@ struct storm_source {
     uint64_t line_no;
     uint64_t rotations, truncations;
     bool eof;            /* non-follow: the fd reported end of file */
+    /* follow: what was read at the start of the file and just before offset,
+     * to tell a truncated-and-rewritten file (even one now larger than
+     * offset) from one that grew: see source_follow.c */
+    unsigned char head[STORM_SOURCE_HEAD_BYTES];
+    size_t head_len;
+    unsigned char tail[STORM_SOURCE_TAIL_BYTES];
+    size_t tail_len;
 };
+
+/* Record bytes p[0..n) just read at s->offset - n (follow bookkeeping). */
+void storm_source_note_read(storm_source *s, const char *p, size_t n);
 
 /* Follow mode at end of file: wait for growth, reopen after rotation, rewind
  * after truncation. Returns STORM_OK when there may be more to read,

@@ -102,6 +102,8 @@ static ssize_t fill(storm_source *s)
         if (n > 0) {
             s->end += (size_t)n;
             s->offset += n;
+            if (s->opts.follow)
+                storm_source_note_read(s, s->buf + s->end - n, (size_t)n);
         }
         return n;
     }

@@ -109,12 +109,51 @@ storm_value *sb_int(stix_b *b, int64_t i)
 }
 
 
-static bool has_upper(const char *k, size_t n)
+/* STIX 2.1 section 2.7: dictionary keys are ASCII letters, digits, '-' and
+ * '_', 3 to 250 characters; SCOs want them lower case. Sensor keys
+ * ("proc.cmdline", "app.kubernetes.io/name") are mapped: lower-cased, every
+ * other byte becomes '_', cut to 250, padded with '_' to 3; a mapped key that
+ * collides with an earlier one gets "_2", "_3", ... (docs/mapping.md). */
+#define DICT_KEY_MIN 3
+#define DICT_KEY_MAX 250
+
+static bool key_byte_ok(unsigned char c)
 {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static bool key_ok(const char *k, size_t n)
+{
+    if (n < DICT_KEY_MIN || n > DICT_KEY_MAX)
+        return false;
     for (size_t i = 0; i < n; i++)
-        if (k[i] >= 'A' && k[i] <= 'Z')
+        if (!key_byte_ok((unsigned char)k[i]))
+            return false;
+    return true;
+}
+
+static bool key_taken(const storm_value *obj, const char *k, size_t n)
+{
+    for (size_t j = 0; j < obj->u.o.len; j++)
+        if (obj->u.o.members[j].key_len == n && memcmp(obj->u.o.members[j].key, k, n) == 0)
             return true;
     return false;
+}
+
+/* The mapped form of key[0..n) into out (DICT_KEY_MAX + 1 bytes); its length. */
+static size_t key_map(const char *key, size_t n, char *out)
+{
+    size_t m = n < DICT_KEY_MAX ? n : DICT_KEY_MAX;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        out[i] = key_byte_ok(c) ? (char)c : '_';
+    }
+    while (m < DICT_KEY_MIN)
+        out[m++] = '_';
+    out[m] = '\0';
+    return m;
 }
 
 #define SANITIZE_MAX_DEPTH 64
@@ -140,35 +179,65 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
     }
     case STORM_V_OBJECT: {
         storm_value *obj = sb_obj(b, v->u.o.len);
+        /* the sensor key each output member came from: the same sensor key
+         * twice is one member (the later wins, as on lookup); two sensor keys
+         * that map alike are two members */
+        const storm_member **from = v->u.o.len ? storm_arena_alloc(b->a, v->u.o.len * sizeof *from) : NULL;
+        if (v->u.o.len && !from) {
+            b->oom = true;
+            return NULL;
+        }
         for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
             storm_value *c = sanitized(b, m->value, depth + 1);
             if (!c || !m->key_len || !obj)
                 continue;
+            bool replaced = false;
+            for (size_t j = 0; j < obj->u.o.len; j++)
+                if (from[j]->key_len == m->key_len && memcmp(from[j]->key, m->key, m->key_len) == 0) {
+                    obj->u.o.members[j].value = c;
+                    replaced = true;
+                    break;
+                }
+            if (replaced)
+                continue;
             const char *key = m->key;
-            if (has_upper(m->key, m->key_len)) {
-                char *k = storm_arena_strndup(b->a, m->key, m->key_len);
+            size_t klen = m->key_len;
+            if (!key_ok(key, klen) || key_taken(obj, key, klen)) {
+                char tmp[DICT_KEY_MAX + 16];
+                size_t n = key_map(m->key, m->key_len, tmp);
+                if (key_taken(obj, tmp, n)) {
+                    char base[DICT_KEY_MAX + 1];
+                    memcpy(base, tmp, n);
+                    for (unsigned suffix = 2;; suffix++) {
+                        char sfx[16];
+                        size_t sl = 0;
+                        sfx[sl++] = '_';
+                        char digits[12];
+                        size_t nd = 0;
+                        for (unsigned x = suffix; x; x /= 10)
+                            digits[nd++] = (char)('0' + x % 10);
+                        while (nd)
+                            sfx[sl++] = digits[--nd];
+                        size_t keep = n + sl <= DICT_KEY_MAX ? n : DICT_KEY_MAX - sl;
+                        memcpy(tmp, base, keep);
+                        memcpy(tmp + keep, sfx, sl);
+                        if (!key_taken(obj, tmp, keep + sl)) {
+                            n = keep + sl;
+                            break;
+                        }
+                    }
+                }
+                char *k = storm_arena_strndup(b->a, tmp, n);
                 if (!k) {
                     b->oom = true;
                     return NULL;
                 }
-                for (size_t j = 0; j < m->key_len; j++)
-                    if (k[j] >= 'A' && k[j] <= 'Z')
-                        k[j] = (char)(k[j] - 'A' + 'a');
                 key = k;
+                klen = n;
             }
-            /* a key may now collide with another one: the later wins, as on lookup */
-            bool replaced = false;
-            for (size_t j = 0; j < obj->u.o.len; j++) {
-                storm_member *o = &obj->u.o.members[j];
-                if (o->key_len == m->key_len && memcmp(o->key, key, m->key_len) == 0) {
-                    o->value = c;
-                    replaced = true;
-                    break;
-                }
-            }
-            if (!replaced)
-                obj->u.o.members[obj->u.o.len++] = (storm_member){key, m->key_len, c};
+            from[obj->u.o.len] = m;
+            obj->u.o.members[obj->u.o.len++] = (storm_member){key, klen, c};
         }
         return obj && obj->u.o.len ? obj : NULL;
     }
@@ -176,8 +245,9 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
     return NULL;
 }
 
-/* Already fit for an SCO (no null, no empty value, no upper-case key)? Then
- * it is borrowed as is: the common case, and no copy on the hot path. */
+/* Already fit for an SCO (no null, no empty value, every key a valid
+ * dictionary key, no duplicate)? Then it is borrowed as is: the common case,
+ * and no copy on the hot path. */
 static bool clean(const storm_value *v, int depth)
 {
     if (depth > SANITIZE_MAX_DEPTH)
@@ -197,7 +267,7 @@ static bool clean(const storm_value *v, int depth)
             return false;
         for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
-            if (!m->key_len || has_upper(m->key, m->key_len) || !clean(m->value, depth + 1))
+            if (!key_ok(m->key, m->key_len) || !clean(m->value, depth + 1))
                 return false;
             for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
                 if (v->u.o.members[j].key_len == m->key_len && memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)

@@ -177,9 +177,18 @@ static const char *directory_sco(obs_ctx *c, const char *path, size_t len)
     return add_sco(c, o, 0, NULL, NULL);
 }
 
+/* A sensor's name for something that is not a file on disk: "<kernel>",
+ * "<NA>", "[vdso]", "pipe:[1234]", "anon_inode:[eventpoll]". It stays in the
+ * x_* property that carries the sensor's value (x_proc_binary, x_hook_args,
+ * x_alert_fields), never a file SCO. */
+static bool pseudo_path(const char *path)
+{
+    return path[0] != '/' && (path[0] == '<' || path[0] == '[' || strstr(path, ":[") != NULL);
+}
+
 static const char *file_sco(obs_ctx *c, const char *path)
 {
-    if (!nonempty(path))
+    if (!nonempty(path) || pseudo_path(path))
         return NULL;
     size_t len = strlen(path);
     while (len > 1 && path[len - 1] == '/')
@@ -197,7 +206,10 @@ static const char *file_sco(obs_ctx *c, const char *path)
         name = slash + 1;
         name_len = len - (size_t)(slash - path) - 1;
         size_t dlen = slash == path ? 1 : (size_t)(slash - path);
-        dir_id = directory_sco(c, path, dlen);
+        /* directory.path must be absolute: a relative path ("etc/passwd")
+         * gives a file with its name and x_file_path, and no directory */
+        if (path[0] == '/')
+            dir_id = directory_sco(c, path, dlen);
     }
     if (name + name_len != path + strlen(path)) { /* trailing slashes cut: copy */
         name = storm_arena_strndup(c->b.a, name, name_len);
@@ -269,6 +281,35 @@ static const char *lower_copy(obs_ctx *c, const char *s)
 
 /* ---- subject properties (x_k8s, x_hook, x_alert, ...) ---- */
 
+/* Pod labels as a list of "key=value" strings, exactly as the sensor gave
+ * them (case and '.', '/' kept): label keys are not valid STIX dictionary
+ * keys, and mapping them would merge `App` with `app`. A pattern reads
+ * process:x_k8s_labels[*] = 'app.kubernetes.io/name=web'. Non-string values
+ * (not Kubernetes labels) are left out. */
+static storm_value *label_list(obs_ctx *c, const storm_value *labels)
+{
+    if (!labels || labels->type != STORM_V_OBJECT || !labels->u.o.len)
+        return NULL;
+    storm_value *arr = sb_arr(&c->b, labels->u.o.len);
+    for (size_t i = 0; i < labels->u.o.len && arr; i++) {
+        const storm_member *m = &labels->u.o.members[i];
+        if (!m->key_len || m->value->type != STORM_V_STRING)
+            continue;
+        size_t vl = m->value->u.s.len;
+        char *s = storm_arena_alloc(c->b.a, m->key_len + vl + 2);
+        if (!s) {
+            c->b.oom = true;
+            return NULL;
+        }
+        memcpy(s, m->key, m->key_len);
+        s[m->key_len] = '=';
+        memcpy(s + m->key_len + 1, m->value->u.s.ptr, vl);
+        s[m->key_len + 1 + vl] = '\0';
+        sb_push(&c->b, arr, sb_strn(&c->b, s, m->key_len + 1 + vl));
+    }
+    return arr && arr->u.a.len ? arr : NULL;
+}
+
 static void put_k8s(obs_ctx *c, storm_value *o, unsigned *mask)
 {
     const storm_k8s_ctx *k = &c->ev->k8s;
@@ -284,7 +325,7 @@ static void put_k8s(obs_ctx *c, storm_value *o, unsigned *mask)
     sb_put_str(&c->b, o, "x_k8s_image_id", k->image_id);
     sb_put_str(&c->b, o, "x_k8s_workload", k->workload);
     sb_put_str(&c->b, o, "x_k8s_workload_kind", k->workload_kind);
-    sb_put(&c->b, o, "x_k8s_labels", sb_sanitized(&c->b, k->labels));
+    sb_put(&c->b, o, "x_k8s_labels", label_list(c, k->labels));
     if (o->u.o.len > before)
         *mask |= 1u << STORM_STIX_EXT_K8S;
 }

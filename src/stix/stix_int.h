@@ -30,9 +30,11 @@ void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 storm_value *sb_str(stix_b *b, const char *s);
 storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
 storm_value *sb_int(stix_b *b, int64_t i);
-/* A copy of a sensor value fit for an SCO: object keys in ASCII lower case,
- * null members and empty strings/arrays/objects dropped, strings borrowed.
- * NULL when nothing is left. depth-limited. */
+/* A copy of a sensor value fit for an SCO: object keys made valid STIX
+ * dictionary keys (lower case, bytes outside [a-z0-9_-] -> '_', 3..250
+ * characters, collisions suffixed "_2", "_3", ...; see build.c), null members
+ * and empty strings/arrays/objects dropped, strings borrowed. The value
+ * itself when it is already fit. NULL when nothing is left. depth-limited. */
 storm_value *sb_sanitized(stix_b *b, const storm_value *v);
 
 /* RFC 3339 UTC text of t with 3..9 fractional digits, as

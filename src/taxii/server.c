@@ -369,14 +369,15 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
             memcpy(name, p, len);
             name[len] = '\0';
             storm_store_collection c;
-            storm_rc rc = storm_store_collection_find(st, name, &c, err);
+            storm_err ferr = {0}; /* err keeps its first message: ours must win */
+            storm_rc rc = storm_store_collection_find(st, name, &c, &ferr);
             if (rc == STORM_ERR_NOTFOUND)
                 return storm_err_set(err, STORM_ERR_NOTFOUND, (size_t)(p - list),
                                      "taxii: --collections names '%s', which is not a collection of %s (redacted "
                                      "copies are created by storm publish --to-db %s --collection %s)",
                                      name, ctx->cfg.db_path, ctx->cfg.db_path, name);
             if (rc)
-                return rc;
+                return storm_err_set(err, rc, 0, "taxii: %s", ferr.msg);
             bool dup = false;
             for (size_t i = 0; i < ctx->n_exposed; i++)
                 dup = dup || strcmp(ctx->exposed[i], c.id) == 0;

@@ -196,6 +196,12 @@ ok "Kubescape import names the format" has "$T/out" "Kubescape ApplicationProfil
 ok "the Kubescape profile has its identity from the labels" test $? -eq 0
 ok "the Kubescape profile holds the ping exec" has "$T/out" "allow exec /bin/ping -c <n> <n>.<n>.<n>.<n>"
 ok "the Kubescape profile is marked as such" has "$T/out" "origin kubescape"
+# an unrendered Helm template names no workload: refused, unless the identity is given
+"$STORM" baseline import --db "$T/k.db" "$CORPUS/baselines/honeycluster-bob.yaml" >"$T/out" 2>&1
+ok "a templated ApplicationProfile is refused" test $? -eq 1
+ok "the refusal names the template" has "$T/out" "template ('\$values.name')"
+"$STORM" baseline import --db "$T/k.db" --namespace default --workload bob "$CORPUS/baselines/honeycluster-bob.yaml" >"$T/out" 2>&1
+ok "a templated ApplicationProfile imports with --namespace/--workload" test $? -eq 0
 echo 'kind: Deployment' >"$T/notprofile.yaml"
 "$STORM" baseline import --db "$T/k.db" "$T/notprofile.yaml" >"$T/out" 2>&1
 ok "a YAML that is not a profile fails" test $? -eq 1

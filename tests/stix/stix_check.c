@@ -172,6 +172,37 @@ static void check_values(ck *c, const char *id, const char *key, const storm_val
     }
 }
 
+/* STIX 2.1 section 2.7: every dictionary key (at any depth of an SCO's
+ * custom properties, inside lists too) is ASCII letters, digits, '-', '_',
+ * at most 250 characters; Storm's own dictionaries also keep to the
+ * 3-character minimum of STIX 2.0 (environment variables are the sensor's). */
+static void check_dict_keys(ck *c, const char *id, const char *key, const storm_value *v, int depth)
+{
+    if (depth > 64)
+        return;
+    if (v->type == STORM_V_ARRAY) {
+        for (size_t i = 0; i < v->u.a.len; i++)
+            check_dict_keys(c, id, key, v->u.a.items[i], depth + 1);
+        return;
+    }
+    if (v->type != STORM_V_OBJECT)
+        return;
+    for (size_t i = 0; i < v->u.o.len; i++) {
+        const storm_member *m = &v->u.o.members[i];
+        if (depth > 0) {
+            bool ok = m->key_len <= 250 && m->key_len >= (strcmp(key, "environment_variables") == 0 ? 1u : 3u);
+            for (size_t j = 0; ok && j < m->key_len; j++) {
+                char ch = m->key[j];
+                ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                     ch == '_';
+            }
+            if (!ok)
+                fail(c, id, "dictionary key '%s' in '%s' is not 3..250 of [a-zA-Z0-9_-]", m->key, key);
+        }
+        check_dict_keys(c, id, depth == 0 ? m->key : key, m->value, depth + 1);
+    }
+}
+
 /* ---- lookups in the bundle ---- */
 
 static const storm_value *find(ck *c, const char *id)
@@ -425,10 +456,18 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
     } else if (strcmp(type, "file") == 0) {
         if (!str(o, "name") && !storm_v_get(o, "hashes"))
             fail(c, id, "file needs name or hashes");
+        const char *fpath = str(o, "x_file_path") ? str(o, "x_file_path") : str(o, "name");
+        if (fpath && (fpath[0] == '<' || fpath[0] == '['))
+            fail(c, id, "file '%s' is a sensor pseudo-path, not a file", fpath);
         check_ref_prop(c, id, o, "parent_directory_ref", T_DIR);
     } else if (strcmp(type, "directory") == 0) {
-        if (!str(o, "path"))
+        const char *dp = str(o, "path");
+        if (!dp)
             fail(c, id, "directory needs path");
+        /* the spec: "the path, as originally observed, to the directory":
+         * Storm writes absolute paths only (a relative one names no place) */
+        else if (dp[0] != '/')
+            fail(c, id, "directory path '%s' is not absolute", dp);
     } else if (strcmp(type, "network-traffic") == 0) {
         if (!storm_v_get(o, "src_ref") && !storm_v_get(o, "dst_ref"))
             fail(c, id, "network-traffic needs src_ref or dst_ref");
@@ -475,6 +514,7 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             fail(c, id, "software needs name");
     }
     check_values(c, id, "(object)", o, true, 0);
+    check_dict_keys(c, id, "(object)", o, 0);
     check_uuid5(c, o, type, id);
 }
 

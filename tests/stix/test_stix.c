@@ -156,6 +156,39 @@ static const char *s_of(const storm_value *o, const char *k)
     return storm_v_get_str(o, k);
 }
 
+static bool proc_known(const storm_process_info *p)
+{
+    /* an empty sensor object ("parent": {}) names nothing: no SCO */
+    return p->has_pid || p->has_uid || (p->binary && *p->binary) || (p->command_line && *p->command_line) ||
+           (p->exec_id && *p->exec_id) || (p->name && *p->name) || (p->cwd && *p->cwd);
+}
+
+/* Process SCOs an event must give: the actor, its parent, each ancestor
+ * (ancestors[0] may repeat the parent: then it is the parent). A process
+ * without exec id or pid must not be merged with another one (defect: the
+ * actor and its parent once shared an id and the actor was dropped). */
+static size_t expected_processes(const storm_event *ev)
+{
+    if (!proc_known(&ev->process) && !ev->process.present)
+        return (size_t)-1; /* no actor: 0 or 1 context-only process */
+    size_t n = 1 + proc_known(&ev->parent);
+    for (size_t i = 0; i < ev->n_ancestors; i++) {
+        const storm_process_info *p = &ev->ancestors[i];
+        if (i == 0 && p->exec_id && ev->parent.exec_id && *p->exec_id && strcmp(p->exec_id, ev->parent.exec_id) == 0)
+            continue;
+        n += proc_known(p);
+    }
+    return n;
+}
+
+static size_t count_type(const storm_observation *obs, const char *type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < obs->n_objects; i++)
+        n += storm_v_is_str(storm_v_get(obs->objects[i].value, "type"), type);
+    return n;
+}
+
 static storm_event tetragon_kprobe(void)
 {
     storm_event ev = {0};
@@ -169,7 +202,7 @@ static storm_event tetragon_kprobe(void)
     ev.k8s.pod = "attacker";
     ev.k8s.container = "shell";
     ev.k8s.image = "docker.io/library/ubuntu:22.04";
-    ev.k8s.labels = parse("{\"app.kubernetes.io/name\":\"attacker\",\"Team\":\"Red\"}");
+    ev.k8s.labels = parse("{\"app.kubernetes.io/name\":\"attacker\",\"Team\":\"Red\",\"team\":\"blue\"}");
     ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 4242, .has_uid = true, .uid = 0,
                                       .binary = "/usr/bin/nsenter", .arguments = "-t 1 -m -u -i -n sh",
                                       .cwd = "/", .exec_id = "a2luZDo0MjQyOjQyNDI=", .has_start_time = true,
@@ -203,7 +236,13 @@ static void test_process_event(void)
     CHECK_STR(s_of(p, "x_k8s_pod"), "attacker");
     CHECK_STR(s_of(p, "x_proc_exec_id"), "a2luZDo0MjQyOjQyNDI=");
     const storm_value *labels = storm_v_get(p, "x_k8s_labels");
-    CHECK(labels && storm_v_get(labels, "team") && !storm_v_get(labels, "Team"));
+    /* labels: "key=value" strings, exact (no dictionary: `Team` and `team` stay apart) */
+    CHECK(labels && labels->type == STORM_V_ARRAY && labels->u.a.len == 3);
+    if (labels && labels->type == STORM_V_ARRAY && labels->u.a.len == 3) {
+        CHECK(storm_v_is_str(labels->u.a.items[0], "app.kubernetes.io/name=attacker"));
+        CHECK(storm_v_is_str(labels->u.a.items[1], "Team=Red"));
+        CHECK(storm_v_is_str(labels->u.a.items[2], "team=blue"));
+    }
     const char *args1[] = {"x_hook_args", NULL};
     const storm_value *args = storm_v_path(p, args1);
     CHECK(args && args->type == STORM_V_ARRAY && args->u.a.len == 2 &&
@@ -358,7 +397,9 @@ static void test_alert_event(void)
     ev.k8s.namespace_ = "honey";
     ev.k8s.pod = "ssh-proxy";
     ev.alert = (storm_alert_info){.present = true, .rule = "Unexpected file access", .rule_id = "R0002",
-                                  .severity = "1", .fields = parse("{\"flags\":[\"O_RDONLY\"],\"Path\":\"/etc/shadow\",\"empty\":\"\"}")};
+                                  .severity = "1", .fields = parse("{\"flags\":[\"O_RDONLY\"],\"Path\":\"/etc/shadow\",\"empty\":\"\","
+                                                  "\"proc.cmdline\":\"cat\",\"proc_cmdline\":\"x\",\"PROC.cmdline\":\"y\","
+                                                  "\"fd\":3,\"o\":{\"a/b\":1}}")};
     ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 77, .name = "cat",
                                       .command_line = "cat /etc/shadow", .binary = "/bin/cat"};
     ev.n_files = 1;
@@ -370,6 +411,13 @@ static void test_alert_event(void)
     CHECK_STR(s_of(p, "x_alert_rule_id"), "R0002");
     const storm_value *fields = storm_v_get(p, "x_alert_fields");
     CHECK(fields && storm_v_get(fields, "path") && !storm_v_get(fields, "empty"));
+    /* dictionary keys: [a-z0-9_-] (others -> '_'), 3..250, collisions numbered in input order */
+    CHECK(storm_v_is_str(storm_v_get(fields, "proc_cmdline"), "cat"));
+    CHECK(storm_v_is_str(storm_v_get(fields, "proc_cmdline_2"), "x"));
+    CHECK(storm_v_is_str(storm_v_get(fields, "proc_cmdline_3"), "y"));
+    CHECK(storm_v_get(fields, "fd_") && storm_v_get(fields, "fd_")->u.i == 3);
+    const char *ab[] = {"o__", "a_b", NULL};
+    CHECK(storm_v_path(fields, ab) != NULL);
     int files = 0;
     for (size_t i = 0; i < obs.n_objects; i++)
         if (storm_v_is_str(storm_v_get(obs.objects[i].value, "type"), "file"))
@@ -385,6 +433,24 @@ static void test_alert_event(void)
     bare.alert = (storm_alert_info){.present = true, .rule = "Disallowed K8s User", .source = "k8s_audit"};
     CHECK(storm_stix_observe(A, &bare, NULL, &obs, &err) == STORM_OK);
     CHECK(obs.n_objects == 1 && storm_v_is_str(storm_v_get(obs.objects[0].value, "type"), "process"));
+    CHECK(check_obs_bundle(&obs, NULL) == 0);
+
+    /* a pseudo-path is no file; a relative path gives no directory */
+    storm_event kern = {0};
+    kern.sensor = STORM_SENSOR_TETRAGON;
+    kern.type = "process_kprobe";
+    kern.process = (storm_process_info){.present = true, .has_pid = true, .pid = 0, .binary = "<kernel>"};
+    kern.n_files = 2;
+    kern.files[0].path = "etc/passwd";
+    kern.files[1].path = "pipe:[4026]";
+    CHECK(storm_stix_observe(A, &kern, NULL, &obs, &err) == STORM_OK);
+    CHECK_STR(s_of(obs.objects[0].value, "x_proc_binary"), "<kernel>");
+    CHECK(!storm_v_get(obs.objects[0].value, "image_ref"));
+    CHECK(count_type(&obs, "directory") == 0);
+    CHECK(count_type(&obs, "file") == 1);
+    const storm_value *rel = obj_of_type(&obs, "file", 0);
+    CHECK(rel && storm_v_is_str(storm_v_get(rel, "name"), "passwd") &&
+          storm_v_is_str(storm_v_get(rel, "x_file_path"), "etc/passwd") && !storm_v_get(rel, "parent_directory_ref"));
     CHECK(check_obs_bundle(&obs, NULL) == 0);
 
     /* nothing to observe */
@@ -499,38 +565,6 @@ static void test_checker_rejects(void)
             CHECK(stix_check_bundle(v, NULL, 0) > 0);
         }
     }
-}
-
-static bool proc_known(const storm_process_info *p)
-{
-    return p->present || p->has_pid || (p->binary && *p->binary) || (p->command_line && *p->command_line) ||
-           (p->exec_id && *p->exec_id) || (p->name && *p->name);
-}
-
-/* Process SCOs an event must give: the actor, its parent, each ancestor
- * (ancestors[0] may repeat the parent: then it is the parent). A process
- * without exec id or pid must not be merged with another one (defect: the
- * actor and its parent once shared an id and the actor was dropped). */
-static size_t expected_processes(const storm_event *ev)
-{
-    if (!proc_known(&ev->process))
-        return (size_t)-1; /* no actor: 0 or 1 context-only process */
-    size_t n = 1 + proc_known(&ev->parent);
-    for (size_t i = 0; i < ev->n_ancestors; i++) {
-        const storm_process_info *p = &ev->ancestors[i];
-        if (i == 0 && p->exec_id && ev->parent.exec_id && *p->exec_id && strcmp(p->exec_id, ev->parent.exec_id) == 0)
-            continue;
-        n += proc_known(p);
-    }
-    return n;
-}
-
-static size_t count_type(const storm_observation *obs, const char *type)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < obs->n_objects; i++)
-        n += storm_v_is_str(storm_v_get(obs->objects[i].value, "type"), type);
-    return n;
 }
 
 /* Every corpus event: the fast writer gives the bytes of the core writer,

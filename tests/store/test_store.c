@@ -332,6 +332,32 @@ static void test_status(void)
     unlink(db_path);
 }
 
+/* A bad created must not hide behind a good modified, and modified may
+ * not precede created (both were stored before: QA, issue 6). */
+static void test_put_checks_both_timestamps(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    bool added = false;
+    CHECK(put(s, "indicators",
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\"}",
+              &added) == STORM_ERR_VALUE);
+    CHECK(put(s, "indicators",
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
+              &added) == STORM_ERR_VALUE);
+    CHECK(put(s, "indicators",
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
+              &added) == STORM_OK);
+    CHECK(added);
+    storm_store_close(s);
+    unlink(db_path);
+}
+
 int main(void)
 {
     RUN(test_defaults_and_migration);
@@ -339,5 +365,6 @@ int main(void)
     RUN(test_pagination);
     RUN(test_query_plan);
     RUN(test_status);
+    RUN(test_put_checks_both_timestamps);
     return test_report("test_store");
 }

@@ -165,6 +165,17 @@ req GET "$BASE/storm/" -H 'Accept: text/html, application/taxii+json;version=2.1
 check "Accept list with taxii 200" test "$CODE" = 200
 req GET "$BASE/storm/" -H 'Accept: application/taxii+json;q=0' "${B[@]}"
 check "Accept q=0 406" is_error 406
+# RFC 9110 media type syntax: quoted parameter values, whitespace around ';'
+req GET "$BASE/storm/" -H 'Accept: application/taxii+json;version="2.1"' "${B[@]}"
+check "Accept quoted version 200" test "$CODE" = 200
+req GET "$BASE/storm/" -H 'Accept: application/taxii+json ; version="2.1" ;q=0.5' "${B[@]}"
+check "Accept with whitespace around ; 200" test "$CODE" = 200
+req GET "$BASE/storm/" -H 'Accept: application/taxii+json;version="2.0"' "${B[@]}"
+check "Accept quoted version 2.0 406" is_error 406
+req GET "$BASE/storm/" -H 'Accept: text/html;x="a,b", application/taxii+json;version="2.1"' "${B[@]}"
+check "Accept with a comma in a quoted value 200" test "$CODE" = 200
+req GET "$BASE/storm/" -H 'Accept: application/taxii+json;version="2.1' "${B[@]}"
+check "Accept with an unterminated quote 406" is_error 406
 
 # authentication
 get /storm/
@@ -216,6 +227,14 @@ req POST "$BASE$IND/objects/" -H "$ACCEPT" -H 'Content-Type: application/json' -
 check "wrong Content-Type 415" is_error 415
 req POST "$BASE$IND/objects/" -H "$ACCEPT" -H 'Content-Type: application/taxii+json;version=2.0' --data-binary "@$WORK/e1" "${A[@]}"
 check "Content-Type version 2.0 415" is_error 415
+req POST "$BASE$IND/objects/" -H "$ACCEPT" -H 'Content-Type: application/taxii+json ; version="2.1"' --data-binary "@$WORK/e1" "${A[@]}"
+check "quoted Content-Type version 202" test "$CODE" = 202
+req POST "$BASE$IND/objects/" -H "$ACCEPT" -H 'Content-Type: application/taxii+json;version="2.0"' --data-binary "@$WORK/e1" "${A[@]}"
+check "quoted Content-Type version 2.0 415" is_error 415
+{ printf '{"objects":['; for _ in $(seq 1 600); do printf '['; done; for _ in $(seq 1 600); do printf ']'; done; printf ']}'; } >"$WORK/deep"
+post "$IND/objects/" "$WORK/deep" "${A[@]}"
+check "too deeply nested JSON 400 (not 413)" is_error 400
+check "nesting named in the error" has "$BODY" 'nesting deeper than'
 printf '{"objects":[{"type":' >"$WORK/bad"
 post "$IND/objects/" "$WORK/bad" "${A[@]}"
 check "malformed JSON 400" is_error 400
@@ -402,6 +421,30 @@ kill "$PID_other"
 wait "$PID_other"
 check "second server stops cleanly" test $? = 0
 
+# Each POSTed object is checked on its own: a bad one fails alone, with why.
+V=indicator--00000000-0000-4000-8000-0000000000
+envelope "$WORK/e5" "$(indicator 30 2026-01-01T00:00:00.000Z)" \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"${V}31\",\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\"}" \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"${V}32\",\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}" \
+    '{"type":"indicator","spec_version":"2.1","id":"indicator--1234","created":"2026-01-01T00:00:00Z","modified":"2026-01-01T00:00:00Z"}' \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"malware--00000000-0000-4000-8000-000000000033\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}" \
+    "{\"type\":\"indicator\",\"id\":\"${V}34\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}" \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"${V}35\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"valid_from\":\"2026-01-01T00:00:00.5+01:00\"}"
+post "$IND/objects/" "$WORK/e5" "${A[@]}"
+check "POST with bad objects 202" test "$CODE" = 202
+check "bad objects fail alone" has "$BODY" '"total_count":7,"success_count":1,'
+check "bad objects: 6 failures" has "$BODY" '"failure_count":6,'
+check "created 'yesterday' refused" has "$BODY" "\"id\":\"${V}31\",\"version\":\"2026-01-01T00:00:00Z\",\"message\":\"'created' is not a STIX timestamp"
+check "modified before created refused" has "$BODY" "'modified' is before 'created'"
+check "id without a UUID refused" has "$BODY" "is not 'indicator--' followed by a UUID"
+check "id of another type refused" has "$BODY" 'does not start with its type'
+check "SDO without spec_version refused" has "$BODY" 'no spec_version'
+check "non-STIX valid_from refused" has "$BODY" "'valid_from' is not a STIX timestamp"
+get "$IND/objects/${V}31/" "${B[@]}"
+check "the bad object was not stored" is_error 404
+get "$IND/objects/${V}30/" "${B[@]}"
+check "the good one of the same envelope was" test "$CODE" = 200
+
 kill "$PID_main"
 wait "$PID_main"
 rc=$?
@@ -437,8 +480,114 @@ else
     echo "openssl not found: TLS not tested" >&2
 fi
 
+# ---- which collections are served, and where ---------------------------------------
+start_server coll --db "$DB" --collections indicators
+BASE="http://127.0.0.1:$PORT"
+get /storm/collections/
+check "--collections: one collection listed" test "$(grep -o '"id":' <<<"$BODY" | wc -l)" = 1
+check "--collections: it is indicators" has "$BODY" '"alias":"indicators"'
+get "$SIG/objects/"
+check "--collections: sightings not served (404)" is_error 404
+get "/storm/collections/1d6ac09b-5f50-48c5-943d-badd11c15b77/objects/"
+check "--collections: not by UUID either" is_error 404
+get "$IND/objects/?limit=1"
+check "--collections: indicators served" test "$CODE" = 200
+"$STORM" serve --db "$DB" --collections indicators,nosuch --listen 127.0.0.1:0 2>"$WORK/err"
+check "--collections with an unknown name fails" test $? = 1
+check "unknown collection named" grep -q "'nosuch', which is not a collection" "$WORK/err"
+"$STORM" serve --db "$DB" --listen 0.0.0.0:0 2>"$WORK/err"
+check "raw collections refused on a non-loopback address" test $? = 1
+check "refusal says why" grep -q 'pod names, private addresses' "$WORK/err"
+check "refusal says how (publish)" grep -q 'storm publish --to-db .* --collection shared' "$WORK/err"
+check "refusal says how (serve)" grep -q -- '--collections shared,indicators' "$WORK/err"
+check "refusal names the override" grep -q -- '--allow-unredacted' "$WORK/err"
+"$STORM" serve --db "$DB" --collections indicators,sightings --listen 0.0.0.0:0 2>"$WORK/err"
+check "sightings refused on a non-loopback address" bash -c "[[ \$? == 0 ]] && grep -q \"raw collection 'sightings'\" '$WORK/err'"
+# start_any NAME ARGS... for non-loopback listeners -> PORT
+start_any() {
+    local name=$1; shift
+    "$STORM" serve "$@" 2>"$WORK/$name.log" &
+    local pid=$!
+    PIDS+=("$pid")
+    eval "PID_$name=$pid"
+    PORT=
+    for _ in $(seq 1 100); do
+        PORT=$(sed -n 's/.*listening on http:\/\/[^/]*:\([0-9]*\)\/.*/\1/p' "$WORK/$name.log")
+        [[ -n $PORT ]] && return 0
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    return 1
+}
+DB2="$WORK/shared.db"
+"$STORM" publish --db "$DB2" --to-db "$DB2" --collection shared --redact-key "$WORK/redact.key" >/dev/null 2>"$WORK/publish.log"
+check "storm publish --to-db creates the shared collection" test $? = 0
+if start_any shared --db "$DB2" --listen 0.0.0.0:0 --collections shared,indicators; then
+    ok
+    BASE="http://127.0.0.1:$PORT"
+    get /storm/collections/
+    check "redacted collections served beyond loopback" bash -c "[[ '$BODY' == *'\"alias\":\"shared\"'* && '$BODY' != *'\"alias\":\"sightings\"'* ]]"
+else
+    fail "serving shared,indicators on 0.0.0.0 did not start: $(cat "$WORK/shared.log")"
+fi
+if start_any unredacted --db "$DB" --listen 0.0.0.0:0 --allow-unredacted; then ok; else fail "--allow-unredacted did not start"; fi
+
+# ---- failed logins: 429 after --auth-failures, even for the right password ------------
+start_server lim --db "$DB" --users "$U" --auth-failures 3 --auth-window 120
+BASE="http://127.0.0.1:$PORT"
+for i in 1 2 3; do
+    get /taxii2/ -u "bob:wrong$i"
+    check "failed login $i: 401" is_error 401
+done
+get /taxii2/ "${B[@]}"
+check "locked out: 429" is_error 429
+check "429 has Retry-After" grep -q '^Retry-After: 1[12][0-9]$' <<<"$HEAD"
+check "429 says why" has "$BODY" 'too many failed logins'
+
+# ---- users: grants on unknown collections -------------------------------------------------
+"$STORM" users --file "$U" grant bob read nosuchcollection 2>"$WORK/err"
+check "grant of an unknown name without --db: exit 0" test $? = 0
+check "grant of an unknown name without --db: warning" grep -q "warning: 'nosuchcollection'" "$WORK/err"
+"$STORM" users --file "$U" --db "$DB" grant bob read nosuchcollection2 2>"$WORK/err"
+check "grant of an unknown collection with --db: exit 1" test $? = 1
+check "grant of an unknown collection with --db: named" grep -q "no collection 'nosuchcollection2'" "$WORK/err"
+check "failed grant wrote nothing" bash -c "! '$STORM' users --file '$U' list | grep -q nosuchcollection2"
+"$STORM" users --file "$U" --db "$DB2" grant bob read shared 2>"$WORK/err"
+check "grant of an existing collection with --db" bash -c "[[ \$? == 0 && ! -s '$WORK/err' ]]"
+"$STORM" users --file "$U" grant bob read indicators 90fb65bf-31d7-481d-8fd6-4664d3d9f77a 2>"$WORK/err"
+check "grant of a default alias or a UUID: no warning" test ! -s "$WORK/err"
+
+# ---- SIGHUP reloads the users file --------------------------------------------------------
+U2="$WORK/users2"
+cp "$U" "$U2"
+start_server hup --db "$DB" --users "$U2"
+BASE="http://127.0.0.1:$PORT"
+get /storm/collections/ -u carol:carol-pw
+check "before SIGHUP: carol unknown" is_error 401
+get /storm/collections/ "${A[@]}"
+check "before SIGHUP: alice in" test "$CODE" = 200
+printf 'carol-pw\n' | "$STORM" users --file "$U2" --iterations 1000 add carol
+"$STORM" users --file "$U2" grant carol read indicators
+"$STORM" users --file "$U2" remove alice
+kill -HUP "$PID_hup"
+for _ in $(seq 1 50); do grep -q 'reloaded the users' "$WORK/hup.log" && break; sleep 0.1; done
+check "SIGHUP logged" grep -q 'reloaded the users' "$WORK/hup.log"
+get /storm/collections/ -u carol:carol-pw
+check "after SIGHUP: carol in" test "$CODE" = 200
+check "after SIGHUP: carol's rights" test "$(grep -o '"id":' <<<"$BODY" | wc -l)" = 1
+get /storm/collections/ "${A[@]}"
+check "after SIGHUP: removed alice out (remembered login forgotten)" is_error 401
+printf 'garbage\n' >"$U2"
+kill -HUP "$PID_hup"
+for _ in $(seq 1 50); do grep -q 'not reloaded' "$WORK/hup.log" && break; sleep 0.1; done
+check "bad users file on SIGHUP: logged" grep -q 'users not reloaded.*line 1' "$WORK/hup.log"
+get /storm/collections/ "${B[@]}"
+check "bad users file on SIGHUP: previous users stay" test "$CODE" = 200
+kill -0 "$PID_hup"
+check "bad users file on SIGHUP: still serving" test $? = 0
+
 # every server exits cleanly (and, under the sanitizers, without a report)
-for name in anon tls; do
+for name in anon tls coll shared unredacted lim hup; do
     pid_var=PID_$name
     [[ -n ${!pid_var:-} ]] || continue
     kill "${!pid_var}"
