@@ -410,8 +410,10 @@ int cmd_convert(int argc, char **argv)
             break;
         }
         case 'c':
-            if (!*optarg || strlen(optarg) > 253)
-                return cli_usage_error("convert", "--cluster wants a name of 1..253 characters");
+            if (!*optarg || strlen(optarg) > 253 || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                   "0123456789-_.:@/") != strlen(optarg))
+                return cli_usage_error("convert", "--cluster wants a name of 1..253 letters, digits, '-_.:@/', "
+                                                  "not '%s'", optarg);
             cv.cluster = optarg;
             break;
         case 'h': usage(stdout); return CLI_OK;

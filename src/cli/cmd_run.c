@@ -97,7 +97,9 @@ static void usage(FILE *out)
             "Streams sensor events (Tetragon, Kubernetes audit, Falco, Kubescape, Hubble; JSON Lines),\n"
             "matches every indicator of the attack models and writes STIX 2.1 sightings.\n\n"
             "  --models PATH       attack model file or directory (repeatable; default: the shipped models/)\n"
-            "  --db FILE           SQLite store: observations, sightings, indicators and models (idempotent)\n"
+            "  --db FILE           SQLite store: observations, sightings, indicators and models (idempotent);\n"
+            "                      the models in its indicators collection (storm pull --db) are used too\n"
+            "  --no-db-models      do not use the models found in the --db store\n"
             "  --format stix|text  output: STIX bundles as JSON Lines (default) or one line per sighting\n"
             "  -o, --output FILE   write the output there instead of standard output\n"
             "  --correlate global|node|pod|lineage\n"
@@ -300,6 +302,61 @@ static const storm_value *merge_stored_sighting(run_ctx *c, storm_arena *a, cons
         storm_v_set(a, m, "observed_data_refs", refs);
     free(sj.json);
     return m;
+}
+
+/* ---- models pulled into the store ---- */
+
+typedef struct db_models {
+    storm_models *m;
+    storm_buf json; /* a JSON array of the objects to load */
+    size_t n;
+} db_models;
+
+static int collect_model_row(void *ctx, const storm_store_row *row)
+{
+    db_models *dm = ctx;
+    if (!row->json || storm_models_has_id(dm->m, row->id))
+        return 0; /* the files given win; our own earlier run stored them too */
+    storm_buf_putc(&dm->json, dm->n++ ? ',' : '[');
+    storm_buf_append(&dm->json, row->json, row->json_len);
+    return 0;
+}
+
+/* The attack models of the store's "indicators" collection (what `storm pull
+ * --db` fetched from other clusters, and earlier runs' models): the last
+ * version of each indicator, attack-pattern, relationship and intrusion-set
+ * not loaded from a file. Returns how many were found. */
+static size_t load_store_models(storm_models *m, storm_store *store, const char *db)
+{
+    static const char *const types[] = {"indicator", "attack-pattern", "relationship", "intrusion-set"};
+    db_models dm = {m, {0}, 0};
+    storm_buf_init(&dm.json, (size_t)1 << 30);
+    storm_store_query q = {0};
+    q.collection = STORM_COLLECTION_INDICATORS;
+    q.types = types;
+    q.n_types = sizeof types / sizeof types[0];
+    q.version_flags = STORM_STORE_VERSION_LAST;
+    q.limit = STORM_STORE_QUERY_LIMIT_MAX;
+    q.with_json = true;
+    bool more = true;
+    while (more) {
+        int64_t next = 0;
+        storm_err err;
+        storm_err_clear(&err);
+        if (storm_store_query_objects(store, &q, collect_model_row, &dm, &more, &next, &err) != STORM_OK)
+            break; /* no such collection yet: nothing pulled */
+        q.after_key = next;
+    }
+    if (dm.n) {
+        storm_buf_putc(&dm.json, ']');
+        char name[PATH_MAX + 32];
+        snprintf(name, sizeof name, "%s#indicators", db);
+        storm_err err;
+        storm_err_clear(&err);
+        storm_models_load_text(m, name, dm.json.data, dm.json.len, &err);
+    }
+    storm_buf_free(&dm.json);
+    return dm.n;
 }
 
 /* ---- output ---- */
@@ -763,6 +820,7 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
 enum {
     OPT_MODELS = 256, OPT_DB, OPT_FORMAT, OPT_CORRELATE, OPT_IDENTITY, OPT_BASELINE, OPT_LEARN_FOR, OPT_ANOMALIES,
     OPT_FOLLOW, OPT_LISTEN, OPT_REJECTS, OPT_STATS_JSON, OPT_HORIZON, OPT_WINDOW, OPT_STATE_CAP, OPT_MAX_BODY,
+    OPT_NO_DB_MODELS,
 };
 
 int cmd_run(int argc, char **argv)
@@ -770,6 +828,7 @@ int cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         {"models", required_argument, NULL, OPT_MODELS},
         {"db", required_argument, NULL, OPT_DB},
+        {"no-db-models", no_argument, NULL, OPT_NO_DB_MODELS},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
         {"correlate", required_argument, NULL, OPT_CORRELATE},
@@ -792,7 +851,7 @@ int cmd_run(int argc, char **argv)
     const char *models[64];
     size_t n_models = 0;
     const char *db = NULL, *output = NULL, *baseline = NULL, *listen = NULL, *rejects = NULL, *stats_json = NULL;
-    bool follow = false, quiet = false;
+    bool follow = false, quiet = false, db_models_too = true;
     size_t max_body = 0;
     storm_detect_opts dopts = {0};
     run_ctx c;
@@ -809,6 +868,7 @@ int cmd_run(int argc, char **argv)
             models[n_models++] = optarg;
             break;
         case OPT_DB: db = optarg; break;
+        case OPT_NO_DB_MODELS: db_models_too = false; break;
         case 'o': output = optarg; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "stix") == 0 || strcmp(optarg, "json") == 0)
@@ -896,6 +956,18 @@ int cmd_run(int argc, char **argv)
         storm_err_clear(&err);
         storm_models_load_path(m, models[i], &err);
     }
+    if (db) {
+        storm_err err;
+        storm_err_clear(&err);
+        if (storm_store_open(db, STORM_STORE_READWRITE, &c.store, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: --db %s: %s\n", db, err.msg);
+            storm_models_free(m);
+            return CLI_FAIL;
+        }
+        size_t n = db_models_too ? load_store_models(m, c.store, db) : 0;
+        if (n && !quiet)
+            fprintf(stderr, "storm run: %zu model objects from %s (indicators collection) used as well\n", n, db);
+    }
     storm_models_finish(m);
     size_t n_fatal = 0;
     for (size_t i = 0; i < storm_models_n_defects(m); i++)
@@ -905,6 +977,8 @@ int cmd_run(int argc, char **argv)
                 storm_models_n_defects(m), n_fatal);
     if (!storm_models_n_indicators(m)) {
         fprintf(stderr, "storm run: no usable indicator in the models\n");
+        if (c.store)
+            storm_store_close(c.store);
         storm_models_free(m);
         return CLI_FAIL;
     }
@@ -917,6 +991,8 @@ int cmd_run(int argc, char **argv)
     c.out = stdout;
     c.arena = storm_arena_new(0, RECORD_ARENA_CAP);
     if (!c.arena) {
+        if (c.store)
+            storm_store_close(c.store);
         storm_models_free(m);
         return CLI_FAIL;
     }
@@ -927,11 +1003,6 @@ int cmd_run(int argc, char **argv)
     }
     if (rejects && !(c.rejects = fopen(rejects, "w"))) {
         fprintf(stderr, "storm run: --rejects %s: %s\n", rejects, strerror(errno));
-        rc = CLI_FAIL;
-        goto done;
-    }
-    if (db && storm_store_open(db, STORM_STORE_READWRITE, &c.store, &err) != STORM_OK) {
-        fprintf(stderr, "storm run: --db %s: %s\n", db, err.msg);
         rc = CLI_FAIL;
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
+#include "core/codec.h"
 
 static const storm_value *get_obj(const storm_value *obj, const char *key)
 {
@@ -139,16 +140,6 @@ int k8s_audit_summarize_pod_spec(storm_arena *a, const storm_value *spec, storm_
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Percent-decode s[0..len) as a URL query component ('+' is a space).
  * A malformed escape or a result that is not UTF-8 keeps the text as sent. */
@@ -161,8 +152,8 @@ static storm_value *query_decode(storm_arena *a, const char *s, size_t len)
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '+') {
             out[n++] = ' ';
-        } else if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-            out[n++] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+        } else if (s[i] == '%' && i + 2 < len && codec_hex_digit(s[i + 1]) >= 0 && codec_hex_digit(s[i + 2]) >= 0) {
+            out[n++] = (char)(codec_hex_digit(s[i + 1]) * 16 + codec_hex_digit(s[i + 2]));
             i += 2;
         } else {
             out[n++] = s[i];

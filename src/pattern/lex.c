@@ -17,6 +17,7 @@
 #include <storm/time.h>
 
 #include "core/utf8.h"
+#include "core/codec.h"
 
 storm_rc lex_error(storm_err *err, storm_rc rc, size_t start, size_t end, const char *fmt, ...)
 {
@@ -365,31 +366,7 @@ storm_rc lex_next(lexer *lx, lex_token *tok, storm_err *err)
 
 /* ---- literal values ---- */
 
-static int b64_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Printable excerpt of a token for messages: at most 40 bytes, cut on a
  * character boundary. */
@@ -425,7 +402,7 @@ static storm_rc decode_base64(storm_arena *a, const char *text, size_t s, size_t
             pad++;
             continue;
         }
-        if (b64_value(c) < 0) {
+        if (codec_base64_digit(c) < 0) {
             uint32_t cp;
             size_t k = storm_utf8_decode(text + i, e - i, &cp);
             return lex_error(err, STORM_ERR_SYNTAX, i, i + (k ? k : 1),
@@ -445,7 +422,7 @@ static storm_rc decode_base64(storm_arena *a, const char *text, size_t s, size_t
     for (size_t i = s; i < e; i += 4) {
         uint32_t v = 0;
         for (size_t k = 0; k < 4; k++) {
-            int d = text[i + k] == '=' ? 0 : b64_value(text[i + k]);
+            int d = text[i + k] == '=' ? 0 : codec_base64_digit(text[i + k]);
             v = (v << 6) | (uint32_t)d;
         }
         bytes[o++] = (uint8_t)(v >> 16);
@@ -467,7 +444,7 @@ static storm_rc decode_hex(storm_arena *a, const char *text, size_t s, size_t e,
     const char *tt = text + tok->start;
     size_t tn = tok->end - tok->start;
     for (size_t i = s; i < e; i++) {
-        if (hex_value(text[i]) < 0) {
+        if (codec_hex_digit(text[i]) < 0) {
             uint32_t cp;
             size_t k = storm_utf8_decode(text + i, e - i, &cp);
             return lex_error(err, STORM_ERR_SYNTAX, i, i + (k ? k : 1),
@@ -483,7 +460,7 @@ static storm_rc decode_hex(storm_arena *a, const char *text, size_t s, size_t e,
     if (!bytes)
         return lex_error(err, STORM_ERR_NOMEM, tok->start, tok->end, "out of memory decoding a hex literal");
     for (size_t i = 0; i < n; i++)
-        bytes[i] = (uint8_t)(hex_value(text[s + 2 * i]) << 4 | hex_value(text[s + 2 * i + 1]));
+        bytes[i] = (uint8_t)(codec_hex_digit(text[s + 2 * i]) << 4 | codec_hex_digit(text[s + 2 * i + 1]));
     bytes[n] = 0;
     out->type = PAT_LIT_BINARY;
     out->u.bin.ptr = bytes;

@@ -216,6 +216,10 @@ static void test_bad_input(void)
     fputs("\n", f);
     fputs("{\"kind\": 0}\n", f);               /* 6: not a record of a known sensor (or a bad audit event) */
     fputs("[1,2,3]\n", f);                     /* 7 */
+    /* 8: a shipper envelope whose embedded record is cut short */
+    fputs("{\"time\":\"2024-01-01T00:00:00Z\",\"payload\":\"{\\\"process_exec\\\":{\\\"process\\\":{\\\"pid\\\":1,\\\"bin\"}\n", f);
+    /* 9: a field of the wrong type, at column 35 */
+    fputs("{\"process_exec\":{\"process\":{\"pid\":\"x1\",\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
     fclose(f);
     snprintf(args, sizeof args, "--max-line 100000 --rejects '%s' '%s'", rejects, in);
     CHECK(run(args, out, err) == 0);
@@ -223,23 +227,35 @@ static void test_bad_input(void)
     CHECK(e != NULL);
     if (e) {
         char want[700];
-        for (int line = 2; line <= 7; line++) {
+        for (int line = 2; line <= 9; line++) {
             if (line == 4)
                 continue;
-            snprintf(want, sizeof want, "%s:%d: ", in, line);
+            snprintf(want, sizeof want, "%s:%d:", in, line);
             if (!strstr(e, want))
                 fprintf(stderr, "missing '%s' in:\n%s\n", want, e);
             CHECK(strstr(e, want) != NULL);
         }
-        snprintf(want, sizeof want, "%s:4: ", in);
+        snprintf(want, sizeof want, "%s:4:", in);
         CHECK(strstr(e, want) == NULL);
+        /* positions: FILE:LINE:COLUMN with the exact reason */
+        snprintf(want, sizeof want, "%s:2:14: invalid JSON: unexpected end of input", in);
+        CHECK(strstr(e, want) != NULL);
+        snprintf(want, sizeof want, "%s:8:42: the \"payload\" field holds a JSON object that does not parse", in);
+        if (!strstr(e, want))
+            fprintf(stderr, "missing '%s' in:\n%s\n", want, e);
+        CHECK(strstr(e, want) != NULL);
+        CHECK(strstr(e, "unterminated string") != NULL);
+        snprintf(want, sizeof want, "%s:9:35: tetragon: process_exec.process.pid", in);
+        if (!strstr(e, want))
+            fprintf(stderr, "missing '%s' in:\n%s\n", want, e);
+        CHECK(strstr(e, want) != NULL);
         CHECK(strstr(e, "line too long (2100000 bytes") != NULL);
         CHECK(strstr(e, "invalid UTF-8") != NULL);
     }
     free(e);
     unsigned long long conv = 0, rej = 0;
     CHECK(stats(err, &conv, &rej));
-    CHECK(rej == 5);
+    CHECK(rej == 7);
     check_output(out, "bad.jsonl");
     size_t rlen;
     char *r = slurp(rejects, &rlen);
@@ -275,6 +291,14 @@ static void test_usage(void)
     snprintf(args, sizeof args, "--follow --follow-timeout 300 '%s'", in);
     CHECK(run(args, out, err) == 0);
     CHECK(check_output(out, "follow") == 1);
+    /* --cluster fills x_k8s_cluster of events that carry no cluster name */
+    snprintf(args, sizeof args, "--cluster honey-1 '%s'", in);
+    CHECK(run(args, out, err) == 0);
+    char *co = slurp(out, NULL);
+    CHECK(co && strstr(co, "\"x_k8s_cluster\":\"honey-1\""));
+    free(co);
+    CHECK(check_output(out, "cluster") == 1);
+    CHECK(run("--cluster '' x", out, err) == 2);
     /* empty input: a valid empty run */
     CHECK(run("< /dev/null", out, err) == 0);
 }

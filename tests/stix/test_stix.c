@@ -212,8 +212,8 @@ static storm_event tetragon_kprobe(void)
                                      .exec_id = "a2luZDoxOjE="};
     ev.hook = (storm_hook_info){.present = true, .kind = "kprobe", .name = "__x64_sys_setns",
                                 .policy = "ce-nsenter", .action = "KPROBE_ACTION_POST",
-                                .args = parse("[{\"type\":\"int\",\"value\":3},{\"type\":\"int\",\"value\":1073741824}]"),
-                                .ret = parse("{\"type\":\"int\",\"value\":0}")};
+                                .args = parse("[{\"type\":\"int_arg\",\"value\":3},{\"type\":\"int_arg\",\"value\":1073741824}]"),
+                                .ret = parse("{\"type\":\"int_arg\",\"value\":0}")};
     return ev;
 }
 
