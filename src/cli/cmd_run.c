@@ -30,6 +30,10 @@
 #include "storm_config.h"
 
 #define RECORD_ARENA_CAP ((size_t)512 << 20)
+/* a record's parse tree and observation: a Tetragon record of 2 KB takes
+ * about 50 KB, so with 256 KB blocks a record never mallocs (the arena keeps
+ * one block across resets) */
+#define RECORD_ARENA_CHUNK ((size_t)256 << 10)
 #define REJECTS_SHOWN 100           /* bad lines reported on stderr one by one */
 #define DB_BATCH_RECORDS 4096       /* records per store transaction */
 #define OUT_FLUSH_BYTES (1u << 16)
@@ -106,7 +110,7 @@ static void usage(FILE *out)
             "                      which observations may combine in one match (default pod)\n"
             "  --identity NAME     name of this cluster (the sightings' where_sighted_refs; default storm)\n"
             "  --horizon DURATION  how long partial matches are held (default 1h)\n"
-            "  --window DURATION   matches within this of the last update one sighting (default 1h)\n"
+            "  --window DURATION   matches in the same aligned window of this length update one sighting (default 1h)\n"
             "  --state-cap N       partial matches held per pattern node and scope (default 64)\n"
             "  --baseline FILE     drop events the learned profiles explain (Storm db, JSON export, Kubescape YAML)\n"
             "  --learn-for DURATION  learn profiles from the first DURATION of event time, then enforce\n"
@@ -478,6 +482,16 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
 
 /* ---- input ---- */
 
+/* storm_err_clear zeroes 540 bytes; per event, only what storm_err_set and
+ * the messages read need */
+static inline void err_reset(storm_err *e)
+{
+    e->rc = STORM_OK;
+    e->offset = e->len = 0;
+    e->line = e->col = 0;
+    e->msg[0] = '\0';
+}
+
 static void reject(run_ctx *c, const char *source, uint64_t line, const char *text, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
@@ -535,7 +549,7 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
         bool learning = c->learn_for > 0 && (!c->learning_started || !ev->has_time || ev->time < c->learn_until);
         if (learning) {
             storm_err err;
-            storm_err_clear(&err);
+            err_reset(&err);
             if (storm_baseline_learn(c->baseline, ev, NULL, &err) == STORM_OK)
                 c->st.baseline_learned++;
         } else {
@@ -557,7 +571,7 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
     }
     storm_observation obs;
     storm_err err;
-    storm_err_clear(&err);
+    err_reset(&err);
     storm_stix_opts so = {record, record_len, index, c->last_time, NULL};
     if (storm_stix_observe(c->arena, ev, &so, &obs, &err) != STORM_OK) {
         reject(c, ev->source_name ? ev->source_name : "-", ev->source_line, NULL, 0, "cannot build the observation: %s",
@@ -566,7 +580,7 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
     }
     storm_detect_context dc = {ev->k8s.node, ev->k8s.namespace_, ev->k8s.pod, ev->process.exec_id,
                                ev->process.parent_exec_id};
-    storm_err_clear(&err);
+    err_reset(&err);
     if (storm_detector_feed(c->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "storm run: %s\n", err.msg);
 }
@@ -585,7 +599,7 @@ static void process_record(run_ctx *c, const storm_value *root, const char *sour
     storm_event_list list = {0};
     const char *skip = NULL;
     storm_err err;
-    storm_err_clear(&err);
+    err_reset(&err);
     storm_rc rc = dec->decode(c->arena, rec, &list, &skip, &err);
     if (rc == STORM_ERR_UNSUPPORTED) {
         c->st.events_read++;
@@ -635,7 +649,7 @@ static void process_text(run_ctx *c, const char *source, uint64_t line, const ch
     c->line_set_aside = false;
     storm_value *root = NULL;
     storm_err err;
-    storm_err_clear(&err);
+    err_reset(&err);
     if (storm_json_parse(c->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &err) != STORM_OK) {
         c->st.events_read++;
         storm_err_locate(&err, text, len);
@@ -989,7 +1003,7 @@ int cmd_run(int argc, char **argv)
     storm_intake *intake = NULL;
     storm_buf_init(&c.line, (size_t)1 << 30);
     c.out = stdout;
-    c.arena = storm_arena_new(0, RECORD_ARENA_CAP);
+    c.arena = storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
     if (!c.arena) {
         if (c.store)
             storm_store_close(c.store);

@@ -731,13 +731,15 @@ size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32
     }
     x->out = out;
     x->n_out = 0;
+    obs_types types;
+    obs_types_of(obs, &types);
     for (size_t i = 0; i < x->n_types; i++)
-        if (obs_has_type(obs, x->types[i].type, x->types[i].type_len))
+        if (obs_types_has(obs, &types, x->types[i].type, x->types[i].type_len))
             for (size_t k = 0; k < x->types[i].n; k++)
                 mark(x, x->types[i].leaves[k]);
     for (size_t i = 0; i < x->n_paths; i++) {
         x->cur_path = (uint32_t)i;
-        obs_path_values(obs, x->paths[i].path, on_value, x);
+        obs_path_values_typed(obs, &types, x->paths[i].path, on_value, x);
     }
     return x->n_out;
 }

@@ -101,3 +101,44 @@ bool obs_has_type(const storm_observation *obs, const char *type, size_t len)
             return true;
     return false;
 }
+
+void obs_types_of(const storm_observation *obs, obs_types *out)
+{
+    out->n = obs->n_objects;
+    if (out->n > OBS_TYPES_MAX)
+        return;
+    for (size_t i = 0; i < obs->n_objects; i++) {
+        const storm_value *t = storm_v_get(obs->objects[i].value, "type");
+        bool ok = t && t->type == STORM_V_STRING;
+        out->type[i] = ok ? t->u.s.ptr : "";
+        out->len[i] = ok ? t->u.s.len : 0;
+    }
+}
+
+static bool type_is(const obs_types *types, size_t i, const char *type, size_t len)
+{
+    return types->len[i] == len && memcmp(types->type[i], type, len) == 0;
+}
+
+void obs_path_values_typed(const storm_observation *obs, const obs_types *types, const pat_path *path,
+                           void (*fn)(void *ctx, const storm_value *v), void *ctx)
+{
+    if (types->n > OBS_TYPES_MAX) {
+        obs_path_values(obs, path, fn, ctx);
+        return;
+    }
+    walk w = {obs, path, fn, ctx, 0, 0};
+    for (size_t i = 0; i < types->n; i++)
+        if (type_is(types, i, path->object_type, path->object_type_len))
+            step_from(&w, obs->objects[i].value, 0);
+}
+
+bool obs_types_has(const storm_observation *obs, const obs_types *types, const char *type, size_t len)
+{
+    if (types->n > OBS_TYPES_MAX)
+        return obs_has_type(obs, type, len);
+    for (size_t i = 0; i < types->n; i++)
+        if (type_is(types, i, type, len))
+            return true;
+    return false;
+}

@@ -21,4 +21,20 @@ void obs_path_values(const storm_observation *obs, const pat_path *path,
 /* Does the observation hold an SCO of this type? */
 bool obs_has_type(const storm_observation *obs, const char *type, size_t len);
 
+/* The "type" of each SCO of an observation, looked up once per observation
+ * rather than once per indexed path and object (the index walks hundreds of
+ * paths per observation at 10,000 indicators). */
+#define OBS_TYPES_MAX 64
+typedef struct obs_types {
+    size_t n;       /* objects; beyond OBS_TYPES_MAX the plain functions above are used */
+    const char *type[OBS_TYPES_MAX];
+    size_t len[OBS_TYPES_MAX];
+} obs_types;
+
+void obs_types_of(const storm_observation *obs, obs_types *out);
+/* As obs_path_values / obs_has_type, with the types of obs precomputed. */
+void obs_path_values_typed(const storm_observation *obs, const obs_types *types, const pat_path *path,
+                           void (*fn)(void *ctx, const storm_value *v), void *ctx);
+bool obs_types_has(const storm_observation *obs, const obs_types *types, const char *type, size_t len);
+
 #endif

@@ -64,7 +64,7 @@ typedef struct test_compiled {
 #define PATTERN_MAX_NODES 16384      /* observation-expression nodes per pattern */
 #define PATTERN_MAX_CMP_DEPTH 10000  /* nesting of AND/OR inside one [...] */
 #define PATTERN_MAX_BOUND 1024       /* observations bound at once by one binding */
-#define PATTERN_MAX_STEPS 20000000u  /* candidate tries per binding search */
+#define PATTERN_MAX_STEPS 2000000u   /* candidate tries per binding search (~10 ms) */
 
 /* Per-pattern data (storm_pattern.compiled). */
 typedef struct pattern_compiled {

@@ -24,11 +24,17 @@
  * (a WITHIN's window can only widen, a FOLLOWEDBY's right side must end
  * after its left side began, START/STOP is per observation), and each
  * leaf's candidates are sorted by first_observed so that a binary search
- * skips those outside the window. REPEATS only accepts its n bindings in
- * non-decreasing order, which removes the n! orderings of one set. The
- * search also stops early when the pattern needs more instances than exist,
- * and it gives up with STORM_ERR_LIMIT after PATTERN_MAX_STEPS candidate
- * tries instead of running for hours on an adversarial input. */
+ * skips those outside the window. Before searching, impossible patterns
+ * are recognised without search: more instances needed than exist, a node
+ * whose leaves hit too few observations (mark_dead), leaves that must all
+ * be bound competing for too few observations (groups_impossible, Hall's
+ * condition). During the search, REPEATS accepts its n bindings only in
+ * non-decreasing candidate order (removing the n! orderings of one set),
+ * AND binds its tighter side first, and the left side of FOLLOWEDBY may
+ * not begin after the last time its right side can end. What is left is
+ * bounded: after PATTERN_MAX_STEPS candidate tries the search gives up
+ * with STORM_ERR_LIMIT instead of running for hours on adversarial input.
+ * test_match.c checks the search against a brute-force enumeration. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +55,7 @@ typedef struct trail_ent {
 typedef struct bind_ent {
     unsigned leaf;
     size_t obs;
+    size_t rank; /* position of obs in the leaf's candidate list */
 } bind_ent;
 
 typedef struct srch {
@@ -60,6 +67,7 @@ typedef struct srch {
     size_t **cand;         /* per leaf: observations that hit, sorted by first */
     size_t *n_cand;
     int64_t *maxdur;       /* per leaf: longest last - first among candidates */
+    size_t *min_rank;      /* per leaf: first candidate position to try (REPEATS of a leaf) */
     span *spans;           /* per node: what its current activation has bound */
     uint8_t *dead;         /* per node: needs more instances than its leaves can ever hit */
     int64_t *right_last;   /* per FOLLOWEDBY node: latest last_observed its right side can bind */
@@ -184,6 +192,8 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
         else
             hi = mid;
     }
+    if (s->min_rank[leaf] > lo)
+        lo = s->min_rank[leaf];
     for (size_t j = lo; j < nc; j++) {
         size_t o = cand[j];
         if (s->first[o] > hi_first)
@@ -191,7 +201,7 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
         if (++s->steps > PATTERN_MAX_STEPS)
             return abort_search(s, STORM_ERR_LIMIT,
                                 "the search for observations that satisfy the pattern gave up after "
-                                "20000000 tries; narrow the pattern (e.g. with WITHIN) or the input");
+                                "2000000 tries; narrow the pattern (e.g. with WITHIN) or the input");
         if (s->last[o] < lo_last || s->used[o] >= s->count[o] || !fits(s, id, o))
             continue;
         if (s->bind_len >= PATTERN_MAX_BOUND)
@@ -216,6 +226,7 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
         s->used[o]++;
         s->bind[s->bind_len].leaf = leaf;
         s->bind[s->bind_len].obs = o;
+        s->bind[s->bind_len].rank = j;
         s->bind_len++;
         bool r = k->fn(s, k);
         s->bind_len--;
@@ -244,8 +255,8 @@ static int bind_cmp(const bind_ent *a, size_t an, const bind_ent *b, size_t bn)
     for (size_t i = 0; i < an && i < bn; i++) {
         if (a[i].leaf != b[i].leaf)
             return a[i].leaf < b[i].leaf ? -1 : 1;
-        if (a[i].obs != b[i].obs)
-            return a[i].obs < b[i].obs ? -1 : 1;
+        if (a[i].rank != b[i].rank)
+            return a[i].rank < b[i].rank ? -1 : 1;
     }
     return an < bn ? -1 : an > bn;
 }
@@ -269,7 +280,18 @@ static bool rep_step(srch *s, unsigned id, int64_t i, size_t prev_start, size_t 
         return k->fn(s, k);
     kont kr = {.fn = k_rep, .next = k, .node = id, .rep = i, .start = s->bind_len,
                .prev_start = prev_start, .prev_end = prev_end};
-    return enumerate(s, id + 1, &kr);
+    const pat_obs *child = s->pc->nodes[id + 1];
+    if (child->kind != PAT_OBS_LEAF)
+        return enumerate(s, id + 1, &kr);
+    /* repetitions of one leaf are accepted in candidate order: start this
+     * one where the previous one is (the same observation may serve again
+     * when number_observed allows) */
+    unsigned leaf = child->leaf_index;
+    size_t saved = s->min_rank[leaf];
+    s->min_rank[leaf] = i > 0 ? s->bind[prev_start].rank : 0;
+    bool r = enumerate(s, id + 1, &kr);
+    s->min_rank[leaf] = saved;
+    return r;
 }
 
 static bool enumerate(srch *s, unsigned id, const kont *k)
@@ -450,37 +472,54 @@ static void mandatory(const srch *s, unsigned id, uint64_t mult, uint64_t *times
     }
 }
 
-/* Leaves that must all be bound and hit exactly the same observations
- * compete for the same instances: if together they need more than those
- * observations hold, nothing can match (e.g. [x:y = 1] AND ... AND
- * [x:y = 1] with fewer such observations than copies). Catching this
- * up front spares the search from trying every order of the other leaves. */
+/* Hall's condition on the leaves that every binding must bind: the leaves
+ * whose observations all lie inside leaf a's observations compete for
+ * a's instances; if together they need more, nothing can match. This
+ * catches "[x:y = 1] AND ... AND [x:y = 1]" with fewer such observations
+ * than copies (and nested variants such as [name < 'c'] AND [name < 'd'])
+ * up front, sparing the search from trying every order of the other
+ * leaves. Work is bounded: skipped for very many leaves or candidates. */
 static bool groups_impossible(const srch *s)
 {
     unsigned nl = s->p->n_leaves;
     uint64_t *times = calloc(nl, sizeof *times);
-    bool *done = calloc(nl, sizeof *done);
+    uint8_t *in_a = calloc(s->n ? s->n : 1, 1);
     bool impossible = false;
-    if (!times || !done)
+    if (!times || !in_a)
         goto out;
     mandatory(s, 0, 1, times);
+    uint64_t cands = 0, leaves = 0;
+    for (unsigned l = 0; l < nl; l++)
+        if (times[l]) {
+            cands += s->n_cand[l];
+            leaves++;
+        }
+    if (leaves * (cands + leaves) > 20000000u)
+        goto out;
     for (unsigned a = 0; a < nl && !impossible; a++) {
-        if (!times[a] || done[a])
+        if (!times[a])
             continue;
-        uint64_t need = times[a], have = 0;
-        for (unsigned b = a + 1; b < nl; b++)
-            if (times[b] && !done[b] && s->n_cand[b] == s->n_cand[a] &&
-                memcmp(s->cand[b], s->cand[a], s->n_cand[a] * sizeof **s->cand) == 0) {
-                done[b] = true;
-                need += times[b];
-            }
         for (size_t c = 0; c < s->n_cand[a]; c++)
+            in_a[s->cand[a][c]] = 1;
+        uint64_t need = 0, have = 0;
+        for (unsigned b = 0; b < nl; b++) {
+            if (!times[b] || s->n_cand[b] > s->n_cand[a])
+                continue;
+            size_t c = 0;
+            while (c < s->n_cand[b] && in_a[s->cand[b][c]])
+                c++;
+            if (c == s->n_cand[b])
+                need += times[b];
+        }
+        for (size_t c = 0; c < s->n_cand[a]; c++) {
             have += (uint64_t)s->count[s->cand[a][c]];
+            in_a[s->cand[a][c]] = 0;
+        }
         impossible = need > have;
     }
 out:
     free(times);
-    free(done);
+    free(in_a);
     return impossible;
 }
 
@@ -516,10 +555,11 @@ storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, s
     s.cand = calloc(nl, sizeof *s.cand);
     s.n_cand = calloc(nl, sizeof *s.n_cand);
     s.maxdur = calloc(nl, sizeof *s.maxdur);
+    s.min_rank = calloc(nl, sizeof *s.min_rank);
     s.spans = calloc(pc->n_nodes, sizeof *s.spans);
     s.bind = malloc(PATTERN_MAX_BOUND * sizeof *s.bind);
     storm_rc rc = STORM_OK;
-    if (!s.first || !s.last || !s.count || !s.used || !s.cand || !s.n_cand || !s.maxdur || !s.spans || !s.bind) {
+    if (!s.first || !s.last || !s.count || !s.used || !s.cand || !s.n_cand || !s.maxdur || !s.min_rank || !s.spans || !s.bind) {
         rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory in the binding search");
         goto done;
     }
@@ -579,6 +619,7 @@ done:
     free(s.cand);
     free(s.n_cand);
     free(s.maxdur);
+    free(s.min_rank);
     free(s.spans);
     free(s.dead);
     free(s.right_last);

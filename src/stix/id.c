@@ -11,6 +11,8 @@
 #include <openssl/sha.h>
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +363,102 @@ static const id_props ID_PROPS[] = {
     {"x509-certificate", {"hashes", "serial_number"}},
 };
 
+/* ---- the SCO id cache ----
+ * Key: a 128-bit structural hash of the SCO type and its contributing
+ * members (names, value types, bytes, in the SCO's member order). Equal keys
+ * mean equal canonical JSON, hence equal ids, short of a 128-bit collision;
+ * a different member order only misses. Direct-mapped, bounded (1024
+ * entries, ~72 KiB per thread: small enough to stay in L2), per thread so
+ * that no lock is needed. */
+#define ID_CACHE_SLOTS 1024
+
+typedef struct id_key {
+    uint64_t h1, h2;
+} id_key;
+
+typedef struct id_cache_entry {
+    uint64_t h1, h2;
+    size_t type_len;
+    bool used;
+    char uuid[37];
+} id_cache_entry;
+
+static _Thread_local id_cache_entry id_cache[ID_CACHE_SLOTS];
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline void key_word(id_key *k, uint64_t w)
+{
+    k->h1 = (k->h1 ^ w) * 0x9e3779b97f4a7c15ULL;
+    k->h1 ^= k->h1 >> 32;
+    k->h2 = rotl64(k->h2 + w * 0xc2b2ae3d27d4eb4fULL, 31) * 0x165667b19e3779f9ULL;
+}
+
+static void key_bytes(id_key *k, const char *p, size_t n)
+{
+    key_word(k, (uint64_t)n ^ 0x5bd1e995ULL << 32);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        key_word(k, w);
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        key_word(k, w);
+    }
+}
+
+static void key_value(id_key *k, const storm_value *v, int depth)
+{
+    if (depth > STORM_JSON_MAX_DEPTH) {
+        key_word(k, 0xdeadULL); /* the id computation reports the error */
+        return;
+    }
+    key_word(k, (uint64_t)v->type + 1);
+    switch (v->type) {
+    case STORM_V_NULL: break;
+    case STORM_V_BOOL: key_word(k, v->u.b ? 1 : 0); break;
+    case STORM_V_INT: key_word(k, (uint64_t)v->u.i); break;
+    case STORM_V_FLOAT: {
+        uint64_t w;
+        memcpy(&w, &v->u.f, 8);
+        key_word(k, w);
+        break;
+    }
+    case STORM_V_STRING: key_bytes(k, v->u.s.ptr, v->u.s.len); break;
+    case STORM_V_ARRAY:
+        key_word(k, v->u.a.len);
+        for (size_t i = 0; i < v->u.a.len; i++)
+            key_value(k, v->u.a.items[i], depth + 1);
+        break;
+    case STORM_V_OBJECT:
+        key_word(k, v->u.o.len);
+        for (size_t i = 0; i < v->u.o.len; i++) {
+            key_bytes(k, v->u.o.members[i].key, v->u.o.members[i].key_len);
+            key_value(k, v->u.o.members[i].value, depth + 1);
+        }
+        break;
+    }
+}
+
+static void id_key_of(id_key *k, const char *type, size_t type_len, const storm_member *ms, size_t n)
+{
+    k->h1 = 0x243f6a8885a308d3ULL;
+    k->h2 = 0x13198a2e03707344ULL;
+    key_bytes(k, type, type_len);
+    key_word(k, n);
+    for (size_t i = 0; i < n; i++) {
+        key_bytes(k, ms[i].key, strlen(ms[i].key));
+        key_value(k, ms[i].value, 1);
+    }
+}
+
 storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
 {
     const storm_value *t = storm_v_get(sco, "type");
@@ -393,6 +491,17 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
     }
     if (!n)
         return STORM_ERR_VALUE;
+    /* Files, directories, addresses, users, images repeat from event to
+     * event: a hit in the cache spares the canonical JSON and the SHA-1. */
+    id_key key;
+    id_key_of(&key, t->u.s.ptr, t->u.s.len, ms, n);
+    id_cache_entry *ce = &id_cache[key.h1 & (ID_CACHE_SLOTS - 1)];
+    if (ce->used && ce->h1 == key.h1 && ce->h2 == key.h2 && ce->type_len == t->u.s.len) {
+        memcpy(out, t->u.s.ptr, t->u.s.len);
+        memcpy(out + t->u.s.len, "--", 2);
+        memcpy(out + t->u.s.len + 2, ce->uuid, 37);
+        return STORM_OK;
+    }
     storm_value obj = {.type = STORM_V_OBJECT, .pos = STORM_POS_NONE};
     obj.u.o.members = ms;
     obj.u.o.len = obj.u.o.alloc = n;
@@ -409,6 +518,11 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
     char u[37];
     uuid_text(md, u);
+    ce->used = true;
+    ce->h1 = key.h1;
+    ce->h2 = key.h2;
+    ce->type_len = t->u.s.len;
+    memcpy(ce->uuid, u, 37);
     memcpy(out, t->u.s.ptr, t->u.s.len);
     memcpy(out + t->u.s.len, "--", 2);
     memcpy(out + t->u.s.len + 2, u, 37);

@@ -3,6 +3,8 @@
  * bytes as storm_json_write(STORM_JSONW_COMPACT) (test_stix checks this on
  * every corpus observation) but reserves room once per string and copies
  * unescaped runs whole: writing bundles is most of `storm convert`'s time. */
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <storm/json.h>
@@ -37,10 +39,37 @@ static storm_rc reserve(storm_buf *b, size_t n)
     return STORM_OK;
 }
 
+/* Does the 8-byte word hold a byte that must be escaped ('"', '\\', or a
+ * control character below 0x20)? Word-at-a-time: the classic "has a zero
+ * byte" test on w ^ '"'..., w ^ '\\'..., and "has a byte < 0x20". Bytes >=
+ * 0x80 (UTF-8) never count: their high bit is masked out by ~w. */
+static inline bool word_needs_escape(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t zq = (q - ones) & ~q, zb = (bs - ones) & ~bs, lt = (w - ones * 0x20) & ~w;
+    return ((zq | zb | lt) & highs) != 0;
+}
+
+/* End of the run of bytes from i that need no escape. */
+static inline size_t clean_run(const char *s, size_t i, size_t len)
+{
+    while (i + 8 <= len) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (word_needs_escape(w))
+            break;
+        i += 8;
+    }
+    while (i < len && !ESCAPE[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 static storm_rc put_string(storm_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (len > (b->cap - b->len) / 6 + 2 && len * 6 + 2 > b->cap - b->len) {
+    if (len > (SIZE_MAX - 2) / 6 || len * 6 + 2 > b->cap - b->len) {
         /* worst case does not fit the cap: let the exact writer decide */
         return storm_json_write_string(b, s, len);
     }
@@ -51,9 +80,7 @@ static storm_rc put_string(storm_buf *b, const char *s, size_t len)
     *o++ = '"';
     size_t i = 0;
     while (i < len) {
-        size_t run = i;
-        while (run < len && !ESCAPE[(unsigned char)s[run]])
-            run++;
+        size_t run = clean_run(s, i, len);
         memcpy(o, s + i, run - i);
         o += run - i;
         if (run == len)

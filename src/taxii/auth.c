@@ -36,18 +36,16 @@ static int64_t now_s(const taxii_ctx *ctx)
     return (int64_t)ts.tv_sec;
 }
 
-static bool cache_lookup(taxii_ctx *ctx, const unsigned char digest[32], int64_t now,
-                         char user[STORM_USERS_NAME_MAX + 1])
+/* Under auth_lock. */
+static bool cache_lookup_locked(taxii_ctx *ctx, const unsigned char digest[32], int64_t now,
+                                char user[STORM_USERS_NAME_MAX + 1])
 {
-    bool hit = false;
-    pthread_mutex_lock(&ctx->auth_lock);
     taxii_auth_entry *e = &ctx->auth_cache[digest[0] % TAXII_AUTH_CACHE];
     if (e->used && e->expires > now && CRYPTO_memcmp(e->digest, digest, 32) == 0) {
         snprintf(user, STORM_USERS_NAME_MAX + 1, "%s", e->user);
-        hit = true;
+        return true;
     }
-    pthread_mutex_unlock(&ctx->auth_lock);
-    return hit;
+    return false;
 }
 
 static void cache_store(taxii_ctx *ctx, const unsigned char digest[32], const char *user, int64_t now)
@@ -126,21 +124,9 @@ static taxii_limiter_entry *limiter_slot(taxii_ctx *ctx, uint64_t key, int64_t n
     return victim;
 }
 
-static unsigned limiter_blocked(taxii_ctx *ctx, uint64_t key, int64_t now)
+/* Count a failure; the max-th in a window starts a lock-out. */
+static void limiter_fail(taxii_ctx *ctx, uint64_t key, int64_t now)
 {
-    unsigned wait = 0;
-    pthread_mutex_lock(&ctx->auth_lock);
-    taxii_limiter_entry *e = limiter_slot(ctx, key, now, false);
-    if (e && e->blocked_until > now)
-        wait = (unsigned)(e->blocked_until - now);
-    pthread_mutex_unlock(&ctx->auth_lock);
-    return wait;
-}
-
-/* Count a failure; returns the lock-out in seconds when this one starts it. */
-static unsigned limiter_fail(taxii_ctx *ctx, uint64_t key, int64_t now)
-{
-    unsigned wait = 0;
     unsigned window = ctx->cfg.auth_window ? ctx->cfg.auth_window : 60;
     unsigned max = ctx->cfg.auth_max_failures ? ctx->cfg.auth_max_failures : 10;
     pthread_mutex_lock(&ctx->auth_lock);
@@ -153,10 +139,8 @@ static unsigned limiter_fail(taxii_ctx *ctx, uint64_t key, int64_t now)
         e->blocked_until = now + window;
         e->window_start = e->blocked_until; /* a fresh count after the lock-out */
         e->failures = 0;
-        wait = window;
     }
     pthread_mutex_unlock(&ctx->auth_lock);
-    return wait;
 }
 
 /* ---- Basic ---------------------------------------------------------------- */
@@ -214,22 +198,28 @@ taxii_auth_result taxii_authenticate(taxii_ctx *ctx, const char *client, const c
         return TAXII_AUTH_FAILED; /* a client's first try; not counted */
     int64_t now = now_s(ctx);
     uint64_t key = client_key(ctx, client ? client : "");
-    if ((*retry_after = limiter_blocked(ctx, key, now)) > 0)
-        return TAXII_AUTH_THROTTLED;
     size_t hl = strlen(authorization);
-    bool ok = false;
-    if (hl <= AUTH_HEADER_MAX && hl >= 7 && strncasecmp(authorization, "Basic ", 6) == 0) {
-        unsigned char digest[32];
-        unsigned int dl = 0;
-        if (!HMAC(EVP_sha256(), ctx->auth_secret, sizeof ctx->auth_secret, (const unsigned char *)authorization, hl,
-                  digest, &dl))
-            return TAXII_AUTH_FAILED;
-        if (cache_lookup(ctx, digest, now, user))
-            return TAXII_AUTH_OK;
-        ok = verify_basic(ctx, authorization, user);
-        if (ok)
-            cache_store(ctx, digest, user, now);
-    }
+    bool basic = hl <= AUTH_HEADER_MAX && hl >= 7 && strncasecmp(authorization, "Basic ", 6) == 0;
+    unsigned char digest[32];
+    unsigned int dl = 0;
+    if (basic && !HMAC(EVP_sha256(), ctx->auth_secret, sizeof ctx->auth_secret,
+                       (const unsigned char *)authorization, hl, digest, &dl))
+        return TAXII_AUTH_FAILED;
+    /* One lock for both the lock-out and the cache: the common case (a
+     * remembered login) costs one HMAC and one uncontended lock. */
+    pthread_mutex_lock(&ctx->auth_lock);
+    taxii_limiter_entry *e = limiter_slot(ctx, key, now, false);
+    if (e && e->blocked_until > now)
+        *retry_after = (unsigned)(e->blocked_until - now);
+    bool hit = !*retry_after && basic && cache_lookup_locked(ctx, digest, now, user);
+    pthread_mutex_unlock(&ctx->auth_lock);
+    if (*retry_after)
+        return TAXII_AUTH_THROTTLED;
+    if (hit)
+        return TAXII_AUTH_OK;
+    bool ok = basic && verify_basic(ctx, authorization, user);
+    if (ok)
+        cache_store(ctx, digest, user, now);
     if (ok)
         return TAXII_AUTH_OK;
     user[0] = '\0';

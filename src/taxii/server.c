@@ -402,12 +402,15 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
     }
     if (!any_raw || ctx->cfg.allow_unredacted || storm_taxii_listen_is_loopback(ctx->cfg.listen))
         return STORM_OK;
+    bool all = !(list && *list);
     return storm_err_set(err, STORM_ERR_STATE, 0,
-                         "taxii: refusing to serve the raw collection '%s' on %s, which is not a loopback address: "
+                         "taxii: refusing to serve %s'%s' on %s, which is not a loopback address: "
                          "sightings and observations hold pod names, private addresses and command lines (with "
                          "the tokens in them) and carry no TLP marking. Publish redacted copies with "
                          "`storm publish --to-db %s --collection shared` and serve "
                          "`--collections shared,indicators`, or pass --allow-unredacted to serve them anyway",
+                         all ? "every collection (no --collections), including the raw collection "
+                             : "the raw collection ",
                          raw.alias, ctx->cfg.listen, ctx->cfg.db_path);
 }
 

@@ -23,14 +23,19 @@ typedef struct got {
     uint64_t last_count;
     size_t last_refs;
     size_t last_objects;
+    char ids[16][80];    /* ids of new sightings */
+    int n_ids;
 } got;
 
 static void on_sighting(void *ctx, const storm_detect_sighting *s)
 {
     got *g = ctx;
     g->n++;
-    if (!s->is_update)
+    if (!s->is_update) {
         g->n_new++;
+        if (g->n_ids < 16)
+            snprintf(g->ids[g->n_ids++], sizeof g->ids[0], "%s", storm_v_get_str(s->sighting, "id"));
+    }
     snprintf(g->last_ind, sizeof g->last_ind, "%s", s->indicator->name);
     snprintf(g->last_scope, sizeof g->last_scope, "%s", s->scope);
     g->last_count = s->count;
@@ -326,8 +331,73 @@ static void test_index(void)
     world_free(&w);
 }
 
+static int cmp_id(const void *x, const void *y) { return strcmp((const char *)x, (const char *)y); }
+
+/* The same events in any order give the same sighting ids: a sighting is the
+ * indicator, the scope and the aligned window its first match falls in. */
+static void test_order_independent_ids(void)
+{
+    const char *p[] = {"[process:name = 'x']"};
+    storm_detect_opts o = {.sighting_window = 3600 * SEC};
+    static const long times[] = {0, 100, 2000, 2900, 4000, 9000, 9100};
+    const size_t n = sizeof times / sizeof times[0];
+    world fw, rw;
+    world_init(&fw, p, 1, &o);
+    world_init(&rw, p, 1, &o);
+    for (size_t i = 0; i < n; i++)
+        feed(&fw, times[i], "x", "p1");
+    for (size_t i = n; i-- > 0;)
+        feed(&rw, times[i], "x", "p1");
+    storm_detector_flush(fw.d);
+    storm_detector_flush(rw.d);
+    /* 1700000000 s is 22:13:20: windows end at t=2800 and t=6400 */
+    CHECK(fw.g.n_ids == 3);
+    CHECK(rw.g.n_ids == fw.g.n_ids);
+    qsort(fw.g.ids, (size_t)fw.g.n_ids, sizeof fw.g.ids[0], cmp_id);
+    qsort(rw.g.ids, (size_t)rw.g.n_ids, sizeof rw.g.ids[0], cmp_id);
+    for (int i = 0; i < fw.g.n_ids && i < rw.g.n_ids; i++)
+        CHECK_STR(fw.g.ids[i], rw.g.ids[i]);
+    world_free(&fw);
+    world_free(&rw);
+}
+
+/* An indicator past its valid_until (as of the event's time) matches nothing;
+ * a revoked one is not loaded at all. */
+static void test_valid_until_and_revoked(void)
+{
+    static const char text[] =
+        "[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"name\":\"until\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\","
+        "\"valid_until\":\"2023-11-14T22:20:00Z\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000002\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"name\":\"revoked\",\"revoked\":true,"
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'y']\",\"valid_from\":\"2023-01-01T00:00:00Z\"}]";
+    world w;
+    memset(&w, 0, sizeof w);
+    w.a = storm_arena_new(0, 0);
+    storm_models_new(&w.m);
+    storm_err err;
+    storm_err_clear(&err);
+    storm_models_load_text(w.m, "t", text, sizeof text - 1, &err);
+    storm_models_finish(w.m);
+    CHECK(storm_models_n_indicators(w.m) == 1);
+    storm_detect_opts o = {0};
+    storm_err_clear(&err);
+    CHECK(storm_detector_new(w.m, &o, on_sighting, &w.g, &w.d, &err) == STORM_OK);
+    feed(&w, 0, "x", "p1");   /* 22:13:20, before valid_until */
+    CHECK(w.g.n_new == 1);
+    feed(&w, 400, "x", "p2"); /* 22:20:00: no longer valid */
+    feed(&w, 500, "x", "p3");
+    feed(&w, 10, "y", "p1");  /* revoked: never matches */
+    CHECK(w.g.n_new == 1);
+    world_free(&w);
+}
+
 int main(void)
 {
+    RUN(test_order_independent_ids);
+    RUN(test_valid_until_and_revoked);
     RUN(test_followedby_within);
     RUN(test_correlation_scopes);
     RUN(test_repeats_and_cap);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <storm/model.h>
+#include <storm/stix.h>
 
 #include "../unit/test.h"
 
@@ -199,6 +200,14 @@ static void test_shipped_models(void)
     CHECK(storm_models_n_intrusion_sets(m) == 1);
     for (size_t i = 0; i < storm_models_n_indicators(m); i++)
         CHECK(storm_models_indicator(m, i)->n_steps == 1);
+    /* every shipped object is Storm's and TLP:CLEAR */
+    for (size_t i = 0; i < storm_models_n_objects(m); i++) {
+        const storm_value *o = storm_models_object(m, i);
+        const storm_value *marks = storm_v_get(o, "object_marking_refs");
+        CHECK(storm_v_is_str(storm_v_get(o, "created_by_ref"), STORM_STIX_IDENTITY_ID));
+        CHECK(marks && marks->type == STORM_V_ARRAY && marks->u.a.len == 1 &&
+              storm_v_is_str(marks->u.a.items[0], "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487"));
+    }
     for (size_t i = 0; i < storm_models_n_steps(m); i++) {
         CHECK(storm_models_step(m, i)->tactic != NULL);
         CHECK(storm_models_step(m, i)->technique != NULL);
@@ -212,8 +221,48 @@ static void test_shipped_models(void)
     storm_models_free(m);
 }
 
+/* Lint reports revoked objects (not loaded), modified < created and a
+ * validity that ends before it starts (not loaded). */
+static void test_lifecycle_defects(void)
+{
+    static const char text[] =
+        "[{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"revoked\":true,"
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000002\","
+        "\"created\":\"2023-01-02T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000003\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2023-01-01T00:00:00Z\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000004\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2024-01-01T00:00:00Z\","
+        "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"}]";
+    storm_models *m = NULL;
+    CHECK(storm_models_new(&m) == STORM_OK);
+    storm_err err;
+    storm_err_clear(&err);
+    storm_models_load_text(m, "life", text, sizeof text - 1, &err);
+    storm_models_finish(m);
+    const storm_model_defect *d = find_defect(m, "revoked");
+    CHECK(d && d->fatal && d->object_id && strstr(d->object_id, "000000000001"));
+    d = find_defect(m, "'modified' is earlier than 'created'");
+    CHECK(d && !d->fatal);
+    d = find_defect(m, "'valid_until' is not later than 'valid_from'");
+    CHECK(d && d->fatal);
+    CHECK(storm_models_n_indicators(m) == 2); /* #2 (loaded with its defect) and #4 */
+    bool has_until = false;
+    for (size_t i = 0; i < storm_models_n_indicators(m); i++)
+        has_until |= storm_models_indicator(m, i)->valid_until == 1704067200LL * 1000000000LL;
+    CHECK(has_until);
+    CHECK(storm_models_has_id(m, "indicator--00000000-0000-4000-8000-000000000004"));
+    CHECK(!storm_models_has_id(m, "indicator--00000000-0000-4000-8000-000000000001"));
+    storm_models_free(m);
+}
+
 int main(void)
 {
+    RUN(test_lifecycle_defects);
     RUN(test_each_corpus_model);
     RUN(test_whole_directory);
     RUN(test_positions);

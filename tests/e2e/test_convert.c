@@ -303,6 +303,126 @@ static void test_usage(void)
     CHECK(run("< /dev/null", out, err) == 0);
 }
 
+
+/* Every example pattern of docs/mapping.md and docs/mapping/ *.md (a code
+ * span or code-block line starting with "[type:"; a pattern may run over
+ * several lines of a block, and join observation expressions with AND, OR or
+ * FOLLOWEDBY) is valid and matches the converted corpus. A
+ * pattern whose AND joins comparisons on different objects inside one [...]
+ * can never match: this is what caught those. */
+static size_t doc_patterns(const char *text, FILE *out)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strchr(p, '[')) != NULL; p++) {
+        if (p != text && p[-1] != '`' && p[-1] != '\n')
+            continue;
+        const char *q = p + 1;
+        while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-')
+            q++;
+        if (q == p + 1 || *q != ':' || !(q[1] >= 'a' && q[1] <= 'z'))
+            continue;
+        /* to the matching ']' outside quotes; newlines become spaces */
+        int depth = 0;
+        bool quoted = false;
+        const char *e = p;
+        for (; *e; e++) {
+            if (quoted) {
+                if (*e == '\\' && e[1])
+                    e++;
+                else if (*e == '\'')
+                    quoted = false;
+            } else if (*e == '\'') {
+                quoted = true;
+            } else if (*e == '[') {
+                depth++;
+            } else if (*e == ']' && --depth == 0) {
+                /* another observation expression follows? */
+                const char *k = e + 1;
+                while (*k == ' ' || *k == '\n')
+                    k++;
+                size_t kw = strncmp(k, "AND ", 4) == 0 ? 4 : strncmp(k, "OR ", 3) == 0 ? 3
+                            : strncmp(k, "FOLLOWEDBY ", 11) == 0 ? 11 : 0;
+                const char *b = k + kw;
+                while (kw && (*b == ' ' || *b == '\n'))
+                    b++;
+                if (!kw || *b != '[')
+                    break;
+                e = b - 1;
+            } else if (*e == '`') {
+                break; /* a code span ended: not a whole pattern */
+            }
+        }
+        if (*e != ']')
+            continue;
+        bool space = false;
+        for (const char *c = p; c <= e; c++) {
+            bool ws = *c == ' ' || *c == '\n' || *c == '\t';
+            if (ws && !space)
+                fputc(' ', out);
+            else if (!ws)
+                fputc(*c, out);
+            space = ws;
+        }
+        fputc('\n', out);
+        n++;
+        p = e;
+    }
+    return n;
+}
+
+static void test_doc_patterns(void)
+{
+    static const char *docs[] = {"docs/mapping.md", "docs/mapping/tetragon.md", "docs/mapping/k8s-audit.md",
+                                 "docs/mapping/falco.md", "docs/mapping/kubescape.md", "docs/mapping/hubble.md"};
+    char pats[600], out[600], err[600], res[600];
+    snprintf(pats, sizeof pats, "%s/doc-patterns.txt", tmp);
+    snprintf(out, sizeof out, "%s/doc-corpus.jsonl", tmp);
+    snprintf(err, sizeof err, "%s/doc.err", tmp);
+    snprintf(res, sizeof res, "%s/doc-match.txt", tmp);
+    FILE *f = fopen(pats, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", root, docs[i]);
+        char *text = slurp(path, NULL);
+        CHECK(text != NULL);
+        size_t n = text ? doc_patterns(text, f) : 0;
+        if (!n)
+            fprintf(stderr, "%s: no example pattern found\n", docs[i]);
+        CHECK(n > 0);
+        total += n;
+        free(text);
+    }
+    fclose(f);
+    CHECK(total >= 12);
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "cat '%s'/tests/data/corpus/*/*.jsonl | '%s' convert > '%s' 2> '%s'", root, bin, out,
+             err);
+    CHECK(system(cmd) == 0);
+    snprintf(cmd, sizeof cmd, "'%s' match -P '%s' '%s' > '%s' 2> '%s'", bin, pats, out, res, err);
+    int st = system(cmd);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    char *r = slurp(res, NULL);
+    CHECK(r != NULL);
+    size_t lines = 0;
+    for (char *l = r; l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl)
+            *nl = '\0';
+        lines++;
+        if (strncmp(l, "match\t", 6) != 0)
+            fprintf(stderr, "documented pattern does not match the corpus: %s\n", l);
+        CHECK(strncmp(l, "match\t", 6) == 0);
+        l = nl ? nl + 1 : NULL;
+    }
+    CHECK(lines == total);
+    printf("%zu documented patterns checked against the corpus\n", total);
+    free(r);
+}
+
 int main(void)
 {
     bin = getenv("STORM_BIN");
@@ -317,6 +437,7 @@ int main(void)
     RUN(test_corpus);
     RUN(test_bad_input);
     RUN(test_usage);
+    RUN(test_doc_patterns);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0)

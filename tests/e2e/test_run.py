@@ -310,7 +310,8 @@ def test_listen():
     audit = open(os.path.join(CORPUS, "k8s-audit", "falco-trace-files-k8s-audit.jsonl"), "rb").read().splitlines()
     eventlist = b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[' + b",".join(audit[8:10]) + b"]}"
     code, body = curl(port, eventlist)
-    check(code == 202, "audit webhook EventList accepted (%d %s)" % (code, body))
+    check(code == 202 and '"accepted":2' in body and '"records":1' in body,
+          "audit webhook EventList accepted, its events counted (%d %s)" % (code, body))
     code, body = curl(port, b'{"process_kprobe": ')
     check(code == 400 and "not JSON" in body, "bad body: 400 with the reason (%d %s)" % (code, body))
     code, body = curl(port, b'{"hello": 1}')
@@ -332,7 +333,143 @@ def test_listen():
 
 def test_listen_loopback_only():
     r = run(["run", "--listen", "localhost:1"])
-    check(r.returncode != 0 and b"IPv4" in r.stderr, "--listen wants an address, not a name")
+    check(r.returncode == 2 and b"IPv4" in r.stderr, "--listen wants an address, not a name: usage error (%d)"
+          % r.returncode)
+    check(b"events read" not in r.stderr, "a usage error prints no statistics")
+
+
+def sighting_rows(db):
+    con = sqlite3.connect(db)
+    rows = con.execute("select id, version from objects where type = 'sighting'").fetchall()
+    total = con.execute("select count(*) from objects").fetchone()[0]
+    con.close()
+    return rows, total
+
+
+def test_order_independent_db():
+    """The same events in another order give the same sightings, and a re-run
+    in any order adds nothing to the store. (The file with a record without a
+    time is left out: such a record takes the time of the record before it.)"""
+    files = [f for f in corpus_files() if f.split(os.sep)[-2] in ("tetragon", "k8s-audit", "falco", "kubescape", "hubble")
+             and "threatintel-pattern-matcher-example" not in f]
+    with tempfile.TemporaryDirectory() as d:
+        fwd, rev = os.path.join(d, "all.jsonl"), os.path.join(d, "all.rev.jsonl")
+        lines = []
+        for f in files:
+            lines += open(f, "rb").read().splitlines()
+        open(fwd, "wb").write(b"\n".join(lines) + b"\n")
+        open(rev, "wb").write(b"\n".join(reversed(lines)) + b"\n")
+        a, b = os.path.join(d, "a.db"), os.path.join(d, "b.db")
+        run(["run", "-q", "--db", a, fwd])
+        run(["run", "-q", "--db", b, rev])
+        ra, ta = sighting_rows(a)
+        rb, _ = sighting_rows(b)
+        ids_a, ids_b = {r[0] for r in ra}, {r[0] for r in rb}
+        check(len(ids_a) > 30 and ids_a == ids_b, "same sighting ids in both orders (%d, %d, %d common)"
+              % (len(ids_a), len(ids_b), len(ids_a & ids_b)))
+        run(["run", "-q", "--db", a, rev])
+        ra2, ta2 = sighting_rows(a)
+        check(ta2 == ta and len(ra2) == len(ra), "the reversed re-run adds nothing (%d then %d objects)" % (ta, ta2))
+
+
+def test_out_of_tree_build_finds_models():
+    """A binary far from the source tree (a build directory anywhere) still
+    finds the shipped models through the source root known at configure time."""
+    import shutil
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "storm")
+        shutil.copy(STORM, exe)
+        env = dict(os.environ)
+        env.pop("STORM_MODELS", None)
+        f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+        r = subprocess.run([exe, "run", "-q", "--format", "text", f], capture_output=True, cwd=d, env=env, timeout=120)
+        check(r.returncode == 0 and b"Service-account token theft" in r.stdout,
+              "shipped models found from %s (%d %r)" % (d, r.returncode, r.stderr[:200]))
+
+
+def test_counts_and_rejects():
+    """Records (lines) and events (array elements, EventList items) are
+    counted apart; a line with several bad elements is set aside once."""
+    tet = open(os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl"), "rb").read().splitlines()
+    audit = open(os.path.join(CORPUS, "k8s-audit", "falco-trace-files-k8s-audit.jsonl"), "rb").read().splitlines()
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "mixed.jsonl")
+        eventlist = b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[' + b",".join(audit[8:13]) + b"]}"
+        with open(f, "wb") as out:
+            out.write(b"[" + tet[0] + b', {"hello": 1}, {"world": 2}]\n')
+            out.write(eventlist + b"\n")
+            out.write(b"not json\n")
+        rejects, stats = os.path.join(d, "rejects.jsonl"), os.path.join(d, "stats.json")
+        r = run(["run", "-q", "--rejects", rejects, "--stats-json", stats, f])
+        st = json.load(open(stats))
+        check(st["records_read"] == 3, "3 records (lines) read (%d)" % st["records_read"])
+        check(st["events_read"] == 1 + 2 + 5 + 1, "events: 3 array elements, 5 EventList items, 1 bad line (%d)"
+              % st["events_read"])
+        check(st["events_rejected"] == 3, "2 bad elements and 1 bad line rejected (%d)" % st["events_rejected"])
+        check(st["events_decoded"] == 6, "6 events decoded (%d)" % st["events_decoded"])
+        check(open(rejects, "rb").read().count(b"\n") == 2, "each bad line set aside once")
+        check(r.returncode == 1, "exit 1 with rejects")
+
+
+def test_lineage_text_is_readable():
+    f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    r = run(["run", "-q", "--format", "text", "--correlate", "lineage", f])
+    lines = r.stdout.decode().splitlines()
+    check(lines and all("process tree of pid " in l for l in lines if "  pod " in l),
+          "lineage scope shown as a process tree (%s)" % lines[:1])
+    check(not any(re.search(r"[A-Za-z0-9+/]{40,}={0,2}", l.split("  ")[1]) for l in lines),
+          "no raw exec id in the place column")
+
+
+def write_models(path, objs):
+    json.dump({"type": "bundle", "id": "bundle--5d0c2c4e-4b9f-4a53-9a53-3f5b8c1a0e01", "objects": objs}, open(path, "w"))
+
+
+def indicator(n, pattern, **extra):
+    o = {"type": "indicator", "spec_version": "2.1", "id": "indicator--5d0c2c4e-4b9f-4a53-9a53-3f5b8c1a0f%02d" % n,
+         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z", "name": "custom %d" % n,
+         "pattern": pattern, "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00.000Z"}
+    o.update(extra)
+    return o
+
+
+def test_indicator_lifecycle():
+    """Revoked indicators are not used; expired ones (valid_until before the
+    event's own time) match nothing; lint says so."""
+    f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")  # January 2025
+    pat = "[process:x_hook_name = '__x64_sys_mount']"
+    with tempfile.TemporaryDirectory() as d:
+        m = os.path.join(d, "m.json")
+        write_models(m, [indicator(1, pat, revoked=True), indicator(2, pat, valid_until="2024-06-01T00:00:00.000Z"),
+                         indicator(3, pat, valid_until="2030-01-01T00:00:00.000Z"),
+                         indicator(4, pat, valid_until="2023-01-01T00:00:00.000Z"),
+                         indicator(5, pat, created="2024-02-01T00:00:00.000Z")])
+        r = run(["run", "-q", "--format", "text", "--models", m, f])
+        out = r.stdout.decode()
+        check("custom 3" in out and "custom 5" in out, "valid indicators are sighted")
+        check("custom 1" not in out, "a revoked indicator is not sighted")
+        check("custom 2" not in out, "an indicator expired before the events is not sighted")
+        r = run(["models", "lint", m])
+        out = r.stdout.decode()
+        check(r.returncode == 1 and "revoked" in out, "lint reports the revoked indicator")
+        check("'valid_until' is not later than 'valid_from'" in out, "lint reports valid_until <= valid_from")
+        check("'modified' is earlier than 'created'" in out, "lint reports modified < created")
+
+
+def test_db_models():
+    """Models in the store's indicators collection (storm pull --db) are used
+    by storm run --db, unless --no-db-models."""
+    f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    with tempfile.TemporaryDirectory() as d:
+        m, db = os.path.join(d, "m.json"), os.path.join(d, "s.db")
+        write_models(m, [indicator(7, "[process:x_hook_name = '__x64_sys_mount']")])
+        empty = os.path.join(d, "empty.jsonl")
+        open(empty, "w").close()
+        run(["run", "-q", "--models", m, "--db", db, empty])  # stores the indicator in the collection
+        r = run(["run", "-q", "--format", "text", "--db", db, f])
+        check("custom 7" in r.stdout.decode(), "the indicator from the store is matched")
+        r = run(["run", "-q", "--format", "text", "--db", db, "--no-db-models", f])
+        check("custom 7" not in r.stdout.decode() and r.stdout, "--no-db-models leaves it out")
 
 
 if __name__ == "__main__":
@@ -344,5 +481,11 @@ if __name__ == "__main__":
     test_models_commands()
     test_listen()
     test_listen_loopback_only()
+    test_order_independent_db()
+    test_out_of_tree_build_finds_models()
+    test_counts_and_rejects()
+    test_lineage_text_is_readable()
+    test_indicator_lifecycle()
+    test_db_models()
     print("test_run: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)

@@ -66,12 +66,32 @@ static void test_sco_ids(void)
         {"{\"type\":\"domain-name\",\"value\":\"\\u00fcn\\u00ef\\\"\\\\\\n\"}",
          "domain-name--52d6d317-0bb4-54a4-9c9f-1d0e9320f0b1"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char id[STORM_STIX_ID_MAX];
-        storm_value *v = parse(cases[i].json);
-        CHECK(v != NULL);
-        CHECK(storm_stix_sco_id(v, id) == STORM_OK);
-        CHECK_STR(id, cases[i].id);
+    /* twice: the second pass is answered by the id cache and must agree */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char id[STORM_STIX_ID_MAX];
+            storm_value *v = parse(cases[i].json);
+            CHECK(v != NULL);
+            CHECK(storm_stix_sco_id(v, id) == STORM_OK);
+            CHECK_STR(id, cases[i].id);
+        }
+    /* many distinct values through the bounded cache: each id is the one
+     * computed from its canonical JSON (no stale or colliding entry) */
+    for (int i = 0; i < 20000; i++) {
+        char json[96], name[64], id[STORM_STIX_ID_MAX], want[37];
+        snprintf(json, sizeof json, "{\"type\":\"ipv4-addr\",\"value\":\"10.%d.%d.%d\"}", i >> 16 & 255, i >> 8 & 255,
+                 i & 255);
+        int n = snprintf(name, sizeof name, "{\"value\":\"10.%d.%d.%d\"}", i >> 16 & 255, i >> 8 & 255, i & 255);
+        storm_value *v = parse(json);
+        if (!v || storm_stix_sco_id(v, id) != STORM_OK || !storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, (size_t)n, want) ||
+            strcmp(id + 11, want) != 0) {
+            CHECK_STR(id, want);
+            break;
+        }
+        if (i % 3 == 0 && (storm_stix_sco_id(v, id) != STORM_OK || strcmp(id + 11, want) != 0)) {
+            CHECK_STR(id + 11, want);
+            break;
+        }
     }
     char id[STORM_STIX_ID_MAX];
     CHECK(storm_stix_sco_id(parse("{\"type\":\"process\",\"pid\":1}"), id) == STORM_ERR_VALUE);
@@ -119,6 +139,40 @@ static void test_canonical(void)
     CHECK(storm_stix_canonical_json(&b, parse("[1.5,100,1e2,\"\\t\\/\"]")) == STORM_OK);
     CHECK_STR(b.data, "[1.5,100,100,\"\\t/\"]");
     storm_buf_free(&b);
+}
+
+/* The word-at-a-time string writer against the core writer, on strings
+ * mixing every class of byte at every alignment. */
+static void test_string_writer(void)
+{
+    static const char alphabet[] = {'a', '"', '\\', '\n', 0x1f, ' ', 0x7f, (char)0xc3, (char)0xa9, '/', 0x01, '~'};
+    storm_buf fast, core;
+    storm_buf_init(&fast, 1 << 20);
+    storm_buf_init(&core, 1 << 20);
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    int same = 0, n = 0;
+    for (int i = 0; i < 5000; i++, n++) {
+        char str[64];
+        size_t len = (size_t)(i % 41);
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            /* mostly plain bytes, so that long clean runs occur */
+            str[k] = x % 4 ? 'a' + (char)(x % 26) : alphabet[(x >> 8) % sizeof alphabet];
+        }
+        storm_value v = {.type = STORM_V_STRING, .pos = STORM_POS_NONE};
+        v.u.s.ptr = str;
+        v.u.s.len = len;
+        storm_buf_reset(&fast);
+        storm_buf_reset(&core);
+        stix_json_write(&fast, &v);
+        storm_json_write(&core, &v, STORM_JSONW_COMPACT);
+        same += fast.len == core.len && memcmp(fast.data, core.data, fast.len) == 0;
+    }
+    CHECK(same == n);
+    storm_buf_free(&fast);
+    storm_buf_free(&core);
 }
 
 static int check_obs_bundle(const storm_observation *obs, storm_value **out)
@@ -655,6 +709,7 @@ int main(void)
     RUN(test_sco_ids);
     RUN(test_canonical);
     RUN(test_time_text);
+    RUN(test_string_writer);
     RUN(test_process_event);
     RUN(test_network_event);
     RUN(test_audit_event);
