@@ -81,7 +81,8 @@ typedef struct storm_detect_sighting {
     const storm_model_step *step;         /* the first attack step it indicates, or NULL */
     const char *scope;                    /* e.g. "pod default/web-1", "node n1", "global" */
     const char *place;                    /* where the last match happened: "pod ns/name", "node n1" or
-                                             "cluster", whatever the correlation scope */
+                                             "cluster", whatever the correlation scope; with lineage
+                                             correlation followed by ", process tree of pid P on NODE" */
     storm_time_ns first_seen, last_seen;
     uint64_t count;
     bool is_update;                       /* a later version of a sighting emitted before */

@@ -349,6 +349,12 @@ static void convert_source(convert *cv, const char *path, size_t max_line, unsig
         fprintf(stderr, "storm convert: %s\n", err.msg);
         cv->io_failed = true;
     }
+    /* --follow: say when the file was replaced or truncated under us (line
+     * numbers restarted there) */
+    uint64_t rot = storm_source_rotations(src), trunc = storm_source_truncations(src);
+    if (rot || trunc)
+        fprintf(stderr, "storm convert: %s: followed across %llu rotation%s and %llu truncation%s\n", path,
+                (unsigned long long)rot, rot == 1 ? "" : "s", (unsigned long long)trunc, trunc == 1 ? "" : "s");
     storm_source_close(src);
 }
 

@@ -43,7 +43,8 @@ storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, st
             err->line = err->col = 1;
         return STORM_ERR_LIMIT;
     }
-    storm_arena *arena = storm_arena_new(0, PATTERN_ARENA_CAP);
+    /* small blocks: a compiled pattern uses a few KiB, and thousands are loaded */
+    storm_arena *arena = storm_arena_new(2048, PATTERN_ARENA_CAP);
     storm_pattern *p = arena ? storm_arena_calloc(arena, 1, sizeof *p) : NULL;
     char *copy = p ? storm_arena_strndup(arena, text ? text : "", len) : NULL;
     if (!copy) {

@@ -454,7 +454,7 @@ static void id_key_of(id_key *k, const char *type, size_t type_len, const storm_
     key_bytes(k, type, type_len);
     key_word(k, n);
     for (size_t i = 0; i < n; i++) {
-        key_bytes(k, ms[i].key, strlen(ms[i].key));
+        key_bytes(k, ms[i].key, ms[i].key_len);
         key_value(k, ms[i].value, 1);
     }
 }
@@ -478,7 +478,10 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
     for (size_t m = 0; m < sco->u.o.len; m++) {
         const storm_member *mb = &sco->u.o.members[m];
         for (size_t i = 0; i < 8 && ip->props[i]; i++) {
-            if (mb->key[0] != ip->props[i][0] || strcmp(mb->key, ip->props[i]) != 0)
+            /* most members are not contributing: a first-byte test spares
+             * nearly every comparison */
+            if (mb->key_len == 0 || mb->key[0] != ip->props[i][0] || strlen(ip->props[i]) != mb->key_len ||
+                memcmp(mb->key, ip->props[i], mb->key_len) != 0)
                 continue;
             size_t j = 0;
             while (j < n && ms[j].key != ip->props[i])

@@ -61,22 +61,23 @@ static inline size_t clean_run(const char *s, size_t i, size_t len)
             break;
         i += 8;
     }
+    if (i < len && len - i < 8) {
+        /* the last bytes, padded with a byte that needs no escape */
+        uint64_t w = 0x6161616161616161ULL;
+        memcpy(&w, s + i, len - i);
+        if (!word_needs_escape(w))
+            return len;
+    }
     while (i < len && !ESCAPE[(unsigned char)s[i]])
         i++;
     return i;
 }
 
-static storm_rc put_string(storm_buf *b, const char *s, size_t len)
+/* The JSON string of s[0..len) at o, which has room for len * 6 + 2 bytes;
+ * returns the end. */
+static char *string_into(char *o, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    if (len > (SIZE_MAX - 2) / 6 || len * 6 + 2 > b->cap - b->len) {
-        /* worst case does not fit the cap: let the exact writer decide */
-        return storm_json_write_string(b, s, len);
-    }
-    storm_rc rc = reserve(b, len * 6 + 2);
-    if (rc)
-        return rc;
-    char *o = b->data + b->len;
     *o++ = '"';
     size_t i = 0;
     while (i < len) {
@@ -105,9 +106,40 @@ static storm_rc put_string(storm_buf *b, const char *s, size_t len)
         i = run + 1;
     }
     *o++ = '"';
+    return o;
+}
+
+/* before, the string, after: one reservation (before/after are 0 or 1
+ * punctuation bytes: the ',' before a member, the ':' after its key). */
+static storm_rc put_string_framed(storm_buf *b, char before, const char *s, size_t len, char after)
+{
+    size_t extra = (before != 0) + (after != 0);
+    if (len > (SIZE_MAX - 4) / 6 || len * 6 + 2 + extra > b->cap - b->len) {
+        /* worst case does not fit the cap: let the exact writer decide */
+        storm_rc rc = before ? storm_buf_putc(b, before) : STORM_OK;
+        if (!rc)
+            rc = storm_json_write_string(b, s, len);
+        if (!rc && after)
+            rc = storm_buf_putc(b, after);
+        return rc;
+    }
+    storm_rc rc = reserve(b, len * 6 + 2 + extra);
+    if (rc)
+        return rc;
+    char *o = b->data + b->len;
+    if (before)
+        *o++ = before;
+    o = string_into(o, s, len);
+    if (after)
+        *o++ = after;
     b->len = (size_t)(o - b->data);
     b->data[b->len] = '\0';
     return STORM_OK;
+}
+
+static storm_rc put_string(storm_buf *b, const char *s, size_t len)
+{
+    return put_string_framed(b, 0, s, len, 0);
 }
 
 static storm_rc put_raw(storm_buf *b, const char *s, size_t n)
@@ -161,12 +193,7 @@ static storm_rc put_value(storm_buf *b, const storm_value *v, int depth)
         rc = put_raw(b, "{", 1);
         for (size_t i = 0; i < v->u.o.len && !rc; i++) {
             const storm_member *m = &v->u.o.members[i];
-            if (i)
-                rc = put_raw(b, ",", 1);
-            if (!rc)
-                rc = put_string(b, m->key, m->key_len);
-            if (!rc)
-                rc = put_raw(b, ":", 1);
+            rc = put_string_framed(b, i ? ',' : 0, m->key, m->key_len, ':');
             if (!rc)
                 rc = put_value(b, m->value, depth + 1);
         }

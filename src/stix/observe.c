@@ -660,7 +660,7 @@ static const char *command_line(obs_ctx *c, const storm_process_info *p)
 {
     if (nonempty(p->command_line))
         return p->command_line;
-    if (nonempty(p->binary) && nonempty(p->arguments)) {
+    if (nonempty(p->binary) && !pseudo_path(p->binary) && nonempty(p->arguments)) {
         size_t bl = strlen(p->binary), al = strlen(p->arguments);
         char *s = storm_arena_alloc(c->b.a, bl + al + 2);
         if (!s) {
@@ -672,7 +672,7 @@ static const char *command_line(obs_ctx *c, const storm_process_info *p)
         memcpy(s + bl + 1, p->arguments, al + 1);
         return s;
     }
-    return nonempty(p->binary) ? p->binary : NULL;
+    return nonempty(p->binary) && !pseudo_path(p->binary) ? p->binary : NULL;
 }
 
 typedef enum proc_role {
