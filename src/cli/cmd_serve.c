@@ -87,7 +87,7 @@ int cmd_serve(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    size_t n;
+    size_t n = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         switch (c) {

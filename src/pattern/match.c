@@ -17,6 +17,7 @@
 
 #include "pattern/leaf.h"
 #include "pattern/match_int.h"
+#include "core/codec.h"
 
 #define MATCH_MAX_CELLS (1u << 30)
 
@@ -40,31 +41,7 @@ static int eval_value(walk *w, const path_value *pv)
     return w->t->negated ? !r : r;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
 
 /* Decode a _hex or _bin property value into out (caller frees). */
 static bool decode_binary(const char *s, size_t len, bool hex, uint8_t **out, size_t *out_len)
@@ -77,7 +54,7 @@ static bool decode_binary(const char *s, size_t len, bool hex, uint8_t **out, si
         if (len % 2)
             goto bad;
         for (size_t i = 0; i < len; i += 2) {
-            int hi = hexval((unsigned char)s[i]), lo = hexval((unsigned char)s[i + 1]);
+            int hi = codec_hex_digit((unsigned char)s[i]), lo = codec_hex_digit((unsigned char)s[i + 1]);
             if (hi < 0 || lo < 0)
                 goto bad;
             buf[n++] = (uint8_t)(hi << 4 | lo);
@@ -88,7 +65,7 @@ static bool decode_binary(const char *s, size_t len, bool hex, uint8_t **out, si
         for (size_t i = 0; i < len; i += 4) {
             int v[4];
             for (int k = 0; k < 4; k++)
-                v[k] = s[i + k] == '=' ? -2 : b64val((unsigned char)s[i + k]);
+                v[k] = s[i + k] == '=' ? -2 : codec_base64_digit((unsigned char)s[i + k]);
             if (v[0] < 0 || v[1] < 0 || v[2] == -1 || v[3] == -1 || (v[2] == -2 && v[3] != -2) ||
                 ((v[2] == -2 || v[3] == -2) && i + 4 != len))
                 goto bad;

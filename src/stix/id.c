@@ -20,6 +20,7 @@
 #include <storm/json.h>
 
 #include "stix_int.h"
+#include "core/codec.h"
 
 _Static_assert(sizeof(SHA_CTX) <= sizeof(((stix_sha1 *)0)->opaque), "stix_sha1 too small for SHA_CTX");
 
@@ -52,16 +53,6 @@ static void uuid_text(const unsigned char u[16], char out[37])
     out[o] = '\0';
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool uuid_parse(const char *s, unsigned char u[16])
 {
@@ -72,7 +63,7 @@ static bool uuid_parse(const char *s, unsigned char u[16])
                 return false;
             continue;
         }
-        int h = hexval(s[i]);
+        int h = codec_hex_digit(s[i]);
         if (h < 0)
             return false;
         if (n & 1)

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <storm/io.h>
+#include "core/codec.h"
 
 #define USERS_FILE_MAX ((size_t)8 << 20)
 #define USERS_SALT_LEN 16
@@ -338,23 +339,13 @@ static void hex_put(storm_buf *b, const unsigned char *p, size_t n)
     }
 }
 
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool hex_get(const char *s, size_t len, unsigned char *out, size_t cap, size_t *n)
 {
     if (len % 2 || len / 2 > cap || len == 0)
         return false;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_val(s[i]), lo = hex_val(s[i + 1]);
+        int hi = codec_hex_digit(s[i]), lo = codec_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i / 2] = (unsigned char)(hi << 4 | lo);
