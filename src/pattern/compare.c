@@ -77,6 +77,22 @@ static pcre2_match_data *thread_match_data(void)
     return md;
 }
 
+/* JIT-compile re once, on its first use; threads sharing the pattern wait
+ * for the one doing it. JIT is an accelerator: if it fails, the interpreter
+ * runs the regex. */
+static void regex_ready(pcre2_code *re, _Atomic unsigned char *done)
+{
+    static pthread_mutex_t jit_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (atomic_load_explicit(done, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&jit_lock);
+    if (!atomic_load_explicit(done, memory_order_relaxed)) {
+        (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+        atomic_store_explicit(done, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&jit_lock);
+}
+
 static int regex_search(const pcre2_code *re, const char *s, size_t len, bool utf, size_t where, storm_err *err)
 {
     pcre2_match_data *md = thread_match_data();
@@ -398,13 +414,18 @@ int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)
             bool owned;
             if (!text_nfc(val.s, val.len, &nfc, &nlen, &owned))
                 return 0;
+            test_compiled *mtc = (test_compiled *)tc; /* only the JIT flag changes */
+            regex_ready(mtc->re, &mtc->re_jit);
             int r = regex_search(tc->re, nfc, nlen, true, t->values[0].span.start, err);
             if (owned)
                 free((void *)nfc);
             return r;
         }
-        if (val.k == VK_BIN)
-            return tc->re_bin ? regex_search(tc->re_bin, val.s, val.len, false, t->values[0].span.start, err) : 0;
+        if (val.k == VK_BIN && tc->re_bin) {
+            test_compiled *mtc = (test_compiled *)tc; /* only the JIT flag changes */
+            regex_ready(mtc->re_bin, &mtc->re_bin_jit);
+            return regex_search(tc->re_bin, val.s, val.len, false, t->values[0].span.start, err);
+        }
         return 0;
     case PAT_OP_ISSUBSET:
     case PAT_OP_ISSUPERSET:

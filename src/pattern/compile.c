@@ -66,8 +66,7 @@ static storm_rc compile_regex(storm_pattern *p, pat_cmp *t, test_compiled *tc, s
                  (size_t)eoff, emsg);
         return compile_fail(err, STORM_ERR_SYNTAX, t->values[0].span, msg);
     }
-    /* JIT is an accelerator: if it is unavailable the interpreter is used */
-    (void)pcre2_jit_compile(tc->re, PCRE2_JIT_COMPLETE);
+    /* JIT code is made on first use (compare.c), see test_compiled */
     if (tc->latin1) {
         char *bytes = storm_arena_alloc(p->arena, tc->nfc_len + 1);
         size_t n = 0;
@@ -77,8 +76,6 @@ static storm_rc compile_regex(storm_pattern *p, pat_cmp *t, test_compiled *tc, s
         /* a regex valid on text may be invalid on bytes (e.g. \x{100}):
          * then binary values simply never match */
         tc->re_bin = pcre2_compile((PCRE2_SPTR)bytes, n, 0, &ecode, &eoff, NULL);
-        if (tc->re_bin)
-            (void)pcre2_jit_compile(tc->re_bin, PCRE2_JIT_COMPLETE);
     }
     return STORM_OK;
 }

@@ -4,6 +4,7 @@
 #ifndef STORM_PATTERN_MATCH_INT_H
 #define STORM_PATTERN_MATCH_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +55,11 @@ typedef struct test_compiled {
                            * byte and code point matching agree), else n == SIZE_MAX */
     pcre2_code *re;       /* MATCHES on strings (UTF, UCP) */
     pcre2_code *re_bin;   /* MATCHES on binary values (bytes), NULL if not expressible */
+    /* JIT code is made on a regex's first use, not at compile time: with
+     * thousands of indicators most regexes are never evaluated (the
+     * prefilter rules them out) and JIT code is ~15 KiB each. The only
+     * fields that change after compilation (atomically). */
+    _Atomic unsigned char re_jit, re_bin_jit;
     ip_block ip;          /* ISSUBSET / ISSUPERSET literal */
     int64_t *ts_us;       /* per value: TIMESTAMP literals in microseconds */
     bool set_mixed;       /* IN: members of different types -> error at match time */
