@@ -678,6 +678,17 @@ static int run_source(run_ctx *c, const char *path, bool follow)
         fprintf(stderr, "storm run: %s\n", err.msg);
         return CLI_FAIL;
     }
+    /* Until a record brings a time, records without one are dated as
+     * storm convert dates them: the file's modification time (stable across
+     * re-runs), or for standard input the time of the run. */
+    if (c->last_time == 0) {
+        struct stat st;
+        struct timespec now;
+        if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            c->last_time = (storm_time_ns)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        else if (clock_gettime(CLOCK_REALTIME, &now) == 0)
+            c->last_time = (storm_time_ns)now.tv_sec * 1000000000LL + now.tv_nsec;
+    }
     storm_line ln;
     int rc = CLI_OK;
     for (;;) {
