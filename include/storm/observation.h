@@ -36,6 +36,10 @@ typedef struct storm_observation {
     const storm_value *sdo;         /* the observed-data object (borrowed; may be NULL) */
     size_t n_objects;
     storm_obs_object *objects;      /* only these resolve *_ref / *_refs */
+    /* Non-NULL while ids derived from the input record are still to be
+     * computed (storm_stix_observe with lazy_ids; storm_stix_observation_finish
+     * fills them in). Zero-initialised observations have none. */
+    struct storm_obs_pending *pending;
 } storm_observation;
 
 /* Resolve a reference (a 2.0 key or a 2.1 id) among obs->objects; NULL if absent. */

@@ -97,6 +97,15 @@ typedef struct storm_stix_opts {
     storm_time_ns default_time;
     /* Filled into x_k8s_cluster when the event carries no cluster name. */
     const char *cluster;
+    /* Leave the ids derived from the record (the observed-data id, and the
+     * ids of per-event processes) as placeholders of the same length, to be
+     * computed by storm_stix_observation_finish only for the observations
+     * that need them: hashing the whole record is a large part of building
+     * an observation, and most observations match nothing. Only taken when
+     * record is given; record must then stay valid until the observation is
+     * finished. The SCO values, types and references are complete either
+     * way; only the text of those ids waits. */
+    bool lazy_ids;
 } storm_stix_opts;
 
 /* Build the observation of ev in arena a: out->sdo is the observed-data,
@@ -106,6 +115,15 @@ typedef struct storm_stix_opts {
  * Returns STORM_ERR_NOMEM when the arena is exhausted. */
 storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                             storm_observation *out, storm_err *err);
+
+/* Compute the ids storm_stix_observe left pending (opts->lazy_ids) in place:
+ * obs->id, the observed-data "id", the SCO keys, "id" members and references
+ * all share the same text, so every one of them is complete afterwards, and
+ * byte for byte what an observation built without lazy_ids holds. Does
+ * nothing for an observation with nothing pending; calling it again is free.
+ * Must be called before anything reads or writes those ids (the detector
+ * calls it before evaluating a candidate). */
+void storm_stix_observation_finish(const storm_observation *obs);
 
 /* ---- output ---- */
 

@@ -572,7 +572,8 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
     storm_observation obs;
     storm_err err;
     err_reset(&err);
-    storm_stix_opts so = {record, record_len, index, c->last_time, NULL};
+    /* lazy ids: the detector computes them for the observations it reads */
+    storm_stix_opts so = {record, record_len, index, c->last_time, NULL, true};
     if (storm_stix_observe(c->arena, ev, &so, &obs, &err) != STORM_OK) {
         reject(c, ev->source_name ? ev->source_name : "-", ev->source_line, NULL, 0, "cannot build the observation: %s",
                err.msg);

@@ -3,6 +3,7 @@
  * (stateless at once, stateful through the per-scope temporal state) ->
  * sightings. */
 #include <storm/detect.h>
+#include <storm/stix.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,9 @@ struct storm_detector {
     uint32_t gen;
     bool *leaf_true;
     unsigned max_leaves;
+    /* some leaf names an "id" property: the index may look ids up, so they
+     * are completed before it (storm_stix_observation_finish) */
+    bool leaves_read_ids;
     /* state */
     strmap states;
     scope_state *lru_head, *lru_tail; /* head = most recent */
@@ -111,6 +115,24 @@ static void apply_defaults(storm_detect_opts *o)
         o->lineage_cap = 262144;
     if (!o->identity || !o->identity[0])
         o->identity = "storm";
+}
+
+/* Whether a leaf's text may name an "id" property (process:id,
+ * x:parent_ref.id, x:'id'): a path step "id" after ':', '.' or a quote.
+ * Conservative: a literal that looks like one only costs the lazy ids. */
+static bool leaf_names_id(const char *t, size_t len)
+{
+    for (size_t i = 1; i + 2 <= len; i++) {
+        if (t[i] != 'i' || t[i + 1] != 'd')
+            continue;
+        char before = t[i - 1];
+        char after = i + 2 < len ? t[i + 2] : ' ';
+        bool word_after = (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
+                          (after >= '0' && after <= '9') || after == '_' || after == '-';
+        if ((before == ':' || before == '.' || before == '\'') && !word_after)
+            return true;
+    }
+    return false;
 }
 
 /* The text of leaf i of p: "[...]" at its span. */
@@ -190,6 +212,8 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             storm_err lerr;
             storm_err_clear(&lerr);
             ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
+            if (ok && leaf_names_id(t, len))
+                d->leaves_read_ids = true;
         }
         if (!ok) {
             /* cannot happen for a pattern that compiled; skip it rather than fail the run */
@@ -434,8 +458,15 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
         memset(d->ind_gen, 0, d->n_inds * sizeof *d->ind_gen);
         d->gen = 1;
     }
+    /* Ids left pending by the observation builder (lazy_ids) are computed
+     * only for observations that something reads: a candidate is evaluated,
+     * kept, or listed as evidence only when nc > 0. */
+    if (d->leaves_read_ids)
+        storm_stix_observation_finish(obs);
     size_t nc = leaf_index_candidates(d->index, obs, d->cand);
     d->stats.candidates += nc;
+    if (nc)
+        storm_stix_observation_finish(obs);
     size_t n_touched = 0;
     for (size_t i = 0; i < nc; i++) {
         uint32_t l = d->cand[i];

@@ -13,6 +13,27 @@
 /* Bounds that keep one observation small whatever the input says. */
 #define OBS_MAX_ANCESTORS 32
 
+/* An id whose text waits for the record digest (opts->lazy_ids): the
+ * process's key digest and slot, and the arena text to fill in (36
+ * characters after "process--"). */
+typedef struct pending_proc {
+    char *uuid;
+    unsigned char key_md[20];
+    bool keyed;
+    size_t slot;
+} pending_proc;
+
+/* What storm_stix_observation_finish needs (arena, beside the observation). */
+struct storm_obs_pending {
+    bool done;
+    const char *record;
+    size_t record_len;
+    size_t record_index;
+    char *od_uuid; /* 36 characters after "observed-data--" */
+    size_t n, cap;
+    pending_proc procs[];
+};
+
 typedef struct obs_ctx {
     stix_b b;
     const storm_event *ev;
@@ -20,6 +41,8 @@ typedef struct obs_ctx {
     const char *sensor;
     const char *time_str;          /* event time, exact, arena */
     unsigned char digest[20];      /* of the input record: per-observation ids */
+    bool have_digest;              /* digest computed (always, unless lazy) */
+    struct storm_obs_pending *pending; /* lazy_ids: ids waiting for the digest */
     storm_obs_object *objs;
     size_t n, cap;
     storm_value *ext_markers[STORM_STIX_EXT__COUNT]; /* shared {"extension_type": ...} */
@@ -563,6 +586,25 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
     stix_sha1_final(&s, md);
 }
 
+/* The id digest of a process that is only this observation's: its key
+ * digest with the observation digest (and its slot when unkeyed). */
+static void per_event_digest(const unsigned char key_md[20], bool keyed, size_t slot, const unsigned char obs_md[20],
+                             unsigned char out[20])
+{
+    stix_sha1 s;
+    stix_sha1_init(&s);
+    stix_sha1_update(&s, key_md, 20);
+    stix_sha1_update(&s, obs_md, 20);
+    if (!keyed) {
+        unsigned char le[8];
+        for (int i = 0; i < 8; i++)
+            le[i] = (unsigned char)((uint64_t)slot >> (8 * i));
+        stix_sha1_update(&s, "slot", 4);
+        stix_sha1_update(&s, le, 8);
+    }
+    stix_sha1_final(&s, out);
+}
+
 /* slot: where the process stands in the event (0 the actor, 1 the parent,
  * 2 + i ancestors[i]). A process without a key (no exec id, no pid) is only
  * this observation's: its id is the observation digest plus its slot, so that
@@ -573,26 +615,32 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
     unsigned char md[20];
     bool keyed;
     process_key_digest(c, p, md, &keyed);
-    if (per_event || !keyed) {
-        stix_sha1 s;
-        stix_sha1_init(&s);
-        stix_sha1_update(&s, md, 20);
-        stix_sha1_update(&s, c->digest, 20);
-        if (!keyed) {
-            unsigned char le[8];
-            for (int i = 0; i < 8; i++)
-                le[i] = (unsigned char)((uint64_t)slot >> (8 * i));
-            stix_sha1_update(&s, "slot", 4);
-            stix_sha1_update(&s, le, 8);
-        }
-        stix_sha1_final(&s, md);
-    }
     char *id = storm_arena_alloc(c->b.a, 9 + 37);
     if (!id) {
         c->b.oom = true;
         return NULL;
     }
     memcpy(id, "process--", 9);
+    if ((per_event || !keyed) && !c->have_digest) {
+        /* lazy: a placeholder of the id's length, unique within the
+         * observation (never a UUID: 'z' is no hex digit), so that
+         * deduplication and ordering treat it as the distinct id it will be */
+        struct storm_obs_pending *pd = c->pending;
+        if (!pd || pd->n == pd->cap) {
+            c->b.oom = true; /* cannot happen: sized for every process slot */
+            return NULL;
+        }
+        pending_proc *pp = &pd->procs[pd->n];
+        pp->uuid = id + 9;
+        memcpy(pp->key_md, md, 20);
+        pp->keyed = keyed;
+        pp->slot = slot;
+        snprintf(id + 9, 37, "zzzzzzzz-zzzz-zzzz-zzzz-%012zu", pd->n);
+        pd->n++;
+        return id;
+    }
+    if (per_event || !keyed)
+        per_event_digest(md, keyed, slot, c->digest, md);
     stix_uuid4_from_digest(md, id + 9);
     return id;
 }
@@ -751,18 +799,24 @@ static bool process_known(const storm_process_info *p)
 
 /* ---- observation digest ---- */
 
+static void digest_start(stix_sha1 *s, size_t record_index)
+{
+    stix_sha1_init(s);
+    stix_sha1_update(s, "storm-observation", 18);
+    uint64_t idx = (uint64_t)record_index;
+    unsigned char le[8];
+    for (int i = 0; i < 8; i++)
+        le[i] = (unsigned char)(idx >> (8 * i));
+    stix_sha1_update(s, le, 8);
+}
+
 static void observation_digest(obs_ctx *c)
 {
     const storm_event *ev = c->ev;
     const storm_stix_opts *o = c->opts;
     stix_sha1 s;
-    stix_sha1_init(&s);
-    stix_sha1_update(&s, "storm-observation", 18);
-    uint64_t idx = o ? (uint64_t)o->record_index : 0;
-    unsigned char le[8];
-    for (int i = 0; i < 8; i++)
-        le[i] = (unsigned char)(idx >> (8 * i));
-    stix_sha1_update(&s, le, 8);
+    digest_start(&s, o ? o->record_index : 0);
+    c->have_digest = true;
     if (o && o->record) {
         stix_sha1_update(&s, o->record, o->record_len);
     } else if (ev->raw) {
@@ -804,7 +858,21 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     else
         t = opts && time_ok(opts->default_time) ? opts->default_time : 0;
     c.time_str = time_text(&c, t);
-    observation_digest(&c);
+    if (opts && opts->lazy_ids && opts->record) {
+        size_t pcap = n_anc + 3; /* ancestors, parent, actor or the context-only process */
+        c.pending = storm_arena_alloc(a, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
+        if (!c.pending)
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
+        c.pending->done = false;
+        c.pending->record = opts->record;
+        c.pending->record_len = opts->record_len;
+        c.pending->record_index = opts->record_index;
+        c.pending->od_uuid = NULL;
+        c.pending->n = 0;
+        c.pending->cap = pcap;
+    } else {
+        observation_digest(&c);
+    }
 
     /* The subject: the acting process, else the flow, else the API request,
      * else a process that carries only context (docs/mapping.md). */
@@ -876,7 +944,12 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     if (!od_id)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
     memcpy(od_id, "observed-data--", 15);
-    stix_uuid4_from_digest(c.digest, od_id + 15);
+    if (c.have_digest) {
+        stix_uuid4_from_digest(c.digest, od_id + 15);
+    } else {
+        memcpy(od_id + 15, "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz", 37);
+        c.pending->od_uuid = od_id + 15;
+    }
     storm_value *od = sb_obj(&c.b, 14);
     sb_put_str(&c.b, od, "type", "observed-data");
     sb_put_str(&c.b, od, "spec_version", "2.1");
@@ -907,5 +980,26 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     out->sdo = od;
     out->n_objects = c.n;
     out->objects = c.objs;
+    out->pending = c.pending;
     return STORM_OK;
+}
+
+void storm_stix_observation_finish(const storm_observation *obs)
+{
+    struct storm_obs_pending *pd = obs ? obs->pending : NULL;
+    if (!pd || pd->done)
+        return;
+    stix_sha1 s;
+    unsigned char digest[20], md[20];
+    digest_start(&s, pd->record_index);
+    stix_sha1_update(&s, pd->record, pd->record_len);
+    stix_sha1_final(&s, digest);
+    for (size_t i = 0; i < pd->n; i++) {
+        pending_proc *pp = &pd->procs[i];
+        per_event_digest(pp->key_md, pp->keyed, pp->slot, digest, md);
+        stix_uuid4_from_digest(md, pp->uuid);
+    }
+    if (pd->od_uuid)
+        stix_uuid4_from_digest(digest, pd->od_uuid);
+    pd->done = true;
 }

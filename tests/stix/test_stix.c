@@ -652,7 +652,7 @@ static void test_corpus_writer(void)
     storm_buf fast, core;
     storm_buf_init(&fast, 1 << 26);
     storm_buf_init(&core, 1 << 26);
-    int events = 0, same = 0;
+    int events = 0, same = 0, lazy_same = 0;
     for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
@@ -704,6 +704,23 @@ static void test_corpus_writer(void)
                             same += eq;
                             storm_value *bundle = NULL;
                             CHECK(check_obs_bundle(&obs, &bundle) == 0);
+                            /* lazy ids: placeholders until finished, then the
+                             * very bytes of the eager observation */
+                            storm_observation lazy;
+                            storm_stix_opts lo = o;
+                            lo.lazy_ids = true;
+                            if (storm_stix_observe(a, &list.items[i], &lo, &lazy, &err) == STORM_OK) {
+                                storm_buf_reset(&fast);
+                                storm_buf_reset(&core);
+                                bool pending_before = lazy.pending && strstr(lazy.id, "zzzz") != NULL;
+                                storm_stix_observation_finish(&lazy);
+                                storm_stix_observation_finish(&lazy); /* again: nothing changes */
+                                storm_stix_write_observation_bundle(&fast, &obs);
+                                storm_stix_write_observation_bundle(&core, &lazy);
+                                lazy_same += pending_before && fast.len == core.len &&
+                                             memcmp(fast.data, core.data, fast.len) == 0 &&
+                                             strcmp(obs.id, lazy.id) == 0;
+                            }
                         }
                     }
                 }
@@ -716,6 +733,7 @@ static void test_corpus_writer(void)
     }
     CHECK(events > 500);
     CHECK(same == events);
+    CHECK(lazy_same == events);
     storm_buf_free(&fast);
     storm_buf_free(&core);
     storm_arena_free(a);
