@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,12 +66,33 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
+/* Whether any of the eight bytes of w is '"', '\\', a control character
+ * (< 0x20) or not ASCII (>= 0x80): the bytes that end the fast scan. The
+ * classic zero-byte tests (each exact when no byte has its high bit set,
+ * which the first term covers). */
+static inline bool word_has_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t bslash = w ^ (ones * '\\');
+    uint64_t any = (w & highs) | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash) | ((w - ones * 0x20) & ~w);
+    return (any & highs) != 0;
+}
+
 /* Parses the string starting at ps->p (on the opening quote). */
 static int parse_string(parser *ps, const char **out, size_t *out_len)
 {
     const char *start = ++ps->p;
     const char *p = start;
-    /* fast scan: most strings have no escapes and are ASCII */
+    /* fast scan: most strings have no escapes and are ASCII; eight bytes at a
+     * time while none of them is special, then byte by byte */
+    while (ps->end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (word_has_special(w))
+            break;
+        p += 8;
+    }
     while (p < ps->end) {
         unsigned char c = (unsigned char)*p;
         if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)

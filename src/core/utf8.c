@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "utf8.h"
 
+#include <stdint.h>
+#include <string.h>
+
 size_t storm_utf8_decode(const char *str, size_t len, uint32_t *cp)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -45,6 +48,16 @@ bool storm_utf8_valid(const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* ASCII runs (nearly all of a sensor record) eight bytes at a time */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         if ((unsigned char)s[i] < 0x80) {
             i++;
             continue;

@@ -456,9 +456,12 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
     if (!t || t->type != STORM_V_STRING)
         return STORM_ERR_VALUE;
     const id_props *ip = NULL;
+    /* types are unique in the table: the first match is the one */
     for (size_t i = 0; i < sizeof ID_PROPS / sizeof ID_PROPS[0]; i++)
-        if (strcmp(ID_PROPS[i].type, t->u.s.ptr) == 0)
+        if (ID_PROPS[i].type[0] == t->u.s.ptr[0] && strcmp(ID_PROPS[i].type, t->u.s.ptr) == 0) {
             ip = &ID_PROPS[i];
+            break;
+        }
     if (!ip || t->u.s.len + 2 + 37 > STORM_STIX_ID_MAX)
         return STORM_ERR_VALUE;
     /* The contributing properties present, as a small object on the stack:

@@ -73,6 +73,60 @@ static void test_errors(void)
     storm_arena_free(a);
 }
 
+/* The string scanner reads eight bytes at a time: a quote, a backslash, a
+ * control character or a non-ASCII byte at any position of a word, and a
+ * string ending anywhere (also at the very end of the input), must be seen. */
+static void test_string_scan_positions(void)
+{
+    storm_arena *a = storm_arena_new(0, 0);
+    static const struct {
+        const char *json; /* inserted in the string */
+        const char *text; /* what it decodes to; NULL: a syntax error */
+    } special[] = {
+        {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\xc3\xa9", "\xc3\xa9"}, {"\x01", NULL},
+        {"\x1f", NULL},     {"\xff", NULL},     {"", ""},
+    };
+    int ok = 0, total = 0;
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
+        for (size_t before = 0; before < 20; before++)
+            for (size_t after = 0; after < 12; after++) {
+                char json[64], want[64];
+                size_t n = 0, w = 0;
+                json[n++] = '"';
+                for (size_t i = 0; i < before; i++)
+                    json[n++] = want[w++] = (char)('a' + i % 26);
+                memcpy(json + n, special[k].json, strlen(special[k].json));
+                n += strlen(special[k].json);
+                if (special[k].text) {
+                    memcpy(want + w, special[k].text, strlen(special[k].text));
+                    w += strlen(special[k].text);
+                }
+                for (size_t i = 0; i < after; i++)
+                    json[n++] = want[w++] = (char)('A' + i % 26);
+                json[n++] = '"';
+                want[w] = '\0';
+                storm_value *v = NULL;
+                storm_err err;
+                storm_err_clear(&err);
+                /* exact length: no terminator after the closing quote */
+                char *exact = malloc(n);
+                memcpy(exact, json, n);
+                storm_rc rc = storm_json_parse(a, exact, n, 0, &v, NULL, &err);
+                if (special[k].text)
+                    ok += rc == STORM_OK && v->type == STORM_V_STRING && v->u.s.len == w &&
+                          memcmp(v->u.s.ptr, want, w) == 0 && v->u.s.ptr[w] == '\0';
+                else
+                    ok += rc == STORM_ERR_SYNTAX;
+                /* unterminated: the scan must stop at the end of the input */
+                v = NULL;
+                ok += storm_json_parse(a, exact, n - 1, 0, &v, NULL, &err) == STORM_ERR_SYNTAX;
+                total += 2;
+                free(exact);
+            }
+    CHECK(total > 0 && ok == total);
+    storm_arena_free(a);
+}
+
 static void test_arena_cap(void)
 {
     storm_arena *a = storm_arena_new(1024, 4096);
@@ -184,6 +238,7 @@ int main(void)
 {
     RUN(test_basic);
     RUN(test_errors);
+    RUN(test_string_scan_positions);
     RUN(test_arena_cap);
     RUN(test_differential_corpus);
     return test_report("test_json");
