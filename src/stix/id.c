@@ -450,6 +450,41 @@ static void id_key_of(id_key *k, const char *type, size_t type_len, const storm_
     }
 }
 
+/* ---- the digest cache of stix_sha1_cached ----
+ * Direct-mapped like the id cache; 1024 entries of 56 bytes per thread. */
+#define DIGEST_CACHE_SLOTS 1024
+
+typedef struct digest_cache_entry {
+    uint64_t h1, h2;
+    size_t len;
+    bool used;
+    unsigned char md[20];
+} digest_cache_entry;
+
+static _Thread_local digest_cache_entry digest_cache[DIGEST_CACHE_SLOTS];
+
+void stix_sha1_cached(const void *data, size_t len, unsigned char md[20])
+{
+    id_key key = {0x452821e638d01377ULL, 0xbe5466cf34e90c6cULL};
+    key_bytes(&key, data, len);
+    digest_cache_entry *ce = &digest_cache[key.h1 & (DIGEST_CACHE_SLOTS - 1)];
+    if (ce->used && ce->h1 == key.h1 && ce->h2 == key.h2 && ce->len == len) {
+        memcpy(md, ce->md, 20);
+        return;
+    }
+    /* the low-level calls: one-shot SHA1() goes through the EVP layer in
+     * OpenSSL 3, several times the cost for a message this short */
+    stix_sha1 s;
+    stix_sha1_init(&s);
+    stix_sha1_update(&s, data, len);
+    stix_sha1_final(&s, md);
+    ce->used = true;
+    ce->h1 = key.h1;
+    ce->h2 = key.h2;
+    ce->len = len;
+    memcpy(ce->md, md, 20);
+}
+
 storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
 {
     const storm_value *t = storm_v_get(sco, "type");

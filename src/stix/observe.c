@@ -558,18 +558,45 @@ static const char *user_sco(obs_ctx *c, const char *user_id, const char *account
 
 /* ---- process ---- */
 
+/* The message a process key digest hashes, gathered on the stack so that a
+ * key seen before (the same process in event after event) is found in the
+ * digest cache; a longer one than fits is streamed into SHA-1 as it comes
+ * (the same digest either way). */
+typedef struct key_msg {
+    char buf[512];
+    size_t n;
+    bool streamed;
+    stix_sha1 s;
+} key_msg;
+
+static void key_msg_put(key_msg *m, const void *p, size_t n)
+{
+    if (!m->streamed && n <= sizeof m->buf - m->n) {
+        memcpy(m->buf + m->n, p, n);
+        m->n += n;
+        return;
+    }
+    if (!m->streamed) {
+        m->streamed = true;
+        stix_sha1_init(&m->s);
+        stix_sha1_update(&m->s, m->buf, m->n);
+    }
+    stix_sha1_update(&m->s, p, n);
+}
+
 static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned char md[20], bool *ok)
 {
-    stix_sha1 s;
-    stix_sha1_init(&s);
-    stix_sha1_update(&s, "storm-process", 14);
-    stix_sha1_update(&s, c->sensor, strlen(c->sensor) + 1);
+    key_msg m;
+    m.n = 0;
+    m.streamed = false;
+    key_msg_put(&m, "storm-process", 14);
+    key_msg_put(&m, c->sensor, strlen(c->sensor) + 1);
     const char *node = c->ev->k8s.node ? c->ev->k8s.node : "";
-    stix_sha1_update(&s, node, strlen(node) + 1);
+    key_msg_put(&m, node, strlen(node) + 1);
     *ok = true;
     if (nonempty(p->exec_id)) {
-        stix_sha1_update(&s, "e", 1);
-        stix_sha1_update(&s, p->exec_id, strlen(p->exec_id));
+        key_msg_put(&m, "e", 1);
+        key_msg_put(&m, p->exec_id, strlen(p->exec_id));
     } else if (p->has_pid) {
         char buf[64];
         size_t n = 0;
@@ -577,13 +604,16 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
         n += decimal(p->pid, buf + n);
         buf[n++] = '/';
         n += decimal(p->has_start_time ? p->start_time : 0, buf + n);
-        stix_sha1_update(&s, buf, n);
+        key_msg_put(&m, buf, n);
         const char *cid = c->ev->k8s.container_id ? c->ev->k8s.container_id : "";
-        stix_sha1_update(&s, cid, strlen(cid));
+        key_msg_put(&m, cid, strlen(cid));
     } else {
         *ok = false; /* nothing names this process: it is only this observation's */
     }
-    stix_sha1_final(&s, md);
+    if (m.streamed)
+        stix_sha1_final(&m.s, md);
+    else
+        stix_sha1_cached(m.buf, m.n, md);
 }
 
 /* The id digest of a process that is only this observation's: its key
@@ -635,7 +665,11 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
         memcpy(pp->key_md, md, 20);
         pp->keyed = keyed;
         pp->slot = slot;
-        snprintf(id + 9, 37, "zzzzzzzz-zzzz-zzzz-zzzz-%012zu", pd->n);
+        memcpy(id + 9, "zzzzzzzz-zzzz-zzzz-zzzz-", 24);
+        size_t k = pd->n; /* < cap: a handful of digits */
+        for (int i = 11; i >= 0; i--, k /= 10)
+            id[9 + 24 + i] = (char)('0' + k % 10);
+        id[9 + 36] = '\0';
         pd->n++;
         return id;
     }

@@ -57,6 +57,10 @@ void stix_sha1_init(stix_sha1 *s);
 void stix_sha1_update(stix_sha1 *s, const void *p, size_t n);
 void stix_sha1_final(stix_sha1 *s, unsigned char md[20]);
 void stix_sha1_canonical(stix_sha1 *s, const storm_value *v);
+/* SHA-1 of a short message that repeats from event to event (process keys),
+ * through a small per-thread cache keyed by a 128-bit hash of the bytes (as
+ * the SCO id cache: equal keys mean equal messages short of a collision). */
+void stix_sha1_cached(const void *data, size_t len, unsigned char md[20]);
 /* UUIDv4-shaped text from a 20-byte digest. */
 void stix_uuid4_from_digest(const unsigned char md[20], char out[37]);
 

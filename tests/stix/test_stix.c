@@ -458,6 +458,52 @@ static void test_audit_event(void)
     CHECK(check_obs_bundle(&obs, NULL) == 0);
 }
 
+/* A keyed process's id is the stable UUIDv4 of its key message, whether the
+ * message is short (gathered, through the digest cache: asked twice, and
+ * past the cache's size) or too long to gather (streamed). */
+static void test_process_key_ids(void)
+{
+    static char exec_id[700];
+    size_t lens[] = {12, 40, 499, 500, 600, 699, 12};
+    for (int round = 0; round < 2; round++)
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            memset(exec_id, 'a' + (int)li % 26, lens[li]);
+            exec_id[lens[li]] = '\0';
+            storm_event ev = {0};
+            ev.sensor = STORM_SENSOR_TETRAGON;
+            ev.type = "process_exec";
+            ev.has_time = true;
+            ev.time = 1746000000000000000LL;
+            ev.k8s.node = "node-1";
+            ev.process = (storm_process_info){.present = true, .exec_id = exec_id, .binary = "/bin/true"};
+            storm_observation obs;
+            storm_err err;
+            CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+            char msg[800];
+            size_t n = 0;
+            memcpy(msg + n, "storm-process", 14), n += 14;
+            memcpy(msg + n, "tetragon", 9), n += 9;
+            memcpy(msg + n, "node-1", 7), n += 7;
+            msg[n++] = 'e';
+            memcpy(msg + n, exec_id, lens[li]), n += lens[li];
+            char want[9 + 37] = "process--";
+            storm_stix_uuid4_stable(msg, n, want + 9);
+            CHECK_STR(obs.objects[0].key, want);
+        }
+    /* more distinct keys than the cache holds, each asked twice */
+    int same = 0;
+    for (int i = 0; i < 3000; i++) {
+        char m[32], want[37], got[37];
+        int n = snprintf(m, sizeof m, "key %d", i % 1500);
+        unsigned char md[20];
+        stix_sha1_cached(m, (size_t)n, md);
+        stix_uuid4_from_digest(md, got);
+        storm_stix_uuid4_stable(m, (size_t)n, want);
+        same += strcmp(got, want) == 0;
+    }
+    CHECK(same == 3000);
+}
+
 static void test_alert_event(void)
 {
     storm_event ev = {0};
@@ -750,6 +796,7 @@ int main(void)
     RUN(test_process_event);
     RUN(test_network_event);
     RUN(test_audit_event);
+    RUN(test_process_key_ids);
     RUN(test_alert_event);
     RUN(test_bundle_collector);
     RUN(test_extension_definitions);
