@@ -24,7 +24,12 @@ typedef struct parser {
      * and without a call per string: a record holds a hundred short strings. */
     char *pool;
     size_t pool_left;
+    /* Values likewise, from chunks of VALUE_POOL_COUNT. */
+    storm_value *vpool;
+    size_t vpool_left;
 } parser;
+
+#define VALUE_POOL_COUNT 16 /* 512 bytes of 32-byte values: never a block of its own */
 
 #define STRING_POOL_CHUNK 512 /* a quarter of the smallest arena chunk in use: never a block of its own */
 #define STRING_POOL_MAX 128 /* longer strings get an allocation of their own */
@@ -72,7 +77,19 @@ static inline void skip_ws(parser *ps)
 
 static storm_value *new_value(parser *ps, storm_vtype t, const char *at)
 {
-    storm_value *v = storm_arena_alloc(ps->arena, sizeof *v);
+    storm_value *v;
+    if (ps->vpool_left) {
+        v = ps->vpool++;
+        ps->vpool_left--;
+    } else {
+        v = storm_arena_alloc(ps->arena, VALUE_POOL_COUNT * sizeof *v);
+        if (v) {
+            ps->vpool = v + 1;
+            ps->vpool_left = VALUE_POOL_COUNT - 1;
+        } else {
+            v = storm_arena_alloc(ps->arena, sizeof *v); /* near the cap: one may still fit */
+        }
+    }
     if (!v)
         return oom(ps);
     memset(v, 0, sizeof *v);
@@ -449,7 +466,7 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
 {
     storm_err local;
     storm_err_clear(&local);
-    parser ps = {arena, text, text + len, text, &local, 0, NULL, 0};
+    parser ps = {arena, text, text + len, text, &local, 0, NULL, 0, NULL, 0};
     *out = NULL;
     /* a UTF-8 byte order mark is not JSON, but shippers write one: skip it */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
