@@ -1005,6 +1005,16 @@ void storm_models_finish(storm_models *m)
         }
     }
     free(ind_steps);
+    /* every defect is located by now and the value trees hold copies of
+     * their strings: the file texts (megabytes with many indicators) can go */
+    for (size_t i = 0; i < m->n_files; i++) {
+        free(m->files[i].text);
+        free(m->files[i].lines);
+        m->files[i].text = NULL;
+        m->files[i].lines = NULL;
+        m->files[i].len = 0;
+        m->files[i].n_lines = 0;
+    }
 }
 
 size_t storm_models_n_defects(const storm_models *m) { return m->n_defects; }
