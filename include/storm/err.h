@@ -51,7 +51,8 @@ storm_rc storm_err_set(storm_err *err, storm_rc rc, size_t offset, const char *f
 /* Fill line/col of err from its offset within text[0..len). */
 void storm_err_locate(storm_err *err, const char *text, size_t len);
 
-/* Print a jq-style report to buf: "<what> error at <where>, line L, column C: msg",
+/* Print a jq-style report to buf: "<what> error at <where>, line L, column C: msg"
+ * ("<what> at ..." when what ends in "warning"),
  * then the source line and a caret (^) under the spot. Returns bytes written
  * (truncated to cap, always NUL-terminated when cap > 0). */
 size_t storm_err_format(const storm_err *err, const char *what, const char *where,

@@ -27,6 +27,11 @@ void storm_pattern_free(storm_pattern *p);
 /* The source text (borrowed, NUL-terminated). */
 const char *storm_pattern_text(const storm_pattern *p);
 
+/* True when p parses but can never match: a [...] whose AND joins
+ * comparisons of different object types (AND inside [...] holds on one
+ * object). warn (may be NULL) receives a message and the position. */
+bool storm_pattern_never_matches(const storm_pattern *p, storm_err *warn);
+
 /* Result of matching: which observations satisfied the pattern. */
 typedef struct storm_match {
     bool matched;

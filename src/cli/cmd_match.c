@@ -107,7 +107,35 @@ typedef struct input {
     size_t len;
 } input;
 
-/* Load every JSON value of one file (a document or JSON Lines). */
+/* Say when the input cannot mean what the user thinks: observed-data of the
+ * other STIX version, or references that resolve to nothing (then the
+ * patterns silently cannot match). */
+static void warn_unresolved(const char *where, storm_spec spec, const storm_observation *obs, size_t from, size_t n)
+{
+    size_t wrong_version = 0, dangling = 0;
+    for (size_t i = from; i < n; i++) {
+        const storm_value *sdo = obs[i].sdo;
+        const storm_value *refs = storm_v_get(sdo, "object_refs");
+        const storm_value *inline_objs = storm_v_get(sdo, "objects");
+        if (spec == STORM_SPEC_20 ? (!inline_objs && refs) : (!refs && inline_objs))
+            wrong_version++;
+        else if (spec == STORM_SPEC_21 && refs && refs->type == STORM_V_ARRAY && obs[i].n_objects < refs->u.a.len)
+            dangling += refs->u.a.len - obs[i].n_objects;
+    }
+    if (wrong_version)
+        fprintf(stderr,
+                "storm match: %s: warning: %zu observed-data look like STIX %s (%s); give -s %s to match them\n",
+                where, wrong_version, spec == STORM_SPEC_20 ? "2.1" : "2.0",
+                spec == STORM_SPEC_20 ? "object_refs, no inline objects" : "inline objects, no object_refs",
+                spec == STORM_SPEC_20 ? "2.1" : "2.0");
+    if (dangling)
+        fprintf(stderr, "storm match: %s: warning: %zu object_refs name no object given in the input\n", where,
+                dangling);
+}
+
+/* Load every JSON value of one file (a document or JSON Lines). All of a
+ * file's documents are loaded together, so that an observed-data on one line
+ * resolves the SCOs given on other lines (STIX 2.1). */
 static int load_file(const char *path, storm_arena *arena, storm_spec spec, storm_observation **obs, size_t *n,
                      input *in)
 {
@@ -117,8 +145,10 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
         fprintf(stderr, "storm match: %s: %s\n", path, err.msg);
         return -1;
     }
-    size_t off = 0, docs = 0, before = *n;
+    size_t off = 0, before = *n;
     const char *where = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    storm_value *docs = storm_v_array(arena);
+    storm_value *doc_off = storm_v_array(arena); /* each document's offset in the file */
     for (;;) {
         while (off < in->len && (in->text[off] == ' ' || in->text[off] == '\t' || in->text[off] == '\n' ||
                                  in->text[off] == '\r'))
@@ -129,8 +159,8 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
         size_t used = 0;
         storm_rc rc = storm_json_parse(arena, in->text + off, in->len - off, STORM_JSON_ALLOW_TRAILING, &root, &used,
                                        &err);
-        if (rc == STORM_OK)
-            rc = storm_observations_load(arena, root, spec, obs, n, &err);
+        if (rc == STORM_OK && (storm_v_push(arena, docs, root) || storm_v_push(arena, doc_off, storm_v_int(arena, (int64_t)off))))
+            rc = storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory");
         if (rc != STORM_OK) {
             err.offset += off;
             err.line = err.col = 0;
@@ -138,16 +168,35 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
             fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
             return -1;
         }
-        docs++;
         off += used ? used : in->len - off;
     }
-    if (docs == 0) {
+    if (docs->u.a.len == 0) {
         fprintf(stderr, "storm match: %s:1:1: no JSON observations in the input\n", where);
+        return -1;
+    }
+    storm_rc rc = storm_observations_load(arena, docs->u.a.len == 1 ? docs->u.a.items[0] : docs, spec, obs, n, &err);
+    if (rc != STORM_OK) {
+        /* find the document at fault, for its position */
+        for (size_t d = 0; d < docs->u.a.len; d++) {
+            storm_observation *scratch = NULL;
+            size_t n_scratch = 0;
+            storm_err derr;
+            storm_err_clear(&derr);
+            if (storm_observations_load(arena, docs->u.a.items[d], spec, &scratch, &n_scratch, &derr) != STORM_OK) {
+                err = derr;
+                err.offset += (size_t)doc_off->u.a.items[d]->u.i;
+                break;
+            }
+        }
+        err.line = err.col = 0;
+        storm_err_locate(&err, in->text, in->len);
+        fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
         return -1;
     }
     if (*n == before) /* not an error (the file may hold only SCOs), but say so */
         fprintf(stderr, "storm match: %s: warning: no observed-data in this input, so nothing in it can match\n",
                 where);
+    warn_unresolved(where, spec, *obs, before, *n);
     return 0;
 }
 

@@ -45,6 +45,14 @@ static bool check_one(const char *whole, size_t whole_len, size_t start, size_t 
     storm_err_clear(&err);
     storm_rc rc = storm_pattern_compile(whole + start, len, spec, &p, &err);
     if (rc == STORM_OK) {
+        /* valid, but say so when it can never match (stderr: stdout stays "ok") */
+        if (storm_pattern_never_matches(p, &err)) {
+            err.offset += start;
+            err.line = err.col = 0;
+            static char wbuf[8192];
+            storm_err_format(&err, "pattern warning", where, whole, whole_len, wbuf, sizeof wbuf);
+            fprintf(stderr, "%s\n", wbuf);
+        }
         storm_pattern_free(p);
         printf("ok\n");
         return true;

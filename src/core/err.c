@@ -2,6 +2,7 @@
 #include <storm/err.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +73,11 @@ size_t storm_err_format(const storm_err *err, const char *what, const char *wher
     storm_err e = *err;
     if (text && e.line == 0)
         storm_err_locate(&e, text, text_len);
-    int n = snprintf(buf, cap, "%s error at %s, line %u, column %u: %s", what ? what : "storm",
+    /* "pattern error at ...", or "pattern warning at ..." when what says warning */
+    const char *w = what ? what : "storm";
+    size_t wl = strlen(w);
+    bool warning = wl >= 7 && strcmp(w + wl - 7, "warning") == 0;
+    int n = snprintf(buf, cap, "%s%s at %s, line %u, column %u: %s", w, warning ? "" : " error",
                      where ? where : "<input>", e.line, e.col, e.msg);
     size_t used = n < 0 ? 0 : (size_t)n >= cap ? cap - 1 : (size_t)n;
     if (!text || used + 1 >= cap)

@@ -576,6 +576,10 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     }
     for (unsigned k = 0; k < pat->n_leaves; k++)
         check_paths_cmp(c, pv, id, pat->leaves[k]->cmp, pat->text, 0);
+    storm_err never;
+    storm_err_clear(&never);
+    if (storm_pattern_never_matches(pat, &never))
+        defect(c, string_offset(c, pv, (uint32_t)never.offset), id, false, "%s", never.msg);
     storm_value *copy = normalised_copy(c, obj, id, "indicator");
     if (!copy || GROW(m->indicators, m->n_indicators, m->alloc_indicators) != 0 ||
         GROW(m->patterns, m->n_patterns, m->alloc_patterns) != 0) {

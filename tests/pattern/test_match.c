@@ -718,6 +718,29 @@ static void test_cli(void)
     snprintf(want, sizeof want, "%s:3:22: observed-data 'first_observed'", path);
     CHECK(strstr(got, want) != NULL);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    /* JSON Lines of STIX 2.1: an observed-data resolves SCOs given on other lines */
+    f = fopen(path, "w");
+    fprintf(f, "{\"type\":\"process\",\"spec_version\":\"2.1\",\"id\":\"process--0b1e7c3a-8d2f-4e55-9a0b-"
+               "6c1d2e3f4a5b\",\"pid\":5}\n"
+               "{\"type\":\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--5e8f5bd3-7c1e-4a43-"
+               "9d0e-1b1c57b8e2a0\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\","
+               "\"first_observed\":\"2024-01-01T00:00:00Z\",\"last_observed\":\"2024-01-01T00:00:00Z\","
+               "\"number_observed\":1,\"object_refs\":[\"process--0b1e7c3a-8d2f-4e55-9a0b-6c1d2e3f4a5b\"]}\n");
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' match -p \"[process:pid = 5]\" '%s' 2>&1", bin, path);
+    out = popen(cmd, "r");
+    len = out ? fread(got, 1, sizeof got - 1, out) : 0;
+    got[len] = '\0';
+    status = out ? pclose(out) : -1;
+    CHECK_STR(got, "match\t[process:pid = 5]\n");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* the wrong -s for the input is said, not a silent nomatch */
+    snprintf(cmd, sizeof cmd, "'%s' match -s 2.0 -p \"[process:pid = 5]\" '%s' 2>&1", bin, path);
+    out = popen(cmd, "r");
+    len = out ? fread(got, 1, sizeof got - 1, out) : 0;
+    got[len] = '\0';
+    pclose(out);
+    CHECK(strstr(got, "look like STIX 2.1") != NULL && strstr(got, "give -s 2.1") != NULL);
     remove(path);
 }
 

@@ -651,6 +651,38 @@ static void test_conformance(void)
     free(data);
 }
 
+/* Valid patterns that can never match: AND over different types in one [...] */
+static void test_never_matches(void)
+{
+    static const struct {
+        const char *text;
+        bool never;
+    } cases[] = {
+        {"[process:pid = 1 AND file:name = 'x']", true},
+        {"[process:pid = 1 AND process:name = 'x']", false},
+        {"[process:pid = 1 OR file:name = 'x']", false},
+        {"[(process:pid = 1 OR file:name = 'x') AND file:size = 2]", false},
+        {"[(process:pid = 1 OR file:name = 'x') AND user-account:user_id = '0']", true},
+        {"[process:pid = 1] AND [file:name = 'x']", false},
+        {"[a:x = 1] FOLLOWEDBY [a:y = 1 AND b:z = 2]", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        storm_pattern *p = NULL;
+        storm_err err;
+        storm_err_clear(&err);
+        CHECK(storm_pattern_compile(cases[i].text, strlen(cases[i].text), STORM_SPEC_21, &p, &err) == STORM_OK);
+        storm_err warn;
+        storm_err_clear(&warn);
+        bool never = storm_pattern_never_matches(p, &warn);
+        if (never != cases[i].never)
+            fprintf(stderr, "  never_matches(%s) = %d\n", cases[i].text, never);
+        CHECK(never == cases[i].never);
+        if (never)
+            CHECK(warn.line == 1 && warn.col > 1 && strstr(warn.msg, "never match") != NULL);
+        storm_pattern_free(p);
+    }
+}
+
 int main(void)
 {
     arena = storm_arena_new(0, 0);
@@ -664,6 +696,7 @@ int main(void)
     RUN(test_limits);
     RUN(test_public_api);
     RUN(test_conformance);
+    RUN(test_never_matches);
     storm_arena_free(arena);
     return test_report("test_parse");
 }
