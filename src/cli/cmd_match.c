@@ -107,37 +107,125 @@ typedef struct input {
     size_t len;
 } input;
 
-/* Say when the input cannot mean what the user thinks: observed-data of the
- * other STIX version, or references that resolve to nothing (then the
- * patterns silently cannot match). */
-static void warn_unresolved(const char *where, storm_spec spec, const storm_observation *obs, size_t from, size_t n)
+/* All observations of all inputs, and every object that may be referenced
+ * (for references an observed-data's own document does not resolve). */
+typedef struct loaded {
+    storm_observation *obs;
+    size_t n, cap;
+    const storm_value **objs; /* SCOs etc. of every document, in input order */
+    size_t n_objs, cap_objs;
+} loaded;
+
+static int grow(storm_arena *a, void **items, size_t *cap, size_t need, size_t size)
 {
-    size_t wrong_version = 0, dangling = 0;
-    for (size_t i = from; i < n; i++) {
-        const storm_value *sdo = obs[i].sdo;
-        const storm_value *refs = storm_v_get(sdo, "object_refs");
-        const storm_value *inline_objs = storm_v_get(sdo, "objects");
-        if (spec == STORM_SPEC_20 ? (!inline_objs && refs) : (!refs && inline_objs))
-            wrong_version++;
-        else if (spec == STORM_SPEC_21 && refs && refs->type == STORM_V_ARRAY && obs[i].n_objects < refs->u.a.len)
-            dangling += refs->u.a.len - obs[i].n_objects;
-    }
-    if (wrong_version)
-        fprintf(stderr,
-                "storm match: %s: warning: %zu observed-data look like STIX %s (%s); give -s %s to match them\n",
-                where, wrong_version, spec == STORM_SPEC_20 ? "2.1" : "2.0",
-                spec == STORM_SPEC_20 ? "object_refs, no inline objects" : "inline objects, no object_refs",
-                spec == STORM_SPEC_20 ? "2.1" : "2.0");
-    if (dangling)
-        fprintf(stderr, "storm match: %s: warning: %zu object_refs name no object given in the input\n", where,
-                dangling);
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    while (nc < need)
+        nc *= 2;
+    void *ni = storm_arena_alloc(a, nc * size);
+    if (!ni)
+        return -1;
+    if (*cap)
+        memcpy(ni, *items, *cap * size);
+    *items = ni;
+    *cap = nc;
+    return 0;
 }
 
-/* Load every JSON value of one file (a document or JSON Lines). All of a
- * file's documents are loaded together, so that an observed-data on one line
- * resolves the SCOs given on other lines (STIX 2.1). */
-static int load_file(const char *path, storm_arena *arena, storm_spec spec, storm_observation **obs, size_t *n,
-                     input *in)
+/* Remember the referable objects of one document (bundle objects, array
+ * items, a lone object), not observed-data. */
+static int remember_objects(storm_arena *a, loaded *l, const storm_value *v, int depth)
+{
+    if (!v || depth > 4)
+        return 0;
+    if (v->type == STORM_V_ARRAY) {
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (remember_objects(a, l, v->u.a.items[i], depth + 1))
+                return -1;
+        return 0;
+    }
+    if (v->type != STORM_V_OBJECT)
+        return 0;
+    const char *type = storm_v_get_str(v, "type");
+    if (type && strcmp(type, "bundle") == 0)
+        return remember_objects(a, l, storm_v_get(v, "objects"), depth + 1);
+    if (!type || strcmp(type, "observed-data") == 0 || !storm_v_get_str(v, "id"))
+        return 0;
+    if (grow(a, (void **)&l->objs, &l->cap_objs, l->n_objs + 1, sizeof *l->objs))
+        return -1;
+    l->objs[l->n_objs++] = v;
+    return 0;
+}
+
+/* STIX 2.1: references an observed-data's own document does not resolve are
+ * looked up among the objects of every input (JSON Lines put SCOs and
+ * observed-data on separate lines). The own document always wins, so the
+ * same id with other content in another event's bundle is never mixed in;
+ * among other documents the first in input order wins. */
+static size_t resolve_across(const loaded *l)
+{
+    size_t dangling = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        storm_observation *ob = &l->obs[i];
+        const storm_value *refs = storm_v_get(ob->sdo, "object_refs");
+        for (size_t k = 0; refs && refs->type == STORM_V_ARRAY && k < refs->u.a.len; k++) {
+            const storm_value *r = refs->u.a.items[k];
+            if (r->type != STORM_V_STRING || storm_observation_resolve(ob, r->u.s.ptr, r->u.s.len))
+                continue;
+            /* the first object of that id in input order (sort_objects keeps it first) */
+            size_t lo = 0, hi = l->n_objs;
+            while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (strcmp(storm_v_get_str(l->objs[mid], "id"), r->u.s.ptr) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            if (lo < l->n_objs && strcmp(storm_v_get_str(l->objs[lo], "id"), r->u.s.ptr) == 0) {
+                /* load_one sized objects[] for every ref, so there is room */
+                ob->objects[ob->n_objects].key = r->u.s.ptr;
+                ob->objects[ob->n_objects].value = l->objs[lo];
+                ob->n_objects++;
+            } else {
+                dangling++;
+            }
+        }
+    }
+    return dangling;
+}
+
+/* Keep input order among equal ids (qsort is not stable): sort pointers to
+ * (object, position) pairs. */
+typedef struct ranked {
+    const storm_value *v;
+    size_t pos;
+} ranked;
+
+static int ranked_cmp(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    int c = strcmp(storm_v_get_str(a->v, "id"), storm_v_get_str(b->v, "id"));
+    return c ? c : (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int sort_objects(storm_arena *a, loaded *l)
+{
+    ranked *r = storm_arena_alloc(a, (l->n_objs ? l->n_objs : 1) * sizeof *r);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < l->n_objs; i++)
+        r[i] = (ranked){l->objs[i], i};
+    qsort(r, l->n_objs, sizeof *r, ranked_cmp);
+    for (size_t i = 0; i < l->n_objs; i++)
+        l->objs[i] = r[i].v;
+    return 0;
+}
+
+/* Load every JSON value of one file (a document or JSON Lines). Each
+ * document's observed-data resolve their references in that document first
+ * (resolve_across handles the rest once every input is read). */
+static int load_file(const char *path, storm_arena *arena, storm_spec spec, loaded *l, input *in)
 {
     storm_err err;
     storm_err_clear(&err);
@@ -145,10 +233,8 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
         fprintf(stderr, "storm match: %s: %s\n", path, err.msg);
         return -1;
     }
-    size_t off = 0, before = *n;
+    size_t off = 0, docs = 0, before = l->n, wrong_version = 0;
     const char *where = strcmp(path, "-") == 0 ? "<stdin>" : path;
-    storm_value *docs = storm_v_array(arena);
-    storm_value *doc_off = storm_v_array(arena); /* each document's offset in the file */
     for (;;) {
         while (off < in->len && (in->text[off] == ' ' || in->text[off] == '\t' || in->text[off] == '\n' ||
                                  in->text[off] == '\r'))
@@ -157,9 +243,14 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
             break;
         storm_value *root = NULL;
         size_t used = 0;
+        storm_observation *doc_obs = NULL;
+        size_t doc_n = 0;
         storm_rc rc = storm_json_parse(arena, in->text + off, in->len - off, STORM_JSON_ALLOW_TRAILING, &root, &used,
                                        &err);
-        if (rc == STORM_OK && (storm_v_push(arena, docs, root) || storm_v_push(arena, doc_off, storm_v_int(arena, (int64_t)off))))
+        if (rc == STORM_OK)
+            rc = storm_observations_load(arena, root, spec, &doc_obs, &doc_n, &err);
+        if (rc == STORM_OK && (remember_objects(arena, l, root, 0) ||
+                               grow(arena, (void **)&l->obs, &l->cap, l->n + doc_n, sizeof *l->obs)))
             rc = storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory");
         if (rc != STORM_OK) {
             err.offset += off;
@@ -168,35 +259,29 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, stor
             fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
             return -1;
         }
+        for (size_t i = 0; i < doc_n; i++) {
+            const storm_value *sdo = doc_obs[i].sdo;
+            /* -s 2.0 reads only inline "objects": 2.1 observed-data then hold nothing */
+            if (spec == STORM_SPEC_20 && !storm_v_get(sdo, "objects") && storm_v_get(sdo, "object_refs"))
+                wrong_version++;
+            l->obs[l->n] = doc_obs[i];
+            l->obs[l->n].index = l->n; /* position among all inputs' observed-data */
+            l->n++;
+        }
+        docs++;
         off += used ? used : in->len - off;
     }
-    if (docs->u.a.len == 0) {
+    if (docs == 0) {
         fprintf(stderr, "storm match: %s:1:1: no JSON observations in the input\n", where);
         return -1;
     }
-    storm_rc rc = storm_observations_load(arena, docs->u.a.len == 1 ? docs->u.a.items[0] : docs, spec, obs, n, &err);
-    if (rc != STORM_OK) {
-        /* find the document at fault, for its position */
-        for (size_t d = 0; d < docs->u.a.len; d++) {
-            storm_observation *scratch = NULL;
-            size_t n_scratch = 0;
-            storm_err derr;
-            storm_err_clear(&derr);
-            if (storm_observations_load(arena, docs->u.a.items[d], spec, &scratch, &n_scratch, &derr) != STORM_OK) {
-                err = derr;
-                err.offset += (size_t)doc_off->u.a.items[d]->u.i;
-                break;
-            }
-        }
-        err.line = err.col = 0;
-        storm_err_locate(&err, in->text, in->len);
-        fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
-        return -1;
-    }
-    if (*n == before) /* not an error (the file may hold only SCOs), but say so */
-        fprintf(stderr, "storm match: %s: warning: no observed-data in this input, so nothing in it can match\n",
-                where);
-    warn_unresolved(where, spec, *obs, before, *n);
+    if (l->n == before) /* not an error (the file may hold only SCOs), but say so */
+        fprintf(stderr, "storm match: %s: warning: no observed-data in this input\n", where);
+    if (wrong_version)
+        fprintf(stderr,
+                "storm match: %s: warning: %zu observed-data look like STIX 2.1 (object_refs, no inline objects); "
+                "give -s 2.1 to match them\n",
+                where, wrong_version);
     return 0;
 }
 
@@ -325,13 +410,24 @@ int cmd_match(int argc, char **argv)
         status = CLI_FAIL;
         goto out;
     }
-    storm_observation *obs = NULL;
-    size_t n_obs = 0;
+    loaded all = {0};
     for (size_t i = 0; i < n_inputs; i++)
-        if (load_file(inputs[i], arena, spec, &obs, &n_obs, &texts[i]) != 0) {
+        if (load_file(inputs[i], arena, spec, &all, &texts[i]) != 0) {
             status = CLI_FAIL;
             goto out;
         }
+    if (spec == STORM_SPEC_21) {
+        if (sort_objects(arena, &all) != 0) {
+            fprintf(stderr, "storm match: out of memory\n");
+            status = CLI_FAIL;
+            goto out;
+        }
+        size_t dangling = resolve_across(&all);
+        if (dangling)
+            fprintf(stderr, "storm match: warning: %zu object_refs name no object given in the input\n", dangling);
+    }
+    storm_observation *obs = all.obs;
+    size_t n_obs = all.n;
 
     for (size_t i = 0; i < pats.n; i++) {
         const char *text = pats.items[i];

@@ -23,7 +23,8 @@ static void serve_help(FILE *out)
             "  --collections A[,B...]    serve only these collections (aliases or UUIDs; default: all)\n"
             "  --allow-unredacted        serve the raw sightings/observations on a non-loopback address\n"
             "                            (refused by default: publish redacted copies with\n"
-            "                            storm publish --to-db FILE --collection shared, then\n"
+            "                            storm publish --db RUN.db --to-db FILE --collection shared,\n"
+            "                            then\n"
             "                            serve --collections shared,indicators)\n"
             "  --users FILE              Basic authentication and per-collection rights (see storm users);\n"
             "                            without it the server is anonymous and read-only\n"
@@ -162,9 +163,10 @@ int cmd_serve(int argc, char **argv)
             host, (unsigned)storm_taxii_port(srv), cfg.db_path,
             cfg.users_path ? "Basic authentication" : "anonymous, read-only");
     fflush(stderr);
-    if (!storm_taxii_listen_is_loopback(cfg.listen))
-        fprintf(stderr, "storm serve: warning: %s is not a loopback address%s\n", cfg.listen,
-                cfg.tls_cert_path ? "" : "; without --tls-cert, Basic credentials travel in clear");
+    if (!storm_taxii_listen_is_loopback(cfg.listen) && cfg.users_path && !cfg.tls_cert_path)
+        fprintf(stderr, "storm serve: warning: %s is not a loopback address; without --tls-cert, Basic credentials "
+                        "travel in clear\n",
+                cfg.listen);
     fflush(stderr);
     int sig = 0;
     for (;;) {

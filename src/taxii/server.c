@@ -374,7 +374,7 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
             if (rc == STORM_ERR_NOTFOUND)
                 return storm_err_set(err, STORM_ERR_NOTFOUND, (size_t)(p - list),
                                      "taxii: --collections names '%s', which is not a collection of %s (redacted "
-                                     "copies are created by storm publish --to-db %s --collection %s)",
+                                     "copies are created by storm publish --db RUN.db --to-db %s --collection %s)",
                                      name, ctx->cfg.db_path, ctx->cfg.db_path, name);
             if (rc)
                 return storm_err_set(err, rc, 0, "taxii: %s", ferr.msg);
@@ -407,11 +407,11 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
                          "taxii: refusing to serve %s'%s' on %s, which is not a loopback address: "
                          "sightings and observations hold pod names, private addresses and command lines (with "
                          "the tokens in them) and carry no TLP marking. Publish redacted copies with "
-                         "`storm publish --to-db %s --collection shared` and serve "
+                         "`storm publish --db %s --to-db %s --collection shared` and serve "
                          "`--collections shared,indicators`, or pass --allow-unredacted to serve them anyway",
                          all ? "every collection (no --collections), including the raw collection "
                              : "the raw collection ",
-                         raw.alias, ctx->cfg.listen, ctx->cfg.db_path);
+                         raw.alias, ctx->cfg.listen, ctx->cfg.db_path, ctx->cfg.db_path);
 }
 
 static char *dup_or_empty(const char *s)

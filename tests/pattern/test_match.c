@@ -734,6 +734,29 @@ static void test_cli(void)
     status = out ? pclose(out) : -1;
     CHECK_STR(got, "match\t[process:pid = 5]\n");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* one id, other content in another line's bundle: each observed-data uses its own */
+    f = fopen(path, "w");
+    for (int line = 0; line < 2; line++)
+        fprintf(f,
+                "{\"type\":\"bundle\",\"id\":\"bundle--%d5e0c6b2-6e3e-4d7e-9a11-3f2c1b0a9e8d\",\"objects\":["
+                "{\"type\":\"process\",\"spec_version\":\"2.1\",\"id\":\"process--0b1e7c3a-8d2f-4e55-9a0b-"
+                "6c1d2e3f4a5b\",\"pid\":%d},"
+                "{\"type\":\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--%de8f5bd3-7c1e-"
+                "4a43-9d0e-1b1c57b8e2a0\",\"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:"
+                "00.000Z\",\"first_observed\":\"2024-01-01T00:00:00Z\",\"last_observed\":\"2024-01-01T00:00:00Z\","
+                "\"number_observed\":1,\"object_refs\":[\"process--0b1e7c3a-8d2f-4e55-9a0b-6c1d2e3f4a5b\"]}]}\n",
+                line, line ? 7 : 6, line);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "'%s' match --json -p \"[process:pid = 6]\" -p \"[process:pid = 7]\" '%s' 2>&1", bin,
+             path);
+    out = popen(cmd, "r");
+    len = out ? fread(got, 1, sizeof got - 1, out) : 0;
+    got[len] = '\0';
+    pclose(out);
+    CHECK(strstr(got, "\"[process:pid = 6]\",\"result\":\"match\",\"observed_data\":[\"observed-data--0e8f5bd3") !=
+          NULL);
+    CHECK(strstr(got, "\"[process:pid = 7]\",\"result\":\"match\",\"observed_data\":[\"observed-data--1e8f5bd3") !=
+          NULL);
     /* the wrong -s for the input is said, not a silent nomatch */
     snprintf(cmd, sizeof cmd, "'%s' match -s 2.0 -p \"[process:pid = 5]\" '%s' 2>&1", bin, path);
     out = popen(cmd, "r");

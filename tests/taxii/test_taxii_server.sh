@@ -498,7 +498,7 @@ check "unknown collection named" grep -q "'nosuch', which is not a collection" "
 "$STORM" serve --db "$DB" --listen 0.0.0.0:0 2>"$WORK/err"
 check "raw collections refused on a non-loopback address" test $? = 1
 check "refusal says why" grep -q 'pod names, private addresses' "$WORK/err"
-check "refusal says how (publish)" grep -q 'storm publish --to-db .* --collection shared' "$WORK/err"
+check "refusal says how (publish)" grep -q 'storm publish --db .* --to-db .* --collection shared' "$WORK/err"
 check "refusal says how (serve)" grep -q -- '--collections shared,indicators' "$WORK/err"
 check "refusal names the override" grep -q -- '--allow-unredacted' "$WORK/err"
 "$STORM" serve --db "$DB" --collections indicators,sightings --listen 0.0.0.0:0 2>"$WORK/err"
