@@ -23,7 +23,9 @@ typedef enum storm_json_flags {
 
 /* Parse text[0..len) into a tree allocated from arena. On error returns
  * STORM_ERR_SYNTAX (or NOMEM/LIMIT) with err->offset/line/col at the problem.
- * Strings must be valid UTF-8; numbers are INT when integral and in range.
+ * Strings must be valid UTF-8; an escaped NUL (\u0000) becomes U+FFFD, so
+ * that no consumer of C strings loses what follows it. Numbers are INT when
+ * integral and in range.
  * *out is borrowed from the arena. consumed may be NULL. */
 storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags,
                           storm_value **out, size_t *consumed, storm_err *err);

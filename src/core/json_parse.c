@@ -229,7 +229,9 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
                 fail(ps, p - 6, "unpaired UTF-16 surrogate in \\u escape");
                 return -1;
             }
-            n += storm_utf8_encode(cp, buf + n);
+            /* a NUL would hide the rest of the string from every C-string
+             * consumer (decoders, patterns): keep it visible as U+FFFD */
+            n += storm_utf8_encode(cp ? cp : 0xFFFD, buf + n);
             break;
         }
         default:

@@ -48,6 +48,8 @@ static void test_basic(void)
               "{\"a\":[1.0,2000.0,\"\\\"\"],\"b\":1}");
     CHECK_STR(roundtrip(a, "9223372036854775807", 0), "9223372036854775807");
     CHECK_STR(roundtrip(a, "\"\\ud83d\\ude00\"", 0), "\"\xf0\x9f\x98\x80\"");
+    /* an escaped NUL stays visible (U+FFFD) and nothing after it is lost */
+    CHECK_STR(roundtrip(a, "\"a\\u0000b\"", 0), "\"a\xef\xbf\xbd" "b\"");
     storm_arena_free(a);
 }
 
