@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include <storm/pattern.h>
 #include <storm/time.h>
 
 /* Top-level properties that STIX 2.1 defines as timestamps (SDOs, SROs,
@@ -117,6 +119,24 @@ bool taxii_stix_check(const storm_value *obj, char *why, size_t cap)
             return snprintf(why, cap, "'%s' is %s '%s'", ordered_props[i].later,
                             ordered_props[i].strict ? "not after" : "before", ordered_props[i].earlier),
                    false;
+    }
+    /* an indicator in the STIX pattern language must carry a valid pattern:
+     * whoever pulls it would otherwise load a broken indicator */
+    if (tl == 9 && memcmp(type, "indicator", 9) == 0) {
+        const storm_value *pt = storm_v_get(obj, "pattern_type");
+        const storm_value *pat = storm_v_get(obj, "pattern");
+        if (!pat || pat->type != STORM_V_STRING)
+            return snprintf(why, cap, "indicator without a 'pattern' string"), false;
+        if (!pt || (pt->type == STORM_V_STRING && strcmp(pt->u.s.ptr, "stix") == 0)) {
+            storm_pattern *p = NULL;
+            storm_err perr;
+            storm_err_clear(&perr);
+            if (storm_pattern_compile(pat->u.s.ptr, pat->u.s.len, STORM_SPEC_21, &p, &perr) != STORM_OK)
+                return snprintf(why, cap, "'pattern' is not a valid STIX pattern: line %u, column %u: %.300s",
+                                perr.line, perr.col, perr.msg),
+                       false;
+            storm_pattern_free(p);
+        }
     }
     return true;
 }

@@ -173,10 +173,21 @@ static bool stix_ok(const char *json, const char *want_reason)
 }
 
 #define SDO(extra)                                                                                                \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"," extra "}"
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"," \
+    "\"pattern_type\":\"stix\",\"pattern\":\"[file:name = 'x']\"," extra "}"
 
 static void test_stix_check(void)
 {
+    /* an indicator's STIX pattern must parse; other pattern languages pass through */
+#define IND(pt, pat)                                                                                              \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"," \
+    "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"pattern_type\":\"" pt "\"," \
+    "\"pattern\":\"" pat "\"}"
+    CHECK(!stix_ok(IND("stix", "[file:name = \\\"x\\\"]"), "not a valid STIX pattern: line 1, column"));
+    CHECK(stix_ok(IND("sigma", "title: x"), NULL));
+    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-"
+                   "4a1f0f6a7a10\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
+                   "without a 'pattern'"));
     CHECK(stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00.000Z\""), NULL));
     CHECK(!stix_ok(SDO("\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\""), "'created' is not a STIX timestamp"));
     CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00+02:00\""), "'modified'"));
