@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <storm/arena.h>
+#include <storm/decode.h>
 #include <storm/io.h>
+#include <storm/json.h>
 
 /* The whole of tests/data/corpus/<rel> (owned: free()), or NULL after saying why. */
-static char *read_corpus(const char *rel, size_t *len)
+static inline char *read_corpus(const char *rel, size_t *len)
 {
     const char *root = getenv("STORM_SOURCE_ROOT");
     char path[1024];
@@ -25,7 +27,7 @@ static char *read_corpus(const char *rel, size_t *len)
 }
 
 /* Line n (1-based) of a corpus file, as an arena copy; NULL when absent. */
-static char *corpus_line(storm_arena *a, const char *rel, int n, size_t *len)
+static inline char *corpus_line(storm_arena *a, const char *rel, int n, size_t *len)
 {
     size_t flen;
     char *data = read_corpus(rel, &flen);
@@ -42,6 +44,74 @@ static char *corpus_line(storm_arena *a, const char *rel, int n, size_t *len)
     }
     free(data);
     return line;
+}
+
+/* Parse text and decode it with the named decoder (err cleared first). */
+static inline storm_rc corpus_decode(storm_arena *a, const char *decoder, const char *text, size_t len,
+                              storm_event_list *out, const char **skip, storm_err *err)
+{
+    storm_value *root = NULL;
+    storm_err_clear(err);
+    storm_rc rc = storm_json_parse(a, text, len, 0, &root, NULL, err);
+    if (rc != STORM_OK)
+        return rc;
+    return storm_decoder_find(decoder)->decode(a, root, out, skip, err);
+}
+
+/* corpus_decode of a NUL-terminated string, skip type discarded. */
+static inline storm_rc corpus_decode_str(storm_arena *a, const char *decoder, const char *text, storm_event_list *out,
+                                  storm_err *err)
+{
+    const char *skip = NULL;
+    return corpus_decode(a, decoder, text, strlen(text), out, &skip, err);
+}
+
+/* The single event of line n (1-based) of a corpus file, or NULL after
+ * saying why. out is reset first. */
+static inline storm_event *corpus_line_event(storm_arena *a, const char *decoder, const char *rel, int n,
+                                      storm_event_list *out)
+{
+    size_t len;
+    char *line = corpus_line(a, rel, n, &len);
+    storm_err err = {0};
+    const char *skip = NULL;
+    *out = (storm_event_list){0};
+    if (!line || corpus_decode(a, decoder, line, len, out, &skip, &err) != STORM_OK || out->n != 1) {
+        fprintf(stderr, "  %s:%d did not decode: %s\n", rel, n, err.msg);
+        return NULL;
+    }
+    return &out->items[0];
+}
+
+/* How many lines of the given corpus files the named decoder's detect()
+ * claims (each is printed); *lines counts the JSON lines read. */
+static inline int corpus_foreign_claims(const char *decoder, const char *const *files, size_t n_files, int *lines)
+{
+    const storm_decoder *me = storm_decoder_find(decoder);
+    storm_arena *a = storm_arena_new(0, 0);
+    int claimed = 0;
+    *lines = 0;
+    for (size_t f = 0; f < n_files; f++) {
+        size_t flen;
+        char *data = read_corpus(files[f], &flen);
+        for (char *p = data; data && p < data + flen;) {
+            char *nl = memchr(p, '\n', (size_t)(data + flen - p));
+            size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
+            storm_value *root = NULL;
+            storm_arena_reset(a);
+            if (l && storm_json_parse(a, p, l, 0, &root, NULL, NULL) == STORM_OK) {
+                (*lines)++;
+                if (me->detect(root)) {
+                    claimed++;
+                    fprintf(stderr, "  %s claims %s: %.80s\n", decoder, files[f], p);
+                }
+            }
+            p += l + 1;
+        }
+        free(data);
+    }
+    storm_arena_free(a);
+    return claimed;
 }
 
 #endif

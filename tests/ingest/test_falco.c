@@ -14,39 +14,6 @@
 #define TEST_OUTPUT "falco/falco-test-output-files.jsonl"
 #define METRICS "falco/falco-website-metrics.jsonl"
 
-
-
-static storm_rc decode_text(storm_arena *a, const char *text, size_t len, storm_event_list *out, const char **skip,
-                            storm_err *err)
-{
-    storm_value *root = NULL;
-    storm_err_clear(err);
-    storm_rc rc = storm_json_parse(a, text, len, 0, &root, NULL, err);
-    if (rc != STORM_OK)
-        return rc;
-    return storm_decoder_find("falco")->decode(a, root, out, skip, err);
-}
-
-static storm_rc decode_str(storm_arena *a, const char *text, storm_event_list *out, storm_err *err)
-{
-    const char *skip = NULL;
-    return decode_text(a, text, strlen(text), out, &skip, err);
-}
-
-static storm_event *line_event(storm_arena *a, const char *rel, int n, storm_event_list *out)
-{
-    size_t len;
-    char *line = corpus_line(a, rel, n, &len);
-    storm_err err = {0};
-    const char *skip = NULL;
-    *out = (storm_event_list){0};
-    if (!line || decode_text(a, line, len, out, &skip, &err) != STORM_OK || out->n != 1) {
-        fprintf(stderr, "  %s:%d did not decode: %s\n", rel, n, err.msg);
-        return NULL;
-    }
-    return &out->items[0];
-}
-
 typedef struct counts {
     int lines, events, skipped, rejected, detected;
 } counts;
@@ -118,7 +85,7 @@ static void test_terminal_shell(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, ALERTS, 9, &out);
+    storm_event *ev = corpus_line_event(a, "falco", ALERTS, 9, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.rule, "Terminal shell in container");
@@ -144,12 +111,12 @@ static void test_terminal_shell(void)
         CHECK(!ev->net.present && ev->n_files == 0 && !ev->audit.present);
     }
     /* proc.pname and container.image.repository null: absent, not "null" */
-    ev = line_event(a, ALERTS, 8, &out);
+    ev = corpus_line_event(a, "falco", ALERTS, 8, &out);
     CHECK(ev && !ev->parent.present && ev->k8s.image == NULL);
     if (ev)
         CHECK_STR(ev->k8s.container_id, "5892b41bcf46");
     /* the newer shape: source, tags, hostname (= the node for syscall alerts) */
-    ev = line_event(a, ALERTS, 16, &out);
+    ev = corpus_line_event(a, "falco", ALERTS, 16, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.severity, "Critical");
@@ -167,7 +134,7 @@ static void test_api_server_connection(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, ALERTS, 10, &out);
+    storm_event *ev = corpus_line_event(a, "falco", ALERTS, 10, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK(ev->net.present);
@@ -188,7 +155,7 @@ static void test_k8s_audit_alerts(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, ALERTS, 7, &out);
+    storm_event *ev = corpus_line_event(a, "falco", ALERTS, 7, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.rule, "Attach/Exec Pod");
@@ -208,14 +175,14 @@ static void test_k8s_audit_alerts(void)
         check_time(ev, "2023-05-10T14:09:24.046826Z");
     }
     /* ka.response.code is a string "200" */
-    ev = line_event(a, ALERTS, 1, &out);
+    ev = corpus_line_event(a, "falco", ALERTS, 1, &out);
     CHECK(ev && ev->audit.has_code && ev->audit.code == 200);
     if (ev) {
         CHECK_STR(ev->audit.verb, "patch");
         CHECK_STR(ev->audit.resource, "volumeattachments");
         CHECK(strncmp(ev->audit.request_uri, "/apis/storage.k8s.io/v1/volumeattachments/", 42) == 0);
     }
-    ev = line_event(a, ALERTS, 6, &out);
+    ev = corpus_line_event(a, "falco", ALERTS, 6, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->audit.decision, "allow");
@@ -230,7 +197,7 @@ static void test_old_outputs(void)
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
     /* "time":"2021-04-13T20:58:00.746609046Z+2": read through the Z */
-    storm_event *ev = line_event(a, ALERTS, 5, &out);
+    storm_event *ev = corpus_line_event(a, "falco", ALERTS, 5, &out);
     CHECK(ev != NULL);
     if (ev) {
         check_time(ev, "2021-04-13T20:58:00.746609046Z");
@@ -240,7 +207,7 @@ static void test_old_outputs(void)
         CHECK_STR(ev->process.command_line, "touch /bin/hack");
     }
     /* the oldest outputs: evt.time.iso8601 as an integer */
-    ev = line_event(a, TEST_OUTPUT, 1, &out);
+    ev = corpus_line_event(a, "falco", TEST_OUTPUT, 1, &out);
     CHECK(ev != NULL);
     if (ev) {
         check_time(ev, "2016-08-04T16:17:57.881781397Z");
@@ -259,7 +226,7 @@ static void test_metrics_skipped(void)
     storm_event_list out = {0};
     storm_err err;
     const char *skip = NULL;
-    CHECK(line && decode_text(a, line, len, &out, &skip, &err) == STORM_ERR_UNSUPPORTED);
+    CHECK(line && corpus_decode(a, "falco", line, len, &out, &skip, &err) == STORM_ERR_UNSUPPORTED);
     CHECK(skip && strcmp(skip, "falco-metrics") == 0);
     CHECK(out.n == 0);
     storm_arena_free(a);
@@ -285,7 +252,7 @@ static void test_documented_fields(void)
         "\"k8smeta.ns.name\":\"kube-system\",\"k8smeta.pod.name\":\"coredns-1\",\"k8smeta.deployment.name\":"
         "\"coredns\","
         "\"k8smeta.node.name\":\"node-1\",\"container.image.digest\":\"sha256:abc\",\"thread.tid\":4243}}";
-    CHECK(decode_str(a, alert, &out, &err) == STORM_OK && out.n == 1);
+    CHECK(corpus_decode_str(a, "falco", alert, &out, &err) == STORM_OK && out.n == 1);
     if (out.n == 1) {
         const storm_event *ev = &out.items[0];
         CHECK(ev->process.has_pid && ev->process.pid == 4242);
@@ -322,7 +289,7 @@ static void test_documented_fields(void)
         "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"output_fields\":{\"evt.type\":\"connect\","
         "\"fd.type\":\"ipv6\",\"fd.name\":\"::1:5000->::1:80\",\"fd.l4proto\":\"TCP\","
         "\"fd.cip\":\"::1\",\"fd.cport\":5000,\"fd.sip\":\"::1\",\"fd.sport\":80,\"evt.time\":1700000000000000000}}";
-    CHECK(decode_str(a, net, &out, &err) == STORM_OK && out.n == 1);
+    CHECK(corpus_decode_str(a, "falco", net, &out, &err) == STORM_OK && out.n == 1);
     if (out.n == 1) {
         const storm_event *ev = &out.items[0];
         CHECK(ev->net.present && ev->net.dst_port == 80 && ev->net.src_port == 5000);
@@ -336,7 +303,7 @@ static void test_documented_fields(void)
     const char *tuple =
         "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"output_fields\":{\"evt.type\":\"accept\","
         "\"fd.name\":\"10.0.0.1:40000->10.0.0.2:22\"}}";
-    CHECK(decode_str(a, tuple, &out, &err) == STORM_OK && out.n == 1);
+    CHECK(corpus_decode_str(a, "falco", tuple, &out, &err) == STORM_OK && out.n == 1);
     if (out.n == 1) {
         CHECK_STR(out.items[0].net.src_ip, "10.0.0.1");
         CHECK_STR(out.items[0].net.direction, "ingress");
@@ -346,12 +313,12 @@ static void test_documented_fields(void)
     out = (storm_event_list){0};
     const char *junk = "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"output_fields\":{"
                        "\"fd.name\":\"999.0.0.1:1->x:y\"}}";
-    CHECK(decode_str(a, junk, &out, &err) == STORM_OK && out.n == 1 && !out.items[0].net.present);
+    CHECK(corpus_decode_str(a, "falco", junk, &out, &err) == STORM_OK && out.n == 1 && !out.items[0].net.present);
     out = (storm_event_list){0};
     const char *ren =
         "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"output_fields\":{\"evt.type\":\"symlinkat\","
         "\"fs.path.source\":\"/tmp/x\",\"fs.path.target\":\"/etc/shadow\"}}";
-    CHECK(decode_str(a, ren, &out, &err) == STORM_OK && out.n == 1);
+    CHECK(corpus_decode_str(a, "falco", ren, &out, &err) == STORM_OK && out.n == 1);
     if (out.n == 1) {
         CHECK(out.items[0].n_files == 1);
         CHECK_STR(out.items[0].files[0].path, "/tmp/x");
@@ -363,7 +330,7 @@ static void test_documented_fields(void)
     const char *na =
         "{\"rule\":\"r\",\"priority\":\"Notice\",\"output\":\"o\",\"output_fields\":{\"proc.pid\":\"<NA>\","
         "\"proc.name\":\"<NA>\"}}";
-    CHECK(decode_str(a, na, &out, &err) == STORM_OK && out.n == 1 && !out.items[0].process.present);
+    CHECK(corpus_decode_str(a, "falco", na, &out, &err) == STORM_OK && out.n == 1 && !out.items[0].process.present);
     storm_arena_free(a);
 }
 
@@ -394,7 +361,7 @@ static void test_wrong_types(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         out = (storm_event_list){0};
-        storm_rc rc = decode_str(a, cases[i].json, &out, &err);
+        storm_rc rc = corpus_decode_str(a, "falco", cases[i].json, &out, &err);
         size_t want = cases[i].marker ? (size_t)(strstr(cases[i].json, cases[i].marker) - cases[i].json) : 0;
         if (rc != STORM_ERR_VALUE || !strstr(err.msg, cases[i].needle) || err.offset != want)
             fprintf(stderr, "  case %zu: rc %d offset %zu (want %zu), msg %s\n", i, rc, err.offset, want, err.msg);
@@ -421,31 +388,10 @@ static void test_detect_no_misfire(void)
         "tetragon/tetragon-testdata-events.jsonl",
         "hubble/cilium-docs-hubble-exporter.jsonl",
     };
-    const storm_decoder *me = storm_decoder_find("falco");
-    storm_arena *a = storm_arena_new(0, 0);
-    int claimed = 0, lines = 0;
-    for (size_t f = 0; f < sizeof others / sizeof others[0]; f++) {
-        size_t flen;
-        char *data = read_corpus(others[f], &flen);
-        for (char *p = data; data && p < data + flen;) {
-            char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-            size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-            storm_value *root = NULL;
-            storm_arena_reset(a);
-            if (l && storm_json_parse(a, p, l, 0, &root, NULL, NULL) == STORM_OK) {
-                lines++;
-                if (me->detect(root)) {
-                    claimed++;
-                    fprintf(stderr, "  falco claims %s: %.80s\n", others[f], p);
-                }
-            }
-            p += l + 1;
-        }
-        free(data);
-    }
+    int lines = 0;
+    int claimed = corpus_foreign_claims("falco", others, sizeof others / sizeof others[0], &lines);
     CHECK(lines > 400);
     CHECK(claimed == 0);
-    storm_arena_free(a);
 }
 
 int main(void)

@@ -18,26 +18,6 @@ static const char *audit_files[] = {
     "k8s-audit/malformed-fal-01-003.jsonl",
 };
 
-
-
-/* Parse text and decode it with the named decoder. */
-static storm_rc decode_text(storm_arena *a, const char *decoder, const char *text, size_t len, storm_event_list *out,
-                            const char **skip, storm_err *err)
-{
-    storm_value *root = NULL;
-    storm_rc rc = storm_json_parse(a, text, len, 0, &root, NULL, err);
-    if (rc != STORM_OK)
-        return rc;
-    return storm_decoder_find(decoder)->decode(a, root, out, skip, err);
-}
-
-static storm_rc decode_str(storm_arena *a, const char *text, storm_event_list *out, storm_err *err)
-{
-    const char *skip = NULL;
-    storm_err_clear(err);
-    return decode_text(a, "k8s-audit", text, strlen(text), out, &skip, err);
-}
-
 typedef struct counts {
     int lines, events, skipped, rejected, detected;
 } counts;
@@ -111,7 +91,7 @@ static void test_malformed_kind(void)
     storm_err err = {0};
     const char *skip = NULL;
     CHECK(line != NULL);
-    storm_rc rc = decode_text(a, "k8s-audit", line, len, &out, &skip, &err);
+    storm_rc rc = corpus_decode(a, "k8s-audit", line, len, &out, &skip, &err);
     CHECK(rc == STORM_ERR_VALUE);
     CHECK(out.n == 0);
     CHECK(err.offset == 9); /* the 0 in {"kind": 0} */
@@ -120,24 +100,11 @@ static void test_malformed_kind(void)
     storm_arena_free(a);
 }
 
-static storm_event *line_event(storm_arena *a, const char *rel, int n, storm_event_list *out)
-{
-    size_t len;
-    char *line = corpus_line(a, rel, n, &len);
-    storm_err err = {0};
-    const char *skip = NULL;
-    if (!line || decode_text(a, "k8s-audit", line, len, out, &skip, &err) != STORM_OK || out->n != 1) {
-        fprintf(stderr, "  %s:%d did not decode: %s\n", rel, n, err.msg);
-        return NULL;
-    }
-    return &out->items[0];
-}
-
 static void test_exec_into_pod(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out = {0};
-    storm_event *ev = line_event(a, audit_files[0], 9, &out);
+    storm_event *ev = corpus_line_event(a, "k8s-audit", audit_files[0], 9, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->type, "Event");
@@ -164,7 +131,7 @@ static void test_exec_into_pod(void)
     }
     /* the attach twin */
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[0], 27, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[0], 27, &out);
     CHECK(ev && ev->audit.subresource && strcmp(ev->audit.subresource, "attach") == 0);
     if (ev)
         CHECK_STR(ev->k8s.container, "nginx1");
@@ -176,7 +143,7 @@ static void test_secret_requests(void)
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out = {0};
     /* kubeadm creating a bootstrap token (no apiVersion-less quirks here: v1) */
-    storm_event *ev = line_event(a, audit_files[0], 18, &out);
+    storm_event *ev = corpus_line_event(a, "k8s-audit", audit_files[0], 18, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->audit.verb, "create");
@@ -204,7 +171,7 @@ static void test_secret_requests(void)
         "\"requestReceivedTimestamp\":\"2020-04-21T17:58:49.691845Z\",\"stageTimestamp\":\"2020-04-21T17:58:49."
         "696309Z\",\"annotations\":{\"authorization.k8s.io/decision\":\"allow\",\"authorization.k8s.io/reason\":"
         "\"RBAC: allowed by RoleBinding\"}}";
-    CHECK(decode_str(a, get, &out, &err) == STORM_OK && out.n == 1);
+    CHECK(corpus_decode_str(a, "k8s-audit", get, &out, &err) == STORM_OK && out.n == 1);
     if (out.n == 1) {
         ev = &out.items[0];
         CHECK_STR(ev->audit.verb, "get");
@@ -230,7 +197,7 @@ static void test_pod_spec_summary(void)
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out = {0};
     /* two containers, mysql privileged */
-    storm_event *ev = line_event(a, audit_files[0], 21, &out);
+    storm_event *ev = corpus_line_event(a, "k8s-audit", audit_files[0], 21, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK(summary_true(ev, "privileged"));
@@ -241,7 +208,7 @@ static void test_pod_spec_summary(void)
     }
     /* a ReplicaSet's create with generateName: the response names the pod */
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[0], 2, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[0], 2, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->k8s.pod, "nginx-deployment-7998647bdf-7q2sp");
@@ -252,12 +219,12 @@ static void test_pod_spec_summary(void)
     }
     /* a hostPath volume of /etc */
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[0], 35, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[0], 35, &out);
     const storm_value *hp = ev ? storm_v_get(ev->alert.fields, "host_path_volumes") : NULL;
     CHECK(storm_v_len(hp) == 1 && storm_v_is_str(hp->u.a.items[0], "/etc"));
     /* a get returns the pod: its spec (hostPath /usr/local) comes from the response */
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[0], 13, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[0], 13, &out);
     hp = ev ? storm_v_get(ev->alert.fields, "host_path_volumes") : NULL;
     CHECK(storm_v_len(hp) == 1 && storm_v_is_str(hp->u.a.items[0], "/usr/local"));
     if (ev) {
@@ -269,7 +236,7 @@ static void test_pod_spec_summary(void)
     }
     /* PSP fixtures: hostPID (line 7), hostNetwork (20), hostIPC (24), added capability (6), root (1) */
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[1], 7, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[1], 7, &out);
     CHECK(ev && summary_true(ev, "host_pid") && !summary_true(ev, "host_network"));
     if (ev) {
         CHECK_STR(ev->k8s.container, "nginx1");
@@ -277,17 +244,17 @@ static void test_pod_spec_summary(void)
         CHECK_STR(ev->audit.user_uid, storm_v_get_str(storm_v_get(ev->raw, "user"), "uid"));
     }
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[1], 20, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[1], 20, &out);
     CHECK(ev && summary_true(ev, "host_network"));
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[1], 24, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[1], 24, &out);
     CHECK(ev && summary_true(ev, "host_ipc"));
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[1], 6, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[1], 6, &out);
     const storm_value *caps = ev ? storm_v_get(ev->alert.fields, "capabilities_add") : NULL;
     CHECK(storm_v_len(caps) == 1 && storm_v_is_str(caps->u.a.items[0], "SYS_NICE"));
     out = (storm_event_list){0};
-    ev = line_event(a, audit_files[1], 1, &out);
+    ev = corpus_line_event(a, "k8s-audit", audit_files[1], 1, &out);
     CHECK(ev && summary_true(ev, "run_as_root"));
     storm_arena_free(a);
 }
@@ -299,24 +266,23 @@ static void test_times(void)
     storm_err err;
     char ts[40];
     /* only the old top-level timestamp */
-    CHECK(decode_str(a, "{\"kind\":\"Event\",\"verb\":\"get\",\"timestamp\":\"2018-10-20T00:18:28Z\"}", &out, &err) ==
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"get\",\"timestamp\":\"2018-10-20T00:18:28Z\"}", &out, &err) ==
           STORM_OK);
     CHECK(out.n == 1 && out.items[0].has_time);
     storm_time_format_exact(out.items[0].time, ts);
     CHECK_STR(ts, "2018-10-20T00:18:28.000Z");
     /* only metadata.creationTimestamp */
     out = (storm_event_list){0};
-    CHECK(decode_str(
-              a, "{\"verb\":\"get\",\"auditID\":\"x\",\"metadata\":{\"creationTimestamp\":\"2018-10-20T00:18:29Z\"}}",
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"verb\":\"get\",\"auditID\":\"x\",\"metadata\":{\"creationTimestamp\":\"2018-10-20T00:18:29Z\"}}",
               &out, &err) == STORM_OK);
     CHECK(out.n == 1 && out.items[0].has_time);
     /* no time at all: accepted, time unknown */
     out = (storm_event_list){0};
-    CHECK(decode_str(a, "{\"kind\":\"Event\",\"verb\":\"list\"}", &out, &err) == STORM_OK);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"list\"}", &out, &err) == STORM_OK);
     CHECK(out.n == 1 && !out.items[0].has_time);
     /* a malformed timestamp is rejected where it is */
     out = (storm_event_list){0};
-    CHECK(decode_str(a, "{\"kind\":\"Event\",\"verb\":\"get\",\"stageTimestamp\":\"yesterday\"}", &out, &err) ==
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"get\",\"stageTimestamp\":\"yesterday\"}", &out, &err) ==
           STORM_ERR_VALUE);
     CHECK(err.offset == 46 && strstr(err.msg, "stageTimestamp") != NULL);
     storm_arena_free(a);
@@ -341,7 +307,7 @@ static void test_event_list(void)
                                     e1, e2, e3);
     storm_event_list out = {0};
     storm_err err;
-    CHECK(decode_str(a, list, &out, &err) == STORM_OK);
+    CHECK(corpus_decode_str(a, "k8s-audit", list, &out, &err) == STORM_OK);
     CHECK(out.n == 3);
     if (out.n == 3) {
         CHECK_STR(out.items[0].audit.audit_id, "ca1ed9f4-7bf4-4c85-81a8-1b11253d1ba6");
@@ -359,8 +325,8 @@ static void test_event_list(void)
 
     /* an empty batch, and Go's null list */
     out = (storm_event_list){0};
-    CHECK(decode_str(a, "{\"kind\":\"EventList\",\"items\":[]}", &out, &err) == STORM_OK && out.n == 0);
-    CHECK(decode_str(a, "{\"kind\":\"EventList\",\"items\":null}", &out, &err) == STORM_OK && out.n == 0);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[]}", &out, &err) == STORM_OK && out.n == 0);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":null}", &out, &err) == STORM_OK && out.n == 0);
 
     /* one bad item rejects the batch, says which item, and leaves nothing behind */
     out = (storm_event_list){0};
@@ -368,14 +334,14 @@ static void test_event_list(void)
                                    "{\"kind\":\"EventList\",\"items\":[%s,{\"kind\":\"Event\",\"verb\":\"get\","
                                    "\"sourceIPs\":[7]}]}",
                                    e1);
-    CHECK(decode_str(a, bad, &out, &err) == STORM_ERR_VALUE);
+    CHECK(corpus_decode_str(a, "k8s-audit", bad, &out, &err) == STORM_ERR_VALUE);
     CHECK(out.n == 0);
     CHECK(strstr(err.msg, "items[1].sourceIPs[0]") != NULL);
     CHECK(err.offset == strlen(bad) - 5); /* the 7 of [7]}]} */
-    CHECK(decode_str(a, "{\"kind\":\"EventList\",\"items\":[{\"kind\":\"Pod\",\"verb\":\"get\"}]}", &out, &err) ==
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[{\"kind\":\"Pod\",\"verb\":\"get\"}]}", &out, &err) ==
           STORM_ERR_VALUE);
-    CHECK(decode_str(a, "{\"kind\":\"EventList\",\"items\":[3]}", &out, &err) == STORM_ERR_VALUE);
-    CHECK(decode_str(a, "{\"kind\":\"EventList\",\"items\":{}}", &out, &err) == STORM_ERR_VALUE);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[3]}", &out, &err) == STORM_ERR_VALUE);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":{}}", &out, &err) == STORM_ERR_VALUE);
     storm_arena_free(a);
 }
 
@@ -410,7 +376,7 @@ static void test_wrong_types(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         out = (storm_event_list){0};
-        storm_rc rc = decode_str(a, cases[i].json, &out, &err);
+        storm_rc rc = corpus_decode_str(a, "k8s-audit", cases[i].json, &out, &err);
         size_t want = cases[i].marker ? (size_t)(strstr(cases[i].json, cases[i].marker) - cases[i].json) : 0;
         CHECK(rc == STORM_ERR_VALUE);
         CHECK(out.n == 0);
@@ -439,31 +405,10 @@ static void test_detect_no_misfire(void)
         "tetragon/tetragon-docs-examples.jsonl",
         "hubble/cilium-docs-hubble-exporter.jsonl",
     };
-    const storm_decoder *me = storm_decoder_find("k8s-audit");
-    storm_arena *a = storm_arena_new(0, 0);
-    int claimed = 0, lines = 0;
-    for (size_t f = 0; f < sizeof others / sizeof others[0]; f++) {
-        size_t flen;
-        char *data = read_corpus(others[f], &flen);
-        for (char *p = data; data && p < data + flen;) {
-            char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-            size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-            storm_value *root = NULL;
-            storm_arena_reset(a);
-            if (l && storm_json_parse(a, p, l, 0, &root, NULL, NULL) == STORM_OK) {
-                lines++;
-                if (me->detect(root)) {
-                    claimed++;
-                    fprintf(stderr, "  k8s-audit claims %s: %.80s\n", others[f], p);
-                }
-            }
-            p += l + 1;
-        }
-        free(data);
-    }
+    int lines = 0;
+    int claimed = corpus_foreign_claims("k8s-audit", others, sizeof others / sizeof others[0], &lines);
     CHECK(lines > 300);
     CHECK(claimed == 0);
-    storm_arena_free(a);
 }
 
 int main(void)

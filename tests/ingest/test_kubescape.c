@@ -17,39 +17,6 @@
 #define BOB "kubescape/honeycluster-bobexample-infer.jsonl"
 #define HIVE "kubescape/hive-sentinel-stringified-columns.jsonl"
 
-
-
-static storm_rc decode_text(storm_arena *a, const char *text, size_t len, storm_event_list *out, const char **skip,
-                            storm_err *err)
-{
-    storm_value *root = NULL;
-    storm_err_clear(err);
-    storm_rc rc = storm_json_parse(a, text, len, 0, &root, NULL, err);
-    if (rc != STORM_OK)
-        return rc;
-    return storm_decoder_find("kubescape")->decode(a, root, out, skip, err);
-}
-
-static storm_rc decode_str(storm_arena *a, const char *text, storm_event_list *out, storm_err *err)
-{
-    const char *skip = NULL;
-    return decode_text(a, text, strlen(text), out, &skip, err);
-}
-
-static storm_event *line_event(storm_arena *a, const char *rel, int n, storm_event_list *out)
-{
-    size_t len;
-    char *line = corpus_line(a, rel, n, &len);
-    storm_err err = {0};
-    const char *skip = NULL;
-    *out = (storm_event_list){0};
-    if (!line || decode_text(a, line, len, out, &skip, &err) != STORM_OK || out->n != 1) {
-        fprintf(stderr, "  %s:%d did not decode: %s\n", rel, n, err.msg);
-        return NULL;
-    }
-    return &out->items[0];
-}
-
 typedef struct counts {
     int lines, events, skipped, rejected, detected;
     int rules[8]; /* R0001 R0002 R0003 R0004 R0010 R1030 other */
@@ -152,7 +119,7 @@ static void test_hive_sentinel_stringified(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, HIVE, 1, &out);
+    storm_event *ev = corpus_line_event(a, "kubescape", HIVE, 1, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->type, "R0003");
@@ -194,7 +161,7 @@ static void test_children_map_tree(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, BOB, 10, &out);
+    storm_event *ev = corpus_line_event(a, "kubescape", BOB, 10, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.rule_id, "R1030");
@@ -226,7 +193,7 @@ static void test_children_array_tree(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, WEBAPP, 1, &out);
+    storm_event *ev = corpus_line_event(a, "kubescape", WEBAPP, 1, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.rule_id, "R0002");
@@ -255,7 +222,7 @@ static void test_exec_and_sensitive_file(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, SSH, 74, &out);
+    storm_event *ev = corpus_line_event(a, "kubescape", SSH, 74, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK_STR(ev->alert.rule_id, "R0001");
@@ -274,14 +241,14 @@ static void test_exec_and_sensitive_file(void)
         CHECK_STR(ev->k8s.workload_kind, "Pod");
         CHECK_STR(ev->k8s.image_id, "sha256:91c36736ea786817cb870fab6267d5d2940d769e832e0433978132e83b3eddb4");
     }
-    ev = line_event(a, SSH, 45, &out);
+    ev = corpus_line_event(a, "kubescape", SSH, 45, &out);
     CHECK(ev && ev->n_files == 1);
     if (ev) {
         CHECK_STR(ev->alert.rule_id, "R0010");
         CHECK_STR(ev->files[0].path, "/etc/shadow");
     }
     /* R0004: capability and syscall stay in alert.fields; process alone in its tree */
-    ev = line_event(a, SSH, 4, &out);
+    ev = corpus_line_event(a, "kubescape", SSH, 4, &out);
     CHECK(ev != NULL);
     if (ev) {
         CHECK(storm_v_is_str(storm_v_get(storm_v_get(ev->alert.fields, "arguments"), "capability"), "SYS_CHROOT"));
@@ -300,7 +267,7 @@ static void test_agent_log_skipped(void)
         storm_event_list out = {0};
         storm_err err;
         const char *skip = NULL;
-        CHECK(line && decode_text(a, line, len, &out, &skip, &err) == STORM_ERR_UNSUPPORTED);
+        CHECK(line && corpus_decode(a, "kubescape", line, len, &out, &skip, &err) == STORM_ERR_UNSUPPORTED);
         CHECK(skip && strcmp(skip, "kubescape-log") == 0);
         CHECK(out.n == 0);
     }
@@ -311,7 +278,7 @@ static void test_newer_shape(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out;
-    storm_event *ev = line_event(a, BOB, 1, &out);
+    storm_event *ev = corpus_line_event(a, "kubescape", BOB, 1, &out);
     CHECK(ev != NULL);
     if (ev) {
         /* processTree is {"pid", "startTime"} only */
@@ -332,7 +299,7 @@ static void test_fallbacks(void)
     storm_event_list out = {0};
     storm_err err;
     CHECK(
-        decode_str(a,
+        corpus_decode_str(a, "kubescape",
                    "{\"RuleID\":\"R9999\",\"BaseRuntimeMetadata\":{\"infectedPID\":7,\"arguments\":{\"path\":\"/x\"}},"
                    "\"event\":{\"timestamp\":1746569253782648892},\"RuntimeProcessDetails\":{\"processTree\":"
                    "{\"pid\":1,\"comm\":\"init\"}},\"msg\":\"Some new rule\"}",
@@ -347,7 +314,7 @@ static void test_fallbacks(void)
         CHECK_STR(ev->files[0].path, "/x");
     }
     out = (storm_event_list){0};
-    CHECK(decode_str(a,
+    CHECK(corpus_decode_str(a, "kubescape",
                      "{\"RuleID\":\"R0003\",\"BaseRuntimeMetadata\":\"{\\\"infectedPID\\\":1}\",\"CloudMetadata\":"
                      "\"null\",\"RuntimeK8sDetails\":\"empty\",\"event_time\":\"2025-11-01T14:25:41Z\",\"time\":"
                      "\"2025-01-01T00:00:00Z\"}",
@@ -356,7 +323,7 @@ static void test_fallbacks(void)
         check_time(&out.items[0], "2025-11-01T14:25:41.000Z");
     /* a childrenMap entry without pid takes it from its key */
     out = (storm_event_list){0};
-    CHECK(decode_str(a,
+    CHECK(corpus_decode_str(a, "kubescape",
                      "{\"RuleID\":\"R0002\",\"BaseRuntimeMetadata\":{\"infectedPID\":42},\"RuntimeProcessDetails\":"
                      "{\"processTree\":{\"pid\":1,\"childrenMap\":{\"bash\xe2\x90\x9f"
                      "42\":{\"comm\":\"bash\"}}}},"
@@ -390,7 +357,7 @@ static void test_deep_tree(void)
         storm_buf_puts(&b, "}}");
         storm_event_list out = {0};
         storm_err err;
-        CHECK(decode_str(a, b.data, &out, &err) == STORM_OK && out.n == 1);
+        CHECK(corpus_decode_str(a, "kubescape", b.data, &out, &err) == STORM_OK && out.n == 1);
         if (out.n != 1)
             continue;
         const storm_event *ev = &out.items[0];
@@ -450,7 +417,7 @@ static void test_wrong_types(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         out = (storm_event_list){0};
-        storm_rc rc = decode_str(a, cases[i].json, &out, &err);
+        storm_rc rc = corpus_decode_str(a, "kubescape", cases[i].json, &out, &err);
         size_t want = cases[i].marker ? (size_t)(strstr(cases[i].json, cases[i].marker) - cases[i].json) : 0;
         if (rc != STORM_ERR_VALUE || !strstr(err.msg, cases[i].needle) || err.offset != want)
             fprintf(stderr, "  case %zu: rc %d offset %zu (want %zu), msg %s\n", i, rc, err.offset, want, err.msg);
@@ -477,31 +444,10 @@ static void test_detect_no_misfire(void)
         "tetragon/threatintel-pattern-matcher-example.jsonl",
         "hubble/cilium-docs-hubble-exporter.jsonl",
     };
-    const storm_decoder *me = storm_decoder_find("kubescape");
-    storm_arena *a = storm_arena_new(0, 0);
-    int claimed = 0, lines = 0;
-    for (size_t f = 0; f < sizeof others / sizeof others[0]; f++) {
-        size_t flen;
-        char *data = read_corpus(others[f], &flen);
-        for (char *p = data; data && p < data + flen;) {
-            char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-            size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-            storm_value *root = NULL;
-            storm_arena_reset(a);
-            if (l && storm_json_parse(a, p, l, 0, &root, NULL, NULL) == STORM_OK) {
-                lines++;
-                if (me->detect(root)) {
-                    claimed++;
-                    fprintf(stderr, "  kubescape claims %s: %.80s\n", others[f], p);
-                }
-            }
-            p += l + 1;
-        }
-        free(data);
-    }
+    int lines = 0;
+    int claimed = corpus_foreign_claims("kubescape", others, sizeof others / sizeof others[0], &lines);
     CHECK(lines > 200);
     CHECK(claimed == 0);
-    storm_arena_free(a);
 }
 
 int main(void)
