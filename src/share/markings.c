@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "share/object_kind.h"
+
 #define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 static const struct {
@@ -72,28 +74,6 @@ storm_value *storm_tlp_marking_definition(storm_arena *a, storm_tlp tlp)
     return md;
 }
 
-static bool is_sdo_or_sro(const char *type)
-{
-    /* SCOs carry no created_by_ref; marking-definitions and bundles are handled apart */
-    static const char *const sdo[] = {
-        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
-        "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note",
-        "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability", "relationship",
-        "sighting", "extension-definition", "language-content",
-    };
-    for (size_t i = 0; i < sizeof sdo / sizeof sdo[0]; i++)
-        if (strcmp(type, sdo[i]) == 0)
-            return true;
-    return false;
-}
-
-/* Objects whose ids redaction derives anew (SCOs, observed-data, sightings)
- * are this cluster's own: they may be marked and attributed freely. */
-static bool is_derived(const char *type)
-{
-    return !is_sdo_or_sro(type) || strcmp(type, "observed-data") == 0 || strcmp(type, "sighting") == 0;
-}
-
 static bool has_tlp(const storm_value *refs)
 {
     for (size_t k = 0; refs && refs->type == STORM_V_ARRAY && k < refs->u.a.len; k++)
@@ -140,7 +120,7 @@ storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp,
             continue; /* markings are not themselves marked */
         }
         storm_value *refs = storm_v_get(o, "object_marking_refs");
-        bool derived = is_derived(type);
+        bool derived = share_is_derived(type);
         if (!derived && has_tlp(refs))
             continue; /* its creator chose a TLP level: it travels unchanged */
         if (!derived) {
@@ -169,7 +149,7 @@ storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp,
         if (!present && storm_v_push(a, refs, storm_v_str(a, mid)))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory marking objects");
         /* attribution only for what this cluster derived: never claim someone else's model */
-        if (identity_id && derived && is_sdo_or_sro(type) && strcmp(id, identity_id) != 0)
+        if (identity_id && derived && !share_is_sco(type) && strcmp(id, identity_id) != 0)
             if (storm_v_set_str(a, o, "created_by_ref", identity_id))
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory marking objects");
     }

@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "share/object_kind.h"
 #include "share/redact_int.h"
 
 typedef struct id_map {
@@ -67,26 +68,6 @@ static size_t rewrite_refs(storm_arena *a, storm_value *v, const id_map *m, bool
     return changed;
 }
 
-static bool is_sco_type(const char *type)
-{
-    static const char *const non_sco[] = {
-        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
-        "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note", "observed-data",
-        "opinion", "report", "threat-actor", "tool", "vulnerability", "relationship", "sighting",
-        "extension-definition", "language-content", "marking-definition", "bundle",
-    };
-    for (size_t i = 0; i < sizeof non_sco / sizeof *non_sco; i++)
-        if (strcmp(type, non_sco[i]) == 0)
-            return false;
-    return true;
-}
-
-/* Objects whose ids come from cluster data: SCOs, observed-data, sightings. */
-static bool needs_new_id(const char *type)
-{
-    return is_sco_type(type) || strcmp(type, "observed-data") == 0 || strcmp(type, "sighting") == 0;
-}
-
 storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *objects, storm_redact_stats *stats,
                             storm_err *err)
 {
@@ -99,7 +80,7 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
     for (size_t i = 0; i < n; i++) {
         storm_value *o = objects->u.a.items[i];
         const char *type = storm_v_get_str(o, "type"), *id = storm_v_get_str(o, "id");
-        if (!type || !id || !needs_new_id(type))
+        if (!type || !id || !share_is_derived(type))
             continue;
         char uuid[37];
         redactor_keyed_uuid(r, id, uuid);
@@ -116,7 +97,7 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
         bool changed = false;
         for (size_t i = 0; i < m.n; i++) {
             storm_value *o = m.objs[i];
-            if (!is_sco_type(storm_v_get_str(o, "type")))
+            if (!share_is_sco(storm_v_get_str(o, "type")))
                 continue;
             /* compute on a copy whose references already point at new ids */
             storm_value *copy = storm_v_copy(a, o);
