@@ -30,6 +30,15 @@ typedef enum storm_json_flags {
 storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags,
                           storm_value **out, size_t *consumed, storm_err *err);
 
+/* The next JSON value of a stream of values (JSON Lines, or values one after
+ * another) in text[0..len), from *off: skips whitespace, parses one value,
+ * and advances *off past it. *start (may be NULL) receives the offset where
+ * the value begins, so that positions inside it (storm_value.pos) can be
+ * made absolute. Returns STORM_ERR_NOTFOUND at the end of the text; on a
+ * parse error, err->offset/line/col are positions in the whole text. */
+storm_rc storm_json_parse_next(storm_arena *arena, const char *text, size_t len, size_t *off, storm_value **out,
+                               size_t *start, storm_err *err);
+
 typedef enum storm_json_write_flags {
     STORM_JSONW_COMPACT = 0,
     STORM_JSONW_PRETTY = 1 << 0,    /* two-space indentation */

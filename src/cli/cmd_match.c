@@ -236,26 +236,26 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, load
     size_t off = 0, docs = 0, before = l->n, wrong_version = 0;
     const char *where = strcmp(path, "-") == 0 ? "<stdin>" : path;
     for (;;) {
-        while (off < in->len && (in->text[off] == ' ' || in->text[off] == '\t' || in->text[off] == '\n' ||
-                                 in->text[off] == '\r'))
-            off++;
-        if (off >= in->len)
-            break;
         storm_value *root = NULL;
-        size_t used = 0;
+        size_t start = 0;
         storm_observation *doc_obs = NULL;
         size_t doc_n = 0;
-        storm_rc rc = storm_json_parse(arena, in->text + off, in->len - off, STORM_JSON_ALLOW_TRAILING, &root, &used,
-                                       &err);
-        if (rc == STORM_OK)
+        storm_err_clear(&err);
+        storm_rc rc = storm_json_parse_next(arena, in->text, in->len, &off, &root, &start, &err);
+        if (rc == STORM_ERR_NOTFOUND)
+            break;
+        if (rc == STORM_OK) {
             rc = storm_observations_load(arena, root, spec, &doc_obs, &doc_n, &err);
+            if (rc != STORM_OK) { /* positions inside the document: make them the file's */
+                err.offset += start;
+                err.line = err.col = 0;
+                storm_err_locate(&err, in->text, in->len);
+            }
+        }
         if (rc == STORM_OK && (remember_objects(arena, l, root, 0) ||
                                grow(arena, (void **)&l->obs, &l->cap, l->n + doc_n, sizeof *l->obs)))
             rc = storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory");
         if (rc != STORM_OK) {
-            err.offset += off;
-            err.line = err.col = 0;
-            storm_err_locate(&err, in->text, in->len);
             fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
             return -1;
         }
@@ -269,7 +269,6 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, load
             l->n++;
         }
         docs++;
-        off += used ? used : in->len - off;
     }
     if (docs == 0) {
         fprintf(stderr, "storm match: %s:1:1: no JSON observations in the input\n", where);

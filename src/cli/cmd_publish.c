@@ -56,22 +56,17 @@ static int load_file(const char *path, storm_arena *a, storm_value *objects)
         return -1;
     }
     size_t off = 0, bad = 0;
-    while (off < len) {
-        while (off < len && (text[off] == ' ' || text[off] == '\n' || text[off] == '\r' || text[off] == '\t'))
-            off++;
-        if (off >= len)
-            break;
+    for (;;) {
         storm_value *v = NULL;
-        size_t used = 0;
         storm_err_clear(&err);
-        if (storm_json_parse(a, text + off, len - off, STORM_JSON_ALLOW_TRAILING, &v, &used, &err) != STORM_OK) {
-            err.offset += off;
-            storm_err_locate(&err, text, len);
+        storm_rc rc = storm_json_parse_next(a, text, len, &off, &v, NULL, &err);
+        if (rc == STORM_ERR_NOTFOUND)
+            break;
+        if (rc != STORM_OK) {
             fprintf(stderr, "%s:%u:%u: %s\n", path, err.line, err.col, err.msg);
             bad++;
             break;
         }
-        off += used;
         const storm_value *list = v;
         if (v->type == STORM_V_OBJECT && storm_v_is_str(storm_v_get(v, "type"), "bundle"))
             list = storm_v_get(v, "objects");

@@ -492,3 +492,31 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
     *out = v;
     return STORM_OK;
 }
+
+storm_rc storm_json_parse_next(storm_arena *arena, const char *text, size_t len, size_t *off, storm_value **out,
+                               size_t *start, storm_err *err)
+{
+    size_t o = *off;
+    while (o < len && (text[o] == ' ' || text[o] == '\t' || text[o] == '\n' || text[o] == '\r'))
+        o++;
+    *off = o;
+    *out = NULL;
+    if (o >= len)
+        return STORM_ERR_NOTFOUND;
+    if (start)
+        *start = o;
+    size_t used = 0;
+    storm_err local;
+    storm_err_clear(&local);
+    storm_rc rc = storm_json_parse(arena, text + o, len - o, STORM_JSON_ALLOW_TRAILING, out, &used, &local);
+    if (rc != STORM_OK) {
+        local.offset += o;
+        local.line = local.col = 0;
+        storm_err_locate(&local, text, len);
+        if (err && err->rc == STORM_OK)
+            *err = local;
+        return rc;
+    }
+    *off = o + (used ? used : len - o);
+    return STORM_OK;
+}

@@ -129,6 +129,28 @@ static void test_string_scan_positions(void)
     storm_arena_free(a);
 }
 
+static void test_parse_next(void)
+{
+    storm_arena *a = storm_arena_new(0, 0);
+    const char *text = " {\"a\":1}\n[2]  3\n\n{\"b\": x}\n";
+    size_t off = 0, start = 0;
+    storm_value *v = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_json_parse_next(a, text, strlen(text), &off, &v, &start, &err) == STORM_OK);
+    CHECK(v && v->type == STORM_V_OBJECT && start == 1);
+    CHECK(storm_json_parse_next(a, text, strlen(text), &off, &v, &start, &err) == STORM_OK);
+    CHECK(v && v->type == STORM_V_ARRAY && start == 9);
+    CHECK(storm_json_parse_next(a, text, strlen(text), &off, &v, &start, &err) == STORM_OK);
+    CHECK(v && v->type == STORM_V_INT && v->u.i == 3);
+    /* an error is positioned in the whole text */
+    CHECK(storm_json_parse_next(a, text, strlen(text), &off, &v, &start, &err) == STORM_ERR_SYNTAX);
+    CHECK(err.line == 4 && err.col == 7);
+    off = strlen(text);
+    CHECK(storm_json_parse_next(a, text, strlen(text), &off, &v, &start, &err) == STORM_ERR_NOTFOUND);
+    storm_arena_free(a);
+}
+
 static void test_arena_cap(void)
 {
     storm_arena *a = storm_arena_new(1024, 4096);
@@ -241,6 +263,7 @@ int main(void)
     RUN(test_basic);
     RUN(test_errors);
     RUN(test_string_scan_positions);
+    RUN(test_parse_next);
     RUN(test_arena_cap);
     RUN(test_differential_corpus);
     return test_report("test_json");
