@@ -93,9 +93,9 @@ storm_rc storm_publish_collect(struct storm_store *s, storm_arena *a, storm_valu
  * key), according to the store's publish log; *skipped counts them. */
 storm_rc storm_publish_filter_new(struct storm_store *s, const char *target, storm_value *objects, size_t *skipped,
                                   storm_err *err);
-/* Record that id at version (may be NULL) reached target. */
-storm_rc storm_publish_log(struct storm_store *s, const char *target, const char *id, const char *version,
-                           storm_err *err);
+/* Record that obj (its id, at its version: modified, else created) reached
+ * target, the same version storm_publish_filter_new compares. */
+storm_rc storm_publish_log(struct storm_store *s, const char *target, const storm_value *obj, storm_err *err);
 
 /* Pull resume points, per source ("URL collection" key). value 40 bytes ("" when none). */
 storm_rc storm_pull_state_get(struct storm_store *s, const char *source, char value[40], storm_err *err);

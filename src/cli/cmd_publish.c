@@ -125,12 +125,6 @@ typedef struct accepted_ctx {
     size_t logged;
 } accepted_ctx;
 
-static const char *our_version(const storm_value *o)
-{
-    const char *v = storm_v_get_str(o, "modified");
-    return v ? v : storm_v_get_str(o, "created");
-}
-
 static void on_accepted(void *ud, const char *id, const char *version)
 {
     accepted_ctx *c = ud;
@@ -138,7 +132,7 @@ static void on_accepted(void *ud, const char *id, const char *version)
     for (size_t i = 0; c->store && i < c->objects->u.a.len; i++) {
         const storm_value *o = c->objects->u.a.items[i];
         if (storm_v_is_str(storm_v_get(o, "id"), id)) {
-            if (storm_publish_log(c->store, c->target, id, our_version(o), NULL) == STORM_OK)
+            if (storm_publish_log(c->store, c->target, o, NULL) == STORM_OK)
                 c->logged++;
             return;
         }

@@ -201,8 +201,11 @@ storm_rc storm_publish_filter_new(storm_store *s, const char *target, storm_valu
     return STORM_OK;
 }
 
-storm_rc storm_publish_log(storm_store *s, const char *target, const char *id, const char *version, storm_err *err)
+storm_rc storm_publish_log(storm_store *s, const char *target, const storm_value *obj, storm_err *err)
 {
+    const char *id = storm_v_get_str(obj, "id");
+    if (!id)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "an object without an id cannot be logged as published");
     sqlite3 *db = storm_store_db(s);
     storm_rc rc = ensure_tables(db, err);
     if (rc)
@@ -213,7 +216,7 @@ storm_rc storm_publish_log(storm_store *s, const char *target, const char *id, c
         return storm_err_set(err, STORM_ERR_IO, 0, "store: %s", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, version ? version : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, version_of(obj), -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
     sqlite3_finalize(st);
     return r == SQLITE_DONE ? STORM_OK : storm_err_set(err, STORM_ERR_IO, 0, "store: %s", sqlite3_errmsg(db));
