@@ -18,6 +18,9 @@ typedef enum storm_time_flags {
     STORM_TIME_STIX_STRICT = 1,  /* YYYY-MM-DDTHH:MM:SS[.s+]Z exactly (STIX timestamp) */
 } storm_time_flags;
 
+/* The current wall-clock time (CLOCK_REALTIME). */
+storm_time_ns storm_time_now(void);
+
 /* Parse an RFC 3339 timestamp. Returns false when malformed. */
 bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out);
 /* Write YYYY-MM-DDTHH:MM:SS.fffZ with `digits` fractional digits (0..9;

@@ -10,9 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
+#include <storm/io.h>
 #include <storm/arena.h>
 #include <storm/buf.h>
 #include <storm/decode.h>
@@ -314,10 +313,7 @@ static void convert_source(convert *cv, const char *path, size_t max_line, unsig
     /* Records without any time get the file's modification time: stable when
      * the same file is converted again (the ids depend on it), and no later
      * than the record itself. Standard input gets the time of the run. */
-    struct stat st;
-    cv->default_time = cv->now;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-        cv->default_time = (storm_time_ns)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    cv->default_time = storm_file_mtime(path, cv->now);
     storm_line ln;
     storm_rc rc;
     while ((rc = storm_source_next(src, &ln, &err)) == STORM_OK) {
@@ -444,9 +440,7 @@ int cmd_convert(int argc, char **argv)
         fprintf(stderr, "storm convert: %s: cannot open for writing\n", cv.rejects_path);
         return CLI_FAIL;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    cv.now = (storm_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    cv.now = storm_time_now();
     cv.arena = storm_arena_new(0, CONVERT_ARENA_CAP);
     storm_buf_init(&cv.out, CONVERT_OUT_CAP);
     if (cv.bundle_mode)

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <storm/io.h>
 #include <storm/arena.h>
 #include <storm/baseline.h>
 #include <storm/decode.h>
@@ -682,14 +683,8 @@ static int run_source(run_ctx *c, const char *path, bool follow)
     /* Until a record brings a time, records without one are dated as
      * storm convert dates them: the file's modification time (stable across
      * re-runs), or for standard input the time of the run. */
-    if (c->last_time == 0) {
-        struct stat st;
-        struct timespec now;
-        if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            c->last_time = (storm_time_ns)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-        else if (clock_gettime(CLOCK_REALTIME, &now) == 0)
-            c->last_time = (storm_time_ns)now.tv_sec * 1000000000LL + now.tv_nsec;
-    }
+    if (c->last_time == 0)
+        c->last_time = storm_file_mtime(path, storm_time_now());
     storm_line ln;
     int rc = CLI_OK;
     for (;;) {

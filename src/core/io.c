@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 storm_rc storm_read_file(const char *path, size_t max, char **data, size_t *len, storm_err *err)
 {
@@ -57,4 +58,12 @@ storm_rc storm_read_file(const char *path, size_t max, char **data, size_t *len,
     *data = buf;
     *len = n;
     return STORM_OK;
+}
+
+storm_time_ns storm_file_mtime(const char *path, storm_time_ns fallback)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+        return fallback;
+    return (storm_time_ns)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
  * well-known civil calendar algorithm, written from its description). */
@@ -148,4 +149,11 @@ size_t storm_time_format_exact(storm_time_ns t, char *buf)
         nd--;
     }
     return storm_time_format(t, nd, buf);
+}
+
+storm_time_ns storm_time_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (storm_time_ns)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }

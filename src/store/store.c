@@ -5,7 +5,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include <storm/time.h>
 
 storm_rc store_sqlite_err(storm_store *s, storm_err *err, const char *what)
 {
@@ -17,9 +18,7 @@ storm_rc store_sqlite_err(storm_store *s, storm_err *err, const char *what)
 
 int64_t store_now_us(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return storm_time_now() / 1000;
 }
 
 storm_rc store_prepare(storm_store *s, sqlite3_stmt **slot, const char *sql, storm_err *err)

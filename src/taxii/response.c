@@ -9,7 +9,6 @@
 #include <storm/json.h>
 #include <storm/time.h>
 #include <sys/random.h>
-#include <time.h>
 
 void taxii_response_init(taxii_response *rs)
 {
@@ -67,7 +66,5 @@ void taxii_uuid4(char *buf)
 
 int64_t taxii_now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return storm_time_now();
 }
