@@ -22,8 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <storm/err.h>
+#include <storm/event.h>
 #include <storm/model.h>
 #include <storm/observation.h>
+#include <storm/stix.h>
 #include <storm/time.h>
 #include <storm/value.h>
 
@@ -110,6 +112,15 @@ const storm_value *storm_detector_identity(const storm_detector *d);
 storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
                              storm_err *err);
 
+/* Whether the observation of ev is worth building and feeding: false when
+ * the indicator index finds, on the event itself, that no indicator can
+ * care (storm/stix_prefilter.h); the event is then accounted (time, process
+ * tree, statistics) as if fed, and need not be built. opts must be the ones
+ * the observation would be built with; strings built on the way come from
+ * arena a. */
+bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                          const storm_detect_context *ctx);
+
 /* Emit the pending updates of every open sighting (count grew since it was
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */
@@ -130,6 +141,7 @@ typedef struct storm_detect_stats {
     size_t leaves;                  /* distinct comparison expressions */
     size_t regex_prefiltered;       /* MATCHES/LIKE leaves in the multi-regex database */
     size_t regex_unindexed;         /* rejected by it, evaluated with PCRE2 when their object type is present */
+    uint64_t prefiltered;           /* observations not built: storm_detector_wants found no candidate */
 } storm_detect_stats;
 
 void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <storm/arena.h>
 
 #ifdef __cplusplus
@@ -73,10 +74,18 @@ int storm_v_set_bool(storm_arena *a, storm_value *obj, const char *key, bool b);
 /* Lookups: borrowed pointers, NULL when absent or of another type. */
 storm_value *storm_v_get(const storm_value *obj, const char *key);
 storm_value *storm_v_getn(const storm_value *obj, const char *key, size_t key_len);
+/* Lookups by a literal key are on every decoder's hot path: as macros the
+ * key's length is known at compile time instead of a strlen per lookup. The
+ * functions stay for function pointers and other languages. */
+#define storm_v_get(obj, key) storm_v_getn((obj), (key), strlen(key))
 /* Follow a NULL-terminated list of object keys from obj. */
 storm_value *storm_v_path(const storm_value *obj, const char *const *keys);
 const char *storm_v_get_str(const storm_value *obj, const char *key); /* NULL unless a string */
 bool storm_v_is_str(const storm_value *v, const char *s); /* v is a string equal to s */
+#define storm_v_get_str(obj, key) storm_v_get_strn((obj), (key), strlen(key))
+#define storm_v_is_str(v, s) storm_v_is_strn((v), (s), strlen(s))
+const char *storm_v_get_strn(const storm_value *obj, const char *key, size_t key_len);
+bool storm_v_is_strn(const storm_value *v, const char *s, size_t n);
 size_t storm_v_len(const storm_value *v); /* members, items or string bytes */
 
 /* Deep structural equality (int 1 == float 1.0 is false here: JSON identity). */

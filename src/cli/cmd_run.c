@@ -575,13 +575,17 @@ static void process_event(run_ctx *c, storm_event *ev, const char *record, size_
     err_reset(&err);
     /* lazy ids: the detector computes them for the observations it reads */
     storm_stix_opts so = {record, record_len, index, c->last_time, NULL, true};
+    storm_detect_context dc = {ev->k8s.node, ev->k8s.namespace_, ev->k8s.pod, ev->process.exec_id,
+                               ev->process.parent_exec_id};
+    /* most events interest no indicator: the index can often tell from the
+     * event, and then its observation is never built */
+    if (!storm_detector_wants(c->det, c->arena, ev, &so, &dc))
+        return;
     if (storm_stix_observe(c->arena, ev, &so, &obs, &err) != STORM_OK) {
         reject(c, ev->source_name ? ev->source_name : "-", ev->source_line, NULL, 0, "cannot build the observation: %s",
                err.msg);
         return;
     }
-    storm_detect_context dc = {ev->k8s.node, ev->k8s.namespace_, ev->k8s.pod, ev->process.exec_id,
-                               ev->process.parent_exec_id};
     err_reset(&err);
     if (storm_detector_feed(c->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "storm run: %s\n", err.msg);
@@ -815,7 +819,7 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
     fprintf(f,
             "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_decoded\":%llu,"
             "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
-            "\"observations\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,\"matches\":%llu,"
+            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,\"matches\":%llu,"
             "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
             "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
             "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
@@ -826,7 +830,7 @@ static int write_stats_json(const run_ctx *c, const storm_detect_stats *ds, cons
             (unsigned long long)c->st.events_decoded,
             (unsigned long long)c->st.baseline_learned, (unsigned long long)c->st.baseline_dropped,
             (unsigned long long)c->st.anomalies, (unsigned long long)ds->observations,
-            (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
+            (unsigned long long)(ds->observations - ds->prefiltered), (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
             (unsigned long long)ds->matches, (unsigned long long)ds->sightings,
             (unsigned long long)ds->sighting_updates, (unsigned long long)ds->states_held,
             (unsigned long long)ds->states_evicted, (unsigned long long)ds->scopes_held,

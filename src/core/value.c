@@ -148,7 +148,7 @@ storm_value *storm_v_getn(const storm_value *obj, const char *key, size_t key_le
     return NULL;
 }
 
-storm_value *storm_v_get(const storm_value *obj, const char *key)
+storm_value *(storm_v_get)(const storm_value *obj, const char *key)
 {
     return storm_v_getn(obj, key, strlen(key));
 }
@@ -161,16 +161,25 @@ storm_value *storm_v_path(const storm_value *obj, const char *const *keys)
     return (storm_value *)v;
 }
 
-const char *storm_v_get_str(const storm_value *obj, const char *key)
+const char *storm_v_get_strn(const storm_value *obj, const char *key, size_t key_len)
 {
-    const storm_value *v = storm_v_get(obj, key);
+    const storm_value *v = storm_v_getn(obj, key, key_len);
     return v && v->type == STORM_V_STRING ? v->u.s.ptr : NULL;
 }
 
-bool storm_v_is_str(const storm_value *v, const char *s)
+const char *(storm_v_get_str)(const storm_value *obj, const char *key)
 {
-    size_t n = strlen(s);
+    return storm_v_get_strn(obj, key, strlen(key));
+}
+
+bool storm_v_is_strn(const storm_value *v, const char *s, size_t n)
+{
     return v && v->type == STORM_V_STRING && v->u.s.len == n && memcmp(v->u.s.ptr, s, n) == 0;
+}
+
+bool (storm_v_is_str)(const storm_value *v, const char *s)
+{
+    return storm_v_is_strn(v, s, strlen(s));
 }
 
 size_t storm_v_len(const storm_value *v)

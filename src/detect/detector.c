@@ -4,6 +4,7 @@
  * sightings. */
 #include <storm/detect.h>
 #include <storm/stix.h>
+#include <storm/stix_prefilter.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,12 +441,11 @@ static void sweep(storm_detector *d)
         state_drop(d, d->lru_tail);
 }
 
-storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
-                             storm_err *err)
+/* What every event does to the detector, built or not: its time moves the
+ * watermark (expiring sightings), its process joins its tree. */
+static void account_event(storm_detector *d, storm_time_ns t, const storm_detect_context *ctx)
 {
-    (void)err;
     d->stats.observations++;
-    storm_time_ns t = obs->first_observed;
     if (!d->have_watermark || t > d->watermark) {
         d->watermark = t;
         d->have_watermark = true;
@@ -453,6 +453,29 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
     detect_sightings_expire(d->sightings, d->watermark, &d->stats);
     if (d->opts.correlate == STORM_CORRELATE_LINEAGE && ctx && ctx->exec_id)
         detect_lineage_root(&d->lineage, ctx->exec_id, ctx->parent_exec_id);
+}
+
+bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                          const storm_detect_context *ctx)
+{
+    if (d->leaves_read_ids || !storm_stix_prefilter_observable(ev))
+        return true;
+    if (leaf_index_event_any(d->index, a, ev, opts, d->cand) != 0)
+        return true;
+    /* fed as an observation with no candidate would be */
+    account_event(d, storm_stix_event_time(ev, opts), ctx);
+    d->stats.prefiltered++;
+    if (d->lru_tail)
+        sweep(d);
+    return false;
+}
+
+storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                             storm_err *err)
+{
+    (void)err;
+    storm_time_ns t = obs->first_observed;
+    account_event(d, t, ctx);
     if (++d->gen == 0) {
         memset(d->leaf_gen, 0, leaf_index_count(d->index) * sizeof *d->leaf_gen);
         memset(d->ind_gen, 0, d->n_inds * sizeof *d->ind_gen);

@@ -6,6 +6,7 @@
 #include <utf8proc.h>
 
 #include <storm/buf.h>
+#include <storm/stix_prefilter.h>
 #include <storm/time.h>
 
 #include "detect/obs_path.h"
@@ -53,6 +54,7 @@ typedef struct index_path {
     char *canon;          /* owned: "type:step.step[0]" */
     uint64_t hash;
     bool has_eq;
+    int event_path; /* storm_stix_prefilter_path of it, -1 when not readable off events */
     path_regex *regex;
     size_t n_regex, alloc_regex;
 #if STORM_HAVE_HYPERSCAN
@@ -565,6 +567,21 @@ static int path_build_db(leaf_index *x, index_path *p)
 }
 #endif
 
+/* The prefilter's handle of an indexed path (storm/stix_prefilter.h). */
+static int path_event_handle(const pat_path *p)
+{
+    storm_stix_step steps[16];
+    if (p->n_steps > sizeof steps / sizeof steps[0])
+        return -1;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const pat_step *s = &p->steps[i];
+        steps[i].key = s->kind == PAT_STEP_KEY ? s->key : NULL;
+        steps[i].key_len = s->kind == PAT_STEP_KEY ? s->key_len : 0;
+        steps[i].index = s->kind == PAT_STEP_INDEX ? s->index : -1;
+    }
+    return storm_stix_prefilter_path(p->object_type, p->object_type_len, steps, p->n_steps);
+}
+
 storm_rc leaf_index_build(leaf_index *x, storm_err *err)
 {
     if (x->built)
@@ -636,6 +653,8 @@ storm_rc leaf_index_build(leaf_index *x, storm_err *err)
         }
     }
 #endif
+    for (size_t i = 0; i < x->n_paths; i++)
+        x->paths[i].event_path = path_event_handle(x->paths[i].path);
     storm_buf_free(&kb);
     if (rc != STORM_OK)
         return storm_err_set(err, rc, 0, "out of memory building the indicator index");
@@ -721,6 +740,14 @@ static void on_value(void *ctx, const storm_value *v)
 #endif
 }
 
+/* on_value for leaf_index_event_any: only whether any leaf is hit counts. */
+static void on_value_first(void *ctx, const storm_value *v)
+{
+    leaf_index *x = ctx;
+    if (!x->n_out)
+        on_value(ctx, v);
+}
+
 size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out)
 {
     if (!x->built || !x->n_leaves)
@@ -752,4 +779,35 @@ int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *o
     if (err.rc != STORM_OK)
         return -1;
     return hit ? 1 : 0;
+}
+
+int leaf_index_event_any(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                         uint32_t *out)
+{
+    if (!x->built || !x->n_leaves)
+        return 0;
+    for (size_t i = 0; i < x->n_types; i++)
+        if (x->types[i].n && storm_stix_prefilter_may_have(ev, x->types[i].type, x->types[i].type_len))
+            return 1;
+    if (++x->gen == 0) {
+        memset(x->stamp, 0, x->n_leaves * sizeof *x->stamp);
+        x->gen = 1;
+    }
+    x->out = out;
+    x->n_out = 0;
+    for (size_t i = 0; i < x->n_paths; i++) {
+        const index_path *p = &x->paths[i];
+        if (p->event_path < 0) {
+            if (storm_stix_prefilter_may_have(ev, p->path->object_type, p->path->object_type_len))
+                return -1;
+            continue;
+        }
+        x->cur_path = (uint32_t)i;
+        /* the first hit is enough to say "build it" */
+        if (!storm_stix_prefilter_values(a, ev, opts, p->event_path, on_value_first, x))
+            return -1;
+        if (x->n_out)
+            return 1;
+    }
+    return 0;
 }

@@ -21,6 +21,7 @@
 #include <storm/err.h>
 #include <storm/observation.h>
 #include <storm/pattern.h>
+#include <storm/stix.h>
 
 typedef struct leaf_index leaf_index;
 
@@ -44,6 +45,14 @@ size_t leaf_index_regex_unindexed(const leaf_index *x);
  * returns how many (at most leaf_index_count). out needs leaf_index_count
  * entries. */
 size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out);
+
+/* Whether the observation of ev could have a candidate leaf, decided on the
+ * event itself (storm/stix_prefilter.h): 0 when surely none (the observation
+ * need not be built), 1 when some may, -1 when the event cannot tell (a path
+ * the prefilter cannot read, on an object the event may have). Strings built
+ * on the way come from arena a; out is scratch of leaf_index_count entries. */
+int leaf_index_event_any(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                         uint32_t *out);
 
 /* Decide leaf id on one observation exactly. Returns 1 (true), 0 (false), -1
  * when a value could not be compared. */

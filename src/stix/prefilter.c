@@ -1,0 +1,656 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The observation's values read off the typed event (storm/stix_prefilter.h).
+ * It follows observe.c loosely on purpose: wherever observe.c decides whether
+ * or where a value goes (which process is the subject, whether a relative is
+ * known, a duplicate ancestor, an address that does not parse), this gives
+ * the value anyway. Only the values themselves must be exactly the ones
+ * observe.c writes (a command line joined, a file name cut from its path, a
+ * label as key=value). */
+#include <storm/stix_prefilter.h>
+
+#include <string.h>
+
+#include "stix_int.h"
+
+/* What a path reads. */
+typedef enum src_kind {
+    SRC_NONE = 0,
+    /* process facts, of every process of the event (actor, parent, ancestors) */
+    SRC_PROC_PID, SRC_PROC_UID, SRC_PROC_GID, SRC_PROC_AUID, SRC_PROC_TID,
+    SRC_PROC_CWD, SRC_PROC_COMMAND_LINE, SRC_PROC_NAME, SRC_PROC_BINARY, SRC_PROC_ARGUMENTS,
+    SRC_PROC_EXEC_ID, SRC_PROC_PARENT_EXEC_ID, SRC_PROC_EXTRA, SRC_PROC_USER_ID,
+    /* files: the executables of every process and the files of the event */
+    SRC_FILE_NAME, SRC_FILE_PATH, SRC_FILE_DIR,
+    /* the subject's context (any subject type) */
+    SRC_STR,        /* one string field of the event: see str_field */
+    SRC_DEEP,       /* every scalar inside one value of the event: see deep_field */
+    SRC_INT,        /* audit code */
+    SRC_K8S_LABELS, /* "key=value" */
+    SRC_K8S_CLUSTER,
+    /* addresses and flows */
+    SRC_IP, SRC_SRC_IP, SRC_DST_IP, SRC_DOMAIN, SRC_SRC_PORT, SRC_DST_PORT,
+    SRC_USER_ID, /* user-account:user_id: process uids and the audit user */
+} src_kind;
+
+/* Which string or deep field (SRC_STR, SRC_DEEP). */
+typedef enum ev_field {
+    F_K8S_NODE, F_K8S_NAMESPACE, F_K8S_POD, F_K8S_CONTAINER, F_K8S_CONTAINER_ID, F_K8S_IMAGE, F_K8S_IMAGE_ID,
+    F_K8S_WORKLOAD, F_K8S_WORKLOAD_KIND,
+    F_HOOK_KIND, F_HOOK_NAME, F_HOOK_POLICY, F_HOOK_ACTION, F_HOOK_RETURN_ACTION, F_HOOK_MESSAGE,
+    F_HOOK_ARGS, F_HOOK_RETURN, F_HOOK_TAGS,
+    F_ALERT_RULE, F_ALERT_RULE_ID, F_ALERT_SEVERITY, F_ALERT_MESSAGE, F_ALERT_SOURCE, F_ALERT_TAGS, F_ALERT_FIELDS,
+    F_NET_DIRECTION, F_NET_VERDICT, F_NET_STATE, F_NET_FAMILY, F_NET_DNS_NAME, F_NET_EXTRA,
+    F_AUDIT_VERB, F_AUDIT_RESOURCE, F_AUDIT_SUBRESOURCE, F_AUDIT_API_GROUP, F_AUDIT_API_VERSION,
+    F_AUDIT_NAMESPACE, F_AUDIT_NAME, F_AUDIT_USER, F_AUDIT_USER_GROUPS, F_AUDIT_DECISION, F_AUDIT_REASON,
+    F_AUDIT_URI, F_AUDIT_USER_AGENT, F_AUDIT_STAGE, F_AUDIT_LEVEL, F_AUDIT_ID, F_AUDIT_REQUEST_OBJECT,
+    F_SOFTWARE_NAME,
+} ev_field;
+
+/* A handle is kind * 256 + field. */
+#define HANDLE(kind, field) ((int)(kind) * 256 + (int)(field))
+
+typedef struct prop {
+    const char *name;
+    src_kind kind;
+    int field;
+} prop;
+
+/* Top-level properties of the subject (process or network-traffic), as
+ * observe.c's put_k8s, put_hook, put_alert, put_net and put_audit name them. */
+static const prop SUBJECT_PROPS[] = {
+    {"x_k8s_cluster", SRC_K8S_CLUSTER, 0},
+    {"x_k8s_node", SRC_STR, F_K8S_NODE},
+    {"x_k8s_namespace", SRC_STR, F_K8S_NAMESPACE},
+    {"x_k8s_pod", SRC_STR, F_K8S_POD},
+    {"x_k8s_container", SRC_STR, F_K8S_CONTAINER},
+    {"x_k8s_container_id", SRC_STR, F_K8S_CONTAINER_ID},
+    {"x_k8s_image", SRC_STR, F_K8S_IMAGE},
+    {"x_k8s_image_id", SRC_STR, F_K8S_IMAGE_ID},
+    {"x_k8s_workload", SRC_STR, F_K8S_WORKLOAD},
+    {"x_k8s_workload_kind", SRC_STR, F_K8S_WORKLOAD_KIND},
+    {"x_k8s_labels", SRC_K8S_LABELS, 0},
+    {"x_hook_kind", SRC_STR, F_HOOK_KIND},
+    {"x_hook_name", SRC_STR, F_HOOK_NAME},
+    {"x_hook_policy", SRC_STR, F_HOOK_POLICY},
+    {"x_hook_action", SRC_STR, F_HOOK_ACTION},
+    {"x_hook_return_action", SRC_STR, F_HOOK_RETURN_ACTION},
+    {"x_hook_message", SRC_STR, F_HOOK_MESSAGE},
+    {"x_hook_args", SRC_DEEP, F_HOOK_ARGS},
+    {"x_hook_return", SRC_DEEP, F_HOOK_RETURN},
+    {"x_hook_tags", SRC_DEEP, F_HOOK_TAGS},
+    {"x_alert_rule", SRC_STR, F_ALERT_RULE},
+    {"x_alert_rule_id", SRC_STR, F_ALERT_RULE_ID},
+    {"x_alert_severity", SRC_STR, F_ALERT_SEVERITY},
+    {"x_alert_message", SRC_STR, F_ALERT_MESSAGE},
+    {"x_alert_source", SRC_STR, F_ALERT_SOURCE},
+    {"x_alert_tags", SRC_DEEP, F_ALERT_TAGS},
+    {"x_alert_fields", SRC_DEEP, F_ALERT_FIELDS},
+    {"x_net_direction", SRC_STR, F_NET_DIRECTION},
+    {"x_net_verdict", SRC_STR, F_NET_VERDICT},
+    {"x_net_state", SRC_STR, F_NET_STATE},
+    {"x_net_family", SRC_STR, F_NET_FAMILY},
+    {"x_net_dns_name", SRC_STR, F_NET_DNS_NAME},
+    {"x_net_extra", SRC_DEEP, F_NET_EXTRA},
+    {"x_audit_verb", SRC_STR, F_AUDIT_VERB},
+    {"x_audit_resource", SRC_STR, F_AUDIT_RESOURCE},
+    {"x_audit_subresource", SRC_STR, F_AUDIT_SUBRESOURCE},
+    {"x_audit_api_group", SRC_STR, F_AUDIT_API_GROUP},
+    {"x_audit_api_version", SRC_STR, F_AUDIT_API_VERSION},
+    {"x_audit_namespace", SRC_STR, F_AUDIT_NAMESPACE},
+    {"x_audit_name", SRC_STR, F_AUDIT_NAME},
+    {"x_audit_user", SRC_STR, F_AUDIT_USER},
+    {"x_audit_user_groups", SRC_DEEP, F_AUDIT_USER_GROUPS},
+    {"x_audit_code", SRC_INT, 0},
+    {"x_audit_decision", SRC_STR, F_AUDIT_DECISION},
+    {"x_audit_reason", SRC_STR, F_AUDIT_REASON},
+    {"x_audit_uri", SRC_STR, F_AUDIT_URI},
+    {"x_audit_user_agent", SRC_STR, F_AUDIT_USER_AGENT},
+    {"x_audit_stage", SRC_STR, F_AUDIT_STAGE},
+    {"x_audit_level", SRC_STR, F_AUDIT_LEVEL},
+    {"x_audit_id", SRC_STR, F_AUDIT_ID},
+    {"x_audit_request_object", SRC_DEEP, F_AUDIT_REQUEST_OBJECT},
+};
+
+/* Process facts (every process of the event), as observe.c's process_sco. */
+static const prop PROCESS_PROPS[] = {
+    {"pid", SRC_PROC_PID, 0},
+    {"cwd", SRC_PROC_CWD, 0},
+    {"command_line", SRC_PROC_COMMAND_LINE, 0},
+    {"x_proc_uid", SRC_PROC_UID, 0},
+    {"x_proc_gid", SRC_PROC_GID, 0},
+    {"x_proc_auid", SRC_PROC_AUID, 0},
+    {"x_proc_tid", SRC_PROC_TID, 0},
+    {"x_proc_name", SRC_PROC_NAME, 0},
+    {"x_proc_binary", SRC_PROC_BINARY, 0},
+    {"x_proc_arguments", SRC_PROC_ARGUMENTS, 0},
+    {"x_proc_exec_id", SRC_PROC_EXEC_ID, 0},
+    {"x_proc_parent_exec_id", SRC_PROC_PARENT_EXEC_ID, 0},
+    {"x_proc_extra", SRC_DEEP, -1}, /* field -1: SRC_PROC_EXTRA */
+};
+
+static const prop FILE_PROPS[] = {
+    {"name", SRC_FILE_NAME, 0},
+    {"x_file_path", SRC_FILE_PATH, 0},
+};
+
+static bool step_is(const storm_stix_step *s, const char *key)
+{
+    size_t n = strlen(key);
+    return s->key && s->key_len == n && memcmp(s->key, key, n) == 0;
+}
+
+static bool type_is(const char *type, size_t len, const char *want)
+{
+    size_t n = strlen(want);
+    return len == n && memcmp(type, want, n) == 0;
+}
+
+static const prop *find_prop(const prop *t, size_t n, const storm_stix_step *s)
+{
+    if (!s->key)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (step_is(s, t[i].name))
+            return &t[i];
+    return NULL;
+}
+
+/* Whether the steps after a property fit what the property holds: none for a
+ * scalar, one index or [*] for a list, anything inside a deep value. */
+static int prop_handle(const prop *p, size_t rest)
+{
+    switch (p->kind) {
+    case SRC_DEEP:
+        return p->field < 0 ? HANDLE(SRC_PROC_EXTRA, 0) : HANDLE(SRC_DEEP, p->field);
+    case SRC_K8S_LABELS:
+        return rest <= 1 ? HANDLE(SRC_K8S_LABELS, 0) : -1;
+    default:
+        return rest == 0 ? HANDLE(p->kind, p->field) : -1;
+    }
+}
+
+/* file properties after steps[i] (a file SCO: image_ref or a file) */
+static int file_path(const storm_stix_step *steps, size_t n)
+{
+    if (n == 0)
+        return -1;
+    if (step_is(&steps[0], "parent_directory_ref"))
+        return n == 2 && step_is(&steps[1], "path") ? HANDLE(SRC_FILE_DIR, 0) : -1;
+    const prop *p = find_prop(FILE_PROPS, sizeof FILE_PROPS / sizeof FILE_PROPS[0], &steps[0]);
+    return p ? prop_handle(p, n - 1) : -1;
+}
+
+int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_stix_step *steps, size_t n_steps)
+{
+    if (!type || !steps || n_steps == 0 || !steps[0].key)
+        return -1;
+    bool process = type_is(type, type_len, "process");
+    bool flow = type_is(type, type_len, "network-traffic");
+    if (process) {
+        /* parent_ref.parent_ref...: some other process of the event; every
+         * process's value is a superset */
+        size_t i = 0;
+        while (i < n_steps && step_is(&steps[i], "parent_ref"))
+            i++;
+        if (i == n_steps)
+            return -1;
+        if (step_is(&steps[i], "image_ref"))
+            return file_path(steps + i + 1, n_steps - i - 1);
+        if (step_is(&steps[i], "creator_user_ref"))
+            return n_steps - i == 2 && step_is(&steps[i + 1], "user_id") ? HANDLE(SRC_PROC_USER_ID, 0) : -1;
+        const prop *p = find_prop(PROCESS_PROPS, sizeof PROCESS_PROPS / sizeof PROCESS_PROPS[0], &steps[i]);
+        if (p)
+            return prop_handle(p, n_steps - i - 1);
+        if (i > 0)
+            return -1; /* a relative carries no subject context */
+    }
+    if (process || flow) {
+        const prop *p = find_prop(SUBJECT_PROPS, sizeof SUBJECT_PROPS / sizeof SUBJECT_PROPS[0], &steps[0]);
+        if (p)
+            return prop_handle(p, n_steps - 1);
+    }
+    if (flow) {
+        if (n_steps == 1 && step_is(&steps[0], "src_port"))
+            return HANDLE(SRC_SRC_PORT, 0);
+        if (n_steps == 1 && step_is(&steps[0], "dst_port"))
+            return HANDLE(SRC_DST_PORT, 0);
+        if (n_steps == 2 && step_is(&steps[1], "value") && step_is(&steps[0], "src_ref"))
+            return HANDLE(SRC_SRC_IP, 0);
+        if (n_steps == 2 && step_is(&steps[1], "value") && step_is(&steps[0], "dst_ref"))
+            return HANDLE(SRC_DST_IP, 0);
+        return -1;
+    }
+    if (type_is(type, type_len, "file"))
+        return file_path(steps, n_steps);
+    if (type_is(type, type_len, "directory"))
+        return n_steps == 1 && step_is(&steps[0], "path") ? HANDLE(SRC_FILE_DIR, 0) : -1;
+    if (type_is(type, type_len, "ipv4-addr") || type_is(type, type_len, "ipv6-addr"))
+        return n_steps == 1 && step_is(&steps[0], "value") ? HANDLE(SRC_IP, 0) : -1;
+    if (type_is(type, type_len, "domain-name"))
+        return n_steps == 1 && step_is(&steps[0], "value") ? HANDLE(SRC_DOMAIN, 0) : -1;
+    if (type_is(type, type_len, "user-account"))
+        return n_steps == 1 && step_is(&steps[0], "user_id") ? HANDLE(SRC_USER_ID, 0) : -1;
+    if (type_is(type, type_len, "software"))
+        return n_steps == 1 && step_is(&steps[0], "name") ? HANDLE(SRC_STR, F_SOFTWARE_NAME) : -1;
+    return -1;
+}
+
+/* ---- values ---- */
+
+typedef struct emit_ctx {
+    void (*fn)(void *ctx, const storm_value *v);
+    void *ctx;
+    bool oom; /* a value could not be built: the caller cannot rely on the set */
+} emit_ctx;
+
+static void emit_strn(const emit_ctx *e, const char *s, size_t n)
+{
+    if (!s || !n) /* observe.c writes no empty string */
+        return;
+    storm_value v;
+    memset(&v, 0, sizeof v);
+    v.type = STORM_V_STRING;
+    v.pos = STORM_POS_NONE;
+    v.u.s.ptr = s;
+    v.u.s.len = n;
+    e->fn(e->ctx, &v);
+}
+
+static void emit_str(const emit_ctx *e, const char *s)
+{
+    if (s)
+        emit_strn(e, s, strlen(s));
+}
+
+static void emit_int(const emit_ctx *e, int64_t i)
+{
+    storm_value v;
+    memset(&v, 0, sizeof v);
+    v.type = STORM_V_INT;
+    v.pos = STORM_POS_NONE;
+    v.u.i = i;
+    e->fn(e->ctx, &v);
+}
+
+/* Every scalar inside v (the index compares scalars only). */
+static void emit_deep(const emit_ctx *e, const storm_value *v, int depth)
+{
+    if (!v || depth > 64)
+        return;
+    switch (v->type) {
+    case STORM_V_STRING:
+        emit_strn(e, v->u.s.ptr, v->u.s.len);
+        break;
+    case STORM_V_INT:
+    case STORM_V_FLOAT:
+    case STORM_V_BOOL:
+        e->fn(e->ctx, v);
+        break;
+    case STORM_V_ARRAY:
+        for (size_t i = 0; i < v->u.a.len; i++)
+            emit_deep(e, v->u.a.items[i], depth + 1);
+        break;
+    case STORM_V_OBJECT:
+        for (size_t i = 0; i < v->u.o.len; i++)
+            emit_deep(e, v->u.o.members[i].value, depth + 1);
+        break;
+    default:
+        break;
+    }
+}
+
+static const char *str_field(const storm_event *ev, int f)
+{
+    switch ((ev_field)f) {
+    case F_K8S_NODE: return ev->k8s.node;
+    case F_K8S_NAMESPACE: return ev->k8s.namespace_;
+    case F_K8S_POD: return ev->k8s.pod;
+    case F_K8S_CONTAINER: return ev->k8s.container;
+    case F_K8S_CONTAINER_ID: return ev->k8s.container_id;
+    case F_K8S_IMAGE: return ev->k8s.image;
+    case F_K8S_IMAGE_ID: return ev->k8s.image_id;
+    case F_K8S_WORKLOAD: return ev->k8s.workload;
+    case F_K8S_WORKLOAD_KIND: return ev->k8s.workload_kind;
+    case F_HOOK_KIND: return ev->hook.present ? ev->hook.kind : NULL;
+    case F_HOOK_NAME: return ev->hook.present ? ev->hook.name : NULL;
+    case F_HOOK_POLICY: return ev->hook.present ? ev->hook.policy : NULL;
+    case F_HOOK_ACTION: return ev->hook.present ? ev->hook.action : NULL;
+    case F_HOOK_RETURN_ACTION: return ev->hook.present ? ev->hook.return_action : NULL;
+    case F_HOOK_MESSAGE: return ev->hook.present ? ev->hook.message : NULL;
+    case F_ALERT_RULE: return ev->alert.present ? ev->alert.rule : NULL;
+    case F_ALERT_RULE_ID: return ev->alert.present ? ev->alert.rule_id : NULL;
+    case F_ALERT_SEVERITY: return ev->alert.present ? ev->alert.severity : NULL;
+    case F_ALERT_MESSAGE: return ev->alert.present ? ev->alert.message : NULL;
+    case F_ALERT_SOURCE: return ev->alert.present ? ev->alert.source : NULL;
+    case F_NET_DIRECTION: return ev->net.direction;
+    case F_NET_VERDICT: return ev->net.verdict;
+    case F_NET_STATE: return ev->net.state;
+    case F_NET_FAMILY: return ev->net.family;
+    case F_NET_DNS_NAME: return ev->net.dns_name;
+    case F_AUDIT_VERB: return ev->audit.present ? ev->audit.verb : NULL;
+    case F_AUDIT_RESOURCE: return ev->audit.present ? ev->audit.resource : NULL;
+    case F_AUDIT_SUBRESOURCE: return ev->audit.present ? ev->audit.subresource : NULL;
+    case F_AUDIT_API_GROUP: return ev->audit.present ? ev->audit.api_group : NULL;
+    case F_AUDIT_API_VERSION: return ev->audit.present ? ev->audit.api_version : NULL;
+    case F_AUDIT_NAMESPACE: return ev->audit.present ? ev->audit.object_namespace : NULL;
+    case F_AUDIT_NAME: return ev->audit.present ? ev->audit.object_name : NULL;
+    case F_AUDIT_USER: return ev->audit.present ? ev->audit.user : NULL;
+    case F_AUDIT_DECISION: return ev->audit.present ? ev->audit.decision : NULL;
+    case F_AUDIT_REASON: return ev->audit.present ? ev->audit.reason : NULL;
+    case F_AUDIT_URI: return ev->audit.present ? ev->audit.request_uri : NULL;
+    case F_AUDIT_USER_AGENT: return ev->audit.present ? ev->audit.user_agent : NULL;
+    case F_AUDIT_STAGE: return ev->audit.present ? ev->audit.stage : NULL;
+    case F_AUDIT_LEVEL: return ev->audit.present ? ev->audit.level : NULL;
+    case F_AUDIT_ID: return ev->audit.present ? ev->audit.audit_id : NULL;
+    case F_SOFTWARE_NAME: return ev->k8s.image;
+    default: return NULL;
+    }
+}
+
+static const storm_value *deep_field(const storm_event *ev, int f)
+{
+    switch ((ev_field)f) {
+    case F_HOOK_ARGS: return ev->hook.present ? ev->hook.args : NULL;
+    case F_HOOK_RETURN: return ev->hook.present ? ev->hook.ret : NULL;
+    case F_HOOK_TAGS: return ev->hook.present ? ev->hook.tags : NULL;
+    case F_ALERT_TAGS: return ev->alert.present ? ev->alert.tags : NULL;
+    case F_ALERT_FIELDS: return ev->alert.present ? ev->alert.fields : NULL;
+    case F_NET_EXTRA: return ev->net.extra;
+    case F_AUDIT_USER_GROUPS: return ev->audit.present ? ev->audit.groups : NULL;
+    case F_AUDIT_REQUEST_OBJECT: return ev->audit.present ? ev->audit.request_object : NULL;
+    default: return NULL;
+    }
+}
+
+/* observe.c's pseudo_path: a sensor's name for what is no file on disk */
+static bool pseudo(const char *path)
+{
+    return path[0] != '/' && (path[0] == '<' || path[0] == '[' || strstr(path, ":[") != NULL);
+}
+
+/* A path's file name, full path or directory, as observe.c's file_sco cuts it. */
+static void emit_file(const emit_ctx *e, const char *path, src_kind kind)
+{
+    if (!path || !*path || pseudo(path))
+        return;
+    size_t full = strlen(path), len = full;
+    if (kind == SRC_FILE_PATH) {
+        emit_strn(e, path, full);
+        return;
+    }
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    const char *slash = NULL;
+    for (size_t i = len; i-- > 0;)
+        if (path[i] == '/') {
+            slash = path + i;
+            break;
+        }
+    if (kind == SRC_FILE_NAME) {
+        if (slash && (size_t)(slash - path) + 1 < len)
+            emit_strn(e, slash + 1, len - (size_t)(slash - path) - 1);
+        else
+            emit_strn(e, path, len);
+        return;
+    }
+    /* SRC_FILE_DIR */
+    if (slash && (size_t)(slash - path) + 1 < len && path[0] == '/')
+        emit_strn(e, path, slash == path ? 1 : (size_t)(slash - path));
+}
+
+static size_t decimal_text(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+    return o;
+}
+
+static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *p, src_kind kind)
+{
+    switch (kind) {
+    case SRC_PROC_PID:
+        if (p->has_pid && p->pid >= 0)
+            emit_int(e, p->pid);
+        break;
+    case SRC_PROC_UID:
+        if (p->has_uid)
+            emit_int(e, p->uid);
+        break;
+    case SRC_PROC_GID:
+        if (p->has_gid)
+            emit_int(e, p->gid);
+        break;
+    case SRC_PROC_AUID:
+        if (p->has_auid)
+            emit_int(e, p->auid);
+        break;
+    case SRC_PROC_TID:
+        if (p->has_tid)
+            emit_int(e, p->tid);
+        break;
+    case SRC_PROC_USER_ID:
+        if (p->has_uid) {
+            char tmp[24];
+            emit_strn(e, tmp, decimal_text(p->uid, tmp));
+        }
+        break;
+    case SRC_PROC_CWD: emit_str(e, p->cwd); break;
+    case SRC_PROC_NAME: emit_str(e, p->name); break;
+    case SRC_PROC_BINARY: emit_str(e, p->binary); break;
+    case SRC_PROC_ARGUMENTS: emit_str(e, p->arguments); break;
+    case SRC_PROC_EXEC_ID: emit_str(e, p->exec_id); break;
+    case SRC_PROC_PARENT_EXEC_ID: emit_str(e, p->parent_exec_id); break;
+    case SRC_PROC_EXTRA: emit_deep(e, p->extra, 0); break;
+    case SRC_PROC_COMMAND_LINE:
+        /* observe.c's command_line() */
+        if (p->command_line && *p->command_line) {
+            emit_str(e, p->command_line);
+        } else if (p->binary && *p->binary && !pseudo(p->binary)) {
+            if (p->arguments && *p->arguments) {
+                size_t bl = strlen(p->binary), al = strlen(p->arguments);
+                char *s = storm_arena_alloc(a, bl + al + 2);
+                if (!s) {
+                    e->oom = true;
+                    return;
+                }
+                memcpy(s, p->binary, bl);
+                s[bl] = ' ';
+                memcpy(s + bl + 1, p->arguments, al + 1);
+                emit_strn(e, s, bl + al + 1);
+            } else {
+                emit_str(e, p->binary);
+            }
+        }
+        break;
+    case SRC_FILE_NAME:
+    case SRC_FILE_PATH:
+    case SRC_FILE_DIR:
+        emit_file(e, p->binary, kind);
+        break;
+    default:
+        break;
+    }
+}
+
+static void each_process(storm_arena *a, emit_ctx *e, const storm_event *ev, src_kind kind)
+{
+    emit_process(a, e, &ev->process, kind);
+    emit_process(a, e, &ev->parent, kind);
+    for (size_t i = 0; i < ev->n_ancestors; i++)
+        emit_process(a, e, &ev->ancestors[i], kind);
+}
+
+bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                 void (*fn)(void *ctx, const storm_value *v), void *ctx)
+{
+    if (!ev || !fn || handle < 0)
+        return false;
+    emit_ctx e = {fn, ctx, false};
+    src_kind kind = (src_kind)(handle / 256);
+    int field = handle % 256;
+    switch (kind) {
+    case SRC_PROC_PID: case SRC_PROC_UID: case SRC_PROC_GID: case SRC_PROC_AUID: case SRC_PROC_TID:
+    case SRC_PROC_CWD: case SRC_PROC_COMMAND_LINE: case SRC_PROC_NAME: case SRC_PROC_BINARY:
+    case SRC_PROC_ARGUMENTS: case SRC_PROC_EXEC_ID: case SRC_PROC_PARENT_EXEC_ID: case SRC_PROC_EXTRA:
+    case SRC_PROC_USER_ID:
+        each_process(a, &e, ev, kind);
+        break;
+    case SRC_FILE_NAME:
+    case SRC_FILE_PATH:
+    case SRC_FILE_DIR:
+        each_process(a, &e, ev, kind);
+        for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
+            emit_file(&e, ev->files[i].path, kind);
+        break;
+    case SRC_STR:
+        emit_str(&e, str_field(ev, field));
+        break;
+    case SRC_DEEP:
+        emit_deep(&e, deep_field(ev, field), 0);
+        break;
+    case SRC_INT:
+        if (ev->audit.present && ev->audit.has_code)
+            emit_int(&e, ev->audit.code);
+        break;
+    case SRC_K8S_CLUSTER:
+        emit_str(&e, ev->k8s.cluster);
+        if (opts)
+            emit_str(&e, opts->cluster);
+        break;
+    case SRC_K8S_LABELS: {
+        const storm_value *l = ev->k8s.labels;
+        if (!l || l->type != STORM_V_OBJECT)
+            break;
+        for (size_t i = 0; i < l->u.o.len; i++) {
+            const storm_member *m = &l->u.o.members[i];
+            if (!m->key_len || m->value->type != STORM_V_STRING)
+                continue;
+            size_t vl = m->value->u.s.len;
+            char *s = storm_arena_alloc(a, m->key_len + vl + 2);
+            if (!s)
+                return false;
+            memcpy(s, m->key, m->key_len);
+            s[m->key_len] = '=';
+            memcpy(s + m->key_len + 1, m->value->u.s.ptr, vl);
+            s[m->key_len + 1 + vl] = '\0';
+            emit_strn(&e, s, m->key_len + 1 + vl);
+        }
+        break;
+    }
+    case SRC_IP:
+        emit_str(&e, ev->net.src_ip);
+        emit_str(&e, ev->net.dst_ip);
+        if (ev->audit.present)
+            emit_str(&e, ev->audit.source_ip);
+        break;
+    case SRC_SRC_IP:
+        emit_str(&e, ev->net.src_ip);
+        if (ev->audit.present)
+            emit_str(&e, ev->audit.source_ip);
+        break;
+    case SRC_DST_IP:
+        emit_str(&e, ev->net.dst_ip);
+        emit_str(&e, ev->net.dns_name);
+        break;
+    case SRC_DOMAIN:
+        emit_str(&e, ev->net.dns_name);
+        break;
+    case SRC_SRC_PORT:
+        emit_int(&e, 0);
+        if (ev->net.has_src_port)
+            emit_int(&e, ev->net.src_port);
+        break;
+    case SRC_DST_PORT:
+        emit_int(&e, 0);
+        if (ev->net.has_dst_port)
+            emit_int(&e, ev->net.dst_port);
+        break;
+    case SRC_USER_ID:
+        each_process(a, &e, ev, SRC_PROC_USER_ID);
+        if (ev->audit.present)
+            emit_str(&e, ev->audit.user);
+        break;
+    default:
+        break;
+    }
+    return !e.oom;
+}
+
+static bool any_binary(const storm_event *ev)
+{
+    if (ev->process.binary || ev->parent.binary)
+        return true;
+    for (size_t i = 0; i < ev->n_ancestors; i++)
+        if (ev->ancestors[i].binary)
+            return true;
+    return false;
+}
+
+static bool any_uid(const storm_event *ev)
+{
+    if (ev->process.has_uid || ev->parent.has_uid)
+        return true;
+    for (size_t i = 0; i < ev->n_ancestors; i++)
+        if (ev->ancestors[i].has_uid)
+            return true;
+    return false;
+}
+
+bool storm_stix_prefilter_may_have(const storm_event *ev, const char *type, size_t type_len)
+{
+    if (type_is(type, type_len, "file") || type_is(type, type_len, "directory"))
+        return ev->n_files > 0 || any_binary(ev);
+    if (type_is(type, type_len, "network-traffic") || type_is(type, type_len, "ipv4-addr") ||
+        type_is(type, type_len, "ipv6-addr"))
+        return ev->net.present || ev->audit.present;
+    if (type_is(type, type_len, "domain-name"))
+        return ev->net.present && ev->net.dns_name && *ev->net.dns_name;
+    if (type_is(type, type_len, "user-account"))
+        return ev->audit.present || any_uid(ev);
+    if (type_is(type, type_len, "software"))
+        return ev->k8s.image && *ev->k8s.image;
+    if (type_is(type, type_len, "process"))
+        return true;
+    return false; /* observe.c builds no other type */
+}
+
+static bool set(const char *s)
+{
+    return s && *s;
+}
+
+bool storm_stix_prefilter_observable(const storm_event *ev)
+{
+    const storm_process_info *p = &ev->process;
+    if (set(ev->k8s.image) || set(ev->k8s.pod) || set(ev->k8s.node) || set(ev->k8s.namespace_))
+        return true; /* a software SCO, or context on whatever is the subject */
+    if ((p->has_pid && p->pid >= 0) || set(p->binary) || set(p->exec_id) || set(p->name))
+        return true; /* the acting process has a property of its own */
+    if (ev->hook.present && set(ev->hook.name))
+        return true;
+    if (ev->alert.present && set(ev->alert.rule))
+        return true;
+    for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
+        if (set(ev->files[i].path) && !pseudo(ev->files[i].path))
+            return true;
+    return false;
+}
+
+storm_time_ns storm_stix_event_time(const storm_event *ev, const storm_stix_opts *opts)
+{
+    if (ev->has_time)
+        return ev->time;
+    if (ev->process.has_start_time && ev->process.start_time > 0)
+        return ev->process.start_time;
+    return opts ? opts->default_time : 0;
+}
