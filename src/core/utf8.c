@@ -48,7 +48,15 @@ bool storm_utf8_valid(const char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        /* ASCII runs (nearly all of a sensor record) eight bytes at a time */
+        /* ASCII runs (nearly all of a sensor record) 32 bytes at a time, then
+         * eight */
+        while (len - i >= 32) {
+            uint64_t w[4];
+            memcpy(w, s + i, 32);
+            if ((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)
+                break;
+            i += 32;
+        }
         while (len - i >= 8) {
             uint64_t w;
             memcpy(&w, s + i, 8);
