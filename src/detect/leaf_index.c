@@ -18,6 +18,9 @@
 #include <hs/hs.h>
 #endif
 
+#ifndef REGEX_DB_MAX
+#define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
+#endif
 #define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
 
 typedef enum key_kind { KEY_EQ = 1, KEY_RE = 2, KEY_TYPE = 3 } key_kind;
@@ -58,8 +61,8 @@ typedef struct index_path {
     path_regex *regex;
     size_t n_regex, alloc_regex;
 #if STORM_HAVE_HYPERSCAN
-    hs_database_t *db;
-    unsigned *db_ids; /* hyperscan id -> index into regex */
+    hs_database_t **dbs; /* owned: the regexes in groups of at most REGEX_DB_MAX (ids: index into regex) */
+    size_t n_dbs;
 #endif
 } index_path;
 
@@ -148,9 +151,9 @@ void leaf_index_free(leaf_index *x)
             free(p->regex[k].re);
         free(p->regex);
 #if STORM_HAVE_HYPERSCAN
-        if (p->db)
-            hs_free_database(p->db);
-        free(p->db_ids);
+        for (size_t k = 0; k < p->n_dbs; k++)
+            hs_free_database(p->dbs[k]);
+        free(p->dbs);
 #endif
     }
     for (size_t i = 0; i < x->eq_cap; i++) {
@@ -515,23 +518,28 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t leaf)
 }
 
 #if STORM_HAVE_HYPERSCAN
-/* Compile the path's regexes into one prefilter database. An expression
- * Hyperscan rejects is taken out (its leaf falls back to a type key) and the
- * rest compiled again. */
-static int path_build_db(leaf_index *x, index_path *p)
+/* Compile regexes [lo, hi) of the path into one prefilter database, added
+ * to p->dbs. An expression Hyperscan rejects is taken out (its leaf falls
+ * back to a type key) and the rest compiled again. */
+static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
 {
-    const char **exprs = calloc(p->n_regex, sizeof *exprs);
-    unsigned *flags = calloc(p->n_regex, sizeof *flags);
-    unsigned *ids = calloc(p->n_regex, sizeof *ids);
-    if (!exprs || !flags || !ids) {
+    size_t cnt = hi - lo;
+    const char **exprs = calloc(cnt, sizeof *exprs);
+    unsigned *flags = calloc(cnt, sizeof *flags);
+    unsigned *ids = calloc(cnt, sizeof *ids);
+    hs_database_t **dbs = realloc(p->dbs, (p->n_dbs + 1) * sizeof *dbs);
+    if (dbs)
+        p->dbs = dbs;
+    if (!exprs || !flags || !ids || !dbs) {
         free(exprs);
         free(flags);
         free(ids);
         return -1;
     }
+    hs_database_t *built = NULL;
     for (;;) {
         unsigned n = 0;
-        for (size_t i = 0; i < p->n_regex; i++) {
+        for (size_t i = lo; i < hi; i++) {
             if (p->regex[i].rejected)
                 continue;
             exprs[n] = p->regex[i].re;
@@ -545,14 +553,14 @@ static int path_build_db(leaf_index *x, index_path *p)
         hs_compile_error_t *cerr = NULL;
         hs_database_t *db = NULL;
         if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
-            p->db = db;
+            built = db;
             break;
         }
         int bad = cerr ? cerr->expression : -1;
         if (cerr)
             hs_free_compile_error(cerr);
         if (bad < 0 || (unsigned)bad >= n) {
-            for (size_t i = 0; i < p->n_regex; i++)
+            for (size_t i = lo; i < hi; i++)
                 p->regex[i].rejected = true;
             break;
         }
@@ -561,8 +569,27 @@ static int path_build_db(leaf_index *x, index_path *p)
     free(exprs);
     free(flags);
     free(ids);
-    if (p->db && hs_alloc_scratch(p->db, &x->scratch) != HS_SUCCESS)
-        return -1;
+    if (!built)
+        return 0;
+    p->dbs[p->n_dbs++] = built;
+    return hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
+}
+
+/* The path's regexes in groups of at most REGEX_DB_MAX, one database each.
+ * Hyperscan's compiler needs memory that grows faster than the number of
+ * expressions: one database of the ~2,000 command-line regexes of 10,000
+ * indicators was the peak of Storm's whole life (~20 MB over what it
+ * keeps). Each value is then scanned once per group. */
+static int path_build_db(leaf_index *x, index_path *p)
+{
+    /* groups of equal size: 2,131 regexes make two of 1,066, not 1,024 + 1,024 + 83 */
+    size_t groups = (p->n_regex + REGEX_DB_MAX - 1) / REGEX_DB_MAX;
+    size_t per = groups ? (p->n_regex + groups - 1) / groups : 0;
+    for (size_t lo = 0; lo < p->n_regex; lo += per) {
+        size_t hi = p->n_regex - lo > per ? lo + per : p->n_regex;
+        if (path_build_group(x, p, lo, hi) != 0)
+            return -1;
+    }
     return 0;
 }
 #endif
@@ -735,8 +762,9 @@ static void on_value(void *ctx, const storm_value *v)
         }
     }
 #if STORM_HAVE_HYPERSCAN
-    if (p->db && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu)
-        hs_scan(p->db, v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
+    if (v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu)
+        for (size_t k = 0; k < p->n_dbs; k++)
+            hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
 #endif
 }
 

@@ -125,6 +125,7 @@ typedef struct load_ctx {
     size_t file;      /* index into m->files */
     const char *text; /* the file's text */
     size_t len;
+    storm_arena *doc; /* the parsed document (freed once the file is loaded), or NULL */
 } load_ctx;
 
 /* line:column of offset, through the file's line index (built on first
@@ -354,16 +355,114 @@ static void check_created_modified(load_ctx *c, const storm_value *obj, const ch
         defect(c, storm_v_get(obj, "modified")->pos, id, false, "'modified' is earlier than 'created'");
 }
 
+/* ---- compact copies of the kept objects ---- */
+
+static uint64_t hash_mem(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h ^ (h >> 29);
+}
+
+/* The one copy of s[0..len) in the models' arena: found in m->strings, or
+ * s itself when `borrow` (s must then live in one of the models' arenas,
+ * NUL-terminated), or a new copy. NULL on OOM. */
+static const char *intern(storm_models *m, const char *s, size_t len, bool borrow)
+{
+    model_strset *t = &m->strings;
+    uint64_t h = hash_mem(s, len);
+    if ((t->n + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 1024;
+        model_str_slot *ns = calloc(ncap, sizeof *ns);
+        if (!ns) /* no sharing then, but still a copy */
+            return borrow ? s : storm_arena_strndup(m->arena, s, len);
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i].s)
+                continue;
+            size_t j = t->slots[i].hash & (ncap - 1);
+            while (ns[j].s)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = t->slots[i];
+        }
+        free(t->slots);
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    size_t j = h & (t->cap - 1);
+    for (; t->slots[j].s; j = (j + 1) & (t->cap - 1))
+        if (t->slots[j].hash == h && t->slots[j].len == len && memcmp(t->slots[j].s, s, len) == 0)
+            return t->slots[j].s;
+    const char *keep = borrow ? s : storm_arena_strndup(m->arena, s, len);
+    if (!keep)
+        return NULL;
+    t->slots[j] = (model_str_slot){keep, len, h};
+    t->n++;
+    return keep;
+}
+
+/* Deep copy of v into the models' arena, each array and member list at its
+ * exact length and each string shared through intern(). The parsed
+ * document holds every value of the file with the parser's growth slack,
+ * the bundle and the ignored objects: a 10,000-indicator file took ~26 MB
+ * that way, kept for the whole run. NULL on OOM. */
+static storm_value *compact_copy(storm_models *m, const storm_value *v)
+{
+    storm_value *c = storm_arena_alloc(m->arena, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *v;
+    switch (v->type) {
+    case STORM_V_STRING:
+        c->u.s.ptr = intern(m, v->u.s.ptr, v->u.s.len, false);
+        if (!c->u.s.ptr)
+            return NULL;
+        break;
+    case STORM_V_ARRAY: {
+        size_t n = v->u.a.len;
+        c->u.a.items = n ? storm_arena_alloc(m->arena, n * sizeof *c->u.a.items) : NULL;
+        c->u.a.len = c->u.a.alloc = n;
+        if (n && !c->u.a.items)
+            return NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!(c->u.a.items[i] = compact_copy(m, v->u.a.items[i])))
+                return NULL;
+        break;
+    }
+    case STORM_V_OBJECT: {
+        size_t n = v->u.o.len;
+        c->u.o.members = n ? storm_arena_alloc(m->arena, n * sizeof *c->u.o.members) : NULL;
+        c->u.o.len = c->u.o.alloc = n;
+        if (n && !c->u.o.members)
+            return NULL;
+        for (size_t i = 0; i < n; i++) {
+            const storm_member *src = &v->u.o.members[i];
+            storm_member *dst = &c->u.o.members[i];
+            dst->key = intern(m, src->key, src->key_len, false);
+            dst->key_len = src->key_len;
+            dst->value = dst->key ? compact_copy(m, src->value) : NULL;
+            if (!dst->value)
+                return NULL;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return c;
+}
+
 /* Returns the object with fixed ids and the required common properties
  * filled in (so the store accepts it), reporting what was missing. Its
  * original values are read first: the checks run before the fix-ups. */
 static storm_value *normalised_copy(load_ctx *c, const storm_value *obj, const char *id, const char *type)
 {
     storm_models *m = c->m;
-    /* in place: the parsed document lives in the models' arena anyway, and a
-     * copy would double the memory of a 10,000-indicator file */
+    /* the fix-ups go into the parsed document (its arena is c->doc), which
+     * is then copied compactly: the copy is what the models keep */
+    storm_arena *doc = c->doc ? c->doc : m->arena;
     storm_value *copy = (storm_value *)obj;
-    storm_v_set_str(m->arena, copy, "id", id);
+    storm_v_set_str(doc, copy, "id", id);
     char missing[128] = "";
     const char *fill = "1970-01-01T00:00:00.000Z";
     const char *vf = storm_v_get_str(obj, "valid_from");
@@ -373,24 +472,25 @@ static storm_value *normalised_copy(load_ctx *c, const storm_value *obj, const c
     const char *created = storm_v_get_str(obj, "created");
     if (!storm_v_get(obj, "spec_version")) {
         strcat(missing, " spec_version");
-        storm_v_set_str(m->arena, copy, "spec_version", "2.1");
+        storm_v_set_str(doc, copy, "spec_version", "2.1");
     }
     bool created_ok = check_timestamp(c, obj, "created", id);
     if (!created_ok) {
         if (!storm_v_get(obj, "created"))
             strcat(missing, " created");
-        storm_v_set_str(m->arena, copy, "created", fill);
+        storm_v_set_str(doc, copy, "created", fill);
         created = fill;
     }
     if (!check_timestamp(c, obj, "modified", id)) {
         if (!storm_v_get(obj, "modified"))
             strcat(missing, " modified");
-        storm_v_set_str(m->arena, copy, "modified", created ? created : fill);
+        storm_v_set_str(doc, copy, "modified", created ? created : fill);
     }
     if (missing[0])
         defect(c, obj->pos, id, false, "%s lacks required properties:%s; loaded with spec_version 2.1 and %s",
                type, missing, fill);
-    return copy;
+    intern(m, id, strlen(id), true); /* the copy's "id" shares the id string */
+    return compact_copy(m, copy);
 }
 
 static int add_object(storm_models *m, storm_value *obj)
@@ -446,12 +546,13 @@ static void load_attack_pattern(load_ctx *c, const storm_value *obj, const char 
     storm_model_step *s = &m->steps[m->n_steps++];
     memset(s, 0, sizeof *s);
     s->id = id;
+    name = storm_v_get_str(copy, "name"); /* the strings the models keep are the copy's */
     s->name = name ? name : id;
-    s->description = storm_v_get_str(obj, "description");
-    const storm_value *kc = storm_v_get(obj, "kill_chain_phases");
+    s->description = storm_v_get_str(copy, "description");
+    const storm_value *kc = storm_v_get(copy, "kill_chain_phases");
     if (kc && kc->type == STORM_V_ARRAY && kc->u.a.len)
         s->tactic = storm_v_get_str(kc->u.a.items[0], "phase_name");
-    const storm_value *er = storm_v_get(obj, "external_references");
+    const storm_value *er = storm_v_get(copy, "external_references");
     if (er && er->type == STORM_V_ARRAY)
         for (size_t i = 0; i < er->u.a.len && !s->technique; i++)
             s->technique = storm_v_get_str(er->u.a.items[i], "external_id");
@@ -555,7 +656,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     storm_pattern *pat = NULL;
     storm_err perr;
     storm_err_clear(&perr);
-    storm_rc rc = storm_pattern_compile(pv->u.s.ptr, pv->u.s.len, spec, &pat, &perr);
+    storm_rc rc = pattern_compile_in(m->pattern_arena, pv->u.s.ptr, pv->u.s.len, spec, &pat, &perr);
     if (rc != STORM_OK) {
         size_t off = string_offset(c, pv, perr.offset);
         defect(c, off, id, true, "pattern does not compile: %s (pattern column %u); not loaded",
@@ -580,6 +681,8 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     storm_err_clear(&never);
     if (storm_pattern_never_matches(pat, &never))
         defect(c, string_offset(c, pv, (uint32_t)never.offset), id, false, "%s", never.msg);
+    /* the copy's "pattern" shares the compiled pattern's text */
+    intern(m, pat->text, pat->len, true);
     storm_value *copy = normalised_copy(c, obj, id, "indicator");
     if (!copy || GROW(m->indicators, m->n_indicators, m->alloc_indicators) != 0 ||
         GROW(m->patterns, m->n_patterns, m->alloc_patterns) != 0) {
@@ -591,7 +694,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     storm_model_indicator *ind = &m->indicators[m->n_indicators++];
     memset(ind, 0, sizeof *ind);
     ind->id = id;
-    const char *name = storm_v_get_str(obj, "name");
+    const char *name = storm_v_get_str(copy, "name");
     ind->name = name && name[0] ? name : id;
     ind->pattern_text = storm_pattern_text(pat);
     ind->pattern = pat;
@@ -626,9 +729,10 @@ static void load_relationship(load_ctx *c, const storm_value *obj, const char *i
     model_rel *r = &m->rels[m->n_rels++];
     memset(r, 0, sizeof *r);
     r->id = id;
-    r->type = rt->u.s.ptr;
-    r->src = storm_arena_strndup(m->arena, src->u.s.ptr, src->u.s.len);
-    r->tgt = storm_arena_strndup(m->arena, tgt->u.s.ptr, tgt->u.s.len);
+    /* the copy's strings (source_ref and target_ref as written) */
+    r->type = storm_v_get_str(copy, "relationship_type");
+    r->src = storm_v_get_str(copy, "source_ref");
+    r->tgt = storm_v_get_str(copy, "target_ref");
     r->file = c->file;
     r->src_pos = src->pos;
     r->tgt_pos = tgt->pos;
@@ -653,7 +757,7 @@ static void load_intrusion_set(load_ctx *c, const storm_value *obj, const char *
     set_origin(m, origin, MODEL_SET, m->n_sets);
     model_set *s = &m->sets[m->n_sets++];
     s->id = id;
-    const char *name = storm_v_get_str(obj, "name");
+    const char *name = storm_v_get_str(copy, "name");
     s->name = name ? name : id;
     add_object(m, copy);
 }
@@ -752,7 +856,10 @@ storm_rc storm_models_new(storm_models **out)
     if (!m)
         return STORM_ERR_NOMEM;
     m->arena = storm_arena_new(0, 0);
-    if (!m->arena) {
+    m->pattern_arena = storm_arena_new(0, 0);
+    if (!m->arena || !m->pattern_arena) {
+        storm_arena_free(m->arena);
+        storm_arena_free(m->pattern_arena);
         free(m);
         return STORM_ERR_NOMEM;
     }
@@ -766,6 +873,7 @@ void storm_models_free(storm_models *m)
         return;
     for (size_t i = 0; i < m->n_patterns; i++)
         storm_pattern_free(m->patterns[i]);
+    storm_arena_free(m->pattern_arena);
     for (size_t i = 0; i < m->n_files; i++) {
         free(m->files[i].text);
         free(m->files[i].lines);
@@ -781,6 +889,7 @@ void storm_models_free(storm_models *m)
     free(m->origins);
     free(m->defined.slots);
     free(m->fixed.slots);
+    free(m->strings.slots);
     free(m->step_next);
     free(m->set_steps);
     storm_arena_free(m->arena);
@@ -809,17 +918,24 @@ static storm_rc load_owned_text(storm_models *m, const char *name, char *text, s
     }
     m->files[fi].text = text;
     m->files[fi].len = len;
-    load_ctx c = {m, fi, text, len};
+    /* the document lives only while its objects are loaded: what is kept
+     * is copied out (compact_copy) */
+    storm_arena *doc = storm_arena_new(0, 0);
+    if (!doc)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory loading %s", name);
+    load_ctx c = {m, fi, text, len, doc};
     storm_value *root = NULL;
     storm_err jerr;
     storm_err_clear(&jerr);
-    storm_rc rc = storm_json_parse(m->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &jerr);
+    storm_rc rc = storm_json_parse(doc, text, len, STORM_JSON_DEFAULT, &root, NULL, &jerr);
     if (rc != STORM_OK) {
         defect(&c, jerr.offset, NULL, true, "not valid JSON: %s; file skipped",
                jerr.msg[0] ? jerr.msg : storm_strerror(rc));
+        storm_arena_free(doc);
         return STORM_OK;
     }
     load_root(&c, root, 0);
+    storm_arena_free(doc);
     return STORM_OK;
 }
 
@@ -845,7 +961,7 @@ static storm_rc load_path_depth(storm_models *m, const char *path, int depth, st
     if (stat(path, &st) != 0) {
         size_t fi = add_file(m, path);
         if (fi != SIZE_MAX) {
-            load_ctx c = {m, fi, NULL, 0};
+            load_ctx c = {m, fi, NULL, 0, NULL};
             defect(&c, STORM_POS_NONE, NULL, true, "cannot read: %s", strerror(errno));
         }
         return storm_err_set(err, STORM_ERR_IO, 0, "cannot read %s: %s", path, strerror(errno));
@@ -888,7 +1004,7 @@ static storm_rc load_path_depth(storm_models *m, const char *path, int depth, st
     if (rc != STORM_OK) {
         size_t fi = add_file(m, path);
         if (fi != SIZE_MAX) {
-            load_ctx c = {m, fi, NULL, 0};
+            load_ctx c = {m, fi, NULL, 0, NULL};
             defect(&c, STORM_POS_NONE, NULL, true, "%s", rerr.msg);
         }
         return storm_err_set(err, rc, 0, "%s", rerr.msg);
@@ -942,11 +1058,14 @@ void storm_models_finish(storm_models *m)
     size_t n_ind_steps = 0, alloc_ind_steps = 0;
     for (size_t i = 0; i < m->n_rels; i++) {
         model_rel *r = &m->rels[i];
-        load_ctx c = {m, r->file, m->files[r->file].text, m->files[r->file].len};
+        load_ctx c = {m, r->file, m->files[r->file].text, m->files[r->file].len, NULL};
         const char *src = model_ref(m, r->src), *tgt = model_ref(m, r->tgt);
-        /* keep the stored copy consistent with the fixed ids */
-        storm_v_set_str(m->arena, r->object, "source_ref", src);
-        storm_v_set_str(m->arena, r->object, "target_ref", tgt);
+        /* keep the stored copy consistent with the fixed ids (only a fixed
+         * one is set: setting costs a value in the arena) */
+        if (src != r->src)
+            storm_v_set_str(m->arena, r->object, "source_ref", src);
+        if (tgt != r->tgt)
+            storm_v_set_str(m->arena, r->object, "target_ref", tgt);
         size_t si = 0, ti = 0;
         model_kind sk = find_ref(m, src, &si), tk = find_ref(m, tgt, &ti);
         bool is_indicates = strcmp(r->type, "indicates") == 0;
@@ -1003,12 +1122,15 @@ void storm_models_finish(storm_models *m)
             for (size_t f = 0; f < m->n_files; f++)
                 if (m->files[f].path == ind->file)
                     fi = f;
-            load_ctx c = {m, fi, m->files[fi].text, m->files[fi].len};
+            load_ctx c = {m, fi, m->files[fi].text, m->files[fi].len, NULL};
             defect(&c, ind->object->pos, ind->id, false,
                    "indicator indicates no attack-pattern; its sightings will name no attack step");
         }
     }
     free(ind_steps);
+    /* no more copies to share strings with */
+    free(m->strings.slots);
+    memset(&m->strings, 0, sizeof m->strings);
     /* every defect is located by now and the value trees hold copies of
      * their strings: the file texts (megabytes with many indicators) can go */
     for (size_t i = 0; i < m->n_files; i++) {

@@ -17,6 +17,20 @@ typedef struct model_idmap {
     size_t cap, n;
 } model_idmap;
 
+/* A set of distinct strings (open addressing), so that the kept model
+ * objects hold one copy of each: keys, timestamps, types and ids repeat
+ * across thousands of objects. Strings are borrowed from the models' arena. */
+typedef struct model_str_slot {
+    const char *s; /* NULL = empty */
+    size_t len;
+    uint64_t hash;
+} model_str_slot;
+
+typedef struct model_strset {
+    model_str_slot *slots;
+    size_t cap, n;
+} model_strset;
+
 typedef struct model_file {
     const char *path; /* arena */
     char *text;       /* owned (malloc); defects and positions point into it */
@@ -53,7 +67,7 @@ typedef struct model_pair {
 } model_pair;
 
 struct storm_models {
-    storm_arena *arena; /* parsed documents, copies, strings */
+    storm_arena *arena; /* compact copies of the kept objects, strings */
     model_file *files;
     size_t n_files, alloc_files;
     storm_model_defect *defects;
@@ -62,7 +76,8 @@ struct storm_models {
     size_t n_steps, alloc_steps;
     storm_model_indicator *indicators;
     size_t n_indicators, alloc_indicators;
-    storm_pattern **patterns; /* owned */
+    storm_pattern **patterns; /* owned (their memory is pattern_arena's) */
+    storm_arena *pattern_arena; /* the compiled patterns, shared: see pattern_compile_in */
     size_t n_patterns, alloc_patterns;
     model_rel *rels;
     size_t n_rels, alloc_rels;
@@ -74,6 +89,7 @@ struct storm_models {
     size_t n_origins, alloc_origins;
     model_idmap defined; /* id -> index into origins */
     model_idmap fixed;   /* bad id as written -> replacement (str) */
+    model_strset strings; /* while loading: the distinct strings of the copies (freed by finish) */
     model_pair *step_next; /* related-to: step a -> step b */
     size_t n_step_next, alloc_step_next;
     model_pair *set_steps; /* uses: set a -> step b */

@@ -167,12 +167,33 @@ static void plan_mark(tplan *t, int i, storm_time_ns keep)
     }
 }
 
+/* Nodes of the observation expression (bounded by the parser's depth and
+ * node limits, so the recursion is safe). */
+static size_t count_plan_nodes(const pat_obs *o, int depth)
+{
+    if (!o || depth > STORM_PATTERN_MAX_DEPTH * 2)
+        return 0;
+    return 1 + count_plan_nodes(o->left, depth + 1) +
+           (o->kind == PAT_OBS_AND || o->kind == PAT_OBS_OR || o->kind == PAT_OBS_FOLLOWEDBY
+                ? count_plan_nodes(o->right, depth + 1)
+                : 0);
+}
+
 tplan *tplan_new(const storm_pattern *p, storm_time_ns horizon)
 {
     tplan *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->horizon = horizon;
+    /* exactly as many nodes as the pattern has: one plan per indicator, and
+     * most are a single leaf (growing by doubling from 8 cost ~0.5 KiB each) */
+    size_t n = count_plan_nodes(p->root, 0);
+    t->nodes = n ? malloc(n * sizeof *t->nodes) : NULL;
+    if (!t->nodes) {
+        free(t);
+        return NULL;
+    }
+    t->alloc = n;
     t->root = plan_node(t, p->root, 0);
     if (t->root < 0) {
         tplan_free(t);

@@ -22,14 +22,17 @@ static storm_rc compile_fail(storm_err *err, storm_rc rc, pat_span span, const c
     return rc;
 }
 
-static void late_error(pattern_compiled *pc, pat_span span, const char *fmt, const char *what)
+static void late_error(storm_arena *arena, pattern_compiled *pc, pat_span span, const char *fmt, const char *what)
 {
     if (pc->late_rc != STORM_OK)
         return;
     pc->late_rc = STORM_ERR_VALUE;
     pc->late_offset = span.start;
     pc->late_len = span.end > span.start ? span.end - span.start : 1;
-    snprintf(pc->late_msg, sizeof pc->late_msg, fmt, what);
+    char msg[256];
+    snprintf(msg, sizeof msg, fmt, what);
+    const char *copy = storm_arena_strdup(arena, msg);
+    pc->late_msg = copy ? copy : "the pattern cannot be matched";
 }
 
 /* Latin-1 bytes of UTF-8 text whose code points are all < 256, for
@@ -163,7 +166,7 @@ static storm_rc compile_test(storm_pattern *p, pattern_compiled *pc, pat_cmp *t,
             pat_lit_type a = t->values[0].type, b = t->values[i].type;
             if (a != b && !(lit_is_number(a) && lit_is_number(b))) {
                 tc->set_mixed = true;
-                late_error(pc, t->span, "%s", "the set mixes literals of different types");
+                late_error(p->arena, pc, t->span, "%s", "the set mixes literals of different types");
                 break;
             }
         }
@@ -322,7 +325,7 @@ storm_rc pattern_compile_ast(storm_pattern *p, storm_err *err)
             pc->timed = true;
             double secs = o->within.type == PAT_LIT_INT ? (double)o->within.u.i : o->within.u.f;
             if (!(secs > 0)) {
-                late_error(pc, o->qual_span, "%s", "WITHIN needs a positive number of seconds");
+                late_error(p->arena, pc, o->qual_span, "%s", "WITHIN needs a positive number of seconds");
                 pc->within_us[id] = 0;
             } else {
                 double us = nearbyint(secs * 1e6);
@@ -342,7 +345,7 @@ storm_rc pattern_compile_ast(storm_pattern *p, storm_err *err)
                 pc->stop_us[id] = time_us(o->stop);
             }
             if (bad && (o->times_invalid || bad->type == PAT_LIT_STRING))
-                late_error(pc, bad->span, "%s",
+                late_error(p->arena, pc, bad->span, "%s",
                            "START and STOP need STIX timestamps such as '2020-01-31T12:00:00Z' "
                            "(upper-case T and Z, seconds required)");
             break;
@@ -352,7 +355,7 @@ storm_rc pattern_compile_ast(storm_pattern *p, storm_err *err)
             break;
         case PAT_OBS_REPEATS:
             if (o->repeats <= 0)
-                late_error(pc, o->qual_span, "%s", "REPEATS needs a positive number of times");
+                late_error(p->arena, pc, o->qual_span, "%s", "REPEATS needs a positive number of times");
             break;
         default:
             break;

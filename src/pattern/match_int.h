@@ -89,7 +89,7 @@ typedef struct pattern_compiled {
      * match time (WITHIN 0, REPEATS 0, a mixed-type set): reported by every match */
     storm_rc late_rc;
     size_t late_offset, late_len;
-    char late_msg[256];
+    const char *late_msg; /* arena; set with late_rc (a fixed buffer here cost 256 bytes per pattern) */
 } pattern_compiled;
 
 /* compare.c -------------------------------------------------------------- */

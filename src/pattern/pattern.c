@@ -28,7 +28,8 @@ static void collect_leaves(pat_obs *o, pat_obs **leaves, unsigned n)
     collect_leaves(o->right, leaves, n);
 }
 
-storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, storm_pattern **out, storm_err *err)
+static storm_rc compile_with(storm_arena *shared, const char *text, size_t len, storm_spec spec, storm_pattern **out,
+                             storm_err *err)
 {
     if (out)
         *out = NULL;
@@ -44,14 +45,16 @@ storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, st
         return STORM_ERR_LIMIT;
     }
     /* small blocks: a compiled pattern uses a few KiB, and thousands are loaded */
-    storm_arena *arena = storm_arena_new(2048, PATTERN_ARENA_CAP);
+    storm_arena *arena = shared ? shared : storm_arena_new(2048, PATTERN_ARENA_CAP);
     storm_pattern *p = arena ? storm_arena_calloc(arena, 1, sizeof *p) : NULL;
     char *copy = p ? storm_arena_strndup(arena, text ? text : "", len) : NULL;
     if (!copy) {
-        storm_arena_free(arena);
+        if (!shared)
+            storm_arena_free(arena);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory compiling a pattern");
     }
     p->arena = arena;
+    p->owns_arena = !shared;
     p->text = copy;
     p->len = len;
     p->spec = spec;
@@ -75,12 +78,29 @@ storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, st
     return STORM_OK;
 }
 
+storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, storm_pattern **out, storm_err *err)
+{
+    return compile_with(NULL, text, len, spec, out, err);
+}
+
+storm_rc pattern_compile_in(storm_arena *arena, const char *text, size_t len, storm_spec spec, storm_pattern **out,
+                            storm_err *err)
+{
+    if (!arena) {
+        if (out)
+            *out = NULL;
+        return storm_err_set(err, STORM_ERR_STATE, 0, "pattern_compile_in: no arena");
+    }
+    return compile_with(arena, text, len, spec, out, err);
+}
+
 void storm_pattern_free(storm_pattern *p)
 {
     if (!p)
         return;
     pattern_release_compiled(p);
-    storm_arena_free(p->arena); /* p itself lives in the arena */
+    if (p->owns_arena)
+        storm_arena_free(p->arena); /* p itself lives in the arena */
 }
 
 const char *storm_pattern_text(const storm_pattern *p)
