@@ -321,17 +321,26 @@ size_t stix_time_text(storm_time_ns t, char out[40])
         rem += 86400;
         days--;
     }
-    int64_t y;
-    unsigned m, d;
-    civil(days, &y, &m, &d);
+    /* the date of the last call: times of one stream mostly share a day */
+    static _Thread_local int64_t last_days = INT64_MIN;
+    static _Thread_local char last_date[11];
+    if (days != last_days) {
+        int64_t y;
+        unsigned m, d;
+        civil(days, &y, &m, &d);
+        char *q = last_date;
+        q = two(q, (unsigned)(y / 100 % 100));
+        q = two(q, (unsigned)(y % 100));
+        *q++ = '-';
+        q = two(q, m);
+        *q++ = '-';
+        q = two(q, d);
+        *q = 'T';
+        last_days = days;
+    }
     char *o = out;
-    o = two(o, (unsigned)(y / 100 % 100));
-    o = two(o, (unsigned)(y % 100));
-    *o++ = '-';
-    o = two(o, m);
-    *o++ = '-';
-    o = two(o, d);
-    *o++ = 'T';
+    memcpy(o, last_date, 11);
+    o += 11;
     o = two(o, (unsigned)(rem / 3600));
     *o++ = ':';
     o = two(o, (unsigned)(rem / 60 % 60));

@@ -338,7 +338,7 @@ struct stix_id_props {
     struct {
         const char *name;
         size_t len;
-    } props[8];
+    } props[STIX_ID_PROPS_MAX];
 };
 
 static const stix_id_props ID_PROPS[STIX_SCO__IDENTIFIED] = {
@@ -405,10 +405,26 @@ static size_t id_members(const stix_id_props *ip, const storm_value *sco, storm_
     return n;
 }
 
-bool stix_sco_identifiable(const stix_id_props *ip, const storm_value *sco)
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX])
 {
-    storm_member ms[8];
-    return id_members(ip, sco, ms) > 0;
+    size_t n = 0, np = 0;
+    while (np < STIX_ID_PROPS_MAX && ip->props[np].name)
+        np++;
+    for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
+        vals[i] = NULL;
+    for (size_t m = 0; m < sco->u.o.len; m++) {
+        const storm_member *mb = &sco->u.o.members[m];
+        if (!mb->key_len)
+            continue;
+        for (size_t i = 0; i < np; i++)
+            if (mb->key_len == ip->props[i].len && mb->key[0] == ip->props[i].name[0] &&
+                memcmp(mb->key, ip->props[i].name, mb->key_len) == 0) {
+                n += !vals[i];
+                vals[i] = mb->value; /* the last of duplicate keys wins */
+                break;
+            }
+    }
+    return n;
 }
 
 /* Canonical JSON of x and y equal, by writing both: for what the structural
@@ -486,15 +502,11 @@ static bool canon_equal(const storm_value *x, const storm_value *y, int depth)
     return false;
 }
 
-bool stix_sco_same_identity(const stix_id_props *ip, const storm_value *x, const storm_value *y)
+bool stix_id_values_equal(const storm_value *const x[STIX_ID_PROPS_MAX], const storm_value *const y[STIX_ID_PROPS_MAX])
 {
-    for (size_t i = 0; i < 8 && ip->props[i].name; i++) {
-        size_t at;
-        const storm_value *vx = last_member(x, ip->props[i].name, ip->props[i].len, &at);
-        const storm_value *vy = last_member(y, ip->props[i].name, ip->props[i].len, &at);
-        if (!vx != !vy || (vx && !canon_equal(vx, vy, 1)))
+    for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
+        if (!x[i] != !y[i] || (x[i] && !canon_equal(x[i], y[i], 1)))
             return false;
-    }
     return true;
 }
 

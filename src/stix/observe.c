@@ -30,6 +30,7 @@ typedef struct sco_info {
     const storm_value *idv; /* the SCO's "id" value: its key text */
     char *uuid;             /* the 36 characters to fill after "<type>--"; NULL for a given id */
     stix_sco_kind kind;
+    const storm_value *id_vals[STIX_ID_PROPS_MAX]; /* contributing values (kinds with UUIDv5 ids) */
 } sco_info;
 
 /* What storm_stix_observation_finish needs (arena, beside the observation).
@@ -197,16 +198,16 @@ static storm_value *ext_dict(obs_ctx *c, unsigned mask)
     return ext;
 }
 
-/* "zzzzzzzz-zzzz-zzzz-zzzz-" and 12 digits of seq: the length of a UUID,
- * never one ('z' is no hex digit), unique within the observation, so that
- * references resolve, deduplication and ordering treat it as the distinct
- * id it stands for until finish writes the UUID over it. */
+/* "zzzzzzzz-zzzz-zzzz-zzzz-" and seq in 12 digits 'g'..'v' (base 16, no
+ * division): the length of a UUID, never one ('z' is no hex digit), unique
+ * within the observation, so that references resolve, deduplication and
+ * ordering treat it as the distinct id it stands for until finish writes
+ * the UUID over it. */
 static void placeholder(char out[37], size_t seq)
 {
-    memcpy(out, "zzzzzzzz-zzzz-zzzz-zzzz-", 24);
-    for (int i = 11; i >= 0; i--, seq /= 10)
-        out[24 + i] = (char)('0' + seq % 10);
-    out[36] = '\0';
+    memcpy(out, "zzzzzzzz-zzzz-zzzz-zzzz-gggggggggggg", 37);
+    for (int i = 35; seq && i >= 24; i--, seq >>= 4)
+        out[i] = (char)('g' + (seq & 15));
 }
 
 /* Attach the extensions dictionary (markers for mask, plus any predefined
@@ -232,11 +233,12 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     if (c->b.oom)
         return NULL;
     const stix_id_props *ip = stix_id_props_get(kind);
+    const storm_value *vals[STIX_ID_PROPS_MAX];
     if (ip) {
-        if (!stix_sco_identifiable(ip, o))
+        if (!stix_sco_id_values(ip, o, vals))
             return NULL; /* no contributing property: the caller built nothing useful */
         for (size_t i = 0; i < c->n; i++)
-            if (c->info[i].kind == kind && stix_sco_same_identity(ip, c->info[i].sco, o))
+            if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))
                 return c->info[i].idv;
     } else {
         if (!given_id)
@@ -283,8 +285,13 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
         c->cap = nc;
     }
     c->objs[c->n] = (storm_obs_object){id, o};
-    c->info[c->n] = (sco_info){o, idv, uuid, kind};
-    c->n++;
+    sco_info *in = &c->info[c->n++];
+    in->sco = o;
+    in->idv = idv;
+    in->uuid = uuid;
+    in->kind = kind;
+    if (ip)
+        memcpy(in->id_vals, vals, sizeof vals);
     return idv;
 }
 

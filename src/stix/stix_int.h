@@ -96,14 +96,18 @@ typedef struct stix_id_props stix_id_props;
 const stix_id_props *stix_id_props_get(stix_sco_kind k);
 /* The type name (static) and its length. */
 const char *stix_id_props_type(const stix_id_props *ip, size_t *len);
-/* sco (of ip's type) has a contributing property, so it has an id. */
-bool stix_sco_identifiable(const stix_id_props *ip, const storm_value *sco);
-/* x and y (both of ip's type) have the same id: the canonical JSON of their
- * contributing properties is the same. Decided on the values, without
- * hashing: how the observation builder deduplicates before ids exist. The
- * text of references is compared as it stands, so references to objects
- * whose ids are still placeholders compare as those objects' ids will. */
-bool stix_sco_same_identity(const stix_id_props *ip, const storm_value *x, const storm_value *y);
+#define STIX_ID_PROPS_MAX 8
+/* The values of sco's (of ip's type) contributing properties into vals, in
+ * the table's order, NULL for those absent; returns how many are present
+ * (none: the SCO has no id). Borrowed from sco. */
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX]);
+/* Two SCOs of one type whose contributing values are x and y have the same
+ * id: the canonical JSON of those properties is the same. Decided on the
+ * values, without hashing: how the observation builder deduplicates before
+ * ids exist. The text of references is compared as it stands, so references
+ * to objects whose ids are still placeholders compare as those objects' ids
+ * will. */
+bool stix_id_values_equal(const storm_value *const x[STIX_ID_PROPS_MAX], const storm_value *const y[STIX_ID_PROPS_MAX]);
 /* The UUIDv5 of sco (of ip's type) into out (36 characters + NUL), through
  * the per-thread id cache; false when no contributing property is present. */
 bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37]);
