@@ -14,6 +14,11 @@
 typedef struct stix_b {
     storm_arena *a;
     bool oom;
+    /* Scalar values are taken from small runs allocated at once: an
+     * observation holds a few hundred of them, and one arena call each was a
+     * measurable part of building it. */
+    storm_value *run;
+    size_t run_left;
 } stix_b;
 
 storm_value *sb_obj(stix_b *b, size_t cap);
