@@ -4,14 +4,38 @@
 
 #include "stix_int.h"
 
+#define SB_RUN 16
+
+/* One value from the builder's current run (arena), or NULL on OOM. When a
+ * whole run does not fit (an arena with a cap nearly reached), a single
+ * value is still tried. */
+static storm_value *sb_value(stix_b *b)
+{
+    if (b->run_left) {
+        b->run_left--;
+        return b->run++;
+    }
+    storm_value *r = storm_arena_alloc(b->a, SB_RUN * sizeof *r);
+    if (r) {
+        b->run = r + 1;
+        b->run_left = SB_RUN - 1;
+        return r;
+    }
+    r = storm_arena_alloc(b->a, sizeof *r);
+    if (!r)
+        b->oom = true;
+    return r;
+}
+
 storm_value *sb_obj(stix_b *b, size_t cap)
 {
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v);
-    storm_member *m = cap ? storm_arena_alloc(b->a, cap * sizeof *m) : NULL;
-    if (!v || (cap && !m)) {
+    /* the value and its members in one allocation */
+    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_member));
+    if (!v) {
         b->oom = true;
         return NULL;
     }
+    storm_member *m = cap ? (storm_member *)(void *)(v + 1) : NULL;
     v->type = STORM_V_OBJECT;
     v->pos = STORM_POS_NONE;
     v->u.o.members = m;
@@ -22,12 +46,12 @@ storm_value *sb_obj(stix_b *b, size_t cap)
 
 storm_value *sb_arr(stix_b *b, size_t cap)
 {
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v);
-    storm_value **items = cap ? storm_arena_alloc(b->a, cap * sizeof *items) : NULL;
-    if (!v || (cap && !items)) {
+    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_value *));
+    if (!v) {
         b->oom = true;
         return NULL;
     }
+    storm_value **items = cap ? (storm_value **)(void *)(v + 1) : NULL;
     v->type = STORM_V_ARRAY;
     v->pos = STORM_POS_NONE;
     v->u.a.items = items;
@@ -78,11 +102,9 @@ storm_value *sb_strn(stix_b *b, const char *s, size_t len)
 {
     if (!s || !len)
         return NULL;
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v);
-    if (!v) {
-        b->oom = true;
+    storm_value *v = sb_value(b);
+    if (!v)
         return NULL;
-    }
     v->type = STORM_V_STRING;
     v->pos = STORM_POS_NONE;
     v->u.s.ptr = s;
@@ -97,11 +119,9 @@ storm_value *sb_str(stix_b *b, const char *s)
 
 storm_value *sb_int(stix_b *b, int64_t i)
 {
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v);
-    if (!v) {
-        b->oom = true;
+    storm_value *v = sb_value(b);
+    if (!v)
         return NULL;
-    }
     v->type = STORM_V_INT;
     v->pos = STORM_POS_NONE;
     v->u.i = i;
@@ -321,17 +341,26 @@ size_t stix_time_text(storm_time_ns t, char out[40])
         rem += 86400;
         days--;
     }
-    int64_t y;
-    unsigned m, d;
-    civil(days, &y, &m, &d);
+    /* the date of the last call: times of one stream mostly share a day */
+    static _Thread_local int64_t last_days = INT64_MIN;
+    static _Thread_local char last_date[11];
+    if (days != last_days) {
+        int64_t y;
+        unsigned m, d;
+        civil(days, &y, &m, &d);
+        char *q = last_date;
+        q = two(q, (unsigned)(y / 100 % 100));
+        q = two(q, (unsigned)(y % 100));
+        *q++ = '-';
+        q = two(q, m);
+        *q++ = '-';
+        q = two(q, d);
+        *q = 'T';
+        last_days = days;
+    }
     char *o = out;
-    o = two(o, (unsigned)(y / 100 % 100));
-    o = two(o, (unsigned)(y % 100));
-    *o++ = '-';
-    o = two(o, m);
-    *o++ = '-';
-    o = two(o, d);
-    *o++ = 'T';
+    memcpy(o, last_date, 11);
+    o += 11;
     o = two(o, (unsigned)(rem / 3600));
     *o++ = ':';
     o = two(o, (unsigned)(rem / 60 % 60));

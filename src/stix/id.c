@@ -327,32 +327,188 @@ void stix_sha1_canonical(stix_sha1 *s, const storm_value *v)
     sink_flush(&k);
 }
 
-/* ID-contributing properties per SCO type (STIX 2.1, each type's section). */
-typedef struct id_props {
+/* ID-contributing properties per SCO type (STIX 2.1, each type's section),
+ * in the order of stix_sco_kind. Names carry their lengths: the id of an
+ * SCO is looked up member by member on the event path. */
+#define P(s) {s, sizeof s - 1}
+struct stix_id_props {
     const char *type;
-    const char *props[8];
-} id_props;
-
-static const id_props ID_PROPS[] = {
-    {"artifact", {"hashes", "payload_bin"}},
-    {"autonomous-system", {"number"}},
-    {"directory", {"path"}},
-    {"domain-name", {"value"}},
-    {"email-addr", {"value"}},
-    {"email-message", {"from_ref", "subject", "body"}},
-    {"file", {"hashes", "name", "extensions", "parent_directory_ref"}},
-    {"ipv4-addr", {"value"}},
-    {"ipv6-addr", {"value"}},
-    {"mac-addr", {"value"}},
-    {"mutex", {"name"}},
-    {"network-traffic",
-     {"start", "end", "src_ref", "dst_ref", "src_port", "dst_port", "protocols", "extensions"}},
-    {"software", {"name", "cpe", "swid", "vendor", "version"}},
-    {"url", {"value"}},
-    {"user-account", {"account_type", "user_id", "account_login"}},
-    {"windows-registry-key", {"key", "values"}},
-    {"x509-certificate", {"hashes", "serial_number"}},
+    size_t type_len;
+    bool cacheable; /* no per-event property (network-traffic has "start"): the id cache may hit */
+    struct {
+        const char *name;
+        size_t len;
+    } props[STIX_ID_PROPS_MAX];
 };
+
+static const stix_id_props ID_PROPS[STIX_SCO__IDENTIFIED] = {
+    [STIX_SCO_ARTIFACT] = {"artifact", 8, true, {P("hashes"), P("payload_bin")}},
+    [STIX_SCO_AUTONOMOUS_SYSTEM] = {"autonomous-system", 17, true, {P("number")}},
+    [STIX_SCO_DIRECTORY] = {"directory", 9, true, {P("path")}},
+    [STIX_SCO_DOMAIN_NAME] = {"domain-name", 11, true, {P("value")}},
+    [STIX_SCO_EMAIL_ADDR] = {"email-addr", 10, true, {P("value")}},
+    [STIX_SCO_EMAIL_MESSAGE] = {"email-message", 13, true, {P("from_ref"), P("subject"), P("body")}},
+    [STIX_SCO_FILE] = {"file", 4, true, {P("hashes"), P("name"), P("extensions"), P("parent_directory_ref")}},
+    [STIX_SCO_IPV4_ADDR] = {"ipv4-addr", 9, true, {P("value")}},
+    [STIX_SCO_IPV6_ADDR] = {"ipv6-addr", 9, true, {P("value")}},
+    [STIX_SCO_MAC_ADDR] = {"mac-addr", 8, true, {P("value")}},
+    [STIX_SCO_MUTEX] = {"mutex", 5, true, {P("name")}},
+    [STIX_SCO_NETWORK_TRAFFIC] = {"network-traffic",
+                                  15,
+                                  false,
+                                  {P("start"), P("end"), P("src_ref"), P("dst_ref"), P("src_port"), P("dst_port"),
+                                   P("protocols"), P("extensions")}},
+    [STIX_SCO_SOFTWARE] = {"software", 8, true, {P("name"), P("cpe"), P("swid"), P("vendor"), P("version")}},
+    [STIX_SCO_URL] = {"url", 3, true, {P("value")}},
+    [STIX_SCO_USER_ACCOUNT] = {"user-account", 12, true, {P("account_type"), P("user_id"), P("account_login")}},
+    [STIX_SCO_WINDOWS_REGISTRY_KEY] = {"windows-registry-key", 20, true, {P("key"), P("values")}},
+    [STIX_SCO_X509_CERTIFICATE] = {"x509-certificate", 16, true, {P("hashes"), P("serial_number")}},
+};
+#undef P
+
+const stix_id_props *stix_id_props_get(stix_sco_kind k)
+{
+    return (unsigned)k < STIX_SCO__IDENTIFIED ? &ID_PROPS[k] : NULL;
+}
+
+const char *stix_id_props_type(const stix_id_props *ip, size_t *len)
+{
+    *len = ip->type_len;
+    return ip->type;
+}
+
+/* The contributing members of sco present, in the SCO's member order (as
+ * the id cache keys them): one pass over the members, the last of duplicate
+ * keys wins (as in storm_v_get). Returns how many. */
+static size_t id_members(const stix_id_props *ip, const storm_value *sco, storm_member ms[8])
+{
+    size_t n = 0;
+    for (size_t m = 0; m < sco->u.o.len; m++) {
+        const storm_member *mb = &sco->u.o.members[m];
+        if (!mb->key_len)
+            continue;
+        for (size_t i = 0; i < 8 && ip->props[i].name; i++) {
+            /* most members are not contributing: the length and first byte
+             * spare nearly every comparison */
+            if (mb->key_len != ip->props[i].len || mb->key[0] != ip->props[i].name[0] ||
+                memcmp(mb->key, ip->props[i].name, mb->key_len) != 0)
+                continue;
+            size_t j = 0;
+            while (j < n && ms[j].key != ip->props[i].name)
+                j++;
+            ms[j] = (storm_member){ip->props[i].name, mb->key_len, mb->value};
+            if (j == n)
+                n++;
+            break;
+        }
+    }
+    return n;
+}
+
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX])
+{
+    size_t n = 0, np = 0;
+    while (np < STIX_ID_PROPS_MAX && ip->props[np].name)
+        np++;
+    for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
+        vals[i] = NULL;
+    for (size_t m = 0; m < sco->u.o.len; m++) {
+        const storm_member *mb = &sco->u.o.members[m];
+        if (!mb->key_len)
+            continue;
+        for (size_t i = 0; i < np; i++)
+            if (mb->key_len == ip->props[i].len && mb->key[0] == ip->props[i].name[0] &&
+                memcmp(mb->key, ip->props[i].name, mb->key_len) == 0) {
+                n += !vals[i];
+                vals[i] = mb->value; /* the last of duplicate keys wins */
+                break;
+            }
+    }
+    return n;
+}
+
+/* Canonical JSON of x and y equal, by writing both: for what the structural
+ * comparison below does not decide itself (floats, whose text is not their
+ * bits; mixed int/float; nesting past the canonical writer's limit). Rare:
+ * no contributing property Storm writes is a float. */
+static bool canon_bytes_equal(const storm_value *x, const storm_value *y)
+{
+    storm_buf bx, by;
+    storm_buf_init(&bx, 64);
+    storm_buf_init(&by, 64);
+    storm_rc rx = storm_stix_canonical_json(&bx, x), ry = storm_stix_canonical_json(&by, y);
+    bool eq = rx == ry && bx.len == by.len && (!bx.len || memcmp(bx.data, by.data, bx.len) == 0);
+    storm_buf_free(&bx);
+    storm_buf_free(&by);
+    return eq;
+}
+
+/* The value of the last member of o named k (storm_v_getn's rule). */
+static const storm_value *last_member(const storm_value *o, const char *k, size_t klen, size_t *at)
+{
+    for (size_t i = o->u.o.len; i-- > 0;)
+        if (o->u.o.members[i].key_len == klen && memcmp(o->u.o.members[i].key, k, klen) == 0) {
+            *at = i;
+            return o->u.o.members[i].value;
+        }
+    return NULL;
+}
+
+/* Whether x and y have the same RFC 8785 canonical JSON, without writing
+ * it: strings by bytes, integers by value, arrays in order, objects as maps
+ * (keys sorted and duplicates resolved to the last alike on both sides). */
+static bool canon_equal(const storm_value *x, const storm_value *y, int depth)
+{
+    if (x == y)
+        return true;
+    if (depth > STORM_JSON_MAX_DEPTH || x->type == STORM_V_FLOAT || y->type == STORM_V_FLOAT)
+        return canon_bytes_equal(x, y);
+    if (x->type != y->type)
+        return false;
+    switch (x->type) {
+    case STORM_V_NULL: return true;
+    case STORM_V_BOOL: return x->u.b == y->u.b;
+    case STORM_V_INT: return x->u.i == y->u.i;
+    case STORM_V_FLOAT: return canon_bytes_equal(x, y); /* not reached */
+    case STORM_V_STRING: return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0;
+    case STORM_V_ARRAY:
+        if (x->u.a.len != y->u.a.len)
+            return false;
+        for (size_t i = 0; i < x->u.a.len; i++)
+            if (!canon_equal(x->u.a.items[i], y->u.a.items[i], depth + 1))
+                return false;
+        return true;
+    case STORM_V_OBJECT: {
+        /* every distinct key of x, at its last occurrence, has an equal value
+         * under the same key in y, and y has no other key */
+        size_t kx = 0, ky = 0, at;
+        for (size_t i = 0; i < x->u.o.len; i++) {
+            const storm_member *m = &x->u.o.members[i];
+            if (last_member(x, m->key, m->key_len, &at) && at != i)
+                continue; /* a later duplicate decides */
+            kx++;
+            const storm_value *yv = last_member(y, m->key, m->key_len, &at);
+            if (!yv || !canon_equal(m->value, yv, depth + 1))
+                return false;
+        }
+        for (size_t i = 0; i < y->u.o.len; i++) {
+            const storm_member *m = &y->u.o.members[i];
+            if (last_member(y, m->key, m->key_len, &at) && at == i)
+                ky++;
+        }
+        return kx == ky;
+    }
+    }
+    return false;
+}
+
+bool stix_id_values_equal(const storm_value *const x[STIX_ID_PROPS_MAX], const storm_value *const y[STIX_ID_PROPS_MAX])
+{
+    for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
+        if (!x[i] != !y[i] || (x[i] && !canon_equal(x[i], y[i], 1)))
+            return false;
+    return true;
+}
 
 /* ---- the SCO id cache ----
  * Key: a 128-bit structural hash of the SCO type and its contributing
@@ -485,54 +641,25 @@ void stix_sha1_cached(const void *data, size_t len, unsigned char md[20])
     memcpy(ce->md, md, 20);
 }
 
-storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
+bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37])
 {
-    const storm_value *t = storm_v_get(sco, "type");
-    if (!t || t->type != STORM_V_STRING)
-        return STORM_ERR_VALUE;
-    const id_props *ip = NULL;
-    /* types are unique in the table: the first match is the one */
-    for (size_t i = 0; i < sizeof ID_PROPS / sizeof ID_PROPS[0]; i++)
-        if (ID_PROPS[i].type[0] == t->u.s.ptr[0] && strcmp(ID_PROPS[i].type, t->u.s.ptr) == 0) {
-            ip = &ID_PROPS[i];
-            break;
-        }
-    if (!ip || t->u.s.len + 2 + 37 > STORM_STIX_ID_MAX)
-        return STORM_ERR_VALUE;
-    /* The contributing properties present, as a small object on the stack:
-     * one pass over the members (the last of duplicate keys wins, as in
-     * storm_v_get). */
     storm_member ms[8];
-    size_t n = 0;
-    for (size_t m = 0; m < sco->u.o.len; m++) {
-        const storm_member *mb = &sco->u.o.members[m];
-        for (size_t i = 0; i < 8 && ip->props[i]; i++) {
-            /* most members are not contributing: a first-byte test spares
-             * nearly every comparison */
-            if (mb->key_len == 0 || mb->key[0] != ip->props[i][0] || strlen(ip->props[i]) != mb->key_len ||
-                memcmp(mb->key, ip->props[i], mb->key_len) != 0)
-                continue;
-            size_t j = 0;
-            while (j < n && ms[j].key != ip->props[i])
-                j++;
-            ms[j] = (storm_member){ip->props[i], mb->key_len, mb->value};
-            if (j == n)
-                n++;
-            break;
-        }
-    }
+    size_t n = id_members(ip, sco, ms);
     if (!n)
-        return STORM_ERR_VALUE;
+        return false;
     /* Files, directories, addresses, users, images repeat from event to
-     * event: a hit in the cache spares the canonical JSON and the SHA-1. */
+     * event: a hit in the cache spares the canonical JSON and the SHA-1.
+     * A type with a per-event contributing property would only miss, so it
+     * does not pay for the key. */
     id_key key;
-    id_key_of(&key, t->u.s.ptr, t->u.s.len, ms, n);
-    id_cache_entry *ce = &id_cache[key.h1 & (ID_CACHE_SLOTS - 1)];
-    if (ce->used && ce->h1 == key.h1 && ce->h2 == key.h2 && ce->type_len == t->u.s.len) {
-        memcpy(out, t->u.s.ptr, t->u.s.len);
-        memcpy(out + t->u.s.len, "--", 2);
-        memcpy(out + t->u.s.len + 2, ce->uuid, 37);
-        return STORM_OK;
+    id_cache_entry *ce = NULL;
+    if (ip->cacheable) {
+        id_key_of(&key, ip->type, ip->type_len, ms, n);
+        ce = &id_cache[key.h1 & (ID_CACHE_SLOTS - 1)];
+        if (ce->used && ce->h1 == key.h1 && ce->h2 == key.h2 && ce->type_len == ip->type_len) {
+            memcpy(out, ce->uuid, 37);
+            return true;
+        }
     }
     storm_value obj = {.type = STORM_V_OBJECT, .pos = STORM_POS_NONE};
     obj.u.o.members = ms;
@@ -548,13 +675,34 @@ storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
     stix_sha1_final(&s, md);
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+    uuid_text(md, out);
+    if (ce) {
+        ce->used = true;
+        ce->h1 = key.h1;
+        ce->h2 = key.h2;
+        ce->type_len = ip->type_len;
+        memcpy(ce->uuid, out, 37);
+    }
+    return true;
+}
+
+storm_rc storm_stix_sco_id(const storm_value *sco, char out[STORM_STIX_ID_MAX])
+{
+    const storm_value *t = storm_v_get(sco, "type");
+    if (!t || t->type != STORM_V_STRING)
+        return STORM_ERR_VALUE;
+    const stix_id_props *ip = NULL;
+    /* types are unique in the table: the first match is the one */
+    for (size_t i = 0; i < STIX_SCO__IDENTIFIED; i++)
+        if (ID_PROPS[i].type[0] == t->u.s.ptr[0] && strcmp(ID_PROPS[i].type, t->u.s.ptr) == 0) {
+            ip = &ID_PROPS[i];
+            break;
+        }
+    if (!ip || t->u.s.len + 2 + 37 > STORM_STIX_ID_MAX)
+        return STORM_ERR_VALUE;
     char u[37];
-    uuid_text(md, u);
-    ce->used = true;
-    ce->h1 = key.h1;
-    ce->h2 = key.h2;
-    ce->type_len = t->u.s.len;
-    memcpy(ce->uuid, u, 37);
+    if (!stix_sco_uuid(ip, sco, u))
+        return STORM_ERR_VALUE;
     memcpy(out, t->u.s.ptr, t->u.s.len);
     memcpy(out + t->u.s.len, "--", 2);
     memcpy(out + t->u.s.len + 2, u, 37);

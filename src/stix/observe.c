@@ -23,41 +23,78 @@ typedef struct pending_proc {
     size_t slot;
 } pending_proc;
 
-/* What storm_stix_observation_finish needs (arena, beside the observation). */
+/* One object of the observation as the builder tracks it, in the order
+ * objects were added (children before the objects that reference them). */
+typedef struct sco_info {
+    const storm_value *sco;
+    const storm_value *idv; /* the SCO's "id" value: its key text */
+    char *uuid;             /* the 36 characters to fill after "<type>--"; NULL for a given id */
+    stix_sco_kind kind;
+    const storm_value *id_vals[STIX_ID_PROPS_MAX]; /* contributing values (kinds with UUIDv5 ids) */
+} sco_info;
+
+/* What storm_stix_observation_finish needs (arena, beside the observation).
+ * SCO ids (UUIDv5 of the contributing properties) are computed on finish in
+ * the order the objects were added, so that the ids a contributing
+ * reference names (file -> directory, network-traffic -> addresses) are
+ * final before the referencing object is hashed. */
 struct storm_obs_pending {
     bool done;
-    const char *record;
+    const char *record; /* NULL: nothing derived from the record is pending */
     size_t record_len;
     size_t record_index;
     char *od_uuid; /* 36 characters after "observed-data--" */
+    const sco_info *scos;
+    size_t n_scos;
     size_t n, cap;
     pending_proc procs[];
 };
+
+/* Extension dictionaries of SCOs without a predefined extension, shared by
+ * the SCOs of one observation with the same markers (most files, say). */
+#define EXT_DICT_CACHE 4
+
+typedef struct ext_dict_ent {
+    unsigned mask;
+    storm_value *dict;
+} ext_dict_ent;
 
 typedef struct obs_ctx {
     stix_b b;
     const storm_event *ev;
     const storm_stix_opts *opts;
     const char *sensor;
-    const char *time_str;          /* event time, exact, arena */
+    size_t sensor_len;
+    const storm_value *time_v;     /* event time, exact (shared by the members that hold it) */
     unsigned char digest[20];      /* of the input record: per-observation ids */
     bool have_digest;              /* digest computed (always, unless lazy) */
     struct storm_obs_pending *pending; /* lazy_ids: ids waiting for the digest */
     storm_obs_object *objs;
+    sco_info *info;                /* parallel to objs until the subject moves first */
     size_t n, cap;
+    size_t seq;                    /* SCO id placeholders handed out */
     storm_value *ext_markers[STORM_STIX_EXT__COUNT]; /* shared {"extension_type": ...} */
+    ext_dict_ent ext_dicts[EXT_DICT_CACHE];
+    size_t n_ext_dicts;
+    /* constant values shared by every SCO of the observation */
+    storm_value *spec_v, *unset_id_v;
+    storm_value *type_v[STIX_SCO__COUNT];
     bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
+    /* addr_kind of the event's addresses, parsed once */
+    stix_sco_kind src_kind, dst_kind, client_kind;
 } obs_ctx;
 
-static const char *sensor_text(storm_sensor s)
+#define LIT(s) s, sizeof s - 1
+
+static const char *sensor_text(storm_sensor s, size_t *len)
 {
     switch (s) {
-    case STORM_SENSOR_TETRAGON: return "tetragon";
-    case STORM_SENSOR_K8S_AUDIT: return "k8s-audit";
-    case STORM_SENSOR_FALCO: return "falco";
-    case STORM_SENSOR_KUBESCAPE: return "kubescape";
-    case STORM_SENSOR_HUBBLE: return "hubble";
-    default: return "unknown";
+    case STORM_SENSOR_TETRAGON: *len = 8; return "tetragon";
+    case STORM_SENSOR_K8S_AUDIT: *len = 9; return "k8s-audit";
+    case STORM_SENSOR_FALCO: *len = 5; return "falco";
+    case STORM_SENSOR_KUBESCAPE: *len = 9; return "kubescape";
+    case STORM_SENSOR_HUBBLE: *len = 6; return "hubble";
+    default: *len = 7; return "unknown";
     }
 }
 
@@ -70,14 +107,15 @@ static bool time_ok(storm_time_ns t)
     return true;
 }
 
-static const char *time_text(obs_ctx *c, storm_time_ns t)
+/* The RFC 3339 text of t as a string value (arena). */
+static storm_value *time_value(obs_ctx *c, storm_time_ns t)
 {
     char *s = storm_arena_alloc(c->b.a, 40);
-    if (!s)
+    if (!s) {
         c->b.oom = true;
-    else
-        stix_time_text(t, s);
-    return s;
+        return NULL;
+    }
+    return sb_strn(&c->b, s, stix_time_text(t, s));
 }
 
 /* Decimal text of v into out (needs 21 bytes); returns the length. No
@@ -107,13 +145,25 @@ static bool nonempty(const char *s)
 
 /* ---- objects ---- */
 
-/* New SCO with type, spec_version and an id placeholder (filled by add_sco). */
-static storm_value *sco_new(obs_ctx *c, const char *type, size_t cap)
+static storm_value *type_value(obs_ctx *c, stix_sco_kind kind)
+{
+    if (!c->type_v[kind]) {
+        const stix_id_props *ip = stix_id_props_get(kind);
+        size_t len = 7;
+        const char *t = ip ? stix_id_props_type(ip, &len) : "process";
+        c->type_v[kind] = sb_strn(&c->b, t, len);
+    }
+    return c->type_v[kind];
+}
+
+/* New SCO with type, spec_version and an id member whose value add_sco
+ * sets (members[2]). */
+static storm_value *sco_new(obs_ctx *c, stix_sco_kind kind, size_t cap)
 {
     storm_value *o = sb_obj(&c->b, cap + 4);
-    sb_put_str(&c->b, o, "type", type);
-    sb_put_str(&c->b, o, "spec_version", "2.1");
-    sb_put(&c->b, o, "id", sb_strn(&c->b, "?", 1));
+    sb_put(&c->b, o, "type", type_value(c, kind));
+    sb_put(&c->b, o, "spec_version", c->spec_v);
+    sb_put(&c->b, o, "id", c->unset_id_v);
     return o;
 }
 
@@ -121,83 +171,171 @@ static storm_value *ext_marker(obs_ctx *c, int e)
 {
     if (!c->ext_markers[e]) {
         storm_value *m = sb_obj(&c->b, 1);
-        sb_put_str(&c->b, m, "extension_type", "toplevel-property-extension");
+        sb_put(&c->b, m, "extension_type", sb_strn(&c->b, LIT("toplevel-property-extension")));
         c->ext_markers[e] = m;
     }
     return c->ext_markers[e];
 }
 
+static void put_markers(obs_ctx *c, storm_value *ext, unsigned mask)
+{
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (mask & (1u << e))
+            sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
+}
+
+/* The extensions dictionary holding only the markers of mask: one per mask
+ * and observation (objects are never changed once built, so SCOs share it). */
+static storm_value *ext_dict(obs_ctx *c, unsigned mask)
+{
+    for (size_t i = 0; i < c->n_ext_dicts; i++)
+        if (c->ext_dicts[i].mask == mask)
+            return c->ext_dicts[i].dict;
+    storm_value *ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT);
+    put_markers(c, ext, mask);
+    if (ext && c->n_ext_dicts < EXT_DICT_CACHE)
+        c->ext_dicts[c->n_ext_dicts++] = (ext_dict_ent){mask, ext};
+    return ext;
+}
+
+/* "zzzzzzzz-zzzz-zzzz-zzzz-" and seq in 12 digits 'g'..'v' (base 16, no
+ * division): the length of a UUID, never one ('z' is no hex digit), unique
+ * within the observation, so that references resolve, deduplication and
+ * ordering treat it as the distinct id it stands for until finish writes
+ * the UUID over it. */
+static void placeholder(char out[37], size_t seq)
+{
+    memcpy(out, "zzzzzzzz-zzzz-zzzz-zzzz-gggggggggggg", 37);
+    for (int i = 35; seq && i >= 24; i--, seq >>= 4)
+        out[i] = (char)('g' + (seq & 15));
+}
+
 /* Attach the extensions dictionary (markers for mask, plus any predefined
- * extensions already in ext), set the id (given, or the spec's UUIDv5) and
- * add the object unless one with that id is already there. Returns the id. */
-static const char *add_sco(obs_ctx *c, storm_value *o, unsigned mask, storm_value *ext, const char *given_id)
+ * extensions already in ext), set the id and add the object unless the
+ * observation already holds one with the same id: a process's given id
+ * (given_len bytes), else the spec's UUIDv5 of the contributing properties,
+ * decided by comparing those properties (the UUID itself is computed when
+ * the observation is finished, see fill_sco_ids). Returns the id value of
+ * the object kept (arena, borrowed), NULL when nothing was added. */
+static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask, storm_value *ext,
+                                  const char *given_id, size_t given_len)
 {
     if (!o || c->b.oom)
         return NULL;
     if (mask) {
-        if (!ext)
-            ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT);
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            if (mask & (1u << e))
-                sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
+        if (ext)
+            put_markers(c, ext, mask);
+        else
+            ext = ext_dict(c, mask);
     }
     if (ext && ext->u.o.len)
         sb_put(&c->b, o, "extensions", ext);
     if (c->b.oom)
         return NULL;
-    const char *id = given_id;
-    if (!id) {
-        char buf[STORM_STIX_ID_MAX];
-        if (storm_stix_sco_id(o, buf) != STORM_OK)
+    const stix_id_props *ip = stix_id_props_get(kind);
+    const storm_value *vals[STIX_ID_PROPS_MAX];
+    if (ip) {
+        if (!stix_sco_id_values(ip, o, vals))
             return NULL; /* no contributing property: the caller built nothing useful */
-        id = storm_arena_strdup(c->b.a, buf);
-        if (!id) {
+        for (size_t i = 0; i < c->n; i++)
+            if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))
+                return c->info[i].idv;
+    } else {
+        if (!given_id)
+            return NULL;
+        for (size_t i = 0; i < c->n; i++)
+            if (c->info[i].kind == kind && c->info[i].idv->u.s.len == given_len &&
+                memcmp(c->info[i].idv->u.s.ptr, given_id, given_len) == 0)
+                return c->info[i].idv;
+    }
+    const char *id = given_id;
+    size_t len = given_len;
+    char *uuid = NULL;
+    if (ip) {
+        size_t tl;
+        const char *t = stix_id_props_type(ip, &tl);
+        len = tl + 2 + 36;
+        char *s = storm_arena_alloc(c->b.a, len + 1);
+        if (!s) {
             c->b.oom = true;
             return NULL;
         }
+        memcpy(s, t, tl);
+        memcpy(s + tl, "--", 2);
+        uuid = s + tl + 2;
+        placeholder(uuid, c->seq++);
+        id = s;
     }
-    storm_value *idv = o->u.o.members[2].value; /* sco_new put type, spec_version, id */
-    idv->u.s.ptr = id;
-    idv->u.s.len = strlen(id);
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->objs[i].key, id) == 0)
-            return c->objs[i].key;
+    storm_value *idv = sb_strn(&c->b, id, len);
+    if (!idv)
+        return NULL;
+    o->u.o.members[2].value = idv; /* sco_new put type, spec_version, id */
     if (c->n == c->cap) {
         size_t nc = c->cap * 2;
         storm_obs_object *no = storm_arena_alloc(c->b.a, nc * sizeof *no);
-        if (!no) {
+        sco_info *ni = storm_arena_alloc(c->b.a, nc * sizeof *ni);
+        if (!no || !ni) {
             c->b.oom = true;
             return NULL;
         }
         memcpy(no, c->objs, c->n * sizeof *no);
+        memcpy(ni, c->info, c->n * sizeof *ni);
         c->objs = no;
+        c->info = ni;
         c->cap = nc;
     }
-    c->objs[c->n++] = (storm_obs_object){id, o};
-    return id;
+    c->objs[c->n] = (storm_obs_object){id, o};
+    sco_info *in = &c->info[c->n++];
+    in->sco = o;
+    in->idv = idv;
+    in->uuid = uuid;
+    in->kind = kind;
+    if (ip)
+        memcpy(in->id_vals, vals, sizeof vals);
+    return idv;
 }
 
-static storm_value *ref_list(obs_ctx *c, const char *id)
+/* A reference to the object whose id value is idv: a value of its own (the
+ * text is shared, so finishing the id completes every reference). */
+static storm_value *ref(obs_ctx *c, const storm_value *idv)
 {
-    if (!id)
+    return idv ? sb_strn(&c->b, idv->u.s.ptr, idv->u.s.len) : NULL;
+}
+
+static storm_value *ref_list(obs_ctx *c, const storm_value *idv)
+{
+    if (!idv)
         return NULL;
     storm_value *a = sb_arr(&c->b, 1);
-    sb_push(&c->b, a, sb_str(&c->b, id));
+    sb_push(&c->b, a, ref(c, idv));
     return a;
+}
+
+/* The UUIDs of the SCOs added with a placeholder, in the order they were
+ * added. */
+static void fill_sco_ids(const sco_info *info, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!info[i].uuid)
+            continue;
+        char u[37];
+        if (stix_sco_uuid(stix_id_props_get(info[i].kind), info[i].sco, u))
+            memcpy(info[i].uuid, u, 36); /* identifiable: add_sco checked */
+    }
 }
 
 /* ---- directory, file ---- */
 
-static const char *directory_sco(obs_ctx *c, const char *path, size_t len)
+static const storm_value *directory_sco(obs_ctx *c, const char *path, size_t len)
 {
     char *p = storm_arena_strndup(c->b.a, path, len);
     if (!p) {
         c->b.oom = true;
         return NULL;
     }
-    storm_value *o = sco_new(c, "directory", 1);
-    sb_put_str(&c->b, o, "path", p);
-    return add_sco(c, o, 0, NULL, NULL);
+    storm_value *o = sco_new(c, STIX_SCO_DIRECTORY, 1);
+    sb_put(&c->b, o, "path", sb_strn(&c->b, p, len));
+    return add_sco(c, o, STIX_SCO_DIRECTORY, 0, NULL, NULL, 0);
 }
 
 /* A sensor's name for something that is not a file on disk: "<kernel>",
@@ -209,11 +347,11 @@ static bool pseudo_path(const char *path)
     return path[0] != '/' && (path[0] == '<' || path[0] == '[' || strstr(path, ":[") != NULL);
 }
 
-static const char *file_sco(obs_ctx *c, const char *path)
+static const storm_value *file_sco(obs_ctx *c, const char *path)
 {
     if (!nonempty(path) || pseudo_path(path))
         return NULL;
-    size_t len = strlen(path);
+    size_t full = strlen(path), len = full;
     while (len > 1 && path[len - 1] == '/')
         len--;
     const char *slash = NULL;
@@ -224,7 +362,7 @@ static const char *file_sco(obs_ctx *c, const char *path)
         }
     const char *name = path;
     size_t name_len = len;
-    const char *dir_id = NULL;
+    const storm_value *dir_id = NULL;
     if (slash && (size_t)(slash - path) + 1 < len) {
         name = slash + 1;
         name_len = len - (size_t)(slash - path) - 1;
@@ -234,49 +372,55 @@ static const char *file_sco(obs_ctx *c, const char *path)
         if (path[0] == '/')
             dir_id = directory_sco(c, path, dlen);
     }
-    if (name + name_len != path + strlen(path)) { /* trailing slashes cut: copy */
+    if (name + name_len != path + full) { /* trailing slashes cut: copy */
         name = storm_arena_strndup(c->b.a, name, name_len);
         if (!name) {
             c->b.oom = true;
             return NULL;
         }
     }
-    storm_value *o = sco_new(c, "file", 4);
+    storm_value *o = sco_new(c, STIX_SCO_FILE, 4);
     sb_put(&c->b, o, "name", sb_strn(&c->b, name, name_len));
-    sb_put_str(&c->b, o, "parent_directory_ref", dir_id);
-    sb_put_str(&c->b, o, "x_file_path", path);
-    return add_sco(c, o, 1u << STORM_STIX_EXT_FILE, NULL, NULL);
+    sb_put(&c->b, o, "parent_directory_ref", ref(c, dir_id));
+    sb_put(&c->b, o, "x_file_path", sb_strn(&c->b, path, full));
+    return add_sco(c, o, STIX_SCO_FILE, 1u << STORM_STIX_EXT_FILE, NULL, NULL, 0);
 }
 
 /* ---- addresses ---- */
 
-/* "ipv4-addr", "ipv6-addr" or NULL when s is not an address (CIDR allowed). */
-static const char *addr_type(const char *s)
+/* STIX_SCO_IPV4_ADDR, STIX_SCO_IPV6_ADDR, or STIX_SCO_PROCESS (none) when s
+ * is not an address (CIDR allowed). */
+static stix_sco_kind addr_kind(const char *s)
 {
     if (!nonempty(s))
-        return NULL;
+        return STIX_SCO_PROCESS;
     char tmp[INET6_ADDRSTRLEN + 8];
     size_t n = strcspn(s, "/");
     if (n >= sizeof tmp)
-        return NULL;
+        return STIX_SCO_PROCESS;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     unsigned char bin[16];
     if (inet_pton(AF_INET, tmp, bin) == 1)
-        return "ipv4-addr";
+        return STIX_SCO_IPV4_ADDR;
     if (inet_pton(AF_INET6, tmp, bin) == 1)
-        return "ipv6-addr";
-    return NULL;
+        return STIX_SCO_IPV6_ADDR;
+    return STIX_SCO_PROCESS;
 }
 
-static const char *addr_sco(obs_ctx *c, const char *ip)
+static bool is_addr(stix_sco_kind k)
 {
-    const char *t = addr_type(ip);
-    if (!t)
+    return k == STIX_SCO_IPV4_ADDR || k == STIX_SCO_IPV6_ADDR;
+}
+
+/* The address SCO of ip, whose addr_kind the caller knows. */
+static const storm_value *addr_sco(obs_ctx *c, const char *ip, stix_sco_kind kind)
+{
+    if (!is_addr(kind))
         return NULL;
-    storm_value *o = sco_new(c, t, 1);
+    storm_value *o = sco_new(c, kind, 1);
     sb_put_str(&c->b, o, "value", ip);
-    return add_sco(c, o, 0, NULL, NULL);
+    return add_sco(c, o, kind, 0, NULL, NULL, 0);
 }
 
 static bool protocol_name_ok(const char *p)
@@ -442,17 +586,17 @@ static int64_t port_or_0(bool has, int64_t port)
 
 /* The flow of ev->net; NULL when it names no address. The subject's
  * properties go on it when it is the subject. */
-static const char *net_sco(obs_ctx *c, bool subject)
+static const storm_value *net_sco(obs_ctx *c, bool subject)
 {
     const storm_net_info *n = &c->ev->net;
-    const char *src = addr_sco(c, n->src_ip);
-    const char *dst = addr_sco(c, n->dst_ip);
-    const char *dom = NULL;
+    const storm_value *src = addr_sco(c, n->src_ip, c->src_kind);
+    const storm_value *dst = addr_sco(c, n->dst_ip, c->dst_kind);
+    const storm_value *dom = NULL;
     if (nonempty(n->dns_name)) {
-        storm_value *d = sco_new(c, "domain-name", 2);
+        storm_value *d = sco_new(c, STIX_SCO_DOMAIN_NAME, 2);
         sb_put_str(&c->b, d, "value", n->dns_name);
         sb_put(&c->b, d, "resolves_to_refs", ref_list(c, dst));
-        dom = add_sco(c, d, 0, NULL, NULL);
+        dom = add_sco(c, d, STIX_SCO_DOMAIN_NAME, 0, NULL, NULL, 0);
     }
     if (!dst)
         dst = dom;
@@ -460,9 +604,9 @@ static const char *net_sco(obs_ctx *c, bool subject)
         return NULL;
     storm_value *protos = sb_arr(&c->b, 2);
     const char *fam = NULL;
-    const char *t = addr_type(n->src_ip) ? addr_type(n->src_ip) : addr_type(n->dst_ip);
-    if (t)
-        fam = t[3] == '4' ? "ipv4" : "ipv6";
+    stix_sco_kind t = is_addr(c->src_kind) ? c->src_kind : c->dst_kind;
+    if (is_addr(t))
+        fam = t == STIX_SCO_IPV4_ADDR ? "ipv4" : "ipv6";
     else if (n->family && (strcmp(n->family, "ipv4") == 0 || strcmp(n->family, "ipv6") == 0))
         fam = n->family;
     sb_push(&c->b, protos, sb_str(&c->b, fam));
@@ -473,10 +617,10 @@ static const char *net_sco(obs_ctx *c, bool subject)
     }
     if (protos && !protos->u.a.len)
         sb_push(&c->b, protos, sb_str(&c->b, dom ? "dns" : "ipv4"));
-    storm_value *o = sco_new(c, "network-traffic", 30);
-    sb_put_str(&c->b, o, "start", c->time_str);
-    sb_put_str(&c->b, o, "src_ref", src);
-    sb_put_str(&c->b, o, "dst_ref", dst);
+    storm_value *o = sco_new(c, STIX_SCO_NETWORK_TRAFFIC, 30);
+    sb_put(&c->b, o, "start", (storm_value *)c->time_v);
+    sb_put(&c->b, o, "src_ref", ref(c, src));
+    sb_put(&c->b, o, "dst_ref", ref(c, dst));
     sb_put_int(&c->b, o, "src_port", port_or_0(n->has_src_port, n->src_port));
     sb_put_int(&c->b, o, "dst_port", port_or_0(n->has_dst_port, n->dst_port));
     sb_put(&c->b, o, "protocols", protos);
@@ -487,7 +631,7 @@ static const char *net_sco(obs_ctx *c, bool subject)
         put_hook(c, o, &mask);
         put_alert(c, o, &mask);
     }
-    return add_sco(c, o, mask, NULL, NULL);
+    return add_sco(c, o, STIX_SCO_NETWORK_TRAFFIC, mask, NULL, NULL, 0);
 }
 
 static const char *http_method(const char *verb)
@@ -506,19 +650,19 @@ static const char *http_method(const char *verb)
 }
 
 /* The Kubernetes API request of ev->audit; NULL without a client address. */
-static const char *audit_sco(obs_ctx *c, bool subject)
+static const storm_value *audit_sco(obs_ctx *c, bool subject)
 {
     const storm_audit_info *au = &c->ev->audit;
-    const char *src = addr_sco(c, au->source_ip);
+    const storm_value *src = addr_sco(c, au->source_ip, c->client_kind);
     if (!src)
         return NULL;
     storm_value *protos = sb_arr(&c->b, 3);
-    sb_push(&c->b, protos, sb_str(&c->b, strcmp(addr_type(au->source_ip), "ipv4-addr") == 0 ? "ipv4" : "ipv6"));
-    sb_push(&c->b, protos, sb_str(&c->b, "tcp"));
-    sb_push(&c->b, protos, sb_str(&c->b, "https"));
-    storm_value *o = sco_new(c, "network-traffic", 40);
-    sb_put_str(&c->b, o, "start", c->time_str);
-    sb_put_str(&c->b, o, "src_ref", src);
+    sb_push(&c->b, protos, sb_strn(&c->b, c->client_kind == STIX_SCO_IPV4_ADDR ? "ipv4" : "ipv6", 4));
+    sb_push(&c->b, protos, sb_strn(&c->b, LIT("tcp")));
+    sb_push(&c->b, protos, sb_strn(&c->b, LIT("https")));
+    storm_value *o = sco_new(c, STIX_SCO_NETWORK_TRAFFIC, 40);
+    sb_put(&c->b, o, "start", (storm_value *)c->time_v);
+    sb_put(&c->b, o, "src_ref", ref(c, src));
     sb_put_int(&c->b, o, "src_port", 0);
     sb_put_int(&c->b, o, "dst_port", 0);
     sb_put(&c->b, o, "protocols", protos);
@@ -543,17 +687,17 @@ static const char *audit_sco(obs_ctx *c, bool subject)
         put_hook(c, o, &mask);
         put_alert(c, o, &mask);
     }
-    return add_sco(c, o, mask, ext, NULL);
+    return add_sco(c, o, STIX_SCO_NETWORK_TRAFFIC, mask, ext, NULL, 0);
 }
 
-static const char *user_sco(obs_ctx *c, const char *user_id, const char *account_type)
+static const storm_value *user_sco(obs_ctx *c, storm_value *user_id, const char *account_type, size_t type_len)
 {
-    if (!nonempty(user_id))
+    if (!user_id)
         return NULL;
-    storm_value *o = sco_new(c, "user-account", 2);
-    sb_put_str(&c->b, o, "user_id", user_id);
-    sb_put_str(&c->b, o, "account_type", account_type);
-    return add_sco(c, o, 0, NULL, NULL);
+    storm_value *o = sco_new(c, STIX_SCO_USER_ACCOUNT, 2);
+    sb_put(&c->b, o, "user_id", user_id);
+    sb_put(&c->b, o, "account_type", sb_strn(&c->b, account_type, type_len));
+    return add_sco(c, o, STIX_SCO_USER_ACCOUNT, 0, NULL, NULL, 0);
 }
 
 /* ---- process ---- */
@@ -590,7 +734,7 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
     m.n = 0;
     m.streamed = false;
     key_msg_put(&m, "storm-process", 14);
-    key_msg_put(&m, c->sensor, strlen(c->sensor) + 1);
+    key_msg_put(&m, c->sensor, c->sensor_len + 1);
     const char *node = c->ev->k8s.node ? c->ev->k8s.node : "";
     key_msg_put(&m, node, strlen(node) + 1);
     *ok = true;
@@ -665,11 +809,7 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
         memcpy(pp->key_md, md, 20);
         pp->keyed = keyed;
         pp->slot = slot;
-        memcpy(id + 9, "zzzzzzzz-zzzz-zzzz-zzzz-", 24);
-        size_t k = pd->n; /* < cap: a handful of digits */
-        for (int i = 11; i >= 0; i--, k /= 10)
-            id[9 + 24 + i] = (char)('0' + k % 10);
-        id[9 + 36] = '\0';
+        placeholder(id + 9, pd->n);
         pd->n++;
         return id;
     }
@@ -762,12 +902,14 @@ typedef enum proc_role {
     PROC_SUBJECT,  /* the actor: carries the event's context */
 } proc_role;
 
-static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_role role, size_t slot,
-                               const char *parent_id, const char *conn_id, bool fallback)
+static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, proc_role role, size_t slot,
+                                      const storm_value *parent_id, const storm_value *conn_id, bool fallback)
 {
     const storm_event *ev = c->ev;
     bool per_event = role == PROC_SUBJECT && (ev->hook.present || ev->alert.present || fallback);
-    storm_value *o = sco_new(c, "process", 64);
+    /* a relative carries process facts only (about 25 members); the subject
+     * the event's context too (grown on demand past this) */
+    storm_value *o = sco_new(c, STIX_SCO_PROCESS, role == PROC_SUBJECT ? 64 : 28);
     unsigned mask = 0;
     if (p) {
         if (p->has_pid && p->pid >= 0)
@@ -775,16 +917,16 @@ static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_rol
         sb_put_str(&c->b, o, "cwd", p->cwd);
         sb_put_str(&c->b, o, "command_line", command_line(c, p));
         if (p->has_start_time && p->start_time > 0 && time_ok(p->start_time))
-            sb_put_str(&c->b, o, "created_time", time_text(c, p->start_time));
-        sb_put_str(&c->b, o, "image_ref", file_sco(c, p->binary));
-        sb_put_str(&c->b, o, "parent_ref", parent_id);
+            sb_put(&c->b, o, "created_time", time_value(c, p->start_time));
+        sb_put(&c->b, o, "image_ref", ref(c, file_sco(c, p->binary)));
+        sb_put(&c->b, o, "parent_ref", ref(c, parent_id));
         if (p->has_uid) {
-            char tmp[24];
-            size_t n = decimal(p->uid, tmp);
-            char *uid = storm_arena_strndup(c->b.a, tmp, n);
+            char *uid = storm_arena_alloc(c->b.a, 24);
             if (!uid)
                 c->b.oom = true;
-            sb_put_str(&c->b, o, "creator_user_ref", user_sco(c, uid, "unix"));
+            else
+                sb_put(&c->b, o, "creator_user_ref",
+                       ref(c, user_sco(c, sb_strn(&c->b, uid, decimal(p->uid, uid)), LIT("unix"))));
         }
         sb_put(&c->b, o, "environment_variables", environment(c, p->environment));
         sb_put(&c->b, o, "opened_connection_refs", ref_list(c, conn_id));
@@ -822,7 +964,7 @@ static const char *process_sco(obs_ctx *c, const storm_process_info *p, proc_rol
         storm_process_info none = {0};
         id = process_id(c, &none, true, slot);
     }
-    return add_sco(c, o, mask, NULL, id);
+    return add_sco(c, o, STIX_SCO_PROCESS, mask, NULL, id, 9 + 36);
 }
 
 static bool process_known(const storm_process_info *p)
@@ -877,11 +1019,15 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     if (!a || !ev || !out)
         return storm_err_set(err, STORM_ERR_STATE, 0, "storm_stix_observe: NULL argument");
     memset(out, 0, sizeof *out);
-    obs_ctx c = {.b = {a, false}, .ev = ev, .opts = opts, .sensor = sensor_text(ev->sensor)};
+    obs_ctx c = {.b = {a, false}, .ev = ev, .opts = opts};
+    c.sensor = sensor_text(ev->sensor, &c.sensor_len);
     size_t n_anc = ev->n_ancestors < OBS_MAX_ANCESTORS ? ev->n_ancestors : OBS_MAX_ANCESTORS;
     c.cap = 16 + 4 * (n_anc + 2) + 2 * STORM_EVENT_MAX_FILES;
     c.objs = storm_arena_alloc(a, c.cap * sizeof *c.objs);
-    if (!c.objs)
+    c.info = storm_arena_alloc(a, c.cap * sizeof *c.info);
+    c.spec_v = sb_strn(&c.b, LIT("2.1"));
+    c.unset_id_v = sb_strn(&c.b, LIT("?"));
+    if (!c.objs || !c.info || c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
 
     storm_time_ns t;
@@ -891,7 +1037,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         t = ev->process.start_time;
     else
         t = opts && time_ok(opts->default_time) ? opts->default_time : 0;
-    c.time_str = time_text(&c, t);
+    c.time_v = time_value(&c, t);
     if (opts && opts->lazy_ids && opts->record) {
         size_t pcap = n_anc + 3; /* ancestors, parent, actor or the context-only process */
         c.pending = storm_arena_alloc(a, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
@@ -902,6 +1048,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         c.pending->record_len = opts->record_len;
         c.pending->record_index = opts->record_index;
         c.pending->od_uuid = NULL;
+        c.pending->scos = NULL;
+        c.pending->n_scos = 0;
         c.pending->n = 0;
         c.pending->cap = pcap;
     } else {
@@ -911,43 +1059,50 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     /* The subject: the acting process, else the flow, else the API request,
      * else a process that carries only context (docs/mapping.md). */
     bool has_proc = process_known(&ev->process);
+    c.src_kind = c.dst_kind = c.client_kind = STIX_SCO_PROCESS;
+    if (ev->net.present) {
+        c.src_kind = addr_kind(ev->net.src_ip);
+        c.dst_kind = addr_kind(ev->net.dst_ip);
+    }
+    if (ev->audit.present)
+        c.client_kind = addr_kind(ev->audit.source_ip);
     bool net_subject = !has_proc && ev->net.present &&
-                       (addr_type(ev->net.src_ip) || addr_type(ev->net.dst_ip) || nonempty(ev->net.dns_name));
-    bool audit_subject = !has_proc && !net_subject && ev->audit.present && addr_type(ev->audit.source_ip);
+                       (is_addr(c.src_kind) || is_addr(c.dst_kind) || nonempty(ev->net.dns_name));
+    bool audit_subject = !has_proc && !net_subject && ev->audit.present && is_addr(c.client_kind);
 
-    const char *subject = NULL, *conn = NULL;
+    const storm_value *subject = NULL, *conn = NULL;
     if (ev->net.present)
         conn = net_sco(&c, net_subject);
     if (net_subject)
         subject = conn;
-    const char *req = ev->audit.present ? audit_sco(&c, audit_subject) : NULL;
+    const storm_value *req = ev->audit.present ? audit_sco(&c, audit_subject) : NULL;
     if (audit_subject)
         subject = req;
     if (ev->audit.present)
-        user_sco(&c, ev->audit.user, NULL);
+        user_sco(&c, sb_str(&c.b, nonempty(ev->audit.user) ? ev->audit.user : NULL), NULL, 0);
     for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
         file_sco(&c, ev->files[i].path);
     if (nonempty(ev->k8s.image)) {
-        storm_value *sw = sco_new(&c, "software", 1);
+        storm_value *sw = sco_new(&c, STIX_SCO_SOFTWARE, 1);
         sb_put_str(&c.b, sw, "name", ev->k8s.image);
-        add_sco(&c, sw, 0, NULL, NULL);
+        add_sco(&c, sw, STIX_SCO_SOFTWARE, 0, NULL, NULL, 0);
     }
     if (has_proc) {
         /* ancestors far to near, so each knows its parent's id; ancestors[0]
          * may repeat the parent itself */
-        const char *up = NULL;
+        const storm_value *up = NULL;
         for (size_t i = n_anc; i-- > 0;) {
             const storm_process_info *p = &ev->ancestors[i];
             if (i == 0 && nonempty(p->exec_id) && nonempty(ev->parent.exec_id) &&
                 strcmp(p->exec_id, ev->parent.exec_id) == 0)
                 continue;
             if (process_known(p)) {
-                const char *id = process_sco(&c, p, PROC_RELATIVE, 2 + i, up, NULL, false);
+                const storm_value *id = process_sco(&c, p, PROC_RELATIVE, 2 + i, up, NULL, false);
                 up = id ? id : up;
             }
         }
         if (process_known(&ev->parent)) {
-            const char *id = process_sco(&c, &ev->parent, PROC_RELATIVE, 1, up, NULL, false);
+            const storm_value *id = process_sco(&c, &ev->parent, PROC_RELATIVE, 1, up, NULL, false);
             up = id ? id : up;
         }
         subject = process_sco(&c, &ev->process, PROC_SUBJECT, 0, up, conn, false);
@@ -964,9 +1119,17 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
     if (!c.n)
         return storm_err_set(err, STORM_ERR_VALUE, 0, "the event names nothing STIX can observe");
-    /* subject first */
+    /* The SCO ids: now, or when the observation is finished. Either way in
+     * the order the objects were added (c.info), before the subject moves. */
+    if (c.pending) {
+        c.pending->scos = c.info;
+        c.pending->n_scos = c.n;
+    } else {
+        fill_sco_ids(c.info, c.n);
+    }
+    /* subject first (add_sco hands out the kept object's own id text) */
     for (size_t i = 0; subject && i < c.n; i++)
-        if (c.objs[i].key == subject || strcmp(c.objs[i].key, subject) == 0) {
+        if (c.objs[i].key == subject->u.s.ptr) {
             storm_obs_object s = c.objs[i];
             memmove(c.objs + 1, c.objs, i * sizeof *c.objs);
             c.objs[0] = s;
@@ -985,20 +1148,21 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         c.pending->od_uuid = od_id + 15;
     }
     storm_value *od = sb_obj(&c.b, 14);
-    sb_put_str(&c.b, od, "type", "observed-data");
-    sb_put_str(&c.b, od, "spec_version", "2.1");
-    sb_put_str(&c.b, od, "id", od_id);
-    sb_put_str(&c.b, od, "created_by_ref", STORM_STIX_IDENTITY_ID);
-    sb_put_str(&c.b, od, "created", c.time_str);
-    sb_put_str(&c.b, od, "modified", c.time_str);
-    sb_put_str(&c.b, od, "first_observed", c.time_str);
-    sb_put_str(&c.b, od, "last_observed", c.time_str);
+    storm_value *time_v = (storm_value *)c.time_v;
+    sb_put(&c.b, od, "type", sb_strn(&c.b, LIT("observed-data")));
+    sb_put(&c.b, od, "spec_version", c.spec_v);
+    sb_put(&c.b, od, "id", sb_strn(&c.b, od_id, 15 + 36));
+    sb_put(&c.b, od, "created_by_ref", sb_strn(&c.b, LIT(STORM_STIX_IDENTITY_ID)));
+    sb_put(&c.b, od, "created", time_v);
+    sb_put(&c.b, od, "modified", time_v);
+    sb_put(&c.b, od, "first_observed", time_v);
+    sb_put(&c.b, od, "last_observed", time_v);
     sb_put_int(&c.b, od, "number_observed", 1);
     storm_value *refs = sb_arr(&c.b, c.n);
     for (size_t i = 0; i < c.n; i++)
-        sb_push(&c.b, refs, sb_str(&c.b, c.objs[i].key));
+        sb_push(&c.b, refs, ref(&c, c.objs[i].value->u.o.members[2].value));
     sb_put(&c.b, od, "object_refs", refs);
-    sb_put_str(&c.b, od, "x_storm_sensor", c.sensor);
+    sb_put(&c.b, od, "x_storm_sensor", sb_strn(&c.b, c.sensor, c.sensor_len));
     sb_put_str(&c.b, od, "x_storm_event_type", ev->type);
     storm_value *ext = sb_obj(&c.b, 1);
     sb_putn(&c.b, ext, storm_stix_ext_get(STORM_STIX_EXT_STORM)->id, STIX_EXT_ID_LEN,
@@ -1023,6 +1187,8 @@ void storm_stix_observation_finish(const storm_observation *obs)
     struct storm_obs_pending *pd = obs ? obs->pending : NULL;
     if (!pd || pd->done)
         return;
+    /* processes first: no contributing property of an SCO names one, and
+     * nothing of theirs depends on an SCO id */
     stix_sha1 s;
     unsigned char digest[20], md[20];
     digest_start(&s, pd->record_index);
@@ -1035,5 +1201,6 @@ void storm_stix_observation_finish(const storm_observation *obs)
     }
     if (pd->od_uuid)
         stix_uuid4_from_digest(digest, pd->od_uuid);
+    fill_sco_ids(pd->scos, pd->n_scos);
     pd->done = true;
 }

@@ -14,6 +14,11 @@
 typedef struct stix_b {
     storm_arena *a;
     bool oom;
+    /* Scalar values are taken from small runs allocated at once: an
+     * observation holds a few hundred of them, and one arena call each was a
+     * measurable part of building it. */
+    storm_value *run;
+    size_t run_left;
 } stix_b;
 
 storm_value *sb_obj(stix_b *b, size_t cap);
@@ -63,5 +68,53 @@ void stix_sha1_canonical(stix_sha1 *s, const storm_value *v);
 void stix_sha1_cached(const void *data, size_t len, unsigned char md[20]);
 /* UUIDv4-shaped text from a 20-byte digest. */
 void stix_uuid4_from_digest(const unsigned char md[20], char out[37]);
+
+/* ---- SCO identity (id.c) ----
+ * The SCO types with deterministic ids (STIX 2.1 section 2.9), in the order
+ * of id.c's table; kinds from STIX_SCO__IDENTIFIED on have no contributing
+ * properties (their ids are given: process). */
+typedef enum stix_sco_kind {
+    STIX_SCO_ARTIFACT = 0,
+    STIX_SCO_AUTONOMOUS_SYSTEM,
+    STIX_SCO_DIRECTORY,
+    STIX_SCO_DOMAIN_NAME,
+    STIX_SCO_EMAIL_ADDR,
+    STIX_SCO_EMAIL_MESSAGE,
+    STIX_SCO_FILE,
+    STIX_SCO_IPV4_ADDR,
+    STIX_SCO_IPV6_ADDR,
+    STIX_SCO_MAC_ADDR,
+    STIX_SCO_MUTEX,
+    STIX_SCO_NETWORK_TRAFFIC,
+    STIX_SCO_SOFTWARE,
+    STIX_SCO_URL,
+    STIX_SCO_USER_ACCOUNT,
+    STIX_SCO_WINDOWS_REGISTRY_KEY,
+    STIX_SCO_X509_CERTIFICATE,
+    STIX_SCO__IDENTIFIED,
+    STIX_SCO_PROCESS = STIX_SCO__IDENTIFIED,
+    STIX_SCO__COUNT
+} stix_sco_kind;
+
+typedef struct stix_id_props stix_id_props;
+/* The contributing properties of kind k (static); NULL for process. */
+const stix_id_props *stix_id_props_get(stix_sco_kind k);
+/* The type name (static) and its length. */
+const char *stix_id_props_type(const stix_id_props *ip, size_t *len);
+#define STIX_ID_PROPS_MAX 8
+/* The values of sco's (of ip's type) contributing properties into vals, in
+ * the table's order, NULL for those absent; returns how many are present
+ * (none: the SCO has no id). Borrowed from sco. */
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX]);
+/* Two SCOs of one type whose contributing values are x and y have the same
+ * id: the canonical JSON of those properties is the same. Decided on the
+ * values, without hashing: how the observation builder deduplicates before
+ * ids exist. The text of references is compared as it stands, so references
+ * to objects whose ids are still placeholders compare as those objects' ids
+ * will. */
+bool stix_id_values_equal(const storm_value *const x[STIX_ID_PROPS_MAX], const storm_value *const y[STIX_ID_PROPS_MAX]);
+/* The UUIDv5 of sco (of ip's type) into out (36 characters + NUL), through
+ * the per-thread id cache; false when no contributing property is present. */
+bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37]);
 
 #endif
