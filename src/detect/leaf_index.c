@@ -58,6 +58,12 @@ typedef struct index_path {
     uint64_t hash;
     bool has_eq;
     int event_path; /* storm_stix_prefilter_path of it, -1 when not readable off events */
+    /* which values can hit an eq key at all, so that the others are not
+     * turned into a key and hashed (a command line is hundreds of bytes):
+     * bit (length % 64) of each ASCII string literal, any int, any bool */
+    uint64_t eq_str_lens;
+    bool eq_int, eq_bool;
+    int kind; /* index into leaf_index.kinds of the path's object type */
     path_regex *regex;
     size_t n_regex, alloc_regex;
 #if STORM_HAVE_HYPERSCAN
@@ -77,9 +83,16 @@ typedef struct eq_slot {
 typedef struct type_entry {
     char *type;
     size_t type_len;
+    int kind; /* index into leaf_index.kinds */
     uint32_t *leaves;
     size_t n, alloc;
 } type_entry;
+
+/* An object type named by the index (borrowed from a path or type entry). */
+typedef struct kind_name {
+    const char *type;
+    size_t len;
+} kind_name;
 
 struct leaf_index {
     leaf_entry *leaves;
@@ -90,6 +103,8 @@ struct leaf_index {
     size_t eq_cap, eq_n;
     type_entry *types;
     size_t n_types, alloc_types;
+    kind_name *kinds; /* the distinct object types of paths and type entries */
+    size_t n_kinds, alloc_kinds;
     uint32_t *dedupe; /* leaf text hash -> leaf id (UINT32_MAX empty) */
     size_t dedupe_cap;
     uint32_t *stamp; /* per leaf: generation of the last mark */
@@ -171,6 +186,7 @@ void leaf_index_free(leaf_index *x)
     storm_buf_free(&x->keybuf);
     free(x->eq);
     free(x->types);
+    free(x->kinds);
     free(x->paths);
     free(x->leaves);
     free(x->stamp);
@@ -229,9 +245,17 @@ storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, co
 
 /* ---- key selection ---- */
 
+/* Eight bytes at a time: every string value of an indexed path is checked. */
 static bool is_ascii(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        if (w & 0x8080808080808080ull)
+            return false;
+    }
+    for (; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
             return false;
     return true;
@@ -609,6 +633,19 @@ static int path_event_handle(const pat_path *p)
     return storm_stix_prefilter_path(p->object_type, p->object_type_len, steps, p->n_steps);
 }
 
+/* The number of an object type among x->kinds (added when new; type is
+ * borrowed and must outlive the index); -1 on OOM. */
+static int kind_id(leaf_index *x, const char *type, size_t len)
+{
+    for (size_t i = 0; i < x->n_kinds; i++)
+        if (x->kinds[i].len == len && memcmp(x->kinds[i].type, type, len) == 0)
+            return (int)i;
+    if (GROW(x->kinds, x->n_kinds, x->alloc_kinds) != 0)
+        return -1;
+    x->kinds[x->n_kinds] = (kind_name){type, len};
+    return (int)x->n_kinds++;
+}
+
 storm_rc leaf_index_build(leaf_index *x, storm_err *err)
 {
     if (x->built)
@@ -636,7 +673,14 @@ storm_rc leaf_index_build(leaf_index *x, storm_err *err)
             } else if (k->kind == KEY_EQ) {
                 r = path_id(x, k->path, &pid);
                 if (r == 0) {
-                    x->paths[pid].has_eq = true;
+                    index_path *ip = &x->paths[pid];
+                    ip->has_eq = true;
+                    if (k->lit->type == PAT_LIT_STRING)
+                        ip->eq_str_lens |= (uint64_t)1 << (k->lit->u.str.len & 63);
+                    else if (k->lit->type == PAT_LIT_INT)
+                        ip->eq_int = true;
+                    else
+                        ip->eq_bool = true;
                     eq_key_lit(&kb, pid, k->lit);
                     r = kb.data ? eq_add(x, kb.data, kb.len, (uint32_t)li) : -1;
                 }
@@ -680,6 +724,12 @@ storm_rc leaf_index_build(leaf_index *x, storm_err *err)
         }
     }
 #endif
+    for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++)
+        if ((x->paths[i].kind = kind_id(x, x->paths[i].path->object_type, x->paths[i].path->object_type_len)) < 0)
+            rc = STORM_ERR_NOMEM;
+    for (size_t i = 0; i < x->n_types && rc == STORM_OK; i++)
+        if ((x->types[i].kind = kind_id(x, x->types[i].type, x->types[i].type_len)) < 0)
+            rc = STORM_ERR_NOMEM;
     for (size_t i = 0; i < x->n_paths; i++)
         x->paths[i].event_path = path_event_handle(x->paths[i].path);
     storm_buf_free(&kb);
@@ -715,7 +765,25 @@ static void on_value(void *ctx, const storm_value *v)
 {
     leaf_index *x = ctx;
     index_path *p = &x->paths[x->cur_path];
-    if (p->has_eq) {
+    bool maybe_eq = p->has_eq;
+    if (maybe_eq) {
+        switch (v->type) {
+        case STORM_V_STRING: /* a non-ASCII value may have an ASCII NFC of another length */
+            maybe_eq = v->u.s.len <= EQ_KEY_MAX && ((p->eq_str_lens >> (v->u.s.len & 63)) & 1 ||
+                                                   !is_ascii(v->u.s.ptr, v->u.s.len));
+            break;
+        case STORM_V_INT:
+        case STORM_V_FLOAT:
+            maybe_eq = p->eq_int;
+            break;
+        case STORM_V_BOOL:
+            maybe_eq = p->eq_bool;
+            break;
+        default:
+            maybe_eq = false;
+        }
+    }
+    if (maybe_eq) {
         storm_buf *b = &x->keybuf;
         storm_buf_reset(b);
         storm_buf_append(b, &x->cur_path, sizeof x->cur_path);
@@ -788,13 +856,46 @@ size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32
     x->n_out = 0;
     obs_types types;
     obs_types_of(obs, &types);
-    for (size_t i = 0; i < x->n_types; i++)
-        if (obs_types_has(obs, &types, x->types[i].type, x->types[i].type_len))
+    if (types.n > OBS_TYPES_MAX) { /* rare: names compared for every path */
+        for (size_t i = 0; i < x->n_types; i++)
+            if (obs_types_has(obs, &types, x->types[i].type, x->types[i].type_len))
+                for (size_t k = 0; k < x->types[i].n; k++)
+                    mark(x, x->types[i].leaves[k]);
+        for (size_t i = 0; i < x->n_paths; i++) {
+            x->cur_path = (uint32_t)i;
+            obs_path_values_typed(obs, &types, x->paths[i].path, on_value, x);
+        }
+        return x->n_out;
+    }
+    /* each object's type as the index numbers it, once; then paths and
+     * type keys compare numbers (same order of marks as by name) */
+    int kind[OBS_TYPES_MAX];
+    uint64_t present = 0; /* kinds < 64 that the observation holds */
+    for (size_t i = 0; i < types.n; i++) {
+        kind[i] = -1;
+        for (size_t k = 0; k < x->n_kinds; k++)
+            if (x->kinds[k].len == types.len[i] && memcmp(x->kinds[k].type, types.type[i], types.len[i]) == 0) {
+                kind[i] = (int)k;
+                if (k < 64)
+                    present |= (uint64_t)1 << k;
+                break;
+            }
+    }
+    for (size_t i = 0; i < x->n_types; i++) {
+        int want = x->types[i].kind;
+        bool has = want < 64 ? (present >> want) & 1 : false;
+        for (size_t o = 0; !has && want >= 64 && o < types.n; o++)
+            has = kind[o] == want;
+        if (has)
             for (size_t k = 0; k < x->types[i].n; k++)
                 mark(x, x->types[i].leaves[k]);
+    }
     for (size_t i = 0; i < x->n_paths; i++) {
+        int want = x->paths[i].kind;
+        if (want < 64 && !((present >> want) & 1))
+            continue;
         x->cur_path = (uint32_t)i;
-        obs_path_values_typed(obs, &types, x->paths[i].path, on_value, x);
+        obs_path_values_kind(obs, kind, want, x->paths[i].path, on_value, x);
     }
     return x->n_out;
 }

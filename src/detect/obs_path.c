@@ -12,10 +12,32 @@ typedef struct walk {
     int derefs; /* guards against reference cycles */
 } walk;
 
-static bool ends_with(const char *s, size_t len, const char *suffix)
+/* The suffix tests and the member lookup run for every indexed path of
+ * every observation: fixed-size compares the compiler inlines, and the
+ * first byte checked before a memcmp call. */
+static inline bool key_is_ref(const char *s, size_t len)
 {
-    size_t n = strlen(suffix);
-    return len >= n && memcmp(s + len - n, suffix, n) == 0;
+    return len >= 4 && memcmp(s + len - 4, "_ref", 4) == 0;
+}
+
+static inline bool key_is_refs(const char *s, size_t len)
+{
+    return len >= 5 && memcmp(s + len - 5, "_refs", 5) == 0;
+}
+
+/* storm_v_getn: the last member of that key wins. */
+static const storm_value *member(const storm_value *obj, const char *key, size_t len)
+{
+    if (obj->type != STORM_V_OBJECT)
+        return NULL;
+    if (len == 0) /* no first byte to compare */
+        return storm_v_getn(obj, key, len);
+    for (size_t i = obj->u.o.len; i-- > 0;) {
+        const storm_member *m = &obj->u.o.members[i];
+        if (m->key_len == len && m->key[0] == key[0] && memcmp(m->key, key, len) == 0)
+            return m->value;
+    }
+    return NULL;
 }
 
 static void step_from(walk *w, const storm_value *v, size_t i);
@@ -46,12 +68,12 @@ static void step_from(walk *w, const storm_value *v, size_t i)
     const pat_step *s = &w->path->steps[i];
     switch (s->kind) {
     case PAT_STEP_KEY: {
-        const storm_value *c = storm_v_getn(v, s->key, s->key_len);
+        const storm_value *c = member(v, s->key, s->key_len);
         if (!c)
             return;
-        if (ends_with(s->key, s->key_len, "_ref")) {
+        if (key_is_ref(s->key, s->key_len)) {
             deref_then(w, c, i + 1);
-        } else if (ends_with(s->key, s->key_len, "_refs") && c->type == STORM_V_ARRAY) {
+        } else if (key_is_refs(s->key, s->key_len) && c->type == STORM_V_ARRAY) {
             /* the next step is usually [*] or [n]: apply it to the refs, then resolve */
             if (i + 1 < w->path->n_steps && w->path->steps[i + 1].kind != PAT_STEP_KEY) {
                 const pat_step *ix = &w->path->steps[i + 1];
@@ -141,4 +163,13 @@ bool obs_types_has(const storm_observation *obs, const obs_types *types, const c
         if (type_is(types, i, type, len))
             return true;
     return false;
+}
+
+void obs_path_values_kind(const storm_observation *obs, const int *kind, int want, const pat_path *path,
+                          void (*fn)(void *ctx, const storm_value *v), void *ctx)
+{
+    walk w = {obs, path, fn, ctx, 0, 0};
+    for (size_t i = 0; i < obs->n_objects && i < OBS_TYPES_MAX; i++)
+        if (kind[i] == want)
+            step_from(&w, obs->objects[i].value, 0);
 }

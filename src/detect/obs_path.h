@@ -36,5 +36,11 @@ void obs_types_of(const storm_observation *obs, obs_types *out);
 void obs_path_values_typed(const storm_observation *obs, const obs_types *types, const pat_path *path,
                            void (*fn)(void *ctx, const storm_value *v), void *ctx);
 bool obs_types_has(const storm_observation *obs, const obs_types *types, const char *type, size_t len);
+/* As obs_path_values over the objects i of obs (at most OBS_TYPES_MAX) whose
+ * kind[i] == want: the caller has classified the objects once per
+ * observation (the index compares small integers instead of type names for
+ * every path and object). */
+void obs_path_values_kind(const storm_observation *obs, const int *kind, int want, const pat_path *path,
+                          void (*fn)(void *ctx, const storm_value *v), void *ctx);
 
 #endif

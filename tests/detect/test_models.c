@@ -267,6 +267,76 @@ static void test_lifecycle_defects(void)
     storm_models_free(m);
 }
 
+/* What the models keep is a copy of each object, made before the parsed
+ * document is freed: every property survives (nested ones too), the fixes
+ * are in it, and the loader's strings are the copy's. */
+static void test_kept_copies(void)
+{
+    static const char text[] =
+        "{\"type\": \"bundle\", \"id\": \"bundle--00000000-0000-4000-8000-0000000000b1\", \"objects\": [\n"
+        " {\"type\": \"attack-pattern\", \"spec_version\": \"2.1\", \"id\": \"attack-pattern--bad-id\",\n"
+        "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"name\": \"step one\",\n"
+        "  \"kill_chain_phases\": [{\"kill_chain_name\": \"mitre-attack\", \"phase_name\": \"execution\"}],\n"
+        "  \"external_references\": [{\"source_name\": \"mitre-attack\", \"external_id\": \"T1059\"}]},\n"
+        " {\"type\": \"indicator\", \"spec_version\": \"2.1\", \"id\": \"indicator--00000000-0000-4000-8000-0000000000c1\",\n"
+        "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"name\": \"shell\",\n"
+        "  \"pattern\": \"[process:name = 'sh']\", \"pattern_type\": \"stix\", \"valid_from\": \"2024-01-01T00:00:00Z\",\n"
+        "  \"labels\": [\"a\", \"b\", \"a\"], \"x_score\": 7, \"x_nested\": {\"k\": [1, 2.5, true, null]}},\n"
+        " {\"type\": \"relationship\", \"spec_version\": \"2.1\", \"id\": \"relationship--00000000-0000-4000-8000-0000000000d1\",\n"
+        "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"relationship_type\": \"indicates\",\n"
+        "  \"source_ref\": \"indicator--00000000-0000-4000-8000-0000000000c1\", \"target_ref\": \"attack-pattern--bad-id\"}\n"
+        "]}\n";
+    storm_models *m = NULL;
+    CHECK(storm_models_new(&m) == STORM_OK);
+    storm_arena *a = storm_arena_new(0, 0); /* outlives what it adds to the models' objects */
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_models_load_text(m, "kept.json", text, strlen(text), &err) == STORM_OK);
+    storm_models_finish(m);
+    CHECK(storm_models_n_indicators(m) == 1 && storm_models_n_steps(m) == 1 && storm_models_n_objects(m) == 3);
+    if (storm_models_n_indicators(m) == 1 && storm_models_n_steps(m) == 1) {
+        const storm_model_indicator *ind = storm_models_indicator(m, 0);
+        const storm_model_step *st = storm_models_step(m, 0);
+        CHECK(strncmp(st->id, "attack-pattern--", 16) == 0 && strlen(st->id) == 16 + 36);
+        CHECK_STR(storm_v_get_str(st->object, "id"), st->id);
+        CHECK_STR(st->name, "step one");
+        CHECK_STR(st->tactic, "execution");
+        CHECK_STR(st->technique, "T1059");
+        CHECK(ind->n_steps == 1 && ind->steps && ind->steps[0] == 0);
+        CHECK_STR(ind->name, "shell");
+        CHECK(ind->name == storm_v_get_str(ind->object, "name"));
+        CHECK_STR(storm_v_get_str(ind->object, "pattern"), "[process:name = 'sh']");
+        CHECK(storm_v_get_str(ind->object, "pattern") == ind->pattern_text); /* one copy */
+        const storm_value *labels = storm_v_get(ind->object, "labels");
+        CHECK(labels && labels->type == STORM_V_ARRAY && labels->u.a.len == 3);
+        if (labels && labels->type == STORM_V_ARRAY && labels->u.a.len == 3) {
+            CHECK_STR(labels->u.a.items[2]->u.s.ptr, "a");
+            CHECK(labels->u.a.items[0]->u.s.ptr == labels->u.a.items[2]->u.s.ptr); /* shared */
+        }
+        const storm_value *score = storm_v_get(ind->object, "x_score");
+        CHECK(score && score->type == STORM_V_INT && score->u.i == 7);
+        const storm_value *k = storm_v_path(ind->object, (const char *const[]){"x_nested", "k", NULL});
+        CHECK(k && k->type == STORM_V_ARRAY && k->u.a.len == 4);
+        if (k && k->type == STORM_V_ARRAY && k->u.a.len == 4) {
+            CHECK(k->u.a.items[1]->type == STORM_V_FLOAT && k->u.a.items[1]->u.f == 2.5);
+            CHECK(k->u.a.items[2]->type == STORM_V_BOOL && k->u.a.items[2]->u.b);
+            CHECK(k->u.a.items[3]->type == STORM_V_NULL);
+        }
+        /* a kept object can still be added to (the store and sightings do) */
+        storm_value *o = (storm_value *)ind->object;
+        CHECK(a && storm_v_set_str(a, o, "x_more", "yes") == 0);
+        CHECK_STR(storm_v_get_str(ind->object, "x_more"), "yes");
+        /* the relationship's copy names the fixed id */
+        for (size_t i = 0; i < storm_models_n_objects(m); i++) {
+            const storm_value *r = storm_models_object(m, i);
+            if (storm_v_is_str(storm_v_get(r, "type"), "relationship"))
+                CHECK_STR(storm_v_get_str(r, "target_ref"), st->id);
+        }
+    }
+    storm_models_free(m);
+    storm_arena_free(a);
+}
+
 int main(void)
 {
     RUN(test_lifecycle_defects);
@@ -277,5 +347,6 @@ int main(void)
     RUN(test_fixed_ids);
     RUN(test_bad_inputs);
     RUN(test_shipped_models);
+    RUN(test_kept_copies);
     return test_report("test_models");
 }
