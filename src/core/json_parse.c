@@ -88,25 +88,34 @@ static storm_value *oom(parser *ps)
 static inline void skip_ws(parser *ps)
 {
     const char *p = ps->p;
+    /* compact JSON (every sensor writes it) has none: one test */
+    if (p < ps->end && (unsigned char)*p > ' ')
+        return;
     while (p < ps->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     ps->p = p;
 }
 
-static storm_value *new_value(parser *ps, storm_vtype t, const char *at)
+/* A new chunk of the value pool, and its first value; NULL on OOM. */
+static __attribute__((noinline)) storm_value *value_pool_refill(parser *ps)
+{
+    storm_value *v = storm_arena_alloc(ps->arena, VALUE_POOL_COUNT * sizeof *v);
+    if (v) {
+        ps->vpool = v + 1;
+        ps->vpool_left = VALUE_POOL_COUNT - 1;
+        return v;
+    }
+    return storm_arena_alloc(ps->arena, sizeof *v); /* near the cap: one may still fit */
+}
+
+static inline storm_value *new_value(parser *ps, storm_vtype t, const char *at)
 {
     storm_value *v;
     if (ps->vpool_left) {
         v = ps->vpool++;
         ps->vpool_left--;
     } else {
-        v = storm_arena_alloc(ps->arena, VALUE_POOL_COUNT * sizeof *v);
-        if (v) {
-            ps->vpool = v + 1;
-            ps->vpool_left = VALUE_POOL_COUNT - 1;
-        } else {
-            v = storm_arena_alloc(ps->arena, sizeof *v); /* near the cap: one may still fit */
-        }
+        v = value_pool_refill(ps);
     }
     if (!v)
         return oom(ps);
@@ -172,8 +181,11 @@ static inline const char *plain_end(const char *p, const char *end)
     return p;
 }
 
-/* Parses the string starting at ps->p (on the opening quote). */
-static int parse_string(parser *ps, const char **out, size_t *out_len)
+static int parse_string_slow(parser *ps, const char *start, const char *p, const char **out, size_t *out_len);
+
+/* Parses the string starting at ps->p (on the opening quote). The plain case
+ * inline, escapes and non-ASCII out of line. */
+static inline int parse_string(parser *ps, const char **out, size_t *out_len)
 {
     const char *start = ++ps->p;
     const char *p = plain_end(start, ps->end);
@@ -196,7 +208,14 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
         ps->p = p + 1;
         return 0;
     }
-    /* slow path: find the end, then decode escapes and check UTF-8 */
+    return parse_string_slow(ps, start, p, out, out_len);
+}
+
+/* The rest of a string from p (the first escape, control or non-ASCII byte):
+ * find the end, then decode escapes and check UTF-8. */
+static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *start, const char *p,
+                                                       const char **out, size_t *out_len)
+{
     const char *q = p;
     while (q < ps->end && *q != '"') {
         if (*q == '\\')
