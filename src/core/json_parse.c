@@ -216,11 +216,12 @@ static inline int parse_string(parser *ps, const char **out, size_t *out_len)
 static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *start, const char *p,
                                                        const char **out, size_t *out_len)
 {
+    /* the closing quote: plain runs skipped as in the fast path */
     const char *q = p;
     while (q < ps->end && *q != '"') {
-        if (*q == '\\')
-            q++;
-        q++;
+        q += *q == '\\' ? 2 : 1;
+        if (q < ps->end)
+            q = plain_end(q, ps->end);
     }
     if (q >= ps->end) {
         fail(ps, start - 1, "unterminated string");
@@ -257,8 +258,13 @@ static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *s
             continue;
         }
         if (c != '\\') {
-            buf[n++] = (char)c;
-            p++;
+            /* a plain run (after an escape or a UTF-8 sequence) */
+            const char *r = plain_end(p, q);
+            if (r == p)
+                r++;
+            memmove(buf + n, p, (size_t)(r - p));
+            n += (size_t)(r - p);
+            p = r;
             continue;
         }
         p++;
