@@ -60,7 +60,7 @@ storm_value *sb_arr(stix_b *b, size_t cap)
     return v;
 }
 
-void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
+void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
 {
     if (!obj || !v)
         return;
@@ -112,10 +112,6 @@ storm_value *sb_strn(stix_b *b, const char *s, size_t len)
     return v;
 }
 
-storm_value *sb_str(stix_b *b, const char *s)
-{
-    return s ? sb_strn(b, s, strlen(s)) : NULL;
-}
 
 storm_value *sb_int(stix_b *b, int64_t i)
 {

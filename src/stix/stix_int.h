@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <storm/stix.h>
 
 /* A builder: one arena and a sticky out-of-memory flag, so that building code
@@ -26,14 +27,27 @@ storm_value *sb_arr(stix_b *b, size_t cap);
 /* Append key[0..klen) (a literal or arena string, not copied) -> v; v NULL
  * is ignored. The sb_put* macros take string-literal keys and spare a strlen
  * per member: this is the event hot path. */
-void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v);
+void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v);
+static inline void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
+{
+    /* inline: most members are absent (v NULL) or fit the pre-sized array */
+    if (!obj || !v)
+        return;
+    if (obj->u.o.len < obj->u.o.alloc)
+        obj->u.o.members[obj->u.o.len++] = (storm_member){key, klen, v};
+    else
+        sb_putn_grow(b, obj, key, klen, v);
+}
 #define sb_put(b, obj, key, v) sb_putn((b), (obj), (key), sizeof(key "") - 1, (v))
 #define sb_put_str(b, obj, key, s) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_str((b), (s)))
 #define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
 void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
-storm_value *sb_str(stix_b *b, const char *s);
 storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
+static inline storm_value *sb_str(stix_b *b, const char *s)
+{
+    return s && *s ? sb_strn(b, s, strlen(s)) : NULL;
+}
 storm_value *sb_int(stix_b *b, int64_t i);
 /* A copy of a sensor value fit for an SCO: object keys made valid STIX
  * dictionary keys (lower case, bytes outside [a-z0-9_-] -> '_', 3..250
