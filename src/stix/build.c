@@ -6,15 +6,11 @@
 
 #define SB_RUN 16
 
-/* One value from the builder's current run (arena), or NULL on OOM. When a
+/* A new run of values (arena) and its first value, or NULL on OOM. When a
  * whole run does not fit (an arena with a cap nearly reached), a single
  * value is still tried. */
-static storm_value *sb_value(stix_b *b)
+storm_value *sb_value_refill(stix_b *b)
 {
-    if (b->run_left) {
-        b->run_left--;
-        return b->run++;
-    }
     storm_value *r = storm_arena_alloc(b->a, SB_RUN * sizeof *r);
     if (r) {
         b->run = r + 1;
@@ -98,19 +94,6 @@ void sb_push(stix_b *b, storm_value *arr, storm_value *v)
     arr->u.a.items[arr->u.a.len++] = v;
 }
 
-storm_value *sb_strn(stix_b *b, const char *s, size_t len)
-{
-    if (!s || !len)
-        return NULL;
-    storm_value *v = sb_value(b);
-    if (!v)
-        return NULL;
-    v->type = STORM_V_STRING;
-    v->pos = STORM_POS_NONE;
-    v->u.s.ptr = s;
-    v->u.s.len = len;
-    return v;
-}
 
 
 storm_value *sb_int(stix_b *b, int64_t i)
@@ -135,7 +118,7 @@ storm_value *sb_int(stix_b *b, int64_t i)
 
 static bool key_byte_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' || c == '-';
 }
 
 static bool key_ok(const char *k, size_t n)
@@ -274,16 +257,22 @@ static bool clean(const storm_value *v, int depth)
     case STORM_V_ARRAY:
         if (!v->u.a.len)
             return false;
-        for (size_t i = 0; i < v->u.a.len; i++)
-            if (!clean(v->u.a.items[i], depth + 1))
+        for (size_t i = 0; i < v->u.a.len; i++) {
+            const storm_value *it = v->u.a.items[i];
+            /* strings (capability lists, arguments) without a call each;
+             * at the depth limit the call says no, as for any value */
+            if (it->type == STORM_V_STRING && depth < SANITIZE_MAX_DEPTH ? !it->u.s.len : !clean(it, depth + 1))
                 return false;
+        }
         return true;
     case STORM_V_OBJECT:
         if (!v->u.o.len)
             return false;
         for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
-            if (!key_ok(m->key, m->key_len) || !clean(m->value, depth + 1))
+            const storm_value *mv = m->value;
+            if (!key_ok(m->key, m->key_len) ||
+                (mv->type == STORM_V_STRING && depth < SANITIZE_MAX_DEPTH ? !mv->u.s.len : !clean(mv, depth + 1)))
                 return false;
             for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
                 if (v->u.o.members[j].key_len == m->key_len && memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)

@@ -182,7 +182,7 @@ static storm_value *ext_marker(obs_ctx *c, int e)
 
 static void put_markers(obs_ctx *c, storm_value *ext, unsigned mask)
 {
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+    for (int e = 0; mask >> e; e++) /* the set bits only, in extension order */
         if (mask & (1u << e))
             sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
 }
@@ -238,7 +238,7 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     const stix_id_props *ip = stix_id_props_get(kind);
     const storm_value *vals[STIX_ID_PROPS_MAX];
     if (ip) {
-        if (!stix_sco_id_values(ip, o, vals))
+        if (!stix_sco_id_values(ip, o, 3, vals)) /* after type, spec_version, id (sco_new) */
             return NULL; /* no contributing property: the caller built nothing useful */
         for (size_t i = 0; i < c->n; i++)
             if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))

@@ -43,7 +43,31 @@ static inline void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t 
 #define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
 void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
-storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
+/* A new value: from the current run when it has one left (inline: a few
+ * hundred per observation), else sb_value_refill. NULL on OOM. */
+storm_value *sb_value_refill(stix_b *b);
+static inline storm_value *sb_value(stix_b *b)
+{
+    if (b->run_left) {
+        b->run_left--;
+        return b->run++;
+    }
+    return sb_value_refill(b);
+}
+/* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
+static inline storm_value *sb_strn(stix_b *b, const char *s, size_t len)
+{
+    if (!s || !len)
+        return NULL;
+    storm_value *v = sb_value(b);
+    if (v) {
+        v->type = STORM_V_STRING;
+        v->pos = STORM_POS_NONE;
+        v->u.s.ptr = s;
+        v->u.s.len = len;
+    }
+    return v;
+}
 static inline storm_value *sb_str(stix_b *b, const char *s)
 {
     return s && *s ? sb_strn(b, s, strlen(s)) : NULL;
@@ -118,8 +142,11 @@ const char *stix_id_props_type(const stix_id_props *ip, size_t *len);
 #define STIX_ID_PROPS_MAX 8
 /* The values of sco's (of ip's type) contributing properties into vals, in
  * the table's order, NULL for those absent; returns how many are present
- * (none: the SCO has no id). Borrowed from sco. */
-size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX]);
+ * (none: the SCO has no id). Members before from are not looked at (no
+ * contributing property is type, spec_version or id, which the observation
+ * builder puts first). Borrowed from sco. */
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, size_t from,
+                          const storm_value *vals[STIX_ID_PROPS_MAX]);
 /* Two SCOs of one type whose contributing values are x and y have the same
  * id: the canonical JSON of those properties is the same. Decided on the
  * values, without hashing: how the observation builder deduplicates before
