@@ -4,29 +4,47 @@
 
 #include "stix_int.h"
 
-#define SB_RUN 16
+/* Blocks of this size; pieces over a quarter of it go to the arena
+ * directly, so that at most a quarter block is left unused per block. */
+#define SB_BLOCK 4096
 
-/* A new run of values (arena) and its first value, or NULL on OOM. When a
- * whole run does not fit (an arena with a cap nearly reached), a single
- * value is still tried. */
-storm_value *sb_value_refill(stix_b *b)
+void *sb_alloc_slow(stix_b *b, size_t size)
 {
-    storm_value *r = storm_arena_alloc(b->a, SB_RUN * sizeof *r);
-    if (r) {
-        b->run = r + 1;
-        b->run_left = SB_RUN - 1;
-        return r;
+    void *p;
+    if (!size)
+        size = 8; /* a distinct non-NULL piece, as the arena gives */
+    if (size > SB_BLOCK / 4) {
+        p = storm_arena_alloc(b->a, size);
+    } else {
+        char *blk = storm_arena_alloc(b->a, SB_BLOCK);
+        if (blk) {
+            b->cur = blk + size;
+            b->left = SB_BLOCK - size;
+            return blk;
+        }
+        /* an arena with a cap nearly reached: the piece alone may still fit */
+        p = storm_arena_alloc(b->a, size);
     }
-    r = storm_arena_alloc(b->a, sizeof *r);
-    if (!r)
+    if (!p)
         b->oom = true;
-    return r;
+    return p;
+}
+
+char *sb_strndup(stix_b *b, const char *s, size_t len)
+{
+    char *p = sb_alloc(b, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
 }
 
 storm_value *sb_obj(stix_b *b, size_t cap)
 {
     /* the value and its members in one allocation */
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_member));
+    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_member));
     if (!v) {
         b->oom = true;
         return NULL;
@@ -42,7 +60,7 @@ storm_value *sb_obj(stix_b *b, size_t cap)
 
 storm_value *sb_arr(stix_b *b, size_t cap)
 {
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_value *));
+    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_value *));
     if (!v) {
         b->oom = true;
         return NULL;
@@ -62,7 +80,7 @@ void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, sto
         return;
     if (obj->u.o.len == obj->u.o.alloc) {
         size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
-        storm_member *ms = storm_arena_alloc(b->a, na * sizeof *ms);
+        storm_member *ms = sb_alloc(b, na * sizeof *ms);
         if (!ms) {
             b->oom = true;
             return;
@@ -81,7 +99,7 @@ void sb_push(stix_b *b, storm_value *arr, storm_value *v)
         return;
     if (arr->u.a.len == arr->u.a.alloc) {
         size_t na = arr->u.a.alloc ? arr->u.a.alloc * 2 : 4;
-        storm_value **items = storm_arena_alloc(b->a, na * sizeof *items);
+        storm_value **items = sb_alloc(b, na * sizeof *items);
         if (!items) {
             b->oom = true;
             return;
@@ -181,7 +199,7 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
         /* the sensor key each output member came from: the same sensor key
          * twice is one member (the later wins, as on lookup); two sensor keys
          * that map alike are two members */
-        const storm_member **from = v->u.o.len ? storm_arena_alloc(b->a, v->u.o.len * sizeof *from) : NULL;
+        const storm_member **from = v->u.o.len ? sb_alloc(b, v->u.o.len * sizeof *from) : NULL;
         if (v->u.o.len && !from) {
             b->oom = true;
             return NULL;
@@ -227,7 +245,7 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
                         }
                     }
                 }
-                char *k = storm_arena_strndup(b->a, tmp, n);
+                char *k = sb_strndup(b, tmp, n);
                 if (!k) {
                     b->oom = true;
                     return NULL;

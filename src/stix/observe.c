@@ -113,7 +113,7 @@ static bool time_ok(storm_time_ns t)
 /* The RFC 3339 text of t as a string value (arena). */
 static storm_value *time_value(obs_ctx *c, storm_time_ns t)
 {
-    char *s = storm_arena_alloc(c->b.a, 40);
+    char *s = sb_alloc(&c->b, 40);
     if (!s) {
         c->b.oom = true;
         return NULL;
@@ -258,7 +258,7 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
         size_t tl;
         const char *t = stix_id_props_type(ip, &tl);
         len = tl + 2 + 36;
-        char *s = storm_arena_alloc(c->b.a, len + 1);
+        char *s = sb_alloc(&c->b, len + 1);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -275,8 +275,8 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     o->u.o.members[2].value = idv; /* sco_new put type, spec_version, id */
     if (c->n == c->cap) {
         size_t nc = c->cap * 2;
-        storm_obs_object *no = storm_arena_alloc(c->b.a, nc * sizeof *no);
-        sco_info *ni = storm_arena_alloc(c->b.a, nc * sizeof *ni);
+        storm_obs_object *no = sb_alloc(&c->b, nc * sizeof *no);
+        sco_info *ni = sb_alloc(&c->b, nc * sizeof *ni);
         if (!no || !ni) {
             c->b.oom = true;
             return NULL;
@@ -331,7 +331,7 @@ static void fill_sco_ids(const sco_info *info, size_t n)
 
 static const storm_value *directory_sco(obs_ctx *c, const char *path, size_t len)
 {
-    char *p = storm_arena_strndup(c->b.a, path, len);
+    char *p = sb_strndup(&c->b, path, len);
     if (!p) {
         c->b.oom = true;
         return NULL;
@@ -376,7 +376,7 @@ static const storm_value *file_sco(obs_ctx *c, const char *path)
             dir_id = directory_sco(c, path, dlen);
     }
     if (name + name_len != path + full) { /* trailing slashes cut: copy */
-        name = storm_arena_strndup(c->b.a, name, name_len);
+        name = sb_strndup(&c->b, name, name_len);
         if (!name) {
             c->b.oom = true;
             return NULL;
@@ -438,7 +438,7 @@ static bool protocol_name_ok(const char *p)
 static const char *lower_copy(obs_ctx *c, const char *s)
 {
     size_t n = strlen(s);
-    char *d = storm_arena_strndup(c->b.a, s, n);
+    char *d = sb_strndup(&c->b, s, n);
     if (!d) {
         c->b.oom = true;
         return NULL;
@@ -466,7 +466,7 @@ static storm_value *label_list(obs_ctx *c, const storm_value *labels)
         if (!m->key_len || m->value->type != STORM_V_STRING)
             continue;
         size_t vl = m->value->u.s.len;
-        char *s = storm_arena_alloc(c->b.a, m->key_len + vl + 2);
+        char *s = sb_alloc(&c->b, m->key_len + vl + 2);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -838,7 +838,7 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
             c->b.oom = true; /* cannot happen: sized for every process slot */
             return NULL;
         }
-        char *id = storm_arena_alloc(c->b.a, 9 + 37);
+        char *id = sb_alloc(&c->b, 9 + 37);
         if (!id) {
             c->b.oom = true;
             return NULL;
@@ -852,7 +852,7 @@ static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_
     unsigned char md[20];
     bool keyed;
     process_key_digest(c->ev, c->sensor, c->sensor_len, p ? p : &none, md, &keyed);
-    char *id = storm_arena_alloc(c->b.a, 9 + 37);
+    char *id = sb_alloc(&c->b, 9 + 37);
     if (!id) {
         c->b.oom = true;
         return NULL;
@@ -910,7 +910,7 @@ static storm_value *environment(obs_ctx *c, const storm_value *e)
             if (!eq)
                 continue;
             size_t klen = (size_t)(eq - s->u.s.ptr);
-            char *k = storm_arena_strndup(c->b.a, s->u.s.ptr, klen);
+            char *k = sb_strndup(&c->b, s->u.s.ptr, klen);
             if (!k) {
                 c->b.oom = true;
                 return NULL;
@@ -929,7 +929,7 @@ static const char *command_line(obs_ctx *c, const storm_process_info *p)
         return p->command_line;
     if (nonempty(p->binary) && !pseudo_path(p->binary) && nonempty(p->arguments)) {
         size_t bl = strlen(p->binary), al = strlen(p->arguments);
-        char *s = storm_arena_alloc(c->b.a, bl + al + 2);
+        char *s = sb_alloc(&c->b, bl + al + 2);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -966,7 +966,7 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
         sb_put(&c->b, o, "image_ref", ref(c, file_sco(c, p->binary)));
         sb_put(&c->b, o, "parent_ref", ref(c, parent_id));
         if (p->has_uid) {
-            char *uid = storm_arena_alloc(c->b.a, 24);
+            char *uid = sb_alloc(&c->b, 24);
             if (!uid)
                 c->b.oom = true;
             else
@@ -1064,8 +1064,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     c.sensor = sensor_text(ev->sensor, &c.sensor_len);
     size_t n_anc = ev->n_ancestors < OBS_MAX_ANCESTORS ? ev->n_ancestors : OBS_MAX_ANCESTORS;
     c.cap = 16 + 4 * (n_anc + 2) + 2 * STORM_EVENT_MAX_FILES;
-    c.objs = storm_arena_alloc(a, c.cap * sizeof *c.objs);
-    c.info = storm_arena_alloc(a, c.cap * sizeof *c.info);
+    c.objs = sb_alloc(&c.b, c.cap * sizeof *c.objs);
+    c.info = sb_alloc(&c.b, c.cap * sizeof *c.info);
     c.spec_v = sb_strn(&c.b, LIT("2.1"));
     c.unset_id_v = sb_strn(&c.b, LIT("?"));
     if (!c.objs || !c.info || c.b.oom)
@@ -1081,7 +1081,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     c.time_v = time_value(&c, t);
     if (opts && opts->lazy_ids && opts->record) {
         size_t pcap = n_anc + 3; /* ancestors, parent, actor or the context-only process */
-        c.pending = storm_arena_alloc(a, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
+        c.pending = sb_alloc(&c.b, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
         if (!c.pending)
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
         c.pending->done = false;
@@ -1179,7 +1179,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         }
 
     /* observed-data */
-    char *od_id = storm_arena_alloc(a, 15 + 37);
+    char *od_id = sb_alloc(&c.b, 15 + 37);
     if (!od_id)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
     memcpy(od_id, "observed-data--", 15);

@@ -15,12 +15,30 @@
 typedef struct stix_b {
     storm_arena *a;
     bool oom;
-    /* Scalar values are taken from small runs allocated at once: an
-     * observation holds a few hundred of them, and one arena call each was a
-     * measurable part of building it. */
-    storm_value *run;
-    size_t run_left;
+    /* Everything built is carved from blocks taken from the arena at once
+     * (sb_alloc): an observation is a few hundred small pieces, and one
+     * arena call each was a measurable part of building it. */
+    char *cur;
+    size_t left;
 } stix_b;
+
+/* size bytes (8-byte aligned) from the builder's block, inline; a new block,
+ * or the arena directly for a large piece, in sb_alloc_slow. Borrowed from
+ * the arena; NULL (and b->oom) when it is exhausted. */
+void *sb_alloc_slow(stix_b *b, size_t size);
+static inline void *sb_alloc(stix_b *b, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    if (size && size <= b->left) {
+        void *p = b->cur;
+        b->cur += size;
+        b->left -= size;
+        return p;
+    }
+    return sb_alloc_slow(b, size);
+}
+/* Copy of s[0..len) with a NUL (sb_alloc). */
+char *sb_strndup(stix_b *b, const char *s, size_t len);
 
 storm_value *sb_obj(stix_b *b, size_t cap);
 storm_value *sb_arr(stix_b *b, size_t cap);
@@ -43,16 +61,9 @@ static inline void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t 
 #define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
 void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
-/* A new value: from the current run when it has one left (inline: a few
- * hundred per observation), else sb_value_refill. NULL on OOM. */
-storm_value *sb_value_refill(stix_b *b);
 static inline storm_value *sb_value(stix_b *b)
 {
-    if (b->run_left) {
-        b->run_left--;
-        return b->run++;
-    }
-    return sb_value_refill(b);
+    return (storm_value *)sb_alloc(b, sizeof(storm_value));
 }
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
 static inline storm_value *sb_strn(stix_b *b, const char *s, size_t len)
