@@ -97,14 +97,18 @@ typedef struct storm_stix_opts {
     storm_time_ns default_time;
     /* Filled into x_k8s_cluster when the event carries no cluster name. */
     const char *cluster;
-    /* Leave the ids derived from the record (the observed-data id, and the
-     * ids of per-event processes) as placeholders of the same length, to be
-     * computed by storm_stix_observation_finish only for the observations
-     * that need them: hashing the whole record is a large part of building
-     * an observation, and most observations match nothing. Only taken when
-     * record is given; record must then stay valid until the observation is
-     * finished. The SCO values, types and references are complete either
-     * way; only the text of those ids waits. */
+    /* Leave every id (the observed-data id derived from the record, process
+     * ids and the key digests they come from, the UUIDv5 of every other
+     * SCO) as a placeholder of the same length, to be computed by
+     * storm_stix_observation_finish only for the observations that need
+     * them: hashing the record and the SCOs' contributing properties is a
+     * large part of building an observation, and most observations match
+     * nothing. Placeholders are "zzzzzzzz-zzzz-zzzz-zzzz-" plus 12 letters
+     * g..v after the type's "--": never a UUID, unique within the
+     * observation, so references resolve and duplicates are merged exactly
+     * as with the final ids (the objects, their order and references are
+     * the same either way). Only taken when record is given; record and the
+     * event must then stay valid until the observation is finished. */
     bool lazy_ids;
 } storm_stix_opts;
 
@@ -121,8 +125,10 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
  * all share the same text, so every one of them is complete afterwards, and
  * byte for byte what an observation built without lazy_ids holds. Does
  * nothing for an observation with nothing pending; calling it again is free.
- * Must be called before anything reads or writes those ids (the detector
- * calls it before evaluating a candidate). */
+ * Must be called before anything reads the text of those ids (the detector
+ * calls it before evaluating a candidate or when a leaf names an "id";
+ * the bundle writers call it too). Following references (*_ref, *_refs,
+ * object_refs) needs no finish: placeholders resolve like the ids. */
 void storm_stix_observation_finish(const storm_observation *obs);
 
 /* ---- output ---- */

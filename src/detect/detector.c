@@ -544,6 +544,10 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
             cur = kept_obs_new(obs);
             if (!cur)
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory keeping an observation");
+            /* the copy holds the finished id text; the pending state lives
+             * with the record and must not be reachable after it (a writer
+             * finishing the copy would read it) */
+            cur->obs.pending = NULL;
         }
         scope_state *s = state_get(d, d->touched[i], scope);
         if (!s)

@@ -4,33 +4,47 @@
 
 #include "stix_int.h"
 
-#define SB_RUN 16
+/* Blocks of this size; pieces over a quarter of it go to the arena
+ * directly, so that at most a quarter block is left unused per block. */
+#define SB_BLOCK 4096
 
-/* One value from the builder's current run (arena), or NULL on OOM. When a
- * whole run does not fit (an arena with a cap nearly reached), a single
- * value is still tried. */
-static storm_value *sb_value(stix_b *b)
+void *sb_alloc_slow(stix_b *b, size_t size)
 {
-    if (b->run_left) {
-        b->run_left--;
-        return b->run++;
+    void *p;
+    if (!size)
+        size = 8; /* a distinct non-NULL piece, as the arena gives */
+    if (size > SB_BLOCK / 4) {
+        p = storm_arena_alloc(b->a, size);
+    } else {
+        char *blk = storm_arena_alloc(b->a, SB_BLOCK);
+        if (blk) {
+            b->cur = blk + size;
+            b->left = SB_BLOCK - size;
+            return blk;
+        }
+        /* an arena with a cap nearly reached: the piece alone may still fit */
+        p = storm_arena_alloc(b->a, size);
     }
-    storm_value *r = storm_arena_alloc(b->a, SB_RUN * sizeof *r);
-    if (r) {
-        b->run = r + 1;
-        b->run_left = SB_RUN - 1;
-        return r;
-    }
-    r = storm_arena_alloc(b->a, sizeof *r);
-    if (!r)
+    if (!p)
         b->oom = true;
-    return r;
+    return p;
+}
+
+char *sb_strndup(stix_b *b, const char *s, size_t len)
+{
+    char *p = sb_alloc(b, len + 1);
+    if (!p)
+        return NULL;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
 }
 
 storm_value *sb_obj(stix_b *b, size_t cap)
 {
     /* the value and its members in one allocation */
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_member));
+    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_member));
     if (!v) {
         b->oom = true;
         return NULL;
@@ -46,7 +60,7 @@ storm_value *sb_obj(stix_b *b, size_t cap)
 
 storm_value *sb_arr(stix_b *b, size_t cap)
 {
-    storm_value *v = storm_arena_alloc(b->a, sizeof *v + cap * sizeof(storm_value *));
+    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_value *));
     if (!v) {
         b->oom = true;
         return NULL;
@@ -60,13 +74,13 @@ storm_value *sb_arr(stix_b *b, size_t cap)
     return v;
 }
 
-void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
+void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
 {
     if (!obj || !v)
         return;
     if (obj->u.o.len == obj->u.o.alloc) {
         size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
-        storm_member *ms = storm_arena_alloc(b->a, na * sizeof *ms);
+        storm_member *ms = sb_alloc(b, na * sizeof *ms);
         if (!ms) {
             b->oom = true;
             return;
@@ -85,7 +99,7 @@ void sb_push(stix_b *b, storm_value *arr, storm_value *v)
         return;
     if (arr->u.a.len == arr->u.a.alloc) {
         size_t na = arr->u.a.alloc ? arr->u.a.alloc * 2 : 4;
-        storm_value **items = storm_arena_alloc(b->a, na * sizeof *items);
+        storm_value **items = sb_alloc(b, na * sizeof *items);
         if (!items) {
             b->oom = true;
             return;
@@ -98,24 +112,7 @@ void sb_push(stix_b *b, storm_value *arr, storm_value *v)
     arr->u.a.items[arr->u.a.len++] = v;
 }
 
-storm_value *sb_strn(stix_b *b, const char *s, size_t len)
-{
-    if (!s || !len)
-        return NULL;
-    storm_value *v = sb_value(b);
-    if (!v)
-        return NULL;
-    v->type = STORM_V_STRING;
-    v->pos = STORM_POS_NONE;
-    v->u.s.ptr = s;
-    v->u.s.len = len;
-    return v;
-}
 
-storm_value *sb_str(stix_b *b, const char *s)
-{
-    return s ? sb_strn(b, s, strlen(s)) : NULL;
-}
 
 storm_value *sb_int(stix_b *b, int64_t i)
 {
@@ -139,7 +136,7 @@ storm_value *sb_int(stix_b *b, int64_t i)
 
 static bool key_byte_ok(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    return (unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' || c == '-';
 }
 
 static bool key_ok(const char *k, size_t n)
@@ -202,7 +199,7 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
         /* the sensor key each output member came from: the same sensor key
          * twice is one member (the later wins, as on lookup); two sensor keys
          * that map alike are two members */
-        const storm_member **from = v->u.o.len ? storm_arena_alloc(b->a, v->u.o.len * sizeof *from) : NULL;
+        const storm_member **from = v->u.o.len ? sb_alloc(b, v->u.o.len * sizeof *from) : NULL;
         if (v->u.o.len && !from) {
             b->oom = true;
             return NULL;
@@ -248,7 +245,7 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
                         }
                     }
                 }
-                char *k = storm_arena_strndup(b->a, tmp, n);
+                char *k = sb_strndup(b, tmp, n);
                 if (!k) {
                     b->oom = true;
                     return NULL;
@@ -278,16 +275,22 @@ static bool clean(const storm_value *v, int depth)
     case STORM_V_ARRAY:
         if (!v->u.a.len)
             return false;
-        for (size_t i = 0; i < v->u.a.len; i++)
-            if (!clean(v->u.a.items[i], depth + 1))
+        for (size_t i = 0; i < v->u.a.len; i++) {
+            const storm_value *it = v->u.a.items[i];
+            /* strings (capability lists, arguments) without a call each;
+             * at the depth limit the call says no, as for any value */
+            if (it->type == STORM_V_STRING && depth < SANITIZE_MAX_DEPTH ? !it->u.s.len : !clean(it, depth + 1))
                 return false;
+        }
         return true;
     case STORM_V_OBJECT:
         if (!v->u.o.len)
             return false;
         for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
-            if (!key_ok(m->key, m->key_len) || !clean(m->value, depth + 1))
+            const storm_value *mv = m->value;
+            if (!key_ok(m->key, m->key_len) ||
+                (mv->type == STORM_V_STRING && depth < SANITIZE_MAX_DEPTH ? !mv->u.s.len : !clean(mv, depth + 1)))
                 return false;
             for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
                 if (v->u.o.members[j].key_len == m->key_len && memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)

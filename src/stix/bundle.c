@@ -102,6 +102,9 @@ storm_rc storm_stix_write_observation_bundle(storm_buf *out, const storm_observa
 {
     if (!out || !obs || !obs->sdo || !obs->id)
         return STORM_ERR_STATE;
+    /* ids left pending (lazy_ids) never leave Storm as placeholders; free
+     * when they are complete already */
+    storm_stix_observation_finish(obs);
     unsigned char md[20];
     stix_sha1 s;
     stix_sha1_init(&s);
@@ -263,6 +266,7 @@ storm_rc storm_stix_bundle_add(storm_stix_bundle *b, const storm_observation *ob
 {
     if (!b || !obs || !obs->sdo || !obs->id)
         return STORM_ERR_STATE;
+    storm_stix_observation_finish(obs); /* as above */
     storm_rc rc = add_object(b, obs->id, obs->sdo);
     for (size_t i = 0; i < obs->n_objects && !rc; i++)
         rc = add_object(b, obs->objects[i].key, obs->objects[i].value);

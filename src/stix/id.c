@@ -405,14 +405,15 @@ static size_t id_members(const stix_id_props *ip, const storm_value *sco, storm_
     return n;
 }
 
-size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX])
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, size_t from,
+                          const storm_value *vals[STIX_ID_PROPS_MAX])
 {
     size_t n = 0, np = 0;
     while (np < STIX_ID_PROPS_MAX && ip->props[np].name)
         np++;
     for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
         vals[i] = NULL;
-    for (size_t m = 0; m < sco->u.o.len; m++) {
+    for (size_t m = from; m < sco->u.o.len; m++) {
         const storm_member *mb = &sco->u.o.members[m];
         if (!mb->key_len)
             continue;

@@ -13,13 +13,15 @@
 /* Bounds that keep one observation small whatever the input says. */
 #define OBS_MAX_ANCESTORS 32
 
-/* An id whose text waits for the record digest (opts->lazy_ids): the
- * process's key digest and slot, and the arena text to fill in (36
- * characters after "process--"). */
+/* A process id whose text waits (opts->lazy_ids): the process (NULL for one
+ * that nothing names), its role and slot, and the arena text to fill in (36
+ * characters after "process--"). Its key digest is computed on finish too:
+ * most observations are never finished. */
 typedef struct pending_proc {
     char *uuid;
-    unsigned char key_md[20];
-    bool keyed;
+    const storm_process_info *p;
+    bool keyed;     /* p names the process (exec id, or pid) */
+    bool per_event; /* the id is only this observation's (with the record digest) */
     size_t slot;
 } pending_proc;
 
@@ -40,6 +42,7 @@ typedef struct sco_info {
  * final before the referencing object is hashed. */
 struct storm_obs_pending {
     bool done;
+    const storm_event *ev; /* the process keys name its sensor, node and container */
     const char *record; /* NULL: nothing derived from the record is pending */
     size_t record_len;
     size_t record_index;
@@ -110,7 +113,7 @@ static bool time_ok(storm_time_ns t)
 /* The RFC 3339 text of t as a string value (arena). */
 static storm_value *time_value(obs_ctx *c, storm_time_ns t)
 {
-    char *s = storm_arena_alloc(c->b.a, 40);
+    char *s = sb_alloc(&c->b, 40);
     if (!s) {
         c->b.oom = true;
         return NULL;
@@ -179,7 +182,7 @@ static storm_value *ext_marker(obs_ctx *c, int e)
 
 static void put_markers(obs_ctx *c, storm_value *ext, unsigned mask)
 {
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+    for (int e = 0; mask >> e; e++) /* the set bits only, in extension order */
         if (mask & (1u << e))
             sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
 }
@@ -235,7 +238,7 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     const stix_id_props *ip = stix_id_props_get(kind);
     const storm_value *vals[STIX_ID_PROPS_MAX];
     if (ip) {
-        if (!stix_sco_id_values(ip, o, vals))
+        if (!stix_sco_id_values(ip, o, 3, vals)) /* after type, spec_version, id (sco_new) */
             return NULL; /* no contributing property: the caller built nothing useful */
         for (size_t i = 0; i < c->n; i++)
             if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))
@@ -255,7 +258,7 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
         size_t tl;
         const char *t = stix_id_props_type(ip, &tl);
         len = tl + 2 + 36;
-        char *s = storm_arena_alloc(c->b.a, len + 1);
+        char *s = sb_alloc(&c->b, len + 1);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -272,8 +275,8 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     o->u.o.members[2].value = idv; /* sco_new put type, spec_version, id */
     if (c->n == c->cap) {
         size_t nc = c->cap * 2;
-        storm_obs_object *no = storm_arena_alloc(c->b.a, nc * sizeof *no);
-        sco_info *ni = storm_arena_alloc(c->b.a, nc * sizeof *ni);
+        storm_obs_object *no = sb_alloc(&c->b, nc * sizeof *no);
+        sco_info *ni = sb_alloc(&c->b, nc * sizeof *ni);
         if (!no || !ni) {
             c->b.oom = true;
             return NULL;
@@ -328,7 +331,7 @@ static void fill_sco_ids(const sco_info *info, size_t n)
 
 static const storm_value *directory_sco(obs_ctx *c, const char *path, size_t len)
 {
-    char *p = storm_arena_strndup(c->b.a, path, len);
+    char *p = sb_strndup(&c->b, path, len);
     if (!p) {
         c->b.oom = true;
         return NULL;
@@ -373,7 +376,7 @@ static const storm_value *file_sco(obs_ctx *c, const char *path)
             dir_id = directory_sco(c, path, dlen);
     }
     if (name + name_len != path + full) { /* trailing slashes cut: copy */
-        name = storm_arena_strndup(c->b.a, name, name_len);
+        name = sb_strndup(&c->b, name, name_len);
         if (!name) {
             c->b.oom = true;
             return NULL;
@@ -435,7 +438,7 @@ static bool protocol_name_ok(const char *p)
 static const char *lower_copy(obs_ctx *c, const char *s)
 {
     size_t n = strlen(s);
-    char *d = storm_arena_strndup(c->b.a, s, n);
+    char *d = sb_strndup(&c->b, s, n);
     if (!d) {
         c->b.oom = true;
         return NULL;
@@ -463,7 +466,7 @@ static storm_value *label_list(obs_ctx *c, const storm_value *labels)
         if (!m->key_len || m->value->type != STORM_V_STRING)
             continue;
         size_t vl = m->value->u.s.len;
-        char *s = storm_arena_alloc(c->b.a, m->key_len + vl + 2);
+        char *s = sb_alloc(&c->b, m->key_len + vl + 2);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -728,14 +731,15 @@ static void key_msg_put(key_msg *m, const void *p, size_t n)
     stix_sha1_update(&m->s, p, n);
 }
 
-static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned char md[20], bool *ok)
+static void process_key_digest(const storm_event *ev, const char *sensor, size_t sensor_len,
+                               const storm_process_info *p, unsigned char md[20], bool *ok)
 {
     key_msg m;
     m.n = 0;
     m.streamed = false;
     key_msg_put(&m, "storm-process", 14);
-    key_msg_put(&m, c->sensor, c->sensor_len + 1);
-    const char *node = c->ev->k8s.node ? c->ev->k8s.node : "";
+    key_msg_put(&m, sensor, sensor_len + 1);
+    const char *node = ev->k8s.node ? ev->k8s.node : "";
     key_msg_put(&m, node, strlen(node) + 1);
     *ok = true;
     if (nonempty(p->exec_id)) {
@@ -749,7 +753,7 @@ static void process_key_digest(obs_ctx *c, const storm_process_info *p, unsigned
         buf[n++] = '/';
         n += decimal(p->has_start_time ? p->start_time : 0, buf + n);
         key_msg_put(&m, buf, n);
-        const char *cid = c->ev->k8s.container_id ? c->ev->k8s.container_id : "";
+        const char *cid = ev->k8s.container_id ? ev->k8s.container_id : "";
         key_msg_put(&m, cid, strlen(cid));
     } else {
         *ok = false; /* nothing names this process: it is only this observation's */
@@ -784,35 +788,76 @@ static void per_event_digest(const unsigned char key_md[20], bool keyed, size_t 
  * this observation's: its id is the observation digest plus its slot, so that
  * an unkeyed actor and an unkeyed parent of one event never share an id (and
  * one would be deduplicated away). */
-static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_event, size_t slot)
+static bool process_keyed(const storm_process_info *p)
 {
+    return p && (nonempty(p->exec_id) || p->has_pid);
+}
+
+/* Keyed processes of one event with the same key message (process_key_digest:
+ * sensor, node and container are the event's, so the exec id, else the pid
+ * and start time, decide): the same id. */
+static bool same_process_key(const storm_process_info *x, const storm_process_info *y)
+{
+    if (nonempty(x->exec_id) || nonempty(y->exec_id))
+        return nonempty(x->exec_id) && nonempty(y->exec_id) && strcmp(x->exec_id, y->exec_id) == 0;
+    return x->pid == y->pid && (x->has_start_time ? x->start_time : 0) == (y->has_start_time ? y->start_time : 0);
+}
+
+/* The id text of a pending process, computed from the record digest. */
+static void pending_proc_uuid(const struct storm_obs_pending *pd, const pending_proc *pp,
+                              const unsigned char obs_md[20])
+{
+    static const storm_process_info none = {0};
     unsigned char md[20];
     bool keyed;
-    process_key_digest(c, p, md, &keyed);
-    char *id = storm_arena_alloc(c->b.a, 9 + 37);
+    size_t sl;
+    const char *sensor = sensor_text(pd->ev->sensor, &sl);
+    process_key_digest(pd->ev, sensor, sl, pp->p ? pp->p : &none, md, &keyed);
+    if (pp->per_event || !keyed)
+        per_event_digest(md, keyed, pp->slot, obs_md, md);
+    stix_uuid4_from_digest(md, pp->uuid);
+}
+
+/* slot: where the process stands in the event (0 the actor, 1 the parent,
+ * 2 + i ancestors[i]). A process without a key (no exec id, no pid) is only
+ * this observation's: its id is the observation digest plus its slot, so that
+ * an unkeyed actor and an unkeyed parent of one event never share an id (and
+ * one would be deduplicated away). p NULL: a process nothing names. */
+static const char *process_id(obs_ctx *c, const storm_process_info *p, bool per_event, size_t slot)
+{
+    if (c->pending) {
+        /* lazy: a placeholder, and the process with the same key already
+         * here (which the eager id would name alike) found by its key */
+        struct storm_obs_pending *pd = c->pending;
+        bool keyed = process_keyed(p);
+        if (keyed && !per_event)
+            for (size_t i = 0; i < pd->n; i++)
+                if (pd->procs[i].keyed && !pd->procs[i].per_event && same_process_key(pd->procs[i].p, p))
+                    return pd->procs[i].uuid - 9;
+        if (pd->n == pd->cap) {
+            c->b.oom = true; /* cannot happen: sized for every process slot */
+            return NULL;
+        }
+        char *id = sb_alloc(&c->b, 9 + 37);
+        if (!id) {
+            c->b.oom = true;
+            return NULL;
+        }
+        memcpy(id, "process--", 9);
+        placeholder(id + 9, pd->n);
+        pd->procs[pd->n++] = (pending_proc){id + 9, keyed ? p : NULL, keyed, per_event, slot};
+        return id;
+    }
+    static const storm_process_info none = {0};
+    unsigned char md[20];
+    bool keyed;
+    process_key_digest(c->ev, c->sensor, c->sensor_len, p ? p : &none, md, &keyed);
+    char *id = sb_alloc(&c->b, 9 + 37);
     if (!id) {
         c->b.oom = true;
         return NULL;
     }
     memcpy(id, "process--", 9);
-    if ((per_event || !keyed) && !c->have_digest) {
-        /* lazy: a placeholder of the id's length, unique within the
-         * observation (never a UUID: 'z' is no hex digit), so that
-         * deduplication and ordering treat it as the distinct id it will be */
-        struct storm_obs_pending *pd = c->pending;
-        if (!pd || pd->n == pd->cap) {
-            c->b.oom = true; /* cannot happen: sized for every process slot */
-            return NULL;
-        }
-        pending_proc *pp = &pd->procs[pd->n];
-        pp->uuid = id + 9;
-        memcpy(pp->key_md, md, 20);
-        pp->keyed = keyed;
-        pp->slot = slot;
-        placeholder(id + 9, pd->n);
-        pd->n++;
-        return id;
-    }
     if (per_event || !keyed)
         per_event_digest(md, keyed, slot, c->digest, md);
     stix_uuid4_from_digest(md, id + 9);
@@ -865,7 +910,7 @@ static storm_value *environment(obs_ctx *c, const storm_value *e)
             if (!eq)
                 continue;
             size_t klen = (size_t)(eq - s->u.s.ptr);
-            char *k = storm_arena_strndup(c->b.a, s->u.s.ptr, klen);
+            char *k = sb_strndup(&c->b, s->u.s.ptr, klen);
             if (!k) {
                 c->b.oom = true;
                 return NULL;
@@ -884,7 +929,7 @@ static const char *command_line(obs_ctx *c, const storm_process_info *p)
         return p->command_line;
     if (nonempty(p->binary) && !pseudo_path(p->binary) && nonempty(p->arguments)) {
         size_t bl = strlen(p->binary), al = strlen(p->arguments);
-        char *s = storm_arena_alloc(c->b.a, bl + al + 2);
+        char *s = sb_alloc(&c->b, bl + al + 2);
         if (!s) {
             c->b.oom = true;
             return NULL;
@@ -921,7 +966,7 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
         sb_put(&c->b, o, "image_ref", ref(c, file_sco(c, p->binary)));
         sb_put(&c->b, o, "parent_ref", ref(c, parent_id));
         if (p->has_uid) {
-            char *uid = storm_arena_alloc(c->b.a, 24);
+            char *uid = sb_alloc(&c->b, 24);
             if (!uid)
                 c->b.oom = true;
             else
@@ -959,11 +1004,7 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
     }
     if (o && o->u.o.len <= 3)
         return NULL; /* type, spec_version, id: nothing observed */
-    const char *id = p ? process_id(c, p, per_event, slot) : NULL;
-    if (!p) {
-        storm_process_info none = {0};
-        id = process_id(c, &none, true, slot);
-    }
+    const char *id = process_id(c, p, p ? per_event : true, slot);
     return add_sco(c, o, STIX_SCO_PROCESS, mask, NULL, id, 9 + 36);
 }
 
@@ -1023,8 +1064,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     c.sensor = sensor_text(ev->sensor, &c.sensor_len);
     size_t n_anc = ev->n_ancestors < OBS_MAX_ANCESTORS ? ev->n_ancestors : OBS_MAX_ANCESTORS;
     c.cap = 16 + 4 * (n_anc + 2) + 2 * STORM_EVENT_MAX_FILES;
-    c.objs = storm_arena_alloc(a, c.cap * sizeof *c.objs);
-    c.info = storm_arena_alloc(a, c.cap * sizeof *c.info);
+    c.objs = sb_alloc(&c.b, c.cap * sizeof *c.objs);
+    c.info = sb_alloc(&c.b, c.cap * sizeof *c.info);
     c.spec_v = sb_strn(&c.b, LIT("2.1"));
     c.unset_id_v = sb_strn(&c.b, LIT("?"));
     if (!c.objs || !c.info || c.b.oom)
@@ -1040,10 +1081,11 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     c.time_v = time_value(&c, t);
     if (opts && opts->lazy_ids && opts->record) {
         size_t pcap = n_anc + 3; /* ancestors, parent, actor or the context-only process */
-        c.pending = storm_arena_alloc(a, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
+        c.pending = sb_alloc(&c.b, sizeof *c.pending + pcap * sizeof c.pending->procs[0]);
         if (!c.pending)
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
         c.pending->done = false;
+        c.pending->ev = ev;
         c.pending->record = opts->record;
         c.pending->record_len = opts->record_len;
         c.pending->record_index = opts->record_index;
@@ -1137,7 +1179,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         }
 
     /* observed-data */
-    char *od_id = storm_arena_alloc(a, 15 + 37);
+    char *od_id = sb_alloc(&c.b, 15 + 37);
     if (!od_id)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
     memcpy(od_id, "observed-data--", 15);
@@ -1190,15 +1232,12 @@ void storm_stix_observation_finish(const storm_observation *obs)
     /* processes first: no contributing property of an SCO names one, and
      * nothing of theirs depends on an SCO id */
     stix_sha1 s;
-    unsigned char digest[20], md[20];
+    unsigned char digest[20];
     digest_start(&s, pd->record_index);
     stix_sha1_update(&s, pd->record, pd->record_len);
     stix_sha1_final(&s, digest);
-    for (size_t i = 0; i < pd->n; i++) {
-        pending_proc *pp = &pd->procs[i];
-        per_event_digest(pp->key_md, pp->keyed, pp->slot, digest, md);
-        stix_uuid4_from_digest(md, pp->uuid);
-    }
+    for (size_t i = 0; i < pd->n; i++)
+        pending_proc_uuid(pd, &pd->procs[i], digest);
     if (pd->od_uuid)
         stix_uuid4_from_digest(digest, pd->od_uuid);
     fill_sco_ids(pd->scos, pd->n_scos);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <storm/stix.h>
 
 /* A builder: one arena and a sticky out-of-memory flag, so that building code
@@ -14,26 +15,74 @@
 typedef struct stix_b {
     storm_arena *a;
     bool oom;
-    /* Scalar values are taken from small runs allocated at once: an
-     * observation holds a few hundred of them, and one arena call each was a
-     * measurable part of building it. */
-    storm_value *run;
-    size_t run_left;
+    /* Everything built is carved from blocks taken from the arena at once
+     * (sb_alloc): an observation is a few hundred small pieces, and one
+     * arena call each was a measurable part of building it. */
+    char *cur;
+    size_t left;
 } stix_b;
+
+/* size bytes (8-byte aligned) from the builder's block, inline; a new block,
+ * or the arena directly for a large piece, in sb_alloc_slow. Borrowed from
+ * the arena; NULL (and b->oom) when it is exhausted. */
+void *sb_alloc_slow(stix_b *b, size_t size);
+static inline void *sb_alloc(stix_b *b, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    if (size && size <= b->left) {
+        void *p = b->cur;
+        b->cur += size;
+        b->left -= size;
+        return p;
+    }
+    return sb_alloc_slow(b, size);
+}
+/* Copy of s[0..len) with a NUL (sb_alloc). */
+char *sb_strndup(stix_b *b, const char *s, size_t len);
 
 storm_value *sb_obj(stix_b *b, size_t cap);
 storm_value *sb_arr(stix_b *b, size_t cap);
 /* Append key[0..klen) (a literal or arena string, not copied) -> v; v NULL
  * is ignored. The sb_put* macros take string-literal keys and spare a strlen
  * per member: this is the event hot path. */
-void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v);
+void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v);
+static inline void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
+{
+    /* inline: most members are absent (v NULL) or fit the pre-sized array */
+    if (!obj || !v)
+        return;
+    if (obj->u.o.len < obj->u.o.alloc)
+        obj->u.o.members[obj->u.o.len++] = (storm_member){key, klen, v};
+    else
+        sb_putn_grow(b, obj, key, klen, v);
+}
 #define sb_put(b, obj, key, v) sb_putn((b), (obj), (key), sizeof(key "") - 1, (v))
 #define sb_put_str(b, obj, key, s) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_str((b), (s)))
 #define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
 void sb_push(stix_b *b, storm_value *arr, storm_value *v);
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
-storm_value *sb_str(stix_b *b, const char *s);
-storm_value *sb_strn(stix_b *b, const char *s, size_t len); /* borrowed */
+static inline storm_value *sb_value(stix_b *b)
+{
+    return (storm_value *)sb_alloc(b, sizeof(storm_value));
+}
+/* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
+static inline storm_value *sb_strn(stix_b *b, const char *s, size_t len)
+{
+    if (!s || !len)
+        return NULL;
+    storm_value *v = sb_value(b);
+    if (v) {
+        v->type = STORM_V_STRING;
+        v->pos = STORM_POS_NONE;
+        v->u.s.ptr = s;
+        v->u.s.len = len;
+    }
+    return v;
+}
+static inline storm_value *sb_str(stix_b *b, const char *s)
+{
+    return s && *s ? sb_strn(b, s, strlen(s)) : NULL;
+}
 storm_value *sb_int(stix_b *b, int64_t i);
 /* A copy of a sensor value fit for an SCO: object keys made valid STIX
  * dictionary keys (lower case, bytes outside [a-z0-9_-] -> '_', 3..250
@@ -104,8 +153,11 @@ const char *stix_id_props_type(const stix_id_props *ip, size_t *len);
 #define STIX_ID_PROPS_MAX 8
 /* The values of sco's (of ip's type) contributing properties into vals, in
  * the table's order, NULL for those absent; returns how many are present
- * (none: the SCO has no id). Borrowed from sco. */
-size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, const storm_value *vals[STIX_ID_PROPS_MAX]);
+ * (none: the SCO has no id). Members before from are not looked at (no
+ * contributing property is type, spec_version or id, which the observation
+ * builder puts first). Borrowed from sco. */
+size_t stix_sco_id_values(const stix_id_props *ip, const storm_value *sco, size_t from,
+                          const storm_value *vals[STIX_ID_PROPS_MAX]);
 /* Two SCOs of one type whose contributing values are x and y have the same
  * id: the canonical JSON of those properties is the same. Decided on the
  * values, without hashing: how the observation builder deduplicates before

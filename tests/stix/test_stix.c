@@ -253,6 +253,77 @@ static size_t expected_processes(const storm_event *ev)
     return n;
 }
 
+/* The index in obs->objects a reference resolves to, or -1. */
+static long resolve_index(const storm_observation *obs, const storm_value *ref)
+{
+    if (!ref || ref->type != STORM_V_STRING)
+        return -1;
+    const storm_value *t = storm_observation_resolve(obs, ref->u.s.ptr, ref->u.s.len);
+    for (size_t i = 0; t && i < obs->n_objects; i++)
+        if (obs->objects[i].value == t)
+            return (long)i;
+    return -1;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* A lazy observation before finish: the same objects (types, order) as the
+ * eager one, every key a placeholder (no UUID, never a real id), and every
+ * reference resolving to the object at the same place: what the matcher
+ * sees of an observation it reads without finishing it. Returns the number
+ * of mismatches. */
+static int check_unfinished(const storm_observation *eager, const storm_observation *lazy)
+{
+    int bad = 0;
+    if (eager->n_objects != lazy->n_objects || !strstr(lazy->id, "--zzzzzzzz-zzzz-zzzz-zzzz-"))
+        return 1;
+    for (size_t i = 0; i < lazy->n_objects; i++) {
+        const storm_value *e = eager->objects[i].value, *l = lazy->objects[i].value;
+        const char *key = lazy->objects[i].key;
+        const char *dash = strstr(key, "--");
+        bad += !dash || strncmp(dash + 2, "zzzzzzzz-zzzz-zzzz-zzzz-", 24) != 0 || strlen(dash + 2) != 36 ||
+               strlen(key) != strlen(eager->objects[i].key);
+        bad += !storm_v_equal(storm_v_get(e, "type"), storm_v_get(l, "type"));
+        const storm_value *idv = storm_v_get(l, "id");
+        bad += !idv || idv->type != STORM_V_STRING || strcmp(idv->u.s.ptr, key) != 0;
+        for (size_t m = 0; m < l->u.o.len; m++) {
+            const storm_member *mb = &l->u.o.members[m];
+            const storm_value *ev = storm_v_getn(e, mb->key, mb->key_len);
+            if (ends_with(mb->key, mb->key_len, "_ref")) {
+                bad += resolve_index(lazy, mb->value) != resolve_index(eager, ev) || resolve_index(lazy, mb->value) < 0;
+            } else if (ends_with(mb->key, mb->key_len, "_refs") && mb->value->type == STORM_V_ARRAY) {
+                bad += !ev || ev->type != STORM_V_ARRAY || ev->u.a.len != mb->value->u.a.len;
+                for (size_t k = 0; !bad && k < mb->value->u.a.len; k++)
+                    bad += resolve_index(lazy, mb->value->u.a.items[k]) != resolve_index(eager, ev->u.a.items[k]);
+            }
+        }
+    }
+    const storm_value *refs = storm_v_get(lazy->sdo, "object_refs");
+    for (size_t k = 0; refs && k < refs->u.a.len; k++)
+        bad += resolve_index(lazy, refs->u.a.items[k]) != (long)k;
+    return bad;
+}
+
+/* A finished observation: keys unique, each SCO's key its UUIDv5 when its
+ * type has one (so deduplication merged exactly the SCOs with one id). */
+static int check_finished_ids(const storm_observation *obs)
+{
+    int bad = 0;
+    for (size_t i = 0; i < obs->n_objects; i++) {
+        bad += strstr(obs->objects[i].key, "zzzz") != NULL;
+        for (size_t j = 0; j < i; j++)
+            bad += strcmp(obs->objects[i].key, obs->objects[j].key) == 0;
+        char id[STORM_STIX_ID_MAX];
+        if (storm_stix_sco_id(obs->objects[i].value, id) == STORM_OK)
+            bad += strcmp(id, obs->objects[i].key) != 0;
+    }
+    return bad;
+}
+
 static size_t count_type(const storm_observation *obs, const char *type)
 {
     size_t n = 0;
@@ -504,6 +575,80 @@ static void test_process_key_ids(void)
     CHECK(same == 3000);
 }
 
+/* Lazy ids against eager ones where the builder must merge objects before
+ * any id exists: an ancestor that repeats the parent's exec id (not at
+ * ancestors[0]), pid-keyed relatives with the same pid and start, an actor
+ * without hook that repeats an ancestor, unkeyed relatives, binaries in one
+ * directory, one user for all, and the same address as source and
+ * destination. The finished lazy observation is byte for byte the eager one,
+ * the unfinished one shows no UUID, and nothing is merged that the ids keep
+ * apart. */
+static void test_lazy_merges(void)
+{
+    static const char record[] = "{\"a synthetic record\":1}";
+    storm_process_info anc[5] = {
+        {.present = true, .exec_id = "C", .binary = "/usr/bin/sh", .has_uid = true, .uid = 0},
+        {.present = true, .exec_id = "B", .binary = "/usr/bin/bash", .has_uid = true, .uid = 0},
+        {.present = true, .has_pid = true, .pid = 7, .has_start_time = true, .start_time = 5, .binary = "/usr/bin/x"},
+        {.present = true, .has_pid = true, .pid = 7, .has_start_time = true, .start_time = 5, .binary = "/usr/bin/x"},
+        {.present = true, .binary = "/usr/bin/unkeyed", .name = "u"},
+    };
+    for (int variant = 0; variant < 4; variant++) {
+        storm_event ev = {0};
+        ev.sensor = STORM_SENSOR_TETRAGON;
+        ev.type = "process_exec";
+        ev.has_time = true;
+        ev.time = 1746000000123456789LL;
+        ev.k8s.node = "node-1";
+        ev.k8s.container_id = "cid";
+        ev.process = (storm_process_info){.present = true,
+                                          .exec_id = variant == 1 ? "B" : "A",
+                                          .binary = "/usr/bin/env",
+                                          .has_uid = true,
+                                          .uid = 0,
+                                          .has_pid = variant == 2,
+                                          .pid = 7,
+                                          .has_start_time = variant == 2,
+                                          .start_time = 5};
+        if (variant == 2)
+            ev.process.exec_id = NULL;
+        ev.parent = (storm_process_info){.present = true, .exec_id = "B", .binary = "/usr/bin/bash"};
+        ev.ancestors = anc;
+        ev.n_ancestors = variant == 3 ? 1 : 5;
+        ev.net.present = true;
+        ev.net.src_ip = "10.0.0.1";
+        ev.net.dst_ip = "10.0.0.1";
+        ev.net.protocol = "TCP";
+        if (variant == 3) {
+            ev.hook.present = true;
+            ev.hook.name = "tcp_connect";
+        }
+        storm_stix_opts eo = {.record = record, .record_len = sizeof record - 1, .record_index = 2};
+        storm_stix_opts lo = eo;
+        lo.lazy_ids = true;
+        storm_observation eager, lazy;
+        storm_err err;
+        CHECK(storm_stix_observe(A, &ev, &eo, &eager, &err) == STORM_OK);
+        CHECK(storm_stix_observe(A, &ev, &lo, &lazy, &err) == STORM_OK);
+        CHECK(check_unfinished(&eager, &lazy) == 0);
+        storm_stix_observation_finish(&lazy);
+        CHECK(check_finished_ids(&eager) == 0);
+        storm_buf x, y;
+        storm_buf_init(&x, 1 << 20);
+        storm_buf_init(&y, 1 << 20);
+        CHECK(storm_stix_write_observation_bundle(&x, &eager) == STORM_OK);
+        CHECK(storm_stix_write_observation_bundle(&y, &lazy) == STORM_OK);
+        CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+        CHECK(strstr(y.data, "zzzz") == NULL);
+        /* what was merged: one directory, one user, one address */
+        CHECK(count_type(&eager, "directory") == 1);
+        CHECK(count_type(&eager, "user-account") == 1);
+        CHECK(count_type(&eager, "ipv4-addr") == 1);
+        storm_buf_free(&x);
+        storm_buf_free(&y);
+    }
+}
+
 static void test_alert_event(void)
 {
     storm_event ev = {0};
@@ -698,7 +843,7 @@ static void test_corpus_writer(void)
     storm_buf fast, core;
     storm_buf_init(&fast, 1 << 26);
     storm_buf_init(&core, 1 << 26);
-    int events = 0, same = 0, lazy_same = 0;
+    int events = 0, same = 0, lazy_same = 0, lazy_written = 0, ids_bad = 0;
     for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
@@ -759,14 +904,26 @@ static void test_corpus_writer(void)
                                 storm_buf_reset(&fast);
                                 storm_buf_reset(&core);
                                 bool pending_before = lazy.pending && strstr(lazy.id, "zzzz") != NULL;
+                                int unfinished_bad = check_unfinished(&obs, &lazy);
+                                if (unfinished_bad)
+                                    fprintf(stderr, "%s: %.80s...: unfinished lazy observation differs (%d)\n",
+                                            e->d_name, p, unfinished_bad);
                                 storm_stix_observation_finish(&lazy);
                                 storm_stix_observation_finish(&lazy); /* again: nothing changes */
                                 storm_stix_write_observation_bundle(&fast, &obs);
                                 storm_stix_write_observation_bundle(&core, &lazy);
-                                lazy_same += pending_before && fast.len == core.len &&
+                                lazy_same += pending_before && !unfinished_bad && fast.len == core.len &&
                                              memcmp(fast.data, core.data, fast.len) == 0 &&
-                                             strcmp(obs.id, lazy.id) == 0;
+                                             strcmp(obs.id, lazy.id) == 0 && !strstr(core.data, "zzzz");
+                                /* the writer finishes what is pending itself:
+                                 * no placeholder leaves even unfinished */
+                                storm_observation lazy2;
+                                storm_buf_reset(&core);
+                                if (storm_stix_observe(a, &list.items[i], &lo, &lazy2, &err) == STORM_OK &&
+                                    storm_stix_write_observation_bundle(&core, &lazy2) == STORM_OK)
+                                    lazy_written += fast.len == core.len && memcmp(fast.data, core.data, fast.len) == 0;
                             }
+                            ids_bad += check_finished_ids(&obs);
                         }
                     }
                 }
@@ -780,6 +937,8 @@ static void test_corpus_writer(void)
     CHECK(events > 500);
     CHECK(same == events);
     CHECK(lazy_same == events);
+    CHECK(lazy_written == events);
+    CHECK(ids_bad == 0);
     storm_buf_free(&fast);
     storm_buf_free(&core);
     storm_arena_free(a);
@@ -797,6 +956,7 @@ int main(void)
     RUN(test_network_event);
     RUN(test_audit_event);
     RUN(test_process_key_ids);
+    RUN(test_lazy_merges);
     RUN(test_alert_event);
     RUN(test_bundle_collector);
     RUN(test_extension_definitions);
