@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <storm/stix_prefilter.h>
+
 #include "stix_int.h"
 
 /* Bounds that keep one observation small whatever the input says. */
@@ -1071,13 +1073,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     if (!c.objs || !c.info || c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
 
-    storm_time_ns t;
-    if (ev->has_time && time_ok(ev->time))
-        t = ev->time;
-    else if (ev->process.has_start_time && ev->process.start_time > 0 && time_ok(ev->process.start_time))
-        t = ev->process.start_time;
-    else
-        t = opts && time_ok(opts->default_time) ? opts->default_time : 0;
+    storm_time_ns t = storm_stix_event_time(ev, opts); /* the prefilter dates skipped events alike */
     c.time_v = time_value(&c, t);
     if (opts && opts->lazy_ids && opts->record) {
         size_t pcap = n_anc + 3; /* ancestors, parent, actor or the context-only process */
