@@ -392,6 +392,33 @@ static storm_value *parse_number(parser *ps)
 }
 
 static storm_value *parse_value(parser *ps);
+static storm_value *parse_number(parser *ps);
+
+/* A member's or item's value: strings and numbers (most of an event) parsed
+ * here without parse_value's call, whitespace and depth steps; anything else
+ * (and a scalar at the depth limit, which parse_value reports) goes there. */
+static inline storm_value *parse_element(parser *ps)
+{
+    if (ps->p < ps->end && ps->depth < STORM_JSON_MAX_DEPTH) {
+        char c = *ps->p;
+        if (c == '"') {
+            const char *at = ps->p;
+            const char *str;
+            size_t len;
+            if (parse_string(ps, &str, &len) != 0)
+                return NULL;
+            storm_value *v = new_value(ps, STORM_V_STRING, at);
+            if (v) {
+                v->u.s.ptr = str;
+                v->u.s.len = len;
+            }
+            return v;
+        }
+        if ((c >= '0' && c <= '9') || c == '-')
+            return parse_number(ps);
+    }
+    return parse_value(ps);
+}
 
 /* Moves the items/members kept on the scratch stack since base into an
  * arena array of their exact number; 0 or -1 on OOM. */
@@ -439,7 +466,7 @@ static storm_value *parse_array(parser *ps)
     size_t base = ps->itop;
     bool spilled = false; /* items grow in the arena (the stack was full) */
     for (;;) {
-        storm_value *item = parse_value(ps);
+        storm_value *item = parse_element(ps);
         if (!item)
             return NULL;
         if (!spilled && ps->itop == SCRATCH_ITEMS) {
@@ -496,7 +523,7 @@ static storm_value *parse_object(parser *ps)
         if (ps->p >= ps->end || *ps->p != ':')
             return fail(ps, ps->p, "expected ':' after object key");
         ps->p++;
-        storm_value *val = parse_value(ps);
+        storm_value *val = parse_element(ps);
         if (!val)
             return NULL;
         /* append without the duplicate check of storm_v_setn: lookups take the last */
