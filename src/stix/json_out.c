@@ -8,15 +8,20 @@
 #include <string.h>
 
 #include <storm/json.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "stix_int.h"
 
+#if !defined(__SSE2__)
 /* 1 for bytes a JSON string must escape */
 static const unsigned char ESCAPE[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* '"' */
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* '\\' */
 };
+#endif
 
 /* Make room for n more bytes (and the NUL) without writing them. */
 static storm_rc reserve(storm_buf *b, size_t n)
@@ -39,6 +44,81 @@ static storm_rc reserve(storm_buf *b, size_t n)
     return STORM_OK;
 }
 
+/* The escape of byte c (one that needs one) at o; returns the end. */
+static inline char *escape_into(char *o, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    default:
+        *o++ = 'u';
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
+    }
+    return o;
+}
+
+/* Room string_into needs for a string of len bytes. */
+#define STRING_ROOM(len) ((len) * 6 + 32)
+
+#if defined(__SSE2__)
+/* Bytes of v that need an escape: '"', '\\', or below 0x20 (UTF-8 bytes,
+ * >= 0x80, pass: unsigned max(v, 0x1f) == 0x1f only for bytes <= 0x1f). */
+static inline unsigned escape_mask(__m128i v)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), low = _mm_set1_epi8(0x1f);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                               _mm_cmpeq_epi8(_mm_max_epu8(v, low), low));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+
+/* The JSON string of s[0..len) at o, which has STRING_ROOM(len) bytes of
+ * room; returns the end. Sixteen bytes are copied at a time, whole, before
+ * looking at them (the room allows the overshoot); s is never read past
+ * len. */
+static char *string_into(char *o, const char *s, size_t len)
+{
+    *o++ = '"';
+    size_t i = 0;
+    while (i < len) {
+        unsigned mask;
+        size_t n;
+        if (len - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            mask = escape_mask(v);
+            n = 16;
+        } else {
+            char tail[16];
+            memset(tail, 'a', sizeof tail);
+            memcpy(tail, s + i, len - i);
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+            _mm_storeu_si128((__m128i *)(void *)o, v);
+            n = len - i;
+            mask = escape_mask(v) & ((1u << n) - 1);
+        }
+        if (!mask) {
+            o += n;
+            i += n;
+            continue;
+        }
+        unsigned k = (unsigned)__builtin_ctz(mask);
+        o = escape_into(o + k, (unsigned char)s[i + k]);
+        i += k + 1;
+    }
+    *o++ = '"';
+    return o;
+}
+#else
 /* Does the 8-byte word hold a byte that must be escaped ('"', '\\', or a
  * control character below 0x20)? Word-at-a-time: the classic "has a zero
  * byte" test on w ^ '"'..., w ^ '\\'..., and "has a byte < 0x20". Bytes >=
@@ -61,23 +141,15 @@ static inline size_t clean_run(const char *s, size_t i, size_t len)
             break;
         i += 8;
     }
-    if (i < len && len - i < 8) {
-        /* the last bytes, padded with a byte that needs no escape */
-        uint64_t w = 0x6161616161616161ULL;
-        memcpy(&w, s + i, len - i);
-        if (!word_needs_escape(w))
-            return len;
-    }
     while (i < len && !ESCAPE[(unsigned char)s[i]])
         i++;
     return i;
 }
 
-/* The JSON string of s[0..len) at o, which has room for len * 6 + 2 bytes;
- * returns the end. */
+/* The JSON string of s[0..len) at o, which has STRING_ROOM(len) bytes of
+ * room; returns the end. */
 static char *string_into(char *o, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     *o++ = '"';
     size_t i = 0;
     while (i < len) {
@@ -86,74 +158,100 @@ static char *string_into(char *o, const char *s, size_t len)
         o += run - i;
         if (run == len)
             break;
-        unsigned char c = (unsigned char)s[run];
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\t': *o++ = 't'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
+        o = escape_into(o, (unsigned char)s[run]);
         i = run + 1;
     }
     *o++ = '"';
     return o;
 }
+#endif
 
-/* before, the string, after: one reservation (before/after are 0 or 1
- * punctuation bytes: the ',' before a member, the ':' after its key). */
-static storm_rc put_string_framed(storm_buf *b, char before, const char *s, size_t len, char after)
+/* A cursor into the buffer's spare room: values are written through it
+ * without a length update, a NUL and a capacity check per piece; room is
+ * asked for once per string (its worst case) or once per 4 KiB of
+ * punctuation and numbers. */
+typedef struct cursor {
+    storm_buf *b;
+    char *o, *end; /* end: last byte usable before the NUL */
+} cursor;
+
+#define CURSOR_CHUNK 4096
+
+static void cursor_sync(cursor *c)
 {
-    size_t extra = (before != 0) + (after != 0);
-    if (len > (SIZE_MAX - 4) / 6 || len * 6 + 2 + extra > b->cap - b->len) {
-        /* worst case does not fit the cap: let the exact writer decide */
+    c->b->len = (size_t)(c->o - c->b->data);
+    c->b->data[c->b->len] = '\0';
+}
+
+/* Room for n bytes at c->o. */
+static storm_rc cursor_need(cursor *c, size_t n)
+{
+    if ((size_t)(c->end - c->o) >= n)
+        return STORM_OK;
+    cursor_sync(c);
+    size_t want = n > CURSOR_CHUNK ? n : CURSOR_CHUNK;
+    /* near the cap, the exact need may still fit */
+    storm_rc rc = reserve(c->b, want);
+    if (rc && want > n)
+        rc = reserve(c->b, n);
+    if (rc)
+        return rc;
+    c->o = c->b->data + c->b->len;
+    c->end = c->b->data + c->b->alloc - 1;
+    return STORM_OK;
+}
+
+static inline storm_rc cursor_raw(cursor *c, const char *s, size_t n)
+{
+    storm_rc rc = cursor_need(c, n);
+    if (rc)
+        return rc;
+    memcpy(c->o, s, n);
+    c->o += n;
+    return STORM_OK;
+}
+
+static inline storm_rc cursor_byte(cursor *c, char ch)
+{
+    storm_rc rc = cursor_need(c, 1);
+    if (rc)
+        return rc;
+    *c->o++ = ch;
+    return STORM_OK;
+}
+
+/* before, the string, after (before/after are 0 or 1 punctuation byte: the
+ * ',' before a member, the ':' after its key). */
+static storm_rc cursor_string(cursor *c, char before, const char *s, size_t len, char after)
+{
+    size_t used = (size_t)(c->o - c->b->data);
+    if (len > (SIZE_MAX - 64) / 6 || used > c->b->cap || STRING_ROOM(len) > c->b->cap - used) {
+        /* the worst case does not fit the cap: let the exact writer decide */
+        cursor_sync(c);
+        storm_buf *b = c->b;
         storm_rc rc = before ? storm_buf_putc(b, before) : STORM_OK;
         if (!rc)
             rc = storm_json_write_string(b, s, len);
         if (!rc && after)
             rc = storm_buf_putc(b, after);
-        return rc;
+        if (rc)
+            return rc;
+        c->o = b->data + b->len;
+        c->end = b->data + b->alloc - 1;
+        return STORM_OK;
     }
-    storm_rc rc = reserve(b, len * 6 + 2 + extra);
+    storm_rc rc = cursor_need(c, STRING_ROOM(len));
     if (rc)
         return rc;
-    char *o = b->data + b->len;
     if (before)
-        *o++ = before;
-    o = string_into(o, s, len);
+        *c->o++ = before;
+    c->o = string_into(c->o, s, len);
     if (after)
-        *o++ = after;
-    b->len = (size_t)(o - b->data);
-    b->data[b->len] = '\0';
+        *c->o++ = after;
     return STORM_OK;
 }
 
-static storm_rc put_string(storm_buf *b, const char *s, size_t len)
-{
-    return put_string_framed(b, 0, s, len, 0);
-}
-
-static storm_rc put_raw(storm_buf *b, const char *s, size_t n)
-{
-    storm_rc rc = reserve(b, n);
-    if (rc)
-        return rc;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return STORM_OK;
-}
-
-static storm_rc put_int(storm_buf *b, int64_t v)
+static storm_rc cursor_int(cursor *c, int64_t v)
 {
     char tmp[24];
     size_t n = 0;
@@ -164,45 +262,64 @@ static storm_rc put_int(storm_buf *b, int64_t v)
     } while (u);
     if (v < 0)
         tmp[sizeof tmp - 1 - n++] = '-';
-    return put_raw(b, tmp + sizeof tmp - n, n);
+    return cursor_raw(c, tmp + sizeof tmp - n, n);
 }
 
-static storm_rc put_value(storm_buf *b, const storm_value *v, int depth)
+static storm_rc put_value(cursor *c, const storm_value *v, int depth)
 {
     storm_rc rc = STORM_OK;
     if (!v)
-        return put_raw(b, "null", 4);
+        return cursor_raw(c, "null", 4);
     if (depth > STORM_JSON_MAX_DEPTH)
         return STORM_ERR_LIMIT;
     switch (v->type) {
-    case STORM_V_NULL: return put_raw(b, "null", 4);
-    case STORM_V_BOOL: return v->u.b ? put_raw(b, "true", 4) : put_raw(b, "false", 5);
-    case STORM_V_INT: return put_int(b, v->u.i);
-    case STORM_V_FLOAT: return storm_json_write(b, v, STORM_JSONW_COMPACT); /* rare: one formatter */
-    case STORM_V_STRING: return put_string(b, v->u.s.ptr, v->u.s.len);
+    case STORM_V_NULL: return cursor_raw(c, "null", 4);
+    case STORM_V_BOOL: return v->u.b ? cursor_raw(c, "true", 4) : cursor_raw(c, "false", 5);
+    case STORM_V_INT: return cursor_int(c, v->u.i);
+    case STORM_V_FLOAT: /* rare: one formatter */
+        cursor_sync(c);
+        rc = storm_json_write(c->b, v, STORM_JSONW_COMPACT);
+        c->o = c->b->data + c->b->len;
+        c->end = c->b->data + c->b->alloc - 1;
+        return rc;
+    case STORM_V_STRING: return cursor_string(c, 0, v->u.s.ptr, v->u.s.len, 0);
     case STORM_V_ARRAY:
-        rc = put_raw(b, "[", 1);
+        rc = cursor_byte(c, '[');
         for (size_t i = 0; i < v->u.a.len && !rc; i++) {
             if (i)
-                rc = put_raw(b, ",", 1);
+                rc = cursor_byte(c, ',');
             if (!rc)
-                rc = put_value(b, v->u.a.items[i], depth + 1);
+                rc = put_value(c, v->u.a.items[i], depth + 1);
         }
-        return rc ? rc : put_raw(b, "]", 1);
+        return rc ? rc : cursor_byte(c, ']');
     case STORM_V_OBJECT:
-        rc = put_raw(b, "{", 1);
+        rc = cursor_byte(c, '{');
         for (size_t i = 0; i < v->u.o.len && !rc; i++) {
             const storm_member *m = &v->u.o.members[i];
-            rc = put_string_framed(b, i ? ',' : 0, m->key, m->key_len, ':');
+            rc = cursor_string(c, i ? ',' : 0, m->key, m->key_len, ':');
             if (!rc)
-                rc = put_value(b, m->value, depth + 1);
+                rc = put_value(c, m->value, depth + 1);
         }
-        return rc ? rc : put_raw(b, "}", 1);
+        return rc ? rc : cursor_byte(c, '}');
     }
     return STORM_ERR_VALUE;
 }
 
 storm_rc stix_json_write(storm_buf *out, const storm_value *v)
 {
-    return put_value(out, v, 0);
+    size_t len0 = out->len;
+    storm_rc rc = reserve(out, CURSOR_CHUNK);
+    if (rc)
+        rc = reserve(out, 64);
+    if (rc)
+        return rc;
+    cursor c = {out, out->data + out->len, out->data + out->alloc - 1};
+    rc = put_value(&c, v, 0);
+    if (rc) {
+        /* as the piecewise writer: what was written stays, NUL-terminated */
+        if (c.o < out->data + len0)
+            c.o = out->data + len0;
+    }
+    cursor_sync(&c);
+    return rc;
 }
