@@ -207,9 +207,15 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
                 /* our "type"/"label" name the argument: sock_arg.type becomes "sock_type" */
                 size_t base = type_m->key_len > 4 && memcmp(tname + type_m->key_len - 4, "_arg", 4) == 0
                                   ? type_m->key_len - 4 : type_m->key_len;
-                if (!(key = storm_arena_printf(a, "%.*s_%s", (int)base, tname, m->key)))
+                size_t tl = strnlen(tname, base), kl = strlen(m->key); /* as "%.*s_%s" would print */
+                char *k = storm_arena_alloc(a, tl + 1 + kl + 1);
+                if (!k)
                     return oom(err);
-                key_len = strlen(key);
+                memcpy(k, tname, tl);
+                k[tl] = '_';
+                memcpy(k + tl + 1, m->key, kl + 1);
+                key = k;
+                key_len = tl + 1 + kl;
             }
             if (tg_obj_copy_member(a, o, key, key_len, fv) != 0)
                 return oom(err);
@@ -233,15 +239,20 @@ storm_rc tetragon_arg_normalize(storm_arena *a, const storm_value *elem, const t
 const char *tetragon_hook_base_name(const char *hook_name, size_t *len)
 {
     /* syscall wrappers and LSM/BPF-LSM prefixes, longest first */
-    static const char *const prefixes[] = {
-        "__ia32_compat_sys_", "__x64_sys_", "__arm64_sys_", "__ia32_sys_", "__se_sys_", "__do_sys_",
-        "__sys_", "ksys_", "sys_", "security_", "bpf_lsm_",
+#define PFX(s) {s, sizeof s - 1}
+    static const struct {
+        const char *text;
+        size_t len;
+    } prefixes[] = {
+        PFX("__ia32_compat_sys_"), PFX("__x64_sys_"), PFX("__arm64_sys_"), PFX("__ia32_sys_"), PFX("__se_sys_"),
+        PFX("__do_sys_"), PFX("__sys_"), PFX("ksys_"), PFX("sys_"), PFX("security_"), PFX("bpf_lsm_"),
     };
+#undef PFX
     const char *s = hook_name ? hook_name : "";
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
-        size_t n = strlen(prefixes[i]);
-        if (strncmp(s, prefixes[i], n) == 0) {
-            s += n;
+        /* the first byte spares most calls (a NUL in s stops strncmp alike) */
+        if (s[0] == prefixes[i].text[0] && strncmp(s, prefixes[i].text, prefixes[i].len) == 0) {
+            s += prefixes[i].len;
             break;
         }
     }

@@ -150,12 +150,88 @@ storm_rc tg_bool(storm_err *err, const storm_value *v, const tg_path *path, bool
     return STORM_OK;
 }
 
+/* Two ASCII digits at s as a number, or -1. */
+static int two_digits(const char *s)
+{
+    unsigned hi = (unsigned)(unsigned char)s[0] - '0', lo = (unsigned)(unsigned char)s[1] - '0';
+    return hi < 10 && lo < 10 ? (int)(hi * 10 + lo) : -1;
+}
+
+/* The time of day of the shape "YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z" in
+ * nanoseconds (a leap second kept inside its minute, as storm_time_parse
+ * does); false for any other shape. The date is not looked at. */
+static bool time_of_day(const char *s, size_t len, storm_time_ns *tod)
+{
+    if (len < 20 || len > 30 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[len - 1] != 'Z')
+        return false;
+    int h = two_digits(s + 11), mi = two_digits(s + 14), se = two_digits(s + 17);
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+        return false;
+    int64_t frac = 0;
+    if (len > 20) {
+        if (s[19] != '.' || len == 21)
+            return false;
+        for (size_t i = 20; i < len - 1; i++) {
+            unsigned d = (unsigned)(unsigned char)s[i] - '0';
+            if (d > 9)
+                return false;
+            frac = frac * 10 + d;
+        }
+        for (size_t nd = len - 21; nd < 9; nd++)
+            frac *= 10;
+    }
+    *tod = (int64_t)(h * 3600 + mi * 60 + (se == 60 ? 59 : se)) * 1000000000LL + frac;
+    return true;
+}
+
+/* Tetragon's timestamps (the event's, the processes' starts, the
+ * container's) fall on a few days: the midnights of the last dates parsed
+ * are kept per thread, so that a time of one of them costs its time of day
+ * only. Only a date storm_time_parse accepted (in full, from a string of the
+ * same shape) is kept, and its years are inside 1678..2261 (tg_time refuses
+ * others first), so that every time of day of it is in range as well. */
+#define DATE_CACHE 4
+
+typedef struct date_ent {
+    char date[10]; /* "YYYY-MM-DD" */
+    bool used;
+    storm_time_ns midnight;
+} date_ent;
+
+static _Thread_local date_ent date_cache[DATE_CACHE];
+static _Thread_local unsigned date_next; /* the entry to replace next */
+
+static const date_ent *date_find(const char *s)
+{
+    for (size_t i = 0; i < DATE_CACHE; i++)
+        if (date_cache[i].used && memcmp(date_cache[i].date, s, 10) == 0)
+            return &date_cache[i];
+    return NULL;
+}
+
+static void date_keep(const char *s, storm_time_ns midnight)
+{
+    date_ent *e = &date_cache[date_next++ % DATE_CACHE];
+    memcpy(e->date, s, 10);
+    e->midnight = midnight;
+    e->used = true;
+}
+
 storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, storm_time_ns *out, bool *has)
 {
     if (!v || v->type == STORM_V_NULL)
         return STORM_OK;
     if (v->type != STORM_V_STRING)
         return tg_fail(err, v, path, "expected an RFC 3339 timestamp string, got %s", tg_type_name(v));
+    storm_time_ns tod;
+    bool shaped = time_of_day(v->u.s.ptr, v->u.s.len, &tod);
+    const date_ent *day = shaped ? date_find(v->u.s.ptr) : NULL;
+    if (day) {
+        *out = day->midnight + tod;
+        if (has)
+            *has = true;
+        return STORM_OK;
+    }
     /* storm_time_ns spans 1677-09-21 .. 2262-04-11: refuse years outside it
      * before converting (a year like 9999 would overflow the nanoseconds) */
     const char *s = v->u.s.ptr;
@@ -167,6 +243,8 @@ storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, stor
     }
     if (!storm_time_parse(v->u.s.ptr, v->u.s.len, STORM_TIME_LENIENT, out))
         return tg_fail(err, v, path, "not an RFC 3339 timestamp: \"%.40s\"", v->u.s.ptr);
+    if (shaped)
+        date_keep(v->u.s.ptr, *out - tod);
     if (has)
         *has = true;
     return STORM_OK;
@@ -198,13 +276,15 @@ storm_rc tg_array(storm_err *err, const storm_value *v, const tg_path *path, con
 
 storm_value *tg_obj_new(storm_arena *a, size_t hint)
 {
-    storm_value *o = storm_v_object(a);
-    if (o && hint) {
-        o->u.o.members = storm_arena_alloc(a, hint * sizeof *o->u.o.members);
-        if (!o->u.o.members)
-            return NULL;
-        o->u.o.alloc = hint;
-    }
+    /* the value and its first members in one piece: one arena call */
+    storm_value *o = storm_arena_alloc(a, sizeof *o + hint * sizeof(storm_member));
+    if (!o)
+        return NULL;
+    o->type = STORM_V_OBJECT;
+    o->pos = STORM_POS_NONE;
+    o->u.o.members = hint ? (storm_member *)(void *)(o + 1) : NULL;
+    o->u.o.len = 0;
+    o->u.o.alloc = hint;
     return o;
 }
 

@@ -64,6 +64,8 @@ typedef struct ext_dict_ent {
     storm_value *dict;
 } ext_dict_ent;
 
+#define FILE_MEMO 8
+
 typedef struct obs_ctx {
     stix_b b;
     const storm_event *ev;
@@ -87,6 +89,19 @@ typedef struct obs_ctx {
     bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
     /* addr_kind of the event's addresses, parsed once */
     stix_sco_kind src_kind, dst_kind, client_kind;
+    /* The files of the paths and the unix user of the uid already added: a
+     * process's binary and uid are mostly its parent's, and building the
+     * same objects again would only find them duplicates (add_sco keeps
+     * the first, whose id these are). */
+    struct {
+        const char *path;
+        size_t len;
+        const storm_value *idv;
+    } file_memo[FILE_MEMO];
+    size_t n_file_memo;
+    bool have_unix_user;
+    int64_t unix_uid;
+    const storm_value *unix_user_idv;
 } obs_ctx;
 
 #define LIT(s) s, sizeof s - 1
@@ -357,6 +372,9 @@ static const storm_value *file_sco(obs_ctx *c, const char *path)
     if (!nonempty(path) || pseudo_path(path))
         return NULL;
     size_t full = strlen(path), len = full;
+    for (size_t i = 0; i < c->n_file_memo; i++)
+        if (c->file_memo[i].len == full && memcmp(c->file_memo[i].path, path, full) == 0)
+            return c->file_memo[i].idv;
     while (len > 1 && path[len - 1] == '/')
         len--;
     const char *slash = NULL;
@@ -388,7 +406,13 @@ static const storm_value *file_sco(obs_ctx *c, const char *path)
     sb_put(&c->b, o, "name", sb_strn(&c->b, name, name_len));
     sb_put(&c->b, o, "parent_directory_ref", ref(c, dir_id));
     sb_put(&c->b, o, "x_file_path", sb_strn(&c->b, path, full));
-    return add_sco(c, o, STIX_SCO_FILE, 1u << STORM_STIX_EXT_FILE, NULL, NULL, 0);
+    const storm_value *idv = add_sco(c, o, STIX_SCO_FILE, 1u << STORM_STIX_EXT_FILE, NULL, NULL, 0);
+    if (idv && c->n_file_memo < FILE_MEMO) {
+        c->file_memo[c->n_file_memo].path = path;
+        c->file_memo[c->n_file_memo].len = full;
+        c->file_memo[c->n_file_memo++].idv = idv;
+    }
+    return idv;
 }
 
 /* ---- addresses ---- */
@@ -707,6 +731,25 @@ static const storm_value *user_sco(obs_ctx *c, storm_value *user_id, const char 
 
 /* ---- process ---- */
 
+/* The user-account of a process's uid (arena id value; NULL on OOM). */
+static const storm_value *unix_user(obs_ctx *c, int64_t uid)
+{
+    if (c->have_unix_user && c->unix_uid == uid)
+        return c->unix_user_idv;
+    char *text = sb_alloc(&c->b, 24);
+    if (!text) {
+        c->b.oom = true;
+        return NULL;
+    }
+    const storm_value *idv = user_sco(c, sb_strn(&c->b, text, decimal(uid, text)), LIT("unix"));
+    if (idv) {
+        c->have_unix_user = true;
+        c->unix_uid = uid;
+        c->unix_user_idv = idv;
+    }
+    return idv;
+}
+
 /* The message a process key digest hashes, gathered on the stack so that a
  * key seen before (the same process in event after event) is found in the
  * digest cache; a longer one than fits is streamed into SHA-1 as it comes
@@ -967,14 +1010,8 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
             sb_put(&c->b, o, "created_time", time_value(c, p->start_time));
         sb_put(&c->b, o, "image_ref", ref(c, file_sco(c, p->binary)));
         sb_put(&c->b, o, "parent_ref", ref(c, parent_id));
-        if (p->has_uid) {
-            char *uid = sb_alloc(&c->b, 24);
-            if (!uid)
-                c->b.oom = true;
-            else
-                sb_put(&c->b, o, "creator_user_ref",
-                       ref(c, user_sco(c, sb_strn(&c->b, uid, decimal(p->uid, uid)), LIT("unix"))));
-        }
+        if (p->has_uid)
+            sb_put(&c->b, o, "creator_user_ref", ref(c, unix_user(c, p->uid)));
         sb_put(&c->b, o, "environment_variables", environment(c, p->environment));
         sb_put(&c->b, o, "opened_connection_refs", ref_list(c, conn_id));
         size_t before = o->u.o.len;
