@@ -358,43 +358,19 @@ static const storm_value *directory_sco(obs_ctx *c, const char *path, size_t len
     return add_sco(c, o, STIX_SCO_DIRECTORY, 0, NULL, NULL, 0);
 }
 
-/* A sensor's name for something that is not a file on disk: "<kernel>",
- * "<NA>", "[vdso]", "pipe:[1234]", "anon_inode:[eventpoll]". It stays in the
- * x_* property that carries the sensor's value (x_proc_binary, x_hook_args,
- * x_alert_fields), never a file SCO. */
-static bool pseudo_path(const char *path)
-{
-    return path[0] != '/' && (path[0] == '<' || path[0] == '[' || strstr(path, ":[") != NULL);
-}
-
 static const storm_value *file_sco(obs_ctx *c, const char *path)
 {
-    if (!nonempty(path) || pseudo_path(path))
+    if (!nonempty(path) || stix_pseudo_path(path))
         return NULL;
-    size_t full = strlen(path), len = full;
+    size_t full = strlen(path);
     for (size_t i = 0; i < c->n_file_memo; i++)
         if (c->file_memo[i].len == full && memcmp(c->file_memo[i].path, path, full) == 0)
             return c->file_memo[i].idv;
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    const char *slash = NULL;
-    for (size_t i = len; i-- > 0;)
-        if (path[i] == '/') {
-            slash = path + i;
-            break;
-        }
-    const char *name = path;
-    size_t name_len = len;
-    const storm_value *dir_id = NULL;
-    if (slash && (size_t)(slash - path) + 1 < len) {
-        name = slash + 1;
-        name_len = len - (size_t)(slash - path) - 1;
-        size_t dlen = slash == path ? 1 : (size_t)(slash - path);
-        /* directory.path must be absolute: a relative path ("etc/passwd")
-         * gives a file with its name and x_file_path, and no directory */
-        if (path[0] == '/')
-            dir_id = directory_sco(c, path, dlen);
-    }
+    stix_cut cut;
+    stix_path_cut(path, &cut);
+    const char *name = cut.name;
+    size_t name_len = cut.name_len;
+    const storm_value *dir_id = cut.dir_len ? directory_sco(c, path, cut.dir_len) : NULL;
     if (name + name_len != path + full) { /* trailing slashes cut: copy */
         name = sb_strndup(&c->b, name, name_len);
         if (!name) {
@@ -970,21 +946,20 @@ static storm_value *environment(obs_ctx *c, const storm_value *e)
 
 static const char *command_line(obs_ctx *c, const storm_process_info *p)
 {
-    if (nonempty(p->command_line))
-        return p->command_line;
-    if (nonempty(p->binary) && !pseudo_path(p->binary) && nonempty(p->arguments)) {
-        size_t bl = strlen(p->binary), al = strlen(p->arguments);
-        char *s = sb_alloc(&c->b, bl + al + 2);
-        if (!s) {
-            c->b.oom = true;
-            return NULL;
-        }
-        memcpy(s, p->binary, bl);
-        s[bl] = ' ';
-        memcpy(s + bl + 1, p->arguments, al + 1);
-        return s;
+    const char *args;
+    const char *first = stix_command_line_parts(p, &args);
+    if (!first || !args)
+        return first;
+    size_t bl = strlen(first), al = strlen(args);
+    char *s = sb_alloc(&c->b, bl + al + 2);
+    if (!s) {
+        c->b.oom = true;
+        return NULL;
     }
-    return nonempty(p->binary) && !pseudo_path(p->binary) ? p->binary : NULL;
+    memcpy(s, first, bl);
+    s[bl] = ' ';
+    memcpy(s + bl + 1, args, al + 1);
+    return s;
 }
 
 typedef enum proc_role {

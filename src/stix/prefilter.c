@@ -362,40 +362,19 @@ static const storm_value *deep_field(const storm_event *ev, int f)
     }
 }
 
-/* observe.c's pseudo_path: a sensor's name for what is no file on disk */
-static bool pseudo(const char *path)
-{
-    return path[0] != '/' && (path[0] == '<' || path[0] == '[' || strstr(path, ":[") != NULL);
-}
-
-/* A path's file name, full path or directory, as observe.c's file_sco cuts it. */
+/* A path's file name, full path or directory, as a file SCO holds them. */
 static void emit_file(const emit_ctx *e, const char *path, src_kind kind)
 {
-    if (!path || !*path || pseudo(path))
+    if (!path || !*path || stix_pseudo_path(path))
         return;
-    size_t full = strlen(path), len = full;
-    if (kind == SRC_FILE_PATH) {
-        emit_strn(e, path, full);
-        return;
-    }
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    const char *slash = NULL;
-    for (size_t i = len; i-- > 0;)
-        if (path[i] == '/') {
-            slash = path + i;
-            break;
-        }
-    if (kind == SRC_FILE_NAME) {
-        if (slash && (size_t)(slash - path) + 1 < len)
-            emit_strn(e, slash + 1, len - (size_t)(slash - path) - 1);
-        else
-            emit_strn(e, path, len);
-        return;
-    }
-    /* SRC_FILE_DIR */
-    if (slash && (size_t)(slash - path) + 1 < len && path[0] == '/')
-        emit_strn(e, path, slash == path ? 1 : (size_t)(slash - path));
+    stix_cut cut;
+    stix_path_cut(path, &cut);
+    if (kind == SRC_FILE_PATH)
+        emit_strn(e, path, cut.full);
+    else if (kind == SRC_FILE_NAME)
+        emit_strn(e, cut.name, cut.name_len);
+    else if (cut.dir_len) /* SRC_FILE_DIR */
+        emit_strn(e, path, cut.dir_len);
 }
 
 static size_t decimal_text(int64_t v, char *out)
@@ -452,26 +431,25 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     case SRC_PROC_PARENT_EXEC_ID: emit_str(e, p->parent_exec_id); break;
     case SRC_PROC_EXTRA: emit_deep(e, p->extra, 0); break;
     case SRC_PROC_COMMAND_LINE:
-        /* observe.c's command_line() */
-        if (p->command_line && *p->command_line) {
-            emit_str(e, p->command_line);
-        } else if (p->binary && *p->binary && !pseudo(p->binary)) {
-            if (p->arguments && *p->arguments) {
-                size_t bl = strlen(p->binary), al = strlen(p->arguments);
-                char *s = storm_arena_alloc(a, bl + al + 2);
-                if (!s) {
-                    e->oom = true;
-                    return;
-                }
-                memcpy(s, p->binary, bl);
-                s[bl] = ' ';
-                memcpy(s + bl + 1, p->arguments, al + 1);
-                emit_strn(e, s, bl + al + 1);
-            } else {
-                emit_str(e, p->binary);
+    {
+        const char *args;
+        const char *first = stix_command_line_parts(p, &args);
+        if (first && args) {
+            size_t bl = strlen(first), al = strlen(args);
+            char *s = storm_arena_alloc(a, bl + al + 2);
+            if (!s) {
+                e->oom = true;
+                return;
             }
+            memcpy(s, first, bl);
+            s[bl] = ' ';
+            memcpy(s + bl + 1, args, al + 1);
+            emit_strn(e, s, bl + al + 1);
+        } else {
+            emit_str(e, first);
         }
         break;
+    }
     case SRC_FILE_NAME:
     case SRC_FILE_PATH:
     case SRC_FILE_DIR:
@@ -641,7 +619,7 @@ bool storm_stix_prefilter_observable(const storm_event *ev)
     if (ev->alert.present && set(ev->alert.rule))
         return true;
     for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
-        if (set(ev->files[i].path) && !pseudo(ev->files[i].path))
+        if (set(ev->files[i].path) && !stix_pseudo_path(ev->files[i].path))
             return true;
     return false;
 }

@@ -169,4 +169,29 @@ bool stix_id_values_equal(const storm_value *const x[STIX_ID_PROPS_MAX], const s
  * the per-thread id cache; false when no contributing property is present. */
 bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37]);
 
+/* ---- cut.c: how sensor values are cut into properties ---- */
+
+/* A sensor's name for something that is not a file on disk: "<kernel>",
+ * "<NA>", "[vdso]", "pipe:[1234]", "anon_inode:[eventpoll]". It stays in the
+ * x_* property that carries the sensor's value (x_proc_binary, x_hook_args,
+ * x_alert_fields), never a file SCO. */
+bool stix_pseudo_path(const char *path);
+
+/* A file path as a file SCO holds it: the name after the last '/' (trailing
+ * slashes ignored), and the directory before it when the path is absolute
+ * (dir_len 0: none). Borrowed from path. */
+typedef struct stix_cut {
+    const char *name;
+    size_t name_len;
+    size_t dir_len; /* path[0..dir_len) */
+    size_t full;    /* strlen(path) */
+} stix_cut;
+
+void stix_path_cut(const char *path, stix_cut *out);
+
+/* process:command_line: the sensor's command line, else the executable,
+ * followed (when *args is set) by a space and its arguments; NULL when there
+ * is none. */
+const char *stix_command_line_parts(const storm_process_info *p, const char **args);
+
 #endif
