@@ -118,22 +118,39 @@ static void apply_defaults(storm_detect_opts *o)
         o->identity = "storm";
 }
 
-/* Whether a leaf's text may name an "id" property (process:id,
- * x:parent_ref.id, x:'id'): a path step "id" after ':', '.' or a quote.
- * Conservative: a literal that looks like one only costs the lazy ids. */
-static bool leaf_names_id(const char *t, size_t len)
+static int cmp_u32(const void *a, const void *b)
 {
-    for (size_t i = 1; i + 2 <= len; i++) {
-        if (t[i] != 'i' || t[i + 1] != 'd')
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool key_ends(const pat_step *st, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return st->kind == PAT_STEP_KEY && st->key_len >= n && memcmp(st->key + st->key_len - n, suffix, n) == 0;
+}
+
+/* Whether a comparison reads an object id, which lazy observations hold as a
+ * placeholder until finished: a step "id" anywhere in a path (process:id,
+ * file:parent_directory_ref.id, file: id, 'id'), or a path whose last key
+ * is a reference (compared as its id text). Read off the parsed pattern, so
+ * that however the path is spelled (spaces, quotes) it is seen. */
+static bool cmp_reads_ids(const pat_cmp *c)
+{
+    if (!c)
+        return false;
+    if (c->kind != PAT_CMP_TEST)
+        return cmp_reads_ids(c->left) || cmp_reads_ids(c->right);
+    const pat_step *last_key = NULL;
+    for (size_t i = 0; i < c->path.n_steps; i++) {
+        const pat_step *st = &c->path.steps[i];
+        if (st->kind != PAT_STEP_KEY)
             continue;
-        char before = t[i - 1];
-        char after = i + 2 < len ? t[i + 2] : ' ';
-        bool word_after = (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
-                          (after >= '0' && after <= '9') || after == '_' || after == '-';
-        if ((before == ':' || before == '.' || before == '\'') && !word_after)
+        if (st->key_len == 2 && memcmp(st->key, "id", 2) == 0)
             return true;
+        last_key = st;
     }
-    return false;
+    return last_key && (key_ends(last_key, "_ref") || key_ends(last_key, "_refs"));
 }
 
 /* The text of leaf i of p: "[...]" at its span. */
@@ -213,7 +230,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             storm_err lerr;
             storm_err_clear(&lerr);
             ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
-            if (ok && leaf_names_id(t, len))
+            if (ok && cmp_reads_ids(p->leaves[k]->cmp))
                 d->leaves_read_ids = true;
         }
         if (!ok) {
@@ -513,6 +530,11 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
         return STORM_OK;
     }
     d->stats.observations_matched++;
+    /* indicators in the order they were loaded, whatever order the index
+     * found them in (hash slots, Hyperscan databases and their groups): the
+     * sightings of one event come out in a stable order */
+    if (n_touched > 1)
+        qsort(d->touched, n_touched, sizeof *d->touched, cmp_u32);
     char scope[512], place[512];
     scope_of(d, ctx, scope, sizeof scope);
     place_of(ctx, place, sizeof place);

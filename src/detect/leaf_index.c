@@ -381,7 +381,10 @@ static int select_keys(const pat_cmp *c, keyset *out)
     }
     case PAT_OP_MATCHES:
     case PAT_OP_LIKE:
-        if (c->n_values == 1 && c->values[0].type == PAT_LIT_STRING) {
+        /* a non-ASCII pattern: the engine compares Unicode-normalised
+         * forms, the regex database raw bytes; its object type decides */
+        if (c->n_values == 1 && c->values[0].type == PAT_LIT_STRING &&
+            is_ascii(c->values[0].u.str.ptr, c->values[0].u.str.len)) {
             const pat_literal *l = &c->values[0];
             char *re = c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len)
                                             : strndup(l->u.str.ptr, l->u.str.len);
@@ -830,9 +833,20 @@ static void on_value(void *ctx, const storm_value *v)
         }
     }
 #if STORM_HAVE_HYPERSCAN
-    if (v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu)
+    if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
+        /* the engine matches the value's NFC form: scan that too when it
+         * differs (a decomposed "cafe\u0301" is "caf\u00e9" to a pattern) */
+        if (!is_ascii(v->u.s.ptr, v->u.s.len)) {
+            utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)v->u.s.ptr);
+            size_t n = nfc ? strlen((const char *)nfc) : 0;
+            if (nfc && (n != v->u.s.len || memcmp(nfc, v->u.s.ptr, n) != 0) && n <= 0xFFFFFFFFu)
+                for (size_t k = 0; k < p->n_dbs; k++)
+                    hs_scan(p->dbs[k], (const char *)nfc, (unsigned)n, 0, x->scratch, on_regex_hit, x);
+            free(nfc);
+        }
+    }
 #endif
 }
 

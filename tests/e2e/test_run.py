@@ -472,6 +472,60 @@ def test_db_models():
         check("custom 7" not in r.stdout.decode() and r.stdout, "--no-db-models leaves it out")
 
 
+def test_index_edge_cases():
+    """What the indicator index and the prefilter must not get wrong: an
+    "id" path however it is spelled (ids are computed late), regexes spread
+    over several Hyperscan databases (sightings in the order the indicators
+    were loaded), and decomposed Unicode in events (patterns compare NFC)."""
+    f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    first = open(f).readline()
+    conv = run(["convert", "-"], stdin=first.encode())
+    objs = json.loads(conv.stdout.decode().splitlines()[0])["objects"]
+    proc = next(o for o in objs if o["type"] == "process" and "x_hook_name" in o)
+    file_id = proc["image_ref"]
+    with tempfile.TemporaryDirectory() as d:
+        line = os.path.join(d, "one.jsonl")
+        open(line, "w").write(first)
+        m = os.path.join(d, "m.json")
+        pats = ["[file: id = '%s']" % file_id, "[file:\nid = '%s']" % file_id,
+                "[process:image_ref. id = '%s']" % file_id, "[process: id = '%s']" % proc["id"]]
+        write_models(m, [indicator(i + 1, p) for i, p in enumerate(pats)])
+        out = run(["run", "-q", "--format", "text", "--models", m, line]).stdout.decode()
+        for i, p in enumerate(pats):
+            check("custom %d " % (i + 1) in out, "an id path spelled %r is matched" % p)
+
+        # 1,101 regexes on one path: two Hyperscan databases; the first and
+        # the last indicator match the event
+        cmd = proc["command_line"]
+        inds = [indicator(0, "[process:command_line MATCHES '%s$']" % re.escape(cmd.split()[-1]).replace("'", "\\'"))]
+        inds += [indicator(i % 100, "[process:command_line MATCHES '^/nothing/%d/']" % i, id="indicator--5d0c2c4e-4b9f-4a53-9a53-%012d" % i)
+                 for i in range(1, 1100)]
+        inds.append(indicator(99, "[process:command_line MATCHES '^%s']" % re.escape(cmd.split()[0]), id="indicator--5d0c2c4e-4b9f-4a53-9a53-%012d" % 1100))
+        for i, o in enumerate(inds[1:-1]):
+            o["name"] = "filler %d" % i
+        write_models(m, inds)
+        out = run(["run", "-q", "--format", "text", "--models", m, line]).stdout.decode()
+        names = [l.split("  ")[3] for l in out.splitlines() if l.strip()]
+        check(names == ["custom 0", "custom 99"], "sightings of one event in load order: %r" % names)
+        # a regex loaded before an equality on the same path (the index finds
+        # the equality first)
+        write_models(m, [indicator(1, "[process:command_line MATCHES '^%s']" % re.escape(cmd.split()[0])),
+                         indicator(2, "[process:command_line = '%s']" % cmd.replace("'", "\\'"))])
+        out = run(["run", "-q", "--format", "text", "--models", m, line]).stdout.decode()
+        names = [l.split("  ")[3] for l in out.splitlines() if l.strip()]
+        check(names == ["custom 1", "custom 2"], "regex then equality, in load order: %r" % names)
+
+        # a decomposed e-acute in the executable's name
+        nfd = first.replace("/usr/bin/mount", "/usr/bin/cafe\\u0301", 1)
+        open(line, "w").write(nfd)
+        pats = ["[file:name LIKE 'caf\u00e9']", "[file:name MATCHES '^caf\u00e9$']",
+                "[process:command_line LIKE '%caf\u00e9 %']"]
+        write_models(m, [indicator(i + 1, p) for i, p in enumerate(pats)])
+        out = run(["run", "-q", "--format", "text", "--models", m, line]).stdout.decode()
+        for i, p in enumerate(pats):
+            check("custom %d " % (i + 1) in out, "%s matches a decomposed name" % p)
+
+
 if __name__ == "__main__":
     test_corpus_sightings()
     test_text_format_and_stdin()
@@ -487,5 +541,6 @@ if __name__ == "__main__":
     test_lineage_text_is_readable()
     test_indicator_lifecycle()
     test_db_models()
+    test_index_edge_cases()
     print("test_run: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
