@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Value-tree building for the observation model (see stix_int.h). */
+#include <stdint.h>
 #include <string.h>
 
 #include "stix_int.h"
@@ -39,39 +40,6 @@ char *sb_strndup(stix_b *b, const char *s, size_t len)
         memcpy(p, s, len);
     p[len] = '\0';
     return p;
-}
-
-storm_value *sb_obj(stix_b *b, size_t cap)
-{
-    /* the value and its members in one allocation */
-    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_member));
-    if (!v) {
-        b->oom = true;
-        return NULL;
-    }
-    storm_member *m = cap ? (storm_member *)(void *)(v + 1) : NULL;
-    v->type = STORM_V_OBJECT;
-    v->pos = STORM_POS_NONE;
-    v->u.o.members = m;
-    v->u.o.len = 0;
-    v->u.o.alloc = cap;
-    return v;
-}
-
-storm_value *sb_arr(stix_b *b, size_t cap)
-{
-    storm_value *v = sb_alloc(b, sizeof *v + cap * sizeof(storm_value *));
-    if (!v) {
-        b->oom = true;
-        return NULL;
-    }
-    storm_value **items = cap ? (storm_value **)(void *)(v + 1) : NULL;
-    v->type = STORM_V_ARRAY;
-    v->pos = STORM_POS_NONE;
-    v->u.a.items = items;
-    v->u.a.len = 0;
-    v->u.a.alloc = cap;
-    return v;
 }
 
 void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, storm_value *v)
@@ -137,6 +105,60 @@ storm_value *sb_int(stix_b *b, int64_t i)
 static bool key_byte_ok(unsigned char c)
 {
     return (unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' || c == '-';
+}
+
+/* key_ok eight bytes at a time (clean() checks every key of every sensor
+ * object on each event, and a test per byte was most of its cost). Each
+ * byte of x has its high bit clear; a byte lies in [lo, hi] when adding
+ * 0x80 - lo sets its high bit and adding 0x7f - hi does not (no carry
+ * crosses into the next byte: both sums stay below 0x100). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+
+static inline uint64_t bytes_in(uint64_t x, unsigned lo, unsigned hi)
+{
+    return (x + ONES * (0x80u - lo)) & ~(x + ONES * (0x7fu - hi)) & HIGH;
+}
+
+static inline bool key_word_ok(uint64_t x)
+{
+    if (x & HIGH)
+        return false;
+    return (bytes_in(x, 'a', 'z') | bytes_in(x, '0', '9') | bytes_in(x, '_', '_') | bytes_in(x, '-', '-')) == HIGH;
+}
+
+static inline bool key_fast_ok(const char *k, size_t n)
+{
+    if (n < DICT_KEY_MIN || n > DICT_KEY_MAX)
+        return false;
+    uint64_t x;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, k + i, 8);
+            if (!key_word_ok(x))
+                return false;
+        }
+        memcpy(&x, k + n - 8, 8); /* the tail, overlapping what was checked */
+        return key_word_ok(x);
+    }
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, k, 4);
+        memcpy(&hi, k + n - 4, 4);
+        return key_word_ok((uint64_t)lo | (uint64_t)hi << 32);
+    }
+    return key_byte_ok((unsigned char)k[0]) && key_byte_ok((unsigned char)k[1]) &&
+           key_byte_ok((unsigned char)k[2]);
+}
+#undef ONES
+#undef HIGH
+
+/* A 6-bit summary of a valid key (length, first two and last bytes): keys
+ * with different summaries differ, so clean() compares a key with the
+ * earlier ones only when its summary was seen before. */
+static inline unsigned key_sig(const char *k, size_t n)
+{
+    return (unsigned)(n * 7u + (unsigned char)k[0] * 3u + (unsigned char)k[1] + (unsigned char)k[n - 1] * 5u) & 63u;
 }
 
 static bool key_ok(const char *k, size_t n)
@@ -286,15 +308,20 @@ static bool clean(const storm_value *v, int depth)
     case STORM_V_OBJECT:
         if (!v->u.o.len)
             return false;
+        uint64_t seen = 0; /* key_sig bits of the keys before i */
         for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
             const storm_value *mv = m->value;
-            if (!key_ok(m->key, m->key_len) ||
+            if (!key_fast_ok(m->key, m->key_len) ||
                 (mv->type == STORM_V_STRING && depth < SANITIZE_MAX_DEPTH ? !mv->u.s.len : !clean(mv, depth + 1)))
                 return false;
-            for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
-                if (v->u.o.members[j].key_len == m->key_len && memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)
-                    return false;
+            uint64_t bit = (uint64_t)1 << key_sig(m->key, m->key_len);
+            if (seen & bit)
+                for (size_t j = 0; j < i; j++) /* duplicate keys: let the copy keep the last */
+                    if (v->u.o.members[j].key_len == m->key_len &&
+                        memcmp(v->u.o.members[j].key, m->key, m->key_len) == 0)
+                        return false;
+            seen |= bit;
         }
         return true;
     default: return true;

@@ -5,6 +5,8 @@
  * built with pre-sized member arrays, ids hash canonical JSON straight into
  * SHA-1. The model is documented in docs/mapping.md. */
 #include <arpa/inet.h>
+#include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -55,15 +57,6 @@ struct storm_obs_pending {
     pending_proc procs[];
 };
 
-/* Extension dictionaries of SCOs without a predefined extension, shared by
- * the SCOs of one observation with the same markers (most files, say). */
-#define EXT_DICT_CACHE 4
-
-typedef struct ext_dict_ent {
-    unsigned mask;
-    storm_value *dict;
-} ext_dict_ent;
-
 #define FILE_MEMO 8
 
 typedef struct obs_ctx {
@@ -80,9 +73,6 @@ typedef struct obs_ctx {
     sco_info *info;                /* parallel to objs until the subject moves first */
     size_t n, cap;
     size_t seq;                    /* SCO id placeholders handed out */
-    storm_value *ext_markers[STORM_STIX_EXT__COUNT]; /* shared {"extension_type": ...} */
-    ext_dict_ent ext_dicts[EXT_DICT_CACHE];
-    size_t n_ext_dicts;
     /* constant values shared by every SCO of the observation */
     storm_value *spec_v, *unset_id_v;
     storm_value *type_v[STIX_SCO__COUNT];
@@ -187,35 +177,52 @@ static storm_value *sco_new(obs_ctx *c, stix_sco_kind kind, size_t cap)
     return o;
 }
 
-static storm_value *ext_marker(obs_ctx *c, int e)
+/* The extension markers ({"extension_type": "toplevel-property-extension"})
+ * and the extensions dictionaries holding only markers, one per mask: the
+ * same in every observation, so built once (static, never freed) and shared
+ * by all of them instead of being built per observation. Sharing is safe
+ * because nothing changes a value nested in an observation once it is built
+ * (storm_mark_objects and the writers touch top-level members only). */
+static storm_value ext_marker_text = {STORM_V_STRING, STORM_POS_NONE,
+                                      .u.s = {"toplevel-property-extension", 27}};
+static storm_member ext_marker_member = {"extension_type", 14, &ext_marker_text};
+static storm_value ext_marker_v = {STORM_V_OBJECT, STORM_POS_NONE, .u.o = {&ext_marker_member, 1, 1}};
+
+#define EXT_MASKS (1u << STORM_STIX_EXT__COUNT)
+static storm_value ext_dicts[EXT_MASKS];
+static storm_member ext_dict_members[EXT_MASKS][STORM_STIX_EXT__COUNT];
+static pthread_once_t ext_dicts_once = PTHREAD_ONCE_INIT;
+
+static void ext_dicts_build(void)
 {
-    if (!c->ext_markers[e]) {
-        storm_value *m = sb_obj(&c->b, 1);
-        sb_put(&c->b, m, "extension_type", sb_strn(&c->b, LIT("toplevel-property-extension")));
-        c->ext_markers[e] = m;
+    for (unsigned mask = 0; mask < EXT_MASKS; mask++) {
+        size_t n = 0;
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) /* extension order */
+            if (mask & (1u << e))
+                ext_dict_members[mask][n++] =
+                    (storm_member){storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, &ext_marker_v};
+        ext_dicts[mask] = (storm_value){STORM_V_OBJECT, STORM_POS_NONE, .u.o = {ext_dict_members[mask], n, n}};
     }
-    return c->ext_markers[e];
+}
+
+static storm_value *ext_marker(void)
+{
+    return &ext_marker_v;
 }
 
 static void put_markers(obs_ctx *c, storm_value *ext, unsigned mask)
 {
     for (int e = 0; mask >> e; e++) /* the set bits only, in extension order */
         if (mask & (1u << e))
-            sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker(c, e));
+            sb_putn(&c->b, ext, storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, ext_marker());
 }
 
-/* The extensions dictionary holding only the markers of mask: one per mask
- * and observation (objects are never changed once built, so SCOs share it). */
-static storm_value *ext_dict(obs_ctx *c, unsigned mask)
+/* The extensions dictionary holding only the markers of mask (static,
+ * shared: see above). */
+static storm_value *ext_dict(unsigned mask)
 {
-    for (size_t i = 0; i < c->n_ext_dicts; i++)
-        if (c->ext_dicts[i].mask == mask)
-            return c->ext_dicts[i].dict;
-    storm_value *ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT);
-    put_markers(c, ext, mask);
-    if (ext && c->n_ext_dicts < EXT_DICT_CACHE)
-        c->ext_dicts[c->n_ext_dicts++] = (ext_dict_ent){mask, ext};
-    return ext;
+    pthread_once(&ext_dicts_once, ext_dicts_build);
+    return &ext_dicts[mask & (EXT_MASKS - 1)];
 }
 
 /* "zzzzzzzz-zzzz-zzzz-zzzz-" and seq in 12 digits 'g'..'v' (base 16, no
@@ -237,8 +244,24 @@ static void placeholder(char out[37], size_t seq)
  * decided by comparing those properties (the UUID itself is computed when
  * the observation is finished, see fill_sco_ids). Returns the id value of
  * the object kept (arena, borrowed), NULL when nothing was added. */
+static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask,
+                                       storm_value *ext, const char *given_id, size_t given_len,
+                                       const storm_value *const given[STIX_ID_PROPS_MAX]);
+
 static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask, storm_value *ext,
                                   const char *given_id, size_t given_len)
+{
+    return add_sco_vals(c, o, kind, mask, ext, given_id, given_len, NULL);
+}
+
+/* add_sco, with the contributing values of o (in the order of id.c's table)
+ * given by the builder that just put them, when given is not NULL: the
+ * builder knows them, and finding them again by name was a good part of
+ * adding an object. They must be what stix_sco_id_values finds (checked in
+ * debug builds). */
+static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask,
+                                       storm_value *ext, const char *given_id, size_t given_len,
+                                       const storm_value *const given[STIX_ID_PROPS_MAX])
 {
     if (!o || c->b.oom)
         return NULL;
@@ -246,7 +269,7 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
         if (ext)
             put_markers(c, ext, mask);
         else
-            ext = ext_dict(c, mask);
+            ext = ext_dict(mask);
     }
     if (ext && ext->u.o.len)
         sb_put(&c->b, o, "extensions", ext);
@@ -255,7 +278,22 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     const stix_id_props *ip = stix_id_props_get(kind);
     const storm_value *vals[STIX_ID_PROPS_MAX];
     if (ip) {
-        if (!stix_sco_id_values(ip, o, 3, vals)) /* after type, spec_version, id (sco_new) */
+        size_t present = 0;
+        if (given) {
+            for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++) {
+                vals[i] = given[i];
+                present += given[i] != NULL;
+            }
+#ifndef NDEBUG
+            const storm_value *found[STIX_ID_PROPS_MAX];
+            assert(stix_sco_id_values(ip, o, 3, found) == present);
+            for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
+                assert(found[i] == vals[i]);
+#endif
+        } else {
+            present = stix_sco_id_values(ip, o, 3, vals); /* after type, spec_version, id (sco_new) */
+        }
+        if (!present)
             return NULL; /* no contributing property: the caller built nothing useful */
         for (size_t i = 0; i < c->n; i++)
             if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))
@@ -354,8 +392,9 @@ static const storm_value *directory_sco(obs_ctx *c, const char *path, size_t len
         return NULL;
     }
     storm_value *o = sco_new(c, STIX_SCO_DIRECTORY, 1);
-    sb_put(&c->b, o, "path", sb_strn(&c->b, p, len));
-    return add_sco(c, o, STIX_SCO_DIRECTORY, 0, NULL, NULL, 0);
+    const storm_value *vals[STIX_ID_PROPS_MAX] = {sb_strn(&c->b, p, len)}; /* path */
+    sb_put(&c->b, o, "path", (storm_value *)vals[0]);
+    return add_sco_vals(c, o, STIX_SCO_DIRECTORY, 0, NULL, NULL, 0, vals);
 }
 
 static const storm_value *file_sco(obs_ctx *c, const char *path)
@@ -379,10 +418,14 @@ static const storm_value *file_sco(obs_ctx *c, const char *path)
         }
     }
     storm_value *o = sco_new(c, STIX_SCO_FILE, 4);
-    sb_put(&c->b, o, "name", sb_strn(&c->b, name, name_len));
-    sb_put(&c->b, o, "parent_directory_ref", ref(c, dir_id));
+    /* hashes, name, extensions (the markers add_sco puts), parent_directory_ref */
+    const storm_value *vals[STIX_ID_PROPS_MAX] = {NULL, sb_strn(&c->b, name, name_len),
+                                                  ext_dict(1u << STORM_STIX_EXT_FILE), ref(c, dir_id)};
+    sb_put(&c->b, o, "name", (storm_value *)vals[1]);
+    sb_put(&c->b, o, "parent_directory_ref", (storm_value *)vals[3]);
     sb_put(&c->b, o, "x_file_path", sb_strn(&c->b, path, full));
-    const storm_value *idv = add_sco(c, o, STIX_SCO_FILE, 1u << STORM_STIX_EXT_FILE, NULL, NULL, 0);
+    const storm_value *idv =
+        add_sco_vals(c, o, STIX_SCO_FILE, 1u << STORM_STIX_EXT_FILE, NULL, NULL, 0, o ? vals : NULL);
     if (idv && c->n_file_memo < FILE_MEMO) {
         c->file_memo[c->n_file_memo].path = path;
         c->file_memo[c->n_file_memo].len = full;
@@ -700,9 +743,11 @@ static const storm_value *user_sco(obs_ctx *c, storm_value *user_id, const char 
     if (!user_id)
         return NULL;
     storm_value *o = sco_new(c, STIX_SCO_USER_ACCOUNT, 2);
+    /* account_type, user_id, account_login */
+    const storm_value *vals[STIX_ID_PROPS_MAX] = {sb_strn(&c->b, account_type, type_len), user_id};
     sb_put(&c->b, o, "user_id", user_id);
-    sb_put(&c->b, o, "account_type", sb_strn(&c->b, account_type, type_len));
-    return add_sco(c, o, STIX_SCO_USER_ACCOUNT, 0, NULL, NULL, 0);
+    sb_put(&c->b, o, "account_type", (storm_value *)vals[0]);
+    return add_sco_vals(c, o, STIX_SCO_USER_ACCOUNT, 0, NULL, NULL, 0, vals);
 }
 
 /* ---- process ---- */
@@ -1214,10 +1259,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     sb_put(&c.b, od, "object_refs", refs);
     sb_put(&c.b, od, "x_storm_sensor", sb_strn(&c.b, c.sensor, c.sensor_len));
     sb_put_str(&c.b, od, "x_storm_event_type", ev->type);
-    storm_value *ext = sb_obj(&c.b, 1);
-    sb_putn(&c.b, ext, storm_stix_ext_get(STORM_STIX_EXT_STORM)->id, STIX_EXT_ID_LEN,
-            ext_marker(&c, STORM_STIX_EXT_STORM));
-    sb_put(&c.b, od, "extensions", ext);
+    sb_put(&c.b, od, "extensions", ext_dict(1u << STORM_STIX_EXT_STORM));
     if (c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
 

@@ -40,8 +40,37 @@ static inline void *sb_alloc(stix_b *b, size_t size)
 /* Copy of s[0..len) with a NUL (sb_alloc). */
 char *sb_strndup(stix_b *b, const char *s, size_t len);
 
-storm_value *sb_obj(stix_b *b, size_t cap);
-storm_value *sb_arr(stix_b *b, size_t cap);
+/* An empty object (array) with room for cap members (items), the value and
+ * its room in one piece (sb_alloc); NULL (and b->oom) when out of memory.
+ * Inline: an observation makes dozens. */
+static inline storm_value *sb_obj(stix_b *b, size_t cap)
+{
+    storm_value *v = (storm_value *)sb_alloc(b, sizeof *v + cap * sizeof(storm_member));
+    if (!v) {
+        b->oom = true;
+        return NULL;
+    }
+    v->type = STORM_V_OBJECT;
+    v->pos = STORM_POS_NONE;
+    v->u.o.members = cap ? (storm_member *)(void *)(v + 1) : NULL;
+    v->u.o.len = 0;
+    v->u.o.alloc = cap;
+    return v;
+}
+static inline storm_value *sb_arr(stix_b *b, size_t cap)
+{
+    storm_value *v = (storm_value *)sb_alloc(b, sizeof *v + cap * sizeof(storm_value *));
+    if (!v) {
+        b->oom = true;
+        return NULL;
+    }
+    v->type = STORM_V_ARRAY;
+    v->pos = STORM_POS_NONE;
+    v->u.a.items = cap ? (storm_value **)(void *)(v + 1) : NULL;
+    v->u.a.len = 0;
+    v->u.a.alloc = cap;
+    return v;
+}
 /* Append key[0..klen) (a literal or arena string, not copied) -> v; v NULL
  * is ignored. The sb_put* macros take string-literal keys and spare a strlen
  * per member: this is the event hot path. */
