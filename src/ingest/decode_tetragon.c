@@ -89,7 +89,17 @@ static storm_rc extra_add(storm_arena *a, storm_value **extra, const char *key, 
         return STORM_OK;
     if (!*extra && !(*extra = tg_obj_new(a, 8)))
         return oom(err);
-    return tg_obj_put(a, *extra, key, key_len, v) == 0 ? STORM_OK : oom(err);
+    /* A key given again replaces its value (the last wins, as tg_obj_put
+     * does). Every key of an extra object comes through EXTRA_ADD, and each
+     * key text is one literal of this file, written once: equal keys are the
+     * same pointer, so the scan compares pointers, no bytes. */
+    storm_value *o = *extra;
+    for (size_t i = 0; i < o->u.o.len; i++)
+        if (o->u.o.members[i].key == key) {
+            o->u.o.members[i].value = v;
+            return STORM_OK;
+        }
+    return tg_obj_add(a, o, key, key_len, v) == 0 ? STORM_OK : oom(err);
 }
 #define EXTRA_ADD(a, extra, lit, v, err) extra_add((a), (extra), (lit), sizeof(lit) - 1, (v), (err))
 

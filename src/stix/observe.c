@@ -73,9 +73,6 @@ typedef struct obs_ctx {
     sco_info *info;                /* parallel to objs until the subject moves first */
     size_t n, cap;
     size_t seq;                    /* SCO id placeholders handed out */
-    /* constant values shared by every SCO of the observation */
-    storm_value *spec_v, *unset_id_v;
-    storm_value *type_v[STIX_SCO__COUNT];
     bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
     /* addr_kind of the event's addresses, parsed once */
     stix_sco_kind src_kind, dst_kind, client_kind;
@@ -155,32 +152,11 @@ static bool nonempty(const char *s)
 
 /* ---- objects ---- */
 
-static storm_value *type_value(obs_ctx *c, stix_sco_kind kind)
-{
-    if (!c->type_v[kind]) {
-        const stix_id_props *ip = stix_id_props_get(kind);
-        size_t len = 7;
-        const char *t = ip ? stix_id_props_type(ip, &len) : "process";
-        c->type_v[kind] = sb_strn(&c->b, t, len);
-    }
-    return c->type_v[kind];
-}
-
-/* New SCO with type, spec_version and an id member whose value add_sco
- * sets (members[2]). */
-static storm_value *sco_new(obs_ctx *c, stix_sco_kind kind, size_t cap)
-{
-    storm_value *o = sb_obj(&c->b, cap + 4);
-    sb_put(&c->b, o, "type", type_value(c, kind));
-    sb_put(&c->b, o, "spec_version", c->spec_v);
-    sb_put(&c->b, o, "id", c->unset_id_v);
-    return o;
-}
-
-/* The extension markers ({"extension_type": "toplevel-property-extension"})
- * and the extensions dictionaries holding only markers, one per mask: the
- * same in every observation, so built once (static, never freed) and shared
- * by all of them instead of being built per observation. Sharing is safe
+/* The extension markers ({"extension_type": "toplevel-property-extension"}),
+ * the extensions dictionaries holding only markers, one per mask, and the
+ * SCO type names: the same in every observation, so built once (static,
+ * never freed; storm_stix_observe runs ext_dicts_build first) and shared by
+ * all of them instead of being built per observation. Sharing is safe
  * because nothing changes a value nested in an observation once it is built
  * (storm_mark_objects and the writers touch top-level members only). */
 static storm_value ext_marker_text = {STORM_V_STRING, STORM_POS_NONE,
@@ -192,6 +168,7 @@ static storm_value ext_marker_v = {STORM_V_OBJECT, STORM_POS_NONE, .u.o = {&ext_
 static storm_value ext_dicts[EXT_MASKS];
 static storm_member ext_dict_members[EXT_MASKS][STORM_STIX_EXT__COUNT];
 static pthread_once_t ext_dicts_once = PTHREAD_ONCE_INIT;
+static storm_value sco_types[STIX_SCO__COUNT];
 
 static void ext_dicts_build(void)
 {
@@ -202,6 +179,12 @@ static void ext_dicts_build(void)
                 ext_dict_members[mask][n++] =
                     (storm_member){storm_stix_ext_get((storm_stix_ext)e)->id, STIX_EXT_ID_LEN, &ext_marker_v};
         ext_dicts[mask] = (storm_value){STORM_V_OBJECT, STORM_POS_NONE, .u.o = {ext_dict_members[mask], n, n}};
+    }
+    for (int k = 0; k < STIX_SCO__COUNT; k++) {
+        const stix_id_props *ip = stix_id_props_get((stix_sco_kind)k);
+        size_t len = 7;
+        const char *t = ip ? stix_id_props_type(ip, &len) : "process";
+        sco_types[k] = (storm_value){STORM_V_STRING, STORM_POS_NONE, .u.s = {t, len}};
     }
 }
 
@@ -221,8 +204,25 @@ static void put_markers(obs_ctx *c, storm_value *ext, unsigned mask)
  * shared: see above). */
 static storm_value *ext_dict(unsigned mask)
 {
-    pthread_once(&ext_dicts_once, ext_dicts_build);
     return &ext_dicts[mask & (EXT_MASKS - 1)];
+}
+
+/* The members every SCO starts with: its type, spec_version and an id
+ * whose value add_sco sets (members[2]). Constant values, shared (static)
+ * like the markers above. */
+static storm_value spec_v = {STORM_V_STRING, STORM_POS_NONE, .u.s = {"2.1", 3}};
+static storm_value unset_id_v = {STORM_V_STRING, STORM_POS_NONE, .u.s = {"?", 1}};
+
+static storm_value *sco_new(obs_ctx *c, stix_sco_kind kind, size_t cap)
+{
+    storm_value *o = sb_obj(&c->b, cap + 4);
+    if (o) {
+        o->u.o.members[0] = (storm_member){"type", 4, &sco_types[kind]};
+        o->u.o.members[1] = (storm_member){"spec_version", 12, &spec_v};
+        o->u.o.members[2] = (storm_member){"id", 2, &unset_id_v};
+        o->u.o.len = 3;
+    }
+    return o;
 }
 
 /* "zzzzzzzz-zzzz-zzzz-zzzz-" and seq in 12 digits 'g'..'v' (base 16, no
@@ -1119,14 +1119,13 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     if (!a || !ev || !out)
         return storm_err_set(err, STORM_ERR_STATE, 0, "storm_stix_observe: NULL argument");
     memset(out, 0, sizeof *out);
+    pthread_once(&ext_dicts_once, ext_dicts_build); /* the shared constant values */
     obs_ctx c = {.b = {a, false}, .ev = ev, .opts = opts};
     c.sensor = sensor_text(ev->sensor, &c.sensor_len);
     size_t n_anc = ev->n_ancestors < OBS_MAX_ANCESTORS ? ev->n_ancestors : OBS_MAX_ANCESTORS;
     c.cap = 16 + 4 * (n_anc + 2) + 2 * STORM_EVENT_MAX_FILES;
     c.objs = sb_alloc(&c.b, c.cap * sizeof *c.objs);
     c.info = sb_alloc(&c.b, c.cap * sizeof *c.info);
-    c.spec_v = sb_strn(&c.b, LIT("2.1"));
-    c.unset_id_v = sb_strn(&c.b, LIT("?"));
     if (!c.objs || !c.info || c.b.oom)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
 
@@ -1245,7 +1244,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     storm_value *od = sb_obj(&c.b, 14);
     storm_value *time_v = (storm_value *)c.time_v;
     sb_put(&c.b, od, "type", sb_strn(&c.b, LIT("observed-data")));
-    sb_put(&c.b, od, "spec_version", c.spec_v);
+    sb_put(&c.b, od, "spec_version", &spec_v);
     sb_put(&c.b, od, "id", sb_strn(&c.b, od_id, 15 + 36));
     sb_put(&c.b, od, "created_by_ref", sb_strn(&c.b, LIT(STORM_STIX_IDENTITY_ID)));
     sb_put(&c.b, od, "created", time_v);
