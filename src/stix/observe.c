@@ -169,6 +169,11 @@ static storm_value ext_dicts[EXT_MASKS];
 static storm_member ext_dict_members[EXT_MASKS][STORM_STIX_EXT__COUNT];
 static pthread_once_t ext_dicts_once = PTHREAD_ONCE_INIT;
 static storm_value sco_types[STIX_SCO__COUNT];
+/* Per kind, the id properties (id.c's table) and "<type>--" zero padded to a
+ * fixed size, so that add_sco copies the id prefix in one fixed-size move. */
+static const stix_id_props *sco_props[STIX_SCO__COUNT];
+#define SCO_ID_PREFIX 24
+static char sco_id_prefix[STIX_SCO__COUNT][SCO_ID_PREFIX];
 
 static void ext_dicts_build(void)
 {
@@ -185,6 +190,9 @@ static void ext_dicts_build(void)
         size_t len = 7;
         const char *t = ip ? stix_id_props_type(ip, &len) : "process";
         sco_types[k] = (storm_value){STORM_V_STRING, STORM_POS_NONE, .u.s = {t, len}};
+        sco_props[k] = ip;
+        memcpy(sco_id_prefix[k], t, len); /* len <= 20: "windows-registry-key" */
+        memcpy(sco_id_prefix[k] + len, "--", 2);
     }
 }
 
@@ -254,6 +262,24 @@ static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind
     return add_sco_vals(c, o, kind, mask, ext, given_id, given_len, NULL);
 }
 
+/* False when the contributing values x and y cannot have the same id:
+ * one present where the other is absent, or strings of different lengths.
+ * Most objects of one kind in an observation differ like that, and this
+ * spares the full comparison (stix_id_values_equal) for them. */
+static inline bool vals_may_equal(const storm_value *const x[STIX_ID_PROPS_MAX],
+                                  const storm_value *const y[STIX_ID_PROPS_MAX])
+{
+    for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++) {
+        if (x[i] == y[i])
+            continue;
+        if (!x[i] || !y[i])
+            return false;
+        if (x[i]->type == STORM_V_STRING && y[i]->type == STORM_V_STRING && x[i]->u.s.len != y[i]->u.s.len)
+            return false;
+    }
+    return true;
+}
+
 /* add_sco, with the contributing values of o (in the order of id.c's table)
  * given by the builder that just put them, when given is not NULL: the
  * builder knows them, and finding them again by name was a good part of
@@ -275,7 +301,7 @@ static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind
         sb_put(&c->b, o, "extensions", ext);
     if (c->b.oom)
         return NULL;
-    const stix_id_props *ip = stix_id_props_get(kind);
+    const stix_id_props *ip = sco_props[kind];
     const storm_value *vals[STIX_ID_PROPS_MAX];
     if (ip) {
         size_t present = 0;
@@ -296,7 +322,8 @@ static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind
         if (!present)
             return NULL; /* no contributing property: the caller built nothing useful */
         for (size_t i = 0; i < c->n; i++)
-            if (c->info[i].kind == kind && stix_id_values_equal(c->info[i].id_vals, vals))
+            if (c->info[i].kind == kind && vals_may_equal(c->info[i].id_vals, vals) &&
+                stix_id_values_equal(c->info[i].id_vals, vals))
                 return c->info[i].idv;
     } else {
         if (!given_id)
@@ -310,16 +337,16 @@ static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind
     size_t len = given_len;
     char *uuid = NULL;
     if (ip) {
-        size_t tl;
-        const char *t = stix_id_props_type(ip, &tl);
+        size_t tl = sco_types[kind].u.s.len;
         len = tl + 2 + 36;
-        char *s = sb_alloc(&c->b, len + 1);
+        /* room for the fixed-size prefix copy too (the shortest type, "url",
+         * needs 42 bytes, more than SCO_ID_PREFIX) */
+        char *s = sb_alloc(&c->b, len + 1 > SCO_ID_PREFIX ? len + 1 : SCO_ID_PREFIX);
         if (!s) {
             c->b.oom = true;
             return NULL;
         }
-        memcpy(s, t, tl);
-        memcpy(s + tl, "--", 2);
+        memcpy(s, sco_id_prefix[kind], SCO_ID_PREFIX); /* "<type>--", the rest overwritten below */
         uuid = s + tl + 2;
         placeholder(uuid, c->seq++);
         id = s;
