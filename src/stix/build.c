@@ -61,7 +61,7 @@ void sb_putn_grow(stix_b *b, storm_value *obj, const char *key, size_t klen, sto
     obj->u.o.members[obj->u.o.len++] = (storm_member){key, klen, v};
 }
 
-void sb_push(stix_b *b, storm_value *arr, storm_value *v)
+void sb_push_grow(stix_b *b, storm_value *arr, storm_value *v)
 {
     if (!arr || !v)
         return;

@@ -306,10 +306,9 @@ static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind
     if (ip) {
         size_t present = 0;
         if (given) {
-            for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++) {
-                vals[i] = given[i];
+            memcpy(vals, given, sizeof vals);
+            for (size_t i = 0; i < STIX_ID_PROPS_MAX; i++)
                 present += given[i] != NULL;
-            }
 #ifndef NDEBUG
             const storm_value *found[STIX_ID_PROPS_MAX];
             assert(stix_sco_id_values(ip, o, 3, found) == present);

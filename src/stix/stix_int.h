@@ -88,7 +88,16 @@ static inline void sb_putn(stix_b *b, storm_value *obj, const char *key, size_t 
 #define sb_put(b, obj, key, v) sb_putn((b), (obj), (key), sizeof(key "") - 1, (v))
 #define sb_put_str(b, obj, key, s) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_str((b), (s)))
 #define sb_put_int(b, obj, key, i) sb_putn((b), (obj), (key), sizeof(key "") - 1, sb_int((b), (i)))
-void sb_push(stix_b *b, storm_value *arr, storm_value *v);
+/* Append v (NULL is ignored) to arr, grown in sb_push_grow when full.
+ * Inline, as sb_putn: most arrays are pre-sized. */
+void sb_push_grow(stix_b *b, storm_value *arr, storm_value *v);
+static inline void sb_push(stix_b *b, storm_value *arr, storm_value *v)
+{
+    if (arr && v && arr->u.a.len < arr->u.a.alloc)
+        arr->u.a.items[arr->u.a.len++] = v;
+    else
+        sb_push_grow(b, arr, v);
+}
 /* Borrowed string value; NULL for NULL or "" (STIX has no empty strings). */
 static inline storm_value *sb_value(stix_b *b)
 {
