@@ -52,7 +52,7 @@ const char *tg_type_name(const storm_value *v)
     return "an unknown value";
 }
 
-storm_rc tg_str(storm_err *err, const storm_value *v, const tg_path *path, const char **out)
+storm_rc tg_str_slow(storm_err *err, const storm_value *v, const tg_path *path, const char **out)
 {
     if (!v || v->type == STORM_V_NULL)
         return STORM_OK;
@@ -77,7 +77,7 @@ static storm_rc int_in_range(storm_err *err, const storm_value *v, const tg_path
     return STORM_OK;
 }
 
-storm_rc tg_u32(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has)
+storm_rc tg_u32_slow(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has)
 {
     return int_in_range(err, v, path, 0, UINT32_MAX, "an unsigned 32-bit integer", out, has);
 }
@@ -264,7 +264,7 @@ storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, stor
     return STORM_OK;
 }
 
-storm_rc tg_object(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out)
+storm_rc tg_object_slow(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out)
 {
     if (!v || v->type == STORM_V_NULL) {
         *out = NULL;

@@ -47,9 +47,31 @@ const char *tg_type_name(const storm_value *v);
 /* Typed conversions of one value v found at path. Each returns STORM_OK and
  * fills *out, or STORM_ERR_VALUE (err set) when v has the wrong type/range.
  * A JSON null is treated as absent (STORM_OK, *out untouched, *has false). */
-storm_rc tg_str(storm_err *err, const storm_value *v, const tg_path *path, const char **out);
+/* tg_str, tg_u32 and tg_object run for most members of every record: the
+ * value of the expected type is handled inline (and the caller's path,
+ * needed only for an error, is then never built); the *_slow functions do
+ * the rest (null, wrong type, out of range). */
+storm_rc tg_str_slow(storm_err *err, const storm_value *v, const tg_path *path, const char **out);
+static inline storm_rc tg_str(storm_err *err, const storm_value *v, const tg_path *path, const char **out)
+{
+    if (v && v->type == STORM_V_STRING) {
+        *out = v->u.s.ptr;
+        return STORM_OK;
+    }
+    return tg_str_slow(err, v, path, out);
+}
 /* A uint32 protobuf field: a JSON integer in [0, 4294967295]. */
-storm_rc tg_u32(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has);
+storm_rc tg_u32_slow(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has);
+static inline storm_rc tg_u32(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has)
+{
+    if (v && v->type == STORM_V_INT && v->u.i >= 0 && v->u.i <= (int64_t)UINT32_MAX) {
+        *out = v->u.i;
+        if (has)
+            *has = true;
+        return STORM_OK;
+    }
+    return tg_u32_slow(err, v, path, out, has);
+}
 /* A TCP/UDP/SCTP port: a JSON integer in [0, 65535]. */
 storm_rc tg_port(storm_err *err, const storm_value *v, const tg_path *path, int64_t *out, bool *has);
 /* An int32 protobuf field: a JSON integer in [-2^31, 2^31-1]. */
@@ -61,7 +83,15 @@ storm_rc tg_bool(storm_err *err, const storm_value *v, const tg_path *path, bool
 /* An RFC 3339 timestamp string (google.protobuf.Timestamp). */
 storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, storm_time_ns *out, bool *has);
 /* Type checks for containers (null counts as absent: *out = NULL). */
-storm_rc tg_object(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out);
+storm_rc tg_object_slow(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out);
+static inline storm_rc tg_object(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out)
+{
+    if (v && v->type == STORM_V_OBJECT) {
+        *out = v;
+        return STORM_OK;
+    }
+    return tg_object_slow(err, v, path, out);
+}
 storm_rc tg_array(storm_err *err, const storm_value *v, const tg_path *path, const storm_value **out);
 
 /* Parse s[0..len) as a decimal int64 (optional '-'); false when it is not one
