@@ -3,6 +3,7 @@
  * directory of a path, the command line of a process): one definition for
  * the builder (observe.c) and the prefilter (prefilter.c), which must give
  * the very same values. */
+#include <stdint.h>
 #include <string.h>
 
 #include "stix_int.h"
@@ -47,4 +48,21 @@ const char *stix_command_line_parts(const storm_process_info *p, const char **ar
     if (p->arguments && *p->arguments)
         *args = p->arguments;
     return p->binary;
+}
+
+size_t stix_decimal(int64_t v, char *out)
+{
+    char tmp[24];
+    size_t n = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[o++] = '-';
+    while (n)
+        out[o++] = tmp[--n];
+    out[o] = '\0';
+    return o;
 }

@@ -125,26 +125,6 @@ static storm_value *time_value(obs_ctx *c, storm_time_ns t)
     return sb_strn(&c->b, s, stix_time_text(t, s));
 }
 
-/* Decimal text of v into out (needs 21 bytes); returns the length. No
- * printf on the hot path. */
-static size_t decimal(int64_t v, char *out)
-{
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    size_t o = 0;
-    if (v < 0)
-        out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    out[o] = '\0';
-    return o;
-}
-
 static bool nonempty(const char *s)
 {
     return s && *s;
@@ -788,7 +768,7 @@ static const storm_value *unix_user(obs_ctx *c, int64_t uid)
         c->b.oom = true;
         return NULL;
     }
-    const storm_value *idv = user_sco(c, sb_strn(&c->b, text, decimal(uid, text)), LIT("unix"));
+    const storm_value *idv = user_sco(c, sb_strn(&c->b, text, stix_decimal(uid, text)), LIT("unix"));
     if (idv) {
         c->have_unix_user = true;
         c->unix_uid = uid;
@@ -841,9 +821,9 @@ static void process_key_digest(const storm_event *ev, const char *sensor, size_t
         char buf[64];
         size_t n = 0;
         buf[n++] = 'p';
-        n += decimal(p->pid, buf + n);
+        n += stix_decimal(p->pid, buf + n);
         buf[n++] = '/';
-        n += decimal(p->has_start_time ? p->start_time : 0, buf + n);
+        n += stix_decimal(p->has_start_time ? p->start_time : 0, buf + n);
         key_msg_put(&m, buf, n);
         const char *cid = ev->k8s.container_id ? ev->k8s.container_id : "";
         key_msg_put(&m, cid, strlen(cid));

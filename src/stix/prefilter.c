@@ -377,23 +377,6 @@ static void emit_file(const emit_ctx *e, const char *path, src_kind kind)
         emit_strn(e, path, cut.dir_len);
 }
 
-static size_t decimal_text(int64_t v, char *out)
-{
-    char tmp[24];
-    size_t n = 0, o = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    out[o] = '\0';
-    return o;
-}
-
 static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *p, src_kind kind)
 {
     switch (kind) {
@@ -420,7 +403,7 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     case SRC_PROC_USER_ID:
         if (p->has_uid) {
             char tmp[24];
-            emit_strn(e, tmp, decimal_text(p->uid, tmp));
+            emit_strn(e, tmp, stix_decimal(p->uid, tmp));
         }
         break;
     case SRC_PROC_CWD: emit_str(e, p->cwd); break;
