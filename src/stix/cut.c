@@ -2,7 +2,7 @@
 /* How the observation cuts sensor values into STIX properties (file name and
  * directory of a path, the command line of a process): one definition for
  * the builder (observe.c) and the prefilter (prefilter.c), which must give
- * the very same values. */
+ * the very same values; and the decimal text both write without printf. */
 #include <stdint.h>
 #include <string.h>
 
