@@ -592,6 +592,7 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
         }
     }
     kept_obs_unref(cur);
+    detect_sightings_enforce_cap(d->sightings, &d->stats);
     sweep(d);
     return STORM_OK;
 }

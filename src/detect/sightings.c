@@ -346,8 +346,10 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
         evidence_of(obs[n - 1], &ev);
     bool is_new = o == NULL;
     if (!o) {
-        while (s->n_open >= s->opts.open_sightings_cap && s->tail)
-            close_o(s, s->tail, stats);
+        /* the cap is enforced once the event is done
+         * (detect_sightings_enforce_cap): closing one here could close the
+         * sighting a later indicator of the same event updates, and what
+         * came out would depend on the order of the indicators */
         o = calloc(1, sizeof *o);
         if (!o) {
             storm_buf_free(&ev);
@@ -410,6 +412,12 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
     } else {
         o->pending = true;
     }
+}
+
+void detect_sightings_enforce_cap(detect_sightings *s, storm_detect_stats *stats)
+{
+    while (s->n_open > s->opts.open_sightings_cap && s->tail)
+        close_o(s, s->tail, stats);
 }
 
 void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats)

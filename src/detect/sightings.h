@@ -23,6 +23,11 @@ const storm_value *detect_sightings_identity(const detect_sightings *s);
 void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope, const char *place,
                              const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
                              storm_detect_stats *stats);
+/* Close the least recently touched sightings while more than the cap are
+ * open. Called once an event's matches are all recorded, so that the cap
+ * never closes a sighting the same event still updates (the event's own
+ * are the most recently touched). */
+void detect_sightings_enforce_cap(detect_sightings *s, storm_detect_stats *stats);
 /* Close sightings whose window has passed at event time watermark. */
 void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats);
 /* Close every open sighting. */

@@ -299,6 +299,28 @@ static void test_sightings(void)
     world_free(&w);
 }
 
+/* The cap on open sightings never closes one that a later indicator of the
+ * same event updates: the result does not depend on which indicator of the
+ * event is handled first (QA found it did). */
+static void test_open_cap_within_event(void)
+{
+    const char *p[] = {"[process:command_line = '/usr/bin/cmdA']", "[process:command_line MATCHES '^/usr/bin/cmdA']",
+                       "[process:name = 'filler']"};
+    storm_detect_opts o = {.sighting_window = 3600 * SEC, .open_sightings_cap = 2};
+    world w;
+    world_init(&w, p, 3, &o);
+    feed_ex(&w, 0, "cmdAx", "/usr/bin/cmdAx", "pa", NULL, NULL); /* i1: sighting S0 */
+    feed_ex(&w, 10, "filler", NULL, "pb", NULL, NULL);           /* i2: S1; 2 open */
+    feed_ex(&w, 20, "cmdA", "/usr/bin/cmdA", "pa", NULL, NULL);  /* i0: new S2; i1: S0 again */
+    storm_detector_flush(w.d);
+    storm_detect_stats st;
+    storm_detector_get_stats(w.d, &st);
+    CHECK(st.matches == 4);
+    CHECK(st.sightings == 3);         /* S0 was not closed and reopened */
+    CHECK(st.sighting_updates >= 1);  /* S0's second match went into S0 */
+    world_free(&w);
+}
+
 static void test_index(void)
 {
     const char *p[] = {
@@ -404,5 +426,6 @@ int main(void)
     RUN(test_and_horizon);
     RUN(test_sightings);
     RUN(test_index);
+    RUN(test_open_cap_within_event);
     return test_report("test_matcher");
 }
