@@ -764,6 +764,23 @@ static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long 
 }
 #endif
 
+/* The NFC form of s[0..len) (malloc'd, NUL-terminated; the caller frees)
+ * or NULL. Bounded by len: a value handed over by the prefilter may be a
+ * piece of a longer string (a file name cut from its path). */
+static char *nfc_of(const char *s, size_t len)
+{
+    utf8proc_uint8_t *out = NULL;
+    if (len > (size_t)(SIZE_MAX / 16))
+        return NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &out,
+                                      (utf8proc_option_t)(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    if (n < 0) {
+        free(out);
+        return NULL;
+    }
+    return (char *)out;
+}
+
 static void on_value(void *ctx, const storm_value *v)
 {
     leaf_index *x = ctx;
@@ -800,7 +817,7 @@ static void on_value(void *ctx, const storm_value *v)
                 storm_buf_append(b, v->u.s.ptr, v->u.s.len);
             } else {
                 /* the engine compares NFC forms; literals in the hash are ASCII */
-                utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)v->u.s.ptr);
+                char *nfc = nfc_of(v->u.s.ptr, v->u.s.len);
                 if (nfc && is_ascii((const char *)nfc, strlen((const char *)nfc))) {
                     storm_buf_putc(b, 's');
                     storm_buf_puts(b, (const char *)nfc);
@@ -839,7 +856,7 @@ static void on_value(void *ctx, const storm_value *v)
         /* the engine matches the value's NFC form: scan that too when it
          * differs (a decomposed "cafe\u0301" is "caf\u00e9" to a pattern) */
         if (!is_ascii(v->u.s.ptr, v->u.s.len)) {
-            utf8proc_uint8_t *nfc = utf8proc_NFC((const utf8proc_uint8_t *)v->u.s.ptr);
+            char *nfc = nfc_of(v->u.s.ptr, v->u.s.len);
             size_t n = nfc ? strlen((const char *)nfc) : 0;
             if (nfc && (n != v->u.s.len || memcmp(nfc, v->u.s.ptr, n) != 0) && n <= 0xFFFFFFFFu)
                 for (size_t k = 0; k < p->n_dbs; k++)
