@@ -66,6 +66,10 @@ int storm_v_push(storm_arena *a, storm_value *arr, storm_value *item);
  * Returns 0 or -1 on OOM. value may not be NULL. */
 int storm_v_set(storm_arena *a, storm_value *obj, const char *key, storm_value *value);
 int storm_v_setn(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *value);
+/* Append a member without looking for an existing one with that key (lookups
+ * take the last) and without copying the key: it must outlive the object
+ * (a literal, or arena text). Returns 0 or -1 on OOM. */
+int storm_v_append(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *value);
 /* Convenience setters (skip silently when s is NULL). */
 int storm_v_set_str(storm_arena *a, storm_value *obj, const char *key, const char *s);
 int storm_v_set_int(storm_arena *a, storm_value *obj, const char *key, int64_t i);

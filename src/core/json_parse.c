@@ -532,20 +532,10 @@ static storm_value *parse_object(parser *ps)
                 return oom(ps);
             spilled = true;
         }
-        if (!spilled) {
+        if (!spilled)
             ps->mstack[ps->mtop++] = (storm_member){key, key_len, val};
-        } else if (obj->u.o.len == obj->u.o.alloc) {
-            size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
-            storm_member *ms = storm_arena_alloc(ps->arena, na * sizeof *ms);
-            if (!ms)
-                return oom(ps);
-            if (obj->u.o.len)
-                memcpy(ms, obj->u.o.members, obj->u.o.len * sizeof *ms);
-            obj->u.o.members = ms;
-            obj->u.o.alloc = na;
-        }
-        if (spilled)
-            obj->u.o.members[obj->u.o.len++] = (storm_member){key, key_len, val};
+        else if (storm_v_append(ps->arena, obj, key, key_len, val) != 0)
+            return oom(ps);
         skip_ws(ps);
         if (ps->p >= ps->end)
             return fail(ps, ps->p, "unexpected end of input in object (expected ',' or '}')");

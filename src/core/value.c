@@ -82,6 +82,24 @@ int storm_v_push(storm_arena *a, storm_value *arr, storm_value *item)
     return 0;
 }
 
+int storm_v_append(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *value)
+{
+    if (!obj || obj->type != STORM_V_OBJECT || !value)
+        return -1;
+    if (obj->u.o.len == obj->u.o.alloc) {
+        size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
+        storm_member *ms = storm_arena_alloc(a, na * sizeof *ms);
+        if (!ms)
+            return -1;
+        if (obj->u.o.len)
+            memcpy(ms, obj->u.o.members, obj->u.o.len * sizeof *ms);
+        obj->u.o.members = ms;
+        obj->u.o.alloc = na;
+    }
+    obj->u.o.members[obj->u.o.len++] = (storm_member){key, key_len, value};
+    return 0;
+}
+
 int storm_v_setn(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *value)
 {
     if (!obj || obj->type != STORM_V_OBJECT || !value)
@@ -93,21 +111,10 @@ int storm_v_setn(storm_arena *a, storm_value *obj, const char *key, size_t key_l
             return 0;
         }
     }
-    if (obj->u.o.len == obj->u.o.alloc) {
-        size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
-        storm_member *ms = storm_arena_alloc(a, na * sizeof *ms);
-        if (!ms)
-            return -1;
-        if (obj->u.o.len)
-            memcpy(ms, obj->u.o.members, obj->u.o.len * sizeof *ms);
-        obj->u.o.members = ms;
-        obj->u.o.alloc = na;
-    }
     char *k = storm_arena_strndup(a, key, key_len);
     if (!k)
         return -1;
-    obj->u.o.members[obj->u.o.len++] = (storm_member){k, key_len, value};
-    return 0;
+    return storm_v_append(a, obj, k, key_len, value);
 }
 
 int storm_v_set(storm_arena *a, storm_value *obj, const char *key, storm_value *value)

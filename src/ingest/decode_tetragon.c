@@ -99,7 +99,7 @@ static storm_rc extra_add(storm_arena *a, storm_value **extra, const char *key, 
             o->u.o.members[i].value = v;
             return STORM_OK;
         }
-    return tg_obj_add(a, o, key, key_len, v) == 0 ? STORM_OK : oom(err);
+    return storm_v_append(a, o, key, key_len, v) == 0 ? STORM_OK : oom(err);
 }
 #define EXTRA_ADD(a, extra, lit, v, err) extra_add((a), (extra), (lit), sizeof(lit) - 1, (v), (err))
 

@@ -302,24 +302,6 @@ storm_value *tg_obj_new(storm_arena *a, size_t hint)
     return o;
 }
 
-int tg_obj_add(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *v)
-{
-    if (!obj || !v)
-        return -1;
-    if (obj->u.o.len == obj->u.o.alloc) {
-        size_t na = obj->u.o.alloc ? obj->u.o.alloc * 2 : 8;
-        storm_member *ms = storm_arena_alloc(a, na * sizeof *ms);
-        if (!ms)
-            return -1;
-        if (obj->u.o.len)
-            memcpy(ms, obj->u.o.members, obj->u.o.len * sizeof *ms);
-        obj->u.o.members = ms;
-        obj->u.o.alloc = na;
-    }
-    obj->u.o.members[obj->u.o.len++] = (storm_member){key, key_len, v};
-    return 0;
-}
-
 int tg_obj_put(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *v)
 {
     if (!obj || !v)
@@ -331,14 +313,14 @@ int tg_obj_put(storm_arena *a, storm_value *obj, const char *key, size_t key_len
             return 0;
         }
     }
-    return tg_obj_add(a, obj, key, key_len, v);
+    return storm_v_append(a, obj, key, key_len, v);
 }
 
 int tg_obj_copy_member(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *v)
 {
     if (obj && obj->u.o.len < 32)
         return tg_obj_put(a, obj, key, key_len, v);
-    return tg_obj_add(a, obj, key, key_len, v);
+    return storm_v_append(a, obj, key, key_len, v);
 }
 
 storm_value *tg_str_value(storm_arena *a, const char *s)

@@ -98,12 +98,11 @@ storm_rc tg_array(storm_err *err, const storm_value *v, const tg_path *path, con
  * or does not fit. */
 bool tg_parse_i64(const char *s, size_t len, int64_t *out);
 
-/* Object builder: members are appended without the duplicate-key scan of
- * storm_v_set (callers add each key once); keys are borrowed, so they must be
- * literals or arena strings. */
+/* Object builder: an object with room for hint members; members are then
+ * appended with storm_v_append (no duplicate-key scan; callers add each key
+ * once; keys borrowed: literals or arena strings). */
 storm_value *tg_obj_new(storm_arena *a, size_t hint);
-int tg_obj_add(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *v);
-/* Like tg_obj_add, but replaces the value of an existing key (the input may
+/* Like storm_v_append, but replaces the value of an existing key (the input may
  * repeat a key; what we build keeps one, the last, as lookups do). */
 int tg_obj_put(storm_arena *a, storm_value *obj, const char *key, size_t key_len, storm_value *v);
 /* For copying an input object member by member: replaces repeated keys like

@@ -73,9 +73,9 @@ static int carry_envelope(storm_arena *a, storm_value *inner, const storm_value 
     if (d ? d->sensor != STORM_SENSOR_TETRAGON && d->sensor != STORM_SENSOR_HUBBLE : !embedded_json(inner, &key))
         return 0;
     const storm_value *t = envelope_time(env), *n = envelope_node(env);
-    if (t && !storm_v_get(inner, "time") && tg_obj_add(a, inner, "time", 4, (storm_value *)t) != 0)
+    if (t && !storm_v_get(inner, "time") && storm_v_append(a, inner, "time", 4, (storm_value *)t) != 0)
         return -1;
-    if (n && !storm_v_get(inner, "node_name") && tg_obj_add(a, inner, "node_name", 9, (storm_value *)n) != 0)
+    if (n && !storm_v_get(inner, "node_name") && storm_v_append(a, inner, "node_name", 9, (storm_value *)n) != 0)
         return -1;
     return 0;
 }
