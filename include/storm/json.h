@@ -5,7 +5,9 @@
 #ifndef STORM_JSON_H
 #define STORM_JSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <storm/buf.h>
 #include <storm/err.h>
 #include <storm/value.h>
@@ -29,6 +31,13 @@ typedef enum storm_json_flags {
  * *out is borrowed from the arena. consumed may be NULL. */
 storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags,
                           storm_value **out, size_t *consumed, storm_err *err);
+
+/* The next non-blank line of a JSON Lines text (an HTTP body) from *off:
+ * *line, *line_len the line without the spaces, tabs and CRs around it,
+ * *number its 1-based line number (blank lines count). Advances *off past
+ * the line. Returns false at the end of the text. */
+bool storm_json_lines_next(const char *text, size_t len, size_t *off, uint64_t *number, const char **line,
+                           size_t *line_len);
 
 /* The next JSON value of a stream of values (JSON Lines, or values one after
  * another) in text[0..len), from *off: skips whitespace, parses one value,

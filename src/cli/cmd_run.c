@@ -751,21 +751,11 @@ static void run_body(run_ctx *c, const char *body, size_t len, uint64_t request)
         return;
     }
     storm_arena_reset(c->arena);
-    size_t start = 0;
+    size_t off = 0, n;
     uint64_t line = 0;
-    while (start < len) {
-        const char *nl = memchr(body + start, '\n', len - start);
-        size_t end = nl ? (size_t)(nl - body) : len;
-        line++;
-        size_t s = start, e = end;
-        while (s < e && (body[s] == ' ' || body[s] == '\t' || body[s] == '\r'))
-            s++;
-        while (e > s && (body[e - 1] == ' ' || body[e - 1] == '\t' || body[e - 1] == '\r'))
-            e--;
-        if (e > s)
-            process_text(c, source, line, body + s, e - s);
-        start = end + 1;
-    }
+    const char *text;
+    while (storm_json_lines_next(body, len, &off, &line, &text, &n))
+        process_text(c, source, line, text, n);
 }
 
 /* ---- models ---- */

@@ -692,3 +692,31 @@ storm_rc storm_json_parse_next(storm_arena *arena, const char *text, size_t len,
     *off = o + (used ? used : len - o);
     return STORM_OK;
 }
+
+static bool line_blank_byte(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+bool storm_json_lines_next(const char *text, size_t len, size_t *off, uint64_t *number, const char **line,
+                           size_t *line_len)
+{
+    while (*off < len) {
+        size_t start = *off;
+        const char *nl = memchr(text + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        *off = end + 1;
+        ++*number;
+        size_t s = start, e = end;
+        while (s < e && line_blank_byte(text[s]))
+            s++;
+        while (e > s && line_blank_byte(text[e - 1]))
+            e--;
+        if (e > s) {
+            *line = text + s;
+            *line_len = e - s;
+            return true;
+        }
+    }
+    return false;
+}

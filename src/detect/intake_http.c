@@ -143,7 +143,9 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
         }
     } else {
         /* JSON Lines: every non-blank line one record */
-        size_t line = 0, start = 0;
+        size_t off = 0, n;
+        uint64_t line = 0;
+        const char *text;
         storm_err first = err;
         bool multi = memchr(body, '\n', len) != NULL;
         if (!multi) {
@@ -151,29 +153,18 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
             snprintf(why, cap, "body is not JSON: line %u, column %u: %s", first.line, first.col, first.msg);
             ok = false;
         }
-        while (ok && start < len) {
-            const char *nl = memchr(body + start, '\n', len - start);
-            size_t end = nl ? (size_t)(nl - body) : len;
-            line++;
-            size_t s = start, e = end;
-            while (s < e && (body[s] == ' ' || body[s] == '\t' || body[s] == '\r'))
-                s++;
-            while (e > s && (body[e - 1] == ' ' || body[e - 1] == '\t' || body[e - 1] == '\r'))
-                e--;
-            if (e > s) {
-                storm_err le;
-                storm_err_clear(&le);
-                storm_value *v = NULL;
-                if (storm_json_parse(a, body + s, e - s, STORM_JSON_DEFAULT, &v, NULL, &le) != STORM_OK) {
-                    storm_err_locate(&le, body + s, e - s);
-                    snprintf(why, cap, "line %zu, column %u: not JSON: %s", line, le.col, le.msg);
-                    ok = false;
-                } else {
-                    ++*records;
-                    ok = check_record(a, v, *records, why, cap, events);
-                }
+        while (ok && storm_json_lines_next(body, len, &off, &line, &text, &n)) {
+            storm_err le;
+            storm_err_clear(&le);
+            storm_value *v = NULL;
+            if (storm_json_parse(a, text, n, STORM_JSON_DEFAULT, &v, NULL, &le) != STORM_OK) {
+                storm_err_locate(&le, text, n);
+                snprintf(why, cap, "line %llu, column %u: not JSON: %s", (unsigned long long)line, le.col, le.msg);
+                ok = false;
+            } else {
+                ++*records;
+                ok = check_record(a, v, *records, why, cap, events);
             }
-            start = end + 1;
         }
     }
     if (ok && *records == 0) {

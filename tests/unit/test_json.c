@@ -151,6 +151,27 @@ static void test_parse_next(void)
     storm_arena_free(a);
 }
 
+/* JSON Lines bodies: blank lines skipped but counted, spaces, tabs and CRs
+ * around a line cut, the last line without a newline kept. */
+static void test_lines_next(void)
+{
+    const char *t = "{\"a\":1}\r\n\n  \t\r\n \t[2] \r\n\"x y\"";
+    size_t off = 0, n = 0;
+    uint64_t line = 0;
+    const char *l = NULL;
+    CHECK(storm_json_lines_next(t, strlen(t), &off, &line, &l, &n));
+    CHECK(line == 1 && n == 7 && memcmp(l, "{\"a\":1}", 7) == 0);
+    CHECK(storm_json_lines_next(t, strlen(t), &off, &line, &l, &n));
+    CHECK(line == 4 && n == 3 && memcmp(l, "[2]", 3) == 0);
+    CHECK(storm_json_lines_next(t, strlen(t), &off, &line, &l, &n));
+    CHECK(line == 5 && n == 5 && memcmp(l, "\"x y\"", 5) == 0);
+    CHECK(!storm_json_lines_next(t, strlen(t), &off, &line, &l, &n));
+    off = 0;
+    line = 0;
+    CHECK(!storm_json_lines_next(" \r\n\t\n", 5, &off, &line, &l, &n));
+    CHECK(line == 2);
+}
+
 static void test_arena_cap(void)
 {
     storm_arena *a = storm_arena_new(1024, 4096);
@@ -264,6 +285,7 @@ int main(void)
     RUN(test_errors);
     RUN(test_string_scan_positions);
     RUN(test_parse_next);
+    RUN(test_lines_next);
     RUN(test_arena_cap);
     RUN(test_differential_corpus);
     return test_report("test_json");
