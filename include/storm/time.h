@@ -18,6 +18,11 @@ typedef enum storm_time_flags {
     STORM_TIME_STIX_STRICT = 1,  /* YYYY-MM-DDTHH:MM:SS[.s+]Z exactly (STIX timestamp) */
 } storm_time_flags;
 
+/* The proleptic Gregorian calendar over any year (Howard Hinnant's civil
+ * calendar algorithm): days since 1970-01-01 of a date, and back. */
+int64_t storm_days_from_civil(int64_t y, unsigned m, unsigned d);
+void storm_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
 /* The current wall-clock time (CLOCK_REALTIME). */
 storm_time_ns storm_time_now(void);
 

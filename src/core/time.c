@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-/* Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's
- * well-known civil calendar algorithm, written from its description). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Howard Hinnant's well-known civil calendar algorithm, written from its
+ * description. */
+int64_t storm_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -17,7 +17,7 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void storm_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -95,7 +95,7 @@ bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out)
     }
     if (i != len)
         return false;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = storm_days_from_civil(y, mo, d);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - offset;
     /* nanoseconds in int64 span 1677-09-21 to 2262-04-11; outside, refuse
      * rather than overflow (sensors write 0001-01-01 for "unknown") */
@@ -121,7 +121,7 @@ size_t storm_time_format(storm_time_ns t, int ndigits, char *buf)
     }
     int64_t y;
     unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    storm_civil_from_days(days, &y, &m, &d);
     int n = snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d, (unsigned)(rem / 3600),
                      (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
     if (ndigits > 9)

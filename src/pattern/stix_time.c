@@ -4,17 +4,9 @@
  * year (the OASIS vectors compare with t'3012-08-17T17:43:55Z'), and the
  * reference matcher compares at microsecond precision, truncating finer
  * fractions. */
-#include "pattern/match_int.h"
+#include <storm/time.h>
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
+#include "pattern/match_int.h"
 
 static bool num(const char *s, size_t n, unsigned *out)
 {
@@ -58,7 +50,7 @@ bool stix_time_us(const char *s, size_t len, int64_t *out)
     }
     if (i + 1 != len || s[i] != 'Z')
         return false;
-    int64_t days = days_from_civil((int64_t)y, mo, d);
+    int64_t days = storm_days_from_civil((int64_t)y, mo, d);
     *out = ((days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (int64_t)se) * 1000000) + frac;
     return true;
 }

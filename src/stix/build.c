@@ -337,21 +337,6 @@ storm_value *sb_sanitized(stix_b *b, const storm_value *v)
     return sanitized(b, v, 0);
 }
 
-/* Days since 1970-01-01 -> civil date (proleptic Gregorian; H. Hinnant's
- * days_from_civil inverse). */
-static void civil(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* "00".."99": two digits in one move (stix_time_text runs for every time
  * of every observation). */
 static const char pairs[] = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
@@ -381,7 +366,7 @@ size_t stix_time_text(storm_time_ns t, char out[40])
     if (days != last_days) {
         int64_t y;
         unsigned m, d;
-        civil(days, &y, &m, &d);
+        storm_civil_from_days(days, &y, &m, &d);
         char *q = last_date;
         q = two(q, (unsigned)(y / 100 % 100));
         q = two(q, (unsigned)(y % 100));
