@@ -87,42 +87,43 @@ static void usage(FILE *f)
             STORM_SOURCE_DEFAULT_MAX_LINE);
 }
 
+/* FILE:LINE: reason, or FILE:LINE:COLUMN: reason when col > 0 (1-based, in
+ * bytes of the line); quiet after CONVERT_MAX_MESSAGES. */
+static void vmessage(convert *cv, const char *source, uint64_t line, size_t col, const char *fmt, va_list ap)
+{
+    if (++cv->messages > CONVERT_MAX_MESSAGES) {
+        if (cv->messages == CONVERT_MAX_MESSAGES + 1)
+            fprintf(stderr, "storm convert: more than %d problems; not reporting each one any more\n",
+                    CONVERT_MAX_MESSAGES);
+        return;
+    }
+    if (col)
+        fprintf(stderr, "%s:%llu:%zu: ", source, (unsigned long long)line, col);
+    else
+        fprintf(stderr, "%s:%llu: ", source, (unsigned long long)line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 static void message(convert *cv, const char *source, uint64_t line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void message(convert *cv, const char *source, uint64_t line, const char *fmt, ...)
 {
-    if (++cv->messages > CONVERT_MAX_MESSAGES) {
-        if (cv->messages == CONVERT_MAX_MESSAGES + 1)
-            fprintf(stderr, "storm convert: more than %d problems; not reporting each one any more\n",
-                    CONVERT_MAX_MESSAGES);
-        return;
-    }
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s:%llu: ", source, (unsigned long long)line);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage(cv, source, line, 0, fmt, ap);
     va_end(ap);
 }
 
-/* FILE:LINE:COLUMN: reason (column 1-based, in bytes of the line) */
 static void message_at(convert *cv, const char *source, uint64_t line, size_t col, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 static void message_at(convert *cv, const char *source, uint64_t line, size_t col, const char *fmt, ...)
 {
-    if (++cv->messages > CONVERT_MAX_MESSAGES) {
-        if (cv->messages == CONVERT_MAX_MESSAGES + 1)
-            fprintf(stderr, "storm convert: more than %d problems; not reporting each one any more\n",
-                    CONVERT_MAX_MESSAGES);
-        return;
-    }
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s:%llu:%zu: ", source, (unsigned long long)line, col);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vmessage(cv, source, line, col, fmt, ap);
     va_end(ap);
 }
 
