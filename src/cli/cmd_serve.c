@@ -55,6 +55,17 @@ static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
     return CLI_OK;
 }
 
+/* A count option: a number >= min, capped at max (a larger one means "as
+ * many as allowed", not an error). */
+static int parse_count(const char *opt, const char *v, size_t min, unsigned max, unsigned *out)
+{
+    size_t n;
+    int rc = parse_size(opt, v, min, &n);
+    if (rc == CLI_OK)
+        *out = n > max ? max : (unsigned)n;
+    return rc;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     storm_taxii_config cfg;
@@ -88,7 +99,6 @@ int cmd_serve(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    size_t n = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int rc = CLI_OK;
         switch (c) {
@@ -105,27 +115,22 @@ int cmd_serve(int argc, char **argv)
         case O_PDEF: rc = parse_size("--page-default", optarg, 1, &cfg.page_default); break;
         case O_PMAX: rc = parse_size("--page-max", optarg, 1, &cfg.page_max); break;
         case O_MAXCONN:
-            rc = parse_size("--max-connections", optarg, 1, &n);
-            cfg.max_connections = n > 100000 ? 100000 : (unsigned)n;
+            rc = parse_count("--max-connections", optarg, 1, 100000, &cfg.max_connections);
             break;
         case O_TIMEOUT:
-            rc = parse_size("--timeout", optarg, 1, &n);
-            cfg.connection_timeout = n > 86400 ? 86400 : (unsigned)n;
+            rc = parse_count("--timeout", optarg, 1, 86400, &cfg.connection_timeout);
             break;
         case O_THREADS:
-            rc = parse_size("--threads", optarg, 1, &n);
-            cfg.threads = n > 256 ? 256 : (unsigned)n;
+            rc = parse_count("--threads", optarg, 1, 256, &cfg.threads);
             break;
         case O_NOCACHE: cfg.no_page_cache = true; break;
         case O_COLLECTIONS: cfg.collections = optarg; break;
         case O_UNREDACTED: cfg.allow_unredacted = true; break;
         case O_AUTHFAIL:
-            rc = parse_size("--auth-failures", optarg, 1, &n);
-            cfg.auth_max_failures = n > 1000000 ? 1000000 : (unsigned)n;
+            rc = parse_count("--auth-failures", optarg, 1, 1000000, &cfg.auth_max_failures);
             break;
         case O_AUTHWIN:
-            rc = parse_size("--auth-window", optarg, 1, &n);
-            cfg.auth_window = n > 86400 ? 86400 : (unsigned)n;
+            rc = parse_count("--auth-window", optarg, 1, 86400, &cfg.auth_window);
             break;
         case 'h':
         case O_HELP: serve_help(stdout); return CLI_OK;
