@@ -114,4 +114,57 @@ static inline int corpus_foreign_claims(const char *decoder, const char *const *
     return claimed;
 }
 
+/* What decoding a whole corpus file gave. */
+typedef struct corpus_counts {
+    int lines;    /* non-empty lines */
+    int detected; /* lines the format detection gives to the decoder */
+    int events;
+    int skipped;  /* lines the decoder skips by type (of skip_type, or any when NULL) */
+    int rejected; /* the rest: not JSON, or the decoder refused (each reported) */
+} corpus_counts;
+
+/* Every non-empty line of tests/data/corpus/<rel> through format detection
+ * and the named decoder; fn(ctx, event) for each event decoded. */
+static inline corpus_counts corpus_decode_file(const char *rel, const char *decoder, const char *skip_type,
+                                               void (*fn)(void *ctx, const storm_event *ev), void *ctx)
+{
+    corpus_counts c = {0};
+    size_t flen;
+    char *data = read_corpus(rel, &flen);
+    storm_arena *a = storm_arena_new(0, 0);
+    for (char *p = data; data && p < data + flen;) {
+        char *nl = memchr(p, '\n', (size_t)(data + flen - p));
+        size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
+        if (l) {
+            c.lines++;
+            storm_arena_reset(a);
+            storm_value *root = NULL;
+            storm_err err = {0};
+            storm_event_list out = {0};
+            const char *skip = NULL;
+            if (storm_json_parse(a, p, l, 0, &root, NULL, &err) != STORM_OK) {
+                c.rejected++;
+            } else {
+                const storm_decoder *d = storm_decoder_detect(root);
+                c.detected += d && strcmp(d->name, decoder) == 0;
+                storm_rc rc = storm_decoder_find(decoder)->decode(a, root, &out, &skip, &err);
+                if (rc == STORM_OK) {
+                    c.events += (int)out.n;
+                    for (size_t i = 0; i < out.n; i++)
+                        fn(ctx, &out.items[i]);
+                } else if (rc == STORM_ERR_UNSUPPORTED && skip && (!skip_type || strcmp(skip, skip_type) == 0)) {
+                    c.skipped++;
+                } else {
+                    c.rejected++;
+                    fprintf(stderr, "  %s:%d: %s\n", rel, c.lines, err.msg);
+                }
+            }
+        }
+        p += l + 1;
+    }
+    storm_arena_free(a);
+    free(data);
+    return c;
+}
+
 #endif

@@ -14,58 +14,22 @@
 #define TEST_OUTPUT "falco/falco-test-output-files.jsonl"
 #define METRICS "falco/falco-website-metrics.jsonl"
 
-typedef struct counts {
-    int lines, events, skipped, rejected, detected;
-} counts;
-
-static counts decode_file(const char *rel)
+static void check_alert(void *ctx, const storm_event *ev)
 {
-    counts c = {0};
-    size_t flen;
-    char *data = read_corpus(rel, &flen);
-    storm_arena *a = storm_arena_new(0, 0);
-    for (char *p = data; data && p < data + flen;) {
-        char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-        if (l) {
-            c.lines++;
-            storm_arena_reset(a);
-            storm_value *root = NULL;
-            storm_err err = {0};
-            storm_event_list out = {0};
-            const char *skip = NULL;
-            if (storm_json_parse(a, p, l, 0, &root, NULL, &err) != STORM_OK) {
-                c.rejected++;
-            } else {
-                const storm_decoder *d = storm_decoder_detect(root);
-                c.detected += d && strcmp(d->name, "falco") == 0;
-                storm_rc rc = storm_decoder_find("falco")->decode(a, root, &out, &skip, &err);
-                if (rc == STORM_OK) {
-                    c.events += (int)out.n;
-                    for (size_t i = 0; i < out.n; i++) {
-                        const storm_event *ev = &out.items[i];
-                        CHECK(ev->sensor == STORM_SENSOR_FALCO && ev->kind == STORM_EV_ALERT);
-                        CHECK(ev->has_time && ev->alert.present && ev->alert.rule && ev->alert.severity);
-                        CHECK(ev->alert.fields && ev->alert.fields->type == STORM_V_OBJECT);
-                    }
-                } else if (rc == STORM_ERR_UNSUPPORTED && skip && strcmp(skip, "falco-metrics") == 0) {
-                    c.skipped++;
-                } else {
-                    c.rejected++;
-                    fprintf(stderr, "  %s:%d: %s\n", rel, c.lines, err.msg);
-                }
-            }
-        }
-        p += l + 1;
-    }
-    storm_arena_free(a);
-    free(data);
-    return c;
+    (void)ctx;
+    CHECK(ev->sensor == STORM_SENSOR_FALCO && ev->kind == STORM_EV_ALERT);
+    CHECK(ev->has_time && ev->alert.present && ev->alert.rule && ev->alert.severity);
+    CHECK(ev->alert.fields && ev->alert.fields->type == STORM_V_OBJECT);
+}
+
+static corpus_counts decode_file(const char *rel)
+{
+    return corpus_decode_file(rel, "falco", "falco-metrics", check_alert, NULL);
 }
 
 static void test_corpus_counts(void)
 {
-    counts c = decode_file(TEST_OUTPUT);
+    corpus_counts c = decode_file(TEST_OUTPUT);
     CHECK(c.lines == 32 && c.events == 32 && c.skipped == 0 && c.rejected == 0 && c.detected == 32);
     c = decode_file(ALERTS);
     CHECK(c.lines == 16 && c.events == 16 && c.skipped == 0 && c.rejected == 0 && c.detected == 16);

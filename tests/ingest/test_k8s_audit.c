@@ -18,60 +18,24 @@ static const char *audit_files[] = {
     "k8s-audit/malformed-fal-01-003.jsonl",
 };
 
-typedef struct counts {
-    int lines, events, skipped, rejected, detected;
-} counts;
-
-/* Every line through format detection and the detected decoder. */
-static counts decode_file(const char *rel, const char *expect_decoder)
+static void check_request(void *ctx, const storm_event *ev)
 {
-    counts c = {0};
-    size_t flen;
-    char *data = read_corpus(rel, &flen);
-    storm_arena *a = storm_arena_new(0, 0);
-    for (char *p = data; data && p < data + flen;) {
-        char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-        if (l) {
-            c.lines++;
-            storm_arena_reset(a);
-            storm_value *root = NULL;
-            storm_err err = {0};
-            storm_event_list out = {0};
-            const char *skip = NULL;
-            if (storm_json_parse(a, p, l, 0, &root, NULL, &err) != STORM_OK) {
-                c.rejected++;
-            } else {
-                const storm_decoder *d = storm_decoder_detect(root);
-                if (d && strcmp(d->name, expect_decoder) == 0)
-                    c.detected++;
-                storm_rc rc = storm_decoder_find(expect_decoder)->decode(a, root, &out, &skip, &err);
-                if (rc == STORM_OK) {
-                    c.events += (int)out.n;
-                    for (size_t i = 0; i < out.n; i++) {
-                        CHECK(out.items[i].sensor == STORM_SENSOR_K8S_AUDIT);
-                        CHECK(out.items[i].kind == STORM_EV_API_REQUEST);
-                        CHECK(out.items[i].has_time);
-                        CHECK(out.items[i].audit.verb != NULL);
-                    }
-                } else if (rc == STORM_ERR_UNSUPPORTED && skip) {
-                    c.skipped++;
-                } else {
-                    c.rejected++;
-                    fprintf(stderr, "  %s:%d: %s\n", rel, c.lines, err.msg);
-                }
-            }
-        }
-        p += l + 1;
-    }
-    storm_arena_free(a);
-    free(data);
-    return c;
+    (void)ctx;
+    CHECK(ev->sensor == STORM_SENSOR_K8S_AUDIT);
+    CHECK(ev->kind == STORM_EV_API_REQUEST);
+    CHECK(ev->has_time);
+    CHECK(ev->audit.verb != NULL);
+}
+
+/* Every line through format detection and the decoder. */
+static corpus_counts decode_file(const char *rel, const char *expect_decoder)
+{
+    return corpus_decode_file(rel, expect_decoder, NULL, check_request, NULL);
 }
 
 static void test_corpus_counts(void)
 {
-    counts c = decode_file(audit_files[0], "k8s-audit");
+    corpus_counts c = decode_file(audit_files[0], "k8s-audit");
     CHECK(c.lines == 55 && c.events == 55 && c.rejected == 0 && c.detected == 55);
     c = decode_file(audit_files[1], "k8s-audit");
     CHECK(c.lines == 29 && c.events == 29 && c.rejected == 0 && c.detected == 29);

@@ -17,10 +17,10 @@
 #define BOB "kubescape/honeycluster-bobexample-infer.jsonl"
 #define HIVE "kubescape/hive-sentinel-stringified-columns.jsonl"
 
-typedef struct counts {
-    int lines, events, skipped, rejected, detected;
-    int rules[8]; /* R0001 R0002 R0003 R0004 R0010 R1030 other */
-} counts;
+/* Alerts per rule: R0001 R0002 R0003 R0004 R0010 R1030 other */
+typedef struct rule_counts {
+    int rules[8];
+} rule_counts;
 
 static int rule_index(const char *id)
 {
@@ -31,56 +31,20 @@ static int rule_index(const char *id)
     return 6;
 }
 
-static counts decode_file(const char *rel)
+static void check_alert(void *ctx, const storm_event *ev)
 {
-    counts c = {0};
-    size_t flen;
-    char *data = read_corpus(rel, &flen);
-    storm_arena *a = storm_arena_new(0, 0);
-    for (char *p = data; data && p < data + flen;) {
-        char *nl = memchr(p, '\n', (size_t)(data + flen - p));
-        size_t l = nl ? (size_t)(nl - p) : (size_t)(data + flen - p);
-        if (l) {
-            c.lines++;
-            storm_arena_reset(a);
-            storm_value *root = NULL;
-            storm_err err = {0};
-            storm_event_list out = {0};
-            const char *skip = NULL;
-            if (storm_json_parse(a, p, l, 0, &root, NULL, &err) != STORM_OK) {
-                c.rejected++;
-            } else {
-                const storm_decoder *d = storm_decoder_detect(root);
-                c.detected += d && strcmp(d->name, "kubescape") == 0;
-                storm_rc rc = storm_decoder_find("kubescape")->decode(a, root, &out, &skip, &err);
-                if (rc == STORM_OK) {
-                    c.events += (int)out.n;
-                    for (size_t i = 0; i < out.n; i++) {
-                        const storm_event *ev = &out.items[i];
-                        CHECK(ev->sensor == STORM_SENSOR_KUBESCAPE && ev->kind == STORM_EV_ALERT);
-                        CHECK(ev->has_time && ev->alert.present && ev->alert.rule && ev->alert.rule_id);
-                        CHECK(ev->process.present && ev->process.has_pid);
-                        CHECK(ev->k8s.namespace_ && ev->k8s.pod && ev->k8s.container_id && ev->k8s.cluster);
-                        c.rules[rule_index(ev->alert.rule_id)]++;
-                    }
-                } else if (rc == STORM_ERR_UNSUPPORTED && skip && strcmp(skip, "kubescape-log") == 0) {
-                    c.skipped++;
-                } else {
-                    c.rejected++;
-                    fprintf(stderr, "  %s:%d: %s\n", rel, c.lines, err.msg);
-                }
-            }
-        }
-        p += l + 1;
-    }
-    storm_arena_free(a);
-    free(data);
-    return c;
+    rule_counts *rc = ctx;
+    CHECK(ev->sensor == STORM_SENSOR_KUBESCAPE && ev->kind == STORM_EV_ALERT);
+    CHECK(ev->has_time && ev->alert.present && ev->alert.rule && ev->alert.rule_id);
+    CHECK(ev->process.present && ev->process.has_pid);
+    CHECK(ev->k8s.namespace_ && ev->k8s.pod && ev->k8s.container_id && ev->k8s.cluster);
+    rc->rules[rule_index(ev->alert.rule_id)]++;
 }
 
 static void test_corpus_counts(void)
 {
-    counts total = {0};
+    rule_counts total = {{0}};
+    int total_events = 0;
     static const struct {
         const char *file;
         int lines, events, skipped;
@@ -88,7 +52,7 @@ static void test_corpus_counts(void)
         {SSH, 191, 191, 0}, {CLICKHOUSE, 111, 100, 11}, {WEBAPP, 16, 16, 0}, {BOB, 10, 10, 0}, {HIVE, 31, 31, 0},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        counts c = decode_file(files[i].file);
+        corpus_counts c = corpus_decode_file(files[i].file, "kubescape", "kubescape-log", check_alert, &total);
         if (c.lines != files[i].lines || c.events != files[i].events || c.skipped != files[i].skipped)
             fprintf(stderr, "  %s: %d lines %d events %d skipped %d rejected\n", files[i].file, c.lines, c.events,
                     c.skipped, c.rejected);
@@ -97,12 +61,10 @@ static void test_corpus_counts(void)
         CHECK(c.skipped == files[i].skipped);
         CHECK(c.rejected == 0);
         CHECK(c.detected == c.lines); /* alerts and the agent's log lines */
-        for (int r = 0; r < 8; r++)
-            total.rules[r] += c.rules[r];
-        total.events += c.events;
+        total_events += c.events;
     }
     /* the corpus README's per-rule counts */
-    CHECK(total.events == 348);
+    CHECK(total_events == 348);
     CHECK(total.rules[0] == 36 && total.rules[1] == 244 && total.rules[2] == 59);
     CHECK(total.rules[3] == 5 && total.rules[4] == 3 && total.rules[5] == 1 && total.rules[6] == 0);
 }
