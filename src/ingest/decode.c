@@ -43,3 +43,14 @@ const storm_decoder *storm_decoder_detect(const storm_value *root)
             return table[i];
     return NULL;
 }
+
+const char *ingest_type_name(storm_vtype t)
+{
+    static const char *const names[] = {"null", "boolean", "integer", "number", "string", "array", "object"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "value";
+}
+
+size_t ingest_pos_of(const storm_value *v)
+{
+    return v && v->pos != STORM_POS_NONE ? v->pos : 0;
+}

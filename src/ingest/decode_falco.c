@@ -12,16 +12,10 @@
 #include "ingest/decoders.h"
 #include "ingest/falco_fields.h"
 
-static const char *type_name(storm_vtype t)
-{
-    static const char *const names[] = {"null", "boolean", "integer", "number", "string", "array", "object"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "value";
-}
-
 static storm_rc wrong_type(storm_err *err, const char *key, const storm_value *v, const char *want)
 {
     return storm_err_set(err, STORM_ERR_VALUE, v->pos != STORM_POS_NONE ? v->pos : 0, "%s: expected %s, got %s", key,
-                         want, type_name(v->type));
+                         want, ingest_type_name(v->type));
 }
 
 /* Optional top-level member of the given type (absent or null -> NULL). */
@@ -115,7 +109,7 @@ static storm_rc read_alert(const storm_value *root, storm_event *ev, storm_err *
         const storm_value *tag = al->tags->u.a.items[i];
         if (tag->type != STORM_V_STRING)
             return storm_err_set(err, STORM_ERR_VALUE, tag->pos != STORM_POS_NONE ? tag->pos : 0,
-                                 "tags[%zu]: expected a string, got %s", i, type_name(tag->type));
+                                 "tags[%zu]: expected a string, got %s", i, ingest_type_name(tag->type));
     }
     al->present = true;
     return STORM_OK;
@@ -275,7 +269,7 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
     *skip_type = NULL;
     if (!root || root->type != STORM_V_OBJECT)
         return storm_err_set(err, STORM_ERR_VALUE, root && root->pos != STORM_POS_NONE ? root->pos : 0,
-                             "expected a JSON object, got %s", root ? type_name(root->type) : "nothing");
+                             "expected a JSON object, got %s", root ? ingest_type_name(root->type) : "nothing");
     if (is_metrics(root)) {
         *skip_type = "falco-metrics";
         return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0, "internal metrics snapshot, not an alert");

@@ -19,17 +19,6 @@ typedef struct audit_reader {
     char prefix[32]; /* "items[N]." inside an EventList, else "" */
 } audit_reader;
 
-static const char *type_name(storm_vtype t)
-{
-    static const char *const names[] = {"null", "boolean", "integer", "number", "string", "array", "object"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "value";
-}
-
-static size_t pos_of(const storm_value *v)
-{
-    return v && v->pos != STORM_POS_NONE ? v->pos : 0;
-}
-
 static storm_rc fail(audit_reader *r, const storm_value *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static storm_rc fail(audit_reader *r, const storm_value *at, const char *fmt, ...)
@@ -39,7 +28,7 @@ static storm_rc fail(audit_reader *r, const storm_value *at, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return storm_err_set(r->err, STORM_ERR_VALUE, pos_of(at), "%s%s", r->prefix, msg);
+    return storm_err_set(r->err, STORM_ERR_VALUE, ingest_pos_of(at), "%s%s", r->prefix, msg);
 }
 
 static storm_rc nomem(audit_reader *r)
@@ -50,7 +39,7 @@ static storm_rc nomem(audit_reader *r)
 static storm_rc wrong_type(audit_reader *r, const char *parent, const char *key, const storm_value *v, const char *want)
 {
     return fail(r, v, "%s%s%s: expected %s, got %s", parent ? parent : "", parent ? "." : "", key, want,
-                type_name(v->type));
+                ingest_type_name(v->type));
 }
 
 /* Optional member of an expected type: absent or null -> *out = NULL. */
@@ -90,7 +79,7 @@ static storm_rc opt_str_array(audit_reader *r, const storm_value *obj, const cha
         const storm_value *item = (*out)->u.a.items[i];
         if (item->type != STORM_V_STRING)
             return fail(r, item, "%s%s%s[%zu]: expected a string, got %s", parent ? parent : "", parent ? "." : "", key,
-                        i, type_name(item->type));
+                        i, ingest_type_name(item->type));
     }
     return STORM_OK;
 }
@@ -310,7 +299,7 @@ static storm_rc decode_list(audit_reader *r, const storm_value *root, storm_even
         const storm_value *item = items->u.a.items[i];
         snprintf(r->prefix, sizeof r->prefix, "items[%zu].", i);
         if (item->type != STORM_V_OBJECT)
-            return fail(r, item, "expected an object, got %s", type_name(item->type));
+            return fail(r, item, "expected an object, got %s", ingest_type_name(item->type));
         const storm_value *kind = storm_v_get(item, "kind");
         if (kind && !storm_v_is_str(kind, "Event"))
             return fail(r, kind, "kind: an EventList holds only \"Event\" items");
@@ -330,7 +319,7 @@ static storm_rc decode_record(audit_reader *r, const storm_value *root, storm_ev
     if (!kind)
         return decode_event(r, root, out);
     if (kind->type != STORM_V_STRING)
-        return fail(r, kind, "kind: expected the string \"Event\" or \"EventList\", got %s", type_name(kind->type));
+        return fail(r, kind, "kind: expected the string \"Event\" or \"EventList\", got %s", ingest_type_name(kind->type));
     if (storm_v_is_str(kind, "Event"))
         return decode_event(r, root, out);
     if (storm_v_is_str(kind, "EventList"))
@@ -361,7 +350,7 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
     audit_reader r = {.a = a, .err = err};
     *skip_type = NULL;
     if (!root || root->type != STORM_V_OBJECT)
-        return fail(&r, root, "expected a JSON object, got %s", root ? type_name(root->type) : "nothing");
+        return fail(&r, root, "expected a JSON object, got %s", root ? ingest_type_name(root->type) : "nothing");
     size_t n_before = out->n;
     storm_rc rc = decode_record(&r, root, out);
     if (rc != STORM_OK)

@@ -31,17 +31,6 @@ typedef struct ks_reader {
     storm_err *err;
 } ks_reader;
 
-static const char *type_name(storm_vtype t)
-{
-    static const char *const names[] = {"null", "boolean", "integer", "number", "string", "array", "object"};
-    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "value";
-}
-
-static size_t pos_of(const storm_value *v)
-{
-    return v && v->pos != STORM_POS_NONE ? v->pos : 0;
-}
-
 static storm_rc fail(ks_reader *r, const ks_block *b, const storm_value *at, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static storm_rc fail(ks_reader *r, const ks_block *b, const storm_value *at, const char *fmt, ...)
@@ -53,8 +42,8 @@ static storm_rc fail(ks_reader *r, const ks_block *b, const storm_value *at, con
     va_end(ap);
     if (b && b->stringified)
         return storm_err_set(r->err, STORM_ERR_VALUE, b->outer_pos, "%s (a JSON string, at its byte %zu)", msg,
-                             pos_of(at));
-    return storm_err_set(r->err, STORM_ERR_VALUE, pos_of(at), "%s", msg);
+                             ingest_pos_of(at));
+    return storm_err_set(r->err, STORM_ERR_VALUE, ingest_pos_of(at), "%s", msg);
 }
 
 static storm_rc nomem(ks_reader *r)
@@ -85,7 +74,7 @@ static storm_rc member(ks_reader *r, const ks_block *b, const storm_value *obj, 
         return STORM_OK;
     if (v->type != want)
         return fail(r, b, v, "%s%s%s: expected %s, got %s", path ? path : "", path ? "." : "", key, want_text(want),
-                    type_name(v->type));
+                    ingest_type_name(v->type));
     *out = v;
     return STORM_OK;
 }
@@ -123,7 +112,7 @@ static storm_rc open_block(ks_reader *r, const storm_value *root, const char *na
         return STORM_OK;
     }
     if (v->type != STORM_V_STRING)
-        return fail(r, NULL, v, "%s: expected an object or a JSON string, got %s", name, type_name(v->type));
+        return fail(r, NULL, v, "%s: expected an object or a JSON string, got %s", name, ingest_type_name(v->type));
     if (v->u.s.len == 0 || storm_v_is_str(v, "null") || storm_v_is_str(v, "empty"))
         return STORM_OK;
     storm_value *inner = NULL;
@@ -134,11 +123,11 @@ static storm_rc open_block(ks_reader *r, const storm_value *root, const char *na
     if (rc != STORM_OK)
         return fail(r, NULL, v, "%s: the string does not hold JSON (at its byte %zu: %s)", name, perr.offset, perr.msg);
     b->stringified = true;
-    b->outer_pos = pos_of(v);
+    b->outer_pos = ingest_pos_of(v);
     if (inner->type == STORM_V_NULL)
         return STORM_OK;
     if (inner->type != STORM_V_OBJECT)
-        return fail(r, NULL, v, "%s: the string holds %s, not an object", name, type_name(inner->type));
+        return fail(r, NULL, v, "%s: the string holds %s, not an object", name, ingest_type_name(inner->type));
     b->v = inner;
     return STORM_OK;
 }
@@ -234,7 +223,7 @@ static storm_rc read_node(ks_reader *r, const ks_block *b, const kubescape_tree_
         return rc;
     const storm_value *pid = storm_v_get(node, "pid");
     if (pid && pid->type != STORM_V_INT && pid->type != STORM_V_NULL)
-        return fail(r, b, pid, "processTree.pid: expected an integer, got %s", type_name(pid->type));
+        return fail(r, b, pid, "processTree.pid: expected an integer, got %s", ingest_type_name(pid->type));
     p->has_pid = kubescape_tree_node_pid(node, step->key, step->key_len, &p->pid);
     p->arguments = args_of(p->command_line);
     set_start_time(start, p);
@@ -375,7 +364,7 @@ static storm_rc join_args(ks_reader *r, const ks_block *b, const storm_value *ar
         const storm_value *s = args->u.a.items[i];
         if (s->type != STORM_V_STRING)
             return fail(r, b, s, "BaseRuntimeMetadata.arguments.args[%zu]: expected a string, got %s", i,
-                        type_name(s->type));
+                        ingest_type_name(s->type));
         if (i >= from)
             len += s->u.s.len + 1;
     }
@@ -447,7 +436,7 @@ static storm_rc read_alert(ks_reader *r, const storm_value *root, const ks_block
     } else if (sev && sev->type == STORM_V_STRING) {
         al->severity = sev->u.s.ptr;
     } else if (sev && sev->type != STORM_V_NULL) {
-        return fail(r, base, sev, "BaseRuntimeMetadata.severity: expected an integer, got %s", type_name(sev->type));
+        return fail(r, base, sev, "BaseRuntimeMetadata.severity: expected an integer, got %s", ingest_type_name(sev->type));
     }
     if ((rc = member(r, NULL, root, NULL, "message", STORM_V_STRING, &message)) != STORM_OK ||
         (rc = member(r, NULL, root, NULL, "msg", STORM_V_STRING, &msg)) != STORM_OK)
@@ -522,7 +511,7 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
     ks_reader r = {.a = a, .err = err};
     *skip_type = NULL;
     if (!root || root->type != STORM_V_OBJECT)
-        return fail(&r, NULL, root, "expected a JSON object, got %s", root ? type_name(root->type) : "nothing");
+        return fail(&r, NULL, root, "expected a JSON object, got %s", root ? ingest_type_name(root->type) : "nothing");
     const storm_value *rule_id = storm_v_get(root, "RuleID");
     if (!rule_id || rule_id->type == STORM_V_NULL) {
         if (!storm_v_get(root, "BaseRuntimeMetadata") && is_agent_log(root)) {
@@ -532,7 +521,7 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
         return fail(&r, NULL, root, "RuleID is missing: not a Kubescape runtime alert");
     }
     if (rule_id->type != STORM_V_STRING)
-        return fail(&r, NULL, rule_id, "RuleID: expected a string, got %s", type_name(rule_id->type));
+        return fail(&r, NULL, rule_id, "RuleID: expected a string, got %s", ingest_type_name(rule_id->type));
     return decode_alert(&r, root, rule_id, out);
 }
 

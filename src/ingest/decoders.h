@@ -11,4 +11,10 @@ extern const storm_decoder storm_decoder_falco;
 extern const storm_decoder storm_decoder_kubescape;
 extern const storm_decoder storm_decoder_hubble;
 
+/* Shared by the decoders' error messages (decode.c). */
+/* The JSON name of a value type: "string", "object", ... */
+const char *ingest_type_name(storm_vtype t);
+/* Where v stands in its record (byte offset), 0 when unknown. */
+size_t ingest_pos_of(const storm_value *v);
+
 #endif
