@@ -59,7 +59,7 @@ static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
  * many as allowed", not an error). */
 static int parse_count(const char *opt, const char *v, size_t min, unsigned max, unsigned *out)
 {
-    size_t n;
+    size_t n = 0;
     int rc = parse_size(opt, v, min, &n);
     if (rc == CLI_OK)
         *out = n > max ? max : (unsigned)n;
