@@ -91,7 +91,9 @@ static bool id_ok(const char *id, const char *type, int version)
     return id && strncmp(id, type, tl) == 0 && strncmp(id + tl, "--", 2) == 0 && uuid_ok(id + tl + 2, version);
 }
 
-/* YYYY-MM-DDTHH:MM:SS[.s+]Z with sane ranges; min_frac fractional digits */
+/* YYYY-MM-DDTHH:MM:SS[.s+]Z with sane ranges; min_frac to 6 fractional
+ * digits (python-stix2, the OASIS library, rejects more: Python datetimes
+ * stop at microseconds) */
 static bool timestamp_ok(const char *t, int min_frac)
 {
     if (!t)
@@ -112,7 +114,7 @@ static bool timestamp_ok(const char *t, int min_frac)
         if (!frac)
             return false;
     }
-    return frac >= min_frac && p[0] == 'Z' && p[1] == '\0';
+    return frac >= min_frac && frac <= 6 && p[0] == 'Z' && p[1] == '\0';
 }
 
 static bool prop_name_ok(const char *k)
@@ -435,6 +437,19 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
         if (strcmp(m->key, "http-request-ext") == 0 &&
             (!str(m->value, "request_method") || !str(m->value, "request_value")))
             fail(c, id, "http-request-ext needs request_method and request_value");
+        /* STIX 2.1 section 6.12.3.2: every header maps to a list of strings */
+        const storm_value *hdr = strcmp(m->key, "http-request-ext") == 0 ? storm_v_get(m->value, "request_header") : NULL;
+        if (hdr && hdr->type != STORM_V_OBJECT)
+            fail(c, id, "http-request-ext request_header is not a dictionary");
+        for (size_t h = 0; hdr && hdr->type == STORM_V_OBJECT && h < hdr->u.o.len; h++) {
+            const storm_value *hv = hdr->u.o.members[h].value;
+            bool list_ok = hv->type == STORM_V_ARRAY && hv->u.a.len > 0;
+            for (size_t k = 0; list_ok && k < hv->u.a.len; k++)
+                list_ok = hv->u.a.items[k]->type == STORM_V_STRING;
+            if (!list_ok)
+                fail(c, id, "http-request-ext request_header '%s' is not a list of strings",
+                     hdr->u.o.members[h].key);
+        }
     }
     /* per type */
     if (strcmp(type, "process") == 0) {
