@@ -3,7 +3,9 @@
 # Judge what `storm convert` and `storm run` write on the whole corpus with the
 # OASIS reference tools: the STIX 2.1 validator (strict, --extdef-ok, the
 # UUIDv4 SHOULD {103} disabled: Storm's SDO/SRO ids are UUIDv5 on purpose, see
-# docs/mapping.md), python-stix2's parse (allow_custom=False) and its SCO ids.
+# docs/mapping.md), python-stix2's parse (allow_custom=False) and its SCO ids;
+# the objects' x_* properties are validated against the JSON Schema of the
+# extension-definitions in their bundle (jsonschema, draft 2020-12).
 # Not run by the tests: CI has no OASIS tools.
 #
 # Usage: scripts/oasis_check.sh [STORM_BINARY] [CORPUS_DIR...]
@@ -54,6 +56,7 @@ judge() { # label, files...
   p=$(PYTHONPATH="$OASIS_DIR/cti-python-stix2:$OASIS_DIR/cti-pattern-validator:$OASIS_DIR/pylib" \
       "$PY" - "${files[@]}" <<'PY' 2>&1 | tee "$OUT/$label.stix2.txt" | tail -1
 import json, sys, warnings
+import jsonschema
 import stix2
 warnings.simplefilter("ignore")
 ok = bad = 0
@@ -62,7 +65,17 @@ for path in sys.argv[1:]:
         if not line.strip():
             continue
         try:
-            stix2.parse(json.loads(line), allow_custom=False)
+            bundle = json.loads(line)
+            stix2.parse(bundle, allow_custom=False)
+            # every extension-definition's schema is a JSON Schema its objects meet
+            schemas = {o["id"]: json.loads(o["schema"]) for o in bundle["objects"]
+                       if o["type"] == "extension-definition"}
+            for s in schemas.values():
+                jsonschema.Draft202012Validator.check_schema(s)
+            for o in bundle["objects"]:
+                for ext in o.get("extensions", {}):
+                    if ext in schemas:
+                        jsonschema.Draft202012Validator(schemas[ext]).validate(o)
             ok += 1
         except Exception as e:
             bad += 1
@@ -71,7 +84,7 @@ print("%d passed, %d failed" % (ok, bad))
 PY
 )
   echo "$label  OASIS validator (strict, --extdef-ok, {103} off): $v"
-  echo "$label  python-stix2 parse (allow_custom=False):          $p"
+  echo "$label  python-stix2 parse (allow_custom=False), x_* properties meet their definition's JSON Schema: $p"
   echo "$label  SCO ids equal python-stix2's:                     $ids"
   for r in "$v" "$p" "$ids"; do
     case "$r" in *" 0 failed") ;; *) status=1 ;; esac

@@ -145,6 +145,11 @@ static void add_definitions(storm_arena *a, storm_value *objects)
 {
     bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
     for (size_t i = 0; i < objects->u.a.len; i++) {
+        /* an indicator's pattern that names x_* properties needs their definitions too */
+        unsigned pm = storm_stix_ext_mask_of_pattern(storm_v_get_str(objects->u.a.items[i], "pattern"));
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            if (pm & 1u << e)
+                used[e] = any = true;
         const storm_value *exts = storm_v_get(objects->u.a.items[i], "extensions");
         for (size_t k = 0; exts && exts->type == STORM_V_OBJECT && k < exts->u.o.len; k++)
             for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)

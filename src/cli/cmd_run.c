@@ -1044,8 +1044,18 @@ int cmd_run(int argc, char **argv)
     }
     if (c.store) { /* the models themselves, so that a TAXII client sees what was sighted */
         db_put(&c, STORM_COLLECTION_INDICATORS, storm_detector_identity(c.det));
-        for (size_t i = 0; i < storm_models_n_objects(m); i++)
-            db_put(&c, STORM_COLLECTION_INDICATORS, storm_models_object(m, i));
+        unsigned used = 0; /* the definitions of the x_* properties the patterns name */
+        for (size_t i = 0; i < storm_models_n_objects(m); i++) {
+            const storm_value *obj = storm_models_object(m, i);
+            db_put(&c, STORM_COLLECTION_INDICATORS, obj);
+            used |= storm_stix_ext_mask_of_pattern(storm_v_get_str(obj, "pattern"));
+        }
+        for (int e = 0; used && e < STORM_STIX_EXT__COUNT; e++)
+            if (used & 1u << e)
+                db_put(&c, STORM_COLLECTION_INDICATORS, storm_stix_extension_definition(c.arena, (storm_stix_ext)e));
+        if (used)
+            db_put(&c, STORM_COLLECTION_INDICATORS, storm_stix_identity(c.arena));
+        storm_arena_reset(c.arena);
         db_commit(&c);
     }
     c.ready_wall = elapsed(&c);

@@ -784,7 +784,29 @@ static void test_extension_definitions(void)
             CHECK(storm_stix_ext_of_property(*p, strlen(*p)) == e);
         storm_value *d = storm_stix_extension_definition(A, (storm_stix_ext)e);
         CHECK(d && storm_v_is_str(storm_v_get(d, "type"), "extension-definition"));
+        /* "schema" is a JSON Schema (as JSON text) describing every property */
+        const char *schema = d ? storm_v_get_str(d, "schema") : NULL;
+        storm_value *sv = schema ? parse(schema) : NULL;
+        CHECK(sv && storm_v_is_str(storm_v_get(sv, "$schema"), "https://json-schema.org/draft/2020-12/schema"));
+        CHECK(sv && storm_v_is_str(storm_v_get(sv, "type"), "object"));
+        for (const char *const *p = x->properties; sv && *p; p++) {
+            const char *path[] = {"properties", *p, NULL};
+            const storm_value *ps = storm_v_path(sv, path);
+            CHECK(ps && (storm_v_get(ps, "type") || storm_v_get(ps, "enum")));
+        }
     }
+    const char *uid_path[] = {"properties", "x_proc_uid", "type", NULL};
+    CHECK(storm_v_is_str(storm_v_path(parse(storm_v_get_str(
+                                          storm_stix_extension_definition(A, STORM_STIX_EXT_PROC), "schema")),
+                                      uid_path),
+                         "integer"));
+    /* the definitions a pattern's x_* properties need */
+    CHECK(storm_stix_ext_mask_of_pattern("[process:x_k8s_pod = 'a' AND process:x_hook_args[0].path = '/x'] "
+                                         "FOLLOWEDBY [file:x_file_path LIKE '%x_proc_uid']") ==
+          (1u << STORM_STIX_EXT_K8S | 1u << STORM_STIX_EXT_HOOK | 1u << STORM_STIX_EXT_FILE |
+           1u << STORM_STIX_EXT_PROC));
+    CHECK(storm_stix_ext_mask_of_pattern("[file:name = 'x_k8s'] AND [process:xx_k8s_pod = 1]") == 0);
+    CHECK(storm_stix_ext_mask_of_pattern(NULL) == 0);
     CHECK(storm_stix_ext_of_property("x_k8s_pod", 9) == STORM_STIX_EXT_K8S);
     /* every x_ property of the known-property lists is declared by an extension */
     const char *types[] = {"process", "network-traffic", "file", "directory", "ipv4-addr", "ipv6-addr",
@@ -836,6 +858,47 @@ static void test_checker_rejects(void)
         storm_value *v = parse(bad[i]);
         CHECK(v != NULL);
         CHECK(stix_check_bundle(v, NULL, 0) > 0);
+    }
+    /* a Storm observation bundle passes; each of these changes fails it */
+    storm_event ev = {0};
+    ev.sensor = STORM_SENSOR_K8S_AUDIT;
+    ev.kind = STORM_EV_API_REQUEST;
+    ev.type = "Event";
+    ev.has_time = true;
+    ev.time = 1600000000123456789LL;
+    ev.audit = (storm_audit_info){.present = true, .verb = "get", .resource = "pods", .user = "alice",
+                                  .source_ip = "192.0.2.7", .user_agent = "curl/8", .has_code = true, .code = 200,
+                                  .request_uri = "/api/v1/pods"};
+    for (int change = 0; change < 5; change++) {
+        storm_observation obs;
+        storm_err err;
+        storm_value *bundle = NULL;
+        CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
+        CHECK(check_obs_bundle(&obs, &bundle) == 0);
+        const storm_value *objs = bundle ? storm_v_get(bundle, "objects") : NULL;
+        storm_value *nt = NULL, *od = NULL;
+        for (size_t i = 0; objs && i < objs->u.a.len; i++) {
+            if (storm_v_is_str(storm_v_get(objs->u.a.items[i], "type"), "network-traffic"))
+                nt = objs->u.a.items[i];
+            if (storm_v_is_str(storm_v_get(objs->u.a.items[i], "type"), "observed-data"))
+                od = objs->u.a.items[i];
+        }
+        CHECK(nt && od);
+        if (!nt || !od)
+            break;
+        const char *hpath[] = {"extensions", "http-request-ext", "request_header", NULL};
+        storm_value *hdr = (storm_value *)storm_v_path(nt, hpath);
+        switch (change) {
+        case 0: storm_v_set_str(A, nt, "x_audit_code", "200"); break;        /* against its JSON Schema */
+        case 1: storm_v_set_int(A, nt, "x_audit_user", 7); break;            /* against its JSON Schema */
+        case 2: storm_v_set_str(A, hdr, "User-Agent", "curl/8"); break;     /* a header value not a list */
+        case 3: /* nanoseconds */
+            storm_v_set_str(A, od, "first_observed", "2020-09-13T12:26:40.123456789Z");
+            storm_v_set_str(A, od, "last_observed", "2020-09-13T12:26:40.123456789Z");
+            break;
+        default: storm_v_set_str(A, od, "created", "2020-09-13T12:26:40Z"); break; /* under ms */
+        }
+        CHECK(stix_check_bundle(bundle, NULL, 0) > 0);
     }
     /* the upstream threatintel observable bundle uses bare custom keys: rejected */
     const char *root = getenv("STORM_SOURCE_ROOT");
