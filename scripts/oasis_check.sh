@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Judge what `storm convert` and `storm run` write on the whole corpus with the
+# Judge what `storm convert`, `storm run` and `storm publish` (--dry-run: the
+# objects it would send of a run's store) write on the whole corpus with the
 # OASIS reference tools: the STIX 2.1 validator (strict, --extdef-ok, the
 # UUIDv4 SHOULD {103} disabled: Storm's SDO/SRO ids are UUIDv5 on purpose, see
 # docs/mapping.md), python-stix2's parse (allow_custom=False) and its SCO ids;
@@ -14,6 +15,8 @@
 # Environment: TOOLS (default /work/shared/tools/oasis), OASIS_DIR (default
 #   /opt/oasis), OUT (work directory, default a fresh mktemp -d, kept).
 # Prints one "N passed, M failed" line per check, and exits 1 when one failed.
+# Units: a bundle (convert, run: one per line), or a file (publish: its
+# standalone objects as one bundle).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 STORM=$(realpath "${1:-build/src/cli/storm}")
@@ -26,7 +29,7 @@ fi
 TOOLS=${TOOLS:-/work/shared/tools/oasis}
 OASIS_DIR=${OASIS_DIR:-/opt/oasis}
 OUT=${OUT:-$(mktemp -d /tmp/storm-oasis.XXXXXX)}
-mkdir -p "$OUT/convert" "$OUT/run"
+mkdir -p "$OUT/convert" "$OUT/run" "$OUT/publish" "$OUT/db"
 PY=/usr/bin/python3
 
 # Sensor inputs: every JSON Lines file of the sensor directories.
@@ -39,6 +42,11 @@ for c in "${corpora[@]}"; do
     name=$tag-$(basename "$(dirname "$f")")-$(basename "$f" .jsonl)
     "$STORM" convert "$f" >"$OUT/convert/$name.jsonl" 2>/dev/null
     "$STORM" run -q --format stix -o "$OUT/run/$name.jsonl" "$f" 2>/dev/null
+    # what storm publish would send of that run's sightings (redacted, TLP-marked)
+    rm -f "$OUT/db/$name.db"
+    "$STORM" run -q --format text -o /dev/null --db "$OUT/db/$name.db" "$f" 2>/dev/null
+    "$STORM" publish --db "$OUT/db/$name.db" --to http://127.0.0.1:9/taxii2/ --collection sightings \
+      --dry-run >"$OUT/publish/$name.jsonl" 2>/dev/null
     n=$((n + 1))
   done
 done
@@ -51,7 +59,7 @@ judge() { # label, files...
   for f in "$@"; do [ -s "$f" ] && files+=("$f"); done
   if [ ${#files[@]} -eq 0 ]; then echo "$label: no output"; return; fi
   local v ids p
-  v=$("$TOOLS/stix_validate.sh" --extdef-ok --disable 103 -q "${files[@]}" | tee "$OUT/$label.validator.txt" | tail -1)
+  v=$("$TOOLS/stix_validate.sh" --extdef-ok --disable 103 --as-bundle -q "${files[@]}" | tee "$OUT/$label.validator.txt" | tail -1)
   ids=$("$PY" "$TOOLS/stix_ids_check.py" -q "${files[@]}" | tee "$OUT/$label.ids.txt" | tail -1)
   p=$(PYTHONPATH="$OASIS_DIR/cti-python-stix2:$OASIS_DIR/cti-pattern-validator:$OASIS_DIR/pylib" \
       "$PY" - "${files[@]}" <<'PY' 2>&1 | tee "$OUT/$label.stix2.txt" | tail -1
@@ -60,26 +68,50 @@ import jsonschema
 import stix2
 warnings.simplefilter("ignore")
 ok = bad = 0
+
+
+validators = {}  # schema text -> validator (the same few recur in every bundle)
+
+
+def schema_check(objects):
+    """every extension-definition's schema is a JSON Schema its objects meet"""
+    schemas = {}
+    for o in objects:
+        if o["type"] == "extension-definition" and o["schema"].startswith("{"):
+            if o["schema"] not in validators:
+                s = json.loads(o["schema"])
+                jsonschema.Draft202012Validator.check_schema(s)
+                validators[o["schema"]] = jsonschema.Draft202012Validator(s)
+            schemas[o["id"]] = validators[o["schema"]]
+    for o in objects:
+        for ext in o.get("extensions", {}):
+            if ext in schemas:
+                schemas[ext].validate(o)
+
+
 for path in sys.argv[1:]:
+    loose = []  # standalone objects (storm publish --dry-run): one unit per file
     for no, line in enumerate(open(path, encoding="utf-8"), 1):
         if not line.strip():
             continue
         try:
-            bundle = json.loads(line)
-            stix2.parse(bundle, allow_custom=False)
-            # every extension-definition's schema is a JSON Schema its objects meet
-            schemas = {o["id"]: json.loads(o["schema"]) for o in bundle["objects"]
-                       if o["type"] == "extension-definition"}
-            for s in schemas.values():
-                jsonschema.Draft202012Validator.check_schema(s)
-            for o in bundle["objects"]:
-                for ext in o.get("extensions", {}):
-                    if ext in schemas:
-                        jsonschema.Draft202012Validator(schemas[ext]).validate(o)
-            ok += 1
+            obj = json.loads(line)
+            stix2.parse(obj, allow_custom=False)
+            if obj["type"] == "bundle":
+                schema_check(obj["objects"])
+                ok += 1
+            else:
+                loose.append(obj)
         except Exception as e:
             bad += 1
             print("FAIL %s:%d: %s: %s" % (path, no, type(e).__name__, str(e).splitlines()[0][:300]))
+    if loose:
+        try:
+            schema_check(loose)
+            ok += 1
+        except Exception as e:
+            bad += 1
+            print("FAIL %s: %s: %s" % (path, type(e).__name__, str(e).splitlines()[0][:300]))
 print("%d passed, %d failed" % (ok, bad))
 PY
 )
@@ -92,4 +124,5 @@ PY
 }
 judge convert "$OUT"/convert/*.jsonl
 judge run "$OUT"/run/*.jsonl
+judge publish "$OUT"/publish/*.jsonl
 exit $status
