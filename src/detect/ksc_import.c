@@ -603,9 +603,14 @@ storm_rc storm_ksc_translate_pattern(const char *text, size_t len, storm_buf *ou
         i = end;
     }
     put(&x, text + copied, len - copied);
-    if (x.rc != STORM_OK) {
+    if (x.rc == STORM_ERR_NOMEM) {
         rc = x.rc;
         goto done;
+    }
+    if (x.rc != STORM_OK) {
+        say(&x, 0, STORM_KSC_FAILED, "the translated pattern would be too long (%s): kept as it was",
+            storm_strerror(x.rc));
+        goto keep;
     }
     /* the translation must compile; else the pattern stays as it was */
     storm_pattern *pat = NULL;
