@@ -135,6 +135,24 @@ static void test_payload_body_as_text(void)
     CHECK(ev->hook.args && ev->hook.args->u.a.len == 2);
 }
 
+/* the whole record as the payload object: read as it is, envelope time and node added to a copy */
+static void test_payload_whole_record(void)
+{
+    storm_arena_reset(arena);
+    const char *text = "{\"time\":\"2025-04-23T10:22:32Z\",\"node_name\":\"n2\",\"type\":\"process_exec\","
+                       "\"payload\":{\"process_exec\":{\"process\":{\"binary\":\"/bin/sh\"}}}}";
+    storm_value *root = parse(text, strlen(text));
+    storm_event_list list;
+    const char *skip;
+    storm_err err;
+    CHECK(decode_rec(root, &list, &skip, &err) == STORM_OK && list.n == 1);
+    if (list.n == 1) {
+        CHECK_STR(list.items[0].k8s.node, "n2");
+        CHECK_STR(list.items[0].process.binary, "/bin/sh");
+    }
+    CHECK(storm_v_get(storm_v_get(root, "payload"), "node_name") == NULL);
+}
+
 /* a type no decoder knows ("1", what the remap writes for other events) or
  * no type at all: the envelope stays as it came and is rejected, not guessed */
 static void test_payload_unknown_type(void)
@@ -389,6 +407,7 @@ int main(void)
     arena = storm_arena_new(0, 64u << 20);
     RUN(test_payload_object_real_lines);
     RUN(test_payload_body_as_text);
+    RUN(test_payload_whole_record);
     RUN(test_payload_unknown_type);
     RUN(test_lifted_args_calibration);
     RUN(test_lifted_args_inline);
