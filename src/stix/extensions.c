@@ -75,9 +75,10 @@ static const storm_stix_ext_info EXTS[STORM_STIX_EXT__COUNT] = {
 /* JSON Schema (draft 2020-12) of each property's value, for the "schema"
  * of the definitions: what a program validating Storm's objects needs
  * (docs/mapping.md, "Every pattern path", gives the meaning). A property not
- * listed is a non-empty string. The dictionaries hold sensor fields under
- * keys mapped as STIX dictionary keys (build.c). */
-#define JS_STRING "{\"type\":\"string\",\"minLength\":1}"
+ * listed is a string. The dictionaries hold sensor fields under keys mapped
+ * as STIX dictionary keys (build.c). Kept small: the definitions travel in
+ * every bundle. */
+#define JS_STRING "{\"type\":\"string\"}"
 #define JS_INT "{\"type\":\"integer\"}"
 #define JS_STRINGS "{\"type\":\"array\",\"minItems\":1,\"items\":" JS_STRING "}"
 #define JS_DICT "{\"type\":\"object\",\"minProperties\":1,\"propertyNames\":{\"pattern\":\"^[a-z0-9_-]{3,250}$\"}}"
@@ -122,10 +123,8 @@ static storm_rc ext_schema(storm_buf *out, const storm_stix_ext_info *x)
 {
     storm_rc rc = storm_buf_printf(out,
                                    "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
-                                   "\"title\":\"%s\",\"description\":\"Top-level properties added by %s "
-                                   "(toplevel-property-extension); meanings in Storm's docs/mapping.md\","
-                                   "\"type\":\"object\",\"properties\":{",
-                                   x->name, x->id);
+                                   "\"title\":\"%s\",\"type\":\"object\",\"properties\":{",
+                                   x->name);
     for (const char *const *p = x->properties; *p && !rc; p++)
         rc = storm_buf_printf(out, "%s\"%s\":%s", p == x->properties ? "" : ",", *p, prop_schema(*p));
     return rc ? rc : storm_buf_puts(out, "}}");
