@@ -104,6 +104,7 @@ static const struct {
     {"x_alert_tags", JS_STRINGS},
     {"x_alert_fields", JS_DICT},
     {"x_net_extra", JS_DICT},
+    /* the names observe.c's sensor_text writes */
     {"x_storm_sensor", "{\"enum\":[\"tetragon\",\"k8s-audit\",\"falco\",\"kubescape\",\"hubble\","
                        "\"unknown\"]}"},
 };
