@@ -228,7 +228,7 @@ def test_bad_lines_and_stats():
         r = run(["run", "-q", "--rejects", rejects, "--stats-json", stats, bad])
         check(r.returncode == 1, "bad lines make exit status 1")
         err = r.stderr.decode()
-        check(bad + ":2:30: invalid JSON" in err, "FILE:2:COLUMN: reason on stderr, as storm convert says it")
+        check(bad + ":2:31: invalid JSON" in err, "FILE:2:COLUMN: reason on stderr, as storm convert says it")
         check(bad + ":3: " in err and "known sensor" in err, "FILE:3: reason on stderr")
         check(open(rejects).read().count("\n") == 2, "both bad lines set aside")
         st = json.load(open(stats))
