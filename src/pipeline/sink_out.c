@@ -28,21 +28,6 @@ void pipeline_out_flush(storm_pipeline *p, bool force)
     }
 }
 
-/* The extension-definitions used by obj (its "extensions" keys). */
-static void add_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
-{
-    const storm_value *ext = storm_v_get(obj, "extensions");
-    if (!ext || ext->type != STORM_V_OBJECT)
-        return;
-    for (size_t i = 0; i < ext->u.o.len; i++)
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
-            const storm_stix_ext_info *info = storm_stix_ext_get((storm_stix_ext)e);
-            if (info && strlen(info->id) == ext->u.o.members[i].key_len &&
-                memcmp(info->id, ext->u.o.members[i].key, ext->u.o.members[i].key_len) == 0)
-                used[e] = true;
-        }
-}
-
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
 {
     storm_pipeline *p = ctx;
@@ -51,7 +36,7 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
         return;
     bool used[STORM_STIX_EXT__COUNT] = {false};
     for (size_t i = 0; i < s->n_objects; i++)
-        add_used_extensions(s->objects[i], used);
+        storm_share_used_extensions(s->objects[i], used);
     storm_value *storm_id = storm_stix_identity(a);
     storm_value *defs[STORM_STIX_EXT__COUNT] = {0};
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
