@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP intake of storm run (libmicrohttpd, its own polling thread).
+/* The HTTP intake of storm run, an event source beside the file, standard
+ * input and --follow sources (libmicrohttpd, its own polling thread).
  * Bodies are checked on the server thread (JSON, known sensor) so that the
  * sender gets a 4xx with the reason at once; accepted bodies go to a bounded
  * queue that the detector thread drains. */
