@@ -23,6 +23,8 @@
 
 #include "cli.h"
 
+#define DRAIN_SECONDS 60 /* --listen: longest time spent storing acknowledged bodies at exit */
+
 static volatile sig_atomic_t run_stop;
 static volatile sig_atomic_t run_report;
 
@@ -149,6 +151,49 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
             cpu_now() - c->ready_cpu,
             cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
     return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Feed the next body the intake acknowledged (waiting at most wait_ms);
+ * what it holds is committed before the next one. False when none came. */
+static bool run_body(storm_pipeline *p, storm_intake *intake, int wait_ms)
+{
+    char *body = NULL;
+    size_t len = 0;
+    uint64_t req = 0;
+    if (storm_intake_next(intake, &body, &len, &req, wait_ms) != STORM_OK)
+        return false;
+    char source[64];
+    snprintf(source, sizeof source, "http#%llu", (unsigned long long)req);
+    storm_pipeline_feed_body(p, source, body, len);
+    storm_intake_release(intake, body, len);
+    storm_pipeline_sync(p);
+    return true;
+}
+
+/* On SIGTERM/SIGINT: stop accepting, then process every body already
+ * acknowledged with 202 (bounded by DRAIN_SECONDS, or cut short by a second
+ * signal); what could not be processed is said, never dropped silently. */
+static int drain(storm_pipeline *p, storm_intake *intake)
+{
+    storm_intake_close(intake);
+    size_t bodies = 0, bytes = 0;
+    storm_intake_pending(intake, &bodies, &bytes);
+    if (!bodies)
+        return CLI_OK;
+    fprintf(stderr, "storm run: stopping: processing the %zu acknowledged bodies still queued (%zu bytes; "
+                    "at most %d s, a second signal stops at once)\n", bodies, bytes, DRAIN_SECONDS);
+    run_stop = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t = t0;
+    while (!run_stop && t.tv_sec - t0.tv_sec < DRAIN_SECONDS && run_body(p, intake, 0))
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    storm_intake_pending(intake, &bodies, &bytes);
+    if (!bodies)
+        return CLI_OK;
+    fprintf(stderr, "storm run: %zu acknowledged bodies (%zu bytes) were NOT processed: %s\n", bodies, bytes,
+            run_stop ? "stopped by a second signal" : "the drain time passed");
+    return CLI_FAIL;
 }
 
 enum {
@@ -393,20 +438,11 @@ int cmd_run(int argc, char **argv)
         } else {
             if (!quiet)
                 fprintf(stderr, "storm run: listening on %s (port %u)\n", listen, storm_intake_port(intake));
-            while (!run_stop) {
-                char *body = NULL;
-                size_t len = 0;
-                uint64_t req = 0;
-                if (storm_intake_next(intake, &body, &len, &req, 200) == STORM_OK) {
-                    char source[64];
-                    snprintf(source, sizeof source, "http#%llu", (unsigned long long)req);
-                    storm_pipeline_feed_body(p, source, body, len);
-                    free(body);
-                    storm_pipeline_sync(p);
-                } else if (run_report) {
-                    storm_pipeline_sync(p);
-                }
-            }
+            while (!run_stop)
+                if (!run_body(p, intake, 200))
+                    storm_pipeline_sync(p); /* idle: kill -USR1 still answers */
+            if (drain(p, intake) != CLI_OK)
+                rc = CLI_FAIL;
         }
     }
     storm_pipeline_flush(p);

@@ -89,6 +89,7 @@ void storm_pipeline_sync(storm_pipeline *p)
 {
     pipeline_out_flush(p, true);
     pipeline_db_commit(p);
+    pipeline_report(p);
 }
 
 void storm_pipeline_free(storm_pipeline *p)
@@ -350,6 +351,11 @@ void pipeline_after_record(storm_pipeline *p)
     storm_arena_reset(p->arena);
     if (p->sinks.store && p->in_tx && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
+    pipeline_report(p);
+}
+
+void pipeline_report(storm_pipeline *p)
+{
     if (p->opts.report && *p->opts.report) {
         *p->opts.report = 0;
         storm_detect_stats ds;

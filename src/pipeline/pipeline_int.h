@@ -48,6 +48,8 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
                      size_t len, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* After each record: reset the arena, commit a full store batch, report. */
 void pipeline_after_record(storm_pipeline *p);
+/* Print the statistics when opts.report asks (kill -USR1), and reset it. */
+void pipeline_report(storm_pipeline *p);
 
 /* sink_out.c */
 void pipeline_out_flush(storm_pipeline *p, bool force);
