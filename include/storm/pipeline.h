@@ -135,9 +135,11 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
 /* An HTTP body: one JSON value (a record, an array of records, an audit
  * EventList), else JSON Lines where each line counts on its own. */
 void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len);
-/* One parsed record (root may be a shipper envelope), from the text it was
- * parsed from (text may be NULL; it names the record's bytes for the
- * observed-data id and the rejects sink). */
+/* One parsed record (root may be a shipper envelope; owned by the caller,
+ * not allocated from the pipeline), from the text it was parsed from (text
+ * may be NULL: then the observed-data id comes from the objects, and the
+ * rejects sink gets the record as compact JSON). Counts as one record's
+ * events, not as a record read. */
 void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                                 const char *text, size_t len);
 

@@ -280,6 +280,15 @@ static const char *record_json(storm_pipeline *p, const storm_value *root, size_
 void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                                 const char *text, size_t len)
 {
+    p->line_set_aside = false;
+    p->text_events = 0;
+    pipeline_record_in_text(p, root, source, line, text, len);
+    pipeline_after_record(p);
+}
+
+void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
+                             const char *text, size_t len)
+{
     const char *set_aside = text;
     size_t set_aside_len = len;
     if (!text && p->sinks.rejects)

@@ -46,6 +46,11 @@ struct storm_pipeline {
  * line (text NULL: nothing to copy). */
 void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text,
                      size_t len, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* A record of a text (a line, a body) the reader framed: its events are
+ * numbered after those of the text's earlier records (text_events), and a
+ * bad record sets the text aside once (line_set_aside). */
+void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
+                             const char *text, size_t len);
 /* After each record: reset the arena, commit a full store batch, report. */
 void pipeline_after_record(storm_pipeline *p);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */

@@ -30,9 +30,9 @@ static void feed_root(storm_pipeline *p, const storm_value *root, const char *so
     p->text_events = 0;
     if (root->type == STORM_V_ARRAY) {
         for (size_t i = 0; i < root->u.a.len; i++)
-            storm_pipeline_feed_record(p, root->u.a.items[i], source, line, text, len);
+            pipeline_record_in_text(p, root->u.a.items[i], source, line, text, len);
     } else {
-        storm_pipeline_feed_record(p, root, source, line, text, len);
+        pipeline_record_in_text(p, root, source, line, text, len);
     }
 }
 
@@ -157,10 +157,10 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
             for (size_t i = 0; i < root->u.a.len; i++) {
                 p->line_set_aside = false;
                 p->text_events = 0;
-                storm_pipeline_feed_record(p, root->u.a.items[i], source, i + 1, NULL, 0);
+                pipeline_record_in_text(p, root->u.a.items[i], source, i + 1, NULL, 0);
             }
         } else {
-            storm_pipeline_feed_record(p, root, source, 1, body, len);
+            pipeline_record_in_text(p, root, source, 1, body, len);
         }
         pipeline_after_record(p);
         return;
