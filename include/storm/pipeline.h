@@ -61,10 +61,10 @@ typedef storm_rc (*storm_pipeline_event_fn)(void *ctx, storm_event *ev, storm_er
 
 /* Where results go. Everything is borrowed and must outlive the pipeline. */
 typedef struct storm_pipeline_sinks {
-    FILE *out;                     /* sightings and anomalies (NULL: none) */
+    FILE *out; /* sightings and anomalies (NULL: none) */
     storm_pipeline_format format;
-    storm_store *store;            /* sightings, their evidence and the models (NULL: none) */
-    FILE *rejects;                 /* every rejected record's line, as read (NULL: none) */
+    storm_store *store;                        /* sightings, their evidence and the models (NULL: none) */
+    FILE *rejects;                             /* every rejected record's line, as read (NULL: none) */
     storm_pipeline_observation_fn observation; /* instead of detection: every observation */
     void *observation_ctx;
     storm_pipeline_event_fn event; /* instead of everything after decoding: every event */
@@ -72,14 +72,14 @@ typedef struct storm_pipeline_sinks {
 } storm_pipeline_sinks;
 
 typedef struct storm_pipeline_opts {
-    const char *prog;              /* prefix of messages: "storm run" */
-    const storm_models *models;    /* finished; borrowed. Required unless an observation or event sink is given */
+    const char *prog;           /* prefix of messages: "storm run" */
+    const storm_models *models; /* finished; borrowed. Required unless an observation or event sink is given */
     storm_detect_opts detect;
-    storm_baseline *baseline;      /* borrowed; NULL: no baseline */
-    storm_time_ns learn_for;       /* with baseline: learn from the first learn_for of event time, then enforce */
-    bool anomalies;                /* unexplained events of profiled workloads become observations */
-    const storm_decoder *forced;   /* decode every record with this one (NULL: detect per record) */
-    const char *cluster;           /* x_k8s_cluster when the event names none */
+    storm_baseline *baseline;    /* borrowed; NULL: no baseline */
+    storm_time_ns learn_for;     /* with baseline: learn from the first learn_for of event time, then enforce */
+    bool anomalies;              /* unexplained events of profiled workloads become observations */
+    const storm_decoder *forced; /* decode every record with this one (NULL: detect per record) */
+    const char *cluster;         /* x_k8s_cluster when the event names none */
     storm_pipeline_dating dating;
     size_t max_line;               /* longest line read (0: STORM_SOURCE_DEFAULT_MAX_LINE) */
     unsigned follow_idle_ms;       /* --follow: stop after this long without data (0: never) */
@@ -89,13 +89,13 @@ typedef struct storm_pipeline_opts {
 } storm_pipeline_opts;
 
 typedef struct storm_pipeline_stats {
-    uint64_t records_read;     /* non-blank lines (an array on one line is one) and whole-JSON bodies */
-    uint64_t events_read;      /* each decoded event (an audit EventList of 5 is 5), each skipped record and
-                                  each rejected record or array element (its events cannot be known) */
-    uint64_t events_rejected;  /* malformed, of no known sensor, or not observable */
-    uint64_t events_skipped;   /* known records that are not events (unknown types, logs, metrics) */
-    uint64_t events_decoded;   /* typed events */
-    uint64_t observations;     /* observations built (detection: those the prefilter let through) */
+    uint64_t records_read;    /* non-blank lines (an array on one line is one) and whole-JSON bodies */
+    uint64_t events_read;     /* each decoded event (an audit EventList of 5 is 5), each skipped record and
+                                 each rejected record or array element (its events cannot be known) */
+    uint64_t events_rejected; /* malformed, of no known sensor, or not observable */
+    uint64_t events_skipped;  /* known records that are not events (unknown types, logs, metrics) */
+    uint64_t events_decoded;  /* typed events */
+    uint64_t observations;    /* observations built (detection: those the prefilter let through) */
     uint64_t baseline_learned;
     uint64_t baseline_dropped; /* explained by the workload's profile */
     uint64_t anomalies;
@@ -107,8 +107,8 @@ typedef struct storm_pipeline_stats {
 /* A new pipeline; the detector is built over opts->models when given.
  * *out is owned (storm_pipeline_free). Fails on a bad option, OOM, or when
  * the detector cannot be built (err says why). */
-storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks,
-                            storm_pipeline **out, storm_err *err);
+storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, storm_pipeline **out,
+                            storm_err *err);
 /* Flush the detector's pending sighting updates (end of stream), commit the
  * store and flush the output. Feeding may go on afterwards. */
 void storm_pipeline_flush(storm_pipeline *p);

@@ -39,8 +39,8 @@ static double elapsed(const storm_pipeline *p)
     return (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
 }
 
-storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks,
-                            storm_pipeline **out, storm_err *err)
+storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, storm_pipeline **out,
+                            storm_err *err)
 {
     *out = NULL;
     if (!opts->models && !sinks->observation && !sinks->event)
@@ -104,9 +104,15 @@ void storm_pipeline_free(storm_pipeline *p)
     free(p);
 }
 
-void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out) { *out = p->st; }
+void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out)
+{
+    *out = p->st;
+}
 
-storm_detector *storm_pipeline_detector(storm_pipeline *p) { return p->det; }
+storm_detector *storm_pipeline_detector(storm_pipeline *p)
+{
+    return p->det;
+}
 
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n)
 {
@@ -135,8 +141,8 @@ static void count_skip(storm_pipeline *p, const char *type)
         p->skips[p->n_skips++] = (pipeline_skip){copy, 1};
 }
 
-void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text,
-                     size_t len, const char *fmt, ...)
+void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text, size_t len,
+                     const char *fmt, ...)
 {
     p->st.events_rejected++;
     if (++p->messages <= p->opts.messages_shown) {
@@ -218,8 +224,11 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     storm_err err;
     err_reset(&err);
     if (p->sinks.observation) {
-        storm_stix_opts so = {.record = record, .record_len = record_len, .record_index = index,
-                              .default_time = default_time(p), .cluster = p->opts.cluster};
+        storm_stix_opts so = {.record = record,
+                              .record_len = record_len,
+                              .record_index = index,
+                              .default_time = default_time(p),
+                              .cluster = p->opts.cluster};
         storm_rc rc = storm_stix_observe(p->arena, ev, &so, &obs, &err);
         if (rc == STORM_OK)
             rc = p->sinks.observation(p->sinks.observation_ctx, &obs, ev, &err);
@@ -307,8 +316,9 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     }
     if (!rec)
         rec = root;
-    const storm_decoder *dec = rec->type != STORM_V_OBJECT ? NULL : p->opts.forced ? p->opts.forced
-                                                                                    : storm_decoder_detect(rec);
+    const storm_decoder *dec = rec->type != STORM_V_OBJECT ? NULL
+                               : p->opts.forced            ? p->opts.forced
+                                                           : storm_decoder_detect(rec);
     if (!dec) {
         p->st.events_read++;
         pipeline_reject(p, source, line, 0, set_aside, set_aside_len, "%s",
@@ -332,8 +342,8 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
         /* err.offset is a byte offset in the text the record was parsed
          * from: the line, or the envelope's embedded text */
         if (rec == root)
-            pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s: %s",
-                            dec->name, err.msg[0] ? err.msg : storm_strerror(rc));
+            pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s: %s", dec->name,
+                            err.msg[0] ? err.msg : storm_strerror(rc));
         else
             pipeline_reject(p, source, line, text ? embedded_pos(root) + 1 : 0, set_aside, set_aside_len,
                             "%s: %s (at byte %zu of the embedded record)", dec->name,

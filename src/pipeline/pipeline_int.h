@@ -20,8 +20,8 @@ typedef struct pipeline_skip {
 struct storm_pipeline {
     storm_pipeline_opts opts;
     storm_pipeline_sinks sinks;
-    storm_buf line;            /* output not yet written */
-    bool line_set_aside;       /* the current line is already in the rejects sink */
+    storm_buf line;      /* output not yet written */
+    bool line_set_aside; /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
     bool in_tx;
     storm_detector *det;
@@ -32,20 +32,20 @@ struct storm_pipeline {
     storm_time_ns source_time; /* DATE_SOURCE: the current source's time */
     size_t text_events;        /* events already taken from the current text (array elements) */
     storm_pipeline_stats st;
-    uint64_t messages;         /* reject messages printed */
+    uint64_t messages; /* reject messages printed */
     pipeline_skip skips[PIPELINE_SKIP_TYPES];
     size_t n_skips;
-    storm_rc sink_rc;          /* an event sink failed: reading stops */
+    storm_rc sink_rc; /* an event sink failed: reading stops */
     storm_err sink_err;
     struct timespec t0;
-    bool ext_written;          /* store: extension definitions and Storm identity put */
+    bool ext_written; /* store: extension definitions and Storm identity put */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
  * SOURCE:LINE[:COLUMN]: reason, and text copied to the rejects sink once per
  * line (text NULL: nothing to copy). */
-void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text,
-                     size_t len, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text, size_t len,
+                     const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 /* A record of a text (a line, a body) the reader framed: its events are
  * numbered after those of the text's earlier records (text_events), and a
  * bad record sets the text aside once (line_set_aside). */

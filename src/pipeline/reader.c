@@ -24,8 +24,8 @@ static inline void err_reset(storm_err *e)
 }
 
 /* a parsed text: one record, or each element of an array */
-static void feed_root(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
-                      const char *text, size_t len)
+static void feed_root(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line, const char *text,
+                      size_t len)
 {
     p->text_events = 0;
     if (root->type == STORM_V_ARRAY) {

@@ -100,8 +100,9 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
             pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, merged);
         for (size_t i = 0; i < s->n_objects; i++) {
             const char *type = storm_v_get_str(s->objects[i], "type");
-            pipeline_db_put(p, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
-                   s->objects[i]);
+            pipeline_db_put(
+                p, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
+                s->objects[i]);
         }
         if (!p->ext_written) {
             p->ext_written = true;
@@ -117,7 +118,6 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
     pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
     storm_arena_free(a);
 }
-
 
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res)
 {
@@ -138,4 +138,3 @@ void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, cons
     }
     pipeline_out_flush(p, false);
 }
-

@@ -44,7 +44,6 @@ void pipeline_db_commit(storm_pipeline *p)
     p->records_in_tx = 0;
 }
 
-
 /* The last stored version of a sighting, as JSON text (malloc'ed, caller
  * frees), or NULL. */
 typedef struct stored_json {
@@ -206,4 +205,3 @@ size_t storm_pipeline_load_store_models(storm_models *m, storm_store *store, con
     storm_buf_free(&dm.json);
     return dm.n;
 }
-

@@ -37,7 +37,8 @@ static int post(unsigned port, const char *body, size_t len, char *resp, size_t 
     char head[256];
     int hl = snprintf(head, sizeof head,
                       "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-                      "Connection: close\r\n\r\n", len);
+                      "Connection: close\r\n\r\n",
+                      len);
     bool ok = write(fd, head, (size_t)hl) == hl;
     for (size_t off = 0; ok && off < len;) {
         ssize_t w = write(fd, body + off, len - off);

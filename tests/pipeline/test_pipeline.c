@@ -12,8 +12,8 @@
 
 #include "../unit/test.h"
 
-#define REC(pid, t)                                                                                       \
-    "{\"process_exec\":{\"process\":{\"exec_id\":\"e" #pid "\",\"pid\":" #pid ",\"binary\":\"/bin/true\"}}," \
+#define REC(pid, t)                                                                                                    \
+    "{\"process_exec\":{\"process\":{\"exec_id\":\"e" #pid "\",\"pid\":" #pid ",\"binary\":\"/bin/true\"}},"           \
     "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:0" #t "Z\"}"
 
 typedef struct seen {
