@@ -23,7 +23,7 @@
 
 #include "cli.h"
 
-#define DRAIN_SECONDS 60 /* --listen: longest time spent storing acknowledged bodies at exit */
+#define DRAIN_DEFAULT_NS ((storm_time_ns)60 * 1000000000) /* --drain-timeout */
 
 static volatile sig_atomic_t run_stop;
 static volatile sig_atomic_t run_report;
@@ -70,6 +70,9 @@ static void usage(FILE *out)
             "  --follow            keep reading a growing file (across rotation and truncation)\n"
             "  --listen ADDR:PORT  accept records over HTTP POST (default address 127.0.0.1)\n"
             "  --max-body BYTES    largest HTTP body accepted (default 16 MiB)\n"
+            "  --drain-timeout DURATION\n"
+            "                      at SIGTERM/SIGINT, longest time spent processing the bodies already\n"
+            "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
             "  --rejects FILE      write bad lines there\n"
             "  --stats-json FILE   write the statistics there at exit\n"
             "  -q, --quiet         no statistics on standard error\n\n"
@@ -153,8 +156,10 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
     return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Feed the next body the intake acknowledged (waiting at most wait_ms);
- * what it holds is committed before the next one. False when none came. */
+/* Feed the next body the intake acknowledged (waiting at most wait_ms).
+ * Its results are committed when the queue runs empty (or with the store's
+ * batches): one transaction per body would cost a disk sync each and let
+ * the queue grow under load. False when none came. */
 static bool run_body(storm_pipeline *p, storm_intake *intake, int wait_ms)
 {
     char *body = NULL;
@@ -166,14 +171,17 @@ static bool run_body(storm_pipeline *p, storm_intake *intake, int wait_ms)
     snprintf(source, sizeof source, "http#%llu", (unsigned long long)req);
     storm_pipeline_feed_body(p, source, body, len);
     storm_intake_release(intake, body, len);
-    storm_pipeline_sync(p);
+    size_t bodies = 0, bytes = 0;
+    storm_intake_pending(intake, &bodies, &bytes);
+    if (!bodies)
+        storm_pipeline_sync(p);
     return true;
 }
 
 /* On SIGTERM/SIGINT: stop accepting, then process every body already
- * acknowledged with 202 (bounded by DRAIN_SECONDS, or cut short by a second
- * signal); what could not be processed is said, never dropped silently. */
-static int drain(storm_pipeline *p, storm_intake *intake)
+ * acknowledged with 202 (for at most limit, or until a second signal); what
+ * could not be processed is said, never dropped silently. */
+static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit)
 {
     storm_intake_close(intake);
     size_t bodies = 0, bytes = 0;
@@ -181,25 +189,28 @@ static int drain(storm_pipeline *p, storm_intake *intake)
     if (!bodies)
         return CLI_OK;
     fprintf(stderr, "storm run: stopping: processing the %zu acknowledged bodies still queued (%zu bytes; "
-                    "at most %d s, a second signal stops at once)\n", bodies, bytes, DRAIN_SECONDS);
+                    "at most %.0f s, --drain-timeout; a second signal stops at once)\n",
+            bodies, bytes, (double)limit / 1e9);
     run_stop = 0;
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     t = t0;
-    while (!run_stop && t.tv_sec - t0.tv_sec < DRAIN_SECONDS && run_body(p, intake, 0))
+    while (!run_stop &&
+           (storm_time_ns)(t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) < limit &&
+           run_body(p, intake, 0))
         clock_gettime(CLOCK_MONOTONIC, &t);
     storm_intake_pending(intake, &bodies, &bytes);
     if (!bodies)
         return CLI_OK;
     fprintf(stderr, "storm run: %zu acknowledged bodies (%zu bytes) were NOT processed: %s\n", bodies, bytes,
-            run_stop ? "stopped by a second signal" : "the drain time passed");
+            run_stop ? "stopped by a second signal" : "--drain-timeout passed");
     return CLI_FAIL;
 }
 
 enum {
     OPT_MODELS = 256, OPT_DB, OPT_FORMAT, OPT_CORRELATE, OPT_IDENTITY, OPT_BASELINE, OPT_LEARN_FOR, OPT_ANOMALIES,
     OPT_FOLLOW, OPT_LISTEN, OPT_REJECTS, OPT_STATS_JSON, OPT_HORIZON, OPT_WINDOW, OPT_STATE_CAP, OPT_MAX_BODY,
-    OPT_NO_DB_MODELS,
+    OPT_NO_DB_MODELS, OPT_DRAIN_TIMEOUT,
 };
 
 int cmd_run(int argc, char **argv)
@@ -218,6 +229,7 @@ int cmd_run(int argc, char **argv)
         {"follow", no_argument, NULL, OPT_FOLLOW},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
+        {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"stats-json", required_argument, NULL, OPT_STATS_JSON},
         {"horizon", required_argument, NULL, OPT_HORIZON},
@@ -232,6 +244,7 @@ int cmd_run(int argc, char **argv)
     const char *db = NULL, *output = NULL, *baseline = NULL, *listen = NULL, *rejects = NULL, *stats_json = NULL;
     bool follow = false, quiet = false, db_models_too = true;
     size_t max_body = 0;
+    storm_time_ns drain_timeout = DRAIN_DEFAULT_NS;
     storm_pipeline_opts po = {0};
     storm_pipeline_sinks sinks = {0};
     run_clock clk;
@@ -282,6 +295,10 @@ int cmd_run(int argc, char **argv)
             max_body = (size_t)v;
             break;
         }
+        case OPT_DRAIN_TIMEOUT:
+            if (!parse_duration(optarg, &drain_timeout))
+                return cli_usage_error("run", "--drain-timeout: '%s' is not a duration like 2m", optarg);
+            break;
         case OPT_REJECTS: rejects = optarg; break;
         case OPT_STATS_JSON: stats_json = optarg; break;
         case OPT_HORIZON:
@@ -441,7 +458,7 @@ int cmd_run(int argc, char **argv)
             while (!run_stop)
                 if (!run_body(p, intake, 200))
                     storm_pipeline_sync(p); /* idle: kill -USR1 still answers */
-            if (drain(p, intake) != CLI_OK)
+            if (drain(p, intake, drain_timeout) != CLI_OK)
                 rc = CLI_FAIL;
         }
     }

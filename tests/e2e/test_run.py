@@ -385,35 +385,42 @@ def test_listen_lines_count_alone():
               "--rejects gets the bad lines (%r)" % open(rejects, "rb").read())
 
 
-def test_listen_drain_on_sigterm():
-    """Events acknowledged with 202 and still queued at SIGTERM are stored
-    before exit: send N events (one per body, each in its own pod), SIGTERM
-    at once, count what the store holds."""
+def listen_and_post(args, n):
+    """storm run --listen ARGS, n events posted one per body (each in its own
+    pod), then SIGTERM at once: (acknowledged, returncode, stderr)."""
     import http.client
     src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
     base = json.loads(open(src).read().splitlines()[0])
     kind = [k for k in base if k.startswith("process_")][0]
+    p, port = start_listen(args)
+    check(port is not None, "--listen reports its port")
+    if port is None:
+        p.kill()
+        return 0, None, ""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    acked = 0
+    for i in range(n):
+        ev = json.loads(json.dumps(base))
+        ev[kind]["process"]["pod"]["name"] = "drain-pod-%d" % i
+        c.request("POST", "/", body=json.dumps(ev).encode(), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        acked += r.status == 202
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=180)
+    check(acked == n, "every body acknowledged (%d of %d)" % (acked, n))
+    return acked, p.returncode, err.decode()
+
+
+def test_listen_drain_on_sigterm():
+    """Events acknowledged with 202 and still queued at SIGTERM are stored
+    before exit: send N events, SIGTERM at once, count what the store holds.
+    With no time to drain, what is left is reported, never lost silently."""
     n = 300
     with tempfile.TemporaryDirectory() as d:
         db, stats = os.path.join(d, "w.db"), os.path.join(d, "stats.json")
-        p, port = start_listen(["--db", db, "--stats-json", stats])
-        check(port is not None, "--listen reports its port")
-        if port is None:
-            p.kill()
-            return
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        acked = 0
-        for i in range(n):
-            ev = json.loads(json.dumps(base))
-            ev[kind]["process"]["pod"]["name"] = "drain-pod-%d" % i
-            c.request("POST", "/", body=json.dumps(ev).encode(), headers={"Content-Type": "application/json"})
-            r = c.getresponse()
-            r.read()
-            acked += r.status == 202
-        p.send_signal(signal.SIGTERM)
-        _, err = p.communicate(timeout=120)
-        check(acked == n, "every body acknowledged (%d of %d)" % (acked, n))
-        check(p.returncode == 0, "exit 0 after storing everything (%s %s)" % (p.returncode, err[-300:]))
+        acked, rc, err = listen_and_post(["--db", db, "--stats-json", stats], n)
+        check(rc == 0, "exit 0 after storing everything (%s %s)" % (rc, err[-300:]))
         st = json.load(open(stats))
         check(st["events_read"] == acked, "every acknowledged event processed (%d of %d)" % (st["events_read"], acked))
         con = sqlite3.connect(db)
@@ -422,6 +429,17 @@ def test_listen_drain_on_sigterm():
             pods.update(re.findall(r"drain-pod-(\d+)", j))
         con.close()
         check(len(pods) == acked, "a sighting stored for every acknowledged event (%d of %d)" % (len(pods), acked))
+        # --drain-timeout 0: whatever is still queued is reported (and exit 1), so
+        # processed + reported = acknowledged, however fast the detector was
+        stats0 = os.path.join(d, "stats0.json")
+        acked, rc, err = listen_and_post(["--db", os.path.join(d, "w0.db"), "--stats-json", stats0,
+                                          "--drain-timeout", "0"], n)
+        m = re.search(r"(\d+) acknowledged bodies \(\d+ bytes\) were NOT processed", err)
+        left = int(m.group(1)) if m else 0
+        st = json.load(open(stats0))
+        check(st["events_read"] + left == acked, "processed %d + reported unprocessed %d = acknowledged %d"
+              % (st["events_read"], left, acked))
+        check(rc == (1 if left else 0), "exit 1 exactly when acknowledged bodies were left (%s, %d left)" % (rc, left))
 
 
 def test_listen_loopback_only():
