@@ -302,29 +302,17 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     size_t set_aside_len = len;
     if (!text && p->sinks.rejects)
         set_aside = record_json(p, root, &set_aside_len);
-    /* a log-shipper envelope whose embedded record is cut short or malformed
-     * is reported with the exact reason and position, not guessed at */
+    /* the same rules as every reader: storm_decode_classify */
     const storm_value *rec = root;
+    const storm_decoder *dec = NULL;
     storm_err err;
     err_reset(&err);
-    storm_rc rc = storm_decode_unwrap_ex(p->arena, root, &rec, NULL, &err);
+    storm_rc rc = storm_decode_classify(p->arena, root, p->opts.forced, &rec, &dec, &err);
     if (rc != STORM_OK) {
         p->st.events_read++;
-        pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s",
-                        err.msg[0] ? err.msg : storm_strerror(rc));
-        return;
-    }
-    if (!rec)
-        rec = root;
-    const storm_decoder *dec = rec->type != STORM_V_OBJECT ? NULL
-                               : p->opts.forced            ? p->opts.forced
-                                                           : storm_decoder_detect(rec);
-    if (!dec) {
-        p->st.events_read++;
-        pipeline_reject(p, source, line, 0, set_aside, set_aside_len, "%s",
-                        rec->type == STORM_V_OBJECT
-                            ? "not a record of a known sensor (tetragon, k8s-audit, falco, kubescape, hubble)"
-                            : "not a JSON object");
+        /* a malformed envelope has a position in the text; the rest do not */
+        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside,
+                        set_aside_len, "%s", err.msg);
         return;
     }
     storm_event_list list = {0};

@@ -124,7 +124,7 @@ static void test_lines_alone(void)
     snprintf(body, sizeof body, "%s{\"bad\": \n{\"hello\": 1}\n%s", record, record);
     CHECK(post(storm_intake_port(in), body, strlen(body), resp, sizeof resp) == 202);
     CHECK(strstr(resp, "\"accepted\":2,\"records\":2,\"rejected\":2") != NULL);
-    CHECK(strstr(resp, "line 2, column") && strstr(resp, "line 3 is not a record of a known sensor"));
+    CHECK(strstr(resp, "line 2, column") && strstr(resp, "line 3: not a record of a known sensor"));
     snprintf(body, sizeof body, "{\"bad\": \n{\"hello\": 1}\n");
     CHECK(post(storm_intake_port(in), body, strlen(body), resp, sizeof resp) == 400);
     CHECK(strstr(resp, "\"rejected\":2") != NULL);
