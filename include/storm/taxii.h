@@ -32,6 +32,7 @@ typedef struct storm_taxii_config {
     size_t page_default;          /* `limit` when absent, default 100 */
     size_t page_max;              /* larger limits are clamped to this, default 1000 */
     unsigned max_connections;     /* concurrent connections, default 256 */
+    unsigned max_client_connections; /* of them from one client address, default max_connections / 4 */
     unsigned connection_timeout;  /* seconds of idleness before a connection is closed, default 30 */
     unsigned threads;             /* worker threads, default the number of CPUs */
     bool no_page_cache;           /* do not keep rendered pages (each GET queries the store) */
