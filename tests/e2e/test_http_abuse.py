@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Both HTTP servers under a bounded loopback slow-client attack: while
+"""Both HTTP servers under abuse. First a bounded loopback slow-client attack: while
 hundreds of connections drip their request head (or body) one byte at a time,
 legitimate requests from another client address must still be answered.
 Loopback has the whole of 127.0.0.0/8, so attackers bind 127.0.0.2 and up and
 the legitimate client uses 127.0.0.1. Bounded: a fixed number of attack
 connections, a fixed number of legitimate requests, each with a client
 timeout; the only assertion is that each legitimate request completed with
-the expected status. Prints the counts measured.
+the expected status. Prints the counts measured. Then what the intake says
+to a compressed body and what both servers say about a busy port.
 
-Usage: test_slow_clients.py            (the test)
-       test_slow_clients.py --same-ip  (also attack from 127.0.0.1: printed, not asserted)"""
+Usage: test_http_abuse.py            (the test)
+       test_http_abuse.py --same-ip  (also attack from 127.0.0.1: printed, not asserted)"""
+import gzip
 import http.client
 import os
 import re
@@ -150,6 +152,34 @@ def scenario(name, port, n, sources, head, method, path, body, headers, want, as
         check(ok == len(got), "%s: every legitimate request is answered during the attack (%s)" % (name, got))
 
 
+def intake_messages(port):
+    """A compressed body is a 415 that says so, not a JSON syntax error."""
+    for what, body, headers in [
+            ("Content-Encoding: gzip", gzip.compress(LINE), {"Content-Encoding": "gzip"}),
+            ("gzip bytes without Content-Encoding", gzip.compress(LINE), {}),
+    ]:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=LEGIT_TIMEOUT)
+        c.request("POST", "/", body=body, headers=dict(headers, **{"Content-Type": "application/json"}))
+        r = c.getresponse()
+        text = r.read().decode()
+        c.close()
+        check(r.status == 415 and "gzip" in text and "uncompressed" in text,
+              "intake, %s: 415 naming the compression (%d %s)" % (what, r.status, text))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=LEGIT_TIMEOUT)
+    c.request("POST", "/", body=LINE, headers={"Content-Type": "application/json", "Content-Encoding": "identity"})
+    r = c.getresponse()
+    r.read()
+    check(r.status == 202, "intake, Content-Encoding: identity accepted (%d)" % r.status)
+
+
+def busy_port(args, port):
+    r = subprocess.run([STORM] + args + ["--listen", "127.0.0.1:%d" % port], capture_output=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    err = r.stderr.decode()
+    check(r.returncode != 0 and ("127.0.0.1:%d: the port is in use" % port) in err and "port 0" not in err,
+          "storm %s on a busy port says so (%d %r)" % (args[0], r.returncode, err))
+
+
 def main():
     same_ip = "--same-ip" in sys.argv
     post_head = b"POST /intake HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
@@ -168,6 +198,8 @@ def main():
     if same_ip:
         scenario("run --listen, 200 slow heads from the client's own address", port, 200, ["127.0.0.1"], post_head,
                  *post, assert_it=False)
+    intake_messages(port)
+    busy_port(["run", "--format", "text"], port)
     check(stop(p) == 0, "storm run --listen stops cleanly after the attacks")
 
     p, port = start(["serve", "--db", os.path.join(tmp, "s.db"), "--listen", "127.0.0.1:0"],
@@ -178,12 +210,13 @@ def main():
     if same_ip:
         scenario("serve, 300 slow heads from the client's own address", port, 300, ["127.0.0.1"], get_head,
                  *get, assert_it=False)
+    busy_port(["serve", "--db", os.path.join(tmp, "busy.db")], port)
     check(stop(p) == 0, "storm serve stops cleanly after the attacks")
     log = open(os.path.join(tmp, "serve.log"), "rb").read()
     check(log.count(b"\n") < 200, "storm serve's log stays short under attack (%d lines)" % log.count(b"\n"))
     shutil.rmtree(tmp)
 
-    print("test_slow_clients: %d passed, %d failed" % (passed, failed))
+    print("test_http_abuse: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 
