@@ -40,6 +40,8 @@ static void serve_help(FILE *out)
             "  --max-connections N       concurrent connections (default 256)\n"
             "  --max-client-connections N  of them from one client address (default a quarter)\n"
             "  --timeout SECONDS         idle connection timeout (default 30)\n"
+            "  --head-timeout SECONDS    time to send a request's head (default 10)\n"
+            "  --request-timeout SECONDS time to send a request's body, and to take its answer (default 120)\n"
             "  --threads N               worker threads (default: one per CPU)\n"
             "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n"
             "  --auth-failures N         failed logins per client address before 429 (default 10)\n"
@@ -72,7 +74,7 @@ int cmd_serve(int argc, char **argv)
     storm_taxii_config cfg;
     storm_taxii_config_default(&cfg);
     enum { O_DB = 256, O_LISTEN, O_USERS, O_CERT, O_KEY, O_ROOT, O_TITLE, O_CONTACT, O_MAXLEN, O_MAXOBJ,
-           O_PDEF, O_PMAX, O_MAXCONN, O_MAXCLIENT, O_TIMEOUT, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
+           O_PDEF, O_PMAX, O_MAXCONN, O_MAXCLIENT, O_TIMEOUT, O_HEADTIME, O_REQTIME, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
     static const struct option opts[] = {
         {"db", required_argument, NULL, O_DB},
         {"listen", required_argument, NULL, O_LISTEN},
@@ -89,6 +91,8 @@ int cmd_serve(int argc, char **argv)
         {"max-connections", required_argument, NULL, O_MAXCONN},
         {"max-client-connections", required_argument, NULL, O_MAXCLIENT},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"head-timeout", required_argument, NULL, O_HEADTIME},
+        {"request-timeout", required_argument, NULL, O_REQTIME},
         {"threads", required_argument, NULL, O_THREADS},
         {"no-page-cache", no_argument, NULL, O_NOCACHE},
         {"collections", required_argument, NULL, O_COLLECTIONS},
@@ -124,6 +128,12 @@ int cmd_serve(int argc, char **argv)
             break;
         case O_TIMEOUT:
             rc = parse_count("--timeout", optarg, 1, 86400, &cfg.connection_timeout);
+            break;
+        case O_HEADTIME:
+            rc = parse_count("--head-timeout", optarg, 1, 86400, &cfg.head_timeout);
+            break;
+        case O_REQTIME:
+            rc = parse_count("--request-timeout", optarg, 1, 86400, &cfg.request_timeout);
             break;
         case O_THREADS:
             rc = parse_count("--threads", optarg, 1, 256, &cfg.threads);

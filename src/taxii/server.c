@@ -641,6 +641,8 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
                              .addr_len = sl,
                              .limits = {.max_connections = ctx->cfg.max_connections,
                                         .per_client = ctx->cfg.max_client_connections,
+                                        .head_timeout = ctx->cfg.head_timeout,
+                                        .request_timeout = ctx->cfg.request_timeout,
                                         .idle_timeout = ctx->cfg.connection_timeout},
                              .flags = flags,
                              .options = opts,

@@ -12,6 +12,7 @@ to a compressed body and what both servers say about a busy port.
 
 Usage: test_http_abuse.py            (the test)
        test_http_abuse.py --same-ip  (also attack from 127.0.0.1: printed, not asserted)"""
+import base64
 import gzip
 import http.client
 import os
@@ -172,6 +173,55 @@ def intake_messages(port):
     check(r.status == 202, "intake, Content-Encoding: identity accepted (%d)" % r.status)
 
 
+def closed_by_server(port, source, head, drip, wait=30):
+    """Send head, then drip one byte every half second: does the server close
+    the connection (within wait seconds, a bound and not a measure)?"""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+    s.settimeout(0.5)
+    try:
+        s.sendall(head)
+        end = time.time() + wait
+        i = 0
+        while time.time() < end:
+            s.send(drip[i % len(drip):][:1])
+            i += 1
+            try:
+                if s.recv(4096) == b"":
+                    return True
+            except socket.timeout:
+                pass
+        return False
+    except OSError:  # reset: closed as well
+        return True
+    finally:
+        s.close()
+
+
+def deadlines(port):
+    """With nobody else around, a slow head and a slow body are closed at
+    their deadlines, and a kept-alive connection still serves two requests."""
+    get_head = b"GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    # a user who may write, so that the server reads the body
+    post_head = (b"POST /storm/collections/indicators/objects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Accept: application/taxii+json;version=2.1\r\n"
+                 b"Authorization: Basic " + base64.b64encode(b"alice:alice-pw") + b"\r\n"
+                 b"Content-Type: application/taxii+json;version=2.1\r\nContent-Length: 100000\r\n\r\n")
+    check(closed_by_server(port, "127.0.0.5", get_head, b"X-Slow: 1\r\n"),
+          "serve --head-timeout: a head sent a byte at a time is closed")
+    check(closed_by_server(port, "127.0.0.6", post_head, b"{"),
+          "serve --request-timeout: a body sent a byte at a time is closed")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=LEGIT_TIMEOUT)
+    got = []
+    auth = "Basic " + base64.b64encode(b"alice:alice-pw").decode()
+    for _ in range(2):
+        c.request("GET", "/taxii2/", headers={"Accept": "application/taxii+json;version=2.1", "Authorization": auth})
+        r = c.getresponse()
+        r.read()
+        got.append(r.status)
+    c.close()
+    check(got == [200, 200], "serve: two requests on one kept-alive connection (%s)" % got)
+
+
 def busy_port(args, port):
     r = subprocess.run([STORM] + args + ["--listen", "127.0.0.1:%d" % port], capture_output=True, timeout=60,
                        stdin=subprocess.DEVNULL)
@@ -212,6 +262,17 @@ def main():
                  *get, assert_it=False)
     busy_port(["serve", "--db", os.path.join(tmp, "busy.db")], port)
     check(stop(p) == 0, "storm serve stops cleanly after the attacks")
+
+    users = os.path.join(tmp, "users")
+    subprocess.run([STORM, "users", "--file", users, "--iterations", "1000", "add", "alice"], input=b"alice-pw\n",
+                   check=True, capture_output=True)
+    subprocess.run([STORM, "users", "--file", users, "grant", "alice", "rw", "indicators"], check=True,
+                   capture_output=True)
+    p, port = start(["serve", "--db", os.path.join(tmp, "s.db"), "--listen", "127.0.0.1:0", "--head-timeout", "1",
+                     "--request-timeout", "2", "--users", users], rb"listening on http://127\.0\.0\.1:(\d+)/",
+                    os.path.join(tmp, "deadlines.log"))
+    deadlines(port)
+    check(stop(p) == 0, "storm serve with short deadlines stops cleanly")
     log = open(os.path.join(tmp, "serve.log"), "rb").read()
     check(log.count(b"\n") < 200, "storm serve's log stays short under attack (%d lines)" % log.count(b"\n"))
     shutil.rmtree(tmp)
