@@ -181,6 +181,23 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
     return ok;
 }
 
+/* A Content-Type that says the body is compressed or binary (what other
+ * shippers' protocols send): no JSON parser error could explain it. Other
+ * types are read as JSON (curl's default form type included). */
+static bool binary_content_type(const char *ct)
+{
+    static const char *const binary[] = {"application/gzip", "application/x-gzip", "application/zstd",
+                                         "application/x-protobuf", "application/protobuf",
+                                         "application/x-snappy-framed", "application/octet-stream"};
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, "; \t");
+    for (size_t i = 0; i < sizeof binary / sizeof binary[0]; i++)
+        if (strlen(binary[i]) == n && strncasecmp(ct, binary[i], n) == 0)
+            return true;
+    return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -201,15 +218,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return respond(c, 405, "{\"error\":\"use POST with sensor records as the body\"}");
         }
         const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
-        if (ce && strcasecmp(ce, "identity") != 0) {
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        bool bad_ce = ce && strcasecmp(ce, "identity") != 0;
+        if (bad_ce || binary_content_type(ct)) {
             char esc[300];
-            json_escape(ce, esc, sizeof esc);
+            json_escape(bad_ce ? ce : ct, esc, sizeof esc);
             r->answered = true;
             pthread_mutex_lock(&in->lock);
             in->stats.rejected_bad++;
             pthread_mutex_unlock(&in->lock);
-            return respond(c, 415, "{\"error\":\"Content-Encoding '%.200s' is not supported: send the records "
-                           "uncompressed\"}", esc);
+            return respond(c, 415, "{\"error\":\"%s '%.200s' is not supported: send the records uncompressed, as "
+                           "JSON\"}", bad_ce ? "Content-Encoding" : "Content-Type", esc);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > in->opts.max_body) {

@@ -158,9 +158,10 @@ def intake_messages(port):
     for what, body, headers in [
             ("Content-Encoding: gzip", gzip.compress(LINE), {"Content-Encoding": "gzip"}),
             ("gzip bytes without Content-Encoding", gzip.compress(LINE), {}),
+            ("Content-Type: application/gzip", gzip.compress(LINE), {"Content-Type": "application/gzip"}),
     ]:
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=LEGIT_TIMEOUT)
-        c.request("POST", "/", body=body, headers=dict(headers, **{"Content-Type": "application/json"}))
+        c.request("POST", "/", body=body, headers=dict({"Content-Type": "application/json"}, **headers))
         r = c.getresponse()
         text = r.read().decode()
         c.close()
