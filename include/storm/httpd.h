@@ -5,8 +5,9 @@
  * or many: connections per client address, a deadline for the request head,
  * one for the rest of the request (body and answer), and one for a kept-alive
  * connection's wait. At the per-client or the total limit a new connection
- * takes the place of the oldest one still sending its head; a connection
- * past its deadline is closed. */
+ * takes the place of one that is not in a request (still sending its head,
+ * or idle): the client's own oldest, or at the total limit the oldest of the
+ * client holding the most; a connection past its deadline is closed. */
 #ifndef STORM_HTTPD_H
 #define STORM_HTTPD_H
 
@@ -52,8 +53,6 @@ unsigned storm_httpd_port(const storm_httpd *h);
  * libmicrohttpd decodes it and the path or parameter ends there, so
  * handlers answer 400 rather than serve what the cut string names. */
 bool storm_httpd_target_has_nul(struct MHD_Connection *c);
-/* Connections closed by the limits so far (slow, or displaced by a newer one). */
-unsigned long storm_httpd_cut_count(storm_httpd *h);
 /* Stop serving, close every connection and free h (NULL is fine). */
 void storm_httpd_stop(storm_httpd *h);
 

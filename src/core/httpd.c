@@ -65,7 +65,6 @@ struct storm_httpd {
     conn *conns;
     client *clients;
     unsigned open; /* connections not cut */
-    unsigned long cuts;
     bool stopping;
     pthread_t watchdog;
     bool watchdog_running;
@@ -95,7 +94,6 @@ static void cut(storm_httpd *h, conn *c)
     c->cl->open--;
     h->open--;
     shutdown(c->fd, SHUT_RDWR);
-    h->cuts++;
 }
 
 static bool same_client(const struct sockaddr_storage *a, const struct sockaddr *b)
@@ -412,14 +410,6 @@ bool storm_httpd_target_has_nul(struct MHD_Connection *mc)
 {
     conn *c = conn_of(mc);
     return c && c->target_nul;
-}
-
-unsigned long storm_httpd_cut_count(storm_httpd *h)
-{
-    pthread_mutex_lock(&h->lock);
-    unsigned long n = h->cuts;
-    pthread_mutex_unlock(&h->lock);
-    return n;
 }
 
 void storm_httpd_stop(storm_httpd *h)
