@@ -24,7 +24,8 @@ typedef struct storm_httpd_limits {
     unsigned max_connections; /* open at once (0 = 64) */
     unsigned per_client;      /* open at once from one address (0 = max_connections / 4, at least 1) */
     unsigned head_timeout;    /* seconds from connecting (or the request line) to the complete head (0 = 10) */
-    unsigned request_timeout; /* seconds for the body after the head, and for the answer (0 = 120) */
+    unsigned request_timeout; /* most seconds for the body (which gets 20 s plus 1 s per 500 bytes), and for
+                               * the answer (0 = 120) */
     unsigned idle_timeout;    /* seconds without a byte, and a kept-alive connection's wait (0 = 30) */
 } storm_httpd_limits;
 

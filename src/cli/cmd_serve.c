@@ -41,7 +41,7 @@ static void serve_help(FILE *out)
             "  --max-client-connections N  of them from one client address (default a quarter)\n"
             "  --timeout SECONDS         idle connection timeout (default 30)\n"
             "  --head-timeout SECONDS    time to send a request's head (default 10)\n"
-            "  --request-timeout SECONDS time to send a request's body, and to take its answer (default 120)\n"
+            "  --request-timeout SECONDS most time to send a request's body, and to take its answer (default 120)\n"
             "  --threads N               worker threads (default: one per CPU)\n"
             "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n"
             "  --auth-failures N         failed logins per client address before 429 (default 10)\n"

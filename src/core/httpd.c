@@ -5,7 +5,8 @@
  * slot. Here each connection has a phase (head, request, idle) with a
  * deadline that a watchdog thread enforces, and the accept policy makes room
  * for a new connection by closing one that is not in a request (still
- * without its head, or idle between requests): at the per-client limit the
+ * without its head, idle between requests, or sending its body slower than
+ * MIN_RATE): at the per-client limit the
  * client's own oldest, at the total limit the oldest of the client holding
  * the most connections. Age alone cannot pick the victim: slow clients that
  * reconnect at once keep every slot young. A legitimate client sends its
@@ -28,10 +29,20 @@
 #define DEFAULT_HEAD_TIMEOUT 10
 #define DEFAULT_REQUEST_TIMEOUT 120
 #define DEFAULT_IDLE_TIMEOUT 30
+/* A body may take BODY_BASE_S, plus a second for every MIN_RATE bytes
+ * received (up to the request timeout): a steady upload, however slow its
+ * link, keeps going; one that drips is closed. Under pressure a body that
+ * has not reached MIN_RATE bytes plus MIN_RATE a second can be displaced
+ * like a slow head (by the same rule: the greediest client's first). */
+#define BODY_BASE_S 20
+#define MIN_RATE 500
 #define WATCH_EVERY_MS 250
 #define EXTRA_OPTIONS_MAX 16
 
-typedef enum phase { PHASE_HEAD, PHASE_REQUEST, PHASE_IDLE } phase;
+/* Head: request line and headers arriving. Body: after the head, until
+ * the handler has the whole body. Answer: the handler's answer being sent.
+ * Idle: a kept-alive connection between requests. */
+typedef enum phase { PHASE_HEAD, PHASE_BODY, PHASE_ANSWER, PHASE_IDLE } phase;
 
 /* One client address and its connections. */
 typedef struct client {
@@ -48,6 +59,7 @@ typedef struct conn {
     client *cl;
     phase phase;
     uint64_t since, deadline; /* ms, monotonic */
+    uint64_t body_bytes;      /* received in PHASE_BODY */
     bool cut;                 /* shut down; gone once libmicrohttpd reports it closed */
     bool target_nul;          /* the current request's target holds %00 */
 } conn;
@@ -79,11 +91,35 @@ static uint64_t now_ms(void)
 
 static void set_phase(const storm_httpd *h, conn *c, phase p)
 {
-    unsigned s = p == PHASE_HEAD ? h->lim.head_timeout : p == PHASE_REQUEST ? h->lim.request_timeout
-                                                                            : h->lim.idle_timeout;
+    unsigned s = p == PHASE_HEAD ? h->lim.head_timeout : p == PHASE_IDLE ? h->lim.idle_timeout
+                                                                         : h->lim.request_timeout;
+    if (p == PHASE_BODY && s > BODY_BASE_S)
+        s = BODY_BASE_S;
     c->phase = p;
     c->since = now_ms();
+    c->body_bytes = 0;
     c->deadline = c->since + (uint64_t)s * 1000u;
+}
+
+/* Under h->lock: n more body bytes arrived. */
+static void body_progress(const storm_httpd *h, conn *c, size_t n)
+{
+    c->body_bytes += n;
+    uint64_t s = BODY_BASE_S + c->body_bytes / MIN_RATE;
+    if (s > h->lim.request_timeout)
+        s = h->lim.request_timeout;
+    c->deadline = c->since + s * 1000u;
+}
+
+/* Under h->lock: may c make room for a newcomer? Not when it is in a
+ * request, unless its body crawls. */
+static bool displaceable(const conn *c, uint64_t now)
+{
+    if (c->cut || c->phase == PHASE_ANSWER)
+        return false;
+    if (c->phase != PHASE_BODY)
+        return true;
+    return c->body_bytes * 1000u < (now - c->since + 1000u) * MIN_RATE;
 }
 
 /* Under h->lock. The fd stays open (libmicrohttpd closes it after telling
@@ -123,8 +159,9 @@ static client *find_client(storm_httpd *h, const struct sockaddr *addr)
 static conn *victim(storm_httpd *h, const client *only)
 {
     conn *best = NULL;
+    uint64_t now = now_ms();
     for (conn *c = h->conns; c; c = c->next) {
-        if (c->cut || c->phase == PHASE_REQUEST || (only && c->cl != only))
+        if (!displaceable(c, now) || (only && c->cl != only))
             continue;
         if (!best || c->cl->open > best->cl->open || (c->cl->open == best->cl->open && c->since < best->since))
             best = c;
@@ -250,18 +287,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
     conn *c = conn_of(mc);
     /* Only this connection's thread changes its phase: reading it is safe. */
     bool first = c && c->phase == PHASE_HEAD;
-    bool last = c && !first && *upload_size == 0; /* the body is in: the handler answers now */
+    bool last = c && c->phase == PHASE_BODY && *upload_size == 0; /* the body is in: the handler answers now */
+    size_t offered = *upload_size;
     if (first) {
         pthread_mutex_lock(&h->lock);
-        set_phase(h, c, PHASE_REQUEST);
+        set_phase(h, c, PHASE_BODY);
         pthread_mutex_unlock(&h->lock);
     }
     enum MHD_Result r = h->handler(h->handler_cls, mc, url, method, version, upload, upload_size, con_cls);
+    if (c && !first && offered > *upload_size) {
+        pthread_mutex_lock(&h->lock);
+        body_progress(h, c, offered - *upload_size);
+        pthread_mutex_unlock(&h->lock);
+    }
     if (last) {
         /* The time the handler took (a large POST into the store) is not
          * the client's: the answer gets the full time to be sent. */
         pthread_mutex_lock(&h->lock);
-        set_phase(h, c, PHASE_REQUEST);
+        set_phase(h, c, PHASE_ANSWER);
         pthread_mutex_unlock(&h->lock);
     }
     return r;

@@ -47,10 +47,12 @@ def check(cond, what):
 class Attack:
     """Keeps n connections open from the given source addresses, each
     sending `head` (and then `drip` forever) one byte every tick; a connection
-    the server closes is opened again, so the pressure never lets up."""
+    the server closes is opened again, so the pressure never lets up. A head
+    ending in a blank line (a complete head, for a slow body) goes at once."""
 
     def __init__(self, port, n, sources, head, drip=b"X-Slow: 1\r\n"):
         self.port, self.n, self.sources, self.head, self.drip = port, n, sources, head, drip
+        self.whole_head = head.endswith(b"\r\n\r\n")
         self.stop = threading.Event()
         self.opened = 0
         self.reopened = 0
@@ -70,6 +72,13 @@ class Attack:
         while not self.stop.wait(0.3):
             for i, c in enumerate(conns):
                 s, sent = c
+                if self.whole_head and sent == 0:
+                    try:
+                        s.sendall(data)
+                        c[1] = len(data)
+                    except OSError:
+                        pass  # not connected yet: next tick
+                    continue
                 byte = data[sent:sent + 1] if sent < len(data) else self.drip[(sent - len(data)) % len(self.drip):][:1]
                 try:
                     if s.send(byte) == 1:
@@ -246,6 +255,7 @@ def main():
     scenario("run --listen, 200 slow heads from one address", port, 200, one, post_head, *post)
     scenario("run --listen, 200 slow heads from 8 addresses", port, 200, many, post_head, *post)
     scenario("run --listen, 100 slow bodies from one address", port, 100, ["127.0.0.3"], body_head, *post)
+    scenario("run --listen, 200 slow bodies from 8 addresses", port, 200, many, body_head, *post)
     if same_ip:
         scenario("run --listen, 200 slow heads from the client's own address", port, 200, ["127.0.0.1"], post_head,
                  *post, assert_it=False)
