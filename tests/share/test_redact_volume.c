@@ -11,12 +11,16 @@
  * every address is in 10.77.0.0/16; so one linear scan of the output for
  * those markers finds any leak, whatever the size.
  *
+ * Also: overlapping names leave nothing behind, and redaction that cannot
+ * finish refuses (nothing is published) instead of leaving a value as is.
+ *
  * Usage: test_redact_volume [--lean] [PODS...] (default 10 100 1000 10000). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <storm/buf.h>
 #include <storm/json.h>
 #include <storm/share.h>
+#include <unistd.h>
 
 #include "test.h"
 
@@ -128,8 +132,77 @@ static void check_pods(size_t pods)
     storm_arena_free(a);
 }
 
+/* Names inside names: a namespace that is part of a pod name, a pod name that
+ * is part of a longer one. Every byte of every occurrence goes. */
+static void check_overlapping_names(void)
+{
+    test_current = "overlapping names";
+    const char *text =
+        "[{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000001\","
+        "\"x_k8s_namespace\":\"wkshop\",\"x_k8s_pod\":\"wkshop-web-1\",\"x_k8s_labels\":[\"app=wkshop-web\"]},"
+        "{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000002\","
+        "\"x_k8s_pod\":\"wkshop-web-10\"},"
+        "{\"type\":\"sighting\",\"id\":\"sighting--00000000-0000-4000-8000-000000000003\","
+        "\"description\":\"in wkshop/wkshop-web-1 and wkshop-web-10, wkshop-web-1x, xwkshop-web-1\"}]";
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_value *objects = NULL;
+    storm_err err = {0};
+    CHECK(storm_json_parse(a, text, strlen(text), 0, &objects, NULL, &err) == STORM_OK);
+    storm_redactor *r = NULL;
+    CHECK(storm_redactor_default(key, sizeof key, &r, &err) == STORM_OK);
+    CHECK(objects && r && storm_redact_objects(r, a, objects, NULL, &err) == STORM_OK);
+    storm_buf out;
+    storm_buf_init(&out, 1u << 20);
+    CHECK(objects && storm_json_write(&out, objects, STORM_JSONW_COMPACT) == STORM_OK);
+    CHECK(out.data && first_leak(out.data, out.len) < 0);
+    /* the longest name wins where names start together: the pod, not its namespace */
+    CHECK(out.data && count(out.data, out.len, "in namespace-") == 1 && count(out.data, out.len, " and pod-") == 1);
+    if (out.data && first_leak(out.data, out.len) >= 0)
+        fprintf(stderr, "%s\n", out.data);
+    storm_buf_free(&out);
+    storm_redactor_free(r);
+    storm_arena_free(a);
+}
+
+/* A scrub rule that cannot finish on a string (PCRE2's match limit) stops
+ * redaction: the string might hold the secret, so nothing is published. */
+static void check_refuses_when_incomplete(void)
+{
+    test_current = "refuses when incomplete";
+    char key_path[] = "/tmp/storm-test-redact-key-XXXXXX";
+    int fd = mkstemp(key_path);
+    CHECK(fd >= 0 && write(fd, key, sizeof key) == (ssize_t)sizeof key);
+    if (fd >= 0)
+        close(fd);
+    storm_arena *a = storm_arena_new(0, 0);
+    char rules_text[512];
+    snprintf(rules_text, sizeof rules_text,
+             "{\"secret_file\":\"%s\",\"scrub\":[{\"regex\":\"^(a|a)*$\",\"replace\":\"<gone>\"}]}",
+             key_path);
+    storm_value *rules = NULL, *objects = NULL;
+    storm_err err = {0};
+    CHECK(storm_json_parse(a, rules_text, strlen(rules_text), 0, &rules, NULL, &err) == STORM_OK);
+    storm_redactor *r = NULL;
+    CHECK(rules && storm_redactor_from_value(rules, NULL, &r, &err) == STORM_OK);
+    char text[256];
+    snprintf(text, sizeof text,
+             "[{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000001\","
+             "\"command_line\":\"%s\"}]",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac");
+    CHECK(storm_json_parse(a, text, strlen(text), 0, &objects, NULL, &err) == STORM_OK);
+    storm_err_clear(&err);
+    storm_rc rc = r && objects ? storm_redact_objects(r, a, objects, NULL, &err) : STORM_OK;
+    CHECK(rc != STORM_OK);
+    CHECK(strstr(err.msg, "nothing is published") != NULL);
+    storm_redactor_free(r);
+    storm_arena_free(a);
+    unlink(key_path);
+}
+
 int main(int argc, char **argv)
 {
+    check_overlapping_names();
+    check_refuses_when_incomplete();
     static const size_t defaults[] = {10, 100, 1000, 10000};
     test_current = "redaction complete at any volume";
     int first = 1;
