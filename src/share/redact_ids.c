@@ -126,11 +126,20 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
     }
     /* deterministic SCO ids depend on referenced ids (file -> directory,
      * network-traffic -> addresses): recompute until nothing changes */
+    /* which of them have a deterministic id at all (process SCOs do not):
+     * only those are copied and recomputed, round after round */
+    bool *det = storm_arena_calloc(a, m.n ? m.n : 1, sizeof *det);
+    if (!det)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+    for (size_t i = 0; i < m.n; i++) {
+        char nid[STORM_STIX_ID_MAX];
+        det[i] = share_is_sco(storm_v_get_str(m.objs[i], "type")) && storm_stix_sco_id(m.objs[i], nid) == STORM_OK;
+    }
     for (int round = 0; round < 8; round++) {
         bool changed = false;
         for (size_t i = 0; i < m.n; i++) {
             storm_value *o = m.objs[i];
-            if (!share_is_sco(storm_v_get_str(o, "type")))
+            if (!det[i])
                 continue;
             /* compute on a copy whose references already point at new ids */
             storm_value *copy = storm_v_copy(a, o);
