@@ -1127,11 +1127,12 @@ static bool is_json_space(char ch)
  * element of a JSON array or of an audit EventList is hashed alone (with
  * index 0: it holds that one event), not the whole text around it, whose
  * hash per event made an array of N events cost O(N^2) and gave the same
- * event different ids in different batches. A record alone on its line
- * hashes the line with its index, as always (ids of JSON Lines input do not
- * change). The event's parsed record must come from this text: the first key
- * of the object is checked at its position (a record unwrapped from a
- * shipper's envelope was parsed from another text; it keeps the line). */
+ * event different ids in different batches. Any other record (alone on its
+ * line, or in a shipper's envelope) hashes the line with its index, as
+ * always: ids of JSON Lines input do not change. The event's parsed record
+ * must come from this text: the first key of the object is checked at its
+ * position (a record unwrapped from an envelope's text was parsed from
+ * another text; it keeps the line). */
 static void own_record(const storm_event *ev, const storm_stix_opts *o, const char **rec, size_t *len, size_t *index)
 {
     *rec = o->record;
@@ -1139,6 +1140,11 @@ static void own_record(const storm_event *ev, const storm_stix_opts *o, const ch
     *index = o->record_index;
     const storm_value *raw = ev->raw;
     if (!raw || raw->type != STORM_V_OBJECT || raw->pos == STORM_POS_NONE || !raw->u.o.len)
+        return;
+    size_t lead = 0;
+    while (lead < o->record_len && is_json_space(o->record[lead]))
+        lead++;
+    if (!ev->batch_item && (lead == o->record_len || o->record[lead] != '['))
         return;
     size_t pos = raw->pos, end = json_value_end(o->record, o->record_len, pos);
     if (!end || o->record[pos] != '{')
