@@ -98,6 +98,11 @@ static void check_line_unchanged(void)
     CHECK(ids_of(event_a, false, plain) == 1);
     CHECK(ids_of(text, false, padded) == 1);
     CHECK(strcmp(plain[0], padded[0]) != 0);
+    /* a record inside a shipper's payload object is no batch item: its line is hashed, as before */
+    char env[MAX_IDS][80];
+    snprintf(text, sizeof text, "{\"node_name\":\"n1\",\"payload\":%s}", event_a);
+    CHECK(ids_of(text, false, env) == 1);
+    CHECK(strcmp(env[0], plain[0]) != 0);
 }
 
 int main(void)
