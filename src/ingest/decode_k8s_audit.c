@@ -39,7 +39,7 @@ static storm_rc nomem(audit_reader *r)
 static storm_rc wrong_type(audit_reader *r, const char *parent, const char *key, const storm_value *v, const char *want)
 {
     return fail(r, v, "%s%s%s: expected %s, got %s", parent ? parent : "", parent ? "." : "", key, want,
-                ingest_type_name(v->type));
+                ingest_value_name(v));
 }
 
 /* Optional member of an expected type: absent or null -> *out = NULL. */
@@ -305,6 +305,7 @@ static storm_rc decode_list(audit_reader *r, const storm_value *root, storm_even
             return fail(r, kind, "kind: an EventList holds only \"Event\" items");
         if ((rc = check_api_version(r, item)) != STORM_OK || (rc = decode_event(r, item, out)) != STORM_OK)
             return rc;
+        out->items[out->n - 1].batch_item = true;
     }
     r->prefix[0] = '\0';
     return STORM_OK;
