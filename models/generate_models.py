@@ -220,8 +220,8 @@ steps['container-attach'] = model("container-attach", "Debug container attached 
 steps['endpoint'] = model("endpoint-exploit", "Exposed endpoint exploited",
   "A service a pod exposes is exploited for code execution: its server process starts a shell or a download tool.",
   "T1210", "Exploitation of Remote Services", ["lateral-movement"], [
-  ("Shell or downloader started by a network server in a pod", "A shell, curl, wget or netcat whose parent is a web or application server (nginx, httpd, java, node, python, php, ruby, gunicorn, uwsgi).",
-   "[process:image_ref.name IN ('sh', 'bash', 'dash', 'ash', 'zsh', 'curl', 'wget', 'nc', 'ncat', 'socat') AND process:parent_ref.image_ref.name IN ('nginx', 'httpd', 'apache2', 'java', 'node', 'php', 'php-fpm', 'ruby', 'gunicorn', 'uwsgi', 'tomcat', 'python', 'python3', 'dotnet') AND " + IN_POD + "]"),
+  ("Injected command or downloader started by a network server in a pod", "A web or application server (apache2, nginx, java, node, python, php, ruby, gunicorn, uwsgi) starts curl, wget or netcat, or a shell whose command chains commands (; && | $( ` /dev/tcp): a server that shells out for its own work (ping -c 4 HOST) does not match.",
+   "[(process:image_ref.name IN ('curl', 'wget', 'nc', 'ncat', 'socat') OR (process:image_ref.name IN ('sh', 'bash', 'dash', 'ash', 'zsh') AND process:command_line MATCHES '(;|&&|[|]|[$][(]|`|/dev/tcp/)')) AND process:parent_ref.image_ref.name IN ('nginx', 'httpd', 'apache2', 'java', 'node', 'php', 'php-fpm', 'ruby', 'gunicorn', 'uwsgi', 'tomcat', 'python', 'python3', 'dotnet') AND " + IN_POD + "]"),
   ("Falco: remote code execution in a container", "Falco's rules on an untrusted shell, netcat RCE and Java class download.",
    "[process:x_alert_rule IN ('Run shell untrusted', 'Netcat Remote Code Execution in Container', 'Java Process Class File Download')]"),
 ], kh=("ENDPOINT_EXPLOIT",))
