@@ -26,13 +26,18 @@ MODELS = os.path.join(ROOT, "models")
 passed = failed = 0
 
 
+import threading
+LOCK = threading.Lock()
+
+
 def check(cond, what):
     global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
+    with LOCK:
+        if cond:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL:", what, file=sys.stderr)
 
 
 def corpus(path, line):
@@ -436,9 +441,13 @@ CASES = [
 
 def test_cases():
     table = {}
-    for kh, sensor, prov, events, want in CASES:
+    # one storm run per case, two at a time (independent runs; results are
+    # checked in case order)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: run(c[3]), CASES))
+    for (kh, sensor, prov, events, want), got in zip(CASES, results):
         step = step_of(kh)
-        got = run(events)
         mine = [s for s in got if s[1] == step]
         key = (kh, sensor)
         m, n = table.get(key, (0, 0))
