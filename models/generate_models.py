@@ -109,7 +109,7 @@ steps['pod-create'] = model("privileged-pod-create", "Privileged or host-namespa
   ("Workload with host namespaces, privilege or hostPath", "The same pod template inside a Deployment, DaemonSet, StatefulSet, ReplicaSet or Job: the controller then creates the pod.",
    "[network-traffic:x_audit_verb IN ('create', 'update', 'patch') AND network-traffic:x_audit_resource IN ('deployments', 'daemonsets', 'statefulsets', 'replicasets', 'jobs') AND (network-traffic:x_audit_request_object.spec.template.spec.hostpid = true OR network-traffic:x_audit_request_object.spec.template.spec.hostnetwork = true OR network-traffic:x_audit_request_object.spec.template.spec.hostipc = true OR network-traffic:x_audit_request_object.spec.template.spec.containers[*].securitycontext.privileged = true OR EXISTS network-traffic:x_audit_request_object.spec.template.spec.volumes[*].hostpath.path)]"),
   ("Pod created from inside a pod", "kubectl run/apply/create, or a POST to the pods API, from a process in a pod.",
-   "[process:command_line MATCHES '(kubectl[^ ]* (.* )?(run|apply|create) |-X ?POST .*/api/v1/namespaces/[^/ ]+/pods)' AND " + IN_POD + "]"),
+   "[process:command_line MATCHES '(kubectl[^ ]* (.* )?(run|apply|replace|create (-f|--filename|pod|deployment|daemonset|statefulset|job|cronjob))[ =]|(-X ?|--request )POST .*/(api/v1|apis/(apps|batch)/v1)/namespaces/[^/ ]+/(pods|deployments|daemonsets|statefulsets|jobs|cronjobs))' AND " + IN_POD + "]"),
   ("Falco: privileged, host-network or sensitive-mount pod", "Falco's k8s_audit rules on pod creation.",
    "[process:x_alert_rule IN ('Create Privileged Pod', 'Create Sensitive Mount Pod', 'Create HostNetwork Pod')]"),
 ], kh=("POD_CREATE",))

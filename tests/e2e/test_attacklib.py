@@ -232,6 +232,9 @@ CASES = [
     ("POD_CREATE", "audit", "SYNTH(Deployment without host access)",
      [audit("create", "deployments", name=None, group="apps", body={"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "x", "image": "nginx"}]}}}})], None),
     ("POD_CREATE", "tetragon", "SYNTH(kubectl apply from a pod)", [execve("/tmp/kubectl", "apply -f control-plane-pod-spec.yaml")], "Pod created from inside a pod"),
+    ("POD_CREATE", "tetragon", "SYNTH(curl POST of a DaemonSet)",
+     [execve("/usr/bin/curl", "-sk --request POST -d @ds.json https://10.96.0.1/apis/apps/v1/namespaces/kube-system/daemonsets")], "Pod created from inside a pod"),
+    ("POD_CREATE", "tetragon", "SYNTH(kubectl create rolebinding is no pod)", [execve("/tmp/kubectl", "create rolebinding rb --role=admin --serviceaccount=default:web")], None),
     ("POD_CREATE", "falco", "SYNTH(Falco k8s_audit rule)", [falco("Create Privileged Pod")], "Falco: privileged, host-network or sensitive-mount pod"),
     # CE_NSENTER
     ("CE_NSENTER", "tetragon", "REAL(tetragon/tetragon-book-security-observability.jsonl:21)",
