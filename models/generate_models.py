@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Writes the shipped attack-model library (models/*.json): one bundle per
-attack step plus the attack tree. Ids are UUIDv5 names under a fixed
+attack step (the 26 attacks of KubeHound's catalogue) plus the attack tree,
+and the TracingPolicies its kernel-hook indicators need (models/policies/). Ids are UUIDv5 names under a fixed
 namespace, so regenerating gives the same files. Usage: python3 models/generate_models.py"""
 import json, uuid, os
 NS = uuid.UUID('6b1f3a52-9d0e-5c41-8a77-2e63c4901d5f')
