@@ -6,11 +6,15 @@ the option named, the usage line shown) in every command parsed by
 cli_getopt; a models PATH that does not exist fails; `models lint --db`
 reads the models kept in a store; `models tree` gives sibling steps distinct
 numbers (golden file); `storm users` wants 12-character passwords and
-confirms what it did on standard error unless -q."""
+confirms what it did on standard error unless -q; --follow on a file that
+does not exist yet waits for it."""
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
 STORM = os.environ.get("STORM_BIN", "storm")
@@ -124,6 +128,39 @@ def users(tmp):
     check(b"sightings" in r.stdout, f"the quiet grant happened: {r.stdout!r}")
 
 
+WAITING = b"does not exist yet: waiting for it to appear"
+
+
+def follow_missing(tmp):
+    # given up after --follow-timeout: said once, then the usual open error
+    gone = os.path.join(tmp, "not-yet.jsonl")
+    r = run(["convert", "--follow", "--follow-timeout", "300", gone])
+    check(r.returncode == 1, f"convert --follow on a file that never appears: exit {r.returncode}, want 1")
+    check(r.stderr.count(WAITING) == 1, f"it says once that it waits: {r.stderr!r}")
+    # storm run waits until the file appears, then reads it
+    path = os.path.join(tmp, "later.jsonl")
+    out = os.path.join(tmp, "later.txt")
+    p = subprocess.Popen([STORM, "run", "--follow", path, "--format", "text", "-o", out, "-q"],
+                         stderr=subprocess.PIPE)
+    first = p.stderr.readline()  # blocks until storm says it waits (or exits)
+    check(WAITING in first, f"storm run --follow says it waits for {path}: {first!r}")
+    tmpfile = path + ".tmp"
+    shutil.copy(os.path.join(ROOT, "examples", "events.jsonl"), tmpfile)
+    os.rename(tmpfile, path)
+    deadline = time.monotonic() + 120  # a safety net for a hung run, not a timing assertion
+    text = ""
+    while "Container escape via nsenter" not in text and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = open(out).read() if os.path.exists(out) else ""
+    check("Container escape via nsenter" in text, f"the file that appeared was read: {text!r}")
+    check(p.poll() is None, f"storm run --follow was still running (exit {p.returncode})")
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    rest = p.communicate(timeout=120)[1]
+    check(p.returncode == 0, f"storm run --follow ends with 0 at SIGTERM: {p.returncode}")
+    check((first + rest).count(WAITING) == 1, "the wait is said once")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         unknown_options()
@@ -131,6 +168,7 @@ def main():
         lint_db(tmp)
         tree_golden()
         users(tmp)
+        follow_missing(tmp)
     print(f"test_cli: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
