@@ -60,6 +60,10 @@ def unknown_options():
     usage_error(["serve", "--db"], "--db", "usage: storm serve")
     usage_error(["pull", "--from"], "--from", "usage: storm pull")
     usage_error(["users", "--file"], "--file", "usage: storm users")
+    usage_error(["match", "--bogus", "-p", "[a:b = 1]", "x.json"], "--bogus", "usage: storm match")
+    usage_error(["match", "x.json", "-p"], "-p", "usage: storm match")
+    usage_error(["pattern", "check", "--bogus", "[a:b = 1]"], "--bogus", "usage: storm pattern check")
+    usage_error(["pattern", "check", "-s"], "-s", "usage: storm pattern check")
 
 
 def missing_paths(tmp):
