@@ -26,14 +26,11 @@ static int collect_row(void *ctx, const storm_store_row *row)
     return 0;
 }
 
-storm_rc cli_models_load_db(storm_models *m, const char *db, size_t *n_found, storm_err *err)
+storm_rc cli_models_load_store(storm_models *m, storm_store *store, const char *name, size_t *n_found,
+                               storm_err *err)
 {
     static const char *const types[] = {"indicator", "attack-pattern", "relationship", "intrusion-set"};
     *n_found = 0;
-    storm_store *store = NULL;
-    storm_rc rc = storm_store_open(db, STORM_STORE_READONLY, &store, err);
-    if (rc != STORM_OK)
-        return rc;
     db_models dm = {m, {0}, 0};
     storm_buf_init(&dm.json, (size_t)1 << 30);
     storm_store_query q = {0};
@@ -43,8 +40,8 @@ storm_rc cli_models_load_db(storm_models *m, const char *db, size_t *n_found, st
     q.version_flags = STORM_STORE_VERSION_LAST;
     q.limit = STORM_STORE_QUERY_LIMIT_MAX;
     q.with_json = true;
-    bool more = true;
-    while (more && rc == STORM_OK) {
+    storm_rc rc = STORM_OK;
+    for (bool more = true; more && rc == STORM_OK;) {
         int64_t next = 0;
         rc = storm_store_query_objects(store, &q, collect_row, &dm, &more, &next, err);
         q.after_key = next;
@@ -54,14 +51,13 @@ storm_rc cli_models_load_db(storm_models *m, const char *db, size_t *n_found, st
         rc = STORM_OK;
     }
     if (rc == STORM_OK && dm.n) {
-        char name[PATH_MAX + 32];
-        snprintf(name, sizeof name, "%s#indicators", db);
+        char where[PATH_MAX + 32];
+        snprintf(where, sizeof where, "%s#indicators", name);
         rc = storm_buf_putc(&dm.json, ']');
         if (rc == STORM_OK)
-            rc = storm_models_load_text(m, name, dm.json.data, dm.json.len, err);
+            rc = storm_models_load_text(m, where, dm.json.data, dm.json.len, err);
     }
     *n_found = dm.n;
     storm_buf_free(&dm.json);
-    storm_store_close(store);
     return rc;
 }

@@ -61,10 +61,13 @@ static storm_models *load_all(const char *cmd, bool lint, int argc, char **argv,
         size_t n = 0;
         storm_err err;
         storm_err_clear(&err);
-        if (cli_models_load_db(m, db, &n, &err) != STORM_OK) {
+        storm_store *store = NULL;
+        if (storm_store_open(db, STORM_STORE_READONLY, &store, &err) != STORM_OK ||
+            cli_models_load_store(m, store, db, &n, &err) != STORM_OK) {
             fprintf(stderr, "storm %s: --db %s: %s\n", cmd, db, err.msg);
             (*unreadable)++;
         }
+        storm_store_close(store);
     }
     storm_models_finish(m);
     return m;

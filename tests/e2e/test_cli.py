@@ -16,24 +16,11 @@ import sys
 import tempfile
 import time
 
-ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
-STORM = os.environ.get("STORM_BIN", "storm")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, STORM, check, report, run  # noqa: E402
+
 MODELS = os.path.join(ROOT, "models")
 GOLDEN = os.path.join(ROOT, "tests", "golden", "models")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args, stdin=None):
-    return subprocess.run([STORM] + args, input=stdin, capture_output=True, timeout=300)
 
 
 def usage_error(args, option, usage):
@@ -173,8 +160,7 @@ def main():
         tree_golden()
         users(tmp)
         follow_missing(tmp)
-    print(f"test_cli: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("test_cli")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ list documents is one --help names. The commands are listed here on purpose:
 a new command needs a page (and a line below)."""
 import os
 import re
-import subprocess
 import sys
 
-ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
-STORM = os.environ.get("STORM_BIN", "storm")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report, run  # noqa: E402
+
 # command -> options its --help mentions only to point at another command
 COMMANDS = {
     "pattern": set(), "match": set(), "convert": set(), "run": set(), "models": set(),
@@ -19,16 +19,6 @@ COMMANDS = {
 }
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])")
 HELP_ALWAYS = {"-h", "--help"}  # accepted by every command, not always listed
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def page_options(text):
@@ -45,7 +35,7 @@ def page_options(text):
 
 def main():
     for cmd, elsewhere in COMMANDS.items():
-        r = subprocess.run([STORM, cmd, "--help"], capture_output=True, timeout=60)
+        r = run([cmd, "--help"], timeout=60)
         check(r.returncode == 0, f"storm {cmd} --help: exit {r.returncode}")
         helped = set(OPTION.findall(r.stdout.decode())) - elsewhere
         check(len(helped) > 0, f"storm {cmd} --help names options")
@@ -59,8 +49,7 @@ def main():
         for opt in sorted(documented - helped - HELP_ALWAYS):
             check(False, f"storm {cmd}: docs/cli/{cmd}.md documents {opt}, which --help does not name")
         check(True, f"storm {cmd}: --help and docs/cli/{cmd}.md compared")
-    print(f"test_cli_docs: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("test_cli_docs")
 
 
 if __name__ == "__main__":

@@ -12,19 +12,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
-STORM = os.environ.get("STORM_BIN", "storm")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, STORM, check, report  # noqa: E402
 
 def section_blocks():
     text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
@@ -58,8 +47,7 @@ def main():
         for want in ("Container escape via nsenter", "Kernel log read from a pod", "anomaly", "match\t"):
             check(want in out, f"the examples print {want!r}")
         check(os.path.exists(os.path.join(tmp, "observations.jsonl")), "convert wrote observations.jsonl")
-    print(f"test_readme: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return report("test_readme")
 
 
 if __name__ == "__main__":
