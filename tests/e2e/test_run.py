@@ -75,6 +75,10 @@ def references(v, out, key=None):
         out.append((key, v))
 
 
+MS_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,6}Z$")
+ANY_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,5}[1-9])?Z$")
+
+
 def sightings_of(stdout):
     """(step, indicator, scope) -> highest count, from STIX JSON Lines.
     Also checks that every line stands alone: each reference resolves within
@@ -105,6 +109,11 @@ def sightings_of(stdout):
             for r in o.get("observed_data_refs", []):
                 check(r.startswith("observed-data--"), "observed_data_refs name observed-data")
             check(o["where_sighted_refs"][0] in ids, "the cluster identity travels with the sighting")
+            # python-stix2 reads at most microseconds; created/modified keep milliseconds
+            for k in ("created", "modified"):
+                check(MS_TIMESTAMP.match(o[k]) is not None, "sighting %s %r has 3 to 6 digits" % (k, o[k]))
+            for k in ("first_seen", "last_seen"):
+                check(ANY_TIMESTAMP.match(o[k]) is not None, "sighting %s %r has at most 6 digits" % (k, o[k]))
             scope = o["description"].split(" in ", 1)[1].split(":", 1)[0]
             key = (ind2step[o["sighting_of_ref"]], names[o["sighting_of_ref"]], scope)
             res[key] = max(res.get(key, 0), o["count"])
@@ -199,8 +208,22 @@ def test_db_idempotent():
         s1 = con.execute("select count(*) from objects where type = 'sighting'").fetchone()[0]
         i1 = con.execute("select count(*) from objects where type = 'indicator'").fetchone()[0]
         o1 = con.execute("select count(*) from objects where type = 'observed-data'").fetchone()[0]
-        con.close()
         check(s1 > 0 and i1 == 26 and o1 > 0, "sightings, indicators and observations stored (%d %d %d)" % (s1, i1, o1))
+        # the indicators collection carries the extension-definitions (with a
+        # JSON Schema) of every x_* property its patterns name
+        rows = con.execute("select o.json from objects o join collections c on c.key = o.collection "
+                           "where c.alias = 'indicators'").fetchall()
+        objs = [json.loads(r[0]) for r in rows]
+        declared = {}
+        for o in objs:
+            if o["type"] == "extension-definition":
+                schema = json.loads(o["schema"])
+                for p in o["extension_properties"]:
+                    declared[p] = schema["properties"].get(p)
+        named = {m for o in objs if o["type"] == "indicator" for m in re.findall(r"[:.](x_[a-z0-9_]+)", o["pattern"])}
+        check(named and all(declared.get(p) for p in named),
+              "the indicators collection defines %s (has %s)" % (sorted(named), sorted(declared)))
+        con.close()
         r2 = run(["run", "-q", "--db", db] + files)
         check(r2.returncode == 0, "second run into the same --db")
         check(r1.stdout == r2.stdout, "re-processing gives byte-identical output")
