@@ -33,6 +33,11 @@ typedef struct storm_source_opts {
     volatile sig_atomic_t *stop; /* follow: stop as soon as *stop is nonzero (signal handlers) */
     storm_source_spill_fn spill; /* may be NULL */
     void *spill_ctx;
+    /* follow: a path that does not exist yet is waited for (like tail -F:
+     * the sensor may not have written its first event); this is called once
+     * when the wait starts. NULL: one line on standard error says so. */
+    void (*waiting)(void *ctx, const char *path);
+    void *waiting_ctx;
 } storm_source_opts;
 
 typedef enum storm_line_status {
@@ -55,7 +60,9 @@ typedef struct storm_line {
 typedef struct storm_source storm_source;
 
 /* Open path ("-" = standard input). *out is owned by the caller
- * (storm_source_close). STORM_ERR_IO with the reason when it cannot be opened. */
+ * (storm_source_close). STORM_ERR_IO with the reason when it cannot be opened.
+ * With opts->follow, a path that does not exist is waited for until it
+ * appears, *opts->stop is set or idle_exit_ms pass (then STORM_ERR_IO). */
 storm_rc storm_source_open(const char *path, const storm_source_opts *opts, storm_source **out, storm_err *err);
 /* The next line. STORM_OK: *line filled (check line->status).
  * STORM_ERR_NOTFOUND: end of input (or follow stopped). STORM_ERR_IO: a read

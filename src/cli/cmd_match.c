@@ -22,10 +22,12 @@
 #define MATCH_MAX_PATTERN_FILE (64u << 20)
 #define MATCH_MAX_PATTERNS 100000
 
+#define MATCH_USAGE "usage: storm match [-s 2.0|2.1] [--json] (-p PATTERN [-p PATTERN]... | -P FILE) OBSERVATIONS..."
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: storm match [-s 2.0|2.1] [--json] (-p PATTERN [-p PATTERN]... | -P FILE) OBSERVATIONS...\n"
+            MATCH_USAGE "\n"
             "\n"
             "Match STIX patterns against STIX observations and say, for each pattern, whether\n"
             "the observations satisfy it.\n"
@@ -338,57 +340,53 @@ int cmd_match(int argc, char **argv)
         status = CLI_FAIL;
         goto out;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            goto out;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--spec") == 0) {
-            if (++i >= argc) {
-                status = cli_usage_error("match", "%s needs a version (2.0 or 2.1)", a);
-                goto out;
-            }
-            if (strcmp(argv[i], "2.0") == 0)
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'},
+        {"spec", required_argument, 0, 's'},
+        {"pattern", required_argument, 0, 'p'},
+        {"patterns", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    int ch;
+    while ((ch = cli_getopt("match", MATCH_USAGE, argc, argv, "s:p:P:h", opts)) != -1) {
+        switch (ch) {
+        case 'h': usage(stdout); goto out;
+        case 'j': json = true; break;
+        case 's':
+            if (strcmp(optarg, "2.0") == 0)
                 spec = STORM_SPEC_20;
-            else if (strcmp(argv[i], "2.1") == 0)
+            else if (strcmp(optarg, "2.1") == 0)
                 spec = STORM_SPEC_21;
             else {
-                status = cli_usage_error("match", "unknown STIX version '%s' (use 2.0 or 2.1)", argv[i]);
+                status = cli_usage_error("match", "unknown STIX version '%s' (use 2.0 or 2.1)", optarg);
                 goto out;
             }
-        } else if (strcmp(a, "-p") == 0 || strcmp(a, "--pattern") == 0) {
-            if (++i >= argc) {
-                status = cli_usage_error("match", "%s needs a pattern", a);
-                goto out;
-            }
+            break;
+        case 'p':
             used_p = true;
-            if (list_push(&pats, argv[i]) != 0) {
+            if (list_push(&pats, optarg) != 0) {
                 fprintf(stderr, "storm match: too many patterns\n");
                 status = CLI_FAIL;
                 goto out;
             }
-        } else if (strcmp(a, "-P") == 0 || strcmp(a, "--patterns") == 0) {
-            if (++i >= argc) {
-                status = cli_usage_error("match", "%s needs a file of patterns", a);
-                goto out;
-            }
+            break;
+        case 'P':
             used_P = true;
             pattern_files[n_pattern_files] = NULL;
-            if (read_pattern_file(argv[i], &pats, &pattern_files[n_pattern_files]) != 0) {
+            if (read_pattern_file(optarg, &pats, &pattern_files[n_pattern_files]) != 0) {
                 n_pattern_files++;
                 status = CLI_FAIL;
                 goto out;
             }
             n_pattern_files++;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            status = cli_usage_error("match", "unknown option '%s'", a);
-            goto out;
-        } else {
-            inputs[n_inputs++] = a;
+            break;
+        default: status = CLI_USAGE; goto out;
         }
     }
+    for (int i = optind; i < argc; i++)
+        inputs[n_inputs++] = argv[i];
     if (used_p && used_P) {
         status = cli_usage_error("match", "give patterns with -p or with -P, not both");
         goto out;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* storm models lint|tree PATH...: check attack models and draw their trees.
+/* storm models lint|tree [--db FILE] PATH...: check attack models and draw their trees.
  * storm models import --from ksc FILE... [-o OUT]: translate KSC models. */
 #include <errno.h>
 #include <stdio.h>
@@ -14,10 +14,16 @@
 
 static void models_usage(FILE *out)
 {
-    fprintf(out, "usage: storm models lint PATH...\n"
-                 "       storm models tree PATH...\n"
+    fprintf(out, "usage: storm models lint [--db FILE] [PATH...]\n"
+                 "       storm models tree [--db FILE] [PATH...]\n"
                  "       storm models import --from ksc FILE... [-o OUT]\n\n"
                  "PATH is a STIX 2.1 bundle (or an array of bundles) or a directory of *.json files.\n"
+                 "options of lint and tree:\n"
+                 "  --db FILE      also the models stored in this store's indicators collection (what\n"
+                 "                 storm pull and storm run --db put there), as storm run --db reads them\n"
+                 "options of import:\n"
+                 "  --from ksc     the format of FILE (the only one known so far)\n"
+                 "  -o, --output OUT  where to write (a file, or an existing directory)\n\n"
                  "lint   reports every defect as FILE:LINE:COLUMN: message, then a summary;\n"
                  "       exit 0 when there is none, 1 otherwise.\n"
                  "tree   draws each attack: steps in related-to order, indicators under each step.\n"
@@ -31,17 +37,37 @@ static void models_usage(FILE *out)
                  "       translated or a FILE could not be read, 0 otherwise.\n");
 }
 
-static storm_models *load_all(int argc, char **argv)
+/* Every PATH, then the models of --db not loaded from a PATH. *unreadable
+ * counts the PATHs (or the db) that could not be read at all. Owned by the
+ * caller (storm_models_free); NULL after printing why. */
+static storm_models *load_all(const char *cmd, bool lint, int argc, char **argv, const char *db, size_t *unreadable)
 {
     storm_models *m = NULL;
+    *unreadable = 0;
     if (storm_models_new(&m) != STORM_OK) {
-        fprintf(stderr, "storm models: out of memory\n");
+        fprintf(stderr, "storm %s: out of memory\n", cmd);
         return NULL;
     }
     for (int i = 0; i < argc; i++) {
         storm_err err;
         storm_err_clear(&err);
-        storm_models_load_path(m, argv[i], &err); /* unreadable paths are recorded as defects */
+        if (storm_models_load_path(m, argv[i], &err) != STORM_OK) { /* also recorded as a defect */
+            if (!lint)                                              /* lint prints the defects anyway */
+                fprintf(stderr, "storm %s: %s: %s\n", cmd, argv[i], err.msg);
+            (*unreadable)++;
+        }
+    }
+    if (db) {
+        size_t n = 0;
+        storm_err err;
+        storm_err_clear(&err);
+        storm_store *store = NULL;
+        if (storm_store_open(db, STORM_STORE_READONLY, &store, &err) != STORM_OK ||
+            cli_models_load_store(m, store, db, &n, &err) != STORM_OK) {
+            fprintf(stderr, "storm %s: --db %s: %s\n", cmd, db, err.msg);
+            (*unreadable)++;
+        }
+        storm_store_close(store);
     }
     storm_models_finish(m);
     return m;
@@ -80,19 +106,26 @@ static int write_doc(const char *path, const storm_value *doc)
 
 static int cmd_models_import(int argc, char **argv)
 {
+    static const char usage_line[] = "usage: storm models import --from ksc FILE... [-o OUT]";
+    static const struct option opts[] = {
+        {"from", required_argument, 0, 'f'},
+        {"output", required_argument, 0, 'o'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
     const char *from = NULL, *out = NULL;
-    int nfiles = 0;
-    char **files = argv; /* FILE arguments are packed to the front */
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
-            from = argv[++i];
-        else if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc)
-            out = argv[++i];
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("models import", "unknown option '%s'", argv[i]);
-        else
-            files[nfiles++] = argv[i];
+    optind = 1;
+    int ch;
+    while ((ch = cli_getopt("models import", usage_line, argc, argv, "o:h", opts)) != -1) {
+        switch (ch) {
+        case 'f': from = optarg; break;
+        case 'o': out = optarg; break;
+        case 'h': models_usage(stdout); return CLI_OK;
+        default: return CLI_USAGE;
+        }
     }
+    int nfiles = argc - optind;
+    char **files = argv + optind;
     if (!from || strcmp(from, "ksc") != 0)
         return cli_usage_error("models import", "--from ksc is required (the only format known so far)");
     if (!nfiles)
@@ -161,20 +194,43 @@ int cmd_models(int argc, char **argv)
         models_usage(stdout);
         return CLI_OK;
     }
-    if (argc < 3) {
+    if (argc < 2) {
         models_usage(stderr);
         return CLI_USAGE;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "import") == 0)
-        return cmd_models_import(argc - 2, argv + 2);
+        return cmd_models_import(argc - 1, argv + 1);
     if (strcmp(sub, "lint") != 0 && strcmp(sub, "tree") != 0)
         return cli_usage_error("models", "unknown subcommand '%s' (lint, tree or import)", sub);
-    storm_models *m = load_all(argc - 2, argv + 2);
+    bool lint = strcmp(sub, "lint") == 0;
+    const char *cmd = lint ? "models lint" : "models tree";
+    const char *usage_line = lint ? "usage: storm models lint [--db FILE] [PATH...]"
+                                  : "usage: storm models tree [--db FILE] [PATH...]";
+    static const struct option opts[] = {
+        {"db", required_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *db = NULL;
+    argc--, argv++; /* getopt starts after the subcommand */
+    optind = 1;
+    int ch;
+    while ((ch = cli_getopt(cmd, usage_line, argc, argv, "h", opts)) != -1) {
+        switch (ch) {
+        case 'd': db = optarg; break;
+        case 'h': models_usage(stdout); return CLI_OK;
+        default: return CLI_USAGE;
+        }
+    }
+    if (optind >= argc && !db)
+        return cli_usage_error(cmd, "give a PATH (file or directory of models) or --db FILE");
+    size_t unreadable = 0;
+    storm_models *m = load_all(cmd, lint, argc - optind, argv + optind, db, &unreadable);
     if (!m)
         return CLI_FAIL;
     int rc = CLI_OK;
-    if (strcmp(sub, "lint") == 0) {
+    if (lint) {
         print_defects(m, stdout);
         size_t fatal = 0;
         for (size_t i = 0; i < storm_models_n_defects(m); i++)
@@ -183,7 +239,7 @@ int cmd_models(int argc, char **argv)
                "%zu defects (%zu left an object out)\n",
                storm_models_n_files(m), storm_models_n_indicators(m), storm_models_n_steps(m),
                storm_models_n_relationships(m), storm_models_n_intrusion_sets(m), storm_models_n_defects(m), fatal);
-        rc = storm_models_n_defects(m) ? CLI_FAIL : CLI_OK;
+        rc = storm_models_n_defects(m) || unreadable ? CLI_FAIL : CLI_OK;
     } else {
         storm_buf out;
         storm_buf_init(&out, (size_t)256 << 20);
@@ -196,6 +252,10 @@ int cmd_models(int argc, char **argv)
         storm_buf_free(&out);
         if (storm_models_n_defects(m)) {
             fprintf(stderr, "storm models tree: %zu defects (see 'storm models lint')\n", storm_models_n_defects(m));
+        }
+        if (unreadable) { /* a tree of what could be read would look complete: fail */
+            fprintf(stderr, "storm models tree: %zu of the models given could not be read\n", unreadable);
+            rc = CLI_FAIL;
         }
     }
     storm_models_free(m);

@@ -13,10 +13,11 @@
 #include "cli.h"
 
 #define PATTERN_FILE_MAX (64u << 20) /* bytes read from -f FILE */
+#define PATTERN_USAGE "usage: storm pattern check [-s 2.0|2.1] PATTERN..."
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: storm pattern check [-s 2.0|2.1] PATTERN...\n"
+    fprintf(out, PATTERN_USAGE "\n"
                  "       storm pattern check [-s 2.0|2.1] -f FILE\n"
                  "\n"
                  "Check STIX patterns. For each pattern, print \"ok\", or where and why it is\n"
@@ -121,65 +122,39 @@ static int parse_spec(const char *v, storm_spec *spec)
 
 static int cmd_check(int argc, char **argv)
 {
+    static const struct option opts[] = {
+        {"spec", required_argument, 0, 's'},
+        {"file", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
     storm_spec spec = STORM_SPEC_21;
     const char *file = NULL;
-    int n_patterns = 0;
-    char **patterns = calloc((size_t)argc + 1, sizeof *patterns);
-    if (!patterns) {
-        fprintf(stderr, "storm pattern check: out of memory\n");
-        return CLI_FAIL;
-    }
-    bool options_done = false;
     int rc = CLI_OK;
-    for (int i = 1; i < argc && rc == CLI_OK; i++) {
-        const char *a = argv[i];
-        if (options_done || a[0] != '-' || a[1] == '\0') {
-            if (!options_done && a[0] == '-')
-                rc = cli_usage_error("pattern check", "unknown option '%s'", a);
-            else
-                patterns[n_patterns++] = argv[i];
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            options_done = true;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            usage(stdout);
-            free(patterns);
-            return CLI_OK;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--spec") == 0) {
-            if (i + 1 >= argc)
-                rc = cli_usage_error("pattern check", "%s needs a STIX version (2.0 or 2.1)", a);
-            else
-                rc = parse_spec(argv[++i], &spec);
-        } else if (strncmp(a, "--spec=", 7) == 0) {
-            rc = parse_spec(a + 7, &spec);
-        } else if (strncmp(a, "-s", 2) == 0) {
-            rc = parse_spec(a + 2, &spec);
-        } else if (strcmp(a, "-f") == 0 || strcmp(a, "--file") == 0) {
-            if (i + 1 >= argc)
-                rc = cli_usage_error("pattern check", "%s needs a file name (\"-\" for standard input)", a);
-            else if (file)
+    optind = 1;
+    int ch;
+    while (rc == CLI_OK && (ch = cli_getopt("pattern check", PATTERN_USAGE, argc, argv, "s:f:h", opts)) != -1) {
+        switch (ch) {
+        case 's': rc = parse_spec(optarg, &spec); break;
+        case 'f':
+            if (file)
                 rc = cli_usage_error("pattern check", "-f may be given once");
-            else
-                file = argv[++i];
-        } else if (strncmp(a, "--file=", 7) == 0) {
-            file = a + 7;
-        } else {
-            rc = cli_usage_error("pattern check", "unknown option '%s'", a);
+            file = optarg;
+            break;
+        case 'h': usage(stdout); return CLI_OK;
+        default: return CLI_USAGE;
         }
     }
+    int n_patterns = argc - optind;
+    char **patterns = argv + optind; /* "--" ends the options: patterns may start with '-' */
     if (rc == CLI_OK && file && n_patterns > 0)
         rc = cli_usage_error("pattern check", "give patterns as arguments or with -f FILE, not both");
     if (rc == CLI_OK && !file && n_patterns == 0)
         rc = cli_usage_error("pattern check", "no pattern to check: give PATTERN arguments or -f FILE");
-    if (rc != CLI_OK) {
-        free(patterns);
+    if (rc != CLI_OK)
         return rc;
-    }
-    if (file) {
-        free(patterns);
+    if (file)
         return check_file(file, spec);
-    }
     size_t bad = 0;
     for (int i = 0; i < n_patterns; i++) {
         char where[32];
@@ -187,7 +162,6 @@ static int cmd_check(int argc, char **argv)
         if (!check_one(patterns[i], strlen(patterns[i]), 0, strlen(patterns[i]), where, spec))
             bad++;
     }
-    free(patterns);
     fflush(stdout);
     return bad ? CLI_FAIL : CLI_OK;
 }

@@ -21,10 +21,12 @@
 
 #define INPUT_MAX (256u << 20)
 
+#define PUBLISH_USAGE "usage: storm publish --to URL --collection ID [options] [FILE...]"
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: storm publish --to URL --collection ID [options] [FILE...]\n\n"
+            PUBLISH_USAGE "\n\n"
             "Push STIX objects to a TAXII 2.1 collection, redacted and TLP-marked.\n"
             "Without FILE, publishes the sightings in --db and everything they reference.\n\n"
             "  --to URL              API root (or discovery endpoint) of the TAXII server\n"
@@ -210,7 +212,7 @@ int cmd_publish(int argc, char **argv)
     bool no_redact = false, dry_run = false;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt("publish", PUBLISH_USAGE, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 't': to = optarg; break;
         case 'T': to_db = optarg; break;
@@ -226,7 +228,7 @@ int cmd_publish(int argc, char **argv)
         case 'C': ca_file = optarg; break;
         case 'n': dry_run = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("publish", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (!dry_run && ((!to && !to_db) || !collection))

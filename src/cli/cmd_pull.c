@@ -13,10 +13,12 @@
 
 #include "cli.h"
 
+#define PULL_USAGE "usage: storm pull --from URL --collection ID --db FILE [options]"
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: storm pull --from URL --collection ID --db FILE [options]\n\n"
+            PULL_USAGE "\n\n"
             "Fetch indicators from a TAXII 2.1 collection (another Storm, or any TAXII 2.1 server)\n"
             "into the local store's indicators collection, following pagination, and remember\n"
             "where it stopped: the next pull fetches only what was added since.\n\n"
@@ -76,7 +78,7 @@ int cmd_pull(int argc, char **argv)
     long limit = 100;
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = cli_getopt("pull", PULL_USAGE, argc, argv, "h", opts)) != -1) {
         switch (ch) {
         case 'f': from = optarg; break;
         case 'c': collection = optarg; break;
@@ -95,7 +97,7 @@ int cmd_pull(int argc, char **argv)
         case 'P': pwfile = optarg; break;
         case 'C': ca_file = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("pull", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (!from || !collection || !db)

@@ -10,10 +10,12 @@
 
 #include "cli.h"
 
+#define SERVE_USAGE "usage: storm serve --db FILE [options]"
+
 static void serve_help(FILE *out)
 {
     fprintf(out,
-            "usage: storm serve --db FILE [options]\n\n"
+            SERVE_USAGE "\n\n"
             "Serve the store's collections (indicators, sightings, observations) over TAXII 2.1\n"
             "until interrupted (SIGINT/SIGTERM); SIGHUP reads the --users file again.\n"
             "Discovery is at /taxii2/, the API root at /storm/.\n\n"
@@ -103,9 +105,8 @@ int cmd_serve(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     optind = 1;
-    opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("serve", SERVE_USAGE, argc, argv, "h", opts)) != -1) {
         int rc = CLI_OK;
         switch (c) {
         case O_DB: cfg.db_path = optarg; break;
@@ -149,7 +150,7 @@ int cmd_serve(int argc, char **argv)
             break;
         case 'h':
         case O_HELP: serve_help(stdout); return CLI_OK;
-        default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
         if (rc)
             return rc;

@@ -15,14 +15,20 @@
 #include "cli.h"
 
 #define USERS_DEFAULT_FILE "storm.users"
+#define USERS_USAGE "usage: storm users [--file FILE] [--iterations N] [--db FILE] [-q] COMMAND"
+/* Basic authentication sends the password with every request and the users
+ * file keeps a PBKDF2 hash that an attacker who reads it can try guesses
+ * against offline: a short password falls to that quickly. */
+#define USERS_PASSWORD_MIN 12
 
 static void users_help(FILE *out)
 {
     fprintf(out,
-            "usage: storm users [--file FILE] [--iterations N] [--db FILE] COMMAND\n\n"
+            USERS_USAGE "\n\n"
             "Manage the users of storm serve --users FILE (default file: " USERS_DEFAULT_FILE ").\n\n"
             "commands:\n"
-            "  add NAME                        add a user; the password is read from standard input\n"
+            "  add NAME                        add a user; the password (at least %d characters) is read\n"
+            "                                  from standard input\n"
             "  passwd NAME                     change a password (read from standard input)\n"
             "  remove NAME                     remove a user\n"
             "  list                            list users and their rights\n"
@@ -32,11 +38,12 @@ static void users_help(FILE *out)
             "  --file FILE       the users file (written atomically, mode 0600)\n"
             "  --iterations N    PBKDF2-HMAC-SHA256 iterations for new passwords (default %d)\n"
             "  --db FILE         with grant: every COLLECTION must exist in this store (else exit 1);\n"
-            "                    without it, names other than '*', a UUID or a default alias get a warning\n\n"
+            "                    without it, names other than '*', a UUID or a default alias get a warning\n"
+            "  -q, --quiet       no confirmation line on standard error when a command succeeds\n\n"
             "example:\n"
             "  printf '%%s\\n' \"$PASSWORD\" | storm users --file users add alice\n"
             "  storm users --file users grant alice rw indicators\n",
-            STORM_USERS_ITERATIONS_DEFAULT);
+            USERS_PASSWORD_MIN, STORM_USERS_ITERATIONS_DEFAULT);
 }
 
 /* One line from stdin into buf (no newline). Returns false on EOF/too long. */
@@ -78,6 +85,13 @@ static int get_new_password(char *pw, size_t cap)
     if (!read_password("password: ", pw, cap)) {
         fprintf(stderr, "storm users: no password on standard input (one line, at most %d bytes)\n",
                 STORM_USERS_PASSWORD_MAX);
+        return CLI_FAIL;
+    }
+    if (strlen(pw) < USERS_PASSWORD_MIN) {
+        fprintf(stderr,
+                "storm users: the password has %zu characters, at least %d are needed: the users file keeps a "
+                "hash that can be attacked offline, and short passwords are guessed quickly\n",
+                strlen(pw), USERS_PASSWORD_MIN);
         return CLI_FAIL;
     }
     if (isatty(STDIN_FILENO)) {
@@ -158,25 +172,36 @@ int cmd_users(int argc, char **argv)
     const char *file = USERS_DEFAULT_FILE;
     unsigned long iterations = 0;
     const char *db = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            users_help(stdout);
-            return CLI_OK;
-        } else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
-            file = argv[++i];
-        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db = argv[++i];
-        } else if (strcmp(argv[i], "--iterations") == 0 && i + 1 < argc) {
+    bool quiet = false;
+    static const struct option opts[] = {
+        {"file", required_argument, 0, 'f'},
+        {"db", required_argument, 0, 'd'},
+        {"iterations", required_argument, 0, 'i'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    optind = 1;
+    int ch;
+    /* '+': options come before COMMAND, whose arguments are names. */
+    while ((ch = cli_getopt("users", USERS_USAGE, argc, argv, "+qh", opts)) != -1) {
+        switch (ch) {
+        case 'f': file = optarg; break;
+        case 'd': db = optarg; break;
+        case 'q': quiet = true; break;
+        case 'i': {
             char *end;
-            iterations = strtoul(argv[++i], &end, 10);
+            iterations = strtoul(optarg, &end, 10);
             if (*end || iterations < STORM_USERS_ITERATIONS_MIN || iterations > 100000000)
                 return cli_usage_error("users", "--iterations needs a number from %d to 100000000",
                                        STORM_USERS_ITERATIONS_MIN);
-        } else {
-            return cli_usage_error("users", "unknown option '%s'", argv[i]);
+            break;
+        }
+        case 'h': users_help(stdout); return CLI_OK;
+        default: return CLI_USAGE;
         }
     }
+    int i = optind;
     if (i >= argc)
         return cli_usage_error("users", "no command (add, passwd, remove, list, grant, revoke)");
     const char *cmd = argv[i++];
@@ -256,6 +281,16 @@ int cmd_users(int argc, char **argv)
     if (rc == CLI_OK && storm_users_save(u, file, &err)) {
         fprintf(stderr, "storm users: %s\n", err.msg);
         rc = CLI_FAIL;
+    }
+    if (rc == CLI_OK && !quiet) {
+        if (rights)
+            fprintf(stderr, "storm users: %s: %s %s %s on %d collection%s\n", file,
+                    strcmp(cmd, "grant") == 0 ? "granted" : "revoked", args[0], args[1],
+                    nargs - 2, nargs - 2 == 1 ? "" : "s");
+        else
+            fprintf(stderr, "storm users: %s: %s %s\n", file, strcmp(cmd, "add") == 0 ? "added"
+                                                            : strcmp(cmd, "passwd") == 0 ? "changed the password of"
+                                                                                           : "removed", args[0]);
     }
     storm_users_free(u);
     return rc;

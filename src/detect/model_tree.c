@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Rendering an attack model as a tree: intrusion-set -> steps in related-to
  * order (a step with several successors opens indented branches) -> the
- * indicators of each step. Cycles are cut where a step repeats. */
+ * indicators of each step. Cycles are cut where a step repeats. Steps are
+ * numbered along their chain; each branch adds a letter (4a, 4b, then 5a
+ * after 4a), so that sibling steps never share a number. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,11 +25,13 @@ static void indent(storm_buf *out, int n)
         storm_buf_putc(out, ' ');
 }
 
-static void print_step(tree_ctx *t, size_t s, int depth, int number)
+/* branch: the letters of the branches taken to reach this step ("" on the
+ * main chain). */
+static void print_step(tree_ctx *t, size_t s, int depth, int number, const char *branch)
 {
     const storm_model_step *st = &t->m->steps[s];
     indent(t->out, 2 + 3 * depth);
-    storm_buf_printf(t->out, "%d. %s  [%s]", number, st->name, st->id);
+    storm_buf_printf(t->out, "%d%s. %s  [%s]", number, branch, st->name, st->id);
     if (st->tactic || st->technique)
         storm_buf_printf(t->out, " (%s%s%s)", st->tactic ? st->tactic : "", st->tactic && st->technique ? ", " : "",
                          st->technique ? st->technique : "");
@@ -49,11 +54,20 @@ static void print_step(tree_ctx *t, size_t s, int depth, int number)
     size_t n_next = 0;
     for (size_t i = 0; i < t->m->n_step_next; i++)
         n_next += t->m->step_next[i].a == s;
+    size_t k = 0;
     for (size_t i = 0; i < t->m->n_step_next; i++) {
         if (t->m->step_next[i].a != s)
             continue;
-        /* a linear chain stays at this depth; branches are indented */
-        print_step(t, t->m->step_next[i].b, n_next > 1 ? depth + 1 : depth, number + 1);
+        /* a linear chain stays at this depth; branches are indented and lettered */
+        char sub[64];
+        if (n_next < 2)
+            snprintf(sub, sizeof sub, "%s", branch);
+        else if (k < 26)
+            snprintf(sub, sizeof sub, "%s%c", branch, (char)('a' + k));
+        else
+            snprintf(sub, sizeof sub, "%s.%zu", branch, k + 1);
+        k++;
+        print_step(t, t->m->step_next[i].b, n_next > 1 ? depth + 1 : depth, number + 1, sub);
     }
 }
 
@@ -100,12 +114,12 @@ storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
             any = true;
             size_t s = m->set_steps[i].b;
             if (!t.has_incoming[s])
-                print_step(&t, s, 0, number++);
+                print_step(&t, s, 0, number++, "");
         }
         /* steps it uses that sit inside a chain started elsewhere */
         for (size_t i = 0; i < m->n_set_steps; i++)
             if (m->set_steps[i].a == si && !t.printed[m->set_steps[i].b])
-                print_step(&t, m->set_steps[i].b, 0, number++);
+                print_step(&t, m->set_steps[i].b, 0, number++, "");
         if (!any)
             storm_buf_puts(out, "  (uses no attack-pattern)\n");
     }
@@ -117,7 +131,7 @@ storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
             storm_buf_puts(out, m->n_sets ? "steps of no intrusion-set:\n" : "attack steps:\n");
             header = true;
         }
-        print_step(&t, s, 0, 1);
+        print_step(&t, s, 0, 1, "");
     }
     for (size_t s = 0; s < ns; s++) /* steps only reachable through a cycle */
         if (!t.printed[s]) {
@@ -125,7 +139,7 @@ storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
                 storm_buf_puts(out, "attack steps:\n");
                 header = true;
             }
-            print_step(&t, s, 0, 1);
+            print_step(&t, s, 0, 1, "");
         }
     header = false;
     for (size_t i = 0; i < m->n_indicators; i++) {

@@ -7,9 +7,11 @@
  * truncated and rewritten between two looks may already be larger than the
  * read offset, by content: the first bytes of the file and the bytes just
  * before the offset must still be what was read there. Never silently go on
- * reading a new file's content from an old offset. */
+ * reading a new file's content from an old offset. A path that does not
+ * exist yet is waited for, as tail -F does: the sensor may start later. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -27,6 +29,26 @@ static void sleep_ms(unsigned ms)
 static bool stopped(const storm_source *s)
 {
     return s->opts.stop && *s->opts.stop;
+}
+
+int storm_source_follow_open(const char *path, const storm_source_opts *opts)
+{
+    unsigned idle = 0;
+    for (bool said = false;; said = true) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+            return fd;
+        if ((opts->stop && *opts->stop) || (opts->idle_exit_ms && idle >= opts->idle_exit_ms)) {
+            errno = ENOENT;
+            return -1;
+        }
+        if (!said && opts->waiting)
+            opts->waiting(opts->waiting_ctx, path);
+        else if (!said)
+            fprintf(stderr, "storm: %s does not exist yet: waiting for it to appear (--follow)\n", path);
+        sleep_ms(opts->poll_ms);
+        idle += opts->poll_ms;
+    }
 }
 
 void storm_source_note_read(storm_source *s, const char *p, size_t n)

@@ -42,4 +42,9 @@ void storm_source_note_read(storm_source *s, const char *p, size_t n);
  * belongs to the old stream. */
 storm_rc storm_source_follow_wait(storm_source *s, bool *reset, storm_err *err);
 
+/* Follow mode at open: open path read-only, waiting (and saying so once,
+ * through opts->waiting) while it does not exist. Returns the fd, or -1 with
+ * errno set: ENOENT when stopped or idle_exit_ms passed first. */
+int storm_source_follow_open(const char *path, const storm_source_opts *opts);
+
 #endif

@@ -214,7 +214,7 @@ def deadlines(port):
     # a user who may write, so that the server reads the body
     post_head = (b"POST /storm/collections/indicators/objects/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  b"Accept: application/taxii+json;version=2.1\r\n"
-                 b"Authorization: Basic " + base64.b64encode(b"alice:alice-pw") + b"\r\n"
+                 b"Authorization: Basic " + base64.b64encode(b"alice:alice-password") + b"\r\n"
                  b"Content-Type: application/taxii+json;version=2.1\r\nContent-Length: 100000\r\n\r\n")
     check(closed_by_server(port, "127.0.0.5", get_head, b"X-Slow: 1\r\n"),
           "serve --head-timeout: a head sent a byte at a time is closed")
@@ -222,7 +222,7 @@ def deadlines(port):
           "serve --request-timeout: a body sent a byte at a time is closed")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=LEGIT_TIMEOUT)
     got = []
-    auth = "Basic " + base64.b64encode(b"alice:alice-pw").decode()
+    auth = "Basic " + base64.b64encode(b"alice:alice-password").decode()
     for _ in range(2):
         c.request("GET", "/taxii2/", headers={"Accept": "application/taxii+json;version=2.1", "Authorization": auth})
         r = c.getresponse()
@@ -275,7 +275,7 @@ def main():
     check(stop(p) == 0, "storm serve stops cleanly after the attacks")
 
     users = os.path.join(tmp, "users")
-    subprocess.run([STORM, "users", "--file", users, "--iterations", "1000", "add", "alice"], input=b"alice-pw\n",
+    subprocess.run([STORM, "users", "--file", users, "--iterations", "1000", "add", "alice"], input=b"alice-password\n",
                    check=True, capture_output=True)
     subprocess.run([STORM, "users", "--file", users, "grant", "alice", "rw", "indicators"], check=True,
                    capture_output=True)

@@ -3,7 +3,8 @@
  * newline, over-long lines streamed past (never held), invalid UTF-8, and
  * --follow across growth, rotation and truncation. The follow test steps the
  * writer only after the reader has seen the previous step's lines, so it
- * asserts content, never timing. */
+ * asserts content, never timing. --follow of a path that does not exist yet
+ * waits for it (the writer creates it only after the reader said it waits). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -260,6 +261,76 @@ static void test_follow_rewrite(void)
     CHECK_STR(g.seen[1], "bbbb");
 }
 
+typedef struct late {
+    char path[512];
+    atomic_int waits; /* calls of the waiting callback */
+    atomic_int got;   /* 1: the first line read was "late", -1: open failed */
+} late;
+
+static void on_waiting(void *ctx, const char *path)
+{
+    late *l = ctx;
+    (void)path;
+    atomic_fetch_add(&l->waits, 1);
+}
+
+static void *late_thread(void *arg)
+{
+    late *l = arg;
+    storm_source_opts o = {.follow = true, .poll_ms = 5, .idle_exit_ms = 60000, .waiting = on_waiting,
+                           .waiting_ctx = l};
+    storm_source *s;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_source_open(l->path, &o, &s, &err) != STORM_OK) {
+        atomic_store(&l->got, -1);
+        return NULL;
+    }
+    storm_line ln;
+    if (storm_source_next(s, &ln, &err) == STORM_OK)
+        atomic_store(&l->got, strcmp(ln.text, "late") == 0 ? 1 : -1);
+    storm_source_close(s);
+    return NULL;
+}
+
+static void test_follow_missing(void)
+{
+    /* never appears: given up after idle_exit_ms, said once */
+    late never = {0};
+    snprintf(never.path, sizeof never.path, "%s/never.jsonl", dir);
+    storm_source_opts o = {.follow = true, .poll_ms = 5, .idle_exit_ms = 50, .waiting = on_waiting,
+                           .waiting_ctx = &never};
+    storm_source *s;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_source_open(never.path, &o, &s, &err) == STORM_ERR_IO);
+    CHECK(strstr(err.msg, "never.jsonl") != NULL);
+    CHECK(atomic_load(&never.waits) == 1);
+    /* without follow: no wait at all */
+    o.follow = false;
+    storm_err_clear(&err);
+    CHECK(storm_source_open(never.path, &o, &s, &err) == STORM_ERR_IO);
+    CHECK(atomic_load(&never.waits) == 1);
+
+    /* appears after the reader started waiting: read from its first line */
+    late l = {0};
+    snprintf(l.path, sizeof l.path, "%s/late.jsonl", dir);
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, late_thread, &l) == 0);
+    for (int i = 0; i < 60000 && atomic_load(&l.waits) == 0; i++) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    CHECK(atomic_load(&l.waits) == 1);
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", l.path);
+    write_file(tmp, "wb", "late\n", 5);
+    CHECK(rename(tmp, l.path) == 0);
+    pthread_join(th, NULL);
+    CHECK(atomic_load(&l.got) == 1);
+    CHECK(atomic_load(&l.waits) == 1);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/storm-test-source-XXXXXX");
@@ -272,6 +343,7 @@ int main(void)
     RUN(test_utf8);
     RUN(test_follow);
     RUN(test_follow_rewrite);
+    RUN(test_follow_missing);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
