@@ -287,13 +287,14 @@ static storm_rc follow_status(publish_job *j, const storm_value *status, size_t 
 
 static const char env_head[] = "{\"objects\":[", env_tail[] = "]}";
 
-/* POST objects[first..first+count) as one envelope; on 413, in halves. */
-static storm_rc post_range(publish_job *j, size_t first, size_t count, storm_err *err)
+/* POST objects[first..first+n) as one envelope. *too_large on a 413. */
+static storm_rc post_one(publish_job *j, size_t first, size_t n, bool *too_large, storm_err *err)
 {
     storm_taxii_client *c = j->c;
+    *too_large = false;
     storm_buf_reset(&j->env);
     storm_buf_append(&j->env, env_head, sizeof env_head - 1);
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (i)
             storm_buf_putc(&j->env, ',');
         if (storm_json_write(&j->env, j->objects->u.a.items[first + i], 0) != STORM_OK)
@@ -307,18 +308,8 @@ static storm_rc post_range(publish_job *j, size_t first, size_t count, storm_err
         return rc;
     j->res->envelopes++;
     if (c->resp.status == 413) {
-        if (count == 1) {
-            j->res->failed++; /* refused even alone */
-            return STORM_OK;
-        }
-        /* too many objects (or bytes) for this server: halve, and make the
-         * envelopes that follow as small */
-        size_t half = count / 2;
-        if (c->envelope_objects > half)
-            c->envelope_objects = half;
-        j->res->splits++;
-        rc = post_range(j, first, half, err);
-        return rc ? rc : post_range(j, first + half, count - half, err);
+        *too_large = true;
+        return STORM_OK;
     }
     if (c->resp.status != 202 && c->resp.status != 200)
         return fail_status(c, "publishing", j->url, err);
@@ -326,11 +317,37 @@ static storm_rc post_range(publish_job *j, size_t first, size_t count, storm_err
     if (storm_json_parse(c->arena, c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, &status, NULL,
                          NULL) != STORM_OK)
         return storm_err_set(err, STORM_ERR_SYNTAX, 0, "publishing: %s sent an invalid status resource", j->url);
-    j->res->sent += count;
-    rc = follow_status(j, status, first, count, err);
+    j->res->sent += n;
+    rc = follow_status(j, status, first, n, err);
     if (!rc && j->hooks && j->hooks->progress)
         j->hooks->progress(j->hooks->ctx, j->res->sent, j->objects->u.a.len);
     return rc;
+}
+
+/* POST objects[first..first+count) in envelopes of at most
+ * c->envelope_objects. A 413 halves that limit for this envelope and every
+ * later one (the server's limit is not advertised); an object refused even
+ * alone is counted failed. */
+static storm_rc post_range(publish_job *j, size_t first, size_t count, storm_err *err)
+{
+    storm_taxii_client *c = j->c;
+    while (count) {
+        size_t n = count < c->envelope_objects ? count : c->envelope_objects;
+        bool too_large = false;
+        storm_rc rc = post_one(j, first, n, &too_large, err);
+        if (rc)
+            return rc;
+        if (too_large && n > 1) {
+            c->envelope_objects = n / 2;
+            j->res->splits++;
+            continue;
+        }
+        if (too_large)
+            j->res->failed++;
+        first += n;
+        count -= n;
+    }
+    return STORM_OK;
 }
 
 storm_rc storm_taxii_client_publish(storm_taxii_client *c, const char *collection_id, const storm_value *objects,
