@@ -202,6 +202,14 @@ ok grep -q "pulled 120 objects" <<<"$out"
 out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" pull --from "$SURL" --collection indicators --user alice \
   --db "$T/p8.db" --limit 7 2>"$T/err")
 ok grep -q "pulled 0 objects" <<<"$out"
+# discovery and the listing hand out UUIDs and URLs without aliases (taxii2client
+# checks that a collection's URL holds its id)
+listing=$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' "${SURL%taxii2/}storm/collections/")
+ok python3 -c '
+import json, re, sys
+cs = json.loads(sys.argv[1])["collections"]
+sys.exit(0 if cs and all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", c["id"]) for c in cs) else 1)' "$listing"
+ok [ "$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' "$SURL" | grep -c 'indicators')" -eq 0 ]
 # the store created the publish log and pull positions (migration 2)
 ok [ "$(sqlite3 "$T/p8.db" 'pragma user_version')" -ge 2 ]
 ok [ "$(sqlite3 "$T/p8.db" "select count(*) from sqlite_master where name in ('publish_log', 'pull_state')")" -eq 2 ]
