@@ -384,6 +384,9 @@ int cmd_publish(int argc, char **argv)
         for (size_t i = 0; i < n_new; i++)
             keys[i] = key_of(objects->u.a.items[i]); /* before redaction rewrites them */
     }
+    if (!quiet && isatty(2))
+        fprintf(stderr, "storm publish: preparing %zu objects (%zu found, %zu already published, %zu referenced)\n",
+                n_new, found, skipped, n_context);
     if (!no_redact) {
         if (rules) {
             if (storm_redactor_load(rules, &red, &err) != STORM_OK) {
