@@ -479,10 +479,23 @@ storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_i
         }
         storm_value *env = NULL;
         storm_rc rc = get_json(c, "pulling", url, &env, err);
-        if (rc == STORM_ERR_NOTFOUND || (rc == STORM_ERR_IO && c->resp.status == 400)) {
-            /* a `next` the server no longer knows (expired, restarted):
-             * start a new query where the last page ended */
-            if (next[0] && res->resume[0] && !refused_next) {
+        if (next[0] && (rc == STORM_ERR_NOTFOUND || (rc == STORM_ERR_IO && c->resp.status == 400))) {
+            /* a `next` the server no longer knows (medallion forgets a query
+             * 30 s after it began, whatever was read since): start a new
+             * query where the last page ended, if that moves forward */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            if (res->resume[0] && resume_t <= after_t) {
+                storm_err_clear(err);
+                return storm_err_set(err, STORM_ERR_VALUE, 0,
+                                     "pulling: the server refused its own 'next' (%.300s), and paging by "
+                                     "added_after does not move past %s (more objects were added at that time "
+                                     "than the pages read before the refusal held; try a larger --limit); kept "
+                                     "the %zu objects of %zu pages",
+                                     why, res->resume, res->received, res->pages);
+            }
+            if (res->resume[0] && !refused_next) {
+                storm_err_clear(err); /* handled: the pull goes on */
                 refused_next = true;
                 snprintf(after, sizeof after, "%s", res->resume);
                 after_t = resume_t;
