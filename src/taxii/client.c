@@ -258,29 +258,45 @@ static storm_rc follow_status(publish_job *j, const storm_value *status, size_t 
     const storm_value *ok = storm_v_get(status, "successes");
     if (!j->hooks || !j->hooks->accepted || !ok || ok->type != STORM_V_ARRAY || !ok->u.a.len)
         return STORM_OK;
-    /* ids to positions through a hash set: linear in the envelope */
+    /* ids to positions through a hash set: linear in the envelope. Objects
+     * that redaction made one (two private addresses masked to one network)
+     * share an id: a success for it counts for each of them. */
     taxii_id_set where;
     taxii_id_set_init(&where);
     size_t *index = malloc(count * sizeof *index), n = 0;
+    size_t *same = malloc(count * sizeof *same); /* next position with the same id, count = none */
     bool *taken = calloc(count, sizeof *taken);
-    storm_rc rc = index && taken ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    storm_rc rc = index && same && taken ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     for (size_t i = 0; !rc && i < count; i++) {
         const char *id = storm_v_get_str(j->objects->u.a.items[first + i], "id");
-        if (id && taxii_id_set_add(&where, id, i) < 0)
+        size_t head;
+        same[i] = count;
+        if (!id)
+            continue;
+        int r = taxii_id_set_add(&where, id, i);
+        if (r < 0) {
             rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        } else if (r == 0 && taxii_id_set_get(&where, id, &head)) {
+            same[i] = same[head];
+            same[head] = i;
+        }
     }
     for (size_t i = 0; !rc && i < ok->u.a.len; i++) {
         const char *id = storm_v_get_str(ok->u.a.items[i], "id");
         size_t at;
-        if (id && taxii_id_set_get(&where, id, &at) && !taken[at]) {
-            taken[at] = true;
-            index[n++] = first + at;
-        }
+        if (!id || !taxii_id_set_get(&where, id, &at))
+            continue;
+        for (; at < count; at = same[at])
+            if (!taken[at]) {
+                taken[at] = true;
+                index[n++] = first + at;
+            }
     }
     if (!rc && n)
         j->hooks->accepted(j->hooks->ctx, index, n);
     taxii_id_set_free(&where);
     free(index);
+    free(same);
     free(taken);
     return rc;
 }
