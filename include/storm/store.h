@@ -153,6 +153,35 @@ storm_rc storm_store_data_version(storm_store *s, uint64_t *out, storm_err *err)
 storm_rc storm_store_put_json(storm_store *s, const char *collection, const char *json, size_t len, bool *added,
                               storm_err *err);
 
+/* ---- What storm publish sent, where storm pull stopped (publish_log.c) ----
+ * Kept in the store so that they share its file, transactions and backups.
+ * target/source are keys the caller builds (the TAXII API root URL and the
+ * resolved collection id), so that one collection named two ways is one
+ * memory. */
+
+/* One published object version: its id and a version string (the caller's
+ * choice; storm publish uses the source object's modified, else created). */
+typedef struct storm_store_published {
+    const char *id;
+    const char *version;
+} storm_store_published;
+
+/* known[i] = whether items[i] was recorded as published to target. */
+storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items,
+                                     size_t n, bool *known, storm_err *err);
+/* Record items[0..n) as published to target, in one transaction (or in the
+ * caller's). Recording one twice is a no-op. */
+storm_rc storm_store_published_add(storm_store *s, const char *target, const storm_store_published *items,
+                                   size_t n, storm_err *err);
+/* The resume position of a pull source (a TAXII timestamp), "" when none.
+ * value: STORM_STORE_POSITION_MAX bytes. */
+#define STORM_STORE_POSITION_MAX 40
+storm_rc storm_store_pull_position_get(storm_store *s, const char *source, char value[STORM_STORE_POSITION_MAX],
+                                       storm_err *err);
+/* Set it (inside the caller's transaction when one is open, so that a page
+ * of objects and its position are committed together). */
+storm_rc storm_store_pull_position_set(storm_store *s, const char *source, const char *value, storm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,15 +21,22 @@ typedef struct storm_taxii_client_opts {
     const char *user;         /* Basic authentication; NULL = anonymous */
     const char *password;
     const char *ca_file;      /* extra CA bundle for https (NULL = system store) */
-    long timeout_seconds;     /* per request; 0 = 60 */
+    long timeout_seconds;     /* per request; 0 = 120 */
     unsigned status_polls;    /* how often to poll a pending status; 0 = 60 (one per second) */
+    size_t envelope_objects;  /* most objects per POSTed envelope; 0 = STORM_TAXII_ENVELOPE_OBJECTS */
 } storm_taxii_client_opts;
+
+/* TAXII has no way to advertise how many objects an envelope may hold
+ * (storm serve takes 10,000 by default): stay well below, and split
+ * further when a server answers 413. */
+#define STORM_TAXII_ENVELOPE_OBJECTS 1000
 
 typedef struct storm_taxii_client storm_taxii_client;
 
 /* url: an API root ("http://127.0.0.1:9000/storm/") or a discovery endpoint
  * ("http://host/taxii2/", whose default API root is then used). Fetches the
- * API root's information (max_content_length). *out is owned
+ * API root's information (max_content_length), so that a wrong URL or
+ * password fails here, before any other work. *out is owned
  * (storm_taxii_client_free). Errors say which request failed and why. */
 storm_rc storm_taxii_client_open(const char *url, const storm_taxii_client_opts *opts, storm_taxii_client **out,
                                  storm_err *err);
@@ -44,22 +51,30 @@ storm_rc storm_taxii_client_collection(storm_taxii_client *c, const char *name, 
                                        storm_err *err);
 
 typedef struct storm_taxii_publish_result {
-    size_t envelopes;   /* POST requests sent */
+    size_t envelopes;   /* POST requests sent (413 answers included) */
     size_t sent;        /* objects sent */
     size_t succeeded;   /* per the status resources */
     size_t failed;
     size_t pending;     /* still pending after the last poll */
+    size_t splits;      /* envelopes split after a 413 */
 } storm_taxii_publish_result;
 
-/* Called once per object the server accepted (so the caller can remember
- * what was published). */
-typedef void (*storm_taxii_accepted_fn)(void *ctx, const char *id, const char *version);
+typedef struct storm_taxii_publish_hooks {
+    /* After each envelope: the positions in objects[] of those the server
+     * accepted (so that the caller can remember what was published). */
+    void (*accepted)(void *ctx, const size_t *index, size_t n);
+    /* After each envelope: objects sent so far, of total. */
+    void (*progress)(void *ctx, size_t sent, size_t total);
+    void *ctx;
+} storm_taxii_publish_hooks;
 
 /* POST objects[] (an array value) to the collection in envelopes that fit
- * the server's max_content_length, then poll each status until complete.
- * An object larger than max_content_length on its own is counted failed. */
+ * the server's max_content_length and the envelope object limit, then poll
+ * each status until complete. An envelope answered 413 is split in halves
+ * (and later envelopes are made as small); an object that is refused even
+ * alone, or larger than max_content_length, is counted failed. */
 storm_rc storm_taxii_client_publish(storm_taxii_client *c, const char *collection_id, const storm_value *objects,
-                                    storm_taxii_accepted_fn accepted, void *ctx, storm_taxii_publish_result *res,
+                                    const storm_taxii_publish_hooks *hooks, storm_taxii_publish_result *res,
                                     storm_err *err);
 
 typedef struct storm_taxii_pull_opts {
@@ -69,18 +84,41 @@ typedef struct storm_taxii_pull_opts {
     size_t max_objects;       /* stop after this many; 0 = no limit */
 } storm_taxii_pull_opts;
 
-/* Called for each object received; arena is reset between pages, so copy
- * what must outlive the call. Return non-zero to stop. */
-typedef int (*storm_taxii_object_fn)(void *ctx, const storm_value *object);
+typedef struct storm_taxii_pull_hooks {
+    /* Each object that passed the checks storm serve applies to POSTed
+     * objects; the page's arena is reset afterwards, so copy what must
+     * outlive the call. Return non-zero to stop. */
+    int (*object)(void *ctx, const storm_value *object);
+    /* Each object refused by those checks: page (from 1), its place on the
+     * page (from 1), its id (NULL when it has none) and why. */
+    void (*rejected)(void *ctx, size_t page, size_t index, const char *id, const char *why);
+    /* After each page: resume is where a later pull can start without
+     * losing anything (an added_after value), "" when the server gave no
+     * X-TAXII-Date-Added-Last. Commit the page and its position here;
+     * return non-zero to stop with an error (err untouched). */
+    int (*page_done)(void *ctx, const char *resume);
+    void *ctx;
+} storm_taxii_pull_hooks;
 
-/* GET the collection's objects, following `next` while `more` is true.
- * last_added receives the X-TAXII-Date-Added-Last of the last page (the next
- * resume point; unchanged when no object came), 40 bytes. */
+typedef struct storm_taxii_pull_result {
+    size_t received;    /* objects received (refused ones included) */
+    size_t rejected;    /* refused by the checks */
+    size_t pages;       /* pages fully handled */
+    size_t fallbacks;   /* times paging went on with added_after instead of `next` */
+    char resume[40];    /* the last page's resume position ("" when none) */
+} storm_taxii_pull_result;
+
+/* GET the collection's objects page by page. Follows `next` while `more` is
+ * true, also when the server repeats one token for every page of a query
+ * (medallion does); when the token is missing, refused (400/404) or brings
+ * nothing new, goes on with added_after = the last page's
+ * X-TAXII-Date-Added-Last (TAXII 2.1, 3.4). Every request of one query
+ * repeats its filters. On an error, the pages before it were handed to
+ * page_done: what was fetched is kept. */
 storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_id, const storm_taxii_pull_opts *o,
-                                 storm_taxii_object_fn fn, void *ctx, size_t *received, char last_added[40],
-                                 storm_err *err);
+                                 const storm_taxii_pull_hooks *hooks, storm_taxii_pull_result *res, storm_err *err);
 
-/* ---- what to publish, and what was published (publish.c) ---- */
+/* ---- what to publish (publish.c) ---- */
 
 struct storm_store;
 
@@ -89,17 +127,16 @@ struct storm_store;
  * indicators, identities), each once, whatever collection holds it. */
 storm_rc storm_publish_collect(struct storm_store *s, storm_arena *a, storm_value *objects, storm_err *err);
 
-/* Drop from objects[] those already published to target (a "URL collection"
- * key), according to the store's publish log; *skipped counts them. */
-storm_rc storm_publish_filter_new(struct storm_store *s, const char *target, storm_value *objects, size_t *skipped,
-                                  storm_err *err);
-/* Record that obj (its id, at its version: modified, else created) reached
- * target, the same version storm_publish_filter_new compares. */
-storm_rc storm_publish_log(struct storm_store *s, const char *target, const storm_value *obj, storm_err *err);
+/* The version storm publish remembers an object by: modified, else created,
+ * else "". Borrowed from o. */
+const char *storm_publish_version_of(const storm_value *o);
 
-/* Pull resume points, per source ("URL collection" key). value 40 bytes ("" when none). */
-storm_rc storm_pull_state_get(struct storm_store *s, const char *source, char value[40], storm_err *err);
-storm_rc storm_pull_state_set(struct storm_store *s, const char *source, const char *value, storm_err *err);
+/* Keep in objects[] the new ones (is_new[i], same order) followed by the
+ * context: the objects they reference, transitively, that are not new
+ * (redaction needs them to rewrite ids and names consistently; they are
+ * not sent again). Drops the rest. */
+storm_rc storm_publish_select(storm_arena *a, storm_value *objects, const bool *is_new, size_t *n_new,
+                              size_t *n_context, storm_err *err);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,9 @@ static void usage(FILE *out)
             "  --tlp LEVEL           clear, green, amber, amber+strict, red (default: green)\n"
             "  --identity NAME       name of the publishing cluster's identity (default: storm)\n"
             "  --ca-file FILE        CA bundle for https\n"
+            "  --timeout S           seconds one request may take (default 120)\n"
+            "  --envelope-objects N  most objects per envelope (default 1000; halved on 413)\n"
+            "  -q, --quiet           no progress line on a terminal\n"
             "  --dry-run             print the objects that would be sent, send nothing\n");
 }
 
@@ -123,22 +126,42 @@ static storm_redactor *default_redactor(const char *key_path)
 typedef struct accepted_ctx {
     storm_store *store;
     const char *target;
-    const storm_value *objects; /* what was sent: the log keeps our version, not the server's */
+    const storm_store_published *keys; /* per position in what is sent: what the log remembers */
+    storm_store_published *batch;
     size_t logged;
+    bool progress;
 } accepted_ctx;
 
-static void on_accepted(void *ud, const char *id, const char *version)
+/* One envelope's accepted objects go to the log in one transaction. */
+static void on_accepted(void *ud, const size_t *index, size_t n)
 {
     accepted_ctx *c = ud;
-    (void)version; /* the server's version of an SCO is its date_added: not comparable */
-    for (size_t i = 0; c->store && i < c->objects->u.a.len; i++) {
-        const storm_value *o = c->objects->u.a.items[i];
-        if (storm_v_is_str(storm_v_get(o, "id"), id)) {
-            if (storm_publish_log(c->store, c->target, o, NULL) == STORM_OK)
-                c->logged++;
-            return;
-        }
-    }
+    if (!c->store)
+        return;
+    for (size_t i = 0; i < n; i++)
+        c->batch[i] = c->keys[index[i]];
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_store_published_add(c->store, c->target, c->batch, n, &err) == STORM_OK)
+        c->logged += n;
+    else
+        fprintf(stderr, "storm publish: %s (these objects will be sent again next time)\n", err.msg);
+}
+
+static void on_progress(void *ud, size_t sent, size_t total)
+{
+    accepted_ctx *c = ud;
+    if (c->progress)
+        fprintf(stderr, "\rstorm publish: sent %zu of %zu objects", sent, total);
+}
+
+/* The publish-log key of an object: its id and version (modified, else
+ * created), as found before redaction for what came from the store or the
+ * files, so that what was sent is recognised without redacting it again. */
+static storm_store_published key_of(const storm_value *o)
+{
+    storm_store_published k = {storm_v_get_str(o, "id"), storm_publish_version_of(o)};
+    return k;
 }
 
 /* --to-db: store the prepared objects in a collection of a local store
@@ -205,14 +228,17 @@ int cmd_publish(int argc, char **argv)
         {"redact-key", required_argument, 0, 'k'}, {"no-redact", no_argument, 0, 'N'},
         {"tlp", required_argument, 0, 'l'},        {"identity", required_argument, 0, 'i'},
         {"ca-file", required_argument, 0, 'C'},    {"dry-run", no_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+        {"timeout", required_argument, 0, 'W'},   {"envelope-objects", required_argument, 0, 'E'},
+        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *to = NULL, *to_db = NULL, *collection = NULL, *db = NULL, *user = NULL, *pwfile = NULL, *rules = NULL,
                *key_path = NULL, *tlp_text = "green", *identity_name = "storm", *ca_file = NULL;
-    bool no_redact = false, dry_run = false;
+    bool no_redact = false, dry_run = false, quiet = false;
+    long timeout = 0, envelope_objects = 0;
     optind = 1;
     int ch;
-    while ((ch = cli_getopt("publish", PUBLISH_USAGE, argc, argv, "h", opts)) != -1) {
+    while ((ch = cli_getopt("publish", PUBLISH_USAGE, argc, argv, "hq", opts)) != -1) {
         switch (ch) {
         case 't': to = optarg; break;
         case 'T': to_db = optarg; break;
@@ -227,6 +253,18 @@ int cmd_publish(int argc, char **argv)
         case 'i': identity_name = optarg; break;
         case 'C': ca_file = optarg; break;
         case 'n': dry_run = true; break;
+        case 'q': quiet = true; break;
+        case 'W':
+        case 'E': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > (ch == 'W' ? 86400 : 1000000))
+                return cli_usage_error("publish", "--%s takes a number from 1 to %d, not '%s'",
+                                       ch == 'W' ? "timeout" : "envelope-objects", ch == 'W' ? 86400 : 1000000,
+                                       optarg);
+            *(ch == 'W' ? &timeout : &envelope_objects) = v;
+            break;
+        }
         case 'h': usage(stdout); return CLI_OK;
         default: return CLI_USAGE;
         }
@@ -253,21 +291,77 @@ int cmd_publish(int argc, char **argv)
     storm_redactor *red = NULL;
     storm_taxii_client *client = NULL;
     char *password = NULL;
+    storm_store_published *keys = NULL; /* publish-log keys of what is sent (with --db and --to) */
     bool stdin_used = false;
     if (db && storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
         fprintf(stderr, "storm publish: %s\n", err.msg);
         goto out;
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = optind; i < argc; i++)
         stdin_used |= strcmp(argv[i], "-") == 0;
+    /* the server first (URL, login, collection, rights): a mistake there
+     * fails in a second, before any object is read or redacted */
+    char cid[64] = "", target[8192] = "";
+    if (to && !dry_run) {
+        if (user && !(password = cli_read_password("publish", pwfile, !stdin_used)))
+            goto out;
+        storm_taxii_client_opts copts = {user, password, ca_file, timeout, 0, (size_t)envelope_objects};
+        if (storm_taxii_client_open(to, &copts, &client, &err) != STORM_OK) {
+            fprintf(stderr, "storm publish: %s\n", err.msg);
+            goto out;
+        }
+        bool can_write = false;
+        if (storm_taxii_client_collection(client, collection, cid, &can_write, &err) != STORM_OK) {
+            fprintf(stderr, "storm publish: %s\n", err.msg);
+            goto out;
+        }
+        if (!can_write) {
+            fprintf(stderr, "storm publish: the server says collection %s is not writable%s\n", cid,
+                    user ? " for this user" : " anonymously (give --user)");
+            goto out;
+        }
+        /* the log is keyed by the resolved collection, not by how it was named */
+        snprintf(target, sizeof target, "%s %s", storm_taxii_client_api_root(client), cid);
+    }
+    for (int i = optind; i < argc; i++)
         if (load_file(argv[i], a, objects) != 0)
             goto out;
-    }
     if (optind >= argc && storm_publish_collect(store, a, objects, &err) != STORM_OK) {
         fprintf(stderr, "storm publish: %s\n", err.msg);
         goto out;
     }
     size_t found = objects->u.a.len;
+    /* only what is new goes on (with what it references, for redaction) */
+    size_t skipped = 0, n_new = objects->u.a.len, n_context = 0;
+    if (client && store) {
+        size_t n = objects->u.a.len;
+        keys = calloc(n ? n : 1, sizeof *keys);
+        bool *known = calloc(n ? n : 1, sizeof *known);
+        if (!keys || !known) {
+            free(known);
+            fprintf(stderr, "storm publish: out of memory\n");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            keys[i] = key_of(objects->u.a.items[i]);
+        storm_rc krc = storm_store_published_check(store, target, keys, n, known, &err);
+        for (size_t i = 0; !krc && i < n; i++) {
+            skipped += known[i];
+            known[i] = !known[i]; /* now: is new */
+        }
+        if (!krc)
+            krc = storm_publish_select(a, objects, known, &n_new, &n_context, &err);
+        free(known);
+        if (krc) {
+            fprintf(stderr, "storm publish: %s\n", err.msg);
+            goto out;
+        }
+        for (size_t i = 0; i < n_new; i++)
+            keys[i] = key_of(objects->u.a.items[i]); /* before redaction rewrites them */
+    }
+    if (!quiet && isatty(2))
+        fprintf(stderr, "storm publish: preparing %zu objects (%zu found, %zu already published, %zu referenced)\n",
+                n_new, found, skipped, n_context);
     if (!no_redact) {
         if (rules) {
             if (storm_redactor_load(rules, &red, &err) != STORM_OK) {
@@ -315,34 +409,47 @@ int cmd_publish(int argc, char **argv)
         status = publish_to_store(to_db, collection, objects);
         goto out;
     }
-    char target[8192];
-    snprintf(target, sizeof target, "%s %s", to, collection);
-    size_t skipped = 0;
-    if (store && storm_publish_filter_new(store, target, objects, &skipped, &err) != STORM_OK) {
-        fprintf(stderr, "storm publish: %s\n", err.msg);
+    /* the context went through redaction and marking with the new objects;
+     * it was sent before. Then what the assembly appended (identity,
+     * definitions, marking) goes only when the log does not know it. */
+    size_t n_total = objects->u.a.len;
+    storm_store_published *all_keys = keys ? realloc(keys, (n_total ? n_total : 1) * sizeof *keys) : NULL;
+    if (keys && !all_keys) {
+        fprintf(stderr, "storm publish: out of memory\n");
         goto out;
     }
-    if (user && !(password = cli_read_password("publish", pwfile, !stdin_used)))
-        goto out;
-    storm_taxii_client_opts copts = {user, password, ca_file, 0, 0};
-    if (storm_taxii_client_open(to, &copts, &client, &err) != STORM_OK) {
-        fprintf(stderr, "storm publish: %s\n", err.msg);
-        goto out;
+    keys = all_keys;
+    if (keys) {
+        storm_value **it = objects->u.a.items;
+        size_t w = n_new;
+        bool known = false;
+        for (size_t i = n_new + n_context; i < n_total; i++) {
+            storm_store_published k = key_of(it[i]);
+            if (storm_store_published_check(store, target, &k, 1, &known, &err) != STORM_OK) {
+                fprintf(stderr, "storm publish: %s\n", err.msg);
+                goto out;
+            }
+            skipped += known;
+            if (!known) {
+                keys[w] = k;
+                it[w++] = it[i];
+            }
+        }
+        objects->u.a.len = w;
     }
-    char cid[64];
-    bool can_write = false;
-    if (storm_taxii_client_collection(client, collection, cid, &can_write, &err) != STORM_OK) {
-        fprintf(stderr, "storm publish: %s\n", err.msg);
-        goto out;
-    }
-    if (!can_write)
-        fprintf(stderr, "storm publish: note: the server says collection %s is not writable%s\n", cid,
-                user ? " for this user" : " anonymously (give --user)");
-    accepted_ctx actx = {store, target, objects, 0};
+    accepted_ctx actx = {store, target, keys, NULL, 0, !quiet && isatty(2)};
+    actx.batch = calloc(objects->u.a.len ? objects->u.a.len : 1, sizeof *actx.batch);
+    storm_taxii_publish_hooks hooks = {keys ? on_accepted : NULL, on_progress, &actx};
     storm_taxii_publish_result res = {0};
-    if (objects->u.a.len &&
-        storm_taxii_client_publish(client, cid, objects, on_accepted, &actx, &res, &err) != STORM_OK) {
-        fprintf(stderr, "storm publish: %s\n", err.msg);
+    storm_rc prc = !actx.batch ? storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory")
+                   : objects->u.a.len ? storm_taxii_client_publish(client, cid, objects, &hooks, &res, &err)
+                                      : STORM_OK;
+    free(actx.batch);
+    if (actx.progress && res.envelopes)
+        fputc('\n', stderr);
+    if (prc != STORM_OK) {
+        fprintf(stderr, "storm publish: %s (%zu of %zu objects were accepted before)\n", err.msg, res.succeeded,
+                objects->u.a.len);
         goto out;
     }
     printf("published %zu objects in %zu envelopes to %scollections/%s/: %zu succeeded, %zu failed, %zu pending; "
@@ -351,6 +458,7 @@ int cmd_publish(int argc, char **argv)
            res.pending, skipped);
     status = res.failed || res.pending ? CLI_FAIL : CLI_OK;
 out:
+    free(keys);
     storm_taxii_client_free(client);
     if (password) {
         memset(password, 0, strlen(password));

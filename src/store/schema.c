@@ -53,7 +53,22 @@ static const char migration_1[] =
     " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
     "  'Observed data and cyber-observable objects behind the sightings');";
 
-static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1};
+/* Migration 2: what storm publish sent (per target: TAXII API root and
+ * collection id) and where storm pull stopped (per source). Until now
+ * publish.c created these itself; IF NOT EXISTS keeps the rows of stores
+ * where it did. */
+static const char migration_2[] =
+    "CREATE TABLE IF NOT EXISTS publish_log("
+    " target TEXT NOT NULL,"
+    " id TEXT NOT NULL,"
+    " version TEXT NOT NULL DEFAULT '',"
+    " published TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+    " PRIMARY KEY (target, id, version)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS pull_state("
+    " source TEXT PRIMARY KEY,"
+    " added_last TEXT NOT NULL);";
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2};
 
 static int user_version(storm_store *s)
 {

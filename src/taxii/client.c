@@ -10,13 +10,18 @@
 
 #include <storm/json.h>
 
+#include <storm/time.h>
+
 #include "taxii/client_http.h"
+#include "taxii/id_set.h"
+#include "taxii/taxii_int.h"
 
 struct storm_taxii_client {
     storm_taxii_client_opts opts;
     char *user, *password, *ca_file;
     char *api_root; /* ends with '/' */
     size_t max_content_length;
+    size_t envelope_objects; /* shrinks after a 413 */
     client_response resp;
     storm_arena *arena; /* per response */
 };
@@ -159,6 +164,7 @@ storm_rc storm_taxii_client_open(const char *url, const storm_taxii_client_opts 
     c->api_root = root;
     const storm_value *mcl = storm_v_get(info, "max_content_length");
     c->max_content_length = mcl && mcl->type == STORM_V_INT && mcl->u.i > 0 ? (size_t)mcl->u.i : DEFAULT_MAX_CONTENT;
+    c->envelope_objects = c->opts.envelope_objects ? c->opts.envelope_objects : STORM_TAXII_ENVELOPE_OBJECTS;
     *out = c;
     return STORM_OK;
 }
@@ -216,10 +222,20 @@ static size_t count_of(const storm_value *status, const char *key)
     return v && v->type == STORM_V_INT && v->u.i > 0 ? (size_t)v->u.i : 0;
 }
 
-/* Read a status resource until it is complete; report the successes. */
-static storm_rc follow_status(storm_taxii_client *c, const storm_value *status, storm_taxii_accepted_fn accepted,
-                              void *ctx, storm_taxii_publish_result *res, storm_err *err)
+typedef struct publish_job {
+    storm_taxii_client *c;
+    const char *url;
+    const storm_value *objects;
+    const storm_taxii_publish_hooks *hooks;
+    storm_taxii_publish_result *res;
+    storm_buf env, one;
+} publish_job;
+
+/* Read a status resource until it is complete; report the successes as
+ * positions of objects[first..first+count). */
+static storm_rc follow_status(publish_job *j, const storm_value *status, size_t first, size_t count, storm_err *err)
 {
+    storm_taxii_client *c = j->c;
     unsigned polls = c->opts.status_polls ? c->opts.status_polls : 60;
     const char *sid = storm_v_get_str(status, "id");
     char url[4096];
@@ -236,42 +252,124 @@ static storm_rc follow_status(storm_taxii_client *c, const storm_value *status, 
     }
     if (!status)
         return STORM_OK;
-    res->succeeded += count_of(status, "success_count");
-    res->failed += count_of(status, "failure_count");
-    res->pending += count_of(status, "pending_count");
+    j->res->succeeded += count_of(status, "success_count");
+    j->res->failed += count_of(status, "failure_count");
+    j->res->pending += count_of(status, "pending_count");
     const storm_value *ok = storm_v_get(status, "successes");
-    for (size_t i = 0; accepted && ok && ok->type == STORM_V_ARRAY && i < ok->u.a.len; i++) {
+    if (!j->hooks || !j->hooks->accepted || !ok || ok->type != STORM_V_ARRAY || !ok->u.a.len)
+        return STORM_OK;
+    /* ids to positions through a hash set: linear in the envelope. Objects
+     * that redaction made one (two private addresses masked to one network)
+     * share an id: a success for it counts for each of them. */
+    taxii_id_set where;
+    taxii_id_set_init(&where);
+    size_t *index = malloc(count * sizeof *index), n = 0;
+    size_t *same = malloc(count * sizeof *same); /* next position with the same id, count = none */
+    bool *taken = calloc(count, sizeof *taken);
+    storm_rc rc = index && same && taken ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    for (size_t i = 0; !rc && i < count; i++) {
+        const char *id = storm_v_get_str(j->objects->u.a.items[first + i], "id");
+        size_t head;
+        same[i] = count;
+        if (!id)
+            continue;
+        int r = taxii_id_set_add(&where, id, i);
+        if (r < 0) {
+            rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        } else if (r == 0 && taxii_id_set_get(&where, id, &head)) {
+            same[i] = same[head];
+            same[head] = i;
+        }
+    }
+    for (size_t i = 0; !rc && i < ok->u.a.len; i++) {
         const char *id = storm_v_get_str(ok->u.a.items[i], "id");
-        const char *ver = storm_v_get_str(ok->u.a.items[i], "version");
-        if (id)
-            accepted(ctx, id, ver);
+        size_t at;
+        if (!id || !taxii_id_set_get(&where, id, &at))
+            continue;
+        for (; at < count; at = same[at])
+            if (!taken[at]) {
+                taken[at] = true;
+                index[n++] = first + at;
+            }
+    }
+    if (!rc && n)
+        j->hooks->accepted(j->hooks->ctx, index, n);
+    taxii_id_set_free(&where);
+    free(index);
+    free(same);
+    free(taken);
+    return rc;
+}
+
+static const char env_head[] = "{\"objects\":[", env_tail[] = "]}";
+
+/* POST objects[first..first+n) as one envelope. *too_large on a 413. */
+static storm_rc post_one(publish_job *j, size_t first, size_t n, bool *too_large, storm_err *err)
+{
+    storm_taxii_client *c = j->c;
+    *too_large = false;
+    storm_buf_reset(&j->env);
+    storm_buf_append(&j->env, env_head, sizeof env_head - 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            storm_buf_putc(&j->env, ',');
+        if (storm_json_write(&j->env, j->objects->u.a.items[first + i], 0) != STORM_OK)
+            return storm_err_set(err, STORM_ERR_LIMIT, 0, "publishing: an envelope does not fit in memory");
+    }
+    if (storm_buf_append(&j->env, env_tail, sizeof env_tail - 1) != STORM_OK)
+        return storm_err_set(err, STORM_ERR_LIMIT, 0, "publishing: an envelope does not fit in memory");
+    storm_arena_reset(c->arena);
+    storm_rc rc = client_http(&c->opts, "POST", j->url, j->env.data, j->env.len, &c->resp, err);
+    if (rc)
+        return rc;
+    j->res->envelopes++;
+    if (c->resp.status == 413) {
+        *too_large = true;
+        return STORM_OK;
+    }
+    if (c->resp.status != 202 && c->resp.status != 200)
+        return fail_status(c, "publishing", j->url, err);
+    storm_value *status = NULL;
+    if (storm_json_parse(c->arena, c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, &status, NULL,
+                         NULL) != STORM_OK)
+        return storm_err_set(err, STORM_ERR_SYNTAX, 0, "publishing: %s sent an invalid status resource", j->url);
+    j->res->sent += n;
+    rc = follow_status(j, status, first, n, err);
+    if (!rc && j->hooks && j->hooks->progress)
+        j->hooks->progress(j->hooks->ctx, j->res->sent, j->objects->u.a.len);
+    return rc;
+}
+
+/* POST objects[first..first+count) in envelopes of at most
+ * c->envelope_objects. A 413 halves that limit for this envelope and every
+ * later one (the server's limit is not advertised); an object refused even
+ * alone is counted failed. */
+static storm_rc post_range(publish_job *j, size_t first, size_t count, storm_err *err)
+{
+    storm_taxii_client *c = j->c;
+    while (count) {
+        size_t n = count < c->envelope_objects ? count : c->envelope_objects;
+        bool too_large = false;
+        storm_rc rc = post_one(j, first, n, &too_large, err);
+        if (rc)
+            return rc;
+        if (too_large && n > 1) {
+            c->envelope_objects = n / 2;
+            j->res->splits++;
+            continue;
+        }
+        if (too_large)
+            j->res->failed++;
+        first += n;
+        count -= n;
     }
     return STORM_OK;
 }
 
-static storm_rc post_envelope(storm_taxii_client *c, const char *url, storm_buf *env,
-                              storm_taxii_accepted_fn accepted, void *ctx, storm_taxii_publish_result *res,
-                              storm_err *err)
-{
-    storm_arena_reset(c->arena);
-    storm_rc rc = client_http(&c->opts, "POST", url, env->data, env->len, &c->resp, err);
-    if (rc)
-        return rc;
-    res->envelopes++;
-    if (c->resp.status != 202 && c->resp.status != 200)
-        return fail_status(c, "publishing", url, err);
-    storm_value *status = NULL;
-    if (storm_json_parse(c->arena, c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, &status, NULL,
-                         NULL) != STORM_OK)
-        return storm_err_set(err, STORM_ERR_SYNTAX, 0, "publishing: %s sent an invalid status resource", url);
-    return follow_status(c, status, accepted, ctx, res, err);
-}
-
 storm_rc storm_taxii_client_publish(storm_taxii_client *c, const char *collection_id, const storm_value *objects,
-                                    storm_taxii_accepted_fn accepted, void *ctx, storm_taxii_publish_result *res,
+                                    const storm_taxii_publish_hooks *hooks, storm_taxii_publish_result *res,
                                     storm_err *err)
 {
-    static const char head[] = "{\"objects\":[", tail[] = "]}";
     storm_taxii_publish_result local = {0};
     if (!res)
         res = &local;
@@ -281,40 +379,44 @@ storm_rc storm_taxii_client_publish(storm_taxii_client *c, const char *collectio
     char url[4096];
     snprintf(url, sizeof url, "%scollections/%s/objects/", c->api_root, collection_id);
     size_t cap = c->max_content_length;
-    storm_buf env, one;
-    storm_buf_init(&env, cap + 1);
-    storm_buf_init(&one, cap + 1);
+    publish_job j = {c, url, objects, hooks, res, {0}, {0}};
+    storm_buf_init(&j.env, cap + 1);
+    storm_buf_init(&j.one, cap + 1);
     storm_rc rc = STORM_OK;
-    size_t in_env = 0;
+    size_t first = 0, count = 0, bytes = sizeof env_head - 1 + sizeof env_tail - 1;
     for (size_t i = 0; !rc && i <= objects->u.a.len; i++) {
         bool last = i == objects->u.a.len;
+        size_t len = 0;
         if (!last) {
-            storm_buf_reset(&one);
-            if (storm_json_write(&one, objects->u.a.items[i], 0) != STORM_OK ||
-                one.len + sizeof head + sizeof tail > cap) {
-                res->failed++; /* cannot fit even alone */
+            storm_buf_reset(&j.one);
+            if (storm_json_write(&j.one, objects->u.a.items[i], 0) != STORM_OK ||
+                j.one.len + sizeof env_head + sizeof env_tail > cap) {
+                /* cannot fit even alone: counted, and the envelope so far goes
+                 * first so that positions stay contiguous */
+                if (count)
+                    rc = post_range(&j, first, count, err);
+                res->failed++;
+                first = i + 1;
+                count = 0;
+                bytes = sizeof env_head - 1 + sizeof env_tail - 1;
                 continue;
             }
+            len = j.one.len + 1;
         }
-        /* flush when this object would not fit, or at the end */
-        if (in_env && (last || env.len + 1 + one.len + sizeof tail > cap)) {
-            storm_buf_append(&env, tail, sizeof tail - 1);
-            rc = post_envelope(c, url, &env, accepted, ctx, res, err);
-            storm_buf_reset(&env);
-            in_env = 0;
+        /* flush when this object would not fit (bytes or objects), or at the end */
+        if (count && (last || bytes + len > cap || count >= c->envelope_objects)) {
+            rc = post_range(&j, first, count, err);
+            first = i;
+            count = 0;
+            bytes = sizeof env_head - 1 + sizeof env_tail - 1;
         }
         if (last || rc)
             break;
-        if (!in_env)
-            storm_buf_append(&env, head, sizeof head - 1);
-        else
-            storm_buf_putc(&env, ',');
-        storm_buf_append(&env, one.data, one.len);
-        in_env++;
-        res->sent++;
+        count++;
+        bytes += len;
     }
-    storm_buf_free(&env);
-    storm_buf_free(&one);
+    storm_buf_free(&j.env);
+    storm_buf_free(&j.one);
     return rc;
 }
 
@@ -338,21 +440,49 @@ static void url_escape_into(char *out, size_t cap, const char *s)
     out[n] = '\0';
 }
 
+/* Where a later pull can start without losing anything after a page whose
+ * newest date_added is last: objects added at that very time may continue
+ * on the next page (medallion gives every object of one POST the same
+ * date_added), so while more follow, one microsecond before it (they are
+ * fetched again and stored once); at the end, last itself. */
+static bool resume_after(const char *last, bool more, char out[40], storm_time_ns *t)
+{
+    if (!last[0] || !storm_time_parse(last, strlen(last), STORM_TIME_LENIENT, t))
+        return false;
+    if (more)
+        *t -= 1000;
+    storm_time_format(*t, 6, out);
+    return true;
+}
+
 storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_id, const storm_taxii_pull_opts *o,
-                                 storm_taxii_object_fn fn, void *ctx, size_t *received, char last_added[40],
-                                 storm_err *err)
+                                 const storm_taxii_pull_hooks *h, storm_taxii_pull_result *res, storm_err *err)
 {
     storm_taxii_pull_opts none = {0};
+    storm_taxii_pull_hooks no_hooks = {0};
+    storm_taxii_pull_result local;
     if (!o)
         o = &none;
+    if (!h)
+        h = &no_hooks;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
     size_t limit = o->page_limit ? o->page_limit : 100;
-    char next[512] = "";
-    size_t got = 0;
-    for (size_t page = 0; page < 1000000; page++) {
+    char next[512] = "", after[40] = "", prev_sig[600] = "";
+    if (o->added_after)
+        snprintf(after, sizeof after, "%s", o->added_after);
+    storm_time_ns after_t = INT64_MIN, resume_t = INT64_MIN;
+    if (after[0] && !storm_time_parse(after, strlen(after), STORM_TIME_LENIENT, &after_t))
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "pulling: '%s' is not a timestamp to resume after", after);
+    bool refused_next = false;
+    for (size_t page = 1; page <= 1000000; page++) {
         char url[8192], esc[1024];
+        /* the same filters on every request of a query: medallion refuses a
+         * `next` whose query changed */
         int n = snprintf(url, sizeof url, "%scollections/%s/objects/?limit=%zu", c->api_root, collection_id, limit);
-        if (o->added_after && !next[0]) {
-            url_escape_into(esc, sizeof esc, o->added_after);
+        if (after[0]) {
+            url_escape_into(esc, sizeof esc, after);
             n += snprintf(url + n, sizeof url - (size_t)n, "&added_after=%s", esc);
         }
         if (o->match_type) {
@@ -365,33 +495,97 @@ storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_i
         }
         storm_value *env = NULL;
         storm_rc rc = get_json(c, "pulling", url, &env, err);
+        if (next[0] && (rc == STORM_ERR_NOTFOUND || (rc == STORM_ERR_IO && c->resp.status == 400))) {
+            /* a `next` the server no longer knows (medallion forgets a query
+             * 30 s after it began, whatever was read since): start a new
+             * query where the last page ended, if that moves forward */
+            char why[sizeof err->msg];
+            snprintf(why, sizeof why, "%s", err->msg);
+            if (res->resume[0] && resume_t <= after_t) {
+                storm_err_clear(err);
+                return storm_err_set(err, STORM_ERR_VALUE, 0,
+                                     "pulling: the server refused its own 'next' (%.300s), and paging by "
+                                     "added_after does not move past %s (more objects were added at that time "
+                                     "than the pages read before the refusal held; try a larger --limit); kept "
+                                     "the %zu objects of %zu pages",
+                                     why, res->resume, res->received, res->pages);
+            }
+            if (res->resume[0] && !refused_next) {
+                storm_err_clear(err); /* handled: the pull goes on */
+                refused_next = true;
+                snprintf(after, sizeof after, "%s", res->resume);
+                after_t = resume_t;
+                next[0] = '\0';
+                res->fallbacks++;
+                page--;
+                continue;
+            }
+        }
         if (rc)
             return rc;
-        if (c->resp.date_added_last[0])
-            snprintf(last_added, 40, "%s", c->resp.date_added_last);
+        refused_next = false;
         const storm_value *objs = storm_v_get(env, "objects");
-        for (size_t i = 0; objs && objs->type == STORM_V_ARRAY && i < objs->u.a.len; i++) {
-            got++;
-            if (fn && fn(ctx, objs->u.a.items[i]))
-                goto done;
-            if (o->max_objects && got >= o->max_objects)
-                goto done;
+        size_t n_objs = objs && objs->type == STORM_V_ARRAY ? objs->u.a.len : 0;
+        for (size_t i = 0; i < n_objs; i++) {
+            const storm_value *obj = objs->u.a.items[i];
+            char why[512];
+            res->received++;
+            if (!taxii_stix_check(obj, why, sizeof why)) {
+                res->rejected++;
+                if (h->rejected) {
+                    const char *id = storm_v_get_str(obj, "id");
+                    h->rejected(h->ctx, page, i + 1, id, why);
+                }
+            } else if (h->object && h->object(h->ctx, obj)) {
+                goto stop;
+            }
+            if (o->max_objects && res->received >= o->max_objects)
+                goto stop;
         }
-        const storm_value *more = storm_v_get(env, "more");
-        const char *nx = storm_v_get_str(env, "next");
-        if (!more || more->type != STORM_V_BOOL || !more->u.b)
+        const storm_value *more_v = storm_v_get(env, "more");
+        bool more = more_v && more_v->type == STORM_V_BOOL && more_v->u.b;
+        storm_time_ns t;
+        char pos[40];
+        if (resume_after(c->resp.date_added_last, more, pos, &t) && t >= resume_t) {
+            snprintf(res->resume, sizeof res->resume, "%s", pos);
+            resume_t = t;
+        }
+        res->pages++;
+        if (h->page_done && h->page_done(h->ctx, res->resume))
+            return STORM_ERR_STATE;
+        if (!more)
             break;
-        if (!nx || !nx[0] || strlen(nx) >= sizeof next || strcmp(nx, next) == 0) {
-            /* no usable cursor: resume from the newest date_added instead */
-            if (!c->resp.date_added_last[0])
-                break;
-            return storm_err_set(err, STORM_ERR_VALUE, 0,
-                                 "pulling: %s said more objects follow but gave no usable 'next'", url);
+        /* a page identical to the one before (same first and last object and
+         * time) means a repeated `next` that brings nothing new */
+        char sig[600];
+        const char *fid = n_objs ? storm_v_get_str(objs->u.a.items[0], "id") : NULL;
+        const char *lid = n_objs ? storm_v_get_str(objs->u.a.items[n_objs - 1], "id") : NULL;
+        snprintf(sig, sizeof sig, "%.200s %.200s %.40s", fid ? fid : "", lid ? lid : "", c->resp.date_added_last);
+        const char *nx = storm_v_get_str(env, "next");
+        bool progress = n_objs > 0 && strcmp(sig, prev_sig) != 0;
+        snprintf(prev_sig, sizeof prev_sig, "%s", sig);
+        if (nx && nx[0] && strlen(nx) < sizeof next && progress) {
+            snprintf(next, sizeof next, "%s", nx); /* the same token again is fine */
+            continue;
         }
-        snprintf(next, sizeof next, "%s", nx);
+        /* no usable `next`: page on with added_after, if that moves forward */
+        if (!res->resume[0])
+            return storm_err_set(err, STORM_ERR_VALUE, 0,
+                                 "pulling: %s said more objects follow but gave neither a usable 'next' nor "
+                                 "X-TAXII-Date-Added-Last; kept the %zu objects of %zu pages",
+                                 url, res->received, res->pages);
+        if (resume_t <= after_t)
+            return storm_err_set(err, STORM_ERR_VALUE, 0,
+                                 "pulling: %s gave no usable 'next', and paging by added_after does not move past "
+                                 "%s (more than %zu objects were added at that time; try a larger --limit); kept "
+                                 "the %zu objects of %zu pages",
+                                 url, res->resume, limit, res->received, res->pages);
+        snprintf(after, sizeof after, "%s", res->resume);
+        after_t = resume_t;
+        next[0] = '\0';
+        prev_sig[0] = '\0';
+        res->fallbacks++;
     }
-done:
-    if (received)
-        *received = got;
+stop:
     return STORM_OK;
 }

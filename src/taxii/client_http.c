@@ -75,7 +75,7 @@ storm_rc client_http(const storm_taxii_client_opts *opts, const char *method, co
     curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, opts && opts->timeout_seconds ? opts->timeout_seconds : 60L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, opts && opts->timeout_seconds ? opts->timeout_seconds : 120L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

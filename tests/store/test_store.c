@@ -359,6 +359,54 @@ static void test_put_checks_both_timestamps(void)
     unlink(db_path);
 }
 
+/* The publish log and pull positions are the store's (migration 2), also
+ * in a store of schema 1 where storm publish had created publish_log
+ * itself: its rows survive the migration. */
+static void test_publish_log_and_pull_position(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    storm_store_close(s);
+    /* back to schema 1 plus the table the old publish.c created */
+    sqlite3 *raw = NULL;
+    CHECK(sqlite3_open(db_path, &raw) == SQLITE_OK);
+    CHECK(sqlite3_exec(raw,
+                       "DROP TABLE publish_log; DROP TABLE pull_state; PRAGMA user_version=1;"
+                       "CREATE TABLE publish_log (target TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL "
+                       "DEFAULT '', published TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, id, version)) "
+                       "WITHOUT ROWID; INSERT INTO publish_log (target, id, version) VALUES ('t', 'a--1', 'v1');",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(raw);
+    storm_err err = {0};
+    CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
+    if (!s)
+        return;
+    storm_store_published items[3] = {{"a--1", "v1"}, {"a--1", "v2"}, {"b--2", ""}};
+    bool known[3] = {false, true, true};
+    CHECK(storm_store_published_check(s, "t", items, 3, known, &err) == STORM_OK);
+    CHECK(known[0] && !known[1] && !known[2]);
+    CHECK(storm_store_published_add(s, "t", items + 1, 2, &err) == STORM_OK);
+    CHECK(storm_store_published_add(s, "t", items + 1, 2, &err) == STORM_OK); /* twice: no-op */
+    CHECK(storm_store_published_check(s, "t", items, 3, known, &err) == STORM_OK);
+    CHECK(known[0] && known[1] && known[2]);
+    CHECK(storm_store_published_check(s, "other", items, 3, known, &err) == STORM_OK);
+    CHECK(!known[0] && !known[1] && !known[2]);
+    char pos[STORM_STORE_POSITION_MAX] = "x";
+    CHECK(storm_store_pull_position_get(s, "src", pos, &err) == STORM_OK);
+    CHECK_STR(pos, "");
+    CHECK(storm_store_pull_position_set(s, "src", "2026-01-01T00:00:00.000001Z", &err) == STORM_OK);
+    /* inside a transaction that is rolled back, the position goes with it */
+    CHECK(storm_store_begin(s, &err) == STORM_OK);
+    CHECK(storm_store_pull_position_set(s, "src", "2027-01-01T00:00:00.000000Z", &err) == STORM_OK);
+    CHECK(storm_store_rollback(s) == STORM_OK);
+    CHECK(storm_store_pull_position_get(s, "src", pos, &err) == STORM_OK);
+    CHECK_STR(pos, "2026-01-01T00:00:00.000001Z");
+    storm_store_close(s);
+    unlink(db_path);
+}
+
 int main(void)
 {
     RUN(test_defaults_and_migration);
@@ -367,5 +415,6 @@ int main(void)
     RUN(test_query_plan);
     RUN(test_status);
     RUN(test_put_checks_both_timestamps);
+    RUN(test_publish_log_and_pull_position);
     return test_report("test_store");
 }

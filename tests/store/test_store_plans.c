@@ -3,7 +3,7 @@
  *
  * Rather than a hand-kept list of statements (which would miss the next
  * one added), the test traces every statement SQLite runs while the store,
- * the publish log / pull state (src/taxii/publish.c) and the baseline
+ * the publish log / pull positions (src/store/publish_log.c) and the baseline
  * tables (src/baseline/persist.c) are exercised, then asks EXPLAIN QUERY
  * PLAN about each. A statement fails when its plan
  *   - scans a table although the statement has a WHERE clause (a statement
@@ -203,19 +203,20 @@ static void workout(storm_store *s)
     uint64_t dv;
     CHECK(storm_store_data_version(s, &dv, &err) == STORM_OK);
 
-    /* src/taxii/publish.c: what was published where, where a pull stopped */
-    storm_arena *a = storm_arena_new(0, 1u << 20);
-    storm_value *objs = NULL;
-    const char *one = "[{\"type\":\"indicator\",\"id\":\"indicator--00000005-0000-4000-8000-000000000000\","
-                      "\"modified\":\"2026-01-01T00:00:04Z\"}]";
-    CHECK(storm_json_parse(a, one, strlen(one), STORM_JSON_DEFAULT, &objs, NULL, &err) == STORM_OK);
-    size_t skipped = 0;
-    CHECK(storm_publish_filter_new(s, "http://hub/storm/", objs, &skipped, &err) == STORM_OK);
-    CHECK(storm_publish_log(s, "http://hub/storm/", objs->u.a.items[0], &err) == STORM_OK);
-    CHECK(storm_pull_state_set(s, "http://hub/storm/indicators", "2026-01-01T00:00:00Z", &err) == STORM_OK);
-    char pos[40];
-    CHECK(storm_pull_state_get(s, "http://hub/storm/indicators", pos, &err) == STORM_OK);
-    storm_arena_free(a);
+    /* the publish log and pull positions (src/store/publish_log.c): what was
+     * published where, where a pull stopped */
+    storm_store_published items[2] = {{"indicator--00000005-0000-4000-8000-000000000000", "2026-01-01T00:00:04Z"},
+                                      {"indicator--00000006-0000-4000-8000-000000000000", ""}};
+    bool known[2];
+    CHECK(storm_store_published_check(s, "http://hub/storm/ 90fb65bf-31d7-481d-8fd6-4664d3d9f77a", items, 2, known,
+                                      &err) == STORM_OK);
+    CHECK(storm_store_published_add(s, "http://hub/storm/ 90fb65bf-31d7-481d-8fd6-4664d3d9f77a", items, 2, &err) ==
+          STORM_OK);
+    CHECK(storm_store_pull_position_set(s, "http://hub/storm/ 90fb65bf-31d7-481d-8fd6-4664d3d9f77a",
+                                        "2026-01-01T00:00:00Z", &err) == STORM_OK);
+    char pos[STORM_STORE_POSITION_MAX];
+    CHECK(storm_store_pull_position_get(s, "http://hub/storm/ 90fb65bf-31d7-481d-8fd6-4664d3d9f77a", pos, &err) ==
+          STORM_OK);
 
     /* src/baseline/persist.c: profiles and features, saved and loaded */
     storm_baseline *b = NULL;
