@@ -71,6 +71,17 @@ static void print_step(tree_ctx *t, size_t s, int depth, int number, const char 
     }
 }
 
+/* The letter of the r-th chain of an intrusion-set ("" when it has one). */
+static void root_branch(char *br, size_t cap, size_t n_roots, size_t r)
+{
+    if (n_roots < 2)
+        br[0] = '\0';
+    else if (r < 26)
+        snprintf(br, cap, "%c", (char)('a' + r));
+    else
+        snprintf(br, cap, ".%zu", r + 1);
+}
+
 storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
 {
     size_t ns = m->n_steps;
@@ -106,20 +117,31 @@ storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
 
     for (size_t si = 0; si < m->n_sets; si++) {
         storm_buf_printf(out, "intrusion-set: %s  [%s]\n", m->sets[si].name, m->sets[si].id);
-        int number = 1;
+        /* every chain starts at 1; when a set has several, each is a branch
+         * of the set and gets a letter, so that their steps never share a number */
+        size_t n_roots = 0, root = 0;
+        for (size_t i = 0; i < m->n_set_steps; i++)
+            if (m->set_steps[i].a == si && !t.has_incoming[m->set_steps[i].b])
+                n_roots++;
         bool any = false;
         for (size_t i = 0; i < m->n_set_steps; i++) {
             if (m->set_steps[i].a != si)
                 continue;
             any = true;
             size_t s = m->set_steps[i].b;
-            if (!t.has_incoming[s])
-                print_step(&t, s, 0, number++, "");
+            if (!t.has_incoming[s]) {
+                char br[16];
+                root_branch(br, sizeof br, n_roots, root++);
+                print_step(&t, s, 0, 1, br);
+            }
         }
         /* steps it uses that sit inside a chain started elsewhere */
         for (size_t i = 0; i < m->n_set_steps; i++)
-            if (m->set_steps[i].a == si && !t.printed[m->set_steps[i].b])
-                print_step(&t, m->set_steps[i].b, 0, number++, "");
+            if (m->set_steps[i].a == si && !t.printed[m->set_steps[i].b]) {
+                char br[16];
+                root_branch(br, sizeof br, n_roots + 2, root++);
+                print_step(&t, m->set_steps[i].b, 0, 1, br);
+            }
         if (!any)
             storm_buf_puts(out, "  (uses no attack-pattern)\n");
     }
