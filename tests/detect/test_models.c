@@ -223,7 +223,7 @@ static void test_shipped_models(void)
     storm_buf_init(&out, 1 << 20);
     CHECK(storm_models_render_tree(m, &out) == STORM_OK);
     CHECK(out.data && strstr(out.data, "intrusion-set: Kubernetes container escape") != NULL);
-    CHECK(out.data && strstr(out.data, "2. Service-account token theft") != NULL);
+    CHECK(out.data && strstr(out.data, "2a. Service-account token theft") != NULL);
     storm_buf_free(&out);
     storm_models_free(m);
 }

@@ -302,7 +302,7 @@ def test_models_commands():
     r = run(["models", "lint", MODELS])
     check(r.returncode == 0, "the shipped models lint clean")
     r = run(["models", "tree", MODELS])
-    check(r.returncode == 0 and b"1. Exec into a pod" in r.stdout and b"indicator: setns from a pod" in r.stdout,
+    check(r.returncode == 0 and b"1a. Exec into a pod" in r.stdout and b"indicator: setns from a pod" in r.stdout,
           "tree shows steps in related-to order with their indicators")
     r = run(["models"])
     check(r.returncode == 2, "usage error exits 2")

@@ -186,7 +186,7 @@ responder m9
 ok [ "$(grep -c '^POST' "$T/m9.log")" -eq 3 ]
 
 # ---- storm serve: its 10,000-object default limit, here --max-objects 40 ----
-printf 'pw-alice\n' | "$STORM" users --file "$T/users" --iterations 1000 add alice >/dev/null
+printf 'alice-password-1\n' | "$STORM" users --file "$T/users" --iterations 1000 add alice >/dev/null
 "$STORM" users --file "$T/users" grant alice rw '*' >/dev/null
 "$STORM" serve --db "$T/hub.db" --users "$T/users" --listen 127.0.0.1:0 --max-objects 40 2>"$T/serve.log" &
 PIDS+=($!)
@@ -196,20 +196,20 @@ for _ in $(seq 600); do
     sleep 0.05
 done
 SURL="http://127.0.0.1:$SPORT/taxii2/"
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection indicators --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection indicators --user alice \
   --db "$T/src2.db" --no-redact "$T/pub.json" 2>"$T/err")
 ok [ $? -eq 0 ]
 ok grep -q "122 succeeded, 0 failed" <<<"$out"
 # by the collection's UUID: already published
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection 90fb65bf-31d7-481d-8fd6-4664d3d9f77a \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection 90fb65bf-31d7-481d-8fd6-4664d3d9f77a \
   --user alice --db "$T/src2.db" --no-redact "$T/pub.json" 2>"$T/err")
 ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
 # pull it back, 7 a page, killed nowhere: everything, then nothing new
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" pull --from "$SURL" --collection indicators --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" pull --from "$SURL" --collection indicators --user alice \
   --db "$T/p8.db" --limit 7 2>"$T/err")
 ok [ $? -eq 0 ]
 ok grep -q "pulled 120 objects" <<<"$out"
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" pull --from "$SURL" --collection indicators --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" pull --from "$SURL" --collection indicators --user alice \
   --db "$T/p8.db" --limit 7 2>"$T/err")
 ok grep -q "pulled 0 objects" <<<"$out"
 # re-publishing after a new sighting: only the new sighting goes, redacted as
@@ -236,20 +236,20 @@ base = [ind, ip, proc, od, sighting(1)]
 json.dump({"type": "bundle", "id": uid("bundle", 1), "objects": base}, open(t + "/s1.json", "w"))
 json.dump({"type": "bundle", "id": uid("bundle", 2), "objects": base + [sighting(2)]}, open(t + "/s2.json", "w"))
 PY2
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection sightings --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection sightings --user alice \
   --db "$T/src3.db" "$T/s1.json" 2>"$T/err")
 ok [ $? -eq 0 ]
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection sightings --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection sightings --user alice \
   --db "$T/src3.db" "$T/s2.json" 2>"$T/err")
 ok [ $? -eq 0 ]
 ok grep -q "published 1 objects in 1 envelopes" <<<"$out"
-sightings=$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' \
+sightings=$(curl -s -u alice:alice-password-1 -H 'Accept: application/taxii+json;version=2.1' \
   "${SURL%taxii2/}storm/collections/sightings/objects/?match%5Btype%5D=sighting")
 ok python3 -c '
 import json, sys
 s = {o["count"]: o for o in json.loads(sys.argv[1])["objects"]}
 sys.exit(0 if len(s) == 2 and s[1]["observed_data_refs"] == s[2]["observed_data_refs"] else 1)' "$sightings"
-everything=$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' \
+everything=$(curl -s -u alice:alice-password-1 -H 'Accept: application/taxii+json;version=2.1' \
   "${SURL%taxii2/}storm/collections/sightings/objects/?limit=1000")
 for leak in payments-api-7d9f8b6c5-x2k4q 10.244.1.17 ff26c055-6336-5bc5-b98d-13d6226742dd; do
     ok [ "$(grep -c -- "$leak" <<<"$everything")" -eq 0 ]
@@ -267,21 +267,21 @@ od = {"type": "observed-data", "spec_version": "2.1", "id": "observed-data--6c0b
       "object_refs": [a["id"], b["id"]]}
 json.dump({"type": "bundle", "id": "bundle--6c0b7f0e-9d3a-4f6b-8a2e-1b2c3d4e5f61", "objects": [a, b, od]}, open(sys.argv[1], "w"))
 PY2
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection sightings --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection sightings --user alice \
   --db "$T/src4.db" "$T/dup.json" 2>"$T/err")
 ok [ $? -eq 0 ]
-out=$(STORM_TAXII_PASSWORD=pw-alice "$STORM" publish --to "$SURL" --collection sightings --user alice \
+out=$(STORM_TAXII_PASSWORD=alice-password-1 "$STORM" publish --to "$SURL" --collection sightings --user alice \
   --db "$T/src4.db" "$T/dup.json" 2>"$T/err")
 ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
 
 # discovery and the listing hand out UUIDs and URLs without aliases (taxii2client
 # checks that a collection's URL holds its id)
-listing=$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' "${SURL%taxii2/}storm/collections/")
+listing=$(curl -s -u alice:alice-password-1 -H 'Accept: application/taxii+json;version=2.1' "${SURL%taxii2/}storm/collections/")
 ok python3 -c '
 import json, re, sys
 cs = json.loads(sys.argv[1])["collections"]
 sys.exit(0 if cs and all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", c["id"]) for c in cs) else 1)' "$listing"
-ok [ "$(curl -s -u alice:pw-alice -H 'Accept: application/taxii+json;version=2.1' "$SURL" | grep -c 'indicators')" -eq 0 ]
+ok [ "$(curl -s -u alice:alice-password-1 -H 'Accept: application/taxii+json;version=2.1' "$SURL" | grep -c 'indicators')" -eq 0 ]
 # the store created the publish log and pull positions (migration 2)
 ok [ "$(sqlite3 "$T/p8.db" 'pragma user_version')" -ge 2 ]
 ok [ "$(sqlite3 "$T/p8.db" "select count(*) from sqlite_master where name in ('publish_log', 'pull_state')")" -eq 2 ]
