@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Normalisation on real values from tests/data/corpus (file named per case). */
-#include "../unit/test.h"
+#include "test.h"
 #include "baseline/normalize.h"
 
 static const char *norm(const char *s)

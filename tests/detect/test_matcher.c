@@ -11,7 +11,7 @@
 #include <storm/json.h>
 #include <storm/model.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #define SEC 1000000000LL
 

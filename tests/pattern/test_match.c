@@ -17,7 +17,7 @@
 #include "pattern/leaf.h"
 #include "pattern/pattern_int.h"
 
-#include "../unit/test.h"
+#include "test.h"
 
 /* One observed-data (2.0 form) holding one object, at second `sec` of 2020-01-01T00:00. */
 static char *od20(char *buf, size_t cap, int sec, int count, const char *object_json)

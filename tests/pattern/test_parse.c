@@ -13,7 +13,7 @@
 
 #include "pattern/lex.h"
 #include "pattern/pattern_int.h"
-#include "unit/test.h"
+#include "test.h"
 
 /* ---- helpers ---- */
 

@@ -15,7 +15,7 @@
 
 #include "stix/stix_int.h"
 
-#include "../unit/test.h"
+#include "test.h"
 #include "stix_check.h"
 
 static storm_arena *A;

@@ -10,7 +10,7 @@
 #include <storm/store.h>
 #include <storm/time.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "store/store_int.h"
 
 static char db_path[256];

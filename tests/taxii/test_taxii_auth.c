@@ -9,7 +9,7 @@
 #include <string.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "taxii/taxii_int.h"
 
 static taxii_ctx ctx;
