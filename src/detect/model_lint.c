@@ -9,7 +9,7 @@
 #include <storm/time.h>
 
 #include "detect/models_int.h"
-#include "pattern/pattern_int.h"
+#include <storm/pattern_plan.h>
 
 /* ---- STIX property tables ---- */
 
@@ -159,6 +159,6 @@ static void check_paths_cmp(load_ctx *c, const storm_value *pv, const char *id, 
 
 void model_check_pattern_paths(load_ctx *c, const storm_value *pv, const char *id, const storm_pattern *pat)
 {
-    for (unsigned k = 0; k < pat->n_leaves; k++)
-        check_paths_cmp(c, pv, id, pat->leaves[k]->cmp, pat->text, 0);
+    for (unsigned k = 0; k < pattern_leaf_count(pat); k++)
+        check_paths_cmp(c, pv, id, pattern_plan_leaf(pat, k)->cmp, storm_pattern_text(pat), 0);
 }

@@ -10,8 +10,7 @@
 
 #include "detect/ids.h"
 #include "detect/models_int.h"
-#include "pattern/leaf.h"
-#include "pattern/pattern_int.h"
+#include <storm/pattern_plan.h>
 
 static void load_attack_pattern(load_ctx *c, const storm_value *obj, const char *id)
 {
@@ -108,7 +107,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     if (storm_pattern_never_matches(pat, &never))
         model_defect(c, model_string_offset(c, pv, (uint32_t)never.offset), id, false, "%s", never.msg);
     /* the copy's "pattern" shares the compiled pattern's text */
-    model_intern(m, pat->text, pat->len, true);
+    model_intern(m, storm_pattern_text(pat), pattern_text_len(pat), true);
     storm_value *copy = model_normalised_copy(c, obj, id, "indicator");
     if (!copy || GROW(m->indicators, m->n_indicators, m->alloc_indicators) != 0 ||
         GROW(m->patterns, m->n_patterns, m->alloc_patterns) != 0) {

@@ -16,7 +16,7 @@
 #include <storm/arena.h>
 #include <storm/err.h>
 
-#include "pattern/ast.h"
+#include <storm/pattern_plan.h>
 
 typedef enum lex_kind {
     TOK_EOF = 0,

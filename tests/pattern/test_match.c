@@ -14,7 +14,7 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#include "pattern/leaf.h"
+#include <storm/pattern_plan.h>
 #include "pattern/pattern_int.h"
 
 #include "test.h"
