@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The baseline: a sorted table of profiles, learning, checking, hand edits
  * and the representativeness accessors (include/storm/baseline.h). */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

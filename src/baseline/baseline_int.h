@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <storm/baseline.h>
 
-#include "baseline/normalize.h"
+#include "normalize.h"
 
 #define BL_DEFAULT_MAX_PROFILES 10000
 #define BL_DEFAULT_MAX_FEATURES 4096

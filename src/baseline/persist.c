@@ -3,7 +3,7 @@
  * baseline_profile and baseline_feature. A save writes only what changed,
  * inside a SAVEPOINT, so it is atomic whether or not the caller already has a
  * transaction open on the same connection. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <sqlite3.h>
 #include <stdlib.h>

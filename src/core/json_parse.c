@@ -14,8 +14,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "core/codec.h"
-#include "utf8.h"
+#include <storm/codec.h>
+#include <storm/utf8.h>
 
 #define SCRATCH_MEMBERS 256
 #define SCRATCH_ITEMS 256

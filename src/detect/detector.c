@@ -14,12 +14,12 @@
 #include <malloc.h>
 #endif
 
-#include "detect/ids.h"
-#include "detect/leaf_index.h"
-#include "detect/lineage.h"
-#include "detect/sightings.h"
-#include "detect/strmap.h"
-#include "detect/temporal.h"
+#include "ids.h"
+#include "leaf_index.h"
+#include "lineage.h"
+#include "sightings.h"
+#include "strmap.h"
+#include "temporal.h"
 
 #define HOUR_NS ((storm_time_ns)3600 * 1000000000)
 

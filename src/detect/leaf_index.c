@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/leaf_index.h"
+#include "leaf_index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include <storm/stix_prefilter.h>
 #include <storm/time.h>
 
-#include "detect/obs_path.h"
+#include "obs_path.h"
 #include "storm_config.h"
 
 #if STORM_HAVE_HYPERSCAN

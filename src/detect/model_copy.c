@@ -7,7 +7,7 @@
 
 #include <storm/time.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 
 /* ---- compact copies of the kept objects ---- */
 

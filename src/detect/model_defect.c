@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 
 /* line:column of offset, through the file's line index (built on first
  * use: a file may hold 10,000 objects, each located once or more) */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/ids.h"
-#include "detect/models_int.h"
+#include "ids.h"
+#include "models_int.h"
 
 /* ---- id table: open addressing over arena strings ---- */
 

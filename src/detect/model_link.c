@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 
 /* Which kind of model object does id name? */
 static model_kind find_ref(const storm_models *m, const char *id, size_t *index)

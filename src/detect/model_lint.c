@@ -8,7 +8,7 @@
 #include <storm/stix.h>
 #include <storm/time.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 #include <storm/pattern_plan.h>
 
 /* ---- STIX property tables ---- */

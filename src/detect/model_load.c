@@ -8,8 +8,8 @@
 
 #include <storm/time.h>
 
-#include "detect/ids.h"
-#include "detect/models_int.h"
+#include "ids.h"
+#include "models_int.h"
 #include <storm/pattern_plan.h>
 
 static void load_attack_pattern(load_ctx *c, const storm_value *obj, const char *id)

@@ -18,7 +18,7 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 
 #define MODEL_FILE_MAX ((size_t)64 << 20) /* bytes of one model file */
 #define MODEL_DIR_DEPTH 16

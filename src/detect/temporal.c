@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/temporal.h"
+#include "temporal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "ingest/decoders.h"
+#include "decoders.h"
 
 static const storm_decoder *const table[] = {
     &storm_decoder_tetragon,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Typed field readers for protojson records; see tetragon_fields.h. */
-#include "ingest/tetragon_fields.h"
+#include "tetragon_fields.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 
 #include <storm/json.h>
 
-#include "ingest/tetragon_fields.h"
+#include "tetragon_fields.h"
 
 #define MAX_DEPTH 4
 

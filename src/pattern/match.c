@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include <storm/pattern_plan.h>
-#include "pattern/match_int.h"
-#include "core/codec.h"
+#include "match_int.h"
+#include <storm/codec.h>
 
 #define MATCH_MAX_CELLS (1u << 30)
 

@@ -10,7 +10,7 @@
 
 #include <storm/json.h>
 
-#include "taxii/client_http.h"
+#include "client_http.h"
 
 struct storm_taxii_client {
     storm_taxii_client_opts opts;

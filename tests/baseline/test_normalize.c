@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Normalisation on real values from tests/data/corpus (file named per case). */
 #include "test.h"
-#include "baseline/normalize.h"
+#include "normalize.h"
 
 static const char *norm(const char *s)
 {

@@ -15,7 +15,7 @@
 #include <storm/pattern.h>
 
 #include <storm/pattern_plan.h>
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 #include "test.h"
 

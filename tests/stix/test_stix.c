@@ -13,7 +13,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "stix/stix_int.h"
+#include "stix_int.h"
 
 #include "test.h"
 #include "stix_check.h"

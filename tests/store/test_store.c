@@ -11,7 +11,7 @@
 #include <storm/time.h>
 
 #include "test.h"
-#include "store/store_int.h"
+#include "store_int.h"
 
 static char db_path[256];
 

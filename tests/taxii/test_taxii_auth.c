@@ -10,7 +10,7 @@
 #include <storm/json.h>
 
 #include "test.h"
-#include "taxii/taxii_int.h"
+#include "taxii_int.h"
 
 static taxii_ctx ctx;
 static int64_t clock_s = 1000;
