@@ -38,9 +38,7 @@ storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts
         b->opts.collapse_threshold = BL_DEFAULT_COLLAPSE_THRESHOLD;
     b->store = store;
     if (store) {
-        storm_rc rc = b->opts.read_only ? STORM_OK : bl_db_init(b, err);
-        if (rc == STORM_OK)
-            rc = bl_db_load(b, err);
+        storm_rc rc = bl_db_load(b, err); /* the store's migrations made the tables */
         if (rc != STORM_OK) {
             storm_baseline_close(b);
             return rc;

@@ -160,7 +160,6 @@ bl_feature *bl_collapsed_by(const bl_profile *p, const char *text);
 storm_rc bl_collapse_after_add(storm_baseline *b, bl_profile *p, const char *text, size_t len);
 
 /* ---- persistence (persist.c) ---- */
-storm_rc bl_db_init(storm_baseline *b, storm_err *err);
 storm_rc bl_db_load(storm_baseline *b, storm_err *err);
 storm_rc bl_db_save(storm_baseline *b, storm_err *err);
 

@@ -53,7 +53,36 @@ static const char migration_1[] =
     " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
     "  'Observed data and cyber-observable objects behind the sightings');";
 
-static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1};
+/* Migration 2: the baseline's profiles (storm/store_baseline.h), one row per
+ * workload, and their features, in learning order (seq). Until this
+ * migration the baseline created these tables itself, with this very SQL: IF
+ * NOT EXISTS keeps stores that already have them (and their rows) as they
+ * are. baseline_meta records the layout of the baseline rows. */
+static const char migration_2[] =
+    "CREATE TABLE IF NOT EXISTS baseline_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS baseline_profile("
+    "  id INTEGER PRIMARY KEY,"
+    "  workload TEXT NOT NULL UNIQUE,"
+    "  origin TEXT NOT NULL,"
+    "  events_learned INTEGER NOT NULL DEFAULT 0,"
+    "  events_at_last_new INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL DEFAULT 0,"
+    "  last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  last_new_feature INTEGER NOT NULL DEFAULT 0,"
+    "  overflow INTEGER NOT NULL DEFAULT 0,"
+    "  explained INTEGER NOT NULL DEFAULT 0,"
+    "  unexplained INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS baseline_feature("
+    "  profile_id INTEGER NOT NULL REFERENCES baseline_profile(id) ON DELETE CASCADE,"
+    "  feature TEXT NOT NULL,"
+    "  denied INTEGER NOT NULL DEFAULT 0,"
+    "  hits INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL DEFAULT 0,"
+    "  seq INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(profile_id, feature));"
+    "INSERT OR IGNORE INTO baseline_meta(key, value) VALUES('schema_version', '1');";
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2};
 
 static int user_version(storm_store *s)
 {
