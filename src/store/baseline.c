@@ -9,6 +9,17 @@
 
 #include "store_int.h"
 
+/* A store opened read-only may predate the baseline's tables (schema.c). */
+static bool have_tables(storm_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='baseline_feature'",
+                                  -1, &st, NULL) == SQLITE_OK &&
+               sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
 static const char *col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -20,6 +31,8 @@ storm_rc storm_store_baseline_load(storm_store *s,
                                    storm_rc (*on_feature)(void *ctx, const storm_store_feature *f, storm_err *err),
                                    void *ctx, storm_err *err)
 {
+    if (!have_tables(s))
+        return STORM_OK; /* nothing stored yet */
     sqlite3_stmt *st = NULL;
     storm_rc rc = STORM_OK;
     if (sqlite3_prepare_v2(s->db,

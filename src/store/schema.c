@@ -83,6 +83,10 @@ static const char migration_2[] =
     "INSERT OR IGNORE INTO baseline_meta(key, value) VALUES('schema_version', '1');";
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2};
+/* A migration that only adds tables: a read-only handle may open a store
+ * that lacks it, and readers of those tables see none (a store written by an
+ * older storm can still be inspected without being changed). */
+static const bool additive[STORE_SCHEMA_VERSION] = {false, true};
 
 static int user_version(storm_store *s)
 {
@@ -105,6 +109,11 @@ storm_rc store_migrate(storm_store *s, storm_err *err)
                              "store: schema version %d is newer than this storm (%d); upgrade storm", v,
                              STORE_SCHEMA_VERSION);
     if (v == STORE_SCHEMA_VERSION)
+        return STORM_OK;
+    bool only_additive = v >= 1;
+    for (int k = v; k < STORE_SCHEMA_VERSION && only_additive; k++)
+        only_additive = additive[k];
+    if (s->readonly && only_additive)
         return STORM_OK;
     if (s->readonly)
         return storm_err_set(err, STORM_ERR_STATE, 0,

@@ -455,10 +455,17 @@ static void test_baseline_tables(void)
     CHECK(s && storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK);
     CHECK(r.profiles == 1 && r.features == 1);
 
-    /* and a store of version 1 without them gets them */
+    /* and a store of version 1 without them gets them; read-only, it opens
+     * unchanged (the migration only adds tables) and holds no profiles */
     CHECK(s && sqlite3_exec(s->db, "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
                                    "PRAGMA user_version=1",
                             NULL, NULL, NULL) == SQLITE_OK);
+    storm_store_close(s);
+    s = NULL;
+    CHECK(storm_store_open(db_path, STORM_STORE_READONLY, &s, &err) == STORM_OK);
+    memset(&r, 0, sizeof r);
+    CHECK(s && storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK && r.profiles == 0);
+    CHECK(s && schema_version(s) == 1 && !table_exists(s, "baseline_profile"));
     storm_store_close(s);
     s = NULL;
     CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
