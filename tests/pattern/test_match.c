@@ -15,7 +15,6 @@
 #include <storm/pattern.h>
 
 #include <storm/pattern_plan.h>
-#include "pattern_int.h"
 
 #include "test.h"
 
@@ -605,7 +604,7 @@ static void test_search_against_brute_force(void)
             }
             storm_match m;
             if (nl <= 64 && pattern_match_hits(p, obs, n, hits, &m, &err) == STORM_OK) {
-                bf_list want = bf_eval(p->root, hits);
+                bf_list want = bf_eval(pattern_plan_root(p), hits);
                 if (!want.overflow) {
                     compared++;
                     if (m.matched != (want.n > 0)) {
