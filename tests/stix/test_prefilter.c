@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <storm/decode.h>
-#include <storm/io.h>
-#include <storm/json.h>
+#include <storm/pipeline.h>
 #include <storm/stix.h>
 #include <storm/stix_prefilter.h>
 
@@ -28,6 +26,20 @@ static void check_event(storm_arena *a, const storm_event *ev, const char *where
     problems += p;
     CHECK(p == 0);
 }
+/* The pipeline's event sink: every corpus event, decoded as storm run
+ * decodes it (the same reader, framing and envelopes). */
+static storm_rc on_event(void *ctx, storm_event *ev, storm_err *err)
+{
+    (void)err;
+    storm_arena *a = ctx;
+    char where[2200];
+    snprintf(where, sizeof where, "%s:%llu", ev->source_name ? ev->source_name : "-",
+             (unsigned long long)ev->source_line);
+    storm_arena_reset(a);
+    check_event(a, ev, where);
+    return STORM_OK;
+}
+
 static void test_corpus(void)
 {
     const char *root = getenv("STORM_SOURCE_ROOT");
@@ -36,7 +48,13 @@ static void test_corpus(void)
         return;
     static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
     storm_arena *a = storm_arena_new(0, 0);
-    for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
+    storm_pipeline_opts po = {.prog = "test_prefilter"};
+    storm_pipeline_sinks sinks = {.event = on_event, .event_ctx = a};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    for (size_t si = 0; p && si < sizeof sensors / sizeof sensors[0]; si++) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
         DIR *d = opendir(dir);
@@ -47,51 +65,13 @@ static void test_corpus(void)
                 continue;
             char path[2048];
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            char *text;
-            size_t len;
-            storm_err err;
             storm_err_clear(&err);
-            if (storm_read_file(path, 1 << 26, &text, &len, &err) != STORM_OK)
-                continue;
-            size_t off = 0;
-            uint64_t line = 0;
-            for (;;) {
-                storm_arena_reset(a);
-                storm_value *rootv;
-                size_t start;
-                storm_err_clear(&err);
-                storm_rc rc = storm_json_parse_next(a, text, len, &off, &rootv, &start, &err);
-                if (rc == STORM_ERR_NOTFOUND)
-                    break;
-                line++;
-                if (rc != STORM_OK) {
-                    /* skip to the next line */
-                    const char *nl = memchr(text + off, '\n', len - off);
-                    if (!nl)
-                        break;
-                    off = (size_t)(nl - text) + 1;
-                    continue;
-                }
-                size_t n_recs = rootv->type == STORM_V_ARRAY ? rootv->u.a.len : 1;
-                for (size_t r = 0; r < n_recs; r++) {
-                    const storm_value *one = rootv->type == STORM_V_ARRAY ? rootv->u.a.items[r] : rootv;
-                    const storm_value *rec = storm_decode_unwrap(a, one);
-                    const storm_decoder *dec = rec && rec->type == STORM_V_OBJECT ? storm_decoder_detect(rec) : NULL;
-                    storm_event_list list = {0};
-                    const char *skip = NULL;
-                    if (!dec || dec->decode(a, rec, &list, &skip, &err) != STORM_OK)
-                        continue;
-                    char where[2200];
-                    snprintf(where, sizeof where, "%s record %llu", path, (unsigned long long)line);
-                    for (size_t i = 0; i < list.n; i++)
-                        check_event(a, &list.items[i], where);
-                }
-            }
-            free(text);
+            CHECK(storm_pipeline_feed_source(p, path, false, &err) == STORM_OK);
         }
         if (d)
             closedir(d);
     }
+    storm_pipeline_free(p);
     storm_arena_free(a);
     fprintf(stderr, "prefilter: %d events, %d values checked, %d problems\n", events, values_checked, problems);
     CHECK(events > 500);

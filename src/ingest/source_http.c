@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The HTTP intake of storm run (libmicrohttpd, its own polling thread).
- * Bodies are checked on the server thread (JSON, known sensor) so that the
- * sender gets a 4xx with the reason at once; accepted bodies go to a bounded
- * queue that the detector thread drains. */
+/* The HTTP intake of storm run, an event source beside the file, standard
+ * input and --follow sources (libmicrohttpd, its own polling thread).
+ * Bodies are checked on the server thread (JSON, known sensor), each
+ * record on its own as in a file, so that the sender learns at once what
+ * was rejected and why; bodies with at least one good record go to a
+ * bounded queue that the detector thread drains (and counts and sets aside
+ * their bad records, as storm run does for files). Everything the intake
+ * holds counts against one memory cap: bodies being received, bodies
+ * queued, the body the detector is processing and the check's parse. */
 #include <storm/intake.h>
 
 #include <arpa/inet.h>
@@ -27,11 +32,14 @@
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
 #define DEFAULT_MAX_RECORDS 100000
 #define CONNECTION_LIMIT 64
+#define ERRORS_SHOWN 20           /* rejected records listed in a response (all are counted) */
+#define RESPONSE_CAP ((size_t)32 << 10)
+#define CHECK_ARENA_MIN ((size_t)1 << 20)
 
 typedef struct queued {
     struct queued *next;
     char *body;
-    size_t len;
+    size_t len, alloc;        /* alloc is counted in held until storm_intake_release */
     uint64_t request;
 } queued;
 
@@ -41,17 +49,45 @@ struct storm_intake {
     pthread_mutex_t lock;
     pthread_cond_t ready;
     queued *head, *tail;
-    size_t queued_bytes;
+    size_t queued_bodies, queued_bytes; /* in the queue (bytes allocated) */
+    size_t held;              /* all bytes held: uploads, queue, taken bodies, the check (<= max_queued_bytes) */
     storm_intake_stats stats;
     unsigned port;
 };
 
 typedef struct http_request {
     char *body;
-    size_t len, alloc;
+    size_t len, alloc;        /* alloc is counted in held */
     bool too_large;
+    bool busy;                /* the memory cap was reached while receiving */
     bool answered;
 } http_request;
+
+/* Reserve n more bytes of the memory cap; false when it would pass it. */
+static bool reserve(storm_intake *in, size_t n)
+{
+    pthread_mutex_lock(&in->lock);
+    bool ok = in->held + n <= in->opts.max_queued_bytes;
+    if (ok)
+        in->held += n;
+    pthread_mutex_unlock(&in->lock);
+    return ok;
+}
+
+static void unreserve(storm_intake *in, size_t n)
+{
+    pthread_mutex_lock(&in->lock);
+    in->held = n > in->held ? 0 : in->held - n;
+    pthread_mutex_unlock(&in->lock);
+}
+
+static size_t budget_left(storm_intake *in)
+{
+    pthread_mutex_lock(&in->lock);
+    size_t left = in->opts.max_queued_bytes > in->held ? in->opts.max_queued_bytes - in->held : 0;
+    pthread_mutex_unlock(&in->lock);
+    return left;
+}
 
 static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -69,6 +105,17 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const ch
     MHD_add_response_header(r, "Content-Type", "application/json");
     if (code == 503)
         MHD_add_response_header(r, "Retry-After", "1");
+    enum MHD_Result ret = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned code, const char *text)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
     enum MHD_Result ret = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
     return ret;
@@ -102,83 +149,116 @@ static size_t events_in(const storm_value *rec)
     return 1;
 }
 
-static bool check_record(storm_arena *a, const storm_value *v, size_t n, char *why, size_t cap, size_t *events)
+/* What the check found in a body: records good and bad, the events the good
+ * ones hold, and the first reasons as a JSON array of strings. */
+typedef struct body_check {
+    size_t good, bad, events;
+    bool nomem;               /* the check ran out of its share of the memory cap */
+    char first[600];          /* the first reason */
+    char *errors;             /* JSON array text of at most ERRORS_SHOWN reasons */
+    size_t errors_len, errors_cap;
+} body_check;
+
+static void add_error(body_check *bc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add_error(body_check *bc, const char *fmt, ...)
 {
-    const storm_value *rec = storm_decode_unwrap(a, v);
-    if (rec->type != STORM_V_OBJECT) {
-        snprintf(why, cap, "record %zu is not a JSON object", n);
-        return false;
-    }
-    if (!storm_decoder_detect(rec)) {
-        snprintf(why, cap, "record %zu is not a record of a known sensor (tetragon, k8s-audit, falco, kubescape, hubble)",
-                 n);
-        return false;
-    }
-    *events += events_in(rec);
-    return true;
+    char why[600], esc[1400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (bc->bad++ == 0)
+        snprintf(bc->first, sizeof bc->first, "%s", why);
+    if (bc->bad > ERRORS_SHOWN || !bc->errors)
+        return;
+    json_escape(why, esc, sizeof esc);
+    size_t need = strlen(esc) + 4;
+    if (bc->errors_len + need < bc->errors_cap)
+        bc->errors_len += (size_t)snprintf(bc->errors + bc->errors_len, bc->errors_cap - bc->errors_len, "%s\"%s\"",
+                                           bc->errors_len > 1 ? "," : "", esc);
 }
 
-/* Is body acceptable? Counts its records and the events they hold. */
-static bool check_body(const storm_intake *in, const char *body, size_t len, size_t *records, size_t *events,
-                       char *why, size_t cap)
+/* One record (an array element, a line, the body): by the rules of every
+ * reader (storm_decode_classify), so that what is acknowledged is what
+ * storm run will read. */
+static void check_record(storm_arena *a, const storm_value *v, const char *where, body_check *bc)
 {
-    storm_arena *a = storm_arena_new(0, len * 16 + ((size_t)1 << 20));
+    const storm_value *rec = v;
+    const storm_decoder *dec = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_decode_classify(a, v, NULL, &rec, &dec, &err) != STORM_OK) {
+        add_error(bc, "%s: %s", where, err.msg);
+        return;
+    }
+    bc->good++;
+    bc->events += events_in(rec);
+}
+
+/* Check every record of a body: one JSON value (a record or an array of
+ * records), else JSON Lines, each line on its own. The parse gets what is
+ * left of the memory cap, at most 16 times the body. */
+static void check_body(storm_intake *in, const char *body, size_t len, body_check *bc)
+{
+    size_t cap = len * 16 + CHECK_ARENA_MIN, left = budget_left(in);
+    if (cap > left)
+        cap = left;
+    /* reserved for the check's duration: the parse counts against the cap */
+    if (cap < CHECK_ARENA_MIN / 4 || !reserve(in, cap)) {
+        bc->nomem = true;
+        return;
+    }
+    storm_arena *a = storm_arena_new(0, cap);
     if (!a) {
-        snprintf(why, cap, "out of memory");
-        return false;
+        unreserve(in, cap);
+        bc->nomem = true;
+        return;
     }
     storm_value *root = NULL;
     storm_err err;
     storm_err_clear(&err);
-    bool ok = true;
-    *records = 0;
-    *events = 0;
-    if (storm_json_parse(a, body, len, STORM_JSON_DEFAULT, &root, NULL, &err) == STORM_OK) {
+    char where[64];
+    storm_rc rc = storm_json_parse(a, body, len, STORM_JSON_DEFAULT, &root, NULL, &err);
+    if (rc == STORM_OK) {
         if (root->type == STORM_V_ARRAY) {
-            for (size_t i = 0; ok && i < root->u.a.len; i++)
-                ok = check_record(a, root->u.a.items[i], i + 1, why, cap, events);
-            *records = root->u.a.len;
+            for (size_t i = 0; i < root->u.a.len; i++) {
+                snprintf(where, sizeof where, "record %zu", i + 1);
+                check_record(a, root->u.a.items[i], where, bc);
+            }
         } else {
-            ok = check_record(a, root, 1, why, cap, events);
-            *records = 1;
+            check_record(a, root, "record 1", bc);
         }
+    } else if (rc == STORM_ERR_NOMEM) {
+        bc->nomem = true;
+    } else if (!memchr(body, '\n', len)) {
+        storm_err_locate(&err, body, len);
+        add_error(bc, "body is not JSON: line %u, column %u: %s", err.line, err.col, err.msg);
     } else {
-        /* JSON Lines: every non-blank line one record */
+        /* JSON Lines: every non-blank line one record, on its own */
+        storm_arena_reset(a);
         size_t off = 0, n;
         uint64_t line = 0;
         const char *text;
-        storm_err first = err;
-        bool multi = memchr(body, '\n', len) != NULL;
-        if (!multi) {
-            storm_err_locate(&first, body, len);
-            snprintf(why, cap, "body is not JSON: line %u, column %u: %s", first.line, first.col, first.msg);
-            ok = false;
-        }
-        while (ok && storm_json_lines_next(body, len, &off, &line, &text, &n)) {
+        while (!bc->nomem && storm_json_lines_next(body, len, &off, &line, &text, &n)) {
             storm_err le;
             storm_err_clear(&le);
             storm_value *v = NULL;
-            if (storm_json_parse(a, text, n, STORM_JSON_DEFAULT, &v, NULL, &le) != STORM_OK) {
+            rc = storm_json_parse(a, text, n, STORM_JSON_DEFAULT, &v, NULL, &le);
+            if (rc == STORM_ERR_NOMEM) {
+                bc->nomem = true;
+            } else if (rc != STORM_OK) {
                 storm_err_locate(&le, text, n);
-                snprintf(why, cap, "line %llu, column %u: not JSON: %s", (unsigned long long)line, le.col, le.msg);
-                ok = false;
+                add_error(bc, "line %llu, column %u: not JSON: %s", (unsigned long long)line, le.col, le.msg);
             } else {
-                ++*records;
-                ok = check_record(a, v, *records, why, cap, events);
+                snprintf(where, sizeof where, "line %llu", (unsigned long long)line);
+                check_record(a, v, where, bc);
             }
+            storm_arena_reset(a); /* a line's tree is not needed after its check */
         }
     }
-    if (ok && *records == 0) {
-        snprintf(why, cap, "the body holds no record");
-        ok = false;
-    }
-    if (ok && *records > in->opts.max_records) {
-        snprintf(why, cap, "the body holds %zu records; at most %zu are accepted per request", *records,
-                 in->opts.max_records);
-        ok = false;
-    }
     storm_arena_free(a);
-    return ok;
+    unreserve(in, cap);
 }
 
 /* A Content-Type that says the body is compressed or binary (what other
@@ -243,17 +323,36 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         if (!r->too_large && r->len + *upload_size > in->opts.max_body)
             r->too_large = true;
-        if (!r->too_large) {
-            if (r->len + *upload_size + 1 > r->alloc) {
-                size_t na = r->alloc ? r->alloc : 65536;
-                while (na < r->len + *upload_size + 1)
-                    na *= 2;
-                char *nb = realloc(r->body, na);
+        if (!r->too_large && !r->busy && r->len + *upload_size + 1 > r->alloc) {
+            /* the Content-Length (when given and within the limit) at once,
+             * else doubling; every byte reserved from the cap first */
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+            size_t na = r->alloc ? r->alloc * 2 : 65536;
+            if (want + 1 > r->len + *upload_size + 1 && want <= in->opts.max_body && !r->alloc)
+                na = (size_t)want + 1;
+            while (na < r->len + *upload_size + 1)
+                na *= 2;
+            if (na > in->opts.max_body + 1)
+                na = in->opts.max_body + 1;
+            char *nb = NULL;
+            if (reserve(in, na - r->alloc)) {
+                nb = realloc(r->body, na);
                 if (!nb)
-                    return MHD_NO;
+                    unreserve(in, na - r->alloc);
+            }
+            if (nb) {
                 r->body = nb;
                 r->alloc = na;
+            } else { /* over the cap (or no memory): read the rest without keeping it, then 503 */
+                free(r->body);
+                unreserve(in, r->alloc);
+                r->body = NULL;
+                r->len = r->alloc = 0;
+                r->busy = true;
             }
+        }
+        if (!r->too_large && !r->busy) {
             memcpy(r->body + r->len, upload, *upload_size);
             r->len += *upload_size;
             r->body[r->len] = '\0';
@@ -268,50 +367,115 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_unlock(&in->lock);
         return respond(c, 413, "{\"error\":\"the body is larger than the limit of %zu bytes\"}", in->opts.max_body);
     }
+    if (r->busy) {
+        pthread_mutex_lock(&in->lock);
+        in->stats.rejected_busy++;
+        pthread_mutex_unlock(&in->lock);
+        return respond(c, 503, "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu bytes); "
+                               "retry later\"}", in->opts.max_queued_bytes);
+    }
+    if (!r->body) {
+        pthread_mutex_lock(&in->lock);
+        in->stats.rejected_bad++;
+        pthread_mutex_unlock(&in->lock);
+        return respond(c, 400, "{\"error\":\"empty body\"}");
+    }
     if (r->len >= 2 && (unsigned char)r->body[0] == 0x1f && (unsigned char)r->body[1] == 0x8b) {
         pthread_mutex_lock(&in->lock);
         in->stats.rejected_bad++;
         pthread_mutex_unlock(&in->lock);
         return respond(c, 415, "{\"error\":\"the body is gzip-compressed: send the records uncompressed\"}");
     }
-    char why[600], esc[1400];
-    size_t records = 0, events = 0;
-    if (!r->body || !check_body(in, r->body, r->len, &records, &events, why, sizeof why)) {
-        if (!r->body)
-            snprintf(why, sizeof why, "empty body");
-        json_escape(why, esc, sizeof esc);
-        pthread_mutex_lock(&in->lock);
-        in->stats.rejected_bad++;
-        pthread_mutex_unlock(&in->lock);
-        return respond(c, 400, "{\"error\":\"%s\"}", esc);
+    body_check bc;
+    memset(&bc, 0, sizeof bc);
+    bc.errors_cap = RESPONSE_CAP / 2;
+    bc.errors = malloc(bc.errors_cap);
+    if (bc.errors) {
+        bc.errors[0] = '[';
+        bc.errors[1] = '\0';
+        bc.errors_len = 1;
+    }
+    check_body(in, r->body, r->len, &bc);
+    char *resp = malloc(RESPONSE_CAP);
+    if (!resp || !bc.errors) {
+        free(resp);
+        free(bc.errors);
+        return MHD_NO;
+    }
+    snprintf(bc.errors + bc.errors_len, bc.errors_cap - bc.errors_len, "]");
+    char first[1400];
+    json_escape(bc.first, first, sizeof first);
+    enum MHD_Result ret;
+    unsigned code = 202;
+    if (bc.nomem) {
+        code = 503;
+        snprintf(resp, RESPONSE_CAP, "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu "
+                                     "bytes); retry later\"}", in->opts.max_queued_bytes);
+    } else if (bc.good + bc.bad == 0) {
+        code = 400;
+        snprintf(resp, RESPONSE_CAP, "{\"error\":\"the body holds no record\"}");
+    } else if (bc.good + bc.bad > in->opts.max_records) {
+        code = 400;
+        snprintf(resp, RESPONSE_CAP, "{\"error\":\"the body holds %zu records; at most %zu are accepted per request\"}",
+                 bc.good + bc.bad, in->opts.max_records);
+    } else if (bc.good == 0) {
+        code = 400; /* nothing usable: the sender must fix it, nothing is queued */
+        snprintf(resp, RESPONSE_CAP, "{\"error\":\"%s\",\"rejected\":%zu,\"errors\":%s}", first, bc.bad, bc.errors);
     }
     pthread_mutex_lock(&in->lock);
-    if (in->queued_bytes + r->len > in->opts.max_queued_bytes) {
+    if (code == 503)
         in->stats.rejected_busy++;
-        pthread_mutex_unlock(&in->lock);
-        return respond(c, 503, "{\"error\":\"the detector is behind; retry later\"}");
+    else if (code == 400)
+        in->stats.rejected_bad++;
+    pthread_mutex_unlock(&in->lock);
+    if (code != 202) {
+        ret = respond_text(c, code, resp);
+        free(resp);
+        free(bc.errors);
+        return ret;
     }
     queued *q = malloc(sizeof *q);
     if (!q) {
-        pthread_mutex_unlock(&in->lock);
+        free(resp);
+        free(bc.errors);
         return respond(c, 503, "{\"error\":\"out of memory\"}");
+    }
+    /* keep only what the body needs: the cap counts what is really held */
+    char *shrunk = r->len + 1 < r->alloc ? realloc(r->body, r->len + 1) : NULL;
+    if (shrunk) {
+        unreserve(in, r->alloc - (r->len + 1));
+        r->body = shrunk;
+        r->alloc = r->len + 1;
     }
     q->next = NULL;
     q->body = r->body;
     q->len = r->len;
+    q->alloc = r->alloc;
+    r->body = NULL; /* moved into the queue, still counted in held */
+    r->len = r->alloc = 0;
+    pthread_mutex_lock(&in->lock);
     q->request = in->stats.requests;
-    r->body = NULL; /* moved into the queue */
     if (in->tail)
         in->tail->next = q;
     else
         in->head = q;
     in->tail = q;
-    in->queued_bytes += q->len;
+    in->queued_bodies++;
+    in->queued_bytes += q->alloc;
     in->stats.accepted++;
     in->stats.bytes += q->len;
+    in->stats.records_rejected += bc.bad;
     pthread_cond_signal(&in->ready);
     pthread_mutex_unlock(&in->lock);
-    return respond(c, 202, "{\"accepted\":%zu,\"records\":%zu}", events, records);
+    if (bc.bad)
+        snprintf(resp, RESPONSE_CAP, "{\"accepted\":%zu,\"records\":%zu,\"rejected\":%zu,\"errors\":%s}", bc.events,
+                 bc.good, bc.bad, bc.errors);
+    else
+        snprintf(resp, RESPONSE_CAP, "{\"accepted\":%zu,\"records\":%zu,\"rejected\":0}", bc.events, bc.good);
+    ret = respond_text(c, 202, resp);
+    free(resp);
+    free(bc.errors);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
@@ -322,6 +486,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     http_request *r = *con_cls;
     if (r) {
         free(r->body);
+        if (r->alloc)
+            unreserve(cls, r->alloc);
         free(r);
         *con_cls = NULL;
     }
@@ -454,13 +620,51 @@ storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t 
     in->head = q->next;
     if (!in->head)
         in->tail = NULL;
-    in->queued_bytes -= q->len;
+    in->queued_bodies--;
+    in->queued_bytes -= q->alloc;
+    /* held until storm_intake_release(len): only a body whose shrinking
+     * failed holds a little more than len + 1 */
+    in->held -= q->alloc - (q->len + 1);
     pthread_mutex_unlock(&in->lock);
     *body = q->body;
     *len = q->len;
     *request = q->request;
     free(q);
     return STORM_OK;
+}
+
+void storm_intake_release(storm_intake *in, char *body, size_t len)
+{
+    if (!body)
+        return;
+    free(body);
+    unreserve(in, len + 1);
+}
+
+void storm_intake_close(storm_intake *in)
+{
+    if (in && in->http) {
+        /* returns when the server thread is gone: no request is being
+         * answered any more, so the queue holds every body acknowledged */
+        storm_httpd_stop(in->http);
+        in->http = NULL;
+    }
+}
+
+void storm_intake_pending(storm_intake *in, size_t *bodies, size_t *bytes)
+{
+    pthread_mutex_lock(&in->lock);
+    *bodies = in->queued_bodies;
+    *bytes = in->queued_bytes;
+    pthread_mutex_unlock(&in->lock);
+}
+
+size_t storm_intake_held(storm_intake *in)
+{
+    pthread_mutex_lock(&in->lock);
+    size_t held = in->held;
+    pthread_mutex_unlock(&in->lock);
+    return held;
 }
 
 unsigned storm_intake_port(const storm_intake *in) { return in->port; }
@@ -476,7 +680,7 @@ void storm_intake_stop(storm_intake *in)
 {
     if (!in)
         return;
-    storm_httpd_stop(in->http);
+    storm_intake_close(in);
     while (in->head) {
         queued *q = in->head;
         in->head = q->next;
