@@ -57,6 +57,12 @@ const storm_stix_ext_info *storm_stix_ext_get(storm_stix_ext e);
 /* Which extension declares a top-level property name ("x_k8s_pod"); -1 if none. */
 int storm_stix_ext_of_property(const char *name, size_t len);
 
+/* The extensions whose properties a STIX pattern names (bit e set for
+ * storm_stix_ext e): every x_<group>_<name> token of the text that one of
+ * them declares. A token inside a string literal counts too, which only
+ * adds a definition. For the definitions that go with indicators. */
+unsigned storm_stix_ext_mask_of_pattern(const char *pattern);
+
 /* The top-level properties Storm may write on an object of this type
  * (standard and x_<group>_<name>), NULL-terminated; NULL for a type Storm
  * does not write. For tools that check pattern paths against the model

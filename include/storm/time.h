@@ -34,6 +34,15 @@ size_t storm_time_format(storm_time_ns t, int digits, char *buf);
 /* Like storm_time_format, with as many digits as needed to keep t exactly
  * (at least 3, at most 9). */
 size_t storm_time_format_exact(storm_time_ns t, char *buf);
+/* A STIX timestamp as python-stix2 (the OASIS reference library) writes it:
+ * t truncated (never rounded) to whole microseconds, trailing zeros of the
+ * fraction dropped but at least min_digits kept (0: none, and no '.' for a
+ * whole second, as for first_seen or network-traffic:start; 3: milliseconds,
+ * as for created and modified). Ids hashed over this text therefore agree
+ * with the library's. buf needs 40 bytes. Returns the length. */
+#define STORM_TIME_STIX_ANY 0 /* digits kept by every timestamp but created/modified */
+#define STORM_TIME_STIX_MS 3  /* created, modified: millisecond precision at least */
+size_t storm_time_format_stix(storm_time_ns t, int min_digits, char *buf);
 
 #ifdef __cplusplus
 }

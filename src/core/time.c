@@ -151,6 +151,25 @@ size_t storm_time_format_exact(storm_time_ns t, char *buf)
     return storm_time_format(t, nd, buf);
 }
 
+size_t storm_time_format_stix(storm_time_ns t, int min_digits, char *buf)
+{
+    /* floor to whole microseconds (t - r, r in [0, 1000)): a time is never
+     * written later than it was, and Python datetimes stop at microseconds */
+    int64_t r = t % 1000;
+    if (r < 0)
+        r += 1000;
+    t -= r;
+    int64_t us = t / 1000 % 1000000;
+    if (us < 0)
+        us += 1000000;
+    int nd = 6;
+    while (nd > min_digits && us % 10 == 0) {
+        us /= 10;
+        nd--;
+    }
+    return storm_time_format(t, nd, buf);
+}
+
 storm_time_ns storm_time_now(void)
 {
     struct timespec ts;

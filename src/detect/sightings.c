@@ -205,7 +205,17 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
 
 /* ---- emission ---- */
 
-static void fmt_time(storm_time_ns t, char *buf) { storm_time_format_exact(t, buf); }
+/* STIX text of t (microseconds at most, truncated: storm_time_format_stix):
+ * created and modified with at least milliseconds, the others as
+ * python-stix2 writes them. */
+static void fmt_time(storm_time_ns t, int min_digits, char *buf) { storm_time_format_stix(t, min_digits, buf); }
+
+/* t truncated to the microsecond, as written */
+static storm_time_ns written_us(storm_time_ns t)
+{
+    int64_t r = t % 1000;
+    return t - (r < 0 ? r + 1000 : r);
+}
 
 static void emit(detect_sightings *s, open_sighting *o, const storm_observation *const *obs, size_t n_obs,
                  bool is_update, storm_detect_stats *stats)
@@ -215,14 +225,16 @@ static void emit(detect_sightings *s, open_sighting *o, const storm_observation 
     storm_time_ns modified = o->last_seen;
     if (modified < o->first_seen)
         modified = o->first_seen;
-    if (is_update && modified <= o->last_modified)
-        modified = o->last_modified + 1000000; /* a new version needs a later modified: +1 ms */
+    /* a new version needs a later modified as written: +1 ms when the
+     * microseconds written would not advance */
+    if (is_update && written_us(modified) <= written_us(o->last_modified))
+        modified = o->last_modified + 1000000;
     o->last_modified = modified;
     char created[40], mod[40], first[40], last[40];
-    fmt_time(o->bucket_start, created);
-    fmt_time(modified, mod);
-    fmt_time(o->first_seen, first);
-    fmt_time(o->last_seen, last);
+    fmt_time(o->bucket_start, STORM_TIME_STIX_MS, created);
+    fmt_time(modified, STORM_TIME_STIX_MS, mod);
+    fmt_time(o->first_seen, STORM_TIME_STIX_ANY, first);
+    fmt_time(o->last_seen, STORM_TIME_STIX_ANY, last);
     storm_value *sg = storm_v_object(a);
     if (!sg)
         return;

@@ -69,8 +69,19 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
         }
         if (p->sinks.store) { /* the models themselves, so that a TAXII client sees what was sighted */
             pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_detector_identity(p->det));
-            for (size_t i = 0; i < storm_models_n_objects(opts->models); i++)
-                pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_models_object(opts->models, i));
+            unsigned used = 0; /* the definitions of the x_* properties the patterns name */
+            for (size_t i = 0; i < storm_models_n_objects(opts->models); i++) {
+                const storm_value *obj = storm_models_object(opts->models, i);
+                pipeline_db_put(p, STORM_COLLECTION_INDICATORS, obj);
+                used |= storm_stix_ext_mask_of_pattern(storm_v_get_str(obj, "pattern"));
+            }
+            for (int e = 0; used && e < STORM_STIX_EXT__COUNT; e++)
+                if (used & 1u << e)
+                    pipeline_db_put(p, STORM_COLLECTION_INDICATORS,
+                                    storm_stix_extension_definition(p->arena, (storm_stix_ext)e));
+            if (used)
+                pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_stix_identity(p->arena));
+            storm_arena_reset(p->arena);
             pipeline_db_commit(p);
         }
     }

@@ -95,7 +95,7 @@ static storm_rc bump_modified(storm_arena *a, storm_value *o, storm_err *err)
         return storm_err_set(err, STORM_ERR_VALUE, o->pos == STORM_POS_NONE ? 0 : o->pos,
                              "object %s has an invalid modified timestamp '%s'", storm_v_get_str(o, "id"), m);
     char buf[40];
-    storm_time_format(t + 1000000, 3, buf);
+    storm_time_format_stix(t + 1000000, STORM_TIME_STIX_MS, buf);
     return storm_v_set_str(a, o, "modified", buf) ? storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory")
                                                   : STORM_OK;
 }

@@ -30,8 +30,13 @@ static bool push(storm_arena *a, storm_value *objects, storm_value *o)
 storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
 {
     bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
-    for (size_t i = 0; i < objects->u.a.len; i++)
+    for (size_t i = 0; i < objects->u.a.len; i++) {
         storm_share_used_extensions(objects->u.a.items[i], used);
+        /* an indicator's pattern that names x_* properties needs their definitions too */
+        unsigned pm = storm_stix_ext_mask_of_pattern(storm_v_get_str(objects->u.a.items[i], "pattern"));
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            used[e] |= (pm >> e) & 1u;
+    }
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
         any |= used[e];
     bool have_identity = false;

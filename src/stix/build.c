@@ -348,7 +348,7 @@ static char *two(char *o, unsigned v)
     return o + 2;
 }
 
-size_t stix_time_text(storm_time_ns t, char out[40])
+size_t stix_time_text(storm_time_ns t, int min_digits, char out[40])
 {
     int64_t secs = t / 1000000000LL, ns = t % 1000000000LL;
     if (ns < 0) {
@@ -385,22 +385,22 @@ size_t stix_time_text(storm_time_ns t, char out[40])
     o = two(o, (unsigned)(rem / 60 % 60));
     *o++ = ':';
     o = two(o, (unsigned)(rem % 60));
-    /* as many fractional digits as needed to keep t exactly, at least 3:
-     * all nine written as three groups of three (a digit and a pair from
-     * pairs), then the trailing zeros past the third dropped; a digit
-     * at a time with a division each was most of this function's cost */
-
-    *o++ = '.';
-    unsigned f = (unsigned)ns, groups[3] = {f / 1000000u, f / 1000u % 1000u, f % 1000u};
-    for (int g = 0; g < 3; g++) {
+    /* microseconds, truncated (storm_time_format_stix): the six digits
+     * written as two groups of three (a digit and a pair from pairs), then
+     * the trailing zeros past min_digits dropped, and the '.' too when
+     * none is left; a digit at a time with a division each was most of
+     * this function's cost */
+    *o = '.';
+    unsigned f = (unsigned)ns / 1000u, groups[2] = {f / 1000u, f % 1000u};
+    for (int g = 0; g < 2; g++) {
         unsigned x = groups[g];
-        o[3 * g] = (char)('0' + x / 100u);
-        memcpy(o + 3 * g + 1, pairs + 2 * (x % 100u), 2);
+        o[1 + 3 * g] = (char)('0' + x / 100u);
+        memcpy(o + 2 + 3 * g, pairs + 2 * (x % 100u), 2);
     }
-    int nd = 9;
-    while (nd > 3 && o[nd - 1] == '0')
+    int nd = 6;
+    while (nd > min_digits && o[nd] == '0')
         nd--;
-    o += nd;
+    o += nd ? nd + 1 : 0;
     *o++ = 'Z';
     *o = '\0';
     return (size_t)(o - out);

@@ -8,9 +8,11 @@
 
 #include "stix_int.h"
 
-/* Fixed creation time of the definitions and the identity (version 1.0). */
+/* Fixed creation time of the definitions and the identity. */
 #define STORM_STIX_META_TIME "2026-01-01T00:00:00.000Z"
-#define STORM_STIX_SCHEMA_TEXT "Defined in the Storm source tree, docs/mapping.md, section \"The observation model\": every property is listed there with its type and meaning."
+/* A definition's new version (its schema became a JSON Schema) needs a later
+ * modified; created stays, the id too (STIX 2.1 section 3.6). */
+#define STORM_STIX_EXT_MODIFIED "2026-12-07T00:00:00.000Z"
 
 static const char *const K8S_PROPS[] = {"x_k8s_cluster", "x_k8s_node", "x_k8s_namespace", "x_k8s_pod",
                                         "x_k8s_container", "x_k8s_container_id", "x_k8s_image",
@@ -70,6 +72,65 @@ static const storm_stix_ext_info EXTS[STORM_STIX_EXT__COUNT] = {
                               STORM_PROPS},
 };
 
+/* JSON Schema (draft 2020-12) of each property's value, for the "schema"
+ * of the definitions: what a program validating Storm's objects needs
+ * (docs/mapping.md, "Every pattern path", gives the meaning). A property not
+ * listed is a string. The dictionaries hold sensor fields under keys mapped
+ * as STIX dictionary keys (build.c). Kept small: the definitions travel in
+ * every bundle. */
+#define JS_STRING "{\"type\":\"string\"}"
+#define JS_INT "{\"type\":\"integer\"}"
+#define JS_STRINGS "{\"type\":\"array\",\"minItems\":1,\"items\":" JS_STRING "}"
+#define JS_DICT "{\"type\":\"object\",\"minProperties\":1,\"propertyNames\":{\"pattern\":\"^[a-z0-9_-]{3,250}$\"}}"
+static const struct {
+    const char *name, *schema;
+} PROP_SCHEMAS[] = {
+    {"x_k8s_labels", JS_STRINGS},
+    {"x_proc_uid", JS_INT},
+    {"x_proc_gid", JS_INT},
+    {"x_proc_auid", JS_INT},
+    {"x_proc_tid", JS_INT},
+    {"x_proc_extra", JS_DICT},
+    /* positional arguments: the sensor's type, the policy's label, the value
+     * of a scalar argument, the path of a file argument, and the fields of a
+     * structured one */
+    {"x_hook_args", "{\"type\":\"array\",\"minItems\":1,\"items\":{\"type\":\"object\",\"properties\":{"
+                    "\"type\":" JS_STRING ",\"label\":" JS_STRING ",\"path\":" JS_STRING "}}}"},
+    {"x_hook_return", "{\"type\":\"object\",\"minProperties\":1,\"properties\":{\"type\":" JS_STRING "}}"},
+    {"x_hook_tags", JS_STRINGS},
+    {"x_audit_user_groups", JS_STRINGS},
+    {"x_audit_code", JS_INT},
+    {"x_audit_request_object", JS_DICT},
+    {"x_alert_tags", JS_STRINGS},
+    {"x_alert_fields", JS_DICT},
+    {"x_net_extra", JS_DICT},
+    /* the names observe.c's sensor_text writes */
+    {"x_storm_sensor", "{\"enum\":[\"tetragon\",\"k8s-audit\",\"falco\",\"kubescape\",\"hubble\","
+                       "\"unknown\"]}"},
+};
+
+static const char *prop_schema(const char *name)
+{
+    for (size_t i = 0; i < sizeof PROP_SCHEMAS / sizeof PROP_SCHEMAS[0]; i++)
+        if (strcmp(PROP_SCHEMAS[i].name, name) == 0)
+            return PROP_SCHEMAS[i].schema;
+    return JS_STRING;
+}
+
+/* The JSON Schema text of definition x: an object schema over the
+ * properties it adds at the top level (the object's other properties are
+ * STIX's own, so additional properties stay allowed). Built into out. */
+static storm_rc ext_schema(storm_buf *out, const storm_stix_ext_info *x)
+{
+    storm_rc rc = storm_buf_printf(out,
+                                   "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\","
+                                   "\"title\":\"%s\",\"type\":\"object\",\"properties\":{",
+                                   x->name);
+    for (const char *const *p = x->properties; *p && !rc; p++)
+        rc = storm_buf_printf(out, "%s\"%s\":%s", p == x->properties ? "" : ",", *p, prop_schema(*p));
+    return rc ? rc : storm_buf_puts(out, "}}");
+}
+
 const storm_stix_ext_info *storm_stix_ext_get(storm_stix_ext e)
 {
     return (unsigned)e < STORM_STIX_EXT__COUNT ? &EXTS[e] : NULL;
@@ -82,6 +143,28 @@ int storm_stix_ext_of_property(const char *name, size_t len)
             if (strlen(*p) == len && memcmp(*p, name, len) == 0)
                 return e;
     return -1;
+}
+
+static bool ident_char(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+unsigned storm_stix_ext_mask_of_pattern(const char *pattern)
+{
+    unsigned mask = 0;
+    for (size_t i = 0; pattern && pattern[i]; i++) {
+        if (pattern[i] != 'x' || pattern[i + 1] != '_' || (i && ident_char(pattern[i - 1])))
+            continue;
+        size_t n = 2;
+        while (ident_char(pattern[i + n]))
+            n++;
+        int e = storm_stix_ext_of_property(pattern + i, n);
+        if (e >= 0)
+            mask |= 1u << e;
+        i += n - 1;
+    }
+    return mask;
 }
 
 #define SCO_COMMON "type", "spec_version", "id", "extensions"
@@ -137,11 +220,17 @@ storm_value *storm_stix_extension_definition(storm_arena *a, storm_stix_ext e)
     sb_put_str(&b, o, "id", x->id);
     sb_put_str(&b, o, "created_by_ref", STORM_STIX_IDENTITY_ID);
     sb_put_str(&b, o, "created", STORM_STIX_META_TIME);
-    sb_put_str(&b, o, "modified", STORM_STIX_META_TIME);
+    sb_put_str(&b, o, "modified", STORM_STIX_EXT_MODIFIED);
     sb_put_str(&b, o, "name", x->name);
     sb_put_str(&b, o, "description", x->description);
-    sb_put_str(&b, o, "schema", STORM_STIX_SCHEMA_TEXT);
-    sb_put_str(&b, o, "version", "1.0");
+    storm_buf schema;
+    storm_buf_init(&schema, 16384);
+    if (ext_schema(&schema, x) == STORM_OK)
+        sb_put(&b, o, "schema", sb_strn(&b, sb_strndup(&b, schema.data, schema.len), schema.len));
+    else
+        b.oom = true;
+    storm_buf_free(&schema);
+    sb_put_str(&b, o, "version", "1.1");
     storm_value *types = sb_arr(&b, 1);
     sb_push(&b, types, sb_str(&b, "toplevel-property-extension"));
     sb_put(&b, o, "extension_types", types);

@@ -65,7 +65,8 @@ typedef struct obs_ctx {
     const storm_stix_opts *opts;
     const char *sensor;
     size_t sensor_len;
-    const storm_value *time_v;     /* event time, exact (shared by the members that hold it) */
+    const storm_value *time_v;     /* event time as STIX text, microseconds at most (shared by the
+                                    * members that hold it; created/modified have their own) */
     unsigned char digest[20];      /* of the input record: per-observation ids */
     bool have_digest;              /* digest computed (always, unless lazy) */
     struct storm_obs_pending *pending; /* lazy_ids: ids waiting for the digest */
@@ -114,15 +115,22 @@ static bool time_ok(storm_time_ns t)
     return true;
 }
 
-/* The RFC 3339 text of t as a string value (arena). */
-static storm_value *time_value(obs_ctx *c, storm_time_ns t)
+/* The STIX text of t as a string value (arena): storm_time_format_stix's,
+ * so that python-stix2 reads it and hashes it as written (network-traffic's
+ * start contributes to its id). */
+static storm_value *time_value_digits(obs_ctx *c, storm_time_ns t, int min_digits)
 {
     char *s = sb_alloc(&c->b, 40);
     if (!s) {
         c->b.oom = true;
         return NULL;
     }
-    return sb_strn(&c->b, s, stix_time_text(t, s));
+    return sb_strn(&c->b, s, stix_time_text(t, min_digits, s));
+}
+
+static storm_value *time_value(obs_ctx *c, storm_time_ns t)
+{
+    return time_value_digits(c, t, STORM_TIME_STIX_ANY);
 }
 
 static bool nonempty(const char *s)
@@ -727,8 +735,11 @@ static const storm_value *audit_sco(obs_ctx *c, bool subject)
         sb_put_str(&c->b, http, "request_method", method);
         sb_put_str(&c->b, http, "request_value", au->request_uri);
         if (nonempty(au->user_agent)) {
-            storm_value *hdr = sb_obj(&c->b, 1);
-            sb_put_str(&c->b, hdr, "User-Agent", au->user_agent);
+            /* STIX 2.1 section 6.12.3.2: each header's value is a list (a
+             * header can repeat), even for one value */
+            storm_value *hdr = sb_obj(&c->b, 1), *agent = sb_arr(&c->b, 1);
+            sb_push(&c->b, agent, sb_str(&c->b, au->user_agent));
+            sb_put(&c->b, hdr, "User-Agent", agent);
             sb_put(&c->b, http, "request_header", hdr);
         }
         ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT + 1);
@@ -1331,8 +1342,9 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     sb_put(&c.b, od, "spec_version", &spec_v);
     sb_put(&c.b, od, "id", sb_strn(&c.b, od_id, 15 + 36));
     sb_put(&c.b, od, "created_by_ref", sb_strn(&c.b, LIT(STORM_STIX_IDENTITY_ID)));
-    sb_put(&c.b, od, "created", time_v);
-    sb_put(&c.b, od, "modified", time_v);
+    storm_value *time_ms = time_value_digits(&c, t, STORM_TIME_STIX_MS);
+    sb_put(&c.b, od, "created", time_ms);
+    sb_put(&c.b, od, "modified", time_ms);
     sb_put(&c.b, od, "first_observed", time_v);
     sb_put(&c.b, od, "last_observed", time_v);
     sb_put_int(&c.b, od, "number_observed", 1);

@@ -129,10 +129,11 @@ storm_value *sb_int(stix_b *b, int64_t i);
  * itself when it is already fit. NULL when nothing is left. depth-limited. */
 storm_value *sb_sanitized(stix_b *b, const storm_value *v);
 
-/* RFC 3339 UTC text of t with 3..9 fractional digits, as
- * storm_time_format_exact writes it (years 1677..2262 fit int64 ns), without
- * printf: it runs several times per event. Returns the length. */
-size_t stix_time_text(storm_time_ns t, char out[40]);
+/* RFC 3339 UTC text of t as storm_time_format_stix(t, min_digits) writes it
+ * (microseconds at most, truncated; trailing zeros dropped down to
+ * min_digits; years 1677..2262 fit int64 ns), without printf: it runs
+ * several times per event. Returns the length. */
+size_t stix_time_text(storm_time_ns t, int min_digits, char out[40]);
 
 /* Compact JSON of v appended to out: the bytes of
  * storm_json_write(STORM_JSONW_COMPACT), faster (json_out.c). */

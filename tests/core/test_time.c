@@ -49,8 +49,43 @@ static void test_parse_format(void)
     CHECK(ok && t > 0);
 }
 
+/* STIX text: microseconds at most, truncated (never later than the time),
+ * trailing zeros dropped down to the minimum, as python-stix2 writes it */
+static void test_format_stix(void)
+{
+    static const struct {
+        const char *in;
+        const char *any, *ms;
+    } cases[] = {
+        {"2024-05-30T15:39:47.311531918Z", "2024-05-30T15:39:47.311531Z", "2024-05-30T15:39:47.311531Z"},
+        {"2024-05-30T15:39:47.999999999Z", "2024-05-30T15:39:47.999999Z", "2024-05-30T15:39:47.999999Z"},
+        {"2024-12-31T23:59:59.9999995Z", "2024-12-31T23:59:59.999999Z", "2024-12-31T23:59:59.999999Z"},
+        {"2022-01-19T11:28:30.640000000Z", "2022-01-19T11:28:30.64Z", "2022-01-19T11:28:30.640Z"},
+        {"2022-01-19T11:28:30.000000999Z", "2022-01-19T11:28:30Z", "2022-01-19T11:28:30.000Z"},
+        {"2022-01-19T11:28:30Z", "2022-01-19T11:28:30Z", "2022-01-19T11:28:30.000Z"},
+        {"2022-01-19T11:28:30.1Z", "2022-01-19T11:28:30.1Z", "2022-01-19T11:28:30.100Z"},
+        {"2022-01-19T11:28:30.1234Z", "2022-01-19T11:28:30.1234Z", "2022-01-19T11:28:30.1234Z"},
+        {"1969-12-31T23:59:59.9999999Z", "1969-12-31T23:59:59.999999Z", "1969-12-31T23:59:59.999999Z"},
+        {"1969-12-31T23:59:59.0000001Z", "1969-12-31T23:59:59Z", "1969-12-31T23:59:59.000Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int ok;
+        char buf[40];
+        storm_time_ns t = parse(cases[i].in, STORM_TIME_STIX_STRICT, &ok);
+        CHECK(ok);
+        CHECK(storm_time_format_stix(t, STORM_TIME_STIX_ANY, buf) == strlen(cases[i].any));
+        CHECK_STR(buf, cases[i].any);
+        CHECK(storm_time_format_stix(t, STORM_TIME_STIX_MS, buf) == strlen(cases[i].ms));
+        CHECK_STR(buf, cases[i].ms);
+        /* never later than t */
+        storm_time_ns back = parse(buf, STORM_TIME_STIX_STRICT, &ok);
+        CHECK(ok && back <= t && t - back < 1000);
+    }
+}
+
 int main(void)
 {
     RUN(test_parse_format);
+    RUN(test_format_stix);
     return test_report("test_time");
 }

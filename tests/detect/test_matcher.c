@@ -26,6 +26,8 @@ typedef struct got {
     size_t last_objects;
     char ids[16][80];    /* ids of new sightings */
     int n_ids;
+    char modified[2][40]; /* the last two emissions' modified */
+    char first_seen[40], last_seen[40];
 } got;
 
 static void on_sighting(void *ctx, const storm_detect_sighting *s)
@@ -40,6 +42,10 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
     snprintf(g->last_ind, sizeof g->last_ind, "%s", s->indicator->name);
     snprintf(g->last_scope, sizeof g->last_scope, "%s", s->scope);
     g->last_count = s->count;
+    memcpy(g->modified[0], g->modified[1], sizeof g->modified[0]);
+    snprintf(g->modified[1], sizeof g->modified[1], "%s", storm_v_get_str(s->sighting, "modified"));
+    snprintf(g->first_seen, sizeof g->first_seen, "%s", storm_v_get_str(s->sighting, "first_seen"));
+    snprintf(g->last_seen, sizeof g->last_seen, "%s", storm_v_get_str(s->sighting, "last_seen"));
     const storm_value *refs = storm_v_get(s->sighting, "observed_data_refs");
     g->last_refs = refs ? refs->u.a.len : 0;
     g->last_objects = s->n_objects;
@@ -97,9 +103,10 @@ static void world_free(world *w)
     storm_arena_free(w->a);
 }
 
-/* Feed one observation: a process named name (command line cmd) in pod at t seconds. */
-static void feed_ex(world *w, long t, const char *name, const char *cmd, const char *pod, const char *exec_id,
-                    const char *parent)
+/* Feed one observation: a process named name (command line cmd) in pod at
+ * t_ns nanoseconds past 1700000000 s. */
+static void feed_ns(world *w, storm_time_ns t_ns, const char *name, const char *cmd, const char *pod,
+                    const char *exec_id, const char *parent)
 {
     storm_arena *a = w->a;
     int n = ++w->next_id;
@@ -124,7 +131,7 @@ static void feed_ex(world *w, long t, const char *name, const char *cmd, const c
     objs[0].value = p;
     storm_observation o = {0};
     o.id = storm_arena_strdup(a, oid);
-    o.first_observed = o.last_observed = (storm_time_ns)t * SEC + 1700000000LL * SEC;
+    o.first_observed = o.last_observed = t_ns + 1700000000LL * SEC;
     o.number_observed = 1;
     o.sdo = sdo;
     o.n_objects = 1;
@@ -135,9 +142,41 @@ static void feed_ex(world *w, long t, const char *name, const char *cmd, const c
     CHECK(storm_detector_feed(w->d, &o, &ctx, &err) == STORM_OK);
 }
 
+/* ... at t seconds */
+static void feed_ex(world *w, long t, const char *name, const char *cmd, const char *pod, const char *exec_id,
+                    const char *parent)
+{
+    feed_ns(w, (storm_time_ns)t * SEC, name, cmd, pod, exec_id, parent);
+}
+
 static void feed(world *w, long t, const char *name, const char *pod)
 {
     feed_ex(w, t, name, NULL, pod, NULL, NULL);
+}
+
+/* Sighting times as python-stix2 reads them (microseconds at most,
+ * truncated), and a new version's modified later as written even when the
+ * new evidence is less than a microsecond later. */
+static void test_sighting_times(void)
+{
+    const char *p[] = {"[process:name = 'x' OR process:name = 'y']"};
+    storm_detect_opts o = {.sighting_window = 3600 * SEC};
+    world w;
+    world_init(&w, p, 1, &o);
+    feed_ns(&w, 5 * SEC + 640000100, "x", NULL, "p1", NULL, NULL);
+    CHECK(w.g.n_new == 1);
+    CHECK_STR(w.g.first_seen, "2023-11-14T22:13:25.64Z");
+    CHECK_STR(w.g.modified[1], "2023-11-14T22:13:25.640Z");
+    feed_ns(&w, 5 * SEC + 640000900, "y", NULL, "p1", NULL, NULL); /* the same microsecond */
+    CHECK(w.g.n == 2 && w.g.last_count == 2);
+    CHECK_STR(w.g.last_seen, "2023-11-14T22:13:25.64Z");
+    CHECK(strcmp(w.g.modified[1], w.g.modified[0]) > 0); /* a new version, a later modified as written */
+    CHECK_STR(w.g.modified[1], "2023-11-14T22:13:25.641Z");
+    feed_ns(&w, 7 * SEC + 999999999, "x", NULL, "p1", NULL, NULL); /* truncated, not rounded up */
+    CHECK(w.g.n == 3);
+    CHECK_STR(w.g.last_seen, "2023-11-14T22:13:27.999999Z");
+    CHECK_STR(w.g.modified[1], "2023-11-14T22:13:27.999999Z");
+    world_free(&w);
 }
 
 static void test_followedby_within(void)
@@ -428,6 +467,7 @@ int main(void)
     RUN(test_repeats_and_cap);
     RUN(test_and_horizon);
     RUN(test_sightings);
+    RUN(test_sighting_times);
     RUN(test_index);
     RUN(test_open_cap_within_event);
     return test_report("test_matcher");

@@ -75,6 +75,10 @@ def references(v, out, key=None):
         out.append((key, v))
 
 
+MS_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,6}Z$")
+ANY_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,5}[1-9])?Z$")
+
+
 def sightings_of(stdout):
     """(step, indicator, scope) -> highest count, from STIX JSON Lines.
     Also checks that every line stands alone: each reference resolves within
@@ -105,6 +109,11 @@ def sightings_of(stdout):
             for r in o.get("observed_data_refs", []):
                 check(r.startswith("observed-data--"), "observed_data_refs name observed-data")
             check(o["where_sighted_refs"][0] in ids, "the cluster identity travels with the sighting")
+            # python-stix2 reads at most microseconds; created/modified keep milliseconds
+            for k in ("created", "modified"):
+                check(MS_TIMESTAMP.match(o[k]) is not None, "sighting %s %r has 3 to 6 digits" % (k, o[k]))
+            for k in ("first_seen", "last_seen"):
+                check(ANY_TIMESTAMP.match(o[k]) is not None, "sighting %s %r has at most 6 digits" % (k, o[k]))
             scope = o["description"].split(" in ", 1)[1].split(":", 1)[0]
             key = (ind2step[o["sighting_of_ref"]], names[o["sighting_of_ref"]], scope)
             res[key] = max(res.get(key, 0), o["count"])
@@ -120,6 +129,8 @@ EXPECTED = {
     ("Container escape via nsenter", "setns from a pod", "pod default/xwing"): 1,
     ("Container runtime socket used from a pod", "Runtime client connects", "pod default/kh-exploit-containerd-sock"): 4,
     ("Container runtime socket used from a pod", "Runtime socket on a command line", "pod default/kh-exploit-containerd-sock"): 4,
+    # issue 13 (the KubeHound steps): the attach in falco-trace-files-k8s-audit is also CONTAINER_ATTACH
+    ("Debug container attached to a pod", "Attach to a container through the API", "pod default/nginx-deployment-7998647bdf-phvq7"): 1,
     ("Exec into a pod", "Falco: exec or attach into a pod", "pod default/kubecon"): 1,
     ("Exec into a pod", "Falco: exec or attach into a pod", "pod hello-app/nginx-676b6c5bbc-4xc6t"): 1,
     ("Exec into a pod", "Falco: terminal shell in a container", "pod default/alpine"): 1,
@@ -134,6 +145,8 @@ EXPECTED = {
     ("Host file read through a /var/log symlink", "ln -s into /var/log", "pod default/priv-mount-pod"): 1,
     ("Host file read through a /var/log symlink", "symlink created under /var/log", "pod default/priv-mount-pod"): 1,
     ("Host file written from a pod", "Write under a hostPath mount", "pod default/host-write-exploit-pod"): 2,
+    # calibration EXPLOIT_HOST_WRITE: the shell that echoes into /host/etc/cron.d/breakout
+    ("Host file written from a pod", "Host cron, systemd or ssh file written from a shell", "pod default/host-write-exploit-pod"): 2,
     ("Kernel module load", "Kernel reads a module file", "cluster"): 1,
     ("Kernel module load", "Kernel reads a module file", "node kind-control-plane"): 1,
     ("Kernel module load", "Module initialised or requested", "cluster"): 1,
@@ -141,6 +154,9 @@ EXPECTED = {
     ("Kernel module load", "Module initialised or requested", "pod demo-app/test-pod"): 1,
     ("Kernel module load", "insmod or modprobe started", "cluster"): 2,
     ("Kernel module load", "insmod or modprobe started", "node kind-control-plane"): 3,
+    # calibration SHARE_PS_NAMESPACE: head /proc/7/root/etc/nginx/nginx.conf
+    ("Neighbour container reached through a shared process namespace", "Another process's root named on a command line", "pod default/shared-process-namespace-pod"): 1,
+    ("Neighbour container reached through a shared process namespace", "Another process's root, memory or environment opened", "pod default/shared-process-namespace-pod"): 1,
     ("Privileged mount from a container", "mount of proc, sysfs or cgroup", "pod default/kh-calibration-ce-2"): 1,
     ("Privileged mount from a container", "mount system call from a pod", "pod default/kh-calibration-ce-2"): 1,
     ("Privileged or host-namespace pod created", "Pod with host namespaces, privilege or hostPath", "pod default/nginx-deployment-544b59f8b8-ffkxm"): 2,
@@ -157,6 +173,9 @@ EXPECTED = {
     ("Process injection with ptrace", "ptrace system call", "pod default/priv-mount-pod"): 1,
     ("RBAC escalation", "Role binding created or changed", "cluster"): 1,
     ("RBAC escalation", "Role with wildcard verbs created", "cluster"): 1,
+    # calibration IDENTITY_ASSUME: curl -H "Authorization: Bearer ..." .../api/v1/namespaces/kube-system/secrets
+    ("Secrets listed", "Secrets listed from a pod", "pod default/kh-identity-assume"): 1,
+    ("Stolen identity used against the API", "Bearer token or kubeconfig handed to a client in a pod", "pod default/kh-identity-assume"): 1,
     ("Service-account token theft", "Service-account token read", "pod default/kh-identity-assume"): 1,
     # threatintel-pattern-matcher-example: Tetragon's enumerate-service-account policy hit
     ("Service-account token theft", "Service-account token read", "pod cattle-system/rancher-55966c8d68-fh7jb"): 1,
@@ -174,7 +193,9 @@ def test_corpus_sightings():
     for k in got:
         check(k in EXPECTED, "unexpected sighting %s" % (k,))
     steps = {k[0] for k in EXPECTED}
-    check(len(steps) == 12, "every shipped attack step is sighted on real events")
+    # the first 12 steps, plus the 4 KubeHound steps the corpus holds real
+    # events of (CONTAINER_ATTACH, SHARE_PS_NAMESPACE, TOKEN_LIST, IDENTITY_ASSUME)
+    check(len(steps) == 16, "every step with real events in the corpus is sighted")
 
 
 def test_text_format_and_stdin():
@@ -199,8 +220,23 @@ def test_db_idempotent():
         s1 = con.execute("select count(*) from objects where type = 'sighting'").fetchone()[0]
         i1 = con.execute("select count(*) from objects where type = 'indicator'").fetchone()[0]
         o1 = con.execute("select count(*) from objects where type = 'observed-data'").fetchone()[0]
+        # 82: every indicator of the shipped library (26 before issue 13 added the KubeHound steps)
+        check(s1 > 0 and i1 == 82 and o1 > 0, "sightings, indicators and observations stored (%d %d %d)" % (s1, i1, o1))
+        # the indicators collection carries the extension-definitions (with a
+        # JSON Schema) of every x_* property its patterns name
+        rows = con.execute("select o.json from objects o join collections c on c.key = o.collection "
+                           "where c.alias = 'indicators'").fetchall()
+        objs = [json.loads(r[0]) for r in rows]
+        declared = {}
+        for o in objs:
+            if o["type"] == "extension-definition":
+                schema = json.loads(o["schema"])
+                for p in o["extension_properties"]:
+                    declared[p] = schema["properties"].get(p)
+        named = {m for o in objs if o["type"] == "indicator" for m in re.findall(r"[:.](x_[a-z0-9_]+)", o["pattern"])}
+        check(named and all(declared.get(p) for p in named),
+              "the indicators collection defines %s (has %s)" % (sorted(named), sorted(declared)))
         con.close()
-        check(s1 > 0 and i1 == 26 and o1 > 0, "sightings, indicators and observations stored (%d %d %d)" % (s1, i1, o1))
         r2 = run(["run", "-q", "--db", db] + files)
         check(r2.returncode == 0, "second run into the same --db")
         check(r1.stdout == r2.stdout, "re-processing gives byte-identical output")

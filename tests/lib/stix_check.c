@@ -91,7 +91,9 @@ static bool id_ok(const char *id, const char *type, int version)
     return id && strncmp(id, type, tl) == 0 && strncmp(id + tl, "--", 2) == 0 && uuid_ok(id + tl + 2, version);
 }
 
-/* YYYY-MM-DDTHH:MM:SS[.s+]Z with sane ranges; min_frac fractional digits */
+/* YYYY-MM-DDTHH:MM:SS[.s+]Z with sane ranges; min_frac to 6 fractional
+ * digits (python-stix2, the OASIS library, rejects more: Python datetimes
+ * stop at microseconds) */
 static bool timestamp_ok(const char *t, int min_frac)
 {
     if (!t)
@@ -112,7 +114,7 @@ static bool timestamp_ok(const char *t, int min_frac)
         if (!frac)
             return false;
     }
-    return frac >= min_frac && p[0] == 'Z' && p[1] == '\0';
+    return frac >= min_frac && frac <= 6 && p[0] == 'Z' && p[1] == '\0';
 }
 
 static bool prop_name_ok(const char *k)
@@ -283,6 +285,84 @@ static bool ext_declares(const storm_value *def, const char *prop)
     return false;
 }
 
+/* The JSON Schema of a definition whose "schema" is JSON text (Storm's are;
+ * a URL or prose is not checked), parsed once: a few definitions recur in
+ * every bundle. Kept for the whole test run (static, never freed). */
+static const storm_value *def_schema(const storm_value *def)
+{
+    static struct {
+        char *text;
+        const storm_value *schema;
+    } cache[16];
+    static storm_arena *arena;
+    const char *text = str(def, "schema");
+    if (!text || text[0] != '{')
+        return NULL;
+    size_t slot = 0;
+    for (; slot < sizeof cache / sizeof cache[0] && cache[slot].text; slot++)
+        if (strcmp(cache[slot].text, text) == 0)
+            return cache[slot].schema;
+    if (!arena)
+        arena = storm_arena_new(0, 0);
+    storm_value *v = NULL;
+    storm_err err;
+    if (!arena || storm_json_parse(arena, text, strlen(text), 0, &v, NULL, &err) != STORM_OK || !v ||
+        v->type != STORM_V_OBJECT)
+        v = NULL;
+    if (slot < sizeof cache / sizeof cache[0]) {
+        cache[slot].text = strdup(text);
+        cache[slot].schema = v;
+    }
+    return v;
+}
+
+/* v meets the JSON Schema fragment s as far as Storm's schemas go: "type"
+ * (string, integer, array, object), "enum" of strings, array "items". */
+static bool schema_value_ok(const storm_value *s, const storm_value *v)
+{
+    const char *t = str(s, "type");
+    if (t) {
+        static const struct {
+            const char *name;
+            storm_vtype type;
+        } types[] = {{"string", STORM_V_STRING}, {"integer", STORM_V_INT}, {"array", STORM_V_ARRAY},
+                     {"object", STORM_V_OBJECT}, {"boolean", STORM_V_BOOL}};
+        bool ok = false;
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            ok |= strcmp(t, types[i].name) == 0 && v->type == types[i].type;
+        if (!ok)
+            return false;
+    }
+    const storm_value *en = storm_v_get(s, "enum");
+    if (en && en->type == STORM_V_ARRAY) {
+        bool in = false;
+        for (size_t i = 0; i < en->u.a.len; i++)
+            in |= v->type == STORM_V_STRING && storm_v_is_str(en->u.a.items[i], v->u.s.ptr);
+        if (!in)
+            return false;
+    }
+    const storm_value *items = storm_v_get(s, "items");
+    for (size_t i = 0; items && v->type == STORM_V_ARRAY && i < v->u.a.len; i++)
+        if (!schema_value_ok(items, v->u.a.items[i]))
+            return false;
+    return true;
+}
+
+/* A JSON Schema definition must describe each property it declares, and the
+ * object's value must meet it: the schema is what other programs check. */
+static void check_schema_value(ck *c, const char *id, const storm_value *def, const char *k, const storm_value *v)
+{
+    const storm_value *schema = def_schema(def);
+    if (!schema)
+        return;
+    const char *path[] = {"properties", k, NULL};
+    const storm_value *s = storm_v_path(schema, path);
+    if (!s || s->type != STORM_V_OBJECT)
+        fail(c, id, "the JSON Schema of %s does not describe '%s'", str(def, "id"), k);
+    else if (!schema_value_ok(s, v))
+        fail(c, id, "'%s' does not meet the JSON Schema of %s", k, str(def, "id"));
+}
+
 static void check_refs_list(ck *c, const char *id, const storm_value *o, const char *prop, const char *const *types)
 {
     const storm_value *l = storm_v_get(o, prop);
@@ -406,8 +486,10 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
                 continue;
             const storm_value *def = find(c, m->key);
             if (def && ext_declares(def, k) && storm_v_is_str(storm_v_get(m->value, "extension_type"),
-                                                              "toplevel-property-extension"))
+                                                              "toplevel-property-extension")) {
                 declared = true;
+                check_schema_value(c, id, def, k, o->u.o.members[i].value);
+            }
         }
         if (!declared)
             fail(c, id, "custom property '%s' is declared by no toplevel-property-extension it names", k);
@@ -435,6 +517,19 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
         if (strcmp(m->key, "http-request-ext") == 0 &&
             (!str(m->value, "request_method") || !str(m->value, "request_value")))
             fail(c, id, "http-request-ext needs request_method and request_value");
+        /* STIX 2.1 section 6.12.3.2: every header maps to a list of strings */
+        const storm_value *hdr = strcmp(m->key, "http-request-ext") == 0 ? storm_v_get(m->value, "request_header") : NULL;
+        if (hdr && hdr->type != STORM_V_OBJECT)
+            fail(c, id, "http-request-ext request_header is not a dictionary");
+        for (size_t h = 0; hdr && hdr->type == STORM_V_OBJECT && h < hdr->u.o.len; h++) {
+            const storm_value *hv = hdr->u.o.members[h].value;
+            bool list_ok = hv->type == STORM_V_ARRAY && hv->u.a.len > 0;
+            for (size_t k = 0; list_ok && k < hv->u.a.len; k++)
+                list_ok = hv->u.a.items[k]->type == STORM_V_STRING;
+            if (!list_ok)
+                fail(c, id, "http-request-ext request_header '%s' is not a list of strings",
+                     hdr->u.o.members[h].key);
+        }
     }
     /* per type */
     if (strcmp(type, "process") == 0) {
@@ -575,7 +670,10 @@ static void check_observed_data(ck *c, const storm_value *o, const char *id)
         bool declared = false;
         for (size_t j = 0; ext && ext->type == STORM_V_OBJECT && j < ext->u.o.len; j++) {
             const storm_value *def = find(c, ext->u.o.members[j].key);
-            declared |= def && ext_declares(def, k);
+            if (def && ext_declares(def, k)) {
+                declared = true;
+                check_schema_value(c, id, def, k, o->u.o.members[i].value);
+            }
         }
         if (!custom_prefix_ok(k) || !declared)
             fail(c, id, "custom property '%s' is not x_<source>_<name> declared by an extension it names", k);
