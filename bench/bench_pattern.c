@@ -26,7 +26,7 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#include "pattern/leaf.h"
+#include <storm/pattern_plan.h>
 
 static double now(void)
 {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests need, builds Storm twice (optimised, and with
-# AddressSanitizer + UndefinedBehaviorSanitizer) and runs every test in both.
+# Installs what the tests need, builds Storm three times (optimised; with
+# AddressSanitizer + UndefinedBehaviorSanitizer; the minimal configuration
+# -Dtaxii=disabled -Dhyperscan=disabled) and runs every test in each.
 # Ends with one line "N passed, M failed" over all checks of all test programs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,11 @@ run_suite() { # dir, meson options...
 }
 run_suite build --buildtype=debugoptimized || status=1
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false || status=1
+# The minimal configuration (no TAXII/HTTP intake, no Hyperscan), unoptimised
+# to build quickly: every documented option must build and pass its tests.
+run_suite build-min --buildtype=plain -Dtaxii=disabled -Dhyperscan=disabled || status=1
 
-python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'PY'
+python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-min/meson-logs/testlog.json <<'PY'
 import json, re, sys
 passed = failed = 0
 for path in sys.argv[1:]:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON text <-> storm_value. The parser is an arena-backed scanner written for
- * the event hot path; it is tested differentially against cJSON (tests/unit
- * and tests/fuzz) and benchmarked against it (bench/). */
+ * the event hot path; it is tested differentially against cJSON (tests/core/test_json.c
+ * and tests/core/fuzz_json.c) and benchmarked against it (bench/). */
 #ifndef STORM_JSON_H
 #define STORM_JSON_H
 

@@ -41,8 +41,11 @@ storm_rc storm_store_rollback(storm_store *s);
 storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added,
                          storm_err *err);
 
-/* The SQLite handle, for modules that keep tables of their own in the same
- * file (baseline profiles, detection state). Borrowed. */
+/* The SQLite handle. Borrowed. The store owns every table (its migrations
+ * create them, schema.c) and other modules reach their rows through store
+ * calls (storm/store_baseline.h for the baseline): do not add users of this.
+ * Only src/taxii/publish.c still uses it, until the publish log's tables
+ * move into the store's migrations too. */
 struct sqlite3 *storm_store_db(storm_store *s);
 
 /* ---- Collections and queries (TAXII server, publish/pull) ---------------

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The baseline: a sorted table of profiles, learning, checking, hand edits
  * and the representativeness accessors (include/storm/baseline.h). */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +38,7 @@ storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts
         b->opts.collapse_threshold = BL_DEFAULT_COLLAPSE_THRESHOLD;
     b->store = store;
     if (store) {
-        storm_rc rc = b->opts.read_only ? STORM_OK : bl_db_init(b, err);
-        if (rc == STORM_OK)
-            rc = bl_db_load(b, err);
+        storm_rc rc = bl_db_load(b, err); /* the store's migrations made the tables */
         if (rc != STORM_OK) {
             storm_baseline_close(b);
             return rc;

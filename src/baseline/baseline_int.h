@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <storm/baseline.h>
 
-#include "baseline/normalize.h"
+#include "normalize.h"
 
 #define BL_DEFAULT_MAX_PROFILES 10000
 #define BL_DEFAULT_MAX_FEATURES 4096
@@ -160,7 +160,6 @@ bl_feature *bl_collapsed_by(const bl_profile *p, const char *text);
 storm_rc bl_collapse_after_add(storm_baseline *b, bl_profile *p, const char *text, size_t len);
 
 /* ---- persistence (persist.c) ---- */
-storm_rc bl_db_init(storm_baseline *b, storm_err *err);
 storm_rc bl_db_load(storm_baseline *b, storm_err *err);
 storm_rc bl_db_save(storm_baseline *b, storm_err *err);
 

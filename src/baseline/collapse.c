@@ -8,7 +8,7 @@
  * where a new file is itself a finding (credentials, system configuration,
  * other processes) are never collapsed. docs/baseline.md, "Directory
  * collapse". */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>

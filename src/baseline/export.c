@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* JSON export and import of profiles (docs/baseline.md, "Export format"). */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <inttypes.h>
 #include <storm/json.h>

@@ -3,7 +3,7 @@
  * contain for the event to count as normal (docs/baseline.md, "Features").
  * Each is one normalised line "<kind> <value>"; all built in a fixed buffer,
  * nothing allocated, because check() runs on every event. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdint.h>
 #include <string.h>

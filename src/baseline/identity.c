@@ -2,7 +2,7 @@
 /* Workload identity of an event: the key its profile is stored under. It must
  * be the same before and after a restart, and the same whichever sensor saw
  * the workload, so it is built from names, never from pod suffixes or ids. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <string.h>
 

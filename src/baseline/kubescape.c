@@ -5,7 +5,7 @@
  * container: execs -> exec, opens -> file open, syscalls -> syscall,
  * capabilities -> cap, inbound endpoints -> net ingress. Kubescape's "⋯"
  * (one dynamic path segment) stays a wildcard. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

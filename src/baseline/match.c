@@ -2,7 +2,7 @@
 /* Feature hashing and wildcard/CIDR matching of hand-written and imported
  * profile entries. Learned entries are exact (hash lookup); only entries with
  * a wildcard or a CIDR come here, and only when the exact lookup missed. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -4,7 +4,7 @@
  * placeholders replace whole words or fixed shapes that span several words
  * (UUIDs, timestamps, pod suffixes), so "python3" or "eth0" stay as they are
  * while "/proc/4242/root" becomes "/proc/<n>/root". */
-#include "baseline/normalize.h"
+#include "normalize.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 /* storm_baseline_open_file: one entry point for `storm run --baseline FILE`,
  * whichever form the profiles were kept in (SQLite store, JSON export,
  * Kubescape ApplicationProfile YAML). */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 /* One workload's profile: its features in insertion order, an
  * open-addressing hash index over the exact ones, and the short list of
  * pattern entries (wildcards, CIDRs) that are scanned on an exact miss. */
-#include "baseline/baseline_int.h"
+#include "baseline_int.h"
 
 #include <stdlib.h>
 #include <string.h>

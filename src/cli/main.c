@@ -12,6 +12,20 @@ typedef struct command {
     const char *summary;
 } command;
 
+#if !STORM_HAVE_TAXII
+/* A build without libmicrohttpd and libcurl still knows these commands, so
+ * that a user learns how to get them rather than "unknown command". */
+static int cmd_without_taxii(int argc, char **argv)
+{
+    (void)argc;
+    fprintf(stderr,
+            "storm %s: this storm was built without TAXII 2.1 (meson -Dtaxii=disabled); rebuild with "
+            "-Dtaxii=enabled (needs libmicrohttpd and libcurl)\n",
+            argv[0]);
+    return CLI_USAGE;
+}
+#endif
+
 static const command commands[] = {
     {"run", cmd_run, "stream sensor events, match the attack models, write sightings"},
     {"convert", cmd_convert, "turn sensor events into STIX 2.1 observations"},
@@ -19,10 +33,17 @@ static const command commands[] = {
     {"match", cmd_match, "match STIX patterns against STIX observations"},
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
+#if STORM_HAVE_TAXII
     {"serve", cmd_serve, "serve the store over TAXII 2.1"},
     {"users", cmd_users, "manage the TAXII server's users and rights"},
     {"publish", cmd_publish, "push sightings and indicators to a TAXII 2.1 server"},
     {"pull", cmd_pull, "fetch indicators from a TAXII 2.1 server"},
+#else
+    {"serve", cmd_without_taxii, "(not in this build: -Dtaxii=disabled)"},
+    {"users", cmd_users, "manage the TAXII server's users and rights"},
+    {"publish", cmd_without_taxii, "(not in this build: -Dtaxii=disabled)"},
+    {"pull", cmd_without_taxii, "(not in this build: -Dtaxii=disabled)"},
+#endif
 };
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)

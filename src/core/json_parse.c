@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Arena-backed JSON parser (RFC 8259). Written for the event hot path: one
  * pass, no per-node malloc, strings copied once. Differentially tested against
- * cJSON in tests/unit/test_json.c and tests/fuzz/fuzz_json.c. */
+ * cJSON in tests/core/test_json.c and tests/core/fuzz_json.c. */
 #include <storm/json.h>
 
 #include <errno.h>
@@ -14,8 +14,8 @@
 #include <emmintrin.h>
 #endif
 
-#include "core/codec.h"
-#include "utf8.h"
+#include <storm/codec.h>
+#include <storm/utf8.h>
 
 #define SCRATCH_MEMBERS 256
 #define SCRATCH_ITEMS 256

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "utf8.h"
+#include <storm/utf8.h>
 
 #include <stdint.h>
 #include <string.h>

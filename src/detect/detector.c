@@ -3,6 +3,7 @@
  * (stateless at once, stateful through the per-scope temporal state) ->
  * sightings. */
 #include <storm/detect.h>
+#include <storm/pattern_plan.h>
 #include <storm/stix.h>
 #include <storm/stix_prefilter.h>
 
@@ -13,13 +14,12 @@
 #include <malloc.h>
 #endif
 
-#include "detect/ids.h"
-#include "detect/leaf_index.h"
-#include "detect/lineage.h"
-#include "detect/sightings.h"
-#include "detect/strmap.h"
-#include "detect/temporal.h"
-#include "pattern/pattern_int.h"
+#include "ids.h"
+#include "leaf_index.h"
+#include "lineage.h"
+#include "sightings.h"
+#include "strmap.h"
+#include "temporal.h"
 
 #define HOUR_NS ((storm_time_ns)3600 * 1000000000)
 
@@ -156,20 +156,24 @@ static bool cmp_reads_ids(const pat_cmp *c)
 /* The text of leaf i of p: "[...]" at its span. */
 static bool leaf_text(const storm_pattern *p, unsigned i, const char **text, size_t *len)
 {
-    const pat_obs *leaf = p->leaves[i];
+    const pat_obs *leaf = pattern_plan_leaf(p, i);
+    const char *src = storm_pattern_text(p);
+    size_t plen = pattern_text_len(p);
+    if (!leaf)
+        return false;
     size_t s = leaf->span.start, e = leaf->span.end;
-    if (e > p->len || s >= e)
+    if (e > plen || s >= e)
         return false;
     /* the span may or may not include the brackets: widen to them */
-    while (s > 0 && p->text[s] != '[')
+    while (s > 0 && src[s] != '[')
         s--;
-    if (p->text[s] != '[')
+    if (src[s] != '[')
         return false;
     int depth = 0;
     size_t k = s;
     bool in_str = false;
-    for (; k < p->len; k++) {
-        char c = p->text[k];
+    for (; k < plen; k++) {
+        char c = src[k];
         if (in_str) {
             if (c == '\\')
                 k++;
@@ -184,9 +188,9 @@ static bool leaf_text(const storm_pattern *p, unsigned i, const char **text, siz
         else if (c == ']' && --depth == 0)
             break;
     }
-    if (k >= p->len)
+    if (k >= plen)
         return false;
-    *text = p->text + s;
+    *text = src + s;
     *len = k + 1 - s;
     return true;
 }
@@ -215,8 +219,8 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
         ind_rt *r = &d->inds[d->n_inds];
         r->ind = ind;
         r->plan = tplan_new(p, d->opts.horizon);
-        r->n_leaves = p->n_leaves;
-        r->leaf_ids = calloc(p->n_leaves + 1, sizeof *r->leaf_ids);
+        r->n_leaves = pattern_leaf_count(p);
+        r->leaf_ids = calloc(r->n_leaves + 1, sizeof *r->leaf_ids);
         if (!r->plan || !r->leaf_ids) {
             tplan_free(r->plan);
             free(r->leaf_ids);
@@ -224,13 +228,13 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         }
         bool ok = true;
-        for (unsigned k = 0; k < p->n_leaves && ok; k++) {
+        for (unsigned k = 0; k < r->n_leaves && ok; k++) {
             const char *t;
             size_t len;
             storm_err lerr;
             storm_err_clear(&lerr);
             ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
-            if (ok && cmp_reads_ids(p->leaves[k]->cmp))
+            if (ok && cmp_reads_ids(pattern_plan_leaf(p, k)->cmp))
                 d->leaves_read_ids = true;
         }
         if (!ok) {
@@ -241,8 +245,8 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             continue;
         }
         r->stateless = tplan_stateless(r->plan);
-        if (p->n_leaves > d->max_leaves)
-            d->max_leaves = p->n_leaves;
+        if (r->n_leaves > d->max_leaves)
+            d->max_leaves = r->n_leaves;
         d->n_inds++;
     }
     rc = leaf_index_build(d->index, err);

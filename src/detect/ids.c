@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/ids.h"
+#include "ids.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

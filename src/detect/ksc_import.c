@@ -22,7 +22,7 @@
 #include <storm/json.h>
 #include <storm/pattern.h>
 
-#include "pattern/lex.h"
+#include <storm/pattern_tokens.h>
 
 #define KSC_FILE_MAX ((size_t)64 << 20)
 #define KSC_MAX_TOKENS 65536 /* of one pattern */

@@ -1,17 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/leaf_index.h"
+#include "leaf_index.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
 #include <storm/buf.h>
+#include <storm/pattern_plan.h>
 #include <storm/stix_prefilter.h>
 #include <storm/time.h>
 
-#include "detect/obs_path.h"
-#include "pattern/leaf.h"
-#include "pattern/pattern_int.h"
+#include "obs_path.h"
 #include "storm_config.h"
 
 #if STORM_HAVE_HYPERSCAN
@@ -226,14 +225,16 @@ storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, co
             return STORM_OK;
         }
     }
-    if (leaf >= p->n_leaves || !p->leaves[leaf]->cmp)
-        return storm_err_set(err, STORM_ERR_STATE, 0, "leaf %u of '%s' is not a comparison expression", leaf, p->text);
+    const pat_obs *node = pattern_plan_leaf(p, leaf);
+    if (!node || !node->cmp)
+        return storm_err_set(err, STORM_ERR_STATE, 0, "leaf %u of '%s' is not a comparison expression", leaf,
+                             storm_pattern_text(p));
     if (GROW(x->leaves, x->n_leaves, x->alloc_leaves) != 0)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     leaf_entry *l = &x->leaves[x->n_leaves];
     l->pat = p;
     l->leaf = leaf;
-    l->cmp = p->leaves[leaf]->cmp;
+    l->cmp = node->cmp;
     l->text = strndup(text, len);
     l->hash = h;
     if (!l->text)

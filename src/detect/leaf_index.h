@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The indicator index. Every comparison expression (the inside of one [...],
  * a "leaf") of every indicator is evaluated through the indicator's own
- * compiled pattern (src/pattern/leaf.h); identical leaves are shared. For each leaf the index keeps a set of keys,
+ * compiled pattern (storm/pattern_plan.h); identical leaves are shared. For each leaf the index keeps a set of keys,
  * at least one of which must hit for the leaf to be true:
  *   eq    (path, literal)  - '=' and IN literals, looked up by hash;
  *   regex (path, regex)    - MATCHES and LIKE, one Hyperscan database per

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/lineage.h"
+#include "lineage.h"
 
 #include <stdio.h>
 #include <stdlib.h>

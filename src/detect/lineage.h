@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "detect/strmap.h"
+#include "strmap.h"
 
 typedef struct detect_lineage {
     strmap cur, prev; /* exec id -> owned root string */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "detect/models_int.h"
+#include "models_int.h"
 
 typedef struct tree_ctx {
     const storm_models *m;

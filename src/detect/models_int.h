@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internals of the attack-model set (models.c, model_tree.c). */
+/* Internals of the attack-model set, shared by its files: models.c (the set,
+ * reading files), model_load.c, model_lint.c, model_ids.c, model_copy.c,
+ * model_defect.c, model_link.c and model_tree.c. */
 #ifndef STORM_DETECT_MODELS_INT_H
 #define STORM_DETECT_MODELS_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <storm/model.h>
+#include <storm/pattern.h>
+#include <storm/time.h>
+#include <storm/value.h>
 
 typedef struct model_idmap_slot {
     const char *key; /* NULL = empty */
@@ -98,8 +107,69 @@ struct storm_models {
     bool finished;
 };
 
+/* One file being loaded. */
+typedef struct load_ctx {
+    storm_models *m;
+    size_t file;      /* index into m->files */
+    const char *text; /* the file's text */
+    size_t len;
+    storm_arena *doc; /* the parsed document (freed once the file is loaded), or NULL */
+} load_ctx;
+
+/* models.c: grow a malloc'd array to hold n + 1 elements (0, or -1 on OOM;
+ * freed in storm_models_free). */
+int model_grow(void **arr, size_t *alloc, size_t n, size_t size);
+#define GROW(arr, n, alloc) model_grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+
+/* model_load.c: load the objects of a parsed file (a bundle, an object, or
+ * an array of those at the top level). */
+void model_load_root(load_ctx *c, const storm_value *v, int depth);
+
+/* model_defect.c: record a defect at byte offset (STORM_POS_NONE: no
+ * position) of the file being loaded; strings are copied to the arena. */
+__attribute__((format(printf, 5, 6))) void model_defect(load_ctx *c, size_t offset, const char *object_id,
+                                                        bool fatal, const char *fmt, ...);
+/* line:column (characters) of offset in the file being loaded */
+void model_locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *col);
+/* Offset of the key of the member whose value is v. */
+size_t model_key_offset(const load_ctx *c, const storm_value *v);
+/* Byte offset in the file of byte k of the decoded JSON string value v. */
+size_t model_string_offset(const load_ctx *c, const storm_value *v, size_t k);
+
+/* model_lint.c: the checks, each reporting defects (none rejects an object). */
+/* Properties that are neither common, of the type, nor custom (x_). */
+void model_check_properties(load_ctx *c, const storm_value *obj, const char *id, const char *type);
+/* Is obj[key] a STIX timestamp? false (and a defect when present but bad) if not. */
+bool model_check_timestamp(load_ctx *c, const storm_value *obj, const char *key, const char *id);
+/* obj[key] as a time; false when absent or not a timestamp. */
+bool model_time_of(const storm_value *obj, const char *key, storm_time_ns *t);
+/* STIX 2.1 3.2: modified >= created. */
+void model_check_created_modified(load_ctx *c, const storm_value *obj, const char *id);
+/* Object paths of the pattern that Storm's observations never hold. pv is
+ * the indicator's "pattern" value (for positions). */
+void model_check_pattern_paths(load_ctx *c, const storm_value *pv, const char *id, const storm_pattern *pat);
+
+/* model_ids.c */
 bool model_idmap_get(const model_idmap *t, const char *key, size_t *val);
 /* The fixed-up form of a reference as written. */
 const char *model_ref(const storm_models *m, const char *ref);
+/* The id in idv (arena copy), or its UUIDv5 replacement when it is not
+ * type--UUID (reported as a defect when what is not NULL). NULL when idv is
+ * not a string. */
+const char *model_fixed_id(load_ctx *c, const storm_value *idv, const char *type, const char *what);
+/* Record id as defined at obj; returns its origin index, or SIZE_MAX when it
+ * is a duplicate (reported) or on OOM. */
+size_t model_claim_id(load_ctx *c, const char *id, const storm_value *obj);
+void model_set_origin(storm_models *m, size_t origin, model_kind kind, size_t index);
+
+/* model_copy.c */
+/* The one copy of s[0..len) in the models' arena (borrowed when borrow: s
+ * must then live in one of the models' arenas). NULL on OOM. */
+const char *model_intern(storm_models *m, const char *s, size_t len, bool borrow);
+/* obj with id fixed and missing common properties filled in (reported),
+ * copied compactly into the models' arena. NULL on OOM. */
+storm_value *model_normalised_copy(load_ctx *c, const storm_value *obj, const char *id, const char *type);
+/* Append obj to the set's objects (0, or -1 on OOM). */
+int model_add_object(storm_models *m, storm_value *obj);
 
 #endif

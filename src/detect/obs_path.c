@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/obs_path.h"
+#include "obs_path.h"
 
 #include <string.h>
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <storm/observation.h>
 
-#include "pattern/ast.h"
+#include <storm/pattern_plan.h>
 
 #define OBS_PATH_MAX_VALUES 64 /* values gathered per path and observation */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/sightings.h"
+#include "sightings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,8 +7,8 @@
 
 #include <storm/buf.h>
 
-#include "detect/ids.h"
-#include "detect/strmap.h"
+#include "ids.h"
+#include "strmap.h"
 
 #define EVIDENCE_MAX 400
 #define STIX_COUNT_MAX 999999999

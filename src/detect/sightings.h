@@ -10,7 +10,7 @@
 
 #include <storm/detect.h>
 
-#include "detect/lineage.h"
+#include "lineage.h"
 
 typedef struct detect_sightings detect_sightings;
 

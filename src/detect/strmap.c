@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/strmap.h"
+#include "strmap.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "detect/temporal.h"
+#include "temporal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "pattern/pattern_int.h"
+#include <storm/pattern_plan.h>
 
 #define KEPT_ARENA_CHUNK 4096
 #define KEPT_ARENA_CAP ((size_t)4 << 20) /* one observation copy */
@@ -187,14 +187,14 @@ tplan *tplan_new(const storm_pattern *p, storm_time_ns horizon)
     t->horizon = horizon;
     /* exactly as many nodes as the pattern has: one plan per indicator, and
      * most are a single leaf (growing by doubling from 8 cost ~0.5 KiB each) */
-    size_t n = count_plan_nodes(p->root, 0);
+    size_t n = count_plan_nodes(pattern_plan_root(p), 0);
     t->nodes = n ? malloc(n * sizeof *t->nodes) : NULL;
     if (!t->nodes) {
         free(t);
         return NULL;
     }
     t->alloc = n;
-    t->root = plan_node(t, p->root, 0);
+    t->root = plan_node(t, pattern_plan_root(p), 0);
     if (t->root < 0) {
         tplan_free(t);
         return NULL;

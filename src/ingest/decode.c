@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "ingest/decoders.h"
+#include "decoders.h"
 
 static const storm_decoder *const table[] = {
     &storm_decoder_tetragon,

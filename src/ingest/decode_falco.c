@@ -15,8 +15,8 @@
 #include <string.h>
 #include <storm/time.h>
 
-#include "ingest/decoders.h"
-#include "ingest/falco_fields.h"
+#include "decoders.h"
+#include "falco_fields.h"
 
 static storm_rc wrong_type(storm_err *err, const char *key, const storm_value *v, const char *want)
 {

@@ -11,9 +11,9 @@
  * Kubernetes context, and the rest of what Hubble says about the flow (drop
  * reason, both endpoints with identities, labels and workloads, L7 records,
  * TCP flags) to net.extra, borrowed from the record. */
-#include "ingest/decoders.h"
+#include "decoders.h"
 
-#include "ingest/tetragon_fields.h"
+#include "tetragon_fields.h"
 
 #define TRY(expr)                                                                                         \
     do {                                                                                                  \

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <storm/time.h>
 
-#include "ingest/decoders.h"
-#include "ingest/k8s_audit_summary.h"
+#include "decoders.h"
+#include "k8s_audit_summary.h"
 
 typedef struct audit_reader {
     storm_arena *a;

@@ -13,8 +13,8 @@
 #include <storm/json.h>
 #include <storm/time.h>
 
-#include "ingest/decoders.h"
-#include "ingest/kubescape_tree.h"
+#include "decoders.h"
+#include "kubescape_tree.h"
 
 /* A top-level block, parsed from a JSON string when it came as one.
  * Offsets inside a parsed string are relative to that string, so errors in

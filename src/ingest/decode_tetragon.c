@@ -15,10 +15,10 @@
  * read is type-checked (tetragon_fields.h): a wrong type is an error with its
  * position, never a guess. Strings and nested values are borrowed from the
  * parsed record; what we build comes from the same arena. */
-#include "ingest/decoders.h"
+#include "decoders.h"
 
-#include "ingest/tetragon_args.h"
-#include "ingest/tetragon_fields.h"
+#include "tetragon_args.h"
+#include "tetragon_fields.h"
 
 typedef enum tg_type {
     TG_EXEC,

@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "ingest/falco_fields.h"
+#include "falco_fields.h"
 
 static storm_rc nomem(falco_fields *f)
 {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Typed output_fields reads and the process part of a Falco alert. */
-#include "ingest/falco_fields.h"
+#include "falco_fields.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/decoders.h"
+#include "decoders.h"
 
 static bool is_na(const storm_value *v)
 {

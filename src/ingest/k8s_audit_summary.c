@@ -3,13 +3,13 @@
  * The request and response objects are whatever the client sent, so every
  * step checks types and skips what does not fit instead of failing: the
  * summary is derived data, the objects themselves stay in the event. */
-#include "ingest/k8s_audit_summary.h"
+#include "k8s_audit_summary.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "core/utf8.h"
-#include "core/codec.h"
+#include <storm/utf8.h>
+#include <storm/codec.h>
 
 static const storm_value *get_obj(const storm_value *obj, const char *key)
 {

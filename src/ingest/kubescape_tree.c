@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Finding the alerted process in a Kubescape processTree (see the header). */
-#include "ingest/kubescape_tree.h"
+#include "kubescape_tree.h"
 
 #include <string.h>
 

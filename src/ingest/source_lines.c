@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/utf8.h"
+#include <storm/utf8.h>
 #include "source_int.h"
 
 #define READ_CHUNK ((size_t)64 << 10)

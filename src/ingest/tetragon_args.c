@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Tetragon hook arguments: normalisation and lifting; see tetragon_args.h. */
-#include "ingest/tetragon_args.h"
+#include "tetragon_args.h"
 
 #include <stdio.h>
 

@@ -16,7 +16,7 @@
 
 #include <storm/event.h>
 
-#include "ingest/tetragon_fields.h"
+#include "tetragon_fields.h"
 
 /* Normalise one argument element (elem at path). *out is arena-allocated. */
 storm_rc tetragon_arg_normalize(storm_arena *a, const storm_value *elem, const tg_path *path, storm_value **out,

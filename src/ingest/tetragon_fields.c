@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Typed field readers for protojson records; see tetragon_fields.h. */
-#include "ingest/tetragon_fields.h"
-#include "ingest/decoders.h"
+#include "tetragon_fields.h"
+#include "decoders.h"
 
 #include <stdarg.h>
 #include <stdint.h>

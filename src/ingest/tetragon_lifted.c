@@ -9,7 +9,7 @@
  * arguments, files and sockets is blind. Here the positions are put back in
  * order so that tetragon_args.c reads them exactly as it reads args[]. Only
  * five positions survive the remap; see docs/mapping/vector-ksc.md. */
-#include "ingest/tetragon_args.h"
+#include "tetragon_args.h"
 
 static const char *const lifted_keys[TETRAGON_LIFTED_MAX] = {"kprobe0", "kprobe1", "kprobe2", "kprobe3",
                                                              "kprobe4"};

@@ -21,7 +21,7 @@
 #include <storm/json.h>
 #include <string.h>
 
-#include "ingest/tetragon_fields.h"
+#include "tetragon_fields.h"
 
 #define MAX_DEPTH 4
 

@@ -20,9 +20,9 @@
 
 #include <utf8proc.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
-#include "core/utf8.h"
+#include <storm/utf8.h>
 
 bool text_nfc(const char *s, size_t len, const char **out, size_t *out_len, bool *owned)
 {

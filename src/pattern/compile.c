@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
 static storm_rc compile_fail(storm_err *err, storm_rc rc, pat_span span, const char *msg)
 {

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
 bool ip_block_parse(const char *s, size_t len, ip_block *out)
 {

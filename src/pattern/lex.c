@@ -6,7 +6,7 @@
  * split a malformed literal into other tokens (t'2020-01-01' becomes the name
  * t and a string), we report the literal as invalid instead, which is what a
  * person needs to read. */
-#include "pattern/lex.h"
+#include "lex.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,8 +16,8 @@
 
 #include <storm/time.h>
 
-#include "core/utf8.h"
-#include "core/codec.h"
+#include <storm/utf8.h>
+#include <storm/codec.h>
 
 storm_rc lex_error(storm_err *err, storm_rc rc, size_t start, size_t end, const char *fmt, ...)
 {

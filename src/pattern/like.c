@@ -5,9 +5,9 @@
  * O(n*m) at worst and needs no memory: no regex, so no escaping bugs. */
 #include <string.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
-#include "core/utf8.h"
+#include <storm/utf8.h>
 
 bool like_compile(storm_arena *a, const char *text, size_t len, like_prog *prog)
 {

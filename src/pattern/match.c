@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pattern/leaf.h"
-#include "pattern/match_int.h"
-#include "core/codec.h"
+#include <storm/pattern_plan.h>
+#include "match_int.h"
+#include <storm/codec.h>
 
 #define MATCH_MAX_CELLS (1u << 30)
 
@@ -259,9 +259,7 @@ static int eval_leaf(const storm_pattern *p, unsigned leaf, const storm_observat
     return hit;
 }
 
-/* --- streaming API (leaf.h) --------------------------------------------- */
-
-unsigned pattern_leaf_count(const storm_pattern *p) { return p ? p->n_leaves : 0; }
+/* --- leaf-by-leaf evaluation (storm/pattern_plan.h) ---------------------- */
 
 bool pattern_is_single_leaf(const storm_pattern *p) { return p && p->root && p->root->kind == PAT_OBS_LEAF; }
 

@@ -12,7 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 /* A LIKE pattern compiled to code points (or bytes, for binary values):
  * '%' and '_' become wildcards, everything else is literal. No regex is

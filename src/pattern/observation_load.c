@@ -14,7 +14,7 @@
 
 #include <storm/observation.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
 const storm_value *storm_observation_resolve(const storm_observation *obs, const char *ref, size_t ref_len)
 {

@@ -22,7 +22,7 @@
  *
  * Errors: the first one wins (storm_err); it points at the offending token
  * and says what was expected, after what, and what was found. */
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -31,7 +31,7 @@
 
 #include <storm/pattern.h>
 
-#include "pattern/lex.h"
+#include "lex.h"
 
 #define PARSE_MAX_HEIGHT 1024
 

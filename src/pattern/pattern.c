@@ -6,7 +6,7 @@
 
 #include <storm/pattern.h>
 
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 /* The arena holds the text, the AST and the compiler's data. The AST of a
  * pattern is a few hundred bytes per comparison, at most ~60 times the text;

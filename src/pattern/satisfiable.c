@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 #define TYPES_MAX 16 /* more distinct types in one [...] is treated as "unknown" */
 

@@ -6,7 +6,7 @@
  * fractions. */
 #include <storm/time.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
 static bool num(const char *s, size_t n, unsigned *out)
 {

@@ -39,7 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pattern/match_int.h"
+#include "match_int.h"
 
 typedef struct span {
     int64_t maxf; /* latest first_observed among the bound observations */

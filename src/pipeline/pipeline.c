@@ -12,7 +12,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "pipeline/pipeline_int.h"
+#include "pipeline_int.h"
 
 #define RECORD_ARENA_CAP ((size_t)512 << 20)
 /* a record's parse tree and observation: a Tetragon record of 2 KB takes

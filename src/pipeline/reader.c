@@ -11,7 +11,7 @@
 #include <storm/json.h>
 #include <storm/source.h>
 
-#include "pipeline/pipeline_int.h"
+#include "pipeline_int.h"
 
 /* storm_err_clear zeroes 540 bytes; per line, only what the parser and the
  * messages read need */

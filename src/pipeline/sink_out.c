@@ -10,7 +10,7 @@
 #include <storm/share.h>
 #include <storm/stix.h>
 
-#include "pipeline/pipeline_int.h"
+#include "pipeline_int.h"
 
 #define OUT_FLUSH_BYTES (1u << 16)
 

@@ -10,7 +10,7 @@
 
 #include <storm/json.h>
 
-#include "pipeline/pipeline_int.h"
+#include "pipeline_int.h"
 
 /* ---- the store ---- */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "share/cidr.h"
+#include "cidr.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "share/object_kind.h"
+#include "object_kind.h"
 
 #define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 

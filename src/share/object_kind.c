@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "share/object_kind.h"
+#include "object_kind.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -20,8 +20,8 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "share/cidr.h"
-#include "share/redact_int.h"
+#include "cidr.h"
+#include "redact_int.h"
 
 #define MAX_RULES 256
 #define MAX_KEY 1024

@@ -11,8 +11,8 @@
 
 #include <string.h>
 
-#include "share/object_kind.h"
-#include "share/redact_int.h"
+#include "object_kind.h"
+#include "redact_int.h"
 
 typedef struct id_map {
     const char **old_ids, **new_ids;

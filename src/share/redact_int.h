@@ -7,7 +7,7 @@
 #include <pcre2.h>
 #include <storm/share.h>
 
-#include "share/cidr.h"
+#include "cidr.h"
 
 #define REDACT_MAX_RULES 256
 

@@ -13,7 +13,7 @@
 
 #include <storm/buf.h>
 
-#include "share/redact_int.h"
+#include "redact_int.h"
 
 #define NAMES_NODE_MAX (INT32_MAX / 2) /* far beyond any store; past it redaction refuses */
 #define NAMES_OUT_MAX (64u << 20)      /* largest rewritten string */

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "share/redact_int.h"
+#include "redact_int.h"
 
 #define SCRUB_OUT_MAX (1u << 20)
 

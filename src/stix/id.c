@@ -20,7 +20,7 @@
 #include <storm/json.h>
 
 #include "stix_int.h"
-#include "core/codec.h"
+#include <storm/codec.h>
 
 _Static_assert(sizeof(SHA_CTX) <= sizeof(((stix_sha1 *)0)->opaque), "stix_sha1 too small for SHA_CTX");
 

@@ -53,11 +53,40 @@ static const char migration_1[] =
     " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
     "  'Observed data and cyber-observable objects behind the sightings');";
 
-/* Migration 2: what storm publish sent (per target: TAXII API root and
+/* Migration 2: the baseline's profiles (storm/store_baseline.h), one row per
+ * workload, and their features, in learning order (seq). Until this
+ * migration the baseline created these tables itself, with this very SQL: IF
+ * NOT EXISTS keeps stores that already have them (and their rows) as they
+ * are. baseline_meta records the layout of the baseline rows. */
+static const char migration_2[] =
+    "CREATE TABLE IF NOT EXISTS baseline_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS baseline_profile("
+    "  id INTEGER PRIMARY KEY,"
+    "  workload TEXT NOT NULL UNIQUE,"
+    "  origin TEXT NOT NULL,"
+    "  events_learned INTEGER NOT NULL DEFAULT 0,"
+    "  events_at_last_new INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL DEFAULT 0,"
+    "  last_seen INTEGER NOT NULL DEFAULT 0,"
+    "  last_new_feature INTEGER NOT NULL DEFAULT 0,"
+    "  overflow INTEGER NOT NULL DEFAULT 0,"
+    "  explained INTEGER NOT NULL DEFAULT 0,"
+    "  unexplained INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS baseline_feature("
+    "  profile_id INTEGER NOT NULL REFERENCES baseline_profile(id) ON DELETE CASCADE,"
+    "  feature TEXT NOT NULL,"
+    "  denied INTEGER NOT NULL DEFAULT 0,"
+    "  hits INTEGER NOT NULL DEFAULT 0,"
+    "  first_seen INTEGER NOT NULL DEFAULT 0,"
+    "  seq INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(profile_id, feature));"
+    "INSERT OR IGNORE INTO baseline_meta(key, value) VALUES('schema_version', '1');";
+
+/* Migration 3: what storm publish sent (per target: TAXII API root and
  * collection id) and where storm pull stopped (per source). Until now
  * publish.c created these itself; IF NOT EXISTS keeps the rows of stores
  * where it did. */
-static const char migration_2[] =
+static const char migration_3[] =
     "CREATE TABLE IF NOT EXISTS publish_log("
     " target TEXT NOT NULL,"
     " id TEXT NOT NULL,"
@@ -68,7 +97,11 @@ static const char migration_2[] =
     " source TEXT PRIMARY KEY,"
     " added_last TEXT NOT NULL);";
 
-static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2};
+static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3};
+/* A migration that only adds tables: a read-only handle may open a store
+ * that lacks it, and readers of those tables see none (a store written by an
+ * older storm can still be inspected without being changed). */
+static const bool additive[STORE_SCHEMA_VERSION] = {false, true, true};
 
 static int user_version(storm_store *s)
 {
@@ -91,6 +124,11 @@ storm_rc store_migrate(storm_store *s, storm_err *err)
                              "store: schema version %d is newer than this storm (%d); upgrade storm", v,
                              STORE_SCHEMA_VERSION);
     if (v == STORE_SCHEMA_VERSION)
+        return STORM_OK;
+    bool only_additive = v >= 1;
+    for (int k = v; k < STORE_SCHEMA_VERSION && only_additive; k++)
+        only_additive = additive[k];
+    if (s->readonly && only_additive)
         return STORM_OK;
     if (s->readonly)
         return storm_err_set(err, STORM_ERR_STATE, 0,

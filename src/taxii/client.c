@@ -12,9 +12,9 @@
 
 #include <storm/time.h>
 
-#include "taxii/client_http.h"
-#include "taxii/id_set.h"
-#include "taxii/taxii_int.h"
+#include "client_http.h"
+#include "id_set.h"
+#include "taxii_int.h"
 
 struct storm_taxii_client {
     storm_taxii_client_opts opts;

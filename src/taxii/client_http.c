@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "taxii/client_http.h"
+#include "client_http.h"
 
 #include <curl/curl.h>
 #include <pthread.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "taxii/id_set.h"
+#include "id_set.h"
 
 #include <stdint.h>
 #include <stdlib.h>

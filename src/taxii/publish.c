@@ -12,7 +12,7 @@
 
 #include <storm/json.h>
 
-#include "taxii/id_set.h"
+#include "id_set.h"
 
 #define COLLECT_MAX_OBJECTS 1000000
 #define IDS_PER_QUERY 64

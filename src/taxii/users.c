@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <storm/io.h>
-#include "core/codec.h"
+#include <storm/codec.h>
 
 #define USERS_FILE_MAX ((size_t)8 << 20)
 #define USERS_SALT_LEN 16

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "baseline/normalize.h"
+#include "normalize.h"
 
 static bool ref_is_digit(char c)
 {

@@ -7,7 +7,7 @@
 #include <storm/io.h>
 #include <unistd.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static storm_event exec_event(const char *pod, const char *binary, const char *args, int64_t pid)
 {

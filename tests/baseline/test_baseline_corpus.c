@@ -3,7 +3,7 @@
  * after a restart (rewritten pids, pod suffixes, container ids, times), and
  * attack steps of a learned workload are never removed. Prints the measured
  * shares (benign removed, attacks suppressed). */
-#include "../unit/test.h"
+#include "test.h"
 #include "corpus_util.h"
 
 /* Hand labels (see tests/data/corpus/README.md for what each file is). */

@@ -9,7 +9,7 @@
 #include <storm/baseline.h>
 #include <unistd.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static unsigned long long rng = 88172645463325252ULL;
 

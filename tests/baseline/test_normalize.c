@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Normalisation on real values from tests/data/corpus (file named per case). */
-#include "../unit/test.h"
-#include "baseline/normalize.h"
+#include "test.h"
+#include "normalize.h"
 
 static const char *norm(const char *s)
 {

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "normalize_ref.h"
 
 #define OUT_CAP 2048

@@ -14,7 +14,7 @@
 #include <storm/model.h>
 #include <storm/pattern.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 typedef struct seen {
     size_t n;

@@ -11,7 +11,8 @@
 #include <storm/json.h>
 #include <storm/model.h>
 
-#include "../unit/test.h"
+#include "storm_config.h"
+#include "test.h"
 
 #define SEC 1000000000LL
 
@@ -384,11 +385,13 @@ static void test_index(void)
     storm_detector_get_stats(w.d, &st);
     CHECK(st.matches == 6); /* IN and != on the strace */
     CHECK(st.leaves == 5);
-    /* an unrelated process is a candidate only for the != leaf */
+    /* an unrelated process is a candidate only for the != leaf (with
+     * Hyperscan prefiltering the regexes; without it, -Dhyperscan=disabled,
+     * the three MATCHES/LIKE leaves fall back to their object type) */
     uint64_t before = st.candidates;
     feed_ex(&w, 4, "bash", "sleep 1", "p1", NULL, NULL);
     storm_detector_get_stats(w.d, &st);
-    CHECK(st.candidates - before <= 2);
+    CHECK(st.candidates - before <= (STORM_HAVE_HYPERSCAN ? 2 : 4));
     world_free(&w);
 }
 

@@ -9,7 +9,7 @@
 #include <storm/model.h>
 #include <storm/stix.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static char path_buf[4096];
 

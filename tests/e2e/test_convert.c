@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* End-to-end `storm convert`: every corpus event file converts, every output
- * bundle passes the strict-mode checker (tests/stix/stix_check.c), output is
+ * bundle passes the strict-mode checker (tests/lib/stix_check.c), output is
  * byte-identical when run again (stable ids), --bundle gives one valid bundle,
  * bad lines are reported as FILE:LINE, counted and copied to --rejects (exit
  * 1), a line holding an array of records gives each record, and usage
@@ -16,8 +16,8 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "../stix/stix_check.h"
-#include "../unit/test.h"
+#include "stix_check.h"
+#include "test.h"
 
 static const char *bin, *root;
 static char tmp[256];

@@ -7,7 +7,7 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "corpus_util.h"
 
 #define ALERTS "falco/falco-website-alerts.jsonl"

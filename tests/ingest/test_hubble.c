@@ -10,7 +10,7 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static storm_arena *arena;
 

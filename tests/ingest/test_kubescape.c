@@ -8,7 +8,7 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "corpus_util.h"
 
 #define SSH "kubescape/honeycluster-ssh-proxy.jsonl"

@@ -19,7 +19,7 @@
 #include <storm/decode.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 #include "corpus_util.h"
 
 static storm_arena *arena;

@@ -15,7 +15,7 @@
 
 #include <storm/intake.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #define CAP ((size_t)2 << 20)
 

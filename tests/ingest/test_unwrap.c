@@ -8,7 +8,7 @@
 #include <storm/decode.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static storm_arena *arena;
 

@@ -13,7 +13,7 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#include "pattern/leaf.h"
+#include <storm/pattern_plan.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -10,7 +10,7 @@
 
 #include <storm/err.h>
 
-#include "pattern/pattern_int.h"
+#include "pattern_int.h"
 
 static void require(int cond)
 {

@@ -18,7 +18,7 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static int verbose;
 

@@ -14,10 +14,9 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#include "pattern/leaf.h"
-#include "pattern/pattern_int.h"
+#include <storm/pattern_plan.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 /* One observed-data (2.0 form) holding one object, at second `sec` of 2020-01-01T00:00. */
 static char *od20(char *buf, size_t cap, int sec, int count, const char *object_json)
@@ -605,7 +604,7 @@ static void test_search_against_brute_force(void)
             }
             storm_match m;
             if (nl <= 64 && pattern_match_hits(p, obs, n, hits, &m, &err) == STORM_OK) {
-                bf_list want = bf_eval(p->root, hits);
+                bf_list want = bf_eval(pattern_plan_root(p), hits);
                 if (!want.overflow) {
                     compared++;
                     if (m.matched != (want.n > 0)) {

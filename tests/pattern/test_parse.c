@@ -11,9 +11,9 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include "pattern/lex.h"
-#include "pattern/pattern_int.h"
-#include "unit/test.h"
+#include "lex.h"
+#include "pattern_int.h"
+#include "test.h"
 
 /* ---- helpers ---- */
 

@@ -10,7 +10,7 @@
 
 #include <storm/pipeline.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #define REC(pid, t)                                                                                                    \
     "{\"process_exec\":{\"process\":{\"exec_id\":\"e" #pid "\",\"pid\":" #pid ",\"binary\":\"/bin/true\"}},"           \

@@ -10,7 +10,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "stix/stix_int.h"
+#include "stix_int.h"
 #include "stix_check.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

@@ -12,7 +12,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #define EVENT(id, user)                                                                                         \
     "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"" id "\","     \

@@ -13,9 +13,9 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
-#include "stix/stix_int.h"
+#include "stix_int.h"
 
-#include "../unit/test.h"
+#include "test.h"
 #include "stix_check.h"
 
 static storm_arena *A;

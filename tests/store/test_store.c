@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The SQLite store: migrations, idempotent puts, versions, page order and
  * cursors, filters, deletes, status resources, and that a page query is an
- * index range scan (EXPLAIN QUERY PLAN). */
+ * index range scan (EXPLAIN QUERY PLAN), and the baseline's tables and rows. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <storm/store.h>
+#include <storm/store_baseline.h>
 #include <storm/time.h>
 
-#include "../unit/test.h"
-#include "store/store_int.h"
+#include "test.h"
+#include "store_int.h"
 
 static char db_path[256];
 
@@ -359,7 +360,124 @@ static void test_put_checks_both_timestamps(void)
     unlink(db_path);
 }
 
-/* The publish log and pull positions are the store's (migration 2), also
+static bool table_exists(storm_store *s, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &st,
+                                  NULL) == SQLITE_OK &&
+               sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+static int schema_version(storm_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+typedef struct bl_rows {
+    int profiles, features;
+    char workload[64], origin[32], feature[64];
+    uint64_t learned, hits;
+    bool denied;
+} bl_rows;
+
+static storm_rc on_profile(void *ctx, const storm_store_profile *p, storm_err *err)
+{
+    (void)err;
+    bl_rows *r = ctx;
+    r->profiles++;
+    snprintf(r->workload, sizeof r->workload, "%s", p->workload);
+    snprintf(r->origin, sizeof r->origin, "%s", p->origin);
+    r->learned = p->events_learned;
+    return STORM_OK;
+}
+
+static storm_rc on_feature(void *ctx, const storm_store_feature *f, storm_err *err)
+{
+    (void)err;
+    bl_rows *r = ctx;
+    r->features++;
+    snprintf(r->feature, sizeof r->feature, "%.*s", (int)f->len, f->text);
+    r->hits = f->hits;
+    r->denied = f->denied;
+    return STORM_OK;
+}
+
+/* The store owns the baseline's tables: its migrations make them (they were
+ * created by the baseline module when it first opened a store), a store of
+ * schema version 1 that already has them keeps its rows, and the rows go in
+ * and out through storm/store_baseline.h. */
+static void test_baseline_tables(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(schema_version(s) == STORE_SCHEMA_VERSION && STORE_SCHEMA_VERSION >= 2);
+    CHECK(table_exists(s, "baseline_profile") && table_exists(s, "baseline_feature") &&
+          table_exists(s, "baseline_meta"));
+
+    storm_err err = {0};
+    storm_store_baseline_save *w = NULL;
+    CHECK(storm_store_baseline_save_begin(s, &w, &err) == STORM_OK);
+    storm_store_profile p = {.workload = "shop/Deployment/web/web", .origin = "learned", .events_learned = 7};
+    int64_t row = 0;
+    CHECK(w && storm_store_baseline_put_profile(w, &p, &row, &err) == STORM_OK && row > 0);
+    storm_store_feature f1 = {.text = "exec /bin/sh", .len = 12, .hits = 3, .seq = 0};
+    storm_store_feature f2 = {.text = "net connect 10.0.0.1:53", .len = 23, .denied = true, .hits = 1, .seq = 1};
+    CHECK(storm_store_baseline_put_feature(w, row, &f1, &err) == STORM_OK);
+    CHECK(storm_store_baseline_put_feature(w, row, &f2, &err) == STORM_OK);
+    CHECK(storm_store_baseline_delete_feature(w, row, f1.text, f1.len, &err) == STORM_OK);
+    CHECK(storm_store_baseline_save_end(w, true, &err) == STORM_OK);
+    /* a save rolled back leaves nothing */
+    CHECK(storm_store_baseline_save_begin(s, &w, &err) == STORM_OK);
+    storm_store_profile q = {.workload = "shop/Deployment/db/db", .origin = "learned"};
+    CHECK(w && storm_store_baseline_put_profile(w, &q, &row, &err) == STORM_OK);
+    CHECK(storm_store_baseline_save_end(w, false, &err) == STORM_OK);
+    bl_rows r = {0};
+    CHECK(storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK);
+    CHECK(r.profiles == 1 && r.features == 1 && r.learned == 7 && r.hits == 1 && r.denied);
+    CHECK_STR(r.workload, "shop/Deployment/web/web");
+    CHECK_STR(r.feature, "net connect 10.0.0.1:53");
+
+    /* a store of version 1 whose baseline made the tables itself keeps them */
+    CHECK(sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL) == SQLITE_OK);
+    storm_store_close(s);
+    s = NULL;
+    CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
+    CHECK(s && schema_version(s) == STORE_SCHEMA_VERSION);
+    memset(&r, 0, sizeof r);
+    CHECK(s && storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK);
+    CHECK(r.profiles == 1 && r.features == 1);
+
+    /* and a store of version 1 without them gets them; read-only, it opens
+     * unchanged (the migration only adds tables) and holds no profiles */
+    CHECK(s && sqlite3_exec(s->db, "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
+                                   "PRAGMA user_version=1",
+                            NULL, NULL, NULL) == SQLITE_OK);
+    storm_store_close(s);
+    s = NULL;
+    CHECK(storm_store_open(db_path, STORM_STORE_READONLY, &s, &err) == STORM_OK);
+    memset(&r, 0, sizeof r);
+    CHECK(s && storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK && r.profiles == 0);
+    CHECK(s && schema_version(s) == 1 && !table_exists(s, "baseline_profile"));
+    storm_store_close(s);
+    s = NULL;
+    CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
+    CHECK(s && table_exists(s, "baseline_profile") && table_exists(s, "baseline_feature"));
+    memset(&r, 0, sizeof r);
+    CHECK(s && storm_store_baseline_load(s, on_profile, on_feature, &r, &err) == STORM_OK && r.profiles == 0);
+    storm_store_close(s);
+    unlink(db_path);
+}
+
+/* The publish log and pull positions are the store's (migration 3), also
  * in a store of schema 1 where storm publish had created publish_log
  * itself: its rows survive the migration. */
 static void test_publish_log_and_pull_position(void)
@@ -416,5 +534,6 @@ int main(void)
     RUN(test_status);
     RUN(test_put_checks_both_timestamps);
     RUN(test_publish_log_and_pull_position);
+    RUN(test_baseline_tables);
     return test_report("test_store");
 }

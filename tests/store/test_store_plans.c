@@ -22,7 +22,7 @@
 #include <storm/store.h>
 #include <storm/taxii_client.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #define SEEN_MAX 512
 

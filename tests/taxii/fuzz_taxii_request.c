@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "taxii/taxii_int.h"
+#include "taxii_int.h"
 
 #define FUZZ_STORE_RESET 2000 /* inputs between fresh stores (bounded memory) */
 

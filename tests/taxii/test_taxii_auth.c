@@ -9,8 +9,8 @@
 #include <string.h>
 #include <storm/json.h>
 
-#include "../unit/test.h"
-#include "taxii/taxii_int.h"
+#include "test.h"
+#include "taxii_int.h"
 
 static taxii_ctx ctx;
 static int64_t clock_s = 1000;

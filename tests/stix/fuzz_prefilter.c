@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz target: whatever a sensor record decodes to, the prefilter of storm
  * run must give every value the built observation holds at a path it claims
- * to read (tests/detect/prefilter_check.h); a miss would lose a detection.
+ * to read (tests/stix/prefilter_check.h); a miss would lose a detection.
  * Aborts on a miss; never crashes. */
 #include <stdlib.h>
 #include <storm/decode.h>

@@ -15,7 +15,7 @@
 
 #include <storm/source.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 static char dir[256];
 

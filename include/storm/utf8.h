@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* UTF-8 helpers shared inside Storm (not public API). */
-#ifndef STORM_CORE_UTF8_H
-#define STORM_CORE_UTF8_H
+/* UTF-8 helpers (core), used by the JSON parser, the line reader, the
+ * decoders and the pattern engine. */
+#ifndef STORM_UTF8_H
+#define STORM_UTF8_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Digit values of hex and base64 text, shared by the pattern lexer, the
- * matcher, the decoders and the JSON parser (internal, header-only). */
-#ifndef STORM_CORE_CODEC_H
-#define STORM_CORE_CODEC_H
+ * matcher, the decoders and the JSON parser (core, header-only). */
+#ifndef STORM_CODEC_H
+#define STORM_CODEC_H
 
 /* 0..15, or -1 when c is not a hex digit. */
 static inline int codec_hex_digit(int c)

@@ -13,7 +13,7 @@
 #include <storm/stix.h>
 #include <storm/stix_prefilter.h>
 
-#include "../unit/test.h"
+#include "test.h"
 
 #include "prefilter_check.h"
 
