@@ -8,8 +8,10 @@
 /* STIX 2.1 SCO namespace (spec section 2.9). */
 static const unsigned char stix_ns[16] = {0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c,
                                           0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7};
-/* Storm's own namespace for the objects the detector creates:
- * uuid5(stix_ns, "storm.detect"), fixed here so it never changes. */
+/* Storm's own namespace for the objects the detector creates
+ * (6b1f3a52-9d0e-5c41-8a77-2e63c4901d5f): sixteen fixed bytes with the
+ * version-5 and RFC 4122 variant bits, not derived from any name. Every
+ * sighting, identity and fixed-up model id depends on them: never change. */
 static const unsigned char storm_ns[16] = {0x6b, 0x1f, 0x3a, 0x52, 0x9d, 0x0e, 0x5c, 0x41,
                                            0x8a, 0x77, 0x2e, 0x63, 0xc4, 0x90, 0x1d, 0x5f};
 
