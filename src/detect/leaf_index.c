@@ -6,6 +6,7 @@
 #include <utf8proc.h>
 
 #include <storm/buf.h>
+#include <storm/hash.h>
 #include <storm/stix_prefilter.h>
 #include <storm/time.h>
 
@@ -137,10 +138,7 @@ static int grow(void **arr, size_t *alloc, size_t n, size_t size)
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ull;
+    uint64_t h = storm_fnv1a(p, n);
     return h ^ (h >> 29);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <storm/hash.h>
 #include <storm/io.h>
 #include <storm/json.h>
 #include <storm/time.h>
@@ -48,10 +49,7 @@ static int grow(void **arr, size_t *alloc, size_t n, size_t size)
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return storm_fnv1a(s, strlen(s));
 }
 
 static int idmap_put(model_idmap *t, const char *key, size_t val, const char *str)
@@ -359,9 +357,7 @@ static void check_created_modified(load_ctx *c, const storm_value *obj, const ch
 
 static uint64_t hash_mem(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    uint64_t h = storm_fnv1a(s, n);
     return h ^ (h >> 29);
 }
 
