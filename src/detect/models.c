@@ -297,7 +297,7 @@ static const char *fixed_id(load_ctx *c, const storm_value *idv, const char *typ
         return NULL;
     const char *raw = idv->u.s.ptr;
     size_t len = idv->u.s.len;
-    if (detect_id_is_valid(raw, len))
+    if (storm_stix_id_valid(raw, len))
         return storm_arena_strndup(m->arena, raw, len);
     char buf[DETECT_ID_MAX];
     char tbuf[64];
@@ -315,7 +315,8 @@ static const char *fixed_id(load_ctx *c, const storm_value *idv, const char *typ
     if (good && bad)
         idmap_put(&m->fixed, bad, 0, good);
     if (what)
-        defect(c, idv->pos, bad, false, "%s id '%s' is not '<type>--<UUID>'; loaded as %s", what, bad, good);
+        defect(c, idv->pos, bad, false, "%s id '%s' is not '<type>--<UUID>' (an RFC 4122 UUID: 8-4-4-4-12 hex digits, "
+               "the fourth group starting with 8, 9, a or b); loaded as %s", what, bad, good);
     return good;
 }
 
@@ -734,9 +735,9 @@ static void load_relationship(load_ctx *c, const storm_value *obj, const char *i
     r->tgt_pos = tgt->pos;
     r->object = copy;
     /* refs that are not ids are reported at resolution; ids that are bad are fixed */
-    if (!detect_id_is_valid(src->u.s.ptr, src->u.s.len))
+    if (!storm_stix_id_valid(src->u.s.ptr, src->u.s.len))
         fixed_id(c, src, "x", NULL);
-    if (!detect_id_is_valid(tgt->u.s.ptr, tgt->u.s.len))
+    if (!storm_stix_id_valid(tgt->u.s.ptr, tgt->u.s.len))
         fixed_id(c, tgt, "x", NULL);
 }
 
@@ -811,7 +812,7 @@ static void load_bundle(load_ctx *c, const storm_value *b)
     const char *id = NULL;
     if (!idv || idv->type != STORM_V_STRING)
         defect(c, b->pos, NULL, false, "bundle has no 'id' string");
-    else if (!detect_id_is_valid(idv->u.s.ptr, idv->u.s.len) || strncmp(idv->u.s.ptr, "bundle--", 8) != 0)
+    else if (!storm_stix_id_valid(idv->u.s.ptr, idv->u.s.len) || strncmp(idv->u.s.ptr, "bundle--", 8) != 0)
         defect(c, idv->pos, idv->u.s.ptr, false, "bundle id '%s' is not 'bundle--<UUID>'", idv->u.s.ptr);
     else
         id = idv->u.s.ptr;

@@ -19,6 +19,7 @@
 
 #include <storm/io.h>
 #include <storm/json.h>
+#include <storm/uuid.h>
 
 #include "share/cidr.h"
 #include "share/redact_int.h"
@@ -331,9 +332,5 @@ void redactor_keyed_uuid(const storm_redactor *r, const char *text, char out[37]
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(), r->key, (int)r->key_len, (const unsigned char *)text, strlen(text), mac, &mac_len);
-    mac[6] = (unsigned char)((mac[6] & 0x0F) | 0x40); /* version 4 layout */
-    mac[8] = (unsigned char)((mac[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", mac[0], mac[1],
-             mac[2], mac[3], mac[4], mac[5], mac[6], mac[7], mac[8], mac[9], mac[10], mac[11], mac[12], mac[13],
-             mac[14], mac[15]);
+    storm_uuid_format(mac, 4, out); /* the version 4 layout */
 }
