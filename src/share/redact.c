@@ -21,7 +21,6 @@
 #include <storm/json.h>
 #include <storm/uuid.h>
 
-#include "share/cidr.h"
 #include "share/redact_int.h"
 
 #define MAX_RULES 256
@@ -82,8 +81,12 @@ static storm_rc add_cidr(storm_redactor *r, const char *text, size_t pos, storm_
 {
     if (r->n_cidrs >= MAX_RULES)
         return storm_err_set(err, STORM_ERR_LIMIT, pos, "more than %d CIDRs to mask", MAX_RULES);
-    if (!share_cidr_parse(text, strlen(text), &r->cidrs[r->n_cidrs]))
-        return storm_err_set(err, STORM_ERR_VALUE, pos, "'%s' is not an IPv4/IPv6 address or CIDR block", text);
+    if (!storm_cidr_parse(text, strlen(text), &r->cidrs[r->n_cidrs]))
+        return storm_err_set(err, STORM_ERR_VALUE, pos,
+                             "'%s' is not an IPv4/IPv6 address or CIDR block (e.g. 10.0.0.0/8; prefix 0-32 or "
+                             "0-128 without leading zeros)",
+                             text);
+    storm_cidr_format(&r->cidrs[r->n_cidrs], r->cidr_text[r->n_cidrs]);
     r->n_cidrs++;
     return STORM_OK;
 }
