@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <storm/arena.h>
+#include <storm/array.h>
 #include <storm/buf.h>
 #include <storm/io.h>
 #include <storm/json.h>
@@ -61,14 +62,8 @@ static int list_push(pattern_list *l, char *s)
 {
     if (l->n >= MATCH_MAX_PATTERNS)
         return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **items = realloc(l->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (STORM_ARRAY_GROW(l->items, l->n + 1, l->cap, 16))
+        return -1;
     l->items[l->n++] = s;
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <storm/array.h>
 #include <storm/buf.h>
 #include <storm/hash.h>
 #include <storm/stix_prefilter.h>
@@ -122,19 +123,7 @@ struct leaf_index {
     storm_buf keybuf;
 };
 
-static int grow(void **arr, size_t *alloc, size_t n, size_t size)
-{
-    if (n < *alloc)
-        return 0;
-    size_t na = *alloc ? *alloc * 2 : 8;
-    void *p = realloc(*arr, na * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *alloc = na;
-    return 0;
-}
-#define GROW(arr, n, alloc) grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+#define GROW(arr, n, alloc) STORM_ARRAY_GROW(arr, (n) + 1, alloc, 8)
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -454,7 +443,7 @@ static int add_leaf_to(uint32_t **leaves, size_t *n, size_t *alloc, uint32_t lea
 {
     if (*n && (*leaves)[*n - 1] == leaf)
         return 0; /* same leaf, second literal of one IN */
-    if (grow((void **)leaves, alloc, *n, sizeof **leaves) != 0)
+    if (storm_array_grow(leaves, alloc, *n + 1, sizeof **leaves, 8) != 0)
         return -1;
     (*leaves)[(*n)++] = leaf;
     return 0;

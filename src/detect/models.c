@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <storm/array.h>
 #include <storm/hash.h>
 #include <storm/io.h>
 #include <storm/json.h>
@@ -31,19 +32,7 @@
 
 /* ---- small growable arrays (malloc; freed in storm_models_free) ---- */
 
-static int grow(void **arr, size_t *alloc, size_t n, size_t size)
-{
-    if (n < *alloc)
-        return 0;
-    size_t na = *alloc ? *alloc * 2 : 16;
-    void *p = realloc(*arr, na * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *alloc = na;
-    return 0;
-}
-#define GROW(arr, n, alloc) grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+#define GROW(arr, n, alloc) STORM_ARRAY_GROW(arr, (n) + 1, alloc, 16)
 
 /* ---- id table: open addressing over arena strings ---- */
 
@@ -1039,7 +1028,7 @@ static int add_pair(model_pair **arr, size_t *n, size_t *alloc, size_t a, size_t
     for (size_t i = 0; dedupe && i < *n; i++)
         if ((*arr)[i].a == a && (*arr)[i].b == b)
             return 0;
-    if (grow((void **)arr, alloc, *n, sizeof **arr) != 0)
+    if (storm_array_grow(arr, alloc, *n + 1, sizeof **arr, 16) != 0)
         return -1;
     (*arr)[(*n)++] = (model_pair){a, b};
     return 0;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/array.h>
+
 #include "pattern/pattern_int.h"
 
 #define KEPT_ARENA_CHUNK 4096
@@ -82,14 +84,8 @@ static int plan_node(tplan *t, const pat_obs *o, int depth)
 {
     if (!o || depth > STORM_PATTERN_MAX_DEPTH * 2)
         return -1;
-    if (t->n == t->alloc) {
-        size_t na = t->alloc ? t->alloc * 2 : 8;
-        tnode *nn = realloc(t->nodes, na * sizeof *nn);
-        if (!nn)
-            return -1;
-        t->nodes = nn;
-        t->alloc = na;
-    }
+    if (STORM_ARRAY_GROW(t->nodes, t->n + 1, t->alloc, 8))
+        return -1;
     int i = (int)t->n++;
     tnode *nd = &t->nodes[i];
     memset(nd, 0, sizeof *nd);
