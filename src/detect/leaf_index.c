@@ -312,6 +312,20 @@ static char *like_to_regex(const char *s, size_t n)
     return re;
 }
 
+static bool key_ends_with(const pat_step *st, const char *suffix)
+{
+    return st->kind == PAT_STEP_KEY && st->key_len >= 4 && memcmp(st->key + st->key_len - 4, suffix, 4) == 0;
+}
+
+/* Does the path end at a binary-valued property (a key ending in _hex/_bin)? */
+static bool path_is_binary(const pat_path *p)
+{
+    if (p->n_steps == 0)
+        return false;
+    const pat_step *last = &p->steps[p->n_steps - 1];
+    return key_ends_with(last, "_hex") || key_ends_with(last, "_bin");
+}
+
 static int select_keys(const pat_cmp *c, keyset *out)
 {
     if (c->kind == PAT_CMP_AND) {
@@ -346,7 +360,10 @@ static int select_keys(const pat_cmp *c, keyset *out)
         return 0;
     }
     leaf_key type_key = {KEY_TYPE, &c->path, NULL, NULL};
-    if (c->negated)
+    /* a *_hex or *_bin property compares as the bytes it encodes, not as
+     * its text (STIX 2.1 binary and hex types; see pattern/match.c): the
+     * index would look up the text, so its object type decides */
+    if (c->negated || path_is_binary(&c->path))
         return keyset_add(out, type_key);
     switch (c->op) {
     case PAT_OP_EQ:
