@@ -148,9 +148,13 @@ static bool node_stateless(const tplan *t, int i)
 static void plan_mark(tplan *t, int i, storm_time_ns keep)
 {
     tnode *n = &t->nodes[i];
+    /* A node's own complete matches are useful as long as its ancestors
+     * allow; a WITHIN bounds how far apart the parts of one of its matches
+     * lie, so it shortens what its descendants keep, not what it keeps
+     * ("[a] WITHIN 1 SECONDS AND [b]" holds for an a an hour before b). */
+    n->keep = keep;
     if (n->kind == PAT_OBS_WITHIN && n->within < keep)
         keep = n->within;
-    n->keep = keep;
     if (n->left >= 0) {
         if (n->kind == PAT_OBS_AND || n->kind == PAT_OBS_FOLLOWEDBY || n->kind == PAT_OBS_REPEATS)
             t->nodes[n->left].stored = true;
@@ -210,7 +214,11 @@ void tplan_free(tplan *t)
 
 bool tplan_stateless(const tplan *t) { return t->stateless; }
 unsigned tplan_n_leaves(const tplan *t) { return t->n_leaves; }
-storm_time_ns tplan_horizon(const tplan *t) { return t->nodes[t->root].keep; }
+storm_time_ns tplan_horizon(const tplan *t)
+{
+    const tnode *r = &t->nodes[t->root];
+    return r->kind == PAT_OBS_WITHIN && r->within < r->keep ? r->within : r->keep;
+}
 
 static bool single(const tplan *t, int i, const bool *leaf_true, storm_time_ns time)
 {

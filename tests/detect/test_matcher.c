@@ -274,6 +274,30 @@ static void test_and_horizon(void)
     world_free(&w);
 }
 
+/* A WITHIN on a part bounds that part only: "[e] WITHIN 1 SECONDS AND [d]"
+ * holds for an e long before the d (found by test_differential: the
+ * detector dropped the e after 1 s while storm match matched). */
+static void test_within_of_a_part(void)
+{
+    const char *p[] = {"([process:name = 'e']) WITHIN 1 SECONDS AND [process:name = 'd']",
+                       "([process:name = 'e'] FOLLOWEDBY [process:name = 'f']) WITHIN 5 SECONDS FOLLOWEDBY "
+                       "[process:name = 'd']"};
+    world w;
+    world_init(&w, p, 2, NULL);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 2, "f", "p1");
+    feed(&w, 100, "d", "p1");
+    CHECK(w.g.n_new == 2);
+    world_free(&w);
+    /* the part's own bound still holds: e and f 10 s apart are no part */
+    world_init(&w, p + 1, 1, NULL);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 10, "f", "p1");
+    feed(&w, 100, "d", "p1");
+    CHECK(w.g.n == 0);
+    world_free(&w);
+}
+
 static void test_sightings(void)
 {
     const char *p[] = {"[process:name = 'x' OR process:name = 'y']"};
@@ -424,6 +448,7 @@ int main(void)
     RUN(test_correlation_scopes);
     RUN(test_repeats_and_cap);
     RUN(test_and_horizon);
+    RUN(test_within_of_a_part);
     RUN(test_sightings);
     RUN(test_index);
     RUN(test_open_cap_within_event);
