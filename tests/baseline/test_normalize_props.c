@@ -19,15 +19,11 @@
 
 #define OUT_CAP 2048
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+static unsigned long long rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint32_t rnd(uint32_t n)
 {
-    /* xorshift64*: deterministic, so a failure is reproducible */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 33) % n;
+    return test_rand(&rng_state, n);
 }
 
 static const char *const fragments[] = {

@@ -225,14 +225,11 @@ static void conformance(void)
 
 /* ---- 2. the sensor corpus as one stream ---- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
 
 static uint32_t rnd(uint32_t n)
 {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return (uint32_t)((rng * 0x2545f4914f6cdd1dULL) >> 33) % n;
+    return test_rand(&rng, n);
 }
 
 /* Keep every value while few are known, then one in four: the leaves
