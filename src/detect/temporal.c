@@ -349,7 +349,7 @@ static void list_prune(feed_ctx *f, int node)
     storm_time_ns keep = f->t->nodes[node].keep;
     if (keep >= TIME_MAX / 4)
         return; /* no horizon: only the cap bounds this list */
-    storm_time_ns limit = f->watermark - keep;
+    storm_time_ns limit = storm_time_sub(f->watermark, keep);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (l->items[i]->tmax < limit) {
@@ -480,7 +480,7 @@ static size_t eval_node(feed_ctx *f, int i, storm_time_ns span, tmatch **out)
         tmatch *c[TEMPORAL_NEW_MAX];
         size_t nc = eval_node(f, nd->left, s, c);
         for (size_t k = 0; k < nc; k++) {
-            if (c[k]->tmax - c[k]->tmin <= s && nd->within > 0)
+            if (storm_time_sub(c[k]->tmax, c[k]->tmin) <= s && nd->within > 0)
                 out[n++] = c[k];
             else
                 tmatch_release(c[k]);
