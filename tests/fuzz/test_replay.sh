@@ -34,6 +34,12 @@ check "an abort is named" grep -q "aborts: FAILED, the target crashed (signal" "
 check "a crash is named" grep -q "segv: FAILED, the target crashed (signal" "$T/err"
 check "a bad return value is named" grep -q "returns1: the target returned 1" "$T/err"
 
+mkdir "$T/last"
+printf 'S' >"$T/last/only"
+"$REPLAY" "$T/last" >"$T/out" 2>"$T/err"
+check "a crash on the last input fails and is named" grep -q "only: FAILED, the target crashed (signal" "$T/err"
+check "a crash on the last input counts once" grep -qx 'replay: 0 passed, 1 failed' "$T/out"
+
 "$REPLAY" "$T/empty" >"$T/out" 2>"$T/err"
 check "an empty corpus fails (nothing was tested)" test $? -eq 1
 "$REPLAY" "$T/missing" >"$T/out" 2>"$T/err"
