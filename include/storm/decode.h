@@ -39,8 +39,12 @@ const storm_decoder *storm_decoder_detect(const storm_value *root);
 
 /* Log-shipper envelopes: when root is an object whose "payload", "message",
  * "log" or "msg" field is a string holding a JSON object (Vector, Fluent Bit,
- * ...), parse it into a and return it; otherwise return root. Envelope fields
- * "time"/"node_name" fill in what the inner record lacks where a decoder asks. */
+ * ...), or whose "payload" is an object, return the record inside (parsed
+ * into a); otherwise return root. A payload that is only an event's body with
+ * "type" naming it (the honeycluster's Vector remap) is returned as
+ * {"<type>": body} when a decoder recognises that. Envelope fields
+ * "time"/"node_name" (and Vector's lifted "kprobe0".."kprobe4") fill in what
+ * the inner record lacks where a decoder asks; root itself is not changed. */
 const storm_value *storm_decode_unwrap(storm_arena *a, const storm_value *root);
 
 /* storm_decode_unwrap with the envelope exposed and errors reported:

@@ -3,7 +3,13 @@
  * output_fields, source?, tags?, hostname?}. Each alert becomes one
  * STORM_EV_ALERT with alert.* and whatever context its output_fields carry
  * (process, parent, files, net, k8s, and audit for k8s_audit alerts); see
- * docs/mapping/falco.md. "internal" metrics snapshots are skipped. */
+ * docs/mapping/falco.md. "internal" metrics snapshots are skipped.
+ *
+ * The honeycluster's Vector remap (falco_pre in honeystack/vector/
+ * gkevalues.yaml) reshapes alerts before Redis: output_fields becomes
+ * "interesting", rule/source/priority/tags/hostname are kept, output and time
+ * are dropped and Vector's own "timestamp" and an "md5_hash" are added. Those
+ * records are read the same way (docs/mapping/vector-ksc.md). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +96,16 @@ static storm_rc read_time(const storm_value *root, falco_fields *f, storm_event 
     if (t)
         return storm_err_set(err, STORM_ERR_VALUE, t->pos != STORM_POS_NONE ? t->pos : 0,
                              "time: \"%.40s\" is not an RFC 3339 timestamp", t->u.s.ptr);
+    /* a Vector-reshaped alert: the shipper's read time, the nearest there is */
+    const storm_value *vt;
+    if ((rc = top_member(root, "timestamp", STORM_V_STRING, "a string", &vt, err)) != STORM_OK)
+        return rc;
+    if (vt) {
+        if (!parse_time(vt->u.s.ptr, vt->u.s.len, &ev->time))
+            return storm_err_set(err, STORM_ERR_VALUE, vt->pos != STORM_POS_NONE ? vt->pos : 0,
+                                 "timestamp: \"%.40s\" is not an RFC 3339 timestamp", vt->u.s.ptr);
+        ev->has_time = true;
+    }
     return STORM_OK;
 }
 
@@ -235,6 +251,8 @@ static storm_rc decode_alert(storm_arena *a, const storm_value *root, storm_even
 {
     falco_fields f = {.a = a, .err = err};
     storm_rc rc = top_member(root, "output_fields", STORM_V_OBJECT, "an object", &f.map, err);
+    if (rc == STORM_OK && !storm_v_get(root, "output_fields"))
+        rc = top_member(root, "interesting", STORM_V_OBJECT, "an object", &f.map, err); /* Vector-reshaped */
     if (rc != STORM_OK)
         return rc;
     storm_event ev = {0};
@@ -260,7 +278,8 @@ static bool detect(const storm_value *root)
 {
     if (!root || root->type != STORM_V_OBJECT || !storm_v_get(root, "rule"))
         return false;
-    return storm_v_get(root, "output_fields") || (storm_v_get(root, "priority") && storm_v_get(root, "output"));
+    return storm_v_get(root, "output_fields") || (storm_v_get(root, "priority") && storm_v_get(root, "output")) ||
+           (storm_v_get(root, "interesting") && storm_v_get(root, "priority"));
 }
 
 static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list *out, const char **skip_type,

@@ -495,6 +495,17 @@ static bool is_agent_log(const storm_value *root)
            (storm_v_get(root, "ts") || storm_v_get(root, "container ID") || storm_v_get(root, "k8s workload"));
 }
 
+/* The honeycluster seeds its Vector file sink and ClickHouse table with a
+ * line whose RuleID is "init" and whose blocks are {"init": true}
+ * (honeystack/pixie/filesource/kubescape.json): no rule fired. */
+static bool is_init_placeholder(const storm_value *root, const storm_value *rule_id)
+{
+    if (!storm_v_is_str(rule_id, "init"))
+        return false;
+    const storm_value *base = storm_v_get(root, "BaseRuntimeMetadata");
+    return !base || base->type != STORM_V_OBJECT || (base->u.o.len == 1 && storm_v_get(base, "init"));
+}
+
 static bool detect(const storm_value *root)
 {
     if (!root || root->type != STORM_V_OBJECT)
@@ -522,6 +533,11 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
     }
     if (rule_id->type != STORM_V_STRING)
         return fail(&r, NULL, rule_id, "RuleID: expected a string, got %s", ingest_type_name(rule_id->type));
+    if (is_init_placeholder(root, rule_id)) {
+        *skip_type = "init";
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, ingest_pos_of(rule_id),
+                             "placeholder record (RuleID \"init\", a pipeline's schema seed), not an alert");
+    }
     return decode_alert(&r, root, rule_id, out);
 }
 

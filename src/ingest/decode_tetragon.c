@@ -535,8 +535,8 @@ static const char *join_colon(storm_arena *a, const char *x, const char *y)
     return storm_arena_printf(a, "%s:%s", x, y);
 }
 
-static storm_rc decode_hook(storm_arena *a, tg_type t, const body_fields *f, const tg_path *body, storm_event *ev,
-                            storm_err *err)
+static storm_rc decode_hook(storm_arena *a, const storm_value *root, tg_type t, const body_fields *f,
+                            const tg_path *body, storm_event *ev, storm_err *err)
 {
     storm_hook_info *h = &ev->hook;
     h->present = true;
@@ -601,6 +601,14 @@ static storm_rc decode_hook(storm_arena *a, tg_type t, const body_fields *f, con
         const storm_value *args;
         TRY(tg_array(err, f->args->value, &ap, &args));
         TRY(tetragon_args_decode(a, args, &ap, h->name, ev, err));
+    } else {
+        /* no args[]: a shipper may have lifted them to kprobe0..kprobe4 */
+        storm_value *items[TETRAGON_LIFTED_MAX];
+        const char *names[TETRAGON_LIFTED_MAX];
+        size_t n = 0;
+        TRY(tetragon_lifted_args(root, items, names, &n, err));
+        if (n)
+            TRY(tetragon_args_decode_lifted(a, items, names, n, h->name, ev, err));
     }
     return STORM_OK;
 }
@@ -705,7 +713,7 @@ static storm_rc decode_event(storm_arena *a, const storm_value *root, const stor
     case TG_UPROBE:
     case TG_USDT:
         ev->kind = STORM_EV_KERNEL_HOOK;
-        TRY(decode_hook(a, t, &f, &body_path, ev, err));
+        TRY(decode_hook(a, root, t, &f, &body_path, ev, err));
         break;
     case TG_LOADER: {
         ev->kind = STORM_EV_FILE;
@@ -732,6 +740,14 @@ static storm_rc decode_event(storm_arena *a, const storm_value *root, const stor
         ev->has_time = true;
     }
     return STORM_OK;
+}
+
+/* The honeycluster seeds its Vector sinks and ClickHouse schemas with one
+ * line whose event body is {"init": true} (honeystack/pixie/filesource/
+ * tetragon.json, analysis/file_sourcer/tetragon/tetragon_schema_init.json). */
+static bool is_init_placeholder(const storm_value *body)
+{
+    return body && body->type == STORM_V_OBJECT && body->u.o.len == 1 && TG_KEY_IS(&body->u.o.members[0], "init");
 }
 
 static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list *out, const char **skip_type,
@@ -763,6 +779,13 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
             *skip_type = tm->key;
         return storm_err_set(err, STORM_ERR_UNSUPPORTED, tm->value ? tm->value->pos : 0,
                              "Tetragon %s records are not events to convert (skipped)", tm->key);
+    }
+
+    if (is_init_placeholder(tm->value)) {
+        if (skip_type)
+            *skip_type = "init";
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, ingest_pos_of(tm->value),
+                             "placeholder record {\"init\": true} (a pipeline's schema seed), not an event (skipped)");
     }
 
     size_t before = out->n;

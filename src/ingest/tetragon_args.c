@@ -619,28 +619,31 @@ static void lift_string_paths(const hook_class *c, const arg_view *views, size_t
 
 #define MAX_LIFT_ARGS 64
 
-storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_path *path, const char *hook_name,
-                              storm_event *ev, storm_err *err)
+/* Element i's path: args[i], or the top-level key the element was lifted to. */
+static tg_path elem_path(const tg_path *path, const char *const *names, size_t i)
 {
-    if (!args)
-        return STORM_OK;
+    return names ? TG_KEY(NULL, names[i]) : TG_INDEX(path, i);
+}
+
+static storm_rc decode_items(storm_arena *a, storm_value *const *items, size_t n, uint32_t pos, const tg_path *path,
+                             const char *const *names, const char *hook_name, storm_event *ev, storm_err *err)
+{
     storm_value *out = storm_v_array(a);
     if (!out)
         return oom(err);
-    size_t n = args->u.a.len;
     out->u.a.items = n ? storm_arena_alloc(a, n * sizeof *out->u.a.items) : NULL;
     if (n && !out->u.a.items)
         return oom(err);
     out->u.a.alloc = n;
-    out->pos = args->pos;
+    out->pos = pos;
     /* views of the first MAX_LIFT_ARGS arguments, for lifting (hooks have at most 6 in practice) */
     arg_view views[MAX_LIFT_ARGS];
     size_t nv = 0;
     for (size_t i = 0; i < n; i++) {
-        tg_path ep = TG_INDEX(path, i);
+        tg_path ep = elem_path(path, names, i);
         arg_view view;
         storm_value *norm;
-        storm_rc rc = normalize(a, args->u.a.items[i], &ep, &norm, &view, err);
+        storm_rc rc = normalize(a, items[i], &ep, &norm, &view, err);
         if (rc != STORM_OK)
             return rc;
         out->u.a.items[out->u.a.len++] = norm;
@@ -652,7 +655,7 @@ storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_
     const hook_class *c = hook_class_find(hook_name);
     const char *op = c && c->op ? c->op : "access";
     for (size_t i = 0; i < nv; i++) {
-        tg_path ep = TG_INDEX(path, i);
+        tg_path ep = elem_path(path, names, i);
         views[i].path.up = &ep;
         const arg_view *v = &views[i];
         if (!v->type)
@@ -689,4 +692,18 @@ storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_
     if (c && c->paths != PATHS_NONE)
         lift_string_paths(c, views, nv, ev);
     return STORM_OK;
+}
+
+storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_path *path, const char *hook_name,
+                              storm_event *ev, storm_err *err)
+{
+    if (!args)
+        return STORM_OK;
+    return decode_items(a, args->u.a.items, args->u.a.len, args->pos, path, NULL, hook_name, ev, err);
+}
+
+storm_rc tetragon_args_decode_lifted(storm_arena *a, storm_value *const *items, const char *const *names, size_t n,
+                                     const char *hook_name, storm_event *ev, storm_err *err)
+{
+    return decode_items(a, items, n, n ? items[0]->pos : STORM_POS_NONE, NULL, names, hook_name, ev, err);
 }

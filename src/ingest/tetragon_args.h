@@ -27,6 +27,21 @@ storm_rc tetragon_arg_normalize(storm_arena *a, const storm_value *elem, const t
 storm_rc tetragon_args_decode(storm_arena *a, const storm_value *args, const tg_path *path, const char *hook_name,
                               storm_event *ev, storm_err *err);
 
+/* The same for arguments a log shipper lifted out of args[] into separate
+ * top-level keys (Vector's kprobe0..kprobe4): items[i] is argument i, found
+ * under names[i] (used in error paths). */
+storm_rc tetragon_args_decode_lifted(storm_arena *a, storm_value *const *items, const char *const *names, size_t n,
+                                     const char *hook_name, storm_event *ev, storm_err *err);
+
+/* Collect the arguments lifted to the top level of root (kprobe0..kprobe4;
+ * placeholders "null"/"empty"/null mean absent) into items/names, which hold
+ * TETRAGON_LIFTED_MAX entries; *n = how many, 0 when none. A lifted value that
+ * is no argument object, or a hole before a present argument, is
+ * STORM_ERR_VALUE at its position. Values are borrowed from root. */
+#define TETRAGON_LIFTED_MAX 5
+storm_rc tetragon_lifted_args(const storm_value *root, storm_value **items, const char **names, size_t *n,
+                              storm_err *err);
+
 /* The operation a hook performs on files ("open", "write", "exec", ...) and
  * its base name with syscall/LSM prefixes removed ("__x64_sys_openat" ->
  * "openat"). Exposed for tests and the mapping documentation. */

@@ -4,6 +4,13 @@
  * Fluent Bit ({"log": "...\n", "kubernetes": {"host": ...}}) and similar
  * forwarders write it.
  *
+ * The honeycluster's Vector remap (tetragon_pixie in its soc.*.yaml values)
+ * goes one step further: "payload" holds the *body* of the Tetragon event (an
+ * object, or that object as text) and "type" names the event
+ * ({"type":"process_kprobe","payload":{"process":...,"function_name":...}}).
+ * Such a body is put back under its type key, {"process_kprobe": {...}}, when
+ * that makes a record a decoder recognises (docs/mapping/vector-ksc.md).
+ *
  * The envelope is recognised only when one of the candidate fields holds text
  * that starts like a JSON object and parses as one, and when the outer object
  * is not itself a sensor record (Kubescape alerts have a plain-text "message",
@@ -12,12 +19,17 @@
 #include <storm/decode.h>
 
 #include <storm/json.h>
+#include <string.h>
 
 #include "ingest/tetragon_fields.h"
 
 #define MAX_DEPTH 4
 
 static const char *const payload_keys[] = {"payload", "message", "log", "msg"};
+
+/* Vector's remaps lift Tetragon's kprobe arguments to the top level
+ * (kprobe0..kprobe4, next to the event key); an envelope passes them on. */
+static const char *const lifted_arg_keys[] = {"kprobe0", "kprobe1", "kprobe2", "kprobe3", "kprobe4"};
 
 /* The candidate field holding a JSON object as text, or NULL. */
 static const storm_value *embedded_json(const storm_value *root, const char **key)
@@ -77,7 +89,44 @@ static int carry_envelope(storm_arena *a, storm_value *inner, const storm_value 
         return -1;
     if (n && !storm_v_get(inner, "node_name") && storm_v_append(a, inner, "node_name", 9, (storm_value *)n) != 0)
         return -1;
+    for (size_t k = 0; k < sizeof lifted_arg_keys / sizeof lifted_arg_keys[0]; k++) {
+        storm_value *v = storm_v_get(env, lifted_arg_keys[k]);
+        if (v && !storm_v_get(inner, lifted_arg_keys[k]) &&
+            storm_v_append(a, inner, lifted_arg_keys[k], strlen(lifted_arg_keys[k]), v) != 0)
+            return -1;
+    }
     return 0;
+}
+
+/* A new object with obj's members (values shared): what we add to an
+ * unwrapped record must not change the caller's tree. NULL on OOM. */
+static storm_value *shallow_copy(storm_arena *a, const storm_value *obj)
+{
+    storm_value *o = storm_v_object(a);
+    if (!o)
+        return NULL;
+    for (size_t i = 0; i < obj->u.o.len; i++) {
+        const storm_member *m = &obj->u.o.members[i];
+        if (storm_v_append(a, o, m->key, m->key_len, m->value) != 0)
+            return NULL;
+    }
+    o->pos = obj->pos;
+    return o;
+}
+
+/* The envelope's "type" names the event whose body "payload" holds: wrap
+ * body as {"<type>": body} when a decoder recognises that, else NULL (also
+ * on OOM: the record then stays as it came and is rejected, not lost). */
+static storm_value *typed_body(storm_arena *a, const storm_value *env, storm_value *body)
+{
+    const storm_value *t = storm_v_get(env, "type");
+    if (!t || t->type != STORM_V_STRING || t->u.s.len == 0 || storm_decoder_detect(body))
+        return NULL;
+    storm_value *w = storm_v_object(a);
+    if (!w || storm_v_append(a, w, t->u.s.ptr, t->u.s.len, body) != 0)
+        return NULL;
+    w->pos = body->pos;
+    return storm_decoder_detect(w) ? w : NULL;
 }
 
 storm_rc storm_decode_unwrap_ex(storm_arena *a, const storm_value *root, const storm_value **inner,
@@ -92,23 +141,36 @@ storm_rc storm_decode_unwrap_ex(storm_arena *a, const storm_value *root, const s
             break;
         const char *key = NULL;
         const storm_value *text = embedded_json(cur, &key);
-        if (!text)
-            break;
         storm_value *parsed = NULL;
-        storm_err perr;
-        storm_err_clear(&perr);
-        storm_rc rc = storm_json_parse(a, text->u.s.ptr, text->u.s.len, 0, &parsed, NULL, &perr);
-        if (rc != STORM_OK) {
-            *inner = root; /* as documented: an error leaves the record as it came */
-            if (envelope)
-                *envelope = NULL;
-            return storm_err_set(err, rc, text->pos == STORM_POS_NONE ? 0 : text->pos,
-                                 "the \"%s\" field holds a JSON object that does not parse (at byte %zu of the "
-                                 "embedded text: %s)",
-                                 key, perr.offset, perr.msg);
+        if (text) {
+            storm_err perr;
+            storm_err_clear(&perr);
+            storm_rc rc = storm_json_parse(a, text->u.s.ptr, text->u.s.len, 0, &parsed, NULL, &perr);
+            if (rc != STORM_OK) {
+                *inner = root; /* as documented: an error leaves the record as it came */
+                if (envelope)
+                    *envelope = NULL;
+                return storm_err_set(err, rc, text->pos == STORM_POS_NONE ? 0 : text->pos,
+                                     "the \"%s\" field holds a JSON object that does not parse (at byte %zu of "
+                                     "the embedded text: %s)",
+                                     key, perr.offset, perr.msg);
+            }
+            if (parsed->type != STORM_V_OBJECT)
+                break;
+        } else {
+            /* Vector's JSON codec: the payload as an object, not as text */
+            const storm_value *p = storm_v_get(cur, "payload");
+            if (!p || p->type != STORM_V_OBJECT)
+                break;
+            parsed = (storm_value *)p;
         }
-        if (parsed->type != STORM_V_OBJECT)
-            break;
+        storm_value *typed = typed_body(a, cur, parsed);
+        if (typed)
+            parsed = typed;
+        else if (!text && !storm_decoder_detect(parsed))
+            break; /* a payload object that is no record: the envelope stays as it came */
+        else if (!text && !(parsed = shallow_copy(a, parsed)))
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory while unwrapping an envelope");
         if (carry_envelope(a, parsed, cur) != 0)
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory while unwrapping an envelope");
         if (envelope)

@@ -138,8 +138,8 @@ static void test_not_envelopes(void)
         "{\"RuleID\":\"R0001\",\"message\":\"Unexpected process launched: sh\",\"msg\":\"Unexpected process\"}",
         /* a JSON array in the payload is not a record */
         "{\"payload\":\"[1,2,3]\"}",
-        /* payload that is not a string */
-        "{\"payload\":{\"process_exec\":{}}}",
+        /* payload object that is no record, and no type naming it */
+        "{\"payload\":{\"pid\":1}}",
         /* a sensor record that happens to have a message field holding JSON text */
         "{\"process_kprobe\":{},\"message\":\"{\\\"a\\\":1}\"}",
         /* a JSON string that is not an object */
