@@ -16,7 +16,6 @@
  *    indicators of the shipped models (models/) and of the corpus attack
  *    models, and against patterns generated from the values the stream
  *    holds: FOLLOWEDBY, WITHIN, REPEATS, START/STOP, AND, OR, nested. */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +33,7 @@
 #include <storm/time.h>
 
 #include "../unit/test.h"
+#include "detect_test_util.h"
 
 #define SEC 1000000000LL
 #define MAX_PATTERNS 2048
@@ -59,31 +59,6 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
         r->matched[i] = true;
 }
 
-static storm_models *models_of(const char *const *patterns, size_t n)
-{
-    storm_buf b;
-    storm_buf_init(&b, 64u << 20);
-    storm_buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[");
-    for (size_t i = 0; i < n; i++) {
-        storm_buf_printf(&b,
-                         "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
-                         "\"created\":\"2000-01-01T00:00:00Z\",\"modified\":\"2000-01-01T00:00:00Z\",\"name\":\"p%zu\","
-                         "\"pattern_type\":\"stix\",\"valid_from\":\"2000-01-01T00:00:00Z\",\"pattern\":",
-                         i ? "," : "", i, i);
-        storm_json_write_string(&b, patterns[i], strlen(patterns[i]));
-        storm_buf_puts(&b, "}");
-    }
-    storm_buf_puts(&b, "]}");
-    storm_models *m = NULL;
-    storm_models_new(&m);
-    storm_err err;
-    storm_err_clear(&err);
-    storm_models_load_text(m, "differential", b.data, b.len, &err);
-    storm_models_finish(m);
-    storm_buf_free(&b);
-    return m;
-}
-
 static int by_time(const void *x, const void *y)
 {
     const storm_observation *a = *(const storm_observation *const *)x, *b = *(const storm_observation *const *)y;
@@ -98,7 +73,7 @@ static bool stream_match(const char *const *patterns, size_t np, const storm_obs
                          stream_result *r, bool *loaded)
 {
     memset(r, 0, sizeof *r);
-    storm_models *m = models_of(patterns, np);
+    storm_models *m = test_models_of(patterns, np, "p");
     for (size_t i = 0; i < np; i++)
         loaded[i] = false;
     for (size_t i = 0; i < storm_models_n_indicators(m); i++) {
@@ -278,88 +253,42 @@ static void remember_leaves(corpus *c, const storm_observation *o)
     }
 }
 
-static void load_file(corpus *c, const char *path)
+/* Build the observation of one corpus event as storm run does; keep it. */
+static void on_event(void *ctx, storm_arena *a, const storm_event *ev, const char *where)
 {
-    char *text;
-    size_t len;
+    corpus *c = ctx;
+    (void)where;
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 256;
+        storm_observation *no = storm_arena_alloc(a, nc * sizeof *no);
+        if (!no)
+            return;
+        if (c->n)
+            memcpy(no, c->obs, c->n * sizeof *no);
+        c->obs = no;
+        c->cap = nc;
+    }
+    storm_stix_opts so = {0};
+    so.default_time = 1700000000LL * SEC;
+    storm_observation *o = &c->obs[c->n];
+    memset(o, 0, sizeof *o);
     storm_err err;
     storm_err_clear(&err);
-    if (storm_read_file(path, 1 << 26, &text, &len, &err) != STORM_OK)
+    if (storm_stix_observe(a, ev, &so, o, &err) != STORM_OK)
         return;
-    storm_arena *a = c->a;
-    size_t off = 0;
-    for (;;) {
-        storm_value *rootv;
-        size_t start;
-        storm_err_clear(&err);
-        storm_rc rc = storm_json_parse_next(a, text, len, &off, &rootv, &start, &err);
-        if (rc == STORM_ERR_NOTFOUND)
-            break;
-        if (rc != STORM_OK) {
-            const char *nl = memchr(text + off, '\n', len - off);
-            if (!nl)
-                break;
-            off = (size_t)(nl - text) + 1;
-            continue;
-        }
-        size_t n_recs = rootv->type == STORM_V_ARRAY ? rootv->u.a.len : 1;
-        for (size_t r = 0; r < n_recs; r++) {
-            const storm_value *one = rootv->type == STORM_V_ARRAY ? rootv->u.a.items[r] : rootv;
-            const storm_value *rec = storm_decode_unwrap(a, one);
-            const storm_decoder *dec = rec && rec->type == STORM_V_OBJECT ? storm_decoder_detect(rec) : NULL;
-            storm_event_list list = {0};
-            const char *skip = NULL;
-            if (!dec || dec->decode(a, rec, &list, &skip, &err) != STORM_OK)
-                continue;
-            for (size_t i = 0; i < list.n; i++) {
-                if (c->n == c->cap) {
-                    size_t nc = c->cap ? c->cap * 2 : 256;
-                    storm_observation *no = storm_arena_alloc(a, nc * sizeof *no);
-                    if (!no)
-                        return;
-                    if (c->n)
-                        memcpy(no, c->obs, c->n * sizeof *no);
-                    c->obs = no;
-                    c->cap = nc;
-                }
-                storm_stix_opts so = {0};
-                so.default_time = 1700000000LL * SEC;
-                storm_observation *o = &c->obs[c->n];
-                memset(o, 0, sizeof *o);
-                if (storm_stix_observe(a, &list.items[i], &so, o, &err) != STORM_OK)
-                    continue;
-                o->index = c->n++;
-                if (c->n == 1 || o->first_observed < c->tmin)
-                    c->tmin = o->first_observed;
-                if (c->n == 1 || o->first_observed > c->tmax)
-                    c->tmax = o->first_observed;
-                remember_leaves(c, o);
-            }
-        }
-    }
-    free(text); /* the parsed values are copies in the arena */
+    o->index = c->n++;
+    if (c->n == 1 || o->first_observed < c->tmin)
+        c->tmin = o->first_observed;
+    if (c->n == 1 || o->first_observed > c->tmax)
+        c->tmax = o->first_observed;
+    remember_leaves(c, o);
 }
 
 static void load_corpus(corpus *c)
 {
-    static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
     memset(c, 0, sizeof *c);
     c->a = storm_arena_new(0, 0);
-    for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
-        char dir[2048];
-        snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root_dir(), sensors[si]);
-        struct dirent **names = NULL;
-        int nn = scandir(dir, &names, NULL, alphasort); /* sorted: the same stream every run */
-        for (int i = 0; i < nn; i++) {
-            if (strstr(names[i]->d_name, ".json")) {
-                char path[4096];
-                snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-                load_file(c, path);
-            }
-            free(names[i]);
-        }
-        free(names);
-    }
+    test_corpus_events(c->a, false, on_event, c);
 }
 
 /* A leaf: a value the stream holds (mostly), or one it does not. */

@@ -12,6 +12,7 @@
 #include <storm/model.h>
 
 #include "../unit/test.h"
+#include "detect_test_util.h"
 
 #define SEC 1000000000LL
 
@@ -44,32 +45,6 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
     g->last_objects = s->n_objects;
 }
 
-/* A model with one indicator per pattern, named "i0", "i1", ... */
-static storm_models *models_of(const char *const *patterns, size_t n)
-{
-    storm_buf b;
-    storm_buf_init(&b, 1 << 20);
-    storm_buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[");
-    for (size_t i = 0; i < n; i++) {
-        storm_buf_printf(&b,
-                         "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
-                         "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"i%zu\","
-                         "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern\":",
-                         i ? "," : "", i, i);
-        storm_json_write_string(&b, patterns[i], strlen(patterns[i]));
-        storm_buf_puts(&b, "}");
-    }
-    storm_buf_puts(&b, "]}");
-    storm_models *m = NULL;
-    storm_models_new(&m);
-    storm_err err;
-    storm_err_clear(&err);
-    storm_models_load_text(m, "test", b.data, b.len, &err);
-    storm_models_finish(m);
-    storm_buf_free(&b);
-    return m;
-}
-
 typedef struct world {
     storm_arena *a;
     storm_models *m;
@@ -82,7 +57,7 @@ static void world_init(world *w, const char *const *patterns, size_t n, const st
 {
     memset(w, 0, sizeof *w);
     w->a = storm_arena_new(0, 0);
-    w->m = models_of(patterns, n);
+    w->m = test_models_of(patterns, n, "i");
     CHECK(storm_models_n_indicators(w->m) == n);
     storm_err err;
     storm_err_clear(&err);

@@ -5,7 +5,6 @@
  * every property, into arrays, dictionaries and through _ref/_refs) must be
  * among the values it reads off the event. Also: every SCO type present is
  * one it says may be present, and an event it calls observable is built. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +16,7 @@
 
 #include "../unit/test.h"
 
+#include "detect_test_util.h"
 #include "prefilter_check.h"
 
 static int events, values_checked, problems;
@@ -28,70 +28,17 @@ static void check_event(storm_arena *a, const storm_event *ev, const char *where
     problems += p;
     CHECK(p == 0);
 }
+static void on_event(void *ctx, storm_arena *a, const storm_event *ev, const char *where)
+{
+    (void)ctx;
+    check_event(a, ev, where);
+}
+
 static void test_corpus(void)
 {
-    const char *root = getenv("STORM_SOURCE_ROOT");
-    CHECK(root != NULL);
-    if (!root)
-        return;
-    static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
+    CHECK(getenv("STORM_SOURCE_ROOT") != NULL);
     storm_arena *a = storm_arena_new(0, 0);
-    for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
-        DIR *d = opendir(dir);
-        CHECK(d != NULL);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (!strstr(e->d_name, ".json"))
-                continue;
-            char path[2048];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            char *text;
-            size_t len;
-            storm_err err;
-            storm_err_clear(&err);
-            if (storm_read_file(path, 1 << 26, &text, &len, &err) != STORM_OK)
-                continue;
-            size_t off = 0;
-            uint64_t line = 0;
-            for (;;) {
-                storm_arena_reset(a);
-                storm_value *rootv;
-                size_t start;
-                storm_err_clear(&err);
-                storm_rc rc = storm_json_parse_next(a, text, len, &off, &rootv, &start, &err);
-                if (rc == STORM_ERR_NOTFOUND)
-                    break;
-                line++;
-                if (rc != STORM_OK) {
-                    /* skip to the next line */
-                    const char *nl = memchr(text + off, '\n', len - off);
-                    if (!nl)
-                        break;
-                    off = (size_t)(nl - text) + 1;
-                    continue;
-                }
-                size_t n_recs = rootv->type == STORM_V_ARRAY ? rootv->u.a.len : 1;
-                for (size_t r = 0; r < n_recs; r++) {
-                    const storm_value *one = rootv->type == STORM_V_ARRAY ? rootv->u.a.items[r] : rootv;
-                    const storm_value *rec = storm_decode_unwrap(a, one);
-                    const storm_decoder *dec = rec && rec->type == STORM_V_OBJECT ? storm_decoder_detect(rec) : NULL;
-                    storm_event_list list = {0};
-                    const char *skip = NULL;
-                    if (!dec || dec->decode(a, rec, &list, &skip, &err) != STORM_OK)
-                        continue;
-                    char where[2200];
-                    snprintf(where, sizeof where, "%s record %llu", path, (unsigned long long)line);
-                    for (size_t i = 0; i < list.n; i++)
-                        check_event(a, &list.items[i], where);
-                }
-            }
-            free(text);
-        }
-        if (d)
-            closedir(d);
-    }
+    test_corpus_events(a, true, on_event, NULL);
     storm_arena_free(a);
     fprintf(stderr, "prefilter: %d events, %d values checked, %d problems\n", events, values_checked, problems);
     CHECK(events > 500);
