@@ -32,7 +32,10 @@ typedef struct storm_taxii_config {
     size_t page_default;          /* `limit` when absent, default 100 */
     size_t page_max;              /* larger limits are clamped to this, default 1000 */
     unsigned max_connections;     /* concurrent connections, default 256 */
+    unsigned max_client_connections; /* of them from one client address, default max_connections / 4 */
     unsigned connection_timeout;  /* seconds of idleness before a connection is closed, default 30 */
+    unsigned head_timeout;        /* seconds from connecting to a complete request head, default 10 */
+    unsigned request_timeout;     /* seconds for a request's body, and for its answer, default 120 */
     unsigned threads;             /* worker threads, default the number of CPUs */
     bool no_page_cache;           /* do not keep rendered pages (each GET queries the store) */
     /* Added for the exposure checks (issue 6, QA): */

@@ -38,7 +38,10 @@ static void serve_help(FILE *out)
             "  --page-default N          objects per page without limit= (default 100)\n"
             "  --page-max N              largest page; bigger limits are clamped (default 1000)\n"
             "  --max-connections N       concurrent connections (default 256)\n"
+            "  --max-client-connections N  of them from one client address (default a quarter)\n"
             "  --timeout SECONDS         idle connection timeout (default 30)\n"
+            "  --head-timeout SECONDS    time to send a request's head (default 10)\n"
+            "  --request-timeout SECONDS most time to send a request's body, and to take its answer (default 120)\n"
             "  --threads N               worker threads (default: one per CPU)\n"
             "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n"
             "  --auth-failures N         failed logins per client address before 429 (default 10)\n"
@@ -71,7 +74,7 @@ int cmd_serve(int argc, char **argv)
     storm_taxii_config cfg;
     storm_taxii_config_default(&cfg);
     enum { O_DB = 256, O_LISTEN, O_USERS, O_CERT, O_KEY, O_ROOT, O_TITLE, O_CONTACT, O_MAXLEN, O_MAXOBJ,
-           O_PDEF, O_PMAX, O_MAXCONN, O_TIMEOUT, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
+           O_PDEF, O_PMAX, O_MAXCONN, O_MAXCLIENT, O_TIMEOUT, O_HEADTIME, O_REQTIME, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
     static const struct option opts[] = {
         {"db", required_argument, NULL, O_DB},
         {"listen", required_argument, NULL, O_LISTEN},
@@ -86,7 +89,10 @@ int cmd_serve(int argc, char **argv)
         {"page-default", required_argument, NULL, O_PDEF},
         {"page-max", required_argument, NULL, O_PMAX},
         {"max-connections", required_argument, NULL, O_MAXCONN},
+        {"max-client-connections", required_argument, NULL, O_MAXCLIENT},
         {"timeout", required_argument, NULL, O_TIMEOUT},
+        {"head-timeout", required_argument, NULL, O_HEADTIME},
+        {"request-timeout", required_argument, NULL, O_REQTIME},
         {"threads", required_argument, NULL, O_THREADS},
         {"no-page-cache", no_argument, NULL, O_NOCACHE},
         {"collections", required_argument, NULL, O_COLLECTIONS},
@@ -117,8 +123,17 @@ int cmd_serve(int argc, char **argv)
         case O_MAXCONN:
             rc = parse_count("--max-connections", optarg, 1, 100000, &cfg.max_connections);
             break;
+        case O_MAXCLIENT:
+            rc = parse_count("--max-client-connections", optarg, 1, 100000, &cfg.max_client_connections);
+            break;
         case O_TIMEOUT:
             rc = parse_count("--timeout", optarg, 1, 86400, &cfg.connection_timeout);
+            break;
+        case O_HEADTIME:
+            rc = parse_count("--head-timeout", optarg, 1, 86400, &cfg.head_timeout);
+            break;
+        case O_REQTIME:
+            rc = parse_count("--request-timeout", optarg, 1, 86400, &cfg.request_timeout);
             break;
         case O_THREADS:
             rc = parse_count("--threads", optarg, 1, 256, &cfg.threads);

@@ -57,8 +57,12 @@ storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)
 /* Shortest text that reads back as the same double. */
 static storm_rc write_float(storm_buf *out, double f)
 {
-    if (!isfinite(f))
-        return storm_buf_puts(out, "null"); /* JSON has no NaN/Inf */
+    /* JSON has no NaN or infinity. An infinity is a number past the range
+     * of a double (parsed from 1e400): 1e999 reads back as the same one. */
+    if (isnan(f))
+        return storm_buf_puts(out, "null");
+    if (isinf(f))
+        return storm_buf_puts(out, f > 0 ? "1e999" : "-1e999");
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, f);

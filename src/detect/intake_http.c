@@ -14,11 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
 #include <storm/arena.h>
 #include <storm/decode.h>
+#include <storm/httpd.h>
 #include <storm/json.h>
 #include <storm/listen.h>
 
@@ -26,7 +28,6 @@
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
 #define DEFAULT_MAX_RECORDS 100000
 #define CONNECTION_LIMIT 64
-#define CONNECTION_TIMEOUT_S 30
 
 typedef struct queued {
     struct queued *next;
@@ -36,7 +37,7 @@ typedef struct queued {
 } queued;
 
 struct storm_intake {
-    struct MHD_Daemon *daemon;
+    storm_httpd *http;
     storm_intake_opts opts;
     pthread_mutex_t lock;
     pthread_cond_t ready;
@@ -181,6 +182,23 @@ static bool check_body(const storm_intake *in, const char *body, size_t len, siz
     return ok;
 }
 
+/* A Content-Type that says the body is compressed or binary (what other
+ * shippers' protocols send): no JSON parser error could explain it. Other
+ * types are read as JSON (curl's default form type included). */
+static bool binary_content_type(const char *ct)
+{
+    static const char *const binary[] = {"application/gzip", "application/x-gzip", "application/zstd",
+                                         "application/x-protobuf", "application/protobuf",
+                                         "application/x-snappy-framed", "application/octet-stream"};
+    if (!ct)
+        return false;
+    size_t n = strcspn(ct, "; \t");
+    for (size_t i = 0; i < sizeof binary / sizeof binary[0]; i++)
+        if (strlen(binary[i]) == n && strncasecmp(ct, binary[i], n) == 0)
+            return true;
+    return false;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -199,6 +217,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
             r->answered = true;
             return respond(c, 405, "{\"error\":\"use POST with sensor records as the body\"}");
+        }
+        const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        bool bad_ce = ce && strcasecmp(ce, "identity") != 0;
+        if (bad_ce || binary_content_type(ct)) {
+            char esc[300];
+            json_escape(bad_ce ? ce : ct, esc, sizeof esc);
+            r->answered = true;
+            pthread_mutex_lock(&in->lock);
+            in->stats.rejected_bad++;
+            pthread_mutex_unlock(&in->lock);
+            return respond(c, 415, "{\"error\":\"%s '%.200s' is not supported: send the records uncompressed, as "
+                           "JSON\"}", bad_ce ? "Content-Encoding" : "Content-Type", esc);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > in->opts.max_body) {
@@ -237,6 +268,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         in->stats.rejected_too_large++;
         pthread_mutex_unlock(&in->lock);
         return respond(c, 413, "{\"error\":\"the body is larger than the limit of %zu bytes\"}", in->opts.max_body);
+    }
+    if (r->len >= 2 && (unsigned char)r->body[0] == 0x1f && (unsigned char)r->body[1] == 0x8b) {
+        pthread_mutex_lock(&in->lock);
+        in->stats.rejected_bad++;
+        pthread_mutex_unlock(&in->lock);
+        return respond(c, 415, "{\"error\":\"the body is gzip-compressed: send the records uncompressed\"}");
     }
     char why[600], esc[1400];
     size_t records = 0, events = 0;
@@ -320,23 +357,25 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
         return prc;
     }
     bool v6 = ss.ss_family == AF_INET6;
-    unsigned port = ntohs(v6 ? ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->ready, NULL);
-    in->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, in, MHD_OPTION_SOCK_ADDR,
-                                  (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, in, MHD_OPTION_END);
-    if (!in->daemon) {
-        int e = errno;
+    storm_httpd_config hc = {.listen = spec,
+                             .addr = (struct sockaddr *)&ss,
+                             .addr_len = sl,
+                             .limits = {.max_connections = CONNECTION_LIMIT},
+                             .flags = v6 ? MHD_USE_IPv6 : 0,
+                             .handler = on_request,
+                             .handler_cls = in,
+                             .completed = on_completed,
+                             .completed_cls = in};
+    storm_rc hrc = storm_httpd_start(&hc, &in->http, err);
+    if (hrc) {
         pthread_mutex_destroy(&in->lock);
         pthread_cond_destroy(&in->ready);
         free(in);
-        return storm_err_set(err, STORM_ERR_IO, 0, "cannot listen on %s: %s", spec, e ? strerror(e) : "failed");
+        return hrc;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(in->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    in->port = info ? info->port : (unsigned)port;
+    in->port = storm_httpd_port(in->http);
     *out = in;
     return STORM_OK;
 }
@@ -387,7 +426,7 @@ void storm_intake_stop(storm_intake *in)
 {
     if (!in)
         return;
-    MHD_stop_daemon(in->daemon);
+    storm_httpd_stop(in->http);
     while (in->head) {
         queued *q = in->head;
         in->head = q->next;

@@ -2,6 +2,7 @@
 /* The decoder table and format detection. */
 #include <storm/decode.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "ingest/decoders.h"
@@ -48,6 +49,20 @@ const char *ingest_type_name(storm_vtype t)
 {
     static const char *const names[] = {"null", "boolean", "integer", "number", "string", "array", "object"};
     return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "value";
+}
+
+bool ingest_number_out_of_range(const storm_value *v)
+{
+    /* 2^63: integral doubles from here on fit no int64 */
+    return v && v->type == STORM_V_FLOAT &&
+           (!isfinite(v->u.f) || (v->u.f == trunc(v->u.f) && fabs(v->u.f) >= 9223372036854775808.0));
+}
+
+const char *ingest_value_name(const storm_value *v)
+{
+    if (!v)
+        return "nothing";
+    return ingest_number_out_of_range(v) ? "number out of range" : ingest_type_name(v->type);
 }
 
 size_t ingest_pos_of(const storm_value *v)

@@ -21,7 +21,7 @@
 static storm_rc wrong_type(storm_err *err, const char *key, const storm_value *v, const char *want)
 {
     return storm_err_set(err, STORM_ERR_VALUE, v->pos != STORM_POS_NONE ? v->pos : 0, "%s: expected %s, got %s", key,
-                         want, ingest_type_name(v->type));
+                         want, ingest_value_name(v));
 }
 
 /* Optional top-level member of the given type (absent or null -> NULL). */

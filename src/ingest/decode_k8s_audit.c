@@ -39,7 +39,7 @@ static storm_rc nomem(audit_reader *r)
 static storm_rc wrong_type(audit_reader *r, const char *parent, const char *key, const storm_value *v, const char *want)
 {
     return fail(r, v, "%s%s%s: expected %s, got %s", parent ? parent : "", parent ? "." : "", key, want,
-                ingest_type_name(v->type));
+                ingest_value_name(v));
 }
 
 /* Optional member of an expected type: absent or null -> *out = NULL. */

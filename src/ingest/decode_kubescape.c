@@ -74,7 +74,7 @@ static storm_rc member(ks_reader *r, const ks_block *b, const storm_value *obj, 
         return STORM_OK;
     if (v->type != want)
         return fail(r, b, v, "%s%s%s: expected %s, got %s", path ? path : "", path ? "." : "", key, want_text(want),
-                    ingest_type_name(v->type));
+                    ingest_value_name(v));
     *out = v;
     return STORM_OK;
 }
@@ -223,7 +223,7 @@ static storm_rc read_node(ks_reader *r, const ks_block *b, const kubescape_tree_
         return rc;
     const storm_value *pid = storm_v_get(node, "pid");
     if (pid && pid->type != STORM_V_INT && pid->type != STORM_V_NULL)
-        return fail(r, b, pid, "processTree.pid: expected an integer, got %s", ingest_type_name(pid->type));
+        return fail(r, b, pid, "processTree.pid: expected an integer, got %s", ingest_value_name(pid));
     p->has_pid = kubescape_tree_node_pid(node, step->key, step->key_len, &p->pid);
     p->arguments = args_of(p->command_line);
     set_start_time(start, p);
@@ -436,7 +436,7 @@ static storm_rc read_alert(ks_reader *r, const storm_value *root, const ks_block
     } else if (sev && sev->type == STORM_V_STRING) {
         al->severity = sev->u.s.ptr;
     } else if (sev && sev->type != STORM_V_NULL) {
-        return fail(r, base, sev, "BaseRuntimeMetadata.severity: expected an integer, got %s", ingest_type_name(sev->type));
+        return fail(r, base, sev, "BaseRuntimeMetadata.severity: expected an integer, got %s", ingest_value_name(sev));
     }
     if ((rc = member(r, NULL, root, NULL, "message", STORM_V_STRING, &message)) != STORM_OK ||
         (rc = member(r, NULL, root, NULL, "msg", STORM_V_STRING, &msg)) != STORM_OK)

@@ -14,6 +14,11 @@ extern const storm_decoder storm_decoder_hubble;
 /* Shared by the decoders' error messages (decode.c). */
 /* The JSON name of a value type: "string", "object", ... */
 const char *ingest_type_name(storm_vtype t);
+/* ingest_type_name of v, except "number out of range" for a number no
+ * integer field can hold (past 64 bits, or past a double: 1e400). */
+const char *ingest_value_name(const storm_value *v);
+/* A number that no integer field can hold? */
+bool ingest_number_out_of_range(const storm_value *v);
 /* Where v stands in its record (byte offset), 0 when unknown. */
 size_t ingest_pos_of(const storm_value *v);
 

@@ -17,7 +17,7 @@ static bool is_na(const storm_value *v)
 static storm_rc field_error(falco_fields *f, const char *key, const storm_value *v, const char *want)
 {
     return storm_err_set(f->err, STORM_ERR_VALUE, v->pos != STORM_POS_NONE ? v->pos : 0,
-                         "output_fields[\"%.80s\"]: expected %s, got %s", key, want, ingest_type_name(v->type));
+                         "output_fields[\"%.80s\"]: expected %s, got %s", key, want, ingest_value_name(v));
 }
 
 storm_rc falco_field_str(falco_fields *f, const char *key, const char **out)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Typed field readers for protojson records; see tetragon_fields.h. */
 #include "ingest/tetragon_fields.h"
+#include "ingest/decoders.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -67,6 +68,8 @@ static storm_rc int_in_range(storm_err *err, const storm_value *v, const tg_path
 {
     if (!v || v->type == STORM_V_NULL)
         return STORM_OK;
+    if (ingest_number_out_of_range(v))
+        return tg_fail(err, v, path, "the number is out of range for %s", what);
     if (v->type != STORM_V_INT)
         return tg_fail(err, v, path, "expected %s (a JSON integer), got %s", what, tg_type_name(v));
     if (v->u.i < lo || v->u.i > hi)

@@ -277,6 +277,9 @@ static bool taxii_content_type(const char *ct)
 static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, route *r, taxii_call *c,
                   char user[STORM_USERS_NAME_MAX + 1], bool need_body)
 {
+    if (rq->target_has_nul)
+        return taxii_error(rs, 400, "Bad request target",
+                           "the path or a query parameter holds %%00 (a NUL byte), which no TAXII name may contain");
     match_route(ctx, rq->path, r);
     if (r->kind == ROUTE_NONE)
         return taxii_error(rs, 404, "Not found", "no TAXII endpoint at this path");
@@ -340,6 +343,10 @@ static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, r
         if (!taxii_content_type(rq->content_type))
             return taxii_error(rs, 415, "Unsupported media type",
                                "POST bodies must be " STORM_TAXII_MEDIA_TYPE " envelopes");
+        if (rq->content_encoding && strcasecmp(rq->content_encoding, "identity") != 0)
+            return taxii_error(rs, 415, "Unsupported content encoding",
+                               "Content-Encoding '%.40s' is not supported: send the envelope uncompressed",
+                               rq->content_encoding);
         if (rq->body_too_large)
             return taxii_error(rs, 413, "Request too large", "the body is larger than max_content_length (%zu bytes)",
                                ctx->cfg.max_content_length);

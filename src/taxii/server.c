@@ -7,12 +7,17 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
+#include <storm/httpd.h>
 #include <storm/io.h>
 #include <storm/listen.h>
 
@@ -20,7 +25,7 @@
 
 struct storm_taxii_server {
     taxii_ctx ctx;
-    struct MHD_Daemon *daemon;
+    storm_httpd *http;
     storm_users *users;
     char *users_path;          /* owned copy, for storm_taxii_reload_users */
     /* Requests hold it for reading while they use ctx.users; a reload
@@ -30,7 +35,6 @@ struct storm_taxii_server {
     pthread_key_t store_key;
     bool store_key_made;
     bool lock_made;
-    uint16_t port;
     char *tls_cert, *tls_key; /* PEM text, owned */
     char *db_path, *api_root, *title, *description, *contact; /* owned copies */
 };
@@ -184,6 +188,8 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
     rq->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
     rq->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     rq->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->content_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    rq->target_has_nul = storm_httpd_target_has_nul(conn);
 }
 
 static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn, taxii_request *rq,
@@ -277,11 +283,35 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+#define MHD_LOG_PER_MINUTE 10
+
+/* libmicrohttpd reports every connection a client (or the slow-client
+ * limits) ended; under attack that would be thousands of lines a second,
+ * and a full stderr pipe would stop the server. So: a few a minute, then a
+ * count of the rest. */
 static void on_mhd_error(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
-    fputs("storm serve: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static time_t window;
+    static unsigned shown;
+    static unsigned long dropped;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&lock);
+    if (now - window >= 60) {
+        if (dropped)
+            fprintf(stderr, "storm serve: (%lu more libmicrohttpd messages in the last minute not shown)\n", dropped);
+        window = now;
+        shown = 0;
+        dropped = 0;
+    }
+    if (shown < MHD_LOG_PER_MINUTE) {
+        shown++;
+        fputs("storm serve: ", stderr);
+        vfprintf(stderr, fmt, ap);
+    } else
+        dropped++;
+    pthread_mutex_unlock(&lock);
 }
 
 bool storm_taxii_listen_is_loopback(const char *listen)
@@ -363,6 +393,44 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
                          all ? "every collection (no --collections), including the raw collection "
                              : "the raw collection ",
                          raw.alias, ctx->cfg.listen, ctx->cfg.db_path, ctx->cfg.db_path);
+}
+
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return 0; /* an encrypted key is refused, never asked for on the terminal */
+}
+
+/* Does the key belong to the certificate? libmicrohttpd only says that it
+ * could not start, which reads as a busy port; say which file is wrong. */
+static storm_rc check_tls_pair(const char *cert_pem, const char *key_pem, const char *cert_path,
+                               const char *key_path, storm_err *err)
+{
+    storm_rc rc = STORM_OK;
+    BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
+    X509 *cert = cb ? PEM_read_bio_X509(cb, NULL, no_password, NULL) : NULL;
+    EVP_PKEY *key = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_password, NULL) : NULL;
+    if (!cb || !kb)
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+    else if (!cert)
+        rc = storm_err_set(err, STORM_ERR_VALUE, 0, "taxii: --tls-cert %s holds no PEM certificate", cert_path);
+    else if (!key)
+        rc = storm_err_set(err, STORM_ERR_VALUE, 0,
+                           "taxii: --tls-key %s holds no PEM private key (an encrypted key must be decrypted first)",
+                           key_path);
+    else if (X509_check_private_key(cert, key) != 1)
+        rc = storm_err_set(err, STORM_ERR_VALUE, 0,
+                           "taxii: the private key in --tls-key %s does not match the certificate in --tls-cert %s",
+                           key_path, cert_path);
+    ERR_clear_error();
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    BIO_free(cb);
+    BIO_free(kb);
+    return rc;
 }
 
 static char *dup_or_empty(const char *s)
@@ -489,7 +557,7 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
         ctx->users = s->users;
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+    unsigned flags = MHD_USE_ERROR_LOG;
     if (v6)
         flags |= MHD_USE_IPv6;
     bool tls = cfg->tls_cert_path || cfg->tls_key_path;
@@ -504,17 +572,14 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
         }
         size_t len;
         if ((rc = storm_read_file(cfg->tls_cert_path, TLS_PEM_MAX, &s->tls_cert, &len, err)) ||
-            (rc = storm_read_file(cfg->tls_key_path, TLS_PEM_MAX, &s->tls_key, &len, err)))
+            (rc = storm_read_file(cfg->tls_key_path, TLS_PEM_MAX, &s->tls_key, &len, err)) ||
+            (rc = check_tls_pair(s->tls_cert, s->tls_key, cfg->tls_cert_path, cfg->tls_key_path, err)))
             goto fail;
         flags |= MHD_USE_TLS;
     }
     struct MHD_OptionItem opts[16];
     size_t no = 0;
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_error, NULL}; /* first */
-    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, ctx->cfg.max_connections, NULL};
-    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, ctx->cfg.connection_timeout, NULL};
-    opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL};
     if (ctx->cfg.threads > 1)
         opts[no++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, ctx->cfg.threads, NULL};
     if (tls) {
@@ -522,18 +587,21 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
         opts[no++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key};
     }
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (!s->daemon) {
-        rc = storm_err_set(err, STORM_ERR_IO, 0, "taxii: cannot listen on %s (address in use or not available?)",
-                           ctx->cfg.listen);
+    storm_httpd_config hc = {.listen = ctx->cfg.listen,
+                             .addr = (struct sockaddr *)&ss,
+                             .addr_len = sl,
+                             .limits = {.max_connections = ctx->cfg.max_connections,
+                                        .per_client = ctx->cfg.max_client_connections,
+                                        .head_timeout = ctx->cfg.head_timeout,
+                                        .request_timeout = ctx->cfg.request_timeout,
+                                        .idle_timeout = ctx->cfg.connection_timeout},
+                             .flags = flags,
+                             .options = opts,
+                             .handler = on_request,
+                             .handler_cls = s,
+                             .completed = on_completed};
+    if ((rc = storm_httpd_start(&hc, &s->http, err)))
         goto fail;
-    }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    struct sockaddr_storage bound;
-    socklen_t bl = sizeof bound;
-    if (info && getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0)
-        s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                    : ((struct sockaddr_in *)&bound)->sin_port);
     *out = s;
     return STORM_OK;
 fail:
@@ -562,15 +630,14 @@ storm_rc storm_taxii_reload_users(storm_taxii_server *s, storm_err *err)
 
 uint16_t storm_taxii_port(const storm_taxii_server *s)
 {
-    return s ? s->port : 0;
+    return s ? (uint16_t)storm_httpd_port(s->http) : 0;
 }
 
 void storm_taxii_stop(storm_taxii_server *s)
 {
     if (!s)
         return;
-    if (s->daemon)
-        MHD_stop_daemon(s->daemon); /* joins the workers: their stores close */
+    storm_httpd_stop(s->http); /* joins the workers: their stores close */
     if (s->store_key_made)
         pthread_key_delete(s->store_key);
     if (s->lock_made)

@@ -47,6 +47,8 @@ typedef struct taxii_request {
     const char *body;
     size_t body_len;
     bool body_too_large;       /* the transport stopped reading past max_content_length */
+    const char *content_encoding; /* NULL when absent */
+    bool target_has_nul;       /* the raw target held %00: path or parameter would be cut there */
 } taxii_request;
 
 typedef struct taxii_response {

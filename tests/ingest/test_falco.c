@@ -309,6 +309,8 @@ static void test_wrong_types(void)
         {"{\"rule\":\"r\",\"output_fields\":{\"proc.pid\":{}}}", "output_fields[\"proc.pid\"]", "{}}}"},
         {"{\"rule\":\"r\",\"output_fields\":{\"proc.pid\":\"12a\"}}", "proc.pid", "\"12a\""},
         {"{\"rule\":\"r\",\"output_fields\":{\"proc.pid\":1.5}}", "proc.pid", "1.5"},
+        {"{\"rule\":\"r\",\"output_fields\":{\"proc.pid\":1e400}}",
+         "proc.pid\"]: expected an integer or a decimal string, got number out of range", "1e400"},
         {"{\"rule\":\"r\",\"output_fields\":{\"proc.cmdline\":7}}", "proc.cmdline", "7}"},
         {"{\"rule\":\"r\",\"output_fields\":{\"k8s.ns.name\":[\"a\"]}}", "k8s.ns.name", "[\"a\"]"},
         {"{\"rule\":\"r\",\"output_fields\":{\"ka.response.code\":true}}", "ka.response.code", "true"},

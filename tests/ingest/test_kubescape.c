@@ -356,6 +356,7 @@ static void test_wrong_types(void)
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"timestamp\":12}}", "BaseRuntimeMetadata.timestamp", "12}"},
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"timestamp\":\"noon\"}}", "not an RFC 3339", "\"noon\""},
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"severity\":[]}}", "severity", "[]"},
+        {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"severity\":1e400}}", "got number out of range", "1e400"},
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"arguments\":[]}}", "arguments: expected an object", "[]"},
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"arguments\":{\"args\":[\"sh\",3]}}}", "args[1]", "3]"},
         {"{\"RuleID\":\"R0001\",\"BaseRuntimeMetadata\":{\"arguments\":{\"path\":{}}}}", "arguments.path", "{}}"},

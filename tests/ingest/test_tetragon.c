@@ -611,6 +611,13 @@ static void test_wrong_types(void)
     expect_value_error("{\"process_exec\":{\"process\":{\"pid\":\"123\"}}}", "process_exec.process.pid", "\"123\"");
     expect_value_error("{\"process_exec\":{\"process\":{\"pid\":-1}}}", "process_exec.process.pid", "-1");
     expect_value_error("{\"process_exec\":{\"process\":{\"pid\":1.5}}}", "process_exec.process.pid", "1.5");
+    /* too large is "out of range", not "a fractional number" nor "not JSON" */
+    expect_value_error("{\"process_exec\":{\"process\":{\"pid\":10000000000000000000000000000000000000000}}}",
+                       "process_exec.process.pid: the number is out of range", "10000");
+    expect_value_error("{\"process_exec\":{\"process\":{\"pid\":1e400}}}",
+                       "process_exec.process.pid: the number is out of range", "1e400");
+    expect_value_error("{\"process_exec\":{\"process\":{\"pid\":-1e400}}}",
+                       "process_exec.process.pid: the number is out of range", "-1e400");
     expect_value_error("{\"process_exec\":{\"process\":{\"binary\":7}}}", "process_exec.process.binary", "7}");
     expect_value_error("{\"process_exec\":{\"process\":[]}}", "process_exec.process", "[]");
     expect_value_error("{\"process_exec\":5}", "process_exec", "5}");

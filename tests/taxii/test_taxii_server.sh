@@ -245,6 +245,25 @@ printf '{"objects":[{"type":' >"$WORK/bad"
 post "$IND/objects/" "$WORK/bad" "${A[@]}"
 check "malformed JSON 400" is_error 400
 check "400 names the position" has "$BODY" 'line 1, column'
+gzip -c "$WORK/e1" >"$WORK/e1.gz"
+post "$IND/objects/" "$WORK/e1.gz" "${A[@]}" -H 'Content-Encoding: gzip'
+check "gzip body 415 (not a JSON syntax error)" is_error 415
+check "gzip body: the encoding is named" has "$BODY" "Content-Encoding 'gzip' is not supported"
+
+# %00 in the target: libmicrohttpd cuts the decoded path there
+get "/storm/%00/collections/" "${B[@]}"
+check "%00 in a GET path 400 (not the API root)" is_error 400
+post "$IND/objects%00/" "$WORK/e1" "${A[@]}"
+check "%00 in a POST path 400 (not accepted)" is_error 400
+get "$IND/objects/?match%5Bid%5D=indicator--x%00y" "${B[@]}"
+check "%00 in a parameter 400" is_error 400
+check "%00: the reason is given" has "$BODY" "NUL byte"
+
+# a busy port is named as such (it was "Failed to bind to port 0" and "address in use or not available?")
+"$STORM" serve --db "$WORK/x.db" --listen "127.0.0.1:$PORT" 2>"$WORK/err"
+check "busy port: exit 1" test $? = 1
+check "busy port: named" grep -q "cannot listen on 127.0.0.1:$PORT: the port is in use" "$WORK/err"
+check "busy port: no 'port 0'" bash -c "! grep -q 'port 0' '$WORK/err'"
 printf '[1,2]' >"$WORK/bad"
 post "$IND/objects/" "$WORK/bad" "${A[@]}"
 check "not an envelope 400" is_error 400
@@ -478,6 +497,14 @@ check "binds to loopback by default" test $? = 0
 if command -v openssl >/dev/null; then
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key.pem" -out "$WORK/cert.pem" -days 2 \
         -subj /CN=127.0.0.1 >/dev/null 2>&1
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/key2.pem" -out "$WORK/cert2.pem" -days 2 \
+        -subj /CN=127.0.0.1 >/dev/null 2>&1
+    "$STORM" serve --db "$DB" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key2.pem" --listen 127.0.0.1:0 2>"$WORK/err"
+    check "TLS key of another certificate: exit 1" test $? = 1
+    check "TLS key of another certificate: named" grep -q "key2.pem does not match the certificate" "$WORK/err"
+    check "TLS key of another certificate: not called a busy address" bash -c "! grep -q 'address in use' '$WORK/err'"
+    "$STORM" serve --db "$DB" --tls-cert "$WORK/key.pem" --tls-key "$WORK/key.pem" --listen 127.0.0.1:0 2>"$WORK/err"
+    check "TLS cert file without a certificate: named" grep -q "holds no PEM certificate" "$WORK/err"
     start_server tls --db "$DB" --tls-cert "$WORK/cert.pem" --tls-key "$WORK/key.pem"
     req GET "https://127.0.0.1:$PORT/taxii2/" -H "$ACCEPT" --cacert "$WORK/cert.pem"
     check "TLS discovery 200" test "$CODE" = 200

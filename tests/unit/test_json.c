@@ -53,6 +53,27 @@ static void test_basic(void)
     storm_arena_free(a);
 }
 
+/* Numbers past int64 or past a double are JSON: they parse (1e400 was
+ * "not JSON: number out of range"), and write back to the same value. */
+static void test_big_numbers(void)
+{
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    storm_value *v = parse(a, "[1e400, -1e400, 10000000000000000000000000000000000000000]", &err);
+    CHECK(v && v->type == STORM_V_ARRAY && v->u.a.len == 3);
+    if (v && v->u.a.len == 3) {
+        CHECK(v->u.a.items[0]->type == STORM_V_FLOAT && isinf(v->u.a.items[0]->u.f) && v->u.a.items[0]->u.f > 0);
+        CHECK(v->u.a.items[1]->type == STORM_V_FLOAT && isinf(v->u.a.items[1]->u.f) && v->u.a.items[1]->u.f < 0);
+        CHECK(v->u.a.items[2]->type == STORM_V_FLOAT && v->u.a.items[2]->u.f == 1e40);
+        CHECK(v->u.a.items[0]->pos == 1);
+    }
+    CHECK_STR(roundtrip(a, "[1e400,-1e400]", 0), "[1e999,-1e999]");
+    storm_value *w = parse(a, "[1e999,-1e999]", &err);
+    storm_value *x = parse(a, "[1e400,-1e400]", &err);
+    CHECK(w && x && storm_v_equal(w, x));
+    storm_arena_free(a);
+}
+
 static void test_errors(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
@@ -283,6 +304,7 @@ int main(void)
 {
     RUN(test_basic);
     RUN(test_errors);
+    RUN(test_big_numbers);
     RUN(test_string_scan_positions);
     RUN(test_parse_next);
     RUN(test_lines_next);
