@@ -59,6 +59,16 @@ const storm_value *storm_decode_unwrap(storm_arena *a, const storm_value *root);
 storm_rc storm_decode_unwrap_ex(storm_arena *a, const storm_value *root, const storm_value **inner,
                                 const storm_value **envelope, storm_err *err);
 
+/* Classify a parsed record as every reader does (storm run, convert,
+ * baseline, the HTTP intake): unwrap its envelope (storm_decode_unwrap_ex),
+ * then take forced or the detected decoder. STORM_OK: *rec (the record
+ * itself) and *dec set. Otherwise err says why: STORM_ERR_SYNTAX for a
+ * malformed envelope (err->offset the byte in the text it was parsed
+ * from), STORM_ERR_VALUE for "not a JSON object" or "not a record of a
+ * known sensor (...)"; *dec is NULL. */
+storm_rc storm_decode_classify(storm_arena *a, const storm_value *root, const storm_decoder *forced,
+                               const storm_value **rec, const storm_decoder **dec, storm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* HTTP intake for `storm run --listen`: log shippers and the Kubernetes
- * audit webhook POST sensor records (JSON Lines, a JSON array, or one object
- * such as an audit EventList). Each body is checked before it is accepted:
- * 413 past the size cap, 400 with the reason when it is not JSON or holds a
- * record of no known sensor, 503 when the queue is full; otherwise 202 and
- * the body is queued for the (single-threaded) detector. Binds to loopback
- * unless an address is given explicitly. */
+/* HTTP intake for `storm run --listen`, an event source beside files,
+ * standard input and --follow: log shippers and the Kubernetes audit webhook
+ * POST sensor records (JSON Lines, a JSON array, or one object such as an
+ * audit EventList). Each record of a body is checked on its own, as a line
+ * of a file is: 413 past the size cap; 400 with the reasons when no record
+ * is usable; 503 when the memory cap is reached; otherwise 202 with the
+ * events accepted and each rejected record's reason, and the body is queued
+ * for the (single-threaded) detector, which counts and sets aside its bad
+ * records. max_queued_bytes caps everything the intake holds: bodies being
+ * received, queued, taken and not yet released, and the check's parse.
+ * Binds to loopback unless an address is given explicitly. */
 #ifndef STORM_INTAKE_H
 #define STORM_INTAKE_H
 
@@ -22,12 +26,13 @@ typedef struct storm_intake storm_intake;
 typedef struct storm_intake_opts {
     const char *listen;       /* "127.0.0.1:8080", "[::1]:8080" or ":8080" (= 127.0.0.1) */
     size_t max_body;          /* bytes per request body (0 = 16 MiB) */
-    size_t max_queued_bytes;  /* bodies waiting for the detector (0 = 256 MiB) */
+    size_t max_queued_bytes;  /* memory held in all, see above (0 = 256 MiB) */
     size_t max_records;       /* records per body (0 = 100000) */
 } storm_intake_opts;
 
 typedef struct storm_intake_stats {
     uint64_t requests, accepted, rejected_bad, rejected_too_large, rejected_busy, bytes;
+    uint64_t records_rejected; /* bad records of accepted bodies */
 } storm_intake_stats;
 
 /* Check a --listen value without binding: STORM_ERR_VALUE with the reason
@@ -35,14 +40,25 @@ typedef struct storm_intake_stats {
 storm_rc storm_intake_check_listen(const char *listen, storm_err *err);
 /* Start serving (a thread of libmicrohttpd). *out owned: storm_intake_stop. */
 storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, storm_err *err);
-/* Wait at most timeout_ms for the next accepted body. STORM_OK: *body (owned,
- * free(), NUL-terminated) and *len set, *request its 1-based number.
- * STORM_ERR_NOTFOUND: nothing arrived in time. */
+/* Wait at most timeout_ms for the next accepted body. STORM_OK: *body (owned:
+ * give it back with storm_intake_release; NUL-terminated) and *len set,
+ * *request its 1-based number. STORM_ERR_NOTFOUND: nothing arrived in time. */
 storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t *request, int timeout_ms);
+/* Free a body storm_intake_next gave, and give its bytes back to the cap. */
+void storm_intake_release(storm_intake *in, char *body, size_t len);
+/* Stop accepting: the server is gone when this returns (requests being
+ * received get no answer), and the queue holds every body acknowledged
+ * with 202, still to be taken with storm_intake_next. */
+void storm_intake_close(storm_intake *in);
+/* Bodies and bytes still queued. */
+void storm_intake_pending(storm_intake *in, size_t *bodies, size_t *bytes);
+/* Bytes held now (for tests of the cap). */
+size_t storm_intake_held(storm_intake *in);
 /* The port actually bound (useful with port 0). */
 unsigned storm_intake_port(const storm_intake *in);
 void storm_intake_get_stats(const storm_intake *in, storm_intake_stats *out);
-/* Stop the server and free everything, including bodies not taken. */
+/* Stop the server and free everything, including bodies not taken (call
+ * storm_intake_close and drain the queue first not to lose them). */
 void storm_intake_stop(storm_intake *in);
 
 #ifdef __cplusplus

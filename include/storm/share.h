@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <storm/arena.h>
 #include <storm/err.h>
+#include <storm/stix.h>
 #include <storm/value.h>
 
 #ifdef __cplusplus
@@ -69,6 +70,29 @@ storm_rc storm_redact_objects(storm_redactor *r, storm_arena *a, storm_value *ob
  * new version (modified + 1 ms, deterministic) and keep their creator. */
 storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp, const char *identity_id,
                             storm_err *err);
+
+/* ---- the share step ---- */
+
+/* Mark in used the extension-definitions obj uses (its "extensions" keys). */
+void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT]);
+/* Append to the array objects the extension-definitions its objects use and
+ * it lacks, and Storm's identity (their creator) when any is used: what is
+ * shared is self-contained. STORM_ERR_NOMEM on OOM. */
+storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects);
+
+typedef struct storm_share_opts {
+    storm_redactor *redactor; /* NULL: not redacted (--no-redact) */
+    storm_tlp tlp;
+    const char *identity;     /* the cluster's name (NULL: "storm"), as the detector's --identity */
+} storm_share_opts;
+
+/* Prepare the array objects to leave the cluster, in place, in one order:
+ * redact (when a redactor is given; stats may be NULL) -> the cluster's
+ * identity (storm_stix_cluster_identity, the one its sightings name) ->
+ * extension-definitions -> TLP markings with created_by_ref = that
+ * identity. Errors say which step failed. */
+storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
+                             storm_redact_stats *stats, storm_err *err);
 
 /* Keyed pseudonym of a name: "<category>-<16 hex digits of HMAC-SHA256>". */
 const char *storm_redactor_pseudonym(storm_redactor *r, storm_arena *a, const char *category, const char *name,

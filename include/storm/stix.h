@@ -68,6 +68,15 @@ storm_value *storm_stix_extension_definition(storm_arena *a, storm_stix_ext e);
 /* Build Storm's identity object (arena-allocated, borrowed). */
 storm_value *storm_stix_identity(storm_arena *a);
 
+/* The cluster a Storm instance watches, when not named (--identity). */
+#define STORM_STIX_CLUSTER_DEFAULT "storm"
+/* The id of the identity of the cluster named name (NULL or "": the
+ * default): one id per name, wherever it is derived. */
+void storm_stix_cluster_identity_id(const char *name, char out[STORM_STIX_ID_MAX]);
+/* The cluster's identity object (arena-allocated; NULL on OOM): where its
+ * sightings were seen and who created them and what it publishes. */
+storm_value *storm_stix_cluster_identity(storm_arena *a, const char *name);
+
 /* ---- identifiers ---- */
 
 /* Storm's own UUIDv5 namespace for the objects the detector creates

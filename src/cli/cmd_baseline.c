@@ -10,14 +10,13 @@
 #include <string.h>
 #include <storm/baseline.h>
 #include <storm/decode.h>
+#include <storm/pipeline.h>
 #include <storm/io.h>
-#include <storm/json.h>
 #include <storm/store.h>
 
 #include "cli.h"
 
 #define LINE_MAX_BYTES (16u << 20)    /* one sensor record */
-#define ARENA_CAP (256u << 20)        /* one record's parse tree and events */
 #define IMPORT_MAX_BYTES (256u << 20) /* one profile file */
 #define EXPORT_MAX_BYTES (1u << 30)
 #define REPORT_BAD_LINES 10           /* bad lines printed per input; all are counted */
@@ -138,34 +137,26 @@ static void print_err(const char *what, const storm_err *err)
 /* ---- reading recordings ---- */
 
 typedef struct feed_stats {
-    uint64_t lines, events, skipped, bad, learned_new;
+    uint64_t learned_new;
     uint64_t explained, unexplained, unprofiled;
 } feed_stats;
 
 typedef struct feeder {
     storm_baseline *b;
-    const storm_decoder *forced;
     bool learn, anomalies;
     feed_stats st;
 } feeder;
 
-static void bad_line(feeder *f, const char *name, uint64_t line, size_t *reported, const storm_err *e,
-                     const char *what)
+/* The pipeline's event sink: every decoded event is learned or checked. */
+static storm_rc handle_event(void *ctx, storm_event *ev, storm_err *err)
 {
-    f->st.bad++;
-    if ((*reported)++ < REPORT_BAD_LINES)
-        fprintf(stderr, "%s:%" PRIu64 ":%u: %s: %s\n", name, line, e ? e->col : 0, what,
-                e && e->msg[0] ? e->msg : "not a record of a known sensor");
-}
-
-static void handle_event(feeder *f, storm_event *ev, storm_err *err)
-{
-    f->st.events++;
+    feeder *f = ctx;
     if (f->learn) {
         size_t added = 0;
-        if (storm_baseline_learn(f->b, ev, &added, err) == STORM_OK)
+        storm_rc rc = storm_baseline_learn(f->b, ev, &added, err);
+        if (rc == STORM_OK)
             f->st.learned_new += added;
-        return;
+        return rc;
     }
     storm_baseline_result res;
     switch (storm_baseline_check(f->b, ev, &res)) {
@@ -185,85 +176,7 @@ static void handle_event(feeder *f, storm_event *ev, storm_err *err)
                    res.workload[0] ? res.workload : "(no workload identity)");
         break;
     }
-}
-
-static int feed_file(feeder *f, const char *name, storm_arena *a)
-{
-    FILE *in = strcmp(name, "-") == 0 ? stdin : fopen(name, "r");
-    if (!in) {
-        fprintf(stderr, "storm baseline: %s: %s\n", name, strerror(errno));
-        return CLI_FAIL;
-    }
-    char *line = NULL;
-    size_t cap = 0, reported = 0;
-    ssize_t n;
-    uint64_t lineno = 0;
-    while ((n = getline(&line, &cap, in)) >= 0) {
-        lineno++;
-        f->st.lines++;
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        size_t lead = strspn(line, " \t");
-        if ((size_t)n == lead)
-            continue;
-        storm_err e;
-        storm_err_clear(&e);
-        if ((size_t)n > LINE_MAX_BYTES) {
-            storm_err_set(&e, STORM_ERR_LIMIT, 0, "line longer than %u bytes", LINE_MAX_BYTES);
-            bad_line(f, name, lineno, &reported, &e, "skipped");
-            continue;
-        }
-        storm_arena_reset(a);
-        storm_value *root;
-        if (storm_json_parse(a, line, (size_t)n, STORM_JSON_DEFAULT, &root, NULL, &e) != STORM_OK) {
-            storm_err_locate(&e, line, (size_t)n);
-            bad_line(f, name, lineno, &reported, &e, "not JSON");
-            continue;
-        }
-        const storm_value *rec = storm_decode_unwrap(a, root);
-        const storm_decoder *d = f->forced ? f->forced : storm_decoder_detect(rec);
-        if (!d) {
-            bad_line(f, name, lineno, &reported, NULL, "unknown record");
-            continue;
-        }
-        storm_event_list list = {0};
-        const char *skip = NULL;
-        storm_rc rc = d->decode(a, rec, &list, &skip, &e);
-        if (rc == STORM_ERR_UNSUPPORTED) {
-            f->st.skipped++;
-            continue;
-        }
-        if (rc != STORM_OK) {
-            storm_err_locate(&e, line, (size_t)n);
-            bad_line(f, name, lineno, &reported, &e, d->name);
-            continue;
-        }
-        for (size_t i = 0; i < list.n; i++) {
-            list.items[i].source_name = name;
-            list.items[i].source_line = lineno;
-            storm_err le;
-            storm_err_clear(&le);
-            handle_event(f, &list.items[i], &le);
-            if (le.rc != STORM_OK) {
-                print_err(name, &le);
-                free(line);
-                if (in != stdin)
-                    fclose(in);
-                return CLI_FAIL;
-            }
-        }
-    }
-    free(line);
-    bool read_error = ferror(in);
-    if (in != stdin)
-        fclose(in);
-    if (read_error) {
-        fprintf(stderr, "storm baseline: %s: read error\n", name);
-        return CLI_FAIL;
-    }
-    if (reported > REPORT_BAD_LINES)
-        fprintf(stderr, "%s: %zu more bad lines not shown\n", name, reported - REPORT_BAD_LINES);
-    return CLI_OK;
+    return STORM_OK;
 }
 
 static int open_db(const opts *o, bool read_only, storm_store **store, storm_baseline **b)
@@ -302,24 +215,35 @@ static int save_close(storm_store *store, storm_baseline *b, int rc)
 
 static int do_feed(const opts *o, bool learn)
 {
-    const storm_decoder *forced = NULL;
-    if (o->from && !(forced = storm_decoder_find(o->from)))
+    storm_pipeline_opts po = {.prog = "storm baseline", .messages_shown = REPORT_BAD_LINES, .max_line = LINE_MAX_BYTES};
+    if (o->from && !(po.forced = storm_decoder_find(o->from)))
         return usage_fail("--from: unknown sensor '%s' (tetragon, k8s-audit, falco, kubescape, hubble)", o->from);
     storm_store *store;
-    feeder f = {.forced = forced, .learn = learn, .anomalies = o->anomalies};
+    feeder f = {.learn = learn, .anomalies = o->anomalies};
     int rc = open_db(o, false, &store, &f.b);
     if (rc != CLI_OK)
         return rc;
-    storm_arena *a = storm_arena_new(0, ARENA_CAP);
-    if (!a) {
-        fprintf(stderr, "storm baseline: out of memory\n");
+    /* the same reader as storm run and storm convert: the same records,
+     * the same rejects */
+    storm_pipeline_sinks sinks = {.event = handle_event, .event_ctx = &f};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_pipeline_new(&po, &sinks, &p, &err) != STORM_OK) {
+        print_err("pipeline", &err);
         return save_close(store, f.b, CLI_FAIL);
     }
-    if (o->nargs == 0)
-        rc = feed_file(&f, "-", a);
-    for (int i = 0; i < o->nargs && rc == CLI_OK; i++)
-        rc = feed_file(&f, o->args[i], a);
-    storm_arena_free(a);
+    for (int i = 0; i < (o->nargs ? o->nargs : 1) && rc == CLI_OK; i++) {
+        const char *name = o->nargs ? o->args[i] : "-";
+        storm_err_clear(&err);
+        if (storm_pipeline_feed_source(p, name, false, &err) != STORM_OK) {
+            print_err(name, &err);
+            rc = CLI_FAIL;
+        }
+    }
+    storm_pipeline_stats ps;
+    storm_pipeline_get_stats(p, &ps);
+    storm_pipeline_free(p);
     storm_baseline_stats s;
     storm_baseline_get_stats(f.b, &s);
     FILE *out = o->anomalies ? stderr : stdout;
@@ -328,17 +252,17 @@ static int do_feed(const opts *o, bool learn)
                 "learned %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
                 " bad): %" PRIu64 " new features, %zu profiles; %" PRIu64 " events without identity, %" PRIu64
                 " over the profile cap, %" PRIu64 " features over the per-profile cap\n",
-                f.st.events, f.st.lines, f.st.skipped, f.st.bad, f.st.learned_new, s.profiles,
-                s.learned_unattributed, s.profile_overflow, s.feature_overflow);
+                ps.events_decoded, ps.records_read, ps.events_skipped, ps.events_rejected, f.st.learned_new,
+                s.profiles, s.learned_unattributed, s.profile_overflow, s.feature_overflow);
     else
         fprintf(out,
                 "checked %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
                 " bad): %" PRIu64 " explained (removed), %" PRIu64 " unexplained (anomalies), %" PRIu64
                 " unprofiled\n",
-                f.st.events, f.st.lines, f.st.skipped, f.st.bad, f.st.explained, f.st.unexplained,
-                f.st.unprofiled);
+                ps.events_decoded, ps.records_read, ps.events_skipped, ps.events_rejected, f.st.explained,
+                f.st.unexplained, f.st.unprofiled);
     rc = save_close(store, f.b, rc);
-    return rc == CLI_OK && f.st.bad ? CLI_FAIL : rc;
+    return rc == CLI_OK && ps.events_rejected ? CLI_FAIL : rc;
 }
 
 /* ---- show ---- */

@@ -139,33 +139,6 @@ static void on_accepted(void *ud, const char *id, const char *version)
     }
 }
 
-/* Storm's extension-definitions (and Storm's identity, their creator) for
- * every definition the objects use, so that what is sent is self-contained. */
-static void add_definitions(storm_arena *a, storm_value *objects)
-{
-    bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
-    for (size_t i = 0; i < objects->u.a.len; i++) {
-        const storm_value *exts = storm_v_get(objects->u.a.items[i], "extensions");
-        for (size_t k = 0; exts && exts->type == STORM_V_OBJECT && k < exts->u.o.len; k++)
-            for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-                if (strcmp(exts->u.o.members[k].key, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
-                    used[e] = any = true;
-    }
-    bool have_identity = false;
-    for (size_t i = 0; i < objects->u.a.len; i++) {
-        const char *id = storm_v_get_str(objects->u.a.items[i], "id");
-        for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
-            if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
-                used[e] = false; /* already there */
-        have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
-    }
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        if (used[e])
-            storm_v_push(a, objects, storm_stix_extension_definition(a, (storm_stix_ext)e));
-    if (any && !have_identity)
-        storm_v_push(a, objects, storm_stix_identity(a));
-}
-
 /* --to-db: store the prepared objects in a collection of a local store
  * (created when absent), for storm serve --collections to expose. */
 static int publish_to_store(const char *path, const char *collection, const storm_value *objects)
@@ -310,36 +283,18 @@ int cmd_publish(int argc, char **argv)
             if (!red)
                 goto out;
         }
-        storm_redact_stats st = {0};
-        if (storm_redact_objects(red, a, objects, &st, &err) != STORM_OK) {
-            fprintf(stderr, "storm publish: redaction failed: %s\n", err.msg);
-            goto out;
-        }
-        fprintf(stderr, "storm publish: redacted %zu addresses, %zu names, %zu secrets; %zu ids rewritten\n",
-                st.addresses_masked, st.names_pseudonymised, st.secrets_scrubbed, st.ids_rewritten);
     }
-    /* the publishing cluster's identity, with a stable id from its name */
-    char uuid[37], identity_id[STORM_STIX_ID_MAX];
-    storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, identity_name, strlen(identity_name), uuid);
-    snprintf(identity_id, sizeof identity_id, "identity--%s", uuid);
-    storm_value *ident = storm_v_object(a);
-    storm_v_set_str(a, ident, "type", "identity");
-    storm_v_set_str(a, ident, "spec_version", "2.1");
-    storm_v_set_str(a, ident, "id", identity_id);
-    storm_v_set_str(a, ident, "created", "2020-01-01T00:00:00.000Z");
-    storm_v_set_str(a, ident, "modified", "2020-01-01T00:00:00.000Z");
-    storm_v_set_str(a, ident, "name", identity_name);
-    storm_v_set_str(a, ident, "identity_class", "system");
-    bool have_ident = false;
-    for (size_t i = 0; i < objects->u.a.len && !have_ident; i++)
-        have_ident = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);
-    if (!have_ident)
-        storm_v_push(a, objects, ident);
-    add_definitions(a, objects);
-    if (storm_mark_objects(a, objects, tlp, identity_id, &err) != STORM_OK) {
-        fprintf(stderr, "storm publish: %s\n", err.msg);
+    /* the share step of the library: redact -> the cluster's identity (the
+     * one its sightings name) -> extension-definitions -> markings */
+    storm_redact_stats st = {0};
+    storm_share_opts so = {red, tlp, identity_name};
+    if (storm_share_prepare(a, objects, &so, &st, &err) != STORM_OK) {
+        fprintf(stderr, "storm publish: cannot prepare the objects to share: %s\n", err.msg);
         goto out;
     }
+    if (red)
+        fprintf(stderr, "storm publish: redacted %zu addresses, %zu names, %zu secrets; %zu ids rewritten\n",
+                st.addresses_masked, st.names_pseudonymised, st.secrets_scrubbed, st.ids_rewritten);
     if (dry_run) {
         storm_buf b;
         storm_buf_init(&b, 0);

@@ -46,7 +46,6 @@ struct detect_sightings {
     storm_time_ns watermark; /* the stream's clock: newest event time fed */
 };
 
-static const char *const FIXED_CREATED = "2020-01-01T00:00:00.000Z";
 
 detect_sightings *detect_sightings_new(const storm_models *models, const storm_detect_opts *opts,
                                        storm_detect_sighting_fn fn, void *ctx)
@@ -64,25 +63,14 @@ detect_sightings *detect_sightings_new(const storm_models *models, const storm_d
         detect_sightings_free(s);
         return NULL;
     }
-    /* the cluster's identity: same name, same id, same object everywhere */
-    char name[600];
-    int n = snprintf(name, sizeof name, "storm-cluster:%s", opts->identity);
-    detect_uuid5_id("identity", name, n < 0 ? 0 : (size_t)n >= sizeof name ? sizeof name - 1 : (size_t)n, false,
-                    s->identity_id, sizeof s->identity_id);
-    storm_arena *a = s->id_arena;
-    storm_value *id = storm_v_object(a);
+    /* the cluster's identity: same name, same id, same object everywhere
+     * (storm publish makes it with the same function) */
+    storm_stix_cluster_identity_id(opts->identity, s->identity_id);
+    storm_value *id = storm_stix_cluster_identity(s->id_arena, opts->identity);
     if (!id) {
         detect_sightings_free(s);
         return NULL;
     }
-    storm_v_set_str(a, id, "type", "identity");
-    storm_v_set_str(a, id, "spec_version", "2.1");
-    storm_v_set_str(a, id, "id", s->identity_id);
-    storm_v_set_str(a, id, "created", FIXED_CREATED);
-    storm_v_set_str(a, id, "modified", FIXED_CREATED);
-    storm_v_set_str(a, id, "name", opts->identity);
-    storm_v_set_str(a, id, "description", "Kubernetes cluster watched by Storm");
-    storm_v_set_str(a, id, "identity_class", "system");
     s->identity = id;
     s->opts.identity = storm_v_get_str(id, "name");
     return s;

@@ -240,8 +240,15 @@ ok "forgetting it again fails" test $? -eq 1
 "$STORM" baseline learn --db "$T/m.db" "$T/mixed.jsonl" >"$T/out" 2>"$T/err"
 ok "bad lines make learn fail" test $? -eq 1
 ok "bad lines are counted" has "$T/out" "learned 4 events from 6 lines (0 skipped, 2 bad)"
-ok "a bad line is reported with its position" has "$T/err" "$T/mixed.jsonl:5:1: not JSON"
+ok "a bad line is reported with its position" has "$T/err" "$T/mixed.jsonl:5:1: invalid JSON"
 ok "an unknown record is reported with its line" has "$T/err" "$T/mixed.jsonl:4:"
+# the reader of storm run and storm convert: a line holding an array of two
+# records is two events (it was one bad line), invalid UTF-8 is a bad line
+{ printf '['; sed -n 1p "$T/benign.jsonl" | tr -d '\n'; printf ','; sed -n 2p "$T/benign.jsonl" | tr -d '\n'
+  printf ']\n'; printf '{"a":"\377"}\n'; } >"$T/array.jsonl"
+"$STORM" baseline learn --db "$T/a.db" "$T/array.jsonl" >"$T/out" 2>"$T/err"
+ok "an array line is learned as its records" has "$T/out" "learned 2 events from 2 lines (0 skipped, 1 bad)"
+ok "invalid UTF-8 is a bad line with its position" has "$T/err" "$T/array.jsonl:2:7: invalid UTF-8"
 "$STORM" baseline learn --db "$T/m.db" "$T/does-not-exist.jsonl" >"$T/out" 2>&1
 ok "a missing input fails" test $? -eq 1
 "$STORM" baseline show --db "$T/nothing-here.db" >"$T/out" 2>&1

@@ -2,8 +2,9 @@
 /* End-to-end `storm convert`: every corpus event file converts, every output
  * bundle passes the strict-mode checker (tests/stix/stix_check.c), output is
  * byte-identical when run again (stable ids), --bundle gives one valid bundle,
- * bad lines are reported as FILE:LINE, counted and copied to --rejects, and
- * usage errors exit 2. */
+ * bad lines are reported as FILE:LINE, counted and copied to --rejects (exit
+ * 1), a line holding an array of records gives each record, and usage
+ * errors exit 2. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,15 +168,16 @@ static void test_corpus(void)
             snprintf(out2, sizeof out2, "%s/out2.jsonl", tmp);
             snprintf(err, sizeof err, "%s/err.txt", tmp);
             snprintf(args, sizeof args, "'%s'", in);
-            CHECK(run(args, out, err) == 0);
+            int rc = run(args, out, err);
             size_t lines = check_output(out, e->d_name);
             unsigned long long conv = 0, rej = 0;
             CHECK(stats(err, &conv, &rej));
+            CHECK(rc == (rej ? 1 : 0)); /* as storm run: exit 1 when some input was bad */
             CHECK(conv == lines);
             total += conv;
             printf("%-45s %4zu bundles, %llu rejected\n", e->d_name, lines, rej);
             /* stable ids: the same input gives the same bytes */
-            CHECK(run(args, out2, err) == 0);
+            CHECK(run(args, out2, err) == rc);
             CHECK(files_equal(out, out2));
             if (strlen(all) + strlen(in) + 4 < sizeof all) {
                 strcat(all, " '");
@@ -191,10 +193,11 @@ static void test_corpus(void)
     snprintf(out, sizeof out, "%s/bundle.json", tmp);
     snprintf(err, sizeof err, "%s/err.txt", tmp);
     snprintf(args, sizeof args, "--bundle%s", all);
-    CHECK(run(args, out, err) == 0);
+    int rc = run(args, out, err);
     CHECK(check_output(out, "--bundle") == 1);
     unsigned long long conv = 0, rej = 0;
     CHECK(stats(err, &conv, &rej) && conv == total);
+    CHECK(rc == (rej ? 1 : 0));
 }
 
 static void test_bad_input(void)
@@ -223,7 +226,7 @@ static void test_bad_input(void)
     fputs("{\"process_exec\":{\"process\":{\"pid\":\"x1\",\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
     fclose(f);
     snprintf(args, sizeof args, "--max-line 100000 --rejects '%s' '%s'", rejects, in);
-    CHECK(run(args, out, err) == 0);
+    CHECK(run(args, out, err) == 1); /* bad input: exit 1, as storm run and storm baseline learn */
     char *e = slurp(err, NULL);
     CHECK(e != NULL);
     if (e) {
@@ -256,13 +259,43 @@ static void test_bad_input(void)
     free(e);
     unsigned long long conv = 0, rej = 0;
     CHECK(stats(err, &conv, &rej));
-    CHECK(rej == 7);
+    CHECK(rej == 9); /* line 7 holds three records, each rejected, as storm run counts them */
     check_output(out, "bad.jsonl");
     size_t rlen;
     char *r = slurp(rejects, &rlen);
     CHECK(r && strstr(r, "{\"truncated\":\n") && strstr(r, "{\"kind\": 0}\n") && strstr(r, "[1,2,3]\n"));
     CHECK(r && rlen > 2100000); /* the over-long line went to the rejects too */
     free(r);
+}
+
+/* A line holding a JSON array of two records is two events, as in storm
+ * run: two bundles with two different observed-data ids, nothing rejected,
+ * exit 0 (it used to be rejected as "not a record of any known sensor"). */
+static void test_array_line(void)
+{
+    char in[600], out[600], err[600], args[800];
+    snprintf(in, sizeof in, "%s/array.jsonl", tmp);
+    snprintf(out, sizeof out, "%s/array.out", tmp);
+    snprintf(err, sizeof err, "%s/array.err", tmp);
+    FILE *f = fopen(in, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("[{\"process_exec\":{\"process\":{\"exec_id\":\"eA==\",\"pid\":7,\"binary\":\"/bin/true\"}},"
+          "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:00Z\"},"
+          "{\"process_exec\":{\"process\":{\"exec_id\":\"eQ==\",\"pid\":8,\"binary\":\"/bin/false\"}},"
+          "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:01Z\"}]\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "'%s'", in);
+    CHECK(run(args, out, err) == 0);
+    CHECK(check_output(out, "array.jsonl") == 2);
+    unsigned long long conv = 0, rej = 0;
+    CHECK(stats(err, &conv, &rej) && conv == 2 && rej == 0);
+    char *o = slurp(out, NULL);
+    char *od1 = o ? strstr(o, "\"id\":\"observed-data--") : NULL;
+    char *od2 = od1 ? strstr(od1 + 1, "\"id\":\"observed-data--") : NULL;
+    CHECK(od1 && od2 && memcmp(od1, od2, 60) != 0);
+    free(o);
 }
 
 static void test_usage(void)
@@ -459,7 +492,8 @@ static void test_doc_patterns(void)
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cat '%s'/tests/data/corpus/*/*.jsonl | '%s' convert > '%s' 2> '%s'", root, bin, out,
              err);
-    CHECK(system(cmd) == 0);
+    int cst = system(cmd);
+    CHECK(WIFEXITED(cst) && WEXITSTATUS(cst) == 1); /* 1: the corpus holds malformed lines */
     snprintf(cmd, sizeof cmd, "'%s' match -P '%s' '%s' > '%s' 2> '%s'", bin, pats, out, res, err);
     int st = system(cmd);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -494,6 +528,7 @@ int main(void)
         return 1;
     RUN(test_corpus);
     RUN(test_bad_input);
+    RUN(test_array_line);
     RUN(test_usage);
     RUN(test_doc_patterns);
     RUN(test_follow_rewrite);

@@ -228,7 +228,7 @@ def test_bad_lines_and_stats():
         r = run(["run", "-q", "--rejects", rejects, "--stats-json", stats, bad])
         check(r.returncode == 1, "bad lines make exit status 1")
         err = r.stderr.decode()
-        check(bad + ":2: " in err and "not JSON" in err, "FILE:2: reason on stderr")
+        check(bad + ":2:31: invalid JSON" in err, "FILE:2:COLUMN: reason on stderr, as storm convert says it")
         check(bad + ":3: " in err and "known sensor" in err, "FILE:3: reason on stderr")
         check(open(rejects).read().count("\n") == 2, "both bad lines set aside")
         st = json.load(open(stats))
@@ -333,6 +333,117 @@ def test_listen():
     check("Privileged mount from a container" in text, "sighting from an HTTP body")
     check("Host file read through a /var/log symlink" in text, "sighting from the second line of the body")
     check("Exec into a pod" in text, "sighting from the audit EventList")
+
+
+def start_listen(args):
+    """storm run --listen on a free port: (process, port) or (process, None)."""
+    p = subprocess.Popen([STORM, "run", "--listen", "127.0.0.1:0"] + args, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    port, deadline = None, time.time() + 20
+    while port is None and time.time() < deadline:
+        line = p.stderr.readline()
+        if not line:
+            break
+        m = re.search(rb"\(port (\d+)\)", line)
+        if m:
+            port = int(m.group(1))
+    return p, port
+
+
+def test_listen_lines_count_alone():
+    """Each line of a body counts on its own, as in a file: a bad line no
+    longer rejects the body's good lines; every error is reported; the run's
+    statistics count the rejects and --rejects gets them."""
+    import http.client
+    src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    lines = open(src, "rb").read().splitlines()
+    with tempfile.TemporaryDirectory() as d:
+        rejects, stats = os.path.join(d, "rejects.jsonl"), os.path.join(d, "stats.json")
+        p, port = start_listen(["--format", "text", "--rejects", rejects, "--stats-json", stats])
+        check(port is not None, "--listen reports its port")
+        if port is None:
+            p.kill()
+            return
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = lines[0] + b"\n" + b'{"process_kprobe": \n' + b'{"hello": 1}\n' + lines[8] + b"\n"
+        c.request("POST", "/", body=body, headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        text = r.read().decode()
+        check(r.status == 202, "a body with good and bad lines is accepted (%d %s)" % (r.status, text))
+        resp = json.loads(text) if text.startswith("{") else {}
+        check(resp.get("accepted") == 2 and resp.get("rejected") == 2, "2 events accepted, 2 lines rejected (%s)" % text)
+        errs = resp.get("errors", [])
+        check(len(errs) == 2 and "line 2" in errs[0] and "not JSON" in errs[0] and "line 3" in errs[1]
+              and "known sensor" in errs[1], "every error reported with its line (%s)" % errs)
+        c.close()
+        time.sleep(0.3)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+        err = err.decode()
+        check(p.returncode == 1, "rejected lines make exit status 1, as on files (%s)" % p.returncode)
+        check("http#1:2:" in err and "http#1:3:" in err, "the rejects are reported as http#REQUEST:LINE (%s)" % err)
+        st = json.load(open(stats))
+        check(st["events_rejected"] == 2, "the statistics count the rejected lines (%s)" % st["events_rejected"])
+        check(st["events_decoded"] == 2, "the good lines of the body are processed (%s)" % st["events_decoded"])
+        check(open(rejects, "rb").read() == b'{"process_kprobe":\n{"hello": 1}\n',
+              "--rejects gets the bad lines (%r)" % open(rejects, "rb").read())
+
+
+def listen_and_post(args, n):
+    """storm run --listen ARGS, n events posted one per body (each in its own
+    pod), then SIGTERM at once: (acknowledged, returncode, stderr)."""
+    import http.client
+    src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
+    base = json.loads(open(src).read().splitlines()[0])
+    kind = [k for k in base if k.startswith("process_")][0]
+    p, port = start_listen(args)
+    check(port is not None, "--listen reports its port")
+    if port is None:
+        p.kill()
+        return 0, None, ""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    acked = 0
+    for i in range(n):
+        ev = json.loads(json.dumps(base))
+        ev[kind]["process"]["pod"]["name"] = "drain-pod-%d" % i
+        c.request("POST", "/", body=json.dumps(ev).encode(), headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        acked += r.status == 202
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=180)
+    check(acked == n, "every body acknowledged (%d of %d)" % (acked, n))
+    return acked, p.returncode, err.decode()
+
+
+def test_listen_drain_on_sigterm():
+    """Events acknowledged with 202 and still queued at SIGTERM are stored
+    before exit: send N events, SIGTERM at once, count what the store holds.
+    With no time to drain, what is left is reported, never lost silently."""
+    n = 300
+    with tempfile.TemporaryDirectory() as d:
+        db, stats = os.path.join(d, "w.db"), os.path.join(d, "stats.json")
+        acked, rc, err = listen_and_post(["--db", db, "--stats-json", stats], n)
+        check(rc == 0, "exit 0 after storing everything (%s %s)" % (rc, err[-300:]))
+        st = json.load(open(stats))
+        check(st["events_read"] == acked, "every acknowledged event processed (%d of %d)" % (st["events_read"], acked))
+        con = sqlite3.connect(db)
+        pods = set()
+        for (j,) in con.execute("SELECT json FROM objects WHERE type = 'sighting'"):
+            pods.update(re.findall(r"drain-pod-(\d+)", j))
+        con.close()
+        check(len(pods) == acked, "a sighting stored for every acknowledged event (%d of %d)" % (len(pods), acked))
+        # --drain-timeout 0: whatever is still queued is reported (and exit 1), so
+        # processed + reported = acknowledged, however fast the detector was
+        stats0 = os.path.join(d, "stats0.json")
+        acked, rc, err = listen_and_post(["--db", os.path.join(d, "w0.db"), "--stats-json", stats0,
+                                          "--drain-timeout", "0"], n)
+        m = re.search(r"(\d+) acknowledged bodies \(\d+ bytes\) were NOT processed", err)
+        left = int(m.group(1)) if m else 0
+        st = json.load(open(stats0))
+        check(st["events_read"] + left == acked, "processed %d + reported unprocessed %d = acknowledged %d"
+              % (st["events_read"], left, acked))
+        check(rc == (1 if left else 0), "exit 1 exactly when acknowledged bodies were left (%s, %d left)" % (rc, left))
 
 
 def test_listen_loopback_only():
@@ -539,6 +650,8 @@ if __name__ == "__main__":
     test_models_commands()
     test_listen()
     test_listen_loopback_only()
+    test_listen_lines_count_alone()
+    test_listen_drain_on_sigterm()
     test_order_independent_db()
     test_out_of_tree_build_finds_models()
     test_counts_and_rejects()

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The engine as one object: records in, sightings (or observations) out.
+ *
+ * A reader frames records from files, standard input, a followed file or an
+ * HTTP body (JSON Lines; a JSON array of records on a line or as a whole
+ * body; log-shipper envelopes), checks UTF-8 and the line cap, and reports
+ * every bad record as SOURCE:LINE[:COLUMN]: reason, counted and copied to the
+ * rejects sink. Each record then goes through
+ *     decode -> baseline (learn, then enforce) -> prefilter -> observe -> detect
+ * and the sightings to the sinks: STIX bundles as JSON Lines or one text
+ * line each, and the store (batched transactions, each sighting merged with
+ * its stored version). Every command that reads sensor records (storm run,
+ * storm convert, storm baseline learn|check, the --listen intake) uses it, so
+ * the same input gives the same events and the same rejects everywhere.
+ * Not thread-safe: one pipeline per thread. */
+#ifndef STORM_PIPELINE_H
+#define STORM_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <storm/baseline.h>
+#include <storm/decode.h>
+#include <storm/detect.h>
+#include <storm/err.h>
+#include <storm/event.h>
+#include <storm/model.h>
+#include <storm/observation.h>
+#include <storm/store.h>
+#include <storm/time.h>
+#include <storm/value.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct storm_pipeline storm_pipeline;
+
+typedef enum storm_pipeline_format {
+    STORM_PIPELINE_STIX = 0, /* one self-contained STIX bundle per sighting version, JSON Lines */
+    STORM_PIPELINE_TEXT,     /* one line per sighting for people */
+} storm_pipeline_format;
+
+/* How an event without any time is dated. */
+typedef enum storm_pipeline_dating {
+    STORM_PIPELINE_DATE_LAST_EVENT = 0, /* the last event time seen (a stream: storm run); before any, the first
+                                           source's modification time */
+    STORM_PIPELINE_DATE_SOURCE,         /* its source's modification time, standard input the time of the run
+                                           (stable per file: storm convert) */
+} storm_pipeline_dating;
+
+/* Every event's observation (no detection): obs and ev are valid during the
+ * call only. A non-OK return rejects the event (counted, its line set aside). */
+typedef storm_rc (*storm_pipeline_observation_fn)(void *ctx, const storm_observation *obs, const storm_event *ev,
+                                                  storm_err *err);
+/* Every decoded event, and nothing else is done with it (baseline learning
+ * from recordings). A non-OK return stops the source being read (err says why). */
+typedef storm_rc (*storm_pipeline_event_fn)(void *ctx, storm_event *ev, storm_err *err);
+
+/* Where results go. Everything is borrowed and must outlive the pipeline. */
+typedef struct storm_pipeline_sinks {
+    FILE *out; /* sightings and anomalies (NULL: none) */
+    storm_pipeline_format format;
+    storm_store *store;                        /* sightings, their evidence and the models (NULL: none) */
+    FILE *rejects;                             /* every rejected record's line, as read (NULL: none) */
+    storm_pipeline_observation_fn observation; /* instead of detection: every observation */
+    void *observation_ctx;
+    storm_pipeline_event_fn event; /* instead of everything after decoding: every event */
+    void *event_ctx;
+} storm_pipeline_sinks;
+
+typedef struct storm_pipeline_opts {
+    const char *prog;           /* prefix of messages: "storm run" */
+    const storm_models *models; /* finished; borrowed. Required unless an observation or event sink is given */
+    storm_detect_opts detect;
+    storm_baseline *baseline;    /* borrowed; NULL: no baseline */
+    storm_time_ns learn_for;     /* with baseline: learn from the first learn_for of event time, then enforce */
+    bool anomalies;              /* unexplained events of profiled workloads become observations */
+    const storm_decoder *forced; /* decode every record with this one (NULL: detect per record) */
+    const char *cluster;         /* x_k8s_cluster when the event names none */
+    storm_pipeline_dating dating;
+    size_t max_line;               /* longest line read (0: STORM_SOURCE_DEFAULT_MAX_LINE) */
+    unsigned follow_idle_ms;       /* --follow: stop after this long without data (0: never) */
+    size_t messages_shown;         /* rejects reported one by one on stderr (0: 100) */
+    volatile sig_atomic_t *stop;   /* reading stops when nonzero (signal handlers); may be NULL */
+    volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
+} storm_pipeline_opts;
+
+typedef struct storm_pipeline_stats {
+    uint64_t records_read;    /* non-blank lines (an array on one line is one) and whole-JSON bodies */
+    uint64_t events_read;     /* each decoded event (an audit EventList of 5 is 5), each skipped record and
+                                 each rejected record or array element (its events cannot be known) */
+    uint64_t events_rejected; /* malformed, of no known sensor, or not observable */
+    uint64_t events_skipped;  /* known records that are not events (unknown types, logs, metrics) */
+    uint64_t events_decoded;  /* typed events */
+    uint64_t observations;    /* observations built (detection: those the prefilter let through) */
+    uint64_t baseline_learned;
+    uint64_t baseline_dropped; /* explained by the workload's profile */
+    uint64_t anomalies;
+    uint64_t db_errors;
+    uint64_t bytes_read;
+    uint64_t source_rotations, source_truncations; /* --follow */
+} storm_pipeline_stats;
+
+/* A new pipeline; the detector is built over opts->models when given.
+ * *out is owned (storm_pipeline_free). Fails on a bad option, OOM, or when
+ * the detector cannot be built (err says why). */
+storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, storm_pipeline **out,
+                            storm_err *err);
+/* Flush the detector's pending sighting updates (end of stream), commit the
+ * store and flush the output. Feeding may go on afterwards. */
+void storm_pipeline_flush(storm_pipeline *p);
+/* Commit the store and flush the output without closing open sightings (the
+ * end of an HTTP body: what was acknowledged is stored). */
+void storm_pipeline_sync(storm_pipeline *p);
+void storm_pipeline_free(storm_pipeline *p);
+
+void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out);
+/* The detector (NULL without models): its statistics and identity. */
+storm_detector *storm_pipeline_detector(storm_pipeline *p);
+/* Skipped record types and how many of each (i < n; false past the end). */
+bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
+
+/* ---- the reader ---- */
+
+/* Read a file ("-": standard input) to its end (follow: until *opts->stop
+ * or the idle time). STORM_ERR_IO when it cannot be opened or read (err says
+ * why); bad lines are rejects, not errors. */
+storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool follow, storm_err *err);
+/* One line of text holding one JSON value: a record or an array of records.
+ * source/line name it in messages; text need not be NUL-terminated. */
+void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len);
+/* An HTTP body: one JSON value (a record, an array of records, an audit
+ * EventList), else JSON Lines where each line counts on its own. */
+void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len);
+/* One parsed record (root may be a shipper envelope; owned by the caller,
+ * not allocated from the pipeline), from the text it was parsed from (text
+ * may be NULL: then the observed-data id comes from the objects, and the
+ * rejects sink gets the record as compact JSON). Counts as one record's
+ * events, not as a record read. */
+void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
+                                const char *text, size_t len);
+
+/* ---- models ---- */
+
+/* The attack models of a store's "indicators" collection (what `storm pull
+ * --db` fetched, and earlier runs' models) loaded into m, those loaded from
+ * files winning; name names them in defects ("<db>#indicators"). Returns how
+ * many objects were found. */
+size_t storm_pipeline_load_store_models(storm_models *m, storm_store *store, const char *name);
+/* The shipped model library: $STORM_MODELS, the installed data dir, the
+ * source tree near the executable or known at configure time, ./models.
+ * Returns buf or a static string, NULL when none is found. */
+const char *storm_pipeline_default_models(char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

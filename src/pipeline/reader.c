@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The reader: frames records out of files, standard input, a followed file
+ * and HTTP bodies. A line (or a body) holds one JSON value: a record or an
+ * array of records; an HTTP body that is not one JSON value is JSON Lines,
+ * each line on its own. Blank lines are ignored; over-long lines, invalid
+ * UTF-8 and text that is not JSON are rejects with their position. */
+#include <stdio.h>
+#include <string.h>
+
+#include <storm/io.h>
+#include <storm/json.h>
+#include <storm/source.h>
+
+#include "pipeline/pipeline_int.h"
+
+/* storm_err_clear zeroes 540 bytes; per line, only what the parser and the
+ * messages read need */
+static inline void err_reset(storm_err *e)
+{
+    e->rc = STORM_OK;
+    e->offset = e->len = 0;
+    e->line = e->col = 0;
+    e->msg[0] = '\0';
+}
+
+/* a parsed text: one record, or each element of an array */
+static void feed_root(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line, const char *text,
+                      size_t len)
+{
+    p->text_events = 0;
+    if (root->type == STORM_V_ARRAY) {
+        for (size_t i = 0; i < root->u.a.len; i++)
+            pipeline_record_in_text(p, root->u.a.items[i], source, line, text, len);
+    } else {
+        pipeline_record_in_text(p, root, source, line, text, len);
+    }
+}
+
+void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len)
+{
+    p->st.bytes_read += len + 1;
+    p->st.records_read++;
+    p->line_set_aside = false;
+    storm_value *root = NULL;
+    storm_err err;
+    err_reset(&err);
+    storm_rc rc = storm_json_parse(p->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &err);
+    if (rc != STORM_OK) {
+        p->st.events_read++;
+        if (rc == STORM_ERR_NOMEM)
+            pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
+        else
+            pipeline_reject(p, source, line, err.offset + 1, text, len, "invalid JSON: %s", err.msg);
+    } else {
+        feed_root(p, root, source, line, text, len);
+    }
+    pipeline_after_record(p);
+}
+
+/* over-long lines stream past: copy them to the rejects sink as they go */
+static void spill_reject(void *ctx, const char *s, size_t n, bool end)
+{
+    storm_pipeline *p = ctx;
+    if (!p->sinks.rejects)
+        return;
+    if (end)
+        fputc('\n', p->sinks.rejects);
+    else if (n)
+        fwrite(s, 1, n, p->sinks.rejects);
+}
+
+storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool follow, storm_err *err)
+{
+    storm_source_opts so = {0};
+    so.max_line = p->opts.max_line;
+    so.follow = follow;
+    so.idle_exit_ms = p->opts.follow_idle_ms;
+    so.stop = p->opts.stop;
+    so.spill = spill_reject;
+    so.spill_ctx = p;
+    storm_source *src = NULL;
+    storm_rc rc = storm_source_open(path, &so, &src, err);
+    if (rc != STORM_OK)
+        return rc;
+    /* Records without any time get the file's modification time: stable
+     * when the same file is read again (the ids depend on it), and no later
+     * than the record itself; standard input gets the time of the run. A
+     * stream (DATE_LAST_EVENT) then goes on with the last event time. */
+    storm_time_ns mtime = storm_file_mtime(path, storm_time_now());
+    p->source_time = mtime;
+    if (p->last_time == 0)
+        p->last_time = mtime;
+    size_t max_line = p->opts.max_line ? p->opts.max_line : STORM_SOURCE_DEFAULT_MAX_LINE;
+    storm_line ln;
+    for (;;) {
+        storm_rc r = storm_source_next(src, &ln, err);
+        if (r == STORM_ERR_NOTFOUND)
+            break;
+        if (r != STORM_OK) {
+            rc = r;
+            break;
+        }
+        if (ln.status == STORM_LINE_TOO_LONG) {
+            p->st.records_read++;
+            p->st.events_read++;
+            p->st.bytes_read += ln.total_len;
+            p->line_set_aside = true; /* spilled already */
+            pipeline_reject(p, ln.source, ln.number, 0, NULL, 0, "line too long (%zu bytes; the limit is %zu)",
+                            ln.total_len, max_line);
+            continue;
+        }
+        if (ln.status == STORM_LINE_BAD_UTF8) {
+            p->st.records_read++;
+            p->st.events_read++;
+            p->line_set_aside = false;
+            pipeline_reject(p, ln.source, ln.number, ln.bad_offset + 1, ln.text, ln.len, "invalid UTF-8");
+            continue;
+        }
+        size_t s = 0, e = ln.len;
+        while (s < e && (ln.text[s] == ' ' || ln.text[s] == '\t'))
+            s++;
+        while (e > s && (ln.text[e - 1] == ' ' || ln.text[e - 1] == '\t' || ln.text[e - 1] == '\r'))
+            e--;
+        if (s == e)
+            continue; /* blank line */
+        storm_pipeline_feed_text(p, ln.source, ln.number, ln.text + s, e - s);
+        if (p->sink_rc != STORM_OK) {
+            *err = p->sink_err;
+            rc = p->sink_rc;
+            break;
+        }
+        if (p->opts.stop && *p->opts.stop)
+            break;
+    }
+    p->st.source_rotations += storm_source_rotations(src);
+    p->st.source_truncations += storm_source_truncations(src);
+    storm_source_close(src);
+    return rc;
+}
+
+void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
+{
+    if (p->last_time == 0)
+        p->last_time = storm_time_now();
+    p->source_time = storm_time_now();
+    storm_value *root = NULL;
+    storm_err err;
+    err_reset(&err);
+    if (storm_json_parse(p->arena, body, len, STORM_JSON_DEFAULT, &root, NULL, &err) == STORM_OK) {
+        p->st.bytes_read += len;
+        p->st.records_read++;
+        p->line_set_aside = false;
+        p->text_events = 0;
+        if (root->type == STORM_V_ARRAY) {
+            /* each element its own record: ids from its canonical JSON, not
+             * from the whole body (which would cost O(N^2) to hash) */
+            for (size_t i = 0; i < root->u.a.len; i++) {
+                p->line_set_aside = false;
+                p->text_events = 0;
+                pipeline_record_in_text(p, root->u.a.items[i], source, i + 1, NULL, 0);
+            }
+        } else {
+            pipeline_record_in_text(p, root, source, 1, body, len);
+        }
+        pipeline_after_record(p);
+        return;
+    }
+    storm_arena_reset(p->arena);
+    size_t off = 0, n;
+    uint64_t line = 0;
+    const char *text;
+    while (storm_json_lines_next(body, len, &off, &line, &text, &n))
+        storm_pipeline_feed_text(p, source, line, text, n);
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The output sinks: each sighting version as one self-contained STIX bundle
+ * (JSON Lines) or one text line, anomalies likewise; and the sighting's
+ * objects handed to the store sink. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/json.h>
+#include <storm/share.h>
+#include <storm/stix.h>
+
+#include "pipeline/pipeline_int.h"
+
+#define OUT_FLUSH_BYTES (1u << 16)
+
+void pipeline_out_flush(storm_pipeline *p, bool force)
+{
+    if (!p->sinks.out) { /* store only */
+        storm_buf_reset(&p->line);
+        return;
+    }
+    if (p->line.len && (force || p->line.len >= OUT_FLUSH_BYTES)) {
+        fwrite(p->line.data, 1, p->line.len, p->sinks.out);
+        storm_buf_reset(&p->line);
+        if (force)
+            fflush(p->sinks.out);
+    }
+}
+
+void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    storm_pipeline *p = ctx;
+    storm_arena *a = storm_arena_new(0, 0);
+    if (!a)
+        return;
+    bool used[STORM_STIX_EXT__COUNT] = {false};
+    for (size_t i = 0; i < s->n_objects; i++)
+        storm_share_used_extensions(s->objects[i], used);
+    storm_value *storm_id = storm_stix_identity(a);
+    storm_value *defs[STORM_STIX_EXT__COUNT] = {0};
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (used[e])
+            defs[e] = storm_stix_extension_definition(a, (storm_stix_ext)e);
+    const char *sid = storm_v_get_str(s->sighting, "id");
+    const char *mod = storm_v_get_str(s->sighting, "modified");
+    if (p->sinks.format == STORM_PIPELINE_STIX) {
+        storm_value *bundle = storm_v_object(a);
+        storm_value *objs = storm_v_array(a);
+        char name[512], uuid[37];
+        snprintf(name, sizeof name, "%s|%s", sid ? sid : "", mod ? mod : "");
+        storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), uuid);
+        char bid[64];
+        snprintf(bid, sizeof bid, "bundle--%s", uuid);
+        if (bundle && objs) {
+            storm_v_set_str(a, bundle, "type", "bundle");
+            storm_v_set_str(a, bundle, "id", bid);
+            storm_v_push(a, objs, (storm_value *)s->sighting);
+            for (size_t i = 0; i < s->n_objects; i++)
+                storm_v_push(a, objs, (storm_value *)s->objects[i]);
+            /* every line stands alone (a consumer may read any one of
+             * them): Storm's identity, the extension-definitions its SCOs
+             * use, the indicator sighted and the TLP markings it carries */
+            if (storm_id)
+                storm_v_push(a, objs, storm_id);
+            for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+                if (defs[e])
+                    storm_v_push(a, objs, defs[e]);
+            const storm_value *ind = s->indicator->object;
+            if (ind) {
+                storm_v_push(a, objs, (storm_value *)ind);
+                const storm_value *marks = storm_v_get(ind, "object_marking_refs");
+                for (size_t i = 0; marks && marks->type == STORM_V_ARRAY && i < marks->u.a.len; i++) {
+                    const storm_value *mk = marks->u.a.items[i];
+                    for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
+                        if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0) {
+                            storm_value *md = storm_tlp_marking_definition(a, (storm_tlp)t);
+                            if (md)
+                                storm_v_push(a, objs, md);
+                        }
+                }
+            }
+            storm_v_set(a, bundle, "objects", objs);
+            storm_json_write(&p->line, bundle, STORM_JSONW_COMPACT);
+            storm_buf_putc(&p->line, '\n');
+        }
+    } else {
+        char when[40];
+        storm_time_format(s->last_seen, 3, when);
+        storm_buf_printf(&p->line, "%s  %s  %s  %s  %s", when, s->place, s->step ? s->step->name : "-",
+                         s->indicator->name, s->evidence);
+        if (s->count > 1)
+            storm_buf_printf(&p->line, "  (x%llu since %s)", (unsigned long long)s->count,
+                             storm_v_get_str(s->sighting, "first_seen"));
+        storm_buf_putc(&p->line, '\n');
+    }
+    if (p->sinks.store) {
+        const storm_value *merged = pipeline_merge_stored_sighting(p, a, s->sighting);
+        if (merged)
+            pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, merged);
+        for (size_t i = 0; i < s->n_objects; i++) {
+            const char *type = storm_v_get_str(s->objects[i], "type");
+            pipeline_db_put(
+                p, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
+                s->objects[i]);
+        }
+        if (!p->ext_written) {
+            p->ext_written = true;
+            if (storm_id)
+                pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, storm_id);
+            for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+                storm_value *d = defs[e] ? defs[e] : storm_stix_extension_definition(a, (storm_stix_ext)e);
+                if (d)
+                    pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, d);
+            }
+        }
+    }
+    pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
+    storm_arena_free(a);
+}
+
+void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res)
+{
+    p->st.anomalies++;
+    if (p->sinks.format == STORM_PIPELINE_STIX) {
+        storm_stix_write_observation_bundle(&p->line, obs);
+        storm_buf_putc(&p->line, '\n');
+    } else {
+        char when[40];
+        storm_time_format(obs->first_observed, 3, when);
+        storm_buf_printf(&p->line, "%s  anomaly  %s  %s\n", when, res->workload, res->reason);
+    }
+    if (p->sinks.store) {
+        if (obs->sdo)
+            pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, obs->sdo);
+        for (size_t i = 0; i < obs->n_objects; i++)
+            pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, obs->objects[i].value);
+    }
+    pipeline_out_flush(p, false);
+}

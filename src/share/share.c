@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The share step: what leaves the cluster is redacted, names its cluster's
+ * identity, carries the extension-definitions it uses and the TLP marking,
+ * in that order, the same for every command that shares (storm publish,
+ * and the definitions of storm run's bundles). */
+#include <string.h>
+
+#include <storm/share.h>
+#include <storm/stix.h>
+
+void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+{
+    const storm_value *ext = storm_v_get(obj, "extensions");
+    if (!ext || ext->type != STORM_V_OBJECT)
+        return;
+    for (size_t i = 0; i < ext->u.o.len; i++)
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+            const storm_stix_ext_info *info = storm_stix_ext_get((storm_stix_ext)e);
+            if (info && strlen(info->id) == ext->u.o.members[i].key_len &&
+                memcmp(info->id, ext->u.o.members[i].key, ext->u.o.members[i].key_len) == 0)
+                used[e] = true;
+        }
+}
+
+static bool push(storm_arena *a, storm_value *objects, storm_value *o)
+{
+    return o && storm_v_push(a, objects, o) == 0;
+}
+
+storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
+{
+    bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
+    for (size_t i = 0; i < objects->u.a.len; i++)
+        storm_share_used_extensions(objects->u.a.items[i], used);
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        any |= used[e];
+    bool have_identity = false;
+    for (size_t i = 0; i < objects->u.a.len; i++) {
+        const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+        for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
+            if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
+                used[e] = false; /* already there */
+        have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
+    }
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (used[e] && !push(a, objects, storm_stix_extension_definition(a, (storm_stix_ext)e)))
+            return STORM_ERR_NOMEM;
+    if (any && !have_identity && !push(a, objects, storm_stix_identity(a)))
+        return STORM_ERR_NOMEM;
+    return STORM_OK;
+}
+
+storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
+                             storm_redact_stats *stats, storm_err *err)
+{
+    if (!objects || objects->type != STORM_V_ARRAY)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "the objects to share must be an array");
+    if (opts->redactor) {
+        storm_rc rc = storm_redact_objects(opts->redactor, a, objects, stats, err);
+        if (rc != STORM_OK)
+            return rc;
+    }
+    /* the cluster's identity: the same id as its sightings name
+     * (storm_stix_cluster_identity_id), so one cluster has one identity */
+    char identity_id[STORM_STIX_ID_MAX];
+    storm_stix_cluster_identity_id(opts->identity, identity_id);
+    bool have = false;
+    for (size_t i = 0; i < objects->u.a.len && !have; i++)
+        have = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);
+    if (!have && !push(a, objects, storm_stix_cluster_identity(a, opts->identity)))
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    if (storm_share_add_definitions(a, objects) != STORM_OK)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    return storm_mark_objects(a, objects, opts->tlp, identity_id, err);
+}
