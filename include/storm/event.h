@@ -156,6 +156,8 @@ typedef struct storm_event {
     storm_audit_info audit;
     storm_alert_info alert;
     const storm_value *raw;     /* the sensor record as parsed (borrowed) */
+    bool batch_item;            /* raw is one item of a batch record (an audit EventList): its
+                                   ids derive from raw's own bytes, not the whole record's */
     /* where it came from, for error reports and rejects */
     const char *source_name;    /* file name or "-" or "http" */
     uint64_t source_line;       /* 1-based line number (0 when unknown) */

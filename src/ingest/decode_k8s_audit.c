@@ -305,6 +305,7 @@ static storm_rc decode_list(audit_reader *r, const storm_value *root, storm_even
             return fail(r, kind, "kind: an EventList holds only \"Event\" items");
         if ((rc = check_api_version(r, item)) != STORM_OK || (rc = decode_event(r, item, out)) != STORM_OK)
             return rc;
+        out->items[out->n - 1].batch_item = true;
     }
     r->prefix[0] = '\0';
     return STORM_OK;

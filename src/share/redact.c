@@ -40,6 +40,8 @@ static const char *const default_categories[][10] = {
     {"workload", "x_k8s_workload", "workloadname", NULL},
     {"exec", "x_proc_exec_id", "x_proc_parent_exec_id", NULL},
     {"object", "x_audit_name", "ka.target.name", NULL},
+    /* label values ("key=value" items keep their key) */
+    {"label", "x_k8s_labels", "labels", "k8s.pod.labels", NULL},
 };
 
 static const struct {

@@ -18,14 +18,42 @@ typedef struct id_map {
     const char **old_ids, **new_ids;
     storm_value **objs; /* the object that had old_ids[i] */
     size_t n;
+    size_t *slots; /* hash of old_ids: index + 1, 0 = empty; a power of two >= 2n */
+    size_t n_slots;
 } id_map;
 
+static size_t id_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* A lookup per reference: hashed, so rewriting stays linear in the objects. */
 static const char *map_find(const id_map *m, const char *id)
 {
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->old_ids[i], id) == 0)
-            return m->new_ids[i];
-    return NULL;
+    for (size_t h = id_hash(id) & (m->n_slots - 1);; h = (h + 1) & (m->n_slots - 1)) {
+        size_t k = m->slots[h];
+        if (!k)
+            return NULL;
+        if (strcmp(m->old_ids[k - 1], id) == 0)
+            return m->new_ids[k - 1];
+    }
+}
+
+/* The first object of an id wins, as it did when the map was searched in order. */
+static void map_index(id_map *m, size_t i)
+{
+    for (size_t h = id_hash(m->old_ids[i]) & (m->n_slots - 1);; h = (h + 1) & (m->n_slots - 1)) {
+        size_t k = m->slots[h];
+        if (!k) {
+            m->slots[h] = i + 1;
+            return;
+        }
+        if (strcmp(m->old_ids[k - 1], m->old_ids[i]) == 0)
+            return;
+    }
 }
 
 static bool ends_with(const char *key, size_t len, const char *suffix)
@@ -72,9 +100,13 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
                             storm_err *err)
 {
     size_t n = objects->u.a.len;
+    size_t n_slots = 2;
+    while (n_slots < 2 * n)
+        n_slots *= 2;
     id_map m = {storm_arena_calloc(a, n ? n : 1, sizeof(char *)), storm_arena_calloc(a, n ? n : 1, sizeof(char *)),
-                storm_arena_calloc(a, n ? n : 1, sizeof(storm_value *)), 0};
-    if (!m.old_ids || !m.new_ids || !m.objs)
+                storm_arena_calloc(a, n ? n : 1, sizeof(storm_value *)), 0,
+                storm_arena_calloc(a, n_slots, sizeof(size_t)), n_slots};
+    if (!m.old_ids || !m.new_ids || !m.objs || !m.slots)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
     /* keyed ids first: they do not depend on other objects */
     for (size_t i = 0; i < n; i++) {
@@ -89,15 +121,25 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
         m.new_ids[m.n] = storm_arena_printf(a, "%s--%s", type, uuid);
         if (!m.new_ids[m.n])
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+        map_index(&m, m.n);
         m.n++;
     }
     /* deterministic SCO ids depend on referenced ids (file -> directory,
      * network-traffic -> addresses): recompute until nothing changes */
+    /* which of them have a deterministic id at all (process SCOs do not):
+     * only those are copied and recomputed, round after round */
+    bool *det = storm_arena_calloc(a, m.n ? m.n : 1, sizeof *det);
+    if (!det)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
+    for (size_t i = 0; i < m.n; i++) {
+        char nid[STORM_STIX_ID_MAX];
+        det[i] = share_is_sco(storm_v_get_str(m.objs[i], "type")) && storm_stix_sco_id(m.objs[i], nid) == STORM_OK;
+    }
     for (int round = 0; round < 8; round++) {
         bool changed = false;
         for (size_t i = 0; i < m.n; i++) {
             storm_value *o = m.objs[i];
-            if (!share_is_sco(storm_v_get_str(o, "type")))
+            if (!det[i])
                 continue;
             /* compute on a copy whose references already point at new ids */
             storm_value *copy = storm_v_copy(a, o);

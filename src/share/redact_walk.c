@@ -33,16 +33,40 @@ static const redact_prop *prop_rule(const storm_redactor *r, const char *key)
     return NULL;
 }
 
-/* Masks IPv4 addresses written inside text (command lines, URLs) that fall
- * in a masked block. Returns a new arena string or NULL when unchanged. */
-static char *mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const char *s, size_t len,
-                                size_t *count)
+/* The walk's state. The first failure stops it: a value left unredacted
+ * would leak, so the caller then publishes nothing. */
+typedef struct walk_ctx {
+    storm_redactor *r;
+    storm_arena *a;
+    storm_redact_stats *st;
+    redact_names *names;
+    storm_err *err;
+    storm_rc rc;
+} walk_ctx;
+
+#define SEEN_MIN_LEN 4 /* shorter names ("app", "0") would replace too much text */
+
+static bool failed(walk_ctx *c, storm_rc rc, const char *what)
 {
+    if (!c->rc) {
+        c->rc = rc;
+        storm_err_set(c->err, rc, 0, "redaction: %s; nothing is published", what);
+    }
+    return true;
+}
+
+/* Masks IPv4 addresses written inside text (command lines, URLs) that fall
+ * in a masked block. *res is a new arena string, or NULL when unchanged. */
+static storm_rc mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const char *s, size_t len,
+                                   size_t *count, char **res)
+{
+    *res = NULL;
     storm_buf out;
     storm_buf_init(&out, len * 4 + 64);
+    storm_rc rc = STORM_OK;
     size_t i = 0, copied = 0;
     bool changed = false;
-    while (i < len) {
+    while (i < len && !rc) {
         if (s[i] < '0' || s[i] > '9' || (i > 0 && ((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '.'))) {
             i++;
             continue;
@@ -57,8 +81,9 @@ static char *mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const c
         if (dots == 3 && storm_cidr_parse(s + i, j - i, &addr)) {
             for (size_t k = 0; k < r->n_cidrs; k++) {
                 if (storm_cidr_contains(&r->cidrs[k], &addr)) {
-                    storm_buf_append(&out, s + copied, i - copied);
-                    storm_buf_puts(&out, r->cidr_text[k]);
+                    rc = storm_buf_append(&out, s + copied, i - copied);
+                    if (!rc)
+                        rc = storm_buf_puts(&out, r->cidr_text[k]);
                     copied = j;
                     changed = true;
                     (*count)++;
@@ -68,97 +93,137 @@ static char *mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const c
         }
         i = j > i ? j : i + 1;
     }
-    char *res = NULL;
-    if (changed) {
-        storm_buf_append(&out, s + copied, len - copied);
-        res = storm_arena_strndup(a, out.data, out.len);
-    }
+    if (changed && !rc)
+        rc = storm_buf_append(&out, s + copied, len - copied);
+    if (changed && !rc && !(*res = storm_arena_strndup(a, out.data, out.len)))
+        rc = STORM_ERR_NOMEM;
     storm_buf_free(&out);
-    return res;
+    return rc;
 }
 
-static char *scrub(const storm_redactor *r, storm_arena *a, const char *s, size_t len, size_t *out_len,
-                   size_t *count)
+/* The scrub rules applied in turn. *res is a new arena string, or NULL when
+ * no rule matched. */
+static storm_rc scrub(const storm_redactor *r, storm_arena *a, const char *s, size_t len, char **res,
+                      size_t *out_len, size_t *count)
 {
     const char *cur = s;
     size_t cur_len = len;
-    char *result = NULL;
+    *res = NULL;
     for (size_t i = 0; i < r->n_scrub; i++) {
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(r->scrub[i].code, NULL);
         if (!md)
-            continue;
+            return STORM_ERR_NOMEM;
         int rc = pcre2_match(r->scrub[i].code, (PCRE2_SPTR)cur, cur_len, 0, 0, md, NULL);
         pcre2_match_data_free(md);
-        if (rc < 0)
+        if (rc == PCRE2_ERROR_NOMATCH)
             continue;
+        if (rc < 0)
+            return STORM_ERR_LIMIT; /* match limit: the secret may be there */
         PCRE2_SIZE olen = cur_len * 2 + 256;
-        if (olen > SCRUB_OUT_MAX)
-            olen = SCRUB_OUT_MAX;
-        PCRE2_UCHAR *buf = storm_arena_alloc(a, olen + 1);
-        if (!buf)
-            return result;
-        int n = pcre2_substitute(r->scrub[i].code, (PCRE2_SPTR)cur, cur_len, 0,
-                                 PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED, NULL, NULL,
-                                 (PCRE2_SPTR)r->scrub[i].replace, PCRE2_ZERO_TERMINATED, buf, &olen);
-        if (n > 0) {
-            buf[olen] = 0;
-            result = (char *)buf;
-            cur = result;
-            cur_len = olen;
-            *count += (size_t)n;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (olen > SCRUB_OUT_MAX)
+                return STORM_ERR_LIMIT;
+            PCRE2_UCHAR *buf = storm_arena_alloc(a, olen + 1);
+            if (!buf)
+                return STORM_ERR_NOMEM;
+            int n = pcre2_substitute(r->scrub[i].code, (PCRE2_SPTR)cur, cur_len, 0,
+                                     PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED |
+                                         PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
+                                     NULL, NULL, (PCRE2_SPTR)r->scrub[i].replace, PCRE2_ZERO_TERMINATED, buf, &olen);
+            if (n == PCRE2_ERROR_NOMEMORY)
+                continue; /* olen is now the length needed */
+            if (n < 0)
+                return STORM_ERR_LIMIT;
+            if (n > 0) {
+                buf[olen] = 0;
+                *res = (char *)buf;
+                cur = *res;
+                cur_len = olen;
+                *count += (size_t)n;
+            }
+            break;
         }
     }
     *out_len = cur_len;
-    return result;
+    return STORM_OK;
 }
 
-/* Names pseudonymised so far: their other occurrences (inside messages and
- * command lines) are replaced in a second pass. */
-typedef struct seen_name {
-    const char *name, *pseudonym;
-    size_t len;
-} seen_name;
-
-typedef struct walk_ctx {
-    storm_redactor *r;
-    storm_arena *a;
-    storm_redact_stats *st;
-    seen_name *seen;
-    size_t n_seen, alloc_seen;
-} walk_ctx;
-
-#define SEEN_MAX 4096
-#define SEEN_MIN_LEN 4 /* shorter names ("app", "0") would replace too much text */
-
-static void remember(walk_ctx *c, const char *name, size_t len, const char *pseudonym)
+/* v's string becomes the pseudonym of its category; a label "key=value"
+ * keeps its key. The name is remembered for the second pass. */
+static void pseudonymise(walk_ctx *c, storm_value *v, const char *category)
 {
-    if (len < SEEN_MIN_LEN || c->n_seen >= SEEN_MAX)
-        return;
-    for (size_t i = 0; i < c->n_seen; i++)
-        if (c->seen[i].len == len && memcmp(c->seen[i].name, name, len) == 0)
-            return;
-    if (c->n_seen == c->alloc_seen) {
-        size_t na = c->alloc_seen ? c->alloc_seen * 2 : 16;
-        seen_name *ns = storm_arena_alloc(c->a, na * sizeof *ns);
-        if (!ns)
-            return;
-        if (c->n_seen)
-            memcpy(ns, c->seen, c->n_seen * sizeof *ns);
-        c->seen = ns;
-        c->alloc_seen = na;
+    const char *s = v->u.s.ptr;
+    size_t len = v->u.s.len, keep = 0;
+    if (strcmp(category, "label") == 0) {
+        const char *eq = memchr(s, '=', len);
+        if (eq)
+            keep = (size_t)(eq - s) + 1;
     }
-    c->seen[c->n_seen++] = (seen_name){name, pseudonym, len};
+    if (len == keep)
+        return;
+    const char *ps = storm_redactor_pseudonym(c->r, c->a, category, s + keep, len - keep);
+    if (!ps) {
+        failed(c, STORM_ERR_NOMEM, "out of memory");
+        return;
+    }
+    if (len - keep >= SEEN_MIN_LEN) {
+        storm_rc rc = redact_names_add(c->names, s + keep, len - keep, ps, c->err);
+        if (rc) {
+            c->rc = rc;
+            return;
+        }
+    }
+    size_t pl = strlen(ps);
+    char *nv = storm_arena_alloc(c->a, keep + pl + 1);
+    if (!nv) {
+        failed(c, STORM_ERR_NOMEM, "out of memory");
+        return;
+    }
+    memcpy(nv, s, keep);
+    memcpy(nv + keep, ps, pl + 1);
+    v->u.s.ptr = nv;
+    v->u.s.len = keep + pl;
+    c->st->names_pseudonymised++;
 }
 
-/* Replace every occurrence of a remembered name inside v's string. */
+/* Every string inside v (an object or array under a pseudonymised key, such
+ * as a labels map) pseudonymised in that category. */
+static void pseudonymise_all(walk_ctx *c, storm_value *v, const char *category, int depth)
+{
+    if (!v || depth > 64 || c->rc)
+        return;
+    if (v->type == STORM_V_STRING)
+        pseudonymise(c, v, category);
+    else if (v->type == STORM_V_OBJECT)
+        for (size_t i = 0; i < v->u.o.len; i++)
+            pseudonymise_all(c, v->u.o.members[i].value, category, depth + 1);
+    else if (v->type == STORM_V_ARRAY)
+        for (size_t i = 0; i < v->u.a.len; i++)
+            pseudonymise_all(c, v->u.a.items[i], category, depth + 1);
+}
+
+static const redact_prop *key_rule(const storm_redactor *r, const char *key, size_t key_len)
+{
+    char k[128];
+    if (!key || key_len >= sizeof k)
+        return NULL;
+    memcpy(k, key, key_len);
+    k[key_len] = '\0';
+    return prop_rule(r, k);
+}
+
+/* Second pass: every occurrence of a remembered name inside other text.
+ * Values of pseudonymised keys hold pseudonyms already. */
 static void replace_seen(walk_ctx *c, storm_value *v, int depth)
 {
-    if (!v || depth > 64)
+    if (!v || depth > 64 || c->rc)
         return;
     if (v->type == STORM_V_OBJECT) {
-        for (size_t i = 0; i < v->u.o.len; i++)
-            if (!is_structural_key(v->u.o.members[i].key, v->u.o.members[i].key_len))
-                replace_seen(c, v->u.o.members[i].value, depth + 1);
+        for (size_t i = 0; i < v->u.o.len; i++) {
+            storm_member *m = &v->u.o.members[i];
+            if (!is_structural_key(m->key, m->key_len) && !key_rule(c->r, m->key, m->key_len))
+                replace_seen(c, m->value, depth + 1);
+        }
         return;
     }
     if (v->type == STORM_V_ARRAY) {
@@ -168,26 +233,17 @@ static void replace_seen(walk_ctx *c, storm_value *v, int depth)
     }
     if (v->type != STORM_V_STRING)
         return;
-    for (size_t k = 0; k < c->n_seen; k++) {
-        const seen_name *n = &c->seen[k];
-        if (v->u.s.len < n->len || !memmem(v->u.s.ptr, v->u.s.len, n->name, n->len))
-            continue;
-        storm_buf b;
-        storm_buf_init(&b, SCRUB_OUT_MAX);
-        const char *s = v->u.s.ptr, *end = s + v->u.s.len, *hit;
-        while ((hit = memmem(s, (size_t)(end - s), n->name, n->len))) {
-            storm_buf_append(&b, s, (size_t)(hit - s));
-            storm_buf_puts(&b, n->pseudonym);
-            s = hit + n->len;
-            c->st->names_pseudonymised++;
-        }
-        storm_buf_append(&b, s, (size_t)(end - s));
-        char *copy = storm_arena_strndup(c->a, b.data ? b.data : "", b.len);
-        if (copy) {
-            v->u.s.ptr = copy;
-            v->u.s.len = b.len;
-        }
-        storm_buf_free(&b);
+    char *out;
+    size_t out_len;
+    storm_rc rc =
+        redact_names_replace(c->names, c->a, v->u.s.ptr, v->u.s.len, &out, &out_len, &c->st->names_pseudonymised, c->err);
+    if (rc) {
+        c->rc = rc;
+        return;
+    }
+    if (out) {
+        v->u.s.ptr = out;
+        v->u.s.len = out_len;
     }
 }
 
@@ -196,9 +252,14 @@ static void redact_value(walk_ctx *c, storm_value *v, const char *key, size_t ke
     storm_redactor *r = c->r;
     storm_arena *a = c->a;
     storm_redact_stats *st = c->st;
-    if (!v || depth > 64)
+    if (!v || depth > 64 || c->rc)
         return;
+    const redact_prop *p = key_rule(r, key, key_len);
     if (v->type == STORM_V_OBJECT) {
+        if (p) {
+            pseudonymise_all(c, v, p->category, depth);
+            return;
+        }
         for (size_t i = 0; i < v->u.o.len; i++) {
             storm_member *m = &v->u.o.members[i];
             if (is_structural_key(m->key, m->key_len))
@@ -223,36 +284,36 @@ static void redact_value(walk_ctx *c, storm_value *v, const char *key, size_t ke
             if (storm_cidr_contains(&r->cidrs[k], &addr)) {
                 v->u.s.ptr = storm_arena_strdup(a, r->cidr_text[k]);
                 v->u.s.len = strlen(r->cidr_text[k]);
+                if (!v->u.s.ptr)
+                    failed(c, STORM_ERR_NOMEM, "out of memory");
                 st->addresses_masked++;
                 return;
             }
         return;
     }
     /* a name of a pseudonymised category */
-    char k[128];
-    if (key && key_len < sizeof k) {
-        memcpy(k, key, key_len);
-        k[key_len] = '\0';
-        const redact_prop *p = prop_rule(r, k);
-        if (p) {
-            const char *ps = storm_redactor_pseudonym(r, a, p->category, s, len);
-            if (ps) {
-                remember(c, s, len, ps);
-                v->u.s.ptr = ps;
-                v->u.s.len = strlen(ps);
-                st->names_pseudonymised++;
-            }
-            return;
-        }
+    if (p) {
+        pseudonymise(c, v, p->category);
+        return;
     }
     size_t masked = 0, scrubbed = 0, nl = len;
-    char *m = mask_embedded_ipv4(r, a, s, len, &masked);
+    char *m;
+    storm_rc rc = mask_embedded_ipv4(r, a, s, len, &masked, &m);
+    if (rc) {
+        failed(c, rc, "cannot mask the addresses of a string");
+        return;
+    }
     if (m) {
         s = m;
         len = strlen(m);
         st->addresses_masked += masked;
     }
-    char *sc = scrub(r, a, s, len, &nl, &scrubbed);
+    char *sc;
+    if ((rc = scrub(r, a, s, len, &sc, &nl, &scrubbed))) {
+        failed(c, rc, rc == STORM_ERR_NOMEM ? "out of memory scrubbing secrets"
+                                            : "a scrub rule could not finish on a string (too long or too complex)");
+        return;
+    }
     if (sc) {
         s = sc;
         len = nl;
@@ -270,9 +331,13 @@ storm_rc storm_redact_objects(storm_redactor *r, storm_arena *a, storm_value *ob
         stats = &local;
     if (!objects || objects->type != STORM_V_ARRAY)
         return storm_err_set(err, STORM_ERR_STATE, 0, "objects to redact must be a JSON array");
-    walk_ctx c = {r, a, stats, NULL, 0, 0};
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < objects->u.a.len; i++) {
+    walk_ctx c = {r, a, stats, redact_names_new(), err, STORM_OK};
+    if (!c.names)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "redaction: out of memory; nothing is published");
+    for (int pass = 0; pass < 2 && !c.rc; pass++) {
+        if (pass == 1 && (c.rc = redact_names_build(c.names, err)))
+            break;
+        for (size_t i = 0; i < objects->u.a.len && !c.rc; i++) {
             storm_value *o = objects->u.a.items[i];
             const char *type = storm_v_get_str(o, "type");
             /* definitions (markings, extensions) hold no cluster data */
@@ -284,5 +349,8 @@ storm_rc storm_redact_objects(storm_redactor *r, storm_arena *a, storm_value *ob
                 replace_seen(&c, o, 0);
         }
     }
+    redact_names_free(c.names);
+    if (c.rc)
+        return c.rc;
     return redact_rewrite_ids(r, a, objects, stats, err);
 }

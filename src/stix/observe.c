@@ -1092,15 +1092,95 @@ static void digest_start(stix_sha1 *s, size_t record_index)
     stix_sha1_update(s, le, 8);
 }
 
+/* The end (exclusive) of the JSON object or array starting at text[pos],
+ * or 0 when there is none there. */
+static size_t json_value_end(const char *text, size_t len, size_t pos)
+{
+    if (pos >= len || (text[pos] != '{' && text[pos] != '['))
+        return 0;
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = pos; i < len; i++) {
+        char ch = text[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '{' || ch == '[') {
+            depth++;
+        } else if ((ch == '}' || ch == ']') && --depth == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+static bool is_json_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* The bytes an event's ids are derived from: its own record's bytes. An
+ * element of a JSON array or of an audit EventList is hashed alone (with
+ * index 0: it holds that one event), not the whole text around it, whose
+ * hash per event made an array of N events cost O(N^2) and gave the same
+ * event different ids in different batches. Any other record (alone on its
+ * line, or in a shipper's envelope) hashes the line with its index, as
+ * always: ids of JSON Lines input do not change. The event's parsed record
+ * must come from this text: the first key of the object is checked at its
+ * position (a record unwrapped from an envelope's text was parsed from
+ * another text; it keeps the line). */
+static void own_record(const storm_event *ev, const storm_stix_opts *o, const char **rec, size_t *len, size_t *index)
+{
+    *rec = o->record;
+    *len = o->record_len;
+    *index = o->record_index;
+    const storm_value *raw = ev->raw;
+    if (!raw || raw->type != STORM_V_OBJECT || raw->pos == STORM_POS_NONE || !raw->u.o.len)
+        return;
+    size_t lead = 0;
+    while (lead < o->record_len && is_json_space(o->record[lead]))
+        lead++;
+    if (!ev->batch_item && (lead == o->record_len || o->record[lead] != '['))
+        return;
+    size_t pos = raw->pos, end = json_value_end(o->record, o->record_len, pos);
+    if (!end || o->record[pos] != '{')
+        return;
+    size_t k = pos + 1;
+    while (k < end && is_json_space(o->record[k]))
+        k++;
+    const storm_member *first = &raw->u.o.members[0];
+    if (k + first->key_len + 2 > end || o->record[k] != '"' || memcmp(o->record + k + 1, first->key, first->key_len) != 0 ||
+        o->record[k + 1 + first->key_len] != '"')
+        return;
+    size_t before = 0, after = o->record_len;
+    while (before < pos && is_json_space(o->record[before]))
+        before++;
+    while (after > end && is_json_space(o->record[after - 1]))
+        after--;
+    if (before == pos && after == end)
+        return; /* the whole record */
+    *rec = o->record + pos;
+    *len = end - pos;
+    *index = 0;
+}
+
 static void observation_digest(obs_ctx *c)
 {
     const storm_event *ev = c->ev;
     const storm_stix_opts *o = c->opts;
     stix_sha1 s;
-    digest_start(&s, o ? o->record_index : 0);
+    const char *rec = NULL;
+    size_t rec_len = 0, rec_index = o ? o->record_index : 0;
+    if (o && o->record)
+        own_record(ev, o, &rec, &rec_len, &rec_index);
+    digest_start(&s, rec_index);
     c->have_digest = true;
-    if (o && o->record) {
-        stix_sha1_update(&s, o->record, o->record_len);
+    if (rec) {
+        stix_sha1_update(&s, rec, rec_len);
     } else if (ev->raw) {
         stix_sha1_canonical(&s, ev->raw);
     } else {
@@ -1144,9 +1224,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the observation");
         c.pending->done = false;
         c.pending->ev = ev;
-        c.pending->record = opts->record;
-        c.pending->record_len = opts->record_len;
-        c.pending->record_index = opts->record_index;
+        own_record(ev, opts, &c.pending->record, &c.pending->record_len, &c.pending->record_index);
         c.pending->od_uuid = NULL;
         c.pending->scos = NULL;
         c.pending->n_scos = 0;

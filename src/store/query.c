@@ -103,11 +103,14 @@ storm_rc store_query_sql(const storm_store_query *q, storm_buf *sql)
 {
     storm_buf_init(sql, QUERY_SQL_MAX);
     /* Without an id list the page must walk objects_by_added; with one,
-     * objects_by_id bounds the work by the ids asked for. */
+     * objects_by_id bounds the work by the versions of the ids asked for
+     * (then sorted). Both are forced: left to itself, SQLite walks
+     * objects_by_added for an id too (to avoid the sort), which reads the
+     * whole collection for one object. */
     storm_buf_printf(sql,
-                     "SELECT o.id, o.type, o.spec_version, o.version, o.date_added%s FROM objects o%s"
+                     "SELECT o.id, o.type, o.spec_version, o.version, o.date_added%s FROM objects o INDEXED BY %s"
                      " WHERE o.collection = ?1 AND o.date_added > ?2",
-                     q->with_json ? ", o.json" : "", q->n_ids ? "" : " INDEXED BY objects_by_added");
+                     q->with_json ? ", o.json" : "", q->n_ids ? "objects_by_id" : "objects_by_added");
     filters(sql, q, false, 4);
     return storm_buf_puts(sql, " ORDER BY o.date_added LIMIT ?3");
 }
@@ -186,7 +189,8 @@ static storm_rc delete_in_tx(storm_store *s, void *ctx, storm_err *err)
     delete_job *j = ctx;
     storm_buf sql;
     storm_buf_init(&sql, QUERY_SQL_MAX);
-    storm_buf_puts(&sql, "DELETE FROM objects AS o WHERE o.collection = ?1 AND o.date_added > ?2");
+    /* one id (check_query): its versions, never the collection */
+    storm_buf_puts(&sql, "DELETE FROM objects AS o INDEXED BY objects_by_id WHERE o.collection = ?1 AND o.date_added > ?2");
     filters(&sql, j->q, true, 3);
     if (!sql.data) {
         storm_buf_free(&sql);

@@ -297,14 +297,15 @@ static void test_query_plan(void)
         explain(s, sql.data, plan, sizeof plan);
         storm_buf_free(&sql);
         CHECK(strstr(plan, "SCAN") == NULL);
-        CHECK(strstr(plan, "TEMP B-TREE") == NULL);
-        if (i < 3)
+        if (i < 3) {
+            CHECK(strstr(plan, "TEMP B-TREE") == NULL);
             CHECK(strstr(plan, "SEARCH o USING INDEX objects_by_added (collection=? AND date_added>?)") != NULL);
-        else /* an id list: either index bounds the work */
-            CHECK(strstr(plan, "SEARCH o USING INDEX objects_by_") != NULL);
+        } else { /* an id list: the versions of those ids, sorted (objects_by_added would read them all) */
+            CHECK(strstr(plan, "SEARCH o USING INDEX objects_by_id (collection=? AND id=?)") != NULL);
+        }
         if (i == 2) /* match[version]=first: one probe of objects_by_id per row */
             CHECK(strstr(plan, "SEARCH i USING COVERING INDEX objects_by_id") != NULL);
-        if (strstr(plan, "SCAN") || strstr(plan, "TEMP"))
+        if (strstr(plan, "SCAN") || (i < 3 && strstr(plan, "TEMP")))
             fprintf(stderr, "plan %zu: %s\n", i, plan);
     }
     char plan[1024];
