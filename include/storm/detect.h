@@ -12,8 +12,9 @@
  *   (when built with it), full evaluation only for candidates.
  * - Repeated matches of one indicator in one scope within the sighting window
  *   update one sighting (count, last_seen, observed_data_refs up to a cap).
- * Ids are deterministic (UUIDv5 of indicator, scope and first observation),
- * so re-processing the same events yields the same objects.
+ * Sighting ids are deterministic (UUIDv5 of the indicator id, the scope and
+ * the aligned sighting window holding the match's earliest observation), so
+ * re-processing the same events, in any order, yields the same objects.
  * Not thread-safe: one detector per thread. */
 #ifndef STORM_DETECT_H
 #define STORM_DETECT_H

@@ -85,6 +85,21 @@ storm_value *storm_stix_cluster_identity(storm_arena *a, const char *name);
 
 /* ---- identifiers ---- */
 
+/* Storm's own UUIDv5 namespace for the objects the detector creates
+ * (sightings, the cluster identity, fixed-up model ids): sixteen fixed bytes,
+ * not derived from any name. Every such id depends on it: never change it. */
+#define STORM_STIX_DETECT_NAMESPACE "6b1f3a52-9d0e-5c41-8a77-2e63c4901d5f"
+
+/* STIX 2.1 identifiers, the one check of Storm (model loader, TAXII
+ * server's object check):
+ * - a type name is 3 to 250 of a-z 0-9 '-', neither starting nor ending with
+ *   '-', without "--" (STIX 2.1 sections 2.9 and 11.1);
+ * - an identifier is "<type>--<UUID>", the UUID as storm_uuid_parse
+ *   (storm/uuid.h: RFC 4122 variant, either case); length-counted, so an
+ *   embedded NUL makes it invalid. */
+bool storm_stix_type_valid(const char *t, size_t len);
+bool storm_stix_id_valid(const char *s, size_t len);
+
 /* UUIDv5 (RFC 4122 section 4.3, SHA-1) of name[0..len) in namespace ns (text
  * form). out receives 36 characters + NUL. Returns false on a malformed ns. */
 bool storm_stix_uuid5(const char *ns, const void *name, size_t len, char out[37]);

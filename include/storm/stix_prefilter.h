@@ -5,7 +5,7 @@
  * more than parsing and decoding them. For a path it knows, this gives a
  * superset of the values storm_stix_observe would put there (more values
  * are harmless: the index only proposes candidates; fewer would lose
- * matches, and tests/stix/test_prefilter.c checks on every corpus event that
+ * matches, and the test test_prefilter.c checks on every corpus event that
  * none is missing). For a path it does not know it says so, and the caller
  * builds the observation. */
 #ifndef STORM_STIX_PREFILTER_H

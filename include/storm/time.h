@@ -44,6 +44,18 @@ size_t storm_time_format_exact(storm_time_ns t, char *buf);
 #define STORM_TIME_STIX_MS 3  /* created, modified: millisecond precision at least */
 size_t storm_time_format_stix(storm_time_ns t, int min_digits, char *buf);
 
+/* a - b, saturated to the range of storm_time_ns: times parsed from input
+ * saturate at the ends of the range, and a plain difference of two of them
+ * (a horizon check, a window start) would overflow. */
+static inline storm_time_ns storm_time_sub(storm_time_ns a, storm_time_ns b)
+{
+    if (b < 0 && a > INT64_MAX + b)
+        return INT64_MAX;
+    if (b > 0 && a < INT64_MIN + b)
+        return INT64_MIN;
+    return a - b;
+}
+
 #ifdef __cplusplus
 }
 #endif

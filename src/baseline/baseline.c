@@ -3,6 +3,8 @@
  * and the representativeness accessors (include/storm/baseline.h). */
 #include "baseline_int.h"
 
+#include <storm/array.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,14 +174,8 @@ bl_profile *bl_get_profile(storm_baseline *b, const char *key, const char *origi
         *full = true;
         return NULL;
     }
-    if (b->n_profiles == b->profiles_alloc) {
-        size_t na = b->profiles_alloc ? b->profiles_alloc * 2 : 16;
-        bl_profile **pp = realloc(b->profiles, na * sizeof *pp);
-        if (!pp)
-            return NULL;
-        b->profiles = pp;
-        b->profiles_alloc = na;
-    }
+    if (STORM_ARRAY_GROW(b->profiles, b->n_profiles + 1, b->profiles_alloc, 16))
+        return NULL;
     p = bl_profile_new(key, origin);
     if (!p)
         return NULL;

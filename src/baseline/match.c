@@ -4,9 +4,10 @@
  * a wildcard or a CIDR come here, and only when the exact lookup missed. */
 #include "baseline_int.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <storm/cidr.h>
 
 #define SEGMENT_WILDCARD "\xe2\x8b\xaf" /* "⋯", Kubescape's dynamic path segment */
 #define SEGMENT_WILDCARD_LEN 3
@@ -121,56 +122,26 @@ static bool net_fields(const char *text, char *copy, size_t cap, char *f[5])
     return k == 5;
 }
 
-static bool parse_cidr(const char *s, unsigned char addr[16], int *family, int *bits)
+/* A peer written as a block ("10.0.0.0/8"; storm/cidr.h): a plain address
+ * is a value to look up, not a pattern. */
+static bool is_block(const char *s, storm_cidr *c)
 {
-    char ip[64];
-    const char *slash = strchr(s, '/');
-    if (!slash || (size_t)(slash - s) >= sizeof ip)
-        return false;
-    memcpy(ip, s, (size_t)(slash - s));
-    ip[slash - s] = '\0';
-    char *end;
-    long b = strtol(slash + 1, &end, 10);
-    if (*end || end == slash + 1)
-        return false;
-    if (inet_pton(AF_INET, ip, addr) == 1) {
-        *family = AF_INET;
-        if (b < 0 || b > 32)
-            return false;
-    } else if (inet_pton(AF_INET6, ip, addr) == 1) {
-        *family = AF_INET6;
-        if (b < 0 || b > 128)
-            return false;
-    } else {
-        return false;
-    }
-    *bits = (int)b;
-    return true;
+    return strchr(s, '/') && storm_cidr_parse(s, strlen(s), c);
 }
 
 static bool has_cidr_peer(const char *text)
 {
     char copy[STORM_BASELINE_FEATURE_MAX], *f[5];
-    unsigned char a[16];
-    int fam, bits;
-    return net_fields(text, copy, sizeof copy, f) && parse_cidr(f[3], a, &fam, &bits);
+    storm_cidr c;
+    return net_fields(text, copy, sizeof copy, f) && is_block(f[3], &c);
 }
 
+/* Is the address ip (a plain address, as events give it) inside the block cidr? */
 static bool cidr_contains(const char *cidr, const char *ip)
 {
-    unsigned char net[16], addr[16];
-    int fam, bits;
-    if (!parse_cidr(cidr, net, &fam, &bits) || inet_pton(fam, ip, addr) != 1)
-        return false;
-    int full = bits / 8, rest = bits % 8;
-    if (memcmp(net, addr, (size_t)full) != 0)
-        return false;
-    if (rest) {
-        unsigned char mask = (unsigned char)(0xff << (8 - rest));
-        if ((net[full] & mask) != (addr[full] & mask))
-            return false;
-    }
-    return true;
+    storm_cidr net, addr;
+    return is_block(cidr, &net) && !strchr(ip, '/') && storm_cidr_parse(ip, strlen(ip), &addr) &&
+           storm_cidr_contains(&net, &addr);
 }
 
 bool bl_pattern_match(const char *pattern, const char *text)

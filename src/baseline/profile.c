@@ -4,6 +4,8 @@
  * pattern entries (wildcards, CIDRs) that are scanned on an exact miss. */
 #include "baseline_int.h"
 
+#include <storm/array.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,14 +104,8 @@ bl_feature *bl_profile_add(bl_profile *p, const char *text, size_t len, bool *cr
                 return f;
         }
     }
-    if (p->n == p->alloc) {
-        size_t na = p->alloc ? p->alloc * 2 : 16;
-        bl_feature **items = realloc(p->items, na * sizeof *items);
-        if (!items)
-            return NULL;
-        p->items = items;
-        p->alloc = na;
-    }
+    if (STORM_ARRAY_GROW(p->items, p->n + 1, p->alloc, 16))
+        return NULL;
     bl_feature *f = calloc(1, sizeof *f + len + 1);
     if (!f)
         return NULL;
@@ -122,15 +118,9 @@ bl_feature *bl_profile_add(bl_profile *p, const char *text, size_t len, bool *cr
     f->dirty = true;
     size_t item = p->n;
     if (pattern) {
-        if (p->n_patterns == p->patterns_alloc) {
-            size_t na = p->patterns_alloc ? p->patterns_alloc * 2 : 8;
-            size_t *pp = realloc(p->patterns, na * sizeof *pp);
-            if (!pp) {
-                free(f);
-                return NULL;
-            }
-            p->patterns = pp;
-            p->patterns_alloc = na;
+        if (STORM_ARRAY_GROW(p->patterns, p->n_patterns + 1, p->patterns_alloc, 8)) {
+            free(f);
+            return NULL;
         }
         p->patterns[p->n_patterns++] = item;
     }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <storm/arena.h>
+#include <storm/array.h>
 #include <storm/buf.h>
 #include <storm/io.h>
 #include <storm/json.h>
@@ -63,14 +64,8 @@ static int list_push(pattern_list *l, char *s)
 {
     if (l->n >= MATCH_MAX_PATTERNS)
         return -1;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **items = realloc(l->items, cap * sizeof *items);
-        if (!items)
-            return -1;
-        l->items = items;
-        l->cap = cap;
-    }
+    if (STORM_ARRAY_GROW(l->items, l->n + 1, l->cap, 16))
+        return -1;
     l->items[l->n++] = s;
     return 0;
 }
@@ -118,32 +113,15 @@ typedef struct loaded {
     size_t n_objs, cap_objs;
 } loaded;
 
-static int grow(storm_arena *a, void **items, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 64;
-    while (nc < need)
-        nc *= 2;
-    void *ni = storm_arena_alloc(a, nc * size);
-    if (!ni)
-        return -1;
-    if (*cap)
-        memcpy(ni, *items, *cap * size);
-    *items = ni;
-    *cap = nc;
-    return 0;
-}
-
 /* Remember the referable objects of one document (bundle objects, array
  * items, a lone object), not observed-data. */
-static int remember_objects(storm_arena *a, loaded *l, const storm_value *v, int depth)
+static int remember_objects(loaded *l, const storm_value *v, int depth)
 {
     if (!v || depth > 4)
         return 0;
     if (v->type == STORM_V_ARRAY) {
         for (size_t i = 0; i < v->u.a.len; i++)
-            if (remember_objects(a, l, v->u.a.items[i], depth + 1))
+            if (remember_objects(l, v->u.a.items[i], depth + 1))
                 return -1;
         return 0;
     }
@@ -151,10 +129,10 @@ static int remember_objects(storm_arena *a, loaded *l, const storm_value *v, int
         return 0;
     const char *type = storm_v_get_str(v, "type");
     if (type && strcmp(type, "bundle") == 0)
-        return remember_objects(a, l, storm_v_get(v, "objects"), depth + 1);
+        return remember_objects(l, storm_v_get(v, "objects"), depth + 1);
     if (!type || strcmp(type, "observed-data") == 0 || !storm_v_get_str(v, "id"))
         return 0;
-    if (grow(a, (void **)&l->objs, &l->cap_objs, l->n_objs + 1, sizeof *l->objs))
+    if (STORM_ARRAY_GROW(l->objs, l->n_objs + 1, l->cap_objs, 64))
         return -1;
     l->objs[l->n_objs++] = v;
     return 0;
@@ -254,8 +232,8 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, load
                 storm_err_locate(&err, in->text, in->len);
             }
         }
-        if (rc == STORM_OK && (remember_objects(arena, l, root, 0) ||
-                               grow(arena, (void **)&l->obs, &l->cap, l->n + doc_n, sizeof *l->obs)))
+        if (rc == STORM_OK && (remember_objects(l, root, 0) ||
+                               STORM_ARRAY_GROW(l->obs, l->n + doc_n, l->cap, 64)))
             rc = storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory");
         if (rc != STORM_OK) {
             fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
@@ -335,6 +313,7 @@ int cmd_match(int argc, char **argv)
     int status = CLI_OK;
     storm_arena *arena = NULL;
     input *texts = NULL;
+    loaded all = {0}; /* its arrays are malloc'd: freed at the end */
     if (!pattern_files || !inputs) {
         fprintf(stderr, "storm match: out of memory\n");
         status = CLI_FAIL;
@@ -407,7 +386,6 @@ int cmd_match(int argc, char **argv)
         status = CLI_FAIL;
         goto out;
     }
-    loaded all = {0};
     for (size_t i = 0; i < n_inputs; i++)
         if (load_file(inputs[i], arena, spec, &all, &texts[i]) != 0) {
             status = CLI_FAIL;
@@ -465,6 +443,8 @@ out:
         for (size_t i = 0; i < n_inputs; i++)
             free(texts[i].text);
     free(texts);
+    free(all.obs);
+    free(all.objs);
     storm_arena_free(arena);
     if (pattern_files)
         for (size_t i = 0; i < n_pattern_files; i++)

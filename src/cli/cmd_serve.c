@@ -21,7 +21,7 @@ static void serve_help(FILE *out)
             "Discovery is at /taxii2/, the API root at /storm/.\n\n"
             "options:\n"
             "  --db FILE                 the SQLite store storm run writes (created if missing)\n"
-            "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; [::1]:PORT for IPv6; port 0 = any)\n"
+            "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; :PORT = 127.0.0.1; [::1]:PORT for IPv6; port 0 = any)\n"
             "  --collections A[,B...]    serve only these collections (aliases or UUIDs; default: all)\n"
             "  --allow-unredacted        serve the raw sightings/observations on a non-loopback address\n"
             "                            (refused by default: publish redacted copies with\n"
@@ -179,7 +179,10 @@ int cmd_serve(int argc, char **argv)
     /* The resolved port matters with --listen ADDR:0 (tests read it here). */
     char host[128];
     const char *colon = strrchr(cfg.listen, ':');
-    snprintf(host, sizeof host, "%.*s", (int)(colon - cfg.listen), cfg.listen);
+    if (colon == cfg.listen) /* ":PORT" is the loopback (storm/listen.h) */
+        snprintf(host, sizeof host, "127.0.0.1");
+    else
+        snprintf(host, sizeof host, "%.*s", (int)(colon - cfg.listen), cfg.listen);
     fprintf(stderr, "storm serve: listening on %s://%s:%u/taxii2/ (%s, %s)\n", cfg.tls_cert_path ? "https" : "http",
             host, (unsigned)storm_taxii_port(srv), cfg.db_path,
             cfg.users_path ? "Basic authentication" : "anonymous, read-only");

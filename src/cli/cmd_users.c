@@ -9,6 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <storm/buf.h>
+#include <storm/uuid.h>
 #include <storm/store.h>
 #include <storm/users.h>
 
@@ -106,19 +107,6 @@ static int get_new_password(char *pw, size_t cap)
     return CLI_OK;
 }
 
-static bool is_uuid(const char *s)
-{
-    static const int groups[] = {8, 4, 4, 4, 12};
-    for (size_t g = 0; g < 5; g++) {
-        for (int i = 0; i < groups[g]; i++, s++)
-            if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
-                return false;
-        if (g < 4 && *s++ != '-')
-            return false;
-    }
-    return *s == '\0';
-}
-
 /* A grant on a collection that does not exist is most likely a typo, which
  * would leave the user without the right they were meant to have. With
  * --db the collections are checked (unknown: exit 1, nothing written);
@@ -148,7 +136,7 @@ static int check_collections(const char *db, char **names, int n)
                 fprintf(stderr, "storm users: --db %s: %s\n", db, err.msg);
                 rc = CLI_FAIL;
             }
-        } else if (!is_uuid(c) && strcmp(c, STORM_COLLECTION_INDICATORS) != 0 &&
+        } else if (!storm_uuid_parse(c, strlen(c), NULL) && strcmp(c, STORM_COLLECTION_INDICATORS) != 0 &&
                    strcmp(c, STORM_COLLECTION_SIGHTINGS) != 0 && strcmp(c, STORM_COLLECTION_OBSERVATIONS) != 0) {
             fprintf(stderr,
                     "storm users: warning: '%s' is not '*', a UUID or a default collection (indicators, sightings, "

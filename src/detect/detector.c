@@ -456,7 +456,7 @@ static void sweep(storm_detector *d)
 {
     /* by the stream's clock, not the state's own: inputs mix old and new
      * files, and a scope must not die just because another scope is newer */
-    while (d->lru_tail && d->watermark - d->lru_tail->touched_at > d->opts.horizon)
+    while (d->lru_tail && storm_time_sub(d->watermark, d->lru_tail->touched_at) > d->opts.horizon)
         state_drop(d, d->lru_tail);
     while (d->lru_tail && d->stats.states_held > d->opts.states_cap)
         state_drop(d, d->lru_tail);

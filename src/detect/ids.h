@@ -12,10 +12,8 @@
 #define DETECT_ID_MAX 128
 
 /* Write "<type>--<uuid5(namespace, name[0..len))>" into out (cap bytes). The
- * namespace is the STIX SCO namespace when sco is true, else Storm's own. */
+ * namespace is the STIX SCO namespace when sco is true, else Storm's own
+ * (STORM_STIX_DETECT_NAMESPACE). */
 void detect_uuid5_id(const char *type, const char *name, size_t len, bool sco, char *out, size_t cap);
-
-/* Is s "<type>--<RFC 4122 UUID>" (any version, lower or upper hex)? */
-bool detect_id_is_valid(const char *s, size_t len);
 
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <storm/arena.h>
+#include <storm/array.h>
 #include <storm/io.h>
 #include <storm/json.h>
 #include <storm/pattern.h>
@@ -495,11 +496,8 @@ static storm_rc lex_all(xlate *x, size_t len, storm_err *err)
         if (x->n_tok == alloc) {
             if (alloc >= KSC_MAX_TOKENS)
                 return storm_err_set(err, STORM_ERR_LIMIT, 0, "more than %d tokens", KSC_MAX_TOKENS);
-            lex_token *nt = realloc(x->tok, alloc * 2 * sizeof *nt);
-            if (!nt)
+            if (STORM_ARRAY_GROW(x->tok, x->n_tok + 1, alloc, 64))
                 return STORM_ERR_NOMEM;
-            x->tok = nt;
-            alloc *= 2;
         }
         storm_rc rc = lex_next(&lx, &x->tok[x->n_tok], err);
         if (rc != STORM_OK)
@@ -509,13 +507,8 @@ static storm_rc lex_all(xlate *x, size_t len, storm_err *err)
     }
     /* pad so that look-ahead of a few tokens past the end reads EOF */
     for (int k = 0; k < 4; k++) {
-        if (x->n_tok == alloc) {
-            lex_token *nt = realloc(x->tok, (alloc + 4) * sizeof *nt);
-            if (!nt)
-                return STORM_ERR_NOMEM;
-            x->tok = nt;
-            alloc += 4;
-        }
+        if (STORM_ARRAY_GROW(x->tok, x->n_tok + 1, alloc, 64))
+            return STORM_ERR_NOMEM;
         x->tok[x->n_tok] = x->tok[x->n_tok - 1];
         x->n_tok++;
     }
@@ -709,15 +702,9 @@ static void add_note(void *vctx, size_t offset, storm_ksc_note_kind kind, const 
     storm_ksc_import *imp = c->imp;
     if (kind == STORM_KSC_UNTRANSLATED)
         imp->n_untranslated++;
-    if (imp->n_notes == imp->alloc_notes) {
-        size_t na = imp->alloc_notes ? imp->alloc_notes * 2 : 32;
-        storm_ksc_note *nn = realloc(imp->notes, na * sizeof *nn);
-        if (!nn) {
-            imp->oom = true;
-            return;
-        }
-        imp->notes = nn;
-        imp->alloc_notes = na;
+    if (STORM_ARRAY_GROW(imp->notes, imp->n_notes + 1, imp->alloc_notes, 32)) {
+        imp->oom = true;
+        return;
     }
     const char *msg = storm_arena_strndup(imp->arena, message, strlen(message));
     if (!msg) {

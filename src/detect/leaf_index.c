@@ -5,7 +5,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <storm/array.h>
 #include <storm/buf.h>
+#include <storm/hash.h>
 #include <storm/pattern_plan.h>
 #include <storm/stix_prefilter.h>
 #include <storm/time.h>
@@ -120,26 +122,11 @@ struct leaf_index {
     storm_buf keybuf;
 };
 
-static int grow(void **arr, size_t *alloc, size_t n, size_t size)
-{
-    if (n < *alloc)
-        return 0;
-    size_t na = *alloc ? *alloc * 2 : 8;
-    void *p = realloc(*arr, na * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *alloc = na;
-    return 0;
-}
-#define GROW(arr, n, alloc) grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+#define GROW(arr, n, alloc) STORM_ARRAY_GROW(arr, (n) + 1, alloc, 8)
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ull;
+    uint64_t h = storm_fnv1a(p, n);
     return h ^ (h >> 29);
 }
 
@@ -326,6 +313,20 @@ static char *like_to_regex(const char *s, size_t n)
     return re;
 }
 
+static bool key_ends_with(const pat_step *st, const char *suffix)
+{
+    return st->kind == PAT_STEP_KEY && st->key_len >= 4 && memcmp(st->key + st->key_len - 4, suffix, 4) == 0;
+}
+
+/* Does the path end at a binary-valued property (a key ending in _hex/_bin)? */
+static bool path_is_binary(const pat_path *p)
+{
+    if (p->n_steps == 0)
+        return false;
+    const pat_step *last = &p->steps[p->n_steps - 1];
+    return key_ends_with(last, "_hex") || key_ends_with(last, "_bin");
+}
+
 static int select_keys(const pat_cmp *c, keyset *out)
 {
     if (c->kind == PAT_CMP_AND) {
@@ -360,7 +361,10 @@ static int select_keys(const pat_cmp *c, keyset *out)
         return 0;
     }
     leaf_key type_key = {KEY_TYPE, &c->path, NULL, NULL};
-    if (c->negated)
+    /* a *_hex or *_bin property compares as the bytes it encodes, not as
+     * its text (STIX 2.1 binary and hex types; see pattern/match.c): the
+     * index would look up the text, so its object type decides */
+    if (c->negated || path_is_binary(&c->path))
         return keyset_add(out, type_key);
     switch (c->op) {
     case PAT_OP_EQ:
@@ -457,7 +461,7 @@ static int add_leaf_to(uint32_t **leaves, size_t *n, size_t *alloc, uint32_t lea
 {
     if (*n && (*leaves)[*n - 1] == leaf)
         return 0; /* same leaf, second literal of one IN */
-    if (grow((void **)leaves, alloc, *n, sizeof **leaves) != 0)
+    if (storm_array_grow(leaves, alloc, *n + 1, sizeof **leaves, 8) != 0)
         return -1;
     (*leaves)[(*n)++] = leaf;
     return 0;

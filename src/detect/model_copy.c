@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/hash.h>
 #include <storm/time.h>
 
 #include "models_int.h"
@@ -13,9 +14,7 @@
 
 static uint64_t hash_mem(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    uint64_t h = storm_fnv1a(s, n);
     return h ^ (h >> 29);
 }
 

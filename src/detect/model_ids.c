@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/hash.h>
+#include <storm/stix.h>
+
 #include "ids.h"
 #include "models_int.h"
 
@@ -14,10 +17,7 @@
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return storm_fnv1a(s, strlen(s));
 }
 
 static int idmap_put(model_idmap *t, const char *key, size_t val, const char *str)
@@ -93,7 +93,7 @@ const char *model_fixed_id(load_ctx *c, const storm_value *idv, const char *type
         return NULL;
     const char *raw = idv->u.s.ptr;
     size_t len = idv->u.s.len;
-    if (detect_id_is_valid(raw, len))
+    if (storm_stix_id_valid(raw, len))
         return storm_arena_strndup(m->arena, raw, len);
     char buf[DETECT_ID_MAX];
     char tbuf[64];
@@ -111,7 +111,8 @@ const char *model_fixed_id(load_ctx *c, const storm_value *idv, const char *type
     if (good && bad)
         idmap_put(&m->fixed, bad, 0, good);
     if (what)
-        model_defect(c, idv->pos, bad, false, "%s id '%s' is not '<type>--<UUID>'; loaded as %s", what, bad, good);
+        model_defect(c, idv->pos, bad, false, "%s id '%s' is not '<type>--<UUID>' (an RFC 4122 UUID: 8-4-4-4-12 hex digits, "
+                     "the fourth group starting with 8, 9, a or b); loaded as %s", what, bad, good);
     return good;
 }
 

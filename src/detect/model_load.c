@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/stix.h>
 #include <storm/time.h>
 
 #include "ids.h"
@@ -163,9 +164,9 @@ static void load_relationship(load_ctx *c, const storm_value *obj, const char *i
     r->tgt_pos = tgt->pos;
     r->object = copy;
     /* refs that are not ids are reported at resolution; ids that are bad are fixed */
-    if (!detect_id_is_valid(src->u.s.ptr, src->u.s.len))
+    if (!storm_stix_id_valid(src->u.s.ptr, src->u.s.len))
         model_fixed_id(c, src, "x", NULL);
-    if (!detect_id_is_valid(tgt->u.s.ptr, tgt->u.s.len))
+    if (!storm_stix_id_valid(tgt->u.s.ptr, tgt->u.s.len))
         model_fixed_id(c, tgt, "x", NULL);
 }
 
@@ -240,7 +241,7 @@ static void load_bundle(load_ctx *c, const storm_value *b)
     const char *id = NULL;
     if (!idv || idv->type != STORM_V_STRING)
         model_defect(c, b->pos, NULL, false, "bundle has no 'id' string");
-    else if (!detect_id_is_valid(idv->u.s.ptr, idv->u.s.len) || strncmp(idv->u.s.ptr, "bundle--", 8) != 0)
+    else if (!storm_stix_id_valid(idv->u.s.ptr, idv->u.s.len) || strncmp(idv->u.s.ptr, "bundle--", 8) != 0)
         model_defect(c, idv->pos, idv->u.s.ptr, false, "bundle id '%s' is not 'bundle--<UUID>'", idv->u.s.ptr);
     else
         id = idv->u.s.ptr;

@@ -18,6 +18,8 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
+#include <storm/array.h>
+
 #include "models_int.h"
 
 #define MODEL_FILE_MAX ((size_t)64 << 20) /* bytes of one model file */
@@ -27,15 +29,7 @@
 
 int model_grow(void **arr, size_t *alloc, size_t n, size_t size)
 {
-    if (n < *alloc)
-        return 0;
-    size_t na = *alloc ? *alloc * 2 : 16;
-    void *p = realloc(*arr, na * size);
-    if (!p)
-        return -1;
-    *arr = p;
-    *alloc = na;
-    return 0;
+    return storm_array_grow(arr, alloc, n + 1, size, 16);
 }
 
 storm_rc storm_models_new(storm_models **out)

@@ -371,7 +371,9 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
         storm_buf idn;
         storm_buf_init(&idn, 4096);
         storm_buf_printf(&idn, "%s\n%s\nwindow %lld/%lld", ind->id, scope, (long long)bucket, (long long)w);
-        o->bucket_start = bucket * w;
+        /* floor(tmin / w) * w, clamped: a time near the earliest one
+         * (saturated timestamps) would put the window's start before it */
+        o->bucket_start = bucket < INT64_MIN / w ? INT64_MIN : bucket * w;
         detect_uuid5_id("sighting", idn.data ? idn.data : "", idn.len, false, o->id, sizeof o->id);
         storm_buf_free(&idn);
         o->first_seen = tmin;
@@ -423,7 +425,7 @@ void detect_sightings_enforce_cap(detect_sightings *s, storm_detect_stats *stats
 void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats)
 {
     s->watermark = watermark;
-    while (s->tail && watermark - s->tail->touched_at > s->opts.sighting_window)
+    while (s->tail && storm_time_sub(watermark, s->tail->touched_at) > s->opts.sighting_window)
         close_o(s, s->tail, stats);
 }
 

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/hash.h>
+
 uint64_t strmap_hash(const char *key, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)key[i]) * 1099511628211ull;
+    uint64_t h = storm_fnv1a(key, len);
     return h ^ (h >> 31);
 }
 

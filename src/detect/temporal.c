@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/array.h>
 #include <storm/pattern_plan.h>
 
 #define KEPT_ARENA_CHUNK 4096
@@ -82,14 +83,8 @@ static int plan_node(tplan *t, const pat_obs *o, int depth)
 {
     if (!o || depth > STORM_PATTERN_MAX_DEPTH * 2)
         return -1;
-    if (t->n == t->alloc) {
-        size_t na = t->alloc ? t->alloc * 2 : 8;
-        tnode *nn = realloc(t->nodes, na * sizeof *nn);
-        if (!nn)
-            return -1;
-        t->nodes = nn;
-        t->alloc = na;
-    }
+    if (STORM_ARRAY_GROW(t->nodes, t->n + 1, t->alloc, 8))
+        return -1;
     int i = (int)t->n++;
     tnode *nd = &t->nodes[i];
     memset(nd, 0, sizeof *nd);
@@ -152,9 +147,13 @@ static bool node_stateless(const tplan *t, int i)
 static void plan_mark(tplan *t, int i, storm_time_ns keep)
 {
     tnode *n = &t->nodes[i];
+    /* A node's own complete matches are useful as long as its ancestors
+     * allow; a WITHIN bounds how far apart the parts of one of its matches
+     * lie, so it shortens what its descendants keep, not what it keeps
+     * ("[a] WITHIN 1 SECONDS AND [b]" holds for an a an hour before b). */
+    n->keep = keep;
     if (n->kind == PAT_OBS_WITHIN && n->within < keep)
         keep = n->within;
-    n->keep = keep;
     if (n->left >= 0) {
         if (n->kind == PAT_OBS_AND || n->kind == PAT_OBS_FOLLOWEDBY || n->kind == PAT_OBS_REPEATS)
             t->nodes[n->left].stored = true;
@@ -214,7 +213,11 @@ void tplan_free(tplan *t)
 
 bool tplan_stateless(const tplan *t) { return t->stateless; }
 unsigned tplan_n_leaves(const tplan *t) { return t->n_leaves; }
-storm_time_ns tplan_horizon(const tplan *t) { return t->nodes[t->root].keep; }
+storm_time_ns tplan_horizon(const tplan *t)
+{
+    const tnode *r = &t->nodes[t->root];
+    return r->kind == PAT_OBS_WITHIN && r->within < r->keep ? r->within : r->keep;
+}
 
 static bool single(const tplan *t, int i, const bool *leaf_true, storm_time_ns time)
 {
@@ -345,7 +348,7 @@ static void list_prune(feed_ctx *f, int node)
     storm_time_ns keep = f->t->nodes[node].keep;
     if (keep >= TIME_MAX / 4)
         return; /* no horizon: only the cap bounds this list */
-    storm_time_ns limit = f->watermark - keep;
+    storm_time_ns limit = storm_time_sub(f->watermark, keep);
     size_t w = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (l->items[i]->tmax < limit) {
@@ -476,7 +479,7 @@ static size_t eval_node(feed_ctx *f, int i, storm_time_ns span, tmatch **out)
         tmatch *c[TEMPORAL_NEW_MAX];
         size_t nc = eval_node(f, nd->left, s, c);
         for (size_t k = 0; k < nc; k++) {
-            if (c[k]->tmax - c[k]->tmin <= s && nd->within > 0)
+            if (storm_time_sub(c[k]->tmax, c[k]->tmin) <= s && nd->within > 0)
                 out[n++] = c[k];
             else
                 tmatch_release(c[k]);

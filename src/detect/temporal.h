@@ -53,9 +53,10 @@ typedef struct tmatch {
 
 typedef struct tplan tplan;
 
-/* Build the plan of a compiled pattern; leaf_ids[i] receives nothing - the
- * caller maps pattern leaves itself. NULL on OOM. stateless tells whether
- * every match is a single observation (no state needed). */
+/* Build the plan of a compiled pattern (its leaves keep the pattern's leaf
+ * numbering; the caller maps them to index ids itself). NULL on OOM; free
+ * with tplan_free. tplan_stateless tells whether every match is a single
+ * observation (no state needed). */
 tplan *tplan_new(const storm_pattern *p, storm_time_ns horizon);
 void tplan_free(tplan *t);
 bool tplan_stateless(const tplan *t);

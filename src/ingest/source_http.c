@@ -27,6 +27,7 @@
 #include <storm/decode.h>
 #include <storm/httpd.h>
 #include <storm/json.h>
+#include <storm/listen.h>
 
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
@@ -493,62 +494,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     }
 }
 
-/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (= 127.0.0.1): numeric addresses only,
- * so that what is bound is exactly what was asked. */
-static storm_rc parse_listen(const char *spec, struct sockaddr_storage *ss, unsigned long *port, bool *v6,
-                             storm_err *err)
-{
-    char host[128] = "127.0.0.1";
-    const char *colon = strrchr(spec, ':');
-    if (!colon) {
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': expected ADDRESS:PORT", spec);
-    }
-    size_t hl = (size_t)(colon - spec);
-    if (hl >= sizeof host) {
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': address too long", spec);
-    }
-    if (hl > 0) {
-        memcpy(host, spec, hl);
-        host[hl] = '\0';
-    }
-    char *end = NULL;
-    unsigned long p = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || p > 65535) {
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': the port must be 0..65535", spec);
-    }
-    memset(ss, 0, sizeof *ss);
-    *v6 = false;
-    if (host[0] == '[') {
-        size_t n = strlen(host);
-        if (n < 3 || host[n - 1] != ']') {
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
-        }
-        host[n - 1] = '\0';
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': bad IPv6 address", spec);
-        }
-        *v6 = true;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)p);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "--listen '%s': '%s' is not an IPv4 address", spec, host);
-        }
-    }
-    *port = p;
-    return STORM_OK;
-}
-
 storm_rc storm_intake_check_listen(const char *listen, storm_err *err)
 {
     struct sockaddr_storage ss;
-    unsigned long port;
-    bool v6;
-    return parse_listen(listen, &ss, &port, &v6, err);
+    socklen_t sl;
+    return storm_listen_parse(listen, &ss, &sl, err);
 }
 
 storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, storm_err *err)
@@ -566,18 +516,18 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
         in->opts.max_records = DEFAULT_MAX_RECORDS;
     const char *spec = opts->listen ? opts->listen : "127.0.0.1:8080";
     struct sockaddr_storage ss;
-    unsigned long port = 0;
-    bool v6 = false;
-    storm_rc prc = parse_listen(spec, &ss, &port, &v6, err);
+    socklen_t sl;
+    storm_rc prc = storm_listen_parse(spec, &ss, &sl, err);
     if (prc != STORM_OK) {
         free(in);
         return prc;
     }
+    bool v6 = ss.ss_family == AF_INET6;
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->ready, NULL);
     storm_httpd_config hc = {.listen = spec,
                              .addr = (struct sockaddr *)&ss,
-                             .addr_len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in),
+                             .addr_len = sl,
                              .limits = {.max_connections = CONNECTION_LIMIT},
                              .flags = v6 ? MHD_USE_IPv6 : 0,
                              .handler = on_request,

@@ -331,15 +331,15 @@ static int ip_test(const pat_cmp *t, const test_compiled *tc, const side *val, s
 {
     if (val->k != VK_STR)
         return 0;
-    ip_block v;
-    if (!ip_block_parse(val->s, val->len, &v)) {
+    storm_cidr v;
+    if (!storm_cidr_parse(val->s, val->len, &v)) {
         int shown = val->len > 64 ? 64 : (int)val->len;
         storm_err_set(err, STORM_ERR_VALUE, t->values[0].span.start,
                       "the data has '%.*s%s' where %s needs an IP address or CIDR block", shown, val->s,
                       val->len > 64 ? "..." : "", t->op == PAT_OP_ISSUBSET ? "ISSUBSET" : "ISSUPERSET");
         return -1;
     }
-    return t->op == PAT_OP_ISSUBSET ? ip_block_contains(&tc->ip, &v) : ip_block_contains(&v, &tc->ip);
+    return t->op == PAT_OP_ISSUBSET ? storm_cidr_contains(&tc->ip, &v) : storm_cidr_contains(&v, &tc->ip);
 }
 
 int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)

@@ -146,9 +146,10 @@ static storm_rc compile_test(storm_pattern *p, pattern_compiled *pc, pat_cmp *t,
         }
     } else if (t->op == PAT_OP_ISSUBSET || t->op == PAT_OP_ISSUPERSET) {
         const pat_literal *l = &t->values[0];
-        if (!ip_block_parse(l->u.str.ptr, l->u.str.len, &tc->ip))
+        if (!storm_cidr_parse(l->u.str.ptr, l->u.str.len, &tc->ip))
             return compile_fail(err, STORM_ERR_SYNTAX, l->span,
-                                "expected an IPv4 or IPv6 address or CIDR block such as '10.0.0.0/8'");
+                                "expected an IPv4 or IPv6 address or CIDR block such as '10.0.0.0/8' "
+                                "(prefix 0-32 or 0-128, no leading zeros)");
     }
     /* t'...' literals in microseconds, from their text: the parser's
      * storm_time_ns saturates outside 1678..2261 */

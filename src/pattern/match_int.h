@@ -11,6 +11,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <storm/cidr.h>
 
 #include "pattern_int.h"
 
@@ -36,13 +37,6 @@ typedef struct like_prog {
 #define LIKE_ANY_RUN 0xFFFFFFFFu
 #define LIKE_ANY_ONE 0xFFFFFFFEu
 
-/* An IPv4/IPv6 address or block: addr with host bits kept, prefix length. */
-typedef struct ip_block {
-    int family;       /* 4 or 6 */
-    uint8_t addr[16];
-    unsigned prefix;  /* 0..32 or 0..128 */
-} ip_block;
-
 /* Matcher data attached to one PAT_CMP_TEST (pat_cmp.compiled). Arena-owned
  * except the PCRE2 codes, released by pattern_release_compiled. */
 typedef struct test_compiled {
@@ -60,7 +54,7 @@ typedef struct test_compiled {
      * prefilter rules them out) and JIT code is ~15 KiB each. The only
      * fields that change after compilation (atomically). */
     _Atomic unsigned char re_jit, re_bin_jit;
-    ip_block ip;          /* ISSUBSET / ISSUPERSET literal */
+    storm_cidr ip;          /* ISSUBSET / ISSUPERSET literal */
     int64_t *ts_us;       /* per value: TIMESTAMP literals in microseconds */
     bool set_mixed;       /* IN: members of different types -> error at match time */
     bool set_ts;          /* IN: members are timestamps */
@@ -114,13 +108,6 @@ bool like_match(const like_prog *prog, const uint32_t *s, size_t n);
 bool like_compile_bytes(storm_arena *a, const char *text, size_t len, like_prog *prog);
 /* Whole-value match of bytes s[0..n) (binary values: '_' is one byte). */
 bool like_match_bytes(const like_prog *prog, const uint8_t *s, size_t n);
-
-/* ip.c --------------------------------------------------------------------- */
-/* Parse "a.b.c.d", "a.b.c.d/n", IPv6 and "v6/n". A plain address is a
- * block of one (/32, /128). False when s is not one. */
-bool ip_block_parse(const char *s, size_t len, ip_block *out);
-/* Is inner inside outer (same family, outer's prefix <= inner's, equal under outer's mask)? */
-bool ip_block_contains(const ip_block *outer, const ip_block *inner);
 
 /* unicode helpers (compare.c) ------------------------------------------------ */
 /* NFC of s[0..len): *out points at s (no copy) when s is already ASCII,

@@ -12,6 +12,7 @@
  * separately, SDOs) are not observations and are skipped. */
 #include <string.h>
 
+#include <storm/hash.h>
 #include <storm/observation.h>
 
 #include "match_int.h"
@@ -35,14 +36,6 @@ typedef struct id_index {
     size_t cap; /* power of two */
 } id_index;
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static const storm_value *id_of(const storm_value *o)
 {
     const storm_value *id = storm_v_get(o, "id");
@@ -54,7 +47,7 @@ static bool index_add(id_index *ix, const storm_value *o)
     const storm_value *id = id_of(o);
     if (!id)
         return true;
-    size_t i = hash_bytes(id->u.s.ptr, id->u.s.len) & (ix->cap - 1);
+    size_t i = storm_fnv1a(id->u.s.ptr, id->u.s.len) & (ix->cap - 1);
     while (ix->slots[i]) {
         const storm_value *other = id_of(ix->slots[i]);
         if (other->u.s.len == id->u.s.len && memcmp(other->u.s.ptr, id->u.s.ptr, id->u.s.len) == 0) {
@@ -71,7 +64,7 @@ static const storm_value *index_get(const id_index *ix, const char *s, size_t n)
 {
     if (!ix->cap)
         return NULL;
-    size_t i = hash_bytes(s, n) & (ix->cap - 1);
+    size_t i = storm_fnv1a(s, n) & (ix->cap - 1);
     while (ix->slots[i]) {
         const storm_value *id = id_of(ix->slots[i]);
         if (id->u.s.len == n && memcmp(id->u.s.ptr, s, n) == 0)

@@ -39,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/array.h>
+
 #include "match_int.h"
 
 typedef struct span {
@@ -115,14 +117,8 @@ static int64_t sat_add(int64_t a, int64_t b)
 
 static bool trail_push(srch *s, unsigned node)
 {
-    if (s->trail_len == s->trail_cap) {
-        size_t cap = s->trail_cap ? s->trail_cap * 2 : 256;
-        trail_ent *t = realloc(s->trail, cap * sizeof *t);
-        if (!t)
-            return false;
-        s->trail = t;
-        s->trail_cap = cap;
-    }
+    if (STORM_ARRAY_GROW(s->trail, s->trail_len + 1, s->trail_cap, 256))
+        return false;
     s->trail[s->trail_len].node = node;
     s->trail[s->trail_len].old = s->spans[node];
     s->trail_len++;

@@ -19,8 +19,8 @@
 
 #include <storm/io.h>
 #include <storm/json.h>
+#include <storm/uuid.h>
 
-#include "cidr.h"
 #include "redact_int.h"
 
 #define MAX_RULES 256
@@ -83,8 +83,12 @@ static storm_rc add_cidr(storm_redactor *r, const char *text, size_t pos, storm_
 {
     if (r->n_cidrs >= MAX_RULES)
         return storm_err_set(err, STORM_ERR_LIMIT, pos, "more than %d CIDRs to mask", MAX_RULES);
-    if (!share_cidr_parse(text, strlen(text), &r->cidrs[r->n_cidrs]))
-        return storm_err_set(err, STORM_ERR_VALUE, pos, "'%s' is not an IPv4/IPv6 address or CIDR block", text);
+    if (!storm_cidr_parse(text, strlen(text), &r->cidrs[r->n_cidrs]))
+        return storm_err_set(err, STORM_ERR_VALUE, pos,
+                             "'%s' is not an IPv4/IPv6 address or CIDR block (e.g. 10.0.0.0/8; prefix 0-32 or "
+                             "0-128 without leading zeros)",
+                             text);
+    storm_cidr_format(&r->cidrs[r->n_cidrs], r->cidr_text[r->n_cidrs]);
     r->n_cidrs++;
     return STORM_OK;
 }
@@ -333,9 +337,5 @@ void redactor_keyed_uuid(const storm_redactor *r, const char *text, char out[37]
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(), r->key, (int)r->key_len, (const unsigned char *)text, strlen(text), mac, &mac_len);
-    mac[6] = (unsigned char)((mac[6] & 0x0F) | 0x40); /* version 4 layout */
-    mac[8] = (unsigned char)((mac[8] & 0x3F) | 0x80); /* RFC 4122 variant */
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", mac[0], mac[1],
-             mac[2], mac[3], mac[4], mac[5], mac[6], mac[7], mac[8], mac[9], mac[10], mac[11], mac[12], mac[13],
-             mac[14], mac[15]);
+    storm_uuid_format(mac, 4, out); /* the version 4 layout */
 }

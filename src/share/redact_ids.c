@@ -7,6 +7,7 @@
  * and input bytes) get a keyed UUID of their old id. References are then
  * rewritten everywhere. */
 #include <storm/share.h>
+#include <storm/hash.h>
 #include <storm/stix.h>
 
 #include <string.h>
@@ -24,10 +25,7 @@ typedef struct id_map {
 
 static size_t id_hash(const char *s)
 {
-    size_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
+    return (size_t)storm_fnv1a(s, strlen(s));
 }
 
 /* A lookup per reference: hashed, so rewriting stays linear in the objects. */

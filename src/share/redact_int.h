@@ -7,7 +7,7 @@
 #include <pcre2.h>
 #include <storm/share.h>
 
-#include "cidr.h"
+#include <storm/cidr.h>
 
 #define REDACT_MAX_RULES 256
 
@@ -24,7 +24,8 @@ typedef struct redact_scrub {
 struct storm_redactor {
     unsigned char key[64];
     size_t key_len;
-    share_cidr cidrs[REDACT_MAX_RULES];
+    storm_cidr cidrs[REDACT_MAX_RULES];
+    char cidr_text[REDACT_MAX_RULES][STORM_CIDR_TEXT_MAX]; /* what a masked address becomes: "10.0.0.0/8" */
     size_t n_cidrs;
     redact_prop props[REDACT_MAX_RULES];
     size_t n_props;

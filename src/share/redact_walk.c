@@ -77,13 +77,13 @@ static storm_rc mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, cons
             j++;
         if (j > i && s[j - 1] == '.')
             j--, dots--;
-        share_cidr addr;
-        if (dots == 3 && share_cidr_parse(s + i, j - i, &addr)) {
+        storm_cidr addr;
+        if (dots == 3 && storm_cidr_parse(s + i, j - i, &addr)) {
             for (size_t k = 0; k < r->n_cidrs; k++) {
-                if (share_cidr_contains(&r->cidrs[k], &addr)) {
+                if (storm_cidr_contains(&r->cidrs[k], &addr)) {
                     rc = storm_buf_append(&out, s + copied, i - copied);
                     if (!rc)
-                        rc = storm_buf_puts(&out, r->cidrs[k].text);
+                        rc = storm_buf_puts(&out, r->cidr_text[k]);
                     copied = j;
                     changed = true;
                     (*count)++;
@@ -278,12 +278,12 @@ static void redact_value(walk_ctx *c, storm_value *v, const char *key, size_t ke
     const char *s = v->u.s.ptr;
     size_t len = v->u.s.len;
     /* a whole value that is an address */
-    share_cidr addr;
-    if (len < 64 && share_cidr_parse(s, len, &addr)) {
+    storm_cidr addr;
+    if (len < 64 && storm_cidr_parse(s, len, &addr)) {
         for (size_t k = 0; k < r->n_cidrs; k++)
-            if (share_cidr_contains(&r->cidrs[k], &addr)) {
-                v->u.s.ptr = storm_arena_strdup(a, r->cidrs[k].text);
-                v->u.s.len = strlen(r->cidrs[k].text);
+            if (storm_cidr_contains(&r->cidrs[k], &addr)) {
+                v->u.s.ptr = storm_arena_strdup(a, r->cidr_text[k]);
+                v->u.s.len = strlen(r->cidr_text[k]);
                 if (!v->u.s.ptr)
                     failed(c, STORM_ERR_NOMEM, "out of memory");
                 st->addresses_masked++;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/hash.h>
 #include <storm/json.h>
 
 #include "stix_int.h"
@@ -189,14 +190,6 @@ size_t storm_stix_bundle_count(const storm_stix_bundle *b)
     return b ? b->count : 0;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static storm_rc grow_slots(storm_stix_bundle *b)
 {
     size_t n = b->nslots ? b->nslots * 2 : 1024;
@@ -224,7 +217,7 @@ static storm_rc remember(storm_stix_bundle *b, const char *id, bool *is_new)
 {
     if ((b->count + 1) * 2 > b->nslots && grow_slots(b))
         return STORM_ERR_NOMEM;
-    uint64_t h = fnv1a(id);
+    uint64_t h = storm_fnv1a(id, strlen(id));
     size_t j = h & (b->nslots - 1);
     while (b->slots[j].off != SIZE_MAX) {
         if (b->slots[j].hash == h && strcmp(b->ids.data + b->slots[j].off, id) == 0) {

@@ -8,9 +8,6 @@
 
 #include <storm/stix.h>
 
-/* Storm's own UUIDv5 namespace for the objects the detector creates:
- * uuid5(SCO namespace, "storm.detect"), fixed so that ids never change. */
-#define CLUSTER_NAMESPACE "6b1f3a52-9d0e-5c41-8a77-2e63c4901d5f"
 /* Fixed creation time: the object is the same in every run. */
 #define CLUSTER_CREATED "2020-01-01T00:00:00.000Z"
 
@@ -22,7 +19,7 @@ void storm_stix_cluster_identity_id(const char *name, char out[STORM_STIX_ID_MAX
     int n = snprintf(key, sizeof key, "storm-cluster:%s", name);
     size_t len = n < 0 ? 0 : (size_t)n >= sizeof key ? sizeof key - 1 : (size_t)n;
     char uuid[37];
-    storm_stix_uuid5(CLUSTER_NAMESPACE, key, len, uuid);
+    storm_stix_uuid5(STORM_STIX_DETECT_NAMESPACE, key, len, uuid); /* Storm's own namespace (stix.h) */
     snprintf(out, STORM_STIX_ID_MAX, "identity--%s", uuid);
 }
 

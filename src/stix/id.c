@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <storm/json.h>
+#include <storm/uuid.h>
 
 #include "stix_int.h"
 #include <storm/codec.h>
@@ -41,62 +42,45 @@ void stix_sha1_final(stix_sha1 *s, unsigned char md[20])
 
 static const char hexdig[] = "0123456789abcdef";
 
-static void uuid_text(const unsigned char u[16], char out[37])
+bool storm_stix_type_valid(const char *t, size_t len)
 {
-    int o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hexdig[u[i] >> 4];
-        out[o++] = hexdig[u[i] & 15];
+    if (len < 3 || len > 250 || t[0] == '-' || t[len - 1] == '-')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+        if (c == '-' && t[i + 1] == '-')
+            return false;
     }
-    out[o] = '\0';
+    return true;
 }
 
-
-static bool uuid_parse(const char *s, unsigned char u[16])
+bool storm_stix_id_valid(const char *s, size_t len)
 {
-    int n = 0;
-    for (size_t i = 0; s[i] && n < 32; i++) {
-        if (s[i] == '-') {
-            if (i != 8 && i != 13 && i != 18 && i != 23)
-                return false;
-            continue;
-        }
-        int h = codec_hex_digit(s[i]);
-        if (h < 0)
-            return false;
-        if (n & 1)
-            u[n / 2] = (unsigned char)(u[n / 2] | h);
-        else
-            u[n / 2] = (unsigned char)(h << 4);
-        n++;
-    }
-    return n == 32 && strlen(s) == 36;
+    /* the UUID has no "--", so the type ends 38 bytes before the end */
+    return len > 38 && s[len - 38] == '-' && s[len - 37] == '-' && storm_stix_type_valid(s, len - 38) &&
+           storm_uuid_parse(s + len - 36, 36, NULL);
 }
 
 void stix_uuid4_from_digest(const unsigned char md[20], char out[37])
 {
     unsigned char u[16];
     memcpy(u, md, 16);
-    u[6] = (unsigned char)((u[6] & 0x0f) | 0x40); /* version 4 */
-    u[8] = (unsigned char)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    uuid_text(u, out);
+    storm_uuid_format(u, 4, out);
 }
 
 bool storm_stix_uuid5(const char *ns, const void *name, size_t len, char out[37])
 {
     unsigned char nsb[16], md[20];
-    if (!ns || !uuid_parse(ns, nsb))
+    if (!ns || !storm_uuid_parse(ns, strlen(ns), nsb))
         return false;
     stix_sha1 s;
     stix_sha1_init(&s);
     stix_sha1_update(&s, nsb, 16);
     stix_sha1_update(&s, name, len);
     stix_sha1_final(&s, md);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* version 5 */
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    uuid_text(md, out);
+    storm_uuid_format(md, 5, out);
     return true;
 }
 
@@ -674,9 +658,7 @@ bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37]
     stix_sha1_update(&s, nsb, 16);
     stix_sha1_canonical(&s, &obj);
     stix_sha1_final(&s, md);
-    md[6] = (unsigned char)((md[6] & 0x0f) | 0x50);
-    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-    uuid_text(md, out);
+    storm_uuid_format(md, 5, out);
     if (ce) {
         ce->used = true;
         ce->h1 = key.h1;

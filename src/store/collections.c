@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <storm/uuid.h>
+
 #define COLLECTION_COLUMNS "key, id, coalesce(alias, ''), title, description, media_types, can_read, can_write"
 
 static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
@@ -112,10 +114,7 @@ static void random_uuid(char out[STORM_STORE_ID_MAX])
             break;
         got += (size_t)r;
     }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, STORM_STORE_ID_MAX, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    storm_uuid_format(b, 4, out);
 }
 
 storm_rc storm_store_collection_create(storm_store *s, storm_store_collection *c, storm_err *err)

@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <storm/hash.h>
+
 #define AUTH_HEADER_MAX 4096
 
 static int64_t now_s(const taxii_ctx *ctx)
@@ -84,11 +86,7 @@ static uint64_t client_key(const taxii_ctx *ctx, const char *client)
             n = sizeof addr;
         memcpy(addr, client, n);
     }
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < sizeof ctx->auth_secret; i++)
-        h = (h ^ ctx->auth_secret[i]) * 0x100000001b3ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ addr[i]) * 0x100000001b3ULL;
+    uint64_t h = storm_fnv1a_add(storm_fnv1a(ctx->auth_secret, sizeof ctx->auth_secret), addr, n);
     h ^= h >> 29;
     return h ? h : 1;
 }

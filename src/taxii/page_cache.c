@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/hash.h>
+
 typedef struct cache_entry {
     uint64_t hash;
     uint64_t data_version;
@@ -51,20 +53,10 @@ void taxii_page_cache_free(taxii_page_cache *c)
     free(c);
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 bool taxii_page_cache_get(taxii_page_cache *c, const char *key, size_t key_len, uint64_t data_version,
                           taxii_response *rs)
 {
-    uint64_t h = fnv1a(key, key_len);
+    uint64_t h = storm_fnv1a(key, key_len);
     cache_entry *e = &c->slots[h % TAXII_PAGE_CACHE_SLOTS];
     if (!e->key || e->hash != h || e->key_len != key_len || memcmp(e->key, key, key_len) != 0)
         return false;
@@ -86,7 +78,7 @@ void taxii_page_cache_put(taxii_page_cache *c, const char *key, size_t key_len, 
 {
     if (rs->status != 200 || rs->body.len > TAXII_PAGE_CACHE_BODY_MAX || !rs->body.data)
         return;
-    uint64_t h = fnv1a(key, key_len);
+    uint64_t h = storm_fnv1a(key, key_len);
     cache_entry *e = &c->slots[h % TAXII_PAGE_CACHE_SLOTS];
     drop(c, e);
     if (c->bytes + rs->body.len > TAXII_PAGE_CACHE_BYTES)

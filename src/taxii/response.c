@@ -8,6 +8,7 @@
 #include <string.h>
 #include <storm/json.h>
 #include <storm/time.h>
+#include <storm/uuid.h>
 #include <sys/random.h>
 
 void taxii_response_init(taxii_response *rs)
@@ -58,10 +59,7 @@ void taxii_uuid4(char *buf)
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1 && getrandom(b, sizeof b, 0) != (ssize_t)sizeof b)
         memset(b, 0x5a, sizeof b); /* never reached on Linux; ids still unique per request by status row */
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3],
-             b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    storm_uuid_format(b, 4, buf);
 }
 
 int64_t taxii_now_ns(void)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <storm/httpd.h>
 #include <storm/io.h>
+#include <storm/listen.h>
 
 #define TLS_PEM_MAX ((size_t)1 << 20)
 
@@ -313,62 +314,12 @@ static void on_mhd_error(void *cls, const char *fmt, va_list ap)
     pthread_mutex_unlock(&lock);
 }
 
-static storm_rc parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sl, bool *v6,
-                             storm_err *err)
-{
-    char host[128];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host)
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s' is not ADDR:PORT", listen);
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    char *end;
-    unsigned long port = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || port > 65535)
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "listen port in '%s' is not 0..65535", listen);
-    memset(ss, 0, sizeof *ss);
-    size_t hl = strlen(host);
-    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-        host[hl - 1] = '\0';
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "'%s' is not an IPv6 address", host + 1);
-        *sl = sizeof *a;
-        *v6 = true;
-        return STORM_OK;
-    }
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "'%s' is not an IPv4 address (use [v6] for IPv6)", host);
-    *sl = sizeof *a;
-    *v6 = false;
-    return STORM_OK;
-}
-
-static bool addr_is_loopback(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-    if (ss->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return true;
-        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
-    }
-    return false;
-}
-
 bool storm_taxii_listen_is_loopback(const char *listen)
 {
     struct sockaddr_storage ss;
     socklen_t sl;
-    bool v6;
     storm_err err = {0};
-    return listen && parse_listen(listen, &ss, &sl, &v6, &err) == STORM_OK && addr_is_loopback(&ss);
+    return listen && storm_listen_parse(listen, &ss, &sl, &err) == STORM_OK && storm_listen_is_loopback(&ss);
 }
 
 static bool is_raw_collection(const storm_store_collection *c)
@@ -567,9 +518,9 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
 
     struct sockaddr_storage ss;
     socklen_t sl = 0;
-    bool v6 = false;
-    if ((rc = parse_listen(ctx->cfg.listen, &ss, &sl, &v6, err)))
+    if ((rc = storm_listen_parse(ctx->cfg.listen, &ss, &sl, err)))
         goto fail;
+    bool v6 = ss.ss_family == AF_INET6;
     /* Create or migrate the store now, so that a bad path fails at start. */
     storm_store *probe = NULL;
     if ((rc = storm_store_open(s->db_path, STORM_STORE_READWRITE, &probe, err)))

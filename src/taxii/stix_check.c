@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <storm/pattern.h>
+#include <storm/stix.h>
+#include <storm/uuid.h>
 #include <storm/time.h>
 
 /* Top-level properties that STIX 2.1 defines as timestamps (SDOs, SROs,
@@ -33,40 +35,6 @@ static const struct {
     {"start_time", "stop_time", true},    {"validity_not_before", "validity_not_after", false},
 };
 
-static bool is_hex(char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* 8-4-4-4-12 hex digits. */
-static bool is_uuid(const char *s)
-{
-    static const int groups[] = {8, 4, 4, 4, 12};
-    for (size_t g = 0; g < 5; g++) {
-        for (int i = 0; i < groups[g]; i++, s++)
-            if (!is_hex(*s))
-                return false;
-        if (g < 4 && *s++ != '-')
-            return false;
-    }
-    return *s == '\0';
-}
-
-/* STIX type names: 3-250 of a-z 0-9 -, no leading/trailing '-', no "--". */
-static bool is_type_name(const char *t, size_t len)
-{
-    if (len < 3 || len > 250 || t[0] == '-' || t[len - 1] == '-')
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = t[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-        if (c == '-' && t[i + 1] == '-')
-            return false;
-    }
-    return true;
-}
-
 static bool timestamp_of(const storm_value *obj, const char *key, storm_time_ns *t, bool *present)
 {
     storm_value *v = storm_v_get(obj, key);
@@ -83,7 +51,7 @@ bool taxii_stix_check(const storm_value *obj, char *why, size_t cap)
         return snprintf(why, cap, "no 'type' string"), false;
     const char *type = tv->u.s.ptr;
     size_t tl = tv->u.s.len;
-    if (!is_type_name(type, tl))
+    if (!storm_stix_type_valid(type, tl))
         return snprintf(why, cap, "type '%.64s' is not a STIX type name (3-250 of a-z 0-9 -)", type), false;
     storm_value *iv = storm_v_get(obj, "id");
     if (!iv || iv->type != STORM_V_STRING)
@@ -91,8 +59,8 @@ bool taxii_stix_check(const storm_value *obj, char *why, size_t cap)
     const char *id = iv->u.s.ptr;
     if (strncmp(id, type, tl) != 0 || strncmp(id + tl, "--", 2) != 0)
         return snprintf(why, cap, "id '%.100s' does not start with its type '%.64s--'", id, type), false;
-    if (iv->u.s.len != tl + 2 + 36 || !is_uuid(id + tl + 2))
-        return snprintf(why, cap, "id '%.100s' is not '%.64s--' followed by a UUID", id, type), false;
+    if (!storm_uuid_parse(id + tl + 2, iv->u.s.len - tl - 2, NULL))
+        return snprintf(why, cap, "id '%.100s' is not '%.64s--' followed by a UUID (RFC 4122 variant)", id, type), false;
     storm_value *sv = storm_v_get(obj, "spec_version");
     bool has_created = storm_v_get(obj, "created") != NULL;
     if (sv && (sv->type != STORM_V_STRING || strcmp(sv->u.s.ptr, "2.1") != 0))

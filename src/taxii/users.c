@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <storm/array.h>
 #include <storm/io.h>
 #include <storm/codec.h>
 
@@ -146,14 +147,8 @@ storm_rc storm_users_add(storm_users *u, const char *name, const char *password,
         return storm_err_set(err, STORM_ERR_STATE, 0, "users: '%s' exists already (use passwd to change it)", name);
     if (u->n >= STORM_USERS_MAX)
         return storm_err_set(err, STORM_ERR_LIMIT, 0, "users: more than %d users", STORM_USERS_MAX);
-    if (u->n == u->alloc) {
-        size_t na = u->alloc ? u->alloc * 2 : 8;
-        user *p = realloc(u->items, na * sizeof *p);
-        if (!p)
-            return storm_err_set(err, STORM_ERR_NOMEM, 0, "users: out of memory");
-        u->items = p;
-        u->alloc = na;
-    }
+    if (STORM_ARRAY_GROW(u->items, u->n + 1, u->alloc, 8))
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "users: out of memory");
     user *usr = &u->items[u->n];
     memset(usr, 0, sizeof *usr);
     snprintf(usr->name, sizeof usr->name, "%s", name);
@@ -509,16 +504,8 @@ storm_rc storm_users_load(const char *path, bool missing_ok, storm_users **out, 
                 why = "the user is listed twice";
             if (!why && u->n >= STORM_USERS_MAX)
                 why = "too many users";
-            if (!why && u->n == u->alloc) {
-                size_t na = u->alloc ? u->alloc * 2 : 8;
-                user *p = realloc(u->items, na * sizeof *p);
-                if (!p)
-                    why = "out of memory";
-                else {
-                    u->items = p;
-                    u->alloc = na;
-                }
-            }
+            if (!why && STORM_ARRAY_GROW(u->items, u->n + 1, u->alloc, 8))
+                why = "out of memory";
             if (why) {
                 rc = storm_err_set(err, STORM_ERR_SYNTAX, pos, "users: %s, line %u: %s", path, lineno, why);
                 if (err) {

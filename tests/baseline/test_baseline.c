@@ -82,6 +82,16 @@ static void hand_edits_and_patterns(void)
     CHECK(storm_baseline_check(b, &c2, NULL) == STORM_BASELINE_UNEXPLAINED);
     storm_event c3 = connect_event("web-7d9f8b6c5-x2k4q", "10.96.0.1", 80);
     CHECK(storm_baseline_check(b, &c3, NULL) == STORM_BASELINE_UNEXPLAINED);
+    /* the one CIDR rule (storm/cidr.h): "/+8" or "/08" is no block (strtol
+     * read both as 8), so the peer is a literal that 10.1.0.1 does not equal */
+    CHECK(storm_baseline_allow(b, w, "net egress tcp 10.0.0.0/+8 8080", &err) == STORM_OK);
+    CHECK(storm_baseline_allow(b, w, "net egress tcp 10.0.0.0/08 8081", &err) == STORM_OK);
+    storm_event c4 = connect_event("web-7d9f8b6c5-x2k4q", "10.1.0.1", 8080);
+    CHECK(storm_baseline_check(b, &c4, NULL) == STORM_BASELINE_UNEXPLAINED);
+    storm_event c5 = connect_event("web-7d9f8b6c5-x2k4q", "10.1.0.1", 8081);
+    CHECK(storm_baseline_check(b, &c5, NULL) == STORM_BASELINE_UNEXPLAINED);
+    storm_event c6 = connect_event("web-7d9f8b6c5-x2k4q", "10.96.0.1", 443);
+    CHECK(storm_baseline_check(b, &c6, NULL) == STORM_BASELINE_EXPLAINED);
     storm_event x = exec_event("web-7d9f8b6c5-x2k4q", "/usr/bin/curl", "-s http://x", 3);
     CHECK(storm_baseline_check(b, &x, NULL) == STORM_BASELINE_EXPLAINED);
     /* deny wins over the allow pattern, and learning does not bring it back */

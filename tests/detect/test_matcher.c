@@ -13,6 +13,7 @@
 
 #include "storm_config.h"
 #include "test.h"
+#include "detect_test_util.h"
 
 #define SEC 1000000000LL
 
@@ -51,32 +52,6 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
     g->last_objects = s->n_objects;
 }
 
-/* A model with one indicator per pattern, named "i0", "i1", ... */
-static storm_models *models_of(const char *const *patterns, size_t n)
-{
-    storm_buf b;
-    storm_buf_init(&b, 1 << 20);
-    storm_buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[");
-    for (size_t i = 0; i < n; i++) {
-        storm_buf_printf(&b,
-                         "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
-                         "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"i%zu\","
-                         "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern\":",
-                         i ? "," : "", i, i);
-        storm_json_write_string(&b, patterns[i], strlen(patterns[i]));
-        storm_buf_puts(&b, "}");
-    }
-    storm_buf_puts(&b, "]}");
-    storm_models *m = NULL;
-    storm_models_new(&m);
-    storm_err err;
-    storm_err_clear(&err);
-    storm_models_load_text(m, "test", b.data, b.len, &err);
-    storm_models_finish(m);
-    storm_buf_free(&b);
-    return m;
-}
-
 typedef struct world {
     storm_arena *a;
     storm_models *m;
@@ -89,7 +64,7 @@ static void world_init(world *w, const char *const *patterns, size_t n, const st
 {
     memset(w, 0, sizeof *w);
     w->a = storm_arena_new(0, 0);
-    w->m = models_of(patterns, n);
+    w->m = test_models_of(patterns, n, "i");
     CHECK(storm_models_n_indicators(w->m) == n);
     storm_err err;
     storm_err_clear(&err);
@@ -314,6 +289,30 @@ static void test_and_horizon(void)
     world_free(&w);
 }
 
+/* A WITHIN on a part bounds that part only: "[e] WITHIN 1 SECONDS AND [d]"
+ * holds for an e long before the d (found by test_differential: the
+ * detector dropped the e after 1 s while storm match matched). */
+static void test_within_of_a_part(void)
+{
+    const char *p[] = {"([process:name = 'e']) WITHIN 1 SECONDS AND [process:name = 'd']",
+                       "([process:name = 'e'] FOLLOWEDBY [process:name = 'f']) WITHIN 5 SECONDS FOLLOWEDBY "
+                       "[process:name = 'd']"};
+    world w;
+    world_init(&w, p, 2, NULL);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 2, "f", "p1");
+    feed(&w, 100, "d", "p1");
+    CHECK(w.g.n_new == 2);
+    world_free(&w);
+    /* the part's own bound still holds: e and f 10 s apart are no part */
+    world_init(&w, p + 1, 1, NULL);
+    feed(&w, 0, "e", "p1");
+    feed(&w, 10, "f", "p1");
+    feed(&w, 100, "d", "p1");
+    CHECK(w.g.n == 0);
+    world_free(&w);
+}
+
 static void test_sightings(void)
 {
     const char *p[] = {"[process:name = 'x' OR process:name = 'y']"};
@@ -466,6 +465,7 @@ int main(void)
     RUN(test_correlation_scopes);
     RUN(test_repeats_and_cap);
     RUN(test_and_horizon);
+    RUN(test_within_of_a_part);
     RUN(test_sightings);
     RUN(test_sighting_times);
     RUN(test_index);

@@ -69,7 +69,9 @@ static const expect expected[] = {
     {"honeycluster-testpost-15-ESCAPEMOUNT.json", 1, 1, 11, 0},
     {"honeycluster-testpost-16-kubescapetest.json", 1, 1, 10, 0},
     {"honeycluster-testpost-17-NAME.json", 1, 1, 10, 0},
-    {"threatintel-stix-attack-model.json", 3, 5, 33, 4},
+    /* 9 of its ids are 8-4-4-4-12 hex but not the RFC 4122 variant
+     * (e.g. indicator--abcd1111-2222-3333-4444-...): defects, loaded as fixed ids */
+    {"threatintel-stix-attack-model.json", 3, 5, 42, 4},
 };
 
 static void test_each_corpus_model(void)
@@ -100,7 +102,7 @@ static void test_whole_directory(void)
     CHECK(storm_models_n_files(m) == 20);
     CHECK(storm_models_n_indicators(m) == 20);     /* duplicates across files load once */
     CHECK(storm_models_n_intrusion_sets(m) == 1);
-    CHECK(storm_models_n_defects(m) == 298);
+    CHECK(storm_models_n_defects(m) == 307);
     storm_models_free(m);
 }
 
@@ -166,6 +168,40 @@ static void test_fixed_ids(void)
     }
     storm_models_free(a);
     storm_models_free(b);
+}
+
+/* The one id rule (storm/uuid.h, storm_stix_id_valid): upper-case hex is
+ * kept as written; a UUID that is not the RFC 4122 variant is a defect and
+ * loads under a fixed id, as python-stix2 and the OASIS schemas refuse it. */
+static void test_id_rule(void)
+{
+    static const char text[] =
+        "{\"type\":\"bundle\",\"id\":\"bundle--6b1f3a52-9d0e-4c41-8a77-2e63c4901d5f\",\"objects\":["
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10\","
+        "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"[file:name = 'a']\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--abcd1111-2222-3333-4444-555566667777\","
+        "\"created\":\"2024-01-01T00:00:00Z\",\"modified\":\"2024-01-01T00:00:00Z\",\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2024-01-01T00:00:00Z\",\"pattern\":\"[file:name = 'b']\"}]}";
+    storm_models *m = NULL;
+    CHECK(storm_models_new(&m) == STORM_OK);
+    storm_err err;
+    storm_err_clear(&err);
+    storm_models_load_text(m, "ids.json", text, sizeof text - 1, &err);
+    storm_models_finish(m);
+    CHECK(storm_models_n_indicators(m) == 2);
+    bool upper_kept = false, variant_fixed = false;
+    for (size_t i = 0; i < storm_models_n_indicators(m); i++) {
+        const char *id = storm_models_indicator(m, i)->id;
+        upper_kept |= strcmp(id, "indicator--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10") == 0;
+        variant_fixed |= strncmp(id, "indicator--", 11) == 0 && !strstr(id, "abcd1111") &&
+                         strcmp(id, "indicator--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10") != 0;
+    }
+    CHECK(upper_kept);
+    CHECK(variant_fixed);
+    CHECK(find_defect(m, "indicator id 'indicator--abcd1111-2222-3333-4444-555566667777' is not") != NULL);
+    CHECK(find_defect(m, "0D2B6F3C") == NULL);
+    storm_models_free(m);
 }
 
 static void test_bad_inputs(void)
@@ -345,6 +381,7 @@ int main(void)
     RUN(test_positions);
     RUN(test_model_paths);
     RUN(test_fixed_ids);
+    RUN(test_id_rule);
     RUN(test_bad_inputs);
     RUN(test_shipped_models);
     RUN(test_kept_copies);

@@ -320,6 +320,10 @@ def test_listen():
     if subprocess.run(["which", "curl"], capture_output=True).returncode != 0:
         check(False, "curl is needed for the --listen test (scripts/deps.sh --test installs it)")
         return
+    # one listen-address rule for storm run and storm serve (storm/listen.h)
+    for bad in ("127.0.0.1:+80", "127.0.0.1: 80", "localhost:80", "::1:80"):
+        r = subprocess.run([STORM, "run", "--listen", bad], capture_output=True, timeout=30)
+        check(r.returncode == 2 and bad.encode() in r.stderr, "--listen %s is a usage error (%d %r)" % (bad, r.returncode, r.stderr))
     p = subprocess.Popen([STORM, "run", "--listen", "127.0.0.1:0", "--max-body", "100000", "--format", "text"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     port = None

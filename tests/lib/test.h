@@ -38,6 +38,16 @@ static const char *test_current = "";
         fn();                                                                                             \
     } while (0)
 
+/* A number below n from the xorshift64* generator at *state: deterministic,
+ * so a failure on generated input is reproducible. */
+static inline unsigned test_rand(unsigned long long *state, unsigned n)
+{
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    return (unsigned)((*state * 0x2545f4914f6cdd1dULL) >> 33) % n;
+}
+
 static inline int test_report(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, test_passed, test_failed);

@@ -213,6 +213,11 @@ static void test_ip(void)
     CHECK(one("[process:pid ISSUBSET '10.0.0.0/8']") == 0);
     CHECK(one("[process:name ISSUBSET '10.0.0.0/8']") == -2); /* not an address */
     CHECK(one("[process:ip ISSUBSET '10.0.0.0/33']") == -1);  /* bad literal */
+    /* the one CIDR rule (storm/cidr.h): no leading zeros in the prefix,
+     * IPv6 of either case */
+    CHECK(one("[process:ip ISSUBSET '10.0.0.0/08']") == -1);
+    CHECK(one("[process:ip ISSUBSET '10.0.0.0/0032']") == -1);
+    CHECK(one("[process:ip6 ISSUBSET 'FD00::/8']") == 1);
 }
 
 static void test_exists_and_binary(void)

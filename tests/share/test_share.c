@@ -208,6 +208,13 @@ static void test_rules_file(void)
     storm_err_clear(&err);
     CHECK(storm_redactor_load(path, &r, &err) != STORM_OK && r == NULL);
     CHECK(err.line == 2 && strstr(err.msg, "10.0.0.0/33") != NULL);
+    /* the one CIDR rule (storm/cidr.h): "/0032" is no prefix here either */
+    f = fopen(path, "w");
+    fputs("{\"secret_file\": \"redact.key\",\n \"mask_cidrs\": [\"10.0.0.0/0032\"]}\n", f);
+    fclose(f);
+    storm_err_clear(&err);
+    CHECK(storm_redactor_load(path, &r, &err) != STORM_OK && r == NULL);
+    CHECK(err.line == 2 && strstr(err.msg, "10.0.0.0/0032") != NULL);
     f = fopen(path, "w");
     fputs("{\"secret_file\": \"missing.key\"}", f);
     fclose(f);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <storm/codec.h>
+
 #include "taxii_int.h"
 
 #define FUZZ_STORE_RESET 2000 /* inputs between fresh stores (bounded memory) */
@@ -63,14 +65,6 @@ static void setup(void)
     ctx.users = users;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)(c | 0x20);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Percent-decode s[0..n) into a new NUL-terminated string (as the HTTP
  * library does before the router sees it). */
 static char *decode(storm_arena *a, const char *s, size_t n)
@@ -80,8 +74,8 @@ static char *decode(storm_arena *a, const char *s, size_t n)
     if (!out)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            out[o++] = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+        if (s[i] == '%' && i + 2 < n && codec_hex_digit(s[i + 1]) >= 0 && codec_hex_digit(s[i + 2]) >= 0) {
+            out[o++] = (char)(codec_hex_digit(s[i + 1]) << 4 | codec_hex_digit(s[i + 2]));
             i += 2;
         } else if (s[i] == '+') {
             out[o++] = ' ';

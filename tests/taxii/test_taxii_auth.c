@@ -201,6 +201,9 @@ static void test_stix_check(void)
     CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"malware--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "does not start with its type"));
     CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1234\"}", "followed by a UUID"));
     CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\\u0000x\"}", "followed by a UUID"));
+    /* the one UUID rule (storm/uuid.h): RFC 4122 variant required, either case */
+    CHECK(!stix_ok("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--abcd1111-2222-3333-4444-555566667777\",\"value\":\"10.0.0.1\"}", "(RFC 4122 variant)"));
+    CHECK(stix_ok("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10\",\"value\":\"10.0.0.1\"}", NULL));
     CHECK(!stix_ok("{\"type\":\"Bad_Type\",\"id\":\"Bad_Type--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "not a STIX type name"));
     CHECK(!stix_ok("{\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "no 'type'"));
     CHECK(!stix_ok("[1]", "not a JSON object"));

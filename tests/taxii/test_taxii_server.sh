@@ -93,6 +93,12 @@ check "empty password refused" bash -c "printf '\n' | '$STORM' users --file '$U'
 check "serve without --db is a usage error" test $? = 2
 "$STORM" serve --db "$WORK/x.db" --listen nonsense 2>"$WORK/err"
 check "bad --listen fails with a reason" bash -c "grep -q 'not ADDR:PORT' '$WORK/err'"
+"$STORM" serve --db "$WORK/x.db" --listen 127.0.0.1:+80 2>"$WORK/err"
+check "--listen port with a sign is refused (storm/listen.h)" bash -c "grep -q 'port must be 0..65535' '$WORK/err'"
+# ":PORT" means the loopback, as in storm run --listen (storm/listen.h)
+start_server colon --db "$WORK/colon.db" --listen :0
+ok
+kill "$PID_colon"
 "$STORM" serve --db "$WORK/x.db" --users "$WORK/missing" --listen 127.0.0.1:0 2>"$WORK/err"
 check "missing users file fails at start" test $? = 1
 printf 'alice:pbkdf2-sha256:1000:zz:00:x:\n' >"$WORK/badusers"
