@@ -146,10 +146,13 @@ void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, cons
 /* ---- models ---- */
 
 /* The attack models of a store's "indicators" collection (what `storm pull
- * --db` fetched, and earlier runs' models) loaded into m, those loaded from
- * files winning; name names them in defects ("<db>#indicators"). Returns how
- * many objects were found. */
-size_t storm_pipeline_load_store_models(storm_models *m, storm_store *store, const char *name);
+ * --db` fetched, and earlier runs' models) loaded into m before
+ * storm_models_finish, those loaded from files winning; they are named
+ * "<name>#indicators" in defects, and *n_found counts them. A store without
+ * that collection holds no models (STORM_OK, 0). What storm run --db and
+ * storm models lint --db read. */
+storm_rc storm_pipeline_load_store_models(storm_models *m, storm_store *store, const char *name, size_t *n_found,
+                                          storm_err *err);
 /* The shipped model library: $STORM_MODELS, the installed data dir, the
  * source tree near the executable or known at configure time, ./models.
  * Returns buf or a static string, NULL when none is found. */

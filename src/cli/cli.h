@@ -39,15 +39,6 @@ char *cli_read_password(const char *cmd, const char *password_file, bool stdin_f
 /* Print "storm <cmd>: message" to stderr and return CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Load into m the last version of every indicator, attack-pattern,
- * relationship and intrusion-set of the store's "indicators" collection
- * that m does not hold yet (loaded from files first: the files win), named
- * "NAME#indicators" in defects. *n_found counts them. A store without that
- * collection holds no models (STORM_OK, 0). Call before storm_models_finish.
- * What storm run --db and storm models lint --db read. */
-storm_rc cli_models_load_store(storm_models *m, storm_store *store, const char *name, size_t *n_found,
-                               storm_err *err);
-
 /* getopt_long for a subcommand (call it in the usual while loop, optind reset
  * to 1 first): returns the option's value, -1 after the last option, or
  * CLI_GETOPT_ERROR after printing "storm <cmd>: unknown option 'X'" (or

@@ -9,6 +9,7 @@
 #include <storm/json.h>
 #include <storm/ksc_import.h>
 #include <storm/model.h>
+#include <storm/pipeline.h>
 
 #include "cli.h"
 
@@ -63,7 +64,7 @@ static storm_models *load_all(const char *cmd, bool lint, int argc, char **argv,
         storm_err_clear(&err);
         storm_store *store = NULL;
         if (storm_store_open(db, STORM_STORE_READONLY, &store, &err) != STORM_OK ||
-            cli_models_load_store(m, store, db, &n, &err) != STORM_OK) {
+            storm_pipeline_load_store_models(m, store, db, &n, &err) != STORM_OK) {
             fprintf(stderr, "storm %s: --db %s: %s\n", cmd, db, err.msg);
             (*unreadable)++;
         }

@@ -365,9 +365,13 @@ int cmd_run(int argc, char **argv)
             storm_models_free(m);
             return CLI_FAIL;
         }
-        char name[PATH_MAX + 32];
-        snprintf(name, sizeof name, "%s#indicators", db);
-        size_t n = db_models_too ? storm_pipeline_load_store_models(m, store, name) : 0;
+        size_t n = 0;
+        if (db_models_too && storm_pipeline_load_store_models(m, store, db, &n, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: --db %s: %s\n", db, err.msg);
+            storm_store_close(store);
+            storm_models_free(m);
+            return CLI_FAIL;
+        }
         if (n && !quiet)
             fprintf(stderr, "storm run: %zu model objects from %s (indicators collection) used as well\n", n, db);
     }

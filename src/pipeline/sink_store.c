@@ -165,19 +165,20 @@ static int collect_model_row(void *ctx, const storm_store_row *row)
 {
     db_models *dm = ctx;
     if (!row->json || storm_models_has_id(dm->m, row->id))
-        return 0; /* the files given win; our own earlier run stored them too */
-    storm_buf_putc(&dm->json, dm->n++ ? ',' : '[');
-    storm_buf_append(&dm->json, row->json, row->json_len);
+        return 0; /* the files given win: an earlier run stored them too */
+    if (storm_buf_putc(&dm->json, dm->n ? ',' : '[') != STORM_OK ||
+        storm_buf_append(&dm->json, row->json, row->json_len) != STORM_OK)
+        return 1;
+    dm->n++;
     return 0;
 }
 
-/* The attack models of the store's "indicators" collection (what `storm pull
- * --db` fetched from other clusters, and earlier runs' models): the last
- * version of each indicator, attack-pattern, relationship and intrusion-set
- * not loaded from a file. Returns how many were found. */
-size_t storm_pipeline_load_store_models(storm_models *m, storm_store *store, const char *name)
+/* Owns nothing it returns: the objects are loaded into m. */
+storm_rc storm_pipeline_load_store_models(storm_models *m, storm_store *store, const char *name, size_t *n_found,
+                                          storm_err *err)
 {
     static const char *const types[] = {"indicator", "attack-pattern", "relationship", "intrusion-set"};
+    *n_found = 0;
     db_models dm = {m, {0}, 0};
     storm_buf_init(&dm.json, (size_t)1 << 30);
     storm_store_query q = {0};
@@ -187,21 +188,24 @@ size_t storm_pipeline_load_store_models(storm_models *m, storm_store *store, con
     q.version_flags = STORM_STORE_VERSION_LAST;
     q.limit = STORM_STORE_QUERY_LIMIT_MAX;
     q.with_json = true;
-    bool more = true;
-    while (more) {
+    storm_rc rc = STORM_OK;
+    for (bool more = true; more && rc == STORM_OK;) {
         int64_t next = 0;
-        storm_err err;
-        storm_err_clear(&err);
-        if (storm_store_query_objects(store, &q, collect_model_row, &dm, &more, &next, &err) != STORM_OK)
-            break; /* no such collection yet: nothing pulled */
+        rc = storm_store_query_objects(store, &q, collect_model_row, &dm, &more, &next, err);
         q.after_key = next;
     }
-    if (dm.n) {
-        storm_buf_putc(&dm.json, ']');
-        storm_err err;
-        storm_err_clear(&err);
-        storm_models_load_text(m, name, dm.json.data, dm.json.len, &err);
+    if (rc == STORM_ERR_NOTFOUND) { /* no indicators collection yet: no models, not an error */
+        storm_err_clear(err);
+        rc = STORM_OK;
     }
+    if (rc == STORM_OK && dm.n) {
+        char where[PATH_MAX + 32];
+        snprintf(where, sizeof where, "%s#indicators", name);
+        rc = storm_buf_putc(&dm.json, ']');
+        if (rc == STORM_OK)
+            rc = storm_models_load_text(m, where, dm.json.data, dm.json.len, err);
+    }
+    *n_found = dm.n;
     storm_buf_free(&dm.json);
-    return dm.n;
+    return rc;
 }
