@@ -24,10 +24,14 @@
 #endif
 
 static const char *const files[] = {
-    "tetragon/tetragon-book-security-observability.jsonl", "tetragon/honeycluster-kubehound-calibration.jsonl",
-    "tetragon/tetragon-docs-examples.jsonl",               "kubescape/honeycluster-ssh-proxy.jsonl",
-    "kubescape/honeycluster-clickhouse-and-agent-log.jsonl", "k8s-audit/falco-trace-files-k8s-audit.jsonl",
-    "falco/falco-website-alerts.jsonl",                    "hubble/cilium-docs-hubble-exporter.jsonl",
+    "tetragon/tetragon-book-security-observability.jsonl",
+    "tetragon/honeycluster-kubehound-calibration.jsonl",
+    "tetragon/tetragon-docs-examples.jsonl",
+    "kubescape/honeycluster-ssh-proxy.jsonl",
+    "kubescape/honeycluster-clickhouse-and-agent-log.jsonl",
+    "k8s-audit/falco-trace-files-k8s-audit.jsonl",
+    "falco/falco-website-alerts.jsonl",
+    "hubble/cilium-docs-hubble-exporter.jsonl",
 };
 
 typedef struct line {
@@ -178,8 +182,8 @@ int main(int argc, char **argv)
     }
     double us_a = best[0] / (double)events * 1e6, us_b = best[1] / (double)events * 1e6,
            us_c = best[2] / (double)events * 1e6, us_k = best[3] / (double)n_evs * 1e6;
-    printf("bench_baseline: %zu lines, %zu events per round (%zu checked alone), %d rounds, fastest round counts\n",
-           n, events, n_evs, rounds);
+    printf("bench_baseline: %zu lines, %zu events per round (%zu checked alone), %d rounds, fastest round counts\n", n,
+           events, n_evs, rounds);
     printf("  A parse+decode:                     %7.3f us/event  %9.0f events/s\n", us_a, 1e6 / us_a);
 #ifdef STORM_BENCH_STIX
     printf("  B parse+decode+observe:             %7.3f us/event  %9.0f events/s  (%zu observations)\n", us_b,

@@ -47,8 +47,11 @@
 #endif
 
 static const char *const corpus_files[] = {
-    "honeycluster-kubehound-calibration.jsonl", "tetragon-book-security-observability.jsonl",
-    "tetragon-docs-examples.jsonl", "tetragon-testdata-events.jsonl", "threatintel-pattern-matcher-example.jsonl",
+    "honeycluster-kubehound-calibration.jsonl",
+    "tetragon-book-security-observability.jsonl",
+    "tetragon-docs-examples.jsonl",
+    "tetragon-testdata-events.jsonl",
+    "threatintel-pattern-matcher-example.jsonl",
 };
 
 /* ---- stream generation -------------------------------------------------- */
@@ -63,16 +66,24 @@ static uint64_t rng(void)
     return rng_state;
 }
 
-static const char *const pods[] = {"web-7d9c5f6b8-x2k4p", "api-5c8f9d7b6-qw8rt", "worker-0", "worker-1",
-                                   "redis-master-0", "ingress-nginx-controller-6b7f9c-zz9q2", "ssh-proxy",
-                                   "clickhouse-shard0-0", "kh-calibration-ce-2", "payments-6f5d8c-abcde"};
-static const char *const namespaces[] = {"default", "prod", "payments", "ingress-nginx", "ssh", "data",
-                                         "kube-system", "tenant-jobs"};
-static const char *const binaries[] = {"/usr/bin/curl", "/bin/bash", "/usr/bin/python3", "/usr/sbin/nginx",
-                                       "/usr/bin/cat", "/bin/sh", "/usr/local/bin/node", "/usr/bin/wget",
-                                       "/usr/bin/nc", "/usr/bin/mount", "/usr/bin/nsenter", "/usr/bin/id"};
-static const char *const dirs[] = {"/etc/", "/var/log/", "/run/secrets/kubernetes.io/serviceaccount/",
-                                   "/tmp/", "/home/app/", "/proc/1/", "/host/etc/cron.d/"};
+static const char *const pods[] = {"web-7d9c5f6b8-x2k4p",
+                                   "api-5c8f9d7b6-qw8rt",
+                                   "worker-0",
+                                   "worker-1",
+                                   "redis-master-0",
+                                   "ingress-nginx-controller-6b7f9c-zz9q2",
+                                   "ssh-proxy",
+                                   "clickhouse-shard0-0",
+                                   "kh-calibration-ce-2",
+                                   "payments-6f5d8c-abcde"};
+static const char *const namespaces[] = {"default", "prod", "payments",    "ingress-nginx",
+                                         "ssh",     "data", "kube-system", "tenant-jobs"};
+static const char *const binaries[] = {"/usr/bin/curl", "/bin/bash",      "/usr/bin/python3",    "/usr/sbin/nginx",
+                                       "/usr/bin/cat",  "/bin/sh",        "/usr/local/bin/node", "/usr/bin/wget",
+                                       "/usr/bin/nc",   "/usr/bin/mount", "/usr/bin/nsenter",    "/usr/bin/id"};
+static const char *const dirs[] = {
+    "/etc/",    "/var/log/",        "/run/secrets/kubernetes.io/serviceaccount/", "/tmp/", "/home/app/",
+    "/proc/1/", "/host/etc/cron.d/"};
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -215,11 +226,18 @@ static size_t generate(const char *root, const char *path, size_t n)
 /* ---- measurements --------------------------------------------------------- */
 
 typedef enum column {
-    COL_LINES, COL_CJSON, COL_PARSE, COL_DECODE, COL_OBSERVE_LAZY, COL_OBSERVE, COL_CONVERT, COL__COUNT
+    COL_LINES,
+    COL_CJSON,
+    COL_PARSE,
+    COL_DECODE,
+    COL_OBSERVE_LAZY,
+    COL_OBSERVE,
+    COL_CONVERT,
+    COL__COUNT
 } column;
 
-static const char *const column_names[] = {"lines", "cjson", "storm-parse", "storm-decode", "storm-obs-lazy",
-                                           "storm-observe", "storm-convert"};
+static const char *const column_names[] = {"lines",          "cjson",         "storm-parse",  "storm-decode",
+                                           "storm-obs-lazy", "storm-observe", "storm-convert"};
 
 static double now(void)
 {
@@ -262,8 +280,8 @@ static void cjson_extract(const cJSON *root)
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, pkeys[k]);
         if (!p)
             continue;
-        static const char *const fields[] = {"exec_id", "parent_exec_id", "binary", "arguments", "cwd",
-                                             "start_time", "flags", "docker"};
+        static const char *const fields[] = {"exec_id", "parent_exec_id", "binary", "arguments",
+                                             "cwd",     "start_time",     "flags",  "docker"};
         for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
             acc += (size_t)(cj_str(p, fields[f]) != NULL);
         acc += (size_t)cj_num(p, "pid") + (size_t)cj_num(p, "uid") + (size_t)cj_num(p, "auid");
@@ -340,8 +358,8 @@ static result run(column col, const char *path)
             continue;
 #ifdef STORM_BENCH_STIX
         for (size_t i = 0; i < list.n; i++) {
-            storm_stix_opts opts = {.record = line, .record_len = (size_t)n, .record_index = i,
-                                    .lazy_ids = col == COL_OBSERVE_LAZY};
+            storm_stix_opts opts = {
+                .record = line, .record_len = (size_t)n, .record_index = i, .lazy_ids = col == COL_OBSERVE_LAZY};
             storm_observation obs;
             if (storm_stix_observe(a, &list.items[i], &opts, &obs, NULL) != STORM_OK) {
                 failures++;
@@ -407,7 +425,7 @@ int main(int argc, char **argv)
     for (int c = 0; c < cols; c++)
         if (best[c].events)
             printf("%-14s %12.0f %10.1f %9.2f %9zu\n", column_names[c], best[c].events_per_s, best[c].mb_per_s,
-               best[c].events_per_s / best[COL_CJSON].events_per_s, best[c].failures);
+                   best[c].events_per_s / best[COL_CJSON].events_per_s, best[c].failures);
     printf("(single thread, best of %d passes; target: decode+convert = storm-obs-lazy >= 2.00 x cjson)\n", runs);
     if (path == tmp)
         unlink(tmp);

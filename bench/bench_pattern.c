@@ -35,15 +35,24 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char *NAMES[] = {"bash", "sh", "curl", "kubectl", "nsenter", "python3", "nginx", "containerd-shim",
-                              "runc", "cat", "ls", "wget", "nc", "crictl", "mount", "tail", "grep", "java",
-                              "node", "coredns", "kube-proxy", "etcd", "sleep", "ps", "base64", "chmod"};
-static const char *DIRS[] = {"/usr/bin", "/bin", "/usr/local/bin", "/tmp", "/var/tmp", "/dev/shm", "/opt/app",
-                             "/usr/sbin", "/proc/self", "/run/containerd"};
-static const char *ARGS[] = {"-c 'id'", "-sk https://10.96.0.1:443/api/v1/namespaces/kube-system/secrets",
-                             "get pods -A", "-t 1 -m -u -i -n sh", "-m http.server 8080",
-                             "/var/run/secrets/kubernetes.io/serviceaccount/token", "-d /tmp/payload.b64",
-                             "+x /tmp/x.sh", "-lvnp 4444", "exec -it web-0 -- sh", "3600", "/etc/shadow",
+static const char *NAMES[] = {"bash",   "sh",   "curl", "kubectl", "nsenter",    "python3", "nginx", "containerd-shim",
+                              "runc",   "cat",  "ls",   "wget",    "nc",         "crictl",  "mount", "tail",
+                              "grep",   "java", "node", "coredns", "kube-proxy", "etcd",    "sleep", "ps",
+                              "base64", "chmod"};
+static const char *DIRS[] = {"/usr/bin", "/bin",     "/usr/local/bin", "/tmp",       "/var/tmp",
+                             "/dev/shm", "/opt/app", "/usr/sbin",      "/proc/self", "/run/containerd"};
+static const char *ARGS[] = {"-c 'id'",
+                             "-sk https://10.96.0.1:443/api/v1/namespaces/kube-system/secrets",
+                             "get pods -A",
+                             "-t 1 -m -u -i -n sh",
+                             "-m http.server 8080",
+                             "/var/run/secrets/kubernetes.io/serviceaccount/token",
+                             "-d /tmp/payload.b64",
+                             "+x /tmp/x.sh",
+                             "-lvnp 4444",
+                             "exec -it web-0 -- sh",
+                             "3600",
+                             "/etc/shadow",
                              "-o /tmp/kubectl https://dl.k8s.io/release/v1.29.0/bin/linux/amd64/kubectl"};
 
 /* Command lines (binary + arguments) and working directories of the
@@ -51,8 +60,9 @@ static const char *ARGS[] = {"-c 'id'", "-sk https://10.96.0.1:443/api/v1/namesp
  * any event kind (process_exec, process_kprobe, ...). */
 static size_t corpus_lines(const char *root, const char **out, const char **cwds, size_t cap, storm_arena *a)
 {
-    static const char *files[] = {"honeycluster-kubehound-calibration.jsonl", "tetragon-book-security-observability.jsonl",
-                                  "tetragon-docs-examples.jsonl", "tetragon-testdata-events.jsonl"};
+    static const char *files[] = {"honeycluster-kubehound-calibration.jsonl",
+                                  "tetragon-book-security-observability.jsonl", "tetragon-docs-examples.jsonl",
+                                  "tetragon-testdata-events.jsonl"};
     size_t n = 0;
     for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
         char path[4096];
@@ -147,16 +157,20 @@ int main(int argc, char **argv)
         objs[0] = (storm_obs_object){storm_v_get_str(proc, "id"), proc};
         objs[1] = (storm_obs_object){storm_v_get_str(file, "id"), file};
         objs[2] = (storm_obs_object){storm_v_get_str(d, "id"), d};
-        obs[k] = (storm_observation){.index = k, .first_observed = 1700000000000000000LL + (int64_t)k * 1000000000,
-                                     .number_observed = 1, .n_objects = 3, .objects = objs};
+        obs[k] = (storm_observation){.index = k,
+                                     .first_observed = 1700000000000000000LL + (int64_t)k * 1000000000,
+                                     .number_observed = 1,
+                                     .n_objects = 3,
+                                     .objects = objs};
         obs[k].last_observed = obs[k].first_observed;
         obs_name[k] = storm_v_get_str(proc, "name");
         /* the same observation as a STIX 2.1 bundle line */
         js_off[k] = js.len;
-        storm_buf_printf(&js, "{\"type\":\"bundle\",\"id\":\"bundle--%zx\",\"objects\":[{\"type\":\"observed-data\","
-                              "\"id\":\"observed-data--%08zx-0000-4000-8000-000000000000\",\"first_observed\":"
-                              "\"2023-11-14T22:13:20Z\",\"last_observed\":\"2023-11-14T22:13:20Z\",\"number_observed\":1,"
-                              "\"object_refs\":[\"%s\",\"%s\",\"%s\"]},",
+        storm_buf_printf(&js,
+                         "{\"type\":\"bundle\",\"id\":\"bundle--%zx\",\"objects\":[{\"type\":\"observed-data\","
+                         "\"id\":\"observed-data--%08zx-0000-4000-8000-000000000000\",\"first_observed\":"
+                         "\"2023-11-14T22:13:20Z\",\"last_observed\":\"2023-11-14T22:13:20Z\",\"number_observed\":1,"
+                         "\"object_refs\":[\"%s\",\"%s\",\"%s\"]},",
                          k, k, pid_id, file_id, dir_id);
         storm_json_write(&js, proc, 0);
         storm_buf_putc(&js, ',');
@@ -172,11 +186,11 @@ int main(int argc, char **argv)
     const char *lits[NPAT_MAX];
     size_t np = 0;
     char tmp[1024];
-#define ADD(lit, ...)                                                                                     \
-    do {                                                                                                  \
-        snprintf(tmp, sizeof tmp, __VA_ARGS__);                                                           \
-        pats[np] = strdup(tmp);                                                                           \
-        lits[np++] = lit;                                                                                 \
+#define ADD(lit, ...)                                                                                                  \
+    do {                                                                                                               \
+        snprintf(tmp, sizeof tmp, __VA_ARGS__);                                                                        \
+        pats[np] = strdup(tmp);                                                                                        \
+        lits[np++] = lit;                                                                                              \
     } while (0)
     for (size_t i = 0; i < 26; i++)
         ADD(NAMES[i], "[process:name = '%s']", NAMES[i]);
@@ -185,19 +199,29 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < 15; i++)
         ADD(NAMES[(i * 5) % 26], "[process:name IN ('%s', '%s', '%s', 'masscan', 'xmrig')]", NAMES[(i * 5) % 26],
             NAMES[(i * 7 + 1) % 26], NAMES[(i * 3 + 2) % 26]);
-    static const char *likes[] = {
-        "[process:command_line LIKE '%curl%']", "[process:command_line LIKE '%/var/run/secrets/%']",
-        "[file:name LIKE 'kube%']", "[process:cwd LIKE '/var/lib/kubelet/pods/%']",
-        "[process:command_line LIKE '%nsenter -t 1%']", "[file:parent_directory_ref.path LIKE '/tmp%']",
-        "[process:command_line LIKE '%.sh']", "[file:name LIKE '_c']", "[process:command_line LIKE '%-lvnp%']",
-        "[process:command_line LIKE '/usr/bin/%']"};
+    static const char *likes[] = {"[process:command_line LIKE '%curl%']",
+                                  "[process:command_line LIKE '%/var/run/secrets/%']",
+                                  "[file:name LIKE 'kube%']",
+                                  "[process:cwd LIKE '/var/lib/kubelet/pods/%']",
+                                  "[process:command_line LIKE '%nsenter -t 1%']",
+                                  "[file:parent_directory_ref.path LIKE '/tmp%']",
+                                  "[process:command_line LIKE '%.sh']",
+                                  "[file:name LIKE '_c']",
+                                  "[process:command_line LIKE '%-lvnp%']",
+                                  "[process:command_line LIKE '/usr/bin/%']"};
     for (size_t r = 0; r < 2; r++)
         for (size_t i = 0; i < sizeof likes / sizeof *likes; i++)
             ADD("curl", "%s", likes[i]);
-    static const char *regexes[] = {
-        "(curl|wget)\\\\s+-s?k", "nsenter\\\\s+-t\\\\s*1\\\\b", "base64\\\\s+-d", "/var/run/secrets/kubernetes\\\\.io",
-        "^/(tmp|dev/shm|var/tmp)/", "\\\\b(nc|ncat|socat)\\\\b.*-l", "kubectl\\\\s+(exec|cp|auth)",
-        "https?://[0-9.]+:(443|6443|10250)/", "/etc/(shadow|passwd|sudoers)", "xmrig|minerd|--donate-level"};
+    static const char *regexes[] = {"(curl|wget)\\\\s+-s?k",
+                                    "nsenter\\\\s+-t\\\\s*1\\\\b",
+                                    "base64\\\\s+-d",
+                                    "/var/run/secrets/kubernetes\\\\.io",
+                                    "^/(tmp|dev/shm|var/tmp)/",
+                                    "\\\\b(nc|ncat|socat)\\\\b.*-l",
+                                    "kubectl\\\\s+(exec|cp|auth)",
+                                    "https?://[0-9.]+:(443|6443|10250)/",
+                                    "/etc/(shadow|passwd|sudoers)",
+                                    "xmrig|minerd|--donate-level"};
     for (size_t r = 0; r < 2; r++)
         for (size_t i = 0; i < sizeof regexes / sizeof *regexes; i++)
             ADD("curl", "[process:command_line MATCHES '%s']", regexes[i]);
@@ -309,7 +333,8 @@ int main(int argc, char **argv)
     double parse_rate = (double)parsed / (t1 - t0);
     storm_arena_free(pa);
 
-    printf("bench_pattern: %zu observations (%zu real Tetragon processes mixed in), %zu patterns, %.0f bytes of JSON per observation\n",
+    printf("bench_pattern: %zu observations (%zu real Tetragon processes mixed in), %zu patterns, %.0f bytes of JSON "
+           "per observation\n",
            n, n_real, np, (double)js.len / (double)n);
     printf("compile:            %10.0f patterns/s\n", compile_rate);
     printf("match (leaf API):   %10.0f pattern x observation evaluations/s  (%zu hits)\n", match_rate,

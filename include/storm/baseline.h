@@ -59,12 +59,12 @@ typedef struct storm_baseline storm_baseline;
 
 /* Limits and the settling rule; a zero field takes the default. */
 typedef struct storm_baseline_opts {
-    size_t max_profiles;      /* default 10000 */
-    size_t max_features;      /* per profile, default 4096 */
-    uint64_t settle_events;   /* default 100: a profile is "settled" when at least this many events
-                                 were learned since its last new feature AND they are at least half
-                                 of all events it learned; otherwise it is "learning" */
-    bool read_only;           /* never write the store (storm baseline show, export) */
+    size_t max_profiles;       /* default 10000 */
+    size_t max_features;       /* per profile, default 4096 */
+    uint64_t settle_events;    /* default 100: a profile is "settled" when at least this many events
+                                  were learned since its last new feature AND they are at least half
+                                  of all events it learned; otherwise it is "learning" */
+    bool read_only;            /* never write the store (storm baseline show, export) */
     size_t collapse_threshold; /* default 50 (Kubescape's OpenDynamicThreshold): when more than this many
                                   distinct files of one directory were learned for one operation, they
                                   become one entry "file <op> <dir>/⋯" (outside protected directories,
@@ -75,8 +75,7 @@ typedef struct storm_baseline_opts {
  * when missing unless read_only). store is borrowed and must outlive b; NULL
  * gives an in-memory baseline (tests, benchmarks, JSON-only use). opts may be
  * NULL. *out is owned: storm_baseline_close. */
-storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts, storm_baseline **out,
-                             storm_err *err);
+storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts, storm_baseline **out, storm_err *err);
 
 /* Convenience for `storm run --baseline FILE`: FILE is either a Storm SQLite
  * file (opened through storm_store_open, owned by b), a JSON export
@@ -140,13 +139,13 @@ storm_rc storm_baseline_forget(storm_baseline *b, const char *workload, storm_er
  * next call that changes b). Times are event times (0 when unknown). */
 typedef struct storm_baseline_profile_info {
     const char *workload;
-    const char *origin;            /* "learned", "json", "kubescape", "hand" (where it came from first) */
+    const char *origin; /* "learned", "json", "kubescape", "hand" (where it came from first) */
     uint64_t events_learned;
     size_t n_features;
     size_t n_denied;
-    uint64_t events_at_last_new;   /* events_learned when the last new feature appeared */
+    uint64_t events_at_last_new; /* events_learned when the last new feature appeared */
     storm_time_ns first_seen, last_seen, last_new_feature;
-    uint64_t overflow;             /* features not kept: the per-profile cap was reached */
+    uint64_t overflow;               /* features not kept: the per-profile cap was reached */
     uint64_t explained, unexplained; /* check() counters (kept across saves) */
     bool settled;
 } storm_baseline_profile_info;
@@ -157,9 +156,9 @@ bool storm_baseline_profile_at(const storm_baseline *b, size_t i, storm_baseline
 bool storm_baseline_profile_get(const storm_baseline *b, const char *workload, storm_baseline_profile_info *out);
 
 typedef struct storm_baseline_feature_info {
-    const char *text;              /* "<kind> <value>" */
+    const char *text; /* "<kind> <value>" */
     bool denied;
-    uint64_t hits;                 /* events that had it, while learning */
+    uint64_t hits; /* events that had it, while learning */
     storm_time_ns first_seen;
 } storm_baseline_feature_info;
 
@@ -171,9 +170,9 @@ storm_rc storm_baseline_features(const storm_baseline *b, const char *workload,
 /* Totals over the whole baseline. */
 typedef struct storm_baseline_stats {
     size_t profiles;
-    uint64_t learned, learned_unattributed;   /* events learned; of them without identity */
-    uint64_t profile_overflow;                /* events whose new profile did not fit max_profiles */
-    uint64_t feature_overflow;                /* features not kept in any profile (per-profile caps) */
+    uint64_t learned, learned_unattributed; /* events learned; of them without identity */
+    uint64_t profile_overflow;              /* events whose new profile did not fit max_profiles */
+    uint64_t feature_overflow;              /* features not kept in any profile (per-profile caps) */
     uint64_t checked, explained, unexplained, unprofiled;
 } storm_baseline_stats;
 
@@ -186,16 +185,16 @@ storm_rc storm_baseline_export(const storm_baseline *b, const char *workload, st
 /* Import results: what was added, and what was set aside (with the reason of
  * the first rejected entry in err->msg when rejected > 0). */
 typedef struct storm_baseline_import_stats {
-    size_t profiles;     /* profiles created or extended */
-    size_t features;     /* features added */
-    size_t rejected;     /* entries that could not be read (counted, skipped) */
+    size_t profiles; /* profiles created or extended */
+    size_t features; /* features added */
+    size_t rejected; /* entries that could not be read (counted, skipped) */
 } storm_baseline_import_stats;
 
 /* Import a JSON export (merging into existing profiles). A document that is
  * not JSON or not an export fails with a positioned error; bad entries inside
  * a valid document are counted in stats->rejected. */
-storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t len,
-                                    storm_baseline_import_stats *stats, storm_err *err);
+storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t len, storm_baseline_import_stats *stats,
+                                    storm_err *err);
 
 /* Import a Kubescape ApplicationProfile (YAML or JSON; one or more documents):
  * one profile per container, identity from the kubescape.io/workload-* labels
@@ -203,8 +202,7 @@ storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t 
  * the labels when non-NULL (templated profiles carry "$values..."). execs ->
  * exec, opens -> file open, syscalls -> syscall, capabilities -> cap. */
 storm_rc storm_baseline_import_kubescape(storm_baseline *b, const char *text, size_t len, const char *namespace_,
-                                         const char *workload, storm_baseline_import_stats *stats,
-                                         storm_err *err);
+                                         const char *workload, storm_baseline_import_stats *stats, storm_err *err);
 
 #ifdef __cplusplus
 }

@@ -12,10 +12,10 @@ extern "C" {
 #endif
 
 typedef struct storm_buf {
-    char *data;   /* owned; always NUL-terminated when non-NULL */
+    char *data; /* owned; always NUL-terminated when non-NULL */
     size_t len;
     size_t alloc;
-    size_t cap;   /* most bytes it may hold; appends past it fail with STORM_ERR_LIMIT */
+    size_t cap; /* most bytes it may hold; appends past it fail with STORM_ERR_LIMIT */
 } storm_buf;
 
 void storm_buf_init(storm_buf *b, size_t cap);

@@ -16,7 +16,7 @@ extern "C" {
 #endif
 
 typedef struct storm_decoder {
-    const char *name;           /* "tetragon", "k8s-audit", "falco", "kubescape", "hubble" */
+    const char *name; /* "tetragon", "k8s-audit", "falco", "kubescape", "hubble" */
     storm_sensor sensor;
     /* Cheap check of the top-level keys: is root this sensor's record? */
     bool (*detect)(const storm_value *root);

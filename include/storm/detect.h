@@ -51,18 +51,18 @@ const char *storm_correlate_name(storm_correlate c);
 /* Limits and windows; a zero field takes the default shown. */
 typedef struct storm_detect_opts {
     storm_correlate correlate;
-    storm_time_ns horizon;          /* partial matches older than this (event time) are dropped: 1 h */
-    size_t state_cap;               /* partial matches held per pattern node and scope: 64 */
-    size_t states_cap;              /* partial matches held in all (the least recently used scope
-                                       state goes first): 4096 */
-    size_t scopes_cap;              /* (indicator, scope) states held in all: 4096 */
-    storm_time_ns sighting_window;  /* matches in the same aligned window of this length (by the
-                                       first observation's time) update one sighting: 1 h */
-    size_t sighting_refs_cap;       /* observed_data_refs kept per sighting: 32 */
-    size_t open_sightings_cap;      /* sightings kept open for updates (the least recently updated
-                                       is closed first): 8192 */
-    size_t lineage_cap;             /* exec ids remembered for lineage correlation: 262144 */
-    const char *identity;           /* name of this cluster (where_sighted_refs): "storm" */
+    storm_time_ns horizon;         /* partial matches older than this (event time) are dropped: 1 h */
+    size_t state_cap;              /* partial matches held per pattern node and scope: 64 */
+    size_t states_cap;             /* partial matches held in all (the least recently used scope
+                                      state goes first): 4096 */
+    size_t scopes_cap;             /* (indicator, scope) states held in all: 4096 */
+    storm_time_ns sighting_window; /* matches in the same aligned window of this length (by the
+                                      first observation's time) update one sighting: 1 h */
+    size_t sighting_refs_cap;      /* observed_data_refs kept per sighting: 32 */
+    size_t open_sightings_cap;     /* sightings kept open for updates (the least recently updated
+                                      is closed first): 8192 */
+    size_t lineage_cap;            /* exec ids remembered for lineage correlation: 262144 */
+    const char *identity;          /* name of this cluster (where_sighted_refs): "storm" */
 } storm_detect_opts;
 
 /* Where an observation happened, from its event (all may be NULL). */
@@ -77,19 +77,19 @@ typedef struct storm_detect_context {
 /* One emitted version of a sighting. Everything is borrowed and valid only
  * during the callback. */
 typedef struct storm_detect_sighting {
-    const storm_value *sighting;          /* the STIX sighting object */
+    const storm_value *sighting; /* the STIX sighting object */
     size_t n_objects;
-    const storm_value *const *objects;    /* observed-data and SCOs not emitted before (new evidence) */
+    const storm_value *const *objects; /* observed-data and SCOs not emitted before (new evidence) */
     const storm_model_indicator *indicator;
-    const storm_model_step *step;         /* the first attack step it indicates, or NULL */
-    const char *scope;                    /* e.g. "pod default/web-1", "node n1", "global" */
-    const char *place;                    /* where the last match happened: "pod ns/name", "node n1" or
-                                             "cluster", whatever the correlation scope; with lineage
-                                             correlation followed by ", process tree of pid P on NODE" */
+    const storm_model_step *step; /* the first attack step it indicates, or NULL */
+    const char *scope;            /* e.g. "pod default/web-1", "node n1", "global" */
+    const char *place;            /* where the last match happened: "pod ns/name", "node n1" or
+                                     "cluster", whatever the correlation scope; with lineage
+                                     correlation followed by ", process tree of pid P on NODE" */
     storm_time_ns first_seen, last_seen;
     uint64_t count;
-    bool is_update;                       /* a later version of a sighting emitted before */
-    const char *evidence;                 /* one line for people: what the last match saw */
+    bool is_update;       /* a later version of a sighting emitted before */
+    const char *evidence; /* one line for people: what the last match saw */
 } storm_detect_sighting;
 
 typedef void (*storm_detect_sighting_fn)(void *ctx, const storm_detect_sighting *s);
@@ -99,8 +99,7 @@ typedef void (*storm_detect_sighting_fn)(void *ctx, const storm_detect_sighting 
  * every update; ctx is passed through. *out is owned (storm_detector_free).
  * Fails only on OOM or a bad option. */
 storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts *opts,
-                            storm_detect_sighting_fn on_sighting, void *ctx, storm_detector **out,
-                            storm_err *err);
+                            storm_detect_sighting_fn on_sighting, void *ctx, storm_detector **out, storm_err *err);
 void storm_detector_free(storm_detector *d);
 
 /* The identity object (where_sighted_refs) the sightings name; borrowed. */
@@ -128,21 +127,21 @@ bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *
 void storm_detector_flush(storm_detector *d);
 
 typedef struct storm_detect_stats {
-    uint64_t observations;          /* fed */
-    uint64_t observations_matched;  /* satisfied at least one indicator's comparison */
-    uint64_t candidates;            /* leaf evaluations the index let through */
-    uint64_t matches;               /* complete pattern matches */
-    uint64_t sightings;             /* distinct sightings created */
-    uint64_t sighting_updates;      /* versions emitted after the first */
-    uint64_t states_held;           /* partial matches held now */
-    uint64_t states_evicted;        /* partial matches dropped by horizon or caps */
-    uint64_t scopes_held;           /* (indicator, scope) states now */
-    uint64_t match_errors;          /* values a pattern could not compare */
-    size_t indicators;              /* indicators in use */
-    size_t leaves;                  /* distinct comparison expressions */
-    size_t regex_prefiltered;       /* MATCHES/LIKE leaves in the multi-regex database */
-    size_t regex_unindexed;         /* rejected by it, evaluated with PCRE2 when their object type is present */
-    uint64_t prefiltered;           /* observations not built: storm_detector_wants found no candidate */
+    uint64_t observations;         /* fed */
+    uint64_t observations_matched; /* satisfied at least one indicator's comparison */
+    uint64_t candidates;           /* leaf evaluations the index let through */
+    uint64_t matches;              /* complete pattern matches */
+    uint64_t sightings;            /* distinct sightings created */
+    uint64_t sighting_updates;     /* versions emitted after the first */
+    uint64_t states_held;          /* partial matches held now */
+    uint64_t states_evicted;       /* partial matches dropped by horizon or caps */
+    uint64_t scopes_held;          /* (indicator, scope) states now */
+    uint64_t match_errors;         /* values a pattern could not compare */
+    size_t indicators;             /* indicators in use */
+    size_t leaves;                 /* distinct comparison expressions */
+    size_t regex_prefiltered;      /* MATCHES/LIKE leaves in the multi-regex database */
+    size_t regex_unindexed;        /* rejected by it, evaluated with PCRE2 when their object type is present */
+    uint64_t prefiltered;          /* observations not built: storm_detector_wants found no candidate */
 } storm_detect_stats;
 
 void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out);

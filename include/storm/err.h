@@ -12,15 +12,15 @@ extern "C" {
 
 typedef enum storm_rc {
     STORM_OK = 0,
-    STORM_ERR_NOMEM,     /* allocation failed or a cap was reached */
-    STORM_ERR_SYNTAX,    /* input does not parse (JSON, pattern, ...) */
-    STORM_ERR_VALUE,     /* parses, but a value is invalid or cannot be compared */
-    STORM_ERR_LIMIT,     /* a size, depth or count limit was exceeded */
-    STORM_ERR_IO,        /* read/write failure; errno-based detail in msg */
-    STORM_ERR_NOTFOUND,  /* a looked-up thing does not exist */
+    STORM_ERR_NOMEM,       /* allocation failed or a cap was reached */
+    STORM_ERR_SYNTAX,      /* input does not parse (JSON, pattern, ...) */
+    STORM_ERR_VALUE,       /* parses, but a value is invalid or cannot be compared */
+    STORM_ERR_LIMIT,       /* a size, depth or count limit was exceeded */
+    STORM_ERR_IO,          /* read/write failure; errno-based detail in msg */
+    STORM_ERR_NOTFOUND,    /* a looked-up thing does not exist */
     STORM_ERR_UNSUPPORTED, /* valid input Storm does not handle (e.g. unknown event type) */
-    STORM_ERR_STATE,     /* API misuse: wrong call order or argument */
-    STORM_ERR_AUTH,      /* authentication or permission failure */
+    STORM_ERR_STATE,       /* API misuse: wrong call order or argument */
+    STORM_ERR_AUTH,        /* authentication or permission failure */
     STORM_ERR__COUNT
 } storm_rc;
 
@@ -55,8 +55,8 @@ void storm_err_locate(storm_err *err, const char *text, size_t len);
  * ("<what> at ..." when what ends in "warning"),
  * then the source line and a caret (^) under the spot. Returns bytes written
  * (truncated to cap, always NUL-terminated when cap > 0). */
-size_t storm_err_format(const storm_err *err, const char *what, const char *where,
-                        const char *text, size_t text_len, char *buf, size_t cap);
+size_t storm_err_format(const storm_err *err, const char *what, const char *where, const char *text, size_t text_len,
+                        char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -30,11 +30,11 @@ typedef struct storm_httpd_limits {
 } storm_httpd_limits;
 
 typedef struct storm_httpd_config {
-    const char *listen;               /* the address as the user wrote it, for messages */
-    const struct sockaddr *addr;      /* where to bind */
+    const char *listen;          /* the address as the user wrote it, for messages */
+    const struct sockaddr *addr; /* where to bind */
     socklen_t addr_len;
     storm_httpd_limits limits;
-    unsigned flags;                   /* MHD_USE_* beyond the internal polling thread (TLS, IPv6, logging) */
+    unsigned flags;                       /* MHD_USE_* beyond the internal polling thread (TLS, IPv6, logging) */
     const struct MHD_OptionItem *options; /* more MHD options, MHD_OPTION_END last; may be NULL */
     MHD_AccessHandlerCallback handler;
     void *handler_cls;

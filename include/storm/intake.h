@@ -24,10 +24,10 @@ extern "C" {
 typedef struct storm_intake storm_intake;
 
 typedef struct storm_intake_opts {
-    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080" or ":8080" (= 127.0.0.1) */
-    size_t max_body;          /* bytes per request body (0 = 16 MiB) */
-    size_t max_queued_bytes;  /* memory held in all, see above (0 = 256 MiB) */
-    size_t max_records;       /* records per body (0 = 100000) */
+    const char *listen;      /* "127.0.0.1:8080", "[::1]:8080" or ":8080" (= 127.0.0.1) */
+    size_t max_body;         /* bytes per request body (0 = 16 MiB) */
+    size_t max_queued_bytes; /* memory held in all, see above (0 = 256 MiB) */
+    size_t max_records;      /* records per body (0 = 100000) */
 } storm_intake_opts;
 
 typedef struct storm_intake_stats {

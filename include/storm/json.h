@@ -29,8 +29,8 @@ typedef enum storm_json_flags {
  * that no consumer of C strings loses what follows it. Numbers are INT when
  * integral and in range.
  * *out is borrowed from the arena. consumed may be NULL. */
-storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags,
-                          storm_value **out, size_t *consumed, storm_err *err);
+storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int flags, storm_value **out,
+                          size_t *consumed, storm_err *err);
 
 /* The next non-blank line of a JSON Lines text (an HTTP body) from *off:
  * *line, *line_len the line without the spaces, tabs and CRs around it,

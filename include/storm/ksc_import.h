@@ -31,10 +31,10 @@ typedef enum storm_ksc_note_kind {
 
 /* What the importer says about one place of one pattern. */
 typedef struct storm_ksc_note {
-    const char *file;       /* as given */
-    uint32_t line, col;     /* of the pattern string in the file (1-based; 0 when unknown) */
-    const char *object_id;  /* the indicator's id as written, or NULL */
-    size_t pattern_offset;  /* byte offset inside the original pattern text */
+    const char *file;      /* as given */
+    uint32_t line, col;    /* of the pattern string in the file (1-based; 0 when unknown) */
+    const char *object_id; /* the indicator's id as written, or NULL */
+    size_t pattern_offset; /* byte offset inside the original pattern text */
     storm_ksc_note_kind kind;
     const char *message;
 } storm_ksc_note;

@@ -35,12 +35,12 @@ typedef struct storm_model_defect {
 
 /* A step of an attack (attack-pattern). */
 typedef struct storm_model_step {
-    const char *id;           /* type--UUID (a non-UUID id from the file is replaced, see defects) */
+    const char *id; /* type--UUID (a non-UUID id from the file is replaced, see defects) */
     const char *name;
-    const char *description;  /* may be NULL */
-    const char *tactic;       /* first kill_chain_phases phase_name, or NULL */
-    const char *technique;    /* first external_references external_id (e.g. T1611), or NULL */
-    const storm_value *object;/* the (id-fixed) STIX object, borrowed */
+    const char *description;   /* may be NULL */
+    const char *tactic;        /* first kill_chain_phases phase_name, or NULL */
+    const char *technique;     /* first external_references external_id (e.g. T1611), or NULL */
+    const storm_value *object; /* the (id-fixed) STIX object, borrowed */
 } storm_model_step;
 
 /* An indicator that compiled. */
@@ -48,15 +48,15 @@ typedef struct storm_model_indicator {
     const char *id;
     const char *name;
     const char *pattern_text;
-    const storm_pattern *pattern;  /* compiled, owned by the models */
+    const storm_pattern *pattern; /* compiled, owned by the models */
     size_t n_steps;
-    const size_t *steps;           /* indices into the steps it indicates */
-    const char *file;              /* where it came from */
+    const size_t *steps; /* indices into the steps it indicates */
+    const char *file;    /* where it came from */
     uint32_t line, col;
-    const storm_value *object;     /* the (id-fixed) STIX object, borrowed */
-    int64_t valid_until;           /* ns since the epoch; 0 = no end. The detector ignores the
-                                      indicator for events at or after it (event time, not the
-                                      clock: a replayed recording is judged as of its own time) */
+    const storm_value *object; /* the (id-fixed) STIX object, borrowed */
+    int64_t valid_until;       /* ns since the epoch; 0 = no end. The detector ignores the
+                                  indicator for events at or after it (event time, not the
+                                  clock: a replayed recording is judged as of its own time) */
 } storm_model_indicator;
 
 /* New empty set; *out owned (storm_models_free). */

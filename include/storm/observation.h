@@ -28,14 +28,14 @@ typedef struct storm_obs_object {
 } storm_obs_object;
 
 typedef struct storm_observation {
-    const char *id;                 /* observed-data id; NULL when the input had none */
-    size_t index;                   /* 0-based position among the input's observed-data */
+    const char *id; /* observed-data id; NULL when the input had none */
+    size_t index;   /* 0-based position among the input's observed-data */
     storm_time_ns first_observed;
     storm_time_ns last_observed;
-    int64_t number_observed;        /* >= 1; counts as that many observations */
-    const storm_value *sdo;         /* the observed-data object (borrowed; may be NULL) */
+    int64_t number_observed; /* >= 1; counts as that many observations */
+    const storm_value *sdo;  /* the observed-data object (borrowed; may be NULL) */
     size_t n_objects;
-    storm_obs_object *objects;      /* only these resolve *_ref / *_refs */
+    storm_obs_object *objects; /* only these resolve *_ref / *_refs */
     /* Non-NULL while ids derived from the input record are still to be
      * computed (storm_stix_observe with lazy_ids; storm_stix_observation_finish
      * fills them in). Zero-initialised observations have none. */
@@ -52,8 +52,8 @@ const storm_value *storm_observation_resolve(const storm_observation *obs, const
  * skipped. Returns STORM_ERR_VALUE with err set on malformed observed-data
  * (missing/invalid first_observed, last_observed, number_observed, dangling
  * refs are allowed and simply do not resolve). */
-storm_rc storm_observations_load(storm_arena *arena, const storm_value *root, storm_spec spec,
-                                 storm_observation **out, size_t *n, storm_err *err);
+storm_rc storm_observations_load(storm_arena *arena, const storm_value *root, storm_spec spec, storm_observation **out,
+                                 size_t *n, storm_err *err);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,7 @@ typedef struct storm_pattern storm_pattern;
  * (storm_pattern_free). On error returns STORM_ERR_SYNTAX (or LIMIT/NOMEM)
  * with err->offset/len/line/col at the problem and err->msg such as
  * "expected a comparison operator after 'process:name', found 'MATCH'". */
-storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, storm_pattern **out,
-                               storm_err *err);
+storm_rc storm_pattern_compile(const char *text, size_t len, storm_spec spec, storm_pattern **out, storm_err *err);
 void storm_pattern_free(storm_pattern *p);
 /* The source text (borrowed, NUL-terminated). */
 const char *storm_pattern_text(const storm_pattern *p);
@@ -35,15 +34,15 @@ bool storm_pattern_never_matches(const storm_pattern *p, storm_err *warn);
 /* Result of matching: which observations satisfied the pattern. */
 typedef struct storm_match {
     bool matched;
-    size_t n_bound;  /* number of entries in bound */
-    size_t *bound;   /* indices into the observation array, in binding order (owned; storm_match_clear) */
+    size_t n_bound; /* number of entries in bound */
+    size_t *bound;  /* indices into the observation array, in binding order (owned; storm_match_clear) */
 } storm_match;
 
 /* Match p against obs[0..n). Returns STORM_OK with out->matched set, or
  * STORM_ERR_VALUE when a value cannot be compared (e.g. WITHIN 0 SECONDS, an
  * invalid timestamp in the data, a mixed-type set) with err set. */
-storm_rc storm_pattern_match(const storm_pattern *p, const storm_observation *obs, size_t n,
-                             storm_match *out, storm_err *err);
+storm_rc storm_pattern_match(const storm_pattern *p, const storm_observation *obs, size_t n, storm_match *out,
+                             storm_err *err);
 void storm_match_clear(storm_match *m);
 
 #ifdef __cplusplus

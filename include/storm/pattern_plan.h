@@ -51,11 +51,18 @@ typedef struct pat_literal {
     pat_lit_type type;
     pat_span span;
     union {
-        struct { const char *ptr; size_t len; } str; /* NUL-terminated */
+        struct {
+            const char *ptr;
+            size_t len;
+        } str; /* NUL-terminated */
         int64_t i;
         double f;
         bool b;
-        struct { const uint8_t *ptr; size_t len; bool hex; } bin;
+        struct {
+            const uint8_t *ptr;
+            size_t len;
+            bool hex;
+        } bin;
         storm_time_ns ts;
     } u;
 } pat_literal;
@@ -71,7 +78,7 @@ typedef struct pat_step {
     pat_span span;
     const char *key; /* PAT_STEP_KEY: NUL-terminated, quotes removed */
     size_t key_len;
-    int64_t index;   /* PAT_STEP_INDEX */
+    int64_t index; /* PAT_STEP_INDEX */
 } pat_step;
 
 /* object-type ':' steps. A step whose key ends in _ref or _refs is
@@ -85,8 +92,17 @@ typedef struct pat_path {
 } pat_path;
 
 typedef enum pat_op {
-    PAT_OP_EQ, PAT_OP_NE, PAT_OP_LT, PAT_OP_LE, PAT_OP_GT, PAT_OP_GE,
-    PAT_OP_IN, PAT_OP_LIKE, PAT_OP_MATCHES, PAT_OP_ISSUBSET, PAT_OP_ISSUPERSET,
+    PAT_OP_EQ,
+    PAT_OP_NE,
+    PAT_OP_LT,
+    PAT_OP_LE,
+    PAT_OP_GT,
+    PAT_OP_GE,
+    PAT_OP_IN,
+    PAT_OP_LIKE,
+    PAT_OP_MATCHES,
+    PAT_OP_ISSUBSET,
+    PAT_OP_ISSUPERSET,
     PAT_OP_EXISTS,
 } pat_op;
 
@@ -106,33 +122,33 @@ typedef struct pat_cmp {
     bool negated;        /* NOT before the operator */
     pat_literal *values; /* 1 value, or the set members for IN (may be 0 for "()") */
     size_t n_values;
-    void *compiled;      /* private to src/pattern (compiled regex, ...); NULL until compiled */
+    void *compiled; /* private to src/pattern (compiled regex, ...); NULL until compiled */
     /* PAT_CMP_AND / PAT_CMP_OR */
     struct pat_cmp *left, *right;
 } pat_cmp;
 
 typedef enum pat_obs_kind {
-    PAT_OBS_LEAF,        /* [ cmp ] */
+    PAT_OBS_LEAF, /* [ cmp ] */
     PAT_OBS_AND,
     PAT_OBS_OR,
     PAT_OBS_FOLLOWEDBY,
-    PAT_OBS_WITHIN,      /* child WITHIN seconds SECONDS */
-    PAT_OBS_REPEATS,     /* child REPEATS count TIMES */
-    PAT_OBS_STARTSTOP,   /* child START t'..' STOP t'..' */
+    PAT_OBS_WITHIN,    /* child WITHIN seconds SECONDS */
+    PAT_OBS_REPEATS,   /* child REPEATS count TIMES */
+    PAT_OBS_STARTSTOP, /* child START t'..' STOP t'..' */
 } pat_obs_kind;
 
 /* Observation expression. Parentheses leave no node of their own. */
 typedef struct pat_obs {
     pat_obs_kind kind;
     pat_span span;
-    pat_cmp *cmp;               /* PAT_OBS_LEAF */
-    unsigned leaf_index;        /* PAT_OBS_LEAF: 0-based, in source order */
-    struct pat_obs *left;       /* binary kinds; the child of a qualifier */
-    struct pat_obs *right;      /* binary kinds */
-    pat_literal within;         /* PAT_OBS_WITHIN: INT or FLOAT seconds (> 0 checked at match) */
-    int64_t repeats;            /* PAT_OBS_REPEATS */
-    storm_time_ns start, stop;  /* PAT_OBS_STARTSTOP */
-    pat_span qual_span;         /* the qualifier's own text, for errors */
+    pat_cmp *cmp;              /* PAT_OBS_LEAF */
+    unsigned leaf_index;       /* PAT_OBS_LEAF: 0-based, in source order */
+    struct pat_obs *left;      /* binary kinds; the child of a qualifier */
+    struct pat_obs *right;     /* binary kinds */
+    pat_literal within;        /* PAT_OBS_WITHIN: INT or FLOAT seconds (> 0 checked at match) */
+    int64_t repeats;           /* PAT_OBS_REPEATS */
+    storm_time_ns start, stop; /* PAT_OBS_STARTSTOP */
+    pat_span qual_span;        /* the qualifier's own text, for errors */
     /* PAT_OBS_STARTSTOP, added by the parser: the two literals as written
      * (TIMESTAMP, or STRING in STIX 2.0, which writes START '...' STOP '...').
      * A 2.0 string that is not a valid timestamp still parses, as in the
@@ -189,8 +205,8 @@ storm_rc pattern_check_late(const storm_pattern *p, storm_err *err);
  * storm_pattern_match does. The search is bounded: past its step budget it
  * returns STORM_ERR_LIMIT rather than run on. out is filled as by
  * storm_pattern_match (storm_match_clear it). */
-storm_rc pattern_match_hits(const storm_pattern *p, const storm_observation *obs, size_t n,
-                            const uint8_t *const *hits, storm_match *out, storm_err *err);
+storm_rc pattern_match_hits(const storm_pattern *p, const storm_observation *obs, size_t n, const uint8_t *const *hits,
+                            storm_match *out, storm_err *err);
 
 /* The window a pattern's temporal qualifiers span, in nanoseconds: the
  * largest WITHIN (or the START..STOP length); 0 when unbounded (a detector

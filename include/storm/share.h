@@ -83,7 +83,7 @@ storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects);
 typedef struct storm_share_opts {
     storm_redactor *redactor; /* NULL: not redacted (--no-redact) */
     storm_tlp tlp;
-    const char *identity;     /* the cluster's name (NULL: "storm"), as the detector's --identity */
+    const char *identity; /* the cluster's name (NULL: "storm"), as the detector's --identity */
 } storm_share_opts;
 
 /* Prepare the array objects to leave the cluster, in place, in one order:

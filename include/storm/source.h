@@ -26,10 +26,10 @@ extern "C" {
 typedef void (*storm_source_spill_fn)(void *ctx, const char *p, size_t n, bool end);
 
 typedef struct storm_source_opts {
-    size_t max_line;        /* longest line accepted, without its newline (0 = default) */
-    bool follow;            /* at end of file, wait for more (regular files) */
-    unsigned poll_ms;       /* follow: how often to look for growth (0 = 200 ms) */
-    unsigned idle_exit_ms;  /* follow: stop after this long without new data (0 = never) */
+    size_t max_line;             /* longest line accepted, without its newline (0 = default) */
+    bool follow;                 /* at end of file, wait for more (regular files) */
+    unsigned poll_ms;            /* follow: how often to look for growth (0 = 200 ms) */
+    unsigned idle_exit_ms;       /* follow: stop after this long without new data (0 = never) */
     volatile sig_atomic_t *stop; /* follow: stop as soon as *stop is nonzero (signal handlers) */
     storm_source_spill_fn spill; /* may be NULL */
     void *spill_ctx;
@@ -42,19 +42,19 @@ typedef struct storm_source_opts {
 
 typedef enum storm_line_status {
     STORM_LINE_OK = 0,
-    STORM_LINE_TOO_LONG,   /* longer than max_line: text/len hold nothing, total_len the size */
-    STORM_LINE_BAD_UTF8,   /* text/len hold the line; bad_offset the first invalid byte */
+    STORM_LINE_TOO_LONG, /* longer than max_line: text/len hold nothing, total_len the size */
+    STORM_LINE_BAD_UTF8, /* text/len hold the line; bad_offset the first invalid byte */
 } storm_line_status;
 
 typedef struct storm_line {
-    const char *text;   /* the line without "\n" or "\r\n"; NUL-terminated; borrowed until the next call */
+    const char *text; /* the line without "\n" or "\r\n"; NUL-terminated; borrowed until the next call */
     size_t len;
     uint64_t number;    /* 1-based line number in the current file (restarts after rotation/truncation) */
     const char *source; /* the path given, "-" for standard input */
     storm_line_status status;
-    size_t total_len;   /* TOO_LONG: bytes of the whole line */
-    size_t bad_offset;  /* BAD_UTF8: offset of the first invalid byte */
-    bool no_newline;    /* the last line of the input had no final newline */
+    size_t total_len;  /* TOO_LONG: bytes of the whole line */
+    size_t bad_offset; /* BAD_UTF8: offset of the first invalid byte */
+    bool no_newline;   /* the last line of the input had no final newline */
 } storm_line;
 
 typedef struct storm_source storm_source;
@@ -69,7 +69,7 @@ storm_rc storm_source_open(const char *path, const storm_source_opts *opts, stor
  * failed (err says why); the source cannot go on. */
 storm_rc storm_source_next(storm_source *s, storm_line *line, storm_err *err);
 /* Counters since open. */
-uint64_t storm_source_rotations(const storm_source *s);  /* follow: reopened after rotation */
+uint64_t storm_source_rotations(const storm_source *s);   /* follow: reopened after rotation */
 uint64_t storm_source_truncations(const storm_source *s); /* follow: restarted after truncation */
 void storm_source_close(storm_source *s);
 

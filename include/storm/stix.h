@@ -34,20 +34,20 @@ extern "C" {
 
 /* The extension-definitions Storm publishes (all toplevel-property-extension). */
 typedef enum storm_stix_ext {
-    STORM_STIX_EXT_K8S = 0,   /* x_k8s_*   Kubernetes context */
-    STORM_STIX_EXT_PROC,      /* x_proc_*  process details */
-    STORM_STIX_EXT_HOOK,      /* x_hook_*  kernel hook hit */
-    STORM_STIX_EXT_AUDIT,     /* x_audit_* Kubernetes API request */
-    STORM_STIX_EXT_ALERT,     /* x_alert_* sensor rule alert */
-    STORM_STIX_EXT_NET,       /* x_net_*   flow details */
-    STORM_STIX_EXT_FILE,      /* x_file_*  file path */
-    STORM_STIX_EXT_STORM,     /* x_storm_* event origin, on observed-data */
+    STORM_STIX_EXT_K8S = 0, /* x_k8s_*   Kubernetes context */
+    STORM_STIX_EXT_PROC,    /* x_proc_*  process details */
+    STORM_STIX_EXT_HOOK,    /* x_hook_*  kernel hook hit */
+    STORM_STIX_EXT_AUDIT,   /* x_audit_* Kubernetes API request */
+    STORM_STIX_EXT_ALERT,   /* x_alert_* sensor rule alert */
+    STORM_STIX_EXT_NET,     /* x_net_*   flow details */
+    STORM_STIX_EXT_FILE,    /* x_file_*  file path */
+    STORM_STIX_EXT_STORM,   /* x_storm_* event origin, on observed-data */
     STORM_STIX_EXT__COUNT
 } storm_stix_ext;
 
 typedef struct storm_stix_ext_info {
-    const char *id;            /* "extension-definition--<uuid>" */
-    const char *name;          /* short name, e.g. "storm-k8s-context" */
+    const char *id;   /* "extension-definition--<uuid>" */
+    const char *name; /* short name, e.g. "storm-k8s-context" */
     const char *description;
     const char *const *properties; /* NULL-terminated list of property names */
 } storm_stix_ext_info;
@@ -147,8 +147,8 @@ typedef struct storm_stix_opts {
  * number_observed set. Every string is either borrowed from ev (which must
  * outlive the observation) or arena-allocated. opts may be NULL.
  * Returns STORM_ERR_NOMEM when the arena is exhausted. */
-storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
-                            storm_observation *out, storm_err *err);
+storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, storm_observation *out,
+                            storm_err *err);
 
 /* Compute the ids storm_stix_observe left pending (opts->lazy_ids) in place:
  * obs->id, the observed-data "id", the SCO keys, "id" members and references

@@ -38,8 +38,7 @@ storm_rc storm_store_rollback(storm_store *s);
 /* Store one STIX object (must have type and id; SDOs/SROs their modified) in
  * the collection (alias or UUID). The same (id, modified) again is a no-op,
  * so re-processing is idempotent. *added tells whether it was new (may be NULL). */
-storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added,
-                         storm_err *err);
+storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added, storm_err *err);
 
 /* The SQLite handle. Borrowed. The store owns every table (its migrations
  * create them, schema.c) and other modules reach their rows through store
@@ -52,7 +51,7 @@ struct sqlite3 *storm_store_db(storm_store *s);
  * Added by the store owner for storm serve and the TAXII client; additive
  * to the contract above. */
 
-#define STORM_STORE_ID_MAX 40        /* a UUID and its NUL */
+#define STORM_STORE_ID_MAX 40 /* a UUID and its NUL */
 #define STORM_STORE_ALIAS_MAX 64
 #define STORM_STORE_TITLE_MAX 256
 #define STORM_STORE_DESCRIPTION_MAX 1024
@@ -60,19 +59,18 @@ struct sqlite3 *storm_store_db(storm_store *s);
 
 /* One collection (copied out of the store; no pointers to free). */
 typedef struct storm_store_collection {
-    char id[STORM_STORE_ID_MAX];            /* UUID: the TAXII collection id */
-    char alias[STORM_STORE_ALIAS_MAX];      /* e.g. "indicators"; "" when none */
+    char id[STORM_STORE_ID_MAX];       /* UUID: the TAXII collection id */
+    char alias[STORM_STORE_ALIAS_MAX]; /* e.g. "indicators"; "" when none */
     char title[STORM_STORE_TITLE_MAX];
     char description[STORM_STORE_DESCRIPTION_MAX];
     char media_types[STORM_STORE_MEDIA_TYPES_MAX]; /* comma-separated */
-    bool can_read;  /* default rights for anonymous readers/writers; */
-    bool can_write; /* the server narrows them per user */
+    bool can_read;                                 /* default rights for anonymous readers/writers; */
+    bool can_write;                                /* the server narrows them per user */
 } storm_store_collection;
 
 /* Every collection, in creation order. Fills out[0..cap), *n is how many
  * exist (may exceed cap). */
-storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n,
-                                 storm_err *err);
+storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n, storm_err *err);
 /* Look one up by alias or UUID; STORM_ERR_NOTFOUND when absent. */
 storm_rc storm_store_collection_find(storm_store *s, const char *id_or_alias, storm_store_collection *out,
                                      storm_err *err);
@@ -94,20 +92,20 @@ enum {
  * borrowed for the duration of the call. Lists are OR-ed within, AND-ed
  * across; empty lists do not filter. */
 typedef struct storm_store_query {
-    const char *collection;          /* alias or UUID */
-    int64_t added_after_us;          /* date_added > this (µs since epoch); 0 = none */
-    int64_t after_key;               /* the `next` cursor of the previous page; 0 = start */
+    const char *collection; /* alias or UUID */
+    int64_t added_after_us; /* date_added > this (µs since epoch); 0 = none */
+    int64_t after_key;      /* the `next` cursor of the previous page; 0 = start */
     const char *const *ids;
     size_t n_ids;
     const char *const *types;
     size_t n_types;
     const char *const *spec_versions;
     size_t n_spec_versions;
-    unsigned version_flags;          /* STORM_STORE_VERSION_* */
-    const int64_t *versions;         /* exact versions (ns since epoch) */
+    unsigned version_flags;  /* STORM_STORE_VERSION_* */
+    const int64_t *versions; /* exact versions (ns since epoch) */
     size_t n_versions;
-    size_t limit;                    /* rows per page, 1..STORM_STORE_QUERY_LIMIT_MAX */
-    bool with_json;                  /* fill row.json (manifests do not need it) */
+    size_t limit;   /* rows per page, 1..STORM_STORE_QUERY_LIMIT_MAX */
+    bool with_json; /* fill row.json (manifests do not need it) */
 } storm_store_query;
 
 /* One stored object version. Every pointer is valid only during the callback. */
@@ -170,12 +168,12 @@ typedef struct storm_store_published {
 } storm_store_published;
 
 /* known[i] = whether items[i] was recorded as published to target. */
-storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items,
-                                     size_t n, bool *known, storm_err *err);
+storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items, size_t n,
+                                     bool *known, storm_err *err);
 /* Record items[0..n) as published to target, in one transaction (or in the
  * caller's). Recording one twice is a no-op. */
-storm_rc storm_store_published_add(storm_store *s, const char *target, const storm_store_published *items,
-                                   size_t n, storm_err *err);
+storm_rc storm_store_published_add(storm_store *s, const char *target, const storm_store_published *items, size_t n,
+                                   storm_err *err);
 /* The resume position of a pull source (a TAXII timestamp), "" when none.
  * value: STORM_STORE_POSITION_MAX bytes. */
 #define STORM_STORE_POSITION_MAX 40

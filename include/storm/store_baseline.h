@@ -29,9 +29,9 @@ extern "C" {
 /* One workload's profile row. Strings are borrowed (by the store for the
  * duration of a call, or from the store during a load callback). */
 typedef struct storm_store_profile {
-    int64_t row_id;          /* on load: the row's id (features name it) */
-    const char *workload;    /* the workload key (unique) */
-    const char *origin;      /* how it was made (learned, imported, ...) */
+    int64_t row_id;       /* on load: the row's id (features name it) */
+    const char *workload; /* the workload key (unique) */
+    const char *origin;   /* how it was made (learned, imported, ...) */
     uint64_t events_learned, events_at_last_new;
     int64_t first_seen, last_seen, last_new_feature; /* ns since the epoch */
     uint64_t overflow, explained, unexplained;
@@ -39,13 +39,13 @@ typedef struct storm_store_profile {
 
 /* One feature row of a profile. */
 typedef struct storm_store_feature {
-    const char *workload;    /* on load: its profile's workload */
-    const char *text;        /* "<kind> <value>" */
+    const char *workload; /* on load: its profile's workload */
+    const char *text;     /* "<kind> <value>" */
     size_t len;
     bool denied;
     uint64_t hits;
-    int64_t first_seen;      /* ns since the epoch */
-    int64_t seq;             /* position in its profile (loads come back in this order) */
+    int64_t first_seen; /* ns since the epoch */
+    int64_t seq;        /* position in its profile (loads come back in this order) */
 } storm_store_feature;
 
 /* Load every profile (on_profile, in no particular order), then every
@@ -64,14 +64,14 @@ storm_rc storm_store_baseline_save_begin(storm_store *s, storm_store_baseline_sa
 storm_rc storm_store_baseline_forget(storm_store_baseline_save *w, const char *workload, storm_err *err);
 /* Insert or update a profile by workload (origin is kept from the first
  * insert); *row_id gets its row id. */
-storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const storm_store_profile *p,
-                                          int64_t *row_id, storm_err *err);
+storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const storm_store_profile *p, int64_t *row_id,
+                                          storm_err *err);
 /* Insert a feature of the profile row_id, or update its denied and hits. */
-storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t row_id,
-                                          const storm_store_feature *f, storm_err *err);
+storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t row_id, const storm_store_feature *f,
+                                          storm_err *err);
 /* Delete one feature of the profile row_id. */
-storm_rc storm_store_baseline_delete_feature(storm_store_baseline_save *w, int64_t row_id, const char *text,
-                                             size_t len, storm_err *err);
+storm_rc storm_store_baseline_delete_feature(storm_store_baseline_save *w, int64_t row_id, const char *text, size_t len,
+                                             storm_err *err);
 /* Release the savepoint when commit (rolled back if that fails) or roll it
  * back; frees w either way. */
 storm_rc storm_store_baseline_save_end(storm_store_baseline_save *w, bool commit, storm_err *err);

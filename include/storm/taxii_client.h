@@ -18,12 +18,12 @@ extern "C" {
 #define STORM_TAXII_CLIENT_MAX_RESPONSE (64u << 20) /* bytes of one response body */
 
 typedef struct storm_taxii_client_opts {
-    const char *user;         /* Basic authentication; NULL = anonymous */
+    const char *user; /* Basic authentication; NULL = anonymous */
     const char *password;
-    const char *ca_file;      /* extra CA bundle for https (NULL = system store) */
-    long timeout_seconds;     /* per request; 0 = 120 */
-    unsigned status_polls;    /* how often to poll a pending status; 0 = 60 (one per second) */
-    size_t envelope_objects;  /* most objects per POSTed envelope; 0 = STORM_TAXII_ENVELOPE_OBJECTS */
+    const char *ca_file;     /* extra CA bundle for https (NULL = system store) */
+    long timeout_seconds;    /* per request; 0 = 120 */
+    unsigned status_polls;   /* how often to poll a pending status; 0 = 60 (one per second) */
+    size_t envelope_objects; /* most objects per POSTed envelope; 0 = STORM_TAXII_ENVELOPE_OBJECTS */
 } storm_taxii_client_opts;
 
 /* TAXII has no way to advertise how many objects an envelope may hold
@@ -51,12 +51,12 @@ storm_rc storm_taxii_client_collection(storm_taxii_client *c, const char *name, 
                                        storm_err *err);
 
 typedef struct storm_taxii_publish_result {
-    size_t envelopes;   /* POST requests sent (413 answers included) */
-    size_t sent;        /* objects sent */
-    size_t succeeded;   /* per the status resources */
+    size_t envelopes; /* POST requests sent (413 answers included) */
+    size_t sent;      /* objects sent */
+    size_t succeeded; /* per the status resources */
     size_t failed;
-    size_t pending;     /* still pending after the last poll */
-    size_t splits;      /* envelopes split after a 413 */
+    size_t pending; /* still pending after the last poll */
+    size_t splits;  /* envelopes split after a 413 */
 } storm_taxii_publish_result;
 
 typedef struct storm_taxii_publish_hooks {
@@ -78,10 +78,10 @@ storm_rc storm_taxii_client_publish(storm_taxii_client *c, const char *collectio
                                     storm_err *err);
 
 typedef struct storm_taxii_pull_opts {
-    const char *added_after;  /* resume point (a TAXII timestamp) or NULL */
-    const char *match_type;   /* e.g. "indicator" or NULL for all */
-    size_t page_limit;        /* `limit`; 0 = 100 */
-    size_t max_objects;       /* stop after this many; 0 = no limit */
+    const char *added_after; /* resume point (a TAXII timestamp) or NULL */
+    const char *match_type;  /* e.g. "indicator" or NULL for all */
+    size_t page_limit;       /* `limit`; 0 = 100 */
+    size_t max_objects;      /* stop after this many; 0 = no limit */
 } storm_taxii_pull_opts;
 
 typedef struct storm_taxii_pull_hooks {
@@ -101,11 +101,11 @@ typedef struct storm_taxii_pull_hooks {
 } storm_taxii_pull_hooks;
 
 typedef struct storm_taxii_pull_result {
-    size_t received;    /* objects received (refused ones included) */
-    size_t rejected;    /* refused by the checks */
-    size_t pages;       /* pages fully handled */
-    size_t fallbacks;   /* times paging went on with added_after instead of `next` */
-    char resume[40];    /* the last page's resume position ("" when none) */
+    size_t received;  /* objects received (refused ones included) */
+    size_t rejected;  /* refused by the checks */
+    size_t pages;     /* pages fully handled */
+    size_t fallbacks; /* times paging went on with added_after instead of `next` */
+    char resume[40];  /* the last page's resume position ("" when none) */
 } storm_taxii_pull_result;
 
 /* GET the collection's objects page by page. Follows `next` while `more` is

@@ -14,8 +14,8 @@ extern "C" {
 typedef int64_t storm_time_ns;
 
 typedef enum storm_time_flags {
-    STORM_TIME_LENIENT = 0,      /* accept 't'/'z', a space for 'T', offsets like +02:00 */
-    STORM_TIME_STIX_STRICT = 1,  /* YYYY-MM-DDTHH:MM:SS[.s+]Z exactly (STIX timestamp) */
+    STORM_TIME_LENIENT = 0,     /* accept 't'/'z', a space for 'T', offsets like +02:00 */
+    STORM_TIME_STIX_STRICT = 1, /* YYYY-MM-DDTHH:MM:SS[.s+]Z exactly (STIX timestamp) */
 } storm_time_flags;
 
 /* The proleptic Gregorian calendar over any year (Howard Hinnant's civil

@@ -22,10 +22,10 @@ typedef enum storm_users_right {
     STORM_USERS_WRITE = 2,
 } storm_users_right;
 
-#define STORM_USERS_NAME_MAX 64        /* bytes of a user name */
-#define STORM_USERS_PASSWORD_MAX 1024  /* bytes of a password */
-#define STORM_USERS_MAX 10000          /* users per file */
-#define STORM_USERS_GRANTS_MAX 64      /* collections per right per user */
+#define STORM_USERS_NAME_MAX 64       /* bytes of a user name */
+#define STORM_USERS_PASSWORD_MAX 1024 /* bytes of a password */
+#define STORM_USERS_MAX 10000         /* users per file */
+#define STORM_USERS_GRANTS_MAX 64     /* collections per right per user */
 #define STORM_USERS_ITERATIONS_DEFAULT 200000
 #define STORM_USERS_ITERATIONS_MIN 1000
 

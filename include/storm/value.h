@@ -42,9 +42,18 @@ struct storm_value {
         bool b;
         int64_t i;
         double f;
-        struct { const char *ptr; size_t len; } s;
-        struct { storm_value **items; size_t len, alloc; } a;
-        struct { storm_member *members; size_t len, alloc; } o;
+        struct {
+            const char *ptr;
+            size_t len;
+        } s;
+        struct {
+            storm_value **items;
+            size_t len, alloc;
+        } a;
+        struct {
+            storm_member *members;
+            size_t len, alloc;
+        } o;
     } u;
 };
 
@@ -85,7 +94,7 @@ storm_value *storm_v_getn(const storm_value *obj, const char *key, size_t key_le
 /* Follow a NULL-terminated list of object keys from obj. */
 storm_value *storm_v_path(const storm_value *obj, const char *const *keys);
 const char *storm_v_get_str(const storm_value *obj, const char *key); /* NULL unless a string */
-bool storm_v_is_str(const storm_value *v, const char *s); /* v is a string equal to s */
+bool storm_v_is_str(const storm_value *v, const char *s);             /* v is a string equal to s */
 #define storm_v_get_str(obj, key) storm_v_get_strn((obj), (key), strlen(key))
 #define storm_v_is_str(v, s) storm_v_is_strn((v), (s), strlen(s))
 const char *storm_v_get_strn(const storm_value *obj, const char *key, size_t key_len);

@@ -12,17 +12,13 @@
 const char *storm_baseline_verdict_name(storm_baseline_verdict v)
 {
     switch (v) {
-    case STORM_BASELINE_EXPLAINED:
-        return "explained";
-    case STORM_BASELINE_UNEXPLAINED:
-        return "unexplained";
-    default:
-        return "unprofiled";
+    case STORM_BASELINE_EXPLAINED: return "explained";
+    case STORM_BASELINE_UNEXPLAINED: return "unexplained";
+    default: return "unprofiled";
     }
 }
 
-storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts, storm_baseline **out,
-                             storm_err *err)
+storm_rc storm_baseline_open(storm_store *store, const storm_baseline_opts *opts, storm_baseline **out, storm_err *err)
 {
     *out = NULL;
     storm_baseline *b = calloc(1, sizeof *b);

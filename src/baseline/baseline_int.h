@@ -26,30 +26,30 @@ typedef struct bl_feature {
     uint64_t hits;
     storm_time_ns first_seen;
     bool denied;
-    bool pattern;   /* holds a wildcard or CIDR: matched by scan, not by hash */
-    bool dirty;     /* changed since the last save */
-    bool removed;   /* deleted by hand: the row goes at the next save, then the slot */
+    bool pattern; /* holds a wildcard or CIDR: matched by scan, not by hash */
+    bool dirty;   /* changed since the last save */
+    bool removed; /* deleted by hand: the row goes at the next save, then the slot */
 } bl_feature;
 
 /* A profile: features in insertion order plus an open-addressing index of
  * exact entries (by hash) and a list of pattern entries. All owned. */
 typedef struct bl_profile {
     /* what check() reads first, together in the first cache line */
-    uint64_t key_hash;          /* bl_hash(key): the baseline's profile index */
-    uint32_t key_len;           /* < STORM_BASELINE_KEY_MAX */
-    bool dirty;                 /* changed since the last save */
+    uint64_t key_hash; /* bl_hash(key): the baseline's profile index */
+    uint32_t key_len;  /* < STORM_BASELINE_KEY_MAX */
+    bool dirty;        /* changed since the last save */
     char *key;
-    bl_feature **index;         /* exact entries by hash (NULL = empty slot) */
-    size_t index_cap;           /* power of two */
+    bl_feature **index; /* exact entries by hash (NULL = empty slot) */
+    size_t index_cap;   /* power of two */
     size_t n_patterns;
     uint64_t explained, unexplained;
     /* the rest */
     char *origin;
-    int64_t row_id;             /* baseline_profile.id, 0 until saved */
+    int64_t row_id; /* baseline_profile.id, 0 until saved */
     bl_feature **items;
-    size_t n, alloc;            /* items (removed ones included until saved) */
+    size_t n, alloc; /* items (removed ones included until saved) */
     size_t live, denied;
-    size_t *patterns;           /* item numbers of pattern entries */
+    size_t *patterns; /* item numbers of pattern entries */
     size_t patterns_alloc;
     uint64_t events_learned, events_at_last_new, overflow;
     storm_time_ns first_seen, last_seen, last_new_feature;
@@ -81,20 +81,20 @@ typedef struct bl_last_key {
 
 struct storm_baseline {
     storm_baseline_opts opts;
-    storm_store *store;         /* borrowed, or owned when owns_store */
+    storm_store *store; /* borrowed, or owned when owns_store */
     bool owns_store;
-    bl_profile **profiles;      /* sorted by key (listing, insertion point) */
+    bl_profile **profiles; /* sorted by key (listing, insertion point) */
     size_t n_profiles, profiles_alloc;
     /* Open-addressing index of profiles by key hash (linear probing, load
      * under 1/2): check() finds its profile in one probe instead of a binary
      * search of string compares. NULL only after an allocation failure, when
      * lookups fall back to the binary search. */
     bl_profile **index;
-    size_t index_cap;           /* power of two */
+    size_t index_cap; /* power of two */
     bl_gone *gone;
     storm_baseline_stats stats;
-    uint64_t generation;        /* bumped when a profile is created or dropped */
-    bl_last_key last;           /* check()'s identity cache */
+    uint64_t generation; /* bumped when a profile is created or dropped */
+    bl_last_key last;    /* check()'s identity cache */
 };
 
 /* ---- hashing, matching (match.c) ---- */

@@ -21,8 +21,8 @@
  * /etc/⋯ and so explained a never-seen /etc/shadow; these are the places
  * where one new file is what an attack looks like. */
 static const char *const protected_dirs[] = {
-    "/etc", "/root", "/home", "/boot", "/dev", "/proc", "/sys", "/run/secrets", "/var/run/secrets",
-    "/var/lib/kubelet", NULL,
+    "/etc", "/root", "/home", "/boot", "/dev", "/proc", "/sys", "/run/secrets", "/var/run/secrets", "/var/lib/kubelet",
+    NULL,
 };
 
 static bool is_protected(const char *dir, size_t n)

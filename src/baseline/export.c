@@ -33,9 +33,8 @@ static storm_rc export_profile(const storm_baseline *b, const bl_profile *p, sto
         rc = storm_json_write_string(out, p->origin, strlen(p->origin));
     if (!rc)
         rc = storm_buf_printf(out,
-                              ",\"events_learned\":%" PRIu64 ",\"events_at_last_new\":%" PRIu64
-                              ",\"overflow\":%" PRIu64 ",\"explained\":%" PRIu64 ",\"unexplained\":%" PRIu64
-                              ",\"settled\":%s",
+                              ",\"events_learned\":%" PRIu64 ",\"events_at_last_new\":%" PRIu64 ",\"overflow\":%" PRIu64
+                              ",\"explained\":%" PRIu64 ",\"unexplained\":%" PRIu64 ",\"settled\":%s",
                               p->events_learned, p->events_at_last_new, p->overflow, p->explained, p->unexplained,
                               info.settled ? "true" : "false");
     if (!rc)
@@ -83,8 +82,8 @@ storm_rc storm_baseline_export(const storm_baseline *b, const char *workload, st
 {
     if (workload && !bl_find_profile(b, workload))
         return storm_err_set(err, STORM_ERR_NOTFOUND, 0, "no profile for workload '%s'", workload);
-    storm_rc rc = storm_buf_printf(out, "{\"type\":\"%s\",\"version\":%d,\"profiles\":[", BL_EXPORT_TYPE,
-                                   BL_EXPORT_VERSION);
+    storm_rc rc =
+        storm_buf_printf(out, "{\"type\":\"%s\",\"version\":%d,\"profiles\":[", BL_EXPORT_TYPE, BL_EXPORT_VERSION);
     bool first = true;
     for (size_t i = 0; i < b->n_profiles && !rc; i++) {
         const bl_profile *p = b->profiles[i];
@@ -154,8 +153,7 @@ static void import_entry(storm_baseline *b, bl_profile *p, const storm_value *fv
         st->features++;
 }
 
-static void import_profile(storm_baseline *b, const storm_value *pv, storm_baseline_import_stats *st,
-                           storm_err *err)
+static void import_profile(storm_baseline *b, const storm_value *pv, storm_baseline_import_stats *st, storm_err *err)
 {
     const char *key = storm_v_get_str(pv, "workload");
     if (!key || !*key || strlen(key) >= STORM_BASELINE_KEY_MAX) {
@@ -196,8 +194,8 @@ static void import_profile(storm_baseline *b, const storm_value *pv, storm_basel
     }
 }
 
-storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t len,
-                                    storm_baseline_import_stats *stats, storm_err *err)
+storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t len, storm_baseline_import_stats *stats,
+                                    storm_err *err)
 {
     storm_baseline_import_stats local = {0};
     storm_baseline_import_stats *st = stats ? stats : &local;
@@ -212,8 +210,7 @@ storm_rc storm_baseline_import_json(storm_baseline *b, const char *text, size_t 
         return rc;
     }
     const storm_value *profiles = storm_v_get(root, "profiles");
-    if (!storm_v_is_str(storm_v_get(root, "type"), BL_EXPORT_TYPE) || !profiles ||
-        profiles->type != STORM_V_ARRAY) {
+    if (!storm_v_is_str(storm_v_get(root, "type"), BL_EXPORT_TYPE) || !profiles || profiles->type != STORM_V_ARRAY) {
         size_t pos = root->pos == STORM_POS_NONE ? 0 : root->pos;
         storm_arena_free(a);
         return storm_err_set(err, STORM_ERR_VALUE, pos,

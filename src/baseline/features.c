@@ -60,8 +60,7 @@ static void escape_wildcards(bl_out *o, size_t keep, size_t peer_from, size_t pe
 {
     const char *b = o->buf;
     size_t n = o->len;
-    bool star = keep < n ? memchr(b, '*', keep) || memchr(b + keep + 1, '*', n - keep - 1)
-                         : memchr(b, '*', n) != NULL;
+    bool star = keep < n ? memchr(b, '*', keep) || memchr(b + keep + 1, '*', n - keep - 1) : memchr(b, '*', n) != NULL;
     if (star || memchr(b, '\xe2', n) || (peer_from < peer_to && memchr(b + peer_from, '/', peer_to - peer_from)))
         rewrite_wildcards(o, keep, peer_from, peer_to);
 }
@@ -226,9 +225,7 @@ static void put_scalar_class(bl_out *o, const storm_value *v)
         return;
     }
     switch (v->type) {
-    case STORM_V_INT:
-        put_int_class(o, v->u.i);
-        break;
+    case STORM_V_INT: put_int_class(o, v->u.i); break;
     case STORM_V_STRING: {
         size_t n = v->u.s.len > HOOK_STRING_MAX ? HOOK_STRING_MAX : v->u.s.len;
         bl_out pre = *o;
@@ -239,15 +236,9 @@ static void put_scalar_class(bl_out *o, const storm_value *v)
                 o->buf[k] = '_';
         break;
     }
-    case STORM_V_BOOL:
-        bl_out_puts(o, v->u.b ? "true" : "false");
-        break;
-    case STORM_V_NULL:
-        bl_out_putc(o, '-');
-        break;
-    default:
-        bl_out_puts(o, "<value>");
-        break;
+    case STORM_V_BOOL: bl_out_puts(o, v->u.b ? "true" : "false"); break;
+    case STORM_V_NULL: bl_out_putc(o, '-'); break;
+    default: bl_out_puts(o, "<value>"); break;
     }
 }
 
@@ -442,21 +433,14 @@ void bl_event_features(const storm_event *ev, bl_features *fs)
     fs->used = 0;
     switch (ev->kind) {
     case STORM_EV_PROCESS_EXEC:
-    case STORM_EV_PROCESS_EXIT:
-        add_exec(fs, &ev->process);
-        break;
-    case STORM_EV_KERNEL_HOOK:
-        add_hook(fs, ev);
-        break;
-    case STORM_EV_API_REQUEST:
-        add_api(fs, &ev->audit);
-        break;
+    case STORM_EV_PROCESS_EXIT: add_exec(fs, &ev->process); break;
+    case STORM_EV_KERNEL_HOOK: add_hook(fs, ev); break;
+    case STORM_EV_API_REQUEST: add_api(fs, &ev->audit); break;
     case STORM_EV_ALERT:
         add_alert(fs, ev);
         add_exec(fs, &ev->process);
         break;
-    default:
-        break;
+    default: break;
     }
     for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
         add_file(fs, &ev->files[i]);

@@ -109,8 +109,7 @@ static bool container_fields(const storm_event *ev, const char *f[BL_LAST_KEY_FI
     if ((ev->audit.present && nonempty(ev->audit.user)) || (!nonempty(k->pod) && !nonempty(k->workload)))
         return false;
     /* NULL and "" build the same key (nonempty() above), so both compare as "" */
-    const char *in[BL_LAST_KEY_FIELDS] = {k->namespace_, k->pod, k->workload, k->workload_kind, k->container,
-                                          k->image};
+    const char *in[BL_LAST_KEY_FIELDS] = {k->namespace_, k->pod, k->workload, k->workload_kind, k->container, k->image};
     for (size_t i = 0; i < BL_LAST_KEY_FIELDS; i++)
         f[i] = in[i] ? in[i] : "";
     return true;

@@ -160,8 +160,7 @@ static const char *label(const storm_value *doc, const char *name)
     return storm_v_get_str(storm_v_path(doc, path), name);
 }
 
-static void add(storm_baseline *b, bl_profile *p, const char *text, storm_baseline_import_stats *st,
-                storm_err *err)
+static void add(storm_baseline *b, bl_profile *p, const char *text, storm_baseline_import_stats *st, storm_err *err)
 {
     bool created = false;
     storm_rc rc = bl_add_entry(b, p, text, false, 0, 0, &created);
@@ -209,8 +208,8 @@ static void import_execs(storm_baseline *b, bl_profile *p, const storm_value *ex
     }
 }
 
-static void import_list(storm_baseline *b, bl_profile *p, const storm_value *list, const char *kind,
-                        const char *member, bool normalize, storm_baseline_import_stats *st, storm_err *err)
+static void import_list(storm_baseline *b, bl_profile *p, const storm_value *list, const char *kind, const char *member,
+                        bool normalize, storm_baseline_import_stats *st, storm_err *err)
 {
     for (size_t i = 0; list && list->type == STORM_V_ARRAY && i < list->u.a.len; i++) {
         const storm_value *v = list->u.a.items[i];
@@ -234,8 +233,8 @@ static void import_list(storm_baseline *b, bl_profile *p, const storm_value *lis
     }
 }
 
-static void import_endpoints(storm_baseline *b, bl_profile *p, const storm_value *eps,
-                             storm_baseline_import_stats *st, storm_err *err)
+static void import_endpoints(storm_baseline *b, bl_profile *p, const storm_value *eps, storm_baseline_import_stats *st,
+                             storm_err *err)
 {
     for (size_t i = 0; eps && eps->type == STORM_V_ARRAY && i < eps->u.a.len; i++) {
         const storm_value *e = eps->u.a.items[i];
@@ -293,8 +292,8 @@ static bool is_template(const char *s)
     return strstr(s, "$values.") || strstr(s, "{{");
 }
 
-static storm_rc import_doc(storm_baseline *b, const storm_value *doc, const char *ns_override,
-                           const char *wl_override, storm_baseline_import_stats *st, storm_err *err)
+static storm_rc import_doc(storm_baseline *b, const storm_value *doc, const char *ns_override, const char *wl_override,
+                           storm_baseline_import_stats *st, storm_err *err)
 {
     if (!storm_v_is_str(storm_v_get(doc, "kind"), "ApplicationProfile"))
         return storm_err_set(err, STORM_ERR_VALUE, doc && doc->pos != STORM_POS_NONE ? doc->pos : 0,
@@ -331,8 +330,7 @@ static storm_rc import_doc(storm_baseline *b, const storm_value *doc, const char
 }
 
 storm_rc storm_baseline_import_kubescape(storm_baseline *b, const char *text, size_t len, const char *namespace_,
-                                         const char *workload, storm_baseline_import_stats *stats,
-                                         storm_err *err)
+                                         const char *workload, storm_baseline_import_stats *stats, storm_err *err)
 {
     storm_baseline_import_stats local = {0};
     storm_baseline_import_stats *st = stats ? stats : &local;

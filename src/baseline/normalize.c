@@ -39,17 +39,17 @@ enum {
 #define H CC_HEX
 #define P CC_POD
 static const unsigned char char_class[256] = {
-    ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\r'] = CC_SPACE, [' '] = CC_SPACE,
-    ['0'] = D | H, ['1'] = D | H, ['2'] = D | H | P, ['3'] = D | H, ['4'] = D | H | P,
-    ['5'] = D | H | P, ['6'] = D | H | P, ['7'] = D | H | P, ['8'] = D | H | P, ['9'] = D | H | P,
-    ['a'] = L | H, ['b'] = L | H | P, ['c'] = L | H | P, ['d'] = L | H | P, ['e'] = L | H, ['f'] = L | H | P,
-    ['g'] = L | P, ['h'] = L | P, ['i'] = L, ['j'] = L | P, ['k'] = L | P, ['l'] = L | P, ['m'] = L | P,
-    ['n'] = L | P, ['o'] = L, ['p'] = L | P, ['q'] = L | P, ['r'] = L | P, ['s'] = L | P, ['t'] = L | P,
-    ['u'] = L, ['v'] = L | P, ['w'] = L | P, ['x'] = L | P, ['y'] = L, ['z'] = L | P,
-    ['A'] = U | H, ['B'] = U | H, ['C'] = U | H, ['D'] = U | H, ['E'] = U | H, ['F'] = U | H, ['G'] = U,
-    ['H'] = U, ['I'] = U, ['J'] = U, ['K'] = U, ['L'] = U, ['M'] = U, ['N'] = U, ['O'] = U, ['P'] = U,
-    ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U, ['W'] = U, ['X'] = U, ['Y'] = U,
-    ['Z'] = U,
+    ['\t'] = CC_SPACE, ['\n'] = CC_SPACE, ['\r'] = CC_SPACE, [' '] = CC_SPACE,  ['0'] = D | H,     ['1'] = D | H,
+    ['2'] = D | H | P, ['3'] = D | H,     ['4'] = D | H | P, ['5'] = D | H | P, ['6'] = D | H | P, ['7'] = D | H | P,
+    ['8'] = D | H | P, ['9'] = D | H | P, ['a'] = L | H,     ['b'] = L | H | P, ['c'] = L | H | P, ['d'] = L | H | P,
+    ['e'] = L | H,     ['f'] = L | H | P, ['g'] = L | P,     ['h'] = L | P,     ['i'] = L,         ['j'] = L | P,
+    ['k'] = L | P,     ['l'] = L | P,     ['m'] = L | P,     ['n'] = L | P,     ['o'] = L,         ['p'] = L | P,
+    ['q'] = L | P,     ['r'] = L | P,     ['s'] = L | P,     ['t'] = L | P,     ['u'] = L,         ['v'] = L | P,
+    ['w'] = L | P,     ['x'] = L | P,     ['y'] = L,         ['z'] = L | P,     ['A'] = U | H,     ['B'] = U | H,
+    ['C'] = U | H,     ['D'] = U | H,     ['E'] = U | H,     ['F'] = U | H,     ['G'] = U,         ['H'] = U,
+    ['I'] = U,         ['J'] = U,         ['K'] = U,         ['L'] = U,         ['M'] = U,         ['N'] = U,
+    ['O'] = U,         ['P'] = U,         ['Q'] = U,         ['R'] = U,         ['S'] = U,         ['T'] = U,
+    ['U'] = U,         ['V'] = U,         ['W'] = U,         ['X'] = U,         ['Y'] = U,         ['Z'] = U,
 };
 #undef D
 #undef U
@@ -141,9 +141,9 @@ static size_t match_timestamp(const char *s, size_t len, size_t i)
     if (mon < 1 || mon > 12 || day < 1 || day > 31)
         return 0;
     size_t p = i + 10;
-    if (p + 9 <= len && (s[p] == 'T' || s[p] == ' ' || s[p] == '_' || s[p] == '-') &&
-        digits_at(s, len, p + 1) == 2 && (s[p + 3] == ':' || s[p + 3] == '_' || s[p + 3] == '-') &&
-        digits_at(s, len, p + 4) == 2 && s[p + 6] == s[p + 3] && digits_at(s, len, p + 7) == 2) {
+    if (p + 9 <= len && (s[p] == 'T' || s[p] == ' ' || s[p] == '_' || s[p] == '-') && digits_at(s, len, p + 1) == 2 &&
+        (s[p + 3] == ':' || s[p + 3] == '_' || s[p + 3] == '-') && digits_at(s, len, p + 4) == 2 &&
+        s[p + 6] == s[p + 3] && digits_at(s, len, p + 7) == 2) {
         p += 9;
         if (p + 1 < len && (s[p] == '.' || s[p] == ',') && is_digit(s[p + 1]))
             p += 1 + digits_at(s, len, p + 1);

@@ -13,9 +13,9 @@
 
 /* Exit codes shared by every subcommand. */
 enum {
-    CLI_OK = 0,      /* everything worked */
-    CLI_FAIL = 1,    /* the command ran, but something in the input was bad */
-    CLI_USAGE = 2,   /* the command line itself is wrong */
+    CLI_OK = 0,    /* everything worked */
+    CLI_FAIL = 1,  /* the command ran, but something in the input was bad */
+    CLI_USAGE = 2, /* the command line itself is wrong */
 };
 
 typedef int (*cli_command_fn)(int argc, char **argv);

@@ -27,13 +27,17 @@ char *cli_read_password(const char *cmd, const char *password_file, bool stdin_f
         snprintf(line, sizeof line, "%s", env);
     } else if (stdin_free) {
         if (!fgets(line, sizeof line, stdin)) {
-            fprintf(stderr, "storm %s: --user needs a password: give --password-file FILE, set "
-                            "STORM_TAXII_PASSWORD, or write it on standard input\n", cmd);
+            fprintf(stderr,
+                    "storm %s: --user needs a password: give --password-file FILE, set "
+                    "STORM_TAXII_PASSWORD, or write it on standard input\n",
+                    cmd);
             return NULL;
         }
     } else {
-        fprintf(stderr, "storm %s: --user needs a password: give --password-file FILE or set STORM_TAXII_PASSWORD "
-                        "(standard input is busy with data)\n", cmd);
+        fprintf(stderr,
+                "storm %s: --user needs a password: give --password-file FILE or set STORM_TAXII_PASSWORD "
+                "(standard input is busy with data)\n",
+                cmd);
         return NULL;
     }
     line[strcspn(line, "\r\n")] = '\0';

@@ -19,7 +19,7 @@
 #define LINE_MAX_BYTES (16u << 20)    /* one sensor record */
 #define IMPORT_MAX_BYTES (256u << 20) /* one profile file */
 #define EXPORT_MAX_BYTES (1u << 30)
-#define REPORT_BAD_LINES 10           /* bad lines printed per input; all are counted */
+#define REPORT_BAD_LINES 10 /* bad lines printed per input; all are counted */
 
 static const char *const usage_text =
     "usage: storm baseline <action> --db FILE [options]\n"
@@ -160,9 +160,7 @@ static storm_rc handle_event(void *ctx, storm_event *ev, storm_err *err)
     }
     storm_baseline_result res;
     switch (storm_baseline_check(f->b, ev, &res)) {
-    case STORM_BASELINE_EXPLAINED:
-        f->st.explained++;
-        break;
+    case STORM_BASELINE_EXPLAINED: f->st.explained++; break;
     case STORM_BASELINE_UNEXPLAINED:
         f->st.unexplained++;
         if (f->anomalies)
@@ -185,8 +183,7 @@ static int open_db(const opts *o, bool read_only, storm_store **store, storm_bas
     storm_err_clear(&err);
     if (!o->db)
         return usage_fail("%s needs --db FILE", o->action);
-    if (storm_store_open(o->db, read_only ? STORM_STORE_READONLY : STORM_STORE_READWRITE, store, &err) !=
-        STORM_OK) {
+    if (storm_store_open(o->db, read_only ? STORM_STORE_READONLY : STORM_STORE_READWRITE, store, &err) != STORM_OK) {
         print_err(o->db, &err);
         return CLI_FAIL;
     }
@@ -249,16 +246,15 @@ static int do_feed(const opts *o, bool learn)
     FILE *out = o->anomalies ? stderr : stdout;
     if (learn)
         fprintf(out,
-                "learned %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
-                " bad): %" PRIu64 " new features, %zu profiles; %" PRIu64 " events without identity, %" PRIu64
+                "learned %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64 " bad): %" PRIu64
+                " new features, %zu profiles; %" PRIu64 " events without identity, %" PRIu64
                 " over the profile cap, %" PRIu64 " features over the per-profile cap\n",
-                ps.events_decoded, ps.records_read, ps.events_skipped, ps.events_rejected, f.st.learned_new,
-                s.profiles, s.learned_unattributed, s.profile_overflow, s.feature_overflow);
+                ps.events_decoded, ps.records_read, ps.events_skipped, ps.events_rejected, f.st.learned_new, s.profiles,
+                s.learned_unattributed, s.profile_overflow, s.feature_overflow);
     else
         fprintf(out,
-                "checked %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64
-                " bad): %" PRIu64 " explained (removed), %" PRIu64 " unexplained (anomalies), %" PRIu64
-                " unprofiled\n",
+                "checked %" PRIu64 " events from %" PRIu64 " lines (%" PRIu64 " skipped, %" PRIu64 " bad): %" PRIu64
+                " explained (removed), %" PRIu64 " unexplained (anomalies), %" PRIu64 " unprofiled\n",
                 ps.events_decoded, ps.records_read, ps.events_skipped, ps.events_rejected, f.st.explained,
                 f.st.unexplained, f.st.unprofiled);
     rc = save_close(store, f.b, rc);
@@ -293,8 +289,8 @@ static void show_profile(const storm_baseline *b, const storm_baseline_profile_i
     printf("%s\n", p->workload);
     printf("  %s: %" PRIu64 " events learned, %zu features (%zu denied), last new feature at event %" PRIu64
            " (%s), %" PRIu64 " events since\n",
-           p->settled ? "settled" : "learning", p->events_learned, p->n_features, p->n_denied,
-           p->events_at_last_new, newest, p->events_learned - p->events_at_last_new);
+           p->settled ? "settled" : "learning", p->events_learned, p->n_features, p->n_denied, p->events_at_last_new,
+           newest, p->events_learned - p->events_at_last_new);
     printf("  origin %s, seen %s .. %s, overflow %" PRIu64 ", checked: %" PRIu64 " explained, %" PRIu64
            " unexplained\n",
            p->origin, first, last, p->overflow, p->explained, p->unexplained);
@@ -347,7 +343,7 @@ static int do_edit(const opts *o)
         return rc;
     storm_err err;
     storm_err_clear(&err);
-    storm_rc r = forget ? storm_baseline_forget(b, o->workload, &err)
+    storm_rc r = forget                            ? storm_baseline_forget(b, o->workload, &err)
                  : strcmp(o->action, "allow") == 0 ? storm_baseline_allow(b, o->workload, o->args[0], &err)
                                                    : storm_baseline_deny(b, o->workload, o->args[0], &err);
     if (r != STORM_OK) {

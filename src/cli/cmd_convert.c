@@ -18,9 +18,9 @@
 
 #include "cli.h"
 
-#define CONVERT_OUT_FLUSH ((size_t)1 << 20)   /* write stdout in blocks of about this */
+#define CONVERT_OUT_FLUSH ((size_t)1 << 20) /* write stdout in blocks of about this */
 #define CONVERT_OUT_CAP ((size_t)1 << 31)
-#define CONVERT_MAX_MESSAGES 1000             /* error lines on stderr before going quiet */
+#define CONVERT_MAX_MESSAGES 1000 /* error lines on stderr before going quiet */
 #define CONVERT_MAX_SKIP_TYPES 64
 
 static volatile sig_atomic_t convert_stop;
@@ -87,8 +87,8 @@ static storm_rc write_observation(void *ctx, const storm_observation *obs, const
 {
     (void)ev;
     convert *cv = ctx;
-    storm_rc rc = cv->bundle_mode ? storm_stix_bundle_add(cv->bundle, obs)
-                                  : storm_stix_write_observation_bundle(&cv->out, obs);
+    storm_rc rc =
+        cv->bundle_mode ? storm_stix_bundle_add(cv->bundle, obs) : storm_stix_write_observation_bundle(&cv->out, obs);
     if (rc == STORM_OK && !cv->bundle_mode)
         rc = storm_buf_putc(&cv->out, '\n');
     if (rc != STORM_OK)
@@ -141,15 +141,21 @@ static void print_stats(storm_pipeline *p)
 int cmd_convert(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"from", required_argument, NULL, 'f'},   {"bundle", no_argument, NULL, 'b'},
-        {"rejects", required_argument, NULL, 'r'}, {"follow", no_argument, NULL, 'F'},
-        {"follow-timeout", required_argument, NULL, 'T'}, {"max-line", required_argument, NULL, 'm'},
-        {"cluster", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"from", required_argument, NULL, 'f'},
+        {"bundle", no_argument, NULL, 'b'},
+        {"rejects", required_argument, NULL, 'r'},
+        {"follow", no_argument, NULL, 'F'},
+        {"follow-timeout", required_argument, NULL, 'T'},
+        {"max-line", required_argument, NULL, 'm'},
+        {"cluster", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     convert cv = {0};
-    storm_pipeline_opts po = {.prog = "storm convert", .dating = STORM_PIPELINE_DATE_SOURCE,
-                              .messages_shown = CONVERT_MAX_MESSAGES, .stop = &convert_stop};
+    storm_pipeline_opts po = {.prog = "storm convert",
+                              .dating = STORM_PIPELINE_DATE_SOURCE,
+                              .messages_shown = CONVERT_MAX_MESSAGES,
+                              .stop = &convert_stop};
     storm_pipeline_sinks sinks = {.observation = write_observation, .observation_ctx = &cv};
     size_t max_line = STORM_SOURCE_DEFAULT_MAX_LINE;
     unsigned follow_timeout = 0;
@@ -185,10 +191,13 @@ int cmd_convert(int argc, char **argv)
             break;
         }
         case 'c':
-            if (!*optarg || strlen(optarg) > 253 || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                   "0123456789-_.:@/") != strlen(optarg))
-                return cli_usage_error("convert", "--cluster wants a name of 1..253 letters, digits, '-_.:@/', "
-                                                  "not '%s'", optarg);
+            if (!*optarg || strlen(optarg) > 253 ||
+                strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789-_.:@/") != strlen(optarg))
+                return cli_usage_error("convert",
+                                       "--cluster wants a name of 1..253 letters, digits, '-_.:@/', "
+                                       "not '%s'",
+                                       optarg);
             po.cluster = optarg;
             break;
         case 'h': usage(stdout); return CLI_OK;

@@ -19,7 +19,7 @@
 
 #include "cli.h"
 
-#define MATCH_MAX_INPUT (1024u << 20)   /* bytes per observations file */
+#define MATCH_MAX_INPUT (1024u << 20) /* bytes per observations file */
 #define MATCH_MAX_PATTERN_FILE (64u << 20)
 #define MATCH_MAX_PATTERNS 100000
 
@@ -27,32 +27,31 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            MATCH_USAGE "\n"
-            "\n"
-            "Match STIX patterns against STIX observations and say, for each pattern, whether\n"
-            "the observations satisfy it.\n"
-            "\n"
-            "  -p, --pattern PATTERN  a pattern (repeat for more)\n"
-            "  -P, --patterns FILE    patterns, one per line (blank lines and lines starting\n"
-            "                         with '#' are skipped)\n"
-            "  -s, --spec VERSION     STIX version of patterns and observations: 2.1 (default)\n"
-            "                         or 2.0 (observed-data with an inline \"objects\" map)\n"
-            "      --json             one JSON object per pattern: {\"pattern\", \"result\",\n"
-            "                         \"observed_data\": ids (or input positions when an\n"
-            "                         observed-data has no id), \"error\" for errors}\n"
-            "  -h, --help             this text\n"
-            "\n"
-            "OBSERVATIONS are files ('-' for standard input) holding a JSON array (of\n"
-            "observed-data, objects or bundles), a bundle, or JSON Lines of those.\n"
-            "\n"
-            "Output, one line per pattern: match<TAB>pattern, nomatch<TAB>pattern or\n"
-            "error<TAB>pattern<TAB>message.\n"
-            "Exit status: 0 when every pattern was evaluated, 1 when any had an error or the\n"
-            "input was malformed, 2 on a usage error.\n"
-            "\n"
-            "Example:\n"
-            "  storm match -p \"[process:name = 'nsenter']\" observations.json\n");
+    fprintf(out, MATCH_USAGE "\n"
+                             "\n"
+                             "Match STIX patterns against STIX observations and say, for each pattern, whether\n"
+                             "the observations satisfy it.\n"
+                             "\n"
+                             "  -p, --pattern PATTERN  a pattern (repeat for more)\n"
+                             "  -P, --patterns FILE    patterns, one per line (blank lines and lines starting\n"
+                             "                         with '#' are skipped)\n"
+                             "  -s, --spec VERSION     STIX version of patterns and observations: 2.1 (default)\n"
+                             "                         or 2.0 (observed-data with an inline \"objects\" map)\n"
+                             "      --json             one JSON object per pattern: {\"pattern\", \"result\",\n"
+                             "                         \"observed_data\": ids (or input positions when an\n"
+                             "                         observed-data has no id), \"error\" for errors}\n"
+                             "  -h, --help             this text\n"
+                             "\n"
+                             "OBSERVATIONS are files ('-' for standard input) holding a JSON array (of\n"
+                             "observed-data, objects or bundles), a bundle, or JSON Lines of those.\n"
+                             "\n"
+                             "Output, one line per pattern: match<TAB>pattern, nomatch<TAB>pattern or\n"
+                             "error<TAB>pattern<TAB>message.\n"
+                             "Exit status: 0 when every pattern was evaluated, 1 when any had an error or the\n"
+                             "input was malformed, 2 on a usage error.\n"
+                             "\n"
+                             "Example:\n"
+                             "  storm match -p \"[process:name = 'nsenter']\" observations.json\n");
 }
 
 typedef struct pattern_list {
@@ -232,8 +231,7 @@ static int load_file(const char *path, storm_arena *arena, storm_spec spec, load
                 storm_err_locate(&err, in->text, in->len);
             }
         }
-        if (rc == STORM_OK && (remember_objects(l, root, 0) ||
-                               STORM_ARRAY_GROW(l->obs, l->n + doc_n, l->cap, 64)))
+        if (rc == STORM_OK && (remember_objects(l, root, 0) || STORM_ARRAY_GROW(l->obs, l->n + doc_n, l->cap, 64)))
             rc = storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory");
         if (rc != STORM_OK) {
             fprintf(stderr, "storm match: %s:%u:%u: %s\n", where, err.line, err.col, err.msg);
@@ -320,12 +318,9 @@ int cmd_match(int argc, char **argv)
         goto out;
     }
     static const struct option opts[] = {
-        {"json", no_argument, 0, 'j'},
-        {"spec", required_argument, 0, 's'},
-        {"pattern", required_argument, 0, 'p'},
-        {"patterns", required_argument, 0, 'P'},
-        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0},
+        {"json", no_argument, 0, 'j'},          {"spec", required_argument, 0, 's'},
+        {"pattern", required_argument, 0, 'p'}, {"patterns", required_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     optind = 1;
     int ch;

@@ -180,8 +180,10 @@ static int cmd_models_import(int argc, char **argv)
     storm_buf_free(&line);
     size_t n_ind, n_changed, n_untr;
     storm_ksc_import_counts(imp, &n_ind, &n_changed, &n_untr);
-    fprintf(stderr, "storm models import: %zu of %d files, %zu indicators, %zu patterns translated, "
-                    "%zu comparisons not translated\n", done, nfiles, n_ind, n_changed, n_untr);
+    fprintf(stderr,
+            "storm models import: %zu of %d files, %zu indicators, %zu patterns translated, "
+            "%zu comparisons not translated\n",
+            done, nfiles, n_ind, n_changed, n_untr);
     if (n_untr)
         rc = CLI_FAIL;
     storm_arena_free(a);
@@ -206,8 +208,8 @@ int cmd_models(int argc, char **argv)
         return cli_usage_error("models", "unknown subcommand '%s' (lint, tree or import)", sub);
     bool lint = strcmp(sub, "lint") == 0;
     const char *cmd = lint ? "models lint" : "models tree";
-    const char *usage_line = lint ? "usage: storm models lint [--db FILE] [PATH...]"
-                                  : "usage: storm models tree [--db FILE] [PATH...]";
+    const char *usage_line =
+        lint ? "usage: storm models lint [--db FILE] [PATH...]" : "usage: storm models tree [--db FILE] [PATH...]";
     static const struct option opts[] = {
         {"db", required_argument, 0, 'd'},
         {"help", no_argument, 0, 'h'},

@@ -17,23 +17,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, PATTERN_USAGE "\n"
-                 "       storm pattern check [-s 2.0|2.1] -f FILE\n"
-                 "\n"
-                 "Check STIX patterns. For each pattern, print \"ok\", or where and why it is\n"
-                 "invalid, followed by the pattern line and a caret under the spot.\n"
-                 "\n"
-                 "options:\n"
-                 "  -s, --spec VERSION  STIX version of the patterns: 2.1 (default) or 2.0\n"
-                 "  -f, --file FILE     read one pattern per line of FILE (\"-\" = standard input);\n"
-                 "                      blank lines and lines starting with '#' are skipped\n"
-                 "  -h, --help          show this help\n"
-                 "\n"
-                 "exit status: 0 when every pattern is valid, 1 when any is not (or FILE cannot\n"
-                 "be read), 2 when the command line is wrong.\n"
-                 "\n"
-                 "example:\n"
-                 "  storm pattern check \"[process:x_proc_name = 'nsenter'] FOLLOWEDBY [file:name = 'token']\"\n");
+    fprintf(out, PATTERN_USAGE
+            "\n"
+            "       storm pattern check [-s 2.0|2.1] -f FILE\n"
+            "\n"
+            "Check STIX patterns. For each pattern, print \"ok\", or where and why it is\n"
+            "invalid, followed by the pattern line and a caret under the spot.\n"
+            "\n"
+            "options:\n"
+            "  -s, --spec VERSION  STIX version of the patterns: 2.1 (default) or 2.0\n"
+            "  -f, --file FILE     read one pattern per line of FILE (\"-\" = standard input);\n"
+            "                      blank lines and lines starting with '#' are skipped\n"
+            "  -h, --help          show this help\n"
+            "\n"
+            "exit status: 0 when every pattern is valid, 1 when any is not (or FILE cannot\n"
+            "be read), 2 when the command line is wrong.\n"
+            "\n"
+            "example:\n"
+            "  storm pattern check \"[process:x_proc_name = 'nsenter'] FOLLOWEDBY [file:name = 'token']\"\n");
 }
 
 /* Check text[start..start+len) as one pattern. `where` names its source;

@@ -27,26 +27,26 @@ static void usage(FILE *out)
 {
     fprintf(out,
             PUBLISH_USAGE "\n\n"
-            "Push STIX objects to a TAXII 2.1 collection, redacted and TLP-marked.\n"
-            "Without FILE, publishes the sightings in --db and everything they reference.\n\n"
-            "  --to URL              API root (or discovery endpoint) of the TAXII server\n"
-            "  --to-db FILE          instead, store them in a collection of a local store\n"
-            "                        (for storm serve --collections to expose)\n"
-            "  --collection ID       collection id, alias or title\n"
-            "  --db FILE             Storm store (source of sightings; remembers what was published)\n"
-            "  --user NAME           Basic authentication user; the password comes from\n"
-            "  --password-file FILE  this file, else $STORM_TAXII_PASSWORD, else standard input\n"
-            "  --redact RULES        redaction rules (docs/redaction.md); default: built-in rules\n"
-            "  --redact-key FILE     secret for the built-in rules (created if missing;\n"
-            "                        default: <db>.redact.key, or storm-redact.key)\n"
-            "  --no-redact           send objects as they are (they may name your cluster)\n"
-            "  --tlp LEVEL           clear, green, amber, amber+strict, red (default: green)\n"
-            "  --identity NAME       name of the publishing cluster's identity (default: storm)\n"
-            "  --ca-file FILE        CA bundle for https\n"
-            "  --timeout S           seconds one request may take (default 120)\n"
-            "  --envelope-objects N  most objects per envelope (default 1000; halved on 413)\n"
-            "  -q, --quiet           no progress line on a terminal\n"
-            "  --dry-run             print the objects that would be sent, send nothing\n");
+                          "Push STIX objects to a TAXII 2.1 collection, redacted and TLP-marked.\n"
+                          "Without FILE, publishes the sightings in --db and everything they reference.\n\n"
+                          "  --to URL              API root (or discovery endpoint) of the TAXII server\n"
+                          "  --to-db FILE          instead, store them in a collection of a local store\n"
+                          "                        (for storm serve --collections to expose)\n"
+                          "  --collection ID       collection id, alias or title\n"
+                          "  --db FILE             Storm store (source of sightings; remembers what was published)\n"
+                          "  --user NAME           Basic authentication user; the password comes from\n"
+                          "  --password-file FILE  this file, else $STORM_TAXII_PASSWORD, else standard input\n"
+                          "  --redact RULES        redaction rules (docs/redaction.md); default: built-in rules\n"
+                          "  --redact-key FILE     secret for the built-in rules (created if missing;\n"
+                          "                        default: <db>.redact.key, or storm-redact.key)\n"
+                          "  --no-redact           send objects as they are (they may name your cluster)\n"
+                          "  --tlp LEVEL           clear, green, amber, amber+strict, red (default: green)\n"
+                          "  --identity NAME       name of the publishing cluster's identity (default: storm)\n"
+                          "  --ca-file FILE        CA bundle for https\n"
+                          "  --timeout S           seconds one request may take (default 120)\n"
+                          "  --envelope-objects N  most objects per envelope (default 1000; halved on 413)\n"
+                          "  -q, --quiet           no progress line on a terminal\n"
+                          "  --dry-run             print the objects that would be sent, send nothing\n");
 }
 
 /* Append every STIX object of a file (bundle, array, object, JSON lines). */
@@ -212,8 +212,8 @@ static int publish_to_store(const char *path, const char *collection, const stor
     int rc = storm_store_commit(dst, &err) == STORM_OK ? (failed ? CLI_FAIL : CLI_OK) : CLI_FAIL;
     if (err.rc)
         fprintf(stderr, "storm publish: %s\n", err.msg);
-    printf("stored %zu objects in collection %s of %s: %zu new, %zu set aside\n", objects->u.a.len, collection,
-           path, added, failed);
+    printf("stored %zu objects in collection %s of %s: %zu new, %zu set aside\n", objects->u.a.len, collection, path,
+           added, failed);
     storm_store_close(dst);
     return rc;
 }
@@ -221,15 +221,23 @@ static int publish_to_store(const char *path, const char *collection, const stor
 int cmd_publish(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"to", required_argument, 0, 't'},         {"collection", required_argument, 0, 'c'},
+        {"to", required_argument, 0, 't'},
+        {"collection", required_argument, 0, 'c'},
         {"to-db", required_argument, 0, 'T'},
-        {"db", required_argument, 0, 'd'},         {"user", required_argument, 0, 'u'},
-        {"password-file", required_argument, 0, 'P'}, {"redact", required_argument, 0, 'r'},
-        {"redact-key", required_argument, 0, 'k'}, {"no-redact", no_argument, 0, 'N'},
-        {"tlp", required_argument, 0, 'l'},        {"identity", required_argument, 0, 'i'},
-        {"ca-file", required_argument, 0, 'C'},    {"dry-run", no_argument, 0, 'n'},
-        {"timeout", required_argument, 0, 'W'},   {"envelope-objects", required_argument, 0, 'E'},
-        {"quiet", no_argument, 0, 'q'},            {"help", no_argument, 0, 'h'},
+        {"db", required_argument, 0, 'd'},
+        {"user", required_argument, 0, 'u'},
+        {"password-file", required_argument, 0, 'P'},
+        {"redact", required_argument, 0, 'r'},
+        {"redact-key", required_argument, 0, 'k'},
+        {"no-redact", no_argument, 0, 'N'},
+        {"tlp", required_argument, 0, 'l'},
+        {"identity", required_argument, 0, 'i'},
+        {"ca-file", required_argument, 0, 'C'},
+        {"dry-run", no_argument, 0, 'n'},
+        {"timeout", required_argument, 0, 'W'},
+        {"envelope-objects", required_argument, 0, 'E'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *to = NULL, *to_db = NULL, *collection = NULL, *db = NULL, *user = NULL, *pwfile = NULL, *rules = NULL,
@@ -260,8 +268,7 @@ int cmd_publish(int argc, char **argv)
             long v = strtol(optarg, &end, 10);
             if (*end || v < 1 || v > (ch == 'W' ? 86400 : 1000000))
                 return cli_usage_error("publish", "--%s takes a number from 1 to %d, not '%s'",
-                                       ch == 'W' ? "timeout" : "envelope-objects", ch == 'W' ? 86400 : 1000000,
-                                       optarg);
+                                       ch == 'W' ? "timeout" : "envelope-objects", ch == 'W' ? 86400 : 1000000, optarg);
             *(ch == 'W' ? &timeout : &envelope_objects) = v;
             break;
         }
@@ -277,8 +284,7 @@ int cmd_publish(int argc, char **argv)
         return cli_usage_error("publish", "give STIX files to publish, or --db FILE to publish its sightings");
     storm_tlp tlp;
     if (!storm_tlp_parse(tlp_text, &tlp))
-        return cli_usage_error("publish", "--tlp must be clear, green, amber, amber+strict or red, not '%s'",
-                               tlp_text);
+        return cli_usage_error("publish", "--tlp must be clear, green, amber, amber+strict or red, not '%s'", tlp_text);
     if (rules && no_redact)
         return cli_usage_error("publish", "--redact and --no-redact contradict each other");
 
@@ -441,7 +447,7 @@ int cmd_publish(int argc, char **argv)
     actx.batch = calloc(objects->u.a.len ? objects->u.a.len : 1, sizeof *actx.batch);
     storm_taxii_publish_hooks hooks = {keys ? on_accepted : NULL, on_progress, &actx};
     storm_taxii_publish_result res = {0};
-    storm_rc prc = !actx.batch ? storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory")
+    storm_rc prc = !actx.batch        ? storm_err_set(&err, STORM_ERR_NOMEM, 0, "out of memory")
                    : objects->u.a.len ? storm_taxii_client_publish(client, cid, objects, &hooks, &res, &err)
                                       : STORM_OK;
     free(actx.batch);
@@ -454,8 +460,8 @@ int cmd_publish(int argc, char **argv)
     }
     printf("published %zu objects in %zu envelopes to %scollections/%s/: %zu succeeded, %zu failed, %zu pending; "
            "%zu already published\n",
-           res.sent, res.envelopes, storm_taxii_client_api_root(client), cid, res.succeeded, res.failed,
-           res.pending, skipped);
+           res.sent, res.envelopes, storm_taxii_client_api_root(client), cid, res.succeeded, res.failed, res.pending,
+           skipped);
     status = res.failed || res.pending ? CLI_FAIL : CLI_OK;
 out:
     free(keys);

@@ -18,8 +18,8 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            PULL_USAGE "\n\n"
+    fprintf(out, PULL_USAGE
+            "\n\n"
             "Fetch indicators from a TAXII 2.1 collection (another Storm, or any TAXII 2.1 server)\n"
             "into the local store's indicators collection, following pagination, and remember\n"
             "where it stopped: the next pull fetches only what was added since.\n\n"
@@ -46,7 +46,7 @@ typedef struct pull_ctx {
     bool in_tx;         /* a page is being stored */
     bool quiet, progress;
     size_t added, seen, rejected, set_aside;
-    storm_err err;      /* the store's error that stopped the pull */
+    storm_err err; /* the store's error that stopped the pull */
 } pull_ctx;
 
 static int on_object(void *ud, const storm_value *obj)
@@ -82,8 +82,8 @@ static void on_rejected(void *ud, size_t page, size_t index, const char *id, con
 {
     pull_ctx *c = ud;
     c->rejected++;
-    fprintf(stderr, "storm pull: %s page %zu, object %zu (%s): refused: %s\n", c->url, page, index,
-            id ? id : "no id", why);
+    fprintf(stderr, "storm pull: %s page %zu, object %zu (%s): refused: %s\n", c->url, page, index, id ? id : "no id",
+            why);
 }
 
 static int on_page(void *ud, const char *resume)
@@ -123,13 +123,20 @@ static bool write_bundle(const char *path, const storm_buf *bundle)
 int cmd_pull(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"from", required_argument, 0, 'f'},          {"collection", required_argument, 0, 'c'},
-        {"db", required_argument, 0, 'd'},            {"out", required_argument, 0, 'o'},
-        {"all-types", no_argument, 0, 'a'},           {"from-start", no_argument, 0, 's'},
-        {"limit", required_argument, 0, 'l'},         {"user", required_argument, 0, 'u'},
-        {"password-file", required_argument, 0, 'P'}, {"ca-file", required_argument, 0, 'C'},
-        {"timeout", required_argument, 0, 't'},       {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0},
+        {"from", required_argument, 0, 'f'},
+        {"collection", required_argument, 0, 'c'},
+        {"db", required_argument, 0, 'd'},
+        {"out", required_argument, 0, 'o'},
+        {"all-types", no_argument, 0, 'a'},
+        {"from-start", no_argument, 0, 's'},
+        {"limit", required_argument, 0, 'l'},
+        {"user", required_argument, 0, 'u'},
+        {"password-file", required_argument, 0, 'P'},
+        {"ca-file", required_argument, 0, 'C'},
+        {"timeout", required_argument, 0, 't'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     const char *from = NULL, *collection = NULL, *db = NULL, *out_path = NULL, *user = NULL, *pwfile = NULL,
                *ca_file = NULL;
@@ -202,8 +209,7 @@ int cmd_pull(int argc, char **argv)
         fprintf(stderr, "storm pull: %s\n", err.msg);
         goto out;
     }
-    pull_ctx ctx = {store, out_path ? &bundle : NULL, source, url, false, quiet, !quiet && isatty(2), 0, 0, 0, 0,
-                    {0}};
+    pull_ctx ctx = {store, out_path ? &bundle : NULL, source, url, false, quiet, !quiet && isatty(2), 0, 0, 0, 0, {0}};
     storm_taxii_pull_opts po = {resume[0] ? resume : NULL, all_types ? NULL : "indicator", (size_t)limit, 0};
     storm_taxii_pull_hooks hooks = {on_object, on_rejected, on_page, &ctx};
     storm_taxii_pull_result res = {0};
@@ -216,9 +222,8 @@ int cmd_pull(int argc, char **argv)
     if (out_path && !write_bundle(out_path, &bundle))
         rc = rc ? rc : STORM_ERR_IO;
     if (rc || ctx.err.rc) {
-        fprintf(stderr, "storm pull: %s; kept %zu new objects from %zu pages%s%s\n",
-                ctx.err.rc ? ctx.err.msg : err.msg, ctx.added, res.pages,
-                res.resume[0] ? ", the next pull resumes after " : "", res.resume);
+        fprintf(stderr, "storm pull: %s; kept %zu new objects from %zu pages%s%s\n", ctx.err.rc ? ctx.err.msg : err.msg,
+                ctx.added, res.pages, res.resume[0] ? ", the next pull resumes after " : "", res.resume);
         goto out;
     }
     printf("pulled %zu objects from %s: %zu new, %zu refused, %zu set aside, %zu pages%s%s%s\n", res.received, url,

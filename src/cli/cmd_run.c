@@ -131,9 +131,11 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
         return -1;
     }
     fprintf(f,
-            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_decoded\":%llu,"
+            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_"
+            "decoded\":%llu,"
             "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
-            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,\"matches\":%llu,"
+            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
+            "\"matches\":%llu,"
             "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
             "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
             "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
@@ -141,10 +143,10 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
             "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
             (unsigned long long)st->records_read, (unsigned long long)st->events_read,
             (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
-            (unsigned long long)st->events_decoded,
-            (unsigned long long)st->baseline_learned, (unsigned long long)st->baseline_dropped,
-            (unsigned long long)st->anomalies, (unsigned long long)ds->observations,
-            (unsigned long long)(ds->observations - ds->prefiltered), (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
+            (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
+            (unsigned long long)st->baseline_dropped, (unsigned long long)st->anomalies,
+            (unsigned long long)ds->observations, (unsigned long long)(ds->observations - ds->prefiltered),
+            (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
             (unsigned long long)ds->matches, (unsigned long long)ds->sightings,
             (unsigned long long)ds->sighting_updates, (unsigned long long)ds->states_held,
             (unsigned long long)ds->states_evicted, (unsigned long long)ds->scopes_held,
@@ -188,15 +190,15 @@ static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit)
     storm_intake_pending(intake, &bodies, &bytes);
     if (!bodies)
         return CLI_OK;
-    fprintf(stderr, "storm run: stopping: processing the %zu acknowledged bodies still queued (%zu bytes; "
-                    "at most %.0f s, --drain-timeout; a second signal stops at once)\n",
+    fprintf(stderr,
+            "storm run: stopping: processing the %zu acknowledged bodies still queued (%zu bytes; "
+            "at most %.0f s, --drain-timeout; a second signal stops at once)\n",
             bodies, bytes, (double)limit / 1e9);
     run_stop = 0;
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     t = t0;
-    while (!run_stop &&
-           (storm_time_ns)(t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) < limit &&
+    while (!run_stop && (storm_time_ns)(t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) < limit &&
            run_body(p, intake, 0))
         clock_gettime(CLOCK_MONOTONIC, &t);
     storm_intake_pending(intake, &bodies, &bytes);
@@ -208,9 +210,24 @@ static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit)
 }
 
 enum {
-    OPT_MODELS = 256, OPT_DB, OPT_FORMAT, OPT_CORRELATE, OPT_IDENTITY, OPT_BASELINE, OPT_LEARN_FOR, OPT_ANOMALIES,
-    OPT_FOLLOW, OPT_LISTEN, OPT_REJECTS, OPT_STATS_JSON, OPT_HORIZON, OPT_WINDOW, OPT_STATE_CAP, OPT_MAX_BODY,
-    OPT_NO_DB_MODELS, OPT_DRAIN_TIMEOUT,
+    OPT_MODELS = 256,
+    OPT_DB,
+    OPT_FORMAT,
+    OPT_CORRELATE,
+    OPT_IDENTITY,
+    OPT_BASELINE,
+    OPT_LEARN_FOR,
+    OPT_ANOMALIES,
+    OPT_FOLLOW,
+    OPT_LISTEN,
+    OPT_REJECTS,
+    OPT_STATS_JSON,
+    OPT_HORIZON,
+    OPT_WINDOW,
+    OPT_STATE_CAP,
+    OPT_MAX_BODY,
+    OPT_NO_DB_MODELS,
+    OPT_DRAIN_TIMEOUT,
 };
 
 int cmd_run(int argc, char **argv)
@@ -319,8 +336,7 @@ int cmd_run(int argc, char **argv)
         }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default:
-            return cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
     int n_inputs = argc - optind;
@@ -487,11 +503,11 @@ done:;
         storm_detector_get_stats(storm_pipeline_detector(p), &ds);
     if (!quiet && p) {
         fprintf(stderr,
-                "storm run: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the baseline; "
+                "storm run: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the "
+                "baseline; "
                 "%zu indicators; %llu observations matched, %llu sightings (%llu updates), %llu partial matches "
                 "evicted; %.3f s, %.0f events/s\n",
-                (unsigned long long)st.records_read, (unsigned long long)st.events_read,
-                (double)st.bytes_read / 1e6,
+                (unsigned long long)st.records_read, (unsigned long long)st.events_read, (double)st.bytes_read / 1e6,
                 (unsigned long long)st.events_rejected, (unsigned long long)st.events_skipped,
                 (unsigned long long)st.baseline_dropped, ds.indicators, (unsigned long long)ds.observations_matched,
                 (unsigned long long)ds.sightings, (unsigned long long)ds.sighting_updates,

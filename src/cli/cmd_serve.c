@@ -14,14 +14,15 @@
 
 static void serve_help(FILE *out)
 {
-    fprintf(out,
-            SERVE_USAGE "\n\n"
+    fprintf(out, SERVE_USAGE
+            "\n\n"
             "Serve the store's collections (indicators, sightings, observations) over TAXII 2.1\n"
             "until interrupted (SIGINT/SIGTERM); SIGHUP reads the --users file again.\n"
             "Discovery is at /taxii2/, the API root at /storm/.\n\n"
             "options:\n"
             "  --db FILE                 the SQLite store storm run writes (created if missing)\n"
-            "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; :PORT = 127.0.0.1; [::1]:PORT for IPv6; port 0 = any)\n"
+            "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; :PORT = 127.0.0.1; [::1]:PORT for IPv6; "
+            "port 0 = any)\n"
             "  --collections A[,B...]    serve only these collections (aliases or UUIDs; default: all)\n"
             "  --allow-unredacted        serve the raw sightings/observations on a non-loopback address\n"
             "                            (refused by default: publish redacted copies with\n"
@@ -75,8 +76,32 @@ int cmd_serve(int argc, char **argv)
 {
     storm_taxii_config cfg;
     storm_taxii_config_default(&cfg);
-    enum { O_DB = 256, O_LISTEN, O_USERS, O_CERT, O_KEY, O_ROOT, O_TITLE, O_CONTACT, O_MAXLEN, O_MAXOBJ,
-           O_PDEF, O_PMAX, O_MAXCONN, O_MAXCLIENT, O_TIMEOUT, O_HEADTIME, O_REQTIME, O_THREADS, O_NOCACHE, O_COLLECTIONS, O_UNREDACTED, O_AUTHFAIL, O_AUTHWIN, O_HELP };
+    enum {
+        O_DB = 256,
+        O_LISTEN,
+        O_USERS,
+        O_CERT,
+        O_KEY,
+        O_ROOT,
+        O_TITLE,
+        O_CONTACT,
+        O_MAXLEN,
+        O_MAXOBJ,
+        O_PDEF,
+        O_PMAX,
+        O_MAXCONN,
+        O_MAXCLIENT,
+        O_TIMEOUT,
+        O_HEADTIME,
+        O_REQTIME,
+        O_THREADS,
+        O_NOCACHE,
+        O_COLLECTIONS,
+        O_UNREDACTED,
+        O_AUTHFAIL,
+        O_AUTHWIN,
+        O_HELP
+    };
     static const struct option opts[] = {
         {"db", required_argument, NULL, O_DB},
         {"listen", required_argument, NULL, O_LISTEN},
@@ -121,33 +146,19 @@ int cmd_serve(int argc, char **argv)
         case O_MAXOBJ: rc = parse_size("--max-objects", optarg, 1, &cfg.max_envelope_objects); break;
         case O_PDEF: rc = parse_size("--page-default", optarg, 1, &cfg.page_default); break;
         case O_PMAX: rc = parse_size("--page-max", optarg, 1, &cfg.page_max); break;
-        case O_MAXCONN:
-            rc = parse_count("--max-connections", optarg, 1, 100000, &cfg.max_connections);
-            break;
+        case O_MAXCONN: rc = parse_count("--max-connections", optarg, 1, 100000, &cfg.max_connections); break;
         case O_MAXCLIENT:
             rc = parse_count("--max-client-connections", optarg, 1, 100000, &cfg.max_client_connections);
             break;
-        case O_TIMEOUT:
-            rc = parse_count("--timeout", optarg, 1, 86400, &cfg.connection_timeout);
-            break;
-        case O_HEADTIME:
-            rc = parse_count("--head-timeout", optarg, 1, 86400, &cfg.head_timeout);
-            break;
-        case O_REQTIME:
-            rc = parse_count("--request-timeout", optarg, 1, 86400, &cfg.request_timeout);
-            break;
-        case O_THREADS:
-            rc = parse_count("--threads", optarg, 1, 256, &cfg.threads);
-            break;
+        case O_TIMEOUT: rc = parse_count("--timeout", optarg, 1, 86400, &cfg.connection_timeout); break;
+        case O_HEADTIME: rc = parse_count("--head-timeout", optarg, 1, 86400, &cfg.head_timeout); break;
+        case O_REQTIME: rc = parse_count("--request-timeout", optarg, 1, 86400, &cfg.request_timeout); break;
+        case O_THREADS: rc = parse_count("--threads", optarg, 1, 256, &cfg.threads); break;
         case O_NOCACHE: cfg.no_page_cache = true; break;
         case O_COLLECTIONS: cfg.collections = optarg; break;
         case O_UNREDACTED: cfg.allow_unredacted = true; break;
-        case O_AUTHFAIL:
-            rc = parse_count("--auth-failures", optarg, 1, 1000000, &cfg.auth_max_failures);
-            break;
-        case O_AUTHWIN:
-            rc = parse_count("--auth-window", optarg, 1, 86400, &cfg.auth_window);
-            break;
+        case O_AUTHFAIL: rc = parse_count("--auth-failures", optarg, 1, 1000000, &cfg.auth_max_failures); break;
+        case O_AUTHWIN: rc = parse_count("--auth-window", optarg, 1, 86400, &cfg.auth_window); break;
         case 'h':
         case O_HELP: serve_help(stdout); return CLI_OK;
         default: return CLI_USAGE;
@@ -188,8 +199,9 @@ int cmd_serve(int argc, char **argv)
             cfg.users_path ? "Basic authentication" : "anonymous, read-only");
     fflush(stderr);
     if (!storm_taxii_listen_is_loopback(cfg.listen) && cfg.users_path && !cfg.tls_cert_path)
-        fprintf(stderr, "storm serve: warning: %s is not a loopback address; without --tls-cert, Basic credentials "
-                        "travel in clear\n",
+        fprintf(stderr,
+                "storm serve: warning: %s is not a loopback address; without --tls-cert, Basic credentials "
+                "travel in clear\n",
                 cfg.listen);
     fflush(stderr);
     int sig = 0;

@@ -25,7 +25,8 @@
 static void users_help(FILE *out)
 {
     fprintf(out,
-            USERS_USAGE "\n\n"
+            USERS_USAGE
+            "\n\n"
             "Manage the users of storm serve --users FILE (default file: " USERS_DEFAULT_FILE ").\n\n"
             "commands:\n"
             "  add NAME                        add a user; the password (at least %d characters) is read\n"
@@ -111,7 +112,7 @@ static int get_new_password(char *pw, size_t cap)
  * would leave the user without the right they were meant to have. With
  * --db the collections are checked (unknown: exit 1, nothing written);
  * without it only '*', UUIDs and the default aliases pass silently: other
- * names may be collections created later (storm publish --to-db ... 
+ * names may be collections created later (storm publish --to-db ...
  * --collection NAME), so they are kept with a warning. */
 static int check_collections(const char *db, char **names, int n)
 {
@@ -273,12 +274,14 @@ int cmd_users(int argc, char **argv)
     if (rc == CLI_OK && !quiet) {
         if (rights)
             fprintf(stderr, "storm users: %s: %s %s %s on %d collection%s\n", file,
-                    strcmp(cmd, "grant") == 0 ? "granted" : "revoked", args[0], args[1],
-                    nargs - 2, nargs - 2 == 1 ? "" : "s");
+                    strcmp(cmd, "grant") == 0 ? "granted" : "revoked", args[0], args[1], nargs - 2,
+                    nargs - 2 == 1 ? "" : "s");
         else
-            fprintf(stderr, "storm users: %s: %s %s\n", file, strcmp(cmd, "add") == 0 ? "added"
-                                                            : strcmp(cmd, "passwd") == 0 ? "changed the password of"
-                                                                                           : "removed", args[0]);
+            fprintf(stderr, "storm users: %s: %s %s\n", file,
+                    strcmp(cmd, "add") == 0      ? "added"
+                    : strcmp(cmd, "passwd") == 0 ? "changed the password of"
+                                                 : "removed",
+                    args[0]);
     }
     storm_users_free(u);
     return rc;

@@ -74,7 +74,7 @@ void storm_cidr_format(const storm_cidr *c, char out[STORM_CIDR_TEXT_MAX])
     unsigned bytes = c->family == 4 ? 4 : 16;
     memcpy(net, c->addr, bytes);
     for (unsigned bit = c->prefix; bit < bytes * 8; bit++)
-        net[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+        net[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
     char addr[INET6_ADDRSTRLEN] = "";
     inet_ntop(c->family == 4 ? AF_INET : AF_INET6, net, addr, sizeof addr);
     snprintf(out, STORM_CIDR_TEXT_MAX, "%s/%u", addr, (unsigned)c->prefix);

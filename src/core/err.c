@@ -65,8 +65,8 @@ void storm_err_locate(storm_err *err, const char *text, size_t len)
     err->col = col;
 }
 
-size_t storm_err_format(const storm_err *err, const char *what, const char *where,
-                        const char *text, size_t text_len, char *buf, size_t cap)
+size_t storm_err_format(const storm_err *err, const char *what, const char *where, const char *text, size_t text_len,
+                        char *buf, size_t cap)
 {
     if (!buf || cap == 0)
         return 0;

@@ -91,8 +91,7 @@ static uint64_t now_ms(void)
 
 static void set_phase(const storm_httpd *h, conn *c, phase p)
 {
-    unsigned s = p == PHASE_HEAD ? h->lim.head_timeout : p == PHASE_IDLE ? h->lim.idle_timeout
-                                                                         : h->lim.request_timeout;
+    unsigned s = p == PHASE_HEAD ? h->lim.head_timeout : p == PHASE_IDLE ? h->lim.idle_timeout : h->lim.request_timeout;
     if (p == PHASE_BODY && s > BODY_BASE_S)
         s = BODY_BASE_S;
     c->phase = p;

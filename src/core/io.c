@@ -29,8 +29,7 @@ storm_rc storm_read_file(const char *path, size_t max, char **data, size_t *len,
                 free(buf);
                 if (!is_stdin)
                     fclose(f);
-                return storm_err_set(err, STORM_ERR_LIMIT, max, "%s is larger than the limit of %zu bytes", path,
-                                     max);
+                return storm_err_set(err, STORM_ERR_LIMIT, max, "%s is larger than the limit of %zu bytes", path, max);
             }
             alloc = alloc * 2 > max ? max : alloc * 2;
             char *nb = realloc(buf, alloc + 1);

@@ -50,7 +50,7 @@ typedef struct parser {
 #define VALUE_POOL_COUNT 16 /* 512 bytes of 32-byte values: never a block of its own */
 
 #define STRING_POOL_CHUNK 512 /* a quarter of the smallest arena chunk in use: never a block of its own */
-#define STRING_POOL_MAX 128 /* longer strings get an allocation of their own */
+#define STRING_POOL_MAX 128   /* longer strings get an allocation of their own */
 
 /* Room for n bytes of string text (arena memory, freed with it). */
 static char *string_room(parser *ps, size_t n)
@@ -151,8 +151,8 @@ static inline const char *plain_end(const char *p, const char *end)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                   _mm_cmplt_epi8(v, space));
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
         unsigned mask = (unsigned)_mm_movemask_epi8(hit);
         if (mask)
             return p + __builtin_ctz(mask);
@@ -213,8 +213,8 @@ static inline int parse_string(parser *ps, const char **out, size_t *out_len)
 
 /* The rest of a string from p (the first escape, control or non-ASCII byte):
  * find the end, then decode escapes and check UTF-8. */
-static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *start, const char *p,
-                                                       const char **out, size_t *out_len)
+static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *start, const char *p, const char **out,
+                                                       size_t *out_len)
 {
     /* the closing quote: plain runs skipped as in the fast path */
     const char *q = p;
@@ -269,14 +269,38 @@ static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *s
         }
         p++;
         switch (*p) {
-        case '"': buf[n++] = '"'; p++; break;
-        case '\\': buf[n++] = '\\'; p++; break;
-        case '/': buf[n++] = '/'; p++; break;
-        case 'b': buf[n++] = '\b'; p++; break;
-        case 'f': buf[n++] = '\f'; p++; break;
-        case 'n': buf[n++] = '\n'; p++; break;
-        case 'r': buf[n++] = '\r'; p++; break;
-        case 't': buf[n++] = '\t'; p++; break;
+        case '"':
+            buf[n++] = '"';
+            p++;
+            break;
+        case '\\':
+            buf[n++] = '\\';
+            p++;
+            break;
+        case '/':
+            buf[n++] = '/';
+            p++;
+            break;
+        case 'b':
+            buf[n++] = '\b';
+            p++;
+            break;
+        case 'f':
+            buf[n++] = '\f';
+            p++;
+            break;
+        case 'n':
+            buf[n++] = '\n';
+            p++;
+            break;
+        case 'r':
+            buf[n++] = '\r';
+            p++;
+            break;
+        case 't':
+            buf[n++] = '\t';
+            p++;
+            break;
         case 'u': {
             unsigned cp;
             if (q - p < 5 || hex4(p + 1, &cp) != 0) {
@@ -286,8 +310,7 @@ static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *s
             p += 5;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 unsigned lo;
-                if (q - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) != 0 || lo < 0xDC00 ||
-                    lo > 0xDFFF) {
+                if (q - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF) {
                     fail(ps, p - 6, "unpaired UTF-16 surrogate in \\u escape");
                     return -1;
                 }
@@ -302,9 +325,7 @@ static __attribute__((noinline)) int parse_string_slow(parser *ps, const char *s
             n += storm_utf8_encode(cp ? cp : 0xFFFD, buf + n);
             break;
         }
-        default:
-            fail(ps, p - 1, "invalid escape in string");
-            return -1;
+        default: fail(ps, p - 1, "invalid escape in string"); return -1;
         }
     }
     buf[n] = '\0';
@@ -513,8 +534,8 @@ static storm_value *parse_object(parser *ps)
     for (;;) {
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != '"')
-            return fail(ps, ps->p, ps->p >= ps->end ? "unexpected end of input in object"
-                                                    : "expected a string key in object");
+            return fail(ps, ps->p,
+                        ps->p >= ps->end ? "unexpected end of input in object" : "expected a string key in object");
         const char *key;
         size_t key_len;
         if (parse_string(ps, &key, &key_len) != 0)

@@ -29,18 +29,19 @@ storm_rc storm_listen_parse(const char *spec, struct sockaddr_storage *ss, sockl
         port = port * 10 + (unsigned long)(c - '0');
     }
     if (!port_ok || port > 65535)
-        return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s': the port must be 0..65535 (0 = any free one)",
-                             spec);
+        return storm_err_set(err, STORM_ERR_VALUE, 0,
+                             "listen address '%s': the port must be 0..65535 (0 = any free one)", spec);
     memset(ss, 0, sizeof *ss);
     if (host[0] == '[') {
         size_t n = strlen(host);
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
         if (n < 3 || host[n - 1] != ']')
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s': '%s' lacks its closing ']'", spec, host);
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s': '%s' lacks its closing ']'", spec,
+                                 host);
         host[n - 1] = '\0';
         if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-            return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s': '%s' is not a numeric IPv6 address", spec,
-                                 host + 1);
+            return storm_err_set(err, STORM_ERR_VALUE, 0, "listen address '%s': '%s' is not a numeric IPv6 address",
+                                 spec, host + 1);
         a->sin6_family = AF_INET6;
         a->sin6_port = htons((uint16_t)port);
         *len = sizeof *a;
@@ -49,8 +50,8 @@ storm_rc storm_listen_parse(const char *spec, struct sockaddr_storage *ss, sockl
     struct sockaddr_in *a = (struct sockaddr_in *)ss;
     if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
         return storm_err_set(err, STORM_ERR_VALUE, 0,
-                             "listen address '%s': '%s' is not a numeric IPv4 address (write IPv6 as [ADDR]:PORT)", spec,
-                             host);
+                             "listen address '%s': '%s' is not a numeric IPv4 address (write IPv6 as [ADDR]:PORT)",
+                             spec, host);
     a->sin_family = AF_INET;
     a->sin_port = htons((uint16_t)port);
     *len = sizeof *a;

@@ -43,7 +43,10 @@ static int digits(const char *s, size_t n, unsigned *out)
     return 0;
 }
 
-static bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static bool leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out)
 {

@@ -17,11 +17,17 @@ size_t storm_utf8_decode(const char *str, size_t len, uint32_t *cp)
     size_t n;
     uint32_t v, min;
     if ((c & 0xE0) == 0xC0) {
-        n = 2; v = c & 0x1F; min = 0x80;
+        n = 2;
+        v = c & 0x1F;
+        min = 0x80;
     } else if ((c & 0xF0) == 0xE0) {
-        n = 3; v = c & 0x0F; min = 0x800;
+        n = 3;
+        v = c & 0x0F;
+        min = 0x800;
     } else if ((c & 0xF8) == 0xF0) {
-        n = 4; v = c & 0x07; min = 0x10000;
+        n = 4;
+        v = c & 0x07;
+        min = 0x10000;
     } else {
         return 0;
     }

@@ -14,7 +14,10 @@ static storm_value *make(storm_arena *a, storm_vtype t)
     return v;
 }
 
-storm_value *storm_v_null(storm_arena *a) { return make(a, STORM_V_NULL); }
+storm_value *storm_v_null(storm_arena *a)
+{
+    return make(a, STORM_V_NULL);
+}
 
 storm_value *storm_v_bool(storm_arena *a, bool b)
 {
@@ -61,8 +64,14 @@ storm_value *storm_v_str(storm_arena *a, const char *s)
     return storm_v_strn(a, s, s ? strlen(s) : 0);
 }
 
-storm_value *storm_v_array(storm_arena *a) { return make(a, STORM_V_ARRAY); }
-storm_value *storm_v_object(storm_arena *a) { return make(a, STORM_V_OBJECT); }
+storm_value *storm_v_array(storm_arena *a)
+{
+    return make(a, STORM_V_ARRAY);
+}
+storm_value *storm_v_object(storm_arena *a)
+{
+    return make(a, STORM_V_OBJECT);
+}
 
 int storm_v_push(storm_arena *a, storm_value *arr, storm_value *item)
 {
@@ -184,7 +193,7 @@ bool storm_v_is_strn(const storm_value *v, const char *s, size_t n)
     return v && v->type == STORM_V_STRING && v->u.s.len == n && memcmp(v->u.s.ptr, s, n) == 0;
 }
 
-bool (storm_v_is_str)(const storm_value *v, const char *s)
+bool(storm_v_is_str)(const storm_value *v, const char *s)
 {
     return storm_v_is_strn(v, s, strlen(s));
 }
@@ -212,8 +221,7 @@ bool storm_v_equal(const storm_value *x, const storm_value *y)
     case STORM_V_BOOL: return x->u.b == y->u.b;
     case STORM_V_INT: return x->u.i == y->u.i;
     case STORM_V_FLOAT: return x->u.f == y->u.f;
-    case STORM_V_STRING:
-        return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0;
+    case STORM_V_STRING: return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0;
     case STORM_V_ARRAY:
         if (x->u.a.len != y->u.a.len)
             return false;
@@ -249,9 +257,7 @@ storm_value *storm_v_copy(storm_arena *a, const storm_value *v)
         return NULL;
     storm_value *c = NULL;
     switch (v->type) {
-    case STORM_V_STRING:
-        c = storm_v_strn(a, v->u.s.ptr, v->u.s.len);
-        break;
+    case STORM_V_STRING: c = storm_v_strn(a, v->u.s.ptr, v->u.s.len); break;
     case STORM_V_ARRAY:
         c = storm_v_array(a);
         for (size_t i = 0; c && i < v->u.a.len; i++)

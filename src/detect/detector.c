@@ -37,8 +37,8 @@ typedef struct scope_state {
     char *key; /* owned: "<indicator>\x1f<scope>" */
     size_t key_len;
     tstate *state;
-    storm_time_ns last_time;    /* newest event time seen in this scope: its own clock */
-    storm_time_ns touched_at;   /* the stream's clock (watermark) when last used */
+    storm_time_ns last_time;  /* newest event time seen in this scope: its own clock */
+    storm_time_ns touched_at; /* the stream's clock (watermark) when last used */
 } scope_state;
 
 struct storm_detector {
@@ -85,14 +85,10 @@ bool storm_correlate_parse(const char *s, storm_correlate *out)
 const char *storm_correlate_name(storm_correlate c)
 {
     switch (c) {
-    case STORM_CORRELATE_GLOBAL:
-        return "global";
-    case STORM_CORRELATE_NODE:
-        return "node";
-    case STORM_CORRELATE_LINEAGE:
-        return "lineage";
-    default:
-        return "pod";
+    case STORM_CORRELATE_GLOBAL: return "global";
+    case STORM_CORRELATE_NODE: return "node";
+    case STORM_CORRELATE_LINEAGE: return "lineage";
+    default: return "pod";
     }
 }
 
@@ -233,7 +229,8 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             size_t len;
             storm_err lerr;
             storm_err_clear(&lerr);
-            ok = leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
+            ok =
+                leaf_text(p, k, &t, &len) && leaf_index_add(d->index, p, k, t, len, &r->leaf_ids[k], &lerr) == STORM_OK;
             if (ok && cmp_reads_ids(pattern_plan_leaf(p, k)->cmp))
                 d->leaves_read_ids = true;
         }
@@ -393,12 +390,8 @@ static void scope_of(storm_detector *d, const storm_detect_context *c, char *buf
 {
     const char *node = c && c->node ? c->node : "";
     switch (d->opts.correlate) {
-    case STORM_CORRELATE_GLOBAL:
-        snprintf(buf, cap, "global");
-        return;
-    case STORM_CORRELATE_NODE:
-        snprintf(buf, cap, node[0] ? "node %s" : "cluster", node);
-        return;
+    case STORM_CORRELATE_GLOBAL: snprintf(buf, cap, "global"); return;
+    case STORM_CORRELATE_NODE: snprintf(buf, cap, node[0] ? "node %s" : "cluster", node); return;
     case STORM_CORRELATE_LINEAGE:
         if (c && c->exec_id) {
             const char *root = detect_lineage_root(&d->lineage, c->exec_id, c->parent_exec_id);

@@ -93,8 +93,8 @@ static bool ends_with(const char *s, size_t n, const char *suffix)
 /* Object types a KSC pattern may name with "." instead of ":" */
 static bool is_object_type(const char *s, size_t n)
 {
-    static const char *const types[] = {"process", "file", "network-traffic", "user-account", "directory",
-                                        "ipv4-addr", "ipv6-addr", "domain-name", "software", "url"};
+    static const char *const types[] = {"process",   "file",      "network-traffic", "user-account", "directory",
+                                        "ipv4-addr", "ipv6-addr", "domain-name",     "software",     "url"};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (strlen(types[i]) == n && memcmp(types[i], s, n) == 0)
             return true;
@@ -278,8 +278,8 @@ static verdict xlate_process_ext(xlate *x, const kpath *p, size_t off, const cha
         } else if (next && (step_is(p, k + 1, "capability") || step_is(p, k + 1, "syscall"))) {
             puts_(x, "process:x_alert_fields.arguments");
             put_steps(x, p, k + 1); /* the Kubescape transformer's kprobe0.capability, kprobe1.syscall */
-        } else if (next && (step_is(p, k + 1, "trace") || step_is(p, k + 1, "severity") ||
-                            step_is(p, k + 1, "infectedPID"))) {
+        } else if (next &&
+                   (step_is(p, k + 1, "trace") || step_is(p, k + 1, "severity") || step_is(p, k + 1, "infectedPID"))) {
             puts_(x, "process:x_alert_fields");
             put_steps(x, p, k + 1);
         } else if (!next) {
@@ -328,9 +328,9 @@ static verdict xlate_path(xlate *x, const kpath *p, size_t off, const char *lit,
         }
         return step_is(p, 0, "extensions") ? V_UNTRANSLATED : V_KEEP;
     }
-    const char *resource = TYPE_IS("kubernetes-pod")                  ? "pods"
+    const char *resource = TYPE_IS("kubernetes-pod")                 ? "pods"
                            : TYPE_IS("kubernetes-persistent-volume") ? "persistentvolumes"
-                                                                       : NULL;
+                                                                     : NULL;
     if (resource) {
         storm_buf *saved = x->out;
         x->out = path;
@@ -342,8 +342,8 @@ static verdict xlate_path(xlate *x, const kpath *p, size_t off, const char *lit,
         puts_(x, "'");
         x->out = saved;
         say(x, off, STORM_KSC_APPROXIMATED,
-            "%.*s read from the Kubernetes audit request that creates or changes it (keys lower-cased)",
-            (int)p->type_n, p->type);
+            "%.*s read from the Kubernetes audit request that creates or changes it (keys lower-cased)", (int)p->type_n,
+            p->type);
         return V_REWRITE;
     }
     if (p->type_n > 11 && memcmp(p->type, "kubernetes-", 11) == 0)
@@ -362,10 +362,8 @@ static bool is_cmp_start_context(const xlate *x, size_t i)
     case TOK_AND:
     case TOK_OR:
     case TOK_NOT:
-    case TOK_EXISTS:
-        return true;
-    default:
-        return false;
+    case TOK_EXISTS: return true;
+    default: return false;
     }
 }
 
@@ -463,8 +461,7 @@ static size_t cmp_end(const xlate *x, size_t j, const char **lit, size_t *lit_n)
             k++;
         return t[k].kind == TOK_RPAREN ? k + 1 : 0;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -588,7 +585,8 @@ storm_rc storm_ksc_translate_pattern(const char *text, size_t len, storm_buf *ou
         if (exists_first || exists_slip)
             emit_cmp(&x, "EXISTS ", &rw.guard, np ? np : "", np_n, "", 0);
         else
-            emit_cmp(&x, "", &rw.guard, np ? np : "", np_n, text + x.tok[j - 1].end, x.tok[end - 1].end - x.tok[j - 1].end);
+            emit_cmp(&x, "", &rw.guard, np ? np : "", np_n, text + x.tok[j - 1].end,
+                     x.tok[end - 1].end - x.tok[j - 1].end);
         copied = x.tok[end - 1].end;
         storm_buf_free(&orig);
         if (rw.path.len == 0 && v == V_REWRITE)

@@ -28,9 +28,9 @@ typedef enum key_kind { KEY_EQ = 1, KEY_RE = 2, KEY_TYPE = 3 } key_kind;
 
 typedef struct leaf_key {
     key_kind kind;
-    const pat_path *path;     /* EQ, RE */
-    const pat_literal *lit;   /* EQ */
-    char *re;                 /* RE: owned */
+    const pat_path *path;   /* EQ, RE */
+    const pat_literal *lit; /* EQ */
+    char *re;               /* RE: owned */
 } leaf_key;
 
 typedef struct keyset {
@@ -43,12 +43,12 @@ typedef struct leaf_entry {
     const storm_pattern *pat; /* borrowed: the first indicator pattern with this leaf */
     unsigned leaf;            /* its index there */
     const pat_cmp *cmp;
-    char *text;               /* owned, for dedupe */
+    char *text; /* owned, for dedupe */
     uint64_t hash;
 } leaf_entry;
 
 typedef struct path_regex {
-    char *re;      /* owned */
+    char *re; /* owned */
     uint32_t leaf;
     bool rejected; /* Hyperscan could not compile it: its leaf got a type key */
 } path_regex;
@@ -180,9 +180,18 @@ void leaf_index_free(leaf_index *x)
     free(x);
 }
 
-size_t leaf_index_count(const leaf_index *x) { return x->n_leaves; }
-size_t leaf_index_regex_prefiltered(const leaf_index *x) { return x->n_prefiltered; }
-size_t leaf_index_regex_unindexed(const leaf_index *x) { return x->n_unindexed; }
+size_t leaf_index_count(const leaf_index *x)
+{
+    return x->n_leaves;
+}
+size_t leaf_index_regex_prefiltered(const leaf_index *x)
+{
+    return x->n_prefiltered;
+}
+size_t leaf_index_regex_unindexed(const leaf_index *x)
+{
+    return x->n_unindexed;
+}
 
 storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, const char *text, size_t len,
                         uint32_t *id, storm_err *err)
@@ -261,10 +270,8 @@ static bool lit_hashable(const pat_literal *l)
         return !storm_time_parse(l->u.str.ptr, l->u.str.len, STORM_TIME_LENIENT, &t);
     }
     case PAT_LIT_INT:
-    case PAT_LIT_BOOL:
-        return true;
-    default:
-        return false;
+    case PAT_LIT_BOOL: return true;
+    default: return false;
     }
 }
 
@@ -391,15 +398,14 @@ static int select_keys(const pat_cmp *c, keyset *out)
         if (c->n_values == 1 && c->values[0].type == PAT_LIT_STRING &&
             is_ascii(c->values[0].u.str.ptr, c->values[0].u.str.len)) {
             const pat_literal *l = &c->values[0];
-            char *re = c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len)
-                                            : strndup(l->u.str.ptr, l->u.str.len);
+            char *re =
+                c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len) : strndup(l->u.str.ptr, l->u.str.len);
             if (!re)
                 return -1;
             return keyset_add(out, (leaf_key){KEY_RE, &c->path, NULL, re});
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return keyset_add(out, type_key);
 }
@@ -757,8 +763,7 @@ static void mark(leaf_index *x, uint32_t leaf)
 }
 
 #if STORM_HAVE_HYPERSCAN
-static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
-                        void *ctx)
+static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
 {
     (void)from;
     (void)to;
@@ -794,18 +799,13 @@ static void on_value(void *ctx, const storm_value *v)
     if (maybe_eq) {
         switch (v->type) {
         case STORM_V_STRING: /* a non-ASCII value may have an ASCII NFC of another length */
-            maybe_eq = v->u.s.len <= EQ_KEY_MAX && ((p->eq_str_lens >> (v->u.s.len & 63)) & 1 ||
-                                                   !is_ascii(v->u.s.ptr, v->u.s.len));
+            maybe_eq = v->u.s.len <= EQ_KEY_MAX &&
+                       ((p->eq_str_lens >> (v->u.s.len & 63)) & 1 || !is_ascii(v->u.s.ptr, v->u.s.len));
             break;
         case STORM_V_INT:
-        case STORM_V_FLOAT:
-            maybe_eq = p->eq_int;
-            break;
-        case STORM_V_BOOL:
-            maybe_eq = p->eq_bool;
-            break;
-        default:
-            maybe_eq = false;
+        case STORM_V_FLOAT: maybe_eq = p->eq_int; break;
+        case STORM_V_BOOL: maybe_eq = p->eq_bool; break;
+        default: maybe_eq = false;
         }
     }
     if (maybe_eq) {
@@ -832,20 +832,15 @@ static void on_value(void *ctx, const storm_value *v)
                 free(nfc);
             }
             break;
-        case STORM_V_INT:
-            storm_buf_printf(b, "i%lld", (long long)v->u.i);
-            break;
+        case STORM_V_INT: storm_buf_printf(b, "i%lld", (long long)v->u.i); break;
         case STORM_V_FLOAT:
             if (v->u.f == (double)(long long)v->u.f && v->u.f > -9e18 && v->u.f < 9e18)
                 storm_buf_printf(b, "i%lld", (long long)v->u.f);
             else
                 ok = false;
             break;
-        case STORM_V_BOOL:
-            storm_buf_printf(b, "b%d", v->u.b ? 1 : 0);
-            break;
-        default:
-            ok = false;
+        case STORM_V_BOOL: storm_buf_printf(b, "b%d", v->u.b ? 1 : 0); break;
+        default: ok = false;
         }
         if (ok && b->data) {
             eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));

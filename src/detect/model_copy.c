@@ -99,8 +99,7 @@ static storm_value *compact_copy(storm_models *m, const storm_value *v)
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
     return c;
 }
@@ -141,7 +140,7 @@ storm_value *model_normalised_copy(load_ctx *c, const storm_value *obj, const ch
     }
     if (missing[0])
         model_defect(c, obj->pos, id, false, "%s lacks required properties:%s; loaded with spec_version 2.1 and %s",
-               type, missing, fill);
+                     type, missing, fill);
     model_intern(m, id, strlen(id), true); /* the copy's "id" shares the id string */
     return compact_copy(m, copy);
 }
@@ -153,4 +152,3 @@ int model_add_object(storm_models *m, storm_value *obj)
     m->objects[m->n_objects++] = obj;
     return 0;
 }
-

@@ -58,8 +58,7 @@ void model_locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *co
     *col = ccount;
 }
 
-void model_defect(load_ctx *c, size_t offset, const char *object_id,
-                                                         bool fatal, const char *fmt, ...)
+void model_defect(load_ctx *c, size_t offset, const char *object_id, bool fatal, const char *fmt, ...)
 {
     storm_models *m = c->m;
     if (GROW(m->defects, m->n_defects, m->alloc_defects) != 0)
@@ -108,9 +107,8 @@ size_t model_string_offset(const load_ctx *c, const storm_value *v, size_t k)
         if (c->text[i] == '\\') {
             if (i + 1 < c->len && c->text[i + 1] == 'u') {
                 /* \uXXXX is 1..3 bytes of UTF-8 (or half of a surrogate pair) */
-                unsigned cp = (unsigned)strtoul((char[5]){c->text[i + 2], c->text[i + 3], c->text[i + 4],
-                                                          c->text[i + 5], 0},
-                                                NULL, 16);
+                unsigned cp = (unsigned)strtoul(
+                    (char[5]){c->text[i + 2], c->text[i + 3], c->text[i + 4], c->text[i + 5], 0}, NULL, 16);
                 decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : (cp >= 0xD800 && cp < 0xE000) ? 2 : 3;
                 i += 6;
             } else {

@@ -111,8 +111,10 @@ const char *model_fixed_id(load_ctx *c, const storm_value *idv, const char *type
     if (good && bad)
         idmap_put(&m->fixed, bad, 0, good);
     if (what)
-        model_defect(c, idv->pos, bad, false, "%s id '%s' is not '<type>--<UUID>' (an RFC 4122 UUID: 8-4-4-4-12 hex digits, "
-                     "the fourth group starting with 8, 9, a or b); loaded as %s", what, bad, good);
+        model_defect(c, idv->pos, bad, false,
+                     "%s id '%s' is not '<type>--<UUID>' (an RFC 4122 UUID: 8-4-4-4-12 hex digits, "
+                     "the fourth group starting with 8, 9, a or b); loaded as %s",
+                     what, bad, good);
     return good;
 }
 
@@ -130,8 +132,8 @@ size_t model_claim_id(load_ctx *c, const char *id, const storm_value *obj)
     size_t prev;
     if (model_idmap_get(&m->defined, id, &prev)) {
         const model_origin *o = &m->origins[prev];
-        model_defect(c, obj->pos, id, true, "duplicate id %s (first defined at %s:%u:%u); this definition is ignored", id,
-               m->files[o->file].path, o->line, o->col);
+        model_defect(c, obj->pos, id, true, "duplicate id %s (first defined at %s:%u:%u); this definition is ignored",
+                     id, m->files[o->file].path, o->line, o->col);
         return SIZE_MAX;
     }
     if (GROW(m->origins, m->n_origins, m->alloc_origins) != 0)

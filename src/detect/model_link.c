@@ -64,22 +64,22 @@ void storm_models_finish(storm_models *m)
         bool is_uses = strcmp(r->type, "uses") == 0;
         if (sk == MODEL_NONE) {
             model_defect(&c, r->src_pos, r->id, !(is_indicates || is_related || is_uses) ? false : true,
-                   "source_ref '%s' names no attack-pattern, indicator or intrusion-set in the loaded models; "
-                   "relationship not used",
-                   r->src);
+                         "source_ref '%s' names no attack-pattern, indicator or intrusion-set in the loaded models; "
+                         "relationship not used",
+                         r->src);
             continue;
         }
         if (tk == MODEL_NONE) {
             model_defect(&c, r->tgt_pos, r->id, true,
-                   "target_ref '%s' names no attack-pattern, indicator or intrusion-set in the loaded models; "
-                   "relationship not used",
-                   r->tgt);
+                         "target_ref '%s' names no attack-pattern, indicator or intrusion-set in the loaded models; "
+                         "relationship not used",
+                         r->tgt);
             continue;
         }
         if (is_indicates) {
             if (sk != MODEL_INDICATOR || tk != MODEL_STEP) {
                 model_defect(&c, r->src_pos, r->id, true,
-                       "'indicates' should go from an indicator to an attack-pattern; relationship not used");
+                             "'indicates' should go from an indicator to an attack-pattern; relationship not used");
                 continue;
             }
             add_pair(&ind_steps, &n_ind_steps, &alloc_ind_steps, si, ti, false);
@@ -115,7 +115,7 @@ void storm_models_finish(storm_models *m)
                     fi = f;
             load_ctx c = {m, fi, m->files[fi].text, m->files[fi].len, NULL};
             model_defect(&c, ind->object->pos, ind->id, false,
-                   "indicator indicates no attack-pattern; its sightings will name no attack step");
+                         "indicator indicates no attack-pattern; its sightings will name no attack step");
         }
     }
     free(ind_steps);

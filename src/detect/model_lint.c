@@ -13,18 +13,37 @@
 
 /* ---- STIX property tables ---- */
 
-static const char *const common_props[] = {
-    "type", "spec_version", "id", "created_by_ref", "created", "modified", "revoked", "labels", "confidence",
-    "lang", "external_references", "object_marking_refs", "granular_markings", "extensions", NULL};
+static const char *const common_props[] = {"type",
+                                           "spec_version",
+                                           "id",
+                                           "created_by_ref",
+                                           "created",
+                                           "modified",
+                                           "revoked",
+                                           "labels",
+                                           "confidence",
+                                           "lang",
+                                           "external_references",
+                                           "object_marking_refs",
+                                           "granular_markings",
+                                           "extensions",
+                                           NULL};
 static const char *const attack_pattern_props[] = {"name", "description", "aliases", "kill_chain_phases", NULL};
-static const char *const indicator_props[] = {"name", "description", "indicator_types", "pattern", "pattern_type",
-                                              "pattern_version", "valid_from", "valid_until", "kill_chain_phases",
-                                              NULL};
+static const char *const indicator_props[] = {
+    "name",       "description", "indicator_types",   "pattern", "pattern_type", "pattern_version",
+    "valid_from", "valid_until", "kill_chain_phases", NULL};
 static const char *const relationship_props[] = {"relationship_type", "description", "source_ref", "target_ref",
-                                                 "start_time", "stop_time", NULL};
-static const char *const intrusion_set_props[] = {"name", "description", "aliases", "first_seen", "last_seen",
-                                                  "goals", "resource_level", "primary_motivation",
-                                                  "secondary_motivations", NULL};
+                                                 "start_time",        "stop_time",   NULL};
+static const char *const intrusion_set_props[] = {"name",
+                                                  "description",
+                                                  "aliases",
+                                                  "first_seen",
+                                                  "last_seen",
+                                                  "goals",
+                                                  "resource_level",
+                                                  "primary_motivation",
+                                                  "secondary_motivations",
+                                                  NULL};
 static const char *const bundle_props[] = {"type", "id", "objects", NULL};
 
 static bool in_list(const char *const *list, const char *key, size_t key_len)
@@ -68,8 +87,8 @@ void model_check_properties(load_ctx *c, const storm_value *obj, const char *id,
         if (is_custom_name(mb->key, mb->key_len))
             continue;
         model_defect(c, model_key_offset(c, mb->value), id, false,
-               "property '%.*s' is not a STIX 2.1 property of %s (custom properties start with 'x_'); ignored",
-               (int)mb->key_len, mb->key, type);
+                     "property '%.*s' is not a STIX 2.1 property of %s (custom properties start with 'x_'); ignored",
+                     (int)mb->key_len, mb->key, type);
     }
 }
 
@@ -125,7 +144,7 @@ static void check_path(load_ctx *c, const storm_value *pv, const char *id, const
     size_t off = model_string_offset(c, pv, path->span.start);
     if (!props) {
         model_defect(c, off, id, false,
-               "Storm's observations hold no '%s' objects (docs/mapping.md): this comparison never holds", type);
+                     "Storm's observations hold no '%s' objects (docs/mapping.md): this comparison never holds", type);
         return;
     }
     if (s0->kind != PAT_STEP_KEY)
@@ -139,13 +158,13 @@ static void check_path(load_ctx *c, const storm_value *pv, const char *id, const
     }
     if (!ok)
         model_defect(c, off, id, false,
-               "'%.*s' is not a path of Storm's observation model (docs/mapping.md lists every path, e.g. "
-               "process:x_hook_name, process:x_hook_args[0].value): this comparison never holds",
-               (int)(path->span.end - path->span.start), text + path->span.start);
+                     "'%.*s' is not a path of Storm's observation model (docs/mapping.md lists every path, e.g. "
+                     "process:x_hook_name, process:x_hook_args[0].value): this comparison never holds",
+                     (int)(path->span.end - path->span.start), text + path->span.start);
 }
 
-static void check_paths_cmp(load_ctx *c, const storm_value *pv, const char *id, const pat_cmp *cmp,
-                            const char *text, int depth)
+static void check_paths_cmp(load_ctx *c, const storm_value *pv, const char *id, const pat_cmp *cmp, const char *text,
+                            int depth)
 {
     if (!cmp || depth > STORM_PATTERN_MAX_DEPTH)
         return;

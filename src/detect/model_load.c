@@ -58,7 +58,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
         model_defect(c, obj->pos, id, false, "indicator lacks its required 'pattern_type'; read as 'stix'");
     else if (strcmp(ptype, "stix") != 0) {
         model_defect(c, storm_v_get(obj, "pattern_type")->pos, id, true,
-               "pattern_type '%s' is not supported (only 'stix'); not loaded", ptype);
+                     "pattern_type '%s' is not supported (only 'stix'); not loaded", ptype);
         return;
     }
     if (!storm_v_get(obj, "valid_from"))
@@ -75,7 +75,7 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
             valid_until = 1; /* 0 means "no end" */
         if (model_time_of(obj, "valid_from", &valid_from) && valid_until <= valid_from) {
             model_defect(c, storm_v_get(obj, "valid_until")->pos, id, true,
-                   "'valid_until' is not later than 'valid_from': the indicator is never valid; not loaded");
+                         "'valid_until' is not later than 'valid_from': the indicator is never valid; not loaded");
             return;
         }
     }
@@ -87,13 +87,13 @@ static void load_indicator(load_ctx *c, const storm_value *obj, const char *id)
     if (rc != STORM_OK) {
         size_t off = model_string_offset(c, pv, perr.offset);
         model_defect(c, off, id, true, "pattern does not compile: %s (pattern column %u); not loaded",
-               perr.msg[0] ? perr.msg : storm_strerror(rc), (unsigned)perr.offset + 1);
+                     perr.msg[0] ? perr.msg : storm_strerror(rc), (unsigned)perr.offset + 1);
         return;
     }
     storm_err_clear(&perr);
     if (pattern_check_late(pat, &perr) != STORM_OK) { /* WITHIN 0 SECONDS, mixed IN sets, ... */
-        model_defect(c, model_string_offset(c, pv, perr.offset), id, true, "pattern can never be matched: %s; not loaded",
-               perr.msg);
+        model_defect(c, model_string_offset(c, pv, perr.offset), id, true,
+                     "pattern can never be matched: %s; not loaded", perr.msg);
         storm_pattern_free(pat);
         return;
     }
@@ -141,7 +141,7 @@ static void load_relationship(load_ctx *c, const storm_value *obj, const char *i
     if (!rt || rt->type != STORM_V_STRING || !src || src->type != STORM_V_STRING || !tgt ||
         tgt->type != STORM_V_STRING) {
         model_defect(c, obj->pos, id, true,
-               "relationship needs string 'relationship_type', 'source_ref' and 'target_ref'; not loaded");
+                     "relationship needs string 'relationship_type', 'source_ref' and 'target_ref'; not loaded");
         return;
     }
     size_t origin = model_claim_id(c, id, obj);
@@ -193,7 +193,7 @@ static void load_object(load_ctx *c, const storm_value *obj)
     storm_models *m = c->m;
     if (obj->type != STORM_V_OBJECT) {
         model_defect(c, obj->pos, NULL, true, "expected a STIX object, found a JSON %s; skipped",
-               obj->type == STORM_V_ARRAY ? "array" : "scalar");
+                     obj->type == STORM_V_ARRAY ? "array" : "scalar");
         return;
     }
     const char *type = storm_v_get_str(obj, "type");

@@ -85,8 +85,8 @@ static void root_branch(char *br, size_t cap, size_t n_roots, size_t r)
 storm_rc storm_models_render_tree(const storm_models *m, storm_buf *out)
 {
     size_t ns = m->n_steps;
-    tree_ctx t = {m, out, calloc(ns + 1, sizeof(bool)), NULL, calloc(ns + 2, sizeof(size_t)),
-                  calloc(ns + 1, sizeof(bool))};
+    tree_ctx t = {
+        m, out, calloc(ns + 1, sizeof(bool)), NULL, calloc(ns + 2, sizeof(size_t)), calloc(ns + 1, sizeof(bool))};
     size_t total = 0;
     for (size_t i = 0; i < m->n_indicators; i++)
         total += m->indicators[i].n_steps;

@@ -113,7 +113,7 @@ static storm_rc load_owned_text(storm_models *m, const char *name, char *text, s
     storm_rc rc = storm_json_parse(doc, text, len, STORM_JSON_DEFAULT, &root, NULL, &jerr);
     if (rc != STORM_OK) {
         model_defect(&c, jerr.offset, NULL, true, "not valid JSON: %s; file skipped",
-               jerr.msg[0] ? jerr.msg : storm_strerror(rc));
+                     jerr.msg[0] ? jerr.msg : storm_strerror(rc));
         storm_arena_free(doc);
         return STORM_OK;
     }
@@ -200,25 +200,46 @@ storm_rc storm_models_load_path(storm_models *m, const char *path, storm_err *er
     return load_path_depth(m, path, 0, err);
 }
 
-size_t storm_models_n_defects(const storm_models *m) { return m->n_defects; }
+size_t storm_models_n_defects(const storm_models *m)
+{
+    return m->n_defects;
+}
 const storm_model_defect *storm_models_defect(const storm_models *m, size_t i)
 {
     return i < m->n_defects ? &m->defects[i] : NULL;
 }
-size_t storm_models_n_indicators(const storm_models *m) { return m->n_indicators; }
+size_t storm_models_n_indicators(const storm_models *m)
+{
+    return m->n_indicators;
+}
 const storm_model_indicator *storm_models_indicator(const storm_models *m, size_t i)
 {
     return i < m->n_indicators ? &m->indicators[i] : NULL;
 }
-size_t storm_models_n_steps(const storm_models *m) { return m->n_steps; }
+size_t storm_models_n_steps(const storm_models *m)
+{
+    return m->n_steps;
+}
 const storm_model_step *storm_models_step(const storm_models *m, size_t i)
 {
     return i < m->n_steps ? &m->steps[i] : NULL;
 }
-size_t storm_models_n_relationships(const storm_models *m) { return m->n_rels; }
-size_t storm_models_n_intrusion_sets(const storm_models *m) { return m->n_sets; }
-size_t storm_models_n_files(const storm_models *m) { return m->n_files; }
-size_t storm_models_n_objects(const storm_models *m) { return m->n_objects; }
+size_t storm_models_n_relationships(const storm_models *m)
+{
+    return m->n_rels;
+}
+size_t storm_models_n_intrusion_sets(const storm_models *m)
+{
+    return m->n_sets;
+}
+size_t storm_models_n_files(const storm_models *m)
+{
+    return m->n_files;
+}
+size_t storm_models_n_objects(const storm_models *m)
+{
+    return m->n_objects;
+}
 const storm_value *storm_models_object(const storm_models *m, size_t i)
 {
     return i < m->n_objects ? m->objects[i] : NULL;

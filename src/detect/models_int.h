@@ -44,7 +44,7 @@ typedef struct model_file {
     const char *path; /* arena */
     char *text;       /* owned (malloc); defects and positions point into it */
     size_t len;
-    size_t *lines;    /* owned: offsets of line starts (built on first use) */
+    size_t *lines; /* owned: offsets of line starts (built on first use) */
     size_t n_lines;
     size_t last_line, last_off; /* the last position located, to go on from */
     uint32_t last_col;
@@ -85,7 +85,7 @@ struct storm_models {
     size_t n_steps, alloc_steps;
     storm_model_indicator *indicators;
     size_t n_indicators, alloc_indicators;
-    storm_pattern **patterns; /* owned (their memory is pattern_arena's) */
+    storm_pattern **patterns;   /* owned (their memory is pattern_arena's) */
     storm_arena *pattern_arena; /* the compiled patterns, shared: see pattern_compile_in */
     size_t n_patterns, alloc_patterns;
     model_rel *rels;
@@ -96,14 +96,14 @@ struct storm_models {
     size_t n_objects, alloc_objects;
     model_origin *origins;
     size_t n_origins, alloc_origins;
-    model_idmap defined; /* id -> index into origins */
-    model_idmap fixed;   /* bad id as written -> replacement (str) */
-    model_strset strings; /* while loading: the distinct strings of the copies (freed by finish) */
+    model_idmap defined;   /* id -> index into origins */
+    model_idmap fixed;     /* bad id as written -> replacement (str) */
+    model_strset strings;  /* while loading: the distinct strings of the copies (freed by finish) */
     model_pair *step_next; /* related-to: step a -> step b */
     size_t n_step_next, alloc_step_next;
     model_pair *set_steps; /* uses: set a -> step b */
     size_t n_set_steps, alloc_set_steps;
-    size_t n_ignored;      /* objects of other types (observations, identities) */
+    size_t n_ignored; /* objects of other types (observations, identities) */
     bool finished;
 };
 
@@ -127,8 +127,8 @@ void model_load_root(load_ctx *c, const storm_value *v, int depth);
 
 /* model_defect.c: record a defect at byte offset (STORM_POS_NONE: no
  * position) of the file being loaded; strings are copied to the arena. */
-__attribute__((format(printf, 5, 6))) void model_defect(load_ctx *c, size_t offset, const char *object_id,
-                                                        bool fatal, const char *fmt, ...);
+__attribute__((format(printf, 5, 6))) void model_defect(load_ctx *c, size_t offset, const char *object_id, bool fatal,
+                                                        const char *fmt, ...);
 /* line:column (characters) of offset in the file being loaded */
 void model_locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *col);
 /* Offset of the key of the member whose value is v. */

@@ -107,8 +107,8 @@ static bool is_type(const storm_value *obj, const char *type, size_t len)
     return t && t->type == STORM_V_STRING && t->u.s.len == len && memcmp(t->u.s.ptr, type, len) == 0;
 }
 
-void obs_path_values(const storm_observation *obs, const pat_path *path,
-                     void (*fn)(void *ctx, const storm_value *v), void *ctx)
+void obs_path_values(const storm_observation *obs, const pat_path *path, void (*fn)(void *ctx, const storm_value *v),
+                     void *ctx)
 {
     walk w = {obs, path, fn, ctx, 0, 0};
     for (size_t i = 0; i < obs->n_objects; i++)

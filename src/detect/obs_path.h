@@ -15,8 +15,8 @@
 
 /* Calls fn(ctx, value) for each scalar value found (strings, numbers, bools;
  * at most OBS_PATH_MAX_VALUES). */
-void obs_path_values(const storm_observation *obs, const pat_path *path,
-                     void (*fn)(void *ctx, const storm_value *v), void *ctx);
+void obs_path_values(const storm_observation *obs, const pat_path *path, void (*fn)(void *ctx, const storm_value *v),
+                     void *ctx);
 
 /* Does the observation hold an SCO of this type? */
 bool obs_has_type(const storm_observation *obs, const char *type, size_t len);
@@ -26,7 +26,7 @@ bool obs_has_type(const storm_observation *obs, const char *type, size_t len);
  * paths per observation at 10,000 indicators). */
 #define OBS_TYPES_MAX 64
 typedef struct obs_types {
-    size_t n;       /* objects; beyond OBS_TYPES_MAX the plain functions above are used */
+    size_t n; /* objects; beyond OBS_TYPES_MAX the plain functions above are used */
     const char *type[OBS_TYPES_MAX];
     size_t len[OBS_TYPES_MAX];
 } obs_types;

@@ -36,8 +36,8 @@ struct detect_sightings {
     storm_detect_opts opts;
     storm_detect_sighting_fn fn;
     void *ctx;
-    storm_arena *arena;      /* per emission */
-    storm_arena *id_arena;   /* the identity */
+    storm_arena *arena;    /* per emission */
+    storm_arena *id_arena; /* the identity */
     storm_value *identity;
     char identity_id[DETECT_ID_MAX];
     strmap open;
@@ -45,7 +45,6 @@ struct detect_sightings {
     open_sighting *head, *tail;
     storm_time_ns watermark; /* the stream's clock: newest event time fed */
 };
-
 
 detect_sightings *detect_sightings_new(const storm_models *models, const storm_detect_opts *opts,
                                        storm_detect_sighting_fn fn, void *ctx)
@@ -103,7 +102,10 @@ void detect_sightings_free(detect_sightings *s)
     free(s);
 }
 
-const storm_value *detect_sightings_identity(const detect_sightings *s) { return s->identity; }
+const storm_value *detect_sightings_identity(const detect_sightings *s)
+{
+    return s->identity;
+}
 
 static void unlink_o(detect_sightings *s, open_sighting *o)
 {
@@ -178,8 +180,7 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
                     if (v && v->type == STORM_V_STRING) {
                         storm_buf_printf(b, " arg%zu=", k);
                         put_line(b, v->u.s.ptr, v->u.s.len > 120 ? 120 : v->u.s.len);
-                    }
-                    else if (v && v->type == STORM_V_INT)
+                    } else if (v && v->type == STORM_V_INT)
                         storm_buf_printf(b, " arg%zu=%lld", k, (long long)v->u.i);
                 }
             ev_str(b, obj, "x_alert_rule", "rule");
@@ -208,7 +209,10 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
 /* STIX text of t (microseconds at most, truncated: storm_time_format_stix):
  * created and modified with at least milliseconds, the others as
  * python-stix2 writes them. */
-static void fmt_time(storm_time_ns t, int min_digits, char *buf) { storm_time_format_stix(t, min_digits, buf); }
+static void fmt_time(storm_time_ns t, int min_digits, char *buf)
+{
+    storm_time_format_stix(t, min_digits, buf);
+}
 
 /* t truncated to the microsecond, as written */
 static storm_time_ns written_us(storm_time_ns t)
@@ -326,9 +330,9 @@ static bool has_ref(const open_sighting *o, const char *id)
     return false;
 }
 
-void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope, const char *place,
-                             const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
-                             storm_detect_stats *stats)
+void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
+                             const char *place, const storm_observation *const *obs, size_t n, storm_time_ns tmin,
+                             storm_time_ns tmax, storm_detect_stats *stats)
 {
     /* One sighting per indicator, scope and aligned window of match time
      * (floor(first_seen / window)): the window a match falls into depends on

@@ -20,9 +20,9 @@ void detect_sightings_free(detect_sightings *s);
 const storm_value *detect_sightings_identity(const detect_sightings *s);
 
 /* One complete match of ind in scope: obs[0..n) (borrowed for the call). */
-void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope, const char *place,
-                             const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
-                             storm_detect_stats *stats);
+void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
+                             const char *place, const storm_observation *const *obs, size_t n, storm_time_ns tmin,
+                             storm_time_ns tmax, storm_detect_stats *stats);
 /* Close the least recently touched sightings while more than the cap are
  * open. Called once an event's matches are all recorded, so that the cap
  * never closes a sighting the same event still updates (the event's own

@@ -102,15 +102,12 @@ static int plan_node(tplan *t, const pat_obs *o, int depth)
         t->nodes[i].within = w;
         break;
     }
-    case PAT_OBS_REPEATS:
-        t->nodes[i].repeats = o->repeats;
-        break;
+    case PAT_OBS_REPEATS: t->nodes[i].repeats = o->repeats; break;
     case PAT_OBS_STARTSTOP:
         t->nodes[i].start = o->start;
         t->nodes[i].stop = o->stop;
         break;
-    default:
-        break;
+    default: break;
     }
     int l = plan_node(t, o->left, depth + 1);
     if (l < 0)
@@ -129,17 +126,12 @@ static bool node_stateless(const tplan *t, int i)
 {
     const tnode *n = &t->nodes[i];
     switch (n->kind) {
-    case PAT_OBS_LEAF:
-        return true;
-    case PAT_OBS_OR:
-        return node_stateless(t, n->left) && node_stateless(t, n->right);
+    case PAT_OBS_LEAF: return true;
+    case PAT_OBS_OR: return node_stateless(t, n->left) && node_stateless(t, n->right);
     case PAT_OBS_WITHIN:
-    case PAT_OBS_STARTSTOP:
-        return node_stateless(t, n->left);
-    case PAT_OBS_REPEATS:
-        return n->repeats <= 1 && node_stateless(t, n->left);
-    default:
-        return false;
+    case PAT_OBS_STARTSTOP: return node_stateless(t, n->left);
+    case PAT_OBS_REPEATS: return n->repeats <= 1 && node_stateless(t, n->left);
+    default: return false;
     }
 }
 
@@ -211,8 +203,14 @@ void tplan_free(tplan *t)
     free(t);
 }
 
-bool tplan_stateless(const tplan *t) { return t->stateless; }
-unsigned tplan_n_leaves(const tplan *t) { return t->n_leaves; }
+bool tplan_stateless(const tplan *t)
+{
+    return t->stateless;
+}
+unsigned tplan_n_leaves(const tplan *t)
+{
+    return t->n_leaves;
+}
 storm_time_ns tplan_horizon(const tplan *t)
 {
     const tnode *r = &t->nodes[t->root];
@@ -223,17 +221,12 @@ static bool single(const tplan *t, int i, const bool *leaf_true, storm_time_ns t
 {
     const tnode *n = &t->nodes[i];
     switch (n->kind) {
-    case PAT_OBS_LEAF:
-        return leaf_true[n->leaf];
-    case PAT_OBS_OR:
-        return single(t, n->left, leaf_true, time) || single(t, n->right, leaf_true, time);
+    case PAT_OBS_LEAF: return leaf_true[n->leaf];
+    case PAT_OBS_OR: return single(t, n->left, leaf_true, time) || single(t, n->right, leaf_true, time);
     case PAT_OBS_WITHIN:
-    case PAT_OBS_REPEATS:
-        return single(t, n->left, leaf_true, time);
-    case PAT_OBS_STARTSTOP:
-        return time >= n->start && time < n->stop && single(t, n->left, leaf_true, time);
-    default:
-        return false;
+    case PAT_OBS_REPEATS: return single(t, n->left, leaf_true, time);
+    case PAT_OBS_STARTSTOP: return time >= n->start && time < n->stop && single(t, n->left, leaf_true, time);
+    default: return false;
     }
 }
 
@@ -286,7 +279,10 @@ void tstate_free(tstate *s, uint64_t *dropped)
     free(s);
 }
 
-size_t tstate_held(const tstate *s) { return s->held; }
+size_t tstate_held(const tstate *s)
+{
+    return s->held;
+}
 
 typedef struct feed_ctx {
     tstate *s;
@@ -533,8 +529,8 @@ static size_t eval_node(feed_ctx *f, int i, storm_time_ns span, tmatch **out)
     return n;
 }
 
-size_t tstate_feed(tstate *s, const tplan *t, kept_obs *cur, const bool *leaf_true, storm_time_ns watermark,
-                   size_t cap, tcounters *c, tmatch **out)
+size_t tstate_feed(tstate *s, const tplan *t, kept_obs *cur, const bool *leaf_true, storm_time_ns watermark, size_t cap,
+                   tcounters *c, tmatch **out)
 {
     feed_ctx f = {s, t, cur, leaf_true, watermark, cap ? cap : 1, c};
     return eval_node(&f, t->root, TIME_MAX, out);

@@ -28,7 +28,7 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
-#define TMATCH_MAX_OBS 32 /* observations recorded per match (REPEATS beyond keeps the latest) */
+#define TMATCH_MAX_OBS 32   /* observations recorded per match (REPEATS beyond keeps the latest) */
 #define TEMPORAL_NEW_MAX 16 /* new matches a node passes up per observation */
 
 /* An observation copied out of its event arena, shared by the matches that
@@ -88,8 +88,8 @@ typedef struct tcounters {
  * the newest event time seen. Complete matches of the whole pattern are
  * written to out (at most TEMPORAL_NEW_MAX); returns how many. The caller
  * releases them with tmatch_release. */
-size_t tstate_feed(tstate *s, const tplan *t, kept_obs *cur, const bool *leaf_true, storm_time_ns watermark,
-                   size_t cap, tcounters *c, tmatch **out);
+size_t tstate_feed(tstate *s, const tplan *t, kept_obs *cur, const bool *leaf_true, storm_time_ns watermark, size_t cap,
+                   tcounters *c, tmatch **out);
 void tmatch_release(tmatch *m);
 
 #endif

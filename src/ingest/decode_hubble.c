@@ -15,11 +15,11 @@
 
 #include "tetragon_fields.h"
 
-#define TRY(expr)                                                                                         \
-    do {                                                                                                  \
-        storm_rc rc_ = (expr);                                                                            \
-        if (rc_ != STORM_OK)                                                                              \
-            return rc_;                                                                                   \
+#define TRY(expr)                                                                                                      \
+    do {                                                                                                               \
+        storm_rc rc_ = (expr);                                                                                         \
+        if (rc_ != STORM_OK)                                                                                           \
+            return rc_;                                                                                                \
     } while (0)
 
 /* GetFlowsResponse records that are not flows. */
@@ -83,8 +83,8 @@ static storm_rc enum_field(storm_arena *a, const storm_value *v, const tg_path *
     return tg_fail(err, v, path, "expected an enum name (a string), got %s", tg_type_name(v));
 }
 
-static const char *const verdict_names[] = {"VERDICT_UNKNOWN", "FORWARDED", "DROPPED", "ERROR",
-                                            "AUDIT", "REDIRECTED", "TRACED", "TRANSLATED"};
+static const char *const verdict_names[] = {"VERDICT_UNKNOWN", "FORWARDED",  "DROPPED", "ERROR",
+                                            "AUDIT",           "REDIRECTED", "TRACED",  "TRANSLATED"};
 static const char *const direction_names[] = {"TRAFFIC_DIRECTION_UNKNOWN", "INGRESS", "EGRESS"};
 static const char *const ip_version_names[] = {"IP_NOT_USED", "IPv4", "IPv6"};
 static const char *const flow_type_names[] = {"UNKNOWN_TYPE", "L3_L4", "L7", "SOCK"};
@@ -280,7 +280,8 @@ static storm_rc split_node(storm_arena *a, const char *node_name, storm_k8s_ctx 
         k8s->node = node_name;
         return STORM_OK;
     }
-    if (slash > node_name && !k8s->cluster && !(k8s->cluster = storm_arena_strndup(a, node_name, (size_t)(slash - node_name))))
+    if (slash > node_name && !k8s->cluster &&
+        !(k8s->cluster = storm_arena_strndup(a, node_name, (size_t)(slash - node_name))))
         return oom(err);
     k8s->node = slash[1] ? slash + 1 : node_name;
     return STORM_OK;
@@ -355,9 +356,9 @@ static storm_rc decode_flow(storm_arena *a, const storm_value *root, const storm
                 return oom(err);
     }
     /* flow fields that are not type-checked above, kept for the mapping as they are */
-    static const char *const kept[] = {"event_type", "source_service", "destination_service",
-                                       "trace_observation_point", "interface", "policy_match_type",
-                                       "proxy_port", "uuid"};
+    static const char *const kept[] = {
+        "event_type", "source_service",    "destination_service", "trace_observation_point",
+        "interface",  "policy_match_type", "proxy_port",          "uuid"};
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
         storm_value *v = storm_v_get(flow, kept[i]);
         if (v && v->type != STORM_V_NULL && tg_obj_put(a, extra, kept[i], strlen(kept[i]), v) != 0)
@@ -391,7 +392,9 @@ static storm_rc decode_flow(storm_arena *a, const storm_value *root, const storm
     if (!n->family && (n->src_ip || n->dst_ip))
         n->family = strchr(n->src_ip ? n->src_ip : n->dst_ip, ':') ? "ipv6" : "ipv4";
     if (direction)
-        n->direction = strcmp(direction, "INGRESS") == 0 ? "ingress" : strcmp(direction, "EGRESS") == 0 ? "egress" : NULL;
+        n->direction = strcmp(direction, "INGRESS") == 0  ? "ingress"
+                       : strcmp(direction, "EGRESS") == 0 ? "egress"
+                                                          : NULL;
     if (!n->dns_name) {
         const char *name = has_reply && is_reply ? src_name : dst_name;
         if (name && !(n->dns_name = strip_root_dot(a, name)))

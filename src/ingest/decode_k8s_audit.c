@@ -320,7 +320,8 @@ static storm_rc decode_record(audit_reader *r, const storm_value *root, storm_ev
     if (!kind)
         return decode_event(r, root, out);
     if (kind->type != STORM_V_STRING)
-        return fail(r, kind, "kind: expected the string \"Event\" or \"EventList\", got %s", ingest_type_name(kind->type));
+        return fail(r, kind, "kind: expected the string \"Event\" or \"EventList\", got %s",
+                    ingest_type_name(kind->type));
     if (storm_v_is_str(kind, "Event"))
         return decode_event(r, root, out);
     if (storm_v_is_str(kind, "EventList"))

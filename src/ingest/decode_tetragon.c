@@ -39,12 +39,12 @@ static const struct {
     const char *name;
     tg_type type;
 } event_types[] = {
-    {"process_kprobe", TG_KPROBE},         {"process_exec", TG_EXEC},
-    {"process_exit", TG_EXIT},             {"process_tracepoint", TG_TRACEPOINT},
-    {"process_lsm", TG_LSM},               {"process_uprobe", TG_UPROBE},
-    {"process_usdt", TG_USDT},             {"process_loader", TG_LOADER},
-    {"process_connect", TG_CONNECT},       {"process_accept", TG_ACCEPT},
-    {"process_listen", TG_LISTEN},         {"process_close", TG_CLOSE},
+    {"process_kprobe", TG_KPROBE},   {"process_exec", TG_EXEC},
+    {"process_exit", TG_EXIT},       {"process_tracepoint", TG_TRACEPOINT},
+    {"process_lsm", TG_LSM},         {"process_uprobe", TG_UPROBE},
+    {"process_usdt", TG_USDT},       {"process_loader", TG_LOADER},
+    {"process_connect", TG_CONNECT}, {"process_accept", TG_ACCEPT},
+    {"process_listen", TG_LISTEN},   {"process_close", TG_CLOSE},
 };
 
 /* Top-level keys that name an event (one per record). */
@@ -74,11 +74,11 @@ static storm_rc oom(storm_err *err)
     return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory while decoding a Tetragon event");
 }
 
-#define TRY(expr)                                                                                         \
-    do {                                                                                                  \
-        storm_rc rc_ = (expr);                                                                            \
-        if (rc_ != STORM_OK)                                                                              \
-            return rc_;                                                                                   \
+#define TRY(expr)                                                                                                      \
+    do {                                                                                                               \
+        storm_rc rc_ = (expr);                                                                                         \
+        if (rc_ != STORM_OK)                                                                                           \
+            return rc_;                                                                                                \
     } while (0)
 
 /* Adds key -> v to *extra (created on first use) when v is present. */
@@ -283,8 +283,7 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
                 } else if (mv->type == STORM_V_ARRAY || mv->type == STORM_V_OBJECT) {
                     p->environment = mv;
                 } else if (mv->type != STORM_V_NULL) {
-                    return tg_fail(err, mv, &fp, "expected an array, an object or a string, got %s",
-                                   tg_type_name(mv));
+                    return tg_fail(err, mv, &fp, "expected an array, an object or a string, got %s", tg_type_name(mv));
                 }
             }
             break;
@@ -347,8 +346,7 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
                 TRY(EXTRA_ADD(a, &extra, "user", mv, err));
             }
             break;
-        default:
-            break;
+        default: break;
         }
     }
     if (p->has_auid && p->auid == AUID_UNSET)
@@ -392,10 +390,9 @@ static storm_rc decode_stats(storm_arena *a, const storm_value *v, const tg_path
 /* Fields of the event body other than the process blocks, by name. The body
  * is scanned once; the meaning of some keys depends on the type (path, name). */
 typedef struct body_fields {
-    const storm_member *process, *parent, *ancestors, *function_name, *policy_name, *action, *return_action,
-        *ret, *args, *message, *tags, *subsys, *event, *symbol, *path, *provider, *name, *time, *status,
-        *signal, *offset, *source_ip, *source_port, *destination_ip, *destination_port, *protocol, *ip, *port,
-        *stats;
+    const storm_member *process, *parent, *ancestors, *function_name, *policy_name, *action, *return_action, *ret,
+        *args, *message, *tags, *subsys, *event, *symbol, *path, *provider, *name, *time, *status, *signal, *offset,
+        *source_ip, *source_port, *destination_ip, *destination_port, *protocol, *ip, *port, *stats;
 } body_fields;
 
 static void body_scan(const storm_value *body, body_fields *f)
@@ -403,10 +400,10 @@ static void body_scan(const storm_value *body, body_fields *f)
     memset(f, 0, sizeof *f);
     for (size_t i = 0; i < body->u.o.len; i++) {
         const storm_member *m = &body->u.o.members[i];
-#define F(name, field)                                                                                    \
-    if (TG_KEY_IS(m, name)) {                                                                             \
-        f->field = m;                                                                                     \
-        continue;                                                                                         \
+#define F(name, field)                                                                                                 \
+    if (TG_KEY_IS(m, name)) {                                                                                          \
+        f->field = m;                                                                                                  \
+        continue;                                                                                                      \
     }
         F("process", process)
         F("parent", parent)
@@ -469,8 +466,8 @@ static const char *protocol_lower(const char *p)
 {
     if (!p)
         return NULL;
-    static const char *const names[][2] = {{"TCP", "tcp"}, {"UDP", "udp"}, {"ICMP", "icmp"},
-                                           {"ICMPv6", "icmpv6"}, {"SCTP", "sctp"}};
+    static const char *const names[][2] = {
+        {"TCP", "tcp"}, {"UDP", "udp"}, {"ICMP", "icmp"}, {"ICMPv6", "icmpv6"}, {"SCTP", "sctp"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(p, names[i][0]) == 0 || strcmp(p, names[i][1]) == 0)
             return names[i][1];
@@ -483,8 +480,8 @@ static const char *ip_family(const char *ip)
 }
 
 /* Legacy process_connect / accept / listen / close: flat addresses. */
-static storm_rc decode_legacy_net(storm_arena *a, tg_type t, const body_fields *f, const tg_path *body,
-                                  storm_event *ev, storm_err *err)
+static storm_rc decode_legacy_net(storm_arena *a, tg_type t, const body_fields *f, const tg_path *body, storm_event *ev,
+                                  storm_err *err)
 {
     storm_net_info *n = &ev->net;
     n->present = true;
@@ -573,9 +570,7 @@ static storm_rc decode_hook(storm_arena *a, const storm_value *root, tg_type t, 
         h->name = join_colon(a, provider, name);
         break;
     }
-    default: /* kprobe, lsm */
-        TRY(field_str(f->function_name, body, &h->name, err));
-        break;
+    default: /* kprobe, lsm */ TRY(field_str(f->function_name, body, &h->name, err)); break;
     }
     if (f->tags) {
         tg_path tp = TG_KEY(body, "tags");
@@ -687,9 +682,7 @@ static storm_rc decode_event(storm_arena *a, const storm_value *root, const stor
     }
 
     switch (t) {
-    case TG_EXEC:
-        ev->kind = STORM_EV_PROCESS_EXEC;
-        break;
+    case TG_EXEC: ev->kind = STORM_EV_PROCESS_EXEC; break;
     case TG_EXIT: {
         ev->kind = STORM_EV_PROCESS_EXIT;
         /* protojson omits a zero status: absent means exited with 0 */

@@ -140,7 +140,6 @@ int k8s_audit_summarize_pod_spec(storm_arena *a, const storm_value *spec, storm_
     return 0;
 }
 
-
 /* Percent-decode s[0..len) as a URL query component ('+' is a space).
  * A malformed escape or a result that is not UTF-8 keeps the text as sent. */
 static storm_value *query_decode(storm_arena *a, const char *s, size_t len)

@@ -33,14 +33,14 @@
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
 #define DEFAULT_MAX_RECORDS 100000
 #define CONNECTION_LIMIT 64
-#define ERRORS_SHOWN 20           /* rejected records listed in a response (all are counted) */
+#define ERRORS_SHOWN 20 /* rejected records listed in a response (all are counted) */
 #define RESPONSE_CAP ((size_t)32 << 10)
 #define CHECK_ARENA_MIN ((size_t)1 << 20)
 
 typedef struct queued {
     struct queued *next;
     char *body;
-    size_t len, alloc;        /* alloc is counted in held until storm_intake_release */
+    size_t len, alloc; /* alloc is counted in held until storm_intake_release */
     uint64_t request;
 } queued;
 
@@ -51,16 +51,16 @@ struct storm_intake {
     pthread_cond_t ready;
     queued *head, *tail;
     size_t queued_bodies, queued_bytes; /* in the queue (bytes allocated) */
-    size_t held;              /* all bytes held: uploads, queue, taken bodies, the check (<= max_queued_bytes) */
+    size_t held; /* all bytes held: uploads, queue, taken bodies, the check (<= max_queued_bytes) */
     storm_intake_stats stats;
     unsigned port;
 };
 
 typedef struct http_request {
     char *body;
-    size_t len, alloc;        /* alloc is counted in held */
+    size_t len, alloc; /* alloc is counted in held */
     bool too_large;
-    bool busy;                /* the memory cap was reached while receiving */
+    bool busy; /* the memory cap was reached while receiving */
     bool answered;
 } http_request;
 
@@ -154,9 +154,9 @@ static size_t events_in(const storm_value *rec)
  * ones hold, and the first reasons as a JSON array of strings. */
 typedef struct body_check {
     size_t good, bad, events;
-    bool nomem;               /* the check ran out of its share of the memory cap */
-    char first[600];          /* the first reason */
-    char *errors;             /* JSON array text of at most ERRORS_SHOWN reasons */
+    bool nomem;      /* the check ran out of its share of the memory cap */
+    char first[600]; /* the first reason */
+    char *errors;    /* JSON array text of at most ERRORS_SHOWN reasons */
     size_t errors_len, errors_cap;
 } body_check;
 
@@ -267,9 +267,9 @@ static void check_body(storm_intake *in, const char *body, size_t len, body_chec
  * types are read as JSON (curl's default form type included). */
 static bool binary_content_type(const char *ct)
 {
-    static const char *const binary[] = {"application/gzip", "application/x-gzip", "application/zstd",
-                                         "application/x-protobuf", "application/protobuf",
-                                         "application/x-snappy-framed", "application/octet-stream"};
+    static const char *const binary[] = {
+        "application/gzip",     "application/x-gzip",          "application/zstd",        "application/x-protobuf",
+        "application/protobuf", "application/x-snappy-framed", "application/octet-stream"};
     if (!ct)
         return false;
     size_t n = strcspn(ct, "; \t");
@@ -308,8 +308,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             pthread_mutex_lock(&in->lock);
             in->stats.rejected_bad++;
             pthread_mutex_unlock(&in->lock);
-            return respond(c, 415, "{\"error\":\"%s '%.200s' is not supported: send the records uncompressed, as "
-                           "JSON\"}", bad_ce ? "Content-Encoding" : "Content-Type", esc);
+            return respond(c, 415,
+                           "{\"error\":\"%s '%.200s' is not supported: send the records uncompressed, as "
+                           "JSON\"}",
+                           bad_ce ? "Content-Encoding" : "Content-Type", esc);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > in->opts.max_body) {
@@ -372,8 +374,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_lock(&in->lock);
         in->stats.rejected_busy++;
         pthread_mutex_unlock(&in->lock);
-        return respond(c, 503, "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu bytes); "
-                               "retry later\"}", in->opts.max_queued_bytes);
+        return respond(c, 503,
+                       "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu bytes); "
+                       "retry later\"}",
+                       in->opts.max_queued_bytes);
     }
     if (!r->body) {
         pthread_mutex_lock(&in->lock);
@@ -410,8 +414,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     unsigned code = 202;
     if (bc.nomem) {
         code = 503;
-        snprintf(resp, RESPONSE_CAP, "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu "
-                                     "bytes); retry later\"}", in->opts.max_queued_bytes);
+        snprintf(resp, RESPONSE_CAP,
+                 "{\"error\":\"the detector is behind (the intake holds its memory cap of %zu "
+                 "bytes); retry later\"}",
+                 in->opts.max_queued_bytes);
     } else if (bc.good + bc.bad == 0) {
         code = 400;
         snprintf(resp, RESPONSE_CAP, "{\"error\":\"the body holds no record\"}");
@@ -617,7 +623,10 @@ size_t storm_intake_held(storm_intake *in)
     return held;
 }
 
-unsigned storm_intake_port(const storm_intake *in) { return in->port; }
+unsigned storm_intake_port(const storm_intake *in)
+{
+    return in->port;
+}
 
 void storm_intake_get_stats(const storm_intake *in, storm_intake_stats *out)
 {

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define NO_INTAKE_MSG                                                                                              \
-    "this storm was built without the HTTP intake (meson -Dtaxii=disabled: no libmicrohttpd); rebuild with "    \
+#define NO_INTAKE_MSG                                                                                                  \
+    "this storm was built without the HTTP intake (meson -Dtaxii=disabled: no libmicrohttpd); rebuild with "           \
     "-Dtaxii=enabled to use --listen"
 
 storm_rc storm_intake_check_listen(const char *listen, storm_err *err)
@@ -41,7 +41,10 @@ void storm_intake_release(storm_intake *in, char *body, size_t len)
     free(body);
 }
 
-void storm_intake_close(storm_intake *in) { (void)in; }
+void storm_intake_close(storm_intake *in)
+{
+    (void)in;
+}
 
 void storm_intake_pending(storm_intake *in, size_t *bodies, size_t *bytes)
 {
@@ -68,4 +71,7 @@ void storm_intake_get_stats(const storm_intake *in, storm_intake_stats *out)
     *out = (storm_intake_stats){0};
 }
 
-void storm_intake_stop(storm_intake *in) { (void)in; }
+void storm_intake_stop(storm_intake *in)
+{
+    (void)in;
+}

@@ -12,17 +12,17 @@
 
 struct storm_source {
     storm_source_opts opts;
-    char *path;          /* owned copy */
+    char *path; /* owned copy */
     int fd;
     bool is_stdin, is_regular;
     dev_t dev;
     ino_t ino;
-    off_t offset;        /* bytes consumed from fd so far */
-    char *buf;           /* owned; holds buf[start..end) unread bytes, +1 for a NUL */
+    off_t offset; /* bytes consumed from fd so far */
+    char *buf;    /* owned; holds buf[start..end) unread bytes, +1 for a NUL */
     size_t cap, start, end;
     uint64_t line_no;
     uint64_t rotations, truncations;
-    bool eof;            /* non-follow: the fd reported end of file */
+    bool eof; /* non-follow: the fd reported end of file */
     /* follow: what was read at the start of the file and just before offset,
      * to tell a truncated-and-rewritten file (even one now larger than
      * offset) from one that grew: see source_follow.c */

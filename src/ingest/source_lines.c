@@ -29,9 +29,9 @@ storm_rc storm_source_open(const char *path, const storm_source_opts *opts, stor
         s->opts.poll_ms = 200;
     s->path = strdup(path);
     s->is_stdin = strcmp(path, "-") == 0;
-    s->fd = s->is_stdin         ? STDIN_FILENO
-            : s->opts.follow    ? storm_source_follow_open(path, &s->opts)
-                                : open(path, O_RDONLY | O_CLOEXEC);
+    s->fd = s->is_stdin      ? STDIN_FILENO
+            : s->opts.follow ? storm_source_follow_open(path, &s->opts)
+                             : open(path, O_RDONLY | O_CLOEXEC);
     if (!s->path || s->fd < 0) {
         int e = errno;
         free(s->path);

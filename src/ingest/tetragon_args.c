@@ -11,8 +11,8 @@ typedef enum arg_kind {
     ARG_STRING,      /* payload must be a string */
     ARG_I32,
     ARG_U32,
-    ARG_I64,         /* int64/uint64: protojson writes a string of digits */
-    ARG_OBJECT,      /* payload must be an object */
+    ARG_I64,    /* int64/uint64: protojson writes a string of digits */
+    ARG_OBJECT, /* payload must be an object */
 } arg_kind;
 
 typedef enum arg_role {
@@ -95,7 +95,7 @@ static bool is_nil_string(const storm_value *v)
 typedef struct arg_view {
     const arg_type *type; /* NULL when unknown */
     const storm_value *payload;
-    tg_path path;         /* path of the payload (args[i].<type>) */
+    tg_path path; /* path of the payload (args[i].<type>) */
 } arg_view;
 
 static storm_rc oom(storm_err *err)
@@ -167,8 +167,7 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
                     return oom(err);
                 value->pos = p->pos;
             } else if (p->u.s.len == 0 || strspn(p->u.s.ptr, "0123456789") != p->u.s.len) {
-                return tg_fail(err, p, pp, "expected a 64-bit integer (digits in a string), got \"%.40s\"",
-                               p->u.s.ptr);
+                return tg_fail(err, p, pp, "expected a 64-bit integer (digits in a string), got \"%.40s\"", p->u.s.ptr);
             } /* else: an unsigned value above INT64_MAX stays a string */
         } else if (p->type != STORM_V_INT) {
             return tg_fail(err, p, pp, "expected a 64-bit integer (a string of digits or a number), got %s",
@@ -179,8 +178,7 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
         if (p->type != STORM_V_OBJECT)
             return tg_fail(err, p, pp, "expected an object, got %s", tg_type_name(p));
         break;
-    case ARG_UNKNOWN:
-        break;
+    case ARG_UNKNOWN: break;
     }
     if (rc != STORM_OK)
         return rc;
@@ -206,7 +204,8 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
             if (TG_KEY_IS(m, "type") || TG_KEY_IS(m, "label")) {
                 /* our "type"/"label" name the argument: sock_arg.type becomes "sock_type" */
                 size_t base = type_m->key_len > 4 && memcmp(tname + type_m->key_len - 4, "_arg", 4) == 0
-                                  ? type_m->key_len - 4 : type_m->key_len;
+                                  ? type_m->key_len - 4
+                                  : type_m->key_len;
                 size_t tl = strnlen(tname, base), kl = strlen(m->key); /* as "%.*s_%s" would print */
                 char *k = storm_arena_alloc(a, tl + 1 + kl + 1);
                 if (!k)
@@ -239,13 +238,17 @@ storm_rc tetragon_arg_normalize(storm_arena *a, const storm_value *elem, const t
 const char *tetragon_hook_base_name(const char *hook_name, size_t *len)
 {
     /* syscall wrappers and LSM/BPF-LSM prefixes, longest first */
-#define PFX(s) {s, sizeof s - 1}
+#define PFX(s)                                                                                                         \
+    {                                                                                                                  \
+        s, sizeof s - 1                                                                                                \
+    }
     static const struct {
         const char *text;
         size_t len;
     } prefixes[] = {
         PFX("__ia32_compat_sys_"), PFX("__x64_sys_"), PFX("__arm64_sys_"), PFX("__ia32_sys_"), PFX("__se_sys_"),
-        PFX("__do_sys_"), PFX("__sys_"), PFX("ksys_"), PFX("sys_"), PFX("security_"), PFX("bpf_lsm_"),
+        PFX("__do_sys_"),          PFX("__sys_"),     PFX("ksys_"),        PFX("sys_"),        PFX("security_"),
+        PFX("bpf_lsm_"),
     };
 #undef PFX
     const char *s = hook_name ? hook_name : "";
@@ -264,11 +267,11 @@ const char *tetragon_hook_base_name(const char *hook_name, size_t *len)
 }
 
 typedef enum path_mode {
-    PATHS_NONE = 0,  /* only file_arg/path_arg/linux_binprm_arg name files */
-    PATHS_ONE,       /* the first string_arg is the path */
-    PATHS_LINK,      /* strings (target, linkpath): path = linkpath, link_target = target */
-    PATHS_TWO,       /* strings (old, new): both are files of the operation */
-    PATHS_MOUNT,     /* strings (source, target): path = target */
+    PATHS_NONE = 0, /* only file_arg/path_arg/linux_binprm_arg name files */
+    PATHS_ONE,      /* the first string_arg is the path */
+    PATHS_LINK,     /* strings (target, linkpath): path = linkpath, link_target = target */
+    PATHS_TWO,      /* strings (old, new): both are files of the operation */
+    PATHS_MOUNT,    /* strings (source, target): path = target */
 } path_mode;
 
 typedef enum net_dir { DIR_NONE = 0, DIR_EGRESS, DIR_INGRESS, DIR_BIND } net_dir;
@@ -276,7 +279,7 @@ typedef enum net_dir { DIR_NONE = 0, DIR_EGRESS, DIR_INGRESS, DIR_BIND } net_dir
 typedef struct hook_class {
     const char *base;
     size_t base_len; /* strlen(base): the lookup compares lengths first */
-    const char *op;   /* file operation, NULL for network-only hooks */
+    const char *op;  /* file operation, NULL for network-only hooks */
     path_mode paths;
     net_dir dir;
 } hook_class;
@@ -466,8 +469,8 @@ static const char *protocol_name(const char *p)
     if (strncmp(p, "IPPROTO_", 8) == 0)
         p += 8;
     static const char *const names[][2] = {
-        {"TCP", "tcp"}, {"UDP", "udp"}, {"ICMP", "icmp"}, {"ICMPV6", "icmpv6"}, {"SCTP", "sctp"},
-        {"UDPLITE", "udplite"}, {"RAW", "raw"}, {"MPTCP", "mptcp"},
+        {"TCP", "tcp"},   {"UDP", "udp"},         {"ICMP", "icmp"}, {"ICMPV6", "icmpv6"},
+        {"SCTP", "sctp"}, {"UDPLITE", "udplite"}, {"RAW", "raw"},   {"MPTCP", "mptcp"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(p, names[i][0]) == 0)
@@ -612,8 +615,7 @@ static void lift_string_paths(const hook_class *c, const arg_view *views, size_t
             f->operation = c->op;
         }
         break;
-    case PATHS_NONE:
-        break;
+    case PATHS_NONE: break;
     }
 }
 
@@ -675,16 +677,11 @@ static storm_rc decode_items(storm_arena *a, storm_value *const *items, size_t n
             rc = lift_file(v, fop, ev, err);
             break;
         }
-        case ROLE_BINPRM:
-            rc = lift_file(v, "exec", ev, err);
-            break;
+        case ROLE_BINPRM: rc = lift_file(v, "exec", ev, err); break;
         case ROLE_SOCK:
         case ROLE_SKB:
-        case ROLE_SOCKADDR:
-            rc = lift_net(v, c ? c->dir : DIR_NONE, ev, err);
-            break;
-        default:
-            break;
+        case ROLE_SOCKADDR: rc = lift_net(v, c ? c->dir : DIR_NONE, ev, err); break;
+        default: break;
         }
         if (rc != STORM_OK)
             return rc;

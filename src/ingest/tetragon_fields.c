@@ -131,8 +131,7 @@ storm_rc tg_i64(storm_err *err, const storm_value *v, const tg_path *path, int64
         *out = v->u.i;
     } else if (v->type == STORM_V_STRING) {
         if (!tg_parse_i64(v->u.s.ptr, v->u.s.len, out))
-            return tg_fail(err, v, path, "expected a 64-bit integer (digits in a string), got \"%.40s\"",
-                           v->u.s.ptr);
+            return tg_fail(err, v, path, "expected a 64-bit integer (digits in a string), got \"%.40s\"", v->u.s.ptr);
     } else {
         return tg_fail(err, v, path, "expected a 64-bit integer (a number or a string of digits), got %s",
                        tg_type_name(v));
@@ -252,8 +251,8 @@ storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, stor
     /* storm_time_ns spans 1677-09-21 .. 2262-04-11: refuse years outside it
      * before converting (a year like 9999 would overflow the nanoseconds) */
     const char *s = v->u.s.ptr;
-    if (v->u.s.len >= 4 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
-        s[2] <= '9' && s[3] >= '0' && s[3] <= '9') {
+    if (v->u.s.len >= 4 && s[0] >= '0' && s[0] <= '9' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' && s[2] <= '9' &&
+        s[3] >= '0' && s[3] <= '9') {
         int year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
         if (year < 1678 || year > 2261)
             return tg_fail(err, v, path, "timestamp \"%.40s\" is outside the years 1678..2261", s);

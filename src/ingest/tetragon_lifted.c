@@ -11,8 +11,7 @@
  * five positions survive the remap; see docs/mapping/vector-ksc.md. */
 #include "tetragon_args.h"
 
-static const char *const lifted_keys[TETRAGON_LIFTED_MAX] = {"kprobe0", "kprobe1", "kprobe2", "kprobe3",
-                                                             "kprobe4"};
+static const char *const lifted_keys[TETRAGON_LIFTED_MAX] = {"kprobe0", "kprobe1", "kprobe2", "kprobe3", "kprobe4"};
 
 /* The remap's "this position does not exist" (JSON null too, for other shippers). */
 static bool is_placeholder(const storm_value *v)
@@ -34,11 +33,15 @@ storm_rc tetragon_lifted_args(const storm_value *root, storm_value **items, cons
         }
         tg_path p = TG_KEY(NULL, lifted_keys[i]);
         if (v->type != STORM_V_OBJECT)
-            return tg_fail(err, v, &p, "expected a lifted argument object like {\"int_arg\": 1} or the placeholder "
-                                       "\"null\", got %s", tg_type_name(v));
+            return tg_fail(err, v, &p,
+                           "expected a lifted argument object like {\"int_arg\": 1} or the placeholder "
+                           "\"null\", got %s",
+                           tg_type_name(v));
         if (gap < i) /* arguments are positional: a hole would shift every later one */
-            return tg_fail(err, v, &p, "argument %zu is present but %s is missing: lifted arguments must be "
-                                       "contiguous from kprobe0", i, lifted_keys[gap]);
+            return tg_fail(err, v, &p,
+                           "argument %zu is present but %s is missing: lifted arguments must be "
+                           "contiguous from kprobe0",
+                           i, lifted_keys[gap]);
         items[*n] = v;
         names[*n] = lifted_keys[i];
         (*n)++;

@@ -43,8 +43,8 @@ bool text_nfc(const char *s, size_t len, const char **out, size_t *out_len, bool
         return true;
     }
     utf8proc_uint8_t *dst = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst,
-                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    utf8proc_ssize_t n =
+        utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &dst, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     if (n < 0) {
         free(dst);
         return false;
@@ -60,8 +60,14 @@ bool text_nfc(const char *s, size_t len, const char **out, size_t *out_len, bool
 static pthread_key_t md_key;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;
 
-static void md_free(void *p) { pcre2_match_data_free(p); }
-static void md_init(void) { (void)pthread_key_create(&md_key, md_free); }
+static void md_free(void *p)
+{
+    pcre2_match_data_free(p);
+}
+static void md_init(void)
+{
+    (void)pthread_key_create(&md_key, md_free);
+}
 
 static pcre2_match_data *thread_match_data(void)
 {
@@ -108,8 +114,9 @@ static int regex_search(const pcre2_code *re, const char *s, size_t len, bool ut
         return 0;
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT || rc == PCRE2_ERROR_HEAPLIMIT ||
         rc == PCRE2_ERROR_JIT_STACKLIMIT) {
-        storm_err_set(err, STORM_ERR_LIMIT, where,
-                      "MATCHES gave up: this regex needs too much backtracking on a value (rewrite it without nested repeats)");
+        storm_err_set(
+            err, STORM_ERR_LIMIT, where,
+            "MATCHES gave up: this regex needs too much backtracking on a value (rewrite it without nested repeats)");
         return -1;
     }
     storm_err_set(err, STORM_ERR_VALUE, where, "MATCHES failed on a value (PCRE2 error %d)", rc);
@@ -173,12 +180,32 @@ static side side_of_literal(const pat_cmp *t, size_t i)
     const test_compiled *tc = t->compiled;
     side x = {0};
     switch (l->type) {
-    case PAT_LIT_STRING: x.k = VK_STR; x.s = l->u.str.ptr; x.len = l->u.str.len; break;
-    case PAT_LIT_INT: x.k = VK_INT; x.i = l->u.i; break;
-    case PAT_LIT_FLOAT: x.k = VK_FLOAT; x.f = l->u.f; break;
-    case PAT_LIT_BOOL: x.k = VK_BOOL; x.b = l->u.b; break;
-    case PAT_LIT_BINARY: x.k = VK_BIN; x.s = (const char *)l->u.bin.ptr; x.len = l->u.bin.len; break;
-    case PAT_LIT_TIMESTAMP: x.k = VK_TS; x.i = tc && tc->ts_us ? tc->ts_us[i] : time_us(l->u.ts); break;
+    case PAT_LIT_STRING:
+        x.k = VK_STR;
+        x.s = l->u.str.ptr;
+        x.len = l->u.str.len;
+        break;
+    case PAT_LIT_INT:
+        x.k = VK_INT;
+        x.i = l->u.i;
+        break;
+    case PAT_LIT_FLOAT:
+        x.k = VK_FLOAT;
+        x.f = l->u.f;
+        break;
+    case PAT_LIT_BOOL:
+        x.k = VK_BOOL;
+        x.b = l->u.b;
+        break;
+    case PAT_LIT_BINARY:
+        x.k = VK_BIN;
+        x.s = (const char *)l->u.bin.ptr;
+        x.len = l->u.bin.len;
+        break;
+    case PAT_LIT_TIMESTAMP:
+        x.k = VK_TS;
+        x.i = tc && tc->ts_us ? tc->ts_us[i] : time_us(l->u.ts);
+        break;
     }
     return x;
 }
@@ -194,10 +221,23 @@ static side side_of_value(const path_value *pv)
     }
     const storm_value *v = pv->v;
     switch (v->type) {
-    case STORM_V_STRING: x.k = VK_STR; x.s = v->u.s.ptr; x.len = v->u.s.len; break;
-    case STORM_V_INT: x.k = VK_INT; x.i = v->u.i; break;
-    case STORM_V_FLOAT: x.k = VK_FLOAT; x.f = v->u.f; break;
-    case STORM_V_BOOL: x.k = VK_BOOL; x.b = v->u.b; break;
+    case STORM_V_STRING:
+        x.k = VK_STR;
+        x.s = v->u.s.ptr;
+        x.len = v->u.s.len;
+        break;
+    case STORM_V_INT:
+        x.k = VK_INT;
+        x.i = v->u.i;
+        break;
+    case STORM_V_FLOAT:
+        x.k = VK_FLOAT;
+        x.f = v->u.f;
+        break;
+    case STORM_V_BOOL:
+        x.k = VK_BOOL;
+        x.b = v->u.b;
+        break;
     default: x.k = VK_NONE; break;
     }
     return x;
@@ -247,14 +287,30 @@ static int order(const side *val, const side *lit, int *cmp)
 {
     switch (val->k) {
     case VK_INT:
-        if (lit->k == VK_INT) { *cmp = val->i < lit->i ? -1 : val->i > lit->i; return 1; }
-        if (lit->k == VK_FLOAT) { if (isnan(lit->f)) return 0; *cmp = int_double_cmp(val->i, lit->f); return 1; }
+        if (lit->k == VK_INT) {
+            *cmp = val->i < lit->i ? -1 : val->i > lit->i;
+            return 1;
+        }
+        if (lit->k == VK_FLOAT) {
+            if (isnan(lit->f))
+                return 0;
+            *cmp = int_double_cmp(val->i, lit->f);
+            return 1;
+        }
         return 0;
     case VK_FLOAT:
         if (isnan(val->f))
             return 0;
-        if (lit->k == VK_FLOAT) { if (isnan(lit->f)) return 0; *cmp = val->f < lit->f ? -1 : val->f > lit->f; return 1; }
-        if (lit->k == VK_INT) { *cmp = -int_double_cmp(lit->i, val->f); return 1; }
+        if (lit->k == VK_FLOAT) {
+            if (isnan(lit->f))
+                return 0;
+            *cmp = val->f < lit->f ? -1 : val->f > lit->f;
+            return 1;
+        }
+        if (lit->k == VK_INT) {
+            *cmp = -int_double_cmp(lit->i, val->f);
+            return 1;
+        }
         return 0;
     case VK_STR:
         if (lit->k == VK_STR) {
@@ -278,10 +334,12 @@ static int order(const side *val, const side *lit, int *cmp)
         }
         return 0;
     case VK_TS:
-        if (lit->k == VK_TS) { *cmp = val->i < lit->i ? -1 : val->i > lit->i; return 1; }
+        if (lit->k == VK_TS) {
+            *cmp = val->i < lit->i ? -1 : val->i > lit->i;
+            return 1;
+        }
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -347,8 +405,7 @@ int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)
     const test_compiled *tc = t->compiled;
     side val = side_of_value(pv);
     switch (t->op) {
-    case PAT_OP_EXISTS:
-        return 1;
+    case PAT_OP_EXISTS: return 1;
     case PAT_OP_EQ:
     case PAT_OP_NE: {
         side lit = side_of_literal(t, 0);
@@ -428,8 +485,7 @@ int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)
         }
         return 0;
     case PAT_OP_ISSUBSET:
-    case PAT_OP_ISSUPERSET:
-        return ip_test(t, tc, &val, err);
+    case PAT_OP_ISSUPERSET: return ip_test(t, tc, &val, err);
     }
     return 0;
 }

@@ -94,7 +94,10 @@ static bool literal_time_us(const storm_pattern *p, const pat_literal *l, int64_
     return stix_time_us(p->text + l->span.start + 2, l->span.end - l->span.start - 3, us);
 }
 
-static bool lit_is_number(pat_lit_type t) { return t == PAT_LIT_INT || t == PAT_LIT_FLOAT; }
+static bool lit_is_number(pat_lit_type t)
+{
+    return t == PAT_LIT_INT || t == PAT_LIT_FLOAT;
+}
 
 static storm_rc compile_test(storm_pattern *p, pattern_compiled *pc, pat_cmp *t, storm_err *err)
 {
@@ -110,8 +113,7 @@ static storm_rc compile_test(storm_pattern *p, pattern_compiled *pc, pat_cmp *t,
         if (t->n_values != 1 || t->values[0].type != PAT_LIT_STRING)
             return compile_fail(err, STORM_ERR_SYNTAX, t->span, "this operator needs a string literal");
         break;
-    default:
-        break;
+    default: break;
     }
     if (t->op == PAT_OP_LIKE || t->op == PAT_OP_MATCHES) {
         const pat_literal *l = &t->values[0];
@@ -219,7 +221,10 @@ static unsigned count_nodes(const pat_obs *o)
     return n;
 }
 
-static unsigned sat_add(unsigned a, unsigned b) { return a > UINT32_MAX - b ? UINT32_MAX : a + b; }
+static unsigned sat_add(unsigned a, unsigned b)
+{
+    return a > UINT32_MAX - b ? UINT32_MAX : a + b;
+}
 
 static unsigned sat_mul(unsigned a, int64_t b)
 {
@@ -238,9 +243,7 @@ static unsigned number_nodes(pattern_compiled *pc, pat_obs *o, unsigned parent, 
     pc->parent[id] = parent;
     pc->right[id] = UINT32_MAX;
     switch (o->kind) {
-    case PAT_OBS_LEAF:
-        pc->min_bound[id] = 1;
-        break;
+    case PAT_OBS_LEAF: pc->min_bound[id] = 1; break;
     case PAT_OBS_AND:
     case PAT_OBS_FOLLOWEDBY: {
         unsigned l = number_nodes(pc, o->left, id, next);
@@ -299,7 +302,8 @@ storm_rc pattern_compile_ast(storm_pattern *p, storm_err *err)
     pc->leaf_node = storm_arena_calloc(p->arena, p->n_leaves ? p->n_leaves : 1, sizeof *pc->leaf_node);
     pc->leaf_type = storm_arena_calloc(p->arena, p->n_leaves ? p->n_leaves : 1, sizeof *pc->leaf_type);
     pc->leaf_type_len = storm_arena_calloc(p->arena, p->n_leaves ? p->n_leaves : 1, sizeof *pc->leaf_type_len);
-    if (!pc->nodes || !pc->parent || !pc->right || !pc->leaf_type || !pc->leaf_type_len || !pc->min_bound || !pc->within_us || !pc->start_us || !pc->stop_us || !pc->leaf_node)
+    if (!pc->nodes || !pc->parent || !pc->right || !pc->leaf_type || !pc->leaf_type_len || !pc->min_bound ||
+        !pc->within_us || !pc->start_us || !pc->stop_us || !pc->leaf_node)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory compiling the pattern");
     unsigned next = 0;
     number_nodes(pc, p->root, UINT32_MAX, &next);
@@ -351,15 +355,12 @@ storm_rc pattern_compile_ast(storm_pattern *p, storm_err *err)
                            "(upper-case T and Z, seconds required)");
             break;
         }
-        case PAT_OBS_FOLLOWEDBY:
-            pc->timed = true;
-            break;
+        case PAT_OBS_FOLLOWEDBY: pc->timed = true; break;
         case PAT_OBS_REPEATS:
             if (o->repeats <= 0)
                 late_error(p->arena, pc, o->qual_span, "%s", "REPEATS needs a positive number of times");
             break;
-        default:
-            break;
+        default: break;
         }
     }
     return STORM_OK;

@@ -366,8 +366,6 @@ storm_rc lex_next(lexer *lx, lex_token *tok, storm_err *err)
 
 /* ---- literal values ---- */
 
-
-
 /* Printable excerpt of a token for messages: at most 40 bytes, cut on a
  * character boundary. */
 static int excerpt_len(const char *s, size_t n)

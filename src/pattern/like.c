@@ -73,26 +73,26 @@ bool like_compile_bytes(storm_arena *a, const char *text, size_t len, like_prog 
 }
 
 /* One walk for both unit widths: UNIT(i) reads the i-th unit of s. */
-#define LIKE_WALK(UNIT)                                                                               \
-    const uint32_t *u = prog->units;                                                                  \
-    size_t m = prog->n, i = 0, j = 0;                                                                 \
-    size_t star = SIZE_MAX, star_i = 0;                                                               \
-    while (i < n) {                                                                                   \
-        if (j < m && u[j] != LIKE_ANY_RUN && (u[j] == LIKE_ANY_ONE || u[j] == (UNIT(i)))) {          \
-            i++;                                                                                      \
-            j++;                                                                                      \
-        } else if (j < m && u[j] == LIKE_ANY_RUN) {                                                   \
-            star = j++;                                                                               \
-            star_i = i;                                                                               \
-        } else if (star != SIZE_MAX) {                                                                \
-            j = star + 1;                                                                             \
-            i = ++star_i;                                                                             \
-        } else {                                                                                      \
-            return false;                                                                             \
-        }                                                                                             \
-    }                                                                                                 \
-    while (j < m && u[j] == LIKE_ANY_RUN)                                                             \
-        j++;                                                                                          \
+#define LIKE_WALK(UNIT)                                                                                                \
+    const uint32_t *u = prog->units;                                                                                   \
+    size_t m = prog->n, i = 0, j = 0;                                                                                  \
+    size_t star = SIZE_MAX, star_i = 0;                                                                                \
+    while (i < n) {                                                                                                    \
+        if (j < m && u[j] != LIKE_ANY_RUN && (u[j] == LIKE_ANY_ONE || u[j] == (UNIT(i)))) {                            \
+            i++;                                                                                                       \
+            j++;                                                                                                       \
+        } else if (j < m && u[j] == LIKE_ANY_RUN) {                                                                    \
+            star = j++;                                                                                                \
+            star_i = i;                                                                                                \
+        } else if (star != SIZE_MAX) {                                                                                 \
+            j = star + 1;                                                                                              \
+            i = ++star_i;                                                                                              \
+        } else {                                                                                                       \
+            return false;                                                                                              \
+        }                                                                                                              \
+    }                                                                                                                  \
+    while (j < m && u[j] == LIKE_ANY_RUN)                                                                              \
+        j++;                                                                                                           \
     return j == m
 
 #define CODE_POINT(i) s[i]

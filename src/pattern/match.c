@@ -41,8 +41,6 @@ static int eval_value(walk *w, const path_value *pv)
     return w->t->negated ? !r : r;
 }
 
-
-
 /* Decode a _hex or _bin property value into out (caller frees). */
 static bool decode_binary(const char *s, size_t len, bool hex, uint8_t **out, size_t *out_len)
 {
@@ -261,7 +259,10 @@ static int eval_leaf(const storm_pattern *p, unsigned leaf, const storm_observat
 
 /* --- leaf-by-leaf evaluation (storm/pattern_plan.h) ---------------------- */
 
-bool pattern_is_single_leaf(const storm_pattern *p) { return p && p->root && p->root->kind == PAT_OBS_LEAF; }
+bool pattern_is_single_leaf(const storm_pattern *p)
+{
+    return p && p->root && p->root->kind == PAT_OBS_LEAF;
+}
 
 bool pattern_leaf_match(const storm_pattern *p, unsigned leaf, const storm_observation *obs, storm_err *err)
 {
@@ -306,8 +307,8 @@ int64_t pattern_horizon_ns(const storm_pattern *p)
     return best;
 }
 
-storm_rc pattern_match_hits(const storm_pattern *p, const storm_observation *obs, size_t n,
-                            const uint8_t *const *hits, storm_match *out, storm_err *err)
+storm_rc pattern_match_hits(const storm_pattern *p, const storm_observation *obs, size_t n, const uint8_t *const *hits,
+                            storm_match *out, storm_err *err)
 {
     if (!out)
         return storm_err_set(err, STORM_ERR_STATE, 0, "no result to fill");

@@ -27,7 +27,7 @@ typedef enum like_shape {
 } like_shape;
 
 typedef struct like_prog {
-    uint32_t *units;   /* LIKE_ANY_RUN, LIKE_ANY_ONE or a code point */
+    uint32_t *units; /* LIKE_ANY_RUN, LIKE_ANY_ONE or a code point */
     size_t n;
     /* byte programs only: the common shapes run as memcmp/memmem on lit */
     like_shape shape;
@@ -54,31 +54,31 @@ typedef struct test_compiled {
      * prefilter rules them out) and JIT code is ~15 KiB each. The only
      * fields that change after compilation (atomically). */
     _Atomic unsigned char re_jit, re_bin_jit;
-    storm_cidr ip;          /* ISSUBSET / ISSUPERSET literal */
-    int64_t *ts_us;       /* per value: TIMESTAMP literals in microseconds */
-    bool set_mixed;       /* IN: members of different types -> error at match time */
-    bool set_ts;          /* IN: members are timestamps */
+    storm_cidr ip;  /* ISSUBSET / ISSUPERSET literal */
+    int64_t *ts_us; /* per value: TIMESTAMP literals in microseconds */
+    bool set_mixed; /* IN: members of different types -> error at match time */
+    bool set_ts;    /* IN: members are timestamps */
 } test_compiled;
 
-#define PATTERN_MAX_LEAVES 4096      /* [...] per pattern */
-#define PATTERN_MAX_NODES 16384      /* observation-expression nodes per pattern */
-#define PATTERN_MAX_CMP_DEPTH 10000  /* nesting of AND/OR inside one [...] */
-#define PATTERN_MAX_BOUND 1024       /* observations bound at once by one binding */
-#define PATTERN_MAX_STEPS 2000000u   /* candidate tries per binding search (~10 ms) */
+#define PATTERN_MAX_LEAVES 4096     /* [...] per pattern */
+#define PATTERN_MAX_NODES 16384     /* observation-expression nodes per pattern */
+#define PATTERN_MAX_CMP_DEPTH 10000 /* nesting of AND/OR inside one [...] */
+#define PATTERN_MAX_BOUND 1024      /* observations bound at once by one binding */
+#define PATTERN_MAX_STEPS 2000000u  /* candidate tries per binding search (~10 ms) */
 
 /* Per-pattern data (storm_pattern.compiled). */
 typedef struct pattern_compiled {
     unsigned n_nodes;
-    pat_obs **nodes;      /* observation-expression nodes in pre-order, node id = index */
-    unsigned *parent;     /* parent id, UINT32_MAX for the root */
-    unsigned *right;      /* binary nodes: the right child's id (the left child is id + 1) */
-    unsigned *min_bound;  /* fewest observations a binding of the node needs (saturating) */
-    unsigned *leaf_node;  /* leaf index -> node id */
+    pat_obs **nodes;        /* observation-expression nodes in pre-order, node id = index */
+    unsigned *parent;       /* parent id, UINT32_MAX for the root */
+    unsigned *right;        /* binary nodes: the right child's id (the left child is id + 1) */
+    unsigned *min_bound;    /* fewest observations a binding of the node needs (saturating) */
+    unsigned *leaf_node;    /* leaf index -> node id */
     const char **leaf_type; /* leaf index -> the one object type all its tests name, or NULL */
     size_t *leaf_type_len;
-    int64_t *within_us;   /* PAT_OBS_WITHIN: window in microseconds (<= 0: invalid) */
+    int64_t *within_us;          /* PAT_OBS_WITHIN: window in microseconds (<= 0: invalid) */
     int64_t *start_us, *stop_us; /* PAT_OBS_STARTSTOP, microseconds */
-    bool timed;           /* has WITHIN, FOLLOWEDBY or START/STOP */
+    bool timed;                  /* has WITHIN, FOLLOWEDBY or START/STOP */
     /* first problem found in the pattern that the reference reports only at
      * match time (WITHIN 0, REPEATS 0, a mixed-type set): reported by every match */
     storm_rc late_rc;
@@ -118,8 +118,8 @@ bool text_nfc(const char *s, size_t len, const char **out, size_t *out_len, bool
 /* temporal.c ---------------------------------------------------------------- */
 /* Search for a binding of the whole pattern given, for each leaf, which
  * observations match it (hits[leaf][obs] != 0). See temporal.c. */
-storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, size_t n,
-                         const uint8_t *const *hits, storm_match *out, storm_err *err);
+storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, size_t n, const uint8_t *const *hits,
+                         storm_match *out, storm_err *err);
 
 /* stix_time.c: strict STIX timestamp (YYYY-MM-DDTHH:MM:SS[.s+]Z, any
  * four-digit year) to microseconds since the epoch, finer digits truncated. */

@@ -148,8 +148,8 @@ static storm_rc read_time(const storm_value *o, const char *key, storm_time_ns *
     return STORM_OK;
 }
 
-static storm_rc load_one(storm_arena *a, const storm_value *o, const id_index *ix, size_t index,
-                         storm_observation *ob, storm_err *err)
+static storm_rc load_one(storm_arena *a, const storm_value *o, const id_index *ix, size_t index, storm_observation *ob,
+                         storm_err *err)
 {
     memset(ob, 0, sizeof *ob);
     ob->sdo = o;
@@ -203,8 +203,8 @@ static storm_rc load_one(storm_arena *a, const storm_value *o, const id_index *i
     return STORM_OK;
 }
 
-storm_rc storm_observations_load(storm_arena *arena, const storm_value *root, storm_spec spec,
-                                 storm_observation **out, size_t *n, storm_err *err)
+storm_rc storm_observations_load(storm_arena *arena, const storm_value *root, storm_spec spec, storm_observation **out,
+                                 size_t *n, storm_err *err)
 {
     if (!arena || !root || !out || !n)
         return storm_err_set(err, STORM_ERR_STATE, 0, "storm_observations_load: missing argument");

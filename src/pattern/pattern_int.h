@@ -13,15 +13,15 @@
 #include <storm/pattern_plan.h>
 
 struct storm_pattern {
-    storm_arena *arena;   /* holds text, AST and compiled data */
-    bool owns_arena;      /* false: the arena is shared (pattern_compile_in) */
-    const char *text;     /* NUL-terminated copy of the source */
+    storm_arena *arena; /* holds text, AST and compiled data */
+    bool owns_arena;    /* false: the arena is shared (pattern_compile_in) */
+    const char *text;   /* NUL-terminated copy of the source */
     size_t len;
     storm_spec spec;
     pat_obs *root;
     unsigned n_leaves;
-    pat_obs **leaves;     /* the [..] leaves in source order, leaves[i]->leaf_index == i */
-    void *compiled;       /* compile.c's per-pattern data, or NULL */
+    pat_obs **leaves; /* the [..] leaves in source order, leaves[i]->leaf_index == i */
+    void *compiled;   /* compile.c's per-pattern data, or NULL */
 };
 
 /* parse.c: text -> AST in arena. On error returns STORM_ERR_SYNTAX/LIMIT with

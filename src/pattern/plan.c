@@ -7,13 +7,22 @@
 
 #include "pattern_int.h"
 
-const pat_obs *pattern_plan_root(const storm_pattern *p) { return p ? p->root : NULL; }
+const pat_obs *pattern_plan_root(const storm_pattern *p)
+{
+    return p ? p->root : NULL;
+}
 
-unsigned pattern_leaf_count(const storm_pattern *p) { return p ? p->n_leaves : 0; }
+unsigned pattern_leaf_count(const storm_pattern *p)
+{
+    return p ? p->n_leaves : 0;
+}
 
 const pat_obs *pattern_plan_leaf(const storm_pattern *p, unsigned leaf)
 {
     return p && leaf < p->n_leaves ? p->leaves[leaf] : NULL;
 }
 
-size_t pattern_text_len(const storm_pattern *p) { return p ? p->len : 0; }
+size_t pattern_text_len(const storm_pattern *p)
+{
+    return p ? p->len : 0;
+}

@@ -21,8 +21,7 @@ typedef struct type_set {
 
 static bool same_type(const pat_path *a, const pat_path *b)
 {
-    return a->object_type_len == b->object_type_len &&
-           memcmp(a->object_type, b->object_type, a->object_type_len) == 0;
+    return a->object_type_len == b->object_type_len && memcmp(a->object_type, b->object_type, a->object_type_len) == 0;
 }
 
 static bool has(const type_set *s, const pat_path *p)

@@ -66,14 +66,14 @@ typedef struct srch {
     size_t n;
     int64_t *first, *last; /* microseconds */
     int64_t *count, *used;
-    size_t **cand;         /* per leaf: observations that hit, sorted by first */
+    size_t **cand; /* per leaf: observations that hit, sorted by first */
     size_t *n_cand;
-    int64_t *maxdur;       /* per leaf: longest last - first among candidates */
-    size_t *min_rank;      /* per leaf: first candidate position to try (REPEATS of a leaf) */
-    span *spans;           /* per node: what its current activation has bound */
-    uint8_t *dead;         /* per node: needs more instances than its leaves can ever hit */
-    int64_t *right_last;   /* per FOLLOWEDBY node: latest last_observed its right side can bind */
-    double *est;           /* per node: rough count of its bindings, to bind AND's tighter side first */
+    int64_t *maxdur;     /* per leaf: longest last - first among candidates */
+    size_t *min_rank;    /* per leaf: first candidate position to try (REPEATS of a leaf) */
+    span *spans;         /* per node: what its current activation has bound */
+    uint8_t *dead;       /* per node: needs more instances than its leaves can ever hit */
+    int64_t *right_last; /* per FOLLOWEDBY node: latest last_observed its right side can bind */
+    double *est;         /* per node: rough count of its bindings, to bind AND's tighter side first */
     trail_ent *trail;
     size_t trail_len, trail_cap;
     bind_ent *bind;
@@ -237,7 +237,10 @@ static bool enum_leaf(srch *s, unsigned id, const kont *k)
     return false;
 }
 
-static bool k_pair_right(srch *s, const kont *k) { return k->next->fn(s, k->next); }
+static bool k_pair_right(srch *s, const kont *k)
+{
+    return k->next->fn(s, k->next);
+}
 
 /* k->rep holds the id of the child to bind second */
 static bool k_pair_left(srch *s, const kont *k)
@@ -274,8 +277,13 @@ static bool rep_step(srch *s, unsigned id, int64_t i, size_t prev_start, size_t 
     const pat_obs *o = s->pc->nodes[id];
     if (i >= o->repeats)
         return k->fn(s, k);
-    kont kr = {.fn = k_rep, .next = k, .node = id, .rep = i, .start = s->bind_len,
-               .prev_start = prev_start, .prev_end = prev_end};
+    kont kr = {.fn = k_rep,
+               .next = k,
+               .node = id,
+               .rep = i,
+               .start = s->bind_len,
+               .prev_start = prev_start,
+               .prev_end = prev_end};
     const pat_obs *child = s->pc->nodes[id + 1];
     if (child->kind != PAT_OBS_LEAF)
         return enumerate(s, id + 1, &kr);
@@ -300,9 +308,7 @@ static bool enumerate(srch *s, unsigned id, const kont *k)
     s->spans[id] = (span){0};
     bool r = false;
     switch (o->kind) {
-    case PAT_OBS_LEAF:
-        r = enum_leaf(s, id, k);
-        break;
+    case PAT_OBS_LEAF: r = enum_leaf(s, id, k); break;
     case PAT_OBS_OR: {
         r = enumerate(s, id + 1, k);
         if (!r)
@@ -328,9 +334,7 @@ static bool enumerate(srch *s, unsigned id, const kont *k)
         /* their constraints are checked as each observation is bound */
         r = enumerate(s, id + 1, k);
         break;
-    case PAT_OBS_REPEATS:
-        r = rep_step(s, id, 0, 0, 0, k);
-        break;
+    case PAT_OBS_REPEATS: r = rep_step(s, id, 0, 0, 0, k); break;
     }
     s->spans[id] = saved;
     return r;
@@ -446,24 +450,19 @@ static void mandatory(const srch *s, unsigned id, uint64_t mult, uint64_t *times
     for (;;) {
         const pat_obs *o = pc->nodes[id];
         switch (o->kind) {
-        case PAT_OBS_LEAF:
-            times[o->leaf_index] += mult;
-            return;
-        case PAT_OBS_OR:
-            return;
+        case PAT_OBS_LEAF: times[o->leaf_index] += mult; return;
+        case PAT_OBS_OR: return;
         case PAT_OBS_AND:
         case PAT_OBS_FOLLOWEDBY:
             mandatory(s, id + 1, mult, times);
             id = pc->right[id];
             break;
         case PAT_OBS_REPEATS:
-            mult = o->repeats > 0 && mult <= UINT32_MAX / (uint64_t)o->repeats ? mult * (uint64_t)o->repeats
-                                                                                : UINT32_MAX;
+            mult =
+                o->repeats > 0 && mult <= UINT32_MAX / (uint64_t)o->repeats ? mult * (uint64_t)o->repeats : UINT32_MAX;
             id++;
             break;
-        default:
-            id++;
-            break;
+        default: id++; break;
         }
     }
 }
@@ -528,8 +527,8 @@ static int cmp_first(const void *a, const void *b, void *ctx)
     return x < y ? -1 : x > y;
 }
 
-storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, size_t n,
-                         const uint8_t *const *hits, storm_match *out, storm_err *err)
+storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, size_t n, const uint8_t *const *hits,
+                         storm_match *out, storm_err *err)
 {
     const pattern_compiled *pc = p->compiled;
     memset(out, 0, sizeof *out);
@@ -555,7 +554,8 @@ storm_rc temporal_search(const storm_pattern *p, const storm_observation *obs, s
     s.spans = calloc(pc->n_nodes, sizeof *s.spans);
     s.bind = malloc(PATTERN_MAX_BOUND * sizeof *s.bind);
     storm_rc rc = STORM_OK;
-    if (!s.first || !s.last || !s.count || !s.used || !s.cand || !s.n_cand || !s.maxdur || !s.min_rank || !s.spans || !s.bind) {
+    if (!s.first || !s.last || !s.count || !s.used || !s.cand || !s.n_cand || !s.maxdur || !s.min_rank || !s.spans ||
+        !s.bind) {
         rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory in the binding search");
         goto done;
     }

@@ -322,8 +322,8 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     if (rc != STORM_OK) {
         p->st.events_read++;
         /* a malformed envelope has a position in the text; the rest do not */
-        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside,
-                        set_aside_len, "%s", err.msg);
+        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside, set_aside_len,
+                        "%s", err.msg);
         return;
     }
     storm_event_list list = {0};

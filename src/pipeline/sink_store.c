@@ -144,7 +144,8 @@ const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena
     storm_v_set_str(a, m, "first_seen", t);
     storm_time_format_stix(ml, STORM_TIME_STIX_ANY, t);
     storm_v_set_str(a, m, "last_seen", t);
-    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS, t); /* a new version needs a later modified */
+    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS,
+                           t); /* a new version needs a later modified */
     storm_v_set_str(a, m, "modified", t);
     storm_v_set_int(a, m, "count", mcount);
     if (refs->u.a.len)

@@ -13,7 +13,7 @@
 #define TLP2_EXTENSION "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 
 static const struct {
-    const char *key;  /* tlp_2_0 value */
+    const char *key; /* tlp_2_0 value */
     const char *name;
     const char *id;
 } tlp_table[] = {
@@ -45,8 +45,14 @@ bool storm_tlp_parse(const char *text, storm_tlp *out)
     return false;
 }
 
-const char *storm_tlp_name(storm_tlp tlp) { return tlp_table[tlp].name; }
-const char *storm_tlp_marking_id(storm_tlp tlp) { return tlp_table[tlp].id; }
+const char *storm_tlp_name(storm_tlp tlp)
+{
+    return tlp_table[tlp].name;
+}
+const char *storm_tlp_marking_id(storm_tlp tlp)
+{
+    return tlp_table[tlp].id;
+}
 
 bool storm_tlp_is_marking_id(const char *id)
 {
@@ -96,8 +102,7 @@ static storm_rc bump_modified(storm_arena *a, storm_value *o, storm_err *err)
                              "object %s has an invalid modified timestamp '%s'", storm_v_get_str(o, "id"), m);
     char buf[40];
     storm_time_format_stix(t + 1000000, STORM_TIME_STIX_MS, buf);
-    return storm_v_set_str(a, o, "modified", buf) ? storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory")
-                                                  : STORM_OK;
+    return storm_v_set_str(a, o, "modified", buf) ? storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory") : STORM_OK;
 }
 
 storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp, const char *identity_id,

@@ -49,15 +49,16 @@ static const struct {
 } default_scrubbers[] = {
     {"(?i)\\b(bearer\\s+)[A-Za-z0-9._~+/=-]{8,}", "${1}<redacted>"},
     {"eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", "<redacted-jwt>"},
-    {"(?i)\\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)\\s*[=:]\\s*)[^\\s&\"']+",
+    {"(?i)\\b((?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|client[_-]?secret)\\s*[=:]\\s*)[^\\s&\"']"
+     "+",
      "${1}<redacted>"},
     {"(?i)(--(?:password|passwd|token|secret|api-key|client-secret)[= ])\\S+", "${1}<redacted>"},
     {"(?i)(://[^/\\s:@]+:)[^@\\s/]+@", "${1}<redacted>@"},
     {"\\b(?:AKIA|ASIA)[0-9A-Z]{16}\\b", "<redacted-aws-key>"},
 };
 
-static const char *const default_private_cidrs[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                    "100.64.0.0/10", "fc00::/7", "fe80::/10"};
+static const char *const default_private_cidrs[] = {"10.0.0.0/8",    "172.16.0.0/12", "192.168.0.0/16",
+                                                    "100.64.0.0/10", "fc00::/7",      "fe80::/10"};
 
 void redactor_free_scrubbers(storm_redactor *r)
 {
@@ -187,19 +188,18 @@ static storm_rc each_string(const storm_value *arr, const char *key, storm_err *
         return storm_err_set(err, STORM_ERR_VALUE, pos_of(arr), "\"%s\" must be an array of strings", key);
     for (size_t i = 0; i < arr->u.a.len; i++)
         if (arr->u.a.items[i]->type != STORM_V_STRING)
-            return storm_err_set(err, STORM_ERR_VALUE, pos_of(arr->u.a.items[i]),
-                                 "\"%s\" must be an array of strings", key);
+            return storm_err_set(err, STORM_ERR_VALUE, pos_of(arr->u.a.items[i]), "\"%s\" must be an array of strings",
+                                 key);
     return STORM_OK;
 }
 
-storm_rc storm_redactor_from_value(const storm_value *rules, const char *base_dir, storm_redactor **out,
-                                   storm_err *err)
+storm_rc storm_redactor_from_value(const storm_value *rules, const char *base_dir, storm_redactor **out, storm_err *err)
 {
     *out = NULL;
     if (!rules || rules->type != STORM_V_OBJECT)
         return storm_err_set(err, STORM_ERR_VALUE, pos_of(rules), "redaction rules must be a JSON object");
-    static const char *const known[] = {"secret_file", "mask_cidrs", "mask_private_ranges", "pseudonymise",
-                                        "scrub", "default_scrubbers", "default_pseudonyms", "comment"};
+    static const char *const known[] = {"secret_file", "mask_cidrs",        "mask_private_ranges", "pseudonymise",
+                                        "scrub",       "default_scrubbers", "default_pseudonyms",  "comment"};
     for (size_t i = 0; i < rules->u.o.len; i++) {
         bool ok = false;
         for (size_t k = 0; k < sizeof known / sizeof *known; k++)
@@ -249,8 +249,7 @@ storm_rc storm_redactor_from_value(const storm_value *rules, const char *base_di
             const storm_value *names = v->u.o.members[i].value;
             rc = each_string(names, v->u.o.members[i].key, err);
             for (size_t k = 0; !rc && k < names->u.a.len; k++)
-                rc = add_prop(r, v->u.o.members[i].key, names->u.a.items[k]->u.s.ptr, pos_of(names->u.a.items[k]),
-                              err);
+                rc = add_prop(r, v->u.o.members[i].key, names->u.a.items[k]->u.s.ptr, pos_of(names->u.a.items[k]), err);
         }
     }
     if (!rc && (v = storm_v_get(rules, "scrub"))) {

@@ -88,8 +88,7 @@ static size_t rewrite_refs(storm_arena *a, storm_value *v, const id_map *m, bool
             }
         }
         break;
-    default:
-        break;
+    default: break;
     }
     return changed;
 }
@@ -101,9 +100,10 @@ storm_rc redact_rewrite_ids(storm_redactor *r, storm_arena *a, storm_value *obje
     size_t n_slots = 2;
     while (n_slots < 2 * n)
         n_slots *= 2;
-    id_map m = {storm_arena_calloc(a, n ? n : 1, sizeof(char *)), storm_arena_calloc(a, n ? n : 1, sizeof(char *)),
-                storm_arena_calloc(a, n ? n : 1, sizeof(storm_value *)), 0,
-                storm_arena_calloc(a, n_slots, sizeof(size_t)), n_slots};
+    id_map m = {
+        storm_arena_calloc(a, n ? n : 1, sizeof(char *)),        storm_arena_calloc(a, n ? n : 1, sizeof(char *)),
+        storm_arena_calloc(a, n ? n : 1, sizeof(storm_value *)), 0,
+        storm_arena_calloc(a, n_slots, sizeof(size_t)),          n_slots};
     if (!m.old_ids || !m.new_ids || !m.objs || !m.slots)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rewriting ids");
     /* keyed ids first: they do not depend on other objects */

@@ -18,7 +18,7 @@ typedef struct redact_prop {
 
 typedef struct redact_scrub {
     pcre2_code *code;
-    char *replace;     /* PCRE2 extended substitution text ($1, ${1}) */
+    char *replace; /* PCRE2 extended substitution text ($1, ${1}) */
 } redact_scrub;
 
 struct storm_redactor {

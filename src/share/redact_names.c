@@ -111,8 +111,8 @@ storm_rc redact_names_add(redact_names *n, const char *name, size_t len, const c
         unsigned char c = (unsigned char)name[i];
         int32_t v = next_of(n, u, c);
         if (v < 0) {
-            storm_rc rc = grow((void **)&n->nodes, &n->alloc_nodes, n->n_nodes + 1, sizeof *n->nodes,
-                               NAMES_NODE_MAX, err);
+            storm_rc rc =
+                grow((void **)&n->nodes, &n->alloc_nodes, n->n_nodes + 1, sizeof *n->nodes, NAMES_NODE_MAX, err);
             if (rc)
                 return rc;
             v = (int32_t)n->n_nodes++;
@@ -172,8 +172,7 @@ storm_rc redact_names_build(redact_names *n, storm_err *err)
 /* Every occurrence of every name in s: for each start offset, the furthest
  * end of a name starting there (reach) and that name. Returns false when
  * there is none (reach untouched). */
-static bool find_all(const redact_names *n, const char *s, size_t len, uint32_t **reach, int32_t **which,
-                     bool *nomem)
+static bool find_all(const redact_names *n, const char *s, size_t len, uint32_t **reach, int32_t **which, bool *nomem)
 {
     int32_t state = 0;
     for (size_t i = 0; i < len; i++) {

@@ -15,10 +15,23 @@ static bool is_structural_key(const char *key, size_t len)
 {
     if ((len >= 4 && memcmp(key + len - 4, "_ref", 4) == 0) || (len >= 5 && memcmp(key + len - 5, "_refs", 5) == 0))
         return true;
-    static const char *const keys[] = {"id", "type", "spec_version", "created", "modified", "first_observed",
-                                       "last_observed", "first_seen", "last_seen", "valid_from", "valid_until",
-                                       "pattern", "pattern_type", "pattern_version", "extension_type",
-                                       "relationship_type", "hashes"};
+    static const char *const keys[] = {"id",
+                                       "type",
+                                       "spec_version",
+                                       "created",
+                                       "modified",
+                                       "first_observed",
+                                       "last_observed",
+                                       "first_seen",
+                                       "last_seen",
+                                       "valid_from",
+                                       "valid_until",
+                                       "pattern",
+                                       "pattern_type",
+                                       "pattern_version",
+                                       "extension_type",
+                                       "relationship_type",
+                                       "hashes"};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (strlen(keys[i]) == len && memcmp(keys[i], key, len) == 0)
             return true;
@@ -57,8 +70,8 @@ static bool failed(walk_ctx *c, storm_rc rc, const char *what)
 
 /* Masks IPv4 addresses written inside text (command lines, URLs) that fall
  * in a masked block. *res is a new arena string, or NULL when unchanged. */
-static storm_rc mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const char *s, size_t len,
-                                   size_t *count, char **res)
+static storm_rc mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, const char *s, size_t len, size_t *count,
+                                   char **res)
 {
     *res = NULL;
     storm_buf out;
@@ -103,8 +116,8 @@ static storm_rc mask_embedded_ipv4(const storm_redactor *r, storm_arena *a, cons
 
 /* The scrub rules applied in turn. *res is a new arena string, or NULL when
  * no rule matched. */
-static storm_rc scrub(const storm_redactor *r, storm_arena *a, const char *s, size_t len, char **res,
-                      size_t *out_len, size_t *count)
+static storm_rc scrub(const storm_redactor *r, storm_arena *a, const char *s, size_t len, char **res, size_t *out_len,
+                      size_t *count)
 {
     const char *cur = s;
     size_t cur_len = len;
@@ -126,10 +139,10 @@ static storm_rc scrub(const storm_redactor *r, storm_arena *a, const char *s, si
             PCRE2_UCHAR *buf = storm_arena_alloc(a, olen + 1);
             if (!buf)
                 return STORM_ERR_NOMEM;
-            int n = pcre2_substitute(r->scrub[i].code, (PCRE2_SPTR)cur, cur_len, 0,
-                                     PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED |
-                                         PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
-                                     NULL, NULL, (PCRE2_SPTR)r->scrub[i].replace, PCRE2_ZERO_TERMINATED, buf, &olen);
+            int n =
+                pcre2_substitute(r->scrub[i].code, (PCRE2_SPTR)cur, cur_len, 0,
+                                 PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_EXTENDED | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
+                                 NULL, NULL, (PCRE2_SPTR)r->scrub[i].replace, PCRE2_ZERO_TERMINATED, buf, &olen);
             if (n == PCRE2_ERROR_NOMEMORY)
                 continue; /* olen is now the length needed */
             if (n < 0)
@@ -235,8 +248,8 @@ static void replace_seen(walk_ctx *c, storm_value *v, int depth)
         return;
     char *out;
     size_t out_len;
-    storm_rc rc =
-        redact_names_replace(c->names, c->a, v->u.s.ptr, v->u.s.len, &out, &out_len, &c->st->names_pseudonymised, c->err);
+    storm_rc rc = redact_names_replace(c->names, c->a, v->u.s.ptr, v->u.s.len, &out, &out_len,
+                                       &c->st->names_pseudonymised, c->err);
     if (rc) {
         c->rc = rc;
         return;
@@ -310,8 +323,9 @@ static void redact_value(walk_ctx *c, storm_value *v, const char *key, size_t ke
     }
     char *sc;
     if ((rc = scrub(r, a, s, len, &sc, &nl, &scrubbed))) {
-        failed(c, rc, rc == STORM_ERR_NOMEM ? "out of memory scrubbing secrets"
-                                            : "a scrub rule could not finish on a string (too long or too complex)");
+        failed(c, rc,
+               rc == STORM_ERR_NOMEM ? "out of memory scrubbing secrets"
+                                     : "a scrub rule could not finish on a string (too long or too complex)");
         return;
     }
     if (sc) {

@@ -80,8 +80,6 @@ void sb_push_grow(stix_b *b, storm_value *arr, storm_value *v)
     arr->u.a.items[arr->u.a.len++] = v;
 }
 
-
-
 storm_value *sb_int(stix_b *b, int64_t i)
 {
     storm_value *v = sb_value(b);
@@ -92,7 +90,6 @@ storm_value *sb_int(stix_b *b, int64_t i)
     v->u.i = i;
     return v;
 }
-
 
 /* STIX 2.1 section 2.7: dictionary keys are ASCII letters, digits, '-' and
  * '_', 3 to 250 characters; SCOs want them lower case. Sensor keys
@@ -147,8 +144,7 @@ static inline bool key_fast_ok(const char *k, size_t n)
         memcpy(&hi, k + n - 4, 4);
         return key_word_ok((uint64_t)lo | (uint64_t)hi << 32);
     }
-    return key_byte_ok((unsigned char)k[0]) && key_byte_ok((unsigned char)k[1]) &&
-           key_byte_ok((unsigned char)k[2]);
+    return key_byte_ok((unsigned char)k[0]) && key_byte_ok((unsigned char)k[1]) && key_byte_ok((unsigned char)k[2]);
 }
 #undef ONES
 #undef HIGH
@@ -202,14 +198,11 @@ static storm_value *sanitized(stix_b *b, const storm_value *v, int depth)
     if (!v || depth > SANITIZE_MAX_DEPTH)
         return NULL;
     switch (v->type) {
-    case STORM_V_NULL:
-        return NULL;
-    case STORM_V_STRING:
-        return v->u.s.len ? (storm_value *)v : NULL;
+    case STORM_V_NULL: return NULL;
+    case STORM_V_STRING: return v->u.s.len ? (storm_value *)v : NULL;
     case STORM_V_BOOL:
     case STORM_V_INT:
-    case STORM_V_FLOAT:
-        return (storm_value *)v;
+    case STORM_V_FLOAT: return (storm_value *)v;
     case STORM_V_ARRAY: {
         storm_value *arr = sb_arr(b, v->u.a.len);
         for (size_t i = 0; i < v->u.a.len; i++)
@@ -339,8 +332,9 @@ storm_value *sb_sanitized(stix_b *b, const storm_value *v)
 
 /* "00".."99": two digits in one move (stix_time_text runs for every time
  * of every observation). */
-static const char pairs[] = "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
-                         "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+static const char pairs[] =
+    "0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849"
+    "5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
 
 static char *two(char *o, unsigned v)
 {

@@ -143,12 +143,12 @@ typedef struct id_slot {
 } id_slot;
 
 struct storm_stix_bundle {
-    storm_buf objs;  /* objects' JSON, comma-separated */
-    storm_buf ids;   /* NUL-terminated ids of the objects, for deduplication */
+    storm_buf objs; /* objects' JSON, comma-separated */
+    storm_buf ids;  /* NUL-terminated ids of the objects, for deduplication */
     id_slot *slots;
     size_t nslots, count;
     unsigned mask;
-    stix_sha1 sha;   /* of the observed-data ids: the bundle id */
+    stix_sha1 sha; /* of the observed-data ids: the bundle id */
 };
 
 storm_stix_bundle *storm_stix_bundle_new(void)

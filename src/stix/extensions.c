@@ -14,27 +14,38 @@
  * modified; created stays, the id too (STIX 2.1 section 3.6). */
 #define STORM_STIX_EXT_MODIFIED "2026-12-07T00:00:00.000Z"
 
-static const char *const K8S_PROPS[] = {"x_k8s_cluster", "x_k8s_node", "x_k8s_namespace", "x_k8s_pod",
-                                        "x_k8s_container", "x_k8s_container_id", "x_k8s_image",
-                                        "x_k8s_image_id", "x_k8s_workload", "x_k8s_workload_kind",
-                                        "x_k8s_labels", NULL};
-static const char *const PROC_PROPS[] = {"x_proc_uid", "x_proc_gid", "x_proc_auid", "x_proc_tid",
-                                         "x_proc_name", "x_proc_binary", "x_proc_arguments",
-                                         "x_proc_exec_id", "x_proc_parent_exec_id", "x_proc_extra", NULL};
-static const char *const HOOK_PROPS[] = {"x_hook_kind", "x_hook_name", "x_hook_policy", "x_hook_action",
-                                         "x_hook_return_action", "x_hook_args", "x_hook_return",
-                                         "x_hook_message", "x_hook_tags", NULL};
-static const char *const AUDIT_PROPS[] = {"x_audit_verb", "x_audit_resource", "x_audit_subresource",
-                                          "x_audit_api_group", "x_audit_api_version", "x_audit_namespace",
-                                          "x_audit_name", "x_audit_user", "x_audit_user_groups",
-                                          "x_audit_code", "x_audit_decision", "x_audit_reason",
-                                          "x_audit_uri", "x_audit_user_agent", "x_audit_stage",
-                                          "x_audit_level", "x_audit_id", "x_audit_request_object", NULL};
-static const char *const ALERT_PROPS[] = {"x_alert_rule", "x_alert_rule_id", "x_alert_severity",
-                                          "x_alert_message", "x_alert_source", "x_alert_tags",
-                                          "x_alert_fields", NULL};
+static const char *const K8S_PROPS[] = {"x_k8s_cluster",   "x_k8s_node",          "x_k8s_namespace", "x_k8s_pod",
+                                        "x_k8s_container", "x_k8s_container_id",  "x_k8s_image",     "x_k8s_image_id",
+                                        "x_k8s_workload",  "x_k8s_workload_kind", "x_k8s_labels",    NULL};
+static const char *const PROC_PROPS[] = {
+    "x_proc_uid",       "x_proc_gid",     "x_proc_auid",           "x_proc_tid",   "x_proc_name", "x_proc_binary",
+    "x_proc_arguments", "x_proc_exec_id", "x_proc_parent_exec_id", "x_proc_extra", NULL};
+static const char *const HOOK_PROPS[] = {"x_hook_kind",          "x_hook_name", "x_hook_policy", "x_hook_action",
+                                         "x_hook_return_action", "x_hook_args", "x_hook_return", "x_hook_message",
+                                         "x_hook_tags",          NULL};
+static const char *const AUDIT_PROPS[] = {"x_audit_verb",
+                                          "x_audit_resource",
+                                          "x_audit_subresource",
+                                          "x_audit_api_group",
+                                          "x_audit_api_version",
+                                          "x_audit_namespace",
+                                          "x_audit_name",
+                                          "x_audit_user",
+                                          "x_audit_user_groups",
+                                          "x_audit_code",
+                                          "x_audit_decision",
+                                          "x_audit_reason",
+                                          "x_audit_uri",
+                                          "x_audit_user_agent",
+                                          "x_audit_stage",
+                                          "x_audit_level",
+                                          "x_audit_id",
+                                          "x_audit_request_object",
+                                          NULL};
+static const char *const ALERT_PROPS[] = {"x_alert_rule",   "x_alert_rule_id", "x_alert_severity", "x_alert_message",
+                                          "x_alert_source", "x_alert_tags",    "x_alert_fields",   NULL};
 static const char *const NET_PROPS[] = {"x_net_direction", "x_net_verdict", "x_net_state", "x_net_family",
-                                        "x_net_dns_name", "x_net_extra", NULL};
+                                        "x_net_dns_name",  "x_net_extra",   NULL};
 static const char *const FILE_PROPS[] = {"x_file_path", NULL};
 static const char *const STORM_PROPS[] = {"x_storm_sensor", "x_storm_event_type", NULL};
 
@@ -51,8 +62,7 @@ static const storm_stix_ext_info EXTS[STORM_STIX_EXT__COUNT] = {
                              "A kernel or user-space hook hit by the process (kprobe, tracepoint, LSM, uprobe): "
                              "hook name, policy, action, positional arguments and return value (x_hook_*).",
                              HOOK_PROPS},
-    [STORM_STIX_EXT_AUDIT] = {"extension-definition--aa081060-375d-4908-8022-f57ba1f72eb7",
-                              "storm-k8s-api-request",
+    [STORM_STIX_EXT_AUDIT] = {"extension-definition--aa081060-375d-4908-8022-f57ba1f72eb7", "storm-k8s-api-request",
                               "A Kubernetes API request from the audit log: verb, resource, object, user, "
                               "response code and authorization decision (x_audit_*).",
                               AUDIT_PROPS},
@@ -168,25 +178,51 @@ unsigned storm_stix_ext_mask_of_pattern(const char *pattern)
 }
 
 #define SCO_COMMON "type", "spec_version", "id", "extensions"
-#define K8S_LIST "x_k8s_cluster", "x_k8s_node", "x_k8s_namespace", "x_k8s_pod", "x_k8s_container", \
-    "x_k8s_container_id", "x_k8s_image", "x_k8s_image_id", "x_k8s_workload", "x_k8s_workload_kind", "x_k8s_labels"
-#define HOOK_LIST "x_hook_kind", "x_hook_name", "x_hook_policy", "x_hook_action", "x_hook_return_action", \
-    "x_hook_args", "x_hook_return", "x_hook_message", "x_hook_tags"
-#define ALERT_LIST "x_alert_rule", "x_alert_rule_id", "x_alert_severity", "x_alert_message", "x_alert_source", \
-    "x_alert_tags", "x_alert_fields"
-#define AUDIT_LIST "x_audit_verb", "x_audit_resource", "x_audit_subresource", "x_audit_api_group", \
-    "x_audit_api_version", "x_audit_namespace", "x_audit_name", "x_audit_user", "x_audit_user_groups", \
-    "x_audit_code", "x_audit_decision", "x_audit_reason", "x_audit_uri", "x_audit_user_agent", "x_audit_stage", \
-    "x_audit_level", "x_audit_id", "x_audit_request_object"
+#define K8S_LIST                                                                                                       \
+    "x_k8s_cluster", "x_k8s_node", "x_k8s_namespace", "x_k8s_pod", "x_k8s_container", "x_k8s_container_id",            \
+        "x_k8s_image", "x_k8s_image_id", "x_k8s_workload", "x_k8s_workload_kind", "x_k8s_labels"
+#define HOOK_LIST                                                                                                      \
+    "x_hook_kind", "x_hook_name", "x_hook_policy", "x_hook_action", "x_hook_return_action", "x_hook_args",             \
+        "x_hook_return", "x_hook_message", "x_hook_tags"
+#define ALERT_LIST                                                                                                     \
+    "x_alert_rule", "x_alert_rule_id", "x_alert_severity", "x_alert_message", "x_alert_source", "x_alert_tags",        \
+        "x_alert_fields"
+#define AUDIT_LIST                                                                                                     \
+    "x_audit_verb", "x_audit_resource", "x_audit_subresource", "x_audit_api_group", "x_audit_api_version",             \
+        "x_audit_namespace", "x_audit_name", "x_audit_user", "x_audit_user_groups", "x_audit_code",                    \
+        "x_audit_decision", "x_audit_reason", "x_audit_uri", "x_audit_user_agent", "x_audit_stage", "x_audit_level",   \
+        "x_audit_id", "x_audit_request_object"
 #define NET_LIST "x_net_direction", "x_net_verdict", "x_net_state", "x_net_family", "x_net_dns_name", "x_net_extra"
 
-static const char *const KNOWN_PROCESS[] = {
-    SCO_COMMON, "pid", "cwd", "command_line", "created_time", "image_ref", "parent_ref", "creator_user_ref",
-    "environment_variables", "opened_connection_refs", "x_proc_uid", "x_proc_gid", "x_proc_auid", "x_proc_tid",
-    "x_proc_name", "x_proc_binary", "x_proc_arguments", "x_proc_exec_id", "x_proc_parent_exec_id", "x_proc_extra",
-    K8S_LIST, HOOK_LIST, ALERT_LIST, AUDIT_LIST, NET_LIST, NULL};
-static const char *const KNOWN_NT[] = {SCO_COMMON, "start", "src_ref", "dst_ref", "src_port", "dst_port",
-                                       "protocols", NET_LIST, AUDIT_LIST, K8S_LIST, HOOK_LIST, ALERT_LIST, NULL};
+static const char *const KNOWN_PROCESS[] = {SCO_COMMON,
+                                            "pid",
+                                            "cwd",
+                                            "command_line",
+                                            "created_time",
+                                            "image_ref",
+                                            "parent_ref",
+                                            "creator_user_ref",
+                                            "environment_variables",
+                                            "opened_connection_refs",
+                                            "x_proc_uid",
+                                            "x_proc_gid",
+                                            "x_proc_auid",
+                                            "x_proc_tid",
+                                            "x_proc_name",
+                                            "x_proc_binary",
+                                            "x_proc_arguments",
+                                            "x_proc_exec_id",
+                                            "x_proc_parent_exec_id",
+                                            "x_proc_extra",
+                                            K8S_LIST,
+                                            HOOK_LIST,
+                                            ALERT_LIST,
+                                            AUDIT_LIST,
+                                            NET_LIST,
+                                            NULL};
+static const char *const KNOWN_NT[] = {SCO_COMMON, "start",     "src_ref", "dst_ref",  "src_port",
+                                       "dst_port", "protocols", NET_LIST,  AUDIT_LIST, K8S_LIST,
+                                       HOOK_LIST,  ALERT_LIST,  NULL};
 static const char *const KNOWN_FILE[] = {SCO_COMMON, "name", "parent_directory_ref", "x_file_path", NULL};
 static const char *const KNOWN_DIR[] = {SCO_COMMON, "path", NULL};
 static const char *const KNOWN_ADDR[] = {SCO_COMMON, "value", NULL};
@@ -199,9 +235,9 @@ const char *const *storm_stix_known_properties(const char *type)
     static const struct {
         const char *type;
         const char *const *props;
-    } known[] = {{"process", KNOWN_PROCESS},     {"network-traffic", KNOWN_NT}, {"file", KNOWN_FILE},
-                 {"directory", KNOWN_DIR},       {"ipv4-addr", KNOWN_ADDR},     {"ipv6-addr", KNOWN_ADDR},
-                 {"domain-name", KNOWN_DOMAIN},  {"user-account", KNOWN_USER},  {"software", KNOWN_SOFTWARE}};
+    } known[] = {{"process", KNOWN_PROCESS},    {"network-traffic", KNOWN_NT}, {"file", KNOWN_FILE},
+                 {"directory", KNOWN_DIR},      {"ipv4-addr", KNOWN_ADDR},     {"ipv6-addr", KNOWN_ADDR},
+                 {"domain-name", KNOWN_DOMAIN}, {"user-account", KNOWN_USER},  {"software", KNOWN_SOFTWARE}};
     for (size_t i = 0; type && i < sizeof known / sizeof known[0]; i++)
         if (strcmp(known[i].type, type) == 0)
             return known[i].props;
@@ -251,8 +287,9 @@ storm_value *storm_stix_identity(storm_arena *a)
     sb_put_str(&b, o, "created", STORM_STIX_META_TIME);
     sb_put_str(&b, o, "modified", STORM_STIX_META_TIME);
     sb_put_str(&b, o, "name", "Storm");
-    sb_put_str(&b, o, "description", "Storm honeycluster threat-intelligence engine: the producer of these "
-                                      "observations and the publisher of their extension-definitions.");
+    sb_put_str(&b, o, "description",
+               "Storm honeycluster threat-intelligence engine: the producer of these "
+               "observations and the publisher of their extension-definitions.");
     sb_put_str(&b, o, "identity_class", "system");
     return b.oom ? NULL : o;
 }

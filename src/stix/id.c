@@ -94,9 +94,9 @@ void storm_stix_uuid4_stable(const void *data, size_t len, char out[37])
 /* ---- RFC 8785 canonical JSON, written to a sink (a buffer or a SHA-1) ---- */
 
 typedef struct canon_sink {
-    storm_buf *buf;   /* either this ... */
-    stix_sha1 *sha;   /* ... or this */
-    char tmp[512];    /* batches small writes into the hash */
+    storm_buf *buf; /* either this ... */
+    stix_sha1 *sha; /* ... or this */
+    char tmp[512];  /* batches small writes into the hash */
     size_t n;
     storm_rc rc;
 } canon_sink;
@@ -314,7 +314,10 @@ void stix_sha1_canonical(stix_sha1 *s, const storm_value *v)
 /* ID-contributing properties per SCO type (STIX 2.1, each type's section),
  * in the order of stix_sco_kind. Names carry their lengths: the id of an
  * SCO is looked up member by member on the event path. */
-#define P(s) {s, sizeof s - 1}
+#define P(s)                                                                                                           \
+    {                                                                                                                  \
+        s, sizeof s - 1                                                                                                \
+    }
 struct stix_id_props {
     const char *type;
     size_t type_len;

@@ -68,7 +68,7 @@ static inline char *escape_into(char *o, unsigned char c)
 }
 
 /* Room string_into needs for a string of len bytes. */
-#define STRING_ROOM(len) ((len) * 6 + 32)
+#define STRING_ROOM(len) ((len)*6 + 32)
 
 #if defined(__SSE2__)
 /* Bytes of v that need an escape: '"', '\\', or below 0x20 (UTF-8 bytes,

@@ -47,7 +47,7 @@ typedef struct sco_info {
 struct storm_obs_pending {
     bool done;
     const storm_event *ev; /* the process keys name its sensor, node and container */
-    const char *record; /* NULL: nothing derived from the record is pending */
+    const char *record;    /* NULL: nothing derived from the record is pending */
     size_t record_len;
     size_t record_index;
     char *od_uuid; /* 36 characters after "observed-data--" */
@@ -65,13 +65,13 @@ typedef struct obs_ctx {
     const storm_stix_opts *opts;
     const char *sensor;
     size_t sensor_len;
-    const storm_value *time_v;     /* event time as STIX text, microseconds at most (shared by the
-                                    * members that hold it; created/modified have their own) */
-    unsigned char digest[20];      /* of the input record: per-observation ids */
-    bool have_digest;              /* digest computed (always, unless lazy) */
+    const storm_value *time_v;         /* event time as STIX text, microseconds at most (shared by the
+                                        * members that hold it; created/modified have their own) */
+    unsigned char digest[20];          /* of the input record: per-observation ids */
+    bool have_digest;                  /* digest computed (always, unless lazy) */
     struct storm_obs_pending *pending; /* lazy_ids: ids waiting for the digest */
     storm_obs_object *objs;
-    sco_info *info;                /* parallel to objs until the subject moves first */
+    sco_info *info; /* parallel to objs until the subject moves first */
     size_t n, cap;
     size_t seq;                    /* SCO id placeholders handed out */
     bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
@@ -147,8 +147,7 @@ static bool nonempty(const char *s)
  * all of them instead of being built per observation. Sharing is safe
  * because nothing changes a value nested in an observation once it is built
  * (storm_mark_objects and the writers touch top-level members only). */
-static storm_value ext_marker_text = {STORM_V_STRING, STORM_POS_NONE,
-                                      .u.s = {"toplevel-property-extension", 27}};
+static storm_value ext_marker_text = {STORM_V_STRING, STORM_POS_NONE, .u.s = {"toplevel-property-extension", 27}};
 static storm_member ext_marker_member = {"extension_type", 14, &ext_marker_text};
 static storm_value ext_marker_v = {STORM_V_OBJECT, STORM_POS_NONE, .u.o = {&ext_marker_member, 1, 1}};
 
@@ -240,8 +239,8 @@ static void placeholder(char out[37], size_t seq)
  * decided by comparing those properties (the UUID itself is computed when
  * the observation is finished, see fill_sco_ids). Returns the id value of
  * the object kept (arena, borrowed), NULL when nothing was added. */
-static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask,
-                                       storm_value *ext, const char *given_id, size_t given_len,
+static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask, storm_value *ext,
+                                       const char *given_id, size_t given_len,
                                        const storm_value *const given[STIX_ID_PROPS_MAX]);
 
 static const storm_value *add_sco(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask, storm_value *ext,
@@ -273,8 +272,8 @@ static inline bool vals_may_equal(const storm_value *const x[STIX_ID_PROPS_MAX],
  * builder knows them, and finding them again by name was a good part of
  * adding an object. They must be what stix_sco_id_values finds (checked in
  * debug builds). */
-static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask,
-                                       storm_value *ext, const char *given_id, size_t given_len,
+static const storm_value *add_sco_vals(obs_ctx *c, storm_value *o, stix_sco_kind kind, unsigned mask, storm_value *ext,
+                                       const char *given_id, size_t given_len,
                                        const storm_value *const given[STIX_ID_PROPS_MAX])
 {
     if (!o || c->b.oom)
@@ -700,8 +699,8 @@ static const char *http_method(const char *verb)
 {
     static const struct {
         const char *verb, *method;
-    } map[] = {{"get", "GET"},       {"list", "GET"},    {"watch", "GET"},       {"create", "POST"},
-               {"update", "PUT"},    {"patch", "PATCH"}, {"delete", "DELETE"}, {"deletecollection", "DELETE"},
+    } map[] = {{"get", "GET"},    {"list", "GET"},    {"watch", "GET"},     {"create", "POST"},
+               {"update", "PUT"}, {"patch", "PATCH"}, {"delete", "DELETE"}, {"deletecollection", "DELETE"},
                {"proxy", "GET"}};
     if (!verb)
         return NULL;
@@ -1086,8 +1085,8 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
 
 static bool process_known(const storm_process_info *p)
 {
-    return p->present || p->has_pid || nonempty(p->binary) || nonempty(p->command_line) ||
-           nonempty(p->exec_id) || nonempty(p->name);
+    return p->present || p->has_pid || nonempty(p->binary) || nonempty(p->command_line) || nonempty(p->exec_id) ||
+           nonempty(p->name);
 }
 
 /* ---- observation digest ---- */
@@ -1164,8 +1163,8 @@ static void own_record(const storm_event *ev, const storm_stix_opts *o, const ch
     while (k < end && is_json_space(o->record[k]))
         k++;
     const storm_member *first = &raw->u.o.members[0];
-    if (k + first->key_len + 2 > end || o->record[k] != '"' || memcmp(o->record + k + 1, first->key, first->key_len) != 0 ||
-        o->record[k + 1 + first->key_len] != '"')
+    if (k + first->key_len + 2 > end || o->record[k] != '"' ||
+        memcmp(o->record + k + 1, first->key, first->key_len) != 0 || o->record[k + 1 + first->key_len] != '"')
         return;
     size_t before = 0, after = o->record_len;
     while (before < pos && is_json_space(o->record[before]))
@@ -1196,8 +1195,15 @@ static void observation_digest(obs_ctx *c)
         stix_sha1_canonical(&s, ev->raw);
     } else {
         /* hand-built events: what distinguishes one from another */
-        const char *parts[] = {c->sensor, ev->type, ev->process.exec_id, ev->hook.name, ev->alert.rule,
-                               ev->audit.audit_id, ev->net.src_ip, ev->net.dst_ip, ev->process.command_line,
+        const char *parts[] = {c->sensor,
+                               ev->type,
+                               ev->process.exec_id,
+                               ev->hook.name,
+                               ev->alert.rule,
+                               ev->audit.audit_id,
+                               ev->net.src_ip,
+                               ev->net.dst_ip,
+                               ev->process.command_line,
                                ev->n_files ? ev->files[0].path : NULL};
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
             stix_sha1_update(&s, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) + 1 : 1);
@@ -1210,8 +1216,8 @@ static void observation_digest(obs_ctx *c)
 
 /* ---- the observation ---- */
 
-storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
-                            storm_observation *out, storm_err *err)
+storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, storm_observation *out,
+                            storm_err *err)
 {
     if (!a || !ev || !out)
         return storm_err_set(err, STORM_ERR_STATE, 0, "storm_stix_observe: NULL argument");
@@ -1255,8 +1261,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
     }
     if (ev->audit.present)
         c.client_kind = addr_kind(ev->audit.source_ip);
-    bool net_subject = !has_proc && ev->net.present &&
-                       (is_addr(c.src_kind) || is_addr(c.dst_kind) || nonempty(ev->net.dns_name));
+    bool net_subject =
+        !has_proc && ev->net.present && (is_addr(c.src_kind) || is_addr(c.dst_kind) || nonempty(ev->net.dns_name));
     bool audit_subject = !has_proc && !net_subject && ev->audit.present && is_addr(c.client_kind);
 
     const storm_value *subject = NULL, *conn = NULL;

@@ -16,11 +16,24 @@
 typedef enum src_kind {
     SRC_NONE = 0,
     /* process facts, of every process of the event (actor, parent, ancestors) */
-    SRC_PROC_PID, SRC_PROC_UID, SRC_PROC_GID, SRC_PROC_AUID, SRC_PROC_TID,
-    SRC_PROC_CWD, SRC_PROC_COMMAND_LINE, SRC_PROC_NAME, SRC_PROC_BINARY, SRC_PROC_ARGUMENTS,
-    SRC_PROC_EXEC_ID, SRC_PROC_PARENT_EXEC_ID, SRC_PROC_EXTRA, SRC_PROC_USER_ID,
+    SRC_PROC_PID,
+    SRC_PROC_UID,
+    SRC_PROC_GID,
+    SRC_PROC_AUID,
+    SRC_PROC_TID,
+    SRC_PROC_CWD,
+    SRC_PROC_COMMAND_LINE,
+    SRC_PROC_NAME,
+    SRC_PROC_BINARY,
+    SRC_PROC_ARGUMENTS,
+    SRC_PROC_EXEC_ID,
+    SRC_PROC_PARENT_EXEC_ID,
+    SRC_PROC_EXTRA,
+    SRC_PROC_USER_ID,
     /* files: the executables of every process and the files of the event */
-    SRC_FILE_NAME, SRC_FILE_PATH, SRC_FILE_DIR,
+    SRC_FILE_NAME,
+    SRC_FILE_PATH,
+    SRC_FILE_DIR,
     /* the subject's context (any subject type) */
     SRC_STR,        /* one string field of the event: see str_field */
     SRC_DEEP,       /* every scalar inside one value of the event: see deep_field */
@@ -28,26 +41,70 @@ typedef enum src_kind {
     SRC_K8S_LABELS, /* "key=value" */
     SRC_K8S_CLUSTER,
     /* addresses and flows */
-    SRC_IP, SRC_SRC_IP, SRC_DST_IP, SRC_DOMAIN, SRC_SRC_PORT, SRC_DST_PORT,
+    SRC_IP,
+    SRC_SRC_IP,
+    SRC_DST_IP,
+    SRC_DOMAIN,
+    SRC_SRC_PORT,
+    SRC_DST_PORT,
     SRC_USER_ID, /* user-account:user_id: process uids and the audit user */
 } src_kind;
 
 /* Which string or deep field (SRC_STR, SRC_DEEP). */
 typedef enum ev_field {
-    F_K8S_NODE, F_K8S_NAMESPACE, F_K8S_POD, F_K8S_CONTAINER, F_K8S_CONTAINER_ID, F_K8S_IMAGE, F_K8S_IMAGE_ID,
-    F_K8S_WORKLOAD, F_K8S_WORKLOAD_KIND,
-    F_HOOK_KIND, F_HOOK_NAME, F_HOOK_POLICY, F_HOOK_ACTION, F_HOOK_RETURN_ACTION, F_HOOK_MESSAGE,
-    F_HOOK_ARGS, F_HOOK_RETURN, F_HOOK_TAGS,
-    F_ALERT_RULE, F_ALERT_RULE_ID, F_ALERT_SEVERITY, F_ALERT_MESSAGE, F_ALERT_SOURCE, F_ALERT_TAGS, F_ALERT_FIELDS,
-    F_NET_DIRECTION, F_NET_VERDICT, F_NET_STATE, F_NET_FAMILY, F_NET_DNS_NAME, F_NET_EXTRA,
-    F_AUDIT_VERB, F_AUDIT_RESOURCE, F_AUDIT_SUBRESOURCE, F_AUDIT_API_GROUP, F_AUDIT_API_VERSION,
-    F_AUDIT_NAMESPACE, F_AUDIT_NAME, F_AUDIT_USER, F_AUDIT_USER_GROUPS, F_AUDIT_DECISION, F_AUDIT_REASON,
-    F_AUDIT_URI, F_AUDIT_USER_AGENT, F_AUDIT_STAGE, F_AUDIT_LEVEL, F_AUDIT_ID, F_AUDIT_REQUEST_OBJECT,
+    F_K8S_NODE,
+    F_K8S_NAMESPACE,
+    F_K8S_POD,
+    F_K8S_CONTAINER,
+    F_K8S_CONTAINER_ID,
+    F_K8S_IMAGE,
+    F_K8S_IMAGE_ID,
+    F_K8S_WORKLOAD,
+    F_K8S_WORKLOAD_KIND,
+    F_HOOK_KIND,
+    F_HOOK_NAME,
+    F_HOOK_POLICY,
+    F_HOOK_ACTION,
+    F_HOOK_RETURN_ACTION,
+    F_HOOK_MESSAGE,
+    F_HOOK_ARGS,
+    F_HOOK_RETURN,
+    F_HOOK_TAGS,
+    F_ALERT_RULE,
+    F_ALERT_RULE_ID,
+    F_ALERT_SEVERITY,
+    F_ALERT_MESSAGE,
+    F_ALERT_SOURCE,
+    F_ALERT_TAGS,
+    F_ALERT_FIELDS,
+    F_NET_DIRECTION,
+    F_NET_VERDICT,
+    F_NET_STATE,
+    F_NET_FAMILY,
+    F_NET_DNS_NAME,
+    F_NET_EXTRA,
+    F_AUDIT_VERB,
+    F_AUDIT_RESOURCE,
+    F_AUDIT_SUBRESOURCE,
+    F_AUDIT_API_GROUP,
+    F_AUDIT_API_VERSION,
+    F_AUDIT_NAMESPACE,
+    F_AUDIT_NAME,
+    F_AUDIT_USER,
+    F_AUDIT_USER_GROUPS,
+    F_AUDIT_DECISION,
+    F_AUDIT_REASON,
+    F_AUDIT_URI,
+    F_AUDIT_USER_AGENT,
+    F_AUDIT_STAGE,
+    F_AUDIT_LEVEL,
+    F_AUDIT_ID,
+    F_AUDIT_REQUEST_OBJECT,
     F_SOFTWARE_NAME,
 } ev_field;
 
 /* A handle is kind * 256 + field. */
-#define HANDLE(kind, field) ((int)(kind) * 256 + (int)(field))
+#define HANDLE(kind, field) ((int)(kind)*256 + (int)(field))
 
 typedef struct prop {
     const char *name;
@@ -160,12 +217,9 @@ static const prop *find_prop(const prop *t, size_t n, const storm_stix_step *s)
 static int prop_handle(const prop *p, size_t rest)
 {
     switch (p->kind) {
-    case SRC_DEEP:
-        return p->field < 0 ? HANDLE(SRC_PROC_EXTRA, 0) : HANDLE(SRC_DEEP, p->field);
-    case SRC_K8S_LABELS:
-        return rest <= 1 ? HANDLE(SRC_K8S_LABELS, 0) : -1;
-    default:
-        return rest == 0 ? HANDLE(p->kind, p->field) : -1;
+    case SRC_DEEP: return p->field < 0 ? HANDLE(SRC_PROC_EXTRA, 0) : HANDLE(SRC_DEEP, p->field);
+    case SRC_K8S_LABELS: return rest <= 1 ? HANDLE(SRC_K8S_LABELS, 0) : -1;
+    default: return rest == 0 ? HANDLE(p->kind, p->field) : -1;
     }
 }
 
@@ -278,14 +332,10 @@ static void emit_deep(const emit_ctx *e, const storm_value *v, int depth)
     if (!v || depth > 64)
         return;
     switch (v->type) {
-    case STORM_V_STRING:
-        emit_strn(e, v->u.s.ptr, v->u.s.len);
-        break;
+    case STORM_V_STRING: emit_strn(e, v->u.s.ptr, v->u.s.len); break;
     case STORM_V_INT:
     case STORM_V_FLOAT:
-    case STORM_V_BOOL:
-        e->fn(e->ctx, v);
-        break;
+    case STORM_V_BOOL: e->fn(e->ctx, v); break;
     case STORM_V_ARRAY:
         for (size_t i = 0; i < v->u.a.len; i++)
             emit_deep(e, v->u.a.items[i], depth + 1);
@@ -294,8 +344,7 @@ static void emit_deep(const emit_ctx *e, const storm_value *v, int depth)
         for (size_t i = 0; i < v->u.o.len; i++)
             emit_deep(e, v->u.o.members[i].value, depth + 1);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -413,8 +462,7 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     case SRC_PROC_EXEC_ID: emit_str(e, p->exec_id); break;
     case SRC_PROC_PARENT_EXEC_ID: emit_str(e, p->parent_exec_id); break;
     case SRC_PROC_EXTRA: emit_deep(e, p->extra, 0); break;
-    case SRC_PROC_COMMAND_LINE:
-    {
+    case SRC_PROC_COMMAND_LINE: {
         const char *args;
         const char *first = stix_command_line_parts(p, &args);
         if (first && args) {
@@ -435,11 +483,8 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     }
     case SRC_FILE_NAME:
     case SRC_FILE_PATH:
-    case SRC_FILE_DIR:
-        emit_file(e, p->binary, kind);
-        break;
-    default:
-        break;
+    case SRC_FILE_DIR: emit_file(e, p->binary, kind); break;
+    default: break;
     }
 }
 
@@ -460,12 +505,20 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
     src_kind kind = (src_kind)(handle / 256);
     int field = handle % 256;
     switch (kind) {
-    case SRC_PROC_PID: case SRC_PROC_UID: case SRC_PROC_GID: case SRC_PROC_AUID: case SRC_PROC_TID:
-    case SRC_PROC_CWD: case SRC_PROC_COMMAND_LINE: case SRC_PROC_NAME: case SRC_PROC_BINARY:
-    case SRC_PROC_ARGUMENTS: case SRC_PROC_EXEC_ID: case SRC_PROC_PARENT_EXEC_ID: case SRC_PROC_EXTRA:
-    case SRC_PROC_USER_ID:
-        each_process(a, &e, ev, kind);
-        break;
+    case SRC_PROC_PID:
+    case SRC_PROC_UID:
+    case SRC_PROC_GID:
+    case SRC_PROC_AUID:
+    case SRC_PROC_TID:
+    case SRC_PROC_CWD:
+    case SRC_PROC_COMMAND_LINE:
+    case SRC_PROC_NAME:
+    case SRC_PROC_BINARY:
+    case SRC_PROC_ARGUMENTS:
+    case SRC_PROC_EXEC_ID:
+    case SRC_PROC_PARENT_EXEC_ID:
+    case SRC_PROC_EXTRA:
+    case SRC_PROC_USER_ID: each_process(a, &e, ev, kind); break;
     case SRC_FILE_NAME:
     case SRC_FILE_PATH:
     case SRC_FILE_DIR:
@@ -473,12 +526,8 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
         for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
             emit_file(&e, ev->files[i].path, kind);
         break;
-    case SRC_STR:
-        emit_str(&e, str_field(ev, field));
-        break;
-    case SRC_DEEP:
-        emit_deep(&e, deep_field(ev, field), 0);
-        break;
+    case SRC_STR: emit_str(&e, str_field(ev, field)); break;
+    case SRC_DEEP: emit_deep(&e, deep_field(ev, field), 0); break;
     case SRC_INT:
         if (ev->audit.present && ev->audit.has_code)
             emit_int(&e, ev->audit.code);
@@ -523,9 +572,7 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
         emit_str(&e, ev->net.dst_ip);
         emit_str(&e, ev->net.dns_name);
         break;
-    case SRC_DOMAIN:
-        emit_str(&e, ev->net.dns_name);
-        break;
+    case SRC_DOMAIN: emit_str(&e, ev->net.dns_name); break;
     case SRC_SRC_PORT:
         emit_int(&e, 0);
         if (ev->net.has_src_port)
@@ -541,8 +588,7 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
         if (ev->audit.present)
             emit_str(&e, ev->audit.user);
         break;
-    default:
-        break;
+    default: break;
     }
     return !e.oom;
 }

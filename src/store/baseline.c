@@ -89,8 +89,7 @@ storm_rc storm_store_baseline_load(storm_store *s,
 
 struct storm_store_baseline_save {
     storm_store *s;
-    sqlite3_stmt *upsert_profile, *profile_id, *upsert_feature, *delete_feature, *delete_features,
-        *delete_profile;
+    sqlite3_stmt *upsert_profile, *profile_id, *upsert_feature, *delete_feature, *delete_features, *delete_profile;
 };
 
 static void finalize_all(storm_store_baseline_save *w)
@@ -142,8 +141,7 @@ storm_rc storm_store_baseline_save_begin(storm_store *s, storm_store_baseline_sa
         return store_sqlite_err(s, err, "starting the baseline save");
     }
     for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++)
-        if (sqlite3_prepare_v2(s->db, prep[i].sql, -1, (sqlite3_stmt **)((char *)w + prep[i].off), NULL) !=
-            SQLITE_OK) {
+        if (sqlite3_prepare_v2(s->db, prep[i].sql, -1, (sqlite3_stmt **)((char *)w + prep[i].off), NULL) != SQLITE_OK) {
             storm_rc rc = store_sqlite_err(s, err, "preparing the baseline save");
             storm_store_baseline_save_end(w, false, NULL);
             return rc;
@@ -161,8 +159,8 @@ storm_rc storm_store_baseline_forget(storm_store_baseline_save *w, const char *w
     return STORM_OK;
 }
 
-storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const storm_store_profile *p,
-                                          int64_t *row_id, storm_err *err)
+storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const storm_store_profile *p, int64_t *row_id,
+                                          storm_err *err)
 {
     sqlite3_stmt *u = w->upsert_profile;
     sqlite3_bind_text(u, 1, p->workload, -1, SQLITE_STATIC);
@@ -189,8 +187,8 @@ storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const st
     return STORM_OK;
 }
 
-storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t row_id,
-                                          const storm_store_feature *f, storm_err *err)
+storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t row_id, const storm_store_feature *f,
+                                          storm_err *err)
 {
     sqlite3_stmt *st = w->upsert_feature;
     sqlite3_bind_int64(st, 1, row_id);
@@ -204,8 +202,8 @@ storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t 
     return STORM_OK;
 }
 
-storm_rc storm_store_baseline_delete_feature(storm_store_baseline_save *w, int64_t row_id, const char *text,
-                                             size_t len, storm_err *err)
+storm_rc storm_store_baseline_delete_feature(storm_store_baseline_save *w, int64_t row_id, const char *text, size_t len,
+                                             storm_err *err)
 {
     sqlite3_stmt *st = w->delete_feature;
     sqlite3_bind_int64(st, 1, row_id);

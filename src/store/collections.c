@@ -85,13 +85,12 @@ storm_rc storm_store_collection_find(storm_store *s, const char *id_or_alias, st
     return lookup(s, id_or_alias, &rowid, out, err);
 }
 
-storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n,
-                                 storm_err *err)
+storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n, storm_err *err)
 {
     sqlite3_stmt *st = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY key", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY key", -1, &st, NULL) !=
+        SQLITE_OK)
         return store_sqlite_err(s, err, "list collections");
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -5,12 +5,12 @@
 
 #include <stdio.h>
 
-storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items,
-                                     size_t n, bool *known, storm_err *err)
+storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items, size_t n,
+                                     bool *known, storm_err *err)
 {
     sqlite3_stmt *st = NULL;
-    storm_rc rc = store_prepare_cached(s, "SELECT 1 FROM publish_log WHERE target = ?1 AND id = ?2 AND version = ?3",
-                                       &st, err);
+    storm_rc rc =
+        store_prepare_cached(s, "SELECT 1 FROM publish_log WHERE target = ?1 AND id = ?2 AND version = ?3", &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
@@ -42,8 +42,8 @@ static storm_rc add_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     add_job *j = ctx;
     sqlite3_stmt *st = NULL;
-    storm_rc rc = store_prepare_cached(
-        s, "INSERT OR IGNORE INTO publish_log (target, id, version) VALUES (?1, ?2, ?3)", &st, err);
+    storm_rc rc = store_prepare_cached(s, "INSERT OR IGNORE INTO publish_log (target, id, version) VALUES (?1, ?2, ?3)",
+                                       &st, err);
     if (rc)
         return rc;
     sqlite3_bind_text(st, 1, j->target, -1, SQLITE_STATIC);
@@ -60,8 +60,8 @@ static storm_rc add_in_tx(storm_store *s, void *ctx, storm_err *err)
     return rc;
 }
 
-storm_rc storm_store_published_add(storm_store *s, const char *target, const storm_store_published *items,
-                                   size_t n, storm_err *err)
+storm_rc storm_store_published_add(storm_store *s, const char *target, const storm_store_published *items, size_t n,
+                                   storm_err *err)
 {
     if (s->readonly)
         return storm_err_set(err, STORM_ERR_STATE, 0, "store: opened read-only");

@@ -39,8 +39,7 @@ static storm_rc row_exists(storm_store *s, sqlite3_stmt *st, put_job *j, bool *e
  * cursor are then exact (no object shares a key with another). */
 static storm_rc next_date_added(storm_store *s, int64_t collection, int64_t *out, storm_err *err)
 {
-    storm_rc rc = store_prepare(s, &s->st_last_added,
-                                "SELECT max(date_added) FROM objects WHERE collection = ?", err);
+    storm_rc rc = store_prepare(s, &s->st_last_added, "SELECT max(date_added) FROM objects WHERE collection = ?", err);
     if (rc)
         return rc;
     sqlite3_bind_int64(s->st_last_added, 1, collection);
@@ -58,8 +57,8 @@ static storm_rc next_date_added(storm_store *s, int64_t collection, int64_t *out
  * previous latest then loses the flag. */
 static storm_rc take_latest(storm_store *s, put_job *j, bool *latest, storm_err *err)
 {
-    storm_rc rc = store_prepare(s, &s->st_max_version,
-                                "SELECT max(version) FROM objects WHERE collection = ? AND id = ?", err);
+    storm_rc rc =
+        store_prepare(s, &s->st_max_version, "SELECT max(version) FROM objects WHERE collection = ? AND id = ?", err);
     if (rc)
         return rc;
     sqlite3_bind_int64(s->st_max_version, 1, j->collection);
@@ -149,8 +148,7 @@ static storm_rc version_of(const storm_value *obj, const char *key, int64_t *out
     return STORM_OK;
 }
 
-storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added,
-                         storm_err *err)
+storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added, storm_err *err)
 {
     return storm_store_put_versioned(s, collection, obj, added, NULL, err);
 }

@@ -60,8 +60,10 @@ static void version_clause(storm_buf *sql, const storm_store_query *q, bool defa
         sep = " OR ";
     }
     if (f & STORM_STORE_VERSION_FIRST) {
-        storm_buf_printf(sql, "%so.version = (SELECT min(i.version) FROM objects i"
-                              " WHERE i.collection = o.collection AND i.id = o.id)", sep);
+        storm_buf_printf(sql,
+                         "%so.version = (SELECT min(i.version) FROM objects i"
+                         " WHERE i.collection = o.collection AND i.id = o.id)",
+                         sep);
         sep = " OR ";
     }
     if (q->n_versions) {
@@ -190,7 +192,8 @@ static storm_rc delete_in_tx(storm_store *s, void *ctx, storm_err *err)
     storm_buf sql;
     storm_buf_init(&sql, QUERY_SQL_MAX);
     /* one id (check_query): its versions, never the collection */
-    storm_buf_puts(&sql, "DELETE FROM objects AS o INDEXED BY objects_by_id WHERE o.collection = ?1 AND o.date_added > ?2");
+    storm_buf_puts(&sql,
+                   "DELETE FROM objects AS o INDEXED BY objects_by_id WHERE o.collection = ?1 AND o.date_added > ?2");
     filters(&sql, j->q, true, 3);
     if (!sql.data) {
         storm_buf_free(&sql);

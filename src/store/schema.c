@@ -16,86 +16,83 @@
  * first/last lookups. objects.latest is 1 on the newest version of each id
  * (kept by put and delete), so that match[version]=last, the default of
  * every page, is a column test rather than a lookup per row. */
-static const char migration_1[] =
-    "CREATE TABLE collections("
-    " key INTEGER PRIMARY KEY,"
-    " id TEXT NOT NULL UNIQUE,"
-    " alias TEXT UNIQUE,"
-    " title TEXT NOT NULL,"
-    " description TEXT NOT NULL DEFAULT '',"
-    " media_types TEXT NOT NULL DEFAULT 'application/stix+json;version=2.1',"
-    " can_read INTEGER NOT NULL DEFAULT 1,"
-    " can_write INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE objects("
-    " key INTEGER PRIMARY KEY,"
-    " collection INTEGER NOT NULL REFERENCES collections(key) ON DELETE CASCADE,"
-    " id TEXT NOT NULL,"
-    " type TEXT NOT NULL,"
-    " spec_version TEXT NOT NULL,"
-    " version INTEGER NOT NULL,"
-    " date_added INTEGER NOT NULL,"
-    " latest INTEGER NOT NULL DEFAULT 0,"
-    " json TEXT NOT NULL);"
-    "CREATE UNIQUE INDEX objects_by_added ON objects(collection, date_added);"
-    "CREATE UNIQUE INDEX objects_by_id ON objects(collection, id, version);"
-    "CREATE TABLE status("
-    " key INTEGER PRIMARY KEY,"
-    " id TEXT NOT NULL UNIQUE,"
-    " created INTEGER NOT NULL,"
-    " json TEXT NOT NULL);"
-    /* The embedded default: one collection per kind of finding. The UUIDs
-     * are fixed so that every Storm serves them under the same ids. */
-    "INSERT INTO collections(id, alias, title, description) VALUES"
-    " ('90fb65bf-31d7-481d-8fd6-4664d3d9f77a', 'indicators', 'Indicators',"
-    "  'STIX indicators (with STIX patterns) known to this Storm'),"
-    " ('1d6ac09b-5f50-48c5-943d-badd11c15b77', 'sightings', 'Sightings',"
-    "  'Sightings of indicators in this honeycluster'),"
-    " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
-    "  'Observed data and cyber-observable objects behind the sightings');";
+static const char migration_1[] = "CREATE TABLE collections("
+                                  " key INTEGER PRIMARY KEY,"
+                                  " id TEXT NOT NULL UNIQUE,"
+                                  " alias TEXT UNIQUE,"
+                                  " title TEXT NOT NULL,"
+                                  " description TEXT NOT NULL DEFAULT '',"
+                                  " media_types TEXT NOT NULL DEFAULT 'application/stix+json;version=2.1',"
+                                  " can_read INTEGER NOT NULL DEFAULT 1,"
+                                  " can_write INTEGER NOT NULL DEFAULT 0);"
+                                  "CREATE TABLE objects("
+                                  " key INTEGER PRIMARY KEY,"
+                                  " collection INTEGER NOT NULL REFERENCES collections(key) ON DELETE CASCADE,"
+                                  " id TEXT NOT NULL,"
+                                  " type TEXT NOT NULL,"
+                                  " spec_version TEXT NOT NULL,"
+                                  " version INTEGER NOT NULL,"
+                                  " date_added INTEGER NOT NULL,"
+                                  " latest INTEGER NOT NULL DEFAULT 0,"
+                                  " json TEXT NOT NULL);"
+                                  "CREATE UNIQUE INDEX objects_by_added ON objects(collection, date_added);"
+                                  "CREATE UNIQUE INDEX objects_by_id ON objects(collection, id, version);"
+                                  "CREATE TABLE status("
+                                  " key INTEGER PRIMARY KEY,"
+                                  " id TEXT NOT NULL UNIQUE,"
+                                  " created INTEGER NOT NULL,"
+                                  " json TEXT NOT NULL);"
+                                  /* The embedded default: one collection per kind of finding. The UUIDs
+                                   * are fixed so that every Storm serves them under the same ids. */
+                                  "INSERT INTO collections(id, alias, title, description) VALUES"
+                                  " ('90fb65bf-31d7-481d-8fd6-4664d3d9f77a', 'indicators', 'Indicators',"
+                                  "  'STIX indicators (with STIX patterns) known to this Storm'),"
+                                  " ('1d6ac09b-5f50-48c5-943d-badd11c15b77', 'sightings', 'Sightings',"
+                                  "  'Sightings of indicators in this honeycluster'),"
+                                  " ('4174af99-2eb5-45d9-8847-198e39513d53', 'observations', 'Observations',"
+                                  "  'Observed data and cyber-observable objects behind the sightings');";
 
 /* Migration 2: the baseline's profiles (storm/store_baseline.h), one row per
  * workload, and their features, in learning order (seq). Until this
  * migration the baseline created these tables itself, with this very SQL: IF
  * NOT EXISTS keeps stores that already have them (and their rows) as they
  * are. baseline_meta records the layout of the baseline rows. */
-static const char migration_2[] =
-    "CREATE TABLE IF NOT EXISTS baseline_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS baseline_profile("
-    "  id INTEGER PRIMARY KEY,"
-    "  workload TEXT NOT NULL UNIQUE,"
-    "  origin TEXT NOT NULL,"
-    "  events_learned INTEGER NOT NULL DEFAULT 0,"
-    "  events_at_last_new INTEGER NOT NULL DEFAULT 0,"
-    "  first_seen INTEGER NOT NULL DEFAULT 0,"
-    "  last_seen INTEGER NOT NULL DEFAULT 0,"
-    "  last_new_feature INTEGER NOT NULL DEFAULT 0,"
-    "  overflow INTEGER NOT NULL DEFAULT 0,"
-    "  explained INTEGER NOT NULL DEFAULT 0,"
-    "  unexplained INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS baseline_feature("
-    "  profile_id INTEGER NOT NULL REFERENCES baseline_profile(id) ON DELETE CASCADE,"
-    "  feature TEXT NOT NULL,"
-    "  denied INTEGER NOT NULL DEFAULT 0,"
-    "  hits INTEGER NOT NULL DEFAULT 0,"
-    "  first_seen INTEGER NOT NULL DEFAULT 0,"
-    "  seq INTEGER NOT NULL DEFAULT 0,"
-    "  PRIMARY KEY(profile_id, feature));"
-    "INSERT OR IGNORE INTO baseline_meta(key, value) VALUES('schema_version', '1');";
+static const char migration_2[] = "CREATE TABLE IF NOT EXISTS baseline_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+                                  "CREATE TABLE IF NOT EXISTS baseline_profile("
+                                  "  id INTEGER PRIMARY KEY,"
+                                  "  workload TEXT NOT NULL UNIQUE,"
+                                  "  origin TEXT NOT NULL,"
+                                  "  events_learned INTEGER NOT NULL DEFAULT 0,"
+                                  "  events_at_last_new INTEGER NOT NULL DEFAULT 0,"
+                                  "  first_seen INTEGER NOT NULL DEFAULT 0,"
+                                  "  last_seen INTEGER NOT NULL DEFAULT 0,"
+                                  "  last_new_feature INTEGER NOT NULL DEFAULT 0,"
+                                  "  overflow INTEGER NOT NULL DEFAULT 0,"
+                                  "  explained INTEGER NOT NULL DEFAULT 0,"
+                                  "  unexplained INTEGER NOT NULL DEFAULT 0);"
+                                  "CREATE TABLE IF NOT EXISTS baseline_feature("
+                                  "  profile_id INTEGER NOT NULL REFERENCES baseline_profile(id) ON DELETE CASCADE,"
+                                  "  feature TEXT NOT NULL,"
+                                  "  denied INTEGER NOT NULL DEFAULT 0,"
+                                  "  hits INTEGER NOT NULL DEFAULT 0,"
+                                  "  first_seen INTEGER NOT NULL DEFAULT 0,"
+                                  "  seq INTEGER NOT NULL DEFAULT 0,"
+                                  "  PRIMARY KEY(profile_id, feature));"
+                                  "INSERT OR IGNORE INTO baseline_meta(key, value) VALUES('schema_version', '1');";
 
 /* Migration 3: what storm publish sent (per target: TAXII API root and
  * collection id) and where storm pull stopped (per source). Until now
  * publish.c created these itself; IF NOT EXISTS keeps the rows of stores
  * where it did. */
-static const char migration_3[] =
-    "CREATE TABLE IF NOT EXISTS publish_log("
-    " target TEXT NOT NULL,"
-    " id TEXT NOT NULL,"
-    " version TEXT NOT NULL DEFAULT '',"
-    " published TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
-    " PRIMARY KEY (target, id, version)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS pull_state("
-    " source TEXT PRIMARY KEY,"
-    " added_last TEXT NOT NULL);";
+static const char migration_3[] = "CREATE TABLE IF NOT EXISTS publish_log("
+                                  " target TEXT NOT NULL,"
+                                  " id TEXT NOT NULL,"
+                                  " version TEXT NOT NULL DEFAULT '',"
+                                  " published TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+                                  " PRIMARY KEY (target, id, version)) WITHOUT ROWID;"
+                                  "CREATE TABLE IF NOT EXISTS pull_state("
+                                  " source TEXT PRIMARY KEY,"
+                                  " added_last TEXT NOT NULL);";
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3};
 /* A migration that only adds tables: a read-only handle may open a store
@@ -107,8 +104,7 @@ static int user_version(storm_store *s)
 {
     sqlite3_stmt *st = NULL;
     int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return v;

@@ -17,8 +17,8 @@ typedef struct status_job {
 static storm_rc status_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     status_job *j = ctx;
-    storm_rc rc = store_prepare(s, &s->st_status_put,
-                                "INSERT OR REPLACE INTO status(id, created, json) VALUES (?, ?, ?)", err);
+    storm_rc rc =
+        store_prepare(s, &s->st_status_put, "INSERT OR REPLACE INTO status(id, created, json) VALUES (?, ?, ?)", err);
     if (rc)
         return rc;
     sqlite3_bind_text(s->st_status_put, 1, j->id, -1, SQLITE_STATIC);
@@ -30,8 +30,7 @@ static storm_rc status_in_tx(storm_store *s, void *ctx, storm_err *err)
         return store_sqlite_err(s, err, "store status");
     /* key grows monotonically: everything below the newest KEEP goes. */
     char sql[160];
-    snprintf(sql, sizeof sql, "DELETE FROM status WHERE key <= (SELECT max(key) FROM status) - %d",
-             STORE_STATUS_KEEP);
+    snprintf(sql, sizeof sql, "DELETE FROM status WHERE key <= (SELECT max(key) FROM status) - %d", STORE_STATUS_KEEP);
     if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return store_sqlite_err(s, err, "trim status");
     return STORM_OK;

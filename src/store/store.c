@@ -97,7 +97,8 @@ storm_rc storm_store_open(const char *path, int flags, storm_store **out, storm_
     if (!s)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "store: out of memory");
     s->readonly = (flags & STORM_STORE_READONLY) != 0;
-    int oflags = SQLITE_OPEN_NOMUTEX | (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    int oflags =
+        SQLITE_OPEN_NOMUTEX | (s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     storm_rc rc;
     if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         rc = storm_err_set(err, STORM_ERR_IO, 0, "store: cannot open %s: %s", path,
@@ -123,10 +124,9 @@ void storm_store_close(storm_store *s)
 {
     if (!s)
         return;
-    sqlite3_stmt **fixed[] = {&s->st_insert,      &s->st_exists_version, &s->st_exists_id,
-                              &s->st_last_added,  &s->st_status_put,     &s->st_status_get,
-                              &s->st_max_version, &s->st_clear_latest,   &s->st_collection_find,
-                              &s->st_data_version};
+    sqlite3_stmt **fixed[] = {&s->st_insert,          &s->st_exists_version, &s->st_exists_id,   &s->st_last_added,
+                              &s->st_status_put,      &s->st_status_get,     &s->st_max_version, &s->st_clear_latest,
+                              &s->st_collection_find, &s->st_data_version};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         sqlite3_finalize(*fixed[i]);
     for (size_t i = 0; i < STORE_STMT_CACHE; i++) {

@@ -200,8 +200,8 @@ taxii_auth_result taxii_authenticate(taxii_ctx *ctx, const char *client, const c
     bool basic = hl <= AUTH_HEADER_MAX && hl >= 7 && strncasecmp(authorization, "Basic ", 6) == 0;
     unsigned char digest[32];
     unsigned int dl = 0;
-    if (basic && !HMAC(EVP_sha256(), ctx->auth_secret, sizeof ctx->auth_secret,
-                       (const unsigned char *)authorization, hl, digest, &dl))
+    if (basic && !HMAC(EVP_sha256(), ctx->auth_secret, sizeof ctx->auth_secret, (const unsigned char *)authorization,
+                       hl, digest, &dl))
         return TAXII_AUTH_FAILED;
     /* One lock for both the lock-out and the cache: the common case (a
      * remembered login) costs one HMAC and one uncontended lock. */

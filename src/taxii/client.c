@@ -33,15 +33,14 @@ static storm_rc fail_status(const storm_taxii_client *c, const char *what, const
     char reason[400];
     client_error_text(&c->resp, reason, sizeof reason);
     storm_rc rc = c->resp.status == 401 || c->resp.status == 403 ? STORM_ERR_AUTH
-                  : c->resp.status == 404                          ? STORM_ERR_NOTFOUND
-                                                                   : STORM_ERR_IO;
-    return storm_err_set(err, rc, 0, "%s: %s answered HTTP %ld%s%s%s", what, url, c->resp.status,
-                         reason[0] ? " (" : "", reason, reason[0] ? ")" : "");
+                  : c->resp.status == 404                        ? STORM_ERR_NOTFOUND
+                                                                 : STORM_ERR_IO;
+    return storm_err_set(err, rc, 0, "%s: %s answered HTTP %ld%s%s%s", what, url, c->resp.status, reason[0] ? " (" : "",
+                         reason, reason[0] ? ")" : "");
 }
 
 /* GET url and parse the JSON body into c->arena (reset first). */
-static storm_rc get_json(storm_taxii_client *c, const char *what, const char *url, storm_value **out,
-                         storm_err *err)
+static storm_rc get_json(storm_taxii_client *c, const char *what, const char *url, storm_value **out, storm_err *err)
 {
     storm_arena_reset(c->arena);
     storm_rc rc = client_http(&c->opts, "GET", url, NULL, 0, &c->resp, err);
@@ -51,10 +50,10 @@ static storm_rc get_json(storm_taxii_client *c, const char *what, const char *ur
         return fail_status(c, what, url, err);
     storm_err jerr;
     storm_err_clear(&jerr);
-    if (storm_json_parse(c->arena, c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, out, NULL,
-                         &jerr) != STORM_OK)
-        return storm_err_set(err, STORM_ERR_SYNTAX, 0, "%s: %s sent invalid JSON (line %u, column %u: %s)", what,
-                             url, jerr.line, jerr.col, jerr.msg);
+    if (storm_json_parse(c->arena, c->resp.body.data ? c->resp.body.data : "", c->resp.body.len, 0, out, NULL, &jerr) !=
+        STORM_OK)
+        return storm_err_set(err, STORM_ERR_SYNTAX, 0, "%s: %s sent invalid JSON (line %u, column %u: %s)", what, url,
+                             jerr.line, jerr.col, jerr.msg);
     return STORM_OK;
 }
 
@@ -169,8 +168,14 @@ storm_rc storm_taxii_client_open(const char *url, const storm_taxii_client_opts 
     return STORM_OK;
 }
 
-const char *storm_taxii_client_api_root(const storm_taxii_client *c) { return c->api_root; }
-size_t storm_taxii_client_max_content_length(const storm_taxii_client *c) { return c->max_content_length; }
+const char *storm_taxii_client_api_root(const storm_taxii_client *c)
+{
+    return c->api_root;
+}
+size_t storm_taxii_client_max_content_length(const storm_taxii_client *c)
+{
+    return c->max_content_length;
+}
 
 storm_rc storm_taxii_client_collection(storm_taxii_client *c, const char *name, char id_out[64], bool *can_write,
                                        storm_err *err)
@@ -239,8 +244,7 @@ static storm_rc follow_status(publish_job *j, const storm_value *status, size_t 
     unsigned polls = c->opts.status_polls ? c->opts.status_polls : 60;
     const char *sid = storm_v_get_str(status, "id");
     char url[4096];
-    for (unsigned i = 0; status && storm_v_is_str(storm_v_get(status, "status"), "pending") && sid && i < polls;
-         i++) {
+    for (unsigned i = 0; status && storm_v_is_str(storm_v_get(status, "status"), "pending") && sid && i < polls; i++) {
         sleep_ms(i < 5 ? 100 : 1000);
         snprintf(url, sizeof url, "%sstatus/%s/", c->api_root, sid);
         storm_value *next = NULL;

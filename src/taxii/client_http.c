@@ -11,7 +11,10 @@
 #include <storm/taxii.h>
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
@@ -98,8 +101,8 @@ storm_rc client_http(const storm_taxii_client_opts *opts, const char *method, co
     CURLcode cc = curl_easy_perform(h);
     storm_rc rc = STORM_OK;
     if (cc != CURLE_OK)
-        rc = storm_err_set(err, cc == CURLE_WRITE_ERROR ? STORM_ERR_LIMIT : STORM_ERR_IO, 0, "%s %s: %s%s",
-                           method, url, curl_easy_strerror(cc),
+        rc = storm_err_set(err, cc == CURLE_WRITE_ERROR ? STORM_ERR_LIMIT : STORM_ERR_IO, 0, "%s %s: %s%s", method, url,
+                           curl_easy_strerror(cc),
                            cc == CURLE_WRITE_ERROR ? " (response larger than the client's cap)" : "");
     else
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);

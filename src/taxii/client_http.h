@@ -8,8 +8,8 @@
 #include <storm/taxii_client.h>
 
 typedef struct client_response {
-    long status;           /* HTTP status code */
-    storm_buf body;        /* capped at STORM_TAXII_CLIENT_MAX_RESPONSE */
+    long status;    /* HTTP status code */
+    storm_buf body; /* capped at STORM_TAXII_CLIENT_MAX_RESPONSE */
     char date_added_first[40];
     char date_added_last[40];
     char content_type[128];

@@ -21,9 +21,10 @@ static void put_root_url(taxii_call *c, storm_buf *b)
     const char *host = c->rq->host;
     /* Absolute when the client told us how it reached us; the Host header
      * is echoed only when it is a plain host[:port]. */
-    bool plain = host && *host && strlen(host) < 256 && strspn(host, "abcdefghijklmnopqrstuvwxyz"
-                                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                     "0123456789.-:[]") == strlen(host);
+    bool plain = host && *host && strlen(host) < 256 &&
+                 strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "0123456789.-:[]") == strlen(host);
     if (plain)
         snprintf(url, sizeof url, "%s://%s/%s/", c->ctx->cfg.tls_cert_path ? "https" : "http", host,
                  c->ctx->cfg.api_root);

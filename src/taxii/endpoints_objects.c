@@ -31,9 +31,7 @@ static int page_row(void *ctx, const storm_store_row *row)
     }
     storm_buf_putc(b, p->rows ? ',' : '[');
     switch (p->kind) {
-    case PAGE_OBJECTS:
-        storm_buf_append(b, row->json, row->json_len);
-        break;
+    case PAGE_OBJECTS: storm_buf_append(b, row->json, row->json_len); break;
     case PAGE_MANIFEST:
         storm_buf_puts(b, "{\"id\":");
         storm_json_write_string(b, row->id, strlen(row->id));
@@ -100,8 +98,8 @@ static bool write_page(taxii_call *c, storm_store_query *q, page_kind kind, bool
     return true;
 }
 
-#define ALL_FILTERS                                                                                               \
-    (TAXII_FILTER_ADDED_AFTER | TAXII_FILTER_ID | TAXII_FILTER_TYPE | TAXII_FILTER_VERSION |                     \
+#define ALL_FILTERS                                                                                                    \
+    (TAXII_FILTER_ADDED_AFTER | TAXII_FILTER_ID | TAXII_FILTER_TYPE | TAXII_FILTER_VERSION |                           \
      TAXII_FILTER_SPEC_VERSION | TAXII_FILTER_PAGE)
 
 void taxii_get_objects(taxii_call *c)
@@ -295,7 +293,8 @@ void taxii_post_objects(taxii_call *c)
     if (!b->data || storm_store_status_put(c->store, key, b->data, b->len, &err) ||
         storm_store_commit(c->store, &err)) {
         storm_store_rollback(c->store);
-        taxii_error(c->rs, 500, "Store error", "the envelope was not stored: %s", err.msg[0] ? err.msg : "out of memory");
+        taxii_error(c->rs, 500, "Store error", "the envelope was not stored: %s",
+                    err.msg[0] ? err.msg : "out of memory");
         goto out;
     }
     c->rs->status = 202;

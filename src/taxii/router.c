@@ -97,12 +97,9 @@ static void match_route(const taxii_ctx *ctx, const char *path, route *r)
 static const char *allowed_methods(route_kind k)
 {
     switch (k) {
-    case ROUTE_OBJECTS:
-        return "GET, POST";
-    case ROUTE_OBJECT:
-        return "GET, DELETE";
-    default:
-        return "GET";
+    case ROUTE_OBJECTS: return "GET, POST";
+    case ROUTE_OBJECT: return "GET, DELETE";
+    default: return "GET";
     }
 }
 
@@ -304,7 +301,8 @@ static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, r
     if (ar != TAXII_AUTH_OK) {
         rs->www_authenticate = true;
         return taxii_error(rs, 401, "Unauthorized",
-                           rq->authorization ? "the credentials are not valid" : "this server needs Basic authentication");
+                           rq->authorization ? "the credentials are not valid"
+                                             : "this server needs Basic authentication");
     }
     c->ctx = ctx;
     c->rq = rq;
@@ -324,7 +322,7 @@ static bool check(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, r
         storm_rc rc = storm_store_collection_find(c->store, r->collection, &c->collection, &err);
         bool visible = rc == STORM_OK && taxii_exposed(ctx, &c->collection) &&
                        (taxii_can(ctx, user, STORM_USERS_READ, &c->collection) ||
-                                          taxii_can(ctx, user, STORM_USERS_WRITE, &c->collection));
+                        taxii_can(ctx, user, STORM_USERS_WRITE, &c->collection));
         if (rc == STORM_ERR_NOTFOUND || (rc == STORM_OK && !taxii_exposed(ctx, &c->collection)) ||
             (rc == STORM_OK && !visible && ctx->users))
             return taxii_error(rs, 404, "Collection not found", "no collection '%s' for this user", r->collection);
@@ -381,9 +379,9 @@ void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
     }
     bool is_delete = strcmp(rq->method, "DELETE") == 0;
     bool is_post = strcmp(rq->method, "POST") == 0;
-    bool pageable = !is_delete && !is_post &&
-                    (r.kind == ROUTE_OBJECTS || r.kind == ROUTE_OBJECT || r.kind == ROUTE_VERSIONS ||
-                     r.kind == ROUTE_MANIFEST);
+    bool pageable =
+        !is_delete && !is_post &&
+        (r.kind == ROUTE_OBJECTS || r.kind == ROUTE_OBJECT || r.kind == ROUTE_VERSIONS || r.kind == ROUTE_MANIFEST);
     taxii_page_cache *cache = pageable && ctx->cache_for_thread ? ctx->cache_for_thread(ctx) : NULL;
     storm_buf key;
     uint64_t version = 0;
@@ -394,8 +392,7 @@ void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
         storm_err err = {0};
         storm_buf_puts(&key, rq->path);
         for (size_t i = 0; i < rq->n_params; i++)
-            storm_buf_printf(&key, "%c%s=%s", '\0', rq->params[i].key,
-                             rq->params[i].value ? rq->params[i].value : "");
+            storm_buf_printf(&key, "%c%s=%s", '\0', rq->params[i].key, rq->params[i].value ? rq->params[i].value : "");
         if (!key.data || storm_store_data_version(c.store, &version, &err))
             cache = NULL;
         else if (taxii_page_cache_get(cache, key.data, key.len, version, rs)) {
@@ -405,35 +402,16 @@ void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
         }
     }
     switch (r.kind) {
-    case ROUTE_DISCOVERY:
-        taxii_get_discovery(&c);
-        break;
-    case ROUTE_API_ROOT:
-        taxii_get_api_root(&c);
-        break;
-    case ROUTE_COLLECTIONS:
-        taxii_get_collections(&c);
-        break;
-    case ROUTE_COLLECTION:
-        taxii_get_collection(&c);
-        break;
-    case ROUTE_OBJECTS:
-        is_post ? taxii_post_objects(&c) : taxii_get_objects(&c);
-        break;
-    case ROUTE_OBJECT:
-        is_delete ? taxii_delete_object(&c) : taxii_get_object(&c);
-        break;
-    case ROUTE_VERSIONS:
-        taxii_get_versions(&c);
-        break;
-    case ROUTE_MANIFEST:
-        taxii_get_manifest(&c);
-        break;
-    case ROUTE_STATUS:
-        taxii_get_status(&c);
-        break;
-    case ROUTE_NONE:
-        break;
+    case ROUTE_DISCOVERY: taxii_get_discovery(&c); break;
+    case ROUTE_API_ROOT: taxii_get_api_root(&c); break;
+    case ROUTE_COLLECTIONS: taxii_get_collections(&c); break;
+    case ROUTE_COLLECTION: taxii_get_collection(&c); break;
+    case ROUTE_OBJECTS: is_post ? taxii_post_objects(&c) : taxii_get_objects(&c); break;
+    case ROUTE_OBJECT: is_delete ? taxii_delete_object(&c) : taxii_get_object(&c); break;
+    case ROUTE_VERSIONS: taxii_get_versions(&c); break;
+    case ROUTE_MANIFEST: taxii_get_manifest(&c); break;
+    case ROUTE_STATUS: taxii_get_status(&c); break;
+    case ROUTE_NONE: break;
     }
     if (cache)
         taxii_page_cache_put(cache, key.data, key.len, version, rs);

@@ -27,7 +27,7 @@ struct storm_taxii_server {
     taxii_ctx ctx;
     storm_httpd *http;
     storm_users *users;
-    char *users_path;          /* owned copy, for storm_taxii_reload_users */
+    char *users_path; /* owned copy, for storm_taxii_reload_users */
     /* Requests hold it for reading while they use ctx.users; a reload
      * swaps the users under it for writing. */
     pthread_rwlock_t users_lock;
@@ -35,7 +35,7 @@ struct storm_taxii_server {
     pthread_key_t store_key;
     bool store_key_made;
     bool lock_made;
-    char *tls_cert, *tls_key; /* PEM text, owned */
+    char *tls_cert, *tls_key;                                 /* PEM text, owned */
     char *db_path, *api_root, *title, *description, *contact; /* owned copies */
 };
 
@@ -96,8 +96,8 @@ static storm_store *store_for_thread(taxii_ctx *ctx, storm_err *err)
         storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
         return NULL;
     }
-    if (!w->store && storm_store_open(((storm_taxii_server *)ctx->store_arg)->db_path, STORM_STORE_READWRITE,
-                                      &w->store, err))
+    if (!w->store &&
+        storm_store_open(((storm_taxii_server *)ctx->store_arg)->db_path, STORM_STORE_READWRITE, &w->store, err))
         return NULL;
     return w->store;
 }
@@ -406,8 +406,8 @@ static int no_password(char *buf, int size, int rwflag, void *u)
 
 /* Does the key belong to the certificate? libmicrohttpd only says that it
  * could not start, which reads as a busy port; say which file is wrong. */
-static storm_rc check_tls_pair(const char *cert_pem, const char *key_pem, const char *cert_path,
-                               const char *key_path, storm_err *err)
+static storm_rc check_tls_pair(const char *cert_pem, const char *key_pem, const char *cert_path, const char *key_path,
+                               storm_err *err)
 {
     storm_rc rc = STORM_OK;
     BIO *cb = BIO_new_mem_buf(cert_pem, -1), *kb = BIO_new_mem_buf(key_pem, -1);
@@ -462,8 +462,8 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
     storm_rc rc = STORM_OK;
     taxii_ctx *ctx = &s->ctx;
     ctx->cfg = *cfg;
-#define DEFAULT(f)                                                                                                \
-    if (!ctx->cfg.f)                                                                                              \
+#define DEFAULT(f)                                                                                                     \
+    if (!ctx->cfg.f)                                                                                                   \
     ctx->cfg.f = d.f
     DEFAULT(listen);
     DEFAULT(title);

@@ -17,11 +17,35 @@
 /* Top-level properties that STIX 2.1 defines as timestamps (SDOs, SROs,
  * meta objects and SCOs). */
 static const char *const timestamp_props[] = {
-    "created", "modified", "valid_from", "valid_until", "first_seen", "last_seen", "first_observed",
-    "last_observed", "published", "start_time", "stop_time", "submitted", "analysis_started", "analysis_ended",
-    "ctime", "mtime", "atime", "created_time", "modified_time", "date", "start", "end", "validity_not_before",
-    "validity_not_after", "account_created", "account_expires", "credential_last_changed",
-    "account_first_login", "account_last_login",
+    "created",
+    "modified",
+    "valid_from",
+    "valid_until",
+    "first_seen",
+    "last_seen",
+    "first_observed",
+    "last_observed",
+    "published",
+    "start_time",
+    "stop_time",
+    "submitted",
+    "analysis_started",
+    "analysis_ended",
+    "ctime",
+    "mtime",
+    "atime",
+    "created_time",
+    "modified_time",
+    "date",
+    "start",
+    "end",
+    "validity_not_before",
+    "validity_not_after",
+    "account_created",
+    "account_expires",
+    "credential_last_changed",
+    "account_first_login",
+    "account_last_login",
 };
 
 /* Pairs (earlier, later) that must be in order; strict: the later one
@@ -30,9 +54,9 @@ static const struct {
     const char *earlier, *later;
     bool strict;
 } ordered_props[] = {
-    {"created", "modified", false},       {"valid_from", "valid_until", true},
-    {"first_seen", "last_seen", false},   {"first_observed", "last_observed", false},
-    {"start_time", "stop_time", true},    {"validity_not_before", "validity_not_after", false},
+    {"created", "modified", false},     {"valid_from", "valid_until", true},
+    {"first_seen", "last_seen", false}, {"first_observed", "last_observed", false},
+    {"start_time", "stop_time", true},  {"validity_not_before", "validity_not_after", false},
 };
 
 static bool timestamp_of(const storm_value *obj, const char *key, storm_time_ns *t, bool *present)
@@ -60,7 +84,8 @@ bool taxii_stix_check(const storm_value *obj, char *why, size_t cap)
     if (strncmp(id, type, tl) != 0 || strncmp(id + tl, "--", 2) != 0)
         return snprintf(why, cap, "id '%.100s' does not start with its type '%.64s--'", id, type), false;
     if (!storm_uuid_parse(id + tl + 2, iv->u.s.len - tl - 2, NULL))
-        return snprintf(why, cap, "id '%.100s' is not '%.64s--' followed by a UUID (RFC 4122 variant)", id, type), false;
+        return snprintf(why, cap, "id '%.100s' is not '%.64s--' followed by a UUID (RFC 4122 variant)", id, type),
+               false;
     storm_value *sv = storm_v_get(obj, "spec_version");
     bool has_created = storm_v_get(obj, "created") != NULL;
     if (sv && (sv->type != STORM_V_STRING || strcmp(sv->u.s.ptr, "2.1") != 0))

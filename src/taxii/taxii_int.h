@@ -13,18 +13,18 @@
 #include <storm/taxii.h>
 #include <storm/users.h>
 
-#define TAXII_PARAMS_MAX 64         /* query parameters per request */
+#define TAXII_PARAMS_MAX 64 /* query parameters per request */
 #define TAXII_PATH_SEGMENTS_MAX 8
-#define TAXII_RESPONSE_MAX ((size_t)64 << 20) /* a page stops early rather than grow past this */
-#define TAXII_AUTH_CACHE 256        /* verified credentials remembered (by keyed digest) */
-#define TAXII_PAGE_CACHE_SLOTS 256  /* rendered pages kept per worker thread */
+#define TAXII_RESPONSE_MAX ((size_t)64 << 20)         /* a page stops early rather than grow past this */
+#define TAXII_AUTH_CACHE 256                          /* verified credentials remembered (by keyed digest) */
+#define TAXII_PAGE_CACHE_SLOTS 256                    /* rendered pages kept per worker thread */
 #define TAXII_PAGE_CACHE_BODY_MAX ((size_t)256 << 10) /* larger pages are not cached */
 #define TAXII_PAGE_CACHE_BYTES ((size_t)16 << 20)     /* all cached pages of one thread */
-#define TAXII_AUTH_CACHE_TTL 300    /* seconds a verified login is remembered */
-#define TAXII_LIMITER_SLOTS 4096    /* client addresses tracked for failed logins (fixed table) */
-#define TAXII_LIMITER_WAYS 8        /* slots probed per address; the stalest one is reused */
-#define TAXII_EXPOSED_MAX 64        /* collections named by --collections */
-#define TAXII_CLIENT_MAX 64         /* a client address as text */
+#define TAXII_AUTH_CACHE_TTL 300                      /* seconds a verified login is remembered */
+#define TAXII_LIMITER_SLOTS 4096                      /* client addresses tracked for failed logins (fixed table) */
+#define TAXII_LIMITER_WAYS 8                          /* slots probed per address; the stalest one is reused */
+#define TAXII_EXPOSED_MAX 64                          /* collections named by --collections */
+#define TAXII_CLIENT_MAX 64                           /* a client address as text */
 
 typedef struct taxii_page_cache taxii_page_cache;
 
@@ -39,26 +39,26 @@ typedef struct taxii_request {
     const char *path;          /* percent-decoded, without the query */
     const taxii_param *params; /* decoded query parameters, in order */
     size_t n_params;
-    const char *host;          /* Host header (for absolute URLs), may be NULL */
-    const char *accept;        /* NULL when absent */
+    const char *host;   /* Host header (for absolute URLs), may be NULL */
+    const char *accept; /* NULL when absent */
     const char *content_type;
     const char *authorization;
-    const char *client;        /* the peer's address as text (failed-login limiter); NULL when unknown */
+    const char *client; /* the peer's address as text (failed-login limiter); NULL when unknown */
     const char *body;
     size_t body_len;
-    bool body_too_large;       /* the transport stopped reading past max_content_length */
+    bool body_too_large;          /* the transport stopped reading past max_content_length */
     const char *content_encoding; /* NULL when absent */
-    bool target_has_nul;       /* the raw target held %00: path or parameter would be cut there */
+    bool target_has_nul;          /* the raw target held %00: path or parameter would be cut there */
 } taxii_request;
 
 typedef struct taxii_response {
     unsigned status;
-    storm_buf body;             /* JSON text; owned */
-    char added_first[40];       /* X-TAXII-Date-Added-First, "" when none */
+    storm_buf body;       /* JSON text; owned */
+    char added_first[40]; /* X-TAXII-Date-Added-First, "" when none */
     char added_last[40];
-    const char *allow;          /* Allow header of a 405 (static) */
-    bool www_authenticate;      /* add WWW-Authenticate: Basic */
-    unsigned retry_after;       /* Retry-After seconds (429), 0 = none */
+    const char *allow;     /* Allow header of a 405 (static) */
+    bool www_authenticate; /* add WWW-Authenticate: Basic */
+    unsigned retry_after;  /* Retry-After seconds (429), 0 = none */
 } taxii_response;
 
 typedef struct taxii_auth_entry {
@@ -175,8 +175,8 @@ typedef struct taxii_call {
     taxii_response *rs;
     storm_arena *arena;
     storm_store *store;
-    const char *user;            /* "" when anonymous */
-    const char *collection_id;   /* path segments (borrowed) */
+    const char *user;          /* "" when anonymous */
+    const char *collection_id; /* path segments (borrowed) */
     const char *object_id;
     const char *status_id;
     storm_store_collection collection; /* resolved when the route names one */

@@ -334,7 +334,6 @@ static void hex_put(storm_buf *b, const unsigned char *p, size_t n)
     }
 }
 
-
 static bool hex_get(const char *s, size_t len, unsigned char *out, size_t cap, size_t *n)
 {
     if (len % 2 || len / 2 > cap || len == 0)

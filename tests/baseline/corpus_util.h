@@ -14,8 +14,8 @@
 #include <storm/json.h>
 
 typedef struct corpus_rec {
-    size_t line;           /* 1-based */
-    storm_event_list evs;  /* decoded events (borrowed from the file's arena) */
+    size_t line;          /* 1-based */
+    storm_event_list evs; /* decoded events (borrowed from the file's arena) */
 } corpus_rec;
 
 typedef struct corpus_file {
@@ -104,7 +104,8 @@ static void restart_rewrite(const char *in, char *out, size_t cap)
         }
         /* years */
         if (i + 5 < n && in[i] == '2' && in[i + 1] == '0' && in[i + 2] >= '1' && in[i + 2] <= '2' && in[i + 3] >= '0' &&
-            in[i + 3] <= '9' && (in[i + 4] == '-' || in[i + 4] == '_') && (i == 0 || !(in[i - 1] >= '0' && in[i - 1] <= '9'))) {
+            in[i + 3] <= '9' && (in[i + 4] == '-' || in[i + 4] == '_') &&
+            (i == 0 || !(in[i - 1] >= '0' && in[i - 1] <= '9'))) {
             memcpy(out + o, "2026", 4);
             o += 4;
             i += 4;
@@ -115,7 +116,8 @@ static void restart_rewrite(const char *in, char *out, size_t cap)
         while (i + h < n && strchr("0123456789abcdef", in[i + h]) && in[i + h])
             h++;
         bool digest = i >= 7 && strncmp(in + i - 7, "sha256:", 7) == 0;
-        if (h >= 12 && (i == 0 || !strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", in[i - 1])) &&
+        if (h >= 12 &&
+            (i == 0 || !strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", in[i - 1])) &&
             !digest) {
             for (size_t k = 0; k < h; k++) {
                 char c = in[i + k];

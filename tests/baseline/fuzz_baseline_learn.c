@@ -43,8 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     storm_baseline_result res;
                     storm_baseline_verdict v = storm_baseline_check(b, &l.items[k], &res);
                     /* learned, within the caps, never denied: explained */
-                    if (v == STORM_BASELINE_UNEXPLAINED && !st.profile_overflow && !st.feature_overflow &&
-                        !res.denied)
+                    if (v == STORM_BASELINE_UNEXPLAINED && !st.profile_overflow && !st.feature_overflow && !res.denied)
                         abort();
                 }
             }

@@ -178,8 +178,9 @@ static void persistence_and_export(void)
     CHECK(storm_baseline_import_json(b, "{\"type\": 1}", 11, &is, &err) == STORM_ERR_VALUE);
     storm_err_clear(&err);
     CHECK(storm_baseline_import_json(b, "{\"type\":", 8, &is, &err) == STORM_ERR_SYNTAX);
-    const char *partial = "{\"type\":\"storm-baseline\",\"profiles\":[{\"workload\":\"a/b/c/d\",\"features\":[\"bogus x\","
-                          "\"file open /etc/hosts\",7]}]}";
+    const char *partial =
+        "{\"type\":\"storm-baseline\",\"profiles\":[{\"workload\":\"a/b/c/d\",\"features\":[\"bogus x\","
+        "\"file open /etc/hosts\",7]}]}";
     storm_err_clear(&err);
     CHECK(storm_baseline_import_json(b, partial, strlen(partial), &is, &err) == STORM_OK);
     CHECK(is.features == 1 && is.rejected == 2 && err.msg[0]);

@@ -7,8 +7,8 @@
 #include "corpus_util.h"
 
 /* Hand labels (see tests/data/corpus/README.md for what each file is). */
-static const size_t book_attack[] = {5, 7, 8, 9, 12, 13, 14, 15, 16, 19, 21, 24, 25, 26, 27, 28, 29, 30, 31, 32,
-                                     33, 34, 35, 36, 37, 38, 39, 40, 0};
+static const size_t book_attack[] = {5,  7,  8,  9,  12, 13, 14, 15, 16, 19, 21, 24, 25, 26, 27,
+                                     28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 0};
 static const size_t docs_attack[] = {4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 19, 20, 22, 0};
 
 static bool in_list(const size_t *list, size_t line)
@@ -32,14 +32,9 @@ static void check_all(storm_baseline *b, const corpus_file *f, const size_t *onl
         for (size_t k = 0; k < r->evs.n; k++) {
             t->events++;
             switch (storm_baseline_check(b, &r->evs.items[k], NULL)) {
-            case STORM_BASELINE_EXPLAINED:
-                t->explained++;
-                break;
-            case STORM_BASELINE_UNEXPLAINED:
-                t->unexplained++;
-                break;
-            default:
-                t->unprofiled++;
+            case STORM_BASELINE_EXPLAINED: t->explained++; break;
+            case STORM_BASELINE_UNEXPLAINED: t->unexplained++; break;
+            default: t->unprofiled++;
             }
         }
     }
@@ -253,10 +248,9 @@ static void kubescape_profile_vs_injection(void)
  * building the key afresh for every event. */
 static void identity_cache_is_exact(void)
 {
-    static const char *const files[] = {"kubescape/honeycluster-ssh-proxy.jsonl",
-                                        "kubescape/honeycluster-clickhouse-and-agent-log.jsonl",
-                                        "tetragon/tetragon-book-security-observability.jsonl",
-                                        "k8s-audit/falco-trace-files-k8s-audit.jsonl"};
+    static const char *const files[] = {
+        "kubescape/honeycluster-ssh-proxy.jsonl", "kubescape/honeycluster-clickhouse-and-agent-log.jsonl",
+        "tetragon/tetragon-book-security-observability.jsonl", "k8s-audit/falco-trace-files-k8s-audit.jsonl"};
     corpus_file f[4];
     storm_baseline *cached, *fresh;
     CHECK(storm_baseline_open(NULL, NULL, &cached, NULL) == STORM_OK);
@@ -333,9 +327,11 @@ int main(void)
     printf("TOTAL benign after restart: %zu/%zu removed (%.1f%%); benign held out: %zu/%zu removed (%.1f%%); "
            "attack events: %zu, suppressed %zu\n",
            total_benign_restart.explained, total_benign_restart.events,
-           100.0 * (double)total_benign_restart.explained / (double)(total_benign_restart.events ? total_benign_restart.events : 1),
+           100.0 * (double)total_benign_restart.explained /
+               (double)(total_benign_restart.events ? total_benign_restart.events : 1),
            total_benign_heldout.explained, total_benign_heldout.events,
-           100.0 * (double)total_benign_heldout.explained / (double)(total_benign_heldout.events ? total_benign_heldout.events : 1),
+           100.0 * (double)total_benign_heldout.explained /
+               (double)(total_benign_heldout.events ? total_benign_heldout.events : 1),
            total_attack.events, total_attack.explained);
     CHECK(total_attack.explained == 0);
     return test_report("test_baseline_corpus");

@@ -39,7 +39,8 @@ static void volatile_values(void)
     /* go build directory (tetragon book, Merlin agent) */
     CHECK_STR(norm("/tmp/go-build3518135900/b001/exe/main"), "/tmp/go-build<n>/b<n>/exe/main");
     /* stable things stay */
-    CHECK_STR(norm("/usr/lib/x86_64-linux-gnu/security/pam_unix.so"), "/usr/lib/x86_<n>-linux-gnu/security/pam_unix.so");
+    CHECK_STR(norm("/usr/lib/x86_64-linux-gnu/security/pam_unix.so"),
+              "/usr/lib/x86_<n>-linux-gnu/security/pam_unix.so");
     CHECK_STR(norm("/usr/bin/python3"), "/usr/bin/python3");
     CHECK_STR(norm("kube-proxy"), "kube-proxy");
     CHECK_STR(norm("ssh-proxy"), "ssh-proxy");

@@ -55,7 +55,7 @@ static void prefixes(void)
 
 static void addresses(void)
 {
-    BAD("010.0.0.1");   /* a leading zero (octal to inet_aton) */
+    BAD("010.0.0.1"); /* a leading zero (octal to inet_aton) */
     BAD("10.0.0");
     BAD("10.0.0.256");
     BAD("10.0.0.1.");
@@ -66,7 +66,7 @@ static void addresses(void)
     OK("::/0");
     OK("::1");
     OK("fd00::/8");
-    OK("FD00::/8");       /* either case */
+    OK("FD00::/8"); /* either case */
     OK("2001:DB8::aBc/48");
     OK("::ffff:10.0.0.1");
     OK("2001:db8::/128");
@@ -82,7 +82,8 @@ static void embedded_nul(void)
     BAD("10.0.0.1\0");
     BAD("10.0.0.1\0/8");
     BAD("10.0.0.0/8\0garbage");
-    BAD("\0" "10.0.0.1");
+    BAD("\0"
+        "10.0.0.1");
     char big[200];
     memset(big, '1', sizeof big);
     CHECK(!parses(big, sizeof big));
@@ -103,12 +104,14 @@ static void containment(void)
     CHECK(storm_cidr_parse("172.31.255.255", 14, &a) && storm_cidr_contains(&net, &a));
     CHECK(storm_cidr_parse("172.32.0.0", 10, &a) && !storm_cidr_contains(&net, &a));
     /* /0 holds every address of its family, and only of its family */
-    CHECK(storm_cidr_parse("0.0.0.0/0", 9, &net) && storm_cidr_parse("255.1.2.3", 9, &a) && storm_cidr_contains(&net, &a));
+    CHECK(storm_cidr_parse("0.0.0.0/0", 9, &net) && storm_cidr_parse("255.1.2.3", 9, &a) &&
+          storm_cidr_contains(&net, &a));
     CHECK(storm_cidr_parse("::1", 3, &a) && !storm_cidr_contains(&net, &a));
     /* families never mix, not even through IPv4-mapped addresses */
     CHECK(storm_cidr_parse("::ffff:0:0/96", 13, &net) && storm_cidr_parse("10.0.0.1", 8, &a) &&
           !storm_cidr_contains(&net, &a));
-    CHECK(storm_cidr_parse("FE80::/10", 9, &net) && storm_cidr_parse("fe80::1234", 10, &a) && storm_cidr_contains(&net, &a));
+    CHECK(storm_cidr_parse("FE80::/10", 9, &net) && storm_cidr_parse("fe80::1234", 10, &a) &&
+          storm_cidr_contains(&net, &a));
     CHECK(storm_cidr_parse("fec0::1", 7, &a) && !storm_cidr_contains(&net, &a));
 }
 

@@ -49,7 +49,8 @@ static void test_basic(void)
     CHECK_STR(roundtrip(a, "9223372036854775807", 0), "9223372036854775807");
     CHECK_STR(roundtrip(a, "\"\\ud83d\\ude00\"", 0), "\"\xf0\x9f\x98\x80\"");
     /* an escaped NUL stays visible (U+FFFD) and nothing after it is lost */
-    CHECK_STR(roundtrip(a, "\"a\\u0000b\"", 0), "\"a\xef\xbf\xbd" "b\"");
+    CHECK_STR(roundtrip(a, "\"a\\u0000b\"", 0), "\"a\xef\xbf\xbd"
+                                                "b\"");
     storm_arena_free(a);
 }
 
@@ -106,8 +107,8 @@ static void test_string_scan_positions(void)
         const char *json; /* inserted in the string */
         const char *text; /* what it decodes to; NULL: a syntax error */
     } special[] = {
-        {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\xc3\xa9", "\xc3\xa9"}, {"\x01", NULL},
-        {"\x1f", NULL},     {"\xff", NULL},     {"", ""},
+        {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"},  {"\xc3\xa9", "\xc3\xa9"},
+        {"\x01", NULL}, {"\x1f", NULL}, {"\xff", NULL}, {"", ""},
     };
     int ok = 0, total = 0;
     for (size_t k = 0; k < sizeof special / sizeof special[0]; k++)
@@ -214,7 +215,8 @@ static int same_as_cjson(const storm_value *v, const cJSON *c)
     case STORM_V_NULL: return cJSON_IsNull(c);
     case STORM_V_BOOL: return v->u.b ? cJSON_IsTrue(c) : cJSON_IsFalse(c);
     case STORM_V_INT: return cJSON_IsNumber(c) && (double)v->u.i == c->valuedouble;
-    case STORM_V_FLOAT: return cJSON_IsNumber(c) && (v->u.f == c->valuedouble || fabs(v->u.f - c->valuedouble) < 1e-9 * fabs(v->u.f));
+    case STORM_V_FLOAT:
+        return cJSON_IsNumber(c) && (v->u.f == c->valuedouble || fabs(v->u.f - c->valuedouble) < 1e-9 * fabs(v->u.f));
     case STORM_V_STRING: return cJSON_IsString(c) && strcmp(v->u.s.ptr, c->valuestring) == 0;
     case STORM_V_ARRAY: {
         if (!cJSON_IsArray(c) || (size_t)cJSON_GetArraySize(c) != v->u.a.len)

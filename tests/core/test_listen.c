@@ -23,7 +23,7 @@ static bool parse(const char *spec)
 static unsigned port(void)
 {
     return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                           : ((struct sockaddr_in *)&ss)->sin_port);
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
 static void accepted(void)
@@ -55,7 +55,7 @@ static void refused(void)
     CHECK(!parse("127.0.0.1:80x"));
     /* numeric addresses only */
     CHECK(!parse("localhost:8080"));
-    CHECK(!parse("::1:8080"));  /* IPv6 needs brackets */
+    CHECK(!parse("::1:8080")); /* IPv6 needs brackets */
     CHECK(!parse("[::1:8080"));
     CHECK(!parse("[]:8080"));
     CHECK(!parse("[127.0.0.1]:8080"));

@@ -41,7 +41,8 @@ static void rejected(void)
     CHECK(!P("{0abedb4-aa42-466c-9c01-fed23315a9b}"));
     CHECK(!P("00abedb4 aa42-466c-9c01-fed23315a9b7"));
     /* an embedded NUL is a byte like any other: no UUID */
-    CHECK(!P("00abedb4-aa42-466c-9c01-fed23315a9\0" "7"));
+    CHECK(!P("00abedb4-aa42-466c-9c01-fed23315a9\0"
+             "7"));
     CHECK(!storm_uuid_parse(NULL, 36, NULL));
     /* a rejected parse leaves u alone */
     unsigned char u[16] = {7};

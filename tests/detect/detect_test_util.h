@@ -27,11 +27,12 @@ static inline storm_models *test_models_of(const char *const *patterns, size_t n
     storm_buf_init(&b, 64u << 20);
     storm_buf_puts(&b, "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[");
     for (size_t i = 0; i < n; i++) {
-        storm_buf_printf(&b,
-                         "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
-                         "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"%s%zu\","
-                         "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern\":",
-                         i ? "," : "", i, prefix, i);
+        storm_buf_printf(
+            &b,
+            "%s{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-%012zu\","
+            "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"name\":\"%s%zu\","
+            "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\",\"pattern\":",
+            i ? "," : "", i, prefix, i);
         storm_json_write_string(&b, patterns[i], strlen(patterns[i]));
         storm_buf_puts(&b, "}");
     }

@@ -179,9 +179,8 @@ static void conformance(void)
                         if (sr.matched[0] == (b == 1))
                             agreed++;
                         else
-                            fprintf(stderr, "DIFFER %s: batch %s, stream %s\n  pattern: %s\n",
-                                    storm_v_get_str(c, "id"), b ? "match" : "no match",
-                                    sr.matched[0] ? "match" : "no match", pattern);
+                            fprintf(stderr, "DIFFER %s: batch %s, stream %s\n  pattern: %s\n", storm_v_get_str(c, "id"),
+                                    b ? "match" : "no match", sr.matched[0] ? "match" : "no match", pattern);
                     }
                 }
             }
@@ -311,9 +310,7 @@ static void gen(const corpus *c, storm_buf *b, int depth)
     static const int secs[] = {1, 5, 60, 3600, 86400 * 400};
     int kind = depth >= 2 ? 0 : (int)rnd(9);
     switch (kind) {
-    case 0:
-        leaf(c, b);
-        return;
+    case 0: leaf(c, b); return;
     case 1:
     case 2:
     case 3: {
@@ -337,7 +334,8 @@ static void gen(const corpus *c, storm_buf *b, int depth)
         return;
     case 6: {
         /* a window around the stream's times: before, inside, after */
-        storm_time_ns span = c->tmax - c->tmin + SEC, t0 = c->tmin - span / 4 + (storm_time_ns)rnd(1000) * (span / 1000);
+        storm_time_ns span = c->tmax - c->tmin + SEC,
+                      t0 = c->tmin - span / 4 + (storm_time_ns)rnd(1000) * (span / 1000);
         storm_time_ns t1 = t0 + (storm_time_ns)(1 + rnd(1000)) * (span / 1000);
         char s0[64], s1[64];
         tstamp(t0 / SEC * SEC, s0);

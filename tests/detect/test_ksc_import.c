@@ -55,14 +55,19 @@ static void test_rules(void)
         const char *in, *want;
     } cases[] = {
         /* function_name: the hook (Tetragon), the rule id (Kubescape's transformer puts RuleID there) */
-        {"[process:extensions.function_name MATCHES '__x64_sys_setns']", "[process:x_hook_name MATCHES '__x64_sys_setns']"},
+        {"[process:extensions.function_name MATCHES '__x64_sys_setns']",
+         "[process:x_hook_name MATCHES '__x64_sys_setns']"},
         {"[process:extensions.function_name = 'R0002']", "[process:x_alert_rule_id = 'R0002']"},
         /* kprobe_arguments.<type>_<i>: the argument at position i, of that type */
-        {"[process:extensions.function_name MATCHES '__x64_sys_setns' AND process:extensions.kprobe_arguments.int_arg_1 = 1073741824 ]",
-         "[process:x_hook_name MATCHES '__x64_sys_setns' AND (process:x_hook_args[1].type = 'int_arg' AND process:x_hook_args[1].value = 1073741824) ]"},
+        {"[process:extensions.function_name MATCHES '__x64_sys_setns' AND "
+         "process:extensions.kprobe_arguments.int_arg_1 = 1073741824 ]",
+         "[process:x_hook_name MATCHES '__x64_sys_setns' AND (process:x_hook_args[1].type = 'int_arg' AND "
+         "process:x_hook_args[1].value = 1073741824) ]"},
         /* kprobe_arguments.<type>[.<field>]: any argument ([*]); "type" fields are renamed as tetragon_args.c does */
-        {"[process:extensions.kprobe_arguments.sock_arg.state MATCHES '110']", "[process:x_hook_args[*].state MATCHES '110']"},
-        {"[process:extensions.kprobe_arguments.sock_arg.type = 'SOCK_STREAM']", "[process:x_hook_args[*].sock_type = 'SOCK_STREAM']"},
+        {"[process:extensions.kprobe_arguments.sock_arg.state MATCHES '110']",
+         "[process:x_hook_args[*].state MATCHES '110']"},
+        {"[process:extensions.kprobe_arguments.sock_arg.type = 'SOCK_STREAM']",
+         "[process:x_hook_args[*].sock_type = 'SOCK_STREAM']"},
         /* kprobeN.<type>[.<field>] (the VRL-lifted arguments): position N */
         {"[process:extensions.kprobe0.file_arg.path MATCHES '/run/secrets/']",
          "[(process:x_hook_args[0].type = 'file_arg' AND process:x_hook_args[0].path MATCHES '/run/secrets/')]"},
@@ -71,9 +76,11 @@ static void test_rules(void)
         /* kprobeN alone (manual.py: the payload) */
         {"[process:extensions.kprobe1 = 39]", "[process:x_hook_args[1].value = 39]"},
         /* the Kubescape transformer's kprobe0.capability etc. */
-        {"[process:extensions.kprobe0.capability = 'CAP_SYS_ADMIN']", "[process:x_alert_fields.arguments.capability = 'CAP_SYS_ADMIN']"},
+        {"[process:extensions.kprobe0.capability = 'CAP_SYS_ADMIN']",
+         "[process:x_alert_fields.arguments.capability = 'CAP_SYS_ADMIN']"},
         {"[process:extensions.kprobe4.infectedPID = 7]", "[process:x_alert_fields.infectedpid = 7]"},
-        {"[process:extensions.kprobe_arguments.flags[0] MATCHES 'RDONLY']", "[process:x_alert_fields.arguments.flags[0] MATCHES 'RDONLY']"},
+        {"[process:extensions.kprobe_arguments.flags[0] MATCHES 'RDONLY']",
+         "[process:x_alert_fields.arguments.flags[0] MATCHES 'RDONLY']"},
         /* hive_sentinel nests under 'x-tetra-ext' */
         {"[process:extensions.'x-tetra-ext'.pod_name = 'web']", "[process:x_k8s_pod = 'web']"},
         {"[process:extensions.parent_command_line MATCHES 'sh' AND process:extensions.namespace IN ('a', 'b')]",
@@ -82,9 +89,11 @@ static void test_rules(void)
         {"[file:path = '/var/log']", "[file:x_file_path = '/var/log']"},
         /* Kubernetes objects: their audit request; the EXISTS slip fixed */
         {"[kubernetes-persistent-volume:spec.hostPath.path EXISTS]",
-         "[(network-traffic:x_audit_resource = 'persistentvolumes' AND EXISTS network-traffic:x_audit_request_object.spec.hostpath.path)]"},
+         "[(network-traffic:x_audit_resource = 'persistentvolumes' AND EXISTS "
+         "network-traffic:x_audit_request_object.spec.hostpath.path)]"},
         /* the '.' slip after the object type */
-        {"[process.extensions.function_name MATCHES 'security_file_permission']", "[process:x_hook_name MATCHES 'security_file_permission']"},
+        {"[process.extensions.function_name MATCHES 'security_file_permission']",
+         "[process:x_hook_name MATCHES 'security_file_permission']"},
         /* standard paths and untouched patterns stay byte for byte */
         {"[process:command_line MATCHES 'modprobe' ] /* c */ FOLLOWEDBY [file:name = 'x'] WITHIN 5 SECONDS",
          "[process:command_line MATCHES 'modprobe' ] /* c */ FOLLOWEDBY [file:name = 'x'] WITHIN 5 SECONDS"},
@@ -102,8 +111,11 @@ static void test_rules(void)
 static void test_notes(void)
 {
     /* approximations and fixes say so, at the path */
-    const char *in = "[process:extensions.function_name MATCHES 'openat'  AND process:extensions.kprobe_arguments.string_arg MATCHES '/etc/cron.d/breakout' ]";
-    seen s = xlate(in, "[process:x_hook_name MATCHES 'openat'  AND process:x_hook_args[*].value MATCHES '/etc/cron.d/breakout' ]", STORM_OK);
+    const char *in = "[process:extensions.function_name MATCHES 'openat'  AND "
+                     "process:extensions.kprobe_arguments.string_arg MATCHES '/etc/cron.d/breakout' ]";
+    seen s = xlate(
+        in, "[process:x_hook_name MATCHES 'openat'  AND process:x_hook_args[*].value MATCHES '/etc/cron.d/breakout' ]",
+        STORM_OK);
     CHECK(s.n == 1 && s.kind[0] == STORM_KSC_APPROXIMATED);
     CHECK(s.offset[0] == (size_t)(strstr(in, "process:extensions.kprobe") - in));
     in = "[process.extensions.function_name MATCHES 'x']";
@@ -112,7 +124,8 @@ static void test_notes(void)
 
     /* no counterpart: kept verbatim, reported at the path */
     in = "[file:path = '/var/log' AND file:extensions.symlink.path MATCHES '.*(ssh|password).*']";
-    s = xlate(in, "[file:x_file_path = '/var/log' AND file:extensions.symlink.path MATCHES '.*(ssh|password).*']", STORM_OK);
+    s = xlate(in, "[file:x_file_path = '/var/log' AND file:extensions.symlink.path MATCHES '.*(ssh|password).*']",
+              STORM_OK);
     CHECK(s.n == 1 && s.kind[0] == STORM_KSC_UNTRANSLATED);
     CHECK(s.offset[0] == (size_t)(strstr(in, "file:extensions") - in));
     in = "[process:extensions.kprobe_arguments.value.name MATCHES 'magic']"; /* Tracee's flattened args */
@@ -147,7 +160,8 @@ static void test_import_text(void)
     const storm_value *objs = doc ? storm_v_get(doc, "objects") : NULL;
     CHECK(objs && objs->u.a.len == 3);
     if (objs && objs->u.a.len == 3) {
-        CHECK_STR(storm_v_get_str(objs->u.a.items[0], "pattern"), "[process:x_hook_args[*].value MATCHES '/usr/bin/gdb']");
+        CHECK_STR(storm_v_get_str(objs->u.a.items[0], "pattern"),
+                  "[process:x_hook_args[*].value MATCHES '/usr/bin/gdb']");
         CHECK_STR(storm_v_get_str(objs->u.a.items[0], "x_ksc_pattern"),
                   "[process:extensions.kprobe_arguments.string_arg MATCHES '/usr/bin/gdb']");
         CHECK_STR(storm_v_get_str(objs->u.a.items[1], "pattern"), "title: x"); /* not STIX: untouched */
@@ -165,7 +179,8 @@ static void test_import_text(void)
     storm_buf_init(&line, 4096);
     if (n)
         storm_ksc_note_format(n, &line);
-    CHECK(line.data && strncmp(line.data, "m.json:3:14: indicator--kh-ce-nsenter: pattern offset 1: approximated: ", 71) == 0);
+    CHECK(line.data &&
+          strncmp(line.data, "m.json:3:14: indicator--kh-ce-nsenter: pattern offset 1: approximated: ", 71) == 0);
     storm_buf_free(&line);
     /* a file that is no JSON: an error with its position, nothing imported */
     storm_err_clear(&err);

@@ -18,14 +18,14 @@
 #define SEC 1000000000LL
 
 typedef struct got {
-    int n;               /* emissions */
-    int n_new;           /* of them new sightings */
+    int n;     /* emissions */
+    int n_new; /* of them new sightings */
     char last_ind[128];
     char last_scope[128];
     uint64_t last_count;
     size_t last_refs;
     size_t last_objects;
-    char ids[16][80];    /* ids of new sightings */
+    char ids[16][80]; /* ids of new sightings */
     int n_ids;
     char modified[2][40]; /* the last two emissions' modified */
     char first_seen[40], last_seen[40];
@@ -355,8 +355,8 @@ static void test_open_cap_within_event(void)
     storm_detect_stats st;
     storm_detector_get_stats(w.d, &st);
     CHECK(st.matches == 4);
-    CHECK(st.sightings == 3);         /* S0 was not closed and reopened */
-    CHECK(st.sighting_updates >= 1);  /* S0's second match went into S0 */
+    CHECK(st.sightings == 3);        /* S0 was not closed and reopened */
+    CHECK(st.sighting_updates >= 1); /* S0's second match went into S0 */
     world_free(&w);
 }
 
@@ -394,7 +394,10 @@ static void test_index(void)
     world_free(&w);
 }
 
-static int cmp_id(const void *x, const void *y) { return strcmp((const char *)x, (const char *)y); }
+static int cmp_id(const void *x, const void *y)
+{
+    return strcmp((const char *)x, (const char *)y);
+}
 
 /* The same events in any order give the same sighting ids: a sighting is the
  * indicator, the scope and the aligned window its first match falls in. */
@@ -434,7 +437,8 @@ static void test_valid_until_and_revoked(void)
         "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\","
         "\"valid_until\":\"2023-11-14T22:20:00Z\"},"
         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000002\","
-        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"name\":\"revoked\",\"revoked\":true,"
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"name\":\"revoked\",\"revoked\":"
+        "true,"
         "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'y']\",\"valid_from\":\"2023-01-01T00:00:00Z\"}]";
     world w;
     memset(&w, 0, sizeof w);
@@ -448,11 +452,11 @@ static void test_valid_until_and_revoked(void)
     storm_detect_opts o = {0};
     storm_err_clear(&err);
     CHECK(storm_detector_new(w.m, &o, on_sighting, &w.g, &w.d, &err) == STORM_OK);
-    feed(&w, 0, "x", "p1");   /* 22:13:20, before valid_until */
+    feed(&w, 0, "x", "p1"); /* 22:13:20, before valid_until */
     CHECK(w.g.n_new == 1);
     feed(&w, 400, "x", "p2"); /* 22:20:00: no longer valid */
     feed(&w, 500, "x", "p3");
-    feed(&w, 10, "y", "p1");  /* revoked: never matches */
+    feed(&w, 10, "y", "p1"); /* revoked: never matches */
     CHECK(w.g.n_new == 1);
     world_free(&w);
 }

@@ -100,7 +100,7 @@ static void test_whole_directory(void)
 {
     storm_models *m = load(corpus(""));
     CHECK(storm_models_n_files(m) == 20);
-    CHECK(storm_models_n_indicators(m) == 20);     /* duplicates across files load once */
+    CHECK(storm_models_n_indicators(m) == 20); /* duplicates across files load once */
     CHECK(storm_models_n_intrusion_sets(m) == 1);
     CHECK(storm_models_n_defects(m) == 307);
     storm_models_free(m);
@@ -212,13 +212,14 @@ static void test_bad_inputs(void)
     storm_err_clear(&err);
     const char *notjson = "{\"type\": \"bundle\", \"objects\": [\n  {\"type\": \"indicator\",,}]}";
     storm_models_load_text(m, "broken.json", notjson, strlen(notjson), &err);
-    const char *mixed = "[{\"type\":\"indicator\",\"id\":\"indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
-                        "\"spec_version\":\"2.1\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
-                        "\"pattern\":\"[file:name = 'x']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"},"
-                        "{\"type\":\"indicator\",\"id\":\"indicator--1c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
-                        "\"pattern\":\"[file:name = \",\"pattern_type\":\"stix\"}, 42, {\"id\": \"x\"},"
-                        "{\"type\":\"indicator\",\"id\":\"indicator--2c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
-                        "\"pattern\":\"x\",\"pattern_type\":\"sigma\"}]";
+    const char *mixed =
+        "[{\"type\":\"indicator\",\"id\":\"indicator--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+        "\"spec_version\":\"2.1\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"pattern\":\"[file:name = 'x']\",\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"},"
+        "{\"type\":\"indicator\",\"id\":\"indicator--1c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+        "\"pattern\":\"[file:name = \",\"pattern_type\":\"stix\"}, 42, {\"id\": \"x\"},"
+        "{\"type\":\"indicator\",\"id\":\"indicator--2c7b5b88-8ff7-4a4d-aa9d-feb398cd0061\","
+        "\"pattern\":\"x\",\"pattern_type\":\"sigma\"}]";
     storm_models_load_text(m, "mixed.json", mixed, strlen(mixed), &err);
     storm_models_load_path(m, "/nonexistent/storm-models", &err);
     storm_models_finish(m);
@@ -276,10 +277,12 @@ static void test_lifecycle_defects(void)
         "\"created\":\"2023-01-02T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\","
         "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"},"
         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000003\","
-        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2023-01-01T00:00:00Z\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2023-01-01T00:00:"
+        "00Z\","
         "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"},"
         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000004\","
-        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2024-01-01T00:00:00Z\","
+        "\"created\":\"2023-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\",\"valid_until\":\"2024-01-01T00:00:"
+        "00Z\","
         "\"pattern_type\":\"stix\",\"pattern\":\"[process:name = 'x']\",\"valid_from\":\"2023-01-01T00:00:00Z\"}]";
     storm_models *m = NULL;
     CHECK(storm_models_new(&m) == STORM_OK);
@@ -314,13 +317,18 @@ static void test_kept_copies(void)
         "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"name\": \"step one\",\n"
         "  \"kill_chain_phases\": [{\"kill_chain_name\": \"mitre-attack\", \"phase_name\": \"execution\"}],\n"
         "  \"external_references\": [{\"source_name\": \"mitre-attack\", \"external_id\": \"T1059\"}]},\n"
-        " {\"type\": \"indicator\", \"spec_version\": \"2.1\", \"id\": \"indicator--00000000-0000-4000-8000-0000000000c1\",\n"
+        " {\"type\": \"indicator\", \"spec_version\": \"2.1\", \"id\": "
+        "\"indicator--00000000-0000-4000-8000-0000000000c1\",\n"
         "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"name\": \"shell\",\n"
-        "  \"pattern\": \"[process:name = 'sh']\", \"pattern_type\": \"stix\", \"valid_from\": \"2024-01-01T00:00:00Z\",\n"
+        "  \"pattern\": \"[process:name = 'sh']\", \"pattern_type\": \"stix\", \"valid_from\": "
+        "\"2024-01-01T00:00:00Z\",\n"
         "  \"labels\": [\"a\", \"b\", \"a\"], \"x_score\": 7, \"x_nested\": {\"k\": [1, 2.5, true, null]}},\n"
-        " {\"type\": \"relationship\", \"spec_version\": \"2.1\", \"id\": \"relationship--00000000-0000-4000-8000-0000000000d1\",\n"
-        "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"relationship_type\": \"indicates\",\n"
-        "  \"source_ref\": \"indicator--00000000-0000-4000-8000-0000000000c1\", \"target_ref\": \"attack-pattern--bad-id\"}\n"
+        " {\"type\": \"relationship\", \"spec_version\": \"2.1\", \"id\": "
+        "\"relationship--00000000-0000-4000-8000-0000000000d1\",\n"
+        "  \"created\": \"2024-01-01T00:00:00Z\", \"modified\": \"2024-01-01T00:00:00Z\", \"relationship_type\": "
+        "\"indicates\",\n"
+        "  \"source_ref\": \"indicator--00000000-0000-4000-8000-0000000000c1\", \"target_ref\": "
+        "\"attack-pattern--bad-id\"}\n"
         "]}\n";
     storm_models *m = NULL;
     CHECK(storm_models_new(&m) == STORM_OK);

@@ -212,18 +212,22 @@ static void test_bad_input(void)
     if (!f)
         return;
     fputs("{\"process_exec\":{\"process\":{\"pid\":1,\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
-    fputs("{\"truncated\":\n", f);           /* 2: malformed */
-    fputs("{\"a\":\"\xff\"}\n", f);            /* 3: invalid UTF-8 */
-    fputs("\n", f);                            /* 4: blank, ignored */
-    for (int i = 0; i < 300000; i++)           /* 5: over --max-line */
+    fputs("{\"truncated\":\n", f);   /* 2: malformed */
+    fputs("{\"a\":\"\xff\"}\n", f);  /* 3: invalid UTF-8 */
+    fputs("\n", f);                  /* 4: blank, ignored */
+    for (int i = 0; i < 300000; i++) /* 5: over --max-line */
         fputs("xxxxxxx", f);
     fputs("\n", f);
-    fputs("{\"kind\": 0}\n", f);               /* 6: not a record of a known sensor (or a bad audit event) */
-    fputs("[1,2,3]\n", f);                     /* 7 */
+    fputs("{\"kind\": 0}\n", f); /* 6: not a record of a known sensor (or a bad audit event) */
+    fputs("[1,2,3]\n", f);       /* 7 */
     /* 8: a shipper envelope whose embedded record is cut short */
-    fputs("{\"time\":\"2024-01-01T00:00:00Z\",\"payload\":\"{\\\"process_exec\\\":{\\\"process\\\":{\\\"pid\\\":1,\\\"bin\"}\n", f);
+    fputs("{\"time\":\"2024-01-01T00:00:00Z\",\"payload\":\"{\\\"process_exec\\\":{\\\"process\\\":{\\\"pid\\\":1,"
+          "\\\"bin\"}\n",
+          f);
     /* 9: a field of the wrong type, at column 35 */
-    fputs("{\"process_exec\":{\"process\":{\"pid\":\"x1\",\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
+    fputs(
+        "{\"process_exec\":{\"process\":{\"pid\":\"x1\",\"binary\":\"/bin/sh\"}},\"time\":\"2024-01-01T00:00:00Z\"}\n",
+        f);
     fclose(f);
     snprintf(args, sizeof args, "--max-line 100000 --rejects '%s' '%s'", rejects, in);
     CHECK(run(args, out, err) == 1); /* bad input: exit 1, as storm run and storm baseline learn */
@@ -284,7 +288,8 @@ static void test_array_line(void)
     fputs("[{\"process_exec\":{\"process\":{\"exec_id\":\"eA==\",\"pid\":7,\"binary\":\"/bin/true\"}},"
           "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:00Z\"},"
           "{\"process_exec\":{\"process\":{\"exec_id\":\"eQ==\",\"pid\":8,\"binary\":\"/bin/false\"}},"
-          "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:01Z\"}]\n", f);
+          "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:01Z\"}]\n",
+          f);
     fclose(f);
     snprintf(args, sizeof args, "'%s'", in);
     CHECK(run(args, out, err) == 0);
@@ -318,7 +323,8 @@ static void test_usage(void)
     FILE *f = fopen(in, "wb");
     if (f) {
         fputs("{\"process_exec\":{\"process\":{\"exec_id\":\"eA==\",\"pid\":7,\"binary\":\"/bin/true\"}},"
-              "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:00Z\"}\n", f);
+              "\"node_name\":\"n\",\"time\":\"2024-01-01T00:00:00Z\"}\n",
+              f);
         fclose(f);
     }
     char args[800];
@@ -336,7 +342,6 @@ static void test_usage(void)
     /* empty input: a valid empty run */
     CHECK(run("< /dev/null", out, err) == 0);
 }
-
 
 /* Every example pattern of docs/mapping.md and docs/mapping/ *.md (a code
  * span or code-block line starting with "[type:"; a pattern may run over
@@ -374,8 +379,10 @@ static size_t doc_patterns(const char *text, FILE *out)
                 const char *k = e + 1;
                 while (*k == ' ' || *k == '\n')
                     k++;
-                size_t kw = strncmp(k, "AND ", 4) == 0 ? 4 : strncmp(k, "OR ", 3) == 0 ? 3
-                            : strncmp(k, "FOLLOWEDBY ", 11) == 0 ? 11 : 0;
+                size_t kw = strncmp(k, "AND ", 4) == 0           ? 4
+                            : strncmp(k, "OR ", 3) == 0          ? 3
+                            : strncmp(k, "FOLLOWEDBY ", 11) == 0 ? 11
+                                                                 : 0;
                 const char *b = k + kw;
                 while (kw && (*b == ' ' || *b == '\n'))
                     b++;
@@ -463,7 +470,7 @@ static void test_follow_rewrite(void)
 
 static void test_doc_patterns(void)
 {
-    static const char *docs[] = {"docs/mapping.md", "docs/mapping/tetragon.md", "docs/mapping/k8s-audit.md",
+    static const char *docs[] = {"docs/mapping.md",       "docs/mapping/tetragon.md",  "docs/mapping/k8s-audit.md",
                                  "docs/mapping/falco.md", "docs/mapping/kubescape.md", "docs/mapping/hubble.md"};
     char pats[600], out[600], err[600], res[600];
     snprintf(pats, sizeof pats, "%s/doc-patterns.txt", tmp);

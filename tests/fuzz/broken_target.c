@@ -15,16 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     switch (data[0]) {
-    case 'A':
-        abort();
-    case 'S':
-        raise(SIGSEGV);
-        return 0;
-    case 'R':
-        return 1;
-    case 'N':
-        return -1;
-    default:
-        return 0;
+    case 'A': abort();
+    case 'S': raise(SIGSEGV); return 0;
+    case 'R': return 1;
+    case 'N': return -1;
+    default: return 0;
     }
 }

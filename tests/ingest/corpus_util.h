@@ -48,7 +48,7 @@ static inline char *corpus_line(storm_arena *a, const char *rel, int n, size_t *
 
 /* Parse text and decode it with the named decoder (err cleared first). */
 static inline storm_rc corpus_decode(storm_arena *a, const char *decoder, const char *text, size_t len,
-                              storm_event_list *out, const char **skip, storm_err *err)
+                                     storm_event_list *out, const char **skip, storm_err *err)
 {
     storm_value *root = NULL;
     storm_err_clear(err);
@@ -60,7 +60,7 @@ static inline storm_rc corpus_decode(storm_arena *a, const char *decoder, const 
 
 /* corpus_decode of a NUL-terminated string, skip type discarded. */
 static inline storm_rc corpus_decode_str(storm_arena *a, const char *decoder, const char *text, storm_event_list *out,
-                                  storm_err *err)
+                                         storm_err *err)
 {
     const char *skip = NULL;
     return corpus_decode(a, decoder, text, strlen(text), out, &skip, err);
@@ -69,7 +69,7 @@ static inline storm_rc corpus_decode_str(storm_arena *a, const char *decoder, co
 /* The single event of line n (1-based) of a corpus file, or NULL after
  * saying why. out is reset first. */
 static inline storm_event *corpus_line_event(storm_arena *a, const char *decoder, const char *rel, int n,
-                                      storm_event_list *out)
+                                             storm_event_list *out)
 {
     size_t len;
     char *line = corpus_line(a, rel, n, &len);

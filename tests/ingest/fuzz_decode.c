@@ -68,14 +68,13 @@ static void touch_event(storm_arena *a, const storm_event *ev)
         touch(ev->files[i].link_target);
     }
     const storm_k8s_ctx *k = &ev->k8s;
-    const char *ks[] = {k->cluster, k->node, k->namespace_, k->pod, k->container, k->container_id,
-                        k->image, k->image_id, k->workload, k->workload_kind};
+    const char *ks[] = {k->cluster,      k->node,  k->namespace_, k->pod,      k->container,
+                        k->container_id, k->image, k->image_id,   k->workload, k->workload_kind};
     for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
         touch(ks[i]);
     round_trip(a, k->labels);
     const storm_net_info *n = &ev->net;
-    const char *ns[] = {n->src_ip, n->dst_ip, n->protocol, n->family, n->direction, n->verdict, n->dns_name,
-                        n->state};
+    const char *ns[] = {n->src_ip, n->dst_ip, n->protocol, n->family, n->direction, n->verdict, n->dns_name, n->state};
     for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
         touch(ns[i]);
     round_trip(a, n->extra);
@@ -87,9 +86,10 @@ static void touch_event(storm_arena *a, const storm_event *ev)
         if (!storm_v_get_str(ev->hook.args->u.a.items[i], "type"))
             abort(); /* the model reads each argument's type */
     const storm_audit_info *au = &ev->audit;
-    const char *as[] = {au->audit_id, au->stage, au->level, au->request_uri, au->verb, au->resource,
-                        au->subresource, au->api_group, au->api_version, au->object_namespace, au->object_name,
-                        au->user, au->user_uid, au->source_ip, au->user_agent, au->decision, au->reason};
+    const char *as[] = {au->audit_id,    au->stage,       au->level,     au->request_uri, au->verb,
+                        au->resource,    au->subresource, au->api_group, au->api_version, au->object_namespace,
+                        au->object_name, au->user,        au->user_uid,  au->source_ip,   au->user_agent,
+                        au->decision,    au->reason};
     for (size_t i = 0; i < sizeof as / sizeof *as; i++)
         touch(as[i]);
     round_trip(a, au->groups);
@@ -132,8 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!skip || out.n)
                 abort();
             break;
-        case STORM_ERR_NOMEM:
-            break;
+        case STORM_ERR_NOMEM: break;
         default:
             /* a positioned, explained rejection that leaves nothing behind */
             if (!err.msg[0] || err.rc != rc || out.n)

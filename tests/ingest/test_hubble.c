@@ -114,8 +114,7 @@ static void test_corpus(void)
         /* no direction: the endpoint with a pod (the source) is where it happened */
         CHECK_STR(ev->k8s.namespace_, "default");
         CHECK_STR(ev->k8s.pod, "xwing");
-        CHECK_STR(storm_v_get_str(storm_v_get(ev->net.extra, "destination"), "pod_name"),
-                  "deathstar-7848d6c4d5-th9v2");
+        CHECK_STR(storm_v_get_str(storm_v_get(ev->net.extra, "destination"), "pod_name"), "deathstar-7848d6c4d5-th9v2");
     }
 }
 
@@ -145,7 +144,8 @@ static const char own_http[] =
     "\"destination\":{\"namespace\":\"default\",\"labels\":[\"k8s:app.kubernetes.io/name=deathstar\","
     "\"k8s:class=deathstar\",\"reserved:world\"],\"pod_name\":\"deathstar-7848d6c4d5-th9v2\","
     "\"workloads\":[{\"name\":\"deathstar\",\"kind\":\"Deployment\"}]},\"Type\":\"L7\","
-    "\"node_name\":\"prod-eu/worker-2\",\"l7\":{\"type\":\"REQUEST\",\"latency_ns\":\"0\",\"http\":{\"method\":\"POST\","
+    "\"node_name\":\"prod-eu/"
+    "worker-2\",\"l7\":{\"type\":\"REQUEST\",\"latency_ns\":\"0\",\"http\":{\"method\":\"POST\","
     "\"url\":\"http://deathstar.default.svc.cluster.local/v1/request-landing\",\"protocol\":\"HTTP/1.1\","
     "\"headers\":[{\"key\":\":authority\",\"value\":\"deathstar.default.svc.cluster.local\"}]}},"
     "\"traffic_direction\":\"INGRESS\",\"is_reply\":false,\"destination_names\":[\"deathstar.example.\"]}}";
@@ -256,14 +256,12 @@ static void test_wrong_types(void)
     expect_value_error("{\"flow\":{\"time\":5,\"verdict\":\"DROPPED\"}}", "flow.time", "5,");
     expect_value_error("{\"flow\":{\"time\":\"noon\"}}", "flow.time", "\"noon\"");
     expect_value_error("{\"flow\":{\"IP\":{\"source\":10}}}", "flow.IP.source", "10}");
-    expect_value_error("{\"flow\":{\"l4\":{\"TCP\":{\"source_port\":\"80\"}}}}", "flow.l4.TCP.source_port",
-                       "\"80\"");
+    expect_value_error("{\"flow\":{\"l4\":{\"TCP\":{\"source_port\":\"80\"}}}}", "flow.l4.TCP.source_port", "\"80\"");
     expect_value_error("{\"flow\":{\"l4\":{\"UDP\":{\"destination_port\":70000}}}}", "flow.l4.UDP.destination_port",
                        "70000");
     expect_value_error("{\"flow\":{\"l4\":{\"UDP\":[]}}}", "flow.l4.UDP", "[]");
     expect_value_error("{\"flow\":{\"source\":{\"labels\":[\"k8s:a=b\",3]}}}", "flow.source.labels[1]", "3]");
-    expect_value_error("{\"flow\":{\"source\":{\"workloads\":[{\"name\":1}]}}}", "flow.source.workloads[0].name",
-                       "1}");
+    expect_value_error("{\"flow\":{\"source\":{\"workloads\":[{\"name\":1}]}}}", "flow.source.workloads[0].name", "1}");
     expect_value_error("{\"flow\":{\"l7\":{\"dns\":{\"query\":[]}}}}", "flow.l7.dns.query", "[]");
     expect_value_error("{\"flow\":{\"verdict\":true,\"IP\":{}}}", "flow.verdict", "true");
     expect_value_error("{\"flow\":{\"is_reply\":\"no\"}}", "flow.is_reply", "\"no\"");

@@ -230,14 +230,17 @@ static void test_times(void)
     storm_err err;
     char ts[40];
     /* only the old top-level timestamp */
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"get\",\"timestamp\":\"2018-10-20T00:18:28Z\"}", &out, &err) ==
-          STORM_OK);
+    CHECK(corpus_decode_str(a, "k8s-audit",
+                            "{\"kind\":\"Event\",\"verb\":\"get\",\"timestamp\":\"2018-10-20T00:18:28Z\"}", &out,
+                            &err) == STORM_OK);
     CHECK(out.n == 1 && out.items[0].has_time);
     storm_time_format_exact(out.items[0].time, ts);
     CHECK_STR(ts, "2018-10-20T00:18:28.000Z");
     /* only metadata.creationTimestamp */
     out = (storm_event_list){0};
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"verb\":\"get\",\"auditID\":\"x\",\"metadata\":{\"creationTimestamp\":\"2018-10-20T00:18:29Z\"}}",
+    CHECK(corpus_decode_str(
+              a, "k8s-audit",
+              "{\"verb\":\"get\",\"auditID\":\"x\",\"metadata\":{\"creationTimestamp\":\"2018-10-20T00:18:29Z\"}}",
               &out, &err) == STORM_OK);
     CHECK(out.n == 1 && out.items[0].has_time);
     /* no time at all: accepted, time unknown */
@@ -246,8 +249,8 @@ static void test_times(void)
     CHECK(out.n == 1 && !out.items[0].has_time);
     /* a malformed timestamp is rejected where it is */
     out = (storm_event_list){0};
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"get\",\"stageTimestamp\":\"yesterday\"}", &out, &err) ==
-          STORM_ERR_VALUE);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"Event\",\"verb\":\"get\",\"stageTimestamp\":\"yesterday\"}",
+                            &out, &err) == STORM_ERR_VALUE);
     CHECK(err.offset == 46 && strstr(err.msg, "stageTimestamp") != NULL);
     storm_arena_free(a);
 }
@@ -289,8 +292,10 @@ static void test_event_list(void)
 
     /* an empty batch, and Go's null list */
     out = (storm_event_list){0};
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[]}", &out, &err) == STORM_OK && out.n == 0);
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":null}", &out, &err) == STORM_OK && out.n == 0);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[]}", &out, &err) == STORM_OK &&
+          out.n == 0);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":null}", &out, &err) == STORM_OK &&
+          out.n == 0);
 
     /* one bad item rejects the batch, says which item, and leaves nothing behind */
     out = (storm_event_list){0};
@@ -302,8 +307,8 @@ static void test_event_list(void)
     CHECK(out.n == 0);
     CHECK(strstr(err.msg, "items[1].sourceIPs[0]") != NULL);
     CHECK(err.offset == strlen(bad) - 5); /* the 7 of [7]}]} */
-    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[{\"kind\":\"Pod\",\"verb\":\"get\"}]}", &out, &err) ==
-          STORM_ERR_VALUE);
+    CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[{\"kind\":\"Pod\",\"verb\":\"get\"}]}",
+                            &out, &err) == STORM_ERR_VALUE);
     CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":[3]}", &out, &err) == STORM_ERR_VALUE);
     CHECK(corpus_decode_str(a, "k8s-audit", "{\"kind\":\"EventList\",\"items\":{}}", &out, &err) == STORM_ERR_VALUE);
     storm_arena_free(a);

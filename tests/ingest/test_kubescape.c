@@ -260,12 +260,12 @@ static void test_fallbacks(void)
     storm_arena *a = storm_arena_new(0, 0);
     storm_event_list out = {0};
     storm_err err;
-    CHECK(
-        corpus_decode_str(a, "kubescape",
-                   "{\"RuleID\":\"R9999\",\"BaseRuntimeMetadata\":{\"infectedPID\":7,\"arguments\":{\"path\":\"/x\"}},"
-                   "\"event\":{\"timestamp\":1746569253782648892},\"RuntimeProcessDetails\":{\"processTree\":"
-                   "{\"pid\":1,\"comm\":\"init\"}},\"msg\":\"Some new rule\"}",
-                   &out, &err) == STORM_OK);
+    CHECK(corpus_decode_str(
+              a, "kubescape",
+              "{\"RuleID\":\"R9999\",\"BaseRuntimeMetadata\":{\"infectedPID\":7,\"arguments\":{\"path\":\"/x\"}},"
+              "\"event\":{\"timestamp\":1746569253782648892},\"RuntimeProcessDetails\":{\"processTree\":"
+              "{\"pid\":1,\"comm\":\"init\"}},\"msg\":\"Some new rule\"}",
+              &out, &err) == STORM_OK);
     CHECK(out.n == 1);
     if (out.n == 1) {
         const storm_event *ev = &out.items[0];
@@ -276,21 +276,23 @@ static void test_fallbacks(void)
         CHECK_STR(ev->files[0].path, "/x");
     }
     out = (storm_event_list){0};
-    CHECK(corpus_decode_str(a, "kubescape",
-                     "{\"RuleID\":\"R0003\",\"BaseRuntimeMetadata\":\"{\\\"infectedPID\\\":1}\",\"CloudMetadata\":"
-                     "\"null\",\"RuntimeK8sDetails\":\"empty\",\"event_time\":\"2025-11-01T14:25:41Z\",\"time\":"
-                     "\"2025-01-01T00:00:00Z\"}",
-                     &out, &err) == STORM_OK);
+    CHECK(
+        corpus_decode_str(a, "kubescape",
+                          "{\"RuleID\":\"R0003\",\"BaseRuntimeMetadata\":\"{\\\"infectedPID\\\":1}\",\"CloudMetadata\":"
+                          "\"null\",\"RuntimeK8sDetails\":\"empty\",\"event_time\":\"2025-11-01T14:25:41Z\",\"time\":"
+                          "\"2025-01-01T00:00:00Z\"}",
+                          &out, &err) == STORM_OK);
     if (out.n == 1)
         check_time(&out.items[0], "2025-11-01T14:25:41.000Z");
     /* a childrenMap entry without pid takes it from its key */
     out = (storm_event_list){0};
-    CHECK(corpus_decode_str(a, "kubescape",
-                     "{\"RuleID\":\"R0002\",\"BaseRuntimeMetadata\":{\"infectedPID\":42},\"RuntimeProcessDetails\":"
-                     "{\"processTree\":{\"pid\":1,\"childrenMap\":{\"bash\xe2\x90\x9f"
-                     "42\":{\"comm\":\"bash\"}}}},"
-                     "\"time\":\"2025-01-01T00:00:00Z\"}",
-                     &out, &err) == STORM_OK);
+    CHECK(corpus_decode_str(
+              a, "kubescape",
+              "{\"RuleID\":\"R0002\",\"BaseRuntimeMetadata\":{\"infectedPID\":42},\"RuntimeProcessDetails\":"
+              "{\"processTree\":{\"pid\":1,\"childrenMap\":{\"bash\xe2\x90\x9f"
+              "42\":{\"comm\":\"bash\"}}}},"
+              "\"time\":\"2025-01-01T00:00:00Z\"}",
+              &out, &err) == STORM_OK);
     if (out.n == 1) {
         CHECK_STR(out.items[0].process.name, "bash");
         CHECK(out.items[0].process.pid == 42 && out.items[0].parent.pid == 1);

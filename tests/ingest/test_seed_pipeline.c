@@ -377,7 +377,8 @@ static void test_falco_inline_times(void)
 
 static void test_init_placeholders(void)
 {
-    const char *files[] = {"../seed-pipeline/vector-tetragon-init.jsonl", "../seed-pipeline/vector-kubescape-init.jsonl"};
+    const char *files[] = {"../seed-pipeline/vector-tetragon-init.jsonl",
+                           "../seed-pipeline/vector-kubescape-init.jsonl"};
     for (size_t i = 0; i < 2; i++) {
         size_t len;
         storm_arena_reset(arena);

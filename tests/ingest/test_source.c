@@ -277,8 +277,8 @@ static void on_waiting(void *ctx, const char *path)
 static void *late_thread(void *arg)
 {
     late *l = arg;
-    storm_source_opts o = {.follow = true, .poll_ms = 5, .idle_exit_ms = 60000, .waiting = on_waiting,
-                           .waiting_ctx = l};
+    storm_source_opts o = {
+        .follow = true, .poll_ms = 5, .idle_exit_ms = 60000, .waiting = on_waiting, .waiting_ctx = l};
     storm_source *s;
     storm_err err;
     storm_err_clear(&err);
@@ -298,8 +298,8 @@ static void test_follow_missing(void)
     /* never appears: given up after idle_exit_ms, said once */
     late never = {0};
     snprintf(never.path, sizeof never.path, "%s/never.jsonl", dir);
-    storm_source_opts o = {.follow = true, .poll_ms = 5, .idle_exit_ms = 50, .waiting = on_waiting,
-                           .waiting_ctx = &never};
+    storm_source_opts o = {
+        .follow = true, .poll_ms = 5, .idle_exit_ms = 50, .waiting = on_waiting, .waiting_ctx = &never};
     storm_source *s;
     storm_err err;
     storm_err_clear(&err);

@@ -86,8 +86,10 @@ static storm_time_ns ts(const char *s)
 static void test_every_corpus_line(void)
 {
     static const char *const files[] = {
-        "honeycluster-kubehound-calibration.jsonl", "tetragon-book-security-observability.jsonl",
-        "tetragon-docs-examples.jsonl", "tetragon-testdata-events.jsonl",
+        "honeycluster-kubehound-calibration.jsonl",
+        "tetragon-book-security-observability.jsonl",
+        "tetragon-docs-examples.jsonl",
+        "tetragon-testdata-events.jsonl",
         "threatintel-pattern-matcher-example.jsonl",
     };
     const char *root = getenv("STORM_SOURCE_ROOT");
@@ -434,27 +436,29 @@ static void test_throttle_skipped(void)
     d = decode_text("{\"process_teleport\":{\"process\":{}},\"time\":\"2025-01-01T00:00:00Z\"}");
     CHECK(d.rc == STORM_ERR_UNSUPPORTED);
     CHECK_STR(d.skip, "process_teleport");
-    d = decode_text("{\"rate_limit_info\":{\"number_of_dropped_process_events\":\"12\"},\"time\":\"2025-01-01T00:00:00Z\"}");
+    d = decode_text(
+        "{\"rate_limit_info\":{\"number_of_dropped_process_events\":\"12\"},\"time\":\"2025-01-01T00:00:00Z\"}");
     CHECK(d.rc == STORM_ERR_UNSUPPORTED);
     CHECK_STR(d.skip, "rate_limit_info");
 }
 
 /* ---- hook kinds and argument types the corpus lacks (our own test data) ---- */
 
-#define OWN_PROC                                                                                          \
-    "\"process\":{\"exec_id\":\"b3duOjE6Mg==\",\"pid\":4242,\"uid\":1000,\"binary\":\"/usr/bin/cat\","   \
-    "\"arguments\":\"/etc/shadow\",\"start_time\":\"2025-02-01T10:00:00.123456789Z\","                    \
-    "\"pod\":{\"namespace\":\"ns1\",\"name\":\"web-0\",\"container\":{\"id\":\"cri-o://abc123\","         \
-    "\"name\":\"web\",\"image\":{\"id\":\"sha256:ff\",\"name\":\"web:1\"},"                               \
+#define OWN_PROC                                                                                                       \
+    "\"process\":{\"exec_id\":\"b3duOjE6Mg==\",\"pid\":4242,\"uid\":1000,\"binary\":\"/usr/bin/cat\","                 \
+    "\"arguments\":\"/etc/shadow\",\"start_time\":\"2025-02-01T10:00:00.123456789Z\","                                 \
+    "\"pod\":{\"namespace\":\"ns1\",\"name\":\"web-0\",\"container\":{\"id\":\"cri-o://abc123\","                      \
+    "\"name\":\"web\",\"image\":{\"id\":\"sha256:ff\",\"name\":\"web:1\"},"                                            \
     "\"security_context\":{\"privileged\":true}}}}"
 
 static void test_tracepoint(void)
 {
     storm_arena_reset(arena);
-    decoded d = decode_text("{\"process_tracepoint\":{" OWN_PROC ",\"subsys\":\"syscalls\",\"event\":\"sys_enter_openat\","
-                            "\"args\":[{\"long_arg\":\"-100\"},{\"string_arg\":\"/etc/shadow\"},{\"uint_arg\":0}],"
-                            "\"policy_name\":\"tp\",\"action\":\"KPROBE_ACTION_POST\",\"tags\":[\"observability.filesystem\"]},"
-                            "\"node_name\":\"n1\",\"time\":\"2025-02-01T10:00:01Z\"}");
+    decoded d =
+        decode_text("{\"process_tracepoint\":{" OWN_PROC ",\"subsys\":\"syscalls\",\"event\":\"sys_enter_openat\","
+                    "\"args\":[{\"long_arg\":\"-100\"},{\"string_arg\":\"/etc/shadow\"},{\"uint_arg\":0}],"
+                    "\"policy_name\":\"tp\",\"action\":\"KPROBE_ACTION_POST\",\"tags\":[\"observability.filesystem\"]},"
+                    "\"node_name\":\"n1\",\"time\":\"2025-02-01T10:00:01Z\"}");
     CHECK(d.rc == STORM_OK && d.ev);
     if (!d.ev)
         return;
@@ -642,8 +646,8 @@ static void test_wrong_types(void)
     expect_value_error("{\"process_kprobe\":{\"args\":[{\"sock_arg\":\"x\"}]}}", "args[0].sock_arg", "\"x\"");
     expect_value_error("{\"process_kprobe\":{\"args\":[{\"sock_arg\":{\"family\":\"AF_INET\",\"dport\":\"443\"}}]}}",
                        "args[0].sock_arg.dport", "\"443\"");
-    expect_value_error("{\"process_kprobe\":{\"args\":[{\"file_arg\":{\"path\":[\"/a\"]}}]}}",
-                       "args[0].file_arg.path", "[\"/a\"]");
+    expect_value_error("{\"process_kprobe\":{\"args\":[{\"file_arg\":{\"path\":[\"/a\"]}}]}}", "args[0].file_arg.path",
+                       "[\"/a\"]");
     expect_value_error("{\"process_kprobe\":{\"function_name\":1}}", "process_kprobe.function_name", "1}");
     expect_value_error("{\"process_kprobe\":{\"tags\":[\"a\",2]}}", "process_kprobe.tags[1]", "2]");
     expect_value_error("{\"process_kprobe\":{\"return\":{\"int_arg\":\"0\"}}}", "process_kprobe.return.int_arg",
@@ -685,8 +689,12 @@ static void test_detect(void)
     const storm_decoder *t = storm_decoder_find("tetragon");
     const char *yes[] = {"{\"process_exec\":{}}", "{\"node_name\":\"n\",\"process_kprobe\":{},\"time\":\"x\"}",
                          "{\"process_throttle\":{}}"};
-    const char *no[] = {"{}", "[]", "{\"process_exec\":{},\"process_exit\":{}}", "{\"kind\":\"Event\"}",
-                        "{\"process\":{}}", "{\"processes\":1}"};
+    const char *no[] = {"{}",
+                        "[]",
+                        "{\"process_exec\":{},\"process_exit\":{}}",
+                        "{\"kind\":\"Event\"}",
+                        "{\"process\":{}}",
+                        "{\"processes\":1}"};
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         CHECK(storm_json_parse(arena, yes[i], strlen(yes[i]), 0, &v, NULL, NULL) == STORM_OK);
         CHECK(t->detect(v));

@@ -78,10 +78,9 @@ static void test_vector_envelope(void)
 static void test_inner_fields_win(void)
 {
     storm_arena_reset(arena);
-    const char *text =
-        "{\"time\":\"2025-03-01T12:00:05Z\",\"node_name\":\"shipper-node\",\"message\":"
-        "\"{\\\"process_exit\\\":{\\\"process\\\":{\\\"binary\\\":\\\"/bin/true\\\"}},"
-        "\\\"node_name\\\":\\\"worker-2\\\",\\\"time\\\":\\\"2025-03-01T12:00:01Z\\\"}\"}";
+    const char *text = "{\"time\":\"2025-03-01T12:00:05Z\",\"node_name\":\"shipper-node\",\"message\":"
+                       "\"{\\\"process_exit\\\":{\\\"process\\\":{\\\"binary\\\":\\\"/bin/true\\\"}},"
+                       "\\\"node_name\\\":\\\"worker-2\\\",\\\"time\\\":\\\"2025-03-01T12:00:01Z\\\"}\"}";
     storm_value *root = parse(text);
     storm_event_list list = {0};
     const storm_event *ev = decode_one(storm_decode_unwrap(arena, root), &list);
@@ -125,8 +124,8 @@ static void test_nested(void)
     const storm_value *inner = NULL, *env = NULL;
     CHECK(storm_decode_unwrap_ex(arena, root, &inner, &env, NULL) == STORM_OK);
     CHECK(storm_v_get(inner, "process_exec") != NULL);
-    CHECK(env && env != root);                                        /* the innermost envelope */
-    CHECK(storm_v_is_str(storm_v_get(inner, "node_name"), "n2"));    /* from the inner envelope */
+    CHECK(env && env != root);                                                 /* the innermost envelope */
+    CHECK(storm_v_is_str(storm_v_get(inner, "node_name"), "n2"));              /* from the inner envelope */
     CHECK(storm_v_is_str(storm_v_get(inner, "time"), "2025-03-01T00:00:00Z")); /* passed on from the outer one */
 }
 
@@ -171,7 +170,7 @@ static void test_malformed_payload(void)
     CHECK(inner == root);
     CHECK(strstr(err.msg, "payload") != NULL);
     CHECK(err.offset == (size_t)(strstr(text, "\"{") - text)); /* at the payload string */
-    CHECK(storm_decode_unwrap(arena, root) == root);             /* then rejected as an unknown record */
+    CHECK(storm_decode_unwrap(arena, root) == root);           /* then rejected as an unknown record */
     CHECK(storm_decoder_detect(root) == NULL);
     /* the same inside a nested envelope: the record is left as it came */
     storm_arena_reset(arena);

@@ -136,10 +136,18 @@ static bool custom_prefix_ok(const char *k)
 
 /* ---- values: no null, no empty string/list/dictionary anywhere ---- */
 
-static const char *const DICT_KEY_EXCEPTIONS[] = {"hashes", "file_header_hashes", "request_header",
-                                                  "additional_header_fields", "document_info_dict", "exif_tags",
-                                                  "ipfix", "options", "environment_variables", "key",
-                                                  "startup_info", NULL};
+static const char *const DICT_KEY_EXCEPTIONS[] = {"hashes",
+                                                  "file_header_hashes",
+                                                  "request_header",
+                                                  "additional_header_fields",
+                                                  "document_info_dict",
+                                                  "exif_tags",
+                                                  "ipfix",
+                                                  "options",
+                                                  "environment_variables",
+                                                  "key",
+                                                  "startup_info",
+                                                  NULL};
 
 static void check_values(ck *c, const char *id, const char *key, const storm_value *v, bool sco, int depth)
 {
@@ -239,8 +247,8 @@ typedef struct sco_spec {
     const char *props[24];
 } sco_spec;
 
-static const char *const COMMON_SCO[] = {"type", "id", "spec_version", "object_marking_refs", "granular_markings",
-                                         "defanged", "extensions", NULL};
+static const char *const COMMON_SCO[] = {
+    "type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged", "extensions", NULL};
 
 static const sco_spec SCOS[] = {
     {"process",
@@ -258,15 +266,15 @@ static const sco_spec SCOS[] = {
     {"ipv6-addr", {"value", "resolves_to_refs", "belongs_to_refs"}},
     {"domain-name", {"value", "resolves_to_refs"}},
     {"user-account",
-     {"user_id", "credential", "account_login", "account_type", "display_name", "is_service_account",
-      "is_privileged", "can_escalate_privs", "is_disabled", "account_created", "account_expires",
-      "credential_last_changed", "account_first_login", "account_last_login"}},
+     {"user_id", "credential", "account_login", "account_type", "display_name", "is_service_account", "is_privileged",
+      "can_escalate_privs", "is_disabled", "account_created", "account_expires", "credential_last_changed",
+      "account_first_login", "account_last_login"}},
     {"software", {"name", "cpe", "swid", "languages", "vendor", "version"}},
 };
 
 static const char *const SCO_EXTENSIONS_NT[] = {"http-request-ext", "icmp-ext", "socket-ext", "tcp-ext", NULL};
-static const char *const ACCOUNT_TYPES[] = {"facebook", "ldap", "nis", "openid", "radius", "skype", "tacacs",
-                                            "twitter", "unix", "windows-local", "windows-domain", NULL};
+static const char *const ACCOUNT_TYPES[] = {"facebook", "ldap",    "nis",  "openid",        "radius",         "skype",
+                                            "tacacs",   "twitter", "unix", "windows-local", "windows-domain", NULL};
 
 static const char *const T_PROCESS[] = {"process", NULL};
 static const char *const T_FILE[] = {"file", NULL};
@@ -325,8 +333,11 @@ static bool schema_value_ok(const storm_value *s, const storm_value *v)
         static const struct {
             const char *name;
             storm_vtype type;
-        } types[] = {{"string", STORM_V_STRING}, {"integer", STORM_V_INT}, {"array", STORM_V_ARRAY},
-                     {"object", STORM_V_OBJECT}, {"boolean", STORM_V_BOOL}};
+        } types[] = {{"string", STORM_V_STRING},
+                     {"integer", STORM_V_INT},
+                     {"array", STORM_V_ARRAY},
+                     {"object", STORM_V_OBJECT},
+                     {"boolean", STORM_V_BOOL}};
         bool ok = false;
         for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
             ok |= strcmp(t, types[i].name) == 0 && v->type == types[i].type;
@@ -485,8 +496,8 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             if (strncmp(m->key, "extension-definition--", 22) != 0)
                 continue;
             const storm_value *def = find(c, m->key);
-            if (def && ext_declares(def, k) && storm_v_is_str(storm_v_get(m->value, "extension_type"),
-                                                              "toplevel-property-extension")) {
+            if (def && ext_declares(def, k) &&
+                storm_v_is_str(storm_v_get(m->value, "extension_type"), "toplevel-property-extension")) {
                 declared = true;
                 check_schema_value(c, id, def, k, o->u.o.members[i].value);
             }
@@ -518,7 +529,8 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             (!str(m->value, "request_method") || !str(m->value, "request_value")))
             fail(c, id, "http-request-ext needs request_method and request_value");
         /* STIX 2.1 section 6.12.3.2: every header maps to a list of strings */
-        const storm_value *hdr = strcmp(m->key, "http-request-ext") == 0 ? storm_v_get(m->value, "request_header") : NULL;
+        const storm_value *hdr =
+            strcmp(m->key, "http-request-ext") == 0 ? storm_v_get(m->value, "request_header") : NULL;
         if (hdr && hdr->type != STORM_V_OBJECT)
             fail(c, id, "http-request-ext request_header is not a dictionary");
         for (size_t h = 0; hdr && hdr->type == STORM_V_OBJECT && h < hdr->u.o.len; h++) {
@@ -527,8 +539,7 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             for (size_t k = 0; list_ok && k < hv->u.a.len; k++)
                 list_ok = hv->u.a.items[k]->type == STORM_V_STRING;
             if (!list_ok)
-                fail(c, id, "http-request-ext request_header '%s' is not a list of strings",
-                     hdr->u.o.members[h].key);
+                fail(c, id, "http-request-ext request_header '%s' is not a list of strings", hdr->u.o.members[h].key);
         }
     }
     /* per type */
@@ -593,8 +604,7 @@ static void check_sco(ck *c, const storm_value *o, const char *type, const char 
             fail(c, id, "start is not a STIX timestamp");
         if (st && en && strcmp(en, st) <= 0)
             fail(c, id, "end is not later than start");
-    } else if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 ||
-               strcmp(type, "domain-name") == 0) {
+    } else if (strcmp(type, "ipv4-addr") == 0 || strcmp(type, "ipv6-addr") == 0 || strcmp(type, "domain-name") == 0) {
         if (!str(o, "value"))
             fail(c, id, "%s needs value", type);
         check_refs_list(c, id, o, "resolves_to_refs", T_RESOLVE);
@@ -643,10 +653,25 @@ static void check_common_sdo(ck *c, const storm_value *o, const char *type, cons
 
 static void check_observed_data(ck *c, const storm_value *o, const char *id)
 {
-    static const char *const props[] = {"type", "spec_version", "id", "created_by_ref", "created", "modified",
-                                        "revoked", "labels", "confidence", "lang", "external_references",
-                                        "object_marking_refs", "granular_markings", "extensions",
-                                        "first_observed", "last_observed", "number_observed", "object_refs", NULL};
+    static const char *const props[] = {"type",
+                                        "spec_version",
+                                        "id",
+                                        "created_by_ref",
+                                        "created",
+                                        "modified",
+                                        "revoked",
+                                        "labels",
+                                        "confidence",
+                                        "lang",
+                                        "external_references",
+                                        "object_marking_refs",
+                                        "granular_markings",
+                                        "extensions",
+                                        "first_observed",
+                                        "last_observed",
+                                        "number_observed",
+                                        "object_refs",
+                                        NULL};
     const char *fo = str(o, "first_observed"), *lo = str(o, "last_observed");
     if (!timestamp_ok(fo, 0) || !timestamp_ok(lo, 0))
         fail(c, id, "first_observed/last_observed missing or malformed");
@@ -682,8 +707,8 @@ static void check_observed_data(ck *c, const storm_value *o, const char *id)
 
 static void check_extension_definition(ck *c, const storm_value *o, const char *id)
 {
-    static const char *const ext_types[] = {"new-sdo", "new-sco", "new-sro", "property-extension",
-                                            "toplevel-property-extension", NULL};
+    static const char *const ext_types[] = {
+        "new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension", NULL};
     for (const char *const *k = (const char *const[]){"name", "schema", "version", "created_by_ref", NULL}; *k; k++)
         if (!storm_v_get(o, *k))
             fail(c, id, "extension-definition lacks '%s'", *k);
@@ -714,8 +739,7 @@ static void check_extension_definition(ck *c, const storm_value *o, const char *
 
 static void check_identity(ck *c, const storm_value *o, const char *id)
 {
-    static const char *const classes[] = {"individual", "group", "system", "organization", "class", "unknown",
-                                          NULL};
+    static const char *const classes[] = {"individual", "group", "system", "organization", "class", "unknown", NULL};
     if (!str(o, "name"))
         fail(c, id, "identity needs name");
     const char *ic = str(o, "identity_class");

@@ -10,32 +10,32 @@
 static int test_passed, test_failed;
 static const char *test_current = "";
 
-#define CHECK(cond)                                                                                       \
-    do {                                                                                                  \
-        if (cond) {                                                                                       \
-            test_passed++;                                                                                \
-        } else {                                                                                          \
-            test_failed++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__, test_current, #cond);           \
-        }                                                                                                 \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        if (cond) {                                                                                                    \
+            test_passed++;                                                                                             \
+        } else {                                                                                                       \
+            test_failed++;                                                                                             \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__, test_current, #cond);                         \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_STR(got, want)                                                                              \
-    do {                                                                                                  \
-        const char *g_ = (got), *w_ = (want);                                                             \
-        if (g_ && w_ && strcmp(g_, w_) == 0) {                                                            \
-            test_passed++;                                                                                \
-        } else {                                                                                          \
-            test_failed++;                                                                                \
-            fprintf(stderr, "FAIL %s:%d [%s]: %s\n  got:  %s\n  want: %s\n", __FILE__, __LINE__,          \
-                    test_current, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");                          \
-        }                                                                                                 \
+#define CHECK_STR(got, want)                                                                                           \
+    do {                                                                                                               \
+        const char *g_ = (got), *w_ = (want);                                                                          \
+        if (g_ && w_ && strcmp(g_, w_) == 0) {                                                                         \
+            test_passed++;                                                                                             \
+        } else {                                                                                                       \
+            test_failed++;                                                                                             \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s\n  got:  %s\n  want: %s\n", __FILE__, __LINE__, test_current, #got,   \
+                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");                                                           \
+        }                                                                                                              \
     } while (0)
 
-#define RUN(fn)                                                                                           \
-    do {                                                                                                  \
-        test_current = #fn;                                                                               \
-        fn();                                                                                             \
+#define RUN(fn)                                                                                                        \
+    do {                                                                                                               \
+        test_current = #fn;                                                                                            \
+        fn();                                                                                                          \
     } while (0)
 
 /* A number below n from the xorshift64* generator at *state: deterministic,

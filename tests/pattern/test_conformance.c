@@ -31,8 +31,8 @@ static bool bound_has(const storm_match *m, size_t idx)
 }
 
 /* Check the "matched" object: indices (any order), ids, or count. */
-static bool check_bindings(const storm_value *matched, const storm_match *m, const storm_observation *obs,
-                           char *why, size_t why_len)
+static bool check_bindings(const storm_value *matched, const storm_match *m, const storm_observation *obs, char *why,
+                           size_t why_len)
 {
     const storm_value *idx = storm_v_get(matched, "indices");
     if (idx && idx->type == STORM_V_ARRAY) {
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
                         printf("ok   %s\n", storm_v_get_str(c, "id"));
                 } else {
                     test_failed++;
-                    fprintf(stderr, "FAIL %s (line %zu): %s\n  pattern: %s\n", storm_v_get_str(c, "id"), line_no,
-                            why, storm_v_get_str(c, "pattern"));
+                    fprintf(stderr, "FAIL %s (line %zu): %s\n  pattern: %s\n", storm_v_get_str(c, "id"), line_no, why,
+                            storm_v_get_str(c, "pattern"));
                 }
             }
             storm_arena_free(a);

@@ -66,12 +66,11 @@ static int run(const char *pattern, storm_spec spec, const char *json, storm_mat
     return r;
 }
 
-static const char *OBJ =
-    "{\"type\":\"process\",\"name\":\"nsenter\",\"pid\":42,\"ratio\":0.5,\"is_hidden\":false,"
-    "\"command_line\":\"nsenter -t 1 -m -u -i -n sh\",\"cwd\":\"/tmp/\\u00e9t\\u00e9\","
-    "\"environment_variables\":{\"HOME\":\"/root\"},\"arguments\":[\"-t\",\"1\",\"-m\"],"
-    "\"created\":\"2020-01-01T00:00:00.123456Z\",\"ip\":\"10.1.2.3\",\"net\":\"10.0.0.0/8\","
-    "\"ip6\":\"fd00::1\",\"payload_hex\":\"6e73\",\"payload_bin\":\"bnM=\",\"nothing\":null}";
+static const char *OBJ = "{\"type\":\"process\",\"name\":\"nsenter\",\"pid\":42,\"ratio\":0.5,\"is_hidden\":false,"
+                         "\"command_line\":\"nsenter -t 1 -m -u -i -n sh\",\"cwd\":\"/tmp/\\u00e9t\\u00e9\","
+                         "\"environment_variables\":{\"HOME\":\"/root\"},\"arguments\":[\"-t\",\"1\",\"-m\"],"
+                         "\"created\":\"2020-01-01T00:00:00.123456Z\",\"ip\":\"10.1.2.3\",\"net\":\"10.0.0.0/8\","
+                         "\"ip6\":\"fd00::1\",\"payload_hex\":\"6e73\",\"payload_bin\":\"bnM=\",\"nothing\":null}";
 
 static int one(const char *pattern)
 {
@@ -88,22 +87,22 @@ static void test_equality(void)
     CHECK(one("[process:name != 'bash']") == 1);
     CHECK(one("[process:name NOT = 'nsenter']") == 0);
     CHECK(one("[process:pid = 42]") == 1);
-    CHECK(one("[process:pid = 42.0]") == 1);     /* int against float */
-    CHECK(one("[process:pid = '42']") == 0);     /* never across types */
+    CHECK(one("[process:pid = 42.0]") == 1); /* int against float */
+    CHECK(one("[process:pid = '42']") == 0); /* never across types */
     CHECK(one("[process:pid != '42']") == 1);
     CHECK(one("[process:ratio = 0.5]") == 1);
     CHECK(one("[process:is_hidden = false]") == 1);
-    CHECK(one("[process:is_hidden = 0]") == 0);  /* bool is not a number */
-    CHECK(one("[process:nothing = 'x']") == 0);  /* null equals nothing */
+    CHECK(one("[process:is_hidden = 0]") == 0); /* bool is not a number */
+    CHECK(one("[process:nothing = 'x']") == 0); /* null equals nothing */
     CHECK(one("[process:nothing != 'x']") == 1);
 }
 
 static void test_missing_and_not(void)
 {
     CHECK(one("[process:missing = 'x']") == 0);
-    CHECK(one("[process:missing != 'x']") == 0);     /* a missing property never matches */
+    CHECK(one("[process:missing != 'x']") == 0); /* a missing property never matches */
     CHECK(one("[process:missing NOT = 'x']") == 0);
-    CHECK(one("[file:name != 'x']") == 0);           /* no object of that type */
+    CHECK(one("[file:name != 'x']") == 0); /* no object of that type */
     CHECK(one("[process:name NOT LIKE 'bash%']") == 1);
     CHECK(one("[process:name NOT IN ('a', 'b')]") == 1);
 }
@@ -115,9 +114,9 @@ static void test_ordering(void)
     CHECK(one("[process:pid < 42]") == 0);
     CHECK(one("[process:pid <= 41.999]") == 0);
     CHECK(one("[process:pid < 42.5]") == 1);
-    CHECK(one("[process:name > 'nsen']") == 1);      /* code point order */
+    CHECK(one("[process:name > 'nsen']") == 1); /* code point order */
     CHECK(one("[process:name < 'nsenter']") == 0);
-    CHECK(one("[process:is_hidden < 'x']") == 0);   /* booleans are not ordered */
+    CHECK(one("[process:is_hidden < 'x']") == 0); /* booleans are not ordered */
     CHECK(one("[process:is_hidden NOT < 'x']") == 1);
     CHECK(one("[process:name > 5]") == 0);
 }
@@ -127,9 +126,9 @@ static void test_timestamps(void)
     CHECK(one("[process:created = t'2020-01-01T00:00:00.123456Z']") == 1);
     CHECK(one("[process:created = t'2020-01-01T00:00:00.1234569Z']") == 1); /* microseconds */
     CHECK(one("[process:created > t'2019-12-31T23:59:59Z']") == 1);
-    CHECK(one("[process:created < t'3012-08-17T17:43:55Z']") == 1);         /* far years */
+    CHECK(one("[process:created < t'3012-08-17T17:43:55Z']") == 1); /* far years */
     CHECK(one("[process:created IN (t'2020-01-01T00:00:00.123456Z')]") == 1);
-    CHECK(one("[process:name = t'2020-01-01T00:00:00Z']") == -2);           /* not a timestamp: error */
+    CHECK(one("[process:name = t'2020-01-01T00:00:00Z']") == -2); /* not a timestamp: error */
     CHECK(one("[process:pid = t'2020-01-01T00:00:00Z']") == 0);
     /* like the reference, matching reports a bad value even after a hit on
      * another object (or the other side of OR) */
@@ -158,12 +157,12 @@ static void test_like(void)
     CHECK(one("[process:name LIKE 'n_nter']") == 0);
     CHECK(one("[process:name LIKE 'nsenter_']") == 0);
     CHECK(one("[process:name LIKE '%']") == 1);
-    CHECK(one("[process:name LIKE 'NSENTER']") == 0);    /* case-sensitive */
+    CHECK(one("[process:name LIKE 'NSENTER']") == 0); /* case-sensitive */
     CHECK(one("[process:command_line LIKE '%-t 1%sh']") == 1);
     CHECK(one("[process:command_line LIKE 'nsenter.*']") == 0); /* no regex syntax */
-    CHECK(one("[process:cwd LIKE '/tmp/_t_']") == 1);       /* '_' is one code point */
-    CHECK(one("[process:cwd LIKE '/tmp/e\xcc\x81t%']") == 1); /* NFD literal, NFC data */
-    CHECK(one("[process:pid LIKE '4%']") == 0);             /* numbers are not strings */
+    CHECK(one("[process:cwd LIKE '/tmp/_t_']") == 1);           /* '_' is one code point */
+    CHECK(one("[process:cwd LIKE '/tmp/e\xcc\x81t%']") == 1);   /* NFD literal, NFC data */
+    CHECK(one("[process:pid LIKE '4%']") == 0);                 /* numbers are not strings */
     /* the shapes that run as memcmp/memmem, and the general walk */
     CHECK(one("[process:name LIKE 'nsenter']") == 1);
     CHECK(one("[process:name LIKE 'nsente']") == 0);
@@ -181,10 +180,10 @@ static void test_like(void)
 static void test_matches(void)
 {
     CHECK(one("[process:name MATCHES '^ns']") == 1);
-    CHECK(one("[process:name MATCHES 'ent']") == 1);        /* unanchored */
+    CHECK(one("[process:name MATCHES 'ent']") == 1); /* unanchored */
     CHECK(one("[process:name MATCHES '^ent']") == 0);
     CHECK(one("[process:command_line MATCHES '-t\\\\s+1\\\\b']") == 1);
-    CHECK(one("[process:cwd MATCHES '^/tmp/.t.$']") == 1);  /* UTF mode: '.' is a code point */
+    CHECK(one("[process:cwd MATCHES '^/tmp/.t.$']") == 1); /* UTF mode: '.' is a code point */
     CHECK(one("[process:name MATCHES '']") == 1);
     CHECK(one("[process:pid MATCHES '4']") == 0);
     storm_err err;
@@ -209,7 +208,7 @@ static void test_ip(void)
     CHECK(one("[process:net ISSUPERSET '10.0.0.0/7']") == 0);
     CHECK(one("[process:net ISSUBSET '10.0.0.0/8']") == 1);
     CHECK(one("[process:ip6 ISSUBSET 'fd00::/8']") == 1);
-    CHECK(one("[process:ip6 ISSUBSET '10.0.0.0/8']") == 0);   /* families differ */
+    CHECK(one("[process:ip6 ISSUBSET '10.0.0.0/8']") == 0); /* families differ */
     CHECK(one("[process:pid ISSUBSET '10.0.0.0/8']") == 0);
     CHECK(one("[process:name ISSUBSET '10.0.0.0/8']") == -2); /* not an address */
     CHECK(one("[process:ip ISSUBSET '10.0.0.0/33']") == -1);  /* bad literal */
@@ -227,7 +226,7 @@ static void test_exists_and_binary(void)
     CHECK(one("[EXISTS process:environment_variables.HOME]") == 1);
     CHECK(one("[process:payload_hex = h'6e73']") == 1);
     CHECK(one("[process:payload_bin = b'bnM=']") == 1);
-    CHECK(one("[process:payload_hex = 'ns']") == 1);          /* Latin-1 view of the string */
+    CHECK(one("[process:payload_hex = 'ns']") == 1); /* Latin-1 view of the string */
     CHECK(one("[process:payload_bin LIKE 'n_']") == 1);
     CHECK(one("[process:payload_hex MATCHES '^\\\\x6es$']") == 1);
     CHECK(one("[process:name = h'6e73656e746572']") == 1);
@@ -240,20 +239,20 @@ static void test_paths(void)
     CHECK(one("[process:arguments[1] = '-t']") == 0);
     CHECK(one("[process:arguments[9] != '-t']") == 0);
     CHECK(one("[process:arguments[*] = '-m']") == 1);
-    CHECK(one("[process:arguments[*] != '-m']") == 1);   /* any element */
+    CHECK(one("[process:arguments[*] != '-m']") == 1); /* any element */
     CHECK(one("[process:environment_variables.HOME = '/root']") == 1);
     CHECK(one("[process:environment_variables.'HOME' = '/root']") == 1);
     /* references resolve inside the same observation only */
-    const char *doc =
-        "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
-        "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{"
-        "\"0\":{\"type\":\"process\",\"name\":\"sh\",\"parent_ref\":\"1\",\"child_refs\":[\"9\",\"1\"],\"image_ref\":\"2\"},"
-        "\"1\":{\"type\":\"process\",\"name\":\"containerd-shim\"},"
-        "\"2\":{\"type\":\"file\",\"name\":\"sh\"}}},"
-        "{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
-        "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{"
-        "\"0\":{\"type\":\"process\",\"name\":\"x\",\"parent_ref\":\"5\"},"
-        "\"5\":{\"type\":\"process\",\"name\":\"y\"}}}]";
+    const char *doc = "[{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
+                      "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{"
+                      "\"0\":{\"type\":\"process\",\"name\":\"sh\",\"parent_ref\":\"1\",\"child_refs\":[\"9\",\"1\"],"
+                      "\"image_ref\":\"2\"},"
+                      "\"1\":{\"type\":\"process\",\"name\":\"containerd-shim\"},"
+                      "\"2\":{\"type\":\"file\",\"name\":\"sh\"}}},"
+                      "{\"type\":\"observed-data\",\"first_observed\":\"2020-01-01T00:00:00Z\","
+                      "\"last_observed\":\"2020-01-01T00:00:00Z\",\"number_observed\":1,\"objects\":{"
+                      "\"0\":{\"type\":\"process\",\"name\":\"x\",\"parent_ref\":\"5\"},"
+                      "\"5\":{\"type\":\"process\",\"name\":\"y\"}}}]";
     CHECK(run("[process:parent_ref.name = 'containerd-shim']", STORM_SPEC_20, doc, NULL, NULL) == 1);
     CHECK(run("[process:child_refs[*].name = 'containerd-shim']", STORM_SPEC_20, doc, NULL, NULL) == 1);
     CHECK(run("[process:child_refs[0].name = 'containerd-shim']", STORM_SPEC_20, doc, NULL, NULL) == 1);
@@ -317,10 +316,10 @@ static void test_observation_operators(void)
     CHECK(run("[person:age >= 0] REPEATS 3 TIMES WITHIN 2 SECONDS", STORM_SPEC_20, doc, NULL, NULL) == 1);
     CHECK(run("[person:age >= 0] REPEATS 3 TIMES WITHIN 1.5 SECONDS", STORM_SPEC_20, doc, NULL, NULL) == 0);
     CHECK(run("([person:name = 'p0'] AND [person:name = 'p4']) WITHIN 4 SECONDS", STORM_SPEC_20, doc, NULL, NULL) == 1);
-    CHECK(run("([person:name = 'p0'] AND [person:name = 'p4']) WITHIN 3.999 SECONDS", STORM_SPEC_20, doc, NULL,
-              NULL) == 0);
-    CHECK(run("[person:age >= 0] START t'2020-01-01T00:00:04Z' STOP t'2020-01-01T00:00:05Z'", STORM_SPEC_21 - 1,
-              doc, NULL, NULL) == 1);
+    CHECK(run("([person:name = 'p0'] AND [person:name = 'p4']) WITHIN 3.999 SECONDS", STORM_SPEC_20, doc, NULL, NULL) ==
+          0);
+    CHECK(run("[person:age >= 0] START t'2020-01-01T00:00:04Z' STOP t'2020-01-01T00:00:05Z'", STORM_SPEC_21 - 1, doc,
+              NULL, NULL) == 1);
     CHECK(run("[person:age >= 0] START '2020-01-01T00:00:05Z' STOP '2020-01-01T00:00:09Z'", STORM_SPEC_20, doc, NULL,
               NULL) == 0); /* STOP is open */
     CHECK(run("[person:age >= 0] REPEATS 2 TIMES START '2020-01-01T00:00:03Z' STOP '2020-01-01T00:00:09Z'",
@@ -361,7 +360,8 @@ static void test_search_bounds(void)
     /* windows prune: 400 observations one second apart, none 3 within 1s */
     CHECK(run("[person:age >= 0] REPEATS 3 TIMES WITHIN 1 SECONDS", STORM_SPEC_20, doc, NULL, NULL) == 0);
     CHECK(run("[person:age >= 0] FOLLOWEDBY [person:age < 0]", STORM_SPEC_20, doc, NULL, NULL) == 0);
-    CHECK(run("([person:age >= 0] FOLLOWEDBY [person:age >= 0]) WITHIN 1 SECONDS", STORM_SPEC_20, doc, NULL, NULL) == 1);
+    CHECK(run("([person:age >= 0] FOLLOWEDBY [person:age >= 0]) WITHIN 1 SECONDS", STORM_SPEC_20, doc, NULL, NULL) ==
+          1);
     /* needs more observations than exist: decided without searching */
     CHECK(run("[person:age >= 0] REPEATS 401 TIMES", STORM_SPEC_20, doc, NULL, NULL) == 0);
     CHECK(run("[person:age >= 0] REPEATS 400 TIMES", STORM_SPEC_20, doc, NULL, NULL) == 1);
@@ -380,7 +380,6 @@ static void test_search_bounds(void)
               STORM_SPEC_20, doc, NULL, NULL) == 0);
     free(doc);
 }
-
 
 /* --- differential test of the binding search against brute force ---------
  * Small random observation sets and random patterns; the brute force lists
@@ -545,9 +544,12 @@ static size_t gen_obs_expr(char *out, size_t cap, int depth)
     unsigned k = depth > 2 ? 0 : rnd(8);
     char a[512], b[512];
     switch (k) {
-    case 0: case 1: case 2:
-        return (size_t)snprintf(out, cap, "%s", leaves[rnd(5)]);
-    case 3: case 4: case 5: {
+    case 0:
+    case 1:
+    case 2: return (size_t)snprintf(out, cap, "%s", leaves[rnd(5)]);
+    case 3:
+    case 4:
+    case 5: {
         static const char *ops[] = {"AND", "OR", "FOLLOWEDBY"};
         gen_obs_expr(a, sizeof a, depth + 1);
         gen_obs_expr(b, sizeof b, depth + 1);

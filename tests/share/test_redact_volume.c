@@ -33,37 +33,42 @@ static void pod_objects(storm_buf *b, size_t i)
 {
     size_t ns = i % 97, node = i % 13;
     unsigned a3 = (unsigned)(i / 250 % 250 + 1), a4 = (unsigned)(i % 250 + 1);
-    storm_buf_printf(b,
-                     "%s{\"type\":\"process\",\"spec_version\":\"2.1\",\"id\":\"process--%08zx-0000-4000-8000-000000000001\","
-                     "\"pid\":%zu,\"command_line\":\"/bin/sh -c curl http://10.77.%u.%u/x?pod=wkpod-%zu-zq\","
-                     "\"x_proc_exec_id\":\"wkExec%zuZq\",\"x_proc_parent_exec_id\":\"wkExec%zuParentZq\","
-                     "\"x_k8s_node\":\"wknode-%zu-zq\",\"x_k8s_namespace\":\"wkns-%zu-zq\",\"x_k8s_pod\":\"wkpod-%zu-zq\","
-                     "\"x_k8s_container_id\":\"wkcid%zuzq\",\"x_k8s_workload\":\"wkapp-%zu-zq\","
-                     "\"x_k8s_labels\":[\"app=wkapp-%zu-zq\",\"team=wkteam-%zu-zq\","
-                     "\"statefulset.kubernetes.io/pod-name=wkpod-%zu-zq\",\"tier=wktier-%zu-zq\"]},",
-                     i ? "," : "", i, i + 100, a3, a4, i, i, i, node, ns, i, i, i, i, i % 31, i, i % 7);
+    storm_buf_printf(
+        b,
+        "%s{\"type\":\"process\",\"spec_version\":\"2.1\",\"id\":\"process--%08zx-0000-4000-8000-000000000001\","
+        "\"pid\":%zu,\"command_line\":\"/bin/sh -c curl http://10.77.%u.%u/x?pod=wkpod-%zu-zq\","
+        "\"x_proc_exec_id\":\"wkExec%zuZq\",\"x_proc_parent_exec_id\":\"wkExec%zuParentZq\","
+        "\"x_k8s_node\":\"wknode-%zu-zq\",\"x_k8s_namespace\":\"wkns-%zu-zq\",\"x_k8s_pod\":\"wkpod-%zu-zq\","
+        "\"x_k8s_container_id\":\"wkcid%zuzq\",\"x_k8s_workload\":\"wkapp-%zu-zq\","
+        "\"x_k8s_labels\":[\"app=wkapp-%zu-zq\",\"team=wkteam-%zu-zq\","
+        "\"statefulset.kubernetes.io/pod-name=wkpod-%zu-zq\",\"tier=wktier-%zu-zq\"]},",
+        i ? "," : "", i, i + 100, a3, a4, i, i, i, node, ns, i, i, i, i, i % 31, i, i % 7);
     if (!lean) {
-    storm_buf_printf(b,
-                     "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--%08zx-0000-5000-8000-000000000002\","
-                     "\"value\":\"10.77.%u.%u\"},",
-                     i, a3, a4);
-    storm_buf_printf(b,
-                     "{\"type\":\"network-traffic\",\"spec_version\":\"2.1\",\"id\":\"network-traffic--%08zx-0000-5000-8000-000000000003\","
-                     "\"src_ref\":\"ipv4-addr--%08zx-0000-5000-8000-000000000002\",\"protocols\":[\"tcp\"],"
-                     "\"x_audit_namespace\":\"wkns-%zu-zq\",\"x_audit_name\":\"wkpod-%zu-zq\","
-                     "\"x_audit_request_object\":{\"metadata\":{\"name\":\"wkpod-%zu-zq\",\"namespace\":\"wkns-%zu-zq\","
-                     "\"labels\":{\"app\":\"wkapp-%zu-zq\",\"tier\":\"wktier-%zu-zq\"}},"
-                     "\"spec\":{\"nodeName\":\"wknode-%zu-zq\"}}},",
-                     i, i, ns, i, i, ns, i, i % 7, node);
+        storm_buf_printf(
+            b,
+            "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--%08zx-0000-5000-8000-000000000002\","
+            "\"value\":\"10.77.%u.%u\"},",
+            i, a3, a4);
+        storm_buf_printf(
+            b,
+            "{\"type\":\"network-traffic\",\"spec_version\":\"2.1\",\"id\":\"network-traffic--%08zx-0000-5000-8000-"
+            "000000000003\","
+            "\"src_ref\":\"ipv4-addr--%08zx-0000-5000-8000-000000000002\",\"protocols\":[\"tcp\"],"
+            "\"x_audit_namespace\":\"wkns-%zu-zq\",\"x_audit_name\":\"wkpod-%zu-zq\","
+            "\"x_audit_request_object\":{\"metadata\":{\"name\":\"wkpod-%zu-zq\",\"namespace\":\"wkns-%zu-zq\","
+            "\"labels\":{\"app\":\"wkapp-%zu-zq\",\"tier\":\"wktier-%zu-zq\"}},"
+            "\"spec\":{\"nodeName\":\"wknode-%zu-zq\"}}},",
+            i, i, ns, i, i, ns, i, i % 7, node);
     }
-    storm_buf_printf(b,
-                     "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%08zx-0000-4000-8000-000000000004\","
-                     "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
-                     "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000000\","
-                     "\"observed_data_refs\":[],\"description\":\"Shell in pod wkns-%zu-zq/wkpod-%zu-zq on wknode-%zu-zq: "
-                     "exec wkExec%zuZq (parent wkExec%zuParentZq) in container wkcid%zuzq from 10.77.%u.%u, "
-                     "labels app=wkapp-%zu-zq tier=wktier-%zu-zq\"}",
-                     i, ns, i, node, i, i, i, a3, a4, i, i % 7);
+    storm_buf_printf(
+        b,
+        "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--%08zx-0000-4000-8000-000000000004\","
+        "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+        "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000000\","
+        "\"observed_data_refs\":[],\"description\":\"Shell in pod wkns-%zu-zq/wkpod-%zu-zq on wknode-%zu-zq: "
+        "exec wkExec%zuZq (parent wkExec%zuParentZq) in container wkcid%zuzq from 10.77.%u.%u, "
+        "labels app=wkapp-%zu-zq tier=wktier-%zu-zq\"}",
+        i, ns, i, node, i, i, i, a3, a4, i, i % 7);
 }
 
 /* Offset of the first leaked marker in s, or -1. */
@@ -116,8 +121,8 @@ static void check_pods(size_t pods)
     CHECK(leak < 0);
     if (leak >= 0) {
         fprintf(stderr, "%zu pods: leaked at byte %ld: %.120s\n", pods, leak, out.data + (leak > 40 ? leak - 40 : 0));
-        static const char *const kinds[] = {"wkpod-", "wkns-", "wknode-", "wkExec", "wkcid", "wkapp-",
-                                            "wkteam-", "wktier-", "10.77."};
+        static const char *const kinds[] = {"wkpod-", "wkns-",   "wknode-", "wkExec", "wkcid",
+                                            "wkapp-", "wkteam-", "wktier-", "10.77."};
         for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
             fprintf(stderr, "  %s: %zu left\n", kinds[k], count(out.data, out.len, kinds[k]));
     }
@@ -177,8 +182,7 @@ static void check_refuses_when_incomplete(void)
     storm_arena *a = storm_arena_new(0, 0);
     char rules_text[512];
     snprintf(rules_text, sizeof rules_text,
-             "{\"secret_file\":\"%s\",\"scrub\":[{\"regex\":\"^(a|a)*$\",\"replace\":\"<gone>\"}]}",
-             key_path);
+             "{\"secret_file\":\"%s\",\"scrub\":[{\"regex\":\"^(a|a)*$\",\"replace\":\"<gone>\"}]}", key_path);
     storm_value *rules = NULL, *objects = NULL;
     storm_err err = {0};
     CHECK(storm_json_parse(a, rules_text, strlen(rules_text), 0, &rules, NULL, &err) == STORM_OK);

@@ -58,10 +58,11 @@ static void test_tlp(void)
 static void test_mark(void)
 {
     storm_arena *a = storm_arena_new(0, 0);
-    storm_value *objs = parse(a, "[{\"type\":\"sighting\",\"id\":\"sighting--1b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\","
-                                 "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]},"
-                                 "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\","
-                                 "\"value\":\"1.2.3.4\"}]");
+    storm_value *objs =
+        parse(a, "[{\"type\":\"sighting\",\"id\":\"sighting--1b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\","
+                 "\"object_marking_refs\":[\"marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"]},"
+                 "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\","
+                 "\"value\":\"1.2.3.4\"}]");
     storm_err err;
     storm_err_clear(&err);
     CHECK(storm_mark_objects(a, objs, STORM_TLP_AMBER, "identity--016f8401-f37e-4a6b-851d-8e204aaa8f91", &err) ==
@@ -76,11 +77,12 @@ static void test_mark(void)
     CHECK(storm_v_get(find(objs, "ipv4-addr"), "created_by_ref") == NULL); /* SCOs have no created_by_ref */
     CHECK(storm_v_get(find(objs, "ipv4-addr"), "object_marking_refs") != NULL);
     /* someone else's indicator: unchanged when it has a TLP level, else a new version */
-    storm_value *more = parse(a, "[{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
-                                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
-                                 "\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]},"
-                                 "{\"type\":\"attack-pattern\",\"id\":\"attack-pattern--7e33a43e-e34b-40ec-89da-36c9bb2cacd5\","
-                                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\"}]");
+    storm_value *more =
+        parse(a, "[{\"type\":\"indicator\",\"id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\","
+                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\","
+                 "\"object_marking_refs\":[\"marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487\"]},"
+                 "{\"type\":\"attack-pattern\",\"id\":\"attack-pattern--7e33a43e-e34b-40ec-89da-36c9bb2cacd5\","
+                 "\"created\":\"2026-01-01T00:00:00.000Z\",\"modified\":\"2026-01-01T00:00:00.000Z\"}]");
     CHECK(storm_mark_objects(a, more, STORM_TLP_AMBER, "identity--016f8401-f37e-4a6b-851d-8e204aaa8f91", &err) ==
           STORM_OK);
     storm_value *ind = find(more, "indicator");
@@ -99,7 +101,8 @@ static void test_mark(void)
 
 /* An observation like storm convert writes for a Tetragon connect from a pod. */
 static const char *sample =
-    "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--5e8f5bd3-7c1e-4a43-9d0e-1b1c57b8e2a0\","
+    "[{\"type\":\"observed-data\",\"spec_version\":\"2.1\",\"id\":\"observed-data--5e8f5bd3-7c1e-4a43-9d0e-"
+    "1b1c57b8e2a0\","
     "\"created\":\"2024-05-30T15:39:47.311Z\",\"modified\":\"2024-05-30T15:39:47.311Z\","
     "\"first_observed\":\"2024-05-30T15:39:47.311Z\",\"last_observed\":\"2024-05-30T15:39:47.311Z\","
     "\"number_observed\":1,\"object_refs\":[\"process--0b1e7c3a-8d2f-4e55-9a0b-6c1d2e3f4a5b\","
@@ -110,7 +113,8 @@ static const char *sample =
     "\"x_k8s_pod\":\"webapp-7d9f8b6c5-x2k4q\",\"x_k8s_namespace\":\"payments\",\"x_k8s_node\":\"kind-worker\","
     "\"x_proc_exec_id\":\"a2luZC13b3JrZXI6MTIzNDU2Nzg5OjQyMQ==\",\"opened_connection_refs\":"
     "[\"network-traffic--2b9cbd0a-3f0f-5a31-8c44-2f0e2a3a3d57\"]},"
-    "{\"type\":\"network-traffic\",\"spec_version\":\"2.1\",\"id\":\"network-traffic--2b9cbd0a-3f0f-5a31-8c44-2f0e2a3a3d57\","
+    "{\"type\":\"network-traffic\",\"spec_version\":\"2.1\",\"id\":\"network-traffic--2b9cbd0a-3f0f-5a31-8c44-"
+    "2f0e2a3a3d57\","
     "\"dst_ref\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\",\"src_port\":41234,\"dst_port\":443,"
     "\"protocols\":[\"ipv4\",\"tcp\"]},"
     "{\"type\":\"ipv4-addr\",\"spec_version\":\"2.1\",\"id\":\"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd\","

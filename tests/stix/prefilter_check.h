@@ -69,8 +69,7 @@ static void path_text(const walk *w, char *buf, size_t cap)
     size_t o = (size_t)snprintf(buf, cap, "%s:", w->type);
     for (size_t i = 0; i < w->n && o < cap; i++) {
         if (w->steps[i].key)
-            o += (size_t)snprintf(buf + o, cap - o, "%s%.*s", i ? "." : "", (int)w->steps[i].key_len,
-                                  w->steps[i].key);
+            o += (size_t)snprintf(buf + o, cap - o, "%s%.*s", i ? "." : "", (int)w->steps[i].key_len, w->steps[i].key);
         else if (w->steps[i].index >= 0)
             o += (size_t)snprintf(buf + o, cap - o, "[%lld]", (long long)w->steps[i].index);
         else
@@ -100,8 +99,8 @@ static void check_value(walk *w, const storm_value *v)
     w->missing++;
     char p[512];
     path_text(w, p, sizeof p);
-    fprintf(stderr, "%s: prefilter misses %s = %.*s\n", w->where, p,
-            v->type == STORM_V_STRING ? (int)v->u.s.len : 5, v->type == STORM_V_STRING ? v->u.s.ptr : "(num)");
+    fprintf(stderr, "%s: prefilter misses %s = %.*s\n", w->where, p, v->type == STORM_V_STRING ? (int)v->u.s.len : 5,
+            v->type == STORM_V_STRING ? v->u.s.ptr : "(num)");
 }
 
 static void walk_value(walk *w, const storm_value *v, int depth)
@@ -149,8 +148,7 @@ static void walk_value(walk *w, const storm_value *v, int depth)
             w->n--;
         }
         break;
-    default:
-        break;
+    default: break;
     }
 }
 

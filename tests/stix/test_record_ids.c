@@ -14,11 +14,11 @@
 
 #include "test.h"
 
-#define EVENT(id, user)                                                                                         \
-    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"" id "\","     \
-    "\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/shop/pods\",\"verb\":\"create\","       \
-    "\"user\":{\"username\":\"" user "\"},\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"shop\","         \
-    "\"name\":\"web-1\",\"apiVersion\":\"v1\"},\"responseStatus\":{\"code\":201},"                              \
+#define EVENT(id, user)                                                                                                \
+    "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"" id "\","            \
+    "\"stage\":\"ResponseComplete\",\"requestURI\":\"/api/v1/namespaces/shop/pods\",\"verb\":\"create\","              \
+    "\"user\":{\"username\":\"" user "\"},\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"shop\","                \
+    "\"name\":\"web-1\",\"apiVersion\":\"v1\"},\"responseStatus\":{\"code\":201},"                                     \
     "\"requestReceivedTimestamp\":\"2026-01-01T00:00:00.000000Z\",\"stageTimestamp\":\"2026-01-01T00:00:00.100000Z\"}"
 
 static const char event_a[] = EVENT("11111111-1111-4111-8111-111111111111", "alice");
@@ -38,8 +38,7 @@ static size_t ids_of(const char *text, bool lazy, char ids[MAX_IDS][80])
     }
     size_t n_recs = root->type == STORM_V_ARRAY ? root->u.a.len : 1;
     for (size_t r = 0; r < n_recs; r++) {
-        const storm_value *rec =
-            storm_decode_unwrap(a, root->type == STORM_V_ARRAY ? root->u.a.items[r] : root);
+        const storm_value *rec = storm_decode_unwrap(a, root->type == STORM_V_ARRAY ? root->u.a.items[r] : root);
         const storm_decoder *dec = storm_decoder_detect(rec);
         storm_event_list list = {0};
         const char *skip = NULL;

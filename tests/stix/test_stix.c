@@ -53,8 +53,7 @@ static void test_sco_ids(void)
     } cases[] = {
         {"{\"type\":\"ipv4-addr\",\"value\":\"198.51.100.3\"}", "ipv4-addr--28bb3599-77cd-5a82-a950-b5bc3caf07c4"},
         {"{\"type\":\"ipv6-addr\",\"value\":\"2001:db8::1\"}", "ipv6-addr--6469e3a9-b053-5e34-a025-9396ae051d26"},
-        {"{\"type\":\"domain-name\",\"value\":\"example.com\"}",
-         "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
+        {"{\"type\":\"domain-name\",\"value\":\"example.com\"}", "domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7"},
         {"{\"type\":\"directory\",\"path\":\"/usr/bin\"}", "directory--f4f0869b-430a-594d-b01d-307cd4d341a8"},
         /* member order and non-contributing properties do not matter */
         {"{\"parent_directory_ref\":\"directory--x\",\"type\":\"file\",\"size\":3,\"name\":\"bash\"}",
@@ -83,8 +82,8 @@ static void test_sco_ids(void)
                  i & 255);
         int n = snprintf(name, sizeof name, "{\"value\":\"10.%d.%d.%d\"}", i >> 16 & 255, i >> 8 & 255, i & 255);
         storm_value *v = parse(json);
-        if (!v || storm_stix_sco_id(v, id) != STORM_OK || !storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, (size_t)n, want) ||
-            strcmp(id + 11, want) != 0) {
+        if (!v || storm_stix_sco_id(v, id) != STORM_OK ||
+            !storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, (size_t)n, want) || strcmp(id + 11, want) != 0) {
             CHECK_STR(id, want);
             break;
         }
@@ -101,8 +100,16 @@ static void test_sco_ids(void)
 static void test_time_text(void)
 {
     /* the hot-path formatter agrees with the core one */
-    int64_t samples[] = {0, 1, -1, 999, 1000000, 1736942400123456789LL, -62135596800LL / 1000 * 1000000000LL,
-                         951782400000000000LL /* 2000-02-29 */, 4102444799999999999LL, INT64_MAX / 2,
+    int64_t samples[] = {0,
+                         1,
+                         -1,
+                         999,
+                         1000000,
+                         1736942400123456789LL,
+                         -62135596800LL / 1000 * 1000000000LL,
+                         951782400000000000LL /* 2000-02-29 */,
+                         4102444799999999999LL,
+                         INT64_MAX / 2,
                          -9223372036854775807LL + 1000000000LL};
     uint64_t x = 88172645463325252ULL;
     for (int i = 0; i < 20000; i++) {
@@ -133,9 +140,11 @@ static void test_canonical(void)
     storm_buf_init(&b, 1 << 20);
     /* RFC 8785 3.2.3: keys sorted by UTF-16 code units: U+10000 (surrogates
      * D800..) sorts before U+FB33 although its UTF-8 bytes sort after */
-    storm_value *v = parse("{\"\\ufb33\":1,\"\\ud800\\udc00\":2,\"b\":[true,null,\"\\u0001\"],\"a\":{\"z\":1,\"y\":-2}}");
+    storm_value *v =
+        parse("{\"\\ufb33\":1,\"\\ud800\\udc00\":2,\"b\":[true,null,\"\\u0001\"],\"a\":{\"z\":1,\"y\":-2}}");
     CHECK(v && storm_stix_canonical_json(&b, v) == STORM_OK);
-    CHECK_STR(b.data, "{\"a\":{\"y\":-2,\"z\":1},\"b\":[true,null,\"\\u0001\"],\"\xf0\x90\x80\x80\":2,\"\xef\xac\xb3\":1}");
+    CHECK_STR(b.data,
+              "{\"a\":{\"y\":-2,\"z\":1},\"b\":[true,null,\"\\u0001\"],\"\xf0\x90\x80\x80\":2,\"\xef\xac\xb3\":1}");
     storm_buf_reset(&b);
     CHECK(storm_stix_canonical_json(&b, parse("[1.5,100,1e2,\"\\t\\/\"]")) == STORM_OK);
     CHECK_STR(b.data, "[1.5,100,100,\"\\t/\"]");
@@ -347,17 +356,28 @@ static storm_event tetragon_kprobe(void)
     ev.k8s.container = "shell";
     ev.k8s.image = "docker.io/library/ubuntu:22.04";
     ev.k8s.labels = parse("{\"app.kubernetes.io/name\":\"attacker\",\"Team\":\"Red\",\"team\":\"blue\"}");
-    ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 4242, .has_uid = true, .uid = 0,
-                                      .binary = "/usr/bin/nsenter", .arguments = "-t 1 -m -u -i -n sh",
-                                      .cwd = "/", .exec_id = "a2luZDo0MjQyOjQyNDI=", .has_start_time = true,
+    ev.process = (storm_process_info){.present = true,
+                                      .has_pid = true,
+                                      .pid = 4242,
+                                      .has_uid = true,
+                                      .uid = 0,
+                                      .binary = "/usr/bin/nsenter",
+                                      .arguments = "-t 1 -m -u -i -n sh",
+                                      .cwd = "/",
+                                      .exec_id = "a2luZDo0MjQyOjQyNDI=",
+                                      .has_start_time = true,
                                       .start_time = 1736942399000000000LL,
                                       .parent_exec_id = "a2luZDoxOjE="};
-    ev.parent = (storm_process_info){.present = true, .has_pid = true, .pid = 1, .binary = "/bin/bash",
-                                     .exec_id = "a2luZDoxOjE="};
-    ev.hook = (storm_hook_info){.present = true, .kind = "kprobe", .name = "__x64_sys_setns",
-                                .policy = "ce-nsenter", .action = "KPROBE_ACTION_POST",
-                                .args = parse("[{\"type\":\"int_arg\",\"value\":3},{\"type\":\"int_arg\",\"value\":1073741824}]"),
-                                .ret = parse("{\"type\":\"int_arg\",\"value\":0}")};
+    ev.parent = (storm_process_info){
+        .present = true, .has_pid = true, .pid = 1, .binary = "/bin/bash", .exec_id = "a2luZDoxOjE="};
+    ev.hook = (storm_hook_info){
+        .present = true,
+        .kind = "kprobe",
+        .name = "__x64_sys_setns",
+        .policy = "ce-nsenter",
+        .action = "KPROBE_ACTION_POST",
+        .args = parse("[{\"type\":\"int_arg\",\"value\":3},{\"type\":\"int_arg\",\"value\":1073741824}]"),
+        .ret = parse("{\"type\":\"int_arg\",\"value\":0}")};
     return ev;
 }
 
@@ -404,7 +424,8 @@ static void test_process_event(void)
     CHECK(parent && storm_v_get(parent, "pid")->u.i == 1 && !storm_v_get(parent, "x_hook_name"));
     const char *uref = s_of(p, "creator_user_ref");
     const storm_value *u = uref ? storm_observation_resolve(&obs, uref, strlen(uref)) : NULL;
-    CHECK(u && storm_v_is_str(storm_v_get(u, "user_id"), "0") && storm_v_is_str(storm_v_get(u, "account_type"), "unix"));
+    CHECK(u && storm_v_is_str(storm_v_get(u, "user_id"), "0") &&
+          storm_v_is_str(storm_v_get(u, "account_type"), "unix"));
     CHECK(obj_of_type(&obs, "software", 0) != NULL);
     /* observed-data shape */
     const storm_value *od = obs.sdo;
@@ -468,9 +489,17 @@ static void test_network_event(void)
     ev.time = 1700000000000000000LL;
     ev.k8s.namespace_ = "web";
     ev.k8s.pod = "frontend-1";
-    ev.net = (storm_net_info){.present = true, .src_ip = "10.0.0.5", .dst_ip = "fd00::1", .has_src_port = true,
-                              .src_port = 43210, .has_dst_port = true, .dst_port = 6443, .protocol = "TCP",
-                              .verdict = "DROPPED", .direction = "egress", .dns_name = "kubernetes.default"};
+    ev.net = (storm_net_info){.present = true,
+                              .src_ip = "10.0.0.5",
+                              .dst_ip = "fd00::1",
+                              .has_src_port = true,
+                              .src_port = 43210,
+                              .has_dst_port = true,
+                              .dst_port = 6443,
+                              .protocol = "TCP",
+                              .verdict = "DROPPED",
+                              .direction = "egress",
+                              .dns_name = "kubernetes.default"};
     storm_observation obs;
     storm_err err;
     CHECK(storm_stix_observe(A, &ev, NULL, &obs, &err) == STORM_OK);
@@ -508,12 +537,22 @@ static void test_audit_event(void)
     ev.type = "Event";
     ev.has_time = true;
     ev.time = 1600000000123000000LL;
-    ev.audit = (storm_audit_info){.present = true, .audit_id = "1234", .stage = "ResponseComplete",
-                                  .verb = "create", .resource = "pods", .subresource = "exec",
-                                  .object_namespace = "default", .object_name = "web-0", .user = "system:anonymous",
-                                  .groups = parse("[\"system:unauthenticated\"]"), .source_ip = "192.0.2.7",
-                                  .user_agent = "kubectl/v1.29", .has_code = true, .code = 101,
-                                  .decision = "allow", .request_uri = "/api/v1/namespaces/default/pods/web-0/exec",
+    ev.audit = (storm_audit_info){.present = true,
+                                  .audit_id = "1234",
+                                  .stage = "ResponseComplete",
+                                  .verb = "create",
+                                  .resource = "pods",
+                                  .subresource = "exec",
+                                  .object_namespace = "default",
+                                  .object_name = "web-0",
+                                  .user = "system:anonymous",
+                                  .groups = parse("[\"system:unauthenticated\"]"),
+                                  .source_ip = "192.0.2.7",
+                                  .user_agent = "kubectl/v1.29",
+                                  .has_code = true,
+                                  .code = 101,
+                                  .decision = "allow",
+                                  .request_uri = "/api/v1/namespaces/default/pods/web-0/exec",
                                   .request_object = parse("{\"apiVersion\":\"v1\",\"spec\":{\"hostPID\":true}}")};
     storm_observation obs;
     storm_err err;
@@ -685,12 +724,20 @@ static void test_alert_event(void)
     ev.time = 1746000000000000000LL;
     ev.k8s.namespace_ = "honey";
     ev.k8s.pod = "ssh-proxy";
-    ev.alert = (storm_alert_info){.present = true, .rule = "Unexpected file access", .rule_id = "R0002",
-                                  .severity = "1", .fields = parse("{\"flags\":[\"O_RDONLY\"],\"Path\":\"/etc/shadow\",\"empty\":\"\","
-                                                  "\"proc.cmdline\":\"cat\",\"proc_cmdline\":\"x\",\"PROC.cmdline\":\"y\","
-                                                  "\"fd\":3,\"o\":{\"a/b\":1}}")};
-    ev.process = (storm_process_info){.present = true, .has_pid = true, .pid = 77, .name = "cat",
-                                      .command_line = "cat /etc/shadow", .binary = "/bin/cat"};
+    ev.alert =
+        (storm_alert_info){.present = true,
+                           .rule = "Unexpected file access",
+                           .rule_id = "R0002",
+                           .severity = "1",
+                           .fields = parse("{\"flags\":[\"O_RDONLY\"],\"Path\":\"/etc/shadow\",\"empty\":\"\","
+                                           "\"proc.cmdline\":\"cat\",\"proc_cmdline\":\"x\",\"PROC.cmdline\":\"y\","
+                                           "\"fd\":3,\"o\":{\"a/b\":1}}")};
+    ev.process = (storm_process_info){.present = true,
+                                      .has_pid = true,
+                                      .pid = 77,
+                                      .name = "cat",
+                                      .command_line = "cat /etc/shadow",
+                                      .binary = "/bin/cat"};
     ev.n_files = 1;
     ev.files[0].path = "/etc/shadow";
     storm_observation obs;
@@ -796,21 +843,21 @@ static void test_extension_definitions(void)
         }
     }
     const char *uid_path[] = {"properties", "x_proc_uid", "type", NULL};
-    CHECK(storm_v_is_str(storm_v_path(parse(storm_v_get_str(
-                                          storm_stix_extension_definition(A, STORM_STIX_EXT_PROC), "schema")),
-                                      uid_path),
-                         "integer"));
+    CHECK(storm_v_is_str(
+        storm_v_path(parse(storm_v_get_str(storm_stix_extension_definition(A, STORM_STIX_EXT_PROC), "schema")),
+                     uid_path),
+        "integer"));
     /* the definitions a pattern's x_* properties need */
-    CHECK(storm_stix_ext_mask_of_pattern("[process:x_k8s_pod = 'a' AND process:x_hook_args[0].path = '/x'] "
-                                         "FOLLOWEDBY [file:x_file_path LIKE '%x_proc_uid']") ==
-          (1u << STORM_STIX_EXT_K8S | 1u << STORM_STIX_EXT_HOOK | 1u << STORM_STIX_EXT_FILE |
-           1u << STORM_STIX_EXT_PROC));
+    CHECK(
+        storm_stix_ext_mask_of_pattern("[process:x_k8s_pod = 'a' AND process:x_hook_args[0].path = '/x'] "
+                                       "FOLLOWEDBY [file:x_file_path LIKE '%x_proc_uid']") ==
+        (1u << STORM_STIX_EXT_K8S | 1u << STORM_STIX_EXT_HOOK | 1u << STORM_STIX_EXT_FILE | 1u << STORM_STIX_EXT_PROC));
     CHECK(storm_stix_ext_mask_of_pattern("[file:name = 'x_k8s'] AND [process:xx_k8s_pod = 1]") == 0);
     CHECK(storm_stix_ext_mask_of_pattern(NULL) == 0);
     CHECK(storm_stix_ext_of_property("x_k8s_pod", 9) == STORM_STIX_EXT_K8S);
     /* every x_ property of the known-property lists is declared by an extension */
-    const char *types[] = {"process", "network-traffic", "file", "directory", "ipv4-addr", "ipv6-addr",
-                           "domain-name", "user-account", "software"};
+    const char *types[] = {"process",   "network-traffic", "file",         "directory", "ipv4-addr",
+                           "ipv6-addr", "domain-name",     "user-account", "software"};
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         const char *const *props = storm_stix_known_properties(types[t]);
         CHECK(props != NULL);
@@ -866,8 +913,14 @@ static void test_checker_rejects(void)
     ev.type = "Event";
     ev.has_time = true;
     ev.time = 1600000000123456789LL;
-    ev.audit = (storm_audit_info){.present = true, .verb = "get", .resource = "pods", .user = "alice",
-                                  .source_ip = "192.0.2.7", .user_agent = "curl/8", .has_code = true, .code = 200,
+    ev.audit = (storm_audit_info){.present = true,
+                                  .verb = "get",
+                                  .resource = "pods",
+                                  .user = "alice",
+                                  .source_ip = "192.0.2.7",
+                                  .user_agent = "curl/8",
+                                  .has_code = true,
+                                  .code = 200,
                                   .request_uri = "/api/v1/pods"};
     for (int change = 0; change < 5; change++) {
         storm_observation obs;
@@ -889,10 +942,10 @@ static void test_checker_rejects(void)
         const char *hpath[] = {"extensions", "http-request-ext", "request_header", NULL};
         storm_value *hdr = (storm_value *)storm_v_path(nt, hpath);
         switch (change) {
-        case 0: storm_v_set_str(A, nt, "x_audit_code", "200"); break;        /* against its JSON Schema */
-        case 1: storm_v_set_int(A, nt, "x_audit_user", 7); break;            /* against its JSON Schema */
-        case 2: storm_v_set_str(A, hdr, "User-Agent", "curl/8"); break;     /* a header value not a list */
-        case 3: /* nanoseconds */
+        case 0: storm_v_set_str(A, nt, "x_audit_code", "200"); break;   /* against its JSON Schema */
+        case 1: storm_v_set_int(A, nt, "x_audit_user", 7); break;       /* against its JSON Schema */
+        case 2: storm_v_set_str(A, hdr, "User-Agent", "curl/8"); break; /* a header value not a list */
+        case 3:                                                         /* nanoseconds */
             storm_v_set_str(A, od, "first_observed", "2020-09-13T12:26:40.123456789Z");
             storm_v_set_str(A, od, "last_observed", "2020-09-13T12:26:40.123456789Z");
             break;
@@ -968,8 +1021,7 @@ static void test_corpus_writer(void)
                             size_t want = expected_processes(&list.items[i]);
                             size_t got = count_type(&obs, "process");
                             if (want == (size_t)-1 ? got > 1 : got != want) {
-                                fprintf(stderr, "%s: %.80s...: %zu process SCOs, want %zu\n", e->d_name, p, got,
-                                        want);
+                                fprintf(stderr, "%s: %.80s...: %zu process SCOs, want %zu\n", e->d_name, p, got, want);
                                 CHECK(0);
                             }
                             bool eq = true;

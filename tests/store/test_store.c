@@ -124,7 +124,8 @@ static void test_put_idempotent_and_versions(void)
     CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-02-01T00:00:00.000Z"), &added) == STORM_OK && added);
     CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-15T00:00:00.000Z"), &added) == STORM_OK && added);
     /* SCO without modified/created: one version per id */
-    const char *sco = "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--11111111-1111-5111-8111-111111111111\",\"value\":\"10.0.0.1\"}";
+    const char *sco =
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--11111111-1111-5111-8111-111111111111\",\"value\":\"10.0.0.1\"}";
     CHECK(put(s, "observations", sco, &added) == STORM_OK && added);
     CHECK(put(s, "observations", sco, &added) == STORM_OK && !added);
     /* errors carry a reason */
@@ -207,9 +208,10 @@ static void test_pagination(void)
     CHECK(storm_store_begin(s, &err) == STORM_OK);
     for (int i = 0; i < 250; i++)
         put(s, "indicators", indicator(b, sizeof b, i, "2026-01-01T00:00:00.000Z"), NULL);
-    const char *note = "{\"type\":\"note\",\"spec_version\":\"2.1\",\"id\":\"note--00000000-0000-4000-8000-000000000001\","
-                       "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"content\":\"n\","
-                       "\"object_refs\":[\"indicator--00000000-0000-4000-8000-000000000001\"]}";
+    const char *note =
+        "{\"type\":\"note\",\"spec_version\":\"2.1\",\"id\":\"note--00000000-0000-4000-8000-000000000001\","
+        "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"content\":\"n\","
+        "\"object_refs\":[\"indicator--00000000-0000-4000-8000-000000000001\"]}";
     put(s, "indicators", note, NULL);
     CHECK(storm_store_commit(s, &err) == STORM_OK);
     storm_store_query q = {.collection = "indicators", .limit = 64};
@@ -286,8 +288,15 @@ static void test_query_plan(void)
     storm_store_query shapes[] = {
         {.collection = "indicators", .limit = 100, .with_json = true},
         {.collection = "indicators", .limit = 100, .with_json = false, .version_flags = STORM_STORE_VERSION_ALL},
-        {.collection = "indicators", .limit = 100, .types = types, .n_types = 2, .spec_versions = specs,
-         .n_spec_versions = 1, .version_flags = STORM_STORE_VERSION_FIRST, .versions = versions, .n_versions = 2},
+        {.collection = "indicators",
+         .limit = 100,
+         .types = types,
+         .n_types = 2,
+         .spec_versions = specs,
+         .n_spec_versions = 1,
+         .version_flags = STORM_STORE_VERSION_FIRST,
+         .versions = versions,
+         .n_versions = 2},
         {.collection = "indicators", .limit = 100, .ids = ids, .n_ids = 1, .with_json = true},
     };
     /* (shape 2 asks for first: the only per-row subquery left) */
@@ -344,15 +353,18 @@ static void test_put_checks_both_timestamps(void)
         return;
     bool added = false;
     CHECK(put(s, "indicators",
-              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-"
+              "000000000001\","
               "\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\"}",
               &added) == STORM_ERR_VALUE);
     CHECK(put(s, "indicators",
-              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-"
+              "000000000001\","
               "\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
               &added) == STORM_ERR_VALUE);
     CHECK(put(s, "indicators",
-              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+              "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-"
+              "000000000001\","
               "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
               &added) == STORM_OK);
     CHECK(added);
@@ -363,8 +375,8 @@ static void test_put_checks_both_timestamps(void)
 static bool table_exists(storm_store *s, const char *name)
 {
     sqlite3_stmt *st = NULL;
-    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &st,
-                                  NULL) == SQLITE_OK &&
+    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &st, NULL) ==
+                   SQLITE_OK &&
                sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return yes;
@@ -458,8 +470,9 @@ static void test_baseline_tables(void)
 
     /* and a store of version 1 without them gets them; read-only, it opens
      * unchanged (the migration only adds tables) and holds no profiles */
-    CHECK(s && sqlite3_exec(s->db, "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
-                                   "PRAGMA user_version=1",
+    CHECK(s && sqlite3_exec(s->db,
+                            "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
+                            "PRAGMA user_version=1",
                             NULL, NULL, NULL) == SQLITE_OK);
     storm_store_close(s);
     s = NULL;

@@ -151,14 +151,17 @@ static void workout(storm_store *s)
 {
     char json[512];
     for (int i = 0; i < 50; i++) {
-        snprintf(json, sizeof json,
-                 "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08d-0000-4000-8000-000000000000\","
-                 "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:%02dZ\",\"pattern\":\"[a:b = 1]\","
-                 "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"}",
-                 i % 10, i / 10);
+        snprintf(
+            json, sizeof json,
+            "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--%08d-0000-4000-8000-000000000000\","
+            "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:%02dZ\",\"pattern\":\"[a:b = 1]\","
+            "\"pattern_type\":\"stix\",\"valid_from\":\"2026-01-01T00:00:00Z\"}",
+            i % 10, i / 10);
         put(s, "indicators", json);
-        snprintf(json, sizeof json, "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--%08d-0000-5000-8000-000000000000\","
-                 "\"value\":\"10.0.0.%d\"}", i, i);
+        snprintf(json, sizeof json,
+                 "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--%08d-0000-5000-8000-000000000000\","
+                 "\"value\":\"10.0.0.%d\"}",
+                 i, i);
         put(s, "observations", json);
     }
     const char *ids[] = {"indicator--00000003-0000-4000-8000-000000000000",
@@ -168,18 +171,26 @@ static void workout(storm_store *s)
     int64_t versions[] = {1767225600000000000};
     query(s, (storm_store_query){.collection = "indicators", .limit = 10, .with_json = true});
     query(s, (storm_store_query){.collection = "indicators", .limit = 10, .version_flags = STORM_STORE_VERSION_ALL});
-    query(s, (storm_store_query){.collection = "indicators", .limit = 10, .types = types, .n_types = 1,
-                                 .spec_versions = specs, .n_spec_versions = 1,
+    query(s, (storm_store_query){.collection = "indicators",
+                                 .limit = 10,
+                                 .types = types,
+                                 .n_types = 1,
+                                 .spec_versions = specs,
+                                 .n_spec_versions = 1,
                                  .version_flags = STORM_STORE_VERSION_FIRST | STORM_STORE_VERSION_LAST,
-                                 .versions = versions, .n_versions = 1});
+                                 .versions = versions,
+                                 .n_versions = 1});
     for (unsigned f = 0; f <= STORM_STORE_VERSION_ALL; f++) {
-        query(s, (storm_store_query){.collection = "indicators", .limit = 1, .ids = ids, .n_ids = 1,
-                                     .version_flags = f, .with_json = true});
-        query(s, (storm_store_query){.collection = "indicators", .limit = 5, .ids = ids, .n_ids = 2,
-                                     .version_flags = f});
+        query(
+            s,
+            (storm_store_query){
+                .collection = "indicators", .limit = 1, .ids = ids, .n_ids = 1, .version_flags = f, .with_json = true});
+        query(s,
+              (storm_store_query){.collection = "indicators", .limit = 5, .ids = ids, .n_ids = 2, .version_flags = f});
     }
-    query(s, (storm_store_query){.collection = "indicators", .limit = 5, .ids = ids, .n_ids = 1,
-                                 .versions = versions, .n_versions = 1});
+    query(s,
+          (storm_store_query){
+              .collection = "indicators", .limit = 5, .ids = ids, .n_ids = 1, .versions = versions, .n_versions = 1});
     storm_err err = {0};
     size_t deleted = 0;
     storm_store_query dq = {.collection = "indicators", .ids = ids, .n_ids = 1, .versions = versions, .n_versions = 1};

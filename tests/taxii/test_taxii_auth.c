@@ -172,16 +172,16 @@ static bool stix_ok(const char *json, const char *want_reason)
     return ok;
 }
 
-#define SDO(extra)                                                                                                \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"," \
+#define SDO(extra)                                                                                                     \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\","     \
     "\"pattern_type\":\"stix\",\"pattern\":\"[file:name = 'x']\"," extra "}"
 
 static void test_stix_check(void)
 {
     /* an indicator's STIX pattern must parse; other pattern languages pass through */
-#define IND(pt, pat)                                                                                              \
-    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"," \
-    "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"pattern_type\":\"" pt "\"," \
+#define IND(pt, pat)                                                                                                   \
+    "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\","     \
+    "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"pattern_type\":\"" pt "\","          \
     "\"pattern\":\"" pat "\"}"
     CHECK(!stix_ok(IND("stix", "[file:name = \\\"x\\\"]"), "not a valid STIX pattern: line 1, column"));
     CHECK(stix_ok(IND("sigma", "title: x"), NULL));
@@ -189,28 +189,54 @@ static void test_stix_check(void)
                    "4a1f0f6a7a10\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\"}",
                    "without a 'pattern'"));
     CHECK(stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00.000Z\""), NULL));
-    CHECK(!stix_ok(SDO("\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\""), "'created' is not a STIX timestamp"));
-    CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00+02:00\""), "'modified'"));
-    CHECK(!stix_ok(SDO("\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\""), "'modified' is before 'created'"));
-    CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"valid_from\":\"2026-01-02T00:00:00Z\",\"valid_until\":\"2026-01-01T00:00:00Z\""), "'valid_until' is not after"));
-    CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"valid_from\":42"), "'valid_from'"));
+    CHECK(!stix_ok(SDO("\"created\":\"yesterday\",\"modified\":\"2026-01-01T00:00:00Z\""),
+                   "'created' is not a STIX timestamp"));
+    CHECK(
+        !stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00+02:00\""), "'modified'"));
+    CHECK(!stix_ok(SDO("\"created\":\"2026-02-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\""),
+                   "'modified' is before 'created'"));
+    CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"valid_from\":"
+                       "\"2026-01-02T00:00:00Z\",\"valid_until\":\"2026-01-01T00:00:00Z\""),
+                   "'valid_until' is not after"));
+    CHECK(!stix_ok(SDO("\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"valid_from\":42"),
+                   "'valid_from'"));
     CHECK(!stix_ok(SDO("\"created\":\"2026-13-01T00:00:00Z\""), "'created'"));
     CHECK(!stix_ok(SDO("\"modified\":\"2026-01-01T00:00:00Z\""), "without 'created'"));
-    CHECK(!stix_ok("{\"type\":\"indicator\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\",\"created\":\"2026-01-01T00:00:00Z\"}", "no spec_version"));
-    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.0\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "spec_version 2.0"));
-    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"malware--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "does not start with its type"));
-    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1234\"}", "followed by a UUID"));
-    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\\u0000x\"}", "followed by a UUID"));
+    CHECK(!stix_ok("{\"type\":\"indicator\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\",\"created\":"
+                   "\"2026-01-01T00:00:00Z\"}",
+                   "no spec_version"));
+    CHECK(!stix_ok(
+        "{\"type\":\"indicator\",\"spec_version\":\"2.0\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}",
+        "spec_version 2.0"));
+    CHECK(!stix_ok(
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"malware--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}",
+        "does not start with its type"));
+    CHECK(
+        !stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--1234\"}", "followed by a UUID"));
+    CHECK(!stix_ok("{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-"
+                   "4a1f0f6a7a10\\u0000x\"}",
+                   "followed by a UUID"));
     /* the one UUID rule (storm/uuid.h): RFC 4122 variant required, either case */
-    CHECK(!stix_ok("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--abcd1111-2222-3333-4444-555566667777\",\"value\":\"10.0.0.1\"}", "(RFC 4122 variant)"));
-    CHECK(stix_ok("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10\",\"value\":\"10.0.0.1\"}", NULL));
-    CHECK(!stix_ok("{\"type\":\"Bad_Type\",\"id\":\"Bad_Type--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "not a STIX type name"));
+    CHECK(!stix_ok(
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--abcd1111-2222-3333-4444-555566667777\",\"value\":\"10.0.0.1\"}",
+        "(RFC 4122 variant)"));
+    CHECK(stix_ok(
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--0D2B6F3C-3C0E-4F7A-9A43-4A1F0F6A7A10\",\"value\":\"10.0.0.1\"}",
+        NULL));
+    CHECK(!stix_ok("{\"type\":\"Bad_Type\",\"id\":\"Bad_Type--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}",
+                   "not a STIX type name"));
     CHECK(!stix_ok("{\"id\":\"indicator--0d2b6f3c-3c0e-4f7a-9a43-4a1f0f6a7a10\"}", "no 'type'"));
     CHECK(!stix_ok("[1]", "not a JSON object"));
     /* an SCO: no spec_version, no created/modified needed */
-    CHECK(stix_ok("{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--11111111-1111-5111-8111-111111111111\",\"value\":\"10.0.0.1\"}", NULL));
-    CHECK(!stix_ok("{\"type\":\"file\",\"id\":\"file--11111111-1111-5111-8111-111111111111\",\"mtime\":\"now\"}", "'mtime'"));
-    CHECK(!stix_ok("{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--11111111-1111-4111-8111-111111111111\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"first_seen\":\"2026-01-02T00:00:00Z\",\"last_seen\":\"2026-01-01T00:00:00Z\"}", "'last_seen' is before 'first_seen'"));
+    CHECK(stix_ok(
+        "{\"type\":\"ipv4-addr\",\"id\":\"ipv4-addr--11111111-1111-5111-8111-111111111111\",\"value\":\"10.0.0.1\"}",
+        NULL));
+    CHECK(!stix_ok("{\"type\":\"file\",\"id\":\"file--11111111-1111-5111-8111-111111111111\",\"mtime\":\"now\"}",
+                   "'mtime'"));
+    CHECK(!stix_ok("{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--11111111-1111-4111-8111-"
+                   "111111111111\",\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\",\"first_"
+                   "seen\":\"2026-01-02T00:00:00Z\",\"last_seen\":\"2026-01-01T00:00:00Z\"}",
+                   "'last_seen' is before 'first_seen'"));
 }
 
 int main(void)
