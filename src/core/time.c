@@ -161,7 +161,10 @@ size_t storm_time_format_stix(storm_time_ns t, int min_digits, char *buf)
     int64_t r = t % 1000;
     if (r < 0)
         r += 1000;
-    t -= r;
+    /* the earliest representable time (a saturated one) has no whole
+     * microsecond below it: take the first one above */
+    if (__builtin_sub_overflow(t, r, &t))
+        t = INT64_MIN + (1000 - r);
     int64_t us = t / 1000 % 1000000;
     if (us < 0)
         us += 1000000;

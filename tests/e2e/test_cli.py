@@ -41,11 +41,14 @@ def unknown_options():
     usage_error(["models", "lint", "-x", MODELS], "-x", "usage: storm models lint")
     usage_error(["models", "import", "--bogus", "--from", "ksc", "x.json"], "--bogus", "usage: storm models import")
     usage_error(["models", "lint", "--db"], "--db", "usage: storm models lint")
+    taxii = os.environ.get("STORM_HAVE_TAXII") != "0"  # -Dtaxii=disabled builds no serve, publish, pull
     for cmd, usage in (("serve", "usage: storm serve"), ("publish", "usage: storm publish"),
                        ("pull", "usage: storm pull"), ("users", "usage: storm users")):
-        usage_error([cmd, "--bogus"], "--bogus", usage)
-    usage_error(["serve", "--db"], "--db", "usage: storm serve")
-    usage_error(["pull", "--from"], "--from", "usage: storm pull")
+        if taxii or cmd == "users":
+            usage_error([cmd, "--bogus"], "--bogus", usage)
+    if taxii:
+        usage_error(["serve", "--db"], "--db", "usage: storm serve")
+        usage_error(["pull", "--from"], "--from", "usage: storm pull")
     usage_error(["users", "--file"], "--file", "usage: storm users")
     usage_error(["match", "--bogus", "-p", "[a:b = 1]", "x.json"], "--bogus", "usage: storm match")
     usage_error(["match", "x.json", "-p"], "-p", "usage: storm match")

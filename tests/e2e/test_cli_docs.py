@@ -19,6 +19,9 @@ COMMANDS = {
 }
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])")
 HELP_ALWAYS = {"-h", "--help"}  # accepted by every command, not always listed
+if os.environ.get("STORM_HAVE_TAXII") == "0":  # -Dtaxii=disabled: serve, publish and pull are not built
+    for _cmd in ("serve", "publish", "pull"):
+        del COMMANDS[_cmd]
 
 
 def page_options(text):
