@@ -33,7 +33,7 @@ static int add_pair(model_pair **arr, size_t *n, size_t *alloc, size_t a, size_t
     for (size_t i = 0; dedupe && i < *n; i++)
         if ((*arr)[i].a == a && (*arr)[i].b == b)
             return 0;
-    if (model_grow((void **)arr, alloc, *n, sizeof **arr) != 0)
+    if (storm_array_grow(arr, alloc, *n + 1, sizeof **arr, 16) != 0)
         return -1;
     (*arr)[(*n)++] = (model_pair){a, b};
     return 0;

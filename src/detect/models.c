@@ -18,19 +18,10 @@
 #include <storm/io.h>
 #include <storm/json.h>
 
-#include <storm/array.h>
-
 #include "models_int.h"
 
 #define MODEL_FILE_MAX ((size_t)64 << 20) /* bytes of one model file */
 #define MODEL_DIR_DEPTH 16
-
-/* ---- small growable arrays (malloc; freed in storm_models_free) ---- */
-
-int model_grow(void **arr, size_t *alloc, size_t n, size_t size)
-{
-    return storm_array_grow(arr, alloc, n + 1, size, 16);
-}
 
 storm_rc storm_models_new(storm_models **out)
 {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <storm/array.h>
 #include <storm/model.h>
 #include <storm/pattern.h>
 #include <storm/time.h>
@@ -116,10 +117,9 @@ typedef struct load_ctx {
     storm_arena *doc; /* the parsed document (freed once the file is loaded), or NULL */
 } load_ctx;
 
-/* models.c: grow a malloc'd array to hold n + 1 elements (0, or -1 on OOM;
- * freed in storm_models_free). */
-int model_grow(void **arr, size_t *alloc, size_t n, size_t size);
-#define GROW(arr, n, alloc) model_grow((void **)&(arr), &(alloc), (n), sizeof *(arr))
+/* Grow a malloc'd array to hold n + 1 elements (0, or -1 on OOM; freed in
+ * storm_models_free). */
+#define GROW(arr, n, alloc) STORM_ARRAY_GROW(arr, (n) + 1, alloc, 16)
 
 /* model_load.c: load the objects of a parsed file (a bundle, an object, or
  * an array of those at the top level). */
