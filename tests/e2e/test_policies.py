@@ -19,19 +19,11 @@ except ImportError as e:  # scripts/deps.sh --test installs both
     print("test_policies: skipped (%s)" % e)
     sys.exit(77)
 
-ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report  # noqa: E402
+
 CRD = os.path.join(ROOT, "tests", "data", "tetragon-crd", "tetragon-tracingpolicies-crd.yaml")
 POLICIES = os.path.join(ROOT, "models", "policies")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
 
 
 def strict(node):
@@ -86,8 +78,7 @@ def main():
     bad = copy.deepcopy(first)
     bad["spec"]["kprobes"][0]["selectors"] = [{"matchArgs": [{"index": 0, "operator": "Contains", "values": ["x"]}]}]
     check(errors(v, bad), "an operator Tetragon does not have ('Contains') is rejected")
-    print("test_policies: %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return report("test_policies")
 
 
 if __name__ == "__main__":

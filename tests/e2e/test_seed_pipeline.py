@@ -7,28 +7,14 @@ ksc` (docs/mapping/vector-ksc.md). Data: tests/data/seed-pipeline/
 import glob
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
-STORM = os.environ.get("STORM_BIN", "storm")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report, run  # noqa: E402
+
 CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
 SEED = os.path.join(ROOT, "tests", "data", "seed-pipeline")
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, file=sys.stderr)
-
-
-def run(args):
-    return subprocess.run([STORM] + args, capture_output=True, timeout=300)
 
 
 def stats(files, models=None):
@@ -122,5 +108,4 @@ if __name__ == "__main__":
     for name, fn in list(globals().items()):
         if name.startswith("test_") and callable(fn):
             fn()
-    print("test_seed_pipeline_e2e: %d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed else 0)
+    sys.exit(report("test_seed_pipeline_e2e"))
