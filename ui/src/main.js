@@ -139,26 +139,29 @@ async function pageSession(key) {
 }
 
 function drawTimeline(box, sightings, m) {
-  const names = m.steps.map((s) => s.name);
+  // y: the steps this session reached, in the order first reached
+  const reached = [];
   const xs = [], ys = [];
   for (const s of sightings) {
-    const t = Date.parse(s.first_seen) / 1000;
     const st = m.stepsOf([s.sighting_of_ref])[0];
-    xs.push(t);
-    ys.push(st ? m.steps.indexOf(st) + 1 : 0);
+    if (st && !reached.includes(st)) reached.push(st);
+    xs.push(Date.parse(s.first_seen) / 1000);
+    ys.push(st ? reached.indexOf(st) + 1 : 0);
   }
   if (!xs.length) return;
+  const names = reached.map((s) => s.name);
   const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
   const X = order.map((i) => xs[i]), Y = order.map((i) => ys[i]);
   const width = Math.max(400, box.clientWidth || 900);
   const opts = {
-    width, height: 220,
-    scales: { x: { time: true }, y: { range: [0, names.length + 1] } },
-    axes: [{}, { values: (u, vals) => vals.map((v) => (Number.isInteger(v) && v > 0 && v <= names.length ? short(names[v - 1], 22) : '')), size: 150 }],
-    series: [{}, { label: 'step reached', stroke: '#d2452f', width: 0, points: { show: true, size: 8, fill: '#d2452f' } }],
+    width, height: 60 + 34 * Math.max(2, names.length),
+    scales: { x: { time: true }, y: { range: [0.5, names.length + 0.5] } },
+    axes: [{}, { splits: () => names.map((_, i) => i + 1), values: (u, vals) => vals.map((v) => short(names[v - 1] || '', 26)), size: 170 }],
+    series: [{}, { label: 'step reached', stroke: '#d2452f', width: 0, points: { show: true, size: 9, fill: '#d2452f' } }],
     cursor: { drag: { x: true, y: false } },
   };
   window.stormGraphs.timeline = new uPlot(opts, [X, Y], box);
+  box.append(el('p', { class: 'legend' }, 'Drag across the chart to zoom in on a time range; double-click to zoom out.'));
 }
 
 // ---- Models -------------------------------------------------------------------
@@ -332,6 +335,8 @@ async function route() {
     const m = hash.match(re);
     if (m) {
       try { await fn(...m.slice(1)); } catch (err) { showError(err); }
+      // ms from navigation start (first load) to the page drawn, for the load measurements
+      document.body.dataset.readyMs = String(Math.round(performance.now()));
       document.body.dataset.ready = 'yes';
       return;
     }
