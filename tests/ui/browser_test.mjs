@@ -27,7 +27,15 @@ if (!existsSync(CHROMIUM)) {
   process.exit(77);
 }
 const require = createRequire(path.join(root, 'ui', 'package.json'));
-const { chromium } = require('playwright-core');
+let chromium;
+try { ({ chromium } = require('playwright-core')); } catch {
+  console.error('browser_test: playwright-core is not installed in ui/node_modules: run scripts/ui_build.sh (npm ci)');
+  process.exit(1);
+}
+if (!existsSync(path.join(root, 'ui/dist/index.html'))) {
+  console.error('browser_test: ui/dist is not built: run scripts/ui_build.sh');
+  process.exit(1);
+}
 const out = path.resolve(outArg);
 const shots = path.join(out, 'screenshots');
 rmSync(out, { recursive: true, force: true });
@@ -241,5 +249,5 @@ authed.proc.kill('SIGTERM');
 writeFileSync(path.join(out, 'timings.json'), JSON.stringify(timings, null, 2));
 console.log('page load to ready (ms):', JSON.stringify(timings));
 console.log(`screenshots: ${shots}`);
-console.log(`${passed} passed, ${failed} failed`);
+console.log(`browser_test: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
