@@ -26,11 +26,22 @@ typedef struct place {
     size_t n_indicators;
 } place;
 
+typedef struct k8s_fields_ref {
+    const char *ns, *pod, *node;
+} k8s_fields_ref;
+
 typedef struct scan {
     webapi_call *c;
     storm_arena *arena;     /* request arena: places, keys */
     storm_arena *tmp;       /* one lookup's parse trees */
     webapi_idmap obs_place; /* observed-data id -> place index */
+    /* The observations collection indexed in one pass (index_observations):
+     * observed-data id -> its SCO ids, SCO id -> its k8s fields. */
+    bool indexed;
+    webapi_idmap obs_refs, sco_k8s;
+    const char ***refs; /* per observed-data: NULL-terminated SCO ids */
+    k8s_fields_ref *k8s;
+    size_t n_refs, alloc_refs, n_k8s, alloc_k8s;
     webapi_idmap key_place; /* place key -> place index */
     place **places;
     size_t n_places, alloc_places;
@@ -93,6 +104,95 @@ static int take_refs(void *ctx, const storm_store_row *row)
     return 0;
 }
 
+static const char *arena_dup(storm_arena *a, const char *v)
+{
+    return v ? storm_arena_strdup(a, v) : NULL;
+}
+
+/* Grow an arena array of elem-sized items to hold one more. */
+static bool grow_array(storm_arena *a, void **items, size_t n, size_t *alloc, size_t elem)
+{
+    if (n < *alloc)
+        return true;
+    size_t na = *alloc ? *alloc * 2 : 1024;
+    void *p = storm_arena_alloc(a, na * elem);
+    if (!p)
+        return false;
+    if (n)
+        memcpy(p, *items, n * elem);
+    *items = p;
+    *alloc = na;
+    return true;
+}
+
+static int index_row(void *ctx, const storm_store_row *row)
+{
+    scan *s = ctx;
+    bool is_obs = strcmp(row->type, "observed-data") == 0;
+    if (!is_obs && !strstr(row->json, "\"x_k8s_") && !strstr(row->json, "\"x_audit_namespace\""))
+        return 0; /* nothing to learn: skip the parse */
+    storm_arena_reset(s->tmp);
+    storm_value *v = NULL;
+    storm_err err = {0};
+    if (storm_json_parse(s->tmp, row->json, row->json_len, 0, &v, NULL, &err) || !v)
+        return 0;
+    if (is_obs) {
+        const storm_value *refs = storm_v_get(v, "object_refs");
+        size_t n = refs && refs->type == STORM_V_ARRAY ? refs->u.a.len : 0;
+        const char **ids = storm_arena_calloc(s->arena, n + 1, sizeof *ids);
+        if (!ids || !grow_array(s->arena, (void **)&s->refs, s->n_refs, &s->alloc_refs, sizeof *s->refs))
+            return 1;
+        for (size_t i = 0, k = 0; i < n; i++)
+            if (refs->u.a.items[i]->type == STORM_V_STRING)
+                ids[k++] = storm_arena_strdup(s->arena, refs->u.a.items[i]->u.s.ptr);
+        s->refs[s->n_refs] = ids;
+        return webapi_idmap_put(&s->obs_refs, row->id, s->n_refs++) ? 0 : 1;
+    }
+    const char *ns = storm_v_get_str(v, "x_k8s_namespace");
+    k8s_fields_ref f = {.ns = arena_dup(s->arena, ns ? ns : storm_v_get_str(v, "x_audit_namespace")),
+                        .pod = arena_dup(s->arena, storm_v_get_str(v, "x_k8s_pod")),
+                        .node = arena_dup(s->arena, storm_v_get_str(v, "x_k8s_node"))};
+    if (!grow_array(s->arena, (void **)&s->k8s, s->n_k8s, &s->alloc_k8s, sizeof *s->k8s))
+        return 1;
+    s->k8s[s->n_k8s] = f;
+    return webapi_idmap_put(&s->sco_k8s, row->id, s->n_k8s++) ? 0 : 1;
+}
+
+/* One pass over the observations (up to a cap) instead of two lookups per
+ * sighting; what the cap leaves out is looked up one by one. */
+static void index_observations(scan *s)
+{
+    storm_err err = {0};
+    webapi_idmap_init(&s->obs_refs, s->arena);
+    webapi_idmap_init(&s->sco_k8s, s->arena);
+    s->indexed = webapi_walk(s->c->rq->store, STORM_COLLECTION_OBSERVATIONS, NULL, 0, WEBAPI_SESSION_INDEX_MAX,
+                             index_row, s, NULL, &err) == STORM_OK;
+}
+
+/* The k8s fields of an observed-data's SCOs from the index; false when the
+ * observed-data is not in it. */
+static bool k8s_from_index(scan *s, const char *obs_id, k8s_fields *f)
+{
+    size_t i;
+    if (!s->indexed || !webapi_idmap_get(&s->obs_refs, obs_id, &i))
+        return false;
+    for (const char **id = s->refs[i]; *id; id++) {
+        size_t k;
+        if (!webapi_idmap_get(&s->sco_k8s, *id, &k))
+            continue;
+        const k8s_fields_ref *r = &s->k8s[k];
+        if (r->pod && !f->pod) {
+            f->pod = r->pod;
+            f->ns = r->ns;
+        }
+        if (r->ns && !f->ns)
+            f->ns = r->ns;
+        if (r->node && !f->node)
+            f->node = r->node;
+    }
+    return true;
+}
+
 /* The place (index) of an observed-data: its SCOs' pod, else node. */
 static bool place_of(scan *s, const char *obs_id, size_t *out)
 {
@@ -103,7 +203,8 @@ static bool place_of(scan *s, const char *obs_id, size_t *out)
     obs_refs r = {.s = s};
     const char *one[1] = {obs_id};
     k8s_fields f = {0};
-    if (webapi_lookup(s->c->rq->store, STORM_COLLECTION_OBSERVATIONS, one, 1, take_refs, &r, &err) == STORM_OK && r.n) {
+    if (!k8s_from_index(s, obs_id, &f) &&
+        webapi_lookup(s->c->rq->store, STORM_COLLECTION_OBSERVATIONS, one, 1, take_refs, &r, &err) == STORM_OK && r.n) {
         void *pair[2] = {s, &f};
         webapi_lookup(s->c->rq->store, STORM_COLLECTION_OBSERVATIONS, r.ids, r.n, find_k8s, pair, &err);
     }
@@ -217,6 +318,7 @@ static bool scan_init(scan *s, webapi_call *c)
     webapi_idmap_init(&s->obs_seen, c->arena);
     if (!s->tmp)
         return webapi_error(c, 500, "out of memory");
+    index_observations(s);
     return true;
 }
 

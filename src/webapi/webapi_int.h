@@ -21,6 +21,7 @@
 #define WEBAPI_CSRF_HEX 64                     /* HMAC-SHA256 as hex */
 #define WEBAPI_SESSION_SIGHTINGS_MAX 2000      /* sightings one session page shows */
 #define WEBAPI_LOOKUP_IDS_MAX 64               /* ids per /api/objects request */
+#define WEBAPI_SESSION_INDEX_MAX 500000        /* observations indexed in one pass to group sightings */
 
 /* A playground run in progress, found by the id its request named, so that
  * POST /api/pattern/cancel can stop it. */

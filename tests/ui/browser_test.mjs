@@ -125,7 +125,7 @@ const sessions = await (await fetch(anon.base + '/api/sessions')).json();
 {
   const p = await openPage('sessions', anon.url + '#/sessions');
   const rows = await p.page.locator('#table-sessions tbody tr').count();
-  check(rows === sessions.sessions.length && rows > 5, `sessions: ${sessions.sessions.length} sessions listed`, `got ${rows}`);
+  check(rows === Math.min(500, sessions.sessions.length) && rows > 5, `sessions: ${sessions.sessions.length} sessions listed`, `got ${rows}`);
   check((await p.page.locator('#table-sessions').innerText()).includes('pod default/kh-identity-assume'), 'sessions: a corpus pod is a session');
   await p.page.screenshot({ path: path.join(shots, 'sessions-all.png'), fullPage: true });
   await p.page.fill('#filter-ns', 'falcoresponse');

@@ -97,8 +97,10 @@ async function pageSessions() {
       return true;
     }).sort((a, b) => (b.last_seen || '').localeCompare(a.last_seen || ''));
     clear(holder);
+    const SHOWN = 500; // a table of thousands of rows is slow to draw and to read: filter instead
+    if (rows.length > SHOWN) holder.append(el('p', { class: 'note', id: 'sessions-more' }, `Showing the ${SHOWN} most recent of ${rows.length} sessions: filter to narrow.`));
     holder.append(table(['Session', 'First seen', 'Last seen', 'Entry point', 'Steps reached', 'Sightings', 'Pod / node'],
-      rows.map((s) => {
+      rows.slice(0, SHOWN).map((s) => {
         const steps = m.stepsOf(s.indicators);
         return [el('a', { href: '#/session/' + encodeURIComponent(s.key) }, s.key), fmtTime(s.first_seen), fmtTime(s.last_seen),
           steps.length ? steps[0].name : '—', steps.map((x) => x.name).join(' → '), String(s.sightings),
