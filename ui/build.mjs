@@ -9,11 +9,13 @@ await esbuild.build({
   entryPoints: { app: 'src/main.js' },
   bundle: true,
   minify: true,
-  format: 'iife',
+  format: 'esm',
+  splitting: true, // the graph libraries are a chunk of their own (src/graphlibs.js)
+  chunkNames: 'chunk-[hash]',
   target: ['chrome110', 'firefox110', 'safari16'],
   outdir: 'dist',
   legalComments: 'linked',
   logLevel: 'warning',
 });
 copyFileSync('src/index.html', 'dist/index.html');
-console.log('ui: built dist/ (index.html, app.js, app.css)');
+console.log('ui: built dist/ (index.html, app.js, app.css, chunks)');

@@ -1,16 +1,14 @@
 // Storm's web UI: one page per hash route, data from the JSON API under
 // /api/ of the same server. Plain DOM code; cytoscape (+ dagre layout) draws
 // graphs, uPlot the timeline. Nothing is fetched from anywhere else.
-import cytoscape from 'cytoscape';
-import dagre from 'cytoscape-dagre';
-import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { api, apiPost, setCsrf } from './api.js';
 import { el, clear, fmtTime, short, table } from './dom.js';
 import { buildModel, modelElements, pathElements, objectElements } from './graphs.js';
 
-cytoscape.use(dagre);
+let libs = null;
+const graphLibs = () => (libs ||= import('./graphlibs.js'));
 
 // The graphs on screen, for the browser tests (window.stormGraphs.models.nodes().length).
 window.stormGraphs = {};
@@ -63,7 +61,8 @@ const graphStyle = [
   { selector: 'edge.taken', style: { 'line-color': '#d2452f', 'target-arrow-color': '#d2452f', width: 3 } },
 ];
 
-function drawGraph(container, elements, name, onClick, rankDir = 'TB') {
+async function drawGraph(container, elements, name, onClick, rankDir = 'TB') {
+  const { cytoscape } = await graphLibs();
   const cy = cytoscape({
     container, elements, style: graphStyle, wheelSensitivity: 0.3,
     layout: { name: 'dagre', rankDir, nodeSep: 20, rankSep: 45, animate: false },
@@ -124,23 +123,24 @@ async function pageSession(key) {
   const pathBox = el('div', { class: 'graph', id: 'graph-path' });
   p.append(pathBox);
   const path = pathElements(m, sightings);
-  drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj));
+  await drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj));
   p.append(el('p', { class: 'legend' }, 'Red: steps reached (numbered in order). Dashed orange: reached without an earlier step leading to it (unexpected).'));
 
   p.append(el('h2', {}, 'Timeline'));
   const tl = el('div', { id: 'timeline' });
   p.append(tl);
-  drawTimeline(tl, sightings, m);
+  await drawTimeline(tl, sightings, m);
 
   p.append(el('h2', {}, 'Objects'));
   const objBox = el('div', { class: 'graph tall', id: 'graph-objects' });
   p.append(objBox);
   const oe = objectElements(m, sightings, data.objects);
-  drawGraph(objBox, oe, 'objects', (d) => inspect(d.label, objects.get(d.id) || m.byId.get(d.id) || d), 'LR');
+  await drawGraph(objBox, oe, 'objects', (d) => inspect(d.label, objects.get(d.id) || m.byId.get(d.id) || d), 'LR');
   p.append(el('p', { class: 'legend' }, 'Click a node for its JSON. Stars: sightings; triangles: indicators; hexagons: observed-data; blue: processes (parent → child).'));
 }
 
-function drawTimeline(box, sightings, m) {
+async function drawTimeline(box, sightings, m) {
+  const { uPlot } = await graphLibs();
   // y: the steps this session reached, in the order first reached
   const reached = [];
   const xs = [], ys = [];
@@ -172,7 +172,7 @@ async function pageModels() {
   const m = await model();
   const box = el('div', { class: 'graph tall', id: 'graph-models' });
   p.append(box);
-  drawGraph(box, modelElements(m), 'models', (d) => d.obj && inspect(d.label, d.obj));
+  await drawGraph(box, modelElements(m), 'models', (d) => d.obj && inspect(d.label, d.obj));
   p.append(el('p', { class: 'legend' }, 'Diamonds: intrusion-sets; boxes: attack steps (red border: sighted). Click a step for its STIX object.'));
   p.append(el('h2', {}, 'Indicators'));
   const rows = m.indicators.map((i) => {
