@@ -70,6 +70,7 @@ storm_rc storm_webapi_new(const storm_webapi_config *cfg, storm_webapi **out, st
         return storm_err_set(err, STORM_ERR_IO, 0, "webapi: no random bytes for the CSRF secret");
     }
     pthread_mutex_init(&w->runs_lock, NULL);
+    pthread_mutex_init(&w->cache_lock, NULL);
     *out = w;
     return STORM_OK;
 }
@@ -79,6 +80,8 @@ void storm_webapi_free(storm_webapi *w)
     if (!w)
         return;
     pthread_mutex_destroy(&w->runs_lock);
+    webapi_cache_free(w);
+    pthread_mutex_destroy(&w->cache_lock);
     free(w->static_dir);
     free(w);
 }
@@ -296,21 +299,36 @@ typedef struct endpoint {
     const char *method;
     const char *path;
     endpoint_fn fn;
+    bool keep; /* answers may be kept until the data changes (answer_cache.c) */
 } endpoint;
+
+/* The cache key of a GET: the user, the path and the parameters the
+ * endpoints read. */
+static void cache_key(const storm_webapi_request *rq, storm_buf *key)
+{
+    static const char *const params[] = {"limit", "after", "ids", "key"};
+    storm_buf_puts(key, rq->user);
+    storm_buf_putc(key, '\0');
+    storm_buf_puts(key, rq->path);
+    for (size_t i = 0; i < sizeof params / sizeof *params; i++) {
+        const char *v = rq->param ? rq->param(rq->param_cls, params[i]) : NULL;
+        storm_buf_printf(key, "%c%s=%s", '\0', params[i], v ? v : "");
+    }
+}
 
 static const endpoint endpoints[] = {
     {"GET", "/api/me", webapi_get_me},
-    {"GET", "/api/overview", webapi_get_overview},
-    {"GET", "/api/models", webapi_get_models},
-    {"GET", "/api/sightings", webapi_get_sightings},
-    {"GET", "/api/objects", webapi_get_objects},
-    {"GET", "/api/sessions", webapi_get_sessions},
-    {"GET", "/api/session", webapi_get_session},
+    {"GET", "/api/overview", webapi_get_overview, true},
+    {"GET", "/api/models", webapi_get_models, true},
+    {"GET", "/api/sightings", webapi_get_sightings, true},
+    {"GET", "/api/objects", webapi_get_objects, true},
+    {"GET", "/api/sessions", webapi_get_sessions, true},
+    {"GET", "/api/session", webapi_get_session, true},
     {"GET", "/api/pattern/check", webapi_get_pattern_check},
     {"POST", "/api/pattern/run", webapi_post_pattern_run},
     {"POST", "/api/pattern/cancel", webapi_post_pattern_cancel},
-    {"GET", "/api/baseline", webapi_get_baseline},
-    {"GET", "/api/sharing", webapi_get_sharing},
+    {"GET", "/api/baseline", webapi_get_baseline, true},
+    {"GET", "/api/sharing", webapi_get_sharing, true},
 };
 
 void storm_webapi_handle(storm_webapi *w, const storm_webapi_request *rq, storm_webapi_response *rs)
@@ -359,13 +377,26 @@ void storm_webapi_handle(storm_webapi *w, const storm_webapi_request *rq, storm_
         webapi_error(&c, 503, "the store is unavailable");
         return;
     }
+    storm_buf key;
+    storm_buf_init(&key, 16384);
+    if (e->keep) {
+        cache_key(rq, &key);
+        if (key.data && webapi_cache_get(w, rq->store, key.data, key.len, rs)) {
+            storm_buf_free(&key);
+            return;
+        }
+    }
     c.arena = storm_arena_new(65536, (size_t)512 << 20);
     if (!c.arena) {
+        storm_buf_free(&key);
         webapi_error(&c, 500, "out of memory");
         return;
     }
     e->fn(&c);
     storm_arena_free(c.arena);
+    if (e->keep && key.data)
+        webapi_cache_put(w, rq->store, key.data, key.len, rs);
+    storm_buf_free(&key);
     if (c.rs->body.len >= WEBAPI_RESPONSE_MAX - 1)
         webapi_error(&c, 507, "the answer grew past %zu bytes: ask for a smaller page", WEBAPI_RESPONSE_MAX);
 }

@@ -32,12 +32,32 @@ typedef struct webapi_run_slot {
     atomic_bool cancel;
 } webapi_run_slot;
 
+#define WEBAPI_CACHE_SLOTS 16                   /* answers kept (answer_cache.c) */
+#define WEBAPI_CACHE_BODY_MAX ((size_t)8 << 20) /* larger answers are not kept */
+
+/* One kept answer of a GET: valid while the store connection that made it
+ * reports the same data version (versions are per connection). */
+typedef struct webapi_cached {
+    bool used;
+    const void *store;
+    uint64_t data_version;
+    char *key; /* user NUL path NUL query..., owned */
+    size_t key_len;
+    char *body; /* owned */
+    size_t body_len;
+    const char *content_type;
+    unsigned long long last_use;
+} webapi_cached;
+
 struct storm_webapi {
     storm_webapi_config cfg;
     char *static_dir; /* owned */
     unsigned char csrf_secret[32];
     pthread_mutex_t runs_lock;
     webapi_run_slot runs[WEBAPI_RUNS_MAX];
+    pthread_mutex_t cache_lock;
+    webapi_cached cache[WEBAPI_CACHE_SLOTS];
+    unsigned long long cache_clock;
 };
 
 /* One call into an endpoint. */
@@ -63,6 +83,16 @@ bool webapi_need(webapi_call *c, const char *collection, bool write);
 void webapi_str(storm_buf *b, const char *s);
 /* The CSRF token of a user (hex, NUL-terminated). */
 void webapi_csrf_token(const storm_webapi *w, const char *user, char out[WEBAPI_CSRF_HEX + 1]);
+
+/* ---- answer_cache.c ------------------------------------------------------
+ * GET answers kept per (store connection, user, path and query) until the
+ * data changes: the list pages read every sighting, and a reload or a second
+ * tab should not read them again. */
+/* On a hit fill rs (200) and return true. key: key_len bytes. */
+bool webapi_cache_get(storm_webapi *w, storm_store *st, const char *key, size_t key_len, storm_webapi_response *rs);
+void webapi_cache_put(storm_webapi *w, storm_store *st, const char *key, size_t key_len,
+                      const storm_webapi_response *rs);
+void webapi_cache_free(storm_webapi *w);
 
 /* ---- walking the store (walk.c) ----------------------------------------- */
 /* Call fn with the latest version of every object of these types (NULL /
