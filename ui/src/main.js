@@ -158,7 +158,7 @@ async function drawTimeline(box, sightings, m) {
   const opts = {
     width, height: 60 + 34 * Math.max(2, names.length),
     scales: { x: { time: true }, y: { range: [0.5, names.length + 0.5] } },
-    axes: [{}, { splits: () => names.map((_, i) => i + 1), values: (u, vals) => vals.map((v) => short(names[v - 1] || '', 26)), size: 170 }],
+    axes: [{}, { splits: () => names.map((_, i) => i + 1), values: (u, vals) => vals.map((v) => short(names[v - 1] || '', 24)), size: 210 }],
     series: [{}, { label: 'step reached', stroke: '#d2452f', width: 0, points: { show: true, size: 9, fill: '#d2452f' } }],
     cursor: { drag: { x: true, y: false } },
   };
