@@ -7,7 +7,9 @@
 //  - the other pages over the same store, and the API calls behind them;
 //  - the largest object graph drawn smoothly: graphs of N nodes laid out
 //    (dagre) in the session page's cytoscape, then panned and zoomed for 90
-//    frames; "smooth" = 95th-percentile frame time under 50 ms.
+//    frames; "smooth" = median frame time under 33 ms (30 frames/s; the
+//    95th percentile is printed too, but on a shared machine it measures
+//    the neighbours as much as the drawing).
 // Each figure is the median of ROUNDS (default 3).
 //
 // usage: node bench/bench_ui.mjs STORM_BIN BIG_DB
@@ -95,7 +97,7 @@ console.log(`page Session (largest: ${sess.key}, ${sess.sightings} sightings): $
 // Graph scaling in the session page's object-graph canvas.
 const r = await load(big.url + '#/session/' + encodeURIComponent(sess.key));
 const graphs = [];
-for (const n of [250, 500, 1000, 2000, 4000]) {
+for (const n of (process.env.GRAPH_SIZES || '250,500,1000,2000,4000').split(',').map(Number)) {
   const fig = await r.page.evaluate(async (n) => {
     const cy = window.stormGraphs.objects;
     cy.elements().remove();
@@ -129,9 +131,9 @@ for (const n of [250, 500, 1000, 2000, 4000]) {
   }, n);
   graphs.push(fig);
   console.log(`graph ${fig.n} nodes, ${fig.edges} edges: layout ${fig.layout_ms} ms, pan/zoom frame p50 ${fig.frame_p50_ms} ms, p95 ${fig.frame_p95_ms} ms` +
-    (fig.frame_p95_ms < 50 ? ' (smooth)' : ' (not smooth)'));
+    (fig.frame_p50_ms < 33 ? ' (smooth)' : ' (not smooth)'));
 }
-const smooth = graphs.filter((g) => g.frame_p95_ms < 50).pop();
+const smooth = graphs.filter((g) => g.frame_p50_ms < 33).pop();
 console.log(`largest graph drawn smoothly: ${smooth ? smooth.n + ' nodes' : 'none of those measured'}`);
 await r.ctx.close();
 await browser.close();
