@@ -77,7 +77,12 @@ const password = 'correct horse battery staple';
 const usersFile = path.join(out, 'storm.users');
 run(['users', '--file', usersFile, '--iterations', '1000', 'add', 'alice'], password + '\n');
 run(['users', '--file', usersFile, 'grant', 'alice', 'read', '*']);
+run(['users', '--file', usersFile, 'grant', 'alice', 'write', 'shared']);
 const authed = await serve(['--users', usersFile]);
+// Something in the publish log: the redacted sightings pushed over TAXII.
+const publishTarget = authed.base + '/storm/';
+execFileSync(storm, ['publish', '--db', db, '--to', publishTarget, '--collection', 'shared', '--user', 'alice', '--tlp', 'amber'],
+  { cwd: root, env: { ...process.env, STORM_TAXII_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'] });
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
 const timings = {};
@@ -212,6 +217,9 @@ const sessions = await (await fetch(anon.base + '/api/sessions')).json();
   const p = await openPage('sharing', anon.url + '#/sharing');
   const text = await p.page.locator('#table-collections').innerText();
   check(text.includes('shared') && text.includes('TLP:AMBER'), 'sharing: the redacted collection and its TLP:AMBER marking are shown');
+  const published = await p.page.locator('#table-published').innerText().catch(() => '');
+  const logged = sql(db, 'SELECT count(*) FROM publish_log');
+  check(published.includes(publishTarget) && published.includes(logged), `sharing: the publish log shows ${logged} objects sent to ${publishTarget}`, published);
   await finish('sharing', p);
 }
 
