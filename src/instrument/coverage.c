@@ -391,6 +391,8 @@ storm_rc storm_policy_coverage(const storm_models *m, const storm_tp_set *s, boo
                     if (dup)
                         continue;
                     memcpy(done[n_done++], call, sizeof call);
+                    if (!needs_alt_fits_hook(alt, call))
+                        continue; /* this alternative never holds on that hook */
                     hook_verdict v;
                     hook_covered(s, call, alt, &v);
                     pairs++;

@@ -90,6 +90,11 @@ bool needs_path_is(const pat_cmp *t, const char *type, const char *step0);
  * MATCHES, not negated); LIT_NONE otherwise. */
 void needs_string_set(const pat_cmp *t, lit_set *out);
 
+/* Can conjunction a hold on an event of hook call (normalised)? False when
+ * it reads an argument the hook does not have, or compares text with a
+ * numeric argument: such a conjunction needs no selector there. */
+bool needs_alt_fits_hook(const need_alt *a, const char *call);
+
 /* ---- hook signatures (hook_table.c) ---- */
 
 typedef enum hook_kind { HOOK_KPROBE, HOOK_TRACEPOINT, HOOK_LSM } hook_kind;

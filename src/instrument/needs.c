@@ -236,3 +236,27 @@ storm_rc needs_of_pattern(const storm_pattern *p, need_leaf **out, size_t *n_out
     *n_out = n;
     return STORM_OK;
 }
+
+bool needs_alt_fits_hook(const need_alt *a, const char *call)
+{
+    const hook_sig *sig = hook_lookup(call);
+    if (!sig)
+        return true; /* unknown signature: cannot tell */
+    for (size_t k = 0; k < a->n_tests; k++) {
+        const pat_cmp *t = a->tests[k];
+        int64_t idx;
+        const char *field;
+        if (!needs_arg_path(t, &idx, &field) || t->negated || t->op == PAT_OP_NE)
+            continue;
+        const char *type = idx >= 0 && idx < 6 ? sig->args[idx] : NULL;
+        if (!type)
+            return false; /* the hook has no such argument */
+        bool strs = false;
+        for (size_t i = 0; i < t->n_values; i++)
+            strs |= t->values[i].type == PAT_LIT_STRING;
+        if (strs && hook_type_is_int(type) && strcmp(type, "fd") != 0 &&
+            (t->op == PAT_OP_MATCHES || t->op == PAT_OP_LIKE || t->op == PAT_OP_EQ || t->op == PAT_OP_IN))
+            return false; /* a text comparison on a number */
+    }
+    return true;
+}
