@@ -81,6 +81,7 @@ storm_rc storm_policy_generate(const storm_models *m, const storm_policy_gen_opt
 storm_rc storm_audit_policy_generate(const storm_models *m, storm_buf *out, size_t *n_rules, storm_err *err);
 
 typedef struct storm_overlay_opts {
+    const char *out_dir;      /* where the overlay goes (created; a kustomize base is referenced from it) */
     const char *template_dir; /* a directory of manifests or a kustomize base */
     const char *deploy_dir;   /* Storm's own manifests (deploy/k8s) */
     const char *const *model_paths;
@@ -90,6 +91,11 @@ typedef struct storm_overlay_opts {
     const char *bait_dir;   /* non-NULL: a directory of bait manifests added as they are */
     const char *image;      /* Storm's container image (NULL: the one in deploy/k8s) */
 } storm_overlay_opts;
+
+/* Storm's deployment manifests (deploy/k8s): $STORM_DEPLOY, the installed
+ * data dir, the source tree. Returns buf or a static string, NULL when
+ * none is found. */
+const char *storm_instrument_default_deploy(char *buf, size_t cap);
 
 /* The kustomize overlay (kustomization.yaml, template/ or a reference to
  * the base, tripwires/, storm/, bait/) and, beside it, audit-policy.yaml and
