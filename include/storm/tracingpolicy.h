@@ -40,6 +40,8 @@ void storm_tp_set_free(storm_tp_set *s);
  * a problem ("FILE:LINE:COL: message") and loading goes on. Returns an
  * error only when path cannot be read at all. */
 storm_rc storm_tp_set_load_path(storm_tp_set *s, const char *path, storm_err *err);
+/* The same for YAML text held by the caller (copied); name is used in problems. */
+storm_rc storm_tp_set_load_text(storm_tp_set *s, const char *name, const char *text, size_t len, storm_err *err);
 size_t storm_tp_set_n_policies(const storm_tp_set *s);
 size_t storm_tp_set_n_hooks(const storm_tp_set *s);
 const storm_tp_hook *storm_tp_set_hook(const storm_tp_set *s, size_t i);

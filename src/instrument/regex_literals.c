@@ -383,6 +383,17 @@ void regex_literals(const char *re, lit_set *out)
     out->kind = LIT_NONE;
     out->n = 0;
     size_t n = strlen(re);
+    /* inline options ((?i), (?x)...), verbs ((*UTF)) and \Q..\E change what
+     * every later character means: no analysis */
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (re[i] == '\\') {
+            if (re[i + 1] == 'Q')
+                return;
+            i++;
+        } else if (re[i] == '(' && (re[i + 1] == '*' || (re[i + 1] == '?' && re[i + 2] != ':'))) {
+            return;
+        }
+    }
     /* the top-level alternatives, each analysed on its own */
     size_t starts_at[LIT_MAX + 1], k = 0;
     int level = 0;

@@ -178,6 +178,24 @@ static void load_doc(storm_tp_set *s, const char *file, const storm_value *doc)
     }
 }
 
+storm_rc storm_tp_set_load_text(storm_tp_set *s, const char *name, const char *text, size_t len, storm_err *err)
+{
+    char *file = storm_arena_alloc(s->arena, strlen(name) + 1);
+    storm_value *docs = storm_v_array(s->arena);
+    if (!file || !docs)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    memcpy(file, name, strlen(name) + 1);
+    /* the documents point into the arena only (strings are copied) */
+    storm_err e;
+    storm_err_clear(&e);
+    if (yaml_documents(s->arena, text, len, docs, &e) != STORM_OK)
+        problem(s, file, &e, "does not parse");
+    for (size_t i = 0; i < docs->u.a.len; i++)
+        if (docs->u.a.items[i] && docs->u.a.items[i]->type == STORM_V_OBJECT)
+            load_doc(s, file, docs->u.a.items[i]);
+    return STORM_OK;
+}
+
 static storm_rc load_file(storm_tp_set *s, const char *path, storm_err *err)
 {
     char *text = NULL;
@@ -188,20 +206,9 @@ static storm_rc load_file(storm_tp_set *s, const char *path, storm_err *err)
         storm_err_set(err, e.rc, 0, "%s: %s", path, e.msg);
         return e.rc;
     }
-    char *file = storm_arena_alloc(s->arena, strlen(path) + 1);
-    storm_value *docs = storm_v_array(s->arena);
-    if (!file || !docs) {
-        free(text);
-        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    }
-    memcpy(file, path, strlen(path) + 1);
-    /* the documents keep pointers into the arena only (strings are copied) */
-    if (yaml_documents(s->arena, text, len, docs, &e) != STORM_OK)
-        problem(s, file, &e, "does not parse");
-    for (size_t i = 0; i < docs->u.a.len; i++)
-        load_doc(s, file, docs->u.a.items[i]);
+    storm_rc rc = storm_tp_set_load_text(s, path, text, len, err);
     free(text);
-    return STORM_OK;
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b)
