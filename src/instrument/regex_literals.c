@@ -356,6 +356,11 @@ static void literal_run(const char *re, size_t from, size_t to, char *out)
             level++;
         } else if (c == ')') {
             level--;
+        } else if (c == '{') { /* a quantifier: {2}, {1,}, {1,3} */
+            size_t j = i + 1;
+            while (j < to && re[j] != '}')
+                j++;
+            next = j + 1;
         } else if (c == '[') {
             size_t j = i + 1;
             while (j < to && re[j] != ']')
