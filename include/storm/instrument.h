@@ -56,7 +56,7 @@ typedef struct storm_policy_gen_opts {
 
 /* Figures of one generation, for the report. */
 typedef struct storm_policy_gen_stats {
-    size_t policies, hooks, selectors; /* TracingPolicies, hooks in them, selectors in them */
+    size_t policies, hooks, selectors; /* TracingPolicies (files), distinct hooks, selectors */
     size_t hook_indicators;            /* indicators with at least one kernel hook */
     size_t exec_indicators;            /* need no policy: process_exec carries what they read */
     size_t audit_indicators;           /* served by the audit Policy */

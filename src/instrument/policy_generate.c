@@ -5,6 +5,7 @@
  * the literals the conjunction compares pushed into matchArgs and
  * matchBinaries. What cannot be pushed is widened (left to Storm, which
  * checks the whole pattern anyway) and said in a comment. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,11 +67,17 @@ static gen_hook *hook_get(gen_state *g, const char *call)
     return h;
 }
 
-static void note(gen_state *g, gen_hook *h, const storm_model_indicator *ind, const char *fmt, const char *a,
-                 long long n)
+static void note(gen_state *g, gen_hook *h, const storm_model_indicator *ind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A widening: a comment in the manifest and a line of the report. */
+static void note(gen_state *g, gen_hook *h, const storm_model_indicator *ind, const char *fmt, ...)
 {
     char msg[512];
-    snprintf(msg, sizeof msg, fmt, a, n);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     storm_buf_printf(&h->notes, "# widened for \"%s\": %s\n", ind->name ? ind->name : ind->id, msg);
     if (g->report)
         storm_buf_printf(g->report, "  widened: %s: %s: %s\n", ind->name ? ind->name : ind->id, h->call, msg);
@@ -155,17 +162,16 @@ static int match_arg(gen_state *g, gen_hook *h, const storm_model_indicator *ind
         }
     }
     if (!op) {
-        note(g, h, ind, "argument %s%lld: the comparison has no literal Tetragon can test; Storm checks it", "",
+        note(g, h, ind, "argument %lld: the comparison has no literal Tetragon can test; Storm checks it",
              (long long)index);
     } else if (s->n > STORM_TP_MAX_VALUES) {
-        note(g, h, ind, "argument %s%lld: more values than Tetragon takes per operator (16); Storm checks them", "",
+        note(g, h, ind, "argument %lld: more values than Tetragon takes per operator (16); Storm checks them",
              (long long)index);
         op = NULL;
     } else {
         for (size_t i = 0; i < s->n; i++)
             if (strlen(s->s[i]) >= STORM_TP_MAX_STRING) {
-                note(g, h, ind, "argument %s%lld: a value longer than Tetragon keeps; Storm checks it", "",
-                     (long long)index);
+                note(g, h, ind, "argument %lld: a value longer than Tetragon keeps; Storm checks it", (long long)index);
                 op = NULL;
                 break;
             }
@@ -201,12 +207,12 @@ static void add_selector(gen_state *g, gen_hook *h, const storm_model_indicator 
                 continue;
             }
             if (!type) {
-                note(g, h, ind, "argument %s%lld: the hook is not in Storm's table of signatures; Storm checks it", "",
+                note(g, h, ind, "argument %lld: the hook is not in Storm's table of signatures; Storm checks it",
                      (long long)idx);
                 continue;
             }
             if (idx >= 64 || seen[idx] || n_args >= STORM_TP_MAX_MATCHARGS) {
-                note(g, h, ind, "argument %s%lld: one filter per argument and selector; Storm checks the rest", "",
+                note(g, h, ind, "argument %lld: one filter per argument and selector; Storm checks the rest",
                      (long long)idx);
                 continue;
             }
@@ -219,7 +225,7 @@ static void add_selector(gen_state *g, gen_hook *h, const storm_model_indicator 
             }
         } else if (needs_is_binary(t)) {
             if (bins.len) {
-                note(g, h, ind, "%sbinary: one matchBinaries filter per selector%lld", "", 0);
+                note(g, h, ind, "binary: one matchBinaries filter per selector; Storm checks the rest");
                 continue;
             }
             lit_set *s = calloc(1, sizeof *s);
@@ -242,7 +248,7 @@ static void add_selector(gen_state *g, gen_hook *h, const storm_model_indicator 
                                  neg ? "NotPostfix" : "Postfix");
                 values_yaml(&bins, "              ", s);
             } else {
-                note(g, h, ind, "%sthe binary's name: no literal set Tetragon can test%lld", "", 0);
+                note(g, h, ind, "the binary's name: no literal set Tetragon can test; Storm checks it");
             }
             free(s);
         }
@@ -338,7 +344,7 @@ static storm_rc write_hook(gen_state *g, gen_hook *h, storm_gen_files *out)
     size_t parts = n_sel ? (n_sel + per - 1) / per : 1;
     if (parts > 1)
         g->st->split++;
-    g->st->hooks += parts;
+    g->st->hooks++;
     for (size_t part = 0; part < parts; part++) {
         char name[160], file[200];
         policy_name(h->call, (int)part + 1, name, sizeof name);
