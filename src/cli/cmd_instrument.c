@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* storm instrument --template DIR --out DIR: a kustomize overlay that adds
  * the models' tripwires and Storm itself to an existing cluster template. */
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,8 @@ static void instrument_usage(FILE *out)
             "                   (default: a DaemonSet following Tetragon's export file on every node)\n"
             "  --namespace NS   TracingPolicyNamespaced in NS instead of cluster-wide TracingPolicy\n"
             "  --image IMAGE    Storm's container image (default storm:0.1.0, as in deploy/k8s)\n"
-            "  --bait DIR       bait manifests (storm bait generate) to add as they are\n"
+            "  --bait DIR       bait (storm bait generate): its manifests added as they are, its *.json\n"
+            "                   attack model added to the models\n"
             "  --deploy DIR     Storm's own manifests (default: the installed or source deploy/k8s)\n"
             "  -q, --quiet      no report\n",
             USAGE_LINE);
@@ -93,6 +95,24 @@ int cmd_instrument(int argc, char **argv)
         fprintf(stderr, "storm instrument: Storm's deploy/k8s manifests were not found: give --deploy DIR (or set "
                         "STORM_DEPLOY)\n");
         return CLI_USAGE;
+    }
+    /* the bait's own attack model (storm bait generate writes DIR/bait-model.json):
+     * its tripwires are generated and it goes into the models ConfigMap */
+    char bait_models[16][PATH_MAX];
+    size_t n_bait = 0;
+    if (o.bait_dir) {
+        DIR *d = opendir(o.bait_dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) && n_bait < 16) {
+            size_t nl = strlen(de->d_name);
+            if (de->d_name[0] == '.' || nl < 6 || strcmp(de->d_name + nl - 5, ".json") != 0)
+                continue;
+            snprintf(bait_models[n_bait], PATH_MAX, "%.*s/%s", PATH_MAX - 300, o.bait_dir, de->d_name);
+            if (n_models < MAX_PATHS)
+                models[n_models++] = bait_models[n_bait++];
+        }
+        if (d)
+            closedir(d);
     }
     storm_models *m = NULL;
     if (storm_models_new(&m) != STORM_OK)

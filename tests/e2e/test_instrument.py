@@ -166,7 +166,7 @@ def test_coverage(gen):
     check(b"has no spec" in r.stderr, "the corpus policy without spec is reported")
     # the table in docs/instrument.md is this run's
     r = run(["policy", "coverage", "--policies", os.path.join(CORPUS, "tracingpolicies")])
-    summary = r.stdout.decode().strip().splitlines()[-1]
+    summary = r.stdout.decode().strip().splitlines()[-1].split(";")[0]
     doc = open(os.path.join(ROOT, "docs", "instrument.md")).read()
     check(summary in doc, "docs/instrument.md shows the current coverage summary: %s" % summary)
 
@@ -201,7 +201,7 @@ def test_instrument(tmp):
         return
     webapp = os.path.join(TEMPLATES, "webapp")
     out = os.path.join(tmp, "overlay")
-    r = run(["instrument", "--template", webapp, "--out", out])
+    r = run(["instrument", "--template", webapp, "--out", out, "--bait", os.path.join(TEMPLATES, "bait")])
     check(r.returncode == 0, "instrument: exit 0 (%s)" % r.stderr.decode()[-300:])
     check(b"skipped" in r.stdout and b"values.yaml" in r.stdout, "a file without objects is skipped")
     for f in ("web.yaml", "db.yaml"):
@@ -224,6 +224,13 @@ def test_instrument(tmp):
     cm = [o for o in objs if o["kind"] == "ConfigMap"][0]
     check(len(cm["data"]) >= 20 and ds["spec"]["template"]["spec"]["volumes"][1]["configMap"]["name"] == cm["metadata"]["name"],
           "the models ConfigMap holds the models and the DaemonSet mounts it by its generated name")
+    check(any(o["kind"] == "Secret" and o["metadata"]["name"] == "backup-credentials" for o in objs),
+          "--bait: the bait's manifests are rendered")
+    check("bait-model.json" in cm["data"], "--bait: the bait's model is in the models ConfigMap")
+    check(any(s_.get("matchArgs", [{}])[0].get("values") == ["/var/run/secrets/ops-backup/credentials"]
+              for o in objs if o["kind"] == "TracingPolicy" for k in o["spec"].get("kprobes", [])
+              for s_ in k.get("selectors", [])),
+          "--bait: a tripwire for the bait's indicator")
     template = kustomize(os.path.join(TEMPLATES, "webapp-base"))
     mine = [o for o in objs if o["metadata"].get("namespace") == "shop" or (o["kind"] == "Namespace" and o["metadata"]["name"] == "shop")]
     check(sorted(json.dumps(o, sort_keys=True) for o in mine) == sorted(json.dumps(o, sort_keys=True) for o in template),
