@@ -20,16 +20,18 @@ enum {
 
 typedef int (*cli_command_fn)(int argc, char **argv);
 
-int cmd_pattern(int argc, char **argv);    /* storm pattern check */
-int cmd_match(int argc, char **argv);      /* storm match */
-int cmd_convert(int argc, char **argv);    /* storm convert */
-int cmd_run(int argc, char **argv);        /* storm run */
-int cmd_models(int argc, char **argv);     /* storm models lint|tree */
-int cmd_baseline(int argc, char **argv);   /* storm baseline learn|show|allow|deny|export|import */
-int cmd_serve(int argc, char **argv);      /* storm serve */
-int cmd_users(int argc, char **argv);      /* storm users */
-int cmd_publish(int argc, char **argv);    /* storm publish */
-int cmd_pull(int argc, char **argv);       /* storm pull */
+int cmd_pattern(int argc, char **argv);  /* storm pattern check */
+int cmd_match(int argc, char **argv);    /* storm match */
+int cmd_convert(int argc, char **argv);  /* storm convert */
+int cmd_run(int argc, char **argv);      /* storm run */
+int cmd_models(int argc, char **argv);   /* storm models lint|tree */
+int cmd_baseline(int argc, char **argv); /* storm baseline learn|show|allow|deny|export|import */
+int cmd_serve(int argc, char **argv);    /* storm serve */
+int cmd_users(int argc, char **argv);    /* storm users */
+int cmd_publish(int argc, char **argv);  /* storm publish */
+int cmd_pull(int argc, char **argv);     /* storm pull */
+
+/* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
 int cmd_instrument(int argc, char **argv); /* storm instrument */
 
