@@ -95,6 +95,11 @@ static void read_message(storm_arena *a, const char *m, storm_event *ev)
     find_peer(a, m, &peer);
     const char *rest;
     const char *result = "other";
+    if (starts(m, "Server listening on ", &rest)) {
+        /* the daemon's own address, not a client's */
+        ap->auth_result = "listening";
+        return;
+    }
     if (starts(m, "Accepted ", &rest) || starts(m, "Failed ", &rest)) {
         result = m[0] == 'A' ? "accepted" : "failed";
         const char *sp = strchr(rest, ' ');

@@ -59,6 +59,9 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
         p->st.events_read++;
         if (rc == STORM_ERR_NOMEM)
             pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
+        else if (text[0] != '{' && text[0] != '[')
+            pipeline_reject(p, source, line, err.offset + 1, text, len,
+                            "invalid JSON: %s (nor an sshd or HTTP access log line)", err.msg);
         else
             pipeline_reject(p, source, line, err.offset + 1, text, len, "invalid JSON: %s", err.msg);
     } else {
