@@ -363,10 +363,10 @@ steps['bait-login'] = model("entry-bait-login", "Login with a bait credential",
 steps['http-scan'] = model("entry-http-scan", "Web paths scanned",
   "A scanner walks an HTTP entry point for well-known secret, admin and framework paths (/.env, /.git/config, /wp-login.php, /actuator, /api/v1/secrets...): the server's access log shows the requests.",
   "T1595.003", "Active Scanning: Wordlist Scanning", ["reconnaissance"], [
-  ("Request for a well-known secret or admin path", "An access log line whose request target is one of the paths scanners probe first.",
-   "[network-traffic:extensions.'http-request-ext'.request_value MATCHES '" + SCANNER_PATHS.replace("\\", "\\\\") + "']"),
+  ("Request for a well-known secret or admin path", "An access log line (not a Kubernetes API request: those carry the same extension) whose request target is one of the paths scanners probe first.",
+   "[network-traffic:x_app_program = 'httpd' AND network-traffic:extensions.'http-request-ext'.request_value MATCHES '" + SCANNER_PATHS.replace("\\", "\\\\") + "']"),
   ("Scanner user agent", "The request's User-Agent names a known scanner.",
-   "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'[*] MATCHES '(?i)(nmap|nikto|sqlmap|masscan|zgrab|nuclei|gobuster|dirbuster|wpscan|ffuf|feroxbuster|l9explore|censys)']"),
+   "[network-traffic:x_app_program = 'httpd' AND network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'[*] MATCHES '(?i)(nmap|nikto|sqlmap|masscan|zgrab|nuclei|gobuster|dirbuster|wpscan|ffuf|feroxbuster|l9explore|censys)']"),
   ("Many requests answered not found", "Twenty 404 responses within a minute: a wordlist walked.",
    "([network-traffic:x_app_http_status = 404] REPEATS 20 TIMES) WITHIN 60 SECONDS"),
 ])

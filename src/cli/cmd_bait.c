@@ -29,8 +29,8 @@ static void usage(FILE *out)
                             "and storm bait verify tells which honeycluster a token seen anywhere came from.\n"
                             "\n"
                             "options:\n"
-                            "  --seed-file FILE   the secret the honeytokens derive from (16 bytes or more;\n"
-                            "                     make one with: head -c 32 /dev/urandom > FILE)\n"
+                            "  --seed-file FILE   the secret the honeytokens derive from (16 bytes or more:\n"
+                            "                     32 random bytes from /dev/urandom, kept out of the cluster)\n"
                             "  --out DIR          generate: where the manifests and bait-model.json go\n"
                             "  --cluster NAME     the honeycluster's name (default honeycluster); verify:\n"
                             "                     repeat it for each honeycluster of the seed\n"
@@ -45,7 +45,7 @@ static void usage(FILE *out)
                             "\n"
                             "example:\n"
                             "  storm bait generate --seed-file bait.seed --out bait/ --cluster hc-eu-1\n"
-                            "  storm run --models models/ --models bait/ --format text events.jsonl\n"
+                            "  storm run --models models/ --models bait/ events.jsonl\n"
                             "  storm bait verify --seed-file bait.seed --cluster hc-eu-1 AKIA...\n");
 }
 
