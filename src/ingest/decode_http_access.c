@@ -158,8 +158,10 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
         (rc = int_field(root, "status", 999, &ap->has_http_status, &ap->http_status, err)) ||
         (rc = int_field(root, "body_bytes_sent", INT64_MAX, &ap->has_http_bytes, &ap->http_bytes, err)) ||
         (rc = str_field(root, "http_referer", &ap->http_referer, err)) ||
-        (rc = str_field(root, "http_user_agent", &ap->http_user_agent, err)))
+        (rc = str_field(root, "http_user_agent", &ap->http_user_agent, err))) {
+        out->n--; /* a rejected record leaves no event behind */
         return rc;
+    }
     n->has_dst_port = has_sport;
     n->dst_port = sport;
     if (request) {

@@ -212,8 +212,10 @@ static storm_rc decode(storm_arena *a, const storm_value *root, storm_event_list
     int64_t us = 0;
     bool has_us = false;
     storm_rc rc = int_field(root, "__REALTIME_TIMESTAMP", &has_us, &us, err);
-    if (rc != STORM_OK)
+    if (rc != STORM_OK) {
+        out->n--; /* a rejected record leaves no event behind */
         return rc;
+    }
     if (has_us && !__builtin_mul_overflow(us, 1000, &ev->time))
         ev->has_time = true;
     ev->k8s.node = storm_v_get_str(root, "_HOSTNAME");
