@@ -142,8 +142,10 @@ static void read_message(storm_arena *a, const char *m, storm_event *ev)
     } else if (starts(m, "Unable to negotiate with ", &rest)) {
         result = "negotiation_failed";
     } else if (strstr(m, "authentication failure;")) {
-        /* pam_unix(sshd:auth): authentication failure; ... rhost=ADDR  user=NAME */
-        result = "failed";
+        /* pam_unix(sshd:auth): authentication failure; ... rhost=ADDR  user=NAME:
+         * the same attempt as sshd's own "Failed password" line, so not
+         * "failed" (a brute-force count would see each attempt twice) */
+        result = "pam_failure";
         const char *rh = strstr(m, " rhost="), *us = strstr(m, " user=");
         if (rh) {
             rh += 7;

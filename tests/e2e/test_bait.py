@@ -214,7 +214,18 @@ def main():
         check(r.returncode == 1, "rejects make exit status 1")
         check("4 rejected" in err, f"four rejects counted ({err.strip().splitlines()[-1]})")
         check("1 rejected" not in err.replace("4 rejected", ""), "and no more")
-        # the models were written beside the sightings: the store holds the bait model
+        # brute force needs five failures: the first ten lines hold three (PAM's line is no extra one)
+        few = os.path.join(d, "few.log")
+        with open(os.path.join(ENTRY, "auth.log")) as src, open(few, "w") as f:
+            f.writelines(src.readlines()[:10])
+        r = run(["run", "--models", os.path.join(ROOT, "models"), "--format", "text", few])
+        check("Repeated SSH authentication failures" not in r.stdout.decode(), "three failures are no brute force")
+        with open(few, "a") as f:
+            f.write("Dec  7 08:01:30 jumpbox sshd[4251]: Failed password for root from 203.0.113.7 port 51242 ssh2\n")
+            f.write("Dec  7 08:01:31 jumpbox sshd[4251]: Failed password for root from 203.0.113.7 port 51242 ssh2\n")
+        r = run(["run", "--models", os.path.join(ROOT, "models"), "--format", "text", few])
+        check("Repeated SSH authentication failures" in r.stdout.decode(), "five failures within a minute are")
+        # access log: http-request-ext as STIX wants it
         conv = subprocess.run([os.environ.get("STORM_BIN", "storm"), "convert", os.path.join(ENTRY, "access.log")],
                               capture_output=True, timeout=120)
         http = [json.loads(l) for l in conv.stdout.decode().splitlines()]

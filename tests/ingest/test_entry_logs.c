@@ -101,7 +101,7 @@ static void test_sshd_messages(void)
          "192.0.2.44", 60110},
         {"pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.7  "
          "user=root",
-         "failed", "root", NULL, "203.0.113.7", -1},
+         "pam_failure", "root", NULL, "203.0.113.7", -1},
         {"Server listening on 0.0.0.0 port 22.", "listening", NULL, NULL, NULL, -1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
