@@ -205,6 +205,8 @@ def main():
                      "Honeytoken read", "Honeytoken used", "Bait entry point probed"):
             check(steps.get(step, 0) > 0, f"storm run sights '{step}' ({steps})")
         check("Bait service account calls the API" in text, "the bait service account's API call is sighted")
+        check(any("client 203.0.113.7  SSH passwords guessed" in l for l in text.splitlines()),
+              "a brute force sighting names its source address")
         check("Honeytoken value on a command line" in text, "a honeytoken on a command line is sighted")
         # the bad lines are rejects with their positions, the rest goes on
         check("auth.log:25:1: invalid JSON" in err and "(nor an sshd or HTTP access log line)" in err,
