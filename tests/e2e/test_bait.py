@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """storm bait generate | verify, end to end: the manifests pass a strict
-schema check (the definitions in tests/data/k8s-schema, unknown fields
+schema check (the definitions in tests/data/k8s-schemas, unknown fields
 refused) and the no-real-access review (RBAC reaches only the bait secrets,
 no privileged pod, no token on the entry point); the honeytokens are unique
 per cluster and verify names their origin; the bait model lints with the
@@ -23,7 +23,7 @@ try:
 except ImportError:  # scripts/deps.sh --test installs both
     jsonschema = yaml = None
 
-SCHEMA = os.path.join(ROOT, "tests", "data", "k8s-schema", "k8s-1.36-bait-kinds.json")
+SCHEMA = os.path.join(ROOT, "tests", "data", "k8s-schemas", "kubernetes-1.36-swagger-subset.json")
 ENTRY = os.path.join(ROOT, "tests", "data", "entry")
 
 
