@@ -56,6 +56,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
         p->opts.messages_shown = DEFAULT_MESSAGES_SHOWN;
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
     storm_buf_init(&p->line, (size_t)1 << 30);
+    pipeline_pending_init(&p->pending);
     p->arena = storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
     if (!p->arena) {
         storm_pipeline_free(p);
@@ -108,6 +109,7 @@ void storm_pipeline_free(storm_pipeline *p)
     if (!p)
         return;
     storm_detector_free(p->det);
+    pipeline_pending_free(&p->pending);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
@@ -367,7 +369,7 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
 void pipeline_after_record(storm_pipeline *p)
 {
     storm_arena_reset(p->arena);
-    if (p->sinks.store && p->in_tx && ++p->records_in_tx >= DB_BATCH_RECORDS)
+    if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_report(p);
 }

@@ -17,6 +17,25 @@ typedef struct pipeline_skip {
     uint64_t n;
 } pipeline_skip;
 
+/* One object waiting for the store (sink_pending.c). */
+typedef struct pipeline_pending_item {
+    const char *collection; /* a STORM_COLLECTION_* constant */
+    const char *id;         /* in obj */
+    storm_value *obj;       /* in the pending arena */
+    bool is_sighting;       /* merged with its stored version when written */
+} pipeline_pending_item;
+
+/* The store sink's writes until the next commit: one item per id, a later
+ * sighting version replacing the earlier one in place. */
+typedef struct pipeline_pending {
+    storm_arena *arena; /* the copies; reset at each commit */
+    pipeline_pending_item *items;
+    size_t n, cap;
+    size_t *slots; /* open addressing by id: item index + 1, 0 = empty */
+    size_t n_slots;
+    uint64_t versions_coalesced; /* sighting versions replaced before being written */
+} pipeline_pending;
+
 struct storm_pipeline {
     storm_pipeline_opts opts;
     storm_pipeline_sinks sinks;
@@ -39,6 +58,10 @@ struct storm_pipeline {
     storm_err sink_err;
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
+    pipeline_pending pending;
+    char position_key[128]; /* storm_pipeline_set_position: committed with the results */
+    char position[STORM_STORE_POSITION_MAX];
+    bool position_dirty;
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -61,8 +84,20 @@ void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 
+/* sink_pending.c */
+void pipeline_pending_init(pipeline_pending *pd);
+void pipeline_pending_free(pipeline_pending *pd);
+/* Forget every item (after they are written). */
+void pipeline_pending_reset(pipeline_pending *pd);
+/* Keep a copy of obj for collection: a sighting replaces its earlier
+ * pending version, another object already pending is not added again.
+ * False on OOM or an object without an id. */
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj);
+
 /* sink_store.c */
+/* Queue obj for the store: written at the next commit (sightings coalesced). */
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
+/* Write what is pending (and the position) in one transaction. */
 void pipeline_db_commit(storm_pipeline *p);
 /* The sighting to store for sg, merged with its stored version (in a), or
  * NULL when the store already says everything it says. */

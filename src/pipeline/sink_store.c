@@ -18,30 +18,66 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 {
     if (!p->sinks.store)
         return;
+    if (!pipeline_pending_add(&p->pending, collection, obj) && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
+                storm_v_get_str(obj, "id") ? storm_v_get_str(obj, "id") : "an object");
+}
+
+/* Write one pending object; a sighting merged with its stored version. */
+static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pending_item *it)
+{
+    const storm_value *obj = it->obj;
+    if (it->is_sighting && !(obj = pipeline_merge_stored_sighting(p, a, obj)))
+        return; /* the store already says all this */
     storm_err err;
     storm_err_clear(&err);
-    if (!p->in_tx) {
-        if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
-            if (p->st.db_errors++ == 0)
-                fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
-            return;
-        }
-        p->in_tx = true;
-    }
-    if (storm_store_put(p->sinks.store, collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, storm_v_get_str(obj, "id"), err.msg);
+    if (storm_store_put(p->sinks.store, it->collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, it->id, err.msg);
 }
 
 void pipeline_db_commit(storm_pipeline *p)
 {
-    if (!p->sinks.store || !p->in_tx)
+    p->records_in_tx = 0;
+    if (!p->sinks.store || (!p->pending.n && !p->position_dirty))
         return;
     storm_err err;
     storm_err_clear(&err);
-    if (storm_store_commit(p->sinks.store, &err) != STORM_OK && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: commit failed: %s\n", p->opts.prog, err.msg);
+    if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
+        /* kept pending: the next commit tries again */
+        if (p->st.db_errors++ < 10)
+            fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
+        return;
+    }
+    p->in_tx = true;
+    storm_arena *a = storm_arena_new(0, 0); /* merged sightings, one at a time */
+    for (size_t i = 0; i < p->pending.n; i++) {
+        put_pending(p, a ? a : p->arena, &p->pending.items[i]);
+        if (a)
+            storm_arena_reset(a);
+    }
+    storm_arena_free(a);
+    storm_err_clear(&err);
+    if (p->position_dirty &&
+        storm_store_pull_position_set(p->sinks.store, p->position_key, p->position, &err) != STORM_OK &&
+        p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot record the position %s: %s\n", p->opts.prog, p->position_key, err.msg);
+    storm_err_clear(&err);
+    if (storm_store_commit(p->sinks.store, &err) != STORM_OK) {
+        if (p->st.db_errors++ < 10)
+            fprintf(stderr, "%s: --db: commit failed: %s\n", p->opts.prog, err.msg);
+        storm_store_rollback(p->sinks.store);
+    } else {
+        p->position_dirty = false;
+    }
     p->in_tx = false;
-    p->records_in_tx = 0;
+    pipeline_pending_reset(&p->pending);
+}
+
+void storm_pipeline_set_position(storm_pipeline *p, const char *key, const char *value)
+{
+    snprintf(p->position_key, sizeof p->position_key, "%s", key);
+    snprintf(p->position, sizeof p->position, "%s", value);
+    p->position_dirty = true;
 }
 
 /* The last stored version of a sighting, as JSON text (malloc'ed, caller
