@@ -20,7 +20,7 @@
  * one block across resets) */
 #define RECORD_ARENA_CHUNK ((size_t)256 << 10)
 #define DEFAULT_MESSAGES_SHOWN 100
-#define DB_BATCH_RECORDS 4096 /* records per store transaction */
+#define DB_BATCH_RECORDS 16384 /* records per store transaction */
 
 /* storm_err_clear zeroes 540 bytes; per event, only what storm_err_set and
  * the messages read need */
@@ -110,6 +110,7 @@ void storm_pipeline_free(storm_pipeline *p)
         return;
     storm_detector_free(p->det);
     pipeline_pending_free(&p->pending);
+    pipeline_id_set_free(&p->own_sightings);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);

@@ -22,7 +22,8 @@ typedef struct pipeline_pending_item {
     const char *collection; /* a STORM_COLLECTION_* constant */
     const char *id;         /* in obj */
     storm_value *obj;       /* in the pending arena */
-    bool is_sighting;       /* merged with its stored version when written */
+    bool is_sighting;       /* a version of a sighting (the last one given) */
+    bool needs_merge;       /* merged with its stored version when written */
 } pipeline_pending_item;
 
 /* The store sink's writes until the next commit: one item per id, a later
@@ -35,6 +36,12 @@ typedef struct pipeline_pending {
     size_t n_slots;
     uint64_t versions_coalesced; /* sighting versions replaced before being written */
 } pipeline_pending;
+
+/* A bounded set of ids (id_set.c). */
+typedef struct pipeline_id_set {
+    char **slots; /* owned strings; NULL = empty */
+    size_t n_slots, n;
+} pipeline_id_set;
 
 struct storm_pipeline {
     storm_pipeline_opts opts;
@@ -59,6 +66,9 @@ struct storm_pipeline {
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
     pipeline_pending pending;
+    /* sightings whose last stored version this run wrote, from the open
+     * sighting the detector still updates: their next versions need no merge */
+    pipeline_id_set own_sightings;
     char position_key[128]; /* storm_pipeline_set_position: committed with the results */
     char position[STORM_STORE_POSITION_MAX];
     bool position_dirty;
@@ -92,15 +102,27 @@ void pipeline_pending_reset(pipeline_pending *pd);
 /* Keep a copy of obj for collection: a sighting replaces its earlier
  * pending version, another object already pending is not added again.
  * False on OOM or an object without an id. */
-bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj);
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge);
+
+/* id_set.c: emptied when it would pass its cap */
+bool pipeline_id_set_has(const pipeline_id_set *set, const char *id);
+void pipeline_id_set_add(pipeline_id_set *set, const char *id);
+void pipeline_id_set_remove(pipeline_id_set *set, const char *id);
+void pipeline_id_set_clear(pipeline_id_set *set);
+void pipeline_id_set_free(pipeline_id_set *set);
 
 /* sink_store.c */
 /* Queue obj for the store: written at the next commit (sightings coalesced). */
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
+/* Queue a version of a sighting; is_update: the detector emitted an earlier
+ * version of the same open sighting (storm_detect_sighting.is_update). */
+void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update);
 /* Write what is pending (and the position) in one transaction. */
 void pipeline_db_commit(storm_pipeline *p);
 /* The sighting to store for sg, merged with its stored version (in a), or
- * NULL when the store already says everything it says. */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg);
+ * NULL when the store already says everything it says. *found: whether a
+ * stored version was there. */
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg,
+                                                  bool *found);
 
 #endif

@@ -12,6 +12,7 @@
 #include "pipeline_int.h"
 
 #define PENDING_MIN_SLOTS 1024
+#define PENDING_ARENA_CHUNK ((size_t)1 << 20) /* a batch holds megabytes */
 
 static uint64_t id_hash(const char *id)
 {
@@ -71,12 +72,12 @@ static bool grow_slots(pipeline_pending *pd)
     return true;
 }
 
-bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj)
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge)
 {
     const char *id = storm_v_get_str(obj, "id");
     if (!id)
         return false;
-    if (!pd->arena && !(pd->arena = storm_arena_new(0, 0)))
+    if (!pd->arena && !(pd->arena = storm_arena_new(PENDING_ARENA_CHUNK, 0)))
         return false;
     if ((pd->n + 1) * 2 > pd->n_slots && !grow_slots(pd))
         return false;
@@ -92,6 +93,7 @@ bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const st
     if (k) { /* a later version of a sighting replaces the earlier one, at its place */
         pd->items[k - 1].obj = copy;
         pd->items[k - 1].id = storm_v_get_str(copy, "id");
+        pd->items[k - 1].needs_merge |= needs_merge;
         pd->versions_coalesced++;
         return true;
     }
@@ -103,7 +105,8 @@ bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const st
         pd->items = items;
         pd->cap = cap;
     }
-    pd->items[pd->n] = (pipeline_pending_item){collection, storm_v_get_str(copy, "id"), copy, versioned};
+    pd->items[pd->n] =
+        (pipeline_pending_item){collection, storm_v_get_str(copy, "id"), copy, versioned, versioned && needs_merge};
     pd->slots[slot] = ++pd->n;
     return true;
 }

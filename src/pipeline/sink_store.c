@@ -18,17 +18,39 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 {
     if (!p->sinks.store)
         return;
-    if (!pipeline_pending_add(&p->pending, collection, obj) && p->st.db_errors++ < 10)
+    if (!pipeline_pending_add(&p->pending, collection, obj, true) && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
                 storm_v_get_str(obj, "id") ? storm_v_get_str(obj, "id") : "an object");
+}
+
+void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update)
+{
+    if (!p->sinks.store)
+        return;
+    const char *id = storm_v_get_str(sg, "id");
+    /* an update of an open sighting whose stored version is this run's own
+     * says everything that version says (count, times and refs only grow):
+     * no need to read it back and merge */
+    bool needs_merge = !is_update || !id || !pipeline_id_set_has(&p->own_sightings, id);
+    if (!pipeline_pending_add(&p->pending, STORM_COLLECTION_SIGHTINGS, sg, needs_merge) && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
+                id ? id : "a sighting");
 }
 
 /* Write one pending object; a sighting merged with its stored version. */
 static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pending_item *it)
 {
     const storm_value *obj = it->obj;
-    if (it->is_sighting && !(obj = pipeline_merge_stored_sighting(p, a, obj)))
-        return; /* the store already says all this */
+    if (it->is_sighting && it->needs_merge) {
+        bool found = false;
+        obj = pipeline_merge_stored_sighting(p, a, obj, &found);
+        if (found)
+            pipeline_id_set_remove(&p->own_sightings, it->id);
+        else
+            pipeline_id_set_add(&p->own_sightings, it->id);
+        if (!obj)
+            return; /* the store already says all this */
+    }
     storm_err err;
     storm_err_clear(&err);
     if (storm_store_put(p->sinks.store, it->collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
@@ -118,8 +140,9 @@ static bool has_str(const storm_value *arr, const storm_value *s)
  * twice must not double it), observed_data_refs the union up to the cap,
  * created kept. Returns NULL when the store already says all this (nothing
  * to add: re-processing is idempotent), else the object to put (in a). */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg)
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg, bool *found)
 {
+    *found = false;
     const char *id = storm_v_get_str(sg, "id");
     if (!id)
         return sg;
@@ -138,6 +161,7 @@ const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena
         free(sj.json);
         return sg;
     }
+    *found = true;
     storm_value *old = NULL;
     storm_rc rc = storm_json_parse(a, sj.json, sj.len, STORM_JSON_DEFAULT, &old, NULL, &err);
     if (rc != STORM_OK || !old || old->type != STORM_V_OBJECT) {
