@@ -119,6 +119,9 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update);
 /* Write what is pending (and the position) in one transaction. */
 void pipeline_db_commit(storm_pipeline *p);
+/* Two versions of one sighting merged (in a); NULL when old says all sg
+ * says. */
+const storm_value *pipeline_merge_sighting_versions(storm_arena *a, const storm_value *old, const storm_value *sg);
 /* The sighting to store for sg, merged with its stored version (in a), or
  * NULL when the store already says everything it says. *found: whether a
  * stored version was there. */

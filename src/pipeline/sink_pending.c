@@ -91,6 +91,14 @@ bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const st
     if (!copy)
         return false;
     if (k) { /* a later version of a sighting replaces the earlier one, at its place */
+        if (needs_merge) {
+            /* not an update of the same open sighting (closed and opened
+             * again): what the pending version says must not be lost */
+            const storm_value *m = pipeline_merge_sighting_versions(pd->arena, pd->items[k - 1].obj, copy);
+            if (!m)
+                return true; /* the pending version says it all */
+            copy = (storm_value *)m;
+        }
         pd->items[k - 1].obj = copy;
         pd->items[k - 1].id = storm_v_get_str(copy, "id");
         pd->items[k - 1].needs_merge |= needs_merge;

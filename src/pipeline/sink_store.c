@@ -134,12 +134,56 @@ static bool has_str(const storm_value *arr, const storm_value *s)
 
 #define MERGED_REFS_CAP 32
 
-/* A sighting version merged with the version already in the store (another
- * run over the same or overlapping input, in any order): first_seen the
- * earliest, last_seen the latest, count the larger (the same events counted
- * twice must not double it), observed_data_refs the union up to the cap,
- * created kept. Returns NULL when the store already says all this (nothing
- * to add: re-processing is idempotent), else the object to put (in a). */
+/* Two versions of one sighting merged (another run over the same or
+ * overlapping input, in any order; or the same sighting closed and opened
+ * again): first_seen the earliest, last_seen the latest, count the larger
+ * (the same events counted twice must not double it), observed_data_refs
+ * the union up to the cap, old's created kept. Returns NULL when old
+ * already says all this (nothing to add: re-processing is idempotent), sg
+ * when they cannot be compared, else the merged object (in a). */
+const storm_value *pipeline_merge_sighting_versions(storm_arena *a, const storm_value *old, const storm_value *sg)
+{
+    storm_time_ns of, ol, om, nf, nl, nm;
+    if (!time_prop(old, "first_seen", &of) || !time_prop(old, "last_seen", &ol) || !time_prop(old, "modified", &om) ||
+        !time_prop(sg, "first_seen", &nf) || !time_prop(sg, "last_seen", &nl) || !time_prop(sg, "modified", &nm))
+        return sg;
+    const storm_value *oc = storm_v_get(old, "count"), *nc = storm_v_get(sg, "count");
+    int64_t ocount = oc && oc->type == STORM_V_INT ? oc->u.i : 0, ncount = nc && nc->type == STORM_V_INT ? nc->u.i : 0;
+    const storm_value *orefs = storm_v_get(old, "observed_data_refs"), *nrefs = storm_v_get(sg, "observed_data_refs");
+    storm_value *refs = storm_v_array(a);
+    size_t n_old_refs = 0;
+    for (size_t i = 0; refs && orefs && orefs->type == STORM_V_ARRAY && i < orefs->u.a.len; i++, n_old_refs++)
+        storm_v_push(a, refs, orefs->u.a.items[i]);
+    for (size_t i = 0; refs && nrefs && nrefs->type == STORM_V_ARRAY && i < nrefs->u.a.len; i++)
+        if (refs->u.a.len < MERGED_REFS_CAP && !has_str(refs, nrefs->u.a.items[i]))
+            storm_v_push(a, refs, nrefs->u.a.items[i]);
+    storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
+    int64_t mcount = ncount > ocount ? ncount : ocount;
+    bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
+    if (!changed)
+        return NULL;
+    storm_value *m = storm_v_copy(a, sg);
+    if (!m || !refs)
+        return sg;
+    char t[40];
+    const char *created = storm_v_get_str(old, "created");
+    if (created)
+        storm_v_set_str(a, m, "created", created);
+    storm_time_format_stix(mf, STORM_TIME_STIX_ANY, t);
+    storm_v_set_str(a, m, "first_seen", t);
+    storm_time_format_stix(ml, STORM_TIME_STIX_ANY, t);
+    storm_v_set_str(a, m, "last_seen", t);
+    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS,
+                           t); /* a new version needs a later modified */
+    storm_v_set_str(a, m, "modified", t);
+    storm_v_set_int(a, m, "count", mcount);
+    if (refs->u.a.len)
+        storm_v_set(a, m, "observed_data_refs", refs);
+    return m;
+}
+
+/* A sighting version merged with the version already in the store
+ * (pipeline_merge_sighting_versions). */
 const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg, bool *found)
 {
     *found = false;
@@ -164,52 +208,8 @@ const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena
     *found = true;
     storm_value *old = NULL;
     storm_rc rc = storm_json_parse(a, sj.json, sj.len, STORM_JSON_DEFAULT, &old, NULL, &err);
-    if (rc != STORM_OK || !old || old->type != STORM_V_OBJECT) {
-        free(sj.json);
-        return sg;
-    }
-    storm_time_ns of, ol, om, nf, nl, nm;
-    if (!time_prop(old, "first_seen", &of) || !time_prop(old, "last_seen", &ol) || !time_prop(old, "modified", &om) ||
-        !time_prop(sg, "first_seen", &nf) || !time_prop(sg, "last_seen", &nl) || !time_prop(sg, "modified", &nm)) {
-        free(sj.json);
-        return sg;
-    }
-    const storm_value *oc = storm_v_get(old, "count"), *nc = storm_v_get(sg, "count");
-    int64_t ocount = oc && oc->type == STORM_V_INT ? oc->u.i : 0, ncount = nc && nc->type == STORM_V_INT ? nc->u.i : 0;
-    const storm_value *orefs = storm_v_get(old, "observed_data_refs"), *nrefs = storm_v_get(sg, "observed_data_refs");
-    storm_value *refs = storm_v_array(a);
-    size_t n_old_refs = 0;
-    for (size_t i = 0; refs && orefs && orefs->type == STORM_V_ARRAY && i < orefs->u.a.len; i++, n_old_refs++)
-        storm_v_push(a, refs, orefs->u.a.items[i]);
-    for (size_t i = 0; refs && nrefs && nrefs->type == STORM_V_ARRAY && i < nrefs->u.a.len; i++)
-        if (refs->u.a.len < MERGED_REFS_CAP && !has_str(refs, nrefs->u.a.items[i]))
-            storm_v_push(a, refs, nrefs->u.a.items[i]);
-    storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
-    int64_t mcount = ncount > ocount ? ncount : ocount;
-    bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
-    if (!changed) {
-        free(sj.json);
-        return NULL;
-    }
-    storm_value *m = storm_v_copy(a, sg);
-    if (!m || !refs) {
-        free(sj.json);
-        return sg;
-    }
-    char t[40];
-    const char *created = storm_v_get_str(old, "created");
-    if (created)
-        storm_v_set_str(a, m, "created", created);
-    storm_time_format_stix(mf, STORM_TIME_STIX_ANY, t);
-    storm_v_set_str(a, m, "first_seen", t);
-    storm_time_format_stix(ml, STORM_TIME_STIX_ANY, t);
-    storm_v_set_str(a, m, "last_seen", t);
-    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS,
-                           t); /* a new version needs a later modified */
-    storm_v_set_str(a, m, "modified", t);
-    storm_v_set_int(a, m, "count", mcount);
-    if (refs->u.a.len)
-        storm_v_set(a, m, "observed_data_refs", refs);
+    const storm_value *m =
+        rc == STORM_OK && old && old->type == STORM_V_OBJECT ? pipeline_merge_sighting_versions(a, old, sg) : sg;
     free(sj.json);
     return m;
 }
