@@ -69,6 +69,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
             return rc;
         }
         if (p->sinks.store) { /* the models themselves, so that a TAXII client sees what was sighted */
+            pipeline_db_note_store(p);
             pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_detector_identity(p->det));
             unsigned used = 0; /* the definitions of the x_* properties the patterns name */
             for (size_t i = 0; i < storm_models_n_objects(opts->models); i++) {
@@ -111,6 +112,7 @@ void storm_pipeline_free(storm_pipeline *p)
     storm_detector_free(p->det);
     pipeline_pending_free(&p->pending);
     pipeline_id_set_free(&p->own_sightings);
+    pipeline_hash_set_free(&p->written_sightings);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);

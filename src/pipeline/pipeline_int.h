@@ -43,6 +43,13 @@ typedef struct pipeline_id_set {
     size_t n_slots, n;
 } pipeline_id_set;
 
+/* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
+typedef struct pipeline_hash_set {
+    uint64_t *slots; /* 0 = empty */
+    size_t n_slots, n;
+    bool full; /* past its cap: every id may be in it */
+} pipeline_hash_set;
+
 struct storm_pipeline {
     storm_pipeline_opts opts;
     storm_pipeline_sinks sinks;
@@ -69,6 +76,10 @@ struct storm_pipeline {
     /* sightings whose last stored version this run wrote, from the open
      * sighting the detector still updates: their next versions need no merge */
     pipeline_id_set own_sightings;
+    /* sightings this run stored; with a store that held no sighting when the
+     * run began, one not in it has no stored version to merge with */
+    pipeline_hash_set written_sightings;
+    bool store_had_sightings;
     char position_key[128]; /* storm_pipeline_set_position: committed with the results */
     char position[STORM_STORE_POSITION_MAX];
     bool position_dirty;
@@ -104,6 +115,11 @@ void pipeline_pending_reset(pipeline_pending *pd);
  * False on OOM or an object without an id. */
 bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge);
 
+/* hash_set.c */
+bool pipeline_hash_set_maybe_has(const pipeline_hash_set *set, const char *id);
+void pipeline_hash_set_add(pipeline_hash_set *set, const char *id);
+void pipeline_hash_set_free(pipeline_hash_set *set);
+
 /* id_set.c: emptied when it would pass its cap */
 bool pipeline_id_set_has(const pipeline_id_set *set, const char *id);
 void pipeline_id_set_add(pipeline_id_set *set, const char *id);
@@ -117,6 +133,8 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 /* Queue a version of a sighting; is_update: the detector emitted an earlier
  * version of the same open sighting (storm_detect_sighting.is_update). */
 void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update);
+/* Whether the store holds sightings already (at the start of the run). */
+void pipeline_db_note_store(storm_pipeline *p);
 /* Write what is pending (and the position) in one transaction. */
 void pipeline_db_commit(storm_pipeline *p);
 /* Two versions of one sighting merged (in a); NULL when old says all sg

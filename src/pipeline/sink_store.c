@@ -43,7 +43,9 @@ static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pendin
     const storm_value *obj = it->obj;
     if (it->is_sighting && it->needs_merge) {
         bool found = false;
-        obj = pipeline_merge_stored_sighting(p, a, obj, &found);
+        /* a new store, and not written by this run: nothing stored to merge with */
+        if (p->store_had_sightings || pipeline_hash_set_maybe_has(&p->written_sightings, it->id))
+            obj = pipeline_merge_stored_sighting(p, a, obj, &found);
         if (found)
             pipeline_id_set_remove(&p->own_sightings, it->id);
         else
@@ -55,6 +57,29 @@ static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pendin
     storm_err_clear(&err);
     if (storm_store_put(p->sinks.store, it->collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, it->id, err.msg);
+    if (it->is_sighting)
+        pipeline_hash_set_add(&p->written_sightings, it->id);
+}
+
+static int any_row(void *ctx, const storm_store_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 0;
+}
+
+void pipeline_db_note_store(storm_pipeline *p)
+{
+    storm_store_query q = {0};
+    q.collection = STORM_COLLECTION_SIGHTINGS;
+    q.version_flags = STORM_STORE_VERSION_ALL;
+    q.limit = 1;
+    storm_err err;
+    storm_err_clear(&err);
+    bool any = false;
+    storm_rc rc = storm_store_query_objects(p->sinks.store, &q, any_row, &any, NULL, NULL, &err);
+    /* in doubt (an error), merge every time */
+    p->store_had_sightings = rc != STORM_OK || any;
 }
 
 void pipeline_db_commit(storm_pipeline *p)
