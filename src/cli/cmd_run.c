@@ -429,7 +429,7 @@ int cmd_run(int argc, char **argv)
     if (db) {
         storm_err err;
         storm_err_clear(&err);
-        if (storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
+        if (storm_store_open(db, STORM_STORE_READWRITE | STORM_STORE_BULK, &store, &err) != STORM_OK) {
             fprintf(stderr, "storm run: --db %s: %s\n", db, err.msg);
             storm_models_free(m);
             return CLI_FAIL;
