@@ -13,6 +13,7 @@
 #ifndef STORM_INTAKE_H
 #define STORM_INTAKE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <storm/err.h>
@@ -28,6 +29,8 @@ typedef struct storm_intake_opts {
     size_t max_body;         /* bytes per request body (0 = 16 MiB) */
     size_t max_queued_bytes; /* memory held in all, see above (0 = 256 MiB) */
     size_t max_records;      /* records per body (0 = 100000) */
+    const char *spool;       /* append every body to this file before answering 202 (NULL: none); see
+                                storm_intake_spool_replay */
 } storm_intake_opts;
 
 typedef struct storm_intake_stats {
@@ -44,6 +47,27 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
  * give it back with storm_intake_release; NUL-terminated) and *len set,
  * *request its 1-based number. STORM_ERR_NOTFOUND: nothing arrived in time. */
 storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t *request, int timeout_ms);
+/* A spool position: "GEN:OFFSET", the end of a body in the spool. */
+#define STORM_INTAKE_POSITION_MAX 48
+/* storm_intake_next that also gives the body's end in the spool (position,
+ * "" without a spool): record it with the body's results (it is what
+ * storm_intake_spool_replay resumes from). */
+storm_rc storm_intake_next_spooled(storm_intake *in, char **body, size_t *len, uint64_t *request,
+                                   char position[STORM_INTAKE_POSITION_MAX], int timeout_ms);
+/* With a spool: when nothing was appended after processed (the position of
+ * the last body whose results are committed) and nothing is queued, empty
+ * the spool (a new generation). True when it did. */
+bool storm_intake_spool_rotate(storm_intake *in, const char *processed);
+/* The bodies a spool holds after position (the last committed one; "" =
+ * none), in order, each given to fn with its own end position. Call it
+ * before storm_intake_start with the same spool, commit their results, then
+ * start: the intake empties the spool. A torn last body (the process was
+ * killed while writing it, so it was never acknowledged) is ignored.
+ * *replayed counts the bodies. STORM_ERR_STATE when another process holds
+ * the spool. Also in builds without the intake. */
+typedef void (*storm_intake_spool_fn)(void *ctx, const char *body, size_t len, const char *position);
+storm_rc storm_intake_spool_replay(const char *path, const char *position, size_t max_body, storm_intake_spool_fn fn,
+                                   void *ctx, uint64_t *replayed, storm_err *err);
 /* Free a body storm_intake_next gave, and give its bytes back to the cap. */
 void storm_intake_release(storm_intake *in, char *body, size_t len);
 /* Stop accepting: the server is gone when this returns (requests being

@@ -116,6 +116,12 @@ void storm_pipeline_flush(storm_pipeline *p);
  * end of an HTTP body: what was acknowledged is stored). */
 void storm_pipeline_sync(storm_pipeline *p);
 void storm_pipeline_free(storm_pipeline *p);
+/* With a store: record value under key (storm_store_pull_position_get reads
+ * it back) in the transaction of the next commit, so that it is committed
+ * together with the results of everything fed before this call (the
+ * --listen spool's processed offset). Both are copied; key up to 127 bytes,
+ * value up to STORM_STORE_POSITION_MAX - 1. */
+void storm_pipeline_set_position(storm_pipeline *p, const char *key, const char *value);
 
 void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out);
 /* The detector (NULL without models): its statistics and identity. */

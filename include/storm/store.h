@@ -20,6 +20,8 @@ struct sqlite3;
 typedef enum storm_store_flags {
     STORM_STORE_READWRITE = 0, /* create when missing, migrate the schema */
     STORM_STORE_READONLY = 1,
+    STORM_STORE_BULK = 2, /* with READWRITE: a writer of many objects (storm run --db): a larger page cache
+                             (up to 64 MiB) and WAL checkpoints every 64 MiB instead of 4 MiB */
 } storm_store_flags;
 
 /* Default collections (aliases; each also has a stable UUID for TAXII). */

@@ -158,32 +158,83 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
     return fclose(f) == 0 ? 0 : -1;
 }
 
+#define SPOOL_POSITION_KEY "storm run --listen spool" /* in the store, beside storm pull's positions */
+
 /* Feed the next body the intake acknowledged (waiting at most wait_ms).
  * Its results are committed when the queue runs empty (or with the store's
  * batches): one transaction per body would cost a disk sync each and let
- * the queue grow under load. False when none came. */
+ * the queue grow under load. With a spool, the body's end in it is
+ * committed with its results, and the spool is emptied once everything in
+ * it is committed. False when none came. */
 static bool run_body(storm_pipeline *p, storm_intake *intake, int wait_ms)
 {
     char *body = NULL;
     size_t len = 0;
     uint64_t req = 0;
-    if (storm_intake_next(intake, &body, &len, &req, wait_ms) != STORM_OK)
+    char position[STORM_INTAKE_POSITION_MAX];
+    if (storm_intake_next_spooled(intake, &body, &len, &req, position, wait_ms) != STORM_OK)
         return false;
     char source[64];
     snprintf(source, sizeof source, "http#%llu", (unsigned long long)req);
     storm_pipeline_feed_body(p, source, body, len);
     storm_intake_release(intake, body, len);
+    if (position[0])
+        storm_pipeline_set_position(p, SPOOL_POSITION_KEY, position);
     size_t bodies = 0, bytes = 0;
     storm_intake_pending(intake, &bodies, &bytes);
-    if (!bodies)
+    if (!bodies) {
+        storm_pipeline_stats before, after;
+        storm_pipeline_get_stats(p, &before);
         storm_pipeline_sync(p);
+        storm_pipeline_get_stats(p, &after);
+        if (position[0] && after.db_errors == before.db_errors)
+            storm_intake_spool_rotate(intake, position); /* all committed: nothing to replay */
+    }
     return true;
+}
+
+static void replay_body(void *ctx, const char *body, size_t len, const char *position)
+{
+    storm_pipeline *p = ctx;
+    storm_pipeline_feed_body(p, "spool", body, len);
+    storm_pipeline_set_position(p, SPOOL_POSITION_KEY, position);
+}
+
+/* Bodies an earlier run acknowledged and did not commit (killed, or
+ * stopped by --drain-timeout): processed and committed before listening. */
+static int replay_spool(storm_pipeline *p, storm_store *store, const char *spool, bool quiet)
+{
+    char position[STORM_STORE_POSITION_MAX] = "";
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_store_pull_position_get(store, SPOOL_POSITION_KEY, position, &err) != STORM_OK) {
+        fprintf(stderr, "storm run: --listen: reading the spool position: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    uint64_t n = 0;
+    storm_err_clear(&err);
+    if (storm_intake_spool_replay(spool, position, (size_t)1 << 31, replay_body, p, &n, &err) != STORM_OK) {
+        fprintf(stderr, "storm run: --listen: %s\n", err.msg);
+        return CLI_FAIL;
+    }
+    storm_pipeline_stats before, after;
+    storm_pipeline_get_stats(p, &before);
+    storm_pipeline_sync(p);
+    storm_pipeline_get_stats(p, &after);
+    if (after.db_errors != before.db_errors) {
+        fprintf(stderr, "storm run: --listen: the spool's bodies could not be stored; %s is kept\n", spool);
+        return CLI_FAIL;
+    }
+    if (n && !quiet)
+        fprintf(stderr, "storm run: %llu acknowledged bodies an earlier run left in %s processed\n",
+                (unsigned long long)n, spool);
+    return CLI_OK;
 }
 
 /* On SIGTERM/SIGINT: stop accepting, then process every body already
  * acknowledged with 202 (for at most limit, or until a second signal); what
  * could not be processed is said, never dropped silently. */
-static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit)
+static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit, const char *spool)
 {
     storm_intake_close(intake);
     size_t bodies = 0, bytes = 0;
@@ -204,8 +255,10 @@ static int drain(storm_pipeline *p, storm_intake *intake, storm_time_ns limit)
     storm_intake_pending(intake, &bodies, &bytes);
     if (!bodies)
         return CLI_OK;
-    fprintf(stderr, "storm run: %zu acknowledged bodies (%zu bytes) were NOT processed: %s\n", bodies, bytes,
-            run_stop ? "stopped by a second signal" : "--drain-timeout passed");
+    fprintf(stderr, "storm run: %zu acknowledged bodies (%zu bytes) were NOT processed: %s%s%s\n", bodies, bytes,
+            run_stop ? "stopped by a second signal" : "--drain-timeout passed",
+            spool ? "; they stay in the spool and are processed at the next start with the same --db: " : "",
+            spool ? spool : "");
     return CLI_FAIL;
 }
 
@@ -376,7 +429,7 @@ int cmd_run(int argc, char **argv)
     if (db) {
         storm_err err;
         storm_err_clear(&err);
-        if (storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
+        if (storm_store_open(db, STORM_STORE_READWRITE | STORM_STORE_BULK, &store, &err) != STORM_OK) {
             fprintf(stderr, "storm run: --db %s: %s\n", db, err.msg);
             storm_models_free(m);
             return CLI_FAIL;
@@ -409,6 +462,7 @@ int cmd_run(int argc, char **argv)
     storm_err err;
     storm_err_clear(&err);
     storm_intake *intake = NULL;
+    char *spool = NULL; /* with --listen --db */
     storm_pipeline *p = NULL;
     storm_baseline *bl = NULL;
     sinks.out = stdout;
@@ -466,8 +520,20 @@ int cmd_run(int argc, char **argv)
             rc = CLI_FAIL;
         }
     }
+    if (listen && store) { /* <db>-intake-spool: acknowledged bodies outlive the process */
+        size_t n = strlen(db) + sizeof "-intake-spool";
+        if (!(spool = malloc(n))) {
+            rc = CLI_FAIL;
+            goto done;
+        }
+        snprintf(spool, n, "%s-intake-spool", db);
+        if (replay_spool(p, store, spool, quiet) != CLI_OK) {
+            rc = CLI_FAIL;
+            goto done;
+        }
+    }
     if (listen && !run_stop) {
-        storm_intake_opts io = {listen, max_body, 0, 0};
+        storm_intake_opts io = {listen, max_body, 0, 0, spool};
         storm_err_clear(&err);
         if (storm_intake_start(&io, &intake, &err) != STORM_OK) {
             fprintf(stderr, "storm run: %s\n", err.msg);
@@ -478,7 +544,7 @@ int cmd_run(int argc, char **argv)
             while (!run_stop)
                 if (!run_body(p, intake, 200))
                     storm_pipeline_sync(p); /* idle: kill -USR1 still answers */
-            if (drain(p, intake, drain_timeout) != CLI_OK)
+            if (drain(p, intake, drain_timeout, spool) != CLI_OK)
                 rc = CLI_FAIL;
         }
     }
@@ -517,6 +583,7 @@ done:;
         rc = CLI_FAIL;
     if (intake)
         storm_intake_stop(intake);
+    free(spool);
     storm_pipeline_free(p);
     if (bl)
         storm_baseline_close(bl);

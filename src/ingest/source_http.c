@@ -29,6 +29,8 @@
 #include <storm/json.h>
 #include <storm/listen.h>
 
+#include "intake_spool.h"
+
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
 #define DEFAULT_MAX_RECORDS 100000
@@ -42,6 +44,7 @@ typedef struct queued {
     char *body;
     size_t len, alloc; /* alloc is counted in held until storm_intake_release */
     uint64_t request;
+    char position[STORM_INTAKE_POSITION_MAX]; /* its end in the spool ("" without one) */
 } queued;
 
 struct storm_intake {
@@ -54,6 +57,7 @@ struct storm_intake {
     size_t held; /* all bytes held: uploads, queue, taken bodies, the check (<= max_queued_bytes) */
     storm_intake_stats stats;
     unsigned port;
+    intake_spool spool; /* fd -1: none; written under lock, in queue order */
 };
 
 typedef struct http_request {
@@ -461,6 +465,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->body = NULL; /* moved into the queue, still counted in held */
     r->len = r->alloc = 0;
     pthread_mutex_lock(&in->lock);
+    q->position[0] = '\0';
+    if (in->spool.fd >= 0) {
+        /* on disk before the 202: an acknowledged body outlives the process */
+        storm_err serr;
+        storm_err_clear(&serr);
+        if (intake_spool_append(&in->spool, q->body, q->len, &serr) != STORM_OK) {
+            in->stats.rejected_busy++;
+            pthread_mutex_unlock(&in->lock);
+            unreserve(in, q->alloc);
+            free(q->body);
+            free(q);
+            char msg[700];
+            json_escape(serr.msg, msg, sizeof msg);
+            ret = respond(c, 503, "{\"error\":\"%s; retry later\"}", msg);
+            free(resp);
+            free(bc.errors);
+            return ret;
+        }
+        intake_spool_position(in->spool.gen, in->spool.end, q->position);
+    }
     q->request = in->stats.requests;
     if (in->tail)
         in->tail->next = q;
@@ -529,6 +553,11 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
         return prc;
     }
     bool v6 = ss.ss_family == AF_INET6;
+    in->spool.fd = -1;
+    if (opts->spool && (prc = intake_spool_open(&in->spool, opts->spool, err)) != STORM_OK) {
+        free(in);
+        return prc;
+    }
     pthread_mutex_init(&in->lock, NULL);
     pthread_cond_init(&in->ready, NULL);
     storm_httpd_config hc = {.listen = spec,
@@ -542,6 +571,7 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
                              .completed_cls = in};
     storm_rc hrc = storm_httpd_start(&hc, &in->http, err);
     if (hrc) {
+        intake_spool_close(&in->spool);
         pthread_mutex_destroy(&in->lock);
         pthread_cond_destroy(&in->ready);
         free(in);
@@ -553,6 +583,28 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
 }
 
 storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t *request, int timeout_ms)
+{
+    char position[STORM_INTAKE_POSITION_MAX];
+    return storm_intake_next_spooled(in, body, len, request, position, timeout_ms);
+}
+
+bool storm_intake_spool_rotate(storm_intake *in, const char *processed)
+{
+    bool done = false;
+    pthread_mutex_lock(&in->lock);
+    char now[STORM_INTAKE_POSITION_MAX];
+    if (in->spool.fd >= 0 && !in->head) {
+        intake_spool_position(in->spool.gen, in->spool.end, now);
+        storm_err err;
+        storm_err_clear(&err);
+        done = strcmp(now, processed) == 0 && intake_spool_reset(&in->spool, &err) == STORM_OK;
+    }
+    pthread_mutex_unlock(&in->lock);
+    return done;
+}
+
+storm_rc storm_intake_next_spooled(storm_intake *in, char **body, size_t *len, uint64_t *request,
+                                   char position[STORM_INTAKE_POSITION_MAX], int timeout_ms)
 {
     pthread_mutex_lock(&in->lock);
     if (!in->head && timeout_ms > 0) {
@@ -585,6 +637,7 @@ storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t 
     *body = q->body;
     *len = q->len;
     *request = q->request;
+    memcpy(position, q->position, STORM_INTAKE_POSITION_MAX);
     free(q);
     return STORM_OK;
 }
@@ -646,6 +699,7 @@ void storm_intake_stop(storm_intake *in)
         free(q->body);
         free(q);
     }
+    intake_spool_close(&in->spool);
     pthread_mutex_destroy(&in->lock);
     pthread_cond_destroy(&in->ready);
     free(in);

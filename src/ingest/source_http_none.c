@@ -34,6 +34,20 @@ storm_rc storm_intake_next(storm_intake *in, char **body, size_t *len, uint64_t 
     return STORM_ERR_STATE; /* there is never an intake to read from */
 }
 
+storm_rc storm_intake_next_spooled(storm_intake *in, char **body, size_t *len, uint64_t *request,
+                                   char position[STORM_INTAKE_POSITION_MAX], int timeout_ms)
+{
+    position[0] = '\0';
+    return storm_intake_next(in, body, len, request, timeout_ms);
+}
+
+bool storm_intake_spool_rotate(storm_intake *in, const char *processed)
+{
+    (void)in;
+    (void)processed;
+    return false;
+}
+
 void storm_intake_release(storm_intake *in, char *body, size_t len)
 {
     (void)in;

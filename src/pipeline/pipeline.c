@@ -20,7 +20,7 @@
  * one block across resets) */
 #define RECORD_ARENA_CHUNK ((size_t)256 << 10)
 #define DEFAULT_MESSAGES_SHOWN 100
-#define DB_BATCH_RECORDS 4096 /* records per store transaction */
+#define DB_BATCH_RECORDS 16384 /* records per store transaction */
 
 /* storm_err_clear zeroes 540 bytes; per event, only what storm_err_set and
  * the messages read need */
@@ -56,6 +56,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
         p->opts.messages_shown = DEFAULT_MESSAGES_SHOWN;
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
     storm_buf_init(&p->line, (size_t)1 << 30);
+    pipeline_pending_init(&p->pending);
     p->arena = storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
     if (!p->arena) {
         storm_pipeline_free(p);
@@ -68,6 +69,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
             return rc;
         }
         if (p->sinks.store) { /* the models themselves, so that a TAXII client sees what was sighted */
+            pipeline_db_note_store(p);
             pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_detector_identity(p->det));
             unsigned used = 0; /* the definitions of the x_* properties the patterns name */
             for (size_t i = 0; i < storm_models_n_objects(opts->models); i++) {
@@ -108,6 +110,9 @@ void storm_pipeline_free(storm_pipeline *p)
     if (!p)
         return;
     storm_detector_free(p->det);
+    pipeline_pending_free(&p->pending);
+    pipeline_id_set_free(&p->own_sightings);
+    pipeline_hash_set_free(&p->written_sightings);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
@@ -368,7 +373,7 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
 void pipeline_after_record(storm_pipeline *p)
 {
     storm_arena_reset(p->arena);
-    if (p->sinks.store && p->in_tx && ++p->records_in_tx >= DB_BATCH_RECORDS)
+    if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_report(p);
 }

@@ -17,6 +17,39 @@ typedef struct pipeline_skip {
     uint64_t n;
 } pipeline_skip;
 
+/* One object waiting for the store (sink_pending.c). */
+typedef struct pipeline_pending_item {
+    const char *collection; /* a STORM_COLLECTION_* constant */
+    const char *id;         /* in obj */
+    storm_value *obj;       /* in the pending arena */
+    bool is_sighting;       /* a version of a sighting (the last one given) */
+    bool needs_merge;       /* merged with its stored version when written */
+} pipeline_pending_item;
+
+/* The store sink's writes until the next commit: one item per id, a later
+ * sighting version replacing the earlier one in place. */
+typedef struct pipeline_pending {
+    storm_arena *arena; /* the copies; reset at each commit */
+    pipeline_pending_item *items;
+    size_t n, cap;
+    size_t *slots; /* open addressing by id: item index + 1, 0 = empty */
+    size_t n_slots;
+    uint64_t versions_coalesced; /* sighting versions replaced before being written */
+} pipeline_pending;
+
+/* A bounded set of ids (id_set.c). */
+typedef struct pipeline_id_set {
+    char **slots; /* owned strings; NULL = empty */
+    size_t n_slots, n;
+} pipeline_id_set;
+
+/* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
+typedef struct pipeline_hash_set {
+    uint64_t *slots; /* 0 = empty */
+    size_t n_slots, n;
+    bool full; /* past its cap: every id may be in it */
+} pipeline_hash_set;
+
 struct storm_pipeline {
     storm_pipeline_opts opts;
     storm_pipeline_sinks sinks;
@@ -39,6 +72,17 @@ struct storm_pipeline {
     storm_err sink_err;
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
+    pipeline_pending pending;
+    /* sightings whose last stored version this run wrote, from the open
+     * sighting the detector still updates: their next versions need no merge */
+    pipeline_id_set own_sightings;
+    /* sightings this run stored; with a store that held no sighting when the
+     * run began, one not in it has no stored version to merge with */
+    pipeline_hash_set written_sightings;
+    bool store_had_sightings;
+    char position_key[128]; /* storm_pipeline_set_position: committed with the results */
+    char position[STORM_STORE_POSITION_MAX];
+    bool position_dirty;
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -61,11 +105,45 @@ void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 
+/* sink_pending.c */
+void pipeline_pending_init(pipeline_pending *pd);
+void pipeline_pending_free(pipeline_pending *pd);
+/* Forget every item (after they are written). */
+void pipeline_pending_reset(pipeline_pending *pd);
+/* Keep a copy of obj for collection: a sighting replaces its earlier
+ * pending version, another object already pending is not added again.
+ * False on OOM or an object without an id. */
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge);
+
+/* hash_set.c */
+bool pipeline_hash_set_maybe_has(const pipeline_hash_set *set, const char *id);
+void pipeline_hash_set_add(pipeline_hash_set *set, const char *id);
+void pipeline_hash_set_free(pipeline_hash_set *set);
+
+/* id_set.c: emptied when it would pass its cap */
+bool pipeline_id_set_has(const pipeline_id_set *set, const char *id);
+void pipeline_id_set_add(pipeline_id_set *set, const char *id);
+void pipeline_id_set_remove(pipeline_id_set *set, const char *id);
+void pipeline_id_set_clear(pipeline_id_set *set);
+void pipeline_id_set_free(pipeline_id_set *set);
+
 /* sink_store.c */
+/* Queue obj for the store: written at the next commit (sightings coalesced). */
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
+/* Queue a version of a sighting; is_update: the detector emitted an earlier
+ * version of the same open sighting (storm_detect_sighting.is_update). */
+void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update);
+/* Whether the store holds sightings already (at the start of the run). */
+void pipeline_db_note_store(storm_pipeline *p);
+/* Write what is pending (and the position) in one transaction. */
 void pipeline_db_commit(storm_pipeline *p);
+/* Two versions of one sighting merged (in a); NULL when old says all sg
+ * says. */
+const storm_value *pipeline_merge_sighting_versions(storm_arena *a, const storm_value *old, const storm_value *sg);
 /* The sighting to store for sg, merged with its stored version (in a), or
- * NULL when the store already says everything it says. */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg);
+ * NULL when the store already says everything it says. *found: whether a
+ * stored version was there. */
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg,
+                                                  bool *found);
 
 #endif

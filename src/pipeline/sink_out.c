@@ -95,9 +95,8 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
         storm_buf_putc(&p->line, '\n');
     }
     if (p->sinks.store) {
-        const storm_value *merged = pipeline_merge_stored_sighting(p, a, s->sighting);
-        if (merged)
-            pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, merged);
+        /* coalesced until the next commit, then merged with the stored version */
+        pipeline_db_put_sighting(p, s->sighting, s->is_update);
         for (size_t i = 0; i < s->n_objects; i++) {
             const char *type = storm_v_get_str(s->objects[i], "type");
             pipeline_db_put(

@@ -18,30 +18,113 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 {
     if (!p->sinks.store)
         return;
+    if (!pipeline_pending_add(&p->pending, collection, obj, true) && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
+                storm_v_get_str(obj, "id") ? storm_v_get_str(obj, "id") : "an object");
+}
+
+void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update)
+{
+    if (!p->sinks.store)
+        return;
+    const char *id = storm_v_get_str(sg, "id");
+    /* an update of an open sighting whose stored version is this run's own
+     * says everything that version says (count, times and refs only grow):
+     * no need to read it back and merge */
+    bool needs_merge = !is_update || !id || !pipeline_id_set_has(&p->own_sightings, id);
+    if (!pipeline_pending_add(&p->pending, STORM_COLLECTION_SIGHTINGS, sg, needs_merge) && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
+                id ? id : "a sighting");
+}
+
+/* Write one pending object; a sighting merged with its stored version. */
+static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pending_item *it)
+{
+    const storm_value *obj = it->obj;
+    if (it->is_sighting && it->needs_merge) {
+        bool found = false;
+        /* a new store, and not written by this run: nothing stored to merge with */
+        if (p->store_had_sightings || pipeline_hash_set_maybe_has(&p->written_sightings, it->id))
+            obj = pipeline_merge_stored_sighting(p, a, obj, &found);
+        if (found)
+            pipeline_id_set_remove(&p->own_sightings, it->id);
+        else
+            pipeline_id_set_add(&p->own_sightings, it->id);
+        if (!obj)
+            return; /* the store already says all this */
+    }
     storm_err err;
     storm_err_clear(&err);
-    if (!p->in_tx) {
-        if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
-            if (p->st.db_errors++ == 0)
-                fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
-            return;
-        }
-        p->in_tx = true;
-    }
-    if (storm_store_put(p->sinks.store, collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, storm_v_get_str(obj, "id"), err.msg);
+    if (storm_store_put(p->sinks.store, it->collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, it->id, err.msg);
+    if (it->is_sighting)
+        pipeline_hash_set_add(&p->written_sightings, it->id);
+}
+
+static int any_row(void *ctx, const storm_store_row *row)
+{
+    (void)row;
+    *(bool *)ctx = true;
+    return 0;
+}
+
+void pipeline_db_note_store(storm_pipeline *p)
+{
+    storm_store_query q = {0};
+    q.collection = STORM_COLLECTION_SIGHTINGS;
+    q.version_flags = STORM_STORE_VERSION_ALL;
+    q.limit = 1;
+    storm_err err;
+    storm_err_clear(&err);
+    bool any = false;
+    storm_rc rc = storm_store_query_objects(p->sinks.store, &q, any_row, &any, NULL, NULL, &err);
+    /* in doubt (an error), merge every time */
+    p->store_had_sightings = rc != STORM_OK || any;
 }
 
 void pipeline_db_commit(storm_pipeline *p)
 {
-    if (!p->sinks.store || !p->in_tx)
+    p->records_in_tx = 0;
+    if (!p->sinks.store || (!p->pending.n && !p->position_dirty))
         return;
     storm_err err;
     storm_err_clear(&err);
-    if (storm_store_commit(p->sinks.store, &err) != STORM_OK && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: commit failed: %s\n", p->opts.prog, err.msg);
+    if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
+        /* kept pending: the next commit tries again */
+        if (p->st.db_errors++ < 10)
+            fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
+        return;
+    }
+    p->in_tx = true;
+    storm_arena *a = storm_arena_new(0, 0); /* merged sightings, one at a time */
+    for (size_t i = 0; i < p->pending.n; i++) {
+        put_pending(p, a ? a : p->arena, &p->pending.items[i]);
+        if (a)
+            storm_arena_reset(a);
+    }
+    storm_arena_free(a);
+    storm_err_clear(&err);
+    if (p->position_dirty &&
+        storm_store_pull_position_set(p->sinks.store, p->position_key, p->position, &err) != STORM_OK &&
+        p->st.db_errors++ < 10)
+        fprintf(stderr, "%s: --db: cannot record the position %s: %s\n", p->opts.prog, p->position_key, err.msg);
+    storm_err_clear(&err);
+    if (storm_store_commit(p->sinks.store, &err) != STORM_OK) {
+        if (p->st.db_errors++ < 10)
+            fprintf(stderr, "%s: --db: commit failed: %s\n", p->opts.prog, err.msg);
+        storm_store_rollback(p->sinks.store);
+    } else {
+        p->position_dirty = false;
+    }
     p->in_tx = false;
-    p->records_in_tx = 0;
+    pipeline_pending_reset(&p->pending);
+}
+
+void storm_pipeline_set_position(storm_pipeline *p, const char *key, const char *value)
+{
+    snprintf(p->position_key, sizeof p->position_key, "%s", key);
+    snprintf(p->position, sizeof p->position, "%s", value);
+    p->position_dirty = true;
 }
 
 /* The last stored version of a sighting, as JSON text (malloc'ed, caller
@@ -76,14 +159,59 @@ static bool has_str(const storm_value *arr, const storm_value *s)
 
 #define MERGED_REFS_CAP 32
 
-/* A sighting version merged with the version already in the store (another
- * run over the same or overlapping input, in any order): first_seen the
- * earliest, last_seen the latest, count the larger (the same events counted
- * twice must not double it), observed_data_refs the union up to the cap,
- * created kept. Returns NULL when the store already says all this (nothing
- * to add: re-processing is idempotent), else the object to put (in a). */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg)
+/* Two versions of one sighting merged (another run over the same or
+ * overlapping input, in any order; or the same sighting closed and opened
+ * again): first_seen the earliest, last_seen the latest, count the larger
+ * (the same events counted twice must not double it), observed_data_refs
+ * the union up to the cap, old's created kept. Returns NULL when old
+ * already says all this (nothing to add: re-processing is idempotent), sg
+ * when they cannot be compared, else the merged object (in a). */
+const storm_value *pipeline_merge_sighting_versions(storm_arena *a, const storm_value *old, const storm_value *sg)
 {
+    storm_time_ns of, ol, om, nf, nl, nm;
+    if (!time_prop(old, "first_seen", &of) || !time_prop(old, "last_seen", &ol) || !time_prop(old, "modified", &om) ||
+        !time_prop(sg, "first_seen", &nf) || !time_prop(sg, "last_seen", &nl) || !time_prop(sg, "modified", &nm))
+        return sg;
+    const storm_value *oc = storm_v_get(old, "count"), *nc = storm_v_get(sg, "count");
+    int64_t ocount = oc && oc->type == STORM_V_INT ? oc->u.i : 0, ncount = nc && nc->type == STORM_V_INT ? nc->u.i : 0;
+    const storm_value *orefs = storm_v_get(old, "observed_data_refs"), *nrefs = storm_v_get(sg, "observed_data_refs");
+    storm_value *refs = storm_v_array(a);
+    size_t n_old_refs = 0;
+    for (size_t i = 0; refs && orefs && orefs->type == STORM_V_ARRAY && i < orefs->u.a.len; i++, n_old_refs++)
+        storm_v_push(a, refs, orefs->u.a.items[i]);
+    for (size_t i = 0; refs && nrefs && nrefs->type == STORM_V_ARRAY && i < nrefs->u.a.len; i++)
+        if (refs->u.a.len < MERGED_REFS_CAP && !has_str(refs, nrefs->u.a.items[i]))
+            storm_v_push(a, refs, nrefs->u.a.items[i]);
+    storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
+    int64_t mcount = ncount > ocount ? ncount : ocount;
+    bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
+    if (!changed)
+        return NULL;
+    storm_value *m = storm_v_copy(a, sg);
+    if (!m || !refs)
+        return sg;
+    char t[40];
+    const char *created = storm_v_get_str(old, "created");
+    if (created)
+        storm_v_set_str(a, m, "created", created);
+    storm_time_format_stix(mf, STORM_TIME_STIX_ANY, t);
+    storm_v_set_str(a, m, "first_seen", t);
+    storm_time_format_stix(ml, STORM_TIME_STIX_ANY, t);
+    storm_v_set_str(a, m, "last_seen", t);
+    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS,
+                           t); /* a new version needs a later modified */
+    storm_v_set_str(a, m, "modified", t);
+    storm_v_set_int(a, m, "count", mcount);
+    if (refs->u.a.len)
+        storm_v_set(a, m, "observed_data_refs", refs);
+    return m;
+}
+
+/* A sighting version merged with the version already in the store
+ * (pipeline_merge_sighting_versions). */
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg, bool *found)
+{
+    *found = false;
     const char *id = storm_v_get_str(sg, "id");
     if (!id)
         return sg;
@@ -102,54 +230,11 @@ const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena
         free(sj.json);
         return sg;
     }
+    *found = true;
     storm_value *old = NULL;
     storm_rc rc = storm_json_parse(a, sj.json, sj.len, STORM_JSON_DEFAULT, &old, NULL, &err);
-    if (rc != STORM_OK || !old || old->type != STORM_V_OBJECT) {
-        free(sj.json);
-        return sg;
-    }
-    storm_time_ns of, ol, om, nf, nl, nm;
-    if (!time_prop(old, "first_seen", &of) || !time_prop(old, "last_seen", &ol) || !time_prop(old, "modified", &om) ||
-        !time_prop(sg, "first_seen", &nf) || !time_prop(sg, "last_seen", &nl) || !time_prop(sg, "modified", &nm)) {
-        free(sj.json);
-        return sg;
-    }
-    const storm_value *oc = storm_v_get(old, "count"), *nc = storm_v_get(sg, "count");
-    int64_t ocount = oc && oc->type == STORM_V_INT ? oc->u.i : 0, ncount = nc && nc->type == STORM_V_INT ? nc->u.i : 0;
-    const storm_value *orefs = storm_v_get(old, "observed_data_refs"), *nrefs = storm_v_get(sg, "observed_data_refs");
-    storm_value *refs = storm_v_array(a);
-    size_t n_old_refs = 0;
-    for (size_t i = 0; refs && orefs && orefs->type == STORM_V_ARRAY && i < orefs->u.a.len; i++, n_old_refs++)
-        storm_v_push(a, refs, orefs->u.a.items[i]);
-    for (size_t i = 0; refs && nrefs && nrefs->type == STORM_V_ARRAY && i < nrefs->u.a.len; i++)
-        if (refs->u.a.len < MERGED_REFS_CAP && !has_str(refs, nrefs->u.a.items[i]))
-            storm_v_push(a, refs, nrefs->u.a.items[i]);
-    storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
-    int64_t mcount = ncount > ocount ? ncount : ocount;
-    bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
-    if (!changed) {
-        free(sj.json);
-        return NULL;
-    }
-    storm_value *m = storm_v_copy(a, sg);
-    if (!m || !refs) {
-        free(sj.json);
-        return sg;
-    }
-    char t[40];
-    const char *created = storm_v_get_str(old, "created");
-    if (created)
-        storm_v_set_str(a, m, "created", created);
-    storm_time_format_stix(mf, STORM_TIME_STIX_ANY, t);
-    storm_v_set_str(a, m, "first_seen", t);
-    storm_time_format_stix(ml, STORM_TIME_STIX_ANY, t);
-    storm_v_set_str(a, m, "last_seen", t);
-    storm_time_format_stix(nm > om ? nm : om + 1000000, STORM_TIME_STIX_MS,
-                           t); /* a new version needs a later modified */
-    storm_v_set_str(a, m, "modified", t);
-    storm_v_set_int(a, m, "count", mcount);
-    if (refs->u.a.len)
-        storm_v_set(a, m, "observed_data_refs", refs);
+    const storm_value *m =
+        rc == STORM_OK && old && old->type == STORM_V_OBJECT ? pipeline_merge_sighting_versions(a, old, sg) : sg;
     free(sj.json);
     return m;
 }

@@ -111,6 +111,17 @@ storm_rc storm_store_open(const char *path, int flags, storm_store **out, storm_
         goto fail;
     if ((rc = exec_sql(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err)))
         goto fail;
+    /* A writer inserts under random ids (UUIDs): with SQLite's default 2 MB
+     * page cache, a store of a few hundred MB reads most index pages back
+     * from the file at every insert. The cache grows up to this as needed.
+     * Checkpoints copy the WAL into the file: less often, an index page
+     * written by several commits is copied once. Only for bulk writers:
+     * storm serve and storm publish keep SQLite's defaults. */
+    if (!s->readonly && (flags & STORM_STORE_BULK) &&
+        (rc = exec_sql(
+             s, "PRAGMA cache_size=-" STORE_WRITER_CACHE_KIB "; PRAGMA wal_autocheckpoint=" STORE_WAL_CHECKPOINT_PAGES,
+             err)))
+        goto fail;
     if ((rc = store_migrate(s, err)))
         goto fail;
     *out = s;

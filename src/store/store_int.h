@@ -13,6 +13,8 @@
 #define STORE_STMT_CACHE 16       /* dynamic page queries kept prepared */
 #define STORE_STATUS_KEEP 10000   /* status resources kept (oldest dropped first) */
 #define STORE_BUSY_TIMEOUT_MS 10000
+#define STORE_WRITER_CACHE_KIB "65536"     /* page cache of a read-write handle: 64 MiB at most */
+#define STORE_WAL_CHECKPOINT_PAGES "16384" /* WAL pages before a checkpoint: 64 MiB */
 
 /* One resolved collection: its row key, UUID and alias. */
 typedef struct store_collection_key {

@@ -690,6 +690,35 @@ def test_index_edge_cases():
             check("custom %d " % (i + 1) in out, "%s matches a decomposed name" % p)
 
 
+def test_db_coalesced_versions():
+    """Sighting versions are coalesced per store transaction: the store holds
+    at most as many versions as the stream printed, and the last stored
+    version of each sighting says what the last printed one says."""
+    files = [f for f in corpus_files() if f.split(os.sep)[-2] in ("tetragon", "k8s-audit", "falco", "kubescape")]
+    with tempfile.TemporaryDirectory() as d:
+        db = os.path.join(d, "c.db")
+        r = run(["run", "-q", "--db", db] + files)
+        printed = {}
+        n_printed = 0
+        for line in r.stdout.decode().splitlines():
+            for o in json.loads(line)["objects"]:
+                if o["type"] == "sighting":
+                    printed[o["id"]] = o
+                    n_printed += 1
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT id, json FROM objects WHERE type = 'sighting' AND latest = 1").fetchall()
+        n_stored = con.execute("SELECT count(*) FROM objects WHERE type = 'sighting'").fetchone()[0]
+        con.close()
+        stored = {i: json.loads(j) for i, j in rows}
+        check(len(printed) > 30 and set(stored) == set(printed),
+              "a stored sighting for every printed one (%d, %d)" % (len(stored), len(printed)))
+        check(n_stored <= n_printed, "no more versions stored than printed (%d, %d)" % (n_stored, n_printed))
+        same = [i for i in printed if all(stored.get(i, {}).get(k) == printed[i].get(k)
+                                          for k in ("count", "first_seen", "last_seen", "observed_data_refs"))]
+        check(len(same) == len(printed), "the last stored version is the last printed one (%d of %d)"
+              % (len(same), len(printed)))
+
+
 if __name__ == "__main__":
     test_corpus_sightings()
     test_text_format_and_stdin()
@@ -705,6 +734,7 @@ if __name__ == "__main__":
     else:
         test_without_taxii()
     test_order_independent_db()
+    test_db_coalesced_versions()
     test_out_of_tree_build_finds_models()
     test_counts_and_rejects()
     test_lineage_text_is_readable()
