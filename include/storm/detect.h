@@ -125,6 +125,9 @@ bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */
 void storm_detector_flush(storm_detector *d);
+/* Emit the pending updates of every open sighting, keeping them open (a
+ * checkpoint of a stream that goes on: storm run --kafka, --redis). */
+void storm_detector_emit_pending(storm_detector *d);
 
 typedef struct storm_detect_stats {
     uint64_t observations;         /* fed */

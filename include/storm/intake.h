@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <storm/err.h>
+#include <storm/metrics.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,6 +29,11 @@ typedef struct storm_intake_opts {
     size_t max_body;         /* bytes per request body (0 = 16 MiB) */
     size_t max_queued_bytes; /* memory held in all, see above (0 = 256 MiB) */
     size_t max_records;      /* records per body (0 = 100000) */
+    /* GET /metrics renders it (Prometheus text; NULL: 404); borrowed, must
+     * outlive the intake. GET /healthz answers 200 while the process
+     * serves; GET /readyz 200 while the intake takes bodies, 503 while
+     * its memory is nine tenths full (send elsewhere). */
+    storm_metrics *metrics;
 } storm_intake_opts;
 
 typedef struct storm_intake_stats {

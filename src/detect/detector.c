@@ -599,6 +599,11 @@ void storm_detector_flush(storm_detector *d)
     detect_sightings_flush(d->sightings, &d->stats);
 }
 
+void storm_detector_emit_pending(storm_detector *d)
+{
+    detect_sightings_emit_pending(d->sightings, &d->stats);
+}
+
 void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out)
 {
     *out = d->stats;

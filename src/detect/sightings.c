@@ -433,6 +433,13 @@ void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm
         close_o(s, s->tail, stats);
 }
 
+void detect_sightings_emit_pending(detect_sightings *s, storm_detect_stats *stats)
+{
+    for (open_sighting *o = s->tail; o; o = o->prev)
+        if (o->pending)
+            emit(s, o, NULL, 0, true, stats);
+}
+
 void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats)
 {
     while (s->tail)

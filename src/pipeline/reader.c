@@ -47,6 +47,8 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
     storm_rc rc = storm_json_parse(p->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &err);
     if (rc != STORM_OK) {
         p->st.events_read++;
+        p->sensor = pipeline_sensor_of(p, "unknown");
+        p->sensor->st.events_read++;
         if (rc == STORM_ERR_NOMEM)
             pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
         else
@@ -104,6 +106,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
             p->st.records_read++;
             p->st.events_read++;
             p->st.bytes_read += ln.total_len;
+            p->sensor = pipeline_sensor_of(p, "unknown");
+            p->sensor->st.events_read++;
             p->line_set_aside = true; /* spilled already */
             pipeline_reject(p, ln.source, ln.number, 0, NULL, 0, "line too long (%zu bytes; the limit is %zu)",
                             ln.total_len, max_line);
@@ -112,6 +116,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
         if (ln.status == STORM_LINE_BAD_UTF8) {
             p->st.records_read++;
             p->st.events_read++;
+            p->sensor = pipeline_sensor_of(p, "unknown");
+            p->sensor->st.events_read++;
             p->line_set_aside = false;
             pipeline_reject(p, ln.source, ln.number, ln.bad_offset + 1, ln.text, ln.len, "invalid UTF-8");
             continue;
