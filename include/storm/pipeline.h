@@ -170,6 +170,13 @@ void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, cons
  * since the last checkpoint (what was fed may not all be stored). */
 bool storm_pipeline_checkpoint(storm_pipeline *p);
 
+/* The latest time of the events the last storm_pipeline_feed_body fed (an
+ * untimed event counts with the time it was dated by); INT64_MIN when it
+ * had none. */
+storm_time_ns storm_pipeline_fed_latest(const storm_pipeline *p);
+/* storm_detector_held_since of its detector (INT64_MAX without one). */
+storm_time_ns storm_pipeline_held_since(const storm_pipeline *p);
+
 typedef struct storm_pipeline_consume_opts {
     size_t checkpoint_messages; /* messages between checkpoints (0: 1000) */
     unsigned checkpoint_ms;     /* most time between checkpoints while messages come (0: 1000) */

@@ -79,11 +79,11 @@ static void usage(FILE *out)
             "                      a librdkafka setting (repeatable: security.protocol, sasl.*, ...)\n"
             "  --redis URL         consume a Redis Streams group (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or\n"
             "                      unix:PATH; with --stream and --group)\n"
-            "  --stream KEY        Redis stream to consume\n"
+            "  --stream KEY        Redis stream to consume (repeatable: shards, each read by one consumer)\n"
             "  --group NAME        consumer group (Kafka group.id, Redis group; created when missing)\n"
             "  --consumer NAME     Redis consumer name in the group (default HOST-PID)\n"
-            "  --claim-idle DURATION\n"
-            "                      Redis: claim entries other consumers left pending this long (default 30s)\n"
+            "  --lease DURATION    Redis: a dead consumer's streams go to the others this long after it\n"
+            "                      stopped (default 30s)\n"
             "  --idle-exit DURATION\n"
             "                      Kafka/Redis: stop after this long without a message (default: never)\n"
             "  --drain-timeout DURATION\n"
@@ -251,7 +251,7 @@ enum {
     OPT_STREAM,
     OPT_GROUP,
     OPT_CONSUMER,
-    OPT_CLAIM_IDLE,
+    OPT_LEASE,
     OPT_IDLE_EXIT,
 };
 
@@ -274,14 +274,15 @@ static void on_tick(void *ctx, storm_pipeline *p, storm_stream *s)
 
 /* Open the --kafka or --redis stream (exactly one is given). */
 static storm_rc open_stream(const char *kafka, const char *const *topics, size_t n_topics, const char *const *kconf,
-                            size_t n_kconf, const char *redis, const char *stream, const char *group,
-                            const char *consumer, storm_time_ns claim_idle, storm_stream **out, storm_err *err)
+                            size_t n_kconf, const char *redis, const char *const *streams, size_t n_streams,
+                            const char *group, const char *consumer, storm_time_ns lease, storm_stream **out,
+                            storm_err *err)
 {
     if (kafka) {
         storm_kafka_opts ko = {kafka, topics, n_topics, group, kconf, n_kconf, 0};
         return storm_stream_kafka_open(&ko, out, err);
     }
-    storm_redis_opts ro = {redis, stream, group, consumer, 0, (unsigned)(claim_idle / 1000000)};
+    storm_redis_opts ro = {redis, streams, n_streams, group, consumer, 0, (unsigned)(lease / 1000000)};
     return storm_stream_redis_open(&ro, out, err);
 }
 
@@ -309,7 +310,7 @@ int cmd_run(int argc, char **argv)
         {"stream", required_argument, NULL, OPT_STREAM},
         {"group", required_argument, NULL, OPT_GROUP},
         {"consumer", required_argument, NULL, OPT_CONSUMER},
-        {"claim-idle", required_argument, NULL, OPT_CLAIM_IDLE},
+        {"lease", required_argument, NULL, OPT_LEASE},
         {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"stats-json", required_argument, NULL, OPT_STATS_JSON},
@@ -326,10 +327,10 @@ int cmd_run(int argc, char **argv)
     bool follow = false, quiet = false, db_models_too = true;
     size_t max_body = 0;
     storm_time_ns drain_timeout = DRAIN_DEFAULT_NS;
-    const char *kafka = NULL, *redis = NULL, *stream_key = NULL, *group = NULL, *consumer = NULL;
-    const char *topics[64], *kconf[64];
-    size_t n_topics = 0, n_kconf = 0;
-    storm_time_ns claim_idle = 0, idle_exit = 0;
+    const char *kafka = NULL, *redis = NULL, *group = NULL, *consumer = NULL;
+    const char *topics[64], *kconf[64], *streams[64];
+    size_t n_topics = 0, n_kconf = 0, n_streams = 0;
+    storm_time_ns lease = 0, idle_exit = 0;
     storm_pipeline_opts po = {0};
     storm_pipeline_sinks sinks = {0};
     run_clock clk;
@@ -398,13 +399,16 @@ int cmd_run(int argc, char **argv)
             kconf[n_kconf++] = optarg;
             break;
         case OPT_REDIS: redis = optarg; break;
-        case OPT_STREAM: stream_key = optarg; break;
+        case OPT_STREAM:
+            if (n_streams == sizeof streams / sizeof streams[0])
+                return cli_usage_error("run", "at most %zu --stream", sizeof streams / sizeof streams[0]);
+            streams[n_streams++] = optarg;
+            break;
         case OPT_GROUP: group = optarg; break;
         case OPT_CONSUMER: consumer = optarg; break;
-        case OPT_CLAIM_IDLE:
-            if (!parse_duration(optarg, &claim_idle) || claim_idle < 1000000 ||
-                claim_idle > (storm_time_ns)86400 * 1000000000)
-                return cli_usage_error("run", "--claim-idle: '%s' is not a duration like 30s (1ms to 1d)", optarg);
+        case OPT_LEASE:
+            if (!parse_duration(optarg, &lease) || lease < 3000000 || lease > (storm_time_ns)86400 * 1000000000)
+                return cli_usage_error("run", "--lease: '%s' is not a duration like 30s (3ms to 1d)", optarg);
             break;
         case OPT_IDLE_EXIT:
             if (!parse_duration(optarg, &idle_exit) || idle_exit < 1000000 ||
@@ -442,12 +446,12 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--%s reads no input files and no --follow", kafka ? "kafka" : "redis");
     if (kafka && (!n_topics || !group))
         return cli_usage_error("run", "--kafka needs --topic and --group");
-    if (redis && (!stream_key || !group))
+    if (redis && (!n_streams || !group))
         return cli_usage_error("run", "--redis needs --stream and --group");
     if (!kafka && (n_topics || n_kconf))
         return cli_usage_error("run", "--topic and --kafka-config go with --kafka");
-    if (!redis && (stream_key || consumer || claim_idle))
-        return cli_usage_error("run", "--stream, --consumer and --claim-idle go with --redis");
+    if (!redis && (n_streams || consumer || lease))
+        return cli_usage_error("run", "--stream, --consumer and --lease go with --redis");
     if (!streaming && (group || idle_exit))
         return cli_usage_error("run", "--group and --idle-exit go with --kafka or --redis");
     if (follow && listen)
@@ -590,7 +594,7 @@ int cmd_run(int argc, char **argv)
     }
     if (streaming) {
         storm_err_clear(&err);
-        if (open_stream(kafka, topics, n_topics, kconf, n_kconf, redis, stream_key, group, consumer, claim_idle,
+        if (open_stream(kafka, topics, n_topics, kconf, n_kconf, redis, streams, n_streams, group, consumer, lease,
                         &stream, &err) != STORM_OK) {
             fprintf(stderr, "storm run: %s\n", err.msg);
             rc = CLI_FAIL;

@@ -440,6 +440,15 @@ void detect_sightings_emit_pending(detect_sightings *s, storm_detect_stats *stat
             emit(s, o, NULL, 0, true, stats);
 }
 
+storm_time_ns detect_sightings_oldest(const detect_sightings *s)
+{
+    storm_time_ns t = INT64_MAX;
+    for (const open_sighting *o = s->tail; o; o = o->prev)
+        if (o->first_seen < t)
+            t = o->first_seen;
+    return t;
+}
+
 void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats)
 {
     while (s->tail)

@@ -36,5 +36,7 @@ void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats);
  * keeping it open (a checkpoint: the store then says what the detector
  * knows). */
 void detect_sightings_emit_pending(detect_sightings *s, storm_detect_stats *stats);
+/* The earliest first_seen of an open sighting (INT64_MAX: none). */
+storm_time_ns detect_sightings_oldest(const detect_sightings *s);
 
 #endif

@@ -20,11 +20,18 @@
 #define DEFAULT_MAX_BUFFERED ((size_t)64 << 20)
 #define WARNINGS_SHOWN 20
 
+/* A partition seen, by index (the index is the part of stream_taken). */
+typedef struct kafka_part {
+    char *topic;
+    int32_t partition;
+} kafka_part;
+
 typedef struct kafka_stream {
     storm_stream base;
     rd_kafka_t *rk;
-    rd_kafka_message_t *cur;                /* the message handed out last: freed by the next call */
-    rd_kafka_topic_partition_list_t *taken; /* per partition, the offset after the last message taken */
+    rd_kafka_message_t *cur; /* the message handed out last: freed by the next call */
+    kafka_part *parts;
+    size_t n_parts;
     char source[300];
     unsigned warnings;
 } kafka_stream;
@@ -34,22 +41,37 @@ bool storm_stream_have_kafka(void)
     return true;
 }
 
-static void note_taken(kafka_stream *k, const char *topic, int32_t partition, int64_t next)
+/* The index of a partition (added when new); -1 on OOM. */
+static int64_t part_index(kafka_stream *k, const char *topic, int32_t partition)
 {
-    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(k->taken, topic, partition);
-    if (!tp)
-        tp = rd_kafka_topic_partition_list_add(k->taken, topic, partition);
-    tp->offset = next;
+    for (size_t i = 0; i < k->n_parts; i++)
+        if (k->parts[i].partition == partition && strcmp(k->parts[i].topic, topic) == 0)
+            return (int64_t)i;
+    kafka_part *p = realloc(k->parts, (k->n_parts + 1) * sizeof *p);
+    if (!p)
+        return -1;
+    k->parts = p;
+    if (!(p[k->n_parts].topic = strdup(topic)))
+        return -1;
+    p[k->n_parts].partition = partition;
+    return (int64_t)k->n_parts++;
 }
 
-static storm_rc kafka_commit(storm_stream *s, storm_err *err)
+/* Commit, per partition, the offset after the last of these messages. */
+static storm_rc kafka_ack(storm_stream *s, const stream_taken *items, size_t n, storm_err *err)
 {
     kafka_stream *k = (kafka_stream *)s;
-    if (!k->taken->cnt)
-        return STORM_OK;
-    rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, k->taken, 0);
-    rd_kafka_topic_partition_list_destroy(k->taken);
-    k->taken = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < n; i++) {
+        const kafka_part *kp = &k->parts[items[i].part];
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(offsets, kp->topic, kp->partition);
+        if (!tp)
+            tp = rd_kafka_topic_partition_list_add(offsets, kp->topic, kp->partition);
+        if (items[i].offset + 1 > tp->offset)
+            tp->offset = items[i].offset + 1;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_commit(k->rk, offsets, 0);
+    rd_kafka_topic_partition_list_destroy(offsets);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
         return storm_err_set(err, STORM_ERR_IO, 0,
                              "kafka: committing offsets: %s (the messages will be delivered "
@@ -72,14 +94,12 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
             rd_kafka_assign(rk, parts);
         return;
     }
-    if (k->base.stats.uncommitted && k->base.checkpoint && k->base.checkpoint(k->base.checkpoint_ctx)) {
-        storm_err err;
-        storm_err_clear(&err);
-        if (storm_stream_commit(&k->base, &err) != STORM_OK)
-            fprintf(stderr, "storm: %s\n", err.msg);
-    } else {
-        rd_kafka_topic_partition_list_destroy(k->taken); /* the new owner starts at the last commit */
-        k->taken = rd_kafka_topic_partition_list_new(8);
+    if (k->base.n_taken && k->base.checkpoint)
+        k->base.checkpoint(k->base.checkpoint_ctx, &k->base);
+    for (int i = 0; i < parts->cnt; i++) { /* the new owner replays what is left from the last commit */
+        int64_t idx = part_index(k, parts->elems[i].topic, parts->elems[i].partition);
+        if (idx >= 0)
+            stream_forget_part(&k->base, (uint32_t)idx);
     }
     if (cooperative)
         rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
@@ -112,7 +132,12 @@ static storm_rc kafka_next(storm_stream *s, storm_stream_msg *msg, int timeout_m
     }
     k->cur = m;
     const char *topic = rd_kafka_topic_name(m->rkt);
-    note_taken(k, topic, m->partition, m->offset + 1);
+    int64_t idx = part_index(k, topic, m->partition);
+    if (idx < 0)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    storm_rc rc = stream_note_taken(s, (uint32_t)idx, m->offset, NULL, err);
+    if (rc != STORM_OK)
+        return rc;
     snprintf(k->source, sizeof k->source, "kafka:%s/%" PRId32 "@%" PRId64, topic, m->partition, m->offset);
     msg->data = m->payload ? m->payload : "";
     msg->len = m->len;
@@ -129,6 +154,7 @@ static void kafka_lag(storm_stream *s, storm_stream_stats *st)
     if (rd_kafka_assignment(k->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
         return;
     rd_kafka_position(k->rk, parts);
+    st->partitions = (uint64_t)parts->cnt;
     int64_t lag = 0;
     bool known = false;
     for (int i = 0; i < parts->cnt; i++) {
@@ -155,12 +181,14 @@ static void kafka_close(storm_stream *s)
         rd_kafka_consumer_close(k->rk); /* leaves the group: the revoke above commits what is durable */
         rd_kafka_destroy(k->rk);
     }
-    if (k->taken)
-        rd_kafka_topic_partition_list_destroy(k->taken);
+    for (size_t i = 0; i < k->n_parts; i++)
+        free(k->parts[i].topic);
+    free(k->parts);
+    stream_free_taken(&k->base);
     free(k);
 }
 
-static const stream_ops kafka_ops = {kafka_next, kafka_commit, kafka_lag, kafka_close};
+static const stream_ops kafka_ops = {kafka_next, kafka_ack, kafka_lag, kafka_close};
 
 static storm_rc set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, storm_err *err)
 {
@@ -194,6 +222,9 @@ storm_rc storm_stream_kafka_open(const storm_kafka_opts *opts, storm_stream **ou
         (rc = set_conf(conf, "enable.auto.commit", "false", err)) != STORM_OK ||
         (rc = set_conf(conf, "enable.auto.offset.store", "false", err)) != STORM_OK ||
         (rc = set_conf(conf, "auto.offset.reset", "earliest", err)) != STORM_OK ||
+        /* a member joining or leaving moves only the partitions it must:
+         * the others keep theirs, and the detector state built on them */
+        (rc = set_conf(conf, "partition.assignment.strategy", "cooperative-sticky", err)) != STORM_OK ||
         (rc = set_conf(conf, "queued.max.messages.kbytes", kbytes, err)) != STORM_OK) {
         rd_kafka_conf_destroy(conf);
         free(k);
@@ -224,7 +255,6 @@ storm_rc storm_stream_kafka_open(const storm_kafka_opts *opts, storm_stream **ou
         return storm_err_set(err, STORM_ERR_IO, 0, "kafka: %s", errstr);
     }
     rd_kafka_poll_set_consumer(k->rk);
-    k->taken = rd_kafka_topic_partition_list_new(8);
     rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)opts->n_topics);
     for (size_t i = 0; i < opts->n_topics; i++)
         rd_kafka_topic_partition_list_add(subs, opts->topics[i], RD_KAFKA_PARTITION_UA);

@@ -20,14 +20,10 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* The stream asks before a rebalance takes messages away. */
-static bool checkpoint_for_stream(void *ctx)
-{
-    return storm_pipeline_checkpoint(ctx);
-}
-
-/* Results durable, then the acknowledgement; a store failure stops the
- * consumer, its messages unacknowledged (delivered again after a restart). */
+/* Results durable, then the acknowledgement of what no held state depends
+ * on (the rest is replayed by whoever takes the partition over, rebuilding
+ * the same state); a store failure stops the consumer, its messages
+ * unacknowledged (delivered again after a restart). */
 static storm_rc checkpoint(storm_pipeline *p, storm_stream *s, storm_err *err)
 {
     if (!storm_pipeline_checkpoint(p))
@@ -37,9 +33,18 @@ static storm_rc checkpoint(storm_pipeline *p, storm_stream *s, storm_err *err)
                              storm_stream_describe(s));
     storm_err cerr;
     storm_err_clear(&cerr);
-    if (storm_stream_commit(s, &cerr) != STORM_OK)
+    if (storm_stream_commit(s, storm_pipeline_held_since(p), &cerr) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, cerr.msg); /* harmless: delivered again, merged */
     return STORM_OK;
+}
+
+/* The stream asks before it gives partitions up. */
+static void checkpoint_for_stream(void *ctx, storm_stream *s)
+{
+    storm_err err;
+    storm_err_clear(&err);
+    if (checkpoint(ctx, s, &err) != STORM_OK)
+        fprintf(stderr, "%s\n", err.msg);
 }
 
 storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_pipeline_consume_opts *opts,
@@ -59,6 +64,7 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
         double t = now_ms();
         if (r == STORM_OK) {
             storm_pipeline_feed_body(p, msg.source, msg.data, msg.len);
+            storm_stream_set_time(s, storm_pipeline_fed_latest(p));
             since_check++;
             last_msg = t;
         } else if (r != STORM_ERR_NOTFOUND) {
@@ -67,7 +73,8 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
             break;
         }
         /* a checkpoint every N messages, every T ms while busy, and at once when the stream runs dry */
-        if (since_check && (since_check >= every || t - last_check >= every_ms || r == STORM_ERR_NOTFOUND)) {
+        /* (idle too: held messages are acknowledged as the detector lets their state go) */
+        if (since_check >= every || t - last_check >= every_ms || (since_check && r == STORM_ERR_NOTFOUND)) {
             if ((rc = checkpoint(p, s, err)) != STORM_OK)
                 break;
             since_check = 0;

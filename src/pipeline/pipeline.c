@@ -145,6 +145,16 @@ bool storm_pipeline_sensor(const storm_pipeline *p, size_t i, const char **senso
     return true;
 }
 
+storm_time_ns storm_pipeline_fed_latest(const storm_pipeline *p)
+{
+    return p->fed_latest;
+}
+
+storm_time_ns storm_pipeline_held_since(const storm_pipeline *p)
+{
+    return p->det ? storm_detector_held_since(p->det) : INT64_MAX;
+}
+
 bool storm_pipeline_checkpoint(storm_pipeline *p)
 {
     if (p->det)
@@ -256,6 +266,9 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     p->st.events_decoded++;
     if (ev->has_time)
         p->last_time = ev->time;
+    storm_time_ns t = ev->has_time ? ev->time : default_time(p);
+    if (t > p->fed_latest)
+        p->fed_latest = t;
     if (p->sinks.event) {
         if (p->sink_rc == STORM_OK) {
             storm_err_clear(&p->sink_err);

@@ -49,6 +49,7 @@ struct storm_pipeline {
     size_t n_sensors;
     pipeline_sensor *sensor;     /* of the record being processed ("unknown" before it is classified) */
     uint64_t db_errors_at_check; /* st.db_errors at the last checkpoint */
+    storm_time_ns fed_latest;    /* of the last storm_pipeline_feed_body */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as

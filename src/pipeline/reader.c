@@ -146,6 +146,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
 
 void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
 {
+    p->fed_latest = INT64_MIN;
     if (p->last_time == 0)
         p->last_time = storm_time_now();
     p->source_time = storm_time_now();

@@ -93,10 +93,10 @@ int main(int argc, char **argv)
         if (!tab)
             continue;
         for (;;) {
-            rd_kafka_resp_err_t e = rd_kafka_producev(
-                prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(line, (size_t)(tab - line)),
-                RD_KAFKA_V_VALUE(tab + 1, (size_t)(line + n - tab - 1)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_END);
+            rd_kafka_resp_err_t e =
+                rd_kafka_producev(prod, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(line, (size_t)(tab - line)),
+                                  RD_KAFKA_V_VALUE(tab + 1, (size_t)(line + n - tab - 1)),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 rd_kafka_poll(prod, 100);
                 continue;
