@@ -154,6 +154,11 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
 /* An HTTP body: one JSON value (a record, an array of records, an audit
  * EventList), else JSON Lines where each line counts on its own. */
 void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len);
+/* A message of a log engine (storm_pipeline_consume), read as a body; its
+ * events without a time of their own are dated `logged` (when the message
+ * was written to the log; 0: as storm_pipeline_feed_body does). */
+void storm_pipeline_feed_message(storm_pipeline *p, const char *source, const char *data, size_t len,
+                                 storm_time_ns logged);
 /* One parsed record (root may be a shipper envelope; owned by the caller,
  * not allocated from the pipeline), from the text it was parsed from (text
  * may be NULL: then the observed-data id comes from the objects, and the

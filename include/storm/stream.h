@@ -47,7 +47,8 @@ typedef struct storm_stream storm_stream;
 typedef struct storm_stream_msg {
     const char *data; /* borrowed until the next storm_stream_next or storm_stream_close */
     size_t len;
-    const char *source; /* where it came from, for messages: "kafka:TOPIC/PARTITION@OFFSET", "redis:STREAM@ID" */
+    storm_time_ns logged; /* when it was written to the log (Kafka's timestamp, the Redis id's time; 0: unknown) */
+    const char *source;   /* where it came from, for messages: "kafka:TOPIC/PARTITION@OFFSET", "redis:STREAM@ID" */
 } storm_stream_msg;
 
 typedef struct storm_stream_stats {

@@ -24,6 +24,7 @@
 typedef struct kafka_part {
     char *topic;
     int32_t partition;
+    int64_t seen; /* the highest offset handed out (-1: none) */
 } kafka_part;
 
 typedef struct kafka_stream {
@@ -54,6 +55,7 @@ static int64_t part_index(kafka_stream *k, const char *topic, int32_t partition)
     if (!(p[k->n_parts].topic = strdup(topic)))
         return -1;
     p[k->n_parts].partition = partition;
+    p[k->n_parts].seen = -1;
     return (int64_t)k->n_parts++;
 }
 
@@ -114,7 +116,9 @@ static storm_rc kafka_next(storm_stream *s, storm_stream_msg *msg, int timeout_m
         rd_kafka_message_destroy(k->cur);
         k->cur = NULL;
     }
-    rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, timeout_ms);
+    rd_kafka_message_t *m;
+again:
+    m = rd_kafka_consumer_poll(k->rk, timeout_ms);
     if (!m)
         return STORM_ERR_NOTFOUND;
     if (m->err) {
@@ -138,6 +142,18 @@ static storm_rc kafka_next(storm_stream *s, storm_stream_msg *msg, int timeout_m
     storm_rc rc = stream_note_taken(s, (uint32_t)idx, m->offset, NULL, err);
     if (rc != STORM_OK)
         return rc;
+    if (m->offset <= k->parts[idx].seen) {
+        /* a partition given up and taken back: the detector still holds
+         * what it made of this message, which must not count twice */
+        storm_stream_set_time(s, INT64_MIN);
+        rd_kafka_message_destroy(m);
+        k->cur = NULL;
+        goto again;
+    }
+    k->parts[idx].seen = m->offset;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+    msg->logged = ts > 0 ? (storm_time_ns)ts * 1000000 : 0;
     snprintf(k->source, sizeof k->source, "kafka:%s/%" PRId32 "@%" PRId64, topic, m->partition, m->offset);
     msg->data = m->payload ? m->payload : "";
     msg->len = m->len;

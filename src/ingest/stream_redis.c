@@ -40,7 +40,8 @@ typedef struct redis_shard {
     char *stream;
     char *lease_key;
     bool owned;
-    bool claiming; /* just taken: its former owner's pending entries come first */
+    bool claiming;              /* just taken: its former owner's pending entries come first */
+    uint64_t seen_ms, seen_seq; /* the highest id handed out (0-0: none) */
     char cursor[STREAM_ID_MAX];
 } redis_shard;
 
@@ -325,6 +326,18 @@ static storm_rc redis_next(storm_stream *s, storm_stream_msg *msg, int timeout_m
             storm_rc rc = stream_note_taken(s, shard, 0, id, err);
             if (rc != STORM_OK)
                 return rc;
+            unsigned long long ms = 0, seq = 0;
+            sscanf(id, "%llu-%llu", &ms, &seq);
+            redis_shard *sh = &rs->shards[shard];
+            if (ms < sh->seen_ms || (ms == sh->seen_ms && seq <= sh->seen_seq && (ms || seq))) {
+                /* a shard given up and taken back: the detector still holds
+                 * what it made of this entry, which must not count twice */
+                storm_stream_set_time(s, INT64_MIN);
+                continue;
+            }
+            sh->seen_ms = ms;
+            sh->seen_seq = seq;
+            msg->logged = (storm_time_ns)ms * 1000000;
             if (rs->batch_claimed)
                 rs->base.stats.redelivered++;
             const redisReply *rec = entry_record(e->element[1]);

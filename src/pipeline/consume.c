@@ -63,7 +63,7 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
         storm_rc r = storm_stream_next(s, &msg, POLL_MS, &serr);
         double t = now_ms();
         if (r == STORM_OK) {
-            storm_pipeline_feed_body(p, msg.source, msg.data, msg.len);
+            storm_pipeline_feed_message(p, msg.source, msg.data, msg.len, msg.logged);
             storm_stream_set_time(s, storm_pipeline_fed_latest(p));
             since_check++;
             last_msg = t;

@@ -144,12 +144,13 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     return rc;
 }
 
-void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
+/* A body whose untimed events are dated `untimed` (DATE_SOURCE dating). */
+static void feed_body(storm_pipeline *p, const char *source, const char *body, size_t len, storm_time_ns untimed)
 {
     p->fed_latest = INT64_MIN;
     if (p->last_time == 0)
-        p->last_time = storm_time_now();
-    p->source_time = storm_time_now();
+        p->last_time = untimed;
+    p->source_time = untimed;
     storm_value *root = NULL;
     storm_err err;
     err_reset(&err);
@@ -178,4 +179,24 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
     const char *text;
     while (storm_json_lines_next(body, len, &off, &line, &text, &n))
         storm_pipeline_feed_text(p, source, line, text, n);
+}
+
+void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
+{
+    feed_body(p, source, body, len, storm_time_now());
+}
+
+void storm_pipeline_feed_message(storm_pipeline *p, const char *source, const char *data, size_t len,
+                                 storm_time_ns logged)
+{
+    if (logged <= 0) {
+        feed_body(p, source, data, len, storm_time_now());
+        return;
+    }
+    /* untimed events get the message's own time: the same whoever reads it,
+     * in whatever order (a replay by another consumer gives the same ids) */
+    storm_pipeline_dating dating = p->opts.dating;
+    p->opts.dating = STORM_PIPELINE_DATE_SOURCE;
+    feed_body(p, source, data, len, logged);
+    p->opts.dating = dating;
 }
