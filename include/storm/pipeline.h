@@ -185,7 +185,7 @@ storm_time_ns storm_pipeline_held_since(const storm_pipeline *p);
 typedef struct storm_pipeline_consume_opts {
     size_t checkpoint_messages; /* messages between checkpoints (0: 1000) */
     unsigned checkpoint_ms;     /* most time between checkpoints while messages come (0: 1000) */
-    unsigned idle_exit_ms;      /* stop after this long without a message (0: never) */
+    unsigned idle_exit_ms;      /* once a message came, stop after this long without one (0: never) */
     /* called about every 100 ms, busy or idle (metrics, other sources); may be NULL */
     void (*tick)(void *ctx, storm_pipeline *p, storm_stream *s);
     void *tick_ctx;

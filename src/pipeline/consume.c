@@ -55,6 +55,7 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
     storm_stream_set_checkpoint(s, checkpoint_for_stream, p);
     double last_msg = now_ms(), last_check = last_msg, last_tick = last_msg;
     size_t since_check = 0;
+    uint64_t taken = 0;
     storm_rc rc = STORM_OK;
     while (!(p->opts.stop && *p->opts.stop)) {
         storm_stream_msg msg;
@@ -66,6 +67,7 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
             storm_pipeline_feed_message(p, msg.source, msg.data, msg.len, msg.logged);
             storm_stream_set_time(s, storm_pipeline_fed_latest(p));
             since_check++;
+            taken++;
             last_msg = t;
         } else if (r != STORM_ERR_NOTFOUND) {
             storm_err_set(err, r, 0, "%s", serr.msg);
@@ -85,7 +87,7 @@ storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_
             last_tick = t;
         }
         pipeline_report(p);
-        if (opts->idle_exit_ms && t - last_msg >= opts->idle_exit_ms)
+        if (opts->idle_exit_ms && taken && t - last_msg >= opts->idle_exit_ms)
             break;
     }
     if (rc == STORM_OK && since_check)
