@@ -23,6 +23,7 @@ extern "C" {
 
 #define STORM_METRICS_MAX_SERIES 64
 #define STORM_METRICS_MAX_BUCKETS 16
+#define STORM_METRICS_SEP "\x1f" /* between the values of a series with several labels */
 
 typedef enum storm_metric_type {
     STORM_METRIC_COUNTER = 0,
@@ -40,7 +41,9 @@ void storm_metrics_free(storm_metrics *m);
  * _total); label: the one label name its series carry, or NULL for a
  * single series. Histograms take n_bounds upper bounds, increasing (the
  * +Inf bucket is added). STORM_ERR_VALUE for a bad name or a second
- * declaration with another type. */
+ * declaration with another type. Several labels: their names separated by
+ * commas ("endpoint,status"), and a series' values then separated by
+ * STORM_METRICS_SEP ("objects" STORM_METRICS_SEP "200"). */
 storm_rc storm_metrics_declare(storm_metrics *m, const char *name, storm_metric_type type, const char *help,
                                const char *label, const double *bounds, size_t n_bounds, storm_err *err);
 

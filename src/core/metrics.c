@@ -83,7 +83,23 @@ static family *find_family(storm_metrics *m, const char *name)
 storm_rc storm_metrics_declare(storm_metrics *m, const char *name, storm_metric_type type, const char *help,
                                const char *label, const double *bounds, size_t n_bounds, storm_err *err)
 {
-    if (!valid_name(name, false) || (label && !valid_name(label, true)))
+    bool labels_ok = true;
+    if (label) { /* "a,b": each a label name */
+        char one[NAME_MAX_LEN];
+        for (const char *l = label; labels_ok && *l;) {
+            size_t n = strcspn(l, ",");
+            labels_ok = n > 0 && n < sizeof one;
+            if (labels_ok) {
+                memcpy(one, l, n);
+                one[n] = '\0';
+                labels_ok = valid_name(one, true);
+            }
+            l += n;
+            if (*l == ',')
+                l++;
+        }
+    }
+    if (!valid_name(name, false) || !labels_ok)
         return storm_err_set(err, STORM_ERR_VALUE, 0, "metric %s: bad metric or label name", name ? name : "?");
     if (n_bounds > STORM_METRICS_MAX_BUCKETS)
         return storm_err_set(err, STORM_ERR_VALUE, 0, "metric %s: at most %d buckets", name, STORM_METRICS_MAX_BUCKETS);
@@ -221,12 +237,19 @@ static storm_rc put_sample_name(storm_buf *b, const family *f, const series *s, 
     if (rc != STORM_OK || (!f->label[0] && !le))
         return rc;
     rc = storm_buf_putc(b, '{');
-    if (rc == STORM_OK && f->label[0]) {
-        rc = storm_buf_printf(b, "%s=\"", f->label);
+    /* names "a,b" and values "x<SEP>y" pair up in order */
+    const char *ln = f->label, *lv = s->label_value;
+    while (rc == STORM_OK && *ln) {
+        size_t nn = strcspn(ln, ","), vn = strcspn(lv, STORM_METRICS_SEP);
+        char v[LABEL_MAX_LEN];
+        snprintf(v, sizeof v, "%.*s", (int)vn, lv);
+        rc = storm_buf_printf(b, "%s%.*s=\"", ln == f->label ? "" : ",", (int)nn, ln);
         if (rc == STORM_OK)
-            rc = put_label_value(b, s->label_value);
+            rc = put_label_value(b, v);
         if (rc == STORM_OK)
             rc = storm_buf_putc(b, '"');
+        ln += nn + (ln[nn] == ',');
+        lv += vn + (lv[vn] != '\0');
     }
     if (rc == STORM_OK && le)
         rc = storm_buf_printf(b, "%sle=\"%s\"", f->label[0] ? "," : "", le);
