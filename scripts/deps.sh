@@ -4,9 +4,10 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc
       libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
-      libmicrohttpd-dev libcurl4-openssl-dev sqlite3)
+      libmicrohttpd-dev libcurl4-openssl-dev sqlite3
+      librdkafka-dev libhiredis-dev)
 if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
-if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl); fi
+if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl redis-server); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -27,8 +27,12 @@ from harness import ROOT, STORM, check, report  # noqa: E402
 
 CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
 MOCK = os.environ.get("STORM_KAFKA_MOCK")
-HAVE_KAFKA = os.environ.get("STORM_HAVE_KAFKA") == "1" and MOCK
-HAVE_REDIS = os.environ.get("STORM_HAVE_REDIS") == "1" and shutil.which("redis-server")
+BUILT_KAFKA = os.environ.get("STORM_HAVE_KAFKA") == "1"
+BUILT_REDIS = os.environ.get("STORM_HAVE_REDIS") == "1"
+# the kill test watches the consumers' /metrics (storm run --listen)
+HAVE_HTTP = os.environ.get("STORM_HAVE_TAXII", "1") == "1"
+HAVE_KAFKA = BUILT_KAFKA and MOCK and HAVE_HTTP
+HAVE_REDIS = BUILT_REDIS and shutil.which("redis-server") and HAVE_HTTP
 PARTS = 4
 
 
@@ -309,7 +313,23 @@ def redis_tests(tmp, lines, want):
         srv.wait(timeout=30)
 
 
+def without(option, args, what):
+    """A build without the library says how to get it (exit 1)."""
+    r = subprocess.run([STORM, "run", option] + args, capture_output=True, timeout=60)
+    check(r.returncode == 1 and b"built without " + what.encode() in r.stderr,
+          f"storm run {option} in a build without {what} says how to get it ({r.returncode})")
+
+
 def main():
+    if not BUILT_KAFKA:
+        without("--kafka", ["127.0.0.1:1", "--topic", "t", "--group", "g"], "Kafka")
+    if not BUILT_REDIS:
+        without("--redis", ["unix:/nonexistent", "--stream", "s", "--group", "g"], "Redis")
+    r = subprocess.run([STORM, "run", "--kafka", "b:1", "--group", "g"], capture_output=True, timeout=60)
+    check(r.returncode == 2 and b"--topic" in r.stderr, "--kafka without --topic: a usage error (exit 2)")
+    r = subprocess.run([STORM, "run", "--redis", "unix:/x", "--stream", "s", "--group", "g", "file.jsonl"],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 2, "--redis with input files: a usage error (exit 2)")
     tmp = tempfile.mkdtemp(prefix="storm-streams-")
     try:
         files, lines, left = corpus_copy(tmp)
