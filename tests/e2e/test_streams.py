@@ -222,12 +222,12 @@ def kafka_tests(tmp, lines, want):
     # one consumer: the same sightings, and its throughput beside the files'
     db = os.path.join(tmp, "kafka1.db")
     t0 = time.monotonic()
-    r = subprocess.run([STORM, "run", "--db", db, "-o", os.devnull, "--idle-exit", "2s", "--stats-json",
+    r = subprocess.run([STORM, "run", "--db", db, "-o", os.devnull, "--idle-exit", "5s", "--stats-json",
                         os.path.join(tmp, "kafka1.json")] + args("one")("x"), capture_output=True, timeout=300)
     secs = time.monotonic() - t0
     check(r.returncode in (0, 1), "one kafka consumer runs: " + r.stderr.decode()[-300:])
     compare("kafka, one consumer", sightings(db), want)
-    print(f"kafka, one consumer: {len(lines)} messages, wall {secs:.2f} s (2 s of it waiting idle)")
+    print(f"kafka, one consumer: {len(lines)} messages, wall {secs:.2f} s (5 s of it waiting idle)")
     lost, doubled = two_consumers_one_killed("kafka", args("two"), tmp, want, "20s")
     broker.stdin.write("offsets two\n")
     broker.stdin.flush()
@@ -303,7 +303,7 @@ def redis_tests(tmp, lines, want):
         secs = time.monotonic() - t0
         check(r.returncode in (0, 1), "one redis consumer runs: " + r.stderr.decode()[-300:])
         compare("redis, one consumer", sightings(db), want)
-        print(f"redis, one consumer: {len(lines)} entries, wall {secs:.2f} s (2 s of it waiting idle)")
+        print(f"redis, one consumer: {len(lines)} entries, wall {secs:.2f} s (5 s of it waiting idle)")
         lost, doubled = two_consumers_one_killed("redis", args("two"), tmp, want, "10s")
         pending = sum(int(c.call("XPENDING", s, "two")[0]) for s in streams)
         print(f"redis, group two: {pending} entries still pending (held for replay)")
