@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Kafka stream: a member of a consumer group (librdkafka's high-level
- * consumer). Offsets are never committed automatically: storm_stream_commit
- * commits, per partition, the offset after the last message taken, and the
- * caller calls it only once those messages' results are in the store. When
- * a rebalance takes partitions away, the checkpoint callback is asked to
- * make everything durable first, so that the new owner starts exactly where
- * this consumer stopped; a consumer that dies leaves its partitions at the
- * last committed offset, and the new owner processes again what came after
- * (harmless: ids are deterministic and the store merges). */
+ * consumer, cooperative-sticky assignment). Offsets are never committed
+ * automatically: storm_stream_commit (stream.c) picks per partition the
+ * messages whose results are durable and no longer held by the detector,
+ * and this commits the offset after the last of them. When a rebalance
+ * takes partitions away, the checkpoint callback makes the results durable
+ * and commits first; what is left is forgotten here and replayed by the new
+ * owner, as after a consumer's death (harmless: ids are deterministic and
+ * the store merges). A partition taken back skips what was handed out
+ * before: the detector still holds it. */
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
