@@ -291,8 +291,12 @@ static enum MHD_Result respond_operate(storm_intake *in, struct MHD_Connection *
         pthread_mutex_unlock(&in->lock);
         return ready ? respond(c, 200, "{\"status\":\"ready\"}") : respond(c, 503, "{\"status\":\"busy or stopping\"}");
     }
-    if (strcmp(url, "/metrics") != 0 || !in->opts.metrics)
-        return respond(c, 404, "{\"error\":\"GET /metrics, /healthz or /readyz; POST sensor records\"}");
+    if (strcmp(url, "/metrics") != 0)
+        return respond(c, 405,
+                       "{\"error\":\"use POST with sensor records as the body (GET: /metrics, /healthz, "
+                       "/readyz)\"}");
+    if (!in->opts.metrics)
+        return respond(c, 404, "{\"error\":\"no metrics here\"}");
     storm_buf b;
     storm_buf_init(&b, (size_t)4 << 20);
     if (storm_metrics_render(in->opts.metrics, &b) != STORM_OK) {

@@ -252,7 +252,7 @@ def test_run(tmp):
     status, _, _ = get(port, "/readyz")
     check(status == 200, f"/readyz: 200 ({status})")
     status, _, _ = get(port, "/nothing-here")
-    check(status == 404, f"an unknown GET path: 404 ({status})")
+    check(status == 405, f"GET of another path: 405, use POST ({status})")
     # one more body over HTTP: 3 Tetragon events
     body = open(os.path.join(ROOT, "examples", "events.jsonl"), "rb").read().splitlines()[:3]
     status, _, _ = get(port, "/", b"\n".join(body) + b"\n")
