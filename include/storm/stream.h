@@ -105,6 +105,8 @@ void storm_stream_set_time(storm_stream *s, storm_time_ns t);
  * refused; the messages are then delivered again later, which is harmless. */
 storm_rc storm_stream_commit(storm_stream *s, storm_time_ns until, storm_err *err);
 void storm_stream_get_stats(storm_stream *s, storm_stream_stats *out);
+/* Messages taken and not yet acknowledged (cheap: asks no service). */
+size_t storm_stream_uncommitted(const storm_stream *s);
 /* Called when this consumer is about to give up partitions (a Kafka
  * rebalance, a Redis shard handed to another consumer): make the results
  * durable and call storm_stream_commit; what stays unacknowledged of those

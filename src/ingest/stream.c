@@ -117,6 +117,11 @@ void storm_stream_get_stats(storm_stream *s, storm_stream_stats *out)
     *out = s->stats;
 }
 
+size_t storm_stream_uncommitted(const storm_stream *s)
+{
+    return s->n_taken;
+}
+
 const char *storm_stream_describe(const storm_stream *s)
 {
     return s->describe;

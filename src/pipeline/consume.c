@@ -12,6 +12,10 @@
 #define DEFAULT_CHECKPOINT_MS 1000
 #define TICK_MS 100
 #define POLL_MS 100
+/* messages held unacknowledged at most (a few dozen bytes each): past it,
+ * everything durable is acknowledged even if the detector still holds
+ * state from it (a consumer dying then loses that state, not the results) */
+#define MAX_HELD_MESSAGES ((size_t)1 << 20)
 
 static double now_ms(void)
 {
@@ -33,7 +37,10 @@ static storm_rc checkpoint(storm_pipeline *p, storm_stream *s, storm_err *err)
                              storm_stream_describe(s));
     storm_err cerr;
     storm_err_clear(&cerr);
-    if (storm_stream_commit(s, storm_pipeline_held_since(p), &cerr) != STORM_OK)
+    storm_time_ns until = storm_pipeline_held_since(p);
+    if (storm_stream_uncommitted(s) > MAX_HELD_MESSAGES)
+        until = INT64_MAX;
+    if (storm_stream_commit(s, until, &cerr) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, cerr.msg); /* harmless: delivered again, merged */
     return STORM_OK;
 }
