@@ -303,7 +303,7 @@ def redis_tests(tmp, lines, want):
         secs = time.monotonic() - t0
         check(r.returncode in (0, 1), "one redis consumer runs: " + r.stderr.decode()[-300:])
         compare("redis, one consumer", sightings(db), want)
-        print(f"redis, one consumer: {len(lines)} entries, wall {secs:.2f} s (5 s of it waiting idle)")
+        print(f"redis, one consumer: {len(lines)} entries, wall {secs:.2f} s (2 s of it waiting idle)")
         lost, doubled = two_consumers_one_killed("redis", args("two"), tmp, want, "10s")
         pending = sum(int(c.call("XPENDING", s, "two")[0]) for s in streams)
         print(f"redis, group two: {pending} entries still pending (held for replay)")
