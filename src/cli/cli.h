@@ -30,6 +30,7 @@ int cmd_serve(int argc, char **argv);    /* storm serve */
 int cmd_users(int argc, char **argv);    /* storm users */
 int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
+int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
 
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */

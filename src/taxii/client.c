@@ -487,8 +487,8 @@ storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_i
          * version Storm reads; without it medallion compares every object
          * with every other to find each id's latest spec version, which makes
          * the first page of a 10,000-object collection take half an hour */
-        int n = snprintf(url, sizeof url, "%scollections/%s/objects/?limit=%zu&match[spec_version]=2.1",
-                         c->api_root, collection_id, limit);
+        int n = snprintf(url, sizeof url, "%scollections/%s/objects/?limit=%zu&match[spec_version]=2.1", c->api_root,
+                         collection_id, limit);
         if (after[0]) {
             url_escape_into(esc, sizeof esc, after);
             n += snprintf(url + n, sizeof url - (size_t)n, "&added_after=%s", esc);
