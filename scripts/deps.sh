@@ -4,12 +4,13 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc
       libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
-      libmicrohttpd-dev libcurl4-openssl-dev sqlite3)
+      libmicrohttpd-dev libcurl4-openssl-dev sqlite3
+      librdkafka-dev libhiredis-dev)
 if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
 # The web UI's bundler and test driver run on node (npm ci, scripts/ui_build.sh).
 if ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi
 if [ "${1:-}" = --test ]; then pkgs+=(chromium); fi # the UI's browser tests (tests/ui/)
-if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl); fi
+if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl redis-server); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -129,6 +129,16 @@ bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */
 void storm_detector_flush(storm_detector *d);
+/* Emit the pending updates of every open sighting, keeping them open (a
+ * checkpoint of a stream that goes on: storm run --kafka, --redis). */
+void storm_detector_emit_pending(storm_detector *d);
+/* The earliest event time that what the detector holds depends on: open
+ * sightings (their first_seen) and stored partial matches (their earliest
+ * observation); INT64_MAX when it holds nothing. Events older than this
+ * can no longer change any result: a stream consumer may acknowledge them
+ * for good (a consumer taking over replays the rest and rebuilds the same
+ * state). */
+storm_time_ns storm_detector_held_since(const storm_detector *d);
 
 typedef struct storm_detect_stats {
     uint64_t observations;         /* fed */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <storm/err.h>
+#include <storm/metrics.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -31,6 +32,11 @@ typedef struct storm_intake_opts {
     size_t max_records;      /* records per body (0 = 100000) */
     const char *spool;       /* append every body to this file before answering 202 (NULL: none); see
                                 storm_intake_spool_replay */
+    /* GET /metrics renders it (Prometheus text; NULL: 404); borrowed, must
+     * outlive the intake. GET /healthz answers 200 while the process
+     * serves; GET /readyz 200 while the intake takes bodies, 503 while
+     * its memory is nine tenths full (send elsewhere). */
+    storm_metrics *metrics;
 } storm_intake_opts;
 
 typedef struct storm_intake_stats {

@@ -26,9 +26,11 @@
 #include <storm/detect.h>
 #include <storm/err.h>
 #include <storm/event.h>
+#include <storm/metrics.h>
 #include <storm/model.h>
 #include <storm/observation.h>
 #include <storm/store.h>
+#include <storm/stream.h>
 #include <storm/time.h>
 #include <storm/value.h>
 
@@ -88,6 +90,10 @@ typedef struct storm_pipeline_opts {
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
 } storm_pipeline_opts;
 
+#define STORM_PIPELINE_COMMIT_BUCKETS 10
+/* Upper bounds (seconds) of the store commit latency histogram. */
+extern const double storm_pipeline_commit_bounds[STORM_PIPELINE_COMMIT_BUCKETS];
+
 typedef struct storm_pipeline_stats {
     uint64_t records_read;    /* non-blank lines (an array on one line is one) and whole-JSON bodies */
     uint64_t events_read;     /* each decoded event (an audit EventList of 5 is 5), each skipped record and
@@ -102,7 +108,17 @@ typedef struct storm_pipeline_stats {
     uint64_t db_errors;
     uint64_t bytes_read;
     uint64_t source_rotations, source_truncations; /* --follow */
+    /* store transactions committed and how long each took (a histogram:
+     * commit_le[i] commits took at most storm_pipeline_commit_bounds[i] s) */
+    uint64_t commits;
+    double commit_seconds;
+    uint64_t commit_le[STORM_PIPELINE_COMMIT_BUCKETS];
 } storm_pipeline_stats;
+
+/* What a sensor's events came to (storm_pipeline_sensor). */
+typedef struct storm_pipeline_sensor_stats {
+    uint64_t events_read, events_rejected, baseline_dropped;
+} storm_pipeline_sensor_stats;
 
 /* A new pipeline; the detector is built over opts->models when given.
  * *out is owned (storm_pipeline_free). Fails on a bad option, OOM, or when
@@ -126,6 +142,9 @@ void storm_pipeline_set_position(storm_pipeline *p, const char *key, const char 
 void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out);
 /* The detector (NULL without models): its statistics and identity. */
 storm_detector *storm_pipeline_detector(storm_pipeline *p);
+/* Per sensor (the decoder's name; "unknown" for records of no known
+ * sensor): i < n; false past the end. */
+bool storm_pipeline_sensor(const storm_pipeline *p, size_t i, const char **sensor, storm_pipeline_sensor_stats *out);
 /* Skipped record types and how many of each (i < n; false past the end). */
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
 
@@ -141,6 +160,11 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
 /* An HTTP body: one JSON value (a record, an array of records, an audit
  * EventList), else JSON Lines where each line counts on its own. */
 void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len);
+/* A message of a log engine (storm_pipeline_consume), read as a body; its
+ * events without a time of their own are dated `logged` (when the message
+ * was written to the log; 0: as storm_pipeline_feed_body does). */
+void storm_pipeline_feed_message(storm_pipeline *p, const char *source, const char *data, size_t len,
+                                 storm_time_ns logged);
 /* One parsed record (root may be a shipper envelope; owned by the caller,
  * not allocated from the pipeline), from the text it was parsed from (text
  * may be NULL: then the observed-data id comes from the objects, and the
@@ -148,6 +172,52 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
  * events, not as a record read. */
 void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                                 const char *text, size_t len);
+
+/* ---- log engines (storm run --kafka, --redis) ---- */
+
+/* Make the results of everything fed so far durable: the detector's
+ * pending sighting updates are emitted (sightings stay open), the store is
+ * committed and the output flushed. False when the store reported an error
+ * since the last checkpoint (what was fed may not all be stored). */
+bool storm_pipeline_checkpoint(storm_pipeline *p);
+
+/* The latest time of the events the last storm_pipeline_feed_body fed (an
+ * untimed event counts with the time it was dated by); INT64_MIN when it
+ * had none. */
+storm_time_ns storm_pipeline_fed_latest(const storm_pipeline *p);
+/* storm_detector_held_since of its detector (INT64_MAX without one). */
+storm_time_ns storm_pipeline_held_since(const storm_pipeline *p);
+
+typedef struct storm_pipeline_consume_opts {
+    size_t checkpoint_messages; /* messages between checkpoints (0: 1000) */
+    unsigned checkpoint_ms;     /* most time between checkpoints while messages come (0: 1000) */
+    unsigned idle_exit_ms;      /* once a message came, stop after this long without one (0: never) */
+    /* called about every 100 ms, busy or idle (metrics, other sources); may be NULL */
+    void (*tick)(void *ctx, storm_pipeline *p, storm_stream *s);
+    void *tick_ctx;
+} storm_pipeline_consume_opts;
+
+/* Feed every message of s (each a record, an array or JSON Lines) until
+ * *opts->stop (of storm_pipeline_new), the idle time, or a failure. At each
+ * checkpoint the messages taken are acknowledged to s only after
+ * storm_pipeline_checkpoint succeeded, so a crash loses nothing (they are
+ * delivered again). Backpressure is the loop itself: the next message is
+ * taken only when the last one's results are written. STORM_ERR_IO when
+ * the stream failed or the store could not commit (err says why; the
+ * messages since the last checkpoint stay unacknowledged). */
+storm_rc storm_pipeline_consume(storm_pipeline *p, storm_stream *s, const storm_pipeline_consume_opts *opts,
+                                storm_err *err);
+
+/* ---- metrics (GET /metrics of storm run --listen) ---- */
+
+/* Declare the engine's metric families in m: events read, rejected and
+ * dropped by the baseline per sensor, observations, matches, sightings,
+ * partial-match states held and evicted, store commits (a latency
+ * histogram) and errors, and the log-engine consumer's messages and lag. */
+storm_rc storm_pipeline_metrics_declare(storm_metrics *m, storm_err *err);
+/* Set them from p's statistics and (when not NULL) s's. Call from the
+ * pipeline's thread; the HTTP thread renders m meanwhile. */
+void storm_pipeline_metrics_update(storm_pipeline *p, storm_stream *s, storm_metrics *m);
 
 /* ---- models ---- */
 

@@ -17,9 +17,11 @@
 #include <storm/baseline.h>
 #include <storm/detect.h>
 #include <storm/intake.h>
+#include <storm/metrics.h>
 #include <storm/model.h>
 #include <storm/pipeline.h>
 #include <storm/store.h>
+#include <storm/stream.h>
 
 #include "cli.h"
 
@@ -68,8 +70,23 @@ static void usage(FILE *out)
             "  --learn-for DURATION  learn profiles from the first DURATION of event time, then enforce\n"
             "  --anomalies         emit unexplained events of profiled workloads as observations\n"
             "  --follow            keep reading a growing file (across rotation and truncation)\n"
-            "  --listen ADDR:PORT  accept records over HTTP POST (default address 127.0.0.1)\n"
+            "  --listen ADDR:PORT  accept records over HTTP POST (default address 127.0.0.1); also serves\n"
+            "                      GET /metrics (Prometheus), /healthz and /readyz\n"
             "  --max-body BYTES    largest HTTP body accepted (default 16 MiB)\n"
+            "  --kafka BROKERS     consume a Kafka consumer group (host:port,...; with --topic and --group)\n"
+            "  --topic TOPIC       Kafka topic to consume (repeatable)\n"
+            "  --kafka-config KEY=VALUE\n"
+            "                      a librdkafka setting (repeatable: security.protocol, sasl.*, ...)\n"
+            "  --redis URL         consume a Redis Streams group (redis://[[USER]:PASSWORD@]HOST[:PORT][/DB] or\n"
+            "                      unix:PATH; with --stream and --group)\n"
+            "  --stream KEY        Redis stream to consume (repeatable: shards, each read by one consumer)\n"
+            "  --group NAME        consumer group (Kafka group.id, Redis group; created when missing)\n"
+            "  --consumer NAME     Redis consumer name in the group (default HOST-PID)\n"
+            "  --lease DURATION    Redis: a dead consumer's streams go to the others this long after it\n"
+            "                      stopped (default 30s)\n"
+            "  --idle-exit DURATION\n"
+            "                      Kafka/Redis: once a message came, stop after this long without one\n"
+            "                      (default: never)\n"
             "  --drain-timeout DURATION\n"
             "                      at SIGTERM/SIGINT, longest time spent processing the bodies already\n"
             "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
@@ -281,7 +298,47 @@ enum {
     OPT_MAX_BODY,
     OPT_NO_DB_MODELS,
     OPT_DRAIN_TIMEOUT,
+    OPT_KAFKA,
+    OPT_TOPIC,
+    OPT_KAFKA_CONFIG,
+    OPT_REDIS,
+    OPT_STREAM,
+    OPT_GROUP,
+    OPT_CONSUMER,
+    OPT_LEASE,
+    OPT_IDLE_EXIT,
 };
+
+/* What the consume loop's tick needs: the HTTP intake beside the stream
+ * and the metrics it serves. */
+typedef struct run_tick {
+    storm_intake *intake;
+    storm_metrics *metrics;
+} run_tick;
+
+static void on_tick(void *ctx, storm_pipeline *p, storm_stream *s)
+{
+    run_tick *t = ctx;
+    if (t->intake)
+        while (!run_stop && run_body(p, t->intake, 0))
+            ;
+    if (t->metrics)
+        storm_pipeline_metrics_update(p, s, t->metrics);
+}
+
+/* Open the --kafka or --redis stream (exactly one is given). */
+static storm_rc open_stream(const char *kafka, const char *const *topics, size_t n_topics, const char *const *kconf,
+                            size_t n_kconf, const char *redis, const char *const *streams, size_t n_streams,
+                            const char *group, const char *consumer, storm_time_ns lease, storm_stream **out,
+                            storm_err *err)
+{
+    if (kafka) {
+        storm_kafka_opts ko = {kafka, topics, n_topics, group, kconf, n_kconf, 0};
+        return storm_stream_kafka_open(&ko, out, err);
+    }
+    storm_redis_opts ro = {redis, streams, n_streams, group, consumer, 0, (unsigned)(lease / 1000000)};
+    return storm_stream_redis_open(&ro, out, err);
+}
 
 int cmd_run(int argc, char **argv)
 {
@@ -300,6 +357,15 @@ int cmd_run(int argc, char **argv)
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
         {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+        {"kafka", required_argument, NULL, OPT_KAFKA},
+        {"topic", required_argument, NULL, OPT_TOPIC},
+        {"kafka-config", required_argument, NULL, OPT_KAFKA_CONFIG},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"stream", required_argument, NULL, OPT_STREAM},
+        {"group", required_argument, NULL, OPT_GROUP},
+        {"consumer", required_argument, NULL, OPT_CONSUMER},
+        {"lease", required_argument, NULL, OPT_LEASE},
+        {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"stats-json", required_argument, NULL, OPT_STATS_JSON},
         {"horizon", required_argument, NULL, OPT_HORIZON},
@@ -315,6 +381,10 @@ int cmd_run(int argc, char **argv)
     bool follow = false, quiet = false, db_models_too = true;
     size_t max_body = 0;
     storm_time_ns drain_timeout = DRAIN_DEFAULT_NS;
+    const char *kafka = NULL, *redis = NULL, *group = NULL, *consumer = NULL;
+    const char *topics[64], *kconf[64], *streams[64];
+    size_t n_topics = 0, n_kconf = 0, n_streams = 0;
+    storm_time_ns lease = 0, idle_exit = 0;
     storm_pipeline_opts po = {0};
     storm_pipeline_sinks sinks = {0};
     run_clock clk;
@@ -369,6 +439,36 @@ int cmd_run(int argc, char **argv)
             if (!parse_duration(optarg, &drain_timeout))
                 return cli_usage_error("run", "--drain-timeout: '%s' is not a duration like 2m", optarg);
             break;
+        case OPT_KAFKA: kafka = optarg; break;
+        case OPT_TOPIC:
+            if (n_topics == sizeof topics / sizeof topics[0])
+                return cli_usage_error("run", "at most %zu --topic", sizeof topics / sizeof topics[0]);
+            topics[n_topics++] = optarg;
+            break;
+        case OPT_KAFKA_CONFIG:
+            if (n_kconf == sizeof kconf / sizeof kconf[0])
+                return cli_usage_error("run", "at most %zu --kafka-config", sizeof kconf / sizeof kconf[0]);
+            if (!strchr(optarg, '=') || *optarg == '=')
+                return cli_usage_error("run", "--kafka-config: expected KEY=VALUE, got '%s'", optarg);
+            kconf[n_kconf++] = optarg;
+            break;
+        case OPT_REDIS: redis = optarg; break;
+        case OPT_STREAM:
+            if (n_streams == sizeof streams / sizeof streams[0])
+                return cli_usage_error("run", "at most %zu --stream", sizeof streams / sizeof streams[0]);
+            streams[n_streams++] = optarg;
+            break;
+        case OPT_GROUP: group = optarg; break;
+        case OPT_CONSUMER: consumer = optarg; break;
+        case OPT_LEASE:
+            if (!parse_duration(optarg, &lease) || lease < 3000000 || lease > (storm_time_ns)86400 * 1000000000)
+                return cli_usage_error("run", "--lease: '%s' is not a duration like 30s (3ms to 1d)", optarg);
+            break;
+        case OPT_IDLE_EXIT:
+            if (!parse_duration(optarg, &idle_exit) || idle_exit < 1000000 ||
+                idle_exit > (storm_time_ns)86400 * 1000000000)
+                return cli_usage_error("run", "--idle-exit: '%s' is not a duration like 10s (1ms to 1d)", optarg);
+            break;
         case OPT_REJECTS: rejects = optarg; break;
         case OPT_STATS_JSON: stats_json = optarg; break;
         case OPT_HORIZON:
@@ -393,6 +493,21 @@ int cmd_run(int argc, char **argv)
         }
     }
     int n_inputs = argc - optind;
+    bool streaming = kafka || redis;
+    if (kafka && redis)
+        return cli_usage_error("run", "--kafka and --redis cannot be combined; run two storm processes");
+    if (streaming && (n_inputs || follow))
+        return cli_usage_error("run", "--%s reads no input files and no --follow", kafka ? "kafka" : "redis");
+    if (kafka && (!n_topics || !group))
+        return cli_usage_error("run", "--kafka needs --topic and --group");
+    if (redis && (!n_streams || !group))
+        return cli_usage_error("run", "--redis needs --stream and --group");
+    if (!kafka && (n_topics || n_kconf))
+        return cli_usage_error("run", "--topic and --kafka-config go with --kafka");
+    if (!redis && (n_streams || consumer || lease))
+        return cli_usage_error("run", "--stream, --consumer and --lease go with --redis");
+    if (!streaming && (group || idle_exit))
+        return cli_usage_error("run", "--group and --idle-exit go with --kafka or --redis");
     if (follow && listen)
         return cli_usage_error("run", "--follow and --listen cannot be combined; run two storm processes");
     if (follow && n_inputs != 1)
@@ -463,6 +578,8 @@ int cmd_run(int argc, char **argv)
     storm_err_clear(&err);
     storm_intake *intake = NULL;
     char *spool = NULL; /* with --listen --db */
+    storm_stream *stream = NULL;
+    storm_metrics *metrics = NULL;
     storm_pipeline *p = NULL;
     storm_baseline *bl = NULL;
     sinks.out = stdout;
@@ -510,15 +627,14 @@ int cmd_run(int argc, char **argv)
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
 
-    for (int i = 0; i < n_inputs || (i == 0 && n_inputs == 0 && !listen); i++) {
-        const char *path = n_inputs ? argv[optind + i] : "-";
+    if (listen) { /* GET /metrics beside the intake */
         storm_err_clear(&err);
-        if (run_stop)
-            break;
-        if (storm_pipeline_feed_source(p, path, follow, &err) != STORM_OK) {
-            fprintf(stderr, "storm run: %s\n", err.msg);
+        if (!(metrics = storm_metrics_new()) || storm_pipeline_metrics_declare(metrics, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: metrics: %s\n", err.msg[0] ? err.msg : "out of memory");
             rc = CLI_FAIL;
+            goto done;
         }
+        storm_pipeline_metrics_update(p, NULL, metrics);
     }
     if (listen && store) { /* <db>-intake-spool: acknowledged bodies outlive the process */
         size_t n = strlen(db) + sizeof "-intake-spool";
@@ -532,22 +648,64 @@ int cmd_run(int argc, char **argv)
             goto done;
         }
     }
-    if (listen && !run_stop) {
-        storm_intake_opts io = {listen, max_body, 0, 0, spool};
+    if (listen && (streaming || !n_inputs) && !run_stop) {
+        storm_intake_opts io = {listen, max_body, 0, 0, spool, metrics};
         storm_err_clear(&err);
         if (storm_intake_start(&io, &intake, &err) != STORM_OK) {
             fprintf(stderr, "storm run: %s\n", err.msg);
             rc = CLI_FAIL;
-        } else {
-            if (!quiet)
-                fprintf(stderr, "storm run: listening on %s (port %u)\n", listen, storm_intake_port(intake));
-            while (!run_stop)
-                if (!run_body(p, intake, 200))
-                    storm_pipeline_sync(p); /* idle: kill -USR1 still answers */
-            if (drain(p, intake, drain_timeout, spool) != CLI_OK)
-                rc = CLI_FAIL;
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "storm run: listening on %s (port %u)\n", listen, storm_intake_port(intake));
+    }
+    if (streaming) {
+        storm_err_clear(&err);
+        if (open_stream(kafka, topics, n_topics, kconf, n_kconf, redis, streams, n_streams, group, consumer, lease,
+                        &stream, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg);
+            rc = CLI_FAIL;
+            goto done;
+        }
+        if (!quiet)
+            fprintf(stderr, "storm run: consuming %s\n", storm_stream_describe(stream));
+        run_tick tick = {intake, metrics};
+        storm_pipeline_consume_opts co = {0, 0, (unsigned)(idle_exit / 1000000), on_tick, &tick};
+        storm_err_clear(&err);
+        if (storm_pipeline_consume(p, stream, &co, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg);
+            rc = CLI_FAIL;
         }
     }
+    for (int i = 0; !streaming && (i < n_inputs || (i == 0 && n_inputs == 0 && !listen)); i++) {
+        const char *path = n_inputs ? argv[optind + i] : "-";
+        storm_err_clear(&err);
+        if (run_stop)
+            break;
+        if (storm_pipeline_feed_source(p, path, follow, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg);
+            rc = CLI_FAIL;
+        }
+    }
+    if (listen && !streaming && n_inputs && !run_stop) { /* the files first, then the intake */
+        storm_intake_opts io = {listen, max_body, 0, 0, spool, metrics};
+        storm_err_clear(&err);
+        if (storm_intake_start(&io, &intake, &err) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg);
+            rc = CLI_FAIL;
+        } else if (!quiet)
+            fprintf(stderr, "storm run: listening on %s (port %u)\n", listen, storm_intake_port(intake));
+    }
+    if (intake && !streaming) {
+        while (!run_stop) {
+            if (!run_body(p, intake, 200))
+                storm_pipeline_sync(p); /* idle: kill -USR1 still answers */
+            if (metrics)
+                storm_pipeline_metrics_update(p, NULL, metrics);
+        }
+    }
+    if (intake && drain(p, intake, drain_timeout, spool) != CLI_OK)
+        rc = CLI_FAIL;
     storm_pipeline_flush(p);
 
 done:;
@@ -584,7 +742,9 @@ done:;
     if (intake)
         storm_intake_stop(intake);
     free(spool);
+    storm_stream_close(stream); /* before the pipeline: leaving the group may ask for a checkpoint */
     storm_pipeline_free(p);
+    storm_metrics_free(metrics);
     if (bl)
         storm_baseline_close(bl);
     if (store)

@@ -609,6 +609,22 @@ void storm_detector_flush(storm_detector *d)
     detect_sightings_flush(d->sightings, &d->stats);
 }
 
+void storm_detector_emit_pending(storm_detector *d)
+{
+    detect_sightings_emit_pending(d->sightings, &d->stats);
+}
+
+storm_time_ns storm_detector_held_since(const storm_detector *d)
+{
+    storm_time_ns t = detect_sightings_oldest(d->sightings);
+    for (const scope_state *s = d->lru_head; s; s = s->next) {
+        storm_time_ns o = s->state ? tstate_oldest(s->state) : INT64_MAX;
+        if (o < t)
+            t = o;
+    }
+    return t;
+}
+
 void storm_detector_get_stats(const storm_detector *d, storm_detect_stats *out)
 {
     *out = d->stats;

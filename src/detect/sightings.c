@@ -437,6 +437,22 @@ void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm
         close_o(s, s->tail, stats);
 }
 
+void detect_sightings_emit_pending(detect_sightings *s, storm_detect_stats *stats)
+{
+    for (open_sighting *o = s->tail; o; o = o->prev)
+        if (o->pending)
+            emit(s, o, NULL, 0, true, stats);
+}
+
+storm_time_ns detect_sightings_oldest(const detect_sightings *s)
+{
+    storm_time_ns t = INT64_MAX;
+    for (const open_sighting *o = s->tail; o; o = o->prev)
+        if (o->first_seen < t)
+            t = o->first_seen;
+    return t;
+}
+
 void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats)
 {
     while (s->tail)

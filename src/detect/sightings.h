@@ -32,5 +32,11 @@ void detect_sightings_enforce_cap(detect_sightings *s, storm_detect_stats *stats
 void detect_sightings_expire(detect_sightings *s, storm_time_ns watermark, storm_detect_stats *stats);
 /* Close every open sighting. */
 void detect_sightings_flush(detect_sightings *s, storm_detect_stats *stats);
+/* Emit every open sighting whose count grew since it was last emitted,
+ * keeping it open (a checkpoint: the store then says what the detector
+ * knows). */
+void detect_sightings_emit_pending(detect_sightings *s, storm_detect_stats *stats);
+/* The earliest first_seen of an open sighting (INT64_MAX: none). */
+storm_time_ns detect_sightings_oldest(const detect_sightings *s);
 
 #endif

@@ -284,6 +284,16 @@ size_t tstate_held(const tstate *s)
     return s->held;
 }
 
+storm_time_ns tstate_oldest(const tstate *s)
+{
+    storm_time_ns t = INT64_MAX;
+    for (size_t i = 0; i < s->n_nodes; i++)
+        for (size_t k = 0; k < s->lists[i].n; k++)
+            if (s->lists[i].items[k]->tmin < t)
+                t = s->lists[i].items[k]->tmin;
+    return t;
+}
+
 typedef struct feed_ctx {
     tstate *s;
     const tplan *t;

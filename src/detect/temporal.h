@@ -77,6 +77,8 @@ tstate *tstate_new(const tplan *t);
 void tstate_free(tstate *s, uint64_t *dropped);
 /* Matches held now. */
 size_t tstate_held(const tstate *s);
+/* The earliest time of an observation a held match holds (INT64_MAX: none). */
+storm_time_ns tstate_oldest(const tstate *s);
 
 typedef struct tcounters {
     uint64_t evicted; /* stored matches dropped by cap or horizon */

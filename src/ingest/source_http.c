@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <storm/arena.h>
+#include <storm/buf.h>
 #include <storm/decode.h>
 #include <storm/httpd.h>
 #include <storm/json.h>
@@ -283,10 +284,43 @@ static bool binary_content_type(const char *ct)
     return false;
 }
 
+/* GET /metrics, /healthz, /readyz: what operators and orchestrators ask. */
+static enum MHD_Result respond_operate(storm_intake *in, struct MHD_Connection *c, const char *url)
+{
+    if (strcmp(url, "/healthz") == 0)
+        return respond(c, 200, "{\"status\":\"ok\"}");
+    if (strcmp(url, "/readyz") == 0) {
+        pthread_mutex_lock(&in->lock);
+        bool ready = in->held < in->opts.max_queued_bytes / 10 * 9;
+        pthread_mutex_unlock(&in->lock);
+        return ready ? respond(c, 200, "{\"status\":\"ready\"}") : respond(c, 503, "{\"status\":\"busy or stopping\"}");
+    }
+    if (strcmp(url, "/metrics") != 0)
+        return respond(c, 405,
+                       "{\"error\":\"use POST with sensor records as the body (GET: /metrics, /healthz, "
+                       "/readyz)\"}");
+    if (!in->opts.metrics)
+        return respond(c, 404, "{\"error\":\"no metrics here\"}");
+    storm_buf b;
+    storm_buf_init(&b, (size_t)4 << 20);
+    if (storm_metrics_render(in->opts.metrics, &b) != STORM_OK) {
+        storm_buf_free(&b);
+        return respond(c, 500, "{\"error\":\"the metrics do not fit\"}");
+    }
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b.len, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+    storm_buf_free(&b);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", STORM_METRICS_CONTENT_TYPE);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
-    (void)url;
     (void)version;
     storm_intake *in = cls;
     http_request *r = *con_cls;
@@ -298,6 +332,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_lock(&in->lock);
         in->stats.requests++;
         pthread_mutex_unlock(&in->lock);
+        if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) {
+            r->answered = true;
+            return respond_operate(in, c, url);
+        }
         if (strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0) {
             r->answered = true;
             return respond(c, 405, "{\"error\":\"use POST with sensor records as the body\"}");

@@ -130,6 +130,46 @@ storm_detector *storm_pipeline_detector(storm_pipeline *p)
     return p->det;
 }
 
+pipeline_sensor *pipeline_sensor_of(storm_pipeline *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_sensors; i++)
+        if (strcmp(p->sensors[i].name, name) == 0)
+            return &p->sensors[i];
+    if (p->n_sensors == PIPELINE_SENSORS)
+        return &p->sensors[PIPELINE_SENSORS - 1];
+    p->sensors[p->n_sensors].name = p->n_sensors == PIPELINE_SENSORS - 1 ? "other" : name;
+    return &p->sensors[p->n_sensors++];
+}
+
+bool storm_pipeline_sensor(const storm_pipeline *p, size_t i, const char **sensor, storm_pipeline_sensor_stats *out)
+{
+    if (i >= p->n_sensors)
+        return false;
+    *sensor = p->sensors[i].name;
+    *out = p->sensors[i].st;
+    return true;
+}
+
+storm_time_ns storm_pipeline_fed_latest(const storm_pipeline *p)
+{
+    return p->fed_latest;
+}
+
+storm_time_ns storm_pipeline_held_since(const storm_pipeline *p)
+{
+    return p->det ? storm_detector_held_since(p->det) : INT64_MAX;
+}
+
+bool storm_pipeline_checkpoint(storm_pipeline *p)
+{
+    if (p->det)
+        storm_detector_emit_pending(p->det);
+    storm_pipeline_sync(p);
+    bool ok = p->st.db_errors == p->db_errors_at_check;
+    p->db_errors_at_check = p->st.db_errors;
+    return ok;
+}
+
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n)
 {
     if (i >= p->n_skips)
@@ -161,6 +201,8 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
                      const char *fmt, ...)
 {
     p->st.events_rejected++;
+    if (p->sensor)
+        p->sensor->st.events_rejected++;
     if (++p->messages <= p->opts.messages_shown) {
         char msg[768];
         va_list ap;
@@ -208,6 +250,8 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
     storm_baseline_verdict v = storm_baseline_check(b, ev, p->opts.anomalies ? &res : NULL);
     if (v == STORM_BASELINE_EXPLAINED) {
         p->st.baseline_dropped++;
+        if (p->sensor)
+            p->sensor->st.baseline_dropped++;
         return false;
     }
     if (v == STORM_BASELINE_UNEXPLAINED && p->opts.anomalies) {
@@ -227,6 +271,9 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     p->st.events_decoded++;
     if (ev->has_time)
         p->last_time = ev->time;
+    storm_time_ns t = ev->has_time ? ev->time : default_time(p);
+    if (t > p->fed_latest)
+        p->fed_latest = t;
     if (p->sinks.event) {
         if (p->sink_rc == STORM_OK) {
             storm_err_clear(&p->sink_err);
@@ -325,7 +372,9 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     storm_err err;
     err_reset(&err);
     storm_rc rc = storm_decode_classify(p->arena, root, p->opts.forced, &rec, &dec, &err);
+    p->sensor = pipeline_sensor_of(p, rc == STORM_OK && dec && dec->name ? dec->name : "unknown");
     if (rc != STORM_OK) {
+        p->sensor->st.events_read++;
         p->st.events_read++;
         /* a malformed envelope has a position in the text; the rest do not */
         pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside, set_aside_len,
@@ -337,12 +386,14 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     err_reset(&err);
     rc = dec->decode(p->arena, rec, &list, &skip, &err);
     if (rc == STORM_ERR_UNSUPPORTED) {
+        p->sensor->st.events_read++;
         p->st.events_read++;
         p->st.events_skipped++;
         count_skip(p, skip);
         return;
     }
     if (rc != STORM_OK) {
+        p->sensor->st.events_read++;
         p->st.events_read++;
         /* err.offset is a byte offset in the text the record was parsed
          * from: the line, or the envelope's embedded text */
@@ -358,6 +409,7 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     if (list.n == 0)
         count_skip(p, "empty");
     p->st.events_read += list.n;
+    p->sensor->st.events_read += list.n;
     /* the events of a text's records are numbered across its array
      * elements: two records on one line get two observed-data ids */
     size_t first = p->text_events;

@@ -11,6 +11,12 @@
 #include <time.h>
 
 #define PIPELINE_SKIP_TYPES 64
+#define PIPELINE_SENSORS 16 /* decoders are few; the last row takes the rest */
+
+typedef struct pipeline_sensor {
+    const char *name; /* the decoder's name (static) */
+    storm_pipeline_sensor_stats st;
+} pipeline_sensor;
 
 typedef struct pipeline_skip {
     char *type;
@@ -83,6 +89,11 @@ struct storm_pipeline {
     char position_key[128]; /* storm_pipeline_set_position: committed with the results */
     char position[STORM_STORE_POSITION_MAX];
     bool position_dirty;
+    pipeline_sensor sensors[PIPELINE_SENSORS];
+    size_t n_sensors;
+    pipeline_sensor *sensor;     /* of the record being processed ("unknown" before it is classified) */
+    uint64_t db_errors_at_check; /* st.db_errors at the last checkpoint */
+    storm_time_ns fed_latest;    /* of the last storm_pipeline_feed_body */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -97,6 +108,8 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
                              const char *text, size_t len);
 /* After each record: reset the arena, commit a full store batch, report. */
 void pipeline_after_record(storm_pipeline *p);
+/* The counters of the sensor named (a decoder's static name). */
+pipeline_sensor *pipeline_sensor_of(storm_pipeline *p, const char *name);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */
 void pipeline_report(storm_pipeline *p);
 

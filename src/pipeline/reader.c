@@ -57,6 +57,8 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
         pipeline_record_in_text(p, lifted, source, line, text, len);
     } else if (rc != STORM_OK) {
         p->st.events_read++;
+        p->sensor = pipeline_sensor_of(p, "unknown");
+        p->sensor->st.events_read++;
         if (rc == STORM_ERR_NOMEM)
             pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
         else if (text[0] != '{' && text[0] != '[')
@@ -117,6 +119,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
             p->st.records_read++;
             p->st.events_read++;
             p->st.bytes_read += ln.total_len;
+            p->sensor = pipeline_sensor_of(p, "unknown");
+            p->sensor->st.events_read++;
             p->line_set_aside = true; /* spilled already */
             pipeline_reject(p, ln.source, ln.number, 0, NULL, 0, "line too long (%zu bytes; the limit is %zu)",
                             ln.total_len, max_line);
@@ -125,6 +129,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
         if (ln.status == STORM_LINE_BAD_UTF8) {
             p->st.records_read++;
             p->st.events_read++;
+            p->sensor = pipeline_sensor_of(p, "unknown");
+            p->sensor->st.events_read++;
             p->line_set_aside = false;
             pipeline_reject(p, ln.source, ln.number, ln.bad_offset + 1, ln.text, ln.len, "invalid UTF-8");
             continue;
@@ -151,11 +157,13 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     return rc;
 }
 
-void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
+/* A body whose untimed events are dated `untimed` (DATE_SOURCE dating). */
+static void feed_body(storm_pipeline *p, const char *source, const char *body, size_t len, storm_time_ns untimed)
 {
+    p->fed_latest = INT64_MIN;
     if (p->last_time == 0)
-        p->last_time = storm_time_now();
-    p->source_time = storm_time_now();
+        p->last_time = untimed;
+    p->source_time = untimed;
     storm_value *root = NULL;
     storm_err err;
     err_reset(&err);
@@ -184,4 +192,24 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
     const char *text;
     while (storm_json_lines_next(body, len, &off, &line, &text, &n))
         storm_pipeline_feed_text(p, source, line, text, n);
+}
+
+void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)
+{
+    feed_body(p, source, body, len, storm_time_now());
+}
+
+void storm_pipeline_feed_message(storm_pipeline *p, const char *source, const char *data, size_t len,
+                                 storm_time_ns logged)
+{
+    if (logged <= 0) {
+        feed_body(p, source, data, len, storm_time_now());
+        return;
+    }
+    /* untimed events get the message's own time: the same whoever reads it,
+     * in whatever order (a replay by another consumer gives the same ids) */
+    storm_pipeline_dating dating = p->opts.dating;
+    p->opts.dating = STORM_PIPELINE_DATE_SOURCE;
+    feed_body(p, source, data, len, logged);
+    p->opts.dating = dating;
 }

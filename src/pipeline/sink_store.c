@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <storm/json.h>
 
 #include "pipeline_int.h"
 
 /* ---- the store ---- */
+
+const double storm_pipeline_commit_bounds[STORM_PIPELINE_COMMIT_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                            0.05,  0.1,    0.25,  1,    5};
 
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj)
 {
@@ -109,12 +113,22 @@ void pipeline_db_commit(storm_pipeline *p)
         p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot record the position %s: %s\n", p->opts.prog, p->position_key, err.msg);
     storm_err_clear(&err);
-    if (storm_store_commit(p->sinks.store, &err) != STORM_OK) {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    storm_rc rc = storm_store_commit(p->sinks.store, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc != STORM_OK) {
         if (p->st.db_errors++ < 10)
             fprintf(stderr, "%s: --db: commit failed: %s\n", p->opts.prog, err.msg);
         storm_store_rollback(p->sinks.store);
     } else {
         p->position_dirty = false;
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        p->st.commits++;
+        p->st.commit_seconds += secs;
+        for (size_t i = 0; i < STORM_PIPELINE_COMMIT_BUCKETS; i++)
+            if (secs <= storm_pipeline_commit_bounds[i])
+                p->st.commit_le[i]++;
     }
     p->in_tx = false;
     pipeline_pending_reset(&p->pending);

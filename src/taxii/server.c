@@ -20,6 +20,7 @@
 #include <storm/httpd.h>
 #include <storm/io.h>
 #include <storm/listen.h>
+#include <storm/metrics.h>
 #include <storm/webapi.h>
 
 #define TLS_PEM_MAX ((size_t)1 << 20)
@@ -38,7 +39,84 @@ struct storm_taxii_server {
     bool lock_made;
     char *tls_cert, *tls_key;                                 /* PEM text, owned */
     char *db_path, *api_root, *title, *description, *contact; /* owned copies */
+    storm_metrics *metrics;                                   /* GET /metrics: requests by endpoint and status */
 };
+
+#define REQUESTS_METRIC "storm_taxii_requests_total"
+
+/* The TAXII endpoint a path names, for the metrics (a few fixed words, so
+ * that odd paths cannot grow the series). */
+static const char *endpoint_of(const char *path)
+{
+    if (!path)
+        return "other";
+    if (strcmp(path, "/taxii2/") == 0 || strcmp(path, "/taxii2") == 0)
+        return "discovery";
+    const char *c = strstr(path, "/collections");
+    if (strstr(path, "/status/"))
+        return "status";
+    if (!c) {
+        size_t slashes = 0;
+        for (const char *p = path; *p; p++)
+            slashes += *p == '/';
+        return slashes == 2 && path[strlen(path) - 1] == '/' ? "api_root" : "other";
+    }
+    if (strstr(c, "/versions"))
+        return "versions";
+    if (strstr(c, "/manifest"))
+        return "manifest";
+    const char *o = strstr(c, "/objects");
+    if (o)
+        return o[8] == '/' && o[9] ? "object" : "objects";
+    size_t segs = 0; /* /collections/ID/ */
+    for (const char *p = c + 1; *p; p++)
+        segs += *p == '/' && p[1];
+    return segs ? "collection" : "collections";
+}
+
+static void count_request(storm_taxii_server *s, const taxii_request *rq, unsigned status)
+{
+    if (!s->metrics)
+        return;
+    char v[64];
+    snprintf(v, sizeof v, "%s" STORM_METRICS_SEP "%u", endpoint_of(rq->path), status);
+    storm_metrics_add(s->metrics, REQUESTS_METRIC, v, 1);
+}
+
+/* GET /metrics, /healthz, /readyz (true: answered in *r). */
+static bool answer_operate(storm_taxii_server *s, struct MHD_Connection *conn, const char *url, enum MHD_Result *r)
+{
+    const char *text = NULL, *type = "application/json";
+    storm_buf b;
+    storm_buf_init(&b, (size_t)4 << 20);
+    unsigned status = 200;
+    if (strcmp(url, "/healthz") == 0)
+        text = "{\"status\":\"ok\"}";
+    else if (strcmp(url, "/readyz") == 0)
+        text = "{\"status\":\"ready\"}";
+    else if (strcmp(url, "/metrics") == 0 && s->metrics) {
+        if (storm_metrics_render(s->metrics, &b) == STORM_OK) {
+            text = b.data ? b.data : "";
+            type = STORM_METRICS_CONTENT_TYPE;
+        } else {
+            text = "{\"error\":\"the metrics do not fit\"}";
+            status = 500;
+        }
+    } else {
+        storm_buf_free(&b);
+        return false;
+    }
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    storm_buf_free(&b);
+    if (!resp) {
+        *r = MHD_NO;
+        return true;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    *r = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return true;
+}
 
 /* What one HTTP request accumulates between MHD's calls. */
 typedef struct conn_state {
@@ -221,6 +299,7 @@ static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn
     } else
         taxii_handle(&s->ctx, rq, &rs);
     pthread_rwlock_unlock(&s->users_lock);
+    count_request(s, rq, rs.status);
     enum MHD_Result r = send_response(conn, &rs);
     taxii_response_free(&rs);
     return r;
@@ -237,6 +316,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     char client[TAXII_CLIENT_MAX];
     taxii_request rq;
     if (cs == &no_body) {
+        enum MHD_Result done;
+        if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && answer_operate(s, conn, url, &done))
+            return done;
         fill_request(conn, url, method, &params, client, &rq);
         return answer(s, conn, &rq, &params, false, NULL);
     }
@@ -472,6 +554,13 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
     storm_taxii_server *s = calloc(1, sizeof *s);
     if (!s)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+    if (!(s->metrics = storm_metrics_new()) ||
+        storm_metrics_declare(s->metrics, REQUESTS_METRIC, STORM_METRIC_COUNTER, "TAXII requests answered",
+                              "endpoint,status", NULL, 0, err) != STORM_OK) {
+        storm_metrics_free(s->metrics);
+        free(s);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
+    }
     storm_rc rc = STORM_OK;
     taxii_ctx *ctx = &s->ctx;
     ctx->cfg = *cfg;
@@ -651,6 +740,7 @@ void storm_taxii_stop(storm_taxii_server *s)
     if (!s)
         return;
     storm_httpd_stop(s->http); /* joins the workers: their stores close */
+    storm_metrics_free(s->metrics);
     if (s->store_key_made)
         pthread_key_delete(s->store_key);
     if (s->lock_made)
