@@ -121,6 +121,13 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
 bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                           const storm_detect_context *ctx);
 
+/* storm_detector_feed for the observation of the event storm_detector_wants
+ * last returned true for: the candidate indicators it found on the event are
+ * evaluated, and the observation is not searched for them again. Anything
+ * else fed in between (storm_detector_feed) makes it a plain feed. */
+storm_rc storm_detector_feed_wanted(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                                    storm_err *err);
+
 /* Emit the pending updates of every open sighting (count grew since it was
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The indicator index. Every comparison expression (the inside of one [...],
  * a "leaf") of every indicator is evaluated through the indicator's own
- * compiled pattern (storm/pattern_plan.h); identical leaves are shared. For each leaf the index keeps a set of keys,
- * at least one of which must hit for the leaf to be true:
- *   eq    (path, literal)  - '=' and IN literals, looked up by hash;
- *   regex (path, regex)    - MATCHES and LIKE, one Hyperscan database per
+ * compiled pattern (storm/pattern_plan.h); identical leaves are shared. Each
+ * comparison of a leaf (a "test") gets keys, one of which hits when the test
+ * may hold on an object:
+ *   eq     (path, literal) - '=' and IN literals, looked up by hash;
+ *   regex  (path, regex)   - MATCHES and LIKE, one Hyperscan database per
  *                            object path in prefilter mode (a superset);
- *   type  (object type)    - everything else (!=, <, EXISTS, NOT, regexes
- *                            Hyperscan rejects): the leaf is a candidate
- *                            whenever the observation has such an object.
- * AND picks its more selective side, OR takes the union of both, so the
- * candidates are always a superset of the true leaves; the pattern engine
- * then decides each candidate exactly. */
+ *   exists (path)          - EXISTS of a scalar property: any value;
+ * everything else (!=, <, NOT, regexes Hyperscan rejects) has none and may
+ * hold on any object of its type. One pass over the values gives each test
+ * the set of objects its keys hit; the leaf's AND/OR of its tests over those
+ * sets says on which objects it may hold, and it is a candidate when that is
+ * not empty. The candidates are a superset of the true leaves; the pattern
+ * engine then decides each exactly. */
 #ifndef STORM_DETECT_LEAF_INDEX_H
 #define STORM_DETECT_LEAF_INDEX_H
 
@@ -46,13 +48,16 @@ size_t leaf_index_regex_unindexed(const leaf_index *x);
  * entries. */
 size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out);
 
-/* Whether the observation of ev could have a candidate leaf, decided on the
- * event itself (storm/stix_prefilter.h): 0 when surely none (the observation
- * need not be built), 1 when some may, -1 when the event cannot tell (a path
- * the prefilter cannot read, on an object the event may have). Strings built
- * on the way come from arena a; out is scratch of leaf_index_count entries. */
-int leaf_index_event_any(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
-                         uint32_t *out);
+/* The candidate leaves of the observation of ev, decided on the event itself
+ * (storm/stix_prefilter.h), each comparison per object (the subject, its
+ * parent, each ancestor; one object per other type): a superset of the
+ * leaves that hold on the observation storm_stix_observe builds of ev.
+ * Writes the ids to out (leaf_index_count entries) and their number to
+ * *n_out; returns 0, or -1 when the event cannot tell (out of arena memory):
+ * then build the observation and ask leaf_index_candidates. Strings built on
+ * the way come from arena a. */
+int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                                uint32_t *out, size_t *n_out);
 
 /* Decide leaf id on one observation exactly. Returns 1 (true), 0 (false), -1
  * when a value could not be compared. */
