@@ -63,6 +63,8 @@ typedef struct storm_detect_opts {
                                       is closed first): 8192 */
     size_t lineage_cap;            /* exec ids remembered for lineage correlation: 262144 */
     const char *identity;          /* name of this cluster (where_sighted_refs): "storm" */
+    const char *cache_dir;         /* where compiled regex databases are kept between runs
+                                      (files hs-<digest>.db); NULL: compiled every time */
 } storm_detect_opts;
 
 /* Where an observation happened, from its event (all may be NULL). */
@@ -148,6 +150,7 @@ typedef struct storm_detect_stats {
     size_t leaves;                 /* distinct comparison expressions */
     size_t regex_prefiltered;      /* MATCHES/LIKE leaves in the multi-regex database */
     size_t regex_unindexed;        /* rejected by it, evaluated with PCRE2 when their object type is present */
+    size_t regex_cached;           /* regex databases loaded from opts.cache_dir instead of compiled */
     uint64_t prefiltered;          /* observations not built: storm_detector_wants found no candidate */
 } storm_detect_stats;
 

@@ -248,7 +248,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             d->max_leaves = r->n_leaves;
         d->n_inds++;
     }
-    rc = leaf_index_build(d->index, err);
+    rc = leaf_index_build(d->index, d->opts.cache_dir, err);
     if (rc != STORM_OK) {
         storm_detector_free(d);
         return rc;
@@ -299,6 +299,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
     d->stats.leaves = nl;
     d->stats.regex_prefiltered = leaf_index_regex_prefiltered(d->index);
     d->stats.regex_unindexed = leaf_index_regex_unindexed(d->index);
+    d->stats.regex_cached = leaf_index_regex_cached(d->index);
     *out = d;
     return STORM_OK;
 }

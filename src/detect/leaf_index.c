@@ -17,6 +17,8 @@
 
 #if STORM_HAVE_HYPERSCAN
 #include <hs/hs.h>
+
+#include "regex_cache.h"
 #endif
 
 #ifndef REGEX_DB_MAX
@@ -127,6 +129,8 @@ struct leaf_index {
     uint32_t gen;
     size_t n_prefiltered, n_unindexed;
     bool built;
+    const char *cache_dir; /* borrowed during leaf_index_build: compiled databases kept there, or NULL */
+    size_t n_cached;       /* databases loaded from it */
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
 #endif
@@ -474,31 +478,45 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 #if STORM_HAVE_HYPERSCAN
 /* Compile regexes [lo, hi) of the path into one prefilter database, added
  * to p->dbs. An expression Hyperscan rejects is taken out (its test then
- * has no key) and the rest compiled again. */
+ * has no key) and the rest compiled again. With a cache directory, the
+ * database compiled before from the same expressions is loaded instead
+ * (regex_cache.h), and one compiled here is stored there. */
 static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
 {
+    const unsigned all_flags =
+        HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
     size_t cnt = hi - lo;
-    const char **exprs = calloc(cnt, sizeof *exprs);
-    unsigned *flags = calloc(cnt, sizeof *flags);
+    const char **exprs = calloc(cnt, sizeof *exprs), **key_exprs = calloc(cnt, sizeof *key_exprs);
+    unsigned *flags = calloc(cnt, sizeof *flags), *key_flags = calloc(cnt, sizeof *key_flags);
     unsigned *ids = calloc(cnt, sizeof *ids);
+    bool *rejected = calloc(cnt, sizeof *rejected);
     hs_database_t **dbs = realloc(p->dbs, (p->n_dbs + 1) * sizeof *dbs);
     if (dbs)
         p->dbs = dbs;
-    if (!exprs || !flags || !ids || !dbs) {
-        free(exprs);
-        free(flags);
-        free(ids);
-        return -1;
+    int rc = -1;
+    if (!exprs || !key_exprs || !flags || !key_flags || !ids || !rejected || !dbs)
+        goto out;
+    /* the key: every expression of the group, none rejected yet */
+    for (size_t i = lo; i < hi; i++) {
+        key_exprs[i - lo] = p->regex[i].re;
+        key_flags[i - lo] = all_flags;
     }
-    hs_database_t *built = NULL;
-    for (;;) {
+    regex_cache_key key = {key_exprs, key_flags, (unsigned)cnt, (unsigned)lo};
+    hs_database_t *built = x->cache_dir ? regex_cache_load(x->cache_dir, &key, rejected) : NULL;
+    if (built) {
+        x->n_cached++;
+        for (size_t i = lo; i < hi; i++)
+            p->regex[i].rejected = rejected[i - lo];
+    }
+    bool compiled = false;
+    while (!built) {
         unsigned n = 0;
         for (size_t i = lo; i < hi; i++) {
             if (p->regex[i].rejected)
                 continue;
             exprs[n] = p->regex[i].re;
             /* prefilter: a superset of PCRE's matches; DOTALL widens it further */
-            flags[n] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
+            flags[n] = all_flags;
             ids[n] = (unsigned)i;
             n++;
         }
@@ -508,6 +526,7 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         hs_database_t *db = NULL;
         if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
             built = db;
+            compiled = true;
             break;
         }
         int bad = cerr ? cerr->expression : -1;
@@ -520,13 +539,24 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         }
         p->regex[ids[bad]].rejected = true;
     }
+    if (compiled && x->cache_dir) {
+        for (size_t i = lo; i < hi; i++)
+            rejected[i - lo] = p->regex[i].rejected;
+        regex_cache_store(x->cache_dir, &key, rejected, built);
+    }
+    rc = 0;
+    if (built) {
+        p->dbs[p->n_dbs++] = built;
+        rc = hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
+    }
+out:
     free(exprs);
+    free(key_exprs);
     free(flags);
+    free(key_flags);
     free(ids);
-    if (!built)
-        return 0;
-    p->dbs[p->n_dbs++] = built;
-    return hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
+    free(rejected);
+    return rc;
 }
 
 /* The path's regexes in groups of at most REGEX_DB_MAX, one database each.
@@ -747,11 +777,12 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
     return sp ? st[0] : 0;
 }
 
-storm_rc leaf_index_build(leaf_index *x, storm_err *err)
+storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
 {
     if (x->built)
         return STORM_OK;
     x->built = true;
+    x->cache_dir = cache_dir;
     storm_buf kb;
     storm_buf_init(&kb, EQ_KEY_MAX + 16);
     storm_rc rc = STORM_OK;
@@ -812,9 +843,15 @@ storm_rc leaf_index_build(leaf_index *x, storm_err *err)
             x->free_event[x->n_free_event++] = (uint32_t)li;
     }
 
+    x->cache_dir = NULL;
     if (rc != STORM_OK)
         return storm_err_set(err, rc, 0, "out of memory building the indicator index");
     return STORM_OK;
+}
+
+size_t leaf_index_regex_cached(const leaf_index *x)
+{
+    return x->n_cached;
 }
 
 /* ---- per observation or event ---- */

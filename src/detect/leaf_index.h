@@ -36,12 +36,16 @@ void leaf_index_free(leaf_index *x);
  * of the first one, which is then evaluated for all (pattern_leaf_match). */
 storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, const char *text, size_t len,
                         uint32_t *id, storm_err *err);
-/* Build the hash tables and regex databases; call once after the last add. */
-storm_rc leaf_index_build(leaf_index *x, storm_err *err);
+/* Build the hash tables and regex databases; call once after the last add.
+ * cache_dir (borrowed during the call; NULL: none): where compiled regex
+ * databases are kept between runs (regex_cache.h). */
+storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err);
 
 size_t leaf_index_count(const leaf_index *x);
 size_t leaf_index_regex_prefiltered(const leaf_index *x);
 size_t leaf_index_regex_unindexed(const leaf_index *x);
+/* Regex databases loaded from the cache directory instead of compiled. */
+size_t leaf_index_regex_cached(const leaf_index *x);
 
 /* The candidate leaves of one observation: ids written to out (each once),
  * returns how many (at most leaf_index_count). out needs leaf_index_count
