@@ -308,6 +308,7 @@ static bool lit_hashable(const pat_literal *l)
     }
 }
 
+#if STORM_HAVE_HYPERSCAN
 /* A LIKE pattern as an anchored regex: % any run, _ one character. */
 static char *like_to_regex(const char *s, size_t n)
 {
@@ -332,6 +333,7 @@ static char *like_to_regex(const char *s, size_t n)
     *o = '\0';
     return re;
 }
+#endif
 
 static bool key_ends_with(const pat_step *st, const char *suffix)
 {
