@@ -202,6 +202,7 @@ void leaf_index_free(leaf_index *x)
     free(x->free_obs);
     free(x->free_event);
     free(x->stack);
+    free(x->touched);
     free(x->stamp);
     free(x->tgen);
     free(x->tmask);
