@@ -63,6 +63,8 @@ typedef struct storm_detect_opts {
                                       is closed first): 8192 */
     size_t lineage_cap;            /* exec ids remembered for lineage correlation: 262144 */
     const char *identity;          /* name of this cluster (where_sighted_refs): "storm" */
+    const char *cache_dir;         /* where compiled regex databases are kept between runs
+                                      (files hs-<digest>.db); NULL: compiled every time */
 } storm_detect_opts;
 
 /* Where an observation happened, from its event (all may be NULL). */
@@ -125,6 +127,13 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
 bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                           const storm_detect_context *ctx);
 
+/* storm_detector_feed for the observation of the event storm_detector_wants
+ * last returned true for: the candidate indicators it found on the event are
+ * evaluated, and the observation is not searched for them again. Anything
+ * else fed in between (storm_detector_feed) makes it a plain feed. */
+storm_rc storm_detector_feed_wanted(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                                    storm_err *err);
+
 /* Emit the pending updates of every open sighting (count grew since it was
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */
@@ -155,6 +164,7 @@ typedef struct storm_detect_stats {
     size_t leaves;                 /* distinct comparison expressions */
     size_t regex_prefiltered;      /* MATCHES/LIKE leaves in the multi-regex database */
     size_t regex_unindexed;        /* rejected by it, evaluated with PCRE2 when their object type is present */
+    size_t regex_cached;           /* regex databases loaded from opts.cache_dir instead of compiled */
     uint64_t prefiltered;          /* observations not built: storm_detector_wants found no candidate */
 } storm_detect_stats;
 

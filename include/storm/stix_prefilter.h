@@ -43,6 +43,33 @@ int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_sti
 bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
                                  void (*fn)(void *ctx, const storm_value *v), void *ctx);
 
+/* ---- values by object: whole conjunctions per object ----
+ * A comparison expression's AND must hold on one object. To decide that on
+ * the event, process values are given with their place: 0 the subject (the
+ * acting process, and the subject's context such as x_k8s_pod or
+ * x_hook_name), 1 its parent, 2 + i ancestors[i]. Every value that process
+ * object k of the observation holds on the path is given for the place of
+ * k (a superset, as above: a value may be given to several places, and
+ * places that the observation has no object for may get values). */
+#define STORM_STIX_PREFILTER_ANY (-1)      /* the place of a value on a path not on process objects */
+#define STORM_STIX_PREFILTER_PLACES_MAX 30 /* more process places: one place for all */
+
+/* Whether the path of handle names one scalar that the observation holds
+ * only when it is not empty: then "EXISTS path" holds on an object exactly
+ * when some value is given for it. */
+bool storm_stix_prefilter_scalar(int handle);
+/* Whether the path of handle starts at process objects (places apply). */
+bool storm_stix_prefilter_on_process(int handle);
+/* The number of process places of ev, or 1 when the observation could
+ * merge two of its processes into one object (same key): then place 0
+ * stands for every process, and every value is given to it. */
+size_t storm_stix_prefilter_places(const storm_event *ev);
+/* As storm_stix_prefilter_values, fn(ctx, place, v) with place in
+ * [0, storm_stix_prefilter_places(ev)) for a path on process objects, else
+ * STORM_STIX_PREFILTER_ANY. */
+bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                       void (*fn)(void *ctx, int place, const storm_value *v), void *ctx);
+
 /* False only when the observation of ev surely holds no SCO of this type. */
 bool storm_stix_prefilter_may_have(const storm_event *ev, const char *type, size_t type_len);
 

@@ -92,6 +92,9 @@ static void usage(FILE *out)
             "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
             "  --rejects FILE      write bad lines there\n"
             "  --stats-json FILE   write the statistics there at exit\n"
+            "  --cache-dir DIR     keep compiled regex databases there (default $XDG_CACHE_HOME/storm,\n"
+            "                      else ~/.cache/storm): a restart with the same indicators is fast\n"
+            "  --no-cache          compile the regex databases every time; keep nothing\n"
             "  -q, --quiet         no statistics on standard error\n\n"
             "DURATION is a number with s, m, h or d (plain numbers are seconds).\n"
             "kill -USR1 prints the statistics while running.\n");
@@ -147,31 +150,31 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
         fprintf(stderr, "storm run: --stats-json %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(f,
-            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_"
-            "decoded\":%llu,"
-            "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
-            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
-            "\"matches\":%llu,"
-            "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
-            "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
-            "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
-            "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
-            "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
-            (unsigned long long)st->records_read, (unsigned long long)st->events_read,
-            (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
-            (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
-            (unsigned long long)st->baseline_dropped, (unsigned long long)st->anomalies,
-            (unsigned long long)ds->observations, (unsigned long long)(ds->observations - ds->prefiltered),
-            (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
-            (unsigned long long)ds->matches, (unsigned long long)ds->sightings,
-            (unsigned long long)ds->sighting_updates, (unsigned long long)ds->states_held,
-            (unsigned long long)ds->states_evicted, (unsigned long long)ds->scopes_held,
-            (unsigned long long)ds->match_errors, ds->indicators, ds->leaves, ds->regex_prefiltered,
-            ds->regex_unindexed, (unsigned long long)st->db_errors, (unsigned long long)st->bytes_read, secs,
-            secs > 0 ? (double)st->events_read / secs : 0.0, c->ready_wall, secs - c->ready_wall,
-            cpu_now() - c->ready_cpu,
-            cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
+    fprintf(
+        f,
+        "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_"
+        "decoded\":%llu,"
+        "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
+        "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
+        "\"matches\":%llu,"
+        "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
+        "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
+        "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"regex_cached\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
+        "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
+        "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
+        (unsigned long long)st->records_read, (unsigned long long)st->events_read,
+        (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
+        (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
+        (unsigned long long)st->baseline_dropped, (unsigned long long)st->anomalies,
+        (unsigned long long)ds->observations, (unsigned long long)(ds->observations - ds->prefiltered),
+        (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
+        (unsigned long long)ds->matches, (unsigned long long)ds->sightings, (unsigned long long)ds->sighting_updates,
+        (unsigned long long)ds->states_held, (unsigned long long)ds->states_evicted,
+        (unsigned long long)ds->scopes_held, (unsigned long long)ds->match_errors, ds->indicators, ds->leaves,
+        ds->regex_prefiltered, ds->regex_unindexed, ds->regex_cached, (unsigned long long)st->db_errors,
+        (unsigned long long)st->bytes_read, secs, secs > 0 ? (double)st->events_read / secs : 0.0, c->ready_wall,
+        secs - c->ready_wall, cpu_now() - c->ready_cpu,
+        cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -292,6 +295,8 @@ enum {
     OPT_LISTEN,
     OPT_REJECTS,
     OPT_STATS_JSON,
+    OPT_CACHE_DIR,
+    OPT_NO_CACHE,
     OPT_HORIZON,
     OPT_WINDOW,
     OPT_STATE_CAP,
@@ -368,6 +373,8 @@ int cmd_run(int argc, char **argv)
         {"idle-exit", required_argument, NULL, OPT_IDLE_EXIT},
         {"rejects", required_argument, NULL, OPT_REJECTS},
         {"stats-json", required_argument, NULL, OPT_STATS_JSON},
+        {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+        {"no-cache", no_argument, NULL, OPT_NO_CACHE},
         {"horizon", required_argument, NULL, OPT_HORIZON},
         {"window", required_argument, NULL, OPT_WINDOW},
         {"state-cap", required_argument, NULL, OPT_STATE_CAP},
@@ -379,6 +386,9 @@ int cmd_run(int argc, char **argv)
     size_t n_models = 0;
     const char *db = NULL, *output = NULL, *baseline = NULL, *listen = NULL, *rejects = NULL, *stats_json = NULL;
     bool follow = false, quiet = false, db_models_too = true;
+    const char *cache_dir = NULL;
+    bool no_cache = false;
+    char default_cache[4096];
     size_t max_body = 0;
     storm_time_ns drain_timeout = DRAIN_DEFAULT_NS;
     const char *kafka = NULL, *redis = NULL, *group = NULL, *consumer = NULL;
@@ -471,6 +481,8 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_REJECTS: rejects = optarg; break;
         case OPT_STATS_JSON: stats_json = optarg; break;
+        case OPT_CACHE_DIR: cache_dir = optarg; break;
+        case OPT_NO_CACHE: no_cache = true; break;
         case OPT_HORIZON:
             if (!parse_duration(optarg, &po.detect.horizon) || po.detect.horizon == 0)
                 return cli_usage_error("run", "--horizon: '%s' is not a duration like 1h", optarg);
@@ -612,6 +624,18 @@ int cmd_run(int argc, char **argv)
     po.models = m;
     po.baseline = bl;
     storm_err_clear(&err);
+    /* compiled regex databases kept between runs (XDG base directories) */
+    if (!no_cache && !cache_dir) {
+        const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg == '/')
+            snprintf(default_cache, sizeof default_cache, "%s/storm", xdg);
+        else if (home && *home == '/')
+            snprintf(default_cache, sizeof default_cache, "%s/.cache/storm", home);
+        else
+            default_cache[0] = '\0';
+        cache_dir = default_cache[0] ? default_cache : NULL;
+    }
+    po.detect.cache_dir = no_cache ? NULL : cache_dir;
     if (storm_pipeline_new(&po, &sinks, &p, &err) != STORM_OK) {
         fprintf(stderr, "storm run: %s\n", err.msg);
         rc = CLI_FAIL;

@@ -52,8 +52,10 @@ struct storm_detector {
     size_t *users_start;
     /* per-feed scratch */
     uint32_t *cand;
-    uint32_t *leaf_gen; /* per leaf: feed generation in which it held */
-    uint32_t *ind_gen;  /* per indicator: feed generation in which it was touched */
+    size_t n_event_cand;   /* candidates storm_detector_wants found on the event */
+    bool event_cand_valid; /* ... for the observation storm_detector_feed_wanted is given next */
+    uint32_t *leaf_gen;    /* per leaf: feed generation in which it held */
+    uint32_t *ind_gen;     /* per indicator: feed generation in which it was touched */
     uint32_t *touched;
     uint32_t gen;
     bool *leaf_true;
@@ -246,7 +248,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
             d->max_leaves = r->n_leaves;
         d->n_inds++;
     }
-    rc = leaf_index_build(d->index, err);
+    rc = leaf_index_build(d->index, d->opts.cache_dir, err);
     if (rc != STORM_OK) {
         storm_detector_free(d);
         return rc;
@@ -297,6 +299,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
     d->stats.leaves = nl;
     d->stats.regex_prefiltered = leaf_index_regex_prefiltered(d->index);
     d->stats.regex_unindexed = leaf_index_regex_unindexed(d->index);
+    d->stats.regex_cached = leaf_index_regex_cached(d->index);
     *out = d;
     return STORM_OK;
 }
@@ -482,10 +485,15 @@ static void account_event(storm_detector *d, storm_time_ns t, const storm_detect
 bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                           const storm_detect_context *ctx)
 {
+    d->event_cand_valid = false;
     if (d->leaves_read_ids || !storm_stix_prefilter_observable(ev))
         return true;
-    if (leaf_index_event_any(d->index, a, ev, opts, d->cand) != 0)
+    if (leaf_index_event_candidates(d->index, a, ev, opts, d->cand, &d->n_event_cand) != 0)
         return true;
+    if (d->n_event_cand) {
+        d->event_cand_valid = true;
+        return true;
+    }
     /* fed as an observation with no candidate would be */
     account_event(d, storm_stix_event_time(ev, opts), ctx);
     d->stats.prefiltered++;
@@ -494,10 +502,9 @@ bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *
     return false;
 }
 
-storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
-                             storm_err *err)
+static storm_rc feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx, bool from_event,
+                     storm_err *err)
 {
-    (void)err;
     storm_time_ns t = obs->first_observed;
     account_event(d, t, ctx);
     if (++d->gen == 0) {
@@ -510,7 +517,9 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
      * kept, or listed as evidence only when nc > 0. */
     if (d->leaves_read_ids)
         storm_stix_observation_finish(obs);
-    size_t nc = leaf_index_candidates(d->index, obs, d->cand);
+    /* the candidates the event gave (storm_detector_wants), else the
+     * observation's */
+    size_t nc = from_event ? d->n_event_cand : leaf_index_candidates(d->index, obs, d->cand);
     d->stats.candidates += nc;
     if (nc)
         storm_stix_observation_finish(obs);
@@ -602,6 +611,21 @@ storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, co
     detect_sightings_enforce_cap(d->sightings, &d->stats);
     sweep(d);
     return STORM_OK;
+}
+
+storm_rc storm_detector_feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                             storm_err *err)
+{
+    d->event_cand_valid = false;
+    return feed(d, obs, ctx, false, err);
+}
+
+storm_rc storm_detector_feed_wanted(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx,
+                                    storm_err *err)
+{
+    bool from_event = d->event_cand_valid;
+    d->event_cand_valid = false;
+    return feed(d, obs, ctx, from_event, err);
 }
 
 void storm_detector_flush(storm_detector *d)

@@ -17,6 +17,8 @@
 
 #if STORM_HAVE_HYPERSCAN
 #include <hs/hs.h>
+
+#include "regex_cache.h"
 #endif
 
 #ifndef REGEX_DB_MAX
@@ -24,20 +26,26 @@
 #endif
 #define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
 
-typedef enum key_kind { KEY_EQ = 1, KEY_RE = 2, KEY_TYPE = 3 } key_kind;
+/* One step of a leaf's program: the comparison expression in postfix
+ * order, evaluated per object into a bit set of the objects it may hold on. */
+typedef enum prog_op {
+    OP_TEST, /* arg: test id; the objects its keys hit (or any, when it has none) */
+    OP_AND,
+    OP_OR,
+} prog_op;
 
-typedef struct leaf_key {
-    key_kind kind;
-    const pat_path *path;   /* EQ, RE */
-    const pat_literal *lit; /* EQ */
-    char *re;               /* RE: owned */
-} leaf_key;
+typedef struct prog_step {
+    uint8_t op;
+    uint32_t arg;
+} prog_step;
 
-typedef struct keyset {
-    leaf_key *k;
-    size_t n, alloc;
-    int rank; /* the worst kind in the set */
-} keyset;
+/* One comparison (a conjunct or disjunct of a leaf). */
+typedef struct leaf_test {
+    uint32_t leaf;
+    int32_t path; /* index path of its keys, -1 when it has none (it may hold on any object of its type) */
+    int kind;     /* its object type, index into leaf_index.kinds */
+    bool keyed;   /* has keys (eq literals, a regex, EXISTS) */
+} leaf_test;
 
 typedef struct leaf_entry {
     const storm_pattern *pat; /* borrowed: the first indicator pattern with this leaf */
@@ -45,12 +53,14 @@ typedef struct leaf_entry {
     const pat_cmp *cmp;
     char *text; /* owned, for dedupe */
     uint64_t hash;
+    prog_step *prog; /* owned */
+    size_t n_prog;
 } leaf_entry;
 
 typedef struct path_regex {
     char *re; /* owned */
-    uint32_t leaf;
-    bool rejected; /* Hyperscan could not compile it: its leaf got a type key */
+    uint32_t test;
+    bool rejected; /* Hyperscan could not compile it: its test has no key */
 } path_regex;
 
 typedef struct index_path {
@@ -58,13 +68,16 @@ typedef struct index_path {
     char *canon;          /* owned: "type:step.step[0]" */
     uint64_t hash;
     bool has_eq;
-    int event_path; /* storm_stix_prefilter_path of it, -1 when not readable off events */
+    int event_path;  /* storm_stix_prefilter_path of it, -1 when not readable off events */
+    bool on_process; /* a path on process objects: values come with their place */
     /* which values can hit an eq key at all, so that the others are not
      * turned into a key and hashed (a command line is hundreds of bytes):
      * bit (length % 64) of each ASCII string literal, any int, any bool */
     uint64_t eq_str_lens;
     bool eq_int, eq_bool;
-    int kind; /* index into leaf_index.kinds of the path's object type */
+    int kind;         /* index into leaf_index.kinds of the path's object type */
+    uint32_t *exists; /* the EXISTS tests on this path (any value hits them) */
+    size_t n_exists, alloc_exists;
     path_regex *regex;
     size_t n_regex, alloc_regex;
 #if STORM_HAVE_HYPERSCAN
@@ -77,22 +90,15 @@ typedef struct eq_slot {
     char *key; /* owned; NULL = empty. First 4 bytes: the path id */
     size_t key_len;
     uint64_t hash;
-    uint32_t *leaves;
+    uint32_t *tests;
     size_t n, alloc;
 } eq_slot;
 
-typedef struct type_entry {
-    char *type;
-    size_t type_len;
-    int kind; /* index into leaf_index.kinds */
-    uint32_t *leaves;
-    size_t n, alloc;
-} type_entry;
-
-/* An object type named by the index (borrowed from a path or type entry). */
+/* An object type named by the index (borrowed from a test's path). */
 typedef struct kind_name {
     const char *type;
     size_t len;
+    bool process;
 } kind_name;
 
 struct leaf_index {
@@ -102,23 +108,42 @@ struct leaf_index {
     size_t n_paths, alloc_paths;
     eq_slot *eq;
     size_t eq_cap, eq_n;
-    type_entry *types;
-    size_t n_types, alloc_types;
-    kind_name *kinds; /* the distinct object types of paths and type entries */
+    leaf_test *tests;
+    size_t n_tests, alloc_tests;
+    kind_name *kinds; /* the distinct object types of the tests */
     size_t n_kinds, alloc_kinds;
     uint32_t *dedupe; /* leaf text hash -> leaf id (UINT32_MAX empty) */
     size_t dedupe_cap;
-    uint32_t *stamp; /* per leaf: generation of the last mark */
+    /* leaves that may hold with no key hit (all their tests keyless on some
+     * object type): evaluated on every observation, resp. every event (where
+     * a test on a path the event cannot give is keyless too) */
+    uint32_t *free_obs, *free_event;
+    size_t n_free_obs, n_free_event;
+    size_t max_prog; /* longest program: the evaluation stack */
+    uint64_t *stack;
+    uint32_t *stamp; /* per leaf: generation it was last touched in */
+    uint32_t *tgen;  /* per test: generation of tmask */
+    uint64_t *tmask; /* per test: the objects its keys hit */
+    uint32_t *kgen;  /* per kind: generation of kpresent */
+    bool *kpresent;
     uint32_t gen;
     size_t n_prefiltered, n_unindexed;
     bool built;
+    const char *cache_dir; /* borrowed during leaf_index_build: compiled databases kept there, or NULL */
+    size_t n_cached;       /* databases loaded from it */
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
 #endif
-    /* scan state of the current observation */
-    uint32_t *out;
-    size_t n_out;
+    /* scan state of the current observation or event */
+    uint32_t *touched; /* leaves with a key hit (then free ones) */
+    size_t n_touched;
     uint32_t cur_path;
+    uint64_t cur_bit;  /* the object of the value given now */
+    uint64_t proc_all; /* the process objects (places) of the event */
+    const storm_event *ev;
+    const storm_observation *obs;
+    const obs_types *obs_types;
+    bool event_mode;
     storm_buf keybuf;
 };
 
@@ -143,14 +168,17 @@ void leaf_index_free(leaf_index *x)
 {
     if (!x)
         return;
-    for (size_t i = 0; i < x->n_leaves; i++)
+    for (size_t i = 0; i < x->n_leaves; i++) {
         free(x->leaves[i].text);
+        free(x->leaves[i].prog);
+    }
     for (size_t i = 0; i < x->n_paths; i++) {
         index_path *p = &x->paths[i];
         free(p->canon);
         for (size_t k = 0; k < p->n_regex; k++)
             free(p->regex[k].re);
         free(p->regex);
+        free(p->exists);
 #if STORM_HAVE_HYPERSCAN
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_free_database(p->dbs[k]);
@@ -159,11 +187,7 @@ void leaf_index_free(leaf_index *x)
     }
     for (size_t i = 0; i < x->eq_cap; i++) {
         free(x->eq[i].key);
-        free(x->eq[i].leaves);
-    }
-    for (size_t i = 0; i < x->n_types; i++) {
-        free(x->types[i].type);
-        free(x->types[i].leaves);
+        free(x->eq[i].tests);
     }
 #if STORM_HAVE_HYPERSCAN
     if (x->scratch)
@@ -171,11 +195,19 @@ void leaf_index_free(leaf_index *x)
 #endif
     storm_buf_free(&x->keybuf);
     free(x->eq);
-    free(x->types);
+    free(x->tests);
     free(x->kinds);
     free(x->paths);
     free(x->leaves);
+    free(x->free_obs);
+    free(x->free_event);
+    free(x->stack);
+    free(x->touched);
     free(x->stamp);
+    free(x->tgen);
+    free(x->tmask);
+    free(x->kgen);
+    free(x->kpresent);
     free(x->dedupe);
     free(x);
 }
@@ -233,6 +265,8 @@ storm_rc leaf_index_add(leaf_index *x, const storm_pattern *p, unsigned leaf, co
     l->cmp = node->cmp;
     l->text = strndup(text, len);
     l->hash = h;
+    l->prog = NULL;
+    l->n_prog = 0;
     if (!l->text)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     x->dedupe[j] = (uint32_t)x->n_leaves;
@@ -275,26 +309,7 @@ static bool lit_hashable(const pat_literal *l)
     }
 }
 
-static void keyset_free(keyset *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->k[i].re);
-    free(s->k);
-    memset(s, 0, sizeof *s);
-}
-
-static int keyset_add(keyset *s, leaf_key k)
-{
-    if (GROW(s->k, s->n, s->alloc) != 0) {
-        free(k.re);
-        return -1;
-    }
-    s->k[s->n++] = k;
-    if ((int)k.kind > s->rank)
-        s->rank = (int)k.kind;
-    return 0;
-}
-
+#if STORM_HAVE_HYPERSCAN
 /* A LIKE pattern as an anchored regex: % any run, _ one character. */
 static char *like_to_regex(const char *s, size_t n)
 {
@@ -319,6 +334,7 @@ static char *like_to_regex(const char *s, size_t n)
     *o = '\0';
     return re;
 }
+#endif
 
 static bool key_ends_with(const pat_step *st, const char *suffix)
 {
@@ -332,82 +348,6 @@ static bool path_is_binary(const pat_path *p)
         return false;
     const pat_step *last = &p->steps[p->n_steps - 1];
     return key_ends_with(last, "_hex") || key_ends_with(last, "_bin");
-}
-
-static int select_keys(const pat_cmp *c, keyset *out)
-{
-    if (c->kind == PAT_CMP_AND) {
-        keyset l = {0}, r = {0};
-        if (select_keys(c->left, &l) != 0 || select_keys(c->right, &r) != 0) {
-            keyset_free(&l);
-            keyset_free(&r);
-            return -1;
-        }
-        bool take_left = l.rank < r.rank || (l.rank == r.rank && l.n <= r.n);
-        *out = take_left ? l : r;
-        keyset_free(take_left ? &r : &l);
-        return 0;
-    }
-    if (c->kind == PAT_CMP_OR) {
-        if (select_keys(c->left, out) != 0)
-            return -1;
-        keyset r = {0};
-        if (select_keys(c->right, &r) != 0) {
-            keyset_free(&r);
-            return -1;
-        }
-        for (size_t i = 0; i < r.n; i++) {
-            if (keyset_add(out, r.k[i]) != 0) {
-                r.k[i].re = NULL;
-                keyset_free(&r);
-                return -1;
-            }
-            r.k[i].re = NULL; /* moved */
-        }
-        keyset_free(&r);
-        return 0;
-    }
-    leaf_key type_key = {KEY_TYPE, &c->path, NULL, NULL};
-    /* a *_hex or *_bin property compares as the bytes it encodes, not as
-     * its text (STIX 2.1 binary and hex types; see pattern/match.c): the
-     * index would look up the text, so its object type decides */
-    if (c->negated || path_is_binary(&c->path))
-        return keyset_add(out, type_key);
-    switch (c->op) {
-    case PAT_OP_EQ:
-        if (c->n_values == 1 && lit_hashable(&c->values[0]))
-            return keyset_add(out, (leaf_key){KEY_EQ, &c->path, &c->values[0], NULL});
-        break;
-    case PAT_OP_IN: {
-        if (c->n_values == 0)
-            break;
-        bool all = true;
-        for (size_t i = 0; i < c->n_values; i++)
-            all = all && lit_hashable(&c->values[i]);
-        if (!all)
-            break;
-        for (size_t i = 0; i < c->n_values; i++)
-            if (keyset_add(out, (leaf_key){KEY_EQ, &c->path, &c->values[i], NULL}) != 0)
-                return -1;
-        return 0;
-    }
-    case PAT_OP_MATCHES:
-    case PAT_OP_LIKE:
-        /* a non-ASCII pattern: the engine compares Unicode-normalised
-         * forms, the regex database raw bytes; its object type decides */
-        if (c->n_values == 1 && c->values[0].type == PAT_LIT_STRING &&
-            is_ascii(c->values[0].u.str.ptr, c->values[0].u.str.len)) {
-            const pat_literal *l = &c->values[0];
-            char *re =
-                c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len) : strndup(l->u.str.ptr, l->u.str.len);
-            if (!re)
-                return -1;
-            return keyset_add(out, (leaf_key){KEY_RE, &c->path, NULL, re});
-        }
-        break;
-    default: break;
-    }
-    return keyset_add(out, type_key);
 }
 
 /* ---- tables ---- */
@@ -463,31 +403,14 @@ static int path_id(leaf_index *x, const pat_path *p, uint32_t *id)
     return 0;
 }
 
-static int add_leaf_to(uint32_t **leaves, size_t *n, size_t *alloc, uint32_t leaf)
+static int add_id_to(uint32_t **ids, size_t *n, size_t *alloc, uint32_t id)
 {
-    if (*n && (*leaves)[*n - 1] == leaf)
-        return 0; /* same leaf, second literal of one IN */
-    if (storm_array_grow(leaves, alloc, *n + 1, sizeof **leaves, 8) != 0)
+    if (*n && (*ids)[*n - 1] == id)
+        return 0; /* same test, second literal of one IN */
+    if (storm_array_grow(ids, alloc, *n + 1, sizeof **ids, 8) != 0)
         return -1;
-    (*leaves)[(*n)++] = leaf;
+    (*ids)[(*n)++] = id;
     return 0;
-}
-
-static int type_add(leaf_index *x, const char *type, size_t len, uint32_t leaf)
-{
-    for (size_t i = 0; i < x->n_types; i++)
-        if (x->types[i].type_len == len && memcmp(x->types[i].type, type, len) == 0)
-            return add_leaf_to(&x->types[i].leaves, &x->types[i].n, &x->types[i].alloc, leaf);
-    if (GROW(x->types, x->n_types, x->alloc_types) != 0)
-        return -1;
-    type_entry *t = &x->types[x->n_types];
-    memset(t, 0, sizeof *t);
-    t->type = strndup(type, len);
-    t->type_len = len;
-    if (!t->type)
-        return -1;
-    x->n_types++;
-    return add_leaf_to(&t->leaves, &t->n, &t->alloc, leaf);
 }
 
 /* key bytes: 4 bytes path id, then a type letter and the value */
@@ -518,12 +441,12 @@ static eq_slot *eq_find(leaf_index *x, const char *key, size_t len, uint64_t h)
     return NULL;
 }
 
-static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t leaf)
+static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 {
     uint64_t h = hash_bytes(key, len);
     eq_slot *s = eq_find(x, key, len, h);
     if (s)
-        return add_leaf_to(&s->leaves, &s->n, &s->alloc, leaf);
+        return add_id_to(&s->tests, &s->n, &s->alloc, test);
     if ((x->eq_n + 1) * 2 > x->eq_cap) {
         size_t ncap = x->eq_cap ? x->eq_cap * 2 : 256;
         eq_slot *ns = calloc(ncap, sizeof *ns);
@@ -552,37 +475,51 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t leaf)
     s->key_len = len;
     s->hash = h;
     x->eq_n++;
-    return add_leaf_to(&s->leaves, &s->n, &s->alloc, leaf);
+    return add_id_to(&s->tests, &s->n, &s->alloc, test);
 }
 
 #if STORM_HAVE_HYPERSCAN
 /* Compile regexes [lo, hi) of the path into one prefilter database, added
- * to p->dbs. An expression Hyperscan rejects is taken out (its leaf falls
- * back to a type key) and the rest compiled again. */
+ * to p->dbs. An expression Hyperscan rejects is taken out (its test then
+ * has no key) and the rest compiled again. With a cache directory, the
+ * database compiled before from the same expressions is loaded instead
+ * (regex_cache.h), and one compiled here is stored there. */
 static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
 {
+    const unsigned all_flags =
+        HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
     size_t cnt = hi - lo;
-    const char **exprs = calloc(cnt, sizeof *exprs);
-    unsigned *flags = calloc(cnt, sizeof *flags);
+    const char **exprs = calloc(cnt, sizeof *exprs), **key_exprs = calloc(cnt, sizeof *key_exprs);
+    unsigned *flags = calloc(cnt, sizeof *flags), *key_flags = calloc(cnt, sizeof *key_flags);
     unsigned *ids = calloc(cnt, sizeof *ids);
+    bool *rejected = calloc(cnt, sizeof *rejected);
     hs_database_t **dbs = realloc(p->dbs, (p->n_dbs + 1) * sizeof *dbs);
     if (dbs)
         p->dbs = dbs;
-    if (!exprs || !flags || !ids || !dbs) {
-        free(exprs);
-        free(flags);
-        free(ids);
-        return -1;
+    int rc = -1;
+    if (!exprs || !key_exprs || !flags || !key_flags || !ids || !rejected || !dbs)
+        goto out;
+    /* the key: every expression of the group, none rejected yet */
+    for (size_t i = lo; i < hi; i++) {
+        key_exprs[i - lo] = p->regex[i].re;
+        key_flags[i - lo] = all_flags;
     }
-    hs_database_t *built = NULL;
-    for (;;) {
+    regex_cache_key key = {key_exprs, key_flags, (unsigned)cnt, (unsigned)lo};
+    hs_database_t *built = x->cache_dir ? regex_cache_load(x->cache_dir, &key, rejected) : NULL;
+    if (built) {
+        x->n_cached++;
+        for (size_t i = lo; i < hi; i++)
+            p->regex[i].rejected = rejected[i - lo];
+    }
+    bool compiled = false;
+    while (!built) {
         unsigned n = 0;
         for (size_t i = lo; i < hi; i++) {
             if (p->regex[i].rejected)
                 continue;
             exprs[n] = p->regex[i].re;
             /* prefilter: a superset of PCRE's matches; DOTALL widens it further */
-            flags[n] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
+            flags[n] = all_flags;
             ids[n] = (unsigned)i;
             n++;
         }
@@ -592,6 +529,7 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         hs_database_t *db = NULL;
         if (hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, &db, &cerr) == HS_SUCCESS) {
             built = db;
+            compiled = true;
             break;
         }
         int bad = cerr ? cerr->expression : -1;
@@ -604,13 +542,24 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         }
         p->regex[ids[bad]].rejected = true;
     }
+    if (compiled && x->cache_dir) {
+        for (size_t i = lo; i < hi; i++)
+            rejected[i - lo] = p->regex[i].rejected;
+        regex_cache_store(x->cache_dir, &key, rejected, built);
+    }
+    rc = 0;
+    if (built) {
+        p->dbs[p->n_dbs++] = built;
+        rc = hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
+    }
+out:
     free(exprs);
+    free(key_exprs);
     free(flags);
+    free(key_flags);
     free(ids);
-    if (!built)
-        return 0;
-    p->dbs[p->n_dbs++] = built;
-    return hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
+    free(rejected);
+    return rc;
 }
 
 /* The path's regexes in groups of at most REGEX_DB_MAX, one database each.
@@ -656,67 +605,196 @@ static int kind_id(leaf_index *x, const char *type, size_t len)
             return (int)i;
     if (GROW(x->kinds, x->n_kinds, x->alloc_kinds) != 0)
         return -1;
-    x->kinds[x->n_kinds] = (kind_name){type, len};
+    x->kinds[x->n_kinds] = (kind_name){type, len, len == 7 && memcmp(type, "process", 7) == 0};
     return (int)x->n_kinds++;
 }
 
-storm_rc leaf_index_build(leaf_index *x, storm_err *err)
+/* The bit of an object of a kind in an object set: process objects are bits
+ * 0..31 (one per place), every other kind shares bit 32 + kind % 32 with
+ * kinds 32 apart (they then look alike: more candidates, never fewer). */
+static uint64_t kind_bit(const leaf_index *x, int kind)
+{
+    return x->kinds[kind].process ? 0 : (uint64_t)1 << (32 + (unsigned)kind % 32);
+}
+
+/* The keys of one comparison, added to the tables; test->keyed when it has
+ * any. A negated comparison, one on a *_hex or *_bin property (compared as
+ * the bytes it encodes), a non-ASCII regex (the engine compares Unicode-
+ * normalised forms) and the other operators have none: the test then may
+ * hold on any object of its type. */
+static int test_keys(leaf_index *x, const pat_cmp *c, uint32_t tid, storm_buf *kb)
+{
+    leaf_test *t = &x->tests[tid];
+    if (c->negated || path_is_binary(&c->path))
+        return 0;
+    uint32_t pid = 0;
+    switch (c->op) {
+    case PAT_OP_EQ:
+    case PAT_OP_IN: {
+        if (c->n_values == 0 || (c->op == PAT_OP_EQ && c->n_values != 1))
+            return 0;
+        for (size_t i = 0; i < c->n_values; i++)
+            if (!lit_hashable(&c->values[i]))
+                return 0;
+        if (path_id(x, &c->path, &pid) != 0)
+            return -1;
+        index_path *ip = &x->paths[pid];
+        for (size_t i = 0; i < c->n_values; i++) {
+            const pat_literal *l = &c->values[i];
+            ip->has_eq = true;
+            if (l->type == PAT_LIT_STRING)
+                ip->eq_str_lens |= (uint64_t)1 << (l->u.str.len & 63);
+            else if (l->type == PAT_LIT_INT)
+                ip->eq_int = true;
+            else
+                ip->eq_bool = true;
+            eq_key_lit(kb, pid, l);
+            if (!kb->data || eq_add(x, kb->data, kb->len, tid) != 0)
+                return -1;
+        }
+        break;
+    }
+    case PAT_OP_MATCHES:
+    case PAT_OP_LIKE: {
+        if (c->n_values != 1 || c->values[0].type != PAT_LIT_STRING ||
+            !is_ascii(c->values[0].u.str.ptr, c->values[0].u.str.len))
+            return 0;
+#if STORM_HAVE_HYPERSCAN
+        const pat_literal *l = &c->values[0];
+        char *re =
+            c->op == PAT_OP_LIKE ? like_to_regex(l->u.str.ptr, l->u.str.len) : strndup(l->u.str.ptr, l->u.str.len);
+        if (!re || path_id(x, &c->path, &pid) != 0) {
+            free(re);
+            return -1;
+        }
+        index_path *ip = &x->paths[pid];
+        if (GROW(ip->regex, ip->n_regex, ip->alloc_regex) != 0) {
+            free(re);
+            return -1;
+        }
+        ip->regex[ip->n_regex++] = (path_regex){re, tid, false};
+        break;
+#else
+        x->n_unindexed++;
+        return 0;
+#endif
+    }
+    case PAT_OP_EXISTS: {
+        /* only a scalar property: an empty list or object exists too, and
+         * gives no value */
+        if (!storm_stix_prefilter_scalar(path_event_handle(&c->path)))
+            return 0;
+        if (path_id(x, &c->path, &pid) != 0)
+            return -1;
+        index_path *ip = &x->paths[pid];
+        if (add_id_to(&ip->exists, &ip->n_exists, &ip->alloc_exists, tid) != 0)
+            return -1;
+        break;
+    }
+    default: return 0;
+    }
+    t = &x->tests[tid];
+    t->keyed = true;
+    t->path = (int32_t)pid;
+    return 0;
+}
+
+/* The program of comparison expression c appended to leaf l's (postfix). */
+static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf *kb, size_t *alloc)
+{
+    leaf_entry *l = &x->leaves[leaf];
+    if (c->kind != PAT_CMP_TEST) {
+        if (compile_cmp(x, leaf, c->left, kb, alloc) != 0 || compile_cmp(x, leaf, c->right, kb, alloc) != 0)
+            return -1;
+        l = &x->leaves[leaf];
+        if (GROW(l->prog, l->n_prog, *alloc) != 0)
+            return -1;
+        l->prog[l->n_prog++] = (prog_step){(uint8_t)(c->kind == PAT_CMP_AND ? OP_AND : OP_OR), 0};
+        return 0;
+    }
+    int kind = kind_id(x, c->path.object_type, c->path.object_type_len);
+    if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
+        return -1;
+    uint32_t tid = (uint32_t)x->n_tests++;
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false};
+    if (test_keys(x, c, tid, kb) != 0)
+        return -1;
+    if (GROW(l->prog, l->n_prog, *alloc) != 0)
+        return -1;
+    l->prog[l->n_prog++] = (prog_step){OP_TEST, tid};
+    return 0;
+}
+
+/* May test t hold with none of its keys hit, on an event (event: a path the
+ * event cannot give counts as no key) or an observation? */
+static bool test_keyless(const leaf_index *x, uint32_t t, bool event)
+{
+    const leaf_test *lt = &x->tests[t];
+    return !lt->keyed || (event && x->paths[lt->path].event_path < 0);
+}
+
+/* The objects of kind present in the current event or observation. */
+static uint64_t kind_objects(leaf_index *x, int kind)
+{
+    if (x->kinds[kind].process) {
+        if (x->event_mode)
+            return x->proc_all;
+    }
+    if (x->kgen[kind] != x->gen) {
+        x->kgen[kind] = x->gen;
+        const kind_name *k = &x->kinds[kind];
+        if (x->event_mode)
+            x->kpresent[kind] = storm_stix_prefilter_may_have(x->ev, k->type, k->len);
+        else
+            x->kpresent[kind] = obs_types_has(x->obs, x->obs_types, k->type, k->len);
+    }
+    if (!x->kpresent[kind])
+        return 0;
+    return x->kinds[kind].process ? 1 : kind_bit(x, kind);
+}
+
+/* The objects leaf l may hold on: its program over the key hits. keyless
+ * (build time): every test without a hit, as if no key hit at all. */
+static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
+{
+    const leaf_entry *l = &x->leaves[leaf];
+    uint64_t *st = x->stack;
+    size_t sp = 0;
+    for (size_t i = 0; i < l->n_prog; i++) {
+        const prog_step *p = &l->prog[i];
+        if (p->op == OP_TEST) {
+            uint32_t t = p->arg;
+            uint64_t m;
+            if (build_keyless >= 0)
+                m = test_keyless(x, t, build_keyless) ? ~(uint64_t)0 : 0;
+            else if (test_keyless(x, t, x->event_mode))
+                m = kind_objects(x, x->tests[t].kind);
+            else
+                m = x->tgen[t] == x->gen ? x->tmask[t] : 0;
+            st[sp++] = m;
+        } else {
+            sp--;
+            st[sp - 1] = p->op == OP_AND ? st[sp - 1] & st[sp] : st[sp - 1] | st[sp];
+        }
+    }
+    return sp ? st[0] : 0;
+}
+
+storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
 {
     if (x->built)
         return STORM_OK;
     x->built = true;
-    x->stamp = calloc(x->n_leaves + 1, sizeof *x->stamp);
-    if (!x->stamp)
-        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory building the indicator index");
+    x->cache_dir = cache_dir;
     storm_buf kb;
     storm_buf_init(&kb, EQ_KEY_MAX + 16);
     storm_rc rc = STORM_OK;
     for (size_t li = 0; li < x->n_leaves && rc == STORM_OK; li++) {
-        keyset ks = {0};
-        if (select_keys(x->leaves[li].cmp, &ks) != 0) {
-            keyset_free(&ks);
+        size_t alloc = 0;
+        if (compile_cmp(x, (uint32_t)li, x->leaves[li].cmp, &kb, &alloc) != 0)
             rc = STORM_ERR_NOMEM;
-            break;
-        }
-        for (size_t i = 0; i < ks.n && rc == STORM_OK; i++) {
-            leaf_key *k = &ks.k[i];
-            uint32_t pid = 0;
-            int r = 0;
-            if (k->kind == KEY_TYPE) {
-                r = type_add(x, k->path->object_type, k->path->object_type_len, (uint32_t)li);
-            } else if (k->kind == KEY_EQ) {
-                r = path_id(x, k->path, &pid);
-                if (r == 0) {
-                    index_path *ip = &x->paths[pid];
-                    ip->has_eq = true;
-                    if (k->lit->type == PAT_LIT_STRING)
-                        ip->eq_str_lens |= (uint64_t)1 << (k->lit->u.str.len & 63);
-                    else if (k->lit->type == PAT_LIT_INT)
-                        ip->eq_int = true;
-                    else
-                        ip->eq_bool = true;
-                    eq_key_lit(&kb, pid, k->lit);
-                    r = kb.data ? eq_add(x, kb.data, kb.len, (uint32_t)li) : -1;
-                }
-            } else {
-#if STORM_HAVE_HYPERSCAN
-                r = path_id(x, k->path, &pid);
-                index_path *p = r == 0 ? &x->paths[pid] : NULL;
-                if (p && GROW(p->regex, p->n_regex, p->alloc_regex) == 0) {
-                    p->regex[p->n_regex++] = (path_regex){k->re, (uint32_t)li, false};
-                    k->re = NULL; /* moved */
-                } else {
-                    r = -1;
-                }
-#else
-                x->n_unindexed++;
-                r = type_add(x, k->path->object_type, k->path->object_type_len, (uint32_t)li);
-#endif
-            }
-            if (r != 0)
-                rc = STORM_ERR_NOMEM;
-        }
-        keyset_free(&ks);
+        else if (x->leaves[li].n_prog > x->max_prog)
+            x->max_prog = x->leaves[li].n_prog;
     }
 #if STORM_HAVE_HYPERSCAN
     for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
@@ -730,36 +808,70 @@ storm_rc leaf_index_build(leaf_index *x, storm_err *err)
         for (size_t k = 0; k < p->n_regex; k++) {
             if (p->regex[k].rejected) {
                 x->n_unindexed++;
-                if (type_add(x, p->path->object_type, p->path->object_type_len, p->regex[k].leaf) != 0)
-                    rc = STORM_ERR_NOMEM;
+                leaf_test *t = &x->tests[p->regex[k].test];
+                t->keyed = false;
+                t->path = -1;
             } else {
                 x->n_prefiltered++;
             }
         }
     }
 #endif
-    for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++)
-        if ((x->paths[i].kind = kind_id(x, x->paths[i].path->object_type, x->paths[i].path->object_type_len)) < 0)
+    for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
+        index_path *p = &x->paths[i];
+        if ((p->kind = kind_id(x, p->path->object_type, p->path->object_type_len)) < 0)
             rc = STORM_ERR_NOMEM;
-    for (size_t i = 0; i < x->n_types && rc == STORM_OK; i++)
-        if ((x->types[i].kind = kind_id(x, x->types[i].type, x->types[i].type_len)) < 0)
-            rc = STORM_ERR_NOMEM;
-    for (size_t i = 0; i < x->n_paths; i++)
-        x->paths[i].event_path = path_event_handle(x->paths[i].path);
+        p->event_path = path_event_handle(p->path);
+        p->on_process = storm_stix_prefilter_on_process(p->event_path);
+    }
     storm_buf_free(&kb);
+    if (rc == STORM_OK) {
+        x->stamp = calloc(x->n_leaves + 1, sizeof *x->stamp);
+        x->touched = calloc(x->n_leaves + 1, sizeof *x->touched);
+        x->free_obs = calloc(x->n_leaves + 1, sizeof *x->free_obs);
+        x->free_event = calloc(x->n_leaves + 1, sizeof *x->free_event);
+        x->stack = calloc(x->max_prog + 1, sizeof *x->stack);
+        x->tgen = calloc(x->n_tests + 1, sizeof *x->tgen);
+        x->tmask = calloc(x->n_tests + 1, sizeof *x->tmask);
+        x->kgen = calloc(x->n_kinds + 1, sizeof *x->kgen);
+        x->kpresent = calloc(x->n_kinds + 1, sizeof *x->kpresent);
+        if (!x->stamp || !x->touched || !x->free_obs || !x->free_event || !x->stack || !x->tgen || !x->tmask ||
+            !x->kgen || !x->kpresent)
+            rc = STORM_ERR_NOMEM;
+    }
+    for (size_t li = 0; li < x->n_leaves && rc == STORM_OK; li++) {
+        if (leaf_objects(x, (uint32_t)li, 0))
+            x->free_obs[x->n_free_obs++] = (uint32_t)li;
+        if (leaf_objects(x, (uint32_t)li, 1))
+            x->free_event[x->n_free_event++] = (uint32_t)li;
+    }
+
+    x->cache_dir = NULL;
     if (rc != STORM_OK)
         return storm_err_set(err, rc, 0, "out of memory building the indicator index");
     return STORM_OK;
 }
 
-/* ---- per observation ---- */
-
-static void mark(leaf_index *x, uint32_t leaf)
+size_t leaf_index_regex_cached(const leaf_index *x)
 {
-    if (x->stamp[leaf] == x->gen)
-        return;
-    x->stamp[leaf] = x->gen;
-    x->out[x->n_out++] = leaf;
+    return x->n_cached;
+}
+
+/* ---- per observation or event ---- */
+
+/* A key of test t hit the current object (x->cur_bit). */
+static void hit(leaf_index *x, uint32_t t)
+{
+    if (x->tgen[t] != x->gen) {
+        x->tgen[t] = x->gen;
+        x->tmask[t] = 0;
+        uint32_t leaf = x->tests[t].leaf;
+        if (x->stamp[leaf] != x->gen) {
+            x->stamp[leaf] = x->gen;
+            x->touched[x->n_touched++] = leaf;
+        }
+    }
+    x->tmask[t] |= x->cur_bit;
 }
 
 #if STORM_HAVE_HYPERSCAN
@@ -769,7 +881,7 @@ static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long 
     (void)to;
     (void)flags;
     leaf_index *x = ctx;
-    mark(x, x->paths[x->cur_path].regex[id].leaf);
+    hit(x, x->paths[x->cur_path].regex[id].test);
     return 0;
 }
 #endif
@@ -791,10 +903,13 @@ static char *nfc_of(const char *s, size_t len)
     return (char *)out;
 }
 
+/* One value of the current path on the current object: its keys hit. */
 static void on_value(void *ctx, const storm_value *v)
 {
     leaf_index *x = ctx;
     index_path *p = &x->paths[x->cur_path];
+    for (size_t i = 0; i < p->n_exists; i++)
+        hit(x, p->exists[i]);
     bool maybe_eq = p->has_eq;
     if (maybe_eq) {
         switch (v->type) {
@@ -846,7 +961,7 @@ static void on_value(void *ctx, const storm_value *v)
             eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));
             if (s)
                 for (size_t i = 0; i < s->n; i++)
-                    mark(x, s->leaves[i]);
+                    hit(x, s->tests[i]);
         }
     }
 #if STORM_HAVE_HYPERSCAN
@@ -867,39 +982,68 @@ static void on_value(void *ctx, const storm_value *v)
 #endif
 }
 
-/* on_value for leaf_index_event_any: only whether any leaf is hit counts. */
-static void on_value_first(void *ctx, const storm_value *v)
+/* A value of the current path given with its place (event mode). */
+static void on_place_value(void *ctx, int place, const storm_value *v)
 {
     leaf_index *x = ctx;
-    if (!x->n_out)
-        on_value(ctx, v);
+    const index_path *p = &x->paths[x->cur_path];
+    if (!p->on_process)
+        x->cur_bit = kind_bit(x, p->kind);
+    else if (place < 0)
+        x->cur_bit = x->proc_all;
+    else
+        x->cur_bit = (uint64_t)1 << place;
+    on_value(x, v);
+}
+
+static void next_gen(leaf_index *x)
+{
+    if (++x->gen == 0) { /* wrapped: clear the stamps once every 4 billion observations */
+        memset(x->stamp, 0, x->n_leaves * sizeof *x->stamp);
+        memset(x->tgen, 0, x->n_tests * sizeof *x->tgen);
+        memset(x->kgen, 0, x->n_kinds * sizeof *x->kgen);
+        x->gen = 1;
+    }
+    x->n_touched = 0;
+}
+
+/* The candidates among the touched and the free leaves, into out. */
+static size_t decide(leaf_index *x, const uint32_t *free_leaves, size_t n_free, uint32_t *out)
+{
+    for (size_t i = 0; i < n_free; i++)
+        if (x->stamp[free_leaves[i]] != x->gen) {
+            x->stamp[free_leaves[i]] = x->gen;
+            x->touched[x->n_touched++] = free_leaves[i];
+        }
+    size_t n = 0;
+    for (size_t i = 0; i < x->n_touched; i++)
+        if (leaf_objects(x, x->touched[i], -1))
+            out[n++] = x->touched[i];
+    return n;
 }
 
 size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32_t *out)
 {
     if (!x->built || !x->n_leaves)
         return 0;
-    if (++x->gen == 0) { /* wrapped: clear the stamps once every 4 billion observations */
-        memset(x->stamp, 0, x->n_leaves * sizeof *x->stamp);
-        x->gen = 1;
-    }
-    x->out = out;
-    x->n_out = 0;
+    next_gen(x);
+    x->event_mode = false;
+    x->obs = obs;
     obs_types types;
     obs_types_of(obs, &types);
+    x->obs_types = &types;
+    /* the observation's objects are not told apart here: every value is on
+     * one object per kind (a superset of the per-object decision) */
     if (types.n > OBS_TYPES_MAX) { /* rare: names compared for every path */
-        for (size_t i = 0; i < x->n_types; i++)
-            if (obs_types_has(obs, &types, x->types[i].type, x->types[i].type_len))
-                for (size_t k = 0; k < x->types[i].n; k++)
-                    mark(x, x->types[i].leaves[k]);
         for (size_t i = 0; i < x->n_paths; i++) {
             x->cur_path = (uint32_t)i;
+            x->cur_bit = x->kinds[x->paths[i].kind].process ? 1 : kind_bit(x, x->paths[i].kind);
             obs_path_values_typed(obs, &types, x->paths[i].path, on_value, x);
         }
-        return x->n_out;
+        return decide(x, x->free_obs, x->n_free_obs, out);
     }
-    /* each object's type as the index numbers it, once; then paths and
-     * type keys compare numbers (same order of marks as by name) */
+    /* each object's type as the index numbers it, once; then paths compare
+     * numbers */
     int kind[OBS_TYPES_MAX];
     uint64_t present = 0; /* kinds < 64 that the observation holds */
     for (size_t i = 0; i < types.n; i++) {
@@ -912,23 +1056,15 @@ size_t leaf_index_candidates(leaf_index *x, const storm_observation *obs, uint32
                 break;
             }
     }
-    for (size_t i = 0; i < x->n_types; i++) {
-        int want = x->types[i].kind;
-        bool has = want < 64 ? (present >> want) & 1 : false;
-        for (size_t o = 0; !has && want >= 64 && o < types.n; o++)
-            has = kind[o] == want;
-        if (has)
-            for (size_t k = 0; k < x->types[i].n; k++)
-                mark(x, x->types[i].leaves[k]);
-    }
     for (size_t i = 0; i < x->n_paths; i++) {
         int want = x->paths[i].kind;
         if (want < 64 && !((present >> want) & 1))
             continue;
         x->cur_path = (uint32_t)i;
+        x->cur_bit = x->kinds[want].process ? 1 : kind_bit(x, want);
         obs_path_values_kind(obs, kind, want, x->paths[i].path, on_value, x);
     }
-    return x->n_out;
+    return decide(x, x->free_obs, x->n_free_obs, out);
 }
 
 int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *obs)
@@ -941,33 +1077,25 @@ int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *o
     return hit ? 1 : 0;
 }
 
-int leaf_index_event_any(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
-                         uint32_t *out)
+int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
+                                uint32_t *out, size_t *n_out)
 {
+    *n_out = 0;
     if (!x->built || !x->n_leaves)
         return 0;
-    for (size_t i = 0; i < x->n_types; i++)
-        if (x->types[i].n && storm_stix_prefilter_may_have(ev, x->types[i].type, x->types[i].type_len))
-            return 1;
-    if (++x->gen == 0) {
-        memset(x->stamp, 0, x->n_leaves * sizeof *x->stamp);
-        x->gen = 1;
-    }
-    x->out = out;
-    x->n_out = 0;
+    next_gen(x);
+    x->event_mode = true;
+    x->ev = ev;
+    size_t places = storm_stix_prefilter_places(ev);
+    x->proc_all = places >= 32 ? 0xffffffffu : ((uint64_t)1 << places) - 1;
     for (size_t i = 0; i < x->n_paths; i++) {
         const index_path *p = &x->paths[i];
-        if (p->event_path < 0) {
-            if (storm_stix_prefilter_may_have(ev, p->path->object_type, p->path->object_type_len))
-                return -1;
-            continue;
-        }
+        if (p->event_path < 0)
+            continue; /* its tests are keyless on events */
         x->cur_path = (uint32_t)i;
-        /* the first hit is enough to say "build it" */
-        if (!storm_stix_prefilter_values(a, ev, opts, p->event_path, on_value_first, x))
+        if (!storm_stix_prefilter_place_values(a, ev, opts, p->event_path, on_place_value, x))
             return -1;
-        if (x->n_out)
-            return 1;
     }
+    *n_out = decide(x, x->free_event, x->n_free_event, out);
     return 0;
 }

@@ -320,7 +320,7 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     }
     p->st.observations++;
     err_reset(&err);
-    if (storm_detector_feed(p->det, &obs, &dc, &err) != STORM_OK)
+    if (storm_detector_feed_wanted(p->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
 }
 

@@ -110,8 +110,15 @@ typedef enum ev_field {
     F_APP_AUTH_METHOD,
 } ev_field;
 
-/* A handle is kind * 256 + field. */
+/* A handle is kind * 256 + field, plus ON_PROCESS and the number of
+ * parent_ref steps before the property (DEPTH_SHIFT) for a path on process
+ * objects. */
 #define HANDLE(kind, field) ((int)(kind)*256 + (int)(field))
+#define ON_PROCESS (1 << 16)
+#define DEPTH_SHIFT 17
+#define DEPTH_MAX 15
+#define HANDLE_KIND(h) ((src_kind)(((h) >> 8) & 0xff))
+#define HANDLE_FIELD(h) ((h)&0xff)
 
 typedef struct prop {
     const char *name;
@@ -255,24 +262,29 @@ int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_sti
     bool process = type_is(type, type_len, "process");
     bool flow = type_is(type, type_len, "network-traffic");
     if (process) {
-        /* parent_ref.parent_ref...: some other process of the event; every
-         * process's value is a superset */
+        /* parent_ref.parent_ref...: some other process of the event */
         size_t i = 0;
         while (i < n_steps && step_is(&steps[i], "parent_ref"))
             i++;
-        if (i == n_steps)
+        if (i == n_steps || i > DEPTH_MAX)
             return -1;
+        int on = ON_PROCESS | (int)i << DEPTH_SHIFT, h = -1;
         if (step_is(&steps[i], "image_ref"))
-            return file_path(steps + i + 1, n_steps - i - 1);
-        if (step_is(&steps[i], "creator_user_ref"))
-            return n_steps - i == 2 && step_is(&steps[i + 1], "user_id") ? HANDLE(SRC_PROC_USER_ID, 0) : -1;
-        const prop *p = find_prop(PROCESS_PROPS, sizeof PROCESS_PROPS / sizeof PROCESS_PROPS[0], &steps[i]);
-        if (p)
-            return prop_handle(p, n_steps - i - 1);
-        if (i > 0)
-            return -1; /* a relative carries no subject context */
+            h = file_path(steps + i + 1, n_steps - i - 1);
+        else if (step_is(&steps[i], "creator_user_ref"))
+            h = n_steps - i == 2 && step_is(&steps[i + 1], "user_id") ? HANDLE(SRC_PROC_USER_ID, 0) : -1;
+        else {
+            const prop *p = find_prop(PROCESS_PROPS, sizeof PROCESS_PROPS / sizeof PROCESS_PROPS[0], &steps[i]);
+            if (p)
+                h = prop_handle(p, n_steps - i - 1);
+            else if (i > 0)
+                return -1; /* a relative carries no subject context */
+            else if ((p = find_prop(SUBJECT_PROPS, sizeof SUBJECT_PROPS / sizeof SUBJECT_PROPS[0], &steps[0])))
+                h = prop_handle(p, n_steps - 1);
+        }
+        return h < 0 ? -1 : h | on;
     }
-    if (process || flow) {
+    if (flow) {
         const prop *p = find_prop(SUBJECT_PROPS, sizeof SUBJECT_PROPS / sizeof SUBJECT_PROPS[0], &steps[0]);
         if (p)
             return prop_handle(p, n_steps - 1);
@@ -524,8 +536,8 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
     if (!ev || !fn || handle < 0)
         return false;
     emit_ctx e = {fn, ctx, false};
-    src_kind kind = (src_kind)(handle / 256);
-    int field = handle % 256;
+    src_kind kind = HANDLE_KIND(handle);
+    int field = HANDLE_FIELD(handle);
     switch (kind) {
     case SRC_PROC_PID:
     case SRC_PROC_UID:
@@ -692,4 +704,102 @@ storm_time_ns storm_stix_event_time(const storm_event *ev, const storm_stix_opts
     if (ev->process.has_start_time && ev->process.start_time > 0)
         return ev->process.start_time;
     return opts ? opts->default_time : 0;
+}
+
+/* ---- values by object ---- */
+
+bool storm_stix_prefilter_scalar(int handle)
+{
+    if (handle < 0)
+        return false;
+    src_kind k = HANDLE_KIND(handle);
+    return k != SRC_NONE && k != SRC_DEEP && k != SRC_PROC_EXTRA && k != SRC_K8S_LABELS;
+}
+
+bool storm_stix_prefilter_on_process(int handle)
+{
+    return handle >= 0 && (handle & ON_PROCESS);
+}
+
+/* The process of place `slot` (0 the actor, 1 the parent, 2 + i ancestors[i]). */
+static const storm_process_info *place_process(const storm_event *ev, size_t slot)
+{
+    return slot == 0 ? &ev->process : slot == 1 ? &ev->parent : &ev->ancestors[slot - 2];
+}
+
+static bool place_keyed(const storm_process_info *p)
+{
+    return set(p->exec_id) || p->has_pid;
+}
+
+/* Whether observe.c could give two places one object (it merges processes
+ * with one key: the exec id, else the pid and start time). */
+static bool same_key(const storm_process_info *x, const storm_process_info *y)
+{
+    if (!place_keyed(x) || !place_keyed(y))
+        return false;
+    if (set(x->exec_id) || set(y->exec_id))
+        return set(x->exec_id) && set(y->exec_id) && strcmp(x->exec_id, y->exec_id) == 0;
+    return x->pid == y->pid && (x->has_start_time ? x->start_time : 0) == (y->has_start_time ? y->start_time : 0);
+}
+
+size_t storm_stix_prefilter_places(const storm_event *ev)
+{
+    size_t n = 2 + ev->n_ancestors;
+    if (n > STORM_STIX_PREFILTER_PLACES_MAX)
+        return 1;
+    /* ancestors[0] repeating the parent is left out of the observation */
+    bool skip2 = ev->n_ancestors > 0 && set(ev->ancestors[0].exec_id) && set(ev->parent.exec_id) &&
+                 strcmp(ev->ancestors[0].exec_id, ev->parent.exec_id) == 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (!(skip2 && (i == 2 || j == 2)) && same_key(place_process(ev, i), place_process(ev, j)))
+                return 1;
+    return n;
+}
+
+typedef struct place_ctx {
+    void (*fn)(void *ctx, int place, const storm_value *v);
+    void *ctx;
+    int lo, hi; /* the places the values now given belong to */
+} place_ctx;
+
+static void to_places(void *ctx, const storm_value *v)
+{
+    place_ctx *pc = ctx;
+    for (int i = pc->lo; i <= pc->hi; i++)
+        pc->fn(pc->ctx, i, v);
+}
+
+bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                       void (*fn)(void *ctx, int place, const storm_value *v), void *ctx)
+{
+    if (!ev || !fn || handle < 0)
+        return false;
+    place_ctx pc = {fn, ctx, STORM_STIX_PREFILTER_ANY, STORM_STIX_PREFILTER_ANY};
+    if (!(handle & ON_PROCESS))
+        return storm_stix_prefilter_values(a, ev, opts, handle, to_places, &pc);
+    src_kind kind = HANDLE_KIND(handle);
+    size_t places = storm_stix_prefilter_places(ev);
+    bool proc_fact = (kind >= SRC_PROC_PID && kind <= SRC_PROC_USER_ID) || kind == SRC_FILE_NAME ||
+                     kind == SRC_FILE_PATH || kind == SRC_FILE_DIR;
+    pc.lo = pc.hi = 0;
+    if (places == 1 || !proc_fact) /* one process object, or the subject's context */
+        return storm_stix_prefilter_values(a, ev, opts, handle, to_places, &pc);
+    /* a process's own fact is its place's; read through `depth` parent_refs
+     * it belongs to the places at least depth below it (a parent_ref skips
+     * unknown processes, it never goes down) */
+    int depth = (handle >> DEPTH_SHIFT) & DEPTH_MAX;
+    emit_ctx e = {to_places, &pc, false};
+    for (size_t slot = 0; slot < places; slot++) {
+        pc.hi = (int)slot - depth;
+        if (pc.hi >= 0)
+            emit_process(a, &e, place_process(ev, slot), kind);
+    }
+    if (kind == SRC_FILE_NAME || kind == SRC_FILE_PATH || kind == SRC_FILE_DIR) {
+        pc.hi = (int)places - 1; /* the event's files: any process's, as far as this knows */
+        for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
+            emit_file(&e, ev->files[i].path, kind);
+    }
+    return !e.oom;
 }

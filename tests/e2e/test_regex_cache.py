@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""storm run --cache-dir: the compiled regex databases are stored on the
+first run and loaded on the next (regex_cached in --stats-json), the output
+is the same whether they were compiled, loaded, or the cache file was cut
+short, corrupted or swapped for another set's (then it is compiled and
+written again), and --no-cache keeps nothing."""
+import glob
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report, run  # noqa: E402
+
+EVENTS = os.path.join(ROOT, "tests", "data", "corpus", "tetragon", "honeycluster-kubehound-calibration.jsonl")
+MODELS = os.path.join(ROOT, "models")
+
+
+def storm_run(tmp, cache, extra=()):
+    stats = os.path.join(tmp, "stats.json")
+    args = ["run", "-q", "--models", MODELS, "--stats-json", stats]
+    args += ["--cache-dir", cache] if cache else ["--no-cache"]
+    r = run(args + list(extra) + [EVENTS])
+    check(r.returncode in (0, 1), "storm run exits 0 or 1, got %d: %s" % (r.returncode, r.stderr[-300:]))
+    return r.stdout, json.load(open(stats))
+
+
+with tempfile.TemporaryDirectory() as tmp:
+    cache = os.path.join(tmp, "cache", "storm")
+    out0, s0 = storm_run(tmp, None)
+    check(s0["regex_cached"] == 0, "--no-cache loads nothing")
+    check(s0["regex_prefiltered"] > 0, "the shipped models have regexes in Hyperscan (else nothing to cache)")
+    check(len(out0) > 0, "the corpus file is sighted")
+
+    out1, s1 = storm_run(tmp, cache)
+    files = sorted(glob.glob(os.path.join(cache, "hs-*.db")))
+    check(s1["regex_cached"] == 0, "first run: compiled, not loaded")
+    check(len(files) > 0, "first run stores databases in the cache directory")
+    check(out1 == out0, "same output with a cache being filled")
+
+    out2, s2 = storm_run(tmp, cache)
+    check(s2["regex_cached"] == len(files), "second run loads every stored database (%d of %d)" %
+          (s2["regex_cached"], len(files)))
+    check(out2 == out0, "same output from loaded databases")
+
+    # damage each way: cut short, bytes flipped, another database's bytes
+    big = max(files, key=os.path.getsize)
+    good = open(big, "rb").read()
+    for what, data in (("cut short", good[: len(good) // 2]),
+                       ("corrupted", good[:100] + bytes(b ^ 0x5A for b in good[100:200]) + good[200:]),
+                       ("empty", b""),
+                       ("another set's", open(min(files, key=os.path.getsize), "rb").read()
+                        if len(files) > 1 else b"STORMHS1garbage")):
+        with open(big, "wb") as f:
+            f.write(data)
+        out3, s3 = storm_run(tmp, cache)
+        check(s3["regex_cached"] == len(files) - 1, "%s cache file: ignored, the others loaded (%d)" %
+              (what, s3["regex_cached"]))
+        check(out3 == out0, "%s cache file: same output" % what)
+        check(open(big, "rb").read() == good, "%s cache file: compiled and written again" % what)
+
+    # a cache directory that cannot be written: no cache, same output
+    blocked = os.path.join(tmp, "file-not-dir")
+    open(blocked, "w").close()
+    out4, s4 = storm_run(tmp, os.path.join(blocked, "sub"))
+    check(out4 == out0 and s4["regex_cached"] == 0, "unwritable cache directory: compiled, same output")
+
+sys.exit(report("test_regex_cache"))
