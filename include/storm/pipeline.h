@@ -86,6 +86,8 @@ typedef struct storm_pipeline_opts {
     size_t messages_shown;         /* rejects reported one by one on stderr (0: 100) */
     volatile sig_atomic_t *stop;   /* reading stops when nonzero (signal handlers); may be NULL */
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
+    FILE *progress;                /* a terminal to draw a progress line on, redrawn in place and erased before other
+                                      messages (NULL: none; callers pass stderr only when it is a terminal, without -q) */
 } storm_pipeline_opts;
 
 typedef struct storm_pipeline_stats {
@@ -100,6 +102,8 @@ typedef struct storm_pipeline_stats {
     uint64_t baseline_dropped; /* explained by the workload's profile */
     uint64_t anomalies;
     uint64_t db_errors;
+    uint64_t sightings_stored;     /* sighting versions the store did not hold yet (rows added) */
+    uint64_t sightings_stored_new; /* of those, the first version of a sighting id in the store */
     uint64_t bytes_read;
     uint64_t source_rotations, source_truncations; /* --follow */
 } storm_pipeline_stats;
@@ -122,6 +126,12 @@ void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out
 storm_detector *storm_pipeline_detector(storm_pipeline *p);
 /* Skipped record types and how many of each (i < n; false past the end). */
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
+
+/* The statistics for people, a few lines on f (their words are documented
+ * in docs/run.md, "Statistics"): what was read, what matched, the sighting
+ * versions written and, with a store, those it took; the partial matches
+ * dropped; secs, the wall time to report. */
+void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs);
 
 /* ---- the reader ---- */
 

@@ -46,10 +46,12 @@ typedef struct run_clock {
     double ready_wall, ready_cpu; /* when the models were loaded and the pipeline built */
 } run_clock;
 
+#define RUN_USAGE "usage: storm run [options] [INPUT... | -]"
+
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: storm run [options] [INPUT... | -]\n\n"
+    fprintf(out, RUN_USAGE
+            "\n\n"
             "Streams sensor events (Tetragon, Kubernetes audit, Falco, Kubescape, Hubble; JSON Lines),\n"
             "matches every indicator of the attack models and writes STIX 2.1 sightings.\n\n"
             "  --models PATH       attack model file or directory (repeatable; default: the shipped models/)\n"
@@ -271,9 +273,8 @@ int cmd_run(int argc, char **argv)
     po.report = &run_report;
     sinks.format = STORM_PIPELINE_STIX;
     optind = 1;
-    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    while ((ch = cli_getopt("run", RUN_USAGE, argc, argv, "o:qh", longopts)) != -1) {
         switch (ch) {
         case OPT_MODELS:
             if (n_models == sizeof models / sizeof models[0])
@@ -336,7 +337,7 @@ int cmd_run(int argc, char **argv)
         }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     int n_inputs = argc - optind;
@@ -370,7 +371,13 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < n_models; i++) {
         storm_err err;
         storm_err_clear(&err);
-        storm_models_load_path(m, models[i], &err);
+        /* a path that cannot be read at all is a mistake on the command
+         * line (a typo would otherwise run without those models), -q or not */
+        if (storm_models_load_path(m, models[i], &err) != STORM_OK) {
+            fprintf(stderr, "storm run: --models %s: %s\n", models[i], err.msg[0] ? err.msg : storm_strerror(err.rc));
+            storm_models_free(m);
+            return CLI_FAIL;
+        }
     }
     storm_store *store = NULL;
     if (db) {
@@ -440,6 +447,7 @@ int cmd_run(int argc, char **argv)
     }
     po.models = m;
     po.baseline = bl;
+    po.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL; /* quiet in pipes */
     storm_err_clear(&err);
     if (storm_pipeline_new(&po, &sinks, &p, &err) != STORM_OK) {
         fprintf(stderr, "storm run: %s\n", err.msg);
@@ -501,18 +509,8 @@ done:;
     memset(&ds, 0, sizeof ds);
     if (p)
         storm_detector_get_stats(storm_pipeline_detector(p), &ds);
-    if (!quiet && p) {
-        fprintf(stderr,
-                "storm run: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the "
-                "baseline; "
-                "%zu indicators; %llu observations matched, %llu sightings (%llu updates), %llu partial matches "
-                "evicted; %.3f s, %.0f events/s\n",
-                (unsigned long long)st.records_read, (unsigned long long)st.events_read, (double)st.bytes_read / 1e6,
-                (unsigned long long)st.events_rejected, (unsigned long long)st.events_skipped,
-                (unsigned long long)st.baseline_dropped, ds.indicators, (unsigned long long)ds.observations_matched,
-                (unsigned long long)ds.sightings, (unsigned long long)ds.sighting_updates,
-                (unsigned long long)ds.states_evicted, secs, secs > 0 ? (double)st.events_read / secs : 0.0);
-    }
+    if (!quiet && p)
+        storm_pipeline_print_summary(p, stderr, secs);
     if (stats_json && p && write_stats_json(&clk, &st, &ds, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)

@@ -157,6 +157,7 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
 {
     p->st.events_rejected++;
     if (++p->messages <= p->opts.messages_shown) {
+        pipeline_progress_clear(p);
         char msg[768];
         va_list ap;
         va_start(ap, fmt);
@@ -369,6 +370,7 @@ void pipeline_after_record(storm_pipeline *p)
     storm_arena_reset(p->arena);
     if (p->sinks.store && p->in_tx && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
+    pipeline_progress_tick(p);
     pipeline_report(p);
 }
 
@@ -376,19 +378,6 @@ void pipeline_report(storm_pipeline *p)
 {
     if (p->opts.report && *p->opts.report) {
         *p->opts.report = 0;
-        storm_detect_stats ds;
-        memset(&ds, 0, sizeof ds);
-        if (p->det)
-            storm_detector_get_stats(p->det, &ds);
-        double secs = elapsed(p);
-        fprintf(stderr,
-                "%s: %llu events read, %llu rejected, %llu skipped, %llu dropped by the baseline, "
-                "%llu observations matched, %llu sightings, %llu partial matches held, %llu evicted, %.1f s, "
-                "%.0f events/s\n",
-                p->opts.prog, (unsigned long long)p->st.events_read, (unsigned long long)p->st.events_rejected,
-                (unsigned long long)p->st.events_skipped, (unsigned long long)p->st.baseline_dropped,
-                (unsigned long long)ds.observations_matched, (unsigned long long)ds.sightings,
-                (unsigned long long)ds.states_held, (unsigned long long)ds.states_evicted, secs,
-                secs > 0 ? (double)p->st.events_read / secs : 0.0);
+        storm_pipeline_print_summary(p, stderr, elapsed(p));
     }
 }

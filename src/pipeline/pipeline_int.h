@@ -39,6 +39,13 @@ struct storm_pipeline {
     storm_err sink_err;
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
+    /* the progress line (opts.progress), report.c */
+    bool progress_shown;
+    uint64_t progress_records;
+    storm_time_ns progress_last; /* monotonic, when last drawn */
+    char progress_source[256];   /* the source being read ("" between sources) */
+    uint64_t progress_size;      /* its size when a regular file not followed, else 0 */
+    uint64_t progress_bytes0;    /* bytes_read when it was opened */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -56,16 +63,27 @@ void pipeline_after_record(storm_pipeline *p);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */
 void pipeline_report(storm_pipeline *p);
 
+/* report.c: the progress line. tick after each record (draws at most twice
+ * a second); source at the start (start) and end of each source; clear
+ * before any other message on the same stream. No-ops without
+ * opts.progress. */
+void pipeline_progress_tick(storm_pipeline *p);
+void pipeline_progress_source(storm_pipeline *p, const char *path, bool start);
+void pipeline_progress_clear(storm_pipeline *p);
+
 /* sink_out.c */
 void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 
 /* sink_store.c */
-void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
+/* Put obj in the store (in the open batch); true when it was not there yet. */
+bool pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
 void pipeline_db_commit(storm_pipeline *p);
 /* The sighting to store for sg, merged with its stored version (in a), or
- * NULL when the store already says everything it says. */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg);
+ * NULL when the store already says everything it says. *stored_before
+ * tells whether the store held a version of it. */
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg,
+                                                  bool *stored_before);
 
 #endif

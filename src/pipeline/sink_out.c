@@ -95,9 +95,12 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
         storm_buf_putc(&p->line, '\n');
     }
     if (p->sinks.store) {
-        const storm_value *merged = pipeline_merge_stored_sighting(p, a, s->sighting);
-        if (merged)
-            pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, merged);
+        bool stored_before = false;
+        const storm_value *merged = pipeline_merge_stored_sighting(p, a, s->sighting, &stored_before);
+        if (merged && pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, merged)) {
+            p->st.sightings_stored++;
+            p->st.sightings_stored_new += !stored_before;
+        }
         for (size_t i = 0; i < s->n_objects; i++) {
             const char *type = storm_v_get_str(s->objects[i], "type");
             pipeline_db_put(

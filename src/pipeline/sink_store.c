@@ -14,22 +14,27 @@
 
 /* ---- the store ---- */
 
-void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj)
+bool pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj)
 {
     if (!p->sinks.store)
-        return;
+        return false;
     storm_err err;
     storm_err_clear(&err);
     if (!p->in_tx) {
         if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
             if (p->st.db_errors++ == 0)
                 fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
-            return;
+            return false;
         }
         p->in_tx = true;
     }
-    if (storm_store_put(p->sinks.store, collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, storm_v_get_str(obj, "id"), err.msg);
+    bool added = false;
+    if (storm_store_put(p->sinks.store, collection, obj, &added, &err) != STORM_OK) {
+        if (p->st.db_errors++ < 10)
+            fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, storm_v_get_str(obj, "id"), err.msg);
+        return false;
+    }
+    return added;
 }
 
 void pipeline_db_commit(storm_pipeline *p)
@@ -82,8 +87,10 @@ static bool has_str(const storm_value *arr, const storm_value *s)
  * twice must not double it), observed_data_refs the union up to the cap,
  * created kept. Returns NULL when the store already says all this (nothing
  * to add: re-processing is idempotent), else the object to put (in a). */
-const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg)
+const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena *a, const storm_value *sg,
+                                                  bool *stored_before)
 {
+    *stored_before = false;
     const char *id = storm_v_get_str(sg, "id");
     if (!id)
         return sg;
@@ -102,6 +109,7 @@ const storm_value *pipeline_merge_stored_sighting(storm_pipeline *p, storm_arena
         free(sj.json);
         return sg;
     }
+    *stored_before = true;
     storm_value *old = NULL;
     storm_rc rc = storm_json_parse(a, sj.json, sj.len, STORM_JSON_DEFAULT, &old, NULL, &err);
     if (rc != STORM_OK || !old || old->type != STORM_V_OBJECT) {
