@@ -133,6 +133,15 @@ bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **ty
  * dropped; secs, the wall time to report. */
 void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs);
 
+/* Times the pipeline cannot know, for the statistics as JSON. */
+typedef struct storm_pipeline_timing {
+    double seconds;                /* wall time of the run, start-up included */
+    double startup_seconds;        /* of which loading models and building the pipeline */
+    double processing_cpu_seconds; /* CPU time after start-up */
+} storm_pipeline_timing;
+/* The statistics as one JSON object on one line (docs/run.md lists the keys). */
+void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pipeline_timing *t);
+
 /* ---- the reader ---- */
 
 /* Read a file ("-": standard input) to its end (follow: until *opts->stop

@@ -124,39 +124,15 @@ static double elapsed(const run_clock *c)
     return (double)(t.tv_sec - c->t0.tv_sec) + (double)(t.tv_nsec - c->t0.tv_nsec) / 1e9;
 }
 
-static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, const storm_detect_stats *ds,
-                            const char *path, double secs)
+static int write_stats_json(const run_clock *c, storm_pipeline *p, const char *path, double secs)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "storm run: --stats-json %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(f,
-            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_"
-            "decoded\":%llu,"
-            "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
-            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
-            "\"matches\":%llu,"
-            "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
-            "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
-            "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
-            "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
-            "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
-            (unsigned long long)st->records_read, (unsigned long long)st->events_read,
-            (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
-            (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
-            (unsigned long long)st->baseline_dropped, (unsigned long long)st->anomalies,
-            (unsigned long long)ds->observations, (unsigned long long)(ds->observations - ds->prefiltered),
-            (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
-            (unsigned long long)ds->matches, (unsigned long long)ds->sightings,
-            (unsigned long long)ds->sighting_updates, (unsigned long long)ds->states_held,
-            (unsigned long long)ds->states_evicted, (unsigned long long)ds->scopes_held,
-            (unsigned long long)ds->match_errors, ds->indicators, ds->leaves, ds->regex_prefiltered,
-            ds->regex_unindexed, (unsigned long long)st->db_errors, (unsigned long long)st->bytes_read, secs,
-            secs > 0 ? (double)st->events_read / secs : 0.0, c->ready_wall, secs - c->ready_wall,
-            cpu_now() - c->ready_cpu,
-            cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
+    storm_pipeline_timing t = {secs, c->ready_wall, cpu_now() - c->ready_cpu};
+    storm_pipeline_print_stats_json(p, f, &t);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -505,13 +481,9 @@ done:;
         if (storm_baseline_save(bl, &err) != STORM_OK)
             fprintf(stderr, "storm run: saving the baseline: %s\n", err.msg);
     }
-    storm_detect_stats ds;
-    memset(&ds, 0, sizeof ds);
-    if (p)
-        storm_detector_get_stats(storm_pipeline_detector(p), &ds);
     if (!quiet && p)
         storm_pipeline_print_summary(p, stderr, secs);
-    if (stats_json && p && write_stats_json(&clk, &st, &ds, stats_json, secs) != 0)
+    if (stats_json && p && write_stats_json(&clk, p, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)
         storm_intake_stop(intake);

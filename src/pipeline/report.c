@@ -63,6 +63,34 @@ void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs)
     fprintf(f, "%s: %.3f s, %.0f events/s\n", prog, secs, secs > 0 ? (double)st->events_read / secs : 0.0);
 }
 
+void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pipeline_timing *t)
+{
+    const storm_pipeline_stats *st = &p->st;
+    storm_detect_stats ds;
+    memset(&ds, 0, sizeof ds);
+    if (p->det)
+        storm_detector_get_stats(p->det, &ds);
+    double secs = t->seconds, cpu = t->processing_cpu_seconds;
+    fprintf(f,
+            "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,"
+            "\"events_decoded\":%llu,\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
+            "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
+            "\"matches\":%llu,\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,"
+            "\"states_evicted\":%llu,\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
+            "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"sightings_stored\":%llu,"
+            "\"sightings_stored_new\":%llu,\"bytes_read\":%llu,\"seconds\":%.6f,\"events_per_second\":%.1f,"
+            "\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,\"processing_cpu_seconds\":%.6f,"
+            "\"events_per_cpu_second\":%.1f}\n",
+            u(st->records_read), u(st->events_read), u(st->events_rejected), u(st->events_skipped),
+            u(st->events_decoded), u(st->baseline_learned), u(st->baseline_dropped), u(st->anomalies),
+            u(ds.observations), u(ds.observations - ds.prefiltered), u(ds.observations_matched), u(ds.candidates),
+            u(ds.matches), u(ds.sightings), u(ds.sighting_updates), u(ds.states_held), u(ds.states_evicted),
+            u(ds.scopes_held), u(ds.match_errors), ds.indicators, ds.leaves, ds.regex_prefiltered, ds.regex_unindexed,
+            u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read), secs,
+            secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
+            cpu > 0 ? (double)st->events_read / cpu : 0.0);
+}
+
 /* ---- progress ---- */
 
 void pipeline_progress_clear(storm_pipeline *p)
