@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <storm/arena.h>
 #include <storm/baseline.h>
 #include <storm/decode.h>
 #include <storm/detect.h>
@@ -56,7 +57,8 @@ typedef enum storm_pipeline_dating {
 typedef storm_rc (*storm_pipeline_observation_fn)(void *ctx, const storm_observation *obs, const storm_event *ev,
                                                   storm_err *err);
 /* Every decoded event, and nothing else is done with it (baseline learning
- * from recordings). A non-OK return stops the source being read (err says why). */
+ * from recordings). A non-OK return stops the source being read (err says
+ * why). ev lives until the next record unless sinks.event_arena is given. */
 typedef storm_rc (*storm_pipeline_event_fn)(void *ctx, storm_event *ev, storm_err *err);
 
 /* Where results go. Everything is borrowed and must outlive the pipeline. */
@@ -69,6 +71,9 @@ typedef struct storm_pipeline_sinks {
     void *observation_ctx;
     storm_pipeline_event_fn event; /* instead of everything after decoding: every event */
     void *event_ctx;
+    storm_arena *event_arena; /* with event: each record is parsed and decoded here and never reset, so the
+                                 events stay valid while it lives (a test holding a whole file's events);
+                                 NULL: valid during the call only */
 } storm_pipeline_sinks;
 
 typedef struct storm_pipeline_opts {

@@ -56,7 +56,8 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
         p->opts.messages_shown = DEFAULT_MESSAGES_SHOWN;
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
     storm_buf_init(&p->line, (size_t)1 << 30);
-    p->arena = storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
+    p->arena =
+        sinks->event && sinks->event_arena ? sinks->event_arena : storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
     if (!p->arena) {
         storm_pipeline_free(p);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
@@ -81,7 +82,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
                                     storm_stix_extension_definition(p->arena, (storm_stix_ext)e));
             if (used)
                 pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_stix_identity(p->arena));
-            storm_arena_reset(p->arena);
+            pipeline_arena_reset(p);
             pipeline_db_commit(p);
         }
     }
@@ -111,7 +112,8 @@ void storm_pipeline_free(storm_pipeline *p)
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
-    storm_arena_free(p->arena);
+    if (p->arena != p->sinks.event_arena)
+        storm_arena_free(p->arena);
     free(p);
 }
 
@@ -365,9 +367,15 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     }
 }
 
+void pipeline_arena_reset(storm_pipeline *p)
+{
+    if (p->arena != p->sinks.event_arena) /* the caller keeps the events there */
+        storm_arena_reset(p->arena);
+}
+
 void pipeline_after_record(storm_pipeline *p)
 {
-    storm_arena_reset(p->arena);
+    pipeline_arena_reset(p);
     if (p->sinks.store && p->in_tx && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_progress_tick(p);

@@ -58,6 +58,8 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
  * bad record sets the text aside once (line_set_aside). */
 void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                              const char *text, size_t len);
+/* Forget the record's allocations (not in the caller's sinks.event_arena). */
+void pipeline_arena_reset(storm_pipeline *p);
 /* After each record: reset the arena, commit a full store batch, report. */
 void pipeline_after_record(storm_pipeline *p);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */

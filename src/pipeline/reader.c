@@ -169,7 +169,7 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
         pipeline_after_record(p);
         return;
     }
-    storm_arena_reset(p->arena);
+    pipeline_arena_reset(p);
     size_t off = 0, n;
     uint64_t line = 0;
     const char *text;
