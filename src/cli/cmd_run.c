@@ -77,7 +77,7 @@ static void usage(FILE *out)
             "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
             "  --rejects FILE      write bad lines there\n"
             "  --stats-json FILE   write the statistics there at exit\n"
-            "  -q, --quiet         no statistics on standard error\n\n"
+            "  -q, --quiet         no statistics and no progress line on standard error\n\n"
             "DURATION is a number with s, m, h or d (plain numbers are seconds).\n"
             "kill -USR1 prints the statistics while running.\n");
 }
