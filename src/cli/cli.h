@@ -30,6 +30,11 @@ int cmd_serve(int argc, char **argv);    /* storm serve */
 int cmd_users(int argc, char **argv);    /* storm users */
 int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
+int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
+
+/* instrument */
+int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
+int cmd_instrument(int argc, char **argv); /* storm instrument */
 
 /* The TAXII password: from password_file, else $STORM_TAXII_PASSWORD, else
  * one line of standard input when stdin_free. Owned by the caller (free);

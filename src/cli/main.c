@@ -33,6 +33,9 @@ static const command commands[] = {
     {"match", cmd_match, "match STIX patterns against STIX observations"},
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
+    {"bait", cmd_bait, "generate honeytokens, bait manifests and their attack model; verify a token"},
+    {"policy", cmd_policy, "generate, check and test Tetragon TracingPolicies for the models"},
+    {"instrument", cmd_instrument, "write a kustomize overlay adding tripwires and Storm to a cluster template"},
 #if STORM_HAVE_TAXII
     {"serve", cmd_serve, "serve the store over TAXII 2.1"},
     {"users", cmd_users, "manage the TAXII server's users and rights"},
