@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <storm/arena.h>
 #include <storm/baseline.h>
 #include <storm/decode.h>
 #include <storm/detect.h>
@@ -58,7 +59,8 @@ typedef enum storm_pipeline_dating {
 typedef storm_rc (*storm_pipeline_observation_fn)(void *ctx, const storm_observation *obs, const storm_event *ev,
                                                   storm_err *err);
 /* Every decoded event, and nothing else is done with it (baseline learning
- * from recordings). A non-OK return stops the source being read (err says why). */
+ * from recordings). A non-OK return stops the source being read (err says
+ * why). ev lives until the next record unless sinks.event_arena is given. */
 typedef storm_rc (*storm_pipeline_event_fn)(void *ctx, storm_event *ev, storm_err *err);
 
 /* Where results go. Everything is borrowed and must outlive the pipeline. */
@@ -71,6 +73,9 @@ typedef struct storm_pipeline_sinks {
     void *observation_ctx;
     storm_pipeline_event_fn event; /* instead of everything after decoding: every event */
     void *event_ctx;
+    storm_arena *event_arena; /* with event: each record is parsed and decoded here and never reset, so the
+                                 events stay valid while it lives (a test holding a whole file's events);
+                                 NULL: valid during the call only */
 } storm_pipeline_sinks;
 
 typedef struct storm_pipeline_opts {
@@ -88,6 +93,8 @@ typedef struct storm_pipeline_opts {
     size_t messages_shown;         /* rejects reported one by one on stderr (0: 100) */
     volatile sig_atomic_t *stop;   /* reading stops when nonzero (signal handlers); may be NULL */
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
+    FILE *progress;                /* a terminal to draw a progress line on, redrawn in place and erased before other
+                                      messages (NULL: none; callers pass stderr only when it is a terminal, without -q) */
 } storm_pipeline_opts;
 
 #define STORM_PIPELINE_COMMIT_BUCKETS 10
@@ -106,6 +113,8 @@ typedef struct storm_pipeline_stats {
     uint64_t baseline_dropped; /* explained by the workload's profile */
     uint64_t anomalies;
     uint64_t db_errors;
+    uint64_t sightings_stored;     /* sighting versions the store did not hold yet (rows added) */
+    uint64_t sightings_stored_new; /* of those, the first version of a sighting id in the store */
     uint64_t bytes_read;
     uint64_t source_rotations, source_truncations; /* --follow */
     /* store transactions committed and how long each took (a histogram:
@@ -147,6 +156,21 @@ storm_detector *storm_pipeline_detector(storm_pipeline *p);
 bool storm_pipeline_sensor(const storm_pipeline *p, size_t i, const char **sensor, storm_pipeline_sensor_stats *out);
 /* Skipped record types and how many of each (i < n; false past the end). */
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
+
+/* The statistics for people, a few lines on f (their words are documented
+ * in docs/run.md, "Statistics"): what was read, what matched, the sighting
+ * versions written and, with a store, those it took; the partial matches
+ * dropped; secs, the wall time to report. */
+void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs);
+
+/* Times the pipeline cannot know, for the statistics as JSON. */
+typedef struct storm_pipeline_timing {
+    double seconds;                /* wall time of the run, start-up included */
+    double startup_seconds;        /* of which loading models and building the pipeline */
+    double processing_cpu_seconds; /* CPU time after start-up */
+} storm_pipeline_timing;
+/* The statistics as one JSON object on one line (docs/run.md lists the keys). */
+void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pipeline_timing *t);
 
 /* ---- the reader ---- */
 

@@ -76,21 +76,26 @@ storm_rc storm_mark_objects(storm_arena *a, storm_value *objects, storm_tlp tlp,
 /* Mark in used the extension-definitions obj uses (its "extensions" keys). */
 void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT]);
 /* Append to the array objects the extension-definitions its objects use and
- * it lacks, and Storm's identity (their creator) when any is used: what is
- * shared is self-contained. STORM_ERR_NOMEM on OOM. */
+ * it lacks, and Storm's identity (their creator, and the shipped models')
+ * when any is used or an object names it as created_by_ref: what is shared
+ * is self-contained. STORM_ERR_NOMEM on OOM. */
 storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects);
 
 typedef struct storm_share_opts {
     storm_redactor *redactor; /* NULL: not redacted (--no-redact) */
     storm_tlp tlp;
     const char *identity; /* the cluster's name (NULL: "storm"), as the detector's --identity */
+    bool unmarked;        /* the cluster's own copy (storm run's output): tlp not applied */
 } storm_share_opts;
 
 /* Prepare the array objects to leave the cluster, in place, in one order:
  * redact (when a redactor is given; stats may be NULL) -> the cluster's
  * identity (storm_stix_cluster_identity, the one its sightings name) ->
- * extension-definitions -> TLP markings with created_by_ref = that
- * identity. Errors say which step failed. */
+ * extension-definitions and Storm's identity -> TLP markings with
+ * created_by_ref = that identity (unless unmarked) -> the TLP
+ * marking-definitions objects refer to that the array lacks, so that what
+ * is written stands alone. storm run's bundles and storm publish go
+ * through it. Errors say which step failed. */
 storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
                              storm_redact_stats *stats, storm_err *err);
 

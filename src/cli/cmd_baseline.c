@@ -21,8 +21,10 @@
 #define EXPORT_MAX_BYTES (1u << 30)
 #define REPORT_BAD_LINES 10 /* bad lines printed per input; all are counted */
 
-static const char *const usage_text =
-    "usage: storm baseline <action> --db FILE [options]\n"
+#define BASELINE_USAGE "usage: storm baseline <action> --db FILE [options]"
+
+static const char *const usage_text = BASELINE_USAGE
+    "\n"
     "\n"
     "  learn  --db FILE [--from SENSOR] [INPUT...]   learn profiles from JSON-lines recordings ('-' = stdin)\n"
     "  check  --db FILE [--from SENSOR] [--anomalies] [INPUT...]\n"
@@ -42,7 +44,7 @@ static const char *const usage_text =
 
 typedef struct opts {
     const char *action, *db, *from, *workload, *namespace_;
-    bool features, anomalies, kubescape;
+    bool features, anomalies, kubescape, help;
     storm_baseline_opts bopts;
     char **args;
     int nargs;
@@ -67,65 +69,78 @@ static bool parse_count(const char *s, size_t *out)
     return true;
 }
 
+enum {
+    OPT_DB = 256,
+    OPT_FROM,
+    OPT_WORKLOAD,
+    OPT_NAMESPACE,
+    OPT_MAX_PROFILES,
+    OPT_MAX_FEATURES,
+    OPT_FEATURES,
+    OPT_ANOMALIES,
+    OPT_KUBESCAPE,
+    OPT_COLLAPSE,
+    OPT_SETTLE,
+};
+
+/* The options (anywhere on the line, as getopt permutes) and the operands:
+ * the action first, then its arguments in o->args (pointing into argv).
+ * CLI_OK, CLI_USAGE after saying why, or CLI_OK with o->help set. */
 static int parse_opts(int argc, char **argv, opts *o)
 {
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"from", required_argument, NULL, OPT_FROM},
+        {"workload", required_argument, NULL, OPT_WORKLOAD},
+        {"namespace", required_argument, NULL, OPT_NAMESPACE},
+        {"max-profiles", required_argument, NULL, OPT_MAX_PROFILES},
+        {"max-features", required_argument, NULL, OPT_MAX_FEATURES},
+        {"features", no_argument, NULL, OPT_FEATURES},
+        {"anomalies", no_argument, NULL, OPT_ANOMALIES},
+        {"kubescape", no_argument, NULL, OPT_KUBESCAPE},
+        {"collapse-threshold", required_argument, NULL, OPT_COLLAPSE},
+        {"settle-events", required_argument, NULL, OPT_SETTLE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
     memset(o, 0, sizeof *o);
-    o->args = calloc((size_t)argc + 1, sizeof *o->args);
-    if (!o->args)
-        return CLI_FAIL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        size_t *count = NULL;
-        if (strcmp(a, "--db") == 0)
-            slot = &o->db;
-        else if (strcmp(a, "--from") == 0)
-            slot = &o->from;
-        else if (strcmp(a, "--workload") == 0)
-            slot = &o->workload;
-        else if (strcmp(a, "--namespace") == 0)
-            slot = &o->namespace_;
-        else if (strcmp(a, "--max-profiles") == 0)
-            count = &o->bopts.max_profiles;
-        else if (strcmp(a, "--max-features") == 0)
-            count = &o->bopts.max_features;
-        else if (strcmp(a, "--features") == 0)
-            o->features = true;
-        else if (strcmp(a, "--anomalies") == 0)
-            o->anomalies = true;
-        else if (strcmp(a, "--kubescape") == 0)
-            o->kubescape = true;
-        else if (strcmp(a, "--collapse-threshold") == 0) {
-            size_t n;
-            if (i + 1 < argc && strcmp(argv[i + 1], "off") == 0)
-                n = SIZE_MAX;
-            else if (i + 1 >= argc || !parse_count(argv[i + 1], &n))
-                return usage_fail("--collapse-threshold needs a positive number or 'off'%s", "");
-            o->bopts.collapse_threshold = n;
-            i++;
-            continue;
-        } else if (strcmp(a, "--settle-events") == 0) {
-            size_t n;
-            if (i + 1 >= argc || !parse_count(argv[i + 1], &n))
-                return usage_fail("--settle-events needs a positive number%s", "");
-            o->bopts.settle_events = n;
-            i++;
-            continue;
-        } else if (a[0] == '-' && a[1] == '-')
-            return usage_fail("unknown option '%s'", a);
-        else if (!o->action)
-            o->action = a;
-        else
-            o->args[o->nargs++] = argv[i];
-        if (slot || count) {
-            if (i + 1 >= argc)
-                return usage_fail("%s needs a value", a);
-            if (slot)
-                *slot = argv[++i];
-            else if (!parse_count(argv[++i], count))
-                return usage_fail("%s needs a positive number", a);
+    optind = 1;
+    int ch;
+    while ((ch = cli_getopt("baseline", BASELINE_USAGE, argc, argv, "h", longopts)) != -1) {
+        switch (ch) {
+        case OPT_DB: o->db = optarg; break;
+        case OPT_FROM: o->from = optarg; break;
+        case OPT_WORKLOAD: o->workload = optarg; break;
+        case OPT_NAMESPACE: o->namespace_ = optarg; break;
+        case OPT_MAX_PROFILES:
+            if (!parse_count(optarg, &o->bopts.max_profiles))
+                return usage_fail("--max-profiles needs a positive number, not '%s'", optarg);
+            break;
+        case OPT_MAX_FEATURES:
+            if (!parse_count(optarg, &o->bopts.max_features))
+                return usage_fail("--max-features needs a positive number, not '%s'", optarg);
+            break;
+        case OPT_FEATURES: o->features = true; break;
+        case OPT_ANOMALIES: o->anomalies = true; break;
+        case OPT_KUBESCAPE: o->kubescape = true; break;
+        case OPT_COLLAPSE:
+            if (strcmp(optarg, "off") == 0)
+                o->bopts.collapse_threshold = SIZE_MAX;
+            else if (!parse_count(optarg, &o->bopts.collapse_threshold))
+                return usage_fail("--collapse-threshold needs a positive number or 'off', not '%s'", optarg);
+            break;
+        case OPT_SETTLE:
+            if (!parse_count(optarg, &o->bopts.settle_events))
+                return usage_fail("--settle-events needs a positive number, not '%s'", optarg);
+            break;
+        case 'h': o->help = true; return CLI_OK;
+        default: return CLI_USAGE;
         }
     }
+    if (optind < argc)
+        o->action = argv[optind++];
+    o->args = argv + optind;
+    o->nargs = argc - optind;
     return CLI_OK;
 }
 
@@ -428,12 +443,12 @@ static int do_import(const opts *o)
 
 int cmd_baseline(int argc, char **argv)
 {
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc == CLI_OK && o.help) {
         fputs(usage_text, stdout);
         return CLI_OK;
     }
-    opts o;
-    int rc = parse_opts(argc, argv, &o);
     if (rc == CLI_OK && !o.action)
         rc = usage_fail("which action? learn, check, show, allow, deny, forget, export or import%s", "");
     if (rc == CLI_OK) {
@@ -451,6 +466,5 @@ int cmd_baseline(int argc, char **argv)
         else
             rc = usage_fail("unknown action '%s'", a);
     }
-    free(o.args);
     return rc;
 }

@@ -40,32 +40,34 @@ typedef struct convert {
     bool out_failed; /* standard output failed: nothing more can be done */
 } convert;
 
+#define CONVERT_USAGE                                                                                                  \
+    "usage: storm convert [--from auto|tetragon|k8s-audit|falco|kubescape|hubble] [--bundle]\n"                        \
+    "                     [--rejects FILE] [--follow [--follow-timeout MS]] [--max-line BYTES]\n"                      \
+    "                     [--cluster NAME] [FILE... | -]"
+
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: storm convert [--from auto|tetragon|k8s-audit|falco|kubescape|hubble] [--bundle]\n"
-            "                     [--rejects FILE] [--follow [--follow-timeout MS]] [--max-line BYTES]\n"
-            "                     [--cluster NAME]\n"
-            "                     [FILE... | -]\n\n"
-            "Turn sensor events (one JSON record, or an array of records, per line) into STIX 2.1:\n"
-            "one bundle per event as "
-            "JSON Lines on standard output, or with --bundle one bundle for everything.\n"
-            "The mapping is described in docs/mapping.md.\n\n"
-            "options:\n"
-            "  --from NAME          decoder to use (default auto: detected per line)\n"
-            "  --bundle             write a single bundle at the end\n"
-            "  --rejects FILE       append every rejected input line to FILE\n"
-            "  --follow             keep reading a growing file, across rotation and truncation\n"
-            "                       (stops on SIGINT/SIGTERM)\n"
-            "  --follow-timeout MS  with --follow: stop after MS milliseconds without new data\n"
-            "  --max-line BYTES     longest accepted line (default %zu)\n"
-            "  --cluster NAME       cluster name for x_k8s_cluster when the sensor gives none\n"
-            "  -h, --help           this text\n\n"
-            "A record without any time is dated by its file's modification time (standard\n"
-            "input: the time of the run).\n"
-            "Bad lines are reported on standard error as FILE:LINE[:COLUMN]: reason and counted; the\n"
-            "last line of standard error gives the statistics. Exit status (as storm run): 0, 1 when\n"
-            "some input was rejected or on an I/O failure, 2 on a usage error.\n",
+            CONVERT_USAGE "\n\n"
+                          "Turn sensor events (one JSON record, or an array of records, per line) into STIX 2.1:\n"
+                          "one bundle per event as "
+                          "JSON Lines on standard output, or with --bundle one bundle for everything.\n"
+                          "The mapping is described in docs/mapping.md.\n\n"
+                          "options:\n"
+                          "  --from NAME          decoder to use (default auto: detected per line)\n"
+                          "  --bundle             write a single bundle at the end\n"
+                          "  --rejects FILE       append every rejected input line to FILE\n"
+                          "  --follow             keep reading a growing file, across rotation and truncation\n"
+                          "                       (stops on SIGINT/SIGTERM)\n"
+                          "  --follow-timeout MS  with --follow: stop after MS milliseconds without new data\n"
+                          "  --max-line BYTES     longest accepted line (default %zu)\n"
+                          "  --cluster NAME       cluster name for x_k8s_cluster when the sensor gives none\n"
+                          "  -h, --help           this text\n\n"
+                          "A record without any time is dated by its file's modification time (standard\n"
+                          "input: the time of the run).\n"
+                          "Bad lines are reported on standard error as FILE:LINE[:COLUMN]: reason and counted; the\n"
+                          "last line of standard error gives the statistics. Exit status (as storm run): 0, 1 when\n"
+                          "some input was rejected or on an I/O failure, 2 on a usage error.\n",
             STORM_SOURCE_DEFAULT_MAX_LINE);
 }
 
@@ -161,7 +163,7 @@ int cmd_convert(int argc, char **argv)
     unsigned follow_timeout = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = cli_getopt("convert", CONVERT_USAGE, argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "auto") == 0) {
@@ -201,7 +203,7 @@ int cmd_convert(int argc, char **argv)
             po.cluster = optarg;
             break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("convert", "unknown option");
+        default: return CLI_USAGE;
         }
     }
     if (follow_timeout && !cv.follow)

@@ -48,10 +48,12 @@ typedef struct run_clock {
     double ready_wall, ready_cpu; /* when the models were loaded and the pipeline built */
 } run_clock;
 
+#define RUN_USAGE "usage: storm run [options] [INPUT... | -]"
+
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: storm run [options] [INPUT... | -]\n\n"
+    fprintf(out, RUN_USAGE
+            "\n\n"
             "Streams sensor events (Tetragon, Kubernetes audit, Falco, Kubescape, Hubble; JSON Lines),\n"
             "matches every indicator of the attack models and writes STIX 2.1 sightings.\n\n"
             "  --models PATH       attack model file or directory (repeatable; default: the shipped models/)\n"
@@ -95,7 +97,7 @@ static void usage(FILE *out)
             "  --cache-dir DIR     keep compiled regex databases there (default $XDG_CACHE_HOME/storm,\n"
             "                      else ~/.cache/storm): a restart with the same indicators is fast\n"
             "  --no-cache          compile the regex databases every time; keep nothing\n"
-            "  -q, --quiet         no statistics on standard error\n\n"
+            "  -q, --quiet         no statistics and no progress line on standard error\n\n"
             "DURATION is a number with s, m, h or d (plain numbers are seconds).\n"
             "kill -USR1 prints the statistics while running.\n");
 }
@@ -142,39 +144,15 @@ static double elapsed(const run_clock *c)
     return (double)(t.tv_sec - c->t0.tv_sec) + (double)(t.tv_nsec - c->t0.tv_nsec) / 1e9;
 }
 
-static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, const storm_detect_stats *ds,
-                            const char *path, double secs)
+static int write_stats_json(const run_clock *c, storm_pipeline *p, const char *path, double secs)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "storm run: --stats-json %s: %s\n", path, strerror(errno));
         return -1;
     }
-    fprintf(
-        f,
-        "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,\"events_"
-        "decoded\":%llu,"
-        "\"baseline_learned\":%llu,\"baseline_dropped\":%llu,\"anomalies\":%llu,"
-        "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
-        "\"matches\":%llu,"
-        "\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,\"states_evicted\":%llu,"
-        "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
-        "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"regex_cached\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
-        "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
-        "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
-        (unsigned long long)st->records_read, (unsigned long long)st->events_read,
-        (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
-        (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
-        (unsigned long long)st->baseline_dropped, (unsigned long long)st->anomalies,
-        (unsigned long long)ds->observations, (unsigned long long)(ds->observations - ds->prefiltered),
-        (unsigned long long)ds->observations_matched, (unsigned long long)ds->candidates,
-        (unsigned long long)ds->matches, (unsigned long long)ds->sightings, (unsigned long long)ds->sighting_updates,
-        (unsigned long long)ds->states_held, (unsigned long long)ds->states_evicted,
-        (unsigned long long)ds->scopes_held, (unsigned long long)ds->match_errors, ds->indicators, ds->leaves,
-        ds->regex_prefiltered, ds->regex_unindexed, ds->regex_cached, (unsigned long long)st->db_errors,
-        (unsigned long long)st->bytes_read, secs, secs > 0 ? (double)st->events_read / secs : 0.0, c->ready_wall,
-        secs - c->ready_wall, cpu_now() - c->ready_cpu,
-        cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
+    storm_pipeline_timing t = {secs, c->ready_wall, cpu_now() - c->ready_cpu};
+    storm_pipeline_print_stats_json(p, f, &t);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -404,9 +382,8 @@ int cmd_run(int argc, char **argv)
     po.report = &run_report;
     sinks.format = STORM_PIPELINE_STIX;
     optind = 1;
-    opterr = 0;
     int ch;
-    while ((ch = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+    while ((ch = cli_getopt("run", RUN_USAGE, argc, argv, "o:qh", longopts)) != -1) {
         switch (ch) {
         case OPT_MODELS:
             if (n_models == sizeof models / sizeof models[0])
@@ -501,7 +478,7 @@ int cmd_run(int argc, char **argv)
         }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        default: return CLI_USAGE;
         }
     }
     int n_inputs = argc - optind;
@@ -550,7 +527,13 @@ int cmd_run(int argc, char **argv)
     for (size_t i = 0; i < n_models; i++) {
         storm_err err;
         storm_err_clear(&err);
-        storm_models_load_path(m, models[i], &err);
+        /* a path that cannot be read at all is a mistake on the command
+         * line (a typo would otherwise run without those models), -q or not */
+        if (storm_models_load_path(m, models[i], &err) != STORM_OK) {
+            fprintf(stderr, "storm run: --models %s: %s\n", models[i], err.msg[0] ? err.msg : storm_strerror(err.rc));
+            storm_models_free(m);
+            return CLI_FAIL;
+        }
     }
     storm_store *store = NULL;
     if (db) {
@@ -623,6 +606,7 @@ int cmd_run(int argc, char **argv)
     }
     po.models = m;
     po.baseline = bl;
+    po.progress = !quiet && isatty(STDERR_FILENO) ? stderr : NULL; /* quiet in pipes */
     storm_err_clear(&err);
     /* compiled regex databases kept between runs (XDG base directories) */
     if (!no_cache && !cache_dir) {
@@ -745,23 +729,9 @@ done:;
         if (storm_baseline_save(bl, &err) != STORM_OK)
             fprintf(stderr, "storm run: saving the baseline: %s\n", err.msg);
     }
-    storm_detect_stats ds;
-    memset(&ds, 0, sizeof ds);
-    if (p)
-        storm_detector_get_stats(storm_pipeline_detector(p), &ds);
-    if (!quiet && p) {
-        fprintf(stderr,
-                "storm run: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the "
-                "baseline; "
-                "%zu indicators; %llu observations matched, %llu sightings (%llu updates), %llu partial matches "
-                "evicted; %.3f s, %.0f events/s\n",
-                (unsigned long long)st.records_read, (unsigned long long)st.events_read, (double)st.bytes_read / 1e6,
-                (unsigned long long)st.events_rejected, (unsigned long long)st.events_skipped,
-                (unsigned long long)st.baseline_dropped, ds.indicators, (unsigned long long)ds.observations_matched,
-                (unsigned long long)ds.sightings, (unsigned long long)ds.sighting_updates,
-                (unsigned long long)ds.states_evicted, secs, secs > 0 ? (double)st.events_read / secs : 0.0);
-    }
-    if (stats_json && p && write_stats_json(&clk, &st, &ds, stats_json, secs) != 0)
+    if (!quiet && p)
+        storm_pipeline_print_summary(p, stderr, secs);
+    if (stats_json && p && write_stats_json(&clk, p, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)
         storm_intake_stop(intake);

@@ -57,7 +57,8 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
     storm_buf_init(&p->line, (size_t)1 << 30);
     pipeline_pending_init(&p->pending);
-    p->arena = storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
+    p->arena =
+        sinks->event && sinks->event_arena ? sinks->event_arena : storm_arena_new(RECORD_ARENA_CHUNK, RECORD_ARENA_CAP);
     if (!p->arena) {
         storm_pipeline_free(p);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
@@ -83,7 +84,7 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
                                     storm_stix_extension_definition(p->arena, (storm_stix_ext)e));
             if (used)
                 pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_stix_identity(p->arena));
-            storm_arena_reset(p->arena);
+            pipeline_arena_reset(p);
             pipeline_db_commit(p);
         }
     }
@@ -116,7 +117,8 @@ void storm_pipeline_free(storm_pipeline *p)
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
-    storm_arena_free(p->arena);
+    if (p->arena != p->sinks.event_arena)
+        storm_arena_free(p->arena);
     free(p);
 }
 
@@ -204,6 +206,7 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
     if (p->sensor)
         p->sensor->st.events_rejected++;
     if (++p->messages <= p->opts.messages_shown) {
+        pipeline_progress_clear(p);
         char msg[768];
         va_list ap;
         va_start(ap, fmt);
@@ -422,11 +425,18 @@ void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const c
     }
 }
 
+void pipeline_arena_reset(storm_pipeline *p)
+{
+    if (p->arena != p->sinks.event_arena) /* the caller keeps the events there */
+        storm_arena_reset(p->arena);
+}
+
 void pipeline_after_record(storm_pipeline *p)
 {
-    storm_arena_reset(p->arena);
+    pipeline_arena_reset(p);
     if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
+    pipeline_progress_tick(p);
     pipeline_report(p);
 }
 
@@ -434,19 +444,6 @@ void pipeline_report(storm_pipeline *p)
 {
     if (p->opts.report && *p->opts.report) {
         *p->opts.report = 0;
-        storm_detect_stats ds;
-        memset(&ds, 0, sizeof ds);
-        if (p->det)
-            storm_detector_get_stats(p->det, &ds);
-        double secs = elapsed(p);
-        fprintf(stderr,
-                "%s: %llu events read, %llu rejected, %llu skipped, %llu dropped by the baseline, "
-                "%llu observations matched, %llu sightings, %llu partial matches held, %llu evicted, %.1f s, "
-                "%.0f events/s\n",
-                p->opts.prog, (unsigned long long)p->st.events_read, (unsigned long long)p->st.events_rejected,
-                (unsigned long long)p->st.events_skipped, (unsigned long long)p->st.baseline_dropped,
-                (unsigned long long)ds.observations_matched, (unsigned long long)ds.sightings,
-                (unsigned long long)ds.states_held, (unsigned long long)ds.states_evicted, secs,
-                secs > 0 ? (double)p->st.events_read / secs : 0.0);
+        storm_pipeline_print_summary(p, stderr, elapsed(p));
     }
 }

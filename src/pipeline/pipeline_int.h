@@ -94,6 +94,13 @@ struct storm_pipeline {
     pipeline_sensor *sensor;     /* of the record being processed ("unknown" before it is classified) */
     uint64_t db_errors_at_check; /* st.db_errors at the last checkpoint */
     storm_time_ns fed_latest;    /* of the last storm_pipeline_feed_body */
+    /* the progress line (opts.progress), report.c */
+    bool progress_shown;
+    uint64_t progress_records;
+    storm_time_ns progress_last; /* monotonic, when last drawn */
+    char progress_source[256];   /* the source being read ("" between sources) */
+    uint64_t progress_size;      /* its size when a regular file not followed, else 0 */
+    uint64_t progress_bytes0;    /* bytes_read when it was opened */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -106,12 +113,22 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
  * bad record sets the text aside once (line_set_aside). */
 void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                              const char *text, size_t len);
+/* Forget the record's allocations (not in the caller's sinks.event_arena). */
+void pipeline_arena_reset(storm_pipeline *p);
 /* After each record: reset the arena, commit a full store batch, report. */
 void pipeline_after_record(storm_pipeline *p);
 /* The counters of the sensor named (a decoder's static name). */
 pipeline_sensor *pipeline_sensor_of(storm_pipeline *p, const char *name);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */
 void pipeline_report(storm_pipeline *p);
+
+/* report.c: the progress line. tick after each record (draws at most twice
+ * a second); source at the start (start) and end of each source; clear
+ * before any other message on the same stream. No-ops without
+ * opts.progress. */
+void pipeline_progress_tick(storm_pipeline *p);
+void pipeline_progress_source(storm_pipeline *p, const char *path, bool start);
+void pipeline_progress_clear(storm_pipeline *p);
 
 /* sink_out.c */
 void pipeline_out_flush(storm_pipeline *p, bool force);

@@ -97,6 +97,9 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     storm_rc rc = storm_source_open(path, &so, &src, err);
     if (rc != STORM_OK)
         return rc;
+    pipeline_progress_source(p, path, true);
+    if (follow)
+        p->progress_size = 0; /* it grows: no percentage */
     /* Records without any time get the file's modification time: stable
      * when the same file is read again (the ids depend on it), and no later
      * than the record itself; standard input gets the time of the run. A
@@ -154,6 +157,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     p->st.source_rotations += storm_source_rotations(src);
     p->st.source_truncations += storm_source_truncations(src);
     storm_source_close(src);
+    pipeline_progress_source(p, path, false);
     return rc;
 }
 
@@ -186,7 +190,7 @@ static void feed_body(storm_pipeline *p, const char *source, const char *body, s
         pipeline_after_record(p);
         return;
     }
-    storm_arena_reset(p->arena);
+    pipeline_arena_reset(p);
     size_t off = 0, n;
     uint64_t line = 0;
     const char *text;

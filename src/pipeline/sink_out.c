@@ -28,62 +28,50 @@ void pipeline_out_flush(storm_pipeline *p, bool force)
     }
 }
 
+/* One self-contained bundle per sighting version: the sighting, what the
+ * detector built with it and the indicator sighted, made to stand alone by
+ * the share step (storm/share.h), as storm publish does, but neither
+ * redacted nor marked: this is the cluster's own copy. */
+static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_sighting *s)
+{
+    const char *sid = storm_v_get_str(s->sighting, "id");
+    const char *mod = storm_v_get_str(s->sighting, "modified");
+    storm_value *bundle = storm_v_object(a);
+    storm_value *objs = storm_v_array(a);
+    if (!bundle || !objs)
+        return;
+    char name[512], uuid[37];
+    snprintf(name, sizeof name, "%s|%s", sid ? sid : "", mod ? mod : "");
+    storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), uuid);
+    char bid[64];
+    snprintf(bid, sizeof bid, "bundle--%s", uuid);
+    storm_v_set_str(a, bundle, "type", "bundle");
+    storm_v_set_str(a, bundle, "id", bid);
+    storm_v_push(a, objs, (storm_value *)s->sighting);
+    for (size_t i = 0; i < s->n_objects; i++)
+        storm_v_push(a, objs, (storm_value *)s->objects[i]);
+    if (s->indicator->object)
+        storm_v_push(a, objs, (storm_value *)s->indicator->object);
+    storm_share_opts so = {.identity = p->opts.detect.identity, .unmarked = true};
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_share_prepare(a, objs, &so, NULL, &err) != STORM_OK) {
+        fprintf(stderr, "%s: sighting %s: %s\n", p->opts.prog, sid ? sid : "-", err.msg);
+        return;
+    }
+    storm_v_set(a, bundle, "objects", objs);
+    storm_json_write(&p->line, bundle, STORM_JSONW_COMPACT);
+    storm_buf_putc(&p->line, '\n');
+}
+
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
 {
     storm_pipeline *p = ctx;
     storm_arena *a = storm_arena_new(0, 0);
     if (!a)
         return;
-    bool used[STORM_STIX_EXT__COUNT] = {false};
-    for (size_t i = 0; i < s->n_objects; i++)
-        storm_share_used_extensions(s->objects[i], used);
-    storm_value *storm_id = storm_stix_identity(a);
-    storm_value *defs[STORM_STIX_EXT__COUNT] = {0};
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        if (used[e])
-            defs[e] = storm_stix_extension_definition(a, (storm_stix_ext)e);
-    const char *sid = storm_v_get_str(s->sighting, "id");
-    const char *mod = storm_v_get_str(s->sighting, "modified");
     if (p->sinks.format == STORM_PIPELINE_STIX) {
-        storm_value *bundle = storm_v_object(a);
-        storm_value *objs = storm_v_array(a);
-        char name[512], uuid[37];
-        snprintf(name, sizeof name, "%s|%s", sid ? sid : "", mod ? mod : "");
-        storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), uuid);
-        char bid[64];
-        snprintf(bid, sizeof bid, "bundle--%s", uuid);
-        if (bundle && objs) {
-            storm_v_set_str(a, bundle, "type", "bundle");
-            storm_v_set_str(a, bundle, "id", bid);
-            storm_v_push(a, objs, (storm_value *)s->sighting);
-            for (size_t i = 0; i < s->n_objects; i++)
-                storm_v_push(a, objs, (storm_value *)s->objects[i]);
-            /* every line stands alone (a consumer may read any one of
-             * them): Storm's identity, the extension-definitions its SCOs
-             * use, the indicator sighted and the TLP markings it carries */
-            if (storm_id)
-                storm_v_push(a, objs, storm_id);
-            for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-                if (defs[e])
-                    storm_v_push(a, objs, defs[e]);
-            const storm_value *ind = s->indicator->object;
-            if (ind) {
-                storm_v_push(a, objs, (storm_value *)ind);
-                const storm_value *marks = storm_v_get(ind, "object_marking_refs");
-                for (size_t i = 0; marks && marks->type == STORM_V_ARRAY && i < marks->u.a.len; i++) {
-                    const storm_value *mk = marks->u.a.items[i];
-                    for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
-                        if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0) {
-                            storm_value *md = storm_tlp_marking_definition(a, (storm_tlp)t);
-                            if (md)
-                                storm_v_push(a, objs, md);
-                        }
-                }
-            }
-            storm_v_set(a, bundle, "objects", objs);
-            storm_json_write(&p->line, bundle, STORM_JSONW_COMPACT);
-            storm_buf_putc(&p->line, '\n');
-        }
+        write_bundle(p, a, s);
     } else {
         char when[40];
         storm_time_format(s->last_seen, 3, when);
@@ -103,12 +91,13 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
                 p, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
                 s->objects[i]);
         }
-        if (!p->ext_written) {
+        if (!p->ext_written) { /* Storm's identity and every definition, once */
             p->ext_written = true;
+            storm_value *storm_id = storm_stix_identity(a);
             if (storm_id)
                 pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, storm_id);
             for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
-                storm_value *d = defs[e] ? defs[e] : storm_stix_extension_definition(a, (storm_stix_ext)e);
+                storm_value *d = storm_stix_extension_definition(a, (storm_stix_ext)e);
                 if (d)
                     pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, d);
             }

@@ -45,8 +45,8 @@ void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_
 static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pending_item *it)
 {
     const storm_value *obj = it->obj;
+    bool found = !it->needs_merge; /* an update of this run's own stored version */
     if (it->is_sighting && it->needs_merge) {
-        bool found = false;
         /* a new store, and not written by this run: nothing stored to merge with */
         if (p->store_had_sightings || pipeline_hash_set_maybe_has(&p->written_sightings, it->id))
             obj = pipeline_merge_stored_sighting(p, a, obj, &found);
@@ -59,10 +59,14 @@ static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pendin
     }
     storm_err err;
     storm_err_clear(&err);
-    if (storm_store_put(p->sinks.store, it->collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
+    bool added = false;
+    if (storm_store_put(p->sinks.store, it->collection, obj, &added, &err) != STORM_OK && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, it->id, err.msg);
-    if (it->is_sighting)
+    if (it->is_sighting) {
         pipeline_hash_set_add(&p->written_sightings, it->id);
+        p->st.sightings_stored += added;
+        p->st.sightings_stored_new += added && !found;
+    }
 }
 
 static int any_row(void *ctx, const storm_store_row *row)

@@ -42,6 +42,8 @@ storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
     bool have_identity = false;
     for (size_t i = 0; i < objects->u.a.len; i++) {
         const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+        /* the shipped models name Storm as their creator: it travels with them */
+        any |= storm_v_is_str(storm_v_get(objects->u.a.items[i], "created_by_ref"), STORM_STIX_IDENTITY_ID);
         for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
             if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
                 used[e] = false; /* already there */
@@ -53,6 +55,33 @@ storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
     if (any && !have_identity && !push(a, objects, storm_stix_identity(a)))
         return STORM_ERR_NOMEM;
     return STORM_OK;
+}
+
+static bool has_id(const storm_value *objects, const char *id)
+{
+    for (size_t i = 0; i < objects->u.a.len; i++)
+        if (storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), id))
+            return true;
+    return false;
+}
+
+/* The TLP 2.0 marking-definitions the objects refer to (object_marking_refs)
+ * and the array lacks: an object whose creator chose its TLP level travels
+ * with it, and its definition with it. False on OOM. */
+static bool add_tlp_definitions(storm_arena *a, storm_value *objects)
+{
+    size_t n = objects->u.a.len; /* the definitions appended refer to none */
+    for (size_t i = 0; i < n; i++) {
+        const storm_value *marks = storm_v_get(objects->u.a.items[i], "object_marking_refs");
+        for (size_t k = 0; marks && marks->type == STORM_V_ARRAY && k < marks->u.a.len; k++) {
+            const storm_value *mk = marks->u.a.items[k];
+            for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
+                if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0 && !has_id(objects, mk->u.s.ptr) &&
+                    !push(a, objects, storm_tlp_marking_definition(a, (storm_tlp)t)))
+                    return false;
+        }
+    }
+    return true;
 }
 
 storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
@@ -76,5 +105,10 @@ storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_s
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     if (storm_share_add_definitions(a, objects) != STORM_OK)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    return storm_mark_objects(a, objects, opts->tlp, identity_id, err);
+    if (!opts->unmarked) {
+        storm_rc rc = storm_mark_objects(a, objects, opts->tlp, identity_id, err);
+        if (rc != STORM_OK)
+            return rc;
+    }
+    return add_tlp_definitions(a, objects) ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
 }

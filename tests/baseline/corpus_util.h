@@ -12,6 +12,7 @@
 #include <storm/decode.h>
 #include <storm/io.h>
 #include <storm/json.h>
+#include <storm/pipeline.h>
 
 typedef struct corpus_rec {
     size_t line;          /* 1-based */
@@ -149,8 +150,31 @@ static void restart_rewrite(const char *in, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* Decode every line of path (relative to the corpus) into f; with rewrite,
- * each line is first restart_rewrite()-ten. Lines that fail are skipped. */
+/* The pipeline's event sink: events of one line form one record (the
+ * pipeline hands them over in order, each with its line). */
+static storm_rc corpus_on_event(void *ctx, storm_event *ev, storm_err *err)
+{
+    (void)err;
+    corpus_file *f = ctx;
+    if (!f->n || f->recs[f->n - 1].line != ev->source_line) {
+        corpus_rec *r = realloc(f->recs, (f->n + 1) * sizeof *f->recs);
+        if (!r)
+            return STORM_ERR_NOMEM;
+        f->recs = r;
+        f->recs[f->n++] = (corpus_rec){ev->source_line, {0}};
+    }
+    storm_event *copy = storm_event_list_add(f->arena, &f->recs[f->n - 1].evs);
+    if (!copy)
+        return STORM_ERR_NOMEM;
+    *copy = *ev;              /* its strings are in f->arena (the pipeline's event_arena) */
+    copy->source_name = NULL; /* the reader's name for the source does not outlive it */
+    return STORM_OK;
+}
+
+/* Decode every line of path (relative to the corpus) into f, through the
+ * pipeline (the reader, envelopes and decoder choice of storm run); with
+ * rewrite, each line is first restart_rewrite()-ten. Lines that fail are
+ * skipped (rejects are counted by the pipeline, not kept). */
 static bool corpus_load(const char *rel, bool rewrite, corpus_file *f)
 {
     memset(f, 0, sizeof *f);
@@ -158,38 +182,38 @@ static bool corpus_load(const char *rel, bool rewrite, corpus_file *f)
     if (!in)
         return false;
     f->arena = storm_arena_new(0, 0);
+    storm_pipeline_opts po = {.prog = "corpus_load", .messages_shown = 1};
+    storm_pipeline_sinks sinks = {.event = corpus_on_event, .event_ctx = f, .event_arena = f->arena};
+    storm_pipeline *p = NULL;
+    storm_err e;
+    storm_err_clear(&e);
+    if (!f->arena || storm_pipeline_new(&po, &sinks, &p, &e) != STORM_OK) {
+        fclose(in);
+        return false;
+    }
     char *line = NULL;
-    size_t cap = 0, lineno = 0, alloc = 0;
+    size_t cap = 0;
+    uint64_t lineno = 0;
     ssize_t len;
+    /* line by line through storm_pipeline_feed_text, so that the original
+     * and the rewritten file are read the same way */
     while ((len = getline(&line, &cap, in)) > 0) {
         lineno++;
         size_t bufcap = (size_t)len * 2 + 64;
         char *text = storm_arena_alloc(f->arena, bufcap);
+        if (!text)
+            break;
         if (rewrite)
             restart_rewrite(line, text, bufcap);
         else
             memcpy(text, line, (size_t)len + 1);
-        storm_value *root;
-        storm_err e;
-        storm_err_clear(&e);
-        if (storm_json_parse(f->arena, text, strlen(text), STORM_JSON_DEFAULT, &root, NULL, &e) != STORM_OK)
-            continue;
-        const storm_value *rec = storm_decode_unwrap(f->arena, root);
-        const storm_decoder *d = storm_decoder_detect(rec);
-        if (!d)
-            continue;
-        storm_event_list l = {0};
-        const char *skip = NULL;
-        if (d->decode(f->arena, rec, &l, &skip, &e) != STORM_OK)
-            continue;
-        if (f->n == alloc) {
-            alloc = alloc ? alloc * 2 : 64;
-            f->recs = realloc(f->recs, alloc * sizeof *f->recs);
-        }
-        f->recs[f->n].line = lineno;
-        f->recs[f->n].evs = l;
-        f->n++;
+        size_t n = strlen(text);
+        while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+            n--;
+        if (n)
+            storm_pipeline_feed_text(p, rel, lineno, text, n);
     }
+    storm_pipeline_free(p);
     free(line);
     fclose(in);
     return true;

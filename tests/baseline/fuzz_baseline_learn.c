@@ -30,8 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         storm_value *root;
         storm_arena_reset(a);
         if (storm_json_parse(a, text, len, STORM_JSON_DEFAULT, &root, NULL, NULL) == STORM_OK) {
-            const storm_value *rec = storm_decode_unwrap(a, root);
-            const storm_decoder *d = storm_decoder_detect(rec);
+            const storm_value *rec = NULL;
+            const storm_decoder *d = NULL;
+            storm_err cerr;
+            storm_err_clear(&cerr);
+            storm_decode_classify(a, root, NULL, &rec, &d, &cerr); /* as every reader: envelope, then decoder */
             storm_event_list l = {0};
             const char *skip = NULL;
             if (d && d->decode(a, rec, &l, &skip, NULL) == STORM_OK) {

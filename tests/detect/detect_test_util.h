@@ -16,6 +16,7 @@
 #include <storm/io.h>
 #include <storm/json.h>
 #include <storm/model.h>
+#include <storm/pipeline.h>
 
 /* A finished model with one indicator per pattern, named "<prefix>0",
  * "<prefix>1", ... (ids indicator--00000000-0000-4000-8000-<index>). A
@@ -49,17 +50,48 @@ static inline storm_models *test_models_of(const char *const *patterns, size_t n
 
 typedef void (*test_event_fn)(void *ctx, storm_arena *a, const storm_event *ev, const char *where);
 
+typedef struct test_corpus_walk {
+    storm_arena *a;
+    bool reset;
+    test_event_fn fn;
+    void *ctx;
+    size_t events;
+} test_corpus_walk;
+
+/* The pipeline's event sink: each event to fn, with its place. */
+static inline storm_rc test_corpus_on_event(void *ctx, storm_event *ev, storm_err *err)
+{
+    (void)err;
+    test_corpus_walk *w = ctx;
+    char where[4200];
+    snprintf(where, sizeof where, "%s record %llu", ev->source_name ? ev->source_name : "-",
+             (unsigned long long)ev->source_line);
+    if (w->reset)
+        storm_arena_reset(w->a);
+    w->fn(w->ctx, w->a, ev, where);
+    w->events++;
+    return STORM_OK;
+}
+
 /* Every event of every file of tests/data/corpus/{tetragon,k8s-audit,falco,
- * kubescape,hubble} (files in name order), records unwrapped, detected and
- * decoded as storm run does; lines that are not JSON or of no known sensor
- * are passed over. With reset the arena is reset before each record (fn
- * keeps nothing), else what fn builds stays until the caller frees a.
- * Returns the number of events. */
+ * kubescape,hubble} (files in name order), read through the pipeline as
+ * storm run reads them (framing, envelopes, decoder choice); records that
+ * are not JSON or of no known sensor are passed over. With reset the arena
+ * is reset before each event (fn keeps nothing, and the event lives during
+ * the call only), else the events and what fn builds stay in a until the
+ * caller frees it. Returns the number of events. */
 static inline size_t test_corpus_events(storm_arena *a, bool reset, test_event_fn fn, void *ctx)
 {
     static const char *const sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
     const char *root = getenv("STORM_SOURCE_ROOT");
-    size_t events = 0;
+    test_corpus_walk w = {a, reset, fn, ctx, 0};
+    storm_pipeline_opts po = {.prog = "test_corpus_events", .messages_shown = 1};
+    storm_pipeline_sinks sinks = {.event = test_corpus_on_event, .event_ctx = &w, .event_arena = reset ? NULL : a};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_pipeline_new(&po, &sinks, &p, &err) != STORM_OK)
+        return 0;
     for (size_t si = 0; si < sizeof sensors / sizeof sensors[0]; si++) {
         char dir[2048];
         snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root ? root : ".", sensors[si]);
@@ -70,48 +102,14 @@ static inline size_t test_corpus_events(storm_arena *a, bool reset, test_event_f
             snprintf(path, sizeof path, "%s/%s", dir, names[fi]->d_name);
             bool json = strstr(names[fi]->d_name, ".json") != NULL;
             free(names[fi]);
-            char *text;
-            size_t len, off = 0;
-            storm_err err;
             storm_err_clear(&err);
-            if (!json || storm_read_file(path, 1 << 26, &text, &len, &err) != STORM_OK)
-                continue;
-            for (unsigned long long line = 1;; line++) {
-                if (reset)
-                    storm_arena_reset(a);
-                storm_value *rootv;
-                size_t start;
-                storm_err_clear(&err);
-                storm_rc rc = storm_json_parse_next(a, text, len, &off, &rootv, &start, &err);
-                if (rc == STORM_ERR_NOTFOUND)
-                    break;
-                if (rc != STORM_OK) {
-                    const char *nl = memchr(text + off, '\n', len - off);
-                    if (!nl)
-                        break;
-                    off = (size_t)(nl - text) + 1;
-                    continue;
-                }
-                size_t n_recs = rootv->type == STORM_V_ARRAY ? rootv->u.a.len : 1;
-                for (size_t r = 0; r < n_recs; r++) {
-                    const storm_value *one = rootv->type == STORM_V_ARRAY ? rootv->u.a.items[r] : rootv;
-                    const storm_value *rec = storm_decode_unwrap(a, one);
-                    const storm_decoder *dec = rec && rec->type == STORM_V_OBJECT ? storm_decoder_detect(rec) : NULL;
-                    storm_event_list list = {0};
-                    const char *skip = NULL;
-                    if (!dec || dec->decode(a, rec, &list, &skip, &err) != STORM_OK)
-                        continue;
-                    char where[4200];
-                    snprintf(where, sizeof where, "%s record %llu", path, line);
-                    for (size_t i = 0; i < list.n; i++, events++)
-                        fn(ctx, a, &list.items[i], where);
-                }
-            }
-            free(text);
+            if (json)
+                storm_pipeline_feed_source(p, path, false, &err);
         }
         free(names);
     }
-    return events;
+    storm_pipeline_free(p);
+    return w.events;
 }
 
 #endif

@@ -3,7 +3,8 @@
 """The small things a user trips over on the command line (issue 10):
 unknown options and options missing their value are usage errors (exit 2,
 the option named, the usage line shown) in every command parsed by
-cli_getopt; a models PATH that does not exist fails; `models lint --db`
+cli_getopt (storm run, convert and baseline too); a models PATH that does not
+exist fails (storm models and storm run --models, also with -q); `models lint --db`
 reads the models kept in a store; `models tree` gives sibling steps distinct
 numbers (golden file); `storm users` wants 12-character passwords and
 confirms what it did on standard error unless -q; --follow on a file that
@@ -54,6 +55,18 @@ def unknown_options():
     usage_error(["match", "x.json", "-p"], "-p", "usage: storm match")
     usage_error(["pattern", "check", "--bogus", "[a:b = 1]"], "--bogus", "usage: storm pattern check")
     usage_error(["pattern", "check", "-s"], "-s", "usage: storm pattern check")
+    # the pipeline's commands (they had their own parsers)
+    usage_error(["run", "--bogus", "examples/events.jsonl"], "--bogus", "usage: storm run")
+    usage_error(["run", "--models"], "--models", "usage: storm run")
+    usage_error(["run", "-x"], "-x", "usage: storm run")
+    usage_error(["convert", "--bogus"], "--bogus", "usage: storm convert")
+    usage_error(["convert", "--follow", "x.jsonl", "--follow-timeout"], "--follow-timeout", "usage: storm convert")
+    usage_error(["baseline", "--bogus"], "--bogus", "usage: storm baseline")
+    usage_error(["baseline", "learn", "--db"], "--db", "usage: storm baseline")
+    usage_error(["baseline", "show", "--db", "x.db", "-z"], "-z", "usage: storm baseline")
+    for args in (["baseline", "--help"], ["baseline", "show", "--help"], ["run", "--help"], ["convert", "--help"]):
+        r = run(args)
+        check(r.returncode == 0 and r.stdout.startswith(b"usage: storm "), f"storm {' '.join(args)}: the help")
 
 
 def missing_paths(tmp):
@@ -65,6 +78,17 @@ def missing_paths(tmp):
         check("no-such-models" in out, f"models {sub} names the missing path: {out!r}")
     r = run(["models", "lint", "--db", gone + ".db"])
     check(r.returncode == 1, f"models lint --db on a missing store: exit {r.returncode}, want 1")
+    # storm run: a --models path that does not exist fails the run, alone, beside
+    # a good one (a typo must not run without those models) and with -q
+    events = os.path.join(ROOT, "examples", "events.jsonl")
+    for extra in ([], ["--models", MODELS], ["-q"], ["-q", "--models", MODELS]):
+        args = ["run", "--format", "text"] + extra + ["--models", gone, events]
+        r = run(args)
+        err = r.stderr.decode(errors="replace")
+        what = "storm " + " ".join(args[:-1])
+        check(r.returncode == 1, f"{what}: exit {r.returncode}, want 1")
+        check(f"--models {gone}:" in err, f"{what}: the message names the path: {err!r}")
+        check(r.stdout == b"", f"{what}: no sightings written: {r.stdout[:200]!r}")
 
 
 def lint_db(tmp):

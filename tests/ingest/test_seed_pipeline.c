@@ -42,10 +42,13 @@ static storm_rc decode_rec(const storm_value *root, storm_event_list *out, const
     *out = (storm_event_list){0};
     *skip = NULL;
     storm_err_clear(err);
-    const storm_value *rec = storm_decode_unwrap(arena, root);
-    const storm_decoder *d = storm_decoder_detect(rec);
-    if (!d)
+    const storm_value *rec = NULL;
+    const storm_decoder *d = NULL;
+    /* as every reader: envelope, then decoder */
+    if (storm_decode_classify(arena, root, NULL, &rec, &d, err) != STORM_OK || !d) {
+        storm_err_clear(err);
         return STORM_ERR_NOTFOUND;
+    }
     return d->decode(arena, rec, out, skip, err);
 }
 

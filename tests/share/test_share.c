@@ -235,8 +235,66 @@ static void test_rules_file(void)
     storm_arena_free(a);
 }
 
+static size_t count_id(const storm_value *objects, const char *id)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < objects->u.a.len; i++)
+        n += storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), id);
+    return n;
+}
+
+/* The share step as storm run uses it (unmarked: the cluster's own copy)
+ * and as storm publish does: what it writes stands alone. */
+static void test_prepare(void)
+{
+    static const char green[] = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    static const char amber[] = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    /* a sighting, and a shipped indicator (created by Storm, TLP:GREEN, a
+     * pattern without x_ properties: no extension is used anywhere) */
+    static const char text[] =
+        "[{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--1b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\","
+        "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000001\"},"
+        "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--00000000-0000-4000-8000-000000000001\","
+        "\"created\":\"2026-01-01T00:00:00Z\",\"modified\":\"2026-01-01T00:00:00Z\","
+        "\"created_by_ref\":\"" STORM_STIX_IDENTITY_ID "\",\"object_marking_refs\":[\"marking-definition--"
+        "bab4a63c-aed9-4cf5-a766-dfca5abac2bb\"],\"pattern\":\"[file:name = 'x']\",\"pattern_type\":\"stix\","
+        "\"valid_from\":\"2026-01-01T00:00:00Z\"}]";
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    char cluster[STORM_STIX_ID_MAX];
+    storm_stix_cluster_identity_id("c1", cluster);
+
+    storm_value *objs = parse(a, text);
+    storm_share_opts local = {.identity = "c1", .unmarked = true};
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &local, NULL, &err) == STORM_OK);
+    CHECK(count_id(objs, cluster) == 1);                /* the cluster's identity */
+    CHECK(count_id(objs, STORM_STIX_IDENTITY_ID) == 1); /* the indicator's creator travels with it */
+    CHECK(count_id(objs, green) == 1);                  /* and the TLP level it carries */
+    CHECK(count_id(objs, amber) == 0);
+    CHECK(storm_v_get(find(objs, "sighting"), "object_marking_refs") == NULL); /* unmarked: not marked */
+    size_t n = objs->u.a.len;
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &local, NULL, &err) == STORM_OK);
+    CHECK(objs->u.a.len == n); /* nothing twice */
+
+    /* publish: marked AMBER; the indicator keeps its creator's GREEN, whose
+     * definition travels too (it used to be left dangling) */
+    objs = parse(a, text);
+    storm_share_opts shared = {.tlp = STORM_TLP_AMBER, .identity = "c1"};
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &shared, NULL, &err) == STORM_OK);
+    CHECK(count_id(objs, amber) == 1 && count_id(objs, green) == 1);
+    CHECK(count_id(objs, STORM_STIX_IDENTITY_ID) == 1);
+    const storm_value *sref = storm_v_get(find(objs, "sighting"), "object_marking_refs");
+    CHECK(sref && sref->u.a.len == 1 && storm_v_is_str(sref->u.a.items[0], amber));
+    storm_arena_free(a);
+}
+
 int main(void)
 {
+    RUN(test_prepare);
     RUN(test_tlp);
     RUN(test_mark);
     RUN(test_redact);

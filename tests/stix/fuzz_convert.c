@@ -24,8 +24,11 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         storm_arena_free(a);
         return 0;
     }
-    const storm_value *rec = storm_decode_unwrap(a, root);
-    const storm_decoder *dec = rec ? storm_decoder_detect(rec) : NULL;
+    const storm_value *rec = NULL;
+    const storm_decoder *dec = NULL;
+    storm_err_clear(&err);
+    storm_decode_classify(a, root, NULL, &rec, &dec, &err); /* as every reader: envelope, then decoder */
+    storm_err_clear(&err);
     storm_event_list list = {0};
     const char *skip = NULL;
     if (dec && dec->decode(a, rec, &list, &skip, &err) == STORM_OK) {

@@ -1007,11 +1007,13 @@ static void test_corpus_writer(void)
                 storm_arena_reset(a);
                 storm_value *rootv;
                 if (storm_json_parse(a, p, n, 0, &rootv, NULL, &err) == STORM_OK) {
-                    const storm_value *rec = storm_decode_unwrap(a, rootv);
-                    const storm_decoder *dec = storm_decoder_detect(rec);
+                    const storm_value *rec = NULL;
+                    const storm_decoder *dec = NULL;
                     storm_event_list list = {0};
                     const char *skip;
-                    if (dec && dec->decode(a, rec, &list, &skip, &err) == STORM_OK) {
+                    storm_err_clear(&err);
+                    if (storm_decode_classify(a, rootv, NULL, &rec, &dec, &err) == STORM_OK &&
+                        dec->decode(a, rec, &list, &skip, &err) == STORM_OK) {
                         for (size_t i = 0; i < list.n; i++) {
                             storm_observation obs;
                             storm_stix_opts o = {.record = p, .record_len = n, .record_index = i};
@@ -1143,11 +1145,13 @@ static void test_sco_id_table(void)
         storm_value *rootv;
         bool hit = false;
         if (line && storm_json_parse(a, line, len, 0, &rootv, NULL, &err) == STORM_OK) {
-            const storm_value *rec = storm_decode_unwrap(a, rootv);
-            const storm_decoder *dec = storm_decoder_detect(rec);
+            const storm_value *rec = NULL;
+            const storm_decoder *dec = NULL;
             storm_event_list list = {0};
             const char *skip;
-            if (dec && dec->decode(a, rec, &list, &skip, &err) == STORM_OK)
+            storm_err_clear(&err);
+            if (storm_decode_classify(a, rootv, NULL, &rec, &dec, &err) == STORM_OK &&
+                dec->decode(a, rec, &list, &skip, &err) == STORM_OK)
                 for (size_t i = 0; i < list.n && !hit; i++) {
                     storm_observation obs;
                     storm_stix_opts o = {.record = line, .record_len = len, .record_index = i};
