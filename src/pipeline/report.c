@@ -81,7 +81,8 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             "\"observations\":%llu,\"observations_built\":%llu,\"observations_matched\":%llu,\"candidates\":%llu,"
             "\"matches\":%llu,\"sightings\":%llu,\"sighting_updates\":%llu,\"states_held\":%llu,"
             "\"states_evicted\":%llu,\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
-            "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"regex_cached\":%zu,\"db_errors\":%llu,\"sightings_stored\":%llu,"
+            "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"regex_cached\":%zu,\"db_errors\":%llu,\"sightings_"
+            "stored\":%llu,"
             "\"sightings_stored_new\":%llu,\"bytes_read\":%llu,\"seconds\":%.6f,\"events_per_second\":%.1f,"
             "\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,\"processing_cpu_seconds\":%.6f,"
             "\"events_per_cpu_second\":%.1f}\n",
@@ -89,9 +90,9 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             u(st->events_decoded), u(st->baseline_learned), u(st->baseline_dropped), u(st->anomalies),
             u(ds.observations), u(ds.observations - ds.prefiltered), u(ds.observations_matched), u(ds.candidates),
             u(ds.matches), u(ds.sightings), u(ds.sighting_updates), u(ds.states_held), u(ds.states_evicted),
-            u(ds.scopes_held), u(ds.match_errors), ds.indicators, ds.leaves, ds.regex_prefiltered, ds.regex_unindexed, ds.regex_cached,
-            u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read), secs,
-            secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
+            u(ds.scopes_held), u(ds.match_errors), ds.indicators, ds.leaves, ds.regex_prefiltered, ds.regex_unindexed,
+            ds.regex_cached, u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read),
+            secs, secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
             cpu > 0 ? (double)st->events_read / cpu : 0.0);
 }
 
