@@ -28,6 +28,7 @@
 #include <storm/event.h>
 #include <storm/model.h>
 #include <storm/observation.h>
+#include <storm/session.h>
 #include <storm/store.h>
 #include <storm/time.h>
 #include <storm/value.h>
@@ -86,6 +87,8 @@ typedef struct storm_pipeline_opts {
     size_t messages_shown;         /* rejects reported one by one on stderr (0: 100) */
     volatile sig_atomic_t *stop;   /* reading stops when nonzero (signal handlers); may be NULL */
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
+    storm_session_opts sessions;   /* attack sessions kept from the sightings (storm/session.h) */
+    bool no_sessions;              /* keep none */
 } storm_pipeline_opts;
 
 typedef struct storm_pipeline_stats {
@@ -120,6 +123,10 @@ void storm_pipeline_free(storm_pipeline *p);
 void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out);
 /* The detector (NULL without models): its statistics and identity. */
 storm_detector *storm_pipeline_detector(storm_pipeline *p);
+/* The session tracker (NULL without a detector or with no_sessions): add
+ * listeners to it (alerts) before feeding. With a store sink, every session
+ * change is written to the store (storm/store_session.h). */
+storm_session_tracker *storm_pipeline_sessions(storm_pipeline *p);
 /* Skipped record types and how many of each (i < n; false past the end). */
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
 

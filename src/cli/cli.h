@@ -10,6 +10,7 @@
 
 #include <storm/model.h>
 #include <storm/store.h>
+#include <storm/time.h>
 
 /* Exit codes shared by every subcommand. */
 enum {
@@ -30,6 +31,11 @@ int cmd_serve(int argc, char **argv);    /* storm serve */
 int cmd_users(int argc, char **argv);    /* storm users */
 int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
+int cmd_sessions(int argc, char **argv); /* storm sessions */
+int cmd_report(int argc, char **argv);   /* storm report */
+
+/* --since T: an RFC 3339 time or a duration back from now (24h). */
+bool cli_parse_since(const char *s, storm_time_ns *out);
 
 /* The TAXII password: from password_file, else $STORM_TAXII_PASSWORD, else
  * one line of standard input when stdin_free. Owned by the caller (free);

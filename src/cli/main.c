@@ -33,6 +33,8 @@ static const command commands[] = {
     {"match", cmd_match, "match STIX patterns against STIX observations"},
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
+    {"sessions", cmd_sessions, "list the attack sessions storm run found"},
+    {"report", cmd_report, "attack sessions as reports: timeline and attack path (STIX, text, Markdown, HTML)"},
 #if STORM_HAVE_TAXII
     {"serve", cmd_serve, "serve the store over TAXII 2.1"},
     {"users", cmd_users, "manage the TAXII server's users and rights"},

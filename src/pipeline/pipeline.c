@@ -67,6 +67,10 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
             storm_pipeline_free(p);
             return rc;
         }
+        if ((rc = pipeline_sessions_new(p, err)) != STORM_OK) {
+            storm_pipeline_free(p);
+            return rc;
+        }
         if (p->sinks.store) { /* the models themselves, so that a TAXII client sees what was sighted */
             pipeline_db_put(p, STORM_COLLECTION_INDICATORS, storm_detector_identity(p->det));
             unsigned used = 0; /* the definitions of the x_* properties the patterns name */
@@ -108,6 +112,7 @@ void storm_pipeline_free(storm_pipeline *p)
     if (!p)
         return;
     storm_detector_free(p->det);
+    storm_session_tracker_free(p->sessions);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
@@ -123,6 +128,11 @@ void storm_pipeline_get_stats(const storm_pipeline *p, storm_pipeline_stats *out
 storm_detector *storm_pipeline_detector(storm_pipeline *p)
 {
     return p->det;
+}
+
+storm_session_tracker *storm_pipeline_sessions(storm_pipeline *p)
+{
+    return p->sessions;
 }
 
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n)
@@ -210,8 +220,10 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
         storm_err aerr;
         storm_err_clear(&aerr);
         storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster};
-        if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK)
+        if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK) {
             pipeline_emit_anomaly(p, &aobs, &res);
+            pipeline_session_anomaly(p, &aobs, ev, &res);
+        }
     }
     return true;
 }
@@ -229,6 +241,8 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
         }
         return;
     }
+    if (p->sessions) /* lineage, addresses, identities: from every event, explained or not */
+        storm_session_observe(p->sessions, ev);
     if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
         return;
     storm_observation obs;
@@ -267,8 +281,10 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     }
     p->st.observations++;
     err_reset(&err);
+    p->cur_ev = ev;
     if (storm_detector_feed(p->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
+    p->cur_ev = NULL;
 }
 
 /* Where an envelope's embedded record starts in the line: the position of

@@ -39,6 +39,8 @@ struct storm_pipeline {
     storm_err sink_err;
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
+    storm_session_tracker *sessions;
+    const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -60,6 +62,15 @@ void pipeline_report(storm_pipeline *p);
 void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
+
+/* sink_session.c */
+/* Create the tracker (when sessions are kept) and its store listener. */
+storm_rc pipeline_sessions_new(storm_pipeline *p, storm_err *err);
+void pipeline_session_sighting(storm_pipeline *p, const storm_detect_sighting *s);
+void pipeline_session_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_event *ev,
+                              const storm_baseline_result *res);
+/* Begin a store transaction unless one is open; false when the store failed. */
+bool pipeline_db_begin(storm_pipeline *p);
 
 /* sink_store.c */
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);

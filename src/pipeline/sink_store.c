@@ -14,20 +14,29 @@
 
 /* ---- the store ---- */
 
-void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj)
+bool pipeline_db_begin(storm_pipeline *p)
 {
     if (!p->sinks.store)
-        return;
-    storm_err err;
-    storm_err_clear(&err);
+        return false;
     if (!p->in_tx) {
+        storm_err err;
+        storm_err_clear(&err);
         if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
             if (p->st.db_errors++ == 0)
                 fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
-            return;
+            return false;
         }
         p->in_tx = true;
     }
+    return true;
+}
+
+void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj)
+{
+    if (!pipeline_db_begin(p))
+        return;
+    storm_err err;
+    storm_err_clear(&err);
     if (storm_store_put(p->sinks.store, collection, obj, NULL, &err) != STORM_OK && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot store %s: %s\n", p->opts.prog, storm_v_get_str(obj, "id"), err.msg);
 }
