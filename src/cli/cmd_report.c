@@ -69,7 +69,7 @@ int cmd_report(int argc, char **argv)
     storm_report_format format = STORM_REPORT_TEXT;
     optind = 1;
     int opt;
-    while ((opt = cli_getopt("report", usage_line, argc, argv, "ho", longopts)) != -1) {
+    while ((opt = cli_getopt("report", usage_line, argc, argv, "ho:", longopts)) != -1) {
         switch (opt) {
         case 'd': db = optarg; break;
         case 'S': session = optarg; break;

@@ -76,9 +76,11 @@ static void consider(deep_ctx *c)
             reach = i + 1;
             hits++;
         }
-    /* furthest first, then most steps reached on it, then the shortest */
-    if (reach > c->best_reach || (reach == c->best_reach && hits > c->best_hits) ||
-        (reach == c->best_reach && hits == c->best_hits && reach && c->depth < c->n_best)) {
+    /* most steps reached on it, then fewest modelled steps skipped before
+     * the furthest one, then the shortest path */
+    size_t skipped = reach - hits, best_skipped = c->best_reach - c->best_hits;
+    if (hits > c->best_hits || (hits == c->best_hits && hits && skipped < best_skipped) ||
+        (hits == c->best_hits && hits && skipped == best_skipped && c->depth < c->n_best)) {
         c->best_reach = reach;
         c->best_hits = hits;
         c->n_best = c->depth;
