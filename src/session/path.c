@@ -60,6 +60,15 @@ static size_t shortest(storm_arena *ar, const storm_models *m, size_t a, size_t 
     return len;
 }
 
+/* Whether model step s is among the first n steps reached. */
+static bool reached_before(const session_path *p, size_t n, size_t s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p->reached[i].model == s)
+            return true;
+    return false;
+}
+
 typedef struct deep_ctx {
     const storm_models *m;
     const bool *hit; /* per model step: reached */
@@ -160,15 +169,22 @@ void path_compute(storm_report *r, rsession *s)
             node->via = VIA_NOT_IN_MODELS;
             continue;
         }
-        /* the latest earlier step with a model path to this one, the shortest path from it */
-        size_t best_len = 0, *best_mid = NULL;
+        /* the earlier step whose shortest model path here passes the
+         * fewest steps the session did not reach (the latest one on ties) */
+        size_t best_unseen = SIZE_MAX, best_len = 0, *best_mid = NULL;
         const char *from = NULL;
-        for (size_t j = i; j-- > 0 && !from;) {
+        for (size_t j = i; j-- > 0;) {
             if (p->reached[j].model == SIZE_MAX)
                 continue;
             size_t *mid = NULL;
             size_t len = shortest(r->arena, m, p->reached[j].model, node->model, &mid);
-            if (len) {
+            if (!len)
+                continue;
+            size_t unseen = 0;
+            for (size_t k = 0; k + 1 < len; k++)
+                unseen += !reached_before(p, i, mid[k]);
+            if (unseen < best_unseen) {
+                best_unseen = unseen;
                 from = p->reached[j].name;
                 best_len = len;
                 best_mid = mid;
@@ -176,11 +192,12 @@ void path_compute(storm_report *r, rsession *s)
         }
         if (from) {
             node->from = from;
-            node->via = best_len == 1 ? VIA_MODELLED : VIA_SKIPPED;
-            if (best_len > 1) {
-                node->skipped = storm_arena_alloc(r->arena, (best_len - 1) * sizeof *node->skipped);
+            node->via = best_unseen == 0 ? VIA_MODELLED : VIA_SKIPPED;
+            if (best_unseen) {
+                node->skipped = storm_arena_alloc(r->arena, best_unseen * sizeof *node->skipped);
                 for (size_t k = 0; node->skipped && k + 1 < best_len; k++)
-                    node->skipped[node->n_skipped++] = storm_models_step(m, best_mid[k])->name;
+                    if (!reached_before(p, i, best_mid[k]))
+                        node->skipped[node->n_skipped++] = storm_models_step(m, best_mid[k])->name;
             }
         } else
             node->via = i == 0 || !incoming || !incoming[node->model] ? VIA_ENTRY : VIA_UNPREDICTED;

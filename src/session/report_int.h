@@ -13,7 +13,7 @@
 /* How a reached step follows the steps before it on the model graph. */
 typedef enum path_via {
     VIA_ENTRY = 0,     /* the first step, or a step the model starts with */
-    VIA_MODELLED,      /* a related-to edge from an earlier reached step */
+    VIA_MODELLED,      /* a model path from an earlier reached step through reached steps only */
     VIA_SKIPPED,       /* a model path from an earlier step, through steps not seen */
     VIA_UNPREDICTED,   /* no model path from any earlier reached step */
     VIA_NOT_IN_MODELS, /* the step is not in the loaded models */

@@ -10,9 +10,9 @@
 static const char *via_text(path_via v)
 {
     switch (v) {
-    case VIA_ENTRY: return "entry";
+    case VIA_ENTRY: return "entry (no model edge leads here)";
     case VIA_MODELLED: return "modelled";
-    case VIA_SKIPPED: return "skipped steps";
+    case VIA_SKIPPED: return "modelled, with steps skipped";
     case VIA_UNPREDICTED: return "UNPREDICTED: no model edge leads here from the steps before";
     case VIA_NOT_IN_MODELS: return "not in the loaded models";
     }
@@ -50,7 +50,7 @@ void report_path_lines(const storm_report *r, const rsession *s, storm_buf *out,
         storm_buf_printf(out, "%s%zu. %s", bullet, i + 1, n->name ? n->name : n->step_id);
         if (n->tactic)
             storm_buf_printf(out, " (%s)", n->tactic);
-        storm_buf_printf(out, ": %s", via_text(n->via));
+        storm_buf_printf(out, ": %s", i == 0 && n->via == VIA_ENTRY ? "entry point" : via_text(n->via));
         if (n->via == VIA_MODELLED || n->via == VIA_SKIPPED)
             storm_buf_printf(out, " after %s", n->from);
         if (n->n_skipped) {
