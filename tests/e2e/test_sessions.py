@@ -166,6 +166,16 @@ def test_synthetic(tmp):
     check(len(reports) == 2, "one report per session")
     r2 = run(["report", "--db", db, "--format", "stix"])
     check(r.stdout == r2.stdout, "the same store gives the same STIX bytes")
+    if os.environ.get("STORM_HAVE_TAXII") != "0":  # storm publish shares the report redacted and marked
+        path = os.path.join(tmp, "report.json")
+        open(path, "wb").write(r.stdout)
+        pub = run(["publish", "--dry-run", "--to-db", os.path.join(tmp, "pub.db"), "--collection", "shared",
+                   "--redact-key", os.path.join(tmp, "redact.key"), "--tlp", "amber", path])
+        out = pub.stdout.decode()
+        check(pub.returncode == 0 and '"type":"report"' in out.replace(" ", ""), "storm publish takes the reports")
+        check("web-a" not in out and "worker-b" not in out and "10.244.2.31" not in out,
+              "published reports name no pod or address of the cluster")
+        check("marking-definition--" in out, "published reports are marked")
     r = run(["report", "--db", db, "--session", "session--00000000-0000-5000-8000-000000000000"])
     check(r.returncode == 1 and b"no session" in r.stderr, "an unknown --session exits 1")
     r = run(["report", "--db", db, "--format", "pdf"])
