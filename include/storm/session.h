@@ -83,6 +83,7 @@ typedef enum storm_session_event_kind {
     STORM_SESSION_STEP_UPDATED, /* a step's sighting was seen again (count, last_seen) */
     STORM_SESSION_MERGED,       /* replaced (an absorbed session) was merged into session */
     STORM_SESSION_QUIET,        /* nothing for the quiet period */
+    STORM_SESSION_EVICTED,      /* about to be dropped from memory by sessions_cap (last call with it) */
 } storm_session_event_kind;
 
 typedef struct storm_session_event {

@@ -113,6 +113,8 @@ void storm_pipeline_free(storm_pipeline *p)
         return;
     storm_detector_free(p->det);
     storm_session_tracker_free(p->sessions);
+    free(p->session_dirty);
+    free(p->session_gone);
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);

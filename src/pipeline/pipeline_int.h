@@ -40,6 +40,12 @@ struct storm_pipeline {
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
     storm_session_tracker *sessions;
+    /* sessions changed since the last commit (written then: a session that
+     * gains many steps is written once per batch) and ids to delete */
+    char (*session_dirty)[64];
+    size_t n_session_dirty, alloc_session_dirty;
+    char (*session_gone)[64];
+    size_t n_session_gone, alloc_session_gone;
     const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
 };
 
@@ -69,6 +75,8 @@ storm_rc pipeline_sessions_new(storm_pipeline *p, storm_err *err);
 void pipeline_session_sighting(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_session_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_event *ev,
                               const storm_baseline_result *res);
+/* Write the sessions changed since the last commit (before each commit). */
+void pipeline_sessions_write(storm_pipeline *p);
 /* Begin a store transaction unless one is open; false when the store failed. */
 bool pipeline_db_begin(storm_pipeline *p);
 

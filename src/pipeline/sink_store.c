@@ -43,6 +43,7 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 
 void pipeline_db_commit(storm_pipeline *p)
 {
+    pipeline_sessions_write(p);
     if (!p->sinks.store || !p->in_tx)
         return;
     storm_err err;

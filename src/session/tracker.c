@@ -265,6 +265,7 @@ static void make_room(storm_session_tracker *t)
         for (size_t i = 1; i < t->n; i++)
             if (t->s[i]->touched < t->s[old]->touched)
                 old = i;
+        emit(t, STORM_SESSION_EVICTED, t->s[old], NULL, NULL);
         remove_at(t, old);
         t->st.evicted++;
     }

@@ -178,6 +178,13 @@ def test_synthetic(tmp):
         check("marking-definition--" in out, "published reports are marked")
     r = run(["report", "--db", db, "--session", "session--00000000-0000-5000-8000-000000000000"])
     check(r.returncode == 1 and b"no session" in r.stderr, "an unknown --session exits 1")
+    # bounded: one session held at a time; the evicted ones are still stored
+    capped = os.path.join(tmp, "capped.db")
+    r = run(["run", "--db", capped, "--session-cap", "1", "-o", os.devnull, src])
+    check(b"3 evicted" in r.stderr, "--session-cap 1 evicts and counts")
+    check(len(sessions_json(capped)) == 4, "evicted sessions are stored (4 pieces of the attack once links are lost)")
+    r = run(["run", "--db", capped, "--session-cap", "0", src])
+    check(r.returncode == 2, "--session-cap 0 is a usage error")
     r = run(["report", "--db", db, "--format", "pdf"])
     check(r.returncode == 2, "an unknown format is a usage error")
     r = run(["sessions", "--db", db, "--since", "yesterday"])

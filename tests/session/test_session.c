@@ -15,7 +15,7 @@
 
 /* What the listener heard. */
 typedef struct heard {
-    int opened, added, updated, merged, quiet;
+    int opened, added, updated, merged, quiet, evicted;
     char last_replaces[64];
 } heard;
 
@@ -28,6 +28,7 @@ static void listen_fn(void *ctx, const storm_session_event *ev)
     case STORM_SESSION_STEP_UPDATED: h->updated++; break;
     case STORM_SESSION_MERGED: h->merged++; break;
     case STORM_SESSION_QUIET: h->quiet++; break;
+    case STORM_SESSION_EVICTED: h->evicted++; break;
     }
     if (ev->replaces)
         snprintf(h->last_replaces, sizeof h->last_replaces, "%s", ev->replaces);
@@ -342,7 +343,7 @@ static void test_caps_updates_anomalies(void)
     }
     storm_session_stats st;
     storm_session_get_stats(t, &st);
-    CHECK(st.held == 2 && st.evicted == 1);
+    CHECK(st.held == 2 && st.evicted == 1 && h.evicted == 1);
     /* an update without an event: the step held is updated */
     storm_session_step_in in = {
         .sighting_id = "sighting--2", .first_seen = T0 + 2 * SEC, .last_seen = T0 + 9 * SEC, .count = 5};
