@@ -224,29 +224,16 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
         storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster};
         if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK) {
             pipeline_emit_anomaly(p, &aobs, &res);
-            pipeline_session_anomaly(p, &aobs, ev, &res);
+            pipeline_session_anomaly(p, &aobs, &res);
         }
     }
     return true;
 }
 
-static void process_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
-                          const char *text, size_t text_len)
+/* After the baseline: the observation sink, or prefilter -> observe -> detect. */
+static void detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                         const char *text, size_t text_len)
 {
-    p->st.events_decoded++;
-    if (ev->has_time)
-        p->last_time = ev->time;
-    if (p->sinks.event) {
-        if (p->sink_rc == STORM_OK) {
-            storm_err_clear(&p->sink_err);
-            p->sink_rc = p->sinks.event(p->sinks.event_ctx, ev, &p->sink_err);
-        }
-        return;
-    }
-    if (p->sessions) /* lineage, addresses, identities: from every event, explained or not */
-        storm_session_observe(p->sessions, ev);
-    if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
-        return;
     storm_observation obs;
     storm_err err;
     err_reset(&err);
@@ -287,6 +274,28 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     if (storm_detector_feed(p->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
     p->cur_ev = NULL;
+}
+
+static void process_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                          const char *text, size_t text_len)
+{
+    p->st.events_decoded++;
+    if (ev->has_time)
+        p->last_time = ev->time;
+    if (p->sinks.event) {
+        if (p->sink_rc == STORM_OK) {
+            storm_err_clear(&p->sink_err);
+            p->sink_rc = p->sinks.event(p->sinks.event_ctx, ev, &p->sink_err);
+        }
+        return;
+    }
+    if (p->sessions) /* lineage, addresses, identities: from every event, explained or not */
+        storm_session_observe(p->sessions, ev);
+    if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
+        return;
+    detect_event(p, ev, record, record_len, index, text, text_len);
+    /* an anomaly joins the session its own event's sightings may just have opened */
+    pipeline_session_anomaly_flush(p, ev);
 }
 
 /* Where an envelope's embedded record starts in the line: the position of

@@ -130,19 +130,28 @@ void pipeline_session_sighting(storm_pipeline *p, const storm_detect_sighting *s
         fprintf(stderr, "%s: sessions: %s\n", p->opts.prog, err.msg);
 }
 
-void pipeline_session_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_event *ev,
-                              const storm_baseline_result *res)
+void pipeline_session_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res)
 {
     if (!p->sessions || !obs->id)
         return;
-    char evidence[STORM_BASELINE_FEATURE_MAX + STORM_BASELINE_KEY_MAX + 80];
-    snprintf(evidence, sizeof evidence, "anomaly: %s", res->reason);
+    p->anomaly_pending = true;
+    snprintf(p->anomaly_id, sizeof p->anomaly_id, "%s", obs->id);
+    p->anomaly_first = obs->first_observed;
+    p->anomaly_last = obs->last_observed;
+    snprintf(p->anomaly_evidence, sizeof p->anomaly_evidence, "anomaly: %s", res->reason);
+}
+
+void pipeline_session_anomaly_flush(storm_pipeline *p, const storm_event *ev)
+{
+    if (!p->anomaly_pending)
+        return;
+    p->anomaly_pending = false;
     storm_session_step_in in = {
-        .sighting_id = obs->id,
+        .sighting_id = p->anomaly_id,
         .indicator_name = "baseline anomaly",
-        .evidence = evidence,
-        .first_seen = obs->first_observed,
-        .last_seen = obs->last_observed,
+        .evidence = p->anomaly_evidence,
+        .first_seen = p->anomaly_first,
+        .last_seen = p->anomaly_last,
         .count = 1,
         .anomaly = true,
     };

@@ -191,8 +191,28 @@ def test_synthetic(tmp):
     check(r.returncode == 2, "a bad --since is a usage error")
 
 
+def test_anomalies(tmp):
+    """With a baseline, an unexplained event of the session's pod joins it, even
+    when it is the event whose sighting opens the session."""
+    ex = os.path.join(ROOT, "examples")
+    bl, db = os.path.join(tmp, "bl.db"), os.path.join(tmp, "anomalies.db")
+    r = run(["baseline", "learn", "--db", bl] + sorted(glob.glob(os.path.join(ex, "recordings", "*.jsonl"))))
+    check(r.returncode == 0, "baseline learn over the example recordings")
+    r = run(["run", "--db", db, "--baseline", bl, "--anomalies", "-o", os.devnull, os.path.join(ex, "events.jsonl")])
+    got = sessions_json(db)
+    check(len(got) == 1, f"one session in the examples ({len(got)})")
+    if got:
+        anomalies = [st for st in got[0]["steps"] if st["anomaly"]]
+        check(len(anomalies) == 1 and anomalies[0]["evidence"].startswith("anomaly: "),
+              "the setns anomaly of xwing is inside its nsenter session")
+    r = run(["report", "--db", db])
+    check(b"baseline anomalies inside the session: 1" in r.stdout and b"(baseline anomaly)" in r.stdout,
+          "the report shows the anomaly in the timeline and counts it")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
+        test_anomalies(tmp)
         db = test_corpus(tmp)
         r = run(["report", "--db", db, "--format", "stix"])
         check(r.returncode == 0, "stix report of the corpus")
