@@ -68,7 +68,7 @@ typedef struct storm_session_step {
 
 /* A session as the listeners and the store see it. Borrowed. */
 typedef struct storm_session {
-    char id[64]; /* "session--UUID" (UUIDv5 of the earliest step's sighting id) */
+    char id[64]; /* "session--UUID" (UUIDv5 of the earliest sighting's id; anomalies do not count) */
     storm_time_ns first_seen, last_seen;
     size_t n_steps;
     storm_session_step *steps; /* in order of first_seen, then sighting id */

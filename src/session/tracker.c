@@ -146,9 +146,15 @@ static void refresh(sess *s)
             p->last_seen = st->last_seen;
         p->size += st->count;
     }
+    /* anomalies join sessions, never open them: the id is the earliest sighting's */
+    size_t f = 0;
+    while (f < p->n_steps && p->steps[f].anomaly)
+        f++;
+    if (f == p->n_steps)
+        f = 0;
     char uuid[37];
     if (p->n_steps &&
-        storm_stix_uuid5(SESSION_NAMESPACE, p->steps[0].sighting_id, strlen(p->steps[0].sighting_id), uuid))
+        storm_stix_uuid5(SESSION_NAMESPACE, p->steps[f].sighting_id, strlen(p->steps[f].sighting_id), uuid))
         snprintf(p->id, sizeof p->id, "session--%s", uuid);
 }
 

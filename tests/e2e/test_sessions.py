@@ -205,6 +205,10 @@ def test_anomalies(tmp):
         anomalies = [st for st in got[0]["steps"] if st["anomaly"]]
         check(len(anomalies) == 1 and anomalies[0]["evidence"].startswith("anomaly: "),
               "the setns anomaly of xwing is inside its nsenter session")
+        # the id is the one the session has without the baseline (anomalies never name a session)
+        plain = os.path.join(tmp, "plain.db")
+        run(["run", "--db", plain, "-o", os.devnull, os.path.join(ex, "events.jsonl")])
+        check([s["id"] for s in sessions_json(plain)] == [got[0]["id"]], "the session keeps its id with anomalies")
     r = run(["report", "--db", db])
     check(b"baseline anomalies inside the session: 1" in r.stdout and b"(baseline anomaly)" in r.stdout,
           "the report shows the anomaly in the timeline and counts it")
