@@ -36,7 +36,7 @@ int cmd_report(int argc, char **argv);   /* storm report */
 
 /* --since T: an RFC 3339 time or a duration back from now (24h). */
 bool cli_parse_since(const char *s, storm_time_ns *out);
-int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
+int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
