@@ -87,6 +87,11 @@ size_t storm_models_n_relationships(const storm_models *m);
 size_t storm_models_n_intrusion_sets(const storm_models *m);
 size_t storm_models_n_files(const storm_models *m);
 
+/* The related-to edges between steps (source step -> next step), as step
+ * indices: the attack graph that sessions' paths are placed on. */
+size_t storm_models_n_step_edges(const storm_models *m);
+void storm_models_step_edge(const storm_models *m, size_t i, size_t *from, size_t *to);
+
 /* Every loaded model object (attack-patterns, indicators, relationships,
  * intrusion-sets), ids fixed, for storing. Borrowed. */
 size_t storm_models_n_objects(const storm_models *m);

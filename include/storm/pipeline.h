@@ -30,6 +30,7 @@
 #include <storm/metrics.h>
 #include <storm/model.h>
 #include <storm/observation.h>
+#include <storm/session.h>
 #include <storm/store.h>
 #include <storm/stream.h>
 #include <storm/time.h>
@@ -95,6 +96,8 @@ typedef struct storm_pipeline_opts {
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
     FILE *progress;                /* a terminal to draw a progress line on, redrawn in place and erased before other
                                       messages (NULL: none; callers pass stderr only when it is a terminal, without -q) */
+    storm_session_opts sessions;   /* attack sessions kept from the sightings (storm/session.h) */
+    bool no_sessions;              /* keep none */
 } storm_pipeline_opts;
 
 #define STORM_PIPELINE_COMMIT_BUCKETS 10
@@ -154,6 +157,10 @@ storm_detector *storm_pipeline_detector(storm_pipeline *p);
 /* Per sensor (the decoder's name; "unknown" for records of no known
  * sensor): i < n; false past the end. */
 bool storm_pipeline_sensor(const storm_pipeline *p, size_t i, const char **sensor, storm_pipeline_sensor_stats *out);
+/* The session tracker (NULL without a detector or with no_sessions): add
+ * listeners to it (alerts) before feeding. With a store sink, every session
+ * change is written to the store (storm/store_session.h). */
+storm_session_tracker *storm_pipeline_sessions(storm_pipeline *p);
 /* Skipped record types and how many of each (i < n; false past the end). */
 bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n);
 

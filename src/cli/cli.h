@@ -10,6 +10,7 @@
 
 #include <storm/model.h>
 #include <storm/store.h>
+#include <storm/time.h>
 
 /* Exit codes shared by every subcommand. */
 enum {
@@ -30,7 +31,12 @@ int cmd_serve(int argc, char **argv);    /* storm serve */
 int cmd_users(int argc, char **argv);    /* storm users */
 int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
-int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
+int cmd_sessions(int argc, char **argv); /* storm sessions */
+int cmd_report(int argc, char **argv);   /* storm report */
+
+/* --since T: an RFC 3339 time or a duration back from now (24h). */
+bool cli_parse_since(const char *s, storm_time_ns *out);
+int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */

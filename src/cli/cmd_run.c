@@ -68,6 +68,8 @@ static void usage(FILE *out)
             "  --horizon DURATION  how long partial matches are held (default 1h)\n"
             "  --window DURATION   matches in the same aligned window of this length update one sighting (default 1h)\n"
             "  --state-cap N       partial matches held per pattern node and scope (default 64)\n"
+            "  --session-quiet DURATION  steps further apart than this never join one attack session (default 1h)\n"
+            "  --session-cap N     attack sessions held in memory (default 4096; the least recently changed goes)\n"
             "  --baseline FILE     drop events the learned profiles explain (Storm db, JSON export, Kubescape YAML)\n"
             "  --learn-for DURATION  learn profiles from the first DURATION of event time, then enforce\n"
             "  --anomalies         emit unexplained events of profiled workloads as observations\n"
@@ -290,6 +292,8 @@ enum {
     OPT_CONSUMER,
     OPT_LEASE,
     OPT_IDLE_EXIT,
+    OPT_SESSION_QUIET,
+    OPT_SESSION_CAP,
 };
 
 /* What the consume loop's tick needs: the HTTP intake beside the stream
@@ -356,6 +360,8 @@ int cmd_run(int argc, char **argv)
         {"horizon", required_argument, NULL, OPT_HORIZON},
         {"window", required_argument, NULL, OPT_WINDOW},
         {"state-cap", required_argument, NULL, OPT_STATE_CAP},
+        {"session-quiet", required_argument, NULL, OPT_SESSION_QUIET},
+        {"session-cap", required_argument, NULL, OPT_SESSION_CAP},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -460,6 +466,19 @@ int cmd_run(int argc, char **argv)
         case OPT_STATS_JSON: stats_json = optarg; break;
         case OPT_CACHE_DIR: cache_dir = optarg; break;
         case OPT_NO_CACHE: no_cache = true; break;
+        case OPT_SESSION_QUIET:
+            if (!parse_duration(optarg, &po.sessions.quiet) || po.sessions.quiet == 0)
+                return cli_usage_error("run", "--session-quiet: '%s' is not a duration like 30m", optarg);
+            break;
+        case OPT_SESSION_CAP: {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || !end || *end || v == 0 || v > 1000000 || optarg[0] == '-')
+                return cli_usage_error("run", "--session-cap: '%s' is not a number from 1 to 1000000", optarg);
+            po.sessions.sessions_cap = (size_t)v;
+            break;
+        }
         case OPT_HORIZON:
             if (!parse_duration(optarg, &po.detect.horizon) || po.detect.horizon == 0)
                 return cli_usage_error("run", "--horizon: '%s' is not a duration like 1h", optarg);
@@ -731,6 +750,13 @@ done:;
     }
     if (!quiet && p)
         storm_pipeline_print_summary(p, stderr, secs);
+    if (!quiet && p && storm_pipeline_sessions(p)) {
+        storm_session_stats ss;
+        storm_session_get_stats(storm_pipeline_sessions(p), &ss);
+        fprintf(stderr, "storm run: %llu attack sessions (%llu opened, %llu merged, %llu evicted)\n",
+                (unsigned long long)ss.held, (unsigned long long)ss.opened, (unsigned long long)ss.merged,
+                (unsigned long long)ss.evicted);
+    }
     if (stats_json && p && write_stats_json(&clk, p, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)

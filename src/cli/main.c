@@ -33,6 +33,8 @@ static const command commands[] = {
     {"match", cmd_match, "match STIX patterns against STIX observations"},
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
+    {"sessions", cmd_sessions, "list the attack sessions storm run found"},
+    {"report", cmd_report, "attack sessions as reports: timeline and attack path (STIX, text, Markdown, HTML)"},
     {"bait", cmd_bait, "generate honeytokens, bait manifests and their attack model; verify a token"},
     {"policy", cmd_policy, "generate, check and test Tetragon TracingPolicies for the models"},
     {"instrument", cmd_instrument, "write a kustomize overlay adding tripwires and Storm to a cluster template"},

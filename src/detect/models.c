@@ -215,6 +215,17 @@ const storm_model_step *storm_models_step(const storm_models *m, size_t i)
 {
     return i < m->n_steps ? &m->steps[i] : NULL;
 }
+size_t storm_models_n_step_edges(const storm_models *m)
+{
+    return m->n_step_next;
+}
+
+void storm_models_step_edge(const storm_models *m, size_t i, size_t *from, size_t *to)
+{
+    *from = m->step_next[i].a;
+    *to = m->step_next[i].b;
+}
+
 size_t storm_models_n_relationships(const storm_models *m)
 {
     return m->n_rels;

@@ -8,6 +8,7 @@
 #include <storm/arena.h>
 #include <storm/buf.h>
 #include <storm/pipeline.h>
+#include <storm/stix.h>
 #include <time.h>
 
 #define PIPELINE_SKIP_TYPES 64
@@ -101,6 +102,18 @@ struct storm_pipeline {
     char progress_source[256];   /* the source being read ("" between sources) */
     uint64_t progress_size;      /* its size when a regular file not followed, else 0 */
     uint64_t progress_bytes0;    /* bytes_read when it was opened */
+    storm_session_tracker *sessions;
+    /* sessions changed since the last commit (written then: a session that
+     * gains many steps is written once per batch) and ids to delete */
+    char (*session_dirty)[64];
+    size_t n_session_dirty, alloc_session_dirty;
+    char (*session_gone)[64];
+    size_t n_session_gone, alloc_session_gone;
+    bool anomaly_pending; /* the current event's anomaly, for the tracker */
+    char anomaly_id[STORM_STIX_ID_MAX];
+    storm_time_ns anomaly_first, anomaly_last;
+    char anomaly_evidence[STORM_BASELINE_FEATURE_MAX + STORM_BASELINE_KEY_MAX + 80];
+    const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -156,6 +169,18 @@ void pipeline_id_set_add(pipeline_id_set *set, const char *id);
 void pipeline_id_set_remove(pipeline_id_set *set, const char *id);
 void pipeline_id_set_clear(pipeline_id_set *set);
 void pipeline_id_set_free(pipeline_id_set *set);
+/* sink_session.c */
+/* Create the tracker (when sessions are kept) and its store listener. */
+storm_rc pipeline_sessions_new(storm_pipeline *p, storm_err *err);
+void pipeline_session_sighting(storm_pipeline *p, const storm_detect_sighting *s);
+/* An anomaly is kept until its event has been through detection, then
+ * given to the tracker with that event (pipeline_session_anomaly_flush). */
+void pipeline_session_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
+void pipeline_session_anomaly_flush(storm_pipeline *p, const storm_event *ev);
+/* Write the sessions changed since the last commit (before each commit). */
+void pipeline_sessions_write(storm_pipeline *p);
+/* Begin a store transaction unless one is open; false when the store failed. */
+bool pipeline_db_begin(storm_pipeline *p);
 
 /* sink_store.c */
 /* Queue obj for the store: written at the next commit (sightings coalesced). */

@@ -103,6 +103,7 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
             }
         }
     }
+    pipeline_session_sighting(p, s);
     pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
     storm_arena_free(a);
 }

@@ -88,22 +88,35 @@ void pipeline_db_note_store(storm_pipeline *p)
     storm_rc rc = storm_store_query_objects(p->sinks.store, &q, any_row, &any, NULL, NULL, &err);
     /* in doubt (an error), merge every time */
     p->store_had_sightings = rc != STORM_OK || any;
+
+bool pipeline_db_begin(storm_pipeline *p)
+{
+    if (!p->sinks.store)
+        return false;
+    if (!p->in_tx) {
+        storm_err err;
+        storm_err_clear(&err);
+        if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
+            if (p->st.db_errors++ == 0)
+                fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
+            return false;
+        }
+        p->in_tx = true;
+    }
+    return true;
+}
 }
 
 void pipeline_db_commit(storm_pipeline *p)
 {
     p->records_in_tx = 0;
-    if (!p->sinks.store || (!p->pending.n && !p->position_dirty))
+    if (!p->sinks.store ||
+        (!p->pending.n && !p->position_dirty && !p->n_session_dirty && !p->n_session_gone && !p->in_tx))
         return;
     storm_err err;
     storm_err_clear(&err);
-    if (storm_store_begin(p->sinks.store, &err) != STORM_OK) {
-        /* kept pending: the next commit tries again */
-        if (p->st.db_errors++ < 10)
-            fprintf(stderr, "%s: --db: %s\n", p->opts.prog, err.msg);
+    if (!pipeline_db_begin(p)) /* kept pending: the next commit tries again */
         return;
-    }
-    p->in_tx = true;
     storm_arena *a = storm_arena_new(0, 0); /* merged sightings, one at a time */
     for (size_t i = 0; i < p->pending.n; i++) {
         put_pending(p, a ? a : p->arena, &p->pending.items[i]);
@@ -111,6 +124,7 @@ void pipeline_db_commit(storm_pipeline *p)
             storm_arena_reset(a);
     }
     storm_arena_free(a);
+    pipeline_sessions_write(p); /* the sessions changed since the last commit, with their sightings */
     storm_err_clear(&err);
     if (p->position_dirty &&
         storm_store_pull_position_set(p->sinks.store, p->position_key, p->position, &err) != STORM_OK &&

@@ -94,11 +94,20 @@ static const char migration_3[] = "CREATE TABLE IF NOT EXISTS publish_log("
                                   " source TEXT PRIMARY KEY,"
                                   " added_last TEXT NOT NULL);";
 
-static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3};
+/* Migration 4: attack sessions (storm/store_session.h), one row per
+ * session with its JSON form; by_last serves --since. */
+static const char migration_4[] = "CREATE TABLE IF NOT EXISTS sessions("
+                                  " id TEXT PRIMARY KEY,"
+                                  " first_seen INTEGER NOT NULL,"
+                                  " last_seen INTEGER NOT NULL,"
+                                  " json TEXT NOT NULL);"
+                                  "CREATE INDEX IF NOT EXISTS sessions_by_last ON sessions(last_seen);";
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3, migration_4};
 /* A migration that only adds tables: a read-only handle may open a store
  * that lacks it, and readers of those tables see none (a store written by an
  * older storm can still be inspected without being changed). */
-static const bool additive[STORE_SCHEMA_VERSION] = {false, true, true};
+static const bool additive[STORE_SCHEMA_VERSION] = {false, true, true, true};
 
 static int user_version(storm_store *s)
 {

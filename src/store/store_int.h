@@ -8,7 +8,7 @@
 #include <storm/buf.h>
 #include <storm/store.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_COLLECTION_CACHE 32 /* collections kept resolved in the handle */
 #define STORE_STMT_CACHE 16       /* dynamic page queries kept prepared */
 #define STORE_STATUS_KEEP 10000   /* status resources kept (oldest dropped first) */

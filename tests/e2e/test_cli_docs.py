@@ -14,7 +14,7 @@ from harness import ROOT, check, report, run  # noqa: E402
 # command -> options its --help mentions only to point at another command
 COMMANDS = {
     "pattern": set(), "match": set(), "convert": set(), "run": set(), "models": set(),
-    "baseline": set(), "serve": {"--to-db", "--collection"}, "users": {"--users"},
+    "baseline": set(), "sessions": set(), "report": set(), "serve": {"--to-db", "--collection"}, "users": {"--users"},
     "publish": {"--collections"}, "pull": {"--models"},
     "policy": set(), "instrument": set(), "bait": set(),
 }

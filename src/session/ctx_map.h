@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small string tables of the session tracker. Private to src/session.
+ *  - ctx_map: key -> value, bounded: when full the oldest entry goes
+ *    (first in, first out) and is counted. For the context the tracker
+ *    remembers (exec id -> parent, address -> pod, pod -> service account).
+ *  - key_index: key -> the sessions that hold it (unbounded itself; the
+ *    sessions and their keys are capped by the tracker). */
+#ifndef STORM_SESSION_CTX_MAP_H
+#define STORM_SESSION_CTX_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ctx_entry {
+    char *key, *val; /* owned */
+    uint64_t hash;
+    int64_t next; /* chain; -1 ends */
+} ctx_entry;
+
+typedef struct ctx_map {
+    ctx_entry *e; /* cap slots, used as a ring */
+    int64_t *bucket;
+    size_t cap, n, head, n_buckets;
+    uint64_t *evicted; /* counter to bump on eviction (borrowed) */
+} ctx_map;
+
+bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted);
+void ctx_map_free(ctx_map *m);
+/* Set key to val (copied); false on OOM. */
+bool ctx_map_set(ctx_map *m, const char *key, const char *val);
+/* The value of key (borrowed until the next set), or NULL. */
+const char *ctx_map_get(const ctx_map *m, const char *key);
+
+struct sess;
+typedef struct key_slot {
+    char *key; /* owned */
+    uint64_t hash;
+    struct sess **v; /* the sessions holding it */
+    size_t n, alloc;
+    struct key_slot *next;
+} key_slot;
+
+typedef struct key_index {
+    key_slot **bucket;
+    size_t n_buckets, n;
+} key_index;
+
+bool key_index_init(key_index *x);
+void key_index_free(key_index *x);
+/* The slot of key, or NULL. */
+key_slot *key_index_get(const key_index *x, const char *key);
+/* Record that s holds key; false on OOM. Adding twice is a no-op. */
+bool key_index_add(key_index *x, const char *key, struct sess *s);
+/* s no longer holds key. */
+void key_index_remove(key_index *x, const char *key, struct sess *s);
+
+#endif

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The session tracker: steps come in (sightings, anomalies) with their
+ * events; each is linked to the sessions that hold one of its keys and lie
+ * within the quiet period, those sessions are merged, and the listeners
+ * hear of it. See storm/session.h and docs/sessions.md. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <storm/array.h>
+#include <storm/stix.h>
+
+#include "tracker_int.h"
+
+#define DEFAULT_QUIET ((storm_time_ns)3600 * 1000000000)
+#define DEFAULT_SESSIONS_CAP 4096
+#define DEFAULT_KEYS_CAP 256
+#define DEFAULT_CONTEXT_CAP 262144
+#define DEFAULT_STEPS_CAP 1024
+#define DEFAULT_HELPER ((storm_time_ns)1000000000)
+/* a namespace for session ids (UUIDv5 of the earliest step's sighting id) */
+#define SESSION_NAMESPACE "5b0e6c52-8f3b-5d0e-9c1a-2f4a7d3c9e61"
+
+storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session_tracker **out, storm_err *err)
+{
+    *out = NULL;
+    storm_session_tracker *t = calloc(1, sizeof *t);
+    if (!t)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    if (opts)
+        t->o = *opts;
+    if (!t->o.quiet)
+        t->o.quiet = DEFAULT_QUIET;
+    if (!t->o.sessions_cap)
+        t->o.sessions_cap = DEFAULT_SESSIONS_CAP;
+    if (!t->o.keys_cap)
+        t->o.keys_cap = DEFAULT_KEYS_CAP;
+    if (!t->o.context_cap)
+        t->o.context_cap = DEFAULT_CONTEXT_CAP;
+    if (!t->o.steps_cap)
+        t->o.steps_cap = DEFAULT_STEPS_CAP;
+    if (!t->o.helper)
+        t->o.helper = DEFAULT_HELPER;
+    if (!key_index_init(&t->keys) || !ctx_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
+        !ctx_map_init(&t->addresses, t->o.context_cap / 4 + 1, &t->st.context_evicted) ||
+        !ctx_map_init(&t->accounts, t->o.context_cap / 4 + 1, &t->st.context_evicted)) {
+        storm_session_tracker_free(t);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    *out = t;
+    return STORM_OK;
+}
+
+static void step_free(storm_session_step *st)
+{
+    free(st->sighting_id);
+    free(st->indicator_id);
+    free(st->indicator_name);
+    free(st->step_id);
+    free(st->step_name);
+    free(st->tactic);
+    free(st->pod);
+    free(st->node);
+    free(st->evidence);
+    free(st->link);
+}
+
+static void sess_free(storm_session_tracker *t, sess *s)
+{
+    for (size_t i = 0; i < s->n_keys; i++) {
+        if (t)
+            key_index_remove(&t->keys, s->keys[i], s);
+        free(s->keys[i]);
+    }
+    free(s->keys);
+    for (size_t i = 0; i < s->pub.n_steps; i++)
+        step_free(&s->pub.steps[i]);
+    free(s->pub.steps);
+    free(s);
+}
+
+void storm_session_tracker_free(storm_session_tracker *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        sess_free(NULL, t->s[i]);
+    free(t->s);
+    key_index_free(&t->keys);
+    ctx_map_free(&t->lineage);
+    ctx_map_free(&t->addresses);
+    ctx_map_free(&t->accounts);
+    free(t);
+}
+
+storm_rc storm_session_listen(storm_session_tracker *t, storm_session_fn fn, void *ctx)
+{
+    if (t->n_listeners >= TRACKER_LISTENERS)
+        return STORM_ERR_STATE;
+    t->listeners[t->n_listeners++] = (listener){fn, ctx};
+    return STORM_OK;
+}
+
+static void emit(storm_session_tracker *t, storm_session_event_kind kind, const sess *s, const storm_session_step *st,
+                 const char *replaces)
+{
+    storm_session_event ev = {kind, &s->pub, st, replaces};
+    for (size_t i = 0; i < t->n_listeners; i++)
+        t->listeners[i].fn(t->listeners[i].ctx, &ev);
+}
+
+void storm_session_observe(storm_session_tracker *t, const storm_event *ev)
+{
+    if (ev->has_time && ev->time > t->latest)
+        t->latest = ev->time;
+    link_observe(t, ev);
+}
+
+/* ---- sessions ---- */
+
+static bool within(const storm_session_tracker *t, const sess *s, storm_time_ns first, storm_time_ns last)
+{
+    return last >= storm_time_sub(s->pub.first_seen, t->o.quiet) && first <= s->pub.last_seen + t->o.quiet;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+    const storm_session_step *x = a, *y = b;
+    if (x->first_seen != y->first_seen)
+        return x->first_seen < y->first_seen ? -1 : 1;
+    return strcmp(x->sighting_id, y->sighting_id);
+}
+
+/* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
+ * step's sighting id). */
+static void refresh(sess *s)
+{
+    storm_session *p = &s->pub;
+    qsort(p->steps, p->n_steps, sizeof *p->steps, step_cmp);
+    p->size = 0;
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const storm_session_step *st = &p->steps[i];
+        if (i == 0 || st->first_seen < p->first_seen)
+            p->first_seen = st->first_seen;
+        if (i == 0 || st->last_seen > p->last_seen)
+            p->last_seen = st->last_seen;
+        p->size += st->count;
+    }
+    /* anomalies join sessions, never open them: the id is the earliest sighting's */
+    size_t f = 0;
+    while (f < p->n_steps && p->steps[f].anomaly)
+        f++;
+    if (f == p->n_steps)
+        f = 0;
+    char uuid[37];
+    if (p->n_steps &&
+        storm_stix_uuid5(SESSION_NAMESPACE, p->steps[f].sighting_id, strlen(p->steps[f].sighting_id), uuid))
+        snprintf(p->id, sizeof p->id, "session--%s", uuid);
+}
+
+static bool hold_key(storm_session_tracker *t, sess *s, const char *key)
+{
+    for (size_t i = 0; i < s->n_keys; i++)
+        if (strcmp(s->keys[i], key) == 0)
+            return true;
+    if (s->n_keys >= t->o.keys_cap) {
+        t->st.keys_dropped++;
+        return true;
+    }
+    char *k = strdup(key);
+    if (!k || STORM_ARRAY_GROW(s->keys, s->n_keys + 1, s->keys_alloc, 8) != 0 || !key_index_add(&t->keys, k, s)) {
+        free(k);
+        return false;
+    }
+    s->keys[s->n_keys++] = k;
+    return true;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static storm_session_step *find_step(sess *s, const char *sighting_id)
+{
+    for (size_t i = 0; i < s->pub.n_steps; i++)
+        if (strcmp(s->pub.steps[i].sighting_id, sighting_id) == 0)
+            return &s->pub.steps[i];
+    return NULL;
+}
+
+static bool append_step(storm_session_tracker *t, sess *s, const storm_session_step_in *in, const storm_event *ev,
+                        const char *link)
+{
+    if (s->pub.n_steps >= t->o.steps_cap) {
+        s->pub.steps_dropped++;
+        t->st.steps_dropped++;
+        s->pub.size += in->count;
+        return true;
+    }
+    if (STORM_ARRAY_GROW(s->pub.steps, s->pub.n_steps + 1, s->steps_alloc, 4) != 0)
+        return false;
+    storm_session_step *st = &s->pub.steps[s->pub.n_steps];
+    memset(st, 0, sizeof *st);
+    char pod[LINK_KEY_LEN];
+    st->sighting_id = strdup(in->sighting_id);
+    st->indicator_id = dup_or_null(in->indicator_id);
+    st->indicator_name = dup_or_null(in->indicator_name);
+    st->step_id = dup_or_null(in->step_id);
+    st->step_name = dup_or_null(in->step_name);
+    st->tactic = dup_or_null(in->tactic);
+    st->evidence = dup_or_null(in->evidence);
+    st->pod = ev && link_pod_name(ev, pod, sizeof pod) ? strdup(pod) : NULL;
+    st->node = ev ? dup_or_null(ev->k8s.node) : NULL;
+    st->link = strdup(link);
+    st->first_seen = in->first_seen;
+    st->last_seen = in->last_seen;
+    st->count = in->count ? in->count : 1;
+    st->anomaly = in->anomaly;
+    if (!st->sighting_id || !st->link) {
+        step_free(st);
+        return false;
+    }
+    s->pub.n_steps++;
+    return true;
+}
+
+/* Move b's steps and keys into a; b is freed. */
+static bool absorb(storm_session_tracker *t, sess *a, sess *b)
+{
+    for (size_t i = 0; i < b->pub.n_steps; i++) {
+        storm_session_step *st = &b->pub.steps[i];
+        if (find_step(a, st->sighting_id))
+            continue;
+        if (a->pub.n_steps >= t->o.steps_cap) {
+            a->pub.steps_dropped++;
+            continue;
+        }
+        if (STORM_ARRAY_GROW(a->pub.steps, a->pub.n_steps + 1, a->steps_alloc, 4) != 0)
+            return false;
+        a->pub.steps[a->pub.n_steps++] = *st;
+        memset(st, 0, sizeof *st); /* moved */
+    }
+    a->pub.steps_dropped += b->pub.steps_dropped;
+    for (size_t i = 0; i < b->n_keys; i++)
+        if (!hold_key(t, a, b->keys[i]))
+            return false;
+    return true;
+}
+
+static void remove_at(storm_session_tracker *t, size_t i)
+{
+    sess_free(t, t->s[i]);
+    memmove(&t->s[i], &t->s[i + 1], (t->n - i - 1) * sizeof *t->s);
+    t->n--;
+}
+
+static size_t index_of(const storm_session_tracker *t, const sess *s)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->s[i] == s)
+            return i;
+    return t->n;
+}
+
+/* Room for one more: the least recently changed session goes. */
+static void make_room(storm_session_tracker *t)
+{
+    while (t->n >= t->o.sessions_cap && t->n > 0) {
+        size_t old = 0;
+        for (size_t i = 1; i < t->n; i++)
+            if (t->s[i]->touched < t->s[old]->touched)
+                old = i;
+        emit(t, STORM_SESSION_EVICTED, t->s[old], NULL, NULL);
+        remove_at(t, old);
+        t->st.evicted++;
+    }
+}
+
+static void mark_quiet(storm_session_tracker *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        sess *s = t->s[i];
+        if (!s->pub.quiet && s->pub.last_seen + t->o.quiet < t->latest) {
+            s->pub.quiet = true;
+            emit(t, STORM_SESSION_QUIET, s, NULL, NULL);
+        }
+    }
+}
+
+/* Sessions holding a looked-up key within the quiet period, and the rule
+ * of the first key that found one. */
+static size_t candidates(storm_session_tracker *t, const link_key *keys, size_t n_keys, storm_time_ns first,
+                         storm_time_ns last, sess **out, size_t cap, const char **link)
+{
+    size_t n = 0;
+    *link = NULL;
+    for (size_t k = 0; k < n_keys; k++) {
+        if (!keys[k].look)
+            continue;
+        key_slot *slot = key_index_get(&t->keys, keys[k].key);
+        for (size_t i = 0; slot && i < slot->n; i++) {
+            sess *s = slot->v[i];
+            if (!within(t, s, first, last))
+                continue;
+            bool seen = false;
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = out[j] == s;
+            if (seen || n >= cap)
+                continue;
+            out[n++] = s;
+            if (!*link)
+                *link = link_kind_name(keys[k].kind);
+        }
+    }
+    return n;
+}
+
+/* The kernel helper rule: the session with a step on the same node at most
+ * opts.helper before the helper started. */
+static sess *helper_parent(storm_session_tracker *t, const storm_event *ev, storm_time_ns when)
+{
+    sess *best = NULL;
+    storm_time_ns best_t = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        sess *s = t->s[i];
+        for (size_t j = 0; j < s->pub.n_steps; j++) {
+            const storm_session_step *st = &s->pub.steps[j];
+            if (!st->pod || !st->node || strcmp(st->node, ev->k8s.node) != 0)
+                continue;
+            if (st->first_seen <= when && when - st->first_seen <= t->o.helper && (!best || st->first_seen > best_t)) {
+                best = s;
+                best_t = st->first_seen;
+            }
+        }
+    }
+    return best;
+}
+
+static int sess_order(const sess *a, const sess *b)
+{
+    if (a->pub.first_seen != b->pub.first_seen)
+        return a->pub.first_seen < b->pub.first_seen ? -1 : 1;
+    return strcmp(a->pub.id, b->pub.id);
+}
+
+#define CANDIDATES_MAX 64
+
+storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in *in, const storm_event *ev,
+                           storm_err *err)
+{
+    if (!in->sighting_id)
+        return STORM_OK;
+    if (ev && ev->has_time && ev->time > t->latest)
+        t->latest = ev->time;
+    if (in->last_seen > t->latest)
+        t->latest = in->last_seen;
+    t->clock++;
+    /* a step already held: update it */
+    sess *holder = NULL;
+    storm_session_step *known = NULL;
+    for (size_t i = 0; i < t->n && !known; i++)
+        if ((known = find_step(t->s[i], in->sighting_id)))
+            holder = t->s[i];
+    if (known) {
+        char old[64];
+        snprintf(old, sizeof old, "%s", holder->pub.id);
+        if (in->first_seen < known->first_seen)
+            known->first_seen = in->first_seen;
+        if (in->last_seen > known->last_seen)
+            known->last_seen = in->last_seen;
+        if (in->count > known->count)
+            known->count = in->count;
+        free(known->evidence);
+        known->evidence = dup_or_null(in->evidence);
+        storm_session_step copy_id = {0};
+        char sid[128];
+        snprintf(sid, sizeof sid, "%s", in->sighting_id);
+        (void)copy_id;
+        refresh(holder);
+        holder->touched = t->clock;
+        holder->pub.quiet = false;
+        t->st.updates++;
+        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(holder, sid),
+             strcmp(old, holder->pub.id) != 0 ? old : NULL);
+        mark_quiet(t);
+        if (!ev)
+            return STORM_OK;
+    }
+    if (!ev)
+        return STORM_OK;
+
+    link_key keys[LINK_KEYS_MAX];
+    size_t n_keys = link_keys_of_event(t, ev, keys);
+    sess *found[CANDIDATES_MAX];
+    const char *link = NULL;
+    size_t n_found = candidates(t, keys, n_keys, in->first_seen, in->last_seen, found, CANDIDATES_MAX, &link);
+    if (link_is_kernel_helper(ev) && n_found < CANDIDATES_MAX) {
+        sess *p = helper_parent(t, ev, in->first_seen);
+        bool seen = false;
+        for (size_t j = 0; p && j < n_found; j++)
+            seen = found[j] == p;
+        if (p && !seen) {
+            found[n_found++] = p;
+            if (!link)
+                link = link_kind_name(LINK_HELPER);
+        }
+    }
+    if (known) { /* the updated step's session links too */
+        bool seen = false;
+        for (size_t j = 0; j < n_found; j++)
+            seen |= found[j] == holder;
+        if (!seen && n_found < CANDIDATES_MAX)
+            found[n_found++] = holder;
+        if (n_found == 1)
+            return STORM_OK;
+    }
+    if (n_found == 0) {
+        if (in->anomaly) {
+            t->st.anomalies_unlinked++;
+            return STORM_OK;
+        }
+        make_room(t);
+        sess *s = calloc(1, sizeof *s);
+        if (!s || STORM_ARRAY_GROW(t->s, t->n + 1, t->alloc, 16) != 0 || !append_step(t, s, in, ev, "first")) {
+            free(s);
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        }
+        t->s[t->n++] = s;
+        for (size_t k = 0; k < n_keys; k++)
+            if (keys[k].hold && !hold_key(t, s, keys[k].key))
+                return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        refresh(s);
+        s->touched = t->clock;
+        t->st.opened++;
+        t->st.steps++;
+        emit(t, STORM_SESSION_OPENED, s, &s->pub.steps[0], NULL);
+        mark_quiet(t);
+        return STORM_OK;
+    }
+    /* the earliest session survives; the others merge into it */
+    sess *keep = found[0];
+    for (size_t j = 1; j < n_found; j++)
+        if (sess_order(found[j], keep) < 0)
+            keep = found[j];
+    char old[64];
+    snprintf(old, sizeof old, "%s", keep->pub.id);
+    for (size_t j = 0; j < n_found; j++) {
+        sess *b = found[j];
+        if (b == keep)
+            continue;
+        char gone[64];
+        snprintf(gone, sizeof gone, "%s", b->pub.id);
+        if (!absorb(t, keep, b))
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        remove_at(t, index_of(t, b));
+        refresh(keep);
+        t->st.merged++;
+        emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
+    }
+    bool added = false;
+    if (!find_step(keep, in->sighting_id)) {
+        if (!append_step(t, keep, in, ev, in->anomaly ? (link ? link : "pod") : link ? link : "pod"))
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        added = true;
+    }
+    for (size_t k = 0; k < n_keys; k++)
+        if (keys[k].hold && !hold_key(t, keep, keys[k].key))
+            return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    refresh(keep);
+    keep->touched = t->clock;
+    keep->pub.quiet = false;
+    if (added) {
+        if (in->anomaly)
+            t->st.anomalies++;
+        else
+            t->st.steps++;
+        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(keep, in->sighting_id),
+             strcmp(old, keep->pub.id) != 0 ? old : NULL);
+    } else if (strcmp(old, keep->pub.id) != 0) {
+        emit(t, STORM_SESSION_MERGED, keep, NULL, old);
+    }
+    mark_quiet(t);
+    return STORM_OK;
+}
+
+void storm_session_get_stats(const storm_session_tracker *t, storm_session_stats *out)
+{
+    *out = t->st;
+    out->held = t->n;
+}
+
+size_t storm_session_count(const storm_session_tracker *t)
+{
+    return t->n;
+}
+
+const storm_session *storm_session_at(const storm_session_tracker *t, size_t i)
+{
+    return i < t->n ? &t->s[i]->pub : NULL;
+}
