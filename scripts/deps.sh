@@ -10,6 +10,9 @@ if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
 # The web UI's bundler and test driver run on node (npm ci, scripts/ui_build.sh).
 if ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi
 if [ "${1:-}" = --test ]; then pkgs+=(chromium); fi # the UI's browser tests (tests/ui/)
+# kubectl kustomize renders the overlay in tests/e2e/test_instrument.py; Debian's
+# kubernetes-client only where no kubectl is installed already
+if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null; then pkgs+=(kubernetes-client); fi
 if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl redis-server); fi
 missing=()
 for p in "${pkgs[@]}"; do
