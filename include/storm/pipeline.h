@@ -89,6 +89,9 @@ typedef struct storm_pipeline_opts {
     volatile sig_atomic_t *report; /* when nonzero, the statistics are printed and it is reset; may be NULL */
     storm_session_opts sessions;   /* attack sessions kept from the sightings (storm/session.h) */
     bool no_sessions;              /* keep none */
+    bool keep_observations;        /* with a store sink: every observation built goes into the store's
+                                      observations collection (not only sightings' evidence), and every
+                                      event's observation is built (no prefilter): what storm hunt reads */
 } storm_pipeline_opts;
 
 typedef struct storm_pipeline_stats {
@@ -149,6 +152,11 @@ void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char 
  * events, not as a record read. */
 void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                                 const char *text, size_t len);
+
+/* One observation read back from the store (storm hunt): matched by the
+ * detector like an event's, its sightings going to the sinks. obs and ctx
+ * (may be NULL) are borrowed for the call only. Counts as one record. */
+void storm_pipeline_feed_observation(storm_pipeline *p, const storm_observation *obs, const storm_detect_context *ctx);
 
 /* ---- models ---- */
 

@@ -56,6 +56,8 @@ static void usage(FILE *out)
             "  --db FILE           SQLite store: observations, sightings, indicators and models (idempotent);\n"
             "                      the models in its indicators collection (storm pull --db) are used too\n"
             "  --no-db-models      do not use the models found in the --db store\n"
+            "  --keep-observations with --db: store every event's observation, not only sightings' evidence\n"
+            "                      (what storm hunt matches later models against)\n"
             "  --format stix|text  output: STIX bundles as JSON Lines (default) or one line per sighting\n"
             "  -o, --output FILE   write the output there instead of standard output\n"
             "  --correlate global|node|pod|lineage\n"
@@ -232,6 +234,7 @@ enum {
     OPT_DRAIN_TIMEOUT,
     OPT_SESSION_QUIET,
     OPT_SESSION_CAP,
+    OPT_KEEP_OBSERVATIONS,
 };
 
 int cmd_run(int argc, char **argv)
@@ -258,6 +261,7 @@ int cmd_run(int argc, char **argv)
         {"state-cap", required_argument, NULL, OPT_STATE_CAP},
         {"session-quiet", required_argument, NULL, OPT_SESSION_QUIET},
         {"session-cap", required_argument, NULL, OPT_SESSION_CAP},
+        {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -309,6 +313,7 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_ANOMALIES: po.anomalies = true; break;
         case OPT_FOLLOW: follow = true; break;
+        case OPT_KEEP_OBSERVATIONS: po.keep_observations = true; break;
         case OPT_LISTEN: listen = optarg; break;
         case OPT_MAX_BODY: {
             char *end = NULL;
@@ -363,6 +368,8 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--follow and --listen cannot be combined; run two storm processes");
     if (follow && n_inputs != 1)
         return cli_usage_error("run", "--follow takes exactly one input file");
+    if (po.keep_observations && !db)
+        return cli_usage_error("run", "--keep-observations needs --db");
     if (po.anomalies && !baseline && !po.learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
     if (listen) {

@@ -34,6 +34,7 @@ static const command commands[] = {
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
     {"sessions", cmd_sessions, "list the attack sessions storm run found"},
+    {"hunt", cmd_hunt, "match new or changed indicators against the observations already stored"},
     {"report", cmd_report, "attack sessions as reports: timeline and attack path (STIX, text, Markdown, HTML)"},
 #if STORM_HAVE_TAXII
     {"serve", cmd_serve, "serve the store over TAXII 2.1"},
