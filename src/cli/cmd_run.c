@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <storm/alert.h>
 #include <storm/baseline.h>
 #include <storm/detect.h>
 #include <storm/intake.h>
@@ -77,6 +78,10 @@ static void usage(FILE *out)
             "  --drain-timeout DURATION\n"
             "                      at SIGTERM/SIGINT, longest time spent processing the bodies already\n"
             "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
+            "  --alert-webhook URL POST a JSON alert per new attack session and per step added to one\n"
+            "                      (bounded queue, retries with backoff; never slows ingest, drops counted)\n"
+            "  --alert-format storm|falco\n"
+            "                      the alerts' shape: Storm's (default) or Falco's JSON output (falcosidekick)\n"
             "  --rejects FILE      write bad lines there\n"
             "  --stats-json FILE   write the statistics there at exit\n"
             "  -q, --quiet         no statistics on standard error\n\n"
@@ -127,7 +132,7 @@ static double elapsed(const run_clock *c)
 }
 
 static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, const storm_detect_stats *ds,
-                            const char *path, double secs)
+                            const storm_alert_stats *as, const char *path, double secs)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -144,7 +149,7 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
             "\"scopes_held\":%llu,\"match_errors\":%llu,\"indicators\":%zu,\"leaves\":%zu,"
             "\"regex_prefiltered\":%zu,\"regex_unindexed\":%zu,\"db_errors\":%llu,\"bytes_read\":%llu,"
             "\"seconds\":%.6f,\"events_per_second\":%.1f,\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,"
-            "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f}\n",
+            "\"processing_cpu_seconds\":%.6f,\"events_per_cpu_second\":%.1f",
             (unsigned long long)st->records_read, (unsigned long long)st->events_read,
             (unsigned long long)st->events_rejected, (unsigned long long)st->events_skipped,
             (unsigned long long)st->events_decoded, (unsigned long long)st->baseline_learned,
@@ -159,6 +164,11 @@ static int write_stats_json(const run_clock *c, const storm_pipeline_stats *st, 
             secs > 0 ? (double)st->events_read / secs : 0.0, c->ready_wall, secs - c->ready_wall,
             cpu_now() - c->ready_cpu,
             cpu_now() - c->ready_cpu > 0 ? (double)st->events_read / (cpu_now() - c->ready_cpu) : 0.0);
+    if (as)
+        fprintf(f, ",\"alerts_queued\":%llu,\"alerts_sent\":%llu,\"alert_retries\":%llu,\"alerts_dropped\":%llu",
+                (unsigned long long)as->queued, (unsigned long long)as->sent, (unsigned long long)as->retries,
+                (unsigned long long)(as->dropped_full + as->dropped_failed));
+    fputs("}\n", f);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -235,6 +245,8 @@ enum {
     OPT_SESSION_QUIET,
     OPT_SESSION_CAP,
     OPT_KEEP_OBSERVATIONS,
+    OPT_ALERT_WEBHOOK,
+    OPT_ALERT_FORMAT,
 };
 
 int cmd_run(int argc, char **argv)
@@ -262,6 +274,8 @@ int cmd_run(int argc, char **argv)
         {"session-quiet", required_argument, NULL, OPT_SESSION_QUIET},
         {"session-cap", required_argument, NULL, OPT_SESSION_CAP},
         {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
+        {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
+        {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -274,6 +288,9 @@ int cmd_run(int argc, char **argv)
     storm_time_ns drain_timeout = DRAIN_DEFAULT_NS;
     storm_pipeline_opts po = {0};
     storm_pipeline_sinks sinks = {0};
+    storm_alert_opts alert_opts = {0};
+    storm_alert *alerts = NULL;
+    storm_alert_stats alert_st = {0};
     run_clock clk;
     memset(&clk, 0, sizeof clk);
     po.prog = "storm run";
@@ -314,6 +331,19 @@ int cmd_run(int argc, char **argv)
         case OPT_ANOMALIES: po.anomalies = true; break;
         case OPT_FOLLOW: follow = true; break;
         case OPT_KEEP_OBSERVATIONS: po.keep_observations = true; break;
+        case OPT_ALERT_WEBHOOK:
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return cli_usage_error("run", "--alert-webhook: '%s' is not an http:// or https:// URL", optarg);
+            alert_opts.url = optarg;
+            break;
+        case OPT_ALERT_FORMAT:
+            if (strcmp(optarg, "storm") == 0)
+                alert_opts.format = STORM_ALERT_STORM;
+            else if (strcmp(optarg, "falco") == 0)
+                alert_opts.format = STORM_ALERT_FALCO;
+            else
+                return cli_usage_error("run", "--alert-format: expected storm or falco, got '%s'", optarg);
+            break;
         case OPT_LISTEN: listen = optarg; break;
         case OPT_MAX_BODY: {
             char *end = NULL;
@@ -368,6 +398,9 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--follow and --listen cannot be combined; run two storm processes");
     if (follow && n_inputs != 1)
         return cli_usage_error("run", "--follow takes exactly one input file");
+    if (alert_opts.url && !storm_alert_available())
+        return cli_usage_error("run", "--alert-webhook is not available in this build (meson -Dtaxii=disabled: "
+                                      "no libcurl); rebuild with -Dtaxii=enabled");
     if (po.keep_observations && !db)
         return cli_usage_error("run", "--keep-observations needs --db");
     if (po.anomalies && !baseline && !po.learn_for)
@@ -472,6 +505,20 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto done;
     }
+    if (alert_opts.url) {
+        storm_err_clear(&err);
+        if (!storm_pipeline_sessions(p)) {
+            fprintf(stderr, "storm run: --alert-webhook: this run keeps no attack sessions\n");
+            rc = CLI_FAIL;
+            goto done;
+        }
+        if (storm_alert_new(&alert_opts, &alerts, &err) != STORM_OK ||
+            storm_session_listen(storm_pipeline_sessions(p), storm_alert_on_session, alerts) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg[0] ? err.msg : "--alert-webhook: cannot listen to sessions");
+            rc = CLI_FAIL;
+            goto done;
+        }
+    }
     clk.ready_wall = elapsed(&clk);
     clk.ready_cpu = cpu_now();
     struct sigaction sa;
@@ -518,6 +565,10 @@ done:;
         storm_pipeline_sync(p);
         storm_pipeline_get_stats(p, &st);
     }
+    if (alerts) { /* the queue gets its drain time; what is left is counted as dropped */
+        storm_alert_close(alerts, &alert_st);
+        alerts = NULL;
+    }
     if (bl) {
         storm_err_clear(&err);
         if (storm_baseline_save(bl, &err) != STORM_OK)
@@ -546,7 +597,13 @@ done:;
                 (unsigned long long)ss.held, (unsigned long long)ss.opened, (unsigned long long)ss.merged,
                 (unsigned long long)ss.evicted);
     }
-    if (stats_json && p && write_stats_json(&clk, &st, &ds, stats_json, secs) != 0)
+    if (!quiet && alert_opts.url)
+        fprintf(stderr,
+                "storm run: %llu alerts sent to %s (%llu retries), %llu dropped (%llu queue full, %llu failed)\n",
+                (unsigned long long)alert_st.sent, alert_opts.url, (unsigned long long)alert_st.retries,
+                (unsigned long long)(alert_st.dropped_full + alert_st.dropped_failed),
+                (unsigned long long)alert_st.dropped_full, (unsigned long long)alert_st.dropped_failed);
+    if (stats_json && p && write_stats_json(&clk, &st, &ds, alert_opts.url ? &alert_st : NULL, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)
         storm_intake_stop(intake);
