@@ -335,6 +335,42 @@ steps['volume-discover'] = model("volume-discover", "Mounted volumes discovered"
    "[process:x_alert_rule_id IN ('R0002', 'R0010') AND process:x_alert_fields.arguments.path MATCHES '^(/proc/(self|[0-9]+)/(mounts|mountinfo)|/etc/mtab)$']"),
 ], kh=("VOLUME_DISCOVER",))
 
+# --- entry points: what their own logs say (decoders sshd and http-access) ---
+# BAIT_USER is the account `storm bait generate` plants (src/bait/bait.c,
+# STORM_BAIT_SSH_USER): nobody knows it who has not read a bait secret.
+BAIT_USER = "ops-backup"
+SCANNER_PATHS = ("^/+(\\.env|\\.git/|\\.aws/|\\.kube/|\\.ssh/|\\.DS_Store|wp-login\\.php|wp-admin|xmlrpc\\.php|actuator|"
+                 "api/v1/secrets|api/v1/namespaces/[^/]+/secrets|phpmyadmin|server-status|cgi-bin/|boaform|config\\.json|"
+                 "vendor/phpunit|owa/|HNAP1|console/|solr/|\\.well-known/security\\.txt$)")
+steps['ssh-bruteforce'] = model("entry-ssh-bruteforce", "SSH passwords guessed",
+  "Someone tries password after password (or user name after user name) against an SSH server of the cluster: the server's own authentication log shows the failures.",
+  "T1110.001", "Brute Force: Password Guessing", ["credential-access"], [
+  ("Repeated SSH authentication failures", "Five failed SSH authentications within a minute in one place (the host or pod whose sshd logged them).",
+   "([network-traffic:x_app_auth_result = 'failed' AND network-traffic:x_app_program IN ('sshd', 'sshd-session', 'sshd-auth')] REPEATS 5 TIMES) WITHIN 60 SECONDS"),
+  ("Repeated unknown SSH users", "Five attempts to log in as accounts that do not exist within a minute.",
+   "([network-traffic:x_app_auth_result = 'invalid_user'] REPEATS 5 TIMES) WITHIN 60 SECONDS"),
+  ("SSH maximum authentication attempts exceeded", "sshd cut a connection off after too many failed authentications.",
+   "[network-traffic:x_app_auth_result = 'max_auth_tries']"),
+])
+steps['bait-login'] = model("entry-bait-login", "Login with a bait credential",
+  "Someone logs in (or tries to) with the account of a bait credential: the name is only written in the honeytoken secrets that storm bait generate plants, so whoever uses it read them.",
+  "T1078", "Valid Accounts", ["initial-access"], [
+  ("Bait account logged in", "An entry point accepted a login as the bait account.",
+   f"[network-traffic:x_app_auth_user = '{BAIT_USER}' AND network-traffic:x_app_auth_result = 'accepted']"),
+  ("Bait account tried", "An entry point's log names the bait account (any outcome).",
+   f"[user-account:account_login = '{BAIT_USER}']"),
+], more_ext=(("T1552.001", "Unsecured Credentials: Credentials In Files"),))
+steps['http-scan'] = model("entry-http-scan", "Web paths scanned",
+  "A scanner walks an HTTP entry point for well-known secret, admin and framework paths (/.env, /.git/config, /wp-login.php, /actuator, /api/v1/secrets...): the server's access log shows the requests.",
+  "T1595.003", "Active Scanning: Wordlist Scanning", ["reconnaissance"], [
+  ("Request for a well-known secret or admin path", "An access log line (not a Kubernetes API request: those carry the same extension) whose request target is one of the paths scanners probe first.",
+   "[network-traffic:x_app_program = 'httpd' AND network-traffic:extensions.'http-request-ext'.request_value MATCHES '" + SCANNER_PATHS.replace("\\", "\\\\") + "']"),
+  ("Scanner user agent", "The request's User-Agent names a known scanner.",
+   "[network-traffic:x_app_program = 'httpd' AND network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'[*] MATCHES '(?i)(nmap|nikto|sqlmap|masscan|zgrab|nuclei|gobuster|dirbuster|wpscan|ffuf|feroxbuster|l9explore|censys)']"),
+  ("Many requests answered not found", "Twenty 404 responses within a minute: a wordlist walked.",
+   "([network-traffic:x_app_http_status = 404] REPEATS 20 TIMES) WITHIN 60 SECONDS"),
+])
+
 # the attack tree: steps ordered by related-to, one intrusion-set using them.
 # The first eleven edges are the original library's; the rest place the
 # KubeHound steps in the order attackers chain them (entry -> credential
@@ -357,7 +393,9 @@ order = [('pod-exec', 'sa-token'), ('sa-token', 'rbac'), ('rbac', 'pod-create'),
          # escapes that start from the mounts a pod was given
          ('volume-discover', 'host-traverse'), ('volume-discover', 'umh'), ('pod-create', 'umh'), ('pod-create', 'host-traverse'),
          # on the node: other containers and their volumes
-         ('nsenter', 'pod-attach'), ('containerd', 'pod-attach'), ('nsenter', 'volume-access')]
+         ('nsenter', 'pod-attach'), ('containerd', 'pod-attach'), ('nsenter', 'volume-access'),
+         # initial access through an entry point's own door: its logs see it
+         ('http-scan', 'endpoint'), ('ssh-bruteforce', 'bait-login'), ('bait-login', 'volume-discover')]
 for k, v in steps.items():
     objs.append({"type": "relationship", "spec_version": "2.1", "id": ident("relationship", f"tree/uses/{k}"), "created": TS, "modified": TS,
                  "relationship_type": "uses", "source_ref": iset["id"], "target_ref": v})

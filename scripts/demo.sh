@@ -45,3 +45,7 @@ fi
 echo "statistics: $out/stats.json"
 # exit 1 from storm run only means some input lines were malformed (reported above)
 [ "$status" -le 1 ] || exit "$status"
+if [ -f ui/dist/index.html ] && "$storm" serve --help 2>/dev/null | grep -q -- --ui; then
+  echo
+  echo "== the web UI: $storm serve --ui --db $db   (then open the URL it prints, e.g. http://127.0.0.1:9000/ui/)"
+fi

@@ -6,6 +6,9 @@ pkgs=(meson ninja-build pkg-config gcc
       libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
       libmicrohttpd-dev libcurl4-openssl-dev sqlite3)
 if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
+# The web UI's bundler and test driver run on node (npm ci, scripts/ui_build.sh).
+if ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi
+if [ "${1:-}" = --test ]; then pkgs+=(chromium); fi # the UI's browser tests (tests/ui/)
 if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl); fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -17,3 +20,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+# The web UI: npm packages pinned by ui/package-lock.json, bundled into ui/dist.
+"$(dirname "$0")/ui_build.sh"

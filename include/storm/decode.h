@@ -69,6 +69,20 @@ storm_rc storm_decode_unwrap_ex(storm_arena *a, const storm_value *root, const s
 storm_rc storm_decode_classify(storm_arena *a, const storm_value *root, const storm_decoder *forced,
                                const storm_value **rec, const storm_decoder **dec, storm_err *err);
 
+/* A text log line that is not JSON, as the record its decoder reads
+ * (arena a; src/ingest/text_line.c): an OpenSSH server syslog line
+ * ("Dec  7 08:00:01 host sshd[42]: Failed password for ...", also with an
+ * RFC 3339 stamp or a <PRI>) becomes the journald export shape (MESSAGE,
+ * SYSLOG_IDENTIFIER, _HOSTNAME, _PID, __REALTIME_TIMESTAMP), a common or
+ * combined HTTP access log line nginx's log_format names (remote_addr,
+ * remote_user, time_local, request, status, body_bytes_sent, http_referer,
+ * http_user_agent). ref_time dates syslog stamps without a year: the year
+ * of ref_time, or the one before when that puts the stamp more than a day
+ * after ref_time. STORM_OK: *rec set; STORM_ERR_NOTFOUND: neither kind of
+ * line (the caller rejects it as before); STORM_ERR_NOMEM. */
+storm_rc storm_decode_text_line(storm_arena *a, const char *text, size_t len, storm_time_ns ref_time,
+                                const storm_value **rec);
+
 #ifdef __cplusplus
 }
 #endif

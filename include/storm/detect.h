@@ -72,6 +72,10 @@ typedef struct storm_detect_context {
     const char *pod;
     const char *exec_id;
     const char *parent_exec_id;
+    /* the client address of an entry point's log line (sshd, HTTP access):
+     * observations of different clients of one place never combine (one
+     * brute force per source), and the place names the client */
+    const char *client;
 } storm_detect_context;
 
 /* One emitted version of a sighting. Everything is borrowed and valid only

@@ -24,6 +24,8 @@ typedef enum storm_sensor {
     STORM_SENSOR_FALCO,
     STORM_SENSOR_KUBESCAPE,
     STORM_SENSOR_HUBBLE,
+    STORM_SENSOR_SSHD,        /* OpenSSH server log lines (syslog text, journald JSON) */
+    STORM_SENSOR_HTTP_ACCESS, /* common/combined HTTP access log lines */
     STORM_SENSOR__COUNT
 } storm_sensor;
 
@@ -138,6 +140,23 @@ typedef struct storm_alert_info {
     const storm_value *fields; /* object: the sensor's own fields (Falco output_fields, ...) */
 } storm_alert_info;
 
+/* An application log line of an entry point (sshd, a web server): who tried
+ * what from where. The client and server addresses go in net. */
+typedef struct storm_app_info {
+    bool present;
+    const char *program;      /* "sshd", "httpd" */
+    const char *message;      /* the log line's message as written */
+    const char *auth_user;    /* the account an authentication named (sshd user, HTTP remote user) */
+    const char *auth_result;  /* sshd: "accepted", "failed", "invalid_user", "disconnected", ... */
+    const char *auth_method;  /* sshd: "password", "publickey", "keyboard-interactive", "none" */
+    const char *http_method;  /* GET, POST, ... (as sent; upper case for known methods) */
+    const char *http_target;  /* the request target as sent: path and query */
+    const char *http_version; /* "HTTP/1.1" as sent */
+    const char *http_user_agent, *http_referer;
+    bool has_http_status, has_http_bytes;
+    int64_t http_status, http_bytes;
+} storm_app_info;
+
 typedef struct storm_event {
     storm_sensor sensor;
     storm_event_kind kind;
@@ -155,6 +174,7 @@ typedef struct storm_event {
     storm_hook_info hook;
     storm_audit_info audit;
     storm_alert_info alert;
+    storm_app_info app;
     const storm_value *raw; /* the sensor record as parsed (borrowed) */
     bool batch_item;        /* raw is one item of a batch record (an audit EventList): its
                                ids derive from raw's own bytes, not the whole record's */

@@ -42,6 +42,7 @@ typedef enum storm_stix_ext {
     STORM_STIX_EXT_NET,     /* x_net_*   flow details */
     STORM_STIX_EXT_FILE,    /* x_file_*  file path */
     STORM_STIX_EXT_STORM,   /* x_storm_* event origin, on observed-data */
+    STORM_STIX_EXT_APP,     /* x_app_*   entry-point log line (sshd, HTTP access) */
     STORM_STIX_EXT__COUNT
 } storm_stix_ext;
 

@@ -43,6 +43,8 @@ typedef struct storm_taxii_config {
     bool allow_unredacted;      /* allow raw collections (observations, sightings) on a non-loopback address */
     unsigned auth_max_failures; /* failed logins per client address per window before 429; default 10 */
     unsigned auth_window;       /* seconds of that window (and of the lock-out), default 60 */
+    /* Added for the web UI (issue 17): */
+    struct storm_webapi *ui; /* serve the UI and /api/ beside TAXII (borrowed; NULL = no UI) */
 } storm_taxii_config;
 
 /* Fill c with the defaults above (db_path NULL). */

@@ -39,6 +39,11 @@ int cmd_hunt(int argc, char **argv);     /* storm hunt */
 bool cli_parse_since(const char *s, storm_time_ns *out);
 /* DURATION: a number with s, m, h or d (plain: seconds). */
 bool cli_parse_duration(const char *s, storm_time_ns *out);
+int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
+
+/* instrument */
+int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
+int cmd_instrument(int argc, char **argv); /* storm instrument */
 
 /* The TAXII password: from password_file, else $STORM_TAXII_PASSWORD, else
  * one line of standard input when stdin_free. Owned by the caller (free);

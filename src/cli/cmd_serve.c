@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <storm/taxii.h>
+#include <storm/webapi.h>
 
 #include "cli.h"
 
@@ -48,7 +49,13 @@ static void serve_help(FILE *out)
             "  --threads N               worker threads (default: one per CPU)\n"
             "  --no-page-cache           query the store for every GET (no cache of rendered pages)\n"
             "  --auth-failures N         failed logins per client address before 429 (default 10)\n"
-            "  --auth-window SECONDS     window of those failures and length of the lock-out (default 60)\n");
+            "  --auth-window SECONDS     window of those failures and length of the lock-out (default 60)\n"
+            "  --ui                      also serve the web UI at /ui/ and its JSON API at /api/ (same listener,\n"
+            "                            users and TLS; read-only unless the user has write rights)\n"
+            "  --ui-dir DIR              the built UI's files (default $STORM_UI_DIR, the installed one, or the\n"
+            "                            source tree's ui/dist)\n"
+            "  --ui-run-timeout MS       most time one pattern-playground run takes (default 5000)\n"
+            "  --ui-run-results N        most matches one playground run returns (default 200)\n");
 }
 
 static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
@@ -100,6 +107,10 @@ int cmd_serve(int argc, char **argv)
         O_UNREDACTED,
         O_AUTHFAIL,
         O_AUTHWIN,
+        O_UI,
+        O_UIDIR,
+        O_UIRUNMS,
+        O_UIRUNRESULTS,
         O_HELP
     };
     static const struct option opts[] = {
@@ -126,9 +137,15 @@ int cmd_serve(int argc, char **argv)
         {"allow-unredacted", no_argument, NULL, O_UNREDACTED},
         {"auth-failures", required_argument, NULL, O_AUTHFAIL},
         {"auth-window", required_argument, NULL, O_AUTHWIN},
+        {"ui", no_argument, NULL, O_UI},
+        {"ui-dir", required_argument, NULL, O_UIDIR},
+        {"ui-run-timeout", required_argument, NULL, O_UIRUNMS},
+        {"ui-run-results", required_argument, NULL, O_UIRUNRESULTS},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    bool ui = false;
+    storm_webapi_config ui_cfg = {0};
     optind = 1;
     int c;
     while ((c = cli_getopt("serve", SERVE_USAGE, argc, argv, "h", opts)) != -1) {
@@ -159,6 +176,10 @@ int cmd_serve(int argc, char **argv)
         case O_UNREDACTED: cfg.allow_unredacted = true; break;
         case O_AUTHFAIL: rc = parse_count("--auth-failures", optarg, 1, 1000000, &cfg.auth_max_failures); break;
         case O_AUTHWIN: rc = parse_count("--auth-window", optarg, 1, 86400, &cfg.auth_window); break;
+        case O_UI: ui = true; break;
+        case O_UIDIR: ui_cfg.static_dir = optarg; break;
+        case O_UIRUNMS: rc = parse_count("--ui-run-timeout", optarg, 1, 600000, &ui_cfg.run_max_ms); break;
+        case O_UIRUNRESULTS: rc = parse_size("--ui-run-results", optarg, 1, &ui_cfg.run_max_results); break;
         case 'h':
         case O_HELP: serve_help(stdout); return CLI_OK;
         default: return CLI_USAGE;
@@ -181,10 +202,29 @@ int cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (!ui && (ui_cfg.static_dir || ui_cfg.run_max_ms || ui_cfg.run_max_results))
+        return cli_usage_error("serve", "--ui-dir, --ui-run-timeout and --ui-run-results need --ui");
     storm_err err = {0};
+    storm_webapi *webapi = NULL;
+    char ui_dir[4096];
+    if (ui) {
+        if (!ui_cfg.static_dir && !(ui_cfg.static_dir = storm_webapi_default_dir(ui_dir, sizeof ui_dir))) {
+            fprintf(stderr,
+                    "storm serve: --ui: no built web UI found (looked in $STORM_UI_DIR, %s): build it "
+                    "with `scripts/deps.sh` then `npm --prefix ui run build`, or name it with --ui-dir DIR\n",
+                    ui_dir);
+            return CLI_FAIL;
+        }
+        if (storm_webapi_new(&ui_cfg, &webapi, &err)) {
+            fprintf(stderr, "storm serve: %s\n", err.msg);
+            return CLI_FAIL;
+        }
+        cfg.ui = webapi;
+    }
     storm_taxii_server *srv = NULL;
     if (storm_taxii_start(&cfg, &srv, &err)) {
         fprintf(stderr, "storm serve: %s\n", err.msg);
+        storm_webapi_free(webapi);
         return CLI_FAIL;
     }
     /* The resolved port matters with --listen ADDR:0 (tests read it here). */
@@ -197,6 +237,9 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "storm serve: listening on %s://%s:%u/taxii2/ (%s, %s)\n", cfg.tls_cert_path ? "https" : "http",
             host, (unsigned)storm_taxii_port(srv), cfg.db_path,
             cfg.users_path ? "Basic authentication" : "anonymous, read-only");
+    if (webapi)
+        fprintf(stderr, "storm serve: web UI at %s://%s:%u/ui/ (files from %s)\n", cfg.tls_cert_path ? "https" : "http",
+                host, (unsigned)storm_taxii_port(srv), storm_webapi_static_dir(webapi));
     fflush(stderr);
     if (!storm_taxii_listen_is_loopback(cfg.listen) && cfg.users_path && !cfg.tls_cert_path)
         fprintf(stderr,
@@ -218,5 +261,6 @@ int cmd_serve(int argc, char **argv)
     }
     fprintf(stderr, "storm serve: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
     storm_taxii_stop(srv);
+    storm_webapi_free(webapi);
     return CLI_OK;
 }

@@ -36,6 +36,9 @@ static const command commands[] = {
     {"sessions", cmd_sessions, "list the attack sessions storm run found"},
     {"hunt", cmd_hunt, "match new or changed indicators against the observations already stored"},
     {"report", cmd_report, "attack sessions as reports: timeline and attack path (STIX, text, Markdown, HTML)"},
+    {"bait", cmd_bait, "generate honeytokens, bait manifests and their attack model; verify a token"},
+    {"policy", cmd_policy, "generate, check and test Tetragon TracingPolicies for the models"},
+    {"instrument", cmd_instrument, "write a kustomize overlay adding tripwires and Storm to a cluster template"},
 #if STORM_HAVE_TAXII
     {"serve", cmd_serve, "serve the store over TAXII 2.1"},
     {"users", cmd_users, "manage the TAXII server's users and rights"},

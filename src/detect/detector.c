@@ -374,6 +374,14 @@ const storm_value *storm_detector_identity(const storm_detector *d)
     return detect_sightings_identity(d->sightings);
 }
 
+/* ", client ADDR" after a place or scope, when the context has a client */
+static void add_client(const storm_detect_context *c, char *buf, size_t cap)
+{
+    size_t n = strlen(buf);
+    if (c && c->client && c->client[0] && n < cap)
+        snprintf(buf + n, cap - n, ", client %s", c->client);
+}
+
 /* Where an observation happened, for people: the pod, else the node. */
 static void place_of(const storm_detect_context *c, char *buf, size_t cap)
 {
@@ -383,6 +391,7 @@ static void place_of(const storm_detect_context *c, char *buf, size_t cap)
         snprintf(buf, cap, "node %s", c->node);
     else
         snprintf(buf, cap, "cluster");
+    add_client(c, buf, cap);
 }
 
 /* The correlation scope of an observation, written into buf. */
@@ -408,6 +417,7 @@ static void scope_of(storm_detector *d, const storm_detect_context *c, char *buf
             snprintf(buf, cap, "node %s", node);
         else /* API requests and alerts without a place: the cluster as a whole */
             snprintf(buf, cap, "cluster");
+        add_client(c, buf, cap);
         return;
     }
 }

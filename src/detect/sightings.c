@@ -193,6 +193,10 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
                 ev_str(b, obj, "x_audit_namespace", "ns");
                 ev_str(b, obj, "x_audit_name", "name");
                 ev_str(b, obj, "x_audit_code", "code");
+            } else if (storm_v_get(obj, "x_app_program")) { /* an entry point's log line says it all */
+                ev_str(b, obj, "x_app_program", NULL);
+                ev_str(b, obj, "x_app_message", NULL);
+                ev_str(b, obj, "x_app_http_status", "status");
             } else {
                 ev_str(b, obj, "dst_port", "dport");
                 ev_str(b, obj, "x_net_state", NULL);

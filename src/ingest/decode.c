@@ -8,8 +8,8 @@
 #include "decoders.h"
 
 static const storm_decoder *const table[] = {
-    &storm_decoder_tetragon, &storm_decoder_k8s_audit, &storm_decoder_kubescape,
-    &storm_decoder_falco,    &storm_decoder_hubble,
+    &storm_decoder_tetragon, &storm_decoder_k8s_audit, &storm_decoder_kubescape,   &storm_decoder_falco,
+    &storm_decoder_hubble,   &storm_decoder_sshd,      &storm_decoder_http_access,
 };
 
 const storm_decoder *storm_decoders(size_t *n)

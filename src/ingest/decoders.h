@@ -10,6 +10,8 @@ extern const storm_decoder storm_decoder_k8s_audit;
 extern const storm_decoder storm_decoder_falco;
 extern const storm_decoder storm_decoder_kubescape;
 extern const storm_decoder storm_decoder_hubble;
+extern const storm_decoder storm_decoder_sshd;
+extern const storm_decoder storm_decoder_http_access;
 
 /* Shared by the decoders' error messages (decode.c). */
 /* The JSON name of a value type: "string", "object", ... */
@@ -21,5 +23,9 @@ const char *ingest_value_name(const storm_value *v);
 bool ingest_number_out_of_range(const storm_value *v);
 /* Where v stands in its record (byte offset), 0 when unknown. */
 size_t ingest_pos_of(const storm_value *v);
+
+/* An access log time "10/Oct/2000:13:55:36 -0700" (exactly that form) in
+ * UTC nanoseconds (text_line.c). */
+bool ingest_clf_time_parse(const char *s, size_t n, storm_time_ns *out);
 
 #endif

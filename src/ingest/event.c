@@ -9,6 +9,7 @@ const char *storm_sensor_name(storm_sensor s)
         [STORM_SENSOR_UNKNOWN] = "unknown",     [STORM_SENSOR_TETRAGON] = "tetragon",
         [STORM_SENSOR_K8S_AUDIT] = "k8s-audit", [STORM_SENSOR_FALCO] = "falco",
         [STORM_SENSOR_KUBESCAPE] = "kubescape", [STORM_SENSOR_HUBBLE] = "hubble",
+        [STORM_SENSOR_SSHD] = "sshd",           [STORM_SENSOR_HTTP_ACCESS] = "http-access",
     };
     return (unsigned)s < STORM_SENSOR__COUNT ? names[s] : "unknown";
 }

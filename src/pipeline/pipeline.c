@@ -257,8 +257,9 @@ static void detect_event(storm_pipeline *p, storm_event *ev, const char *record,
     }
     /* lazy ids: the detector computes them for the observations it reads */
     storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster, true};
-    storm_detect_context dc = {ev->k8s.node, ev->k8s.namespace_, ev->k8s.pod, ev->process.exec_id,
-                               ev->process.parent_exec_id};
+    storm_detect_context dc = {
+        ev->k8s.node,        ev->k8s.namespace_,         ev->k8s.pod,
+        ev->process.exec_id, ev->process.parent_exec_id, ev->app.present ? ev->net.src_ip : NULL};
     /* most events interest no indicator: the index can often tell from the
      * event, and then its observation is never built */
     bool keep = p->opts.keep_observations && p->sinks.store;

@@ -2,11 +2,14 @@
 /* The reader: frames records out of files, standard input, a followed file
  * and HTTP bodies. A line (or a body) holds one JSON value: a record or an
  * array of records; an HTTP body that is not one JSON value is JSON Lines,
- * each line on its own. Blank lines are ignored; over-long lines, invalid
- * UTF-8 and text that is not JSON are rejects with their position. */
+ * each line on its own. A line that is not JSON may be an entry point's
+ * text log line (sshd syslog, HTTP access log: storm_decode_text_line).
+ * Blank lines are ignored; over-long lines, invalid UTF-8 and text that is
+ * neither are rejects with their position. */
 #include <stdio.h>
 #include <string.h>
 
+#include <storm/decode.h>
 #include <storm/io.h>
 #include <storm/json.h>
 #include <storm/source.h>
@@ -45,10 +48,20 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
     storm_err err;
     err_reset(&err);
     storm_rc rc = storm_json_parse(p->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &err);
-    if (rc != STORM_OK) {
+    const storm_value *lifted = NULL;
+    if (rc == STORM_ERR_SYNTAX &&
+        storm_decode_text_line(p->arena, text, len, p->source_time ? p->source_time : storm_time_now(), &lifted) ==
+            STORM_OK) {
+        /* a log line of an entry point (sshd, an HTTP server): its record */
+        p->text_events = 0;
+        pipeline_record_in_text(p, lifted, source, line, text, len);
+    } else if (rc != STORM_OK) {
         p->st.events_read++;
         if (rc == STORM_ERR_NOMEM)
             pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
+        else if (text[0] != '{' && text[0] != '[')
+            pipeline_reject(p, source, line, err.offset + 1, text, len,
+                            "invalid JSON: %s (nor an sshd or HTTP access log line)", err.msg);
         else
             pipeline_reject(p, source, line, err.offset + 1, text, len, "invalid JSON: %s", err.msg);
     } else {

@@ -48,6 +48,9 @@ static const char *const NET_PROPS[] = {"x_net_direction", "x_net_verdict", "x_n
                                         "x_net_dns_name",  "x_net_extra",   NULL};
 static const char *const FILE_PROPS[] = {"x_file_path", NULL};
 static const char *const STORM_PROPS[] = {"x_storm_sensor", "x_storm_event_type", NULL};
+static const char *const APP_PROPS[] = {
+    "x_app_program",     "x_app_message",     "x_app_auth_user",  "x_app_auth_result",
+    "x_app_auth_method", "x_app_http_status", "x_app_http_bytes", NULL};
 
 static const storm_stix_ext_info EXTS[STORM_STIX_EXT__COUNT] = {
     [STORM_STIX_EXT_K8S] = {"extension-definition--792bd6e5-c4b4-40ca-ad6b-d2bd57312470", "storm-k8s-context",
@@ -80,6 +83,11 @@ static const storm_stix_ext_info EXTS[STORM_STIX_EXT__COUNT] = {
                               "Which sensor and which sensor event type an observation comes from "
                               "(x_storm_*).",
                               STORM_PROPS},
+    [STORM_STIX_EXT_APP] = {"extension-definition--8e6ecae4-bb27-481d-9f8e-1531f1817b71", "storm-app-log",
+                            "What an entry point's own log line says (an SSH server, an HTTP server): the "
+                            "program, the message, the account an authentication named and its outcome, the "
+                            "HTTP response status and size (x_app_*).",
+                            APP_PROPS},
 };
 
 /* JSON Schema (draft 2020-12) of each property's value, for the "schema"
@@ -114,9 +122,11 @@ static const struct {
     {"x_alert_tags", JS_STRINGS},
     {"x_alert_fields", JS_DICT},
     {"x_net_extra", JS_DICT},
+    {"x_app_http_status", JS_INT},
+    {"x_app_http_bytes", JS_INT},
     /* the names observe.c's sensor_text writes */
     {"x_storm_sensor", "{\"enum\":[\"tetragon\",\"k8s-audit\",\"falco\",\"kubescape\",\"hubble\","
-                       "\"unknown\"]}"},
+                       "\"sshd\",\"http-access\",\"unknown\"]}"},
 };
 
 static const char *prop_schema(const char *name)
@@ -193,6 +203,9 @@ unsigned storm_stix_ext_mask_of_pattern(const char *pattern)
         "x_audit_decision", "x_audit_reason", "x_audit_uri", "x_audit_user_agent", "x_audit_stage", "x_audit_level",   \
         "x_audit_id", "x_audit_request_object"
 #define NET_LIST "x_net_direction", "x_net_verdict", "x_net_state", "x_net_family", "x_net_dns_name", "x_net_extra"
+#define APP_LIST                                                                                                       \
+    "x_app_program", "x_app_message", "x_app_auth_user", "x_app_auth_result", "x_app_auth_method",                     \
+        "x_app_http_status", "x_app_http_bytes"
 
 static const char *const KNOWN_PROCESS[] = {SCO_COMMON,
                                             "pid",
@@ -219,15 +232,16 @@ static const char *const KNOWN_PROCESS[] = {SCO_COMMON,
                                             ALERT_LIST,
                                             AUDIT_LIST,
                                             NET_LIST,
+                                            APP_LIST,
                                             NULL};
 static const char *const KNOWN_NT[] = {SCO_COMMON, "start",     "src_ref", "dst_ref",  "src_port",
                                        "dst_port", "protocols", NET_LIST,  AUDIT_LIST, K8S_LIST,
-                                       HOOK_LIST,  ALERT_LIST,  NULL};
+                                       HOOK_LIST,  ALERT_LIST,  APP_LIST,  NULL};
 static const char *const KNOWN_FILE[] = {SCO_COMMON, "name", "parent_directory_ref", "x_file_path", NULL};
 static const char *const KNOWN_DIR[] = {SCO_COMMON, "path", NULL};
 static const char *const KNOWN_ADDR[] = {SCO_COMMON, "value", NULL};
 static const char *const KNOWN_DOMAIN[] = {SCO_COMMON, "value", "resolves_to_refs", NULL};
-static const char *const KNOWN_USER[] = {SCO_COMMON, "user_id", "account_type", NULL};
+static const char *const KNOWN_USER[] = {SCO_COMMON, "user_id", "account_type", "account_login", NULL};
 static const char *const KNOWN_SOFTWARE[] = {SCO_COMMON, "name", NULL};
 
 const char *const *storm_stix_known_properties(const char *type)

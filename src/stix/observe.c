@@ -75,6 +75,7 @@ typedef struct obs_ctx {
     size_t n, cap;
     size_t seq;                    /* SCO id placeholders handed out */
     bool orphan_net, orphan_audit; /* net/audit fields with no object of their own */
+    bool orphan_app;               /* an entry point's log line naming no address */
     /* addr_kind of the event's addresses, parsed once */
     stix_sco_kind src_kind, dst_kind, client_kind;
     /* The files of the paths and the unix user of the uid already added: a
@@ -102,6 +103,8 @@ static const char *sensor_text(storm_sensor s, size_t *len)
     case STORM_SENSOR_FALCO: *len = 5; return "falco";
     case STORM_SENSOR_KUBESCAPE: *len = 9; return "kubescape";
     case STORM_SENSOR_HUBBLE: *len = 6; return "hubble";
+    case STORM_SENSOR_SSHD: *len = 4; return "sshd";
+    case STORM_SENSOR_HTTP_ACCESS: *len = 11; return "http-access";
     default: *len = 7; return "unknown";
     }
 }
@@ -637,6 +640,71 @@ static void put_audit(obs_ctx *c, storm_value *o, unsigned *mask)
         *mask |= 1u << STORM_STIX_EXT_AUDIT;
 }
 
+static void put_app(obs_ctx *c, storm_value *o, unsigned *mask)
+{
+    const storm_app_info *ap = &c->ev->app;
+    if (!ap->present)
+        return;
+    size_t before = o->u.o.len;
+    sb_put_str(&c->b, o, "x_app_program", ap->program);
+    sb_put_str(&c->b, o, "x_app_message", ap->message);
+    sb_put_str(&c->b, o, "x_app_auth_user", ap->auth_user);
+    sb_put_str(&c->b, o, "x_app_auth_result", ap->auth_result);
+    sb_put_str(&c->b, o, "x_app_auth_method", ap->auth_method);
+    if (ap->has_http_status)
+        sb_put_int(&c->b, o, "x_app_http_status", ap->http_status);
+    if (ap->has_http_bytes)
+        sb_put_int(&c->b, o, "x_app_http_bytes", ap->http_bytes);
+    if (o->u.o.len > before)
+        *mask |= 1u << STORM_STIX_EXT_APP;
+}
+
+/* The http-request-ext of an access log line (NULL without a method and
+ * target). Header values are lists (STIX 2.1 section 6.12.3.2); the
+ * version lower case as the specification writes it, the method as sent,
+ * as for the audit requests (upper case). */
+static storm_value *http_ext(obs_ctx *c)
+{
+    const storm_app_info *ap = &c->ev->app;
+    if (!ap->present || !nonempty(ap->http_method) || !nonempty(ap->http_target))
+        return NULL;
+    storm_value *http = sb_obj(&c->b, 4);
+    sb_put_str(&c->b, http, "request_method", ap->http_method);
+    sb_put_str(&c->b, http, "request_value", ap->http_target);
+    if (nonempty(ap->http_version))
+        sb_put_str(&c->b, http, "request_version", lower_copy(c, ap->http_version));
+    if (nonempty(ap->http_user_agent) || nonempty(ap->http_referer)) {
+        storm_value *hdr = sb_obj(&c->b, 2);
+        if (nonempty(ap->http_user_agent)) {
+            storm_value *v = sb_arr(&c->b, 1);
+            sb_push(&c->b, v, sb_str(&c->b, ap->http_user_agent));
+            sb_put(&c->b, hdr, "User-Agent", v);
+        }
+        if (nonempty(ap->http_referer)) {
+            storm_value *v = sb_arr(&c->b, 1);
+            sb_push(&c->b, v, sb_str(&c->b, ap->http_referer));
+            sb_put(&c->b, hdr, "Referer", v);
+        }
+        sb_put(&c->b, http, "request_header", hdr);
+    }
+    storm_value *ext = sb_obj(&c->b, STORM_STIX_EXT__COUNT + 1);
+    sb_put(&c->b, ext, "http-request-ext", http);
+    return ext;
+}
+
+/* The account an entry point's log line names (sshd: a unix account). */
+static const storm_value *login_user_sco(obs_ctx *c)
+{
+    const storm_app_info *ap = &c->ev->app;
+    if (!ap->present || !nonempty(ap->auth_user))
+        return NULL;
+    storm_value *o = sco_new(c, STIX_SCO_USER_ACCOUNT, 2);
+    if (c->ev->sensor == STORM_SENSOR_SSHD)
+        sb_put_str(&c->b, o, "account_type", "unix");
+    sb_put_str(&c->b, o, "account_login", ap->auth_user);
+    return add_sco(c, o, STIX_SCO_USER_ACCOUNT, 0, NULL, NULL, 0);
+}
+
 /* ---- network-traffic ---- */
 
 /* strict validation wants both ports; 0 stands for "none" (docs/mapping.md) */
@@ -678,6 +746,9 @@ static const storm_value *net_sco(obs_ctx *c, bool subject)
     }
     if (protos && !protos->u.a.len)
         sb_push(&c->b, protos, sb_str(&c->b, dom ? "dns" : "ipv4"));
+    if (c->ev->app.present) /* the application protocol of the entry point */
+        sb_push(&c->b, protos, sb_str(&c->b, c->ev->sensor == STORM_SENSOR_SSHD ? "ssh" : "http"));
+    storm_value *ext = http_ext(c);
     storm_value *o = sco_new(c, STIX_SCO_NETWORK_TRAFFIC, 30);
     sb_put(&c->b, o, "start", (storm_value *)c->time_v);
     sb_put(&c->b, o, "src_ref", ref(c, src));
@@ -687,12 +758,13 @@ static const storm_value *net_sco(obs_ctx *c, bool subject)
     sb_put(&c->b, o, "protocols", protos);
     unsigned mask = 0;
     put_net(c, o, &mask);
+    put_app(c, o, &mask);
     if (subject) {
         put_k8s(c, o, &mask);
         put_hook(c, o, &mask);
         put_alert(c, o, &mask);
     }
-    return add_sco(c, o, STIX_SCO_NETWORK_TRAFFIC, mask, NULL, NULL, 0);
+    return add_sco(c, o, STIX_SCO_NETWORK_TRAFFIC, mask, ext, NULL, 0);
 }
 
 static const char *http_method(const char *verb)
@@ -1076,6 +1148,8 @@ static const storm_value *process_sco(obs_ctx *c, const storm_process_info *p, p
             put_net(c, o, &mask);
         if (fallback && c->orphan_audit)
             put_audit(c, o, &mask);
+        if (fallback && c->orphan_app)
+            put_app(c, o, &mask);
     }
     if (o && o->u.o.len <= 3)
         return NULL; /* type, spec_version, id: nothing observed */
@@ -1275,6 +1349,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
         subject = req;
     if (ev->audit.present)
         user_sco(&c, sb_str(&c.b, nonempty(ev->audit.user) ? ev->audit.user : NULL), NULL, 0);
+    if (ev->app.present)
+        login_user_sco(&c);
     for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
         file_sco(&c, ev->files[i].path);
     if (nonempty(ev->k8s.image)) {
@@ -1308,6 +1384,7 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
          * their own go there too. */
         c.orphan_net = ev->net.present && !conn;
         c.orphan_audit = ev->audit.present && !req;
+        c.orphan_app = ev->app.present && !conn;
         subject = process_sco(&c, NULL, PROC_SUBJECT, 0, NULL, NULL, true);
     }
     if (c.b.oom)

@@ -48,6 +48,8 @@ typedef enum src_kind {
     SRC_SRC_PORT,
     SRC_DST_PORT,
     SRC_USER_ID, /* user-account:user_id: process uids and the audit user */
+    SRC_LOGIN,   /* user-account:account_login: the account an entry point's log names */
+    SRC_APP_INT, /* x_app_http_status (field 0), x_app_http_bytes (field 1) */
 } src_kind;
 
 /* Which string or deep field (SRC_STR, SRC_DEEP). */
@@ -101,6 +103,11 @@ typedef enum ev_field {
     F_AUDIT_ID,
     F_AUDIT_REQUEST_OBJECT,
     F_SOFTWARE_NAME,
+    F_APP_PROGRAM,
+    F_APP_MESSAGE,
+    F_APP_AUTH_USER,
+    F_APP_AUTH_RESULT,
+    F_APP_AUTH_METHOD,
 } ev_field;
 
 /* A handle is kind * 256 + field. */
@@ -166,6 +173,13 @@ static const prop SUBJECT_PROPS[] = {
     {"x_audit_level", SRC_STR, F_AUDIT_LEVEL},
     {"x_audit_id", SRC_STR, F_AUDIT_ID},
     {"x_audit_request_object", SRC_DEEP, F_AUDIT_REQUEST_OBJECT},
+    {"x_app_program", SRC_STR, F_APP_PROGRAM},
+    {"x_app_message", SRC_STR, F_APP_MESSAGE},
+    {"x_app_auth_user", SRC_STR, F_APP_AUTH_USER},
+    {"x_app_auth_result", SRC_STR, F_APP_AUTH_RESULT},
+    {"x_app_auth_method", SRC_STR, F_APP_AUTH_METHOD},
+    {"x_app_http_status", SRC_APP_INT, 0},
+    {"x_app_http_bytes", SRC_APP_INT, 1},
 };
 
 /* Process facts (every process of the event), as observe.c's process_sco. */
@@ -282,8 +296,11 @@ int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_sti
         return n_steps == 1 && step_is(&steps[0], "value") ? HANDLE(SRC_IP, 0) : -1;
     if (type_is(type, type_len, "domain-name"))
         return n_steps == 1 && step_is(&steps[0], "value") ? HANDLE(SRC_DOMAIN, 0) : -1;
-    if (type_is(type, type_len, "user-account"))
+    if (type_is(type, type_len, "user-account")) {
+        if (n_steps == 1 && step_is(&steps[0], "account_login"))
+            return HANDLE(SRC_LOGIN, 0);
         return n_steps == 1 && step_is(&steps[0], "user_id") ? HANDLE(SRC_USER_ID, 0) : -1;
+    }
     if (type_is(type, type_len, "software"))
         return n_steps == 1 && step_is(&steps[0], "name") ? HANDLE(SRC_STR, F_SOFTWARE_NAME) : -1;
     return -1;
@@ -392,6 +409,11 @@ static const char *str_field(const storm_event *ev, int f)
     case F_AUDIT_LEVEL: return ev->audit.present ? ev->audit.level : NULL;
     case F_AUDIT_ID: return ev->audit.present ? ev->audit.audit_id : NULL;
     case F_SOFTWARE_NAME: return ev->k8s.image;
+    case F_APP_PROGRAM: return ev->app.present ? ev->app.program : NULL;
+    case F_APP_MESSAGE: return ev->app.present ? ev->app.message : NULL;
+    case F_APP_AUTH_USER: return ev->app.present ? ev->app.auth_user : NULL;
+    case F_APP_AUTH_RESULT: return ev->app.present ? ev->app.auth_result : NULL;
+    case F_APP_AUTH_METHOD: return ev->app.present ? ev->app.auth_method : NULL;
     default: return NULL;
     }
 }
@@ -588,6 +610,16 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
         if (ev->audit.present)
             emit_str(&e, ev->audit.user);
         break;
+    case SRC_LOGIN:
+        if (ev->app.present)
+            emit_str(&e, ev->app.auth_user);
+        break;
+    case SRC_APP_INT:
+        if (ev->app.present && field == 0 && ev->app.has_http_status)
+            emit_int(&e, ev->app.http_status);
+        if (ev->app.present && field == 1 && ev->app.has_http_bytes)
+            emit_int(&e, ev->app.http_bytes);
+        break;
     default: break;
     }
     return !e.oom;
@@ -623,7 +655,7 @@ bool storm_stix_prefilter_may_have(const storm_event *ev, const char *type, size
     if (type_is(type, type_len, "domain-name"))
         return ev->net.present && ev->net.dns_name && *ev->net.dns_name;
     if (type_is(type, type_len, "user-account"))
-        return ev->audit.present || any_uid(ev);
+        return ev->audit.present || any_uid(ev) || (ev->app.present && ev->app.auth_user);
     if (type_is(type, type_len, "software"))
         return ev->k8s.image && *ev->k8s.image;
     if (type_is(type, type_len, "process"))

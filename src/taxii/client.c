@@ -483,8 +483,12 @@ storm_rc storm_taxii_client_pull(storm_taxii_client *c, const char *collection_i
     for (size_t page = 1; page <= 1000000; page++) {
         char url[8192], esc[1024];
         /* the same filters on every request of a query: medallion refuses a
-         * `next` whose query changed */
-        int n = snprintf(url, sizeof url, "%scollections/%s/objects/?limit=%zu", c->api_root, collection_id, limit);
+         * `next` whose query changed. match[spec_version] names the only
+         * version Storm reads; without it medallion compares every object
+         * with every other to find each id's latest spec version, which makes
+         * the first page of a 10,000-object collection take half an hour */
+        int n = snprintf(url, sizeof url, "%scollections/%s/objects/?limit=%zu&match[spec_version]=2.1", c->api_root,
+                         collection_id, limit);
         if (after[0]) {
             url_escape_into(esc, sizeof esc, after);
             n += snprintf(url + n, sizeof url - (size_t)n, "&added_after=%s", esc);

@@ -19,6 +19,10 @@ void taxii_response_init(taxii_response *rs)
     rs->allow = NULL;
     rs->www_authenticate = false;
     rs->retry_after = 0;
+    rs->content_type = NULL;
+    rs->location = NULL;
+    rs->ui_headers = false;
+    rs->cacheable = false;
 }
 
 void taxii_response_free(taxii_response *rs)

@@ -359,6 +359,8 @@ bool taxii_precheck(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
     route r;
     taxii_call c = {0};
     char user[STORM_USERS_NAME_MAX + 1];
+    if (taxii_ui_owns(ctx, rq))
+        return taxii_ui_handle(ctx, rq, rs, true);
     return check(ctx, rq, rs, &r, &c, user, false);
 }
 
@@ -367,6 +369,10 @@ void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs)
     route r;
     taxii_call c = {0};
     char user[STORM_USERS_NAME_MAX + 1];
+    if (taxii_ui_owns(ctx, rq)) {
+        taxii_ui_handle(ctx, rq, rs, false);
+        return;
+    }
     if (!check(ctx, rq, rs, &r, &c, user, true))
         return;
     /* Per request: query values, the parsed POST body. Capped so one

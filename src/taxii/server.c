@@ -20,6 +20,7 @@
 #include <storm/httpd.h>
 #include <storm/io.h>
 #include <storm/listen.h>
+#include <storm/webapi.h>
 
 #define TLS_PEM_MAX ((size_t)1 << 20)
 
@@ -143,8 +144,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, taxii_response
         free(body);
         return MHD_NO;
     }
-    if (body)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, STORM_TAXII_MEDIA_TYPE);
+    if (body || rs->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                rs->content_type ? rs->content_type : STORM_TAXII_MEDIA_TYPE);
+    if (rs->ui_headers) {
+        for (size_t i = 0; storm_webapi_security_headers[i]; i += 2)
+            MHD_add_response_header(r, storm_webapi_security_headers[i], storm_webapi_security_headers[i + 1]);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, rs->cacheable ? "private, max-age=300" : "no-store");
+    }
+    if (rs->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location);
     if (rs->added_first[0]) {
         MHD_add_response_header(r, "X-TAXII-Date-Added-First", rs->added_first);
         MHD_add_response_header(r, "X-TAXII-Date-Added-Last", rs->added_last);
@@ -190,6 +199,8 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
     rq->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     rq->content_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     rq->target_has_nul = storm_httpd_target_has_nul(conn);
+    rq->csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, STORM_WEBAPI_CSRF_HEADER);
+    rq->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 }
 
 static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn, taxii_request *rq,
@@ -241,10 +252,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cs = calloc(1, sizeof *cs);
         if (!cs)
             return MHD_NO;
-        storm_buf_init(&cs->body, s->ctx.cfg.max_content_length);
+        /* The UI's requests are small (a pattern and options). */
+        size_t body_cap = taxii_ui_owns(&s->ctx, &rq) ? STORM_WEBAPI_BODY_MAX : s->ctx.cfg.max_content_length;
+        storm_buf_init(&cs->body, body_cap);
         *con_cls = cs;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->ctx.cfg.max_content_length)
+        if (cl && strtoull(cl, NULL, 10) > body_cap)
             cs->too_large = true;
         rq.body_too_large = cs->too_large;
         /* Refuse before reading: a request without rights touches nothing. */

@@ -48,6 +48,8 @@ typedef struct taxii_request {
     size_t body_len;
     bool body_too_large;          /* the transport stopped reading past max_content_length */
     const char *content_encoding; /* NULL when absent */
+    const char *csrf;             /* X-Storm-CSRF (web UI), NULL when absent */
+    const char *origin;           /* Origin, NULL when absent */
     bool target_has_nul;          /* the raw target held %00: path or parameter would be cut there */
 } taxii_request;
 
@@ -59,6 +61,11 @@ typedef struct taxii_response {
     const char *allow;     /* Allow header of a 405 (static) */
     bool www_authenticate; /* add WWW-Authenticate: Basic */
     unsigned retry_after;  /* Retry-After seconds (429), 0 = none */
+    /* The web UI's answers (ui_route.c): */
+    const char *content_type; /* NULL = the TAXII media type */
+    const char *location;     /* Location of a redirect (static), NULL when none */
+    bool ui_headers;          /* add storm_webapi_security_headers and Cache-Control */
+    bool cacheable;           /* with ui_headers: a static file that may be cached */
 } taxii_response;
 
 typedef struct taxii_auth_entry {
@@ -105,6 +112,13 @@ void taxii_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs);
  * before reading an upload so that a refused POST is not read at all.
  * Returns true to go on; false when rs holds the final answer. */
 bool taxii_precheck(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs);
+
+/* ---- ui_route.c: the web UI beside TAXII (storm/webapi.h) ----------------
+ * Does ctx serve the UI and is this its path? Then authenticate as TAXII
+ * does and answer (precheck: only the checks that need no body; returns
+ * true to go on reading it). */
+bool taxii_ui_owns(const taxii_ctx *ctx, const taxii_request *rq);
+bool taxii_ui_handle(taxii_ctx *ctx, const taxii_request *rq, taxii_response *rs, bool precheck);
 
 /* ---- response.c --------------------------------------------------------- */
 /* A TAXII error object as the body. Returns false (for `return taxii_error(...)`). */

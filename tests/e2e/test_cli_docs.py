@@ -17,6 +17,7 @@ COMMANDS = {
     "baseline": set(), "sessions": set(), "report": set(), "serve": {"--to-db", "--collection"}, "users": {"--users"},
     "publish": {"--collections"}, "pull": {"--models"},
     "hunt": {"--keep-observations"},
+    "policy": set(), "instrument": set(), "bait": set(),
 }
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])")
 HELP_ALWAYS = {"-h", "--help"}  # accepted by every command, not always listed

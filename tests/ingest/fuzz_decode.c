@@ -99,6 +99,11 @@ static void touch_event(storm_arena *a, const storm_event *ev)
         touch(als[i]);
     round_trip(a, al->tags);
     round_trip(a, al->fields);
+    const storm_app_info *ap = &ev->app;
+    const char *aps[] = {ap->program,     ap->message,     ap->auth_user,    ap->auth_result,     ap->auth_method,
+                         ap->http_method, ap->http_target, ap->http_version, ap->http_user_agent, ap->http_referer};
+    for (size_t i = 0; i < sizeof aps / sizeof *aps; i++)
+        touch(aps[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,7 +113,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     storm_arena *a = storm_arena_new(0, 64u << 20);
     storm_value *root = NULL;
-    if (a && storm_json_parse(a, (const char *)data, size, 0, &root, NULL, NULL) == STORM_OK) {
+    const storm_value *lifted = NULL;
+    /* not JSON: maybe an entry point's text log line, as the reader lifts it */
+    if (a && storm_json_parse(a, (const char *)data, size, 0, &root, NULL, NULL) != STORM_OK &&
+        storm_decode_text_line(a, (const char *)data, size, (storm_time_ns)1796644800 * 1000000000, &lifted) ==
+            STORM_OK)
+        root = (storm_value *)lifted;
+    if (a && root) {
         (void)storm_decoder_detect(root); /* every detect() must cope too */
         const storm_value *inner = root;
         storm_err uerr;

@@ -71,6 +71,14 @@ static void test_corpus(void)
         if (d)
             closedir(d);
     }
+    /* the entry-point logs (sshd, HTTP access): text lines and JSON */
+    static const char *entry[] = {"auth.log", "journal.jsonl", "access.log"};
+    for (size_t i = 0; p && i < sizeof entry / sizeof entry[0]; i++) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/tests/data/entry/%s", root, entry[i]);
+        storm_err_clear(&err);
+        CHECK(storm_pipeline_feed_source(p, path, false, &err) == STORM_OK);
+    }
     storm_pipeline_free(p);
     storm_arena_free(a);
     fprintf(stderr, "prefilter: %d events, %d values checked, %d problems\n", events, values_checked, problems);

@@ -1,0 +1,372 @@
+// Storm's web UI: one page per hash route, data from the JSON API under
+// /api/ of the same server. Plain DOM code; cytoscape (+ dagre layout) draws
+// graphs, uPlot the timeline. Nothing is fetched from anywhere else.
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import { api, apiPost, setCsrf } from './api.js';
+import { el, clear, fmtTime, short, table } from './dom.js';
+import { buildModel, modelElements, pathElements, objectElements } from './graphs.js';
+
+let libs = null;
+const graphLibs = () => (libs ||= import('./graphlibs.js'));
+
+// The graphs on screen, for the browser tests (window.stormGraphs.models.nodes().length).
+window.stormGraphs = {};
+
+let me = null;
+let modelCache = null;
+
+async function model() {
+  if (!modelCache) modelCache = buildModel(await api('/api/models'));
+  return modelCache;
+}
+
+const page = () => document.getElementById('page');
+
+function setTitle(text, note) {
+  const p = page();
+  clear(p);
+  p.append(el('h1', {}, text));
+  if (note) p.append(el('p', { class: 'note' }, note));
+  return p;
+}
+
+function showError(err) {
+  const p = page();
+  p.append(el('p', { class: 'error', role: 'alert' }, String(err.message || err)));
+}
+
+// ---- inspector: a clicked object's JSON ------------------------------------
+function inspect(title, obj) {
+  document.getElementById('inspector-title').textContent = title;
+  document.getElementById('inspector-json').textContent = JSON.stringify(obj, null, 2);
+  document.getElementById('inspector').hidden = false;
+}
+
+const graphStyle = [
+  { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'text-max-width': 140,
+    'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': '#8aa4c8', width: 18, height: 18, color: '#222' } },
+  { selector: 'node[kind = "intrusion-set"]', style: { shape: 'diamond', 'background-color': '#6b4fa0', width: 26, height: 26 } },
+  { selector: 'node[kind = "attack-pattern"]', style: { shape: 'round-rectangle', 'background-color': '#c9d3e3' } },
+  { selector: 'node[kind = "indicator"]', style: { shape: 'triangle', 'background-color': '#d9a441' } },
+  { selector: 'node[kind = "sighting"]', style: { shape: 'star', 'background-color': '#d2452f' } },
+  { selector: 'node[kind = "observed-data"]', style: { shape: 'hexagon', 'background-color': '#7fb07f' } },
+  { selector: 'node[kind = "process"]', style: { 'background-color': '#3c7dc4' } },
+  { selector: 'node[kind = "file"], node[kind = "directory"]', style: { 'background-color': '#9b9b9b', shape: 'rectangle' } },
+  { selector: 'node.reached', style: { 'background-color': '#d2452f', 'border-width': 3, 'border-color': '#7a1d10', color: '#7a1d10', 'font-weight': 'bold' } },
+  { selector: 'node.unexpected', style: { 'border-style': 'dashed', 'border-color': '#e08a00', 'border-width': 4 } },
+  { selector: 'node.seen', style: { 'border-width': 3, 'border-color': '#d2452f' } },
+  { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': '#aab', 'target-arrow-color': '#aab',
+    label: 'data(label)', 'font-size': 8, color: '#667' } },
+  { selector: 'edge.taken', style: { 'line-color': '#d2452f', 'target-arrow-color': '#d2452f', width: 3 } },
+];
+
+// dagre's layered layout reads best but grows faster than linearly; past
+// this many nodes the breadth-first layout (linear) keeps large graphs quick.
+const DAGRE_MAX_NODES = 600;
+function layoutOptions(nodes, rankDir) {
+  return nodes <= DAGRE_MAX_NODES
+    ? { name: 'dagre', rankDir, nodeSep: 20, rankSep: 45, animate: false }
+    : { name: 'breadthfirst', directed: true, spacingFactor: 0.9, animate: false };
+}
+// For bench/bench_ui.mjs: lay out a graph as the pages do.
+window.stormLayout = (cy, rankDir = 'LR') => cy.layout(layoutOptions(cy.nodes().length, rankDir)).run();
+
+async function drawGraph(container, elements, name, onClick, rankDir = 'TB') {
+  const { cytoscape } = await graphLibs();
+  const nodes = elements.filter((e) => !e.data.source).length;
+  const cy = cytoscape({
+    container, elements, style: graphStyle, wheelSensitivity: 0.3,
+    layout: layoutOptions(nodes, rankDir),
+  });
+  window.stormGraphs[name] = cy;
+  if (onClick) cy.on('tap', 'node', (e) => onClick(e.target.data()));
+  return cy;
+}
+
+// ---- Sessions -----------------------------------------------------------------
+async function pageSessions() {
+  const p = setTitle('Sessions', 'Attack sessions: sightings grouped by the pod (else node) where their evidence happened.');
+  const [data, m] = await Promise.all([api('/api/sessions'), model()]);
+  if (data.source === 'sightings-by-pod')
+    p.append(el('p', { class: 'note adapter' }, 'Adapter: sessions are derived from sightings grouped by pod until the store keeps sessions (issue #15).'));
+  const ns = el('input', { type: 'search', placeholder: 'namespace', id: 'filter-ns' });
+  const step = el('select', { id: 'filter-step' }, el('option', { value: '' }, 'any step'),
+    ...m.steps.map((s) => el('option', { value: s.id }, s.name)));
+  const from = el('input', { type: 'search', placeholder: 'from (2025-01-19)', id: 'filter-from' });
+  const to = el('input', { type: 'search', placeholder: 'to', id: 'filter-to' });
+  p.append(el('div', { class: 'filters' }, ns, step, from, to));
+  const holder = el('div');
+  p.append(holder);
+  const render = () => {
+    const rows = data.sessions.filter((s) => {
+      const steps = m.stepsOf(s.indicators);
+      if (ns.value && !(s.namespace || '').includes(ns.value)) return false;
+      if (step.value && !steps.some((x) => x.id === step.value)) return false;
+      if (from.value && (s.last_seen || '') < from.value) return false;
+      if (to.value && (s.first_seen || '') > to.value + '\uffff') return false;
+      return true;
+    }).sort((a, b) => (b.last_seen || '').localeCompare(a.last_seen || ''));
+    clear(holder);
+    const SHOWN = 500; // a table of thousands of rows is slow to draw and to read: filter instead
+    if (rows.length > SHOWN) holder.append(el('p', { class: 'note', id: 'sessions-more' }, `Showing the ${SHOWN} most recent of ${rows.length} sessions: filter to narrow.`));
+    holder.append(table(['Session', 'First seen', 'Last seen', 'Entry point', 'Steps reached', 'Sightings', 'Pod / node'],
+      rows.slice(0, SHOWN).map((s) => {
+        const steps = m.stepsOf(s.indicators);
+        return [el('a', { href: '#/session/' + encodeURIComponent(s.key) }, s.key), fmtTime(s.first_seen), fmtTime(s.last_seen),
+          steps.length ? steps[0].name : '—', steps.map((x) => x.name).join(' → '), String(s.sightings),
+          [s.namespace && s.pod ? s.namespace + '/' + s.pod : null, s.node].filter(Boolean).join(' on ')];
+      }), 'sessions'));
+  };
+  for (const i of [ns, step, from, to]) i.addEventListener('input', render);
+  render();
+}
+
+async function pageSession(key) {
+  const p = setTitle('Session ' + key);
+  const [data, m] = await Promise.all([api('/api/session?key=' + encodeURIComponent(key)), model()]);
+  const sightings = data.sightings.slice().sort((a, b) => (a.first_seen || '').localeCompare(b.first_seen || ''));
+  const objects = new Map(data.objects.map((o) => [o.id, o]));
+  for (const s of sightings) objects.set(s.id, s);
+  p.append(el('p', { class: 'note' }, `${sightings.length} sightings, ${data.objects.length} observed objects` +
+    (data.source === 'sightings-by-pod' ? ' (adapter: sightings grouped by pod)' : '')));
+
+  p.append(el('h2', {}, 'Attack path'));
+  const pathBox = el('div', { class: 'graph', id: 'graph-path' });
+  p.append(pathBox);
+  const path = pathElements(m, sightings);
+  await drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj));
+  p.append(el('p', { class: 'legend' }, 'Red: steps reached (numbered in order). Dashed orange: reached without an earlier step leading to it (unexpected).'));
+
+  p.append(el('h2', {}, 'Timeline'));
+  const tl = el('div', { id: 'timeline' });
+  p.append(tl);
+  await drawTimeline(tl, sightings, m);
+
+  p.append(el('h2', {}, 'Objects'));
+  const objBox = el('div', { class: 'graph tall', id: 'graph-objects' });
+  p.append(objBox);
+  const oe = objectElements(m, sightings, data.objects);
+  await drawGraph(objBox, oe, 'objects', (d) => inspect(d.label, objects.get(d.id) || m.byId.get(d.id) || d), 'LR');
+  p.append(el('p', { class: 'legend' }, 'Click a node for its JSON. Stars: sightings; triangles: indicators; hexagons: observed-data; blue: processes (parent → child).'));
+}
+
+async function drawTimeline(box, sightings, m) {
+  const { uPlot } = await graphLibs();
+  // y: the steps this session reached, in the order first reached
+  const reached = [];
+  const xs = [], ys = [];
+  for (const s of sightings) {
+    const st = m.stepsOf([s.sighting_of_ref])[0];
+    if (st && !reached.includes(st)) reached.push(st);
+    xs.push(Date.parse(s.first_seen) / 1000);
+    ys.push(st ? reached.indexOf(st) + 1 : 0);
+  }
+  if (!xs.length) return;
+  const names = reached.map((s) => s.name);
+  const order = xs.map((_, i) => i).sort((a, b) => xs[a] - xs[b]);
+  const X = order.map((i) => xs[i]), Y = order.map((i) => ys[i]);
+  const width = Math.max(400, box.clientWidth || 900);
+  const opts = {
+    width, height: 60 + 34 * Math.max(2, names.length),
+    scales: { x: { time: true }, y: { range: [0.5, names.length + 0.5] } },
+    axes: [{}, { splits: () => names.map((_, i) => i + 1), values: (u, vals) => vals.map((v) => short(names[v - 1] || '', 24)), size: 210 }],
+    series: [{}, { label: 'step reached', stroke: '#d2452f', width: 0, points: { show: true, size: 9, fill: '#d2452f' } }],
+    cursor: { drag: { x: true, y: false } },
+  };
+  window.stormGraphs.timeline = new uPlot(opts, [X, Y], box);
+  box.append(el('p', { class: 'legend' }, 'Drag across the chart to zoom in on a time range; double-click to zoom out.'));
+}
+
+// ---- Models -------------------------------------------------------------------
+async function pageModels() {
+  const p = setTitle('Models', 'The attack trees (storm models tree as a graph) and every indicator with its sightings.');
+  const m = await model();
+  const box = el('div', { class: 'graph tall', id: 'graph-models' });
+  p.append(box);
+  await drawGraph(box, modelElements(m), 'models', (d) => d.obj && inspect(d.label, d.obj));
+  p.append(el('p', { class: 'legend' }, 'Diamonds: intrusion-sets; boxes: attack steps (red border: sighted). Click a step for its STIX object.'));
+  p.append(el('h2', {}, 'Indicators'));
+  const rows = m.indicators.map((i) => {
+    const st = m.stats[i.id] || {};
+    return [i.name || i.id, m.stepsOf([i.id]).map((s) => s.name).join(', '), el('code', {}, i.pattern || ''),
+      String(st.sightings || 0), fmtTime(st.last_seen), tripwire(i)];
+  }).sort((a, b) => Number(b[3]) - Number(a[3]));
+  p.append(table(['Indicator', 'Step', 'Pattern', 'Sightings', 'Last seen', 'Tripwire'], rows, 'indicators'));
+}
+
+function tripwire(ind) {
+  const refs = (ind.external_references || []).filter((r) => r.source_name === 'tetragon-tracingpolicy');
+  return refs.length ? refs.map((r) => r.external_id).join(', ') : '—';
+}
+
+// ---- Sightings ----------------------------------------------------------------
+async function pageSightings(after) {
+  const p = setTitle('Sightings');
+  const [data, m] = await Promise.all([api('/api/sightings?limit=100' + (after ? '&after=' + after : '')), model()]);
+  p.append(el('p', { class: 'note', id: 'sightings-total' }, `${data.total} sightings in the store; showing ${data.sightings.length}.`));
+  p.append(table(['First seen', 'Last seen', 'Count', 'Indicator', 'Step', 'Description'], data.sightings.map((s) => {
+    const ind = m.byId.get(s.sighting_of_ref);
+    const a = el('a', { href: '#' }, fmtTime(s.first_seen));
+    a.addEventListener('click', (e) => { e.preventDefault(); inspect(s.id, s); });
+    return [a, fmtTime(s.last_seen), String(s.count || 1), ind ? ind.name : s.sighting_of_ref,
+      m.stepsOf([s.sighting_of_ref]).map((x) => x.name).join(', '), short(s.description || '', 140)];
+  }), 'sightings'));
+  if (data.more) p.append(el('p', {}, el('a', { href: '#/sightings/' + data.next, id: 'sightings-next' }, 'Next page →')));
+}
+
+// ---- Pattern playground -------------------------------------------------------
+async function pagePlayground() {
+  const p = setTitle('Pattern playground', 'Type a STIX pattern: errors show as you type; Run matches it against the stored observations (bounded, cancellable).');
+  const input = el('textarea', { id: 'pattern', rows: 4, spellcheck: 'false' });
+  input.value = localStorage.getItem('storm.pattern') || "[process:x_k8s_namespace = 'default']";
+  const status = el('div', { id: 'pattern-status', class: 'status' });
+  const runBtn = el('button', { id: 'run', type: 'button' }, 'Run');
+  const cancelBtn = el('button', { id: 'cancel', type: 'button', disabled: '' }, 'Cancel');
+  const results = el('div', { id: 'results' });
+  p.append(input, status, el('div', { class: 'buttons' }, runBtn, cancelBtn), results);
+  let timer = null, seq = 0;
+  const check = async () => {
+    const mine = ++seq;
+    localStorage.setItem('storm.pattern', input.value);
+    const r = await api('/api/pattern/check?pattern=' + encodeURIComponent(input.value));
+    if (mine !== seq) return;
+    clear(status);
+    if (r.ok && !r.warning) { status.className = 'status ok'; status.append('Pattern OK'); return; }
+    const e = r.error || r.warning;
+    status.className = r.ok ? 'status warn' : 'status bad';
+    status.append(el('div', { class: 'msg' }, `${r.ok ? 'Warning' : 'Error'} at line ${e.line}, column ${e.column}: ${e.message}`));
+    const line = input.value.split('\n')[e.line - 1] || '';
+    status.append(el('pre', { class: 'caret' }, line + '\n' + ' '.repeat(Math.max(0, e.column - 1)) + '^'.repeat(Math.max(1, Math.min(e.length, 40)))));
+  };
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(check, 150); });
+  let runId = null;
+  runBtn.addEventListener('click', async () => {
+    runId = 'r' + Math.random().toString(36).slice(2);
+    runBtn.disabled = true; cancelBtn.disabled = false;
+    clear(results);
+    results.append(el('p', {}, 'Running…'));
+    try {
+      const r = await apiPost('/api/pattern/run', { pattern: input.value, run: runId });
+      showMatches(results, r, input.value);
+    } catch (err) {
+      clear(results);
+      results.append(el('p', { class: 'error' }, String(err.message || err)));
+    } finally { runBtn.disabled = false; cancelBtn.disabled = true; }
+  });
+  cancelBtn.addEventListener('click', () => runId && apiPost('/api/pattern/cancel', { run: runId }));
+  await check();
+}
+
+// Property names the pattern compares ("process:x_hook_args[0].path" -> x_hook_args).
+function patternProps(text) {
+  const props = new Set();
+  for (const m of text.matchAll(/[a-z0-9-]+:([A-Za-z0-9_]+)/g)) props.add(m[1]);
+  return props;
+}
+
+function highlightJson(obj, props) {
+  const pre = el('pre', { class: 'json' });
+  const text = JSON.stringify(obj, null, 2);
+  for (const line of text.split('\n')) {
+    const m = line.match(/^\s*"([^"]+)":/);
+    pre.append(m && props.has(m[1]) ? el('mark', {}, line) : line, '\n');
+  }
+  return pre;
+}
+
+function showMatches(box, r, text) {
+  clear(box);
+  const flags = [r.truncated && `stopped at ${r.max_results} matches`, r.timed_out && `stopped after ${r.max_ms} ms`,
+    r.capped && 'observation cap reached', r.cancelled && 'cancelled'].filter(Boolean);
+  box.append(el('p', { id: 'run-summary' }, `${r.matched} of ${r.scanned} observations matched (${r.observations} loaded, ${r.elapsed_ms} ms)` +
+    (flags.length ? ' — ' + flags.join(', ') : '') + '.'));
+  const props = patternProps(text);
+  const list = r.matches.length ? r.matches : (r.combined || []);
+  if (!r.matches.length && r.combined) box.append(el('p', {}, `The pattern holds over ${r.combined.length} observations together:`));
+  for (const mt of list) {
+    const od = mt.observed_data || {};
+    const item = el('details', { class: 'match' }, el('summary', {}, `${fmtTime(od.first_observed)}  ${od.id || ''}  (${od.x_storm_sensor || ''})`));
+    for (const o of mt.objects) if (Object.keys(o).some((k) => props.has(k))) item.append(highlightJson(o, props));
+    box.append(item);
+  }
+}
+
+// ---- Baseline -----------------------------------------------------------------
+async function pageBaseline() {
+  const p = setTitle('Baseline', 'Workload profiles of normal behaviour, and what each explains.');
+  const data = await api('/api/baseline');
+  if (!data.profiles.length) { p.append(el('p', { id: 'baseline-empty' }, 'No profiles yet: storm baseline learn --db FILE RECORDINGS.')); return; }
+  const byW = new Map();
+  for (const f of data.features) { if (!byW.has(f.workload)) byW.set(f.workload, []); byW.get(f.workload).push(f); }
+  p.append(table(['Workload', 'Origin', 'Events learned', 'Explained', 'Unexplained', 'Features', 'Last seen'],
+    data.profiles.map((pr) => {
+      const feats = byW.get(pr.workload) || [];
+      const det = el('details', {}, el('summary', {}, `${feats.length} features`),
+        el('ul', {}, ...feats.slice(0, 300).map((f) => el('li', { class: f.denied ? 'denied' : '' }, `${f.feature} (${f.hits} hits)${f.denied ? ' — denied' : ''}`))));
+      return [pr.workload, pr.origin, String(pr.events_learned), String(pr.explained), String(pr.unexplained), det,
+        pr.last_seen_ns ? fmtTime(new Date(pr.last_seen_ns / 1e6).toISOString()) : '—'];
+    }), 'profiles'));
+}
+
+// ---- Sharing ------------------------------------------------------------------
+async function pageSharing() {
+  const p = setTitle('Sharing', 'TAXII collections, what was published where and when, with which markings.');
+  const data = await api('/api/sharing');
+  p.append(el('h2', {}, 'Collections'));
+  p.append(table(['Collection', 'Id', 'Objects', 'Markings', 'Rights'], data.collections.map((c) => [
+    c.alias || c.title, el('code', {}, c.id),
+    Object.entries(c.types).map(([t, n]) => `${n} ${t}`).join(', ') || 'empty',
+    c.markings.map((mk) => `${mk.name || mk.id} (${mk.objects})`).join(', ') || 'none',
+    (c.can_read ? 'read' : '') + (c.can_write ? ' write' : '')]), 'collections'));
+  p.append(el('h2', {}, 'Published'));
+  if (!data.published) p.append(el('p', {}, 'Not shown: needs read rights on sightings.'));
+  else if (!data.published.length) p.append(el('p', {}, 'Nothing published yet (storm publish).'));
+  else p.append(table(['Target', 'Objects', 'First', 'Last'], data.published.map((t) => [t.target, String(t.objects), t.first_published, t.last_published]), 'published'));
+  p.append(el('h2', {}, 'Pulled'));
+  if (data.pulled && data.pulled.length) p.append(table(['Source', 'Up to'], data.pulled.map((s) => [s.source, s.added_last]), 'pulled'));
+  else p.append(el('p', {}, 'Nothing pulled yet (storm pull).'));
+}
+
+// ---- routing --------------------------------------------------------------------
+const routes = [
+  [/^#\/sessions$/, pageSessions],
+  [/^#\/session\/(.+)$/, (k) => pageSession(decodeURIComponent(k))],
+  [/^#\/models$/, pageModels],
+  [/^#\/sightings(?:\/(\d+))?$/, pageSightings],
+  [/^#\/playground$/, pagePlayground],
+  [/^#\/baseline$/, pageBaseline],
+  [/^#\/sharing$/, pageSharing],
+];
+
+async function route() {
+  const hash = location.hash || '#/sessions';
+  for (const a of document.querySelectorAll('nav a')) a.classList.toggle('active', hash.startsWith('#/' + a.dataset.page));
+  for (const g of Object.values(window.stormGraphs)) if (g && g.destroy) g.destroy();
+  window.stormGraphs = {};
+  document.body.dataset.ready = 'no';
+  for (const [re, fn] of routes) {
+    const m = hash.match(re);
+    if (m) {
+      try { await fn(...m.slice(1)); } catch (err) { showError(err); }
+      // ms from navigation start (first load) to the page drawn, for the load measurements
+      document.body.dataset.readyMs = String(Math.round(performance.now()));
+      document.body.dataset.ready = 'yes';
+      return;
+    }
+  }
+  location.hash = '#/sessions';
+}
+
+async function start() {
+  document.getElementById('inspector-close').addEventListener('click', () => { document.getElementById('inspector').hidden = true; });
+  try {
+    me = await api('/api/me');
+    setCsrf(me.csrf);
+    document.getElementById('who').textContent = me.user ? 'signed in as ' + me.user : 'anonymous (read-only)';
+  } catch (err) { showError(err); }
+  window.addEventListener('hashchange', route);
+  await route();
+}
+
+start();
