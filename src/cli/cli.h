@@ -39,7 +39,7 @@ int cmd_hunt(int argc, char **argv);     /* storm hunt */
 bool cli_parse_since(const char *s, storm_time_ns *out);
 /* DURATION: a number with s, m, h or d (plain: seconds). */
 bool cli_parse_duration(const char *s, storm_time_ns *out);
-int cmd_bait(int argc, char **argv);     /* storm bait generate|verify */
+int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
