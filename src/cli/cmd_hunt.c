@@ -56,11 +56,14 @@ typedef struct stored_objects {
     storm_arena *arena;
     storm_value *list;
     uint64_t bad;
+    bool skip_observed_data; /* the pass over last versions: observed-data came with every version */
 } stored_objects;
 
 static int take_object(void *ctx, const storm_store_row *row)
 {
     stored_objects *so = ctx;
+    if (so->skip_observed_data && row->type && strcmp(row->type, "observed-data") == 0)
+        return 0;
     storm_value *v = NULL;
     storm_err err;
     storm_err_clear(&err);
@@ -73,11 +76,14 @@ static int take_object(void *ctx, const storm_store_row *row)
     return 0;
 }
 
-static storm_rc read_observations(storm_store *store, stored_objects *so, storm_err *err)
+static storm_rc read_pass(storm_store *store, stored_objects *so, const char *const *types, size_t n_types,
+                          unsigned versions, storm_err *err)
 {
     storm_store_query q = {0};
     q.collection = STORM_COLLECTION_OBSERVATIONS;
-    q.version_flags = STORM_STORE_VERSION_LAST;
+    q.types = types;
+    q.n_types = n_types;
+    q.version_flags = versions;
     q.limit = STORM_STORE_QUERY_LIMIT_MAX;
     q.with_json = true;
     bool more = true;
@@ -91,6 +97,19 @@ static storm_rc read_observations(storm_store *store, stored_objects *so, storm_
         q.after_key = next;
     }
     return STORM_OK;
+}
+
+/* Every version of each observed-data (two events can share an id and
+ * differ in time: each version is one observation), the last version of
+ * everything else (SCOs, identity, extension-definitions). */
+static storm_rc read_observations(storm_store *store, stored_objects *so, storm_err *err)
+{
+    static const char *const od[] = {"observed-data"};
+    storm_rc rc = read_pass(store, so, od, 1, STORM_STORE_VERSION_ALL, err);
+    if (rc != STORM_OK)
+        return rc;
+    so->skip_observed_data = true;
+    return read_pass(store, so, NULL, 0, STORM_STORE_VERSION_LAST, err);
 }
 
 static int by_time(const void *a, const void *b)
@@ -258,7 +277,7 @@ int cmd_hunt(int argc, char **argv)
                 storm_models_n_defects(m));
     int rc = CLI_OK;
     storm_pipeline *p = NULL;
-    stored_objects so = {storm_arena_new(0, 0), NULL, 0};
+    stored_objects so = {storm_arena_new(0, 0), NULL, 0, false};
     storm_observation *obs = NULL;
     size_t n_obs = 0;
     sinks.out = stdout;
