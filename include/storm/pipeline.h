@@ -98,6 +98,9 @@ typedef struct storm_pipeline_opts {
                                       messages (NULL: none; callers pass stderr only when it is a terminal, without -q) */
     storm_session_opts sessions;   /* attack sessions kept from the sightings (storm/session.h) */
     bool no_sessions;              /* keep none */
+    bool keep_observations;        /* with a store sink: every observation built goes into the store's
+                                      observations collection (not only sightings' evidence), and every
+                                      event's observation is built (no prefilter): what storm hunt reads */
 } storm_pipeline_opts;
 
 #define STORM_PIPELINE_COMMIT_BUCKETS 10
@@ -249,6 +252,11 @@ storm_rc storm_pipeline_metrics_declare(storm_metrics *m, storm_err *err);
 /* Set them from p's statistics and (when not NULL) s's. Call from the
  * pipeline's thread; the HTTP thread renders m meanwhile. */
 void storm_pipeline_metrics_update(storm_pipeline *p, storm_stream *s, storm_metrics *m);
+
+/* One observation read back from the store (storm hunt): matched by the
+ * detector like an event's, its sightings going to the sinks. obs and ctx
+ * (may be NULL) are borrowed for the call only. Counts as one record. */
+void storm_pipeline_feed_observation(storm_pipeline *p, const storm_observation *obs, const storm_detect_context *ctx);
 
 /* ---- models ---- */
 

@@ -33,9 +33,12 @@ int cmd_publish(int argc, char **argv);  /* storm publish */
 int cmd_pull(int argc, char **argv);     /* storm pull */
 int cmd_sessions(int argc, char **argv); /* storm sessions */
 int cmd_report(int argc, char **argv);   /* storm report */
+int cmd_hunt(int argc, char **argv);     /* storm hunt */
 
 /* --since T: an RFC 3339 time or a duration back from now (24h). */
 bool cli_parse_since(const char *s, storm_time_ns *out);
+/* DURATION: a number with s, m, h or d (plain: seconds). */
+bool cli_parse_duration(const char *s, storm_time_ns *out);
 int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
 /* instrument */

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <storm/alert.h>
 #include <storm/baseline.h>
 #include <storm/detect.h>
 #include <storm/intake.h>
@@ -60,6 +61,8 @@ static void usage(FILE *out)
             "  --db FILE           SQLite store: observations, sightings, indicators and models (idempotent);\n"
             "                      the models in its indicators collection (storm pull --db) are used too\n"
             "  --no-db-models      do not use the models found in the --db store\n"
+            "  --keep-observations with --db: store every event's observation, not only sightings' evidence\n"
+            "                      (what storm hunt matches later models against)\n"
             "  --format stix|text  output: STIX bundles as JSON Lines (default) or one line per sighting\n"
             "  -o, --output FILE   write the output there instead of standard output\n"
             "  --correlate global|node|pod|lineage\n"
@@ -94,6 +97,10 @@ static void usage(FILE *out)
             "  --drain-timeout DURATION\n"
             "                      at SIGTERM/SIGINT, longest time spent processing the bodies already\n"
             "                      acknowledged (default 60s; those left are reported, exit status 1)\n"
+            "  --alert-webhook URL POST a JSON alert per new attack session and per step added to one\n"
+            "                      (bounded queue, retries with backoff; never slows ingest, drops counted)\n"
+            "  --alert-format storm|falco\n"
+            "                      the alerts' shape: Storm's (default) or Falco's JSON output (falcosidekick)\n"
             "  --rejects FILE      write bad lines there\n"
             "  --stats-json FILE   write the statistics there at exit\n"
             "  --cache-dir DIR     keep compiled regex databases there (default $XDG_CACHE_HOME/storm,\n"
@@ -146,7 +153,8 @@ static double elapsed(const run_clock *c)
     return (double)(t.tv_sec - c->t0.tv_sec) + (double)(t.tv_nsec - c->t0.tv_nsec) / 1e9;
 }
 
-static int write_stats_json(const run_clock *c, storm_pipeline *p, const char *path, double secs)
+static int write_stats_json(const run_clock *c, storm_pipeline *p, const storm_alert_stats *as, const char *path,
+                            double secs)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
@@ -154,7 +162,26 @@ static int write_stats_json(const run_clock *c, storm_pipeline *p, const char *p
         return -1;
     }
     storm_pipeline_timing t = {secs, c->ready_wall, cpu_now() - c->ready_cpu};
-    storm_pipeline_print_stats_json(p, f, &t);
+    if (!as) {
+        storm_pipeline_print_stats_json(p, f, &t);
+        return fclose(f) == 0 ? 0 : -1;
+    }
+    /* the pipeline's object, with the alerts' counts added before its '}' */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (m) {
+        storm_pipeline_print_stats_json(p, m, &t);
+        fclose(m);
+    }
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '}'))
+        len--;
+    if (text)
+        fwrite(text, 1, len, f);
+    free(text);
+    fprintf(f, ",\"alerts_queued\":%llu,\"alerts_sent\":%llu,\"alert_retries\":%llu,\"alerts_dropped\":%llu}\n",
+            (unsigned long long)as->queued, (unsigned long long)as->sent, (unsigned long long)as->retries,
+            (unsigned long long)(as->dropped_full + as->dropped_failed));
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -294,6 +321,9 @@ enum {
     OPT_IDLE_EXIT,
     OPT_SESSION_QUIET,
     OPT_SESSION_CAP,
+    OPT_KEEP_OBSERVATIONS,
+    OPT_ALERT_WEBHOOK,
+    OPT_ALERT_FORMAT,
 };
 
 /* What the consume loop's tick needs: the HTTP intake beside the stream
@@ -362,6 +392,9 @@ int cmd_run(int argc, char **argv)
         {"state-cap", required_argument, NULL, OPT_STATE_CAP},
         {"session-quiet", required_argument, NULL, OPT_SESSION_QUIET},
         {"session-cap", required_argument, NULL, OPT_SESSION_CAP},
+        {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
+        {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
+        {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -381,6 +414,9 @@ int cmd_run(int argc, char **argv)
     storm_time_ns lease = 0, idle_exit = 0;
     storm_pipeline_opts po = {0};
     storm_pipeline_sinks sinks = {0};
+    storm_alert_opts alert_opts = {0};
+    storm_alert *alerts = NULL;
+    storm_alert_stats alert_st = {0};
     run_clock clk;
     memset(&clk, 0, sizeof clk);
     po.prog = "storm run";
@@ -419,6 +455,20 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_ANOMALIES: po.anomalies = true; break;
         case OPT_FOLLOW: follow = true; break;
+        case OPT_KEEP_OBSERVATIONS: po.keep_observations = true; break;
+        case OPT_ALERT_WEBHOOK:
+            if (strncmp(optarg, "http://", 7) != 0 && strncmp(optarg, "https://", 8) != 0)
+                return cli_usage_error("run", "--alert-webhook: '%s' is not an http:// or https:// URL", optarg);
+            alert_opts.url = optarg;
+            break;
+        case OPT_ALERT_FORMAT:
+            if (strcmp(optarg, "storm") == 0)
+                alert_opts.format = STORM_ALERT_STORM;
+            else if (strcmp(optarg, "falco") == 0)
+                alert_opts.format = STORM_ALERT_FALCO;
+            else
+                return cli_usage_error("run", "--alert-format: expected storm or falco, got '%s'", optarg);
+            break;
         case OPT_LISTEN: listen = optarg; break;
         case OPT_MAX_BODY: {
             char *end = NULL;
@@ -520,6 +570,11 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--follow and --listen cannot be combined; run two storm processes");
     if (follow && n_inputs != 1)
         return cli_usage_error("run", "--follow takes exactly one input file");
+    if (alert_opts.url && !storm_alert_available())
+        return cli_usage_error("run", "--alert-webhook is not available in this build (meson -Dtaxii=disabled: "
+                                      "no libcurl); rebuild with -Dtaxii=enabled");
+    if (po.keep_observations && !db)
+        return cli_usage_error("run", "--keep-observations needs --db");
     if (po.anomalies && !baseline && !po.learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
     if (listen) {
@@ -644,6 +699,20 @@ int cmd_run(int argc, char **argv)
         rc = CLI_FAIL;
         goto done;
     }
+    if (alert_opts.url) {
+        storm_err_clear(&err);
+        if (!storm_pipeline_sessions(p)) {
+            fprintf(stderr, "storm run: --alert-webhook: this run keeps no attack sessions\n");
+            rc = CLI_FAIL;
+            goto done;
+        }
+        if (storm_alert_new(&alert_opts, &alerts, &err) != STORM_OK ||
+            storm_session_listen(storm_pipeline_sessions(p), storm_alert_on_session, alerts) != STORM_OK) {
+            fprintf(stderr, "storm run: %s\n", err.msg[0] ? err.msg : "--alert-webhook: cannot listen to sessions");
+            rc = CLI_FAIL;
+            goto done;
+        }
+    }
     clk.ready_wall = elapsed(&clk);
     clk.ready_cpu = cpu_now();
     struct sigaction sa;
@@ -743,6 +812,10 @@ done:;
         storm_pipeline_sync(p);
         storm_pipeline_get_stats(p, &st);
     }
+    if (alerts) { /* the queue gets its drain time; what is left is counted as dropped */
+        storm_alert_close(alerts, &alert_st);
+        alerts = NULL;
+    }
     if (bl) {
         storm_err_clear(&err);
         if (storm_baseline_save(bl, &err) != STORM_OK)
@@ -757,7 +830,13 @@ done:;
                 (unsigned long long)ss.held, (unsigned long long)ss.opened, (unsigned long long)ss.merged,
                 (unsigned long long)ss.evicted);
     }
-    if (stats_json && p && write_stats_json(&clk, p, stats_json, secs) != 0)
+    if (!quiet && alert_opts.url)
+        fprintf(stderr,
+                "storm run: %llu alerts sent to %s (%llu retries), %llu dropped (%llu queue full, %llu failed)\n",
+                (unsigned long long)alert_st.sent, alert_opts.url, (unsigned long long)alert_st.retries,
+                (unsigned long long)(alert_st.dropped_full + alert_st.dropped_failed),
+                (unsigned long long)alert_st.dropped_full, (unsigned long long)alert_st.dropped_failed);
+    if (stats_json && p && write_stats_json(&clk, p, alert_opts.url ? &alert_st : NULL, stats_json, secs) != 0)
         rc = CLI_FAIL;
     if (intake)
         storm_intake_stop(intake);

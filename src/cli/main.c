@@ -34,6 +34,7 @@ static const command commands[] = {
     {"models", cmd_models, "lint and draw attack models"},
     {"baseline", cmd_baseline, "learn, show and edit workload baselines"},
     {"sessions", cmd_sessions, "list the attack sessions storm run found"},
+    {"hunt", cmd_hunt, "match new or changed indicators against the observations already stored"},
     {"report", cmd_report, "attack sessions as reports: timeline and attack path (STIX, text, Markdown, HTML)"},
     {"bait", cmd_bait, "generate honeytokens, bait manifests and their attack model; verify a token"},
     {"policy", cmd_policy, "generate, check and test Tetragon TracingPolicies for the models"},

@@ -314,7 +314,8 @@ static void detect_event(storm_pipeline *p, storm_event *ev, const char *record,
         ev->process.exec_id, ev->process.parent_exec_id, ev->app.present ? ev->net.src_ip : NULL};
     /* most events interest no indicator: the index can often tell from the
      * event, and then its observation is never built */
-    if (!storm_detector_wants(p->det, p->arena, ev, &so, &dc))
+    bool keep = p->opts.keep_observations && p->sinks.store;
+    if (!keep && !storm_detector_wants(p->det, p->arena, ev, &so, &dc))
         return;
     if (storm_stix_observe(p->arena, ev, &so, &obs, &err) != STORM_OK) {
         pipeline_reject(p, ev->source_name ? ev->source_name : "-", ev->source_line, 0, text, text_len,
@@ -322,11 +323,26 @@ static void detect_event(storm_pipeline *p, storm_event *ev, const char *record,
         return;
     }
     p->st.observations++;
+    if (keep) /* for a later storm hunt: the observation as a detector reads it back */
+        pipeline_keep_observation(p, &obs);
     err_reset(&err);
     p->cur_ev = ev;
     if (storm_detector_feed_wanted(p->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
     p->cur_ev = NULL;
+}
+
+void storm_pipeline_feed_observation(storm_pipeline *p, const storm_observation *obs, const storm_detect_context *ctx)
+{
+    if (!p->det)
+        return;
+    storm_err err;
+    err_reset(&err);
+    p->st.records_read++;
+    p->st.observations++;
+    if (storm_detector_feed(p->det, obs, ctx, &err) != STORM_OK)
+        fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
+    pipeline_after_record(p);
 }
 
 static void process_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,

@@ -147,6 +147,8 @@ void pipeline_progress_clear(storm_pipeline *p);
 void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
+/* keep_observations: the observation into the store (sink_store.c) */
+void pipeline_keep_observation(storm_pipeline *p, const storm_observation *obs);
 
 /* sink_pending.c */
 void pipeline_pending_init(pipeline_pending *pd);

@@ -327,3 +327,23 @@ storm_rc storm_pipeline_load_store_models(storm_models *m, storm_store *store, c
     storm_buf_free(&dm.json);
     return rc;
 }
+
+/* Every observation built goes into the observations collection
+ * (keep_observations), ids complete, so that storm hunt can match later
+ * models against it; the identity and extension-definitions it references
+ * once per pipeline. Re-processing puts the same ids again: a no-op. */
+void pipeline_keep_observation(storm_pipeline *p, const storm_observation *obs)
+{
+    storm_stix_observation_finish(obs);
+    if (obs->sdo)
+        pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, obs->sdo);
+    for (size_t i = 0; i < obs->n_objects; i++)
+        pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, obs->objects[i].value);
+    if (!p->ext_written) {
+        p->ext_written = true;
+        pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, storm_stix_identity(p->arena));
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS,
+                            storm_stix_extension_definition(p->arena, (storm_stix_ext)e));
+    }
+}

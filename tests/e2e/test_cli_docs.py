@@ -16,6 +16,7 @@ COMMANDS = {
     "pattern": set(), "match": set(), "convert": set(), "run": set(), "models": set(),
     "baseline": set(), "sessions": set(), "report": set(), "serve": {"--to-db", "--collection"}, "users": {"--users"},
     "publish": {"--collections"}, "pull": {"--models"},
+    "hunt": {"--keep-observations"},
     "policy": set(), "instrument": set(), "bait": set(),
 }
 OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-zA-Z])(?![\w-])")
