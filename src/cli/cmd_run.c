@@ -732,7 +732,10 @@ int cmd_run(int argc, char **argv)
         }
         storm_pipeline_metrics_update(p, NULL, metrics);
     }
-    if (listen && store) { /* <db>-intake-spool: acknowledged bodies outlive the process */
+    /* <db>-intake-spool: acknowledged bodies outlive the process. Not beside
+     * --kafka/--redis: there the listener serves /metrics for each of several
+     * consumers of one store, and the spool admits one process per store */
+    if (listen && store && !streaming) {
         size_t n = strlen(db) + sizeof "-intake-spool";
         if (!(spool = malloc(n))) {
             rc = CLI_FAIL;
