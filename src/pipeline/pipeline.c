@@ -177,298 +177,300 @@ bool storm_pipeline_checkpoint(storm_pipeline *p)
     bool ok = p->st.db_errors == p->db_errors_at_check;
     p->db_errors_at_check = p->st.db_errors;
     return ok;
-    storm_session_tracker *storm_pipeline_sessions(storm_pipeline * p)
-    {
-        return p->sessions;
-    }
+}
 
-    bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n)
-    {
-        if (i >= p->n_skips)
-            return false;
-        *type = p->skips[i].type;
-        *n = p->skips[i].n;
-        return true;
-    }
+storm_session_tracker *storm_pipeline_sessions(storm_pipeline *p)
+{
+    return p->sessions;
+}
 
-    static void count_skip(storm_pipeline * p, const char *type)
-    {
-        if (!type || !*type)
-            type = "unknown";
-        for (int pass = 0; pass < 2; pass++, type = "other") {
-            for (size_t i = 0; i < p->n_skips; i++)
-                if (strcmp(p->skips[i].type, type) == 0) {
-                    p->skips[i].n++;
-                    return;
-                }
-            if (p->n_skips + 1 < PIPELINE_SKIP_TYPES)
-                break; /* room for it; the last row is kept for "other" */
-        }
-        char *copy = strdup(type);
-        if (copy)
-            p->skips[p->n_skips++] = (pipeline_skip){copy, 1};
-    }
+bool storm_pipeline_skip_type(const storm_pipeline *p, size_t i, const char **type, uint64_t *n)
+{
+    if (i >= p->n_skips)
+        return false;
+    *type = p->skips[i].type;
+    *n = p->skips[i].n;
+    return true;
+}
 
-    void pipeline_reject(storm_pipeline * p, const char *source, uint64_t line, size_t col, const char *text,
-                         size_t len, const char *fmt, ...)
-    {
-        p->st.events_rejected++;
-        if (p->sensor)
-            p->sensor->st.events_rejected++;
-        if (++p->messages <= p->opts.messages_shown) {
-            pipeline_progress_clear(p);
-            char msg[768];
-            va_list ap;
-            va_start(ap, fmt);
-            vsnprintf(msg, sizeof msg, fmt, ap);
-            va_end(ap);
-            if (col)
-                fprintf(stderr, "%s:%llu:%zu: %s\n", source, (unsigned long long)line, col, msg);
-            else
-                fprintf(stderr, "%s:%llu: %s\n", source, (unsigned long long)line, msg);
-            if (p->messages == p->opts.messages_shown)
-                fprintf(stderr, "%s: further rejected lines are counted, not shown%s\n", p->opts.prog,
-                        p->sinks.rejects ? " (all are in --rejects)" : "");
-        }
-        if (p->sinks.rejects && text && !p->line_set_aside) { /* a line with several bad elements goes once */
-            p->line_set_aside = true;
-            fwrite(text, 1, len, p->sinks.rejects);
-            fputc('\n', p->sinks.rejects);
-        }
-    }
-
-    static storm_time_ns default_time(const storm_pipeline *p)
-    {
-        return p->opts.dating == STORM_PIPELINE_DATE_SOURCE ? p->source_time : p->last_time;
-    }
-
-    /* Baseline: learn during the first learn_for of event time, then enforce.
-     * Returns false when the event is explained (dropped). */
-    static bool baseline_step(storm_pipeline * p, storm_event * ev, const char *record, size_t record_len, size_t index)
-    {
-        storm_baseline *b = p->opts.baseline;
-        if (p->opts.learn_for > 0 && ev->has_time && !p->learning_started) {
-            p->learning_started = true;
-            p->learn_until = ev->time + p->opts.learn_for;
-        }
-        bool learning = p->opts.learn_for > 0 && (!p->learning_started || !ev->has_time || ev->time < p->learn_until);
-        if (learning) {
-            storm_err err;
-            err_reset(&err);
-            if (storm_baseline_learn(b, ev, NULL, &err) == STORM_OK)
-                p->st.baseline_learned++;
-            return true;
-        }
-        storm_baseline_result res;
-        storm_baseline_verdict v = storm_baseline_check(b, ev, p->opts.anomalies ? &res : NULL);
-        if (v == STORM_BASELINE_EXPLAINED) {
-            p->st.baseline_dropped++;
-            if (p->sensor)
-                p->sensor->st.baseline_dropped++;
-            return false;
-        }
-        if (v == STORM_BASELINE_UNEXPLAINED && p->opts.anomalies) {
-            storm_observation aobs;
-            storm_err aerr;
-            storm_err_clear(&aerr);
-            storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster};
-            if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK) {
-                pipeline_emit_anomaly(p, &aobs, &res);
-                pipeline_session_anomaly(p, &aobs, &res);
-            }
-        }
-        return true;
-    }
-
-    /* After the baseline: the observation sink, or prefilter -> observe -> detect. */
-    static void detect_event(storm_pipeline * p, storm_event * ev, const char *record, size_t record_len, size_t index,
-                             const char *text, size_t text_len)
-    {
-        storm_observation obs;
-        storm_err err;
-        err_reset(&err);
-        if (p->sinks.observation) {
-            storm_stix_opts so = {.record = record,
-                                  .record_len = record_len,
-                                  .record_index = index,
-                                  .default_time = default_time(p),
-                                  .cluster = p->opts.cluster};
-            storm_rc rc = storm_stix_observe(p->arena, ev, &so, &obs, &err);
-            if (rc == STORM_OK)
-                rc = p->sinks.observation(p->sinks.observation_ctx, &obs, ev, &err);
-            if (rc != STORM_OK) {
-                pipeline_reject(p, ev->source_name ? ev->source_name : "-", ev->source_line, 0, text, text_len,
-                                "event %zu (%s): cannot convert: %s", index + 1, ev->type ? ev->type : "?",
-                                err.msg[0] ? err.msg : storm_strerror(rc));
+static void count_skip(storm_pipeline *p, const char *type)
+{
+    if (!type || !*type)
+        type = "unknown";
+    for (int pass = 0; pass < 2; pass++, type = "other") {
+        for (size_t i = 0; i < p->n_skips; i++)
+            if (strcmp(p->skips[i].type, type) == 0) {
+                p->skips[i].n++;
                 return;
             }
-            p->st.observations++;
-            return;
+        if (p->n_skips + 1 < PIPELINE_SKIP_TYPES)
+            break; /* room for it; the last row is kept for "other" */
+    }
+    char *copy = strdup(type);
+    if (copy)
+        p->skips[p->n_skips++] = (pipeline_skip){copy, 1};
+}
+
+void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text, size_t len,
+                     const char *fmt, ...)
+{
+    p->st.events_rejected++;
+    if (p->sensor)
+        p->sensor->st.events_rejected++;
+    if (++p->messages <= p->opts.messages_shown) {
+        pipeline_progress_clear(p);
+        char msg[768];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (col)
+            fprintf(stderr, "%s:%llu:%zu: %s\n", source, (unsigned long long)line, col, msg);
+        else
+            fprintf(stderr, "%s:%llu: %s\n", source, (unsigned long long)line, msg);
+        if (p->messages == p->opts.messages_shown)
+            fprintf(stderr, "%s: further rejected lines are counted, not shown%s\n", p->opts.prog,
+                    p->sinks.rejects ? " (all are in --rejects)" : "");
+    }
+    if (p->sinks.rejects && text && !p->line_set_aside) { /* a line with several bad elements goes once */
+        p->line_set_aside = true;
+        fwrite(text, 1, len, p->sinks.rejects);
+        fputc('\n', p->sinks.rejects);
+    }
+}
+
+static storm_time_ns default_time(const storm_pipeline *p)
+{
+    return p->opts.dating == STORM_PIPELINE_DATE_SOURCE ? p->source_time : p->last_time;
+}
+
+/* Baseline: learn during the first learn_for of event time, then enforce.
+ * Returns false when the event is explained (dropped). */
+static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index)
+{
+    storm_baseline *b = p->opts.baseline;
+    if (p->opts.learn_for > 0 && ev->has_time && !p->learning_started) {
+        p->learning_started = true;
+        p->learn_until = ev->time + p->opts.learn_for;
+    }
+    bool learning = p->opts.learn_for > 0 && (!p->learning_started || !ev->has_time || ev->time < p->learn_until);
+    if (learning) {
+        storm_err err;
+        err_reset(&err);
+        if (storm_baseline_learn(b, ev, NULL, &err) == STORM_OK)
+            p->st.baseline_learned++;
+        return true;
+    }
+    storm_baseline_result res;
+    storm_baseline_verdict v = storm_baseline_check(b, ev, p->opts.anomalies ? &res : NULL);
+    if (v == STORM_BASELINE_EXPLAINED) {
+        p->st.baseline_dropped++;
+        if (p->sensor)
+            p->sensor->st.baseline_dropped++;
+        return false;
+    }
+    if (v == STORM_BASELINE_UNEXPLAINED && p->opts.anomalies) {
+        storm_observation aobs;
+        storm_err aerr;
+        storm_err_clear(&aerr);
+        storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster};
+        if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK) {
+            pipeline_emit_anomaly(p, &aobs, &res);
+            pipeline_session_anomaly(p, &aobs, &res);
         }
-        /* lazy ids: the detector computes them for the observations it reads */
-        storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster, true};
-        storm_detect_context dc = {
-            ev->k8s.node,        ev->k8s.namespace_,         ev->k8s.pod,
-            ev->process.exec_id, ev->process.parent_exec_id, ev->app.present ? ev->net.src_ip : NULL};
-        /* most events interest no indicator: the index can often tell from the
-         * event, and then its observation is never built */
-        if (!storm_detector_wants(p->det, p->arena, ev, &so, &dc))
-            return;
-        if (storm_stix_observe(p->arena, ev, &so, &obs, &err) != STORM_OK) {
+    }
+    return true;
+}
+
+/* After the baseline: the observation sink, or prefilter -> observe -> detect. */
+static void detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                         const char *text, size_t text_len)
+{
+    storm_observation obs;
+    storm_err err;
+    err_reset(&err);
+    if (p->sinks.observation) {
+        storm_stix_opts so = {.record = record,
+                              .record_len = record_len,
+                              .record_index = index,
+                              .default_time = default_time(p),
+                              .cluster = p->opts.cluster};
+        storm_rc rc = storm_stix_observe(p->arena, ev, &so, &obs, &err);
+        if (rc == STORM_OK)
+            rc = p->sinks.observation(p->sinks.observation_ctx, &obs, ev, &err);
+        if (rc != STORM_OK) {
             pipeline_reject(p, ev->source_name ? ev->source_name : "-", ev->source_line, 0, text, text_len,
-                            "event %zu (%s): cannot convert: %s", index + 1, ev->type ? ev->type : "?", err.msg);
+                            "event %zu (%s): cannot convert: %s", index + 1, ev->type ? ev->type : "?",
+                            err.msg[0] ? err.msg : storm_strerror(rc));
             return;
         }
         p->st.observations++;
-        err_reset(&err);
-        p->cur_ev = ev;
-        if (storm_detector_feed_wanted(p->det, &obs, &dc, &err) != STORM_OK)
-            fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
-        p->cur_ev = NULL;
+        return;
     }
+    /* lazy ids: the detector computes them for the observations it reads */
+    storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster, true};
+    storm_detect_context dc = {
+        ev->k8s.node,        ev->k8s.namespace_,         ev->k8s.pod,
+        ev->process.exec_id, ev->process.parent_exec_id, ev->app.present ? ev->net.src_ip : NULL};
+    /* most events interest no indicator: the index can often tell from the
+     * event, and then its observation is never built */
+    if (!storm_detector_wants(p->det, p->arena, ev, &so, &dc))
+        return;
+    if (storm_stix_observe(p->arena, ev, &so, &obs, &err) != STORM_OK) {
+        pipeline_reject(p, ev->source_name ? ev->source_name : "-", ev->source_line, 0, text, text_len,
+                        "event %zu (%s): cannot convert: %s", index + 1, ev->type ? ev->type : "?", err.msg);
+        return;
+    }
+    p->st.observations++;
+    err_reset(&err);
+    p->cur_ev = ev;
+    if (storm_detector_feed_wanted(p->det, &obs, &dc, &err) != STORM_OK)
+        fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
+    p->cur_ev = NULL;
+}
 
-    static void process_event(storm_pipeline * p, storm_event * ev, const char *record, size_t record_len, size_t index,
-                              const char *text, size_t text_len)
-    {
-        p->st.events_decoded++;
-        if (ev->has_time)
-            p->last_time = ev->time;
-        storm_time_ns t = ev->has_time ? ev->time : default_time(p);
-        if (t > p->fed_latest)
-            p->fed_latest = t;
-        if (p->sinks.event) {
-            if (p->sink_rc == STORM_OK) {
-                storm_err_clear(&p->sink_err);
-                p->sink_rc = p->sinks.event(p->sinks.event_ctx, ev, &p->sink_err);
-            }
-            return;
+static void process_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                          const char *text, size_t text_len)
+{
+    p->st.events_decoded++;
+    if (ev->has_time)
+        p->last_time = ev->time;
+    storm_time_ns t = ev->has_time ? ev->time : default_time(p);
+    if (t > p->fed_latest)
+        p->fed_latest = t;
+    if (p->sinks.event) {
+        if (p->sink_rc == STORM_OK) {
+            storm_err_clear(&p->sink_err);
+            p->sink_rc = p->sinks.event(p->sinks.event_ctx, ev, &p->sink_err);
         }
-        if (p->sessions) /* lineage, addresses, identities: from every event, explained or not */
-            storm_session_observe(p->sessions, ev);
-        if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
-            return;
-        detect_event(p, ev, record, record_len, index, text, text_len);
-        /* an anomaly joins the session its own event's sightings may just have opened */
-        pipeline_session_anomaly_flush(p, ev);
+        return;
     }
+    if (p->sessions) /* lineage, addresses, identities: from every event, explained or not */
+        storm_session_observe(p->sessions, ev);
+    if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
+        return;
+    detect_event(p, ev, record, record_len, index, text, text_len);
+    /* an anomaly joins the session its own event's sightings may just have opened */
+    pipeline_session_anomaly_flush(p, ev);
+}
 
-    /* Where an envelope's embedded record starts in the line: the position of
-     * the outermost "payload"/"message"/"log"/"msg" string (0 when unknown). */
-    static size_t embedded_pos(const storm_value *root)
-    {
-        static const char *const keys[] = {"payload", "message", "log", "msg"};
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            const storm_value *v = storm_v_get(root, keys[k]);
-            if (v && v->type == STORM_V_STRING && v->pos != STORM_POS_NONE)
-                return v->pos;
-        }
-        return 0;
+/* Where an envelope's embedded record starts in the line: the position of
+ * the outermost "payload"/"message"/"log"/"msg" string (0 when unknown). */
+static size_t embedded_pos(const storm_value *root)
+{
+    static const char *const keys[] = {"payload", "message", "log", "msg"};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const storm_value *v = storm_v_get(root, keys[k]);
+        if (v && v->type == STORM_V_STRING && v->pos != STORM_POS_NONE)
+            return v->pos;
     }
+    return 0;
+}
 
-    /* The bytes of root as the rejects sink gets it when it has no text of its
-     * own (an element of an HTTP body's array): compact JSON, in the arena. */
-    static const char *record_json(storm_pipeline * p, const storm_value *root, size_t *len)
-    {
-        storm_buf b;
-        storm_buf_init(&b, (size_t)1 << 30);
-        storm_json_write(&b, root, STORM_JSONW_COMPACT);
-        char *s = b.data ? storm_arena_strndup(p->arena, b.data, b.len) : NULL;
-        *len = s ? b.len : 0;
-        storm_buf_free(&b);
-        return s;
-    }
+/* The bytes of root as the rejects sink gets it when it has no text of its
+ * own (an element of an HTTP body's array): compact JSON, in the arena. */
+static const char *record_json(storm_pipeline *p, const storm_value *root, size_t *len)
+{
+    storm_buf b;
+    storm_buf_init(&b, (size_t)1 << 30);
+    storm_json_write(&b, root, STORM_JSONW_COMPACT);
+    char *s = b.data ? storm_arena_strndup(p->arena, b.data, b.len) : NULL;
+    *len = s ? b.len : 0;
+    storm_buf_free(&b);
+    return s;
+}
 
-    void storm_pipeline_feed_record(storm_pipeline * p, const storm_value *root, const char *source, uint64_t line,
-                                    const char *text, size_t len)
-    {
-        p->line_set_aside = false;
-        p->text_events = 0;
-        pipeline_record_in_text(p, root, source, line, text, len);
-        pipeline_after_record(p);
-    }
+void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
+                                const char *text, size_t len)
+{
+    p->line_set_aside = false;
+    p->text_events = 0;
+    pipeline_record_in_text(p, root, source, line, text, len);
+    pipeline_after_record(p);
+}
 
-    void pipeline_record_in_text(storm_pipeline * p, const storm_value *root, const char *source, uint64_t line,
-                                 const char *text, size_t len)
-    {
-        const char *set_aside = text;
-        size_t set_aside_len = len;
-        if (!text && p->sinks.rejects)
-            set_aside = record_json(p, root, &set_aside_len);
-        /* the same rules as every reader: storm_decode_classify */
-        const storm_value *rec = root;
-        const storm_decoder *dec = NULL;
-        storm_err err;
-        err_reset(&err);
-        storm_rc rc = storm_decode_classify(p->arena, root, p->opts.forced, &rec, &dec, &err);
-        p->sensor = pipeline_sensor_of(p, rc == STORM_OK && dec && dec->name ? dec->name : "unknown");
-        if (rc != STORM_OK) {
-            p->sensor->st.events_read++;
-            p->st.events_read++;
-            /* a malformed envelope has a position in the text; the rest do not */
-            pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside,
-                            set_aside_len, "%s", err.msg);
-            return;
-        }
-        storm_event_list list = {0};
-        const char *skip = NULL;
-        err_reset(&err);
-        rc = dec->decode(p->arena, rec, &list, &skip, &err);
-        if (rc == STORM_ERR_UNSUPPORTED) {
-            p->sensor->st.events_read++;
-            p->st.events_read++;
-            p->st.events_skipped++;
-            count_skip(p, skip);
-            return;
-        }
-        if (rc != STORM_OK) {
-            p->sensor->st.events_read++;
-            p->st.events_read++;
-            /* err.offset is a byte offset in the text the record was parsed
-             * from: the line, or the envelope's embedded text */
-            if (rec == root)
-                pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s: %s",
-                                dec->name, err.msg[0] ? err.msg : storm_strerror(rc));
-            else
-                pipeline_reject(p, source, line, text ? embedded_pos(root) + 1 : 0, set_aside, set_aside_len,
-                                "%s: %s (at byte %zu of the embedded record)", dec->name,
-                                err.msg[0] ? err.msg : storm_strerror(rc), err.offset);
-            return;
-        }
-        if (list.n == 0)
-            count_skip(p, "empty");
-        p->st.events_read += list.n;
-        p->sensor->st.events_read += list.n;
-        /* the events of a text's records are numbered across its array
-         * elements: two records on one line get two observed-data ids */
-        size_t first = p->text_events;
-        p->text_events += list.n;
-        for (size_t i = 0; i < list.n; i++) {
-            storm_event *ev = &list.items[i];
-            ev->source_name = source;
-            ev->source_line = line;
-            process_event(p, ev, text, len, first + i, set_aside, set_aside_len);
-        }
+void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
+                             const char *text, size_t len)
+{
+    const char *set_aside = text;
+    size_t set_aside_len = len;
+    if (!text && p->sinks.rejects)
+        set_aside = record_json(p, root, &set_aside_len);
+    /* the same rules as every reader: storm_decode_classify */
+    const storm_value *rec = root;
+    const storm_decoder *dec = NULL;
+    storm_err err;
+    err_reset(&err);
+    storm_rc rc = storm_decode_classify(p->arena, root, p->opts.forced, &rec, &dec, &err);
+    p->sensor = pipeline_sensor_of(p, rc == STORM_OK && dec && dec->name ? dec->name : "unknown");
+    if (rc != STORM_OK) {
+        p->sensor->st.events_read++;
+        p->st.events_read++;
+        /* a malformed envelope has a position in the text; the rest do not */
+        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside, set_aside_len,
+                        "%s", err.msg);
+        return;
     }
+    storm_event_list list = {0};
+    const char *skip = NULL;
+    err_reset(&err);
+    rc = dec->decode(p->arena, rec, &list, &skip, &err);
+    if (rc == STORM_ERR_UNSUPPORTED) {
+        p->sensor->st.events_read++;
+        p->st.events_read++;
+        p->st.events_skipped++;
+        count_skip(p, skip);
+        return;
+    }
+    if (rc != STORM_OK) {
+        p->sensor->st.events_read++;
+        p->st.events_read++;
+        /* err.offset is a byte offset in the text the record was parsed
+         * from: the line, or the envelope's embedded text */
+        if (rec == root)
+            pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s: %s", dec->name,
+                            err.msg[0] ? err.msg : storm_strerror(rc));
+        else
+            pipeline_reject(p, source, line, text ? embedded_pos(root) + 1 : 0, set_aside, set_aside_len,
+                            "%s: %s (at byte %zu of the embedded record)", dec->name,
+                            err.msg[0] ? err.msg : storm_strerror(rc), err.offset);
+        return;
+    }
+    if (list.n == 0)
+        count_skip(p, "empty");
+    p->st.events_read += list.n;
+    p->sensor->st.events_read += list.n;
+    /* the events of a text's records are numbered across its array
+     * elements: two records on one line get two observed-data ids */
+    size_t first = p->text_events;
+    p->text_events += list.n;
+    for (size_t i = 0; i < list.n; i++) {
+        storm_event *ev = &list.items[i];
+        ev->source_name = source;
+        ev->source_line = line;
+        process_event(p, ev, text, len, first + i, set_aside, set_aside_len);
+    }
+}
 
-    void pipeline_arena_reset(storm_pipeline * p)
-    {
-        if (p->arena != p->sinks.event_arena) /* the caller keeps the events there */
-            storm_arena_reset(p->arena);
-    }
+void pipeline_arena_reset(storm_pipeline *p)
+{
+    if (p->arena != p->sinks.event_arena) /* the caller keeps the events there */
+        storm_arena_reset(p->arena);
+}
 
-    void pipeline_after_record(storm_pipeline * p)
-    {
-        pipeline_arena_reset(p);
-        if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
-            pipeline_db_commit(p);
-        pipeline_progress_tick(p);
-        pipeline_report(p);
-    }
+void pipeline_after_record(storm_pipeline *p)
+{
+    pipeline_arena_reset(p);
+    if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
+        pipeline_db_commit(p);
+    pipeline_progress_tick(p);
+    pipeline_report(p);
+}
 
-    void pipeline_report(storm_pipeline * p)
-    {
-        if (p->opts.report && *p->opts.report) {
-            *p->opts.report = 0;
-            storm_pipeline_print_summary(p, stderr, elapsed(p));
-        }
+void pipeline_report(storm_pipeline *p)
+{
+    if (p->opts.report && *p->opts.report) {
+        *p->opts.report = 0;
+        storm_pipeline_print_summary(p, stderr, elapsed(p));
     }
+}
