@@ -88,6 +88,7 @@ void pipeline_db_note_store(storm_pipeline *p)
     storm_rc rc = storm_store_query_objects(p->sinks.store, &q, any_row, &any, NULL, NULL, &err);
     /* in doubt (an error), merge every time */
     p->store_had_sightings = rc != STORM_OK || any;
+}
 
 bool pipeline_db_begin(storm_pipeline *p)
 {
@@ -104,7 +105,6 @@ bool pipeline_db_begin(storm_pipeline *p)
         p->in_tx = true;
     }
     return true;
-}
 }
 
 void pipeline_db_commit(storm_pipeline *p)
