@@ -58,9 +58,9 @@ try { run(['run', '--models', 'models/', '--db', db, '--identity', 'demo-cluster
 run(['baseline', 'learn', '--db', db, ...['examples/recordings'].flatMap((d) => execFileSync('sh', ['-c', `ls ${d}/*.jsonl`], { cwd: root, encoding: 'utf8' }).trim().split('\n'))]);
 run(['publish', '--db', db, '--to-db', db, '--collection', 'shared', '--tlp', 'amber']);
 
-function serve(extra) {
+function serve(extra, dbFile = db) {
   return new Promise((resolve, reject) => {
-    const p = spawn(storm, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--ui', '--ui-dir', path.join(root, 'ui/dist'), ...extra],
+    const p = spawn(storm, ['serve', '--db', dbFile, '--listen', '127.0.0.1:0', '--ui', '--ui-dir', path.join(root, 'ui/dist'), ...extra],
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => {
@@ -273,6 +273,21 @@ const corpusPod = 'default/kh-identity-assume';
   check(ok.status === 200 && okBody.matched === 3 && okBody.truncated, 'playground: a run stops at max_results', JSON.stringify({ s: ok.status, m: okBody.matched }));
   const csp = (await fetch(authed.base + '/ui/', { headers: auth })).headers.get('content-security-policy') || '';
   check(csp.includes("script-src 'self'") && !csp.includes('unsafe-inline'), 'csp: strict Content-Security-Policy on the page');
+}
+
+// A store without session rows (written before sessions): the adapter answers, and says so.
+{
+  const old = path.join(out, 'no-sessions.db');
+  rmSync(old, { force: true });
+  sql(db, `VACUUM INTO '${old}'`); // a consistent copy, WAL included
+  sql(old, 'DELETE FROM sessions');
+  const srv = await serve([], old);
+  const list = await (await fetch(srv.base + '/api/sessions')).json();
+  check(list.source === 'sightings-by-pod' && list.sessions.some((s) => s.key === 'pod ' + corpusPod),
+    'sessions: a store without sessions gets the sightings-by-pod adapter', `source ${list.source}`);
+  const one = await (await fetch(srv.base + '/api/session?key=' + encodeURIComponent('pod ' + corpusPod))).json();
+  check(one.source === 'sightings-by-pod' && one.sightings.length > 0, 'session: the adapter serves a pod session');
+  srv.proc.kill('SIGTERM');
 }
 
 await browser.close();
