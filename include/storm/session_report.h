@@ -57,6 +57,14 @@ void storm_report_counts(const storm_report *r, size_t *reports, size_t *objects
  * size. No newline. */
 storm_rc storm_session_summary(const char *json, size_t len, storm_buf *out, storm_err *err);
 
+/* The attack path of one stored session json as one JSON object appended
+ * to out: {"reached":[{step_id, name, tactic, status, from, skipped[]}],
+ * "deepest":[{step_id, name, reached}], "deepest_reached", "anomalies"}.
+ * status is "entry", "modelled", "skipped", "unpredicted" or
+ * "not-in-models" (docs/sessions.md, "Attack paths"). models may be NULL. */
+storm_rc storm_session_path_json(const storm_models *models, const char *json, size_t len, storm_buf *out,
+                                 storm_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* GET /api/sessions and GET /api/session?key=K.
  *
- * ADAPTER over sightings until the sessions of issue #15 are in the store:
+ * ADAPTER over sightings, the fallback when the store holds no attack
+ * sessions (api_stored_sessions.c serves those):
  * a "session" here is every sighting whose evidence happened in one pod
  * (namespace/pod of the observed SCOs), else on one node, else in the
  * cluster (Kubernetes audit events). The answer says so ("source":
@@ -336,7 +337,7 @@ static void put_opt(storm_buf *b, const char *name, const char *v)
         storm_buf_puts(b, "null");
 }
 
-void webapi_get_sessions(webapi_call *c)
+void webapi_get_sessions_by_pod(webapi_call *c)
 {
     if (!need_rights(c))
         return;
@@ -414,7 +415,7 @@ static int put_obs(void *ctx, const storm_store_row *row)
     return 0;
 }
 
-void webapi_get_session(webapi_call *c)
+void webapi_get_session_by_pod(webapi_call *c)
 {
     if (!need_rights(c))
         return;

@@ -119,6 +119,9 @@ void webapi_get_sightings(webapi_call *c);
 void webapi_get_objects(webapi_call *c);
 void webapi_get_sessions(webapi_call *c);
 void webapi_get_session(webapi_call *c);
+/* The adapter (sightings grouped by pod) for a store without sessions. */
+void webapi_get_sessions_by_pod(webapi_call *c);
+void webapi_get_session_by_pod(webapi_call *c);
 void webapi_get_pattern_check(webapi_call *c);
 void webapi_post_pattern_run(webapi_call *c);
 void webapi_post_pattern_cancel(webapi_call *c);

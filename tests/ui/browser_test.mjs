@@ -58,9 +58,9 @@ try { run(['run', '--models', 'models/', '--db', db, '--identity', 'demo-cluster
 run(['baseline', 'learn', '--db', db, ...['examples/recordings'].flatMap((d) => execFileSync('sh', ['-c', `ls ${d}/*.jsonl`], { cwd: root, encoding: 'utf8' }).trim().split('\n'))]);
 run(['publish', '--db', db, '--to-db', db, '--collection', 'shared', '--tlp', 'amber']);
 
-function serve(extra) {
+function serve(extra, dbFile = db) {
   return new Promise((resolve, reject) => {
-    const p = spawn(storm, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--ui', '--ui-dir', path.join(root, 'ui/dist'), ...extra],
+    const p = spawn(storm, ['serve', '--db', dbFile, '--listen', '127.0.0.1:0', '--ui', '--ui-dir', path.join(root, 'ui/dist'), ...extra],
       { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => {
@@ -126,23 +126,47 @@ async function finish(name, p) {
 }
 
 // ---- Sessions and one session ------------------------------------------------------
+// The stored attack sessions (storm run --db wrote them), as storm sessions reads them.
+const storedSessions = run(['sessions', '--db', db, '--format', 'json']).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const sessions = await (await fetch(anon.base + '/api/sessions')).json();
+const corpusPod = 'default/kh-identity-assume';
 {
+  check(sessions.source === 'sessions', 'sessions: the API serves the stored sessions', `source ${sessions.source}`);
+  check(sessions.sessions.length === storedSessions.length && storedSessions.length > 5,
+    `sessions: the API lists the ${storedSessions.length} sessions of storm sessions --db`, `got ${sessions.sessions.length}`);
+  const apiIds = sessions.sessions.map((s) => s.id).sort().join(' ');
+  check(apiIds === storedSessions.map((s) => s.id).sort().join(' '), 'sessions: the same session ids as storm sessions');
   const p = await openPage('sessions', anon.url + '#/sessions');
   const rows = await p.page.locator('#table-sessions tbody tr').count();
-  check(rows === Math.min(500, sessions.sessions.length) && rows > 5, `sessions: ${sessions.sessions.length} sessions listed`, `got ${rows}`);
-  check((await p.page.locator('#table-sessions').innerText()).includes('pod default/kh-identity-assume'), 'sessions: a corpus pod is a session');
+  check(rows === Math.min(500, storedSessions.length), `sessions: ${storedSessions.length} sessions in the table`, `got ${rows}`);
+  check((await p.page.locator('#table-sessions').innerText()).includes('pod ' + corpusPod), 'sessions: a corpus pod is in a session');
+  check(await p.page.locator('.note.adapter').count() === 0, 'sessions: no adapter note on a store with sessions');
   await p.page.screenshot({ path: path.join(shots, 'sessions-all.png'), fullPage: true });
   await p.page.fill('#filter-ns', 'falcoresponse');
   const filtered = await p.page.locator('#table-sessions tbody tr').count();
-  check(filtered === sessions.sessions.filter((s) => (s.namespace || '').includes('falcoresponse')).length, 'sessions: the namespace filter narrows the list', `got ${filtered}`);
+  const want = storedSessions.filter((s) => (s.pods || []).some((x) => x.split('/')[0].includes('falcoresponse'))).length;
+  check(filtered === want && want > 0, `sessions: the namespace filter narrows the list to ${want}`, `got ${filtered}`);
   await finish('sessions', p);
 }
 {
-  const key = 'pod default/kh-identity-assume';
+  const stored = storedSessions.find((s) => (s.pods || []).includes(corpusPod));
+  check(!!stored, `session: a stored session holds pod ${corpusPod}`);
+  const key = stored ? stored.id : 'none';
   const p = await openPage('session', anon.url + '#/session/' + encodeURIComponent(key));
   const data = await (await fetch(anon.base + '/api/session?key=' + encodeURIComponent(key))).json();
-  // The steps this session reached, from the store: its sightings' indicators -> indicates -> attack-pattern.
+  check(data.source === 'sessions' && data.session && data.session.id === key, 'session: the API serves the stored session');
+  // The path steps on the page: the stored steps reached, each once, in order.
+  const storedSteps = [];
+  for (const st of (stored ? stored.steps : [])) if (!st.anomaly && st.step_id && !storedSteps.includes(st.step_id)) storedSteps.push(st.step_id);
+  const shownSteps = await p.page.locator('#path-steps li').evaluateAll((ls) => ls.map((l) => l.dataset.step));
+  check(shownSteps.join(' ') === storedSteps.join(' ') && storedSteps.length > 0,
+    `session: the page lists the ${storedSteps.length} stored steps in order`, `got ${shownSteps.length}`);
+  const statuses = await p.page.locator('#path-steps li').evaluateAll((ls) => ls.map((l) => l.dataset.status));
+  check(statuses[0] === 'entry' && statuses.every((x) => ['entry', 'modelled', 'skipped', 'unpredicted', 'not-in-models'].includes(x)),
+    `session: each step has its attack-path status (${[...new Set(statuses)].join(', ')})`);
+  const stepSightings = new Set((stored ? stored.steps : []).filter((st) => !st.anomaly).map((st) => st.sighting_id));
+  check(data.sightings.length === stepSightings.size && data.sightings.every((s) => stepSightings.has(s.id)),
+    `session: the ${stepSightings.size} sightings of its steps are served`, `got ${data.sightings.length}`);
   const ids = data.sightings.map((s) => `'${s.sighting_of_ref}'`).join(',');
   const steps = Number(sql(db, `SELECT count(DISTINCT json_extract(json,'$.target_ref')) FROM objects WHERE type='relationship' AND json_extract(json,'$.relationship_type')='indicates' AND json_extract(json,'$.source_ref') IN (${ids})`));
   const g = await p.page.evaluate(() => ({
@@ -249,6 +273,21 @@ const sessions = await (await fetch(anon.base + '/api/sessions')).json();
   check(ok.status === 200 && okBody.matched === 3 && okBody.truncated, 'playground: a run stops at max_results', JSON.stringify({ s: ok.status, m: okBody.matched }));
   const csp = (await fetch(authed.base + '/ui/', { headers: auth })).headers.get('content-security-policy') || '';
   check(csp.includes("script-src 'self'") && !csp.includes('unsafe-inline'), 'csp: strict Content-Security-Policy on the page');
+}
+
+// A store without session rows (written before sessions): the adapter answers, and says so.
+{
+  const old = path.join(out, 'no-sessions.db');
+  rmSync(old, { force: true });
+  sql(db, `VACUUM INTO '${old}'`); // a consistent copy, WAL included
+  sql(old, 'DELETE FROM sessions');
+  const srv = await serve([], old);
+  const list = await (await fetch(srv.base + '/api/sessions')).json();
+  check(list.source === 'sightings-by-pod' && list.sessions.some((s) => s.key === 'pod ' + corpusPod),
+    'sessions: a store without sessions gets the sightings-by-pod adapter', `source ${list.source}`);
+  const one = await (await fetch(srv.base + '/api/session?key=' + encodeURIComponent('pod ' + corpusPod))).json();
+  check(one.source === 'sightings-by-pod' && one.sightings.length > 0, 'session: the adapter serves a pod session');
+  srv.proc.kill('SIGTERM');
 }
 
 await browser.close();

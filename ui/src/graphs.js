@@ -60,9 +60,13 @@ export function modelElements(m) {
 // The model graph with the session's reached steps numbered in the order
 // first sighted; a step reached with no earlier reached step leading to it
 // (and not an entry point) is unexpected.
-export function pathElements(m, sightings) {
+// The model graph with a session's reached steps marked: from the stored
+// attack path when given (its order and status), else from the sightings.
+export function pathElements(m, sightings, stored) {
   const order = [];
-  for (const s of sightings) for (const st of m.stepsOf([s.sighting_of_ref])) if (!order.includes(st.id)) order.push(st.id);
+  const status = new Map();
+  if (stored) for (const r of stored.reached) { order.push(r.step_id); status.set(r.step_id, r.status); }
+  else for (const s of sightings) for (const st of m.stepsOf([s.sighting_of_ref])) if (!order.includes(st.id)) order.push(st.id);
   const els = modelElements(m);
   const reached = new Set(order);
   const prev = new Map(); // step -> steps leading to it
@@ -75,7 +79,8 @@ export function pathElements(m, sightings) {
     const before = new Set(order.slice(0, i));
     const entry = !m.incoming.has(d.id);
     const led = (prev.get(d.id) || []).some((p) => before.has(p));
-    e.classes = 'reached' + (!entry && !led ? ' unexpected' : '');
+    const unexpected = stored ? status.get(d.id) === 'unpredicted' : !entry && !led;
+    e.classes = 'reached' + (unexpected ? ' unexpected' : '');
     d.label = `${i + 1}. ${d.label}`;
   }
   return { elements: els, order };

@@ -85,11 +85,23 @@ async function drawGraph(container, elements, name, onClick, rankDir = 'TB') {
 }
 
 // ---- Sessions -----------------------------------------------------------------
+// A session's reached steps in order: the stored attack path (source
+// "sessions"), else (the adapter) its sightings' indicators' steps.
+const STATUS = { entry: 'entry point', modelled: 'following the model', skipped: 'modelled, steps skipped', unpredicted: 'not predicted', 'not-in-models': 'not in the models' };
+function reachedSteps(m, s) {
+  if (s.path) return s.path.reached.map((r) => ({ id: r.step_id, name: r.name || r.step_id, status: r.status, from: r.from, skipped: r.skipped }));
+  return m.stepsOf(s.indicators);
+}
+function places(s) {
+  if (s.pods || s.nodes) return [...(s.pods || []).map((x) => 'pod ' + x), ...(s.nodes || []).map((x) => 'node ' + x)].join(', ');
+  return [s.namespace && s.pod ? s.namespace + '/' + s.pod : null, s.node].filter(Boolean).join(' on ');
+}
+
 async function pageSessions() {
-  const p = setTitle('Sessions', 'Attack sessions: sightings grouped by the pod (else node) where their evidence happened.');
+  const p = setTitle('Sessions', 'Attack sessions: the steps one attacker reached, linked by pod, process lineage, address, identity (docs/sessions.md).');
   const [data, m] = await Promise.all([api('/api/sessions'), model()]);
   if (data.source === 'sightings-by-pod')
-    p.append(el('p', { class: 'note adapter' }, 'Adapter: sessions are derived from sightings grouped by pod until the store keeps sessions (issue #15).'));
+    p.append(el('p', { class: 'note adapter' }, 'Adapter: this store keeps no attack sessions (storm run --db writes them), so sightings are grouped by pod.'));
   const ns = el('input', { type: 'search', placeholder: 'namespace', id: 'filter-ns' });
   const step = el('select', { id: 'filter-step' }, el('option', { value: '' }, 'any step'),
     ...m.steps.map((s) => el('option', { value: s.id }, s.name)));
@@ -100,8 +112,9 @@ async function pageSessions() {
   p.append(holder);
   const render = () => {
     const rows = data.sessions.filter((s) => {
-      const steps = m.stepsOf(s.indicators);
-      if (ns.value && !(s.namespace || '').includes(ns.value)) return false;
+      const steps = reachedSteps(m, s);
+      const nss = s.pods ? s.pods.map((x) => x.split('/')[0]).join(' ') : (s.namespace || '');
+      if (ns.value && !nss.includes(ns.value)) return false;
       if (step.value && !steps.some((x) => x.id === step.value)) return false;
       if (from.value && (s.last_seen || '') < from.value) return false;
       if (to.value && (s.first_seen || '') > to.value + '\uffff') return false;
@@ -110,12 +123,12 @@ async function pageSessions() {
     clear(holder);
     const SHOWN = 500; // a table of thousands of rows is slow to draw and to read: filter instead
     if (rows.length > SHOWN) holder.append(el('p', { class: 'note', id: 'sessions-more' }, `Showing the ${SHOWN} most recent of ${rows.length} sessions: filter to narrow.`));
-    holder.append(table(['Session', 'First seen', 'Last seen', 'Entry point', 'Steps reached', 'Sightings', 'Pod / node'],
+    holder.append(table(['Session', 'First seen', 'Last seen', 'Entry point', 'Steps reached', 'Size', 'Pods / nodes'],
       rows.slice(0, SHOWN).map((s) => {
-        const steps = m.stepsOf(s.indicators);
+        const steps = reachedSteps(m, s);
         return [el('a', { href: '#/session/' + encodeURIComponent(s.key) }, s.key), fmtTime(s.first_seen), fmtTime(s.last_seen),
-          steps.length ? steps[0].name : '—', steps.map((x) => x.name).join(' → '), String(s.sightings),
-          [s.namespace && s.pod ? s.namespace + '/' + s.pod : null, s.node].filter(Boolean).join(' on ')];
+          steps.length ? steps[0].name : '—', steps.map((x) => x.name + (x.status === 'unpredicted' ? ' (!)' : '')).join(' → '),
+          String(s.size ?? s.sightings), places(s)];
       }), 'sessions'));
   };
   for (const i of [ns, step, from, to]) i.addEventListener('input', render);
@@ -128,15 +141,26 @@ async function pageSession(key) {
   const sightings = data.sightings.slice().sort((a, b) => (a.first_seen || '').localeCompare(b.first_seen || ''));
   const objects = new Map(data.objects.map((o) => [o.id, o]));
   for (const s of sightings) objects.set(s.id, s);
+  const stored = data.source === 'sessions' ? data.session : null;
   p.append(el('p', { class: 'note' }, `${sightings.length} sightings, ${data.objects.length} observed objects` +
+    (stored ? ` · first seen ${fmtTime(stored.first_seen)}, last seen ${fmtTime(stored.last_seen)} · size ${stored.size} · ${places(stored)}` : '') +
     (data.source === 'sightings-by-pod' ? ' (adapter: sightings grouped by pod)' : '')));
 
   p.append(el('h2', {}, 'Attack path'));
   const pathBox = el('div', { class: 'graph', id: 'graph-path' });
   p.append(pathBox);
-  const path = pathElements(m, sightings);
+  const path = pathElements(m, sightings, data.path);
   await drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj));
-  p.append(el('p', { class: 'legend' }, 'Red: steps reached (numbered in order). Dashed orange: reached without an earlier step leading to it (unexpected).'));
+  p.append(el('p', { class: 'legend' }, 'Red: steps reached (numbered in order). Dashed orange: reached without an earlier step leading to it (not predicted by the model).'));
+  if (data.path) {
+    p.append(el('ol', { id: 'path-steps', class: 'path-steps' }, ...data.path.reached.map((r) =>
+      el('li', { 'data-step': r.step_id, 'data-status': r.status }, el('strong', {}, r.name || r.step_id), ' — ' + (STATUS[r.status] || r.status) +
+        (r.from ? ' after ' + r.from : '') + (r.skipped && r.skipped.length ? '; not seen: ' + r.skipped.join(', ') : '')))));
+    if (data.path.deepest.length)
+      p.append(el('p', { class: 'note', id: 'path-deepest' }, `Deepest model path: step ${data.path.deepest_reached} of ${data.path.deepest.length} reached (` +
+        data.path.deepest.map((d) => (d.reached ? '[' + d.name + ']' : d.name)).join(' → ') + ')' +
+        (data.path.anomalies ? ` · ${data.path.anomalies} baseline anomalies inside` : '')));
+  }
 
   p.append(el('h2', {}, 'Timeline'));
   const tl = el('div', { id: 'timeline' });
