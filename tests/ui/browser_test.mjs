@@ -184,12 +184,18 @@ const corpusPod = 'default/kh-identity-assume';
   check(g.parents === parents && parents > 0, `session: ${parents} process lineage edges`, `got ${g.parents}`);
   check(await p.page.locator('#timeline .uplot').count() === 1, 'session: the timeline is drawn');
   // A click on a node shows its JSON.
-  const pos = await p.page.evaluate((id) => window.stormGraphs.objects.getElementById(id).renderedPosition(), data.sightings[0].id);
+  // Scroll first, then read the node's place; the layout may still settle on
+  // a loaded machine, so the place is read again before each of 3 clicks.
   await p.page.locator('#graph-objects').scrollIntoViewIfNeeded();
-  const box = await p.page.locator('#graph-objects').boundingBox();
-  await p.page.mouse.click(box.x + pos.x, box.y + pos.y);
-  await p.page.waitForSelector('#inspector:not([hidden])', { timeout: 5000 }).catch(() => {});
-  const shown = await p.page.locator('#inspector-json').innerText().catch(() => '');
+  let shown = '';
+  for (let attempt = 0; attempt < 3 && !shown.includes(data.sightings[0].id); attempt++) {
+    const pos = await p.page.evaluate((id) => window.stormGraphs.objects.getElementById(id).renderedPosition(),
+      data.sightings[0].id);
+    const box = await p.page.locator('#graph-objects').boundingBox();
+    await p.page.mouse.click(box.x + pos.x, box.y + pos.y);
+    await p.page.waitForSelector('#inspector:not([hidden])', { timeout: 5000 }).catch(() => {});
+    shown = await p.page.locator('#inspector-json').innerText().catch(() => '');
+  }
   check(shown.includes(data.sightings[0].id), 'session: a click on a sighting node shows its JSON');
   await finish('session', p);
 }
