@@ -35,7 +35,13 @@ void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_
     /* an update of an open sighting whose stored version is this run's own
      * says everything that version says (count, times and refs only grow):
      * no need to read it back and merge */
-    bool needs_merge = !is_update || !id || !pipeline_id_set_has(&p->own_sightings, id);
+    (void)is_update;
+    /* Every version is merged with the stored one (the larger count, the
+     * union of refs): skipping the read-back for this run's own open
+     * sightings let a checkpoint's interim version (storm run --kafka,
+     * --redis: storm_detector_emit_pending) be overwritten by a later
+     * version with a smaller count. */
+    bool needs_merge = true;
     if (!pipeline_pending_add(&p->pending, STORM_COLLECTION_SIGHTINGS, sg, needs_merge) && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
                 id ? id : "a sighting");
