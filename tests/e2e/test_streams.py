@@ -228,7 +228,7 @@ def kafka_tests(tmp, lines, want):
     check(r.returncode in (0, 1), "one kafka consumer runs: " + r.stderr.decode()[-300:])
     compare("kafka, one consumer", sightings(db), want)
     print(f"kafka, one consumer: {len(lines)} messages, wall {secs:.2f} s (5 s of it waiting idle)")
-    lost, doubled = two_consumers_one_killed("kafka", args("two"), tmp, want, "20s")
+    lost, doubled = two_consumers_one_killed("kafka", args("two"), tmp, want, "45s")
     broker.stdin.write("offsets two\n")
     broker.stdin.flush()
     print("kafka, group two:", broker.stdout.readline().strip(), "of", len(lines), "(the rest held for replay)")
