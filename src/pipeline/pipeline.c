@@ -116,7 +116,6 @@ void storm_pipeline_free(storm_pipeline *p)
         return;
     storm_detector_free(p->det);
     pipeline_pending_free(&p->pending);
-    pipeline_id_set_free(&p->own_sightings);
     pipeline_hash_set_free(&p->written_sightings);
     storm_session_tracker_free(p->sessions);
     free(p->session_dirty);

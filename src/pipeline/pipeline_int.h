@@ -44,12 +44,6 @@ typedef struct pipeline_pending {
     uint64_t versions_coalesced; /* sighting versions replaced before being written */
 } pipeline_pending;
 
-/* A bounded set of ids (id_set.c). */
-typedef struct pipeline_id_set {
-    char **slots; /* owned strings; NULL = empty */
-    size_t n_slots, n;
-} pipeline_id_set;
-
 /* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
 typedef struct pipeline_hash_set {
     uint64_t *slots; /* 0 = empty */
@@ -80,9 +74,6 @@ struct storm_pipeline {
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
     pipeline_pending pending;
-    /* sightings whose last stored version this run wrote, from the open
-     * sighting the detector still updates: their next versions need no merge */
-    pipeline_id_set own_sightings;
     /* sightings this run stored; with a store that held no sighting when the
      * run began, one not in it has no stored version to merge with */
     pipeline_hash_set written_sightings;
@@ -165,12 +156,6 @@ bool pipeline_hash_set_maybe_has(const pipeline_hash_set *set, const char *id);
 void pipeline_hash_set_add(pipeline_hash_set *set, const char *id);
 void pipeline_hash_set_free(pipeline_hash_set *set);
 
-/* id_set.c: emptied when it would pass its cap */
-bool pipeline_id_set_has(const pipeline_id_set *set, const char *id);
-void pipeline_id_set_add(pipeline_id_set *set, const char *id);
-void pipeline_id_set_remove(pipeline_id_set *set, const char *id);
-void pipeline_id_set_clear(pipeline_id_set *set);
-void pipeline_id_set_free(pipeline_id_set *set);
 /* sink_session.c */
 /* Create the tracker (when sessions are kept) and its store listener. */
 storm_rc pipeline_sessions_new(storm_pipeline *p, storm_err *err);

@@ -32,9 +32,6 @@ void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_
     if (!p->sinks.store)
         return;
     const char *id = storm_v_get_str(sg, "id");
-    /* an update of an open sighting whose stored version is this run's own
-     * says everything that version says (count, times and refs only grow):
-     * no need to read it back and merge */
     (void)is_update;
     /* Every version is merged with the stored one (the larger count, the
      * union of refs): skipping the read-back for this run's own open
@@ -56,10 +53,6 @@ static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pendin
         /* a new store, and not written by this run: nothing stored to merge with */
         if (p->store_had_sightings || pipeline_hash_set_maybe_has(&p->written_sightings, it->id))
             obj = pipeline_merge_stored_sighting(p, a, obj, &found);
-        if (found)
-            pipeline_id_set_remove(&p->own_sightings, it->id);
-        else
-            pipeline_id_set_add(&p->own_sightings, it->id);
         if (!obj)
             return; /* the store already says all this */
     }
