@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <storm/arena.h>
 #include <storm/detect.h>
@@ -259,6 +260,14 @@ int cmd_hunt(int argc, char **argv)
     }
     storm_store *store = NULL;
     storm_err_clear(&err);
+    /* Hunting needs stored observations: opening read-write would create an empty
+     * store at a mistyped path and blame the models. URLs name a server's store. */
+    if (!strstr(db, "://") && access(db, F_OK) != 0) {
+        fprintf(stderr, "storm hunt: --db %s: cannot open: %s (give the store 'storm run --db' wrote)\n", db,
+                strerror(errno));
+        storm_models_free(m);
+        return CLI_FAIL;
+    }
     if (storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
         fprintf(stderr, "storm hunt: --db %s: %s\n", db, err.msg);
         storm_models_free(m);

@@ -201,6 +201,9 @@ int cmd_users(int argc, char **argv)
     bool rights = strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0;
     if (!is_list && !one_name && !rights)
         return cli_usage_error("users", "unknown command '%s'", cmd);
+    for (int k = 0; k < nargs; k++)
+        if (args[k][0] == '-')
+            return cli_usage_error("users", "options go before the command ('%s' after '%s')", args[k], cmd);
     if ((is_list && nargs != 0) || (one_name && nargs != 1) || (rights && nargs < 3))
         return cli_usage_error("users", "wrong arguments for '%s'", cmd);
     if (one_name && strlen(args[0]) > STORM_USERS_NAME_MAX)
@@ -210,7 +213,7 @@ int cmd_users(int argc, char **argv)
     storm_users *u = NULL;
     bool may_create = strcmp(cmd, "add") == 0;
     if (storm_users_load(file, may_create, &u, &err)) {
-        fprintf(stderr, "storm users: %s\n", err.msg);
+        fprintf(stderr, "storm %s\n", err.msg); /* err.msg starts with "users: " */
         return CLI_FAIL;
     }
     if (iterations)
@@ -264,11 +267,11 @@ int cmd_users(int argc, char **argv)
         }
     }
     if (rc == CLI_OK && src) {
-        fprintf(stderr, "storm users: %s\n", err.msg);
+        fprintf(stderr, "storm %s\n", err.msg); /* err.msg starts with "users: " */
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && storm_users_save(u, file, &err)) {
-        fprintf(stderr, "storm users: %s\n", err.msg);
+        fprintf(stderr, "storm %s\n", err.msg); /* err.msg starts with "users: " */
         rc = CLI_FAIL;
     }
     if (rc == CLI_OK && !quiet) {

@@ -147,7 +147,16 @@ storm_rc storm_session_summary(const char *json, size_t len, storm_buf *out, sto
         storm_arena_free(a);
         return rc;
     }
+    /* The entry is the first reached model step, as the report and the UI name it;
+     * a baseline anomaly before it is context, not the entry (unless it is all there is). */
     const storm_value *first = s.steps->u.a.len ? s.steps->u.a.items[0] : NULL;
+    for (size_t i = 0; i < s.steps->u.a.len; i++) {
+        const storm_value *an = storm_v_get(s.steps->u.a.items[i], "anomaly");
+        if (!(an && an->type == STORM_V_BOOL && an->u.b)) {
+            first = s.steps->u.a.items[i];
+            break;
+        }
+    }
     char place[512];
     if (first)
         rs_place(first, place, sizeof place);

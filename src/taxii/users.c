@@ -78,7 +78,8 @@ void storm_users_set_iterations(storm_users *u, unsigned iterations)
 static bool valid_name(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > STORM_USERS_NAME_MAX)
+    /* A leading '-' would read as an option on every command line that names the user. */
+    if (n == 0 || n > STORM_USERS_NAME_MAX || name[0] == '-')
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = name[i];
@@ -141,8 +142,8 @@ storm_rc storm_users_add(storm_users *u, const char *name, const char *password,
 {
     if (!valid_name(name))
         return storm_err_set(err, STORM_ERR_VALUE, 0,
-                             "users: '%s' is not a valid user name (1-%d of A-Z a-z 0-9 . _ - @)", name,
-                             STORM_USERS_NAME_MAX);
+                             "users: '%s' is not a valid user name (1-%d of A-Z a-z 0-9 . _ - @, not starting with -)",
+                             name, STORM_USERS_NAME_MAX);
     if (find(u, name))
         return storm_err_set(err, STORM_ERR_STATE, 0, "users: '%s' exists already (use passwd to change it)", name);
     if (u->n >= STORM_USERS_MAX)

@@ -144,6 +144,15 @@ def users(tmp):
     check(r.returncode == 0 and r.stderr == b"", f"users -q grant is quiet: {r.stderr!r}")
     r = run(["users", "--file", f, "list"])
     check(b"sightings" in r.stdout, f"the quiet grant happened: {r.stdout!r}")
+    # an option after the command is not a user name (it made a user '--help')
+    for late in ("--help", "-q"):
+        r = run(["users", "--file", f, "--iterations", "1000", "add", late], stdin=b"a-long-passphrase\n")
+        check(r.returncode == 2 and b"options go before the command" in r.stderr,
+              f"users add {late}: usage error, exit {r.returncode}: {r.stderr!r}")
+    r = run(["users", "--file", f, "list"])
+    check(b"--help" not in r.stdout and b"-q" not in r.stdout, f"no user named like an option: {r.stdout!r}")
+    r = run(["users", "--file", f, "remove", "bob"])
+    check(r.returncode == 1 and r.stderr == b"storm users: no user 'bob'\n", f"one prefix in errors: {r.stderr!r}")
 
 
 WAITING = b"does not exist yet: waiting for it to appear"

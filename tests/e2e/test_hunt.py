@@ -88,6 +88,11 @@ def main():
         check(run(["hunt", "--db", part_db, "--bogus"]).returncode == 2, "unknown option exits 2")
         check(run(["hunt", "--db", part_db, "--since", "yesterday"]).returncode == 2, "bad --since exits 2")
         check(run(["run", "--keep-observations", EVENTS]).returncode == 2, "--keep-observations needs --db")
+        # a mistyped store is an error, and no empty store is left at that path
+        nope = os.path.join(tmp, "nope.db")
+        r = run(["hunt", "--db", nope, "--models", MODELS])
+        check(r.returncode == 1 and b"cannot open" in r.stderr, f"hunt on a missing store: {r.stderr!r}")
+        check(not os.path.exists(nope), "hunt creates no store")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return report("test_hunt")

@@ -47,6 +47,13 @@ def main():
         for want in ("Container escape via nsenter", "Kernel log read from a pod", "anomaly", "match\t"):
             check(want in out, f"the examples print {want!r}")
         check(os.path.exists(os.path.join(tmp, "observations.jsonl")), "convert wrote observations.jsonl")
+        # a session whose first step is a baseline anomaly names its first model step as the entry,
+        # as storm report and the web UI do
+        entries = re.findall(r"entry: (.*?) in (?:pod|node) .*?steps: (\S.*?)(?:  |$)", out, re.M)
+        check(entries, "storm sessions prints entry points")
+        for entry, steps in entries:
+            if not steps.startswith("("):
+                check(entry != "baseline anomaly", f"the entry is a model step, not the anomaly ({steps})")
     return report("test_readme")
 
 
