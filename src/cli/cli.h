@@ -41,6 +41,11 @@ bool cli_parse_since(const char *s, storm_time_ns *out);
 bool cli_parse_duration(const char *s, storm_time_ns *out);
 int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
+/* An output directory argument without its trailing slashes ("out/" -> "out",
+ * "/" stays), so the paths printed from it read "out/x", not "out//x".
+ * Edits dir (an argv string) in place and returns it. */
+char *cli_dir_arg(char *dir);
+
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
 int cmd_instrument(int argc, char **argv); /* storm instrument */

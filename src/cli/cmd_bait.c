@@ -206,7 +206,7 @@ int cmd_bait(int argc, char **argv)
     while ((ch = cli_getopt("bait", BAIT_USAGE, argc, argv, "qh", longopts)) != -1) {
         switch (ch) {
         case 's': a.seed_file = optarg; break;
-        case 'o': a.out = optarg; break;
+        case 'o': a.out = cli_dir_arg(optarg); break;
         case 'n': a.ns = optarg; break;
         case 'q': a.quiet = true; break;
         case 'c':

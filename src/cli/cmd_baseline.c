@@ -229,7 +229,8 @@ static int do_feed(const opts *o, bool learn)
 {
     storm_pipeline_opts po = {.prog = "storm baseline", .messages_shown = REPORT_BAD_LINES, .max_line = LINE_MAX_BYTES};
     if (o->from && !(po.forced = storm_decoder_find(o->from)))
-        return usage_fail("--from: unknown sensor '%s' (tetragon, k8s-audit, falco, kubescape, hubble)", o->from);
+        return usage_fail(
+            "--from: unknown sensor '%s' (tetragon, k8s-audit, falco, kubescape, hubble, sshd, http-access)", o->from);
     storm_store *store;
     feeder f = {.learn = learn, .anomalies = o->anomalies};
     int rc = open_db(o, false, &store, &f.b);

@@ -41,7 +41,7 @@ typedef struct convert {
 } convert;
 
 #define CONVERT_USAGE                                                                                                  \
-    "usage: storm convert [--from auto|tetragon|k8s-audit|falco|kubescape|hubble] [--bundle]\n"                        \
+    "usage: storm convert [--from auto|tetragon|k8s-audit|falco|kubescape|hubble|sshd|http-access] [--bundle]\n"       \
     "                     [--rejects FILE] [--follow [--follow-timeout MS]] [--max-line BYTES]\n"                      \
     "                     [--cluster NAME] [FILE... | -]"
 

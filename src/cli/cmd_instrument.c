@@ -60,8 +60,8 @@ int cmd_instrument(int argc, char **argv)
     optind = 1;
     while ((c = cli_getopt("instrument", USAGE_LINE, argc, argv, "qh", opts)) != -1) {
         switch (c) {
-        case 't': o.template_dir = optarg; break;
-        case 'o': o.out_dir = optarg; break;
+        case 't': o.template_dir = cli_dir_arg(optarg); break;
+        case 'o': o.out_dir = cli_dir_arg(optarg); break;
         case 'm':
             if (n_models >= MAX_PATHS)
                 return cli_usage_error("instrument", "more than %d --models", MAX_PATHS);
@@ -70,8 +70,8 @@ int cmd_instrument(int argc, char **argv)
         case 'l': o.listen = optarg; break;
         case 'n': o.namespace_ = optarg; break;
         case 'i': o.image = optarg; break;
-        case 'b': o.bait_dir = optarg; break;
-        case 'd': o.deploy_dir = optarg; break;
+        case 'b': o.bait_dir = cli_dir_arg(optarg); break;
+        case 'd': o.deploy_dir = cli_dir_arg(optarg); break;
         case 'q': quiet = true; break;
         case 'h': instrument_usage(stdout); return CLI_OK;
         default: return CLI_USAGE;

@@ -51,7 +51,7 @@ static void usage(FILE *out)
                              "input was malformed, 2 on a usage error.\n"
                              "\n"
                              "Example:\n"
-                             "  storm match -p \"[process:name = 'nsenter']\" observations.json\n");
+                             "  storm match -p \"[process:image_ref.name = 'nsenter']\" observations.jsonl\n");
 }
 
 typedef struct pattern_list {

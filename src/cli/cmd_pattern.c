@@ -34,7 +34,7 @@ static void usage(FILE *out)
             "be read), 2 when the command line is wrong.\n"
             "\n"
             "example:\n"
-            "  storm pattern check \"[process:x_proc_name = 'nsenter'] FOLLOWEDBY [file:name = 'token']\"\n");
+            "  storm pattern check \"[process:image_ref.name = 'nsenter'] FOLLOWEDBY [file:name = 'token']\"\n");
 }
 
 /* Check text[start..start+len) as one pattern. `where` names its source;

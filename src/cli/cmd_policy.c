@@ -101,7 +101,7 @@ static int policy_generate(int argc, char **argv)
             models[n_models++] = optarg;
             break;
         case 'n': o.namespace_ = optarg; break;
-        case 'o': out_dir = optarg; break;
+        case 'o': out_dir = cli_dir_arg(optarg); break;
         case 's': o.no_substring = true; break;
         case 'q': quiet = true; break;
         case 'h': policy_usage(stdout); return CLI_OK;

@@ -186,10 +186,6 @@ int cmd_pull(int argc, char **argv)
     char *password = NULL;
     storm_buf bundle;
     storm_buf_init(&bundle, 1u << 30);
-    if (storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
-        fprintf(stderr, "storm pull: %s\n", err.msg);
-        goto out;
-    }
     if (user && !(password = cli_read_password("pull", pwfile, true)))
         goto out;
     storm_taxii_client_opts copts = {user, password, ca_file, timeout, 0, 0};
@@ -199,6 +195,12 @@ int cmd_pull(int argc, char **argv)
     }
     char cid[64];
     if (storm_taxii_client_collection(client, collection, cid, NULL, &err) != STORM_OK) {
+        fprintf(stderr, "storm pull: %s\n", err.msg);
+        goto out;
+    }
+    /* The store is opened (created) once the server answered: a refused login or a
+     * wrong address leaves no empty store behind. */
+    if (storm_store_open(db, STORM_STORE_READWRITE, &store, &err) != STORM_OK) {
         fprintf(stderr, "storm pull: %s\n", err.msg);
         goto out;
     }

@@ -117,7 +117,12 @@ static storm_rc copy_manifests(const char *dir, const char *rel, int depth, cons
             break;
         }
         if (memchr(text, 0, len) || !has_object(text, len)) {
-            if (report)
+            /* storm bait writes its attack model beside the manifests; the models
+             * ConfigMap carries it, so it is not "skipped" for the user. */
+            bool bait_model = depth == 0 && strcmp(prefix, "bait") == 0 && strcmp(names[i], "bait-model.json") == 0;
+            if (report && bait_model)
+                storm_buf_printf(report, "%s: the bait's attack model, in the models ConfigMap\n", full);
+            else if (report)
                 storm_buf_printf(report, "skipped %s: no Kubernetes object in it\n", full);
             free(text);
             continue;

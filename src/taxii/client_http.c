@@ -98,13 +98,23 @@ storm_rc client_http(const storm_taxii_client_opts *opts, const char *method, co
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     }
+    /* curl's detail names the cause (which certificate check failed, the refused
+     * address) where curl_easy_strerror only names the class. */
+    char detail[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, detail);
     CURLcode cc = curl_easy_perform(h);
     storm_rc rc = STORM_OK;
-    if (cc != CURLE_OK)
-        rc = storm_err_set(err, cc == CURLE_WRITE_ERROR ? STORM_ERR_LIMIT : STORM_ERR_IO, 0, "%s %s: %s%s", method, url,
-                           curl_easy_strerror(cc),
-                           cc == CURLE_WRITE_ERROR ? " (response larger than the client's cap)" : "");
-    else
+    if (cc != CURLE_OK) {
+        const char *hint = cc == CURLE_WRITE_ERROR ? " (response larger than the client's cap)"
+                           : cc == CURLE_COULDNT_CONNECT
+                               ? " (is the server running and listening there? storm serve prints its address)"
+                           : cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE
+                               ? " (for a self-signed server give its certificate with --ca-file; its names must "
+                                 "include the URL's host)"
+                               : "";
+        rc = storm_err_set(err, cc == CURLE_WRITE_ERROR ? STORM_ERR_LIMIT : STORM_ERR_IO, 0, "%s %s: %s%s%s%s", method,
+                           url, curl_easy_strerror(cc), detail[0] ? ": " : "", detail, hint);
+    } else
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
     curl_slist_free_all(hdr);
     curl_easy_cleanup(h);

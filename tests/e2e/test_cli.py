@@ -158,6 +158,19 @@ def users(tmp):
 WAITING = b"does not exist yet: waiting for it to appear"
 
 
+def pull_unreachable(tmp):
+    if os.environ.get("STORM_HAVE_TAXII") == "0":
+        return
+    import socket
+    with socket.socket() as sk:  # a loopback port nothing listens on
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    db = os.path.join(tmp, "pulled.db")
+    r = run(["pull", "--from", f"http://127.0.0.1:{port}/taxii/", "--collection", "indicators", "--db", db])
+    check(r.returncode == 1 and b"is the server running" in r.stderr, f"pull from nothing: a hint: {r.stderr!r}")
+    check(not os.path.exists(db), "a pull that reached no server creates no store")
+
+
 def follow_missing(tmp):
     # given up after --follow-timeout: said once, then the usual open error
     gone = os.path.join(tmp, "not-yet.jsonl")
@@ -195,6 +208,7 @@ def main():
         lint_db(tmp)
         tree_golden()
         users(tmp)
+        pull_unreachable(tmp)
         follow_missing(tmp)
     return report("test_cli")
 

@@ -18,6 +18,7 @@ import copy
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -201,9 +202,14 @@ def test_instrument(tmp):
         return
     webapp = os.path.join(TEMPLATES, "webapp")
     out = os.path.join(tmp, "overlay")
-    r = run(["instrument", "--template", webapp, "--out", out, "--bait", os.path.join(TEMPLATES, "bait")])
+    # trailing slashes as a shell's completion writes them
+    r = run(["instrument", "--template", webapp, "--out", out + "/", "--bait", os.path.join(TEMPLATES, "bait") + "/"])
     check(r.returncode == 0, "instrument: exit 0 (%s)" % r.stderr.decode()[-300:])
     check(b"skipped" in r.stdout and b"values.yaml" in r.stdout, "a file without objects is skipped")
+    check(b"skipped" not in r.stdout or b"bait-model.json: the bait's attack model" in r.stdout and
+          not re.search(rb"skipped \S*bait-model.json", r.stdout),
+          "the bait's model is not called skipped: it goes into the models ConfigMap (%s)" % r.stdout[-400:])
+    check(b"//" not in r.stdout + r.stderr, "no doubled slash in the paths printed (%s)" % (r.stdout + r.stderr)[-300:])
     for f in ("web.yaml", "db.yaml"):
         check(open(os.path.join(webapp, f), "rb").read() == open(os.path.join(out, "template", f), "rb").read(),
               "template/%s is a byte-for-byte copy" % f)
