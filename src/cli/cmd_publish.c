@@ -46,7 +46,9 @@ static void usage(FILE *out)
                           "  --timeout S           seconds one request may take (default 120)\n"
                           "  --envelope-objects N  most objects per envelope (default 1000; halved on 413)\n"
                           "  -q, --quiet           no progress line on a terminal\n"
-                          "  --dry-run             print the objects that would be sent, send nothing\n");
+                          "  --dry-run             print the objects that would be sent, send nothing\n"
+                          "  --resend              send again what the publish log says this server has\n"
+                          "                        (a hub that lost its store)\n");
 }
 
 /* Append every STIX object of a file (bundle, array, object, JSON lines). */
@@ -234,6 +236,7 @@ int cmd_publish(int argc, char **argv)
         {"identity", required_argument, 0, 'i'},
         {"ca-file", required_argument, 0, 'C'},
         {"dry-run", no_argument, 0, 'n'},
+        {"resend", no_argument, 0, 'R'},
         {"timeout", required_argument, 0, 'W'},
         {"envelope-objects", required_argument, 0, 'E'},
         {"quiet", no_argument, 0, 'q'},
@@ -242,7 +245,7 @@ int cmd_publish(int argc, char **argv)
     };
     const char *to = NULL, *to_db = NULL, *collection = NULL, *db = NULL, *user = NULL, *pwfile = NULL, *rules = NULL,
                *key_path = NULL, *tlp_text = "green", *identity_name = "storm", *ca_file = NULL;
-    bool no_redact = false, dry_run = false, quiet = false;
+    bool no_redact = false, dry_run = false, quiet = false, resend = false;
     long timeout = 0, envelope_objects = 0;
     optind = 1;
     int ch;
@@ -261,6 +264,7 @@ int cmd_publish(int argc, char **argv)
         case 'i': identity_name = optarg; break;
         case 'C': ca_file = optarg; break;
         case 'n': dry_run = true; break;
+        case 'R': resend = true; break;
         case 'q': quiet = true; break;
         case 'W':
         case 'E': {
@@ -350,7 +354,8 @@ int cmd_publish(int argc, char **argv)
         }
         for (size_t i = 0; i < n; i++)
             keys[i] = key_of(objects->u.a.items[i]);
-        storm_rc krc = storm_store_published_check(store, target, keys, n, known, &err);
+        /* --resend: nothing counts as known; what is accepted is logged again */
+        storm_rc krc = resend ? STORM_OK : storm_store_published_check(store, target, keys, n, known, &err);
         for (size_t i = 0; !krc && i < n; i++) {
             skipped += known[i];
             known[i] = !known[i]; /* now: is new */
@@ -431,7 +436,7 @@ int cmd_publish(int argc, char **argv)
         bool known = false;
         for (size_t i = n_new + n_context; i < n_total; i++) {
             storm_store_published k = key_of(it[i]);
-            if (storm_store_published_check(store, target, &k, 1, &known, &err) != STORM_OK) {
+            if (!resend && storm_store_published_check(store, target, &k, 1, &known, &err) != STORM_OK) {
                 fprintf(stderr, "storm publish: %s\n", err.msg);
                 goto out;
             }

@@ -170,6 +170,12 @@ out=$("$STORM" publish --to "$URL" --collection "$COLL" --user storm --db "$T/sr
 ok [ $? -eq 0 ]
 ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
 ok grep -q "122 already published" <<<"$out"
+# --resend: everything goes again (a hub that lost its store)
+out=$("$STORM" publish --resend --to "$URL" --collection "$COLL" --user storm --db "$T/src.db" --no-redact \
+  "$T/pub.json" 2>"$T/err")
+ok [ $? -eq 0 ]
+ok grep -q "published 122 objects" <<<"$out"
+ok grep -q "0 already published" <<<"$out"
 # a wrong password fails at once, before the input is read (it does not exist)
 out=$(STORM_TAXII_PASSWORD=wrong "$STORM" publish --to "$URL" --collection "$COLL" --user storm \
   "$T/no-such-file.json" 2>&1)
