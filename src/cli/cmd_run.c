@@ -140,9 +140,6 @@ static bool parse_number(const char *s, unsigned long long min, unsigned long lo
 enum {
     OPT_MODELS = 256,
     OPT_DB,
-    OPT_FORMAT,
-    OPT_CORRELATE,
-    OPT_IDENTITY,
     OPT_BASELINE,
     OPT_LEARN_FOR,
     OPT_ANOMALIES,
@@ -152,9 +149,6 @@ enum {
     OPT_STATS_JSON,
     OPT_CACHE_DIR,
     OPT_NO_CACHE,
-    OPT_HORIZON,
-    OPT_WINDOW,
-    OPT_STATE_CAP,
     OPT_MAX_BODY,
     OPT_NO_DB_MODELS,
     OPT_DRAIN_TIMEOUT,
@@ -180,10 +174,7 @@ int cmd_run(int argc, char **argv)
         {"models", required_argument, NULL, OPT_MODELS},
         {"db", required_argument, NULL, OPT_DB},
         {"no-db-models", no_argument, NULL, OPT_NO_DB_MODELS},
-        {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
-        {"correlate", required_argument, NULL, OPT_CORRELATE},
-        {"identity", required_argument, NULL, OPT_IDENTITY},
         {"baseline", required_argument, NULL, OPT_BASELINE},
         {"learn-for", required_argument, NULL, OPT_LEARN_FOR},
         {"anomalies", no_argument, NULL, OPT_ANOMALIES},
@@ -204,14 +195,12 @@ int cmd_run(int argc, char **argv)
         {"stats-json", required_argument, NULL, OPT_STATS_JSON},
         {"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
         {"no-cache", no_argument, NULL, OPT_NO_CACHE},
-        {"horizon", required_argument, NULL, OPT_HORIZON},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {"state-cap", required_argument, NULL, OPT_STATE_CAP},
         {"session-quiet", required_argument, NULL, OPT_SESSION_QUIET},
         {"session-cap", required_argument, NULL, OPT_SESSION_CAP},
         {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
         {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
         {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
+        CLI_DETECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -242,19 +231,6 @@ int cmd_run(int argc, char **argv)
         case OPT_DB: ro.db = optarg; break;
         case OPT_NO_DB_MODELS: ro.no_db_models = true; break;
         case 'o': ro.output = optarg; break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "stix") == 0 || strcmp(optarg, "json") == 0)
-                ro.format = STORM_PIPELINE_STIX;
-            else if (strcmp(optarg, "text") == 0)
-                ro.format = STORM_PIPELINE_TEXT;
-            else
-                return cli_usage_error("run", "--format: expected stix or text, got '%s'", optarg);
-            break;
-        case OPT_CORRELATE:
-            if (!storm_correlate_parse(optarg, &po->detect.correlate))
-                return cli_usage_error("run", "--correlate: expected global, node, pod or lineage, got '%s'", optarg);
-            break;
-        case OPT_IDENTITY: po->detect.identity = optarg; break;
         case OPT_BASELINE: ro.baseline = optarg; break;
         case OPT_LEARN_FOR:
             if (!cli_parse_duration(optarg, &po->learn_for) || po->learn_for == 0)
@@ -326,22 +302,11 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "--session-cap: '%s' is not a number from 1 to 1000000", optarg);
             po->sessions.sessions_cap = (size_t)number;
             break;
-        case OPT_HORIZON:
-            if (!cli_parse_duration(optarg, &po->detect.horizon) || po->detect.horizon == 0)
-                return cli_usage_error("run", "--horizon: '%s' is not a duration like 1h", optarg);
-            break;
-        case OPT_WINDOW:
-            if (!cli_parse_duration(optarg, &po->detect.sighting_window) || po->detect.sighting_window == 0)
-                return cli_usage_error("run", "--window: '%s' is not a duration like 10m", optarg);
-            break;
-        case OPT_STATE_CAP:
-            if (!parse_number(optarg, 1, 1000000, &number))
-                return cli_usage_error("run", "--state-cap: expected 1..1000000, got '%s'", optarg);
-            po->detect.state_cap = (size_t)number;
-            break;
         case 'q': ro.quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return CLI_USAGE;
+        default:
+            if (cli_detect_option("run", ch, optarg, &ro.format, &po->detect) != CLI_OK)
+                return CLI_USAGE;
         }
     }
     ro.inputs = (const char *const *)argv + optind;
