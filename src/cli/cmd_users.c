@@ -201,6 +201,9 @@ int cmd_users(int argc, char **argv)
     bool rights = strcmp(cmd, "grant") == 0 || strcmp(cmd, "revoke") == 0;
     if (!is_list && !one_name && !rights)
         return cli_usage_error("users", "unknown command '%s'", cmd);
+    for (int k = 0; k < nargs; k++) /* not a name: an option in the wrong place */
+        if (args[k][0] == '-')
+            return cli_usage_error("users", "unknown option '%s' (options go before the command)", args[k]);
     if ((is_list && nargs != 0) || (one_name && nargs != 1) || (rights && nargs < 3))
         return cli_usage_error("users", "wrong arguments for '%s'", cmd);
     if (one_name && strlen(args[0]) > STORM_USERS_NAME_MAX)
