@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Import of Kubescape ApplicationProfile objects (learned by the Kubescape
  * node-agent) as Storm profiles. YAML is read with libyaml into a storm_value
- * tree (scalars as strings), JSON with our own parser; then one profile per
+ * tree (scalars as strings; storm/yaml.h), JSON with our own parser; then one profile per
  * container: execs -> exec, opens -> file open, syscalls -> syscall,
  * capabilities -> cap, inbound endpoints -> net ingress. Kubescape's "⋯"
  * (one dynamic path segment) stays a wildcard. */
@@ -10,149 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <storm/json.h>
+#include <storm/yaml.h>
 #include <string.h>
-#include <yaml.h>
 
-#define KS_MAX_DEPTH 64
 #define KS_MAX_NODES 1000000
 #define KS_ARENA_CAP (256u << 20)
 #define KS_MAX_ARGS 64
-
-typedef struct yaml_builder {
-    yaml_parser_t parser;
-    storm_arena *arena;
-    size_t nodes;
-    storm_err *err;
-} yaml_builder;
-
-static storm_rc yaml_fail(yaml_builder *y, const yaml_event_t *ev, const char *msg)
-{
-    size_t off = ev ? ev->start_mark.index : y->parser.problem_offset;
-    storm_rc rc = storm_err_set(y->err, STORM_ERR_SYNTAX, off, "YAML: %s", msg);
-    if (y->err && ev) {
-        y->err->line = (uint32_t)ev->start_mark.line + 1;
-        y->err->col = (uint32_t)ev->start_mark.column + 1;
-    }
-    return rc;
-}
-
-static storm_rc next_event(yaml_builder *y, yaml_event_t *ev)
-{
-    if (!yaml_parser_parse(&y->parser, ev)) {
-        storm_rc rc = storm_err_set(y->err, STORM_ERR_SYNTAX, y->parser.problem_offset, "YAML: %s",
-                                    y->parser.problem ? y->parser.problem : "malformed document");
-        if (y->err) {
-            y->err->line = (uint32_t)y->parser.problem_mark.line + 1;
-            y->err->col = (uint32_t)y->parser.problem_mark.column + 1;
-        }
-        return rc;
-    }
-    return STORM_OK;
-}
-
-/* Build the node that starts with ev (consumed). */
-static storm_rc build_node(yaml_builder *y, yaml_event_t *ev, int depth, storm_value **out)
-{
-    storm_rc rc = STORM_OK;
-    if (++y->nodes > KS_MAX_NODES) {
-        rc = yaml_fail(y, ev, "too many nodes");
-        yaml_event_delete(ev);
-        return rc;
-    }
-    if (depth > KS_MAX_DEPTH) {
-        rc = yaml_fail(y, ev, "nested too deeply");
-        yaml_event_delete(ev);
-        return rc;
-    }
-    switch (ev->type) {
-    case YAML_SCALAR_EVENT:
-        *out = storm_v_strn(y->arena, (const char *)ev->data.scalar.value, ev->data.scalar.length);
-        if (*out)
-            (*out)->pos = (uint32_t)ev->start_mark.index;
-        yaml_event_delete(ev);
-        return *out ? STORM_OK : storm_err_set(y->err, STORM_ERR_NOMEM, 0, "out of memory");
-    case YAML_ALIAS_EVENT:
-        /* anchors are not used by Kubernetes objects; an alias reads as null */
-        *out = storm_v_null(y->arena);
-        yaml_event_delete(ev);
-        return *out ? STORM_OK : storm_err_set(y->err, STORM_ERR_NOMEM, 0, "out of memory");
-    case YAML_SEQUENCE_START_EVENT:
-    case YAML_MAPPING_START_EVENT: {
-        bool map = ev->type == YAML_MAPPING_START_EVENT;
-        storm_value *c = map ? storm_v_object(y->arena) : storm_v_array(y->arena);
-        if (!c) {
-            yaml_event_delete(ev);
-            return storm_err_set(y->err, STORM_ERR_NOMEM, 0, "out of memory");
-        }
-        c->pos = (uint32_t)ev->start_mark.index;
-        yaml_event_delete(ev);
-        for (;;) {
-            yaml_event_t e;
-            if ((rc = next_event(y, &e)) != STORM_OK)
-                return rc;
-            if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
-                yaml_event_delete(&e);
-                break;
-            }
-            storm_value *k = NULL, *v = NULL;
-            if ((rc = build_node(y, &e, depth + 1, map ? &k : &v)) != STORM_OK)
-                return rc;
-            if (map) {
-                yaml_event_t ve;
-                if ((rc = next_event(y, &ve)) != STORM_OK)
-                    return rc;
-                if ((rc = build_node(y, &ve, depth + 1, &v)) != STORM_OK)
-                    return rc;
-                if (k->type != STORM_V_STRING)
-                    continue; /* complex keys: not part of any Kubernetes object */
-                if (storm_v_setn(y->arena, c, k->u.s.ptr, k->u.s.len, v) != 0)
-                    return storm_err_set(y->err, STORM_ERR_NOMEM, 0, "out of memory");
-            } else if (storm_v_push(y->arena, c, v) != 0) {
-                return storm_err_set(y->err, STORM_ERR_NOMEM, 0, "out of memory");
-            }
-        }
-        *out = c;
-        return STORM_OK;
-    }
-    default:
-        rc = yaml_fail(y, ev, "unexpected event");
-        yaml_event_delete(ev);
-        return rc;
-    }
-}
-
-/* Parse every document into docs (an array). */
-static storm_rc parse_yaml(storm_arena *a, const char *text, size_t len, storm_value *docs, storm_err *err)
-{
-    yaml_builder y = {.arena = a, .err = err};
-    if (!yaml_parser_initialize(&y.parser))
-        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);
-    storm_rc rc = STORM_OK;
-    for (;;) {
-        yaml_event_t ev;
-        if ((rc = next_event(&y, &ev)) != STORM_OK)
-            break;
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_STREAM_END_EVENT) {
-            yaml_event_delete(&ev);
-            break;
-        }
-        if (t == YAML_STREAM_START_EVENT || t == YAML_DOCUMENT_START_EVENT || t == YAML_DOCUMENT_END_EVENT) {
-            yaml_event_delete(&ev);
-            continue;
-        }
-        storm_value *root = NULL;
-        if ((rc = build_node(&y, &ev, 0, &root)) != STORM_OK)
-            break;
-        if (storm_v_push(a, docs, root) != 0) {
-            rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-            break;
-        }
-    }
-    yaml_parser_delete(&y.parser);
-    return rc;
-}
 
 static const char *label(const storm_value *doc, const char *name)
 {
@@ -349,7 +212,7 @@ storm_rc storm_baseline_import_kubescape(storm_baseline *b, const char *text, si
         if (rc == STORM_OK && storm_v_push(a, docs, root) != 0)
             rc = STORM_ERR_NOMEM;
     } else if (rc == STORM_OK) {
-        rc = parse_yaml(a, text, len, docs, err);
+        rc = storm_yaml_documents(a, text, len, KS_MAX_NODES, docs, err);
     }
     if (rc == STORM_OK && docs->u.a.len == 0)
         rc = storm_err_set(err, STORM_ERR_VALUE, 0, "no ApplicationProfile in the input");

@@ -8,7 +8,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <storm/detect.h>
 #include <storm/model.h>
+#include <storm/pipeline.h>
 #include <storm/store.h>
 #include <storm/time.h>
 
@@ -49,6 +51,28 @@ char *cli_dir_arg(char *dir);
 /* instrument */
 int cmd_policy(int argc, char **argv);     /* storm policy generate|coverage|test */
 int cmd_instrument(int argc, char **argv); /* storm instrument */
+
+/* The matching options storm run and storm hunt share (cli_detect_args.c):
+ * their getopt codes, their longopts entries (put CLI_DETECT_LONGOPTS in the
+ * command's table) and their parser. */
+enum {
+    CLI_OPT_FORMAT = 0x1000, /* stix|text */
+    CLI_OPT_CORRELATE,
+    CLI_OPT_IDENTITY,
+    CLI_OPT_HORIZON,
+    CLI_OPT_WINDOW,
+    CLI_OPT_STATE_CAP,
+};
+#define CLI_DETECT_LONGOPTS                                                                                            \
+    {"format", required_argument, NULL, CLI_OPT_FORMAT}, {"correlate", required_argument, NULL, CLI_OPT_CORRELATE},    \
+        {"identity", required_argument, NULL, CLI_OPT_IDENTITY},                                                       \
+        {"horizon", required_argument, NULL, CLI_OPT_HORIZON}, {"window", required_argument, NULL, CLI_OPT_WINDOW},    \
+    {                                                                                                                  \
+        "state-cap", required_argument, NULL, CLI_OPT_STATE_CAP                                                        \
+    }
+/* ch (a getopt result) into *format or o: CLI_OK, or CLI_USAGE when the
+ * value is wrong (said) or ch is not one of them. */
+int cli_detect_option(const char *cmd, int ch, const char *value, storm_pipeline_format *format, storm_detect_opts *o);
 
 /* The TAXII password: from password_file, else $STORM_TAXII_PASSWORD, else
  * one line of standard input when stdin_free. Owned by the caller (free);

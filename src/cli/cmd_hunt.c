@@ -153,12 +153,6 @@ enum {
     OPT_DB,
     OPT_NO_DB_MODELS,
     OPT_SINCE,
-    OPT_FORMAT,
-    OPT_CORRELATE,
-    OPT_IDENTITY,
-    OPT_HORIZON,
-    OPT_WINDOW,
-    OPT_STATE_CAP,
 };
 
 int cmd_hunt(int argc, char **argv)
@@ -168,13 +162,8 @@ int cmd_hunt(int argc, char **argv)
         {"models", required_argument, NULL, OPT_MODELS},
         {"no-db-models", no_argument, NULL, OPT_NO_DB_MODELS},
         {"since", required_argument, NULL, OPT_SINCE},
-        {"format", required_argument, NULL, OPT_FORMAT},
         {"output", required_argument, NULL, 'o'},
-        {"correlate", required_argument, NULL, OPT_CORRELATE},
-        {"identity", required_argument, NULL, OPT_IDENTITY},
-        {"horizon", required_argument, NULL, OPT_HORIZON},
-        {"window", required_argument, NULL, OPT_WINDOW},
-        {"state-cap", required_argument, NULL, OPT_STATE_CAP},
+        CLI_DETECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -206,39 +195,12 @@ int cmd_hunt(int argc, char **argv)
                                        optarg);
             have_since = true;
             break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "stix") == 0 || strcmp(optarg, "json") == 0)
-                sinks.format = STORM_PIPELINE_STIX;
-            else if (strcmp(optarg, "text") == 0)
-                sinks.format = STORM_PIPELINE_TEXT;
-            else
-                return cli_usage_error("hunt", "--format: expected stix or text, got '%s'", optarg);
-            break;
         case 'o': output = optarg; break;
-        case OPT_CORRELATE:
-            if (!storm_correlate_parse(optarg, &po.detect.correlate))
-                return cli_usage_error("hunt", "--correlate: expected global, node, pod or lineage, got '%s'", optarg);
-            break;
-        case OPT_IDENTITY: po.detect.identity = optarg; break;
-        case OPT_HORIZON:
-            if (!cli_parse_duration(optarg, &po.detect.horizon) || po.detect.horizon == 0)
-                return cli_usage_error("hunt", "--horizon: '%s' is not a duration like 1h", optarg);
-            break;
-        case OPT_WINDOW:
-            if (!cli_parse_duration(optarg, &po.detect.sighting_window) || po.detect.sighting_window == 0)
-                return cli_usage_error("hunt", "--window: '%s' is not a duration like 10m", optarg);
-            break;
-        case OPT_STATE_CAP: {
-            char *end = NULL;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (!*optarg || *end || v == 0 || v > 1000000)
-                return cli_usage_error("hunt", "--state-cap: expected 1..1000000, got '%s'", optarg);
-            po.detect.state_cap = v;
-            break;
-        }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return CLI_USAGE;
+        default:
+            if (cli_detect_option("hunt", ch, optarg, &sinks.format, &po.detect) != CLI_OK)
+                return CLI_USAGE;
         }
     }
     if (optind < argc)

@@ -187,48 +187,65 @@ static int parse_format(const char *cmd, const char *v, bool *json)
     return CLI_OK;
 }
 
-static int policy_coverage(int argc, char **argv)
+/* The options storm policy coverage and test share. */
+typedef struct policy_args {
+    const char *models[MAX_PATHS], *policies[MAX_PATHS];
+    size_t n_models, n_policies;
+    bool json;
+} policy_args;
+
+#define POLICY_HELP (-1) /* parse_policy_args printed the help: exit 0 */
+
+/* --models, --policies, --format and --help into a; CLI_OK, POLICY_HELP or
+ * CLI_USAGE (said). */
+static int parse_policy_args(const char *cmd, const char *usage_line, int argc, char **argv, policy_args *a)
 {
     static const struct option opts[] = {{"models", required_argument, 0, 'm'},
                                          {"policies", required_argument, 0, 'p'},
                                          {"format", required_argument, 0, 'f'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *models[MAX_PATHS], *policies[MAX_PATHS];
-    size_t n_models = 0, n_policies = 0;
-    bool json = false;
     int c;
     optind = 1;
-    while ((c = cli_getopt("policy coverage",
-                           "usage: storm policy coverage [--models PATH]... --policies PATH... [--format text|json]",
-                           argc, argv, "h", opts)) != -1) {
+    while ((c = cli_getopt(cmd, usage_line, argc, argv, "h", opts)) != -1) {
         switch (c) {
         case 'm':
-            if (n_models >= MAX_PATHS)
-                return cli_usage_error("policy coverage", "more than %d --models", MAX_PATHS);
-            models[n_models++] = optarg;
+            if (a->n_models >= MAX_PATHS)
+                return cli_usage_error(cmd, "more than %d --models", MAX_PATHS);
+            a->models[a->n_models++] = optarg;
             break;
         case 'p':
-            if (n_policies >= MAX_PATHS)
-                return cli_usage_error("policy coverage", "more than %d --policies", MAX_PATHS);
-            policies[n_policies++] = optarg;
+            if (a->n_policies >= MAX_PATHS)
+                return cli_usage_error(cmd, "more than %d --policies", MAX_PATHS);
+            a->policies[a->n_policies++] = optarg;
             break;
         case 'f':
-            if (parse_format("policy coverage", optarg, &json) != CLI_OK)
+            if (parse_format(cmd, optarg, &a->json) != CLI_OK)
                 return CLI_USAGE;
             break;
-        case 'h': policy_usage(stdout); return CLI_OK;
+        case 'h': policy_usage(stdout); return POLICY_HELP;
         default: return CLI_USAGE;
         }
     }
+    return CLI_OK;
+}
+
+static int policy_coverage(int argc, char **argv)
+{
+    policy_args a = {0};
+    int prc = parse_policy_args(
+        "policy coverage", "usage: storm policy coverage [--models PATH]... --policies PATH... [--format text|json]",
+        argc, argv, &a);
+    if (prc != CLI_OK)
+        return prc == POLICY_HELP ? CLI_OK : prc;
     if (optind < argc)
         return cli_usage_error("policy coverage", "unexpected argument '%s'", argv[optind]);
-    if (n_policies == 0)
+    if (a.n_policies == 0)
         return cli_usage_error("policy coverage", "--policies PATH is required");
-    storm_models *m = load_models("policy coverage", models, n_models);
+    storm_models *m = load_models("policy coverage", a.models, a.n_models);
     if (!m)
         return CLI_FAIL;
-    storm_tp_set *s = load_policies("policy coverage", policies, n_policies);
+    storm_tp_set *s = load_policies("policy coverage", a.policies, a.n_policies);
     if (!s) {
         storm_models_free(m);
         return CLI_FAIL;
@@ -239,13 +256,13 @@ static int policy_coverage(int argc, char **argv)
     storm_err err;
     storm_err_clear(&err);
     int rc = CLI_OK;
-    if (storm_policy_coverage(m, s, json, &out, &st, &err) != STORM_OK) {
+    if (storm_policy_coverage(m, s, a.json, &out, &st, &err) != STORM_OK) {
         fprintf(stderr, "storm policy coverage: %s\n", err.msg);
         rc = CLI_FAIL;
     } else {
         if (out.data)
             fputs(out.data, stdout);
-        fprintf(json ? stderr : stdout,
+        fprintf(a.json ? stderr : stdout,
                 "%zu hook indicators: %zu covered, %zu partly, %zu not covered; %zu indicators need no "
                 "TracingPolicy; %zu policies, %zu hooks read\n",
                 st.hook_indicators, st.covered, st.partial, st.uncovered, st.not_needed, storm_tp_set_n_policies(s),
@@ -261,47 +278,21 @@ static int policy_coverage(int argc, char **argv)
 
 static int policy_test(int argc, char **argv)
 {
-    static const struct option opts[] = {{"models", required_argument, 0, 'm'},
-                                         {"policies", required_argument, 0, 'p'},
-                                         {"format", required_argument, 0, 'f'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *models[MAX_PATHS], *policies[MAX_PATHS];
-    size_t n_models = 0, n_policies = 0;
-    bool json = false;
-    int c;
-    optind = 1;
-    while ((c = cli_getopt("policy test",
-                           "usage: storm policy test --policies PATH... [--models PATH]... [--format text|json] "
-                           "EVENTS...",
-                           argc, argv, "h", opts)) != -1) {
-        switch (c) {
-        case 'm':
-            if (n_models >= MAX_PATHS)
-                return cli_usage_error("policy test", "more than %d --models", MAX_PATHS);
-            models[n_models++] = optarg;
-            break;
-        case 'p':
-            if (n_policies >= MAX_PATHS)
-                return cli_usage_error("policy test", "more than %d --policies", MAX_PATHS);
-            policies[n_policies++] = optarg;
-            break;
-        case 'f':
-            if (parse_format("policy test", optarg, &json) != CLI_OK)
-                return CLI_USAGE;
-            break;
-        case 'h': policy_usage(stdout); return CLI_OK;
-        default: return CLI_USAGE;
-        }
-    }
-    if (n_policies == 0)
+    policy_args a = {0};
+    int prc = parse_policy_args("policy test",
+                                "usage: storm policy test --policies PATH... [--models PATH]... [--format text|json] "
+                                "EVENTS...",
+                                argc, argv, &a);
+    if (prc != CLI_OK)
+        return prc == POLICY_HELP ? CLI_OK : prc;
+    if (a.n_policies == 0)
         return cli_usage_error("policy test", "--policies PATH is required");
     if (optind >= argc)
         return cli_usage_error("policy test", "no EVENTS file given");
     storm_models *m = NULL;
-    if (n_models && !(m = load_models("policy test", models, n_models)))
+    if (a.n_models && !(m = load_models("policy test", a.models, a.n_models)))
         return CLI_FAIL;
-    storm_tp_set *s = load_policies("policy test", policies, n_policies);
+    storm_tp_set *s = load_policies("policy test", a.policies, a.n_policies);
     if (!s) {
         storm_models_free(m);
         return CLI_FAIL;
@@ -320,7 +311,7 @@ static int policy_test(int argc, char **argv)
         }
         storm_buf out;
         storm_buf_init(&out, 1u << 30);
-        if (storm_policy_replay(s, m, argv[i], text, len, json, &out, &st, &err) != STORM_OK) {
+        if (storm_policy_replay(s, m, argv[i], text, len, a.json, &out, &st, &err) != STORM_OK) {
             fprintf(stderr, "storm policy test: %s: %s\n", argv[i], err.msg);
             rc = CLI_FAIL;
         }
@@ -329,13 +320,14 @@ static int policy_test(int argc, char **argv)
         storm_buf_free(&out);
         free(text);
     }
-    fprintf(json ? stderr : stdout,
+    fprintf(a.json ? stderr : stdout,
             "%zu lines, %zu hook events: %zu traced by the policies' hooks (what they emit without selectors), "
             "%zu emitted with selectors (%zu with filters assumed), %zu dropped; %zu not JSON",
             st.lines, st.hook_events, st.traced, st.emitted, st.assumed, st.dropped, st.bad);
     if (m)
-        fprintf(json ? stderr : stdout, "; %zu needed by hook indicators, %zu of them lost", st.needed, st.needed_lost);
-    fputc('\n', json ? stderr : stdout);
+        fprintf(a.json ? stderr : stdout, "; %zu needed by hook indicators, %zu of them lost", st.needed,
+                st.needed_lost);
+    fputc('\n', a.json ? stderr : stdout);
     if (st.needed_lost || st.bad)
         rc = CLI_FAIL;
     storm_tp_set_free(s);

@@ -67,7 +67,7 @@ static bool has_object(const char *text, size_t len)
         return false;
     storm_value *docs = storm_v_array(a);
     bool any = false;
-    if (docs && yaml_documents(a, text, len, docs, NULL) == STORM_OK)
+    if (docs && storm_yaml_documents(a, text, len, TP_YAML_MAX_NODES, docs, NULL) == STORM_OK)
         for (size_t i = 0; i < docs->u.a.len && !any; i++)
             any = tp_str(docs->u.a.items[i], "apiVersion") && tp_str(docs->u.a.items[i], "kind");
     storm_arena_free(a);

@@ -6,6 +6,7 @@
 
 #include <storm/arena.h>
 #include <storm/tracingpolicy.h>
+#include <storm/yaml.h>
 
 #include "instrument_int.h"
 
@@ -18,8 +19,7 @@ struct storm_tp_set {
     size_t n_problems, cap_problems;
 };
 
-/* Every YAML document of text[0..len) appended to the array docs. */
-storm_rc yaml_documents(storm_arena *a, const char *text, size_t len, storm_value *docs, storm_err *err);
+#define TP_YAML_MAX_NODES 2000000 /* nodes of one policy file (storm_yaml_documents) */
 
 /* A YAML scalar as an integer (decimal, 0x hex, 0 octal); false when it is not one. */
 bool tp_int(const storm_value *v, long long *out);

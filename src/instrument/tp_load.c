@@ -188,7 +188,7 @@ storm_rc storm_tp_set_load_text(storm_tp_set *s, const char *name, const char *t
     /* the documents point into the arena only (strings are copied) */
     storm_err e;
     storm_err_clear(&e);
-    if (yaml_documents(s->arena, text, len, docs, &e) != STORM_OK)
+    if (storm_yaml_documents(s->arena, text, len, TP_YAML_MAX_NODES, docs, &e) != STORM_OK)
         problem(s, file, &e, "does not parse");
     for (size_t i = 0; i < docs->u.a.len; i++)
         if (docs->u.a.items[i] && docs->u.a.items[i]->type == STORM_V_OBJECT)

@@ -29,8 +29,8 @@ typedef struct pipeline_pending_item {
     const char *collection; /* a STORM_COLLECTION_* constant */
     const char *id;         /* in obj */
     storm_value *obj;       /* in the pending arena */
-    bool is_sighting;       /* a version of a sighting (the last one given) */
-    bool needs_merge;       /* merged with its stored version when written */
+    bool is_sighting;       /* a version of a sighting (the last one given, merged with the earlier ones);
+                               merged with its stored version when written */
 } pipeline_pending_item;
 
 /* The store sink's writes until the next commit: one item per id, a later
@@ -149,7 +149,7 @@ void pipeline_pending_reset(pipeline_pending *pd);
 /* Keep a copy of obj for collection: a sighting replaces its earlier
  * pending version, another object already pending is not added again.
  * False on OOM or an object without an id. */
-bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge);
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj);
 
 /* hash_set.c */
 bool pipeline_hash_set_maybe_has(const pipeline_hash_set *set, const char *id);
@@ -170,11 +170,9 @@ void pipeline_sessions_write(storm_pipeline *p);
 bool pipeline_db_begin(storm_pipeline *p);
 
 /* sink_store.c */
-/* Queue obj for the store: written at the next commit (sightings coalesced). */
+/* Queue obj for the store: written at the next commit (a sighting's
+ * versions coalesced, and merged with its stored version). */
 void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_value *obj);
-/* Queue a version of a sighting; is_update: the detector emitted an earlier
- * version of the same open sighting (storm_detect_sighting.is_update). */
-void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update);
 /* Whether the store holds sightings already (at the start of the run). */
 void pipeline_db_note_store(storm_pipeline *p);
 /* Write what is pending (and the position) in one transaction. */

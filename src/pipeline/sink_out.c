@@ -84,7 +84,7 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
     }
     if (p->sinks.store) {
         /* coalesced until the next commit, then merged with the stored version */
-        pipeline_db_put_sighting(p, s->sighting, s->is_update);
+        pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, s->sighting);
         for (size_t i = 0; i < s->n_objects; i++) {
             const char *type = storm_v_get_str(s->objects[i], "type");
             pipeline_db_put(

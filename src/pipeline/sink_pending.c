@@ -72,7 +72,7 @@ static bool grow_slots(pipeline_pending *pd)
     return true;
 }
 
-bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj, bool needs_merge)
+bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj)
 {
     const char *id = storm_v_get_str(obj, "id");
     if (!id)
@@ -90,18 +90,15 @@ bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const st
     storm_value *copy = storm_v_copy(pd->arena, obj);
     if (!copy)
         return false;
-    if (k) { /* a later version of a sighting replaces the earlier one, at its place */
-        if (needs_merge) {
-            /* not an update of the same open sighting (closed and opened
-             * again): what the pending version says must not be lost */
-            const storm_value *m = pipeline_merge_sighting_versions(pd->arena, pd->items[k - 1].obj, copy);
-            if (!m)
-                return true; /* the pending version says it all */
-            copy = (storm_value *)m;
-        }
+    if (k) { /* a later version of a sighting replaces the earlier one, at its place, merged with it: what the
+                pending version says must not be lost (a checkpoint's interim version, a sighting closed and
+                opened again) */
+        const storm_value *m = pipeline_merge_sighting_versions(pd->arena, pd->items[k - 1].obj, copy);
+        if (!m)
+            return true; /* the pending version says it all */
+        copy = (storm_value *)m;
         pd->items[k - 1].obj = copy;
         pd->items[k - 1].id = storm_v_get_str(copy, "id");
-        pd->items[k - 1].needs_merge |= needs_merge;
         pd->versions_coalesced++;
         return true;
     }
@@ -113,8 +110,7 @@ bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const st
         pd->items = items;
         pd->cap = cap;
     }
-    pd->items[pd->n] =
-        (pipeline_pending_item){collection, storm_v_get_str(copy, "id"), copy, versioned, versioned && needs_merge};
+    pd->items[pd->n] = (pipeline_pending_item){collection, storm_v_get_str(copy, "id"), copy, versioned};
     pd->slots[slot] = ++pd->n;
     return true;
 }

@@ -22,34 +22,21 @@ void pipeline_db_put(storm_pipeline *p, const char *collection, const storm_valu
 {
     if (!p->sinks.store)
         return;
-    if (!pipeline_pending_add(&p->pending, collection, obj, true) && p->st.db_errors++ < 10)
+    if (!pipeline_pending_add(&p->pending, collection, obj) && p->st.db_errors++ < 10)
         fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
                 storm_v_get_str(obj, "id") ? storm_v_get_str(obj, "id") : "an object");
 }
 
-void pipeline_db_put_sighting(storm_pipeline *p, const storm_value *sg, bool is_update)
-{
-    if (!p->sinks.store)
-        return;
-    const char *id = storm_v_get_str(sg, "id");
-    (void)is_update;
-    /* Every version is merged with the stored one (the larger count, the
-     * union of refs): skipping the read-back for this run's own open
-     * sightings let a checkpoint's interim version (storm run --kafka,
-     * --redis: storm_detector_emit_pending) be overwritten by a later
-     * version with a smaller count. */
-    bool needs_merge = true;
-    if (!pipeline_pending_add(&p->pending, STORM_COLLECTION_SIGHTINGS, sg, needs_merge) && p->st.db_errors++ < 10)
-        fprintf(stderr, "%s: --db: cannot keep %s for the store: out of memory or no id\n", p->opts.prog,
-                id ? id : "a sighting");
-}
-
-/* Write one pending object; a sighting merged with its stored version. */
+/* Write one pending object. A sighting is merged with its stored version
+ * (the larger count, the union of refs), this run's own versions too: a
+ * checkpoint's interim version (storm run --kafka, --redis:
+ * storm_detector_emit_pending) must not be overwritten by a later version
+ * with a smaller count. */
 static void put_pending(storm_pipeline *p, storm_arena *a, const pipeline_pending_item *it)
 {
     const storm_value *obj = it->obj;
-    bool found = !it->needs_merge; /* an update of this run's own stored version */
-    if (it->is_sighting && it->needs_merge) {
+    bool found = false; /* a version of it was stored before */
+    if (it->is_sighting) {
         /* a new store, and not written by this run: nothing stored to merge with */
         if (p->store_had_sightings || pipeline_hash_set_maybe_has(&p->written_sightings, it->id))
             obj = pipeline_merge_stored_sighting(p, a, obj, &found);

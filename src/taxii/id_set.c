@@ -3,15 +3,8 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <storm/hash.h>
 #include <string.h>
-
-static uint64_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
 
 void taxii_id_set_init(taxii_id_set *s)
 {
@@ -27,7 +20,7 @@ void taxii_id_set_free(taxii_id_set *s)
 
 static size_t slot_of(const taxii_id_set *s, const char *id)
 {
-    size_t i = (size_t)hash(id) & (s->cap - 1);
+    size_t i = (size_t)storm_fnv1a(id, strlen(id)) & (s->cap - 1);
     while (s->keys[i] && strcmp(s->keys[i], id) != 0)
         i = (i + 1) & (s->cap - 1);
     return i;
