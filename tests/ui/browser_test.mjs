@@ -262,6 +262,7 @@ const corpusPod = 'default/kh-identity-assume';
   // The timeline: a time axis with one point per sighting, zoomed by a drag.
   const tl = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { time: u.scales.x.time, n: u.data[1].filter((y) => y != null).length, min: u.scales.x.min, max: u.scales.x.max }; });
   check(tl.time === true && tl.n === data.sightings.length, `session: the timeline has a time axis and ${data.sightings.length} sighting points`, JSON.stringify(tl));
+  await p.page.locator('#timeline .u-over').scrollIntoViewIfNeeded();
   const over = await p.page.locator('#timeline .u-over').boundingBox();
   await p.page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2);
   await p.page.mouse.down();
@@ -373,7 +374,7 @@ const corpusPod = 'default/kh-identity-assume';
 // ---- Save pattern to model (the one write action) ---------------------------------------
 {
   const basic = (u) => ({ Authorization: 'Basic ' + Buffer.from(u + ':' + password).toString('base64') });
-  const steps = JSON.parse('[' + sql(db, "SELECT json_object('id', id, 'name', json_extract(json,'$.name')) FROM objects WHERE type='attack-pattern' AND latest=1 AND collection=(SELECT key FROM collections WHERE alias='indicators') ORDER BY 2").split('\n').join(',') + ']');
+  const steps = JSON.parse('[' + sql(db, "SELECT json_object('id', id, 'name', json_extract(json,'$.name')) FROM objects WHERE type='attack-pattern' AND latest=1 AND collection=(SELECT key FROM collections WHERE alias='indicators') ORDER BY json_extract(json,'$.name')").split('\n').join(',') + ']');
   const step = steps.find((x) => /Exec into a pod/.test(x.name)) || steps[0];
   const pattern = "[process:x_k8s_pod = 'kh-calibration-ptrace' AND process:name = 'bash']";
   const indicators = () => Number(sql(db, "SELECT count(*) FROM objects WHERE type='indicator' AND latest=1 AND collection=(SELECT key FROM collections WHERE alias='indicators')"));

@@ -77,8 +77,8 @@ function evidenceOf(id, m, sightings, objects) {
 }
 
 const graphStyle = [
-  { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'text-max-width': 140,
-    'text-valign': 'bottom', 'text-margin-y': 4, 'background-color': '#8aa4c8', width: 18, height: 18, color: '#222' } },
+  { selector: 'node', style: { label: 'data(label)', 'font-size': 10, 'text-wrap': 'wrap', 'text-max-width': 110,
+    'text-valign': 'bottom', 'text-margin-y': 4, 'text-background-color': '#fff', 'text-background-opacity': 0.75, 'text-background-padding': 1, 'background-color': '#8aa4c8', width: 18, height: 18, color: '#222' } },
   { selector: 'node[kind = "intrusion-set"]', style: { shape: 'diamond', 'background-color': '#6b4fa0', width: 26, height: 26 } },
   { selector: 'node[kind = "attack-pattern"]', style: { shape: 'round-rectangle', 'background-color': '#c9d3e3' } },
   { selector: 'node[kind = "indicator"]', style: { shape: 'triangle', 'background-color': '#d9a441' } },
@@ -90,28 +90,29 @@ const graphStyle = [
   { selector: 'node.unexpected', style: { 'border-style': 'dashed', 'border-color': '#e08a00', 'border-width': 4 } },
   { selector: 'node.seen', style: { 'border-width': 3, 'border-color': '#d2452f' } },
   { selector: 'edge', style: { width: 1.5, 'curve-style': 'bezier', 'target-arrow-shape': 'triangle', 'line-color': '#aab', 'target-arrow-color': '#aab',
-    label: 'data(label)', 'font-size': 8, color: '#667' } },
+    label: 'data(label)', 'font-size': 8, color: '#667', 'min-zoomed-font-size': 7 } },
   { selector: 'edge.taken', style: { 'line-color': '#d2452f', 'target-arrow-color': '#d2452f', width: 3 } },
 ];
 
 // dagre's layered layout reads best but grows faster than linearly; past
 // this many nodes the breadth-first layout (linear) keeps large graphs quick.
 const DAGRE_MAX_NODES = 600;
-function layoutOptions(nodes, rankDir) {
+// nodeSep: the model graphs (TB) put many steps side by side on one rank,
+// each with a label below it: wider spacing keeps the labels apart.
+function layoutOptions(nodes, rankDir, nodeSep = 20) {
   return nodes <= DAGRE_MAX_NODES
-    ? { name: 'dagre', rankDir, nodeSep: 20, rankSep: 45, animate: false }
+    ? { name: 'dagre', rankDir, nodeSep, rankSep: 45, animate: false }
     : { name: 'breadthfirst', directed: true, spacingFactor: 0.9, animate: false };
 }
-// For bench/bench_ui.mjs: lay out a graph as the pages do.
 window.stormLayout = (cy, rankDir = 'LR') => cy.layout(layoutOptions(cy.nodes().length, rankDir)).run();
 
-async function drawGraph(container, elements, name, onClick, rankDir = 'TB') {
+async function drawGraph(container, elements, name, onClick, rankDir = 'TB', nodeSep = 20) {
   const { cytoscape } = await graphLibs();
   const nodes = elements.filter((e) => !e.data.source).length;
   const t0 = performance.now();
   const cy = cytoscape({
     container, elements, style: graphStyle, wheelSensitivity: 0.3,
-    layout: layoutOptions(nodes, rankDir),
+    layout: layoutOptions(nodes, rankDir, nodeSep),
   });
   window.stormGraphs[name] = cy;
   // layout time and size, for bench/bench_ui.mjs (the layout runs in the constructor)
@@ -228,10 +229,10 @@ async function pageSession(key) {
     (data.source === 'sightings-by-pod' ? ' (adapter: sightings grouped by pod)' : '')));
 
   p.append(el('h2', {}, 'Attack path'));
-  const pathBox = el('div', { class: 'graph', id: 'graph-path' });
+  const pathBox = el('div', { class: 'graph tall', id: 'graph-path' });
   p.append(pathBox);
   const path = pathElements(m, sightings, data.path);
-  await drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj));
+  await drawGraph(pathBox, path.elements, 'path', (d) => d.obj && inspect(d.label, d.obj), 'TB', 95);
   p.append(el('p', { class: 'legend' }, 'Red: steps reached (numbered in order). Dashed orange: reached without an earlier step leading to it (not predicted by the model).'));
   if (data.path) {
     p.append(el('ol', { id: 'path-steps', class: 'path-steps' }, ...data.path.reached.map((r) =>
@@ -247,25 +248,27 @@ async function pageSession(key) {
   const tl = el('div', { id: 'timeline' });
   p.append(tl);
   const anomalies = stored ? (stored.steps || []).filter((st) => st.anomaly) : [];
-  await drawTimeline(tl, sightings, m, anomalies);
+  await drawTimeline(tl, sightings, m, anomalies, stored ? stored.steps || [] : []);
 
   p.append(el('h2', {}, 'Objects'));
   const objBox = el('div', { class: 'graph tall', id: 'graph-objects' });
   p.append(objBox);
   const oe = objectElements(m, sightings, data.objects);
   await drawGraph(objBox, oe, 'objects', (d) => inspect(d.label, objects.get(d.id) || m.byId.get(d.id) || d,
-    evidenceOf(d.id, m, sightings, objects)), 'LR');
+    evidenceOf(d.id, m, sightings, objects)), 'TB', 30);
   p.append(el('p', { class: 'legend' }, 'Click a node for its JSON and its evidence. Stars: sightings; triangles: indicators; hexagons: observed-data; blue: processes (parent → child).'));
 }
 
 // x: time; y: the steps this session reached, in the order first reached,
 // and a row below them for the baseline anomalies stored with the session.
-async function drawTimeline(box, sightings, m, anomalies = []) {
+async function drawTimeline(box, sightings, m, anomalies = [], storedSteps = []) {
   const { uPlot } = await graphLibs();
   const reached = [];
   const pts = [];
+  // a stored session says which step each sighting stands for; else its indicator's first step
+  const stepOfSighting = new Map(storedSteps.filter((st) => st.step_id).map((st) => [st.sighting_id, m.stepById.get(st.step_id)]));
   for (const s of sightings) {
-    const st = m.stepsOf([s.sighting_of_ref])[0];
+    const st = stepOfSighting.get(s.id) || m.stepsOf([s.sighting_of_ref])[0];
     if (st && !reached.includes(st)) reached.push(st);
     pts.push([Date.parse(s.first_seen) / 1000, st ? reached.indexOf(st) + 1 : null, null]);
   }
@@ -274,12 +277,12 @@ async function drawTimeline(box, sightings, m, anomalies = []) {
   pts.sort((a, b) => a[0] - b[0]);
   const names = ['baseline anomaly', ...reached.map((s) => s.name)];
   const lo = anomalies.length ? -0.5 : 0.5;
-  const t0 = pts[0][0], t1 = pts[pts.length - 1][0];
-  const pad = Math.max(1, (t1 - t0) * 0.05); // a session of one instant still gets a readable axis
   const width = Math.max(400, box.clientWidth || 900);
   const opts = {
     width, height: 80 + 34 * Math.max(2, reached.length + (anomalies.length ? 1 : 0)),
-    scales: { x: { time: true, range: (u, min, max) => [Math.min(min, t0 - pad), Math.max(max, t1 + pad)] }, y: { range: [lo, reached.length + 0.5] } },
+    // padded: a point on the very edge would be cut (and uPlot drops the
+    // later of equal times at the scale's max); also on zoom, which is fine
+    scales: { x: { time: true, range: (u, min, max) => { const pad = Math.max(1e-3, (max - min) * 0.04); return [min - pad, max + pad]; } }, y: { range: [lo, reached.length + 0.5] } },
     axes: [{ label: 'time (UTC)' }, { splits: () => names.map((_, i) => i).filter((i) => i > 0 || anomalies.length),
       values: (u, vals) => vals.map((v) => short(names[v] || '', 24)), size: 210 }],
     series: [{}, { label: 'step reached', stroke: '#d2452f', width: 0, points: { show: true, size: 9, fill: '#d2452f' } },
@@ -298,7 +301,7 @@ async function pageModels() {
   const [m, cov] = await Promise.all([model(), api('/api/coverage').catch((err) => ({ error: err }))]);
   const box = el('div', { class: 'graph tall', id: 'graph-models' });
   p.append(box);
-  await drawGraph(box, modelElements(m), 'models', (d) => d.obj && inspect(d.label, d.obj));
+  await drawGraph(box, modelElements(m), 'models', (d) => d.obj && inspect(d.label, d.obj), 'TB', 95);
   p.append(el('p', { class: 'legend' }, 'Diamonds: intrusion-sets; boxes: attack steps (red border: sighted). Click a step for its STIX object.'));
   p.append(el('h2', {}, 'Indicators'));
   if (cov.error) p.append(el('p', { class: 'error' }, 'Coverage: ' + String(cov.error.message || cov.error)));
@@ -306,7 +309,7 @@ async function pageModels() {
     const s = cov.summary;
     p.append(el('p', { class: 'note', id: 'coverage-summary' }, `Tripwire coverage by the sensors Storm generates for these models ` +
       `(${s.policies} TracingPolicies over ${s.hooks} hooks, an audit Policy of ${s.audit_rules} rules, Tetragon's process_exec): ` +
-      `${s.covered} covered, ${s.partly} partly, ${s.not} not covered, ${s.external} read another sensor's alerts.`));
+      `${s.covered} covered, ${s.partly} partly, ${s.not} not covered, ${s.external} read another sensor's alerts or an application log.`));
   }
   const covOf = (id) => (cov.indicators && cov.indicators[id]) || null;
   const rows = m.indicators.map((i) => {
@@ -383,18 +386,18 @@ async function pagePlayground() {
     } finally { runBtn.disabled = false; cancelBtn.disabled = true; }
   });
   cancelBtn.addEventListener('click', () => runId && apiPost('/api/pattern/cancel', { run: runId }));
-  await saveForm(p, input);
+  await saveForm(p, input, results);
   await check();
 }
 
 // "Save pattern to model": a new indicator with this pattern, indicating
 // the step picked, stored in the indicators collection (needs write rights
 // there; the server checks them and the CSRF token).
-async function saveForm(p, input) {
+async function saveForm(p, input, results) {
   const m = await model();
   const canWrite = !!(me && me.rights && me.rights.indicators && me.rights.indicators.write);
   const box = el('div', { id: 'save', class: 'save' }, el('h2', {}, 'Save pattern to model'));
-  p.append(box);
+  results.before(box); // above the matches, which can be long
   if (!canWrite) {
     box.append(el('p', { class: 'note', id: 'save-readonly' }, (me && me.user ? `User ${me.user} has` : 'This server gives') +
       ' no write rights on the indicators collection: the playground is read-only (storm users grant USER write indicators).'));
