@@ -23,7 +23,7 @@
 
 /* What an indicator reads, from its line of the generation report (one
  * line per indicator, in the models' order; detail lines are indented). */
-typedef enum reads_kind { READS_HOOK, READS_EXEC, READS_AUDIT, READS_ALERT, READS_OTHER } reads_kind;
+typedef enum reads_kind { READS_HOOK, READS_EXEC, READS_AUDIT, READS_ALERT, READS_OTHER, READS_UNKNOWN } reads_kind;
 
 static reads_kind reads_of_line(const char *line, size_t len)
 {
@@ -41,21 +41,24 @@ static reads_kind reads_of_line(const char *line, size_t len)
     return READS_OTHER;
 }
 
-/* The kinds of the n indicators, in order, into kinds[] (READS_OTHER when
- * the report has fewer lines). */
-static void reads_of_report(const storm_buf *report, reads_kind *kinds, size_t n)
+/* The kinds of the n indicators, in order, into kinds[]. False when the
+ * report does not have one line per indicator (a name holding a line
+ * break): then no kind is trusted. */
+static bool reads_of_report(const storm_buf *report, reads_kind *kinds, size_t n)
 {
     size_t i = 0;
     const char *p = report->data ? report->data : "";
-    while (*p && i < n) {
+    while (*p) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len && *p != ' ')
-            kinds[i++] = reads_of_line(p, len);
+        if (len && *p != ' ') {
+            if (i < n)
+                kinds[i] = reads_of_line(p, len);
+            i++;
+        }
         p += len + (e ? 1 : 0);
     }
-    for (; i < n; i++)
-        kinds[i] = READS_OTHER;
+    return i == n;
 }
 
 /* The reason of a hook indicator: which hooks, by which policy, or why not. */
@@ -171,7 +174,7 @@ void webapi_get_coverage(webapi_call *c)
         webapi_error(c, 500, "coverage: %s", err.msg[0] ? err.msg : "no verdicts");
         return;
     }
-    reads_of_report(&r.report, kinds, n);
+    bool kinds_known = reads_of_report(&r.report, kinds, n);
     webapi_json(c);
     storm_buf *b = &c->rs->body;
     storm_buf_puts(b, "{\"indicators\":{");
@@ -183,6 +186,10 @@ void webapi_get_coverage(webapi_call *c)
         const char *vstatus = v ? storm_v_get_str(v, "status") : NULL;
         if (!vid || strcmp(vid, ind->id) != 0)
             vstatus = NULL; /* not the same order: say nothing rather than something wrong */
+        if (!kinds_known && !(vstatus && strcmp(vstatus, "no-policy-needed") != 0))
+            kinds[i] = READS_UNKNOWN;
+        else if (!kinds_known)
+            kinds[i] = READS_HOOK; /* the coverage verdict names its hooks: that is enough */
         if (kinds[i] == READS_HOOK && vstatus && strcmp(vstatus, "no-policy-needed") != 0) {
             const char *status = strcmp(vstatus, "covered") == 0   ? "covered"
                                  : strcmp(vstatus, "partial") == 0 ? "partly"
@@ -212,11 +219,12 @@ void webapi_get_coverage(webapi_call *c)
                       "events only where that sensor's rule runs");
         } else {
             /* application logs (ssh, HTTP access) through the intake: a source, not a sensor Storm makes */
-            counts[vstatus ? 3 : 2]++;
-            put_entry(b, i == 0, ind->id, vstatus ? "external" : "not", vstatus ? "logs" : "none",
-                      vstatus ? "reads events no sensor Storm generates produces (application or login logs through "
-                                "the intake): it sees them only where that log is fed to Storm"
-                              : "no coverage verdict for this indicator");
+            bool logs = vstatus && kinds[i] == READS_OTHER;
+            counts[logs ? 3 : 2]++;
+            put_entry(b, i == 0, ind->id, logs ? "external" : "not", logs ? "logs" : "none",
+                      logs ? "reads events no sensor Storm generates produces (application or login logs through "
+                             "the intake): it sees them only where that log is fed to Storm"
+                           : "no coverage verdict for this indicator");
         }
         storm_buf_putc(b, '}');
     }

@@ -160,6 +160,9 @@ async function finish(name, p) {
     `models: exec, alert and audit indicators placed as storm policy generate places them (${JSON.stringify(bySensor)})`, gen.split('\n').pop());
   check(shownStats.every((r) => r.cov === api[r.id]?.status), 'models: every indicator row shows its coverage verdict');
   check(/\d+ covered, \d+ partly, \d+ not covered/.test(await p.page.locator('#coverage-summary').innerText()), 'models: the coverage summary is shown');
+  // the indicators with their counts and coverage, as a reader sees them (docs/ui.md)
+  await p.page.evaluate(() => document.getElementById('coverage-summary').scrollIntoView());
+  await p.page.screenshot({ path: path.join(shots, 'models-coverage.png') });
   await finish('models', p);
 }
 
