@@ -119,6 +119,14 @@ async function drawGraph(container, elements, name, onClick, rankDir = 'TB', nod
   window.stormGraphStats = window.stormGraphStats || {};
   window.stormGraphStats[name] = { nodes: cy.nodes().length, edges: cy.edges().length, layout_ms: Math.round(performance.now() - t0) };
   if (onClick) cy.on('tap', 'node', (e) => onClick(e.target.data()));
+  // A large graph fitted into the box is a band of dots: show the start of
+  // it readable instead (the wheel zooms out, a drag pans).
+  if (cy.zoom() < 0.3) {
+    cy.zoom(0.7);
+    const first = cy.nodes('[kind = "sighting"]').first();
+    cy.center(first.length ? first : cy.nodes().first());
+    container.dataset.zoomedIn = 'yes';
+  }
   return cy;
 }
 
@@ -170,8 +178,14 @@ function pathCell(m, s) {
     ...[...tags].filter((t) => t === 'unexpected' || t === 'skipped').map((t) => el('span', { class: 'badge tag-' + t }, t)));
 }
 
+// pods and nodes of a session; a long list (a session over hundreds of
+// pods) is cut: the first few and how many more.
+const PLACES_SHOWN = 6;
 function places(s) {
-  if (s.pods || s.nodes) return [...(s.pods || []).map((x) => 'pod ' + x), ...(s.nodes || []).map((x) => 'node ' + x)].join(', ');
+  if (s.pods || s.nodes) {
+    const all = [...(s.pods || []).map((x) => 'pod ' + x), ...(s.nodes || []).map((x) => 'node ' + x)];
+    return all.slice(0, PLACES_SHOWN).join(', ') + (all.length > PLACES_SHOWN ? ` and ${all.length - PLACES_SHOWN} more` : '');
+  }
   return [s.namespace && s.pod ? s.namespace + '/' + s.pod : null, s.node].filter(Boolean).join(' on ');
 }
 
@@ -253,7 +267,11 @@ async function pageSession(key) {
   p.append(el('h2', {}, 'Objects'));
   const objBox = el('div', { class: 'graph tall', id: 'graph-objects' });
   p.append(objBox);
-  const oe = objectElements(m, sightings, data.objects);
+  const part = graphPart(sightings, data.objects);
+  if (part.sightings.length < sightings.length)
+    p.append(el('p', { class: 'note', id: 'objects-part' }, `The object graph shows the first ${part.sightings.length} of ${sightings.length} sightings ` +
+      `with their evidence (${part.objects.length} of ${data.objects.length} objects): larger graphs take too long to lay out. The timeline has them all. Scroll on the graph to zoom out, drag to pan.`));
+  const oe = objectElements(m, part.sightings, part.objects);
   await drawGraph(objBox, oe, 'objects', (d) => inspect(d.label, objects.get(d.id) || m.byId.get(d.id) || d,
     evidenceOf(d.id, m, sightings, objects)), 'TB', 30);
   p.append(el('p', { class: 'legend' }, 'Click a node for its JSON and its evidence. Stars: sightings; triangles: indicators; hexagons: observed-data; blue: processes (parent → child).'));
@@ -261,6 +279,34 @@ async function pageSession(key) {
 
 // x: time; y: the steps this session reached, in the order first reached,
 // and a row below them for the baseline anomalies stored with the session.
+// The first sightings (in time) and the objects of their evidence, up to
+// OBJECT_GRAPH_MAX nodes: a session of a thousand steps has ~9,000 objects
+// and ~44,000 references, which took 85 s to lay out breadth-first and drew
+// as an unreadable flat band (bench/bench_ui.sh); up to this size the
+// layered layout (dagre) keeps the graph readable and takes seconds.
+const OBJECT_GRAPH_MAX = DAGRE_MAX_NODES;
+function graphPart(sightings, objects) {
+  if (sightings.length + objects.length <= OBJECT_GRAPH_MAX) return { sightings, objects };
+  const byId = new Map(objects.map((o) => [o.id, o]));
+  const keep = new Set();
+  const take = [];
+  const refsOf = (o) => [...(o.object_refs || []), ...['parent_ref', 'image_ref', 'creator_user_ref', 'src_ref', 'dst_ref', 'parent_directory_ref', 'binary_ref']
+    .map((k) => o[k]).filter(Boolean)];
+  for (const s of sightings) {
+    const mine = new Set();
+    const walk = (id, depth) => {
+      if (keep.has(id) || mine.has(id) || !byId.has(id)) return;
+      mine.add(id);
+      if (depth < 2) for (const r of refsOf(byId.get(id))) walk(r, depth + 1);
+    };
+    for (const od of s.observed_data_refs || []) walk(od, 0);
+    if (take.length && keep.size + take.length + mine.size + 1 > OBJECT_GRAPH_MAX) break;
+    take.push(s);
+    for (const id of mine) keep.add(id);
+  }
+  return { sightings: take, objects: objects.filter((o) => keep.has(o.id)) };
+}
+
 async function drawTimeline(box, sightings, m, anomalies = [], storedSteps = []) {
   const { uPlot } = await graphLibs();
   const reached = [];
