@@ -273,6 +273,9 @@ const corpusPod = 'default/kh-identity-assume';
   await p.page.mouse.up();
   const zoomed = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { min: u.scales.x.min, max: u.scales.x.max }; });
   check(zoomed.max - zoomed.min < (tl.max - tl.min) * 0.5, 'session: a drag on the timeline zooms in on that time range', JSON.stringify({ tl, zoomed }));
+  await p.page.mouse.dblclick(over.x + over.width / 2, over.y + over.height / 2);
+  const reset = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { min: u.scales.x.min, max: u.scales.x.max }; });
+  check(Math.abs((reset.max - reset.min) - (tl.max - tl.min)) < 1e-6, 'session: a double-click on the timeline zooms out again', JSON.stringify({ tl, reset }));
   // A click on a node shows its JSON.
   // Scroll first, then read the node's place; the layout may still settle on
   // a loaded machine, so the place is read again before each of 3 clicks.
@@ -290,6 +293,9 @@ const corpusPod = 'default/kh-identity-assume';
   const evWant = (data.sightings[0].observed_data_refs || []).filter((r) => data.objects.some((o) => o.id === r)).sort();
   const evShown = await p.page.locator('#inspector-evidence details.evidence').evaluateAll((ds) => ds.map((d) => d.dataset.id).sort());
   check(evWant.length > 0 && evShown.join() === evWant.join(), `session: the sighting's evidence (${evWant.length} observed-data) is shown with it`, JSON.stringify(evShown));
+  await p.page.locator('#inspector-evidence details.evidence summary').first().click();
+  const evJson = await p.page.locator('#inspector-evidence details.evidence pre').first().innerText();
+  check(evJson.includes(evWant[0]), 'session: opening the evidence shows its JSON');
   await finish('session', p);
 }
 
