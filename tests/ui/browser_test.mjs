@@ -299,6 +299,23 @@ const corpusPod = 'default/kh-identity-assume';
   await finish('session', p);
 }
 
+{
+  // A session with a step the model did not predict: that step is marked on the path graph.
+  const odd = sessions.sessions.find((s) => s.path && s.path.reached.some((r) => r.status === 'unpredicted'));
+  check(!!odd, 'session: the corpus has a session with an unpredicted step');
+  if (odd) {
+    const p = await openPage('session-unexpected', anon.url + '#/session/' + encodeURIComponent(odd.key));
+    const want = odd.path.reached.filter((r) => r.status === 'unpredicted').map((r) => r.step_id).sort();
+    const g = await p.page.evaluate(() => ({
+      unexpected: window.stormGraphs.path.nodes('.unexpected').map((n) => n.id()).sort(),
+      reached: window.stormGraphs.path.nodes('.reached').map((n) => n.data('label')),
+    }));
+    check(g.unexpected.join() === want.join(), `session: its ${want.length} unpredicted step(s) marked unexpected on the path graph`, JSON.stringify(g.unexpected));
+    check(odd.path.reached.every((r, i) => g.reached.some((l) => l.startsWith(`${i + 1}. `))), 'session: its reached steps numbered 1..n');
+    await finish('session-unexpected', p);
+  }
+}
+
 // ---- Sightings --------------------------------------------------------------------
 {
   const p = await openPage('sightings', anon.url + '#/sightings');
@@ -404,14 +421,14 @@ const corpusPod = 'default/kh-identity-assume';
   const rel = sql(db, `SELECT json_extract(json,'$.target_ref') FROM objects WHERE type='relationship' AND json_extract(json,'$.relationship_type')='indicates' AND json_extract(json,'$.source_ref')='${newId}'`);
   check(rel === step.id, `save: an indicates relationship links it to '${step.name}'`, rel);
   check(indicators() === before + 1, 'save: one indicator more in the store');
-  await p.page.screenshot({ path: path.join(shots, 'playground-save.png'), fullPage: true });
+  await p.page.screenshot({ path: path.join(shots, 'playground-saved.png'), fullPage: true });
   // The Models page (same tab, the cached models dropped) lists it under its step, with a coverage verdict.
   await p.page.goto(authed.url + '#/models');
   await p.page.waitForSelector('body[data-ready="yes"]');
   const row = p.page.locator(`#table-indicators tr[data-indicator="${newId}"]`);
   check(await row.count() === 1 && (await row.innerText()).includes(step.name), 'save: the Models page lists the new indicator under its step');
   check(['covered', 'partly', 'not', 'external'].includes(await row.locator('.coverage').getAttribute('data-status').catch(() => '')), 'save: the new indicator has a coverage verdict');
-  await finish('playground-save', p);
+  await finish('models-after-save', p);
   // alice reads the indicators but may not write them: no form, and the API refuses.
   const a = await openPage('playground-reader', authed.url + '#/playground', { httpCredentials: { username: 'alice', password } });
   check(await a.page.locator('#save-readonly').count() === 1 && await a.page.locator('#save-button').count() === 0, 'save: a reader gets no save form, a read-only note');
