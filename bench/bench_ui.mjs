@@ -4,7 +4,11 @@
 //    BIG_DB's sightings, cold (a fresh browser context each round), beside a
 //    floor measured in the same run: the same bundle drawing a page over an
 //    empty store (bundle transfer, parse and one small API call);
-//  - the other pages over the same store, and the API calls behind them;
+//  - the other pages over the same store (Models, the largest Session with
+//    its graphs' sizes and layout times), and the API calls behind them;
+//    each cold load also gives, from navigation start, the load event, the
+//    first contentful paint and the data painted;
+//  - a playground run over the store, and a cancelled one;
 //  - the largest object graph drawn smoothly: graphs of N nodes laid out
 //    as the pages do (dagre, breadth-first past 600 nodes) in the session
 //    page's cytoscape, then panned and zoomed for 90
@@ -46,6 +50,11 @@ const big = await serve(bigDb);
 const empty = await serve(path.join(tmp, 'empty.db'));
 const browser = await chromium.launch({ executablePath: process.env.STORM_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
 
+// One cold page load in a fresh browser context. Figures from the page's
+// own Navigation Timing (ms from navigation start): the load event, the
+// first contentful paint, and "data painted" (the page drawn with its API
+// data: body[data-ready] set after the last await, data-ready-ms); wall is
+// goto -> data painted as the test process sees it.
 async function load(url) {
   const ctx = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
   const page = await ctx.newPage();
@@ -53,20 +62,33 @@ async function load(url) {
   page.on('pageerror', (e) => errors.push(String(e)));
   const t0 = Date.now();
   await page.goto(url);
-  await page.waitForSelector('body[data-ready="yes"]', { timeout: 120000 });
+  await page.waitForSelector('body[data-ready="yes"]', { timeout: 300000 });
   const ms = Date.now() - t0;
   if (errors.length) throw new Error(errors.join('; '));
-  return { ms, page, ctx };
+  const nav = await page.evaluate(() => {
+    const n = performance.getEntriesByType('navigation')[0];
+    const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+    return { load: Math.round(n.loadEventEnd), fcp: fcp ? Math.round(fcp.startTime) : null,
+      data: Number(document.body.dataset.readyMs), graphs: window.stormGraphStats || {} };
+  });
+  return { ms, nav, page, ctx };
 }
 
 // The first round is cold on the server too (its kept answers are empty);
 // later rounds are a fresh browser over a server that kept the answers.
 async function pageFigure(url) {
   const xs = [];
-  for (let i = 0; i < ROUNDS; i++) { const r = await load(url); xs.push(r.ms); await r.ctx.close(); }
-  return { cold: xs[0], warm: xs.length > 1 ? median(xs.slice(1)) : xs[0] };
+  let first = null;
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = await load(url);
+    xs.push(r.ms);
+    if (!first) first = r.nav;
+    await r.ctx.close();
+  }
+  return { cold: xs[0], warm: xs.length > 1 ? median(xs.slice(1)) : xs[0], nav: first };
 }
-const fmt = (f, floor) => `cold ${f.cold} ms (${(f.cold / floor.cold).toFixed(2)}x floor), warm ${f.warm} ms (${(f.warm / floor.warm).toFixed(2)}x floor)`;
+const fmt = (f, floor) => `cold ${f.cold} ms (${(f.cold / floor.cold).toFixed(2)}x floor), warm ${f.warm} ms (${(f.warm / floor.warm).toFixed(2)}x floor)` +
+  ` [cold, from navigation start: load event ${f.nav.load} ms, first paint ${f.nav.fcp} ms, data painted ${f.nav.data} ms]`;
 
 async function apiFigure(url) {
   const xs = [];
@@ -77,7 +99,7 @@ async function apiFigure(url) {
     xs.push(performance.now() - t0);
     bytes = body.byteLength;
   }
-  return { ms: Math.round(median(xs)), bytes };
+  return { ms: Math.round(median(xs)), cold: Math.round(xs[0]), bytes };
 }
 
 const sightings = (await (await fetch(big.base + '/api/sightings?limit=1')).json()).total;
@@ -89,15 +111,37 @@ console.log(`first page load (/ui/ -> Sessions drawn), ${sightings} sightings: $
 for (const [name, hash] of [['Models', '#/models'], ['Sightings (first page of 100)', '#/sightings'], ['Playground', '#/playground']]) {
   console.log(`page ${name}: ${fmt(await pageFigure(big.url + hash), floor)}`);
 }
-for (const api of ['/api/sessions', '/api/models', '/api/sightings?limit=100', '/api/me']) {
+for (const api of ['/api/sessions', '/api/models', '/api/coverage', '/api/sightings?limit=100', '/api/me']) {
   const r = await apiFigure(big.base + api);
-  console.log(`api ${api}: ${r.ms} ms, ${r.bytes} bytes`);
+  console.log(`api ${api}: ${r.ms} ms kept (${r.cold} ms first), ${r.bytes} bytes`);
 }
 const sess = (await (await fetch(big.base + '/api/sessions')).json()).sessions.sort((a, b) => b.sightings - a.sightings)[0];
 const sessMs = await pageFigure(big.url + '#/session/' + encodeURIComponent(sess.key));
 console.log(`page Session (largest: ${sess.key}, ${sess.sightings} sightings): ${fmt(sessMs, floor)}`);
+for (const [name, g] of Object.entries(sessMs.nav.graphs))
+  console.log(`  its ${name} graph: ${g.nodes} nodes, ${g.edges} edges, layout ${g.layout_ms} ms`);
 
-// Graph scaling in the session page's object-graph canvas.
+// The playground over this store: a pattern every process matches, run to
+// its bounds; then the same run cancelled 300 ms in (how soon it stops).
+{
+  const me = await (await fetch(big.base + '/api/me')).json();
+  const post = (p, body) => fetch(big.base + p, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Storm-CSRF': me.csrf }, body: JSON.stringify(body) }).then((r) => r.json());
+  const t0 = performance.now();
+  const full = await post('/api/pattern/run', { pattern: '[process:pid > 0]', run: 'bench-full', max_results: 200 });
+  console.log(`playground run '[process:pid > 0]': ${Math.round(performance.now() - t0)} ms wall, ${full.scanned} of ${full.observations} observations scanned, ` +
+    `${full.matched} matches (truncated ${full.truncated}, timed out ${full.timed_out}, capped ${full.capped})`);
+  const t1 = performance.now();
+  const running = post('/api/pattern/run', { pattern: "[process:name = 'never-there']", run: 'bench-cancel' });
+  await new Promise((r) => setTimeout(r, 300));
+  const tc = performance.now();
+  const c = await post('/api/pattern/cancel', { run: 'bench-cancel' });
+  const stopped = await running;
+  console.log(`playground cancel: asked at ${Math.round(tc - t1)} ms (found: ${c.cancelled}); the run answered ${Math.round(performance.now() - tc)} ms later, ` +
+    `cancelled ${stopped.cancelled}, ${stopped.scanned} of ${stopped.observations} scanned`);
+}
+
+// Graph scaling in the session page's object-graph canvas: synthetic
+// graphs of N nodes (beyond what a session of this store holds).
 const r = await load(big.url + '#/session/' + encodeURIComponent(sess.key));
 const graphs = [];
 for (const n of (process.env.GRAPH_SIZES || '250,500,1000,2000,4000').split(',').map(Number)) {

@@ -328,6 +328,8 @@ static const endpoint endpoints[] = {
     {"POST", "/api/pattern/run", webapi_post_pattern_run},
     {"POST", "/api/pattern/cancel", webapi_post_pattern_cancel},
     {"GET", "/api/baseline", webapi_get_baseline, true},
+    {"GET", "/api/coverage", webapi_get_coverage, true},
+    {"POST", "/api/models/indicator", webapi_post_save_indicator},
     {"GET", "/api/sharing", webapi_get_sharing, true},
 };
 

@@ -126,6 +126,10 @@ void webapi_get_pattern_check(webapi_call *c);
 void webapi_post_pattern_run(webapi_call *c);
 void webapi_post_pattern_cancel(webapi_call *c);
 void webapi_get_baseline(webapi_call *c);
+/* Per stored indicator: would the sensors Storm generates see it (api_coverage.c). */
+void webapi_get_coverage(webapi_call *c);
+/* The playground's "save pattern to model" (api_save_indicator.c). */
+void webapi_post_save_indicator(webapi_call *c);
 void webapi_get_sharing(webapi_call *c);
 /* A static file of the front end (path under /ui/). */
 void webapi_get_static(webapi_call *c, const char *rel);

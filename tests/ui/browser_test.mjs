@@ -3,8 +3,12 @@
 // data of a store built from the corpus; the models and session graphs have
 // the nodes and edges the store implies; the playground reports a
 // positioned error for a bad pattern and the right matches for a good one;
-// a server with --users refuses the UI without credentials. Screenshots of
-// every page go to OUT_DIR (look at them).
+// the Models page's coverage agrees with storm policy coverage and its
+// sightings counts with the store; the session filters narrow as the data
+// says; "save pattern to model" works for a writer and is refused for a
+// reader, anonymously and without the CSRF token; a server with --users
+// refuses the UI without credentials. Screenshots of every page go to
+// OUT_DIR (look at them).
 //
 // usage: node tests/ui/browser_test.mjs STORM_BINARY OUT_DIR
 // Exit 0 all passed, 1 a check failed, 77 skipped (no chromium).
@@ -78,6 +82,10 @@ const usersFile = path.join(out, 'storm.users');
 run(['users', '--file', usersFile, '--iterations', '1000', 'add', 'alice'], password + '\n');
 run(['users', '--file', usersFile, 'grant', 'alice', 'read', '*']);
 run(['users', '--file', usersFile, 'grant', 'alice', 'write', 'shared']);
+// walter may write the models (the indicators collection); alice only reads them
+run(['users', '--file', usersFile, '--iterations', '1000', 'add', 'walter'], password + '\n');
+run(['users', '--file', usersFile, 'grant', 'walter', 'read', '*']);
+run(['users', '--file', usersFile, 'grant', 'walter', 'write', 'indicators']);
 const authed = await serve(['--users', usersFile]);
 // Something in the publish log: the redacted sightings pushed over TAXII.
 const publishTarget = authed.base + '/storm/';
@@ -122,6 +130,39 @@ async function finish(name, p) {
   check(rows === indicators, `models: ${indicators} indicators listed`, `got ${rows}`);
   const text = await p.page.locator('#table-indicators').innerText();
   check(text.includes('Falco: terminal shell in a container'), 'models: a corpus indicator with its pattern is shown');
+  // Sightings count and last seen per indicator, as the store holds them.
+  const sig = "(SELECT key FROM collections WHERE alias='sightings')";
+  const perInd = new Map(sql(db, `SELECT json_extract(json,'$.sighting_of_ref'), count(*), max(json_extract(json,'$.last_seen')) FROM objects WHERE collection=${sig} AND latest=1 AND type='sighting' GROUP BY 1`)
+    .split('\n').filter(Boolean).map((l) => { const [id, n, last] = l.split('|'); return [id, { n: Number(n), last }]; }));
+  const shownStats = await p.page.locator('#table-indicators tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    id: tr.dataset.indicator, n: Number(tr.cells[3].innerText), last: tr.cells[4].innerText, cov: tr.querySelector('.coverage')?.dataset.status })));
+  const fmt = (t) => (t ? t.replace('T', ' ').replace(/(\.\d{3})\d*Z$/, '$1Z') : '—');
+  const statsWrong = shownStats.filter((r) => r.n !== (perInd.get(r.id)?.n || 0) || r.last !== fmt(perInd.get(r.id)?.last));
+  check(statsWrong.length === 0 && perInd.size > 5, `models: sightings count and last seen of every indicator match the store (${perInd.size} sighted)`,
+    JSON.stringify(statsWrong.slice(0, 3)));
+  // Coverage: the hook indicators' verdicts are storm policy coverage's over
+  // the policies storm policy generate writes for the same models.
+  const polDir = path.join(out, 'policies');
+  run(['policy', 'generate', '--models', 'models/', '--out', polDir, '-q']);
+  let covText = '';
+  try { covText = run(['policy', 'coverage', '--models', 'models/', '--policies', polDir, '--format', 'json']); } catch (e) { covText = e.stdout; }
+  const cli = JSON.parse(covText);
+  const want = { covered: 'covered', partial: 'partly', uncovered: 'not' };
+  const api = (await (await fetch(anon.base + '/api/coverage')).json()).indicators;
+  const hookInds = cli.filter((x) => x.status !== 'no-policy-needed');
+  const disagree = hookInds.filter((x) => !api[x.indicator] || api[x.indicator].status !== want[x.status] || api[x.indicator].sensor !== 'tetragon-tracingpolicy');
+  check(hookInds.length > 10 && disagree.length === 0, `models: coverage of the ${hookInds.length} hook indicators agrees with storm policy coverage`, JSON.stringify(disagree.slice(0, 2)));
+  const bySensor = {};
+  for (const v of Object.values(api)) bySensor[v.sensor] = (bySensor[v.sensor] || 0) + 1;
+  const gen = run(['policy', 'generate', '--models', 'models/', '--out', path.join(out, 'policies2')]);
+  const g2 = gen.match(/(\d+) TracingPolic.*for (\d+) hook indicators; (\d+) indicators need no policy \(exec\), (\d+) read alerts; audit-policy.yaml: (\d+) rules for (\d+) audit/);
+  check(g2 && bySensor['tetragon-process-exec'] === Number(g2[3]) && bySensor.alerts === Number(g2[4]) && bySensor['kubernetes-audit'] === Number(g2[6]),
+    `models: exec, alert and audit indicators placed as storm policy generate places them (${JSON.stringify(bySensor)})`, gen.split('\n').pop());
+  check(shownStats.every((r) => r.cov === api[r.id]?.status), 'models: every indicator row shows its coverage verdict');
+  check(/\d+ covered, \d+ partly, \d+ not covered/.test(await p.page.locator('#coverage-summary').innerText()), 'models: the coverage summary is shown');
+  // the indicators with their counts and coverage, as a reader sees them (docs/ui.md)
+  await p.page.evaluate(() => document.getElementById('coverage-summary').scrollIntoView());
+  await p.page.screenshot({ path: path.join(shots, 'models-coverage.png') });
   await finish('models', p);
 }
 
@@ -146,6 +187,38 @@ const corpusPod = 'default/kh-identity-assume';
   const filtered = await p.page.locator('#table-sessions tbody tr').count();
   const want = storedSessions.filter((s) => (s.pods || []).some((x) => x.split('/')[0].includes('falcoresponse'))).length;
   check(filtered === want && want > 0, `sessions: the namespace filter narrows the list to ${want}`, `got ${filtered}`);
+  await p.page.fill('#filter-ns', '');
+  // The step filter: the sessions whose path reached that step.
+  const byStep = new Map();
+  for (const s of sessions.sessions) for (const r of (s.path ? s.path.reached : [])) byStep.set(r.step_id, (byStep.get(r.step_id) || 0) + 1);
+  const [stepId, stepN] = [...byStep.entries()].sort((a, b) => a[1] - b[1])[Math.floor(byStep.size / 2)];
+  await p.page.selectOption('#filter-step', stepId);
+  const stepRows = await p.page.locator('#table-sessions tbody tr').count();
+  check(stepRows === stepN && stepN < sessions.sessions.length, `sessions: the step filter narrows the list to the ${stepN} sessions that reached it`, `got ${stepRows}`);
+  await p.page.selectOption('#filter-step', '');
+  // The path status filter.
+  const tagCount = (f) => sessions.sessions.filter((s) => s.path && f(s.path)).length;
+  const reachedOf = (pa) => pa.deepest.filter((d) => d.reached).length;
+  for (const [tag, f] of [['partial', (pa) => reachedOf(pa) > 0 && reachedOf(pa) < pa.deepest.length],
+    ['complete', (pa) => pa.deepest.length > 0 && reachedOf(pa) === pa.deepest.length],
+    ['multi', (pa) => pa.reached.length > 1],
+    ['unexpected', (pa) => pa.reached.some((r) => r.status === 'unpredicted' || r.status === 'not-in-models')],
+    ['skipped', (pa) => pa.reached.some((r) => r.status === 'skipped')]]) {
+    await p.page.selectOption('#filter-path', tag);
+    const n = await p.page.locator('#table-sessions tbody tr').count();
+    check(n === tagCount(f), `sessions: the path filter '${tag}' lists the ${tagCount(f)} sessions with such a path`, `got ${n}`);
+  }
+  await p.page.selectOption('#filter-path', 'multi');
+  await p.page.screenshot({ path: path.join(shots, 'sessions-filtered.png'), fullPage: true });
+  await p.page.selectOption('#filter-path', '');
+  // The time filter: sessions overlapping [from, to].
+  const firsts = sessions.sessions.map((s) => s.first_seen).sort();
+  const day = firsts[Math.floor(firsts.length / 2)].slice(0, 10);
+  await p.page.fill('#filter-from', day);
+  await p.page.fill('#filter-to', day);
+  const dayRows = await p.page.locator('#table-sessions tbody tr').count();
+  const dayWant = sessions.sessions.filter((s) => s.last_seen.slice(0, 10) >= day && s.first_seen.slice(0, 10) <= day).length;
+  check(dayRows === dayWant && dayWant > 0 && dayWant < sessions.sessions.length, `sessions: the time filter keeps the ${dayWant} sessions active on ${day}`, `got ${dayRows}`);
   await finish('sessions', p);
 }
 {
@@ -183,6 +256,26 @@ const corpusPod = 'default/kh-identity-assume';
   const parents = data.objects.filter((o) => o.parent_ref && data.objects.some((x) => x.id === o.parent_ref)).length;
   check(g.parents === parents && parents > 0, `session: ${parents} process lineage edges`, `got ${g.parents}`);
   check(await p.page.locator('#timeline .uplot').count() === 1, 'session: the timeline is drawn');
+  // Reached steps numbered in the order reached on the model graph; unexpected ones marked.
+  const labels = await p.page.evaluate((ids) => ids.map((id) => window.stormGraphs.path.getElementById(id).data('label')), storedSteps);
+  check(labels.every((l, i) => l && l.startsWith(`${i + 1}. `)), 'session: the path graph numbers the reached steps in order', JSON.stringify(labels));
+  const unexpectedWant = (data.path ? data.path.reached : []).filter((r) => r.status === 'unpredicted').map((r) => r.step_id).sort();
+  const unexpectedShown = await p.page.evaluate(() => window.stormGraphs.path.nodes('.unexpected').map((n) => n.id()).sort());
+  check(unexpectedShown.join() === unexpectedWant.join(), `session: ${unexpectedWant.length} unexpected steps marked`, JSON.stringify(unexpectedShown));
+  // The timeline: a time axis with one point per sighting, zoomed by a drag.
+  const tl = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { time: u.scales.x.time, n: u.data[1].filter((y) => y != null).length, min: u.scales.x.min, max: u.scales.x.max }; });
+  check(tl.time === true && tl.n === data.sightings.length, `session: the timeline has a time axis and ${data.sightings.length} sighting points`, JSON.stringify(tl));
+  await p.page.locator('#timeline .u-over').scrollIntoViewIfNeeded();
+  const over = await p.page.locator('#timeline .u-over').boundingBox();
+  await p.page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2);
+  await p.page.mouse.down();
+  await p.page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, { steps: 5 });
+  await p.page.mouse.up();
+  const zoomed = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { min: u.scales.x.min, max: u.scales.x.max }; });
+  check(zoomed.max - zoomed.min < (tl.max - tl.min) * 0.5, 'session: a drag on the timeline zooms in on that time range', JSON.stringify({ tl, zoomed }));
+  await p.page.mouse.dblclick(over.x + over.width / 2, over.y + over.height / 2);
+  const reset = await p.page.evaluate(() => { const u = window.stormGraphs.timeline; return { min: u.scales.x.min, max: u.scales.x.max }; });
+  check(Math.abs((reset.max - reset.min) - (tl.max - tl.min)) < 1e-6, 'session: a double-click on the timeline zooms out again', JSON.stringify({ tl, reset }));
   // A click on a node shows its JSON.
   // Scroll first, then read the node's place; the layout may still settle on
   // a loaded machine, so the place is read again before each of 3 clicks.
@@ -197,7 +290,30 @@ const corpusPod = 'default/kh-identity-assume';
     shown = await p.page.locator('#inspector-json').innerText().catch(() => '');
   }
   check(shown.includes(data.sightings[0].id), 'session: a click on a sighting node shows its JSON');
+  const evWant = (data.sightings[0].observed_data_refs || []).filter((r) => data.objects.some((o) => o.id === r)).sort();
+  const evShown = await p.page.locator('#inspector-evidence details.evidence').evaluateAll((ds) => ds.map((d) => d.dataset.id).sort());
+  check(evWant.length > 0 && evShown.join() === evWant.join(), `session: the sighting's evidence (${evWant.length} observed-data) is shown with it`, JSON.stringify(evShown));
+  await p.page.locator('#inspector-evidence details.evidence summary').first().click();
+  const evJson = await p.page.locator('#inspector-evidence details.evidence pre').first().innerText();
+  check(evJson.includes(evWant[0]), 'session: opening the evidence shows its JSON');
   await finish('session', p);
+}
+
+{
+  // A session with a step the model did not predict: that step is marked on the path graph.
+  const odd = sessions.sessions.find((s) => s.path && s.path.reached.some((r) => r.status === 'unpredicted'));
+  check(!!odd, 'session: the corpus has a session with an unpredicted step');
+  if (odd) {
+    const p = await openPage('session-unexpected', anon.url + '#/session/' + encodeURIComponent(odd.key));
+    const want = odd.path.reached.filter((r) => r.status === 'unpredicted').map((r) => r.step_id).sort();
+    const g = await p.page.evaluate(() => ({
+      unexpected: window.stormGraphs.path.nodes('.unexpected').map((n) => n.id()).sort(),
+      reached: window.stormGraphs.path.nodes('.reached').map((n) => n.data('label')),
+    }));
+    check(g.unexpected.join() === want.join(), `session: its ${want.length} unpredicted step(s) marked unexpected on the path graph`, JSON.stringify(g.unexpected));
+    check(odd.path.reached.every((r, i) => g.reached.some((l) => l.startsWith(`${i + 1}. `))), 'session: its reached steps numbered 1..n');
+    await finish('session-unexpected', p);
+  }
 }
 
 // ---- Sightings --------------------------------------------------------------------
@@ -279,6 +395,66 @@ const corpusPod = 'default/kh-identity-assume';
   check(ok.status === 200 && okBody.matched === 3 && okBody.truncated, 'playground: a run stops at max_results', JSON.stringify({ s: ok.status, m: okBody.matched }));
   const csp = (await fetch(authed.base + '/ui/', { headers: auth })).headers.get('content-security-policy') || '';
   check(csp.includes("script-src 'self'") && !csp.includes('unsafe-inline'), 'csp: strict Content-Security-Policy on the page');
+}
+
+// ---- Save pattern to model (the one write action) ---------------------------------------
+{
+  const basic = (u) => ({ Authorization: 'Basic ' + Buffer.from(u + ':' + password).toString('base64') });
+  const steps = JSON.parse('[' + sql(db, "SELECT json_object('id', id, 'name', json_extract(json,'$.name')) FROM objects WHERE type='attack-pattern' AND latest=1 AND collection=(SELECT key FROM collections WHERE alias='indicators') ORDER BY json_extract(json,'$.name')").split('\n').join(',') + ']');
+  const step = steps.find((x) => /Exec into a pod/.test(x.name)) || steps[0];
+  const pattern = "[process:x_k8s_pod = 'kh-calibration-ptrace' AND process:name = 'bash']";
+  const indicators = () => Number(sql(db, "SELECT count(*) FROM objects WHERE type='indicator' AND latest=1 AND collection=(SELECT key FROM collections WHERE alias='indicators')"));
+  const before = indicators();
+  // walter, in the browser: the form, a step, Save.
+  const p = await openPage('playground-save', authed.url + '#/playground', { httpCredentials: { username: 'walter', password } });
+  await p.page.fill('#pattern', pattern);
+  await p.page.waitForSelector('#pattern-status.ok', { timeout: 5000 });
+  await p.page.fill('#save-name', 'UI test: bash in the ptrace pod');
+  await p.page.selectOption('#save-step', step.id);
+  await p.page.click('#save-button');
+  await p.page.waitForSelector('#save-result.status', { timeout: 10000 });
+  const res = await p.page.locator('#save-result').innerText();
+  check(/^Saved indicator--/.test(res) && res.includes(step.name), 'save: walter (write on indicators) saves the pattern to the model', res);
+  const newId = (res.match(/indicator--[0-9a-f-]{36}/) || [''])[0];
+  const stored = sql(db, `SELECT json_extract(json,'$.pattern'), json_extract(json,'$.x_storm_saved_by') FROM objects WHERE id='${newId}' AND latest=1`);
+  check(stored === pattern + '|walter', 'save: the store holds the indicator with that pattern, saved by walter', stored);
+  const rel = sql(db, `SELECT json_extract(json,'$.target_ref') FROM objects WHERE type='relationship' AND json_extract(json,'$.relationship_type')='indicates' AND json_extract(json,'$.source_ref')='${newId}'`);
+  check(rel === step.id, `save: an indicates relationship links it to '${step.name}'`, rel);
+  check(indicators() === before + 1, 'save: one indicator more in the store');
+  await p.page.screenshot({ path: path.join(shots, 'playground-saved.png'), fullPage: true });
+  // The Models page (same tab, the cached models dropped) lists it under its step, with a coverage verdict.
+  await p.page.goto(authed.url + '#/models');
+  await p.page.waitForSelector('body[data-ready="yes"]');
+  const row = p.page.locator(`#table-indicators tr[data-indicator="${newId}"]`);
+  check(await row.count() === 1 && (await row.innerText()).includes(step.name), 'save: the Models page lists the new indicator under its step');
+  check(['covered', 'partly', 'not', 'external'].includes(await row.locator('.coverage').getAttribute('data-status').catch(() => '')), 'save: the new indicator has a coverage verdict');
+  await finish('models-after-save', p);
+  // alice reads the indicators but may not write them: no form, and the API refuses.
+  const a = await openPage('playground-reader', authed.url + '#/playground', { httpCredentials: { username: 'alice', password } });
+  check(await a.page.locator('#save-readonly').count() === 1 && await a.page.locator('#save-button').count() === 0, 'save: a reader gets no save form, a read-only note');
+  await finish('playground-reader', a);
+  const body = JSON.stringify({ pattern, name: 'x', attack_pattern: step.id });
+  const meA = await (await fetch(authed.base + '/api/me', { headers: basic('alice') })).json();
+  const ra = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { ...basic('alice'), 'Content-Type': 'application/json', 'X-Storm-CSRF': meA.csrf }, body });
+  check(ra.status === 403, 'save: refused (403) for alice, who may only read the indicators', `got ${ra.status}`);
+  const meW = await (await fetch(authed.base + '/api/me', { headers: basic('walter') })).json();
+  const rn = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { ...basic('walter'), 'Content-Type': 'application/json' }, body });
+  check(rn.status === 403, 'save: refused (403) for walter without the CSRF token', `got ${rn.status}`);
+  const rw = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { ...basic('walter'), 'Content-Type': 'application/json', 'X-Storm-CSRF': meA.csrf }, body });
+  check(rw.status === 403, "save: refused (403) for walter with alice's CSRF token", `got ${rw.status}`);
+  const ru = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Storm-CSRF': meW.csrf }, body });
+  check(ru.status === 401, 'save: refused (401) without credentials', `got ${ru.status}`);
+  const meAnon = await (await fetch(anon.base + '/api/me')).json();
+  const rx = await fetch(anon.base + '/api/models/indicator', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Storm-CSRF': meAnon.csrf }, body });
+  check(rx.status === 403, 'save: refused (403) on a server without users (read-only)', `got ${rx.status}`);
+  const bad = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { ...basic('walter'), 'Content-Type': 'application/json', 'X-Storm-CSRF': meW.csrf },
+    body: JSON.stringify({ pattern: '[process:name = ]', name: 'x', attack_pattern: step.id }) });
+  const badBody = await bad.json();
+  check(bad.status === 400 && /line 1, column 17/.test(badBody.error.message), 'save: a bad pattern is refused with its position', JSON.stringify(badBody));
+  const noStep = await fetch(authed.base + '/api/models/indicator', { method: 'POST', headers: { ...basic('walter'), 'Content-Type': 'application/json', 'X-Storm-CSRF': meW.csrf },
+    body: JSON.stringify({ pattern, name: 'x', attack_pattern: 'attack-pattern--00000000-0000-4000-8000-000000000000' }) });
+  check(noStep.status === 404, 'save: an attack-pattern not in the models is refused (404)', `got ${noStep.status}`);
+  check(indicators() === before + 1, 'save: the refused requests stored nothing');
 }
 
 // A store without session rows (written before sessions): the adapter answers, and says so.
