@@ -180,7 +180,8 @@ static bool has_str(const storm_value *arr, const storm_value *s)
 /* Two versions of one sighting merged (another run over the same or
  * overlapping input, in any order; or the same sighting closed and opened
  * again): first_seen the earliest, last_seen the latest, count the larger
- * (the same events counted twice must not double it), observed_data_refs
+ * (the same events counted twice must not double it) or the number of
+ * distinct observations when both list all theirs, observed_data_refs
  * the union up to the cap, old's created kept. Returns NULL when old
  * already says all this (nothing to add: re-processing is idempotent), sg
  * when they cannot be compared, else the merged object (in a). */
@@ -202,6 +203,16 @@ const storm_value *pipeline_merge_sighting_versions(storm_arena *a, const storm_
             storm_v_push(a, refs, nrefs->u.a.items[i]);
     storm_time_ns mf = nf < of ? nf : of, ml = nl > ol ? nl : ol;
     int64_t mcount = ncount > ocount ? ncount : ocount;
+    /* When each version lists one observation per count (refs complete, under
+     * the cap), the union counts the distinct events both saw: a consumer that
+     * took over a killed one's partition from its last checkpoint holds only
+     * the events after it (count 1 and 1 for 2 events), where the larger count
+     * loses one. The same events seen twice still give their number once. */
+    size_t n_new_refs = nrefs && nrefs->type == STORM_V_ARRAY ? nrefs->u.a.len : 0;
+    bool complete =
+        refs && (size_t)ocount == n_old_refs && (size_t)ncount == n_new_refs && refs->u.a.len < MERGED_REFS_CAP;
+    if (complete && (int64_t)refs->u.a.len > mcount)
+        mcount = (int64_t)refs->u.a.len;
     bool changed = mf != of || ml != ol || mcount != ocount || (refs && refs->u.a.len != n_old_refs);
     if (!changed)
         return NULL;

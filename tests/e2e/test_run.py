@@ -536,6 +536,46 @@ def test_order_independent_db():
         check(ta2 == ta and len(ra2) == len(ra), "the reversed re-run adds nothing (%d then %d objects)" % (ta, ta2))
 
 
+def stored_sightings(db):
+    """The last version of each stored sighting, by id."""
+    con = sqlite3.connect(db)
+    rows = con.execute("select id, json from objects where type = 'sighting' order by version").fetchall()
+    con.close()
+    return {i: json.loads(j) for i, j in rows}
+
+
+def test_split_runs_count_every_event():
+    """The events of one sighting read by two runs into one store (yesterday's
+    log, then today's; or a consumer that took over a killed one's partition
+    from its last checkpoint) count every event: the same counts as one run
+    over all of them. A re-run over both halves changes nothing."""
+    data = os.path.join(ROOT, "tests", "data", "corpus", "tetragon")
+    for name in ("honeycluster-kubehound-calibration.jsonl", "tetragon-docs-examples.jsonl"):
+        lines = open(os.path.join(data, name), "rb").read().splitlines()
+        with tempfile.TemporaryDirectory() as d:
+            whole, one, two = (os.path.join(d, n) for n in ("whole.jsonl", "odd.jsonl", "even.jsonl"))
+            open(whole, "wb").write(b"\n".join(lines) + b"\n")
+            open(one, "wb").write(b"\n".join(lines[0::2]) + b"\n")
+            open(two, "wb").write(b"\n".join(lines[1::2]) + b"\n")
+            a, b = os.path.join(d, "a.db"), os.path.join(d, "b.db")
+            run(["run", "-q", "--db", a, "-o", os.devnull, whole])
+            run(["run", "-q", "--db", b, "-o", os.devnull, one])
+            run(["run", "-q", "--db", b, "-o", os.devnull, two])
+            sa, sb = stored_sightings(a), stored_sightings(b)
+            # one observation per event (a sequence split between the runs is not matched by either)
+            single = [i for i in sa if sa[i].get("count") == len(sa[i].get("observed_data_refs", []))]
+            multi = [i for i in single if sa[i]["count"] > 1]
+            check(len(multi) >= 2, "%s: sightings of several events (%d)" % (name, len(multi)))
+            wrong = [(i, sa[i].get("count"), sb.get(i, {}).get("count")) for i in single
+                     if sb.get(i, {}).get("count") != sa[i].get("count")]
+            check(not wrong, "%s: two runs over halves count as one over all (%s)" % (name, wrong[:3]))
+            run(["run", "-q", "--db", b, "-o", os.devnull, one])
+            run(["run", "-q", "--db", b, "-o", os.devnull, whole])
+            sb2 = stored_sightings(b)
+            check({i: sb2[i].get("count") for i in single} == {i: sb[i].get("count") for i in single},
+                  "%s: re-running the same events counts nothing twice" % name)
+
+
 def test_out_of_tree_build_finds_models():
     """A binary far from the source tree (a build directory anywhere) still
     finds the shipped models through the source root known at configure time."""
@@ -735,6 +775,7 @@ if __name__ == "__main__":
         test_without_taxii()
     test_order_independent_db()
     test_db_coalesced_versions()
+    test_split_runs_count_every_event()
     test_out_of_tree_build_finds_models()
     test_counts_and_rejects()
     test_lineage_text_is_readable()
