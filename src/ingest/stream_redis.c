@@ -387,13 +387,23 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
 }
 
 /* Per shard held: the group's lag (entries not yet delivered, Redis 7)
- * plus its pending entries (delivered, not acknowledged). */
+ * plus its pending entries (delivered, not acknowledged) less those this
+ * consumer has taken: what it has still to read, its former owner's
+ * pending entries (not claimed yet) included. */
 static void redis_lag(storm_stream *s, storm_stream_stats *st)
 {
     redis_stream *rs = (redis_stream *)s;
     long long total = 0;
     bool known = rs->n_owned > 0;
     st->partitions = rs->n_owned;
+    size_t *taken = calloc(rs->n_shards, sizeof *taken);
+    if (!taken) {
+        st->lag = -1;
+        return;
+    }
+    for (size_t k = 0; k < s->n_taken; k++)
+        if (s->taken[k].part < rs->n_shards)
+            taken[s->taken[k].part]++;
     for (size_t i = 0; i < rs->n_shards; i++) {
         if (!rs->shards[i].owned)
             continue;
@@ -415,7 +425,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
                     pending = v->integer;
             }
             if (ours && lag >= 0) {
-                total += lag + pending;
+                total += lag + pending - (pending > (long long)taken[i] ? (long long)taken[i] : pending);
                 found = true;
             }
         }
@@ -423,6 +433,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
             freeReplyObject(r);
         known = known && found;
     }
+    free(taken);
     st->lag = known ? total : -1;
 }
 
