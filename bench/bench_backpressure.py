@@ -76,11 +76,12 @@ def consume(tmp, name, sock, streams, slow):
         m = re.search(r"\(port (\d+)\)", open(err).read())
         port = int(m.group(1)) if m else None
         time.sleep(0.05)
-    lag_max = 0
+    lag_max, held = 0, None
     while p.poll() is None:
         lag = ts.metric(port, "storm_consumer_lag")
         lag_max = max(lag_max, lag or 0)
         if ts.metric(port, "storm_consumer_partitions") == ts.PARTS and lag == 0:
+            held = ts.metric(port, "storm_consumer_uncommitted")
             break
         time.sleep(0.2)
     pid = descendant(p.pid, "storm")
@@ -94,7 +95,7 @@ def consume(tmp, name, sock, streams, slow):
         m = re.search(re.escape(label) + r": *([\d.:]+)", t)
         return m.group(1) if m else "?"
     cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
-    return int(field("Maximum resident set size (kbytes)")), cpu, wall, lag_max
+    return int(field("Maximum resident set size (kbytes)")), cpu, wall, lag_max, held
 
 
 def main():
@@ -122,9 +123,10 @@ def main():
                         c.reply()
                 for slow in (False, True):
                     name = f"g{copies}{'slow' if slow else 'fast'}"
-                    rss, cpu, wall, lag = consume(tmp, name, sock, streams, slow)
+                    rss, cpu, wall, lag, held = consume(tmp, name, sock, streams, slow)
                     print(f"backlog {n:7d} entries, store {'slow' if slow else 'fast'}: max RSS {rss / 1024:7.1f} MiB, "
-                          f"CPU {cpu:6.2f} s, wall {wall:6.2f} s, largest lag seen {lag:.0f}")
+                          f"CPU {cpu:6.2f} s, wall {wall:6.2f} s, largest lag seen {lag:.0f}, "
+                          f"unacknowledged at the end {held}")
         finally:
             srv.terminate()
             srv.wait(timeout=30)
