@@ -27,12 +27,13 @@ run_in() { "${bah[@]}" run --isolation chroot -v "$corpus:/corpus:ro" -v "$out/i
 echo "inside: $(run_in /usr/bin/storm --version), as $(run_in /usr/bin/id -u):$(run_in /usr/bin/id -g)"
 run_in /usr/bin/storm run --db /out/storm.db -o /dev/null --stats-json /out/stats.json \
   "${files[@]/#//corpus/}" 2>"$out/in/stderr" || [ $? = 1 ] # 1: some records rejected (the corpus has bad ones)
-tail -3 "$out/in/stderr"
+grep '^storm run: [0-9]' "$out/in/stderr" | sed 's/^/inside:  /'
+echo "inside:  the store is owned by $(stat -c %u:%g "$out/in/storm.db") (the image's user)"
 (cd "$corpus" && "$work/context/stage/usr/bin/storm" run --db "$out/outside/storm.db" -o /dev/null \
   --stats-json "$out/outside/stats.json" "${files[@]/#/$corpus/}" 2>"$out/outside/stderr") || [ $? = 1 ]
-tail -3 "$out/outside/stderr"
+grep '^storm run: [0-9]' "$out/outside/stderr" | sed 's/^/outside: /'
 
-python3 - "$out/in/storm.db" "$out/outside/storm.db" <<'EOF'
+python3 - "$out/in/storm.db" "$out/outside/storm.db" "$out/in/stats.json" "$out/outside/stats.json" <<'EOF'
 import json, sqlite3, sys
 
 def sightings(db):
@@ -44,6 +45,9 @@ def sightings(db):
     return out
 
 inside, outside = sightings(sys.argv[1]), sightings(sys.argv[2])
+st_in, st_out = json.load(open(sys.argv[3])), json.load(open(sys.argv[4]))
+for k in ("records_read", "events_read", "events_rejected", "observations", "matches", "sightings"):
+    print(f"image test: {k}: inside {st_in.get(k)}, outside {st_out.get(k)}")
 lost = sorted(set(outside) - set(inside))
 extra = sorted(set(inside) - set(outside))
 differ = sorted(i for i in inside.keys() & outside.keys() if inside[i] != outside[i])
@@ -52,7 +56,8 @@ print(f"image test: inside the image {len(inside)} sightings, outside {len(outsi
       f"counts summed {sum(v[0] or 0 for v in inside.values())} vs {sum(v[0] or 0 for v in outside.values())}")
 for i in (lost + extra + differ)[:5]:
     print("  ", i, inside.get(i), outside.get(i))
-ok = inside and not lost and not extra and not differ
+same_stats = all(st_in.get(k) == st_out.get(k) for k in ("records_read", "events_read", "matches", "sightings"))
+ok = inside and not lost and not extra and not differ and same_stats
 print("image test:", "PASS" if ok else "FAIL")
 sys.exit(0 if ok else 1)
 EOF
