@@ -365,6 +365,9 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
 {
     redis_stream *rs = (redis_stream *)s;
     const char *argv[ACK_CHUNK + 3];
+    char(*ids)[STREAM_ID_MAX] = malloc(ACK_CHUNK * sizeof *ids);
+    if (!ids)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     for (size_t shard = 0; shard < rs->n_shards; shard++) {
         size_t k = 0;
         for (size_t i = 0; i <= n; i++) {
@@ -374,15 +377,20 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
                 argv[1] = rs->shards[shard].stream;
                 argv[2] = rs->group;
                 redisReply *r = redisCommandArgv(rs->c, (int)(k + 3), argv, NULL);
-                if (!r || r->type == REDIS_REPLY_ERROR)
+                if (!r || r->type == REDIS_REPLY_ERROR) {
+                    free(ids);
                     return reply_error(r, rs, "XACK (the entries will be delivered again)", err);
+                }
                 freeReplyObject(r);
                 k = 0;
             }
-            if (i < n && items[i].part == shard)
-                argv[3 + k++] = items[i].id;
+            if (i < n && items[i].part == shard) {
+                argv[3 + k] = stream_taken_id(&items[i], ids[k]);
+                k++;
+            }
         }
     }
+    free(ids);
     return STORM_OK;
 }
 
