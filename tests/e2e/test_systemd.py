@@ -180,6 +180,8 @@ def test_run(tmp, unit):
 
 def test_env_files():
     for env_name, cmd in [("storm-hub.env", "serve"), ("storm-run.env", "run")]:
+        if cmd == "serve" and os.environ.get("STORM_HAVE_TAXII", "1") != "1":
+            continue  # a build without TAXII has no storm serve (its --help says how to get it)
         helptext = subprocess.run([STORM, cmd, "--help"], capture_output=True, text=True, timeout=60)
         helptext = helptext.stdout + helptext.stderr
         n = 0
