@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs Storm's build and test dependencies from Debian 12 packages.
-# Usage: scripts/deps.sh [--test]   (--test adds what only the tests need)
+# Usage: scripts/deps.sh [--test|--image]   (--test adds what only the tests need,
+#        --image what scripts/image_build.sh needs)
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc
       libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
@@ -13,6 +14,8 @@ if [ "${1:-}" = --test ]; then pkgs+=(chromium); fi # the UI's browser tests (te
 # kubectl kustomize renders the overlay in tests/e2e/test_instrument.py; Debian's
 # kubernetes-client only where no kubectl is installed already
 if [ "${1:-}" = --test ] && ! command -v kubectl >/dev/null; then pkgs+=(kubernetes-client); fi
+# the container image (scripts/image_build.sh): only with --image
+if [ "${1:-}" = --image ]; then pkgs+=(mmdebstrap buildah); fi
 if [ "${1:-}" = --test ]; then pkgs+=(clang clang-format libclang-rt-14-dev curl python3 python3-yaml python3-jsonschema openssl redis-server); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -284,6 +284,52 @@ static bool binary_content_type(const char *ct)
     return false;
 }
 
+/* The intake's own families beside the engine's: what it took and refused
+ * (busy: 503, its memory cap reached: the senders must slow down) and the
+ * memory it holds against its cap, so that backpressure shows before it
+ * refuses. */
+static const char REQUESTS_METRIC[] = "storm_intake_requests_total";
+static const char HELD_METRIC[] = "storm_intake_held_bytes";
+static const char CAP_METRIC[] = "storm_intake_held_limit_bytes";
+static const char QUEUED_METRIC[] = "storm_intake_queued_bodies";
+
+static storm_rc declare_intake_metrics(storm_metrics *m, storm_err *err)
+{
+    storm_rc rc = storm_metrics_declare(m, REQUESTS_METRIC, STORM_METRIC_COUNTER,
+                                        "Bodies POSTed to the intake, by result (accepted; bad: 400 or 415; too_large: "
+                                        "413; busy: 503, the memory cap reached)",
+                                        "result", NULL, 0, err);
+    if (rc == STORM_OK)
+        rc = storm_metrics_declare(m, HELD_METRIC, STORM_METRIC_GAUGE,
+                                   "Bytes the intake holds: bodies being received, queued and being processed", NULL,
+                                   NULL, 0, err);
+    if (rc == STORM_OK)
+        rc = storm_metrics_declare(m, CAP_METRIC, STORM_METRIC_GAUGE,
+                                   "The intake's memory cap: bodies are refused (503) when held would pass it", NULL,
+                                   NULL, 0, err);
+    if (rc == STORM_OK)
+        rc = storm_metrics_declare(m, QUEUED_METRIC, STORM_METRIC_GAUGE, "Bodies accepted and waiting for the detector",
+                                   NULL, NULL, 0, err);
+    return rc;
+}
+
+/* A snapshot at each scrape (the counters are kept under the lock anyway). */
+static void set_intake_metrics(storm_intake *in)
+{
+    pthread_mutex_lock(&in->lock);
+    storm_intake_stats st = in->stats;
+    size_t held = in->held, n_queued = in->queued_bodies;
+    pthread_mutex_unlock(&in->lock);
+    storm_metrics *m = in->opts.metrics;
+    storm_metrics_set(m, REQUESTS_METRIC, "accepted", (double)st.accepted);
+    storm_metrics_set(m, REQUESTS_METRIC, "bad", (double)st.rejected_bad);
+    storm_metrics_set(m, REQUESTS_METRIC, "too_large", (double)st.rejected_too_large);
+    storm_metrics_set(m, REQUESTS_METRIC, "busy", (double)st.rejected_busy);
+    storm_metrics_set(m, HELD_METRIC, NULL, (double)held);
+    storm_metrics_set(m, CAP_METRIC, NULL, (double)in->opts.max_queued_bytes);
+    storm_metrics_set(m, QUEUED_METRIC, NULL, (double)n_queued);
+}
+
 /* GET /metrics, /healthz, /readyz: what operators and orchestrators ask. */
 static enum MHD_Result respond_operate(storm_intake *in, struct MHD_Connection *c, const char *url)
 {
@@ -301,6 +347,7 @@ static enum MHD_Result respond_operate(storm_intake *in, struct MHD_Connection *
                        "/readyz)\"}");
     if (!in->opts.metrics)
         return respond(c, 404, "{\"error\":\"no metrics here\"}");
+    set_intake_metrics(in);
     storm_buf b;
     storm_buf_init(&b, (size_t)4 << 20);
     if (storm_metrics_render(in->opts.metrics, &b) != STORM_OK) {
@@ -582,6 +629,11 @@ storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, s
         in->opts.max_queued_bytes = DEFAULT_MAX_QUEUED;
     if (!in->opts.max_records)
         in->opts.max_records = DEFAULT_MAX_RECORDS;
+    storm_rc mrc = opts->metrics ? declare_intake_metrics(opts->metrics, err) : STORM_OK;
+    if (mrc != STORM_OK) {
+        free(in);
+        return mrc;
+    }
     const char *spec = opts->listen ? opts->listen : "127.0.0.1:8080";
     struct sockaddr_storage ss;
     socklen_t sl;

@@ -23,10 +23,21 @@ storm_rc stream_note_taken(storm_stream *s, uint32_t part, int64_t offset, const
     stream_taken *e = &s->taken[s->n_taken++];
     e->part = part;
     e->time = INT64_MAX;
-    e->offset = offset;
-    snprintf(e->id, sizeof e->id, "%s", id ? id : "");
+    if (id) {
+        unsigned long long ms = 0, seq = 0;
+        sscanf(id, "%llu-%llu", &ms, &seq);
+        e->id.ms = ms;
+        e->id.seq = seq;
+    } else
+        e->offset = offset;
     s->stats.uncommitted = s->n_taken;
     return STORM_OK;
+}
+
+const char *stream_taken_id(const stream_taken *t, char *buf)
+{
+    snprintf(buf, STREAM_ID_MAX, "%llu-%llu", (unsigned long long)t->id.ms, (unsigned long long)t->id.seq);
+    return buf;
 }
 
 void stream_forget_part(storm_stream *s, uint32_t part)
@@ -70,6 +81,16 @@ void storm_stream_set_time(storm_stream *s, storm_time_ns t)
         s->taken[s->n_taken - 1].time = t;
 }
 
+/* Per partition: is the message before its first one still depended on
+ * (blocked: then it and all after it in that partition stay)? */
+static bool acknowledged(const stream_taken *e, storm_time_ns until, bool *blocked)
+{
+    if (!blocked[e->part] && (until == INT64_MAX || e->time < until))
+        return true;
+    blocked[e->part] = true;
+    return false;
+}
+
 storm_rc storm_stream_commit(storm_stream *s, storm_time_ns until, storm_err *err)
 {
     if (!s->n_taken)
@@ -79,35 +100,32 @@ storm_rc storm_stream_commit(storm_stream *s, storm_time_ns until, storm_err *er
         if (s->taken[i].part > max_part)
             max_part = s->taken[i].part;
     bool *blocked = calloc((size_t)max_part + 1, sizeof *blocked);
-    stream_taken *ack = malloc(s->n_taken * sizeof *ack), *keep = malloc(s->n_taken * sizeof *keep);
-    if (!blocked || !ack || !keep) {
+    size_t n_ack = 0;
+    for (size_t i = 0; blocked && i < s->n_taken; i++)
+        n_ack += acknowledged(&s->taken[i], until, blocked);
+    /* what is acknowledged is copied out (the rest stays where it is) */
+    stream_taken *ack = blocked && n_ack ? malloc(n_ack * sizeof *ack) : NULL;
+    if (!blocked || (n_ack && !ack)) {
         free(blocked);
-        free(ack);
-        free(keep);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     }
-    /* per partition: everything before its first message still depended on */
-    size_t n_ack = 0, n_keep = 0;
-    for (size_t i = 0; i < s->n_taken; i++) {
-        const stream_taken *e = &s->taken[i];
-        if (!blocked[e->part] && (until == INT64_MAX || e->time < until))
-            ack[n_ack++] = *e;
-        else {
-            blocked[e->part] = true;
-            keep[n_keep++] = *e;
-        }
-    }
-    free(blocked);
+    memset(blocked, 0, ((size_t)max_part + 1) * sizeof *blocked);
+    for (size_t i = 0, k = 0; k < n_ack && i < s->n_taken; i++)
+        if (acknowledged(&s->taken[i], until, blocked))
+            ack[k++] = s->taken[i];
     storm_rc rc = n_ack ? s->ops->ack(s, ack, n_ack, err) : STORM_OK;
     free(ack);
-    if (rc == STORM_OK) { /* else all stays taken: delivered again later, harmless */
-        memcpy(s->taken, keep, n_keep * sizeof *keep);
-        s->n_taken = n_keep;
-        s->stats.uncommitted = n_keep;
-        if (n_ack)
-            s->stats.commits++;
+    if (rc == STORM_OK && n_ack) { /* else all stays taken: delivered again later, harmless */
+        memset(blocked, 0, ((size_t)max_part + 1) * sizeof *blocked);
+        size_t o = 0;
+        for (size_t i = 0; i < s->n_taken; i++)
+            if (!acknowledged(&s->taken[i], until, blocked))
+                s->taken[o++] = s->taken[i];
+        s->n_taken = o;
+        s->stats.uncommitted = o;
+        s->stats.commits++;
     }
-    free(keep);
+    free(blocked);
     return rc;
 }
 

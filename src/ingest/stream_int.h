@@ -11,12 +11,21 @@
 
 #define STREAM_ID_MAX 48 /* a Redis entry id: two 64-bit numbers */
 
+/* One per message held unacknowledged (up to a million of them while the
+ * detector holds old state): kept small, 32 bytes. */
 typedef struct stream_taken {
-    uint32_t part;          /* the implementation's partition (shard) index */
-    storm_time_ns time;     /* latest event time (INT64_MAX until storm_stream_set_time) */
-    int64_t offset;         /* Kafka: the message's offset */
-    char id[STREAM_ID_MAX]; /* Redis: the entry's id */
+    uint32_t part;      /* the implementation's partition (shard) index */
+    storm_time_ns time; /* latest event time (INT64_MAX until storm_stream_set_time) */
+    union {
+        int64_t offset; /* Kafka: the message's offset */
+        struct {
+            uint64_t ms, seq;
+        } id; /* Redis: the entry's id, MS-SEQ (stream_taken_id writes it) */
+    };
 } stream_taken;
+
+/* A Redis entry id as text, MS-SEQ, in buf (STREAM_ID_MAX bytes). */
+const char *stream_taken_id(const stream_taken *t, char *buf);
 
 typedef struct stream_ops {
     storm_rc (*next)(storm_stream *s, storm_stream_msg *msg, int timeout_ms, storm_err *err);
@@ -37,7 +46,8 @@ struct storm_stream {
     size_t n_taken, cap_taken;
 };
 
-/* Record a message handed out (before it is returned by next). */
+/* Record a message handed out (before it is returned by next): a Kafka
+ * offset, or a Redis entry id (MS-SEQ; then offset is ignored). */
 storm_rc stream_note_taken(storm_stream *s, uint32_t part, int64_t offset, const char *id, storm_err *err);
 /* Forget what was taken of a partition given up (the new owner replays it). */
 void stream_forget_part(storm_stream *s, uint32_t part);

@@ -26,6 +26,8 @@ typedef struct kafka_part {
     char *topic;
     int32_t partition;
     int64_t seen; /* the highest offset handed out (-1: none) */
+    int64_t eof;  /* where its end was reached since it was assigned (-1: not yet): the lag's position when
+                     nothing was taken of it (librdkafka knows none then) */
 } kafka_part;
 
 typedef struct kafka_stream {
@@ -57,6 +59,7 @@ static int64_t part_index(kafka_stream *k, const char *topic, int32_t partition)
         return -1;
     p[k->n_parts].partition = partition;
     p[k->n_parts].seen = -1;
+    p[k->n_parts].eof = -1;
     return (int64_t)k->n_parts++;
 }
 
@@ -91,6 +94,11 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     kafka_stream *k = opaque;
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t idx = part_index(k, parts->elems[i].topic, parts->elems[i].partition);
+            if (idx >= 0)
+                k->parts[idx].eof = -1;
+        }
         if (cooperative)
             rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
         else
@@ -129,7 +137,11 @@ again:
             rd_kafka_message_destroy(m);
             return storm_err_set(err, STORM_ERR_IO, 0, "kafka: %s", fatal);
         }
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF && k->warnings++ < WARNINGS_SHOWN)
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->rkt) {
+            int64_t idx = part_index(k, rd_kafka_topic_name(m->rkt), m->partition);
+            if (idx >= 0)
+                k->parts[idx].eof = m->offset;
+        } else if (k->warnings++ < WARNINGS_SHOWN)
             fprintf(stderr, "storm: kafka: %s%s%s\n", m->rkt ? rd_kafka_topic_name(m->rkt) : "", m->rkt ? ": " : "",
                     rd_kafka_message_errstr(m));
         rd_kafka_message_destroy(m);
@@ -163,7 +175,9 @@ again:
 }
 
 /* Lag: for each partition held, the high watermark librdkafka last saw
- * minus the position of this consumer (nothing is asked of the brokers). */
+ * minus the position of this consumer (nothing is asked of the brokers);
+ * unknown (-1) until every partition held has been fetched once, so that 0
+ * means this consumer has taken everything of its partitions. */
 static void kafka_lag(storm_stream *s, storm_stream_stats *st)
 {
     kafka_stream *k = (kafka_stream *)s;
@@ -173,17 +187,25 @@ static void kafka_lag(storm_stream *s, storm_stream_stats *st)
     rd_kafka_position(k->rk, parts);
     st->partitions = (uint64_t)parts->cnt;
     int64_t lag = 0;
-    bool known = false;
+    bool known = parts->cnt > 0;
     for (int i = 0; i < parts->cnt; i++) {
         int64_t lo = -1, hi = -1;
         const rd_kafka_topic_partition_t *tp = &parts->elems[i];
         if (rd_kafka_get_watermark_offsets(k->rk, tp->topic, tp->partition, &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            hi < 0)
+            hi < 0) {
+            known = false;
             continue;
-        int64_t pos = tp->offset >= 0 ? tp->offset : lo;
-        if (pos >= 0 && hi > pos)
+        }
+        int64_t idx = part_index(k, tp->topic, tp->partition);
+        int64_t pos = tp->offset;
+        if (idx >= 0 && k->parts[idx].eof > pos)
+            pos = k->parts[idx].eof;
+        if (pos < 0)
+            pos = lo; /* nothing read yet: at most this far behind */
+        if (pos < 0)
+            known = false;
+        else if (hi > pos)
             lag += hi - pos;
-        known = true;
     }
     rd_kafka_topic_partition_list_destroy(parts);
     st->lag = known ? lag : -1;
@@ -239,6 +261,8 @@ storm_rc storm_stream_kafka_open(const storm_kafka_opts *opts, storm_stream **ou
         (rc = set_conf(conf, "enable.auto.commit", "false", err)) != STORM_OK ||
         (rc = set_conf(conf, "enable.auto.offset.store", "false", err)) != STORM_OK ||
         (rc = set_conf(conf, "auto.offset.reset", "earliest", err)) != STORM_OK ||
+        /* the end of a partition reached is an event: the lag knows it then */
+        (rc = set_conf(conf, "enable.partition.eof", "true", err)) != STORM_OK ||
         /* a member joining or leaving moves only the partitions it must:
          * the others keep theirs, and the detector state built on them */
         (rc = set_conf(conf, "partition.assignment.strategy", "cooperative-sticky", err)) != STORM_OK ||

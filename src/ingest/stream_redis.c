@@ -365,6 +365,9 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
 {
     redis_stream *rs = (redis_stream *)s;
     const char *argv[ACK_CHUNK + 3];
+    char(*ids)[STREAM_ID_MAX] = malloc(ACK_CHUNK * sizeof *ids);
+    if (!ids)
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     for (size_t shard = 0; shard < rs->n_shards; shard++) {
         size_t k = 0;
         for (size_t i = 0; i <= n; i++) {
@@ -374,26 +377,41 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
                 argv[1] = rs->shards[shard].stream;
                 argv[2] = rs->group;
                 redisReply *r = redisCommandArgv(rs->c, (int)(k + 3), argv, NULL);
-                if (!r || r->type == REDIS_REPLY_ERROR)
+                if (!r || r->type == REDIS_REPLY_ERROR) {
+                    free(ids);
                     return reply_error(r, rs, "XACK (the entries will be delivered again)", err);
+                }
                 freeReplyObject(r);
                 k = 0;
             }
-            if (i < n && items[i].part == shard)
-                argv[3 + k++] = items[i].id;
+            if (i < n && items[i].part == shard) {
+                argv[3 + k] = stream_taken_id(&items[i], ids[k]);
+                k++;
+            }
         }
     }
+    free(ids);
     return STORM_OK;
 }
 
 /* Per shard held: the group's lag (entries not yet delivered, Redis 7)
- * plus its pending entries (delivered, not acknowledged). */
+ * plus its pending entries (delivered, not acknowledged) less those this
+ * consumer has taken: what it has still to read, its former owner's
+ * pending entries (not claimed yet) included. */
 static void redis_lag(storm_stream *s, storm_stream_stats *st)
 {
     redis_stream *rs = (redis_stream *)s;
     long long total = 0;
     bool known = rs->n_owned > 0;
     st->partitions = rs->n_owned;
+    size_t *taken = calloc(rs->n_shards, sizeof *taken);
+    if (!taken) {
+        st->lag = -1;
+        return;
+    }
+    for (size_t k = 0; k < s->n_taken; k++)
+        if (s->taken[k].part < rs->n_shards)
+            taken[s->taken[k].part]++;
     for (size_t i = 0; i < rs->n_shards; i++) {
         if (!rs->shards[i].owned)
             continue;
@@ -415,7 +433,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
                     pending = v->integer;
             }
             if (ours && lag >= 0) {
-                total += lag + pending;
+                total += lag + pending - (pending > (long long)taken[i] ? (long long)taken[i] : pending);
                 found = true;
             }
         }
@@ -423,6 +441,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
             freeReplyObject(r);
         known = known && found;
     }
+    free(taken);
     st->lag = known ? total : -1;
 }
 

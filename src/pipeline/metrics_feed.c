@@ -34,9 +34,16 @@ static const metric_decl decls[] = {
     {"storm_consumer_redelivered_total", STORM_METRIC_COUNTER, NULL,
      "Messages taken again: Redis entries claimed from dead consumers or left pending"},
     {"storm_consumer_uncommitted", STORM_METRIC_GAUGE, NULL, "Messages taken and not yet acknowledged"},
+    {"storm_consumer_partitions", STORM_METRIC_GAUGE, NULL, "Kafka partitions or Redis shards this consumer holds now"},
+    {"storm_sessions", STORM_METRIC_GAUGE, "state",
+     "Attack sessions held in memory: open, or closed (no step for the quiet period; a new step reopens it)"},
+    {"storm_sessions_opened_total", STORM_METRIC_COUNTER, NULL, "Attack sessions opened"},
+    {"storm_sessions_merged_total", STORM_METRIC_COUNTER, NULL, "Attack sessions merged into another one"},
+    {"storm_sessions_evicted_total", STORM_METRIC_COUNTER, NULL,
+     "Attack sessions dropped from memory by the cap (written to the store first)"},
     {"storm_consumer_lag", STORM_METRIC_GAUGE, NULL,
-     "Messages in the log not yet processed (Kafka: this consumer's partitions; Redis: the group's lag plus "
-     "pending); -1 while unknown"},
+     "Messages of the partitions (Redis: shards) this consumer holds that it has not taken yet, a former "
+     "owner's unacknowledged Redis entries included; -1 while unknown"},
 };
 
 storm_rc storm_pipeline_metrics_declare(storm_metrics *m, storm_err *err)
@@ -74,6 +81,19 @@ void storm_pipeline_metrics_update(storm_pipeline *p, storm_stream *s, storm_met
         storm_metrics_set(m, "storm_states_evicted_total", NULL, (double)ds.states_evicted);
         storm_metrics_set(m, "storm_scopes_held", NULL, (double)ds.scopes_held);
     }
+    storm_session_tracker *t = storm_pipeline_sessions(p);
+    if (t) {
+        storm_session_stats ss;
+        storm_session_get_stats(t, &ss);
+        size_t held = storm_session_count(t), closed = 0;
+        for (size_t i = 0; i < held; i++)
+            closed += storm_session_at(t, i)->quiet;
+        storm_metrics_set(m, "storm_sessions", "open", (double)(held - closed));
+        storm_metrics_set(m, "storm_sessions", "closed", (double)closed);
+        storm_metrics_set(m, "storm_sessions_opened_total", NULL, (double)ss.opened);
+        storm_metrics_set(m, "storm_sessions_merged_total", NULL, (double)ss.merged);
+        storm_metrics_set(m, "storm_sessions_evicted_total", NULL, (double)ss.evicted);
+    }
     storm_metrics_set_histogram(m, "storm_store_commit_seconds", NULL, p->st.commit_le, p->st.commits,
                                 p->st.commit_seconds);
     if (s) {
@@ -84,5 +104,6 @@ void storm_pipeline_metrics_update(storm_pipeline *p, storm_stream *s, storm_met
         storm_metrics_set(m, "storm_consumer_redelivered_total", NULL, (double)ss.redelivered);
         storm_metrics_set(m, "storm_consumer_uncommitted", NULL, (double)ss.uncommitted);
         storm_metrics_set(m, "storm_consumer_lag", NULL, (double)ss.lag);
+        storm_metrics_set(m, "storm_consumer_partitions", NULL, (double)ss.partitions);
     }
 }

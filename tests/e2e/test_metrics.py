@@ -271,12 +271,36 @@ def test_run(tmp):
     check(status == 200 and ctype.startswith("text/plain") and "version=0.0.4" in ctype,
           f"/metrics: 200, text/plain; version=0.0.4 ({status}, {ctype})")
     for fam, typ in [("storm_events_read_total", "counter"), ("storm_store_commit_seconds", "histogram"),
-                     ("storm_states_held", "gauge"), ("storm_consumer_lag", "gauge")]:
+                     ("storm_states_held", "gauge"), ("storm_consumer_lag", "gauge"),
+                     ("storm_consumer_partitions", "gauge"), ("storm_sessions", "gauge"),
+                     ("storm_sessions_opened_total", "counter"), ("storm_sessions_merged_total", "counter"),
+                     ("storm_sessions_evicted_total", "counter"), ("storm_intake_requests_total", "counter"),
+                     ("storm_intake_held_bytes", "gauge"), ("storm_intake_held_limit_bytes", "gauge"),
+                     ("storm_intake_queued_bodies", "gauge")]:
         got = fams.get(fam, {}).get("type")
         check(got == typ, f"{fam}: type {typ} ({got})")
+    # the intake's own families: the one body taken, its memory against its cap
+    check(value(fams, "storm_intake_requests_total", result="accepted") == 1 and
+          value(fams, "storm_intake_requests_total", result="busy") == 0,
+          f"intake: 1 body accepted, none refused busy ({value(fams, 'storm_intake_requests_total', result='accepted')})")
+    held, cap = value(fams, "storm_intake_held_bytes"), value(fams, "storm_intake_held_limit_bytes")
+    check(held is not None and cap and 0 <= held < cap, f"intake: memory held {held} below its cap {cap}")
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=60)
     st = json.load(open(stats))
+    # attack sessions: held ones open or closed (quiet), as many opened as the run says at exit
+    m = re.search(r"(\d+) attack sessions \((\d+) opened, (\d+) merged, (\d+) evicted\)", open(err_path).read())
+    check(m is not None, "storm run says its attack sessions at exit")
+    if m:
+        held_s, opened, merged, evicted = (int(x) for x in m.groups())
+        s_open, s_closed = value(fams, "storm_sessions", state="open"), value(fams, "storm_sessions", state="closed")
+        check(opened > 5 and value(fams, "storm_sessions_opened_total") == opened and
+              value(fams, "storm_sessions_merged_total") == merged and
+              value(fams, "storm_sessions_evicted_total") == evicted,
+              f"sessions opened/merged/evicted as at exit ({value(fams, 'storm_sessions_opened_total')} vs {opened})")
+        check(s_open is not None and s_closed is not None and s_open + s_closed == held_s,
+              f"sessions held: open {s_open} + closed {s_closed} = {held_s}")
+        check(s_closed > 0, f"the corpus spans more than the quiet period: some sessions closed ({s_closed})")
     for fam, key in [("storm_events_read_total", "events_read"), ("storm_events_rejected_total", "events_rejected"),
                      ("storm_matches_total", "matches"), ("storm_sightings_total", "sightings"),
                      ("storm_records_read_total", "records_read"), ("storm_states_evicted_total", "states_evicted")]:
