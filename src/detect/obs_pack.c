@@ -5,8 +5,12 @@
 #include <string.h>
 
 #include <storm/buf.h>
+#include <zlib.h>
 
-/* Layout (integers: LEB128 unless said otherwise):
+/* The packed bytes: the plain length (LEB128), then the plain layout
+ * deflated (zlib, fastest level: JSON-like text with repeated keys shrinks
+ * about 3x, and packing happens only for observations a partial match
+ * keeps). The plain layout (integers: LEB128 unless said otherwise):
  *   index, first_observed, last_observed, number_observed (8 bytes each but
  *   index), has_sdo (1 byte), [sdo value], n_objects,
  *   per object: has_key (1 byte), [key length, key bytes], value.
@@ -100,15 +104,28 @@ uint8_t *obs_pack(const storm_observation *obs, size_t *len)
         storm_buf_free(&b);
         return NULL;
     }
-    size_t n = b.len;
-    char *data = storm_buf_take(&b, NULL);
-    /* held for as long as a partial match holds it: no slack */
-    uint8_t *exact = data ? realloc(data, n ? n : 1) : NULL;
-    if (!exact) {
-        free(data);
+    uLong bound = compressBound((uLong)b.len);
+    uint8_t *out = malloc(10 + bound);
+    if (!out) {
+        storm_buf_free(&b);
         return NULL;
     }
-    *len = n;
+    size_t head = 0;
+    for (uint64_t v = b.len;; v >>= 7) {
+        out[head++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
+        if (!(v >> 7))
+            break;
+    }
+    uLongf zlen = bound;
+    int zrc = compress2(out + head, &zlen, (const Bytef *)b.data, (uLong)b.len, Z_BEST_SPEED);
+    storm_buf_free(&b);
+    /* held for as long as a partial match holds it: no slack */
+    uint8_t *exact = zrc == Z_OK ? realloc(out, head + zlen) : NULL;
+    if (!exact) {
+        free(out);
+        return NULL;
+    }
+    *len = head + zlen;
     return exact;
 }
 
@@ -227,11 +244,19 @@ static storm_value *get_value(reader *r, int depth)
     return v;
 }
 
-bool obs_unpack(const uint8_t *p, size_t len, const char *id, storm_arena *a, storm_observation *out)
+bool obs_unpack(const uint8_t *packed, size_t packed_len, const char *id, storm_arena *a, storm_observation *out)
 {
-    reader r = {p, p + len, a};
     memset(out, 0, sizeof *out);
     out->id = id;
+    reader z = {packed, packed + packed_len, a};
+    uint64_t plain;
+    if (!get_uint(&z, &plain) || plain > PACK_MAX)
+        return false;
+    uint8_t *p = storm_arena_alloc(a, plain ? (size_t)plain : 1);
+    uLongf len = (uLongf)plain;
+    if (!p || uncompress(p, &len, z.p, (uLong)(z.end - z.p)) != Z_OK || len != plain)
+        return false;
+    reader r = {p, p + len, a};
     uint64_t index, first, last, number, n_objects;
     uint8_t has_sdo;
     if (!get_uint(&r, &index) || !get_u64(&r, &first) || !get_u64(&r, &last) || !get_u64(&r, &number) ||
