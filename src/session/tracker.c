@@ -186,11 +186,20 @@ static void refresh(sess *s)
         snprintf(p->id, sizeof p->id, "session--%s", uuid);
 }
 
+/* Whether the index says s is among the sessions holding key. */
+static bool indexed(const key_index *x, const char *key, const sess *s)
+{
+    const key_slot *k = key_index_get(x, key);
+    for (size_t i = 0; k && i < k->n; i++)
+        if (k->v[i] == s)
+            return true;
+    return false;
+}
+
 static bool hold_key(storm_session_tracker *t, sess *s, const char *key)
 {
-    for (size_t i = 0; i < s->n_keys; i++)
-        if (strcmp(s->keys[i], key) == 0)
-            return true;
+    if (indexed(&t->keys, key, s)) /* every held key is in the index */
+        return true;
     if (s->n_keys >= t->o.keys_cap) {
         t->st.keys_dropped++;
         return true;
@@ -209,8 +218,12 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static storm_session_step *find_step(sess *s, const char *sighting_id)
+static storm_session_step *find_step(storm_session_tracker *t, sess *s, const char *sighting_id)
 {
+    /* most look-ups are for a sighting the session does not hold (a new
+     * step): the index answers without comparing every step's id */
+    if (!indexed(&t->by_sighting, sighting_id, s))
+        return NULL;
     for (size_t i = 0; i < s->pub.n_steps; i++)
         if (strcmp(s->pub.steps[i].sighting_id, sighting_id) == 0)
             return &s->pub.steps[i];
@@ -258,7 +271,7 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
 {
     for (size_t i = 0; i < b->pub.n_steps; i++) {
         storm_session_step *st = &b->pub.steps[i];
-        if (find_step(a, st->sighting_id))
+        if (find_step(t, a, st->sighting_id))
             continue;
         if (a->pub.n_steps >= t->o.steps_cap) {
             a->pub.steps_dropped++;
@@ -401,7 +414,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         }
     }
     if (holder)
-        known = find_step(holder, in->sighting_id);
+        known = find_step(t, holder, in->sighting_id);
     if (known) {
         char old[64];
         snprintf(old, sizeof old, "%s", holder->pub.id);
@@ -421,7 +434,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         holder->touched = t->clock;
         holder->pub.quiet = false;
         t->st.updates++;
-        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(holder, sid),
+        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(t, holder, sid),
              strcmp(old, holder->pub.id) != 0 ? old : NULL);
         mark_quiet(t);
         if (!ev)
@@ -499,7 +512,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
     }
     bool added = false;
-    if (!find_step(keep, in->sighting_id)) {
+    if (!find_step(t, keep, in->sighting_id)) {
         if (!append_step(t, keep, in, ev, in->anomaly ? (link ? link : "pod") : link ? link : "pod"))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         added = true;
@@ -515,7 +528,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             t->st.anomalies++;
         else
             t->st.steps++;
-        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(keep, in->sighting_id),
+        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(t, keep, in->sighting_id),
              strcmp(old, keep->pub.id) != 0 ? old : NULL);
     } else if (strcmp(old, keep->pub.id) != 0) {
         emit(t, STORM_SESSION_MERGED, keep, NULL, old);
