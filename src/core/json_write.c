@@ -7,10 +7,43 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Appends without a call per token when the buffer has room (the same
+ * checks and result as storm_buf_append, which does the growing): writing
+ * sightings is most of storm run's output work. */
+static inline storm_rc put(storm_buf *out, const void *p, size_t n)
+{
+    if (out->len + n + 1 <= out->alloc) {
+        memcpy(out->data + out->len, p, n);
+        out->len += n;
+        out->data[out->len] = '\0';
+        return STORM_OK;
+    }
+    return storm_buf_append(out, p, n);
+}
+
+static inline storm_rc put_c(storm_buf *out, char c)
+{
+    return put(out, &c, 1);
+}
+
+/* %lld without printf's parsing of the format. */
+static storm_rc put_int(storm_buf *out, int64_t i)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *p = e;
+    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (i < 0)
+        *--p = '-';
+    return put(out, p, (size_t)(e - p));
+}
+
 storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    storm_rc rc = storm_buf_putc(out, '"');
+    storm_rc rc = put_c(out, '"');
     size_t run = 0; /* bytes of s not yet copied */
     for (size_t i = 0; i < len && !rc; i++) {
         /* skip 8 plain bytes at a time: no '"', no '\\', nothing below 0x20
@@ -29,28 +62,28 @@ storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        rc = storm_buf_append(out, s + run, i - run);
+        rc = put(out, s + run, i - run);
         run = i + 1;
         if (rc)
             break;
         switch (c) {
-        case '"': rc = storm_buf_append(out, "\\\"", 2); break;
-        case '\\': rc = storm_buf_append(out, "\\\\", 2); break;
-        case '\n': rc = storm_buf_append(out, "\\n", 2); break;
-        case '\r': rc = storm_buf_append(out, "\\r", 2); break;
-        case '\t': rc = storm_buf_append(out, "\\t", 2); break;
-        case '\b': rc = storm_buf_append(out, "\\b", 2); break;
-        case '\f': rc = storm_buf_append(out, "\\f", 2); break;
+        case '"': rc = put(out, "\\\"", 2); break;
+        case '\\': rc = put(out, "\\\\", 2); break;
+        case '\n': rc = put(out, "\\n", 2); break;
+        case '\r': rc = put(out, "\\r", 2); break;
+        case '\t': rc = put(out, "\\t", 2); break;
+        case '\b': rc = put(out, "\\b", 2); break;
+        case '\f': rc = put(out, "\\f", 2); break;
         default: {
             char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            rc = storm_buf_append(out, e, 6);
+            rc = put(out, e, 6);
         }
         }
     }
     if (!rc)
-        rc = storm_buf_append(out, s + run, len - run);
+        rc = put(out, s + run, len - run);
     if (!rc)
-        rc = storm_buf_putc(out, '"');
+        rc = put_c(out, '"');
     return rc;
 }
 
@@ -89,34 +122,30 @@ static storm_rc indent(storm_buf *out, int flags, int depth)
 {
     if (!(flags & STORM_JSONW_PRETTY))
         return STORM_OK;
-    storm_rc rc = storm_buf_putc(out, '\n');
+    storm_rc rc = put_c(out, '\n');
     for (int i = 0; i < depth && !rc; i++)
-        rc = storm_buf_append(out, "  ", 2);
+        rc = put(out, "  ", 2);
     return rc;
 }
 
 static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int depth)
 {
-    char tmp[32];
     storm_rc rc = STORM_OK;
     if (!v)
         return storm_buf_puts(out, "null");
     if (depth > STORM_JSON_MAX_DEPTH)
         return STORM_ERR_LIMIT;
     switch (v->type) {
-    case STORM_V_NULL: return storm_buf_append(out, "null", 4);
-    case STORM_V_BOOL: return v->u.b ? storm_buf_append(out, "true", 4) : storm_buf_append(out, "false", 5);
-    case STORM_V_INT: {
-        int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
-        return storm_buf_append(out, tmp, (size_t)n);
-    }
+    case STORM_V_NULL: return put(out, "null", 4);
+    case STORM_V_BOOL: return v->u.b ? put(out, "true", 4) : put(out, "false", 5);
+    case STORM_V_INT: return put_int(out, v->u.i);
     case STORM_V_FLOAT: return write_float(out, v->u.f);
     case STORM_V_STRING: return storm_json_write_string(out, v->u.s.ptr, v->u.s.len);
     case STORM_V_ARRAY:
-        rc = storm_buf_putc(out, '[');
+        rc = put_c(out, '[');
         for (size_t i = 0; i < v->u.a.len && !rc; i++) {
             if (i)
-                rc = storm_buf_putc(out, ',');
+                rc = put_c(out, ',');
             if (!rc)
                 rc = indent(out, flags, depth + 1);
             if (!rc)
@@ -124,7 +153,7 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
         }
         if (!rc && v->u.a.len)
             rc = indent(out, flags, depth);
-        return rc ? rc : storm_buf_putc(out, ']');
+        return rc ? rc : put_c(out, ']');
     case STORM_V_OBJECT: {
         size_t n = v->u.o.len;
         const storm_member **order = NULL;
@@ -138,16 +167,16 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
             if (flags & STORM_JSONW_SORT_KEYS)
                 qsort(order, n, sizeof *order, member_cmp);
         }
-        rc = storm_buf_putc(out, '{');
+        rc = put_c(out, '{');
         for (size_t i = 0; i < n && !rc; i++) {
             if (i)
-                rc = storm_buf_putc(out, ',');
+                rc = put_c(out, ',');
             if (!rc)
                 rc = indent(out, flags, depth + 1);
             if (!rc)
                 rc = storm_json_write_string(out, order[i]->key, order[i]->key_len);
             if (!rc)
-                rc = storm_buf_puts(out, (flags & STORM_JSONW_PRETTY) ? ": " : ":");
+                rc = (flags & STORM_JSONW_PRETTY) ? put(out, ": ", 2) : put_c(out, ':');
             if (!rc)
                 rc = write_value(out, order[i]->value, flags, depth + 1);
         }
@@ -155,7 +184,7 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
             rc = indent(out, flags, depth);
         if (order && order != stack_order)
             free(order);
-        return rc ? rc : storm_buf_putc(out, '}');
+        return rc ? rc : put_c(out, '}');
     }
     }
     return STORM_ERR_VALUE;

@@ -70,6 +70,7 @@ struct storm_detector {
     bool have_watermark;
     detect_lineage lineage;
     detect_sightings *sightings;
+    storm_arena *unpacked; /* a complete temporal match's held observations, while it is recorded */
     storm_detect_stats stats;
 };
 
@@ -286,7 +287,8 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
         }
     free(fill);
     d->sightings = detect_sightings_new(models, &d->opts, on_sighting, ctx);
-    if (!d->sightings || detect_lineage_init(&d->lineage, d->opts.lineage_cap) != 0) {
+    d->unpacked = storm_arena_new(0, 0);
+    if (!d->sightings || !d->unpacked || detect_lineage_init(&d->lineage, d->opts.lineage_cap) != 0) {
         storm_detector_free(d);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     }
@@ -359,6 +361,7 @@ void storm_detector_free(storm_detector *d)
         free(d->inds[i].leaf_ids);
     }
     detect_sightings_free(d->sightings);
+    storm_arena_free(d->unpacked);
     detect_lineage_free(&d->lineage);
     leaf_index_free(d->index);
     free(d->inds);
@@ -582,10 +585,6 @@ static storm_rc feed(storm_detector *d, const storm_observation *obs, const stor
             cur = kept_obs_new(obs);
             if (!cur)
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory keeping an observation");
-            /* the copy holds the finished id text; the pending state lives
-             * with the record and must not be reachable after it (a writer
-             * finishing the copy would read it) */
-            cur->obs.pending = NULL;
         }
         scope_state *s = state_get(d, d->touched[i], scope);
         if (!s)
@@ -599,9 +598,21 @@ static storm_rc feed(storm_detector *d, const storm_observation *obs, const stor
         d->stats.states_held += c.held;
         for (size_t k = 0; k < nm; k++) {
             d->stats.matches++;
+            /* the held observations are packed: rebuilt for the sighting */
+            storm_observation held[TMATCH_MAX_OBS];
             const storm_observation *list[TMATCH_MAX_OBS];
-            for (uint32_t j = 0; j < m[k]->n; j++)
-                list[j] = &m[k]->obs[j]->obs;
+            storm_arena_reset(d->unpacked);
+            bool ok = true;
+            for (uint32_t j = 0; j < m[k]->n && ok; j++) {
+                ok = kept_obs_unpack(m[k]->obs[j], d->unpacked, &held[j]);
+                list[j] = &held[j];
+            }
+            if (!ok) {
+                for (size_t j = k; j < nm; j++)
+                    tmatch_release(m[j]);
+                kept_obs_unref(cur);
+                return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rebuilding a held observation");
+            }
             detect_sightings_record(d->sightings, r->ind, scope, place, list, m[k]->n, m[k]->tmin, m[k]->tmax,
                                     &d->stats);
             tmatch_release(m[k]);

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "temporal.h"
 
+#include "obs_pack.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <storm/array.h>
 #include <storm/pattern_plan.h>
 
-#define KEPT_ARENA_CHUNK 4096
-#define KEPT_ARENA_CAP ((size_t)4 << 20) /* one observation copy */
 #define TIME_MAX INT64_MAX
 
 /* ---- kept observations ---- */
@@ -18,29 +18,22 @@ kept_obs *kept_obs_new(const storm_observation *obs)
     kept_obs *k = calloc(1, sizeof *k);
     if (!k)
         return NULL;
-    k->arena = storm_arena_new(KEPT_ARENA_CHUNK, KEPT_ARENA_CAP);
-    if (!k->arena) {
-        free(k);
-        return NULL;
-    }
     k->refs = 1;
-    k->obs = *obs;
-    k->obs.id = obs->id ? storm_arena_strdup(k->arena, obs->id) : NULL;
-    k->obs.sdo = obs->sdo ? storm_v_copy(k->arena, obs->sdo) : NULL;
-    k->obs.objects = obs->n_objects ? storm_arena_calloc(k->arena, obs->n_objects, sizeof *k->obs.objects) : NULL;
-    bool ok = (!obs->id || k->obs.id) && (!obs->sdo || k->obs.sdo) && (!obs->n_objects || k->obs.objects);
-    for (size_t i = 0; ok && i < obs->n_objects; i++) {
-        k->obs.objects[i].key = obs->objects[i].key ? storm_arena_strdup(k->arena, obs->objects[i].key) : NULL;
-        k->obs.objects[i].value = storm_v_copy(k->arena, obs->objects[i].value);
-        ok = k->obs.objects[i].value != NULL;
-    }
-    if (!ok) {
-        storm_arena_free(k->arena);
+    k->time = obs->first_observed;
+    k->id = obs->id ? strdup(obs->id) : NULL;
+    k->packed = obs_pack(obs, &k->packed_len);
+    if ((obs->id && !k->id) || !k->packed) {
+        free(k->id);
+        free(k->packed);
         free(k);
         return NULL;
     }
-    k->time = obs->first_observed;
     return k;
+}
+
+bool kept_obs_unpack(const kept_obs *k, storm_arena *a, storm_observation *out)
+{
+    return obs_unpack(k->packed, k->packed_len, k->id, a, out);
 }
 
 void kept_obs_ref(kept_obs *k)
@@ -52,7 +45,8 @@ void kept_obs_ref(kept_obs *k)
 void kept_obs_unref(kept_obs *k)
 {
     if (k && --k->refs == 0) {
-        storm_arena_free(k->arena);
+        free(k->id);
+        free(k->packed);
         free(k);
     }
 }

@@ -16,7 +16,7 @@
  * at most `cap` per node (the oldest is evicted), none older than the
  * horizon (the pattern's own WITHIN when tighter) behind the newest time
  * seen. Every drop is counted. Observations held by stored matches are
- * copies shared by reference count. */
+ * packed copies shared by reference count. */
 #ifndef STORM_DETECT_TEMPORAL_H
 #define STORM_DETECT_TEMPORAL_H
 
@@ -31,19 +31,24 @@
 #define TMATCH_MAX_OBS 32   /* observations recorded per match (REPEATS beyond keeps the latest) */
 #define TEMPORAL_NEW_MAX 16 /* new matches a node passes up per observation */
 
-/* An observation copied out of its event arena, shared by the matches that
- * hold it. */
+/* An observation a partial match holds, shared by the matches that hold it:
+ * its id, its time and the observation packed (obs_pack.h); unpacked only
+ * when a complete match is written as a sighting. */
 typedef struct kept_obs {
     int refs;
-    storm_arena *arena;
-    storm_observation obs;
     storm_time_ns time;
+    char *id; /* NULL when the observation had none */
+    uint8_t *packed;
+    size_t packed_len;
 } kept_obs;
 
-/* Copy obs (deep) into a new kept_obs with one reference; NULL on OOM. */
+/* Pack obs into a new kept_obs with one reference; NULL on OOM. */
 kept_obs *kept_obs_new(const storm_observation *obs);
 void kept_obs_ref(kept_obs *k);
 void kept_obs_unref(kept_obs *k);
+/* The observation k holds, rebuilt in arena a (as a deep copy of the
+ * original would be). false on OOM. */
+bool kept_obs_unpack(const kept_obs *k, storm_arena *a, storm_observation *out);
 
 typedef struct tmatch {
     storm_time_ns tmin, tmax;

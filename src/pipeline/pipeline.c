@@ -123,6 +123,7 @@ void storm_pipeline_free(storm_pipeline *p)
     for (size_t i = 0; i < p->n_skips; i++)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
+    bundle_text_free(&p->bundle_text);
     if (p->arena != p->sinks.event_arena)
         storm_arena_free(p->arena);
     free(p);

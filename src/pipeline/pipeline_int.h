@@ -11,6 +11,8 @@
 #include <storm/stix.h>
 #include <time.h>
 
+#include "bundle_text.h"
+
 #define PIPELINE_SKIP_TYPES 64
 #define PIPELINE_SENSORS 16 /* decoders are few; the last row takes the rest */
 
@@ -54,7 +56,9 @@ typedef struct pipeline_hash_set {
 struct storm_pipeline {
     storm_pipeline_opts opts;
     storm_pipeline_sinks sinks;
-    storm_buf line;      /* output not yet written */
+    storm_buf line; /* output not yet written */
+    /* the JSON of the objects every sighting bundle repeats */
+    bundle_text bundle_text;
     bool line_set_aside; /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
     bool in_tx;

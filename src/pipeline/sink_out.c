@@ -10,6 +10,7 @@
 #include <storm/share.h>
 #include <storm/stix.h>
 
+#include "bundle_text.h"
 #include "pipeline_int.h"
 
 #define OUT_FLUSH_BYTES (1u << 16)
@@ -36,17 +37,14 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
 {
     const char *sid = storm_v_get_str(s->sighting, "id");
     const char *mod = storm_v_get_str(s->sighting, "modified");
-    storm_value *bundle = storm_v_object(a);
     storm_value *objs = storm_v_array(a);
-    if (!bundle || !objs)
+    if (!objs)
         return;
     char name[512], uuid[37];
     snprintf(name, sizeof name, "%s|%s", sid ? sid : "", mod ? mod : "");
     storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), uuid);
     char bid[64];
     snprintf(bid, sizeof bid, "bundle--%s", uuid);
-    storm_v_set_str(a, bundle, "type", "bundle");
-    storm_v_set_str(a, bundle, "id", bid);
     storm_v_push(a, objs, (storm_value *)s->sighting);
     for (size_t i = 0; i < s->n_objects; i++)
         storm_v_push(a, objs, (storm_value *)s->objects[i]);
@@ -59,9 +57,29 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
         fprintf(stderr, "%s: sighting %s: %s\n", p->opts.prog, sid ? sid : "-", err.msg);
         return;
     }
-    storm_v_set(a, bundle, "objects", objs);
-    storm_json_write(&p->line, bundle, STORM_JSONW_COMPACT);
-    storm_buf_putc(&p->line, '\n');
+    /* {"type":"bundle","id":...,"objects":[...]} as storm_json_write writes
+     * it, with the text of the objects every bundle repeats written once
+     * (bundle_text.h): the sighted indicator and the cluster's identity are
+     * the same objects each time, what the share step added after them is
+     * made anew with the same content for the same id */
+    storm_buf *out = &p->line;
+    size_t n_given = 1 + s->n_objects + (s->indicator->object ? 1 : 0);
+    const storm_value *identity = p->det ? storm_detector_identity(p->det) : NULL;
+    storm_buf_append(out, "{\"type\":\"bundle\",\"id\":", 22);
+    storm_json_write_string(out, bid, strlen(bid));
+    storm_buf_append(out, ",\"objects\":[", 12);
+    for (size_t i = 0; i < objs->u.a.len; i++) {
+        const storm_value *o = objs->u.a.items[i];
+        if (i)
+            storm_buf_putc(out, ',');
+        if ((o == s->indicator->object || o == identity) && i > 0)
+            bundle_text_write(&p->bundle_text, out, o, true);
+        else if (i >= n_given)
+            bundle_text_write(&p->bundle_text, out, o, false);
+        else
+            storm_json_write(out, o, STORM_JSONW_COMPACT);
+    }
+    storm_buf_append(out, "]}\n", 3);
 }
 
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)

@@ -21,20 +21,23 @@ bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
     m->n_buckets = 16;
     while (m->n_buckets < cap * 2)
         m->n_buckets <<= 1;
+    /* both zeroed, untouched until used (a bucket holds its first slot + 1,
+     * 0 when empty): the tables of the default cap are megabytes, which a
+     * short run would otherwise fault in at start and walk at exit */
     m->e = calloc(cap, sizeof *m->e);
-    m->bucket = malloc(m->n_buckets * sizeof *m->bucket);
+    m->bucket = calloc(m->n_buckets, sizeof *m->bucket);
     if (!m->e || !m->bucket) {
         ctx_map_free(m);
         return false;
     }
-    for (size_t i = 0; i < m->n_buckets; i++)
-        m->bucket[i] = -1;
     return true;
 }
 
 void ctx_map_free(ctx_map *m)
 {
-    for (size_t i = 0; m->e && i < m->cap; i++) {
+    /* the entries held are the ring [head, head + n) */
+    for (size_t k = 0; m->e && k < m->n; k++) {
+        size_t i = (m->head + k) % m->cap;
         free(m->e[i].key);
         free(m->e[i].val);
     }
@@ -45,7 +48,7 @@ void ctx_map_free(ctx_map *m)
 
 static int64_t find(const ctx_map *m, const char *key, uint64_t h)
 {
-    for (int64_t i = m->bucket[h & (m->n_buckets - 1)]; i >= 0; i = m->e[i].next)
+    for (int64_t i = m->bucket[h & (m->n_buckets - 1)] - 1; i >= 0; i = m->e[i].next)
         if (m->e[i].hash == h && strcmp(m->e[i].key, key) == 0)
             return i;
     return -1;
@@ -61,11 +64,16 @@ const char *ctx_map_get(const ctx_map *m, const char *key)
 
 static void unlink_slot(ctx_map *m, size_t slot)
 {
-    int64_t *pp = &m->bucket[m->e[slot].hash & (m->n_buckets - 1)];
-    while (*pp >= 0 && (size_t)*pp != slot)
-        pp = &m->e[*pp].next;
-    if (*pp >= 0)
-        *pp = m->e[slot].next;
+    int64_t *head = &m->bucket[m->e[slot].hash & (m->n_buckets - 1)];
+    if (*head - 1 == (int64_t)slot) {
+        *head = m->e[slot].next + 1;
+    } else {
+        for (int64_t i = *head - 1; i >= 0; i = m->e[i].next)
+            if (m->e[i].next == (int64_t)slot) {
+                m->e[i].next = m->e[slot].next;
+                break;
+            }
+    }
     free(m->e[slot].key);
     free(m->e[slot].val);
     m->e[slot].key = m->e[slot].val = NULL;
@@ -103,8 +111,8 @@ bool ctx_map_set(ctx_map *m, const char *key, const char *val)
             (*m->evicted)++;
     }
     size_t b = h & (m->n_buckets - 1);
-    m->e[slot] = (ctx_entry){k, v, h, m->bucket[b]};
-    m->bucket[b] = (int64_t)slot;
+    m->e[slot] = (ctx_entry){k, v, h, m->bucket[b] - 1};
+    m->bucket[b] = (int64_t)slot + 1;
     m->n++;
     return true;
 }

@@ -19,8 +19,8 @@ typedef struct ctx_entry {
 } ctx_entry;
 
 typedef struct ctx_map {
-    ctx_entry *e; /* cap slots, used as a ring */
-    int64_t *bucket;
+    ctx_entry *e;    /* cap slots, used as a ring */
+    int64_t *bucket; /* first slot of each chain + 1; 0: empty */
     size_t cap, n, head, n_buckets;
     uint64_t *evicted; /* counter to bump on eviction (borrowed) */
 } ctx_map;

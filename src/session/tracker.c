@@ -41,7 +41,8 @@ storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session
         t->o.steps_cap = DEFAULT_STEPS_CAP;
     if (!t->o.helper)
         t->o.helper = DEFAULT_HELPER;
-    if (!key_index_init(&t->keys) || !ctx_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
+    if (!key_index_init(&t->keys) || !key_index_init(&t->by_sighting) ||
+        !ctx_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
         !ctx_map_init(&t->addresses, t->o.context_cap / 4 + 1, &t->st.context_evicted) ||
         !ctx_map_init(&t->accounts, t->o.context_cap / 4 + 1, &t->st.context_evicted)) {
         storm_session_tracker_free(t);
@@ -73,8 +74,11 @@ static void sess_free(storm_session_tracker *t, sess *s)
         free(s->keys[i]);
     }
     free(s->keys);
-    for (size_t i = 0; i < s->pub.n_steps; i++)
+    for (size_t i = 0; i < s->pub.n_steps; i++) {
+        if (t && s->pub.steps[i].sighting_id)
+            key_index_remove(&t->by_sighting, s->pub.steps[i].sighting_id, s);
         step_free(&s->pub.steps[i]);
+    }
     free(s->pub.steps);
     free(s);
 }
@@ -87,6 +91,7 @@ void storm_session_tracker_free(storm_session_tracker *t)
         sess_free(NULL, t->s[i]);
     free(t->s);
     key_index_free(&t->keys);
+    key_index_free(&t->by_sighting);
     ctx_map_free(&t->lineage);
     ctx_map_free(&t->addresses);
     ctx_map_free(&t->accounts);
@@ -131,12 +136,35 @@ static int step_cmp(const void *a, const void *b)
     return strcmp(x->sighting_id, y->sighting_id);
 }
 
+/* Sort steps stably by step_cmp. A session's steps are sorted but for the
+ * one just added or updated, so insertion costs O(n) where qsort cost
+ * O(n log n) per sighting; many moves (a merge) go to qsort, whose stable
+ * order is the same. */
+static void sort_steps(storm_session_step *v, size_t n)
+{
+    size_t moves = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (step_cmp(&v[i - 1], &v[i]) <= 0)
+            continue;
+        storm_session_step x = v[i];
+        size_t j = i;
+        for (; j > 0 && step_cmp(&v[j - 1], &x) > 0; j--)
+            v[j] = v[j - 1];
+        v[j] = x;
+        moves += i - j;
+        if (moves > 2 * n + 16) {
+            qsort(v, n, sizeof *v, step_cmp);
+            return;
+        }
+    }
+}
+
 /* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
  * step's sighting id). */
 static void refresh(sess *s)
 {
     storm_session *p = &s->pub;
-    qsort(p->steps, p->n_steps, sizeof *p->steps, step_cmp);
+    sort_steps(p->steps, p->n_steps);
     p->size = 0;
     for (size_t i = 0; i < p->n_steps; i++) {
         const storm_session_step *st = &p->steps[i];
@@ -158,11 +186,20 @@ static void refresh(sess *s)
         snprintf(p->id, sizeof p->id, "session--%s", uuid);
 }
 
+/* Whether the index says s is among the sessions holding key. */
+static bool indexed(const key_index *x, const char *key, const sess *s)
+{
+    const key_slot *k = key_index_get(x, key);
+    for (size_t i = 0; k && i < k->n; i++)
+        if (k->v[i] == s)
+            return true;
+    return false;
+}
+
 static bool hold_key(storm_session_tracker *t, sess *s, const char *key)
 {
-    for (size_t i = 0; i < s->n_keys; i++)
-        if (strcmp(s->keys[i], key) == 0)
-            return true;
+    if (indexed(&t->keys, key, s)) /* every held key is in the index */
+        return true;
     if (s->n_keys >= t->o.keys_cap) {
         t->st.keys_dropped++;
         return true;
@@ -181,8 +218,12 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static storm_session_step *find_step(sess *s, const char *sighting_id)
+static storm_session_step *find_step(storm_session_tracker *t, sess *s, const char *sighting_id)
 {
+    /* most look-ups are for a sighting the session does not hold (a new
+     * step): the index answers without comparing every step's id */
+    if (!indexed(&t->by_sighting, sighting_id, s))
+        return NULL;
     for (size_t i = 0; i < s->pub.n_steps; i++)
         if (strcmp(s->pub.steps[i].sighting_id, sighting_id) == 0)
             return &s->pub.steps[i];
@@ -217,7 +258,7 @@ static bool append_step(storm_session_tracker *t, sess *s, const storm_session_s
     st->last_seen = in->last_seen;
     st->count = in->count ? in->count : 1;
     st->anomaly = in->anomaly;
-    if (!st->sighting_id || !st->link) {
+    if (!st->sighting_id || !st->link || !key_index_add(&t->by_sighting, st->sighting_id, s)) {
         step_free(st);
         return false;
     }
@@ -230,7 +271,7 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
 {
     for (size_t i = 0; i < b->pub.n_steps; i++) {
         storm_session_step *st = &b->pub.steps[i];
-        if (find_step(a, st->sighting_id))
+        if (find_step(t, a, st->sighting_id))
             continue;
         if (a->pub.n_steps >= t->o.steps_cap) {
             a->pub.steps_dropped++;
@@ -238,6 +279,9 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
         }
         if (STORM_ARRAY_GROW(a->pub.steps, a->pub.n_steps + 1, a->steps_alloc, 4) != 0)
             return false;
+        if (!key_index_add(&t->by_sighting, st->sighting_id, a))
+            return false;
+        key_index_remove(&t->by_sighting, st->sighting_id, b);
         a->pub.steps[a->pub.n_steps++] = *st;
         memset(st, 0, sizeof *st); /* moved */
     }
@@ -359,9 +403,18 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
     /* a step already held: update it */
     sess *holder = NULL;
     storm_session_step *known = NULL;
-    for (size_t i = 0; i < t->n && !known; i++)
-        if ((known = find_step(t->s[i], in->sighting_id)))
-            holder = t->s[i];
+    /* the first session (in opening order) with a step of this sighting */
+    const key_slot *ks = key_index_get(&t->by_sighting, in->sighting_id);
+    size_t first = t->n;
+    for (size_t k = 0; ks && k < ks->n; k++) {
+        size_t at = ks->n > 1 ? index_of(t, ks->v[k]) : 0;
+        if (ks->n == 1 || at < first) {
+            first = at;
+            holder = ks->v[k];
+        }
+    }
+    if (holder)
+        known = find_step(t, holder, in->sighting_id);
     if (known) {
         char old[64];
         snprintf(old, sizeof old, "%s", holder->pub.id);
@@ -381,7 +434,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         holder->touched = t->clock;
         holder->pub.quiet = false;
         t->st.updates++;
-        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(holder, sid),
+        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(t, holder, sid),
              strcmp(old, holder->pub.id) != 0 ? old : NULL);
         mark_quiet(t);
         if (!ev)
@@ -459,7 +512,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
     }
     bool added = false;
-    if (!find_step(keep, in->sighting_id)) {
+    if (!find_step(t, keep, in->sighting_id)) {
         if (!append_step(t, keep, in, ev, in->anomaly ? (link ? link : "pod") : link ? link : "pod"))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         added = true;
@@ -475,7 +528,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             t->st.anomalies++;
         else
             t->st.steps++;
-        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(keep, in->sighting_id),
+        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(t, keep, in->sighting_id),
              strcmp(old, keep->pub.id) != 0 ? old : NULL);
     } else if (strcmp(old, keep->pub.id) != 0) {
         emit(t, STORM_SESSION_MERGED, keep, NULL, old);

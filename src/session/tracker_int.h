@@ -54,6 +54,8 @@ struct storm_session_tracker {
     sess **s; /* held sessions, in opening order */
     size_t n, alloc;
     key_index keys;
+    /* sighting id -> the sessions with a step of it (no scan of every step) */
+    key_index by_sighting;
     ctx_map lineage;   /* exec id -> parent exec id ("" when the parent is a shared root) */
     ctx_map addresses; /* IP -> "ns/pod" */
     ctx_map accounts;  /* "ns/pod" -> service account name */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/buf.h>
 #include <storm/detect.h>
 #include <storm/json.h>
 #include <storm/model.h>
@@ -461,11 +462,100 @@ static void test_valid_until_and_revoked(void)
     world_free(&w);
 }
 
+/* What a later match writes of an observation a partial match held (kept
+ * packed, rebuilt for the sighting) is the observation as it came: every
+ * value type, nested objects and arrays, positions, a member given twice. */
+typedef struct objects_text {
+    int n;
+    storm_buf text; /* the JSON of the last sighting's objects, one per line */
+} objects_text;
+
+static void on_sighting_objects(void *ctx, const storm_detect_sighting *s)
+{
+    objects_text *t = ctx;
+    t->n++;
+    storm_buf_reset(&t->text);
+    for (size_t i = 0; i < s->n_objects; i++) {
+        storm_json_write(&t->text, s->objects[i], STORM_JSONW_COMPACT);
+        storm_buf_putc(&t->text, '\n');
+    }
+}
+
+static storm_observation held_observation(storm_arena *a, const char *json_process, const char *name, int n,
+                                          storm_time_ns t)
+{
+    storm_value *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_json_parse(a, json_process, strlen(json_process), 0, &p, NULL, &err) == STORM_OK);
+    storm_v_set_str(a, p, "name", name);
+    char oid[80];
+    snprintf(oid, sizeof oid, "observed-data--00000000-0000-4000-8000-%012d", n);
+    storm_value *sdo = storm_v_object(a);
+    storm_v_set_str(a, sdo, "type", "observed-data");
+    storm_v_set_str(a, sdo, "id", oid);
+    storm_v_set_int(a, sdo, "number_observed", 1);
+    storm_obs_object *objs = storm_arena_calloc(a, 1, sizeof *objs);
+    objs[0].key = storm_v_get_str(p, "id");
+    objs[0].value = p;
+    storm_observation o = {.id = storm_arena_strdup(a, oid),
+                           .first_observed = t,
+                           .last_observed = t,
+                           .number_observed = 1,
+                           .sdo = sdo,
+                           .n_objects = 1,
+                           .objects = objs};
+    return o;
+}
+
+static void test_held_observation_written_whole(void)
+{
+    const char *p[] = {"[process:name = 'a'] FOLLOWEDBY [process:name = 'b']"};
+    storm_models *m = test_models_of(p, 1, "i");
+    objects_text got = {0};
+    storm_buf_init(&got.text, 0);
+    storm_detector *d = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_detector_new(m, NULL, on_sighting_objects, &got, &d, &err) == STORM_OK);
+    storm_arena *a = storm_arena_new(0, 0);
+    const char *rich = "{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000001\","
+                       "\"pid\":-42,\"x_big\":9007199254740993,\"x_f\":0.1,\"x_e\":1e-300,\"x_t\":true,"
+                       "\"x_n\":null,\"x_s\":\"tab\\there \\u00e9\\u2603 \\\"q\\\" \\\\\",\"x_empty\":\"\","
+                       "\"x_arr\":[1,[2,[]],{},{\"k\":[false,null,\"v\"]}],\"x_obj\":{\"a\":{\"b\":{\"c\":-1.5}}},"
+                       "\"x_dup\":1,\"x_dup\":2}";
+    storm_observation first = held_observation(a, rich, "a", 1, 1700000000LL * SEC);
+    storm_buf want;
+    storm_buf_init(&want, 0);
+    storm_json_write(&want, first.sdo, STORM_JSONW_COMPACT);
+    storm_buf_putc(&want, '\n');
+    /* as a copy holds it: the member given twice once, with the last value */
+    storm_json_write(&want, storm_v_copy(a, first.objects[0].value), STORM_JSONW_COMPACT);
+    storm_buf_putc(&want, '\n');
+    storm_detect_context ctx = {"node-1", "default", "p1", NULL, NULL};
+    CHECK(storm_detector_feed(d, &first, &ctx, &err) == STORM_OK);
+    CHECK(got.n == 0);
+    const char *plain = "{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000002\"}";
+    storm_observation second = held_observation(a, plain, "b", 2, 1700000001LL * SEC);
+    CHECK(storm_detector_feed(d, &second, &ctx, &err) == STORM_OK);
+    CHECK(got.n == 1);
+    /* the held observation's observed-data and process, as they came */
+    const char *text = got.text.data ? got.text.data : "";
+    CHECK(strstr(text, want.data) != NULL);
+    CHECK(strstr(text, "\"x_dup\":2") && !strstr(text, "\"x_dup\":1"));
+    storm_buf_free(&want);
+    storm_buf_free(&got.text);
+    storm_arena_free(a);
+    storm_detector_free(d);
+    storm_models_free(m);
+}
+
 int main(void)
 {
     RUN(test_order_independent_ids);
     RUN(test_valid_until_and_revoked);
     RUN(test_followedby_within);
+    RUN(test_held_observation_written_whole);
     RUN(test_correlation_scopes);
     RUN(test_repeats_and_cap);
     RUN(test_and_horizon);
