@@ -106,6 +106,8 @@ static void usage(FILE *out)
             "  --cache-dir DIR     keep compiled regex databases there (default $XDG_CACHE_HOME/storm,\n"
             "                      else ~/.cache/storm): a restart with the same indicators is fast\n"
             "  --no-cache          compile the regex databases every time; keep nothing\n"
+            "  --workers N         match on N threads, the stream shared out by correlation scope (default 1;\n"
+            "                      input files or standard input; same results as one)\n"
             "  -q, --quiet         no statistics and no progress line on standard error\n\n"
             "DURATION is a number with s, m, h or d (plain numbers are seconds).\n"
             "kill -USR1 prints the statistics while running.\n");
@@ -324,6 +326,7 @@ enum {
     OPT_KEEP_OBSERVATIONS,
     OPT_ALERT_WEBHOOK,
     OPT_ALERT_FORMAT,
+    OPT_WORKERS,
 };
 
 /* What the consume loop's tick needs: the HTTP intake beside the stream
@@ -395,6 +398,7 @@ int cmd_run(int argc, char **argv)
         {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
         {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
         {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -417,6 +421,7 @@ int cmd_run(int argc, char **argv)
     storm_alert_opts alert_opts = {0};
     storm_alert *alerts = NULL;
     storm_alert_stats alert_st = {0};
+    unsigned workers = 1;
     run_clock clk;
     memset(&clk, 0, sizeof clk);
     po.prog = "storm run";
@@ -545,6 +550,14 @@ int cmd_run(int argc, char **argv)
             po.detect.state_cap = v;
             break;
         }
+        case OPT_WORKERS: {
+            char *end = NULL;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || v == 0 || v > 64)
+                return cli_usage_error("run", "--workers: expected 1..64, got '%s'", optarg);
+            workers = (unsigned)v;
+            break;
+        }
         case 'q': quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
         default: return CLI_USAGE;
@@ -577,6 +590,15 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--keep-observations needs --db");
     if (po.anomalies && !baseline && !po.learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
+    if (workers > 1 && (listen || streaming || follow))
+        return cli_usage_error("run", "--workers reads input files or standard input only (not with --%s)",
+                               listen ? "listen" : follow ? "follow" : kafka ? "kafka" : "redis");
+    if (workers > 1 && (baseline || po.learn_for || po.keep_observations))
+        return cli_usage_error("run", "--workers cannot be combined with --%s",
+                               po.keep_observations ? "keep-observations" : baseline ? "baseline" : "learn-for");
+    if (workers > 1 && po.detect.correlate == STORM_CORRELATE_GLOBAL)
+        return cli_usage_error("run", "--workers shards by correlation scope: --correlate global has one; use "
+                                      "node, pod or lineage, or one worker");
     if (listen) {
         storm_err lerr;
         storm_err_clear(&lerr);
@@ -694,7 +716,7 @@ int cmd_run(int argc, char **argv)
         cache_dir = default_cache[0] ? default_cache : NULL;
     }
     po.detect.cache_dir = no_cache ? NULL : cache_dir;
-    if (storm_pipeline_new(&po, &sinks, &p, &err) != STORM_OK) {
+    if (storm_pipeline_new_workers(&po, &sinks, workers, &p, &err) != STORM_OK) {
         fprintf(stderr, "storm run: %s\n", err.msg);
         rc = CLI_FAIL;
         goto done;

@@ -67,6 +67,10 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
 {
     storm_pipeline *p = ctx;
+    if (p->sighting_tap) { /* a shard: the sinks are fed elsewhere, in input order */
+        p->sighting_tap(p->sighting_tap_ctx, s);
+        return;
+    }
     storm_arena *a = storm_arena_new(0, 0);
     if (!a)
         return;
