@@ -108,6 +108,7 @@ struct pipeline_workers {
     wk_batch *cur; /* being filled by the reader */
     wk_batch *spare[WORKERS_IN_FLIGHT + 1];
     size_t n_spare;
+    uint64_t records;        /* read so far */
     uint64_t rejected_added; /* the shards' rejects already in the reader's statistics */
     bool failed;             /* out of memory somewhere: said once */
 };
@@ -423,9 +424,12 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
 
 void pipeline_workers_after_record(storm_pipeline *p)
 {
-    wk_batch *b = p->workers->cur;
+    struct pipeline_workers *w = p->workers;
+    wk_batch *b = w->cur;
     b->records++;
-    if (b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES)
+    /* a batch also ends where a single pipeline commits the store: the
+     * same versions of a sighting are then folded into one row */
+    if (b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES || ++w->records % SINK_BATCH_RECORDS == 0)
         dispatch(p, false);
 }
 
