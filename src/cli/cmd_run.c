@@ -592,10 +592,15 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
     if (workers > 1 && (listen || streaming || follow))
         return cli_usage_error("run", "--workers reads input files or standard input only (not with --%s)",
-                               listen ? "listen" : follow ? "follow" : kafka ? "kafka" : "redis");
+                               listen   ? "listen"
+                               : follow ? "follow"
+                               : kafka  ? "kafka"
+                                        : "redis");
     if (workers > 1 && (baseline || po.learn_for || po.keep_observations))
         return cli_usage_error("run", "--workers cannot be combined with --%s",
-                               po.keep_observations ? "keep-observations" : baseline ? "baseline" : "learn-for");
+                               po.keep_observations ? "keep-observations"
+                               : baseline           ? "baseline"
+                                                    : "learn-for");
     if (workers > 1 && po.detect.correlate == STORM_CORRELATE_GLOBAL)
         return cli_usage_error("run", "--workers shards by correlation scope: --correlate global has one; use "
                                       "node, pod or lineage, or one worker");

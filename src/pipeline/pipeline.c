@@ -296,7 +296,7 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
 }
 
 void pipeline_detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
-                         const char *text, size_t text_len)
+                           const char *text, size_t text_len)
 {
     storm_observation obs;
     storm_err err;

@@ -33,8 +33,8 @@
 #include "pipeline_int.h"
 
 #define WORKERS_MAX 64
-#define BATCH_EVENTS 512                     /* events per batch */
-#define BATCH_BYTES ((size_t)4 << 20)        /* or this much arena (records, trees, events) */
+#define BATCH_EVENTS 512                      /* events per batch */
+#define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
 #define BATCH_ARENA_CHUNK ((size_t)256 << 10) /* as a pipeline's record arena */
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
 #define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
