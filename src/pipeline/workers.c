@@ -115,9 +115,8 @@ struct pipeline_workers {
 
 static void say_nomem(struct pipeline_workers *w, const char *prog, const char *what)
 {
-    if (!w->failed)
+    if (!__atomic_exchange_n(&w->failed, true, __ATOMIC_RELAXED)) /* any thread */
         fprintf(stderr, "%s: --workers: out of memory (%s); results may be missing\n", prog, what);
-    w->failed = true;
 }
 
 static wk_batch *batch_new(unsigned n)

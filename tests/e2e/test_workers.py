@@ -5,7 +5,8 @@ whole corpus and generated streams (bench/gen_stream.py, mixed and
 kprobe-heavy) with the shipped models, --workers 2 and 3 against 1: the
 same sightings (every id's last version: count, first_seen, last_seen),
 the same output lines, the same store rows (but the wall-clock columns),
-the same sessions (store and storm sessions), the same statistics; with
+the same sessions (store and storm sessions), the same rejects, the same
+statistics; with
 each correlation mode that shards. Combinations it does not support are
 refused with exit status 2."""
 import glob
@@ -41,7 +42,9 @@ def results(tmp, name, inputs, workers, extra=()):
     db = os.path.join(tmp, f"{name}-{workers}.db")
     out = os.path.join(tmp, f"{name}-{workers}.out")
     stats = os.path.join(tmp, f"{name}-{workers}.json")
-    r = run(["run", "--workers", str(workers), "--db", db, "-o", out, "--stats-json", stats] + list(extra) + inputs)
+    rejects = os.path.join(tmp, f"{name}-{workers}.rejects")
+    r = run(["run", "--workers", str(workers), "--db", db, "-o", out, "--stats-json", stats, "--rejects", rejects] +
+            list(extra) + inputs)
     check(r.returncode in (0, 1), f"{name}: storm run --workers {workers} ({r.returncode}: {r.stderr.decode()[-300:]})")
     lines = open(out).read().splitlines()
     last = {}
@@ -60,7 +63,7 @@ def results(tmp, name, inputs, workers, extra=()):
     keep = ("records_read", "events_read", "events_rejected", "events_skipped", "events_decoded", "observations",
             "observations_matched", "matches", "sightings", "sighting_updates", "sightings_stored",
             "sightings_stored_new", "bytes_read")
-    return {"lines": lines, "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
+    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
             "stats": {k: st.get(k) for k in keep}}
 
 
@@ -78,6 +81,8 @@ def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
         check(got["sessions"] == one["sessions"] and len(one["sessions"]) > 0,
               f"{name}: --workers {n}: the same sessions in the store ({len(got['sessions'])}, "
               f"{len(one['sessions'])} with one)")
+        check(got["rejects"] == one["rejects"], f"{name}: --workers {n}: the same lines set aside in --rejects "
+              f"({len(got['rejects'])}, {len(one['rejects'])} with one)")
         check(got["report"] == one["report"], f"{name}: --workers {n}: storm sessions prints the same")
         check(got["stats"] == one["stats"], f"{name}: --workers {n}: the same statistics ({got['stats']} vs "
               f"{one['stats']})")
