@@ -174,6 +174,11 @@ void pipeline_progress_clear(storm_pipeline *p);
 /* sink_out.c */
 void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
+/* pipeline_on_sighting in two: the output line(s) into p->line, then the
+ * store, the sessions and the output flush (--workers: a shard renders,
+ * the sink keeps). */
+void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s);
+void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 /* keep_observations: the observation into the store (sink_store.c) */
 void pipeline_keep_observation(storm_pipeline *p, const storm_observation *obs);

@@ -60,7 +60,9 @@ typedef struct wk_entry {
     uint32_t worker, n;
     uint8_t phase;
     bool fed;
-    storm_detect_sighting s;
+    storm_detect_sighting s; /* objects only with a store: the rest is in line */
+    const char *line;        /* the output, rendered by the shard (NULL: no output) */
+    size_t line_len;
 } wk_entry;
 
 typedef struct wk_result {
@@ -111,6 +113,8 @@ struct pipeline_workers {
     uint64_t records;        /* read so far */
     uint64_t rejected_added; /* the shards' rejects already in the reader's statistics */
     bool failed;             /* out of memory somewhere: said once */
+    bool render;             /* the shards render the output lines (there is an output) */
+    bool store;              /* the sink needs the sightings' objects */
 };
 
 static void say_nomem(struct pipeline_workers *w, const char *prog, const char *what)
@@ -187,10 +191,19 @@ static void on_shard_sighting(void *ctx, const storm_detect_sighting *s)
     e->worker = k->index;
     e->n = (uint32_t)r->n;
     e->s = *s;
+    bool ok = true;
+    if (k->w->render) { /* the costly part of the output, done here in parallel */
+        pipeline_sighting_render(k->p, s);
+        e->line_len = k->p->line.len;
+        ok = (e->line = storm_arena_strndup(a, k->p->line.data ? k->p->line.data : "", k->p->line.len)) != NULL;
+        storm_buf_reset(&k->p->line);
+    }
+    size_t n_objects = k->w->store ? s->n_objects : 0;
     e->s.sighting = storm_v_copy(a, s->sighting);
-    const storm_value **objs = s->n_objects ? storm_arena_alloc(a, s->n_objects * sizeof *objs) : NULL;
-    bool ok = e->s.sighting && (!s->n_objects || objs);
-    for (size_t i = 0; ok && i < s->n_objects; i++)
+    e->s.n_objects = n_objects;
+    const storm_value **objs = n_objects ? storm_arena_alloc(a, n_objects * sizeof *objs) : NULL;
+    ok = ok && e->s.sighting && (!n_objects || objs);
+    for (size_t i = 0; ok && i < n_objects; i++)
         ok = (objs[i] = storm_v_copy(a, s->objects[i])) != NULL;
     e->s.objects = objs;
     e->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
@@ -285,6 +298,13 @@ static int entry_cmp(const void *a, const void *b)
     return x->n < y->n ? -1 : x->n > y->n;
 }
 
+static void sink_sighting(storm_pipeline *s, const wk_entry *e)
+{
+    if (e->line)
+        storm_buf_append(&s->line, e->line, e->line_len);
+    pipeline_sighting_keep(s, &e->s);
+}
+
 static void sink_batch(struct pipeline_workers *w, wk_batch *b)
 {
     storm_pipeline *s = w->sink;
@@ -315,13 +335,13 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
             /* as a single detector's: what the clock closes while an event
              * is fed goes to the sessions with that event */
             s->cur_ev = order[j]->phase == WK_MATCHED || fed ? ev : NULL;
-            pipeline_on_sighting(s, &order[j]->s);
+            sink_sighting(s, order[j]);
         }
         s->cur_ev = NULL;
     }
     for (; j < m; j++) /* the final flush */
         if (order[j]->phase != WK_FED)
-            pipeline_on_sighting(s, &order[j]->s);
+            sink_sighting(s, order[j]);
     free(order);
     s->records_in_tx += b->records;
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
@@ -571,6 +591,8 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     }
     w->n = n;
     w->correlate = opts->detect.correlate;
+    w->render = sinks->out != NULL;
+    w->store = sinks->store != NULL;
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);
@@ -603,7 +625,7 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     /* the shards: detection only; conversion rejects to the caller's sink */
     storm_pipeline_opts ko = so;
     ko.no_sessions = true;
-    storm_pipeline_sinks ks = {.rejects = sinks->rejects};
+    storm_pipeline_sinks ks = {.rejects = sinks->rejects, .format = sinks->format};
     for (unsigned i = 0; i < n; i++) {
         wk_shard *k = &shards[i];
         k->w = w;
