@@ -13,6 +13,10 @@
 #   cpu s      user + system CPU time of the whole run (every thread);
 #   proc s     wall time of the processing alone (--stats-json);
 #   x proc     the same ratio over the processing alone;
+#   threads' CPU s (N > 1): the CPU time of the reader (start-up included),
+#              of each worker and of the sink: on an idle machine the
+#              busiest of them, and the CPU time over the cores, bound
+#              the speed-up;
 # and the load average before each run (the machine may be shared: figures
 # taken under load understate the speed-up; compare runs of low load). The
 # first run of each stream warms the regex cache (--cache-dir in the work
@@ -72,18 +76,22 @@ for kind in $streams; do
       /usr/bin/time -f "%e %U %S %M" -o "$work/time-workers" "${pin[@]}" "$storm" run -q "${models[@]}" \
         --cache-dir "$cache" --workers "$n" --stats-json "$stats" -o /dev/null "$stream" || true
       read -r wall user sys rss < "$work/time-workers"
-      proc=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['processing_seconds'], \
-d['events_read'], d['sightings'])" "$stats")
-      read -r psecs nev nsig <<<"$proc"
+      proc=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sh=d.get('shard_cpu_seconds', []); \
+print(d['processing_seconds'], d['events_read'], d['sightings'], d.get('reader_cpu_seconds', 0), \
+d.get('sink_cpu_seconds', 0), '/'.join('%.2f' % x for x in sh) or '-')" "$stats")
+      read -r psecs nev nsig rcpu scpu shcpu <<<"$proc"
       if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN{exit !(a < b)}'; then
-        best="$wall $user $sys $rss $psecs $nev $nsig $load"
+        best="$wall $user $sys $rss $psecs $nev $nsig $load $rcpu $scpu $shcpu"
       fi
     done
-    read -r wall user sys rss psecs nev nsig load <<<"$best"
+    read -r wall user sys rss psecs nev nsig load rcpu scpu shcpu <<<"$best"
     [ -n "$ref_wall" ] || { ref_wall=$wall; ref_proc=$psecs; }
     awk -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v p="$psecs" -v e="$nev" -v g="$nsig" \
       -v l="$load" -v rw="$ref_wall" -v rp="$ref_proc" 'BEGIN{
       printf "%-10s %8.2f %10.0f %7.2f %8.2f %8.2f %7.2f %6s %11s %9.0f\n", n, w, e / w, rw / w, u + s, p, rp / p, l,
         g, r / 1024}'
+    if [ "$shcpu" != "-" ]; then
+      echo "           threads' CPU s: reader $rcpu (start-up included), workers $shcpu, sink $scpu"
+    fi
   done
 done

@@ -93,7 +93,7 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             "stored\":%llu,"
             "\"sightings_stored_new\":%llu,\"bytes_read\":%llu,\"seconds\":%.6f,\"events_per_second\":%.1f,"
             "\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,\"processing_cpu_seconds\":%.6f,"
-            "\"events_per_cpu_second\":%.1f}\n",
+            "\"events_per_cpu_second\":%.1f",
             u(st->records_read), u(st->events_read), u(st->events_rejected), u(st->events_skipped),
             u(st->events_decoded), u(st->baseline_learned), u(st->baseline_dropped), u(st->anomalies),
             u(ds.observations), u(ds.observations - ds.prefiltered), u(ds.observations_matched), u(ds.candidates),
@@ -102,6 +102,9 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             ds.regex_cached, u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read),
             secs, secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
             cpu > 0 ? (double)st->events_read / cpu : 0.0);
+    if (p->workers)
+        pipeline_workers_stats_json(p, f);
+    fputs("}\n", f);
 }
 
 /* ---- progress ---- */

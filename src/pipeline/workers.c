@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <storm/array.h>
 #include <storm/stix_prefilter.h>
@@ -92,6 +93,7 @@ typedef struct wk_shard {
     wk_result *cur; /* being filled */
     uint64_t seq;
     uint8_t phase;
+    double cpu; /* its thread's CPU time, after its last batch */
 } wk_shard;
 
 struct pipeline_workers {
@@ -110,12 +112,21 @@ struct pipeline_workers {
     wk_batch *cur; /* being filled by the reader */
     wk_batch *spare[WORKERS_IN_FLIGHT + 1];
     size_t n_spare;
-    uint64_t records;        /* read so far */
-    uint64_t rejected_added; /* the shards' rejects already in the reader's statistics */
-    bool failed;             /* out of memory somewhere: said once */
-    bool render;             /* the shards render the output lines (there is an output) */
-    bool store;              /* the sink needs the sightings' objects */
+    uint64_t records;            /* read so far */
+    uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
+    bool failed;                 /* out of memory somewhere: said once */
+    bool render;                 /* the shards render the output lines (there is an output) */
+    bool store;                  /* the sink needs the sightings' objects */
+    double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
 };
+
+static double thread_cpu(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+        return 0;
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void say_nomem(struct pipeline_workers *w, const char *prog, const char *what)
 {
@@ -276,7 +287,9 @@ static void *shard_main(void *arg)
         wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
         pthread_mutex_unlock(&w->mu);
         shard_batch(k, b);
+        double cpu = thread_cpu();
         pthread_mutex_lock(&w->mu);
+        k->cpu = cpu;
         b->done++;
         k->next++;
         pthread_cond_broadcast(&w->done);
@@ -363,7 +376,9 @@ static void *sink_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         sink_batch(w, b);
         batch_reset(b);
+        double cpu = thread_cpu();
         pthread_mutex_lock(&w->mu);
+        w->sink_cpu = cpu;
         w->head++;
         if (w->n_spare < sizeof w->spare / sizeof w->spare[0])
             w->spare[w->n_spare++] = b;
@@ -497,6 +512,17 @@ static void collect(storm_pipeline *p)
     w->rejected_added = rejected;
     p->det_sum = sum;
     p->det_sum_valid = true;
+    w->reader_cpu = thread_cpu();
+}
+
+void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f)
+{
+    const struct pipeline_workers *w = p->workers;
+    fprintf(f, ",\"workers\":%u,\"reader_cpu_seconds\":%.6f,\"sink_cpu_seconds\":%.6f,\"shard_cpu_seconds\":[", w->n,
+            w->reader_cpu, w->sink_cpu);
+    for (unsigned i = 0; i < w->n; i++)
+        fprintf(f, "%s%.6f", i ? "," : "", w->shards[i].cpu);
+    fputc(']', f);
 }
 
 void pipeline_workers_drain(storm_pipeline *p, bool end)
