@@ -333,7 +333,8 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     for (unsigned i = 0; i < w->n; i++)
         for (size_t j = 0; j < b->results[i].n; j++)
             order[m++] = &b->results[i].e[j];
-    qsort(order, m, sizeof *order, entry_cmp);
+    if (m > 1)
+        qsort(order, m, sizeof *order, entry_cmp);
     size_t j = 0;
     for (size_t i = 0; i < b->n && !b->flush; i++) {
         const storm_event *ev = b->items[i].ev;
