@@ -46,6 +46,10 @@ def results(tmp, name, inputs, workers, extra=()):
     r = run(["run", "--workers", str(workers), "--db", db, "-o", out, "--stats-json", stats, "--rejects", rejects] +
             list(extra) + inputs)
     check(r.returncode in (0, 1), f"{name}: storm run --workers {workers} ({r.returncode}: {r.stderr.decode()[-300:]})")
+    # exit status 1 is also the rejects' (the corpus has bad lines): a
+    # sanitizer's report would hide behind it
+    check(b"Sanitizer" not in r.stderr and b"runtime error" not in r.stderr,
+          f"{name}: --workers {workers}: no sanitizer report ({r.stderr.decode()[-600:]})")
     lines = open(out).read().splitlines()
     last = {}
     for line in lines:
