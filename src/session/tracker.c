@@ -131,12 +131,32 @@ static int step_cmp(const void *a, const void *b)
     return strcmp(x->sighting_id, y->sighting_id);
 }
 
+/* Insertion sort: the steps are in order but for the one just added or
+ * updated (or a merged session's, appended in order), so this is about
+ * linear where a qsort per update cost n log n (a long session's updates
+ * were most of the time of storm run --workers' writer thread). The order
+ * is step_cmp's, a total order: the result is the same. */
+static void sort_steps(storm_session_step *st, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (step_cmp(&st[i - 1], &st[i]) <= 0)
+            continue;
+        storm_session_step t = st[i];
+        size_t j = i;
+        while (j > 0 && step_cmp(&st[j - 1], &t) > 0) {
+            st[j] = st[j - 1];
+            j--;
+        }
+        st[j] = t;
+    }
+}
+
 /* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
  * step's sighting id). */
 static void refresh(sess *s)
 {
     storm_session *p = &s->pub;
-    qsort(p->steps, p->n_steps, sizeof *p->steps, step_cmp);
+    sort_steps(p->steps, p->n_steps);
     p->size = 0;
     for (size_t i = 0; i < p->n_steps; i++) {
         const storm_session_step *st = &p->steps[i];
