@@ -138,6 +138,11 @@ storm_rc storm_detector_feed_wanted(storm_detector *d, const storm_observation *
  * last emitted) and close them. Call at the end of the stream; also useful
  * before a checkpoint. */
 void storm_detector_flush(storm_detector *d);
+/* The stream's clock moved to event time t (an event fed to another
+ * detector: storm run --workers gives each shard's detector every event's
+ * time): sightings whose window passed are closed, as feeding an event of
+ * that time would; nothing is matched or counted. */
+void storm_detector_advance(storm_detector *d, storm_time_ns t);
 /* Emit the pending updates of every open sighting, keeping them open (a
  * checkpoint of a stream that goes on: storm run --kafka, --redis). */
 void storm_detector_emit_pending(storm_detector *d);

@@ -140,6 +140,18 @@ typedef struct storm_pipeline_sensor_stats {
  * the detector cannot be built (err says why). */
 storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, storm_pipeline **out,
                             storm_err *err);
+/* storm_pipeline_new with the matching shared out over n threads (storm
+ * run --workers; n <= 1: storm_pipeline_new): the calling thread reads and
+ * decodes, each event goes to the shard of its correlation scope (node,
+ * pod, or the process tree's node, following opts->detect.correlate), and
+ * one more thread writes the results to the sinks in input order, so that
+ * the sightings, the store and the sessions are those of one pipeline.
+ * The feed functions and the rest of this API are used as usual (the
+ * statistics are the shards' summed once storm_pipeline_sync or _flush
+ * returned). Refused (STORM_ERR_UNSUPPORTED, err says why) with a baseline,
+ * keep_observations, or global correlation. */
+storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, unsigned n,
+                                    storm_pipeline **out, storm_err *err);
 /* Flush the detector's pending sighting updates (end of stream), commit the
  * store and flush the output. Feeding may go on afterwards. */
 void storm_pipeline_flush(storm_pipeline *p);

@@ -59,6 +59,9 @@ typedef struct storm_pipeline_run_opts {
     const storm_alert_opts *alerts; /* a webhook per session change (NULL: none) */
     const char *stats_json;         /* the statistics as JSON there at the end (NULL: none) */
     bool quiet;                     /* no statistics, notes or progress line on standard error */
+    unsigned workers;               /* matching threads, the input shared out by correlation scope
+                                       (0 or 1: one, in the calling thread; more: inputs only, no
+                                       listen, follow, stream or baseline: storm_pipeline_new_workers) */
     /* Called once the engine is built, before any input is read (NULL:
      * none): where a front end installs its signal handlers, so that a
      * signal during start-up keeps its default action. */

@@ -106,6 +106,8 @@ static void usage(FILE *out)
             "  --cache-dir DIR     keep compiled regex databases there (default $XDG_CACHE_HOME/storm,\n"
             "                      else ~/.cache/storm): a restart with the same indicators is fast\n"
             "  --no-cache          compile the regex databases every time; keep nothing\n"
+            "  --workers N         match on N threads, the stream shared out by correlation scope (default 1;\n"
+            "                      input files or standard input; same results as one)\n"
             "  -q, --quiet         no statistics and no progress line on standard error\n\n"
             "DURATION is a number with s, m, h or d (plain numbers are seconds).\n"
             "kill -USR1 prints the statistics while running.\n");
@@ -166,6 +168,7 @@ enum {
     OPT_KEEP_OBSERVATIONS,
     OPT_ALERT_WEBHOOK,
     OPT_ALERT_FORMAT,
+    OPT_WORKERS,
 };
 
 int cmd_run(int argc, char **argv)
@@ -200,6 +203,7 @@ int cmd_run(int argc, char **argv)
         {"keep-observations", no_argument, NULL, OPT_KEEP_OBSERVATIONS},
         {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
         {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         CLI_DETECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -302,6 +306,11 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "--session-cap: '%s' is not a number from 1 to 1000000", optarg);
             po->sessions.sessions_cap = (size_t)number;
             break;
+        case OPT_WORKERS:
+            if (!parse_number(optarg, 1, 64, &number))
+                return cli_usage_error("run", "--workers: expected 1..64, got '%s'", optarg);
+            ro.workers = (unsigned)number;
+            break;
         case 'q': ro.quiet = true; break;
         case 'h': usage(stdout); return CLI_OK;
         default:
@@ -337,6 +346,20 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--keep-observations needs --db");
     if (po->anomalies && !ro.baseline && !po->learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
+    if (ro.workers > 1 && (ro.listen || streaming || ro.follow))
+        return cli_usage_error("run", "--workers reads input files or standard input only (not with --%s)",
+                               ro.listen       ? "listen"
+                               : ro.follow     ? "follow"
+                               : kafka.brokers ? "kafka"
+                                               : "redis");
+    if (ro.workers > 1 && (ro.baseline || po->learn_for || po->keep_observations))
+        return cli_usage_error("run", "--workers cannot be combined with --%s",
+                               po->keep_observations ? "keep-observations"
+                               : ro.baseline         ? "baseline"
+                                                     : "learn-for");
+    if (ro.workers > 1 && po->detect.correlate == STORM_CORRELATE_GLOBAL)
+        return cli_usage_error("run", "--workers shards by correlation scope: --correlate global has one; use "
+                                      "node, pod or lineage, or one worker");
     storm_err err;
     storm_err_clear(&err);
     if (ro.listen && storm_intake_check_listen(ro.listen, &err) != STORM_OK)

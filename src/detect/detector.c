@@ -644,6 +644,15 @@ void storm_detector_flush(storm_detector *d)
     detect_sightings_flush(d->sightings, &d->stats);
 }
 
+void storm_detector_advance(storm_detector *d, storm_time_ns t)
+{
+    if (!d->have_watermark || t > d->watermark) {
+        d->watermark = t;
+        d->have_watermark = true;
+    }
+    detect_sightings_expire(d->sightings, d->watermark, &d->stats);
+}
+
 void storm_detector_emit_pending(storm_detector *d)
 {
     detect_sightings_emit_pending(d->sightings, &d->stats);

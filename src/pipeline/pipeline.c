@@ -98,6 +98,10 @@ storm_rc storm_pipeline_new(const storm_pipeline_opts *opts, const storm_pipelin
 
 void storm_pipeline_flush(storm_pipeline *p)
 {
+    if (p->workers) {
+        pipeline_workers_drain(p, true);
+        return;
+    }
     if (p->det)
         storm_detector_flush(p->det);
     storm_pipeline_sync(p);
@@ -105,6 +109,11 @@ void storm_pipeline_flush(storm_pipeline *p)
 
 void storm_pipeline_sync(storm_pipeline *p)
 {
+    if (p->workers) {
+        pipeline_workers_drain(p, false);
+        pipeline_report(p);
+        return;
+    }
     pipeline_out_flush(p, true);
     pipeline_db_commit(p);
     pipeline_report(p);
@@ -114,6 +123,7 @@ void storm_pipeline_free(storm_pipeline *p)
 {
     if (!p)
         return;
+    pipeline_workers_free(p);
     storm_detector_free(p->det);
     pipeline_pending_free(&p->pending);
     pipeline_hash_set_free(&p->written_sightings);
@@ -181,6 +191,8 @@ bool storm_pipeline_checkpoint(storm_pipeline *p)
 
 storm_session_tracker *storm_pipeline_sessions(storm_pipeline *p)
 {
+    if (p->workers)
+        return pipeline_workers_sessions(p);
     return p->sessions;
 }
 
@@ -234,12 +246,14 @@ void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_
     }
     if (p->sinks.rejects && text && !p->line_set_aside) { /* a line with several bad elements goes once */
         p->line_set_aside = true;
+        flockfile(p->sinks.rejects); /* --workers: the shards set lines aside too */
         fwrite(text, 1, len, p->sinks.rejects);
         fputc('\n', p->sinks.rejects);
+        funlockfile(p->sinks.rejects);
     }
 }
 
-static storm_time_ns default_time(const storm_pipeline *p)
+storm_time_ns pipeline_default_time(const storm_pipeline *p)
 {
     return p->opts.dating == STORM_PIPELINE_DATE_SOURCE ? p->source_time : p->last_time;
 }
@@ -273,7 +287,7 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
         storm_observation aobs;
         storm_err aerr;
         storm_err_clear(&aerr);
-        storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster};
+        storm_stix_opts so = {record, record_len, index, pipeline_default_time(p), p->opts.cluster};
         if (storm_stix_observe(p->arena, ev, &so, &aobs, &aerr) == STORM_OK) {
             pipeline_emit_anomaly(p, &aobs, &res);
             pipeline_session_anomaly(p, &aobs, &res);
@@ -282,9 +296,8 @@ static bool baseline_step(storm_pipeline *p, storm_event *ev, const char *record
     return true;
 }
 
-/* After the baseline: the observation sink, or prefilter -> observe -> detect. */
-static void detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
-                         const char *text, size_t text_len)
+void pipeline_detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                           const char *text, size_t text_len)
 {
     storm_observation obs;
     storm_err err;
@@ -293,7 +306,7 @@ static void detect_event(storm_pipeline *p, storm_event *ev, const char *record,
         storm_stix_opts so = {.record = record,
                               .record_len = record_len,
                               .record_index = index,
-                              .default_time = default_time(p),
+                              .default_time = pipeline_default_time(p),
                               .cluster = p->opts.cluster};
         storm_rc rc = storm_stix_observe(p->arena, ev, &so, &obs, &err);
         if (rc == STORM_OK)
@@ -308,7 +321,7 @@ static void detect_event(storm_pipeline *p, storm_event *ev, const char *record,
         return;
     }
     /* lazy ids: the detector computes them for the observations it reads */
-    storm_stix_opts so = {record, record_len, index, default_time(p), p->opts.cluster, true};
+    storm_stix_opts so = {record, record_len, index, pipeline_default_time(p), p->opts.cluster, true};
     storm_detect_context dc = {
         ev->k8s.node,        ev->k8s.namespace_,         ev->k8s.pod,
         ev->process.exec_id, ev->process.parent_exec_id, ev->app.present ? ev->net.src_ip : NULL};
@@ -351,9 +364,13 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
     p->st.events_decoded++;
     if (ev->has_time)
         p->last_time = ev->time;
-    storm_time_ns t = ev->has_time ? ev->time : default_time(p);
+    storm_time_ns t = ev->has_time ? ev->time : pipeline_default_time(p);
     if (t > p->fed_latest)
         p->fed_latest = t;
+    if (p->workers) { /* --workers: the rest happens in the event's shard */
+        pipeline_workers_event(p, ev, record, record_len, index, text, text_len);
+        return;
+    }
     if (p->sinks.event) {
         if (p->sink_rc == STORM_OK) {
             storm_err_clear(&p->sink_err);
@@ -365,7 +382,7 @@ static void process_event(storm_pipeline *p, storm_event *ev, const char *record
         storm_session_observe(p->sessions, ev);
     if (p->opts.baseline && !baseline_step(p, ev, record, record_len, index))
         return;
-    detect_event(p, ev, record, record_len, index, text, text_len);
+    pipeline_detect_event(p, ev, record, record_len, index, text, text_len);
     /* an anomaly joins the session its own event's sightings may just have opened */
     pipeline_session_anomaly_flush(p, ev);
 }
@@ -476,6 +493,8 @@ void pipeline_arena_reset(storm_pipeline *p)
 
 void pipeline_after_record(storm_pipeline *p)
 {
+    if (p->workers)
+        pipeline_workers_after_record(p);
     pipeline_arena_reset(p);
     if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);

@@ -109,6 +109,15 @@ struct storm_pipeline {
     storm_time_ns anomaly_first, anomaly_last;
     char anomaly_evidence[STORM_BASELINE_FEATURE_MAX + STORM_BASELINE_KEY_MAX + 80];
     const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
+    /* storm run --workers (workers.c): with workers, this pipeline only
+     * reads and decodes, and hands each event to the shards */
+    struct pipeline_workers *workers;
+    /* a shard's pipeline: its sightings go here instead of the sinks */
+    void (*sighting_tap)(void *ctx, const storm_detect_sighting *s);
+    void *sighting_tap_ctx;
+    bool det_sum_valid; /* det_sum holds the shards' detector statistics */
+    storm_detect_stats det_sum;
+    bool sum_store; /* the shards' results go to a store */
 };
 
 /* A rejected record: counted, reported on stderr (up to messages_shown) as
@@ -130,6 +139,38 @@ pipeline_sensor *pipeline_sensor_of(storm_pipeline *p, const char *name);
 /* Print the statistics when opts.report asks (kill -USR1), and reset it. */
 void pipeline_report(storm_pipeline *p);
 
+/* The detector statistics (the shards' sum with --workers); false when
+ * there is no detector. */
+bool pipeline_detect_stats(const storm_pipeline *p, storm_detect_stats *ds);
+/* The time an event without one is dated with. */
+storm_time_ns pipeline_default_time(const storm_pipeline *p);
+/* After the baseline: the observation sink, or prefilter -> observe ->
+ * detect (record: the bytes the ids derive from; text: the rejects copy). */
+void pipeline_detect_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                           const char *text, size_t text_len);
+
+/* workers.c (storm run --workers): the reading pipeline's hooks */
+/* A decoded event (record, text as for pipeline_detect_event), to its shard. */
+void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                            const char *text, size_t text_len);
+/* A line's text, copied where its events will live until the shards are done. */
+const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len);
+/* After each record: hand a full batch to the shards. */
+void pipeline_workers_after_record(storm_pipeline *p);
+/* Everything read so far through the shards and the sinks (end: the
+ * detectors flushed too); statistics gathered. */
+void pipeline_workers_drain(storm_pipeline *p, bool end);
+void pipeline_workers_free(storm_pipeline *p);
+storm_session_tracker *pipeline_workers_sessions(storm_pipeline *p);
+/* The statistics JSON's keys of the threads: ,"workers":N,
+ * "reader_cpu_seconds" (start-up included), "sink_cpu_seconds",
+ * "shard_cpu_seconds":[...] (as of the last drain). */
+void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f);
+
+/* shard_key.c: a hash of what bounds the correlation scope of ev (its
+ * shard): equal scopes give equal keys. */
+uint64_t pipeline_shard_key(const storm_event *ev, storm_correlate c);
+
 /* report.c: the progress line. tick after each record (draws at most twice
  * a second); source at the start (start) and end of each source; clear
  * before any other message on the same stream. No-ops without
@@ -141,6 +182,11 @@ void pipeline_progress_clear(storm_pipeline *p);
 /* sink_out.c */
 void pipeline_out_flush(storm_pipeline *p, bool force);
 void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
+/* pipeline_on_sighting in two: the output line(s) into p->line, then the
+ * store, the sessions and the output flush (--workers: a shard renders,
+ * the sink keeps). */
+void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s);
+void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 /* keep_observations: the observation into the store (sink_store.c) */
 void pipeline_keep_observation(storm_pipeline *p, const storm_observation *obs);

@@ -44,6 +44,8 @@ void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t li
     p->st.bytes_read += len + 1;
     p->st.records_read++;
     p->line_set_aside = false;
+    if (p->workers) /* its events outlive the line: they go to the shards */
+        text = pipeline_workers_text(p, text, len);
     storm_value *root = NULL;
     storm_err err;
     err_reset(&err);

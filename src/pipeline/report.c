@@ -25,20 +25,30 @@ static unsigned long long u(uint64_t v)
     return (unsigned long long)v;
 }
 
+bool pipeline_detect_stats(const storm_pipeline *p, storm_detect_stats *ds)
+{
+    memset(ds, 0, sizeof *ds);
+    if (p->det) {
+        storm_detector_get_stats(p->det, ds);
+        return true;
+    }
+    if (p->det_sum_valid) /* --workers: the shards' detectors, summed */
+        *ds = p->det_sum;
+    return p->det_sum_valid;
+}
+
 void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs)
 {
     pipeline_progress_clear(p);
     const storm_pipeline_stats *st = &p->st;
     storm_detect_stats ds;
-    memset(&ds, 0, sizeof ds);
-    if (p->det)
-        storm_detector_get_stats(p->det, &ds);
+    bool has_det = pipeline_detect_stats(p, &ds);
     const char *prog = p->opts.prog;
     fprintf(f,
             "%s: %llu records, %llu events read (%.1f MB), %llu rejected, %llu skipped, %llu dropped by the baseline\n",
             prog, u(st->records_read), u(st->events_read), (double)st->bytes_read / 1e6, u(st->events_rejected),
             u(st->events_skipped), u(st->baseline_dropped));
-    if (p->det) {
+    if (has_det) {
         /* every version is one output line and one stored row: the first of
          * a sighting, then one each time a match adds evidence to it */
         fprintf(f,
@@ -46,7 +56,7 @@ void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs)
                 "more evidence)\n",
                 prog, ds.indicators, u(ds.observations_matched), u(ds.sightings + ds.sighting_updates), u(ds.sightings),
                 u(ds.sighting_updates));
-        if (p->sinks.store)
+        if (p->sinks.store || p->sum_store)
             /* versions of one sighting within a store batch are coalesced
              * into the last (docs/run.md), so fewer rows than versions */
             fprintf(f,
@@ -71,9 +81,7 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
 {
     const storm_pipeline_stats *st = &p->st;
     storm_detect_stats ds;
-    memset(&ds, 0, sizeof ds);
-    if (p->det)
-        storm_detector_get_stats(p->det, &ds);
+    pipeline_detect_stats(p, &ds);
     double secs = t->seconds, cpu = t->processing_cpu_seconds;
     fprintf(f,
             "{\"records_read\":%llu,\"events_read\":%llu,\"events_rejected\":%llu,\"events_skipped\":%llu,"
@@ -85,7 +93,7 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             "stored\":%llu,"
             "\"sightings_stored_new\":%llu,\"bytes_read\":%llu,\"seconds\":%.6f,\"events_per_second\":%.1f,"
             "\"startup_seconds\":%.6f,\"processing_seconds\":%.6f,\"processing_cpu_seconds\":%.6f,"
-            "\"events_per_cpu_second\":%.1f}\n",
+            "\"events_per_cpu_second\":%.1f",
             u(st->records_read), u(st->events_read), u(st->events_rejected), u(st->events_skipped),
             u(st->events_decoded), u(st->baseline_learned), u(st->baseline_dropped), u(st->anomalies),
             u(ds.observations), u(ds.observations - ds.prefiltered), u(ds.observations_matched), u(ds.candidates),
@@ -94,6 +102,9 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             ds.regex_cached, u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read),
             secs, secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
             cpu > 0 ? (double)st->events_read / cpu : 0.0);
+    if (p->workers)
+        pipeline_workers_stats_json(p, f);
+    fputs("}\n", f);
 }
 
 /* ---- progress ---- */
@@ -110,9 +121,7 @@ void pipeline_progress_clear(storm_pipeline *p)
 static void progress_draw(storm_pipeline *p)
 {
     storm_detect_stats ds;
-    memset(&ds, 0, sizeof ds);
-    if (p->det)
-        storm_detector_get_stats(p->det, &ds);
+    pipeline_detect_stats(p, &ds);
     FILE *f = p->opts.progress;
     fprintf(f, "\r\033[K%s: ", p->opts.prog);
     if (p->progress_source[0]) {

@@ -132,7 +132,7 @@ static storm_rc job_build(run_job *j)
     po.progress = !o->quiet && isatty(STDERR_FILENO) ? stderr : NULL; /* quiet in pipes */
     po.detect.cache_dir = job_cache_dir(j);
     storm_err_clear(&err);
-    if (storm_pipeline_new(&po, &j->sinks, &j->p, &err) != STORM_OK) {
+    if (storm_pipeline_new_workers(&po, &j->sinks, o->workers ? o->workers : 1, &j->p, &err) != STORM_OK) {
         fprintf(stderr, "%s: %s\n", j->prog, err.msg);
         return STORM_ERR_STATE;
     }

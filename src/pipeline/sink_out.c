@@ -82,9 +82,8 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
     storm_buf_append(out, "]}\n", 3);
 }
 
-void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
+void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s)
 {
-    storm_pipeline *p = ctx;
     storm_arena *a = storm_arena_new(0, 0);
     if (!a)
         return;
@@ -100,6 +99,11 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
                              storm_v_get_str(s->sighting, "first_seen"));
         storm_buf_putc(&p->line, '\n');
     }
+    storm_arena_free(a);
+}
+
+void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s)
+{
     if (p->sinks.store) {
         /* coalesced until the next commit, then merged with the stored version */
         pipeline_db_put(p, STORM_COLLECTION_SIGHTINGS, s->sighting);
@@ -109,7 +113,8 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
                 p, type && strcmp(type, "identity") == 0 ? STORM_COLLECTION_SIGHTINGS : STORM_COLLECTION_OBSERVATIONS,
                 s->objects[i]);
         }
-        if (!p->ext_written) { /* Storm's identity and every definition, once */
+        storm_arena *a = p->ext_written ? NULL : storm_arena_new(0, 0);
+        if (a) { /* Storm's identity and every definition, once */
             p->ext_written = true;
             storm_value *storm_id = storm_stix_identity(a);
             if (storm_id)
@@ -119,11 +124,22 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
                 if (d)
                     pipeline_db_put(p, STORM_COLLECTION_OBSERVATIONS, d);
             }
+            storm_arena_free(a);
         }
     }
     pipeline_session_sighting(p, s);
     pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
-    storm_arena_free(a);
+}
+
+void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    storm_pipeline *p = ctx;
+    if (p->sighting_tap) { /* a shard: the sinks are fed elsewhere, in input order */
+        p->sighting_tap(p->sighting_tap_ctx, s);
+        return;
+    }
+    pipeline_sighting_render(p, s);
+    pipeline_sighting_keep(p, s);
 }
 
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res)

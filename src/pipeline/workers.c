@@ -1,0 +1,682 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* storm run --workers N: one pipeline reads and decodes (the caller's
+ * thread), N shard pipelines match (one thread each), and one sink
+ * pipeline writes (one thread), so that the results are those of a single
+ * pipeline on the same input:
+ *   - each decoded event goes to the shard of its correlation scope
+ *     (shard_key.c): every partial match, process tree and sighting id lives
+ *     in one shard's detector;
+ *   - every shard still sees every event's time (storm_detector_advance):
+ *     the stream's clock, which closes sightings and ages partial matches,
+ *     is the same in all of them;
+ *   - the events go in batches (one arena of records, parse trees and
+ *     events), each batch to every shard; a shard returns what its detector
+ *     emitted, tagged with the event it came from and when (closing on the
+ *     clock, or matching);
+ *   - the sink takes a batch once every shard is done with it and replays
+ *     it in input order: each event to the session tracker, then the
+ *     sightings it closed (shard by shard), then those it matched. Output
+ *     lines, store rows and sessions come out in one deterministic order:
+ *     the single pipeline's, except that sightings closed by the same event
+ *     in two shards come shard by shard rather than by when they were last
+ *     touched, and at the end each shard's open sightings are flushed in
+ *     turn.
+ * Backpressure: at most WORKERS_IN_FLIGHT batches are between the reader
+ * and the sink; the reader waits for the sink beyond that. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <storm/array.h>
+#include <storm/stix_prefilter.h>
+
+#include "pipeline_int.h"
+
+#define WORKERS_MAX 64
+#define BATCH_EVENTS 512                      /* events per batch */
+#define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
+#define BATCH_ARENA_CHUNK ((size_t)256 << 10) /* as a pipeline's record arena */
+#define BATCH_ARENA_CAP ((size_t)512 << 20)
+#define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
+#define SINK_BATCH_RECORDS 16384 /* records per store transaction, as a single pipeline's */
+
+/* One decoded event of a batch. */
+typedef struct wk_item {
+    storm_event *ev; /* in the batch arena */
+    const char *record, *text;
+    size_t record_len, text_len, index;
+    storm_time_ns default_time; /* the reader's, for an event without a time */
+    storm_time_ns t;            /* its time as a detector reads it */
+    unsigned shard;
+} wk_item;
+
+/* When a shard's sighting version was emitted, for the sink's order. */
+enum { WK_FED = 0, WK_CLOSED = 1, WK_MATCHED = 2 };
+
+/* A sighting version a shard emitted (copies in the result's arena), or
+ * the mark that its event was built and fed (WK_FED). */
+typedef struct wk_entry {
+    uint64_t seq; /* the batch item it came from; UINT64_MAX: the final flush */
+    uint32_t worker, n;
+    uint8_t phase;
+    bool fed;
+    storm_detect_sighting s; /* objects only with a store: the rest is in line */
+    const char *line;        /* the output, rendered by the shard (NULL: no output) */
+    size_t line_len;
+} wk_entry;
+
+typedef struct wk_result {
+    storm_arena *arena;
+    wk_entry *e;
+    size_t n, alloc;
+} wk_result;
+
+typedef struct wk_batch {
+    storm_arena *arena; /* the records' text, parse trees and events */
+    wk_item *items;
+    size_t n, alloc;
+    uint64_t records;
+    bool flush;         /* end of stream: the shards flush their detectors */
+    unsigned done;      /* shards finished with it */
+    wk_result *results; /* one per shard */
+    const char *source; /* the last source name copied into the arena */
+} wk_batch;
+
+typedef struct wk_shard {
+    struct pipeline_workers *w;
+    unsigned index;
+    storm_pipeline *p;
+    pthread_t thread;
+    bool started;
+    uint64_t next;  /* ring position of its next batch */
+    wk_result *cur; /* being filled */
+    uint64_t seq;
+    uint8_t phase;
+    double cpu; /* its thread's CPU time, after its last batch */
+} wk_shard;
+
+struct pipeline_workers {
+    unsigned n;
+    storm_correlate correlate;
+    wk_shard *shards;
+    storm_pipeline *sink; /* output, store and sessions, fed in input order */
+    pthread_t sink_thread;
+    bool sink_started;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a batch was added, or quit */
+    pthread_cond_t done; /* a shard finished a batch, or the sink took one */
+    wk_batch *ring[WORKERS_IN_FLIGHT];
+    uint64_t head, tail; /* the sink takes at head, the reader adds at tail */
+    bool quit;
+    wk_batch *cur; /* being filled by the reader */
+    wk_batch *spare[WORKERS_IN_FLIGHT + 1];
+    size_t n_spare;
+    uint64_t records;            /* read so far */
+    uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
+    bool failed;                 /* out of memory somewhere: said once */
+    bool render;                 /* the shards render the output lines (there is an output) */
+    bool store;                  /* the sink needs the sightings' objects */
+    double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
+};
+
+static double thread_cpu(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+        return 0;
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void say_nomem(struct pipeline_workers *w, const char *prog, const char *what)
+{
+    if (!__atomic_exchange_n(&w->failed, true, __ATOMIC_RELAXED)) /* any thread */
+        fprintf(stderr, "%s: --workers: out of memory (%s); results may be missing\n", prog, what);
+}
+
+static wk_batch *batch_new(unsigned n)
+{
+    wk_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->arena = storm_arena_new(BATCH_ARENA_CHUNK, BATCH_ARENA_CAP);
+    b->results = calloc(n, sizeof *b->results);
+    if (!b->arena || !b->results) {
+        storm_arena_free(b->arena);
+        free(b->results);
+        free(b);
+        return NULL;
+    }
+    for (unsigned i = 0; i < n; i++)
+        if (!(b->results[i].arena = storm_arena_new(0, 0))) {
+            for (unsigned k = 0; k < i; k++)
+                storm_arena_free(b->results[k].arena);
+            storm_arena_free(b->arena);
+            free(b->results);
+            free(b);
+            return NULL;
+        }
+    return b;
+}
+
+static void batch_free(wk_batch *b, unsigned n)
+{
+    if (!b)
+        return;
+    for (unsigned i = 0; i < n; i++) {
+        storm_arena_free(b->results[i].arena);
+        free(b->results[i].e);
+    }
+    free(b->results);
+    free(b->items);
+    storm_arena_free(b->arena);
+    free(b);
+}
+
+static void batch_reset(wk_batch *b)
+{
+    storm_arena_reset(b->arena);
+    b->n = 0;
+    b->records = 0;
+    b->flush = false;
+    b->done = 0;
+    b->source = NULL;
+}
+
+/* ---- shards ---- */
+
+/* The tap of a shard's detector: a copy of the version, for the sink. */
+static void on_shard_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    wk_shard *k = ctx;
+    wk_result *r = k->cur;
+    storm_arena *a = r->arena;
+    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
+        say_nomem(k->w, k->p->opts.prog, "a sighting");
+        return;
+    }
+    wk_entry *e = &r->e[r->n];
+    memset(e, 0, sizeof *e);
+    e->seq = k->seq;
+    e->phase = k->phase;
+    e->worker = k->index;
+    e->n = (uint32_t)r->n;
+    e->s = *s;
+    bool ok = true;
+    if (k->w->render) { /* the costly part of the output, done here in parallel */
+        pipeline_sighting_render(k->p, s);
+        e->line_len = k->p->line.len;
+        ok = (e->line = storm_arena_strndup(a, k->p->line.data ? k->p->line.data : "", k->p->line.len)) != NULL;
+        storm_buf_reset(&k->p->line);
+    }
+    size_t n_objects = k->w->store ? s->n_objects : 0;
+    e->s.sighting = storm_v_copy(a, s->sighting);
+    e->s.n_objects = n_objects;
+    const storm_value **objs = n_objects ? storm_arena_alloc(a, n_objects * sizeof *objs) : NULL;
+    ok = ok && e->s.sighting && (!n_objects || objs);
+    for (size_t i = 0; ok && i < n_objects; i++)
+        ok = (objs[i] = storm_v_copy(a, s->objects[i])) != NULL;
+    e->s.objects = objs;
+    e->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
+    e->s.place = s->place ? storm_arena_strdup(a, s->place) : NULL;
+    e->s.evidence = s->evidence ? storm_arena_strdup(a, s->evidence) : NULL;
+    if (!ok || (s->scope && !e->s.scope) || (s->place && !e->s.place) || (s->evidence && !e->s.evidence)) {
+        say_nomem(k->w, k->p->opts.prog, "a sighting");
+        return;
+    }
+    r->n++;
+}
+
+static void mark_fed(wk_shard *k, uint64_t seq, bool fed)
+{
+    wk_result *r = k->cur;
+    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
+        say_nomem(k->w, k->p->opts.prog, "an event");
+        return;
+    }
+    wk_entry *e = &r->e[r->n];
+    memset(e, 0, sizeof *e);
+    e->seq = seq;
+    e->phase = WK_FED;
+    e->worker = k->index;
+    e->n = (uint32_t)r->n++;
+    e->fed = fed;
+}
+
+static void shard_batch(wk_shard *k, wk_batch *b)
+{
+    wk_result *r = &b->results[k->index];
+    storm_arena_reset(r->arena);
+    r->n = 0;
+    k->cur = r;
+    storm_pipeline *p = k->p;
+    if (b->flush) {
+        k->seq = UINT64_MAX;
+        k->phase = WK_CLOSED;
+        storm_detector_flush(p->det);
+        return;
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        const wk_item *it = &b->items[i];
+        k->seq = i;
+        k->phase = WK_CLOSED;
+        storm_detector_advance(p->det, it->t);
+        if (it->shard != k->index)
+            continue;
+        k->phase = WK_MATCHED;
+        uint64_t built = p->st.observations;
+        p->last_time = p->source_time = it->default_time;
+        pipeline_detect_event(p, it->ev, it->record, it->record_len, it->index, it->text, it->text_len);
+        pipeline_arena_reset(p);
+        mark_fed(k, i, p->st.observations > built);
+    }
+}
+
+static void *shard_main(void *arg)
+{
+    wk_shard *k = arg;
+    struct pipeline_workers *w = k->w;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (k->next == w->tail && !w->quit)
+            pthread_cond_wait(&w->work, &w->mu);
+        if (k->next == w->tail) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
+        pthread_mutex_unlock(&w->mu);
+        shard_batch(k, b);
+        double cpu = thread_cpu();
+        pthread_mutex_lock(&w->mu);
+        k->cpu = cpu;
+        b->done++;
+        k->next++;
+        pthread_cond_broadcast(&w->done);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+/* ---- the sink ---- */
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const wk_entry *x = *(const wk_entry *const *)a, *y = *(const wk_entry *const *)b;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    if (x->phase != y->phase)
+        return x->phase < y->phase ? -1 : 1;
+    if (x->worker != y->worker)
+        return x->worker < y->worker ? -1 : 1;
+    return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static void sink_sighting(storm_pipeline *s, const wk_entry *e)
+{
+    if (e->line)
+        storm_buf_append(&s->line, e->line, e->line_len);
+    pipeline_sighting_keep(s, &e->s);
+}
+
+static void sink_batch(struct pipeline_workers *w, wk_batch *b)
+{
+    storm_pipeline *s = w->sink;
+    size_t m = 0;
+    for (unsigned i = 0; i < w->n; i++)
+        m += b->results[i].n;
+    const wk_entry **order = m ? malloc(m * sizeof *order) : NULL;
+    if (m && !order) {
+        say_nomem(w, s->opts.prog, "a batch's sightings");
+        return;
+    }
+    m = 0;
+    for (unsigned i = 0; i < w->n; i++)
+        for (size_t j = 0; j < b->results[i].n; j++)
+            order[m++] = &b->results[i].e[j];
+    if (m > 1)
+        qsort(order, m, sizeof *order, entry_cmp);
+    size_t j = 0;
+    for (size_t i = 0; i < b->n && !b->flush; i++) {
+        const storm_event *ev = b->items[i].ev;
+        if (s->sessions) /* lineage, addresses, identities: from every event */
+            storm_session_observe(s->sessions, ev);
+        bool fed = false;
+        for (; j < m && order[j]->seq == i; j++) {
+            if (order[j]->phase == WK_FED) {
+                fed = order[j]->fed;
+                continue;
+            }
+            /* as a single detector's: what the clock closes while an event
+             * is fed goes to the sessions with that event */
+            s->cur_ev = order[j]->phase == WK_MATCHED || fed ? ev : NULL;
+            sink_sighting(s, order[j]);
+        }
+        s->cur_ev = NULL;
+    }
+    for (; j < m; j++) /* the final flush */
+        if (order[j]->phase != WK_FED)
+            sink_sighting(s, order[j]);
+    free(order);
+    s->records_in_tx += b->records;
+    if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
+        pipeline_db_commit(s);
+}
+
+static void *sink_main(void *arg)
+{
+    struct pipeline_workers *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->quit && (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
+            pthread_cond_wait(&w->done, &w->mu);
+        if (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n) {
+            pthread_mutex_unlock(&w->mu);
+            return NULL;
+        }
+        wk_batch *b = w->ring[w->head % WORKERS_IN_FLIGHT];
+        pthread_mutex_unlock(&w->mu);
+        sink_batch(w, b);
+        batch_reset(b);
+        double cpu = thread_cpu();
+        pthread_mutex_lock(&w->mu);
+        w->sink_cpu = cpu;
+        w->head++;
+        if (w->n_spare < sizeof w->spare / sizeof w->spare[0])
+            w->spare[w->n_spare++] = b;
+        else
+            batch_free(b, w->n);
+        pthread_cond_broadcast(&w->done);
+        pthread_mutex_unlock(&w->mu);
+    }
+}
+
+/* ---- the reader's side ---- */
+
+/* Hand the batch being filled to the shards (waiting while too many are in
+ * flight) and start another. */
+static void dispatch(storm_pipeline *p, bool flush)
+{
+    struct pipeline_workers *w = p->workers;
+    wk_batch *b = w->cur;
+    b->flush = flush;
+    pthread_mutex_lock(&w->mu);
+    while (w->tail - w->head >= WORKERS_IN_FLIGHT)
+        pthread_cond_wait(&w->done, &w->mu);
+    w->ring[w->tail % WORKERS_IN_FLIGHT] = b;
+    w->tail++;
+    pthread_cond_broadcast(&w->work);
+    wk_batch *next = w->n_spare ? w->spare[--w->n_spare] : NULL;
+    pthread_mutex_unlock(&w->mu);
+    if (!next && !(next = batch_new(w->n))) {
+        /* no memory for another: wait for this one to come back */
+        say_nomem(w, p->opts.prog, "a batch");
+        pthread_mutex_lock(&w->mu);
+        while (!w->n_spare)
+            pthread_cond_wait(&w->done, &w->mu);
+        next = w->spare[--w->n_spare];
+        pthread_mutex_unlock(&w->mu);
+    }
+    w->cur = next;
+    p->arena = p->sinks.event_arena = next->arena;
+}
+
+const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len)
+{
+    char *copy = storm_arena_strndup(p->arena, text, len);
+    if (!copy) { /* the batch arena is at its cap: the line starts the next batch */
+        dispatch(p, false);
+        copy = storm_arena_strndup(p->arena, text, len);
+    }
+    return copy ? copy : text;
+}
+
+void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
+                            const char *text, size_t text_len)
+{
+    struct pipeline_workers *w = p->workers;
+    wk_batch *b = w->cur;
+    if (STORM_ARRAY_GROW(b->items, b->n + 1, b->alloc, BATCH_EVENTS) != 0) {
+        say_nomem(w, p->opts.prog, "an event");
+        return;
+    }
+    /* the source name must outlive the source (closed before the sink is done) */
+    if (ev->source_name && (!b->source || strcmp(b->source, ev->source_name) != 0))
+        b->source = storm_arena_strdup(b->arena, ev->source_name);
+    if (ev->source_name)
+        ev->source_name = b->source ? b->source : "-";
+    wk_item *it = &b->items[b->n++];
+    it->ev = ev;
+    it->record = record;
+    it->record_len = record_len;
+    it->index = index;
+    it->text = text;
+    it->text_len = text_len;
+    it->default_time = pipeline_default_time(p);
+    storm_stix_opts so = {record, record_len, index, it->default_time, p->opts.cluster, true};
+    it->t = storm_stix_event_time(ev, &so);
+    it->shard = (unsigned)(pipeline_shard_key(ev, w->correlate) % w->n);
+}
+
+void pipeline_workers_after_record(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    wk_batch *b = w->cur;
+    b->records++;
+    /* a batch also ends where a single pipeline commits the store: the
+     * same versions of a sighting are then folded into one row */
+    if (b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES || ++w->records % SINK_BATCH_RECORDS == 0)
+        dispatch(p, false);
+}
+
+/* The shards' and the sink's statistics into the reader's. */
+static void collect(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    const storm_pipeline_stats *ss = &w->sink->st;
+    storm_pipeline_stats *st = &p->st;
+    st->db_errors = ss->db_errors;
+    st->sightings_stored = ss->sightings_stored;
+    st->sightings_stored_new = ss->sightings_stored_new;
+    st->commits = ss->commits;
+    st->commit_seconds = ss->commit_seconds;
+    memcpy(st->commit_le, ss->commit_le, sizeof st->commit_le);
+    uint64_t observations = 0, rejected = 0;
+    storm_detect_stats sum;
+    memset(&sum, 0, sizeof sum);
+    for (unsigned i = 0; i < w->n; i++) {
+        const storm_pipeline *sp = w->shards[i].p;
+        observations += sp->st.observations;
+        rejected += sp->st.events_rejected;
+        storm_detect_stats ds;
+        storm_detector_get_stats(sp->det, &ds);
+        sum.observations += ds.observations;
+        sum.observations_matched += ds.observations_matched;
+        sum.candidates += ds.candidates;
+        sum.matches += ds.matches;
+        sum.sightings += ds.sightings;
+        sum.sighting_updates += ds.sighting_updates;
+        sum.states_held += ds.states_held;
+        sum.states_evicted += ds.states_evicted;
+        sum.scopes_held += ds.scopes_held;
+        sum.match_errors += ds.match_errors;
+        sum.prefiltered += ds.prefiltered;
+        if (i == 0) { /* the same models in every shard */
+            sum.indicators = ds.indicators;
+            sum.leaves = ds.leaves;
+            sum.regex_prefiltered = ds.regex_prefiltered;
+            sum.regex_unindexed = ds.regex_unindexed;
+            sum.regex_cached = ds.regex_cached;
+        }
+    }
+    st->observations = observations;
+    st->events_rejected += rejected - w->rejected_added;
+    w->rejected_added = rejected;
+    p->det_sum = sum;
+    p->det_sum_valid = true;
+    w->reader_cpu = thread_cpu();
+}
+
+void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f)
+{
+    const struct pipeline_workers *w = p->workers;
+    fprintf(f, ",\"workers\":%u,\"reader_cpu_seconds\":%.6f,\"sink_cpu_seconds\":%.6f,\"shard_cpu_seconds\":[", w->n,
+            w->reader_cpu, w->sink_cpu);
+    for (unsigned i = 0; i < w->n; i++)
+        fprintf(f, "%s%.6f", i ? "," : "", w->shards[i].cpu);
+    fputc(']', f);
+}
+
+void pipeline_workers_drain(storm_pipeline *p, bool end)
+{
+    struct pipeline_workers *w = p->workers;
+    if (w->cur->n || w->cur->records)
+        dispatch(p, false);
+    if (end)
+        dispatch(p, true);
+    pthread_mutex_lock(&w->mu);
+    while (w->head != w->tail)
+        pthread_cond_wait(&w->done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    storm_pipeline_sync(w->sink);
+    collect(p);
+}
+
+storm_session_tracker *pipeline_workers_sessions(storm_pipeline *p)
+{
+    return p->workers->sink->sessions;
+}
+
+void pipeline_workers_free(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->quit = true;
+    pthread_cond_broadcast(&w->work);
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->mu);
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->shards[i].started)
+            pthread_join(w->shards[i].thread, NULL);
+    if (w->sink_started)
+        pthread_join(w->sink_thread, NULL);
+    for (unsigned i = 0; i < w->n; i++)
+        storm_pipeline_free(w->shards[i].p);
+    free(w->shards);
+    storm_pipeline_free(w->sink);
+    for (uint64_t i = w->head; i < w->tail; i++) /* a run stopped without draining */
+        batch_free(w->ring[i % WORKERS_IN_FLIGHT], w->n);
+    for (size_t i = 0; i < w->n_spare; i++)
+        batch_free(w->spare[i], w->n);
+    batch_free(w->cur, w->n);
+    pthread_cond_destroy(&w->work);
+    pthread_cond_destroy(&w->done);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    p->workers = NULL;
+    p->arena = p->sinks.event_arena = NULL; /* was the batch's */
+}
+
+/* The reading pipeline never calls its event sink (pipeline_workers_event
+ * comes first): it is only there so that it builds no detector. */
+static storm_rc no_event(void *ctx, storm_event *ev, storm_err *err)
+{
+    (void)ctx;
+    (void)ev;
+    (void)err;
+    return STORM_OK;
+}
+
+storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm_pipeline_sinks *sinks, unsigned n,
+                                    storm_pipeline **out, storm_err *err)
+{
+    *out = NULL;
+    if (n <= 1)
+        return storm_pipeline_new(opts, sinks, out, err);
+    if (n > WORKERS_MAX)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "--workers: at most %d", WORKERS_MAX);
+    if (!opts->models || sinks->observation || sinks->event)
+        return storm_err_set(err, STORM_ERR_VALUE, 0, "--workers: only detection runs on several workers");
+    if (opts->baseline)
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0,
+                             "--workers: a baseline (--baseline, --learn-for, --anomalies) needs one worker");
+    if (opts->keep_observations)
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0, "--workers: --keep-observations needs one worker");
+    if (opts->detect.correlate == STORM_CORRELATE_GLOBAL)
+        return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0,
+                             "--workers: --correlate global has one scope, nothing to share out: use one worker, "
+                             "or --correlate node, pod or lineage");
+    struct pipeline_workers *w = calloc(1, sizeof *w);
+    wk_batch *first = w ? batch_new(n) : NULL;
+    wk_shard *shards = w ? calloc(n, sizeof *shards) : NULL;
+    if (!w || !first || !shards) {
+        free(w);
+        batch_free(first, n);
+        free(shards);
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    }
+    w->n = n;
+    w->correlate = opts->detect.correlate;
+    w->render = sinks->out != NULL;
+    w->store = sinks->store != NULL;
+    w->shards = shards;
+    w->cur = first;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->work, NULL);
+    pthread_cond_init(&w->done, NULL);
+
+    /* the reader: decoding only, its rejects to the caller's sink */
+    storm_pipeline_sinks rs = {.rejects = sinks->rejects, .event = no_event, .event_arena = first->arena};
+    storm_pipeline *p = NULL;
+    storm_rc rc = storm_pipeline_new(opts, &rs, &p, err);
+    if (rc != STORM_OK) {
+        batch_free(first, n);
+        free(shards);
+        pthread_cond_destroy(&w->work);
+        pthread_cond_destroy(&w->done);
+        pthread_mutex_destroy(&w->mu);
+        free(w);
+        return rc;
+    }
+    p->workers = w;
+    p->sum_store = sinks->store != NULL;
+    /* the sink: the caller's output, store and sessions; its own detector
+     * only names the identity and puts the models in the store */
+    storm_pipeline_opts so = *opts;
+    so.stop = NULL;
+    so.report = NULL;
+    so.progress = NULL;
+    if ((rc = storm_pipeline_new(&so, sinks, &w->sink, err)) != STORM_OK)
+        goto fail;
+    /* the shards: detection only; conversion rejects to the caller's sink */
+    storm_pipeline_opts ko = so;
+    ko.no_sessions = true;
+    storm_pipeline_sinks ks = {.rejects = sinks->rejects, .format = sinks->format};
+    for (unsigned i = 0; i < n; i++) {
+        wk_shard *k = &shards[i];
+        k->w = w;
+        k->index = i;
+        if ((rc = storm_pipeline_new(&ko, &ks, &k->p, err)) != STORM_OK)
+            goto fail;
+        k->p->sighting_tap = on_shard_sighting;
+        k->p->sighting_tap_ctx = k;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]) != 0) {
+            rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");
+            goto fail;
+        }
+        shards[i].started = true;
+    }
+    if (pthread_create(&w->sink_thread, NULL, sink_main, w) != 0) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");
+        goto fail;
+    }
+    w->sink_started = true;
+    *out = p;
+    return STORM_OK;
+fail:
+    storm_pipeline_free(p); /* joins what started, frees the rest */
+    return rc;
+}

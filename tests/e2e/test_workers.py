@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""storm run --workers N gives what one worker gives (issue 16): over the
+whole corpus and generated streams (bench/gen_stream.py, mixed and
+kprobe-heavy) with the shipped models, --workers 2 and 3 against 1: the
+same sightings (every id's last version: count, first_seen, last_seen),
+the same output lines, the same store rows (but the wall-clock columns),
+the same sessions (store and storm sessions), the same rejects, the same
+statistics; with
+each correlation mode that shards. Combinations it does not support are
+refused with exit status 2."""
+import glob
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report, run  # noqa: E402
+
+CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
+GEN = os.path.join(ROOT, "bench", "gen_stream.py")
+
+
+def corpus_inputs():
+    files = []
+    for sub in ("tetragon", "k8s-audit", "falco", "kubescape", "hubble"):
+        files += sorted(glob.glob(os.path.join(CORPUS, sub, "*.jsonl")))
+    return files
+
+
+def generate(path, args):
+    with open(path, "w") as f:
+        subprocess.run([sys.executable, GEN] + args, stdout=f, check=True, timeout=300)
+    return path
+
+
+def results(tmp, name, inputs, workers, extra=()):
+    """One run: its output lines, store, sessions and statistics."""
+    db = os.path.join(tmp, f"{name}-{workers}.db")
+    out = os.path.join(tmp, f"{name}-{workers}.out")
+    stats = os.path.join(tmp, f"{name}-{workers}.json")
+    rejects = os.path.join(tmp, f"{name}-{workers}.rejects")
+    r = run(["run", "--workers", str(workers), "--db", db, "-o", out, "--stats-json", stats, "--rejects", rejects] +
+            list(extra) + inputs)
+    check(r.returncode in (0, 1), f"{name}: storm run --workers {workers} ({r.returncode}: {r.stderr.decode()[-300:]})")
+    # exit status 1 is also the rejects' (the corpus has bad lines): a
+    # sanitizer's report would hide behind it
+    check(b"Sanitizer" not in r.stderr and b"runtime error" not in r.stderr,
+          f"{name}: --workers {workers}: no sanitizer report ({r.stderr.decode()[-600:]})")
+    lines = open(out).read().splitlines()
+    last = {}
+    for line in lines:
+        for o in json.loads(line)["objects"]:
+            if o["type"] == "sighting":
+                last[o["id"]] = (o.get("count"), o.get("first_seen"), o.get("last_seen"), o.get("modified"))
+    c = sqlite3.connect(db)
+    # version and date_added are the wall-clock time of the write
+    rows = sorted(c.execute("SELECT collection, id, type, spec_version, latest, json FROM objects"))
+    sessions = sorted(c.execute("SELECT * FROM sessions"))
+    c.close()
+    s = run(["sessions", "--db", db, "--format", "json"])
+    check(s.returncode == 0, f"{name}: storm sessions --db ({s.stderr.decode()[-200:]})")
+    st = json.load(open(stats))
+    keep = ("records_read", "events_read", "events_rejected", "events_skipped", "events_decoded", "observations",
+            "observations_matched", "matches", "sightings", "sighting_updates", "sightings_stored",
+            "sightings_stored_new", "bytes_read")
+    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
+            "stats": {k: st.get(k) for k in keep}}
+
+
+def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
+    one = results(tmp, name, inputs, 1, extra)
+    check(len(one["last"]) > 0, f"{name}: one worker finds sightings ({len(one['last'])})")
+    for n in workers:
+        got = results(tmp, name, inputs, n, extra)
+        check(got["last"] == one["last"],
+              f"{name}: --workers {n}: the same sightings ({len(got['last'])} ids, {len(one['last'])} with one)")
+        check(sorted(got["lines"]) == sorted(one["lines"]),
+              f"{name}: --workers {n}: the same output lines ({len(got['lines'])}, {len(one['lines'])} with one)")
+        check(got["rows"] == one["rows"],
+              f"{name}: --workers {n}: the same store rows ({len(got['rows'])}, {len(one['rows'])} with one)")
+        check(got["sessions"] == one["sessions"] and len(one["sessions"]) > 0,
+              f"{name}: --workers {n}: the same sessions in the store ({len(got['sessions'])}, "
+              f"{len(one['sessions'])} with one)")
+        check(got["rejects"] == one["rejects"], f"{name}: --workers {n}: the same lines set aside in --rejects "
+              f"({len(got['rejects'])}, {len(one['rejects'])} with one)")
+        check(got["report"] == one["report"], f"{name}: --workers {n}: storm sessions prints the same")
+        check(got["stats"] == one["stats"], f"{name}: --workers {n}: the same statistics ({got['stats']} vs "
+              f"{one['stats']})")
+
+
+def test_refused(tmp):
+    inp = corpus_inputs()[:1]
+    for extra, what in ((["--workers", "0"], "--workers 0"), (["--workers", "65"], "--workers 65"),
+                        (["--workers", "2", "--correlate", "global"], "--correlate global"),
+                        (["--workers", "2", "--listen", "127.0.0.1:0"], "--listen"),
+                        (["--workers", "2", "--follow"], "--follow"),
+                        (["--workers", "2", "--learn-for", "1h"], "--learn-for"),
+                        (["--workers", "2", "--keep-observations", "--db", os.path.join(tmp, "k.db")],
+                         "--keep-observations")):
+        r = run(["run", "-q", "-o", os.devnull] + extra + inp)
+        check(r.returncode == 2 and b"--" in r.stderr, f"{what} with --workers is refused with exit 2 "
+              f"({r.returncode}: {r.stderr.decode()[-200:]})")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        test_refused(tmp)
+        corpus = corpus_inputs()
+        compare(tmp, "corpus", corpus)
+        mixed = generate(os.path.join(tmp, "mixed.jsonl"), ["6000"])
+        compare(tmp, "mixed", [mixed])
+        kprobe = generate(os.path.join(tmp, "kprobe.jsonl"), ["--kprobe", "4000"])
+        compare(tmp, "kprobe", [kprobe])
+        for mode in ("node", "lineage"):
+            compare(tmp, f"{mode}", [mixed] + corpus, ["--correlate", mode], workers=(3,))
+        # standard input is read the same way
+        with open(mixed, "rb") as f:
+            data = f.read()
+        a = run(["run", "-q", "--workers", "1", "-"], stdin=data)
+        b = run(["run", "-q", "--workers", "2", "-"], stdin=data)
+        check(a.returncode == 0 and b.returncode == 0 and a.stdout and sorted(a.stdout.splitlines()) ==
+              sorted(b.stdout.splitlines()), "standard input: --workers 2 prints the lines one worker prints")
+    return report("test_workers")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
