@@ -512,12 +512,12 @@ static void test_held_observation_written_whole(void)
 {
     const char *p[] = {"[process:name = 'a'] FOLLOWEDBY [process:name = 'b']"};
     storm_models *m = test_models_of(p, 1, "i");
-    objects_text got = {0};
-    storm_buf_init(&got.text, 0);
+    objects_text held = {0};
+    storm_buf_init(&held.text, 0);
     storm_detector *d = NULL;
     storm_err err;
     storm_err_clear(&err);
-    CHECK(storm_detector_new(m, NULL, on_sighting_objects, &got, &d, &err) == STORM_OK);
+    CHECK(storm_detector_new(m, NULL, on_sighting_objects, &held, &d, &err) == STORM_OK);
     storm_arena *a = storm_arena_new(0, 0);
     const char *rich = "{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000001\","
                        "\"pid\":-42,\"x_big\":9007199254740993,\"x_f\":0.1,\"x_e\":1e-300,\"x_t\":true,"
@@ -534,17 +534,17 @@ static void test_held_observation_written_whole(void)
     storm_buf_putc(&want, '\n');
     storm_detect_context ctx = {"node-1", "default", "p1", NULL, NULL};
     CHECK(storm_detector_feed(d, &first, &ctx, &err) == STORM_OK);
-    CHECK(got.n == 0);
+    CHECK(held.n == 0);
     const char *plain = "{\"type\":\"process\",\"id\":\"process--00000000-0000-4000-8000-000000000002\"}";
     storm_observation second = held_observation(a, plain, "b", 2, 1700000001LL * SEC);
     CHECK(storm_detector_feed(d, &second, &ctx, &err) == STORM_OK);
-    CHECK(got.n == 1);
+    CHECK(held.n == 1);
     /* the held observation's observed-data and process, as they came */
-    const char *text = got.text.data ? got.text.data : "";
+    const char *text = held.text.data ? held.text.data : "";
     CHECK(strstr(text, want.data) != NULL);
     CHECK(strstr(text, "\"x_dup\":2") && !strstr(text, "\"x_dup\":1"));
     storm_buf_free(&want);
-    storm_buf_free(&got.text);
+    storm_buf_free(&held.text);
     storm_arena_free(a);
     storm_detector_free(d);
     storm_models_free(m);
