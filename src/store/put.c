@@ -18,19 +18,19 @@ typedef struct put_job {
     int64_t stored_version; /* out: the version of the stored row */
 } put_job;
 
-static storm_rc row_exists(storm_store *s, sqlite3_stmt *st, put_job *j, bool *exists, storm_err *err)
+static storm_rc row_exists(storm_store *s, store_stmt *st, put_job *j, bool *exists, storm_err *err)
 {
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_text(st, 2, j->id, -1, SQLITE_STATIC);
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
     if (j->version)
-        sqlite3_bind_int64(st, 3, j->version);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        j->stored_version = j->version ? j->version : sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return store_sqlite_err(s, err, "look up object");
-    *exists = r == SQLITE_ROW;
+        store_bind_int64(st, 3, j->version);
+    int r = store_step(st);
+    if (r == STORE_STEP_ROW)
+        j->stored_version = j->version ? j->version : store_column_int64(st, 0);
+    store_reset(st);
+    if (r != STORE_STEP_ROW && r != STORE_STEP_DONE)
+        return store_db_err(s, err, "look up object");
+    *exists = r == STORE_STEP_ROW;
     return STORM_OK;
 }
 
@@ -42,12 +42,12 @@ static storm_rc next_date_added(storm_store *s, int64_t collection, int64_t *out
     storm_rc rc = store_prepare(s, &s->st_last_added, "SELECT max(date_added) FROM objects WHERE collection = ?", err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->st_last_added, 1, collection);
-    int r = sqlite3_step(s->st_last_added);
-    int64_t last = r == SQLITE_ROW ? sqlite3_column_int64(s->st_last_added, 0) : 0;
-    sqlite3_reset(s->st_last_added);
-    if (r != SQLITE_ROW)
-        return store_sqlite_err(s, err, "read last date_added");
+    store_bind_int64(s->st_last_added, 1, collection);
+    int r = store_step(s->st_last_added);
+    int64_t last = r == STORE_STEP_ROW ? store_column_int64(s->st_last_added, 0) : 0;
+    store_reset(s->st_last_added);
+    if (r != STORE_STEP_ROW)
+        return store_db_err(s, err, "read last date_added");
     int64_t now = store_now_us();
     *out = now > last ? now : last + 1;
     return STORM_OK;
@@ -61,14 +61,14 @@ static storm_rc take_latest(storm_store *s, put_job *j, bool *latest, storm_err 
         store_prepare(s, &s->st_max_version, "SELECT max(version) FROM objects WHERE collection = ? AND id = ?", err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->st_max_version, 1, j->collection);
-    sqlite3_bind_text(s->st_max_version, 2, j->id, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s->st_max_version);
-    bool any = r == SQLITE_ROW && sqlite3_column_type(s->st_max_version, 0) != SQLITE_NULL;
-    int64_t max = any ? sqlite3_column_int64(s->st_max_version, 0) : 0;
-    sqlite3_reset(s->st_max_version);
-    if (r != SQLITE_ROW)
-        return store_sqlite_err(s, err, "read versions");
+    store_bind_int64(s->st_max_version, 1, j->collection);
+    store_bind_text(s->st_max_version, 2, j->id);
+    int r = store_step(s->st_max_version);
+    bool any = r == STORE_STEP_ROW && !store_column_null(s->st_max_version, 0);
+    int64_t max = any ? store_column_int64(s->st_max_version, 0) : 0;
+    store_reset(s->st_max_version);
+    if (r != STORE_STEP_ROW)
+        return store_db_err(s, err, "read versions");
     *latest = !any || j->version > max;
     if (!any || !*latest)
         return STORM_OK;
@@ -76,11 +76,11 @@ static storm_rc take_latest(storm_store *s, put_job *j, bool *latest, storm_err 
                        "UPDATE objects SET latest = 0 WHERE collection = ? AND id = ? AND latest = 1", err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->st_clear_latest, 1, j->collection);
-    sqlite3_bind_text(s->st_clear_latest, 2, j->id, -1, SQLITE_STATIC);
-    r = sqlite3_step(s->st_clear_latest);
-    sqlite3_reset(s->st_clear_latest);
-    return r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "update latest");
+    store_bind_int64(s->st_clear_latest, 1, j->collection);
+    store_bind_text(s->st_clear_latest, 2, j->id);
+    r = store_step(s->st_clear_latest);
+    store_reset(s->st_clear_latest);
+    return r == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "update latest");
 }
 
 static storm_rc put_in_tx(storm_store *s, void *ctx, storm_err *err)
@@ -115,20 +115,19 @@ static storm_rc put_in_tx(storm_store *s, void *ctx, storm_err *err)
                        err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st_insert;
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_text(st, 2, j->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, j->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, j->spec_version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, j->version ? j->version : added * 1000);
-    sqlite3_bind_int64(st, 6, added);
-    sqlite3_bind_text(st, 7, j->json, (int)j->json_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, latest);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (r != SQLITE_DONE)
-        return store_sqlite_err(s, err, "insert object");
+    store_stmt *st = s->st_insert;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
+    store_bind_text(st, 3, j->type);
+    store_bind_text(st, 4, j->spec_version);
+    store_bind_int64(st, 5, j->version ? j->version : added * 1000);
+    store_bind_int64(st, 6, added);
+    store_bind_textn(st, 7, j->json, j->json_len);
+    store_bind_int64(st, 8, latest);
+    int r = store_step(st);
+    store_reset(st);
+    if (r != STORE_STEP_DONE)
+        return store_db_err(s, err, "insert object");
     j->added = true;
     j->stored_version = j->version ? j->version : added * 1000;
     return STORM_OK;

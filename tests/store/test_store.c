@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The SQLite store: migrations, idempotent puts, versions, page order and
+/* The store: migrations, idempotent puts, versions, page order and
  * cursors, filters, deletes, status resources, and that a page query is an
- * index range scan (EXPLAIN QUERY PLAN), and the baseline's tables and rows. */
+ * index range scan (EXPLAIN QUERY PLAN, SQLite), the baseline's tables and
+ * rows, and two writers updating one object at once. On SQLite by default;
+ * on PostgreSQL when STORM_TEST_PG_URL names a database (tests/pg_run.sh
+ * starts one), with the same checks. */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +16,37 @@
 
 #include "test.h"
 #include "store_int.h"
+#include "store_sqlite.h"
 
-static char db_path[256];
+static char db_path[512];
+static const char *pg_url; /* the PostgreSQL database under test, else NULL (SQLite) */
+
+/* PostgreSQL: an empty database (every table of the previous test dropped). */
+static storm_store *open_fresh_pg(void)
+{
+    snprintf(db_path, sizeof db_path, "%s", pg_url);
+    storm_store *s = NULL;
+    storm_err err = {0};
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK ||
+        store_exec(s, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", &err) != STORM_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        storm_store_close(s);
+        return NULL;
+    }
+    storm_store_close(s);
+    s = NULL;
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK)
+        fprintf(stderr, "open: %s\n", err.msg);
+    return s;
+}
 
 static storm_store *open_fresh(void)
 {
+    if (pg_url)
+        return open_fresh_pg();
     snprintf(db_path, sizeof db_path, "/tmp/storm-test-store-%d.db", (int)getpid());
     unlink(db_path);
-    char side[300];
+    char side[sizeof db_path + 8];
     snprintf(side, sizeof side, "%s-wal", db_path);
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", db_path);
@@ -90,13 +116,14 @@ static void test_defaults_and_migration(void)
     CHECK_STR(c.id, "1d6ac09b-5f50-48c5-943d-badd11c15b77");
     CHECK(storm_store_collection_find(s, c.id, &c, &err) == STORM_OK);
     CHECK(storm_store_collection_find(s, "nope", &c, &err) == STORM_ERR_NOTFOUND);
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 1);
-    sqlite3_finalize(st);
-    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
-    sqlite3_finalize(st);
+    CHECK(s->be->schema_version(s) == STORE_SCHEMA_VERSION);
+    CHECK_STR(storm_store_backend(s), pg_url ? "PostgreSQL" : "SQLite");
+    if (!pg_url) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(store_sqlite_handle(s), "PRAGMA journal_mode", -1, &st, NULL);
+        CHECK(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
+        sqlite3_finalize(st);
+    }
     storm_store_collection nc = {0};
     snprintf(nc.title, sizeof nc.title, "Extra");
     snprintf(nc.alias, sizeof nc.alias, "extra");
@@ -267,7 +294,7 @@ static void explain(storm_store *s, const char *sql, char *plan, size_t cap)
     char full[8192];
     snprintf(full, sizeof full, "EXPLAIN QUERY PLAN %s", sql);
     sqlite3_stmt *st = NULL;
-    CHECK(sqlite3_prepare_v2(storm_store_db(s), full, -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(store_sqlite_handle(s), full, -1, &st, NULL) == SQLITE_OK);
     plan[0] = '\0';
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         strncat(plan, (const char *)sqlite3_column_text(st, 3), cap - strlen(plan) - 2);
@@ -278,6 +305,8 @@ static void explain(storm_store *s, const char *sql, char *plan, size_t cap)
 
 static void test_query_plan(void)
 {
+    if (pg_url) /* SQLite's plans (PostgreSQL chooses by its statistics) */
+        return;
     storm_store *s = open_fresh();
     if (!s)
         return;
@@ -302,7 +331,7 @@ static void test_query_plan(void)
     /* (shape 2 asks for first: the only per-row subquery left) */
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         storm_buf sql;
-        CHECK(store_query_sql(&shapes[i], &sql) == STORM_OK);
+        CHECK(store_query_sql(&shapes[i], true, &sql) == STORM_OK);
         char plan[4096];
         explain(s, sql.data, plan, sizeof plan);
         storm_buf_free(&sql);
@@ -374,22 +403,22 @@ static void test_put_checks_both_timestamps(void)
 
 static bool table_exists(storm_store *s, const char *name)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &st, NULL) ==
-                   SQLITE_OK &&
-               sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return yes;
+    return s->be->has_table(s, name);
 }
 
 static int schema_version(storm_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return s->be->schema_version(s);
+}
+
+/* Run SQL and set the schema version (to make a store of an older version). */
+static bool downgrade(storm_store *s, const char *sql, int version)
+{
+    storm_err err = {0};
+    bool ok = (!sql || store_exec(s, sql, &err) == STORM_OK) && s->be->set_schema_version(s, version, &err) == STORM_OK;
+    if (!ok)
+        fprintf(stderr, "downgrade: %s\n", err.msg);
+    return ok;
 }
 
 typedef struct bl_rows {
@@ -459,7 +488,7 @@ static void test_baseline_tables(void)
     CHECK_STR(r.feature, "net connect 10.0.0.1:53");
 
     /* a store of version 1 whose baseline made the tables itself keeps them */
-    CHECK(sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(downgrade(s, NULL, 1));
     storm_store_close(s);
     s = NULL;
     CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
@@ -470,10 +499,7 @@ static void test_baseline_tables(void)
 
     /* and a store of version 1 without them gets them; read-only, it opens
      * unchanged (the migration only adds tables) and holds no profiles */
-    CHECK(s && sqlite3_exec(s->db,
-                            "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
-                            "PRAGMA user_version=1",
-                            NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(s && downgrade(s, "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta", 1));
     storm_store_close(s);
     s = NULL;
     CHECK(storm_store_open(db_path, STORM_STORE_READONLY, &s, &err) == STORM_OK);
@@ -499,17 +525,14 @@ static void test_publish_log_and_pull_position(void)
     CHECK(s != NULL);
     if (!s)
         return;
-    storm_store_close(s);
     /* back to schema 1 plus the table the old publish.c created */
-    sqlite3 *raw = NULL;
-    CHECK(sqlite3_open(db_path, &raw) == SQLITE_OK);
-    CHECK(sqlite3_exec(raw,
-                       "DROP TABLE publish_log; DROP TABLE pull_state; PRAGMA user_version=1;"
-                       "CREATE TABLE publish_log (target TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL "
-                       "DEFAULT '', published TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, id, version)) "
-                       "WITHOUT ROWID; INSERT INTO publish_log (target, id, version) VALUES ('t', 'a--1', 'v1');",
-                       NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(raw);
+    CHECK(downgrade(s,
+                    "DROP TABLE publish_log; DROP TABLE pull_state;"
+                    "CREATE TABLE publish_log (target TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL "
+                    "DEFAULT '', published TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, id, version));"
+                    "INSERT INTO publish_log (target, id, version) VALUES ('t', 'a--1', 'v1');",
+                    1));
+    storm_store_close(s);
     storm_err err = {0};
     CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
     if (!s)
@@ -540,6 +563,10 @@ static void test_publish_log_and_pull_position(void)
 
 int main(void)
 {
+    pg_url = getenv("STORM_TEST_PG_URL");
+    if (pg_url && !*pg_url)
+        pg_url = NULL;
+    printf("back end: %s\n", pg_url ? "PostgreSQL" : "SQLite");
     RUN(test_defaults_and_migration);
     RUN(test_put_idempotent_and_versions);
     RUN(test_pagination);
@@ -548,5 +575,5 @@ int main(void)
     RUN(test_put_checks_both_timestamps);
     RUN(test_publish_log_and_pull_position);
     RUN(test_baseline_tables);
-    return test_report("test_store");
+    return test_report(pg_url ? "test_store (PostgreSQL)" : "test_store");
 }
