@@ -5,6 +5,7 @@
  * rows, and two writers updating one object at once. On SQLite by default;
  * on PostgreSQL when STORM_TEST_PG_URL names a database (tests/pg_run.sh
  * starts one), with the same checks. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -561,6 +562,125 @@ static void test_publish_log_and_pull_position(void)
     unlink(db_path);
 }
 
+/* ---- two writers at once ----------------------------------------------
+ * Each worker, on its own handle (as two storm run processes or a run and a
+ * hub's TAXII POSTs), repeats: begin; read the sighting's last version;
+ * store a new version with count + 1; commit. This is the shape of the
+ * store sink's merge. When both could read the same version, one's
+ * increment would be lost (or its insert would collide on the version): the
+ * final count must be exactly the sum of the increments. */
+#define WRITER_ROUNDS 150
+#define SIGHTING_ID "sighting--00000000-0000-4000-8000-00000000c0de"
+
+typedef struct last_version {
+    int64_t version;
+    long count;
+} last_version;
+
+static int take_last(void *ctx, const storm_store_row *r)
+{
+    last_version *lv = ctx;
+    lv->version = r->version;
+    const char *c = r->json ? strstr(r->json, "\"count\":") : NULL;
+    lv->count = c ? strtol(c + 8, NULL, 10) : -1;
+    return 0;
+}
+
+static storm_rc read_last(storm_store *s, last_version *lv, storm_err *err)
+{
+    const char *ids[] = {SIGHTING_ID};
+    storm_store_query q = {.collection = "sightings", .ids = ids, .n_ids = 1, .limit = 10, .with_json = true};
+    lv->version = 0;
+    lv->count = 0;
+    return storm_store_query_objects(s, &q, take_last, lv, NULL, NULL, err);
+}
+
+static char *sighting(char *buf, size_t cap, int64_t modified_ns, long count)
+{
+    char created[40], modified[40];
+    storm_time_format_stix(1767225600000000000LL, STORM_TIME_STIX_MS, created); /* 2026-01-01 */
+    storm_time_format_stix(modified_ns, STORM_TIME_STIX_MS, modified);
+    snprintf(buf, cap,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SIGHTING_ID "\",\"created\":\"%s\","
+             "\"modified\":\"%s\",\"count\":%ld,"
+             "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000001\"}",
+             created, modified, count);
+    return buf;
+}
+
+typedef struct writer {
+    int failures;
+    char msg[1024];
+} writer;
+
+static void *write_increments(void *arg)
+{
+    writer *w = arg;
+    storm_store *s = NULL;
+    storm_err err = {0};
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK) {
+        snprintf(w->msg, sizeof w->msg, "open: %s", err.msg);
+        w->failures = WRITER_ROUNDS;
+        return NULL;
+    }
+    char buf[1024];
+    for (int i = 0; i < WRITER_ROUNDS; i++) {
+        last_version lv;
+        bool added = false;
+        bool ok = storm_store_begin(s, &err) == STORM_OK && read_last(s, &lv, &err) == STORM_OK;
+        if (ok)
+            sighting(buf, sizeof buf, lv.version + 1000000, lv.count + 1);
+        ok = ok && storm_store_put_json(s, "sightings", buf, strlen(buf), &added, &err) == STORM_OK;
+        if (!ok || !added || storm_store_commit(s, &err) != STORM_OK) {
+            if (!w->failures++)
+                snprintf(w->msg, sizeof w->msg, "round %d: %s", i, added ? err.msg : "version already stored");
+            storm_store_rollback(s);
+        }
+    }
+    storm_store_close(s);
+    return NULL;
+}
+
+static void test_two_writers(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char buf[1024];
+    bool added = false;
+    storm_err err = {0};
+    sighting(buf, sizeof buf, 1767225600000000000LL, 0);
+    CHECK(storm_store_put_json(s, "sightings", buf, strlen(buf), &added, &err) == STORM_OK);
+    if (!added)
+        fprintf(stderr, "first version: %s\n%s\n", err.msg, buf);
+    writer w[2] = {0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, write_increments, &w[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(w[i].failures == 0);
+        if (w[i].failures)
+            fprintf(stderr, "writer %d: %d failed rounds, first: %s\n", i, w[i].failures, w[i].msg);
+    }
+    last_version lv;
+    CHECK(read_last(s, &lv, &err) == STORM_OK);
+    CHECK(lv.count == 2 * WRITER_ROUNDS);
+    printf("two writers: final count %ld of %d\n", lv.count, 2 * WRITER_ROUNDS);
+    /* and every version is there, once */
+    const char *ids[] = {SIGHTING_ID};
+    storm_store_query q = {
+        .collection = "sightings", .ids = ids, .n_ids = 1, .limit = 1000, .version_flags = STORM_STORE_VERSION_ALL};
+    collect c = {0};
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, NULL, NULL, &err) == STORM_OK);
+    CHECK(c.n == 2 * WRITER_ROUNDS + 1);
+    storm_store_close(s);
+    if (!pg_url)
+        unlink(db_path);
+}
+
 int main(void)
 {
     pg_url = getenv("STORM_TEST_PG_URL");
@@ -575,5 +695,6 @@ int main(void)
     RUN(test_put_checks_both_timestamps);
     RUN(test_publish_log_and_pull_position);
     RUN(test_baseline_tables);
+    RUN(test_two_writers);
     return test_report(pg_url ? "test_store (PostgreSQL)" : "test_store");
 }
