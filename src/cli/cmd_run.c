@@ -736,12 +736,14 @@ int cmd_run(int argc, char **argv)
      * --kafka/--redis: there the listener serves /metrics for each of several
      * consumers of one store, and the spool admits one process per store */
     if (listen && store && !streaming) {
-        size_t n = strlen(db) + sizeof "-intake-spool";
+        /* a database URL (PostgreSQL) has no "beside": ./storm-intake-spool */
+        const char *stem = storm_store_is_url(db) ? "storm" : db;
+        size_t n = strlen(stem) + sizeof "-intake-spool";
         if (!(spool = malloc(n))) {
             rc = CLI_FAIL;
             goto done;
         }
-        snprintf(spool, n, "%s-intake-spool", db);
+        snprintf(spool, n, "%s-intake-spool", stem);
         if (replay_spool(p, store, spool, quiet) != CLI_OK) {
             rc = CLI_FAIL;
             goto done;
