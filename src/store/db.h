@@ -53,6 +53,8 @@ struct store_backend {
      * at a time, as in SQLite: a sighting's merge reads the last committed
      * version and date_added grows in commit order). */
     storm_rc (*begin)(storm_store *s, storm_err *err);
+    /* Commit (or roll back) the transaction begin opened and release the lock. */
+    storm_rc (*end)(storm_store *s, bool commit, storm_err *err);
     /* The last error of s as a STORM_ERR_IO (or NOMEM) with `what`. */
     storm_rc (*error)(storm_store *s, storm_err *err, const char *what);
     bool (*has_table)(storm_store *s, const char *name);

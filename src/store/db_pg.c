@@ -3,13 +3,17 @@
  * database named by a postgresql:// URL; many processes write to it at
  * once (storm run workers, clusters publishing to one hub).
  *
- * Writers take one transaction-level advisory lock at BEGIN, the same rule
- * as SQLite's write lock: a sighting merged with its stored version reads
+ * Writers take one advisory lock before BEGIN and release it after COMMIT,
+ * the same rule as SQLite's write lock: a sighting merged with its stored version reads
  * the last committed one (READ COMMITTED: every statement sees the commits
  * before it), so two writers cannot both build on one version and lose the
  * other's count, and date_added is given out in commit order, so a TAXII
  * reader's page cursor never passes a row that commits later. Readers take
- * no lock (MVCC).
+ * no lock (MVCC). The lock is the session's, taken before the transaction
+ * starts, so the transaction sees every commit made before it got the lock,
+ * the catalog's too: a transaction-level lock taken after BEGIN left a
+ * second migrating process with a stale "no such table" cache (it then ran
+ * migration 1 again: "relation collections already exists").
  *
  * Statements come with SQLite-style placeholders (?N or ?): they become $N.
  * Results come as text and are fully fetched per run (a page is at most
@@ -32,6 +36,7 @@ typedef struct pg_conn {
     char last_error[512];    /* the last statement's error (PQerrorMessage is the connection's) */
     unsigned long long next; /* statement names */
     uint64_t own_changes;    /* rows this connection changed (data_version) */
+    bool locked;             /* holds the store's write lock */
 } pg_conn;
 
 typedef struct pg_stmt {
@@ -322,13 +327,46 @@ static bool pg_in_transaction(storm_store *s)
     return PQtransactionStatus(conn_of(s)->pg) != PQTRANS_IDLE;
 }
 
+static void unlock(pg_conn *c)
+{
+    if (c->locked && run(c, "SELECT pg_advisory_unlock(" PG_WRITE_LOCK_KEY ")"))
+        c->locked = false;
+}
+
 static storm_rc pg_begin(storm_store *s, storm_err *err)
 {
+    pg_conn *c = conn_of(s);
     if (s->readonly)
         return pg_exec(s, "BEGIN", err);
-    storm_rc rc = pg_exec(s, "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK_KEY ")", err);
-    if (rc && pg_in_transaction(s))
-        run(conn_of(s), "ROLLBACK");
+    storm_rc rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
+    if (rc)
+        return rc;
+    c->locked = true;
+    if ((rc = pg_exec(s, "BEGIN", err)))
+        unlock(c);
+    return rc;
+}
+
+static storm_rc pg_end(storm_store *s, bool commit, storm_err *err)
+{
+    pg_conn *c = conn_of(s);
+    storm_rc rc = STORM_OK;
+    PGresult *r = PQexec(c->pg, commit ? "COMMIT" : "ROLLBACK");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        keep_error(c, PQresultErrorMessage(r));
+        rc = storm_err_set(err, STORM_ERR_IO, 0, "store: %s: %s (PostgreSQL)", commit ? "commit" : "rollback",
+                           c->last_error);
+    } else if (commit && strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
+        /* COMMIT of a transaction a failed statement aborted: rolled back */
+        rc = storm_err_set(err, STORM_ERR_IO, 0,
+                           "store: commit: the transaction was rolled back after an earlier error: %s (PostgreSQL)",
+                           c->last_error[0] ? c->last_error : "?");
+    }
+    PQclear(r);
+    /* a failed COMMIT ends the transaction too (rolled back) */
+    if (pg_in_transaction(s))
+        run(c, "ROLLBACK");
+    unlock(c);
     return rc;
 }
 
@@ -421,6 +459,7 @@ const store_backend store_backend_pg = {
     .finalize = pg_finalize,
     .in_transaction = pg_in_transaction,
     .begin = pg_begin,
+    .end = pg_end,
     .error = pg_error,
     .has_table = pg_has_table,
     .schema_version = pg_schema_version,

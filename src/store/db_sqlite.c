@@ -184,6 +184,11 @@ static storm_rc sqlite_begin(storm_store *s, storm_err *err)
     return sqlite_exec(s, "BEGIN IMMEDIATE", err);
 }
 
+static storm_rc sqlite_end(storm_store *s, bool commit, storm_err *err)
+{
+    return sqlite_exec(s, commit ? "COMMIT" : "ROLLBACK", err);
+}
+
 static bool sqlite_has_table(storm_store *s, const char *name)
 {
     sqlite3_stmt *st = NULL;
@@ -249,6 +254,7 @@ const store_backend store_backend_sqlite = {
     .finalize = sqlite_finalize,
     .in_transaction = sqlite_in_transaction,
     .begin = sqlite_begin,
+    .end = sqlite_end,
     .error = sqlite_error,
     .has_table = sqlite_has_table,
     .schema_version = sqlite_schema_version,

@@ -149,14 +149,14 @@ storm_rc storm_store_begin(storm_store *s, storm_err *err)
 
 storm_rc storm_store_commit(storm_store *s, storm_err *err)
 {
-    return store_exec(s, "COMMIT", err);
+    return s->be->end(s, true, err);
 }
 
 storm_rc storm_store_rollback(storm_store *s)
 {
     if (!s->be->in_transaction(s))
         return STORM_OK;
-    return store_exec(s, "ROLLBACK", NULL);
+    return s->be->end(s, false, NULL);
 }
 
 bool store_in_tx(storm_store *s)
