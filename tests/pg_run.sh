@@ -36,10 +36,11 @@ trap 'exit 130' INT TERM
 if ! as_user "$PGBIN/initdb" -D "$dir/data" -U storm -A trust -E UTF8 --no-sync >"$dir/initdb.log" 2>&1; then
   cat "$dir/initdb.log"; echo "FAIL: initdb"; exit 1
 fi
-# unix socket only, small and fast for tests (no fsync: the data is thrown away)
-if ! as_user "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-k $dir -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=60 -c shared_buffers=32MB" \
-    start >/dev/null; then
+# unix socket only, small and fast for tests (no fsync: the data is thrown away;
+# STORM_TEST_PG_DURABLE=1 keeps PostgreSQL's defaults, for benchmarks)
+opts="-k $dir -c listen_addresses= -c max_connections=60"
+[ "${STORM_TEST_PG_DURABLE:-0}" = 1 ] || opts="$opts -c fsync=off -c full_page_writes=off -c shared_buffers=32MB"
+if ! as_user "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$opts" start >/dev/null; then
   cat "$dir/server.log"; echo "FAIL: PostgreSQL did not start"; exit 1
 fi
 if ! "$PGBIN/createdb" -h "$dir" -U storm storm_test; then
