@@ -29,6 +29,7 @@ enum { STORE_STEP_FAILED = -1, STORE_STEP_DONE = 0, STORE_STEP_ROW = 1 };
 struct store_backend {
     const char *name;              /* "SQLite", "PostgreSQL": for messages */
     bool sqlite_dialect;           /* index hints (INDEXED BY) are SQLite's only */
+    bool writable_ctes;            /* WITH ... UPDATE/INSERT in one statement: a put in one round trip (PostgreSQL) */
     const char *const *migrations; /* STORE_SCHEMA_VERSION scripts, in this back end's column types */
     /* Connect (s->conn) and set the session up; target is a path or a URL. */
     storm_rc (*open)(storm_store *s, const char *target, int flags, storm_err *err);

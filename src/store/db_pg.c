@@ -442,6 +442,7 @@ static storm_rc pg_data_version(storm_store *s, uint64_t *out, storm_err *err)
 const store_backend store_backend_pg = {
     .name = "PostgreSQL",
     .sqlite_dialect = false,
+    .writable_ctes = true,
     .migrations = store_pg_migrations,
     .open = pg_open,
     .close = pg_close,

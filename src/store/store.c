@@ -123,9 +123,9 @@ void storm_store_close(storm_store *s)
 {
     if (!s)
         return;
-    store_stmt **fixed[] = {&s->st_insert,          &s->st_exists_version, &s->st_exists_id,   &s->st_last_added,
-                            &s->st_status_put,      &s->st_status_get,     &s->st_max_version, &s->st_clear_latest,
-                            &s->st_collection_find, &s->st_data_version};
+    store_stmt **fixed[] = {&s->st_insert,       &s->st_put_one,         &s->st_put_one_sco, &s->st_exists_version,
+                            &s->st_exists_id,    &s->st_last_added,      &s->st_status_put,  &s->st_status_get,
+                            &s->st_clear_latest, &s->st_collection_find, &s->st_data_version};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         store_finalize(*fixed[i]);
     for (size_t i = 0; i < STORE_STMT_CACHE; i++) {
@@ -144,6 +144,7 @@ const char *storm_store_backend(const storm_store *s)
 
 storm_rc storm_store_begin(storm_store *s, storm_err *err)
 {
+    s->tx_serial++;
     return s->be->begin(s, err);
 }
 

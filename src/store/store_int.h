@@ -34,10 +34,11 @@ struct storm_store {
     bool readonly;
     /* fixed statements, prepared on first use */
     store_stmt *st_insert;
+    store_stmt *st_put_one;     /* a versioned put in one statement (writable_ctes) */
+    store_stmt *st_put_one_sco; /* the same for an object without versions (SCOs) */
     store_stmt *st_exists_version;
     store_stmt *st_exists_id;
     store_stmt *st_last_added;
-    store_stmt *st_max_version;
     store_stmt *st_clear_latest;
     store_stmt *st_collection_find;
     store_stmt *st_data_version;
@@ -47,6 +48,12 @@ struct storm_store {
     size_t n_collections;
     store_cached_stmt stmts[STORE_STMT_CACHE];
     unsigned long long stmt_clock;
+    /* The largest date_added given out in this write transaction (one
+     * collection): no other writer can add rows while it holds the write
+     * lock, so the next put need not ask the database. Valid while
+     * added_tx == tx_serial (a new transaction makes it stale). */
+    unsigned long long tx_serial, added_tx;
+    int64_t added_collection, added_last;
 };
 
 /* Bring the schema to STORE_SCHEMA_VERSION (schema.c). */
