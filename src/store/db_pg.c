@@ -37,6 +37,9 @@ typedef struct pg_conn {
     unsigned long long next; /* statement names */
     uint64_t own_changes;    /* rows this connection changed (data_version) */
     bool locked;             /* holds the store's write lock */
+    bool in_tx;              /* between begin and end */
+    bool readonly;
+    unsigned long long generation; /* connections made (a reconnect forgets the prepared statements) */
 } pg_conn;
 
 typedef struct pg_stmt {
@@ -45,6 +48,7 @@ typedef struct pg_stmt {
     char *sql; /* with $N placeholders */
     char name[32];
     bool keep, prepared;
+    unsigned long long prepared_in; /* the connection generation it was prepared in */
     int n_params;
     const char **values;
     int *lengths, *formats;
@@ -98,6 +102,29 @@ static void ignore_notice(void *arg, const char *msg)
     (void)arg, (void)msg; /* "table ... does not exist, skipping" and the like */
 }
 
+/* UTC timestamps and UTF-8 text whatever the server's defaults; a
+ * read-only handle is read-only on the server too. */
+static bool session_setup(pg_conn *c)
+{
+    c->generation++;
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    return run(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning") &&
+           (!c->readonly || run(c, "SET default_transaction_read_only = on"));
+}
+
+/* A long-lived handle (storm serve, storm run --follow) outlives a server
+ * restart or a dropped connection: between transactions, connect again. A
+ * transaction in flight fails (its work is not known to be committed). */
+static void reconnect_if_lost(pg_conn *c)
+{
+    if (PQstatus(c->pg) == CONNECTION_OK || c->in_tx)
+        return;
+    c->locked = false; /* the server let go of it with the connection */
+    PQreset(c->pg);
+    if (PQstatus(c->pg) == CONNECTION_OK)
+        session_setup(c);
+}
+
 static storm_rc pg_open(storm_store *s, const char *url, int flags, storm_err *err)
 {
     (void)flags;
@@ -113,14 +140,8 @@ static storm_rc pg_open(storm_store *s, const char *url, int flags, storm_err *e
                              "right (postgresql://USER@HOST/DATABASE)?",
                              c->pg ? PQdb(c->pg) : "?", c->last_error);
     }
-    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
-    /* UTC timestamps and UTF-8 text whatever the server's defaults; a
-     * read-only handle is read-only on the server too. */
-    storm_rc rc =
-        pg_exec(s, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning", err);
-    if (!rc && s->readonly)
-        rc = pg_exec(s, "SET default_transaction_read_only = on", err);
-    return rc;
+    c->readonly = s->readonly;
+    return session_setup(c) ? STORM_OK : pg_error(s, err, "session setup");
 }
 
 static void pg_close(storm_store *s)
@@ -232,31 +253,50 @@ static void pg_bind_text(store_stmt *s, int i, const char *t, size_t len)
     st->formats[i - 1] = 1;
 }
 
+/* Prepare (once per connection) and run st: its result, or NULL with the
+ * error kept. */
+static PGresult *run_stmt(pg_stmt *st)
+{
+    reconnect_if_lost(st->c);
+    if (st->prepared && st->prepared_in != st->c->generation)
+        st->prepared = false; /* made on a connection since lost */
+    PGresult *r;
+    if (st->keep && !st->prepared) {
+        r = PQprepare(st->c->pg, st->name, st->sql, st->n_params, NULL);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            keep_error(st->c, PQresultErrorMessage(r));
+            PQclear(r);
+            return NULL;
+        }
+        PQclear(r);
+        st->prepared = true;
+        st->prepared_in = st->c->generation;
+    }
+    if (st->prepared)
+        r = PQexecPrepared(st->c->pg, st->name, st->n_params, st->values, st->lengths, st->formats, 0);
+    else
+        r = PQexecParams(st->c->pg, st->sql, st->n_params, NULL, st->values, st->lengths, st->formats, 0);
+    ExecStatusType es = PQresultStatus(r);
+    if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+        keep_error(st->c, PQresultErrorMessage(r));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
 static int pg_step(store_stmt *s)
 {
     pg_stmt *st = pgst(s);
     if (!st->res) {
-        PGresult *r;
-        if (st->keep && !st->prepared) {
-            r = PQprepare(st->c->pg, st->name, st->sql, st->n_params, NULL);
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                keep_error(st->c, PQresultErrorMessage(r));
-                PQclear(r);
-                return STORE_STEP_FAILED;
-            }
-            PQclear(r);
-            st->prepared = true;
-        }
-        if (st->prepared)
-            r = PQexecPrepared(st->c->pg, st->name, st->n_params, st->values, st->lengths, st->formats, 0);
-        else
-            r = PQexecParams(st->c->pg, st->sql, st->n_params, NULL, st->values, st->lengths, st->formats, 0);
-        ExecStatusType es = PQresultStatus(r);
-        if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
-            keep_error(st->c, PQresultErrorMessage(r));
-            PQclear(r);
+        PGresult *r = run_stmt(st);
+        /* outside a transaction a lost connection is found here: once more
+         * on a new one (inside, the transaction's work is lost: it fails) */
+        if (!r && !st->c->in_tx && PQstatus(st->c->pg) != CONNECTION_OK)
+            r = run_stmt(st);
+        if (!r)
             return STORE_STEP_FAILED;
-        }
+        ExecStatusType es = PQresultStatus(r);
         st->res = r;
         st->row = 0;
         st->rows = es == PGRES_TUPLES_OK ? PQntuples(r) : 0;
@@ -309,7 +349,7 @@ static void pg_finalize(store_stmt *s)
 {
     pg_stmt *st = pgst(s);
     pg_reset(s);
-    if (st->prepared && PQtransactionStatus(st->c->pg) == PQTRANS_IDLE) {
+    if (st->prepared && st->prepared_in == st->c->generation && PQtransactionStatus(st->c->pg) == PQTRANS_IDLE) {
         char sql[64];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
         run(st->c, sql); /* else the server forgets it with the connection */
@@ -336,14 +376,25 @@ static void unlock(pg_conn *c)
 static storm_rc pg_begin(storm_store *s, storm_err *err)
 {
     pg_conn *c = conn_of(s);
-    if (s->readonly)
-        return pg_exec(s, "BEGIN", err);
-    storm_rc rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
+    reconnect_if_lost(c);
+    storm_rc rc;
+    if (s->readonly) {
+        if (!(rc = pg_exec(s, "BEGIN", err)))
+            c->in_tx = true;
+        return rc;
+    }
+    rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
+    if (rc && PQstatus(c->pg) != CONNECTION_OK) { /* lost since the last use: once more on a new one */
+        reconnect_if_lost(c);
+        rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
+    }
     if (rc)
         return rc;
     c->locked = true;
     if ((rc = pg_exec(s, "BEGIN", err)))
         unlock(c);
+    else
+        c->in_tx = true;
     return rc;
 }
 
@@ -364,9 +415,12 @@ static storm_rc pg_end(storm_store *s, bool commit, storm_err *err)
     }
     PQclear(r);
     /* a failed COMMIT ends the transaction too (rolled back) */
-    if (pg_in_transaction(s))
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE && PQstatus(c->pg) == CONNECTION_OK)
         run(c, "ROLLBACK");
     unlock(c);
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        c->locked = false; /* gone with the connection */
+    c->in_tx = false;
     return rc;
 }
 

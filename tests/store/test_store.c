@@ -681,6 +681,43 @@ static void test_two_writers(void)
         unlink(db_path);
 }
 
+/* PostgreSQL: a server restart or a dropped connection between
+ * transactions is survived (storm serve and storm run --follow live long):
+ * the next statement, and the next transaction, run on a new connection. */
+static void test_reconnect(void)
+{
+    if (!pg_url)
+        return;
+    storm_store *s = open_fresh(), *other = NULL;
+    storm_err err = {0};
+    CHECK(s && storm_store_open(db_path, STORM_STORE_READWRITE, &other, &err) == STORM_OK);
+    if (!s || !other)
+        goto out;
+    char b[1024];
+    bool added = false;
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(store_exec(other,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                     &err) == STORM_OK);
+    usleep(200000);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 2, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(store_exec(other,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                     &err) == STORM_OK);
+    usleep(200000);
+    CHECK(storm_store_begin(s, &err) == STORM_OK);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 3, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(storm_store_commit(s, &err) == STORM_OK);
+    storm_store_query q = {.collection = "indicators", .limit = 10};
+    collect c = {0};
+    CHECK(storm_store_query_objects(other, &q, collect_row, &c, NULL, NULL, &err) == STORM_OK && c.n == 3);
+out:
+    storm_store_close(s);
+    storm_store_close(other);
+}
+
 int main(void)
 {
     pg_url = getenv("STORM_TEST_PG_URL");
@@ -696,5 +733,6 @@ int main(void)
     RUN(test_publish_log_and_pull_position);
     RUN(test_baseline_tables);
     RUN(test_two_writers);
+    RUN(test_reconnect);
     return test_report(pg_url ? "test_store (PostgreSQL)" : "test_store");
 }
