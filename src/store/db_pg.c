@@ -29,7 +29,8 @@
 
 /* The advisory lock key of a store's writers ("Storm" in ASCII). */
 #define PG_WRITE_LOCK_KEY "358094238061"
-#define PG_PARAMS_MAX 1024 /* placeholders in one statement (queries bind at most 4 lists of 64) */
+#define PG_ANALYZE_FIRST 1000 /* rows a writer changes before it first refreshes the statistics */
+#define PG_PARAMS_MAX 1024    /* placeholders in one statement (queries bind at most 4 lists of 64) */
 
 typedef struct pg_conn {
     PGconn *pg;
@@ -38,6 +39,7 @@ typedef struct pg_conn {
     uint64_t own_changes;    /* rows this connection changed (data_version) */
     bool locked;             /* holds the store's write lock */
     bool in_tx;              /* between begin and end */
+    uint64_t next_analyze;   /* own_changes at which to refresh the planner's statistics */
     bool readonly;
     unsigned long long generation; /* connections made (a reconnect forgets the prepared statements) */
 } pg_conn;
@@ -141,6 +143,7 @@ static storm_rc pg_open(storm_store *s, const char *url, int flags, storm_err *e
                              c->pg ? PQdb(c->pg) : "?", c->last_error);
     }
     c->readonly = s->readonly;
+    c->next_analyze = PG_ANALYZE_FIRST;
     return session_setup(c) ? STORM_OK : pg_error(s, err, "session setup");
 }
 
@@ -421,6 +424,16 @@ static storm_rc pg_end(storm_store *s, bool commit, storm_err *err)
     if (PQstatus(c->pg) != CONNECTION_OK)
         c->locked = false; /* gone with the connection */
     c->in_tx = false;
+    /* The planner needs statistics to see that a page (LIMIT 100 in
+     * date_added order) is an index range: on a table grown since the last
+     * ANALYZE it sorted the whole collection instead (85 ms rather than
+     * 0.1 ms a page at 10,000 objects). Autovacuum comes when it comes; a
+     * writer refreshes them itself after 1,000, 2,000, 4,000, ... rows of
+     * its own: a few sampled reads, a handful of times per process. */
+    if (!rc && commit && c->own_changes >= c->next_analyze) {
+        run(c, "ANALYZE objects");
+        c->next_analyze = c->own_changes * 2;
+    }
     return rc;
 }
 
