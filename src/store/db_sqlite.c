@@ -59,6 +59,21 @@ static void configure_sqlite(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Switching a new file to WAL takes its lock without the busy handler:
+ * two writers creating one store at the same moment (storm run workers)
+ * saw "database is locked". Retried for as long as the busy timeout. */
+static storm_rc wal_mode(storm_store *s, storm_err *err)
+{
+    for (int waited_ms = 0;; waited_ms += 50) {
+        int r = sqlite3_exec(db_of(s), "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (r == SQLITE_OK)
+            return STORM_OK;
+        if (((r & 0xff) != SQLITE_BUSY && (r & 0xff) != SQLITE_LOCKED) || waited_ms >= SQLITE_BUSY_TIMEOUT_MS)
+            return sqlite_error(s, err, "PRAGMA journal_mode=WAL");
+        sqlite3_sleep(50);
+    }
+}
+
 static storm_rc sqlite_open(storm_store *s, const char *path, int flags, storm_err *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -76,7 +91,7 @@ static storm_rc sqlite_open(storm_store *s, const char *path, int flags, storm_e
     sqlite3_busy_timeout(db, SQLITE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(db, 1);
     storm_rc rc;
-    if (!s->readonly && (rc = sqlite_exec(s, "PRAGMA journal_mode=WAL", err)))
+    if (!s->readonly && (rc = wal_mode(s, err)))
         return rc;
     if ((rc = sqlite_exec(s, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL", err)))
         return rc;
