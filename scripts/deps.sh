@@ -8,6 +8,9 @@ pkgs=(meson ninja-build pkg-config gcc
       zlib1g-dev
       libmicrohttpd-dev libcurl4-openssl-dev sqlite3
       librdkafka-dev libhiredis-dev)
+# --db postgresql://...: the store on PostgreSQL (libpq); the tests start a real server
+pkgs+=(libpq-dev)
+if [ "${1:-}" = --test ]; then pkgs+=(postgresql); fi
 if [ "$(uname -m)" = x86_64 ]; then pkgs+=(libhyperscan-dev); fi
 # The web UI's bundler and test driver run on node (npm ci, scripts/ui_build.sh).
 if ! command -v npm >/dev/null; then pkgs+=(nodejs npm); fi

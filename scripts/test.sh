@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, builds Storm three times (optimised; with
 # AddressSanitizer + UndefinedBehaviorSanitizer; the minimal configuration
-# -Dtaxii=disabled -Dhyperscan=disabled -Dkafka=disabled -Dredis=disabled) and
+# -Dtaxii=disabled -Dhyperscan=disabled -Dkafka=disabled -Dredis=disabled
+# -Dpostgresql=disabled) and
 # runs every test in each.
 # Ends with one line "N passed, M failed" over all checks of all test programs.
 set -uo pipefail
@@ -21,7 +22,8 @@ run_suite build --buildtype=debugoptimized || status=1
 run_suite build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false || status=1
 # The minimal configuration (no TAXII/HTTP intake, no Hyperscan), unoptimised
 # to build quickly: every documented option must build and pass its tests.
-run_suite build-min --buildtype=plain -Dtaxii=disabled -Dhyperscan=disabled -Dkafka=disabled -Dredis=disabled || status=1
+run_suite build-min --buildtype=plain -Dtaxii=disabled -Dhyperscan=disabled -Dkafka=disabled -Dredis=disabled \
+  -Dpostgresql=disabled || status=1
 
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json build-min/meson-logs/testlog.json <<'PY'
 import json, re, sys

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The embedded SQLite store: STIX objects by collection (versioned by
- * `modified`), shared by storm run (writer), storm serve (TAXII) and the
- * baseline. One file; WAL mode; writes in transactions. */
+/* The store: STIX objects by collection (versioned by `modified`), shared
+ * by storm run (writer), storm serve (TAXII) and the baseline. Either an
+ * embedded SQLite file (WAL mode) or a PostgreSQL database named by a
+ * postgresql:// URL (a hub that several writers share); the same schema and
+ * behaviour on both. Writes in transactions, one writer at a time. */
 #ifndef STORM_STORE_H
 #define STORM_STORE_H
 
@@ -15,7 +17,6 @@ extern "C" {
 #endif
 
 typedef struct storm_store storm_store;
-struct sqlite3;
 
 typedef enum storm_store_flags {
     STORM_STORE_READWRITE = 0, /* create when missing, migrate the schema */
@@ -29,7 +30,8 @@ typedef enum storm_store_flags {
 #define STORM_COLLECTION_SIGHTINGS "sightings"
 #define STORM_COLLECTION_OBSERVATIONS "observations"
 
-/* Open or create; *out is owned (storm_store_close). */
+/* Open or create; *out is owned (storm_store_close). path is a SQLite file,
+ * or postgresql://... / postgres://... (a libpq connection URL). */
 storm_rc storm_store_open(const char *path, int flags, storm_store **out, storm_err *err);
 void storm_store_close(storm_store *s);
 
@@ -42,12 +44,11 @@ storm_rc storm_store_rollback(storm_store *s);
  * so re-processing is idempotent. *added tells whether it was new (may be NULL). */
 storm_rc storm_store_put(storm_store *s, const char *collection, const storm_value *obj, bool *added, storm_err *err);
 
-/* The SQLite handle. Borrowed. The store owns every table (its migrations
- * create them, schema.c) and other modules reach their rows through store
- * calls (storm/store_baseline.h for the baseline): do not add users of this.
- * Only src/taxii/publish.c still uses it, until the publish log's tables
- * move into the store's migrations too. */
-struct sqlite3 *storm_store_db(storm_store *s);
+/* Whether path is a database URL (postgresql://, postgres://) rather than
+ * a file: callers that look at the file (exists? which format?) skip it. */
+bool storm_store_is_url(const char *path);
+/* The back end's name ("SQLite", "PostgreSQL"), for messages. */
+const char *storm_store_backend(const storm_store *s);
 
 /* ---- Collections and queries (TAXII server, publish/pull) ---------------
  * Added by the store owner for storm serve and the TAXII client; additive

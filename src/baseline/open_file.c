@@ -27,7 +27,7 @@ storm_rc storm_baseline_open_file(const char *path, const storm_baseline_opts *o
                                   storm_err *err)
 {
     *out = NULL;
-    if (strcmp(path, "-") != 0 && is_sqlite_file(path)) {
+    if (strcmp(path, "-") != 0 && (storm_store_is_url(path) || is_sqlite_file(path))) {
         storm_store *store;
         storm_baseline_opts o = opts ? *opts : (storm_baseline_opts){0};
         storm_rc rc = storm_store_open(path, o.read_only ? STORM_STORE_READONLY : STORM_STORE_READWRITE, &store, err);

@@ -382,8 +382,10 @@ int cmd_publish(int argc, char **argv)
         } else {
             char kp[4096];
             if (!key_path) {
-                snprintf(kp, sizeof kp, "%s", db ? db : "storm");
-                snprintf(kp + strlen(kp), sizeof kp - strlen(kp), "%s", db ? ".redact.key" : "-redact.key");
+                /* beside a store file; a database URL has no "beside": the default of no --db */
+                bool beside = db && !storm_store_is_url(db);
+                snprintf(kp, sizeof kp, "%s", beside ? db : "storm");
+                snprintf(kp + strlen(kp), sizeof kp - strlen(kp), "%s", beside ? ".redact.key" : "-redact.key");
                 key_path = kp;
             }
             red = default_redactor(key_path);

@@ -58,7 +58,7 @@ static void usage(FILE *out)
             "Streams sensor events (Tetragon, Kubernetes audit, Falco, Kubescape, Hubble; JSON Lines),\n"
             "matches every indicator of the attack models and writes STIX 2.1 sightings.\n\n"
             "  --models PATH       attack model file or directory (repeatable; default: the shipped models/)\n"
-            "  --db FILE           SQLite store: observations, sightings, indicators and models (idempotent);\n"
+            "  --db FILE           store, a SQLite file or postgresql:// URL: observations, sightings, models;\n"
             "                      the models in its indicators collection (storm pull --db) are used too\n"
             "  --no-db-models      do not use the models found in the --db store\n"
             "  --keep-observations with --db: store every event's observation, not only sightings' evidence\n"

@@ -21,7 +21,7 @@ static void serve_help(FILE *out)
             "until interrupted (SIGINT/SIGTERM); SIGHUP reads the --users file again.\n"
             "Discovery is at /taxii2/, the API root at /storm/.\n\n"
             "options:\n"
-            "  --db FILE                 the SQLite store storm run writes (created if missing)\n"
+            "  --db FILE                 the store storm run writes: SQLite file or postgresql:// URL\n"
             "  --listen ADDR:PORT        bind address (default 127.0.0.1:9000; :PORT = 127.0.0.1; [::1]:PORT for IPv6; "
             "port 0 = any)\n"
             "  --collections A[,B...]    serve only these collections (aliases or UUIDs; default: all)\n"

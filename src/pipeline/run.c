@@ -226,10 +226,12 @@ static storm_rc job_read(run_job *j)
      * --kafka/--redis: there the listener serves /metrics for each of several
      * consumers of one store, and the spool admits one process per store */
     if (o->listen && j->store && !streaming) {
-        size_t n = strlen(o->db) + sizeof "-intake-spool";
+        /* a database URL (PostgreSQL) has no "beside": ./storm-intake-spool */
+        const char *stem = storm_store_is_url(o->db) ? "storm" : o->db;
+        size_t n = strlen(stem) + sizeof "-intake-spool";
         if (!(j->spool = malloc(n)))
             return STORM_ERR_NOMEM;
-        snprintf(j->spool, n, "%s-intake-spool", o->db);
+        snprintf(j->spool, n, "%s-intake-spool", stem);
         if ((rc = run_intake_replay(j->p, j->store, j->spool, o->quiet, j->prog)) != STORM_OK)
             return rc;
     }

@@ -12,18 +12,13 @@
 /* A store opened read-only may predate the baseline's tables (schema.c). */
 static bool have_tables(storm_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='baseline_feature'",
-                                  -1, &st, NULL) == SQLITE_OK &&
-               sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return yes;
+    return s->be->has_table(s, "baseline_feature");
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(store_stmt *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    const char *t = store_column_text(st, i);
+    return t ? t : "";
 }
 
 storm_rc storm_store_baseline_load(storm_store *s,
@@ -33,81 +28,84 @@ storm_rc storm_store_baseline_load(storm_store *s,
 {
     if (!have_tables(s))
         return STORM_OK; /* nothing stored yet */
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc = STORM_OK;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, workload, origin, events_learned, events_at_last_new, first_seen, last_seen,"
-                           " last_new_feature, overflow, explained, unexplained FROM baseline_profile",
-                           -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_err(s, err, "reading baseline profiles");
+    if ((rc = store_prepare_once(
+             s,
+             "SELECT id, workload, origin, events_learned, events_at_last_new, first_seen, last_seen,"
+             " last_new_feature, overflow, explained, unexplained FROM baseline_profile",
+             &st, err)))
+        return rc;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = store_step(st)) == STORE_STEP_ROW) {
         storm_store_profile p = {
-            .row_id = sqlite3_column_int64(st, 0),
+            .row_id = store_column_int64(st, 0),
             .workload = col_text(st, 1),
             .origin = col_text(st, 2),
-            .events_learned = (uint64_t)sqlite3_column_int64(st, 3),
-            .events_at_last_new = (uint64_t)sqlite3_column_int64(st, 4),
-            .first_seen = sqlite3_column_int64(st, 5),
-            .last_seen = sqlite3_column_int64(st, 6),
-            .last_new_feature = sqlite3_column_int64(st, 7),
-            .overflow = (uint64_t)sqlite3_column_int64(st, 8),
-            .explained = (uint64_t)sqlite3_column_int64(st, 9),
-            .unexplained = (uint64_t)sqlite3_column_int64(st, 10),
+            .events_learned = (uint64_t)store_column_int64(st, 3),
+            .events_at_last_new = (uint64_t)store_column_int64(st, 4),
+            .first_seen = store_column_int64(st, 5),
+            .last_seen = store_column_int64(st, 6),
+            .last_new_feature = store_column_int64(st, 7),
+            .overflow = (uint64_t)store_column_int64(st, 8),
+            .explained = (uint64_t)store_column_int64(st, 9),
+            .unexplained = (uint64_t)store_column_int64(st, 10),
         };
         if ((rc = on_profile(ctx, &p, err)) != STORM_OK)
             break;
     }
-    if (rc == STORM_OK && r != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, "reading baseline profiles");
-    sqlite3_finalize(st);
+    if (rc == STORM_OK && r != STORE_STEP_DONE)
+        rc = store_db_err(s, err, "reading baseline profiles");
+    store_finalize(st);
     if (rc != STORM_OK)
         return rc;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT p.workload, f.feature, f.denied, f.hits, f.first_seen, f.seq FROM baseline_feature f"
-                           " JOIN baseline_profile p ON p.id = f.profile_id ORDER BY f.profile_id, f.seq",
-                           -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_err(s, err, "reading baseline features");
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    if ((rc = store_prepare_once(
+             s,
+             "SELECT p.workload, f.feature, f.denied, f.hits, f.first_seen, f.seq FROM baseline_feature f"
+             " JOIN baseline_profile p ON p.id = f.profile_id ORDER BY f.profile_id, f.seq",
+             &st, err)))
+        return rc;
+    while ((r = store_step(st)) == STORE_STEP_ROW) {
         storm_store_feature f = {
             .workload = col_text(st, 0),
             .text = col_text(st, 1),
-            .len = (size_t)sqlite3_column_bytes(st, 1),
-            .denied = sqlite3_column_int(st, 2) != 0,
-            .hits = (uint64_t)sqlite3_column_int64(st, 3),
-            .first_seen = sqlite3_column_int64(st, 4),
-            .seq = sqlite3_column_int64(st, 5),
+            .len = (size_t)store_column_bytes(st, 1),
+            .denied = store_column_int64(st, 2) != 0,
+            .hits = (uint64_t)store_column_int64(st, 3),
+            .first_seen = store_column_int64(st, 4),
+            .seq = store_column_int64(st, 5),
         };
         if ((rc = on_feature(ctx, &f, err)) != STORM_OK)
             break;
     }
-    if (rc == STORM_OK && r != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, "reading baseline features");
-    sqlite3_finalize(st);
+    if (rc == STORM_OK && r != STORE_STEP_DONE)
+        rc = store_db_err(s, err, "reading baseline features");
+    store_finalize(st);
     return rc;
 }
 
 struct storm_store_baseline_save {
     storm_store *s;
-    sqlite3_stmt *upsert_profile, *profile_id, *upsert_feature, *delete_feature, *delete_features, *delete_profile;
+    bool own_tx; /* begun here (no transaction was open): committed or rolled back at the end */
+    store_stmt *upsert_profile, *profile_id, *upsert_feature, *delete_feature, *delete_features, *delete_profile;
 };
 
 static void finalize_all(storm_store_baseline_save *w)
 {
-    sqlite3_finalize(w->upsert_profile);
-    sqlite3_finalize(w->profile_id);
-    sqlite3_finalize(w->upsert_feature);
-    sqlite3_finalize(w->delete_feature);
-    sqlite3_finalize(w->delete_features);
-    sqlite3_finalize(w->delete_profile);
+    store_finalize(w->upsert_profile);
+    store_finalize(w->profile_id);
+    store_finalize(w->upsert_feature);
+    store_finalize(w->delete_feature);
+    store_finalize(w->delete_features);
+    store_finalize(w->delete_profile);
 }
 
 /* Run a bound statement once and reset it (bindings are rebound each use). */
-static bool step_done(sqlite3_stmt *st)
+static bool step_done(store_stmt *st)
 {
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE || r == SQLITE_ROW;
+    int r = store_step(st);
+    store_reset(st);
+    return r == STORE_STEP_DONE || r == STORE_STEP_ROW;
 }
 
 storm_rc storm_store_baseline_save_begin(storm_store *s, storm_store_baseline_save **out, storm_err *err)
@@ -136,13 +134,16 @@ storm_rc storm_store_baseline_save_begin(storm_store *s, storm_store_baseline_sa
          "DELETE FROM baseline_feature WHERE profile_id IN (SELECT id FROM baseline_profile WHERE workload=?1)"},
         {offsetof(storm_store_baseline_save, delete_profile), "DELETE FROM baseline_profile WHERE workload=?1"},
     };
-    if (sqlite3_exec(s->db, "SAVEPOINT baseline_save", NULL, NULL, NULL) != SQLITE_OK) {
+    /* PostgreSQL has savepoints only inside a transaction: outside one,
+     * the save is its own transaction. */
+    w->own_tx = !store_in_tx(s);
+    storm_rc rc = w->own_tx ? storm_store_begin(s, err) : store_exec(s, "SAVEPOINT baseline_save", err);
+    if (rc) {
         free(w);
-        return store_sqlite_err(s, err, "starting the baseline save");
+        return rc;
     }
     for (size_t i = 0; i < sizeof prep / sizeof prep[0]; i++)
-        if (sqlite3_prepare_v2(s->db, prep[i].sql, -1, (sqlite3_stmt **)((char *)w + prep[i].off), NULL) != SQLITE_OK) {
-            storm_rc rc = store_sqlite_err(s, err, "preparing the baseline save");
+        if ((rc = store_prepare_once(s, prep[i].sql, (store_stmt **)((char *)w + prep[i].off), err))) {
             storm_store_baseline_save_end(w, false, NULL);
             return rc;
         }
@@ -152,37 +153,37 @@ storm_rc storm_store_baseline_save_begin(storm_store *s, storm_store_baseline_sa
 
 storm_rc storm_store_baseline_forget(storm_store_baseline_save *w, const char *workload, storm_err *err)
 {
-    sqlite3_bind_text(w->delete_features, 1, workload, -1, SQLITE_STATIC);
-    sqlite3_bind_text(w->delete_profile, 1, workload, -1, SQLITE_STATIC);
+    store_bind_text(w->delete_features, 1, workload);
+    store_bind_text(w->delete_profile, 1, workload);
     if (!step_done(w->delete_features) || !step_done(w->delete_profile))
-        return store_sqlite_err(w->s, err, "deleting a baseline profile");
+        return store_db_err(w->s, err, "deleting a baseline profile");
     return STORM_OK;
 }
 
 storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const storm_store_profile *p, int64_t *row_id,
                                           storm_err *err)
 {
-    sqlite3_stmt *u = w->upsert_profile;
-    sqlite3_bind_text(u, 1, p->workload, -1, SQLITE_STATIC);
-    sqlite3_bind_text(u, 2, p->origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(u, 3, (int64_t)p->events_learned);
-    sqlite3_bind_int64(u, 4, (int64_t)p->events_at_last_new);
-    sqlite3_bind_int64(u, 5, p->first_seen);
-    sqlite3_bind_int64(u, 6, p->last_seen);
-    sqlite3_bind_int64(u, 7, p->last_new_feature);
-    sqlite3_bind_int64(u, 8, (int64_t)p->overflow);
-    sqlite3_bind_int64(u, 9, (int64_t)p->explained);
-    sqlite3_bind_int64(u, 10, (int64_t)p->unexplained);
+    store_stmt *u = w->upsert_profile;
+    store_bind_text(u, 1, p->workload);
+    store_bind_text(u, 2, p->origin);
+    store_bind_int64(u, 3, (int64_t)p->events_learned);
+    store_bind_int64(u, 4, (int64_t)p->events_at_last_new);
+    store_bind_int64(u, 5, p->first_seen);
+    store_bind_int64(u, 6, p->last_seen);
+    store_bind_int64(u, 7, p->last_new_feature);
+    store_bind_int64(u, 8, (int64_t)p->overflow);
+    store_bind_int64(u, 9, (int64_t)p->explained);
+    store_bind_int64(u, 10, (int64_t)p->unexplained);
     if (!step_done(u))
-        return store_sqlite_err(w->s, err, "writing a baseline profile");
+        return store_db_err(w->s, err, "writing a baseline profile");
     *row_id = p->row_id;
     if (!*row_id) { /* a new row: ask for its id (an update keeps the one the caller knows) */
-        sqlite3_bind_text(w->profile_id, 1, p->workload, -1, SQLITE_STATIC);
-        if (sqlite3_step(w->profile_id) == SQLITE_ROW)
-            *row_id = sqlite3_column_int64(w->profile_id, 0);
-        sqlite3_reset(w->profile_id);
+        store_bind_text(w->profile_id, 1, p->workload);
+        if (store_step(w->profile_id) == STORE_STEP_ROW)
+            *row_id = store_column_int64(w->profile_id, 0);
+        store_reset(w->profile_id);
         if (!*row_id)
-            return store_sqlite_err(w->s, err, "reading a baseline profile id");
+            return store_db_err(w->s, err, "reading a baseline profile id");
     }
     return STORM_OK;
 }
@@ -190,26 +191,26 @@ storm_rc storm_store_baseline_put_profile(storm_store_baseline_save *w, const st
 storm_rc storm_store_baseline_put_feature(storm_store_baseline_save *w, int64_t row_id, const storm_store_feature *f,
                                           storm_err *err)
 {
-    sqlite3_stmt *st = w->upsert_feature;
-    sqlite3_bind_int64(st, 1, row_id);
-    sqlite3_bind_text(st, 2, f->text, (int)f->len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, f->denied);
-    sqlite3_bind_int64(st, 4, (int64_t)f->hits);
-    sqlite3_bind_int64(st, 5, f->first_seen);
-    sqlite3_bind_int64(st, 6, f->seq);
+    store_stmt *st = w->upsert_feature;
+    store_bind_int64(st, 1, row_id);
+    store_bind_textn(st, 2, f->text, f->len);
+    store_bind_int64(st, 3, f->denied);
+    store_bind_int64(st, 4, (int64_t)f->hits);
+    store_bind_int64(st, 5, f->first_seen);
+    store_bind_int64(st, 6, f->seq);
     if (!step_done(st))
-        return store_sqlite_err(w->s, err, "writing a baseline feature");
+        return store_db_err(w->s, err, "writing a baseline feature");
     return STORM_OK;
 }
 
 storm_rc storm_store_baseline_delete_feature(storm_store_baseline_save *w, int64_t row_id, const char *text, size_t len,
                                              storm_err *err)
 {
-    sqlite3_stmt *st = w->delete_feature;
-    sqlite3_bind_int64(st, 1, row_id);
-    sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+    store_stmt *st = w->delete_feature;
+    store_bind_int64(st, 1, row_id);
+    store_bind_textn(st, 2, text, len);
     if (!step_done(st))
-        return store_sqlite_err(w->s, err, "deleting a baseline feature");
+        return store_db_err(w->s, err, "deleting a baseline feature");
     return STORM_OK;
 }
 
@@ -217,12 +218,12 @@ storm_rc storm_store_baseline_save_end(storm_store_baseline_save *w, bool commit
 {
     storm_rc rc = STORM_OK;
     finalize_all(w);
-    if (commit && sqlite3_exec(w->s->db, "RELEASE baseline_save", NULL, NULL, NULL) != SQLITE_OK) {
-        rc = store_sqlite_err(w->s, err, "committing the baseline save");
+    if (commit && (rc = w->own_tx ? storm_store_commit(w->s, err) : store_exec(w->s, "RELEASE baseline_save", err)))
         commit = false;
-    }
-    if (!commit)
-        sqlite3_exec(w->s->db, "ROLLBACK TO baseline_save; RELEASE baseline_save", NULL, NULL, NULL);
+    if (!commit && w->own_tx)
+        storm_store_rollback(w->s);
+    else if (!commit)
+        store_exec(w->s, "ROLLBACK TO baseline_save; RELEASE baseline_save", NULL);
     free(w);
     return rc;
 }

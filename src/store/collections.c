@@ -10,22 +10,22 @@
 
 #define COLLECTION_COLUMNS "key, id, coalesce(alias, ''), title, description, media_types, can_read, can_write"
 
-static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+static void copy_text(char *dst, size_t cap, store_stmt *st, int col)
 {
-    const char *t = (const char *)sqlite3_column_text(st, col);
+    const char *t = (const char *)store_column_text(st, col);
     snprintf(dst, cap, "%s", t ? t : "");
 }
 
-static int64_t read_collection(sqlite3_stmt *st, storm_store_collection *c)
+static int64_t read_collection(store_stmt *st, storm_store_collection *c)
 {
     copy_text(c->id, sizeof c->id, st, 1);
     copy_text(c->alias, sizeof c->alias, st, 2);
     copy_text(c->title, sizeof c->title, st, 3);
     copy_text(c->description, sizeof c->description, st, 4);
     copy_text(c->media_types, sizeof c->media_types, st, 5);
-    c->can_read = sqlite3_column_int(st, 6) != 0;
-    c->can_write = sqlite3_column_int(st, 7) != 0;
-    return sqlite3_column_int64(st, 0);
+    c->can_read = store_column_int64(st, 6) != 0;
+    c->can_write = store_column_int64(st, 7) != 0;
+    return store_column_int64(st, 0);
 }
 
 /* Find by alias or id; *rowid and (when out is non-NULL) the collection. */
@@ -35,20 +35,20 @@ static storm_rc lookup(storm_store *s, const char *key, int64_t *rowid, storm_st
                                  "SELECT " COLLECTION_COLUMNS " FROM collections WHERE id = ?1 OR alias = ?1", err);
     if (prc)
         return prc;
-    sqlite3_stmt *st = s->st_collection_find;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    store_stmt *st = s->st_collection_find;
+    store_bind_text(st, 1, key);
     storm_rc rc;
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    int r = store_step(st);
+    if (r == STORE_STEP_ROW) {
         storm_store_collection tmp;
         *rowid = read_collection(st, out ? out : &tmp);
         rc = STORM_OK;
-    } else if (r == SQLITE_DONE) {
+    } else if (r == STORE_STEP_DONE) {
         rc = storm_err_set(err, STORM_ERR_NOTFOUND, 0, "store: no collection '%s'", key);
     } else {
-        rc = store_sqlite_err(s, err, "find collection");
+        rc = store_db_err(s, err, "find collection");
     }
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }
 
@@ -87,19 +87,19 @@ storm_rc storm_store_collection_find(storm_store *s, const char *id_or_alias, st
 
 storm_rc storm_store_collections(storm_store *s, storm_store_collection *out, size_t cap, size_t *n, storm_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     *n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY key", -1, &st, NULL) !=
-        SQLITE_OK)
-        return store_sqlite_err(s, err, "list collections");
+    storm_rc prc = store_prepare_once(s, "SELECT " COLLECTION_COLUMNS " FROM collections ORDER BY key", &st, err);
+    if (prc)
+        return prc;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = store_step(st)) == STORE_STEP_ROW) {
         if (*n < cap)
             read_collection(st, &out[*n]);
         (*n)++;
     }
-    storm_rc rc = r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "list collections");
-    sqlite3_finalize(st);
+    storm_rc rc = r == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "list collections");
+    store_finalize(st);
     return rc;
 }
 
@@ -122,21 +122,22 @@ storm_rc storm_store_collection_create(storm_store *s, storm_store_collection *c
         return storm_err_set(err, STORM_ERR_VALUE, 0, "store: a collection needs a title");
     if (!c->id[0])
         random_uuid(c->id);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db,
+    store_stmt *st = NULL;
+    storm_rc prc =
+        store_prepare_once(s,
                            "INSERT INTO collections(id, alias, title, description, media_types, can_read, can_write)"
                            " VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_err(s, err, "create collection");
-    sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->alias, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->description, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, c->media_types[0] ? c->media_types : "application/stix+json;version=2.1", -1,
-                      SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, c->can_read);
-    sqlite3_bind_int(st, 7, c->can_write);
-    storm_rc rc = sqlite3_step(st) == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "create collection");
-    sqlite3_finalize(st);
+                           &st, err);
+    if (prc)
+        return prc;
+    store_bind_text(st, 1, c->id);
+    store_bind_text(st, 2, c->alias);
+    store_bind_text(st, 3, c->title);
+    store_bind_text(st, 4, c->description);
+    store_bind_text(st, 5, c->media_types[0] ? c->media_types : "application/stix+json;version=2.1");
+    store_bind_int64(st, 6, c->can_read);
+    store_bind_int64(st, 7, c->can_write);
+    storm_rc rc = store_step(st) == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "create collection");
+    store_finalize(st);
     return rc;
 }

@@ -8,27 +8,25 @@
 storm_rc storm_store_published_check(storm_store *s, const char *target, const storm_store_published *items, size_t n,
                                      bool *known, storm_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc =
         store_prepare_cached(s, "SELECT 1 FROM publish_log WHERE target = ?1 AND id = ?2 AND version = ?3", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, target);
     for (size_t i = 0; i < n; i++) {
         known[i] = false;
         if (!items[i].id)
             continue;
-        sqlite3_bind_text(st, 2, items[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, items[i].version ? items[i].version : "", -1, SQLITE_STATIC);
-        int r = sqlite3_step(st);
-        known[i] = r == SQLITE_ROW;
-        sqlite3_reset(st);
-        if (r != SQLITE_ROW && r != SQLITE_DONE) {
-            sqlite3_clear_bindings(st);
-            return store_sqlite_err(s, err, "read the publish log");
+        store_bind_text(st, 2, items[i].id);
+        store_bind_text(st, 3, items[i].version ? items[i].version : "");
+        int r = store_step(st);
+        known[i] = r == STORE_STEP_ROW;
+        store_reset(st);
+        if (r != STORE_STEP_ROW && r != STORE_STEP_DONE) {
+            return store_db_err(s, err, "read the publish log");
         }
     }
-    sqlite3_clear_bindings(st);
     return STORM_OK;
 }
 
@@ -41,22 +39,23 @@ typedef struct add_job {
 static storm_rc add_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     add_job *j = ctx;
-    sqlite3_stmt *st = NULL;
-    storm_rc rc = store_prepare_cached(s, "INSERT OR IGNORE INTO publish_log (target, id, version) VALUES (?1, ?2, ?3)",
+    store_stmt *st = NULL;
+    storm_rc rc = store_prepare_cached(s,
+                                       "INSERT INTO publish_log (target, id, version) VALUES (?1, ?2, ?3)"
+                                       " ON CONFLICT DO NOTHING",
                                        &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, j->target, -1, SQLITE_STATIC);
+    store_bind_text(st, 1, j->target);
     for (size_t i = 0; i < j->n && !rc; i++) {
         if (!j->items[i].id)
             continue;
-        sqlite3_bind_text(st, 2, j->items[i].id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, j->items[i].version ? j->items[i].version : "", -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = store_sqlite_err(s, err, "write the publish log");
-        sqlite3_reset(st);
+        store_bind_text(st, 2, j->items[i].id);
+        store_bind_text(st, 3, j->items[i].version ? j->items[i].version : "");
+        if (store_step(st) != STORE_STEP_DONE)
+            rc = store_db_err(s, err, "write the publish log");
+        store_reset(st);
     }
-    sqlite3_clear_bindings(st);
     return rc;
 }
 
@@ -73,19 +72,18 @@ storm_rc storm_store_pull_position_get(storm_store *s, const char *source, char 
                                        storm_err *err)
 {
     value[0] = '\0';
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc = store_prepare_cached(s, "SELECT added_last FROM pull_state WHERE source = ?1", &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(value, STORM_STORE_POSITION_MAX, "%s", t ? (const char *)t : "");
+    store_bind_text(st, 1, source);
+    int r = store_step(st);
+    if (r == STORE_STEP_ROW) {
+        const char *t = store_column_text(st, 0);
+        snprintf(value, STORM_STORE_POSITION_MAX, "%s", t ? t : "");
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return r == SQLITE_ROW || r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "read a pull position");
+    store_reset(st);
+    return r == STORE_STEP_ROW || r == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "read a pull position");
 }
 
 typedef struct position_job {
@@ -95,19 +93,18 @@ typedef struct position_job {
 static storm_rc position_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     position_job *j = ctx;
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc = store_prepare_cached(s,
                                        "INSERT INTO pull_state (source, added_last) VALUES (?1, ?2) "
                                        "ON CONFLICT(source) DO UPDATE SET added_last = excluded.added_last",
                                        &st, err);
     if (rc)
         return rc;
-    sqlite3_bind_text(st, 1, j->source, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, j->value, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    return r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "write a pull position");
+    store_bind_text(st, 1, j->source);
+    store_bind_text(st, 2, j->value);
+    int r = store_step(st);
+    store_reset(st);
+    return r == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "write a pull position");
 }
 
 storm_rc storm_store_pull_position_set(storm_store *s, const char *source, const char *value, storm_err *err)

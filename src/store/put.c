@@ -18,19 +18,17 @@ typedef struct put_job {
     int64_t stored_version; /* out: the version of the stored row */
 } put_job;
 
-static storm_rc row_exists(storm_store *s, sqlite3_stmt *st, put_job *j, bool *exists, storm_err *err)
+static storm_rc row_exists(storm_store *s, store_stmt *st, put_job *j, bool *exists, storm_err *err)
 {
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_text(st, 2, j->id, -1, SQLITE_STATIC);
-    if (j->version)
-        sqlite3_bind_int64(st, 3, j->version);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        j->stored_version = j->version ? j->version : sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
-        return store_sqlite_err(s, err, "look up object");
-    *exists = r == SQLITE_ROW;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
+    int r = store_step(st);
+    if (r == STORE_STEP_ROW)
+        j->stored_version = store_column_int64(st, 0);
+    store_reset(st);
+    if (r != STORE_STEP_ROW && r != STORE_STEP_DONE)
+        return store_db_err(s, err, "look up object");
+    *exists = r == STORE_STEP_ROW;
     return STORM_OK;
 }
 
@@ -39,59 +37,134 @@ static storm_rc row_exists(storm_store *s, sqlite3_stmt *st, put_job *j, bool *e
  * cursor are then exact (no object shares a key with another). */
 static storm_rc next_date_added(storm_store *s, int64_t collection, int64_t *out, storm_err *err)
 {
+    if (s->added_tx == s->tx_serial && s->added_collection == collection) {
+        int64_t now = store_now_us();
+        *out = now > s->added_last ? now : s->added_last + 1;
+        s->added_last = *out;
+        return STORM_OK;
+    }
     storm_rc rc = store_prepare(s, &s->st_last_added, "SELECT max(date_added) FROM objects WHERE collection = ?", err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->st_last_added, 1, collection);
-    int r = sqlite3_step(s->st_last_added);
-    int64_t last = r == SQLITE_ROW ? sqlite3_column_int64(s->st_last_added, 0) : 0;
-    sqlite3_reset(s->st_last_added);
-    if (r != SQLITE_ROW)
-        return store_sqlite_err(s, err, "read last date_added");
+    store_bind_int64(s->st_last_added, 1, collection);
+    int r = store_step(s->st_last_added);
+    int64_t last = r == STORE_STEP_ROW ? store_column_int64(s->st_last_added, 0) : 0;
+    store_reset(s->st_last_added);
+    if (r != STORE_STEP_ROW)
+        return store_db_err(s, err, "read last date_added");
     int64_t now = store_now_us();
     *out = now > last ? now : last + 1;
+    s->added_tx = s->tx_serial;
+    s->added_collection = collection;
+    s->added_last = *out;
+    return STORM_OK;
+}
+
+/* Whether this version is stored already, and the newest version stored
+ * (*any: whether there is one): one query, one round trip to a server. */
+static storm_rc versions_of(storm_store *s, put_job *j, bool *exists, bool *any, int64_t *max, storm_err *err)
+{
+    storm_rc rc = store_prepare(s, &s->st_exists_version,
+                                "SELECT max(version), count(CASE WHEN version = ?3 THEN 1 END) FROM objects"
+                                " WHERE collection = ?1 AND id = ?2",
+                                err);
+    if (rc)
+        return rc;
+    store_stmt *st = s->st_exists_version;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
+    store_bind_int64(st, 3, j->version);
+    int r = store_step(st);
+    *any = r == STORE_STEP_ROW && !store_column_null(st, 0);
+    *max = *any ? store_column_int64(st, 0) : 0;
+    *exists = r == STORE_STEP_ROW && store_column_int64(st, 1) > 0;
+    store_reset(st);
+    if (r != STORE_STEP_ROW)
+        return store_db_err(s, err, "look up object");
+    if (*exists)
+        j->stored_version = j->version;
     return STORM_OK;
 }
 
 /* A new version is the latest when it is newer than every stored one; the
  * previous latest then loses the flag. */
-static storm_rc take_latest(storm_store *s, put_job *j, bool *latest, storm_err *err)
+static storm_rc take_latest(storm_store *s, put_job *j, bool any, int64_t max, bool *latest, storm_err *err)
 {
-    storm_rc rc =
-        store_prepare(s, &s->st_max_version, "SELECT max(version) FROM objects WHERE collection = ? AND id = ?", err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s->st_max_version, 1, j->collection);
-    sqlite3_bind_text(s->st_max_version, 2, j->id, -1, SQLITE_STATIC);
-    int r = sqlite3_step(s->st_max_version);
-    bool any = r == SQLITE_ROW && sqlite3_column_type(s->st_max_version, 0) != SQLITE_NULL;
-    int64_t max = any ? sqlite3_column_int64(s->st_max_version, 0) : 0;
-    sqlite3_reset(s->st_max_version);
-    if (r != SQLITE_ROW)
-        return store_sqlite_err(s, err, "read versions");
     *latest = !any || j->version > max;
     if (!any || !*latest)
         return STORM_OK;
-    rc = store_prepare(s, &s->st_clear_latest,
-                       "UPDATE objects SET latest = 0 WHERE collection = ? AND id = ? AND latest = 1", err);
+    storm_rc rc = store_prepare(s, &s->st_clear_latest,
+                                "UPDATE objects SET latest = 0 WHERE collection = ? AND id = ? AND latest = 1", err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s->st_clear_latest, 1, j->collection);
-    sqlite3_bind_text(s->st_clear_latest, 2, j->id, -1, SQLITE_STATIC);
-    r = sqlite3_step(s->st_clear_latest);
-    sqlite3_reset(s->st_clear_latest);
-    return r == SQLITE_DONE ? STORM_OK : store_sqlite_err(s, err, "update latest");
+    store_bind_int64(s->st_clear_latest, 1, j->collection);
+    store_bind_text(s->st_clear_latest, 2, j->id);
+    int r = store_step(s->st_clear_latest);
+    store_reset(s->st_clear_latest);
+    return r == STORE_STEP_DONE ? STORM_OK : store_db_err(s, err, "update latest");
+}
+
+/* A put as one statement: look up, clear the previous latest,
+ * insert. On a database server each statement is a round trip, and a
+ * TAXII envelope or a storm run batch is many puts: this is one per object
+ * rather than three. (SQLite, in process, runs the three statements.) */
+static storm_rc put_one_statement(storm_store *s, put_job *j, storm_err *err)
+{
+    int64_t added = 0;
+    storm_rc rc = next_date_added(s, j->collection, &added, err);
+    if (rc)
+        return rc;
+    /* An SCO (no modified/created) is identified by its id alone: the first
+     * one stored is the only version, and its version is its date_added. */
+    if (!j->version)
+        rc = store_prepare(s, &s->st_put_one_sco,
+                           "WITH cur AS (SELECT min(version) AS first FROM objects WHERE collection = ?1 AND id = ?2),"
+                           " added AS (INSERT INTO objects(collection, id, type, spec_version, version, date_added,"
+                           "  json, latest) SELECT ?1, ?2::text, ?4::text, ?5::text, ?3, ?6::bigint, ?7::text, 1"
+                           "  FROM cur WHERE first IS NULL RETURNING 1)"
+                           " SELECT (SELECT count(*) FROM added), coalesce((SELECT first FROM cur), ?3)",
+                           err);
+    else
+        rc = store_prepare(
+            s, &s->st_put_one,
+            "WITH cur AS (SELECT max(version) AS newest, count(CASE WHEN version = ?3 THEN 1 END) AS has"
+            "  FROM objects WHERE collection = ?1 AND id = ?2),"
+            " cleared AS (UPDATE objects SET latest = 0 WHERE collection = ?1 AND id = ?2 AND latest = 1"
+            "  AND (SELECT has FROM cur) = 0 AND ?3 > (SELECT coalesce(newest, 0) FROM cur) RETURNING 1),"
+            " added AS (INSERT INTO objects(collection, id, type, spec_version, version, date_added, json,"
+            "  latest) SELECT ?1, ?2::text, ?4::text, ?5::text, ?3, ?6::bigint, ?7::text,"
+            "  CASE WHEN newest IS NULL OR ?3 > newest THEN 1 ELSE 0 END FROM cur WHERE has = 0 RETURNING 1)"
+            " SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM cleared)",
+            err);
+    if (rc)
+        return rc;
+    store_stmt *st = j->version ? s->st_put_one : s->st_put_one_sco;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
+    store_bind_int64(st, 3, j->version ? j->version : added * 1000);
+    store_bind_text(st, 4, j->type);
+    store_bind_text(st, 5, j->spec_version);
+    store_bind_int64(st, 6, added);
+    store_bind_textn(st, 7, j->json, j->json_len);
+    int r = store_step(st);
+    j->added = r == STORE_STEP_ROW && store_column_int64(st, 0) > 0;
+    j->stored_version = j->version ? j->version : r == STORE_STEP_ROW ? store_column_int64(st, 1) : 0;
+    store_reset(st);
+    if (r != STORE_STEP_ROW)
+        return store_db_err(s, err, "insert object");
+    return STORM_OK;
 }
 
 static storm_rc put_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     put_job *j = ctx;
     storm_rc rc;
-    bool exists = false;
+    if (s->be->writable_ctes)
+        return put_one_statement(s, j, err);
+    bool exists = false, any = false;
+    int64_t max = 0;
     if (j->version) {
-        rc = store_prepare(s, &s->st_exists_version,
-                           "SELECT 1 FROM objects WHERE collection = ? AND id = ? AND version = ?", err);
-        if (rc || (rc = row_exists(s, s->st_exists_version, j, &exists, err)))
+        if ((rc = versions_of(s, j, &exists, &any, &max, err)))
             return rc;
     } else {
         /* No modified/created: an SCO, identified by its (deterministic)
@@ -104,7 +177,7 @@ static storm_rc put_in_tx(storm_store *s, void *ctx, storm_err *err)
     if (exists)
         return STORM_OK;
     bool latest = true;
-    if (j->version && (rc = take_latest(s, j, &latest, err)))
+    if (j->version && (rc = take_latest(s, j, any, max, &latest, err)))
         return rc;
     int64_t added = 0;
     if ((rc = next_date_added(s, j->collection, &added, err)))
@@ -115,20 +188,19 @@ static storm_rc put_in_tx(storm_store *s, void *ctx, storm_err *err)
                        err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st_insert;
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_text(st, 2, j->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, j->type, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, j->spec_version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, j->version ? j->version : added * 1000);
-    sqlite3_bind_int64(st, 6, added);
-    sqlite3_bind_text(st, 7, j->json, (int)j->json_len, SQLITE_STATIC);
-    sqlite3_bind_int(st, 8, latest);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (r != SQLITE_DONE)
-        return store_sqlite_err(s, err, "insert object");
+    store_stmt *st = s->st_insert;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->id);
+    store_bind_text(st, 3, j->type);
+    store_bind_text(st, 4, j->spec_version);
+    store_bind_int64(st, 5, j->version ? j->version : added * 1000);
+    store_bind_int64(st, 6, added);
+    store_bind_textn(st, 7, j->json, j->json_len);
+    store_bind_int64(st, 8, latest);
+    int r = store_step(st);
+    store_reset(st);
+    if (r != STORE_STEP_DONE)
+        return store_db_err(s, err, "insert object");
     j->added = true;
     j->stored_version = j->version ? j->version : added * 1000;
     return STORM_OK;

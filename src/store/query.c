@@ -74,21 +74,21 @@ static void version_clause(storm_buf *sql, const storm_store_query *q, bool defa
     storm_buf_putc(sql, ')');
 }
 
-static int bind_list(sqlite3_stmt *st, int at, const char *const *v, size_t n)
+static int bind_list(store_stmt *st, int at, const char *const *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        sqlite3_bind_text(st, at++, v[i], -1, SQLITE_STATIC);
+        store_bind_text(st, at++, v[i]);
     return at;
 }
 
 /* Binds in the order the builders above emit placeholders. */
-static void bind_filters(sqlite3_stmt *st, int at, const storm_store_query *q)
+static void bind_filters(store_stmt *st, int at, const storm_store_query *q)
 {
     at = bind_list(st, at, q->types, q->n_types);
     at = bind_list(st, at, q->ids, q->n_ids);
     at = bind_list(st, at, q->spec_versions, q->n_spec_versions);
     for (size_t i = 0; i < q->n_versions; i++)
-        sqlite3_bind_int64(st, at++, q->versions[i]);
+        store_bind_int64(st, at++, q->versions[i]);
 }
 
 /* first: the number of the first filter placeholder. */
@@ -101,18 +101,21 @@ static void filters(storm_buf *sql, const storm_store_query *q, bool default_all
     version_clause(sql, q, default_all, &next);
 }
 
-storm_rc store_query_sql(const storm_store_query *q, storm_buf *sql)
+storm_rc store_query_sql(const storm_store_query *q, bool index_hints, storm_buf *sql)
 {
     storm_buf_init(sql, QUERY_SQL_MAX);
     /* Without an id list the page must walk objects_by_added; with one,
      * objects_by_id bounds the work by the versions of the ids asked for
      * (then sorted). Both are forced: left to itself, SQLite walks
      * objects_by_added for an id too (to avoid the sort), which reads the
-     * whole collection for one object. */
-    storm_buf_printf(sql,
-                     "SELECT o.id, o.type, o.spec_version, o.version, o.date_added%s FROM objects o INDEXED BY %s"
-                     " WHERE o.collection = ?1 AND o.date_added > ?2",
-                     q->with_json ? ", o.json" : "", q->n_ids ? "objects_by_id" : "objects_by_added");
+     * whole collection for one object. PostgreSQL has no index hints; its
+     * planner weighs the two by the statistics. */
+    storm_buf_printf(sql, "SELECT o.id, o.type, o.spec_version, o.version, o.date_added%s FROM objects o%s%s",
+                     q->with_json ? ", o.json" : "", index_hints ? " INDEXED BY " : "",
+                     !index_hints ? ""
+                     : q->n_ids   ? "objects_by_id"
+                                  : "objects_by_added");
+    storm_buf_puts(sql, " WHERE o.collection = ?1 AND o.date_added > ?2");
     filters(sql, q, false, 4);
     return storm_buf_puts(sql, " ORDER BY o.date_added LIMIT ?3");
 }
@@ -131,37 +134,37 @@ storm_rc storm_store_query_objects(storm_store *s, const storm_store_query *q, s
     if (rc || (rc = store_collection_resolve(s, q->collection, &collection, err)))
         return rc;
     storm_buf sql;
-    if (store_query_sql(q, &sql)) {
+    if (store_query_sql(q, s->be->sqlite_dialect, &sql)) {
         storm_buf_free(&sql);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "store: out of memory");
     }
-    sqlite3_stmt *st;
+    store_stmt *st;
     rc = store_prepare_cached(s, sql.data, &st, err);
     storm_buf_free(&sql);
     if (rc)
         return rc;
     int64_t after = q->added_after_us > q->after_key ? q->added_after_us : q->after_key;
-    sqlite3_bind_int64(st, 1, collection);
-    sqlite3_bind_int64(st, 2, after);
-    sqlite3_bind_int64(st, 3, (int64_t)q->limit + 1);
+    store_bind_int64(st, 1, collection);
+    store_bind_int64(st, 2, after);
+    store_bind_int64(st, 3, (int64_t)q->limit + 1);
     bind_filters(st, 4, q);
     size_t n = 0;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = store_step(st)) == STORE_STEP_ROW) {
         if (n == q->limit) {
             *more = true;
             break;
         }
         storm_store_row row = {
-            .id = (const char *)sqlite3_column_text(st, 0),
-            .type = (const char *)sqlite3_column_text(st, 1),
-            .spec_version = (const char *)sqlite3_column_text(st, 2),
-            .version = sqlite3_column_int64(st, 3),
-            .date_added_us = sqlite3_column_int64(st, 4),
+            .id = (const char *)store_column_text(st, 0),
+            .type = (const char *)store_column_text(st, 1),
+            .spec_version = (const char *)store_column_text(st, 2),
+            .version = store_column_int64(st, 3),
+            .date_added_us = store_column_int64(st, 4),
         };
         if (q->with_json) {
-            row.json = (const char *)sqlite3_column_text(st, 5);
-            row.json_len = (size_t)sqlite3_column_bytes(st, 5);
+            row.json = (const char *)store_column_text(st, 5);
+            row.json_len = (size_t)store_column_bytes(st, 5);
         }
         n++;
         if (next_key)
@@ -171,10 +174,9 @@ storm_rc storm_store_query_objects(storm_store *s, const storm_store_query *q, s
             break;
         }
     }
-    if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, "page query");
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    if (!rc && r != STORE_STEP_ROW && r != STORE_STEP_DONE)
+        rc = store_db_err(s, err, "page query");
+    store_reset(st);
     if (!*more && next_key)
         *next_key = 0;
     return rc;
@@ -192,40 +194,41 @@ static storm_rc delete_in_tx(storm_store *s, void *ctx, storm_err *err)
     storm_buf sql;
     storm_buf_init(&sql, QUERY_SQL_MAX);
     /* one id (check_query): its versions, never the collection */
-    storm_buf_puts(&sql,
-                   "DELETE FROM objects AS o INDEXED BY objects_by_id WHERE o.collection = ?1 AND o.date_added > ?2");
+    storm_buf_printf(&sql, "DELETE FROM objects AS o%s WHERE o.collection = ?1 AND o.date_added > ?2",
+                     s->be->sqlite_dialect ? " INDEXED BY objects_by_id" : "");
     filters(&sql, j->q, true, 3);
     if (!sql.data) {
         storm_buf_free(&sql);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "store: out of memory");
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
-        storm_buf_free(&sql);
-        return store_sqlite_err(s, err, "prepare delete");
-    }
+    store_stmt *st = NULL;
+    storm_rc prc = store_prepare_once(s, sql.data, &st, err);
     storm_buf_free(&sql);
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_int64(st, 2, j->q->added_after_us);
+    if (prc)
+        return prc;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_int64(st, 2, j->q->added_after_us);
     bind_filters(st, 3, j->q);
     storm_rc rc = STORM_OK;
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, "delete");
+    if (store_step(st) != STORE_STEP_DONE)
+        rc = store_db_err(s, err, "delete");
     else
-        j->deleted = (size_t)sqlite3_changes(s->db);
-    sqlite3_finalize(st);
+        j->deleted = (size_t)store_changes(st);
+    store_finalize(st);
     if (rc || !j->deleted)
         return rc;
     /* The newest remaining version (if any) becomes the latest. */
-    static const char relatest[] = "UPDATE objects SET latest = (version = (SELECT max(i.version) FROM objects i"
-                                   " WHERE i.collection = ?1 AND i.id = ?2)) WHERE collection = ?1 AND id = ?2";
-    if (sqlite3_prepare_v2(s->db, relatest, -1, &st, NULL) != SQLITE_OK)
-        return store_sqlite_err(s, err, "prepare delete");
-    sqlite3_bind_int64(st, 1, j->collection);
-    sqlite3_bind_text(st, 2, j->q->ids[0], -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, "delete");
-    sqlite3_finalize(st);
+    static const char relatest[] =
+        "UPDATE objects SET latest = CASE WHEN version = (SELECT max(i.version) FROM objects i"
+        " WHERE i.collection = ?1 AND i.id = ?2) THEN 1 ELSE 0 END"
+        " WHERE collection = ?1 AND id = ?2";
+    if ((rc = store_prepare_once(s, relatest, &st, err)))
+        return rc;
+    store_bind_int64(st, 1, j->collection);
+    store_bind_text(st, 2, j->q->ids[0]);
+    if (store_step(st) != STORE_STEP_DONE)
+        rc = store_db_err(s, err, "delete");
+    store_finalize(st);
     return rc;
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Schema and migrations, versioned by PRAGMA user_version. Each migration
- * runs in one transaction with the version bump, so a crash leaves either
- * the old or the new schema. Never edit a shipped migration: add one. */
-#include "store_int.h"
-
-#include <stdio.h>
+/* Schema and migrations, versioned by the back end's schema version (SQLite:
+ * PRAGMA user_version). Each migration runs in one transaction with the
+ * version bump, so a crash leaves either the old or the new schema. Never
+ * edit a shipped migration: add one (here in SQLite's types, and the same in
+ * schema_pg.c). */
+#include "schema.h"
 
 /* Migration 1: collections, objects (versioned by `modified`), status.
  *
@@ -103,27 +103,17 @@ static const char migration_4[] = "CREATE TABLE IF NOT EXISTS sessions("
                                   " json TEXT NOT NULL);"
                                   "CREATE INDEX IF NOT EXISTS sessions_by_last ON sessions(last_seen);";
 
-static const char *const migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3, migration_4};
+const char *const store_sqlite_migrations[STORE_SCHEMA_VERSION] = {migration_1, migration_2, migration_3, migration_4};
 /* A migration that only adds tables: a read-only handle may open a store
  * that lacks it, and readers of those tables see none (a store written by an
  * older storm can still be inspected without being changed). */
 static const bool additive[STORE_SCHEMA_VERSION] = {false, true, true, true};
 
-static int user_version(storm_store *s)
-{
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 storm_rc store_migrate(storm_store *s, storm_err *err)
 {
-    int v = user_version(s);
+    int v = s->be->schema_version(s);
     if (v < 0)
-        return store_sqlite_err(s, err, "read schema version");
+        return store_db_err(s, err, "read schema version");
     if (v > STORE_SCHEMA_VERSION)
         return storm_err_set(err, STORM_ERR_UNSUPPORTED, 0,
                              "store: schema version %d is newer than this storm (%d); upgrade storm", v,
@@ -143,15 +133,19 @@ storm_rc store_migrate(storm_store *s, storm_err *err)
     if (rc)
         return rc;
     /* Re-read under the write lock: another process may have migrated. */
-    for (v = user_version(s); v >= 0 && v < STORE_SCHEMA_VERSION; v++) {
-        char bump[64];
-        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v + 1);
-        if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(s->db, bump, NULL, NULL, NULL) != SQLITE_OK) {
-            rc = store_sqlite_err(s, err, "schema migration");
+    for (v = s->be->schema_version(s); v >= 0 && v < STORE_SCHEMA_VERSION; v++) {
+        storm_err e2;
+        storm_err_clear(&e2);
+        if ((rc = store_exec(s, s->be->migrations[v], &e2)) || (rc = s->be->set_schema_version(s, v + 1, &e2))) {
+            rc = storm_err_set(err, rc, 0, "store: schema migration %d: %s", v + 1, e2.msg);
             storm_store_rollback(s);
             return rc;
         }
+    }
+    if (v < 0) {
+        rc = store_db_err(s, err, "read schema version");
+        storm_store_rollback(s);
+        return rc;
     }
     return storm_store_commit(s, err);
 }

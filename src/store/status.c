@@ -17,23 +17,23 @@ typedef struct status_job {
 static storm_rc status_in_tx(storm_store *s, void *ctx, storm_err *err)
 {
     status_job *j = ctx;
-    storm_rc rc =
-        store_prepare(s, &s->st_status_put, "INSERT OR REPLACE INTO status(id, created, json) VALUES (?, ?, ?)", err);
+    storm_rc rc = store_prepare(s, &s->st_status_put,
+                                "INSERT INTO status(id, created, json) VALUES (?1, ?2, ?3)"
+                                " ON CONFLICT(id) DO UPDATE SET created = excluded.created, json = excluded.json",
+                                err);
     if (rc)
         return rc;
-    sqlite3_bind_text(s->st_status_put, 1, j->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s->st_status_put, 2, store_now_us());
-    sqlite3_bind_text(s->st_status_put, 3, j->json, (int)j->len, SQLITE_STATIC);
-    int r = sqlite3_step(s->st_status_put);
-    sqlite3_reset(s->st_status_put);
-    if (r != SQLITE_DONE)
-        return store_sqlite_err(s, err, "store status");
+    store_bind_text(s->st_status_put, 1, j->id);
+    store_bind_int64(s->st_status_put, 2, store_now_us());
+    store_bind_textn(s->st_status_put, 3, j->json, j->len);
+    int r = store_step(s->st_status_put);
+    store_reset(s->st_status_put);
+    if (r != STORE_STEP_DONE)
+        return store_db_err(s, err, "store status");
     /* key grows monotonically: everything below the newest KEEP goes. */
     char sql[160];
     snprintf(sql, sizeof sql, "DELETE FROM status WHERE key <= (SELECT max(key) FROM status) - %d", STORE_STATUS_KEEP);
-    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return store_sqlite_err(s, err, "trim status");
-    return STORM_OK;
+    return store_exec(s, sql, err);
 }
 
 storm_rc storm_store_status_put(storm_store *s, const char *id, const char *json, size_t len, storm_err *err)
@@ -53,12 +53,12 @@ storm_rc storm_store_status_get(storm_store *s, const char *id, char **json, siz
     storm_rc rc = store_prepare(s, &s->st_status_get, "SELECT json FROM status WHERE id = ?", err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st_status_get;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        const void *p = sqlite3_column_blob(st, 0);
+    store_stmt *st = s->st_status_get;
+    store_bind_text(st, 1, id);
+    int r = store_step(st);
+    if (r == STORE_STEP_ROW) {
+        size_t n = (size_t)store_column_bytes(st, 0);
+        const char *p = store_column_text(st, 0);
         *json = malloc(n + 1);
         if (!*json) {
             rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "store: out of memory");
@@ -68,11 +68,11 @@ storm_rc storm_store_status_get(storm_store *s, const char *id, char **json, siz
             (*json)[n] = '\0';
             *len = n;
         }
-    } else if (r == SQLITE_DONE) {
+    } else if (r == STORE_STEP_DONE) {
         rc = storm_err_set(err, STORM_ERR_NOTFOUND, 0, "store: no status '%s'", id);
     } else {
-        rc = store_sqlite_err(s, err, "read status");
+        rc = store_db_err(s, err, "read status");
     }
-    sqlite3_reset(st);
+    store_reset(st);
     return rc;
 }

@@ -7,21 +7,20 @@
 
 /* Step st to its end, calling row for each row; a non-zero from row stops
  * with STORM_ERR_STATE. st is reset either way. */
-static storm_rc each_row(storm_store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx), void *ctx,
+static storm_rc each_row(storm_store *s, store_stmt *st, int (*row)(store_stmt *st, void *ctx), void *ctx,
                          const char *what, storm_err *err)
 {
     storm_rc rc = STORM_OK;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = store_step(st)) == STORE_STEP_ROW) {
         if (row(st, ctx)) {
             rc = storm_err_set(err, STORM_ERR_STATE, 0, "store: %s stopped by the caller", what);
             break;
         }
     }
-    if (!rc && r != SQLITE_DONE)
-        rc = store_sqlite_err(s, err, what);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    if (!rc && r != STORE_STEP_DONE)
+        rc = store_db_err(s, err, what);
+    store_reset(st);
     return rc;
 }
 
@@ -30,10 +29,10 @@ typedef struct type_count_job {
     void *ctx;
 } type_count_job;
 
-static int type_count_row(sqlite3_stmt *st, void *ctx)
+static int type_count_row(store_stmt *st, void *ctx)
 {
     type_count_job *j = ctx;
-    return j->fn(j->ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1));
+    return j->fn(j->ctx, (const char *)store_column_text(st, 0), store_column_int64(st, 1));
 }
 
 storm_rc storm_store_type_counts(storm_store *s, const char *collection,
@@ -43,13 +42,13 @@ storm_rc storm_store_type_counts(storm_store *s, const char *collection,
     storm_rc rc = store_collection_resolve(s, collection, &rowid, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     if ((rc = store_prepare_cached(s,
                                    "SELECT type, count(*) FROM objects WHERE collection = ?1 AND latest = 1 "
                                    "GROUP BY type ORDER BY type",
                                    &st, err)))
         return rc;
-    sqlite3_bind_int64(st, 1, rowid);
+    store_bind_int64(st, 1, rowid);
     type_count_job j = {fn, ctx};
     return each_row(s, st, type_count_row, &j, "count objects by type", err);
 }
@@ -59,14 +58,14 @@ typedef struct target_job {
     void *ctx;
 } target_job;
 
-static int target_row(sqlite3_stmt *st, void *ctx)
+static int target_row(store_stmt *st, void *ctx)
 {
     target_job *j = ctx;
     storm_store_publish_target t = {
-        .target = (const char *)sqlite3_column_text(st, 0),
-        .objects = sqlite3_column_int64(st, 1),
-        .first_published = (const char *)sqlite3_column_text(st, 2),
-        .last_published = (const char *)sqlite3_column_text(st, 3),
+        .target = (const char *)store_column_text(st, 0),
+        .objects = store_column_int64(st, 1),
+        .first_published = (const char *)store_column_text(st, 2),
+        .last_published = (const char *)store_column_text(st, 3),
     };
     return j->fn(j->ctx, &t);
 }
@@ -74,7 +73,7 @@ static int target_row(sqlite3_stmt *st, void *ctx)
 storm_rc storm_store_publish_targets(storm_store *s, int (*fn)(void *ctx, const storm_store_publish_target *t),
                                      void *ctx, storm_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc = store_prepare_cached(s,
                                        "SELECT target, count(*), min(published), max(published) FROM publish_log "
                                        "GROUP BY target ORDER BY max(published) DESC",
@@ -90,16 +89,16 @@ typedef struct pull_job {
     void *ctx;
 } pull_job;
 
-static int pull_row(sqlite3_stmt *st, void *ctx)
+static int pull_row(store_stmt *st, void *ctx)
 {
     pull_job *j = ctx;
-    return j->fn(j->ctx, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    return j->fn(j->ctx, (const char *)store_column_text(st, 0), (const char *)store_column_text(st, 1));
 }
 
 storm_rc storm_store_pull_sources(storm_store *s, int (*fn)(void *ctx, const char *source, const char *position),
                                   void *ctx, storm_err *err)
 {
-    sqlite3_stmt *st = NULL;
+    store_stmt *st = NULL;
     storm_rc rc = store_prepare_cached(s, "SELECT source, added_last FROM pull_state ORDER BY source", &st, err);
     if (rc)
         return rc;

@@ -480,11 +480,12 @@ static storm_rc check_exposure(taxii_ctx *ctx, storm_store *st, storm_err *err)
         return STORM_OK;
     bool all = !(list && *list);
     return storm_err_set(err, STORM_ERR_STATE, 0,
-                         "taxii: refusing to serve %s'%s' on %s, which is not a loopback address: "
-                         "sightings and observations hold pod names, private addresses and command lines (with "
-                         "the tokens in them) and carry no TLP marking. Publish redacted copies with "
-                         "`storm publish --db %s --to-db %s --collection shared` and serve "
-                         "`--collections shared,indicators`, or pass --allow-unredacted to serve them anyway",
+                         /* the how before the why: a long --db (a postgresql:// URL, twice) must
+                          * not push the advice past the end of the message */
+                         "taxii: refusing to serve %s'%s' on %s (not loopback) without --allow-unredacted; "
+                         "serve redacted copies instead: `storm publish --db %s --to-db %s --collection shared`, "
+                         "then `--collections shared,indicators`. Sightings and observations hold pod names, "
+                         "private addresses and command lines (tokens too), with no TLP marking",
                          all ? "every collection (no --collections), including the raw collection "
                              : "the raw collection ",
                          raw.alias, ctx->cfg.listen, ctx->cfg.db_path, ctx->cfg.db_path);

@@ -3,13 +3,13 @@
 set lacking some indicators, then hunted with the full set, holds the same
 sightings (ids, original first_seen/last_seen, counts) as storm run with the
 full set would have written; a rerun adds nothing."""
+import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 
-from harness import ROOT, check, report, run
+from harness import ROOT, check, report, run, backend, connect_db, store_db
 
 EVENTS = os.path.join(ROOT, "tests/data/sessions/synthetic-attack.jsonl")
 MODELS = os.path.join(ROOT, "models")
@@ -17,16 +17,15 @@ LEFT_OUT = ["sa-token-theft.json", "privileged-pod-create.json"]
 
 
 def sightings(db):
-    con = sqlite3.connect(db)
-    rows = con.execute(
-        "select json_extract(json,'$.id'), json_extract(json,'$.first_seen'), json_extract(json,'$.last_seen'),"
-        " json_extract(json,'$.count') from objects where type='sighting' and latest=1 order by 1").fetchall()
+    con = connect_db(db)
+    # the JSON is read here rather than with SQLite's json_extract: the same query on both back ends
+    objs = [json.loads(r[0]) for r in con.execute("select json from objects where type='sighting' and latest=1")]
     con.close()
-    return rows
+    return sorted((o["id"], o["first_seen"], o["last_seen"], o["count"]) for o in objs)
 
 
 def n_objects(db):
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     n = con.execute("select count(*) from objects").fetchone()[0]
     con.close()
     return n
@@ -39,7 +38,7 @@ def main():
         shutil.copytree(MODELS, partial)
         for f in LEFT_OUT:
             os.remove(os.path.join(partial, f))
-        full_db, part_db = os.path.join(tmp, "full.db"), os.path.join(tmp, "part.db")
+        full_db, part_db = store_db(tmp, "full.db"), store_db(tmp, "part.db")
         r = run(["run", "-q", "--db", full_db, "--models", MODELS, "-o", os.devnull, EVENTS])
         check(r.returncode == 0, f"storm run (full models): {r.stderr.decode()}")
         r = run(["run", "-q", "--db", part_db, "--keep-observations", "--no-db-models", "--models", partial,
@@ -69,7 +68,7 @@ def main():
         check(r.returncode == 0 and n_objects(part_db) == n, "a rerun adds nothing")
 
         # --since later than every event: nothing hunted, nothing added
-        fresh = os.path.join(tmp, "fresh.db")
+        fresh = store_db(tmp, "fresh.db")
         run(["run", "-q", "--db", fresh, "--keep-observations", "--no-db-models", "--models", partial,
              "-o", os.devnull, EVENTS])
         r = run(["hunt", "--db", fresh, "--no-db-models", "--models", MODELS, "--since", "2026-03-03T00:00:00Z",
@@ -78,7 +77,7 @@ def main():
         check(b"0 hunted" in r.stderr, f"--since counted: {r.stderr.decode()}")
 
         # without --keep-observations only the evidence of earlier sightings is there
-        ev_db = os.path.join(tmp, "evidence.db")
+        ev_db = store_db(tmp, "evidence.db")
         run(["run", "-q", "--db", ev_db, "--no-db-models", "--models", partial, "-o", os.devnull, EVENTS])
         r = run(["hunt", "-q", "--db", ev_db, "--models", MODELS, "-o", os.devnull])
         check(r.returncode == 0, "hunting an evidence-only store works")

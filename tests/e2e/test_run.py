@@ -10,11 +10,12 @@ import json
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+from harness import backend, connect_db, store_db  # noqa: E402  (the --db stores: SQLite or PostgreSQL)
 
 ROOT = os.environ.get("STORM_SOURCE_ROOT", ".")
 STORM = os.environ.get("STORM_BIN", "storm")
@@ -210,12 +211,12 @@ def test_text_format_and_stdin():
 
 def test_db_idempotent():
     with tempfile.TemporaryDirectory() as d:
-        db = os.path.join(d, "storm.db")
+        db = store_db(d, "storm.db")
         files = [os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl"),
                  os.path.join(CORPUS, "k8s-audit", "falco-trace-files-k8s-audit.jsonl")]
         r1 = run(["run", "-q", "--db", db] + files)
         check(r1.returncode == 0, "first run into --db")
-        con = sqlite3.connect(db)
+        con = connect_db(db)
         n1 = con.execute("select count(*) from objects").fetchone()[0]
         s1 = con.execute("select count(*) from objects where type = 'sighting'").fetchone()[0]
         i1 = con.execute("select count(*) from objects where type = 'indicator'").fetchone()[0]
@@ -241,10 +242,10 @@ def test_db_idempotent():
         r2 = run(["run", "-q", "--db", db] + files)
         check(r2.returncode == 0, "second run into the same --db")
         check(r1.stdout == r2.stdout, "re-processing gives byte-identical output")
-        con = sqlite3.connect(db)
+        con = connect_db(db)
         n2 = con.execute("select count(*) from objects").fetchone()[0]
         dup = con.execute("select count(*) from (select collection, id, version from objects "
-                          "group by collection, id, version having count(*) > 1)").fetchone()[0]
+                          "group by collection, id, version having count(*) > 1) as v").fetchone()[0]
         con.close()
         check(n1 == n2, "no duplicates after a re-run (%d then %d objects)" % (n1, n2))
         check(dup == 0, "no (id, version) stored twice")
@@ -384,10 +385,11 @@ def test_without_taxii():
               "storm %s without TAXII: usage error naming -Dtaxii (%d %r)" % (cmd, r.returncode, r.stderr))
 
 
-def start_listen(args):
-    """storm run --listen on a free port: (process, port) or (process, None)."""
+def start_listen(args, cwd=None):
+    """storm run --listen on a free port: (process, port) or (process, None).
+    cwd: where a --db URL's spool (./storm-intake-spool) goes."""
     p = subprocess.Popen([STORM, "run", "--listen", "127.0.0.1:0"] + args, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE)
+                         stderr=subprocess.PIPE, cwd=cwd)
     port, deadline = None, time.time() + 20
     while port is None and time.time() < deadline:
         line = p.stderr.readline()
@@ -438,14 +440,14 @@ def test_listen_lines_count_alone():
               "--rejects gets the bad lines (%r)" % open(rejects, "rb").read())
 
 
-def listen_and_post(args, n):
+def listen_and_post(args, n, cwd=None):
     """storm run --listen ARGS, n events posted one per body (each in its own
     pod), then SIGTERM at once: (acknowledged, returncode, stderr)."""
     import http.client
     src = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
     base = json.loads(open(src).read().splitlines()[0])
     kind = [k for k in base if k.startswith("process_")][0]
-    p, port = start_listen(args)
+    p, port = start_listen(args, cwd)
     check(port is not None, "--listen reports its port")
     if port is None:
         p.kill()
@@ -471,12 +473,12 @@ def test_listen_drain_on_sigterm():
     With no time to drain, what is left is reported, never lost silently."""
     n = 300
     with tempfile.TemporaryDirectory() as d:
-        db, stats = os.path.join(d, "w.db"), os.path.join(d, "stats.json")
-        acked, rc, err = listen_and_post(["--db", db, "--stats-json", stats], n)
+        db, stats = store_db(d, "w.db"), os.path.join(d, "stats.json")
+        acked, rc, err = listen_and_post(["--db", db, "--stats-json", stats], n, d)
         check(rc == 0, "exit 0 after storing everything (%s %s)" % (rc, err[-300:]))
         st = json.load(open(stats))
         check(st["events_read"] == acked, "every acknowledged event processed (%d of %d)" % (st["events_read"], acked))
-        con = sqlite3.connect(db)
+        con = connect_db(db)
         pods = set()
         for (j,) in con.execute("SELECT json FROM objects WHERE type = 'sighting'"):
             pods.update(re.findall(r"drain-pod-(\d+)", j))
@@ -485,8 +487,9 @@ def test_listen_drain_on_sigterm():
         # --drain-timeout 0: whatever is still queued is reported (and exit 1), so
         # processed + reported = acknowledged, however fast the detector was
         stats0 = os.path.join(d, "stats0.json")
-        acked, rc, err = listen_and_post(["--db", os.path.join(d, "w0.db"), "--stats-json", stats0,
-                                          "--drain-timeout", "0"], n)
+        os.mkdir(os.path.join(d, "w0"))  # its own spool (a --db URL's is in the working directory)
+        acked, rc, err = listen_and_post(["--db", store_db(d, "w0.db"), "--stats-json", stats0,
+                                          "--drain-timeout", "0"], n, os.path.join(d, "w0"))
         m = re.search(r"(\d+) acknowledged bodies \(\d+ bytes\) were NOT processed", err)
         left = int(m.group(1)) if m else 0
         st = json.load(open(stats0))
@@ -503,7 +506,7 @@ def test_listen_loopback_only():
 
 
 def sighting_rows(db):
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     rows = con.execute("select id, version from objects where type = 'sighting'").fetchall()
     total = con.execute("select count(*) from objects").fetchone()[0]
     con.close()
@@ -523,7 +526,7 @@ def test_order_independent_db():
             lines += open(f, "rb").read().splitlines()
         open(fwd, "wb").write(b"\n".join(lines) + b"\n")
         open(rev, "wb").write(b"\n".join(reversed(lines)) + b"\n")
-        a, b = os.path.join(d, "a.db"), os.path.join(d, "b.db")
+        a, b = store_db(d, "a.db"), store_db(d, "b.db")
         run(["run", "-q", "--db", a, fwd])
         run(["run", "-q", "--db", b, rev])
         ra, ta = sighting_rows(a)
@@ -665,7 +668,7 @@ def test_db_models():
     by storm run --db, unless --no-db-models."""
     f = os.path.join(CORPUS, "tetragon", "honeycluster-kubehound-calibration.jsonl")
     with tempfile.TemporaryDirectory() as d:
-        m, db = os.path.join(d, "m.json"), os.path.join(d, "s.db")
+        m, db = os.path.join(d, "m.json"), store_db(d, "s.db")
         write_models(m, [indicator(7, "[process:x_hook_name = '__x64_sys_mount']")])
         empty = os.path.join(d, "empty.jsonl")
         open(empty, "w").close()
@@ -736,7 +739,7 @@ def test_db_coalesced_versions():
     version of each sighting says what the last printed one says."""
     files = [f for f in corpus_files() if f.split(os.sep)[-2] in ("tetragon", "k8s-audit", "falco", "kubescape")]
     with tempfile.TemporaryDirectory() as d:
-        db = os.path.join(d, "c.db")
+        db = store_db(d, "c.db")
         r = run(["run", "-q", "--db", db] + files)
         printed = {}
         n_printed = 0
@@ -745,7 +748,7 @@ def test_db_coalesced_versions():
                 if o["type"] == "sighting":
                     printed[o["id"]] = o
                     n_printed += 1
-        con = sqlite3.connect(db)
+        con = connect_db(db)
         rows = con.execute("SELECT id, json FROM objects WHERE type = 'sighting' AND latest = 1").fetchall()
         n_stored = con.execute("SELECT count(*) FROM objects WHERE type = 'sighting'").fetchone()[0]
         con.close()
@@ -782,5 +785,5 @@ if __name__ == "__main__":
     test_indicator_lifecycle()
     test_db_models()
     test_index_edge_cases()
-    print("test_run: %d passed, %d failed" % (passed, failed))
+    print("test_run%s: %d passed, %d failed" % (" (PostgreSQL)" if backend() == "PostgreSQL" else "", passed, failed))
     sys.exit(1 if failed else 0)

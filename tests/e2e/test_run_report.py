@@ -8,13 +8,12 @@ import os
 import pty
 import re
 import select
-import sqlite3
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, STORM, check, report, run  # noqa: E402
+from harness import ROOT, STORM, check, report, run, backend, connect_db, store_db  # noqa: E402
 
 CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
 INPUTS = [os.path.join(CORPUS, "tetragon", f) for f in sorted(os.listdir(os.path.join(CORPUS, "tetragon")))
@@ -27,7 +26,7 @@ STORED = re.compile(rb"storm run: stored (\d+) sighting rows \((\d+) new sightin
 
 def store_sightings(db):
     """(rows, distinct ids) of the sightings the store holds."""
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     try:
         return con.execute("SELECT count(*), count(DISTINCT id) FROM objects WHERE type = 'sighting'").fetchone()
     finally:
@@ -35,7 +34,7 @@ def store_sightings(db):
 
 
 def summary(tmp):
-    db = os.path.join(tmp, "report.db")
+    db = store_db(tmp, "report.db")
     out = os.path.join(tmp, "out.jsonl")
     before = (0, 0)
     for attempt in ("first run", "re-run"):

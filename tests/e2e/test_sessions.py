@@ -8,12 +8,11 @@ the STIX report is well formed (every reference resolves in the bundle)."""
 import glob
 import json
 import os
-import sqlite3
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, check, report, run  # noqa: E402
+from harness import ROOT, check, report, run, backend, connect_db, store_db  # noqa: E402
 
 DATA = os.path.join(ROOT, "tests", "data")
 CORPUS = os.path.join(DATA, "corpus")
@@ -66,7 +65,7 @@ def ordered(expected_steps, got_steps, got_session):
 
 
 def test_corpus(tmp):
-    db = os.path.join(tmp, "corpus.db")
+    db = store_db(tmp, "corpus.db")
     r = run(["run", "--db", db, "-o", os.devnull] + corpus_inputs())
     check(r.returncode in (0, 1), f"storm run over the corpus ({r.returncode})")
     check(b"34 attack sessions" in r.stderr, "storm run reports 34 attack sessions")
@@ -94,10 +93,10 @@ def test_corpus(tmp):
     check(len(r.stdout.decode().splitlines()) == 12, "--since keeps the 12 sessions of 2025 and later")
     # rerun: nothing added, the same sessions
     before = sorted(json.dumps(s, sort_keys=True) for s in got)
-    rows = sqlite3.connect(db).execute("select count(*) from objects").fetchone()[0]
+    rows = connect_db(db).execute("select count(*) from objects").fetchone()[0]
     r = run(["run", "--db", db, "-o", os.devnull] + corpus_inputs())
     after = sorted(json.dumps(s, sort_keys=True) for s in sessions_json(db))
-    rows2 = sqlite3.connect(db).execute("select count(*) from objects").fetchone()[0]
+    rows2 = connect_db(db).execute("select count(*) from objects").fetchone()[0]
     check(before == after, "a second run over the same events leaves the same sessions")
     check(rows == rows2, f"a second run adds no object ({rows} -> {rows2})")
     return db
@@ -122,7 +121,7 @@ def check_stix(text, what):
 
 
 def test_synthetic(tmp):
-    db = os.path.join(tmp, "synthetic.db")
+    db = store_db(tmp, "synthetic.db")
     src = os.path.join(DATA, "sessions", "synthetic-attack.jsonl")
     r = run(["run", "--db", db, "-o", os.devnull, src])
     check(r.returncode == 0, f"storm run over the synthetic attack ({r.stderr.decode()[-300:]})")
@@ -169,7 +168,7 @@ def test_synthetic(tmp):
     if os.environ.get("STORM_HAVE_TAXII") != "0":  # storm publish shares the report redacted and marked
         path = os.path.join(tmp, "report.json")
         open(path, "wb").write(r.stdout)
-        pub = run(["publish", "--dry-run", "--to-db", os.path.join(tmp, "pub.db"), "--collection", "shared",
+        pub = run(["publish", "--dry-run", "--to-db", store_db(tmp, "pub.db"), "--collection", "shared",
                    "--redact-key", os.path.join(tmp, "redact.key"), "--tlp", "amber", path])
         out = pub.stdout.decode()
         check(pub.returncode == 0 and '"type":"report"' in out.replace(" ", ""), "storm publish takes the reports")
@@ -179,7 +178,7 @@ def test_synthetic(tmp):
     r = run(["report", "--db", db, "--session", "session--00000000-0000-5000-8000-000000000000"])
     check(r.returncode == 1 and b"no session" in r.stderr, "an unknown --session exits 1")
     # bounded: one session held at a time; the evicted ones are still stored
-    capped = os.path.join(tmp, "capped.db")
+    capped = store_db(tmp, "capped.db")
     r = run(["run", "--db", capped, "--session-cap", "1", "-o", os.devnull, src])
     check(b"3 evicted" in r.stderr, "--session-cap 1 evicts and counts")
     check(len(sessions_json(capped)) == 4, "evicted sessions are stored (4 pieces of the attack once links are lost)")
@@ -195,7 +194,7 @@ def test_anomalies(tmp):
     """With a baseline, an unexplained event of the session's pod joins it, even
     when it is the event whose sighting opens the session."""
     ex = os.path.join(ROOT, "examples")
-    bl, db = os.path.join(tmp, "bl.db"), os.path.join(tmp, "anomalies.db")
+    bl, db = store_db(tmp, "bl.db"), store_db(tmp, "anomalies.db")
     r = run(["baseline", "learn", "--db", bl] + sorted(glob.glob(os.path.join(ex, "recordings", "*.jsonl"))))
     check(r.returncode == 0, "baseline learn over the example recordings")
     r = run(["run", "--db", db, "--baseline", bl, "--anomalies", "-o", os.devnull, os.path.join(ex, "events.jsonl")])
@@ -206,7 +205,7 @@ def test_anomalies(tmp):
         check(len(anomalies) == 1 and anomalies[0]["evidence"].startswith("anomaly: "),
               "the setns anomaly of xwing is inside its nsenter session")
         # the id is the one the session has without the baseline (anomalies never name a session)
-        plain = os.path.join(tmp, "plain.db")
+        plain = store_db(tmp, "plain.db")
         run(["run", "--db", plain, "-o", os.devnull, os.path.join(ex, "events.jsonl")])
         check([s["id"] for s in sessions_json(plain)] == [got[0]["id"]], "the session keeps its id with anomalies")
     r = run(["report", "--db", db])

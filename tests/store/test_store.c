@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The SQLite store: migrations, idempotent puts, versions, page order and
+/* The store: migrations, idempotent puts, versions, page order and
  * cursors, filters, deletes, status resources, and that a page query is an
- * index range scan (EXPLAIN QUERY PLAN), and the baseline's tables and rows. */
+ * index range scan (EXPLAIN QUERY PLAN, SQLite), the baseline's tables and
+ * rows, and two writers updating one object at once. On SQLite by default;
+ * on PostgreSQL when STORM_TEST_PG_URL names a database (tests/pg_run.sh
+ * starts one), with the same checks. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +17,37 @@
 
 #include "test.h"
 #include "store_int.h"
+#include "store_sqlite.h"
 
-static char db_path[256];
+static char db_path[512];
+static const char *pg_url; /* the PostgreSQL database under test, else NULL (SQLite) */
+
+/* PostgreSQL: an empty database (every table of the previous test dropped). */
+static storm_store *open_fresh_pg(void)
+{
+    snprintf(db_path, sizeof db_path, "%s", pg_url);
+    storm_store *s = NULL;
+    storm_err err = {0};
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK ||
+        store_exec(s, "DROP SCHEMA public CASCADE; CREATE SCHEMA public", &err) != STORM_OK) {
+        fprintf(stderr, "open: %s\n", err.msg);
+        storm_store_close(s);
+        return NULL;
+    }
+    storm_store_close(s);
+    s = NULL;
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK)
+        fprintf(stderr, "open: %s\n", err.msg);
+    return s;
+}
 
 static storm_store *open_fresh(void)
 {
+    if (pg_url)
+        return open_fresh_pg();
     snprintf(db_path, sizeof db_path, "/tmp/storm-test-store-%d.db", (int)getpid());
     unlink(db_path);
-    char side[300];
+    char side[sizeof db_path + 8];
     snprintf(side, sizeof side, "%s-wal", db_path);
     unlink(side);
     snprintf(side, sizeof side, "%s-shm", db_path);
@@ -90,13 +117,14 @@ static void test_defaults_and_migration(void)
     CHECK_STR(c.id, "1d6ac09b-5f50-48c5-943d-badd11c15b77");
     CHECK(storm_store_collection_find(s, c.id, &c, &err) == STORM_OK);
     CHECK(storm_store_collection_find(s, "nope", &c, &err) == STORM_ERR_NOTFOUND);
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA user_version", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) >= 1);
-    sqlite3_finalize(st);
-    sqlite3_prepare_v2(storm_store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
-    sqlite3_finalize(st);
+    CHECK(s->be->schema_version(s) == STORE_SCHEMA_VERSION);
+    CHECK_STR(storm_store_backend(s), pg_url ? "PostgreSQL" : "SQLite");
+    if (!pg_url) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(store_sqlite_handle(s), "PRAGMA journal_mode", -1, &st, NULL);
+        CHECK(sqlite3_step(st) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0);
+        sqlite3_finalize(st);
+    }
     storm_store_collection nc = {0};
     snprintf(nc.title, sizeof nc.title, "Extra");
     snprintf(nc.alias, sizeof nc.alias, "extra");
@@ -267,7 +295,7 @@ static void explain(storm_store *s, const char *sql, char *plan, size_t cap)
     char full[8192];
     snprintf(full, sizeof full, "EXPLAIN QUERY PLAN %s", sql);
     sqlite3_stmt *st = NULL;
-    CHECK(sqlite3_prepare_v2(storm_store_db(s), full, -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(store_sqlite_handle(s), full, -1, &st, NULL) == SQLITE_OK);
     plan[0] = '\0';
     while (st && sqlite3_step(st) == SQLITE_ROW) {
         strncat(plan, (const char *)sqlite3_column_text(st, 3), cap - strlen(plan) - 2);
@@ -278,6 +306,8 @@ static void explain(storm_store *s, const char *sql, char *plan, size_t cap)
 
 static void test_query_plan(void)
 {
+    if (pg_url) /* SQLite's plans (PostgreSQL chooses by its statistics) */
+        return;
     storm_store *s = open_fresh();
     if (!s)
         return;
@@ -302,7 +332,7 @@ static void test_query_plan(void)
     /* (shape 2 asks for first: the only per-row subquery left) */
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         storm_buf sql;
-        CHECK(store_query_sql(&shapes[i], &sql) == STORM_OK);
+        CHECK(store_query_sql(&shapes[i], true, &sql) == STORM_OK);
         char plan[4096];
         explain(s, sql.data, plan, sizeof plan);
         storm_buf_free(&sql);
@@ -374,22 +404,22 @@ static void test_put_checks_both_timestamps(void)
 
 static bool table_exists(storm_store *s, const char *name)
 {
-    sqlite3_stmt *st = NULL;
-    bool yes = sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1, &st, NULL) ==
-                   SQLITE_OK &&
-               sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    return yes;
+    return s->be->has_table(s, name);
 }
 
 static int schema_version(storm_store *s)
 {
-    sqlite3_stmt *st = NULL;
-    int v = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return s->be->schema_version(s);
+}
+
+/* Run SQL and set the schema version (to make a store of an older version). */
+static bool downgrade(storm_store *s, const char *sql, int version)
+{
+    storm_err err = {0};
+    bool ok = (!sql || store_exec(s, sql, &err) == STORM_OK) && s->be->set_schema_version(s, version, &err) == STORM_OK;
+    if (!ok)
+        fprintf(stderr, "downgrade: %s\n", err.msg);
+    return ok;
 }
 
 typedef struct bl_rows {
@@ -459,7 +489,7 @@ static void test_baseline_tables(void)
     CHECK_STR(r.feature, "net connect 10.0.0.1:53");
 
     /* a store of version 1 whose baseline made the tables itself keeps them */
-    CHECK(sqlite3_exec(s->db, "PRAGMA user_version=1", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(downgrade(s, NULL, 1));
     storm_store_close(s);
     s = NULL;
     CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
@@ -470,10 +500,7 @@ static void test_baseline_tables(void)
 
     /* and a store of version 1 without them gets them; read-only, it opens
      * unchanged (the migration only adds tables) and holds no profiles */
-    CHECK(s && sqlite3_exec(s->db,
-                            "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta;"
-                            "PRAGMA user_version=1",
-                            NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(s && downgrade(s, "DROP TABLE baseline_feature; DROP TABLE baseline_profile; DROP TABLE baseline_meta", 1));
     storm_store_close(s);
     s = NULL;
     CHECK(storm_store_open(db_path, STORM_STORE_READONLY, &s, &err) == STORM_OK);
@@ -499,17 +526,14 @@ static void test_publish_log_and_pull_position(void)
     CHECK(s != NULL);
     if (!s)
         return;
-    storm_store_close(s);
     /* back to schema 1 plus the table the old publish.c created */
-    sqlite3 *raw = NULL;
-    CHECK(sqlite3_open(db_path, &raw) == SQLITE_OK);
-    CHECK(sqlite3_exec(raw,
-                       "DROP TABLE publish_log; DROP TABLE pull_state; PRAGMA user_version=1;"
-                       "CREATE TABLE publish_log (target TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL "
-                       "DEFAULT '', published TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, id, version)) "
-                       "WITHOUT ROWID; INSERT INTO publish_log (target, id, version) VALUES ('t', 'a--1', 'v1');",
-                       NULL, NULL, NULL) == SQLITE_OK);
-    sqlite3_close(raw);
+    CHECK(downgrade(s,
+                    "DROP TABLE publish_log; DROP TABLE pull_state;"
+                    "CREATE TABLE publish_log (target TEXT NOT NULL, id TEXT NOT NULL, version TEXT NOT NULL "
+                    "DEFAULT '', published TEXT NOT NULL DEFAULT '', PRIMARY KEY (target, id, version));"
+                    "INSERT INTO publish_log (target, id, version) VALUES ('t', 'a--1', 'v1');",
+                    1));
+    storm_store_close(s);
     storm_err err = {0};
     CHECK(storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) == STORM_OK);
     if (!s)
@@ -538,8 +562,168 @@ static void test_publish_log_and_pull_position(void)
     unlink(db_path);
 }
 
+/* ---- two writers at once ----------------------------------------------
+ * Each worker, on its own handle (as two storm run processes or a run and a
+ * hub's TAXII POSTs), repeats: begin; read the sighting's last version;
+ * store a new version with count + 1; commit. This is the shape of the
+ * store sink's merge. When both could read the same version, one's
+ * increment would be lost (or its insert would collide on the version): the
+ * final count must be exactly the sum of the increments. */
+#define WRITER_ROUNDS 150
+#define SIGHTING_ID "sighting--00000000-0000-4000-8000-00000000c0de"
+
+typedef struct last_version {
+    int64_t version;
+    long count;
+} last_version;
+
+static int take_last(void *ctx, const storm_store_row *r)
+{
+    last_version *lv = ctx;
+    lv->version = r->version;
+    const char *c = r->json ? strstr(r->json, "\"count\":") : NULL;
+    lv->count = c ? strtol(c + 8, NULL, 10) : -1;
+    return 0;
+}
+
+static storm_rc read_last(storm_store *s, last_version *lv, storm_err *err)
+{
+    const char *ids[] = {SIGHTING_ID};
+    storm_store_query q = {.collection = "sightings", .ids = ids, .n_ids = 1, .limit = 10, .with_json = true};
+    lv->version = 0;
+    lv->count = 0;
+    return storm_store_query_objects(s, &q, take_last, lv, NULL, NULL, err);
+}
+
+static char *sighting(char *buf, size_t cap, int64_t modified_ns, long count)
+{
+    char created[40], modified[40];
+    storm_time_format_stix(1767225600000000000LL, STORM_TIME_STIX_MS, created); /* 2026-01-01 */
+    storm_time_format_stix(modified_ns, STORM_TIME_STIX_MS, modified);
+    snprintf(buf, cap,
+             "{\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"" SIGHTING_ID "\",\"created\":\"%s\","
+             "\"modified\":\"%s\",\"count\":%ld,"
+             "\"sighting_of_ref\":\"indicator--00000000-0000-4000-8000-000000000001\"}",
+             created, modified, count);
+    return buf;
+}
+
+typedef struct writer {
+    int failures;
+    char msg[1024];
+} writer;
+
+static void *write_increments(void *arg)
+{
+    writer *w = arg;
+    storm_store *s = NULL;
+    storm_err err = {0};
+    if (storm_store_open(db_path, STORM_STORE_READWRITE, &s, &err) != STORM_OK) {
+        snprintf(w->msg, sizeof w->msg, "open: %s", err.msg);
+        w->failures = WRITER_ROUNDS;
+        return NULL;
+    }
+    char buf[1024];
+    for (int i = 0; i < WRITER_ROUNDS; i++) {
+        last_version lv;
+        bool added = false;
+        bool ok = storm_store_begin(s, &err) == STORM_OK && read_last(s, &lv, &err) == STORM_OK;
+        if (ok)
+            sighting(buf, sizeof buf, lv.version + 1000000, lv.count + 1);
+        ok = ok && storm_store_put_json(s, "sightings", buf, strlen(buf), &added, &err) == STORM_OK;
+        if (!ok || !added || storm_store_commit(s, &err) != STORM_OK) {
+            if (!w->failures++)
+                snprintf(w->msg, sizeof w->msg, "round %d: %s", i, added ? err.msg : "version already stored");
+            storm_store_rollback(s);
+        }
+    }
+    storm_store_close(s);
+    return NULL;
+}
+
+static void test_two_writers(void)
+{
+    storm_store *s = open_fresh();
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    char buf[1024];
+    bool added = false;
+    storm_err err = {0};
+    sighting(buf, sizeof buf, 1767225600000000000LL, 0);
+    CHECK(storm_store_put_json(s, "sightings", buf, strlen(buf), &added, &err) == STORM_OK);
+    if (!added)
+        fprintf(stderr, "first version: %s\n%s\n", err.msg, buf);
+    writer w[2] = {0};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&t[i], NULL, write_increments, &w[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        CHECK(w[i].failures == 0);
+        if (w[i].failures)
+            fprintf(stderr, "writer %d: %d failed rounds, first: %s\n", i, w[i].failures, w[i].msg);
+    }
+    last_version lv;
+    CHECK(read_last(s, &lv, &err) == STORM_OK);
+    CHECK(lv.count == 2 * WRITER_ROUNDS);
+    printf("two writers: final count %ld of %d\n", lv.count, 2 * WRITER_ROUNDS);
+    /* and every version is there, once */
+    const char *ids[] = {SIGHTING_ID};
+    storm_store_query q = {
+        .collection = "sightings", .ids = ids, .n_ids = 1, .limit = 1000, .version_flags = STORM_STORE_VERSION_ALL};
+    collect c = {0};
+    CHECK(storm_store_query_objects(s, &q, collect_row, &c, NULL, NULL, &err) == STORM_OK);
+    CHECK(c.n == 2 * WRITER_ROUNDS + 1);
+    storm_store_close(s);
+    if (!pg_url)
+        unlink(db_path);
+}
+
+/* PostgreSQL: a server restart or a dropped connection between
+ * transactions is survived (storm serve and storm run --follow live long):
+ * the next statement, and the next transaction, run on a new connection. */
+static void test_reconnect(void)
+{
+    if (!pg_url)
+        return;
+    storm_store *s = open_fresh(), *other = NULL;
+    storm_err err = {0};
+    CHECK(s && storm_store_open(db_path, STORM_STORE_READWRITE, &other, &err) == STORM_OK);
+    if (!s || !other)
+        goto out;
+    char b[1024];
+    bool added = false;
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 1, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(store_exec(other,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                     &err) == STORM_OK);
+    usleep(200000);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 2, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(store_exec(other,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                     " WHERE pid <> pg_backend_pid() AND datname = current_database()",
+                     &err) == STORM_OK);
+    usleep(200000);
+    CHECK(storm_store_begin(s, &err) == STORM_OK);
+    CHECK(put(s, "indicators", indicator(b, sizeof b, 3, "2026-01-01T00:00:00.000Z"), &added) == STORM_OK && added);
+    CHECK(storm_store_commit(s, &err) == STORM_OK);
+    storm_store_query q = {.collection = "indicators", .limit = 10};
+    collect c = {0};
+    CHECK(storm_store_query_objects(other, &q, collect_row, &c, NULL, NULL, &err) == STORM_OK && c.n == 3);
+out:
+    storm_store_close(s);
+    storm_store_close(other);
+}
+
 int main(void)
 {
+    pg_url = getenv("STORM_TEST_PG_URL");
+    if (pg_url && !*pg_url)
+        pg_url = NULL;
+    printf("back end: %s\n", pg_url ? "PostgreSQL" : "SQLite");
     RUN(test_defaults_and_migration);
     RUN(test_put_idempotent_and_versions);
     RUN(test_pagination);
@@ -548,5 +732,7 @@ int main(void)
     RUN(test_put_checks_both_timestamps);
     RUN(test_publish_log_and_pull_position);
     RUN(test_baseline_tables);
-    return test_report("test_store");
+    RUN(test_two_writers);
+    RUN(test_reconnect);
+    return test_report(pg_url ? "test_store (PostgreSQL)" : "test_store");
 }

@@ -22,6 +22,7 @@
 #include <storm/store.h>
 #include <storm/taxii_client.h>
 
+#include "store_sqlite.h"
 #include "test.h"
 
 #define SEEN_MAX 512
@@ -263,7 +264,7 @@ static void test_every_statement_uses_an_index(void)
     storm_store *s = open_fresh(path, sizeof path);
     if (!s)
         return;
-    sqlite3 *db = storm_store_db(s);
+    sqlite3 *db = store_sqlite_handle(s);
     sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_trace, NULL);
     workout(s);
     sqlite3_trace_v2(db, 0, NULL, NULL);
@@ -290,7 +291,7 @@ static void test_checker_catches_bad_plans(void)
     storm_store *s = open_fresh(path, sizeof path);
     if (!s)
         return;
-    sqlite3 *db = storm_store_db(s);
+    sqlite3 *db = store_sqlite_handle(s);
     for (size_t i = 0; i < n_seen; i++)
         free(seen[i]);
     n_seen = 0;

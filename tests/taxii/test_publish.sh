@@ -10,6 +10,10 @@ pass=0 fail=0
 ok() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL line ${BASH_LINENO[0]}: $*" >&2; fi; }
 cleanup() { [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
+# the stores: SQLite files, or PostgreSQL databases under tests/pg_run.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../store_db.sh"
+HUB=$(store_db "$T" hub.db) SRC=$(store_db "$T" src.db) SHARE=$(store_db "$T" share.db) PULL=$(store_db "$T" pull.db)
+cd "$T" || exit 1 # storm publish's default redaction key of a database URL is ./storm-redact.key
 
 # 60 indicators and one sighting with its evidence (private addresses, pod names)
 python3 - "$T" <<'PY'
@@ -43,7 +47,7 @@ printf 'battery staple\n' | "$STORM" users --file "$T/users" add reader >/dev/nu
 
 for try in 1 2 3 4 5; do
   PORT=$((20000 + (RANDOM % 20000)))
-  "$STORM" serve --db "$T/hub.db" --users "$T/users" --listen "127.0.0.1:$PORT" --max-content-length 16384 \
+  "$STORM" serve --db "$HUB" --users "$T/users" --listen "127.0.0.1:$PORT" --max-content-length 16384 \
     2>"$T/serve.log" &
   SERVER=$!
   for i in $(seq 50); do
@@ -56,7 +60,7 @@ URL="http://127.0.0.1:$PORT/storm/"
 export STORM_TAXII_PASSWORD='correct horse'
 
 # publish indicators: the 16 KiB cap forces several envelopes
-out=$("$STORM" publish --to "$URL" --collection indicators --user alice --db "$T/src.db" --no-redact \
+out=$("$STORM" publish --to "$URL" --collection indicators --user alice --db "$SRC" --no-redact \
   "$T/indicators.json" 2>"$T/err")
 rc=$?
 ok [ $rc -eq 0 ]
@@ -66,17 +70,20 @@ ok [ "${envelopes:-0}" -ge 3 ]
 ok grep -q "62 succeeded, 0 failed" <<<"$out"
 
 # re-publishing sends nothing new
-out=$("$STORM" publish --to "$URL" --collection indicators --user alice --db "$T/src.db" --no-redact \
+out=$("$STORM" publish --to "$URL" --collection indicators --user alice --db "$SRC" --no-redact \
   "$T/indicators.json" 2>/dev/null)
 ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
 ok grep -q "62 already published" <<<"$out"
 
 # the sighting, redacted by default, marked TLP:AMBER
-out=$("$STORM" publish --to "$URL" --collection sightings --user alice --db "$T/src.db" --tlp amber \
+out=$("$STORM" publish --to "$URL" --collection sightings --user alice --db "$SRC" --tlp amber \
   "$T/sighting.json" 2>"$T/err")
 ok [ $? -eq 0 ]
 ok grep -q "redacted" "$T/err"
-ok [ -s "$T/src.db.redact.key" ]
+case "$SRC" in
+  postgresql://*) ok [ -s "$T/storm-redact.key" ] ;;
+  *) ok [ -s "$T/src.db.redact.key" ] ;;
+esac
 body=$(curl -s -u 'reader:battery staple' -H 'Accept: application/taxii+json;version=2.1' \
   "${URL}collections/$(curl -s -u 'reader:battery staple' -H 'Accept: application/taxii+json;version=2.1' "${URL}collections/" |
     python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin)["collections"] if c.get("alias")=="sightings"][0])')/objects/?limit=100")
@@ -90,26 +97,26 @@ ok grep -q '"sighting"' <<<"$body"
 ok grep -q '"id":"extension-definition--792bd6e5-c4b4-40ca-ad6b-d2bd57312470"' <<<"$body"
 ok grep -q '"id":"identity--016f8401-f37e-4a6b-851d-8e204aaa8f91"' <<<"$body"
 # re-publishing the sighting (SCOs included) sends nothing new
-out=$("$STORM" publish --to "$URL" --collection sightings --user alice --db "$T/src.db" --tlp amber \
+out=$("$STORM" publish --to "$URL" --collection sightings --user alice --db "$SRC" --tlp amber \
   "$T/sighting.json" 2>/dev/null)
 ok grep -q "published 0 objects in 0 envelopes" <<<"$out"
 
 # --to-db: the same preparation into a local collection, for storm serve --collections
-out=$("$STORM" publish --to-db "$T/share.db" --collection shared --db "$T/src.db" "$T/sighting.json" 2>/dev/null)
+out=$("$STORM" publish --to-db "$SHARE" --collection shared --db "$SRC" "$T/sighting.json" 2>/dev/null)
 ok [ $? -eq 0 ]
 ok grep -q "in collection shared" <<<"$out"
-n=$(sqlite3 "$T/share.db" "select count(*) from objects o join collections c on o.collection = c.key where c.alias = 'shared'" 2>/dev/null || echo 0)
+n=$(store_sql "$SHARE" "select count(*) from objects o join collections c on o.collection = c.key where c.alias = 'shared'" 2>/dev/null || echo 0)
 ok [ "${n:-0}" -ge 6 ]
-ok [ "$(sqlite3 "$T/share.db" "select count(*) from objects where json like '%10.244.1.17%'")" -eq 0 ]
+ok [ "$(store_sql "$SHARE" "select count(*) from objects where json like '%10.244.1.17%'")" -eq 0 ]
 
 # pull the indicators into another store, then again: nothing new
-out=$(env -u STORM_TAXII_PASSWORD "$STORM" pull --from "${URL%storm/}taxii2/" --collection indicators --user reader --db "$T/pull.db" \
+out=$(env -u STORM_TAXII_PASSWORD "$STORM" pull --from "${URL%storm/}taxii2/" --collection indicators --user reader --db "$PULL" \
   --out "$T/pulled.json" --limit 7 <<<'battery staple')
 ok [ $? -eq 0 ]
 ok grep -q "pulled 60 objects" <<<"$out"
 ok grep -q "60 new" <<<"$out"
 ok [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["objects"]))' "$T/pulled.json")" -eq 60 ]
-out=$(env -u STORM_TAXII_PASSWORD "$STORM" pull --from "$URL" --collection indicators --user reader --db "$T/pull.db" <<<'battery staple')
+out=$(env -u STORM_TAXII_PASSWORD "$STORM" pull --from "$URL" --collection indicators --user reader --db "$PULL" <<<'battery staple')
 ok grep -q "pulled 0 objects" <<<"$out"
 
 # a wrong password is refused and nothing is sent
@@ -126,5 +133,5 @@ ok [ $? -eq 1 ]
 "$STORM" pull --from "$URL" --collection x >/dev/null 2>&1; ok [ $? -eq 2 ]
 "$STORM" publish --to "$URL" --collection indicators --tlp purple "$T/indicators.json" >/dev/null 2>&1; ok [ $? -eq 2 ]
 
-echo "test_publish: $pass passed, $fail failed"
+echo "test_publish${STORM_TEST_PG_URL:+ (PostgreSQL)}: $pass passed, $fail failed"
 [ $fail -eq 0 ]

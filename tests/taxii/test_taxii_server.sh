@@ -18,6 +18,8 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+# the stores: SQLite files, or PostgreSQL databases under tests/pg_run.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../store_db.sh"
 
 ok() { PASSED=$((PASSED + 1)); }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*" >&2; }
@@ -96,7 +98,7 @@ check "bad --listen fails with a reason" bash -c "grep -q 'not ADDR:PORT' '$WORK
 "$STORM" serve --db "$WORK/x.db" --listen 127.0.0.1:+80 2>"$WORK/err"
 check "--listen port with a sign is refused (storm/listen.h)" bash -c "grep -q 'port must be 0..65535' '$WORK/err'"
 # ":PORT" means the loopback, as in storm run --listen (storm/listen.h)
-start_server colon --db "$WORK/colon.db" --listen :0
+start_server colon --db "$(store_db "$WORK" colon.db)" --listen :0
 ok
 kill "$PID_colon"
 "$STORM" serve --db "$WORK/x.db" --users "$WORK/missing" --listen 127.0.0.1:0 2>"$WORK/err"
@@ -108,7 +110,7 @@ check "malformed users file names the line" bash -c "grep -q 'line 1' '$WORK/err
 check "TLS needs cert and key" test $? = 1
 
 # ---- server with users ---------------------------------------------------------
-DB="$WORK/storm.db"
+DB=$(store_db "$WORK" storm.db)
 start_server main --db "$DB" --users "$U" --max-content-length 300000 --max-objects 500 --page-max 1000
 BASE="http://127.0.0.1:$PORT"
 A=(-u alice:alice-password)
@@ -555,7 +557,7 @@ start_any() {
     done
     return 1
 }
-DB2="$WORK/shared.db"
+DB2=$(store_db "$WORK" shared.db)
 "$STORM" publish --db "$DB2" --to-db "$DB2" --collection shared --redact-key "$WORK/redact.key" >/dev/null 2>"$WORK/publish.log"
 check "storm publish --to-db creates the shared collection" test $? = 0
 if start_any shared --db "$DB2" --listen 0.0.0.0:0 --collections shared,indicators; then
@@ -636,5 +638,5 @@ for name in anon tls coll shared unredacted lim hup; do
 done
 PIDS=()
 
-echo "test_taxii_server: $PASSED passed, $FAILED failed"
+echo "test_taxii_server${STORM_TEST_PG_URL:+ (PostgreSQL)}: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
