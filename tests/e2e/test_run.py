@@ -541,7 +541,7 @@ def test_order_independent_db():
 
 def stored_sightings(db):
     """The last version of each stored sighting, by id."""
-    con = sqlite3.connect(db)
+    con = connect_db(db)
     rows = con.execute("select id, json from objects where type = 'sighting' order by version").fetchall()
     con.close()
     return {i: json.loads(j) for i, j in rows}
@@ -560,7 +560,7 @@ def test_split_runs_count_every_event():
             open(whole, "wb").write(b"\n".join(lines) + b"\n")
             open(one, "wb").write(b"\n".join(lines[0::2]) + b"\n")
             open(two, "wb").write(b"\n".join(lines[1::2]) + b"\n")
-            a, b = os.path.join(d, "a.db"), os.path.join(d, "b.db")
+            a, b = store_db(d, "a.db"), store_db(d, "b.db")
             run(["run", "-q", "--db", a, "-o", os.devnull, whole])
             run(["run", "-q", "--db", b, "-o", os.devnull, one])
             run(["run", "-q", "--db", b, "-o", os.devnull, two])
