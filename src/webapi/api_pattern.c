@@ -162,19 +162,6 @@ static bool valid_run_id(const char *s, size_t len)
     return true;
 }
 
-static storm_value *parse_body(webapi_call *c)
-{
-    storm_value *body = NULL;
-    storm_err err = {0};
-    if (storm_json_parse(c->arena, c->rq->body ? c->rq->body : "", c->rq->body_len, 0, &body, NULL, &err) || !body ||
-        body->type != STORM_V_OBJECT) {
-        webapi_error(c, 400, "the body must be a JSON object (%s at byte %zu)", err.msg[0] ? err.msg : "not an object",
-                     err.offset);
-        return NULL;
-    }
-    return body;
-}
-
 /* One match: the observed-data and the SCOs it bound, as JSON. */
 static void put_match(storm_buf *b, const storm_observation *o, bool first)
 {
@@ -195,7 +182,7 @@ void webapi_post_pattern_run(webapi_call *c)
 {
     if (!webapi_need(c, STORM_COLLECTION_OBSERVATIONS, false))
         return;
-    storm_value *body = parse_body(c);
+    storm_value *body = webapi_body_object(c);
     if (!body)
         return;
     const char *text, *run_id;
@@ -301,7 +288,7 @@ void webapi_post_pattern_run(webapi_call *c)
 
 void webapi_post_pattern_cancel(webapi_call *c)
 {
-    storm_value *body = parse_body(c);
+    storm_value *body = webapi_body_object(c);
     if (!body)
         return;
     const char *run_id;

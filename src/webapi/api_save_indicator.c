@@ -61,24 +61,11 @@ static int found_row(void *ctx, const storm_store_row *row)
     return 1;
 }
 
-static storm_value *parse_body(webapi_call *c)
-{
-    storm_value *body = NULL;
-    storm_err err = {0};
-    if (storm_json_parse(c->arena, c->rq->body ? c->rq->body : "", c->rq->body_len, 0, &body, NULL, &err) || !body ||
-        body->type != STORM_V_OBJECT) {
-        webapi_error(c, 400, "the body must be a JSON object (%s at byte %zu)", err.msg[0] ? err.msg : "not an object",
-                     err.offset);
-        return NULL;
-    }
-    return body;
-}
-
 void webapi_post_save_indicator(webapi_call *c)
 {
     if (!webapi_need(c, STORM_COLLECTION_INDICATORS, true))
         return;
-    storm_value *body = parse_body(c);
+    storm_value *body = webapi_body_object(c);
     if (!body)
         return;
     size_t pattern_len = 0, name_len = 0, ap_len = 0, desc_len = 0;

@@ -131,6 +131,19 @@ bool webapi_error(webapi_call *c, unsigned status, const char *fmt, ...)
     return false;
 }
 
+storm_value *webapi_body_object(webapi_call *c)
+{
+    storm_value *body = NULL;
+    storm_err err = {0};
+    if (storm_json_parse(c->arena, c->rq->body ? c->rq->body : "", c->rq->body_len, 0, &body, NULL, &err) || !body ||
+        body->type != STORM_V_OBJECT) {
+        webapi_error(c, 400, "the body must be a JSON object (%s at byte %zu)", err.msg[0] ? err.msg : "not an object",
+                     err.offset);
+        return NULL;
+    }
+    return body;
+}
+
 void webapi_json(webapi_call *c)
 {
     c->rs->status = 200;

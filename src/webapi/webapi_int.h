@@ -71,6 +71,9 @@ typedef struct webapi_call {
 /* ---- answers (webapi.c) ---------------------------------------------------- */
 /* A JSON error {"error": {"status", "message"}}. Returns false. */
 bool webapi_error(webapi_call *c, unsigned status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The request body as a JSON object (in c->arena); NULL after answering 400
+ * with the parse error's position. */
+storm_value *webapi_body_object(webapi_call *c);
 /* Start a JSON 200 answer (content type set, body empty). */
 void webapi_json(webapi_call *c);
 /* A query parameter, NULL when absent. */
