@@ -123,15 +123,20 @@ void webapi_post_save_indicator(webapi_call *c)
                      "\"modified\":\"%s\",\"name\":",
                      ind_id, now, now);
     storm_json_write_string(&ind, name, name_len);
-    if (desc && desc_len) {
-        storm_buf_puts(&ind, ",\"description\":");
-        storm_json_write_string(&ind, desc, desc_len);
-    }
+    /* Who saved it goes in the description: STIX 2.1 wants custom properties in
+     * an extension (OASIS validator {401}) and name and description both
+     * present ({303}). */
+    storm_buf d;
+    storm_buf_init(&d, (size_t)1 << 20);
+    if (desc && desc_len)
+        storm_buf_printf(&d, "%.*s\n\n", (int)desc_len, desc);
+    storm_buf_printf(&d, "Saved from Storm's pattern playground by %s.", *c->rq->user ? c->rq->user : "(anonymous)");
+    storm_buf_puts(&ind, ",\"description\":");
+    storm_json_write_string(&ind, d.data ? d.data : "", d.len);
+    storm_buf_free(&d);
     storm_buf_puts(&ind, ",\"indicator_types\":[\"malicious-activity\"],\"pattern\":");
     storm_json_write_string(&ind, pattern, pattern_len);
     storm_buf_printf(&ind, ",\"pattern_type\":\"stix\",\"pattern_version\":\"2.1\",\"valid_from\":\"%s\"", now);
-    storm_buf_puts(&ind, ",\"x_storm_saved_by\":");
-    webapi_str(&ind, *c->rq->user ? c->rq->user : "(anonymous)");
     storm_buf_putc(&ind, '}');
     storm_buf_printf(&rel,
                      "{\"type\":\"relationship\",\"spec_version\":\"2.1\",\"id\":\"%s\",\"created\":\"%s\","
