@@ -58,6 +58,9 @@ char *storm_bait_token_value(const storm_bait_opts *o, storm_bait_token t);
  * labels). STORM_ERR_VALUE with the reason. */
 storm_rc storm_bait_check_opts(const storm_bait_opts *o, storm_err *err);
 
+/* The attack model's file name in the directory storm_bait_generate writes. */
+#define STORM_BAIT_MODEL_FILE "bait-model.json"
+
 /* One file written by storm_bait_generate. */
 typedef void (*storm_bait_file_fn)(void *ctx, const char *path, const char *what);
 

@@ -145,9 +145,9 @@ storm_rc storm_bait_generate(const storm_bait_opts *o, const char *dir, storm_ba
         if (rc != STORM_OK)
             rc = storm_err_set(err, rc, 0, "writing the attack model: %s", storm_strerror(rc));
         else
-            rc = write_file(dir, "bait-model.json", &text, err);
+            rc = write_file(dir, STORM_BAIT_MODEL_FILE, &text, err);
         if (rc == STORM_OK && on_file) {
-            snprintf(path, sizeof path, "%s/bait-model.json", dir);
+            snprintf(path, sizeof path, "%s/" STORM_BAIT_MODEL_FILE, dir);
             on_file(ctx, path, "attack model: the steps and indicators the bait reveals (storm run --models)");
         }
     }

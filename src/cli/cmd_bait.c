@@ -76,7 +76,7 @@ static int lint_with(const bait_args *a)
     }
     int rc = CLI_OK;
     char path[4096];
-    snprintf(path, sizeof path, "%s/bait-model.json", a->out);
+    snprintf(path, sizeof path, "%s/" STORM_BAIT_MODEL_FILE, a->out);
     for (size_t i = 0; i <= a->n_models && rc == CLI_OK; i++) {
         const char *p = i < a->n_models ? a->models[i] : path;
         if (storm_models_load_path(m, p, &err) != STORM_OK) {

@@ -223,8 +223,8 @@ int cmd_hunt(int argc, char **argv)
     storm_store *store = NULL;
     storm_err_clear(&err);
     /* Hunting needs stored observations: opening read-write would create an empty
-     * store at a mistyped path and blame the models. URLs name a server's store. */
-    if (!strstr(db, "://") && access(db, F_OK) != 0) {
+     * store at a mistyped path and blame the models. */
+    if (!storm_store_is_url(db) && access(db, F_OK) != 0) {
         fprintf(stderr, "storm hunt: --db %s: cannot open: %s (give the store 'storm run --db' wrote)\n", db,
                 strerror(errno));
         storm_models_free(m);

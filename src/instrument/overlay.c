@@ -117,9 +117,9 @@ static storm_rc copy_manifests(const char *dir, const char *rel, int depth, cons
             break;
         }
         if (memchr(text, 0, len) || !has_object(text, len)) {
-            /* storm bait writes its attack model beside the manifests; the models
-             * ConfigMap carries it, so it is not "skipped" for the user. */
-            bool bait_model = depth == 0 && strcmp(prefix, "bait") == 0 && strcmp(names[i], "bait-model.json") == 0;
+            /* storm instrument loads the bait directory's top-level .json files
+             * (storm bait's attack model) into the models ConfigMap: not "skipped". */
+            bool bait_model = depth == 0 && strcmp(prefix, "bait") == 0 && ends_with(names[i], ".json");
             if (report && bait_model)
                 storm_buf_printf(report, "%s: the bait's attack model, in the models ConfigMap\n", full);
             else if (report)
