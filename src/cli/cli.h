@@ -41,6 +41,8 @@ int cmd_hunt(int argc, char **argv);     /* storm hunt */
 bool cli_parse_since(const char *s, storm_time_ns *out);
 /* DURATION: a number with s, m, h or d (plain: seconds). */
 bool cli_parse_duration(const char *s, storm_time_ns *out);
+/* A whole-number option: decimal digits only, from min to max (cli_number.c). */
+bool cli_parse_number(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out);
 int cmd_bait(int argc, char **argv); /* storm bait generate|verify */
 
 /* An output directory argument without its trailing slashes ("out/" -> "out",

@@ -32,10 +32,8 @@ int cli_detect_option(const char *cmd, int ch, const char *value, storm_pipeline
             return cli_usage_error(cmd, "--window: '%s' is not a duration like 10m", value);
         return CLI_OK;
     case CLI_OPT_STATE_CAP: {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (errno || *value < '0' || *value > '9' || *end || v == 0 || v > 1000000)
+        unsigned long long v = 0;
+        if (!cli_parse_number(value, 1, 1000000, &v))
             return cli_usage_error(cmd, "--state-cap: expected 1..1000000, got '%s'", value);
         o->state_cap = (size_t)v;
         return CLI_OK;

@@ -60,10 +60,8 @@ static int usage_fail(const char *fmt, const char *arg)
 
 static bool parse_count(const char *s, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || s[0] == '-')
+    unsigned long long v = 0;
+    if (!cli_parse_number(s, 1, SIZE_MAX, &v))
         return false;
     *out = (size_t)v;
     return true;

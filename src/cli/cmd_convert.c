@@ -176,17 +176,15 @@ int cmd_convert(int argc, char **argv)
         case 'r': cv.rejects_path = optarg; break;
         case 'F': cv.follow = true; break;
         case 'T': {
-            char *end;
-            unsigned long v = strtoul(optarg, &end, 10);
-            if (*end || end == optarg || v > 86400000UL)
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, 0, 86400000, &v))
                 return cli_usage_error("convert", "--follow-timeout wants milliseconds, not '%s'", optarg);
             follow_timeout = (unsigned)v;
             break;
         }
         case 'm': {
-            char *end;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (*end || end == optarg || v == 0 || v > ((unsigned long long)1 << 30))
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, 1, (unsigned long long)1 << 30, &v))
                 return cli_usage_error("convert", "--max-line wants 1..%llu bytes, not '%s'",
                                        (unsigned long long)1 << 30, optarg);
             max_line = (size_t)v;

@@ -268,12 +268,11 @@ int cmd_publish(int argc, char **argv)
         case 'q': quiet = true; break;
         case 'W':
         case 'E': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*end || v < 1 || v > (ch == 'W' ? 86400 : 1000000))
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, 1, ch == 'W' ? 86400 : 1000000, &v))
                 return cli_usage_error("publish", "--%s takes a number from 1 to %d, not '%s'",
                                        ch == 'W' ? "timeout" : "envelope-objects", ch == 'W' ? 86400 : 1000000, optarg);
-            *(ch == 'W' ? &timeout : &envelope_objects) = v;
+            *(ch == 'W' ? &timeout : &envelope_objects) = (long)v;
             break;
         }
         case 'h': usage(stdout); return CLI_OK;

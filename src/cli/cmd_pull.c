@@ -153,17 +153,17 @@ int cmd_pull(int argc, char **argv)
         case 'a': all_types = true; break;
         case 's': from_start = true; break;
         case 'l': {
-            char *end;
-            limit = strtol(optarg, &end, 10);
-            if (*end || limit < 1 || limit > 10000)
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, 1, 10000, &v))
                 return cli_usage_error("pull", "--limit takes a number from 1 to 10000, not '%s'", optarg);
+            limit = (long)v;
             break;
         }
         case 't': {
-            char *end;
-            timeout = strtol(optarg, &end, 10);
-            if (*end || timeout < 1 || timeout > 86400)
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, 1, 86400, &v))
                 return cli_usage_error("pull", "--timeout takes seconds from 1 to 86400, not '%s'", optarg);
+            timeout = (long)v;
             break;
         }
         case 'q': quiet = true; break;

@@ -127,18 +127,6 @@ static bool add_value(const char **list, size_t *n, const char *opt, const char 
     return true;
 }
 
-/* A whole number from min to max: decimal digits only. */
-static bool parse_number(const char *s, unsigned long long min, unsigned long long max, unsigned long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *s < '0' || *s > '9' || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
 enum {
     OPT_MODELS = 256,
     OPT_DB,
@@ -258,7 +246,7 @@ int cmd_run(int argc, char **argv)
             break;
         case OPT_LISTEN: ro.listen = optarg; break;
         case OPT_MAX_BODY:
-            if (!parse_number(optarg, 1, SIZE_MAX, &number))
+            if (!cli_parse_number(optarg, 1, SIZE_MAX, &number))
                 return cli_usage_error("run", "--max-body: '%s' is not a positive number of bytes", optarg);
             ro.max_body = (size_t)number;
             break;
@@ -302,12 +290,12 @@ int cmd_run(int argc, char **argv)
                 return cli_usage_error("run", "--session-quiet: '%s' is not a duration like 30m", optarg);
             break;
         case OPT_SESSION_CAP:
-            if (!parse_number(optarg, 1, 1000000, &number))
+            if (!cli_parse_number(optarg, 1, 1000000, &number))
                 return cli_usage_error("run", "--session-cap: '%s' is not a number from 1 to 1000000", optarg);
             po->sessions.sessions_cap = (size_t)number;
             break;
         case OPT_WORKERS:
-            if (!parse_number(optarg, 1, 64, &number))
+            if (!cli_parse_number(optarg, 1, 64, &number))
                 return cli_usage_error("run", "--workers: expected 1..64, got '%s'", optarg);
             ro.workers = (unsigned)number;
             break;

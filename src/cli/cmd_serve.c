@@ -60,9 +60,8 @@ static void serve_help(FILE *out)
 
 static int parse_size(const char *opt, const char *v, size_t min, size_t *out)
 {
-    char *end;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (!*v || *end || n < min || n > ((size_t)1 << 40))
+    unsigned long long n = 0;
+    if (!cli_parse_number(v, min, (unsigned long long)1 << 40, &n))
         return cli_usage_error("serve", "%s needs a number >= %zu, not '%s'", opt, min, v);
     *out = (size_t)n;
     return CLI_OK;

@@ -179,11 +179,11 @@ int cmd_users(int argc, char **argv)
         case 'd': db = optarg; break;
         case 'q': quiet = true; break;
         case 'i': {
-            char *end;
-            iterations = strtoul(optarg, &end, 10);
-            if (*end || iterations < STORM_USERS_ITERATIONS_MIN || iterations > 100000000)
+            unsigned long long v = 0;
+            if (!cli_parse_number(optarg, STORM_USERS_ITERATIONS_MIN, 100000000, &v))
                 return cli_usage_error("users", "--iterations needs a number from %d to 100000000",
                                        STORM_USERS_ITERATIONS_MIN);
+            iterations = (unsigned long)v;
             break;
         }
         case 'h': users_help(stdout); return CLI_OK;

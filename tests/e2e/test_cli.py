@@ -201,9 +201,30 @@ def follow_missing(tmp):
     check((first + rest).count(WAITING) == 1, "the wait is said once")
 
 
+def number_options():
+    """Whole-number options read digits only, in every command: a sign, a
+    blank or a suffix is a usage error (strtoul alone took ' 5' and '-1')."""
+    taxii = os.environ.get("STORM_HAVE_TAXII") != "0"
+    cases = [(["run", "--state-cap", "+5", "x.jsonl"], "+5"), (["run", "--workers", " 2", "x.jsonl"], " 2"),
+             (["convert", "--max-line", " 9", "x.jsonl"], " 9"), (["convert", "--follow-timeout", "-1", "x"], "-1"),
+             (["users", "--iterations", " 700000", "list"], None),
+             (["baseline", "learn", "--max-profiles", "-3", "x.jsonl"], "-3")]
+    if taxii:
+        cases += [(["pull", "--limit", " 5", "http://127.0.0.1:9/"], " 5"),
+                  (["pull", "--timeout", "5x", "http://127.0.0.1:9/"], "5x"),
+                  (["publish", "--timeout", "-1", "x.json"], "-1"), (["serve", "--threads", " 2"], " 2")]
+    for args, shown in cases:
+        r = run(args)
+        what = "storm " + " ".join(args)
+        check(r.returncode == 2, f"{what}: exit {r.returncode}, want 2: {r.stderr!r}")
+        if shown is not None:
+            check(f"'{shown}'".encode() in r.stderr, f"{what}: the error quotes the value: {r.stderr!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         unknown_options()
+        number_options()
         missing_paths(tmp)
         lint_db(tmp)
         tree_golden()
