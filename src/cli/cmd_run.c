@@ -65,6 +65,9 @@ static void usage(FILE *out)
             "                      (what storm hunt matches later models against)\n"
             "  --format stix|text  output: STIX bundles as JSON Lines (default) or one line per sighting\n"
             "  -o, --output FILE   write the output there instead of standard output\n"
+            "  --every-version     write each update of a sighting as it is made (default: the updates of a\n"
+            "                      sighting within a batch of 16384 records, or until the input pauses, are\n"
+            "                      written once, as the last version with the evidence of those it replaces)\n"
             "  --correlate global|node|pod|lineage\n"
             "                      which observations may combine in one match (default pod)\n"
             "  --identity NAME     name of this cluster (the sightings' where_sighted_refs; default storm)\n"
@@ -157,6 +160,7 @@ enum {
     OPT_ALERT_WEBHOOK,
     OPT_ALERT_FORMAT,
     OPT_WORKERS,
+    OPT_EVERY_VERSION,
 };
 
 int cmd_run(int argc, char **argv)
@@ -192,6 +196,7 @@ int cmd_run(int argc, char **argv)
         {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
         {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
         {"workers", required_argument, NULL, OPT_WORKERS},
+        {"every-version", no_argument, NULL, OPT_EVERY_VERSION},
         CLI_DETECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -300,6 +305,7 @@ int cmd_run(int argc, char **argv)
             ro.workers = (unsigned)number;
             break;
         case 'q': ro.quiet = true; break;
+        case OPT_EVERY_VERSION: ro.every_version = true; break;
         case 'h': usage(stdout); return CLI_OK;
         default:
             if (cli_detect_option("run", ch, optarg, &ro.format, &po->detect) != CLI_OK)

@@ -114,6 +114,8 @@ void storm_pipeline_sync(storm_pipeline *p)
         pipeline_report(p);
         return;
     }
+    pipeline_held_release(p);
+    p->records_out = 0;
     pipeline_out_flush(p, true);
     pipeline_db_commit(p);
     pipeline_report(p);
@@ -126,6 +128,7 @@ void storm_pipeline_free(storm_pipeline *p)
     pipeline_workers_free(p);
     storm_detector_free(p->det);
     pipeline_pending_free(&p->pending);
+    pipeline_held_free(&p->held);
     pipeline_hash_set_free(&p->written_sightings);
     storm_session_tracker_free(p->sessions);
     free(p->session_dirty);
@@ -496,6 +499,10 @@ void pipeline_after_record(storm_pipeline *p)
     if (p->workers)
         pipeline_workers_after_record(p);
     pipeline_arena_reset(p);
+    if (++p->records_out >= DB_BATCH_RECORDS) { /* the output's flush point: the store's batch */
+        p->records_out = 0;
+        pipeline_held_release(p);
+    }
     if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_progress_tick(p);

@@ -46,6 +46,26 @@ typedef struct pipeline_pending {
     uint64_t versions_coalesced; /* sighting versions replaced before being written */
 } pipeline_pending;
 
+/* A sighting update held back from the output (sink_held.c): its last
+ * version, with every object the versions it replaced brought. */
+typedef struct pipeline_held_item {
+    storm_detect_sighting s; /* copies in the table's arena; objects = objs */
+    const storm_value **objs;
+    size_t alloc_objs;
+    bool live; /* not written yet */
+} pipeline_held_item;
+
+/* The output's held updates until the next flush point, in the order they
+ * were first held. */
+typedef struct pipeline_held {
+    storm_arena *arena; /* the copies; reset at each release */
+    pipeline_held_item *items;
+    size_t n, cap;
+    size_t *slots; /* open addressing by sighting id: item index + 1, 0 = empty */
+    size_t n_slots;
+    uint64_t folded; /* versions replaced by a later one before being written */
+} pipeline_held;
+
 /* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
 typedef struct pipeline_hash_set {
     uint64_t *slots; /* 0 = empty */
@@ -61,6 +81,7 @@ struct storm_pipeline {
     bundle_text bundle_text;
     bool line_set_aside; /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
+    uint64_t records_out; /* records since the output's last flush point (pipeline_held_release) */
     bool in_tx;
     storm_detector *det;
     bool learning_started;
@@ -78,6 +99,7 @@ struct storm_pipeline {
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
     pipeline_pending pending;
+    pipeline_held held; /* sighting updates not written yet (sinks.every_version unset) */
     /* sightings this run stored; with a store that held no sighting when the
      * run began, one not in it has no stored version to merge with */
     pipeline_hash_set written_sightings;
@@ -188,6 +210,21 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
 void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
+
+/* sink_held.c: the output's coalesced updates */
+/* s into the output: a first version is rendered at once (after what is held
+ * of its id), an update held until pipeline_held_release (sinks.every_version:
+ * rendered at once). Nothing without sinks.out. */
+void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s);
+/* Keep a copy of update s, replacing the version held of its id and adding
+ * the objects it brings; false (nothing held of s) when out of memory. */
+bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s);
+/* Render what is held of id, if anything. */
+void pipeline_held_release_id(storm_pipeline *p, const char *id);
+/* Render every held update in the order first held, and forget them: at each
+ * flush point (a store batch of records, storm_pipeline_sync). */
+void pipeline_held_release(storm_pipeline *p);
+void pipeline_held_free(pipeline_held *h);
 /* keep_observations: the observation into the store (sink_store.c) */
 void pipeline_keep_observation(storm_pipeline *p, const storm_observation *obs);
 

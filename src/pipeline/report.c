@@ -49,13 +49,20 @@ void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs)
             prog, u(st->records_read), u(st->events_read), (double)st->bytes_read / 1e6, u(st->events_rejected),
             u(st->events_skipped), u(st->baseline_dropped));
     if (has_det) {
-        /* every version is one output line and one stored row: the first of
-         * a sighting, then one each time a match adds evidence to it */
+        /* one output line per version written: the first of a sighting, then
+         * one each time a match adds evidence to it, less the updates folded
+         * into a later one before a flush point (sink_held.c) */
+        uint64_t updated = ds.sighting_updates - st->updates_folded;
         fprintf(f,
                 "%s: %zu indicators; %llu observations matched; %llu sightings written (%llu new, %llu updated with "
                 "more evidence)\n",
-                prog, ds.indicators, u(ds.observations_matched), u(ds.sightings + ds.sighting_updates), u(ds.sightings),
-                u(ds.sighting_updates));
+                prog, ds.indicators, u(ds.observations_matched), u(ds.sightings + updated), u(ds.sightings),
+                u(updated));
+        if (st->updates_folded)
+            fprintf(f,
+                    "%s: %llu more updates were folded into a later version of their sighting before being "
+                    "written (--every-version writes each)\n",
+                    prog, u(st->updates_folded));
         if (p->sinks.store || p->sum_store)
             /* versions of one sighting within a store batch are coalesced
              * into the last (docs/run.md), so fewer rows than versions */
@@ -102,6 +109,7 @@ void storm_pipeline_print_stats_json(storm_pipeline *p, FILE *f, const storm_pip
             ds.regex_cached, u(st->db_errors), u(st->sightings_stored), u(st->sightings_stored_new), u(st->bytes_read),
             secs, secs > 0 ? (double)st->events_read / secs : 0.0, t->startup_seconds, secs - t->startup_seconds, cpu,
             cpu > 0 ? (double)st->events_read / cpu : 0.0);
+    fprintf(f, ",\"sighting_updates_folded\":%llu", u(st->updates_folded));
     if (p->workers)
         pipeline_workers_stats_json(p, f);
     fputs("}\n", f);

@@ -138,7 +138,7 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s)
         p->sighting_tap(p->sighting_tap_ctx, s);
         return;
     }
-    pipeline_sighting_render(p, s);
+    pipeline_sighting_out(p, s);
     pipeline_sighting_keep(p, s);
 }
 

@@ -62,7 +62,8 @@ typedef struct wk_entry {
     uint8_t phase;
     bool fed;
     storm_detect_sighting s; /* objects only with a store: the rest is in line */
-    const char *line;        /* the output, rendered by the shard (NULL: no output) */
+    const char *line;        /* the output, rendered by the shard (NULL: no output, or held) */
+    bool held;               /* an update for the sink to hold (sink_held.c): objects copied, not rendered */
     size_t line_len;
 } wk_entry;
 
@@ -117,6 +118,7 @@ struct pipeline_workers {
     bool failed;                 /* out of memory somewhere: said once */
     bool render;                 /* the shards render the output lines (there is an output) */
     bool store;                  /* the sink needs the sightings' objects */
+    bool every_version;          /* sinks.every_version: no update is held */
     double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
 };
 
@@ -203,13 +205,17 @@ static void on_shard_sighting(void *ctx, const storm_detect_sighting *s)
     e->n = (uint32_t)r->n;
     e->s = *s;
     bool ok = true;
-    if (k->w->render) { /* the costly part of the output, done here in parallel */
+    /* an update is held by the sink until the flush point, in input order
+     * across the shards, and rendered then with the evidence of the versions
+     * it replaces */
+    e->held = k->w->render && s->is_update && !k->w->every_version;
+    if (k->w->render && !e->held) { /* the costly part of the output, done here in parallel */
         pipeline_sighting_render(k->p, s);
         e->line_len = k->p->line.len;
         ok = (e->line = storm_arena_strndup(a, k->p->line.data ? k->p->line.data : "", k->p->line.len)) != NULL;
         storm_buf_reset(&k->p->line);
     }
-    size_t n_objects = k->w->store ? s->n_objects : 0;
+    size_t n_objects = k->w->store || e->held ? s->n_objects : 0;
     e->s.sighting = storm_v_copy(a, s->sighting);
     e->s.n_objects = n_objects;
     const storm_value **objs = n_objects ? storm_arena_alloc(a, n_objects * sizeof *objs) : NULL;
@@ -313,8 +319,12 @@ static int entry_cmp(const void *a, const void *b)
 
 static void sink_sighting(storm_pipeline *s, const wk_entry *e)
 {
-    if (e->line)
+    if (e->held) {
+        pipeline_sighting_out(s, &e->s);
+    } else if (e->line) { /* a first version: after what is held of its id, as pipeline_sighting_out */
+        pipeline_held_release_id(s, storm_v_get_str(e->s.sighting, "id"));
         storm_buf_append(&s->line, e->line, e->line_len);
+    }
     pipeline_sighting_keep(s, &e->s);
 }
 
@@ -358,6 +368,11 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
             sink_sighting(s, order[j]);
     free(order);
     s->records_in_tx += b->records;
+    s->records_out += b->records;
+    if (s->records_out >= SINK_BATCH_RECORDS) { /* the output's flush point, as a single pipeline's */
+        s->records_out = 0;
+        pipeline_held_release(s);
+    }
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
         pipeline_db_commit(s);
 }
@@ -462,9 +477,12 @@ void pipeline_workers_after_record(storm_pipeline *p)
     struct pipeline_workers *w = p->workers;
     wk_batch *b = w->cur;
     b->records++;
-    /* a batch also ends where a single pipeline commits the store: the
-     * same versions of a sighting are then folded into one row */
-    if (b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES || ++w->records % SINK_BATCH_RECORDS == 0)
+    /* a batch also ends where a single pipeline commits the store and
+     * writes the updates it held: the same versions of a sighting are then
+     * folded into one row and one output line (counted before the other
+     * tests, which would skip the count) */
+    bool flush_point = ++w->records % SINK_BATCH_RECORDS == 0;
+    if (flush_point || b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES)
         dispatch(p, false);
 }
 
@@ -477,6 +495,7 @@ static void collect(storm_pipeline *p)
     st->db_errors = ss->db_errors;
     st->sightings_stored = ss->sightings_stored;
     st->sightings_stored_new = ss->sightings_stored_new;
+    st->updates_folded = ss->updates_folded;
     st->commits = ss->commits;
     st->commit_seconds = ss->commit_seconds;
     memcpy(st->commit_le, ss->commit_le, sizeof st->commit_le);
@@ -620,6 +639,7 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     w->correlate = opts->detect.correlate;
     w->render = sinks->out != NULL;
     w->store = sinks->store != NULL;
+    w->every_version = sinks->every_version;
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);

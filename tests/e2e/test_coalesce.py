@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Coalesced sighting updates (issue 16; docs/run.md, Output): on a stream of
+several flush points (bench/gen_stream.py, 40,000 records: flush points at
+16,384 and 32,768 records and at the end), storm run writes fewer lines than
+--every-version, and what it writes says what every version said: the same
+last version of each sighting, the same observed-data and SCOs, versions of
+a sighting in order, at most one update of a sighting per flush span, and
+the count of folded updates it reports is the difference."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, check, report, run  # noqa: E402
+
+GEN = os.path.join(ROOT, "bench", "gen_stream.py")
+FOLDED = re.compile(rb"storm run: (\d+) more updates were folded into a later version of their sighting")
+RECORDS = 40000
+SPANS = 3  # 40,000 records: flush points after 16,384, 32,768 and 40,000
+
+
+def read(path):
+    """Lines, the last sighting version per id, every other object's id, and
+    each sighting id's versions (modified) in output order."""
+    last, objects, versions, lines = {}, set(), {}, 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            lines += 1
+            for o in json.loads(line)["objects"]:
+                if o["type"] == "sighting":
+                    last[o["id"]] = o
+                    versions.setdefault(o["id"], []).append(o["modified"])
+                else:
+                    objects.add(o["id"])
+    return lines, last, objects, versions
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        stream = os.path.join(tmp, "mixed.jsonl")
+        with open(stream, "w") as f:
+            subprocess.run([sys.executable, GEN, str(RECORDS)], stdout=f, check=True, timeout=300)
+        every_out, co_out = os.path.join(tmp, "every.out"), os.path.join(tmp, "co.out")
+        every = run(["run", "--every-version", "-o", every_out, stream])
+        co = run(["run", "-o", co_out, stream])
+        check(every.returncode == co.returncode == 0, f"both runs succeed ({every.returncode}, {co.returncode}): "
+                                                        f"{co.stderr[-400:]!r}")
+        e_lines, e_last, e_objects, e_versions = read(every_out)
+        c_lines, c_last, c_objects, c_versions = read(co_out)
+        f = FOLDED.search(co.stderr)
+        folded = int(f.group(1)) if f else 0
+        check(c_lines < e_lines, f"fewer lines coalesced ({c_lines}) than with --every-version ({e_lines})")
+        check(folded == e_lines - c_lines, f"the folded updates reported ({folded}) are the lines saved "
+                                           f"({e_lines - c_lines})")
+        check(FOLDED.search(every.stderr) is None, "--every-version folds nothing")
+        check(c_last.keys() == e_last.keys(), f"the same sightings ({len(c_last)}, {len(e_last)})")
+        same = sum(1 for k in e_last if c_last.get(k) == e_last[k])
+        check(same == len(e_last), f"the same last version of every sighting ({same} of {len(e_last)})")
+        check(c_objects == e_objects, f"the same observed-data and SCOs ({len(c_objects)}, {len(e_objects)}; "
+                                      f"missing {len(e_objects - c_objects)})")
+        busy = sum(1 for v in e_versions.values() if len(v) > 1 + SPANS)
+        check(busy > 0, f"some sighting has more versions ({max(len(v) for v in e_versions.values())}) than "
+                        f"1 + {SPANS} flush spans: the test can fail")
+        over = [k for k, v in c_versions.items() if len(v) > 1 + SPANS]
+        check(not over, f"at most one update per flush span: {len(over)} sightings have more")
+        unordered = [k for k, v in c_versions.items() if v != sorted(v) or len(set(v)) != len(v)]
+        check(not unordered, f"each sighting's versions come out in order: {len(unordered)} do not")
+        text = run(["run", "--format", "text", stream])
+        t_lines = text.stdout.count(b"\n")
+        check(t_lines == c_lines, f"--format text writes the same versions ({t_lines} lines, {c_lines})")
+    return report("test_coalesce")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
