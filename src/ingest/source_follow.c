@@ -134,6 +134,8 @@ storm_rc storm_source_follow_wait(storm_source *s, bool *reset, storm_err *err)
         }
         if (s->opts.idle_exit_ms && idle >= s->opts.idle_exit_ms)
             return STORM_ERR_NOTFOUND;
+        if (idle == 0 && s->opts.idle)
+            s->opts.idle(s->opts.idle_ctx);
         sleep_ms(s->opts.poll_ms);
         idle += s->opts.poll_ms;
     }

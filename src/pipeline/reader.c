@@ -86,6 +86,14 @@ static void spill_reject(void *ctx, const char *s, size_t n, bool end)
         fwrite(s, 1, n, p->sinks.rejects);
 }
 
+/* --follow caught up with the file: the output held for the batch (updates,
+ * buffered lines) and the store's batch go out, as with a drained --listen
+ * queue, instead of waiting for 16384 more records. */
+static void source_idle(void *ctx)
+{
+    storm_pipeline_sync(ctx);
+}
+
 storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool follow, storm_err *err)
 {
     storm_source_opts so = {0};
@@ -95,6 +103,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     so.stop = p->opts.stop;
     so.spill = spill_reject;
     so.spill_ctx = p;
+    so.idle = source_idle;
+    so.idle_ctx = p;
     storm_source *src = NULL;
     storm_rc rc = storm_source_open(path, &so, &src, err);
     if (rc != STORM_OK)

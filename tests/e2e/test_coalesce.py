@@ -13,9 +13,10 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, check, report, run  # noqa: E402
+from harness import ROOT, STORM, check, report, run  # noqa: E402
 
 GEN = os.path.join(ROOT, "bench", "gen_stream.py")
 FOLDED = re.compile(rb"storm run: (\d+) more updates were folded into a later version of their sighting")
@@ -37,6 +38,33 @@ def read(path):
                 else:
                     objects.add(o["id"])
     return lines, last, objects, versions
+
+
+def follow(tmp):
+    """--follow: once storm has caught up with the file, the updates it holds
+    and the store's batch go out without waiting for more records (or the
+    end): the output reaches what a plain run writes while storm still runs."""
+    src = os.path.join(ROOT, "tests", "data", "corpus", "tetragon")
+    path, out, db = os.path.join(tmp, "follow.jsonl"), os.path.join(tmp, "follow.out"), os.path.join(tmp, "f.db")
+    with open(path, "wb") as f:
+        for name in sorted(os.listdir(src)):
+            if name.endswith(".jsonl"):
+                f.write(open(os.path.join(src, name), "rb").read())
+    plain = run(["run", "-q", path])
+    want = plain.stdout.count(b"\n")
+    proc = subprocess.Popen([STORM, "run", "-q", "--follow", "--db", db, "-o", out, path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    got, deadline = 0, time.monotonic() + 120  # a safety limit, not a measure
+    while time.monotonic() < deadline and proc.poll() is None:
+        got = open(out, "rb").read().count(b"\n") if os.path.exists(out) else 0
+        if got >= want:
+            break
+        time.sleep(0.2)
+    running = proc.poll() is None
+    proc.terminate()
+    proc.wait(timeout=60)
+    check(want > 0 and running and got == want,
+          f"--follow writes all {want} lines while it waits for more (got {got}, still running: {running})")
 
 
 def main():
@@ -72,6 +100,7 @@ def main():
         text = run(["run", "--format", "text", stream])
         t_lines = text.stdout.count(b"\n")
         check(t_lines == c_lines, f"--format text writes the same versions ({t_lines} lines, {c_lines})")
+        follow(tmp)
     return report("test_coalesce")
 
 
