@@ -10,6 +10,9 @@
 # Usage: bench/compare_run.sh OLD_STORM NEW_STORM [FILE...]
 #   COMPARE_INDICATORS  generated indicators (default 1000)
 #   COMPARE_CORRELATE   --correlate values (default "pod global node lineage")
+#   COMPARE_OLD_ARGS, COMPARE_NEW_ARGS  more options for one side only (e.g.
+#                       COMPARE_NEW_ARGS=--every-version against a binary from
+#                       before updates were coalesced in the output)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2
@@ -25,9 +28,9 @@ for f in "${files[@]}"; do
   for corr in ${COMPARE_CORRELATE:-pod global node lineage}; do
     for extra in "" "--models $work/gen.json"; do
       # shellcheck disable=SC2086
-      "$old" run -q --correlate "$corr" --models models/ $extra "$f" > "$work/old" 2>/dev/null || true
+      "$old" run -q ${COMPARE_OLD_ARGS:-} --correlate "$corr" --models models/ $extra "$f" > "$work/old" 2>/dev/null || true
       # shellcheck disable=SC2086
-      "$new" run -q --correlate "$corr" --models models/ $extra "$f" > "$work/new" 2>/dev/null || true
+      "$new" run -q ${COMPARE_NEW_ARGS:-} --correlate "$corr" --models models/ $extra "$f" > "$work/new" 2>/dev/null || true
       lines=$(wc -l < "$work/old")
       if cmp -s "$work/old" "$work/new"; then
         same=$((same + 1))
