@@ -168,6 +168,9 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
             ev_str(b, obj, "command_line", NULL);
             if (!storm_v_get(obj, "command_line"))
                 ev_str(b, obj, "x_proc_binary", NULL);
+            /* an entry point's log line with no client (a PAM session line): the line is the evidence */
+            ev_str(b, obj, "x_app_program", NULL);
+            ev_str(b, obj, "x_app_message", NULL);
             ev_str(b, obj, "x_hook_name", "hook");
             const storm_value *args = storm_v_get(obj, "x_hook_args");
             if (args && args->type == STORM_V_ARRAY)

@@ -208,6 +208,10 @@ def main():
         check(any("client 203.0.113.7  SSH passwords guessed" in l for l in text.splitlines()),
               "a brute force sighting names its source address")
         check("Honeytoken value on a command line" in text, "a honeytoken on a command line is sighted")
+        # TIME  PLACE  STEP  INDICATOR  EVIDENCE: every sighting says what was seen (a PAM session
+        # line, with no client address, had an empty evidence)
+        bare = [l for l in text.splitlines() if len(l.split("  ")) < 5 or not l.split("  ")[4].strip()]
+        check(not bare, f"every entry-point sighting has its evidence: {bare[:3]}")
         # the bad lines are rejects with their positions, the rest goes on
         check("auth.log:25:1: invalid JSON" in err and "(nor an sshd or HTTP access log line)" in err,
               "a non-JSON line that is no log line is a reject with its position")
