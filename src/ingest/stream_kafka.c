@@ -37,7 +37,9 @@ typedef struct kafka_stream {
     kafka_part *parts;
     size_t n_parts;
     char source[300];
+    char brokers[256];
     unsigned warnings;
+    bool down_said; /* "no broker answers" said since the last message taken */
 } kafka_stream;
 
 bool storm_stream_have_kafka(void)
@@ -147,6 +149,7 @@ again:
         rd_kafka_message_destroy(m);
         return STORM_ERR_NOTFOUND;
     }
+    k->down_said = false; /* a later outage is said again */
     k->cur = m;
     const char *topic = rd_kafka_topic_name(m->rkt);
     int64_t idx = part_index(k, topic, m->partition);
@@ -237,6 +240,36 @@ static storm_rc set_conf(rd_kafka_conf_t *conf, const char *key, const char *val
     return STORM_OK;
 }
 
+/* librdkafka's log lines: errors and warnings only, prefixed like Storm's;
+ * a failed broker connection (facility FAIL), which it retries and logs
+ * every second, is said once by on_error instead. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level > 4 || strcmp(fac, "FAIL") == 0)
+        return;
+    fprintf(stderr, "storm: kafka: %s\n", buf);
+}
+
+/* Errors librdkafka reports and recovers from itself (it retries): no
+ * broker reachable is said once, with what to check, until a message comes. */
+static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
+{
+    (void)rk;
+    kafka_stream *k = opaque;
+    if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || code == RD_KAFKA_RESP_ERR__TRANSPORT ||
+        code == RD_KAFKA_RESP_ERR__RESOLVE) {
+        if (!k->down_said)
+            fprintf(stderr,
+                    "storm: kafka: no broker of %s answers (%s); retrying until one does: is the broker running and "
+                    "is --kafka HOST:PORT right?\n",
+                    k->brokers, reason);
+        k->down_said = true;
+        return;
+    }
+    fprintf(stderr, "storm: kafka: %s\n", reason);
+}
+
 storm_rc storm_stream_kafka_open(const storm_kafka_opts *opts, storm_stream **out, storm_err *err)
 {
     *out = NULL;
@@ -286,6 +319,9 @@ storm_rc storm_stream_kafka_open(const storm_kafka_opts *opts, storm_stream **ou
             return rc;
         }
     }
+    snprintf(k->brokers, sizeof k->brokers, "%s", opts->brokers);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     rd_kafka_conf_set_opaque(conf, k);
     char errstr[512];

@@ -221,6 +221,21 @@ def number_options():
             check(f"'{shown}'".encode() in r.stderr, f"{what}: the error quotes the value: {r.stderr!r}")
 
 
+def kafka_no_broker():
+    """No broker at --kafka: one line says so and what to check, instead of
+    librdkafka's raw log line every second."""
+    p = subprocess.Popen([STORM, "run", "-q", "--kafka", "127.0.0.1:9", "--topic", "t", "--group", "g"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(4)  # librdkafka retries every second: a few retries
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    if b"built without Kafka support" in err:
+        return  # -Dkafka=disabled: storm run says so and exits (tested with the minimal build's tests)
+    said = err.count(b"no broker of 127.0.0.1:9 answers")
+    check(said == 1 and b"is the broker running" in err, f"no broker: said once, with a hint ({said}): {err[-400:]!r}")
+    check(b"%3|" not in err, f"no raw librdkafka log lines: {err[-400:]!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         unknown_options()
@@ -231,6 +246,7 @@ def main():
         users(tmp)
         pull_unreachable(tmp)
         follow_missing(tmp)
+        kafka_no_broker()
     return report("test_cli")
 
 
