@@ -308,8 +308,9 @@ static bool reader_next(line_reader *r, const char **text, size_t *len, size_t *
         return true;
     }
     storm_line ln;
-    storm_err err;
-    storm_err_clear(&err);
+    storm_err err; /* written only on a read error; not cleared per line, as in the pipeline */
+    err.rc = STORM_OK;
+    err.msg[0] = '\0';
     if (storm_source_next(r->src, &ln, &err) != STORM_OK)
         return false;
     *text = ln.text;
