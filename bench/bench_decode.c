@@ -2,6 +2,7 @@
 /* Decode benchmark (run on demand, never as a test):
  *
  *   bench_decode [EVENTS [RUNS [STREAM_FILE]]]
+ *   STORM_BENCH_INPUT=FILE bench_decode [0 [RUNS]]
  *
  * Builds a realistic Tetragon stream of EVENTS lines (default 100000) by
  * varying the real corpus events (times, pids, exec ids, pods, namespaces,
@@ -10,10 +11,14 @@
  * 3) passes each, single-threaded:
  *
  *   lines          getline() alone: the line-reading floor
+ *   storm-lines    storm_source_next alone: the reader storm run uses
+ *                  (UTF-8 check included)
  *   cjson          cJSON parse + extraction of the fields the decoder reads:
  *                  the library-parse floor (the issue's peer)
- *   storm-parse    storm_json_parse into an arena
- *   storm-decode   parse + unwrap + detect + decode (typed storm_event)
+ *   storm-parse    storm_json_parse into an arena (Storm's stages read
+ *                  lines with storm_source_next, as storm run does)
+ *   storm-decode   parse + classify (unwrap, detect) + decode (typed
+ *                  storm_event), as the pipeline's record intake does
  *   storm-obs-lazy + STIX observation as storm run builds it: the SCO graph
  *                  complete, the ids (hashes of the record and of each
  *                  SCO's contributing properties) left to be computed for
@@ -23,8 +28,15 @@
  *   storm-convert  + the observation written as a STIX bundle line, what
  *                  `storm convert` does per event
  *
+ * STORM_BENCH_INPUT=FILE measures an existing stream instead (any sensors,
+ * e.g. the kprobe-heavy and mixed bench streams of bench_run.sh): nothing is
+ * generated or written; EVENTS is ignored. The cJSON extraction reads
+ * Tetragon fields, so on a mixed stream its floor reads fewer fields than
+ * Storm's decoders do.
+ *
  * STORM_BENCH_ONLY=<stage> measures only that stage (and the cJSON floor),
- * for a profiler: valgrind --tool=callgrind, perf record.
+ * for a profiler: valgrind --tool=callgrind, perf record; with
+ * STORM_BENCH_NO_FLOOR=1 the floor is left out too (no ratios then).
  *
  * and prints events/s, MB/s and the ratio of events/s to the cJSON floor.
  * The issue's target, decode+convert >= 2x cjson, is read on storm-obs-lazy:
@@ -34,6 +46,7 @@
  * and of each SCO's properties, as STIX requires) and the bundle's JSON. */
 #include "cjson_extract.h"
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +56,7 @@
 #include <storm/decode.h>
 #include <storm/io.h>
 #include <storm/json.h>
+#include <storm/source.h>
 #ifdef STORM_BENCH_STIX
 #include <storm/stix.h>
 #endif
@@ -228,6 +242,7 @@ static size_t generate(const char *root, const char *path, size_t n)
 
 typedef enum column {
     COL_LINES,
+    COL_SOURCE,
     COL_CJSON,
     COL_PARSE,
     COL_DECODE,
@@ -237,13 +252,13 @@ typedef enum column {
     COL__COUNT
 } column;
 
-static const char *const column_names[] = {"lines",          "cjson",         "storm-parse",  "storm-decode",
-                                           "storm-obs-lazy", "storm-observe", "storm-convert"};
+static const char *const column_names[] = {"lines",        "storm-lines",    "cjson",         "storm-parse",
+                                           "storm-decode", "storm-obs-lazy", "storm-observe", "storm-convert"};
 
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: the machine may be shared */
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -252,29 +267,85 @@ typedef struct result {
     size_t events, failures;
 } result;
 
-static result run(column col, const char *path)
+/* The next line of the file: getline for the floors (lines, cjson), the
+ * pipeline's reader (storm_source_next) for Storm's stages, as storm run
+ * reads. false at the end. */
+typedef struct line_reader {
+    FILE *f;
+    char *buf;
+    size_t cap;
+    storm_source *src;
+} line_reader;
+
+static void reader_open(line_reader *r, column col, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        perror(path);
+    memset(r, 0, sizeof *r);
+    if (col == COL_LINES || col == COL_CJSON) {
+        r->f = fopen(path, "r");
+        if (!r->f) {
+            perror(path);
+            exit(1);
+        }
+        return;
+    }
+    storm_err err;
+    storm_err_clear(&err);
+    if (storm_source_open(path, NULL, &r->src, &err) != STORM_OK) {
+        fprintf(stderr, "bench_decode: %s\n", err.msg);
         exit(1);
     }
-    char *line = NULL;
-    size_t cap = 0, events = 0, bytes = 0, failures = 0;
-    ssize_t n;
+}
+
+static bool reader_next(line_reader *r, const char **text, size_t *len, size_t *bytes)
+{
+    if (r->f) {
+        ssize_t n = getline(&r->buf, &r->cap, r->f);
+        if (n <= 0)
+            return false;
+        *text = r->buf;
+        *len = (size_t)n;
+        *bytes = (size_t)n;
+        return true;
+    }
+    storm_line ln;
+    storm_err err; /* written only on a read error; not cleared per line, as in the pipeline */
+    err.rc = STORM_OK;
+    err.msg[0] = '\0';
+    if (storm_source_next(r->src, &ln, &err) != STORM_OK)
+        return false;
+    *text = ln.text;
+    *len = ln.len;
+    *bytes = ln.len + 1;
+    return true;
+}
+
+static void reader_close(line_reader *r)
+{
+    if (r->f)
+        fclose(r->f);
+    free(r->buf);
+    storm_source_close(r->src);
+}
+
+static result run(column col, const char *path)
+{
+    line_reader rd;
+    reader_open(&rd, col, path);
+    const char *line;
+    size_t n, nbytes, events = 0, bytes = 0, failures = 0;
     storm_arena *a = storm_arena_new(0, 64u << 20);
     storm_buf out;
     storm_buf_init(&out, 64u << 20);
     double t0 = now();
-    while ((n = getline(&line, &cap, f)) > 0) {
+    while (reader_next(&rd, &line, &n, &nbytes)) {
         events++;
-        bytes += (size_t)n;
-        if (col == COL_LINES) {
+        bytes += nbytes;
+        if (col == COL_LINES || col == COL_SOURCE) {
             sink += (size_t)line[0];
             continue;
         }
         if (col == COL_CJSON) {
-            cJSON *root = cJSON_ParseWithLength(line, (size_t)n);
+            cJSON *root = cJSON_ParseWithLength(line, n);
             if (!root) {
                 failures++;
                 continue;
@@ -285,17 +356,22 @@ static result run(column col, const char *path)
         }
         storm_arena_reset(a);
         storm_value *root = NULL;
-        if (storm_json_parse(a, line, (size_t)n, 0, &root, NULL, NULL) != STORM_OK) {
+        if (storm_json_parse(a, line, n, 0, &root, NULL, NULL) != STORM_OK) {
             failures++;
             continue;
         }
         if (col == COL_PARSE)
             continue;
-        const storm_value *rec = storm_decode_unwrap(a, root);
-        const storm_decoder *d = storm_decoder_detect(rec);
+        const storm_value *rec = NULL;
+        const storm_decoder *d = NULL;
         storm_event_list list = {0};
         const char *skip = NULL;
-        if (!d || d->decode(a, rec, &list, &skip, NULL) != STORM_OK) {
+        storm_err derr; /* reset as the pipeline does: clearing all 540 bytes is no decoder's cost */
+        derr.rc = STORM_OK;
+        derr.offset = derr.len = derr.line = derr.col = 0;
+        derr.msg[0] = '\0';
+        if (storm_decode_classify(a, root, NULL, &rec, &d, &derr) != STORM_OK ||
+            d->decode(a, rec, &list, &skip, &derr) != STORM_OK) {
             failures++;
             continue;
         }
@@ -304,7 +380,7 @@ static result run(column col, const char *path)
 #ifdef STORM_BENCH_STIX
         for (size_t i = 0; i < list.n; i++) {
             storm_stix_opts opts = {
-                .record = line, .record_len = (size_t)n, .record_index = i, .lazy_ids = col == COL_OBSERVE_LAZY};
+                .record = line, .record_len = n, .record_index = i, .lazy_ids = col == COL_OBSERVE_LAZY};
             storm_observation obs;
             if (storm_stix_observe(a, &list.items[i], &opts, &obs, NULL) != STORM_OK) {
                 failures++;
@@ -322,8 +398,7 @@ static result run(column col, const char *path)
     double dt = now() - t0;
     storm_buf_free(&out);
     storm_arena_free(a);
-    free(line);
-    fclose(f);
+    reader_close(&rd);
     return (result){(double)events / dt, (double)bytes / dt / 1e6, events, failures};
 }
 
@@ -333,7 +408,8 @@ int main(int argc, char **argv)
     int runs = argc > 2 ? atoi(argv[2]) : 3;
     const char *root = getenv("STORM_SOURCE_ROOT");
     char tmp[] = "/tmp/storm-bench-decode-XXXXXX";
-    const char *path = argc > 3 ? argv[3] : NULL;
+    const char *input = getenv("STORM_BENCH_INPUT");
+    const char *path = input ? input : argc > 3 ? argv[3] : NULL;
     if (!path) {
         int fd = mkstemp(tmp);
         if (fd < 0) {
@@ -343,13 +419,20 @@ int main(int argc, char **argv)
         close(fd);
         path = tmp;
     }
-    if (n == 0 || runs <= 0) {
+    if ((n == 0 && !input) || runs <= 0) {
         fprintf(stderr, "usage: bench_decode [EVENTS [RUNS [STREAM_FILE]]]\n");
         return 2;
     }
-    size_t bytes = generate(root ? root : ".", path, n);
-    printf("stream: %zu Tetragon events, %.1f MB, %.0f bytes/event (%s)\n", n, (double)bytes / 1e6,
-           (double)bytes / (double)n, path);
+    if (input) {
+        result lines = run(COL_LINES, path);
+        n = lines.events;
+        printf("stream: %zu lines, %.1f MB, %.0f bytes/line (%s, as it is)\n", n,
+               lines.mb_per_s * lines.events / lines.events_per_s, lines.mb_per_s * 1e6 / lines.events_per_s, path);
+    } else {
+        size_t bytes = generate(root ? root : ".", path, n);
+        printf("stream: %zu Tetragon events, %.1f MB, %.0f bytes/event (%s)\n", n, (double)bytes / 1e6,
+               (double)bytes / (double)n, path);
+    }
 
     int cols = COL__COUNT;
 #ifndef STORM_BENCH_STIX
@@ -357,10 +440,11 @@ int main(int argc, char **argv)
 #endif
     /* STORM_BENCH_ONLY=<stage>: measure one stage (for a profiler) */
     const char *only = getenv("STORM_BENCH_ONLY");
+    bool no_floor = getenv("STORM_BENCH_NO_FLOOR") != NULL; /* a profile of the stage alone */
     result best[COL__COUNT] = {0};
     for (int r = 0; r < runs; r++)
         for (int c = 0; c < cols; c++) {
-            if (only && strcmp(only, column_names[c]) != 0 && c != COL_CJSON)
+            if (only && strcmp(only, column_names[c]) != 0 && (c != COL_CJSON || no_floor))
                 continue;
             result x = run((column)c, path);
             if (x.events_per_s > best[c].events_per_s)
@@ -370,9 +454,10 @@ int main(int argc, char **argv)
     for (int c = 0; c < cols; c++)
         if (best[c].events)
             printf("%-14s %12.0f %10.1f %9.2f %9zu\n", column_names[c], best[c].events_per_s, best[c].mb_per_s,
-                   best[c].events_per_s / best[COL_CJSON].events_per_s, best[c].failures);
+                   best[COL_CJSON].events ? best[c].events_per_s / best[COL_CJSON].events_per_s : 0.0,
+                   best[c].failures);
     printf("(single thread, best of %d passes; target: decode+convert = storm-obs-lazy >= 2.00 x cjson)\n", runs);
-    if (path == tmp)
+    if (!input && path == tmp)
         unlink(tmp);
     return 0;
 }

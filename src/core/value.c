@@ -156,9 +156,17 @@ storm_value *storm_v_getn(const storm_value *obj, const char *key, size_t key_le
     if (!obj || obj->type != STORM_V_OBJECT)
         return NULL;
     /* last wins, as most JSON libraries do for duplicate keys */
+    if (key_len == 0) {
+        for (size_t i = obj->u.o.len; i-- > 0;)
+            if (obj->u.o.members[i].key_len == 0)
+                return obj->u.o.members[i].value;
+        return NULL;
+    }
+    /* the first byte before the call: keys of one length mostly differ there
+     * (decoders look up a dozen keys per object, one by one) */
     for (size_t i = obj->u.o.len; i-- > 0;) {
         const storm_member *m = &obj->u.o.members[i];
-        if (m->key_len == key_len && memcmp(m->key, key, key_len) == 0)
+        if (m->key_len == key_len && m->key[0] == key[0] && memcmp(m->key, key, key_len) == 0)
             return m->value;
     }
     return NULL;

@@ -13,7 +13,7 @@
 #include <storm/utf8.h>
 #include "source_int.h"
 
-#define READ_CHUNK ((size_t)64 << 10)
+#define READ_CHUNK ((size_t)256 << 10)
 
 storm_rc storm_source_open(const char *path, const storm_source_opts *opts, storm_source **out, storm_err *err)
 {
