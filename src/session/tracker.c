@@ -42,7 +42,7 @@ storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session
     if (!t->o.helper)
         t->o.helper = DEFAULT_HELPER;
     if (!key_index_init(&t->keys) || !key_index_init(&t->by_sighting) ||
-        !ctx_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
+        !lineage_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
         !ctx_map_init(&t->addresses, t->o.context_cap / 4 + 1, &t->st.context_evicted) ||
         !ctx_map_init(&t->accounts, t->o.context_cap / 4 + 1, &t->st.context_evicted)) {
         storm_session_tracker_free(t);
@@ -92,7 +92,7 @@ void storm_session_tracker_free(storm_session_tracker *t)
     free(t->s);
     key_index_free(&t->keys);
     key_index_free(&t->by_sighting);
-    ctx_map_free(&t->lineage);
+    lineage_map_free(&t->lineage);
     ctx_map_free(&t->addresses);
     ctx_map_free(&t->accounts);
     free(t);
@@ -342,7 +342,8 @@ static size_t candidates(storm_session_tracker *t, const link_key *keys, size_t 
     for (size_t k = 0; k < n_keys; k++) {
         if (!keys[k].look)
             continue;
-        key_slot *slot = key_index_get(&t->keys, keys[k].key);
+        key_slot *slot =
+            keys[k].key[0] ? key_index_get(&t->keys, keys[k].key) : key_index_get_hash(&t->keys, keys[k].hash);
         for (size_t i = 0; slot && i < slot->n; i++) {
             sess *s = slot->v[i];
             if (!within(t, s, first, last))
