@@ -9,6 +9,7 @@
 
 #include "ctx_map.h"
 #include "lineage_map.h"
+#include "str_pool.h"
 
 #define TRACKER_LISTENERS 8
 #define LINK_KEYS_MAX 40
@@ -39,7 +40,7 @@ typedef struct link_key {
 } link_key;
 
 typedef struct sess {
-    storm_session pub;
+    storm_session pub; /* steps' ids, names, tactic, pod, node and link are the tracker's strings */
     size_t steps_alloc;
     char **keys; /* held, owned; each also in the tracker's key index */
     size_t n_keys, keys_alloc;
@@ -60,6 +61,7 @@ struct storm_session_tracker {
     key_index keys;
     /* sighting id -> the sessions with a step of it (no scan of every step) */
     key_index by_sighting;
+    str_pool strings;    /* the step strings many steps share */
     lineage_map lineage; /* exec id -> parent exec id (hashed; LINEAGE_ROOT when a shared root) */
     ctx_map addresses;   /* IP -> "ns/pod" */
     ctx_map accounts;    /* "ns/pod" -> service account name */
