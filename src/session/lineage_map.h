@@ -5,13 +5,15 @@
  *
  * A process is named by the hash of its lineage key ("exec:" and its exec
  * id, fnv1a as the key index hashes it), not by an owned copy of the id:
- * an entry is 20 bytes in flat arrays instead of two strings, its entry and
- * a chain node (~110 bytes and three allocations with Tetragon's ids), and
+ * an entry is 20 bytes in flat arrays instead of two owned strings and a
+ * chained entry (~110 bytes and two allocations with 19-character ids,
+ * more with Tetragon's longer ones), and
  * the ancestors a step's walk finds are looked up in the key index by that
  * same hash (key_index_get_hash). Two exec ids only mix up when their
  * 64-bit hashes are equal: with every id a sensor assigned (not chosen by
- * the workload) and at most 262,144 held, about one table in 10^9 would
- * hold such a pair, and the effect is one extra or missing lineage link.
+ * the workload) and at most 262,144 held (2^35 pairs), about 2 full tables
+ * in 10^9 would hold such a pair, and the effect is one extra or missing
+ * lineage link.
  *
  * Bounded like ctx_map: when full the oldest entry goes (first in, first
  * out) and is counted; setting a known process updates its parent in place. */
