@@ -138,6 +138,19 @@ void key_index_free(key_index *x)
     x->bucket = NULL;
 }
 
+uint64_t key_index_hash(const char *key)
+{
+    return hash_str(key);
+}
+
+key_slot *key_index_get_hash(const key_index *x, uint64_t h)
+{
+    for (key_slot *k = x->bucket[h & (x->n_buckets - 1)]; k; k = k->next)
+        if (k->hash == h)
+            return k;
+    return NULL;
+}
+
 key_slot *key_index_get(const key_index *x, const char *key)
 {
     uint64_t h = hash_str(key);

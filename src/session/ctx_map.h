@@ -2,7 +2,8 @@
 /* Small string tables of the session tracker. Private to src/session.
  *  - ctx_map: key -> value, bounded: when full the oldest entry goes
  *    (first in, first out) and is counted. For the context the tracker
- *    remembers (exec id -> parent, address -> pod, pod -> service account).
+ *    remembers (address -> pod, pod -> service account; which process
+ *    started which is lineage_map.h).
  *  - key_index: key -> the sessions that hold it (unbounded itself; the
  *    sessions and their keys are capped by the tracker). */
 #ifndef STORM_SESSION_CTX_MAP_H
@@ -48,8 +49,13 @@ typedef struct key_index {
 
 bool key_index_init(key_index *x);
 void key_index_free(key_index *x);
+/* The hash the index files key under. */
+uint64_t key_index_hash(const char *key);
 /* The slot of key, or NULL. */
 key_slot *key_index_get(const key_index *x, const char *key);
+/* The slot of the key hashed to h, or NULL (for the keys known only by
+ * their hash: lineage_map.h says why a hash alone is enough). */
+key_slot *key_index_get_hash(const key_index *x, uint64_t h);
 /* Record that s holds key; false on OOM. Adding twice is a no-op. */
 bool key_index_add(key_index *x, const char *key, struct sess *s);
 /* s no longer holds key. */

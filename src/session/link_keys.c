@@ -79,8 +79,9 @@ static void add_key(link_key *out, size_t *n, link_kind kind, bool look, bool ho
     int len = b ? snprintf(k->key, sizeof k->key, fmt, a, b) : snprintf(k->key, sizeof k->key, fmt, a);
     if (len <= 0 || (size_t)len >= sizeof k->key)
         return;
+    k->hash = key_index_hash(k->key);
     for (size_t i = 0; i < *n; i++)
-        if (strcmp(out[i].key, k->key) == 0) {
+        if (out[i].hash == k->hash && (!out[i].key[0] || strcmp(out[i].key, k->key) == 0)) {
             out[i].look |= look;
             out[i].hold |= hold;
             return;
@@ -88,6 +89,20 @@ static void add_key(link_key *out, size_t *n, link_kind kind, bool look, bool ho
     k->kind = kind;
     k->look = look;
     k->hold = hold;
+    (*n)++;
+}
+
+/* A look-only lineage key known by its hash (an ancestor). */
+static void add_ancestor(link_key *out, size_t *n, uint64_t h)
+{
+    if (*n >= LINK_KEYS_MAX)
+        return;
+    for (size_t i = 0; i < *n; i++)
+        if (out[i].hash == h) {
+            out[i].look = true;
+            return;
+        }
+    out[*n] = (link_key){.key = "", .hash = h, .kind = LINK_LINEAGE, .look = true, .hold = false};
     (*n)++;
 }
 
@@ -141,12 +156,11 @@ static void lineage_keys(storm_session_tracker *t, const storm_event *ev, link_k
     if (!p->parent_exec_id || shared_root(&ev->parent))
         return;
     add_key(out, n, LINK_LINEAGE, true, true, "exec:%s", p->parent_exec_id, NULL);
-    const char *up = p->parent_exec_id;
+    uint64_t up = lineage_hash(p->parent_exec_id);
     for (int depth = 0; depth < LINEAGE_DEPTH; depth++) {
-        up = ctx_map_get(&t->lineage, up);
-        if (!up || !*up)
+        if (!lineage_map_get(&t->lineage, up, &up) || up == LINEAGE_ROOT)
             break;
-        add_key(out, n, LINK_LINEAGE, true, false, "exec:%s", up, NULL);
+        add_ancestor(out, n, up);
     }
 }
 
@@ -204,7 +218,8 @@ void link_observe(storm_session_tracker *t, const storm_event *ev)
 {
     const storm_process_info *p = &ev->process;
     if (p->exec_id && p->parent_exec_id && !shared_root(p))
-        ctx_map_set(&t->lineage, p->exec_id, shared_root(&ev->parent) ? "" : p->parent_exec_id);
+        lineage_map_set(&t->lineage, lineage_hash(p->exec_id),
+                        shared_root(&ev->parent) ? LINEAGE_ROOT : lineage_hash(p->parent_exec_id));
     char pod[LINK_KEY_LEN];
     bool in_pod = link_pod_name(ev, pod, sizeof pod);
     if (ev->net.present && in_pod && !ev->audit.present) {

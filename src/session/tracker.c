@@ -41,8 +41,8 @@ storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session
         t->o.steps_cap = DEFAULT_STEPS_CAP;
     if (!t->o.helper)
         t->o.helper = DEFAULT_HELPER;
-    if (!key_index_init(&t->keys) || !key_index_init(&t->by_sighting) ||
-        !ctx_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
+    if (!key_index_init(&t->keys) || !key_index_init(&t->by_sighting) || !str_pool_init(&t->strings) ||
+        !lineage_map_init(&t->lineage, t->o.context_cap, &t->st.context_evicted) ||
         !ctx_map_init(&t->addresses, t->o.context_cap / 4 + 1, &t->st.context_evicted) ||
         !ctx_map_init(&t->accounts, t->o.context_cap / 4 + 1, &t->st.context_evicted)) {
         storm_session_tracker_free(t);
@@ -52,18 +52,21 @@ storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session
     return STORM_OK;
 }
 
-static void step_free(storm_session_step *st)
+/* pool NULL: the tracker is going and its pool with it */
+static void step_free(str_pool *pool, storm_session_step *st)
 {
     free(st->sighting_id);
-    free(st->indicator_id);
-    free(st->indicator_name);
-    free(st->step_id);
-    free(st->step_name);
-    free(st->tactic);
-    free(st->pod);
-    free(st->node);
     free(st->evidence);
-    free(st->link);
+    if (!pool)
+        return;
+    str_pool_release(pool, st->indicator_id);
+    str_pool_release(pool, st->indicator_name);
+    str_pool_release(pool, st->step_id);
+    str_pool_release(pool, st->step_name);
+    str_pool_release(pool, st->tactic);
+    str_pool_release(pool, st->pod);
+    str_pool_release(pool, st->node);
+    str_pool_release(pool, st->link);
 }
 
 static void sess_free(storm_session_tracker *t, sess *s)
@@ -77,7 +80,7 @@ static void sess_free(storm_session_tracker *t, sess *s)
     for (size_t i = 0; i < s->pub.n_steps; i++) {
         if (t && s->pub.steps[i].sighting_id)
             key_index_remove(&t->by_sighting, s->pub.steps[i].sighting_id, s);
-        step_free(&s->pub.steps[i]);
+        step_free(t ? &t->strings : NULL, &s->pub.steps[i]);
     }
     free(s->pub.steps);
     free(s);
@@ -92,7 +95,8 @@ void storm_session_tracker_free(storm_session_tracker *t)
     free(t->s);
     key_index_free(&t->keys);
     key_index_free(&t->by_sighting);
-    ctx_map_free(&t->lineage);
+    str_pool_free(&t->strings);
+    lineage_map_free(&t->lineage);
     ctx_map_free(&t->addresses);
     ctx_map_free(&t->accounts);
     free(t);
@@ -244,22 +248,23 @@ static bool append_step(storm_session_tracker *t, sess *s, const storm_session_s
     storm_session_step *st = &s->pub.steps[s->pub.n_steps];
     memset(st, 0, sizeof *st);
     char pod[LINK_KEY_LEN];
+    str_pool *sp = &t->strings;
     st->sighting_id = strdup(in->sighting_id);
-    st->indicator_id = dup_or_null(in->indicator_id);
-    st->indicator_name = dup_or_null(in->indicator_name);
-    st->step_id = dup_or_null(in->step_id);
-    st->step_name = dup_or_null(in->step_name);
-    st->tactic = dup_or_null(in->tactic);
+    st->indicator_id = str_pool_take(sp, in->indicator_id);
+    st->indicator_name = str_pool_take(sp, in->indicator_name);
+    st->step_id = str_pool_take(sp, in->step_id);
+    st->step_name = str_pool_take(sp, in->step_name);
+    st->tactic = str_pool_take(sp, in->tactic);
     st->evidence = dup_or_null(in->evidence);
-    st->pod = ev && link_pod_name(ev, pod, sizeof pod) ? strdup(pod) : NULL;
-    st->node = ev ? dup_or_null(ev->k8s.node) : NULL;
-    st->link = strdup(link);
+    st->pod = str_pool_take(sp, ev && link_pod_name(ev, pod, sizeof pod) ? pod : NULL);
+    st->node = ev ? str_pool_take(sp, ev->k8s.node) : NULL;
+    st->link = str_pool_take(sp, link);
     st->first_seen = in->first_seen;
     st->last_seen = in->last_seen;
     st->count = in->count ? in->count : 1;
     st->anomaly = in->anomaly;
     if (!st->sighting_id || !st->link || !key_index_add(&t->by_sighting, st->sighting_id, s)) {
-        step_free(st);
+        step_free(&t->strings, st);
         return false;
     }
     s->pub.n_steps++;
@@ -342,7 +347,8 @@ static size_t candidates(storm_session_tracker *t, const link_key *keys, size_t 
     for (size_t k = 0; k < n_keys; k++) {
         if (!keys[k].look)
             continue;
-        key_slot *slot = key_index_get(&t->keys, keys[k].key);
+        key_slot *slot =
+            keys[k].key[0] ? key_index_get(&t->keys, keys[k].key) : key_index_get_hash(&t->keys, keys[k].hash);
         for (size_t i = 0; slot && i < slot->n; i++) {
             sess *s = slot->v[i];
             if (!within(t, s, first, last))

@@ -8,6 +8,8 @@
 #include <storm/session.h>
 
 #include "ctx_map.h"
+#include "lineage_map.h"
+#include "str_pool.h"
 
 #define TRACKER_LISTENERS 8
 #define LINK_KEYS_MAX 40
@@ -27,15 +29,18 @@ typedef enum link_kind {
 const char *link_kind_name(link_kind k);
 
 /* One key of an event: looked up (links to the sessions holding it) and/or
- * registered (held by the session the step joins). */
+ * registered (held by the session the step joins). An ancestor found in the
+ * lineage context has only its hash (lineage_map.h): key is "" and it is
+ * only looked up. */
 typedef struct link_key {
     char key[LINK_KEY_LEN];
+    uint64_t hash; /* key_index_hash of key */
     link_kind kind;
     bool look, hold;
 } link_key;
 
 typedef struct sess {
-    storm_session pub;
+    storm_session pub; /* steps' ids, names, tactic, pod, node and link are the tracker's strings */
     size_t steps_alloc;
     char **keys; /* held, owned; each also in the tracker's key index */
     size_t n_keys, keys_alloc;
@@ -56,9 +61,10 @@ struct storm_session_tracker {
     key_index keys;
     /* sighting id -> the sessions with a step of it (no scan of every step) */
     key_index by_sighting;
-    ctx_map lineage;   /* exec id -> parent exec id ("" when the parent is a shared root) */
-    ctx_map addresses; /* IP -> "ns/pod" */
-    ctx_map accounts;  /* "ns/pod" -> service account name */
+    str_pool strings;    /* the step strings many steps share */
+    lineage_map lineage; /* exec id -> parent exec id (hashed; LINEAGE_ROOT when a shared root) */
+    ctx_map addresses;   /* IP -> "ns/pod" */
+    ctx_map accounts;    /* "ns/pod" -> service account name */
     uint64_t clock;
     storm_time_ns latest; /* latest event time seen */
     storm_session_stats st;

@@ -330,6 +330,60 @@ static void test_merge(void)
     storm_session_tracker_free(t);
 }
 
+/* The lineage context holds context_cap processes: the oldest goes first
+ * (counted), a process seen again keeps its place and takes its new parent,
+ * and a chain is followed through the processes still held. */
+static void test_lineage_context_cap(void)
+{
+    storm_event a = proc_ev("shop", "web", "n1", "a-1", "sh-0", "/bin/sh", T0);
+    storm_event b = proc_ev(NULL, NULL, "n1", "b-2", "a-1", "/bin/sh", T0 + SEC);
+    storm_event c = proc_ev(NULL, NULL, "n1", "c-3", "b-2", "/bin/sh", T0 + 2 * SEC);
+    storm_event d = proc_ev(NULL, NULL, "n1", "d-4", "c-3", "/bin/sh", T0 + 3 * SEC);
+    for (size_t cap = 1; cap <= 3; cap++) {
+        storm_session_opts o = {.context_cap = cap};
+        storm_session_tracker *t = NULL;
+        storm_err err;
+        storm_err_clear(&err);
+        CHECK(storm_session_tracker_new(&o, &t, &err) == STORM_OK);
+        step(t, "sighting--1", "a", &a, a.time);
+        storm_session_observe(t, &b);
+        storm_session_observe(t, &c);
+        step(t, "sighting--2", "d", &d, d.time); /* walks c-3 -> b-2 -> a-1 */
+        storm_session_stats st;
+        storm_session_get_stats(t, &st);
+        /* b-2 and c-3 both held (cap 2 and 3): one session; cap 1 lost b-2 */
+        CHECK(storm_session_count(t) == (cap >= 2 ? 1u : 2u));
+        CHECK(st.context_evicted == (cap == 1 ? 1u : 0u));
+        storm_session_tracker_free(t);
+    }
+    /* cap 2: b-2 seen again (now a root's child) stays the older entry, so
+     * the next process pushes it out; c-3 -> b-2 is lost with it */
+    storm_session_opts o = {.context_cap = 2};
+    storm_session_tracker *t = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_session_tracker_new(&o, &t, &err) == STORM_OK);
+    step(t, "sighting--1", "a", &a, a.time);
+    storm_session_observe(t, &b);
+    storm_session_observe(t, &c);
+    storm_event b_again = proc_ev(NULL, NULL, "n1", "b-2", "shim-1", "/usr/bin/containerd-shim-runc-v2", T0 + SEC);
+    storm_session_observe(t, &b_again); /* b-2's parent is now a shared root: the walk stops there */
+    step(t, "sighting--2", "d", &d, d.time);
+    CHECK(storm_session_count(t) == 2);
+    storm_event e = proc_ev(NULL, NULL, "n1", "e-5", "x-9", "/bin/sh", T0 + 4 * SEC);
+    storm_session_observe(t, &e); /* b-2 goes, not c-3 */
+    storm_session_stats st;
+    storm_session_get_stats(t, &st);
+    CHECK(st.context_evicted == 1);
+    storm_session_observe(t, &b); /* b-2 -> a-1 again: c-3 goes */
+    storm_session_get_stats(t, &st);
+    CHECK(st.context_evicted == 2);
+    storm_event g = proc_ev(NULL, NULL, "n1", "g-7", "b-2", "/bin/sh", T0 + 5 * SEC);
+    step(t, "sighting--3", "g", &g, g.time); /* b-2 -> a-1: the first session */
+    CHECK(storm_session_count(t) == 2 && storm_session_at(t, 0)->n_steps == 2);
+    storm_session_tracker_free(t);
+}
+
 static void test_caps_updates_anomalies(void)
 {
     heard h;
@@ -412,6 +466,7 @@ int main(void)
     RUN(test_creation);
     RUN(test_kernel_helper);
     RUN(test_merge);
+    RUN(test_lineage_context_cap);
     RUN(test_caps_updates_anomalies);
     RUN(test_ids_and_json);
     storm_arena_free(arena);
