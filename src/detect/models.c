@@ -97,6 +97,11 @@ static storm_rc load_owned_text(storm_models *m, const char *name, char *text, s
     storm_arena *doc = storm_arena_new(0, 0);
     if (!doc)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory loading %s", name);
+    /* room for what a file of this size holds (a bundle of indicators:
+     * ~240 bytes an object, ~170 a distinct string), so that the tables
+     * are not grown and rehashed a dozen times on the way */
+    model_strings_reserve(m, len / 170);
+    model_ids_reserve(m, len / 240);
     load_ctx c = {m, fi, text, len, doc};
     storm_value *root = NULL;
     storm_err jerr;
