@@ -112,6 +112,7 @@ struct storm_models {
     model_pair *set_steps; /* uses: set a -> step b */
     size_t n_set_steps, alloc_set_steps;
     size_t n_ignored; /* objects of other types (observations, identities) */
+    bool huge_arenas; /* arena and pattern_arena take huge blocks (a large file was loaded) */
     bool finished;
 };
 
