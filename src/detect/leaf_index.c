@@ -578,9 +578,9 @@ out:
  * compiler needs memory that grows faster than the number of expressions:
  * one database of the ~2,000 command-line regexes of 10,000 indicators was
  * the peak of Storm's whole life (~20 MB over what it keeps). Each value is
- * then scanned once per group. Returns an owned array (free), or NULL on
- * OOM; *n_out is its length. */
-static regex_group *regex_groups_plan(leaf_index *x, size_t *n_out)
+ * then scanned once per group. *out: an owned array (free; NULL when no
+ * path has a regex) of *n_out groups. -1 on OOM. */
+static int regex_groups_plan(leaf_index *x, regex_group **out, size_t *n_out)
 {
     size_t n = 0, alloc = 0;
     regex_group *gs = NULL;
@@ -593,13 +593,14 @@ static regex_group *regex_groups_plan(leaf_index *x, size_t *n_out)
             size_t hi = p->n_regex - lo > per ? lo + per : p->n_regex;
             if (GROW(gs, n, alloc) != 0) {
                 free(gs);
-                return NULL;
+                return -1;
             }
             gs[n++] = (regex_group){p, lo, hi, x->cache_dir, NULL, false, 0};
         }
     }
+    *out = gs;
     *n_out = n;
-    return gs;
+    return 0;
 }
 
 /* The groups to build, biggest first (a compilation takes longer the more
@@ -669,8 +670,8 @@ static void regex_groups_build(regex_group *gs, size_t n)
 static int paths_build_dbs(leaf_index *x)
 {
     size_t n = 0;
-    regex_group *gs = regex_groups_plan(x, &n);
-    if (!gs)
+    regex_group *gs = NULL;
+    if (regex_groups_plan(x, &gs, &n) != 0)
         return -1;
     regex_groups_build(gs, n);
     int rc = 0;

@@ -68,6 +68,18 @@ with tempfile.TemporaryDirectory() as tmp:
     out4, s4 = storm_run(tmp, os.path.join(blocked, "sub"))
     check(out4 == out0 and s4["regex_cached"] == 0, "unwritable cache directory: compiled, same output")
 
+    # indicators without any regex: no database to build or load, and a run
+    no_regex = os.path.join(tmp, "no-regex.json")
+    with open(no_regex, "w") as f:
+        json.dump({"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-1111-4111-8111-111111111111",
+                   "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                   "pattern": "[process:name = 'kubectl']", "pattern_type": "stix",
+                   "valid_from": "2026-01-01T00:00:00.000Z"}, f)
+    r = run(["run", "-q", "--models", no_regex, "--cache-dir", os.path.join(tmp, "none"), EVENTS])
+    check(r.returncode in (0, 1) and b"out of memory" not in r.stderr,
+          "indicators without a regex run: %d %s" % (r.returncode, r.stderr[-200:]))
+    check(not glob.glob(os.path.join(tmp, "none", "hs-*.db")), "indicators without a regex: no database stored")
+
     # the databases are compiled on as many threads as there are CPUs: what
     # one CPU builds (one thread) is what several build, byte for byte
     if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
