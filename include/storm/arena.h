@@ -29,6 +29,13 @@ char *storm_arena_strdup(storm_arena *a, const char *s);
 char *storm_arena_printf(storm_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Bytes handed out since creation or the last reset. */
 size_t storm_arena_used(const storm_arena *a);
+/* From now on a takes blocks of chunk bytes (rounded up to 2 MiB), each
+ * 2 MiB-aligned and advised for transparent huge pages (MADV_HUGEPAGE)
+ * where the system has them: one page fault per 2 MiB instead of 512. For
+ * arenas known to grow to tens of megabytes (the models of 10,000
+ * indicators); a huge page is 2 MiB of resident memory however little of
+ * it is used. */
+void storm_arena_use_huge_blocks(storm_arena *a, size_t chunk);
 
 #ifdef __cplusplus
 }

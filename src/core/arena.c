@@ -2,10 +2,12 @@
 #include <storm/arena.h>
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Blocks form a list; the newest is the head. Large requests get a block of
  * their own so that a big string does not waste a whole chunk. */
@@ -22,11 +24,22 @@ struct storm_arena {
     size_t cap;
     size_t total; /* bytes of all blocks held */
     size_t used;  /* bytes handed out */
+    bool huge;    /* blocks of chunk bytes on transparent huge pages (storm_arena_use_huge_blocks) */
 };
 
-static block *block_new(size_t size)
+#define HUGE_BLOCK ((size_t)2 << 20) /* a transparent huge page on x86-64 and arm64 */
+
+static block *block_new(const storm_arena *a, size_t size)
 {
-    block *b = malloc(sizeof(block) + size);
+    block *b = NULL;
+#ifdef MADV_HUGEPAGE
+    /* chunk is a multiple of HUGE_BLOCK; the header takes the one past it
+     * (address space only: the pages past size are never touched) */
+    if (a->huge && size == a->chunk && (b = aligned_alloc(HUGE_BLOCK, a->chunk + HUGE_BLOCK)) != NULL)
+        madvise(b, a->chunk + HUGE_BLOCK, MADV_HUGEPAGE); /* advice: failure changes nothing */
+#endif
+    if (!b)
+        b = malloc(sizeof(block) + size);
     if (!b)
         return NULL;
     b->next = NULL;
@@ -93,7 +106,7 @@ void *storm_arena_alloc(storm_arena *a, size_t size)
     block *b = a->head;
     if (!b || b->size - b->used < need) {
         size_t bsize = need > a->chunk / 4 ? need : a->chunk;
-        block *nb = block_new(bsize);
+        block *nb = block_new(a, bsize);
         if (!nb)
             return NULL;
         a->total += bsize;
@@ -160,4 +173,12 @@ char *storm_arena_printf(storm_arena *a, const char *fmt, ...)
 size_t storm_arena_used(const storm_arena *a)
 {
     return a ? a->used : 0;
+}
+
+void storm_arena_use_huge_blocks(storm_arena *a, size_t chunk)
+{
+    if (!a)
+        return;
+    a->chunk = chunk < HUGE_BLOCK ? HUGE_BLOCK : (chunk + HUGE_BLOCK - 1) & ~(HUGE_BLOCK - 1);
+    a->huge = true;
 }

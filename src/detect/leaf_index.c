@@ -17,8 +17,13 @@
 
 #if STORM_HAVE_HYPERSCAN
 #include <hs/hs.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 
 #include "regex_cache.h"
+
+#define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
 
 #ifndef REGEX_DB_MAX
@@ -479,25 +484,35 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 }
 
 #if STORM_HAVE_HYPERSCAN
-/* Compile regexes [lo, hi) of the path into one prefilter database, added
- * to p->dbs. An expression Hyperscan rejects is taken out (its test then
- * has no key) and the rest compiled again. With a cache directory, the
- * database compiled before from the same expressions is loaded instead
- * (regex_cache.h), and one compiled here is stored there. */
-static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
+/* One prefilter database to build: regexes [lo, hi) of a path. Groups
+ * touch disjoint regexes and nothing else of the index, so that several
+ * can be built at once (regex_groups_build). */
+typedef struct regex_group {
+    index_path *p;
+    size_t lo, hi;
+    const char *cache_dir; /* or NULL */
+    hs_database_t *db;     /* the result; NULL when every regex was rejected */
+    bool cached;           /* db was loaded from cache_dir */
+    int rc;                /* 0, or -1 on OOM */
+} regex_group;
+
+/* Compile the group's regexes into one database (g->db). An expression
+ * Hyperscan rejects is taken out (its test then has no key) and the rest
+ * compiled again. With a cache directory, the database compiled before
+ * from the same expressions is loaded instead (regex_cache.h), and one
+ * compiled here is stored there. */
+static void regex_group_build(regex_group *g)
 {
     const unsigned all_flags =
         HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
-    size_t cnt = hi - lo;
+    index_path *p = g->p;
+    size_t lo = g->lo, hi = g->hi, cnt = hi - lo;
     const char **exprs = calloc(cnt, sizeof *exprs), **key_exprs = calloc(cnt, sizeof *key_exprs);
     unsigned *flags = calloc(cnt, sizeof *flags), *key_flags = calloc(cnt, sizeof *key_flags);
     unsigned *ids = calloc(cnt, sizeof *ids);
     bool *rejected = calloc(cnt, sizeof *rejected);
-    hs_database_t **dbs = realloc(p->dbs, (p->n_dbs + 1) * sizeof *dbs);
-    if (dbs)
-        p->dbs = dbs;
-    int rc = -1;
-    if (!exprs || !key_exprs || !flags || !key_flags || !ids || !rejected || !dbs)
+    g->rc = -1;
+    if (!exprs || !key_exprs || !flags || !key_flags || !ids || !rejected)
         goto out;
     /* the key: every expression of the group, none rejected yet */
     for (size_t i = lo; i < hi; i++) {
@@ -505,9 +520,9 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         key_flags[i - lo] = all_flags;
     }
     regex_cache_key key = {key_exprs, key_flags, (unsigned)cnt, (unsigned)lo};
-    hs_database_t *built = x->cache_dir ? regex_cache_load(x->cache_dir, &key, rejected) : NULL;
+    hs_database_t *built = g->cache_dir ? regex_cache_load(g->cache_dir, &key, rejected) : NULL;
     if (built) {
-        x->n_cached++;
+        g->cached = true;
         for (size_t i = lo; i < hi; i++)
             p->regex[i].rejected = rejected[i - lo];
     }
@@ -542,16 +557,13 @@ static int path_build_group(leaf_index *x, index_path *p, size_t lo, size_t hi)
         }
         p->regex[ids[bad]].rejected = true;
     }
-    if (compiled && x->cache_dir) {
+    if (compiled && g->cache_dir) {
         for (size_t i = lo; i < hi; i++)
             rejected[i - lo] = p->regex[i].rejected;
-        regex_cache_store(x->cache_dir, &key, rejected, built);
+        regex_cache_store(g->cache_dir, &key, rejected, built);
     }
-    rc = 0;
-    if (built) {
-        p->dbs[p->n_dbs++] = built;
-        rc = hs_alloc_scratch(built, &x->scratch) == HS_SUCCESS ? 0 : -1;
-    }
+    g->db = built;
+    g->rc = 0;
 out:
     free(exprs);
     free(key_exprs);
@@ -559,25 +571,130 @@ out:
     free(key_flags);
     free(ids);
     free(rejected);
-    return rc;
 }
 
-/* The path's regexes in groups of at most REGEX_DB_MAX, one database each.
- * Hyperscan's compiler needs memory that grows faster than the number of
- * expressions: one database of the ~2,000 command-line regexes of 10,000
- * indicators was the peak of Storm's whole life (~20 MB over what it
- * keeps). Each value is then scanned once per group. */
-static int path_build_db(leaf_index *x, index_path *p)
+/* The groups of every path with regexes, in path order: a path's regexes
+ * in groups of at most REGEX_DB_MAX, one database each. Hyperscan's
+ * compiler needs memory that grows faster than the number of expressions:
+ * one database of the ~2,000 command-line regexes of 10,000 indicators was
+ * the peak of Storm's whole life (~20 MB over what it keeps). Each value is
+ * then scanned once per group. *out: an owned array (free; NULL when no
+ * path has a regex) of *n_out groups. -1 on OOM. */
+static int regex_groups_plan(leaf_index *x, regex_group **out, size_t *n_out)
 {
-    /* groups of equal size: 2,131 regexes make two of 1,066, not 1,024 + 1,024 + 83 */
-    size_t groups = (p->n_regex + REGEX_DB_MAX - 1) / REGEX_DB_MAX;
-    size_t per = groups ? (p->n_regex + groups - 1) / groups : 0;
-    for (size_t lo = 0; lo < p->n_regex; lo += per) {
-        size_t hi = p->n_regex - lo > per ? lo + per : p->n_regex;
-        if (path_build_group(x, p, lo, hi) != 0)
-            return -1;
+    size_t n = 0, alloc = 0;
+    regex_group *gs = NULL;
+    for (size_t pi = 0; pi < x->n_paths; pi++) {
+        index_path *p = &x->paths[pi];
+        /* groups of equal size: 2,131 regexes make two of 1,066, not 1,024 + 1,024 + 83 */
+        size_t groups = (p->n_regex + REGEX_DB_MAX - 1) / REGEX_DB_MAX;
+        size_t per = groups ? (p->n_regex + groups - 1) / groups : 0;
+        for (size_t lo = 0; lo < p->n_regex; lo += per) {
+            size_t hi = p->n_regex - lo > per ? lo + per : p->n_regex;
+            if (GROW(gs, n, alloc) != 0) {
+                free(gs);
+                return -1;
+            }
+            gs[n++] = (regex_group){p, lo, hi, x->cache_dir, NULL, false, 0};
+        }
     }
+    *out = gs;
+    *n_out = n;
     return 0;
+}
+
+/* The groups to build, biggest first (a compilation takes longer the more
+ * regexes it has), handed out one at a time to the building threads. */
+typedef struct regex_queue {
+    regex_group *groups;
+    size_t *order;
+    size_t n;
+    atomic_size_t next;
+} regex_queue;
+
+static void *regex_queue_work(void *arg)
+{
+    regex_queue *q = arg;
+    for (size_t k; (k = atomic_fetch_add(&q->next, 1)) < q->n;)
+        regex_group_build(&q->groups[q->order[k]]);
+    return NULL;
+}
+
+/* The CPUs this process may run on. */
+static size_t usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) != 0)
+        return 1;
+    int n = CPU_COUNT(&set);
+    return n > 0 ? (size_t)n : 1;
+}
+
+/* Build every group, on as many threads as there are usable CPUs (at most
+ * REGEX_BUILD_THREADS): at 10,000 indicators an empty cache means a dozen
+ * databases and seconds of compiling. Each thread builds whole groups;
+ * what a group yields does not depend on the thread or the order. */
+static void regex_groups_build(regex_group *gs, size_t n)
+{
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) {
+        for (size_t i = 0; i < n; i++)
+            regex_group_build(&gs[i]);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) { /* insertion sort: a dozen groups, biggest first, stable */
+        size_t j = i;
+        for (; j > 0 && gs[order[j - 1]].hi - gs[order[j - 1]].lo < gs[i].hi - gs[i].lo; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    regex_queue q = {gs, order, n, 0};
+    size_t n_threads = usable_cpus();
+    if (n_threads > REGEX_BUILD_THREADS)
+        n_threads = REGEX_BUILD_THREADS;
+    if (n_threads > n)
+        n_threads = n;
+    pthread_t tids[REGEX_BUILD_THREADS];
+    size_t started = 0;
+    for (size_t t = 1; t < n_threads; t++) /* the calling thread is one of them */
+        if (pthread_create(&tids[started], NULL, regex_queue_work, &q) == 0)
+            started++;
+    regex_queue_work(&q);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tids[t], NULL);
+    free(order);
+}
+
+/* The databases of every path, built (in parallel when CPUs allow) then
+ * handed to their paths in path and group order, with scratch for them. */
+static int paths_build_dbs(leaf_index *x)
+{
+    size_t n = 0;
+    regex_group *gs = NULL;
+    if (regex_groups_plan(x, &gs, &n) != 0)
+        return -1;
+    regex_groups_build(gs, n);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        regex_group *g = &gs[i];
+        if (rc == 0 && g->rc != 0)
+            rc = -1;
+        if (!g->db)
+            continue;
+        x->n_cached += g->cached;
+        hs_database_t **dbs = rc == 0 ? realloc(g->p->dbs, (g->p->n_dbs + 1) * sizeof *dbs) : NULL;
+        if (!dbs) {
+            hs_free_database(g->db);
+            rc = -1;
+            continue;
+        }
+        g->p->dbs = dbs;
+        g->p->dbs[g->p->n_dbs++] = g->db;
+        if (hs_alloc_scratch(g->db, &x->scratch) != HS_SUCCESS)
+            rc = -1;
+    }
+    free(gs);
+    return rc;
 }
 #endif
 
@@ -797,14 +914,10 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
             x->max_prog = x->leaves[li].n_prog;
     }
 #if STORM_HAVE_HYPERSCAN
+    if (rc == STORM_OK && paths_build_dbs(x) != 0)
+        rc = STORM_ERR_NOMEM;
     for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
         index_path *p = &x->paths[i];
-        if (!p->n_regex)
-            continue;
-        if (path_build_db(x, p) != 0) {
-            rc = STORM_ERR_NOMEM;
-            break;
-        }
         for (size_t k = 0; k < p->n_regex; k++) {
             if (p->regex[k].rejected) {
                 x->n_unindexed++;

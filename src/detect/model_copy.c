@@ -2,6 +2,7 @@
 /* Compact copies of the kept model objects: each string once (interned),
  * each array and member list at its exact length, the required common
  * properties filled in so the store accepts the object. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,39 +19,76 @@ static uint64_t hash_mem(const char *s, size_t n)
     return h ^ (h >> 29);
 }
 
+/* A table of ncap slots (a power of two) holding the strings of t; false
+ * on OOM (t unchanged). */
+static bool strset_resize(model_strset *t, size_t ncap)
+{
+    model_str_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return false;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].s)
+            continue;
+        size_t j = t->slots[i].hash & (ncap - 1);
+        while (ns[j].s)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return true;
+}
+
+void model_strings_reserve(storm_models *m, size_t n)
+{
+    model_strset *t = &m->strings;
+    size_t ncap = t->cap ? t->cap : 1024;
+    while ((t->n + n + 1) * 2 > ncap && ncap < ((size_t)1 << 40))
+        ncap *= 2;
+    if (ncap != t->cap)
+        strset_resize(t, ncap);
+}
+
+/* The recent-strings slot of s[0..len) (len <= MODEL_RECENT_MAX): a hash of
+ * its length and a few of its bytes, cheap beside hashing it whole. */
+static size_t recent_slot(const char *s, size_t len)
+{
+    if (!len)
+        return 0;
+    unsigned h = (unsigned)len * 31u + (unsigned char)s[0] * 7u + (unsigned char)s[len - 1] * 131u +
+                 (unsigned char)s[len / 2] * 1031u + (unsigned char)s[len / 3] * 17u;
+    return (h ^ (h >> 8)) & (MODEL_RECENT_SLOTS - 1);
+}
+
 /* The one copy of s[0..len) in the models' arena: found in m->strings, or
  * s itself when `borrow` (s must then live in one of the models' arenas,
  * NUL-terminated), or a new copy. NULL on OOM. */
 const char *model_intern(storm_models *m, const char *s, size_t len, bool borrow)
 {
     model_strset *t = &m->strings;
+    if (len > UINT32_MAX) /* not from a model file: no sharing */
+        return borrow ? s : storm_arena_strndup(m->arena, s, len);
+    model_str_slot *recent = len <= MODEL_RECENT_MAX ? &t->recent[recent_slot(s, len)] : NULL;
+    if (recent && recent->s && recent->len == len && memcmp(recent->s, s, len) == 0)
+        return recent->s;
     uint64_t h = hash_mem(s, len);
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 1024;
-        model_str_slot *ns = calloc(ncap, sizeof *ns);
-        if (!ns) /* no sharing then, but still a copy */
-            return borrow ? s : storm_arena_strndup(m->arena, s, len);
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].s)
-                continue;
-            size_t j = t->slots[i].hash & (ncap - 1);
-            while (ns[j].s)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = ns;
-        t->cap = ncap;
-    }
+    if ((t->n + 1) * 2 > t->cap && !strset_resize(t, t->cap ? t->cap * 2 : 1024)) /* no sharing then */
+        return borrow ? s : storm_arena_strndup(m->arena, s, len);
     size_t j = h & (t->cap - 1);
     for (; t->slots[j].s; j = (j + 1) & (t->cap - 1))
-        if (t->slots[j].hash == h && t->slots[j].len == len && memcmp(t->slots[j].s, s, len) == 0)
+        if (t->slots[j].hash == (uint32_t)h && t->slots[j].len == len && memcmp(t->slots[j].s, s, len) == 0) {
+            if (recent)
+                *recent = t->slots[j];
             return t->slots[j].s;
+        }
     const char *keep = borrow ? s : storm_arena_strndup(m->arena, s, len);
     if (!keep)
         return NULL;
-    t->slots[j] = (model_str_slot){keep, len, h};
+    t->slots[j] = (model_str_slot){keep, (uint32_t)len, (uint32_t)h};
     t->n++;
+    if (recent)
+        *recent = t->slots[j];
     return keep;
 }
 

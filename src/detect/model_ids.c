@@ -20,39 +20,59 @@ static uint64_t hash_str(const char *s)
     return storm_fnv1a(s, strlen(s));
 }
 
+/* A table of ncap slots (a power of two) holding the entries of t; -1 on
+ * OOM (t unchanged). */
+static int idmap_resize(model_idmap *t, size_t ncap)
+{
+    model_idmap_slot *ns = calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].key)
+            continue;
+        size_t j = hash_str(t->slots[i].key) & (ncap - 1);
+        while (ns[j].key)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = ncap;
+    return 0;
+}
+
+/* The slot of key: its entry, or the empty slot where it goes (key NULL
+ * there). The table must have an empty slot. */
+static model_idmap_slot *idmap_slot(model_idmap *t, const char *key)
+{
+    size_t j = hash_str(key) & (t->cap - 1);
+    while (t->slots[j].key && strcmp(t->slots[j].key, key) != 0)
+        j = (j + 1) & (t->cap - 1);
+    return &t->slots[j];
+}
+
 static int idmap_put(model_idmap *t, const char *key, size_t val, const char *str)
 {
-    if ((t->n + 1) * 2 > t->cap) {
-        size_t ncap = t->cap ? t->cap * 2 : 64;
-        model_idmap_slot *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
-            return -1;
-        for (size_t i = 0; i < t->cap; i++) {
-            if (!t->slots[i].key)
-                continue;
-            size_t j = hash_str(t->slots[i].key) & (ncap - 1);
-            while (ns[j].key)
-                j = (j + 1) & (ncap - 1);
-            ns[j] = t->slots[i];
-        }
-        free(t->slots);
-        t->slots = ns;
-        t->cap = ncap;
+    if ((t->n + 1) * 2 > t->cap && idmap_resize(t, t->cap ? t->cap * 2 : 64) != 0)
+        return -1;
+    model_idmap_slot *s = idmap_slot(t, key);
+    if (!s->key) {
+        s->key = key;
+        t->n++;
     }
-    size_t j = hash_str(key) & (t->cap - 1);
-    while (t->slots[j].key) {
-        if (strcmp(t->slots[j].key, key) == 0) {
-            t->slots[j].val = val;
-            t->slots[j].str = str;
-            return 0;
-        }
-        j = (j + 1) & (t->cap - 1);
-    }
-    t->slots[j].key = key;
-    t->slots[j].val = val;
-    t->slots[j].str = str;
-    t->n++;
+    s->val = val;
+    s->str = str;
     return 0;
+}
+
+void model_ids_reserve(storm_models *m, size_t n)
+{
+    model_idmap *t = &m->defined;
+    size_t ncap = t->cap ? t->cap : 64;
+    while ((t->n + n + 1) * 2 > ncap && ncap < ((size_t)1 << 40))
+        ncap *= 2;
+    if (ncap != t->cap)
+        idmap_resize(t, ncap);
 }
 
 static const model_idmap_slot *idmap_find(const model_idmap *t, const char *key)
@@ -129,9 +149,13 @@ const char *model_ref(const storm_models *m, const char *ref)
 size_t model_claim_id(load_ctx *c, const char *id, const storm_value *obj)
 {
     storm_models *m = c->m;
-    size_t prev;
-    if (model_idmap_get(&m->defined, id, &prev)) {
-        const model_origin *o = &m->origins[prev];
+    model_idmap *t = &m->defined;
+    /* one probe finds a duplicate or where the new id goes */
+    if ((t->n + 1) * 2 > t->cap && idmap_resize(t, t->cap ? t->cap * 2 : 64) != 0)
+        return SIZE_MAX;
+    model_idmap_slot *slot = idmap_slot(t, id);
+    if (slot->key) {
+        const model_origin *o = &m->origins[slot->val];
         model_defect(c, obj->pos, id, true, "duplicate id %s (first defined at %s:%u:%u); this definition is ignored",
                      id, m->files[o->file].path, o->line, o->col);
         return SIZE_MAX;
@@ -143,7 +167,8 @@ size_t model_claim_id(load_ctx *c, const char *id, const storm_value *obj)
     model_locate(c, obj->pos, &o->line, &o->col);
     o->kind = MODEL_NONE;
     o->index = 0;
-    idmap_put(&m->defined, id, m->n_origins, NULL);
+    *slot = (model_idmap_slot){id, m->n_origins, NULL};
+    t->n++;
     return m->n_origins++;
 }
 

@@ -22,6 +22,7 @@
 
 #define MODEL_FILE_MAX ((size_t)64 << 20) /* bytes of one model file */
 #define MODEL_DIR_DEPTH 16
+#define MODEL_FILE_HUGE ((size_t)4 << 20) /* a file this large gets arenas on huge pages */
 
 storm_rc storm_models_new(storm_models **out)
 {
@@ -97,6 +98,23 @@ static storm_rc load_owned_text(storm_models *m, const char *name, char *text, s
     storm_arena *doc = storm_arena_new(0, 0);
     if (!doc)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory loading %s", name);
+    if (len >= MODEL_FILE_HUGE) {
+        /* a file of thousands of indicators: its parsed document is ~2.8
+         * times its size, what is kept ~1.7 (copies) and ~1.9 (patterns);
+         * touched once each, 4 KiB pages made page faults a third of the
+         * start-up */
+        storm_arena_use_huge_blocks(doc, len * 3);
+        if (!m->huge_arenas) {
+            storm_arena_use_huge_blocks(m->arena, len * 2);
+            storm_arena_use_huge_blocks(m->pattern_arena, len * 2);
+            m->huge_arenas = true;
+        }
+    }
+    /* room for what a file of this size holds (a bundle of indicators:
+     * ~240 bytes an object, ~170 a distinct string), so that the tables
+     * are not grown and rehashed a dozen times on the way */
+    model_strings_reserve(m, len / 170);
+    model_ids_reserve(m, len / 240);
     load_ctx c = {m, fi, text, len, doc};
     storm_value *root = NULL;
     storm_err jerr;

@@ -32,13 +32,20 @@ typedef struct model_idmap {
  * across thousands of objects. Strings are borrowed from the models' arena. */
 typedef struct model_str_slot {
     const char *s; /* NULL = empty */
-    size_t len;
-    uint64_t hash;
+    uint32_t len;  /* a model file is at most 64 MiB */
+    uint32_t hash; /* low bits of the string's hash */
 } model_str_slot;
+
+/* The last strings interned, by a cheap hash of a few of their bytes:
+ * property names, timestamps and types repeat in every object, and are
+ * found here without hashing them whole or probing the big table. */
+#define MODEL_RECENT_SLOTS 256
+#define MODEL_RECENT_MAX 40 /* longest string kept there (a timestamp, an id) */
 
 typedef struct model_strset {
     model_str_slot *slots;
     size_t cap, n;
+    model_str_slot recent[MODEL_RECENT_SLOTS];
 } model_strset;
 
 typedef struct model_file {
@@ -105,6 +112,7 @@ struct storm_models {
     model_pair *set_steps; /* uses: set a -> step b */
     size_t n_set_steps, alloc_set_steps;
     size_t n_ignored; /* objects of other types (observations, identities) */
+    bool huge_arenas; /* arena and pattern_arena take huge blocks (a large file was loaded) */
     bool finished;
 };
 
@@ -151,6 +159,9 @@ void model_check_pattern_paths(load_ctx *c, const storm_value *pv, const char *i
 
 /* model_ids.c */
 bool model_idmap_get(const model_idmap *t, const char *key, size_t *val);
+/* Room in the table of defined ids for n more without growing (a hint:
+ * nothing happens on OOM). */
+void model_ids_reserve(storm_models *m, size_t n);
 /* The fixed-up form of a reference as written. */
 const char *model_ref(const storm_models *m, const char *ref);
 /* The id in idv (arena copy), or its UUIDv5 replacement when it is not
@@ -166,6 +177,9 @@ void model_set_origin(storm_models *m, size_t origin, model_kind kind, size_t in
 /* The one copy of s[0..len) in the models' arena (borrowed when borrow: s
  * must then live in one of the models' arenas). NULL on OOM. */
 const char *model_intern(storm_models *m, const char *s, size_t len, bool borrow);
+/* Room in the string set for n more strings without growing (a hint:
+ * nothing happens on OOM). */
+void model_strings_reserve(storm_models *m, size_t n);
 /* obj with id fixed and missing common properties filled in (reported),
  * copied compactly into the models' arena. NULL on OOM. */
 storm_value *model_normalised_copy(load_ctx *c, const storm_value *obj, const char *id, const char *type);

@@ -8,11 +8,12 @@ written again), and --no-cache keeps nothing."""
 import glob
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, check, report, run  # noqa: E402
+from harness import ROOT, STORM, check, report, run  # noqa: E402
 
 EVENTS = os.path.join(ROOT, "tests", "data", "corpus", "tetragon", "honeycluster-kubehound-calibration.jsonl")
 MODELS = os.path.join(ROOT, "models")
@@ -66,5 +67,33 @@ with tempfile.TemporaryDirectory() as tmp:
     open(blocked, "w").close()
     out4, s4 = storm_run(tmp, os.path.join(blocked, "sub"))
     check(out4 == out0 and s4["regex_cached"] == 0, "unwritable cache directory: compiled, same output")
+
+    # indicators without any regex: no database to build or load, and a run
+    no_regex = os.path.join(tmp, "no-regex.json")
+    with open(no_regex, "w") as f:
+        json.dump({"type": "indicator", "spec_version": "2.1", "id": "indicator--11111111-1111-4111-8111-111111111111",
+                   "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                   "pattern": "[process:name = 'kubectl']", "pattern_type": "stix",
+                   "valid_from": "2026-01-01T00:00:00.000Z"}, f)
+    r = run(["run", "-q", "--models", no_regex, "--cache-dir", os.path.join(tmp, "none"), EVENTS])
+    check(r.returncode in (0, 1) and b"out of memory" not in r.stderr,
+          "indicators without a regex run: %d %s" % (r.returncode, r.stderr[-200:]))
+    check(not glob.glob(os.path.join(tmp, "none", "hs-*.db")), "indicators without a regex: no database stored")
+
+    # the databases are compiled on as many threads as there are CPUs: what
+    # one CPU builds (one thread) is what several build, byte for byte
+    if hasattr(os, "sched_getaffinity") and len(os.sched_getaffinity(0)) > 1:
+        one_cpu = os.path.join(tmp, "one-cpu")
+        stats = os.path.join(tmp, "stats1.json")
+        cpu = min(os.sched_getaffinity(0))
+        r = subprocess.run([STORM, "run", "-q", "--models", MODELS, "--stats-json", stats, "--cache-dir", one_cpu,
+                            EVENTS], capture_output=True, timeout=300,
+                           preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+        check(r.returncode in (0, 1) and r.stdout == out0, "compiled on one CPU: same output")
+        ones = sorted(glob.glob(os.path.join(one_cpu, "hs-*.db")))
+        check([os.path.basename(f) for f in ones] == [os.path.basename(f) for f in files] and
+              all(open(a, "rb").read() == open(b, "rb").read() for a, b in zip(ones, files)),
+              "compiled on one CPU: the same %d database files as on %d CPUs" %
+              (len(files), len(os.sched_getaffinity(0))))
 
 sys.exit(report("test_regex_cache"))
