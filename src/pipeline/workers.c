@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* storm run --workers N: one pipeline reads and decodes (the caller's
  * thread), N shard pipelines match (one thread each), and one sink
- * pipeline writes (one thread), so that the results are those of a single
- * pipeline on the same input:
+ * pipeline keeps the sightings and writes (one thread), so that the
+ * results are those of a single pipeline on the same input:
  *   - each decoded event goes to the shard of its correlation scope
- *     (shard_key.c): every partial match, process tree and sighting id lives
- *     in one shard's detector;
+ *     (shard_key.c): every partial match and process tree lives in one
+ *     shard's detector;
  *   - every shard still sees every event's time (storm_detector_advance):
- *     the stream's clock, which closes sightings and ages partial matches,
- *     is the same in all of them;
+ *     the stream's clock, which ages partial matches, is the same in all of
+ *     them;
  *   - the events go in batches (one arena of records, parse trees and
- *     events), each batch to every shard; a shard returns what its detector
- *     emitted, tagged with the event it came from and when (closing on the
- *     clock, or matching);
+ *     events), each batch to every shard; a shard's detector hands its
+ *     matches to a tap (storm_detector_tap_matches) that copies them, with
+ *     what it did with each event (took its time, fed it);
  *   - the sink takes a batch once every shard is done with it and replays
- *     it in input order: each event to the session tracker, then the
- *     sightings it closed (shard by shard), then those it matched. Output
- *     lines, store rows and sessions come out in one deterministic order:
- *     the single pipeline's, except that sightings closed by the same event
- *     in two shards come shard by shard rather than by when they were last
- *     touched, and at the end each shard's open sightings are flushed in
- *     turn.
+ *     it in input order into its own detector, the one book of sightings:
+ *     each event to the session tracker, then its time, its matches and the
+ *     open sightings' cap (storm_detector_record_*). Which sighting the
+ *     clock or the cap closes, and when, is therefore what one detector
+ *     decides, and the output lines, store rows and sessions come out in
+ *     one detector's order.
  * Backpressure: at most WORKERS_IN_FLIGHT batches are between the reader
  * and the sink; the reader waits for the sink beyond that. */
 #include <pthread.h>
@@ -51,19 +50,16 @@ typedef struct wk_item {
     unsigned shard;
 } wk_item;
 
-/* When a shard's sighting version was emitted, for the sink's order. */
-enum { WK_FED = 0, WK_CLOSED = 1, WK_MATCHED = 2 };
+/* What a shard's detector did with one of its events, for the sink: the
+ * event's mark (accounted or fed), or one of its matches. */
+enum { WK_EVENT = 0, WK_MATCH = 1 };
 
-/* A sighting version a shard emitted (copies in the result's arena), or
- * the mark that its event was built and fed (WK_FED). */
 typedef struct wk_entry {
-    uint64_t seq; /* the batch item it came from; UINT64_MAX: the final flush */
-    uint32_t worker, n;
-    uint8_t phase;
-    bool fed;
-    storm_detect_sighting s; /* objects only with a store: the rest is in line */
-    const char *line;        /* the output, rendered by the shard (NULL: no output) */
-    size_t line_len;
+    uint64_t seq; /* the batch item it came from */
+    uint8_t kind;
+    bool accounted;       /* WK_EVENT: the detector took its time (not: it could not be converted) */
+    bool fed;             /* WK_EVENT: its observation was built and fed */
+    storm_detect_match m; /* WK_MATCH: copies in the result's arena */
 } wk_entry;
 
 typedef struct wk_result {
@@ -92,7 +88,8 @@ typedef struct wk_shard {
     uint64_t next;  /* ring position of its next batch */
     wk_result *cur; /* being filled */
     uint64_t seq;
-    uint8_t phase;
+    /* the copy of the observation being fed, for its event's stateless matches */
+    const storm_observation *fed_orig, *fed_copy;
     double cpu; /* its thread's CPU time, after its last batch */
 } wk_shard;
 
@@ -115,8 +112,6 @@ struct pipeline_workers {
     uint64_t records;            /* read so far */
     uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
     bool failed;                 /* out of memory somewhere: said once */
-    bool render;                 /* the shards render the output lines (there is an output) */
-    bool store;                  /* the sink needs the sightings' objects */
     double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
 };
 
@@ -185,62 +180,91 @@ static void batch_reset(wk_batch *b)
 
 /* ---- shards ---- */
 
-/* The tap of a shard's detector: a copy of the version, for the sink. */
-static void on_shard_sighting(void *ctx, const storm_detect_sighting *s)
+/* A value of a match copied once: objects shared between its observations
+ * stay shared (a sighting lists an object twice as once). */
+typedef struct wk_copied {
+    const storm_value *from, *to;
+} wk_copied;
+
+static const storm_value *copy_shared(storm_arena *a, const storm_value *v, wk_copied *seen, size_t *n, size_t cap)
 {
-    wk_shard *k = ctx;
-    wk_result *r = k->cur;
-    storm_arena *a = r->arena;
-    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
-        say_nomem(k->w, k->p->opts.prog, "a sighting");
-        return;
-    }
-    wk_entry *e = &r->e[r->n];
-    memset(e, 0, sizeof *e);
-    e->seq = k->seq;
-    e->phase = k->phase;
-    e->worker = k->index;
-    e->n = (uint32_t)r->n;
-    e->s = *s;
-    bool ok = true;
-    if (k->w->render) { /* the costly part of the output, done here in parallel */
-        pipeline_sighting_render(k->p, s);
-        e->line_len = k->p->line.len;
-        ok = (e->line = storm_arena_strndup(a, k->p->line.data ? k->p->line.data : "", k->p->line.len)) != NULL;
-        storm_buf_reset(&k->p->line);
-    }
-    size_t n_objects = k->w->store ? s->n_objects : 0;
-    e->s.sighting = storm_v_copy(a, s->sighting);
-    e->s.n_objects = n_objects;
-    const storm_value **objs = n_objects ? storm_arena_alloc(a, n_objects * sizeof *objs) : NULL;
-    ok = ok && e->s.sighting && (!n_objects || objs);
-    for (size_t i = 0; ok && i < n_objects; i++)
-        ok = (objs[i] = storm_v_copy(a, s->objects[i])) != NULL;
-    e->s.objects = objs;
-    e->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
-    e->s.place = s->place ? storm_arena_strdup(a, s->place) : NULL;
-    e->s.evidence = s->evidence ? storm_arena_strdup(a, s->evidence) : NULL;
-    if (!ok || (s->scope && !e->s.scope) || (s->place && !e->s.place) || (s->evidence && !e->s.evidence)) {
-        say_nomem(k->w, k->p->opts.prog, "a sighting");
-        return;
-    }
-    r->n++;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < *n; i++)
+        if (seen[i].from == v)
+            return seen[i].to;
+    const storm_value *c = storm_v_copy(a, v);
+    if (c && *n < cap)
+        seen[(*n)++] = (wk_copied){v, c};
+    return c;
 }
 
-static void mark_fed(wk_shard *k, uint64_t seq, bool fed)
+/* A copy of an observation as sightings read it (its id, objects and
+ * observed-data), in a; NULL without memory. */
+static const storm_observation *copy_observation(storm_arena *a, const storm_observation *o, wk_copied *seen,
+                                                 size_t *n_seen, size_t cap)
+{
+    storm_observation *c = storm_arena_calloc(a, 1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *o;
+    c->pending = NULL; /* finished: the detector read its ids */
+    c->id = o->id ? storm_arena_strdup(a, o->id) : NULL;
+    c->sdo = copy_shared(a, o->sdo, seen, n_seen, cap);
+    c->objects = o->n_objects ? storm_arena_calloc(a, o->n_objects, sizeof *c->objects) : NULL;
+    bool ok = (!o->id || c->id) && (!o->sdo || c->sdo) && (!o->n_objects || c->objects);
+    for (size_t i = 0; ok && i < o->n_objects; i++) {
+        c->objects[i].key = o->objects[i].key ? storm_arena_strdup(a, o->objects[i].key) : NULL;
+        c->objects[i].value = copy_shared(a, o->objects[i].value, seen, n_seen, cap);
+        ok = (!o->objects[i].key || c->objects[i].key) && (!o->objects[i].value || c->objects[i].value);
+    }
+    return ok ? c : NULL;
+}
+
+static wk_entry *entry_add(wk_shard *k, uint8_t kind)
 {
     wk_result *r = k->cur;
-    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
-        say_nomem(k->w, k->p->opts.prog, "an event");
+    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0)
+        return NULL;
+    wk_entry *e = &r->e[r->n++];
+    memset(e, 0, sizeof *e);
+    e->seq = k->seq;
+    e->kind = kind;
+    return e;
+}
+
+/* The match tap of a shard's detector: a copy of the match, for the sink's
+ * book of sightings. */
+static void on_shard_match(void *ctx, const storm_detect_match *m)
+{
+    wk_shard *k = ctx;
+    storm_arena *a = k->cur->arena;
+    wk_copied seen[64];
+    size_t n_seen = 0;
+    const storm_observation **obs = storm_arena_calloc(a, m->n_obs ? m->n_obs : 1, sizeof *obs);
+    bool ok = obs != NULL;
+    for (size_t i = 0; ok && i < m->n_obs; i++) {
+        if (m->obs_fed && i == 0 && k->fed_orig == m->obs[0] && k->fed_copy) {
+            obs[i] = k->fed_copy; /* another indicator matched the same observation */
+            continue;
+        }
+        ok = (obs[i] = copy_observation(a, m->obs[i], seen, &n_seen, sizeof seen / sizeof seen[0])) != NULL;
+        if (ok && m->obs_fed && i == 0) {
+            k->fed_orig = m->obs[0];
+            k->fed_copy = obs[0];
+        }
+    }
+    const char *scope = m->scope ? storm_arena_strdup(a, m->scope) : NULL;
+    const char *place = m->place ? storm_arena_strdup(a, m->place) : NULL;
+    wk_entry *e = ok && (scope || !m->scope) && (place || !m->place) ? entry_add(k, WK_MATCH) : NULL;
+    if (!e) {
+        say_nomem(k->w, k->p->opts.prog, "a match");
         return;
     }
-    wk_entry *e = &r->e[r->n];
-    memset(e, 0, sizeof *e);
-    e->seq = seq;
-    e->phase = WK_FED;
-    e->worker = k->index;
-    e->n = (uint32_t)r->n++;
-    e->fed = fed;
+    e->m = *m;
+    e->m.obs = obs;
+    e->m.scope = scope;
+    e->m.place = place;
 }
 
 static void shard_batch(wk_shard *k, wk_batch *b)
@@ -250,25 +274,32 @@ static void shard_batch(wk_shard *k, wk_batch *b)
     r->n = 0;
     k->cur = r;
     storm_pipeline *p = k->p;
-    if (b->flush) {
-        k->seq = UINT64_MAX;
-        k->phase = WK_CLOSED;
-        storm_detector_flush(p->det);
+    if (b->flush) /* its sightings are the sink's (the book): nothing held here to close */
         return;
-    }
     for (size_t i = 0; i < b->n; i++) {
         const wk_item *it = &b->items[i];
         k->seq = i;
-        k->phase = WK_CLOSED;
-        storm_detector_advance(p->det, it->t);
-        if (it->shard != k->index)
+        if (it->shard != k->index) {
+            /* another shard's event: only its time (its own event's is
+             * taken when it is fed, as one detector takes it) */
+            storm_detector_advance(p->det, it->t);
             continue;
-        k->phase = WK_MATCHED;
+        }
+        storm_detect_stats before, after;
+        storm_detector_get_stats(p->det, &before);
         uint64_t built = p->st.observations;
         p->last_time = p->source_time = it->default_time;
+        k->fed_orig = k->fed_copy = NULL;
         pipeline_detect_event(p, it->ev, it->record, it->record_len, it->index, it->text, it->text_len);
         pipeline_arena_reset(p);
-        mark_fed(k, i, p->st.observations > built);
+        storm_detector_get_stats(p->det, &after);
+        wk_entry *e = entry_add(k, WK_EVENT);
+        if (!e) {
+            say_nomem(k->w, p->opts.prog, "an event");
+            continue;
+        }
+        e->accounted = after.observations > before.observations;
+        e->fed = p->st.observations > built;
     }
 }
 
@@ -299,64 +330,42 @@ static void *shard_main(void *arg)
 
 /* ---- the sink ---- */
 
-static int entry_cmp(const void *a, const void *b)
-{
-    const wk_entry *x = *(const wk_entry *const *)a, *y = *(const wk_entry *const *)b;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
-    if (x->phase != y->phase)
-        return x->phase < y->phase ? -1 : 1;
-    if (x->worker != y->worker)
-        return x->worker < y->worker ? -1 : 1;
-    return x->n < y->n ? -1 : x->n > y->n;
-}
-
-static void sink_sighting(storm_pipeline *s, const wk_entry *e)
-{
-    if (e->line)
-        storm_buf_append(&s->line, e->line, e->line_len);
-    pipeline_sighting_keep(s, &e->s);
-}
-
+/* The sink's book of sightings takes a batch in input order: each event
+ * to the session tracker, then what its shard's detector did with it (its
+ * time, its matches, the cap), as one detector fed the whole stream does;
+ * the sightings it emits go to the output, the store and the sessions. */
 static void sink_batch(struct pipeline_workers *w, wk_batch *b)
 {
     storm_pipeline *s = w->sink;
-    size_t m = 0;
-    for (unsigned i = 0; i < w->n; i++)
-        m += b->results[i].n;
-    const wk_entry **order = m ? malloc(m * sizeof *order) : NULL;
-    if (m && !order) {
-        say_nomem(w, s->opts.prog, "a batch's sightings");
-        return;
-    }
-    m = 0;
-    for (unsigned i = 0; i < w->n; i++)
-        for (size_t j = 0; j < b->results[i].n; j++)
-            order[m++] = &b->results[i].e[j];
-    if (m > 1)
-        qsort(order, m, sizeof *order, entry_cmp);
-    size_t j = 0;
+    storm_detector *book = s->det;
+    size_t cursor[WORKERS_MAX] = {0};
     for (size_t i = 0; i < b->n && !b->flush; i++) {
-        const storm_event *ev = b->items[i].ev;
+        const wk_item *it = &b->items[i];
+        const storm_event *ev = it->ev;
         if (s->sessions) /* lineage, addresses, identities: from every event */
             storm_session_observe(s->sessions, ev);
-        bool fed = false;
-        for (; j < m && order[j]->seq == i; j++) {
-            if (order[j]->phase == WK_FED) {
-                fed = order[j]->fed;
-                continue;
-            }
-            /* as a single detector's: what the clock closes while an event
-             * is fed goes to the sessions with that event */
-            s->cur_ev = order[j]->phase == WK_MATCHED || fed ? ev : NULL;
-            sink_sighting(s, order[j]);
-        }
+        const wk_result *r = &b->results[it->shard];
+        size_t j = cursor[it->shard], end = j;
+        while (end < r->n && r->e[end].seq == i)
+            end++;
+        cursor[it->shard] = end;
+        const wk_entry *mark = end > j && r->e[end - 1].kind == WK_EVENT ? &r->e[end - 1] : NULL;
+        if (!mark) /* out of memory in the shard: said there */
+            continue;
+        /* as one detector: what the clock closes while an event is fed
+         * goes to the sessions with that event */
+        s->cur_ev = mark->fed ? ev : NULL;
+        if (mark->accounted)
+            storm_detector_advance(book, it->t);
+        s->cur_ev = ev;
+        for (size_t m = j; m < end - 1; m++)
+            storm_detector_record_match(book, &r->e[m].m);
+        if (end - 1 > j)
+            storm_detector_record_done(book);
         s->cur_ev = NULL;
     }
-    for (; j < m; j++) /* the final flush */
-        if (order[j]->phase != WK_FED)
-            sink_sighting(s, order[j]);
-    free(order);
+    if (b->flush)
+        storm_detector_flush(book);
     s->records_in_tx += b->records;
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
         pipeline_db_commit(s);
@@ -493,8 +502,6 @@ static void collect(storm_pipeline *p)
         sum.observations_matched += ds.observations_matched;
         sum.candidates += ds.candidates;
         sum.matches += ds.matches;
-        sum.sightings += ds.sightings;
-        sum.sighting_updates += ds.sighting_updates;
         sum.states_held += ds.states_held;
         sum.states_evicted += ds.states_evicted;
         sum.scopes_held += ds.scopes_held;
@@ -508,6 +515,10 @@ static void collect(storm_pipeline *p)
             sum.regex_cached = ds.regex_cached;
         }
     }
+    storm_detect_stats book;
+    storm_detector_get_stats(w->sink->det, &book); /* the sightings are the sink's */
+    sum.sightings = book.sightings;
+    sum.sighting_updates = book.sighting_updates;
     st->observations = observations;
     st->events_rejected += rejected - w->rejected_added;
     w->rejected_added = rejected;
@@ -578,6 +589,25 @@ void pipeline_workers_free(storm_pipeline *p)
     p->arena = p->sinks.event_arena = NULL; /* was the batch's */
 }
 
+/* A shard's pipeline, built in a thread of its own. */
+typedef struct wk_build {
+    const storm_pipeline_opts *opts;
+    const storm_pipeline_sinks *sinks;
+    pthread_t thread;
+    bool started;
+    storm_pipeline *p;
+    storm_rc rc;
+    storm_err err;
+} wk_build;
+
+static void *build_main(void *arg)
+{
+    wk_build *b = arg;
+    storm_err_clear(&b->err);
+    b->rc = storm_pipeline_new(b->opts, b->sinks, &b->p, &b->err);
+    return NULL;
+}
+
 /* The reading pipeline never calls its event sink (pipeline_workers_event
  * comes first): it is only there so that it builds no detector. */
 static storm_rc no_event(void *ctx, storm_event *ev, storm_err *err)
@@ -618,8 +648,6 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     }
     w->n = n;
     w->correlate = opts->detect.correlate;
-    w->render = sinks->out != NULL;
-    w->store = sinks->store != NULL;
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);
@@ -647,21 +675,41 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     so.stop = NULL;
     so.report = NULL;
     so.progress = NULL;
-    if ((rc = storm_pipeline_new(&so, sinks, &w->sink, err)) != STORM_OK)
-        goto fail;
     /* the shards: detection only; conversion rejects to the caller's sink */
     storm_pipeline_opts ko = so;
     ko.no_sessions = true;
     storm_pipeline_sinks ks = {.rejects = sinks->rejects, .format = sinks->format};
-    for (unsigned i = 0; i < n; i++) {
-        wk_shard *k = &shards[i];
-        k->w = w;
-        k->index = i;
-        if ((rc = storm_pipeline_new(&ko, &ks, &k->p, err)) != STORM_OK)
-            goto fail;
-        k->p->sighting_tap = on_shard_sighting;
-        k->p->sighting_tap_ctx = k;
+    /* the detectors build at the same time: each shard's in a thread of its
+     * own, the sink's here */
+    wk_build *builds = calloc(n, sizeof *builds);
+    if (!builds) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        goto fail;
     }
+    for (unsigned i = 0; i < n; i++) {
+        shards[i].w = w;
+        shards[i].index = i;
+        builds[i].opts = &ko;
+        builds[i].sinks = &ks;
+        builds[i].started = pthread_create(&builds[i].thread, NULL, build_main, &builds[i]) == 0;
+        if (!builds[i].started)
+            build_main(&builds[i]);
+    }
+    rc = storm_pipeline_new(&so, sinks, &w->sink, err);
+    for (unsigned i = 0; i < n; i++) {
+        if (builds[i].started)
+            pthread_join(builds[i].thread, NULL);
+        shards[i].p = builds[i].p;
+        if (rc == STORM_OK && builds[i].rc != STORM_OK) {
+            rc = builds[i].rc;
+            *err = builds[i].err;
+        }
+    }
+    free(builds);
+    if (rc != STORM_OK)
+        goto fail;
+    for (unsigned i = 0; i < n; i++)
+        storm_detector_tap_matches(shards[i].p->det, on_shard_match, &shards[i]);
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]) != 0) {
             rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");

@@ -67,7 +67,7 @@ def results(tmp, name, inputs, workers, extra=()):
     keep = ("records_read", "events_read", "events_rejected", "events_skipped", "events_decoded", "observations",
             "observations_matched", "matches", "sightings", "sighting_updates", "sightings_stored",
             "sightings_stored_new", "bytes_read")
-    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
+    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "bytes": open(out, "rb").read(), "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
             "stats": {k: st.get(k) for k in keep}}
 
 
@@ -78,8 +78,9 @@ def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
         got = results(tmp, name, inputs, n, extra)
         check(got["last"] == one["last"],
               f"{name}: --workers {n}: the same sightings ({len(got['last'])} ids, {len(one['last'])} with one)")
-        check(sorted(got["lines"]) == sorted(one["lines"]),
-              f"{name}: --workers {n}: the same output lines ({len(got['lines'])}, {len(one['lines'])} with one)")
+        check(got["bytes"] == one["bytes"],
+              f"{name}: --workers {n}: the same output, byte for byte ({len(got['lines'])} lines, "
+              f"{len(one['lines'])} with one)")
         check(got["rows"] == one["rows"],
               f"{name}: --workers {n}: the same store rows ({len(got['rows'])}, {len(one['rows'])} with one)")
         check(got["sessions"] == one["sessions"] and len(one["sessions"]) > 0,
@@ -90,6 +91,30 @@ def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
         check(got["report"] == one["report"], f"{name}: --workers {n}: storm sessions prints the same")
         check(got["stats"] == one["stats"], f"{name}: --workers {n}: the same statistics ({got['stats']} vs "
               f"{one['stats']})")
+
+
+def test_caps(tmp, stream):
+    """The detector's caps reached on a small stream (STORM_TEST_DETECT_CAPS,
+    for tests only): the open sightings' cap closes the sightings one worker
+    closes, when it closes them, whatever the worker count."""
+    base = results(tmp, "nocap", [stream], 1)
+    os.environ["STORM_TEST_DETECT_CAPS"] = "sightings=6"
+    try:
+        capped = results(tmp, "cap", [stream], 1)
+        # the cap closes sightings early: more versions, some reopened
+        check(len(capped["lines"]) > len(base["lines"]), f"caps: the cap of 6 open sightings is reached "
+              f"({len(capped['lines'])} lines against {len(base['lines'])} without it)")
+        compare(tmp, "caps", [stream])
+        compare(tmp, "caps-node", [stream], ["--correlate", "node"], workers=(2,))
+    finally:
+        del os.environ["STORM_TEST_DETECT_CAPS"]
+    os.environ["STORM_TEST_DETECT_CAPS"] = "sightings=x"
+    try:
+        r = run(["run", "-q", "-o", os.devnull, stream])
+        check(r.returncode == 2 and b"STORM_TEST_DETECT_CAPS" in r.stderr,
+              f"a bad STORM_TEST_DETECT_CAPS is refused ({r.returncode}: {r.stderr.decode()[-200:]})")
+    finally:
+        del os.environ["STORM_TEST_DETECT_CAPS"]
 
 
 def test_refused(tmp):
@@ -113,6 +138,7 @@ def main():
         compare(tmp, "corpus", corpus)
         mixed = generate(os.path.join(tmp, "mixed.jsonl"), ["6000"])
         compare(tmp, "mixed", [mixed])
+        test_caps(tmp, mixed)
         kprobe = generate(os.path.join(tmp, "kprobe.jsonl"), ["--kprobe", "4000"])
         compare(tmp, "kprobe", [kprobe])
         for mode in ("node", "lineage"):
