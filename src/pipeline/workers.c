@@ -39,6 +39,7 @@
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
 #define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
 #define SINK_BATCH_RECORDS 16384 /* records per store transaction, as a single pipeline's */
+#define RENDER_CHUNK 4           /* sighting versions per rendering task */
 
 /* One decoded event of a batch. */
 typedef struct wk_item {
@@ -93,6 +94,19 @@ typedef struct wk_shard {
     double cpu; /* its thread's CPU time, after its last batch */
 } wk_shard;
 
+/* A sighting version the book emitted, to be rendered (copies in the
+ * render arena; its objects live in the batch's results until it is
+ * written). */
+typedef struct wk_version {
+    storm_detect_sighting s;
+} wk_version;
+
+/* Versions [first, first + n) rendered by one thread, in order. */
+typedef struct wk_chunk {
+    size_t first, n;
+    storm_buf text;
+} wk_chunk;
+
 struct pipeline_workers {
     unsigned n;
     storm_correlate correlate;
@@ -113,6 +127,18 @@ struct pipeline_workers {
     uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
     bool failed;                 /* out of memory somewhere: said once */
     double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
+    /* the output of a batch's sighting versions (STIX bundles, the costly
+     * part), rendered by the sink and the idle shards together, then
+     * written by the sink in order */
+    bool defer_render;
+    storm_arena *render_arena; /* the versions' copies; reset per batch */
+    wk_version *versions;
+    size_t n_versions, alloc_versions;
+    wk_chunk *chunks;
+    size_t n_chunks, alloc_chunks;  /* posted for the batch */
+    size_t n_chunk_bufs;            /* chunks whose text buffer is initialised (kept from batch to batch) */
+    size_t chunk_next, chunks_done; /* under mu, while render_posted */
+    bool render_posted;
 };
 
 static double thread_cpu(void)
@@ -303,14 +329,51 @@ static void shard_batch(wk_shard *k, wk_batch *b)
     }
 }
 
+/* Render chunk c with pipeline p (its bundle text cache and line buffer):
+ * the text goes to the chunk's buffer. */
+static void render_chunk(struct pipeline_workers *w, storm_pipeline *p, wk_chunk *c)
+{
+    storm_buf line = p->line;
+    p->line = c->text;
+    storm_buf_reset(&p->line);
+    for (size_t i = 0; i < c->n; i++)
+        pipeline_sighting_render(p, &w->versions[c->first + i].s);
+    c->text = p->line;
+    p->line = line;
+}
+
+/* Take a posted chunk and render it; false when none is left. Called with
+ * mu held (released while rendering). */
+static bool render_some(struct pipeline_workers *w, storm_pipeline *p)
+{
+    if (!w->render_posted || w->chunk_next >= w->n_chunks)
+        return false;
+    wk_chunk *c = &w->chunks[w->chunk_next++];
+    pthread_mutex_unlock(&w->mu);
+    render_chunk(w, p, c);
+    pthread_mutex_lock(&w->mu);
+    if (++w->chunks_done == w->n_chunks)
+        pthread_cond_broadcast(&w->done);
+    return true;
+}
+
 static void *shard_main(void *arg)
 {
     wk_shard *k = arg;
     struct pipeline_workers *w = k->w;
+    char name[16];
+    snprintf(name, sizeof name, "storm-worker%u", k->index % 100);
+    pthread_setname_np(pthread_self(), name); /* for top -H and perf */
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (k->next == w->tail && !w->quit)
+        while (k->next == w->tail && !w->quit && !(w->render_posted && w->chunk_next < w->n_chunks))
             pthread_cond_wait(&w->work, &w->mu);
+        /* the sink waits for the output: that first */
+        if (render_some(w, k->p)) {
+            k->cpu = thread_cpu();
+            pthread_mutex_unlock(&w->mu);
+            continue;
+        }
         if (k->next == w->tail) {
             pthread_mutex_unlock(&w->mu);
             return NULL;
@@ -329,6 +392,78 @@ static void *shard_main(void *arg)
 }
 
 /* ---- the sink ---- */
+
+/* The book's sighting versions, in the sink: kept (store, sessions) at
+ * once, in order; their output rendered after the batch (defer_render: a
+ * copy of the version for that) or not at all (no output). */
+static void on_book_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    struct pipeline_workers *w = ctx;
+    if (w->defer_render) {
+        storm_arena *a = w->render_arena;
+        wk_version *v = STORM_ARRAY_GROW(w->versions, w->n_versions + 1, w->alloc_versions, 64) == 0
+                            ? &w->versions[w->n_versions]
+                            : NULL;
+        const storm_value **objs = s->n_objects ? storm_arena_alloc(a, s->n_objects * sizeof *objs) : NULL;
+        if (v && (objs || !s->n_objects)) {
+            v->s = *s;
+            /* the objects are the identity, the models' and the batch's
+             * copies of what matched: they outlive the rendering */
+            if (objs)
+                memcpy(objs, s->objects, s->n_objects * sizeof *objs);
+            v->s.objects = objs;
+            v->s.sighting = storm_v_copy(a, s->sighting);
+            v->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
+            v->s.place = s->place ? storm_arena_strdup(a, s->place) : NULL;
+            v->s.evidence = s->evidence ? storm_arena_strdup(a, s->evidence) : NULL;
+            if (v->s.sighting && (v->s.scope || !s->scope) && (v->s.place || !s->place) &&
+                (v->s.evidence || !s->evidence))
+                w->n_versions++;
+            else
+                v = NULL;
+        }
+        if (!v)
+            say_nomem(w, w->sink->opts.prog, "a sighting's output");
+    }
+    pipeline_sighting_keep(w->sink, s);
+}
+
+/* The batch's sighting versions rendered (by the sink and the shards) and
+ * written in order. */
+static void render_and_write(struct pipeline_workers *w)
+{
+    storm_pipeline *s = w->sink;
+    size_t n_chunks = (w->n_versions + RENDER_CHUNK - 1) / RENDER_CHUNK;
+    if (STORM_ARRAY_GROW(w->chunks, n_chunks, w->alloc_chunks, 16) != 0) {
+        say_nomem(w, s->opts.prog, "a batch's output");
+        n_chunks = 0;
+    }
+    for (; w->n_chunk_bufs < n_chunks; w->n_chunk_bufs++)
+        storm_buf_init(&w->chunks[w->n_chunk_bufs].text, (size_t)1 << 30);
+    for (size_t i = 0; i < n_chunks; i++) {
+        w->chunks[i].first = i * RENDER_CHUNK;
+        w->chunks[i].n = i + 1 < n_chunks ? RENDER_CHUNK : w->n_versions - i * RENDER_CHUNK;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->n_chunks = n_chunks;
+    w->chunk_next = w->chunks_done = 0;
+    w->render_posted = n_chunks > 0;
+    if (n_chunks > 1)
+        pthread_cond_broadcast(&w->work);
+    while (render_some(w, s))
+        ;
+    while (w->chunks_done < n_chunks)
+        pthread_cond_wait(&w->done, &w->mu);
+    w->render_posted = false;
+    pthread_mutex_unlock(&w->mu);
+    /* nothing else writes the output (the sink's line stays empty): the
+     * chunks go out as they are */
+    for (size_t i = 0; i < n_chunks; i++)
+        if (w->chunks[i].text.len)
+            fwrite(w->chunks[i].text.data, 1, w->chunks[i].text.len, s->sinks.out);
+    w->n_versions = 0;
+    storm_arena_reset(w->render_arena);
+}
 
 /* The sink's book of sightings takes a batch in input order: each event
  * to the session tracker, then what its shard's detector did with it (its
@@ -366,6 +501,8 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     }
     if (b->flush)
         storm_detector_flush(book);
+    if (w->defer_render)
+        render_and_write(w);
     s->records_in_tx += b->records;
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
         pipeline_db_commit(s);
@@ -374,6 +511,7 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
 static void *sink_main(void *arg)
 {
     struct pipeline_workers *w = arg;
+    pthread_setname_np(pthread_self(), "storm-writer");
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->quit && (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
@@ -581,6 +719,11 @@ void pipeline_workers_free(storm_pipeline *p)
     for (size_t i = 0; i < w->n_spare; i++)
         batch_free(w->spare[i], w->n);
     batch_free(w->cur, w->n);
+    for (size_t i = 0; i < w->n_chunk_bufs; i++)
+        storm_buf_free(&w->chunks[i].text);
+    free(w->chunks);
+    free(w->versions);
+    storm_arena_free(w->render_arena);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->done);
     pthread_mutex_destroy(&w->mu);
@@ -710,6 +853,17 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
         goto fail;
     for (unsigned i = 0; i < n; i++)
         storm_detector_tap_matches(shards[i].p->det, on_shard_match, &shards[i]);
+    /* the book's versions: the bundles rendered in parallel after each
+     * batch; without an output, not rendered */
+    w->defer_render = sinks->out && sinks->format == STORM_PIPELINE_STIX;
+    if (w->defer_render && !(w->render_arena = storm_arena_new(0, 0))) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        goto fail;
+    }
+    if (w->defer_render || !sinks->out) {
+        w->sink->sighting_tap = on_book_sighting;
+        w->sink->sighting_tap_ctx = w;
+    }
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]) != 0) {
             rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");
