@@ -373,10 +373,9 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--keep-observations needs --db");
     if (po->anomalies && !ro.baseline && !po->learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
-    if (ro.workers > 1 && (ro.listen || streaming || ro.follow))
+    if (ro.workers > 1 && (ro.listen || streaming))
         return cli_usage_error("run", "--workers reads input files or standard input only (not with --%s)",
                                ro.listen       ? "listen"
-                               : ro.follow     ? "follow"
                                : kafka.brokers ? "kafka"
                                                : "redis");
     if (ro.workers > 1 && (ro.baseline || po->learn_for || po->keep_observations))

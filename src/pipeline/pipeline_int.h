@@ -157,6 +157,9 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
 const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len);
 /* After each record: hand a full batch to the shards. */
 void pipeline_workers_after_record(storm_pipeline *p);
+/* The input has nothing more for now (--follow): the batch being filled
+ * goes to the shards, and its output is flushed once written. */
+void pipeline_workers_idle(storm_pipeline *p);
 /* Everything read so far through the shards and the sinks (end: the
  * detectors flushed too); statistics gathered. */
 void pipeline_workers_drain(storm_pipeline *p, bool end);

@@ -86,6 +86,19 @@ static void spill_reject(void *ctx, const char *s, size_t n, bool end)
         fwrite(s, 1, n, p->sinks.rejects);
 }
 
+/* A followed file has nothing more for now: what was read is matched and
+ * its output written (not held until more comes). */
+static void on_source_idle(void *ctx)
+{
+    storm_pipeline *p = ctx;
+    if (p->workers) {
+        pipeline_workers_idle(p);
+    } else if (p->sinks.out) {
+        pipeline_out_flush(p, true);
+        fflush(p->sinks.out);
+    }
+}
+
 storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool follow, storm_err *err)
 {
     storm_source_opts so = {0};
@@ -95,6 +108,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     so.stop = p->opts.stop;
     so.spill = spill_reject;
     so.spill_ctx = p;
+    so.idle = on_source_idle;
+    so.idle_ctx = p;
     storm_source *src = NULL;
     storm_rc rc = storm_source_open(path, &so, &src, err);
     if (rc != STORM_OK)

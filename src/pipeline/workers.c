@@ -75,6 +75,7 @@ typedef struct wk_batch {
     size_t n, alloc;
     uint64_t records;
     bool flush;         /* end of stream: the shards flush their detectors */
+    bool idle;          /* the input paused after it (--follow): the output is flushed once written */
     unsigned done;      /* shards finished with it */
     wk_result *results; /* one per shard */
     const char *source; /* the last source name copied into the arena */
@@ -139,6 +140,7 @@ struct pipeline_workers {
     size_t n_chunk_bufs;            /* chunks whose text buffer is initialised (kept from batch to batch) */
     size_t chunk_next, chunks_done; /* under mu, while render_posted */
     bool render_posted;
+    bool unflushed; /* batches went to the shards since the input last paused (--follow) */
 };
 
 static double thread_cpu(void)
@@ -200,6 +202,7 @@ static void batch_reset(wk_batch *b)
     b->n = 0;
     b->records = 0;
     b->flush = false;
+    b->idle = false;
     b->done = 0;
     b->source = NULL;
 }
@@ -506,6 +509,10 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     s->records_in_tx += b->records;
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
         pipeline_db_commit(s);
+    if (b->idle && s->sinks.out) {
+        pipeline_out_flush(s, true);
+        fflush(s->sinks.out);
+    }
 }
 
 static void *sink_main(void *arg)
@@ -546,6 +553,7 @@ static void dispatch(storm_pipeline *p, bool flush)
     struct pipeline_workers *w = p->workers;
     wk_batch *b = w->cur;
     b->flush = flush;
+    w->unflushed = true;
     pthread_mutex_lock(&w->mu);
     while (w->tail - w->head >= WORKERS_IN_FLIGHT)
         pthread_cond_wait(&w->done, &w->mu);
@@ -613,6 +621,18 @@ void pipeline_workers_after_record(storm_pipeline *p)
      * same versions of a sighting are then folded into one row */
     if (b->n >= BATCH_EVENTS || storm_arena_used(b->arena) >= BATCH_BYTES || ++w->records % SINK_BATCH_RECORDS == 0)
         dispatch(p, false);
+}
+
+void pipeline_workers_idle(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    /* an empty batch too when others went since the last pause: the
+     * output of those is flushed after it */
+    if (!w->cur->n && !w->cur->records && !w->unflushed)
+        return;
+    w->cur->idle = true;
+    dispatch(p, false);
+    w->unflushed = false;
 }
 
 /* The shards' and the sink's statistics into the reader's. */
