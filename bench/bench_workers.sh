@@ -64,7 +64,7 @@ for kind in $streams; do
   cache="$work/cache-workers"
   "$storm" run -q "${models[@]}" --cache-dir "$cache" -o /dev/null /dev/null || true # warm the cache
   echo
-  echo "stream $kind: $stream ($events events, $(($(stat -c %s "$stream") / 1000000)) MB)"
+  echo "stream $kind: $stream ($events events, $(($(stat -L -c %s "$stream") / 1000000)) MB)"
   printf "%-10s %8s %10s %7s %8s %8s %7s %6s %11s %9s\n" workers "wall s" "events/s" "x wall" "cpu s" "proc s" \
     "x proc" "load" sightings "RSS MB"
   ref_wall="" ref_proc=""

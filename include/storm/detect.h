@@ -140,8 +140,9 @@ storm_rc storm_detector_feed_wanted(storm_detector *d, const storm_observation *
 void storm_detector_flush(storm_detector *d);
 /* The stream's clock moved to event time t (an event fed to another
  * detector: storm run --workers gives each shard's detector every event's
- * time): sightings whose window passed are closed, as feeding an event of
- * that time would; nothing is matched or counted. */
+ * time): sightings whose window passed are closed and partial matches
+ * idle beyond the horizon dropped, as feeding an event of that time would;
+ * nothing is matched or counted. */
 void storm_detector_advance(storm_detector *d, storm_time_ns t);
 /* Emit the pending updates of every open sighting, keeping them open (a
  * checkpoint of a stream that goes on: storm run --kafka, --redis). */
@@ -153,6 +154,33 @@ void storm_detector_emit_pending(storm_detector *d);
  * for good (a consumer taking over replays the rest and rebuilds the same
  * state). */
 storm_time_ns storm_detector_held_since(const storm_detector *d);
+
+/* One complete match of an indicator, as a detector records it into its
+ * sightings. Everything is borrowed and valid only during the callback. */
+typedef struct storm_detect_match {
+    const storm_model_indicator *indicator;
+    const char *scope, *place;
+    const storm_observation *const *obs; /* what matched (the observations in pattern order) */
+    size_t n_obs;
+    storm_time_ns tmin, tmax;
+    bool obs_fed; /* obs[0] is the observation being fed (a stateless match): the same one for every
+                     stateless match of that feed; otherwise each observation is rebuilt for the call */
+} storm_detect_match;
+
+typedef void (*storm_detect_match_fn)(void *ctx, const storm_detect_match *m);
+
+/* storm run --workers: the matches of d go to fn (ctx passed through)
+ * instead of into its own sightings, which then stay empty; another
+ * detector, the one book of sightings, takes every shard's matches in input
+ * order (storm_detector_record_*), so that which sighting a cap closes, and
+ * when, is what one detector fed the whole stream would do. */
+void storm_detector_tap_matches(storm_detector *d, storm_detect_match_fn fn, void *ctx);
+/* On the book: what feeding one event did to a tapped detector's
+ * sightings, step by step: the event's time (t: storm_detector_advance),
+ * each of its matches in the order the tap gave them, then (after the
+ * event's last match) the open sightings' cap. */
+void storm_detector_record_match(storm_detector *d, const storm_detect_match *m);
+void storm_detector_record_done(storm_detector *d);
 
 typedef struct storm_detect_stats {
     uint64_t observations;         /* fed */

@@ -38,9 +38,8 @@ typedef struct storm_source_opts {
      * when the wait starts. NULL: one line on standard error says so. */
     void (*waiting)(void *ctx, const char *path);
     void *waiting_ctx;
-    /* follow: called when the end of the file is reached and the wait for
-     * more begins (once per wait): what the reader holds back for a batch
-     * can go out now. NULL: nothing. */
+    /* follow: called at the end of the file, each time before waiting for
+     * it to grow, so that the reader hands on what it holds (NULL: none) */
     void (*idle)(void *ctx);
     void *idle_ctx;
 } storm_source_opts;

@@ -163,6 +163,33 @@ enum {
     OPT_EVERY_VERSION,
 };
 
+/* For tests only (docs/run.md): STORM_TEST_DETECT_CAPS="sightings=N,
+ * scopes=N,states=N,lineage=N" sets the detector's caps that have no option
+ * (storm/detect.h), so that a small stream reaches them. */
+static int test_detect_caps(storm_detect_opts *o)
+{
+    const char *env = getenv("STORM_TEST_DETECT_CAPS");
+    static const char *const names[] = {"sightings", "scopes", "states", "lineage"};
+    size_t *caps[] = {&o->open_sightings_cap, &o->scopes_cap, &o->states_cap, &o->lineage_cap};
+    for (const char *p = env; p && *p;) {
+        size_t i = 0, len = strcspn(p, "=");
+        while (i < 4 && (strlen(names[i]) != len || strncmp(p, names[i], len) != 0))
+            i++;
+        char *end = NULL;
+        unsigned long long v = i < 4 && p[len] == '=' ? strtoull(p + len + 1, &end, 10) : 0;
+        if (!v || (*end && *end != ',')) {
+            fprintf(stderr,
+                    "storm run: STORM_TEST_DETECT_CAPS: expected sightings=N,scopes=N,states=N,lineage=N "
+                    "(N > 0), got '%s'\n",
+                    env);
+            return CLI_USAGE;
+        }
+        *caps[i] = (size_t)v;
+        p = *end ? end + 1 : end;
+    }
+    return CLI_OK;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -340,10 +367,9 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--keep-observations needs --db");
     if (po->anomalies && !ro.baseline && !po->learn_for)
         return cli_usage_error("run", "--anomalies needs --baseline or --learn-for");
-    if (ro.workers > 1 && (ro.listen || streaming || ro.follow))
+    if (ro.workers > 1 && (ro.listen || streaming))
         return cli_usage_error("run", "--workers reads input files or standard input only (not with --%s)",
                                ro.listen       ? "listen"
-                               : ro.follow     ? "follow"
                                : kafka.brokers ? "kafka"
                                                : "redis");
     if (ro.workers > 1 && (ro.baseline || po->learn_for || po->keep_observations))
@@ -354,6 +380,8 @@ int cmd_run(int argc, char **argv)
     if (ro.workers > 1 && po->detect.correlate == STORM_CORRELATE_GLOBAL)
         return cli_usage_error("run", "--workers shards by correlation scope: --correlate global has one; use "
                                       "node, pod or lineage, or one worker");
+    if (test_detect_caps(&po->detect) != CLI_OK)
+        return CLI_USAGE;
     storm_err err;
     storm_err_clear(&err);
     if (ro.listen && storm_intake_check_listen(ro.listen, &err) != STORM_OK)

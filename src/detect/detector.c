@@ -70,7 +70,9 @@ struct storm_detector {
     bool have_watermark;
     detect_lineage lineage;
     detect_sightings *sightings;
-    storm_arena *unpacked; /* a complete temporal match's held observations, while it is recorded */
+    storm_arena *unpacked;           /* a complete temporal match's held observations, while it is recorded */
+    storm_detect_match_fn match_tap; /* storm_detector_tap_matches: matches go there, not to sightings */
+    void *match_tap_ctx;
     storm_detect_stats stats;
 };
 
@@ -505,6 +507,19 @@ bool storm_detector_wants(storm_detector *d, storm_arena *a, const storm_event *
     return false;
 }
 
+/* A complete match into the sightings, or to the tap. */
+static void record_match(storm_detector *d, const ind_rt *r, const char *scope, const char *place,
+                         const storm_observation *const *obs, size_t n, storm_time_ns tmin, storm_time_ns tmax,
+                         bool obs_fed)
+{
+    if (d->match_tap) {
+        storm_detect_match m = {r->ind, scope, place, obs, n, tmin, tmax, obs_fed};
+        d->match_tap(d->match_tap_ctx, &m);
+        return;
+    }
+    detect_sightings_record(d->sightings, r->ind, scope, place, obs, n, tmin, tmax, &d->stats);
+}
+
 static storm_rc feed(storm_detector *d, const storm_observation *obs, const storm_detect_context *ctx, bool from_event,
                      storm_err *err)
 {
@@ -577,7 +592,7 @@ static storm_rc feed(storm_detector *d, const storm_observation *obs, const stor
             if (tplan_eval_single(r->plan, d->leaf_true, t)) {
                 d->stats.matches++;
                 const storm_observation *one[1] = {obs};
-                detect_sightings_record(d->sightings, r->ind, scope, place, one, 1, t, t, &d->stats);
+                record_match(d, r, scope, place, one, 1, t, t, true);
             }
             continue;
         }
@@ -613,8 +628,7 @@ static storm_rc feed(storm_detector *d, const storm_observation *obs, const stor
                 kept_obs_unref(cur);
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory rebuilding a held observation");
             }
-            detect_sightings_record(d->sightings, r->ind, scope, place, list, m[k]->n, m[k]->tmin, m[k]->tmax,
-                                    &d->stats);
+            record_match(d, r, scope, place, list, m[k]->n, m[k]->tmin, m[k]->tmax, false);
             tmatch_release(m[k]);
         }
     }
@@ -651,6 +665,27 @@ void storm_detector_advance(storm_detector *d, storm_time_ns t)
         d->have_watermark = true;
     }
     detect_sightings_expire(d->sightings, d->watermark, &d->stats);
+    /* as after an event fed: scopes idle beyond the horizon are dropped
+     * now, not found again by this detector's next event */
+    if (d->lru_tail)
+        sweep(d);
+}
+
+void storm_detector_tap_matches(storm_detector *d, storm_detect_match_fn fn, void *ctx)
+{
+    d->match_tap = fn;
+    d->match_tap_ctx = ctx;
+}
+
+void storm_detector_record_match(storm_detector *d, const storm_detect_match *m)
+{
+    detect_sightings_record(d->sightings, m->indicator, m->scope, m->place, m->obs, m->n_obs, m->tmin, m->tmax,
+                            &d->stats);
+}
+
+void storm_detector_record_done(storm_detector *d)
+{
+    detect_sightings_enforce_cap(d->sightings, &d->stats);
 }
 
 void storm_detector_emit_pending(storm_detector *d)

@@ -127,10 +127,17 @@ void regex_cache_store(const char *dir, const regex_cache_key *key, const bool *
     key_digest(key, k);
     char path[4096], tmp[4200];
     file_name(dir, k, path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    /* unique per writer, not per process: the detectors of storm run
+     * --workers build (and store) at the same time */
+    snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
     mkdir_p(dir);
-    FILE *f = fopen(tmp, "wb");
+    int fd = mkstemp(tmp);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
     if (!f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
         free(bytes);
         return;
     }

@@ -98,6 +98,8 @@ storm_rc storm_source_follow_wait(storm_source *s, bool *reset, storm_err *err)
 {
     *reset = false;
     unsigned idle = 0;
+    if (s->opts.idle)
+        s->opts.idle(s->opts.idle_ctx);
     for (;;) {
         if (stopped(s))
             return STORM_ERR_NOTFOUND;
@@ -134,8 +136,6 @@ storm_rc storm_source_follow_wait(storm_source *s, bool *reset, storm_err *err)
         }
         if (s->opts.idle_exit_ms && idle >= s->opts.idle_exit_ms)
             return STORM_ERR_NOTFOUND;
-        if (idle == 0 && s->opts.idle)
-            s->opts.idle(s->opts.idle_ctx);
         sleep_ms(s->opts.poll_ms);
         idle += s->opts.poll_ms;
     }

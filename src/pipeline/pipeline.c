@@ -115,7 +115,6 @@ void storm_pipeline_sync(storm_pipeline *p)
         return;
     }
     pipeline_held_release(p);
-    p->records_out = 0;
     pipeline_out_flush(p, true);
     pipeline_db_commit(p);
     pipeline_report(p);
@@ -499,10 +498,8 @@ void pipeline_after_record(storm_pipeline *p)
     if (p->workers)
         pipeline_workers_after_record(p);
     pipeline_arena_reset(p);
-    if (++p->records_out >= DB_BATCH_RECORDS) { /* the output's flush point: the store's batch */
-        p->records_out = 0;
+    if (++p->records_out % DB_BATCH_RECORDS == 0) /* the output's flush points: every 16384th record */
         pipeline_held_release(p);
-    }
     if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_progress_tick(p);

@@ -81,7 +81,7 @@ struct storm_pipeline {
     bundle_text bundle_text;
     bool line_set_aside; /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
-    uint64_t records_out; /* records since the output's last flush point (pipeline_held_release) */
+    uint64_t records_out; /* records read: every 16384th is a flush point of the output (pipeline_held_release) */
     bool in_tx;
     storm_detector *det;
     bool learning_started;
@@ -179,6 +179,9 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
 const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len);
 /* After each record: hand a full batch to the shards. */
 void pipeline_workers_after_record(storm_pipeline *p);
+/* The input has nothing more for now (--follow): the batch being filled
+ * goes to the shards, and its output is flushed once written. */
+void pipeline_workers_idle(storm_pipeline *p);
 /* Everything read so far through the shards and the sinks (end: the
  * detectors flushed too); statistics gathered. */
 void pipeline_workers_drain(storm_pipeline *p, bool end);
@@ -219,10 +222,18 @@ void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s);
 /* Keep a copy of update s, replacing the version held of its id and adding
  * the objects it brings; false (nothing held of s) when out of memory. */
 bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s);
-/* Render what is held of id, if anything. */
-void pipeline_held_release_id(storm_pipeline *p, const char *id);
+/* Hold update s when the output coalesces updates (true), else false: s is
+ * to be written now. */
+bool pipeline_held_update(storm_pipeline *p, const storm_detect_sighting *s);
+/* The version held of id, marked written (the caller writes it now, before a
+ * later first version of the id), or NULL; valid until pipeline_held_reset. */
+const storm_detect_sighting *pipeline_held_take(storm_pipeline *p, const char *id);
+/* fn for every held update not written yet, in the order first held, each
+ * then marked written; the versions stay valid until pipeline_held_reset. */
+void pipeline_held_drain(storm_pipeline *p, void (*fn)(void *ctx, const storm_detect_sighting *s), void *ctx);
+void pipeline_held_reset(pipeline_held *h);
 /* Render every held update in the order first held, and forget them: at each
- * flush point (a store batch of records, storm_pipeline_sync). */
+ * flush point (every 16384th record, storm_pipeline_sync). */
 void pipeline_held_release(storm_pipeline *p);
 void pipeline_held_free(pipeline_held *h);
 /* keep_observations: the observation into the store (sink_store.c) */

@@ -86,12 +86,17 @@ static void spill_reject(void *ctx, const char *s, size_t n, bool end)
         fwrite(s, 1, n, p->sinks.rejects);
 }
 
-/* --follow caught up with the file: the output held for the batch (updates,
- * buffered lines) and the store's batch go out, as with a drained --listen
- * queue, instead of waiting for 16384 more records. */
-static void source_idle(void *ctx)
+/* A followed file has nothing more for now: what was read is matched, its
+ * output written (the held updates too: sink_held.c) and the store's batch
+ * committed, as with a drained --listen queue, not held until 16384 more
+ * records come. */
+static void on_source_idle(void *ctx)
 {
-    storm_pipeline_sync(ctx);
+    storm_pipeline *p = ctx;
+    if (p->workers)
+        pipeline_workers_idle(p);
+    else
+        storm_pipeline_sync(p);
 }
 
 storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool follow, storm_err *err)
@@ -103,7 +108,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     so.stop = p->opts.stop;
     so.spill = spill_reject;
     so.spill_ctx = p;
-    so.idle = source_idle;
+    so.idle = on_source_idle;
     so.idle_ctx = p;
     storm_source *src = NULL;
     storm_rc rc = storm_source_open(path, &so, &src, err);

@@ -132,8 +132,11 @@ bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s)
         it = &h->items[k - 1];
         if (it->live)
             h->folded++; /* the version held is replaced by this one */
-        else
-            it->s.n_objects = 0; /* written already: a new span */
+        else {           /* written already: a new span, in new memory (the written one may still be rendered) */
+            it->s.n_objects = 0;
+            it->objs = NULL;
+            it->alloc_objs = 0;
+        }
     } else {
         if (h->n == h->cap) {
             size_t cap = h->cap ? h->cap * 2 : 64;
@@ -154,30 +157,40 @@ bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s)
     return true;
 }
 
-/* Writes it and marks it written. */
-static void release_item(storm_pipeline *p, pipeline_held_item *it)
+bool pipeline_held_update(storm_pipeline *p, const storm_detect_sighting *s)
 {
-    if (!it->live)
-        return;
-    it->live = false;
-    pipeline_sighting_render(p, &it->s);
-    pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
+    if (!p->sinks.out || p->sinks.every_version || !s->is_update)
+        return false;
+    uint64_t folded = p->held.folded;
+    if (!pipeline_held_add(&p->held, s))
+        return false;
+    p->st.updates_folded += p->held.folded - folded;
+    return true;
 }
 
-void pipeline_held_release_id(storm_pipeline *p, const char *id)
+const storm_detect_sighting *pipeline_held_take(storm_pipeline *p, const char *id)
 {
     pipeline_held *h = &p->held;
     size_t slot;
     size_t k = id && h->n ? find(h, id, &slot) : 0;
-    if (k)
-        release_item(p, &h->items[k - 1]);
+    if (!k || !h->items[k - 1].live)
+        return NULL;
+    h->items[k - 1].live = false;
+    return &h->items[k - 1].s;
 }
 
-void pipeline_held_release(storm_pipeline *p)
+void pipeline_held_drain(storm_pipeline *p, void (*fn)(void *ctx, const storm_detect_sighting *s), void *ctx)
 {
     pipeline_held *h = &p->held;
     for (size_t k = 0; k < h->n; k++)
-        release_item(p, &h->items[k]);
+        if (h->items[k].live) {
+            h->items[k].live = false;
+            fn(ctx, &h->items[k].s);
+        }
+}
+
+void pipeline_held_reset(pipeline_held *h)
+{
     h->n = 0;
     if (h->slots)
         memset(h->slots, 0, h->n_slots * sizeof *h->slots);
@@ -185,17 +198,29 @@ void pipeline_held_release(storm_pipeline *p)
         storm_arena_reset(h->arena);
 }
 
+static void render_now(void *ctx, const storm_detect_sighting *s)
+{
+    storm_pipeline *p = ctx;
+    pipeline_sighting_render(p, s);
+    pipeline_out_flush(p, p->sinks.format == STORM_PIPELINE_TEXT);
+}
+
+void pipeline_held_release(storm_pipeline *p)
+{
+    pipeline_held_drain(p, render_now, p);
+    pipeline_held_reset(&p->held);
+}
+
 void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s)
 {
     if (!p->sinks.out)
         return; /* store only: nothing to render */
-    uint64_t folded = p->held.folded;
-    if (!p->sinks.every_version && s->is_update && pipeline_held_add(&p->held, s)) {
-        p->st.updates_folded += p->held.folded - folded;
+    if (pipeline_held_update(p, s))
         return;
-    }
     /* a first version (or one that could not be held): whatever the span
      * holds of the same id goes first, so that versions come out in order */
-    pipeline_held_release_id(p, storm_v_get_str(s->sighting, "id"));
+    const storm_detect_sighting *held = pipeline_held_take(p, storm_v_get_str(s->sighting, "id"));
+    if (held)
+        render_now(p, held);
     pipeline_sighting_render(p, s);
 }

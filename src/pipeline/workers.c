@@ -1,26 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* storm run --workers N: one pipeline reads and decodes (the caller's
  * thread), N shard pipelines match (one thread each), and one sink
- * pipeline writes (one thread), so that the results are those of a single
- * pipeline on the same input:
+ * pipeline keeps the sightings and writes (one thread), so that the
+ * results are those of a single pipeline on the same input:
  *   - each decoded event goes to the shard of its correlation scope
- *     (shard_key.c): every partial match, process tree and sighting id lives
- *     in one shard's detector;
+ *     (shard_key.c): every partial match and process tree lives in one
+ *     shard's detector;
  *   - every shard still sees every event's time (storm_detector_advance):
- *     the stream's clock, which closes sightings and ages partial matches,
- *     is the same in all of them;
+ *     the stream's clock, which ages partial matches, is the same in all of
+ *     them;
  *   - the events go in batches (one arena of records, parse trees and
- *     events), each batch to every shard; a shard returns what its detector
- *     emitted, tagged with the event it came from and when (closing on the
- *     clock, or matching);
+ *     events), each batch to every shard; a shard's detector hands its
+ *     matches to a tap (storm_detector_tap_matches) that copies them, with
+ *     what it did with each event (took its time, fed it);
  *   - the sink takes a batch once every shard is done with it and replays
- *     it in input order: each event to the session tracker, then the
- *     sightings it closed (shard by shard), then those it matched. Output
- *     lines, store rows and sessions come out in one deterministic order:
- *     the single pipeline's, except that sightings closed by the same event
- *     in two shards come shard by shard rather than by when they were last
- *     touched, and at the end each shard's open sightings are flushed in
- *     turn.
+ *     it in input order into its own detector, the one book of sightings:
+ *     each event to the session tracker, then its time, its matches and the
+ *     open sightings' cap (storm_detector_record_*). Which sighting the
+ *     clock or the cap closes, and when, is therefore what one detector
+ *     decides, and the output lines, store rows and sessions come out in
+ *     one detector's order.
  * Backpressure: at most WORKERS_IN_FLIGHT batches are between the reader
  * and the sink; the reader waits for the sink beyond that. */
 #include <pthread.h>
@@ -40,6 +39,7 @@
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
 #define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
 #define SINK_BATCH_RECORDS 16384 /* records per store transaction, as a single pipeline's */
+#define RENDER_CHUNK 4           /* sighting versions per rendering task */
 
 /* One decoded event of a batch. */
 typedef struct wk_item {
@@ -51,20 +51,16 @@ typedef struct wk_item {
     unsigned shard;
 } wk_item;
 
-/* When a shard's sighting version was emitted, for the sink's order. */
-enum { WK_FED = 0, WK_CLOSED = 1, WK_MATCHED = 2 };
+/* What a shard's detector did with one of its events, for the sink: the
+ * event's mark (accounted or fed), or one of its matches. */
+enum { WK_EVENT = 0, WK_MATCH = 1 };
 
-/* A sighting version a shard emitted (copies in the result's arena), or
- * the mark that its event was built and fed (WK_FED). */
 typedef struct wk_entry {
-    uint64_t seq; /* the batch item it came from; UINT64_MAX: the final flush */
-    uint32_t worker, n;
-    uint8_t phase;
-    bool fed;
-    storm_detect_sighting s; /* objects only with a store: the rest is in line */
-    const char *line;        /* the output, rendered by the shard (NULL: no output, or held) */
-    bool held;               /* an update for the sink to hold (sink_held.c): objects copied, not rendered */
-    size_t line_len;
+    uint64_t seq; /* the batch item it came from */
+    uint8_t kind;
+    bool accounted;       /* WK_EVENT: the detector took its time (not: it could not be converted) */
+    bool fed;             /* WK_EVENT: its observation was built and fed */
+    storm_detect_match m; /* WK_MATCH: copies in the result's arena */
 } wk_entry;
 
 typedef struct wk_result {
@@ -79,6 +75,7 @@ typedef struct wk_batch {
     size_t n, alloc;
     uint64_t records;
     bool flush;         /* end of stream: the shards flush their detectors */
+    bool idle;          /* the input paused after it (--follow): the output is flushed once written */
     unsigned done;      /* shards finished with it */
     wk_result *results; /* one per shard */
     const char *source; /* the last source name copied into the arena */
@@ -93,9 +90,23 @@ typedef struct wk_shard {
     uint64_t next;  /* ring position of its next batch */
     wk_result *cur; /* being filled */
     uint64_t seq;
-    uint8_t phase;
+    /* the copy of the observation being fed, for its event's stateless matches */
+    const storm_observation *fed_orig, *fed_copy;
     double cpu; /* its thread's CPU time, after its last batch */
 } wk_shard;
+
+/* A sighting version the book emitted, to be rendered (copies in the
+ * render arena; its objects live in the batch's results until it is
+ * written). */
+typedef struct wk_version {
+    storm_detect_sighting s;
+} wk_version;
+
+/* Versions [first, first + n) rendered by one thread, in order. */
+typedef struct wk_chunk {
+    size_t first, n;
+    storm_buf text;
+} wk_chunk;
 
 struct pipeline_workers {
     unsigned n;
@@ -116,10 +127,20 @@ struct pipeline_workers {
     uint64_t records;            /* read so far */
     uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
     bool failed;                 /* out of memory somewhere: said once */
-    bool render;                 /* the shards render the output lines (there is an output) */
-    bool store;                  /* the sink needs the sightings' objects */
-    bool every_version;          /* sinks.every_version: no update is held */
     double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
+    /* the output of a batch's sighting versions (STIX bundles, the costly
+     * part), rendered by the sink and the idle shards together, then
+     * written by the sink in order */
+    bool defer_render;
+    storm_arena *render_arena; /* the versions' copies; reset per batch */
+    wk_version *versions;
+    size_t n_versions, alloc_versions;
+    wk_chunk *chunks;
+    size_t n_chunks, alloc_chunks;  /* posted for the batch */
+    size_t n_chunk_bufs;            /* chunks whose text buffer is initialised (kept from batch to batch) */
+    size_t chunk_next, chunks_done; /* under mu, while render_posted */
+    bool render_posted;
+    bool unflushed; /* batches went to the shards since the input last paused (--follow) */
 };
 
 static double thread_cpu(void)
@@ -181,72 +202,98 @@ static void batch_reset(wk_batch *b)
     b->n = 0;
     b->records = 0;
     b->flush = false;
+    b->idle = false;
     b->done = 0;
     b->source = NULL;
 }
 
 /* ---- shards ---- */
 
-/* The tap of a shard's detector: a copy of the version, for the sink. */
-static void on_shard_sighting(void *ctx, const storm_detect_sighting *s)
+/* A value of a match copied once: objects shared between its observations
+ * stay shared (a sighting lists an object twice as once). */
+typedef struct wk_copied {
+    const storm_value *from, *to;
+} wk_copied;
+
+static const storm_value *copy_shared(storm_arena *a, const storm_value *v, wk_copied *seen, size_t *n, size_t cap)
 {
-    wk_shard *k = ctx;
-    wk_result *r = k->cur;
-    storm_arena *a = r->arena;
-    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
-        say_nomem(k->w, k->p->opts.prog, "a sighting");
-        return;
-    }
-    wk_entry *e = &r->e[r->n];
-    memset(e, 0, sizeof *e);
-    e->seq = k->seq;
-    e->phase = k->phase;
-    e->worker = k->index;
-    e->n = (uint32_t)r->n;
-    e->s = *s;
-    bool ok = true;
-    /* an update is held by the sink until the flush point, in input order
-     * across the shards, and rendered then with the evidence of the versions
-     * it replaces */
-    e->held = k->w->render && s->is_update && !k->w->every_version;
-    if (k->w->render && !e->held) { /* the costly part of the output, done here in parallel */
-        pipeline_sighting_render(k->p, s);
-        e->line_len = k->p->line.len;
-        ok = (e->line = storm_arena_strndup(a, k->p->line.data ? k->p->line.data : "", k->p->line.len)) != NULL;
-        storm_buf_reset(&k->p->line);
-    }
-    size_t n_objects = k->w->store || e->held ? s->n_objects : 0;
-    e->s.sighting = storm_v_copy(a, s->sighting);
-    e->s.n_objects = n_objects;
-    const storm_value **objs = n_objects ? storm_arena_alloc(a, n_objects * sizeof *objs) : NULL;
-    ok = ok && e->s.sighting && (!n_objects || objs);
-    for (size_t i = 0; ok && i < n_objects; i++)
-        ok = (objs[i] = storm_v_copy(a, s->objects[i])) != NULL;
-    e->s.objects = objs;
-    e->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
-    e->s.place = s->place ? storm_arena_strdup(a, s->place) : NULL;
-    e->s.evidence = s->evidence ? storm_arena_strdup(a, s->evidence) : NULL;
-    if (!ok || (s->scope && !e->s.scope) || (s->place && !e->s.place) || (s->evidence && !e->s.evidence)) {
-        say_nomem(k->w, k->p->opts.prog, "a sighting");
-        return;
-    }
-    r->n++;
+    if (!v)
+        return NULL;
+    for (size_t i = 0; i < *n; i++)
+        if (seen[i].from == v)
+            return seen[i].to;
+    const storm_value *c = storm_v_copy(a, v);
+    if (c && *n < cap)
+        seen[(*n)++] = (wk_copied){v, c};
+    return c;
 }
 
-static void mark_fed(wk_shard *k, uint64_t seq, bool fed)
+/* A copy of an observation as sightings read it (its id, objects and
+ * observed-data), in a; NULL without memory. */
+static const storm_observation *copy_observation(storm_arena *a, const storm_observation *o, wk_copied *seen,
+                                                 size_t *n_seen, size_t cap)
+{
+    storm_observation *c = storm_arena_calloc(a, 1, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *o;
+    c->pending = NULL; /* finished: the detector read its ids */
+    c->id = o->id ? storm_arena_strdup(a, o->id) : NULL;
+    c->sdo = copy_shared(a, o->sdo, seen, n_seen, cap);
+    c->objects = o->n_objects ? storm_arena_calloc(a, o->n_objects, sizeof *c->objects) : NULL;
+    bool ok = (!o->id || c->id) && (!o->sdo || c->sdo) && (!o->n_objects || c->objects);
+    for (size_t i = 0; ok && i < o->n_objects; i++) {
+        c->objects[i].key = o->objects[i].key ? storm_arena_strdup(a, o->objects[i].key) : NULL;
+        c->objects[i].value = copy_shared(a, o->objects[i].value, seen, n_seen, cap);
+        ok = (!o->objects[i].key || c->objects[i].key) && (!o->objects[i].value || c->objects[i].value);
+    }
+    return ok ? c : NULL;
+}
+
+static wk_entry *entry_add(wk_shard *k, uint8_t kind)
 {
     wk_result *r = k->cur;
-    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0) {
-        say_nomem(k->w, k->p->opts.prog, "an event");
+    if (STORM_ARRAY_GROW(r->e, r->n + 1, r->alloc, 64) != 0)
+        return NULL;
+    wk_entry *e = &r->e[r->n++];
+    memset(e, 0, sizeof *e);
+    e->seq = k->seq;
+    e->kind = kind;
+    return e;
+}
+
+/* The match tap of a shard's detector: a copy of the match, for the sink's
+ * book of sightings. */
+static void on_shard_match(void *ctx, const storm_detect_match *m)
+{
+    wk_shard *k = ctx;
+    storm_arena *a = k->cur->arena;
+    wk_copied seen[64];
+    size_t n_seen = 0;
+    const storm_observation **obs = storm_arena_calloc(a, m->n_obs ? m->n_obs : 1, sizeof *obs);
+    bool ok = obs != NULL;
+    for (size_t i = 0; ok && i < m->n_obs; i++) {
+        if (m->obs_fed && i == 0 && k->fed_orig == m->obs[0] && k->fed_copy) {
+            obs[i] = k->fed_copy; /* another indicator matched the same observation */
+            continue;
+        }
+        ok = (obs[i] = copy_observation(a, m->obs[i], seen, &n_seen, sizeof seen / sizeof seen[0])) != NULL;
+        if (ok && m->obs_fed && i == 0) {
+            k->fed_orig = m->obs[0];
+            k->fed_copy = obs[0];
+        }
+    }
+    const char *scope = m->scope ? storm_arena_strdup(a, m->scope) : NULL;
+    const char *place = m->place ? storm_arena_strdup(a, m->place) : NULL;
+    wk_entry *e = ok && (scope || !m->scope) && (place || !m->place) ? entry_add(k, WK_MATCH) : NULL;
+    if (!e) {
+        say_nomem(k->w, k->p->opts.prog, "a match");
         return;
     }
-    wk_entry *e = &r->e[r->n];
-    memset(e, 0, sizeof *e);
-    e->seq = seq;
-    e->phase = WK_FED;
-    e->worker = k->index;
-    e->n = (uint32_t)r->n++;
-    e->fed = fed;
+    e->m = *m;
+    e->m.obs = obs;
+    e->m.scope = scope;
+    e->m.place = place;
 }
 
 static void shard_batch(wk_shard *k, wk_batch *b)
@@ -256,36 +303,80 @@ static void shard_batch(wk_shard *k, wk_batch *b)
     r->n = 0;
     k->cur = r;
     storm_pipeline *p = k->p;
-    if (b->flush) {
-        k->seq = UINT64_MAX;
-        k->phase = WK_CLOSED;
-        storm_detector_flush(p->det);
+    if (b->flush) /* its sightings are the sink's (the book): nothing held here to close */
         return;
-    }
     for (size_t i = 0; i < b->n; i++) {
         const wk_item *it = &b->items[i];
         k->seq = i;
-        k->phase = WK_CLOSED;
-        storm_detector_advance(p->det, it->t);
-        if (it->shard != k->index)
+        if (it->shard != k->index) {
+            /* another shard's event: only its time (its own event's is
+             * taken when it is fed, as one detector takes it) */
+            storm_detector_advance(p->det, it->t);
             continue;
-        k->phase = WK_MATCHED;
+        }
+        storm_detect_stats before, after;
+        storm_detector_get_stats(p->det, &before);
         uint64_t built = p->st.observations;
         p->last_time = p->source_time = it->default_time;
+        k->fed_orig = k->fed_copy = NULL;
         pipeline_detect_event(p, it->ev, it->record, it->record_len, it->index, it->text, it->text_len);
         pipeline_arena_reset(p);
-        mark_fed(k, i, p->st.observations > built);
+        storm_detector_get_stats(p->det, &after);
+        wk_entry *e = entry_add(k, WK_EVENT);
+        if (!e) {
+            say_nomem(k->w, p->opts.prog, "an event");
+            continue;
+        }
+        e->accounted = after.observations > before.observations;
+        e->fed = p->st.observations > built;
     }
+}
+
+/* Render chunk c with pipeline p (its bundle text cache and line buffer):
+ * the text goes to the chunk's buffer. */
+static void render_chunk(struct pipeline_workers *w, storm_pipeline *p, wk_chunk *c)
+{
+    storm_buf line = p->line;
+    p->line = c->text;
+    storm_buf_reset(&p->line);
+    for (size_t i = 0; i < c->n; i++)
+        pipeline_sighting_render(p, &w->versions[c->first + i].s);
+    c->text = p->line;
+    p->line = line;
+}
+
+/* Take a posted chunk and render it; false when none is left. Called with
+ * mu held (released while rendering). */
+static bool render_some(struct pipeline_workers *w, storm_pipeline *p)
+{
+    if (!w->render_posted || w->chunk_next >= w->n_chunks)
+        return false;
+    wk_chunk *c = &w->chunks[w->chunk_next++];
+    pthread_mutex_unlock(&w->mu);
+    render_chunk(w, p, c);
+    pthread_mutex_lock(&w->mu);
+    if (++w->chunks_done == w->n_chunks)
+        pthread_cond_broadcast(&w->done);
+    return true;
 }
 
 static void *shard_main(void *arg)
 {
     wk_shard *k = arg;
     struct pipeline_workers *w = k->w;
+    char name[16];
+    snprintf(name, sizeof name, "storm-worker%u", k->index % 100);
+    pthread_setname_np(pthread_self(), name); /* for top -H and perf */
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (k->next == w->tail && !w->quit)
+        while (k->next == w->tail && !w->quit && !(w->render_posted && w->chunk_next < w->n_chunks))
             pthread_cond_wait(&w->work, &w->mu);
+        /* the sink waits for the output: that first */
+        if (render_some(w, k->p)) {
+            k->cpu = thread_cpu();
+            pthread_mutex_unlock(&w->mu);
+            continue;
+        }
         if (k->next == w->tail) {
             pthread_mutex_unlock(&w->mu);
             return NULL;
@@ -305,81 +396,164 @@ static void *shard_main(void *arg)
 
 /* ---- the sink ---- */
 
-static int entry_cmp(const void *a, const void *b)
+/* The book's sighting versions, in the sink: kept (store, sessions) at
+ * once, in order; their output rendered after the batch (defer_render: a
+ * copy of the version for that) or not at all (no output). */
+/* A version for render_and_write: copied (copy) or, a held update's
+ * (sink_held.c), borrowed until the held table is reset after the batch. */
+static void defer_version(struct pipeline_workers *w, const storm_detect_sighting *s, bool copy)
 {
-    const wk_entry *x = *(const wk_entry *const *)a, *y = *(const wk_entry *const *)b;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
-    if (x->phase != y->phase)
-        return x->phase < y->phase ? -1 : 1;
-    if (x->worker != y->worker)
-        return x->worker < y->worker ? -1 : 1;
-    return x->n < y->n ? -1 : x->n > y->n;
-}
-
-static void sink_sighting(storm_pipeline *s, const wk_entry *e)
-{
-    if (e->held) {
-        pipeline_sighting_out(s, &e->s);
-    } else if (e->line) { /* a first version: after what is held of its id, as pipeline_sighting_out */
-        pipeline_held_release_id(s, storm_v_get_str(e->s.sighting, "id"));
-        storm_buf_append(&s->line, e->line, e->line_len);
+    if (!copy) {
+        if (STORM_ARRAY_GROW(w->versions, w->n_versions + 1, w->alloc_versions, 64) == 0)
+            w->versions[w->n_versions++].s = *s;
+        else
+            say_nomem(w, w->sink->opts.prog, "a sighting's output");
+        return;
     }
-    pipeline_sighting_keep(s, &e->s);
+    {
+        storm_arena *a = w->render_arena;
+        wk_version *v = STORM_ARRAY_GROW(w->versions, w->n_versions + 1, w->alloc_versions, 64) == 0
+                            ? &w->versions[w->n_versions]
+                            : NULL;
+        const storm_value **objs = s->n_objects ? storm_arena_alloc(a, s->n_objects * sizeof *objs) : NULL;
+        if (v && (objs || !s->n_objects)) {
+            v->s = *s;
+            /* the objects are the identity, the models' and the batch's
+             * copies of what matched: they outlive the rendering */
+            if (objs)
+                memcpy(objs, s->objects, s->n_objects * sizeof *objs);
+            v->s.objects = objs;
+            v->s.sighting = storm_v_copy(a, s->sighting);
+            v->s.scope = s->scope ? storm_arena_strdup(a, s->scope) : NULL;
+            v->s.place = s->place ? storm_arena_strdup(a, s->place) : NULL;
+            v->s.evidence = s->evidence ? storm_arena_strdup(a, s->evidence) : NULL;
+            if (v->s.sighting && (v->s.scope || !s->scope) && (v->s.place || !s->place) &&
+                (v->s.evidence || !s->evidence))
+                w->n_versions++;
+            else
+                v = NULL;
+        }
+        if (!v)
+            say_nomem(w, w->sink->opts.prog, "a sighting's output");
+    }
 }
 
+static void defer_held(void *ctx, const storm_detect_sighting *s)
+{
+    defer_version(ctx, s, false);
+}
+
+static void on_book_sighting(void *ctx, const storm_detect_sighting *s)
+{
+    struct pipeline_workers *w = ctx;
+    /* an update is held until the next flush point, as a single pipeline's
+     * (pipeline_sighting_out); a first version goes after what is held of
+     * its id */
+    if (w->defer_render && !pipeline_held_update(w->sink, s)) {
+        const storm_detect_sighting *held = pipeline_held_take(w->sink, storm_v_get_str(s->sighting, "id"));
+        if (held)
+            defer_version(w, held, false);
+        defer_version(w, s, true);
+    }
+    pipeline_sighting_keep(w->sink, s);
+}
+
+/* The batch's sighting versions rendered (by the sink and the shards) and
+ * written in order. */
+static void render_and_write(struct pipeline_workers *w)
+{
+    storm_pipeline *s = w->sink;
+    size_t n_chunks = (w->n_versions + RENDER_CHUNK - 1) / RENDER_CHUNK;
+    if (STORM_ARRAY_GROW(w->chunks, n_chunks, w->alloc_chunks, 16) != 0) {
+        say_nomem(w, s->opts.prog, "a batch's output");
+        n_chunks = 0;
+    }
+    for (; w->n_chunk_bufs < n_chunks; w->n_chunk_bufs++)
+        storm_buf_init(&w->chunks[w->n_chunk_bufs].text, (size_t)1 << 30);
+    for (size_t i = 0; i < n_chunks; i++) {
+        w->chunks[i].first = i * RENDER_CHUNK;
+        w->chunks[i].n = i + 1 < n_chunks ? RENDER_CHUNK : w->n_versions - i * RENDER_CHUNK;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->n_chunks = n_chunks;
+    w->chunk_next = w->chunks_done = 0;
+    w->render_posted = n_chunks > 0;
+    if (n_chunks > 1)
+        pthread_cond_broadcast(&w->work);
+    while (render_some(w, s))
+        ;
+    while (w->chunks_done < n_chunks)
+        pthread_cond_wait(&w->done, &w->mu);
+    w->render_posted = false;
+    pthread_mutex_unlock(&w->mu);
+    /* nothing else writes the output (the sink's line stays empty): the
+     * chunks go out as they are */
+    for (size_t i = 0; i < n_chunks; i++)
+        if (w->chunks[i].text.len)
+            fwrite(w->chunks[i].text.data, 1, w->chunks[i].text.len, s->sinks.out);
+    w->n_versions = 0;
+    storm_arena_reset(w->render_arena);
+}
+
+/* The sink's book of sightings takes a batch in input order: each event
+ * to the session tracker, then what its shard's detector did with it (its
+ * time, its matches, the cap), as one detector fed the whole stream does;
+ * the sightings it emits go to the output, the store and the sessions. */
 static void sink_batch(struct pipeline_workers *w, wk_batch *b)
 {
     storm_pipeline *s = w->sink;
-    size_t m = 0;
-    for (unsigned i = 0; i < w->n; i++)
-        m += b->results[i].n;
-    const wk_entry **order = m ? malloc(m * sizeof *order) : NULL;
-    if (m && !order) {
-        say_nomem(w, s->opts.prog, "a batch's sightings");
-        return;
-    }
-    m = 0;
-    for (unsigned i = 0; i < w->n; i++)
-        for (size_t j = 0; j < b->results[i].n; j++)
-            order[m++] = &b->results[i].e[j];
-    if (m > 1)
-        qsort(order, m, sizeof *order, entry_cmp);
-    size_t j = 0;
+    storm_detector *book = s->det;
+    size_t cursor[WORKERS_MAX] = {0};
     for (size_t i = 0; i < b->n && !b->flush; i++) {
-        const storm_event *ev = b->items[i].ev;
+        const wk_item *it = &b->items[i];
+        const storm_event *ev = it->ev;
         if (s->sessions) /* lineage, addresses, identities: from every event */
             storm_session_observe(s->sessions, ev);
-        bool fed = false;
-        for (; j < m && order[j]->seq == i; j++) {
-            if (order[j]->phase == WK_FED) {
-                fed = order[j]->fed;
-                continue;
-            }
-            /* as a single detector's: what the clock closes while an event
-             * is fed goes to the sessions with that event */
-            s->cur_ev = order[j]->phase == WK_MATCHED || fed ? ev : NULL;
-            sink_sighting(s, order[j]);
-        }
+        const wk_result *r = &b->results[it->shard];
+        size_t j = cursor[it->shard], end = j;
+        while (end < r->n && r->e[end].seq == i)
+            end++;
+        cursor[it->shard] = end;
+        const wk_entry *mark = end > j && r->e[end - 1].kind == WK_EVENT ? &r->e[end - 1] : NULL;
+        if (!mark) /* out of memory in the shard: said there */
+            continue;
+        /* as one detector: what the clock closes while an event is fed
+         * goes to the sessions with that event */
+        s->cur_ev = mark->fed ? ev : NULL;
+        if (mark->accounted)
+            storm_detector_advance(book, it->t);
+        s->cur_ev = ev;
+        for (size_t m = j; m < end - 1; m++)
+            storm_detector_record_match(book, &r->e[m].m);
+        if (end - 1 > j)
+            storm_detector_record_done(book);
         s->cur_ev = NULL;
     }
-    for (; j < m; j++) /* the final flush */
-        if (order[j]->phase != WK_FED)
-            sink_sighting(s, order[j]);
-    free(order);
-    s->records_in_tx += b->records;
+    if (b->flush)
+        storm_detector_flush(book);
+    /* the output's flush points, as a single pipeline's: every 16384th
+     * record (a batch ends there), a pause of the input, the end */
     s->records_out += b->records;
-    if (s->records_out >= SINK_BATCH_RECORDS) { /* the output's flush point, as a single pipeline's */
-        s->records_out = 0;
-        pipeline_held_release(s);
-    }
+    bool release = b->flush || b->idle || (b->records && s->records_out % SINK_BATCH_RECORDS == 0);
+    if (release && w->defer_render) /* rendered with the batch's versions, after them */
+        pipeline_held_drain(s, defer_held, w);
+    if (w->defer_render)
+        render_and_write(w);
+    if (release)
+        pipeline_held_release(s); /* text: rendered here; STIX: written above, only reset */
+    s->records_in_tx += b->records;
     if (s->sinks.store && s->records_in_tx >= SINK_BATCH_RECORDS)
         pipeline_db_commit(s);
+    if (b->idle && s->sinks.out) {
+        pipeline_out_flush(s, true);
+        fflush(s->sinks.out);
+    }
 }
 
 static void *sink_main(void *arg)
 {
     struct pipeline_workers *w = arg;
+    pthread_setname_np(pthread_self(), "storm-writer");
     for (;;) {
         pthread_mutex_lock(&w->mu);
         while (!w->quit && (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
@@ -414,6 +588,7 @@ static void dispatch(storm_pipeline *p, bool flush)
     struct pipeline_workers *w = p->workers;
     wk_batch *b = w->cur;
     b->flush = flush;
+    w->unflushed = true;
     pthread_mutex_lock(&w->mu);
     while (w->tail - w->head >= WORKERS_IN_FLIGHT)
         pthread_cond_wait(&w->done, &w->mu);
@@ -486,6 +661,18 @@ void pipeline_workers_after_record(storm_pipeline *p)
         dispatch(p, false);
 }
 
+void pipeline_workers_idle(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    /* an empty batch too when others went since the last pause: the
+     * output of those is flushed after it */
+    if (!w->cur->n && !w->cur->records && !w->unflushed)
+        return;
+    w->cur->idle = true;
+    dispatch(p, false);
+    w->unflushed = false;
+}
+
 /* The shards' and the sink's statistics into the reader's. */
 static void collect(storm_pipeline *p)
 {
@@ -512,8 +699,6 @@ static void collect(storm_pipeline *p)
         sum.observations_matched += ds.observations_matched;
         sum.candidates += ds.candidates;
         sum.matches += ds.matches;
-        sum.sightings += ds.sightings;
-        sum.sighting_updates += ds.sighting_updates;
         sum.states_held += ds.states_held;
         sum.states_evicted += ds.states_evicted;
         sum.scopes_held += ds.scopes_held;
@@ -527,6 +712,10 @@ static void collect(storm_pipeline *p)
             sum.regex_cached = ds.regex_cached;
         }
     }
+    storm_detect_stats book;
+    storm_detector_get_stats(w->sink->det, &book); /* the sightings are the sink's */
+    sum.sightings = book.sightings;
+    sum.sighting_updates = book.sighting_updates;
     st->observations = observations;
     st->events_rejected += rejected - w->rejected_added;
     w->rejected_added = rejected;
@@ -589,12 +778,36 @@ void pipeline_workers_free(storm_pipeline *p)
     for (size_t i = 0; i < w->n_spare; i++)
         batch_free(w->spare[i], w->n);
     batch_free(w->cur, w->n);
+    for (size_t i = 0; i < w->n_chunk_bufs; i++)
+        storm_buf_free(&w->chunks[i].text);
+    free(w->chunks);
+    free(w->versions);
+    storm_arena_free(w->render_arena);
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->done);
     pthread_mutex_destroy(&w->mu);
     free(w);
     p->workers = NULL;
     p->arena = p->sinks.event_arena = NULL; /* was the batch's */
+}
+
+/* A shard's pipeline, built in a thread of its own. */
+typedef struct wk_build {
+    const storm_pipeline_opts *opts;
+    const storm_pipeline_sinks *sinks;
+    pthread_t thread;
+    bool started;
+    storm_pipeline *p;
+    storm_rc rc;
+    storm_err err;
+} wk_build;
+
+static void *build_main(void *arg)
+{
+    wk_build *b = arg;
+    storm_err_clear(&b->err);
+    b->rc = storm_pipeline_new(b->opts, b->sinks, &b->p, &b->err);
+    return NULL;
 }
 
 /* The reading pipeline never calls its event sink (pipeline_workers_event
@@ -637,9 +850,6 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     }
     w->n = n;
     w->correlate = opts->detect.correlate;
-    w->render = sinks->out != NULL;
-    w->store = sinks->store != NULL;
-    w->every_version = sinks->every_version;
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);
@@ -667,20 +877,51 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     so.stop = NULL;
     so.report = NULL;
     so.progress = NULL;
-    if ((rc = storm_pipeline_new(&so, sinks, &w->sink, err)) != STORM_OK)
-        goto fail;
     /* the shards: detection only; conversion rejects to the caller's sink */
     storm_pipeline_opts ko = so;
     ko.no_sessions = true;
     storm_pipeline_sinks ks = {.rejects = sinks->rejects, .format = sinks->format};
+    /* the detectors build at the same time: each shard's in a thread of its
+     * own, the sink's here */
+    wk_build *builds = calloc(n, sizeof *builds);
+    if (!builds) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        goto fail;
+    }
     for (unsigned i = 0; i < n; i++) {
-        wk_shard *k = &shards[i];
-        k->w = w;
-        k->index = i;
-        if ((rc = storm_pipeline_new(&ko, &ks, &k->p, err)) != STORM_OK)
-            goto fail;
-        k->p->sighting_tap = on_shard_sighting;
-        k->p->sighting_tap_ctx = k;
+        shards[i].w = w;
+        shards[i].index = i;
+        builds[i].opts = &ko;
+        builds[i].sinks = &ks;
+        builds[i].started = pthread_create(&builds[i].thread, NULL, build_main, &builds[i]) == 0;
+        if (!builds[i].started)
+            build_main(&builds[i]);
+    }
+    rc = storm_pipeline_new(&so, sinks, &w->sink, err);
+    for (unsigned i = 0; i < n; i++) {
+        if (builds[i].started)
+            pthread_join(builds[i].thread, NULL);
+        shards[i].p = builds[i].p;
+        if (rc == STORM_OK && builds[i].rc != STORM_OK) {
+            rc = builds[i].rc;
+            *err = builds[i].err;
+        }
+    }
+    free(builds);
+    if (rc != STORM_OK)
+        goto fail;
+    for (unsigned i = 0; i < n; i++)
+        storm_detector_tap_matches(shards[i].p->det, on_shard_match, &shards[i]);
+    /* the book's versions: the bundles rendered in parallel after each
+     * batch; without an output, not rendered */
+    w->defer_render = sinks->out && sinks->format == STORM_PIPELINE_STIX;
+    if (w->defer_render && !(w->render_arena = storm_arena_new(0, 0))) {
+        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+        goto fail;
+    }
+    if (w->defer_render || !sinks->out) {
+        w->sink->sighting_tap = on_book_sighting;
+        w->sink->sighting_tap_ctx = w;
     }
     for (unsigned i = 0; i < n; i++) {
         if (pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]) != 0) {

@@ -12,13 +12,16 @@ refused with exit status 2."""
 import glob
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ROOT, check, report, run  # noqa: E402
+from harness import ROOT, STORM, check, report, run  # noqa: E402
 
 CORPUS = os.path.join(ROOT, "tests", "data", "corpus")
 GEN = os.path.join(ROOT, "bench", "gen_stream.py")
@@ -67,7 +70,7 @@ def results(tmp, name, inputs, workers, extra=()):
     keep = ("records_read", "events_read", "events_rejected", "events_skipped", "events_decoded", "observations",
             "observations_matched", "matches", "sightings", "sighting_updates", "sightings_stored",
             "sightings_stored_new", "bytes_read")
-    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
+    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "bytes": open(out, "rb").read(), "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
             "stats": {k: st.get(k) for k in keep}}
 
 
@@ -78,8 +81,9 @@ def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
         got = results(tmp, name, inputs, n, extra)
         check(got["last"] == one["last"],
               f"{name}: --workers {n}: the same sightings ({len(got['last'])} ids, {len(one['last'])} with one)")
-        check(sorted(got["lines"]) == sorted(one["lines"]),
-              f"{name}: --workers {n}: the same output lines ({len(got['lines'])}, {len(one['lines'])} with one)")
+        check(got["bytes"] == one["bytes"],
+              f"{name}: --workers {n}: the same output, byte for byte ({len(got['lines'])} lines, "
+              f"{len(one['lines'])} with one)")
         check(got["rows"] == one["rows"],
               f"{name}: --workers {n}: the same store rows ({len(got['rows'])}, {len(one['rows'])} with one)")
         check(got["sessions"] == one["sessions"] and len(one["sessions"]) > 0,
@@ -92,12 +96,63 @@ def compare(tmp, name, inputs, extra=(), workers=(2, 3)):
               f"{one['stats']})")
 
 
+def test_caps(tmp, stream):
+    """The detector's caps reached on a small stream (STORM_TEST_DETECT_CAPS,
+    for tests only): the open sightings' cap closes the sightings one worker
+    closes, when it closes them, whatever the worker count."""
+    base = results(tmp, "nocap", [stream], 1)
+    os.environ["STORM_TEST_DETECT_CAPS"] = "sightings=6"
+    try:
+        capped = results(tmp, "cap", [stream], 1)
+        # the cap closes sightings early: more versions, some reopened
+        check(len(capped["lines"]) > len(base["lines"]), f"caps: the cap of 6 open sightings is reached "
+              f"({len(capped['lines'])} lines against {len(base['lines'])} without it)")
+        compare(tmp, "caps", [stream])
+        compare(tmp, "caps-node", [stream], ["--correlate", "node"], workers=(2,))
+    finally:
+        del os.environ["STORM_TEST_DETECT_CAPS"]
+    os.environ["STORM_TEST_DETECT_CAPS"] = "sightings=x"
+    try:
+        r = run(["run", "-q", "-o", os.devnull, stream])
+        check(r.returncode == 2 and b"STORM_TEST_DETECT_CAPS" in r.stderr,
+              f"a bad STORM_TEST_DETECT_CAPS is refused ({r.returncode}: {r.stderr.decode()[-200:]})")
+    finally:
+        del os.environ["STORM_TEST_DETECT_CAPS"]
+
+
+def test_follow(tmp):
+    """--follow with --workers: what the file holds is matched and written
+    while storm waits for more (not held until a batch fills), and the
+    output is one worker's."""
+    events = os.path.join(ROOT, "examples", "events.jsonl")
+    one = run(["run", "-q", events])
+    check(one.returncode == 0 and one.stdout, f"one worker finds sightings in {events}")
+    path = os.path.join(tmp, "followed.jsonl")
+    out = os.path.join(tmp, "followed.out")
+    shutil.copy(events, path)
+    p = subprocess.Popen([STORM, "run", "-q", "--workers", "2", "--follow", path, "-o", out],
+                         stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120  # a safety net for a hung run, not a timing assertion
+    got = b""
+    while got != one.stdout and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        got = open(out, "rb").read() if os.path.exists(out) else b""
+    check(p.poll() is None, f"storm run --workers 2 --follow is still running (exit {p.returncode})")
+    # the sightings still open are written at the end
+    check(len(got) > 0 and one.stdout.startswith(got), "--workers 2 --follow: the output so far is written while "
+          f"it waits for more ({len(got)} bytes, {len(one.stdout)} from one worker at the end)")
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    err = p.communicate(timeout=120)[1]
+    check(p.returncode == 0, f"--workers 2 --follow ends with 0 at SIGTERM ({p.returncode}: {err.decode()[-200:]})")
+    check(open(out, "rb").read() == one.stdout, "--workers 2 --follow: the output of one worker, byte for byte")
+
+
 def test_refused(tmp):
     inp = corpus_inputs()[:1]
     for extra, what in ((["--workers", "0"], "--workers 0"), (["--workers", "65"], "--workers 65"),
                         (["--workers", "2", "--correlate", "global"], "--correlate global"),
                         (["--workers", "2", "--listen", "127.0.0.1:0"], "--listen"),
-                        (["--workers", "2", "--follow"], "--follow"),
                         (["--workers", "2", "--learn-for", "1h"], "--learn-for"),
                         (["--workers", "2", "--keep-observations", "--db", os.path.join(tmp, "k.db")],
                          "--keep-observations")):
@@ -109,10 +164,12 @@ def test_refused(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_refused(tmp)
+        test_follow(tmp)
         corpus = corpus_inputs()
         compare(tmp, "corpus", corpus)
         mixed = generate(os.path.join(tmp, "mixed.jsonl"), ["6000"])
         compare(tmp, "mixed", [mixed])
+        test_caps(tmp, mixed)
         kprobe = generate(os.path.join(tmp, "kprobe.jsonl"), ["--kprobe", "4000"])
         compare(tmp, "kprobe", [kprobe])
         for mode in ("node", "lineage"):
