@@ -84,9 +84,11 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
 
 void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s)
 {
-    storm_arena *a = storm_arena_new(0, 0);
-    if (!a)
+    /* one arena for every bundle: a new one each time cost a malloc and a
+     * free of its block, and the free gave the memory back to the system */
+    if (!p->render_arena && !(p->render_arena = storm_arena_new(0, 0)))
         return;
+    storm_arena *a = p->render_arena;
     if (p->sinks.format == STORM_PIPELINE_STIX) {
         write_bundle(p, a, s);
     } else {
@@ -99,7 +101,7 @@ void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s)
                              storm_v_get_str(s->sighting, "first_seen"));
         storm_buf_putc(&p->line, '\n');
     }
-    storm_arena_free(a);
+    storm_arena_reset(a);
 }
 
 void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s)
