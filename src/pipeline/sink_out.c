@@ -13,7 +13,10 @@
 #include "bundle_text.h"
 #include "pipeline_int.h"
 
-#define OUT_FLUSH_BYTES (1u << 16)
+/* Output is written in pieces of about this size: each costs two writes
+ * (stdio fills its buffer first) and 64 KiB pieces made thousands of them
+ * for a large run; the idle and exit syncs write what is left. */
+#define OUT_FLUSH_BYTES (1u << 18)
 
 void pipeline_out_flush(storm_pipeline *p, bool force)
 {
