@@ -38,9 +38,9 @@ static void fixed_build(void)
         fixed.tlp[t] = storm_tlp_marking_definition(fixed.arena, (storm_tlp)t);
 }
 
-void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+/* Mark in used the definitions an object's "extensions" value names. */
+static void used_extensions_of(const storm_value *ext, bool used[STORM_STIX_EXT__COUNT])
 {
-    const storm_value *ext = storm_v_get(obj, "extensions");
     if (!ext || ext->type != STORM_V_OBJECT)
         return;
     pthread_once(&fixed_once, fixed_build);
@@ -50,6 +50,39 @@ void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EX
                 memcmp(storm_stix_ext_get((storm_stix_ext)e)->id, ext->u.o.members[i].key,
                        ext->u.o.members[i].key_len) == 0)
                 used[e] = true;
+}
+
+void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+{
+    used_extensions_of(storm_v_get(obj, "extensions"), used);
+}
+
+/* The members of an object the definitions depend on, found in one pass
+ * over it (as storm_v_get finds them: the last of a repeated key). */
+typedef struct share_fields {
+    const storm_value *extensions, *pattern, *id, *created_by_ref;
+} share_fields;
+
+static share_fields fields_of(const storm_value *o)
+{
+    share_fields f = {NULL, NULL, NULL, NULL};
+    for (size_t i = 0; o && o->type == STORM_V_OBJECT && i < o->u.o.len; i++) {
+        const storm_member *m = &o->u.o.members[i];
+        if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0)
+            f.id = m->value;
+        else if (m->key_len == 7 && memcmp(m->key, "pattern", 7) == 0)
+            f.pattern = m->value;
+        else if (m->key_len == 10 && memcmp(m->key, "extensions", 10) == 0)
+            f.extensions = m->value;
+        else if (m->key_len == 14 && memcmp(m->key, "created_by_ref", 14) == 0)
+            f.created_by_ref = m->value;
+    }
+    return f;
+}
+
+static const char *str_of(const storm_value *v)
+{
+    return v && v->type == STORM_V_STRING ? v->u.s.ptr : NULL;
 }
 
 static bool push(storm_arena *a, storm_value *objects, storm_value *o)
@@ -76,25 +109,26 @@ static storm_value *tlp_definition(storm_arena *a, storm_tlp t, bool shared)
 static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool shared)
 {
     pthread_once(&fixed_once, fixed_build);
-    bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
-    for (size_t i = 0; i < objects->u.a.len; i++) {
-        storm_share_used_extensions(objects->u.a.items[i], used);
-        /* an indicator's pattern that names x_* properties needs their definitions too */
-        unsigned pm = storm_stix_ext_mask_of_pattern(storm_v_get_str(objects->u.a.items[i], "pattern"));
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            used[e] |= (pm >> e) & 1u;
-    }
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        any |= used[e];
+    bool used[STORM_STIX_EXT__COUNT] = {false}, present[STORM_STIX_EXT__COUNT] = {false}, any = false;
     bool have_identity = false;
     for (size_t i = 0; i < objects->u.a.len; i++) {
-        const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+        share_fields f = fields_of(objects->u.a.items[i]);
+        used_extensions_of(f.extensions, used);
+        /* an indicator's pattern that names x_* properties needs their definitions too */
+        unsigned pm = storm_stix_ext_mask_of_pattern(str_of(f.pattern));
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            used[e] |= (pm >> e) & 1u;
         /* the shipped models name Storm as their creator: it travels with them */
-        any |= storm_v_is_str(storm_v_get(objects->u.a.items[i], "created_by_ref"), STORM_STIX_IDENTITY_ID);
+        any |= storm_v_is_str(f.created_by_ref, STORM_STIX_IDENTITY_ID);
+        const char *id = str_of(f.id);
         for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
             if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
-                used[e] = false; /* already there */
+                present[e] = true;
         have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
+    }
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+        any |= used[e];
+        used[e] &= !present[e]; /* already there */
     }
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
         if (used[e] && !push(a, objects, definition(a, (storm_stix_ext)e, shared)))
