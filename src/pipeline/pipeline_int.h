@@ -60,7 +60,7 @@ struct storm_pipeline {
     /* the JSON of the objects every sighting bundle repeats */
     bundle_text bundle_text;
     storm_arena *render_arena; /* one sighting's bundle at a time: reset, not freed, after each */
-    bool line_set_aside; /* the current line is already in the rejects sink */
+    bool line_set_aside;       /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
     bool in_tx;
     storm_detector *det;
