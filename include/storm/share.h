@@ -95,7 +95,9 @@ typedef struct storm_share_opts {
  * created_by_ref = that identity (unless unmarked) -> the TLP
  * marking-definitions objects refer to that the array lacks, so that what
  * is written stands alone. storm run's bundles and storm publish go
- * through it. Errors say which step failed. */
+ * through it. Errors say which step failed. Unmarked and unredacted, the
+ * definitions and Storm's identity appended are one shared copy for the
+ * process (built once, never freed): read them, do not change them. */
 storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
                              storm_redact_stats *stats, storm_err *err);
 

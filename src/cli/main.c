@@ -6,7 +6,6 @@
 #include "cli.h"
 #include "storm_config.h"
 #if defined(__GLIBC__)
-#include <malloc.h>
 #endif
 
 typedef struct command {
@@ -76,22 +75,8 @@ static void usage(FILE *out)
     fprintf(out, "\n'storm <command> --help' describes a command.\n");
 }
 
-/* glibc gives the top of the heap back to the kernel (brk) as soon as 128 KiB
- * are free there, and a run frees that much many times a second (zlib's
- * ~256 KiB of deflate state per packed observation, per-record arenas):
- * each shrink flushes the TLB and the regrowth page-faults, a fifth of a
- * run's CPU time on a VM. Keep a few MiB. */
-static void malloc_keep_heap(void)
-{
-#if defined(__GLIBC__)
-    mallopt(M_TRIM_THRESHOLD, 4 << 20);
-    mallopt(M_TOP_PAD, 1 << 20);
-#endif
-}
-
 int main(int argc, char **argv)
 {
-    malloc_keep_heap();
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

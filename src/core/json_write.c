@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "json_write_int.h"
+
 /* Appends without a call per token when the buffer has room (the same
  * checks and result as storm_buf_append, which does the growing): writing
  * sightings is most of storm run's output work. */
@@ -41,6 +43,13 @@ static storm_rc put_int(storm_buf *out, int64_t i)
 }
 
 storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)
+{
+    if (json_string_fits(out, len))
+        return json_write_string_room(out, s, len);
+    return json_write_string_exact(out, s, len);
+}
+
+storm_rc json_write_string_exact(storm_buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     storm_rc rc = put_c(out, '"');
@@ -140,7 +149,7 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
     case STORM_V_BOOL: return v->u.b ? put(out, "true", 4) : put(out, "false", 5);
     case STORM_V_INT: return put_int(out, v->u.i);
     case STORM_V_FLOAT: return write_float(out, v->u.f);
-    case STORM_V_STRING: return storm_json_write_string(out, v->u.s.ptr, v->u.s.len);
+    case STORM_V_STRING: return json_write_string_exact(out, v->u.s.ptr, v->u.s.len);
     case STORM_V_ARRAY:
         rc = put_c(out, '[');
         for (size_t i = 0; i < v->u.a.len && !rc; i++) {
@@ -174,7 +183,7 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
             if (!rc)
                 rc = indent(out, flags, depth + 1);
             if (!rc)
-                rc = storm_json_write_string(out, order[i]->key, order[i]->key_len);
+                rc = json_write_string_exact(out, order[i]->key, order[i]->key_len);
             if (!rc)
                 rc = (flags & STORM_JSONW_PRETTY) ? put(out, ": ", 2) : put_c(out, ':');
             if (!rc)
@@ -190,7 +199,14 @@ static storm_rc write_value(storm_buf *out, const storm_value *v, int flags, int
     return STORM_ERR_VALUE;
 }
 
+storm_rc json_write_piecewise(storm_buf *out, const storm_value *v, int flags)
+{
+    return write_value(out, v, flags, 0);
+}
+
 storm_rc storm_json_write(storm_buf *out, const storm_value *v, int flags)
 {
+    if (flags == STORM_JSONW_COMPACT)
+        return json_write_compact(out, v);
     return write_value(out, v, flags, 0);
 }

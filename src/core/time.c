@@ -108,6 +108,17 @@ bool storm_time_parse(const char *s, size_t len, int flags, storm_time_ns *out)
     return true;
 }
 
+/* d (< 100) as two digits at o. */
+static char *two_digits(char *o, unsigned d)
+{
+    o[0] = (char)('0' + d / 10);
+    o[1] = (char)('0' + d % 10);
+    return o + 2;
+}
+
+/* Without printf: every sighting and every held observation writes several
+ * times. An int64 of nanoseconds spans the years 1677..2262, always four
+ * digits (as "%04lld" wrote them). */
 size_t storm_time_format(storm_time_ns t, int ndigits, char *buf)
 {
     int64_t secs = t / 1000000000LL;
@@ -125,20 +136,30 @@ size_t storm_time_format(storm_time_ns t, int ndigits, char *buf)
     int64_t y;
     unsigned m, d;
     storm_civil_from_days(days, &y, &m, &d);
-    int n = snprintf(buf, 40, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d, (unsigned)(rem / 3600),
-                     (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    char *o = two_digits(two_digits(buf, (unsigned)(y / 100)), (unsigned)(y % 100));
+    *o++ = '-';
+    o = two_digits(o, m);
+    *o++ = '-';
+    o = two_digits(o, d);
+    *o++ = 'T';
+    o = two_digits(o, (unsigned)(rem / 3600));
+    *o++ = ':';
+    o = two_digits(o, (unsigned)(rem / 60 % 60));
+    *o++ = ':';
+    o = two_digits(o, (unsigned)(rem % 60));
     if (ndigits > 9)
         ndigits = 9;
     if (ndigits > 0) {
-        char f[10];
-        snprintf(f, sizeof f, "%09lld", (long long)ns);
-        buf[n++] = '.';
-        memcpy(buf + n, f, (size_t)ndigits);
-        n += ndigits;
+        char f[9];
+        for (int i = 8; i >= 0; i--, ns /= 10)
+            f[i] = (char)('0' + ns % 10);
+        *o++ = '.';
+        memcpy(o, f, (size_t)ndigits);
+        o += ndigits;
     }
-    buf[n++] = 'Z';
-    buf[n] = '\0';
-    return (size_t)n;
+    *o++ = 'Z';
+    *o = '\0';
+    return (size_t)(o - buf);
 }
 
 size_t storm_time_format_exact(storm_time_ns t, char *buf)

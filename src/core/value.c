@@ -259,35 +259,64 @@ bool storm_v_equal(const storm_value *x, const storm_value *y)
     return false;
 }
 
+/* Containers are made at their exact size and filled in place (growing them
+ * one push at a time made and copied three or four arrays per object): the
+ * store sink copies every sighting and its evidence. Repeated keys collapse
+ * as storm_v_setn collapses them: the first place, the last value. */
 storm_value *storm_v_copy(storm_arena *a, const storm_value *v)
 {
     if (!v)
         return NULL;
-    storm_value *c = NULL;
+    storm_value *c = make(a, v->type);
+    if (!c)
+        return NULL;
+    c->pos = v->pos;
     switch (v->type) {
-    case STORM_V_STRING: c = storm_v_strn(a, v->u.s.ptr, v->u.s.len); break;
+    case STORM_V_STRING: {
+        size_t len = v->u.s.ptr ? v->u.s.len : 0;
+        char *copy = storm_arena_strndup(a, v->u.s.ptr ? v->u.s.ptr : "", len);
+        if (!copy)
+            return NULL;
+        c->u.s.ptr = copy;
+        c->u.s.len = len;
+        break;
+    }
     case STORM_V_ARRAY:
-        c = storm_v_array(a);
-        for (size_t i = 0; c && i < v->u.a.len; i++)
-            if (storm_v_push(a, c, storm_v_copy(a, v->u.a.items[i])) != 0)
+        if (!v->u.a.len)
+            break;
+        if (!(c->u.a.items = storm_arena_alloc(a, v->u.a.len * sizeof *c->u.a.items)))
+            return NULL;
+        c->u.a.alloc = v->u.a.len;
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (!(c->u.a.items[c->u.a.len++] = storm_v_copy(a, v->u.a.items[i])))
                 return NULL;
         break;
     case STORM_V_OBJECT:
-        c = storm_v_object(a);
-        for (size_t i = 0; c && i < v->u.o.len; i++) {
+        if (!v->u.o.len)
+            break;
+        if (!(c->u.o.members = storm_arena_alloc(a, v->u.o.len * sizeof *c->u.o.members)))
+            return NULL;
+        c->u.o.alloc = v->u.o.len;
+        for (size_t i = 0; i < v->u.o.len; i++) {
             const storm_member *m = &v->u.o.members[i];
             storm_value *mv = storm_v_copy(a, m->value);
-            if (!mv || storm_v_setn(a, c, m->key, m->key_len, mv) != 0)
+            if (!mv)
                 return NULL;
+            storm_member *same = NULL;
+            for (size_t j = 0; j < c->u.o.len && !same; j++)
+                if (c->u.o.members[j].key_len == m->key_len && memcmp(c->u.o.members[j].key, m->key, m->key_len) == 0)
+                    same = &c->u.o.members[j];
+            if (same) {
+                same->value = mv;
+                continue;
+            }
+            char *k = storm_arena_strndup(a, m->key, m->key_len);
+            if (!k)
+                return NULL;
+            c->u.o.members[c->u.o.len++] = (storm_member){k, m->key_len, mv};
         }
         break;
-    default:
-        c = make(a, v->type);
-        if (c)
-            c->u = v->u;
-        break;
+    default: c->u = v->u; break;
     }
-    if (c)
-        c->pos = v->pos;
     return c;
 }

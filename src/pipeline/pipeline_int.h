@@ -79,7 +79,8 @@ struct storm_pipeline {
     storm_buf line; /* output not yet written */
     /* the JSON of the objects every sighting bundle repeats */
     bundle_text bundle_text;
-    bool line_set_aside; /* the current line is already in the rejects sink */
+    storm_arena *render_arena; /* one sighting's bundle at a time: reset, not freed, after each */
+    bool line_set_aside;       /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
     uint64_t records_out; /* records read: every 16384th is a flush point of the output (pipeline_held_release) */
     bool in_tx;

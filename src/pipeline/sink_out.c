@@ -13,7 +13,10 @@
 #include "bundle_text.h"
 #include "pipeline_int.h"
 
-#define OUT_FLUSH_BYTES (1u << 16)
+/* Output is written in pieces of about this size: each costs two writes
+ * (stdio fills its buffer first) and 64 KiB pieces made thousands of them
+ * for a large run; the idle and exit syncs write what is left. */
+#define OUT_FLUSH_BYTES (1u << 18)
 
 void pipeline_out_flush(storm_pipeline *p, bool force)
 {
@@ -84,9 +87,11 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
 
 void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s)
 {
-    storm_arena *a = storm_arena_new(0, 0);
-    if (!a)
+    /* one arena for every bundle: a new one each time cost a malloc and a
+     * free of its block, and the free gave the memory back to the system */
+    if (!p->render_arena && !(p->render_arena = storm_arena_new(0, 0)))
         return;
+    storm_arena *a = p->render_arena;
     if (p->sinks.format == STORM_PIPELINE_STIX) {
         write_bundle(p, a, s);
     } else {
@@ -99,7 +104,7 @@ void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s)
                              storm_v_get_str(s->sighting, "first_seen"));
         storm_buf_putc(&p->line, '\n');
     }
-    storm_arena_free(a);
+    storm_arena_reset(a);
 }
 
 void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s)

@@ -3,23 +3,86 @@
  * identity, carries the extension-definitions it uses and the TLP marking,
  * in that order, the same for every command that shares (storm publish,
  * and the definitions of storm run's bundles). */
+#include <pthread.h>
 #include <string.h>
 
 #include <storm/share.h>
 #include <storm/stix.h>
 
-void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+/* The objects the share step appends unchanged (Storm's identity, its
+ * extension-definitions, the TLP marking-definitions), built once for the
+ * process: storm run shares one bundle per sighting version, and building
+ * them each time (a JSON schema text per definition) was most of its share
+ * step. Only for output neither redacted nor marked, where nothing changes
+ * them afterwards; NULL entries (out of memory) are built per call. */
+static struct {
+    storm_arena *arena; /* lives as long as the process */
+    storm_value *definition[STORM_STIX_EXT__COUNT];
+    storm_value *identity;
+    storm_value *tlp[STORM_TLP_RED + 1];
+    size_t id_len[STORM_STIX_EXT__COUNT]; /* strlen of each definition's id */
+} fixed;
+static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
+
+static void fixed_build(void)
 {
-    const storm_value *ext = storm_v_get(obj, "extensions");
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        fixed.id_len[e] = strlen(storm_stix_ext_get((storm_stix_ext)e)->id);
+    fixed.arena = storm_arena_new(0, 0);
+    if (!fixed.arena)
+        return;
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        fixed.definition[e] = storm_stix_extension_definition(fixed.arena, (storm_stix_ext)e);
+    fixed.identity = storm_stix_identity(fixed.arena);
+    for (int t = STORM_TLP_CLEAR; t <= STORM_TLP_RED; t++)
+        fixed.tlp[t] = storm_tlp_marking_definition(fixed.arena, (storm_tlp)t);
+}
+
+/* Mark in used the definitions an object's "extensions" value names. */
+static void used_extensions_of(const storm_value *ext, bool used[STORM_STIX_EXT__COUNT])
+{
     if (!ext || ext->type != STORM_V_OBJECT)
         return;
+    pthread_once(&fixed_once, fixed_build);
     for (size_t i = 0; i < ext->u.o.len; i++)
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
-            const storm_stix_ext_info *info = storm_stix_ext_get((storm_stix_ext)e);
-            if (info && strlen(info->id) == ext->u.o.members[i].key_len &&
-                memcmp(info->id, ext->u.o.members[i].key, ext->u.o.members[i].key_len) == 0)
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            if (fixed.id_len[e] == ext->u.o.members[i].key_len &&
+                memcmp(storm_stix_ext_get((storm_stix_ext)e)->id, ext->u.o.members[i].key,
+                       ext->u.o.members[i].key_len) == 0)
                 used[e] = true;
-        }
+}
+
+void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
+{
+    used_extensions_of(storm_v_get(obj, "extensions"), used);
+}
+
+/* The members of an object the definitions depend on, found in one pass
+ * over it (as storm_v_get finds them: the last of a repeated key). */
+typedef struct share_fields {
+    const storm_value *extensions, *pattern, *id, *created_by_ref;
+} share_fields;
+
+static share_fields fields_of(const storm_value *o)
+{
+    share_fields f = {NULL, NULL, NULL, NULL};
+    for (size_t i = 0; o && o->type == STORM_V_OBJECT && i < o->u.o.len; i++) {
+        const storm_member *m = &o->u.o.members[i];
+        if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0)
+            f.id = m->value;
+        else if (m->key_len == 7 && memcmp(m->key, "pattern", 7) == 0)
+            f.pattern = m->value;
+        else if (m->key_len == 10 && memcmp(m->key, "extensions", 10) == 0)
+            f.extensions = m->value;
+        else if (m->key_len == 14 && memcmp(m->key, "created_by_ref", 14) == 0)
+            f.created_by_ref = m->value;
+    }
+    return f;
+}
+
+static const char *str_of(const storm_value *v)
+{
+    return v && v->type == STORM_V_STRING ? v->u.s.ptr : NULL;
 }
 
 static bool push(storm_arena *a, storm_value *objects, storm_value *o)
@@ -27,34 +90,57 @@ static bool push(storm_arena *a, storm_value *objects, storm_value *o)
     return o && storm_v_push(a, objects, o) == 0;
 }
 
-storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
+/* The shared copy (fixed, above) when asked for and built, else a new one. */
+static storm_value *definition(storm_arena *a, storm_stix_ext e, bool shared)
 {
-    bool used[STORM_STIX_EXT__COUNT] = {false}, any = false;
-    for (size_t i = 0; i < objects->u.a.len; i++) {
-        storm_share_used_extensions(objects->u.a.items[i], used);
-        /* an indicator's pattern that names x_* properties needs their definitions too */
-        unsigned pm = storm_stix_ext_mask_of_pattern(storm_v_get_str(objects->u.a.items[i], "pattern"));
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            used[e] |= (pm >> e) & 1u;
-    }
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        any |= used[e];
+    return shared && fixed.definition[e] ? fixed.definition[e] : storm_stix_extension_definition(a, e);
+}
+
+static storm_value *storm_identity(storm_arena *a, bool shared)
+{
+    return shared && fixed.identity ? fixed.identity : storm_stix_identity(a);
+}
+
+static storm_value *tlp_definition(storm_arena *a, storm_tlp t, bool shared)
+{
+    return shared && fixed.tlp[t] ? fixed.tlp[t] : storm_tlp_marking_definition(a, t);
+}
+
+static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool shared)
+{
+    pthread_once(&fixed_once, fixed_build);
+    bool used[STORM_STIX_EXT__COUNT] = {false}, present[STORM_STIX_EXT__COUNT] = {false}, any = false;
     bool have_identity = false;
     for (size_t i = 0; i < objects->u.a.len; i++) {
-        const char *id = storm_v_get_str(objects->u.a.items[i], "id");
+        share_fields f = fields_of(objects->u.a.items[i]);
+        used_extensions_of(f.extensions, used);
+        /* an indicator's pattern that names x_* properties needs their definitions too */
+        unsigned pm = storm_stix_ext_mask_of_pattern(str_of(f.pattern));
+        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+            used[e] |= (pm >> e) & 1u;
         /* the shipped models name Storm as their creator: it travels with them */
-        any |= storm_v_is_str(storm_v_get(objects->u.a.items[i], "created_by_ref"), STORM_STIX_IDENTITY_ID);
+        any |= storm_v_is_str(f.created_by_ref, STORM_STIX_IDENTITY_ID);
+        const char *id = str_of(f.id);
         for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
             if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
-                used[e] = false; /* already there */
+                present[e] = true;
         have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
     }
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+        any |= used[e];
+        used[e] &= !present[e]; /* already there */
+    }
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        if (used[e] && !push(a, objects, storm_stix_extension_definition(a, (storm_stix_ext)e)))
+        if (used[e] && !push(a, objects, definition(a, (storm_stix_ext)e, shared)))
             return STORM_ERR_NOMEM;
-    if (any && !have_identity && !push(a, objects, storm_stix_identity(a)))
+    if (any && !have_identity && !push(a, objects, storm_identity(a, shared)))
         return STORM_ERR_NOMEM;
     return STORM_OK;
+}
+
+storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
+{
+    return add_definitions(a, objects, false);
 }
 
 static bool has_id(const storm_value *objects, const char *id)
@@ -68,7 +154,7 @@ static bool has_id(const storm_value *objects, const char *id)
 /* The TLP 2.0 marking-definitions the objects refer to (object_marking_refs)
  * and the array lacks: an object whose creator chose its TLP level travels
  * with it, and its definition with it. False on OOM. */
-static bool add_tlp_definitions(storm_arena *a, storm_value *objects)
+static bool add_tlp_definitions(storm_arena *a, storm_value *objects, bool shared)
 {
     size_t n = objects->u.a.len; /* the definitions appended refer to none */
     for (size_t i = 0; i < n; i++) {
@@ -77,7 +163,7 @@ static bool add_tlp_definitions(storm_arena *a, storm_value *objects)
             const storm_value *mk = marks->u.a.items[k];
             for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
                 if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0 && !has_id(objects, mk->u.s.ptr) &&
-                    !push(a, objects, storm_tlp_marking_definition(a, (storm_tlp)t)))
+                    !push(a, objects, tlp_definition(a, (storm_tlp)t, shared)))
                     return false;
         }
     }
@@ -103,12 +189,14 @@ storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_s
         have = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);
     if (!have && !push(a, objects, storm_stix_cluster_identity(a, opts->identity)))
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    if (storm_share_add_definitions(a, objects) != STORM_OK)
+    /* nothing changes what is appended after this when unmarked and unredacted */
+    bool shared = opts->unmarked && !opts->redactor;
+    if (add_definitions(a, objects, shared) != STORM_OK)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     if (!opts->unmarked) {
         storm_rc rc = storm_mark_objects(a, objects, opts->tlp, identity_id, err);
         if (rc != STORM_OK)
             return rc;
     }
-    return add_tlp_definitions(a, objects) ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    return add_tlp_definitions(a, objects, shared) ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
 }

@@ -119,11 +119,11 @@ storm_rc storm_stix_write_observation_bundle(storm_buf *out, const storm_observa
     if (!rc)
         rc = storm_buf_putc(out, ',');
     if (!rc)
-        rc = stix_json_write(out, obs->sdo);
+        rc = storm_json_write(out, obs->sdo, STORM_JSONW_COMPACT);
     for (size_t i = 0; i < obs->n_objects && !rc; i++) {
         rc = storm_buf_putc(out, ',');
         if (!rc)
-            rc = stix_json_write(out, obs->objects[i].value);
+            rc = storm_json_write(out, obs->objects[i].value, STORM_JSONW_COMPACT);
     }
     if (!rc)
         rc = storm_buf_puts(out, "]}");
@@ -245,7 +245,7 @@ static storm_rc add_object(storm_stix_bundle *b, const char *id, const storm_val
     if (b->count)
         rc = storm_buf_putc(&b->objs, ',');
     if (!rc)
-        rc = stix_json_write(&b->objs, v);
+        rc = storm_json_write(&b->objs, v, STORM_JSONW_COMPACT);
     if (rc) {
         b->objs.len = mark;
         return rc;

@@ -135,10 +135,6 @@ storm_value *sb_sanitized(stix_b *b, const storm_value *v);
  * several times per event. Returns the length. */
 size_t stix_time_text(storm_time_ns t, int min_digits, char out[40]);
 
-/* Compact JSON of v appended to out: the bytes of
- * storm_json_write(STORM_JSONW_COMPACT), faster (json_out.c). */
-storm_rc stix_json_write(storm_buf *out, const storm_value *v);
-
 /* strlen("extension-definition--") + 36 */
 #define STIX_EXT_ID_LEN 58
 

@@ -54,6 +54,32 @@ static void test_basic(void)
     storm_arena_free(a);
 }
 
+/* A copy is equal, owns its strings, stays growable, and collapses a
+ * repeated key as storm_v_setn does (the first place, the last value). */
+static void test_copy(void)
+{
+    storm_arena *a = storm_arena_new(0, 0), *b = storm_arena_new(0, 0);
+    storm_err err;
+    const char *text = "{\"a\":1,\"l\":[\"x\",{\"k\":null},[],2.5,true],\"o\":{},\"a\":\"last\",\"s\":\"\u00e9\"}";
+    storm_value *v = parse(a, text, &err), *c = storm_v_copy(b, v);
+    storm_buf w;
+    storm_buf_init(&w, 0);
+    CHECK(c && storm_json_write(&w, c, STORM_JSONW_COMPACT) == STORM_OK);
+    CHECK_STR(w.data, "{\"a\":\"last\",\"l\":[\"x\",{\"k\":null},[],2.5,true],\"o\":{},\"s\":\"\xc3\xa9\"}");
+    CHECK(c && storm_v_get_str(c, "s") != storm_v_get_str(v, "s"));
+    storm_value *l = storm_v_get(c, "l");
+    for (int i = 0; i < 10; i++)
+        CHECK(storm_v_push(b, l, storm_v_int(b, i)) == 0);
+    CHECK(storm_v_set_str(b, c, "n", "new") == 0 && storm_v_set_str(b, storm_v_get(c, "o"), "k", "v") == 0);
+    storm_arena_free(a); /* the copy needs nothing of the original */
+    storm_buf_reset(&w);
+    CHECK(storm_json_write(&w, c, STORM_JSONW_COMPACT) == STORM_OK);
+    CHECK_STR(w.data, "{\"a\":\"last\",\"l\":[\"x\",{\"k\":null},[],2.5,true,0,1,2,3,4,5,6,7,8,9],\"o\":{\"k\":\"v\"},"
+                      "\"s\":\"\xc3\xa9\",\"n\":\"new\"}");
+    storm_buf_free(&w);
+    storm_arena_free(b);
+}
+
 /* Numbers past int64 or past a double are JSON: they parse (1e400 was
  * "not JSON: number out of range"), and write back to the same value. */
 static void test_big_numbers(void)
@@ -305,6 +331,7 @@ static void test_differential_corpus(void)
 int main(void)
 {
     RUN(test_basic);
+    RUN(test_copy);
     RUN(test_errors);
     RUN(test_big_numbers);
     RUN(test_string_scan_positions);

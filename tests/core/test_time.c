@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <storm/time.h>
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "test.h"
 
 static storm_time_ns parse(const char *s, int flags, int *ok)
@@ -83,9 +86,56 @@ static void test_format_stix(void)
     }
 }
 
+/* The printf-free formatter against the printf one it replaced, over the
+ * whole range of an int64 of nanoseconds (its ends included) and every
+ * number of digits. */
+static void test_format_as_printf(void)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    int same = 0, n = 0;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        storm_time_ns t = i == 0   ? INT64_MIN
+                          : i == 1 ? INT64_MAX
+                          : i == 2 ? 0
+                          : i % 2  ? (storm_time_ns)x
+                                   : (storm_time_ns)(x % 4000000000000000000ULL);
+        for (int digits = -1; digits <= 10; digits++, n++) {
+            int64_t secs = t / 1000000000LL, ns = t % 1000000000LL;
+            if (ns < 0) {
+                ns += 1000000000LL;
+                secs--;
+            }
+            int64_t days = secs / 86400, rem = secs % 86400;
+            if (rem < 0) {
+                rem += 86400;
+                days--;
+            }
+            int64_t y;
+            unsigned m, d;
+            storm_civil_from_days(days, &y, &m, &d);
+            char want[64], frac[16], got[40];
+            int k = snprintf(want, sizeof want, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, m, d,
+                             (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+            int nd = digits > 9 ? 9 : digits;
+            if (nd > 0) {
+                snprintf(frac, sizeof frac, "%09lld", (long long)ns);
+                k += snprintf(want + k, sizeof want - (size_t)k, ".%.*s", nd, frac);
+            }
+            snprintf(want + k, sizeof want - (size_t)k, "Z");
+            size_t len = storm_time_format(t, digits, got);
+            same += len == strlen(want) && strcmp(got, want) == 0;
+        }
+    }
+    CHECK(same == n);
+}
+
 int main(void)
 {
     RUN(test_parse_format);
+    RUN(test_format_as_printf);
     RUN(test_format_stix);
     return test_report("test_time");
 }

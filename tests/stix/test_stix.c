@@ -13,6 +13,7 @@
 #include <storm/json.h>
 #include <storm/stix.h>
 
+#include "json_write_int.h"
 #include "stix_int.h"
 
 #include "test.h"
@@ -151,14 +152,16 @@ static void test_canonical(void)
     storm_buf_free(&b);
 }
 
-/* The word-at-a-time string writer against the core writer, on strings
- * mixing every class of byte at every alignment. */
+/* The compact writer's sixteen-bytes-at-a-time strings (storm_json_write,
+ * storm_json_write_string) against the piecewise writer's word-at-a-time
+ * ones, on strings mixing every class of byte at every alignment. */
 static void test_string_writer(void)
 {
     static const char alphabet[] = {'a', '"', '\\', '\n', 0x1f, ' ', 0x7f, (char)0xc3, (char)0xa9, '/', 0x01, '~'};
-    storm_buf fast, core;
+    storm_buf fast, core, str_only;
     storm_buf_init(&fast, 1 << 20);
     storm_buf_init(&core, 1 << 20);
+    storm_buf_init(&str_only, 1 << 20);
     uint64_t x = 0x2545F4914F6CDD1DULL;
     int same = 0, n = 0;
     for (int i = 0; i < 5000; i++, n++) {
@@ -176,8 +179,10 @@ static void test_string_writer(void)
         v.u.s.len = len;
         storm_buf_reset(&fast);
         storm_buf_reset(&core);
-        stix_json_write(&fast, &v);
-        storm_json_write(&core, &v, STORM_JSONW_COMPACT);
+        storm_buf_reset(&str_only);
+        storm_json_write(&fast, &v, STORM_JSONW_COMPACT);
+        json_write_piecewise(&core, &v, STORM_JSONW_COMPACT);
+        storm_json_write_string(&str_only, str, len);
         /* and a byte-at-a-time reference (both writers skip words) */
         char ref[64 * 6 + 3];
         size_t r = 0;
@@ -196,11 +201,12 @@ static void test_string_writer(void)
         }
         ref[r++] = '"';
         same += fast.len == core.len && memcmp(fast.data, core.data, fast.len) == 0 && fast.len == r &&
-                memcmp(fast.data, ref, r) == 0;
+                memcmp(fast.data, ref, r) == 0 && str_only.len == r && memcmp(str_only.data, ref, r) == 0;
     }
     CHECK(same == n);
     storm_buf_free(&fast);
     storm_buf_free(&core);
+    storm_buf_free(&str_only);
 }
 
 static int check_obs_bundle(const storm_observation *obs, storm_value **out)
@@ -1031,8 +1037,8 @@ static void test_corpus_writer(void)
                                 const storm_value *v = k ? obs.objects[k - 1].value : obs.sdo;
                                 storm_buf_reset(&fast);
                                 storm_buf_reset(&core);
-                                stix_json_write(&fast, v);
-                                storm_json_write(&core, v, STORM_JSONW_COMPACT);
+                                storm_json_write(&fast, v, STORM_JSONW_COMPACT);
+                                json_write_piecewise(&core, v, STORM_JSONW_COMPACT);
                                 eq = eq && fast.len == core.len && memcmp(fast.data, core.data, fast.len) == 0;
                             }
                             same += eq;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Compact JSON text of observation value trees, for output. Writes the same
- * bytes as storm_json_write(STORM_JSONW_COMPACT) (test_stix checks this on
- * every corpus observation) but reserves room once per string and copies
- * unescaped runs whole: writing bundles is most of `storm convert`'s time. */
+/* Compact JSON text (storm_json_write(STORM_JSONW_COMPACT)): the bytes of
+ * the piecewise writer (json_write.c; test_json and test_stix check this on
+ * every corpus observation) but room is reserved once per string and
+ * unescaped runs are copied whole, sixteen bytes at a time: writing
+ * sightings and observations is most of storm run's and storm convert's
+ * output work. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "stix_int.h"
+#include "json_write_int.h"
 
 #if !defined(__SSE2__)
 /* 1 for bytes a JSON string must escape */
@@ -231,7 +233,7 @@ static storm_rc cursor_string(cursor *c, char before, const char *s, size_t len,
         storm_buf *b = c->b;
         storm_rc rc = before ? storm_buf_putc(b, before) : STORM_OK;
         if (!rc)
-            rc = storm_json_write_string(b, s, len);
+            rc = json_write_string_exact(b, s, len);
         if (!rc && after)
             rc = storm_buf_putc(b, after);
         if (rc)
@@ -278,7 +280,7 @@ static storm_rc put_value(cursor *c, const storm_value *v, int depth)
     case STORM_V_INT: return cursor_int(c, v->u.i);
     case STORM_V_FLOAT: /* rare: one formatter */
         cursor_sync(c);
-        rc = storm_json_write(c->b, v, STORM_JSONW_COMPACT);
+        rc = json_write_piecewise(c->b, v, STORM_JSONW_COMPACT);
         c->o = c->b->data + c->b->len;
         c->end = c->b->data + c->b->alloc - 1;
         return rc;
@@ -305,7 +307,23 @@ static storm_rc put_value(cursor *c, const storm_value *v, int depth)
     return STORM_ERR_VALUE;
 }
 
-storm_rc stix_json_write(storm_buf *out, const storm_value *v)
+bool json_string_fits(const storm_buf *out, size_t len)
+{
+    return len <= (SIZE_MAX - 64) / 6 && out->len <= out->cap && STRING_ROOM(len) <= out->cap - out->len;
+}
+
+storm_rc json_write_string_room(storm_buf *out, const char *s, size_t len)
+{
+    storm_rc rc = reserve(out, STRING_ROOM(len));
+    if (rc)
+        return rc;
+    char *end = string_into(out->data + out->len, s, len);
+    out->len = (size_t)(end - out->data);
+    out->data[out->len] = '\0';
+    return STORM_OK;
+}
+
+storm_rc json_write_compact(storm_buf *out, const storm_value *v)
 {
     size_t len0 = out->len;
     storm_rc rc = reserve(out, CURSOR_CHUNK);
