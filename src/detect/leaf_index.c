@@ -24,7 +24,9 @@
 #ifndef REGEX_DB_MAX
 #define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
 #endif
-#define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
+#define EQ_KEY_MAX 4096           /* longer literals and values are not hashed (type key instead) */
+#define REGEX_MEMO_SLOTS 8192     /* remembered string results (a power of two) */
+#define REGEX_MEMO_VALUE_MAX 1024 /* longer values are looked at every time: bounds the memo's memory */
 
 /* One step of a leaf's program: the comparison expression in postfix
  * order, evaluated per object into a bit set of the objects it may hold on. */
@@ -94,6 +96,30 @@ typedef struct eq_slot {
     size_t n, alloc;
 } eq_slot;
 
+/* The index paths that read one prefilter handle (storm/stix_prefilter.h):
+ * the event's values for it are read once and given to each of them. */
+typedef struct event_group {
+    int handle;
+    bool on_process;
+    bool keyed_strings; /* some path of it has equality keys or regex databases */
+    uint32_t *paths;    /* owned: ids of its paths, ascending */
+    size_t n_paths;
+} event_group;
+
+/* A remembered result: the tests that the equality keys and regex
+ * databases of one group's paths hit on one string value. It depends on the
+ * bytes only, and events repeat values (the same hook arguments, binaries
+ * and command lines again and again), so most are looked up, not scanned. */
+typedef struct regex_memo {
+    uint64_t hash; /* 0: empty */
+    uint32_t group;
+    uint32_t used; /* generation of last use: the older of two slots goes */
+    char *value;   /* owned copy */
+    size_t len, cap;
+    uint32_t *tests; /* owned */
+    size_t n_tests, alloc_tests;
+} regex_memo;
+
 /* An object type named by the index (borrowed from a test's path). */
 typedef struct kind_name {
     const char *type;
@@ -134,10 +160,17 @@ struct leaf_index {
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
 #endif
+    event_group *groups; /* event mode: paths by prefilter handle */
+    size_t n_groups;
+    regex_memo *memo;  /* REGEX_MEMO_SLOTS */
+    uint32_t *rx_hits; /* the tests the scan of one value reported */
+    size_t n_rx_hits, cap_rx_hits;
+    bool rx_record; /* on_regex_hit appends to rx_hits instead of hitting */
     /* scan state of the current observation or event */
     uint32_t *touched; /* leaves with a key hit (then free ones) */
     size_t n_touched;
     uint32_t cur_path;
+    uint32_t cur_group;
     uint64_t cur_bit;  /* the object of the value given now */
     uint64_t proc_all; /* the process objects (places) of the event */
     const storm_event *ev;
@@ -193,6 +226,16 @@ void leaf_index_free(leaf_index *x)
     if (x->scratch)
         hs_free_scratch(x->scratch);
 #endif
+    for (size_t i = 0; i < x->n_groups; i++)
+        free(x->groups[i].paths);
+    free(x->groups);
+    if (x->memo)
+        for (size_t i = 0; i < REGEX_MEMO_SLOTS; i++) {
+            free(x->memo[i].value);
+            free(x->memo[i].tests);
+        }
+    free(x->memo);
+    free(x->rx_hits);
     storm_buf_free(&x->keybuf);
     free(x->eq);
     free(x->tests);
@@ -780,6 +823,45 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
     return sp ? st[0] : 0;
 }
 
+/* The paths readable off events, grouped by prefilter handle (x->groups),
+ * and the regex memo. 0, or -1 out of memory. */
+static int build_event_groups(leaf_index *x)
+{
+    size_t alloc = 0;
+    for (size_t i = 0; i < x->n_paths; i++) {
+        const index_path *p = &x->paths[i];
+        if (p->event_path < 0)
+            continue;
+        size_t g = 0;
+        while (g < x->n_groups && x->groups[g].handle != p->event_path)
+            g++;
+        if (g == x->n_groups) {
+            if (GROW(x->groups, x->n_groups, alloc) != 0)
+                return -1;
+            x->groups[g] = (event_group){p->event_path, p->on_process, p->has_eq, NULL, 0};
+            x->n_groups++;
+        }
+        event_group *eg = &x->groups[g];
+        uint32_t *np = realloc(eg->paths, (eg->n_paths + 1) * sizeof *np);
+        if (!np)
+            return -1;
+        eg->paths = np;
+        eg->paths[eg->n_paths++] = (uint32_t)i;
+        if (p->has_eq)
+            eg->keyed_strings = true;
+#if STORM_HAVE_HYPERSCAN
+        if (p->n_dbs)
+            eg->keyed_strings = true;
+#endif
+    }
+    /* a test hits once per value by its equality key or a database scan,
+     * twice with the NFC form */
+    x->cap_rx_hits = 2 * x->n_tests + 1;
+    x->rx_hits = malloc(x->cap_rx_hits * sizeof *x->rx_hits);
+    x->memo = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo);
+    return x->rx_hits && x->memo ? 0 : -1;
+}
+
 storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
 {
     if (x->built)
@@ -845,6 +927,8 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
         if (leaf_objects(x, (uint32_t)li, 1))
             x->free_event[x->n_free_event++] = (uint32_t)li;
     }
+    if (rc == STORM_OK && build_event_groups(x) != 0)
+        rc = STORM_ERR_NOMEM;
 
     x->cache_dir = NULL;
     if (rc != STORM_OK)
@@ -874,6 +958,16 @@ static void hit(leaf_index *x, uint32_t t)
     x->tmask[t] |= x->cur_bit;
 }
 
+/* A key of test t hit the value looked at now: hit, or noted in
+ * x->rx_hits while a value's hits are gathered for the memo. */
+static void key_hit(leaf_index *x, uint32_t t)
+{
+    if (!x->rx_record)
+        hit(x, t);
+    else if (x->n_rx_hits < x->cap_rx_hits)
+        x->rx_hits[x->n_rx_hits++] = t;
+}
+
 #if STORM_HAVE_HYPERSCAN
 static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags, void *ctx)
 {
@@ -881,7 +975,7 @@ static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long 
     (void)to;
     (void)flags;
     leaf_index *x = ctx;
-    hit(x, x->paths[x->cur_path].regex[id].test);
+    key_hit(x, x->paths[x->cur_path].regex[id].test);
     return 0;
 }
 #endif
@@ -903,13 +997,17 @@ static char *nfc_of(const char *s, size_t len)
     return (char *)out;
 }
 
-/* One value of the current path on the current object: its keys hit. */
-static void on_value(void *ctx, const storm_value *v)
+/* A value of the current path on the current object: its EXISTS keys hit. */
+static void value_exists(leaf_index *x, const index_path *p)
 {
-    leaf_index *x = ctx;
-    index_path *p = &x->paths[x->cur_path];
     for (size_t i = 0; i < p->n_exists; i++)
         hit(x, p->exists[i]);
+}
+
+/* One value of the current path on the current object: its equality keys
+ * hit (key_hit). */
+static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
+{
     bool maybe_eq = p->has_eq;
     if (maybe_eq) {
         switch (v->type) {
@@ -961,10 +1059,15 @@ static void on_value(void *ctx, const storm_value *v)
             eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));
             if (s)
                 for (size_t i = 0; i < s->n; i++)
-                    hit(x, s->tests[i]);
+                    key_hit(x, s->tests[i]);
         }
     }
+}
+
 #if STORM_HAVE_HYPERSCAN
+/* The regex keys of the current path that string value v hits (on_regex_hit). */
+static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
+{
     if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
@@ -979,21 +1082,155 @@ static void on_value(void *ctx, const storm_value *v)
             free(nfc);
         }
     }
-#endif
 }
+#endif
 
-/* A value of the current path given with its place (event mode). */
-static void on_place_value(void *ctx, int place, const storm_value *v)
+/* One value of the current path on the current object: its keys hit. */
+static void on_value(void *ctx, const storm_value *v)
 {
     leaf_index *x = ctx;
     const index_path *p = &x->paths[x->cur_path];
-    if (!p->on_process)
-        x->cur_bit = kind_bit(x, p->kind);
-    else if (place < 0)
-        x->cur_bit = x->proc_all;
-    else
-        x->cur_bit = (uint64_t)1 << place;
-    on_value(x, v);
+    value_exists(x, p);
+    value_eq(x, p, v);
+#if STORM_HAVE_HYPERSCAN
+    value_regex(x, p, v);
+#endif
+}
+
+/* Word-at-a-time hash of a memo key (the FNV-1a of the tables goes a byte
+ * at a time, and command lines are hundreds of bytes); never 0. */
+static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32) ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+/* The slot of the memo that holds (g, s[0..n)): *found when it does, else
+ * the slot to fill (the emptier or older of two), NULL when v is too long
+ * to remember. */
+static regex_memo *memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64_t *hash, bool *found)
+{
+    *found = false;
+    if (n > REGEX_MEMO_VALUE_MAX)
+        return NULL;
+    uint64_t h = memo_hash(g, s, n);
+    *hash = h;
+    regex_memo *m1 = &x->memo[h & (REGEX_MEMO_SLOTS - 1)];
+    regex_memo *m2 = &x->memo[(h >> 40) & (REGEX_MEMO_SLOTS - 1)];
+    if (m1->hash == h && m1->group == g && m1->len == n && memcmp(m1->value, s, n) == 0) {
+        *found = true;
+        return m1;
+    }
+    if (m2->hash == h && m2->group == g && m2->len == n && memcmp(m2->value, s, n) == 0) {
+        *found = true;
+        return m2;
+    }
+    if (!m1->hash)
+        return m1;
+    if (!m2->hash)
+        return m2;
+    return (int32_t)(m1->used - m2->used) <= 0 ? m1 : m2;
+}
+
+/* Keep x->rx_hits as the result of (g, s[0..n)) in slot m; on failure the
+ * slot is left empty. */
+static void memo_fill(leaf_index *x, regex_memo *m, uint64_t h, uint32_t g, const char *s, size_t n)
+{
+    m->hash = 0;
+    if (m->cap < n + 1) {
+        char *nv = realloc(m->value, n + 1);
+        if (!nv)
+            return;
+        m->value = nv;
+        m->cap = n + 1;
+    }
+    if (m->alloc_tests < x->n_rx_hits) {
+        uint32_t *nt = realloc(m->tests, x->n_rx_hits * sizeof *nt);
+        if (!nt)
+            return;
+        m->tests = nt;
+        m->alloc_tests = x->n_rx_hits;
+    }
+    memcpy(m->value, s, n);
+    m->value[n] = '\0';
+    if (x->n_rx_hits)
+        memcpy(m->tests, x->rx_hits, x->n_rx_hits * sizeof *m->tests);
+    m->n_tests = x->n_rx_hits;
+    m->group = g;
+    m->len = n;
+    m->used = x->gen;
+    m->hash = h;
+}
+
+/* The tests the equality keys and regex databases of group g's paths hit
+ * on string v, from the memo or looked up (then remembered):
+ * x->rx_hits[0..n_rx_hits). */
+static void group_string_hits(leaf_index *x, uint32_t g, const storm_value *v)
+{
+    const event_group *eg = &x->groups[g];
+    const char *s = v->u.s.ptr;
+    size_t n = v->u.s.len;
+    uint64_t h = 0;
+    bool found;
+    regex_memo *m = memo_slot(x, g, s, n, &h, &found);
+    if (found) {
+        m->used = x->gen;
+        if (m->n_tests)
+            memcpy(x->rx_hits, m->tests, m->n_tests * sizeof *x->rx_hits);
+        x->n_rx_hits = m->n_tests;
+        return;
+    }
+    x->n_rx_hits = 0;
+    x->rx_record = true;
+    for (size_t i = 0; i < eg->n_paths; i++) {
+        x->cur_path = eg->paths[i];
+        const index_path *p = &x->paths[x->cur_path];
+        value_eq(x, p, v);
+#if STORM_HAVE_HYPERSCAN
+        value_regex(x, p, v);
+#endif
+    }
+    x->rx_record = false;
+    if (m)
+        memo_fill(x, m, h, g, s, n);
+}
+
+/* A value of the current group given with its places lo..hi (event mode):
+ * the keys of each of its paths hit all of them at once. */
+static void on_group_value(void *ctx, int lo, int hi, const storm_value *v)
+{
+    leaf_index *x = ctx;
+    const event_group *eg = &x->groups[x->cur_group];
+    uint64_t places = 0;
+    if (eg->on_process) /* places < 32 (storm_stix_prefilter_places) */
+        places = lo < 0 ? x->proc_all : (((uint64_t)2 << hi) - 1) & ~(((uint64_t)1 << lo) - 1);
+    for (size_t i = 0; i < eg->n_paths; i++) {
+        x->cur_path = eg->paths[i];
+        const index_path *p = &x->paths[x->cur_path];
+        x->cur_bit = eg->on_process ? places : kind_bit(x, p->kind);
+        value_exists(x, p);
+        if (v->type != STORM_V_STRING)
+            value_eq(x, p, v); /* regexes read strings only */
+    }
+    if (v->type != STORM_V_STRING || !eg->keyed_strings)
+        return;
+    group_string_hits(x, x->cur_group, v);
+    for (size_t i = 0; i < x->n_rx_hits; i++) {
+        uint32_t t = x->rx_hits[i];
+        x->cur_bit = eg->on_process ? places : kind_bit(x, x->tests[t].kind);
+        hit(x, t);
+    }
 }
 
 static void next_gen(leaf_index *x)
@@ -1088,12 +1325,11 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     x->ev = ev;
     size_t places = storm_stix_prefilter_places(ev);
     x->proc_all = places >= 32 ? 0xffffffffu : ((uint64_t)1 << places) - 1;
-    for (size_t i = 0; i < x->n_paths; i++) {
-        const index_path *p = &x->paths[i];
-        if (p->event_path < 0)
-            continue; /* its tests are keyless on events */
-        x->cur_path = (uint32_t)i;
-        if (!storm_stix_prefilter_place_values(a, ev, opts, p->event_path, on_place_value, x))
+    /* paths the event cannot give are not in a group: their tests are
+     * keyless on events */
+    for (size_t g = 0; g < x->n_groups; g++) {
+        x->cur_group = (uint32_t)g;
+        if (!storm_stix_prefilter_place_values(a, ev, opts, x->groups[g].handle, on_group_value, x))
             return -1;
     }
     *n_out = decide(x, x->free_event, x->n_free_event, out);
