@@ -47,6 +47,9 @@ typedef struct leaf_test {
     int32_t path; /* index path of its keys, -1 when it has none (it may hold on any object of its type) */
     int kind;     /* its object type, index into leaf_index.kinds */
     bool keyed;   /* has keys (eq literals, a regex, EXISTS) */
+    /* a hit of it puts its leaf on the list to decide: false when the leaf
+     * has another test that must hit for it to hold (choose_triggers) */
+    bool touches;
 } leaf_test;
 
 typedef struct leaf_entry {
@@ -101,8 +104,8 @@ typedef struct eq_slot {
 typedef struct event_group {
     int handle;
     bool on_process;
-    bool keyed_strings; /* some path of it has equality keys or regex databases */
-    uint32_t *paths;    /* owned: ids of its paths, ascending */
+    bool has_regex;  /* some path of it has regex databases: string results are remembered */
+    uint32_t *paths; /* owned: ids of its paths, ascending */
     size_t n_paths;
 } event_group;
 
@@ -111,7 +114,6 @@ typedef struct event_group {
  * bytes only, and events repeat values (the same hook arguments, binaries
  * and command lines again and again), so most are looked up, not scanned. */
 typedef struct regex_memo {
-    uint64_t hash; /* 0: empty */
     uint32_t group;
     uint32_t used; /* generation of last use: the older of two slots goes */
     char *value;   /* owned copy */
@@ -162,7 +164,10 @@ struct leaf_index {
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
-    regex_memo *memo;  /* REGEX_MEMO_SLOTS */
+    /* REGEX_MEMO_SLOTS each: the hashes apart (0: empty), so that a probe
+     * reads 8 bytes of a table that stays in cache */
+    uint64_t *memo_hash;
+    regex_memo *memo;
     uint32_t *rx_hits; /* the tests the scan of one value reported */
     size_t n_rx_hits, cap_rx_hits;
     bool rx_record; /* on_regex_hit appends to rx_hits instead of hitting */
@@ -235,6 +240,7 @@ void leaf_index_free(leaf_index *x)
             free(x->memo[i].tests);
         }
     free(x->memo);
+    free(x->memo_hash);
     free(x->rx_hits);
     storm_buf_free(&x->keybuf);
     free(x->eq);
@@ -759,7 +765,7 @@ static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf
     if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
         return -1;
     uint32_t tid = (uint32_t)x->n_tests++;
-    x->tests[tid] = (leaf_test){leaf, -1, kind, false};
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true};
     if (test_keys(x, c, tid, kb) != 0)
         return -1;
     if (GROW(l->prog, l->n_prog, *alloc) != 0)
@@ -823,10 +829,64 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
     return sp ? st[0] : 0;
 }
 
+/* How well test t serves as its leaf's trigger: 0 not at all (it may hold
+ * with no key hit, on events or observations), 1 an EXISTS (most objects
+ * have the property), 2 an equality or regex key. */
+static int trigger_rank(const leaf_index *x, uint32_t t)
+{
+    const leaf_test *lt = &x->tests[t];
+    if (!lt->keyed || lt->path < 0 || x->paths[lt->path].event_path < 0)
+        return 0;
+    const index_path *p = &x->paths[lt->path];
+    for (size_t i = 0; i < p->n_exists; i++)
+        if (p->exists[i] == t)
+            return 1;
+    return 2;
+}
+
+/* A leaf's objects are within those of each test of its top-level AND, so
+ * when one of them (keyed, readable off events) hits nothing the leaf holds
+ * on nothing: only that test's hits need to put the leaf on the list that
+ * decide() evaluates; the others only record their objects. A leaf
+ * without such a test is put there by any hit, as before. 0, or -1 out of
+ * memory. */
+static int choose_triggers(leaf_index *x)
+{
+    int64_t *st = malloc((x->max_prog + 1) * sizeof *st); /* test id, or -1 */
+    if (!st)
+        return -1;
+    for (size_t li = 0; li < x->n_leaves; li++) {
+        const leaf_entry *l = &x->leaves[li];
+        size_t sp = 0;
+        for (size_t i = 0; i < l->n_prog; i++) {
+            const prog_step *ps = &l->prog[i];
+            if (ps->op == OP_TEST) {
+                st[sp++] = trigger_rank(x, ps->arg) ? (int64_t)ps->arg : -1;
+                continue;
+            }
+            sp--;
+            if (ps->op == OP_OR)
+                st[sp - 1] = -1;
+            else if (st[sp - 1] < 0 ||
+                     (st[sp] >= 0 && trigger_rank(x, (uint32_t)st[sp]) > trigger_rank(x, (uint32_t)st[sp - 1])))
+                st[sp - 1] = st[sp];
+        }
+        if (sp != 1 || st[0] < 0)
+            continue;
+        for (size_t i = 0; i < l->n_prog; i++)
+            if (l->prog[i].op == OP_TEST)
+                x->tests[l->prog[i].arg].touches = (int64_t)l->prog[i].arg == st[0];
+    }
+    free(st);
+    return 0;
+}
+
 /* The paths readable off events, grouped by prefilter handle (x->groups),
- * and the regex memo. 0, or -1 out of memory. */
+ * the regex memo and the leaves' triggers. 0, or -1 out of memory. */
 static int build_event_groups(leaf_index *x)
 {
+    if (choose_triggers(x) != 0)
+        return -1;
     size_t alloc = 0;
     for (size_t i = 0; i < x->n_paths; i++) {
         const index_path *p = &x->paths[i];
@@ -838,7 +898,7 @@ static int build_event_groups(leaf_index *x)
         if (g == x->n_groups) {
             if (GROW(x->groups, x->n_groups, alloc) != 0)
                 return -1;
-            x->groups[g] = (event_group){p->event_path, p->on_process, p->has_eq, NULL, 0};
+            x->groups[g] = (event_group){p->event_path, p->on_process, false, NULL, 0};
             x->n_groups++;
         }
         event_group *eg = &x->groups[g];
@@ -847,11 +907,9 @@ static int build_event_groups(leaf_index *x)
             return -1;
         eg->paths = np;
         eg->paths[eg->n_paths++] = (uint32_t)i;
-        if (p->has_eq)
-            eg->keyed_strings = true;
 #if STORM_HAVE_HYPERSCAN
         if (p->n_dbs)
-            eg->keyed_strings = true;
+            eg->has_regex = true;
 #endif
     }
     /* a test hits once per value by its equality key or a database scan,
@@ -859,7 +917,8 @@ static int build_event_groups(leaf_index *x)
     x->cap_rx_hits = 2 * x->n_tests + 1;
     x->rx_hits = malloc(x->cap_rx_hits * sizeof *x->rx_hits);
     x->memo = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo);
-    return x->rx_hits && x->memo ? 0 : -1;
+    x->memo_hash = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo_hash);
+    return x->rx_hits && x->memo && x->memo_hash ? 0 : -1;
 }
 
 storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
@@ -950,7 +1009,7 @@ static void hit(leaf_index *x, uint32_t t)
         x->tgen[t] = x->gen;
         x->tmask[t] = 0;
         uint32_t leaf = x->tests[t].leaf;
-        if (x->stamp[leaf] != x->gen) {
+        if (x->tests[t].touches && x->stamp[leaf] != x->gen) {
             x->stamp[leaf] = x->gen;
             x->touched[x->n_touched++] = leaf;
         }
@@ -1117,37 +1176,36 @@ static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
 }
 
 /* The slot of the memo that holds (g, s[0..n)): *found when it does, else
- * the slot to fill (the emptier or older of two), NULL when v is too long
- * to remember. */
-static regex_memo *memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64_t *hash, bool *found)
+ * the slot to fill (the emptier or older of two), -1 when v is too long to
+ * remember. */
+static long memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64_t *hash, bool *found)
 {
     *found = false;
     if (n > REGEX_MEMO_VALUE_MAX)
-        return NULL;
+        return -1;
     uint64_t h = memo_hash(g, s, n);
     *hash = h;
-    regex_memo *m1 = &x->memo[h & (REGEX_MEMO_SLOTS - 1)];
-    regex_memo *m2 = &x->memo[(h >> 40) & (REGEX_MEMO_SLOTS - 1)];
-    if (m1->hash == h && m1->group == g && m1->len == n && memcmp(m1->value, s, n) == 0) {
-        *found = true;
-        return m1;
+    size_t i[2] = {h & (REGEX_MEMO_SLOTS - 1), (h >> 40) & (REGEX_MEMO_SLOTS - 1)};
+    for (int k = 0; k < 2; k++) {
+        const regex_memo *m = &x->memo[i[k]];
+        if (x->memo_hash[i[k]] == h && m->group == g && m->len == n && memcmp(m->value, s, n) == 0) {
+            *found = true;
+            return (long)i[k];
+        }
     }
-    if (m2->hash == h && m2->group == g && m2->len == n && memcmp(m2->value, s, n) == 0) {
-        *found = true;
-        return m2;
-    }
-    if (!m1->hash)
-        return m1;
-    if (!m2->hash)
-        return m2;
-    return (int32_t)(m1->used - m2->used) <= 0 ? m1 : m2;
+    if (!x->memo_hash[i[0]])
+        return (long)i[0];
+    if (!x->memo_hash[i[1]])
+        return (long)i[1];
+    return (int32_t)(x->memo[i[0]].used - x->memo[i[1]].used) <= 0 ? (long)i[0] : (long)i[1];
 }
 
-/* Keep x->rx_hits as the result of (g, s[0..n)) in slot m; on failure the
+/* Keep x->rx_hits as the result of (g, s[0..n)) in slot i; on failure the
  * slot is left empty. */
-static void memo_fill(leaf_index *x, regex_memo *m, uint64_t h, uint32_t g, const char *s, size_t n)
+static void memo_fill(leaf_index *x, size_t i, uint64_t h, uint32_t g, const char *s, size_t n)
 {
-    m->hash = 0;
+    regex_memo *m = &x->memo[i];
+    x->memo_hash[i] = 0;
     if (m->cap < n + 1) {
         char *nv = realloc(m->value, n + 1);
         if (!nv)
@@ -1170,7 +1228,7 @@ static void memo_fill(leaf_index *x, regex_memo *m, uint64_t h, uint32_t g, cons
     m->group = g;
     m->len = n;
     m->used = x->gen;
-    m->hash = h;
+    x->memo_hash[i] = h;
 }
 
 /* The tests the equality keys and regex databases of group g's paths hit
@@ -1183,8 +1241,9 @@ static void group_string_hits(leaf_index *x, uint32_t g, const storm_value *v)
     size_t n = v->u.s.len;
     uint64_t h = 0;
     bool found;
-    regex_memo *m = memo_slot(x, g, s, n, &h, &found);
+    long slot = memo_slot(x, g, s, n, &h, &found);
     if (found) {
+        regex_memo *m = &x->memo[slot];
         m->used = x->gen;
         if (m->n_tests)
             memcpy(x->rx_hits, m->tests, m->n_tests * sizeof *x->rx_hits);
@@ -1202,8 +1261,8 @@ static void group_string_hits(leaf_index *x, uint32_t g, const storm_value *v)
 #endif
     }
     x->rx_record = false;
-    if (m)
-        memo_fill(x, m, h, g, s, n);
+    if (slot >= 0)
+        memo_fill(x, (size_t)slot, h, g, s, n);
 }
 
 /* A value of the current group given with its places lo..hi (event mode):
@@ -1220,10 +1279,12 @@ static void on_group_value(void *ctx, int lo, int hi, const storm_value *v)
         const index_path *p = &x->paths[x->cur_path];
         x->cur_bit = eg->on_process ? places : kind_bit(x, p->kind);
         value_exists(x, p);
-        if (v->type != STORM_V_STRING)
-            value_eq(x, p, v); /* regexes read strings only */
+        /* regexes read strings only; the equality keys of a group without
+         * any are cheaper looked up than remembered */
+        if (v->type != STORM_V_STRING || !eg->has_regex)
+            value_eq(x, p, v);
     }
-    if (v->type != STORM_V_STRING || !eg->keyed_strings)
+    if (v->type != STORM_V_STRING || !eg->has_regex)
         return;
     group_string_hits(x, x->cur_group, v);
     for (size_t i = 0; i < x->n_rx_hits; i++) {
