@@ -115,11 +115,12 @@ typedef struct event_group {
  * and command lines again and again), so most are looked up, not scanned. */
 typedef struct regex_memo {
     uint32_t group;
-    uint32_t used; /* generation of last use: the older of two slots goes */
-    char *value;   /* owned copy */
-    size_t len, cap;
-    uint32_t *tests; /* owned */
-    size_t n_tests, alloc_tests;
+    uint32_t len;
+    uint32_t n_tests;
+    /* owned: the n_tests test ids, then the value's len bytes, in one
+     * block so that a hit reads one place */
+    uint32_t *block;
+    size_t cap; /* bytes of block */
 } regex_memo;
 
 /* An object type named by the index (borrowed from a test's path). */
@@ -167,6 +168,7 @@ struct leaf_index {
     /* REGEX_MEMO_SLOTS each: the hashes apart (0: empty), so that a probe
      * reads 8 bytes of a table that stays in cache */
     uint64_t *memo_hash;
+    uint32_t *memo_used; /* generation of last use: the older of two slots goes */
     regex_memo *memo;
     uint32_t *rx_hits; /* the tests the scan of one value reported */
     size_t n_rx_hits, cap_rx_hits;
@@ -191,6 +193,40 @@ static uint64_t hash_bytes(const void *p, size_t n)
 {
     uint64_t h = storm_fnv1a(p, n);
     return h ^ (h >> 29);
+}
+
+/* Word-at-a-time hash of a memo key (the FNV-1a of the tables goes a byte
+ * at a time, and command lines are hundreds of bytes); never 0. */
+static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32) ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+/* The hash of an equality key (eq_key_lit): the path id and type letter
+ * (its first 5 bytes) seed the word hash of the value text, so that a
+ * string value is hashed where it lies, without being copied into a key. */
+static uint64_t eq_hash(uint32_t path, char type, const char *s, size_t n)
+{
+    return memo_hash(path * 256u + (unsigned char)type, s, n);
+}
+
+static uint64_t eq_key_hash(const char *key, size_t len)
+{
+    uint32_t path;
+    memcpy(&path, key, sizeof path);
+    return eq_hash(path, key[4], key + 5, len - 5);
 }
 
 storm_rc leaf_index_new(leaf_index **out)
@@ -236,11 +272,11 @@ void leaf_index_free(leaf_index *x)
     free(x->groups);
     if (x->memo)
         for (size_t i = 0; i < REGEX_MEMO_SLOTS; i++) {
-            free(x->memo[i].value);
-            free(x->memo[i].tests);
+            free(x->memo[i].block);
         }
     free(x->memo);
     free(x->memo_hash);
+    free(x->memo_used);
     free(x->rx_hits);
     storm_buf_free(&x->keybuf);
     free(x->eq);
@@ -490,9 +526,24 @@ static eq_slot *eq_find(leaf_index *x, const char *key, size_t len, uint64_t h)
     return NULL;
 }
 
+/* eq_find of the key of string value s[0..n) on path. */
+static const eq_slot *eq_find_str(const leaf_index *x, uint32_t path, const char *s, size_t n)
+{
+    if (!x->eq_cap)
+        return NULL;
+    uint64_t h = eq_hash(path, 's', s, n);
+    for (size_t j = h & (x->eq_cap - 1); x->eq[j].key; j = (j + 1) & (x->eq_cap - 1)) {
+        const eq_slot *e = &x->eq[j];
+        if (e->hash == h && e->key_len == n + 5 && memcmp(e->key, &path, sizeof path) == 0 && e->key[4] == 's' &&
+            memcmp(e->key + 5, s, n) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 {
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = eq_key_hash(key, len);
     eq_slot *s = eq_find(x, key, len, h);
     if (s)
         return add_id_to(&s->tests, &s->n, &s->alloc, test);
@@ -918,7 +969,8 @@ static int build_event_groups(leaf_index *x)
     x->rx_hits = malloc(x->cap_rx_hits * sizeof *x->rx_hits);
     x->memo = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo);
     x->memo_hash = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo_hash);
-    return x->rx_hits && x->memo && x->memo_hash ? 0 : -1;
+    x->memo_used = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo_used);
+    return x->rx_hits && x->memo && x->memo_hash && x->memo_used ? 0 : -1;
 }
 
 storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
@@ -1081,6 +1133,14 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
         }
     }
     if (maybe_eq) {
+        if (v->type == STORM_V_STRING && v->u.s.len <= EQ_KEY_MAX && is_ascii(v->u.s.ptr, v->u.s.len)) {
+            /* the key "<path>s<value>" compared where the value lies */
+            const eq_slot *s = eq_find_str(x, x->cur_path, v->u.s.ptr, v->u.s.len);
+            if (s)
+                for (size_t i = 0; i < s->n; i++)
+                    key_hit(x, s->tests[i]);
+            return;
+        }
         storm_buf *b = &x->keybuf;
         storm_buf_reset(b);
         storm_buf_append(b, &x->cur_path, sizeof x->cur_path);
@@ -1115,7 +1175,7 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
         default: ok = false;
         }
         if (ok && b->data) {
-            eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));
+            eq_slot *s = eq_find(x, b->data, b->len, eq_key_hash(b->data, b->len));
             if (s)
                 for (size_t i = 0; i < s->n; i++)
                     key_hit(x, s->tests[i]);
@@ -1156,25 +1216,6 @@ static void on_value(void *ctx, const storm_value *v)
 #endif
 }
 
-/* Word-at-a-time hash of a memo key (the FNV-1a of the tables goes a byte
- * at a time, and command lines are hundreds of bytes); never 0. */
-static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32) ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, sizeof w);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
 /* The slot of the memo that holds (g, s[0..n)): *found when it does, else
  * the slot to fill (the emptier or older of two), -1 when v is too long to
  * remember. */
@@ -1188,7 +1229,8 @@ static long memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64
     size_t i[2] = {h & (REGEX_MEMO_SLOTS - 1), (h >> 40) & (REGEX_MEMO_SLOTS - 1)};
     for (int k = 0; k < 2; k++) {
         const regex_memo *m = &x->memo[i[k]];
-        if (x->memo_hash[i[k]] == h && m->group == g && m->len == n && memcmp(m->value, s, n) == 0) {
+        if (x->memo_hash[i[k]] == h && m->group == g && m->len == n &&
+            memcmp((const char *)(m->block + m->n_tests), s, n) == 0) {
             *found = true;
             return (long)i[k];
         }
@@ -1197,7 +1239,7 @@ static long memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64
         return (long)i[0];
     if (!x->memo_hash[i[1]])
         return (long)i[1];
-    return (int32_t)(x->memo[i[0]].used - x->memo[i[1]].used) <= 0 ? (long)i[0] : (long)i[1];
+    return (int32_t)(x->memo_used[i[0]] - x->memo_used[i[1]]) <= 0 ? (long)i[0] : (long)i[1];
 }
 
 /* Keep x->rx_hits as the result of (g, s[0..n)) in slot i; on failure the
@@ -1206,28 +1248,21 @@ static void memo_fill(leaf_index *x, size_t i, uint64_t h, uint32_t g, const cha
 {
     regex_memo *m = &x->memo[i];
     x->memo_hash[i] = 0;
-    if (m->cap < n + 1) {
-        char *nv = realloc(m->value, n + 1);
-        if (!nv)
+    size_t need = x->n_rx_hits * sizeof *m->block + n;
+    if (m->cap < need) {
+        uint32_t *nb = realloc(m->block, need);
+        if (!nb)
             return;
-        m->value = nv;
-        m->cap = n + 1;
+        m->block = nb;
+        m->cap = need;
     }
-    if (m->alloc_tests < x->n_rx_hits) {
-        uint32_t *nt = realloc(m->tests, x->n_rx_hits * sizeof *nt);
-        if (!nt)
-            return;
-        m->tests = nt;
-        m->alloc_tests = x->n_rx_hits;
-    }
-    memcpy(m->value, s, n);
-    m->value[n] = '\0';
     if (x->n_rx_hits)
-        memcpy(m->tests, x->rx_hits, x->n_rx_hits * sizeof *m->tests);
-    m->n_tests = x->n_rx_hits;
+        memcpy(m->block, x->rx_hits, x->n_rx_hits * sizeof *m->block);
+    memcpy((char *)(m->block + x->n_rx_hits), s, n);
+    m->n_tests = (uint32_t)x->n_rx_hits;
     m->group = g;
-    m->len = n;
-    m->used = x->gen;
+    m->len = (uint32_t)n;
+    x->memo_used[i] = x->gen;
     x->memo_hash[i] = h;
 }
 
@@ -1243,10 +1278,10 @@ static void group_string_hits(leaf_index *x, uint32_t g, const storm_value *v)
     bool found;
     long slot = memo_slot(x, g, s, n, &h, &found);
     if (found) {
-        regex_memo *m = &x->memo[slot];
-        m->used = x->gen;
+        const regex_memo *m = &x->memo[slot];
+        x->memo_used[slot] = x->gen;
         if (m->n_tests)
-            memcpy(x->rx_hits, m->tests, m->n_tests * sizeof *x->rx_hits);
+            memcpy(x->rx_hits, m->block, m->n_tests * sizeof *x->rx_hits);
         x->n_rx_hits = m->n_tests;
         return;
     }
