@@ -24,8 +24,10 @@
 #ifndef REGEX_DB_MAX
 #define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
 #endif
-#define EQ_KEY_MAX 4096           /* longer literals and values are not hashed (type key instead) */
-#define REGEX_MEMO_SLOTS 8192     /* remembered string results (a power of two) */
+#define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
+#ifndef REGEX_MEMO_SLOTS
+#define REGEX_MEMO_SLOTS 8192 /* remembered string results (a power of two; tests make it tiny) */
+#endif
 #define REGEX_MEMO_VALUE_MAX 1024 /* longer values are looked at every time: bounds the memo's memory */
 
 /* One step of a leaf's program: the comparison expression in postfix
