@@ -64,11 +64,13 @@ bool storm_stix_prefilter_on_process(int handle);
  * merge two of its processes into one object (same key): then place 0
  * stands for every process, and every value is given to it. */
 size_t storm_stix_prefilter_places(const storm_event *ev);
-/* As storm_stix_prefilter_values, fn(ctx, place, v) with place in
- * [0, storm_stix_prefilter_places(ev)) for a path on process objects, else
- * STORM_STIX_PREFILTER_ANY. */
+/* As storm_stix_prefilter_values, fn(ctx, lo, hi, v): v is given to every
+ * place in [lo, hi], within [0, storm_stix_prefilter_places(ev)), for a path
+ * on process objects, else lo = hi = STORM_STIX_PREFILTER_ANY. One call per
+ * value and range, so that a value given to several places is looked at
+ * once. */
 bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
-                                       void (*fn)(void *ctx, int place, const storm_value *v), void *ctx);
+                                       void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx);
 
 /* False only when the observation of ev surely holds no SCO of this type. */
 bool storm_stix_prefilter_may_have(const storm_event *ev, const char *type, size_t type_len);

@@ -30,6 +30,10 @@
 #define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
 #endif
 #define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
+#ifndef REGEX_MEMO_SLOTS
+#define REGEX_MEMO_SLOTS 8192 /* remembered string results (a power of two; tests make it tiny) */
+#endif
+#define REGEX_MEMO_VALUE_MAX 1024 /* longer values are looked at every time: bounds the memo's memory */
 
 /* One step of a leaf's program: the comparison expression in postfix
  * order, evaluated per object into a bit set of the objects it may hold on. */
@@ -50,6 +54,9 @@ typedef struct leaf_test {
     int32_t path; /* index path of its keys, -1 when it has none (it may hold on any object of its type) */
     int kind;     /* its object type, index into leaf_index.kinds */
     bool keyed;   /* has keys (eq literals, a regex, EXISTS) */
+    /* a hit of it puts its leaf on the list to decide: false when the leaf
+     * has another test that must hit for it to hold (choose_triggers) */
+    bool touches;
 } leaf_test;
 
 typedef struct leaf_entry {
@@ -99,6 +106,30 @@ typedef struct eq_slot {
     size_t n, alloc;
 } eq_slot;
 
+/* The index paths that read one prefilter handle (storm/stix_prefilter.h):
+ * the event's values for it are read once and given to each of them. */
+typedef struct event_group {
+    int handle;
+    bool on_process;
+    bool has_regex;  /* some path of it has regex databases: string results are remembered */
+    uint32_t *paths; /* owned: ids of its paths, ascending */
+    size_t n_paths;
+} event_group;
+
+/* A remembered result: the tests that the equality keys and regex
+ * databases of one group's paths hit on one string value. It depends on the
+ * bytes only, and events repeat values (the same hook arguments, binaries
+ * and command lines again and again), so most are looked up, not scanned. */
+typedef struct regex_memo {
+    uint32_t group;
+    uint32_t len;
+    uint32_t n_tests;
+    /* owned: the n_tests test ids, then the value's len bytes, in one
+     * block so that a hit reads one place */
+    uint32_t *block;
+    size_t cap; /* bytes of block */
+} regex_memo;
+
 /* An object type named by the index (borrowed from a test's path). */
 typedef struct kind_name {
     const char *type;
@@ -139,10 +170,21 @@ struct leaf_index {
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
 #endif
+    event_group *groups; /* event mode: paths by prefilter handle */
+    size_t n_groups;
+    /* REGEX_MEMO_SLOTS each: the hashes apart (0: empty), so that a probe
+     * reads 8 bytes of a table that stays in cache */
+    uint64_t *memo_hash;
+    uint32_t *memo_used; /* generation of last use: the older of two slots goes */
+    regex_memo *memo;
+    uint32_t *rx_hits; /* the tests the scan of one value reported */
+    size_t n_rx_hits, cap_rx_hits;
+    bool rx_record; /* on_regex_hit appends to rx_hits instead of hitting */
     /* scan state of the current observation or event */
     uint32_t *touched; /* leaves with a key hit (then free ones) */
     size_t n_touched;
     uint32_t cur_path;
+    uint32_t cur_group;
     uint64_t cur_bit;  /* the object of the value given now */
     uint64_t proc_all; /* the process objects (places) of the event */
     const storm_event *ev;
@@ -158,6 +200,40 @@ static uint64_t hash_bytes(const void *p, size_t n)
 {
     uint64_t h = storm_fnv1a(p, n);
     return h ^ (h >> 29);
+}
+
+/* Word-at-a-time hash of a memo key (the FNV-1a of the tables goes a byte
+ * at a time, and command lines are hundreds of bytes); never 0. */
+static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32) ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+/* The hash of an equality key (eq_key_lit): the path id and type letter
+ * (its first 5 bytes) seed the word hash of the value text, so that a
+ * string value is hashed where it lies, without being copied into a key. */
+static uint64_t eq_hash(uint32_t path, char type, const char *s, size_t n)
+{
+    return memo_hash(path * 256u + (unsigned char)type, s, n);
+}
+
+static uint64_t eq_key_hash(const char *key, size_t len)
+{
+    uint32_t path;
+    memcpy(&path, key, sizeof path);
+    return eq_hash(path, key[4], key + 5, len - 5);
 }
 
 storm_rc leaf_index_new(leaf_index **out)
@@ -198,6 +274,17 @@ void leaf_index_free(leaf_index *x)
     if (x->scratch)
         hs_free_scratch(x->scratch);
 #endif
+    for (size_t i = 0; i < x->n_groups; i++)
+        free(x->groups[i].paths);
+    free(x->groups);
+    if (x->memo)
+        for (size_t i = 0; i < REGEX_MEMO_SLOTS; i++) {
+            free(x->memo[i].block);
+        }
+    free(x->memo);
+    free(x->memo_hash);
+    free(x->memo_used);
+    free(x->rx_hits);
     storm_buf_free(&x->keybuf);
     free(x->eq);
     free(x->tests);
@@ -446,9 +533,24 @@ static eq_slot *eq_find(leaf_index *x, const char *key, size_t len, uint64_t h)
     return NULL;
 }
 
+/* eq_find of the key of string value s[0..n) on path. */
+static const eq_slot *eq_find_str(const leaf_index *x, uint32_t path, const char *s, size_t n)
+{
+    if (!x->eq_cap)
+        return NULL;
+    uint64_t h = eq_hash(path, 's', s, n);
+    for (size_t j = h & (x->eq_cap - 1); x->eq[j].key; j = (j + 1) & (x->eq_cap - 1)) {
+        const eq_slot *e = &x->eq[j];
+        if (e->hash == h && e->key_len == n + 5 && memcmp(e->key, &path, sizeof path) == 0 && e->key[4] == 's' &&
+            memcmp(e->key + 5, s, n) == 0)
+            return e;
+    }
+    return NULL;
+}
+
 static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 {
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = eq_key_hash(key, len);
     eq_slot *s = eq_find(x, key, len, h);
     if (s)
         return add_id_to(&s->tests, &s->n, &s->alloc, test);
@@ -833,7 +935,7 @@ static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf
     if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
         return -1;
     uint32_t tid = (uint32_t)x->n_tests++;
-    x->tests[tid] = (leaf_test){leaf, -1, kind, false};
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true};
     if (test_keys(x, c, tid, kb) != 0)
         return -1;
     if (GROW(l->prog, l->n_prog, *alloc) != 0)
@@ -897,6 +999,99 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
     return sp ? st[0] : 0;
 }
 
+/* How well test t serves as its leaf's trigger: 0 not at all (it may hold
+ * with no key hit, on events or observations), 1 an EXISTS (most objects
+ * have the property), 2 an equality or regex key. */
+static int trigger_rank(const leaf_index *x, uint32_t t)
+{
+    const leaf_test *lt = &x->tests[t];
+    if (!lt->keyed || lt->path < 0 || x->paths[lt->path].event_path < 0)
+        return 0;
+    const index_path *p = &x->paths[lt->path];
+    for (size_t i = 0; i < p->n_exists; i++)
+        if (p->exists[i] == t)
+            return 1;
+    return 2;
+}
+
+/* A leaf's objects are within those of each test of its top-level AND, so
+ * when one of them (keyed, readable off events) hits nothing the leaf holds
+ * on nothing: only that test's hits need to put the leaf on the list that
+ * decide() evaluates; the others only record their objects. A leaf
+ * without such a test is put there by any hit, as before. 0, or -1 out of
+ * memory. */
+static int choose_triggers(leaf_index *x)
+{
+    int64_t *st = malloc((x->max_prog + 1) * sizeof *st); /* test id, or -1 */
+    if (!st)
+        return -1;
+    for (size_t li = 0; li < x->n_leaves; li++) {
+        const leaf_entry *l = &x->leaves[li];
+        size_t sp = 0;
+        for (size_t i = 0; i < l->n_prog; i++) {
+            const prog_step *ps = &l->prog[i];
+            if (ps->op == OP_TEST) {
+                st[sp++] = trigger_rank(x, ps->arg) ? (int64_t)ps->arg : -1;
+                continue;
+            }
+            sp--;
+            if (ps->op == OP_OR)
+                st[sp - 1] = -1;
+            else if (st[sp - 1] < 0 ||
+                     (st[sp] >= 0 && trigger_rank(x, (uint32_t)st[sp]) > trigger_rank(x, (uint32_t)st[sp - 1])))
+                st[sp - 1] = st[sp];
+        }
+        if (sp != 1 || st[0] < 0)
+            continue;
+        for (size_t i = 0; i < l->n_prog; i++)
+            if (l->prog[i].op == OP_TEST)
+                x->tests[l->prog[i].arg].touches = (int64_t)l->prog[i].arg == st[0];
+    }
+    free(st);
+    return 0;
+}
+
+/* The paths readable off events, grouped by prefilter handle (x->groups),
+ * the regex memo and the leaves' triggers. 0, or -1 out of memory. */
+static int build_event_groups(leaf_index *x)
+{
+    if (choose_triggers(x) != 0)
+        return -1;
+    size_t alloc = 0;
+    for (size_t i = 0; i < x->n_paths; i++) {
+        const index_path *p = &x->paths[i];
+        if (p->event_path < 0)
+            continue;
+        size_t g = 0;
+        while (g < x->n_groups && x->groups[g].handle != p->event_path)
+            g++;
+        if (g == x->n_groups) {
+            if (GROW(x->groups, x->n_groups, alloc) != 0)
+                return -1;
+            x->groups[g] = (event_group){p->event_path, p->on_process, false, NULL, 0};
+            x->n_groups++;
+        }
+        event_group *eg = &x->groups[g];
+        uint32_t *np = realloc(eg->paths, (eg->n_paths + 1) * sizeof *np);
+        if (!np)
+            return -1;
+        eg->paths = np;
+        eg->paths[eg->n_paths++] = (uint32_t)i;
+#if STORM_HAVE_HYPERSCAN
+        if (p->n_dbs)
+            eg->has_regex = true;
+#endif
+    }
+    /* a test hits once per value by its equality key or a database scan,
+     * twice with the NFC form */
+    x->cap_rx_hits = 2 * x->n_tests + 1;
+    x->rx_hits = malloc(x->cap_rx_hits * sizeof *x->rx_hits);
+    x->memo = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo);
+    x->memo_hash = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo_hash);
+    x->memo_used = calloc(REGEX_MEMO_SLOTS, sizeof *x->memo_used);
+    return x->rx_hits && x->memo && x->memo_hash && x->memo_used ? 0 : -1;
+}
+
 storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
 {
     if (x->built)
@@ -958,6 +1153,8 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
         if (leaf_objects(x, (uint32_t)li, 1))
             x->free_event[x->n_free_event++] = (uint32_t)li;
     }
+    if (rc == STORM_OK && build_event_groups(x) != 0)
+        rc = STORM_ERR_NOMEM;
 
     x->cache_dir = NULL;
     if (rc != STORM_OK)
@@ -979,12 +1176,22 @@ static void hit(leaf_index *x, uint32_t t)
         x->tgen[t] = x->gen;
         x->tmask[t] = 0;
         uint32_t leaf = x->tests[t].leaf;
-        if (x->stamp[leaf] != x->gen) {
+        if (x->tests[t].touches && x->stamp[leaf] != x->gen) {
             x->stamp[leaf] = x->gen;
             x->touched[x->n_touched++] = leaf;
         }
     }
     x->tmask[t] |= x->cur_bit;
+}
+
+/* A key of test t hit the value looked at now: hit, or noted in
+ * x->rx_hits while a value's hits are gathered for the memo. */
+static void key_hit(leaf_index *x, uint32_t t)
+{
+    if (!x->rx_record)
+        hit(x, t);
+    else if (x->n_rx_hits < x->cap_rx_hits)
+        x->rx_hits[x->n_rx_hits++] = t;
 }
 
 #if STORM_HAVE_HYPERSCAN
@@ -994,7 +1201,7 @@ static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long 
     (void)to;
     (void)flags;
     leaf_index *x = ctx;
-    hit(x, x->paths[x->cur_path].regex[id].test);
+    key_hit(x, x->paths[x->cur_path].regex[id].test);
     return 0;
 }
 #endif
@@ -1016,13 +1223,17 @@ static char *nfc_of(const char *s, size_t len)
     return (char *)out;
 }
 
-/* One value of the current path on the current object: its keys hit. */
-static void on_value(void *ctx, const storm_value *v)
+/* A value of the current path on the current object: its EXISTS keys hit. */
+static void value_exists(leaf_index *x, const index_path *p)
 {
-    leaf_index *x = ctx;
-    index_path *p = &x->paths[x->cur_path];
     for (size_t i = 0; i < p->n_exists; i++)
         hit(x, p->exists[i]);
+}
+
+/* One value of the current path on the current object: its equality keys
+ * hit (key_hit). */
+static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
+{
     bool maybe_eq = p->has_eq;
     if (maybe_eq) {
         switch (v->type) {
@@ -1037,6 +1248,14 @@ static void on_value(void *ctx, const storm_value *v)
         }
     }
     if (maybe_eq) {
+        if (v->type == STORM_V_STRING && v->u.s.len <= EQ_KEY_MAX && is_ascii(v->u.s.ptr, v->u.s.len)) {
+            /* the key "<path>s<value>" compared where the value lies */
+            const eq_slot *s = eq_find_str(x, x->cur_path, v->u.s.ptr, v->u.s.len);
+            if (s)
+                for (size_t i = 0; i < s->n; i++)
+                    key_hit(x, s->tests[i]);
+            return;
+        }
         storm_buf *b = &x->keybuf;
         storm_buf_reset(b);
         storm_buf_append(b, &x->cur_path, sizeof x->cur_path);
@@ -1071,13 +1290,18 @@ static void on_value(void *ctx, const storm_value *v)
         default: ok = false;
         }
         if (ok && b->data) {
-            eq_slot *s = eq_find(x, b->data, b->len, hash_bytes(b->data, b->len));
+            eq_slot *s = eq_find(x, b->data, b->len, eq_key_hash(b->data, b->len));
             if (s)
                 for (size_t i = 0; i < s->n; i++)
-                    hit(x, s->tests[i]);
+                    key_hit(x, s->tests[i]);
         }
     }
+}
+
 #if STORM_HAVE_HYPERSCAN
+/* The regex keys of the current path that string value v hits (on_regex_hit). */
+static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
+{
     if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
@@ -1092,21 +1316,132 @@ static void on_value(void *ctx, const storm_value *v)
             free(nfc);
         }
     }
-#endif
 }
+#endif
 
-/* A value of the current path given with its place (event mode). */
-static void on_place_value(void *ctx, int place, const storm_value *v)
+/* One value of the current path on the current object: its keys hit. */
+static void on_value(void *ctx, const storm_value *v)
 {
     leaf_index *x = ctx;
     const index_path *p = &x->paths[x->cur_path];
-    if (!p->on_process)
-        x->cur_bit = kind_bit(x, p->kind);
-    else if (place < 0)
-        x->cur_bit = x->proc_all;
-    else
-        x->cur_bit = (uint64_t)1 << place;
-    on_value(x, v);
+    value_exists(x, p);
+    value_eq(x, p, v);
+#if STORM_HAVE_HYPERSCAN
+    value_regex(x, p, v);
+#endif
+}
+
+/* The slot of the memo that holds (g, s[0..n)): *found when it does, else
+ * the slot to fill (the emptier or older of two), -1 when v is too long to
+ * remember. */
+static long memo_slot(leaf_index *x, uint32_t g, const char *s, size_t n, uint64_t *hash, bool *found)
+{
+    *found = false;
+    if (n > REGEX_MEMO_VALUE_MAX)
+        return -1;
+    uint64_t h = memo_hash(g, s, n);
+    *hash = h;
+    size_t i[2] = {h & (REGEX_MEMO_SLOTS - 1), (h >> 40) & (REGEX_MEMO_SLOTS - 1)};
+    for (int k = 0; k < 2; k++) {
+        const regex_memo *m = &x->memo[i[k]];
+        if (x->memo_hash[i[k]] == h && m->group == g && m->len == n &&
+            memcmp((const char *)(m->block + m->n_tests), s, n) == 0) {
+            *found = true;
+            return (long)i[k];
+        }
+    }
+    if (!x->memo_hash[i[0]])
+        return (long)i[0];
+    if (!x->memo_hash[i[1]])
+        return (long)i[1];
+    return (int32_t)(x->memo_used[i[0]] - x->memo_used[i[1]]) <= 0 ? (long)i[0] : (long)i[1];
+}
+
+/* Keep x->rx_hits as the result of (g, s[0..n)) in slot i; on failure the
+ * slot is left empty. */
+static void memo_fill(leaf_index *x, size_t i, uint64_t h, uint32_t g, const char *s, size_t n)
+{
+    regex_memo *m = &x->memo[i];
+    x->memo_hash[i] = 0;
+    size_t need = x->n_rx_hits * sizeof *m->block + n;
+    if (m->cap < need) {
+        uint32_t *nb = realloc(m->block, need);
+        if (!nb)
+            return;
+        m->block = nb;
+        m->cap = need;
+    }
+    if (x->n_rx_hits)
+        memcpy(m->block, x->rx_hits, x->n_rx_hits * sizeof *m->block);
+    memcpy((char *)(m->block + x->n_rx_hits), s, n);
+    m->n_tests = (uint32_t)x->n_rx_hits;
+    m->group = g;
+    m->len = (uint32_t)n;
+    x->memo_used[i] = x->gen;
+    x->memo_hash[i] = h;
+}
+
+/* The tests the equality keys and regex databases of group g's paths hit
+ * on string v, from the memo or looked up (then remembered):
+ * x->rx_hits[0..n_rx_hits). */
+static void group_string_hits(leaf_index *x, uint32_t g, const storm_value *v)
+{
+    const event_group *eg = &x->groups[g];
+    const char *s = v->u.s.ptr;
+    size_t n = v->u.s.len;
+    uint64_t h = 0;
+    bool found;
+    long slot = memo_slot(x, g, s, n, &h, &found);
+    if (found) {
+        const regex_memo *m = &x->memo[slot];
+        x->memo_used[slot] = x->gen;
+        if (m->n_tests)
+            memcpy(x->rx_hits, m->block, m->n_tests * sizeof *x->rx_hits);
+        x->n_rx_hits = m->n_tests;
+        return;
+    }
+    x->n_rx_hits = 0;
+    x->rx_record = true;
+    for (size_t i = 0; i < eg->n_paths; i++) {
+        x->cur_path = eg->paths[i];
+        const index_path *p = &x->paths[x->cur_path];
+        value_eq(x, p, v);
+#if STORM_HAVE_HYPERSCAN
+        value_regex(x, p, v);
+#endif
+    }
+    x->rx_record = false;
+    if (slot >= 0)
+        memo_fill(x, (size_t)slot, h, g, s, n);
+}
+
+/* A value of the current group given with its places lo..hi (event mode):
+ * the keys of each of its paths hit all of them at once. */
+static void on_group_value(void *ctx, int lo, int hi, const storm_value *v)
+{
+    leaf_index *x = ctx;
+    const event_group *eg = &x->groups[x->cur_group];
+    uint64_t places = 0;
+    if (eg->on_process) /* places < 32 (storm_stix_prefilter_places) */
+        places = lo < 0 ? x->proc_all : (((uint64_t)2 << hi) - 1) & ~(((uint64_t)1 << lo) - 1);
+    for (size_t i = 0; i < eg->n_paths; i++) {
+        x->cur_path = eg->paths[i];
+        const index_path *p = &x->paths[x->cur_path];
+        x->cur_bit = eg->on_process ? places : kind_bit(x, p->kind);
+        value_exists(x, p);
+        /* regexes read strings only; the equality keys of a group without
+         * any are cheaper looked up than remembered */
+        if (v->type != STORM_V_STRING || !eg->has_regex)
+            value_eq(x, p, v);
+    }
+    if (v->type != STORM_V_STRING || !eg->has_regex)
+        return;
+    group_string_hits(x, x->cur_group, v);
+    for (size_t i = 0; i < x->n_rx_hits; i++) {
+        uint32_t t = x->rx_hits[i];
+        x->cur_bit = eg->on_process ? places : kind_bit(x, x->tests[t].kind);
+        hit(x, t);
+    }
 }
 
 static void next_gen(leaf_index *x)
@@ -1201,12 +1536,11 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     x->ev = ev;
     size_t places = storm_stix_prefilter_places(ev);
     x->proc_all = places >= 32 ? 0xffffffffu : ((uint64_t)1 << places) - 1;
-    for (size_t i = 0; i < x->n_paths; i++) {
-        const index_path *p = &x->paths[i];
-        if (p->event_path < 0)
-            continue; /* its tests are keyless on events */
-        x->cur_path = (uint32_t)i;
-        if (!storm_stix_prefilter_place_values(a, ev, opts, p->event_path, on_place_value, x))
+    /* paths the event cannot give are not in a group: their tests are
+     * keyless on events */
+    for (size_t g = 0; g < x->n_groups; g++) {
+        x->cur_group = (uint32_t)g;
+        if (!storm_stix_prefilter_place_values(a, ev, opts, x->groups[g].handle, on_group_value, x))
             return -1;
     }
     *n_out = decide(x, x->free_event, x->n_free_event, out);

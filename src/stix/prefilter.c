@@ -759,7 +759,7 @@ size_t storm_stix_prefilter_places(const storm_event *ev)
 }
 
 typedef struct place_ctx {
-    void (*fn)(void *ctx, int place, const storm_value *v);
+    void (*fn)(void *ctx, int lo, int hi, const storm_value *v);
     void *ctx;
     int lo, hi; /* the places the values now given belong to */
 } place_ctx;
@@ -767,12 +767,11 @@ typedef struct place_ctx {
 static void to_places(void *ctx, const storm_value *v)
 {
     place_ctx *pc = ctx;
-    for (int i = pc->lo; i <= pc->hi; i++)
-        pc->fn(pc->ctx, i, v);
+    pc->fn(pc->ctx, pc->lo, pc->hi, v);
 }
 
 bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
-                                       void (*fn)(void *ctx, int place, const storm_value *v), void *ctx)
+                                       void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx)
 {
     if (!ev || !fn || handle < 0)
         return false;

@@ -220,7 +220,10 @@ static storm_models *all_models(corpus_values *c, size_t n_generated, size_t *n_
     return m;
 }
 
-static void same_sightings(storm_correlate correlate)
+/* passes: how many times the corpus is fed. From the second time on every
+ * string value is one the index has seen, and its keys' hits come from the
+ * index's memo of them (leaf_index.c) instead of the lookups and scans. */
+static void same_sightings(storm_correlate correlate, int passes)
 {
     corpus_values c;
     memset(&c, 0, sizeof c);
@@ -244,7 +247,8 @@ static void same_sightings(storm_correlate correlate)
     CHECK(storm_detector_new(m, &o, on_sighting, &r.t_event, &r.by_event, &err) == STORM_OK);
     CHECK(storm_detector_new(m, &o, on_sighting, &r.t_obs, &r.by_obs, &err) == STORM_OK);
     if (r.by_event && r.by_obs) {
-        test_corpus_events(a, true, feed_both, &r);
+        for (int p = 0; p < passes; p++)
+            test_corpus_events(a, true, feed_both, &r);
         storm_detector_flush(r.by_event);
         storm_detector_flush(r.by_obs);
         storm_detect_stats se, so;
@@ -286,17 +290,17 @@ static void same_sightings(storm_correlate correlate)
 
 static void global_scope(void)
 {
-    same_sightings(STORM_CORRELATE_GLOBAL);
+    same_sightings(STORM_CORRELATE_GLOBAL, 2);
 }
 
 static void pod_scope(void)
 {
-    same_sightings(STORM_CORRELATE_POD);
+    same_sightings(STORM_CORRELATE_POD, 1);
 }
 
 static void lineage_scope(void)
 {
-    same_sightings(STORM_CORRELATE_LINEAGE);
+    same_sightings(STORM_CORRELATE_LINEAGE, 1);
 }
 
 int main(void)
