@@ -43,6 +43,7 @@ typedef struct scope_state {
 
 struct storm_detector {
     const storm_models *models;
+    obs_packer *packer; /* for the observations partial matches keep (NULL: one each) */
     storm_detect_opts opts;
     leaf_index *index;
     ind_rt *inds;
@@ -204,6 +205,7 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
     if (!d)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     d->models = models;
+    d->packer = obs_packer_new(); /* NULL (no memory now): each packing makes its own state */
     if (opts)
         d->opts = *opts;
     apply_defaults(&d->opts);
@@ -350,6 +352,7 @@ void storm_detector_free(storm_detector *d)
 {
     if (!d)
         return;
+    obs_packer_free(d->packer);
     while (d->lru_head) {
         scope_state *s = d->lru_head;
         state_unlink(d, s);
@@ -597,7 +600,7 @@ static storm_rc feed(storm_detector *d, const storm_observation *obs, const stor
             continue;
         }
         if (!cur) {
-            cur = kept_obs_new(obs);
+            cur = kept_obs_new(d->packer, obs);
             if (!cur)
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory keeping an observation");
         }

@@ -85,7 +85,48 @@ static bool put_value(storm_buf *b, const storm_value *v)
     return false;
 }
 
-uint8_t *obs_pack(const storm_observation *obs, size_t *len)
+struct obs_packer {
+    z_stream z;
+};
+
+obs_packer *obs_packer_new(void)
+{
+    obs_packer *pk = calloc(1, sizeof *pk);
+    if (pk && deflateInit(&pk->z, Z_BEST_SPEED) != Z_OK) {
+        free(pk);
+        return NULL;
+    }
+    return pk;
+}
+
+void obs_packer_free(obs_packer *pk)
+{
+    if (!pk)
+        return;
+    deflateEnd(&pk->z);
+    free(pk);
+}
+
+/* src[0..src_len) deflated into dst (room *dst_len, the bound), as compress2
+ * at Z_BEST_SPEED writes it, with pk's state reset (NULL: compress2). */
+static int deflate_all(obs_packer *pk, Bytef *dst, uLongf *dst_len, const Bytef *src, uLong src_len)
+{
+    if (!pk)
+        return compress2(dst, dst_len, src, src_len, Z_BEST_SPEED);
+    if (deflateReset(&pk->z) != Z_OK)
+        return Z_STREAM_ERROR;
+    pk->z.next_in = (Bytef *)src;
+    pk->z.avail_in = (uInt)src_len;
+    pk->z.next_out = dst;
+    pk->z.avail_out = (uInt)*dst_len;
+    int rc = deflate(&pk->z, Z_FINISH);
+    if (rc != Z_STREAM_END)
+        return rc == Z_OK ? Z_BUF_ERROR : rc;
+    *dst_len = pk->z.total_out;
+    return Z_OK;
+}
+
+uint8_t *obs_pack(obs_packer *pk, const storm_observation *obs, size_t *len)
 {
     storm_buf b;
     storm_buf_init(&b, PACK_MAX);
@@ -117,7 +158,7 @@ uint8_t *obs_pack(const storm_observation *obs, size_t *len)
             break;
     }
     uLongf zlen = bound;
-    int zrc = compress2(out + head, &zlen, (const Bytef *)b.data, (uLong)b.len, Z_BEST_SPEED);
+    int zrc = deflate_all(pk, out + head, &zlen, (const Bytef *)b.data, (uLong)b.len);
     storm_buf_free(&b);
     /* held for as long as a partial match holds it: no slack */
     uint8_t *exact = zrc == Z_OK ? realloc(out, head + zlen) : NULL;

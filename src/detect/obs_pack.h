@@ -15,10 +15,19 @@
 #include <storm/arena.h>
 #include <storm/observation.h>
 
+/* The deflate state packing reuses (reset per observation): compress2 made
+ * and freed ~256 KiB of it per observation, which shrank and regrew the heap
+ * each time. One per detector (one thread at a time); NULL is allowed and
+ * packs with a state of its own. */
+typedef struct obs_packer obs_packer;
+/* Owned: obs_packer_free. NULL on OOM. */
+obs_packer *obs_packer_new(void);
+void obs_packer_free(obs_packer *pk);
+
 /* Pack obs's sdo, objects (keys and values) and scalar fields (not its id,
  * not its pending ids: the caller finished them). Returns a malloc'd buffer
  * of *len bytes, which the caller frees; NULL on OOM. */
-uint8_t *obs_pack(const storm_observation *obs, size_t *len);
+uint8_t *obs_pack(obs_packer *pk, const storm_observation *obs, size_t *len);
 
 /* Rebuild the observation packed in packed[0..packed_len) into arena a (values, keys and
  * the objects array all live there), with id as its id (borrowed). false on

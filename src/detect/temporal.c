@@ -13,7 +13,7 @@
 
 /* ---- kept observations ---- */
 
-kept_obs *kept_obs_new(const storm_observation *obs)
+kept_obs *kept_obs_new(obs_packer *pk, const storm_observation *obs)
 {
     kept_obs *k = calloc(1, sizeof *k);
     if (!k)
@@ -21,7 +21,7 @@ kept_obs *kept_obs_new(const storm_observation *obs)
     k->refs = 1;
     k->time = obs->first_observed;
     k->id = obs->id ? strdup(obs->id) : NULL;
-    k->packed = obs_pack(obs, &k->packed_len);
+    k->packed = obs_pack(pk, obs, &k->packed_len);
     if ((obs->id && !k->id) || !k->packed) {
         free(k->id);
         free(k->packed);

@@ -28,6 +28,8 @@
 #include <storm/observation.h>
 #include <storm/pattern.h>
 
+#include "obs_pack.h"
+
 #define TMATCH_MAX_OBS 32   /* observations recorded per match (REPEATS beyond keeps the latest) */
 #define TEMPORAL_NEW_MAX 16 /* new matches a node passes up per observation */
 
@@ -43,7 +45,7 @@ typedef struct kept_obs {
 } kept_obs;
 
 /* Pack obs into a new kept_obs with one reference; NULL on OOM. */
-kept_obs *kept_obs_new(const storm_observation *obs);
+kept_obs *kept_obs_new(obs_packer *pk, const storm_observation *obs);
 void kept_obs_ref(kept_obs *k);
 void kept_obs_unref(kept_obs *k);
 /* The observation k holds, rebuilt in arena a (as a deep copy of the
