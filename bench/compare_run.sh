@@ -10,9 +10,7 @@
 # Usage: bench/compare_run.sh OLD_STORM NEW_STORM [FILE...]
 #   COMPARE_INDICATORS  generated indicators (default 1000)
 #   COMPARE_CORRELATE   --correlate values (default "pod global node lineage")
-#   COMPARE_OLD_ARGS, COMPARE_NEW_ARGS  more options for one side only (e.g.
-#                       COMPARE_NEW_ARGS=--every-version against a binary from
-#                       before updates were coalesced in the output)
+#   COMPARE_OLD_ARGS, COMPARE_NEW_ARGS  more options for one side only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 old=$1 new=$2

@@ -68,11 +68,11 @@ typedef storm_rc (*storm_pipeline_event_fn)(void *ctx, storm_event *ev, storm_er
 typedef struct storm_pipeline_sinks {
     FILE *out; /* sightings and anomalies (NULL: none) */
     storm_pipeline_format format;
-    storm_store *store; /* sightings, their evidence and the models (NULL: none) */
-    FILE *rejects;      /* every rejected record's line, as read (NULL: none) */
-    bool every_version; /* write each sighting update as it is made; unset: the updates of a sighting between two
-                           flush points (a batch of records, the end of an input, a drained queue) are written
-                           once, as the last version with all the evidence of those it replaces */
+    storm_store *store;    /* sightings, their evidence and the models (NULL: none) */
+    FILE *rejects;         /* every rejected record's line, as read (NULL: none) */
+    bool coalesce_updates; /* the updates of a sighting between two flush points (a batch of records, the end of
+                              an input, a drained queue) are written once, as the last version with all the
+                              evidence of those it replaces; unset: each update as it is made */
     storm_pipeline_observation_fn observation; /* instead of detection: every observation */
     void *observation_ctx;
     storm_pipeline_event_fn event; /* instead of everything after decoding: every event */
@@ -125,7 +125,7 @@ typedef struct storm_pipeline_stats {
     uint64_t sightings_stored;     /* sighting versions the store did not hold yet (rows added) */
     uint64_t sightings_stored_new; /* of those, the first version of a sighting id in the store */
     uint64_t updates_folded;       /* sighting updates not written out: a later version of the same sighting, written
-                                      at the next flush point, carries their evidence (sinks.every_version: 0) */
+                                      at the next flush point, carries their evidence (without sinks.coalesce_updates: 0) */
     uint64_t bytes_read;
     uint64_t source_rotations, source_truncations; /* --follow */
     /* store transactions committed and how long each took (a histogram:

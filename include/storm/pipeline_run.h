@@ -38,7 +38,7 @@ typedef struct storm_pipeline_run_opts {
     const char *db;            /* the store (NULL: none): results, and models from its indicators collection */
     bool no_db_models;         /* do not use the store's models */
     const char *output;        /* sightings there (NULL: standard output) */
-    bool every_version;        /* storm_pipeline_sinks.every_version */
+    bool coalesce_updates;     /* storm_pipeline_sinks.coalesce_updates */
     const char *rejects;       /* bad lines there (NULL: nowhere) */
     const char *baseline;      /* profiles to enforce (a file); NULL with pipeline.learn_for: learned into db */
     const char *cache_dir;     /* compiled regex databases (NULL: $XDG_CACHE_HOME/storm, else ~/.cache/storm) */

@@ -68,9 +68,9 @@ static void usage(FILE *out)
             "                      (what storm hunt matches later models against)\n"
             "  --format stix|text  output: STIX bundles as JSON Lines (default) or one line per sighting\n"
             "  -o, --output FILE   write the output there instead of standard output\n"
-            "  --every-version     write each update of a sighting as it is made (default: the updates of a\n"
-            "                      sighting within a batch of 16384 records, or until the input pauses, are\n"
-            "                      written once, as the last version with the evidence of those it replaces)\n"
+            "  --coalesce-updates  write the updates of a sighting within a batch of 16384 records (or until\n"
+            "                      the input pauses) once, as the last version with the evidence of those it\n"
+            "                      replaces (default: each update as it is made)\n"
             "  --correlate global|node|pod|lineage\n"
             "                      which observations may combine in one match (default pod)\n"
             "  --identity NAME     name of this cluster (the sightings' where_sighted_refs; default storm)\n"
@@ -163,7 +163,7 @@ enum {
     OPT_ALERT_WEBHOOK,
     OPT_ALERT_FORMAT,
     OPT_WORKERS,
-    OPT_EVERY_VERSION,
+    OPT_COALESCE_UPDATES,
 };
 
 /* For tests only (docs/run.md): STORM_TEST_DETECT_CAPS="sightings=N,
@@ -241,7 +241,7 @@ int cmd_run(int argc, char **argv)
         {"alert-webhook", required_argument, NULL, OPT_ALERT_WEBHOOK},
         {"alert-format", required_argument, NULL, OPT_ALERT_FORMAT},
         {"workers", required_argument, NULL, OPT_WORKERS},
-        {"every-version", no_argument, NULL, OPT_EVERY_VERSION},
+        {"coalesce-updates", no_argument, NULL, OPT_COALESCE_UPDATES},
         CLI_DETECT_LONGOPTS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
@@ -350,7 +350,7 @@ int cmd_run(int argc, char **argv)
             ro.workers = (unsigned)number;
             break;
         case 'q': ro.quiet = true; break;
-        case OPT_EVERY_VERSION: ro.every_version = true; break;
+        case OPT_COALESCE_UPDATES: ro.coalesce_updates = true; break;
         case 'h': usage(stdout); return CLI_OK;
         default:
             if (cli_detect_option("run", ch, optarg, &ro.format, &po->detect) != CLI_OK)

@@ -100,7 +100,7 @@ struct storm_pipeline {
     struct timespec t0;
     bool ext_written; /* store: extension definitions and Storm identity put */
     pipeline_pending pending;
-    pipeline_held held; /* sighting updates not written yet (sinks.every_version unset) */
+    pipeline_held held; /* sighting updates not written yet (sinks.coalesce_updates) */
     /* sightings this run stored; with a store that held no sighting when the
      * run began, one not in it has no stored version to merge with */
     pipeline_hash_set written_sightings;
@@ -217,7 +217,7 @@ void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, cons
 
 /* sink_held.c: the output's coalesced updates */
 /* s into the output: a first version is rendered at once (after what is held
- * of its id), an update held until pipeline_held_release (sinks.every_version:
+ * of its id), an update held until pipeline_held_release (without sinks.coalesce_updates:
  * rendered at once). Nothing without sinks.out. */
 void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s);
 /* Keep a copy of update s, replacing the version held of its id and adding

@@ -61,7 +61,7 @@ void storm_pipeline_print_summary(storm_pipeline *p, FILE *f, double secs)
         if (st->updates_folded)
             fprintf(f,
                     "%s: %llu more updates were folded into a later version of their sighting before being "
-                    "written (--every-version writes each)\n",
+                    "written (--coalesce-updates)\n",
                     prog, u(st->updates_folded));
         if (p->sinks.store || p->sum_store)
             /* versions of one sighting within a store batch are coalesced

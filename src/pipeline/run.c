@@ -104,7 +104,7 @@ static storm_rc job_build(run_job *j)
     storm_err err;
     j->sinks.out = stdout;
     j->sinks.format = o->format;
-    j->sinks.every_version = o->every_version;
+    j->sinks.coalesce_updates = o->coalesce_updates;
     j->sinks.store = j->store;
     if (o->output && !(j->sinks.out = fopen(o->output, "w"))) {
         fprintf(stderr, "%s: -o %s: %s\n", j->prog, o->output, strerror(errno));

@@ -159,7 +159,7 @@ bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s)
 
 bool pipeline_held_update(storm_pipeline *p, const storm_detect_sighting *s)
 {
-    if (!p->sinks.out || p->sinks.every_version || !s->is_update)
+    if (!p->sinks.out || !p->sinks.coalesce_updates || !s->is_update)
         return false;
     uint64_t folded = p->held.folded;
     if (!pipeline_held_add(&p->held, s))
