@@ -12,10 +12,15 @@
 
 #define HASH_SET_MAX_SLOTS ((size_t)1 << 23) /* 64 MiB: 4M ids */
 
-static uint64_t key_of(const char *id)
+uint64_t pipeline_id_hash(const char *id)
 {
     uint64_t h = storm_fnv1a(id, strlen(id));
-    h ^= h >> 29;
+    return h ^ h >> 29; /* the high bits into the low ones the tables mask */
+}
+
+static uint64_t key_of(const char *id)
+{
+    uint64_t h = pipeline_id_hash(id);
     return h ? h : 1; /* 0 marks an empty slot */
 }
 

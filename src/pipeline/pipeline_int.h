@@ -251,6 +251,9 @@ void pipeline_pending_reset(pipeline_pending *pd);
 bool pipeline_pending_add(pipeline_pending *pd, const char *collection, const storm_value *obj);
 
 /* hash_set.c */
+/* The hash of a STIX id the pipeline's id tables use (hash_set.c; the
+ * store's pending writes and the output's held updates index by it too). */
+uint64_t pipeline_id_hash(const char *id);
 bool pipeline_hash_set_maybe_has(const pipeline_hash_set *set, const char *id);
 void pipeline_hash_set_add(pipeline_hash_set *set, const char *id);
 void pipeline_hash_set_free(pipeline_hash_set *set);

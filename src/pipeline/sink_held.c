@@ -9,18 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <storm/hash.h>
-
 #include "pipeline_int.h"
 
 #define HELD_MIN_SLOTS 256
 #define HELD_ARENA_CHUNK ((size_t)1 << 20)
-
-static uint64_t id_hash(const char *id)
-{
-    uint64_t h = storm_fnv1a(id, strlen(id));
-    return h ^ h >> 29;
-}
 
 void pipeline_held_free(pipeline_held *h)
 {
@@ -39,7 +31,7 @@ static const char *item_id(const pipeline_held_item *it)
 static size_t find(const pipeline_held *h, const char *id, size_t *slot)
 {
     size_t mask = h->n_slots - 1;
-    for (size_t i = id_hash(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = pipeline_id_hash(id) & mask;; i = (i + 1) & mask) {
         size_t k = h->slots[i];
         if (!k || strcmp(item_id(&h->items[k - 1]), id) == 0) {
             *slot = i;

@@ -7,18 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <storm/hash.h>
-
 #include "pipeline_int.h"
 
 #define PENDING_MIN_SLOTS 1024
 #define PENDING_ARENA_CHUNK ((size_t)1 << 20) /* a batch holds megabytes */
-
-static uint64_t id_hash(const char *id)
-{
-    uint64_t h = storm_fnv1a(id, strlen(id));
-    return h ^ h >> 29;
-}
 
 void pipeline_pending_init(pipeline_pending *pd)
 {
@@ -46,7 +38,7 @@ void pipeline_pending_reset(pipeline_pending *pd)
 static size_t find(const pipeline_pending *pd, const char *collection, const char *id, size_t *slot)
 {
     size_t mask = pd->n_slots - 1;
-    for (size_t i = id_hash(id) & mask;; i = (i + 1) & mask) {
+    for (size_t i = pipeline_id_hash(id) & mask;; i = (i + 1) & mask) {
         size_t k = pd->slots[i];
         if (!k || (strcmp(pd->items[k - 1].id, id) == 0 && strcmp(pd->items[k - 1].collection, collection) == 0)) {
             *slot = i;
