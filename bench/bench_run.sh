@@ -30,6 +30,8 @@
 # run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/bench_stream.sh
+. bench/bench_stream.sh
 events=${1:-200000}
 streams=${2:-mixed kprobe}
 counts=${3:-0 100 1000 10000}
@@ -46,12 +48,8 @@ mkdir -p "$work"
 echo "storm: $storm; load: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; pinned: ${pin[*]:-no}"
 for kind in $streams; do
   stream="$work/stream-$kind-$events.jsonl"
-  if [ ! -s "$stream" ]; then
-    flag=""
-    [ "$kind" = kprobe ] && flag="--kprobe"
-    python3 bench/gen_stream.py $flag "$events" > "$stream"
-  fi
-  mb=$(stat -c %s "$stream")
+  bench_stream "$kind" "$events" "$stream"
+  mb=$(stat -L -c %s "$stream") # the stream may be a link to a shared one
   floors=$("${pin[@]}" "$build/bench/bench_floor" "$stream")
   read -r _ n_lines t_lines _ _ < <(grep '^lines' <<<"$floors")
   read -r _ _ t_cjson _ _ < <(grep '^cjson ' <<<"$floors")

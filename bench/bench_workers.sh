@@ -31,6 +31,8 @@
 # (runs per figure, the fastest kept; default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/bench_stream.sh
+. bench/bench_stream.sh
 events=${1:-200000}
 streams=${2:-mixed kprobe}
 workers=${3:-1 2}
@@ -56,11 +58,7 @@ fi
 echo "storm: $storm; $(nproc) cores, pinned: ${pin[*]:-no}; models/ + $count generated indicators"
 for kind in $streams; do
   stream="$work/stream-$kind-$events.jsonl"
-  if [ ! -s "$stream" ]; then
-    flag=""
-    [ "$kind" = kprobe ] && flag="--kprobe"
-    python3 bench/gen_stream.py $flag "$events" > "$stream"
-  fi
+  bench_stream "$kind" "$events" "$stream"
   cache="$work/cache-workers"
   "$storm" run -q "${models[@]}" --cache-dir "$cache" -o /dev/null /dev/null || true # warm the cache
   echo
