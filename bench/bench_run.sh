@@ -4,7 +4,11 @@
 # build-bench/ and generates two streams from the real corpus (gen_stream.py):
 #   mixed   Tetragon, Kubescape, audit; pods, binaries, paths, times varied;
 #   kprobe  kprobe-heavy Tetragon (exec, security_file_permission, fd_install,
-#           security_mmap_file, tcp_connect, ...; ~2 KB events).
+#           security_mmap_file, tcp_connect, ...; ~2 KB events): a node's
+#           normal noise with the corpus's attack steps in one event in 50;
+#   kprobe-attack  the same with attack tools in a quarter of the subjects
+#           (about a third of events match): the stress case for sightings,
+#           not run by default.
 # On each it measures the floors in the same run (bench_floor: getline, cJSON
 # parse, cJSON parse + extraction of the fields a decoder reads), then runs
 # storm run, pinned to one core, with the shipped models (models/) plus 0,
@@ -22,7 +26,7 @@
 # that finds the compiled databases there (a restart with the same models).
 # Usage: bench/bench_run.sh [EVENTS [STREAMS [COUNTS]]]
 #   EVENTS   events per stream (default 200000)
-#   STREAMS  "mixed kprobe" (default) or one of them
+#   STREAMS  "mixed kprobe" (default), any of them, or kprobe-attack
 #   COUNTS   generated indicator counts (default "0 100 1000 10000")
 # STORM_BENCH_BUILD (build dir), STORM_BENCH_DIR (work dir), STORM_BENCH_ARGS
 # (extra storm run options), STORM_BENCH_STORM (another storm binary, e.g.

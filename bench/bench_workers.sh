@@ -23,7 +23,7 @@
 # dir), so every measured run starts from the same warm cache.
 # Usage: bench/bench_workers.sh [EVENTS [STREAMS [WORKERS [COUNT [CORES]]]]]
 #   EVENTS   events per stream (default 200000)
-#   STREAMS  "mixed kprobe" (default) or one of them
+#   STREAMS  "mixed kprobe" (default), any of them, or kprobe-attack
 #   WORKERS  worker counts (default "1 2"; the first is the reference)
 #   COUNT    generated indicators beside the shipped models (default 1000)
 #   CORES    cores to pin to (default 2)
