@@ -60,12 +60,15 @@ static void print_step(tree_ctx *t, size_t s, int depth, int number, const char 
             continue;
         /* a linear chain stays at this depth; branches are indented and lettered */
         char sub[64];
+        int w;
         if (n_next < 2)
-            snprintf(sub, sizeof sub, "%s", branch);
+            w = snprintf(sub, sizeof sub, "%s", branch);
         else if (k < 26)
-            snprintf(sub, sizeof sub, "%s%c", branch, (char)('a' + k));
+            w = snprintf(sub, sizeof sub, "%s%c", branch, (char)('a' + k));
         else
-            snprintf(sub, sizeof sub, "%s.%zu", branch, k + 1);
+            w = snprintf(sub, sizeof sub, "%s.%zu", branch, k + 1);
+        if (w < 0 || (size_t)w >= sizeof sub) /* branches 60 deep: the label says it was cut */
+            memcpy(sub + sizeof sub - 4, "...", 4);
         k++;
         print_step(t, t->m->step_next[i].b, n_next > 1 ? depth + 1 : depth, number + 1, sub);
     }
