@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Memory benchmark of `storm run` (on demand, not a test): whether its RSS
 # stays flat over a long stream. Builds a release build in build-bench/,
-# generates a 200,000-event kprobe-heavy stream (gen_stream.py --kprobe) once,
+# generates a 200,000-event kprobe-heavy stream once (bench_stream.sh
+# kprobe-attack: the attack-heavy one, where a third of events match, so the
+# sightings, sessions and temporal partial matches all fill up),
 # and feeds storm run EVENTS events (default 25 million) through a pipe:
 # stream_loop.py repeats the stream with the exec ids and times of each pass
 # shifted, so no file of the whole run is written and every process is new.
@@ -18,6 +20,8 @@
 # (extra storm run options).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/bench_stream.sh
+. bench/bench_stream.sh
 events=${1:-25000000}
 step=${2:-1000000}
 build=${STORM_BENCH_BUILD:-build-bench}
@@ -30,8 +34,8 @@ storm=${STORM_BENCH_STORM:-$build/src/cli/storm}
 pin=()
 if command -v taskset >/dev/null; then pin=(taskset -c "$(($(nproc) - 1))"); fi
 mkdir -p "$work"
-base="$work/stream-kprobe-200000.jsonl"
-[ -s "$base" ] || python3 bench/gen_stream.py --kprobe 200000 > "$base"
+base="$work/stream-kprobe-attack-200000.jsonl"
+bench_stream kprobe-attack 200000 "$base"
 
 fifo="$work/rss-stream.fifo"
 rm -f "$fifo"
