@@ -31,6 +31,8 @@ typedef struct parser {
      * strings are NUL-terminated where they stand (escapes decoded in place,
      * never longer than their source) instead of copied one by one. */
     bool in_place;
+    /* Every offset fits a value's 32-bit pos (no clamp per value). */
+    bool pos_fits;
     /* String copies are carved from pool chunks of the arena, byte-aligned
      * and without a call per string: a record holds a hundred short strings. */
     char *pool;
@@ -122,7 +124,8 @@ static inline storm_value *new_value(parser *ps, storm_vtype t, const char *at)
     /* the type, the position and the two words of the union every caller
      * reads or sets: no memset of the whole value */
     v->type = t;
-    v->pos = (uint32_t)((size_t)(at - ps->s) < STORM_POS_NONE ? (size_t)(at - ps->s) : STORM_POS_NONE);
+    size_t off = (size_t)(at - ps->s);
+    v->pos = (uint32_t)(ps->pos_fits || off < STORM_POS_NONE ? off : STORM_POS_NONE);
     v->u.a.items = NULL;
     v->u.a.len = 0;
     v->u.a.alloc = 0;
@@ -185,12 +188,42 @@ static inline const char *plain_end(const char *p, const char *end)
     return p;
 }
 
+/* In place, the parser's copy ends in SCAN_PAD bytes: a NUL (which stops
+ * every scan: it is a control byte) and zeros, so that a sixteen-byte load
+ * at any offset up to the end stays inside the copy. */
+#define SCAN_PAD 16
+
+#if defined(__SSE2__)
+/* plain_end on the padded copy: no bound per step, the NUL at the end (or an
+ * earlier stop) ends the loop. */
+static inline const char *plain_end_padded(const char *p)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    for (;;) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+}
+#endif
+
 static int parse_string_slow(parser *ps, const char *start, const char *p, const char **out, size_t *out_len);
 
 /* The end of the plain string from start: the closing quote (true), or the
  * first escape, control or non-ASCII byte (false), in *stop. */
 static inline bool plain_string_end(const parser *ps, const char *start, const char **stop)
 {
+#if defined(__SSE2__)
+    if (ps->in_place) {
+        const char *p = plain_end_padded(start);
+        *stop = p;
+        return *p == '"'; /* the end holds a NUL, never a quote */
+    }
+#endif
     const char *p = plain_end(start, ps->end);
     *stop = p;
     return p < ps->end && *p == '"';
@@ -447,7 +480,7 @@ static storm_value *parse_number(parser *ps);
 /* A member's or item's value: strings and numbers (most of an event) parsed
  * here without parse_value's call, whitespace and depth steps; anything else
  * (and a scalar at the depth limit, which parse_value reports) goes there. */
-static inline storm_value *parse_element(parser *ps)
+static inline __attribute__((always_inline)) storm_value *parse_element(parser *ps)
 {
     if (ps->p < ps->end && ps->depth < STORM_JSON_MAX_DEPTH) {
         char c = *ps->p;
@@ -464,8 +497,27 @@ static inline storm_value *parse_element(parser *ps)
             }
             return v;
         }
-        if ((c >= '0' && c <= '9') || c == '-')
+        if ((c >= '0' && c <= '9') || c == '-') {
+            /* the common integer (a pid, uid, port: no sign or a '-', no
+             * leading zero, at most 17 digits, then neither a fraction, an
+             * exponent nor more digits) without a call; parse_number does
+             * the rest, and reports every error */
+            const char *at = ps->p, *d = at + (c == '-');
+            if (d < ps->end && *d >= '1' && *d <= '9') {
+                uint64_t n = (uint64_t)(*d++ - '0');
+                const char *stop = ps->end - d > 16 ? d + 16 : ps->end;
+                while (d < stop && (unsigned char)(*d - '0') < 10)
+                    n = n * 10 + (uint64_t)(*d++ - '0');
+                if (d >= ps->end || (*d != '.' && *d != 'e' && *d != 'E' && (unsigned char)(*d - '0') >= 10)) {
+                    ps->p = d;
+                    storm_value *v = new_value(ps, STORM_V_INT, at);
+                    if (v)
+                        v->u.i = c == '-' ? -(int64_t)n : (int64_t)n;
+                    return v;
+                }
+            }
             return parse_number(ps);
+        }
     }
     return parse_value(ps);
 }
@@ -561,34 +613,44 @@ static storm_value *parse_object(parser *ps)
     size_t base = ps->mtop;
     bool spilled = false; /* members grow in the arena (the stack was full) */
     for (;;) {
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != '"')
-            return fail(ps, ps->p,
-                        ps->p >= ps->end ? "unexpected end of input in object" : "expected a string key in object");
+        /* compact JSON (every sensor writes it): each punctuation byte is
+         * where it is expected, one test; skip_ws only otherwise */
+        if (!(ps->p < ps->end && *ps->p == '"')) {
+            skip_ws(ps);
+            if (ps->p >= ps->end || *ps->p != '"')
+                return fail(ps, ps->p,
+                            ps->p >= ps->end ? "unexpected end of input in object" : "expected a string key in object");
+        }
         const char *key;
         size_t key_len;
         if (parse_string(ps, &key, &key_len) != 0)
             return NULL;
-        skip_ws(ps);
-        if (ps->p >= ps->end || *ps->p != ':')
-            return fail(ps, ps->p, "expected ':' after object key");
+        if (!(ps->p < ps->end && *ps->p == ':')) {
+            skip_ws(ps);
+            if (ps->p >= ps->end || *ps->p != ':')
+                return fail(ps, ps->p, "expected ':' after object key");
+        }
         ps->p++;
         storm_value *val = parse_element(ps);
         if (!val)
             return NULL;
         /* append without the duplicate check of storm_v_setn: lookups take the last */
-        if (!spilled && ps->mtop == SCRATCH_MEMBERS) {
-            if (seal_object(ps, obj, base) != 0)
-                return oom(ps);
-            spilled = true;
-        }
-        if (!spilled)
+        if (__builtin_expect(ps->mtop < SCRATCH_MEMBERS && !spilled, 1)) {
             ps->mstack[ps->mtop++] = (storm_member){key, key_len, val};
-        else if (storm_v_append(ps->arena, obj, key, key_len, val) != 0)
-            return oom(ps);
-        skip_ws(ps);
-        if (ps->p >= ps->end)
-            return fail(ps, ps->p, "unexpected end of input in object (expected ',' or '}')");
+        } else {
+            if (!spilled) {
+                if (seal_object(ps, obj, base) != 0)
+                    return oom(ps);
+                spilled = true;
+            }
+            if (storm_v_append(ps->arena, obj, key, key_len, val) != 0)
+                return oom(ps);
+        }
+        if (!(ps->p < ps->end && (*ps->p == ',' || *ps->p == '}'))) {
+            skip_ws(ps);
+            if (ps->p >= ps->end)
+                return fail(ps, ps->p, "unexpected end of input in object (expected ',' or '}')");
+        }
         if (*ps->p == ',') {
             ps->p++;
             continue;
@@ -670,6 +732,7 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
     ps.err = &local;
     ps.depth = 0;
     ps.in_place = false;
+    ps.pos_fits = len < STORM_POS_NONE;
     ps.pool = NULL;
     ps.pool_left = 0;
     ps.vpool = NULL;
@@ -680,8 +743,8 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
      * copy instead of one per string (an event holds a hundred). A value
      * followed by more text is not (its extent is unknown: copying the rest
      * of a long stream for each value would be quadratic). */
-    if (!(flags & STORM_JSON_ALLOW_TRAILING) && len < SIZE_MAX) {
-        char *own = storm_arena_alloc(arena, len + 1);
+    if (!(flags & STORM_JSON_ALLOW_TRAILING) && len < SIZE_MAX - SCAN_PAD) {
+        char *own = storm_arena_alloc(arena, len + SCAN_PAD);
         if (!own) {
             storm_err_set(&local, STORM_ERR_NOMEM, 0, "out of memory (arena cap reached)");
             if (err && err->rc == STORM_OK)
@@ -690,7 +753,7 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
         }
         if (len)
             memcpy(own, text, len);
-        own[len] = '\0';
+        memset(own + len, 0, SCAN_PAD);
         ps.s = ps.p = own;
         ps.end = own + len;
         ps.in_place = true;

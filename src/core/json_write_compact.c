@@ -83,40 +83,70 @@ static inline unsigned escape_mask(__m128i v)
     return (unsigned)_mm_movemask_epi8(hit);
 }
 
+/* Does byte c need an escape? */
+static inline bool needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* The last n (1..15) bytes of a string, t[0..n), at o: two overlapping
+ * loads of 8 (or 4) bytes cover them without reading past t + n and
+ * without a call (keys and most values are shorter than sixteen bytes);
+ * bytes are taken one by one only below four or when one needs an escape.
+ * Returns the end. */
+static inline char *tail_into(char *o, const char *t, size_t n)
+{
+    if (n >= 8) {
+        __m128i a = _mm_loadl_epi64((const __m128i *)(const void *)t);
+        __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(t + n - 8));
+        if (!((escape_mask(a) | escape_mask(b)) & 0xff)) {
+            _mm_storel_epi64((__m128i *)(void *)o, a);
+            _mm_storel_epi64((__m128i *)(void *)(o + n - 8), b);
+            return o + n;
+        }
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, t, 4);
+        memcpy(&y, t + n - 4, 4);
+        if (!((escape_mask(_mm_cvtsi32_si128((int)x)) | escape_mask(_mm_cvtsi32_si128((int)y))) & 0xf)) {
+            memcpy(o, &x, 4);
+            memcpy(o + n - 4, &y, 4);
+            return o + n;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)t[k];
+        if (needs_escape(c))
+            o = escape_into(o, c);
+        else
+            *o++ = (char)c;
+    }
+    return o;
+}
+
 /* The JSON string of s[0..len) at o, which has STRING_ROOM(len) bytes of
  * room; returns the end. Sixteen bytes are copied at a time, whole, before
  * looking at them (the room allows the overshoot); s is never read past
  * len. */
-static char *string_into(char *o, const char *s, size_t len)
+static inline __attribute__((always_inline)) char *string_into(char *o, const char *s, size_t len)
 {
     *o++ = '"';
     size_t i = 0;
-    while (i < len) {
-        unsigned mask;
-        size_t n;
-        if (len - i >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            _mm_storeu_si128((__m128i *)(void *)o, v);
-            mask = escape_mask(v);
-            n = 16;
-        } else {
-            char tail[16];
-            memset(tail, 'a', sizeof tail);
-            memcpy(tail, s + i, len - i);
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)tail);
-            _mm_storeu_si128((__m128i *)(void *)o, v);
-            n = len - i;
-            mask = escape_mask(v) & ((1u << n) - 1);
-        }
+    while (len - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        _mm_storeu_si128((__m128i *)(void *)o, v);
+        unsigned mask = escape_mask(v);
         if (!mask) {
-            o += n;
-            i += n;
+            o += 16;
+            i += 16;
             continue;
         }
         unsigned k = (unsigned)__builtin_ctz(mask);
         o = escape_into(o + k, (unsigned char)s[i + k]);
         i += k + 1;
     }
+    if (i < len)
+        o = tail_into(o, s + i, len - i);
     *o++ = '"';
     return o;
 }
@@ -150,7 +180,7 @@ static inline size_t clean_run(const char *s, size_t i, size_t len)
 
 /* The JSON string of s[0..len) at o, which has STRING_ROOM(len) bytes of
  * room; returns the end. */
-static char *string_into(char *o, const char *s, size_t len)
+static inline __attribute__((always_inline)) char *string_into(char *o, const char *s, size_t len)
 {
     *o++ = '"';
     size_t i = 0;
@@ -185,11 +215,9 @@ static void cursor_sync(cursor *c)
     c->b->data[c->b->len] = '\0';
 }
 
-/* Room for n bytes at c->o. */
-static storm_rc cursor_need(cursor *c, size_t n)
+/* Room for n bytes at c->o, when what is left is too little. */
+static __attribute__((noinline)) storm_rc cursor_grow(cursor *c, size_t n)
 {
-    if ((size_t)(c->end - c->o) >= n)
-        return STORM_OK;
     cursor_sync(c);
     size_t want = n > CURSOR_CHUNK ? n : CURSOR_CHUNK;
     /* near the cap, the exact need may still fit */
@@ -201,6 +229,14 @@ static storm_rc cursor_need(cursor *c, size_t n)
     c->o = c->b->data + c->b->len;
     c->end = c->b->data + c->b->alloc - 1;
     return STORM_OK;
+}
+
+/* Room for n bytes at c->o: one test inline, growing out of line. */
+static inline storm_rc cursor_need(cursor *c, size_t n)
+{
+    if ((size_t)(c->end - c->o) >= n)
+        return STORM_OK;
+    return cursor_grow(c, n);
 }
 
 static inline storm_rc cursor_raw(cursor *c, const char *s, size_t n)
@@ -222,26 +258,32 @@ static inline storm_rc cursor_byte(cursor *c, char ch)
     return STORM_OK;
 }
 
+/* cursor_string when the worst case does not fit the cap: the exact writer
+ * decides (out of line: the common case stays free of its calls). */
+static __attribute__((noinline)) storm_rc cursor_string_exact(cursor *c, char before, const char *s, size_t len,
+                                                              char after)
+{
+    cursor_sync(c);
+    storm_buf *b = c->b;
+    storm_rc rc = before ? storm_buf_putc(b, before) : STORM_OK;
+    if (!rc)
+        rc = json_write_string_exact(b, s, len);
+    if (!rc && after)
+        rc = storm_buf_putc(b, after);
+    if (rc)
+        return rc;
+    c->o = b->data + b->len;
+    c->end = b->data + b->alloc - 1;
+    return STORM_OK;
+}
+
 /* before, the string, after (before/after are 0 or 1 punctuation byte: the
  * ',' before a member, the ':' after its key). */
-static storm_rc cursor_string(cursor *c, char before, const char *s, size_t len, char after)
+static inline storm_rc cursor_string(cursor *c, char before, const char *s, size_t len, char after)
 {
     size_t used = (size_t)(c->o - c->b->data);
-    if (len > (SIZE_MAX - 64) / 6 || used > c->b->cap || STRING_ROOM(len) > c->b->cap - used) {
-        /* the worst case does not fit the cap: let the exact writer decide */
-        cursor_sync(c);
-        storm_buf *b = c->b;
-        storm_rc rc = before ? storm_buf_putc(b, before) : STORM_OK;
-        if (!rc)
-            rc = json_write_string_exact(b, s, len);
-        if (!rc && after)
-            rc = storm_buf_putc(b, after);
-        if (rc)
-            return rc;
-        c->o = b->data + b->len;
-        c->end = b->data + b->alloc - 1;
-        return STORM_OK;
-    }
+    if (len > (SIZE_MAX - 64) / 6 || used > c->b->cap || STRING_ROOM(len) > c->b->cap - used)
+        return cursor_string_exact(c, before, s, len, after);
     storm_rc rc = cursor_need(c, STRING_ROOM(len));
     if (rc)
         return rc;

@@ -103,6 +103,32 @@ static storm_rc extra_add(storm_arena *a, storm_value **extra, const char *key, 
 }
 #define EXTRA_ADD(a, extra, lit, v, err) extra_add((a), (extra), (lit), sizeof(lit) - 1, (v), (err))
 
+/* A process block's extra fields, gathered on the stack and made into one
+ * object of their exact size at the end (decode_process): no object grown
+ * member by member per block. Keys as for extra_add: literals of this file,
+ * each written once (thirteen of them), so pointers compare. */
+#define EXTRA_MAX 16
+typedef struct extra_acc {
+    size_t n;
+    storm_member m[EXTRA_MAX];
+} extra_acc;
+
+static storm_rc acc_add(extra_acc *x, const char *key, size_t key_len, storm_value *v, storm_err *err)
+{
+    if (!v || v->type == STORM_V_NULL)
+        return STORM_OK;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->m[i].key == key) {
+            x->m[i].value = v; /* given again: the last value, in the first place */
+            return STORM_OK;
+        }
+    if (x->n == EXTRA_MAX) /* more keys than this file has: a programming error */
+        return storm_err_set(err, STORM_ERR_LIMIT, 0, "too many extra fields in a Tetragon process");
+    x->m[x->n++] = (storm_member){key, key_len, v};
+    return STORM_OK;
+}
+#define ACC_ADD(x, lit, v, err) acc_add((x), (lit), sizeof(lit) - 1, (v), (err))
+
 /* "containerd://cf5c..." -> "cf5c...": the bare id is what other sensors
  * (Kubescape, Falco) report, so contexts correlate across sensors. */
 static const char *container_id_bare(const char *id)
@@ -128,8 +154,8 @@ static storm_rc decode_image(const storm_value *v, const tg_path *path, storm_k8
 }
 
 /* pod.container {id, name, image, start_time, pid, maybe_exec_probe, security_context} */
-static storm_rc decode_container(storm_arena *a, const storm_value *v, const tg_path *path, storm_k8s_ctx *k8s,
-                                 storm_value **extra, storm_err *err)
+static storm_rc decode_container(const storm_value *v, const tg_path *path, storm_k8s_ctx *k8s, extra_acc *extra,
+                                 storm_err *err)
 {
     const storm_value *o;
     TRY(tg_object(err, v, path, &o));
@@ -147,15 +173,15 @@ static storm_rc decode_container(storm_arena *a, const storm_value *v, const tg_
         } else if (TG_KEY_IS(m, "pid")) {
             int64_t pid;
             TRY(tg_u32(err, m->value, &fp, &pid, NULL));
-            TRY(EXTRA_ADD(a, extra, "container_pid", m->value, err));
+            TRY(ACC_ADD(extra, "container_pid", m->value, err));
         } else if (TG_KEY_IS(m, "start_time")) {
             storm_time_ns t;
             TRY(tg_time(err, m->value, &fp, &t, NULL));
-            TRY(EXTRA_ADD(a, extra, "container_start_time", m->value, err));
+            TRY(ACC_ADD(extra, "container_start_time", m->value, err));
         } else if (TG_KEY_IS(m, "maybe_exec_probe")) {
             bool b;
             TRY(tg_bool(err, m->value, &fp, &b, NULL));
-            TRY(EXTRA_ADD(a, extra, "maybe_exec_probe", m->value, err));
+            TRY(ACC_ADD(extra, "maybe_exec_probe", m->value, err));
         } else if (TG_KEY_IS(m, "security_context")) {
             const storm_value *sc;
             TRY(tg_object(err, m->value, &fp, &sc));
@@ -163,15 +189,15 @@ static storm_rc decode_container(storm_arena *a, const storm_value *v, const tg_
             tg_path pp = TG_KEY(&fp, "privileged");
             bool b;
             TRY(tg_bool(err, priv, &pp, &b, NULL));
-            TRY(EXTRA_ADD(a, extra, "privileged", priv, err));
+            TRY(ACC_ADD(extra, "privileged", priv, err));
         }
     }
     return STORM_OK;
 }
 
 /* process.pod {namespace, name, uid, container, pod_labels, workload, workload_kind} */
-static storm_rc decode_pod(storm_arena *a, const storm_value *v, const tg_path *path, storm_k8s_ctx *k8s,
-                           storm_value **extra, storm_err *err)
+static storm_rc decode_pod(const storm_value *v, const tg_path *path, storm_k8s_ctx *k8s, extra_acc *extra,
+                           storm_err *err)
 {
     const storm_value *o;
     TRY(tg_object(err, v, path, &o));
@@ -183,7 +209,7 @@ static storm_rc decode_pod(storm_arena *a, const storm_value *v, const tg_path *
         } else if (TG_KEY_IS(m, "name")) {
             TRY(tg_str(err, m->value, &fp, &k8s->pod));
         } else if (TG_KEY_IS(m, "container")) {
-            TRY(decode_container(a, m->value, &fp, k8s, extra, err));
+            TRY(decode_container(m->value, &fp, k8s, extra, err));
         } else if (TG_KEY_IS(m, "pod_labels")) {
             TRY(tg_object(err, m->value, &fp, &k8s->labels));
         } else if (TG_KEY_IS(m, "workload")) {
@@ -193,7 +219,7 @@ static storm_rc decode_pod(storm_arena *a, const storm_value *v, const tg_path *
         } else if (TG_KEY_IS(m, "uid")) {
             const char *uid = NULL;
             TRY(tg_str(err, m->value, &fp, &uid));
-            TRY(EXTRA_ADD(a, extra, "pod_uid", m->value, err));
+            TRY(ACC_ADD(extra, "pod_uid", m->value, err));
         }
     }
     return STORM_OK;
@@ -232,7 +258,8 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
         return STORM_OK;
     memset(p, 0, sizeof *p);
     p->present = true;
-    storm_value *extra = NULL;
+    extra_acc extra;
+    extra.n = 0;
     const char *docker = NULL;
     for (size_t i = 0; i < o->u.o.len; i++) {
         const storm_member *m = &o->u.o.members[i];
@@ -251,7 +278,7 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
             } else if (TG_KEY_IS(m, "binary_properties")) {
                 const storm_value *bp;
                 TRY(tg_object(err, mv, &fp, &bp));
-                TRY(EXTRA_ADD(a, &extra, "binary_properties", mv, err));
+                TRY(ACC_ADD(&extra, "binary_properties", mv, err));
             }
             break;
         case 'c':
@@ -260,13 +287,13 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
             } else if (TG_KEY_IS(m, "cap")) {
                 const storm_value *cap;
                 TRY(tg_object(err, mv, &fp, &cap));
-                TRY(EXTRA_ADD(a, &extra, "cap", mv, err));
+                TRY(ACC_ADD(&extra, "cap", mv, err));
             }
             break;
         case 'd':
             if (TG_KEY_IS(m, "docker")) {
                 TRY(tg_str(err, mv, &fp, &docker));
-                TRY(EXTRA_ADD(a, &extra, "docker", mv, err));
+                TRY(ACC_ADD(&extra, "docker", mv, err));
             }
             break;
         case 'e':
@@ -291,21 +318,21 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
             if (TG_KEY_IS(m, "flags")) {
                 const char *flags = NULL;
                 TRY(tg_str(err, mv, &fp, &flags));
-                TRY(EXTRA_ADD(a, &extra, "flags", mv, err));
+                TRY(ACC_ADD(&extra, "flags", mv, err));
             }
             break;
         case 'i':
             if (TG_KEY_IS(m, "in_init_tree")) {
                 bool b;
                 TRY(tg_bool(err, mv, &fp, &b, NULL));
-                TRY(EXTRA_ADD(a, &extra, "in_init_tree", mv, err));
+                TRY(ACC_ADD(&extra, "in_init_tree", mv, err));
             }
             break;
         case 'n':
             if (TG_KEY_IS(m, "ns")) {
                 const storm_value *ns;
                 TRY(tg_object(err, mv, &fp, &ns));
-                TRY(EXTRA_ADD(a, &extra, "ns", mv, err));
+                TRY(ACC_ADD(&extra, "ns", mv, err));
             }
             break;
         case 'p':
@@ -314,13 +341,13 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
             } else if (TG_KEY_IS(m, "parent_exec_id")) {
                 TRY(tg_str(err, mv, &fp, &p->parent_exec_id));
             } else if (TG_KEY_IS(m, "pod")) {
-                TRY(decode_pod(a, mv, &fp, k8s, &extra, err));
+                TRY(decode_pod(mv, &fp, k8s, &extra, err));
             } else if (TG_KEY_IS(m, "process_credentials")) {
                 const storm_value *pc;
                 TRY(tg_object(err, mv, &fp, &pc));
                 tg_path gp = TG_KEY(&fp, "gid");
                 TRY(tg_u32(err, storm_v_get(pc, "gid"), &gp, &p->gid, &p->has_gid));
-                TRY(EXTRA_ADD(a, &extra, "process_credentials", mv, err));
+                TRY(ACC_ADD(&extra, "process_credentials", mv, err));
             }
             break;
         case 'r':
@@ -343,7 +370,7 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
             } else if (TG_KEY_IS(m, "user")) {
                 const storm_value *u;
                 TRY(tg_object(err, mv, &fp, &u));
-                TRY(EXTRA_ADD(a, &extra, "user", mv, err));
+                TRY(ACC_ADD(&extra, "user", mv, err));
             }
             break;
         default: break;
@@ -353,7 +380,14 @@ static storm_rc decode_process(storm_arena *a, const storm_value *v, const tg_pa
         p->has_auid = false; /* no login session: not a user id */
     if (!k8s->container_id && docker && docker[0])
         k8s->container_id = docker; /* a container outside Kubernetes: only the short id is known */
-    p->extra = extra;
+    if (extra.n) {
+        storm_value *xo = tg_obj_new(a, extra.n);
+        if (!xo)
+            return oom(err);
+        memcpy(xo->u.o.members, extra.m, extra.n * sizeof *extra.m);
+        xo->u.o.len = extra.n;
+        p->extra = xo;
+    }
     return command_line(a, p, err);
 }
 

@@ -28,48 +28,54 @@ typedef enum arg_role {
 
 typedef struct arg_type {
     const char *name;
+    size_t name_len; /* strlen(name): the lookup compares lengths first */
     arg_kind kind;
     arg_role role;
 } arg_type;
 
+#define ARG_TYPE(name, kind, role)                                                                                     \
+    {                                                                                                                  \
+        name, sizeof(name) - 1, kind, role                                                                             \
+    }
+
 /* Every KprobeArgument field of Tetragon's API (tetragon.proto), in rough
  * order of frequency. */
 static const arg_type arg_types[] = {
-    {"int_arg", ARG_I32, ROLE_INT},
-    {"string_arg", ARG_STRING, ROLE_STRING},
-    {"file_arg", ARG_OBJECT, ROLE_FILE},
-    {"sock_arg", ARG_OBJECT, ROLE_SOCK},
-    {"size_arg", ARG_I64, ROLE_NONE},
-    {"bytes_arg", ARG_STRING, ROLE_NONE}, /* base64, kept encoded */
-    {"path_arg", ARG_OBJECT, ROLE_FILE},
-    {"uint_arg", ARG_U32, ROLE_NONE},
-    {"long_arg", ARG_I64, ROLE_NONE},
-    {"skb_arg", ARG_OBJECT, ROLE_SKB},
-    {"truncated_bytes_arg", ARG_OBJECT, ROLE_NONE},
-    {"module_arg", ARG_OBJECT, ROLE_NONE},
-    {"linux_binprm_arg", ARG_OBJECT, ROLE_BINPRM},
-    {"sockaddr_arg", ARG_OBJECT, ROLE_SOCKADDR},
-    {"cred_arg", ARG_OBJECT, ROLE_NONE},
-    {"process_credentials_arg", ARG_OBJECT, ROLE_NONE},
-    {"user_ns_arg", ARG_OBJECT, ROLE_NONE},
-    {"user_namespace_arg", ARG_OBJECT, ROLE_NONE},
-    {"capability_arg", ARG_OBJECT, ROLE_NONE},
-    {"net_dev_arg", ARG_OBJECT, ROLE_NONE},
-    {"bpf_attr_arg", ARG_OBJECT, ROLE_NONE},
-    {"perf_event_arg", ARG_OBJECT, ROLE_NONE},
-    {"bpf_map_arg", ARG_OBJECT, ROLE_NONE},
-    {"syscall_id", ARG_OBJECT, ROLE_NONE},
-    {"kernel_cap_t_arg", ARG_STRING, ROLE_NONE},
-    {"cap_inheritable_arg", ARG_STRING, ROLE_NONE},
-    {"cap_permitted_arg", ARG_STRING, ROLE_NONE},
-    {"cap_effective_arg", ARG_STRING, ROLE_NONE},
-    {"bpf_cmd_arg", ARG_UNKNOWN, ROLE_NONE}, /* enum: a name, or a number when unknown to the exporter */
+    ARG_TYPE("int_arg", ARG_I32, ROLE_INT),
+    ARG_TYPE("string_arg", ARG_STRING, ROLE_STRING),
+    ARG_TYPE("file_arg", ARG_OBJECT, ROLE_FILE),
+    ARG_TYPE("sock_arg", ARG_OBJECT, ROLE_SOCK),
+    ARG_TYPE("size_arg", ARG_I64, ROLE_NONE),
+    ARG_TYPE("bytes_arg", ARG_STRING, ROLE_NONE), /* base64, kept encoded */
+    ARG_TYPE("path_arg", ARG_OBJECT, ROLE_FILE),
+    ARG_TYPE("uint_arg", ARG_U32, ROLE_NONE),
+    ARG_TYPE("long_arg", ARG_I64, ROLE_NONE),
+    ARG_TYPE("skb_arg", ARG_OBJECT, ROLE_SKB),
+    ARG_TYPE("truncated_bytes_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("module_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("linux_binprm_arg", ARG_OBJECT, ROLE_BINPRM),
+    ARG_TYPE("sockaddr_arg", ARG_OBJECT, ROLE_SOCKADDR),
+    ARG_TYPE("cred_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("process_credentials_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("user_ns_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("user_namespace_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("capability_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("net_dev_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("bpf_attr_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("perf_event_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("bpf_map_arg", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("syscall_id", ARG_OBJECT, ROLE_NONE),
+    ARG_TYPE("kernel_cap_t_arg", ARG_STRING, ROLE_NONE),
+    ARG_TYPE("cap_inheritable_arg", ARG_STRING, ROLE_NONE),
+    ARG_TYPE("cap_permitted_arg", ARG_STRING, ROLE_NONE),
+    ARG_TYPE("cap_effective_arg", ARG_STRING, ROLE_NONE),
+    ARG_TYPE("bpf_cmd_arg", ARG_UNKNOWN, ROLE_NONE), /* enum: a name, or a number when unknown to the exporter */
 };
 
 static const arg_type *arg_type_find(const char *key, size_t len)
 {
     for (size_t i = 0; i < sizeof arg_types / sizeof arg_types[0]; i++)
-        if (strlen(arg_types[i].name) == len && memcmp(arg_types[i].name, key, len) == 0)
+        if (arg_types[i].name_len == len && memcmp(arg_types[i].name, key, len) == 0)
             return &arg_types[i];
     return NULL;
 }
@@ -77,11 +83,12 @@ static const arg_type *arg_type_find(const char *key, size_t len)
 /* Fields of object arguments that are uint64 in the API (written as strings).
  * sock_arg.cookie is deliberately absent: it is an opaque kernel address that
  * often exceeds INT64_MAX, so it stays a string for every value alike. */
-static bool is_64bit_field(const char *type, const storm_member *m)
+#define ARG_TYPE_IS(t, lit) ((t)->name_len == sizeof(lit) - 1 && memcmp((t)->name, (lit), sizeof(lit) - 1) == 0)
+static bool is_64bit_field(const arg_type *t, const storm_member *m)
 {
-    if (strcmp(type, "truncated_bytes_arg") == 0)
+    if (ARG_TYPE_IS(t, "truncated_bytes_arg"))
         return TG_KEY_IS(m, "orig_size");
-    if (strcmp(type, "perf_event_arg") == 0)
+    if (ARG_TYPE_IS(t, "perf_event_arg"))
         return TG_KEY_IS(m, "Config") || TG_KEY_IS(m, "ProbeOffset");
     return false;
 }
@@ -189,7 +196,7 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
             storm_value *fv = m->value;
             if (is_nil_string(fv))
                 continue; /* Go printed a nil pointer: the field is absent */
-            if (fv->type == STORM_V_STRING && t && is_64bit_field(tname, m)) {
+            if (fv->type == STORM_V_STRING && t && is_64bit_field(t, m)) {
                 tg_path fp = TG_KEY(pp, m->key);
                 int64_t x;
                 bool has = false;

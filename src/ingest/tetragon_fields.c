@@ -233,6 +233,26 @@ static void date_keep(const char *s, storm_time_ns midnight)
     e->used = true;
 }
 
+/* The midnight of the date "YYYY-MM-DD" at s when it is one storm_time_parse
+ * accepts and its year is inside 1678..2261 (where every time of day is in
+ * range too); false otherwise (the caller then takes the full parse and its
+ * errors). A date the cache does not hold costs this, not a full parse. */
+static bool date_midnight(const char *s, storm_time_ns *midnight)
+{
+    int c = two_digits(s), y = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
+    if (c < 0 || y < 0 || mo < 1 || mo > 12 || d < 1 || s[4] != '-' || s[7] != '-')
+        return false;
+    int year = c * 100 + y;
+    if (year < 1678 || year > 2261)
+        return false;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        return false;
+    *midnight = storm_days_from_civil(year, (unsigned)mo, (unsigned)d) * 86400LL * 1000000000LL;
+    return true;
+}
+
 storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, storm_time_ns *out, bool *has)
 {
     if (!v || v->type == STORM_V_NULL)
@@ -242,8 +262,11 @@ storm_rc tg_time(storm_err *err, const storm_value *v, const tg_path *path, stor
     storm_time_ns tod;
     bool shaped = time_of_day(v->u.s.ptr, v->u.s.len, &tod);
     const date_ent *day = shaped ? date_find(v->u.s.ptr) : NULL;
-    if (day) {
-        *out = day->midnight + tod;
+    storm_time_ns midnight;
+    if (day || (shaped && date_midnight(v->u.s.ptr, &midnight))) {
+        if (!day)
+            date_keep(v->u.s.ptr, midnight);
+        *out = (day ? day->midnight : midnight) + tod;
         if (has)
             *has = true;
         return STORM_OK;
