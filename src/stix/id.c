@@ -70,20 +70,10 @@ void stix_uuid4_from_digest(const unsigned char md[20], char out[37])
     storm_uuid_format(u, 4, out);
 }
 
-static bool uuid5_cached(const char *ns, size_t ns_len, const void *name, size_t len, char out[37]);
-
 bool storm_stix_uuid5(const char *ns, const void *name, size_t len, char out[37])
 {
-    if (!ns)
-        return false;
-    return uuid5_cached(ns, strlen(ns), name, len, out);
-}
-
-/* The UUIDv5 itself, without the cache. */
-static bool uuid5_compute(const char *ns, size_t ns_len, const void *name, size_t len, char out[37])
-{
     unsigned char nsb[16], md[20];
-    if (!storm_uuid_parse(ns, ns_len, nsb))
+    if (!ns || !storm_uuid_parse(ns, strlen(ns), nsb))
         return false;
     stix_sha1 s;
     stix_sha1_init(&s);
@@ -637,44 +627,6 @@ void stix_sha1_cached(const void *data, size_t len, unsigned char md[20])
     ce->h2 = key.h2;
     ce->len = len;
     memcpy(ce->md, md, 20);
-}
-
-/* ---- the name cache of storm_stix_uuid5 ----
- * The sightings of a run name the same few things over and over (the
- * cluster's identity, the sighting's place, an indicator's detection
- * objects): keyed like the id cache by a 128-bit hash of the namespace text
- * and the name (each with its length, so the two cannot run into each
- * other), direct-mapped, 512 entries (~36 KiB) per thread. A malformed
- * namespace is never cached: it fails each time. */
-#define UUID5_CACHE_SLOTS 512
-
-typedef struct uuid5_cache_entry {
-    uint64_t h1, h2;
-    size_t len;
-    bool used;
-    char uuid[37];
-} uuid5_cache_entry;
-
-static _Thread_local uuid5_cache_entry uuid5_cache[UUID5_CACHE_SLOTS];
-
-static bool uuid5_cached(const char *ns, size_t ns_len, const void *name, size_t len, char out[37])
-{
-    id_key key = {0xa4093822299f31d0ULL, 0x082efa98ec4e6c89ULL};
-    key_bytes(&key, ns, ns_len);
-    key_bytes(&key, (const char *)name, len);
-    uuid5_cache_entry *ce = &uuid5_cache[key.h1 & (UUID5_CACHE_SLOTS - 1)];
-    if (ce->used && ce->h1 == key.h1 && ce->h2 == key.h2 && ce->len == len) {
-        memcpy(out, ce->uuid, 37);
-        return true;
-    }
-    if (!uuid5_compute(ns, ns_len, name, len, out))
-        return false;
-    ce->used = true;
-    ce->h1 = key.h1;
-    ce->h2 = key.h2;
-    ce->len = len;
-    memcpy(ce->uuid, out, 37);
-    return true;
 }
 
 bool stix_sco_uuid(const stix_id_props *ip, const storm_value *sco, char out[37])

@@ -12,7 +12,6 @@
 #include <storm/io.h>
 #include <storm/json.h>
 #include <storm/stix.h>
-#include <storm/uuid.h>
 
 #include "json_write_int.h"
 #include "stix_int.h"
@@ -46,51 +45,6 @@ static void test_uuid5(void)
     char again[37];
     storm_stix_uuid4_stable("abc", 3, again);
     CHECK_STR(out, again);
-}
-
-/* UUIDv5 straight from SHA-1, as RFC 4122 section 4.3 says: the reference
- * the cached storm_stix_uuid5 is held against. */
-static void uuid5_reference(const unsigned char nsb[16], const char *name, size_t len, char out[37])
-{
-    stix_sha1 s;
-    unsigned char md[20];
-    stix_sha1_init(&s);
-    stix_sha1_update(&s, nsb, 16);
-    stix_sha1_update(&s, name, len);
-    stix_sha1_final(&s, md);
-    storm_uuid_format(md, 5, out);
-}
-
-/* storm_stix_uuid5 answers repeated names from a bounded per-thread cache:
- * every answer, hit or miss, after other names evicted it or not, is the
- * computed one; the namespace is part of the key (the same name in two
- * namespaces, and a name that is the other's namespace text shifted, differ). */
-static void test_uuid5_cache(void)
-{
-    static const char *const nss[] = {STORM_STIX_SCO_NAMESPACE, "6ba7b810-9dad-11d1-80b4-00c04fd430c8"};
-    unsigned char nsb[2][16];
-    for (size_t k = 0; k < 2; k++)
-        CHECK(storm_uuid_parse(nss[k], 36, nsb[k]));
-    size_t bad = 0;
-    /* 4,000 names x 2 namespaces through 512 slots: hits, misses, evictions;
-     * every third name asked again at once (a hit) and all again later */
-    for (int pass = 0; pass < 2; pass++)
-        for (int i = 0; i < 4000; i++)
-            for (size_t k = 0; k < 2; k++) {
-                char name[64], got[37], want[37];
-                int n = snprintf(name, sizeof name, "node-%d", pass ? 3999 - i : i);
-                uuid5_reference(nsb[k], name, (size_t)n, want);
-                for (int rep = 0; rep < (i % 3 == 0 ? 2 : 1); rep++)
-                    bad += !storm_stix_uuid5(nss[k], name, (size_t)n, got) || strcmp(got, want) != 0;
-            }
-    CHECK(bad == 0);
-    char a[37], b[37];
-    CHECK(storm_stix_uuid5(nss[0], "x", 1, a));
-    CHECK(storm_stix_uuid5(nss[1], "x", 1, b));
-    CHECK(strcmp(a, b) != 0);
-    /* a malformed namespace fails every time, also after a good one with the same name */
-    CHECK(!storm_stix_uuid5("not-a-uuid", "x", 1, a));
-    CHECK(!storm_stix_uuid5("not-a-uuid", "x", 1, a));
 }
 
 static void test_sco_ids(void)
@@ -1228,7 +1182,6 @@ int main(void)
 {
     A = storm_arena_new(0, 0);
     RUN(test_uuid5);
-    RUN(test_uuid5_cache);
     RUN(test_sco_ids);
     RUN(test_canonical);
     RUN(test_time_text);
