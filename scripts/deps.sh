@@ -5,7 +5,7 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc
       libpcre2-dev libutf8proc-dev libsqlite3-dev libssl-dev libcjson-dev libyaml-dev
-      zlib1g-dev
+      libzstd-dev
       libmicrohttpd-dev libcurl4-openssl-dev sqlite3
       librdkafka-dev libhiredis-dev)
 # --db postgresql://...: the store on PostgreSQL (libpq); the tests start a real server

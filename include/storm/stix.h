@@ -157,8 +157,8 @@ storm_rc storm_stix_observe(storm_arena *a, const storm_event *ev, const storm_s
  * byte for byte what an observation built without lazy_ids holds. Does
  * nothing for an observation with nothing pending; calling it again is free.
  * Must be called before anything reads the text of those ids (the detector
- * calls it before evaluating a candidate or when a leaf names an "id";
- * the bundle writers call it too). Following references (*_ref, *_refs,
+ * calls it once a candidate's leaf holds, or up front when a leaf names an
+ * "id"; the bundle writers call it too). Following references (*_ref, *_refs,
  * object_refs) needs no finish: placeholders resolve like the ids. */
 void storm_stix_observation_finish(const storm_observation *obs);
 

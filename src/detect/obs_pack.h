@@ -5,7 +5,8 @@
  * deflated a tenth of that. Unpacking gives exactly what storm_v_copy would (same
  * members in the same order, same types, numbers and positions), so a
  * sighting written from an unpacked observation has the same bytes. The
- * bytes are deflated (zlib): a kprobe observation of ~6 KB packs to ~2 KB. */
+ * bytes are compressed (Zstandard): a kprobe observation of ~8 KB packs to
+ * ~2.7 KB. */
 #ifndef STORM_DETECT_OBS_PACK_H
 #define STORM_DETECT_OBS_PACK_H
 
@@ -15,10 +16,10 @@
 #include <storm/arena.h>
 #include <storm/observation.h>
 
-/* The deflate state packing reuses (reset per observation): compress2 made
- * and freed ~256 KiB of it per observation, which shrank and regrew the heap
- * each time. One per detector (one thread at a time); NULL is allowed and
- * packs with a state of its own. */
+/* The compression context packing reuses (reset per observation): one made
+ * and freed per observation shrank and regrew the heap each time. One per
+ * detector (one thread at a time); NULL is allowed and packs with a context
+ * of its own. */
 typedef struct obs_packer obs_packer;
 /* Owned: obs_packer_free. NULL on OOM. */
 obs_packer *obs_packer_new(void);
