@@ -1014,14 +1014,18 @@ static bool place_values(storm_arena *a, const storm_event *ev, const storm_stix
     pc.lo = pc.hi = 0;
     if (places == 1 || !proc_fact) /* one process object, or the subject's context */
         return values_into(a, ev, opts, handle, &e);
-    /* a process's own fact is its place's; read through `depth` parent_refs
-     * it belongs to the places at least depth below it (a parent_ref skips
-     * unknown processes, it never goes down) */
+    /* a process's own fact is its place's alone (observe.c gives each
+     * process of the event its own object, short of two with one key:
+     * places == 1); read through `depth` parent_refs it belongs to the
+     * places at least depth below it (a parent_ref skips unknown
+     * processes, it never goes down) */
     for (size_t slot = 0; slot < places; slot++) {
         pc.hi = (int)slot - depth;
+        pc.lo = depth ? 0 : pc.hi;
         if (pc.hi >= 0)
             emit_process(a, &e, place_process(ev, slot), kind);
     }
+    pc.lo = 0;
     if (kind == SRC_FILE_NAME || kind == SRC_FILE_PATH || kind == SRC_FILE_DIR) {
         pc.hi = (int)places - 1; /* the event's files: any process's, as far as this knows */
         for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
