@@ -413,13 +413,24 @@ static bool lit_hashable(const pat_literal *l)
 }
 
 #if STORM_HAVE_HYPERSCAN
-/* A LIKE pattern as an anchored regex: % any run, _ one character. */
+/* A LIKE pattern as a regex: % any run, _ one character. Anchored at
+ * either end, except where the pattern begins or ends with %: "^.*" and
+ * ".*$" hold wherever the rest does (the databases match with DOTALL), and
+ * without them a pattern such as '%/opt/app%' is a plain literal search. */
 static char *like_to_regex(const char *s, size_t n)
 {
     char *re = malloc(n * 2 + 8), *o = re;
     if (!re)
         return NULL;
-    *o++ = '^';
+    bool open_start = n && s[0] == '%', open_end = n && s[n - 1] == '%';
+    while (n && s[0] == '%') {
+        s++;
+        n--;
+    }
+    while (n && s[n - 1] == '%')
+        n--;
+    if (!open_start)
+        *o++ = '^';
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
@@ -433,7 +444,8 @@ static char *like_to_regex(const char *s, size_t n)
             *o++ = c;
         }
     }
-    *o++ = '$';
+    if (!open_end)
+        *o++ = '$';
     *o = '\0';
     return re;
 }
