@@ -181,6 +181,11 @@ struct leaf_index {
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
+    /* the groups to read on an event with parts p (storm_stix_prefilter_parts,
+     * PARTS_COMBOS of them): the eager ones, then the lazy ones, of list
+     * 2 * p + lazy at group_list[group_start[i] .. group_start[i + 1]) */
+    uint32_t *group_list;
+    size_t group_start[2 * 32 + 1];
     /* REGEX_MEMO_SLOTS each: the hashes apart (0: empty), so that a probe
      * reads 8 bytes of a table that stays in cache */
     uint64_t *memo_hash;
@@ -288,6 +293,7 @@ void leaf_index_free(leaf_index *x)
         free(x->groups[i].steps);
     }
     free(x->groups);
+    free(x->group_list);
     if (x->memo)
         for (size_t i = 0; i < REGEX_MEMO_SLOTS; i++) {
             free(x->memo[i].block);
@@ -528,6 +534,24 @@ static int add_id_to(uint32_t **ids, size_t *n, size_t *alloc, uint32_t id)
     return 0;
 }
 
+/* The key text of an integer ("i" and its decimal, as "i%lld" writes it)
+ * appended to b: without printf, which cost ~800 instructions for each
+ * integer value of an event (hook arguments). */
+static void int_key(storm_buf *b, long long v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    tmp[--n] = 'i';
+    storm_buf_append(b, tmp + n, sizeof tmp - n);
+}
+
 /* key bytes: 4 bytes path id, then a type letter and the value */
 static void eq_key_lit(storm_buf *b, uint32_t path, const pat_literal *l)
 {
@@ -537,7 +561,7 @@ static void eq_key_lit(storm_buf *b, uint32_t path, const pat_literal *l)
         storm_buf_putc(b, 's');
         storm_buf_append(b, l->u.str.ptr, l->u.str.len);
     } else if (l->type == PAT_LIT_INT) {
-        storm_buf_printf(b, "i%lld", (long long)l->u.i);
+        int_key(b, (long long)l->u.i);
     } else {
         storm_buf_printf(b, "b%d", l->u.b ? 1 : 0);
     }
@@ -1111,6 +1135,31 @@ static int mark_lazy_groups(leaf_index *x)
     return 0;
 }
 
+#define PARTS_COMBOS 32 /* the combinations of the STORM_STIX_PART_* bits */
+_Static_assert((STORM_STIX_PART_OTHER | STORM_STIX_PART_HOOK | STORM_STIX_PART_ALERT | STORM_STIX_PART_AUDIT |
+                STORM_STIX_PART_APP) < PARTS_COMBOS,
+               "every event part has a bit below PARTS_COMBOS");
+
+/* x->group_list: for each combination of event parts, the groups that read
+ * any of them, eager then lazy, so that an event visits only those. 0, or
+ * -1 out of memory. */
+static int list_groups(leaf_index *x)
+{
+    x->group_list = malloc((2 * PARTS_COMBOS * x->n_groups + 1) * sizeof *x->group_list);
+    if (!x->group_list)
+        return -1;
+    size_t n = 0;
+    for (uint32_t parts = 0; parts < PARTS_COMBOS; parts++)
+        for (int lazy = 0; lazy < 2; lazy++) {
+            x->group_start[2 * parts + (uint32_t)lazy] = n;
+            for (size_t g = 0; g < x->n_groups; g++)
+                if (x->groups[g].lazy == lazy && (x->groups[g].reads & parts))
+                    x->group_list[n++] = (uint32_t)g;
+        }
+    x->group_start[2 * PARTS_COMBOS] = n;
+    return 0;
+}
+
 /* The paths readable off events, grouped by prefilter handle (x->groups),
  * the regex memo and the leaves' triggers. 0, or -1 out of memory. */
 static int build_event_groups(leaf_index *x)
@@ -1153,7 +1202,7 @@ static int build_event_groups(leaf_index *x)
             eg->has_regex = true;
 #endif
     }
-    if (mark_lazy_groups(x) != 0)
+    if (mark_lazy_groups(x) != 0 || list_groups(x) != 0)
         return -1;
     /* a test hits once per value by its equality key or a database scan,
      * twice with the NFC form */
@@ -1352,10 +1401,10 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
                 free(nfc);
             }
             break;
-        case STORM_V_INT: storm_buf_printf(b, "i%lld", (long long)v->u.i); break;
+        case STORM_V_INT: int_key(b, (long long)v->u.i); break;
         case STORM_V_FLOAT:
             if (v->u.f == (double)(long long)v->u.f && v->u.f > -9e18 && v->u.f < 9e18)
-                storm_buf_printf(b, "i%lld", (long long)v->u.f);
+                int_key(b, (long long)v->u.f);
             else
                 ok = false;
             break;
@@ -1611,17 +1660,17 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     x->proc_all = places >= 32 ? 0xffffffffu : ((uint64_t)1 << places) - 1;
     /* paths the event cannot give are not in a group: their tests are
      * keyless on events */
-    uint32_t parts = storm_stix_prefilter_parts(ev);
+    uint32_t parts = storm_stix_prefilter_parts(ev) % PARTS_COMBOS;
     /* the groups that put leaves on the list, then, when there are any,
      * the lazy ones that only say where they may hold */
-    for (int lazy = 0; lazy < 2; lazy++) {
+    for (uint32_t lazy = 0; lazy < 2; lazy++) {
         if (lazy && !x->n_touched)
             break;
-        for (size_t g = 0; g < x->n_groups; g++) {
+        size_t list = 2 * parts + lazy;
+        for (size_t i = x->group_start[list]; i < x->group_start[list + 1]; i++) {
+            uint32_t g = x->group_list[i];
             const event_group *eg = &x->groups[g];
-            if (eg->lazy != lazy || !(eg->reads & parts))
-                continue;
-            x->cur_group = (uint32_t)g;
+            x->cur_group = g;
             if (!storm_stix_prefilter_path_values(a, ev, opts, eg->handle, eg->steps, eg->n_steps, places,
                                                   on_group_value, x))
                 return -1;
