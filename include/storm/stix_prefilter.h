@@ -72,6 +72,33 @@ size_t storm_stix_prefilter_places(const storm_event *ev);
 bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
                                        void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx);
 
+/* Whether handle names a structured property (x_hook_args, x_alert_fields,
+ * x_proc_extra...) whose values depend on the path's steps below it. */
+bool storm_stix_prefilter_structured(int handle);
+/* As storm_stix_prefilter_place_values for the path steps[0..n_steps) that
+ * storm_stix_prefilter_path turned into handle (borrowed during the call),
+ * with places = storm_stix_prefilter_places(ev) (computed once per event
+ * by the caller): below a structured property only the values at the
+ * path's steps are given, not every scalar inside it (a superset of what
+ * the observation holds there: the sensor's value is read as observe.c
+ * sanitizes it, items dropped and keys mapped). */
+bool storm_stix_prefilter_path_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                      const storm_stix_step *steps, size_t n_steps, size_t places,
+                                      void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx);
+
+/* The parts of an event a handle's values come from, and the parts an
+ * event has: a handle gives no value on ev when
+ * (storm_stix_prefilter_reads(handle) & storm_stix_prefilter_parts(ev)) is
+ * 0, so that a caller with many handles skips most of them on an event
+ * without calling for each. */
+#define STORM_STIX_PART_OTHER 1u /* processes, files, Kubernetes context, flows: always there */
+#define STORM_STIX_PART_HOOK 2u  /* ev->hook */
+#define STORM_STIX_PART_ALERT 4u /* ev->alert */
+#define STORM_STIX_PART_AUDIT 8u /* ev->audit */
+#define STORM_STIX_PART_APP 16u  /* ev->app */
+uint32_t storm_stix_prefilter_reads(int handle);
+uint32_t storm_stix_prefilter_parts(const storm_event *ev);
+
 /* False only when the observation of ev surely holds no SCO of this type. */
 bool storm_stix_prefilter_may_have(const storm_event *ev, const char *type, size_t type_len);
 

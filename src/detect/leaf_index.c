@@ -114,6 +114,15 @@ typedef struct event_group {
     bool has_regex;  /* some path of it has regex databases: string results are remembered */
     uint32_t *paths; /* owned: ids of its paths, ascending */
     size_t n_paths;
+    /* a structured property's path (one per group): its steps, read below
+     * the property (owned array; keys borrowed from the path's pattern) */
+    storm_stix_step *steps;
+    size_t n_steps;
+    uint32_t reads; /* storm_stix_prefilter_reads of handle: the group is skipped on events without them */
+    /* none of its tests puts a leaf on the list to decide (touches), nor
+     * is one of a leaf decided on every event: read only when some leaf is
+     * on the list (the tests then say on which objects it may hold) */
+    bool lazy;
 } event_group;
 
 /* A remembered result: the tests that the equality keys and regex
@@ -172,6 +181,11 @@ struct leaf_index {
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
+    /* the groups to read on an event with parts p (storm_stix_prefilter_parts,
+     * PARTS_COMBOS of them): the eager ones, then the lazy ones, of list
+     * 2 * p + lazy at group_list[group_start[i] .. group_start[i + 1]) */
+    uint32_t *group_list;
+    size_t group_start[2 * 32 + 1];
     /* REGEX_MEMO_SLOTS each: the hashes apart (0: empty), so that a probe
      * reads 8 bytes of a table that stays in cache */
     uint64_t *memo_hash;
@@ -274,9 +288,12 @@ void leaf_index_free(leaf_index *x)
     if (x->scratch)
         hs_free_scratch(x->scratch);
 #endif
-    for (size_t i = 0; i < x->n_groups; i++)
+    for (size_t i = 0; i < x->n_groups; i++) {
         free(x->groups[i].paths);
+        free(x->groups[i].steps);
+    }
     free(x->groups);
+    free(x->group_list);
     if (x->memo)
         for (size_t i = 0; i < REGEX_MEMO_SLOTS; i++) {
             free(x->memo[i].block);
@@ -402,13 +419,24 @@ static bool lit_hashable(const pat_literal *l)
 }
 
 #if STORM_HAVE_HYPERSCAN
-/* A LIKE pattern as an anchored regex: % any run, _ one character. */
+/* A LIKE pattern as a regex: % any run, _ one character. Anchored at
+ * either end, except where the pattern begins or ends with %: "^.*" and
+ * ".*$" hold wherever the rest does (the databases match with DOTALL), and
+ * without them a pattern such as '%/opt/app%' is a plain literal search. */
 static char *like_to_regex(const char *s, size_t n)
 {
     char *re = malloc(n * 2 + 8), *o = re;
     if (!re)
         return NULL;
-    *o++ = '^';
+    bool open_start = n && s[0] == '%', open_end = n && s[n - 1] == '%';
+    while (n && s[0] == '%') {
+        s++;
+        n--;
+    }
+    while (n && s[n - 1] == '%')
+        n--;
+    if (!open_start)
+        *o++ = '^';
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
@@ -422,7 +450,8 @@ static char *like_to_regex(const char *s, size_t n)
             *o++ = c;
         }
     }
-    *o++ = '$';
+    if (!open_end)
+        *o++ = '$';
     *o = '\0';
     return re;
 }
@@ -505,6 +534,24 @@ static int add_id_to(uint32_t **ids, size_t *n, size_t *alloc, uint32_t id)
     return 0;
 }
 
+/* The key text of an integer ("i" and its decimal, as "i%lld" writes it)
+ * appended to b: without printf, which cost ~800 instructions for each
+ * integer value of an event (hook arguments). */
+static void int_key(storm_buf *b, long long v)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    tmp[--n] = 'i';
+    storm_buf_append(b, tmp + n, sizeof tmp - n);
+}
+
 /* key bytes: 4 bytes path id, then a type letter and the value */
 static void eq_key_lit(storm_buf *b, uint32_t path, const pat_literal *l)
 {
@@ -514,7 +561,7 @@ static void eq_key_lit(storm_buf *b, uint32_t path, const pat_literal *l)
         storm_buf_putc(b, 's');
         storm_buf_append(b, l->u.str.ptr, l->u.str.len);
     } else if (l->type == PAT_LIT_INT) {
-        storm_buf_printf(b, "i%lld", (long long)l->u.i);
+        int_key(b, (long long)l->u.i);
     } else {
         storm_buf_printf(b, "b%d", l->u.b ? 1 : 0);
     }
@@ -800,18 +847,26 @@ static int paths_build_dbs(leaf_index *x)
 }
 #endif
 
-/* The prefilter's handle of an indexed path (storm/stix_prefilter.h). */
-static int path_event_handle(const pat_path *p)
+#define EVENT_STEPS_MAX 16 /* longer paths are not read off events */
+
+/* A path's steps as the prefilter takes them (at most EVENT_STEPS_MAX). */
+static void path_event_steps(const pat_path *p, storm_stix_step *steps)
 {
-    storm_stix_step steps[16];
-    if (p->n_steps > sizeof steps / sizeof steps[0])
-        return -1;
     for (size_t i = 0; i < p->n_steps; i++) {
         const pat_step *s = &p->steps[i];
         steps[i].key = s->kind == PAT_STEP_KEY ? s->key : NULL;
         steps[i].key_len = s->kind == PAT_STEP_KEY ? s->key_len : 0;
         steps[i].index = s->kind == PAT_STEP_INDEX ? s->index : -1;
     }
+}
+
+/* The prefilter's handle of an indexed path (storm/stix_prefilter.h). */
+static int path_event_handle(const pat_path *p)
+{
+    storm_stix_step steps[EVENT_STEPS_MAX];
+    if (p->n_steps > EVENT_STEPS_MAX)
+        return -1;
+    path_event_steps(p, steps);
     return storm_stix_prefilter_path(p->object_type, p->object_type_len, steps, p->n_steps);
 }
 
@@ -1051,6 +1106,60 @@ static int choose_triggers(leaf_index *x)
     return 0;
 }
 
+/* Which groups are lazy (event_group.lazy): those whose tests do not
+ * touch and belong to no leaf of x->free_event. 0, or -1 out of memory. */
+static int mark_lazy_groups(leaf_index *x)
+{
+    bool *is_free = calloc(x->n_leaves + 1, sizeof *is_free);
+    uint32_t *group_of = malloc((x->n_paths + 1) * sizeof *group_of); /* path -> group, UINT32_MAX: none */
+    if (!is_free || !group_of) {
+        free(is_free);
+        free(group_of);
+        return -1;
+    }
+    for (size_t i = 0; i < x->n_free_event; i++)
+        is_free[x->free_event[i]] = true;
+    memset(group_of, 0xff, (x->n_paths + 1) * sizeof *group_of);
+    for (size_t g = 0; g < x->n_groups; g++)
+        for (size_t i = 0; i < x->groups[g].n_paths; i++)
+            group_of[x->groups[g].paths[i]] = (uint32_t)g;
+    for (size_t t = 0; t < x->n_tests; t++) {
+        const leaf_test *lt = &x->tests[t];
+        if (lt->path < 0 || group_of[lt->path] == UINT32_MAX)
+            continue;
+        if (lt->touches || is_free[lt->leaf])
+            x->groups[group_of[lt->path]].lazy = false;
+    }
+    free(is_free);
+    free(group_of);
+    return 0;
+}
+
+#define PARTS_COMBOS 32 /* the combinations of the STORM_STIX_PART_* bits */
+_Static_assert((STORM_STIX_PART_OTHER | STORM_STIX_PART_HOOK | STORM_STIX_PART_ALERT | STORM_STIX_PART_AUDIT |
+                STORM_STIX_PART_APP) < PARTS_COMBOS,
+               "every event part has a bit below PARTS_COMBOS");
+
+/* x->group_list: for each combination of event parts, the groups that read
+ * any of them, eager then lazy, so that an event visits only those. 0, or
+ * -1 out of memory. */
+static int list_groups(leaf_index *x)
+{
+    x->group_list = malloc((2 * PARTS_COMBOS * x->n_groups + 1) * sizeof *x->group_list);
+    if (!x->group_list)
+        return -1;
+    size_t n = 0;
+    for (uint32_t parts = 0; parts < PARTS_COMBOS; parts++)
+        for (int lazy = 0; lazy < 2; lazy++) {
+            x->group_start[2 * parts + (uint32_t)lazy] = n;
+            for (size_t g = 0; g < x->n_groups; g++)
+                if (x->groups[g].lazy == lazy && (x->groups[g].reads & parts))
+                    x->group_list[n++] = (uint32_t)g;
+        }
+    x->group_start[2 * PARTS_COMBOS] = n;
+    return 0;
+}
+
 /* The paths readable off events, grouped by prefilter handle (x->groups),
  * the regex memo and the leaves' triggers. 0, or -1 out of memory. */
 static int build_event_groups(leaf_index *x)
@@ -1062,14 +1171,25 @@ static int build_event_groups(leaf_index *x)
         const index_path *p = &x->paths[i];
         if (p->event_path < 0)
             continue;
+        /* a structured property's paths read different values: one group
+         * each */
+        bool structured = storm_stix_prefilter_structured(p->event_path);
         size_t g = 0;
-        while (g < x->n_groups && x->groups[g].handle != p->event_path)
+        while (g < x->n_groups && (structured || x->groups[g].handle != p->event_path))
             g++;
         if (g == x->n_groups) {
             if (GROW(x->groups, x->n_groups, alloc) != 0)
                 return -1;
-            x->groups[g] = (event_group){p->event_path, p->on_process, false, NULL, 0};
+            x->groups[g] = (event_group){
+                p->event_path, p->on_process, false, NULL, 0, NULL, 0, storm_stix_prefilter_reads(p->event_path), true};
             x->n_groups++;
+            if (structured) {
+                x->groups[g].steps = malloc((p->path->n_steps + 1) * sizeof *x->groups[g].steps);
+                if (!x->groups[g].steps)
+                    return -1;
+                path_event_steps(p->path, x->groups[g].steps);
+                x->groups[g].n_steps = p->path->n_steps;
+            }
         }
         event_group *eg = &x->groups[g];
         uint32_t *np = realloc(eg->paths, (eg->n_paths + 1) * sizeof *np);
@@ -1082,6 +1202,8 @@ static int build_event_groups(leaf_index *x)
             eg->has_regex = true;
 #endif
     }
+    if (mark_lazy_groups(x) != 0 || list_groups(x) != 0)
+        return -1;
     /* a test hits once per value by its equality key or a database scan,
      * twice with the NFC form */
     x->cap_rx_hits = 2 * x->n_tests + 1;
@@ -1279,10 +1401,10 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
                 free(nfc);
             }
             break;
-        case STORM_V_INT: storm_buf_printf(b, "i%lld", (long long)v->u.i); break;
+        case STORM_V_INT: int_key(b, (long long)v->u.i); break;
         case STORM_V_FLOAT:
             if (v->u.f == (double)(long long)v->u.f && v->u.f > -9e18 && v->u.f < 9e18)
-                storm_buf_printf(b, "i%lld", (long long)v->u.f);
+                int_key(b, (long long)v->u.f);
             else
                 ok = false;
             break;
@@ -1538,10 +1660,21 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     x->proc_all = places >= 32 ? 0xffffffffu : ((uint64_t)1 << places) - 1;
     /* paths the event cannot give are not in a group: their tests are
      * keyless on events */
-    for (size_t g = 0; g < x->n_groups; g++) {
-        x->cur_group = (uint32_t)g;
-        if (!storm_stix_prefilter_place_values(a, ev, opts, x->groups[g].handle, on_group_value, x))
-            return -1;
+    uint32_t parts = storm_stix_prefilter_parts(ev) % PARTS_COMBOS;
+    /* the groups that put leaves on the list, then, when there are any,
+     * the lazy ones that only say where they may hold */
+    for (uint32_t lazy = 0; lazy < 2; lazy++) {
+        if (lazy && !x->n_touched)
+            break;
+        size_t list = 2 * parts + lazy;
+        for (size_t i = x->group_start[list]; i < x->group_start[list + 1]; i++) {
+            uint32_t g = x->group_list[i];
+            const event_group *eg = &x->groups[g];
+            x->cur_group = g;
+            if (!storm_stix_prefilter_path_values(a, ev, opts, eg->handle, eg->steps, eg->n_steps, places,
+                                                  on_group_value, x))
+                return -1;
+        }
     }
     *n_out = decide(x, x->free_event, x->n_free_event, out);
     return 0;

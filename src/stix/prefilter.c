@@ -233,14 +233,26 @@ static const prop *find_prop(const prop *t, size_t n, const storm_stix_step *s)
     return NULL;
 }
 
+static bool key_ends_with(const storm_stix_step *s, const char *suffix)
+{
+    size_t n = strlen(suffix);
+    return s->key && s->key_len >= n && memcmp(s->key + s->key_len - n, suffix, n) == 0;
+}
+
 /* Whether the steps after a property fit what the property holds: none for a
- * scalar, one index or [*] for a list, anything inside a deep value. */
-static int prop_handle(const prop *p, size_t rest)
+ * scalar, one index or [*] for a list, anything inside a deep value but a
+ * reference (the engine follows *_ref and *_refs to other objects, whose
+ * values the deep value does not hold). */
+static int prop_handle(const prop *p, const storm_stix_step *rest, size_t n_rest)
 {
     switch (p->kind) {
-    case SRC_DEEP: return p->field < 0 ? HANDLE(SRC_PROC_EXTRA, 0) : HANDLE(SRC_DEEP, p->field);
-    case SRC_K8S_LABELS: return rest <= 1 ? HANDLE(SRC_K8S_LABELS, 0) : -1;
-    default: return rest == 0 ? HANDLE(p->kind, p->field) : -1;
+    case SRC_DEEP:
+        for (size_t i = 0; i < n_rest; i++)
+            if (key_ends_with(&rest[i], "_ref") || key_ends_with(&rest[i], "_refs"))
+                return -1;
+        return p->field < 0 ? HANDLE(SRC_PROC_EXTRA, 0) : HANDLE(SRC_DEEP, p->field);
+    case SRC_K8S_LABELS: return n_rest <= 1 ? HANDLE(SRC_K8S_LABELS, 0) : -1;
+    default: return n_rest == 0 ? HANDLE(p->kind, p->field) : -1;
     }
 }
 
@@ -252,7 +264,7 @@ static int file_path(const storm_stix_step *steps, size_t n)
     if (step_is(&steps[0], "parent_directory_ref"))
         return n == 2 && step_is(&steps[1], "path") ? HANDLE(SRC_FILE_DIR, 0) : -1;
     const prop *p = find_prop(FILE_PROPS, sizeof FILE_PROPS / sizeof FILE_PROPS[0], &steps[0]);
-    return p ? prop_handle(p, n - 1) : -1;
+    return p ? prop_handle(p, steps + 1, n - 1) : -1;
 }
 
 int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_stix_step *steps, size_t n_steps)
@@ -276,18 +288,18 @@ int storm_stix_prefilter_path(const char *type, size_t type_len, const storm_sti
         else {
             const prop *p = find_prop(PROCESS_PROPS, sizeof PROCESS_PROPS / sizeof PROCESS_PROPS[0], &steps[i]);
             if (p)
-                h = prop_handle(p, n_steps - i - 1);
+                h = prop_handle(p, steps + i + 1, n_steps - i - 1);
             else if (i > 0)
                 return -1; /* a relative carries no subject context */
             else if ((p = find_prop(SUBJECT_PROPS, sizeof SUBJECT_PROPS / sizeof SUBJECT_PROPS[0], &steps[0])))
-                h = prop_handle(p, n_steps - 1);
+                h = prop_handle(p, steps + 1, n_steps - 1);
         }
         return h < 0 ? -1 : h | on;
     }
     if (flow) {
         const prop *p = find_prop(SUBJECT_PROPS, sizeof SUBJECT_PROPS / sizeof SUBJECT_PROPS[0], &steps[0]);
         if (p)
-            return prop_handle(p, n_steps - 1);
+            return prop_handle(p, steps + 1, n_steps - 1);
     }
     if (flow) {
         if (n_steps == 1 && step_is(&steps[0], "src_port"))
@@ -324,6 +336,11 @@ typedef struct emit_ctx {
     void (*fn)(void *ctx, const storm_value *v);
     void *ctx;
     bool oom; /* a value could not be built: the caller cannot rely on the set */
+    /* below a structured property: the path's steps after it (at), else
+     * every scalar inside it is given */
+    const storm_stix_step *rest;
+    size_t n_rest;
+    bool at;
 } emit_ctx;
 
 static void emit_strn(const emit_ctx *e, const char *s, size_t n)
@@ -375,6 +392,125 @@ static void emit_deep(const emit_ctx *e, const storm_value *v, int depth)
         break;
     default: break;
     }
+}
+
+/* ---- below a structured property ----
+ * observe.c puts a structured value (hook arguments, alert fields, a
+ * process's extra facts) into the observation sanitized (build.c,
+ * docs/mapping.md): nulls, empty strings and what holds nothing else are
+ * dropped, so that a list's items move up; a key that is not a dictionary
+ * key (lower case letters, digits, '_' and '-', 3 to 250 bytes) is mapped
+ * (lower-cased, other bytes '_', cut to 250, padded with '_' to 3), and one
+ * that collides with an earlier key gets "_2", "_3"... The values at a
+ * path's steps are read off the sensor's value with those rules, giving
+ * more where they cannot tell (a key that may be a collided one). */
+
+#define DEEP_DEPTH_MAX 64 /* sanitizing keeps nothing deeper (SANITIZE_MAX_DEPTH) */
+
+/* Whether sanitizing keeps anything of v at depth. */
+static bool survives(const storm_value *v, int depth)
+{
+    if (!v || depth > DEEP_DEPTH_MAX)
+        return false;
+    switch (v->type) {
+    case STORM_V_STRING: return v->u.s.len > 0;
+    case STORM_V_BOOL:
+    case STORM_V_INT:
+    case STORM_V_FLOAT: return true;
+    case STORM_V_ARRAY:
+        for (size_t i = 0; i < v->u.a.len; i++)
+            if (survives(v->u.a.items[i], depth + 1))
+                return true;
+        return false;
+    case STORM_V_OBJECT:
+        for (size_t i = 0; i < v->u.o.len; i++)
+            if (v->u.o.members[i].key_len && survives(v->u.o.members[i].value, depth + 1))
+                return true;
+        return false;
+    default: return false;
+    }
+}
+
+#define DICT_KEY_MIN 3
+#define DICT_KEY_MAX 250
+
+static bool dict_byte(unsigned char c)
+{
+    return (unsigned char)(c - 'a') < 26 || (unsigned char)(c - '0') < 10 || c == '_' || c == '-';
+}
+
+/* Whether sensor key s[0..n) mapped is k[0..k_len). */
+static bool maps_to(const char *s, size_t n, const char *k, size_t k_len)
+{
+    if (n == k_len && memcmp(s, k, n) == 0)
+        return true;
+    size_t m = n < DICT_KEY_MAX ? n : DICT_KEY_MAX;
+    if ((m < DICT_KEY_MIN ? DICT_KEY_MIN : m) != k_len)
+        return false;
+    for (size_t i = 0; i < m; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if ((dict_byte(c) ? (char)c : '_') != k[i])
+            return false;
+    }
+    for (size_t i = m; i < k_len; i++)
+        if (k[i] != '_')
+            return false;
+    return true;
+}
+
+/* Whether key k may be a collided key's ("x_2"): any sensor key may then
+ * have become it. */
+static bool collision_form(const char *k, size_t n)
+{
+    size_t d = n;
+    while (d > 0 && k[d - 1] >= '0' && k[d - 1] <= '9')
+        d--;
+    return d < n && d > 0 && k[d - 1] == '_';
+}
+
+/* The values at steps st[0..n) below v (at depth), as the sanitized copy
+ * of v holds them; at the end of the steps every scalar inside. */
+static void emit_at(const emit_ctx *e, const storm_value *v, const storm_stix_step *st, size_t n, int depth)
+{
+    if (!v || depth > DEEP_DEPTH_MAX)
+        return;
+    if (n == 0) {
+        emit_deep(e, v, depth);
+        return;
+    }
+    if (st->key) {
+        if (v->type != STORM_V_OBJECT)
+            return;
+        bool any = collision_form(st->key, st->key_len);
+        for (size_t i = 0; i < v->u.o.len; i++) {
+            const storm_member *m = &v->u.o.members[i];
+            if (any || maps_to(m->key, m->key_len, st->key, st->key_len))
+                emit_at(e, m->value, st + 1, n - 1, depth + 1);
+        }
+    } else if (v->type == STORM_V_ARRAY) {
+        int64_t seen = 0; /* the items sanitizing keeps before this one */
+        for (size_t i = 0; i < v->u.a.len; i++) {
+            const storm_value *it = v->u.a.items[i];
+            if (st->index < 0) {
+                emit_at(e, it, st + 1, n - 1, depth + 1);
+            } else if (survives(it, depth + 1) && seen++ == st->index) {
+                emit_at(e, it, st + 1, n - 1, depth + 1);
+                return;
+            }
+        }
+    }
+}
+
+/* The values of a structured property's value v: at the path's steps, or
+ * every scalar inside. */
+static void emit_structured(const emit_ctx *e, const storm_value *v)
+{
+    if (e->at)
+        emit_at(e, v, e->rest, e->n_rest, 0);
+    else
+        emit_deep(e, v, 0);
 }
 
 static const char *str_field(const storm_event *ev, int f)
@@ -495,7 +631,7 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     case SRC_PROC_ARGUMENTS: emit_str(e, p->arguments); break;
     case SRC_PROC_EXEC_ID: emit_str(e, p->exec_id); break;
     case SRC_PROC_PARENT_EXEC_ID: emit_str(e, p->parent_exec_id); break;
-    case SRC_PROC_EXTRA: emit_deep(e, p->extra, 0); break;
+    case SRC_PROC_EXTRA: emit_structured(e, p->extra); break;
     case SRC_PROC_COMMAND_LINE: {
         const char *args;
         const char *first = stix_command_line_parts(p, &args);
@@ -530,12 +666,10 @@ static void each_process(storm_arena *a, emit_ctx *e, const storm_event *ev, src
         emit_process(a, e, &ev->ancestors[i], kind);
 }
 
-bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
-                                 void (*fn)(void *ctx, const storm_value *v), void *ctx)
+/* The values of handle on ev, given to e (storm_stix_prefilter_values). */
+static bool values_into(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle, emit_ctx *ep)
 {
-    if (!ev || !fn || handle < 0)
-        return false;
-    emit_ctx e = {fn, ctx, false};
+    emit_ctx e = *ep;
     src_kind kind = HANDLE_KIND(handle);
     int field = HANDLE_FIELD(handle);
     switch (kind) {
@@ -561,7 +695,7 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
             emit_file(&e, ev->files[i].path, kind);
         break;
     case SRC_STR: emit_str(&e, str_field(ev, field)); break;
-    case SRC_DEEP: emit_deep(&e, deep_field(ev, field), 0); break;
+    case SRC_DEEP: emit_structured(&e, deep_field(ev, field)); break;
     case SRC_INT:
         if (ev->audit.present && ev->audit.has_code)
             emit_int(&e, ev->audit.code);
@@ -635,6 +769,15 @@ bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const st
     default: break;
     }
     return !e.oom;
+}
+
+bool storm_stix_prefilter_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                 void (*fn)(void *ctx, const storm_value *v), void *ctx)
+{
+    if (!ev || !fn || handle < 0)
+        return false;
+    emit_ctx e = {fn, ctx, false, NULL, 0, false};
+    return values_into(a, ev, opts, handle, &e);
 }
 
 static bool any_binary(const storm_event *ev)
@@ -770,35 +913,140 @@ static void to_places(void *ctx, const storm_value *v)
     pc->fn(pc->ctx, pc->lo, pc->hi, v);
 }
 
-bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
-                                       void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx)
+static bool structured(int handle)
+{
+    src_kind k = HANDLE_KIND(handle);
+    return k == SRC_DEEP || k == SRC_PROC_EXTRA;
+}
+
+bool storm_stix_prefilter_structured(int handle)
+{
+    return handle >= 0 && structured(handle);
+}
+
+/* The part of the event a string or deep field is in. */
+static uint32_t field_part(int f)
+{
+    switch ((ev_field)f) {
+    case F_HOOK_KIND:
+    case F_HOOK_NAME:
+    case F_HOOK_POLICY:
+    case F_HOOK_ACTION:
+    case F_HOOK_RETURN_ACTION:
+    case F_HOOK_MESSAGE:
+    case F_HOOK_ARGS:
+    case F_HOOK_RETURN:
+    case F_HOOK_TAGS: return STORM_STIX_PART_HOOK;
+    case F_ALERT_RULE:
+    case F_ALERT_RULE_ID:
+    case F_ALERT_SEVERITY:
+    case F_ALERT_MESSAGE:
+    case F_ALERT_SOURCE:
+    case F_ALERT_TAGS:
+    case F_ALERT_FIELDS: return STORM_STIX_PART_ALERT;
+    case F_AUDIT_VERB:
+    case F_AUDIT_RESOURCE:
+    case F_AUDIT_SUBRESOURCE:
+    case F_AUDIT_API_GROUP:
+    case F_AUDIT_API_VERSION:
+    case F_AUDIT_NAMESPACE:
+    case F_AUDIT_NAME:
+    case F_AUDIT_USER:
+    case F_AUDIT_USER_GROUPS:
+    case F_AUDIT_DECISION:
+    case F_AUDIT_REASON:
+    case F_AUDIT_URI:
+    case F_AUDIT_USER_AGENT:
+    case F_AUDIT_STAGE:
+    case F_AUDIT_LEVEL:
+    case F_AUDIT_ID:
+    case F_AUDIT_REQUEST_OBJECT: return STORM_STIX_PART_AUDIT;
+    case F_APP_PROGRAM:
+    case F_APP_MESSAGE:
+    case F_APP_AUTH_USER:
+    case F_APP_AUTH_RESULT:
+    case F_APP_AUTH_METHOD: return STORM_STIX_PART_APP;
+    default: return STORM_STIX_PART_OTHER;
+    }
+}
+
+uint32_t storm_stix_prefilter_reads(int handle)
+{
+    if (handle < 0)
+        return STORM_STIX_PART_OTHER;
+    switch (HANDLE_KIND(handle)) {
+    case SRC_STR:
+    case SRC_DEEP: return field_part(HANDLE_FIELD(handle));
+    case SRC_INT: return STORM_STIX_PART_AUDIT;
+    case SRC_LOGIN:
+    case SRC_APP_INT: return STORM_STIX_PART_APP;
+    default: return STORM_STIX_PART_OTHER;
+    }
+}
+
+uint32_t storm_stix_prefilter_parts(const storm_event *ev)
+{
+    return STORM_STIX_PART_OTHER | (ev->hook.present ? STORM_STIX_PART_HOOK : 0) |
+           (ev->alert.present ? STORM_STIX_PART_ALERT : 0) | (ev->audit.present ? STORM_STIX_PART_AUDIT : 0) |
+           (ev->app.present ? STORM_STIX_PART_APP : 0);
+}
+
+static bool place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                         const storm_stix_step *steps, size_t n_steps, size_t places,
+                         void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx)
 {
     if (!ev || !fn || handle < 0)
         return false;
     place_ctx pc = {fn, ctx, STORM_STIX_PREFILTER_ANY, STORM_STIX_PREFILTER_ANY};
+    emit_ctx e = {to_places, &pc, false, NULL, 0, false};
+    int depth = (handle & ON_PROCESS) ? (handle >> DEPTH_SHIFT) & DEPTH_MAX : 0;
+    if (steps && structured(handle) && n_steps > (size_t)depth) {
+        /* the property is the step after the parent_refs */
+        e.at = true;
+        e.rest = steps + depth + 1;
+        e.n_rest = n_steps - (size_t)depth - 1;
+    }
     if (!(handle & ON_PROCESS))
-        return storm_stix_prefilter_values(a, ev, opts, handle, to_places, &pc);
+        return values_into(a, ev, opts, handle, &e);
     src_kind kind = HANDLE_KIND(handle);
-    size_t places = storm_stix_prefilter_places(ev);
     bool proc_fact = (kind >= SRC_PROC_PID && kind <= SRC_PROC_USER_ID) || kind == SRC_FILE_NAME ||
                      kind == SRC_FILE_PATH || kind == SRC_FILE_DIR;
     pc.lo = pc.hi = 0;
     if (places == 1 || !proc_fact) /* one process object, or the subject's context */
-        return storm_stix_prefilter_values(a, ev, opts, handle, to_places, &pc);
-    /* a process's own fact is its place's; read through `depth` parent_refs
-     * it belongs to the places at least depth below it (a parent_ref skips
-     * unknown processes, it never goes down) */
-    int depth = (handle >> DEPTH_SHIFT) & DEPTH_MAX;
-    emit_ctx e = {to_places, &pc, false};
+        return values_into(a, ev, opts, handle, &e);
+    /* a process's own fact is its place's alone (observe.c gives each
+     * process of the event its own object, short of two with one key:
+     * places == 1); read through `depth` parent_refs it belongs to the
+     * places at least depth below it (a parent_ref skips unknown
+     * processes, it never goes down) */
     for (size_t slot = 0; slot < places; slot++) {
         pc.hi = (int)slot - depth;
+        pc.lo = depth ? 0 : pc.hi;
         if (pc.hi >= 0)
             emit_process(a, &e, place_process(ev, slot), kind);
     }
+    pc.lo = 0;
     if (kind == SRC_FILE_NAME || kind == SRC_FILE_PATH || kind == SRC_FILE_DIR) {
         pc.hi = (int)places - 1; /* the event's files: any process's, as far as this knows */
         for (size_t i = 0; i < ev->n_files && i < STORM_EVENT_MAX_FILES; i++)
             emit_file(&e, ev->files[i].path, kind);
     }
     return !e.oom;
+}
+
+bool storm_stix_prefilter_place_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                       void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx)
+{
+    if (!ev)
+        return false;
+    return place_values(a, ev, opts, handle, NULL, 0, storm_stix_prefilter_places(ev), fn, ctx);
+}
+
+bool storm_stix_prefilter_path_values(storm_arena *a, const storm_event *ev, const storm_stix_opts *opts, int handle,
+                                      const storm_stix_step *steps, size_t n_steps, size_t places,
+                                      void (*fn)(void *ctx, int lo, int hi, const storm_value *v), void *ctx)
+{
+    if (!ev || places < 1 || places > STORM_STIX_PREFILTER_PLACES_MAX)
+        return false;
+    return place_values(a, ev, opts, handle, steps, n_steps, places, fn, ctx);
 }

@@ -99,7 +99,22 @@ static char *gen_pattern(corpus_values *c)
     static const char *const rel[] = {"", "parent_ref.", "parent_ref.parent_ref."};
     char buf[1024];
     const char *r1 = rel[test_rand(&c->rng, 3)], *r2 = rel[test_rand(&c->rng, 3)];
-    switch (test_rand(&c->rng, 6)) {
+    /* structured properties: the values at the path's steps only */
+    static const char *const structured[] = {
+        "[process:x_hook_args[0].path MATCHES '^/' AND process:x_hook_args[1].value MATCHES '.']",
+        "[process:x_hook_args[1].value MATCHES '[a-z]' OR process:x_hook_args[2].value = 1]",
+        "[process:x_hook_args[*].value IN (0, 1, 2, 4)]",
+        "[process:x_hook_args[0].value MATCHES '/' AND process:x_hook_name LIKE '%%sys%%']",
+        "[process:x_alert_fields.proc_cmdline MATCHES '.' AND process:x_alert_rule LIKE '%%']",
+        "[network-traffic:x_audit_request_object.spec.containers[0].image MATCHES '.']",
+        "[network-traffic:x_audit_request_object.metadata.labels.app MATCHES '.' OR "
+        "network-traffic:x_audit_request_object.rules[*].verbs[*] = 'get']",
+        "[process:x_proc_extra.flags MATCHES 'execve' AND process:parent_ref.x_proc_extra.flags MATCHES 'clone']",
+    };
+    switch (test_rand(&c->rng, 7)) {
+    case 6:
+        snprintf(buf, sizeof buf, "%s", structured[test_rand(&c->rng, sizeof structured / sizeof *structured)]);
+        break;
     case 0:
         snprintf(buf, sizeof buf, "[process:%simage_ref.name = '%s' AND process:%scommand_line MATCHES '%s']", r1,
                  pick(c, &c->names), r2, pick(c, &c->args));

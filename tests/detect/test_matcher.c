@@ -395,6 +395,42 @@ static void test_index(void)
     world_free(&w);
 }
 
+/* LIKE through the index: anchored at an end without %, open at an end
+ * with one ('%' runs dropped from the regex), '_' one character. Each
+ * command line matches exactly the leaves listed for it. */
+static void test_like_forms(void)
+{
+    const char *p[] = {
+        "[process:command_line LIKE 'ab%']",     "[process:command_line LIKE '%yz']",
+        "[process:command_line LIKE 'a_c']",     "[process:command_line LIKE '%%']",
+        "[process:command_line LIKE '%%mid%%']", "[process:command_line LIKE 'a%z']",
+    };
+    static const struct {
+        const char *cmd;
+        int matches; /* of the six leaves */
+    } cases[] = {
+        {"abc", 3},       /* ab%, a_c, %% */
+        {"xyz", 2},       /* %yz, %% */
+        {"abxyz", 4},     /* ab%, %yz, %%, a%z */
+        {"zabc", 1},      /* %% only: ab% and a_c are anchored */
+        {"a mid z", 3},   /* %%, %%mid%%, a%z */
+        {"abcd", 2},      /* ab%, %%; a_c is anchored at the end */
+        {"x\nmid\ny", 2}, /* %%, %%mid%% across lines */
+    };
+    world w;
+    world_init(&w, p, sizeof p / sizeof *p, NULL);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        storm_detect_stats before, after;
+        storm_detector_get_stats(w.d, &before);
+        char pod[16];
+        snprintf(pod, sizeof pod, "p%zu", i);
+        feed_ex(&w, (long)i, "x", cases[i].cmd, pod, NULL, NULL);
+        storm_detector_get_stats(w.d, &after);
+        CHECK(after.matches - before.matches == (uint64_t)cases[i].matches);
+    }
+    world_free(&w);
+}
+
 static int cmp_id(const void *x, const void *y)
 {
     return strcmp((const char *)x, (const char *)y);
@@ -563,6 +599,7 @@ int main(void)
     RUN(test_sightings);
     RUN(test_sighting_times);
     RUN(test_index);
+    RUN(test_like_forms);
     RUN(test_open_cap_within_event);
     return test_report("test_matcher");
 }

@@ -32,6 +32,13 @@ static void collect(void *ctx, const storm_value *v)
     c->v[c->n++] = copy;
 }
 
+static void collect_placed(void *ctx, int lo, int hi, const storm_value *v)
+{
+    (void)lo;
+    (void)hi;
+    collect(ctx, v);
+}
+
 static bool same_scalar(const storm_value *x, const storm_value *y)
 {
     if (x->type != y->type)
@@ -91,16 +98,28 @@ static void check_value(walk *w, const storm_value *v)
         w->missing++; /* an arena without a cap: cannot happen */
         return;
     }
-    for (size_t i = 0; i < c.n; i++)
-        if (same_scalar(&c.v[i], v)) {
-            w->checked++;
-            return;
-        }
+    bool found = false;
+    for (size_t i = 0; i < c.n && !found; i++)
+        found = same_scalar(&c.v[i], v);
+    /* the values at the path's own steps (below a structured property),
+     * and the event parts it reads */
+    c.n = 0;
+    bool at_ok = storm_stix_prefilter_path_values(w->a, w->ev, &o, h, w->steps, w->n,
+                                                  storm_stix_prefilter_places(w->ev), collect_placed, &c);
+    bool found_at = false;
+    for (size_t i = 0; at_ok && i < c.n && !found_at; i++)
+        found_at = same_scalar(&c.v[i], v);
+    bool parts = (storm_stix_prefilter_reads(h) & storm_stix_prefilter_parts(w->ev)) != 0;
+    if (found && found_at && parts) {
+        w->checked++;
+        return;
+    }
     w->missing++;
     char p[512];
     path_text(w, p, sizeof p);
-    fprintf(stderr, "%s: prefilter misses %s = %.*s\n", w->where, p, v->type == STORM_V_STRING ? (int)v->u.s.len : 5,
-            v->type == STORM_V_STRING ? v->u.s.ptr : "(num)");
+    fprintf(stderr, "%s: prefilter misses %s = %.*s%s%s%s\n", w->where, p,
+            v->type == STORM_V_STRING ? (int)v->u.s.len : 5, v->type == STORM_V_STRING ? v->u.s.ptr : "(num)",
+            found ? "" : " (all values)", found_at ? "" : " (at its steps)", parts ? "" : " (parts)");
 }
 
 static void walk_value(walk *w, const storm_value *v, int depth)

@@ -86,6 +86,111 @@ static void test_corpus(void)
     CHECK(values_checked > 5000);
 }
 
+/* Structured values that observe.c must sanitize: items dropped before an
+ * index (null, "", {}), keys mapped ("Spec", "Host.PID"), a mapped key
+ * colliding with a later one ("host_pid" becomes "host_pid_2"), the same
+ * key twice. The values at every path of the built observation must be
+ * among those read at its steps (prefilter_check_event). */
+static void test_sanitized(void)
+{
+    static const char *const lines[] = {
+        "{\"kind\":\"Event\",\"level\":\"RequestResponse\",\"auditID\":\"a1\",\"stage\":\"ResponseComplete\","
+        "\"verb\":\"create\",\"user\":{\"username\":\"u\"},\"objectRef\":{\"resource\":\"pods\"},"
+        "\"requestObject\":{\"Spec\":{\"containers\":[null,\"\",{},[],{\"securityContext\":{\"privileged\":true}},"
+        "{\"image\":\"x\",\"image\":\"y\"}],\"Host.PID\":true,\"host_pid\":false,\"hostIPC\":null,"
+        "\"ab\":[[],[null],\"third\"]},\"rules\":[{\"verbs\":[\"\",null,\"get\",\"list\"]}]},"
+        "\"requestReceivedTimestamp\":\"2018-10-26T14:02:54.905205Z\"}",
+        "{\"output\":\"x\",\"priority\":\"Warning\",\"rule\":\"R\",\"time\":\"2023-01-01T00:00:00Z\","
+        "\"output_fields\":{\"proc.cmdline\":\"sh -c id\",\"Proc.Name\":\"sh\",\"proc_name\":\"bash\","
+        "\"evt.arg[0]\":[null,\"\",\"/etc/shadow\"],\"container.id\":null,\"fd.name\":\"\"}}",
+    };
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_pipeline_opts po = {.prog = "test_prefilter"};
+    storm_pipeline_sinks sinks = {.event = on_event, .event_ctx = a};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    int before_events = events, before_values = values_checked, before_problems = problems;
+    for (size_t i = 0; p && i < sizeof lines / sizeof lines[0]; i++)
+        storm_pipeline_feed_text(p, "sanitized", i + 1, lines[i], strlen(lines[i]));
+    storm_pipeline_free(p);
+    storm_arena_free(a);
+    CHECK(events - before_events == 2);
+    CHECK(values_checked - before_values > 20);
+    CHECK(problems == before_problems);
+}
+
+/* The values at a structured property's steps: an index counts the items
+ * that observe.c keeps, a key matches the sensor keys that map to it. */
+typedef struct at_values {
+    int n;
+    char s[8][32];
+} at_values;
+
+static void keep_at(void *ctx, int lo, int hi, const storm_value *v)
+{
+    (void)lo;
+    (void)hi;
+    at_values *av = ctx;
+    if (av->n < 8) {
+        if (v->type == STORM_V_STRING)
+            snprintf(av->s[av->n], sizeof av->s[0], "%.*s", (int)v->u.s.len, v->u.s.ptr);
+        else if (v->type == STORM_V_INT)
+            snprintf(av->s[av->n], sizeof av->s[0], "%lld", (long long)v->u.i);
+        else
+            snprintf(av->s[av->n], sizeof av->s[0], "?");
+    }
+    av->n++;
+}
+
+static storm_rc keep_event(void *ctx, storm_event *ev, storm_err *err)
+{
+    (void)err;
+    storm_stix_step args1[] = {{"x_hook_args", 11, -1}, {NULL, 0, 1}, {"value", 5, -1}};
+    storm_stix_step args0[] = {{"x_hook_args", 11, -1}, {NULL, 0, 0}, {"path", 4, -1}};
+    storm_stix_step any[] = {{"x_hook_args", 11, -1}, {NULL, 0, -1}, {"value", 5, -1}};
+    at_values *av = ctx;
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_stix_opts o = {0};
+    size_t places = storm_stix_prefilter_places(ev);
+    const storm_stix_step *paths[] = {args1, args0, any};
+    for (size_t i = 0; i < 3; i++) {
+        int h = storm_stix_prefilter_path("process", 7, paths[i], 3);
+        CHECK(h >= 0 && storm_stix_prefilter_structured(h));
+        CHECK(storm_stix_prefilter_path_values(a, ev, &o, h, paths[i], 3, places, keep_at, &av[i]));
+    }
+    storm_arena_free(a);
+    return STORM_OK;
+}
+
+static void test_steps(void)
+{
+    /* three arguments: a file, 5 and 1 */
+    const char *line = "{\"process_kprobe\":{\"process\":{\"exec_id\":\"e1\",\"pid\":7,\"binary\":\"/bin/cat\"},"
+                       "\"function_name\":\"security_mmap_file\",\"args\":[{\"file_arg\":{\"path\":\"/etc/x\"}},"
+                       "{\"uint_arg\":5},{\"uint_arg\":1}],\"policy_name\":\"p\"},\"node_name\":\"n\","
+                       "\"time\":\"2026-01-15T00:00:00Z\"}";
+    at_values av[3];
+    memset(av, 0, sizeof av);
+    storm_pipeline_opts po = {.prog = "test_prefilter"};
+    storm_pipeline_sinks sinks = {.event = keep_event, .event_ctx = av};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    if (p)
+        storm_pipeline_feed_text(p, "steps", 1, line, strlen(line));
+    storm_pipeline_free(p);
+    /* [1].value is 5 alone (not the path, the types or 1) */
+    CHECK(av[0].n == 1 && strcmp(av[0].s[0], "5") == 0);
+    CHECK(av[1].n == 1 && strcmp(av[1].s[0], "/etc/x") == 0);
+    CHECK(av[2].n == 2);
+    /* a deep path through a reference is not read off events */
+    storm_stix_step ref[] = {{"x_hook_args", 11, -1}, {NULL, 0, 0}, {"file_ref", 8, -1}, {"name", 4, -1}};
+    CHECK(storm_stix_prefilter_path("process", 7, ref, 4) < 0);
+}
+
 /* Paths it must read (the ones indicators use most), and ones it must not claim. */
 static void test_paths(void)
 {
@@ -114,6 +219,8 @@ static void test_paths(void)
 int main(void)
 {
     RUN(test_paths);
+    RUN(test_steps);
+    RUN(test_sanitized);
     RUN(test_corpus);
     return test_report("test_prefilter");
 }
