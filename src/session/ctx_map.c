@@ -153,7 +153,11 @@ key_slot *key_index_get_hash(const key_index *x, uint64_t h)
 
 key_slot *key_index_get(const key_index *x, const char *key)
 {
-    uint64_t h = hash_str(key);
+    return key_index_get_h(x, key, hash_str(key));
+}
+
+key_slot *key_index_get_h(const key_index *x, const char *key, uint64_t h)
+{
     for (key_slot *k = x->bucket[h & (x->n_buckets - 1)]; k; k = k->next)
         if (k->hash == h && strcmp(k->key, key) == 0)
             return k;
@@ -179,14 +183,19 @@ static void rehash(key_index *x)
 
 bool key_index_add(key_index *x, const char *key, struct sess *s)
 {
-    key_slot *k = key_index_get(x, key);
+    return key_index_add_h(x, key, hash_str(key), s);
+}
+
+bool key_index_add_h(key_index *x, const char *key, uint64_t h, struct sess *s)
+{
+    key_slot *k = key_index_get_h(x, key, h);
     if (!k) {
         k = calloc(1, sizeof *k);
         if (!k || !(k->key = strdup(key))) {
             free(k);
             return false;
         }
-        k->hash = hash_str(key);
+        k->hash = h;
         size_t b = k->hash & (x->n_buckets - 1);
         k->next = x->bucket[b];
         x->bucket[b] = k;
