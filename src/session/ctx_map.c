@@ -8,6 +8,8 @@
 #include <storm/array.h>
 #include <storm/hash.h>
 
+#include "big_table.h"
+
 static uint64_t hash_str(const char *s)
 {
     return storm_fnv1a(s, strlen(s));
@@ -16,6 +18,8 @@ static uint64_t hash_str(const char *s)
 bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
 {
     memset(m, 0, sizeof *m);
+    if (cap > SIZE_MAX / 2 / sizeof *m->e) /* the table's size and its buckets' */
+        return false;
     m->cap = cap;
     m->evicted = evicted;
     m->n_buckets = 16;
@@ -24,8 +28,8 @@ bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
     /* both zeroed, untouched until used (a bucket holds its first slot + 1,
      * 0 when empty): the tables of the default cap are megabytes, which a
      * short run would otherwise fault in at start and walk at exit */
-    m->e = calloc(cap, sizeof *m->e);
-    m->bucket = calloc(m->n_buckets, sizeof *m->bucket);
+    m->e = big_table_alloc((cap ? cap : 1) * sizeof *m->e);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket);
     if (!m->e || !m->bucket) {
         ctx_map_free(m);
         return false;
@@ -41,8 +45,8 @@ void ctx_map_free(ctx_map *m)
         free(m->e[i].key);
         free(m->e[i].val);
     }
-    free(m->e);
-    free(m->bucket);
+    big_table_free(m->e, (m->cap ? m->cap : 1) * sizeof *m->e);
+    big_table_free(m->bucket, m->n_buckets * sizeof *m->bucket);
     memset(m, 0, sizeof *m);
 }
 

@@ -7,6 +7,8 @@
 
 #include <storm/hash.h>
 
+#include "big_table.h"
+
 uint64_t lineage_hash(const char *id)
 {
     uint64_t h = storm_fnv1a_add(storm_fnv1a("exec:", 5), id, strlen(id));
@@ -31,10 +33,11 @@ bool lineage_map_init(lineage_map *m, size_t cap, uint64_t *evicted)
         m->n_buckets <<= 1;
     /* zeroed pages stay untouched until used: a short run does not fault
      * in the megabytes of the default cap */
-    m->key = calloc(cap ? cap : 1, sizeof *m->key);
-    m->parent = calloc(cap ? cap : 1, sizeof *m->parent);
-    m->next = calloc(cap ? cap : 1, sizeof *m->next);
-    m->bucket = calloc(m->n_buckets, sizeof *m->bucket);
+    size_t slots = cap ? cap : 1;
+    m->key = big_table_alloc(slots * sizeof *m->key);
+    m->parent = big_table_alloc(slots * sizeof *m->parent);
+    m->next = big_table_alloc(slots * sizeof *m->next);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket);
     if (!m->key || !m->parent || !m->next || !m->bucket) {
         lineage_map_free(m);
         return false;
@@ -44,10 +47,11 @@ bool lineage_map_init(lineage_map *m, size_t cap, uint64_t *evicted)
 
 void lineage_map_free(lineage_map *m)
 {
-    free(m->key);
-    free(m->parent);
-    free(m->next);
-    free(m->bucket);
+    size_t slots = m->cap ? m->cap : 1;
+    big_table_free(m->key, slots * sizeof *m->key);
+    big_table_free(m->parent, slots * sizeof *m->parent);
+    big_table_free(m->next, slots * sizeof *m->next);
+    big_table_free(m->bucket, m->n_buckets * sizeof *m->bucket);
     memset(m, 0, sizeof *m);
 }
 
@@ -59,10 +63,11 @@ static uint32_t find(const lineage_map *m, uint64_t h)
     return 0;
 }
 
-bool lineage_map_get(const lineage_map *m, uint64_t h, uint64_t *parent)
+bool lineage_map_get(lineage_map *m, uint64_t h, uint64_t *parent)
 {
     if (!m->cap)
         return false;
+    lineage_map_flush(m);
     uint32_t i = find(m, h);
     if (i)
         *parent = m->parent[i - 1];
@@ -78,10 +83,8 @@ static void unlink_slot(lineage_map *m, uint32_t slot)
         *link = m->next[slot];
 }
 
-void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
+static void apply(lineage_map *m, uint64_t h, uint64_t parent)
 {
-    if (!m->cap)
-        return;
     uint32_t i = find(m, h);
     if (i) {
         m->parent[i - 1] = parent;
@@ -102,4 +105,46 @@ void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
     m->next[slot] = m->bucket[b];
     m->bucket[b] = (uint32_t)slot + 1;
     m->n++;
+}
+
+void lineage_map_flush(lineage_map *m)
+{
+    for (; m->n_pend; m->n_pend--) {
+        apply(m, m->pend_key[m->pend_head], m->pend_parent[m->pend_head]);
+        m->pend_head = (m->pend_head + 1) % LINEAGE_PENDING;
+    }
+}
+
+void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
+{
+    if (!m->cap)
+        return;
+    size_t last = (m->pend_head + m->n_pend + LINEAGE_PENDING - 1) % LINEAGE_PENDING;
+    /* the same as the set before (one process's events in a row): once that
+     * one is applied h has this parent, so this one changes nothing */
+    if (m->n_pend && m->pend_key[last] == h && m->pend_parent[last] == parent)
+        return;
+    if (m->n_pend == LINEAGE_PENDING) { /* the oldest queued set's bucket has had time to arrive */
+        apply(m, m->pend_key[m->pend_head], m->pend_parent[m->pend_head]);
+        m->pend_head = (m->pend_head + 1) % LINEAGE_PENDING;
+        m->n_pend--;
+    }
+    /* halfway through the queue: its bucket is cached now, fetch the head
+     * of its chain, which apply reads next */
+    if (m->n_pend >= LINEAGE_PENDING / 2) {
+        size_t mid = (m->pend_head + m->n_pend - LINEAGE_PENDING / 2) % LINEAGE_PENDING;
+        uint32_t i = m->bucket[bucket_of(m, m->pend_key[mid])];
+        if (i) {
+            __builtin_prefetch(&m->key[i - 1]);
+            __builtin_prefetch(&m->next[i - 1]);
+        }
+    }
+    size_t at = (m->pend_head + m->n_pend) % LINEAGE_PENDING;
+    m->pend_key[at] = h;
+    m->pend_parent[at] = parent;
+    m->n_pend++;
+    __builtin_prefetch(&m->bucket[bucket_of(m, h)]);
+    /* full: the set that evicts reads the oldest entry's bucket */
+    if (m->n + m->n_pend > m->cap)
+        __builtin_prefetch(&m->bucket[bucket_of(m, m->key[(m->head + m->n + m->n_pend - 1 - m->cap) % m->cap])]);
 }
