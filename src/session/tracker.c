@@ -3,6 +3,7 @@
  * events; each is linked to the sessions that hold one of its keys and lie
  * within the quiet period, those sessions are merged, and the listeners
  * hear of it. See storm/session.h and docs/sessions.md. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,12 +164,42 @@ static void sort_steps(storm_session_step *v, size_t n)
     }
 }
 
+/* Put v[k] in its place among the other n - 1 steps, which are in order:
+ * found by binary search, where sort_steps compared every neighbouring
+ * pair (a strcmp for each pair seen at the same time: a session of
+ * steps_cap steps did a thousand per sighting). Within a session no two
+ * steps have the same sighting id, so the order is total and the result is
+ * the one sort_steps gives. */
+static void place_step(storm_session_step *v, size_t n, size_t k)
+{
+    if ((k == 0 || step_cmp(&v[k - 1], &v[k]) <= 0) && (k + 1 >= n || step_cmp(&v[k], &v[k + 1]) <= 0))
+        return; /* in place already (an added step seen last, an update that kept its first_seen) */
+    storm_session_step x = v[k];
+    memmove(&v[k], &v[k + 1], (n - k - 1) * sizeof *v);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (step_cmp(&v[mid], &x) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&v[lo + 1], &v[lo], (n - 1 - lo) * sizeof *v);
+    v[lo] = x;
+}
+
+#define REFRESH_SORT SIZE_MAX /* refresh: steps moved in bulk (a merge): sort them all */
+
 /* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
- * step's sighting id). */
-static void refresh(sess *s)
+ * step's sighting id). changed: the one step added or updated since they
+ * were last in order, n_steps when none was, or REFRESH_SORT. */
+static void refresh(sess *s, size_t changed)
 {
     storm_session *p = &s->pub;
-    sort_steps(p->steps, p->n_steps);
+    if (changed == REFRESH_SORT)
+        sort_steps(p->steps, p->n_steps);
+    else if (changed < p->n_steps)
+        place_step(p->steps, p->n_steps, changed);
     p->size = 0;
     for (size_t i = 0; i < p->n_steps; i++) {
         const storm_session_step *st = &p->steps[i];
@@ -450,7 +481,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         free(known->evidence);
         known->evidence = dup_or_null(in->evidence);
         const char *id = known->sighting_id; /* the step moves when sorted, its pooled id with it */
-        refresh(holder);
+        refresh(holder, (size_t)(known - holder->pub.steps));
         holder->touched = t->clock;
         holder->pub.quiet = false;
         t->st.updates++;
@@ -502,7 +533,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         for (size_t k = 0; k < n_keys; k++)
             if (keys[k].hold && !hold_key(t, s, keys[k].key, keys[k].hash))
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-        refresh(s);
+        refresh(s, s->pub.n_steps);
         s->touched = t->clock;
         t->st.opened++;
         t->st.steps++;
@@ -526,7 +557,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         if (!absorb(t, keep, b))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         remove_at(t, index_of(t, b));
-        refresh(keep);
+        refresh(keep, REFRESH_SORT);
         t->st.merged++;
         emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
     }
@@ -543,7 +574,8 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
     for (size_t k = 0; k < n_keys; k++)
         if (keys[k].hold && !hold_key(t, keep, keys[k].key, keys[k].hash))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    refresh(keep);
+    /* in order since the merges (or since it last changed) but for the step added */
+    refresh(keep, added_id ? keep->pub.n_steps - 1 : keep->pub.n_steps);
     keep->touched = t->clock;
     keep->pub.quiet = false;
     if (added) {

@@ -450,6 +450,53 @@ static void test_update_finds_step(void)
     storm_session_tracker_free(t);
 }
 
+/* Whether s's steps are the sighting ids want, in that order. */
+static bool steps_are(const storm_session *s, const char *const *want, size_t n)
+{
+    if (!s || s->n_steps != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s->steps[i].sighting_id, want[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Steps stay in order of first_seen, then sighting id, when added out of
+ * order, at the same time as others, or updated to an earlier time. */
+static void test_step_order(void)
+{
+    storm_session_tracker *t = tracker(NULL, 0);
+    const char *ids[] = {"s-c", "s-a", "s-b", "s-d", "s-e", "s-0"};
+    const int at[] = {5, 5, 1, 5, 3, 9};
+    for (int i = 0; i < 6; i++) {
+        storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + at[i] * SEC);
+        step(t, ids[i], "x", &e, e.time);
+    }
+    const char *const want1[] = {"s-b", "s-e", "s-a", "s-c", "s-d", "s-0"};
+    CHECK(steps_are(only(t), want1, 6));
+    storm_session_step_in in = {
+        .sighting_id = "s-d", .first_seen = T0 + 2 * SEC, .last_seen = T0 + 9 * SEC, .count = 1};
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    const char *const want2[] = {"s-b", "s-d", "s-e", "s-a", "s-c", "s-0"};
+    CHECK(steps_are(only(t), want2, 6));
+    in.sighting_id = "s-0";
+    in.first_seen = T0;
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    const char *const want3[] = {"s-0", "s-b", "s-d", "s-e", "s-a", "s-c"};
+    CHECK(steps_are(only(t), want3, 6));
+    in.sighting_id = "s-a"; /* a later first_seen is not taken: nothing moves */
+    in.first_seen = T0 + 8 * SEC;
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    CHECK(steps_are(only(t), want3, 6));
+    storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + 5 * SEC);
+    step(t, "s-bb", "x", &e, e.time); /* between s-a and s-c */
+    const char *const want4[] = {"s-0", "s-b", "s-d", "s-e", "s-a", "s-bb", "s-c"};
+    CHECK(steps_are(only(t), want4, 7));
+    storm_session_tracker_free(t);
+}
+
 static void test_caps_updates_anomalies(void)
 {
     heard h;
@@ -534,6 +581,7 @@ int main(void)
     RUN(test_merge);
     RUN(test_lineage_context_cap);
     RUN(test_update_finds_step);
+    RUN(test_step_order);
     RUN(test_caps_updates_anomalies);
     RUN(test_ids_and_json);
     storm_arena_free(arena);
