@@ -188,26 +188,36 @@ static void place_step(storm_session_step *v, size_t n, size_t k)
     v[lo] = x;
 }
 
-#define REFRESH_SORT SIZE_MAX /* refresh: steps moved in bulk (a merge): sort them all */
+#define REFRESH_ALL SIZE_MAX /* refresh: a new session, or steps moved in bulk (a merge) */
 
 /* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
- * step's sighting id). changed: the one step added or updated since they
- * were last in order, n_steps when none was, or REFRESH_SORT. */
-static void refresh(sess *s, size_t changed)
+ * step's sighting id). changed: the one step added or updated since the
+ * last refresh (whose count was old_count: 0 when added), n_steps when
+ * none was, or REFRESH_ALL. Steps only ever join a session and their times
+ * and counts only grow apart from first_seen, so with one step changed the
+ * times and size follow from it and the first step, without a pass over
+ * up to steps_cap steps per sighting. */
+static void refresh(sess *s, size_t changed, uint64_t old_count)
 {
     storm_session *p = &s->pub;
-    if (changed == REFRESH_SORT)
+    if (changed == REFRESH_ALL) {
         sort_steps(p->steps, p->n_steps);
-    else if (changed < p->n_steps)
+        p->size = 0;
+        for (size_t i = 0; i < p->n_steps; i++) {
+            const storm_session_step *st = &p->steps[i];
+            if (i == 0 || st->first_seen < p->first_seen)
+                p->first_seen = st->first_seen;
+            if (i == 0 || st->last_seen > p->last_seen)
+                p->last_seen = st->last_seen;
+            p->size += st->count;
+        }
+    } else if (changed < p->n_steps) {
+        const storm_session_step *c = &p->steps[changed];
+        if (c->last_seen > p->last_seen)
+            p->last_seen = c->last_seen;
+        p->size += c->count - old_count;
         place_step(p->steps, p->n_steps, changed);
-    p->size = 0;
-    for (size_t i = 0; i < p->n_steps; i++) {
-        const storm_session_step *st = &p->steps[i];
-        if (i == 0 || st->first_seen < p->first_seen)
-            p->first_seen = st->first_seen;
-        if (i == 0 || st->last_seen > p->last_seen)
-            p->last_seen = st->last_seen;
-        p->size += st->count;
+        p->first_seen = p->steps[0].first_seen; /* in order of first_seen */
     }
     /* anomalies join sessions, never open them: the id is the earliest sighting's */
     size_t f = 0;
@@ -284,9 +294,10 @@ static bool append_step(storm_session_tracker *t, sess *s, const storm_session_s
                         const char *link)
 {
     if (s->pub.n_steps >= t->o.steps_cap) {
+        /* counted in steps_dropped only: size is the sum of the steps'
+         * counts (refresh once recomputed it from them after this) */
         s->pub.steps_dropped++;
         t->st.steps_dropped++;
-        s->pub.size += in->count;
         return true;
     }
     if (STORM_ARRAY_GROW(s->pub.steps, s->pub.n_steps + 1, s->steps_alloc, 4) != 0)
@@ -476,12 +487,13 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             known->first_seen = in->first_seen;
         if (in->last_seen > known->last_seen)
             known->last_seen = in->last_seen;
+        uint64_t old_count = known->count;
         if (in->count > known->count)
             known->count = in->count;
         free(known->evidence);
         known->evidence = dup_or_null(in->evidence);
         const char *id = known->sighting_id; /* the step moves when sorted, its pooled id with it */
-        refresh(holder, (size_t)(known - holder->pub.steps));
+        refresh(holder, (size_t)(known - holder->pub.steps), old_count);
         holder->touched = t->clock;
         holder->pub.quiet = false;
         t->st.updates++;
@@ -533,7 +545,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         for (size_t k = 0; k < n_keys; k++)
             if (keys[k].hold && !hold_key(t, s, keys[k].key, keys[k].hash))
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-        refresh(s, s->pub.n_steps);
+        refresh(s, REFRESH_ALL, 0);
         s->touched = t->clock;
         t->st.opened++;
         t->st.steps++;
@@ -557,7 +569,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         if (!absorb(t, keep, b))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         remove_at(t, index_of(t, b));
-        refresh(keep, REFRESH_SORT);
+        refresh(keep, REFRESH_ALL, 0);
         t->st.merged++;
         emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
     }
@@ -575,7 +587,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         if (keys[k].hold && !hold_key(t, keep, keys[k].key, keys[k].hash))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     /* in order since the merges (or since it last changed) but for the step added */
-    refresh(keep, added_id ? keep->pub.n_steps - 1 : keep->pub.n_steps);
+    refresh(keep, added_id ? keep->pub.n_steps - 1 : keep->pub.n_steps, 0);
     keep->touched = t->clock;
     keep->pub.quiet = false;
     if (added) {

@@ -417,11 +417,17 @@ static void test_update_finds_step(void)
     CHECK(h.updated == 1 && strcmp(h.last_step, "sighting--3") == 0 && h.last_count == 7);
     CHECK(s && strcmp(s->steps[0].sighting_id, "sighting--3") == 0 && s->steps[0].count == 7);
     CHECK(s && strcmp(s->id, id0) != 0 && strcmp(h.last_replaces, id0) == 0); /* renamed */
-    in.sighting_id = "sighting--4";                                           /* an update without an event */
+    CHECK(s && s->size == 5 + 7 && s->first_seen == T0 - SEC && s->last_seen == T0 + 9 * SEC);
+    in.sighting_id = "sighting--4"; /* an update without an event */
     in.first_seen = T0 + 4 * SEC;
     in.count = 2;
     CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
     CHECK(h.updated == 2 && strcmp(h.last_step, "sighting--4") == 0 && h.last_count == 2);
+    s = only(t);
+    CHECK(s && s->size == 4 + 7 + 2 && s->first_seen == T0 - SEC && s->last_seen == T0 + 9 * SEC);
+    in.count = 1; /* a lower count is not taken */
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    CHECK(s && s->size == 4 + 7 + 2);
     storm_session_tracker_free(t);
 
     /* steps_cap 2: web-a holds two steps, web-b one; sighting--b seen again
@@ -447,6 +453,7 @@ static void test_update_finds_step(void)
     step(t, "sighting--b", "x", &again, again.time); /* not held anywhere now: past the cap again */
     s = only(t);
     CHECK(s && s->n_steps == 2 && s->steps_dropped == 3);
+    CHECK(s && s->size == 2 && s->last_seen == T0 + SEC); /* dropped steps add to neither */
     storm_session_tracker_free(t);
 }
 
