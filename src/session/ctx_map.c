@@ -28,8 +28,8 @@ bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
     /* both zeroed, untouched until used (a bucket holds its first slot + 1,
      * 0 when empty): the tables of the default cap are megabytes, which a
      * short run would otherwise fault in at start and walk at exit */
-    m->e = big_table_alloc((cap ? cap : 1) * sizeof *m->e);
-    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket);
+    m->e = big_table_alloc((cap ? cap : 1) * sizeof *m->e, false);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket, false);
     if (!m->e || !m->bucket) {
         ctx_map_free(m);
         return false;

@@ -34,10 +34,10 @@ bool lineage_map_init(lineage_map *m, size_t cap, uint64_t *evicted)
     /* zeroed pages stay untouched until used: a short run does not fault
      * in the megabytes of the default cap */
     size_t slots = cap ? cap : 1;
-    m->key = big_table_alloc(slots * sizeof *m->key);
-    m->parent = big_table_alloc(slots * sizeof *m->parent);
-    m->next = big_table_alloc(slots * sizeof *m->next);
-    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket);
+    m->key = big_table_alloc(slots * sizeof *m->key, true);
+    m->parent = big_table_alloc(slots * sizeof *m->parent, true);
+    m->next = big_table_alloc(slots * sizeof *m->next, true);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket, true);
     if (!m->key || !m->parent || !m->next || !m->bucket) {
         lineage_map_free(m);
         return false;
@@ -107,44 +107,50 @@ static void apply(lineage_map *m, uint64_t h, uint64_t parent)
     m->n++;
 }
 
+/* How far ahead of the set applied the flush fetches buckets (and, half
+ * as far, the chains they start). */
+#define PREFETCH_AHEAD 16
+
+static void prefetch_chain(const lineage_map *m, uint64_t h)
+{
+    uint32_t i = m->bucket[bucket_of(m, h)];
+    if (i) {
+        __builtin_prefetch(&m->key[i - 1]);
+        __builtin_prefetch(&m->next[i - 1]);
+    }
+}
+
 void lineage_map_flush(lineage_map *m)
 {
-    for (; m->n_pend; m->n_pend--) {
-        apply(m, m->pend_key[m->pend_head], m->pend_parent[m->pend_head]);
-        m->pend_head = (m->pend_head + 1) % LINEAGE_PENDING;
+    size_t n = m->n_pend;
+    for (size_t k = 0; k < n && k < PREFETCH_AHEAD; k++)
+        __builtin_prefetch(&m->bucket[bucket_of(m, m->pend_key[k])]);
+    for (size_t k = 0; k < n && k < PREFETCH_AHEAD / 2; k++)
+        prefetch_chain(m, m->pend_key[k]);
+    for (size_t k = 0; k < n; k++) {
+        if (k + PREFETCH_AHEAD < n)
+            __builtin_prefetch(&m->bucket[bucket_of(m, m->pend_key[k + PREFETCH_AHEAD])]);
+        if (k + PREFETCH_AHEAD / 2 < n)
+            prefetch_chain(m, m->pend_key[k + PREFETCH_AHEAD / 2]);
+        /* full: this set evicts the oldest entry, whose bucket it reads */
+        if (m->n == m->cap && m->cap > PREFETCH_AHEAD)
+            __builtin_prefetch(&m->bucket[bucket_of(m, m->key[(m->head + PREFETCH_AHEAD) % m->cap])]);
+        apply(m, m->pend_key[k], m->pend_parent[k]);
     }
+    m->n_pend = 0;
 }
 
 void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
 {
     if (!m->cap)
         return;
-    size_t last = (m->pend_head + m->n_pend + LINEAGE_PENDING - 1) % LINEAGE_PENDING;
-    /* the same as the set before (one process's events in a row): once that
-     * one is applied h has this parent, so this one changes nothing */
-    if (m->n_pend && m->pend_key[last] == h && m->pend_parent[last] == parent)
+    /* the same as the set queued before (one process's events in a row):
+     * once that one is applied h has this parent, so this one changes nothing */
+    if (m->n_pend && m->pend_key[m->n_pend - 1] == h && m->pend_parent[m->n_pend - 1] == parent)
         return;
-    if (m->n_pend == LINEAGE_PENDING) { /* the oldest queued set's bucket has had time to arrive */
-        apply(m, m->pend_key[m->pend_head], m->pend_parent[m->pend_head]);
-        m->pend_head = (m->pend_head + 1) % LINEAGE_PENDING;
-        m->n_pend--;
-    }
-    /* halfway through the queue: its bucket is cached now, fetch the head
-     * of its chain, which apply reads next */
-    if (m->n_pend >= LINEAGE_PENDING / 2) {
-        size_t mid = (m->pend_head + m->n_pend - LINEAGE_PENDING / 2) % LINEAGE_PENDING;
-        uint32_t i = m->bucket[bucket_of(m, m->pend_key[mid])];
-        if (i) {
-            __builtin_prefetch(&m->key[i - 1]);
-            __builtin_prefetch(&m->next[i - 1]);
-        }
-    }
-    size_t at = (m->pend_head + m->n_pend) % LINEAGE_PENDING;
-    m->pend_key[at] = h;
-    m->pend_parent[at] = parent;
+    if (m->n_pend == LINEAGE_PENDING)
+        lineage_map_flush(m);
+    m->pend_key[m->n_pend] = h;
+    m->pend_parent[m->n_pend] = parent;
     m->n_pend++;
-    __builtin_prefetch(&m->bucket[bucket_of(m, h)]);
-    /* full: the set that evicts reads the oldest entry's bucket */
-    if (m->n + m->n_pend > m->cap)
-        __builtin_prefetch(&m->bucket[bucket_of(m, m->key[(m->head + m->n + m->n_pend - 1 - m->cap) % m->cap])]);
 }

@@ -20,11 +20,12 @@
  *
  * Every event sets one process, most of them new, and with a table of
  * megabytes each set waited for a cache miss on its bucket (4% of a run's
- * time on the kprobe bench stream). A set is therefore queued and applied
- * LINEAGE_PENDING sets later, its bucket prefetched meanwhile; a get (and
- * lineage_map_flush) applies what is queued first, in order, so what a get
- * answers and what is evicted are exactly as if every set were applied at
- * once. */
+ * time on the kprobe bench stream). Sets are therefore queued and applied
+ * together, LINEAGE_PENDING at a time or before a get (or
+ * lineage_map_flush), in order, with the buckets and chains of the next
+ * few prefetched: the misses overlap instead of following one another.
+ * What a get answers and what is evicted are exactly as if every set were
+ * applied at once. */
 #ifndef STORM_SESSION_LINEAGE_MAP_H
 #define STORM_SESSION_LINEAGE_MAP_H
 
@@ -37,7 +38,7 @@
  * moves it). */
 #define LINEAGE_ROOT 0
 
-#define LINEAGE_PENDING 8
+#define LINEAGE_PENDING 64
 
 typedef struct lineage_map {
     uint64_t *key;    /* cap slots, used as a ring from head */
@@ -46,9 +47,9 @@ typedef struct lineage_map {
     uint32_t *bucket; /* first slot of each chain + 1; 0: empty */
     size_t cap, n, head, n_buckets;
     uint64_t *evicted; /* counter to bump on eviction (borrowed) */
-    /* sets not applied yet, oldest at pend_head */
+    /* sets not applied yet, oldest first */
     uint64_t pend_key[LINEAGE_PENDING], pend_parent[LINEAGE_PENDING];
-    size_t pend_head, n_pend;
+    size_t n_pend;
 } lineage_map;
 
 /* The hash of exec id id: fnv1a of "exec:" and id, the hash the key index

@@ -11,7 +11,7 @@
 
 /* The reference: entries in insertion order, updated in place. */
 typedef struct ref_map {
-    uint64_t key[64], parent[64];
+    uint64_t key[512], parent[512];
     size_t cap, n, head;
     uint64_t evicted;
 } ref_map;
@@ -43,8 +43,10 @@ static void ref_set(ref_map *r, uint64_t h, uint64_t parent)
 }
 
 /* Random sets (often the same one twice in a row, as one process's events
- * are), gets and flushes on both maps; keys crowd one bucket half the time. */
-static void run_against_reference(size_t cap, int ops, unsigned long long seed)
+ * are), gets and flushes (reads in 1000 operations) on both maps; keys
+ * crowd one bucket half the time. Few reads: the queue fills and is
+ * applied by a set. */
+static void run_against_reference(size_t cap, int ops, unsigned reads, unsigned long long seed)
 {
     lineage_map m;
     uint64_t evicted = 0;
@@ -53,8 +55,8 @@ static void run_against_reference(size_t cap, int ops, unsigned long long seed)
     uint64_t last_h = 1, last_p = 0;
     int bad = 0;
     for (int i = 0; i < ops && !bad; i++) {
-        unsigned op = test_rand(&seed, 10);
-        if (op < 7) {
+        unsigned op = test_rand(&seed, 1000);
+        if (op >= reads) {
             uint64_t h = last_h, p = last_p;
             if (test_rand(&seed, 3) != 0) { /* a new set, else the previous one again */
                 h = 1 + test_rand(&seed, (unsigned)cap + 4) * (test_rand(&seed, 2) ? 1024 : 1);
@@ -64,7 +66,7 @@ static void run_against_reference(size_t cap, int ops, unsigned long long seed)
             ref_set(&r, h, p);
             last_h = h;
             last_p = p;
-        } else if (op < 9) {
+        } else if (op < reads * 2 / 3) {
             uint64_t h = 1 + test_rand(&seed, (unsigned)cap + 4) * (test_rand(&seed, 2) ? 1024 : 1), got = 99;
             bool found = lineage_map_get(&m, h, &got);
             size_t at = ref_find(&r, h);
@@ -89,8 +91,13 @@ static void run_against_reference(size_t cap, int ops, unsigned long long seed)
 static void test_queued_sets_match_reference(void)
 {
     for (size_t cap = 1; cap <= 40; cap += cap < 10 ? 1 : 10)
-        for (unsigned long long seed = 1; seed <= 20; seed++)
-            run_against_reference(cap, 2000, seed * 7919 + cap);
+        for (unsigned long long seed = 1; seed <= 20; seed++) {
+            run_against_reference(cap, 2000, 300, seed * 7919 + cap);
+            run_against_reference(cap, 2000, 5, seed * 7919 + cap);
+        }
+    for (size_t cap = 100; cap <= 500; cap += 200) /* larger than the prefetch distance */
+        for (unsigned long long seed = 1; seed <= 5; seed++)
+            run_against_reference(cap, 20000, 5, seed * 104729 + cap);
 }
 
 /* A get right after a set sees it, and a set of what the queue holds last
