@@ -229,20 +229,19 @@ void link_observe(storm_session_tracker *t, const storm_event *ev)
     if (p->exec_id && p->parent_exec_id && !shared_root(p))
         lineage_map_set(&t->lineage, lineage_hash(p->exec_id),
                         shared_root(&ev->parent) ? LINEAGE_ROOT : lineage_hash(p->parent_exec_id));
-    /* the pod's name is only needed by flows and API requests (a few
-     * events in most streams): not formatted for every event */
-    if (!(ev->net.present || ev->audit.present))
-        return;
+    /* the pod's name is formatted only when it is remembered: most events
+     * are neither flows in a pod nor API requests */
     char pod[LINK_KEY_LEN];
-    bool in_pod = link_pod_name(ev, pod, sizeof pod);
-    if (ev->net.present && in_pod && !ev->audit.present) {
+    if (!ev->audit.present) {
+        if (!ev->net.present || !ev->k8s.pod || !*ev->k8s.pod)
+            return;
         const char *local =
             ev->net.direction && strcmp(ev->net.direction, "ingress") == 0 ? ev->net.dst_ip : ev->net.src_ip;
-        if (!loopback(local))
+        if (!loopback(local) && link_pod_name(ev, pod, sizeof pod))
             ctx_map_set(&t->addresses, local, pod);
-    }
-    if (!ev->audit.present)
         return;
+    }
+    bool in_pod = link_pod_name(ev, pod, sizeof pod);
     /* a pod's service account: from its creation, or from a token bound to it */
     char ns[254], sa[254];
     const char *bound = token_pod(ev);
