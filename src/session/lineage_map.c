@@ -140,6 +140,36 @@ void lineage_map_flush(lineage_map *m)
     m->n_pend = 0;
 }
 
+uint64_t lineage_map_pending_evictions(const lineage_map *m)
+{
+    /* the sets replayed on a view of the map: evictions take the oldest
+     * entries first, the ring's from head (gone: how many), then those the
+     * replay added (added[dropped..]) */
+    uint64_t added[LINEAGE_PENDING];
+    size_t n_added = 0, dropped = 0, gone = 0, n = m->n;
+    uint64_t evictions = 0;
+    for (size_t k = 0; k < m->n_pend; k++) {
+        uint64_t h = m->pend_key[k];
+        uint32_t i = find(m, h);
+        bool held = i && (i - 1 + m->cap - m->head) % m->cap >= gone;
+        for (size_t j = dropped; j < n_added && !held; j++)
+            held = added[j] == h;
+        if (held)
+            continue;
+        if (n == m->cap) {
+            if (gone < m->n)
+                gone++;
+            else
+                dropped++;
+            n--;
+            evictions++;
+        }
+        added[n_added++] = h;
+        n++;
+    }
+    return evictions;
+}
+
 void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
 {
     if (!m->cap)

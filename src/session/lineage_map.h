@@ -64,7 +64,12 @@ void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent);
 /* Whether h is known; its parent then goes to *parent. Applies the queued
  * sets first. */
 bool lineage_map_get(lineage_map *m, uint64_t h, uint64_t *parent);
-/* Apply the queued sets (before the eviction count is read). */
+/* Apply the queued sets. */
 void lineage_map_flush(lineage_map *m);
+/* How many entries applying the queued sets would evict, without applying
+ * them: the eviction count as if every set were applied at once is
+ * *evicted plus this. Reads only (statistics may be read from a thread
+ * that does not own the map). */
+uint64_t lineage_map_pending_evictions(const lineage_map *m);
 
 #endif

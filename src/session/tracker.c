@@ -605,11 +605,9 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
 
 void storm_session_get_stats(const storm_session_tracker *t, storm_session_stats *out)
 {
-    /* the lineage sets still queued (lineage_map.h) may evict: applied
-     * first, as a get would. The tracker is never const itself (made by
-     * storm_session_tracker_new), and what it holds does not change. */
-    lineage_map_flush(&((storm_session_tracker *)t)->lineage);
     *out = t->st;
+    /* the lineage sets still queued (lineage_map.h) count as applied */
+    out->context_evicted += lineage_map_pending_evictions(&t->lineage);
     out->held = t->n;
 }
 

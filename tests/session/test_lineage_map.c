@@ -2,7 +2,8 @@
 /* The lineage context map (src/session/lineage_map.h) against a plain
  * first-in-first-out list: its sets are queued and applied later, which
  * must not change what a get answers, what is evicted, or the count of
- * evictions (read after lineage_map_flush, as storm_session_get_stats does). */
+ * evictions (the count plus lineage_map_pending_evictions at any time, as
+ * storm_session_get_stats reads it, and the count alone once flushed). */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -66,6 +67,7 @@ static void run_against_reference(size_t cap, int ops, unsigned reads, unsigned 
             ref_set(&r, h, p);
             last_h = h;
             last_p = p;
+            bad += evicted + lineage_map_pending_evictions(&m) != r.evicted;
         } else if (op < reads * 2 / 3) {
             uint64_t h = 1 + test_rand(&seed, (unsigned)cap + 4) * (test_rand(&seed, 2) ? 1024 : 1), got = 99;
             bool found = lineage_map_get(&m, h, &got);
