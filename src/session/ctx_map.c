@@ -8,6 +8,8 @@
 #include <storm/array.h>
 #include <storm/hash.h>
 
+#include "big_table.h"
+
 static uint64_t hash_str(const char *s)
 {
     return storm_fnv1a(s, strlen(s));
@@ -16,6 +18,8 @@ static uint64_t hash_str(const char *s)
 bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
 {
     memset(m, 0, sizeof *m);
+    if (cap > SIZE_MAX / 2 / sizeof *m->e) /* the table's size and its buckets' */
+        return false;
     m->cap = cap;
     m->evicted = evicted;
     m->n_buckets = 16;
@@ -24,8 +28,8 @@ bool ctx_map_init(ctx_map *m, size_t cap, uint64_t *evicted)
     /* both zeroed, untouched until used (a bucket holds its first slot + 1,
      * 0 when empty): the tables of the default cap are megabytes, which a
      * short run would otherwise fault in at start and walk at exit */
-    m->e = calloc(cap, sizeof *m->e);
-    m->bucket = calloc(m->n_buckets, sizeof *m->bucket);
+    m->e = big_table_alloc((cap ? cap : 1) * sizeof *m->e, false);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket, false);
     if (!m->e || !m->bucket) {
         ctx_map_free(m);
         return false;
@@ -41,8 +45,8 @@ void ctx_map_free(ctx_map *m)
         free(m->e[i].key);
         free(m->e[i].val);
     }
-    free(m->e);
-    free(m->bucket);
+    big_table_free(m->e, (m->cap ? m->cap : 1) * sizeof *m->e);
+    big_table_free(m->bucket, m->n_buckets * sizeof *m->bucket);
     memset(m, 0, sizeof *m);
 }
 
@@ -153,7 +157,11 @@ key_slot *key_index_get_hash(const key_index *x, uint64_t h)
 
 key_slot *key_index_get(const key_index *x, const char *key)
 {
-    uint64_t h = hash_str(key);
+    return key_index_get_h(x, key, hash_str(key));
+}
+
+key_slot *key_index_get_h(const key_index *x, const char *key, uint64_t h)
+{
     for (key_slot *k = x->bucket[h & (x->n_buckets - 1)]; k; k = k->next)
         if (k->hash == h && strcmp(k->key, key) == 0)
             return k;
@@ -179,14 +187,19 @@ static void rehash(key_index *x)
 
 bool key_index_add(key_index *x, const char *key, struct sess *s)
 {
-    key_slot *k = key_index_get(x, key);
+    return key_index_add_h(x, key, hash_str(key), s);
+}
+
+bool key_index_add_h(key_index *x, const char *key, uint64_t h, struct sess *s)
+{
+    key_slot *k = key_index_get_h(x, key, h);
     if (!k) {
         k = calloc(1, sizeof *k);
         if (!k || !(k->key = strdup(key))) {
             free(k);
             return false;
         }
-        k->hash = hash_str(key);
+        k->hash = h;
         size_t b = k->hash & (x->n_buckets - 1);
         k->next = x->bucket[b];
         x->bucket[b] = k;

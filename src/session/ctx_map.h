@@ -53,11 +53,16 @@ void key_index_free(key_index *x);
 uint64_t key_index_hash(const char *key);
 /* The slot of key, or NULL. */
 key_slot *key_index_get(const key_index *x, const char *key);
+/* The same, for a caller that has key's hash h (key_index_hash) already:
+ * the tracker looks a key up several times per step. */
+key_slot *key_index_get_h(const key_index *x, const char *key, uint64_t h);
 /* The slot of the key hashed to h, or NULL (for the keys known only by
  * their hash: lineage_map.h says why a hash alone is enough). */
 key_slot *key_index_get_hash(const key_index *x, uint64_t h);
 /* Record that s holds key; false on OOM. Adding twice is a no-op. */
 bool key_index_add(key_index *x, const char *key, struct sess *s);
+/* The same with key's hash h (key_index_hash). */
+bool key_index_add_h(key_index *x, const char *key, uint64_t h, struct sess *s);
 /* s no longer holds key. */
 void key_index_remove(key_index *x, const char *key, struct sess *s);
 

@@ -7,6 +7,8 @@
 
 #include <storm/hash.h>
 
+#include "big_table.h"
+
 uint64_t lineage_hash(const char *id)
 {
     uint64_t h = storm_fnv1a_add(storm_fnv1a("exec:", 5), id, strlen(id));
@@ -31,10 +33,11 @@ bool lineage_map_init(lineage_map *m, size_t cap, uint64_t *evicted)
         m->n_buckets <<= 1;
     /* zeroed pages stay untouched until used: a short run does not fault
      * in the megabytes of the default cap */
-    m->key = calloc(cap ? cap : 1, sizeof *m->key);
-    m->parent = calloc(cap ? cap : 1, sizeof *m->parent);
-    m->next = calloc(cap ? cap : 1, sizeof *m->next);
-    m->bucket = calloc(m->n_buckets, sizeof *m->bucket);
+    size_t slots = cap ? cap : 1;
+    m->key = big_table_alloc(slots * sizeof *m->key, true);
+    m->parent = big_table_alloc(slots * sizeof *m->parent, true);
+    m->next = big_table_alloc(slots * sizeof *m->next, true);
+    m->bucket = big_table_alloc(m->n_buckets * sizeof *m->bucket, true);
     if (!m->key || !m->parent || !m->next || !m->bucket) {
         lineage_map_free(m);
         return false;
@@ -44,10 +47,11 @@ bool lineage_map_init(lineage_map *m, size_t cap, uint64_t *evicted)
 
 void lineage_map_free(lineage_map *m)
 {
-    free(m->key);
-    free(m->parent);
-    free(m->next);
-    free(m->bucket);
+    size_t slots = m->cap ? m->cap : 1;
+    big_table_free(m->key, slots * sizeof *m->key);
+    big_table_free(m->parent, slots * sizeof *m->parent);
+    big_table_free(m->next, slots * sizeof *m->next);
+    big_table_free(m->bucket, m->n_buckets * sizeof *m->bucket);
     memset(m, 0, sizeof *m);
 }
 
@@ -59,10 +63,11 @@ static uint32_t find(const lineage_map *m, uint64_t h)
     return 0;
 }
 
-bool lineage_map_get(const lineage_map *m, uint64_t h, uint64_t *parent)
+bool lineage_map_get(lineage_map *m, uint64_t h, uint64_t *parent)
 {
     if (!m->cap)
         return false;
+    lineage_map_flush(m);
     uint32_t i = find(m, h);
     if (i)
         *parent = m->parent[i - 1];
@@ -78,10 +83,8 @@ static void unlink_slot(lineage_map *m, uint32_t slot)
         *link = m->next[slot];
 }
 
-void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
+static void apply(lineage_map *m, uint64_t h, uint64_t parent)
 {
-    if (!m->cap)
-        return;
     uint32_t i = find(m, h);
     if (i) {
         m->parent[i - 1] = parent;
@@ -102,4 +105,82 @@ void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
     m->next[slot] = m->bucket[b];
     m->bucket[b] = (uint32_t)slot + 1;
     m->n++;
+}
+
+/* How far ahead of the set applied the flush fetches buckets (and, half
+ * as far, the chains they start). */
+#define PREFETCH_AHEAD 16
+
+static void prefetch_chain(const lineage_map *m, uint64_t h)
+{
+    uint32_t i = m->bucket[bucket_of(m, h)];
+    if (i) {
+        __builtin_prefetch(&m->key[i - 1]);
+        __builtin_prefetch(&m->next[i - 1]);
+    }
+}
+
+void lineage_map_flush(lineage_map *m)
+{
+    size_t n = m->n_pend;
+    for (size_t k = 0; k < n && k < PREFETCH_AHEAD; k++)
+        __builtin_prefetch(&m->bucket[bucket_of(m, m->pend_key[k])]);
+    for (size_t k = 0; k < n && k < PREFETCH_AHEAD / 2; k++)
+        prefetch_chain(m, m->pend_key[k]);
+    for (size_t k = 0; k < n; k++) {
+        if (k + PREFETCH_AHEAD < n)
+            __builtin_prefetch(&m->bucket[bucket_of(m, m->pend_key[k + PREFETCH_AHEAD])]);
+        if (k + PREFETCH_AHEAD / 2 < n)
+            prefetch_chain(m, m->pend_key[k + PREFETCH_AHEAD / 2]);
+        /* full: this set evicts the oldest entry, whose bucket it reads */
+        if (m->n == m->cap && m->cap > PREFETCH_AHEAD)
+            __builtin_prefetch(&m->bucket[bucket_of(m, m->key[(m->head + PREFETCH_AHEAD) % m->cap])]);
+        apply(m, m->pend_key[k], m->pend_parent[k]);
+    }
+    m->n_pend = 0;
+}
+
+uint64_t lineage_map_pending_evictions(const lineage_map *m)
+{
+    /* the sets replayed on a view of the map: evictions take the oldest
+     * entries first, the ring's from head (gone: how many), then those the
+     * replay added (added[dropped..]) */
+    uint64_t added[LINEAGE_PENDING];
+    size_t n_added = 0, dropped = 0, gone = 0, n = m->n;
+    uint64_t evictions = 0;
+    for (size_t k = 0; k < m->n_pend; k++) {
+        uint64_t h = m->pend_key[k];
+        uint32_t i = find(m, h);
+        bool held = i && (i - 1 + m->cap - m->head) % m->cap >= gone;
+        for (size_t j = dropped; j < n_added && !held; j++)
+            held = added[j] == h;
+        if (held)
+            continue;
+        if (n == m->cap) {
+            if (gone < m->n)
+                gone++;
+            else
+                dropped++;
+            n--;
+            evictions++;
+        }
+        added[n_added++] = h;
+        n++;
+    }
+    return evictions;
+}
+
+void lineage_map_set(lineage_map *m, uint64_t h, uint64_t parent)
+{
+    if (!m->cap)
+        return;
+    /* the same as the set queued before (one process's events in a row):
+     * once that one is applied h has this parent, so this one changes nothing */
+    if (m->n_pend && m->pend_key[m->n_pend - 1] == h && m->pend_parent[m->n_pend - 1] == parent)
+        return;
+    if (m->n_pend == LINEAGE_PENDING)
+        lineage_map_flush(m);
+    m->pend_key[m->n_pend] = h;
+    m->pend_parent[m->n_pend] = parent;
+    m->n_pend++;
 }

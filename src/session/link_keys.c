@@ -21,7 +21,8 @@ static const char *base_name(const char *path)
 }
 
 /* Processes every session would share: the kernel, init, container
- * runtimes and node agents. Lineage stops at them. */
+ * runtimes and node agents. Lineage stops at them. Asked twice for every
+ * event (link_observe): the names are told apart by length first. */
 static bool shared_root(const storm_process_info *p)
 {
     if (!p || !p->present)
@@ -31,21 +32,29 @@ static bool shared_root(const storm_process_info *p)
     const char *b = p->binary ? p->binary : p->name;
     if (!b)
         return false;
-    if (strcmp(b, "<kernel>") == 0)
+    if (b[0] == '<' && strcmp(b, "<kernel>") == 0)
         return true;
-    static const char *const roots[] = {"containerd-shim",
-                                        "containerd-shim-runc-v2",
-                                        "runc",
-                                        "conmon",
-                                        "containerd",
-                                        "dockerd",
-                                        "kubelet",
-                                        "systemd",
-                                        "init",
-                                        "crio"};
+    static const struct {
+        const char *name;
+        size_t len;
+    } roots[] = {
+#define ROOT(s) {s, sizeof s - 1}
+        ROOT("containerd-shim"),
+        ROOT("containerd-shim-runc-v2"),
+        ROOT("runc"),
+        ROOT("conmon"),
+        ROOT("containerd"),
+        ROOT("dockerd"),
+        ROOT("kubelet"),
+        ROOT("systemd"),
+        ROOT("init"),
+        ROOT("crio"),
+#undef ROOT
+    };
     const char *n = base_name(b);
+    size_t len = strlen(n);
     for (size_t i = 0; i < sizeof roots / sizeof roots[0]; i++)
-        if (strcmp(n, roots[i]) == 0)
+        if (roots[i].len == len && memcmp(n, roots[i].name, len) == 0)
             return true;
     return false;
 }
@@ -220,16 +229,19 @@ void link_observe(storm_session_tracker *t, const storm_event *ev)
     if (p->exec_id && p->parent_exec_id && !shared_root(p))
         lineage_map_set(&t->lineage, lineage_hash(p->exec_id),
                         shared_root(&ev->parent) ? LINEAGE_ROOT : lineage_hash(p->parent_exec_id));
+    /* the pod's name is formatted only when it is remembered: most events
+     * are neither flows in a pod nor API requests */
     char pod[LINK_KEY_LEN];
-    bool in_pod = link_pod_name(ev, pod, sizeof pod);
-    if (ev->net.present && in_pod && !ev->audit.present) {
+    if (!ev->audit.present) {
+        if (!ev->net.present || !ev->k8s.pod || !*ev->k8s.pod)
+            return;
         const char *local =
             ev->net.direction && strcmp(ev->net.direction, "ingress") == 0 ? ev->net.dst_ip : ev->net.src_ip;
-        if (!loopback(local))
+        if (!loopback(local) && link_pod_name(ev, pod, sizeof pod))
             ctx_map_set(&t->addresses, local, pod);
-    }
-    if (!ev->audit.present)
         return;
+    }
+    bool in_pod = link_pod_name(ev, pod, sizeof pod);
     /* a pod's service account: from its creation, or from a token bound to it */
     char ns[254], sa[254];
     const char *bound = token_pod(ev);

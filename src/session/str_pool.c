@@ -63,18 +63,32 @@ static void grow(str_pool *p)
     p->n_buckets = nb;
 }
 
+static pooled *find(const str_pool *p, const char *s, uint64_t h)
+{
+    for (pooled *e = p->bucket[bucket_of(p, h)]; e; e = e->next)
+        if (e->hash == h && strcmp(e->s, s) == 0)
+            return e;
+    return NULL;
+}
+
+const char *str_pool_find(const str_pool *p, const char *s, uint64_t h)
+{
+    pooled *e = s ? find(p, s, h) : NULL;
+    return e ? e->s : NULL;
+}
+
 char *str_pool_take(str_pool *p, const char *s)
 {
     if (!s)
         return NULL;
     size_t len = strlen(s);
     uint64_t h = storm_fnv1a(s, len);
-    for (pooled *e = p->bucket[bucket_of(p, h)]; e; e = e->next)
-        if (e->hash == h && strcmp(e->s, s) == 0) {
-            e->refs++;
-            return e->s;
-        }
-    pooled *e = malloc(sizeof *e + len + 1);
+    pooled *e = find(p, s, h);
+    if (e) {
+        e->refs++;
+        return e->s;
+    }
+    e = malloc(sizeof *e + len + 1);
     if (!e)
         return NULL;
     memcpy(e->s, s, len + 1);

@@ -3,6 +3,7 @@
  * events; each is linked to the sessions that hold one of its keys and lie
  * within the quiet period, those sessions are merged, and the listeners
  * hear of it. See storm/session.h and docs/sessions.md. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,10 @@ storm_rc storm_session_tracker_new(const storm_session_opts *opts, storm_session
 /* pool NULL: the tracker is going and its pool with it */
 static void step_free(str_pool *pool, storm_session_step *st)
 {
-    free(st->sighting_id);
     free(st->evidence);
     if (!pool)
         return;
+    str_pool_release(pool, st->sighting_id);
     str_pool_release(pool, st->indicator_id);
     str_pool_release(pool, st->indicator_name);
     str_pool_release(pool, st->step_id);
@@ -163,20 +164,60 @@ static void sort_steps(storm_session_step *v, size_t n)
     }
 }
 
+/* Put v[k] in its place among the other n - 1 steps, which are in order:
+ * found by binary search, where sort_steps compared every neighbouring
+ * pair (a strcmp for each pair seen at the same time: a session of
+ * steps_cap steps did a thousand per sighting). Within a session no two
+ * steps have the same sighting id, so the order is total and the result is
+ * the one sort_steps gives. */
+static void place_step(storm_session_step *v, size_t n, size_t k)
+{
+    if ((k == 0 || step_cmp(&v[k - 1], &v[k]) <= 0) && (k + 1 >= n || step_cmp(&v[k], &v[k + 1]) <= 0))
+        return; /* in place already (an added step seen last, an update that kept its first_seen) */
+    storm_session_step x = v[k];
+    memmove(&v[k], &v[k + 1], (n - k - 1) * sizeof *v);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (step_cmp(&v[mid], &x) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&v[lo + 1], &v[lo], (n - 1 - lo) * sizeof *v);
+    v[lo] = x;
+}
+
+#define REFRESH_ALL SIZE_MAX /* refresh: a new session, or steps moved in bulk (a merge) */
+
 /* Order the steps, recompute the times, size and id (UUIDv5 of the earliest
- * step's sighting id). */
-static void refresh(sess *s)
+ * step's sighting id). changed: the one step added or updated since the
+ * last refresh (whose count was old_count: 0 when added), n_steps when
+ * none was, or REFRESH_ALL. Steps only ever join a session and their times
+ * and counts only grow apart from first_seen, so with one step changed the
+ * times and size follow from it and the first step, without a pass over
+ * up to steps_cap steps per sighting. */
+static void refresh(sess *s, size_t changed, uint64_t old_count)
 {
     storm_session *p = &s->pub;
-    sort_steps(p->steps, p->n_steps);
-    p->size = 0;
-    for (size_t i = 0; i < p->n_steps; i++) {
-        const storm_session_step *st = &p->steps[i];
-        if (i == 0 || st->first_seen < p->first_seen)
-            p->first_seen = st->first_seen;
-        if (i == 0 || st->last_seen > p->last_seen)
-            p->last_seen = st->last_seen;
-        p->size += st->count;
+    if (changed == REFRESH_ALL) {
+        sort_steps(p->steps, p->n_steps);
+        p->size = 0;
+        for (size_t i = 0; i < p->n_steps; i++) {
+            const storm_session_step *st = &p->steps[i];
+            if (i == 0 || st->first_seen < p->first_seen)
+                p->first_seen = st->first_seen;
+            if (i == 0 || st->last_seen > p->last_seen)
+                p->last_seen = st->last_seen;
+            p->size += st->count;
+        }
+    } else if (changed < p->n_steps) {
+        const storm_session_step *c = &p->steps[changed];
+        if (c->last_seen > p->last_seen)
+            p->last_seen = c->last_seen;
+        p->size += c->count - old_count;
+        place_step(p->steps, p->n_steps, changed);
+        p->first_seen = p->steps[0].first_seen; /* in order of first_seen */
     }
     /* anomalies join sessions, never open them: the id is the earliest sighting's */
     size_t f = 0;
@@ -184,32 +225,38 @@ static void refresh(sess *s)
         f++;
     if (f == p->n_steps)
         f = 0;
+    /* the same earliest sighting as last time: the same id, without a
+     * SHA-1 per step added (pooled ids compare by address; the string
+     * id_from names is a step of this session, held as long as it is) */
     char uuid[37];
-    if (p->n_steps &&
-        storm_stix_uuid5(SESSION_NAMESPACE, p->steps[f].sighting_id, strlen(p->steps[f].sighting_id), uuid))
+    if (p->n_steps && p->steps[f].sighting_id != s->id_from &&
+        storm_stix_uuid5(SESSION_NAMESPACE, p->steps[f].sighting_id, strlen(p->steps[f].sighting_id), uuid)) {
         snprintf(p->id, sizeof p->id, "session--%s", uuid);
+        s->id_from = p->steps[f].sighting_id;
+    }
 }
 
-/* Whether the index says s is among the sessions holding key. */
-static bool indexed(const key_index *x, const char *key, const sess *s)
+/* Whether the index says s is among the sessions holding key (hashed to h). */
+static bool indexed(const key_index *x, const char *key, uint64_t h, const sess *s)
 {
-    const key_slot *k = key_index_get(x, key);
+    const key_slot *k = key_index_get_h(x, key, h);
     for (size_t i = 0; k && i < k->n; i++)
         if (k->v[i] == s)
             return true;
     return false;
 }
 
-static bool hold_key(storm_session_tracker *t, sess *s, const char *key)
+/* s holds key, whose hash (key_index_hash) is h. */
+static bool hold_key(storm_session_tracker *t, sess *s, const char *key, uint64_t h)
 {
-    if (indexed(&t->keys, key, s)) /* every held key is in the index */
+    if (indexed(&t->keys, key, h, s)) /* every held key is in the index */
         return true;
     if (s->n_keys >= t->o.keys_cap) {
         t->st.keys_dropped++;
         return true;
     }
     char *k = strdup(key);
-    if (!k || STORM_ARRAY_GROW(s->keys, s->n_keys + 1, s->keys_alloc, 8) != 0 || !key_index_add(&t->keys, k, s)) {
+    if (!k || STORM_ARRAY_GROW(s->keys, s->n_keys + 1, s->keys_alloc, 8) != 0 || !key_index_add_h(&t->keys, k, h, s)) {
         free(k);
         return false;
     }
@@ -222,25 +269,35 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-static storm_session_step *find_step(storm_session_tracker *t, sess *s, const char *sighting_id)
+/* The step of s whose sighting id is the pooled string id (str_pool.h:
+ * compared by address, not by content: a session holds up to steps_cap
+ * steps and an updated sighting was looked for twice), or NULL. */
+static storm_session_step *step_of(sess *s, const char *id)
 {
-    /* most look-ups are for a sighting the session does not hold (a new
-     * step): the index answers without comparing every step's id */
-    if (!indexed(&t->by_sighting, sighting_id, s))
-        return NULL;
-    for (size_t i = 0; i < s->pub.n_steps; i++)
-        if (strcmp(s->pub.steps[i].sighting_id, sighting_id) == 0)
+    for (size_t i = 0; id && i < s->pub.n_steps; i++)
+        if (s->pub.steps[i].sighting_id == id)
             return &s->pub.steps[i];
     return NULL;
+}
+
+/* The step of s with sighting id sighting_id (hashed to h by key_index_hash). */
+static storm_session_step *find_step(storm_session_tracker *t, sess *s, const char *sighting_id, uint64_t h)
+{
+    /* most look-ups are for a sighting the session does not hold (a new
+     * step): the index answers without looking at every step */
+    if (!indexed(&t->by_sighting, sighting_id, h, s))
+        return NULL;
+    return step_of(s, str_pool_find(&t->strings, sighting_id, h));
 }
 
 static bool append_step(storm_session_tracker *t, sess *s, const storm_session_step_in *in, const storm_event *ev,
                         const char *link)
 {
     if (s->pub.n_steps >= t->o.steps_cap) {
+        /* counted in steps_dropped only: size is the sum of the steps'
+         * counts (refresh once recomputed it from them after this) */
         s->pub.steps_dropped++;
         t->st.steps_dropped++;
-        s->pub.size += in->count;
         return true;
     }
     if (STORM_ARRAY_GROW(s->pub.steps, s->pub.n_steps + 1, s->steps_alloc, 4) != 0)
@@ -249,7 +306,7 @@ static bool append_step(storm_session_tracker *t, sess *s, const storm_session_s
     memset(st, 0, sizeof *st);
     char pod[LINK_KEY_LEN];
     str_pool *sp = &t->strings;
-    st->sighting_id = strdup(in->sighting_id);
+    st->sighting_id = str_pool_take(sp, in->sighting_id);
     st->indicator_id = str_pool_take(sp, in->indicator_id);
     st->indicator_name = str_pool_take(sp, in->indicator_name);
     st->step_id = str_pool_take(sp, in->step_id);
@@ -276,7 +333,8 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
 {
     for (size_t i = 0; i < b->pub.n_steps; i++) {
         storm_session_step *st = &b->pub.steps[i];
-        if (find_step(t, a, st->sighting_id))
+        uint64_t h = key_index_hash(st->sighting_id);
+        if (indexed(&t->by_sighting, st->sighting_id, h, a) && step_of(a, st->sighting_id))
             continue;
         if (a->pub.n_steps >= t->o.steps_cap) {
             a->pub.steps_dropped++;
@@ -284,7 +342,7 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
         }
         if (STORM_ARRAY_GROW(a->pub.steps, a->pub.n_steps + 1, a->steps_alloc, 4) != 0)
             return false;
-        if (!key_index_add(&t->by_sighting, st->sighting_id, a))
+        if (!key_index_add_h(&t->by_sighting, st->sighting_id, h, a))
             return false;
         key_index_remove(&t->by_sighting, st->sighting_id, b);
         a->pub.steps[a->pub.n_steps++] = *st;
@@ -292,7 +350,7 @@ static bool absorb(storm_session_tracker *t, sess *a, sess *b)
     }
     a->pub.steps_dropped += b->pub.steps_dropped;
     for (size_t i = 0; i < b->n_keys; i++)
-        if (!hold_key(t, a, b->keys[i]))
+        if (!hold_key(t, a, b->keys[i], key_index_hash(b->keys[i])))
             return false;
     return true;
 }
@@ -347,8 +405,8 @@ static size_t candidates(storm_session_tracker *t, const link_key *keys, size_t 
     for (size_t k = 0; k < n_keys; k++) {
         if (!keys[k].look)
             continue;
-        key_slot *slot =
-            keys[k].key[0] ? key_index_get(&t->keys, keys[k].key) : key_index_get_hash(&t->keys, keys[k].hash);
+        key_slot *slot = keys[k].key[0] ? key_index_get_h(&t->keys, keys[k].key, keys[k].hash)
+                                        : key_index_get_hash(&t->keys, keys[k].hash);
         for (size_t i = 0; slot && i < slot->n; i++) {
             sess *s = slot->v[i];
             if (!within(t, s, first, last))
@@ -410,7 +468,8 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
     sess *holder = NULL;
     storm_session_step *known = NULL;
     /* the first session (in opening order) with a step of this sighting */
-    const key_slot *ks = key_index_get(&t->by_sighting, in->sighting_id);
+    uint64_t sid_hash = key_index_hash(in->sighting_id);
+    const key_slot *ks = key_index_get_h(&t->by_sighting, in->sighting_id, sid_hash);
     size_t first = t->n;
     for (size_t k = 0; ks && k < ks->n; k++) {
         size_t at = ks->n > 1 ? index_of(t, ks->v[k]) : 0;
@@ -419,8 +478,8 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             holder = ks->v[k];
         }
     }
-    if (holder)
-        known = find_step(t, holder, in->sighting_id);
+    if (holder) /* holder is in the index: only its steps to look at */
+        known = step_of(holder, str_pool_find(&t->strings, in->sighting_id, sid_hash));
     if (known) {
         char old[64];
         snprintf(old, sizeof old, "%s", holder->pub.id);
@@ -428,20 +487,17 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             known->first_seen = in->first_seen;
         if (in->last_seen > known->last_seen)
             known->last_seen = in->last_seen;
+        uint64_t old_count = known->count;
         if (in->count > known->count)
             known->count = in->count;
         free(known->evidence);
         known->evidence = dup_or_null(in->evidence);
-        storm_session_step copy_id = {0};
-        char sid[128];
-        snprintf(sid, sizeof sid, "%s", in->sighting_id);
-        (void)copy_id;
-        refresh(holder);
+        const char *id = known->sighting_id; /* the step moves when sorted, its pooled id with it */
+        refresh(holder, (size_t)(known - holder->pub.steps), old_count);
         holder->touched = t->clock;
         holder->pub.quiet = false;
         t->st.updates++;
-        emit(t, STORM_SESSION_STEP_UPDATED, holder, find_step(t, holder, sid),
-             strcmp(old, holder->pub.id) != 0 ? old : NULL);
+        emit(t, STORM_SESSION_STEP_UPDATED, holder, step_of(holder, id), strcmp(old, holder->pub.id) != 0 ? old : NULL);
         mark_quiet(t);
         if (!ev)
             return STORM_OK;
@@ -487,9 +543,9 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         }
         t->s[t->n++] = s;
         for (size_t k = 0; k < n_keys; k++)
-            if (keys[k].hold && !hold_key(t, s, keys[k].key))
+            if (keys[k].hold && !hold_key(t, s, keys[k].key, keys[k].hash))
                 return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-        refresh(s);
+        refresh(s, REFRESH_ALL, 0);
         s->touched = t->clock;
         t->st.opened++;
         t->st.steps++;
@@ -513,20 +569,25 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
         if (!absorb(t, keep, b))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         remove_at(t, index_of(t, b));
-        refresh(keep);
+        refresh(keep, REFRESH_ALL, 0);
         t->st.merged++;
         emit(t, STORM_SESSION_MERGED, keep, NULL, gone);
     }
     bool added = false;
-    if (!find_step(t, keep, in->sighting_id)) {
+    const char *added_id = NULL; /* the new step's pooled id (none past steps_cap) */
+    if (!find_step(t, keep, in->sighting_id, sid_hash)) {
+        size_t before = keep->pub.n_steps;
         if (!append_step(t, keep, in, ev, in->anomaly ? (link ? link : "pod") : link ? link : "pod"))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
         added = true;
+        if (keep->pub.n_steps > before)
+            added_id = keep->pub.steps[before].sighting_id;
     }
     for (size_t k = 0; k < n_keys; k++)
-        if (keys[k].hold && !hold_key(t, keep, keys[k].key))
+        if (keys[k].hold && !hold_key(t, keep, keys[k].key, keys[k].hash))
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
-    refresh(keep);
+    /* in order since the merges (or since it last changed) but for the step added */
+    refresh(keep, added_id ? keep->pub.n_steps - 1 : keep->pub.n_steps, 0);
     keep->touched = t->clock;
     keep->pub.quiet = false;
     if (added) {
@@ -534,8 +595,7 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
             t->st.anomalies++;
         else
             t->st.steps++;
-        emit(t, STORM_SESSION_STEP_ADDED, keep, find_step(t, keep, in->sighting_id),
-             strcmp(old, keep->pub.id) != 0 ? old : NULL);
+        emit(t, STORM_SESSION_STEP_ADDED, keep, step_of(keep, added_id), strcmp(old, keep->pub.id) != 0 ? old : NULL);
     } else if (strcmp(old, keep->pub.id) != 0) {
         emit(t, STORM_SESSION_MERGED, keep, NULL, old);
     }
@@ -546,6 +606,8 @@ storm_rc storm_session_add(storm_session_tracker *t, const storm_session_step_in
 void storm_session_get_stats(const storm_session_tracker *t, storm_session_stats *out)
 {
     *out = t->st;
+    /* the lineage sets still queued (lineage_map.h) count as applied */
+    out->context_evicted += lineage_map_pending_evictions(&t->lineage);
     out->held = t->n;
 }
 

@@ -44,7 +44,8 @@ typedef struct sess {
     size_t steps_alloc;
     char **keys; /* held, owned; each also in the tracker's key index */
     size_t n_keys, keys_alloc;
-    uint64_t touched; /* tracker clock at the last change: the cap drops the least recent */
+    uint64_t touched;    /* tracker clock at the last change: the cap drops the least recent */
+    const char *id_from; /* the pooled sighting id pub.id was made from (refresh) */
 } sess;
 
 typedef struct listener {

@@ -17,6 +17,8 @@
 typedef struct heard {
     int opened, added, updated, merged, quiet, evicted;
     char last_replaces[64];
+    char last_step[64]; /* the sighting id of the last event's step ("-": none) */
+    uint64_t last_count;
 } heard;
 
 static void listen_fn(void *ctx, const storm_session_event *ev)
@@ -32,6 +34,8 @@ static void listen_fn(void *ctx, const storm_session_event *ev)
     }
     if (ev->replaces)
         snprintf(h->last_replaces, sizeof h->last_replaces, "%s", ev->replaces);
+    snprintf(h->last_step, sizeof h->last_step, "%s", ev->step ? ev->step->sighting_id : "-");
+    h->last_count = ev->step ? ev->step->count : 0;
 }
 
 static storm_session_tracker *tracker(heard *h, size_t cap)
@@ -384,6 +388,122 @@ static void test_lineage_context_cap(void)
     storm_session_tracker_free(t);
 }
 
+/* An updated step is found among many (steps are found by their pooled
+ * sighting id) and handed to the listeners after it moved; an earlier
+ * first_seen renames the session; a merge into a session at steps_cap
+ * drops the absorbed step and reports no step for it. */
+static void test_update_finds_step(void)
+{
+    heard h;
+    storm_session_tracker *t = tracker(&h, 0);
+    char sid[32];
+    for (int i = 0; i < 6; i++) {
+        storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + i * SEC);
+        snprintf(sid, sizeof sid, "sighting--%d", i);
+        step(t, sid, "x", &e, e.time);
+    }
+    const storm_session *s = only(t);
+    CHECK(s && s->n_steps == 6 && h.added == 5 && strcmp(h.last_step, "sighting--5") == 0);
+    char id0[64];
+    snprintf(id0, sizeof id0, "%s", s ? s->id : "");
+    /* sighting--3 seen again, earlier than every step: it moves first */
+    storm_session_step_in in = {
+        .sighting_id = "sighting--3", .first_seen = T0 - SEC, .last_seen = T0 + 9 * SEC, .count = 7};
+    storm_err err;
+    storm_err_clear(&err);
+    storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + 9 * SEC);
+    CHECK(storm_session_add(t, &in, &e, &err) == STORM_OK);
+    s = only(t);
+    CHECK(h.updated == 1 && strcmp(h.last_step, "sighting--3") == 0 && h.last_count == 7);
+    CHECK(s && strcmp(s->steps[0].sighting_id, "sighting--3") == 0 && s->steps[0].count == 7);
+    CHECK(s && strcmp(s->id, id0) != 0 && strcmp(h.last_replaces, id0) == 0); /* renamed */
+    CHECK(s && s->size == 5 + 7 && s->first_seen == T0 - SEC && s->last_seen == T0 + 9 * SEC);
+    in.sighting_id = "sighting--4"; /* an update without an event */
+    in.first_seen = T0 + 4 * SEC;
+    in.count = 2;
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    CHECK(h.updated == 2 && strcmp(h.last_step, "sighting--4") == 0 && h.last_count == 2);
+    s = only(t);
+    CHECK(s && s->size == 4 + 7 + 2 && s->first_seen == T0 - SEC && s->last_seen == T0 + 9 * SEC);
+    in.count = 1; /* a lower count is not taken */
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    CHECK(s && s->size == 4 + 7 + 2);
+    storm_session_tracker_free(t);
+
+    /* steps_cap 2: web-a holds two steps, web-b one; sighting--b seen again
+     * in web-a links both, web-b merges into web-a (the earlier) and its
+     * step no longer fits */
+    storm_session_opts o = {.steps_cap = 2};
+    CHECK(storm_session_tracker_new(&o, &t, &err) == STORM_OK);
+    memset(&h, 0, sizeof h);
+    storm_session_listen(t, listen_fn, &h);
+    storm_event a1 = proc_ev("shop", "web-a", "n1", "a1", NULL, NULL, T0);
+    storm_event a2 = proc_ev("shop", "web-a", "n1", "a2", NULL, NULL, T0 + SEC);
+    storm_event b1 = proc_ev("shop", "web-b", "n1", "b1", NULL, NULL, T0 + 2 * SEC);
+    step(t, "sighting--a1", "x", &a1, a1.time);
+    step(t, "sighting--a2", "x", &a2, a2.time);
+    step(t, "sighting--b", "x", &b1, b1.time);
+    CHECK(storm_session_count(t) == 2);
+    storm_event again = proc_ev("shop", "web-a", "n1", "a3", NULL, NULL, T0 + 3 * SEC);
+    step(t, "sighting--b", "x", &again, again.time);
+    s = only(t);
+    /* dropped twice: when web-b merged, and when its sighting came to be added */
+    CHECK(s && s->n_steps == 2 && s->steps_dropped == 2 && h.merged == 1);
+    CHECK(strcmp(h.last_step, "-") == 0);            /* the step past the cap: none to show */
+    step(t, "sighting--b", "x", &again, again.time); /* not held anywhere now: past the cap again */
+    s = only(t);
+    CHECK(s && s->n_steps == 2 && s->steps_dropped == 3);
+    CHECK(s && s->size == 2 && s->last_seen == T0 + SEC); /* dropped steps add to neither */
+    storm_session_tracker_free(t);
+}
+
+/* Whether s's steps are the sighting ids want, in that order. */
+static bool steps_are(const storm_session *s, const char *const *want, size_t n)
+{
+    if (!s || s->n_steps != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s->steps[i].sighting_id, want[i]) != 0)
+            return false;
+    return true;
+}
+
+/* Steps stay in order of first_seen, then sighting id, when added out of
+ * order, at the same time as others, or updated to an earlier time. */
+static void test_step_order(void)
+{
+    storm_session_tracker *t = tracker(NULL, 0);
+    const char *ids[] = {"s-c", "s-a", "s-b", "s-d", "s-e", "s-0"};
+    const int at[] = {5, 5, 1, 5, 3, 9};
+    for (int i = 0; i < 6; i++) {
+        storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + at[i] * SEC);
+        step(t, ids[i], "x", &e, e.time);
+    }
+    const char *const want1[] = {"s-b", "s-e", "s-a", "s-c", "s-d", "s-0"};
+    CHECK(steps_are(only(t), want1, 6));
+    storm_session_step_in in = {
+        .sighting_id = "s-d", .first_seen = T0 + 2 * SEC, .last_seen = T0 + 9 * SEC, .count = 1};
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    const char *const want2[] = {"s-b", "s-d", "s-e", "s-a", "s-c", "s-0"};
+    CHECK(steps_are(only(t), want2, 6));
+    in.sighting_id = "s-0";
+    in.first_seen = T0;
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    const char *const want3[] = {"s-0", "s-b", "s-d", "s-e", "s-a", "s-c"};
+    CHECK(steps_are(only(t), want3, 6));
+    in.sighting_id = "s-a"; /* a later first_seen is not taken: nothing moves */
+    in.first_seen = T0 + 8 * SEC;
+    CHECK(storm_session_add(t, &in, NULL, &err) == STORM_OK);
+    CHECK(steps_are(only(t), want3, 6));
+    storm_event e = proc_ev("shop", "web-a", "n1", "e1", "p1", "/bin/sh", T0 + 5 * SEC);
+    step(t, "s-bb", "x", &e, e.time); /* between s-a and s-c */
+    const char *const want4[] = {"s-0", "s-b", "s-d", "s-e", "s-a", "s-bb", "s-c"};
+    CHECK(steps_are(only(t), want4, 7));
+    storm_session_tracker_free(t);
+}
+
 static void test_caps_updates_anomalies(void)
 {
     heard h;
@@ -467,6 +587,8 @@ int main(void)
     RUN(test_kernel_helper);
     RUN(test_merge);
     RUN(test_lineage_context_cap);
+    RUN(test_update_finds_step);
+    RUN(test_step_order);
     RUN(test_caps_updates_anomalies);
     RUN(test_ids_and_json);
     storm_arena_free(arena);
