@@ -5,9 +5,9 @@
  * single pipeline on the same input:
  *   - the reader only cuts the input into lines, in batches; parsing and
  *     decoding a line touches no pipeline state (pipeline_line_parse), so
- *     the lines of a batch are parsed and decoded in parts by whichever
- *     thread is free (a shard, or the reader when it would wait); the
- *     reader then feeds the decoded lines in input order
+ *     the lines of a batch are parsed and decoded in parts by the shards
+ *     when they have nothing to match, at most DECODE_AHEAD batches ahead;
+ *     the reader then feeds the decoded lines in input order
  *     (pipeline_line_feed: the statistics, rejects, skipped types, the
  *     times of events without one, as one pipeline counts them);
  *   - each decoded event goes to the shard of its correlation scope
@@ -40,9 +40,13 @@
 #include "pipeline_int.h"
 
 #define WORKERS_MAX 64
-#define BATCH_EVENTS 512                      /* events per batch */
-#define BATCH_LINES 64                        /* lines per batch the workers decode */
-#define BATCH_TEXT ((size_t)1 << 20)          /* or this much text */
+#define BATCH_EVENTS 512             /* events per batch */
+#define BATCH_LINES 64               /* lines per batch the workers decode */
+#define BATCH_TEXT ((size_t)1 << 20) /* or this much text */
+/* batches decoded ahead of the slowest shard: what a shard decodes is
+ * still in its cache when it matches it (decoding further ahead, or in the
+ * reader, cost more CPU in all: the shards then read cold parse trees) */
+#define DECODE_AHEAD 2
 #define PART_LINES 16                         /* lines per decoding task */
 #define PART_ARENA_CHUNK ((size_t)512 << 10)  /* a part's parse trees and events: one block for most */
 #define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
@@ -259,7 +263,11 @@ static wk_batch *decodable(struct pipeline_workers *w)
         return NULL;
     if (w->decode_from < w->applied) /* those are decoded (and their slots may be reused) */
         w->decode_from = w->applied;
-    for (; w->decode_from < w->tail; w->decode_from++) {
+    uint64_t slowest = w->applied;
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->shards[i].next < slowest)
+            slowest = w->shards[i].next;
+    for (; w->decode_from < w->tail && w->decode_from < slowest + DECODE_AHEAD; w->decode_from++) {
         wk_batch *b = w->ring[w->decode_from % WORKERS_IN_FLIGHT];
         if (b->parts_taken < b->n_parts)
             return b;
@@ -484,6 +492,8 @@ static void *shard_main(void *arg)
         b->done++;
         k->next++;
         pthread_cond_broadcast(&w->done);
+        if (decodable(w)) /* it may have been the slowest: the others decode further */
+            pthread_cond_broadcast(&w->work);
         pthread_mutex_unlock(&w->mu);
     }
 }
@@ -704,7 +714,7 @@ enum { PUMP_NOWAIT, PUMP_ROOM, PUMP_ALL };
 
 /* Feed the posted batches whose lines are decoded, in order; with
  * PUMP_ROOM until there is room for another batch, with PUMP_ALL until
- * every posted batch is fed, decoding parts meanwhile rather than wait. */
+ * every posted batch is fed. */
 static void pump(storm_pipeline *p, int until)
 {
     struct pipeline_workers *w = p->workers;
@@ -727,8 +737,7 @@ static void pump(storm_pipeline *p, int until)
                                         : false;
         if (!wait)
             break;
-        if (!decode_some(w))
-            pthread_cond_wait(&w->done, &w->mu);
+        pthread_cond_wait(&w->done, &w->mu);
     }
     pthread_mutex_unlock(&w->mu);
 }
