@@ -419,59 +419,83 @@ static const char *record_json(storm_pipeline *p, const storm_value *root, size_
 void storm_pipeline_feed_record(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                                 const char *text, size_t len)
 {
+    pipeline_workers_direct(p, true); /* --workers: after the lines read before */
     p->line_set_aside = false;
     p->text_events = 0;
     pipeline_record_in_text(p, root, source, line, text, len);
     pipeline_after_record(p);
+    pipeline_workers_direct(p, false);
+}
+
+void pipeline_decode_record(storm_arena *a, const storm_value *root, const storm_decoder *forced, pipeline_decoded *d)
+{
+    memset(d, 0, sizeof *d);
+    d->rec = root;
+    storm_err err;
+    err_reset(&err);
+    /* the same rules as every reader: storm_decode_classify */
+    d->classify_rc = storm_decode_classify(a, root, forced, &d->rec, &d->dec, &err);
+    if (d->classify_rc == STORM_OK) {
+        err_reset(&err);
+        d->rc = d->dec->decode(a, d->rec, &d->list, &d->skip, &err);
+    }
+    if (d->classify_rc != STORM_OK || (d->rc != STORM_OK && d->rc != STORM_ERR_UNSUPPORTED)) {
+        d->err_offset = err.offset;
+        d->err_msg = err.msg[0] ? storm_arena_strdup(a, err.msg) : NULL;
+        if (err.msg[0] && !d->err_msg)
+            d->err_msg = "out of memory";
+    }
 }
 
 void pipeline_record_in_text(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line,
                              const char *text, size_t len)
 {
+    pipeline_decoded d;
+    pipeline_decode_record(p->arena, root, p->opts.forced, &d);
+    pipeline_record_decoded(p, root, &d, source, line, text, len);
+}
+
+void pipeline_record_decoded(storm_pipeline *p, const storm_value *root, const pipeline_decoded *d, const char *source,
+                             uint64_t line, const char *text, size_t len)
+{
     const char *set_aside = text;
     size_t set_aside_len = len;
     if (!text && p->sinks.rejects)
         set_aside = record_json(p, root, &set_aside_len);
-    /* the same rules as every reader: storm_decode_classify */
-    const storm_value *rec = root;
-    const storm_decoder *dec = NULL;
-    storm_err err;
-    err_reset(&err);
-    storm_rc rc = storm_decode_classify(p->arena, root, p->opts.forced, &rec, &dec, &err);
-    p->sensor = pipeline_sensor_of(p, rc == STORM_OK && dec && dec->name ? dec->name : "unknown");
+    storm_rc rc = d->classify_rc;
+    const char *msg = d->err_msg ? d->err_msg : "";
+    p->sensor = pipeline_sensor_of(p, rc == STORM_OK && d->dec && d->dec->name ? d->dec->name : "unknown");
     if (rc != STORM_OK) {
         p->sensor->st.events_read++;
         p->st.events_read++;
         /* a malformed envelope has a position in the text; the rest do not */
-        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? err.offset + 1 : 0, set_aside, set_aside_len,
-                        "%s", err.msg);
+        pipeline_reject(p, source, line, text && rc != STORM_ERR_VALUE ? d->err_offset + 1 : 0, set_aside,
+                        set_aside_len, "%s", msg);
         return;
     }
-    storm_event_list list = {0};
-    const char *skip = NULL;
-    err_reset(&err);
-    rc = dec->decode(p->arena, rec, &list, &skip, &err);
+    rc = d->rc;
     if (rc == STORM_ERR_UNSUPPORTED) {
         p->sensor->st.events_read++;
         p->st.events_read++;
         p->st.events_skipped++;
-        count_skip(p, skip);
+        count_skip(p, d->skip);
         return;
     }
     if (rc != STORM_OK) {
         p->sensor->st.events_read++;
         p->st.events_read++;
-        /* err.offset is a byte offset in the text the record was parsed
+        /* err_offset is a byte offset in the text the record was parsed
          * from: the line, or the envelope's embedded text */
-        if (rec == root)
-            pipeline_reject(p, source, line, text ? err.offset + 1 : 0, set_aside, set_aside_len, "%s: %s", dec->name,
-                            err.msg[0] ? err.msg : storm_strerror(rc));
+        if (d->rec == root)
+            pipeline_reject(p, source, line, text ? d->err_offset + 1 : 0, set_aside, set_aside_len, "%s: %s",
+                            d->dec->name, msg[0] ? msg : storm_strerror(rc));
         else
             pipeline_reject(p, source, line, text ? embedded_pos(root) + 1 : 0, set_aside, set_aside_len,
-                            "%s: %s (at byte %zu of the embedded record)", dec->name,
-                            err.msg[0] ? err.msg : storm_strerror(rc), err.offset);
+                            "%s: %s (at byte %zu of the embedded record)", d->dec->name,
+                            msg[0] ? msg : storm_strerror(rc), d->err_offset);
         return;
     }
+    const storm_event_list list = d->list;
     if (list.n == 0)
         count_skip(p, "empty");
     p->st.events_read += list.n;

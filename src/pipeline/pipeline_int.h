@@ -7,6 +7,7 @@
 
 #include <storm/arena.h>
 #include <storm/buf.h>
+#include <storm/decode.h>
 #include <storm/pipeline.h>
 #include <storm/stix.h>
 #include <time.h>
@@ -148,6 +149,41 @@ struct storm_pipeline {
  * line (text NULL: nothing to copy). */
 void pipeline_reject(storm_pipeline *p, const char *source, uint64_t line, size_t col, const char *text, size_t len,
                      const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* A record decoded (pipeline_decode_record: classified and decoded, no
+ * pipeline state touched, so that any thread may do it), for
+ * pipeline_record_decoded to count, set aside or hand on in input order. */
+typedef struct pipeline_decoded {
+    storm_rc classify_rc, rc; /* rc: the decoder's (when classified) */
+    const storm_value *rec;   /* the record (an envelope's embedded one) */
+    const storm_decoder *dec;
+    storm_event_list list;
+    const char *skip;    /* STORM_ERR_UNSUPPORTED: the type skipped */
+    size_t err_offset;   /* an error's position and message (NULL: none) */
+    const char *err_msg; /* in the arena */
+} pipeline_decoded;
+/* root's record decoded into d (allocations in a). */
+void pipeline_decode_record(storm_arena *a, const storm_value *root, const storm_decoder *forced, pipeline_decoded *d);
+/* pipeline_record_in_text with the record decoded already. */
+void pipeline_record_decoded(storm_pipeline *p, const storm_value *root, const pipeline_decoded *d, const char *source,
+                             uint64_t line, const char *text, size_t len);
+/* A line of text parsed (pipeline_line_parse: no pipeline state touched):
+ * its JSON value, or the log line's record, or the parse error; with its
+ * records decoded when asked. */
+typedef struct pipeline_line {
+    storm_rc rc;             /* of the JSON parse */
+    const storm_value *root; /* rc OK: the value; else the log line's record, or NULL */
+    size_t err_offset;       /* rc not OK: the parser's position and message */
+    const char *err_msg;
+    pipeline_decoded *recs; /* root's records (root, or each element of an array) decoded, or NULL */
+    size_t n_recs;
+} pipeline_line;
+/* Parse text (allocations in a); ref_time dates a log line without a year
+ * or zone (the source's time); with forced/decode, its records decoded too. */
+void pipeline_line_parse(storm_arena *a, const char *text, size_t len, storm_time_ns ref_time, bool decode,
+                         const storm_decoder *forced, pipeline_line *out);
+/* What storm_pipeline_feed_text does after parsing, with ln parsed. */
+void pipeline_line_feed(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len,
+                        const pipeline_line *ln);
 /* A record of a text (a line, a body) the reader framed: its events are
  * numbered after those of the text's earlier records (text_events), and a
  * bad record sets the text aside once (line_set_aside). */
@@ -176,6 +212,15 @@ void pipeline_detect_event(storm_pipeline *p, storm_event *ev, const char *recor
 /* A decoded event (record, text as for pipeline_detect_event), to its shard. */
 void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
                             const char *text, size_t text_len);
+/* A line read, framed for the workers to decode (false: the reader is to
+ * decode it itself, as without workers). */
+bool pipeline_workers_line(storm_pipeline *p, const char *source, uint64_t number, const char *text, size_t len);
+/* Every line framed so far decoded and fed, so that what the reader does
+ * next comes after them (no-op without workers). */
+void pipeline_workers_settle(storm_pipeline *p);
+/* on: the reader decodes what it reads until off (a body, whose records
+ * are numbered and dated by the body): settled first. */
+void pipeline_workers_direct(storm_pipeline *p, bool on);
 /* A line's text, copied where its events will live until the shards are done. */
 const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len);
 /* After each record: hand a full batch to the shards. */

@@ -26,52 +26,93 @@ static inline void err_reset(storm_err *e)
     e->msg[0] = '\0';
 }
 
-/* a parsed text: one record, or each element of an array */
-static void feed_root(storm_pipeline *p, const storm_value *root, const char *source, uint64_t line, const char *text,
-                      size_t len)
+/* the records of a parsed text: it, or each element of an array */
+static size_t records_of(const storm_value *root, const storm_value *const **items)
 {
-    p->text_events = 0;
     if (root->type == STORM_V_ARRAY) {
-        for (size_t i = 0; i < root->u.a.len; i++)
-            pipeline_record_in_text(p, root->u.a.items[i], source, line, text, len);
-    } else {
-        pipeline_record_in_text(p, root, source, line, text, len);
+        *items = (const storm_value *const *)root->u.a.items;
+        return root->u.a.len;
     }
+    *items = NULL;
+    return 1;
 }
 
-void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len)
+void pipeline_line_parse(storm_arena *a, const char *text, size_t len, storm_time_ns ref_time, bool decode,
+                         const storm_decoder *forced, pipeline_line *out)
+{
+    memset(out, 0, sizeof *out);
+    storm_value *root = NULL;
+    storm_err err;
+    err_reset(&err);
+    out->rc = storm_json_parse(a, text, len, STORM_JSON_DEFAULT, &root, NULL, &err);
+    if (out->rc == STORM_OK) {
+        out->root = root;
+    } else {
+        out->err_offset = err.offset;
+        out->err_msg = storm_arena_strdup(a, err.msg);
+        if (!out->err_msg)
+            out->err_msg = "out of memory";
+        const storm_value *lifted = NULL;
+        if (out->rc == STORM_ERR_SYNTAX &&
+            storm_decode_text_line(a, text, len, ref_time ? ref_time : storm_time_now(), &lifted) == STORM_OK)
+            out->root = lifted; /* a log line of an entry point (sshd, an HTTP server): its record */
+    }
+    if (!decode || !out->root)
+        return;
+    const storm_value *const *items;
+    size_t n = records_of(out->root, &items);
+    pipeline_decoded *recs = n ? storm_arena_alloc(a, n * sizeof *recs) : NULL;
+    if (!recs)
+        return; /* decoded when fed */
+    for (size_t i = 0; i < n; i++)
+        pipeline_decode_record(a, items ? items[i] : out->root, forced, &recs[i]);
+    out->recs = recs;
+    out->n_recs = n;
+}
+
+void pipeline_line_feed(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len,
+                        const pipeline_line *ln)
 {
     p->st.bytes_read += len + 1;
     p->st.records_read++;
     p->line_set_aside = false;
-    if (p->workers) /* its events outlive the line: they go to the shards */
-        text = pipeline_workers_text(p, text, len);
-    storm_value *root = NULL;
-    storm_err err;
-    err_reset(&err);
-    storm_rc rc = storm_json_parse(p->arena, text, len, STORM_JSON_DEFAULT, &root, NULL, &err);
-    const storm_value *lifted = NULL;
-    if (rc == STORM_ERR_SYNTAX &&
-        storm_decode_text_line(p->arena, text, len, p->source_time ? p->source_time : storm_time_now(), &lifted) ==
-            STORM_OK) {
-        /* a log line of an entry point (sshd, an HTTP server): its record */
+    if (ln->root) {
         p->text_events = 0;
-        pipeline_record_in_text(p, lifted, source, line, text, len);
-    } else if (rc != STORM_OK) {
+        const storm_value *const *items;
+        size_t n = records_of(ln->root, &items);
+        for (size_t i = 0; i < n; i++) {
+            const storm_value *rec = items ? items[i] : ln->root;
+            if (ln->recs)
+                pipeline_record_decoded(p, rec, &ln->recs[i], source, line, text, len);
+            else
+                pipeline_record_in_text(p, rec, source, line, text, len);
+        }
+    } else {
         p->st.events_read++;
         p->sensor = pipeline_sensor_of(p, "unknown");
         p->sensor->st.events_read++;
-        if (rc == STORM_ERR_NOMEM)
+        if (ln->rc == STORM_ERR_NOMEM)
             pipeline_reject(p, source, line, 0, text, len, "record too large to decode (%zu bytes)", len);
         else if (text[0] != '{' && text[0] != '[')
-            pipeline_reject(p, source, line, err.offset + 1, text, len,
-                            "invalid JSON: %s (nor an sshd or HTTP access log line)", err.msg);
+            pipeline_reject(p, source, line, ln->err_offset + 1, text, len,
+                            "invalid JSON: %s (nor an sshd or HTTP access log line)", ln->err_msg);
         else
-            pipeline_reject(p, source, line, err.offset + 1, text, len, "invalid JSON: %s", err.msg);
-    } else {
-        feed_root(p, root, source, line, text, len);
+            pipeline_reject(p, source, line, ln->err_offset + 1, text, len, "invalid JSON: %s", ln->err_msg);
     }
     pipeline_after_record(p);
+}
+
+void storm_pipeline_feed_text(storm_pipeline *p, const char *source, uint64_t line, const char *text, size_t len)
+{
+    /* --workers: the line is parsed and decoded by the workers, and fed
+     * here (pipeline_line_feed) in input order */
+    if (p->workers && pipeline_workers_line(p, source, line, text, len))
+        return;
+    if (p->workers) /* its events outlive the line: they go to the shards */
+        text = pipeline_workers_text(p, text, len);
+    pipeline_line ln;
+    pipeline_line_parse(p->arena, text, len, p->source_time, false, NULL, &ln);
+    pipeline_line_feed(p, source, line, text, len, &ln);
 }
 
 /* over-long lines stream past: copy them to the rejects sink as they go */
@@ -80,6 +121,7 @@ static void spill_reject(void *ctx, const char *s, size_t n, bool end)
     storm_pipeline *p = ctx;
     if (!p->sinks.rejects)
         return;
+    pipeline_workers_settle(p); /* after the lines before it */
     if (end)
         fputc('\n', p->sinks.rejects);
     else if (n)
@@ -114,6 +156,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
     storm_rc rc = storm_source_open(path, &so, &src, err);
     if (rc != STORM_OK)
         return rc;
+    pipeline_workers_settle(p); /* the earlier sources' lines fed with their own times */
     pipeline_progress_source(p, path, true);
     if (follow)
         p->progress_size = 0; /* it grows: no percentage */
@@ -135,6 +178,8 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
             rc = r;
             break;
         }
+        if (ln.status != STORM_LINE_OK)
+            pipeline_workers_settle(p); /* counted and set aside after the lines before it */
         if (ln.status == STORM_LINE_TOO_LONG) {
             p->st.records_read++;
             p->st.events_read++;
@@ -171,6 +216,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
         if (p->opts.stop && *p->opts.stop)
             break;
     }
+    pipeline_workers_settle(p); /* the lines read fed before the source goes */
     p->st.source_rotations += storm_source_rotations(src);
     p->st.source_truncations += storm_source_truncations(src);
     storm_source_close(src);
@@ -179,7 +225,7 @@ storm_rc storm_pipeline_feed_source(storm_pipeline *p, const char *path, bool fo
 }
 
 /* A body whose untimed events are dated `untimed` (DATE_SOURCE dating). */
-static void feed_body(storm_pipeline *p, const char *source, const char *body, size_t len, storm_time_ns untimed)
+static void feed_body_here(storm_pipeline *p, const char *source, const char *body, size_t len, storm_time_ns untimed)
 {
     p->fed_latest = INT64_MIN;
     if (p->last_time == 0)
@@ -213,6 +259,15 @@ static void feed_body(storm_pipeline *p, const char *source, const char *body, s
     const char *text;
     while (storm_json_lines_next(body, len, &off, &line, &text, &n))
         storm_pipeline_feed_text(p, source, line, text, n);
+}
+
+/* --workers: a body is decoded by the reader (its records numbered and
+ * dated by the body, its latest time asked for right after). */
+static void feed_body(storm_pipeline *p, const char *source, const char *body, size_t len, storm_time_ns untimed)
+{
+    pipeline_workers_direct(p, true);
+    feed_body_here(p, source, body, len, untimed);
+    pipeline_workers_direct(p, false);
 }
 
 void storm_pipeline_feed_body(storm_pipeline *p, const char *source, const char *body, size_t len)

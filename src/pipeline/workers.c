@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* storm run --workers N: one pipeline reads and decodes (the caller's
- * thread), N shard pipelines match (one thread each), and one sink
- * pipeline keeps the sightings and writes (one thread), so that the
- * results are those of a single pipeline on the same input:
+/* storm run --workers N: one pipeline reads (the caller's thread), N
+ * shard pipelines match (one thread each), and one sink pipeline keeps the
+ * sightings and writes (one thread), so that the results are those of a
+ * single pipeline on the same input:
+ *   - the reader only cuts the input into lines, in batches; parsing and
+ *     decoding a line touches no pipeline state (pipeline_line_parse), so
+ *     the lines of a batch are parsed and decoded in parts by the shards
+ *     when they have nothing to match, at most DECODE_AHEAD batches ahead;
+ *     the reader then feeds the decoded lines in input order
+ *     (pipeline_line_feed: the statistics, rejects, skipped types, the
+ *     times of events without one, as one pipeline counts them);
  *   - each decoded event goes to the shard of its correlation scope
  *     (shard_key.c): every partial match and process tree lives in one
  *     shard's detector;
@@ -33,7 +40,15 @@
 #include "pipeline_int.h"
 
 #define WORKERS_MAX 64
-#define BATCH_EVENTS 512                      /* events per batch */
+#define BATCH_EVENTS 512             /* events per batch */
+#define BATCH_LINES 64               /* lines per batch the workers decode */
+#define BATCH_TEXT ((size_t)1 << 20) /* or this much text */
+/* batches decoded ahead of the slowest shard: what a shard decodes is
+ * still in its cache when it matches it (decoding further ahead, or in the
+ * reader, cost more CPU in all: the shards then read cold parse trees) */
+#define DECODE_AHEAD 2
+#define PART_LINES 16                         /* lines per decoding task */
+#define PART_ARENA_CHUNK ((size_t)512 << 10)  /* a part's parse trees and events: one block for most */
 #define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
 #define BATCH_ARENA_CHUNK ((size_t)256 << 10) /* as a pipeline's record arena */
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
@@ -69,10 +84,27 @@ typedef struct wk_result {
     size_t n, alloc;
 } wk_result;
 
+/* A line the reader framed, for the workers to parse and decode. */
+typedef struct wk_line {
+    const char *source, *text; /* in the batch arena */
+    size_t len;
+    uint64_t number;
+    bool parsed; /* parsed (and decoded) in its part's arena; else parsed when fed */
+    pipeline_line ln;
+} wk_line;
+
 typedef struct wk_batch {
     storm_arena *arena; /* the records' text, parse trees and events */
     wk_item *items;
     size_t n, alloc;
+    /* lines to decode (a batch holds lines or events the reader decoded
+     * itself, not both) */
+    wk_line *lines;
+    size_t n_lines, alloc_lines, text_bytes;
+    storm_time_ns source_time; /* of the lines' source */
+    storm_arena **part_arenas; /* one per part of PART_LINES lines: the lines' parse trees and events */
+    size_t n_part_arenas;
+    size_t n_parts, parts_taken, parts_done; /* under mu once posted */
     uint64_t records;
     bool flush;         /* end of stream: the shards flush their detectors */
     bool idle;          /* the input paused after it (--follow): the output is flushed once written */
@@ -119,9 +151,16 @@ struct pipeline_workers {
     pthread_cond_t work; /* a batch was added, or quit */
     pthread_cond_t done; /* a shard finished a batch, or the sink took one */
     wk_batch *ring[WORKERS_IN_FLIGHT];
-    uint64_t head, tail; /* the sink takes at head, the reader adds at tail */
+    /* the sink takes at head, the reader adds at tail; the batches before
+     * applied are fed (their lines decoded and fed in order): the shards
+     * take those */
+    uint64_t head, applied, tail;
+    uint64_t decode_from; /* the first batch that may have parts to decode */
+    const storm_decoder *forced;
     bool quit;
-    wk_batch *cur; /* being filled by the reader */
+    wk_batch *cur;      /* being filled by the reader */
+    wk_batch *applying; /* being fed by the reader: its events go there */
+    int direct;         /* the reader decodes what it reads itself (bodies) */
     wk_batch *spare[WORKERS_IN_FLIGHT + 1];
     size_t n_spare;
     uint64_t records;            /* read so far */
@@ -192,6 +231,10 @@ static void batch_free(wk_batch *b, unsigned n)
     }
     free(b->results);
     free(b->items);
+    free(b->lines);
+    for (size_t i = 0; i < b->n_part_arenas; i++)
+        storm_arena_free(b->part_arenas[i]);
+    free(b->part_arenas);
     storm_arena_free(b->arena);
     free(b);
 }
@@ -199,12 +242,66 @@ static void batch_free(wk_batch *b, unsigned n)
 static void batch_reset(wk_batch *b)
 {
     storm_arena_reset(b->arena);
+    for (size_t i = 0; i < b->n_parts && i < b->n_part_arenas; i++)
+        storm_arena_reset(b->part_arenas[i]);
     b->n = 0;
+    b->n_lines = b->text_bytes = 0;
+    b->n_parts = b->parts_taken = b->parts_done = 0;
     b->records = 0;
     b->flush = false;
     b->idle = false;
     b->done = 0;
     b->source = NULL;
+}
+
+/* ---- decoding ---- */
+
+/* The next posted batch with a part nobody took yet, or NULL. Under mu. */
+static wk_batch *decodable(struct pipeline_workers *w)
+{
+    if (w->quit)
+        return NULL;
+    if (w->decode_from < w->applied) /* those are decoded (and their slots may be reused) */
+        w->decode_from = w->applied;
+    uint64_t slowest = w->applied;
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->shards[i].next < slowest)
+            slowest = w->shards[i].next;
+    for (; w->decode_from < w->tail && w->decode_from < slowest + DECODE_AHEAD; w->decode_from++) {
+        wk_batch *b = w->ring[w->decode_from % WORKERS_IN_FLIGHT];
+        if (b->parts_taken < b->n_parts)
+            return b;
+    }
+    return NULL;
+}
+
+/* Parse and decode a part of a batch's lines: no pipeline state, only the
+ * part's arena. */
+static void decode_part(struct pipeline_workers *w, wk_batch *b, size_t part)
+{
+    storm_arena *a = b->part_arenas[part];
+    size_t end = (part + 1) * PART_LINES < b->n_lines ? (part + 1) * PART_LINES : b->n_lines;
+    for (size_t i = part * PART_LINES; i < end; i++) {
+        wk_line *l = &b->lines[i];
+        pipeline_line_parse(a, l->text, l->len, b->source_time, true, w->forced, &l->ln);
+        l->parsed = true;
+    }
+}
+
+/* Take a part to decode and decode it; false when none is left. Called
+ * with mu held (released while decoding). */
+static bool decode_some(struct pipeline_workers *w)
+{
+    wk_batch *b = decodable(w);
+    if (!b)
+        return false;
+    size_t part = b->parts_taken++;
+    pthread_mutex_unlock(&w->mu);
+    decode_part(w, b, part);
+    pthread_mutex_lock(&w->mu);
+    if (++b->parts_done == b->n_parts) /* the reader feeds it */
+        pthread_cond_broadcast(&w->done);
+    return true;
 }
 
 /* ---- shards ---- */
@@ -369,7 +466,7 @@ static void *shard_main(void *arg)
     pthread_setname_np(pthread_self(), name); /* for top -H and perf */
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (k->next == w->tail && !w->quit && !(w->render_posted && w->chunk_next < w->n_chunks))
+        while (k->next == w->applied && !w->quit && !(w->render_posted && w->chunk_next < w->n_chunks) && !decodable(w))
             pthread_cond_wait(&w->work, &w->mu);
         /* the sink waits for the output: that first */
         if (render_some(w, k->p)) {
@@ -377,8 +474,13 @@ static void *shard_main(void *arg)
             pthread_mutex_unlock(&w->mu);
             continue;
         }
-        if (k->next == w->tail) {
+        if (k->next == w->applied) {
+            /* nothing of its own to match: decode for the reader */
+            bool did = decode_some(w);
+            k->cpu = thread_cpu();
             pthread_mutex_unlock(&w->mu);
+            if (did)
+                continue;
             return NULL;
         }
         wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
@@ -390,6 +492,8 @@ static void *shard_main(void *arg)
         b->done++;
         k->next++;
         pthread_cond_broadcast(&w->done);
+        if (decodable(w)) /* it may have been the slowest: the others decode further */
+            pthread_cond_broadcast(&w->work);
         pthread_mutex_unlock(&w->mu);
     }
 }
@@ -556,9 +660,9 @@ static void *sink_main(void *arg)
     pthread_setname_np(pthread_self(), "storm-writer");
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->quit && (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
+        while (!w->quit && (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
             pthread_cond_wait(&w->done, &w->mu);
-        if (w->head == w->tail || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n) {
+        if (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n) {
             pthread_mutex_unlock(&w->mu);
             return NULL;
         }
@@ -581,17 +685,96 @@ static void *sink_main(void *arg)
 
 /* ---- the reader's side ---- */
 
-/* Hand the batch being filled to the shards (waiting while too many are in
- * flight) and start another. */
+/* Feed a decoded batch's lines in input order: what one pipeline does
+ * after parsing each (statistics, rejects, the events to their shards). */
+static void apply_batch(storm_pipeline *p, wk_batch *b)
+{
+    struct pipeline_workers *w = p->workers;
+    storm_time_ns source_time = p->source_time;
+    storm_arena *arena = p->arena;
+    w->applying = b;
+    p->source_time = b->source_time;
+    p->arena = p->sinks.event_arena = b->arena; /* kept: not reset after each record */
+    for (size_t i = 0; i < b->n_lines; i++) {
+        const wk_line *l = &b->lines[i];
+        pipeline_line here;
+        const pipeline_line *ln = &l->ln;
+        if (!l->parsed) { /* its part had no arena */
+            pipeline_line_parse(b->arena, l->text, l->len, b->source_time, false, NULL, &here);
+            ln = &here;
+        }
+        pipeline_line_feed(p, l->source, l->number, l->text, l->len, ln);
+    }
+    w->applying = NULL;
+    p->source_time = source_time;
+    p->arena = p->sinks.event_arena = arena;
+}
+
+enum { PUMP_NOWAIT, PUMP_ROOM, PUMP_ALL };
+
+/* Feed the posted batches whose lines are decoded, in order; with
+ * PUMP_ROOM until there is room for another batch, with PUMP_ALL until
+ * every posted batch is fed. */
+static void pump(storm_pipeline *p, int until)
+{
+    struct pipeline_workers *w = p->workers;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        if (w->applied < w->tail) {
+            wk_batch *b = w->ring[w->applied % WORKERS_IN_FLIGHT];
+            if (b->parts_done == b->n_parts) {
+                pthread_mutex_unlock(&w->mu);
+                if (b->n_lines)
+                    apply_batch(p, b);
+                pthread_mutex_lock(&w->mu);
+                w->applied++;
+                pthread_cond_broadcast(&w->work);
+                continue;
+            }
+        }
+        bool wait = until == PUMP_ROOM  ? w->tail - w->head >= WORKERS_IN_FLIGHT
+                    : until == PUMP_ALL ? w->applied < w->tail
+                                        : false;
+        if (!wait)
+            break;
+        pthread_cond_wait(&w->done, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Arenas for the parts of b's lines; a part without one is decoded when
+ * fed. */
+static void part_arenas(struct pipeline_workers *w, storm_pipeline *p, wk_batch *b)
+{
+    size_t n = (b->n_lines + PART_LINES - 1) / PART_LINES;
+    if (n > b->n_part_arenas) {
+        storm_arena **a = realloc(b->part_arenas, n * sizeof *a);
+        if (a) {
+            b->part_arenas = a;
+            for (; b->n_part_arenas < n; b->n_part_arenas++)
+                if (!(a[b->n_part_arenas] = storm_arena_new(PART_ARENA_CHUNK, BATCH_ARENA_CAP)))
+                    break;
+        }
+        if (n > b->n_part_arenas) {
+            say_nomem(w, p->opts.prog, "a batch's decoding");
+            n = b->n_part_arenas;
+        }
+    }
+    b->n_parts = n;
+    b->parts_taken = b->parts_done = 0;
+}
+
+/* Post the batch being filled (waiting while too many are in flight) and
+ * start another. */
 static void dispatch(storm_pipeline *p, bool flush)
 {
     struct pipeline_workers *w = p->workers;
     wk_batch *b = w->cur;
     b->flush = flush;
     w->unflushed = true;
+    part_arenas(w, p, b);
+    pump(p, PUMP_ROOM);
     pthread_mutex_lock(&w->mu);
-    while (w->tail - w->head >= WORKERS_IN_FLIGHT)
-        pthread_cond_wait(&w->done, &w->mu);
     w->ring[w->tail % WORKERS_IN_FLIGHT] = b;
     w->tail++;
     pthread_cond_broadcast(&w->work);
@@ -600,6 +783,7 @@ static void dispatch(storm_pipeline *p, bool flush)
     if (!next && !(next = batch_new(w->n))) {
         /* no memory for another: wait for this one to come back */
         say_nomem(w, p->opts.prog, "a batch");
+        pump(p, PUMP_ALL);
         pthread_mutex_lock(&w->mu);
         while (!w->n_spare)
             pthread_cond_wait(&w->done, &w->mu);
@@ -608,6 +792,82 @@ static void dispatch(storm_pipeline *p, bool flush)
     }
     w->cur = next;
     p->arena = p->sinks.event_arena = next->arena;
+    pump(p, PUMP_NOWAIT); /* what is decoded already, to the shards */
+}
+
+/* Every line read so far decoded and fed (its events with the shards). */
+static void settle(storm_pipeline *p)
+{
+    struct pipeline_workers *w = p->workers;
+    if (w->cur->n_lines)
+        dispatch(p, false);
+    pump(p, PUMP_ALL);
+}
+
+void pipeline_workers_settle(storm_pipeline *p)
+{
+    if (p->workers)
+        settle(p);
+}
+
+void pipeline_workers_direct(storm_pipeline *p, bool on)
+{
+    struct pipeline_workers *w = p->workers;
+    if (!w)
+        return;
+    if (on) {
+        settle(p); /* what it decodes comes after the lines read before */
+        w->direct++;
+    } else {
+        w->direct--;
+    }
+}
+
+bool pipeline_workers_line(storm_pipeline *p, const char *source, uint64_t number, const char *text, size_t len)
+{
+    struct pipeline_workers *w = p->workers;
+    if (w->direct)
+        return false;
+    wk_batch *b = w->cur;
+    /* a batch of lines, from one source (its time dates log lines) */
+    if (b->n || b->records || (b->n_lines && b->source_time != p->source_time)) {
+        dispatch(p, false);
+        b = w->cur;
+    }
+    if (STORM_ARRAY_GROW(b->lines, b->n_lines + 1, b->alloc_lines, BATCH_LINES) != 0) {
+        say_nomem(w, p->opts.prog, "a line");
+        settle(p);
+        return false;
+    }
+    char *copy = storm_arena_strndup(b->arena, text, len);
+    if (!copy && b->n_lines) { /* the batch arena is at its cap: the line starts the next batch */
+        dispatch(p, false);
+        b = w->cur;
+        if (STORM_ARRAY_GROW(b->lines, b->n_lines + 1, b->alloc_lines, BATCH_LINES) == 0)
+            copy = storm_arena_strndup(b->arena, text, len);
+    }
+    if (!copy) {
+        settle(p);
+        return false; /* the reader's own way */
+    }
+    /* the source name must outlive the source (closed before the lines are fed) */
+    if (!b->source || strcmp(b->source, source) != 0)
+        b->source = storm_arena_strdup(b->arena, source);
+    if (!b->n_lines)
+        b->source_time = p->source_time;
+    wk_line *l = &b->lines[b->n_lines++];
+    l->source = b->source ? b->source : "-";
+    l->text = copy;
+    l->len = len;
+    l->number = number;
+    l->parsed = false;
+    b->text_bytes += len;
+    /* a batch ends where a single pipeline writes the updates it held and
+     * commits the store (see pipeline_workers_after_record) */
+    bool flush_point = ++w->records % SINK_BATCH_RECORDS == 0;
+    if (flush_point || b->n_lines >= BATCH_LINES || b->text_bytes >= BATCH_TEXT)
+        dispatch(p, false);
+    return true;
 }
 
 const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t len)
@@ -624,7 +884,7 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
                             const char *text, size_t text_len)
 {
     struct pipeline_workers *w = p->workers;
-    wk_batch *b = w->cur;
+    wk_batch *b = w->applying ? w->applying : w->cur;
     if (STORM_ARRAY_GROW(b->items, b->n + 1, b->alloc, BATCH_EVENTS) != 0) {
         say_nomem(w, p->opts.prog, "an event");
         return;
@@ -650,6 +910,10 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
 void pipeline_workers_after_record(storm_pipeline *p)
 {
     struct pipeline_workers *w = p->workers;
+    if (w->applying) { /* a decoded line fed: the batch ends where it was cut */
+        w->applying->records++;
+        return;
+    }
     wk_batch *b = w->cur;
     b->records++;
     /* a batch also ends where a single pipeline commits the store and
@@ -666,10 +930,11 @@ void pipeline_workers_idle(storm_pipeline *p)
     struct pipeline_workers *w = p->workers;
     /* an empty batch too when others went since the last pause: the
      * output of those is flushed after it */
-    if (!w->cur->n && !w->cur->records && !w->unflushed)
+    if (!w->cur->n && !w->cur->records && !w->cur->n_lines && !w->unflushed)
         return;
     w->cur->idle = true;
     dispatch(p, false);
+    pump(p, PUMP_ALL); /* what was read is matched and written while the input waits */
     w->unflushed = false;
 }
 
@@ -737,10 +1002,11 @@ void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f)
 void pipeline_workers_drain(storm_pipeline *p, bool end)
 {
     struct pipeline_workers *w = p->workers;
-    if (w->cur->n || w->cur->records)
+    if (w->cur->n || w->cur->records || w->cur->n_lines)
         dispatch(p, false);
     if (end)
         dispatch(p, true);
+    pump(p, PUMP_ALL);
     pthread_mutex_lock(&w->mu);
     while (w->head != w->tail)
         pthread_cond_wait(&w->done, &w->mu);
@@ -850,6 +1116,7 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     }
     w->n = n;
     w->correlate = opts->detect.correlate;
+    w->forced = opts->forced;
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);

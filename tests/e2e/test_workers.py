@@ -12,6 +12,7 @@ refused with exit status 2."""
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -70,7 +71,8 @@ def results(tmp, name, inputs, workers, extra=()):
     keep = ("records_read", "events_read", "events_rejected", "events_skipped", "events_decoded", "observations",
             "observations_matched", "matches", "sightings", "sighting_updates", "sightings_stored",
             "sightings_stored_new", "bytes_read")
-    return {"rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "bytes": open(out, "rb").read(), "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
+    return {"stderr": r.stderr, "rejects_bytes": open(rejects, "rb").read(),
+            "rejects": sorted(open(rejects, "rb").read().splitlines()), "lines": lines, "bytes": open(out, "rb").read(), "last": last, "rows": rows, "sessions": sessions, "report": s.stdout,
             "stats": {k: st.get(k) for k in keep}}
 
 
@@ -148,6 +150,49 @@ def test_follow(tmp):
     check(open(out, "rb").read() == one.stdout, "--workers 2 --follow: the output of one worker, byte for byte")
 
 
+def test_lines(tmp, mixed):
+    """Lines of every kind, parsed and decoded by the workers and fed in
+    input order: JSON records, arrays of records, text log lines (sshd,
+    access log) dated by their file, blank lines, invalid JSON, invalid
+    UTF-8, an over-long line, records of no known format, in several files:
+    the output, store, sessions, statistics, and the rejects and their
+    messages in the order one worker gives them."""
+    entry = os.path.join(ROOT, "tests", "data", "entry")
+    with open(mixed) as f:
+        recs = [l for l in f.read().splitlines() if l.strip()][:2000]
+    odd = os.path.join(tmp, "odd.jsonl")
+    with open(odd, "wb") as f:
+        for i, line in enumerate(recs):
+            f.write(line.encode() + b"\n")
+            if i == 100:
+                f.write(b"\n   \n{not json\n42\n" + json.dumps({"hello": "world"}).encode() + b"\n")
+            if i == 300:
+                f.write(b'{"bad": "\xff\xfe"}\n')
+            if i == 500:  # two records on one line, and a line one byte over the 16 MiB limit
+                f.write(b"[" + recs[1].encode() + b"," + recs[2].encode() + b"]\n")
+                f.write(b'{"x": "' + b"y" * (16 << 20) + b'"}\n')
+            if i == 1500:
+                f.write(b"Dec  7 08:01:30 jumpbox sshd[4251]: Failed password for root from 203.0.113.7 port 51242 "
+                        b"ssh2\n")
+    inputs = [os.path.join(entry, "auth.log"), odd, os.path.join(entry, "access.log"),
+              os.path.join(entry, "journal.jsonl")]
+    one = results(tmp, "lines", inputs, 1)
+    check(one["stats"]["events_rejected"] >= 8 and b"line too long" in one["stderr"] and
+          b"invalid UTF-8" in one["stderr"] and b"invalid JSON" in one["stderr"],
+          f"lines: the bad lines are rejects ({one['stats']['events_rejected']}: {one['stderr'].decode()[-600:]})")
+    check(len(one["last"]) > 0, f"lines: one worker finds sightings ({len(one['last'])})")
+    for n in (2, 3):
+        got = results(tmp, "lines", inputs, n)
+        for key in ("bytes", "rows", "sessions", "report", "stats"):
+            check(got[key] == one[key], f"lines: --workers {n}: the same {key}")
+        check(got["rejects_bytes"] == one["rejects_bytes"],
+              f"lines: --workers {n}: the same lines in --rejects, in the same order")
+        # but the summary's times
+        timed = re.compile(rb"^storm run: [0-9.]+ s, .*$", re.M)
+        check(timed.sub(b"", got["stderr"]) == timed.sub(b"", one["stderr"]),
+              f"lines: --workers {n}: the same messages, in the same order ({got['stderr'].decode()[-400:]})")
+
+
 def test_refused(tmp):
     inp = corpus_inputs()[:1]
     for extra, what in ((["--workers", "0"], "--workers 0"), (["--workers", "65"], "--workers 65"),
@@ -170,6 +215,7 @@ def main():
         mixed = generate(os.path.join(tmp, "mixed.jsonl"), ["6000"])
         compare(tmp, "mixed", [mixed])
         test_caps(tmp, mixed)
+        test_lines(tmp, mixed)
         kprobe = generate(os.path.join(tmp, "kprobe.jsonl"), ["--kprobe", "4000"])
         compare(tmp, "kprobe", [kprobe])
         for mode in ("node", "lineage"):
