@@ -145,6 +145,19 @@ static int hex4(const char *p, unsigned *out)
     return 0;
 }
 
+#if defined(__SSE2__)
+/* The bytes of p[0..16) that end a plain run ('"', '\\', control bytes;
+ * bytes >= 0x80 count as negative, so they stop it too), as a bit mask. */
+static inline unsigned plain_stops16(const char *p)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
+    return (unsigned)_mm_movemask_epi8(hit);
+}
+#endif
+
 /* The first byte at or after p that ends a plain string: '"', '\\', a
  * control character (< 0x20) or a byte that is not ASCII (>= 0x80); end when
  * there is none. Strings are most of an event's bytes, so this is the
@@ -155,12 +168,8 @@ static int hex4(const char *p, unsigned *out)
 static inline const char *plain_end(const char *p, const char *end)
 {
 #if defined(__SSE2__)
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        unsigned mask = plain_stops16(p);
         if (mask)
             return p + __builtin_ctz(mask);
         p += 16;
@@ -198,12 +207,8 @@ static inline const char *plain_end(const char *p, const char *end)
  * earlier stop) ends the loop. */
 static inline const char *plain_end_padded(const char *p)
 {
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     for (;;) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
-        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        unsigned mask = plain_stops16(p);
         if (mask)
             return p + __builtin_ctz(mask);
         p += 16;

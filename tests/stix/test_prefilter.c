@@ -19,6 +19,19 @@
 
 static int events, values_checked, problems;
 
+/* A pipeline whose decoded events go to on(ctx); NULL (a failed check) when
+ * it cannot be made. Owned: storm_pipeline_free. */
+static storm_pipeline *new_pipeline(storm_rc (*on)(void *, storm_event *, storm_err *), void *ctx)
+{
+    storm_pipeline_opts po = {.prog = "test_prefilter"};
+    storm_pipeline_sinks sinks = {.event = on, .event_ctx = ctx};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    return p;
+}
+
 static void check_event(storm_arena *a, const storm_event *ev, const char *where)
 {
     events++;
@@ -48,12 +61,8 @@ static void test_corpus(void)
         return;
     static const char *sensors[] = {"tetragon", "k8s-audit", "falco", "kubescape", "hubble"};
     storm_arena *a = storm_arena_new(0, 0);
-    storm_pipeline_opts po = {.prog = "test_prefilter"};
-    storm_pipeline_sinks sinks = {.event = on_event, .event_ctx = a};
-    storm_pipeline *p = NULL;
+    storm_pipeline *p = new_pipeline(on_event, a);
     storm_err err;
-    storm_err_clear(&err);
-    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
     for (size_t si = 0; p && si < sizeof sensors / sizeof sensors[0]; si++) {
         char dir[1024];
         snprintf(dir, sizeof dir, "%s/tests/data/corpus/%s", root, sensors[si]);
@@ -105,12 +114,7 @@ static void test_sanitized(void)
         "\"evt.arg[0]\":[null,\"\",\"/etc/shadow\"],\"container.id\":null,\"fd.name\":\"\"}}",
     };
     storm_arena *a = storm_arena_new(0, 0);
-    storm_pipeline_opts po = {.prog = "test_prefilter"};
-    storm_pipeline_sinks sinks = {.event = on_event, .event_ctx = a};
-    storm_pipeline *p = NULL;
-    storm_err err;
-    storm_err_clear(&err);
-    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    storm_pipeline *p = new_pipeline(on_event, a);
     int before_events = events, before_values = values_checked, before_problems = problems;
     for (size_t i = 0; p && i < sizeof lines / sizeof lines[0]; i++)
         storm_pipeline_feed_text(p, "sanitized", i + 1, lines[i], strlen(lines[i]));
@@ -173,12 +177,7 @@ static void test_steps(void)
                        "\"time\":\"2026-01-15T00:00:00Z\"}";
     at_values av[3];
     memset(av, 0, sizeof av);
-    storm_pipeline_opts po = {.prog = "test_prefilter"};
-    storm_pipeline_sinks sinks = {.event = keep_event, .event_ctx = av};
-    storm_pipeline *p = NULL;
-    storm_err err;
-    storm_err_clear(&err);
-    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    storm_pipeline *p = new_pipeline(keep_event, av);
     if (p)
         storm_pipeline_feed_text(p, "steps", 1, line, strlen(line));
     storm_pipeline_free(p);
