@@ -823,6 +823,16 @@ void pipeline_workers_direct(storm_pipeline *p, bool on)
     }
 }
 
+/* name as b's arena holds it ("-" when there is no memory): a source name
+ * must outlive its source, which is closed before the batch's lines are fed
+ * and its events written. One copy per run of the same source. */
+static const char *batch_source(wk_batch *b, const char *name)
+{
+    if (!b->source || strcmp(b->source, name) != 0)
+        b->source = storm_arena_strdup(b->arena, name);
+    return b->source ? b->source : "-";
+}
+
 bool pipeline_workers_line(storm_pipeline *p, const char *source, uint64_t number, const char *text, size_t len)
 {
     struct pipeline_workers *w = p->workers;
@@ -850,13 +860,10 @@ bool pipeline_workers_line(storm_pipeline *p, const char *source, uint64_t numbe
         settle(p);
         return false; /* the reader's own way */
     }
-    /* the source name must outlive the source (closed before the lines are fed) */
-    if (!b->source || strcmp(b->source, source) != 0)
-        b->source = storm_arena_strdup(b->arena, source);
     if (!b->n_lines)
         b->source_time = p->source_time;
     wk_line *l = &b->lines[b->n_lines++];
-    l->source = b->source ? b->source : "-";
+    l->source = batch_source(b, source);
     l->text = copy;
     l->len = len;
     l->number = number;
@@ -889,11 +896,8 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
         say_nomem(w, p->opts.prog, "an event");
         return;
     }
-    /* the source name must outlive the source (closed before the sink is done) */
-    if (ev->source_name && (!b->source || strcmp(b->source, ev->source_name) != 0))
-        b->source = storm_arena_strdup(b->arena, ev->source_name);
     if (ev->source_name)
-        ev->source_name = b->source ? b->source : "-";
+        ev->source_name = batch_source(b, ev->source_name);
     wk_item *it = &b->items[b->n++];
     it->ev = ev;
     it->record = record;
