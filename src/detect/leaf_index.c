@@ -22,12 +22,20 @@
 #include <stdatomic.h>
 
 #include "regex_cache.h"
+#include "regex_factor.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
 
 #ifndef REGEX_DB_MAX
 #define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
+#endif
+/* A path with this many regexes or more gives Hyperscan their literal
+ * factors (regex_factor.h) instead: compiling thousands of expressions is
+ * most of a cold start at 10,000 indicators, while the few regexes of
+ * hand-written models compile fast and stay exact prefilters. */
+#ifndef REGEX_FACTOR_PATH_MIN
+#define REGEX_FACTOR_PATH_MIN 256
 #endif
 #define EQ_KEY_MAX 4096 /* longer literals and values are not hashed (type key instead) */
 #ifndef REGEX_MEMO_SLOTS
@@ -73,7 +81,24 @@ typedef struct path_regex {
     char *re; /* owned */
     uint32_t test;
     bool rejected; /* Hyperscan could not compile it: its test has no key */
+    /* a path with factors (index_path.factored): its expressions are
+     * exprs[first_expr..first_expr + n_exprs): its longest literal factor,
+     * or the regex itself when it has none, or nothing when it has a
+     * prefix key */
+    uint32_t first_expr;
+    uint8_t n_exprs;
+    /* its other factors, which a value the scan found the longest in must
+     * hold too: n_also NUL-terminated texts one after another (owned) */
+    char *also;
+    uint8_t n_also;
 } path_regex;
+
+/* One expression given to Hyperscan for a path with factors: the longest
+ * factor of a regex, or the regex itself when it has none. */
+typedef struct path_expr {
+    char *re;       /* owned, or the regex's own text (not owned) */
+    uint32_t regex; /* index into index_path.regex */
+} path_expr;
 
 typedef struct index_path {
     const pat_path *path; /* borrowed from a leaf's pattern */
@@ -93,8 +118,16 @@ typedef struct index_path {
     path_regex *regex;
     size_t n_regex, alloc_regex;
 #if STORM_HAVE_HYPERSCAN
-    hs_database_t **dbs; /* owned: the regexes in groups of at most REGEX_DB_MAX (ids: index into regex) */
+    hs_database_t **dbs; /* owned: the regexes in groups of at most REGEX_DB_MAX (ids: index into regex,
+                            or into exprs when there are exprs) */
     size_t n_dbs;
+    bool factored;    /* the path has REGEX_FACTOR_PATH_MIN regexes: Hyperscan compiles exprs */
+    path_expr *exprs; /* owned; NULL when not factored (or every regex has a prefix key) */
+    size_t n_exprs;
+    /* the lengths of the path's prefix keys ("<path>p<text>" in the eq
+     * table: a regex "^text..." whose value must start with text), ascending */
+    uint16_t *prefix_lens; /* owned */
+    size_t n_prefix_lens;
 #endif
 } index_path;
 
@@ -178,6 +211,10 @@ struct leaf_index {
     size_t n_cached;       /* databases loaded from it */
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
+    /* the value being scanned, for on_regex_hit to look for a regex's other
+     * factors in */
+    const char *scan_text;
+    size_t scan_len;
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
@@ -270,8 +307,17 @@ void leaf_index_free(leaf_index *x)
     for (size_t i = 0; i < x->n_paths; i++) {
         index_path *p = &x->paths[i];
         free(p->canon);
-        for (size_t k = 0; k < p->n_regex; k++)
+#if STORM_HAVE_HYPERSCAN
+        for (size_t k = 0; k < p->n_exprs; k++)
+            if (p->exprs[k].re != p->regex[p->exprs[k].regex].re)
+                free(p->exprs[k].re);
+        free(p->exprs);
+        free(p->prefix_lens);
+#endif
+        for (size_t k = 0; k < p->n_regex; k++) {
             free(p->regex[k].re);
+            free(p->regex[k].also);
+        }
         free(p->regex);
         free(p->exists);
 #if STORM_HAVE_HYPERSCAN
@@ -580,19 +626,26 @@ static eq_slot *eq_find(leaf_index *x, const char *key, size_t len, uint64_t h)
     return NULL;
 }
 
-/* eq_find of the key of string value s[0..n) on path. */
-static const eq_slot *eq_find_str(const leaf_index *x, uint32_t path, const char *s, size_t n)
+/* eq_find of the key "<path><type><s[0..n)>": a string value's ('s') or a
+ * prefix key ('p'). */
+static const eq_slot *eq_find_typed(const leaf_index *x, uint32_t path, char type, const char *s, size_t n)
 {
     if (!x->eq_cap)
         return NULL;
-    uint64_t h = eq_hash(path, 's', s, n);
+    uint64_t h = eq_hash(path, type, s, n);
     for (size_t j = h & (x->eq_cap - 1); x->eq[j].key; j = (j + 1) & (x->eq_cap - 1)) {
         const eq_slot *e = &x->eq[j];
-        if (e->hash == h && e->key_len == n + 5 && memcmp(e->key, &path, sizeof path) == 0 && e->key[4] == 's' &&
+        if (e->hash == h && e->key_len == n + 5 && memcmp(e->key, &path, sizeof path) == 0 && e->key[4] == type &&
             memcmp(e->key + 5, s, n) == 0)
             return e;
     }
     return NULL;
+}
+
+/* eq_find of the key of string value s[0..n) on path. */
+static const eq_slot *eq_find_str(const leaf_index *x, uint32_t path, const char *s, size_t n)
+{
+    return eq_find_typed(x, path, 's', s, n);
 }
 
 static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
@@ -638,7 +691,7 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
  * can be built at once (regex_groups_build). */
 typedef struct regex_group {
     index_path *p;
-    size_t lo, hi;
+    size_t lo, hi;         /* expressions (path_expr_text) */
     const char *cache_dir; /* or NULL */
     hs_database_t *db;     /* the result; NULL when every regex was rejected */
     bool cached;           /* db was loaded from cache_dir */
@@ -650,12 +703,29 @@ typedef struct regex_group {
  * compiled again. With a cache directory, the database compiled before
  * from the same expressions is loaded instead (regex_cache.h), and one
  * compiled here is stored there. */
+/* Expression e of path p as Hyperscan compiles it (database id e), and the
+ * regex it stands for: without factors, expression e is regex e. */
+static const char *path_expr_text(const index_path *p, size_t e)
+{
+    return p->factored ? p->exprs[e].re : p->regex[e].re;
+}
+
+static path_regex *path_expr_regex(index_path *p, size_t e)
+{
+    return &p->regex[p->factored ? p->exprs[e].regex : e];
+}
+
 static void regex_group_build(regex_group *g)
 {
     const unsigned all_flags =
         HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | HS_FLAG_UTF8 | HS_FLAG_DOTALL;
     index_path *p = g->p;
     size_t lo = g->lo, hi = g->hi, cnt = hi - lo;
+    if (cnt == 0) { /* every regex of the group has a prefix key */
+        g->db = NULL;
+        g->rc = 0;
+        return;
+    }
     const char **exprs = calloc(cnt, sizeof *exprs), **key_exprs = calloc(cnt, sizeof *key_exprs);
     unsigned *flags = calloc(cnt, sizeof *flags), *key_flags = calloc(cnt, sizeof *key_flags);
     unsigned *ids = calloc(cnt, sizeof *ids);
@@ -665,7 +735,7 @@ static void regex_group_build(regex_group *g)
         goto out;
     /* the key: every expression of the group, none rejected yet */
     for (size_t i = lo; i < hi; i++) {
-        key_exprs[i - lo] = p->regex[i].re;
+        key_exprs[i - lo] = path_expr_text(p, i);
         key_flags[i - lo] = all_flags;
     }
     regex_cache_key key = {key_exprs, key_flags, (unsigned)cnt, (unsigned)lo};
@@ -673,15 +743,16 @@ static void regex_group_build(regex_group *g)
     if (built) {
         g->cached = true;
         for (size_t i = lo; i < hi; i++)
-            p->regex[i].rejected = rejected[i - lo];
+            if (rejected[i - lo])
+                path_expr_regex(p, i)->rejected = true;
     }
     bool compiled = false;
     while (!built) {
         unsigned n = 0;
         for (size_t i = lo; i < hi; i++) {
-            if (p->regex[i].rejected)
+            if (path_expr_regex(p, i)->rejected)
                 continue;
-            exprs[n] = p->regex[i].re;
+            exprs[n] = path_expr_text(p, i);
             /* prefilter: a superset of PCRE's matches; DOTALL widens it further */
             flags[n] = all_flags;
             ids[n] = (unsigned)i;
@@ -701,14 +772,14 @@ static void regex_group_build(regex_group *g)
             hs_free_compile_error(cerr);
         if (bad < 0 || (unsigned)bad >= n) {
             for (size_t i = lo; i < hi; i++)
-                p->regex[i].rejected = true;
+                path_expr_regex(p, i)->rejected = true;
             break;
         }
-        p->regex[ids[bad]].rejected = true;
+        path_expr_regex(p, ids[bad])->rejected = true;
     }
     if (compiled && g->cache_dir) {
         for (size_t i = lo; i < hi; i++)
-            rejected[i - lo] = p->regex[i].rejected;
+            rejected[i - lo] = path_expr_regex(p, i)->rejected;
         regex_cache_store(g->cache_dir, &key, rejected, built);
     }
     g->db = built;
@@ -720,6 +791,170 @@ out:
     free(key_flags);
     free(ids);
     free(rejected);
+}
+
+/* Hyperscan's text for literal bytes: letters and digits as they are,
+ * every other byte as \xHH. Owned by the caller (free); NULL on OOM. */
+static char *literal_expr(const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *re = malloc(n * 4 + 1), *o = re;
+    if (!re)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+            *o++ = (char)c;
+        } else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o = '\0';
+    return re;
+}
+
+/* Regex r of path pid (index ri) keyed by the text every match starts
+ * with, f: the key "<pid>p<text>" (eq table) and its length among the
+ * path's prefix lengths. Hyperscan then has no expression for it (an
+ * anchored literal compiles as slowly as a regex, and an unanchored one is
+ * scanned for in the whole value). -1 on OOM. */
+static int prefix_key(leaf_index *x, uint32_t pid, const path_regex *r, const regex_factor *f)
+{
+    index_path *p = &x->paths[pid];
+    char key[5 + REGEX_FACTOR_TEXT];
+    memcpy(key, &pid, sizeof pid);
+    key[4] = 'p';
+    memcpy(key + 5, f->text, f->len);
+    if (eq_add(x, key, f->len + 5, r->test) != 0)
+        return -1;
+    size_t at = 0;
+    while (at < p->n_prefix_lens && p->prefix_lens[at] < f->len)
+        at++;
+    if (at < p->n_prefix_lens && p->prefix_lens[at] == f->len)
+        return 0;
+    uint16_t *ls = realloc(p->prefix_lens, (p->n_prefix_lens + 1) * sizeof *ls);
+    if (!ls)
+        return -1;
+    memmove(ls + at + 1, ls + at, (p->n_prefix_lens - at) * sizeof *ls);
+    ls[at] = (uint16_t)f->len;
+    p->prefix_lens = ls;
+    p->n_prefix_lens++;
+    return 0;
+}
+
+static int factor_cmp(const void *a, const void *b)
+{
+    const regex_factor *x = *(const regex_factor *const *)a, *y = *(const regex_factor *const *)b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->text, y->text, x->len);
+}
+
+/* How many of the sorted factors sorted[0..n) have f's text. */
+static size_t factor_count(const regex_factor *const *sorted, size_t n, const regex_factor *f)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* the first not below f */
+        size_t mid = lo + (hi - lo) / 2;
+        if (factor_cmp(&sorted[mid], &f) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t k = lo;
+    while (k < n && factor_cmp(&sorted[k], &f) == 0)
+        k++;
+    return k - lo;
+}
+
+/* Regex r's expression: its literal factor fs[best] (the others kept in
+ * r->also, to be looked for once it is found), or the regex itself when
+ * nf is 0. -1 on OOM. */
+static int factor_expr(index_path *p, size_t ri, const regex_factor *fs, size_t nf, size_t best, size_t *alloc)
+{
+    path_regex *r = &p->regex[ri];
+    r->n_exprs = 1;
+    if (nf > 1) {
+        size_t len = 0;
+        for (size_t k = 0; k < nf; k++)
+            len += k == best ? 0 : fs[k].len + 1;
+        if (!(r->also = malloc(len)))
+            return -1;
+        char *o = r->also;
+        for (size_t k = 0; k < nf; k++) {
+            if (k == best)
+                continue;
+            memcpy(o, fs[k].text, fs[k].len);
+            o[fs[k].len] = '\0';
+            o += fs[k].len + 1;
+        }
+        r->n_also = (uint8_t)(nf - 1);
+    }
+    char *re = nf ? literal_expr(fs[best].text, fs[best].len) : r->re;
+    if (!re || GROW(p->exprs, p->n_exprs, *alloc) != 0) {
+        if (re != r->re)
+            free(re);
+        return -1;
+    }
+    p->exprs[p->n_exprs++] = (path_expr){re, (uint32_t)ri};
+    return 0;
+}
+
+/* Path pid's expressions (p->exprs): for each regex, the text every match
+ * starts with as a prefix key; else one literal factor, the one fewest of
+ * the path's regexes share (generated "%/opt/app5/%--flag-1234%" patterns
+ * share their first part thirty ways: scanning for it would find it in
+ * every such command line), its other factors looked for once it is found;
+ * else the regex itself (regex_factor.h). One literal per regex keeps the
+ * databases small. -1 on OOM. */
+static int path_factor(leaf_index *x, uint32_t pid)
+{
+    size_t n = x->paths[pid].n_regex, n_sorted = 0, alloc = 0;
+    regex_factor(*fs)[REGEX_FACTORS_MAX] = malloc(n * sizeof *fs);
+    size_t *nf = malloc(n * sizeof *nf);
+    const regex_factor **sorted = malloc(n * REGEX_FACTORS_MAX * sizeof *sorted);
+    int rc = -1;
+    if (!fs || !nf || !sorted)
+        goto out;
+    x->paths[pid].factored = true;
+    for (size_t i = 0; i < n; i++) {
+        nf[i] = regex_factors(x->paths[pid].regex[i].re, fs[i]);
+        for (size_t k = 0; k < nf[i]; k++)
+            sorted[n_sorted++] = &fs[i][k];
+    }
+    qsort(sorted, n_sorted, sizeof *sorted, factor_cmp);
+    for (size_t i = 0; i < n; i++) {
+        index_path *p = &x->paths[pid];
+        p->regex[i].first_expr = (uint32_t)p->n_exprs;
+        size_t start = 0;
+        while (start < nf[i] && !(fs[i][start].at_start && fs[i][start].len >= REGEX_FACTOR_NEEDED))
+            start++;
+        if (start < nf[i]) {
+            p->regex[i].n_exprs = 0;
+            if (prefix_key(x, pid, &p->regex[i], &fs[i][start]) != 0)
+                goto out;
+            continue;
+        }
+        size_t best = 0, best_count = SIZE_MAX;
+        for (size_t k = 0; k < nf[i]; k++) { /* factors come longest first: ties keep the longer */
+            size_t c = factor_count(sorted, n_sorted, &fs[i][k]);
+            if (c < best_count) {
+                best = k;
+                best_count = c;
+            }
+        }
+        if (factor_expr(p, i, fs[i], nf[i], best, &alloc) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(fs);
+    free(nf);
+    free(sorted);
+    return rc;
 }
 
 /* The groups of every path with regexes, in path order: a path's regexes
@@ -744,7 +979,10 @@ static int regex_groups_plan(leaf_index *x, regex_group **out, size_t *n_out)
                 free(gs);
                 return -1;
             }
-            gs[n++] = (regex_group){p, lo, hi, x->cache_dir, NULL, false, 0};
+            size_t elo = p->factored ? p->regex[lo].first_expr : lo;
+            size_t ehi =
+                hi < p->n_regex ? (p->factored ? p->regex[hi].first_expr : hi) : (p->factored ? p->n_exprs : hi);
+            gs[n++] = (regex_group){p, elo, ehi, x->cache_dir, NULL, false, 0};
         }
     }
     *out = gs;
@@ -820,6 +1058,9 @@ static int paths_build_dbs(leaf_index *x)
 {
     size_t n = 0;
     regex_group *gs = NULL;
+    for (size_t i = 0; i < x->n_paths; i++)
+        if (x->paths[i].n_regex >= REGEX_FACTOR_PATH_MIN && path_factor(x, (uint32_t)i) != 0)
+            return -1;
     if (regex_groups_plan(x, &gs, &n) != 0)
         return -1;
     regex_groups_build(gs, n);
@@ -1198,7 +1439,7 @@ static int build_event_groups(leaf_index *x)
         eg->paths = np;
         eg->paths[eg->n_paths++] = (uint32_t)i;
 #if STORM_HAVE_HYPERSCAN
-        if (p->n_dbs)
+        if (p->n_dbs || p->n_prefix_lens)
             eg->has_regex = true;
 #endif
     }
@@ -1323,7 +1564,20 @@ static int on_regex_hit(unsigned int id, unsigned long long from, unsigned long 
     (void)to;
     (void)flags;
     leaf_index *x = ctx;
-    key_hit(x, x->paths[x->cur_path].regex[id].test);
+    index_path *p = &x->paths[x->cur_path];
+    if (!p->factored) {
+        key_hit(x, p->regex[id].test);
+        return 0;
+    }
+    const path_regex *r = &p->regex[p->exprs[id].regex];
+    const char *also = r->also;
+    for (uint8_t k = 0; k < r->n_also; k++) {
+        size_t n = strlen(also);
+        if (!memmem(x->scan_text, x->scan_len, also, n))
+            return 0;
+        also += n + 1;
+    }
+    key_hit(x, r->test);
     return 0;
 }
 #endif
@@ -1422,19 +1676,31 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
 
 #if STORM_HAVE_HYPERSCAN
 /* The regex keys of the current path that string value v hits (on_regex_hit). */
+static void string_regex(leaf_index *x, const index_path *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < p->n_prefix_lens && p->prefix_lens[i] <= n; i++) {
+        const eq_slot *e = eq_find_typed(x, x->cur_path, 'p', s, p->prefix_lens[i]);
+        if (e)
+            for (size_t k = 0; k < e->n; k++)
+                key_hit(x, e->tests[k]);
+    }
+    x->scan_text = s;
+    x->scan_len = n;
+    for (size_t k = 0; k < p->n_dbs; k++)
+        hs_scan(p->dbs[k], s, (unsigned)n, 0, x->scratch, on_regex_hit, x);
+}
+
 static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
 {
-    if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
-        for (size_t k = 0; k < p->n_dbs; k++)
-            hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
+    if ((p->n_dbs || p->n_prefix_lens) && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
+        string_regex(x, p, v->u.s.ptr, v->u.s.len);
         /* the engine matches the value's NFC form: scan that too when it
          * differs (a decomposed "cafe\u0301" is "caf\u00e9" to a pattern) */
         if (!is_ascii(v->u.s.ptr, v->u.s.len)) {
             char *nfc = nfc_of(v->u.s.ptr, v->u.s.len);
             size_t n = nfc ? strlen((const char *)nfc) : 0;
             if (nfc && (n != v->u.s.len || memcmp(nfc, v->u.s.ptr, n) != 0) && n <= 0xFFFFFFFFu)
-                for (size_t k = 0; k < p->n_dbs; k++)
-                    hs_scan(p->dbs[k], (const char *)nfc, (unsigned)n, 0, x->scratch, on_regex_hit, x);
+                string_regex(x, p, (const char *)nfc, n);
             free(nfc);
         }
     }

@@ -111,7 +111,19 @@ static char *gen_pattern(corpus_values *c)
         "network-traffic:x_audit_request_object.rules[*].verbs[*] = 'get']",
         "[process:x_proc_extra.flags MATCHES 'execve' AND process:parent_ref.x_proc_extra.flags MATCHES 'clone']",
     };
-    switch (test_rand(&c->rng, 7)) {
+    const char *a = pick(c, &c->args), *name = pick(c, &c->names);
+    switch (test_rand(&c->rng, 9)) {
+    case 7: /* two literal factors (leaf_index.c looks for the second once Hyperscan finds the first) */
+        if (strlen(a) >= 8) {
+            snprintf(buf, sizeof buf, "[process:%scommand_line LIKE '%%%.4s%%%s%%' AND EXISTS process:x_k8s_pod]", r1,
+                     a, a + 4);
+            break;
+        }
+        /* fall through */
+    case 8: /* a prefix key as long as the whole value */
+        snprintf(buf, sizeof buf, "[process:%simage_ref.name MATCHES '^%s$']", r1,
+                 strpbrk(name, ".^$|?*+()[]{}") ? "containerd-shim" : name);
+        break;
     case 6:
         snprintf(buf, sizeof buf, "%s", structured[test_rand(&c->rng, sizeof structured / sizeof *structured)]);
         break;
