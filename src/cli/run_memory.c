@@ -12,10 +12,13 @@
 #include "cli.h"
 
 #define MMAP_THRESHOLD ((size_t)4 << 20)
-#define TRIM_THRESHOLD ((size_t)16 << 20)
-/* under TRIM_THRESHOLD, so that free() keeps it; about the heap of a run
- * with the shipped models + 1,000 indicators after 200k kprobe events */
-#define HUGE_HEAP ((size_t)14 << 20)
+/* the heap's first HUGE_HEAP (below) + 16 MiB freed at its top stay */
+#define TRIM_THRESHOLD ((size_t)46 << 20)
+/* about the heap of a run with the shipped models + 1,000 indicators after
+ * 100k events of the mixed or the attack-heavy kprobe stream (a third of
+ * the quiet kprobe stream's); where a run needs less, the rest is address
+ * space only */
+#define HUGE_HEAP ((size_t)30 << 20)
 #define HUGE_PAGE ((uintptr_t)2 << 20) /* a transparent huge page on x86-64 and arm64 */
 
 #if defined(__GLIBC__) && defined(MADV_HUGEPAGE)
@@ -24,7 +27,10 @@
  * What the run then allocates there is faulted in 2 MiB at a time: the
  * heap of model loading and of the first events took ~4,000 page faults of
  * 4 KiB, each ~15-20 us on a virtual machine (half of the start-up with
- * 1,000 indicators). Where THP is off the advice changes nothing. */
+ * 1,000 indicators), and the held observations and sightings of the mixed
+ * stream ~4,000 more per 100k events. Where THP is off the advice changes
+ * nothing. Resident memory grows by 2 MiB steps within it, so a short run
+ * holds up to ~2 MiB more; a long one touches the whole heap anyway. */
 static void heap_on_huge_pages(void)
 {
     uintptr_t lo = (uintptr_t)sbrk(0);
@@ -48,8 +54,8 @@ static void heap_on_huge_pages(void)
  * (arenas, packed observations): glibc's defaults gave them back to the
  * system and took them again (brk, mmap and the page faults after them
  * were a fifth of a kprobe run's CPU time). Blocks under 4 MiB come from
- * the heap, and up to 16 MiB freed at its top stay for reuse; the peak is
- * unchanged. */
+ * the heap, and up to 16 MiB (beyond HUGE_HEAP) freed at its top stay for
+ * reuse; the peak is unchanged. */
 void cli_run_memory_setup(void)
 {
 #if defined(__GLIBC__)
