@@ -52,7 +52,7 @@
 #define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
 #define BATCH_ARENA_CHUNK ((size_t)256 << 10) /* as a pipeline's record arena */
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
-#define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
+#define WORKERS_IN_FLIGHT 4      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
 #define SINK_BATCH_RECORDS 16384 /* records per store transaction, as a single pipeline's */
 #define RENDER_CHUNK 4           /* sighting versions per rendering task */
 
@@ -91,6 +91,10 @@ typedef struct wk_line {
     uint64_t number;
     bool parsed; /* parsed (and decoded) in its part's arena; else parsed when fed */
     pipeline_line ln;
+    /* the shard of each event of ln's records (in order), found by the
+     * thread that decoded them while they are in its cache; NULL: found
+     * when fed */
+    unsigned *shards;
 } wk_line;
 
 typedef struct wk_batch {
@@ -191,7 +195,8 @@ struct pipeline_workers {
     size_t n_chunk_bufs;            /* chunks whose text buffer is initialised (kept from batch to batch) */
     size_t chunk_next, chunks_done; /* under mu, while render_posted */
     bool render_posted;
-    bool unflushed; /* batches went to the shards since the input last paused (--follow) */
+    bool unflushed;         /* batches went to the shards since the input last paused (--follow) */
+    const wk_line *feeding; /* the decoded line apply_batch feeds */
 };
 
 /* The CPU time of a thread, read from any thread (a system call: read
@@ -300,6 +305,14 @@ static void decode_part(struct pipeline_workers *w, wk_batch *b, size_t part)
         wk_line *l = &b->lines[i];
         pipeline_line_parse(a, l->text, l->len, b->source_time, true, w->forced, &l->ln);
         l->parsed = true;
+        size_t n = 0;
+        for (size_t r = 0; r < l->ln.n_recs; r++)
+            n += l->ln.recs[r].list.n;
+        l->shards = n ? storm_arena_alloc(a, n * sizeof *l->shards) : NULL;
+        if (l->shards)
+            for (size_t r = 0, k = 0; r < l->ln.n_recs; r++)
+                for (size_t e = 0; e < l->ln.recs[r].list.n; e++)
+                    l->shards[k++] = (unsigned)(pipeline_shard_key(&l->ln.recs[r].list.items[e], w->correlate) % w->n);
     }
 }
 
@@ -411,6 +424,17 @@ static void on_shard_match(void *ctx, const storm_detect_match *m)
     e->m.place = place;
 }
 
+/* An event about to be read: another thread decoded it, so that its first
+ * read otherwise waits for memory (most of a shard's and the sink's extra
+ * time over one pipeline's, after the parse itself). */
+static inline void prefetch_event(const storm_event *ev)
+{
+    for (size_t off = 0; off < sizeof *ev; off += 64)
+        __builtin_prefetch((const char *)ev + off);
+}
+
+#define PREFETCH_AHEAD 2 /* events ahead of the one being read */
+
 static void shard_batch(wk_shard *k, wk_batch *b)
 {
     wk_result *r = &b->results[k->index];
@@ -420,6 +444,8 @@ static void shard_batch(wk_shard *k, wk_batch *b)
     storm_pipeline *p = k->p;
     if (b->flush) /* its sightings are the sink's (the book): nothing held here to close */
         return;
+    size_t pf = 0;       /* the items before pf are prefetched, or others' */
+    unsigned queued = 0; /* own events prefetched after the one being read */
     for (size_t i = 0; i < b->n; i++) {
         const wk_item *it = &b->items[i];
         k->seq = i;
@@ -429,6 +455,18 @@ static void shard_batch(wk_shard *k, wk_batch *b)
             storm_detector_advance(p->det, it->t);
             continue;
         }
+        /* the next PREFETCH_AHEAD own events on their way */
+        if (queued)
+            queued--; /* this one */
+        if (pf <= i) {
+            pf = i + 1;
+            queued = 0;
+        }
+        for (; pf < b->n && queued < PREFETCH_AHEAD; pf++)
+            if (b->items[pf].shard == k->index) {
+                prefetch_event(b->items[pf].ev);
+                queued++;
+            }
         storm_detect_stats before, after;
         storm_detector_get_stats(p->det, &before);
         uint64_t built = p->st.observations;
@@ -628,6 +666,8 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     for (size_t i = 0; i < b->n && !b->flush; i++) {
         const wk_item *it = &b->items[i];
         const storm_event *ev = it->ev;
+        if (i + PREFETCH_AHEAD < b->n)
+            prefetch_event(b->items[i + PREFETCH_AHEAD].ev);
         if (s->sessions) /* lineage, addresses, identities: from every event */
             storm_session_observe(s->sessions, ev);
         const wk_result *r = &b->results[it->shard];
@@ -723,8 +763,10 @@ static void apply_batch(storm_pipeline *p, wk_batch *b)
             pipeline_line_parse(b->arena, l->text, l->len, b->source_time, false, NULL, &here);
             ln = &here;
         }
+        w->feeding = l->parsed ? l : NULL;
         pipeline_line_feed(p, l->source, l->number, l->text, l->len, ln);
     }
+    w->feeding = NULL;
     w->applying = NULL;
     p->source_time = source_time;
     p->arena = p->sinks.event_arena = arena;
@@ -913,6 +955,21 @@ const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t le
     return copy ? copy : text;
 }
 
+/* The shard of ev: as its decoder found it, when it is an event of the
+ * line being fed. */
+static unsigned event_shard(const struct pipeline_workers *w, const storm_event *ev)
+{
+    const wk_line *l = w->feeding;
+    if (l && l->shards)
+        for (size_t r = 0, k = 0; r < l->ln.n_recs; r++) {
+            const storm_event_list *list = &l->ln.recs[r].list;
+            if (ev >= list->items && ev < list->items + list->n)
+                return l->shards[k + (size_t)(ev - list->items)];
+            k += list->n;
+        }
+    return (unsigned)(pipeline_shard_key(ev, w->correlate) % w->n);
+}
+
 void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
                             const char *text, size_t text_len)
 {
@@ -934,7 +991,7 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
     it->default_time = pipeline_default_time(p);
     storm_stix_opts so = {record, record_len, index, it->default_time, p->opts.cluster, true};
     it->t = storm_stix_event_time(ev, &so);
-    it->shard = (unsigned)(pipeline_shard_key(ev, w->correlate) % w->n);
+    it->shard = event_shard(w, ev);
 }
 
 void pipeline_workers_after_record(storm_pipeline *p)
