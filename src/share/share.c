@@ -41,17 +41,37 @@ static void fixed_build(void)
         fixed.tlp[t] = storm_tlp_marking_definition(fixed.arena, (storm_tlp)t);
 }
 
+bool storm_share_is_fixed(const storm_value *o)
+{
+    if (!o)
+        return false;
+    pthread_once(&fixed_once, fixed_build);
+    if (o == fixed.identity)
+        return true;
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (o == fixed.definition[e])
+            return true;
+    for (int t = STORM_TLP_CLEAR; t <= STORM_TLP_RED; t++)
+        if (o == fixed.tlp[t])
+            return true;
+    return false;
+}
+
 /* Mark in used the definitions an object's "extensions" value names. */
 static void used_extensions_of(const storm_value *ext, bool used[STORM_STIX_EXT__COUNT])
 {
     if (!ext || ext->type != STORM_V_OBJECT)
         return;
     pthread_once(&fixed_once, fixed_build);
-    for (size_t i = 0; i < ext->u.o.len; i++)
+    for (size_t i = 0; i < ext->u.o.len; i++) {
+        const storm_member *m = &ext->u.o.members[i];
         for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            if (fixed.id_len[e] == ext->u.o.members[i].key_len &&
-                memcmp(fixed.id[e], ext->u.o.members[i].key, ext->u.o.members[i].key_len) == 0)
+            /* the ids share their "extension-definition--" prefix: the last
+             * byte tells most apart before the whole is compared */
+            if (fixed.id_len[e] == m->key_len && m->key_len &&
+                m->key[m->key_len - 1] == fixed.id[e][m->key_len - 1] && memcmp(fixed.id[e], m->key, m->key_len) == 0)
                 used[e] = true;
+    }
 }
 
 void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
