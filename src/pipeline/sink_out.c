@@ -90,6 +90,8 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
             bundle_text_write(&p->bundle_text, out, o, true);
         else if (i >= n_given)
             bundle_text_write(&p->bundle_text, out, o, false);
+        else if (i > 0 && sco_text_wanted(o)) /* an SCO its content names */
+            sco_text_write(&p->sco_text, out, o);
         else
             storm_json_write(out, o, STORM_JSONW_COMPACT);
     }
