@@ -175,9 +175,8 @@ static void put_int(storm_buf *b, const char *pre, size_t pre_len, long long v)
     storm_buf_append(b, t, pre_len + int_text(v, t + pre_len));
 }
 
-static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const char *label)
+static void ev_val(storm_buf *b, const storm_value *v, const char *label)
 {
-    const storm_value *v = storm_v_get(obj, key);
     if (!v)
         return;
     if (b->len)
@@ -195,6 +194,47 @@ static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const 
         put_int(b, "", 0, (long long)v->u.i);
 }
 
+static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const char *label)
+{
+    ev_val(b, storm_v_get(obj, key), label);
+}
+
+/* The members of the acting process the evidence shows, found in one pass
+ * over it (the last of a repeated key, as storm_v_get finds it). */
+typedef struct process_fields {
+    const storm_value *command_line, *binary, *program, *message, *hook, *args, *rule;
+} process_fields;
+
+static bool key_is(const storm_member *m, const char *key, size_t len)
+{
+    return m->key_len == len && memcmp(m->key, key, len) == 0;
+}
+
+static process_fields process_fields_of(const storm_value *obj)
+{
+    process_fields f = {0};
+    for (size_t i = 0; i < obj->u.o.len; i++) {
+        const storm_member *m = &obj->u.o.members[i];
+        if (m->key_len < 11 || m->key_len > 13)
+            continue;
+        if (key_is(m, "command_line", 12))
+            f.command_line = m->value;
+        else if (key_is(m, "x_proc_binary", 13))
+            f.binary = m->value;
+        else if (key_is(m, "x_app_program", 13))
+            f.program = m->value;
+        else if (key_is(m, "x_app_message", 13))
+            f.message = m->value;
+        else if (key_is(m, "x_hook_name", 11))
+            f.hook = m->value;
+        else if (key_is(m, "x_hook_args", 11))
+            f.args = m->value;
+        else if (key_is(m, "x_alert_rule", 12))
+            f.rule = m->value;
+    }
+    return f;
+}
+
 static void evidence_of(const storm_observation *o, storm_buf *b)
 {
     storm_buf_reset(b);
@@ -204,14 +244,15 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
         if (!type)
             continue;
         if (strcmp(type, "process") == 0 && i == 0) {
-            ev_str(b, obj, "command_line", NULL);
-            if (!storm_v_get(obj, "command_line"))
-                ev_str(b, obj, "x_proc_binary", NULL);
+            process_fields f = process_fields_of(obj);
+            ev_val(b, f.command_line, NULL);
+            if (!f.command_line)
+                ev_val(b, f.binary, NULL);
             /* an entry point's log line with no client (a PAM session line): the line is the evidence */
-            ev_str(b, obj, "x_app_program", NULL);
-            ev_str(b, obj, "x_app_message", NULL);
-            ev_str(b, obj, "x_hook_name", "hook");
-            const storm_value *args = storm_v_get(obj, "x_hook_args");
+            ev_val(b, f.program, NULL);
+            ev_val(b, f.message, NULL);
+            ev_val(b, f.hook, "hook");
+            const storm_value *args = f.args;
             if (args && args->type == STORM_V_ARRAY)
                 for (size_t k = 0; k < args->u.a.len && k < 4; k++) {
                     const storm_value *a = args->u.a.items[k];
@@ -227,7 +268,7 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
                     } else if (v && v->type == STORM_V_INT)
                         put_int(b, pre, sizeof pre, (long long)v->u.i);
                 }
-            ev_str(b, obj, "x_alert_rule", "rule");
+            ev_val(b, f.rule, "rule");
         } else if (strcmp(type, "network-traffic") == 0) {
             if (storm_v_get(obj, "x_audit_verb")) {
                 ev_str(b, obj, "x_audit_user", "user");

@@ -20,7 +20,7 @@ static struct {
     storm_value *definition[STORM_STIX_EXT__COUNT];
     storm_value *identity;
     storm_value *tlp[STORM_TLP_RED + 1];
-    size_t id_len[STORM_STIX_EXT__COUNT]; /* strlen of each definition's id */
+    size_t id_len[STORM_STIX_EXT__COUNT];  /* strlen of each definition's id */
     const char *id[STORM_STIX_EXT__COUNT]; /* each definition's id */
 } fixed;
 static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
@@ -68,8 +68,8 @@ static void used_extensions_of(const storm_value *ext, bool used[STORM_STIX_EXT_
         for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
             /* the ids share their "extension-definition--" prefix: the last
              * byte tells most apart before the whole is compared */
-            if (fixed.id_len[e] == m->key_len && m->key_len &&
-                m->key[m->key_len - 1] == fixed.id[e][m->key_len - 1] && memcmp(fixed.id[e], m->key, m->key_len) == 0)
+            if (fixed.id_len[e] == m->key_len && m->key_len && m->key[m->key_len - 1] == fixed.id[e][m->key_len - 1] &&
+                memcmp(fixed.id[e], m->key, m->key_len) == 0)
                 used[e] = true;
     }
 }

@@ -433,8 +433,12 @@ static void test_evidence(void)
     CHECK(strstr(w.g.description, "pod-1") != NULL);
     /* the members in order, the count a number */
     const char *order[] = {"\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--",
-                           "\"created_by_ref\":\"identity--", "\"created\":", "\"modified\":", "\"first_seen\":",
-                           "\"last_seen\":", "\"count\":1,\"sighting_of_ref\":\"indicator--",
+                           "\"created_by_ref\":\"identity--",
+                           "\"created\":",
+                           "\"modified\":",
+                           "\"first_seen\":",
+                           "\"last_seen\":",
+                           "\"count\":1,\"sighting_of_ref\":\"indicator--",
                            "\"observed_data_refs\":[\"observed-data--00000000-0000-4000-8000-000000000001\"],"
                            "\"where_sighted_refs\":[\"identity--",
                            "\"description\":"};
@@ -444,6 +448,21 @@ static void test_evidence(void)
         CHECK(f != NULL);
         at = f;
     }
+    /* a repeated key: the last one counts; no command line: the binary */
+    storm_value *p2 = storm_v_object(a);
+    storm_v_set_str(a, p2, "type", "process");
+    storm_v_set_str(a, p2, "name", "ev");
+    storm_v_append(a, p2, "x_alert_rule", 12, storm_v_str(a, "first"));
+    storm_v_set_str(a, p2, "x_proc_binary", "/bin/b\x7f");
+    storm_v_append(a, p2, "x_alert_rule", 12, storm_v_str(a, "second"));
+    storm_v_set_int(a, p2, "x_hook_name", -9223372036854775807LL - 1);
+    obj.value = p2;
+    ob.id = "observed-data--00000000-0000-4000-8000-000000000002";
+    storm_detect_context ctx2 = {"node-1", "default", "pod-2", NULL, NULL};
+    storm_err_clear(&err);
+    CHECK(storm_detector_feed(w.d, &ob, &ctx2, &err) == STORM_OK);
+    CHECK(w.g.n_new == 2);
+    CHECK_STR(w.g.evidence, "/bin/b  hook=-9223372036854775808 rule=second");
     world_free(&w);
 }
 
