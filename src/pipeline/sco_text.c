@@ -15,14 +15,11 @@
 bool sco_text_wanted(const storm_value *v)
 {
     const storm_value *id = storm_v_get(v, "id");
-    if (!id || id->type != STORM_V_STRING)
+    if (!id || id->type != STORM_V_STRING || id->u.s.len < 39)
         return false;
-    const char *dash = id->u.s.len > 2 ? memchr(id->u.s.ptr, '-', id->u.s.len - 1) : NULL;
-    if (!dash || dash[1] != '-')
-        return false;
-    size_t uuid_at = (size_t)(dash + 2 - id->u.s.ptr);
-    /* xxxxxxxx-xxxx-Vxxx-...: the version digit */
-    return id->u.s.len == uuid_at + 36 && id->u.s.ptr[uuid_at + 14] == '5';
+    /* "<type>--xxxxxxxx-xxxx-Vxxx-xxxx-xxxxxxxxxxxx": the version digit V */
+    const char *uuid = id->u.s.ptr + id->u.s.len - 36;
+    return uuid[-1] == '-' && uuid[-2] == '-' && uuid[14] == '5';
 }
 
 /* Would x and y be written as the same text? Exactly: same types, members
