@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <storm/hash.h>
 #include <storm/json.h>
 
 /* Bounds: past either, everything kept is dropped and keeping starts over
@@ -12,10 +11,24 @@
 #define SCO_TEXT_MAX_ENTRIES 4096
 #define SCO_TEXT_MAX_BYTES ((size_t)8 << 20)
 
+/* v's "id" when a string: the first one (the cache's key only: a kept
+ * text is used only when the whole object is the same), else NULL. */
+static const storm_value *id_of(const storm_value *v)
+{
+    if (!v || v->type != STORM_V_OBJECT)
+        return NULL;
+    for (size_t i = 0; i < v->u.o.len; i++) {
+        const storm_member *m = &v->u.o.members[i];
+        if (m->key_len == 2 && m->key[0] == 'i' && m->key[1] == 'd')
+            return m->value->type == STORM_V_STRING ? m->value : NULL;
+    }
+    return NULL;
+}
+
 bool sco_text_wanted(const storm_value *v)
 {
-    const storm_value *id = storm_v_get(v, "id");
-    if (!id || id->type != STORM_V_STRING || id->u.s.len < 39)
+    const storm_value *id = id_of(v);
+    if (!id || id->u.s.len < 39)
         return false;
     /* "<type>--xxxxxxxx-xxxx-Vxxx-xxxx-xxxxxxxxxxxx": the version digit V */
     const char *uuid = id->u.s.ptr + id->u.s.len - 36;
@@ -48,9 +61,15 @@ static bool same(const storm_value *x, const storm_value *y, int depth)
             return false;
         for (size_t i = 0; i < x->u.o.len; i++) {
             const storm_member *a = &x->u.o.members[i], *b = &y->u.o.members[i];
-            if (a->key_len != b->key_len || memcmp(a->key, b->key, a->key_len) != 0 ||
-                !same(a->value, b->value, depth + 1))
+            if (a->key_len != b->key_len || memcmp(a->key, b->key, a->key_len) != 0)
                 return false;
+            const storm_value *va = a->value, *vb = b->value;
+            if (va && vb && va->type == STORM_V_STRING && vb->type == STORM_V_STRING) { /* most members: no call */
+                if (va->u.s.len != vb->u.s.len || memcmp(va->u.s.ptr, vb->u.s.ptr, va->u.s.len) != 0)
+                    return false;
+            } else if (!same(va, vb, depth + 1)) {
+                return false;
+            }
         }
         return true;
     }
@@ -105,12 +124,17 @@ static void keep(sco_text *c, const char *id, size_t id_len, uint64_t h, const s
 
 storm_rc sco_text_write(sco_text *c, storm_buf *out, const storm_value *v)
 {
-    const storm_value *idv = storm_v_get(v, "id");
-    if (!idv || idv->type != STORM_V_STRING)
+    const storm_value *idv = id_of(v);
+    if (!idv || idv->u.s.len < 8)
         return storm_json_write(out, v, STORM_JSONW_COMPACT);
     const char *id = idv->u.s.ptr;
     size_t id_len = idv->u.s.len;
-    uint64_t h = storm_fnv1a(id, id_len);
+    /* the id ends in random hex digits: its last eight bytes, mixed, are
+     * hash enough for the table */
+    uint64_t h;
+    memcpy(&h, id + id_len - 8, 8);
+    h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
     if (c->e) {
         const sco_text_entry *e = slot_of(c, id, id_len, h);
         if (e->id && same(e->copy, v, 0))

@@ -86,10 +86,10 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
         const storm_value *o = objs->u.a.items[i];
         if (i)
             storm_buf_putc(out, ',');
-        if ((o == s->indicator->object || o == identity || storm_share_is_fixed(o)) && i > 0)
+        if ((o == s->indicator->object || o == identity) && i > 0)
             bundle_text_write(&p->bundle_text, out, o, true);
-        else if (i >= n_given)
-            bundle_text_write(&p->bundle_text, out, o, false);
+        else if (i >= n_given) /* what the share step added: its own shared objects never change */
+            bundle_text_write(&p->bundle_text, out, o, storm_share_is_fixed(o));
         else if (i > 0 && sco_text_wanted(o)) /* an SCO its content names */
             sco_text_write(&p->sco_text, out, o);
         else
