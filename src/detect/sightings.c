@@ -512,7 +512,20 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
          * the window (see above) */
         storm_buf idn;
         storm_buf_init(&idn, 4096);
-        storm_buf_printf(&idn, "%s\n%s\nwindow %lld/%lld", ind->id, scope, (long long)bucket, (long long)w);
+        /* "<indicator id>\n<scope>\nwindow <bucket>/<w>", whole (at most
+         * 4096 bytes) or empty, as it was formatted */
+        char nb[24], nw[24];
+        size_t lb = int_text((long long)bucket, nb), lw = int_text((long long)w, nw);
+        size_t li = strlen(ind->id), ls = strlen(scope);
+        if (li + 1 + ls + 8 + lb + 1 + lw <= 4096) {
+            storm_buf_append(&idn, ind->id, li);
+            storm_buf_append(&idn, "\n", 1);
+            storm_buf_append(&idn, scope, ls);
+            storm_buf_append(&idn, "\nwindow ", 8);
+            storm_buf_append(&idn, nb, lb);
+            storm_buf_append(&idn, "/", 1);
+            storm_buf_append(&idn, nw, lw);
+        }
         /* floor(tmin / w) * w, clamped: a time near the earliest one
          * (saturated timestamps) would put the window's start before it */
         o->bucket_start = bucket < INT64_MIN / w ? INT64_MIN : bucket * w;

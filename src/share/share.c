@@ -137,8 +137,8 @@ static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool share
         share_fields f = fields_of(objects->u.a.items[i]);
         used_extensions_of(f.extensions, used);
         /* an indicator's pattern that names x_* properties needs their definitions too */
-        unsigned pm = storm_stix_ext_mask_of_pattern(str_of(f.pattern));
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        unsigned pm = f.pattern ? storm_stix_ext_mask_of_pattern(str_of(f.pattern)) : 0;
+        for (int e = 0; pm && e < STORM_STIX_EXT__COUNT; e++)
             used[e] |= (pm >> e) & 1u;
         /* the shipped models name Storm as their creator: it travels with them */
         any |= storm_v_is_str(f.created_by_ref, STORM_STIX_IDENTITY_ID);
