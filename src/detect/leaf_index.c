@@ -57,6 +57,7 @@ typedef struct leaf_test {
     /* a hit of it puts its leaf on the list to decide: false when the leaf
      * has another test that must hit for it to hold (choose_triggers) */
     bool touches;
+    bool lazy; /* its path is in a lazy group (event_group.lazy): read only when some leaf may still hold */
 } leaf_test;
 
 typedef struct leaf_entry {
@@ -990,7 +991,7 @@ static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf
     if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
         return -1;
     uint32_t tid = (uint32_t)x->n_tests++;
-    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true};
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true, false};
     if (test_keys(x, c, tid, kb) != 0)
         return -1;
     if (GROW(l->prog, l->n_prog, *alloc) != 0)
@@ -1027,8 +1028,14 @@ static uint64_t kind_objects(leaf_index *x, int kind)
     return x->kinds[kind].process ? 1 : kind_bit(x, kind);
 }
 
+#define LEAF_EXACT (-1) /* leaf_objects: from the key hits */
+#define LEAF_BOUND (-2) /* leaf_objects: the tests of lazy groups, not read yet, as hitting every object */
+
 /* The objects leaf l may hold on: its program over the key hits. keyless
- * (build time): every test without a hit, as if no key hit at all. */
+ * (build time, 0 or 1): every test without a hit, as if no key hit at all.
+ * LEAF_BOUND: a superset of the LEAF_EXACT result whatever the lazy groups
+ * give, since a program only ANDs and ORs test sets (a negated comparison
+ * has no key: its set does not depend on hits). */
 static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
 {
     const leaf_entry *l = &x->leaves[leaf];
@@ -1043,6 +1050,8 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
                 m = test_keyless(x, t, build_keyless) ? ~(uint64_t)0 : 0;
             else if (test_keyless(x, t, x->event_mode))
                 m = kind_objects(x, x->tests[t].kind);
+            else if (build_keyless == LEAF_BOUND && x->tests[t].lazy)
+                m = ~(uint64_t)0;
             else
                 m = x->tgen[t] == x->gen ? x->tmask[t] : 0;
             st[sp++] = m;
@@ -1129,6 +1138,10 @@ static int mark_lazy_groups(leaf_index *x)
             continue;
         if (lt->touches || is_free[lt->leaf])
             x->groups[group_of[lt->path]].lazy = false;
+    }
+    for (size_t t = 0; t < x->n_tests; t++) {
+        leaf_test *lt = &x->tests[t];
+        lt->lazy = lt->path >= 0 && group_of[lt->path] != UINT32_MAX && x->groups[group_of[lt->path]].lazy;
     }
     free(is_free);
     free(group_of);
@@ -1587,7 +1600,7 @@ static size_t decide(leaf_index *x, const uint32_t *free_leaves, size_t n_free, 
         }
     size_t n = 0;
     for (size_t i = 0; i < x->n_touched; i++)
-        if (leaf_objects(x, x->touched[i], -1))
+        if (leaf_objects(x, x->touched[i], LEAF_EXACT))
             out[n++] = x->touched[i];
     return n;
 }
@@ -1647,6 +1660,17 @@ int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *o
     return hit ? 1 : 0;
 }
 
+/* Whether a touched leaf may still hold on some object whatever the lazy
+ * groups give (LEAF_BOUND): when none can, reading them changes no
+ * candidate (their tests touch no leaf and belong to no free one). */
+static bool may_hold(leaf_index *x)
+{
+    for (size_t i = 0; i < x->n_touched; i++)
+        if (leaf_objects(x, x->touched[i], LEAF_BOUND))
+            return true;
+    return false;
+}
+
 int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                                 uint32_t *out, size_t *n_out)
 {
@@ -1664,7 +1688,7 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     /* the groups that put leaves on the list, then, when there are any,
      * the lazy ones that only say where they may hold */
     for (uint32_t lazy = 0; lazy < 2; lazy++) {
-        if (lazy && !x->n_touched)
+        if (lazy && !may_hold(x))
             break;
         size_t list = 2 * parts + lazy;
         for (size_t i = x->group_start[list]; i < x->group_start[list + 1]; i++) {
