@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 
 #include "regex_cache.h"
+#include "regex_literals.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
@@ -96,6 +97,11 @@ typedef struct index_path {
 #if STORM_HAVE_HYPERSCAN
     hs_database_t **dbs; /* owned: the regexes in groups of at most REGEX_DB_MAX (ids: index into regex) */
     size_t n_dbs;
+    /* owned: the literal conditions of the regexes in dbs (regex_literals.h):
+     * an ASCII value none of whose non-exact regexes may match is not
+     * scanned; NULL when some regex has none (every value is scanned) */
+    regex_filter *filter;
+    uint32_t *filter_test; /* owned: the test of each regex of filter */
 #endif
 } index_path;
 
@@ -179,6 +185,7 @@ struct leaf_index {
     size_t n_cached;       /* databases loaded from it */
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
+    uint32_t *filter_hits; /* the regexes a path's filter found (the most of any path) */
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
@@ -279,6 +286,8 @@ void leaf_index_free(leaf_index *x)
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_free_database(p->dbs[k]);
         free(p->dbs);
+        regex_filter_free(p->filter);
+        free(p->filter_test);
 #endif
     }
     for (size_t i = 0; i < x->eq_cap; i++) {
@@ -288,6 +297,7 @@ void leaf_index_free(leaf_index *x)
 #if STORM_HAVE_HYPERSCAN
     if (x->scratch)
         hs_free_scratch(x->scratch);
+    free(x->filter_hits);
 #endif
     for (size_t i = 0; i < x->n_groups; i++) {
         free(x->groups[i].paths);
@@ -848,6 +858,41 @@ static int paths_build_dbs(leaf_index *x)
 }
 #endif
 
+#if STORM_HAVE_HYPERSCAN
+/* Each path's regex_filter of the regexes in its databases, with the
+ * scratch its hits are written to. 0, or -1 out of memory. */
+static int paths_build_filters(leaf_index *x)
+{
+    size_t most = 0;
+    for (size_t pi = 0; pi < x->n_paths; pi++) {
+        index_path *p = &x->paths[pi];
+        if (!p->n_dbs)
+            continue;
+        const char **res = malloc((p->n_regex + 1) * sizeof *res);
+        p->filter_test = malloc((p->n_regex + 1) * sizeof *p->filter_test);
+        if (!res || !p->filter_test) {
+            free(res);
+            return -1;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < p->n_regex; k++) {
+            if (p->regex[k].rejected) /* not in a database */
+                continue;
+            res[n] = p->regex[k].re;
+            p->filter_test[n++] = p->regex[k].test;
+        }
+        int rc = regex_filter_new(res, n, &p->filter);
+        free(res);
+        if (rc != 0)
+            return -1;
+        if (n > most)
+            most = n;
+    }
+    x->filter_hits = malloc((most + 1) * sizeof *x->filter_hits);
+    return x->filter_hits ? 0 : -1;
+}
+#endif
+
 #define EVENT_STEPS_MAX 16 /* longer paths are not read off events */
 
 /* A path's steps as the prefilter takes them (at most EVENT_STEPS_MAX). */
@@ -1246,6 +1291,8 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
 #if STORM_HAVE_HYPERSCAN
     if (rc == STORM_OK && paths_build_dbs(x) != 0)
         rc = STORM_ERR_NOMEM;
+    if (rc == STORM_OK && paths_build_filters(x) != 0)
+        rc = STORM_ERR_NOMEM;
     for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
         index_path *p = &x->paths[i];
         for (size_t k = 0; k < p->n_regex; k++) {
@@ -1438,6 +1485,16 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
 static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
 {
     if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
+        /* an ASCII value that no regex needing a scan may match: the
+         * regexes made of literals alone that it holds are its hits (a
+         * non-ASCII one may have ASCII in its NFC form: scanned) */
+        size_t n_hits;
+        if (p->filter && is_ascii(v->u.s.ptr, v->u.s.len) &&
+            !regex_filter_must_scan(p->filter, v->u.s.ptr, v->u.s.len, x->filter_hits, &n_hits)) {
+            for (size_t i = 0; i < n_hits; i++)
+                key_hit(x, p->filter_test[x->filter_hits[i]]);
+            return;
+        }
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
         /* the engine matches the value's NFC form: scan that too when it
