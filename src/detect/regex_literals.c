@@ -588,6 +588,13 @@ static bool found(regex_filter *f, const lit_entry *e, uint32_t *hits, size_t *n
     return false;
 }
 
+/* May a one-, two- or three-byte literal be at t[i] (fl: first[t[i]])?
+ * Inline: '-' starts "-t" and is in most command lines. */
+static inline bool short_may(const regex_filter *f, const unsigned char *t, size_t n, size_t i, uint8_t fl)
+{
+    return (fl & FIRST_ONE) || ((fl & FIRST_SHORT) && i + 1 < n && bit(f->b2, t[i] | (uint32_t)t[i + 1] << 8));
+}
+
 /* The one-, two- and three-byte literals at text[i]. True: must scan. */
 static bool short_at(regex_filter *f, const char *text, size_t n, size_t i, uint32_t *hits, size_t *n_hits)
 {
@@ -638,7 +645,8 @@ bool regex_filter_must_scan(regex_filter *f, const char *text, size_t n, uint32_
     /* the hot loop: a table byte and a bitmap byte per position */
     size_t i = 0;
     for (; i + 4 <= n; i++) {
-        if (f->first[t[i]] && short_at(f, text, n, i, hits, n_hits))
+        uint8_t fl = f->first[t[i]];
+        if (fl && short_may(f, t, n, i, fl) && short_at(f, text, n, i, hits, n_hits))
             return true;
         uint32_t w;
         memcpy(&w, t + i, sizeof w);
