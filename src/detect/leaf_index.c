@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 
 #include "regex_cache.h"
+#include "regex_literals.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
@@ -57,6 +58,7 @@ typedef struct leaf_test {
     /* a hit of it puts its leaf on the list to decide: false when the leaf
      * has another test that must hit for it to hold (choose_triggers) */
     bool touches;
+    bool lazy; /* its path is in a lazy group (event_group.lazy): read only when some leaf may still hold */
 } leaf_test;
 
 typedef struct leaf_entry {
@@ -95,6 +97,11 @@ typedef struct index_path {
 #if STORM_HAVE_HYPERSCAN
     hs_database_t **dbs; /* owned: the regexes in groups of at most REGEX_DB_MAX (ids: index into regex) */
     size_t n_dbs;
+    /* owned: the literal conditions of the regexes in dbs (regex_literals.h):
+     * an ASCII value none of whose non-exact regexes may match is not
+     * scanned; NULL when some regex has none (every value is scanned) */
+    regex_filter *filter;
+    uint32_t *filter_test; /* owned: the test of each regex of filter */
 #endif
 } index_path;
 
@@ -178,6 +185,7 @@ struct leaf_index {
     size_t n_cached;       /* databases loaded from it */
 #if STORM_HAVE_HYPERSCAN
     hs_scratch_t *scratch;
+    uint32_t *filter_hits; /* the regexes a path's filter found (the most of any path) */
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
@@ -278,6 +286,8 @@ void leaf_index_free(leaf_index *x)
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_free_database(p->dbs[k]);
         free(p->dbs);
+        regex_filter_free(p->filter);
+        free(p->filter_test);
 #endif
     }
     for (size_t i = 0; i < x->eq_cap; i++) {
@@ -287,6 +297,7 @@ void leaf_index_free(leaf_index *x)
 #if STORM_HAVE_HYPERSCAN
     if (x->scratch)
         hs_free_scratch(x->scratch);
+    free(x->filter_hits);
 #endif
     for (size_t i = 0; i < x->n_groups; i++) {
         free(x->groups[i].paths);
@@ -847,6 +858,41 @@ static int paths_build_dbs(leaf_index *x)
 }
 #endif
 
+#if STORM_HAVE_HYPERSCAN
+/* Each path's regex_filter of the regexes in its databases, with the
+ * scratch its hits are written to. 0, or -1 out of memory. */
+static int paths_build_filters(leaf_index *x)
+{
+    size_t most = 0;
+    for (size_t pi = 0; pi < x->n_paths; pi++) {
+        index_path *p = &x->paths[pi];
+        if (!p->n_dbs)
+            continue;
+        const char **res = malloc((p->n_regex + 1) * sizeof *res);
+        p->filter_test = malloc((p->n_regex + 1) * sizeof *p->filter_test);
+        if (!res || !p->filter_test) {
+            free(res);
+            return -1;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < p->n_regex; k++) {
+            if (p->regex[k].rejected) /* not in a database */
+                continue;
+            res[n] = p->regex[k].re;
+            p->filter_test[n++] = p->regex[k].test;
+        }
+        int rc = regex_filter_new(res, n, &p->filter);
+        free(res);
+        if (rc != 0)
+            return -1;
+        if (n > most)
+            most = n;
+    }
+    x->filter_hits = malloc((most + 1) * sizeof *x->filter_hits);
+    return x->filter_hits ? 0 : -1;
+}
+#endif
+
 #define EVENT_STEPS_MAX 16 /* longer paths are not read off events */
 
 /* A path's steps as the prefilter takes them (at most EVENT_STEPS_MAX). */
@@ -990,7 +1036,7 @@ static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf
     if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
         return -1;
     uint32_t tid = (uint32_t)x->n_tests++;
-    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true};
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true, false};
     if (test_keys(x, c, tid, kb) != 0)
         return -1;
     if (GROW(l->prog, l->n_prog, *alloc) != 0)
@@ -1027,8 +1073,14 @@ static uint64_t kind_objects(leaf_index *x, int kind)
     return x->kinds[kind].process ? 1 : kind_bit(x, kind);
 }
 
+#define LEAF_EXACT (-1) /* leaf_objects: from the key hits */
+#define LEAF_BOUND (-2) /* leaf_objects: the tests of lazy groups, not read yet, as hitting every object */
+
 /* The objects leaf l may hold on: its program over the key hits. keyless
- * (build time): every test without a hit, as if no key hit at all. */
+ * (build time, 0 or 1): every test without a hit, as if no key hit at all.
+ * LEAF_BOUND: a superset of the LEAF_EXACT result whatever the lazy groups
+ * give, since a program only ANDs and ORs test sets (a negated comparison
+ * has no key: its set does not depend on hits). */
 static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
 {
     const leaf_entry *l = &x->leaves[leaf];
@@ -1043,6 +1095,8 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
                 m = test_keyless(x, t, build_keyless) ? ~(uint64_t)0 : 0;
             else if (test_keyless(x, t, x->event_mode))
                 m = kind_objects(x, x->tests[t].kind);
+            else if (build_keyless == LEAF_BOUND && x->tests[t].lazy)
+                m = ~(uint64_t)0;
             else
                 m = x->tgen[t] == x->gen ? x->tmask[t] : 0;
             st[sp++] = m;
@@ -1129,6 +1183,10 @@ static int mark_lazy_groups(leaf_index *x)
             continue;
         if (lt->touches || is_free[lt->leaf])
             x->groups[group_of[lt->path]].lazy = false;
+    }
+    for (size_t t = 0; t < x->n_tests; t++) {
+        leaf_test *lt = &x->tests[t];
+        lt->lazy = lt->path >= 0 && group_of[lt->path] != UINT32_MAX && x->groups[group_of[lt->path]].lazy;
     }
     free(is_free);
     free(group_of);
@@ -1232,6 +1290,8 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
     }
 #if STORM_HAVE_HYPERSCAN
     if (rc == STORM_OK && paths_build_dbs(x) != 0)
+        rc = STORM_ERR_NOMEM;
+    if (rc == STORM_OK && paths_build_filters(x) != 0)
         rc = STORM_ERR_NOMEM;
     for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
         index_path *p = &x->paths[i];
@@ -1425,6 +1485,16 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
 static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
 {
     if (p->n_dbs && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
+        /* an ASCII value that no regex needing a scan may match: the
+         * regexes made of literals alone that it holds are its hits (a
+         * non-ASCII one may have ASCII in its NFC form: scanned) */
+        size_t n_hits;
+        if (p->filter && is_ascii(v->u.s.ptr, v->u.s.len) &&
+            !regex_filter_must_scan(p->filter, v->u.s.ptr, v->u.s.len, x->filter_hits, &n_hits)) {
+            for (size_t i = 0; i < n_hits; i++)
+                key_hit(x, p->filter_test[x->filter_hits[i]]);
+            return;
+        }
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_scan(p->dbs[k], v->u.s.ptr, (unsigned)v->u.s.len, 0, x->scratch, on_regex_hit, x);
         /* the engine matches the value's NFC form: scan that too when it
@@ -1587,7 +1657,7 @@ static size_t decide(leaf_index *x, const uint32_t *free_leaves, size_t n_free, 
         }
     size_t n = 0;
     for (size_t i = 0; i < x->n_touched; i++)
-        if (leaf_objects(x, x->touched[i], -1))
+        if (leaf_objects(x, x->touched[i], LEAF_EXACT))
             out[n++] = x->touched[i];
     return n;
 }
@@ -1647,6 +1717,17 @@ int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *o
     return hit ? 1 : 0;
 }
 
+/* Whether a touched leaf may still hold on some object whatever the lazy
+ * groups give (LEAF_BOUND): when none can, reading them changes no
+ * candidate (their tests touch no leaf and belong to no free one). */
+static bool may_hold(leaf_index *x)
+{
+    for (size_t i = 0; i < x->n_touched; i++)
+        if (leaf_objects(x, x->touched[i], LEAF_BOUND))
+            return true;
+    return false;
+}
+
 int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                                 uint32_t *out, size_t *n_out)
 {
@@ -1664,7 +1745,7 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     /* the groups that put leaves on the list, then, when there are any,
      * the lazy ones that only say where they may hold */
     for (uint32_t lazy = 0; lazy < 2; lazy++) {
-        if (lazy && !x->n_touched)
+        if (lazy && !may_hold(x))
             break;
         size_t list = 2 * parts + lazy;
         for (size_t i = x->group_start[list]; i < x->group_start[list + 1]; i++) {
