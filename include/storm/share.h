@@ -80,6 +80,11 @@ void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EX
  * when any is used or an object names it as created_by_ref: what is shared
  * is self-contained. STORM_ERR_NOMEM on OOM. */
 storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects);
+/* Is o one of the objects storm_share_prepare appends unchanged and shares
+ * for the whole process (unmarked, unredacted output: Storm's identity,
+ * its extension-definitions, the TLP marking-definitions)? Such an object
+ * never changes nor moves, so its text can be kept by its address. */
+bool storm_share_is_fixed(const storm_value *o);
 
 typedef struct storm_share_opts {
     storm_redactor *redactor; /* NULL: not redacted (--no-redact) */

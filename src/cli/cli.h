@@ -94,4 +94,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 int cli_getopt(const char *cmd, const char *usage_line, int argc, char **argv, const char *shortopts,
                const struct option *longopts);
 
+/* storm run's heap: freed blocks kept for reuse, its first megabytes on
+ * transparent huge pages (run_memory.c). Call once, first thing. */
+void cli_run_memory_setup(void);
+
 #endif

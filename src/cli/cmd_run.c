@@ -7,9 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -193,23 +190,9 @@ static int test_detect_caps(storm_detect_opts *o)
     return CLI_OK;
 }
 
-/* storm run frees and takes again blocks of a few hundred KiB per event
- * (a deflate state per held observation, arenas): glibc's defaults gave
- * them back to the system and took them again (brk, mmap and the page
- * faults after them were a fifth of a kprobe run's CPU time). Blocks under
- * 4 MiB come from the heap, and up to 16 MiB freed at its top stay for
- * reuse; the peak is unchanged. */
-static void keep_freed_memory(void)
-{
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 16 << 20);
-#endif
-}
-
 int cmd_run(int argc, char **argv)
 {
-    keep_freed_memory();
+    cli_run_memory_setup();
     static const struct option longopts[] = {
         {"models", required_argument, NULL, OPT_MODELS},
         {"db", required_argument, NULL, OPT_DB},

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,12 @@ storm_rc storm_read_file(const char *path, size_t max, char **data, size_t *len,
     if (!f)
         return storm_err_set(err, STORM_ERR_IO, 0, "cannot open %s: %s", path, strerror(errno));
     size_t alloc = 64 * 1024, n = 0;
+    /* a regular file: its size at once (+1 to see the end without growing),
+     * not doubled from 64 KiB: the copies of each growth and their page
+     * faults were a tenth of loading a 7 MB model file */
+    struct stat st;
+    if (!is_stdin && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        alloc = (uint64_t)st.st_size < max ? (size_t)st.st_size + 1 : max;
     char *buf = malloc(alloc + 1);
     if (!buf) {
         if (!is_stdin)

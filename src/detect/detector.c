@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "ids.h"
 #include "leaf_index.h"
@@ -296,11 +293,10 @@ storm_rc storm_detector_new(const storm_models *models, const storm_detect_opts 
         storm_detector_free(d);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     }
-#ifdef __GLIBC__
-    /* compiling thousands of patterns and the regex databases leaves the
-     * heap full of freed temporaries: give them back before streaming */
-    malloc_trim(0);
-#endif
+    /* no malloc_trim here: the temporaries of compiling the patterns are
+     * ~1 MiB, and the stream took their pages back at once (~500 page
+     * faults, more than the model loading's own on a 1,000-indicator set;
+     * and it split the heap's huge pages, run_memory.c in the CLI) */
     d->stats.indicators = d->n_inds;
     d->stats.leaves = nl;
     d->stats.regex_prefiltered = leaf_index_regex_prefiltered(d->index);

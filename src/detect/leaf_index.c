@@ -22,7 +22,7 @@
 #include <stdatomic.h>
 
 #include "regex_cache.h"
-#include "regex_factor.h"
+#include "regex_literals.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
@@ -31,7 +31,7 @@
 #define REGEX_DB_MAX 1100 /* regexes per Hyperscan database, about a thousand (see path_build_db) */
 #endif
 /* A path with this many regexes or more gives Hyperscan their literal
- * factors (regex_factor.h) instead: compiling thousands of expressions is
+ * factors and prefix keys (path_factor) instead: compiling thousands of expressions is
  * most of a cold start at 10,000 indicators, while the few regexes of
  * hand-written models compile fast and stay exact prefilters. */
 #ifndef REGEX_FACTOR_PATH_MIN
@@ -65,6 +65,7 @@ typedef struct leaf_test {
     /* a hit of it puts its leaf on the list to decide: false when the leaf
      * has another test that must hit for it to hold (choose_triggers) */
     bool touches;
+    bool lazy; /* its path is in a lazy group (event_group.lazy): read only when some leaf may still hold */
 } leaf_test;
 
 typedef struct leaf_entry {
@@ -128,6 +129,11 @@ typedef struct index_path {
      * table: a regex "^text..." whose value must start with text), ascending */
     uint16_t *prefix_lens; /* owned */
     size_t n_prefix_lens;
+    /* owned: the literal conditions of the regexes in dbs (regex_literals.h):
+     * an ASCII value none of whose non-exact regexes may match is not
+     * scanned; NULL when some regex has none (every value is scanned) */
+    regex_filter *filter;
+    uint32_t *filter_test; /* owned: the test of each regex of filter */
 #endif
 } index_path;
 
@@ -215,6 +221,7 @@ struct leaf_index {
      * factors in */
     const char *scan_text;
     size_t scan_len;
+    uint32_t *filter_hits; /* the regexes a path's filter found (the most of any path) */
 #endif
     event_group *groups; /* event mode: paths by prefilter handle */
     size_t n_groups;
@@ -324,6 +331,8 @@ void leaf_index_free(leaf_index *x)
         for (size_t k = 0; k < p->n_dbs; k++)
             hs_free_database(p->dbs[k]);
         free(p->dbs);
+        regex_filter_free(p->filter);
+        free(p->filter_test);
 #endif
     }
     for (size_t i = 0; i < x->eq_cap; i++) {
@@ -333,6 +342,7 @@ void leaf_index_free(leaf_index *x)
 #if STORM_HAVE_HYPERSCAN
     if (x->scratch)
         hs_free_scratch(x->scratch);
+    free(x->filter_hits);
 #endif
     for (size_t i = 0; i < x->n_groups; i++) {
         free(x->groups[i].paths);
@@ -793,6 +803,47 @@ out:
     free(rejected);
 }
 
+#define FACTORS_MAX 4    /* literal factors kept of a regex: the longest */
+#define FACTOR_MIN_LEN 3 /* shorter ones are dropped */
+#define FACTOR_NEEDED 4  /* some factor (or the prefix) must be this long to stand for the regex */
+#define PREFIX_TEXT 256  /* a longer prefix keeps its start */
+
+/* A literal every match of a regex holds (a clause of one literal of its
+ * regex_literals condition). */
+typedef struct factor {
+    char text[REGEX_LITERAL_BYTES];
+    size_t len;
+} factor;
+
+/* Regex r of path pid keyed by text[0..len), which every match starts
+ * with: the key "<pid>p<text>" (eq table) and its length among the path's
+ * prefix lengths. Hyperscan then has no expression for it (an anchored
+ * literal compiles as slowly as a regex, and an unanchored one is looked
+ * for in the whole value). -1 on OOM. */
+static int prefix_key(leaf_index *x, uint32_t pid, const path_regex *r, const char *text, size_t len)
+{
+    index_path *p = &x->paths[pid];
+    char key[5 + PREFIX_TEXT];
+    memcpy(key, &pid, sizeof pid);
+    key[4] = 'p';
+    memcpy(key + 5, text, len);
+    if (eq_add(x, key, len + 5, r->test) != 0)
+        return -1;
+    size_t at = 0;
+    while (at < p->n_prefix_lens && p->prefix_lens[at] < len)
+        at++;
+    if (at < p->n_prefix_lens && p->prefix_lens[at] == len)
+        return 0;
+    uint16_t *ls = realloc(p->prefix_lens, (p->n_prefix_lens + 1) * sizeof *ls);
+    if (!ls)
+        return -1;
+    memmove(ls + at + 1, ls + at, (p->n_prefix_lens - at) * sizeof *ls);
+    ls[at] = (uint16_t)len;
+    p->prefix_lens = ls;
+    p->n_prefix_lens++;
+    return 0;
+}
+
 /* Hyperscan's text for literal bytes: letters and digits as they are,
  * every other byte as \xHH. Owned by the caller (free); NULL on OOM. */
 static char *literal_expr(const char *s, size_t n)
@@ -816,45 +867,39 @@ static char *literal_expr(const char *s, size_t n)
     return re;
 }
 
-/* Regex r of path pid (index ri) keyed by the text every match starts
- * with, f: the key "<pid>p<text>" (eq table) and its length among the
- * path's prefix lengths. Hyperscan then has no expression for it (an
- * anchored literal compiles as slowly as a regex, and an unanchored one is
- * scanned for in the whole value). -1 on OOM. */
-static int prefix_key(leaf_index *x, uint32_t pid, const path_regex *r, const regex_factor *f)
+/* The factors of a regex whose condition is l (regex_literals_of): the
+ * literals of its one-literal clauses of at least FACTOR_MIN_LEN bytes,
+ * the FACTORS_MAX longest, longest first, into out; 0 when it has
+ * alternatives at the top, or no factor of FACTOR_NEEDED bytes. */
+static size_t factors_of(const regex_literals *l, factor out[FACTORS_MAX])
 {
-    index_path *p = &x->paths[pid];
-    char key[5 + REGEX_FACTOR_TEXT];
-    memcpy(key, &pid, sizeof pid);
-    key[4] = 'p';
-    memcpy(key + 5, f->text, f->len);
-    if (eq_add(x, key, f->len + 5, r->test) != 0)
-        return -1;
-    size_t at = 0;
-    while (at < p->n_prefix_lens && p->prefix_lens[at] < f->len)
-        at++;
-    if (at < p->n_prefix_lens && p->prefix_lens[at] == f->len)
+    if (l->n_units != 1)
         return 0;
-    uint16_t *ls = realloc(p->prefix_lens, (p->n_prefix_lens + 1) * sizeof *ls);
-    if (!ls)
-        return -1;
-    memmove(ls + at + 1, ls + at, (p->n_prefix_lens - at) * sizeof *ls);
-    ls[at] = (uint16_t)f->len;
-    p->prefix_lens = ls;
-    p->n_prefix_lens++;
-    return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        bool alone =
+            (i == 0 || l->clause[i - 1] != l->clause[i]) && (i + 1 == l->n || l->clause[i + 1] != l->clause[i]);
+        if (!alone || l->len[i] < FACTOR_MIN_LEN || (n == FACTORS_MAX && out[n - 1].len >= l->len[i]))
+            continue;
+        size_t at = n < FACTORS_MAX ? n++ : n - 1; /* full: the shortest goes */
+        for (; at > 0 && out[at - 1].len < l->len[i]; at--)
+            out[at] = out[at - 1];
+        memcpy(out[at].text, l->lit[i], l->len[i]);
+        out[at].len = l->len[i];
+    }
+    return n && out[0].len >= FACTOR_NEEDED ? n : 0;
 }
 
 static int factor_cmp(const void *a, const void *b)
 {
-    const regex_factor *x = *(const regex_factor *const *)a, *y = *(const regex_factor *const *)b;
+    const factor *x = *(const factor *const *)a, *y = *(const factor *const *)b;
     if (x->len != y->len)
         return x->len < y->len ? -1 : 1;
     return memcmp(x->text, y->text, x->len);
 }
 
 /* How many of the sorted factors sorted[0..n) have f's text. */
-static size_t factor_count(const regex_factor *const *sorted, size_t n, const regex_factor *f)
+static size_t factor_count(const factor *const *sorted, size_t n, const factor *f)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) { /* the first not below f */
@@ -870,10 +915,10 @@ static size_t factor_count(const regex_factor *const *sorted, size_t n, const re
     return k - lo;
 }
 
-/* Regex r's expression: its literal factor fs[best] (the others kept in
- * r->also, to be looked for once it is found), or the regex itself when
- * nf is 0. -1 on OOM. */
-static int factor_expr(index_path *p, size_t ri, const regex_factor *fs, size_t nf, size_t best, size_t *alloc)
+/* Regex ri's expression: its factor fs[best] (the others kept in its
+ * also, to be looked for once it is found), or the regex itself when nf
+ * is 0. -1 on OOM. */
+static int factor_expr(index_path *p, size_t ri, const factor *fs, size_t nf, size_t best, size_t *alloc)
 {
     path_regex *r = &p->regex[ri];
     r->n_exprs = 1;
@@ -908,33 +953,35 @@ static int factor_expr(index_path *p, size_t ri, const regex_factor *fs, size_t 
  * the path's regexes share (generated "%/opt/app5/%--flag-1234%" patterns
  * share their first part thirty ways: scanning for it would find it in
  * every such command line), its other factors looked for once it is found;
- * else the regex itself (regex_factor.h). One literal per regex keeps the
- * databases small. -1 on OOM. */
+ * else the regex itself. One literal per regex keeps the databases small.
+ * -1 on OOM. */
 static int path_factor(leaf_index *x, uint32_t pid)
 {
     size_t n = x->paths[pid].n_regex, n_sorted = 0, alloc = 0;
-    regex_factor(*fs)[REGEX_FACTORS_MAX] = malloc(n * sizeof *fs);
+    regex_literals *l = malloc(sizeof *l);
+    factor(*fs)[FACTORS_MAX] = malloc(n * sizeof *fs);
     size_t *nf = malloc(n * sizeof *nf);
-    const regex_factor **sorted = malloc(n * REGEX_FACTORS_MAX * sizeof *sorted);
+    const factor **sorted = malloc(n * FACTORS_MAX * sizeof *sorted);
     int rc = -1;
-    if (!fs || !nf || !sorted)
+    if (!l || !fs || !nf || !sorted)
         goto out;
     x->paths[pid].factored = true;
     for (size_t i = 0; i < n; i++) {
-        nf[i] = regex_factors(x->paths[pid].regex[i].re, fs[i]);
+        const char *re = x->paths[pid].regex[i].re;
+        nf[i] = regex_literals_of(re, strlen(re), l) ? factors_of(l, fs[i]) : 0;
         for (size_t k = 0; k < nf[i]; k++)
             sorted[n_sorted++] = &fs[i][k];
     }
     qsort(sorted, n_sorted, sizeof *sorted, factor_cmp);
     for (size_t i = 0; i < n; i++) {
         index_path *p = &x->paths[pid];
-        p->regex[i].first_expr = (uint32_t)p->n_exprs;
-        size_t start = 0;
-        while (start < nf[i] && !(fs[i][start].at_start && fs[i][start].len >= REGEX_FACTOR_NEEDED))
-            start++;
-        if (start < nf[i]) {
-            p->regex[i].n_exprs = 0;
-            if (prefix_key(x, pid, &p->regex[i], &fs[i][start]) != 0)
+        path_regex *r = &p->regex[i];
+        r->first_expr = (uint32_t)p->n_exprs;
+        char prefix[PREFIX_TEXT];
+        size_t plen = nf[i] ? regex_literals_prefix(r->re, strlen(r->re), prefix, sizeof prefix) : 0;
+        if (plen >= FACTOR_NEEDED) {
+            r->n_exprs = 0;
+            if (prefix_key(x, pid, r, prefix, plen) != 0)
                 goto out;
             continue;
         }
@@ -951,6 +998,7 @@ static int path_factor(leaf_index *x, uint32_t pid)
     }
     rc = 0;
 out:
+    free(l);
     free(fs);
     free(nf);
     free(sorted);
@@ -1085,6 +1133,41 @@ static int paths_build_dbs(leaf_index *x)
     }
     free(gs);
     return rc;
+}
+#endif
+
+#if STORM_HAVE_HYPERSCAN
+/* Each path's regex_filter of the regexes in its databases, with the
+ * scratch its hits are written to. 0, or -1 out of memory. */
+static int paths_build_filters(leaf_index *x)
+{
+    size_t most = 0;
+    for (size_t pi = 0; pi < x->n_paths; pi++) {
+        index_path *p = &x->paths[pi];
+        if (!p->n_dbs)
+            continue;
+        const char **res = malloc((p->n_regex + 1) * sizeof *res);
+        p->filter_test = malloc((p->n_regex + 1) * sizeof *p->filter_test);
+        if (!res || !p->filter_test) {
+            free(res);
+            return -1;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < p->n_regex; k++) {
+            if (p->regex[k].rejected || (p->factored && !p->regex[k].n_exprs)) /* not in a database */
+                continue;
+            res[n] = p->regex[k].re;
+            p->filter_test[n++] = p->regex[k].test;
+        }
+        int rc = regex_filter_new(res, n, &p->filter);
+        free(res);
+        if (rc != 0)
+            return -1;
+        if (n > most)
+            most = n;
+    }
+    x->filter_hits = malloc((most + 1) * sizeof *x->filter_hits);
+    return x->filter_hits ? 0 : -1;
 }
 #endif
 
@@ -1231,7 +1314,7 @@ static int compile_cmp(leaf_index *x, uint32_t leaf, const pat_cmp *c, storm_buf
     if (kind < 0 || GROW(x->tests, x->n_tests, x->alloc_tests) != 0)
         return -1;
     uint32_t tid = (uint32_t)x->n_tests++;
-    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true};
+    x->tests[tid] = (leaf_test){leaf, -1, kind, false, true, false};
     if (test_keys(x, c, tid, kb) != 0)
         return -1;
     if (GROW(l->prog, l->n_prog, *alloc) != 0)
@@ -1268,8 +1351,14 @@ static uint64_t kind_objects(leaf_index *x, int kind)
     return x->kinds[kind].process ? 1 : kind_bit(x, kind);
 }
 
+#define LEAF_EXACT (-1) /* leaf_objects: from the key hits */
+#define LEAF_BOUND (-2) /* leaf_objects: the tests of lazy groups, not read yet, as hitting every object */
+
 /* The objects leaf l may hold on: its program over the key hits. keyless
- * (build time): every test without a hit, as if no key hit at all. */
+ * (build time, 0 or 1): every test without a hit, as if no key hit at all.
+ * LEAF_BOUND: a superset of the LEAF_EXACT result whatever the lazy groups
+ * give, since a program only ANDs and ORs test sets (a negated comparison
+ * has no key: its set does not depend on hits). */
 static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
 {
     const leaf_entry *l = &x->leaves[leaf];
@@ -1284,6 +1373,8 @@ static uint64_t leaf_objects(leaf_index *x, uint32_t leaf, int build_keyless)
                 m = test_keyless(x, t, build_keyless) ? ~(uint64_t)0 : 0;
             else if (test_keyless(x, t, x->event_mode))
                 m = kind_objects(x, x->tests[t].kind);
+            else if (build_keyless == LEAF_BOUND && x->tests[t].lazy)
+                m = ~(uint64_t)0;
             else
                 m = x->tgen[t] == x->gen ? x->tmask[t] : 0;
             st[sp++] = m;
@@ -1370,6 +1461,10 @@ static int mark_lazy_groups(leaf_index *x)
             continue;
         if (lt->touches || is_free[lt->leaf])
             x->groups[group_of[lt->path]].lazy = false;
+    }
+    for (size_t t = 0; t < x->n_tests; t++) {
+        leaf_test *lt = &x->tests[t];
+        lt->lazy = lt->path >= 0 && group_of[lt->path] != UINT32_MAX && x->groups[group_of[lt->path]].lazy;
     }
     free(is_free);
     free(group_of);
@@ -1473,6 +1568,8 @@ storm_rc leaf_index_build(leaf_index *x, const char *cache_dir, storm_err *err)
     }
 #if STORM_HAVE_HYPERSCAN
     if (rc == STORM_OK && paths_build_dbs(x) != 0)
+        rc = STORM_ERR_NOMEM;
+    if (rc == STORM_OK && paths_build_filters(x) != 0)
         rc = STORM_ERR_NOMEM;
     for (size_t i = 0; i < x->n_paths && rc == STORM_OK; i++) {
         index_path *p = &x->paths[i];
@@ -1676,7 +1773,8 @@ static void value_eq(leaf_index *x, const index_path *p, const storm_value *v)
 
 #if STORM_HAVE_HYPERSCAN
 /* The regex keys of the current path that string value v hits (on_regex_hit). */
-static void string_regex(leaf_index *x, const index_path *p, const char *s, size_t n)
+/* The prefix keys of the current path that string s[0..n) starts with. */
+static void string_prefixes(leaf_index *x, const index_path *p, const char *s, size_t n)
 {
     for (size_t i = 0; i < p->n_prefix_lens && p->prefix_lens[i] <= n; i++) {
         const eq_slot *e = eq_find_typed(x, x->cur_path, 'p', s, p->prefix_lens[i]);
@@ -1684,6 +1782,13 @@ static void string_regex(leaf_index *x, const index_path *p, const char *s, size
             for (size_t k = 0; k < e->n; k++)
                 key_hit(x, e->tests[k]);
     }
+}
+
+/* The prefix keys and regex databases of the current path that string
+ * s[0..n) hits. */
+static void string_regex(leaf_index *x, const index_path *p, const char *s, size_t n)
+{
+    string_prefixes(x, p, s, n);
     x->scan_text = s;
     x->scan_len = n;
     for (size_t k = 0; k < p->n_dbs; k++)
@@ -1693,6 +1798,17 @@ static void string_regex(leaf_index *x, const index_path *p, const char *s, size
 static void value_regex(leaf_index *x, const index_path *p, const storm_value *v)
 {
     if ((p->n_dbs || p->n_prefix_lens) && v->type == STORM_V_STRING && v->u.s.len <= 0xFFFFFFFFu) {
+        /* an ASCII value that no regex needing a scan may match: the
+         * regexes made of literals alone that it holds are its hits (a
+         * non-ASCII one may have ASCII in its NFC form: scanned) */
+        size_t n_hits;
+        if (p->filter && is_ascii(v->u.s.ptr, v->u.s.len) &&
+            !regex_filter_must_scan(p->filter, v->u.s.ptr, v->u.s.len, x->filter_hits, &n_hits)) {
+            for (size_t i = 0; i < n_hits; i++)
+                key_hit(x, p->filter_test[x->filter_hits[i]]);
+            string_prefixes(x, p, v->u.s.ptr, v->u.s.len);
+            return;
+        }
         string_regex(x, p, v->u.s.ptr, v->u.s.len);
         /* the engine matches the value's NFC form: scan that too when it
          * differs (a decomposed "cafe\u0301" is "caf\u00e9" to a pattern) */
@@ -1853,7 +1969,7 @@ static size_t decide(leaf_index *x, const uint32_t *free_leaves, size_t n_free, 
         }
     size_t n = 0;
     for (size_t i = 0; i < x->n_touched; i++)
-        if (leaf_objects(x, x->touched[i], -1))
+        if (leaf_objects(x, x->touched[i], LEAF_EXACT))
             out[n++] = x->touched[i];
     return n;
 }
@@ -1913,6 +2029,17 @@ int leaf_index_eval(const leaf_index *x, uint32_t id, const storm_observation *o
     return hit ? 1 : 0;
 }
 
+/* Whether a touched leaf may still hold on some object whatever the lazy
+ * groups give (LEAF_BOUND): when none can, reading them changes no
+ * candidate (their tests touch no leaf and belong to no free one). */
+static bool may_hold(leaf_index *x)
+{
+    for (size_t i = 0; i < x->n_touched; i++)
+        if (leaf_objects(x, x->touched[i], LEAF_BOUND))
+            return true;
+    return false;
+}
+
 int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event *ev, const storm_stix_opts *opts,
                                 uint32_t *out, size_t *n_out)
 {
@@ -1930,7 +2057,7 @@ int leaf_index_event_candidates(leaf_index *x, storm_arena *a, const storm_event
     /* the groups that put leaves on the list, then, when there are any,
      * the lazy ones that only say where they may hold */
     for (uint32_t lazy = 0; lazy < 2; lazy++) {
-        if (lazy && !x->n_touched)
+        if (lazy && !may_hold(x))
             break;
         size_t list = 2 * parts + lazy;
         for (size_t i = x->group_start[list]; i < x->group_start[list + 1]; i++) {

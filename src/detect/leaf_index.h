@@ -6,7 +6,9 @@
  * may hold on an object:
  *   eq     (path, literal) - '=' and IN literals, looked up by hash;
  *   regex  (path, regex)   - MATCHES and LIKE, one Hyperscan database per
- *                            object path in prefilter mode (a superset);
+ *                            object path in prefilter mode (a superset),
+ *                            not scanned on a value that lacks the literals
+ *                            every regex of the path needs (regex_literals.h);
  *   exists (path)          - EXISTS of a scalar property: any value;
  * everything else (!=, <, NOT, regexes Hyperscan rejects) has none and may
  * hold on any object of its type. One pass over the values gives each test

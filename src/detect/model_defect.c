@@ -3,6 +3,7 @@
  * index built on first use), the key or string byte a parsed value came
  * from, and the defect list itself. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,17 +19,17 @@ void model_locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *co
     if (!c->text)
         return;
     if (!f->lines) {
+        /* memchr: the byte loops were 3% of loading a model file */
         size_t n = 1;
-        for (size_t i = 0; i < c->len; i++)
-            n += c->text[i] == '\n';
+        for (const char *p = c->text, *e = c->text + c->len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+            n++;
         f->lines = malloc(n * sizeof *f->lines);
         if (!f->lines)
             return;
         f->lines[0] = 0;
         f->n_lines = 1;
-        for (size_t i = 0; i < c->len; i++)
-            if (c->text[i] == '\n')
-                f->lines[f->n_lines++] = i + 1;
+        for (const char *p = c->text, *e = c->text + c->len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+            f->lines[f->n_lines++] = (size_t)(p - c->text) + 1;
     }
     if (offset > c->len)
         offset = c->len;
@@ -49,7 +50,14 @@ void model_locate(const load_ctx *c, size_t offset, uint32_t *line, uint32_t *co
         from = f->last_off;
         ccount = f->last_col;
     }
-    for (size_t i = from; i < offset; i++)
+    size_t i = from;
+    for (; i + 8 <= offset; i += 8) { /* 8 bytes at a time: a minified file's column runs to megabytes */
+        uint64_t w;
+        memcpy(&w, c->text + i, 8);
+        uint64_t cont = w & ~(w << 1) & 0x8080808080808080u; /* bytes 10xxxxxx */
+        ccount += 8 - (uint32_t)__builtin_popcountll(cont);
+    }
+    for (; i < offset; i++)
         ccount += ((unsigned char)c->text[i] & 0xC0) != 0x80;
     f->last_line = lo + 1;
     f->last_off = offset;

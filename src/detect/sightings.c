@@ -134,26 +134,105 @@ static void push_front(detect_sightings *s, open_sighting *o)
 /* ---- evidence: one line about an observation ---- */
 
 /* Append s[0..n) with control characters (newlines in command lines) as
- * spaces: the evidence is one line. */
+ * spaces: the evidence is one line. As much as the buffer's cap leaves
+ * room for, as appending byte by byte would. */
 static void put_line(storm_buf *b, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        storm_buf_putc(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i]);
+    size_t room = b->len < b->cap ? b->cap - b->len : 0;
+    if (n > room)
+        n = room;
+    size_t at = b->len;
+    if (!n || storm_buf_append(b, s, n) != STORM_OK)
+        return;
+    for (char *p = b->data + at, *end = b->data + b->len; p < end; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = ' ';
 }
 
-static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const char *label)
+/* The decimal text of v at out (room for 21 bytes); returns its length. */
+static size_t int_text(long long v, char *out)
 {
-    const storm_value *v = storm_v_get(obj, key);
+    char tmp[24];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[n++] = '-';
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* pre (a short literal), then v in decimal: one piece, whole or not at all
+ * (as storm_buf_printf appends). */
+static void put_int(storm_buf *b, const char *pre, size_t pre_len, long long v)
+{
+    char t[64];
+    memcpy(t, pre, pre_len);
+    storm_buf_append(b, t, pre_len + int_text(v, t + pre_len));
+}
+
+static void ev_val(storm_buf *b, const storm_value *v, const char *label)
+{
     if (!v)
         return;
     if (b->len)
         storm_buf_putc(b, ' ');
-    if (label)
-        storm_buf_printf(b, "%s=", label);
+    if (label) { /* "label=", whole or not at all */
+        char t[32];
+        size_t n = strlen(label);
+        memcpy(t, label, n);
+        t[n] = '=';
+        storm_buf_append(b, t, n + 1);
+    }
     if (v->type == STORM_V_STRING)
         put_line(b, v->u.s.ptr, v->u.s.len > 160 ? 160 : v->u.s.len);
     else if (v->type == STORM_V_INT)
-        storm_buf_printf(b, "%lld", (long long)v->u.i);
+        put_int(b, "", 0, (long long)v->u.i);
+}
+
+static void ev_str(storm_buf *b, const storm_value *obj, const char *key, const char *label)
+{
+    ev_val(b, storm_v_get(obj, key), label);
+}
+
+/* The members of the acting process the evidence shows, found in one pass
+ * over it (the last of a repeated key, as storm_v_get finds it). */
+typedef struct process_fields {
+    const storm_value *command_line, *binary, *program, *message, *hook, *args, *rule;
+} process_fields;
+
+static bool key_is(const storm_member *m, const char *key, size_t len)
+{
+    return m->key_len == len && memcmp(m->key, key, len) == 0;
+}
+
+static process_fields process_fields_of(const storm_value *obj)
+{
+    process_fields f = {0};
+    for (size_t i = 0; i < obj->u.o.len; i++) {
+        const storm_member *m = &obj->u.o.members[i];
+        if (m->key_len < 11 || m->key_len > 13)
+            continue;
+        if (key_is(m, "command_line", 12))
+            f.command_line = m->value;
+        else if (key_is(m, "x_proc_binary", 13))
+            f.binary = m->value;
+        else if (key_is(m, "x_app_program", 13))
+            f.program = m->value;
+        else if (key_is(m, "x_app_message", 13))
+            f.message = m->value;
+        else if (key_is(m, "x_hook_name", 11))
+            f.hook = m->value;
+        else if (key_is(m, "x_hook_args", 11))
+            f.args = m->value;
+        else if (key_is(m, "x_alert_rule", 12))
+            f.rule = m->value;
+    }
+    return f;
 }
 
 static void evidence_of(const storm_observation *o, storm_buf *b)
@@ -165,14 +244,15 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
         if (!type)
             continue;
         if (strcmp(type, "process") == 0 && i == 0) {
-            ev_str(b, obj, "command_line", NULL);
-            if (!storm_v_get(obj, "command_line"))
-                ev_str(b, obj, "x_proc_binary", NULL);
+            process_fields f = process_fields_of(obj);
+            ev_val(b, f.command_line, NULL);
+            if (!f.command_line)
+                ev_val(b, f.binary, NULL);
             /* an entry point's log line with no client (a PAM session line): the line is the evidence */
-            ev_str(b, obj, "x_app_program", NULL);
-            ev_str(b, obj, "x_app_message", NULL);
-            ev_str(b, obj, "x_hook_name", "hook");
-            const storm_value *args = storm_v_get(obj, "x_hook_args");
+            ev_val(b, f.program, NULL);
+            ev_val(b, f.message, NULL);
+            ev_val(b, f.hook, "hook");
+            const storm_value *args = f.args;
             if (args && args->type == STORM_V_ARRAY)
                 for (size_t k = 0; k < args->u.a.len && k < 4; k++) {
                     const storm_value *a = args->u.a.items[k];
@@ -180,13 +260,15 @@ static void evidence_of(const storm_observation *o, storm_buf *b)
                     const storm_value *v = p ? p : storm_v_get(a, "value");
                     if (!v)
                         v = storm_v_get(a, "name");
+                    /* " argK=" (k < 4) */
+                    char pre[6] = {' ', 'a', 'r', 'g', (char)('0' + k), '='};
                     if (v && v->type == STORM_V_STRING) {
-                        storm_buf_printf(b, " arg%zu=", k);
+                        storm_buf_append(b, pre, sizeof pre);
                         put_line(b, v->u.s.ptr, v->u.s.len > 120 ? 120 : v->u.s.len);
                     } else if (v && v->type == STORM_V_INT)
-                        storm_buf_printf(b, " arg%zu=%lld", k, (long long)v->u.i);
+                        put_int(b, pre, sizeof pre, (long long)v->u.i);
                 }
-            ev_str(b, obj, "x_alert_rule", "rule");
+            ev_val(b, f.rule, "rule");
         } else if (strcmp(type, "network-traffic") == 0) {
             if (storm_v_get(obj, "x_audit_verb")) {
                 ev_str(b, obj, "x_audit_user", "user");
@@ -228,6 +310,20 @@ static storm_time_ns written_us(storm_time_ns t)
     return t - (r < 0 ? r + 1000 : r);
 }
 
+/* key (a literal: not copied) and value as obj's last member; nothing when
+ * value is NULL (out of memory), as storm_v_set does. */
+static void add(storm_arena *a, storm_value *obj, const char *key, storm_value *value)
+{
+    storm_v_append(a, obj, key, strlen(key), value);
+}
+
+/* add of a copy of text; nothing for NULL text, as storm_v_set_str. */
+static void add_str(storm_arena *a, storm_value *obj, const char *key, const char *text)
+{
+    if (text)
+        add(a, obj, key, storm_v_strn(a, text, strlen(text)));
+}
+
 static void emit(detect_sightings *s, open_sighting *o, const storm_observation *const *obs, size_t n_obs,
                  bool is_update, storm_detect_stats *stats)
 {
@@ -246,37 +342,53 @@ static void emit(detect_sightings *s, open_sighting *o, const storm_observation 
     fmt_time(modified, STORM_TIME_STIX_MS, mod);
     fmt_time(o->first_seen, STORM_TIME_STIX_ANY, first);
     fmt_time(o->last_seen, STORM_TIME_STIX_ANY, last);
+    /* a new object with distinct keys: its members are appended, under
+     * the literal keys, without looking for one already there */
     storm_value *sg = storm_v_object(a);
     if (!sg)
         return;
-    storm_v_set_str(a, sg, "type", "sighting");
-    storm_v_set_str(a, sg, "spec_version", "2.1");
-    storm_v_set_str(a, sg, "id", o->id);
-    storm_v_set_str(a, sg, "created_by_ref", s->identity_id);
-    storm_v_set_str(a, sg, "created", created);
-    storm_v_set_str(a, sg, "modified", mod);
-    storm_v_set_str(a, sg, "first_seen", first);
-    storm_v_set_str(a, sg, "last_seen", last);
-    storm_v_set_int(a, sg, "count", o->count > STIX_COUNT_MAX ? STIX_COUNT_MAX : (int64_t)o->count);
-    storm_v_set_str(a, sg, "sighting_of_ref", o->ind->id);
+    add_str(a, sg, "type", "sighting");
+    add_str(a, sg, "spec_version", "2.1");
+    add_str(a, sg, "id", o->id);
+    add_str(a, sg, "created_by_ref", s->identity_id);
+    add_str(a, sg, "created", created);
+    add_str(a, sg, "modified", mod);
+    add_str(a, sg, "first_seen", first);
+    add_str(a, sg, "last_seen", last);
+    add(a, sg, "count", storm_v_int(a, o->count > STIX_COUNT_MAX ? STIX_COUNT_MAX : (int64_t)o->count));
+    add_str(a, sg, "sighting_of_ref", o->ind->id);
     if (o->n_refs) {
         storm_value *refs = storm_v_array(a);
         for (size_t i = 0; refs && i < o->n_refs; i++)
             storm_v_push(a, refs, storm_v_str(a, o->refs[i]));
-        if (refs)
-            storm_v_set(a, sg, "observed_data_refs", refs);
+        add(a, sg, "observed_data_refs", refs);
     }
     storm_value *where = storm_v_array(a);
     if (where) {
         storm_v_push(a, where, storm_v_str(a, s->identity_id));
-        storm_v_set(a, sg, "where_sighted_refs", where);
+        add(a, sg, "where_sighted_refs", where);
     }
     const storm_model_step *step = NULL;
     if (o->ind->n_steps)
         step = storm_models_step(s->models, o->ind->steps[0]);
-    char *desc = storm_arena_printf(a, "%s in %s: %s", step ? step->name : o->ind->name, o->place ? o->place : o->scope,
-                                    o->evidence ? o->evidence : "");
-    storm_v_set_str(a, sg, "description", desc);
+    /* "<step or indicator> in <place>: <evidence>" */
+    const char *what = step ? step->name : o->ind->name, *in = o->place ? o->place : o->scope,
+               *ev = o->evidence ? o->evidence : "";
+    size_t what_len = strlen(what), in_len = strlen(in), ev_len = strlen(ev);
+    char *desc = storm_arena_alloc(a, what_len + 4 + in_len + 2 + ev_len + 1);
+    if (desc) {
+        char *d = desc;
+        memcpy(d, what, what_len);
+        d += what_len;
+        memcpy(d, " in ", 4);
+        d += 4;
+        memcpy(d, in, in_len);
+        d += in_len;
+        memcpy(d, ": ", 2);
+        d += 2;
+        memcpy(d, ev, ev_len + 1);
+        add(a, sg, "description", storm_v_str_borrow(a, desc, (size_t)(d - desc) + ev_len));
+    }
 
     size_t cap = 2;
     for (size_t i = 0; i < n_obs; i++)
@@ -337,6 +449,26 @@ static bool has_ref(const open_sighting *o, const char *id)
     return false;
 }
 
+/* "<indicator id>\x1f<scope>\x1f<bucket>" at key, truncated to size - 1
+ * bytes as snprintf would; returns its length. */
+static size_t sighting_key(char *key, size_t size, const char *ind_id, const char *scope, storm_time_ns bucket)
+{
+    char num[24];
+    size_t num_len = int_text((long long)bucket, num);
+    const char *parts[] = {ind_id, "\x1f", scope, "\x1f"};
+    size_t n = 0;
+    for (size_t i = 0; i < 5; i++) {
+        const char *p = i < 4 ? parts[i] : num;
+        size_t len = i < 4 ? strlen(p) : num_len;
+        if (len > size - 1 - n)
+            len = size - 1 - n;
+        memcpy(key + n, p, len);
+        n += len;
+    }
+    key[n] = '\0';
+    return n;
+}
+
 void detect_sightings_record(detect_sightings *s, const storm_model_indicator *ind, const char *scope,
                              const char *place, const storm_observation *const *obs, size_t n, storm_time_ns tmin,
                              storm_time_ns tmax, storm_detect_stats *stats)
@@ -348,8 +480,7 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
     storm_time_ns w = s->opts.sighting_window;
     storm_time_ns bucket = tmin / w - (tmin % w < 0 ? 1 : 0);
     char key[700];
-    int kn = snprintf(key, sizeof key, "%s\x1f%s\x1f%lld", ind->id, scope, (long long)bucket);
-    size_t klen = kn < 0 ? 0 : (size_t)kn >= sizeof key ? sizeof key - 1 : (size_t)kn;
+    size_t klen = sighting_key(key, sizeof key, ind->id, scope, bucket);
     open_sighting *o = strmap_get(&s->open, key, klen);
     storm_buf ev;
     storm_buf_init(&ev, EVIDENCE_MAX + 200);
@@ -381,7 +512,20 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
          * the window (see above) */
         storm_buf idn;
         storm_buf_init(&idn, 4096);
-        storm_buf_printf(&idn, "%s\n%s\nwindow %lld/%lld", ind->id, scope, (long long)bucket, (long long)w);
+        /* "<indicator id>\n<scope>\nwindow <bucket>/<w>", whole (at most
+         * 4096 bytes) or empty, as it was formatted */
+        char nb[24], nw[24];
+        size_t lb = int_text((long long)bucket, nb), lw = int_text((long long)w, nw);
+        size_t li = strlen(ind->id), ls = strlen(scope);
+        if (li + 1 + ls + 8 + lb + 1 + lw <= 4096) {
+            storm_buf_append(&idn, ind->id, li);
+            storm_buf_append(&idn, "\n", 1);
+            storm_buf_append(&idn, scope, ls);
+            storm_buf_append(&idn, "\nwindow ", 8);
+            storm_buf_append(&idn, nb, lb);
+            storm_buf_append(&idn, "/", 1);
+            storm_buf_append(&idn, nw, lw);
+        }
         /* floor(tmin / w) * w, clamped: a time near the earliest one
          * (saturated timestamps) would put the window's start before it */
         o->bucket_start = bucket < INT64_MIN / w ? INT64_MIN : bucket * w;

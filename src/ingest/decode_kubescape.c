@@ -422,6 +422,21 @@ static storm_rc read_arguments(ks_reader *r, const ks_block *base, storm_event *
 
 /* ---- the alert ------------------------------------------------------------ */
 
+/* The decimal text of v, in the arena (no printf: every alert has one). */
+static const char *int_text(storm_arena *a, int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[sizeof tmp - 1 - n++] = '-';
+    return storm_arena_strndup(a, tmp + sizeof tmp - n, n);
+}
+
 static storm_rc read_alert(ks_reader *r, const storm_value *root, const ks_block *base, storm_event *ev)
 {
     storm_alert_info *al = &ev->alert;
@@ -431,7 +446,7 @@ static storm_rc read_alert(ks_reader *r, const storm_value *root, const ks_block
         return rc;
     sev = storm_v_get(base->v, "severity");
     if (sev && sev->type == STORM_V_INT) {
-        if (!(al->severity = storm_arena_printf(r->a, "%lld", (long long)sev->u.i)))
+        if (!(al->severity = int_text(r->a, sev->u.i)))
             return nomem(r);
     } else if (sev && sev->type == STORM_V_STRING) {
         al->severity = sev->u.s.ptr;

@@ -136,6 +136,7 @@ void storm_pipeline_free(storm_pipeline *p)
         free(p->skips[i].type);
     storm_buf_free(&p->line);
     bundle_text_free(&p->bundle_text);
+    sco_text_free(&p->sco_text);
     storm_arena_free(p->render_arena);
     if (p->arena != p->sinks.event_arena)
         storm_arena_free(p->arena);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bundle_text.h"
+#include "sco_text.h"
 
 #define PIPELINE_SKIP_TYPES 64
 #define PIPELINE_SENSORS 16 /* decoders are few; the last row takes the rest */
@@ -80,6 +81,7 @@ struct storm_pipeline {
     storm_buf line; /* output not yet written */
     /* the JSON of the objects every sighting bundle repeats */
     bundle_text bundle_text;
+    sco_text sco_text;         /* and of the content-named SCOs they repeat */
     storm_arena *render_arena; /* one sighting's bundle at a time: reset, not freed, after each */
     bool line_set_aside;       /* the current line is already in the rejects sink */
     uint64_t records_in_tx;

@@ -43,11 +43,22 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
     storm_value *objs = storm_v_array(a);
     if (!objs)
         return;
+    /* the bundle's id: UUIDv5 of "<sighting id>|<modified>" (cut at 511
+     * bytes, as it was formatted) */
     char name[512], uuid[37];
-    snprintf(name, sizeof name, "%s|%s", sid ? sid : "", mod ? mod : "");
-    storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, strlen(name), uuid);
-    char bid[64];
-    snprintf(bid, sizeof bid, "bundle--%s", uuid);
+    size_t name_len = 0;
+    const char *parts[] = {sid ? sid : "", "|", mod ? mod : ""};
+    for (size_t k = 0; k < 3; k++) {
+        size_t n = strlen(parts[k]);
+        if (n > sizeof name - 1 - name_len)
+            n = sizeof name - 1 - name_len;
+        memcpy(name + name_len, parts[k], n);
+        name_len += n;
+    }
+    name[name_len] = '\0';
+    storm_stix_uuid5(STORM_STIX_SCO_NAMESPACE, name, name_len, uuid);
+    char bid[64] = "bundle--";
+    memcpy(bid + 8, uuid, sizeof uuid);
     storm_v_push(a, objs, (storm_value *)s->sighting);
     for (size_t i = 0; i < s->n_objects; i++)
         storm_v_push(a, objs, (storm_value *)s->objects[i]);
@@ -77,8 +88,10 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
             storm_buf_putc(out, ',');
         if ((o == s->indicator->object || o == identity) && i > 0)
             bundle_text_write(&p->bundle_text, out, o, true);
-        else if (i >= n_given)
-            bundle_text_write(&p->bundle_text, out, o, false);
+        else if (i >= n_given) /* what the share step added: its own shared objects never change */
+            bundle_text_write(&p->bundle_text, out, o, storm_share_is_fixed(o));
+        else if (i > 0 && sco_text_wanted(o)) /* an SCO its content names */
+            sco_text_write(&p->sco_text, out, o);
         else
             storm_json_write(out, o, STORM_JSONW_COMPACT);
     }

@@ -52,7 +52,7 @@
 #define BATCH_BYTES ((size_t)4 << 20)         /* or this much arena (records, trees, events) */
 #define BATCH_ARENA_CHUNK ((size_t)256 << 10) /* as a pipeline's record arena */
 #define BATCH_ARENA_CAP ((size_t)512 << 20)
-#define WORKERS_IN_FLIGHT 8      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
+#define WORKERS_IN_FLIGHT 4      /* batches between reader and sink: with BATCH_BYTES, the memory cap */
 #define SINK_BATCH_RECORDS 16384 /* records per store transaction, as a single pipeline's */
 #define RENDER_CHUNK 4           /* sighting versions per rendering task */
 
@@ -91,6 +91,10 @@ typedef struct wk_line {
     uint64_t number;
     bool parsed; /* parsed (and decoded) in its part's arena; else parsed when fed */
     pipeline_line ln;
+    /* the shard of each event of ln's records (in order), found by the
+     * thread that decoded them while they are in its cache; NULL: found
+     * when fed */
+    unsigned *shards;
 } wk_line;
 
 typedef struct wk_batch {
@@ -124,7 +128,7 @@ typedef struct wk_shard {
     uint64_t seq;
     /* the copy of the observation being fed, for its event's stateless matches */
     const storm_observation *fed_orig, *fed_copy;
-    double cpu; /* its thread's CPU time, after its last batch */
+    double cpu; /* its thread's CPU time, as of the last drain */
 } wk_shard;
 
 /* A sighting version the book emitted, to be rendered (copies in the
@@ -140,6 +144,13 @@ typedef struct wk_chunk {
     storm_buf text;
 } wk_chunk;
 
+/* What the reader sleeps for: the sink wakes it (room in the ring: only
+ * once it is half empty, so that the reader then fills it in one go; the
+ * ring empty; a spare batch), the shards wake it (the next batch to feed
+ * decoded). */
+enum { READER_AWAKE, READER_ROOM, READER_DECODED, READER_EMPTY, READER_SPARE };
+#define ROOM_LOW (WORKERS_IN_FLIGHT / 2)
+
 struct pipeline_workers {
     unsigned n;
     storm_correlate correlate;
@@ -148,8 +159,13 @@ struct pipeline_workers {
     pthread_t sink_thread;
     bool sink_started;
     pthread_mutex_t mu;
-    pthread_cond_t work; /* a batch was added, or quit */
-    pthread_cond_t done; /* a shard finished a batch, or the sink took one */
+    /* each thread waits on its own condition, woken only when what it
+     * waits for may hold (a wakeup is a futex call and a context switch) */
+    pthread_cond_t work;      /* shards: a batch fed, parts to decode, chunks to render, or quit */
+    pthread_cond_t reader_cv; /* the reader: see reader_wait */
+    pthread_cond_t sink_cv;   /* the sink: its next batch done by every shard, its chunks rendered, or quit */
+    int reader_wait;          /* what the reader sleeps for (READER_*), under mu */
+    bool sink_waits;          /* the sink sleeps on sink_cv */
     wk_batch *ring[WORKERS_IN_FLIGHT];
     /* the sink takes at head, the reader adds at tail; the batches before
      * applied are fed (their lines decoded and fed in order): the shards
@@ -179,13 +195,17 @@ struct pipeline_workers {
     size_t n_chunk_bufs;            /* chunks whose text buffer is initialised (kept from batch to batch) */
     size_t chunk_next, chunks_done; /* under mu, while render_posted */
     bool render_posted;
-    bool unflushed; /* batches went to the shards since the input last paused (--follow) */
+    bool unflushed;         /* batches went to the shards since the input last paused (--follow) */
+    const wk_line *feeding; /* the decoded line apply_batch feeds */
 };
 
-static double thread_cpu(void)
+/* The CPU time of a thread, read from any thread (a system call: read
+ * when the statistics are gathered, not after each batch). */
+static double thread_cpu(pthread_t thread)
 {
+    clockid_t clock;
     struct timespec t;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+    if (pthread_getcpuclockid(thread, &clock) != 0 || clock_gettime(clock, &t) != 0)
         return 0;
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
@@ -285,6 +305,14 @@ static void decode_part(struct pipeline_workers *w, wk_batch *b, size_t part)
         wk_line *l = &b->lines[i];
         pipeline_line_parse(a, l->text, l->len, b->source_time, true, w->forced, &l->ln);
         l->parsed = true;
+        size_t n = 0;
+        for (size_t r = 0; r < l->ln.n_recs; r++)
+            n += l->ln.recs[r].list.n;
+        l->shards = n ? storm_arena_alloc(a, n * sizeof *l->shards) : NULL;
+        if (l->shards)
+            for (size_t r = 0, k = 0; r < l->ln.n_recs; r++)
+                for (size_t e = 0; e < l->ln.recs[r].list.n; e++)
+                    l->shards[k++] = (unsigned)(pipeline_shard_key(&l->ln.recs[r].list.items[e], w->correlate) % w->n);
     }
 }
 
@@ -299,8 +327,11 @@ static bool decode_some(struct pipeline_workers *w)
     pthread_mutex_unlock(&w->mu);
     decode_part(w, b, part);
     pthread_mutex_lock(&w->mu);
-    if (++b->parts_done == b->n_parts) /* the reader feeds it */
-        pthread_cond_broadcast(&w->done);
+    /* the reader feeds it: wake it if it is the next to feed (it then
+     * feeds those decoded after it too) */
+    if (++b->parts_done == b->n_parts && w->applied < w->tail && w->ring[w->applied % WORKERS_IN_FLIGHT] == b &&
+        (w->reader_wait == READER_ROOM || w->reader_wait == READER_DECODED))
+        pthread_cond_signal(&w->reader_cv);
     return true;
 }
 
@@ -393,6 +424,17 @@ static void on_shard_match(void *ctx, const storm_detect_match *m)
     e->m.place = place;
 }
 
+/* An event about to be read: another thread decoded it, so that its first
+ * read otherwise waits for memory (most of a shard's and the sink's extra
+ * time over one pipeline's, after the parse itself). */
+static inline void prefetch_event(const storm_event *ev)
+{
+    for (size_t off = 0; off < sizeof *ev; off += 64)
+        __builtin_prefetch((const char *)ev + off);
+}
+
+#define PREFETCH_AHEAD 2 /* events ahead of the one being read */
+
 static void shard_batch(wk_shard *k, wk_batch *b)
 {
     wk_result *r = &b->results[k->index];
@@ -402,6 +444,8 @@ static void shard_batch(wk_shard *k, wk_batch *b)
     storm_pipeline *p = k->p;
     if (b->flush) /* its sightings are the sink's (the book): nothing held here to close */
         return;
+    size_t pf = 0;       /* the items before pf are prefetched, or others' */
+    unsigned queued = 0; /* own events prefetched after the one being read */
     for (size_t i = 0; i < b->n; i++) {
         const wk_item *it = &b->items[i];
         k->seq = i;
@@ -411,6 +455,18 @@ static void shard_batch(wk_shard *k, wk_batch *b)
             storm_detector_advance(p->det, it->t);
             continue;
         }
+        /* the next PREFETCH_AHEAD own events on their way */
+        if (queued)
+            queued--; /* this one */
+        if (pf <= i) {
+            pf = i + 1;
+            queued = 0;
+        }
+        for (; pf < b->n && queued < PREFETCH_AHEAD; pf++)
+            if (b->items[pf].shard == k->index) {
+                prefetch_event(b->items[pf].ev);
+                queued++;
+            }
         storm_detect_stats before, after;
         storm_detector_get_stats(p->det, &before);
         uint64_t built = p->st.observations;
@@ -452,8 +508,8 @@ static bool render_some(struct pipeline_workers *w, storm_pipeline *p)
     pthread_mutex_unlock(&w->mu);
     render_chunk(w, p, c);
     pthread_mutex_lock(&w->mu);
-    if (++w->chunks_done == w->n_chunks)
-        pthread_cond_broadcast(&w->done);
+    if (++w->chunks_done == w->n_chunks && w->sink_waits)
+        pthread_cond_signal(&w->sink_cv);
     return true;
 }
 
@@ -470,14 +526,12 @@ static void *shard_main(void *arg)
             pthread_cond_wait(&w->work, &w->mu);
         /* the sink waits for the output: that first */
         if (render_some(w, k->p)) {
-            k->cpu = thread_cpu();
             pthread_mutex_unlock(&w->mu);
             continue;
         }
         if (k->next == w->applied) {
             /* nothing of its own to match: decode for the reader */
             bool did = decode_some(w);
-            k->cpu = thread_cpu();
             pthread_mutex_unlock(&w->mu);
             if (did)
                 continue;
@@ -486,12 +540,10 @@ static void *shard_main(void *arg)
         wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
         pthread_mutex_unlock(&w->mu);
         shard_batch(k, b);
-        double cpu = thread_cpu();
         pthread_mutex_lock(&w->mu);
-        k->cpu = cpu;
-        b->done++;
         k->next++;
-        pthread_cond_broadcast(&w->done);
+        if (++b->done == w->n && w->sink_waits) /* the last shard on it: the sink may take it */
+            pthread_cond_signal(&w->sink_cv);
         if (decodable(w)) /* it may have been the slowest: the others decode further */
             pthread_cond_broadcast(&w->work);
         pthread_mutex_unlock(&w->mu);
@@ -586,8 +638,11 @@ static void render_and_write(struct pipeline_workers *w)
         pthread_cond_broadcast(&w->work);
     while (render_some(w, s))
         ;
-    while (w->chunks_done < n_chunks)
-        pthread_cond_wait(&w->done, &w->mu);
+    while (w->chunks_done < n_chunks) {
+        w->sink_waits = true;
+        pthread_cond_wait(&w->sink_cv, &w->mu);
+        w->sink_waits = false;
+    }
     w->render_posted = false;
     pthread_mutex_unlock(&w->mu);
     /* nothing else writes the output (the sink's line stays empty): the
@@ -611,6 +666,8 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     for (size_t i = 0; i < b->n && !b->flush; i++) {
         const wk_item *it = &b->items[i];
         const storm_event *ev = it->ev;
+        if (i + PREFETCH_AHEAD < b->n)
+            prefetch_event(b->items[i + PREFETCH_AHEAD].ev);
         if (s->sessions) /* lineage, addresses, identities: from every event */
             storm_session_observe(s->sessions, ev);
         const wk_result *r = &b->results[it->shard];
@@ -660,8 +717,11 @@ static void *sink_main(void *arg)
     pthread_setname_np(pthread_self(), "storm-writer");
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->quit && (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n))
-            pthread_cond_wait(&w->done, &w->mu);
+        while (!w->quit && (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n)) {
+            w->sink_waits = true;
+            pthread_cond_wait(&w->sink_cv, &w->mu);
+            w->sink_waits = false;
+        }
         if (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n) {
             pthread_mutex_unlock(&w->mu);
             return NULL;
@@ -670,15 +730,15 @@ static void *sink_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         sink_batch(w, b);
         batch_reset(b);
-        double cpu = thread_cpu();
         pthread_mutex_lock(&w->mu);
-        w->sink_cpu = cpu;
         w->head++;
         if (w->n_spare < sizeof w->spare / sizeof w->spare[0])
             w->spare[w->n_spare++] = b;
         else
             batch_free(b, w->n);
-        pthread_cond_broadcast(&w->done);
+        if ((w->reader_wait == READER_ROOM && w->tail - w->head <= ROOM_LOW) ||
+            (w->reader_wait == READER_EMPTY && w->head == w->tail) || w->reader_wait == READER_SPARE)
+            pthread_cond_signal(&w->reader_cv);
         pthread_mutex_unlock(&w->mu);
     }
 }
@@ -703,8 +763,10 @@ static void apply_batch(storm_pipeline *p, wk_batch *b)
             pipeline_line_parse(b->arena, l->text, l->len, b->source_time, false, NULL, &here);
             ln = &here;
         }
+        w->feeding = l->parsed ? l : NULL;
         pipeline_line_feed(p, l->source, l->number, l->text, l->len, ln);
     }
+    w->feeding = NULL;
     w->applying = NULL;
     p->source_time = source_time;
     p->arena = p->sinks.event_arena = arena;
@@ -737,7 +799,9 @@ static void pump(storm_pipeline *p, int until)
                                         : false;
         if (!wait)
             break;
-        pthread_cond_wait(&w->done, &w->mu);
+        w->reader_wait = until == PUMP_ROOM ? READER_ROOM : READER_DECODED;
+        pthread_cond_wait(&w->reader_cv, &w->mu);
+        w->reader_wait = READER_AWAKE;
     }
     pthread_mutex_unlock(&w->mu);
 }
@@ -777,7 +841,8 @@ static void dispatch(storm_pipeline *p, bool flush)
     pthread_mutex_lock(&w->mu);
     w->ring[w->tail % WORKERS_IN_FLIGHT] = b;
     w->tail++;
-    pthread_cond_broadcast(&w->work);
+    if (decodable(w)) /* most often not yet: the shards decode only DECODE_AHEAD batches ahead */
+        pthread_cond_broadcast(&w->work);
     wk_batch *next = w->n_spare ? w->spare[--w->n_spare] : NULL;
     pthread_mutex_unlock(&w->mu);
     if (!next && !(next = batch_new(w->n))) {
@@ -785,8 +850,11 @@ static void dispatch(storm_pipeline *p, bool flush)
         say_nomem(w, p->opts.prog, "a batch");
         pump(p, PUMP_ALL);
         pthread_mutex_lock(&w->mu);
-        while (!w->n_spare)
-            pthread_cond_wait(&w->done, &w->mu);
+        while (!w->n_spare) {
+            w->reader_wait = READER_SPARE;
+            pthread_cond_wait(&w->reader_cv, &w->mu);
+            w->reader_wait = READER_AWAKE;
+        }
         next = w->spare[--w->n_spare];
         pthread_mutex_unlock(&w->mu);
     }
@@ -887,6 +955,21 @@ const char *pipeline_workers_text(storm_pipeline *p, const char *text, size_t le
     return copy ? copy : text;
 }
 
+/* The shard of ev: as its decoder found it, when it is an event of the
+ * line being fed. */
+static unsigned event_shard(const struct pipeline_workers *w, const storm_event *ev)
+{
+    const wk_line *l = w->feeding;
+    if (l && l->shards)
+        for (size_t r = 0, k = 0; r < l->ln.n_recs; r++) {
+            const storm_event_list *list = &l->ln.recs[r].list;
+            if (ev >= list->items && ev < list->items + list->n)
+                return l->shards[k + (size_t)(ev - list->items)];
+            k += list->n;
+        }
+    return (unsigned)(pipeline_shard_key(ev, w->correlate) % w->n);
+}
+
 void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *record, size_t record_len, size_t index,
                             const char *text, size_t text_len)
 {
@@ -908,7 +991,7 @@ void pipeline_workers_event(storm_pipeline *p, storm_event *ev, const char *reco
     it->default_time = pipeline_default_time(p);
     storm_stix_opts so = {record, record_len, index, it->default_time, p->opts.cluster, true};
     it->t = storm_stix_event_time(ev, &so);
-    it->shard = (unsigned)(pipeline_shard_key(ev, w->correlate) % w->n);
+    it->shard = event_shard(w, ev);
 }
 
 void pipeline_workers_after_record(storm_pipeline *p)
@@ -990,7 +1073,12 @@ static void collect(storm_pipeline *p)
     w->rejected_added = rejected;
     p->det_sum = sum;
     p->det_sum_valid = true;
-    w->reader_cpu = thread_cpu();
+    w->reader_cpu = thread_cpu(pthread_self());
+    if (w->sink_started)
+        w->sink_cpu = thread_cpu(w->sink_thread);
+    for (unsigned i = 0; i < w->n; i++)
+        if (w->shards[i].started)
+            w->shards[i].cpu = thread_cpu(w->shards[i].thread);
 }
 
 void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f)
@@ -1012,8 +1100,11 @@ void pipeline_workers_drain(storm_pipeline *p, bool end)
         dispatch(p, true);
     pump(p, PUMP_ALL);
     pthread_mutex_lock(&w->mu);
-    while (w->head != w->tail)
-        pthread_cond_wait(&w->done, &w->mu);
+    while (w->head != w->tail) {
+        w->reader_wait = READER_EMPTY;
+        pthread_cond_wait(&w->reader_cv, &w->mu);
+        w->reader_wait = READER_AWAKE;
+    }
     pthread_mutex_unlock(&w->mu);
     storm_pipeline_sync(w->sink);
     collect(p);
@@ -1032,7 +1123,7 @@ void pipeline_workers_free(storm_pipeline *p)
     pthread_mutex_lock(&w->mu);
     w->quit = true;
     pthread_cond_broadcast(&w->work);
-    pthread_cond_broadcast(&w->done);
+    pthread_cond_broadcast(&w->sink_cv);
     pthread_mutex_unlock(&w->mu);
     for (unsigned i = 0; i < w->n; i++)
         if (w->shards[i].started)
@@ -1054,7 +1145,8 @@ void pipeline_workers_free(storm_pipeline *p)
     free(w->versions);
     storm_arena_free(w->render_arena);
     pthread_cond_destroy(&w->work);
-    pthread_cond_destroy(&w->done);
+    pthread_cond_destroy(&w->reader_cv);
+    pthread_cond_destroy(&w->sink_cv);
     pthread_mutex_destroy(&w->mu);
     free(w);
     p->workers = NULL;
@@ -1125,7 +1217,8 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->work, NULL);
-    pthread_cond_init(&w->done, NULL);
+    pthread_cond_init(&w->reader_cv, NULL);
+    pthread_cond_init(&w->sink_cv, NULL);
 
     /* the reader: decoding only, its rejects to the caller's sink */
     storm_pipeline_sinks rs = {.rejects = sinks->rejects, .event = no_event, .event_arena = first->arena};
@@ -1135,7 +1228,8 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
         batch_free(first, n);
         free(shards);
         pthread_cond_destroy(&w->work);
-        pthread_cond_destroy(&w->done);
+        pthread_cond_destroy(&w->reader_cv);
+        pthread_cond_destroy(&w->sink_cv);
         pthread_mutex_destroy(&w->mu);
         free(w);
         return rc;

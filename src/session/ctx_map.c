@@ -60,8 +60,8 @@ static int64_t find(const ctx_map *m, const char *key, uint64_t h)
 
 const char *ctx_map_get(const ctx_map *m, const char *key)
 {
-    if (!m->cap)
-        return NULL;
+    if (!m->cap || !m->n)
+        return NULL; /* empty: its buckets untouched (each read of one faulted a page in) */
     int64_t i = find(m, key, hash_str(key));
     return i >= 0 ? m->e[i].val : NULL;
 }

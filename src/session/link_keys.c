@@ -65,12 +65,27 @@ bool link_is_kernel_helper(const storm_event *ev)
     return !ev->k8s.pod && ev->k8s.node && b && strcmp(b, "<kernel>") == 0;
 }
 
+/* a, then sep and b when b is given, at buf (cap bytes with the NUL);
+ * false when it does not fit, as snprintf's truncation was refused. */
+static bool join(char *buf, size_t cap, const char *a, char sep, const char *b)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, n = la + (b ? 1 + lb : 0);
+    if (n >= cap)
+        return false;
+    memcpy(buf, a, la);
+    if (b) {
+        buf[la] = sep;
+        memcpy(buf + la + 1, b, lb);
+    }
+    buf[n] = '\0';
+    return true;
+}
+
 bool link_pod_name(const storm_event *ev, char *buf, size_t cap)
 {
     if (!ev->k8s.pod || !*ev->k8s.pod)
         return false;
-    int n = snprintf(buf, cap, "%s/%s", ev->k8s.namespace_ ? ev->k8s.namespace_ : "", ev->k8s.pod);
-    return n > 0 && (size_t)n < cap;
+    return join(buf, cap, ev->k8s.namespace_ ? ev->k8s.namespace_ : "", '/', ev->k8s.pod);
 }
 
 static bool loopback(const char *ip)
@@ -79,15 +94,18 @@ static bool loopback(const char *ip)
            strcmp(ip, "::") == 0;
 }
 
-static void add_key(link_key *out, size_t *n, link_kind kind, bool look, bool hold, const char *fmt, const char *a,
+/* The key "<prefix>a" or "<prefix>a:b" (prefix ends in ':'), unless it
+ * does not fit. */
+static void add_key(link_key *out, size_t *n, link_kind kind, bool look, bool hold, const char *prefix, const char *a,
                     const char *b)
 {
     if (*n >= LINK_KEYS_MAX || !a)
         return;
     link_key *k = &out[*n];
-    int len = b ? snprintf(k->key, sizeof k->key, fmt, a, b) : snprintf(k->key, sizeof k->key, fmt, a);
-    if (len <= 0 || (size_t)len >= sizeof k->key)
+    size_t lp = strlen(prefix);
+    if (lp >= sizeof k->key || !join(k->key + lp, sizeof k->key - lp, a, ':', b))
         return;
+    memcpy(k->key, prefix, lp);
     k->hash = key_index_hash(k->key);
     for (size_t i = 0; i < *n; i++)
         if (out[i].hash == k->hash && (!out[i].key[0] || strcmp(out[i].key, k->key) == 0)) {
@@ -161,10 +179,10 @@ static void lineage_keys(storm_session_tracker *t, const storm_event *ev, link_k
     const storm_process_info *p = &ev->process;
     if (!p->exec_id || shared_root(p))
         return;
-    add_key(out, n, LINK_LINEAGE, true, true, "exec:%s", p->exec_id, NULL);
+    add_key(out, n, LINK_LINEAGE, true, true, "exec:", p->exec_id, NULL);
     if (!p->parent_exec_id || shared_root(&ev->parent))
         return;
-    add_key(out, n, LINK_LINEAGE, true, true, "exec:%s", p->parent_exec_id, NULL);
+    add_key(out, n, LINK_LINEAGE, true, true, "exec:", p->parent_exec_id, NULL);
     uint64_t up = lineage_hash(p->parent_exec_id);
     for (int depth = 0; depth < LINEAGE_DEPTH; depth++) {
         if (!lineage_map_get(&t->lineage, up, &up) || up == LINEAGE_ROOT)
@@ -183,9 +201,9 @@ size_t link_keys_of_event(storm_session_tracker *t, const storm_event *ev, link_
     bool creates_pod = api && ev->audit.verb && strcmp(ev->audit.verb, "create") == 0 && ev->audit.resource &&
                        strcmp(ev->audit.resource, "pods") == 0 && !ev->audit.subresource;
     if (in_pod)
-        add_key(out, &n, creates_pod ? LINK_CREATION : LINK_POD, true, true, "pod:%s", pod, NULL);
+        add_key(out, &n, creates_pod ? LINK_CREATION : LINK_POD, true, true, "pod:", pod, NULL);
     if (ev->k8s.container_id && *ev->k8s.container_id && !api)
-        add_key(out, &n, LINK_POD, true, true, "ctr:%s", ev->k8s.container_id, NULL);
+        add_key(out, &n, LINK_POD, true, true, "ctr:", ev->k8s.container_id, NULL);
 
     /* address: the API client's source, a flow's local address, and the pod known to hold it */
     const char *addr = NULL;
@@ -194,30 +212,30 @@ size_t link_keys_of_event(storm_session_tracker *t, const storm_event *ev, link_
     else if (ev->net.present && in_pod)
         addr = ev->net.direction && strcmp(ev->net.direction, "ingress") == 0 ? ev->net.dst_ip : ev->net.src_ip;
     if (!loopback(addr)) {
-        add_key(out, &n, LINK_ADDRESS, true, true, "ip:%s", addr, NULL);
+        add_key(out, &n, LINK_ADDRESS, true, true, "ip:", addr, NULL);
         const char *owner = ctx_map_get(&t->addresses, addr);
         if (api && owner)
-            add_key(out, &n, LINK_ADDRESS, true, true, "pod:%s", owner, NULL);
+            add_key(out, &n, LINK_ADDRESS, true, true, "pod:", owner, NULL);
     }
 
     /* identity: a token read in a pod; a request made with a service account's token */
     if (in_pod && !api && reads_token(ev)) {
-        add_key(out, &n, LINK_IDENTITY, true, true, "token:%s", pod, NULL);
+        add_key(out, &n, LINK_IDENTITY, true, true, "token:", pod, NULL);
         const char *sa = ctx_map_get(&t->accounts, pod);
         if (sa)
-            add_key(out, &n, LINK_IDENTITY, true, true, "sa:%s:%s", ev->k8s.namespace_ ? ev->k8s.namespace_ : "", sa);
+            add_key(out, &n, LINK_IDENTITY, true, true, "sa:", ev->k8s.namespace_ ? ev->k8s.namespace_ : "", sa);
         else /* the pod's account is not known: any account of its namespace */
-            add_key(out, &n, LINK_IDENTITY, true, true, "sans:%s", ev->k8s.namespace_ ? ev->k8s.namespace_ : "", NULL);
+            add_key(out, &n, LINK_IDENTITY, true, true, "sans:", ev->k8s.namespace_ ? ev->k8s.namespace_ : "", NULL);
     }
     char ns[254], sa[254];
     if (api && split_service_account(ev->audit.user, ns, sizeof ns, sa, sizeof sa)) {
-        add_key(out, &n, LINK_IDENTITY, true, false, "sa:%s:%s", ns, sa);
-        add_key(out, &n, LINK_IDENTITY, true, false, "sans:%s", ns, NULL);
+        add_key(out, &n, LINK_IDENTITY, true, false, "sa:", ns, sa);
+        add_key(out, &n, LINK_IDENTITY, true, false, "sans:", ns, NULL);
         const char *bound = token_pod(ev);
         if (bound) {
             char owner[LINK_KEY_LEN];
             snprintf(owner, sizeof owner, "%s/%s", ns, bound);
-            add_key(out, &n, LINK_IDENTITY, true, false, "token:%s", owner, NULL);
+            add_key(out, &n, LINK_IDENTITY, true, false, "token:", owner, NULL);
         }
     }
     return n;

@@ -20,14 +20,17 @@ static struct {
     storm_value *definition[STORM_STIX_EXT__COUNT];
     storm_value *identity;
     storm_value *tlp[STORM_TLP_RED + 1];
-    size_t id_len[STORM_STIX_EXT__COUNT]; /* strlen of each definition's id */
+    size_t id_len[STORM_STIX_EXT__COUNT];  /* strlen of each definition's id */
+    const char *id[STORM_STIX_EXT__COUNT]; /* each definition's id */
 } fixed;
 static pthread_once_t fixed_once = PTHREAD_ONCE_INIT;
 
 static void fixed_build(void)
 {
-    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        fixed.id_len[e] = strlen(storm_stix_ext_get((storm_stix_ext)e)->id);
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
+        fixed.id[e] = storm_stix_ext_get((storm_stix_ext)e)->id;
+        fixed.id_len[e] = strlen(fixed.id[e]);
+    }
     fixed.arena = storm_arena_new(0, 0);
     if (!fixed.arena)
         return;
@@ -38,18 +41,37 @@ static void fixed_build(void)
         fixed.tlp[t] = storm_tlp_marking_definition(fixed.arena, (storm_tlp)t);
 }
 
+bool storm_share_is_fixed(const storm_value *o)
+{
+    if (!o)
+        return false;
+    pthread_once(&fixed_once, fixed_build);
+    if (o == fixed.identity)
+        return true;
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        if (o == fixed.definition[e])
+            return true;
+    for (int t = STORM_TLP_CLEAR; t <= STORM_TLP_RED; t++)
+        if (o == fixed.tlp[t])
+            return true;
+    return false;
+}
+
 /* Mark in used the definitions an object's "extensions" value names. */
 static void used_extensions_of(const storm_value *ext, bool used[STORM_STIX_EXT__COUNT])
 {
     if (!ext || ext->type != STORM_V_OBJECT)
         return;
     pthread_once(&fixed_once, fixed_build);
-    for (size_t i = 0; i < ext->u.o.len; i++)
+    for (size_t i = 0; i < ext->u.o.len; i++) {
+        const storm_member *m = &ext->u.o.members[i];
         for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-            if (fixed.id_len[e] == ext->u.o.members[i].key_len &&
-                memcmp(storm_stix_ext_get((storm_stix_ext)e)->id, ext->u.o.members[i].key,
-                       ext->u.o.members[i].key_len) == 0)
+            /* the ids share their "extension-definition--" prefix: the last
+             * byte tells most apart before the whole is compared */
+            if (fixed.id_len[e] == m->key_len && m->key_len && m->key[m->key_len - 1] == fixed.id[e][m->key_len - 1] &&
+                memcmp(fixed.id[e], m->key, m->key_len) == 0)
                 used[e] = true;
+    }
 }
 
 void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EXT__COUNT])
@@ -115,14 +137,15 @@ static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool share
         share_fields f = fields_of(objects->u.a.items[i]);
         used_extensions_of(f.extensions, used);
         /* an indicator's pattern that names x_* properties needs their definitions too */
-        unsigned pm = storm_stix_ext_mask_of_pattern(str_of(f.pattern));
-        for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        unsigned pm = f.pattern ? storm_stix_ext_mask_of_pattern(str_of(f.pattern)) : 0;
+        for (int e = 0; pm && e < STORM_STIX_EXT__COUNT; e++)
             used[e] |= (pm >> e) & 1u;
         /* the shipped models name Storm as their creator: it travels with them */
         any |= storm_v_is_str(f.created_by_ref, STORM_STIX_IDENTITY_ID);
         const char *id = str_of(f.id);
-        for (int e = 0; id && e < STORM_STIX_EXT__COUNT; e++)
-            if (strcmp(id, storm_stix_ext_get((storm_stix_ext)e)->id) == 0)
+        /* only an extension-definition's id can be one of theirs */
+        for (int e = 0; id && id[0] == 'e' && e < STORM_STIX_EXT__COUNT; e++)
+            if (strcmp(id, fixed.id[e]) == 0)
                 present[e] = true;
         have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
     }
@@ -170,6 +193,27 @@ static bool add_tlp_definitions(storm_arena *a, storm_value *objects, bool share
     return true;
 }
 
+/* storm_stix_cluster_identity_id, remembered for the last name of the
+ * thread: storm run shares one bundle per sighting version, always for the
+ * same cluster, and the id is a UUIDv5 (a SHA-1) of the name. */
+static void cluster_identity_id(const char *name, char out[STORM_STIX_ID_MAX])
+{
+    static _Thread_local char last_name[256], last_id[STORM_STIX_ID_MAX];
+    static _Thread_local bool have_last;
+    const char *key = name ? name : "";
+    size_t n = strlen(key);
+    if (have_last && n < sizeof last_name && memcmp(last_name, key, n + 1) == 0) {
+        memcpy(out, last_id, strlen(last_id) + 1);
+        return;
+    }
+    storm_stix_cluster_identity_id(name, out);
+    if (n < sizeof last_name) {
+        memcpy(last_name, key, n + 1);
+        memcpy(last_id, out, strlen(out) + 1);
+        have_last = true;
+    }
+}
+
 storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_share_opts *opts,
                              storm_redact_stats *stats, storm_err *err)
 {
@@ -183,7 +227,7 @@ storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_s
     /* the cluster's identity: the same id as its sightings name
      * (storm_stix_cluster_identity_id), so one cluster has one identity */
     char identity_id[STORM_STIX_ID_MAX];
-    storm_stix_cluster_identity_id(opts->identity, identity_id);
+    cluster_identity_id(opts->identity, identity_id);
     bool have = false;
     for (size_t i = 0; i < objects->u.a.len && !have; i++)
         have = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);

@@ -174,7 +174,13 @@ unsigned storm_stix_ext_mask_of_pattern(const char *pattern)
 {
     unsigned mask = 0;
     for (size_t i = 0; pattern && pattern[i]; i++) {
-        if (pattern[i] != 'x' || pattern[i + 1] != '_' || (i && ident_char(pattern[i - 1])))
+        if (pattern[i] != 'x') { /* to the next 'x' at once: a pattern is mostly other text */
+            const char *x = strchr(pattern + i, 'x');
+            if (!x)
+                break;
+            i = (size_t)(x - pattern);
+        }
+        if (pattern[i + 1] != '_' || (i && ident_char(pattern[i - 1])))
             continue;
         size_t n = 2;
         while (ident_char(pattern[i + n]))

@@ -30,6 +30,8 @@ typedef struct got {
     int n_ids;
     char modified[2][40]; /* the last two emissions' modified */
     char first_seen[40], last_seen[40];
+    char evidence[700], description[900]; /* the last emission's */
+    char sighting_json[2048];             /* the last emission's sighting, written */
 } got;
 
 static void on_sighting(void *ctx, const storm_detect_sighting *s)
@@ -51,6 +53,13 @@ static void on_sighting(void *ctx, const storm_detect_sighting *s)
     const storm_value *refs = storm_v_get(s->sighting, "observed_data_refs");
     g->last_refs = refs ? refs->u.a.len : 0;
     g->last_objects = s->n_objects;
+    snprintf(g->evidence, sizeof g->evidence, "%s", s->evidence);
+    snprintf(g->description, sizeof g->description, "%s", storm_v_get_str(s->sighting, "description"));
+    storm_buf b;
+    storm_buf_init(&b, 0);
+    storm_json_write(&b, s->sighting, STORM_JSONW_COMPACT);
+    snprintf(g->sighting_json, sizeof g->sighting_json, "%s", b.data ? b.data : "");
+    storm_buf_free(&b);
 }
 
 typedef struct world {
@@ -339,6 +348,124 @@ static void test_sightings(void)
     world_free(&w);
 }
 
+/* A sighting's evidence: one line (control characters as spaces), each
+ * value cut at 160 bytes (120 for a hook argument), at most 600 bytes in
+ * all, a labelled piece or a number whole or not at all, text up to the
+ * last byte that fits; the sighting's members in their order. */
+static void test_evidence(void)
+{
+    const char *p[] = {"[process:name = 'ev']"};
+    storm_detect_opts o = {.sighting_window = 3600 * SEC, .sighting_refs_cap = 4};
+    world w;
+    world_init(&w, p, 1, &o);
+    storm_arena *a = w.a;
+    char cmd[220], prog[171], msg[171], hook[101];
+    memset(cmd, 'c', sizeof cmd - 1);
+    cmd[sizeof cmd - 1] = '\0';
+    memcpy(cmd, "a\nb", 3);
+    memset(prog, 'p', sizeof prog - 1);
+    prog[sizeof prog - 1] = '\0';
+    memset(msg, 'm', sizeof msg - 1);
+    msg[sizeof msg - 1] = '\0';
+    memset(hook, 'h', sizeof hook - 1);
+    hook[sizeof hook - 1] = '\0';
+    storm_value *proc = storm_v_object(a);
+    storm_v_set_str(a, proc, "type", "process");
+    storm_v_set_str(a, proc, "id", "process--00000000-0000-4000-8000-000000000001");
+    storm_v_set_str(a, proc, "name", "ev");
+    storm_v_set_str(a, proc, "command_line", cmd);
+    storm_v_set_str(a, proc, "x_app_program", prog);
+    storm_v_set_str(a, proc, "x_app_message", msg);
+    storm_v_set_str(a, proc, "x_hook_name", hook);
+    storm_value *args = storm_v_array(a), *a0 = storm_v_object(a), *a1 = storm_v_object(a), *a2 = storm_v_object(a);
+    storm_v_set_int(a, a0, "value", -5);
+    storm_v_set_str(a, a1, "path", "\tzzzzzz");
+    storm_v_set_int(a, a2, "value", 7);
+    storm_v_push(a, args, a0);
+    storm_v_push(a, args, a1);
+    storm_v_push(a, args, a2);
+    storm_v_set(a, proc, "x_hook_args", args);
+    storm_value *sdo = storm_v_object(a);
+    storm_v_set_str(a, sdo, "type", "observed-data");
+    storm_v_set_str(a, sdo, "id", "observed-data--00000000-0000-4000-8000-000000000001");
+    storm_obs_object obj = {.key = "0", .value = proc};
+    storm_observation ob = {0};
+    ob.id = "observed-data--00000000-0000-4000-8000-000000000001";
+    ob.first_observed = ob.last_observed = 1700000000LL * SEC;
+    ob.number_observed = 1;
+    ob.sdo = sdo;
+    ob.n_objects = 1;
+    ob.objects = &obj;
+    storm_detect_context ctx = {"node-1", "default", "pod-1", NULL, NULL};
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_detector_feed(w.d, &ob, &ctx, &err) == STORM_OK);
+    CHECK(w.g.n_new == 1);
+    /* "a b" + 157 c (160), " " + 160 p, " " + 160 m, " hook=" + 100 h (588),
+     * " arg0=-5" (596), " arg1=" does not fit (602): its text does, to 600
+     * (4 bytes, the tab a space); " arg2=7" does not */
+    char want[700];
+    size_t n = 0;
+    memcpy(want, "a b", 3);
+    n = 3;
+    memset(want + n, 'c', 157);
+    n += 157;
+    want[n++] = ' ';
+    memset(want + n, 'p', 160);
+    n += 160;
+    want[n++] = ' ';
+    memset(want + n, 'm', 160);
+    n += 160;
+    memcpy(want + n, " hook=", 6);
+    n += 6;
+    memset(want + n, 'h', 100);
+    n += 100;
+    memcpy(want + n, " arg0=-5 zzz", 12);
+    n += 12;
+    want[n] = '\0';
+    CHECK(n == 600);
+    CHECK(strcmp(w.g.evidence, want) == 0);
+    /* "<indicator> in <place>: <evidence>" */
+    size_t ind_len = strlen(w.g.last_ind), d_len = strlen(w.g.description);
+    CHECK(strncmp(w.g.description, w.g.last_ind, ind_len) == 0 && strncmp(w.g.description + ind_len, " in ", 4) == 0);
+    CHECK(d_len > n + 2 && strncmp(w.g.description + d_len - n - 2, ": ", 2) == 0 &&
+          strcmp(w.g.description + d_len - n, want) == 0);
+    CHECK(strstr(w.g.description, "pod-1") != NULL);
+    /* the members in order, the count a number */
+    const char *order[] = {"\"type\":\"sighting\",\"spec_version\":\"2.1\",\"id\":\"sighting--",
+                           "\"created_by_ref\":\"identity--",
+                           "\"created\":",
+                           "\"modified\":",
+                           "\"first_seen\":",
+                           "\"last_seen\":",
+                           "\"count\":1,\"sighting_of_ref\":\"indicator--",
+                           "\"observed_data_refs\":[\"observed-data--00000000-0000-4000-8000-000000000001\"],"
+                           "\"where_sighted_refs\":[\"identity--",
+                           "\"description\":"};
+    const char *at = w.g.sighting_json;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && at; i++) {
+        const char *f = strstr(at, order[i]);
+        CHECK(f != NULL);
+        at = f;
+    }
+    /* a repeated key: the last one counts; no command line: the binary */
+    storm_value *p2 = storm_v_object(a);
+    storm_v_set_str(a, p2, "type", "process");
+    storm_v_set_str(a, p2, "name", "ev");
+    storm_v_append(a, p2, "x_alert_rule", 12, storm_v_str(a, "first"));
+    storm_v_set_str(a, p2, "x_proc_binary", "/bin/b\x7f");
+    storm_v_append(a, p2, "x_alert_rule", 12, storm_v_str(a, "second"));
+    storm_v_set_int(a, p2, "x_hook_name", -9223372036854775807LL - 1);
+    obj.value = p2;
+    ob.id = "observed-data--00000000-0000-4000-8000-000000000002";
+    storm_detect_context ctx2 = {"node-1", "default", "pod-2", NULL, NULL};
+    storm_err_clear(&err);
+    CHECK(storm_detector_feed(w.d, &ob, &ctx2, &err) == STORM_OK);
+    CHECK(w.g.n_new == 2);
+    CHECK_STR(w.g.evidence, "/bin/b  hook=-9223372036854775808 rule=second");
+    world_free(&w);
+}
+
 /* The cap on open sightings never closes one that a later indicator of the
  * same event updates: the result does not depend on which indicator of the
  * event is handled first (QA found it did). */
@@ -597,6 +724,7 @@ int main(void)
     RUN(test_and_horizon);
     RUN(test_within_of_a_part);
     RUN(test_sightings);
+    RUN(test_evidence);
     RUN(test_sighting_times);
     RUN(test_index);
     RUN(test_like_forms);

@@ -292,9 +292,69 @@ static void test_prepare(void)
     storm_arena_free(a);
 }
 
+/* What storm run keeps by address (storm_share_is_fixed) is only what the
+ * unmarked share step appends from its process-wide copies; the cluster's
+ * identity follows the name asked for each time (the id is remembered for
+ * the last name); an extension is used only when its whole id is a key. */
+static void test_fixed(void)
+{
+    const storm_stix_ext_info *x0 = storm_stix_ext_get((storm_stix_ext)0);
+    char near[STORM_STIX_ID_MAX]; /* x0's id with another first uuid byte */
+    snprintf(near, sizeof near, "%s", x0->id);
+    near[22] = near[22] == 'a' ? 'b' : 'a';
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[{\"type\":\"sighting\",\"id\":\"sighting--1b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\"},"
+             "{\"type\":\"process\",\"id\":\"process--2b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\","
+             "\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\"}}}]",
+             near);
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    storm_value *objs = parse(a, text);
+    storm_share_opts local = {.identity = "c1", .unmarked = true};
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &local, NULL, &err) == STORM_OK);
+    CHECK(count_id(objs, x0->id) == 0); /* a key that is not its id */
+    CHECK(objs->u.a.len == 3);          /* + the cluster's identity only */
+    CHECK(!storm_share_is_fixed(objs->u.a.items[0]) && !storm_share_is_fixed(objs->u.a.items[2]));
+
+    snprintf(text, sizeof text,
+             "[{\"type\":\"process\",\"id\":\"process--2b6b3d4f-0d4c-4b8e-9a55-1d2a4f0e8a11\","
+             "\"extensions\":{\"%s\":{\"extension_type\":\"property-extension\"}}}]",
+             x0->id);
+    objs = parse(a, text);
+    storm_share_opts other = {.identity = "c2", .unmarked = true};
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &other, NULL, &err) == STORM_OK);
+    char c2[STORM_STIX_ID_MAX];
+    storm_stix_cluster_identity_id("c2", c2);
+    CHECK(count_id(objs, c2) == 1); /* not c1's, remembered from before */
+    CHECK(count_id(objs, x0->id) == 1 && count_id(objs, STORM_STIX_IDENTITY_ID) == 1);
+    size_t fixed = 0;
+    for (size_t i = 0; i < objs->u.a.len; i++) {
+        bool is = storm_share_is_fixed(objs->u.a.items[i]);
+        const char *id = storm_v_get_str(objs->u.a.items[i], "id");
+        CHECK(is == (strcmp(id, x0->id) == 0 || strcmp(id, STORM_STIX_IDENTITY_ID) == 0));
+        fixed += is;
+    }
+    CHECK(fixed == 2);
+
+    /* marked (storm publish): own copies, which the marking changes */
+    objs = parse(a, text);
+    storm_share_opts marked = {.tlp = STORM_TLP_AMBER, .identity = "c2"};
+    storm_err_clear(&err);
+    CHECK(storm_share_prepare(a, objs, &marked, NULL, &err) == STORM_OK);
+    CHECK(count_id(objs, x0->id) == 1);
+    for (size_t i = 0; i < objs->u.a.len; i++)
+        CHECK(!storm_share_is_fixed(objs->u.a.items[i]));
+    CHECK(!storm_share_is_fixed(NULL));
+    storm_arena_free(a);
+}
+
 int main(void)
 {
     RUN(test_prepare);
+    RUN(test_fixed);
     RUN(test_tlp);
     RUN(test_mark);
     RUN(test_redact);
