@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <storm/decimal.h>
 
 #define HOOK_ARG_MAX 8
 #define HOOK_STRING_MAX 128
@@ -147,16 +148,8 @@ static void add_file(bl_features *fs, const storm_file_info *f)
 /* Decimal, as printf's %lld would write it (snprintf is slow on this path). */
 static void put_int(bl_out *o, int64_t v)
 {
-    char num[24];
-    size_t at = sizeof num;
-    uint64_t u = v < 0 ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
-    do {
-        num[--at] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        num[--at] = '-';
-    bl_out_putn(o, num + at, sizeof num - at);
+    char num[STORM_DECIMAL_MAX];
+    bl_out_putn(o, num, storm_decimal(v, num));
 }
 
 static void put_port(bl_out *o, bool has, int64_t port)

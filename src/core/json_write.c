@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <storm/json.h>
 
+#include <storm/decimal.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,15 +33,8 @@ static inline storm_rc put_c(storm_buf *out, char c)
 /* %lld without printf's parsing of the format. */
 static storm_rc put_int(storm_buf *out, int64_t i)
 {
-    char tmp[24], *e = tmp + sizeof tmp, *p = e;
-    uint64_t u = i < 0 ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (i < 0)
-        *--p = '-';
-    return put(out, p, (size_t)(e - p));
+    char tmp[STORM_DECIMAL_MAX];
+    return put(out, tmp, storm_decimal(i, tmp));
 }
 
 storm_rc storm_json_write_string(storm_buf *out, const char *s, size_t len)

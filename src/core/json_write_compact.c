@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <storm/decimal.h>
 #include <storm/json.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -297,16 +298,8 @@ static inline storm_rc cursor_string(cursor *c, char before, const char *s, size
 
 static storm_rc cursor_int(cursor *c, int64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
-    return cursor_raw(c, tmp + sizeof tmp - n, n);
+    char tmp[STORM_DECIMAL_MAX];
+    return cursor_raw(c, tmp, storm_decimal(v, tmp));
 }
 
 static storm_rc put_value(cursor *c, const storm_value *v, int depth)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include <storm/decimal.h>
 #include <storm/array.h>
 #include <storm/buf.h>
 #include <storm/hash.h>
@@ -595,17 +596,9 @@ static int add_id_to(uint32_t **ids, size_t *n, size_t *alloc, uint32_t id)
  * integer value of an event (hook arguments). */
 static void int_key(storm_buf *b, long long v)
 {
-    char tmp[24];
-    size_t n = sizeof tmp;
-    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[--n] = '-';
-    tmp[--n] = 'i';
-    storm_buf_append(b, tmp + n, sizeof tmp - n);
+    char tmp[1 + STORM_DECIMAL_MAX];
+    tmp[0] = 'i';
+    storm_buf_append(b, tmp, 1 + storm_decimal((int64_t)v, tmp + 1));
 }
 
 /* key bytes: 4 bytes path id, then a type letter and the value */

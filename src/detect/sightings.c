@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/decimal.h>
 #include <storm/buf.h>
 
 #include "ids.h"
@@ -149,30 +150,13 @@ static void put_line(storm_buf *b, const char *s, size_t n)
             *p = ' ';
 }
 
-/* The decimal text of v at out (room for 21 bytes); returns its length. */
-static size_t int_text(long long v, char *out)
-{
-    char tmp[24];
-    size_t n = 0;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[n++] = '-';
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* pre (a short literal), then v in decimal: one piece, whole or not at all
  * (as storm_buf_printf appends). */
 static void put_int(storm_buf *b, const char *pre, size_t pre_len, long long v)
 {
     char t[64];
     memcpy(t, pre, pre_len);
-    storm_buf_append(b, t, pre_len + int_text(v, t + pre_len));
+    storm_buf_append(b, t, pre_len + storm_decimal((int64_t)v, t + pre_len));
 }
 
 static void ev_val(storm_buf *b, const storm_value *v, const char *label)
@@ -454,7 +438,7 @@ static bool has_ref(const open_sighting *o, const char *id)
 static size_t sighting_key(char *key, size_t size, const char *ind_id, const char *scope, storm_time_ns bucket)
 {
     char num[24];
-    size_t num_len = int_text((long long)bucket, num);
+    size_t num_len = storm_decimal((int64_t)bucket, num);
     const char *parts[] = {ind_id, "\x1f", scope, "\x1f"};
     size_t n = 0;
     for (size_t i = 0; i < 5; i++) {
@@ -515,7 +499,7 @@ void detect_sightings_record(detect_sightings *s, const storm_model_indicator *i
         /* "<indicator id>\n<scope>\nwindow <bucket>/<w>", whole (at most
          * 4096 bytes) or empty, as it was formatted */
         char nb[24], nw[24];
-        size_t lb = int_text((long long)bucket, nb), lw = int_text((long long)w, nw);
+        size_t lb = storm_decimal((int64_t)bucket, nb), lw = storm_decimal((int64_t)w, nw);
         size_t li = strlen(ind->id), ls = strlen(scope);
         if (li + 1 + ls + 8 + lb + 1 + lw <= 4096) {
             storm_buf_append(&idn, ind->id, li);

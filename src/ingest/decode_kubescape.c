@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <storm/decimal.h>
 #include <storm/json.h>
 #include <storm/time.h>
 
@@ -425,16 +426,8 @@ static storm_rc read_arguments(ks_reader *r, const ks_block *base, storm_event *
 /* The decimal text of v, in the arena (no printf: every alert has one). */
 static const char *int_text(storm_arena *a, int64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[sizeof tmp - 1 - n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[sizeof tmp - 1 - n++] = '-';
-    return storm_arena_strndup(a, tmp + sizeof tmp - n, n);
+    char tmp[STORM_DECIMAL_MAX];
+    return storm_arena_strndup(a, tmp, storm_decimal(v, tmp));
 }
 
 static storm_rc read_alert(ks_reader *r, const storm_value *root, const ks_block *base, storm_event *ev)

@@ -49,20 +49,3 @@ const char *stix_command_line_parts(const storm_process_info *p, const char **ar
         *args = p->arguments;
     return p->binary;
 }
-
-size_t stix_decimal(int64_t v, char *out)
-{
-    char tmp[24];
-    size_t n = 0, o = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[o++] = '-';
-    while (n)
-        out[o++] = tmp[--n];
-    out[o] = '\0';
-    return o;
-}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <storm/decimal.h>
 #include <storm/stix_prefilter.h>
 
 #include "stix_int.h"
@@ -850,7 +851,7 @@ static const storm_value *unix_user(obs_ctx *c, int64_t uid)
         c->b.oom = true;
         return NULL;
     }
-    const storm_value *idv = user_sco(c, sb_strn(&c->b, text, stix_decimal(uid, text)), LIT("unix"));
+    const storm_value *idv = user_sco(c, sb_strn(&c->b, text, storm_decimal(uid, text)), LIT("unix"));
     if (idv) {
         c->have_unix_user = true;
         c->unix_uid = uid;
@@ -903,9 +904,9 @@ static void process_key_digest(const storm_event *ev, const char *sensor, size_t
         char buf[64];
         size_t n = 0;
         buf[n++] = 'p';
-        n += stix_decimal(p->pid, buf + n);
+        n += storm_decimal(p->pid, buf + n);
         buf[n++] = '/';
-        n += stix_decimal(p->has_start_time ? p->start_time : 0, buf + n);
+        n += storm_decimal(p->has_start_time ? p->start_time : 0, buf + n);
         key_msg_put(&m, buf, n);
         const char *cid = ev->k8s.container_id ? ev->k8s.container_id : "";
         key_msg_put(&m, cid, strlen(cid));

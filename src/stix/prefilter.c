@@ -6,6 +6,7 @@
  * the value anyway. Only the values themselves must be exactly the ones
  * observe.c writes (a command line joined, a file name cut from its path, a
  * label as key=value). */
+#include <storm/decimal.h>
 #include <storm/stix_prefilter.h>
 
 #include <string.h>
@@ -622,7 +623,7 @@ static void emit_process(storm_arena *a, emit_ctx *e, const storm_process_info *
     case SRC_PROC_USER_ID:
         if (p->has_uid) {
             char tmp[24];
-            emit_strn(e, tmp, stix_decimal(p->uid, tmp));
+            emit_strn(e, tmp, storm_decimal(p->uid, tmp));
         }
         break;
     case SRC_PROC_CWD: emit_str(e, p->cwd); break;

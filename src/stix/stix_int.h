@@ -229,8 +229,4 @@ void stix_path_cut(const char *path, stix_cut *out);
  * is none. */
 const char *stix_command_line_parts(const storm_process_info *p, const char **args);
 
-/* Decimal text of v into out (room for 21 bytes and the NUL); returns the
- * length. No printf on the hot path (uids as user-account ids, keys). */
-size_t stix_decimal(int64_t v, char *out);
-
 #endif
