@@ -670,6 +670,241 @@ static storm_value *parse_object(parser *ps)
     }
 }
 
+/* In place (the copy ends in SCAN_PAD NUL bytes), objects and arrays are
+ * parsed with the cursor in a local variable instead of ps->p: every string
+ * ends in a NUL written into the text, a char store that may alias anything,
+ * so a cursor kept in the parser had to be stored and loaded again around
+ * each one. The byte at the end is a NUL that no test below accepts, so a
+ * positive test needs no bound; the error paths keep the generic path's
+ * tests, positions and messages. ps->p is exact whenever anything else runs
+ * (a call that reads or moves it, an error). */
+static storm_value *ip_object(parser *ps, const char *p);
+static storm_value *ip_array(parser *ps, const char *p);
+
+static inline const char *ip_skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The string at p (its opening quote): *out, *len, and the cursor after
+ * it; NULL on an error (set). */
+static inline __attribute__((always_inline)) const char *ip_string(parser *ps, const char *p, const char **out,
+                                                                   size_t *len)
+{
+    const char *start = p + 1, *stop;
+    if (__builtin_expect(plain_string_end(ps, start, &stop), 1)) {
+        *(char *)(uintptr_t)stop = '\0'; /* the parser's own copy: writable */
+        *out = start;
+        *len = (size_t)(stop - start);
+        return stop + 1;
+    }
+    ps->p = start; /* where parse_string's errors leave it */
+    if (parse_string_slow(ps, start, stop, out, len) != 0)
+        return NULL;
+    return ps->p;
+}
+
+/* new_value, with ps->p where the generic path has it should the arena be
+ * full (its error's position); stored only when the pool is empty. */
+static inline storm_value *ip_new_value(parser *ps, storm_vtype t, const char *at, const char *after)
+{
+    if (__builtin_expect(!ps->vpool_left, 0))
+        ps->p = after;
+    return new_value(ps, t, at);
+}
+
+/* fail() with ps->p at the error, as the generic path leaves it. */
+static storm_value *ip_fail(parser *ps, const char *at, const char *msg)
+{
+    ps->p = at;
+    return fail(ps, at, msg);
+}
+
+/* A member's or item's value at *pp, as parse_element; *pp moves past it. */
+static inline __attribute__((always_inline)) storm_value *ip_element(parser *ps, const char **pp)
+{
+    const char *p = *pp;
+    storm_value *v;
+    char c = *p;
+    if (__builtin_expect(ps->depth < STORM_JSON_MAX_DEPTH, 1)) {
+        if (c == '"') {
+            const char *str;
+            size_t len;
+            const char *q = ip_string(ps, p, &str, &len);
+            if (!q)
+                return NULL;
+            v = ip_new_value(ps, STORM_V_STRING, p, q);
+            if (v) {
+                v->u.s.ptr = str;
+                v->u.s.len = len;
+            }
+            *pp = q;
+            return v;
+        }
+        if ((c >= '0' && c <= '9') || c == '-') {
+            /* as parse_element: the common integer here, the rest (and
+             * every error) in parse_number */
+            const char *d = p + (c == '-');
+            if (*d >= '1' && *d <= '9') {
+                uint64_t n = (uint64_t)(*d++ - '0');
+                const char *stop = ps->end - d > 16 ? d + 16 : ps->end;
+                while (d < stop && (unsigned char)(*d - '0') < 10)
+                    n = n * 10 + (uint64_t)(*d++ - '0');
+                if (d >= ps->end || (*d != '.' && *d != 'e' && *d != 'E' && (unsigned char)(*d - '0') >= 10)) {
+                    v = ip_new_value(ps, STORM_V_INT, p, d);
+                    if (v)
+                        v->u.i = c == '-' ? -(int64_t)n : (int64_t)n;
+                    *pp = d;
+                    return v;
+                }
+            }
+            ps->p = p;
+            v = parse_number(ps);
+            *pp = ps->p;
+            return v;
+        }
+        if (c == '{' || c == '[') {
+            /* parse_value's depth step, without its whitespace and dispatch */
+            ps->depth++;
+            v = c == '{' ? ip_object(ps, p) : ip_array(ps, p);
+            ps->depth--;
+            *pp = ps->p;
+            return v;
+        }
+    }
+    ps->p = p; /* whitespace, literals, the depth limit and errors */
+    v = parse_value(ps);
+    *pp = ps->p;
+    return v;
+}
+
+/* The object at p (its '{'), as parse_object; ps->p after it. */
+static storm_value *ip_object(parser *ps, const char *p)
+{
+    const char *start = p++, *end = ps->end;
+    storm_value *obj = ip_new_value(ps, STORM_V_OBJECT, start, p);
+    if (!obj)
+        return NULL;
+    if ((unsigned char)*p <= ' ')
+        p = ip_skip_ws(p, end);
+    if (*p == '}') {
+        ps->p = p + 1;
+        return obj;
+    }
+    size_t base = ps->mtop;
+    bool spilled = false; /* members grow in the arena (the stack was full) */
+    for (;;) {
+        if (*p != '"') {
+            p = ip_skip_ws(p, end);
+            if (p >= end || *p != '"')
+                return ip_fail(ps, p,
+                               p >= end ? "unexpected end of input in object" : "expected a string key in object");
+        }
+        const char *key;
+        size_t key_len;
+        p = ip_string(ps, p, &key, &key_len);
+        if (!p)
+            return NULL;
+        if (*p != ':') {
+            p = ip_skip_ws(p, end);
+            if (p >= end || *p != ':')
+                return ip_fail(ps, p, "expected ':' after object key");
+        }
+        p++;
+        storm_value *val = ip_element(ps, &p);
+        if (!val)
+            return NULL;
+        /* append without the duplicate check of storm_v_setn: lookups take the last */
+        if (__builtin_expect(ps->mtop < SCRATCH_MEMBERS && !spilled, 1)) {
+            ps->mstack[ps->mtop++] = (storm_member){key, key_len, val};
+        } else {
+            ps->p = p; /* an allocation failure reports it */
+            if (!spilled) {
+                if (seal_object(ps, obj, base) != 0)
+                    return oom(ps);
+                spilled = true;
+            }
+            if (storm_v_append(ps->arena, obj, key, key_len, val) != 0)
+                return oom(ps);
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != '}') {
+            p = ip_skip_ws(p, end);
+            if (p >= end)
+                return ip_fail(ps, p, "unexpected end of input in object (expected ',' or '}')");
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != '}')
+                return ip_fail(ps, p, "expected ',' or '}' in object");
+        }
+        ps->p = p + 1;
+        if (!spilled && seal_object(ps, obj, base) != 0)
+            return oom(ps);
+        return obj;
+    }
+}
+
+/* The array at p (its '['), as parse_array; ps->p after it. */
+static storm_value *ip_array(parser *ps, const char *p)
+{
+    const char *start = p++, *end = ps->end;
+    storm_value *arr = ip_new_value(ps, STORM_V_ARRAY, start, p);
+    if (!arr)
+        return NULL;
+    if ((unsigned char)*p <= ' ')
+        p = ip_skip_ws(p, end);
+    if (*p == ']') {
+        ps->p = p + 1;
+        return arr;
+    }
+    size_t base = ps->itop;
+    bool spilled = false; /* items grow in the arena (the stack was full) */
+    for (;;) {
+        storm_value *item = ip_element(ps, &p);
+        if (!item)
+            return NULL;
+        if (!spilled && ps->itop == SCRATCH_ITEMS) {
+            ps->p = p;
+            if (seal_array(ps, arr, base) != 0)
+                return oom(ps);
+            spilled = true;
+        }
+        if (spilled) {
+            ps->p = p;
+            if (storm_v_push(ps->arena, arr, item) != 0)
+                return oom(ps);
+        } else {
+            ps->istack[ps->itop++] = item;
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != ']') {
+            p = ip_skip_ws(p, end);
+            if (p >= end)
+                return ip_fail(ps, p, "unexpected end of input in array (expected ',' or ']')");
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != ']')
+                return ip_fail(ps, p, "expected ',' or ']' in array");
+        }
+        ps->p = p + 1;
+        if (!spilled && seal_array(ps, arr, base) != 0)
+            return oom(ps);
+        return arr;
+    }
+}
+
 static storm_value *parse_literal(parser *ps, const char *word, storm_vtype t, bool b)
 {
     size_t n = strlen(word);
@@ -694,8 +929,8 @@ static storm_value *parse_value(parser *ps)
     }
     storm_value *v;
     switch (*ps->p) {
-    case '{': v = parse_object(ps); break;
-    case '[': v = parse_array(ps); break;
+    case '{': v = ps->in_place ? ip_object(ps, ps->p) : parse_object(ps); break;
+    case '[': v = ps->in_place ? ip_array(ps, ps->p) : parse_array(ps); break;
     case '"': {
         const char *at = ps->p;
         const char *s;
