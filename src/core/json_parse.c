@@ -38,8 +38,12 @@ typedef struct parser {
     char *pool;
     size_t pool_left;
     /* Values likewise, from chunks of VALUE_POOL_COUNT. */
-    storm_value *vpool;
-    size_t vpool_left;
+    storm_value *vpool, *vpool_end;
+    /* The member and item arrays of closed containers likewise, from chunks
+     * of CONTAINER_POOL_CHUNK (8-byte aligned: both are multiples of 8): an
+     * event closes a dozen objects. */
+    char *cpool;
+    size_t cpool_left;
     /* Members and items of the objects and arrays being parsed, nested ones
      * above their parents: each container gets one array of its exact size
      * when it closes, instead of growing (and copying) one in the arena.
@@ -53,6 +57,9 @@ typedef struct parser {
 
 #define STRING_POOL_CHUNK 512 /* a quarter of the smallest arena chunk in use: never a block of its own */
 #define STRING_POOL_MAX 128   /* longer strings get an allocation of their own */
+
+#define CONTAINER_POOL_CHUNK 512 /* as the string pool's */
+#define CONTAINER_POOL_MAX 192   /* eight members: larger arrays get an allocation of their own */
 
 /* Room for n bytes of string text (arena memory, freed with it). */
 static char *string_room(parser *ps, size_t n)
@@ -104,7 +111,7 @@ static __attribute__((noinline)) storm_value *value_pool_refill(parser *ps)
     storm_value *v = storm_arena_alloc(ps->arena, VALUE_POOL_COUNT * sizeof *v);
     if (v) {
         ps->vpool = v + 1;
-        ps->vpool_left = VALUE_POOL_COUNT - 1;
+        ps->vpool_end = v + VALUE_POOL_COUNT;
         return v;
     }
     return storm_arena_alloc(ps->arena, sizeof *v); /* near the cap: one may still fit */
@@ -113,9 +120,8 @@ static __attribute__((noinline)) storm_value *value_pool_refill(parser *ps)
 static inline storm_value *new_value(parser *ps, storm_vtype t, const char *at)
 {
     storm_value *v;
-    if (ps->vpool_left) {
+    if (ps->vpool != ps->vpool_end) {
         v = ps->vpool++;
-        ps->vpool_left--;
     } else {
         v = value_pool_refill(ps);
     }
@@ -527,16 +533,43 @@ static inline __attribute__((always_inline)) storm_value *parse_element(parser *
     return parse_value(ps);
 }
 
+/* Room for the n bytes (a multiple of 8) of a closed container's array
+ * (arena memory, freed with it); NULL on OOM. */
+static void *container_room(parser *ps, size_t n)
+{
+    if (n <= ps->cpool_left) {
+        char *r = ps->cpool;
+        ps->cpool += n;
+        ps->cpool_left -= n;
+        return r;
+    }
+    if (n <= CONTAINER_POOL_MAX) {
+        char *chunk = storm_arena_alloc(ps->arena, CONTAINER_POOL_CHUNK);
+        if (chunk) {
+            ps->cpool = chunk + n;
+            ps->cpool_left = CONTAINER_POOL_CHUNK - n;
+            return chunk;
+        }
+        /* near the arena's cap: the exact size may still fit */
+    }
+    return storm_arena_alloc(ps->arena, n);
+}
+
 /* Moves the items/members kept on the scratch stack since base into an
  * arena array of their exact number; 0 or -1 on OOM. */
-static int seal_array(parser *ps, storm_value *arr, size_t base)
+static inline int seal_array(parser *ps, storm_value *arr, size_t base)
 {
     size_t n = ps->itop - base;
     if (n) {
-        storm_value **items = storm_arena_alloc(ps->arena, n * sizeof *items);
+        storm_value **items = container_room(ps, n * sizeof *items);
         if (!items)
             return -1;
-        memcpy(items, ps->istack + base, n * sizeof *items);
+        if (n > 8) {
+            memcpy(items, ps->istack + base, n * sizeof *items);
+        } else {
+            for (size_t i = 0; i < n; i++) /* as copy_members */
+                items[i] = ps->istack[base + i];
+        }
         arr->u.a.items = items;
         arr->u.a.len = arr->u.a.alloc = n;
     }
@@ -544,14 +577,29 @@ static int seal_array(parser *ps, storm_value *arr, size_t base)
     return 0;
 }
 
-static int seal_object(parser *ps, storm_value *obj, size_t base)
+/* n members (most objects have a few): member by member, without the
+ * call and the size dispatch of memcpy */
+static inline void copy_members(storm_member *restrict to, const storm_member *restrict from, size_t n)
+{
+    if (n > 8) {
+        memcpy(to, from, n * sizeof *to);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        to[i].key = from[i].key;
+        to[i].key_len = from[i].key_len;
+        to[i].value = from[i].value;
+    }
+}
+
+static inline int seal_object(parser *ps, storm_value *obj, size_t base)
 {
     size_t n = ps->mtop - base;
     if (n) {
-        storm_member *ms = storm_arena_alloc(ps->arena, n * sizeof *ms);
+        storm_member *ms = container_room(ps, n * sizeof *ms);
         if (!ms)
             return -1;
-        memcpy(ms, ps->mstack + base, n * sizeof *ms);
+        copy_members(ms, ps->mstack + base, n);
         obj->u.o.members = ms;
         obj->u.o.len = obj->u.o.alloc = n;
     }
@@ -694,7 +742,12 @@ static inline __attribute__((always_inline)) const char *ip_string(parser *ps, c
                                                                    size_t *len)
 {
     const char *start = p + 1, *stop;
+#if defined(__SSE2__)
+    stop = plain_end_padded(start); /* in place: no flag to test */
+    if (__builtin_expect(*stop == '"', 1)) {
+#else
     if (__builtin_expect(plain_string_end(ps, start, &stop), 1)) {
+#endif
         *(char *)(uintptr_t)stop = '\0'; /* the parser's own copy: writable */
         *out = start;
         *len = (size_t)(stop - start);
@@ -710,9 +763,18 @@ static inline __attribute__((always_inline)) const char *ip_string(parser *ps, c
  * full (its error's position); stored only when the pool is empty. */
 static inline storm_value *ip_new_value(parser *ps, storm_vtype t, const char *at, const char *after)
 {
-    if (__builtin_expect(!ps->vpool_left, 0))
+    storm_value *v = ps->vpool;
+    if (__builtin_expect(v == ps->vpool_end, 0)) {
         ps->p = after;
-    return new_value(ps, t, at);
+        return new_value(ps, t, at);
+    }
+    ps->vpool = v + 1;
+    v->type = t;
+    v->pos = (uint32_t)(at - ps->s); /* the in-place path runs only when every offset fits */
+    v->u.a.items = NULL;
+    v->u.a.len = 0;
+    v->u.a.alloc = 0;
+    return v;
 }
 
 /* fail() with ps->p at the error, as the generic path leaves it. */
@@ -929,8 +991,8 @@ static storm_value *parse_value(parser *ps)
     }
     storm_value *v;
     switch (*ps->p) {
-    case '{': v = ps->in_place ? ip_object(ps, ps->p) : parse_object(ps); break;
-    case '[': v = ps->in_place ? ip_array(ps, ps->p) : parse_array(ps); break;
+    case '{': v = ps->in_place && ps->pos_fits ? ip_object(ps, ps->p) : parse_object(ps); break;
+    case '[': v = ps->in_place && ps->pos_fits ? ip_array(ps, ps->p) : parse_array(ps); break;
     case '"': {
         const char *at = ps->p;
         const char *s;
@@ -975,8 +1037,9 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
     ps.pos_fits = len < STORM_POS_NONE;
     ps.pool = NULL;
     ps.pool_left = 0;
-    ps.vpool = NULL;
-    ps.vpool_left = 0;
+    ps.vpool = ps.vpool_end = NULL;
+    ps.cpool = NULL;
+    ps.cpool_left = 0;
     ps.mtop = ps.itop = 0;
     *out = NULL;
     /* A whole document is parsed in place in one copy of the text: a single
