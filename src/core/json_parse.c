@@ -821,6 +821,15 @@ static inline __attribute__((always_inline)) storm_value *ip_element(parser *ps,
                     *pp = d;
                     return v;
                 }
+            } else if (*d == '0' && d[1] != '.' && d[1] != 'e' && d[1] != 'E') {
+                /* a zero (protojson's 0 of a field that is set): what
+                 * parse_number makes of it, a digit after it included (the
+                 * caller then reports that digit) */
+                v = ip_new_value(ps, STORM_V_INT, p, d + 1);
+                if (v)
+                    v->u.i = 0;
+                *pp = d + 1;
+                return v;
             }
             ps->p = p;
             v = parse_number(ps);

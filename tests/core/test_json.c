@@ -338,6 +338,9 @@ static void test_in_place_containers(void)
     CHECK(fails_at("{\"a\":\"\\q\"}", STORM_ERR_SYNTAX, 6));
     CHECK(fails_at("{\"a\":-}", STORM_ERR_SYNTAX, 5));
     CHECK(fails_at("{\"a\":01}", STORM_ERR_SYNTAX, 6));
+    CHECK(fails_at("[-01]", STORM_ERR_SYNTAX, 3));
+    CHECK(fails_at("[0x1]", STORM_ERR_SYNTAX, 2));
+    CHECK(agree("[0,-0,0.5,-0.0e-0,0E+1,{\"z\":0},{\"z\":-0 },10,-7]"));
     CHECK(
         agree(" { \"a\" : [ 1 , -2.5e3 , { \"b\" : \"c\\u00e9\\n\" } , [ ] , { } ] , \"c\" : true , \"d\" : null } "));
     CHECK(agree("{\"a\":[1,-2.5e3,{\"b\":\"c\\u00e9\\n\"},[],{}],\"c\":true,\"d\":null,\"a\":\"last\"}"));
