@@ -38,8 +38,12 @@ typedef struct parser {
     char *pool;
     size_t pool_left;
     /* Values likewise, from chunks of VALUE_POOL_COUNT. */
-    storm_value *vpool;
-    size_t vpool_left;
+    storm_value *vpool, *vpool_end;
+    /* The member and item arrays of closed containers likewise, from chunks
+     * of CONTAINER_POOL_CHUNK (8-byte aligned: both are multiples of 8): an
+     * event closes a dozen objects. */
+    char *cpool;
+    size_t cpool_left;
     /* Members and items of the objects and arrays being parsed, nested ones
      * above their parents: each container gets one array of its exact size
      * when it closes, instead of growing (and copying) one in the arena.
@@ -53,6 +57,9 @@ typedef struct parser {
 
 #define STRING_POOL_CHUNK 512 /* a quarter of the smallest arena chunk in use: never a block of its own */
 #define STRING_POOL_MAX 128   /* longer strings get an allocation of their own */
+
+#define CONTAINER_POOL_CHUNK 512 /* as the string pool's */
+#define CONTAINER_POOL_MAX 192   /* eight members: larger arrays get an allocation of their own */
 
 /* Room for n bytes of string text (arena memory, freed with it). */
 static char *string_room(parser *ps, size_t n)
@@ -104,7 +111,7 @@ static __attribute__((noinline)) storm_value *value_pool_refill(parser *ps)
     storm_value *v = storm_arena_alloc(ps->arena, VALUE_POOL_COUNT * sizeof *v);
     if (v) {
         ps->vpool = v + 1;
-        ps->vpool_left = VALUE_POOL_COUNT - 1;
+        ps->vpool_end = v + VALUE_POOL_COUNT;
         return v;
     }
     return storm_arena_alloc(ps->arena, sizeof *v); /* near the cap: one may still fit */
@@ -113,9 +120,8 @@ static __attribute__((noinline)) storm_value *value_pool_refill(parser *ps)
 static inline storm_value *new_value(parser *ps, storm_vtype t, const char *at)
 {
     storm_value *v;
-    if (ps->vpool_left) {
+    if (ps->vpool != ps->vpool_end) {
         v = ps->vpool++;
-        ps->vpool_left--;
     } else {
         v = value_pool_refill(ps);
     }
@@ -527,16 +533,43 @@ static inline __attribute__((always_inline)) storm_value *parse_element(parser *
     return parse_value(ps);
 }
 
+/* Room for the n bytes (a multiple of 8) of a closed container's array
+ * (arena memory, freed with it); NULL on OOM. */
+static void *container_room(parser *ps, size_t n)
+{
+    if (n <= ps->cpool_left) {
+        char *r = ps->cpool;
+        ps->cpool += n;
+        ps->cpool_left -= n;
+        return r;
+    }
+    if (n <= CONTAINER_POOL_MAX) {
+        char *chunk = storm_arena_alloc(ps->arena, CONTAINER_POOL_CHUNK);
+        if (chunk) {
+            ps->cpool = chunk + n;
+            ps->cpool_left = CONTAINER_POOL_CHUNK - n;
+            return chunk;
+        }
+        /* near the arena's cap: the exact size may still fit */
+    }
+    return storm_arena_alloc(ps->arena, n);
+}
+
 /* Moves the items/members kept on the scratch stack since base into an
  * arena array of their exact number; 0 or -1 on OOM. */
-static int seal_array(parser *ps, storm_value *arr, size_t base)
+static inline int seal_array(parser *ps, storm_value *arr, size_t base)
 {
     size_t n = ps->itop - base;
     if (n) {
-        storm_value **items = storm_arena_alloc(ps->arena, n * sizeof *items);
+        storm_value **items = container_room(ps, n * sizeof *items);
         if (!items)
             return -1;
-        memcpy(items, ps->istack + base, n * sizeof *items);
+        if (n > 8) {
+            memcpy(items, ps->istack + base, n * sizeof *items);
+        } else {
+            for (size_t i = 0; i < n; i++) /* as copy_members */
+                items[i] = ps->istack[base + i];
+        }
         arr->u.a.items = items;
         arr->u.a.len = arr->u.a.alloc = n;
     }
@@ -544,14 +577,29 @@ static int seal_array(parser *ps, storm_value *arr, size_t base)
     return 0;
 }
 
-static int seal_object(parser *ps, storm_value *obj, size_t base)
+/* n members (most objects have a few): member by member, without the
+ * call and the size dispatch of memcpy */
+static inline void copy_members(storm_member *restrict to, const storm_member *restrict from, size_t n)
+{
+    if (n > 8) {
+        memcpy(to, from, n * sizeof *to);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        to[i].key = from[i].key;
+        to[i].key_len = from[i].key_len;
+        to[i].value = from[i].value;
+    }
+}
+
+static inline int seal_object(parser *ps, storm_value *obj, size_t base)
 {
     size_t n = ps->mtop - base;
     if (n) {
-        storm_member *ms = storm_arena_alloc(ps->arena, n * sizeof *ms);
+        storm_member *ms = container_room(ps, n * sizeof *ms);
         if (!ms)
             return -1;
-        memcpy(ms, ps->mstack + base, n * sizeof *ms);
+        copy_members(ms, ps->mstack + base, n);
         obj->u.o.members = ms;
         obj->u.o.len = obj->u.o.alloc = n;
     }
@@ -670,6 +718,264 @@ static storm_value *parse_object(parser *ps)
     }
 }
 
+/* In place (the copy ends in SCAN_PAD NUL bytes), objects and arrays are
+ * parsed with the cursor in a local variable instead of ps->p: every string
+ * ends in a NUL written into the text, a char store that may alias anything,
+ * so a cursor kept in the parser had to be stored and loaded again around
+ * each one. The byte at the end is a NUL that no test below accepts, so a
+ * positive test needs no bound; the error paths keep the generic path's
+ * tests, positions and messages. ps->p is exact whenever anything else runs
+ * (a call that reads or moves it, an error). */
+static storm_value *ip_object(parser *ps, const char *p);
+static storm_value *ip_array(parser *ps, const char *p);
+
+static inline const char *ip_skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* The string at p (its opening quote): *out, *len, and the cursor after
+ * it; NULL on an error (set). */
+static inline __attribute__((always_inline)) const char *ip_string(parser *ps, const char *p, const char **out,
+                                                                   size_t *len)
+{
+    const char *start = p + 1, *stop;
+#if defined(__SSE2__)
+    stop = plain_end_padded(start); /* in place: no flag to test */
+    if (__builtin_expect(*stop == '"', 1)) {
+#else
+    if (__builtin_expect(plain_string_end(ps, start, &stop), 1)) {
+#endif
+        *(char *)(uintptr_t)stop = '\0'; /* the parser's own copy: writable */
+        *out = start;
+        *len = (size_t)(stop - start);
+        return stop + 1;
+    }
+    ps->p = start; /* where parse_string's errors leave it */
+    if (parse_string_slow(ps, start, stop, out, len) != 0)
+        return NULL;
+    return ps->p;
+}
+
+/* new_value, with ps->p where the generic path has it should the arena be
+ * full (its error's position); stored only when the pool is empty. */
+static inline storm_value *ip_new_value(parser *ps, storm_vtype t, const char *at, const char *after)
+{
+    storm_value *v = ps->vpool;
+    if (__builtin_expect(v == ps->vpool_end, 0)) {
+        ps->p = after;
+        return new_value(ps, t, at);
+    }
+    ps->vpool = v + 1;
+    v->type = t;
+    v->pos = (uint32_t)(at - ps->s); /* the in-place path runs only when every offset fits */
+    v->u.a.items = NULL;
+    v->u.a.len = 0;
+    v->u.a.alloc = 0;
+    return v;
+}
+
+/* fail() with ps->p at the error, as the generic path leaves it. */
+static storm_value *ip_fail(parser *ps, const char *at, const char *msg)
+{
+    ps->p = at;
+    return fail(ps, at, msg);
+}
+
+/* A member's or item's value at *pp, as parse_element; *pp moves past it. */
+static inline __attribute__((always_inline)) storm_value *ip_element(parser *ps, const char **pp)
+{
+    const char *p = *pp;
+    storm_value *v;
+    char c = *p;
+    if (__builtin_expect(ps->depth < STORM_JSON_MAX_DEPTH, 1)) {
+        if (c == '"') {
+            const char *str;
+            size_t len;
+            const char *q = ip_string(ps, p, &str, &len);
+            if (!q)
+                return NULL;
+            v = ip_new_value(ps, STORM_V_STRING, p, q);
+            if (v) {
+                v->u.s.ptr = str;
+                v->u.s.len = len;
+            }
+            *pp = q;
+            return v;
+        }
+        if ((c >= '0' && c <= '9') || c == '-') {
+            /* as parse_element: the common integer here, the rest (and
+             * every error) in parse_number */
+            const char *d = p + (c == '-');
+            if (*d >= '1' && *d <= '9') {
+                uint64_t n = (uint64_t)(*d++ - '0');
+                const char *stop = ps->end - d > 16 ? d + 16 : ps->end;
+                while (d < stop && (unsigned char)(*d - '0') < 10)
+                    n = n * 10 + (uint64_t)(*d++ - '0');
+                if (d >= ps->end || (*d != '.' && *d != 'e' && *d != 'E' && (unsigned char)(*d - '0') >= 10)) {
+                    v = ip_new_value(ps, STORM_V_INT, p, d);
+                    if (v)
+                        v->u.i = c == '-' ? -(int64_t)n : (int64_t)n;
+                    *pp = d;
+                    return v;
+                }
+            } else if (*d == '0' && d[1] != '.' && d[1] != 'e' && d[1] != 'E') {
+                /* a zero (protojson's 0 of a field that is set): what
+                 * parse_number makes of it, a digit after it included (the
+                 * caller then reports that digit) */
+                v = ip_new_value(ps, STORM_V_INT, p, d + 1);
+                if (v)
+                    v->u.i = 0;
+                *pp = d + 1;
+                return v;
+            }
+            ps->p = p;
+            v = parse_number(ps);
+            *pp = ps->p;
+            return v;
+        }
+        if (c == '{' || c == '[') {
+            /* parse_value's depth step, without its whitespace and dispatch */
+            ps->depth++;
+            v = c == '{' ? ip_object(ps, p) : ip_array(ps, p);
+            ps->depth--;
+            *pp = ps->p;
+            return v;
+        }
+    }
+    ps->p = p; /* whitespace, literals, the depth limit and errors */
+    v = parse_value(ps);
+    *pp = ps->p;
+    return v;
+}
+
+/* The object at p (its '{'), as parse_object; ps->p after it. */
+static storm_value *ip_object(parser *ps, const char *p)
+{
+    const char *start = p++, *end = ps->end;
+    storm_value *obj = ip_new_value(ps, STORM_V_OBJECT, start, p);
+    if (!obj)
+        return NULL;
+    if ((unsigned char)*p <= ' ')
+        p = ip_skip_ws(p, end);
+    if (*p == '}') {
+        ps->p = p + 1;
+        return obj;
+    }
+    size_t base = ps->mtop;
+    bool spilled = false; /* members grow in the arena (the stack was full) */
+    for (;;) {
+        if (*p != '"') {
+            p = ip_skip_ws(p, end);
+            if (p >= end || *p != '"')
+                return ip_fail(ps, p,
+                               p >= end ? "unexpected end of input in object" : "expected a string key in object");
+        }
+        const char *key;
+        size_t key_len;
+        p = ip_string(ps, p, &key, &key_len);
+        if (!p)
+            return NULL;
+        if (*p != ':') {
+            p = ip_skip_ws(p, end);
+            if (p >= end || *p != ':')
+                return ip_fail(ps, p, "expected ':' after object key");
+        }
+        p++;
+        storm_value *val = ip_element(ps, &p);
+        if (!val)
+            return NULL;
+        /* append without the duplicate check of storm_v_setn: lookups take the last */
+        if (__builtin_expect(ps->mtop < SCRATCH_MEMBERS && !spilled, 1)) {
+            ps->mstack[ps->mtop++] = (storm_member){key, key_len, val};
+        } else {
+            ps->p = p; /* an allocation failure reports it */
+            if (!spilled) {
+                if (seal_object(ps, obj, base) != 0)
+                    return oom(ps);
+                spilled = true;
+            }
+            if (storm_v_append(ps->arena, obj, key, key_len, val) != 0)
+                return oom(ps);
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != '}') {
+            p = ip_skip_ws(p, end);
+            if (p >= end)
+                return ip_fail(ps, p, "unexpected end of input in object (expected ',' or '}')");
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != '}')
+                return ip_fail(ps, p, "expected ',' or '}' in object");
+        }
+        ps->p = p + 1;
+        if (!spilled && seal_object(ps, obj, base) != 0)
+            return oom(ps);
+        return obj;
+    }
+}
+
+/* The array at p (its '['), as parse_array; ps->p after it. */
+static storm_value *ip_array(parser *ps, const char *p)
+{
+    const char *start = p++, *end = ps->end;
+    storm_value *arr = ip_new_value(ps, STORM_V_ARRAY, start, p);
+    if (!arr)
+        return NULL;
+    if ((unsigned char)*p <= ' ')
+        p = ip_skip_ws(p, end);
+    if (*p == ']') {
+        ps->p = p + 1;
+        return arr;
+    }
+    size_t base = ps->itop;
+    bool spilled = false; /* items grow in the arena (the stack was full) */
+    for (;;) {
+        storm_value *item = ip_element(ps, &p);
+        if (!item)
+            return NULL;
+        if (!spilled && ps->itop == SCRATCH_ITEMS) {
+            ps->p = p;
+            if (seal_array(ps, arr, base) != 0)
+                return oom(ps);
+            spilled = true;
+        }
+        if (spilled) {
+            ps->p = p;
+            if (storm_v_push(ps->arena, arr, item) != 0)
+                return oom(ps);
+        } else {
+            ps->istack[ps->itop++] = item;
+        }
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != ']') {
+            p = ip_skip_ws(p, end);
+            if (p >= end)
+                return ip_fail(ps, p, "unexpected end of input in array (expected ',' or ']')");
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != ']')
+                return ip_fail(ps, p, "expected ',' or ']' in array");
+        }
+        ps->p = p + 1;
+        if (!spilled && seal_array(ps, arr, base) != 0)
+            return oom(ps);
+        return arr;
+    }
+}
+
 static storm_value *parse_literal(parser *ps, const char *word, storm_vtype t, bool b)
 {
     size_t n = strlen(word);
@@ -694,8 +1000,8 @@ static storm_value *parse_value(parser *ps)
     }
     storm_value *v;
     switch (*ps->p) {
-    case '{': v = parse_object(ps); break;
-    case '[': v = parse_array(ps); break;
+    case '{': v = ps->in_place && ps->pos_fits ? ip_object(ps, ps->p) : parse_object(ps); break;
+    case '[': v = ps->in_place && ps->pos_fits ? ip_array(ps, ps->p) : parse_array(ps); break;
     case '"': {
         const char *at = ps->p;
         const char *s;
@@ -740,8 +1046,9 @@ storm_rc storm_json_parse(storm_arena *arena, const char *text, size_t len, int 
     ps.pos_fits = len < STORM_POS_NONE;
     ps.pool = NULL;
     ps.pool_left = 0;
-    ps.vpool = NULL;
-    ps.vpool_left = 0;
+    ps.vpool = ps.vpool_end = NULL;
+    ps.cpool = NULL;
+    ps.cpool_left = 0;
     ps.mtop = ps.itop = 0;
     *out = NULL;
     /* A whole document is parsed in place in one copy of the text: a single

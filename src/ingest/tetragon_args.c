@@ -110,6 +110,12 @@ static storm_rc oom(storm_err *err)
     return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory while decoding hook arguments");
 }
 
+/* Appends key -> v to o, which has room for it and no member of that key. */
+static inline void obj_add_own(storm_value *o, const char *key, size_t key_len, storm_value *v)
+{
+    o->u.o.members[o->u.o.len++] = (storm_member){key, key_len, v};
+}
+
 static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path *path, storm_value **out,
                           arg_view *view, storm_err *err)
 {
@@ -141,12 +147,15 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
     if (label && label->type != STORM_V_STRING)
         return tg_fail(err, label, path, "\"label\" must be a string, got %s", tg_type_name(label));
 
+    /* room for "type", "label" and "value" or the payload's members: the
+     * three keys of our own are distinct, so they go in without a scan */
     storm_value *o = tg_obj_new(a, 2 + (p && p->type == STORM_V_OBJECT ? p->u.o.len : 1));
     storm_value *tv = o ? storm_v_str_borrow(a, tname, type_m->key_len) : NULL;
-    if (!tv || TG_OBJ_ADD_LIT(a, o, "type", tv) != 0)
+    if (!tv)
         return oom(err);
-    if (label && TG_OBJ_ADD_LIT(a, o, "label", (storm_value *)label) != 0)
-        return oom(err);
+    obj_add_own(o, "type", 4, tv);
+    if (label)
+        obj_add_own(o, "label", 5, (storm_value *)label);
 
     storm_value *value = (storm_value *)p;
     int64_t n = 0;
@@ -226,8 +235,8 @@ static storm_rc normalize(storm_arena *a, const storm_value *elem, const tg_path
             if (tg_obj_copy_member(a, o, key, key_len, fv) != 0)
                 return oom(err);
         }
-    } else if (TG_OBJ_ADD_LIT(a, o, "value", value) != 0) {
-        return oom(err);
+    } else {
+        obj_add_own(o, "value", 5, value);
     }
     *out = o;
     return STORM_OK;

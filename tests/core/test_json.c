@@ -234,6 +234,191 @@ static void test_arena_cap(void)
     storm_arena_free(a);
 }
 
+/* Same tree, values and positions (pos) on both sides? */
+static bool same_tree(const storm_value *x, const storm_value *y)
+{
+    if (x->type != y->type || x->pos != y->pos)
+        return false;
+    switch (x->type) {
+    case STORM_V_NULL: return true;
+    case STORM_V_BOOL: return x->u.b == y->u.b;
+    case STORM_V_INT: return x->u.i == y->u.i;
+    case STORM_V_FLOAT: return memcmp(&x->u.f, &y->u.f, sizeof x->u.f) == 0;
+    case STORM_V_STRING:
+        return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0 &&
+               x->u.s.ptr[x->u.s.len] == '\0' && y->u.s.ptr[y->u.s.len] == '\0';
+    case STORM_V_ARRAY:
+        if (x->u.a.len != y->u.a.len)
+            return false;
+        for (size_t i = 0; i < x->u.a.len; i++)
+            if (!same_tree(x->u.a.items[i], y->u.a.items[i]))
+                return false;
+        return true;
+    case STORM_V_OBJECT:
+        if (x->u.o.len != y->u.o.len)
+            return false;
+        for (size_t i = 0; i < x->u.o.len; i++) {
+            const storm_member *m = &x->u.o.members[i], *n = &y->u.o.members[i];
+            if (m->key_len != n->key_len || memcmp(m->key, n->key, m->key_len) != 0 || m->key[m->key_len] != '\0' ||
+                !same_tree(m->value, n->value))
+                return false;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* A whole document is parsed in place (its own copy, the cursor in a
+ * register); a value followed by more text is not (STORM_JSON_ALLOW_TRAILING).
+ * On a text that is one value, both paths must give the same tree and
+ * positions, or the same error, position and message. Returns whether they
+ * did; *rc what the in-place parse returned, *off its error offset. */
+static bool both_paths_agree(const char *text, size_t len, storm_rc *rc, size_t *off)
+{
+    storm_arena *a = storm_arena_new(0, 0), *b = storm_arena_new(0, 0);
+    storm_value *x = NULL, *y = NULL;
+    storm_err ex, ey;
+    storm_err_clear(&ex);
+    storm_err_clear(&ey);
+    char *own = malloc(len ? len : 1); /* exact size: ASan sees a read past the text */
+    memcpy(own, text, len);
+    storm_rc rx = storm_json_parse(a, own, len, STORM_JSON_DEFAULT, &x, NULL, &ex);
+    storm_rc ry = storm_json_parse(b, own, len, STORM_JSON_ALLOW_TRAILING, &y, NULL, &ey);
+    bool same = rx == ry && ex.offset == ey.offset && strcmp(ex.msg, ey.msg) == 0;
+    if (same && rx == STORM_OK)
+        same = same_tree(x, y);
+    if (!same)
+        fprintf(stderr, "  paths differ on %.60s: %d/%d at %zu/%zu (%s / %s)\n", text, rx, ry, ex.offset, ey.offset,
+                ex.msg, ey.msg);
+    *rc = rx;
+    *off = ex.offset;
+    free(own);
+    storm_arena_free(a);
+    storm_arena_free(b);
+    return same;
+}
+
+static bool agree(const char *text)
+{
+    storm_rc rc;
+    size_t off;
+    return both_paths_agree(text, strlen(text), &rc, &off);
+}
+
+/* The error of an in-place parse: its code, offset and that both paths agree. */
+static bool fails_at(const char *text, storm_rc want, size_t want_off)
+{
+    storm_rc rc;
+    size_t off;
+    return both_paths_agree(text, strlen(text), &rc, &off) && rc == want && off == want_off;
+}
+
+/* Objects and arrays parsed in place: every punctuation error, compact and
+ * with whitespace around each token, at the position the generic parser
+ * gives; member and item arrays past the scratch stack and past the small
+ * container pool; the nesting limit reached through containers and scalars. */
+static void test_in_place_containers(void)
+{
+    CHECK(fails_at("{\"a\" 1}", STORM_ERR_SYNTAX, 5));
+    CHECK(fails_at("{\"a\":1 \"b\":2}", STORM_ERR_SYNTAX, 7));
+    CHECK(fails_at("{\"a\":1,}", STORM_ERR_SYNTAX, 7));
+    CHECK(fails_at("{,}", STORM_ERR_SYNTAX, 1));
+    CHECK(fails_at("{\"a\":1", STORM_ERR_SYNTAX, 6));
+    CHECK(fails_at("{\"a\":1 ", STORM_ERR_SYNTAX, 7));
+    CHECK(fails_at("{\"a\"", STORM_ERR_SYNTAX, 4));
+    CHECK(fails_at("{\"a\":", STORM_ERR_SYNTAX, 5));
+    CHECK(fails_at("{ \"a\" : 1 , ", STORM_ERR_SYNTAX, 12));
+    CHECK(fails_at("[1 2]", STORM_ERR_SYNTAX, 3));
+    CHECK(fails_at("[1,]", STORM_ERR_SYNTAX, 3));
+    CHECK(fails_at("[1", STORM_ERR_SYNTAX, 2));
+    CHECK(fails_at("[ 1 ,\n", STORM_ERR_SYNTAX, 6));
+    CHECK(fails_at("{\"a\":[1,{\"b\":tru}]}", STORM_ERR_SYNTAX, 13));
+    CHECK(fails_at("{\"a\":\"x\xff\"}", STORM_ERR_SYNTAX, 7));
+    CHECK(fails_at("{\"k\x01\":1}", STORM_ERR_SYNTAX, 3));
+    CHECK(fails_at("{\"a\":\"\\q\"}", STORM_ERR_SYNTAX, 6));
+    CHECK(fails_at("{\"a\":-}", STORM_ERR_SYNTAX, 5));
+    CHECK(fails_at("{\"a\":01}", STORM_ERR_SYNTAX, 6));
+    CHECK(fails_at("[-01]", STORM_ERR_SYNTAX, 3));
+    CHECK(fails_at("[0x1]", STORM_ERR_SYNTAX, 2));
+    CHECK(agree("[0,-0,0.5,-0.0e-0,0E+1,{\"z\":0},{\"z\":-0 },10,-7]"));
+    CHECK(
+        agree(" { \"a\" : [ 1 , -2.5e3 , { \"b\" : \"c\\u00e9\\n\" } , [ ] , { } ] , \"c\" : true , \"d\" : null } "));
+    CHECK(agree("{\"a\":[1,-2.5e3,{\"b\":\"c\\u00e9\\n\"},[],{}],\"c\":true,\"d\":null,\"a\":\"last\"}"));
+    CHECK(agree("{\n\t\"a\"\r\n:\t[\n1\n,\n2\n]\n}"));
+
+    /* 300 members and 300 items: past the scratch stacks (256) */
+    char buf[16384];
+    size_t n = 0;
+    buf[n++] = '[';
+    buf[n++] = '{';
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"k%d\":[%d,%d]", i ? "," : "", i, i, -i);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "},[");
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"i\":%d}", i ? "," : "", i);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "]]");
+    CHECK(agree(buf));
+    storm_arena *a = storm_arena_new(0, 0);
+    storm_err err;
+    storm_value *v = parse(a, buf, &err);
+    CHECK(v && v->u.a.len == 2 && v->u.a.items[0]->u.o.len == 300 && v->u.a.items[1]->u.a.len == 300);
+    if (v && v->u.a.len == 2) {
+        storm_value *k299 = storm_v_get(v->u.a.items[0], "k299");
+        CHECK(k299 && k299->u.a.len == 2 && k299->u.a.items[1]->u.i == -299);
+        storm_value *last = v->u.a.items[1]->u.a.len == 300 ? v->u.a.items[1]->u.a.items[299] : NULL;
+        CHECK(last && storm_v_get(last, "i") && storm_v_get(last, "i")->u.i == 299);
+    }
+    /* many small objects (the container pool across chunks), objects of 8,
+     * 9 and 20 members (copied member by member, by memcpy, allocated alone) */
+    n = 0;
+    buf[n++] = '[';
+    for (int i = 0; i < 200; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s{\"a\":%d,\"b\":\"%d\"}", i ? "," : "", i, i);
+    for (int m = 8; m <= 20; m += m == 9 ? 11 : 1) {
+        buf[n++] = ',';
+        buf[n++] = '{';
+        for (int i = 0; i < m; i++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\"m%d\":%d", i ? "," : "", i, i * m);
+        buf[n++] = '}';
+    }
+    buf[n++] = ']';
+    buf[n] = '\0';
+    CHECK(agree(buf));
+    v = parse(a, buf, &err);
+    CHECK(v && v->u.a.len == 203);
+    if (v && v->u.a.len == 203) {
+        storm_value *o = v->u.a.items[202];
+        CHECK(o->u.o.len == 20 && storm_v_get(o, "m19") && storm_v_get(o, "m19")->u.i == 19 * 20);
+        o = v->u.a.items[201];
+        CHECK(o->u.o.len == 9 && storm_v_get(o, "m8") && storm_v_get(o, "m8")->u.i == 72);
+        CHECK(storm_v_get(v->u.a.items[199], "b") && strcmp(storm_v_get(v->u.a.items[199], "b")->u.s.ptr, "199") == 0);
+    }
+    storm_arena_free(a);
+
+    /* the nesting limit: 512 levels parse, 513 do not, whatever is nested */
+    static const char *const opens[] = {"[", "{\"a\":", " [ ", "{\"a\" : "};
+    static const char *const closes[] = {"]", "}", " ] ", " } "};
+    static const char *const inner[] = {"1", "\"s\"", "{}", "[]", "true", "{\"x\":1}"};
+    char *deep = malloc(520 * 12 + 16); /* the longest open and close: 7 + 3 bytes a level */
+    for (size_t o = 0; o < 4; o++)
+        for (size_t k = 0; k < sizeof inner / sizeof inner[0]; k++)
+            for (int levels = 510; levels <= 512; levels++) {
+                size_t d = 0;
+                for (int i = 0; i < levels; i++)
+                    d += (size_t)sprintf(deep + d, "%s", opens[o]);
+                d += (size_t)sprintf(deep + d, "%s", inner[k]);
+                for (int i = 0; i < levels; i++)
+                    d += (size_t)sprintf(deep + d, "%s", closes[o]);
+                storm_rc rc;
+                size_t off;
+                CHECK(both_paths_agree(deep, d, &rc, &off));
+                /* the inner value is one level more; a container inside it one more still */
+                int depth = levels + 1 + (inner[k][0] == '{' && inner[k][1] == '"');
+                CHECK(depth <= STORM_JSON_MAX_DEPTH ? rc == STORM_OK : rc == STORM_ERR_LIMIT);
+            }
+    free(deep);
+}
+
 /* Same tree as cJSON? (cJSON keeps all numbers as doubles) */
 static int same_as_cjson(const storm_value *v, const cJSON *c)
 {
@@ -338,6 +523,7 @@ int main(void)
     RUN(test_parse_next);
     RUN(test_lines_next);
     RUN(test_arena_cap);
+    RUN(test_in_place_containers);
     RUN(test_differential_corpus);
     return test_report("test_json");
 }
