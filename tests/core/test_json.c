@@ -9,6 +9,7 @@
 #include <storm/json.h>
 
 #include "test.h"
+#include "value_same.h"
 
 static storm_value *parse(storm_arena *a, const char *s, storm_err *err)
 {
@@ -234,40 +235,6 @@ static void test_arena_cap(void)
     storm_arena_free(a);
 }
 
-/* Same tree, values and positions (pos) on both sides? */
-static bool same_tree(const storm_value *x, const storm_value *y)
-{
-    if (x->type != y->type || x->pos != y->pos)
-        return false;
-    switch (x->type) {
-    case STORM_V_NULL: return true;
-    case STORM_V_BOOL: return x->u.b == y->u.b;
-    case STORM_V_INT: return x->u.i == y->u.i;
-    case STORM_V_FLOAT: return memcmp(&x->u.f, &y->u.f, sizeof x->u.f) == 0;
-    case STORM_V_STRING:
-        return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0 &&
-               x->u.s.ptr[x->u.s.len] == '\0' && y->u.s.ptr[y->u.s.len] == '\0';
-    case STORM_V_ARRAY:
-        if (x->u.a.len != y->u.a.len)
-            return false;
-        for (size_t i = 0; i < x->u.a.len; i++)
-            if (!same_tree(x->u.a.items[i], y->u.a.items[i]))
-                return false;
-        return true;
-    case STORM_V_OBJECT:
-        if (x->u.o.len != y->u.o.len)
-            return false;
-        for (size_t i = 0; i < x->u.o.len; i++) {
-            const storm_member *m = &x->u.o.members[i], *n = &y->u.o.members[i];
-            if (m->key_len != n->key_len || memcmp(m->key, n->key, m->key_len) != 0 || m->key[m->key_len] != '\0' ||
-                !same_tree(m->value, n->value))
-                return false;
-        }
-        return true;
-    }
-    return false;
-}
-
 /* A whole document is parsed in place (its own copy, the cursor in a
  * register); a value followed by more text is not (STORM_JSON_ALLOW_TRAILING).
  * On a text that is one value, both paths must give the same tree and
@@ -286,7 +253,7 @@ static bool both_paths_agree(const char *text, size_t len, storm_rc *rc, size_t 
     storm_rc ry = storm_json_parse(b, own, len, STORM_JSON_ALLOW_TRAILING, &y, NULL, &ey);
     bool same = rx == ry && ex.offset == ey.offset && strcmp(ex.msg, ey.msg) == 0;
     if (same && rx == STORM_OK)
-        same = same_tree(x, y);
+        same = test_value_same(x, y);
     if (!same)
         fprintf(stderr, "  paths differ on %.60s: %d/%d at %zu/%zu (%s / %s)\n", text, rx, ry, ex.offset, ey.offset,
                 ex.msg, ey.msg);

@@ -19,50 +19,17 @@
 #include "obs_pack.h"
 
 #include "test.h"
+#include "value_same.h"
 #include "detect_test_util.h"
-
-static bool value_same(const storm_value *x, const storm_value *y)
-{
-    if (!x || !y)
-        return x == y;
-    if (x->type != y->type || x->pos != y->pos)
-        return false;
-    switch (x->type) {
-    case STORM_V_NULL: return true;
-    case STORM_V_BOOL: return x->u.b == y->u.b;
-    case STORM_V_INT: return x->u.i == y->u.i;
-    case STORM_V_FLOAT: return memcmp(&x->u.f, &y->u.f, sizeof x->u.f) == 0;
-    case STORM_V_STRING:
-        return x->u.s.len == y->u.s.len && memcmp(x->u.s.ptr, y->u.s.ptr, x->u.s.len) == 0 &&
-               y->u.s.ptr[y->u.s.len] == '\0';
-    case STORM_V_ARRAY:
-        if (x->u.a.len != y->u.a.len)
-            return false;
-        for (size_t i = 0; i < x->u.a.len; i++)
-            if (!value_same(x->u.a.items[i], y->u.a.items[i]))
-                return false;
-        return true;
-    case STORM_V_OBJECT:
-        if (x->u.o.len != y->u.o.len)
-            return false;
-        for (size_t i = 0; i < x->u.o.len; i++) {
-            const storm_member *a = &x->u.o.members[i], *b = &y->u.o.members[i];
-            if (a->key_len != b->key_len || memcmp(a->key, b->key, a->key_len) != 0 || !value_same(a->value, b->value))
-                return false;
-        }
-        return true;
-    }
-    return false;
-}
 
 static bool obs_same(const storm_observation *x, const storm_observation *y)
 {
     if (x->index != y->index || x->first_observed != y->first_observed || x->last_observed != y->last_observed ||
-        x->number_observed != y->number_observed || x->n_objects != y->n_objects || !value_same(x->sdo, y->sdo))
+        x->number_observed != y->number_observed || x->n_objects != y->n_objects || !test_value_same(x->sdo, y->sdo))
         return false;
     for (size_t i = 0; i < x->n_objects; i++) {
         const char *kx = x->objects[i].key, *ky = y->objects[i].key;
-        if (!kx != !ky || (kx && strcmp(kx, ky) != 0) || !value_same(x->objects[i].value, y->objects[i].value))
+        if (!kx != !ky || (kx && strcmp(kx, ky) != 0) || !test_value_same(x->objects[i].value, y->objects[i].value))
             return false;
     }
     return true;
