@@ -27,12 +27,15 @@ static void test_ends_and_powers(void)
     same_as_printf(INT64_MAX);
     same_as_printf(INT64_MIN);
     same_as_printf(INT64_MIN + 1);
-    int64_t p = 1;
-    for (int i = 0; i < 19; i++, p *= 10)
+    int64_t p = 1; /* 10^0 .. 10^18, the last power below INT64_MAX */
+    for (int i = 0; i < 19; i++) {
         for (int64_t d = -1; d <= 1; d++) {
             same_as_printf(p + d);
             same_as_printf(-(p + d));
         }
+        if (i < 18)
+            p *= 10;
+    }
 }
 
 static void test_random(void)
