@@ -92,7 +92,7 @@ static void test_bounds(void)
                      "{\"type\":\"file\",\"id\":\"file--00000000-0000-5000-8000-%012d\",\"name\":\"n%d-%d\"}", i, i,
                      round * (i % 3));
             check_same_text(&c, parse(a, text));
-            CHECK(c.n <= 1024); /* SCO_TEXT_MAX_ENTRIES */
+            CHECK(c.n <= 512); /* SCO_TEXT_MAX_ENTRIES */
         }
     sco_text_free(&c);
     CHECK(c.n == 0 && c.e == NULL);
