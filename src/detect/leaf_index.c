@@ -84,19 +84,19 @@ typedef struct path_regex {
     uint32_t test;
     bool rejected; /* Hyperscan could not compile it: its test has no key */
     /* a path with factors (index_path.factored): its expressions are
-     * exprs[first_expr..first_expr + n_exprs): its longest literal factor,
-     * or the regex itself when it has none, or nothing when it has a
-     * prefix key */
+     * exprs[first_expr..first_expr + n_exprs): the literal factor the
+     * fewest of the path's regexes share, or the regex itself when it has
+     * none, or nothing when it has a prefix key */
     uint32_t first_expr;
     uint8_t n_exprs;
-    /* its other factors, which a value the scan found the longest in must
+    /* its other factors, which a value the scan found that one in must
      * hold too: n_also NUL-terminated texts one after another (owned) */
     char *also;
     uint8_t n_also;
 } path_regex;
 
-/* One expression given to Hyperscan for a path with factors: the longest
- * factor of a regex, or the regex itself when it has none. */
+/* One expression given to Hyperscan for a path with factors: one literal
+ * factor of a regex (path_factor), or the regex itself when it has none. */
 typedef struct path_expr {
     char *re;       /* owned, or the regex's own text (not owned) */
     uint32_t regex; /* index into index_path.regex */
@@ -689,6 +689,26 @@ static int eq_add(leaf_index *x, const char *key, size_t len, uint32_t test)
 }
 
 #if STORM_HAVE_HYPERSCAN
+/* Expression e of path p as Hyperscan compiles it (database id e), and the
+ * regex it stands for: without factors, expression e is regex e. */
+static const char *path_expr_text(const index_path *p, size_t e)
+{
+    return p->factored ? p->exprs[e].re : p->regex[e].re;
+}
+
+static path_regex *path_expr_regex(index_path *p, size_t e)
+{
+    return &p->regex[p->factored ? p->exprs[e].regex : e];
+}
+
+/* The first expression of regex ri of path p (ri = n_regex: the end). */
+static size_t path_expr_at(const index_path *p, size_t ri)
+{
+    if (!p->factored)
+        return ri;
+    return ri < p->n_regex ? p->regex[ri].first_expr : p->n_exprs;
+}
+
 /* One prefilter database to build: regexes [lo, hi) of a path. Groups
  * touch disjoint regexes and nothing else of the index, so that several
  * can be built at once (regex_groups_build). */
@@ -706,18 +726,6 @@ typedef struct regex_group {
  * compiled again. With a cache directory, the database compiled before
  * from the same expressions is loaded instead (regex_cache.h), and one
  * compiled here is stored there. */
-/* Expression e of path p as Hyperscan compiles it (database id e), and the
- * regex it stands for: without factors, expression e is regex e. */
-static const char *path_expr_text(const index_path *p, size_t e)
-{
-    return p->factored ? p->exprs[e].re : p->regex[e].re;
-}
-
-static path_regex *path_expr_regex(index_path *p, size_t e)
-{
-    return &p->regex[p->factored ? p->exprs[e].regex : e];
-}
-
 static void regex_group_build(regex_group *g)
 {
     const unsigned all_flags =
@@ -1020,10 +1028,7 @@ static int regex_groups_plan(leaf_index *x, regex_group **out, size_t *n_out)
                 free(gs);
                 return -1;
             }
-            size_t elo = p->factored ? p->regex[lo].first_expr : lo;
-            size_t ehi =
-                hi < p->n_regex ? (p->factored ? p->regex[hi].first_expr : hi) : (p->factored ? p->n_exprs : hi);
-            gs[n++] = (regex_group){p, elo, ehi, x->cache_dir, NULL, false, 0};
+            gs[n++] = (regex_group){p, path_expr_at(p, lo), path_expr_at(p, hi), x->cache_dir, NULL, false, 0};
         }
     }
     *out = gs;
