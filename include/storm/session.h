@@ -46,7 +46,7 @@ typedef struct storm_session_opts {
     size_t sessions_cap;  /* sessions held (the least recently changed goes first): 4096 */
     size_t keys_cap;      /* link keys per session: 256 */
     size_t context_cap;   /* lineage, address and identity facts remembered: 262144 */
-    size_t steps_cap;     /* steps kept per session (later ones counted in size): 1024 */
+    size_t steps_cap;     /* steps kept per session (later ones counted in steps_dropped, not in size): 1024 */
     storm_time_ns helper; /* kernel helper rule: how soon after the step: 1 s */
 } storm_session_opts;
 
