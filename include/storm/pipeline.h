@@ -104,6 +104,14 @@ typedef struct storm_pipeline_opts {
     bool keep_observations;        /* with a store sink: every observation built goes into the store's
                                       observations collection (not only sightings' evidence), and every
                                       event's observation is built (no prefilter): what storm hunt reads */
+    /* called at every release_every-th record (0: 1,048,576, every 64th
+     * output flush point): the fewest temporaries are alive then, so it is
+     * when a long run gives the free pages of its heap back to the system
+     * (storm run: malloc_trim). With workers, on the reading thread. May be
+     * NULL. */
+    void (*release_memory)(void *ctx);
+    void *release_memory_ctx;
+    size_t release_every;
 } storm_pipeline_opts;
 
 #define STORM_PIPELINE_COMMIT_BUCKETS 10

@@ -97,5 +97,8 @@ int cli_getopt(const char *cmd, const char *usage_line, int argc, char **argv, c
 /* storm run's heap: freed blocks kept for reuse, its first megabytes on
  * transparent huge pages (run_memory.c). Call once, first thing. */
 void cli_run_memory_setup(void);
+/* Gives the heap's free pages back to the system (storm_pipeline_opts
+ * release_memory; ctx unused). */
+void cli_run_memory_release(void *ctx);
 
 #endif

@@ -242,6 +242,7 @@ int cmd_run(int argc, char **argv)
     po->prog = "storm run";
     po->stop = &run_stop;
     po->report = &run_report;
+    po->release_memory = cli_run_memory_release;
     ro.format = STORM_PIPELINE_STIX;
     ro.drain_timeout = DRAIN_DEFAULT_NS;
     unsigned long long number;

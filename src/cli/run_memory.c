@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* storm run's heap settings (cli_run_memory_setup in cli.h). */
+/* storm run's heap settings (cli_run_memory_setup and cli_run_memory_release
+ * in cli.h). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,5 +65,20 @@ void cli_run_memory_setup(void)
 #if defined(MADV_HUGEPAGE)
     heap_on_huge_pages();
 #endif
+#endif
+}
+
+/* A long run's heap fragments: the sightings, sessions and partial matches
+ * it keeps are freed and taken again in other sizes between blocks that
+ * stay, and the holes stay resident. Over 12M events of the attack-heavy
+ * kprobe stream the heap grew from 37 to 44 MB around ~30 MB in use, and
+ * the RSS past 64 MB; giving the holes' whole pages back every million
+ * records (1-7 ms each) kept it at ~60 MB. The top of the heap up to
+ * TRIM_THRESHOLD stays, as at a free: the huge-page block and room to grow. */
+void cli_run_memory_release(void *ctx)
+{
+    (void)ctx;
+#if defined(__GLIBC__)
+    malloc_trim(TRIM_THRESHOLD);
 #endif
 }

@@ -21,6 +21,7 @@
 #define RECORD_ARENA_CHUNK ((size_t)256 << 10)
 #define DEFAULT_MESSAGES_SHOWN 100
 #define DB_BATCH_RECORDS 16384 /* records per store transaction */
+#define RELEASE_EVERY ((size_t)64 * DB_BATCH_RECORDS) /* records between two release_memory calls */
 
 /* storm_err_clear zeroes 540 bytes; per event, only what storm_err_set and
  * the messages read need */
@@ -526,6 +527,9 @@ void pipeline_after_record(storm_pipeline *p)
     pipeline_arena_reset(p);
     if (++p->records_out % DB_BATCH_RECORDS == 0) /* the output's flush points: every 16384th record */
         pipeline_held_release(p);
+    size_t release_every = p->opts.release_every ? p->opts.release_every : RELEASE_EVERY;
+    if (p->opts.release_memory && p->records_out % release_every == 0)
+        p->opts.release_memory(p->opts.release_memory_ctx);
     if (p->sinks.store && ++p->records_in_tx >= DB_BATCH_RECORDS)
         pipeline_db_commit(p);
     pipeline_progress_tick(p);

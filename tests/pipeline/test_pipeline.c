@@ -2,8 +2,8 @@
 /* The pipeline as a library: the reader's framing (a line, an array on a
  * line, HTTP bodies as one JSON value or as JSON Lines), reject counting
  * with the bad text set aside once, skip types, record numbering across an
- * array's records, and detection with the shipped models writing sightings
- * to the STIX and text sinks. */
+ * array's records, detection with the shipped models writing sightings to
+ * the STIX and text sinks, and the release_memory hook's period. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +135,45 @@ static void test_detection(void)
     storm_models_free(m);
 }
 
+static void count_release(void *ctx)
+{
+    ++*(int *)ctx;
+}
+
+/* release_memory comes every release_every records, bad ones included
+ * (the period is one of records read, as the flush points'). */
+static void test_release_memory(void)
+{
+    seen s = {0};
+    int released = 0;
+    storm_pipeline_opts po = {.prog = "test",
+                              .dating = STORM_PIPELINE_DATE_SOURCE,
+                              .release_memory = count_release,
+                              .release_memory_ctx = &released,
+                              .release_every = 3};
+    storm_pipeline_sinks sinks = {.observation = on_obs, .observation_ctx = &s};
+    storm_pipeline *p = NULL;
+    storm_err err;
+    storm_err_clear(&err);
+    CHECK(storm_pipeline_new(&po, &sinks, &p, &err) == STORM_OK);
+    if (!p)
+        return;
+    const char *good = REC(1, 1), *bad = "{oops";
+    for (int i = 0; i < 10; i++) {
+        const char *line = i == 4 ? bad : good;
+        storm_pipeline_feed_text(p, "t", (uint64_t)i + 1, line, strlen(line));
+        CHECK(released == (i + 1) / 3);
+    }
+    storm_pipeline_flush(p);
+    CHECK(released == 3);
+    CHECK(s.n == 9);
+    storm_pipeline_free(p);
+}
+
 int main(void)
 {
     RUN(test_framing);
+    RUN(test_release_memory);
     RUN(test_detection);
     return test_report("test_pipeline");
 }
