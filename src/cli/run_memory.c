@@ -70,10 +70,12 @@ void cli_run_memory_setup(void)
 
 /* A long run's heap fragments: the sightings, sessions and partial matches
  * it keeps are freed and taken again in other sizes between blocks that
- * stay, and the holes stay resident. Over 12M events of the attack-heavy
- * kprobe stream the heap grew from 37 to 44 MB around ~30 MB in use, and
- * the RSS past 64 MB; giving the holes' whole pages back every million
- * records (1-7 ms each) kept it at ~60 MB. The top of the heap up to
+ * stay, and the holes stay resident. Fed 12M events of the attack-heavy
+ * kprobe stream on standard input, the heap grew from 37 to 44 MB around
+ * ~30 MB in use and the RSS reached 67.6 MB; giving the holes' whole pages
+ * back every few seconds (1-7 ms each) held it at ~60.5 MB. bench_rss.sh
+ * (25M events, this every 1,048,576 records): 61.9 MB at 20M events
+ * instead of 63.7, peak 63.6 instead of 63.8 MB. The top of the heap up to
  * TRIM_THRESHOLD stays, as at a free: the huge-page block and room to grow. */
 void cli_run_memory_release(void *ctx)
 {
