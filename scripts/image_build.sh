@@ -6,7 +6,8 @@
 # 1. Storm is built (release, prefix /usr, no tests) and installed into a
 #    staging directory: the binary, the shipped models, manifests and web UI.
 # 2. The runtime libraries it needs are read from the binary (ldd, then
-#    dpkg -S: the Debian packages that hold them).
+#    dpkg -S: the Debian packages that hold them), with the packages of the
+#    libraries it loads when used (storm_config.h's STORM_PACKAGE_*).
 # 3. mmdebstrap makes a Debian 12 root filesystem from Debian's mirror: the
 #    essential packages, those libraries and ca-certificates, no docs.
 # 4. buildah bud --isolation chroot builds deploy/image/Containerfile on it
@@ -64,6 +65,11 @@ for f in "${libs[@]}"; do
   [ -n "$p" ] || { echo "no Debian package holds $f" >&2; exit 1; }
   pkgs+=("${p%%:*}")
 done
+# and those it loads when a command first needs them (libcurl, libpq, ...:
+# storm/lazy_lib.h), which ldd does not list: the build's storm_config.h names their packages
+mapfile -t lazy < <(sed -n 's/^#define STORM_PACKAGE_[A-Z0-9_]* "\(.*\)"$/\1/p' "$work/build/include/storm_config.h")
+[ ${#lazy[@]} -gt 0 ] || { echo "no STORM_PACKAGE_ in $work/build/include/storm_config.h" >&2; exit 1; }
+pkgs+=("${lazy[@]}")
 pkgs+=(ca-certificates) # storm publish/pull and --alert-webhook over HTTPS
 include=$(printf '%s\n' "${pkgs[@]}" | sort -u | paste -sd, -)
 echo "$include"

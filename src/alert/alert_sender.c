@@ -13,9 +13,35 @@
 #include <time.h>
 #include <unistd.h>
 
+/* curl.h's type-checking macros would wrap the calls below, which go
+ * through libcurl's table rather than name the functions */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include <storm/alert.h>
+#include <storm/lazy_lib.h>
+
+#include "storm_config.h"
+
+/* The libcurl functions this file calls, loaded by the first storm_alert_new. */
+#define CURL_FUNCTIONS(X)                                                                                              \
+    X(curl_global_init)                                                                                                \
+    X(curl_easy_init)                                                                                                  \
+    X(curl_easy_reset)                                                                                                 \
+    X(curl_easy_setopt)                                                                                                \
+    X(curl_easy_perform)                                                                                               \
+    X(curl_easy_getinfo)                                                                                               \
+    X(curl_easy_strerror)                                                                                              \
+    X(curl_easy_cleanup)                                                                                               \
+    X(curl_slist_append)                                                                                               \
+    X(curl_slist_free_all)
+typedef struct curl_api {
+    CURL_FUNCTIONS(STORM_LAZY_FIELD)
+} curl_api;
+static curl_api libcurl;
+#define CURL_SYM(fn) STORM_LAZY_SYM(curl_api, fn)
+static const storm_lazy_sym curl_syms[] = {CURL_FUNCTIONS(CURL_SYM)};
+static storm_lazy_lib curl_lib = STORM_LAZY_LIB(STORM_SONAME_CURL, STORM_PACKAGE_CURL, curl_syms, &libcurl);
 
 #define DEFAULT_QUEUE 1024
 #define DEFAULT_ATTEMPTS 4
@@ -85,25 +111,26 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 static int post(storm_alert *a, CURL *c, const alert_item *it)
 {
     /* no "Expect: 100-continue": a second's wait per body with receivers that ignore it */
-    struct curl_slist *hdr = curl_slist_append(curl_slist_append(NULL, "Content-Type: application/json"), "Expect:");
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, a->url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, it->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)it->len);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)a->opts.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)a->opts.timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    CURLcode rc = curl_easy_perform(c);
+    struct curl_slist *hdr =
+        libcurl.curl_slist_append(libcurl.curl_slist_append(NULL, "Content-Type: application/json"), "Expect:");
+    libcurl.curl_easy_reset(c);
+    libcurl.curl_easy_setopt(c, CURLOPT_URL, a->url);
+    libcurl.curl_easy_setopt(c, CURLOPT_POST, 1L);
+    libcurl.curl_easy_setopt(c, CURLOPT_POSTFIELDS, it->body);
+    libcurl.curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)it->len);
+    libcurl.curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    libcurl.curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)a->opts.timeout_ms);
+    libcurl.curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)a->opts.timeout_ms);
+    libcurl.curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    libcurl.curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    libcurl.curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    CURLcode rc = libcurl.curl_easy_perform(c);
     long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdr);
+    libcurl.curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    libcurl.curl_slist_free_all(hdr);
     if (rc != CURLE_OK) {
         if (getenv("STORM_ALERT_DEBUG"))
-            fprintf(stderr, "alert: %s\n", curl_easy_strerror(rc));
+            fprintf(stderr, "alert: %s\n", libcurl.curl_easy_strerror(rc));
         return 0;
     }
     if (status >= 200 && status < 300)
@@ -114,7 +141,7 @@ static int post(storm_alert *a, CURL *c, const alert_item *it)
 static void *sender(void *arg)
 {
     storm_alert *a = arg;
-    CURL *c = curl_easy_init();
+    CURL *c = libcurl.curl_easy_init();
     pthread_mutex_lock(&a->mu);
     for (;;) {
         while (!a->n && !a->closing)
@@ -162,7 +189,7 @@ static void *sender(void *arg)
     }
     pthread_mutex_unlock(&a->mu);
     if (c)
-        curl_easy_cleanup(c);
+        libcurl.curl_easy_cleanup(c);
     return NULL;
 }
 
@@ -174,6 +201,9 @@ storm_rc storm_alert_new(const storm_alert_opts *opts, storm_alert **out, storm_
                              opts->url ? opts->url : "");
     if (strlen(opts->url) >= sizeof((storm_alert *)0)->url)
         return storm_err_set(err, STORM_ERR_LIMIT, 0, "--alert-webhook: the URL is longer than 2047 bytes");
+    storm_rc rc = storm_lazy_lib_load(&curl_lib, "--alert-webhook", err);
+    if (rc)
+        return rc;
     storm_alert *a = calloc(1, sizeof *a);
     if (!a)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
@@ -198,7 +228,7 @@ storm_rc storm_alert_new(const storm_alert_opts *opts, storm_alert **out, storm_
         free(a);
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    libcurl.curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
     int e = pthread_create(&a->thread, NULL, sender, a);

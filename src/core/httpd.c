@@ -25,6 +25,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <storm/lazy_lib.h>
+
+#include "storm_config.h"
+
+/* The libmicrohttpd functions this file calls, loaded by the first
+ * storm_httpd_start (its callers have loaded it already, for their own
+ * calls, and said which command needed it when it is missing). */
+#define MHD_FUNCTIONS(X)                                                                                               \
+    X(MHD_start_daemon)                                                                                                \
+    X(MHD_stop_daemon)                                                                                                 \
+    X(MHD_get_connection_info)
+typedef struct mhd_api {
+    MHD_FUNCTIONS(STORM_LAZY_FIELD)
+} mhd_api;
+static mhd_api libmicrohttpd;
+#define MHD_SYM(fn) STORM_LAZY_SYM(mhd_api, fn)
+static const storm_lazy_sym mhd_syms[] = {MHD_FUNCTIONS(MHD_SYM)};
+static storm_lazy_lib mhd_lib =
+    STORM_LAZY_LIB(STORM_SONAME_MICROHTTPD, STORM_PACKAGE_MICROHTTPD, mhd_syms, &libmicrohttpd);
+
 #define DEFAULT_MAX_CONNECTIONS 64
 #define DEFAULT_HEAD_TIMEOUT 10
 #define DEFAULT_REQUEST_TIMEOUT 120
@@ -198,8 +218,10 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 {
     storm_httpd *h = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-        const union MHD_ConnectionInfo *ad = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *fd =
+            libmicrohttpd.MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ad =
+            libmicrohttpd.MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         conn *c = calloc(1, sizeof *c);
         pthread_mutex_lock(&h->lock);
         client *k = c && ad && ad->client_addr ? find_client(h, ad->client_addr) : NULL;
@@ -259,7 +281,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 
 static conn *conn_of(struct MHD_Connection *mc)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    const union MHD_ConnectionInfo *ci = libmicrohttpd.MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return ci ? ci->socket_context : NULL;
 }
 
@@ -377,6 +399,9 @@ static storm_rc bind_listen(const storm_httpd_config *cfg, int *out, unsigned *p
 storm_rc storm_httpd_start(const storm_httpd_config *cfg, storm_httpd **out, storm_err *err)
 {
     *out = NULL;
+    storm_rc lrc = storm_lazy_lib_load(&mhd_lib, "the HTTP listener", err);
+    if (lrc)
+        return lrc;
     size_t n_extra = 0;
     while (cfg->options && cfg->options[n_extra].option != MHD_OPTION_END)
         if (++n_extra > EXTRA_OPTIONS_MAX)
@@ -426,8 +451,8 @@ storm_rc storm_httpd_start(const storm_httpd_config *cfg, storm_httpd **out, sto
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_request_line, h};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, h};
     opts[no++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | cfg->flags, 0, on_accept, h,
-                                 on_access, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    h->daemon = libmicrohttpd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | cfg->flags, 0,
+                                               on_accept, h, on_access, h, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (!h->daemon) {
         close(fd); /* libmicrohttpd owns it only once started */
         storm_httpd_stop(h);
@@ -466,7 +491,8 @@ void storm_httpd_stop(storm_httpd *h)
         pthread_join(h->watchdog, NULL);
     }
     if (h->daemon)
-        MHD_stop_daemon(h->daemon); /* closes every connection (on_connection frees them) and the socket */
+        libmicrohttpd.MHD_stop_daemon(
+            h->daemon); /* closes every connection (on_connection frees them) and the socket */
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->lock);
     free(h);

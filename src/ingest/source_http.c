@@ -28,9 +28,28 @@
 #include <storm/decode.h>
 #include <storm/httpd.h>
 #include <storm/json.h>
+#include <storm/lazy_lib.h>
 #include <storm/listen.h>
 
 #include "intake_spool.h"
+#include "storm_config.h"
+
+/* The libmicrohttpd functions this file calls (its handlers, once the
+ * listener runs), loaded by the first storm_intake_start. */
+#define MHD_FUNCTIONS(X)                                                                                               \
+    X(MHD_create_response_from_buffer)                                                                                 \
+    X(MHD_add_response_header)                                                                                         \
+    X(MHD_queue_response)                                                                                              \
+    X(MHD_destroy_response)                                                                                            \
+    X(MHD_lookup_connection_value)
+typedef struct mhd_api {
+    MHD_FUNCTIONS(STORM_LAZY_FIELD)
+} mhd_api;
+static mhd_api libmicrohttpd;
+#define MHD_SYM(fn) STORM_LAZY_SYM(mhd_api, fn)
+static const storm_lazy_sym mhd_syms[] = {MHD_FUNCTIONS(MHD_SYM)};
+static storm_lazy_lib mhd_lib =
+    STORM_LAZY_LIB(STORM_SONAME_MICROHTTPD, STORM_PACKAGE_MICROHTTPD, mhd_syms, &libmicrohttpd);
 
 #define DEFAULT_MAX_BODY ((size_t)16 << 20)
 #define DEFAULT_MAX_QUEUED ((size_t)256 << 20)
@@ -105,25 +124,26 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned code, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r = libmicrohttpd.MHD_create_response_from_buffer(strlen(msg), msg, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
+    libmicrohttpd.MHD_add_response_header(r, "Content-Type", "application/json");
     if (code == 503)
-        MHD_add_response_header(r, "Retry-After", "1");
-    enum MHD_Result ret = MHD_queue_response(c, code, r);
-    MHD_destroy_response(r);
+        libmicrohttpd.MHD_add_response_header(r, "Retry-After", "1");
+    enum MHD_Result ret = libmicrohttpd.MHD_queue_response(c, code, r);
+    libmicrohttpd.MHD_destroy_response(r);
     return ret;
 }
 
 static enum MHD_Result respond_text(struct MHD_Connection *c, unsigned code, const char *text)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *r =
+        libmicrohttpd.MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ret = MHD_queue_response(c, code, r);
-    MHD_destroy_response(r);
+    libmicrohttpd.MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = libmicrohttpd.MHD_queue_response(c, code, r);
+    libmicrohttpd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -355,13 +375,13 @@ static enum MHD_Result respond_operate(storm_intake *in, struct MHD_Connection *
         return respond(c, 500, "{\"error\":\"the metrics do not fit\"}");
     }
     struct MHD_Response *r =
-        MHD_create_response_from_buffer(b.len, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+        libmicrohttpd.MHD_create_response_from_buffer(b.len, b.data ? b.data : (void *)"", MHD_RESPMEM_MUST_COPY);
     storm_buf_free(&b);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", STORM_METRICS_CONTENT_TYPE);
-    enum MHD_Result ret = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
+    libmicrohttpd.MHD_add_response_header(r, "Content-Type", STORM_METRICS_CONTENT_TYPE);
+    enum MHD_Result ret = libmicrohttpd.MHD_queue_response(c, 200, r);
+    libmicrohttpd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -387,8 +407,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             r->answered = true;
             return respond(c, 405, "{\"error\":\"use POST with sensor records as the body\"}");
         }
-        const char *ce = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
-        const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        const char *ce =
+            libmicrohttpd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+        const char *ct = libmicrohttpd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         bool bad_ce = ce && strcasecmp(ce, "identity") != 0;
         if (bad_ce || binary_content_type(ct)) {
             char esc[300];
@@ -402,7 +423,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                            "JSON\"}",
                            bad_ce ? "Content-Encoding" : "Content-Type", esc);
         }
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl = libmicrohttpd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > in->opts.max_body) {
             r->too_large = true;
         }
@@ -418,7 +439,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r->too_large && !r->busy && r->len + *upload_size + 1 > r->alloc) {
             /* the Content-Length (when given and within the limit) at once,
              * else doubling; every byte reserved from the cap first */
-            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            const char *cl =
+                libmicrohttpd.MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
             size_t na = r->alloc ? r->alloc * 2 : 65536;
             if (want + 1 > r->len + *upload_size + 1 && want <= in->opts.max_body && !r->alloc)
@@ -619,6 +641,9 @@ storm_rc storm_intake_check_listen(const char *listen, storm_err *err)
 storm_rc storm_intake_start(const storm_intake_opts *opts, storm_intake **out, storm_err *err)
 {
     *out = NULL;
+    storm_rc lrc = storm_lazy_lib_load(&mhd_lib, "storm run --listen", err);
+    if (lrc)
+        return lrc;
     storm_intake *in = calloc(1, sizeof *in);
     if (!in)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");

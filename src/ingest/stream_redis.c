@@ -21,7 +21,29 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <storm/lazy_lib.h>
+
+#include "storm_config.h"
 #include "stream_int.h"
+
+/* The hiredis functions this file calls, loaded by the first
+ * storm_stream_redis_open. */
+#define HIREDIS_FUNCTIONS(X)                                                                                           \
+    X(redisConnectWithTimeout)                                                                                         \
+    X(redisConnectUnixWithTimeout)                                                                                     \
+    X(redisSetTimeout)                                                                                                 \
+    X(redisCommand)                                                                                                    \
+    X(redisCommandArgv)                                                                                                \
+    X(freeReplyObject)                                                                                                 \
+    X(redisFree)
+typedef struct hiredis_api {
+    HIREDIS_FUNCTIONS(STORM_LAZY_FIELD)
+} hiredis_api;
+static hiredis_api libhiredis;
+#define HIREDIS_SYM(fn) STORM_LAZY_SYM(hiredis_api, fn)
+static const storm_lazy_sym hiredis_syms[] = {HIREDIS_FUNCTIONS(HIREDIS_SYM)};
+static storm_lazy_lib hiredis_lib =
+    STORM_LAZY_LIB(STORM_SONAME_HIREDIS, STORM_PACKAGE_HIREDIS, hiredis_syms, &libhiredis);
 
 #define DEFAULT_BATCH 256
 #define DEFAULT_LEASE_MS 30000
@@ -75,14 +97,14 @@ static storm_rc reply_error(redisReply *r, redis_stream *rs, const char *what, s
     else
         rc = storm_err_set(err, STORM_ERR_IO, 0, "redis: %s: %.*s", what, (int)r->len, r->str ? r->str : "");
     if (r)
-        freeReplyObject(r);
+        libhiredis.freeReplyObject(r);
     return rc;
 }
 
 static void drop_batch(redis_stream *rs)
 {
     if (rs->batch)
-        freeReplyObject(rs->batch);
+        libhiredis.freeReplyObject(rs->batch);
     rs->batch = NULL;
     rs->n_entries = rs->next_entry = 0;
 }
@@ -122,13 +144,13 @@ static long long now_ms_wall(void)
 static long long eval_int(redis_stream *rs, const char *script, const char *key, const char *arg2, storm_err *err,
                           storm_rc *rc)
 {
-    redisReply *r = redisCommand(rs->c, "EVAL %s 1 %s %s %s", script, key, rs->consumer, arg2);
+    redisReply *r = libhiredis.redisCommand(rs->c, "EVAL %s 1 %s %s %s", script, key, rs->consumer, arg2);
     if (!r || r->type != REDIS_REPLY_INTEGER) {
         *rc = reply_error(r, rs, "EVAL (shard lease)", err);
         return 0;
     }
     long long v = r->integer;
-    freeReplyObject(r);
+    libhiredis.freeReplyObject(r);
     return v;
 }
 
@@ -161,18 +183,19 @@ static storm_rc maintain(redis_stream *rs, storm_err *err)
     rs->maintained = true;
     clock_gettime(CLOCK_MONOTONIC, &rs->last_maint);
     long long now = now_ms_wall();
-    redisReply *r = redisCommand(rs->c, "ZADD %s %lld %s", rs->members_key, now + rs->opts.lease_ms, rs->consumer);
+    redisReply *r =
+        libhiredis.redisCommand(rs->c, "ZADD %s %lld %s", rs->members_key, now + rs->opts.lease_ms, rs->consumer);
     if (!r || r->type == REDIS_REPLY_ERROR)
         return reply_error(r, rs, "ZADD (group membership)", err);
-    freeReplyObject(r);
-    r = redisCommand(rs->c, "ZREMRANGEBYSCORE %s -inf %lld", rs->members_key, now);
+    libhiredis.freeReplyObject(r);
+    r = libhiredis.redisCommand(rs->c, "ZREMRANGEBYSCORE %s -inf %lld", rs->members_key, now);
     if (r)
-        freeReplyObject(r);
-    r = redisCommand(rs->c, "ZCARD %s", rs->members_key);
+        libhiredis.freeReplyObject(r);
+    r = libhiredis.redisCommand(rs->c, "ZCARD %s", rs->members_key);
     if (!r || r->type != REDIS_REPLY_INTEGER)
         return reply_error(r, rs, "ZCARD (group membership)", err);
     size_t live = r->integer > 0 ? (size_t)r->integer : 1;
-    freeReplyObject(r);
+    libhiredis.freeReplyObject(r);
     size_t share = (rs->n_shards + live - 1) / live;
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%u", rs->opts.lease_ms);
@@ -210,8 +233,8 @@ static storm_rc maintain(redis_stream *rs, storm_err *err)
 static storm_rc claim_batch(redis_stream *rs, size_t i, storm_err *err)
 {
     redis_shard *sh = &rs->shards[i];
-    redisReply *r = redisCommand(rs->c, "XAUTOCLAIM %s %s %s 0 %s COUNT %u", sh->stream, rs->group, rs->consumer,
-                                 sh->cursor, rs->opts.batch);
+    redisReply *r = libhiredis.redisCommand(rs->c, "XAUTOCLAIM %s %s %s 0 %s COUNT %u", sh->stream, rs->group,
+                                            rs->consumer, sh->cursor, rs->opts.batch);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 2 || r->element[0]->type != REDIS_REPLY_STRING)
         return reply_error(r, rs, "XAUTOCLAIM", err);
     snprintf(sh->cursor, sizeof sh->cursor, "%s", r->element[0]->str);
@@ -279,7 +302,7 @@ static storm_rc fetch(redis_stream *rs, int timeout_ms, storm_err *err)
             argv[n++] = rs->shards[i].stream;
     for (size_t i = 0; i < rs->n_owned; i++)
         argv[n++] = ">";
-    redisReply *r = redisCommandArgv(rs->c, n, argv, NULL);
+    redisReply *r = libhiredis.redisCommandArgv(rs->c, n, argv, NULL);
     free(argv);
     if (!r || r->type == REDIS_REPLY_ERROR)
         return reply_error(r, rs, "XREADGROUP", err);
@@ -376,12 +399,12 @@ static storm_rc redis_ack(storm_stream *s, const stream_taken *items, size_t n, 
                 argv[0] = "XACK";
                 argv[1] = rs->shards[shard].stream;
                 argv[2] = rs->group;
-                redisReply *r = redisCommandArgv(rs->c, (int)(k + 3), argv, NULL);
+                redisReply *r = libhiredis.redisCommandArgv(rs->c, (int)(k + 3), argv, NULL);
                 if (!r || r->type == REDIS_REPLY_ERROR) {
                     free(ids);
                     return reply_error(r, rs, "XACK (the entries will be delivered again)", err);
                 }
-                freeReplyObject(r);
+                libhiredis.freeReplyObject(r);
                 k = 0;
             }
             if (i < n && items[i].part == shard) {
@@ -415,7 +438,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
     for (size_t i = 0; i < rs->n_shards; i++) {
         if (!rs->shards[i].owned)
             continue;
-        redisReply *r = redisCommand(rs->c, "XINFO GROUPS %s", rs->shards[i].stream);
+        redisReply *r = libhiredis.redisCommand(rs->c, "XINFO GROUPS %s", rs->shards[i].stream);
         bool found = false;
         for (size_t g = 0; r && r->type == REDIS_REPLY_ARRAY && g < r->elements; g++) {
             const redisReply *grp = r->element[g];
@@ -438,7 +461,7 @@ static void redis_lag(storm_stream *s, storm_stream_stats *st)
             }
         }
         if (r)
-            freeReplyObject(r);
+            libhiredis.freeReplyObject(r);
         known = known && found;
     }
     free(taken);
@@ -455,12 +478,12 @@ static void redis_close(storm_stream *s)
         for (size_t i = 0; i < rs->n_shards; i++)
             if (rs->shards[i].owned)
                 release_shard(rs, i, &err);
-        redisReply *r = redisCommand(rs->c, "ZREM %s %s", rs->members_key, rs->consumer);
+        redisReply *r = libhiredis.redisCommand(rs->c, "ZREM %s %s", rs->members_key, rs->consumer);
         if (r)
-            freeReplyObject(r);
+            libhiredis.freeReplyObject(r);
     }
     if (rs->c)
-        redisFree(rs->c);
+        libhiredis.redisFree(rs->c);
     for (size_t i = 0; i < rs->n_shards; i++) {
         free(rs->shards[i].stream);
         free(rs->shards[i].lease_key);
@@ -488,7 +511,7 @@ static storm_rc connect_url(redis_stream *rs, const char *url, storm_err *err)
         const char *path = url + 5;
         if (strncmp(path, "//", 2) == 0)
             path += 2;
-        rs->c = redisConnectUnixWithTimeout(path, tv);
+        rs->c = libhiredis.redisConnectUnixWithTimeout(path, tv);
     } else if (strncmp(url, "redis://", 8) == 0) {
         const char *p = url + 8, *at = strchr(p, '@');
         if (at) {
@@ -520,7 +543,7 @@ static storm_rc connect_url(redis_stream *rs, const char *url, storm_err *err)
             db = (int)v;
         } else if (*p && strcmp(p, "/") != 0)
             return storm_err_set(err, STORM_ERR_VALUE, 0, "--redis %s: unexpected '%s'", url, p);
-        rs->c = redisConnectWithTimeout(host, port, tv);
+        rs->c = libhiredis.redisConnectWithTimeout(host, port, tv);
     } else
         return storm_err_set(err, STORM_ERR_VALUE, 0, "--redis %s: expected redis://HOST[:PORT][/DB] or unix:PATH",
                              url);
@@ -530,16 +553,17 @@ static storm_rc connect_url(redis_stream *rs, const char *url, storm_err *err)
         return storm_err_set(err, STORM_ERR_IO, 0, "redis %s: %s", url, rs->c->errstr);
     redisReply *r = NULL;
     if (pass[0]) {
-        r = user[0] ? redisCommand(rs->c, "AUTH %s %s", user, pass) : redisCommand(rs->c, "AUTH %s", pass);
+        r = user[0] ? libhiredis.redisCommand(rs->c, "AUTH %s %s", user, pass)
+                    : libhiredis.redisCommand(rs->c, "AUTH %s", pass);
         if (!r || r->type == REDIS_REPLY_ERROR)
             return reply_error(r, rs, "AUTH", err);
-        freeReplyObject(r);
+        libhiredis.freeReplyObject(r);
     }
     if (db) {
-        r = redisCommand(rs->c, "SELECT %d", db);
+        r = libhiredis.redisCommand(rs->c, "SELECT %d", db);
         if (!r || r->type == REDIS_REPLY_ERROR)
             return reply_error(r, rs, "SELECT", err);
-        freeReplyObject(r);
+        libhiredis.freeReplyObject(r);
     }
     return STORM_OK;
 }
@@ -560,6 +584,9 @@ storm_rc storm_stream_redis_open(const storm_redis_opts *opts, storm_stream **ou
         return storm_err_set(err, STORM_ERR_VALUE, 0, "redis needs a URL, at least one stream and a group");
     if (opts->n_streams > MAX_SHARDS)
         return storm_err_set(err, STORM_ERR_VALUE, 0, "redis: at most %d streams", MAX_SHARDS);
+    storm_rc rc = storm_lazy_lib_load(&hiredis_lib, "storm run --redis", err);
+    if (rc)
+        return rc;
     redis_stream *rs = calloc(1, sizeof *rs);
     if (!rs)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
@@ -582,7 +609,6 @@ storm_rc storm_stream_redis_open(const storm_redis_opts *opts, storm_stream **ou
     rs->consumer = strdup(name);
     rs->members_key = key_of("storm:members:", opts->group, NULL);
     rs->shards = calloc(opts->n_streams, sizeof *rs->shards);
-    storm_rc rc = STORM_OK;
     if (!rs->group || !rs->consumer || !rs->members_key || !rs->shards)
         rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     for (size_t i = 0; rc == STORM_OK && i < opts->n_streams; i++, rs->n_shards++) {
@@ -595,14 +621,15 @@ storm_rc storm_stream_redis_open(const storm_redis_opts *opts, storm_stream **ou
         rc = connect_url(rs, opts->url, err);
     if (rc == STORM_OK) {
         struct timeval tv = {60, 0}; /* longer than any BLOCK asked */
-        redisSetTimeout(rs->c, tv);
+        libhiredis.redisSetTimeout(rs->c, tv);
     }
     for (size_t i = 0; rc == STORM_OK && i < rs->n_shards; i++) {
-        redisReply *r = redisCommand(rs->c, "XGROUP CREATE %s %s 0 MKSTREAM", rs->shards[i].stream, rs->group);
+        redisReply *r =
+            libhiredis.redisCommand(rs->c, "XGROUP CREATE %s %s 0 MKSTREAM", rs->shards[i].stream, rs->group);
         if (!r || (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "BUSYGROUP", 9) != 0))
             rc = reply_error(r, rs, "XGROUP CREATE", err);
         else
-            freeReplyObject(r);
+            libhiredis.freeReplyObject(r);
     }
     if (rc != STORM_OK) {
         redis_close(&rs->base);

@@ -25,7 +25,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <storm/lazy_lib.h>
+
 #include "schema.h"
+#include "storm_config.h"
+
+/* The libpq functions this file calls, loaded by the first pg_open. */
+#define PQ_FUNCTIONS(X)                                                                                                \
+    X(PQconnectdb)                                                                                                     \
+    X(PQstatus)                                                                                                        \
+    X(PQreset)                                                                                                         \
+    X(PQfinish)                                                                                                        \
+    X(PQdb)                                                                                                            \
+    X(PQerrorMessage)                                                                                                  \
+    X(PQsetNoticeProcessor)                                                                                            \
+    X(PQtransactionStatus)                                                                                             \
+    X(PQexec)                                                                                                          \
+    X(PQexecParams)                                                                                                    \
+    X(PQprepare)                                                                                                       \
+    X(PQexecPrepared)                                                                                                  \
+    X(PQresultStatus)                                                                                                  \
+    X(PQresultErrorMessage)                                                                                            \
+    X(PQcmdStatus)                                                                                                     \
+    X(PQcmdTuples)                                                                                                     \
+    X(PQntuples)                                                                                                       \
+    X(PQnfields)                                                                                                       \
+    X(PQgetvalue)                                                                                                      \
+    X(PQgetlength)                                                                                                     \
+    X(PQgetisnull)                                                                                                     \
+    X(PQclear)
+typedef struct pq_api {
+    PQ_FUNCTIONS(STORM_LAZY_FIELD)
+} pq_api;
+static pq_api libpq;
+#define PQ_SYM(fn) STORM_LAZY_SYM(pq_api, fn)
+static const storm_lazy_sym pq_syms[] = {PQ_FUNCTIONS(PQ_SYM)};
+static storm_lazy_lib pq_lib = STORM_LAZY_LIB(STORM_SONAME_PQ, STORM_PACKAGE_PQ, pq_syms, &libpq);
 
 /* The advisory lock key of a store's writers ("Storm" in ASCII). */
 #define PG_WRITE_LOCK_KEY "358094238061"
@@ -67,7 +102,7 @@ static pg_conn *conn_of(storm_store *s)
 
 static void keep_error(pg_conn *c, const char *msg)
 {
-    snprintf(c->last_error, sizeof c->last_error, "%s", msg && *msg ? msg : PQerrorMessage(c->pg));
+    snprintf(c->last_error, sizeof c->last_error, "%s", msg && *msg ? msg : libpq.PQerrorMessage(c->pg));
     size_t n = strlen(c->last_error); /* libpq ends messages with a newline */
     while (n && (c->last_error[n - 1] == '\n' || c->last_error[n - 1] == ' '))
         c->last_error[--n] = '\0';
@@ -83,12 +118,12 @@ static storm_rc pg_error(storm_store *s, storm_err *err, const char *what)
 /* Run SQL without parameters; true when it succeeded. */
 static bool run(pg_conn *c, const char *sql)
 {
-    PGresult *r = PQexec(c->pg, sql);
-    ExecStatusType st = PQresultStatus(r);
+    PGresult *r = libpq.PQexec(c->pg, sql);
+    ExecStatusType st = libpq.PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
     if (!ok)
-        keep_error(c, PQresultErrorMessage(r));
-    PQclear(r);
+        keep_error(c, libpq.PQresultErrorMessage(r));
+    libpq.PQclear(r);
     return ok;
 }
 
@@ -109,7 +144,7 @@ static void ignore_notice(void *arg, const char *msg)
 static bool session_setup(pg_conn *c)
 {
     c->generation++;
-    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    libpq.PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
     return run(c, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET client_min_messages = warning") &&
            (!c->readonly || run(c, "SET default_transaction_read_only = on"));
 }
@@ -119,28 +154,31 @@ static bool session_setup(pg_conn *c)
  * transaction in flight fails (its work is not known to be committed). */
 static void reconnect_if_lost(pg_conn *c)
 {
-    if (PQstatus(c->pg) == CONNECTION_OK || c->in_tx)
+    if (libpq.PQstatus(c->pg) == CONNECTION_OK || c->in_tx)
         return;
     c->locked = false; /* the server let go of it with the connection */
-    PQreset(c->pg);
-    if (PQstatus(c->pg) == CONNECTION_OK)
+    libpq.PQreset(c->pg);
+    if (libpq.PQstatus(c->pg) == CONNECTION_OK)
         session_setup(c);
 }
 
 static storm_rc pg_open(storm_store *s, const char *url, int flags, storm_err *err)
 {
     (void)flags;
+    storm_rc rc = storm_lazy_lib_load(&pq_lib, "store (postgresql://)", err);
+    if (rc)
+        return rc;
     pg_conn *c = calloc(1, sizeof *c);
     if (!c)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "store: out of memory");
     s->conn = c;
-    c->pg = PQconnectdb(url);
-    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+    c->pg = libpq.PQconnectdb(url);
+    if (!c->pg || libpq.PQstatus(c->pg) != CONNECTION_OK) {
         keep_error(c, NULL);
         return storm_err_set(err, STORM_ERR_IO, 0,
                              "store: cannot connect to PostgreSQL (%s): %s; is the server running and the URL "
                              "right (postgresql://USER@HOST/DATABASE)?",
-                             c->pg ? PQdb(c->pg) : "?", c->last_error);
+                             c->pg ? libpq.PQdb(c->pg) : "?", c->last_error);
     }
     c->readonly = s->readonly;
     c->next_analyze = PG_ANALYZE_FIRST;
@@ -150,7 +188,7 @@ static storm_rc pg_open(storm_store *s, const char *url, int flags, storm_err *e
 static void pg_close(storm_store *s)
 {
     pg_conn *c = conn_of(s);
-    PQfinish(c->pg);
+    libpq.PQfinish(c->pg);
     free(c);
     s->conn = NULL;
 }
@@ -265,24 +303,24 @@ static PGresult *run_stmt(pg_stmt *st)
         st->prepared = false; /* made on a connection since lost */
     PGresult *r;
     if (st->keep && !st->prepared) {
-        r = PQprepare(st->c->pg, st->name, st->sql, st->n_params, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            keep_error(st->c, PQresultErrorMessage(r));
-            PQclear(r);
+        r = libpq.PQprepare(st->c->pg, st->name, st->sql, st->n_params, NULL);
+        if (libpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
+            keep_error(st->c, libpq.PQresultErrorMessage(r));
+            libpq.PQclear(r);
             return NULL;
         }
-        PQclear(r);
+        libpq.PQclear(r);
         st->prepared = true;
         st->prepared_in = st->c->generation;
     }
     if (st->prepared)
-        r = PQexecPrepared(st->c->pg, st->name, st->n_params, st->values, st->lengths, st->formats, 0);
+        r = libpq.PQexecPrepared(st->c->pg, st->name, st->n_params, st->values, st->lengths, st->formats, 0);
     else
-        r = PQexecParams(st->c->pg, st->sql, st->n_params, NULL, st->values, st->lengths, st->formats, 0);
-    ExecStatusType es = PQresultStatus(r);
+        r = libpq.PQexecParams(st->c->pg, st->sql, st->n_params, NULL, st->values, st->lengths, st->formats, 0);
+    ExecStatusType es = libpq.PQresultStatus(r);
     if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
-        keep_error(st->c, PQresultErrorMessage(r));
-        PQclear(r);
+        keep_error(st->c, libpq.PQresultErrorMessage(r));
+        libpq.PQclear(r);
         return NULL;
     }
     return r;
@@ -295,15 +333,15 @@ static int pg_step(store_stmt *s)
         PGresult *r = run_stmt(st);
         /* outside a transaction a lost connection is found here: once more
          * on a new one (inside, the transaction's work is lost: it fails) */
-        if (!r && !st->c->in_tx && PQstatus(st->c->pg) != CONNECTION_OK)
+        if (!r && !st->c->in_tx && libpq.PQstatus(st->c->pg) != CONNECTION_OK)
             r = run_stmt(st);
         if (!r)
             return STORE_STEP_FAILED;
-        ExecStatusType es = PQresultStatus(r);
+        ExecStatusType es = libpq.PQresultStatus(r);
         st->res = r;
         st->row = 0;
-        st->rows = es == PGRES_TUPLES_OK ? PQntuples(r) : 0;
-        const char *n = PQcmdTuples(r);
+        st->rows = es == PGRES_TUPLES_OK ? libpq.PQntuples(r) : 0;
+        const char *n = libpq.PQcmdTuples(r);
         st->changes = es == PGRES_COMMAND_OK && n && *n ? strtoll(n, NULL, 10) : 0;
         st->c->own_changes += (uint64_t)st->changes;
     }
@@ -316,12 +354,12 @@ static int pg_step(store_stmt *s)
 static bool pg_column_null(store_stmt *s, int i)
 {
     pg_stmt *st = pgst(s);
-    return !st->res || st->row < 1 || i >= PQnfields(st->res) || PQgetisnull(st->res, st->row - 1, i);
+    return !st->res || st->row < 1 || i >= libpq.PQnfields(st->res) || libpq.PQgetisnull(st->res, st->row - 1, i);
 }
 
 static const char *pg_column_text(store_stmt *s, int i)
 {
-    return pg_column_null(s, i) ? NULL : PQgetvalue(pgst(s)->res, pgst(s)->row - 1, i);
+    return pg_column_null(s, i) ? NULL : libpq.PQgetvalue(pgst(s)->res, pgst(s)->row - 1, i);
 }
 
 static int64_t pg_column_int64(store_stmt *s, int i)
@@ -332,7 +370,7 @@ static int64_t pg_column_int64(store_stmt *s, int i)
 
 static size_t pg_column_bytes(store_stmt *s, int i)
 {
-    return pg_column_null(s, i) ? 0 : (size_t)PQgetlength(pgst(s)->res, pgst(s)->row - 1, i);
+    return pg_column_null(s, i) ? 0 : (size_t)libpq.PQgetlength(pgst(s)->res, pgst(s)->row - 1, i);
 }
 
 static int64_t pg_changes(store_stmt *s)
@@ -343,7 +381,7 @@ static int64_t pg_changes(store_stmt *s)
 static void pg_reset(store_stmt *s)
 {
     pg_stmt *st = pgst(s);
-    PQclear(st->res);
+    libpq.PQclear(st->res);
     st->res = NULL;
     st->row = st->rows = 0;
 }
@@ -352,7 +390,7 @@ static void pg_finalize(store_stmt *s)
 {
     pg_stmt *st = pgst(s);
     pg_reset(s);
-    if (st->prepared && st->prepared_in == st->c->generation && PQtransactionStatus(st->c->pg) == PQTRANS_IDLE) {
+    if (st->prepared && st->prepared_in == st->c->generation && libpq.PQtransactionStatus(st->c->pg) == PQTRANS_IDLE) {
         char sql[64];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
         run(st->c, sql); /* else the server forgets it with the connection */
@@ -367,7 +405,7 @@ static void pg_finalize(store_stmt *s)
 
 static bool pg_in_transaction(storm_store *s)
 {
-    return PQtransactionStatus(conn_of(s)->pg) != PQTRANS_IDLE;
+    return libpq.PQtransactionStatus(conn_of(s)->pg) != PQTRANS_IDLE;
 }
 
 static void unlock(pg_conn *c)
@@ -387,7 +425,7 @@ static storm_rc pg_begin(storm_store *s, storm_err *err)
         return rc;
     }
     rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
-    if (rc && PQstatus(c->pg) != CONNECTION_OK) { /* lost since the last use: once more on a new one */
+    if (rc && libpq.PQstatus(c->pg) != CONNECTION_OK) { /* lost since the last use: once more on a new one */
         reconnect_if_lost(c);
         rc = pg_exec(s, "SELECT pg_advisory_lock(" PG_WRITE_LOCK_KEY ")", err);
     }
@@ -405,23 +443,23 @@ static storm_rc pg_end(storm_store *s, bool commit, storm_err *err)
 {
     pg_conn *c = conn_of(s);
     storm_rc rc = STORM_OK;
-    PGresult *r = PQexec(c->pg, commit ? "COMMIT" : "ROLLBACK");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        keep_error(c, PQresultErrorMessage(r));
+    PGresult *r = libpq.PQexec(c->pg, commit ? "COMMIT" : "ROLLBACK");
+    if (libpq.PQresultStatus(r) != PGRES_COMMAND_OK) {
+        keep_error(c, libpq.PQresultErrorMessage(r));
         rc = storm_err_set(err, STORM_ERR_IO, 0, "store: %s: %s (PostgreSQL)", commit ? "commit" : "rollback",
                            c->last_error);
-    } else if (commit && strcmp(PQcmdStatus(r), "ROLLBACK") == 0) {
+    } else if (commit && strcmp(libpq.PQcmdStatus(r), "ROLLBACK") == 0) {
         /* COMMIT of a transaction a failed statement aborted: rolled back */
         rc = storm_err_set(err, STORM_ERR_IO, 0,
                            "store: commit: the transaction was rolled back after an earlier error: %s (PostgreSQL)",
                            c->last_error[0] ? c->last_error : "?");
     }
-    PQclear(r);
+    libpq.PQclear(r);
     /* a failed COMMIT ends the transaction too (rolled back) */
-    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE && PQstatus(c->pg) == CONNECTION_OK)
+    if (libpq.PQtransactionStatus(c->pg) != PQTRANS_IDLE && libpq.PQstatus(c->pg) == CONNECTION_OK)
         run(c, "ROLLBACK");
     unlock(c);
-    if (PQstatus(c->pg) != CONNECTION_OK)
+    if (libpq.PQstatus(c->pg) != CONNECTION_OK)
         c->locked = false; /* gone with the connection */
     c->in_tx = false;
     /* The planner needs statistics to see that a page (LIMIT 100 in
@@ -442,14 +480,14 @@ static storm_rc pg_end(storm_store *s, bool commit, storm_err *err)
  * Owned by the caller (free). */
 static char *query_text(pg_conn *c, const char *sql, const char *param, bool *ok)
 {
-    PGresult *r = PQexecParams(c->pg, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
+    PGresult *r = libpq.PQexecParams(c->pg, sql, param ? 1 : 0, NULL, param ? &param : NULL, NULL, NULL, 0);
     char *v = NULL;
-    *ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    *ok = libpq.PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!*ok)
-        keep_error(c, PQresultErrorMessage(r));
-    else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-        v = strdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
+        keep_error(c, libpq.PQresultErrorMessage(r));
+    else if (libpq.PQntuples(r) > 0 && !libpq.PQgetisnull(r, 0, 0))
+        v = strdup(libpq.PQgetvalue(r, 0, 0));
+    libpq.PQclear(r);
     return v;
 }
 

@@ -19,11 +19,34 @@
 #include <unistd.h>
 #include <storm/httpd.h>
 #include <storm/io.h>
+#include <storm/lazy_lib.h>
 #include <storm/listen.h>
 #include <storm/metrics.h>
 #include <storm/webapi.h>
 
+#include "storm_config.h"
+
 #define TLS_PEM_MAX ((size_t)1 << 20)
+
+/* The libmicrohttpd functions this file calls, loaded by the first
+ * storm_taxii_start. */
+#define MHD_FUNCTIONS(X)                                                                                               \
+    X(MHD_is_feature_supported)                                                                                        \
+    X(MHD_create_response_from_buffer)                                                                                 \
+    X(MHD_add_response_header)                                                                                         \
+    X(MHD_queue_response)                                                                                              \
+    X(MHD_destroy_response)                                                                                            \
+    X(MHD_lookup_connection_value)                                                                                     \
+    X(MHD_get_connection_values)                                                                                       \
+    X(MHD_get_connection_info)
+typedef struct mhd_api {
+    MHD_FUNCTIONS(STORM_LAZY_FIELD)
+} mhd_api;
+static mhd_api libmicrohttpd;
+#define MHD_SYM(fn) STORM_LAZY_SYM(mhd_api, fn)
+static const storm_lazy_sym mhd_syms[] = {MHD_FUNCTIONS(MHD_SYM)};
+static storm_lazy_lib mhd_lib =
+    STORM_LAZY_LIB(STORM_SONAME_MICROHTTPD, STORM_PACKAGE_MICROHTTPD, mhd_syms, &libmicrohttpd);
 
 struct storm_taxii_server {
     taxii_ctx ctx;
@@ -106,15 +129,16 @@ static bool answer_operate(storm_taxii_server *s, struct MHD_Connection *conn, c
         storm_buf_free(&b);
         return false;
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp =
+        libmicrohttpd.MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
     storm_buf_free(&b);
     if (!resp) {
         *r = MHD_NO;
         return true;
     }
-    MHD_add_response_header(resp, "Content-Type", type);
-    *r = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
+    libmicrohttpd.MHD_add_response_header(resp, "Content-Type", type);
+    *r = libmicrohttpd.MHD_queue_response(conn, status, resp);
+    libmicrohttpd.MHD_destroy_response(resp);
     return true;
 }
 
@@ -215,38 +239,41 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, taxii_response
     size_t len = 0;
     char *body = rs->body.len ? storm_buf_take(&rs->body, &len) : NULL;
     if (body)
-        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        r = libmicrohttpd.MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     else
-        r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        r = libmicrohttpd.MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!r) {
         free(body);
         return MHD_NO;
     }
     if (body || rs->content_type)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                rs->content_type ? rs->content_type : STORM_TAXII_MEDIA_TYPE);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                              rs->content_type ? rs->content_type : STORM_TAXII_MEDIA_TYPE);
     if (rs->ui_headers) {
         for (size_t i = 0; storm_webapi_security_headers[i]; i += 2)
-            MHD_add_response_header(r, storm_webapi_security_headers[i], storm_webapi_security_headers[i + 1]);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, rs->cacheable ? "private, max-age=300" : "no-store");
+            libmicrohttpd.MHD_add_response_header(r, storm_webapi_security_headers[i],
+                                                  storm_webapi_security_headers[i + 1]);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                              rs->cacheable ? "private, max-age=300" : "no-store");
     }
     if (rs->location)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, rs->location);
     if (rs->added_first[0]) {
-        MHD_add_response_header(r, "X-TAXII-Date-Added-First", rs->added_first);
-        MHD_add_response_header(r, "X-TAXII-Date-Added-Last", rs->added_last);
+        libmicrohttpd.MHD_add_response_header(r, "X-TAXII-Date-Added-First", rs->added_first);
+        libmicrohttpd.MHD_add_response_header(r, "X-TAXII-Date-Added-Last", rs->added_last);
     }
     if (rs->allow)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, rs->allow);
     if (rs->retry_after) {
         char ra[24];
         snprintf(ra, sizeof ra, "%u", rs->retry_after);
-        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
     if (rs->www_authenticate)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"storm\", charset=\"UTF-8\"");
-    enum MHD_Result ret = MHD_queue_response(conn, rs->status, r);
-    MHD_destroy_response(r);
+        libmicrohttpd.MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                              "Basic realm=\"storm\", charset=\"UTF-8\"");
+    enum MHD_Result ret = libmicrohttpd.MHD_queue_response(conn, rs->status, r);
+    libmicrohttpd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -255,7 +282,8 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
 {
     memset(rq, 0, sizeof *rq);
     client[0] = '\0';
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const union MHD_ConnectionInfo *ci =
+        libmicrohttpd.MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     if (ci && ci->client_addr) {
         const struct sockaddr *sa = ci->client_addr;
         if (sa->sa_family == AF_INET)
@@ -266,19 +294,20 @@ static void fill_request(struct MHD_Connection *conn, const char *url, const cha
     rq->client = client;
     params->n = 0;
     params->overflow = false;
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, params);
+    libmicrohttpd.MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, params);
     rq->method = method;
     rq->path = url;
     rq->params = params->items;
     rq->n_params = params->n;
-    rq->host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-    rq->accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    rq->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    rq->authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    rq->content_encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
+    rq->host = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    rq->accept = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    rq->content_type = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    rq->authorization = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    rq->content_encoding =
+        libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
     rq->target_has_nul = storm_httpd_target_has_nul(conn);
-    rq->csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, STORM_WEBAPI_CSRF_HEADER);
-    rq->origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    rq->csrf = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, STORM_WEBAPI_CSRF_HEADER);
+    rq->origin = libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 }
 
 static enum MHD_Result answer(storm_taxii_server *s, struct MHD_Connection *conn, taxii_request *rq,
@@ -338,7 +367,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t body_cap = taxii_ui_owns(&s->ctx, &rq) ? STORM_WEBAPI_BODY_MAX : s->ctx.cfg.max_content_length;
         storm_buf_init(&cs->body, body_cap);
         *con_cls = cs;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            libmicrohttpd.MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > body_cap)
             cs->too_large = true;
         rq.body_too_large = cs->too_large;
@@ -552,6 +582,9 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
     storm_taxii_config_default(&d);
     if (!cfg->db_path)
         return storm_err_set(err, STORM_ERR_STATE, 0, "taxii: no database path");
+    storm_rc lrc = storm_lazy_lib_load(&mhd_lib, "storm serve", err);
+    if (lrc)
+        return lrc;
     storm_taxii_server *s = calloc(1, sizeof *s);
     if (!s)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "taxii: out of memory");
@@ -669,7 +702,7 @@ storm_rc storm_taxii_start(const storm_taxii_config *cfg, storm_taxii_server **o
             rc = storm_err_set(err, STORM_ERR_STATE, 0, "taxii: TLS needs both --tls-cert and --tls-key");
             goto fail;
         }
-        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        if (libmicrohttpd.MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
             rc = storm_err_set(err, STORM_ERR_UNSUPPORTED, 0, "taxii: this libmicrohttpd has no TLS support");
             goto fail;
         }
