@@ -128,9 +128,10 @@ typedef struct wk_shard {
     uint64_t seq;
     /* the copy of the observation being fed, for its event's stateless matches */
     const storm_observation *fed_orig, *fed_copy;
-    double cpu; /* its thread's CPU time, as of the last drain */
+    double cpu;        /* its thread's CPU time, as of the last drain */
     pthread_cond_t cv; /* its thread sleeps on it (the caller's thread: shard 0, on reader_cv) */
     bool sleeping;     /* under mu: it sleeps, and nobody signalled it yet */
+    bool busy;         /* under mu: a thread matches a batch of it */
 } wk_shard;
 
 /* A sighting version the book emitted, to be rendered (copies in the
@@ -179,10 +180,10 @@ struct pipeline_workers {
     int direct;         /* the reader decodes what it reads itself (bodies) */
     wk_batch *spare[WORKERS_IN_FLIGHT + 1];
     size_t n_spare;
-    uint64_t records;            /* read so far */
-    uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
-    bool failed;                 /* out of memory somewhere: said once */
-    double reader_cpu; /* the caller's thread's CPU time (start-up included) */
+    uint64_t records;        /* read so far */
+    uint64_t rejected_added; /* the shards' rejects already in the reader's statistics */
+    bool failed;             /* out of memory somewhere: said once */
+    double reader_cpu;       /* the caller's thread's CPU time (start-up included) */
     /* the output of a batch's sighting versions (STIX bundles, the costly
      * part), rendered by the sink and the idle shards together, then
      * written by the sink in order */
@@ -497,16 +498,23 @@ static void render_chunk(struct pipeline_workers *w, storm_pipeline *p, wk_chunk
     p->line = line;
 }
 
-/* Take a posted chunk and render it; false when none is left. Called with
- * mu held (released while rendering). */
-static bool render_some(struct pipeline_workers *w, storm_pipeline *p)
+/* Take a posted chunk and render it with the sink's pipeline (the sink's
+ * thread) or shard k's (another thread: its pipeline busy meanwhile, so that
+ * no thread matches that shard; a shard busy matching on another thread
+ * renders nothing); false when none is left. Called with mu held (released
+ * while rendering). */
+static bool render_some(struct pipeline_workers *w, wk_shard *k)
 {
-    if (!w->render_posted || w->chunk_next >= w->n_chunks)
+    if (!w->render_posted || w->chunk_next >= w->n_chunks || (k && k->busy))
         return false;
     wk_chunk *c = &w->chunks[w->chunk_next++];
+    if (k)
+        k->busy = true;
     pthread_mutex_unlock(&w->mu);
-    render_chunk(w, p, c);
+    render_chunk(w, k ? k->p : w->sink, c);
     pthread_mutex_lock(&w->mu);
+    if (k)
+        k->busy = false;
     if (++w->chunks_done == w->n_chunks && w->sink_waits)
         pthread_cond_signal(&w->sink_cv);
     return true;
@@ -598,7 +606,7 @@ static void render_and_write(struct pipeline_workers *w)
     w->render_posted = n_chunks > 0;
     if (n_chunks > 1)
         wake_idle(w);
-    while (render_some(w, s))
+    while (render_some(w, NULL))
         ;
     while (w->chunks_done < n_chunks) {
         w->sink_waits = true;
@@ -726,34 +734,39 @@ static bool feed_ready(const struct pipeline_workers *w)
 
 static bool shard_ready(const struct pipeline_workers *w, unsigned k)
 {
-    return w->shards[k].next < w->applied;
+    return !w->shards[k].busy && w->shards[k].next < w->applied;
+}
+
+/* Another shard whose next batch may be matched (by a thread with nothing
+ * else to do), or NULL. */
+static wk_shard *shard_to_steal(struct pipeline_workers *w, unsigned k)
+{
+    for (unsigned i = 1; i < w->n; i++)
+        if (shard_ready(w, (k + i) % w->n))
+            return &w->shards[(k + i) % w->n];
+    return NULL;
 }
 
 /* What the caller's thread waits for holds. */
 static bool until_reached(const struct pipeline_workers *w)
 {
     switch (w->reader_until) {
-    case UNTIL_ROOM:
-        return w->tail - w->head < WORKERS_IN_FLIGHT;
-    case UNTIL_FED:
-        return w->applied == w->tail;
-    case UNTIL_EMPTY:
-        return w->head == w->tail;
-    case UNTIL_SPARE:
-        return w->n_spare > 0;
-    default:
-        return true;
+    case UNTIL_ROOM: return w->tail - w->head < WORKERS_IN_FLIGHT;
+    case UNTIL_FED: return w->applied == w->tail;
+    case UNTIL_EMPTY: return w->head == w->tail;
+    case UNTIL_SPARE: return w->n_spare > 0;
+    default: return true;
     }
 }
 
 /* Thread k (0: the caller's) has something to do. Under mu. */
 static bool has_work(struct pipeline_workers *w, unsigned k)
 {
-    if (w->quit || render_ready(w) || sink_ready(w) || shard_ready(w, k))
+    if (w->quit || (render_ready(w) && !w->shards[k].busy) || sink_ready(w) || shard_ready(w, k))
         return true;
     if (k == 0 && (feed_ready(w) || until_reached(w)))
         return true;
-    return decodable(w) != NULL;
+    return decodable(w) != NULL || shard_to_steal(w, k) != NULL;
 }
 
 /* After any change, under mu: the sleeping threads that now have
@@ -777,9 +790,11 @@ static void wake_idle(struct pipeline_workers *w)
 static void match_task(struct pipeline_workers *w, wk_shard *k)
 {
     wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
+    k->busy = true;
     pthread_mutex_unlock(&w->mu);
     shard_batch(k, b);
     pthread_mutex_lock(&w->mu);
+    k->busy = false;
     k->next++;
     b->done++;
     wake_idle(w); /* the sink may take it; it may have been the slowest: the others decode further */
@@ -820,7 +835,7 @@ static void feed_task(struct pipeline_workers *w)
  * shard, a part to decode. False: nothing to do. */
 static bool run_task(struct pipeline_workers *w, unsigned k)
 {
-    if (render_some(w, w->shards[k].p))
+    if (render_some(w, &w->shards[k]))
         return true;
     if (k == 0 && feed_ready(w)) {
         feed_task(w);
@@ -834,7 +849,14 @@ static bool run_task(struct pipeline_workers *w, unsigned k)
         match_task(w, &w->shards[k]);
         return true;
     }
-    return decode_some(w);
+    if (decode_some(w))
+        return true;
+    wk_shard *other = shard_to_steal(w, k);
+    if (other) {
+        match_task(w, other);
+        return true;
+    }
+    return false;
 }
 
 /* Workers 1..N-1 (worker 0 is the caller's thread). */
