@@ -13,10 +13,9 @@
 #   cpu s      user + system CPU time of the whole run (every thread);
 #   proc s     wall time of the processing alone (--stats-json);
 #   x proc     the same ratio over the processing alone;
-#   threads' CPU s (N > 1): the CPU time of the reader (start-up included),
-#              of each worker and of the sink: on an idle machine the
-#              busiest of them, and the CPU time over the cores, bound
-#              the speed-up;
+#   threads' CPU s (N > 1): the CPU time of each of the N threads (the
+#              first is the calling thread's, which reads; start-up
+#              included): the CPU time over the cores bounds the speed-up;
 # and the load average before each run (the machine may be shared: figures
 # taken under load understate the speed-up; compare runs of low load). The
 # first run of each stream warms the regex cache (--cache-dir in the work
@@ -89,7 +88,7 @@ d.get('sink_cpu_seconds', 0), '/'.join('%.2f' % x for x in sh) or '-')" "$stats"
       printf "%-10s %8.2f %10.0f %7.2f %8.2f %8.2f %7.2f %6s %11s %9.0f\n", n, w, e / w, rw / w, u + s, p, rp / p, l,
         g, r / 1024}'
     if [ "$shcpu" != "-" ]; then
-      echo "           threads' CPU s: reader $rcpu (start-up included), workers $shcpu, sink $scpu"
+      echo "           threads' CPU s: $shcpu (the first reads; start-up included)"
     fi
   done
 done

@@ -236,8 +236,9 @@ void pipeline_workers_drain(storm_pipeline *p, bool end);
 void pipeline_workers_free(storm_pipeline *p);
 storm_session_tracker *pipeline_workers_sessions(storm_pipeline *p);
 /* The statistics JSON's keys of the threads: ,"workers":N,
- * "reader_cpu_seconds" (start-up included), "sink_cpu_seconds",
- * "shard_cpu_seconds":[...] (as of the last drain). */
+ * "reader_cpu_seconds" (the caller's thread, start-up included),
+ * "shard_cpu_seconds":[...] (one per thread, the caller's first; as of the
+ * last drain). */
 void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f);
 
 /* shard_key.c: a hash of what bounds the correlation scope of ev (its

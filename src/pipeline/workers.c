@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* storm run --workers N: one pipeline reads (the caller's thread), N
- * shard pipelines match (one thread each), and one sink pipeline keeps the
- * sightings and writes (one thread), so that the results are those of a
- * single pipeline on the same input:
+/* storm run --workers N: one pipeline reads (on the caller's thread), N
+ * shard pipelines match and one sink pipeline keeps the sightings and
+ * writes, so that the results are those of a single pipeline on the same
+ * input:
  *   - the reader only cuts the input into lines, in batches; parsing and
  *     decoding a line touches no pipeline state (pipeline_line_parse), so
- *     the lines of a batch are parsed and decoded in parts by the shards
- *     when they have nothing to match, at most DECODE_AHEAD batches ahead;
- *     the reader then feeds the decoded lines in input order
- *     (pipeline_line_feed: the statistics, rejects, skipped types, the
- *     times of events without one, as one pipeline counts them);
+ *     the lines of a batch are parsed and decoded in parts, at most
+ *     DECODE_AHEAD batches ahead of the slowest shard; the reader then
+ *     feeds the decoded lines in input order (pipeline_line_feed: the
+ *     statistics, rejects, skipped types, the times of events without one,
+ *     as one pipeline counts them);
  *   - each decoded event goes to the shard of its correlation scope
  *     (shard_key.c): every partial match and process tree lives in one
  *     shard's detector;
@@ -27,8 +27,21 @@
  *     clock or the cap closes, and when, is therefore what one detector
  *     decides, and the output lines, store rows and sessions come out in
  *     one detector's order.
+ * Threads: N in all, the caller's and N - 1 workers, none for a stage
+ * alone (2 cores with a reader, 2 shard and a sink thread spent their time
+ * switching and waking each other: 17,700 context switches on 200k events,
+ * 1,200 now). Each stage is a task any thread takes when free (run_task,
+ * under mu): a chunk of the output the sink waits for, the sink's next
+ * batch (one thread at a time, in order), its own shard's next batch,
+ * a part to decode, else another shard's next batch (a shard is busy
+ * while a thread matches it or renders with its pipeline). The caller's
+ * thread alone feeds (the reader pipeline is its own) and reads; it takes
+ * tasks only while the ring is full or it waits for the rest (settle,
+ * drain, a pause of --follow), so what it reads goes on while the others
+ * work. A thread sleeps only when no task is left for it, on its own
+ * condition, and is woken (wake_idle) only when one is.
  * Backpressure: at most WORKERS_IN_FLIGHT batches are between the reader
- * and the sink; the reader waits for the sink beyond that. */
+ * and the sink; the reader works on them beyond that. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,7 +141,10 @@ typedef struct wk_shard {
     uint64_t seq;
     /* the copy of the observation being fed, for its event's stateless matches */
     const storm_observation *fed_orig, *fed_copy;
-    double cpu; /* its thread's CPU time, as of the last drain */
+    double cpu;        /* its thread's CPU time, as of the last drain */
+    pthread_cond_t cv; /* its thread sleeps on it (the caller's thread: shard 0, on reader_cv) */
+    bool sleeping;     /* under mu: it sleeps, and nobody signalled it yet */
+    bool busy;         /* under mu: a thread matches a batch of it */
 } wk_shard;
 
 /* A sighting version the book emitted, to be rendered (copies in the
@@ -144,28 +160,26 @@ typedef struct wk_chunk {
     storm_buf text;
 } wk_chunk;
 
-/* What the reader sleeps for: the sink wakes it (room in the ring: only
- * once it is half empty, so that the reader then fills it in one go; the
- * ring empty; a spare batch), the shards wake it (the next batch to feed
- * decoded). */
-enum { READER_AWAKE, READER_ROOM, READER_DECODED, READER_EMPTY, READER_SPARE };
-#define ROOM_LOW (WORKERS_IN_FLIGHT / 2)
+/* What the caller's thread, when it waits, waits for (besides work it can
+ * do): room in the ring, every posted batch fed, the ring empty, a spare
+ * batch. */
+enum { UNTIL_NOWAIT, UNTIL_ROOM, UNTIL_FED, UNTIL_EMPTY, UNTIL_SPARE };
 
 struct pipeline_workers {
     unsigned n;
     storm_correlate correlate;
     wk_shard *shards;
-    storm_pipeline *sink; /* output, store and sessions, fed in input order */
-    pthread_t sink_thread;
-    bool sink_started;
+    storm_pipeline *reader; /* the caller's pipeline: feeds the decoded lines */
+    storm_pipeline *sink;   /* output, store and sessions, fed in input order */
+    bool sink_busy;         /* a thread runs the sink on the batch at head */
     pthread_mutex_t mu;
-    /* each thread waits on its own condition, woken only when what it
-     * waits for may hold (a wakeup is a futex call and a context switch) */
-    pthread_cond_t work;      /* shards: a batch fed, parts to decode, chunks to render, or quit */
-    pthread_cond_t reader_cv; /* the reader: see reader_wait */
-    pthread_cond_t sink_cv;   /* the sink: its next batch done by every shard, its chunks rendered, or quit */
-    int reader_wait;          /* what the reader sleeps for (READER_*), under mu */
-    bool sink_waits;          /* the sink sleeps on sink_cv */
+    /* each thread waits on its own condition, woken only when there is
+     * something it can do (a wakeup is a futex call and a context switch) */
+    pthread_cond_t reader_cv; /* the caller's thread */
+    pthread_cond_t sink_cv;   /* the thread running the sink: its chunks rendered */
+    bool reader_sleeping;     /* the caller's thread sleeps on reader_cv, not signalled yet */
+    int reader_until;         /* what it waits for (UNTIL_*) */
+    bool sink_waits;          /* the sink's thread sleeps on sink_cv */
     wk_batch *ring[WORKERS_IN_FLIGHT];
     /* the sink takes at head, the reader adds at tail; the batches before
      * applied are fed (their lines decoded and fed in order): the shards
@@ -179,10 +193,10 @@ struct pipeline_workers {
     int direct;         /* the reader decodes what it reads itself (bodies) */
     wk_batch *spare[WORKERS_IN_FLIGHT + 1];
     size_t n_spare;
-    uint64_t records;            /* read so far */
-    uint64_t rejected_added;     /* the shards' rejects already in the reader's statistics */
-    bool failed;                 /* out of memory somewhere: said once */
-    double sink_cpu, reader_cpu; /* the threads' CPU time (the reader's: start-up included) */
+    uint64_t records;        /* read so far */
+    uint64_t rejected_added; /* the shards' rejects already in the reader's statistics */
+    bool failed;             /* out of memory somewhere: said once */
+    double reader_cpu;       /* the caller's thread's CPU time (start-up included) */
     /* the output of a batch's sighting versions (STIX bundles, the costly
      * part), rendered by the sink and the idle shards together, then
      * written by the sink in order */
@@ -198,6 +212,8 @@ struct pipeline_workers {
     bool unflushed;         /* batches went to the shards since the input last paused (--follow) */
     const wk_line *feeding; /* the decoded line apply_batch feeds */
 };
+
+static void wake_idle(struct pipeline_workers *w);
 
 /* The CPU time of a thread, read from any thread (a system call: read
  * when the statistics are gathered, not after each batch). */
@@ -327,11 +343,8 @@ static bool decode_some(struct pipeline_workers *w)
     pthread_mutex_unlock(&w->mu);
     decode_part(w, b, part);
     pthread_mutex_lock(&w->mu);
-    /* the reader feeds it: wake it if it is the next to feed (it then
-     * feeds those decoded after it too) */
-    if (++b->parts_done == b->n_parts && w->applied < w->tail && w->ring[w->applied % WORKERS_IN_FLIGHT] == b &&
-        (w->reader_wait == READER_ROOM || w->reader_wait == READER_DECODED))
-        pthread_cond_signal(&w->reader_cv);
+    if (++b->parts_done == b->n_parts) /* the caller's thread may feed it */
+        wake_idle(w);
     return true;
 }
 
@@ -498,56 +511,26 @@ static void render_chunk(struct pipeline_workers *w, storm_pipeline *p, wk_chunk
     p->line = line;
 }
 
-/* Take a posted chunk and render it; false when none is left. Called with
- * mu held (released while rendering). */
-static bool render_some(struct pipeline_workers *w, storm_pipeline *p)
+/* Take a posted chunk and render it with the sink's pipeline (the sink's
+ * thread) or shard k's (another thread: its pipeline busy meanwhile, so that
+ * no thread matches that shard; a shard busy matching on another thread
+ * renders nothing); false when none is left. Called with mu held (released
+ * while rendering). */
+static bool render_some(struct pipeline_workers *w, wk_shard *k)
 {
-    if (!w->render_posted || w->chunk_next >= w->n_chunks)
+    if (!w->render_posted || w->chunk_next >= w->n_chunks || (k && k->busy))
         return false;
     wk_chunk *c = &w->chunks[w->chunk_next++];
+    if (k)
+        k->busy = true;
     pthread_mutex_unlock(&w->mu);
-    render_chunk(w, p, c);
+    render_chunk(w, k ? k->p : w->sink, c);
     pthread_mutex_lock(&w->mu);
+    if (k)
+        k->busy = false;
     if (++w->chunks_done == w->n_chunks && w->sink_waits)
         pthread_cond_signal(&w->sink_cv);
     return true;
-}
-
-static void *shard_main(void *arg)
-{
-    wk_shard *k = arg;
-    struct pipeline_workers *w = k->w;
-    char name[16];
-    snprintf(name, sizeof name, "storm-worker%u", k->index % 100);
-    pthread_setname_np(pthread_self(), name); /* for top -H and perf */
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        while (k->next == w->applied && !w->quit && !(w->render_posted && w->chunk_next < w->n_chunks) && !decodable(w))
-            pthread_cond_wait(&w->work, &w->mu);
-        /* the sink waits for the output: that first */
-        if (render_some(w, k->p)) {
-            pthread_mutex_unlock(&w->mu);
-            continue;
-        }
-        if (k->next == w->applied) {
-            /* nothing of its own to match: decode for the reader */
-            bool did = decode_some(w);
-            pthread_mutex_unlock(&w->mu);
-            if (did)
-                continue;
-            return NULL;
-        }
-        wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
-        pthread_mutex_unlock(&w->mu);
-        shard_batch(k, b);
-        pthread_mutex_lock(&w->mu);
-        k->next++;
-        if (++b->done == w->n && w->sink_waits) /* the last shard on it: the sink may take it */
-            pthread_cond_signal(&w->sink_cv);
-        if (decodable(w)) /* it may have been the slowest: the others decode further */
-            pthread_cond_broadcast(&w->work);
-        pthread_mutex_unlock(&w->mu);
-    }
 }
 
 /* ---- the sink ---- */
@@ -635,8 +618,8 @@ static void render_and_write(struct pipeline_workers *w)
     w->chunk_next = w->chunks_done = 0;
     w->render_posted = n_chunks > 0;
     if (n_chunks > 1)
-        pthread_cond_broadcast(&w->work);
-    while (render_some(w, s))
+        wake_idle(w);
+    while (render_some(w, NULL))
         ;
     while (w->chunks_done < n_chunks) {
         w->sink_waits = true;
@@ -711,38 +694,6 @@ static void sink_batch(struct pipeline_workers *w, wk_batch *b)
     }
 }
 
-static void *sink_main(void *arg)
-{
-    struct pipeline_workers *w = arg;
-    pthread_setname_np(pthread_self(), "storm-writer");
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        while (!w->quit && (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n)) {
-            w->sink_waits = true;
-            pthread_cond_wait(&w->sink_cv, &w->mu);
-            w->sink_waits = false;
-        }
-        if (w->head == w->applied || w->ring[w->head % WORKERS_IN_FLIGHT]->done < w->n) {
-            pthread_mutex_unlock(&w->mu);
-            return NULL;
-        }
-        wk_batch *b = w->ring[w->head % WORKERS_IN_FLIGHT];
-        pthread_mutex_unlock(&w->mu);
-        sink_batch(w, b);
-        batch_reset(b);
-        pthread_mutex_lock(&w->mu);
-        w->head++;
-        if (w->n_spare < sizeof w->spare / sizeof w->spare[0])
-            w->spare[w->n_spare++] = b;
-        else
-            batch_free(b, w->n);
-        if ((w->reader_wait == READER_ROOM && w->tail - w->head <= ROOM_LOW) ||
-            (w->reader_wait == READER_EMPTY && w->head == w->tail) || w->reader_wait == READER_SPARE)
-            pthread_cond_signal(&w->reader_cv);
-        pthread_mutex_unlock(&w->mu);
-    }
-}
-
 /* ---- the reader's side ---- */
 
 /* Feed a decoded batch's lines in input order: what one pipeline does
@@ -772,37 +723,213 @@ static void apply_batch(storm_pipeline *p, wk_batch *b)
     p->arena = p->sinks.event_arena = arena;
 }
 
-enum { PUMP_NOWAIT, PUMP_ROOM, PUMP_ALL };
+/* ---- scheduling: N threads in all, each doing any stage's tasks ---- */
 
-/* Feed the posted batches whose lines are decoded, in order; with
- * PUMP_ROOM until there is room for another batch, with PUMP_ALL until
- * every posted batch is fed. */
+/* Under mu: the sink may take the batch at head (every shard done with it). */
+static bool sink_ready(const struct pipeline_workers *w)
+{
+    return !w->sink_busy && w->head < w->applied && w->ring[w->head % WORKERS_IN_FLIGHT]->done == w->n;
+}
+
+static bool render_ready(const struct pipeline_workers *w)
+{
+    return w->render_posted && w->chunk_next < w->n_chunks;
+}
+
+/* The next batch to feed is decoded (the caller's thread feeds it). */
+static bool feed_ready(const struct pipeline_workers *w)
+{
+    if (w->applied == w->tail)
+        return false;
+    const wk_batch *b = w->ring[w->applied % WORKERS_IN_FLIGHT];
+    return b->parts_done == b->n_parts;
+}
+
+static bool shard_ready(const struct pipeline_workers *w, unsigned k)
+{
+    return !w->shards[k].busy && w->shards[k].next < w->applied;
+}
+
+/* Another shard whose next batch may be matched (by a thread with nothing
+ * else to do), or NULL. */
+static wk_shard *shard_to_steal(struct pipeline_workers *w, unsigned k)
+{
+    for (unsigned i = 1; i < w->n; i++)
+        if (shard_ready(w, (k + i) % w->n))
+            return &w->shards[(k + i) % w->n];
+    return NULL;
+}
+
+/* What the caller's thread waits for holds. */
+static bool until_reached(const struct pipeline_workers *w)
+{
+    switch (w->reader_until) {
+    case UNTIL_ROOM: return w->tail - w->head < WORKERS_IN_FLIGHT;
+    case UNTIL_FED: return w->applied == w->tail;
+    case UNTIL_EMPTY: return w->head == w->tail;
+    case UNTIL_SPARE: return w->n_spare > 0;
+    default: return true;
+    }
+}
+
+/* The caller's thread, waiting for room to read on, takes only what
+ * brings the next batch nearer (feeding, decoding, its own shard), not the
+ * sink, the output or other shards: it alone reads and feeds, so the rest
+ * is left to the others (with the sighting-heavy mixed stream it was the
+ * busiest thread, 2.4 s of CPU against 1.7 s, and the others waited for
+ * what it fed). */
+static bool lean(const struct pipeline_workers *w, unsigned k)
+{
+    return k == 0 && w->reader_until == UNTIL_ROOM;
+}
+
+/* Thread k (0: the caller's) has something to do. Under mu. */
+static bool has_work(struct pipeline_workers *w, unsigned k)
+{
+    if (w->quit || shard_ready(w, k))
+        return true;
+    if (k == 0 && (feed_ready(w) || until_reached(w)))
+        return true;
+    if (decodable(w) != NULL)
+        return true;
+    if (lean(w, k))
+        return false;
+    return (render_ready(w) && !w->shards[k].busy) || sink_ready(w) || shard_to_steal(w, k) != NULL;
+}
+
+/* After any change, under mu: the sleeping threads that now have
+ * something to do woken, each once. */
+static void wake_idle(struct pipeline_workers *w)
+{
+    if (w->reader_sleeping && has_work(w, 0)) {
+        w->reader_sleeping = false;
+        pthread_cond_signal(&w->reader_cv);
+    }
+    for (unsigned k = 1; k < w->n; k++)
+        if (w->shards[k].sleeping && has_work(w, k)) {
+            w->shards[k].sleeping = false;
+            pthread_cond_signal(&w->shards[k].cv);
+        }
+}
+
+/* The tasks: each called with mu held, released while it runs. */
+
+/* Shard k matches its next batch. */
+static void match_task(struct pipeline_workers *w, wk_shard *k)
+{
+    wk_batch *b = w->ring[k->next % WORKERS_IN_FLIGHT];
+    k->busy = true;
+    pthread_mutex_unlock(&w->mu);
+    shard_batch(k, b);
+    pthread_mutex_lock(&w->mu);
+    k->busy = false;
+    k->next++;
+    b->done++;
+    wake_idle(w); /* the sink may take it; it may have been the slowest: the others decode further */
+}
+
+/* The sink takes the batch at head. */
+static void sink_task(struct pipeline_workers *w)
+{
+    wk_batch *b = w->ring[w->head % WORKERS_IN_FLIGHT];
+    w->sink_busy = true;
+    pthread_mutex_unlock(&w->mu);
+    sink_batch(w, b);
+    batch_reset(b);
+    pthread_mutex_lock(&w->mu);
+    w->head++;
+    w->sink_busy = false;
+    if (w->n_spare < sizeof w->spare / sizeof w->spare[0])
+        w->spare[w->n_spare++] = b;
+    else
+        batch_free(b, w->n);
+    wake_idle(w);
+}
+
+/* The caller's thread feeds the next decoded batch. */
+static void feed_task(struct pipeline_workers *w)
+{
+    wk_batch *b = w->ring[w->applied % WORKERS_IN_FLIGHT];
+    pthread_mutex_unlock(&w->mu);
+    if (b->n_lines)
+        apply_batch(w->reader, b);
+    pthread_mutex_lock(&w->mu);
+    w->applied++;
+    wake_idle(w);
+}
+
+/* One task for thread k, the most urgent first: a chunk of the output the
+ * sink waits for, the lines to feed (the caller's thread), the sink, its
+ * shard, a part to decode. False: nothing to do. */
+static bool run_task(struct pipeline_workers *w, unsigned k)
+{
+    bool all = !lean(w, k);
+    if (all && render_some(w, &w->shards[k]))
+        return true;
+    if (k == 0 && feed_ready(w)) {
+        feed_task(w);
+        return true;
+    }
+    if (all && sink_ready(w)) {
+        sink_task(w);
+        return true;
+    }
+    if (shard_ready(w, k)) {
+        match_task(w, &w->shards[k]);
+        return true;
+    }
+    if (decode_some(w))
+        return true;
+    wk_shard *other = all ? shard_to_steal(w, k) : NULL;
+    if (other) {
+        match_task(w, other);
+        return true;
+    }
+    return false;
+}
+
+/* Workers 1..N-1 (worker 0 is the caller's thread). */
+static void *worker_main(void *arg)
+{
+    wk_shard *k = arg;
+    struct pipeline_workers *w = k->w;
+    char name[16];
+    snprintf(name, sizeof name, "storm-worker%u", k->index % 100);
+    pthread_setname_np(pthread_self(), name); /* for top -H and perf */
+    pthread_mutex_lock(&w->mu);
+    while (!w->quit) {
+        if (run_task(w, k->index))
+            continue;
+        k->sleeping = true;
+        pthread_cond_wait(&k->cv, &w->mu);
+        k->sleeping = false;
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* The caller's thread: feed the posted batches whose lines are decoded, in
+ * order, then, unless until is UNTIL_NOWAIT, do what there is to do until
+ * until holds. */
 static void pump(storm_pipeline *p, int until)
 {
     struct pipeline_workers *w = p->workers;
     pthread_mutex_lock(&w->mu);
+    w->reader_until = until;
     for (;;) {
-        if (w->applied < w->tail) {
-            wk_batch *b = w->ring[w->applied % WORKERS_IN_FLIGHT];
-            if (b->parts_done == b->n_parts) {
-                pthread_mutex_unlock(&w->mu);
-                if (b->n_lines)
-                    apply_batch(p, b);
-                pthread_mutex_lock(&w->mu);
-                w->applied++;
-                pthread_cond_broadcast(&w->work);
-                continue;
-            }
+        if (feed_ready(w)) {
+            feed_task(w);
+            continue;
         }
-        bool wait = until == PUMP_ROOM  ? w->tail - w->head >= WORKERS_IN_FLIGHT
-                    : until == PUMP_ALL ? w->applied < w->tail
-                                        : false;
-        if (!wait)
+        if (until == UNTIL_NOWAIT || until_reached(w))
             break;
-        w->reader_wait = until == PUMP_ROOM ? READER_ROOM : READER_DECODED;
+        if (run_task(w, 0))
+            continue;
+        w->reader_sleeping = true;
         pthread_cond_wait(&w->reader_cv, &w->mu);
-        w->reader_wait = READER_AWAKE;
+        w->reader_sleeping = false;
     }
+    w->reader_until = UNTIL_NOWAIT;
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -837,30 +964,24 @@ static void dispatch(storm_pipeline *p, bool flush)
     b->flush = flush;
     w->unflushed = true;
     part_arenas(w, p, b);
-    pump(p, PUMP_ROOM);
+    pump(p, UNTIL_ROOM);
     pthread_mutex_lock(&w->mu);
     w->ring[w->tail % WORKERS_IN_FLIGHT] = b;
     w->tail++;
-    if (decodable(w)) /* most often not yet: the shards decode only DECODE_AHEAD batches ahead */
-        pthread_cond_broadcast(&w->work);
+    wake_idle(w);
     wk_batch *next = w->n_spare ? w->spare[--w->n_spare] : NULL;
     pthread_mutex_unlock(&w->mu);
     if (!next && !(next = batch_new(w->n))) {
         /* no memory for another: wait for this one to come back */
         say_nomem(w, p->opts.prog, "a batch");
-        pump(p, PUMP_ALL);
+        pump(p, UNTIL_SPARE);
         pthread_mutex_lock(&w->mu);
-        while (!w->n_spare) {
-            w->reader_wait = READER_SPARE;
-            pthread_cond_wait(&w->reader_cv, &w->mu);
-            w->reader_wait = READER_AWAKE;
-        }
         next = w->spare[--w->n_spare];
         pthread_mutex_unlock(&w->mu);
     }
     w->cur = next;
     p->arena = p->sinks.event_arena = next->arena;
-    pump(p, PUMP_NOWAIT); /* what is decoded already, to the shards */
+    pump(p, UNTIL_NOWAIT); /* what is decoded already, to the shards */
 }
 
 /* Every line read so far decoded and fed (its events with the shards). */
@@ -869,7 +990,7 @@ static void settle(storm_pipeline *p)
     struct pipeline_workers *w = p->workers;
     if (w->cur->n_lines)
         dispatch(p, false);
-    pump(p, PUMP_ALL);
+    pump(p, UNTIL_FED);
 }
 
 void pipeline_workers_settle(storm_pipeline *p)
@@ -896,7 +1017,7 @@ void pipeline_workers_direct(storm_pipeline *p, bool on)
  * and its events written. One copy per run of the same source. */
 static const char *batch_source(wk_batch *b, const char *name)
 {
-    if (!b->source || strcmp(b->source, name) != 0)
+    if (name != b->source && (!b->source || strcmp(b->source, name) != 0)) /* a fed line's events carry b's copy */
         b->source = storm_arena_strdup(b->arena, name);
     return b->source ? b->source : "-";
 }
@@ -1021,7 +1142,10 @@ void pipeline_workers_idle(storm_pipeline *p)
         return;
     w->cur->idle = true;
     dispatch(p, false);
-    pump(p, PUMP_ALL); /* what was read is matched and written while the input waits */
+    /* what was read is matched and written while the input waits (the
+     * caller's thread matches a shard: it does not go back to waiting for
+     * input before) */
+    pump(p, UNTIL_EMPTY);
     w->unflushed = false;
 }
 
@@ -1073,10 +1197,8 @@ static void collect(storm_pipeline *p)
     w->rejected_added = rejected;
     p->det_sum = sum;
     p->det_sum_valid = true;
-    w->reader_cpu = thread_cpu(pthread_self());
-    if (w->sink_started)
-        w->sink_cpu = thread_cpu(w->sink_thread);
-    for (unsigned i = 0; i < w->n; i++)
+    w->reader_cpu = w->shards[0].cpu = thread_cpu(pthread_self());
+    for (unsigned i = 1; i < w->n; i++)
         if (w->shards[i].started)
             w->shards[i].cpu = thread_cpu(w->shards[i].thread);
 }
@@ -1084,8 +1206,7 @@ static void collect(storm_pipeline *p)
 void pipeline_workers_stats_json(const storm_pipeline *p, FILE *f)
 {
     const struct pipeline_workers *w = p->workers;
-    fprintf(f, ",\"workers\":%u,\"reader_cpu_seconds\":%.6f,\"sink_cpu_seconds\":%.6f,\"shard_cpu_seconds\":[", w->n,
-            w->reader_cpu, w->sink_cpu);
+    fprintf(f, ",\"workers\":%u,\"reader_cpu_seconds\":%.6f,\"shard_cpu_seconds\":[", w->n, w->reader_cpu);
     for (unsigned i = 0; i < w->n; i++)
         fprintf(f, "%s%.6f", i ? "," : "", w->shards[i].cpu);
     fputc(']', f);
@@ -1098,14 +1219,7 @@ void pipeline_workers_drain(storm_pipeline *p, bool end)
         dispatch(p, false);
     if (end)
         dispatch(p, true);
-    pump(p, PUMP_ALL);
-    pthread_mutex_lock(&w->mu);
-    while (w->head != w->tail) {
-        w->reader_wait = READER_EMPTY;
-        pthread_cond_wait(&w->reader_cv, &w->mu);
-        w->reader_wait = READER_AWAKE;
-    }
-    pthread_mutex_unlock(&w->mu);
+    pump(p, UNTIL_EMPTY);
     storm_pipeline_sync(w->sink);
     collect(p);
 }
@@ -1122,16 +1236,16 @@ void pipeline_workers_free(storm_pipeline *p)
         return;
     pthread_mutex_lock(&w->mu);
     w->quit = true;
-    pthread_cond_broadcast(&w->work);
-    pthread_cond_broadcast(&w->sink_cv);
+    for (unsigned i = 1; i < w->n; i++)
+        pthread_cond_signal(&w->shards[i].cv);
     pthread_mutex_unlock(&w->mu);
-    for (unsigned i = 0; i < w->n; i++)
+    for (unsigned i = 1; i < w->n; i++)
         if (w->shards[i].started)
             pthread_join(w->shards[i].thread, NULL);
-    if (w->sink_started)
-        pthread_join(w->sink_thread, NULL);
-    for (unsigned i = 0; i < w->n; i++)
+    for (unsigned i = 0; i < w->n; i++) {
         storm_pipeline_free(w->shards[i].p);
+        pthread_cond_destroy(&w->shards[i].cv);
+    }
     free(w->shards);
     storm_pipeline_free(w->sink);
     for (uint64_t i = w->head; i < w->tail; i++) /* a run stopped without draining */
@@ -1144,7 +1258,6 @@ void pipeline_workers_free(storm_pipeline *p)
     free(w->chunks);
     free(w->versions);
     storm_arena_free(w->render_arena);
-    pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->reader_cv);
     pthread_cond_destroy(&w->sink_cv);
     pthread_mutex_destroy(&w->mu);
@@ -1216,9 +1329,10 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     w->shards = shards;
     w->cur = first;
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->work, NULL);
     pthread_cond_init(&w->reader_cv, NULL);
     pthread_cond_init(&w->sink_cv, NULL);
+    for (unsigned i = 0; i < n; i++)
+        pthread_cond_init(&shards[i].cv, NULL);
 
     /* the reader: decoding only, its rejects to the caller's sink */
     storm_pipeline_sinks rs = {.rejects = sinks->rejects, .event = no_event, .event_arena = first->arena};
@@ -1226,8 +1340,9 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
     storm_rc rc = storm_pipeline_new(opts, &rs, &p, err);
     if (rc != STORM_OK) {
         batch_free(first, n);
+        for (unsigned i = 0; i < n; i++)
+            pthread_cond_destroy(&shards[i].cv);
         free(shards);
-        pthread_cond_destroy(&w->work);
         pthread_cond_destroy(&w->reader_cv);
         pthread_cond_destroy(&w->sink_cv);
         pthread_mutex_destroy(&w->mu);
@@ -1235,6 +1350,7 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
         return rc;
     }
     p->workers = w;
+    w->reader = p;
     p->sum_store = sinks->store != NULL;
     /* the sink: the caller's output, store and sessions; its own detector
      * only names the identity and puts the models in the store */
@@ -1288,18 +1404,13 @@ storm_rc storm_pipeline_new_workers(const storm_pipeline_opts *opts, const storm
         w->sink->sighting_tap = on_book_sighting;
         w->sink->sighting_tap_ctx = w;
     }
-    for (unsigned i = 0; i < n; i++) {
-        if (pthread_create(&shards[i].thread, NULL, shard_main, &shards[i]) != 0) {
+    for (unsigned i = 1; i < n; i++) { /* shard 0 is the caller's thread's */
+        if (pthread_create(&shards[i].thread, NULL, worker_main, &shards[i]) != 0) {
             rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");
             goto fail;
         }
         shards[i].started = true;
     }
-    if (pthread_create(&w->sink_thread, NULL, sink_main, w) != 0) {
-        rc = storm_err_set(err, STORM_ERR_NOMEM, 0, "--workers: cannot start a thread");
-        goto fail;
-    }
-    w->sink_started = true;
     *out = p;
     return STORM_OK;
 fail:
