@@ -20,7 +20,7 @@
  * one block across resets) */
 #define RECORD_ARENA_CHUNK ((size_t)256 << 10)
 #define DEFAULT_MESSAGES_SHOWN 100
-#define DB_BATCH_RECORDS 16384 /* records per store transaction */
+#define DB_BATCH_RECORDS 16384                        /* records per store transaction */
 #define RELEASE_EVERY ((size_t)64 * DB_BATCH_RECORDS) /* records between two release_memory calls */
 
 /* storm_err_clear zeroes 540 bytes; per event, only what storm_err_set and
