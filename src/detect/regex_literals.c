@@ -783,6 +783,23 @@ static inline bool scan(regex_filter *f, const char *text, size_t n, uint32_t *h
     return false;
 }
 
+/* The r < 8 bytes at t as a little-endian word, zero above (what a
+ * memcpy of r bytes into a zeroed word gives), without a call: two
+ * overlapping loads from four bytes up, else the bytes. */
+static inline uint64_t tail_word(const char *s, size_t r)
+{
+    const unsigned char *t = (const unsigned char *)s;
+    if (r >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, t, 4);
+        memcpy(&hi, t + r - 4, 4);
+        return lo | (uint64_t)hi << (8 * (r - 4));
+    }
+    if (!r)
+        return 0;
+    return t[0] | (uint64_t)t[r >> 1] << (8 * (r >> 1)) | (uint64_t)t[r - 1] << (8 * (r - 1));
+}
+
 static uint64_t part_hash(const char *s, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
@@ -793,8 +810,7 @@ static uint64_t part_hash(const char *s, size_t n)
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    uint64_t w = 0;
-    memcpy(&w, s + i, n - i);
+    uint64_t w = tail_word(s + i, n - i);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     return h ? h : 1;
