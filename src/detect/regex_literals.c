@@ -827,9 +827,10 @@ static int part_lits(regex_filter *f, const char *p, size_t n, const lit_entry *
         h = part_hash(p, n);
         part_memo *c[2] = {&f->parts[h & (PART_MEMO_SLOTS - 1)], &f->parts[(h >> 40) & (PART_MEMO_SLOTS - 1)]};
         for (int k = 0; k < 2; k++)
-            if (c[k]->hash == h && c[k]->len == n && memcmp(c[k]->block + c[k]->n, p, n) == 0) {
+            if (c[k]->hash == h && c[k]->len == n && (!n || memcmp(c[k]->block + c[k]->n, p, n) == 0)) {
                 c[k]->used = f->part_gen;
-                memcpy(out, c[k]->block, c[k]->n * sizeof *out);
+                if (c[k]->n) /* an empty part may have no block */
+                    memcpy(out, c[k]->block, c[k]->n * sizeof *out);
                 return (int)c[k]->n;
             }
         slot = !c[0]->hash ? c[0] : !c[1]->hash ? c[1] : (int32_t)(c[0]->used - c[1]->used) <= 0 ? c[0] : c[1];
@@ -854,7 +855,8 @@ static int part_lits(regex_filter *f, const char *p, size_t n, const lit_entry *
         }
         if (f->n_rec)
             memcpy(slot->block, out, f->n_rec * sizeof *out);
-        memcpy(slot->block + f->n_rec, p, n);
+        if (n)
+            memcpy(slot->block + f->n_rec, p, n);
         slot->len = (uint32_t)n;
         slot->n = (uint32_t)f->n_rec;
         slot->used = f->part_gen;
