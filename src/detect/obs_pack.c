@@ -7,12 +7,18 @@
 #include <storm/buf.h>
 #include <zstd.h>
 
-/* The packed bytes: the plain length (LEB128), then the plain layout
- * compressed (a Zstandard frame, level 1, without checksum: JSON-like text
- * with repeated keys shrinks about 3x, and packing happens only for
- * observations a partial match keeps; zlib's fastest level gave the same
- * size at twice the instructions, 5% of all of them on a quiet kprobe
- * stream with the shipped temporal indicators). The plain layout
+/* The packed bytes: the plain length times two, plus one when the frame
+ * was compressed against the packer's dictionary (LEB128), then the plain
+ * layout compressed (a Zstandard frame at level -1, zstd's first fast level,
+ * without checksum; packing happens only for observations a partial match
+ * keeps). A packer's dictionary is the plain layout of the first
+ * observation it packs: the observations one detector keeps are mostly alike
+ * (the same leaf of the same indicator on the same kind of event), so
+ * against it they shrink 5.9x instead of 3x, and level -1 takes a third
+ * fewer instructions than level 1 (the quiet kprobe stream's held
+ * observations: 885 KB packed to 151 KB in 15.7M instructions, against
+ * 291 KB in 24.9M at level 1 without a dictionary; zlib's fastest level had
+ * twice level 1's instructions). The plain layout
  * (integers: LEB128 unless said otherwise):
  *   index, first_observed, last_observed, number_observed (8 bytes each but
  *   index), has_sdo (1 byte), [sdo value], n_objects,
@@ -88,10 +94,17 @@ static bool put_value(storm_buf *b, const storm_value *v)
     return false;
 }
 
-#define PACK_LEVEL 1
+#define PACK_LEVEL (-1) /* zstd's first fast level */
 
 struct obs_packer {
     ZSTD_CCtx *z;
+    /* the dictionary (made from the first observation packed), digested
+     * for compressing and decompressing; NULL before, or when it could not
+     * be made (then frames are plain) */
+    ZSTD_CDict *cdict;
+    ZSTD_DDict *ddict;
+    ZSTD_DCtx *dz; /* for frames against the dictionary (made at the first unpack) */
+    bool dict_tried;
 };
 
 obs_packer *obs_packer_new(void)
@@ -117,16 +130,51 @@ void obs_packer_free(obs_packer *pk)
     if (!pk)
         return;
     ZSTD_freeCCtx(pk->z);
+    ZSTD_freeCDict(pk->cdict);
+    ZSTD_freeDDict(pk->ddict);
+    ZSTD_freeDCtx(pk->dz);
     free(pk);
 }
 
-/* src[0..src_len) compressed into dst (room dst_cap, the bound) with pk's
- * context (NULL: a context of its own for this call). Returns the
- * compressed length, 0 on error. */
-static size_t compress_all(obs_packer *pk, void *dst, size_t dst_cap, const void *src, size_t src_len)
+/* The packer's dictionary from plain[0..n), once: a zero byte, then the
+ * plain layout (the zero keeps it from ever starting with the magic number
+ * of a trained dictionary, so both sides take it as raw content). Without
+ * memory the packer goes on without one. */
+static void dict_make(obs_packer *pk, const void *plain, size_t n)
 {
-    size_t n =
-        pk ? ZSTD_compress2(pk->z, dst, dst_cap, src, src_len) : ZSTD_compress(dst, dst_cap, src, src_len, PACK_LEVEL);
+    pk->dict_tried = true;
+    uint8_t *d = malloc(n + 1);
+    if (!d)
+        return;
+    d[0] = 0;
+    memcpy(d + 1, plain, n);
+    pk->cdict = ZSTD_createCDict(d, n + 1, PACK_LEVEL);
+    pk->ddict = ZSTD_createDDict(d, n + 1);
+    free(d); /* both keep a copy */
+    if (!pk->cdict || !pk->ddict || ZSTD_isError(ZSTD_CCtx_refCDict(pk->z, pk->cdict))) {
+        ZSTD_freeCDict(pk->cdict);
+        ZSTD_freeDDict(pk->ddict);
+        pk->cdict = NULL;
+        pk->ddict = NULL;
+        (void)ZSTD_CCtx_refCDict(pk->z, NULL);
+    }
+}
+
+/* src[0..src_len) compressed into dst (room dst_cap, the bound) with pk's
+ * context and dictionary (*with_dict: it was used; NULL pk: a context of its
+ * own for this call, no dictionary). Returns the compressed length, 0 on
+ * error. */
+static size_t compress_all(obs_packer *pk, void *dst, size_t dst_cap, const void *src, size_t src_len, bool *with_dict)
+{
+    *with_dict = false;
+    if (!pk) {
+        size_t n = ZSTD_compress(dst, dst_cap, src, src_len, PACK_LEVEL);
+        return ZSTD_isError(n) ? 0 : n;
+    }
+    if (!pk->dict_tried)
+        dict_make(pk, src, src_len);
+    size_t n = ZSTD_compress2(pk->z, dst, dst_cap, src, src_len);
+    *with_dict = pk->cdict != NULL;
     return ZSTD_isError(n) ? 0 : n;
 }
 
@@ -155,13 +203,19 @@ uint8_t *obs_pack(obs_packer *pk, const storm_observation *obs, size_t *len)
         storm_buf_free(&b);
         return NULL;
     }
+    /* the head (the plain length and the dictionary flag) is written
+     * after the frame, which says whether the dictionary was used: room for
+     * the longest head first, then the frame moved up behind the real one */
+    bool with_dict;
+    size_t zlen = compress_all(pk, out + 10, bound, b.data, b.len, &with_dict);
     size_t head = 0;
-    for (uint64_t v = b.len;; v >>= 7) {
+    for (uint64_t v = (uint64_t)b.len << 1 | with_dict;; v >>= 7) {
         out[head++] = (uint8_t)((v & 0x7f) | (v >> 7 ? 0x80 : 0));
         if (!(v >> 7))
             break;
     }
-    size_t zlen = compress_all(pk, out + head, bound, b.data, b.len);
+    if (zlen)
+        memmove(out + head, out + 10, zlen);
     storm_buf_free(&b);
     /* held for as long as a partial match holds it: no slack */
     uint8_t *exact = zlen ? realloc(out, head + zlen) : NULL;
@@ -288,18 +342,26 @@ static storm_value *get_value(reader *r, int depth)
     return v;
 }
 
-bool obs_unpack(const uint8_t *packed, size_t packed_len, const char *id, storm_arena *a, storm_observation *out)
+bool obs_unpack(obs_packer *pk, const uint8_t *packed, size_t packed_len, const char *id, storm_arena *a,
+                storm_observation *out)
 {
     memset(out, 0, sizeof *out);
     out->id = id;
     reader z = {packed, packed + packed_len, a};
-    uint64_t plain;
-    if (!get_uint(&z, &plain) || plain > PACK_MAX)
+    uint64_t head;
+    if (!get_uint(&z, &head) || head >> 1 > PACK_MAX)
+        return false;
+    uint64_t plain = head >> 1;
+    bool with_dict = head & 1;
+    if (with_dict && (!pk || !pk->ddict))
+        return false; /* not this packer's bytes */
+    if (with_dict && !pk->dz && !(pk->dz = ZSTD_createDCtx()))
         return false;
     uint8_t *p = storm_arena_alloc(a, plain ? (size_t)plain : 1);
     if (!p)
         return false;
-    size_t len = ZSTD_decompress(p, (size_t)plain, z.p, (size_t)(z.end - z.p));
+    size_t len = with_dict ? ZSTD_decompress_usingDDict(pk->dz, p, (size_t)plain, z.p, (size_t)(z.end - z.p), pk->ddict)
+                           : ZSTD_decompress(p, (size_t)plain, z.p, (size_t)(z.end - z.p));
     if (ZSTD_isError(len) || len != plain)
         return false;
     reader r = {p, p + len, a};

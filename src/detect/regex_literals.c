@@ -444,6 +444,30 @@ typedef struct lit_list {
     size_t n, alloc;
 } lit_list;
 
+/* A text split at its first space (command lines: the binary, a space, the
+ * arguments) is looked at part by part: the literals of each part are
+ * remembered (binaries and arguments repeat, their joins seldom), and the
+ * literals that hold the space itself are checked where it is. */
+#define PART_MEMO_SLOTS 8192 /* a power of two */
+#define PART_MAX 256         /* longer parts are scanned every time */
+#define PART_LITS_MAX 32     /* literals remembered of one part (more: the text is scanned whole) */
+#define CROSS_MAX 4096       /* literal spaces (more: no split) */
+
+typedef struct cross_lit {
+    const lit_entry *e;
+    size_t at; /* the offset of a space in it */
+} cross_lit;
+
+/* The literals found in one part (a text's bytes). */
+typedef struct part_memo {
+    uint64_t hash; /* 0: empty */
+    uint32_t len, n;
+    uint32_t used; /* part_gen of the last use: the older of two slots goes */
+    /* owned: n literal pointers, then the part's len bytes */
+    const lit_entry **block;
+    size_t cap; /* bytes of block */
+} part_memo;
+
 struct regex_filter {
     /* per byte: FIRST_ONE, a one-byte literal is it; FIRST_SHORT, a two-
      * or three-byte literal starts with it */
@@ -458,6 +482,19 @@ struct regex_filter {
     uint32_t *hit_gen; /* per regex: generation it was reported in */
     size_t n_regex;
     uint32_t gen;
+    /* the literals with a space (each space of each: the literal and the
+     * offset), which alone may hold a text's first space (split_scan);
+     * split false when there are too many of them */
+    cross_lit *cross; /* by the byte before the space (at > 0), then by the byte after it (at 0) */
+    uint16_t before_at[257], after_at[257]; /* cross[before_at[b] .. before_at[b + 1]): byte b before */
+    size_t n_cross;
+    bool split;
+    part_memo *parts; /* PART_MEMO_SLOTS, made at the first split; NULL before */
+    uint32_t part_gen;
+    /* record mode (rec non-NULL): found() notes the literal instead */
+    const lit_entry **rec;
+    size_t n_rec;
+    bool rec_over; /* more than PART_LITS_MAX found */
 };
 
 static uint32_t hash16(uint32_t w)
@@ -495,6 +532,11 @@ void regex_filter_free(regex_filter *f)
     free(f->unit_regex);
     free(f->exact);
     free(f->hit_gen);
+    free(f->cross);
+    if (f->parts)
+        for (size_t i = 0; i < PART_MEMO_SLOTS; i++)
+            free(f->parts[i].block);
+    free(f->parts);
     free(f);
 }
 
@@ -544,6 +586,54 @@ static int filter_add(regex_filter *f, const char *s, size_t len, uint32_t unit,
     return list_add(&f->longs, e, s);
 }
 
+/* The bucket of a literal space: 0..255 the byte before it, 256..511 the
+ * byte after it (a literal that starts with it), 512 neither (" "). */
+static unsigned cross_bucket(const cross_lit *c)
+{
+    if (c->at > 0)
+        return (unsigned char)c->e->s[c->at - 1];
+    return c->e->len > 1 ? 256 + (unsigned char)c->e->s[1] : 512;
+}
+
+static int cross_cmp(const void *a, const void *b)
+{
+    unsigned x = cross_bucket(a), y = cross_bucket(b);
+    return x < y ? -1 : x > y;
+}
+
+/* f->cross from the literals (their lists are final), by bucket, and the
+ * bucket starts. 0, or -1 out of memory. */
+static int cross_build(regex_filter *f)
+{
+    const lit_list *lists[3] = {&f->ones, &f->shorts, &f->longs};
+    size_t n = 0;
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            for (size_t k = 0; k < lists[l]->e[i].len; k++)
+                n += lists[l]->e[i].s[k] == ' ';
+    f->split = n <= CROSS_MAX;
+    if (!f->split || !n)
+        return 0;
+    f->cross = malloc(n * sizeof *f->cross);
+    if (!f->cross)
+        return -1;
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < lists[l]->n; i++)
+            for (size_t k = 0; k < lists[l]->e[i].len; k++)
+                if (lists[l]->e[i].s[k] == ' ')
+                    f->cross[f->n_cross++] = (cross_lit){&lists[l]->e[i], k};
+    qsort(f->cross, f->n_cross, sizeof *f->cross, cross_cmp);
+    for (unsigned b = 0, k = 0; b <= 512; b++) {
+        while (k < f->n_cross && cross_bucket(&f->cross[k]) < b)
+            k++;
+        if (b <= 256)
+            f->before_at[b] = (uint16_t)k;
+        if (b >= 256)
+            f->after_at[b - 256] = (uint16_t)k;
+    }
+    return 0;
+}
+
 int regex_filter_new(const char *const *res, size_t n, regex_filter **out)
 {
     *out = NULL;
@@ -586,6 +676,8 @@ int regex_filter_new(const char *const *res, size_t n, regex_filter **out)
             k++;
         f->ones_at[b] = (uint16_t)k;
     }
+    if (cross_build(f) != 0)
+        goto done;
     *out = f;
     f = NULL;
     rc = 0;
@@ -599,6 +691,13 @@ done:
  * is not exact possible (the text must be scanned). */
 static bool found(regex_filter *f, const lit_entry *e, uint32_t *hits, size_t *n_hits)
 {
+    if (f->rec) { /* a part's literals are gathered (split_scan) */
+        if (f->n_rec < PART_LITS_MAX)
+            f->rec[f->n_rec++] = e;
+        else
+            f->rec_over = true;
+        return false;
+    }
     uint32_t u = e->unit;
     if (f->unit_gen[u] != f->gen) {
         f->unit_gen[u] = f->gen;
@@ -662,16 +761,11 @@ static bool long_at(regex_filter *f, uint32_t key, const char *text, size_t end,
     return false;
 }
 
-bool regex_filter_must_scan(regex_filter *f, const char *text, size_t n, uint32_t *hits, size_t *n_hits)
+/* Every literal in text[0..n) to found() (the first true ends the scan):
+ * the hot loop, a table byte and a bitmap byte per position. */
+static inline bool scan(regex_filter *f, const char *text, size_t n, uint32_t *hits, size_t *n_hits)
 {
     const unsigned char *t = (const unsigned char *)text;
-    *n_hits = 0;
-    if (++f->gen == 0) { /* wrapped: clear the stamps */
-        memset(f->unit_gen, 0, f->n_units * sizeof *f->unit_gen);
-        memset(f->hit_gen, 0, f->n_regex * sizeof *f->hit_gen);
-        f->gen = 1;
-    }
-    /* the hot loop: a table byte and a bitmap byte per position */
     size_t i = 0;
     for (; i + 4 <= n; i++) {
         uint8_t fl = f->first[t[i]];
@@ -687,4 +781,149 @@ bool regex_filter_must_scan(regex_filter *f, const char *text, size_t n, uint32_
         if (f->first[t[i]] && short_at(f, text, n, i, hits, n_hits))
             return true;
     return false;
+}
+
+/* The r < 8 bytes at t as a little-endian word, zero above (what a
+ * memcpy of r bytes into a zeroed word gives), without a call: two
+ * overlapping loads from four bytes up, else the bytes. */
+static inline uint64_t tail_word(const char *s, size_t r)
+{
+    const unsigned char *t = (const unsigned char *)s;
+    if (r >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, t, 4);
+        memcpy(&hi, t + r - 4, 4);
+        return lo | (uint64_t)hi << (8 * (r - 4));
+    }
+    if (!r)
+        return 0;
+    return t[0] | (uint64_t)t[r >> 1] << (8 * (r >> 1)) | (uint64_t)t[r - 1] << (8 * (r - 1));
+}
+
+static uint64_t part_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, sizeof w);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint64_t w = tail_word(s + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+/* The literals in part p[0..n) (every occurrence), into out (room for
+ * PART_LITS_MAX): remembered, or scanned then remembered. Their number, or
+ * -1 when there are more (or no memory for the memo). */
+static int part_lits(regex_filter *f, const char *p, size_t n, const lit_entry **out)
+{
+    uint64_t h = 0;
+    part_memo *slot = NULL;
+    if (n <= PART_MAX) {
+        h = part_hash(p, n);
+        part_memo *c[2] = {&f->parts[h & (PART_MEMO_SLOTS - 1)], &f->parts[(h >> 40) & (PART_MEMO_SLOTS - 1)]};
+        for (int k = 0; k < 2; k++)
+            if (c[k]->hash == h && c[k]->len == n && (!n || memcmp(c[k]->block + c[k]->n, p, n) == 0)) {
+                c[k]->used = f->part_gen;
+                if (c[k]->n) /* an empty part may have no block */
+                    memcpy(out, c[k]->block, c[k]->n * sizeof *out);
+                return (int)c[k]->n;
+            }
+        slot = !c[0]->hash ? c[0] : !c[1]->hash ? c[1] : (int32_t)(c[0]->used - c[1]->used) <= 0 ? c[0] : c[1];
+    }
+    f->rec = out;
+    f->n_rec = 0;
+    f->rec_over = false;
+    (void)scan(f, p, n, NULL, NULL); /* found() records: never true */
+    f->rec = NULL;
+    if (f->rec_over)
+        return -1;
+    if (slot) {
+        size_t need = f->n_rec * sizeof *out + n;
+        slot->hash = 0;
+        if (slot->cap < need) {
+            size_t cap = (need + 63) & ~(size_t)63;
+            const lit_entry **nb = realloc(slot->block, cap);
+            if (!nb)
+                return (int)f->n_rec; /* not remembered */
+            slot->block = nb;
+            slot->cap = cap;
+        }
+        if (f->n_rec)
+            memcpy(slot->block, out, f->n_rec * sizeof *out);
+        if (n)
+            memcpy(slot->block + f->n_rec, p, n);
+        slot->len = (uint32_t)n;
+        slot->n = (uint32_t)f->n_rec;
+        slot->used = f->part_gen;
+        slot->hash = h;
+    }
+    return (int)f->n_rec;
+}
+
+/* regex_filter_must_scan of text[0..n) whose first space is at s: the
+ * literals of the part before it and of the part after it (each from the
+ * memo when it was seen) and those that hold the space itself, given to
+ * found() (which literals a text holds does not depend on where the scan
+ * meets them, and the caller takes the hits as a set). 1 or 0, or -1 when
+ * the parts hold too many literals (the caller scans the whole text). */
+static int split_scan(regex_filter *f, const char *text, size_t n, size_t s, uint32_t *hits, size_t *n_hits)
+{
+    if (!f->parts && !(f->parts = calloc(PART_MEMO_SLOTS, sizeof *f->parts))) {
+        f->split = false;
+        return -1;
+    }
+    f->part_gen++;
+    const lit_entry *left[PART_LITS_MAX], *right[PART_LITS_MAX];
+    int nl = part_lits(f, text, s, left);
+    int nr = nl < 0 ? -1 : part_lits(f, text + s + 1, n - s - 1, right);
+    if (nr < 0)
+        return -1;
+    for (int i = 0; i < nl; i++)
+        if (found(f, left[i], hits, n_hits))
+            return 1;
+    for (int i = 0; i < nr; i++)
+        if (found(f, right[i], hits, n_hits))
+            return 1;
+    /* the literal spaces whose neighbour is the split's: those with a byte
+     * before theirs, those that start with it, then " " alone */
+    const unsigned char *t = (const unsigned char *)text;
+    size_t ranges[3][2] = {{s > 0 ? f->before_at[t[s - 1]] : 0, s > 0 ? f->before_at[t[s - 1] + 1] : 0},
+                           {s + 1 < n ? f->after_at[t[s + 1]] : 0, s + 1 < n ? f->after_at[t[s + 1] + 1] : 0},
+                           {f->after_at[256], f->n_cross}};
+    for (int r = 0; r < 3; r++)
+        for (size_t i = ranges[r][0]; i < ranges[r][1]; i++) {
+            const cross_lit *c = &f->cross[i];
+            if (c->at <= s && s - c->at + c->e->len <= n && memcmp(text + s - c->at, c->e->s, c->e->len) == 0 &&
+                found(f, c->e, hits, n_hits))
+                return 1;
+        }
+    return 0;
+}
+
+static void next_gen(regex_filter *f)
+{
+    if (++f->gen == 0) { /* wrapped: clear the stamps */
+        memset(f->unit_gen, 0, f->n_units * sizeof *f->unit_gen);
+        memset(f->hit_gen, 0, f->n_regex * sizeof *f->hit_gen);
+        f->gen = 1;
+    }
+}
+
+bool regex_filter_must_scan(regex_filter *f, const char *text, size_t n, uint32_t *hits, size_t *n_hits)
+{
+    *n_hits = 0;
+    next_gen(f);
+    const char *sp = f->split ? memchr(text, ' ', n) : NULL;
+    if (sp) {
+        int r = split_scan(f, text, n, (size_t)(sp - text), hits, n_hits);
+        if (r >= 0)
+            return r == 1;
+        /* the parts could not be used: nothing was given to found() */
+    }
+    return scan(f, text, n, hits, n_hits);
 }

@@ -55,8 +55,11 @@ void regex_filter_free(regex_filter *f);
 
 /* Whether ASCII text[0..n) must be scanned: some regex that is not exact
  * may match it. When not, the exact regexes that match it are written to
- * hits (indexes into res; room for n of regex_filter_new), *n_hits many;
- * no other regex matches. */
+ * hits (indexes into res; room for n of regex_filter_new), *n_hits many, in
+ * no particular order; no other regex matches. A text with a space is
+ * looked at as the parts before and after its first space, whose literals
+ * the filter remembers (a command line's binary and arguments repeat, their
+ * joins seldom), and the literals that hold that space. */
 bool regex_filter_must_scan(regex_filter *f, const char *text, size_t n, uint32_t *hits, size_t *n_hits);
 
 #endif

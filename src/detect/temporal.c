@@ -21,6 +21,7 @@ kept_obs *kept_obs_new(obs_packer *pk, const storm_observation *obs)
     k->refs = 1;
     k->time = obs->first_observed;
     k->id = obs->id ? strdup(obs->id) : NULL;
+    k->pk = pk;
     k->packed = obs_pack(pk, obs, &k->packed_len);
     if ((obs->id && !k->id) || !k->packed) {
         free(k->id);
@@ -33,7 +34,7 @@ kept_obs *kept_obs_new(obs_packer *pk, const storm_observation *obs)
 
 bool kept_obs_unpack(const kept_obs *k, storm_arena *a, storm_observation *out)
 {
-    return obs_unpack(k->packed, k->packed_len, k->id, a, out);
+    return obs_unpack(k->pk, k->packed, k->packed_len, k->id, a, out);
 }
 
 void kept_obs_ref(kept_obs *k)

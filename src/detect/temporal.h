@@ -42,6 +42,7 @@ typedef struct kept_obs {
     char *id; /* NULL when the observation had none */
     uint8_t *packed;
     size_t packed_len;
+    obs_packer *pk; /* borrowed: the packer whose dictionary the bytes may need (the detector's) */
 } kept_obs;
 
 /* Pack obs into a new kept_obs with one reference; NULL on OOM. */

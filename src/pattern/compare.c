@@ -99,6 +99,26 @@ static void regex_ready(pcre2_code *re, _Atomic unsigned char *done)
     pthread_mutex_unlock(&jit_lock);
 }
 
+/* tc->re_bin compiled from its bytes (and its JIT code made), once: a
+ * regex valid on text may be invalid on bytes (e.g. \x{100}), then
+ * re_bin stays NULL and binary values simply never match. */
+static void regex_bin_ready(test_compiled *tc)
+{
+    static pthread_mutex_t bin_lock = PTHREAD_MUTEX_INITIALIZER;
+    if (atomic_load_explicit(&tc->re_bin_jit, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&bin_lock);
+    if (!atomic_load_explicit(&tc->re_bin_jit, memory_order_relaxed)) {
+        int ecode;
+        PCRE2_SIZE eoff;
+        tc->re_bin = pcre2_compile((PCRE2_SPTR)tc->bin, tc->bin_len, 0, &ecode, &eoff, NULL);
+        if (tc->re_bin)
+            (void)pcre2_jit_compile(tc->re_bin, PCRE2_JIT_COMPLETE);
+        atomic_store_explicit(&tc->re_bin_jit, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&bin_lock);
+}
+
 static int regex_search(const pcre2_code *re, const char *s, size_t len, bool utf, size_t where, storm_err *err)
 {
     pcre2_match_data *md = thread_match_data();
@@ -478,10 +498,11 @@ int compare_value(const pat_cmp *t, const path_value *pv, storm_err *err)
                 free((void *)nfc);
             return r;
         }
-        if (val.k == VK_BIN && tc->re_bin) {
-            test_compiled *mtc = (test_compiled *)tc; /* only the JIT flag changes */
-            regex_ready(mtc->re_bin, &mtc->re_bin_jit);
-            return regex_search(tc->re_bin, val.s, val.len, false, t->values[0].span.start, err);
+        if (val.k == VK_BIN && tc->bin) {
+            test_compiled *mtc = (test_compiled *)tc; /* only re_bin and the JIT flag change */
+            regex_bin_ready(mtc);
+            if (tc->re_bin)
+                return regex_search(tc->re_bin, val.s, val.len, false, t->values[0].span.start, err);
         }
         return 0;
     case PAT_OP_ISSUBSET:

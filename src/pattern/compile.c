@@ -76,9 +76,9 @@ static storm_rc compile_regex(storm_pattern *p, pat_cmp *t, test_compiled *tc, s
         if (!bytes)
             return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory compiling a regex");
         latin1_bytes(tc->nfc, tc->nfc_len, bytes, &n);
-        /* a regex valid on text may be invalid on bytes (e.g. \x{100}):
-         * then binary values simply never match */
-        tc->re_bin = pcre2_compile((PCRE2_SPTR)bytes, n, 0, &ecode, &eoff, NULL);
+        /* compiled on the first binary value (compare.c) */
+        tc->bin = bytes;
+        tc->bin_len = n;
     }
     return STORM_OK;
 }

@@ -48,11 +48,18 @@ typedef struct test_compiled {
     like_prog like_bytes; /* LIKE over UTF-8 bytes, when the literal has no '_' (then
                            * byte and code point matching agree), else n == SIZE_MAX */
     pcre2_code *re;       /* MATCHES on strings (UTF, UCP) */
-    pcre2_code *re_bin;   /* MATCHES on binary values (bytes), NULL if not expressible */
+    /* MATCHES on binary values (bytes): the literal's Latin-1 bytes
+     * (latin1 only, arena), compiled on the first binary value (nearly no
+     * property is binary, and a compilation is ~15,000 instructions a
+     * regex at every start); re_bin NULL if not expressible */
+    const char *bin;
+    size_t bin_len;
+    pcre2_code *re_bin;
     /* JIT code is made on a regex's first use, not at compile time: with
      * thousands of indicators most regexes are never evaluated (the
      * prefilter rules them out) and JIT code is ~15 KiB each. The only
-     * fields that change after compilation (atomically). */
+     * fields that change after compilation (atomically; re_bin under
+     * re_bin_jit's lock, published by it). */
     _Atomic unsigned char re_jit, re_bin_jit;
     storm_cidr ip;  /* ISSUBSET / ISSUPERSET literal */
     int64_t *ts_us; /* per value: TIMESTAMP literals in microseconds */

@@ -18,12 +18,9 @@ void stix_path_cut(const char *path, stix_cut *out)
     size_t full = strlen(path), len = full;
     while (len > 1 && path[len - 1] == '/')
         len--;
-    const char *slash = NULL;
-    for (size_t i = len; i-- > 0;)
-        if (path[i] == '/') {
-            slash = path + i;
-            break;
-        }
+    /* libc's vector search: the prefilter cuts every binary of every
+     * event (~7 times an event) */
+    const char *slash = len ? memrchr(path, '/', len) : NULL;
     out->full = full;
     out->name = path;
     out->name_len = len;

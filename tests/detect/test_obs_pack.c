@@ -38,7 +38,7 @@ static bool obs_same(const storm_observation *x, const storm_observation *y)
 typedef struct run {
     obs_packer *pk;
     storm_arena *unpacked;
-    size_t observations, same, own_packer_same, refused_damaged, damaged;
+    size_t observations, same, own_packer_same, refused_damaged, damaged, refused_no_packer;
     size_t packed_bytes, json_bytes;
 } run;
 
@@ -63,8 +63,11 @@ static void round_trip(void *ctx, storm_arena *a, const storm_event *ev, const c
         return;
     storm_arena_reset(r->unpacked);
     storm_observation back;
-    if (obs_unpack(packed, len, obs.id, r->unpacked, &back) && obs_same(&obs, &back))
+    if (obs_unpack(r->pk, packed, len, obs.id, r->unpacked, &back) && obs_same(&obs, &back))
         r->same++;
+    /* packed against the packer's dictionary: refused without it */
+    storm_arena_reset(r->unpacked);
+    r->refused_no_packer += !obs_unpack(NULL, packed, len, obs.id, r->unpacked, &back);
     r->packed_bytes += len;
     storm_buf j;
     storm_buf_init(&j, 1u << 24);
@@ -80,10 +83,10 @@ static void round_trip(void *ctx, storm_arena *a, const storm_event *ev, const c
         memcpy(cut, packed, len);
         storm_arena_reset(r->unpacked);
         r->damaged++;
-        r->refused_damaged += !obs_unpack(cut, len / 2, obs.id, r->unpacked, &back);
+        r->refused_damaged += !obs_unpack(r->pk, cut, len / 2, obs.id, r->unpacked, &back);
         cut[len / 2] ^= 0x5a;
         storm_arena_reset(r->unpacked);
-        (void)obs_unpack(cut, len, obs.id, r->unpacked, &back);
+        (void)obs_unpack(r->pk, cut, len, obs.id, r->unpacked, &back);
         free(cut);
     }
     free(packed);
@@ -91,7 +94,7 @@ static void round_trip(void *ctx, storm_arena *a, const storm_event *ev, const c
     if (r->observations % 5 == 0) {
         uint8_t *own = obs_pack(NULL, &obs, &len);
         storm_arena_reset(r->unpacked);
-        if (own && obs_unpack(own, len, obs.id, r->unpacked, &back) && obs_same(&obs, &back))
+        if (own && obs_unpack(NULL, own, len, obs.id, r->unpacked, &back) && obs_same(&obs, &back))
             r->own_packer_same++;
         free(own);
     }
@@ -112,6 +115,7 @@ static void corpus_round_trip(void)
            r.observations, r.same, r.own_packer_same, r.packed_bytes, r.json_bytes, r.refused_damaged, r.damaged);
     CHECK(r.observations >= 300);
     CHECK(r.same == r.observations);
+    CHECK(r.refused_no_packer == r.observations);
     CHECK(r.own_packer_same == r.observations / 5);
     CHECK(r.packed_bytes * 2 < r.json_bytes);
     CHECK(r.damaged > 0 && r.refused_damaged == r.damaged);
