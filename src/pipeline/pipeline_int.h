@@ -57,6 +57,15 @@ typedef struct pipeline_held_item {
     bool live; /* not written yet */
 } pipeline_held_item;
 
+/* A held object, in the set of every held item's object ids (sink_held.c). */
+typedef struct pipeline_held_obj {
+    uint64_t hash;           /* of the id and the item */
+    const char *id;          /* the stub's; NULL: an empty slot */
+    const storm_value *stub; /* valid while items[item].objs[idx] is it */
+    size_t item;
+    uint32_t idx;
+} pipeline_held_obj;
+
 /* The output's held updates until the next flush point, in the order they
  * were first held. */
 typedef struct pipeline_held {
@@ -65,7 +74,10 @@ typedef struct pipeline_held {
     size_t n, cap;
     size_t *slots; /* open addressing by sighting id: item index + 1, 0 = empty */
     size_t n_slots;
-    uint64_t folded; /* versions replaced by a later one before being written */
+    uint64_t folded;              /* versions replaced by a later one before being written */
+    storm_buf text;               /* an object's text while it is held (held_object) */
+    pipeline_held_obj *obj_slots; /* open addressing by object id and item: the objects held */
+    size_t n_obj_slots, n_objs;
 } pipeline_held;
 
 /* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
@@ -268,8 +280,13 @@ void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, cons
  * rendered at once). Nothing without sinks.out. */
 void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s);
 /* Keep a copy of update s, replacing the version held of its id and adding
- * the objects it brings; false (nothing held of s) when out of memory. */
-bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s);
+ * the objects it brings (STIX output: their text, see
+ * pipeline_held_text); false (nothing held of s) when out of memory. */
+bool pipeline_held_add(storm_pipeline *p, const storm_detect_sighting *s);
+/* A held object's compact JSON text (*len bytes), or NULL when o is not
+ * one: a held update's objects are their text and the members the share
+ * step reads, not copies of the objects. */
+const char *pipeline_held_text(const storm_value *o, size_t *len);
 /* Hold update s when the output coalesces updates (true), else false: s is
  * to be written now. */
 bool pipeline_held_update(storm_pipeline *p, const storm_detect_sighting *s);

@@ -84,9 +84,13 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
     storm_buf_append(out, ",\"objects\":[", 12);
     for (size_t i = 0; i < objs->u.a.len; i++) {
         const storm_value *o = objs->u.a.items[i];
+        const char *text;
+        size_t len;
         if (i)
             storm_buf_putc(out, ',');
-        if ((o == s->indicator->object || o == identity) && i > 0)
+        if (i > 0 && i < n_given && (text = pipeline_held_text(o, &len))) /* a held update's: written already */
+            storm_buf_append(out, text, len);
+        else if ((o == s->indicator->object || o == identity) && i > 0)
             bundle_text_write(&p->bundle_text, out, o, true);
         else if (i >= n_given) /* what the share step added: its own shared objects never change */
             bundle_text_write(&p->bundle_text, out, o, storm_share_is_fixed(o));
