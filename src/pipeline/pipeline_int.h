@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bundle_text.h"
+#include "obs_text.h"
 #include "sco_text.h"
 
 #define PIPELINE_SKIP_TYPES 64
@@ -94,6 +95,7 @@ struct storm_pipeline {
     /* the JSON of the objects every sighting bundle repeats */
     bundle_text bundle_text;
     sco_text sco_text;         /* and of the content-named SCOs they repeat */
+    obs_text obs_text;         /* and of the objects of the observation being matched */
     storm_arena *render_arena; /* one sighting's bundle at a time: reset, not freed, after each */
     bool line_set_aside;       /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
@@ -147,6 +149,10 @@ struct storm_pipeline {
     storm_time_ns anomaly_first, anomaly_last;
     char anomaly_evidence[STORM_BASELINE_FEATURE_MAX + STORM_BASELINE_KEY_MAX + 80];
     const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
+    /* its observation, whose objects live unchanged until the record ends
+     * (obs_text), or NULL; cur_obs_serial tells one record's from the next */
+    const storm_observation *cur_obs;
+    uint64_t cur_obs_serial;
     /* storm run --workers (workers.c): with workers, this pipeline only
      * reads and decodes, and hands each event to the shards */
     struct pipeline_workers *workers;
@@ -271,6 +277,10 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
  * store, the sessions and the output flush (--workers: a shard renders,
  * the sink keeps). */
 void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s);
+/* Append the compact JSON of o, one of a sighting's objects, to out: the
+ * text kept of it when it is the current observation's (obs_text) or a
+ * content-named SCO (sco_text), else written. */
+void pipeline_object_text(storm_pipeline *p, storm_buf *out, const storm_value *o);
 void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 

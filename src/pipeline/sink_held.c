@@ -12,7 +12,6 @@
 #include <storm/json.h>
 
 #include "pipeline_int.h"
-#include "sco_text.h"
 
 #define HELD_MIN_SLOTS 256
 #define HELD_ARENA_CHUNK ((size_t)32 << 20)
@@ -88,9 +87,9 @@ static storm_value *held_object(storm_pipeline *p, storm_arena *a, const storm_v
     if (!t->cap)
         storm_buf_init(t, (size_t)1 << 30);
     storm_buf_reset(t);
-    if ((sco_text_wanted(o) ? sco_text_write(&p->sco_text, t, o) : storm_json_write(t, o, STORM_JSONW_COMPACT)) !=
-        STORM_OK)
-        return NULL;
+    pipeline_object_text(p, t, o);
+    if (!t->len)
+        return NULL; /* out of memory */
     storm_value *stub = storm_v_object(a);
     storm_value *text = stub ? storm_v_strn(a, t->data, t->len) : NULL;
     if (!text || storm_v_append(a, stub, held_text_key, 0, text) != 0)
