@@ -55,16 +55,17 @@ typedef struct pipeline_held_item {
     storm_detect_sighting s; /* copies in the table's arena; objects = objs */
     const storm_value **objs;
     size_t alloc_objs;
-    bool live; /* not written yet */
+    bool live;     /* not written yet */
+    uint32_t span; /* spans of it written so far: its objects held are this span's */
 } pipeline_held_item;
 
-/* A held object, in the set of every held item's object ids (sink_held.c). */
+/* A held object's id, in the set of every held item's (sink_held.c). */
 typedef struct pipeline_held_obj {
-    uint64_t hash;           /* of the id and the item */
-    const char *id;          /* the stub's; NULL: an empty slot */
-    const storm_value *stub; /* valid while items[item].objs[idx] is it */
+    uint64_t hash;  /* of the id and the item */
+    const char *id; /* a copy; NULL: an empty slot */
+    size_t len;
     size_t item;
-    uint32_t idx;
+    uint32_t span; /* the item's span it was held in */
 } pipeline_held_obj;
 
 /* The output's held updates until the next flush point, in the order they

@@ -114,7 +114,7 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
         size_t len;
         if (i)
             storm_buf_putc(out, ',');
-        if (i > 0 && i < n_given && (text = pipeline_held_text(o, &len))) /* a held update's: written already */
+        if (i < n_given && (text = pipeline_held_text(o, &len))) /* a held update's: written already */
             storm_buf_append(out, text, len);
         else if ((o == s->indicator->object || o == identity) && i > 0)
             bundle_text_write(&p->bundle_text, out, o, true);
