@@ -62,10 +62,11 @@ typedef struct pipeline_held_item {
 /* A held object's id, in the set of every held item's (sink_held.c). */
 typedef struct pipeline_held_obj {
     uint64_t hash;  /* of the id and the item */
-    const char *id; /* a copy; NULL: an empty slot */
+    const char *id; /* a copy */
     size_t len;
     size_t item;
     uint32_t span; /* the item's span it was held in */
+    uint32_t gen;  /* the table's obj_gen when held: another one is an empty slot */
 } pipeline_held_obj;
 
 /* The output's held updates until the next flush point, in the order they
@@ -80,6 +81,7 @@ typedef struct pipeline_held {
     storm_buf text;               /* an object's text while it is held (held_object) */
     pipeline_held_obj *obj_slots; /* open addressing by object id and item: the objects held */
     size_t n_obj_slots, n_objs;
+    uint32_t obj_gen; /* the generation of the objects held now (0 until the first) */
 } pipeline_held;
 
 /* A set of id hashes that may say yes wrongly, never no (hash_set.c). */

@@ -156,6 +156,9 @@ static bool held_alone(const held_fields *f)
     if (!f->id || f->id->type != STORM_V_STRING)
         return false;
     static const char *const prefixes[] = {"identity--", "extension-definition--", "marking-definition--"};
+    char c = f->id->u.s.ptr[0];
+    if (c != 'i' && c != 'e' && c != 'm') /* none of them: most objects */
+        return false;
     for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
         if (strncmp(f->id->u.s.ptr, prefixes[i], strlen(prefixes[i])) == 0)
             return true;
@@ -254,7 +257,7 @@ static size_t obj_find(const pipeline_held *h, size_t k, const char *id, size_t 
     uint32_t span = h->items[k].span;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
         const pipeline_held_obj *e = &h->obj_slots[i];
-        if (!e->id) {
+        if (e->gen != h->obj_gen) { /* empty, or of a span released */
             *found = false;
             return i;
         }
@@ -267,17 +270,20 @@ static size_t obj_find(const pipeline_held *h, size_t k, const char *id, size_t 
 
 static bool obj_grow(pipeline_held *h)
 {
+    if (!h->obj_gen)
+        h->obj_gen = 1; /* calloc's slots (generation 0) are empty */
     size_t n = h->n_obj_slots ? h->n_obj_slots * 2 : HELD_MIN_SLOTS * 4;
     pipeline_held_obj *slots = calloc(n, sizeof *slots);
     if (!slots)
         return false;
     for (size_t i = 0; i < h->n_obj_slots; i++) {
         const pipeline_held_obj *e = &h->obj_slots[i];
+        if (e->gen != h->obj_gen)
+            continue;
         size_t j = e->hash & (n - 1);
-        while (e->id && slots[j].id)
+        while (slots[j].gen == h->obj_gen)
             j = (j + 1) & (n - 1);
-        if (e->id)
-            slots[j] = *e;
+        slots[j] = *e;
     }
     free(h->obj_slots);
     h->obj_slots = slots;
@@ -355,9 +361,9 @@ static bool add_objects(storm_pipeline *p, size_t k, const storm_detect_sighting
             char *copy = storm_arena_strndup(h->arena, id->u.s.ptr, id->u.s.len);
             if (!copy)
                 return false;
-            if (!h->obj_slots[slot].id)
+            if (h->obj_slots[slot].gen != h->obj_gen)
                 h->n_objs++;
-            h->obj_slots[slot] = (pipeline_held_obj){hash, copy, id->u.s.len, k, h->items[k].span};
+            h->obj_slots[slot] = (pipeline_held_obj){hash, copy, id->u.s.len, k, h->items[k].span, h->obj_gen};
         }
         if (held_alone(&f)) {
             if (!run_end(h, k, &r))
@@ -493,8 +499,13 @@ void pipeline_held_reset(pipeline_held *h)
     h->n = 0;
     if (h->slots)
         memset(h->slots, 0, h->n_slots * sizeof *h->slots);
-    if (h->obj_slots)
-        memset(h->obj_slots, 0, h->n_obj_slots * sizeof *h->obj_slots);
+    /* the objects' set empties by its generation, without a pass over it
+     * (0 is never one: calloc's slots are empty) */
+    if (++h->obj_gen == 0) {
+        if (h->obj_slots)
+            memset(h->obj_slots, 0, h->n_obj_slots * sizeof *h->obj_slots);
+        h->obj_gen = 1;
+    }
     h->n_objs = 0;
     if (h->arena)
         storm_arena_reset(h->arena);

@@ -48,12 +48,13 @@ static bool of_cur_obs(const storm_pipeline *p, const storm_value *o)
 
 void pipeline_object_text(storm_pipeline *p, storm_buf *out, const storm_value *o)
 {
+    if (sco_text_wanted(o)) /* kept across records already */
+        return (void)sco_text_write(&p->sco_text, out, o);
     bool mine = of_cur_obs(p, o);
     if (mine && obs_text_write_kept(&p->obs_text, p->cur_obs_serial, o, out))
         return;
     size_t start = out->len;
-    storm_rc rc =
-        sco_text_wanted(o) ? sco_text_write(&p->sco_text, out, o) : storm_json_write(out, o, STORM_JSONW_COMPACT);
+    storm_rc rc = storm_json_write(out, o, STORM_JSONW_COMPACT);
     if (mine && rc == STORM_OK)
         obs_text_keep(&p->obs_text, p->cur_obs_serial, o, out->data + start, out->len - start);
 }
