@@ -138,6 +138,7 @@ void storm_pipeline_free(storm_pipeline *p)
     storm_buf_free(&p->line);
     bundle_text_free(&p->bundle_text);
     sco_text_free(&p->sco_text);
+    obs_text_free(&p->obs_text);
     storm_arena_free(p->render_arena);
     if (p->arena != p->sinks.event_arena)
         storm_arena_free(p->arena);
@@ -345,9 +346,12 @@ void pipeline_detect_event(storm_pipeline *p, storm_event *ev, const char *recor
         pipeline_keep_observation(p, &obs);
     err_reset(&err);
     p->cur_ev = ev;
+    p->cur_obs = &obs;
+    p->cur_obs_serial++;
     if (storm_detector_feed_wanted(p->det, &obs, &dc, &err) != STORM_OK)
         fprintf(stderr, "%s: %s\n", p->opts.prog, err.msg);
     p->cur_ev = NULL;
+    p->cur_obs = NULL;
 }
 
 void storm_pipeline_feed_observation(storm_pipeline *p, const storm_observation *obs, const storm_detect_context *ctx)

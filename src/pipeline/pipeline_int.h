@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "bundle_text.h"
+#include "obs_text.h"
 #include "sco_text.h"
 
 #define PIPELINE_SKIP_TYPES 64
@@ -54,8 +55,19 @@ typedef struct pipeline_held_item {
     storm_detect_sighting s; /* copies in the table's arena; objects = objs */
     const storm_value **objs;
     size_t alloc_objs;
-    bool live; /* not written yet */
+    bool live;     /* not written yet */
+    uint32_t span; /* spans of it written so far: its objects held are this span's */
 } pipeline_held_item;
+
+/* A held object's id, in the set of every held item's (sink_held.c). */
+typedef struct pipeline_held_obj {
+    uint64_t hash;  /* of the id and the item */
+    const char *id; /* a copy */
+    size_t len;
+    size_t item;
+    uint32_t span; /* the item's span it was held in */
+    uint32_t gen;  /* the table's obj_gen when held: another one is an empty slot */
+} pipeline_held_obj;
 
 /* The output's held updates until the next flush point, in the order they
  * were first held. */
@@ -65,7 +77,11 @@ typedef struct pipeline_held {
     size_t n, cap;
     size_t *slots; /* open addressing by sighting id: item index + 1, 0 = empty */
     size_t n_slots;
-    uint64_t folded; /* versions replaced by a later one before being written */
+    uint64_t folded;              /* versions replaced by a later one before being written */
+    storm_buf text;               /* an object's text while it is held (held_object) */
+    pipeline_held_obj *obj_slots; /* open addressing by object id and item: the objects held */
+    size_t n_obj_slots, n_objs;
+    uint32_t obj_gen; /* the generation of the objects held now (0 until the first) */
 } pipeline_held;
 
 /* A set of id hashes that may say yes wrongly, never no (hash_set.c). */
@@ -82,6 +98,7 @@ struct storm_pipeline {
     /* the JSON of the objects every sighting bundle repeats */
     bundle_text bundle_text;
     sco_text sco_text;         /* and of the content-named SCOs they repeat */
+    obs_text obs_text;         /* and of the objects of the observation being matched */
     storm_arena *render_arena; /* one sighting's bundle at a time: reset, not freed, after each */
     bool line_set_aside;       /* the current line is already in the rejects sink */
     uint64_t records_in_tx;
@@ -135,6 +152,10 @@ struct storm_pipeline {
     storm_time_ns anomaly_first, anomaly_last;
     char anomaly_evidence[STORM_BASELINE_FEATURE_MAX + STORM_BASELINE_KEY_MAX + 80];
     const storm_event *cur_ev; /* the event being matched (its sightings' event), or NULL */
+    /* its observation, whose objects live unchanged until the record ends
+     * (obs_text), or NULL; cur_obs_serial tells one record's from the next */
+    const storm_observation *cur_obs;
+    uint64_t cur_obs_serial;
     /* storm run --workers (workers.c): with workers, this pipeline only
      * reads and decodes, and hands each event to the shards */
     struct pipeline_workers *workers;
@@ -260,6 +281,10 @@ void pipeline_on_sighting(void *ctx, const storm_detect_sighting *s);
  * store, the sessions and the output flush (--workers: a shard renders,
  * the sink keeps). */
 void pipeline_sighting_render(storm_pipeline *p, const storm_detect_sighting *s);
+/* Append the compact JSON of o, one of a sighting's objects, to out: the
+ * text kept of it when it is the current observation's (obs_text) or a
+ * content-named SCO (sco_text), else written. */
+void pipeline_object_text(storm_pipeline *p, storm_buf *out, const storm_value *o);
 void pipeline_sighting_keep(storm_pipeline *p, const storm_detect_sighting *s);
 void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, const storm_baseline_result *res);
 
@@ -269,8 +294,13 @@ void pipeline_emit_anomaly(storm_pipeline *p, const storm_observation *obs, cons
  * rendered at once). Nothing without sinks.out. */
 void pipeline_sighting_out(storm_pipeline *p, const storm_detect_sighting *s);
 /* Keep a copy of update s, replacing the version held of its id and adding
- * the objects it brings; false (nothing held of s) when out of memory. */
-bool pipeline_held_add(pipeline_held *h, const storm_detect_sighting *s);
+ * the objects it brings (STIX output: their text, see
+ * pipeline_held_text); false (nothing held of s) when out of memory. */
+bool pipeline_held_add(storm_pipeline *p, const storm_detect_sighting *s);
+/* A held object's compact JSON text (*len bytes), or NULL when o is not
+ * one: a held update's objects are their text and the members the share
+ * step reads, not copies of the objects. */
+const char *pipeline_held_text(const storm_value *o, size_t *len);
 /* Hold update s when the output coalesces updates (true), else false: s is
  * to be written now. */
 bool pipeline_held_update(storm_pipeline *p, const storm_detect_sighting *s);

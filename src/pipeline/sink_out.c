@@ -32,6 +32,33 @@ void pipeline_out_flush(storm_pipeline *p, bool force)
     }
 }
 
+/* Is o one of the objects of the observation being matched? */
+static bool of_cur_obs(const storm_pipeline *p, const storm_value *o)
+{
+    const storm_observation *obs = p->cur_obs;
+    if (!obs)
+        return false;
+    if (o == obs->sdo)
+        return true;
+    for (size_t k = 0; k < obs->n_objects; k++)
+        if (o == obs->objects[k].value)
+            return true;
+    return false;
+}
+
+void pipeline_object_text(storm_pipeline *p, storm_buf *out, const storm_value *o)
+{
+    if (sco_text_wanted(o)) /* kept across records already */
+        return (void)sco_text_write(&p->sco_text, out, o);
+    bool mine = of_cur_obs(p, o);
+    if (mine && obs_text_write_kept(&p->obs_text, p->cur_obs_serial, o, out))
+        return;
+    size_t start = out->len;
+    storm_rc rc = storm_json_write(out, o, STORM_JSONW_COMPACT);
+    if (mine && rc == STORM_OK)
+        obs_text_keep(&p->obs_text, p->cur_obs_serial, o, out->data + start, out->len - start);
+}
+
 /* One self-contained bundle per sighting version: the sighting, what the
  * detector built with it and the indicator sighted, made to stand alone by
  * the share step (storm/share.h), as storm publish does, but neither
@@ -84,14 +111,18 @@ static void write_bundle(storm_pipeline *p, storm_arena *a, const storm_detect_s
     storm_buf_append(out, ",\"objects\":[", 12);
     for (size_t i = 0; i < objs->u.a.len; i++) {
         const storm_value *o = objs->u.a.items[i];
+        const char *text;
+        size_t len;
         if (i)
             storm_buf_putc(out, ',');
-        if ((o == s->indicator->object || o == identity) && i > 0)
+        if (i < n_given && (text = pipeline_held_text(o, &len))) /* a held update's: written already */
+            storm_buf_append(out, text, len);
+        else if ((o == s->indicator->object || o == identity) && i > 0)
             bundle_text_write(&p->bundle_text, out, o, true);
         else if (i >= n_given) /* what the share step added: its own shared objects never change */
             bundle_text_write(&p->bundle_text, out, o, storm_share_is_fixed(o));
-        else if (i > 0 && sco_text_wanted(o)) /* an SCO its content names */
-            sco_text_write(&p->sco_text, out, o);
+        else if (i > 0) /* the evidence: its text may have been written already */
+            pipeline_object_text(p, out, o);
         else
             storm_json_write(out, o, STORM_JSONW_COMPACT);
     }

@@ -4,6 +4,7 @@
  * in that order, the same for every command that shares (storm publish,
  * and the definitions of storm run's bundles). */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <storm/share.h>
@@ -82,12 +83,12 @@ void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EX
 /* The members of an object the definitions depend on, found in one pass
  * over it (as storm_v_get finds them: the last of a repeated key). */
 typedef struct share_fields {
-    const storm_value *extensions, *pattern, *id, *created_by_ref;
+    const storm_value *extensions, *pattern, *id, *created_by_ref, *marks;
 } share_fields;
 
 static share_fields fields_of(const storm_value *o)
 {
-    share_fields f = {NULL, NULL, NULL, NULL};
+    share_fields f = {NULL, NULL, NULL, NULL, NULL};
     for (size_t i = 0; o && o->type == STORM_V_OBJECT && i < o->u.o.len; i++) {
         const storm_member *m = &o->u.o.members[i];
         if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0)
@@ -98,8 +99,118 @@ static share_fields fields_of(const storm_value *o)
             f.extensions = m->value;
         else if (m->key_len == 14 && memcmp(m->key, "created_by_ref", 14) == 0)
             f.created_by_ref = m->value;
+        else if (m->key_len == 19 && memcmp(m->key, "object_marking_refs", 19) == 0)
+            f.marks = m->value;
     }
     return f;
+}
+
+/* Is v the string s (n bytes), as storm_v_is_strn says? */
+static bool is_str(const storm_value *v, const char *s, size_t n)
+{
+    return v && v->type == STORM_V_STRING && v->u.s.len == n && memcmp(v->u.s.ptr, s, n) == 0;
+}
+
+/* The fields of every object of an array, kept beside it while the share
+ * step appends to it: each object's members are read once, not once per
+ * question (its id, its definitions, its markings). */
+typedef struct share_scan {
+    share_fields *f;
+    size_t n, cap;
+    share_fields small[32]; /* a sighting bundle's objects, without an allocation */
+    storm_arena *a;
+} share_scan;
+
+/* The fields of the process-wide objects (fixed): read once. */
+enum { FIXED_IDENTITY = 0, FIXED_DEFINITION = 1, FIXED_TLP = FIXED_DEFINITION + STORM_STIX_EXT__COUNT };
+static share_fields fixed_fields[FIXED_TLP + STORM_TLP_RED + 1];
+static pthread_once_t fixed_fields_once = PTHREAD_ONCE_INIT;
+
+static void fixed_fields_build(void)
+{
+    pthread_once(&fixed_once, fixed_build);
+    fixed_fields[FIXED_IDENTITY] = fields_of(fixed.identity);
+    for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
+        fixed_fields[FIXED_DEFINITION + e] = fields_of(fixed.definition[e]);
+    for (int t = STORM_TLP_CLEAR; t <= STORM_TLP_RED; t++)
+        fixed_fields[FIXED_TLP + t] = fields_of(fixed.tlp[t]);
+}
+
+/* o's fields: of a process-wide object without reading it (most of a
+ * sighting bundle's objects are those the step appended). */
+static share_fields scan_fields(const storm_value *o)
+{
+    if (o && o == fixed.identity)
+        return fixed_fields[FIXED_IDENTITY];
+    for (int e = 0; o && e < STORM_STIX_EXT__COUNT; e++)
+        if (o == fixed.definition[e])
+            return fixed_fields[FIXED_DEFINITION + e];
+    for (int t = STORM_TLP_CLEAR; o && t <= STORM_TLP_RED; t++)
+        if (o == fixed.tlp[t])
+            return fixed_fields[FIXED_TLP + t];
+    return fields_of(o);
+}
+
+static bool scan_add(share_scan *sc, const storm_value *o)
+{
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap * 2;
+        share_fields *f = storm_arena_alloc(sc->a, cap * sizeof *f);
+        if (!f)
+            return false;
+        memcpy(f, sc->f, sc->n * sizeof *f);
+        sc->f = f;
+        sc->cap = cap;
+    }
+    sc->f[sc->n++] = scan_fields(o);
+    return true;
+}
+
+/* sc over the objects of the array, from index sc->n on. */
+static bool scan_to(share_scan *sc, const storm_value *objects)
+{
+    while (sc->n < objects->u.a.len)
+        if (!scan_add(sc, objects->u.a.items[sc->n]))
+            return false;
+    return true;
+}
+
+static void scan_init(share_scan *sc, storm_arena *a)
+{
+    pthread_once(&fixed_fields_once, fixed_fields_build);
+    sc->f = sc->small;
+    sc->n = 0;
+    sc->cap = sizeof sc->small / sizeof *sc->small;
+    sc->a = a;
+}
+
+/* The extensions a pattern names (storm_stix_ext_mask_of_pattern), kept
+ * for the last patterns of the thread: storm run shares the same few
+ * indicators in bundle after bundle, and the scan of the text is most of
+ * the step for them. A kept mask is used only for the same text (a copy
+ * is compared), so it is always what the scan gives. */
+#define PATTERN_MASKS 32
+#define PATTERN_MASK_TEXT 512
+static unsigned pattern_mask(const storm_value *pattern)
+{
+    static _Thread_local struct {
+        size_t len; /* 0: empty */
+        unsigned mask;
+        char text[PATTERN_MASK_TEXT];
+    } kept[PATTERN_MASKS];
+    const char *text = pattern->u.s.ptr;
+    size_t len = pattern->u.s.len;
+    if (!len || len > PATTERN_MASK_TEXT || strlen(text) != len)
+        return storm_stix_ext_mask_of_pattern(text);
+    /* by address: an indicator's pattern is where it was the last time */
+    size_t k = ((uintptr_t)text >> 4 ^ (uintptr_t)text >> 11) % PATTERN_MASKS;
+    if (kept[k].len == len && memcmp(kept[k].text, text, len) == 0)
+        return kept[k].mask;
+    unsigned mask = storm_stix_ext_mask_of_pattern(text);
+    memcpy(kept[k].text, text, len);
+    kept[k].len = len;
+    kept[k].mask = mask;
+    return mask;
 }
 
 static const char *str_of(const storm_value *v)
@@ -128,26 +239,31 @@ static storm_value *tlp_definition(storm_arena *a, storm_tlp t, bool shared)
     return shared && fixed.tlp[t] ? fixed.tlp[t] : storm_tlp_marking_definition(a, t);
 }
 
-static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool shared)
+/* Appends the definitions the objects of sc (scanned up to the end of
+ * objects) use and lack, then Storm's identity, and scans what it appends. */
+static storm_rc add_definitions(share_scan *sc, storm_arena *a, storm_value *objects, bool shared)
 {
     pthread_once(&fixed_once, fixed_build);
     bool used[STORM_STIX_EXT__COUNT] = {false}, present[STORM_STIX_EXT__COUNT] = {false}, any = false;
     bool have_identity = false;
-    for (size_t i = 0; i < objects->u.a.len; i++) {
-        share_fields f = fields_of(objects->u.a.items[i]);
-        used_extensions_of(f.extensions, used);
+    static const size_t identity_len = sizeof STORM_STIX_IDENTITY_ID - 1;
+    if (!scan_to(sc, objects))
+        return STORM_ERR_NOMEM;
+    for (size_t i = 0; i < sc->n; i++) {
+        const share_fields *f = &sc->f[i];
+        used_extensions_of(f->extensions, used);
         /* an indicator's pattern that names x_* properties needs their definitions too */
-        unsigned pm = f.pattern ? storm_stix_ext_mask_of_pattern(str_of(f.pattern)) : 0;
+        unsigned pm = f->pattern && f->pattern->type == STORM_V_STRING ? pattern_mask(f->pattern) : 0;
         for (int e = 0; pm && e < STORM_STIX_EXT__COUNT; e++)
             used[e] |= (pm >> e) & 1u;
         /* the shipped models name Storm as their creator: it travels with them */
-        any |= storm_v_is_str(f.created_by_ref, STORM_STIX_IDENTITY_ID);
-        const char *id = str_of(f.id);
+        any |= is_str(f->created_by_ref, STORM_STIX_IDENTITY_ID, identity_len);
+        const char *id = str_of(f->id);
         /* only an extension-definition's id can be one of theirs */
         for (int e = 0; id && id[0] == 'e' && e < STORM_STIX_EXT__COUNT; e++)
             if (strcmp(id, fixed.id[e]) == 0)
                 present[e] = true;
-        have_identity |= id && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
+        have_identity |= id && id[0] == 'i' && strcmp(id, STORM_STIX_IDENTITY_ID) == 0;
     }
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++) {
         any |= used[e];
@@ -158,35 +274,41 @@ static storm_rc add_definitions(storm_arena *a, storm_value *objects, bool share
             return STORM_ERR_NOMEM;
     if (any && !have_identity && !push(a, objects, storm_identity(a, shared)))
         return STORM_ERR_NOMEM;
-    return STORM_OK;
+    return scan_to(sc, objects) ? STORM_OK : STORM_ERR_NOMEM;
 }
 
 storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects)
 {
-    return add_definitions(a, objects, false);
+    share_scan sc;
+    scan_init(&sc, a);
+    return add_definitions(&sc, a, objects, false);
 }
 
-static bool has_id(const storm_value *objects, const char *id)
+static bool has_id(const share_scan *sc, const char *id)
 {
-    for (size_t i = 0; i < objects->u.a.len; i++)
-        if (storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), id))
+    size_t n = strlen(id);
+    for (size_t i = 0; i < sc->n; i++)
+        if (is_str(sc->f[i].id, id, n))
             return true;
     return false;
 }
 
 /* The TLP 2.0 marking-definitions the objects refer to (object_marking_refs)
  * and the array lacks: an object whose creator chose its TLP level travels
- * with it, and its definition with it. False on OOM. */
-static bool add_tlp_definitions(storm_arena *a, storm_value *objects, bool shared)
+ * with it, and its definition with it. sc: the objects scanned as they are
+ * now (after any marking). False on OOM. */
+static bool add_tlp_definitions(share_scan *sc, storm_arena *a, storm_value *objects, bool shared)
 {
+    if (!scan_to(sc, objects))
+        return false;
     size_t n = objects->u.a.len; /* the definitions appended refer to none */
     for (size_t i = 0; i < n; i++) {
-        const storm_value *marks = storm_v_get(objects->u.a.items[i], "object_marking_refs");
+        const storm_value *marks = sc->f[i].marks;
         for (size_t k = 0; marks && marks->type == STORM_V_ARRAY && k < marks->u.a.len; k++) {
             const storm_value *mk = marks->u.a.items[k];
             for (int t = STORM_TLP_CLEAR; mk->type == STORM_V_STRING && t <= STORM_TLP_RED; t++)
-                if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0 && !has_id(objects, mk->u.s.ptr) &&
-                    !push(a, objects, tlp_definition(a, (storm_tlp)t, shared)))
+                if (strcmp(mk->u.s.ptr, storm_tlp_marking_id((storm_tlp)t)) == 0 && !has_id(sc, mk->u.s.ptr) &&
+                    (!push(a, objects, tlp_definition(a, (storm_tlp)t, shared)) || !scan_to(sc, objects)))
                     return false;
         }
     }
@@ -228,19 +350,26 @@ storm_rc storm_share_prepare(storm_arena *a, storm_value *objects, const storm_s
      * (storm_stix_cluster_identity_id), so one cluster has one identity */
     char identity_id[STORM_STIX_ID_MAX];
     cluster_identity_id(opts->identity, identity_id);
+    share_scan sc;
+    scan_init(&sc, a);
+    if (!scan_to(&sc, objects))
+        return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    size_t identity_len = strlen(identity_id);
     bool have = false;
-    for (size_t i = 0; i < objects->u.a.len && !have; i++)
-        have = storm_v_is_str(storm_v_get(objects->u.a.items[i], "id"), identity_id);
+    for (size_t i = 0; i < sc.n && !have; i++)
+        have = is_str(sc.f[i].id, identity_id, identity_len);
     if (!have && !push(a, objects, storm_stix_cluster_identity(a, opts->identity)))
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     /* nothing changes what is appended after this when unmarked and unredacted */
     bool shared = opts->unmarked && !opts->redactor;
-    if (add_definitions(a, objects, shared) != STORM_OK)
+    if (add_definitions(&sc, a, objects, shared) != STORM_OK)
         return storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
     if (!opts->unmarked) {
         storm_rc rc = storm_mark_objects(a, objects, opts->tlp, identity_id, err);
         if (rc != STORM_OK)
             return rc;
+        scan_init(&sc, a); /* marking changes and replaces objects: read them again */
     }
-    return add_tlp_definitions(a, objects, shared) ? STORM_OK : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
+    return add_tlp_definitions(&sc, a, objects, shared) ? STORM_OK
+                                                        : storm_err_set(err, STORM_ERR_NOMEM, 0, "out of memory");
 }
