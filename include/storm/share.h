@@ -86,6 +86,14 @@ storm_rc storm_share_add_definitions(storm_arena *a, storm_value *objects);
  * never changes nor moves, so its text can be kept by its address. */
 bool storm_share_is_fixed(const storm_value *o);
 
+/* The members of an object storm_share_prepare reads (NULL where absent),
+ * found in one pass: the last of a repeated key, as storm_v_get finds it.
+ * Borrowed from o. */
+typedef struct storm_share_fields {
+    const storm_value *extensions, *pattern, *id, *created_by_ref, *marks; /* marks: object_marking_refs */
+} storm_share_fields;
+storm_share_fields storm_share_fields_of(const storm_value *o);
+
 typedef struct storm_share_opts {
     storm_redactor *redactor; /* NULL: not redacted (--no-redact) */
     storm_tlp tlp;

@@ -24,6 +24,7 @@
 
 #include "regex_cache.h"
 #include "regex_literals.h"
+#include "word_hash.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif
@@ -268,39 +269,10 @@ static uint64_t hash_bytes(const void *p, size_t n)
     return h ^ (h >> 29);
 }
 
-/* The r < 8 bytes at t as a little-endian word, zero above (what a
- * memcpy of r bytes into a zeroed word gives), without a call: two
- * overlapping loads from four bytes up, else the bytes. */
-static inline uint64_t tail_word(const char *s, size_t r)
-{
-    const unsigned char *t = (const unsigned char *)s;
-    if (r >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, t, 4);
-        memcpy(&hi, t + r - 4, 4);
-        return lo | (uint64_t)hi << (8 * (r - 4));
-    }
-    if (!r)
-        return 0;
-    return t[0] | (uint64_t)t[r >> 1] << (8 * (r >> 1)) | (uint64_t)t[r - 1] << (8 * (r - 1));
-}
-
-/* Word-at-a-time hash of a memo key (the FNV-1a of the tables goes a byte
- * at a time, and command lines are hundreds of bytes); never 0. */
+/* A memo key's hash, the group in the seed's upper half. */
 static uint64_t memo_hash(uint32_t group, const char *s, size_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32) ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, sizeof w);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = tail_word(s + i, n - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h ? h : 1;
+    return word_hash((uint64_t)group << 32, s, n);
 }
 
 /* The hash of an equality key (eq_key_lit): the path id and type letter

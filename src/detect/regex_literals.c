@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "word_hash.h"
+
 /* ---- literal conditions ----
  * A small reader of the regex syntax the models use: literal characters,
  * escaped punctuation, one-character classes ("[.]"), classes, '.', anchors,
@@ -783,39 +785,6 @@ static inline bool scan(regex_filter *f, const char *text, size_t n, uint32_t *h
     return false;
 }
 
-/* The r < 8 bytes at t as a little-endian word, zero above (what a
- * memcpy of r bytes into a zeroed word gives), without a call: two
- * overlapping loads from four bytes up, else the bytes. */
-static inline uint64_t tail_word(const char *s, size_t r)
-{
-    const unsigned char *t = (const unsigned char *)s;
-    if (r >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, t, 4);
-        memcpy(&hi, t + r - 4, 4);
-        return lo | (uint64_t)hi << (8 * (r - 4));
-    }
-    if (!r)
-        return 0;
-    return t[0] | (uint64_t)t[r >> 1] << (8 * (r >> 1)) | (uint64_t)t[r - 1] << (8 * (r - 1));
-}
-
-static uint64_t part_hash(const char *s, size_t n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, sizeof w);
-        h = (h ^ w) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    uint64_t w = tail_word(s + i, n - i);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
 /* The literals in part p[0..n) (every occurrence), into out (room for
  * PART_LITS_MAX): remembered, or scanned then remembered. Their number, or
  * -1 when there are more (or no memory for the memo). */
@@ -824,7 +793,7 @@ static int part_lits(regex_filter *f, const char *p, size_t n, const lit_entry *
     uint64_t h = 0;
     part_memo *slot = NULL;
     if (n <= PART_MAX) {
-        h = part_hash(p, n);
+        h = word_hash(0, p, n);
         part_memo *c[2] = {&f->parts[h & (PART_MEMO_SLOTS - 1)], &f->parts[(h >> 40) & (PART_MEMO_SLOTS - 1)]};
         for (int k = 0; k < 2; k++)
             if (c[k]->hash == h && c[k]->len == n && (!n || memcmp(c[k]->block + c[k]->n, p, n) == 0)) {

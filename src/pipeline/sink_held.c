@@ -121,35 +121,10 @@ static storm_value *held_object(storm_arena *a, const storm_value *o, const char
     return stub;
 }
 
-/* The members of an object the holding reads, found in one pass (the
- * last of a repeated key, as storm_v_get finds it). */
-typedef struct held_fields {
-    const storm_value *id, *pattern, *extensions, *created_by_ref, *marks;
-} held_fields;
-
-static held_fields fields_of(const storm_value *o)
-{
-    held_fields f = {NULL, NULL, NULL, NULL, NULL};
-    for (size_t i = 0; o && o->type == STORM_V_OBJECT && i < o->u.o.len; i++) {
-        const storm_member *m = &o->u.o.members[i];
-        if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0)
-            f.id = m->value;
-        else if (m->key_len == 7 && memcmp(m->key, "pattern", 7) == 0)
-            f.pattern = m->value;
-        else if (m->key_len == 10 && memcmp(m->key, "extensions", 10) == 0)
-            f.extensions = m->value;
-        else if (m->key_len == 14 && memcmp(m->key, "created_by_ref", 14) == 0)
-            f.created_by_ref = m->value;
-        else if (m->key_len == 19 && memcmp(m->key, "object_marking_refs", 19) == 0)
-            f.marks = m->value;
-    }
-    return f;
-}
-
 /* Does the share step look for the object's id (an identity, a
  * definition, a marking) or read its pattern? Such an object is held on
  * its own; the others are run together (held_run). */
-static bool held_alone(const held_fields *f)
+static bool held_alone(const storm_share_fields *f)
 {
     if (f->pattern)
         return true;
@@ -177,7 +152,7 @@ typedef struct held_run {
     storm_value *marks; /* TLP marking ids (NULL: none yet) */
 } held_run;
 
-static bool run_add(pipeline_held *h, held_run *r, const held_fields *f)
+static bool run_add(pipeline_held *h, held_run *r, const storm_share_fields *f)
 {
     storm_arena *a = h->arena;
     const storm_value *ext = f->extensions;
@@ -344,7 +319,7 @@ static bool add_objects(storm_pipeline *p, size_t k, const storm_detect_sighting
         const storm_value *o = s->objects[i];
         if ((h->n_objs + 1) * 2 > h->n_obj_slots && !obj_grow(h))
             return false;
-        held_fields f = fields_of(o);
+        storm_share_fields f = storm_share_fields_of(o); /* what the share step reads */
         const storm_value *id = f.id;
         bool dup = false;
         size_t slot = 0;

@@ -80,15 +80,9 @@ void storm_share_used_extensions(const storm_value *obj, bool used[STORM_STIX_EX
     used_extensions_of(storm_v_get(obj, "extensions"), used);
 }
 
-/* The members of an object the definitions depend on, found in one pass
- * over it (as storm_v_get finds them: the last of a repeated key). */
-typedef struct share_fields {
-    const storm_value *extensions, *pattern, *id, *created_by_ref, *marks;
-} share_fields;
-
-static share_fields fields_of(const storm_value *o)
+storm_share_fields storm_share_fields_of(const storm_value *o)
 {
-    share_fields f = {NULL, NULL, NULL, NULL, NULL};
+    storm_share_fields f = {NULL, NULL, NULL, NULL, NULL};
     for (size_t i = 0; o && o->type == STORM_V_OBJECT && i < o->u.o.len; i++) {
         const storm_member *m = &o->u.o.members[i];
         if (m->key_len == 2 && memcmp(m->key, "id", 2) == 0)
@@ -115,30 +109,30 @@ static bool is_str(const storm_value *v, const char *s, size_t n)
  * step appends to it: each object's members are read once, not once per
  * question (its id, its definitions, its markings). */
 typedef struct share_scan {
-    share_fields *f;
+    storm_share_fields *f;
     size_t n, cap;
-    share_fields small[32]; /* a sighting bundle's objects, without an allocation */
+    storm_share_fields small[32]; /* a sighting bundle's objects, without an allocation */
     storm_arena *a;
 } share_scan;
 
 /* The fields of the process-wide objects (fixed): read once. */
 enum { FIXED_IDENTITY = 0, FIXED_DEFINITION = 1, FIXED_TLP = FIXED_DEFINITION + STORM_STIX_EXT__COUNT };
-static share_fields fixed_fields[FIXED_TLP + STORM_TLP_RED + 1];
+static storm_share_fields fixed_fields[FIXED_TLP + STORM_TLP_RED + 1];
 static pthread_once_t fixed_fields_once = PTHREAD_ONCE_INIT;
 
 static void fixed_fields_build(void)
 {
     pthread_once(&fixed_once, fixed_build);
-    fixed_fields[FIXED_IDENTITY] = fields_of(fixed.identity);
+    fixed_fields[FIXED_IDENTITY] = storm_share_fields_of(fixed.identity);
     for (int e = 0; e < STORM_STIX_EXT__COUNT; e++)
-        fixed_fields[FIXED_DEFINITION + e] = fields_of(fixed.definition[e]);
+        fixed_fields[FIXED_DEFINITION + e] = storm_share_fields_of(fixed.definition[e]);
     for (int t = STORM_TLP_CLEAR; t <= STORM_TLP_RED; t++)
-        fixed_fields[FIXED_TLP + t] = fields_of(fixed.tlp[t]);
+        fixed_fields[FIXED_TLP + t] = storm_share_fields_of(fixed.tlp[t]);
 }
 
 /* o's fields: of a process-wide object without reading it (most of a
  * sighting bundle's objects are those the step appended). */
-static share_fields scan_fields(const storm_value *o)
+static storm_share_fields scan_fields(const storm_value *o)
 {
     if (o && o == fixed.identity)
         return fixed_fields[FIXED_IDENTITY];
@@ -148,14 +142,14 @@ static share_fields scan_fields(const storm_value *o)
     for (int t = STORM_TLP_CLEAR; o && t <= STORM_TLP_RED; t++)
         if (o == fixed.tlp[t])
             return fixed_fields[FIXED_TLP + t];
-    return fields_of(o);
+    return storm_share_fields_of(o);
 }
 
 static bool scan_add(share_scan *sc, const storm_value *o)
 {
     if (sc->n == sc->cap) {
         size_t cap = sc->cap * 2;
-        share_fields *f = storm_arena_alloc(sc->a, cap * sizeof *f);
+        storm_share_fields *f = storm_arena_alloc(sc->a, cap * sizeof *f);
         if (!f)
             return false;
         memcpy(f, sc->f, sc->n * sizeof *f);
@@ -250,7 +244,7 @@ static storm_rc add_definitions(share_scan *sc, storm_arena *a, storm_value *obj
     if (!scan_to(sc, objects))
         return STORM_ERR_NOMEM;
     for (size_t i = 0; i < sc->n; i++) {
-        const share_fields *f = &sc->f[i];
+        const storm_share_fields *f = &sc->f[i];
         used_extensions_of(f->extensions, used);
         /* an indicator's pattern that names x_* properties needs their definitions too */
         unsigned pm = f->pattern && f->pattern->type == STORM_V_STRING ? pattern_mask(f->pattern) : 0;
