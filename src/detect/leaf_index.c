@@ -15,6 +15,7 @@
 
 #include "obs_path.h"
 #include "storm_config.h"
+#include "word_hash.h"
 
 #if STORM_HAVE_HYPERSCAN
 #include <hs/hs.h>
@@ -24,7 +25,6 @@
 
 #include "regex_cache.h"
 #include "regex_literals.h"
-#include "word_hash.h"
 
 #define REGEX_BUILD_THREADS 8 /* most threads compiling Hyperscan databases at once */
 #endif

@@ -346,7 +346,8 @@ static void hook_covered(const storm_tp_set *s, const char *call, const need_alt
             out->covered = true;
             out->by = h;
         } else if (!found) {
-            snprintf(out->why, sizeof out->why, "%s in %s: %s", call, h->policy, why);
+            if (snprintf(out->why, sizeof out->why, "%s in %s: %s", call, h->policy, why) >= (int)sizeof out->why)
+                memcpy(out->why + sizeof out->why - 4, "...", 4); /* cut short: say so */
         }
         found = true;
     }
